@@ -1,0 +1,16 @@
+//! One file per subcommand: its clap arguments and its `run`.
+
+pub mod check;
+pub mod doctor;
+
+/// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

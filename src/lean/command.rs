@@ -1,0 +1,48 @@
+//! How to run a Lean tool: program, leading arguments, environment and working folder.
+//! `lean` on the test world, or `lake env lean` / `lake serve` inside a Lake project.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A command line that runs Lean (or the repl) the way the toolchain requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeanCommand {
+    /// The executable (`lean`, `lake`, `repl`, ...).
+    pub program: PathBuf,
+    /// Arguments that always come first (e.g. `env lean` for `lake env lean`).
+    pub args: Vec<String>,
+    /// Extra environment variables (e.g. `LEAN_PATH`).
+    pub env: Vec<(String, String)>,
+    /// Working folder (the Lake project root), if any.
+    pub cwd: Option<PathBuf>,
+}
+
+impl LeanCommand {
+    /// A bare program with no leading arguments.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        LeanCommand { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: None }
+    }
+
+    /// The same command with more leading arguments.
+    pub fn with_args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// A `std::process::Command` ready for extra arguments.
+    pub fn to_command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        if let Some(dir) = &self.cwd {
+            cmd.current_dir(dir);
+        }
+        cmd
+    }
+}

@@ -1,0 +1,12 @@
+//! Talking to Lean 4: the REPL driver, whole-file and LSP checkers, the `ProofBackend` seam,
+//! and toolchain discovery. Imports nothing else of the crate.
+
+pub mod backend;
+pub mod command;
+pub mod error;
+pub mod verdict;
+
+pub use backend::{Outcome, ProofBackend, ProofState, StateHandle};
+pub use command::LeanCommand;
+pub use error::LeanError;
+pub use verdict::{Status, Verdict};

@@ -1,0 +1,9 @@
+//! proofstep: neural theorem proving for Lean 4, end to end.
+//!
+//! Module map (see `../shared/docs/design.md`): `lean` talks to Lean, `model` holds the
+//! language models, `data` the proof-step formats, `train` the fine-tuning loop, `search`
+//! the best-first prover, `eval` batch evaluation, `serve` editor suggestions.
+//! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
+
+pub mod lean;
+pub mod model;

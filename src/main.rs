@@ -1,0 +1,42 @@
+//! The `proofstep` command line. Each subcommand's arguments and body live in `src/cli/`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Neural theorem proving for Lean 4: data, training, proof search, evaluation, suggestions.
+#[derive(Parser)]
+#[command(name = "proofstep", version, about, propagate_version = true)]
+struct Cli {
+    /// More log output (-v info, -vv debug); also RUST_LOG.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check every theorem of a Lean file and classify it: proved, open, error or sorry.
+    Check(cli::check::CheckArgs),
+    /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
+    Doctor(cli::doctor::DoctorArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    cli::init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Check(args) => cli::check::run(args),
+        Command::Doctor(args) => cli::doctor::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
