@@ -39,6 +39,10 @@ abbrev Unit.unit : Unit := PUnit.unit
 def id {α : Sort u} (a : α) : α := a
 /-- The constant function. -/
 def Function.const {α : Sort u} (β : Sort v) (a : α) : β → α := fun _ => a
+/-- Pairs in any universe (pattern-matching compilation builds them). -/
+structure PProd (α : Sort u) (β : Sort v) where
+  fst : α
+  snd : β
 /-- Marks an argument whose value is determined by the others (used by `HAdd` and friends). -/
 @[reducible] def outParam (α : Sort u) : Sort u := α
 
@@ -60,6 +64,7 @@ def rfl {α : Sort u} {a : α} : Eq a a := Eq.refl a
 /-- Symmetry of equality. -/
 theorem Eq.symm {α : Sort u} {a b : α} (h : Eq a b) : Eq b a :=
   Eq.ndrec (motive := fun x => Eq x a) (Eq.refl a) h
+attribute [symm] Eq.symm
 /-- Transitivity of equality. -/
 theorem Eq.trans {α : Sort u} {a b c : α} (h₁ : Eq a b) (h₂ : Eq b c) : Eq a c :=
   Eq.ndrec (motive := fun x => Eq a x) h₁ h₂
@@ -204,6 +209,32 @@ noncomputable def Nat.sub (n m : Nat) : Nat :=
   Nat.rec (motive := fun _ => Nat) n (fun _ r => Nat.pred r) m
 noncomputable instance instSubNat : Sub Nat := ⟨Nat.sub⟩
 
+/-- `≤`. -/
+class LE (α : Type u) where
+  le : α → α → Prop
+/-- `<`. -/
+class LT (α : Type u) where
+  lt : α → α → Prop
+/-- `a ≥ b` is `b ≤ a`. -/
+@[reducible] def GE.ge {α : Type u} [LE α] (a b : α) : Prop := LE.le b a
+/-- `a > b` is `b < a`. -/
+@[reducible] def GT.gt {α : Type u} [LT α] (a b : α) : Prop := LT.lt b a
+/-- `n ≤ m`, inductively (as in `Init`). -/
+inductive Nat.le (n : Nat) : Nat → Prop where
+  | refl : Nat.le n n
+  | step {m : Nat} : Nat.le n m → Nat.le n (Nat.succ m)
+instance instLENat : LE Nat := ⟨Nat.le⟩
+/-- `n < m` is `n + 1 ≤ m` (as in `Init`). -/
+def Nat.lt (n m : Nat) : Prop := Nat.le (Nat.succ n) m
+instance instLTNat : LT Nat := ⟨Nat.lt⟩
+/-- Chaining relations in `calc` (as in `Init`). -/
+class Trans {α : Sort u₁} {β : Sort u₂} {γ : Sort u₃} (r : α → β → Sort u) (s : β → γ → Sort v)
+    (t : outParam (α → γ → Sort w)) where
+  trans : {a : α} → {b : β} → {c : γ} → r a b → s b c → t a c
+/-- `calc` steps `a = b` then `b ~ c`. -/
+instance instTransEq {α : Sort u₁} {γ : Sort u₃} (r : α → γ → Sort u) : @Trans α α γ Eq r r :=
+  ⟨fun {_} {_} {c} heq h' => Eq.ndrec (motive := fun x => r x c) h' (Eq.symm heq)⟩
+
 /-! ## What syntax and notation need: names, parser descriptions, macros (placeholders) -/
 /-- Placeholder string type (`Lean.Name` mentions it; no string is ever built here). -/
 structure String where
@@ -309,6 +340,57 @@ def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticHave___1 : Lean.Macr
 def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tactic_<;>__1» : Lean.Macro :=
   fun _ _ _ => ()
 @[tactic_parser] def «show» : Lean.ParserDescr := .native
+@[tactic_parser] def paren : Lean.ParserDescr := .native
+@[tactic_parser] def left : Lean.ParserDescr := .native
+@[tactic_parser] def right : Lean.ParserDescr := .native
+@[tactic_parser] def contradiction : Lean.ParserDescr := .native
+@[tactic_parser] def subst : Lean.ParserDescr := .native
+@[tactic_parser] def revert : Lean.ParserDescr := .native
+@[tactic_parser] def clear : Lean.ParserDescr := .native
+@[tactic_parser] def specialize : Lean.ParserDescr := .native
+@[tactic_parser] def change : Lean.ParserDescr := .native
+@[tactic_parser] def generalize : Lean.ParserDescr := .native
+@[tactic_parser] def injection : Lean.ParserDescr := .native
+@[tactic_parser] def symm : Lean.ParserDescr := .native
+@[tactic_parser] def skip : Lean.ParserDescr := .native
+@[tactic_parser] def done : Lean.ParserDescr := .native
+@[tactic_parser] def first : Lean.ParserDescr := .native
+@[tactic_parser] def allGoals : Lean.ParserDescr := .native
+@[tactic_parser] def anyGoals : Lean.ParserDescr := .native
+@[tactic_parser] def case : Lean.ParserDescr := .native
+@[tactic_parser] def renameI : Lean.ParserDescr := .native
+@[tactic_parser] def tacticRepeat_ : Lean.ParserDescr := .native
+@[tactic_parser] def «tacticNext_=>_» : Lean.ParserDescr := .native
+@[macro «tacticNext_=>_»]
+def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticNext_=>__1» : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticSuffices_ : Lean.ParserDescr := .native
+@[macro tacticSuffices_]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticSuffices__1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def tacticTrivial : Lean.ParserDescr := .native
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_1 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_2 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_3 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_4 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_5 : Lean.Macro :=
+  fun _ _ _ => ()
+@[macro tacticTrivial]
+def _aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticTrivial_6 : Lean.Macro :=
+  fun _ _ _ => ()
+@[tactic_parser] def «tacticExists_,,» : Lean.ParserDescr := .native
+@[macro «tacticExists_,,»]
+def «_aux_Init_Tactics___macroRules_Lean_Parser_Tactic_tacticExists_,,_1» : Lean.Macro :=
+  fun _ _ _ => ()
 end Lean.Parser.Tactic
 /-- `· tac`, focusing on the first goal. -/
 @[tactic_parser] def Lean.cdot : Lean.ParserDescr := .native
@@ -329,24 +411,223 @@ def _aux_Init_Notation___unexpand_Not_1 : Lean.PrettyPrinter.Unexpander := fun _
 @[term_parser] def «term_↔_» : Lean.TrailingParserDescr := .native
 @[macro «term_↔_»] def «_aux_Init_Core___macroRules_term_↔__1» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander Iff]
-def _aux_Init_Core___unexpand_Iff_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+def _aux_Init_Core___unexpand_Iff_2 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
 @[term_parser] def «term_=_» : Lean.TrailingParserDescr := .native
 @[macro «term_=_»] def «_aux_Init_Notation___macroRules_term_=__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_=_»] def «_aux_Init_Notation___macroRules_term_=__2» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander Eq]
 def _aux_Init_Notation___unexpand_Eq_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
 @[term_parser] def «term_+_» : Lean.TrailingParserDescr := .native
 @[macro «term_+_»] def «_aux_Init_Notation___macroRules_term_+__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_+_»] def «_aux_Init_Notation___macroRules_term_+__2» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander HAdd.hAdd]
 def _aux_Init_Notation___unexpand_HAdd_hAdd_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
 @[term_parser] def «term_*_» : Lean.TrailingParserDescr := .native
 @[macro «term_*_»] def «_aux_Init_Notation___macroRules_term_*__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_*_»] def «_aux_Init_Notation___macroRules_term_*__2» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander HMul.hMul]
 def _aux_Init_Notation___unexpand_HMul_hMul_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
 @[term_parser] def «term_-_» : Lean.TrailingParserDescr := .native
 @[macro «term_-_»] def «_aux_Init_Notation___macroRules_term_-__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_-_»] def «_aux_Init_Notation___macroRules_term_-__2» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander HSub.hSub]
 def _aux_Init_Notation___unexpand_HSub_hSub_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
 @[term_parser] def «term_≠_» : Lean.TrailingParserDescr := .native
 @[macro «term_≠_»] def «_aux_Init_Core___macroRules_term_≠__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_≠_»] def «_aux_Init_Core___macroRules_term_≠__2» : Lean.Macro := fun _ _ _ => ()
 @[app_unexpander Ne]
 def _aux_Init_Core___unexpand_Ne_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term∃_,_» : Lean.ParserDescr := .native
+@[macro «term∃_,_»]
+def «_aux_Init_NotationExtra___macroRules_term∃_,__1» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander Exists] def unexpandExists : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_≤_» : Lean.TrailingParserDescr := .native
+@[macro «term_≤_»] def «_aux_Init_Notation___macroRules_term_≤__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_≤_»] def «_aux_Init_Notation___macroRules_term_≤__2» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander LE.le]
+def _aux_Init_Notation___unexpand_LE_le_2 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_<_» : Lean.TrailingParserDescr := .native
+@[macro «term_<_»] def «_aux_Init_Notation___macroRules_term_<__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_<_»] def «_aux_Init_Notation___macroRules_term_<__2» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander LT.lt]
+def _aux_Init_Notation___unexpand_LT_lt_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_≥_» : Lean.TrailingParserDescr := .native
+@[macro «term_≥_»] def «_aux_Init_Notation___macroRules_term_≥__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_≥_»] def «_aux_Init_Notation___macroRules_term_≥__2» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander GE.ge]
+def _aux_Init_Notation___unexpand_GE_ge_2 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def «term_>_» : Lean.TrailingParserDescr := .native
+@[macro «term_>_»] def «_aux_Init_Notation___macroRules_term_>__1» : Lean.Macro := fun _ _ _ => ()
+@[macro «term_>_»] def «_aux_Init_Notation___macroRules_term_>__2» : Lean.Macro := fun _ _ _ => ()
+@[app_unexpander GT.gt]
+def _aux_Init_Notation___unexpand_GT_gt_1 : Lean.PrettyPrinter.Unexpander := fun _ _ _ => ()
+@[term_parser] def Lean.calc : Lean.ParserDescr := .native
+@[tactic_parser] def Lean.calcTactic : Lean.ParserDescr := .native
+
+/-! ## Induction and cases on `Nat` (need the `+` notation above) -/
+/-- Induction on `Nat` with goals stated with `0` and `n + 1` (as in `Init`). -/
+@[elab_as_elim, induction_eliminator]
+protected noncomputable abbrev Nat.recAux {motive : Nat → Sort u} (zero : motive 0)
+    (succ : (n : Nat) → motive n → motive (n + 1)) (t : Nat) : motive t :=
+  Nat.rec (motive := motive) zero succ t
+/-- Case analysis on `Nat` with goals stated with `0` and `n + 1` (as in `Init`). -/
+@[elab_as_elim, cases_eliminator]
+protected noncomputable abbrev Nat.casesAuxOn {motive : Nat → Sort u} (t : Nat) (zero : motive 0)
+    (succ : (n : Nat) → motive (n + 1)) : motive t :=
+  Nat.rec (motive := motive) zero (fun n _ => succ n) t
+
+/-! ## Arithmetic lemmas (names and statements as in `Init`), proved here by the kernel -/
+namespace Nat
+/-- `n + 0 = n`, by definition. -/
+theorem add_zero (n : Nat) : n + 0 = n := rfl
+/-- `n + succ m = succ (n + m)`, by definition. -/
+theorem add_succ (n m : Nat) : n + succ m = succ (n + m) := rfl
+/-- `n + 1 = succ n`, by definition. -/
+theorem add_one (n : Nat) : n + 1 = succ n := rfl
+/-- `succ n = n + 1`, by definition. -/
+theorem succ_eq_add_one (n : Nat) : succ n = n + 1 := rfl
+/-- `0 + n = n`, by induction. -/
+theorem zero_add (n : Nat) : 0 + n = n := by
+  induction n with
+  | zero => rfl
+  | succ k ih => exact congrArg succ ih
+/-- `succ n + m = succ (n + m)`. -/
+theorem succ_add (n m : Nat) : succ n + m = succ (n + m) := by
+  induction m with
+  | zero => rfl
+  | succ k ih => exact congrArg succ ih
+/-- `n + m = m + n`. -/
+theorem add_comm (n m : Nat) : n + m = m + n := by
+  induction m with
+  | zero => exact Eq.symm (zero_add n)
+  | succ k ih =>
+    rw [succ_add]
+    exact congrArg succ ih
+/-- `n + m + k = n + (m + k)`. -/
+theorem add_assoc (n m k : Nat) : n + m + k = n + (m + k) := by
+  induction k with
+  | zero => rfl
+  | succ k ih => exact congrArg succ ih
+/-- `n + (m + k) = m + (n + k)`. -/
+theorem add_left_comm (n m k : Nat) : n + (m + k) = m + (n + k) := by
+  rw [← add_assoc, ← add_assoc, add_comm n m]
+/-- `n + m + k = n + k + m`. -/
+theorem add_right_comm (n m k : Nat) : n + m + k = n + k + m := by
+  rw [add_assoc, add_assoc, add_comm m k]
+/-- `n * 0 = 0`, by definition. -/
+theorem mul_zero (n : Nat) : n * 0 = 0 := rfl
+/-- `n * succ m = n * m + n`, by definition. -/
+theorem mul_succ (n m : Nat) : n * succ m = n * m + n := rfl
+/-- `0 * n = 0`. -/
+theorem zero_mul (n : Nat) : 0 * n = 0 := by
+  induction n with
+  | zero => rfl
+  | succ k ih => exact ih
+/-- `succ n * m = n * m + m`. -/
+theorem succ_mul (n m : Nat) : succ n * m = n * m + m := by
+  induction m with
+  | zero => rfl
+  | succ k ih =>
+    rw [mul_succ, mul_succ, ih, add_succ, add_succ, add_right_comm]
+/-- `n * 1 = n`. -/
+theorem mul_one (n : Nat) : n * 1 = n := zero_add n
+/-- `1 * n = n`. -/
+theorem one_mul (n : Nat) : 1 * n = n := by
+  induction n with
+  | zero => rfl
+  | succ k ih => exact congrArg succ ih
+/-- `n * m = m * n`. -/
+theorem mul_comm (n m : Nat) : n * m = m * n := by
+  induction m with
+  | zero => exact Eq.symm (zero_mul n)
+  | succ k ih => rw [mul_succ, succ_mul, ih]
+/-- `n * (m + k) = n * m + n * k`. -/
+theorem left_distrib (n m k : Nat) : n * (m + k) = n * m + n * k := by
+  induction k with
+  | zero => rfl
+  | succ k ih => rw [add_succ, mul_succ, mul_succ, ih, add_assoc]
+/-- `(n + m) * k = n * k + m * k`. -/
+theorem right_distrib (n m k : Nat) : (n + m) * k = n * k + m * k := by
+  rw [mul_comm, left_distrib, mul_comm k n, mul_comm k m]
+/-- `n * (m + k) = n * m + n * k` (the name `Init` uses beside `left_distrib`). -/
+theorem mul_add (n m k : Nat) : n * (m + k) = n * m + n * k := left_distrib n m k
+/-- `(n + m) * k = n * k + m * k` (the name `Init` uses beside `right_distrib`). -/
+theorem add_mul (n m k : Nat) : (n + m) * k = n * k + m * k := right_distrib n m k
+/-- `n * m * k = n * (m * k)`. -/
+theorem mul_assoc (n m k : Nat) : n * m * k = n * (m * k) := by
+  induction k with
+  | zero => rfl
+  | succ k ih => rw [mul_succ, mul_succ, ih, left_distrib]
+/-- `succ n ≠ 0`: a successor is never zero. -/
+theorem succ_ne_zero (n : Nat) : succ n ≠ 0 := fun h =>
+  Eq.ndrec (motive := fun k => Nat.rec (motive := fun _ => Prop) False (fun _ _ => True) k)
+    (a := succ n) True.intro h
+/-- `pred (succ n) = n`, by definition. -/
+theorem pred_succ (n : Nat) : pred (succ n) = n := rfl
+/-- `succ` is injective. -/
+theorem succ.inj {n m : Nat} (h : succ n = succ m) : n = m := congrArg pred h
+/-- `succ n = succ m ↔ n = m`. -/
+theorem succ_inj {n m : Nat} : succ n = succ m ↔ n = m := ⟨succ.inj, congrArg succ⟩
+/-- Cancel an addend on the right. -/
+theorem add_right_cancel {n m k : Nat} (h : n + m = k + m) : n = k := by
+  induction m with
+  | zero => exact h
+  | succ m ih => exact ih (succ.inj h)
+/-- Cancel an addend on the left. -/
+theorem add_left_cancel {n m k : Nat} (h : n + m = n + k) : m = k := by
+  rw [add_comm n m, add_comm n k] at h
+  exact add_right_cancel h
+/-- `n - 0 = n`, by definition. -/
+theorem sub_zero (n : Nat) : n - 0 = n := rfl
+/-- `succ n - succ m = n - m`. -/
+theorem succ_sub_succ (n m : Nat) : succ n - succ m = n - m := by
+  induction m with
+  | zero => rfl
+  | succ m ih => exact congrArg pred ih
+/-- `n - n = 0`. -/
+theorem sub_self (n : Nat) : n - n = 0 := by
+  induction n with
+  | zero => rfl
+  | succ k ih => rw [succ_sub_succ, ih]
+/-- `n ≤ n`. -/
+theorem le_refl (n : Nat) : n ≤ n := Nat.le.refl
+/-- `n ≤ succ n`. -/
+theorem le_succ (n : Nat) : n ≤ succ n := Nat.le.step Nat.le.refl
+/-- `n ≤ m → n ≤ succ m`. -/
+theorem le_step {n m : Nat} (h : n ≤ m) : n ≤ succ m := Nat.le.step h
+/-- `≤` is transitive. -/
+theorem le_trans {n m k : Nat} (h₁ : n ≤ m) (h₂ : m ≤ k) : n ≤ k := by
+  induction h₂ with
+  | refl => exact h₁
+  | step _ ih => exact Nat.le.step ih
+/-- `0 ≤ n`. -/
+theorem zero_le (n : Nat) : 0 ≤ n := by
+  induction n with
+  | zero => exact Nat.le.refl
+  | succ k ih => exact Nat.le.step ih
+/-- `n ≤ m → succ n ≤ succ m`. -/
+theorem succ_le_succ {n m : Nat} (h : n ≤ m) : succ n ≤ succ m := by
+  induction h with
+  | refl => exact Nat.le.refl
+  | step _ ih => exact Nat.le.step ih
+/-- `n ≤ n + k`. -/
+theorem le_add_right (n k : Nat) : n ≤ n + k := by
+  induction k with
+  | zero => exact Nat.le.refl
+  | succ k ih => exact Nat.le.step ih
+/-- `n < succ n`. -/
+theorem lt_succ_self (n : Nat) : n < succ n := Nat.le.refl
+end Nat
+
+/-! ## A few propositional lemmas (as in `Init`) -/
+/-- `a ∧ b ↔ b ∧ a`. -/
+theorem And.comm {a b : Prop} : a ∧ b ↔ b ∧ a := ⟨And.symm, And.symm⟩
+/-- `a ∨ b ↔ b ∨ a`. -/
+theorem Or.comm {a b : Prop} : a ∨ b ↔ b ∨ a := ⟨Or.symm, Or.symm⟩
+/-- Modus tollens. -/
+theorem mt {a b : Prop} (h₁ : a → b) (h₂ : ¬b) : ¬a := fun ha => h₂ (h₁ ha)
+/-- `a → ¬¬a`. -/
+theorem not_not_intro {a : Prop} (h : a) : ¬¬a := fun hn => hn h
+/-- `a ≠ b → b ≠ a`. -/
+theorem Ne.symm {α : Sort u} {a b : α} (h : a ≠ b) : b ≠ a := fun hba => h (Eq.symm hba)
+attribute [symm] Iff.symm Ne.symm
