@@ -1,0 +1,449 @@
+//! Best-first proof search, as in the seed (wellecks/ntptutorial `best_first_search`).
+//!
+//! A node is (cost, steps so far, goal state); its cost is the sum over its steps of the negative
+//! normalized log-probability the predictor gave each step, and the cheapest node is expanded
+//! first. Expanding a node asks the predictor for candidates, drops those the filter refuses,
+//! checks the rest concurrently on the backend, drops failures and states already seen, and
+//! queues the new states. The search stops at the first proof that `verify` accepts, or when the
+//! queue empties, the expansions run out, or the wall time does.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use priority_queue::PriorityQueue;
+use tracing::{debug, info, warn};
+
+use crate::lean::backend::proof_text;
+use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
+use crate::model::{Candidate, GenerateOptions, Predictor};
+use crate::search::check::{check_all, Checked};
+use crate::search::filter::check_candidate;
+use crate::search::result::{
+    CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
+    StopReason,
+};
+use crate::search::state_key::{prompt, stable_hash, state_key};
+use crate::search::SearchConfig;
+
+/// Why a search could not run at all (as opposed to running and finding no proof).
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The theorem could not be started: its header or statement does not elaborate, or Lean is
+    /// missing.
+    #[error("cannot start the theorem: {0}")]
+    Start(#[source] LeanError),
+    /// The backend cannot run Lean at all (it could not be started, or a file could not be written).
+    #[error("the Lean backend failed: {0}")]
+    Lean(#[source] LeanError),
+    /// The predictor failed to generate candidates.
+    #[error("the model failed to generate candidates: {0:#}")]
+    Model(anyhow::Error),
+}
+
+/// Queue priority: lower cost first, then earlier insertion (so ties break the same way on
+/// every run).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Priority {
+    cost: f64,
+    seq: u64,
+}
+
+impl Eq for Priority {}
+
+impl Ord for Priority {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .cost
+            .total_cmp(&self.cost)
+            .then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+impl PartialOrd for Priority {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One node of the search tree.
+struct Node {
+    state: ProofState,
+    cost: f64,
+    parent: Option<usize>,
+    key: String,
+    expanded: bool,
+}
+
+/// Everything one search keeps between expansions.
+struct Search<'a> {
+    backend: &'a dyn ProofBackend,
+    predictor: &'a dyn Predictor,
+    config: &'a SearchConfig,
+    header: &'a str,
+    statement: &'a str,
+    nodes: Vec<Node>,
+    by_key: HashMap<String, usize>,
+    queue: PriorityQueue<usize, Priority>,
+    seq: u64,
+    prefetched: HashMap<usize, (Vec<Candidate>, f64)>,
+    counts: SearchCounts,
+    times: SearchTimes,
+    trace: Vec<ExpansionTrace>,
+    deadline: Instant,
+}
+
+/// Searches for a proof of `statement` (without `:= by`) under `header`.
+///
+/// Returns `Err` only when the search cannot run (the theorem does not start, Lean cannot be
+/// launched, the model fails); "no proof found" is an `Ok` result with `proved == false`.
+pub fn search(
+    backend: &dyn ProofBackend,
+    predictor: &dyn Predictor,
+    header: &str,
+    statement: &str,
+    config: &SearchConfig,
+) -> Result<SearchResult, SearchError> {
+    let began = Instant::now();
+    let deadline = began + config.time_limit;
+    let root = backend
+        .start(header, statement)
+        .map_err(SearchError::Start)?;
+    let mut search = Search {
+        backend,
+        predictor,
+        config,
+        header,
+        statement,
+        nodes: Vec::new(),
+        by_key: HashMap::new(),
+        queue: PriorityQueue::new(),
+        seq: 0,
+        prefetched: HashMap::new(),
+        counts: SearchCounts::default(),
+        times: SearchTimes {
+            lean_secs: began.elapsed().as_secs_f64(),
+            ..SearchTimes::default()
+        },
+        trace: Vec::new(),
+        deadline,
+    };
+    search.add_node(root, 0.0, None);
+    let (stop, proof) = search.run()?;
+    search.times.total_secs = began.elapsed().as_secs_f64();
+    info!(
+        proved = proof.is_some(),
+        ?stop,
+        expansions = search.counts.expansions,
+        secs = search.times.total_secs,
+        "search finished"
+    );
+    Ok(SearchResult {
+        proved: proof.is_some(),
+        stop,
+        score: proof.as_ref().map(|(_, cost)| *cost),
+        proof: proof.map(|(steps, _)| steps),
+        counts: search.counts,
+        times: search.times,
+        trace: search.trace,
+    })
+}
+
+impl Search<'_> {
+    /// Queues a new node and returns its id.
+    fn add_node(&mut self, state: ProofState, cost: f64, parent: Option<usize>) -> usize {
+        let id = self.nodes.len();
+        let key = state_key(&state.goals);
+        self.by_key.insert(key.clone(), id);
+        self.nodes.push(Node {
+            state,
+            cost,
+            parent,
+            key,
+            expanded: false,
+        });
+        self.seq += 1;
+        self.queue.push(
+            id,
+            Priority {
+                cost,
+                seq: self.seq,
+            },
+        );
+        id
+    }
+
+    /// The generation options for a node: the configured ones with a seed derived from its state.
+    fn options_for(&self, id: usize) -> GenerateOptions {
+        let mut options = self.config.generate.clone();
+        options.seed ^= stable_hash(&self.nodes[id].key);
+        options
+    }
+
+    /// Candidates for one node, timed.
+    fn generate(&self, id: usize) -> Result<(Vec<Candidate>, f64), SearchError> {
+        let started = Instant::now();
+        let prompts = [prompt(&self.nodes[id].state.pretty())];
+        let mut out = self
+            .predictor
+            .generate(&prompts, &self.options_for(id))
+            .map_err(SearchError::Model)?;
+        let secs = started.elapsed().as_secs_f64();
+        Ok((out.pop().unwrap_or_default(), secs))
+    }
+
+    /// The main loop: returns why it stopped and the verified proof with its cost, if any.
+    #[allow(clippy::type_complexity)]
+    fn run(&mut self) -> Result<(StopReason, Option<(Vec<String>, f64)>), SearchError> {
+        loop {
+            if self.counts.expansions >= self.config.max_expansions {
+                return Ok((StopReason::MaxExpansions, None));
+            }
+            if Instant::now() >= self.deadline {
+                return Ok((StopReason::TimeLimit, None));
+            }
+            let Some((id, _)) = self.queue.pop() else {
+                return Ok((StopReason::QueueEmpty, None));
+            };
+            if let Some(proof) = self.expand(id)? {
+                return Ok((StopReason::Proved, Some(proof)));
+            }
+        }
+    }
+
+    /// Expands one node; returns the verified proof if one of its candidates completes it.
+    fn expand(&mut self, id: usize) -> Result<Option<(Vec<String>, f64)>, SearchError> {
+        self.nodes[id].expanded = true;
+        self.counts.expansions += 1;
+        let (candidates, model_secs, prefetched) = match self.prefetched.remove(&id) {
+            Some((c, secs)) => (c, secs, true),
+            None => {
+                let (c, secs) = self.generate(id)?;
+                self.times.model_secs += secs;
+                (c, secs, false)
+            }
+        };
+        debug!(node = id, candidates = candidates.len(), "expanding");
+        self.counts.generated += candidates.len();
+
+        // Trim, drop repeats, refuse what cannot be a proof step.
+        let mut traces: Vec<CandidateTrace> = Vec::new();
+        let mut to_check: Vec<(usize, String)> = Vec::new();
+        let mut seen_texts = HashSet::new();
+        for candidate in &candidates {
+            let tactic = candidate.text.trim().to_string();
+            if !seen_texts.insert(tactic.clone()) {
+                continue;
+            }
+            let outcome = match check_candidate(&tactic) {
+                Ok(()) => {
+                    to_check.push((traces.len(), tactic.clone()));
+                    CandidateOutcome::Skipped
+                }
+                Err(reason) => {
+                    self.counts.rejected += 1;
+                    CandidateOutcome::Rejected {
+                        reason: reason.to_string(),
+                    }
+                }
+            };
+            traces.push(CandidateTrace {
+                tactic,
+                score: candidate.score,
+                outcome,
+                lean_secs: 0.0,
+            });
+        }
+
+        // Check concurrently; meanwhile, generate for the next node in line.
+        let prefetch = self.prefetch_target(&to_check);
+        let tactics: Vec<String> = to_check.iter().map(|(_, t)| t.clone()).collect();
+        let check_started = Instant::now();
+        let (checked, prefetch_result) = {
+            let backend = self.backend;
+            let predictor = self.predictor;
+            let state = &self.nodes[id].state;
+            let threads = self.config.check_threads;
+            let deadline = self.deadline;
+            std::thread::scope(|scope| {
+                let handle = prefetch.map(|(next, prompt, options)| {
+                    scope.spawn(move || {
+                        let started = Instant::now();
+                        let result = predictor.generate(&[prompt], &options);
+                        (next, result, started.elapsed().as_secs_f64())
+                    })
+                });
+                let checked = check_all(backend, state, &tactics, threads, deadline);
+                (checked, handle.map(|h| h.join()))
+            })
+        };
+        self.times.lean_secs += check_started.elapsed().as_secs_f64();
+        match prefetch_result {
+            Some(Ok((next, Ok(mut out), secs))) => {
+                self.times.model_secs += secs;
+                self.prefetched
+                    .insert(next, (out.pop().unwrap_or_default(), secs));
+            }
+            Some(Ok((_, Err(err), secs))) => {
+                self.times.model_secs += secs;
+                warn!("generating ahead failed (will retry when the node is expanded): {err:#}");
+            }
+            Some(Err(_)) => {
+                warn!("the generation thread panicked; will retry when the node is expanded")
+            }
+            None => {}
+        }
+
+        // Process answers in candidate order (best score first): the first verified proof wins.
+        let mut found = None;
+        for ((index, tactic), answer) in to_check.into_iter().zip(checked) {
+            let score = traces[index].score;
+            let (outcome, secs) = match answer {
+                Checked::Skipped => (CandidateOutcome::Skipped, 0.0),
+                Checked::Done(result, secs) => {
+                    self.counts.checked += 1;
+                    let outcome = match found {
+                        Some(_) => CandidateOutcome::Skipped,
+                        None => self.absorb(id, &tactic, score, result, &mut found)?,
+                    };
+                    (outcome, secs)
+                }
+            };
+            traces[index].outcome = outcome;
+            traces[index].lean_secs = secs;
+        }
+        let node = &self.nodes[id];
+        self.trace.push(ExpansionTrace {
+            node: id,
+            parent: node.parent,
+            cost: node.cost,
+            steps: node.state.steps.clone(),
+            goals: node.state.goals.clone(),
+            model_secs,
+            prefetched,
+            candidates: traces,
+        });
+        Ok(found)
+    }
+
+    /// The node to generate for while checking, if pipelining is on and it would be useful.
+    fn prefetch_target(
+        &self,
+        to_check: &[(usize, String)],
+    ) -> Option<(usize, String, GenerateOptions)> {
+        if !self.config.pipeline || to_check.is_empty() {
+            return None;
+        }
+        if self.counts.expansions >= self.config.max_expansions {
+            return None;
+        }
+        let (&next, _) = self.queue.peek()?;
+        if self.prefetched.contains_key(&next) {
+            return None;
+        }
+        Some((
+            next,
+            prompt(&self.nodes[next].state.pretty()),
+            self.options_for(next),
+        ))
+    }
+
+    /// Folds one backend answer into the search; sets `found` when it is a verified proof.
+    fn absorb(
+        &mut self,
+        parent: usize,
+        tactic: &str,
+        score: f64,
+        result: Result<Outcome, LeanError>,
+        found: &mut Option<(Vec<String>, f64)>,
+    ) -> Result<CandidateOutcome, SearchError> {
+        let cost = self.nodes[parent].cost - score;
+        match result {
+            Ok(Outcome::Failed(error)) => {
+                self.counts.failed += 1;
+                Ok(CandidateOutcome::Failed { error })
+            }
+            Ok(Outcome::Proved(_)) => {
+                let mut steps = self.nodes[parent].state.steps.clone();
+                steps.push(tactic.to_string());
+                let started = Instant::now();
+                let verdict = self
+                    .backend
+                    .verify(self.header, self.statement, &proof_text(&steps));
+                self.times.lean_secs += started.elapsed().as_secs_f64();
+                match verdict {
+                    Ok(v) if v.is_proved() => {
+                        *found = Some((steps, cost));
+                        Ok(CandidateOutcome::Proved)
+                    }
+                    Ok(v) => {
+                        self.counts.proofs_rejected += 1;
+                        Ok(CandidateOutcome::ProofRejected {
+                            status: v.status,
+                            errors: v.errors,
+                        })
+                    }
+                    Err(err) => self.backend_error(err),
+                }
+            }
+            Ok(Outcome::Open(state)) => {
+                let key = state_key(&state.goals);
+                let goals = state.goals.len();
+                match self.by_key.get(&key).copied() {
+                    None => {
+                        self.counts.new_states += 1;
+                        let node = self.add_node(state, cost, Some(parent));
+                        Ok(CandidateOutcome::Open { node, goals })
+                    }
+                    Some(node) => {
+                        self.counts.duplicates += 1;
+                        let expanded = self.nodes[node].expanded;
+                        let improved = !expanded && cost < self.nodes[node].cost;
+                        if improved {
+                            self.seq += 1;
+                            let n = &mut self.nodes[node];
+                            n.state = state;
+                            n.cost = cost;
+                            n.parent = Some(parent);
+                            self.queue.change_priority(
+                                &node,
+                                Priority {
+                                    cost,
+                                    seq: self.seq,
+                                },
+                            );
+                        }
+                        Ok(CandidateOutcome::Duplicate {
+                            node,
+                            expanded,
+                            improved,
+                        })
+                    }
+                }
+            }
+            Err(err) => self.backend_error(err),
+        }
+    }
+
+    /// A backend error on one candidate: fatal when Lean cannot run at all, else recorded.
+    fn backend_error(&mut self, err: LeanError) -> Result<CandidateOutcome, SearchError> {
+        match err {
+            LeanError::Spawn { .. } | LeanError::Io { .. } | LeanError::Header(_) => {
+                Err(SearchError::Lean(err))
+            }
+            LeanError::Timeout(_) => {
+                self.counts.timeouts += 1;
+                Ok(CandidateOutcome::Timeout {
+                    error: err.to_string(),
+                })
+            }
+            other => {
+                self.counts.errors += 1;
+                warn!("backend error on a candidate (the search goes on): {other}");
+                Ok(CandidateOutcome::Error {
+                    error: other.to_string(),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Checks a node's candidates on the backend concurrently (scoped threads over the candidates;
+//! backends are `Sync`), stopping early only for the wall-time budget.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
+
+/// The backend's answer on one candidate, with the seconds it took.
+pub enum Checked {
+    /// The backend answered (or failed) after this many seconds.
+    Done(Result<Outcome, LeanError>, f64),
+    /// Not started: the deadline had passed.
+    Skipped,
+}
+
+/// Applies every tactic to `state`, at most `threads` at a time, and returns the answers in the
+/// order of `tactics`. Candidates not yet started when `deadline` passes are `Skipped`.
+pub fn check_all(
+    backend: &dyn ProofBackend,
+    state: &ProofState,
+    tactics: &[String],
+    threads: usize,
+    deadline: Instant,
+) -> Vec<Checked> {
+    let slots: Vec<Mutex<Option<Checked>>> = tactics.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = threads.max(1).min(tactics.len());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= tactics.len() {
+                    break;
+                }
+                let answer = if Instant::now() >= deadline {
+                    Checked::Skipped
+                } else {
+                    let started = Instant::now();
+                    let result = backend.apply(state, &tactics[i]);
+                    Checked::Done(result, started.elapsed().as_secs_f64())
+                };
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or(Checked::Skipped)
+        })
+        .collect()
+}

@@ -1,0 +1,283 @@
+//! Rejects candidates that cannot be honest proof steps before Lean ever sees them.
+//!
+//! A generated "tactic" is pasted into a `by` block of a Lean file (or sent to the REPL), so it
+//! must neither close goals by fiat (`sorry`, `admit`, `sorryAx`) nor smuggle in a declaration or
+//! command (`theorem`, `axiom`, `#eval`, `set_option`, ...) that could change what the file proves.
+//! `verify` would still catch most of these, but a prover whose results people trust refuses them
+//! outright and says why in the trace.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a candidate was refused without asking Lean.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Rejection {
+    /// Nothing but whitespace.
+    Empty,
+    /// `sorry`, `admit` or `sorryAx`: closes a goal without proving it.
+    Sorry(String),
+    /// A command keyword (a new declaration, `#eval`, `set_option`, ...) that would end the proof
+    /// and add a command to the file.
+    Command(String),
+    /// A continuation line that starts at column 0, which would leave the `by` block.
+    Dedent,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::Empty => write!(f, "empty candidate"),
+            Rejection::Sorry(word) => write!(f, "uses `{word}`, which proves nothing"),
+            Rejection::Command(word) => {
+                write!(f, "would smuggle the command `{word}` into the file")
+            }
+            Rejection::Dedent => write!(
+                f,
+                "a continuation line starts at column 0 (leaves the proof)"
+            ),
+        }
+    }
+}
+
+/// Words that close goals without a proof, wherever they appear as a name or a name component.
+const SORRY_WORDS: &[&str] = &["sorry", "admit", "sorryAx"];
+
+/// Keywords that only ever begin a command or declaration; never part of a tactic.
+const DECLARATION_KEYWORDS: &[&str] = &[
+    "theorem",
+    "lemma",
+    "def",
+    "axiom",
+    "axioms",
+    "example",
+    "abbrev",
+    "instance",
+    "structure",
+    "inductive",
+    "coinductive",
+    "class",
+    "opaque",
+    "macro",
+    "macro_rules",
+    "syntax",
+    "elab",
+    "elab_rules",
+    "notation",
+    "infix",
+    "infixl",
+    "infixr",
+    "prefix",
+    "postfix",
+    "import",
+    "namespace",
+    "section",
+    "end",
+    "universe",
+    "variable",
+    "mutual",
+    "initialize",
+    "builtin_initialize",
+    "declare_syntax_cat",
+    "noncomputable",
+    "private",
+    "protected",
+    "unsafe",
+    "partial",
+    "deriving",
+];
+
+/// Keywords that are legitimate inside a tactic (`open Nat in simp`, `set_option ... in`) but
+/// begin a command when they start a line.
+const LINE_START_KEYWORDS: &[&str] = &[
+    "open",
+    "set_option",
+    "attribute",
+    "export",
+    "omit",
+    "include",
+];
+
+/// Accepts a candidate or says why it cannot be a proof step. The candidate is expected trimmed.
+pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
+    if tactic.trim().is_empty() {
+        return Err(Rejection::Empty);
+    }
+    for token in tokens(tactic) {
+        let bare = token.trim_matches(|c| c == '«' || c == '»');
+        if bare
+            .split('.')
+            .any(|part| SORRY_WORDS.contains(&part.trim_matches(|c| c == '«' || c == '»')))
+        {
+            return Err(Rejection::Sorry(bare.to_string()));
+        }
+        if DECLARATION_KEYWORDS.contains(&token) {
+            return Err(Rejection::Command(token.to_string()));
+        }
+        if token.starts_with('#') && token.len() > 1 {
+            return Err(Rejection::Command(token.to_string()));
+        }
+    }
+    for line in tactic.lines().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !line.starts_with(char::is_whitespace) {
+            return Err(Rejection::Dedent);
+        }
+        let start = line.trim_start();
+        if start.starts_with("@[") {
+            return Err(Rejection::Command("@[".to_string()));
+        }
+        let first = tokens(start).next().unwrap_or_default();
+        if LINE_START_KEYWORDS.contains(&first) {
+            return Err(Rejection::Command(first.to_string()));
+        }
+    }
+    let first_line = tactic.trim_start();
+    if first_line.starts_with("@[") {
+        return Err(Rejection::Command("@[".to_string()));
+    }
+    Ok(())
+}
+
+/// True for characters that continue a Lean identifier (or a `#command` word).
+fn is_ident_char(c: char) -> bool {
+    c.is_alphanumeric()
+        || matches!(c, '_' | '\'' | '.' | '!' | '?' | '«' | '»' | '#')
+        || ('\u{2080}'..='\u{209c}').contains(&c)
+}
+
+/// The identifier-like words of `text` (dotted names stay whole; `#eval` keeps its `#`). String
+/// literals and comments are not special-cased: refusing a `sorry` inside one costs nothing.
+fn tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !is_ident_char(c))
+        .filter(|t| !t.is_empty())
+        .flat_map(split_hash)
+}
+
+/// `h#eval` is not one word: a `#` inside a token starts a new one.
+fn split_hash(token: &str) -> impl Iterator<Item = &str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in token.char_indices() {
+        if c == '#' && i > start {
+            parts.push(&token[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&token[start..]);
+    parts.into_iter()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rejected(t: &str) -> Rejection {
+        check_candidate(t).expect_err(t)
+    }
+
+    #[test]
+    fn ordinary_tactics_pass() {
+        for t in [
+            "exact h",
+            "intro h",
+            "rw [← h] at h2",
+            "constructor <;> exact hp",
+            "exact ⟨hp, hq⟩",
+            "cases h with\n  | inl a => exact a\n  | inr b => exact b",
+            "simp only [Nat.add_zero]",
+            "open Nat in simp",
+            "set_option maxRecDepth 1000 in rfl",
+            "exact #[1, 2].size",
+            "exact h.endpoint",
+            "exact sorry_free_lemma",
+            "have h₁ : a = b := h",
+        ] {
+            assert_eq!(check_candidate(t), Ok(()), "{t}");
+        }
+    }
+
+    #[test]
+    fn sorry_in_every_form_is_rejected() {
+        assert_eq!(rejected("sorry"), Rejection::Sorry("sorry".into()));
+        assert_eq!(rejected("exact sorry"), Rejection::Sorry("sorry".into()));
+        assert_eq!(rejected("admit"), Rejection::Sorry("admit".into()));
+        assert_eq!(
+            rejected("exact sorryAx _ false"),
+            Rejection::Sorry("sorryAx".into())
+        );
+        assert_eq!(
+            rejected("exact (sorryAx _ true)"),
+            Rejection::Sorry("sorryAx".into())
+        );
+        assert_eq!(
+            rejected("exact _root_.sorryAx _ false"),
+            Rejection::Sorry("_root_.sorryAx".into())
+        );
+        assert_eq!(
+            rejected("constructor <;> sorry"),
+            Rejection::Sorry("sorry".into())
+        );
+        assert_eq!(rejected("exact «sorry»"), Rejection::Sorry("sorry".into()));
+        assert_eq!(
+            rejected("first | rfl | (exact(sorry))"),
+            Rejection::Sorry("sorry".into())
+        );
+    }
+
+    #[test]
+    fn smuggled_commands_are_rejected() {
+        assert_eq!(
+            rejected("rfl\ntheorem x : False := by rfl"),
+            Rejection::Command("theorem".into())
+        );
+        assert_eq!(
+            rejected("exact h axiom cheat : False"),
+            Rejection::Command("axiom".into())
+        );
+        assert_eq!(rejected("rfl\n#eval 1"), Rejection::Command("#eval".into()));
+        assert_eq!(
+            rejected("rfl;#print axioms x"),
+            Rejection::Command("#print".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  set_option pp.all true"),
+            Rejection::Command("set_option".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  open Foo"),
+            Rejection::Command("open".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  @[simp] lemma x : True := trivial"),
+            Rejection::Command("lemma".into())
+        );
+        assert_eq!(rejected("rfl\n  @[simp]"), Rejection::Command("@[".into()));
+        assert_eq!(rejected("rfl\nend"), Rejection::Command("end".into()));
+        assert_eq!(
+            rejected("exact h\nnamespace X"),
+            Rejection::Command("namespace".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  instance : Foo := ⟨⟩"),
+            Rejection::Command("instance".into())
+        );
+        assert_eq!(
+            rejected("macro \"x\" : tactic => `(tactic| rfl)"),
+            Rejection::Command("macro".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  import Foo"),
+            Rejection::Command("import".into())
+        );
+    }
+
+    #[test]
+    fn a_dedent_to_column_zero_is_rejected() {
+        assert_eq!(rejected("exact h\nfoo"), Rejection::Dedent);
+        assert_eq!(rejected("   "), Rejection::Empty);
+    }
+}

@@ -1,0 +1,20 @@
+//! Best-first proof search over Lean proof states, guided by a next-step predictor.
+//!
+//! Sees Lean only through `ProofBackend` and the model only through `Predictor`.
+
+pub mod best_first;
+pub mod check;
+pub mod config;
+pub mod filter;
+pub mod result;
+pub mod scripted;
+pub mod state_key;
+
+pub use best_first::{search, SearchError};
+pub use config::SearchConfig;
+pub use filter::{check_candidate, Rejection};
+pub use result::{
+    CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
+    StopReason,
+};
+pub use scripted::ScriptedPredictor;

@@ -1,0 +1,76 @@
+//! `ScriptedPredictor`: a test stand-in for a trained model. It answers each prompt with the
+//! tactics a test scripted for goals containing a given text, and counts how often each goal
+//! was asked about, so tests can drive the real search over real Lean deterministically.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::model::{Candidate, GenerateOptions, Predictor};
+use crate::search::state_key::{goal_of_prompt, state_key};
+
+/// A predictor that returns scripted candidates: the first rule whose pattern occurs in the
+/// goal text (whitespace collapsed) answers. It stands in for a trained model in tests only.
+#[derive(Default)]
+pub struct ScriptedPredictor {
+    rules: Vec<(String, Vec<Candidate>)>,
+    calls: Mutex<HashMap<String, usize>>,
+}
+
+impl ScriptedPredictor {
+    /// An empty script: every goal gets no candidates.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a rule: goals whose text contains `pattern` get these `(tactic, score)` candidates,
+    /// in the order given (scores are log-probabilities, ≤ 0).
+    pub fn on(mut self, pattern: &str, candidates: &[(&str, f64)]) -> Self {
+        let pattern = state_key(&[pattern.to_string()]);
+        let list = candidates
+            .iter()
+            .map(|(t, s)| Candidate {
+                text: t.to_string(),
+                score: *s,
+            })
+            .collect();
+        self.rules.push((pattern, list));
+        self
+    }
+
+    /// How many times a goal (by its whitespace-collapsed text) was asked about.
+    pub fn calls(&self) -> HashMap<String, usize> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The total number of prompts answered.
+    pub fn total_calls(&self) -> usize {
+        self.calls().values().sum()
+    }
+}
+
+impl Predictor for ScriptedPredictor {
+    fn generate(
+        &self,
+        prompts: &[String],
+        _options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let mut out = Vec::with_capacity(prompts.len());
+        for prompt in prompts {
+            let goal = state_key(&[goal_of_prompt(prompt).to_string()]);
+            *self
+                .calls
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(goal.clone())
+                .or_default() += 1;
+            let answer = self
+                .rules
+                .iter()
+                .find(|(pattern, _)| goal.contains(pattern.as_str()))
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default();
+            out.push(answer);
+        }
+        Ok(out)
+    }
+}
