@@ -4,6 +4,8 @@
 pub mod backend;
 pub mod command;
 pub mod error;
+pub mod lsp;
+pub mod server;
 pub mod verdict;
 
 pub use backend::{Outcome, ProofBackend, ProofState, StateHandle};

@@ -1,0 +1,258 @@
+//! `ServerBackend`: the `ProofBackend` on Lean's language server. Each header gets one
+//! document (so its imports are elaborated once per server); a theorem's proof is edited in
+//! place with `didChange`, and Lean re-elaborates only what changed. Diagnostics decide every
+//! outcome; `$/lean/plainGoal` at the end of the last tactic gives the goals.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::lean::backend::{Outcome, ProofBackend, ProofState};
+use crate::lean::command::LeanCommand;
+use crate::lean::error::LeanError;
+use crate::lean::lsp::diagnostic::{LeanDiagnostic, ProofReport};
+use crate::lean::lsp::layout::TheoremText;
+use crate::lean::server::{LeanServer, ServerOptions};
+use crate::lean::verdict::Verdict;
+
+/// How many servers to run and how many documents each keeps open.
+#[derive(Clone, Debug)]
+pub struct ServerBackendOptions {
+    /// Independent server processes; requests on different headers or from different threads
+    /// run in parallel across them.
+    pub workers: usize,
+    /// Documents (one per header, each a Lean worker process holding that header's imports)
+    /// kept open per server; the least recently used is closed beyond this.
+    pub max_documents: usize,
+    /// Timeouts of each server.
+    pub server: ServerOptions,
+    /// Folder the (never written) document paths live in: the Lake project root for `lake env
+    /// lean`, so Lean resolves imports as for the project's own files.
+    pub scratch_dir: Option<PathBuf>,
+}
+
+impl Default for ServerBackendOptions {
+    fn default() -> Self {
+        ServerBackendOptions {
+            workers: 1,
+            max_documents: 4,
+            server: ServerOptions::default(),
+            scratch_dir: None,
+        }
+    }
+}
+
+/// One server and the documents open in it.
+struct Slot {
+    index: usize,
+    server: Option<LeanServer>,
+    /// (header, document path), least recently used first.
+    docs: Vec<(Arc<str>, PathBuf)>,
+}
+
+/// Document names must not collide between backends of one process.
+static DOC_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The `ProofBackend` on Lean's language server (see the module documentation).
+pub struct ServerBackend {
+    cmd: LeanCommand,
+    options: ServerBackendOptions,
+    slots: Vec<Mutex<Slot>>,
+}
+
+impl ServerBackend {
+    /// Starts `options.workers` servers from `cmd` (which runs `lean` or `lake env lean`).
+    pub fn start(cmd: &LeanCommand, options: ServerBackendOptions) -> Result<Self, LeanError> {
+        let workers = options.workers.max(1);
+        let mut slots = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let server = LeanServer::start_with(cmd, options.server.clone())?;
+            slots.push(Mutex::new(Slot {
+                index,
+                server: Some(server),
+                docs: Vec::new(),
+            }));
+        }
+        Ok(ServerBackend {
+            cmd: cmd.clone(),
+            options,
+            slots,
+        })
+    }
+
+    /// The process ids of the running servers (for monitoring, and for tests that stop one).
+    pub fn server_pids(&self) -> Vec<u32> {
+        self.slots
+            .iter()
+            .filter_map(|s| lock(s).server.as_ref().map(LeanServer::pid))
+            .collect()
+    }
+
+    /// A free slot, preferring the one this header usually goes to (its document is there).
+    fn slot(&self, header: &str) -> MutexGuard<'_, Slot> {
+        let mut h = DefaultHasher::new();
+        header.hash(&mut h);
+        let home = (h.finish() % self.slots.len() as u64) as usize;
+        for k in 0..self.slots.len() {
+            if let Ok(guard) = self.slots[(home + k) % self.slots.len()].try_lock() {
+                return guard;
+            }
+        }
+        lock(&self.slots[home])
+    }
+
+    /// Writes the theorem into its header's document, waits for Lean, and returns the
+    /// theorem's diagnostics and the goals at the end of the proof. Header errors are
+    /// `LeanError::Header`. A dead server is replaced first.
+    fn check(
+        &self,
+        header: &str,
+        statement: &str,
+        steps: &[String],
+        goals_at_end: bool,
+    ) -> Result<Checked, LeanError> {
+        let layout = TheoremText::new(header, statement, steps);
+        let mut slot = self.slot(header);
+        let slot = &mut *slot;
+        let alive = slot.server.as_mut().is_some_and(LeanServer::is_alive);
+        if !alive {
+            if slot.server.is_some() {
+                tracing::warn!(target: "lean_server", slot = slot.index, "Lean server died; starting a new one");
+            }
+            slot.server = None;
+            slot.docs.clear();
+            slot.server = Some(LeanServer::start_with(
+                &self.cmd,
+                self.options.server.clone(),
+            )?);
+        }
+        let server = slot.server.as_mut().expect("started above");
+        let path = match slot.docs.iter().position(|(h, _)| &**h == header) {
+            Some(i) => {
+                let entry = slot.docs.remove(i);
+                let path = entry.1.clone();
+                slot.docs.push(entry);
+                path
+            }
+            None => {
+                if slot.docs.len() >= self.options.max_documents.max(1) {
+                    let (_, old) = slot.docs.remove(0);
+                    server.close(&old)?;
+                }
+                let dir = self
+                    .options
+                    .scratch_dir
+                    .clone()
+                    .or_else(|| self.cmd.cwd.clone())
+                    .unwrap_or_else(std::env::temp_dir);
+                let n = DOC_COUNTER.fetch_add(1, Ordering::Relaxed);
+                let path = dir.join(format!("ProofstepServer{}_{n}.lean", std::process::id()));
+                slot.docs.push((Arc::from(header), path.clone()));
+                path
+            }
+        };
+        let diagnostics = server.change(&path, &layout.text)?;
+        let header_errors: Vec<String> = diagnostics
+            .iter()
+            .filter(|d| d.is_error() && layout.in_header(d.start()))
+            .map(|d| d.lsp.message.clone())
+            .collect();
+        if !header_errors.is_empty() {
+            return Err(LeanError::Header(header_errors.join("\n")));
+        }
+        let theorem: Vec<LeanDiagnostic> = diagnostics
+            .into_iter()
+            .filter(|d| !layout.in_header(d.start()))
+            .collect();
+        let report = ProofReport::of(&theorem);
+        let plain = if goals_at_end && report.has_unsolved {
+            let end = layout.proof_end;
+            server.goals_at(&path, end.line, end.character)?
+        } else {
+            None
+        };
+        Ok(Checked { report, plain })
+    }
+}
+
+/// A theorem's diagnostics, summarized, and the goals `plainGoal` gave at the end of its proof.
+struct Checked {
+    report: ProofReport,
+    plain: Option<Vec<String>>,
+}
+
+impl Checked {
+    /// The goals that remain: plainGoal's list when it says the same as Lean's "unsolved
+    /// goals" errors (which decide), else those errors' goals. They can differ when the last
+    /// tactic sits in a nested block (`·`, `case`), where plainGoal shows the block's goals.
+    fn goals(&self) -> Vec<String> {
+        match &self.plain {
+            Some(plain) if plain.join("\n\n") == self.report.unsolved.join("\n\n") => plain.clone(),
+            _ => self.report.unsolved.clone(),
+        }
+    }
+}
+
+fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
+    slot.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ProofBackend for ServerBackend {
+    fn start(&self, header: &str, statement: &str) -> Result<ProofState, LeanError> {
+        let checked = self.check(header, statement, &[], true)?;
+        if !checked.report.errors.is_empty() {
+            return Err(LeanError::Statement(checked.report.errors.join("\n")));
+        }
+        if !checked.report.has_unsolved {
+            return Err(LeanError::Statement(
+                "Lean reported no goal for this statement; give a `theorem`/`example` with a type"
+                    .into(),
+            ));
+        }
+        Ok(ProofState {
+            header: Arc::from(header),
+            statement: Arc::from(statement),
+            steps: Vec::new(),
+            goals: checked.goals(),
+            handle: None,
+        })
+    }
+
+    fn apply(&self, state: &ProofState, tactic: &str) -> Result<Outcome, LeanError> {
+        let mut steps = state.steps.clone();
+        steps.push(tactic.to_string());
+        let checked = self.check(&state.header, &state.statement, &steps, true)?;
+        if !checked.report.errors.is_empty() {
+            return Ok(Outcome::Failed(checked.report.errors.join("\n")));
+        }
+        if checked.report.uses_sorry {
+            return Ok(Outcome::Failed(
+                "the tactic closes a goal with `sorry`, which proves nothing".into(),
+            ));
+        }
+        let goals = checked.goals();
+        let next = ProofState {
+            header: state.header.clone(),
+            statement: state.statement.clone(),
+            steps,
+            goals,
+            handle: None,
+        };
+        Ok(if checked.report.has_unsolved {
+            Outcome::Open(next)
+        } else {
+            Outcome::Proved(next)
+        })
+    }
+
+    fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
+        let checked = self.check(header, statement, &[proof.to_string()], false)?;
+        Ok(checked.report.verdict())
+    }
+
+    fn name(&self) -> &'static str {
+        "server"
+    }
+}

@@ -1,0 +1,451 @@
+//! One language-server process and the JSON-RPC conversation with it: a reader thread files
+//! responses by id and keeps the latest diagnostics and progress of each document; callers
+//! send requests and wait for their answers with a timeout. A server that exits, closes its
+//! output or writes something that is not LSP is noticed at once and every waiter is told.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::lean::command::LeanCommand;
+use crate::lean::error::LeanError;
+use crate::lean::lsp::diagnostic::LeanDiagnostic;
+use crate::lean::lsp::framing::{read_frame, write_frame, FrameError};
+
+/// JSON-RPC error codes Lean's watchdog uses when a file worker dies under a request.
+const WORKER_EXITED: i64 = -32901;
+const WORKER_CRASHED: i64 = -32902;
+
+/// How many lines of the server's stderr are kept for error messages.
+const STDERR_LINES: usize = 20;
+
+/// The diagnostics last published for one document version.
+#[derive(Clone, Debug, Default)]
+pub struct Published {
+    /// The document version they belong to (`None` when the server gave none).
+    pub version: Option<i32>,
+    /// The diagnostics, in Lean's order.
+    pub diagnostics: Vec<LeanDiagnostic>,
+}
+
+/// What `$/lean/fileProgress` last said about one document.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// The document version it is about.
+    pub version: Option<i32>,
+    /// True when nothing is being processed any more.
+    pub done: bool,
+    /// True when Lean reported a fatal error (it stopped processing the file).
+    pub fatal: bool,
+}
+
+/// Why the reader thread stopped.
+#[derive(Clone, Debug)]
+enum Closed {
+    Eof,
+    Garbage(String),
+    Io(String),
+}
+
+#[derive(Default)]
+struct State {
+    responses: HashMap<i64, Result<Value, (i64, String)>>,
+    diagnostics: HashMap<String, Published>,
+    progress: HashMap<String, Progress>,
+    closed: Option<Closed>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running language server and the client side of its JSON-RPC stream.
+pub struct Connection {
+    child: Child,
+    writer: Arc<Mutex<ChildStdin>>,
+    shared: Arc<Shared>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    next_id: i64,
+    program: String,
+    killed: bool,
+}
+
+impl Connection {
+    /// Starts `cmd` followed by `extra_args`, with pipes for stdin/stdout/stderr and threads
+    /// that read them.
+    pub fn spawn(cmd: &LeanCommand, extra_args: &[String]) -> Result<Self, LeanError> {
+        let mut command = cmd.to_command();
+        command
+            .args(extra_args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().map_err(|e| LeanError::Spawn {
+            program: cmd.program.clone(),
+            reason: e.to_string(),
+        })?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stderr_pipe = child.stderr.take().expect("stderr is piped");
+        let writer = Arc::new(Mutex::new(stdin));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        });
+        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        {
+            let (shared, writer) = (shared.clone(), writer.clone());
+            thread::Builder::new()
+                .name("lean-lsp-reader".into())
+                .spawn(move || read_loop(BufReader::new(stdout), &shared, &writer))?;
+        }
+        {
+            let stderr = stderr.clone();
+            thread::Builder::new()
+                .name("lean-lsp-stderr".into())
+                .spawn(move || {
+                    for line in BufReader::new(stderr_pipe).lines() {
+                        let Ok(line) = line else { break };
+                        tracing::debug!(target: "lean_server", "stderr: {line}");
+                        let mut tail = stderr.lock().unwrap_or_else(|p| p.into_inner());
+                        if tail.len() == STDERR_LINES {
+                            tail.pop_front();
+                        }
+                        tail.push_back(line);
+                    }
+                })?;
+        }
+        let program = std::iter::once(cmd.program.display().to_string())
+            .chain(cmd.args.iter().cloned())
+            .chain(extra_args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Connection {
+            child,
+            writer,
+            shared,
+            stderr,
+            next_id: 1,
+            program,
+            killed: false,
+        })
+    }
+
+    /// The operating-system id of the server process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// True while the server process runs and its output stream is open.
+    pub fn is_alive(&mut self) -> bool {
+        !self.killed
+            && self.shared.lock().closed.is_none()
+            && matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends a notification (no answer expected).
+    pub fn notify(&mut self, method: &str, params: Value) -> Result<(), LeanError> {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}))
+    }
+
+    /// Sends a request and waits up to `timeout` for its answer. A server that dies meanwhile
+    /// gives `Died` (or `Garbage`); a worker crash reported by Lean gives `Died`; any other
+    /// error answer gives `Server`. On timeout the server is killed, since its state is unknown.
+    pub fn request(
+        &mut self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, LeanError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(answer) = state.responses.remove(&id) {
+                drop(state);
+                return answer.map_err(|(code, message)| match code {
+                    WORKER_EXITED | WORKER_CRASHED => LeanError::Died(format!(
+                        "Lean's worker process for this file stopped during `{method}`: {message}"
+                    )),
+                    _ => LeanError::Server(format!("`{method}` failed: {message} (code {code})")),
+                });
+            }
+            if state.closed.is_some() {
+                drop(state);
+                return Err(self.death());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                drop(state);
+                self.kill();
+                return Err(LeanError::Timeout(timeout));
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Waits until diagnostics for `uri` at `version` (or later) have been published, up to
+    /// `timeout`; None when they did not come.
+    pub fn published(&self, uri: &str, version: i32, timeout: Duration) -> Option<Published> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(p) = state.diagnostics.get(uri) {
+                if p.version.is_none_or(|v| v >= version) {
+                    return Some(p.clone());
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline || state.closed.is_some() {
+                return None;
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// The latest diagnostics published for `uri`, if any.
+    pub fn latest(&self, uri: &str) -> Option<Published> {
+        self.shared.lock().diagnostics.get(uri).cloned()
+    }
+
+    /// What `$/lean/fileProgress` last said about `uri`.
+    pub fn progress(&self, uri: &str) -> Option<Progress> {
+        self.shared.lock().progress.get(uri).copied()
+    }
+
+    /// Forgets what was published for `uri` (after closing it, so a late message for the old
+    /// document cannot be mistaken for the next one's).
+    pub fn forget(&self, uri: &str) {
+        let mut state = self.shared.lock();
+        state.diagnostics.remove(uri);
+        state.progress.remove(uri);
+    }
+
+    /// Asks the server to shut down and exit, then waits briefly; kills it if it lingers.
+    pub fn shutdown(mut self, grace: Duration) {
+        if self.is_alive() {
+            let asked = self.request("shutdown", Value::Null, grace).is_ok()
+                && self.notify("exit", Value::Null).is_ok();
+            if asked {
+                let deadline = Instant::now() + grace;
+                while Instant::now() < deadline {
+                    if !matches!(self.child.try_wait(), Ok(None)) {
+                        return;
+                    }
+                    thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        self.kill();
+    }
+
+    /// Kills the server process (and reaps it).
+    pub fn kill(&mut self) {
+        if !self.killed {
+            self.killed = true;
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn send(&mut self, message: &Value) -> Result<(), LeanError> {
+        if self.killed {
+            return Err(LeanError::Died(
+                "the server was stopped after an earlier failure".into(),
+            ));
+        }
+        let written = {
+            let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            write_frame(&mut *w, message)
+        };
+        written.map_err(|_| self.death())
+    }
+
+    /// The error that describes a server that has stopped: its exit status and stderr tail.
+    fn death(&mut self) -> LeanError {
+        // The output may close a moment before the process is gone.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
+                _ => break None,
+            }
+        };
+        let closed = self.shared.lock().closed.clone();
+        let tail = {
+            let t = self.stderr.lock().unwrap_or_else(|p| p.into_inner());
+            t.iter().cloned().collect::<Vec<_>>().join("\n")
+        };
+        let tail = if tail.is_empty() {
+            String::new()
+        } else {
+            format!("; its stderr ends with:\n{tail}")
+        };
+        let status = status.map_or("still running".to_string(), |s| s.to_string());
+        match closed {
+            Some(Closed::Garbage(what)) => {
+                self.kill();
+                LeanError::Garbage(format!("`{}` wrote {what}{tail}", self.program))
+            }
+            Some(Closed::Io(e)) => {
+                self.kill();
+                LeanError::Died(format!(
+                    "reading from `{}` failed: {e} ({status}){tail}",
+                    self.program
+                ))
+            }
+            _ => {
+                self.kill();
+                LeanError::Died(format!("`{}` stopped ({status}){tail}", self.program))
+            }
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+#[derive(Deserialize)]
+struct DiagnosticsParams {
+    uri: String,
+    #[serde(default)]
+    version: Option<i32>,
+    diagnostics: Vec<LeanDiagnostic>,
+}
+
+#[derive(Deserialize)]
+struct ProgressParams {
+    #[serde(rename = "textDocument")]
+    document: ProgressDoc,
+    processing: Vec<ProgressItem>,
+}
+
+#[derive(Deserialize)]
+struct ProgressDoc {
+    uri: String,
+    #[serde(default)]
+    version: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct ProgressItem {
+    #[serde(default)]
+    kind: Option<i32>,
+}
+
+/// The reader thread: files every message the server writes until its output ends.
+fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &Mutex<ChildStdin>) {
+    let closed =
+        loop {
+            let message = match read_frame(&mut input) {
+                Ok(m) => m,
+                Err(FrameError::Eof) => break Closed::Eof,
+                Err(FrameError::Malformed(what)) => break Closed::Garbage(what),
+                Err(FrameError::Io(e)) => break Closed::Io(e.to_string()),
+            };
+            match (
+                message.get("method").and_then(Value::as_str),
+                message.get("id"),
+            ) {
+                (Some(_), Some(id)) => {
+                    // A request from the server (registerCapability, refresh, ...): acknowledge it.
+                    let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
+                    let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = write_frame(&mut *w, &reply);
+                }
+                (Some(method), None) => on_notification(method, &message, shared),
+                (None, Some(id)) => {
+                    let Some(id) = id.as_i64() else { continue };
+                    let answer = match message.get("error") {
+                        Some(e) => Err((
+                            e.get("code").and_then(Value::as_i64).unwrap_or(0),
+                            e.get("message")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                        )),
+                        None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+                    };
+                    shared.lock().responses.insert(id, answer);
+                    shared.changed.notify_all();
+                }
+                (None, None) => break Closed::Garbage(format!(
+                    "a JSON message that is neither request, response nor notification: {message}"
+                )),
+            }
+        };
+    shared.lock().closed = Some(closed);
+    shared.changed.notify_all();
+}
+
+fn on_notification(method: &str, message: &Value, shared: &Shared) {
+    let params = message.get("params").cloned().unwrap_or(Value::Null);
+    match method {
+        "textDocument/publishDiagnostics" => {
+            let Ok(p) = serde_json::from_value::<DiagnosticsParams>(params) else {
+                tracing::warn!(target: "lean_server", "unreadable publishDiagnostics: {message}");
+                return;
+            };
+            let mut state = shared.lock();
+            let newer =
+                state
+                    .diagnostics
+                    .get(&p.uri)
+                    .is_none_or(|old| match (old.version, p.version) {
+                        (Some(old), Some(new)) => new >= old,
+                        _ => true,
+                    });
+            if newer {
+                state.diagnostics.insert(
+                    p.uri,
+                    Published {
+                        version: p.version,
+                        diagnostics: p.diagnostics,
+                    },
+                );
+            }
+        }
+        "$/lean/fileProgress" => {
+            let Ok(p) = serde_json::from_value::<ProgressParams>(params) else {
+                return;
+            };
+            let progress = Progress {
+                version: p.document.version,
+                done: p.processing.is_empty(),
+                fatal: p.processing.iter().any(|i| i.kind == Some(2)),
+            };
+            shared.lock().progress.insert(p.document.uri, progress);
+        }
+        _ => return,
+    }
+    shared.changed.notify_all();
+}

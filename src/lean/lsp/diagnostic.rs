@@ -1,0 +1,186 @@
+//! Lean's LSP diagnostics and what they say about a proof: errors, unsolved goals, `sorry`.
+//! The LSP counterpart of classifying `lean --json` output (same severities and messages).
+
+use lsp_types::{DiagnosticSeverity, Position, Range};
+use serde::{Deserialize, Serialize};
+
+use crate::lean::verdict::{Status, Verdict};
+
+/// Lean's tag for the "unsolved goals" error (`LeanDiagnosticTag.unsolvedGoals`).
+const TAG_UNSOLVED_GOALS: u32 = 1;
+
+/// A diagnostic as Lean's server publishes it: the standard LSP fields plus Lean's extensions
+/// (`leanTags`, `fullRange`), which the standard type would drop.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LeanDiagnostic {
+    /// The standard LSP diagnostic (range, severity, message, code, ...).
+    #[serde(flatten)]
+    pub lsp: lsp_types::Diagnostic,
+    /// Lean's own tags; `1` marks an "unsolved goals" error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lean_tags: Option<Vec<u32>>,
+    /// The whole range the message is about (`range` may be shortened for display).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_range: Option<Range>,
+}
+
+impl LeanDiagnostic {
+    /// True for an error (the only severity that makes a proof fail).
+    pub fn is_error(&self) -> bool {
+        self.lsp.severity == Some(DiagnosticSeverity::ERROR)
+    }
+
+    /// True for Lean's "unsolved goals" error: the proof ran without failing but goals remain.
+    pub fn is_unsolved_goals(&self) -> bool {
+        self.is_error()
+            && (self
+                .lean_tags
+                .as_deref()
+                .unwrap_or(&[])
+                .contains(&TAG_UNSOLVED_GOALS)
+                || self.lsp.message.starts_with("unsolved goals"))
+    }
+
+    /// True for the warning Lean gives a declaration whose proof uses `sorry` (or `admit`, or
+    /// `sorryAx`): elaborated, but not proved.
+    pub fn is_sorry_warning(&self) -> bool {
+        self.lsp.severity == Some(DiagnosticSeverity::WARNING) && {
+            let m = self.lsp.message.to_lowercase();
+            m.contains("declaration uses") && m.contains("sorry")
+        }
+    }
+
+    /// The goals an "unsolved goals" error lists (Lean separates goals by a blank line);
+    /// empty for any other diagnostic.
+    pub fn unsolved_goals(&self) -> Vec<String> {
+        if !self.is_unsolved_goals() {
+            return Vec::new();
+        }
+        let body = self
+            .lsp
+            .message
+            .strip_prefix("unsolved goals")
+            .unwrap_or(&self.lsp.message);
+        body.trim_start_matches('\n')
+            .split("\n\n")
+            .map(str::trim_end)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Where the diagnostic starts.
+    pub fn start(&self) -> Position {
+        self.lsp.range.start
+    }
+}
+
+/// What the diagnostics of one theorem say, before deciding a `Verdict` or an `Outcome`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProofReport {
+    /// Error messages other than "unsolved goals".
+    pub errors: Vec<String>,
+    /// The goals of every "unsolved goals" error, in order.
+    pub unsolved: Vec<String>,
+    /// Whether an "unsolved goals" error was reported at all (it can list zero parsable goals).
+    pub has_unsolved: bool,
+    /// Whether Lean warned that the declaration uses `sorry`.
+    pub uses_sorry: bool,
+}
+
+impl ProofReport {
+    /// Summarizes the diagnostics that belong to one theorem.
+    pub fn of<'a>(diags: impl IntoIterator<Item = &'a LeanDiagnostic>) -> Self {
+        let mut r = ProofReport::default();
+        for d in diags {
+            if d.is_unsolved_goals() {
+                r.has_unsolved = true;
+                r.unsolved.extend(d.unsolved_goals());
+            } else if d.is_error() {
+                r.errors.push(d.lsp.message.clone());
+            } else if d.is_sorry_warning() {
+                r.uses_sorry = true;
+            }
+        }
+        r
+    }
+
+    /// The final word on a whole proof: an error of any kind → Error; only unsolved goals →
+    /// Open; no error but `sorry` → Sorry; otherwise Proved.
+    pub fn verdict(&self) -> Verdict {
+        let status = if !self.errors.is_empty() {
+            Status::Error
+        } else if self.has_unsolved {
+            Status::Open
+        } else if self.uses_sorry {
+            Status::Sorry
+        } else {
+            Status::Proved
+        };
+        let mut errors = self.errors.clone();
+        if status == Status::Error && self.has_unsolved {
+            errors.extend(self.unsolved.iter().map(|g| format!("unsolved goals\n{g}")));
+        }
+        Verdict {
+            status,
+            goals: self.unsolved.clone(),
+            errors,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn diag(v: serde_json::Value) -> LeanDiagnostic {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn at(line: u32) -> serde_json::Value {
+        json!({"start": {"line": line, "character": 0}, "end": {"line": line, "character": 4}})
+    }
+
+    #[test]
+    fn parses_lean_extensions_and_splits_goals() {
+        let d = diag(json!({
+            "range": at(3), "fullRange": at(4), "leanTags": [1], "severity": 1, "source": "Lean 4",
+            "message": "unsolved goals\ncase left\np q : Prop\n⊢ p\n\ncase right\np q : Prop\n⊢ q"
+        }));
+        assert!(d.is_unsolved_goals());
+        assert_eq!(d.full_range.unwrap().start.line, 4);
+        assert_eq!(
+            d.unsolved_goals(),
+            vec!["case left\np q : Prop\n⊢ p", "case right\np q : Prop\n⊢ q"]
+        );
+        let back = serde_json::to_value(&d).unwrap();
+        assert_eq!(back["leanTags"], json!([1]));
+    }
+
+    #[test]
+    fn classifies_each_status() {
+        let err = diag(json!({"range": at(5), "severity": 1, "message": "Type mismatch\n  hp"}));
+        let open = diag(
+            json!({"range": at(3), "severity": 1, "leanTags": [1], "message": "unsolved goals\n⊢ q"}),
+        );
+        let sorry =
+            diag(json!({"range": at(3), "severity": 2, "message": "declaration uses `sorry`"}));
+        let info =
+            diag(json!({"range": at(3), "severity": 3, "message": "unsolved goals? no: an info"}));
+        assert_eq!(ProofReport::of([&err]).verdict().status, Status::Error);
+        assert_eq!(ProofReport::of([&open]).verdict().status, Status::Open);
+        assert_eq!(ProofReport::of([&open]).verdict().goals, vec!["⊢ q"]);
+        assert_eq!(ProofReport::of([&sorry]).verdict().status, Status::Sorry);
+        assert_eq!(ProofReport::of([&info]).verdict().status, Status::Proved);
+        assert_eq!(
+            ProofReport::of([&sorry, &err, &open]).verdict().status,
+            Status::Error
+        );
+        assert_eq!(
+            ProofReport::of([&sorry, &open]).verdict().status,
+            Status::Open
+        );
+    }
+}
