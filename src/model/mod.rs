@@ -1,6 +1,20 @@
 //! Language models for next-step prediction: tokenizer, the Llama and GPT-NeoX architectures,
 //! Hugging Face model folders and GGUF import, generation. Imports nothing else of the crate.
 
+pub mod causal_lm;
+pub mod config;
+pub mod error;
+pub mod gpt_neox;
+pub mod layers;
+pub mod llama;
 pub mod predictor;
+pub mod tokenizer;
+pub mod weights;
 
+pub use causal_lm::CausalLm;
+pub use config::{GptNeoxConfig, LlamaConfig, ModelConfig};
+pub use error::ModelError;
+pub use layers::KvCache;
 pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
+pub use tokenizer::{format_prompt, ProofTokenizer};
+pub use weights::{load_model, save_model};

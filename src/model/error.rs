@@ -1,0 +1,46 @@
+//! Errors of the model layer; each says what the user can do about it.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong loading, running or converting a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// config.json (or GGUF metadata) is missing a field or names something unsupported.
+    #[error("bad model configuration: {0}")]
+    Config(String),
+    /// A file of the model folder could not be read or written.
+    #[error("{path}: {source} (check that the path exists and is readable/writable)")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The weights do not match the configuration.
+    #[error("weights do not match config.json: {0}")]
+    Weights(String),
+    /// tokenizer.json is missing or invalid.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    /// A GGUF file could not be converted.
+    #[error("GGUF import: {0}")]
+    Gguf(String),
+    /// Bad generation options.
+    #[error("generation: {0}")]
+    Generate(String),
+    /// A tensor operation failed (a bug or an inconsistent model).
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+impl ModelError {
+    /// An I/O error tagged with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        ModelError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result of the model layer.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,165 @@
+//! The Llama family (Llama 2/3, SmolLM2, TinyLlama) in one file: RMSNorm, rotary position
+//! embedding (with linear / llama3 scaling), SwiGLU MLP, grouped-query attention, tied or
+//! untied embeddings. Tensor names are Hugging Face's, so folders load both ways.
+//!
+//! One forward serves training (`Mode::Train`: differentiable ops, all positions) and inference
+//! (`Mode::Infer`: fused ops, KV cache); see `layers.rs` for the shared pieces.
+
+use candle_core::{Module, Tensor};
+use candle_nn::{Embedding, Init, Linear, VarBuilder};
+
+use super::config::LlamaConfig;
+use super::error::Result;
+use super::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
+
+/// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
+const INIT: Init = Init::Randn {
+    mean: 0.0,
+    stdev: 0.02,
+};
+
+fn linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
+    let vb = vb.pp(name);
+    let w = vb.get_with_hints((out, inp), "weight", INIT)?;
+    let b = if bias {
+        Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
+    } else {
+        None
+    };
+    Ok(Linear::new(w, b))
+}
+
+/// RMSNorm: `x / sqrt(mean(x²) + eps) * weight`.
+fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {
+    Ok(match mode {
+        Mode::Train => candle_nn::ops::rms_norm_slow(x, w, eps as f32)?,
+        Mode::Infer => candle_nn::ops::rms_norm(&x.contiguous()?, w, eps as f32)?,
+    })
+}
+
+/// One transformer block: attention and SwiGLU MLP, each after an RMSNorm, with residuals.
+struct Block {
+    input_norm: Tensor,
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    o: Linear,
+    post_norm: Tensor,
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+}
+
+/// A Llama-family causal language model.
+pub struct Llama {
+    cfg: LlamaConfig,
+    embed: Embedding,
+    blocks: Vec<Block>,
+    norm: Tensor,
+    lm_head: Linear,
+    inv_freq: Vec<f32>,
+}
+
+impl Llama {
+    /// Builds the model from `vb` (a var map for training, or loaded weights), HF names.
+    pub fn new(cfg: &LlamaConfig, vb: VarBuilder) -> Result<Self> {
+        let (d, hd) = (cfg.hidden_size, cfg.head_size());
+        let (h, kv) = (cfg.num_attention_heads, cfg.kv_heads());
+        let m = vb.pp("model");
+        let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_tokens.weight", INIT)?;
+        let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
+        for i in 0..cfg.num_hidden_layers {
+            let l = m.pp(format!("layers.{i}"));
+            let a = l.pp("self_attn");
+            let p = l.pp("mlp");
+            let ab = cfg.attention_bias;
+            blocks.push(Block {
+                input_norm: l.get_with_hints(d, "input_layernorm.weight", Init::Const(1.0))?,
+                q: linear(&a, d, h * hd, ab, "q_proj")?,
+                k: linear(&a, d, kv * hd, ab, "k_proj")?,
+                v: linear(&a, d, kv * hd, ab, "v_proj")?,
+                o: linear(&a, h * hd, d, ab, "o_proj")?,
+                post_norm: l.get_with_hints(
+                    d,
+                    "post_attention_layernorm.weight",
+                    Init::Const(1.0),
+                )?,
+                gate: linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
+                up: linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
+                down: linear(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
+            });
+        }
+        let norm = m.get_with_hints(d, "norm.weight", Init::Const(1.0))?;
+        let lm_head = if cfg.tie_word_embeddings {
+            Linear::new(embed_w.clone(), None)
+        } else {
+            linear(&vb, d, cfg.vocab_size, false, "lm_head")?
+        };
+        Ok(Llama {
+            inv_freq: inv_freq(hd, cfg.theta(), cfg.scaling()?.as_ref()),
+            cfg: cfg.clone(),
+            embed: Embedding::new(embed_w, d),
+            blocks,
+            norm,
+            lm_head,
+        })
+    }
+
+    /// Number of layers (the KV cache size).
+    pub fn num_layers(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Logits `[b, t, vocab]` (or `[b, 1, vocab]` with `last_only`) for `ids: [b, t]`.
+    /// With a cache, keys/values are appended and attention covers everything cached.
+    pub fn forward(
+        &self,
+        ids: &Tensor,
+        pos: &Positions,
+        mut cache: Option<&mut KvCache>,
+        mode: Mode,
+        last_only: bool,
+    ) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        let (h, kv, hd) = (
+            self.cfg.num_attention_heads,
+            self.cfg.kv_heads(),
+            self.cfg.head_size(),
+        );
+        let shared = pos.pads.iter().all(|&p| p == 0);
+        let (cos, sin) = rotary_tables(&self.inv_freq, &pos.ids(), shared, ids.device())?;
+        let mask = pos.mask(ids.device())?;
+        let eps = self.cfg.rms_norm_eps;
+        let mut x = self.embed.forward(ids)?;
+        for (i, blk) in self.blocks.iter().enumerate() {
+            let y = rms_norm(&x, &blk.input_norm, eps, mode)?;
+            let q = blk.q.forward(&y)?.reshape((b, t, h, hd))?.transpose(1, 2)?;
+            let k = blk
+                .k
+                .forward(&y)?
+                .reshape((b, t, kv, hd))?
+                .transpose(1, 2)?;
+            let v = blk
+                .v
+                .forward(&y)?
+                .reshape((b, t, kv, hd))?
+                .transpose(1, 2)?;
+            let q = rope(&q, &cos, &sin, mode)?;
+            let k = rope(&k, &cos, &sin, mode)?;
+            let (k, v) = match cache.as_deref_mut() {
+                Some(c) => c.append(i, k, v)?,
+                None => (k, v),
+            };
+            let a = attention(&q, &k, &v, mask.as_ref(), mode)?;
+            x = (x + blk.o.forward(&a)?)?;
+            let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
+            let g = candle_nn::ops::silu(&blk.gate.forward(&y)?)?;
+            x = (x + blk.down.forward(&(g * blk.up.forward(&y)?)?)?)?;
+        }
+        if last_only {
+            x = x.narrow(1, t - 1, 1)?;
+        }
+        let x = rms_norm(&x, &self.norm, eps, mode)?;
+        Ok(self.lm_head.forward(&x)?)
+    }
+}
