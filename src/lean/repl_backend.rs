@@ -1,0 +1,289 @@
+//! `ReplBackend`: the `ProofBackend` over a pool of leanprover-community/repl processes.
+//!
+//! start: `{"cmd": "<statement> := by sorry", "env": <header env>}` and the sorry's proof state;
+//! apply: `{"tactic", "proofState"}` on the worker that holds the state; verify: the whole
+//! theorem as one command. A state whose worker has restarted since is rebuilt transparently
+//! by replaying its steps from the statement.
+
+use std::sync::Arc;
+
+use crate::lean::pool::{Pool, PoolConfig};
+use crate::lean::protocol::{CommandResponse, ProofStatus, Response, TacticResponse};
+use crate::lean::repl::error_texts;
+use crate::lean::{
+    LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Status, Verdict,
+};
+
+/// The REPL-backed prover seam: fast tactic mode on proof-state ids.
+pub struct ReplBackend {
+    pool: Pool,
+}
+
+impl ReplBackend {
+    /// A backend over a pool with these settings.
+    pub fn new(config: PoolConfig) -> Self {
+        ReplBackend {
+            pool: Pool::new(config),
+        }
+    }
+
+    /// A backend with default settings running `command` (e.g. `lake env <path>/repl`).
+    pub fn from_command(command: LeanCommand) -> Self {
+        ReplBackend::new(PoolConfig::new(command))
+    }
+
+    /// The worker pool (for statistics).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs one tactic on the state behind `handle` and interprets the answer against `base`.
+    fn step(
+        &self,
+        base: &ProofState,
+        handle: &StateHandle,
+        tactic: &str,
+    ) -> Result<Outcome, LeanError> {
+        self.pool.with_worker(handle.worker, |index, repl| {
+            let response = repl.tactic(handle.generation, handle.id, tactic)?;
+            let generation = repl.generation();
+            let next = |r: &TacticResponse| ProofState {
+                header: base.header.clone(),
+                statement: base.statement.clone(),
+                steps: base
+                    .steps
+                    .iter()
+                    .cloned()
+                    .chain([tactic.to_string()])
+                    .collect(),
+                goals: r.goals.clone(),
+                handle: Some(StateHandle {
+                    worker: index,
+                    generation,
+                    id: r.proof_state,
+                }),
+            };
+            match response {
+                Response::Tactic(r) => Ok(classify_tactic(&r, next)),
+                Response::Error(e) => match e.lean_error() {
+                    Some(text) => Ok(Outcome::Failed(text.to_string())),
+                    None => Err(LeanError::Repl(e.message)),
+                },
+                Response::Command(_) => {
+                    Err(LeanError::Garbage("a command answer to a tactic".into()))
+                }
+            }
+        })
+    }
+
+    /// Rebuilds `state` on a live worker by starting its theorem again and replaying its steps.
+    fn replay(&self, state: &ProofState) -> Result<ProofState, LeanError> {
+        let mut current = self.start(&state.header, &state.statement)?;
+        for (i, tactic) in state.steps.iter().enumerate() {
+            let handle = current.handle.clone().expect("repl states carry handles");
+            current = match self.step(&current, &handle, tactic)? {
+                Outcome::Open(next) | Outcome::Proved(next) => next,
+                Outcome::Failed(why) => {
+                    return Err(LeanError::Repl(format!(
+                        "rebuilding a proof state after its worker restarted failed at step {} (`{tactic}`): {why}",
+                        i + 1
+                    )))
+                }
+            };
+        }
+        Ok(current)
+    }
+}
+
+/// What a tactic answer means for the search: Proved only with `Completed` (or, from REPLs
+/// without `proofStatus`, no goals, no error and no sorry); any error message, sorry, or
+/// unfinished status is a failure carrying Lean's words.
+fn classify_tactic(r: &TacticResponse, next: impl Fn(&TacticResponse) -> ProofState) -> Outcome {
+    let errors: Vec<&str> = r
+        .messages
+        .iter()
+        .filter(|m| m.is_error())
+        .map(|m| m.data.as_str())
+        .collect();
+    if !errors.is_empty() {
+        return Outcome::Failed(errors.join("\n"));
+    }
+    if !r.sorries.is_empty() {
+        return Outcome::Failed("the tactic uses `sorry`".into());
+    }
+    match &r.proof_status {
+        Some(ProofStatus::Completed) if r.goals.is_empty() => Outcome::Proved(next(r)),
+        Some(ProofStatus::OpenGoals) if !r.goals.is_empty() => Outcome::Open(next(r)),
+        Some(other) => {
+            Outcome::Failed(format!("the REPL reports: {}", String::from(other.clone())))
+        }
+        None if r.goals.is_empty() => Outcome::Proved(next(r)),
+        None => Outcome::Open(next(r)),
+    }
+}
+
+/// The Lean text `verify` checks: `statement := by` followed by the proof. A one-line proof
+/// goes on the same line; a block (as `ProofState::proof_text` renders it, indented) goes
+/// below; an unindented multi-line proof is indented two spaces.
+pub fn theorem_text(statement: &str, proof: &str) -> String {
+    let statement = statement.trim_end();
+    let body = proof.trim_end();
+    if body.trim().is_empty() {
+        return format!("{statement} := by");
+    }
+    if !body.starts_with([' ', '\t', '\n']) && !body.contains('\n') {
+        return format!("{statement} := by {body}");
+    }
+    if body.starts_with([' ', '\t']) {
+        return format!("{statement} := by\n{body}");
+    }
+    let indented: Vec<String> = body
+        .trim_start_matches('\n')
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect();
+    format!("{statement} := by\n{}", indented.join("\n"))
+}
+
+/// True for Lean's "declaration uses 'sorry'" warning in any quote style.
+pub fn is_sorry_warning(text: &str) -> bool {
+    let plain: String = text
+        .chars()
+        .filter(|c| !matches!(c, '`' | '\'' | '‘' | '’' | '"' | '«' | '»'))
+        .collect();
+    plain.trim_start().starts_with("declaration uses sorry")
+}
+
+/// Classifies the answer to a whole theorem checked as one command: Error when any error is
+/// not "unsolved goals"; Open when the only errors are unsolved goals (their goals kept);
+/// Sorry when a sorry is reported or warned about; Proved otherwise.
+pub fn verdict_of(response: &CommandResponse) -> Verdict {
+    let errors = error_texts(response);
+    let mut goals = Vec::new();
+    let mut others = Vec::new();
+    for error in &errors {
+        match error.strip_prefix("unsolved goals") {
+            Some(rest) => goals.extend(
+                rest.trim_start_matches('\n')
+                    .split("\n\n")
+                    .filter(|g| !g.trim().is_empty())
+                    .map(str::to_string),
+            ),
+            None => others.push(error.clone()),
+        }
+    }
+    let uses_sorry =
+        !response.sorries.is_empty() || response.messages.iter().any(|m| is_sorry_warning(&m.data));
+    let status = if !others.is_empty() {
+        Status::Error
+    } else if !goals.is_empty() || !errors.is_empty() {
+        Status::Open
+    } else if uses_sorry {
+        Status::Sorry
+    } else {
+        Status::Proved
+    };
+    Verdict {
+        status,
+        goals,
+        errors,
+    }
+}
+
+impl ProofBackend for ReplBackend {
+    fn start(&self, header: &str, statement: &str) -> Result<ProofState, LeanError> {
+        let cmd = format!("{} := by sorry", statement.trim_end());
+        self.pool.with_header(header, |index, repl| {
+            let response = repl.command(header, &cmd)?;
+            let errors = error_texts(&response);
+            if !errors.is_empty() {
+                return Err(LeanError::Statement(errors.join("\n")));
+            }
+            let sorry = response.sorries.iter().find(|s| s.proof_state.is_some()).ok_or_else(|| {
+                LeanError::Statement(format!(
+                    "`{cmd}` left no goal to prove; write the statement without its proof, e.g. `theorem t (p : Prop) (h : p) : p`"
+                ))
+            })?;
+            Ok(ProofState {
+                header: Arc::from(header),
+                statement: Arc::from(statement),
+                steps: Vec::new(),
+                goals: vec![sorry.goal.clone()],
+                handle: Some(StateHandle {
+                    worker: index,
+                    generation: repl.generation(),
+                    id: sorry.proof_state.expect("checked above"),
+                }),
+            })
+        })
+    }
+
+    fn apply(&self, state: &ProofState, tactic: &str) -> Result<Outcome, LeanError> {
+        let handle = state.handle.as_ref().ok_or_else(|| {
+            LeanError::Repl(
+                "this proof state was not made by the repl backend; start the theorem with it"
+                    .into(),
+            )
+        })?;
+        match self.step(state, handle, tactic) {
+            Err(LeanError::StaleState(id)) => {
+                tracing::debug!(
+                    id,
+                    worker = handle.worker,
+                    "proof state is stale; replaying its steps"
+                );
+                let fresh = self.replay(state)?;
+                let handle = fresh.handle.clone().expect("repl states carry handles");
+                self.step(&fresh, &handle, tactic)
+            }
+            other => other,
+        }
+    }
+
+    fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
+        let cmd = theorem_text(statement, proof);
+        let response = self
+            .pool
+            .with_header(header, |_, repl| repl.command(header, &cmd))?;
+        Ok(verdict_of(&response))
+    }
+
+    fn name(&self) -> &'static str {
+        "repl"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn theorem_text_puts_one_liners_inline_and_blocks_below() {
+        assert_eq!(
+            theorem_text("theorem t : 1 = 1", "rfl"),
+            "theorem t : 1 = 1 := by rfl"
+        );
+        assert_eq!(
+            theorem_text("theorem t : 1 = 1", "  skip\n  rfl\n"),
+            "theorem t : 1 = 1 := by\n  skip\n  rfl"
+        );
+        assert_eq!(
+            theorem_text("theorem t : 1 = 1", "skip\nrfl"),
+            "theorem t : 1 = 1 := by\n  skip\n  rfl"
+        );
+    }
+
+    #[test]
+    fn sorry_warnings_match_in_every_quote_style() {
+        assert!(is_sorry_warning("declaration uses `sorry`"));
+        assert!(is_sorry_warning("declaration uses 'sorry'"));
+        assert!(is_sorry_warning("declaration uses ‘sorry’"));
+        assert!(!is_sorry_warning("unused variable `sorry`"));
+    }
+}
