@@ -5,6 +5,10 @@ pub mod backend;
 pub mod command;
 pub mod error;
 pub mod lsp;
+pub mod pool;
+pub mod protocol;
+pub mod repl;
+pub mod repl_backend;
 pub mod server;
 pub mod verdict;
 
