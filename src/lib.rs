@@ -5,5 +5,7 @@
 //! the best-first prover, `eval` batch evaluation, `serve` editor suggestions.
 //! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
 
+pub mod data;
 pub mod lean;
 pub mod model;
+pub mod search;

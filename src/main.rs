@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Check every theorem of a Lean file and classify it: proved, open, error or sorry.
     Check(cli::check::CheckArgs),
+    /// Format proof-step training data (LeanDojo Benchmark 4 → the seed's JSONL splits).
+    Data(cli::data::DataArgs),
     /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
     Doctor(cli::doctor::DoctorArgs),
 }
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     cli::init_logging(cli.verbose);
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
+        Command::Data(args) => cli::data::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
     };
     match result {

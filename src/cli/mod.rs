@@ -1,6 +1,7 @@
 //! One file per subcommand: its clap arguments and its `run`.
 
 pub mod check;
+pub mod data;
 pub mod doctor;
 
 /// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
