@@ -22,17 +22,18 @@ impl ScriptedPredictor {
         Self::default()
     }
 
-    /// Adds a rule: goals whose text contains `pattern` get these `(tactic, score)` candidates,
-    /// in the order given (scores are log-probabilities, ≤ 0).
+    /// Adds a rule: goals whose text contains `pattern` get these `(tactic, score)` candidates
+    /// (scores are log-probabilities, ≤ 0), best score first as the `Predictor` seam promises.
     pub fn on(mut self, pattern: &str, candidates: &[(&str, f64)]) -> Self {
         let pattern = state_key(&[pattern.to_string()]);
-        let list = candidates
+        let mut list: Vec<Candidate> = candidates
             .iter()
             .map(|(t, s)| Candidate {
                 text: t.to_string(),
                 score: *s,
             })
             .collect();
+        list.sort_by(|a, b| b.score.total_cmp(&a.score));
         self.rules.push((pattern, list));
         self
     }

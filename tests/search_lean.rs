@@ -1,0 +1,347 @@
+//! Best-first search on the test world's real Lean, driven by `ScriptedPredictor` (which stands in
+//! for a trained model): backtracking, the visited set, every budget, and the refusal of `sorry`
+//! and of proofs that leave no goals but carry an error. Each scenario runs on every backend.
+
+mod common;
+
+use std::time::Duration;
+
+use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::{LeanCommand, ProofBackend};
+use proofstep::search::{
+    search, CandidateOutcome, ScriptedPredictor, SearchConfig, SearchResult, StopReason,
+};
+
+const HEADER: &str = "prelude\nimport Mini\n";
+
+/// The backends to run each scenario on, with the given per-tactic timeout.
+fn backends(test: &str, tactic_timeout: Duration) -> Vec<Box<dyn ProofBackend>> {
+    let Some(lean) = common::test_lean(test) else {
+        return Vec::new();
+    };
+    let mut cmd = LeanCommand::new(&lean.lean);
+    cmd.env
+        .push(("LEAN_PATH".into(), lean.lib.display().to_string()));
+    let mut options = ServerBackendOptions {
+        workers: 2,
+        ..ServerBackendOptions::default()
+    };
+    options.server = ServerOptions {
+        timeout: tactic_timeout,
+        ..ServerOptions::default()
+    };
+    let server = ServerBackend::start(&cmd, options).expect("the Lean server starts");
+    vec![Box::new(server)]
+}
+
+fn config() -> SearchConfig {
+    SearchConfig {
+        max_expansions: 20,
+        time_limit: Duration::from_secs(120),
+        ..SearchConfig::default()
+    }
+}
+
+fn outcomes(result: &SearchResult) -> Vec<(usize, String, CandidateOutcome)> {
+    result
+        .trace
+        .iter()
+        .flat_map(|e| {
+            e.candidates
+                .iter()
+                .map(move |c| (e.node, c.tactic.clone(), c.outcome.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn backtracks_out_of_a_dead_end() {
+    for backend in backends("backtracks_out_of_a_dead_end", Duration::from_secs(60)) {
+        // The best first step (`right`) leads to `⊢ q`, where nothing works.
+        let predictor = ScriptedPredictor::new()
+            .on("⊢ p ∨ q", &[("right", -0.1), ("left", -0.7)])
+            .on("⊢ q", &[("exact hp", -0.1), ("assumption", -0.2)])
+            .on("⊢ p", &[("exact hp", -0.3)]);
+        let statement = "theorem back (p q : Prop) (hp : p) : p ∨ q";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(result.stop, StopReason::Proved);
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["left".to_string(), "exact hp".to_string()][..])
+        );
+        assert!(
+            (result.score.unwrap() - 1.0).abs() < 1e-9,
+            "cost = 0.7 + 0.3"
+        );
+        // Root, then the dead end (cheaper, so first), then the way out.
+        assert_eq!(result.counts.expansions, 3);
+        let dead = &result.trace[1];
+        assert_eq!(dead.steps, vec!["right".to_string()]);
+        assert!(dead
+            .candidates
+            .iter()
+            .all(|c| matches!(c.outcome, CandidateOutcome::Failed { .. })));
+        assert_eq!(result.trace[2].steps, vec!["left".to_string()]);
+        assert_eq!(result.counts.failed, 2);
+    }
+}
+
+#[test]
+fn a_duplicate_state_is_not_expanded_twice() {
+    for backend in backends(
+        "a_duplicate_state_is_not_expanded_twice",
+        Duration::from_secs(60),
+    ) {
+        let predictor = ScriptedPredictor::new()
+            .on(
+                "⊢ p → p",
+                &[
+                    ("intro hp", -0.1),
+                    ("intro  hp", -0.2),
+                    ("show p → p", -0.3),
+                ],
+            )
+            .on("hp : p ⊢ p", &[("show p", -0.1), ("exact (hp)", -0.9)]);
+        let statement = "theorem dup (p : Prop) : p → p";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        // Each state was asked about (generated for) and expanded exactly once.
+        assert!(
+            predictor.calls().values().all(|&n| n == 1),
+            "{:?}",
+            predictor.calls()
+        );
+        assert_eq!(result.counts.expansions, 2);
+        let mut nodes: Vec<usize> = result.trace.iter().map(|e| e.node).collect();
+        nodes.dedup();
+        assert_eq!(nodes.len(), 2);
+        let seen = outcomes(&result);
+        // `intro  hp` reaches the queued node 1; `show p → p` the expanded root; `show p` itself.
+        assert!(seen.contains(&(
+            0,
+            "intro  hp".into(),
+            CandidateOutcome::Duplicate {
+                node: 1,
+                expanded: false,
+                improved: false
+            }
+        )));
+        assert!(seen.contains(&(
+            0,
+            "show p → p".into(),
+            CandidateOutcome::Duplicate {
+                node: 0,
+                expanded: true,
+                improved: false
+            }
+        )));
+        assert!(seen.contains(&(
+            1,
+            "show p".into(),
+            CandidateOutcome::Duplicate {
+                node: 1,
+                expanded: true,
+                improved: false
+            }
+        )));
+        assert_eq!(result.counts.duplicates, 3);
+    }
+}
+
+/// Every `have` adds a hypothesis, so this script makes new states forever.
+fn endless() -> ScriptedPredictor {
+    ScriptedPredictor::new().on("⊢ p", &[("have h : p := hp", -0.5)])
+}
+
+#[test]
+fn the_expansion_budget_stops_the_search() {
+    for backend in backends(
+        "the_expansion_budget_stops_the_search",
+        Duration::from_secs(60),
+    ) {
+        let predictor = endless();
+        let cfg = SearchConfig {
+            max_expansions: 3,
+            ..config()
+        };
+        let result = search(
+            backend.as_ref(),
+            &predictor,
+            HEADER,
+            "theorem e (p : Prop) (hp : p) : p",
+            &cfg,
+        )
+        .unwrap();
+        assert!(!result.proved);
+        assert_eq!(result.stop, StopReason::MaxExpansions);
+        assert_eq!(result.counts.expansions, 3);
+        assert_eq!(result.counts.new_states, 3);
+        // Nothing is generated ahead for an expansion the budget will not allow.
+        assert_eq!(predictor.total_calls(), 3);
+    }
+}
+
+#[test]
+fn the_time_budget_stops_the_search() {
+    for backend in backends("the_time_budget_stops_the_search", Duration::from_secs(60)) {
+        let predictor = endless();
+        let cfg = SearchConfig {
+            max_expansions: 1_000_000,
+            time_limit: Duration::from_secs(3),
+            ..config()
+        };
+        let result = search(
+            backend.as_ref(),
+            &predictor,
+            HEADER,
+            "theorem e (p : Prop) (hp : p) : p",
+            &cfg,
+        )
+        .unwrap();
+        assert!(!result.proved);
+        assert_eq!(result.stop, StopReason::TimeLimit);
+        assert!(result.counts.expansions >= 1);
+        assert!(result.counts.expansions < 1_000_000);
+        assert!(result.times.total_secs >= 3.0);
+    }
+}
+
+/// A header in which `inst 0` sends instance search up an endless chain `Loop 0 ← Loop 1 ← …`
+/// with every limit lifted: elaborating it never ends on its own.
+const LOOP_HEADER: &str = "prelude\nimport Mini\n\
+set_option synthInstance.maxHeartbeats 0\n\
+set_option synthInstance.maxSize 100000000\n\
+set_option maxHeartbeats 0\n\
+class Loop (n : Nat) : Prop where\n  intro : True\n\
+instance loopStep {n : Nat} [Loop (Nat.succ n)] : Loop n := ⟨True.intro⟩\n\
+def inst (n : Nat) [i : Loop n] : Loop n := i\n";
+
+#[test]
+fn the_tactic_timeout_cuts_a_step_and_the_search_goes_on() {
+    for backend in backends(
+        "the_tactic_timeout_cuts_a_step_and_the_search_goes_on",
+        Duration::from_secs(3),
+    ) {
+        let predictor = ScriptedPredictor::new().on(
+            "⊢ p",
+            &[("have h : Loop 0 := inst 0", -0.1), ("exact hp", -0.5)],
+        );
+        let statement = "theorem slow (p : Prop) (hp : p) : p";
+        let cfg = SearchConfig {
+            check_threads: 1,
+            ..config()
+        };
+        let result = search(backend.as_ref(), &predictor, LOOP_HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(result.counts.timeouts, 1);
+        let first = &result.trace[0].candidates[0];
+        assert!(
+            matches!(first.outcome, CandidateOutcome::Timeout { .. }),
+            "{first:?}"
+        );
+        assert_eq!(result.proof.as_deref(), Some(&["exact hp".to_string()][..]));
+    }
+}
+
+#[test]
+fn sorry_is_never_accepted() {
+    for backend in backends("sorry_is_never_accepted", Duration::from_secs(60)) {
+        let predictor = ScriptedPredictor::new().on(
+            "⊢ q",
+            &[
+                ("sorry", -0.01),
+                ("admit", -0.02),
+                ("exact sorry", -0.03),
+                ("exact sorryAx q false", -0.04),
+                ("exact hp\ntheorem cheat : False := sorry", -0.05),
+            ],
+        );
+        let statement = "theorem s (p q : Prop) (hp : p) : q";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(!result.proved);
+        assert_eq!(result.stop, StopReason::QueueEmpty);
+        assert_eq!(result.counts.rejected, 5);
+        assert_eq!(result.counts.checked, 0, "Lean never sees them");
+    }
+}
+
+#[test]
+fn a_proof_with_an_error_but_no_goals_left_is_not_accepted() {
+    for backend in backends(
+        "a_proof_with_an_error_but_no_goals_left_is_not_accepted",
+        Duration::from_secs(60),
+    ) {
+        // Each of these leaves no goal behind (error recovery closes it) yet is not a proof.
+        let predictor = ScriptedPredictor::new().on(
+            "⊢ p ∧ q",
+            &[
+                ("exact ⟨hp, hp⟩", -0.1),
+                ("constructor <;> exact hp", -0.2),
+                ("exact ⟨hp, unknownLemma⟩", -0.3),
+                ("exact And.intro hp hq\n  exact hp", -0.4),
+            ],
+        );
+        let statement = "theorem w (p q : Prop) (hp : p) (hq : q) : p ∧ q";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(!result.proved, "{}: {result:#?}", backend.name());
+        for (_, tactic, outcome) in outcomes(&result) {
+            assert!(
+                matches!(
+                    outcome,
+                    CandidateOutcome::Failed { .. } | CandidateOutcome::ProofRejected { .. }
+                ),
+                "{tactic}: {outcome:?}"
+            );
+        }
+        assert_eq!(result.counts.checked, 4);
+    }
+}
+
+#[test]
+fn proves_the_test_world_test_thm_and_the_json_carries_the_trace() {
+    for backend in backends(
+        "proves_the_test_world_test_thm_and_the_json_carries_the_trace",
+        Duration::from_secs(60),
+    ) {
+        let predictor = ScriptedPredictor::new()
+            .on("⊢ n + 0 = m", &[("rw [Nat.add_zero]", -0.2), ("rfl", -0.1)])
+            .on("⊢ n = m", &[("exact h", -0.1), ("exact Eq.symm h", -0.4)]);
+        let statement = "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof_text().unwrap(),
+            "  rw [Nat.add_zero]\n  exact Eq.symm h\n"
+        );
+        let json = serde_json::to_value(&result).unwrap();
+        assert_eq!(json["stop"], "proved");
+        assert_eq!(json["trace"][0]["candidates"][0]["tactic"], "rfl");
+        assert_eq!(json["trace"][0]["candidates"][0]["outcome"], "failed");
+        assert!(json["times"]["lean_secs"].as_f64().unwrap() > 0.0);
+        let back: SearchResult = serde_json::from_value(json).unwrap();
+        assert_eq!(back, result);
+    }
+}
+
+#[test]
+fn a_statement_that_does_not_elaborate_is_an_error() {
+    for backend in backends(
+        "a_statement_that_does_not_elaborate_is_an_error",
+        Duration::from_secs(60),
+    ) {
+        let predictor = ScriptedPredictor::new();
+        let err = search(
+            backend.as_ref(),
+            &predictor,
+            HEADER,
+            "theorem bad (p : Prop) : NoSuchType",
+            &config(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot start the theorem"),
+            "{err}"
+        );
+    }
+}
