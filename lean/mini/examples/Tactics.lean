@@ -168,3 +168,7 @@ theorem use_have_term (p q : Prop) (hp : p) (hpq : p → q) : q :=
   have hq : q := hpq hp
   hq
 theorem use_fun_match (p q : Prop) : p ∧ q → q ∧ p := fun ⟨hp, hq⟩ => ⟨hq, hp⟩
+theorem use_rewrite (a b : Nat) (h : a = b) : a + 1 = b + 1 := by
+  rewrite [h]
+  rfl
+theorem use_subst_notation (a b : Nat) (h : a = b) : b = a := h ▸ rfl
