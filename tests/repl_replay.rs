@@ -1,0 +1,346 @@
+//! The real REPL client and `ReplBackend` driven by the stand-in REPL, which answers with the
+//! recorded answers of the real leanprover-community/repl (it cannot be built here).
+
+mod common;
+#[path = "standin/support.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use proofstep::lean::pool::Pool;
+use proofstep::lean::protocol::{split_input, split_output, Request};
+use proofstep::lean::repl::Repl;
+use proofstep::lean::repl_backend::ReplBackend;
+use proofstep::lean::{LeanError, Outcome, ProofBackend, ProofState, Status};
+use serde_json::Value;
+
+fn transcript_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            transcript_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "in")
+            && path.with_extension("expected.out").exists()
+        {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_client_gets_the_recorded_answer_to_every_request_of_every_transcript() {
+    let Some(dir) = support::transcripts(
+        "the_client_gets_the_recorded_answer_to_every_request_of_every_transcript",
+    ) else {
+        return;
+    };
+    let mut files = Vec::new();
+    transcript_files(&dir, &mut files);
+    files.sort();
+    assert!(files.len() >= 60, "found only {} transcripts", files.len());
+    let mut checked = 0;
+    for input in &files {
+        let requests = split_input(&std::fs::read_to_string(input).unwrap());
+        let answers =
+            split_output(&std::fs::read_to_string(input.with_extension("expected.out")).unwrap());
+        assert_eq!(requests.len(), answers.len(), "{}", input.display());
+        let mut repl = Repl::new(support::repl_config(
+            support::standin(input, &[]),
+            Duration::from_secs(20),
+        ));
+        for (request, answer) in requests.iter().zip(&answers) {
+            let request: Request = serde_json::from_str(request).unwrap();
+            let response = repl
+                .request(&request)
+                .unwrap_or_else(|e| panic!("{}: {request:?}: {e}", input.display()));
+            let expected: Value = serde_json::from_str(answer).unwrap();
+            assert_eq!(
+                response.to_value(),
+                expected,
+                "{}: answer to {request:?}",
+                input.display()
+            );
+            checked += 1;
+        }
+        assert_eq!(
+            repl.generation(),
+            0,
+            "{}: no restart on well-formed answers",
+            input.display()
+        );
+    }
+    assert!(checked >= 200, "only {checked} requests replayed");
+}
+
+fn backend(test: &str, flags: &[&str]) -> Option<(ReplBackend, tempfile::TempDir)> {
+    let dir = support::transcripts(test)?;
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("requests.log");
+    let mut all = vec!["--log", log.to_str().unwrap()];
+    all.extend_from_slice(flags);
+    let command = support::standin(&dir, &all);
+    Some((
+        ReplBackend::new(support::pool_config(command, 2, Duration::from_secs(20))),
+        tmp,
+    ))
+}
+
+fn open(outcome: Outcome) -> ProofState {
+    match outcome {
+        Outcome::Open(state) => state,
+        other => panic!("expected open goals, got {other:?}"),
+    }
+}
+
+fn failed(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Failed(text) => text,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn start_apply_and_branch_without_a_header() {
+    let Some((lean, _tmp)) = backend("start_apply_and_branch_without_a_header", &[]) else {
+        return;
+    };
+    let root = lean.start("", "def f : Nat").unwrap();
+    assert_eq!(root.goals, vec!["⊢ Nat"]);
+    assert!(root.steps.is_empty());
+    let int = open(lean.apply(&root, "apply Int.natAbs").unwrap());
+    assert_eq!(int.goals, vec!["⊢ Int"]);
+    // Branch from the root again.
+    let have = open(lean.apply(&root, "have t : Nat := 42").unwrap());
+    assert_eq!(have.goals, vec!["t : Nat\n⊢ Nat"]);
+    match lean.apply(&have, "exact t").unwrap() {
+        Outcome::Proved(done) => {
+            assert!(done.goals.is_empty());
+            assert_eq!(done.steps, vec!["have t : Nat := 42", "exact t"]);
+            assert_eq!(done.proof_text(), "  have t : Nat := 42\n  exact t\n");
+        }
+        other => panic!("expected proved, got {other:?}"),
+    }
+}
+
+#[test]
+fn tactic_errors_are_failures_even_when_no_goals_remain() {
+    let Some((lean, _tmp)) = backend("tactic_errors_are_failures_even_when_no_goals_remain", &[])
+    else {
+        return;
+    };
+    // `exact my_fake_premise`: an error, `goals: []`, "Incomplete: contains sorry".
+    let root = lean
+        .start("", "theorem my_theorem (x : Nat) : x = x")
+        .unwrap();
+    assert_eq!(root.goals, vec!["x : Nat\n⊢ x = x"]);
+    assert!(failed(lean.apply(&root, "exact my_fake_premise").unwrap())
+        .contains("Unknown identifier `my_fake_premise`"));
+    // A parse error comes back as the REPL's `{"message": "Lean error:..."}`.
+    let f = lean.start("", "def f : Nat").unwrap();
+    assert_eq!(
+        failed(lean.apply(&f, "exat 42").unwrap()),
+        "<input>:1:1: unknown tactic"
+    );
+    // An unsolved-goals error with `goals: []`.
+    let falsum = lean.start("", "example : False").unwrap();
+    assert!(failed(
+        lean.apply(&falsum, "simpa using show False by done")
+            .unwrap()
+    )
+    .starts_with("unsolved goals"));
+}
+
+#[test]
+fn a_header_is_imported_once_per_process_and_reused() {
+    let Some((lean, tmp)) = backend("a_header_is_imported_once_per_process_and_reused", &[]) else {
+        return;
+    };
+    let header = "import Mathlib";
+    let easy = lean.start(header, "theorem test : 0 < 1").unwrap();
+    assert_eq!(easy.goals, vec!["⊢ 0 < 1"]);
+    assert!(matches!(
+        lean.apply(&easy, "exact?").unwrap(),
+        Outcome::Proved(_)
+    ));
+    let wrong = lean.start(header, "theorem test : 3 = 7").unwrap();
+    assert_eq!(
+        wrong.handle.as_ref().unwrap().worker,
+        easy.handle.as_ref().unwrap().worker,
+        "same header, same worker"
+    );
+    assert!(failed(lean.apply(&wrong, "exact?").unwrap()).contains("could not close the goal"));
+    let foo = lean.start(header, "theorem foo (x : Nat) : x = x").unwrap();
+    let cases = open(lean.apply(&foo, "induction x").unwrap());
+    assert_eq!(cases.goals.len(), 2);
+    assert_eq!(
+        open(lean.apply(&cases, "next => rfl").unwrap()).goals.len(),
+        1
+    );
+    assert!(failed(
+        lean.apply(&foo, "induction x with\n| zero => sorry\n| succ x => sorry")
+            .unwrap()
+    )
+    .contains("sorry"));
+
+    let log = support::logged(&tmp.path().join("requests.log"));
+    let imports = log
+        .iter()
+        .filter(|l| l.as_str() == r#"{"cmd":"import Mathlib"}"#)
+        .count();
+    assert_eq!(imports, 1, "the header is imported once: {log:#?}");
+    let starts: Vec<&String> = log.iter().filter(|l| l.contains(":= by sorry")).collect();
+    assert_eq!(starts.len(), 3);
+    assert!(
+        starts.iter().all(|l| l.contains(r#""env":0"#)),
+        "every theorem reuses the header's env: {starts:?}"
+    );
+}
+
+#[test]
+fn verify_classifies_whole_proofs() {
+    let Some((lean, _tmp)) = backend("verify_classifies_whole_proofs", &[]) else {
+        return;
+    };
+    let mathlib = "import Mathlib.Algebra.BigOperators.Group.Finset.Basic\nimport Mathlib.Data.Real.Basic\nimport Mathlib.Data.Complex.Basic\nimport Mathlib.Data.Nat.Log\nimport Mathlib.Analysis.Complex.Exponential\nimport Mathlib.NumberTheory.Divisors\nimport Mathlib.Data.ZMod.Defs\nimport Mathlib.Data.ZMod.Basic\nimport Mathlib.Topology.Basic\nimport Mathlib.Data.Nat.Digits.Lemmas\nimport Mathlib.Tactic.NormNum.GCD\nopen BigOperators\nopen Real\nopen Nat\nopen Topology";
+    let v = lean
+        .verify(
+            mathlib,
+            "theorem mathd_numbertheory_188 : Nat.gcd 180 168 = 12",
+            "norm_num",
+        )
+        .unwrap();
+    assert_eq!(v.status, Status::Proved, "{v:?}");
+
+    // An info message does not spoil a proof.
+    let v = lean
+        .verify("", "example : True", "  trace \"!\"\n  trivial\n")
+        .unwrap();
+    assert_eq!(v.status, Status::Proved, "{v:?}");
+
+    let cases = "import Mathlib.Tactic.Cases";
+    let v = lean
+        .verify(
+            cases,
+            "example {x : Nat} : x + 1 > x",
+            "  induction' x with x hx\n",
+        )
+        .unwrap();
+    assert_eq!(v.status, Status::Open, "{v:?}");
+    assert_eq!(
+        v.goals,
+        vec![
+            "case zero\n⊢ 0 + 1 > 0",
+            "case succ\nx : Nat\nhx : x + 1 > x\n⊢ x + 1 + 1 > x + 1"
+        ]
+    );
+    let v = lean
+        .verify(
+            cases,
+            "example {x : Nat} : x + 1 > x",
+            "  induction' x with x hx\n  all_goals sorry\n",
+        )
+        .unwrap();
+    assert_eq!(v.status, Status::Sorry, "{v:?}");
+
+    let v = lean.verify("", "def f : Nat", "apply Nat.succ").unwrap();
+    assert_eq!(
+        (v.status, v.goals.clone()),
+        (Status::Open, vec!["⊢ Nat".to_string()])
+    );
+    let v = lean
+        .verify(
+            "",
+            "def f (x : Bool) : Nat",
+            "by_cases x\n{ apply Nat.succ }",
+        )
+        .unwrap();
+    assert_eq!((v.status, v.goals.len()), (Status::Open, 2), "{v:?}");
+
+    // Self-reference is caught by Lean, a sorry under an error is an error.
+    let v = lean.verify("", "theorem ex : False", "exact ex").unwrap();
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(v.errors[0].starts_with("fail to show termination"));
+    let v = lean
+        .verify("", "example : 1 = 0", "cases 1\nrfl\napply ?succ")
+        .unwrap();
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    let v = lean
+        .verify("", "example : True", "  sorry\n  sorry\n")
+        .unwrap();
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    let v = lean
+        .verify("", "theorem foo (x : Int) : x = x", "sorry")
+        .unwrap();
+    assert_eq!(v.status, Status::Sorry, "{v:?}");
+}
+
+#[test]
+fn a_header_that_fails_and_a_missing_program_give_clear_errors() {
+    let Some((lean, _tmp)) = backend(
+        "a_header_that_fails_and_a_missing_program_give_clear_errors",
+        &[],
+    ) else {
+        return;
+    };
+    // A recorded answer with an error, used as a header.
+    match lean.start("theorem foo : 1 = 1 := bysorry", "theorem t : True") {
+        Err(LeanError::Header(text)) => assert!(text.contains("Unknown identifier `bysorry`")),
+        other => panic!("expected a header error, got {other:?}"),
+    }
+    let missing = proofstep::lean::LeanCommand::new("/nonexistent/repl");
+    let pool = Pool::new(support::pool_config(missing, 1, Duration::from_secs(1)));
+    let err = pool
+        .with_header("", |_, repl| repl.request(&Request::command("def x := 1")))
+        .unwrap_err();
+    assert!(matches!(err, LeanError::Spawn { .. }), "{err}");
+    assert!(
+        err.to_string().contains("proofstep doctor"),
+        "the error says what to do: {err}"
+    );
+}
+
+#[test]
+fn a_stale_state_is_rebuilt_on_a_live_worker() {
+    let Some((lean, tmp)) = backend("a_stale_state_is_rebuilt_on_a_live_worker", &[]) else {
+        return;
+    };
+    let header = "import Mathlib";
+    let foo = lean.start(header, "theorem foo (x : Nat) : x = x").unwrap();
+    let cases = open(lean.apply(&foo, "induction x").unwrap());
+    let worker = cases.handle.as_ref().unwrap().worker;
+    lean.pool()
+        .with_worker(worker, |_, repl| {
+            repl.restart("test");
+            Ok(())
+        })
+        .unwrap();
+    // The state's process is gone; the backend replays `induction x` and goes on.
+    let next = open(lean.apply(&cases, "next => rfl").unwrap());
+    assert_eq!(next.steps, vec!["induction x", "next => rfl"]);
+    assert_eq!(
+        next.goals,
+        vec!["case succ\nn✝ : ℕ\na✝ : n✝ = n✝\n⊢ n✝ + 1 = n✝ + 1"]
+    );
+    assert!(
+        next.handle.as_ref().unwrap().generation > cases.handle.as_ref().unwrap().generation
+            || next.handle.as_ref().unwrap().worker != worker
+    );
+    let log = support::logged(&tmp.path().join("requests.log"));
+    assert_eq!(
+        log.iter().filter(|l| l.contains("induction x\"")).count(),
+        2,
+        "{log:#?}"
+    );
+
+    // Directly on the REPL: an id from an older generation is refused, not sent.
+    let stale = lean
+        .pool()
+        .with_worker(worker, |_, repl| {
+            let old = repl.generation();
+            repl.restart("test");
+            repl.tactic(old, 0, "rfl")
+        })
+        .unwrap_err();
+    assert!(matches!(stale, LeanError::StaleState(0)), "{stale}");
+}
