@@ -6,6 +6,7 @@
 //! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
 
 pub mod data;
+pub mod eval;
 pub mod lean;
 pub mod model;
 pub mod search;

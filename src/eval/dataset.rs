@@ -1,0 +1,308 @@
+//! Loading the theorems to evaluate: miniF2F / ProofNet JSONL (`formal_statement` + `header`),
+//! LeanDojo-style records (`full_name` + `statement`, or a LeanDojo Benchmark 4 split file whose
+//! statements are read from the sources of a Lake project with `--repo`), a Lean file, or a
+//! folder of Lean files.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::eval::lean_file::lean_file_theorems;
+use crate::eval::statement::{offset_of, statement_part};
+use crate::eval::EvalError;
+
+/// One theorem to prove.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// A unique id within the dataset (the theorem name; `file:name` in a folder).
+    pub name: String,
+    /// Everything the theorem needs before it: imports, opens, earlier declarations.
+    pub header: String,
+    /// The statement without its proof (`theorem name … : type`).
+    pub statement: String,
+    /// The dataset's split, when it records one.
+    pub split: Option<String>,
+}
+
+/// Where statements and headers come from when the dataset does not carry them.
+#[derive(Clone, Debug, Default)]
+pub struct DatasetOptions {
+    /// Keep only records of this split (records with no split are kept).
+    pub split: Option<String>,
+    /// A Lake project whose sources hold the files LeanDojo records point to.
+    pub repo: Option<PathBuf>,
+    /// A header to use for records that carry none (overrides reading it from `repo`).
+    pub header: Option<String>,
+}
+
+/// Loads the theorems of a dataset file or folder, in dataset order.
+pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalError> {
+    let tasks = if path.is_dir() {
+        load_folder(path)?
+    } else {
+        let text = read(path)?;
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("lean") => lean_file_theorems(path, &text, None)?,
+            Some("jsonl") => {
+                let mut tasks = Vec::new();
+                for (i, line) in text.lines().enumerate() {
+                    if line.trim().is_empty() {
+                        continue;
+                    }
+                    let value: Value = serde_json::from_str(line)
+                        .map_err(|e| bad(path, format!("line {}: not JSON: {e}", i + 1)))?;
+                    if let Some(task) = record(path, &value, options)? {
+                        tasks.push(task);
+                    }
+                }
+                tasks
+            }
+            Some("json") => {
+                let value: Value =
+                    serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
+                let Value::Array(items) = value else {
+                    return Err(bad(
+                        path,
+                        "expected a JSON array of theorems (a LeanDojo split file)".into(),
+                    ));
+                };
+                let mut tasks = Vec::new();
+                for item in &items {
+                    if let Some(task) = record(path, item, options)? {
+                        tasks.push(task);
+                    }
+                }
+                tasks
+            }
+            _ => return Err(bad(
+                path,
+                "unknown dataset kind; give a .jsonl (miniF2F/ProofNet/LeanDojo records), a .json \
+                     LeanDojo split file, a .lean file, or a folder of .lean files"
+                    .into(),
+            )),
+        }
+    };
+    Ok(tasks
+        .into_iter()
+        .filter(|t| match (&options.split, &t.split) {
+            (Some(want), Some(have)) => want == have,
+            _ => true,
+        })
+        .collect())
+}
+
+/// Every theorem of every `.lean` file under `dir` (sorted by path), named `relative/path.lean:name`.
+fn load_folder(dir: &Path) -> Result<Vec<Task>, EvalError> {
+    let mut files = Vec::new();
+    collect_lean_files(dir, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(bad(dir, "the folder holds no .lean files".into()));
+    }
+    let mut tasks = Vec::new();
+    for file in files {
+        let rel = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
+        let text = read(&file)?;
+        tasks.extend(lean_file_theorems(&file, &text, Some(&rel))?);
+    }
+    Ok(tasks)
+}
+
+fn collect_lean_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EvalError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| EvalError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let path = entry
+            .map_err(|source| EvalError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            collect_lean_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "lean") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// One dataset record, in any of the supported shapes.
+fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option<Task>, EvalError> {
+    let field = |k: &str| value.get(k).and_then(Value::as_str);
+    let name = field("name")
+        .or_else(|| field("full_name"))
+        .or_else(|| field("id"));
+    let Some(name) = name else {
+        return Err(bad(
+            path,
+            format!("a record has no `name` or `full_name`: {}", short(value)),
+        ));
+    };
+    let split = field("split").map(str::to_string);
+    if let (Some(want), Some(have)) = (&options.split, &split) {
+        if want != have {
+            return Ok(None);
+        }
+    }
+    // miniF2F / ProofNet (DeepSeek shape): the statement with `:= by` attached, and a header.
+    if let Some(formal) = field("formal_statement") {
+        let statement = statement_part(formal).ok_or_else(|| {
+            bad(
+                path,
+                format!("{name}: cannot find `:=` in its formal_statement"),
+            )
+        })?;
+        let header = options
+            .header
+            .clone()
+            .or_else(|| field("header").map(str::to_string))
+            .unwrap_or_default();
+        return Ok(Some(Task {
+            name: name.to_string(),
+            header,
+            statement: statement.to_string(),
+            split,
+        }));
+    }
+    let file_path = field("file_path");
+    // LeanDojo-style record with its statement (llmstep's miniF2F file).
+    if let Some(statement) = field("statement") {
+        let statement = statement_part(statement)
+            .unwrap_or(statement)
+            .trim_end()
+            .to_string();
+        let header = match (&options.header, &options.repo, file_path) {
+            (Some(h), _, _) => h.clone(),
+            (None, Some(repo), Some(file)) => header_before_name(path, &repo.join(file), name)?,
+            _ => {
+                return Err(bad(
+                    path,
+                    format!(
+                        "{name} has a statement but no header: pass --header TEXT (e.g. \"import Mathlib\") \
+                         or --repo DIR (the Lake project holding {})",
+                        file_path.unwrap_or("its file")
+                    ),
+                ))
+            }
+        };
+        return Ok(Some(Task {
+            name: name.to_string(),
+            header,
+            statement,
+            split,
+        }));
+    }
+    // LeanDojo Benchmark 4: only a file and a position; the Lake project has the text.
+    if let (Some(file), Some(start)) = (file_path, value.get("start")) {
+        let Some(repo) = &options.repo else {
+            return Err(bad(
+                path,
+                format!(
+                    "LeanDojo records carry no statement: pass --repo DIR, the Lake project (e.g. a mathlib4 \
+                     checkout at the benchmark's commit) that holds {file}"
+                ),
+            ));
+        };
+        let (line, column) = position(start).ok_or_else(|| {
+            bad(
+                path,
+                format!("{name}: `start` is not [line, column]: {start}"),
+            )
+        })?;
+        let source_path = repo.join(file);
+        let text = read(&source_path)?;
+        let offset = offset_of(&text, line, column).ok_or_else(|| {
+            bad(
+                &source_path,
+                format!("{name}: line {line} is past the end of the file"),
+            )
+        })?;
+        let statement = statement_part(&text[offset..]).ok_or_else(|| {
+            bad(
+                &source_path,
+                format!("{name}: no `:=` after line {line} (a pattern-matching declaration?)"),
+            )
+        })?;
+        let header = options
+            .header
+            .clone()
+            .unwrap_or_else(|| text[..offset].to_string());
+        return Ok(Some(Task {
+            name: name.to_string(),
+            header,
+            statement: statement.to_string(),
+            split,
+        }));
+    }
+    Err(bad(
+        path,
+        format!(
+            "{name}: unknown record shape (expected `formal_statement` + `header`, `full_name` + `statement`, \
+             or LeanDojo's `full_name` + `file_path` + `start`): {}",
+            short(value)
+        ),
+    ))
+}
+
+/// The header of the theorem called `name` (or whose last component is) in a source file:
+/// everything before its declaration.
+fn header_before_name(dataset: &Path, source: &Path, name: &str) -> Result<String, EvalError> {
+    let text = read(source)?;
+    let tasks = lean_file_theorems(source, &text, None)?;
+    let short_name = name.rsplit('.').next().unwrap_or(name);
+    tasks
+        .into_iter()
+        .find(|t| t.name == name || t.name.rsplit('.').next() == Some(short_name))
+        .map(|t| t.header)
+        .ok_or_else(|| {
+            bad(
+                dataset,
+                format!("{name} is not declared in {}", source.display()),
+            )
+        })
+}
+
+fn position(value: &Value) -> Option<(usize, usize)> {
+    let items = value.as_array()?;
+    Some((
+        items.first()?.as_u64()? as usize,
+        items.get(1)?.as_u64()? as usize,
+    ))
+}
+
+fn read(path: &Path) -> Result<String, EvalError> {
+    std::fs::read_to_string(path).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn bad(path: &Path, reason: String) -> EvalError {
+    EvalError::Dataset {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// A record, shortened for an error message.
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}

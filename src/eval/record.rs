@@ -1,0 +1,88 @@
+//! One line of `results.jsonl`: how the search fared on one theorem.
+
+use serde::{Deserialize, Serialize};
+
+use crate::search::{ExpansionTrace, SearchCounts, SearchResult, StopReason};
+
+/// The outcome of one theorem in an evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TheoremRecord {
+    /// The theorem's id in the dataset (its name, prefixed by its file in folder datasets).
+    pub name: String,
+    /// The dataset split it came from, when the dataset says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
+    /// True when a proof was found and verified.
+    pub proved: bool,
+    /// Why the search ended; None when it could not run (see `error`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<StopReason>,
+    /// The proof's tactics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Vec<String>>,
+    /// The proof's cost (sum of negative normalized log-probabilities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    /// Nodes expanded.
+    pub expansions: usize,
+    /// Wall time of the search.
+    pub time_secs: f64,
+    /// Wall time in the model.
+    pub model_secs: f64,
+    /// Wall time in Lean.
+    pub lean_secs: f64,
+    /// The search's counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<SearchCounts>,
+    /// Why the theorem could not be searched (its statement does not elaborate, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The full search trace, when asked for (`--trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<ExpansionTrace>>,
+}
+
+impl TheoremRecord {
+    /// The record of a finished search.
+    pub fn from_result(
+        name: &str,
+        split: Option<&str>,
+        result: SearchResult,
+        keep_trace: bool,
+    ) -> Self {
+        TheoremRecord {
+            name: name.to_string(),
+            split: split.map(str::to_string),
+            proved: result.proved,
+            stop: Some(result.stop),
+            score: result.score,
+            proof: result.proof,
+            expansions: result.counts.expansions,
+            time_secs: result.times.total_secs,
+            model_secs: result.times.model_secs,
+            lean_secs: result.times.lean_secs,
+            counts: Some(result.counts),
+            error: None,
+            trace: keep_trace.then_some(result.trace),
+        }
+    }
+
+    /// The record of a theorem that could not be searched.
+    pub fn from_error(name: &str, split: Option<&str>, error: String, time_secs: f64) -> Self {
+        TheoremRecord {
+            name: name.to_string(),
+            split: split.map(str::to_string),
+            proved: false,
+            stop: None,
+            proof: None,
+            score: None,
+            expansions: 0,
+            time_secs,
+            model_secs: 0.0,
+            lean_secs: 0.0,
+            counts: None,
+            error: Some(error),
+            trace: None,
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `results.jsonl`: one line per finished theorem, appended and flushed as each finishes, so a
+//! killed run loses nothing it finished and a rerun resumes where it stopped.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tracing::warn;
+
+use crate::eval::record::TheoremRecord;
+use crate::eval::EvalError;
+
+/// An open results file: the records already in it, and an appender for new ones.
+pub struct ResultsFile {
+    path: PathBuf,
+    file: Mutex<File>,
+    done: Mutex<HashSet<String>>,
+}
+
+impl ResultsFile {
+    /// Opens (or creates) `path` for appending. Records already there are read back; a last line
+    /// cut short by a killed run (no final newline) is cut off the file, so that theorem runs
+    /// again. Returns the file and the records it holds.
+    pub fn open(path: &Path) -> Result<(Self, Vec<TheoremRecord>), EvalError> {
+        let io = |source| EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let existing = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io(e)),
+        };
+        let complete = existing
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if complete < existing.len() {
+            warn!(
+                path = %path.display(),
+                bytes = existing.len() - complete,
+                "dropping a half-written last line (from a killed run); that theorem will run again"
+            );
+            let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+            file.set_len(complete as u64).map_err(io)?;
+            file.sync_all().map_err(io)?;
+        }
+        let mut records = Vec::new();
+        let mut done = HashSet::new();
+        let text = String::from_utf8_lossy(&existing[..complete]);
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record: TheoremRecord =
+                serde_json::from_str(line).map_err(|e| EvalError::Corrupt {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    reason: e.to_string(),
+                })?;
+            if done.insert(record.name.clone()) {
+                records.push(record);
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        Ok((
+            ResultsFile {
+                path: path.to_path_buf(),
+                file: Mutex::new(file),
+                done: Mutex::new(done),
+            },
+            records,
+        ))
+    }
+
+    /// True when the theorem already has a line.
+    pub fn is_done(&self, name: &str) -> bool {
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(name)
+    }
+
+    /// Appends one record as one line and flushes it. A record whose name is already in the
+    /// file is not written again.
+    pub fn append(&self, record: &TheoremRecord) -> Result<(), EvalError> {
+        if !self
+            .done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(record.name.clone())
+        {
+            return Ok(());
+        }
+        let mut line = serde_json::to_string(record).expect("a record always serializes");
+        line.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let io = |source| EvalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        file.write_all(line.as_bytes()).map_err(io)?;
+        file.flush().map_err(io)
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str) -> TheoremRecord {
+        TheoremRecord::from_error(name, None, "x".into(), 0.5)
+    }
+
+    #[test]
+    fn a_half_written_last_line_is_dropped_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        {
+            let (file, old) = ResultsFile::open(&path).unwrap();
+            assert!(old.is_empty());
+            file.append(&record("a")).unwrap();
+            file.append(&record("b")).unwrap();
+            file.append(&record("a")).unwrap();
+        }
+        let full = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(full.lines().count(), 2);
+        // A killed run: half of a third line, no newline.
+        let third = serde_json::to_string(&record("c")).unwrap();
+        std::fs::write(&path, format!("{full}{}", &third[..third.len() / 2])).unwrap();
+        let (file, old) = ResultsFile::open(&path).unwrap();
+        assert_eq!(
+            old.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), full);
+        assert!(file.is_done("a") && !file.is_done("c"));
+        file.append(&record("c")).unwrap();
+        drop(file);
+        let (_, all) = ResultsFile::open(&path).unwrap();
+        assert_eq!(
+            all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_complete_line_is_an_error_naming_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(&path, "{not json}\n").unwrap();
+        let err = ResultsFile::open(&path).err().unwrap();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,155 @@
+//! Runs the search over a dataset's theorems with several workers, appending one result line per
+//! theorem as it finishes and skipping theorems the results file already holds.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use tracing::{info, warn};
+
+use crate::eval::dataset::Task;
+use crate::eval::record::TheoremRecord;
+use crate::eval::results_file::ResultsFile;
+use crate::eval::EvalError;
+use crate::lean::ProofBackend;
+use crate::model::Predictor;
+use crate::search::{search, SearchConfig, SearchError};
+
+/// How to run an evaluation.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    /// Theorems searched at once (each search also checks its candidates concurrently).
+    pub workers: usize,
+    /// The search's budgets and decoding.
+    pub search: SearchConfig,
+    /// Keep each search's full trace in its result line.
+    pub keep_trace: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Theorems searched in this run.
+    pub searched: usize,
+    /// Theorems skipped because an earlier run finished them.
+    pub skipped: usize,
+    /// Theorems proved in this run.
+    pub proved: usize,
+}
+
+/// Searches every task not yet in `results`, appending each result as it finishes. Stops at the
+/// first failure that is not the theorem's own (Lean cannot run, the model fails, the disk is
+/// full): what finished stays in the file, so a rerun resumes.
+pub fn evaluate(
+    tasks: &[Task],
+    backend: &dyn ProofBackend,
+    predictor: &dyn Predictor,
+    results: &ResultsFile,
+    options: &EvalOptions,
+    progress: &ProgressBar,
+) -> Result<RunCounts, EvalError> {
+    let todo: Vec<&Task> = tasks.iter().filter(|t| !results.is_done(&t.name)).collect();
+    let skipped = tasks.len() - todo.len();
+    if skipped > 0 {
+        info!(skipped, "resuming: these theorems already have results");
+    }
+    progress.set_length(todo.len() as u64);
+    let next = AtomicUsize::new(0);
+    let proved = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let failure: Mutex<Option<EvalError>> = Mutex::new(None);
+    let workers = options.workers.max(1).min(todo.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(task) = todo.get(i) else { break };
+                    match run_one(task, backend, predictor, options) {
+                        Ok(record) => {
+                            if record.proved {
+                                proved.fetch_add(1, Ordering::Relaxed);
+                            }
+                            if let Err(err) = results.append(&record) {
+                                stop.store(true, Ordering::Relaxed);
+                                failure
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .get_or_insert(err);
+                                break;
+                            }
+                            progress.inc(1);
+                            progress
+                                .set_message(format!("{} proved", proved.load(Ordering::Relaxed)));
+                        }
+                        Err(err) => {
+                            stop.store(true, Ordering::Relaxed);
+                            failure
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(err);
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(err) = failure.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(err);
+    }
+    Ok(RunCounts {
+        searched: todo.len(),
+        skipped,
+        proved: proved.into_inner(),
+    })
+}
+
+/// Searches one theorem. A theorem that cannot start (its statement does not elaborate) gets an
+/// error record; a backend or model failure is returned as an error.
+fn run_one(
+    task: &Task,
+    backend: &dyn ProofBackend,
+    predictor: &dyn Predictor,
+    options: &EvalOptions,
+) -> Result<TheoremRecord, EvalError> {
+    let began = Instant::now();
+    let split = task.split.as_deref();
+    match search(
+        backend,
+        predictor,
+        &task.header,
+        &task.statement,
+        &options.search,
+    ) {
+        Ok(result) => {
+            info!(theorem = %task.name, proved = result.proved, "searched");
+            Ok(TheoremRecord::from_result(
+                &task.name,
+                split,
+                result,
+                options.keep_trace,
+            ))
+        }
+        Err(SearchError::Start(err)) if !is_environment_failure(&err) => {
+            warn!(theorem = %task.name, "cannot start: {err}");
+            Ok(TheoremRecord::from_error(
+                &task.name,
+                split,
+                err.to_string(),
+                began.elapsed().as_secs_f64(),
+            ))
+        }
+        Err(err) => Err(EvalError::Search {
+            theorem: task.name.clone(),
+            source: err,
+        }),
+    }
+}
+
+/// Start failures that are not the theorem's fault: Lean is missing or keeps dying.
+fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
+    use crate::lean::LeanError::*;
+    matches!(err, Spawn { .. } | Io { .. } | Pipe(_))
+}
