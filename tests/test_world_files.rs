@@ -146,7 +146,7 @@ fn tactic_samples_are_fully_proved() {
         return;
     };
     let p = build_prelude(&t.lean);
-    assert_all_proved(&t.lean, &p.lib, "examples/Tactics.lean", 62);
+    assert_all_proved(&t.lean, &p.lib, "examples/Tactics.lean", 71);
 }
 
 /// Reads the `| `File.lean` | `theorem` | status | ... |` rows of examples/README.md.

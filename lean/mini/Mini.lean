@@ -631,3 +631,243 @@ theorem not_not_intro {a : Prop} (h : a) : ¬¬a := fun hn => hn h
 /-- `a ≠ b → b ≠ a`. -/
 theorem Ne.symm {α : Sort u} {a b : α} (h : a ≠ b) : b ≠ a := fun hba => h (Eq.symm hba)
 attribute [symm] Iff.symm Ne.symm
+
+/-! ## Decidable propositions and `decide` (definitions as in `Init`; the kernel evaluates them) -/
+/-- A proposition with a proof or a refutation that computation can find. -/
+class inductive Decidable (p : Prop) where
+  | isFalse (h : ¬p) : Decidable p
+  | isTrue (h : p) : Decidable p
+/-- The Boolean answer of a decidable proposition (what `decide` evaluates). -/
+def Decidable.decide (p : Prop) [h : Decidable p] : Bool :=
+  Decidable.casesOn (motive := fun _ => Bool) h (fun _ => Bool.false) (fun _ => Bool.true)
+export Decidable (isTrue isFalse decide)
+/-- Types whose equality is decidable. -/
+abbrev DecidableEq (α : Sort u) := (a b : α) → Decidable (Eq a b)
+/-- `false ≠ true`. -/
+theorem Bool.false_ne_true (h : Eq Bool.false Bool.true) : False :=
+  Eq.ndrec (motive := fun b => Bool.rec (motive := fun _ => Prop) True False b)
+    (a := Bool.false) True.intro h
+/-- The proof `decide` builds: a proposition whose decision evaluates to `true` holds. -/
+theorem of_decide_eq_true {p : Prop} [inst : Decidable p] : Eq (decide p) Bool.true → p :=
+  Decidable.casesOn (motive := fun i => Eq (@decide p i) Bool.true → p) inst
+    (fun _ h => False.elim (Bool.false_ne_true h)) (fun hp _ => hp)
+/-- A proposition whose decision evaluates to `false` is refuted (used by `contradiction`). -/
+theorem of_decide_eq_false {p : Prop} [inst : Decidable p] : Eq (decide p) Bool.false → ¬p :=
+  Decidable.casesOn (motive := fun i => Eq (@decide p i) Bool.false → ¬p) inst
+    (fun hn _ => hn) (fun _ h => False.elim (Bool.false_ne_true (Eq.symm h)))
+/-- A true decidable proposition decides to `true`. -/
+theorem decide_eq_true {p : Prop} [inst : Decidable p] : p → Eq (decide p) Bool.true :=
+  Decidable.casesOn (motive := fun i => p → Eq (@decide p i) Bool.true) inst
+    (fun hn hp => False.elim (hn hp)) (fun _ _ => rfl)
+/-- A false decidable proposition decides to `false`. -/
+theorem decide_eq_false {p : Prop} [inst : Decidable p] : ¬p → Eq (decide p) Bool.false :=
+  Decidable.casesOn (motive := fun i => ¬p → Eq (@decide p i) Bool.false) inst
+    (fun _ _ => rfl) (fun hp hn => False.elim (hn hp))
+/-- `decide (a = a) = true`. -/
+theorem of_decide_eq_self_eq_true {α : Sort u} [inst : DecidableEq α] (a : α) :
+    Eq (decide (Eq a a)) Bool.true :=
+  decide_eq_true rfl
+/-- Boolean equality of naturals (the kernel computes it on literals by this name). -/
+noncomputable def Nat.beq (n m : Nat) : Bool :=
+  Nat.rec (motive := fun _ => Nat → Bool)
+    (fun m => Nat.rec (motive := fun _ => Bool) Bool.true (fun _ _ => Bool.false) m)
+    (fun _ ih m => Nat.rec (motive := fun _ => Bool) Bool.false (fun m' _ => ih m') m) n m
+/-- Boolean `≤` of naturals (the kernel computes it on literals by this name). -/
+noncomputable def Nat.ble (n m : Nat) : Bool :=
+  Nat.rec (motive := fun _ => Nat → Bool)
+    (fun _ => Bool.true)
+    (fun _ ih m => Nat.rec (motive := fun _ => Bool) Bool.false (fun m' _ => ih m') m) n m
+namespace Nat
+/-- `beq n n = true`. -/
+theorem beq_refl (n : Nat) : Eq (Nat.beq n n) Bool.true := by
+  induction n with
+  | zero => rfl
+  | succ n ih => exact ih
+/-- Which constructor built a natural number (used to tell constructors apart). -/
+noncomputable def ctorIdx (n : Nat) : Nat := Nat.rec (motive := fun _ => Nat) 0 (fun _ _ => 1) n
+end Nat
+/-- Different constructor indices refute an equation (what `cases`, `injection` and
+`contradiction` use on `n + 1 = 0` and the like; `Init`'s statement). -/
+theorem noConfusion_of_Nat {α : Sort u} (f : α → Nat) {a b : α} (h : a = b) :
+    Bool.rec (motive := fun _ => Prop) False True (Nat.beq (f a) (f b)) :=
+  Eq.ndrec (motive := fun x => Bool.rec (motive := fun _ => Prop) False True (Nat.beq (f a) (f x)))
+    (Eq.mpr (congrArg (Bool.rec (motive := fun _ => Prop) False True) (Nat.beq_refl (f a))) trivial) h
+namespace Nat
+/-- A `true` Boolean equality is an equality. -/
+theorem eq_of_beq_eq_true {n m : Nat} (h : Eq (Nat.beq n m) Bool.true) : n = m := by
+  induction n generalizing m with
+  | zero =>
+    cases m with
+    | zero => rfl
+    | succ m => exact False.elim (Bool.false_ne_true h)
+  | succ n ih =>
+    cases m with
+    | zero => exact False.elim (Bool.false_ne_true h)
+    | succ m => exact congrArg succ (ih h)
+/-- A `false` Boolean equality is a disequality. -/
+theorem ne_of_beq_eq_false {n m : Nat} (h : Eq (Nat.beq n m) Bool.false) : n ≠ m := by
+  intro e
+  rw [e, beq_refl] at h
+  exact Bool.false_ne_true (Eq.symm h)
+/-- `ble n n = true`. -/
+theorem ble_self_eq_true (n : Nat) : Eq (Nat.ble n n) Bool.true := by
+  induction n with
+  | zero => rfl
+  | succ n ih => exact ih
+/-- `ble n m = true → ble n (succ m) = true`. -/
+theorem ble_succ_of_ble {n m : Nat} (h : Eq (Nat.ble n m) Bool.true) :
+    Eq (Nat.ble n (succ m)) Bool.true := by
+  induction n generalizing m with
+  | zero => rfl
+  | succ n ih =>
+    cases m with
+    | zero => exact False.elim (Bool.false_ne_true h)
+    | succ m => exact ih h
+/-- `n ≤ m → ble n m = true`. -/
+theorem ble_eq_true_of_le {n m : Nat} (h : n ≤ m) : Eq (Nat.ble n m) Bool.true := by
+  induction h with
+  | refl => exact ble_self_eq_true n
+  | step _ ih => exact ble_succ_of_ble ih
+/-- `ble n m = true → n ≤ m`. -/
+theorem le_of_ble_eq_true {n m : Nat} (h : Eq (Nat.ble n m) Bool.true) : n ≤ m := by
+  induction n generalizing m with
+  | zero => exact zero_le m
+  | succ n ih =>
+    cases m with
+    | zero => exact False.elim (Bool.false_ne_true h)
+    | succ m => exact succ_le_succ (ih h)
+/-- `¬ ble n m = true → ¬ n ≤ m`. -/
+theorem not_le_of_not_ble_eq_true {n m : Nat} (h : ¬ Eq (Nat.ble n m) Bool.true) : ¬ n ≤ m :=
+  fun hle => h (ble_eq_true_of_le hle)
+/-- Equality of naturals is decided by `Nat.beq`. -/
+noncomputable def decEq (n m : Nat) : Decidable (n = m) :=
+  Bool.rec (motive := fun b => Eq (Nat.beq n m) b → Decidable (n = m))
+    (fun h => isFalse (ne_of_beq_eq_false h)) (fun h => isTrue (eq_of_beq_eq_true h))
+    (Nat.beq n m) rfl
+/-- `≤` on naturals is decided by `Nat.ble`. -/
+noncomputable instance decLe (n m : Nat) : Decidable (n ≤ m) :=
+  Bool.rec (motive := fun b => Eq (Nat.ble n m) b → Decidable (n ≤ m))
+    (fun h => isFalse (not_le_of_not_ble_eq_true (fun h' => Bool.false_ne_true (Eq.trans (Eq.symm h) h'))))
+    (fun h => isTrue (le_of_ble_eq_true h))
+    (Nat.ble n m) rfl
+/-- `<` on naturals is decided as `n + 1 ≤ m`. -/
+noncomputable instance decLt (n m : Nat) : Decidable (n < m) := decLe (n + 1) m
+end Nat
+noncomputable instance instDecidableEqNat : DecidableEq Nat := Nat.decEq
+/-- `True` is decidable. -/
+instance instDecidableTrue : Decidable True := isTrue trivial
+/-- `False` is decidable. -/
+instance instDecidableFalse : Decidable False := isFalse (fun h => h)
+/-- `¬p` is decidable when `p` is. -/
+instance instDecidableNot {p : Prop} [dp : Decidable p] : Decidable (¬p) :=
+  Decidable.casesOn (motive := fun _ => Decidable (¬p)) dp (fun hn => isTrue hn)
+    (fun hp => isFalse (fun hn => hn hp))
+/-- `p ∧ q` is decidable when both are. -/
+instance instDecidableAnd {p q : Prop} [dp : Decidable p] [dq : Decidable q] : Decidable (p ∧ q) :=
+  Decidable.casesOn (motive := fun _ => Decidable (p ∧ q)) dp
+    (fun hnp => isFalse (fun h => hnp h.left))
+    (fun hp => Decidable.casesOn (motive := fun _ => Decidable (p ∧ q)) dq
+      (fun hnq => isFalse (fun h => hnq h.right)) (fun hq => isTrue ⟨hp, hq⟩))
+/-- `p ∨ q` is decidable when both are. -/
+instance instDecidableOr {p q : Prop} [dp : Decidable p] [dq : Decidable q] : Decidable (p ∨ q) :=
+  Decidable.casesOn (motive := fun _ => Decidable (p ∨ q)) dp
+    (fun hnp => Decidable.casesOn (motive := fun _ => Decidable (p ∨ q)) dq
+      (fun hnq => isFalse (fun h => Or.elim h hnp hnq)) (fun hq => isTrue (Or.inr hq)))
+    (fun hp => isTrue (Or.inl hp))
+namespace Lean.Parser.Tactic
+@[tactic_parser] def decide : Lean.ParserDescr := .native
+end Lean.Parser.Tactic
+
+/-! ## What `simp` needs (as in `Init`): propositional extensionality and the core simp lemmas -/
+/-- Equivalent propositions are equal (an axiom of Lean's `Init`, used by `simp`). -/
+axiom propext {a b : Prop} : (a ↔ b) → a = b
+/-- A proof of `p` makes `p = True`. -/
+theorem eq_true {p : Prop} (h : p) : p = True := propext ⟨fun _ => trivial, fun _ => h⟩
+/-- A refutation of `p` makes `p = False`. -/
+theorem eq_false {p : Prop} (h : ¬p) : p = False := propext ⟨fun hp => h hp, fun hf => False.elim hf⟩
+/-- From `p = True`, `p`. -/
+theorem of_eq_true {p : Prop} (h : p = True) : p := Eq.mpr h trivial
+/-- From `p = False`, `¬p`. -/
+theorem of_eq_false {p : Prop} (h : p = False) : ¬p := fun hp => Eq.mp h hp
+/-- A proposition deciding to `true` equals `True` (used by `simp`'s arithmetic). -/
+theorem eq_true_of_decide {p : Prop} [inst : Decidable p] (h : Eq (decide p) Bool.true) : p = True :=
+  eq_true (of_decide_eq_true h)
+/-- A proposition deciding to `false` equals `False` (used by `simp`'s arithmetic). -/
+theorem eq_false_of_decide {p : Prop} [inst : Decidable p] (h : Eq (decide p) Bool.false) :
+    p = False :=
+  eq_false (of_decide_eq_false h)
+/-- `(a = a) = True`. -/
+@[simp] theorem eq_self {α : Sort u} (a : α) : (a = a) = True := eq_true rfl
+/-- `(a ↔ a) = True`. -/
+@[simp] theorem iff_self (p : Prop) : (p ↔ p) = True := eq_true (Iff.refl p)
+/-- `(a ≠ b) = ¬(a = b)`. -/
+@[simp] theorem ne_eq {α : Sort u} (a b : α) : (a ≠ b) = ¬(a = b) := rfl
+/-- Equal functions applied to equal arguments (used by `simp`). -/
+theorem congr {α : Sort u} {β : Sort v} {f₁ f₂ : α → β} {a₁ a₂ : α} (h₁ : f₁ = f₂) (h₂ : a₁ = a₂) :
+    f₁ a₁ = f₂ a₂ :=
+  Eq.ndrec (α := α → β) (a := f₁) (motive := fun g => f₁ a₁ = g a₂) (congrArg f₁ h₂) h₁
+/-- Equal non-dependent functions give equal values (used by `simp`). -/
+theorem congrFun' {α : Sort u} {β : Sort v} {f g : α → β} (h : f = g) (a : α) : f a = g a :=
+  congrFun h a
+/-- Rewriting both sides of an implication. -/
+theorem implies_congr {p₁ p₂ : Sort u} {q₁ q₂ : Sort v} (h₁ : p₁ = p₂) (h₂ : q₁ = q₂) :
+    (p₁ → q₁) = (p₂ → q₂) :=
+  Eq.ndrec (motive := fun x => (p₁ → q₁) = (x → q₂))
+    (Eq.ndrec (motive := fun y => (p₁ → q₁) = (p₁ → y)) rfl h₂) h₁
+/-- Rewriting an implication using its hypothesis (used by `simp` in contexts). -/
+theorem implies_congr_ctx {p₁ p₂ q₁ q₂ : Prop} (h₁ : p₁ = p₂) (h₂ : p₂ → q₁ = q₂) :
+    (p₁ → q₁) = (p₂ → q₂) :=
+  propext ⟨fun f hp₂ => Eq.mp (h₂ hp₂) (f (Eq.mpr h₁ hp₂)),
+    fun g hp₁ => Eq.mpr (h₂ (Eq.mp h₁ hp₁)) (g (Eq.mp h₁ hp₁))⟩
+/-- Dependent version of `implies_congr_ctx`. -/
+theorem implies_dep_congr_ctx {p₁ p₂ q₁ : Prop} (h₁ : p₁ = p₂) {q₂ : p₂ → Prop}
+    (h₂ : (h : p₂) → q₁ = q₂ h) : (p₁ → q₁) = ((h : p₂) → q₂ h) :=
+  propext ⟨fun f hp₂ => Eq.mp (h₂ hp₂) (f (Eq.mpr h₁ hp₂)),
+    fun g hp₁ => Eq.mpr (h₂ (Eq.mp h₁ hp₁)) (g (Eq.mp h₁ hp₁))⟩
+/-- Rewriting under a binder (used by `simp`); proved with `propext`, as there is no `funext`. -/
+theorem forall_congr {α : Sort u} {p q : α → Prop} (h : ∀ a, p a = q a) :
+    (∀ a, p a) = (∀ a, q a) :=
+  propext ⟨fun f a => Eq.mp (h a) (f a), fun g a => Eq.mpr (h a) (g a)⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem and_self (p : Prop) : (p ∧ p) = p := propext ⟨fun h => h.left, fun h => ⟨h, h⟩⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem and_true (p : Prop) : (p ∧ True) = p :=
+  propext ⟨fun h => h.left, fun h => ⟨h, trivial⟩⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem true_and (p : Prop) : (True ∧ p) = p :=
+  propext ⟨fun h => h.right, fun h => ⟨trivial, h⟩⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem and_false (p : Prop) : (p ∧ False) = False := eq_false (fun h => h.right)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem false_and (p : Prop) : (False ∧ p) = False := eq_false (fun h => h.left)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem or_self (p : Prop) : (p ∨ p) = p := propext ⟨fun h => Or.elim h id id, Or.inl⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem or_true (p : Prop) : (p ∨ True) = True := eq_true (Or.inr trivial)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem true_or (p : Prop) : (True ∨ p) = True := eq_true (Or.inl trivial)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem or_false (p : Prop) : (p ∨ False) = p := propext ⟨fun h => Or.elim h id False.elim, Or.inl⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem false_or (p : Prop) : (False ∨ p) = p := propext ⟨fun h => Or.elim h False.elim id, Or.inr⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem imp_self (p : Prop) : (p → p) = True := eq_true (fun h => h)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem true_implies (p : Prop) : (True → p) = p := propext ⟨fun h => h trivial, fun h _ => h⟩
+/-- A simp lemma of `Init`. -/
+@[simp] theorem implies_true (α : Sort u) : (α → True) = True := eq_true (fun _ => trivial)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem imp_false (p : Prop) : (p → False) = ¬p := rfl
+/-- A simp lemma of `Init`. -/
+@[simp] theorem not_true_eq_false : (¬True) = False := eq_false (fun h => h trivial)
+/-- A simp lemma of `Init`. -/
+@[simp] theorem not_false_eq_true : (¬False) = True := eq_true (fun h => h)
+/-- `m + n = k + n ↔ m = k` (a simp lemma of `Init`). -/
+@[simp] theorem Nat.add_right_cancel_iff {m k n : Nat} : m + n = k + n ↔ m = k :=
+  ⟨Nat.add_right_cancel, fun h => congrArg (fun x => x + n) h⟩
+attribute [simp] Nat.add_zero Nat.zero_add Nat.mul_zero Nat.zero_mul Nat.mul_one Nat.one_mul
+  Nat.sub_zero Nat.sub_self
+namespace Lean.Parser.Tactic
+@[tactic_parser] def simp : Lean.ParserDescr := .native
+@[tactic_parser] def simpAll : Lean.ParserDescr := .native
+end Lean.Parser.Tactic

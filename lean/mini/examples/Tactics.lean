@@ -172,3 +172,14 @@ theorem use_rewrite (a b : Nat) (h : a = b) : a + 1 = b + 1 := by
   rewrite [h]
   rfl
 theorem use_subst_notation (a b : Nat) (h : a = b) : b = a := h ▸ rfl
+theorem use_decide : 3 ≤ 5 ∧ 12 * 12 ≠ 143 ∧ ¬(7 < 2) := by decide
+theorem use_simp (a : Nat) : a * 1 + 0 = a := by simp
+theorem use_simp_hyps (p q : Prop) (hp : p) (hq : q) : (p ∨ False) ∧ q := by simp [hp, hq]
+theorem use_simp_only (a b : Nat) (h : a = b) : a + 0 = b := by simp only [Nat.add_zero, h]
+theorem use_simp_at (a b : Nat) (h : a + 0 = b) : a = b := by
+  simp at h
+  exact h
+theorem use_simp_all (a b : Nat) (h₁ : a = b) (h₂ : b = 3) : a = 3 := by simp_all
+theorem use_contradiction_ctor (n : Nat) (h : n + 1 = 0) : False := by contradiction
+theorem use_cases_ctor (n : Nat) (h : 0 = n + 1) : False := by cases h
+theorem use_trivial_decide : 2 + 3 = 5 := by trivial
