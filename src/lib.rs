@@ -10,3 +10,4 @@ pub mod eval;
 pub mod lean;
 pub mod model;
 pub mod search;
+pub mod train;

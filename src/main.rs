@@ -23,6 +23,10 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Format proof-step training data (LeanDojo Benchmark 4 → the seed's JSONL splits).
     Data(cli::data::DataArgs),
+    /// Fine-tune (or train from scratch) a next-step predictor with the seed's options.
+    Train(cli::train::TrainArgs),
+    /// Train a byte-level BPE tokenizer on proof-step data (for from-scratch models).
+    Tokenizer(cli::tokenizer::TokenizerArgs),
     /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
     Doctor(cli::doctor::DoctorArgs),
 }
@@ -34,6 +38,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
+        Command::Tokenizer(args) => cli::tokenizer::run(args),
+        Command::Train(args) => cli::train::run(args),
     };
     match result {
         Ok(code) => code,

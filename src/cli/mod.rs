@@ -3,6 +3,8 @@
 pub mod check;
 pub mod data;
 pub mod doctor;
+pub mod tokenizer;
+pub mod train;
 
 /// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
 pub fn init_logging(verbose: u8) {

@@ -1,0 +1,235 @@
+//! `proofstep train`: supervised fine-tuning with the seed's options (transformers spellings:
+//! `--num_train_epochs` works as well as `--num-train-epochs`), so the seed's `tune.py` command
+//! line runs with only the program name changed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "y" => Ok(true),
+        "0" | "false" | "no" | "n" => Ok(false),
+        _ => Err(format!("`{s}` is not a boolean: use true/false or 1/0")),
+    }
+}
+
+/// Arguments of `proofstep train` (names as in transformers' TrainingArguments).
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// A Hugging Face model folder to fine-tune (config.json, model.safetensors, tokenizer.json).
+    #[arg(long, alias = "model_name_or_path", required_unless_present_any = ["from_scratch", "config_json"])]
+    pub model_name_or_path: Option<PathBuf>,
+    /// Train a new model of this preset (llama-tiny, llama-8m, llama-25m) from scratch; needs --tokenizer.
+    #[arg(long, alias = "from_scratch", conflicts_with_all = ["model_name_or_path", "config_json"], requires = "tokenizer")]
+    pub from_scratch: Option<String>,
+    /// Train a new model with this config.json from scratch (vocab_size comes from --tokenizer).
+    #[arg(
+        long,
+        alias = "config_json",
+        conflicts_with = "model_name_or_path",
+        requires = "tokenizer"
+    )]
+    pub config_json: Option<PathBuf>,
+    /// tokenizer.json (or its folder) for from-scratch training, e.g. from `proofstep tokenizer train`.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Proof-step JSONL to train on (proofstep-train.jsonl).
+    #[arg(long, alias = "train_data_path")]
+    pub train_data_path: PathBuf,
+    /// Proof-step JSONL for the validation loss (proofstep-val.jsonl).
+    #[arg(long, alias = "valid_data_path")]
+    pub valid_data_path: Option<PathBuf>,
+    /// Where checkpoints, metrics and the final model folder go.
+    #[arg(long, alias = "output_dir")]
+    pub output_dir: PathBuf,
+    /// Epochs over the training data.
+    #[arg(long, alias = "num_train_epochs", default_value_t = 3.0)]
+    pub num_train_epochs: f64,
+    /// Stop after this many optimizer updates (overrides the epochs when > 0).
+    #[arg(long, alias = "max_steps", default_value_t = -1)]
+    pub max_steps: i64,
+    /// Examples per forward pass.
+    #[arg(long, alias = "per_device_train_batch_size", default_value_t = 8)]
+    pub per_device_train_batch_size: usize,
+    /// Examples per forward pass when evaluating.
+    #[arg(long, alias = "per_device_eval_batch_size", default_value_t = 8)]
+    pub per_device_eval_batch_size: usize,
+    /// Forward passes per optimizer update (effective batch = batch size × this).
+    #[arg(long, alias = "gradient_accumulation_steps", default_value_t = 1)]
+    pub gradient_accumulation_steps: usize,
+    /// When to compute the validation loss.
+    #[arg(
+        long,
+        alias = "evaluation_strategy",
+        visible_alias = "eval-strategy",
+        value_enum,
+        default_value = "no"
+    )]
+    pub evaluation_strategy: Strategy,
+    /// Updates between evaluations.
+    #[arg(long, alias = "eval_steps", default_value_t = 500)]
+    pub eval_steps: usize,
+    /// Evaluate on at most this many validation examples.
+    #[arg(long, alias = "max_eval_samples")]
+    pub max_eval_samples: Option<usize>,
+    /// When to write checkpoint-{step} folders.
+    #[arg(long, alias = "save_strategy", value_enum, default_value = "steps")]
+    pub save_strategy: Strategy,
+    /// Updates between checkpoints.
+    #[arg(long, alias = "save_steps", default_value_t = 500)]
+    pub save_steps: usize,
+    /// Keep at most this many checkpoints (never deleting the best or the newest).
+    #[arg(long, alias = "save_total_limit")]
+    pub save_total_limit: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long, alias = "learning_rate", default_value_t = 5e-5)]
+    pub learning_rate: f64,
+    /// Copy the checkpoint with the lowest validation loss to output_dir at the end.
+    #[arg(long, alias = "load_best_model_at_end", num_args = 0..=1, default_value = "false", default_missing_value = "true", value_parser = parse_bool)]
+    pub load_best_model_at_end: bool,
+    /// AdamW weight decay (not applied to biases and norm weights).
+    #[arg(long, alias = "weight_decay", default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Fraction of updates spent in linear warmup.
+    #[arg(long, alias = "warmup_ratio", default_value_t = 0.0)]
+    pub warmup_ratio: f64,
+    /// Warmup updates (overrides --warmup_ratio).
+    #[arg(long, alias = "warmup_steps")]
+    pub warmup_steps: Option<usize>,
+    /// Learning-rate schedule after warmup.
+    #[arg(
+        long,
+        alias = "lr_scheduler_type",
+        value_enum,
+        default_value = "linear"
+    )]
+    pub lr_scheduler_type: SchedulerKind,
+    /// Clip gradients to this global L2 norm (0: off).
+    #[arg(long, alias = "max_grad_norm", default_value_t = 1.0)]
+    pub max_grad_norm: f64,
+    /// Updates between training-loss records in metrics.jsonl.
+    #[arg(long, alias = "logging_steps", default_value_t = 10)]
+    pub logging_steps: usize,
+    /// Where metrics.jsonl and loss_curve.png go (default: output_dir).
+    #[arg(long, alias = "logging_dir")]
+    pub logging_dir: Option<PathBuf>,
+    /// Seed of the batch order and of from-scratch initialisation.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Longest sequence in tokens (prompt + output); longer states are cut at their start.
+    #[arg(long, alias = "model_max_length", default_value_t = 1024)]
+    pub model_max_length: usize,
+    /// Continue from a checkpoint folder, or `true` for the newest in output_dir.
+    #[arg(long, alias = "resume_from_checkpoint")]
+    pub resume_from_checkpoint: Option<PathBuf>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Accepted for the seed's command line and ignored: training runs in f32 on the CPU.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool)]
+    pub fp16: Option<bool>,
+    /// Accepted for the seed's command line and ignored: metrics go to metrics.jsonl and loss_curve.png.
+    #[arg(long, alias = "report_to")]
+    pub report_to: Option<String>,
+}
+
+impl TrainArgs {
+    fn options(&self) -> anyhow::Result<TrainOptions> {
+        let model = match (&self.model_name_or_path, &self.from_scratch, &self.config_json) {
+            (Some(dir), _, _) => {
+                if !dir.join("config.json").is_file() {
+                    anyhow::bail!(
+                        "{} is not a model folder (no config.json): proofstep cannot download from the Hugging Face hub; \
+                         pass a local folder (e.g. one saved by transformers' save_pretrained, or `proofstep model import-gguf`), \
+                         or train from scratch with --from_scratch llama-8m --tokenizer DIR",
+                        dir.display()
+                    );
+                }
+                ModelSource::Folder(dir.clone())
+            }
+            (None, Some(preset), _) => ModelSource::Scratch {
+                config: ScratchConfig::Preset(preset.clone()),
+                tokenizer: self.tokenizer.clone().expect("clap requires --tokenizer"),
+            },
+            (None, None, Some(path)) => ModelSource::Scratch {
+                config: ScratchConfig::Json(
+                    std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                ),
+                tokenizer: self.tokenizer.clone().expect("clap requires --tokenizer"),
+            },
+            (None, None, None) => anyhow::bail!("pass --model_name_or_path DIR, or --from_scratch PRESET / --config_json FILE with --tokenizer"),
+        };
+        Ok(TrainOptions {
+            model,
+            train_data_path: self.train_data_path.clone(),
+            valid_data_path: self.valid_data_path.clone(),
+            output_dir: self.output_dir.clone(),
+            logging_dir: self.logging_dir.clone(),
+            num_train_epochs: self.num_train_epochs,
+            max_steps: (self.max_steps > 0).then_some(self.max_steps as usize),
+            per_device_train_batch_size: self.per_device_train_batch_size,
+            per_device_eval_batch_size: self.per_device_eval_batch_size,
+            gradient_accumulation_steps: self.gradient_accumulation_steps,
+            evaluation_strategy: self.evaluation_strategy,
+            eval_steps: self.eval_steps,
+            max_eval_samples: self.max_eval_samples,
+            save_strategy: self.save_strategy,
+            save_steps: self.save_steps,
+            save_total_limit: self.save_total_limit,
+            learning_rate: self.learning_rate,
+            load_best_model_at_end: self.load_best_model_at_end,
+            weight_decay: self.weight_decay,
+            warmup_ratio: self.warmup_ratio,
+            warmup_steps: self.warmup_steps,
+            lr_scheduler_type: self.lr_scheduler_type,
+            max_grad_norm: self.max_grad_norm,
+            logging_steps: self.logging_steps,
+            seed: self.seed,
+            model_max_length: self.model_max_length,
+            resume_from_checkpoint: self.resume_from_checkpoint.clone(),
+        })
+    }
+}
+
+/// Runs `proofstep train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.threads {
+        // Read by candle's CPU kernels when their thread pool starts (nothing has run yet).
+        std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
+    }
+    if args.fp16 == Some(true) {
+        eprintln!("note: --fp16 is ignored: proofstep trains in f32 on the CPU");
+    }
+    if let Some(to) = &args.report_to {
+        eprintln!("note: --report_to {to} is ignored: metrics go to metrics.jsonl and loss_curve.png in the logging dir");
+    }
+    let options = args.options()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let presses = Arc::new(AtomicUsize::new(0));
+    {
+        let (stop, presses) = (stop.clone(), presses.clone());
+        ctrlc::set_handler(move || {
+            if presses.fetch_add(1, Ordering::SeqCst) > 0 {
+                eprintln!("\nsecond interrupt: exiting without saving");
+                std::process::exit(130);
+            }
+            eprintln!("\ninterrupted: saving a checkpoint after this step (press Ctrl-C again to quit at once)");
+            stop.store(true, Ordering::SeqCst);
+        })?;
+    }
+    let report = train(&options, &stop)?;
+    println!("{}", serde_json::to_string(&report)?);
+    if let Some(dir) = &report.interrupted_checkpoint {
+        eprintln!(
+            "saved {}; continue with the same command plus --resume_from_checkpoint {}",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::SUCCESS)
+}
