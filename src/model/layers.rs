@@ -180,8 +180,10 @@ impl KvCache {
 
     /// Appends this step's keys/values to layer `i`; returns all keys/values of the layer.
     pub fn append(&mut self, i: usize, k: Tensor, v: Tensor) -> Result<(Tensor, Tensor)> {
+        // Contiguous inputs keep `cat` on its fast path and the result contiguous.
+        let (k, v) = (k.contiguous()?, v.contiguous()?);
         let kv = match self.layers[i].take() {
-            None => (k.contiguous()?, v.contiguous()?),
+            None => (k, v),
             Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
         };
         self.layers[i] = Some(kv.clone());

@@ -1,19 +1,23 @@
 //! Language models for next-step prediction: tokenizer, the Llama and GPT-NeoX architectures,
 //! Hugging Face model folders and GGUF import, generation. Imports nothing else of the crate.
 
+pub mod beam;
 pub mod causal_lm;
 pub mod config;
 pub mod error;
+pub mod generate;
 pub mod gpt_neox;
 pub mod layers;
 pub mod llama;
 pub mod predictor;
+pub mod sampling;
 pub mod tokenizer;
 pub mod weights;
 
 pub use causal_lm::CausalLm;
 pub use config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use error::ModelError;
+pub use generate::{set_threads, Generator, Sequence};
 pub use layers::KvCache;
 pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
 pub use tokenizer::{format_prompt, ProofTokenizer};
