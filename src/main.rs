@@ -27,6 +27,10 @@ enum Command {
     Train(cli::train::TrainArgs),
     /// Train a byte-level BPE tokenizer on proof-step data (for from-scratch models).
     Tokenizer(cli::tokenizer::TokenizerArgs),
+    /// Prove one theorem by best-first search: the model proposes steps, Lean checks each one.
+    Prove(cli::prove::ProveArgs),
+    /// Evaluate on a dataset: search every theorem, append one JSON line each, report the pass rate.
+    Eval(cli::eval::EvalArgs),
     /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
     Doctor(cli::doctor::DoctorArgs),
 }
@@ -40,6 +44,8 @@ fn main() -> ExitCode {
         Command::Doctor(args) => cli::doctor::run(args),
         Command::Tokenizer(args) => cli::tokenizer::run(args),
         Command::Train(args) => cli::train::run(args),
+        Command::Prove(args) => cli::prove::run(args),
+        Command::Eval(args) => cli::eval::run(args),
     };
     match result {
         Ok(code) => code,

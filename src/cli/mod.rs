@@ -3,6 +3,8 @@
 pub mod check;
 pub mod data;
 pub mod doctor;
+pub mod eval;
+pub mod prove;
 pub mod tokenizer;
 pub mod train;
 

@@ -1,0 +1,177 @@
+//! `proofstep eval`: search every theorem of a dataset, one JSON line per theorem appended to
+//! `--out` as it finishes (a rerun resumes), then a summary (printed and written as JSON) and a
+//! Markdown report with a plot of pass rate against the expansion budget.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use proofstep::eval::{
+    evaluate, load, write_report, DatasetOptions, EvalOptions, ResultsFile, Summary,
+};
+
+use crate::cli::prove::{
+    lean_workers, load_predictor, make_backend, BackendArgs, BudgetArgs, ModelArgs,
+};
+
+/// Arguments of `proofstep eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// The theorems: a miniF2F/ProofNet JSONL (`formal_statement` + `header`), a JSONL or JSON file
+    /// of LeanDojo records (`full_name` + `statement`, or a LeanDojo Benchmark 4 split file with
+    /// `--repo`), a Lean file, or a folder of Lean files.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Results, one JSON line per theorem; an existing file is resumed.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Only theorems of this split (e.g. test, valid), for datasets that record one.
+    #[arg(long)]
+    pub split: Option<String>,
+    /// Only the first N theorems (after the split filter).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Theorems searched at once.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// The Lake project whose sources LeanDojo records point to (their statements and headers
+    /// are read from there).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// A header for records that carry none (e.g. "import Mathlib").
+    #[arg(long)]
+    pub header: Option<String>,
+    /// Keep every search's full trace in its result line.
+    #[arg(long)]
+    pub trace: bool,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// Runs `proofstep eval`.
+pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let options = DatasetOptions {
+        split: args.split.clone(),
+        repo: args.repo.clone(),
+        header: args.header.clone(),
+    };
+    let mut tasks = load(&args.dataset, &options)?;
+    if let Some(limit) = args.limit {
+        tasks.truncate(limit);
+    }
+    if tasks.is_empty() {
+        bail!(
+            "{} holds no theorems{}",
+            args.dataset.display(),
+            args.split
+                .as_deref()
+                .map(|s| format!(" of split `{s}` (check --split)"))
+                .unwrap_or_default()
+        );
+    }
+    let workers = lean_workers(&args.backend);
+    let search = args.budget.config(workers)?;
+    let (results, previous) = ResultsFile::open(&args.out)?;
+    let anchor = if args.dataset.is_dir() {
+        args.dataset.clone()
+    } else {
+        args.dataset
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| ".".into())
+    };
+    let anchor = args.repo.clone().unwrap_or(anchor);
+    let predictor = load_predictor(&args.model)?;
+    let backend = make_backend(&args.backend, &anchor)?;
+    eprintln!(
+        "{} theorems, {} already done in {}; backend {}, {} expansions and {} s per theorem",
+        tasks.len(),
+        tasks.iter().filter(|t| results.is_done(&t.name)).count(),
+        args.out.display(),
+        backend.name(),
+        search.max_expansions,
+        search.time_limit.as_secs_f64()
+    );
+    let progress = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} theorems, {msg} [{elapsed} < {eta}]")
+            .expect("valid template"),
+    );
+    progress.enable_steady_tick(Duration::from_millis(250));
+    let eval_options = EvalOptions {
+        workers: args.workers.max(1),
+        search: search.clone(),
+        keep_trace: args.trace,
+    };
+    let counts = evaluate(
+        &tasks,
+        backend.as_ref(),
+        predictor.as_ref(),
+        &results,
+        &eval_options,
+        &progress,
+    );
+    progress.finish_and_clear();
+    let counts = counts?;
+    drop(previous);
+    drop(results);
+
+    // Summarize every line of this dataset's theorems, from this run and earlier ones.
+    let (_, records) = ResultsFile::open(&args.out).context("re-reading the results")?;
+    let wanted: std::collections::HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    let records: Vec<_> = records
+        .into_iter()
+        .filter(|r| wanted.contains(r.name.as_str()))
+        .collect();
+    let summary = Summary::of(&records, search.max_expansions);
+    let decoding = match &search.generate.decoding {
+        proofstep::model::Decoding::Beam { width } => format!("beam {width}"),
+        proofstep::model::Decoding::Sample {
+            temperatures,
+            samples,
+            top_p,
+        } => {
+            format!("{samples} samples at temperatures {temperatures:?}, top-p {top_p}")
+        }
+    };
+    let about = vec![
+        ("dataset".to_string(), args.dataset.display().to_string()),
+        (
+            "split".to_string(),
+            args.split.clone().unwrap_or_else(|| "all".into()),
+        ),
+        ("model".to_string(), args.model.model.display().to_string()),
+        ("backend".to_string(), backend.name().to_string()),
+        ("expansions".to_string(), search.max_expansions.to_string()),
+        (
+            "time limit (s)".to_string(),
+            search.time_limit.as_secs_f64().to_string(),
+        ),
+        (
+            "tactic timeout (s)".to_string(),
+            args.backend.tactic_timeout.to_string(),
+        ),
+        ("decoding".to_string(), decoding),
+    ];
+    let paths = write_report(&args.out, &summary, &about)?;
+    print!("{}", summary.text());
+    println!(
+        "this run: {} searched ({} proved), {} resumed from earlier runs",
+        counts.searched, counts.proved, counts.skipped
+    );
+    println!(
+        "results {}, summary {}, report {} (plot {})",
+        args.out.display(),
+        paths.summary.display(),
+        paths.report.display(),
+        paths.plot.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,444 @@
+//! `proofstep prove`: best-first search for one theorem, from a Lean file or a statement.
+//! Also home of what `prove` and `eval` share: the budget and decoding flags, the `--model`
+//! loader, and the small factory that turns `--backend` into a `ProofBackend`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::lean::pool::PoolConfig;
+use proofstep::lean::repl::ReplConfig;
+use proofstep::lean::repl_backend::ReplBackend;
+use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::{LeanCommand, ProofBackend};
+use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
+use proofstep::search::{search, SearchConfig, SearchResult};
+
+/// Arguments of `proofstep prove`.
+#[derive(clap::Args, Debug)]
+pub struct ProveArgs {
+    /// The theorem to prove: its name in `--file` (full or last component), or a label for
+    /// `--statement`.
+    #[arg(long)]
+    pub theorem: Option<String>,
+    /// A Lean file holding the theorem; everything before it is its header.
+    #[arg(
+        long,
+        conflicts_with = "statement",
+        required_unless_present = "statement"
+    )]
+    pub file: Option<PathBuf>,
+    /// The theorem's statement, e.g. "theorem t (p : Prop) (hp : p) : p" (a trailing `:= by …`
+    /// is ignored).
+    #[arg(long)]
+    pub statement: Option<String>,
+    /// The header for `--statement` (imports, opens), e.g. "import Mathlib".
+    #[arg(long, requires = "statement")]
+    pub header: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+    /// Print the whole search result (proof, counts, timings, trace) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which model proposes the steps.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
+    /// as `proofstep train` writes it.
+    #[arg(long)]
+    pub model: PathBuf,
+}
+
+/// The Lean backends `--backend` can name.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The leanprover-community REPL (fastest; needs the repl built in your Lake project).
+    Repl,
+    /// Lean's language server (`lean --server`), editing the proof in place.
+    Server,
+}
+
+/// How to reach Lean.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// Which Lean backend checks the steps.
+    #[arg(long, value_enum, default_value = "server")]
+    pub backend: BackendKind,
+    /// Seconds one tactic may take before Lean is stopped and the step counts as failed.
+    #[arg(long, default_value_t = 60.0)]
+    pub tactic_timeout: f64,
+    /// Lean processes to run (default: the number of cores).
+    #[arg(long)]
+    pub lean_workers: Option<usize>,
+    /// The REPL executable for `--backend repl` (default: $PROOFSTEP_REPL, or the repl built in the
+    /// Lake project at .lake/packages/REPL/.lake/build/bin/repl).
+    #[arg(long)]
+    pub repl: Option<PathBuf>,
+}
+
+/// Budgets and decoding of the search.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BudgetArgs {
+    /// Nodes to expand at most (the seed's max_iters).
+    #[arg(long, default_value_t = 100)]
+    pub expansions: usize,
+    /// Wall-time limit per theorem, in seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub time_limit: f64,
+    /// Candidates sampled per temperature at each expansion.
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    /// Sampling temperatures, comma-separated; each gets `--samples` candidates.
+    #[arg(long, value_delimiter = ',', default_value = "0.5")]
+    pub temperatures: Vec<f32>,
+    /// Use beam search of this width instead of sampling (the seed's temperature 0).
+    #[arg(long, conflicts_with = "temperatures")]
+    pub beam: Option<usize>,
+    /// Nucleus (top-p) filtering when sampling.
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f32,
+    /// Longest tactic, in tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// Sampling seed (the same seed gives the same search).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Candidates checked by Lean at once (default: the number of Lean workers).
+    #[arg(long)]
+    pub check_threads: Option<usize>,
+    /// Do not generate the next node's candidates while the current ones are checked.
+    #[arg(long)]
+    pub no_pipeline: bool,
+}
+
+impl BudgetArgs {
+    /// The search configuration these flags describe.
+    pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
+        if !(self.time_limit > 0.0) {
+            bail!("--time-limit must be a positive number of seconds");
+        }
+        let decoding = match self.beam {
+            Some(0) => bail!("--beam needs a width of at least 1"),
+            Some(width) => Decoding::Beam { width },
+            None => {
+                if self.samples == 0 || self.temperatures.is_empty() {
+                    bail!("--samples and --temperatures must ask for at least one candidate");
+                }
+                if let Some(t) = self.temperatures.iter().find(|t| !(**t >= 0.0)) {
+                    bail!(
+                        "--temperatures: {t} is not a temperature (use numbers ≥ 0, e.g. 0.0,0.5)"
+                    );
+                }
+                Decoding::Sample {
+                    temperatures: self.temperatures.clone(),
+                    samples: self.samples,
+                    top_p: self.top_p,
+                }
+            }
+        };
+        Ok(SearchConfig {
+            max_expansions: self.expansions,
+            time_limit: Duration::from_secs_f64(self.time_limit),
+            generate: GenerateOptions {
+                decoding,
+                max_new_tokens: self.max_tokens,
+                seed: self.seed,
+            },
+            check_threads: self.check_threads.unwrap_or(lean_workers).max(1),
+            pipeline: !self.no_pipeline,
+        })
+    }
+}
+
+/// Loads the predictor a `--model` folder holds.
+pub fn load_predictor(args: &ModelArgs) -> anyhow::Result<Box<dyn Predictor>> {
+    let generator = Generator::load(&args.model).with_context(|| {
+        format!(
+            "cannot load the model folder {} (it needs config.json, model.safetensors and tokenizer.json, \
+             as `proofstep train` writes them)",
+            args.model.display()
+        )
+    })?;
+    Ok(Box::new(generator))
+}
+
+/// The number of Lean workers to run.
+pub fn lean_workers(args: &BackendArgs) -> usize {
+    args.lean_workers
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .max(1)
+}
+
+/// The backend factory: starts the backend `--backend` names, for theorems whose files live in
+/// `anchor` (the Lake project, or the test world, is found from there).
+pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn ProofBackend>> {
+    let lean = locate_lean(anchor)?;
+    let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
+    let workers = lean_workers(args);
+    match args.backend {
+        BackendKind::Server => {
+            let options = ServerBackendOptions {
+                workers,
+                server: ServerOptions {
+                    timeout,
+                    ..ServerOptions::default()
+                },
+                scratch_dir: lean.cmd.cwd.clone(),
+                ..ServerBackendOptions::default()
+            };
+            let backend = ServerBackend::start(&lean.cmd, options)
+                .context("cannot start Lean's language server; run `proofstep doctor`")?;
+            Ok(Box::new(backend))
+        }
+        BackendKind::Repl => {
+            let repl = locate_repl(args, &lean)?;
+            let mut config = PoolConfig::new(repl);
+            config.workers = workers;
+            config.repl = ReplConfig {
+                timeout,
+                ..config.repl
+            };
+            Ok(Box::new(ReplBackend::new(config)))
+        }
+    }
+}
+
+/// A Lean toolchain found for some folder.
+pub struct FoundLean {
+    /// How to run `lean` there.
+    pub cmd: LeanCommand,
+    /// The Lake project root, when there is one.
+    pub project: Option<PathBuf>,
+}
+
+/// Finds Lean for files in `anchor`: $PROOFSTEP_LEAN; else a Lake project above it (`lake env
+/// lean`); else the test world (`lean/mini`) above it, above the working folder, or in this
+/// source tree; else `lean` on the PATH.
+pub fn locate_lean(anchor: &Path) -> anyhow::Result<FoundLean> {
+    let anchor = anchor
+        .canonicalize()
+        .unwrap_or_else(|_| anchor.to_path_buf());
+    if let Some(lean) = std::env::var_os("PROOFSTEP_LEAN") {
+        let mut cmd = LeanCommand::new(lean);
+        if let Some(path) = std::env::var_os("LEAN_PATH") {
+            cmd.env
+                .push(("LEAN_PATH".into(), path.to_string_lossy().into_owned()));
+        }
+        return Ok(FoundLean { cmd, project: None });
+    }
+    for dir in anchor.ancestors() {
+        if dir.join("lakefile.lean").exists() || dir.join("lakefile.toml").exists() {
+            let mut cmd = LeanCommand::new("lake").with_args(["env", "lean"]);
+            cmd.cwd = Some(dir.to_path_buf());
+            return Ok(FoundLean {
+                cmd,
+                project: Some(dir.to_path_buf()),
+            });
+        }
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let source_tree = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let roots = anchor
+        .ancestors()
+        .chain(cwd.ancestors())
+        .chain(std::iter::once(source_tree.as_path()));
+    for root in roots {
+        for mini in [root.to_path_buf(), root.join("lean/mini")] {
+            let lean = mini.join(".toolchain/bin/lean");
+            let lib = mini.join("build");
+            if lean.exists() && lib.join("Mini.olean").exists() {
+                let mut cmd = LeanCommand::new(lean);
+                cmd.env
+                    .push(("LEAN_PATH".into(), lib.display().to_string()));
+                return Ok(FoundLean { cmd, project: None });
+            }
+        }
+    }
+    Ok(FoundLean {
+        cmd: LeanCommand::new("lean"),
+        project: None,
+    })
+}
+
+/// The REPL command for `--backend repl`.
+fn locate_repl(args: &BackendArgs, lean: &FoundLean) -> anyhow::Result<LeanCommand> {
+    let explicit = args
+        .repl
+        .clone()
+        .or_else(|| std::env::var_os("PROOFSTEP_REPL").map(PathBuf::from));
+    let built = lean
+        .project
+        .as_ref()
+        .map(|p| p.join(".lake/packages/REPL/.lake/build/bin/repl"));
+    let Some(repl) = explicit.or_else(|| built.filter(|p| p.exists())) else {
+        bail!(
+            "--backend repl needs the leanprover-community repl: build it in your Lake project (`lake build \
+             repl` with REPL required in the lakefile), or pass --repl PATH; or use --backend server"
+        );
+    };
+    let mut cmd = match &lean.project {
+        Some(project) => {
+            let mut cmd =
+                LeanCommand::new("lake").with_args(["env".to_string(), repl.display().to_string()]);
+            cmd.cwd = Some(project.clone());
+            cmd
+        }
+        None => LeanCommand::new(repl),
+    };
+    cmd.env.extend(lean.cmd.env.iter().cloned());
+    Ok(cmd)
+}
+
+/// Runs `proofstep prove`.
+pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
+    let (name, header, statement, anchor) = target(&args)?;
+    let workers = lean_workers(&args.backend);
+    let config = args.budget.config(workers)?;
+    let predictor = load_predictor(&args.model)?;
+    let backend = make_backend(&args.backend, &anchor)?;
+    let spinner = ProgressBar::new_spinner()
+        .with_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        )
+        .with_message(format!(
+            "searching for a proof of {name} ({})",
+            backend.name()
+        ));
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    let result = search(
+        backend.as_ref(),
+        predictor.as_ref(),
+        &header,
+        &statement,
+        &config,
+    );
+    spinner.finish_and_clear();
+    let result = result.with_context(|| format!("searching for a proof of {name}"))?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let mut json = serde_json::to_value(&result)?;
+        json["theorem"] = name.clone().into();
+        json["statement"] = statement.clone().into();
+        json["backend"] = backend.name().into();
+        if let Some(text) = lean_text(&statement, &result) {
+            json["proof_text"] = text.into();
+        }
+        writeln!(out, "{json}")?;
+    } else if let Some(text) = lean_text(&statement, &result) {
+        write!(out, "{text}")?;
+    } else {
+        eprintln!(
+            "no proof of {name} found: {:?} after {} expansions in {:.1} s ({} candidates checked, {} failed, \
+             {} refused); raise --expansions or --time-limit, or use a stronger model",
+            result.stop,
+            result.counts.expansions,
+            result.times.total_secs,
+            result.counts.checked,
+            result.counts.failed,
+            result.counts.rejected,
+        );
+    }
+    out.flush()?;
+    Ok(if result.proved {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The proof as Lean text ready to paste: `statement := by` and the steps.
+pub fn lean_text(statement: &str, result: &SearchResult) -> Option<String> {
+    result
+        .proof_text()
+        .map(|body| format!("{} := by\n{body}", statement.trim_end()))
+}
+
+/// The theorem's name, header, statement, and the folder to look for Lean from.
+fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)> {
+    if let Some(file) = &args.file {
+        let Some(wanted) = &args.theorem else {
+            bail!("--file needs --theorem NAME: which theorem to prove")
+        };
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let tasks = lean_file_theorems(file, &text, None)?;
+        let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
+        let exact: Vec<_> = tasks.iter().filter(|t| &t.name == wanted).collect();
+        let matches = if exact.is_empty() {
+            tasks.iter().filter(|t| short(&t.name) == *wanted).collect()
+        } else {
+            exact
+        };
+        match matches.as_slice() {
+            [task] => {
+                let anchor = file
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."))
+                    .to_path_buf();
+                Ok((
+                    task.name.clone(),
+                    task.header.clone(),
+                    task.statement.clone(),
+                    anchor,
+                ))
+            }
+            [] => {
+                let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+                if names.is_empty() {
+                    bail!("{} declares no theorem or lemma", file.display());
+                }
+                bail!(
+                    "no theorem `{wanted}` in {}; it declares: {}",
+                    file.display(),
+                    names.join(", ")
+                )
+            }
+            many => {
+                let names: Vec<&str> = many.iter().map(|t| t.name.as_str()).collect();
+                bail!(
+                    "`{wanted}` is ambiguous in {}: give the full name, one of {}",
+                    file.display(),
+                    names.join(", ")
+                )
+            }
+        }
+    } else {
+        let given = args.statement.as_deref().unwrap_or_default();
+        let statement = proofstep::eval::statement::statement_part(given)
+            .unwrap_or(given)
+            .trim()
+            .to_string();
+        if statement.is_empty() {
+            bail!("--statement is empty; give e.g. \"theorem t (p : Prop) (hp : p) : p\"");
+        }
+        let name = args.theorem.clone().unwrap_or_else(|| {
+            statement
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("theorem")
+                .to_string()
+        });
+        Ok((
+            name,
+            args.header.clone().unwrap_or_default(),
+            statement,
+            std::env::current_dir()?,
+        ))
+    }
+}
