@@ -344,3 +344,38 @@ fn a_stale_state_is_rebuilt_on_a_live_worker() {
         .unwrap_err();
     assert!(matches!(stale, LeanError::StaleState(0)), "{stale}");
 }
+
+#[test]
+fn a_statement_that_does_not_elaborate_has_no_root() {
+    let Some(dir) = support::transcripts("a_statement_that_does_not_elaborate_has_no_root") else {
+        return;
+    };
+    use proofstep::lean::protocol::Response;
+    use proofstep::lean::repl_backend::root_of;
+    let answers = split_output(
+        &std::fs::read_to_string(dir.join("invalid_line_break.expected.out")).unwrap(),
+    );
+    let Ok(Response::Command(bad)) = Response::parse(&answers[0]) else {
+        panic!("a command answer")
+    };
+    match root_of(&bad, "theorem foo : 1 = 1 := bysorry") {
+        Err(LeanError::Statement(text)) => assert_eq!(text, "Unknown identifier `bysorry`"),
+        other => panic!("expected a statement error, got {other:?}"),
+    }
+    let answers = split_output(&std::fs::read_to_string(dir.join("options.expected.out")).unwrap());
+    let Ok(Response::Command(no_sorry)) = Response::parse(&answers[1]) else {
+        panic!("a command answer")
+    };
+    assert!(matches!(
+        root_of(&no_sorry, "set_option pp.universes true"),
+        Err(LeanError::Statement(_))
+    ));
+    let answers = split_output(&std::fs::read_to_string(dir.join("readme.expected.out")).unwrap());
+    let Ok(Response::Command(good)) = Response::parse(&answers[0]) else {
+        panic!("a command answer")
+    };
+    assert_eq!(
+        root_of(&good, "def f (x : Unit) : Nat := by sorry").unwrap(),
+        ("x : Unit\n⊢ Nat".to_string(), 0)
+    );
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::lean::pool::{Pool, PoolConfig};
 use crate::lean::protocol::{CommandResponse, ProofStatus, Response, TacticResponse};
-use crate::lean::repl::error_texts;
+use crate::lean::repl::{error_texts, Repl};
 use crate::lean::{
     LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Status, Verdict,
 };
@@ -37,7 +37,7 @@ impl ReplBackend {
         &self.pool
     }
 
-    /// Runs one tactic on the state behind `handle` and interprets the answer against `base`.
+    /// Runs one tactic on the state behind `handle`, on the worker that holds it.
     fn step(
         &self,
         base: &ProofState,
@@ -45,53 +45,106 @@ impl ReplBackend {
         tactic: &str,
     ) -> Result<Outcome, LeanError> {
         self.pool.with_worker(handle.worker, |index, repl| {
-            let response = repl.tactic(handle.generation, handle.id, tactic)?;
-            let generation = repl.generation();
-            let next = |r: &TacticResponse| ProofState {
-                header: base.header.clone(),
-                statement: base.statement.clone(),
-                steps: base
-                    .steps
-                    .iter()
-                    .cloned()
-                    .chain([tactic.to_string()])
-                    .collect(),
-                goals: r.goals.clone(),
-                handle: Some(StateHandle {
-                    worker: index,
-                    generation,
-                    id: r.proof_state,
-                }),
-            };
-            match response {
-                Response::Tactic(r) => Ok(classify_tactic(&r, next)),
-                Response::Error(e) => match e.lean_error() {
-                    Some(text) => Ok(Outcome::Failed(text.to_string())),
-                    None => Err(LeanError::Repl(e.message)),
-                },
-                Response::Command(_) => {
-                    Err(LeanError::Garbage("a command answer to a tactic".into()))
-                }
-            }
+            step_on(repl, index, base, handle, tactic)
         })
     }
 
-    /// Rebuilds `state` on a live worker by starting its theorem again and replaying its steps.
-    fn replay(&self, state: &ProofState) -> Result<ProofState, LeanError> {
-        let mut current = self.start(&state.header, &state.statement)?;
-        for (i, tactic) in state.steps.iter().enumerate() {
+    /// Rebuilds `state` on one worker (under one lock, so no recycling interrupts it) by
+    /// starting its theorem again and replaying its steps, then runs `tactic` on it.
+    fn replay_and_step(&self, state: &ProofState, tactic: &str) -> Result<Outcome, LeanError> {
+        self.pool.with_header(&state.header, |index, repl| {
+            let mut current = start_on(repl, index, &state.header, &state.statement)?;
+            for (i, step) in state.steps.iter().enumerate() {
+                let handle = current.handle.clone().expect("repl states carry handles");
+                current = match step_on(repl, index, &current, &handle, step)? {
+                    Outcome::Open(next) | Outcome::Proved(next) => next,
+                    Outcome::Failed(why) => {
+                        return Err(LeanError::Repl(format!(
+                            "rebuilding a proof state after its worker restarted failed at step {} (`{step}`): {why}",
+                            i + 1
+                        )))
+                    }
+                };
+            }
             let handle = current.handle.clone().expect("repl states carry handles");
-            current = match self.step(&current, &handle, tactic)? {
-                Outcome::Open(next) | Outcome::Proved(next) => next,
-                Outcome::Failed(why) => {
-                    return Err(LeanError::Repl(format!(
-                        "rebuilding a proof state after its worker restarted failed at step {} (`{tactic}`): {why}",
-                        i + 1
-                    )))
-                }
-            };
-        }
-        Ok(current)
+            step_on(repl, index, &current, &handle, tactic)
+        })
+    }
+}
+
+/// `statement := by sorry` on top of the header; the sorry's proof state is the root.
+fn start_on(
+    repl: &mut Repl,
+    index: usize,
+    header: &str,
+    statement: &str,
+) -> Result<ProofState, LeanError> {
+    let cmd = format!("{} := by sorry", statement.trim_end());
+    let response = repl.command(header, &cmd)?;
+    let (goal, id) = root_of(&response, &cmd)?;
+    Ok(ProofState {
+        header: Arc::from(header),
+        statement: Arc::from(statement),
+        steps: Vec::new(),
+        goals: vec![goal],
+        handle: Some(StateHandle {
+            worker: index,
+            generation: repl.generation(),
+            id,
+        }),
+    })
+}
+
+/// The root goal and proof state of the answer to `statement := by sorry`, or why there is none.
+pub fn root_of(response: &CommandResponse, cmd: &str) -> Result<(String, u64), LeanError> {
+    let errors = error_texts(response);
+    if !errors.is_empty() {
+        return Err(LeanError::Statement(errors.join("\n")));
+    }
+    response
+        .sorries
+        .iter()
+        .find_map(|s| s.proof_state.map(|id| (s.goal.clone(), id)))
+        .ok_or_else(|| {
+            LeanError::Statement(format!(
+                "`{cmd}` left no goal to prove; write the statement without its proof, e.g. `theorem t (p : Prop) (h : p) : p`"
+            ))
+        })
+}
+
+/// One tactic on proof state `handle` of this worker, read against `base`.
+fn step_on(
+    repl: &mut Repl,
+    index: usize,
+    base: &ProofState,
+    handle: &StateHandle,
+    tactic: &str,
+) -> Result<Outcome, LeanError> {
+    let response = repl.tactic(handle.generation, handle.id, tactic)?;
+    let generation = repl.generation();
+    let next = |r: &TacticResponse| ProofState {
+        header: base.header.clone(),
+        statement: base.statement.clone(),
+        steps: base
+            .steps
+            .iter()
+            .cloned()
+            .chain([tactic.to_string()])
+            .collect(),
+        goals: r.goals.clone(),
+        handle: Some(StateHandle {
+            worker: index,
+            generation,
+            id: r.proof_state,
+        }),
+    };
+    match response {
+        Response::Tactic(r) => Ok(classify_tactic(&r, next)),
+        Response::Error(e) => match e.lean_error() {
+            Some(text) => Ok(Outcome::Failed(text.to_string())),
+            None => Err(LeanError::Repl(e.message)),
+        },
+        Response::Command(_) => Err(LeanError::Garbage("a command answer to a tactic".into())),
     }
 }
 
@@ -198,29 +251,8 @@ pub fn verdict_of(response: &CommandResponse) -> Verdict {
 
 impl ProofBackend for ReplBackend {
     fn start(&self, header: &str, statement: &str) -> Result<ProofState, LeanError> {
-        let cmd = format!("{} := by sorry", statement.trim_end());
         self.pool.with_header(header, |index, repl| {
-            let response = repl.command(header, &cmd)?;
-            let errors = error_texts(&response);
-            if !errors.is_empty() {
-                return Err(LeanError::Statement(errors.join("\n")));
-            }
-            let sorry = response.sorries.iter().find(|s| s.proof_state.is_some()).ok_or_else(|| {
-                LeanError::Statement(format!(
-                    "`{cmd}` left no goal to prove; write the statement without its proof, e.g. `theorem t (p : Prop) (h : p) : p`"
-                ))
-            })?;
-            Ok(ProofState {
-                header: Arc::from(header),
-                statement: Arc::from(statement),
-                steps: Vec::new(),
-                goals: vec![sorry.goal.clone()],
-                handle: Some(StateHandle {
-                    worker: index,
-                    generation: repl.generation(),
-                    id: sorry.proof_state.expect("checked above"),
-                }),
-            })
+            start_on(repl, index, header, statement)
         })
     }
 
@@ -238,9 +270,7 @@ impl ProofBackend for ReplBackend {
                     worker = handle.worker,
                     "proof state is stale; replaying its steps"
                 );
-                let fresh = self.replay(state)?;
-                let handle = fresh.handle.clone().expect("repl states carry handles");
-                self.step(&fresh, &handle, tactic)
+                self.replay_and_step(state, tactic)
             }
             other => other,
         }
