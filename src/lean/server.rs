@@ -122,10 +122,11 @@ impl LeanServer {
         let version = self.bump();
         self.conn.forget(&uri);
         let params = json!({"textDocument": {"uri": uri, "languageId": "lean4", "version": version, "text": text}});
+        let since = self.conn.message_count();
         self.conn.notify("textDocument/didOpen", params)?;
         self.docs.insert(uri.clone(), version);
         let timeout = self.options.open_timeout;
-        self.settle(&uri, version, timeout)
+        self.settle(&uri, version, since, timeout)
     }
 
     /// Replaces the whole text of an open document (Lean re-elaborates only what changed),
@@ -137,10 +138,11 @@ impl LeanServer {
         }
         let version = self.bump();
         let params = json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]});
+        let since = self.conn.message_count();
         self.conn.notify("textDocument/didChange", params)?;
         self.docs.insert(uri.clone(), version);
         let timeout = self.options.timeout;
-        self.settle(&uri, version, timeout)
+        self.settle(&uri, version, since, timeout)
     }
 
     /// The diagnostics of the current version of an open document (empty when not open).
@@ -204,17 +206,22 @@ impl LeanServer {
         v
     }
 
-    /// Waits until Lean has elaborated `version` of `uri` and returns its diagnostics.
+    /// Waits until Lean has elaborated `version` of `uri` and returns its diagnostics; a fatal
+    /// error Lean reports for it after message number `since` ends the wait early.
     fn settle(
         &mut self,
         uri: &str,
         version: i32,
+        since: u64,
         timeout: Duration,
     ) -> Result<Vec<LeanDiagnostic>, LeanError> {
         let params = json!({"uri": uri, "version": version});
-        let waited = self
-            .conn
-            .request("textDocument/waitForDiagnostics", params, timeout);
+        let waited = self.conn.request_watching(
+            "textDocument/waitForDiagnostics",
+            params,
+            timeout,
+            Some((uri, since)),
+        );
         if let Err(e) = waited {
             // The worker behind this document is gone or in an unknown state: reopen next time.
             self.docs.remove(uri);

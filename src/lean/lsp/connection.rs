@@ -22,6 +22,9 @@ use crate::lean::lsp::framing::{read_frame, write_frame, FrameError};
 const WORKER_EXITED: i64 = -32901;
 const WORKER_CRASHED: i64 = -32902;
 
+/// How long an answer may still come after Lean reported a fatal error for its document.
+const FATAL_GRACE: Duration = Duration::from_secs(1);
+
 /// How many lines of the server's stderr are kept for error messages.
 const STDERR_LINES: usize = 20;
 
@@ -43,6 +46,8 @@ pub struct Progress {
     pub done: bool,
     /// True when Lean reported a fatal error (it stopped processing the file).
     pub fatal: bool,
+    /// The number of the message that said it (messages are counted from the start).
+    pub seq: u64,
 }
 
 /// Why the reader thread stopped.
@@ -59,6 +64,8 @@ struct State {
     diagnostics: HashMap<String, Published>,
     progress: HashMap<String, Progress>,
     closed: Option<Closed>,
+    /// Messages read so far.
+    messages: u64,
 }
 
 struct Shared {
@@ -170,10 +177,32 @@ impl Connection {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, LeanError> {
+        self.request_watching(method, params, timeout, None)
+    }
+
+    /// How many messages the server has written so far: a mark to pass to `request_watching`.
+    pub fn message_count(&self) -> u64 {
+        self.shared.lock().messages
+    }
+
+    /// Like `request`, for a request about document `uri`: when Lean reports a fatal error
+    /// for that document after message number `since` (its worker crashed) and no answer follows
+    /// within a short grace, the wait ends with `Died` instead of running into the timeout
+    /// (Lean holds requests for a crashed worker until the next edit restarts it).
+    pub fn request_watching(
+        &mut self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+        watch: Option<(&str, u64)>,
+    ) -> Result<Value, LeanError> {
         let id = self.next_id;
         self.next_id += 1;
+        let uri = watch.map(|(u, _)| u);
+        let since = watch.map_or(u64::MAX, |(_, since)| since);
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
         let deadline = Instant::now() + timeout;
+        let mut fatal_deadline: Option<Instant> = None;
         let mut state = self.shared.lock();
         loop {
             if let Some(answer) = state.responses.remove(&id) {
@@ -190,15 +219,31 @@ impl Connection {
                 return Err(self.death());
             }
             let now = Instant::now();
+            if fatal_deadline.is_none() {
+                let fatal = uri
+                    .and_then(|u| state.progress.get(u))
+                    .is_some_and(|p| p.fatal && p.seq > since);
+                if fatal {
+                    fatal_deadline = Some(now + FATAL_GRACE);
+                }
+            }
+            if fatal_deadline.is_some_and(|d| now >= d) {
+                return Err(LeanError::Died(format!(
+                    "Lean's worker for {} stopped with a fatal error during `{method}`; the document \
+                     will be opened again on the next request",
+                    uri.unwrap_or("the document")
+                )));
+            }
             if now >= deadline {
                 drop(state);
                 self.kill();
                 return Err(LeanError::Timeout(timeout));
             }
+            let until = fatal_deadline.map_or(deadline, |d| d.min(deadline));
             state = self
                 .shared
                 .changed
-                .wait_timeout(state, deadline - now)
+                .wait_timeout(state, until - now)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
@@ -364,45 +409,47 @@ struct ProgressItem {
 
 /// The reader thread: files every message the server writes until its output ends.
 fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &Mutex<ChildStdin>) {
-    let closed =
-        loop {
-            let message = match read_frame(&mut input) {
-                Ok(m) => m,
-                Err(FrameError::Eof) => break Closed::Eof,
-                Err(FrameError::Malformed(what)) => break Closed::Garbage(what),
-                Err(FrameError::Io(e)) => break Closed::Io(e.to_string()),
-            };
-            match (
-                message.get("method").and_then(Value::as_str),
-                message.get("id"),
-            ) {
-                (Some(_), Some(id)) => {
-                    // A request from the server (registerCapability, refresh, ...): acknowledge it.
-                    let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
-                    let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-                    let _ = write_frame(&mut *w, &reply);
-                }
-                (Some(method), None) => on_notification(method, &message, shared),
-                (None, Some(id)) => {
-                    let Some(id) = id.as_i64() else { continue };
-                    let answer = match message.get("error") {
-                        Some(e) => Err((
-                            e.get("code").and_then(Value::as_i64).unwrap_or(0),
-                            e.get("message")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                        )),
-                        None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
-                    };
-                    shared.lock().responses.insert(id, answer);
-                    shared.changed.notify_all();
-                }
-                (None, None) => break Closed::Garbage(format!(
-                    "a JSON message that is neither request, response nor notification: {message}"
-                )),
-            }
+    let closed = loop {
+        let message = match read_frame(&mut input) {
+            Ok(m) => m,
+            Err(FrameError::Eof) => break Closed::Eof,
+            Err(FrameError::Malformed(what)) => break Closed::Garbage(what),
+            Err(FrameError::Io(e)) => break Closed::Io(e.to_string()),
         };
+        shared.lock().messages += 1;
+        match (
+            message.get("method").and_then(Value::as_str),
+            message.get("id"),
+        ) {
+            (Some(_), Some(id)) => {
+                // A request from the server (registerCapability, refresh, ...): acknowledge it.
+                let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
+                let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = write_frame(&mut *w, &reply);
+            }
+            (Some(method), None) => on_notification(method, &message, shared),
+            (None, Some(id)) => {
+                let Some(id) = id.as_i64() else { continue };
+                let answer = match message.get("error") {
+                    Some(e) => Err((
+                        e.get("code").and_then(Value::as_i64).unwrap_or(0),
+                        e.get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                    )),
+                    None => Ok(message.get("result").cloned().unwrap_or(Value::Null)),
+                };
+                shared.lock().responses.insert(id, answer);
+                shared.changed.notify_all();
+            }
+            (None, None) => {
+                break Closed::Garbage(format!(
+                    "a JSON message that is neither request, response nor notification: {message}"
+                ))
+            }
+        }
+    };
     shared.lock().closed = Some(closed);
     shared.changed.notify_all();
 }
@@ -438,12 +485,14 @@ fn on_notification(method: &str, message: &Value, shared: &Shared) {
             let Ok(p) = serde_json::from_value::<ProgressParams>(params) else {
                 return;
             };
+            let mut state = shared.lock();
             let progress = Progress {
                 version: p.document.version,
                 done: p.processing.is_empty(),
                 fatal: p.processing.iter().any(|i| i.kind == Some(2)),
+                seq: state.messages,
             };
-            shared.lock().progress.insert(p.document.uri, progress);
+            state.progress.insert(p.document.uri, progress);
         }
         _ => return,
     }
