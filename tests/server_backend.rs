@@ -398,3 +398,33 @@ fn a_missing_program_says_what_to_do() {
     assert!(matches!(err, LeanError::Spawn { .. }), "{err:?}");
     assert!(err.to_string().contains("proofstep doctor"));
 }
+
+#[test]
+fn headers_with_earlier_declarations_share_a_document_without_leaking() {
+    let Some(cmd) =
+        lean_command("headers_with_earlier_declarations_share_a_document_without_leaking")
+    else {
+        return;
+    };
+    let b = backend(&cmd, 1);
+    let with_helper = format!("{HEADER}\ntheorem helper (p : Prop) (hp : p) : p := hp\n");
+    let uses_helper = "theorem user (q : Prop) (hq : q) : q";
+    let proved = b
+        .verify(&with_helper, uses_helper, "exact helper q hq")
+        .unwrap();
+    assert_eq!(proved.status, Status::Proved, "{proved:?}");
+    // The same theorem without the helper in its header: the helper must not linger.
+    let unknown = b.verify(HEADER, uses_helper, "exact helper q hq").unwrap();
+    assert_eq!(unknown.status, Status::Error, "{unknown:?}");
+    assert!(
+        unknown.errors.iter().any(|e| e.contains("helper")),
+        "{unknown:?}"
+    );
+    // An error inside the header's own declarations is a header error, not the theorem's.
+    let broken = format!("{HEADER}\ntheorem broken (p : Prop) : p := nothing_here\n");
+    match b.verify(&broken, uses_helper, "exact hq") {
+        Err(LeanError::Header(msg)) => assert!(msg.contains("nothing_here"), "{msg}"),
+        other => panic!("expected a Header error, got {other:?}"),
+    }
+    assert_eq!(b.server_pids().len(), 1);
+}

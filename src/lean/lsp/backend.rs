@@ -1,6 +1,7 @@
-//! `ServerBackend`: the `ProofBackend` on Lean's language server. Each header gets one
-//! document (so its imports are elaborated once per server); a theorem's proof is edited in
-//! place with `didChange`, and Lean re-elaborates only what changed. Diagnostics decide every
+//! `ServerBackend`: the `ProofBackend` on Lean's language server. Each import block gets one
+//! document (so its imports are loaded once per server, by one Lean worker); a theorem's proof
+//! is edited in place with `didChange`, and Lean re-elaborates only what changed — theorems
+//! of one file, whose headers differ only by the declarations before them, share a document. Diagnostics decide every
 //! outcome; `$/lean/plainGoal` at the end of the last tactic gives the goals.
 
 use std::collections::hash_map::DefaultHasher;
@@ -23,7 +24,7 @@ pub struct ServerBackendOptions {
     /// Independent server processes; requests on different headers or from different threads
     /// run in parallel across them.
     pub workers: usize,
-    /// Documents (one per header, each a Lean worker process holding that header's imports)
+    /// Documents (one per import block, each a Lean worker process holding those imports)
     /// kept open per server; the least recently used is closed beyond this.
     pub max_documents: usize,
     /// Timeouts of each server.
@@ -48,7 +49,7 @@ impl Default for ServerBackendOptions {
 struct Slot {
     index: usize,
     server: Option<LeanServer>,
-    /// (header, document path), least recently used first.
+    /// (import block, document path), least recently used first.
     docs: Vec<(Arc<str>, PathBuf)>,
 }
 
@@ -90,10 +91,10 @@ impl ServerBackend {
             .collect()
     }
 
-    /// A free slot, preferring the one this header usually goes to (its document is there).
-    fn slot(&self, header: &str) -> MutexGuard<'_, Slot> {
+    /// A free slot, preferring the one these imports usually go to (their document is there).
+    fn slot(&self, imports: &str) -> MutexGuard<'_, Slot> {
         let mut h = DefaultHasher::new();
-        header.hash(&mut h);
+        imports.hash(&mut h);
         let home = (h.finish() % self.slots.len() as u64) as usize;
         for k in 0..self.slots.len() {
             if let Ok(guard) = self.slots[(home + k) % self.slots.len()].try_lock() {
@@ -114,7 +115,8 @@ impl ServerBackend {
         goals_at_end: bool,
     ) -> Result<Checked, LeanError> {
         let layout = TheoremText::new(header, statement, steps);
-        let mut slot = self.slot(header);
+        let imports = import_block(header);
+        let mut slot = self.slot(&imports);
         let slot = &mut *slot;
         let alive = slot.server.as_mut().is_some_and(LeanServer::is_alive);
         if !alive {
@@ -129,7 +131,7 @@ impl ServerBackend {
             )?);
         }
         let server = slot.server.as_mut().expect("started above");
-        let path = match slot.docs.iter().position(|(h, _)| &**h == header) {
+        let path = match slot.docs.iter().position(|(h, _)| **h == *imports) {
             Some(i) => {
                 let entry = slot.docs.remove(i);
                 let path = entry.1.clone();
@@ -149,7 +151,7 @@ impl ServerBackend {
                     .unwrap_or_else(std::env::temp_dir);
                 let n = DOC_COUNTER.fetch_add(1, Ordering::Relaxed);
                 let path = dir.join(format!("ProofstepServer{}_{n}.lean", std::process::id()));
-                slot.docs.push((Arc::from(header), path.clone()));
+                slot.docs.push((Arc::from(imports.as_str()), path.clone()));
                 path
             }
         };
@@ -193,6 +195,22 @@ impl Checked {
             _ => self.report.unsolved.clone(),
         }
     }
+}
+
+/// The module-header lines of a header (`module`, `prelude`, `import ...`): what Lean's worker
+/// for a document is bound to. Lean restarts the worker itself when they change, so this only
+/// decides which document is reused, never what is checked.
+fn import_block(header: &str) -> String {
+    let mut block = String::new();
+    for line in header.lines() {
+        let t = line.trim();
+        let first = t.split_whitespace().next().unwrap_or("");
+        if matches!(first, "prelude" | "import" | "module") || t.starts_with("public import") {
+            block.push_str(t);
+            block.push('\n');
+        }
+    }
+    block
 }
 
 fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
@@ -254,5 +272,19 @@ impl ProofBackend for ServerBackend {
 
     fn name(&self) -> &'static str {
         "server"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::import_block;
+
+    #[test]
+    fn import_block_keeps_only_module_header_lines() {
+        let a = "prelude\nimport Mini\n\ntheorem one : True := by\n  exact True.intro\n";
+        let b = "prelude\nimport Mini\n";
+        assert_eq!(import_block(a), "prelude\nimport Mini\n");
+        assert_eq!(import_block(a), import_block(b));
+        assert_ne!(import_block("import Mathlib\nopen Nat\n"), import_block(b));
     }
 }
