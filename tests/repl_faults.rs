@@ -253,3 +253,73 @@ fn the_pool_keeps_serving_while_one_worker_hangs() {
         other => panic!("{other:?}"),
     }
 }
+
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let text = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(text.split_whitespace().map(|c| c.parse::<u32>().unwrap()));
+    }
+    out
+}
+
+#[test]
+fn a_wrapped_repl_is_measured_and_killed_with_its_wrapper() {
+    // Like `lake env repl`: the REPL is a child of the process we start.
+    let Some(dir) = support::transcripts("a_wrapped_repl_is_measured_and_killed_with_its_wrapper")
+    else {
+        return;
+    };
+    let script = format!(
+        "'{}' '{}' --fault grow --grow-mb 300 --on exact? ; exit $?",
+        env!("CARGO_BIN_EXE_standin-repl"),
+        dir.display()
+    );
+    let command = proofstep::lean::LeanCommand::new("sh").with_args(["-c", script.as_str()]);
+    let mut config = support::repl_config(command, Duration::from_secs(10));
+    config.memory_limit_mb = Some(150);
+    let mut repl = Repl::new(config);
+    let (generation, state) = start(&mut repl);
+    let wrapper = repl.pid().unwrap();
+    let inner = children(wrapper);
+    assert_eq!(inner.len(), 1, "sh runs the stand-in as its child");
+    let err = repl.tactic(generation, state, "exact?").unwrap_err();
+    assert!(
+        matches!(err, LeanError::OutOfMemory { .. }),
+        "the child's memory counts: {err}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", inner[0])).exists() || is_zombie(inner[0]),
+        "the REPL under the wrapper was killed too"
+    );
+    assert_eq!(repl.generation(), generation + 1);
+}
+
+#[test]
+fn a_process_that_exited_between_requests_is_replaced_before_the_next() {
+    let Some((mut repl, _tmp)) = faulty(
+        "a_process_that_exited_between_requests_is_replaced_before_the_next",
+        &[],
+        Duration::from_secs(5),
+    ) else {
+        return;
+    };
+    let (generation, _) = start(&mut repl);
+    let pid = repl.pid().unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let (after, _) = start(&mut repl);
+    assert_eq!(
+        after,
+        generation + 1,
+        "a fresh process, so old ids are stale"
+    );
+    assert_ne!(repl.pid().unwrap(), pid);
+}

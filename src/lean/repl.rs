@@ -67,6 +67,7 @@ struct Process {
     events: Receiver<Event>,
     stderr_tail: Arc<Mutex<VecDeque<u8>>>,
     started: Instant,
+    reaped: bool,
 }
 
 const STDERR_TAIL: usize = 2000;
@@ -117,6 +118,7 @@ impl Process {
             events,
             stderr_tail,
             started: Instant::now(),
+            reaped: false,
         })
     }
 
@@ -127,25 +129,36 @@ impl Process {
         String::from_utf8_lossy(&bytes).trim().to_string()
     }
 
-    /// Waits briefly for the process to exit by itself (it closed its output), then kills it.
+    /// True once the process has exited (it is not reaped, so its pid and group stay ours).
+    fn has_exited(&self) -> bool {
+        if self.reaped {
+            return true;
+        }
+        // SAFETY: waitid with WNOWAIT only inspects our own child; `info` is a plain C struct.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let r = libc::waitid(
+                libc::P_PID,
+                self.pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+            );
+            r == 0 && info.si_pid() != 0
+        }
+    }
+
+    /// Waits briefly for the process to exit by itself (it closed its output), then kills its
+    /// group and says how it ended, with the end of its stderr.
     fn finish(mut self) -> String {
         let deadline = Instant::now() + Duration::from_millis(300);
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-                _ => break None,
-            }
-        };
-        let status = match status {
-            Some(status) => {
-                kill_group(self.pid);
-                status.to_string()
-            }
-            None => {
-                self.kill();
-                "still running; killed".to_string()
-            }
+        while !self.has_exited() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let exited = self.has_exited();
+        let status = self.kill();
+        let status = match (exited, status) {
+            (true, Some(status)) => status,
+            _ => "still running; killed".to_string(),
         };
         // Give the stderr thread a moment to drain what the process wrote last.
         thread::sleep(Duration::from_millis(20));
@@ -157,26 +170,29 @@ impl Process {
         }
     }
 
-    fn kill(&mut self) {
+    /// Kills the whole process group (before reaping the leader, so the group id is still
+    /// ours), then reaps the leader and returns how it ended.
+    fn kill(&mut self) -> Option<String> {
+        if self.reaped {
+            return None;
+        }
         kill_group(self.pid);
         let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.reaped = true;
+        self.child.wait().ok().map(|s| s.to_string())
     }
 }
 
 impl Drop for Process {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.kill();
-        } else {
-            kill_group(self.pid);
-        }
+        self.kill();
     }
 }
 
 fn kill_group(pid: u32) {
     // SAFETY: kill(2) with a negative pid signals the process group we created at spawn;
-    // the group leader is our unreaped child, so the id cannot have been reused.
+    // callers only do this while the group leader is our unreaped child, so the id cannot
+    // have been reused.
     unsafe {
         libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
     }
@@ -386,7 +402,7 @@ impl Repl {
 
     fn ensure_running(&mut self) -> Result<(), LeanError> {
         let exited = match self.process.as_mut() {
-            Some(p) => !matches!(p.child.try_wait(), Ok(None)),
+            Some(p) => p.has_exited(),
             None => {
                 self.process = Some(Process::spawn(&self.config)?);
                 return Ok(());
