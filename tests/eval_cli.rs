@@ -1,0 +1,153 @@
+//! The `prove` and `eval` commands end to end: the real binary, the test world's real Lean, and a
+//! tiny random-weight model folder (an untrained model: it proves nothing, which is what these
+//! tests need to exercise the commands, exit codes, resumption and reports).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use candle_core::Device;
+use proofstep::model::{save_model, CausalLm, ModelConfig};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_proofstep"))
+}
+
+/// A random-weight Llama folder (config, safetensors, the GPT-NeoX tokenizer) in `dir`.
+fn tiny_model(dir: &Path, shared: &Path) -> PathBuf {
+    let config = serde_json::json!({
+        "model_type": "llama", "vocab_size": 50304, "hidden_size": 32, "intermediate_size": 48,
+        "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "eos_token_id": 0, "tie_word_embeddings": true
+    });
+    let lm = CausalLm::random(ModelConfig::from_json(&config.to_string()).unwrap(), &Device::Cpu).unwrap();
+    let out = dir.join("tiny-model");
+    save_model(&lm, &out, usize::MAX).unwrap();
+    std::fs::copy(shared.join("tokenizers/gpt-neox-20b-tokenizer.json"), out.join("tokenizer.json")).unwrap();
+    out
+}
+
+fn example() -> PathBuf {
+    common::repo_root().join("lean/mini/Example.lean")
+}
+
+/// The names of the theorems in the results file, in order.
+fn names(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn prove_names_the_theorems_when_the_one_asked_for_is_missing() {
+    let Some(_) = common::test_lean("prove_names_the_theorems_when_the_one_asked_for_is_missing") else { return };
+    let Some(shared) = common::shared_dir("prove_names_the_theorems_when_the_one_asked_for_is_missing") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), &shared);
+    let out = bin()
+        .args(["prove", "--theorem", "no_such_thm", "--file"])
+        .arg(example())
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no theorem `no_such_thm`"), "{err}");
+    assert!(err.contains("test_thm") && err.contains("and_swap"), "{err}");
+}
+
+#[test]
+fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
+    let Some(_) = common::test_lean("prove_exits_1_with_a_json_result_when_no_proof_is_found") else { return };
+    let Some(shared) = common::shared_dir("prove_exits_1_with_a_json_result_when_no_proof_is_found") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), &shared);
+    let out = bin()
+        .args(["prove", "--theorem", "test_thm", "--file"])
+        .arg(example())
+        .arg("--model")
+        .arg(&model)
+        .args(["--expansions", "2", "--samples", "4", "--max-tokens", "8", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["theorem"], "test_thm");
+    assert_eq!(json["proved"], false);
+    assert_eq!(json["statement"], "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m");
+    assert!(json["counts"]["expansions"].as_u64().unwrap() <= 2);
+    assert_eq!(json["trace"][0]["goals"][0], "m n : Nat\nh : m = n\n⊢ n + 0 = m");
+}
+
+#[test]
+fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
+    let test = "eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line";
+    let Some(_) = common::test_lean(test) else { return };
+    let Some(shared) = common::shared_dir(test) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path(), &shared);
+    let results = dir.path().join("out/results.jsonl");
+    let eval = || {
+        let mut cmd = bin();
+        cmd.args(["eval", "--dataset"])
+            .arg(example())
+            .arg("--out")
+            .arg(&results)
+            .arg("--model")
+            .arg(&model)
+            .args(["--expansions", "2", "--samples", "4", "--max-tokens", "8", "--lean-workers", "2"]);
+        cmd
+    };
+    let total = proofstep::eval::load(&example(), &Default::default()).unwrap().len();
+    assert!(total >= 10);
+
+    // Start, wait for a few lines, then SIGKILL the binary mid-run.
+    let mut child = eval().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while names(&results).len() < 3 {
+        assert!(started.elapsed() < Duration::from_secs(300), "eval wrote no results");
+        assert!(child.try_wait().unwrap().is_none(), "eval ended before it could be killed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = std::fs::read_to_string(&results).unwrap();
+    let done_before = before.lines().count();
+    assert!(done_before < total, "killed too late to test resuming");
+    // And the worst case of a kill: half a line written, no newline.
+    let half = r#"{"name":"and_swap","proved":fal"#;
+    std::fs::write(&results, format!("{before}{half}")).unwrap();
+
+    let out = eval().output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("{} resumed from earlier runs", done_before)), "{stdout}");
+    let after = std::fs::read_to_string(&results).unwrap();
+    assert!(after.starts_with(&before), "lines written before the kill are kept as they were");
+    let all = names(&results);
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(all.len(), total, "one line per theorem: {all:?}");
+    assert_eq!(unique.len(), total, "no duplicate: {all:?}");
+
+    // A third run has nothing left to do and changes nothing.
+    let out = eval().output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), after);
+
+    // The summary, report and plot are beside the results.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/results.summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["theorems"].as_u64().unwrap() as usize, total);
+    assert!(summary["ci95"][1].as_f64().unwrap() > 0.0);
+    let report = std::fs::read_to_string(dir.path().join("out/results.report.md")).unwrap();
+    assert!(report.contains("results.budget.svg"));
+    assert!(dir.path().join("out/results.budget.svg").exists());
+}
