@@ -309,6 +309,60 @@ mod tests {
         );
     }
 
+    fn outcome(json: &str) -> Outcome {
+        let r: TacticResponse = serde_json::from_str(json).unwrap();
+        let base = ProofState {
+            header: Arc::from(""),
+            statement: Arc::from("def f : Nat"),
+            steps: Vec::new(),
+            goals: vec!["⊢ Nat".into()],
+            handle: None,
+        };
+        classify_tactic(&r, |r| ProofState {
+            goals: r.goals.clone(),
+            ..base.clone()
+        })
+    }
+
+    #[test]
+    fn answers_of_repls_without_proof_status_are_read_strictly() {
+        // Recorded answers (readme, invalid_tactic, induction) as older REPLs send them.
+        assert!(matches!(
+            outcome(r#"{"proofState": 2, "goals": []}"#),
+            Outcome::Proved(_)
+        ));
+        assert!(
+            matches!(outcome(r#"{"proofState": 1, "goals": ["x : Unit\n⊢ Int"]}"#), Outcome::Open(s) if s.goals.len() == 1)
+        );
+        let error = r#"{"proofState": 1, "messages": [{"severity": "error", "pos": {"line": 0, "column": 0},
+            "endPos": {"line": 0, "column": 0}, "data": "Unknown identifier `my_fake_premise`"}], "goals": []}"#;
+        assert!(
+            matches!(outcome(error), Outcome::Failed(t) if t == "Unknown identifier `my_fake_premise`")
+        );
+        let sorry = r#"{"sorries": [{"proofState": 3, "goal": "case zero\n⊢ 0 = 0"}], "proofState": 5, "goals": []}"#;
+        assert!(matches!(outcome(sorry), Outcome::Failed(_)));
+    }
+
+    #[test]
+    fn only_completed_is_proved_when_the_status_is_given() {
+        assert!(matches!(
+            outcome(r#"{"proofStatus": "Completed", "proofState": 2, "goals": []}"#),
+            Outcome::Proved(_)
+        ));
+        for status in [
+            "Incomplete: contains metavariable(s)",
+            "Error: kernel type check failed: x",
+            "Not verified: more than one initial goal",
+            "Something new",
+        ] {
+            let json = format!(r#"{{"proofStatus": "{status}", "proofState": 2, "goals": []}}"#);
+            assert!(
+                matches!(outcome(&json), Outcome::Failed(t) if t.contains(status)),
+                "{status}"
+            );
+        }
+    }
+
     #[test]
     fn sorry_warnings_match_in_every_quote_style() {
         assert!(is_sorry_warning("declaration uses `sorry`"));
