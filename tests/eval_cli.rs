@@ -101,7 +101,7 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
             .arg(&results)
             .arg("--model")
             .arg(&model)
-            .args(["--expansions", "2", "--samples", "4", "--max-tokens", "8", "--lean-workers", "2"]);
+            .args(["--expansions", "1", "--samples", "2", "--max-tokens", "4", "--lean-workers", "2"]);
         cmd
     };
     let total = proofstep::eval::load(&example(), &Default::default()).unwrap().len();
