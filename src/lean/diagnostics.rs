@@ -1,0 +1,337 @@
+//! Lean's `lean --json` output: one JSON diagnostic per line, and what a theorem's diagnostics
+//! say about its proof (a `Verdict`).
+//!
+//! The rule (see `../shared/docs/lean-in-ci.md` and `../shared/docs/repl-protocol.md`): any error
+//! makes it `error`, unless every error is "unsolved goals", which makes it `open`; no error but
+//! a "declaration uses sorry" warning (any quote style) or `sorryAx` in the proof makes it
+//! `sorry`; nothing of that is `proved`. The caller picks the diagnostics by position.
+
+use serde::Deserialize;
+
+use crate::lean::source::Pos;
+use crate::lean::verdict::{Status, Verdict};
+
+/// How serious a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Makes the declaration fail.
+    Error,
+    /// Does not (a `sorry`, an unused variable, a linter).
+    Warning,
+    /// Output of `#print`, `#check`, `#eval` and the like.
+    Information,
+    /// A severity this version of proofstep does not know (treated as harmless).
+    #[serde(other)]
+    Other,
+}
+
+/// One line of `lean --json`. Unknown fields are ignored, missing optional ones tolerated.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    /// Error, warning or information.
+    pub severity: Severity,
+    /// Where it starts.
+    pub pos: Pos,
+    /// Where it ends; parse errors have none.
+    #[serde(default)]
+    pub end_pos: Option<Pos>,
+    /// The message text.
+    pub data: String,
+    /// Lean's name for the kind of message (`Tactic.unsolvedGoals`, `hasSorry`, ...), if given.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The file Lean was checking.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// Lean's caption (usually empty).
+    #[serde(default)]
+    pub caption: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Pos {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            line: u32,
+            column: u32,
+        }
+        let raw = Raw::deserialize(d)?;
+        Ok(Pos::new(raw.line, raw.column))
+    }
+}
+
+impl Diagnostic {
+    /// Parses one line of `lean --json` output.
+    pub fn parse(line: &str) -> Result<Diagnostic, serde_json::Error> {
+        serde_json::from_str(line)
+    }
+
+    /// True for an error.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// True for the "unsolved goals" error: the proof ran, goals remain.
+    pub fn is_unsolved_goals(&self) -> bool {
+        self.is_error()
+            && (self.kind.as_deref() == Some("Tactic.unsolvedGoals")
+                || self.data.starts_with("unsolved goals"))
+    }
+
+    /// True for the warning on a declaration that uses `sorry` (or `admit`, or `sorryAx`).
+    pub fn is_sorry_warning(&self) -> bool {
+        self.severity == Severity::Warning
+            && (self.kind.as_deref() == Some("hasSorry") || is_sorry_warning(&self.data))
+    }
+
+    /// True for an error of the parser (Lean gives those no end position).
+    pub fn is_parse_error(&self) -> bool {
+        self.is_error() && self.end_pos.is_none()
+    }
+
+    /// The goals of an "unsolved goals" error (empty for any other diagnostic).
+    pub fn goals(&self) -> Vec<String> {
+        if !self.is_unsolved_goals() {
+            return Vec::new();
+        }
+        split_goals(
+            self.data
+                .strip_prefix("unsolved goals")
+                .unwrap_or(&self.data),
+        )
+    }
+}
+
+/// What `lean --json` printed: the diagnostics, and any line that was not one (a crash
+/// message, a panic) kept as text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JsonOutput {
+    /// The diagnostics in the order Lean printed them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Non-empty lines that are not diagnostics.
+    pub other: Vec<String>,
+}
+
+/// Splits `lean --json` output into diagnostics and other lines.
+pub fn parse_output(stdout: &str) -> JsonOutput {
+    let mut out = JsonOutput::default();
+    for line in stdout.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match Diagnostic::parse(line) {
+            Ok(d) => out.diagnostics.push(d),
+            Err(_) => out.other.push(line.to_string()),
+        }
+    }
+    out
+}
+
+/// True for Lean's "declaration uses 'sorry'" warning text in any quote style (it changed at
+/// v4.28.0-rc1), matched on meaning.
+pub fn is_sorry_warning(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .windows(3)
+        .any(|w| w[0] == "declaration" && w[1] == "uses" && w[2] == "sorry")
+}
+
+/// Splits the text after `unsolved goals` into one entry per goal. Lean separates goals by a
+/// blank line; a `case` tag after a goal's `⊢` line also begins a new goal.
+pub fn split_goals(text: &str) -> Vec<String> {
+    let mut goals = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut seen_target = false;
+    let flush = |current: &mut Vec<&str>, goals: &mut Vec<String>| {
+        if current.iter().any(|l| !l.trim().is_empty()) {
+            goals.push(current.join("\n").trim_end().to_string());
+        }
+        current.clear();
+    };
+    for line in text.trim_start_matches(['\n', '\r']).lines() {
+        if line.trim().is_empty() {
+            flush(&mut current, &mut goals);
+            seen_target = false;
+            continue;
+        }
+        if seen_target && line.starts_with("case ") {
+            flush(&mut current, &mut goals);
+            seen_target = false;
+        }
+        if line.starts_with('⊢') {
+            seen_target = true;
+        }
+        current.push(line);
+    }
+    flush(&mut current, &mut goals);
+    goals
+}
+
+/// The verdict on one theorem from its own diagnostics. `proof_uses_sorry_ax` says whether
+/// the proof text names `sorryAx` (which counts as `sorry` even without a warning).
+pub fn verdict<'a>(
+    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
+    proof_uses_sorry_ax: bool,
+) -> Verdict {
+    let mut errors = Vec::new();
+    let mut goals = Vec::new();
+    let mut all_unsolved = true;
+    let mut sorry = proof_uses_sorry_ax;
+    for d in diagnostics {
+        if d.is_error() {
+            errors.push(d.data.trim_end().to_string());
+            if d.is_unsolved_goals() {
+                goals.extend(d.goals());
+            } else {
+                all_unsolved = false;
+            }
+        } else if d.is_sorry_warning() {
+            sorry = true;
+        }
+    }
+    let status = if errors.is_empty() {
+        if sorry {
+            Status::Sorry
+        } else {
+            Status::Proved
+        }
+    } else if all_unsolved {
+        // The goals say it all; the "unsolved goals" texts would repeat them.
+        errors.clear();
+        Status::Open
+    } else {
+        Status::Error
+    };
+    Verdict {
+        status,
+        goals,
+        errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines exactly as Lean 4.35.0 printed them for `lean/mini/examples/Mixed.lean`.
+    const MIXED: &str = r#"{"caption":"","data":"unsolved goals\ncase right\np q : Prop\nhp : p\n⊢ q","endPos":{"column":10,"line":10},"fileName":"examples/Mixed.lean","isSilent":false,"keepFullRange":false,"kind":"Tactic.unsolvedGoals","pos":{"column":52,"line":8},"severity":"error"}
+{"caption":"","data":"Type mismatch\n  hp\nhas type\n  p\nbut is expected to have type\n  q","endPos":{"column":10,"line":13},"fileName":"examples/Mixed.lean","isSilent":false,"keepFullRange":false,"kind":"[anonymous]","pos":{"column":2,"line":13},"severity":"error"}
+{"caption":"","data":"declaration uses `sorry`","endPos":{"column":19,"line":15},"fileName":"examples/Mixed.lean","isSilent":false,"keepFullRange":false,"kind":"hasSorry","pos":{"column":8,"line":15},"severity":"warning"}
+{"caption":"","data":"unknown tactic","endPos":null,"fileName":"examples/ParseError.lean","isSilent":false,"keepFullRange":true,"kind":"[anonymous]","pos":{"column":3,"line":10},"severity":"error"}
+INTERNAL PANIC: something
+"#;
+
+    #[test]
+    fn parses_lean_json_lines_and_keeps_the_rest() {
+        let out = parse_output(MIXED);
+        assert_eq!(out.diagnostics.len(), 4);
+        assert_eq!(out.other, ["INTERNAL PANIC: something"]);
+        let d = &out.diagnostics[0];
+        assert_eq!(d.severity, Severity::Error);
+        assert_eq!(d.pos, Pos::new(8, 52));
+        assert_eq!(d.end_pos, Some(Pos::new(10, 10)));
+        assert_eq!(d.kind.as_deref(), Some("Tactic.unsolvedGoals"));
+        assert_eq!(d.file_name.as_deref(), Some("examples/Mixed.lean"));
+        assert!(d.is_unsolved_goals());
+        assert_eq!(d.goals(), ["case right\np q : Prop\nhp : p\n⊢ q"]);
+        assert!(!out.diagnostics[1].is_unsolved_goals());
+        assert!(out.diagnostics[2].is_sorry_warning());
+        assert!(out.diagnostics[3].is_parse_error());
+        assert!(!out.diagnostics[1].is_parse_error());
+    }
+
+    #[test]
+    fn tolerates_unknown_fields_and_missing_optional_ones() {
+        let d = Diagnostic::parse(
+            r#"{"severity":"hint","pos":{"line":1,"column":0},"data":"x","futureField":[1,2]}"#,
+        )
+        .unwrap();
+        assert_eq!(d.severity, Severity::Other);
+        assert_eq!(d.kind, None);
+        assert_eq!(d.end_pos, None);
+        assert!(Diagnostic::parse(r#"{"severity":"error","data":"no position"}"#).is_err());
+    }
+
+    #[test]
+    fn sorry_warning_in_every_quote_style() {
+        for text in [
+            "declaration uses `sorry`",
+            "declaration uses 'sorry'",
+            "declaration uses ‘sorry’",
+            "Declaration uses sorry",
+        ] {
+            assert!(is_sorry_warning(text), "{text}");
+        }
+        assert!(!is_sorry_warning("unused variable `sorry`"));
+        assert!(!is_sorry_warning("declaration uses sorryless_lemma"));
+        let untagged = Diagnostic::parse(
+            r#"{"severity":"warning","pos":{"line":3,"column":8},"data":"declaration uses 'sorry'"}"#,
+        )
+        .unwrap();
+        assert!(untagged.is_sorry_warning());
+    }
+
+    #[test]
+    fn goals_split_on_blank_lines_and_case_tags() {
+        let text = "\ncase left\np : Prop\nh : p\n⊢ p\n\ncase right\np : Prop\nh : p\n⊢ p";
+        assert_eq!(
+            split_goals(text),
+            [
+                "case left\np : Prop\nh : p\n⊢ p",
+                "case right\np : Prop\nh : p\n⊢ p"
+            ]
+        );
+        let glued = "case a\nx : Nat\n⊢ x = x\ncase b\n⊢ True";
+        assert_eq!(
+            split_goals(glued),
+            ["case a\nx : Nat\n⊢ x = x", "case b\n⊢ True"]
+        );
+        let long = "h : a = b ∧\n    c = d\n⊢ a =\n    b";
+        assert_eq!(split_goals(long), [long]);
+        assert!(split_goals("\n\n").is_empty());
+    }
+
+    fn diags(lines: &str) -> Vec<Diagnostic> {
+        parse_output(lines).diagnostics
+    }
+
+    #[test]
+    fn classification() {
+        let all = diags(MIXED);
+        let open = verdict(&all[0..1], false);
+        assert_eq!(open.status, Status::Open);
+        assert_eq!(open.goals.len(), 1);
+        assert!(open.errors.is_empty());
+
+        let error = verdict(&all[1..2], false);
+        assert_eq!(error.status, Status::Error);
+        assert!(error.errors[0].starts_with("Type mismatch"));
+
+        let unsolved_and_other = verdict(&all[0..2], false);
+        assert_eq!(unsolved_and_other.status, Status::Error);
+        assert_eq!(unsolved_and_other.errors.len(), 2);
+        assert_eq!(unsolved_and_other.goals.len(), 1);
+
+        assert_eq!(verdict(&all[2..3], false).status, Status::Sorry);
+        assert_eq!(
+            verdict(&all[1..3], false).status,
+            Status::Error,
+            "error and sorry is error"
+        );
+        assert_eq!(
+            verdict(&all[3..4], false).status,
+            Status::Error,
+            "parse error"
+        );
+        assert_eq!(verdict(&[] as &[Diagnostic], false).status, Status::Proved);
+        assert_eq!(
+            verdict(&[] as &[Diagnostic], true).status,
+            Status::Sorry,
+            "sorryAx in the proof"
+        );
+        assert_eq!(verdict(&all[0..1], true).status, Status::Open);
+    }
+}
