@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod command;
+pub mod diagnostics;
 pub mod error;
 pub mod lsp;
 pub mod pool;
@@ -10,6 +11,7 @@ pub mod protocol;
 pub mod repl;
 pub mod repl_backend;
 pub mod server;
+pub mod source;
 pub mod verdict;
 
 pub use backend::{Outcome, ProofBackend, ProofState, StateHandle};
