@@ -192,7 +192,11 @@ impl Checked {
     fn goals(&self) -> Vec<String> {
         match &self.plain {
             Some(plain) if plain.join("\n\n") == self.report.unsolved.join("\n\n") => plain.clone(),
-            _ => self.report.unsolved.clone(),
+            plain => {
+                tracing::debug!(target: "lean_server", ?plain, unsolved = ?self.report.unsolved,
+                    "plainGoal differs from the unsolved-goals errors; using the errors");
+                self.report.unsolved.clone()
+            }
         }
     }
 }
