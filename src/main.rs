@@ -33,6 +33,10 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
     Doctor(cli::doctor::DoctorArgs),
+    /// Generate next-step candidates for a prompt with their scores (sampling or beam search).
+    Generate(cli::generate::GenerateArgs),
+    /// Model folders: import a GGUF file as a Hugging Face folder.
+    Model(cli::model::ModelArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
+        Command::Generate(args) => cli::generate::run(args),
+        Command::Model(args) => cli::model::run(args),
         Command::Tokenizer(args) => cli::tokenizer::run(args),
         Command::Train(args) => cli::train::run(args),
         Command::Prove(args) => cli::prove::run(args),

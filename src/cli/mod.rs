@@ -4,6 +4,8 @@ pub mod check;
 pub mod data;
 pub mod doctor;
 pub mod eval;
+pub mod generate;
+pub mod model;
 pub mod prove;
 pub mod tokenizer;
 pub mod train;

@@ -1,0 +1,101 @@
+//! `proofstep generate`: next-step candidates for one prompt, with their scores.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use proofstep::model::{format_prompt, set_threads, Decoding, GenerateOptions, Generator};
+
+/// Arguments of `proofstep generate`.
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// Hugging Face model folder (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Full prompt, e.g. "[GOAL]n : ℕ\n⊢ n + 0 = n[PROOFSTEP]".
+    #[arg(long, conflicts_with = "goal", required_unless_present = "goal")]
+    pub prompt: Option<String>,
+    /// A proof state; the prompt becomes "[GOAL]{state}[PROOFSTEP]".
+    #[arg(long)]
+    pub goal: Option<String>,
+    /// Only suggestions that start with this text (it is appended to the prompt).
+    #[arg(long, default_value = "")]
+    pub prefix: String,
+    /// Samples per temperature.
+    #[arg(short = 'n', long, default_value_t = 8)]
+    pub samples: usize,
+    /// Sampling temperature; repeat for several (0 = greedy).
+    #[arg(long = "temperature", default_values_t = vec![0.5f32])]
+    pub temperatures: Vec<f32>,
+    /// Nucleus sampling: keep the most likely tokens up to this probability mass.
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f32,
+    /// Beam search with this width instead of sampling.
+    #[arg(long, conflicts_with_all = ["temperatures", "samples"])]
+    pub beam: Option<usize>,
+    /// Stop after this many new tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_new_tokens: usize,
+    /// Seed of the sampler (same seed, same candidates).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `proofstep generate`.
+pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(t) = args.threads {
+        set_threads(t);
+    }
+    let prompt = match (&args.prompt, &args.goal) {
+        (Some(p), _) => p.clone(),
+        (None, Some(g)) => format_prompt(g),
+        (None, None) => anyhow::bail!("give --prompt or --goal"),
+    };
+    let start = Instant::now();
+    let generator = Generator::load(&args.model)
+        .with_context(|| format!("loading the model folder {}", args.model.display()))?;
+    let load_s = start.elapsed().as_secs_f64();
+    let decoding = match args.beam {
+        Some(width) => Decoding::Beam { width },
+        None => Decoding::Sample {
+            temperatures: args.temperatures.clone(),
+            samples: args.samples,
+            top_p: args.top_p,
+        },
+    };
+    let options = GenerateOptions {
+        decoding,
+        max_new_tokens: args.max_new_tokens,
+        seed: args.seed,
+    };
+    let start = Instant::now();
+    let mut out =
+        generator.generate_with_prefixes(&[prompt.clone()], &[args.prefix.clone()], &options)?;
+    let gen_s = start.elapsed().as_secs_f64();
+    let candidates = out.pop().unwrap_or_default();
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let value = serde_json::json!({
+            "prompt": prompt,
+            "candidates": candidates.iter().map(|c| serde_json::json!({"text": c.text, "score": c.score})).collect::<Vec<_>>(),
+            "load_seconds": load_s,
+            "generate_seconds": gen_s,
+        });
+        writeln!(stdout, "{value}")?;
+    } else {
+        for c in &candidates {
+            writeln!(stdout, "{:>9.4}  {}", c.score, c.text)?;
+        }
+        tracing::info!(load_s, gen_s, n = candidates.len(), "generated");
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
