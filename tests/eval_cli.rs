@@ -22,10 +22,18 @@ fn tiny_model(dir: &Path, shared: &Path) -> PathBuf {
         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
         "eos_token_id": 0, "tie_word_embeddings": true
     });
-    let lm = CausalLm::random(ModelConfig::from_json(&config.to_string()).unwrap(), &Device::Cpu).unwrap();
+    let lm = CausalLm::random(
+        ModelConfig::from_json(&config.to_string()).unwrap(),
+        &Device::Cpu,
+    )
+    .unwrap();
     let out = dir.join("tiny-model");
     save_model(&lm, &out, usize::MAX).unwrap();
-    std::fs::copy(shared.join("tokenizers/gpt-neox-20b-tokenizer.json"), out.join("tokenizer.json")).unwrap();
+    std::fs::copy(
+        shared.join("tokenizers/gpt-neox-20b-tokenizer.json"),
+        out.join("tokenizer.json"),
+    )
+    .unwrap();
     out
 }
 
@@ -38,14 +46,26 @@ fn names(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
 #[test]
 fn prove_names_the_theorems_when_the_one_asked_for_is_missing() {
-    let Some(_) = common::test_lean("prove_names_the_theorems_when_the_one_asked_for_is_missing") else { return };
-    let Some(shared) = common::shared_dir("prove_names_the_theorems_when_the_one_asked_for_is_missing") else { return };
+    let Some(_) = common::test_lean("prove_names_the_theorems_when_the_one_asked_for_is_missing")
+    else {
+        return;
+    };
+    let Some(shared) =
+        common::shared_dir("prove_names_the_theorems_when_the_one_asked_for_is_missing")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), &shared);
     let out = bin()
@@ -58,13 +78,23 @@ fn prove_names_the_theorems_when_the_one_asked_for_is_missing() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no theorem `no_such_thm`"), "{err}");
-    assert!(err.contains("test_thm") && err.contains("and_swap"), "{err}");
+    assert!(
+        err.contains("test_thm") && err.contains("and_swap"),
+        "{err}"
+    );
 }
 
 #[test]
 fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
-    let Some(_) = common::test_lean("prove_exits_1_with_a_json_result_when_no_proof_is_found") else { return };
-    let Some(shared) = common::shared_dir("prove_exits_1_with_a_json_result_when_no_proof_is_found") else { return };
+    let Some(_) = common::test_lean("prove_exits_1_with_a_json_result_when_no_proof_is_found")
+    else {
+        return;
+    };
+    let Some(shared) =
+        common::shared_dir("prove_exits_1_with_a_json_result_when_no_proof_is_found")
+    else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), &shared);
     let out = bin()
@@ -72,24 +102,47 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
         .arg(example())
         .arg("--model")
         .arg(&model)
-        .args(["--expansions", "2", "--samples", "4", "--max-tokens", "8", "--json"])
+        .args([
+            "--expansions",
+            "2",
+            "--samples",
+            "4",
+            "--max-tokens",
+            "8",
+            "--json",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(json["theorem"], "test_thm");
     assert_eq!(json["proved"], false);
-    assert_eq!(json["statement"], "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m");
+    assert_eq!(
+        json["statement"],
+        "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m"
+    );
     assert!(json["counts"]["expansions"].as_u64().unwrap() <= 2);
-    assert_eq!(json["trace"][0]["goals"][0], "m n : Nat\nh : m = n\n⊢ n + 0 = m");
+    assert_eq!(
+        json["trace"][0]["goals"][0],
+        "m n : Nat\nh : m = n\n⊢ n + 0 = m"
+    );
 }
 
 #[test]
 fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     let test = "eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line";
-    let Some(_) = common::test_lean(test) else { return };
-    let Some(shared) = common::shared_dir(test) else { return };
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let Some(shared) = common::shared_dir(test) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let model = tiny_model(dir.path(), &shared);
     let results = dir.path().join("out/results.jsonl");
@@ -101,18 +154,39 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
             .arg(&results)
             .arg("--model")
             .arg(&model)
-            .args(["--expansions", "1", "--samples", "2", "--max-tokens", "4", "--lean-workers", "2"]);
+            .args([
+                "--expansions",
+                "1",
+                "--samples",
+                "2",
+                "--max-tokens",
+                "4",
+                "--lean-workers",
+                "2",
+            ]);
         cmd
     };
-    let total = proofstep::eval::load(&example(), &Default::default()).unwrap().len();
+    let total = proofstep::eval::load(&example(), &Default::default())
+        .unwrap()
+        .len();
     assert!(total >= 10);
 
     // Start, wait for a few lines, then SIGKILL the binary mid-run.
-    let mut child = eval().stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = eval()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while names(&results).len() < 3 {
-        assert!(started.elapsed() < Duration::from_secs(300), "eval wrote no results");
-        assert!(child.try_wait().unwrap().is_none(), "eval ended before it could be killed");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "eval wrote no results"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "eval ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL
@@ -126,10 +200,20 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
 
     let out = eval().output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains(&format!("{} resumed from earlier runs", done_before)), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} resumed from earlier runs", done_before)),
+        "{stdout}"
+    );
     let after = std::fs::read_to_string(&results).unwrap();
-    assert!(after.starts_with(&before), "lines written before the kill are kept as they were");
+    assert!(
+        after.starts_with(&before),
+        "lines written before the kill are kept as they were"
+    );
     let all = names(&results);
     let mut unique = all.clone();
     unique.sort();
@@ -143,8 +227,10 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     assert_eq!(std::fs::read_to_string(&results).unwrap(), after);
 
     // The summary, report and plot are beside the results.
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/results.summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.summary.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(summary["theorems"].as_u64().unwrap() as usize, total);
     assert!(summary["ci95"][1].as_f64().unwrap() > 0.0);
     let report = std::fs::read_to_string(dir.path().join("out/results.report.md")).unwrap();
