@@ -154,33 +154,34 @@ impl Pool {
 
     fn choose(&self, header: &str) -> usize {
         let empty = header.trim().is_empty();
-        let view: Vec<(usize, usize, bool, bool)> = self
+        let view: Vec<Candidate> = self
             .workers
             .iter()
             .enumerate()
-            .map(|(i, w)| {
+            .map(|(index, w)| {
                 let headers = lock(&w.headers);
-                let has = empty || headers.iter().any(|h| h == header);
-                (i, w.load.load(Ordering::SeqCst), has, headers.is_empty())
+                Candidate {
+                    index,
+                    load: w.load.load(Ordering::SeqCst),
+                    has_header: empty || headers.iter().any(|h| h == header),
+                    fresh: headers.is_empty(),
+                }
             })
             .collect();
-        let least = |pred: &dyn Fn(&(usize, usize, bool, bool)) -> bool| {
-            view.iter()
-                .filter(|v| pred(v))
-                .min_by_key(|v| v.1)
-                .map(|v| (v.0, v.1))
+        let least = |pred: &dyn Fn(&Candidate) -> bool| {
+            view.iter().filter(|c| pred(c)).min_by_key(|c| c.load)
         };
-        let with_header = least(&|v| v.2);
-        if let Some((i, 0)) = with_header {
-            return i;
+        let with_header = least(&|c| c.has_header);
+        if let Some(c) = with_header.filter(|c| c.load == 0) {
+            return c.index;
         }
-        if let Some((i, 0)) = least(&|v| v.3) {
-            return i;
+        if let Some(c) = least(&|c| c.fresh).filter(|c| c.load == 0) {
+            return c.index;
         }
-        if let Some((i, _)) = with_header {
-            return i;
-        }
-        least(&|_| true).map(|v| v.0).unwrap_or(0)
+        with_header
+            .or_else(|| least(&|_| true))
+            .map(|c| c.index)
+            .unwrap_or(0)
     }
 
     fn run<R>(
@@ -202,9 +203,7 @@ impl Pool {
     }
 
     fn recycle_reason(&self, repl: &Repl) -> Option<String> {
-        if repl.pid().is_none() {
-            return None;
-        }
+        repl.pid()?;
         if let Some(max) = self.config.max_requests {
             if repl.served() >= max {
                 return Some(format!("recycling after {} requests", repl.served()));
@@ -222,6 +221,14 @@ impl Pool {
         }
         None
     }
+}
+
+/// A worker as `choose` sees it.
+struct Candidate {
+    index: usize,
+    load: usize,
+    has_header: bool,
+    fresh: bool,
 }
 
 struct LoadGuard<'a>(&'a AtomicUsize);

@@ -527,12 +527,12 @@ impl Repl {
                     )))
                 })?;
                 let expected = request.answer();
-                let fits = match (&response, expected) {
-                    (Response::Error(_), _) => true,
-                    (Response::Command(_), Answer::Command) => true,
-                    (Response::Tactic(_), Answer::Tactic) => true,
-                    _ => false,
-                };
+                let fits = matches!(
+                    (&response, expected),
+                    (Response::Error(_), _)
+                        | (Response::Command(_), Answer::Command)
+                        | (Response::Tactic(_), Answer::Tactic)
+                );
                 if !fits {
                     return Err(Fault::Error(LeanError::Garbage(format!(
                         "an answer of the wrong kind for this request: {}",
