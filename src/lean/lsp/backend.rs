@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::lean::backend::{Outcome, ProofBackend, ProofState};
 use crate::lean::command::LeanCommand;
 use crate::lean::error::LeanError;
-use crate::lean::lsp::diagnostic::{LeanDiagnostic, ProofReport};
+use crate::lean::lsp::diagnostic::{names_sorry_ax, LeanDiagnostic, ProofReport};
 use crate::lean::lsp::layout::TheoremText;
 use crate::lean::server::{LeanServer, ServerOptions};
 use crate::lean::verdict::Verdict;
@@ -175,7 +175,11 @@ impl ServerBackend {
         } else {
             None
         };
-        Ok(Checked { report, plain })
+        Ok(Checked {
+            report,
+            plain,
+            theorem,
+        })
     }
 }
 
@@ -183,6 +187,7 @@ impl ServerBackend {
 struct Checked {
     report: ProofReport,
     plain: Option<Vec<String>>,
+    theorem: Vec<LeanDiagnostic>,
 }
 
 impl Checked {
@@ -249,7 +254,7 @@ impl ProofBackend for ServerBackend {
         if !checked.report.errors.is_empty() {
             return Ok(Outcome::Failed(checked.report.errors.join("\n")));
         }
-        if checked.report.uses_sorry {
+        if checked.report.uses_sorry || names_sorry_ax(tactic) {
             return Ok(Outcome::Failed(
                 "the tactic closes a goal with `sorry`, which proves nothing".into(),
             ));
@@ -271,7 +276,7 @@ impl ProofBackend for ServerBackend {
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
         let checked = self.check(header, statement, &[proof.to_string()], false)?;
-        Ok(checked.report.verdict())
+        Ok(ProofReport::verdict(&checked.theorem, proof))
     }
 
     fn name(&self) -> &'static str {

@@ -1,10 +1,13 @@
 //! Lean's LSP diagnostics and what they say about a proof: errors, unsolved goals, `sorry`.
-//! The LSP counterpart of classifying `lean --json` output (same severities and messages).
+//! They carry the same severities and messages as `lean --json`; verdicts are given by the
+//! same rules (`crate::lean::diagnostics`), so every backend classifies a proof alike.
 
 use lsp_types::{DiagnosticSeverity, Position, Range};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-use crate::lean::verdict::{Status, Verdict};
+use crate::lean::diagnostics::{self, split_goals};
+use crate::lean::verdict::Verdict;
 
 /// Lean's tag for the "unsolved goals" error (`LeanDiagnosticTag.unsolvedGoals`).
 const TAG_UNSOLVED_GOALS: u32 = 1;
@@ -57,17 +60,35 @@ impl LeanDiagnostic {
         if !self.is_unsolved_goals() {
             return Vec::new();
         }
-        let body = self
-            .lsp
-            .message
-            .strip_prefix("unsolved goals")
-            .unwrap_or(&self.lsp.message);
-        body.trim_start_matches('\n')
-            .split("\n\n")
-            .map(str::trim_end)
-            .filter(|g| !g.is_empty())
-            .map(str::to_string)
-            .collect()
+        split_goals(
+            self.lsp
+                .message
+                .strip_prefix("unsolved goals")
+                .unwrap_or(&self.lsp.message),
+        )
+    }
+
+    /// The same diagnostic as `lean --json` would print it, for the shared classifier.
+    pub fn to_json_diagnostic(&self) -> diagnostics::Diagnostic {
+        let severity = match self.lsp.severity {
+            Some(DiagnosticSeverity::ERROR) => "error",
+            Some(DiagnosticSeverity::WARNING) => "warning",
+            _ => "information",
+        };
+        let kind = if self.is_unsolved_goals() {
+            "Tactic.unsolvedGoals"
+        } else if self.is_sorry_warning() {
+            "hasSorry"
+        } else {
+            "[anonymous]"
+        };
+        let range = self.full_range.unwrap_or(self.lsp.range);
+        let pos = |p: Position| json!({"line": p.line + 1, "column": p.character});
+        let line = json!({
+            "severity": severity, "pos": pos(range.start), "endPos": pos(range.end),
+            "data": self.lsp.message, "kind": kind,
+        });
+        serde_json::from_value(line).expect("the lean --json shape of a diagnostic")
     }
 
     /// Where the diagnostic starts.
@@ -106,34 +127,32 @@ impl ProofReport {
         r
     }
 
-    /// The final word on a whole proof: an error of any kind → Error; only unsolved goals →
-    /// Open; no error but `sorry` → Sorry; otherwise Proved.
-    pub fn verdict(&self) -> Verdict {
-        let status = if !self.errors.is_empty() {
-            Status::Error
-        } else if self.has_unsolved {
-            Status::Open
-        } else if self.uses_sorry {
-            Status::Sorry
-        } else {
-            Status::Proved
-        };
-        let mut errors = self.errors.clone();
-        if status == Status::Error && self.has_unsolved {
-            errors.extend(self.unsolved.iter().map(|g| format!("unsolved goals\n{g}")));
-        }
-        Verdict {
-            status,
-            goals: self.unsolved.clone(),
-            errors,
-        }
+    /// The final word on a whole proof (see `crate::lean::diagnostics::verdict`): an error of
+    /// any kind → Error, only unsolved goals → Open, no error but `sorry` (or `sorryAx` named in
+    /// the proof) → Sorry, otherwise Proved.
+    pub fn verdict<'a>(
+        diags: impl IntoIterator<Item = &'a LeanDiagnostic>,
+        proof: &str,
+    ) -> Verdict {
+        let converted: Vec<diagnostics::Diagnostic> = diags
+            .into_iter()
+            .map(LeanDiagnostic::to_json_diagnostic)
+            .collect();
+        diagnostics::verdict(&converted, names_sorry_ax(proof))
     }
+}
+
+/// True when the proof text names `sorryAx` as a word.
+pub fn names_sorry_ax(proof: &str) -> bool {
+    proof
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .any(|w| w == "sorryAx" || w.ends_with(".sorryAx"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::lean::verdict::Status;
 
     fn diag(v: serde_json::Value) -> LeanDiagnostic {
         serde_json::from_value(v).unwrap()
@@ -169,18 +188,20 @@ mod tests {
             diag(json!({"range": at(3), "severity": 2, "message": "declaration uses `sorry`"}));
         let info =
             diag(json!({"range": at(3), "severity": 3, "message": "unsolved goals? no: an info"}));
-        assert_eq!(ProofReport::of([&err]).verdict().status, Status::Error);
-        assert_eq!(ProofReport::of([&open]).verdict().status, Status::Open);
-        assert_eq!(ProofReport::of([&open]).verdict().goals, vec!["⊢ q"]);
-        assert_eq!(ProofReport::of([&sorry]).verdict().status, Status::Sorry);
-        assert_eq!(ProofReport::of([&info]).verdict().status, Status::Proved);
+        let v =
+            |ds: &[&LeanDiagnostic], proof: &str| ProofReport::verdict(ds.iter().copied(), proof);
+        assert_eq!(v(&[&err], "").status, Status::Error);
+        assert_eq!(v(&[&open], "").status, Status::Open);
+        assert_eq!(v(&[&open], "").goals, vec!["⊢ q"]);
+        assert_eq!(v(&[&sorry], "").status, Status::Sorry);
+        assert_eq!(v(&[&info], "").status, Status::Proved);
         assert_eq!(
-            ProofReport::of([&sorry, &err, &open]).verdict().status,
-            Status::Error
+            v(&[&info], "exact sorryAx p Bool.false").status,
+            Status::Sorry
         );
-        assert_eq!(
-            ProofReport::of([&sorry, &open]).verdict().status,
-            Status::Open
-        );
+        assert_eq!(v(&[&sorry, &err, &open], "").status, Status::Error);
+        assert_eq!(v(&[&sorry, &open], "").status, Status::Open);
+        let report = ProofReport::of([&sorry, &err, &open]);
+        assert!(report.uses_sorry && report.has_unsolved && report.errors.len() == 1);
     }
 }
