@@ -202,3 +202,41 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError
     let text = serde_json::to_string_pretty(value).expect("serializable");
     write_atomic(path, text.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_never_deletes_the_best_or_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        for step in [10, 20, 30, 40, 50] {
+            let d = dir.path().join(checkpoint_name(step));
+            std::fs::create_dir_all(&d).unwrap();
+            write_json(
+                &d.join("trainer_state.json"),
+                &TrainerState {
+                    global_step: step,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("checkpoint-60")).unwrap(); // torn: no state
+        let best = dir.path().join("checkpoint-20");
+        let gone = rotate(dir.path(), 2, Some(&best)).unwrap();
+        assert_eq!(gone.len(), 3);
+        let kept: Vec<usize> = list_checkpoints(dir.path())
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(kept, vec![20, 50]);
+        let gone = rotate(dir.path(), 1, Some(&best)).unwrap();
+        assert!(
+            gone.is_empty(),
+            "limit 1 still keeps the best and the newest"
+        );
+        rotate(dir.path(), 1, None).unwrap();
+        assert_eq!(list_checkpoints(dir.path()).len(), 1);
+    }
+}
