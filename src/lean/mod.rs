@@ -5,6 +5,7 @@ pub mod backend;
 pub mod command;
 pub mod diagnostics;
 pub mod error;
+pub mod file;
 pub mod lsp;
 pub mod pool;
 pub mod protocol;
@@ -12,6 +13,7 @@ pub mod repl;
 pub mod repl_backend;
 pub mod server;
 pub mod source;
+pub mod toolchain;
 pub mod verdict;
 
 pub use backend::{Outcome, ProofBackend, ProofState, StateHandle};
