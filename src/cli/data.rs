@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use proofstep::data::{convert_leandojo, SplitKind};
+use proofstep::data::{convert_leandojo, download, SplitKind};
 
 /// Arguments of `proofstep data`.
 #[derive(clap::Args, Debug)]
@@ -37,6 +37,15 @@ pub struct LeandojoArgs {
     /// Print the per-split counts as one JSON object instead of the seed's `split<TAB>count` lines.
     #[arg(long)]
     pub json: bool,
+    /// First download the benchmark tarball into --input and unpack it there.
+    #[arg(long)]
+    pub download: bool,
+    /// The tarball to download (default: the seed's, LeanDojo Benchmark 4 v1 on Zenodo).
+    #[arg(long, requires = "download", default_value = download::DEFAULT_URL)]
+    pub url: String,
+    /// Expected SHA-256 of the tarball (Zenodo's published MD5 is checked when reachable).
+    #[arg(long, requires = "download")]
+    pub sha256: Option<String>,
 }
 
 /// Runs `proofstep data`.
@@ -46,7 +55,46 @@ pub fn run(args: DataArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+fn fetch(args: &LeandojoArgs) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "download [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let got = download::download(
+        &args.url,
+        &args.input,
+        args.sha256.as_deref(),
+        |done, total| {
+            if let Some(t) = total {
+                bar.set_length(t);
+            }
+            bar.set_position(done);
+        },
+    )?;
+    bar.finish_and_clear();
+    eprintln!(
+        "downloaded {} (sha256 {}, md5 {}{})",
+        got.archive.display(),
+        got.sha256,
+        got.md5,
+        if got.verified {
+            ", checksum verified"
+        } else {
+            ", no published checksum to compare"
+        }
+    );
+    download::unpack(&got.archive, &args.input)?;
+    Ok(())
+}
+
 fn leandojo(args: LeandojoArgs) -> anyhow::Result<ExitCode> {
+    if args.download {
+        fetch(&args)?;
+    }
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(

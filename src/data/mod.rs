@@ -2,6 +2,7 @@
 //! format, JSONL splits, and the benchmark download. Used by `proofstep data` and by training.
 
 pub mod convert;
+pub mod download;
 pub mod error;
 pub mod examples;
 pub mod format;
