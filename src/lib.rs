@@ -10,4 +10,5 @@ pub mod eval;
 pub mod lean;
 pub mod model;
 pub mod search;
+pub mod serve;
 pub mod train;

@@ -31,6 +31,10 @@ enum Command {
     Prove(cli::prove::ProveArgs),
     /// Evaluate on a dataset: search every theorem, append one JSON line each, report the pass rate.
     Eval(cli::eval::EvalArgs),
+    /// Serve next-step suggestions over HTTP with llmstep's protocol (POST / on localhost:6000).
+    Serve(cli::serve::ServeArgs),
+    /// Run Lean's language server behind a proxy that adds "Insert next step" code actions.
+    Lsp(cli::lsp::LspArgs),
     /// Show which Lean toolchain, repl and models were found, and how to fix what is missing.
     Doctor(cli::doctor::DoctorArgs),
     /// Generate next-step candidates for a prompt with their scores (sampling or beam search).
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Command::Train(args) => cli::train::run(args),
         Command::Prove(args) => cli::prove::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::Serve(args) => cli::serve::run(args),
+        Command::Lsp(args) => cli::lsp::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,9 +4,11 @@ pub mod check;
 pub mod data;
 pub mod doctor;
 pub mod eval;
+pub mod lsp;
 pub mod generate;
 pub mod model;
 pub mod prove;
+pub mod serve;
 pub mod tokenizer;
 pub mod train;
 

@@ -1,0 +1,138 @@
+//! `proofstep serve`: the llmstep-compatible suggestion server (`POST /` on localhost:6000).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use proofstep::model::{Decoding, GenerateOptions};
+use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
+
+use crate::cli::prove::{load_predictor, ModelArgs};
+
+/// Arguments of `proofstep serve`.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Address to listen on. The default serves this machine only; use 0.0.0.0 to serve others
+    /// (anyone who can reach the port can then use the model).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (llmstep's default; its client reads LLMSTEP_PORT). 0 picks a free one.
+    #[arg(long, default_value_t = 6000)]
+    pub port: u16,
+    #[command(flatten)]
+    pub decoding: DecodingArgs,
+    /// The largest request body accepted, in bytes; larger requests get 413.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may wait for the model before it gets 503.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// Milliseconds the first request of a batch waits for others to join it.
+    #[arg(long, default_value_t = 5)]
+    pub batch_window_ms: u64,
+    /// The most requests decoded together.
+    #[arg(long, default_value_t = 16)]
+    pub max_batch: usize,
+}
+
+/// How suggestions are decoded (shared by `serve` and `lsp`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DecodingArgs {
+    /// Candidates sampled per request.
+    #[arg(short = 'n', long, default_value_t = 8)]
+    pub samples: usize,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 0.5)]
+    pub temperature: f32,
+    /// Use beam search of this width instead of sampling.
+    #[arg(long)]
+    pub beam: Option<usize>,
+    /// Longest suggestion, in tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_new_tokens: usize,
+    /// Sampling seed (the same seed and request give the same suggestions).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl DecodingArgs {
+    /// The generation options these flags describe.
+    pub fn options(&self) -> anyhow::Result<GenerateOptions> {
+        let decoding = match self.beam {
+            Some(0) => bail!("--beam needs a width of at least 1"),
+            Some(width) => Decoding::Beam { width },
+            None => {
+                if self.samples == 0 {
+                    bail!("--samples must be at least 1");
+                }
+                if !(self.temperature >= 0.0) {
+                    bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
+                }
+                Decoding::Sample {
+                    temperatures: vec![self.temperature],
+                    samples: self.samples,
+                    top_p: 0.95,
+                }
+            }
+        };
+        if self.max_new_tokens == 0 {
+            bail!("--max-new-tokens must be at least 1");
+        }
+        Ok(GenerateOptions {
+            decoding,
+            max_new_tokens: self.max_new_tokens,
+            seed: self.seed,
+        })
+    }
+}
+
+/// Runs `proofstep serve` until the process is stopped.
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let generate = args.decoding.options()?;
+    if !(args.timeout > 0.0) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    if args.max_body_bytes == 0 {
+        bail!("--max-body-bytes must be at least 1");
+    }
+    let predictor = load_predictor(&args.model)?;
+    let address = format!("{}:{}", args.host, args.port);
+    let server = SuggestServer::start(
+        &address,
+        Arc::from(predictor),
+        generate,
+        BatchOptions {
+            window: Duration::from_millis(args.batch_window_ms),
+            max_batch: args.max_batch.max(1),
+            ..BatchOptions::default()
+        },
+        HttpOptions {
+            max_body_bytes: args.max_body_bytes,
+            timeout: Duration::from_secs_f64(args.timeout),
+            ..HttpOptions::default()
+        },
+    )
+    .context("starting the suggestion server")?;
+    let bound = server.address();
+    tracing::info!(target: "serve", "serving suggestions on http://{bound}/");
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}",
+        serde_json::json!({"event": "listening", "address": bound.to_string(), "url": format!("http://{bound}/")})
+    )?;
+    out.flush()?;
+    drop(out);
+    eprintln!(
+        "proofstep: serving llmstep suggestions on http://{bound}/ (for llmstep: LLMSTEP_HOST={} LLMSTEP_PORT={})",
+        bound.ip(),
+        bound.port()
+    );
+    server.wait();
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,460 @@
+//! The LSP proxy: sits between an editor (its stdin/stdout) and Lean's language server,
+//! forwards every message both ways byte for byte, and adds "Insert next step" code actions.
+//!
+//! Threads: one reads the editor and forwards to the server (watching `didOpen`/`didChange`
+//! and `codeAction` requests); one reads the server and forwards to the editor (swallowing the
+//! answers to the proxy's own `$/lean/plainGoal` queries, and holding back only the server's
+//! answer to a `codeAction` request until its suggestions are ready or the latency budget has
+//! passed); one releases held answers on time; the suggestion engine works on its own thread.
+//! No forwarding ever waits for the model or for a check.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use lsp_types::Position;
+use serde_json::{json, Value};
+
+use crate::lean::LeanCommand;
+use crate::model::Predictor;
+use crate::serve::error::ServeError;
+use crate::serve::lsp::actions::{advertise_code_actions, code_actions, merge_code_actions};
+use crate::serve::lsp::docs::Documents;
+use crate::serve::lsp::frame::{read_raw_frame, RawFrame};
+use crate::serve::lsp::suggest::{Engine, EngineOptions, GoalSource, JobKey, Slot};
+
+/// The prefix of the ids of the proxy's own requests to the server.
+const OWN_ID: &str = "proofstep-";
+
+/// What the proxy needs to suggest steps; without it the proxy only forwards.
+pub struct Suggester {
+    /// The model.
+    pub predictor: Arc<dyn Predictor>,
+    /// How to run `lean` for checking candidates (its `--server` is started by the engine).
+    pub checker: LeanCommand,
+    /// Engine settings.
+    pub options: EngineOptions,
+}
+
+/// Settings of the proxy.
+#[derive(Clone, Debug)]
+pub struct ProxyOptions {
+    /// How long a `codeAction` answer may be held for suggestions; whatever is checked by then
+    /// is offered (the rest appears when the editor asks again at the same place).
+    pub budget: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            budget: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A `codeAction` answer held back for suggestions.
+struct Held {
+    uri: String,
+    slot: Arc<Slot>,
+    deadline: Instant,
+    response: Option<Value>,
+}
+
+#[derive(Default)]
+struct Waiting {
+    initialize: HashSet<String>,
+    actions: HashMap<String, Held>,
+    own: HashMap<String, mpsc::Sender<Value>>,
+}
+
+struct Shared {
+    to_editor: Mutex<Box<dyn Write + Send>>,
+    to_server: Mutex<ChildStdin>,
+    docs: Mutex<Documents>,
+    waiting: Mutex<Waiting>,
+    next_own: AtomicU64,
+    suggesting: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The key of a JSON-RPC id (numbers and strings kept apart).
+fn id_key(id: &Value) -> String {
+    id.to_string()
+}
+
+impl Shared {
+    fn to_editor(&self, frame: &RawFrame) -> std::io::Result<()> {
+        frame.write_to(&mut *lock(&self.to_editor))
+    }
+
+    fn to_server(&self, frame: &RawFrame) -> std::io::Result<()> {
+        frame.write_to(&mut *lock(&self.to_server))
+    }
+
+    /// Sends held `codeAction` answers whose suggestions are ready or whose budget is spent.
+    fn release(&self) {
+        let now = Instant::now();
+        let ready: Vec<Held> = {
+            let mut waiting = lock(&self.waiting);
+            let keys: Vec<String> = waiting
+                .actions
+                .iter()
+                .filter(|(_, h)| h.response.is_some() && (h.slot.is_done() || now >= h.deadline))
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys.iter()
+                .filter_map(|k| waiting.actions.remove(k))
+                .collect()
+        };
+        for held in ready {
+            let response = held.response.expect("filtered on a response");
+            let suggestions = held.slot.suggestions();
+            if suggestions.is_empty() {
+                if let Some(note) = held.slot.note() {
+                    tracing::debug!(target: "lsp_proxy", "no suggestions: {note}");
+                }
+            }
+            let merged = merge_code_actions(response, code_actions(&held.uri, &suggestions));
+            if let Err(e) = self.to_editor(&RawFrame::of(&merged)) {
+                tracing::warn!(target: "lsp_proxy", "cannot write to the editor: {e}");
+            }
+        }
+    }
+}
+
+/// Asks the editor's own server for goals, with ids of the proxy's own.
+struct ServerGoals {
+    shared: Arc<Shared>,
+}
+
+impl GoalSource for ServerGoals {
+    fn goals_at(
+        &self,
+        uri: &str,
+        at: Position,
+        timeout: Duration,
+    ) -> Result<Option<Vec<String>>, String> {
+        let n = self.shared.next_own.fetch_add(1, Ordering::SeqCst);
+        let id = Value::String(format!("{OWN_ID}{n}"));
+        let (tx, rx) = mpsc::channel();
+        lock(&self.shared.waiting).own.insert(id_key(&id), tx);
+        let request = json!({"jsonrpc": "2.0", "id": id, "method": "$/lean/plainGoal",
+            "params": {"textDocument": {"uri": uri}, "position": at}});
+        if let Err(e) = self.shared.to_server(&RawFrame::of(&request)) {
+            lock(&self.shared.waiting).own.remove(&id_key(&id));
+            return Err(format!("cannot write to the Lean server: {e}"));
+        }
+        let answer = match rx.recv_timeout(timeout) {
+            Ok(a) => a,
+            Err(_) => {
+                lock(&self.shared.waiting).own.remove(&id_key(&id));
+                let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
+                let _ = self.shared.to_server(&RawFrame::of(&cancel));
+                return Err(format!(
+                    "the Lean server gave no goal within {:.0} s",
+                    timeout.as_secs_f64()
+                ));
+            }
+        };
+        if let Some(err) = answer.get("error").filter(|e| !e.is_null()) {
+            return Err(format!("the Lean server answered {err}"));
+        }
+        let result = &answer["result"];
+        if result.is_null() {
+            return Ok(None);
+        }
+        let goals = result["goals"]
+            .as_array()
+            .ok_or_else(|| format!("`$/lean/plainGoal` answered {result}"))?;
+        Ok(Some(
+            goals
+                .iter()
+                .filter_map(|g| g.as_str().map(str::to_string))
+                .collect(),
+        ))
+    }
+}
+
+/// Runs the proxy: starts `server` (program and arguments), and serves `editor_in` /
+/// `editor_out` until the editor's input ends or the server exits. Returns the server's exit
+/// code (None when it was killed by a signal).
+pub fn run_proxy(
+    editor_in: impl Read + Send + 'static,
+    editor_out: impl Write + Send + 'static,
+    server: &[String],
+    suggester: Option<Suggester>,
+    options: ProxyOptions,
+) -> Result<Option<i32>, ServeError> {
+    let Some((program, args)) = server.split_first() else {
+        return Err(ServeError::Spawn {
+            command: String::new(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "no server command was given after `--`",
+            ),
+        });
+    };
+    let mut child: Child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|source| ServeError::Spawn {
+            command: server.join(" "),
+            source,
+        })?;
+    let server_in = child.stdin.take().expect("piped stdin");
+    let server_out = child.stdout.take().expect("piped stdout");
+    let shared = Arc::new(Shared {
+        to_editor: Mutex::new(Box::new(editor_out)),
+        to_server: Mutex::new(server_in),
+        docs: Mutex::new(Documents::new()),
+        waiting: Mutex::new(Waiting::default()),
+        next_own: AtomicU64::new(1),
+        suggesting: suggester.is_some(),
+    });
+    let engine = suggester.map(|s| {
+        let cache = s.options.cache_entries;
+        let goals = Arc::new(ServerGoals {
+            shared: shared.clone(),
+        });
+        (Engine::start(s.predictor, goals, s.checker, s.options), cache)
+    });
+    let (ended_tx, ended_rx) = mpsc::channel::<&'static str>();
+
+    let from_server = {
+        let shared = shared.clone();
+        let ended = ended_tx.clone();
+        std::thread::Builder::new()
+            .name("proofstep-lsp-from-server".into())
+            .spawn(move || {
+                server_to_editor(&shared, server_out);
+                let _ = ended.send("server");
+            })
+            .expect("spawning a proxy thread")
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let releaser = {
+        let shared = shared.clone();
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("proofstep-lsp-release".into())
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    shared.release();
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            })
+            .expect("spawning a proxy thread")
+    };
+    {
+        let shared = shared.clone();
+        let ended = ended_tx;
+        let budget = options.budget;
+        std::thread::Builder::new()
+            .name("proofstep-lsp-from-editor".into())
+            .spawn(move || {
+                editor_to_server(&shared, editor_in, engine.as_ref(), budget);
+                // Closing the server's input tells it the editor is gone.
+                drop(engine);
+                let _ = ended.send("editor");
+            })
+            .expect("spawning a proxy thread");
+    }
+    let first = ended_rx.recv().unwrap_or("server");
+    tracing::debug!(target: "lsp_proxy", "the {first} side ended");
+    if first == "editor" {
+        // Give the server a moment to exit after `exit` or the closed input.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Ok(None) = child.try_wait() {
+            let _ = child.kill();
+        }
+    }
+    let status = child.wait().map_err(|source| ServeError::Io {
+        peer: "Lean server",
+        source,
+    })?;
+    let _ = from_server.join();
+    stop.store(true, Ordering::SeqCst);
+    let _ = releaser.join();
+    // Anything still held goes out as the server answered it.
+    shared.release_all();
+    Ok(status.code())
+}
+
+impl Shared {
+    fn release_all(&self) {
+        let held: Vec<Held> = lock(&self.waiting).actions.drain().map(|(_, h)| h).collect();
+        for h in held {
+            if let Some(r) = h.response {
+                let _ = self.to_editor(&RawFrame::of(&r));
+            }
+        }
+    }
+}
+
+fn editor_to_server(
+    shared: &Shared,
+    editor_in: impl Read,
+    engine: Option<&(Engine, usize)>,
+    budget: Duration,
+) {
+    let mut input = BufReader::new(editor_in);
+    loop {
+        let frame = match read_raw_frame(&mut input) {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(target: "lsp_proxy", "the editor sent something that is not LSP ({e}); stopping");
+                break;
+            }
+        };
+        if let Some(message) = frame.json() {
+            observe_editor(shared, &message, engine, budget);
+        }
+        if let Err(e) = shared.to_server(&frame) {
+            tracing::error!(target: "lsp_proxy", "cannot write to the Lean server: {e}");
+            break;
+        }
+    }
+}
+
+/// Looks at a message from the editor before it is forwarded.
+fn observe_editor(
+    shared: &Shared,
+    message: &Value,
+    engine: Option<&(Engine, usize)>,
+    budget: Duration,
+) {
+    let Some(method) = message.get("method").and_then(Value::as_str) else {
+        return;
+    };
+    let params = message.get("params").cloned().unwrap_or(Value::Null);
+    if lock(&shared.docs).observe(method, &params) {
+        return;
+    }
+    let Some(id) = message.get("id") else {
+        return;
+    };
+    match method {
+        "initialize" if shared.suggesting => {
+            lock(&shared.waiting).initialize.insert(id_key(id));
+        }
+        "textDocument/codeAction" => {
+            let Some((engine, cache)) = engine else {
+                return;
+            };
+            let Some(uri) = params["textDocument"]["uri"].as_str() else {
+                return;
+            };
+            let start = &params["range"]["start"];
+            let (Some(line), Some(character)) = (start["line"].as_u64(), start["character"].as_u64())
+            else {
+                return;
+            };
+            let Some(doc) = lock(&shared.docs).get(uri).cloned() else {
+                return;
+            };
+            let key = JobKey {
+                uri: uri.to_string(),
+                version: doc.version,
+                line: line as u32,
+                character: character as u32,
+            };
+            let slot = engine.request(key, doc.text, *cache);
+            lock(&shared.waiting).actions.insert(
+                id_key(id),
+                Held {
+                    uri: uri.to_string(),
+                    slot,
+                    deadline: Instant::now() + budget,
+                    response: None,
+                },
+            );
+        }
+        _ => {}
+    }
+}
+
+fn server_to_editor(shared: &Shared, server_out: impl Read) {
+    let mut input = BufReader::new(server_out);
+    loop {
+        let frame = match read_raw_frame(&mut input) {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::error!(target: "lsp_proxy", "the Lean server sent something that is not LSP ({e}); stopping");
+                break;
+            }
+        };
+        let forward = match frame.json() {
+            Some(message) => route_response(shared, message),
+            None => true,
+        };
+        if forward {
+            if let Err(e) = shared.to_editor(&frame) {
+                tracing::error!(target: "lsp_proxy", "cannot write to the editor: {e}");
+                break;
+            }
+        }
+    }
+}
+
+/// Handles a message from the server that the proxy cares about; true when the frame should
+/// be forwarded as it is.
+fn route_response(shared: &Shared, message: Value) -> bool {
+    if message.get("method").is_some() {
+        return true;
+    }
+    let Some(id) = message.get("id") else {
+        return true;
+    };
+    let key = id_key(id);
+    let mut waiting = lock(&shared.waiting);
+    if let Some(tx) = waiting.own.remove(&key) {
+        let _ = tx.send(message);
+        return false;
+    }
+    if id.as_str().is_some_and(|s| s.starts_with(OWN_ID)) {
+        // The answer to a goal query given up on: it was the proxy's, never the editor's.
+        return false;
+    }
+    if waiting.initialize.remove(&key) {
+        drop(waiting);
+        if let Some(patched) = advertise_code_actions(&message) {
+            if let Err(e) = shared.to_editor(&RawFrame::of(&patched)) {
+                tracing::error!(target: "lsp_proxy", "cannot write to the editor: {e}");
+            }
+            return false;
+        }
+        return true;
+    }
+    let Some(held) = waiting.actions.get_mut(&key) else {
+        return true;
+    };
+    if message.get("error").is_some_and(|e| !e.is_null()) {
+        waiting.actions.remove(&key);
+        return true;
+    }
+    held.response = Some(message);
+    let ready = held.slot.is_done() || Instant::now() >= held.deadline;
+    drop(waiting);
+    if ready {
+        shared.release();
+    }
+    false
+}
