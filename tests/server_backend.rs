@@ -428,3 +428,41 @@ fn headers_with_earlier_declarations_share_a_document_without_leaking() {
     }
     assert_eq!(b.server_pids().len(), 1);
 }
+
+#[test]
+fn goals_read_from_diagnostics_alone_match_plain_goal() {
+    let Some(cmd) = lean_command("goals_read_from_diagnostics_alone_match_plain_goal") else {
+        return;
+    };
+    let with = backend(&cmd, 1);
+    let options = ServerBackendOptions {
+        plain_goal: false,
+        server: quick(),
+        ..Default::default()
+    };
+    let without = ServerBackend::start(&cmd, options).unwrap();
+    let cases: [(&str, &[&str]); 3] = [
+        (AND, &["constructor", "exact hp"]),
+        (
+            "theorem sw (p q : Prop) (h : p ∧ q) : q ∧ p",
+            &["cases h with\n| intro hp hq =>\n  constructor"],
+        ),
+        (
+            "theorem ex (a b : Nat) (p : Nat → Prop) (h : a = b) (hp : p a) : p b",
+            &["rw [← h]"],
+        ),
+    ];
+    for (statement, steps) in cases {
+        let (mut a, mut b) = (
+            with.start(HEADER, statement).unwrap(),
+            without.start(HEADER, statement).unwrap(),
+        );
+        assert_eq!(a.goals, b.goals);
+        for step in steps {
+            a = open(with.apply(&a, step).unwrap());
+            b = open(without.apply(&b, step).unwrap());
+            assert_eq!(a.goals, b.goals, "after {step:?}");
+            assert!(!a.goals.is_empty());
+        }
+    }
+}

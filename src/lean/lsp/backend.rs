@@ -32,6 +32,10 @@ pub struct ServerBackendOptions {
     /// Folder the (never written) document paths live in: the Lake project root for `lake env
     /// lean`, so Lean resolves imports as for the project's own files.
     pub scratch_dir: Option<PathBuf>,
+    /// Ask `$/lean/plainGoal` for the goals after each step (one more round trip, about a
+    /// third of a step's time on the test world). Off: the goals are read from Lean's
+    /// "unsolved goals" errors alone, which list the same text.
+    pub plain_goal: bool,
 }
 
 impl Default for ServerBackendOptions {
@@ -41,6 +45,7 @@ impl Default for ServerBackendOptions {
             max_documents: 4,
             server: ServerOptions::default(),
             scratch_dir: None,
+            plain_goal: true,
         }
     }
 }
@@ -169,7 +174,7 @@ impl ServerBackend {
             .filter(|d| !layout.in_header(d.start()))
             .collect();
         let report = ProofReport::of(&theorem);
-        let plain = if goals_at_end && report.has_unsolved {
+        let plain = if goals_at_end && report.has_unsolved && self.options.plain_goal {
             let end = layout.proof_end;
             server.goals_at(&path, end.line, end.character)?
         } else {
