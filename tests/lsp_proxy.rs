@@ -1,0 +1,452 @@
+//! `proofstep lsp`: the proxy between a scripted editor and the test world's real `lean
+//! --server`. Suggestions come from the search module's `ScriptedPredictor` (a stand-in for a
+//! trained model: the test needs to know which steps are right) and are checked by real Lean;
+//! applying the first offered edit must leave the theorem proved. Ordinary traffic must pass
+//! through byte for byte, and a slow model must never hold it up.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use proofstep::lean::LeanCommand;
+use proofstep::model::{Candidate, GenerateOptions, Predictor};
+use proofstep::search::ScriptedPredictor;
+use proofstep::serve::lsp::docs::apply_change;
+use proofstep::serve::lsp::frame::{read_raw_frame, RawFrame};
+use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
+use serde_json::{json, Value};
+
+const UNFINISHED: &str = "prelude\nimport Mini\n\ntheorem pq (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n\ntheorem other (p : Prop) (hp : p) : p := by\n  exact hp\n";
+/// The blank line inside `pq`'s proof.
+const CURSOR: (u32, u32) = (4, 2);
+
+/// A scripted editor: writes frames, and a thread collects everything that comes back.
+struct Client {
+    out: Box<dyn Write + Send>,
+    rx: mpsc::Receiver<(Value, Vec<u8>)>,
+    seen: Vec<(Value, Vec<u8>)>,
+    next_id: i64,
+}
+
+impl Client {
+    fn new(input: impl Read + Send + 'static, out: impl Write + Send + 'static) -> Client {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut input = std::io::BufReader::new(input);
+            while let Ok(Some(frame)) = read_raw_frame(&mut input) {
+                let value = frame.json().expect("the proxy sends JSON");
+                if tx.send((value, frame.body().to_vec())).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            out: Box::new(out),
+            rx,
+            seen: Vec::new(),
+            next_id: 1,
+        }
+    }
+
+    fn send(&mut self, message: &Value) {
+        RawFrame::of(message).write_to(&mut self.out).unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Takes messages until `done` accepts one (returned with its raw body).
+    fn until(&mut self, timeout: Duration, what: &str, done: impl Fn(&Value) -> bool) -> (Value, Vec<u8>) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (value, raw) = self
+                .rx
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {what} within {timeout:?}"));
+            self.seen.push((value.clone(), raw.clone()));
+            if value.get("method").is_some() && value.get("id").is_some() {
+                // A request from the server (progress tokens, ...): answer it as editors do.
+                let reply = json!({"jsonrpc": "2.0", "id": value["id"], "result": null});
+                self.send(&reply);
+            }
+            if done(&value) {
+                return (value, raw);
+            }
+        }
+    }
+
+    fn response(&mut self, id: i64, timeout: Duration) -> (Value, Vec<u8>) {
+        self.until(timeout, &format!("answer to request {id}"), |v| {
+            v.get("method").is_none() && v["id"] == json!(id)
+        })
+    }
+
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.request(method, params);
+        self.response(id, Duration::from_secs(60)).0
+    }
+
+    /// Waits until Lean has elaborated `version` and returns its last published diagnostics.
+    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        self.call("textDocument/waitForDiagnostics", json!({"uri": uri, "version": version}));
+        // Let the final publication of this version arrive.
+        std::thread::sleep(Duration::from_millis(300));
+        while let Ok(m) = self.rx.try_recv() {
+            self.seen.push(m);
+        }
+        self.seen
+            .iter()
+            .rev()
+            .find(|(v, _)| {
+                v["method"] == "textDocument/publishDiagnostics"
+                    && v["params"]["uri"] == uri
+                    && v["params"]["version"] == json!(version)
+            })
+            .map(|(v, _)| v["params"]["diagnostics"].as_array().unwrap().clone())
+            .unwrap_or_else(|| panic!("no diagnostics for version {version}"))
+    }
+
+    fn initialize(&mut self, root: &Path) -> Value {
+        let root = url::Url::from_file_path(root).unwrap().to_string();
+        let answer = self.call(
+            "initialize",
+            json!({"processId": null, "rootUri": root, "capabilities": {}}),
+        );
+        self.notify("initialized", json!({}));
+        answer
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "lean4", "version": 1, "text": text}}),
+        );
+    }
+
+    fn code_actions(&mut self, uri: &str, at: (u32, u32)) -> Vec<Value> {
+        let pos = json!({"line": at.0, "character": at.1});
+        let answer = self.call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
+        );
+        assert!(answer.get("error").is_none(), "{answer}");
+        answer["result"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn finish(mut self) {
+        self.call("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+    }
+}
+
+fn titles(actions: &[Value]) -> Vec<String> {
+    actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn errors(diags: &[Value]) -> Vec<String> {
+    diags
+        .iter()
+        .filter(|d| d["severity"] == 1 || d["message"].as_str().unwrap_or("").contains("sorry"))
+        .map(|d| d["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+struct TestWorld {
+    lean: PathBuf,
+    lib: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl TestWorld {
+    fn new(test: &str) -> Option<TestWorld> {
+        let t = common::test_lean(test)?;
+        Some(TestWorld {
+            lean: t.lean,
+            lib: t.lib,
+            dir: tempfile::tempdir().unwrap(),
+        })
+    }
+
+    /// `lean --server` with the test world on LEAN_PATH, as one command line.
+    fn server_command(&self) -> Vec<String> {
+        vec![
+            "env".into(),
+            format!("LEAN_PATH={}", self.lib.display()),
+            self.lean.display().to_string(),
+            "--server".into(),
+        ]
+    }
+
+    fn checker(&self) -> LeanCommand {
+        let mut cmd = LeanCommand::new(&self.lean);
+        cmd.env
+            .push(("LEAN_PATH".into(), self.lib.display().to_string()));
+        cmd
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let path = common::write_file(self.dir.path(), name, text);
+        url::Url::from_file_path(path).unwrap().to_string()
+    }
+
+    /// Starts the proxy in this process on a socket pair; returns the editor's end.
+    fn proxy(
+        &self,
+        predictor: Arc<dyn Predictor>,
+        budget: Duration,
+    ) -> (Client, std::thread::JoinHandle<Option<i32>>) {
+        let (editor, proxy_end) = UnixStream::pair().unwrap();
+        let suggester = Suggester {
+            predictor,
+            checker: self.checker(),
+            options: EngineOptions {
+                check_workers: 2,
+                ..EngineOptions::default()
+            },
+        };
+        let server = self.server_command();
+        let input = proxy_end.try_clone().unwrap();
+        let handle = std::thread::spawn(move || {
+            run_proxy(input, proxy_end, &server, Some(suggester), ProxyOptions { budget }).unwrap()
+        });
+        let client = Client::new(editor.try_clone().unwrap(), editor);
+        (client, handle)
+    }
+}
+
+fn scripted() -> ScriptedPredictor {
+    ScriptedPredictor::new().on(
+        "⊢ p ∧ q",
+        &[
+            ("sorry", -0.01),
+            ("exact hq", -0.1),
+            ("constructor", -0.2),
+            ("exact ⟨hp, hq⟩", -0.3),
+            ("exact ⟨hp, hq⟩ theorem cheat : False := sorry", -0.4),
+        ],
+    )
+}
+
+#[test]
+fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
+    let Some(world) =
+        TestWorld::new("checked_suggestions_come_first_and_the_first_edit_proves_the_theorem")
+    else {
+        return;
+    };
+    let uri = world.file("Unfinished.lean", UNFINISHED);
+    let (mut client, proxy) = world.proxy(Arc::new(scripted()), Duration::from_secs(60));
+    let init = client.initialize(world.dir.path());
+    assert!(
+        !init["result"]["capabilities"]["codeActionProvider"].is_null(),
+        "code actions are advertised: {init}"
+    );
+    client.open(&uri, UNFINISHED);
+    let before = client.diagnostics(&uri, 1);
+    assert!(
+        errors(&before).iter().any(|e| e.starts_with("unsolved goals")),
+        "the proof starts unfinished: {before:?}"
+    );
+
+    let actions = client.code_actions(&uri, CURSOR);
+    let ours: Vec<&Value> = actions
+        .iter()
+        .filter(|a| a["title"].as_str().unwrap_or("").starts_with("Insert next step: "))
+        .collect();
+    assert_eq!(
+        titles(&ours.iter().map(|a| (*a).clone()).collect::<Vec<_>>()),
+        vec![
+            "Insert next step: exact ⟨hp, hq⟩ (completes the proof)".to_string(),
+            "Insert next step: constructor".to_string(),
+        ],
+        "completing steps first, then valid ones; `exact hq` (fails), `sorry` and the smuggled \
+         theorem (refused) are dropped"
+    );
+    assert_eq!(ours[0]["isPreferred"], true);
+    assert!(std::ptr::eq(ours[0], &actions[0]), "our actions come first");
+
+    // Apply the first edit as an editor would, and let Lean judge the new text.
+    let edit = &actions[0]["edit"]["changes"][&uri][0];
+    let mut text = UNFINISHED.to_string();
+    assert!(apply_change(&mut text, &json!({"range": edit["range"], "text": edit["newText"]})));
+    assert!(text.contains("p ∧ q := by\n  exact ⟨hp, hq⟩\n"), "{text}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let after = client.diagnostics(&uri, 2);
+    assert_eq!(errors(&after), Vec::<String>::new(), "the theorem is proved");
+
+    // Outside a tactic block the server's own answer comes back without suggestions.
+    let header = client.code_actions(&uri, (0, 7));
+    assert!(titles(&header).iter().all(|t| !t.starts_with("Insert next step")));
+
+    // The proxy's own goal queries never reach the editor.
+    assert!(client.seen.iter().all(|(v, _)| !v["id"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("proofstep-"))));
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
+/// A stand-in model that thinks for a long time before answering like `ScriptedPredictor`.
+struct SlowScriptedPredictor {
+    inner: ScriptedPredictor,
+    delay: Duration,
+}
+
+impl Predictor for SlowScriptedPredictor {
+    fn generate(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        std::thread::sleep(self.delay);
+        self.inner.generate(prompts, options)
+    }
+}
+
+#[test]
+fn a_slow_model_never_holds_up_the_editor_and_late_results_come_on_the_next_ask() {
+    let Some(world) = TestWorld::new(
+        "a_slow_model_never_holds_up_the_editor_and_late_results_come_on_the_next_ask",
+    ) else {
+        return;
+    };
+    let uri = world.file("Slow.lean", UNFINISHED);
+    let slow = SlowScriptedPredictor {
+        inner: scripted(),
+        delay: Duration::from_secs(4),
+    };
+    let budget = Duration::from_millis(400);
+    let (mut client, proxy) = world.proxy(Arc::new(slow), budget);
+    client.initialize(world.dir.path());
+    client.open(&uri, UNFINISHED);
+    client.diagnostics(&uri, 1);
+
+    let asked = Instant::now();
+    let pos = json!({"line": CURSOR.0, "character": CURSOR.1});
+    let action_id = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
+    );
+    let hover_id = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 9}}),
+    );
+    client.response(hover_id, Duration::from_secs(10));
+    let hover_secs = asked.elapsed().as_secs_f64();
+    let (answer, _) = client.response(action_id, Duration::from_secs(10));
+    let action_secs = asked.elapsed().as_secs_f64();
+    assert!(hover_secs < 2.0, "hover waited {hover_secs:.2} s behind the model");
+    assert!(
+        action_secs < 2.5,
+        "the code-action answer waited {action_secs:.2} s, past the {budget:?} budget"
+    );
+    let first = answer["result"].as_array().cloned().unwrap_or_default();
+    assert!(titles(&first).iter().all(|t| !t.starts_with("Insert next step")));
+
+    // The work went on; asking again at the same place shows its results at once.
+    std::thread::sleep(Duration::from_secs(6));
+    let again = Instant::now();
+    let second = client.code_actions(&uri, CURSOR);
+    assert!(again.elapsed() < Duration::from_secs(2));
+    assert_eq!(
+        titles(&second)[0],
+        "Insert next step: exact ⟨hp, hq⟩ (completes the proof)"
+    );
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
+/// One scripted session: initialize, open, diagnostics, hover, goal; returns the raw answers.
+fn session(client: &mut Client, root: &Path, uri: &str) -> Vec<Vec<u8>> {
+    let mut raw = Vec::new();
+    let root_uri = url::Url::from_file_path(root).unwrap().to_string();
+    let id = client.request(
+        "initialize",
+        json!({"processId": null, "rootUri": root_uri, "capabilities": {}}),
+    );
+    raw.push(client.response(id, Duration::from_secs(30)).1);
+    client.notify("initialized", json!({}));
+    client.open(uri, UNFINISHED);
+    let diags = client.diagnostics(uri, 1);
+    raw.push(serde_json::to_vec(&diags).unwrap());
+    let id = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 3, "character": 9}}),
+    );
+    raw.push(client.response(id, Duration::from_secs(30)).1);
+    let id = client.request(
+        "$/lean/plainGoal",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 4, "character": 2}}),
+    );
+    raw.push(client.response(id, Duration::from_secs(30)).1);
+    raw
+}
+
+fn spawn_client(mut cmd: Command) -> (Client, std::process::Child) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let client = Client::new(child.stdout.take().unwrap(), child.stdin.take().unwrap());
+    (client, child)
+}
+
+#[test]
+fn the_binary_passes_ordinary_traffic_through_byte_for_byte() {
+    let Some(world) = TestWorld::new("the_binary_passes_ordinary_traffic_through_byte_for_byte")
+    else {
+        return;
+    };
+    let uri = world.file("Plain.lean", UNFINISHED);
+    let mut direct = Command::new(&world.lean);
+    direct.arg("--server").env("LEAN_PATH", &world.lib);
+    let (mut client, mut child) = spawn_client(direct);
+    let want = session(&mut client, world.dir.path(), &uri);
+    client.finish();
+    child.wait().unwrap();
+
+    let mut proxied = Command::new(env!("CARGO_BIN_EXE_proofstep"));
+    proxied
+        .args(["lsp", "--"])
+        .arg(&world.lean)
+        .arg("--server")
+        .env("LEAN_PATH", &world.lib);
+    let (mut client, mut child) = spawn_client(proxied);
+    let got = session(&mut client, world.dir.path(), &uri);
+    client.finish();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "the proxy exits as the server did: {status}");
+
+    let names = ["initialize", "diagnostics", "hover", "plainGoal"];
+    for ((name, w), g) in names.iter().zip(&want).zip(&got) {
+        assert_eq!(
+            String::from_utf8_lossy(g),
+            String::from_utf8_lossy(w),
+            "{name} differs through the proxy"
+        );
+    }
+    assert!(String::from_utf8_lossy(&got[1]).contains("unsolved goals"));
+    assert!(String::from_utf8_lossy(&got[2]).contains("contents"));
+}
