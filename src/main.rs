@@ -23,6 +23,8 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Format proof-step training data (LeanDojo Benchmark 4 → the seed's JSONL splits).
     Data(cli::data::DataArgs),
+    /// Generate the test world's corpus: theorems with tactic proofs, checked by Lean, split train/val/test.
+    Corpus(cli::corpus::CorpusArgs),
     /// Fine-tune (or train from scratch) a next-step predictor with the seed's options.
     Train(cli::train::TrainArgs),
     /// Train a byte-level BPE tokenizer on proof-step data (for from-scratch models).
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),
+        Command::Corpus(args) => cli::corpus::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Model(args) => cli::model::run(args),

@@ -1,6 +1,7 @@
 //! One file per subcommand: its clap arguments and its `run`.
 
 pub mod check;
+pub mod corpus;
 pub mod data;
 pub mod doctor;
 pub mod eval;

@@ -1,0 +1,148 @@
+//! `proofstep corpus generate`: writes the test world's corpus (generated theorems with tactic
+//! proofs, each checked by real Lean, split into train/val/test Lean files).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use proofstep::data::testworld::corpus::{build_corpus, CorpusOptions};
+use proofstep::data::testworld::GenOptions;
+
+/// Arguments of `proofstep corpus`.
+#[derive(clap::Args, Debug)]
+pub struct CorpusArgs {
+    #[command(subcommand)]
+    pub command: CorpusCommand,
+}
+
+/// What `proofstep corpus` can do.
+#[derive(clap::Subcommand, Debug)]
+pub enum CorpusCommand {
+    /// Generate test-world theorems (propositional logic, equality, Nat arithmetic) with tactic
+    /// proofs, keep those real Lean accepts, and write them as {train,val,test}/*.lean.
+    Generate(GenerateArgs),
+}
+
+/// Arguments of `proofstep corpus generate`.
+#[derive(clap::Args, Debug)]
+pub struct GenerateArgs {
+    /// The corpus folder to write (replaced as a whole when the run succeeds).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Theorems to generate (those Lean rejects are dropped and counted).
+    #[arg(long, default_value_t = 3000)]
+    pub count: usize,
+    /// Seed of the generator: the same seed and knobs give the same corpus.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Largest goal depth / longest chain.
+    #[arg(long, default_value_t = 3)]
+    pub depth: usize,
+    /// Most hypotheses a theorem's proof may need beyond the plain ones.
+    #[arg(long, default_value_t = 4)]
+    pub hypotheses: usize,
+    /// Most irrelevant hypotheses per theorem.
+    #[arg(long, default_value_t = 2)]
+    pub distractors: usize,
+    /// Theorems per Lean file.
+    #[arg(long, default_value_t = 60)]
+    pub per_file: usize,
+    /// Percent of the theorems in val, and again in test (the rest is train).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=33))]
+    pub held_out_percent: u32,
+    /// Lean processes at once (default: the number of cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `proofstep corpus`.
+pub fn run(args: CorpusArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        CorpusCommand::Generate(a) => generate(a),
+    }
+}
+
+fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
+    let anchor = args
+        .out
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let lean = crate::cli::prove::locate_lean(&anchor)?;
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let options = CorpusOptions {
+        count: args.count,
+        gen: GenOptions {
+            seed: args.seed,
+            depth: args.depth.max(1),
+            hypotheses: args.hypotheses,
+            distractors: args.distractors,
+        },
+        per_file: args.per_file.max(1),
+        held_out_percent: args.held_out_percent,
+        workers: workers.max(1),
+    };
+    let command_line = format!(
+        "proofstep corpus generate --out {} --count {} --seed {} --depth {} --hypotheses {} --distractors {} --per-file {} --held-out-percent {}",
+        args.out.display(),
+        args.count,
+        args.seed,
+        options.gen.depth,
+        args.hypotheses,
+        args.distractors,
+        options.per_file,
+        args.held_out_percent
+    );
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("checking with Lean [{bar:30}] {pos}/{len} ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let report = build_corpus(
+        &lean.cmd,
+        &args.out,
+        &options,
+        &command_line,
+        &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
+    .with_context(|| format!("cannot build the corpus in {}", args.out.display()))?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "generated {}, accepted by Lean {}, dropped {}",
+            report.generated,
+            report.accepted,
+            report.dropped.len()
+        );
+        for (split, n) in &report.splits {
+            println!("{split}\t{n}");
+        }
+        for (kind, n) in &report.kinds {
+            println!("{kind}\t{n}");
+        }
+        for d in report.dropped.iter().take(10) {
+            let first = d.error.lines().next().unwrap_or("");
+            println!("dropped {}: {first}", d.name);
+        }
+        println!(
+            "wrote {} Lean files and manifest.json to {}",
+            report.files,
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,346 @@
+//! The test-world corpus: generated theorems checked by real Lean (`lean --json`, several files
+//! at once), the failures dropped and counted, the rest split by theorem into train/val/test and
+//! written as Lean files of a fixed size, plus `manifest.json` with the options and the counts.
+//! The folder is built beside the target and renamed over it at the end.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use super::{generate, GenOptions, GenTheorem, Kind};
+use crate::lean::LeanCommand;
+
+/// What can go wrong while building the corpus.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// Reading or writing the corpus files.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Lean could not be started or gave output that is not `--json` messages.
+    #[error("running Lean on {path}: {reason}; check the toolchain with `proofstep doctor` (test world: `bash lean/mini/setup.sh`)")]
+    Lean { path: PathBuf, reason: String },
+    /// A file that passed the first check failed the final one.
+    #[error("{path} has Lean errors after the failing theorems were dropped: {reason}")]
+    FinalCheck { path: PathBuf, reason: String },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CorpusError + '_ {
+    move |source| CorpusError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The three splits of the corpus.
+pub const SPLITS: [&str; 3] = ["train", "val", "test"];
+
+/// Options of `proofstep corpus generate`.
+#[derive(Clone, Debug)]
+pub struct CorpusOptions {
+    /// Theorems to generate (before dropping the ones Lean rejects).
+    pub count: usize,
+    /// The generator's knobs and seed.
+    pub gen: GenOptions,
+    /// Theorems per Lean file.
+    pub per_file: usize,
+    /// Percent of theorems in val and in test (the rest is train).
+    pub held_out_percent: u32,
+    /// Lean processes at once.
+    pub workers: usize,
+}
+
+/// One theorem Lean rejected.
+#[derive(Clone, Debug, Serialize)]
+pub struct Dropped {
+    /// The theorem's name.
+    pub name: String,
+    /// Lean's first error message about it.
+    pub error: String,
+}
+
+/// What was written: counts per split and kind, and the dropped theorems.
+#[derive(Clone, Debug, Serialize)]
+pub struct CorpusReport {
+    /// Theorems generated.
+    pub generated: usize,
+    /// Theorems Lean accepted and the corpus holds.
+    pub accepted: usize,
+    /// Theorems Lean rejected (not in the corpus).
+    pub dropped: Vec<Dropped>,
+    /// Theorems per split.
+    pub splits: BTreeMap<String, usize>,
+    /// Theorems per kind (accepted only).
+    pub kinds: BTreeMap<String, usize>,
+    /// Lean files written.
+    pub files: usize,
+}
+
+/// The split of a theorem: a hash of its name and the seed, so it never depends on the order.
+pub fn split_of(name: &str, seed: u64, held_out_percent: u32) -> &'static str {
+    // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
+    let mut h: u64 = 0xcbf29ce484222325 ^ seed.wrapping_mul(0x9e3779b97f4a7c15);
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    let bucket = (h % 100) as u32;
+    if bucket < held_out_percent {
+        "val"
+    } else if bucket < 2 * held_out_percent {
+        "test"
+    } else {
+        "train"
+    }
+}
+
+/// The text of one corpus file and the line where each of its theorems starts (1-based).
+pub fn render_file(theorems: &[&GenTheorem], comment: &str) -> (String, Vec<u32>) {
+    let mut text = format!("prelude\nimport Mini\n/-! {comment} -/\n");
+    let mut starts = Vec::with_capacity(theorems.len());
+    for t in theorems {
+        text.push('\n');
+        starts.push(text.lines().count() as u32 + 1);
+        text.push_str(&t.render());
+    }
+    (text, starts)
+}
+
+/// Lean's error messages of one file: (1-based line, message).
+pub fn lean_errors(lean: &LeanCommand, path: &Path) -> Result<Vec<(u32, String)>, CorpusError> {
+    let output = lean
+        .to_command()
+        .arg("--json")
+        .arg(path)
+        .output()
+        .map_err(|e| CorpusError::Lean {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut errors = Vec::new();
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        let msg: serde_json::Value = serde_json::from_str(line).map_err(|_| CorpusError::Lean {
+            path: path.to_path_buf(),
+            reason: format!("unexpected output line {line:?}"),
+        })?;
+        if msg["severity"] == "error" {
+            let line = msg["pos"]["line"].as_u64().unwrap_or(0) as u32;
+            errors.push((line, msg["data"].as_str().unwrap_or("").to_string()));
+        }
+    }
+    if !output.status.success() && errors.is_empty() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(CorpusError::Lean {
+            path: path.to_path_buf(),
+            reason: format!(
+                "lean exited with {} and no error message: {}",
+                output.status,
+                stderr.trim()
+            ),
+        });
+    }
+    Ok(errors)
+}
+
+/// Checks every theorem with Lean, `per_file` to a file and `workers` files at once; returns
+/// the first error of each rejected theorem, by index. `tick` is called per checked theorem.
+pub fn check_all(
+    lean: &LeanCommand,
+    theorems: &[GenTheorem],
+    scratch: &Path,
+    per_file: usize,
+    workers: usize,
+    tick: &(dyn Fn(usize) + Sync),
+) -> Result<HashMap<usize, String>, CorpusError> {
+    let chunks: Vec<(usize, &[GenTheorem])> = theorems
+        .chunks(per_file.max(1))
+        .enumerate()
+        .map(|(i, c)| (i * per_file.max(1), c))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(HashMap::new());
+    let first_error = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(offset, chunk)) = chunks.get(i) else {
+                    break;
+                };
+                if first_error.lock().expect("lock").is_some() {
+                    break;
+                }
+                let refs: Vec<&GenTheorem> = chunk.iter().collect();
+                let (text, starts) = render_file(&refs, "proofstep corpus: check");
+                let path = scratch.join(format!("Check{i:05}.lean"));
+                let result = std::fs::write(&path, &text)
+                    .map_err(io(&path))
+                    .and_then(|()| lean_errors(lean, &path));
+                match result {
+                    Ok(errors) => {
+                        let mut failed = failures.lock().expect("lock");
+                        for (line, message) in errors {
+                            let at = starts.partition_point(|&s| s <= line);
+                            if let Some(j) = at.checked_sub(1) {
+                                failed.entry(offset + j).or_insert(message);
+                            }
+                        }
+                        tick(chunk.len());
+                    }
+                    Err(e) => {
+                        first_error.lock().expect("lock").get_or_insert(e);
+                    }
+                }
+            });
+        }
+    });
+    if let Some(e) = first_error.into_inner().expect("lock") {
+        return Err(e);
+    }
+    Ok(failures.into_inner().expect("lock"))
+}
+
+/// Generates, checks and writes the corpus to `out` (replacing it). `progress(done, total)`
+/// follows the checking.
+pub fn build_corpus(
+    lean: &LeanCommand,
+    out: &Path,
+    options: &CorpusOptions,
+    command_line: &str,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<CorpusReport, CorpusError> {
+    let theorems = generate(options.count, &options.gen);
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".corpus-")
+        .tempdir_in(parent)
+        .map_err(io(parent))?;
+    let scratch = staging.path().join("scratch");
+    std::fs::create_dir_all(&scratch).map_err(io(&scratch))?;
+
+    let total = theorems.len() * 2;
+    let done = AtomicUsize::new(0);
+    let tick = |n: usize| progress(done.fetch_add(n, Ordering::SeqCst) + n, total);
+    let failures = check_all(
+        lean,
+        &theorems,
+        &scratch,
+        options.per_file,
+        options.workers,
+        &tick,
+    )?;
+    let mut dropped: Vec<Dropped> = failures
+        .iter()
+        .map(|(&i, e)| Dropped {
+            name: theorems[i].name.clone(),
+            error: e.clone(),
+        })
+        .collect();
+    dropped.sort_by(|a, b| a.name.cmp(&b.name));
+    for d in &dropped {
+        tracing::info!(theorem = %d.name, error = %d.error, "dropped: Lean rejects the generated proof");
+    }
+
+    let tree = staging.path().join("corpus");
+    let mut by_split: BTreeMap<&str, Vec<&GenTheorem>> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, t) in theorems.iter().enumerate() {
+        if failures.contains_key(&i) {
+            continue;
+        }
+        by_split
+            .entry(split_of(
+                &t.name,
+                options.gen.seed,
+                options.held_out_percent,
+            ))
+            .or_default()
+            .push(t);
+        *kinds.entry(kind_name(t.kind).to_string()).or_default() += 1;
+    }
+    let mut files = Vec::new();
+    for split in SPLITS {
+        let dir = tree.join(split);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let list = by_split.get(split).map(Vec::as_slice).unwrap_or(&[]);
+        for (part, chunk) in list.chunks(options.per_file.max(1)).enumerate() {
+            let comment = format!("Test-world corpus, {split} split, part {part}. Generated by `{command_line}`; every proof is checked by Lean.");
+            let (text, _) = render_file(chunk, &comment);
+            let path = dir.join(format!("{}{part:03}.lean", capitalized(split)));
+            std::fs::write(&path, text).map_err(io(&path))?;
+            files.push((path, chunk.len()));
+        }
+    }
+    // The final word: every written file is clean.
+    for (path, n) in &files {
+        let errors = lean_errors(lean, path)?;
+        if let Some((line, message)) = errors.first() {
+            return Err(CorpusError::FinalCheck {
+                path: path.clone(),
+                reason: format!("line {line}: {message}"),
+            });
+        }
+        tick(*n);
+    }
+    let failed_count = dropped.len();
+    let report = CorpusReport {
+        generated: theorems.len(),
+        accepted: theorems.len() - failed_count,
+        dropped,
+        splits: SPLITS
+            .iter()
+            .map(|s| (s.to_string(), by_split.get(s).map_or(0, Vec::len)))
+            .collect(),
+        kinds,
+        files: files.len(),
+    };
+    let manifest = serde_json::json!({
+        "command": command_line,
+        "seed": options.gen.seed,
+        "count": options.count,
+        "depth": options.gen.depth,
+        "hypotheses": options.gen.hypotheses,
+        "distractors": options.gen.distractors,
+        "per_file": options.per_file,
+        "held_out_percent": options.held_out_percent,
+        "report": report,
+    });
+    let manifest_path = tree.join("manifest.json");
+    let mut f = std::fs::File::create(&manifest_path).map_err(io(&manifest_path))?;
+    serde_json::to_writer_pretty(&mut f, &manifest).map_err(|e| CorpusError::Io {
+        path: manifest_path.clone(),
+        source: e.into(),
+    })?;
+    f.write_all(b"\n").map_err(io(&manifest_path))?;
+    drop(f);
+
+    if out.exists() {
+        let old = staging.path().join("old");
+        std::fs::rename(out, &old).map_err(io(out))?;
+    }
+    std::fs::rename(&tree, out).map_err(io(out))?;
+    Ok(report)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    kind.name()
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
