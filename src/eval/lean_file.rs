@@ -1,172 +1,44 @@
 //! The theorems of a Lean source file, each with its header (everything before it), for `prove
-//! --file` and for evaluating a Lean file or folder. Declarations are found at the start of a
-//! line, outside comments and strings; their names are qualified by the enclosing namespaces.
+//! --file` and for evaluating a Lean file or folder: an adapter from the Lean layer's source
+//! splitter (`lean::source`) to evaluation tasks.
 
 use std::path::Path;
 
+use tracing::warn;
+
 use crate::eval::dataset::Task;
-use crate::eval::statement::statement_part;
 use crate::eval::EvalError;
+use crate::lean::source::SourceFile;
 
-/// Modifiers that may precede the declaration keyword.
-const MODIFIERS: &[&str] = &[
-    "private",
-    "protected",
-    "noncomputable",
-    "nonrec",
-    "unsafe",
-    "partial",
-];
-
-/// Every `theorem`/`lemma` of `text`, in order. `prefix` (a relative path) is put before each name
-/// as `prefix:name`, so names stay unique across the files of a folder.
+/// Every `theorem`/`lemma`/`example` of `text`, in order, named as `lean::source` names them (full
+/// name, or `example@L<line>`). `prefix` (a relative path) is put before each name as
+/// `prefix:name`, so names stay unique across the files of a folder. Declarations without a `:=`
+/// (pattern-matching definitions) have no statement to search and are left out.
 pub fn lean_file_theorems(
     path: &Path,
     text: &str,
     prefix: Option<&str>,
 ) -> Result<Vec<Task>, EvalError> {
+    let file = SourceFile::parse(text);
     let mut tasks = Vec::new();
-    let mut scopes: Vec<Option<String>> = Vec::new();
-    let mut offset = 0;
-    let code_lines = code_line_starts(text);
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        if !code_lines.contains(&start) {
+    for theorem in &file.theorems {
+        let name = theorem.display_name();
+        if theorem.proof_start == theorem.keyword || theorem.statement.is_empty() {
+            warn!(file = %path.display(), theorem = %name, "no `:=` after the statement; left out");
             continue;
         }
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.first().copied() {
-            Some("namespace") => scopes.push(words.get(1).map(|s| s.to_string())),
-            Some("section") => scopes.push(None),
-            Some("end") => {
-                scopes.pop();
-            }
-            _ => {}
-        }
-        let Some((keyword_at, name)) = declaration(line) else {
-            continue;
-        };
-        let decl_start = start + keyword_at;
-        let statement = statement_part(&text[decl_start..]).ok_or_else(|| EvalError::Dataset {
-            path: path.to_path_buf(),
-            reason: format!("cannot find where the statement of `{name}` ends (no `:=` after it)"),
-        })?;
-        let mut full = String::new();
-        let root = name.strip_prefix("_root_.");
-        if root.is_none() {
-            for scope in scopes.iter().flatten() {
-                full.push_str(scope);
-                full.push('.');
-            }
-        }
-        full.push_str(root.unwrap_or(name));
         let id = match prefix {
-            Some(p) => format!("{p}:{full}"),
-            None => full,
+            Some(p) => format!("{p}:{name}"),
+            None => name,
         };
         tasks.push(Task {
             name: id,
-            header: text[..start].to_string(),
-            statement: statement.to_string(),
+            header: theorem.header.clone(),
+            statement: theorem.statement.clone(),
             split: None,
         });
     }
     Ok(tasks)
-}
-
-/// If `line` declares a theorem or lemma (after attributes and modifiers), the byte offset of the
-/// keyword within the line and the declared name.
-fn declaration(line: &str) -> Option<(usize, &str)> {
-    let mut rest = line;
-    loop {
-        let trimmed = rest.trim_start();
-        if trimmed.len() != rest.len() && rest.len() == line.len() {
-            return None; // indented: not at the start of a line
-        }
-        rest = trimmed;
-        if rest.starts_with("@[") {
-            rest = &rest[matching_bracket(rest)?..];
-            continue;
-        }
-        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-        let word = &rest[..word_end];
-        if MODIFIERS.contains(&word) {
-            rest = &rest[word_end..];
-            continue;
-        }
-        if word == "theorem" || word == "lemma" {
-            let keyword_at = line.len() - rest.len();
-            let after = rest[word_end..].trim_start();
-            let name_end = after
-                .find(|c: char| c.is_whitespace() || c == '(' || c == '{' || c == '[' || c == ':');
-            let name = &after[..name_end.unwrap_or(after.len())];
-            return (!name.is_empty()).then_some((keyword_at, name));
-        }
-        return None;
-    }
-}
-
-/// The offset just past the `]` that closes the `@[` at the start of `text`.
-fn matching_bracket(text: &str) -> Option<usize> {
-    let mut depth = 0;
-    for (i, c) in text.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Byte offsets of the lines that begin in code (not inside a block comment or a string).
-fn code_line_starts(text: &str) -> std::collections::HashSet<usize> {
-    let mut starts = std::collections::HashSet::new();
-    let mut comment_depth = 0usize;
-    let mut in_string = false;
-    let mut at_line_start = true;
-    let mut i = 0;
-    while i < text.len() {
-        let rest = &text[i..];
-        if at_line_start && comment_depth == 0 && !in_string {
-            starts.insert(i);
-        }
-        at_line_start = false;
-        let c = rest.chars().next().expect("char boundary");
-        if in_string {
-            if c == '\\' {
-                i += 1 + rest[1..].chars().next().map_or(0, char::len_utf8);
-                continue;
-            }
-            if c == '"' {
-                in_string = false;
-            }
-        } else if rest.starts_with("/-") {
-            comment_depth += 1;
-            i += 2;
-            continue;
-        } else if comment_depth > 0 && rest.starts_with("-/") {
-            comment_depth -= 1;
-            i += 2;
-            continue;
-        } else if comment_depth == 0 && rest.starts_with("--") {
-            i += rest.find('\n').unwrap_or(rest.len());
-            continue;
-        } else if comment_depth == 0 && c == '"' {
-            in_string = true;
-        }
-        if c == '\n' {
-            at_line_start = true;
-        }
-        i += c.len_utf8();
-    }
-    starts
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 //! spaces, tabs and newlines collapse to one space. Hygienic names (`a✝`, `h✝¹`) are kept as
 //! printed, so states that differ only in an inaccessible name are still told apart.
 
+use crate::model::format_prompt;
+use crate::model::tokenizer::{GOAL, PROOFSTEP};
+
 /// The visited-set key of a list of goals: whitespace collapsed, goals kept in order.
 pub fn state_key(goals: &[String]) -> String {
     let mut key = String::new();
@@ -23,15 +26,16 @@ pub fn state_key(goals: &[String]) -> String {
     key
 }
 
-/// The seed's prompt for one proof state: `[GOAL]{state}[PROOFSTEP]`.
+/// The seed's prompt for one proof state, `[GOAL]{state}[PROOFSTEP]`: the model layer's format,
+/// so search asks exactly what training taught.
 pub fn prompt(state_text: &str) -> String {
-    format!("[GOAL]{state_text}[PROOFSTEP]")
+    format_prompt(state_text)
 }
 
 /// The state text inside a prompt made by [`prompt`], or the whole text when it is not one.
 pub fn goal_of_prompt(prompt: &str) -> &str {
-    let text = prompt.strip_prefix("[GOAL]").unwrap_or(prompt);
-    text.strip_suffix("[PROOFSTEP]").unwrap_or(text)
+    let text = prompt.strip_prefix(GOAL).unwrap_or(prompt);
+    text.strip_suffix(PROOFSTEP).unwrap_or(text)
 }
 
 /// A stable 64-bit hash (FNV-1a) of a key, used to derive a per-state sampling seed that does not
