@@ -1,16 +1,104 @@
-//! `proofstep doctor`: report the Lean toolchain found and how to fix what is missing.
+//! `proofstep doctor`: report the Lean toolchain found and the exact fix for each missing part.
+//! Also home of `ToolchainArgs`, the flags every Lean-using subcommand takes.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use proofstep::lean::toolchain::{Overrides, Report, Toolchain};
+
+/// Flags that override toolchain discovery (each falls back to its environment variable).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ToolchainArgs {
+    /// The `lean` executable to use [env: PROOFSTEP_LEAN]. Default: the Lake project's
+    /// (`lake env lean`), the test world's, or `lean` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub lean: Option<PathBuf>,
+    /// The `lake` executable [env: PROOFSTEP_LAKE]. Default: PATH, then ~/.elan/bin.
+    #[arg(long, value_name = "PATH")]
+    pub lake: Option<PathBuf>,
+    /// The repl executable [env: PROOFSTEP_REPL]. Default: the Lake project's built repl.
+    #[arg(long, value_name = "PATH")]
+    pub repl: Option<PathBuf>,
+    /// Folders of compiled Lean libraries for a bare `lean` [env: LEAN_PATH].
+    #[arg(long, value_name = "PATHS")]
+    pub lean_path: Option<String>,
+}
+
+impl ToolchainArgs {
+    /// The flags, with the environment filling the gaps.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            lean: self.lean.clone(),
+            lake: self.lake.clone(),
+            repl: self.repl.clone(),
+            lean_path: self.lean_path.clone(),
+        }
+        .or(Overrides::from_env())
+    }
+
+    /// Discovers the toolchain for work in folder `start`.
+    pub fn discover(&self, start: &Path) -> Toolchain {
+        Toolchain::discover(start, &self.overrides())
+    }
+}
 
 /// Arguments of `proofstep doctor`.
 #[derive(clap::Args, Debug)]
 pub struct DoctorArgs {
-    /// Print the report as JSON.
+    /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Look for a Lake project and the test world from this folder (default: the working folder).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Seconds `lean --version` may take (`lake env` may build on first use).
+    #[arg(long, default_value_t = 120, value_name = "SECS")]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
 }
 
-/// Runs `proofstep doctor`.
-pub fn run(_args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("doctor is not available in this build yet")
+/// Runs `proofstep doctor`: exit 0 when a usable Lean was found, 1 otherwise.
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()?,
+    };
+    let toolchain = args.toolchain.discover(&dir);
+    let report = toolchain.report(Duration::from_secs(args.timeout));
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(if report.usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The report for people: one line per part, its fix below it when missing.
+fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for part in &report.parts {
+        let state = if part.found { "ok" } else { "missing" };
+        out.push_str(&format!("{:<13} {:<8} {}\n", part.name, state, part.detail));
+        if let Some(fix) = &part.fix {
+            out.push_str(&format!("{:<13} {:<8} fix: {}\n", "", "", fix));
+        }
+    }
+    if let Some(cmd) = &report.lean_command {
+        out.push_str(&format!("\nLean runs as: {cmd}\n"));
+    }
+    if let Some(cmd) = &report.repl_command {
+        out.push_str(&format!("repl runs as: {cmd}\n"));
+    }
+    out.push_str(if report.usable {
+        "\nusable: yes (`proofstep check` and the file and server backends work)\n"
+    } else {
+        "\nusable: no (follow the fix for `lean` above)\n"
+    });
+    out
 }

@@ -241,6 +241,12 @@ pub fn check_source(
     let mut own: Vec<Vec<&Diagnostic>> = vec![Vec::new(); n];
     let mut axioms: Vec<Option<Axioms>> = vec![None; n];
     let mut header_errors = Vec::new();
+    // A parse error left open at the end of the file meets the appended `#print`; without it
+    // Lean says "unexpected end of input", so say that.
+    let spills = |d: &Diagnostic| {
+        d.pos.line > original_lines || d.end_pos.is_some_and(|e| e.line > original_lines)
+    };
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for d in &run.output.diagnostics {
         if let Some(i) = print_lines.iter().position(|&l| l == Some(d.pos.line)) {
             if let Some(answer) = axioms_answer(d) {
@@ -248,6 +254,15 @@ pub fn check_source(
                 continue;
             }
         }
+        let mut d = d.clone();
+        if spills(&d) {
+            d.data = d
+                .data
+                .replacen("unexpected token '#print'", "unexpected end of input", 1);
+        }
+        diagnostics.push(d);
+    }
+    for d in &diagnostics {
         match source.region(d.pos) {
             Region::Header if d.is_error() => header_errors.push(d.data.trim_end().to_string()),
             Region::Theorem(i) => own[i].push(d),

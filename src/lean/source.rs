@@ -76,6 +76,8 @@ pub struct Theorem {
     pub span_end: Option<Pos>,
     /// Byte offset of `start` in the file.
     pub start_byte: usize,
+    /// Byte offset where the proof begins (`end_byte` when there is no proof).
+    pub proof_byte: usize,
     /// Byte offset just after the last token.
     pub end_byte: usize,
 }
@@ -206,6 +208,26 @@ impl SourceFile {
             .iter()
             .find(|t| t.display_name() == name)
             .or_else(|| self.theorems.iter().find(|t| t.answers_to(name)))
+    }
+
+    /// The text before theorem `index` with the proofs of the theorems before it replaced by
+    /// `sorry`: their statements stay usable as lemmas, and an earlier failing proof does not
+    /// make this theorem's header fail (for backends that check one theorem at a time).
+    pub fn standalone_header(&self, index: usize) -> String {
+        let Some(theorem) = self.theorems.get(index) else {
+            return self.text.clone();
+        };
+        let mut out = String::with_capacity(theorem.start_byte);
+        let mut at = 0;
+        for earlier in &self.theorems[..index] {
+            if earlier.proof_byte < earlier.end_byte {
+                out.push_str(&self.text[at..earlier.proof_byte]);
+                out.push_str("sorry");
+                at = earlier.end_byte;
+            }
+        }
+        out.push_str(&self.text[at..theorem.start_byte]);
+        out
     }
 
     /// Which part of the file a diagnostic at `pos` is about.
@@ -761,6 +783,7 @@ impl<'a> Splitter<'a> {
             end: self.pos(last),
             span_end,
             start_byte,
+            proof_byte: proof_byte.unwrap_or(last),
             end_byte: last,
         }
     }
@@ -896,6 +919,17 @@ mod tests {
             "by\n  open Foo in\n  have h : p := hp\n  exact h"
         );
         assert_eq!(f.commands.len(), 2);
+    }
+
+    #[test]
+    fn standalone_headers_sorry_earlier_proofs() {
+        let text = "prelude\nimport Mini\ntheorem a : True := by\n  exact bad\ndef d := 1\ntheorem b : True := trivial\ntheorem c : True := a\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(f.standalone_header(0), "prelude\nimport Mini\n");
+        assert_eq!(
+            f.standalone_header(2),
+            "prelude\nimport Mini\ntheorem a : True := sorry\ndef d := 1\ntheorem b : True := sorry\n"
+        );
     }
 
     #[test]
