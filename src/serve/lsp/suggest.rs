@@ -298,7 +298,13 @@ fn work(
     let started = Instant::now();
     let stale = || shared.latest.load(Ordering::SeqCst) != job.seq;
     let note = |text: &str| {
-        tracing::debug!(target: "lsp_proxy", uri = job.key.uri, line = job.key.line, "{text}");
+        tracing::info!(
+            target: "lsp_proxy",
+            uri = job.key.uri,
+            line = job.key.line,
+            total_secs = started.elapsed().as_secs_f64(),
+            "no suggestions: {text}"
+        );
         job.slot.finish(Some(text.to_string()));
     };
     let cursor = Position {
