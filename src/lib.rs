@@ -7,6 +7,7 @@
 
 pub mod data;
 pub mod eval;
+pub mod extract;
 pub mod lean;
 pub mod model;
 pub mod search;
