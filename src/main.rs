@@ -25,6 +25,8 @@ enum Command {
     Data(cli::data::DataArgs),
     /// Generate the test world's corpus: theorems with tactic proofs, checked by Lean, split train/val/test.
     Corpus(cli::corpus::CorpusArgs),
+    /// Run Lean over Lean sources and record every tactic step (state before, tactic, state after) as LeanDojo JSON.
+    Extract(cli::extract::ExtractArgs),
     /// Fine-tune (or train from scratch) a next-step predictor with the seed's options.
     Train(cli::train::TrainArgs),
     /// Train a byte-level BPE tokenizer on proof-step data (for from-scratch models).
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),
         Command::Corpus(args) => cli::corpus::run(args),
+        Command::Extract(args) => cli::extract::run(args),
         Command::Doctor(args) => cli::doctor::run(args),
         Command::Generate(args) => cli::generate::run(args),
         Command::Model(args) => cli::model::run(args),

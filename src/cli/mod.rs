@@ -5,6 +5,7 @@ pub mod corpus;
 pub mod data;
 pub mod doctor;
 pub mod eval;
+pub mod extract;
 pub mod lsp;
 pub mod generate;
 pub mod model;

@@ -1,0 +1,95 @@
+//! `proofstep extract`: trace the tactic steps of Lean sources into LeanDojo split files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use proofstep::extract::{collect_inputs, extract, ExtractOptions};
+use proofstep::lean::server::ServerOptions;
+
+/// Arguments of `proofstep extract`.
+#[derive(clap::Args, Debug)]
+pub struct ExtractArgs {
+    /// Lean files, or folders searched for `.lean` files (hidden folders such as .lake are
+    /// skipped). A folder with train/val/test subfolders keeps that split.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// The output folder: OUT/random/{train,val,test}.json in LeanDojo Benchmark 4's schema,
+    /// ready for `proofstep data leandojo --input OUT`.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Lean servers working on different files at once (default: the number of cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Without split folders: percent of theorems (by a hash of the name) in val, and in test.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=33))]
+    pub held_out_percent: u32,
+    /// Seconds Lean may take to elaborate one file (imports included).
+    #[arg(long, default_value_t = 600.0)]
+    pub file_timeout: f64,
+}
+
+/// Runs `proofstep extract`.
+pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
+    let inputs = collect_inputs(&args.inputs)?;
+    let anchor = inputs[0]
+        .path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let lean = crate::cli::prove::locate_lean(&anchor)?;
+    let workers = args.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let timeout = Duration::from_secs_f64(args.file_timeout.max(1.0));
+    let options = ExtractOptions {
+        workers: workers.max(1),
+        held_out_percent: args.held_out_percent,
+        server: ServerOptions {
+            open_timeout: timeout,
+            timeout,
+            ..ServerOptions::default()
+        },
+    };
+    let bar = ProgressBar::new(inputs.len() as u64).with_style(
+        ProgressStyle::with_template("extracting [{bar:30}] {pos}/{len} files ETA {eta}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let summary = extract(&lean.cmd, &inputs, &args.out, &options, &|done, _| {
+        bar.set_position(done as u64)
+    })
+    .with_context(|| format!("extraction into {} failed", args.out.display()))?;
+    bar.finish_and_clear();
+    for s in &summary.skipped {
+        tracing::info!(file = %s.file, theorem = %s.theorem, reason = %s.reason, "skipped");
+    }
+    let skipped = summary.skipped.len();
+    let failed = summary.failed_files.len();
+    println!(
+        "{}",
+        serde_json::json!({
+            "files": summary.files,
+            "theorems": summary.theorems,
+            "steps": summary.steps,
+            "skipped_theorems": skipped,
+            "failed_files": summary.failed_files,
+            "out": args.out.join("random"),
+        })
+    );
+    if skipped > 0 {
+        eprintln!(
+            "{skipped} theorems skipped (Lean errors, sorry or no tactic state); -v lists them"
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
