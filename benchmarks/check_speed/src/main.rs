@@ -144,11 +144,23 @@ fn run() -> Result<(), String> {
     let server =
         ServerBackend::start(&cmd, ServerBackendOptions::default()).map_err(|e| e.to_string())?;
     let server_start = began.elapsed();
-    let backends: [(&dyn ProofBackend, Duration); 2] =
-        [(&file, file_start), (&server, server_start)];
+    let began = Instant::now();
+    let diag_only = ServerBackendOptions {
+        plain_goal: false,
+        ..ServerBackendOptions::default()
+    };
+    let server_diag = ServerBackend::start(&cmd, diag_only).map_err(|e| e.to_string())?;
+    let server_diag_start = began.elapsed();
+    // Labels: `server` reads goals with `$/lean/plainGoal` (the default), `server-diag` from
+    // the "unsolved goals" diagnostics alone.
+    let backends: [(&str, &dyn ProofBackend, Duration); 3] = [
+        ("file", &file, file_start),
+        ("server", &server, server_start),
+        ("server-diag", &server_diag, server_diag_start),
+    ];
 
     // Warm-up (not timed): the server's worker loads the imports; the OS caches `lean`.
-    for (b, _) in &backends {
+    for (_, b, _) in &backends {
         verify_pass(*b, &set)?;
     }
 
@@ -158,7 +170,7 @@ fn run() -> Result<(), String> {
         let mut checks = vec![0; backends.len()];
         // Rounds alternate between the backends so drift in the machine hits both alike.
         for _ in 0..args.rounds {
-            for (k, (b, _)) in backends.iter().enumerate() {
+            for (k, (_, b, _)) in backends.iter().enumerate() {
                 let pass = if mode == "verify" {
                     verify_pass(*b, &set)?
                 } else {
@@ -168,11 +180,11 @@ fn run() -> Result<(), String> {
                 checks[k] = pass.checks;
             }
         }
-        for (k, (b, start)) in backends.iter().enumerate() {
+        for (k, (label, _, start)) in backends.iter().enumerate() {
             let rate = median(per_backend[k].clone());
-            rates.insert((mode, b.name()), rate);
+            rates.insert((mode, *label), rate);
             let line = json!({
-                "backend": b.name(), "mode": mode, "theorems": set.theorems.len(),
+                "backend": label, "mode": mode, "theorems": set.theorems.len(),
                 "checks_per_round": checks[k], "rounds": args.rounds,
                 "checks_per_s_median": (rate * 10.0).round() / 10.0,
                 "checks_per_s_rounds": per_backend[k].iter().map(|r| (r * 10.0).round() / 10.0).collect::<Vec<_>>(),
@@ -180,11 +192,14 @@ fn run() -> Result<(), String> {
             });
             println!("{line}");
         }
-        let ratio = rates[&(mode, "server")] / rates[&(mode, "file")];
-        println!(
-            "{}",
-            json!({"mode": mode, "server_over_file": (ratio * 10.0).round() / 10.0})
-        );
+        let ratio =
+            |label: &str| (rates[&(mode, label)] / rates[&(mode, "file")] * 10.0).round() / 10.0;
+        let line = json!({
+            "mode": mode,
+            "server_over_file": ratio("server"),
+            "server_diag_over_file": ratio("server-diag"),
+        });
+        println!("{line}");
     }
     Ok(())
 }
