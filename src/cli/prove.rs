@@ -11,11 +11,14 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::pool::PoolConfig;
 use proofstep::lean::repl::ReplConfig;
 use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::{LeanCommand, ProofBackend};
+
+use crate::cli::doctor::ToolchainArgs;
 use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
 use proofstep::search::{search, SearchConfig, SearchResult};
 
@@ -67,6 +70,8 @@ pub enum BackendKind {
     Repl,
     /// Lean's language server (`lean --server`), editing the proof in place.
     Server,
+    /// `lean --json` on the whole theorem at every step (needs only `lean`; slowest).
+    File,
 }
 
 /// How to reach Lean.
@@ -81,10 +86,8 @@ pub struct BackendArgs {
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
     pub lean_workers: Option<usize>,
-    /// The REPL executable for `--backend repl` (default: $PROOFSTEP_REPL, or the repl built in the
-    /// Lake project at .lake/packages/REPL/.lake/build/bin/repl).
-    #[arg(long)]
-    pub repl: Option<PathBuf>,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
 }
 
 /// Budgets and decoding of the search.
@@ -184,10 +187,10 @@ pub fn lean_workers(args: &BackendArgs) -> usize {
         .max(1)
 }
 
-/// The backend factory: starts the backend `--backend` names, for theorems whose files live in
-/// `anchor` (the Lake project, or the test world, is found from there).
+/// The backend factory: starts the backend `--backend` names, with the toolchain discovered
+/// from `anchor` (a Lake project above it, the test world, or the flags and environment).
 pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn ProofBackend>> {
-    let lean = locate_lean(anchor)?;
+    let toolchain = args.toolchain.discover(anchor);
     let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
     let workers = lean_workers(args);
     match args.backend {
@@ -198,16 +201,17 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
                     timeout,
                     ..ServerOptions::default()
                 },
-                scratch_dir: lean.cmd.cwd.clone(),
                 ..ServerBackendOptions::default()
             };
-            let backend = ServerBackend::start(&lean.cmd, options)
-                .context("cannot start Lean's language server; run `proofstep doctor`")?;
+            let backend = ServerBackend::start(&toolchain.server_command()?, options)
+                .context("cannot start Lean's language server; run `proofstep doctor` to see what is missing")?;
             Ok(Box::new(backend))
         }
+        BackendKind::File => Ok(Box::new(
+            FileBackend::new(toolchain.lean_command()?).with_timeout(timeout),
+        )),
         BackendKind::Repl => {
-            let repl = locate_repl(args, &lean)?;
-            let mut config = PoolConfig::new(repl);
+            let mut config = PoolConfig::new(toolchain.repl_command()?);
             config.workers = workers;
             config.repl = ReplConfig {
                 timeout,
@@ -222,86 +226,14 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
 pub struct FoundLean {
     /// How to run `lean` there.
     pub cmd: LeanCommand,
-    /// The Lake project root, when there is one.
-    pub project: Option<PathBuf>,
 }
 
-/// Finds Lean for files in `anchor`: $PROOFSTEP_LEAN; else a Lake project above it (`lake env
-/// lean`); else the test world (`lean/mini`) above it, above the working folder, or in this
-/// source tree; else `lean` on the PATH.
+/// Finds Lean for files in `anchor` with the toolchain discovery of `lean::toolchain` (flags'
+/// environment variables, a Lake project above it, the test world), for commands that need
+/// only a `lean` command.
 pub fn locate_lean(anchor: &Path) -> anyhow::Result<FoundLean> {
-    let anchor = anchor
-        .canonicalize()
-        .unwrap_or_else(|_| anchor.to_path_buf());
-    if let Some(lean) = std::env::var_os("PROOFSTEP_LEAN") {
-        let mut cmd = LeanCommand::new(lean);
-        if let Some(path) = std::env::var_os("LEAN_PATH") {
-            cmd.env
-                .push(("LEAN_PATH".into(), path.to_string_lossy().into_owned()));
-        }
-        return Ok(FoundLean { cmd, project: None });
-    }
-    for dir in anchor.ancestors() {
-        if dir.join("lakefile.lean").exists() || dir.join("lakefile.toml").exists() {
-            let mut cmd = LeanCommand::new("lake").with_args(["env", "lean"]);
-            cmd.cwd = Some(dir.to_path_buf());
-            return Ok(FoundLean {
-                cmd,
-                project: Some(dir.to_path_buf()),
-            });
-        }
-    }
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let source_tree = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let roots = anchor
-        .ancestors()
-        .chain(cwd.ancestors())
-        .chain(std::iter::once(source_tree.as_path()));
-    for root in roots {
-        for mini in [root.to_path_buf(), root.join("lean/mini")] {
-            let lean = mini.join(".toolchain/bin/lean");
-            let lib = mini.join("build");
-            if lean.exists() && lib.join("Mini.olean").exists() {
-                let mut cmd = LeanCommand::new(lean);
-                cmd.env
-                    .push(("LEAN_PATH".into(), lib.display().to_string()));
-                return Ok(FoundLean { cmd, project: None });
-            }
-        }
-    }
-    Ok(FoundLean {
-        cmd: LeanCommand::new("lean"),
-        project: None,
-    })
-}
-
-/// The REPL command for `--backend repl`.
-fn locate_repl(args: &BackendArgs, lean: &FoundLean) -> anyhow::Result<LeanCommand> {
-    let explicit = args
-        .repl
-        .clone()
-        .or_else(|| std::env::var_os("PROOFSTEP_REPL").map(PathBuf::from));
-    let built = lean
-        .project
-        .as_ref()
-        .map(|p| p.join(".lake/packages/REPL/.lake/build/bin/repl"));
-    let Some(repl) = explicit.or_else(|| built.filter(|p| p.exists())) else {
-        bail!(
-            "--backend repl needs the leanprover-community repl: build it in your Lake project (`lake build \
-             repl` with REPL required in the lakefile), or pass --repl PATH; or use --backend server"
-        );
-    };
-    let mut cmd = match &lean.project {
-        Some(project) => {
-            let mut cmd =
-                LeanCommand::new("lake").with_args(["env".to_string(), repl.display().to_string()]);
-            cmd.cwd = Some(project.clone());
-            cmd
-        }
-        None => LeanCommand::new(repl),
-    };
-    cmd.env.extend(lean.cmd.env.iter().cloned());
-    Ok(cmd)
+    let cmd = ToolchainArgs::default().discover(anchor).lean_command()?;
+    Ok(FoundLean { cmd })
 }
 
 /// Runs `proofstep prove`.
