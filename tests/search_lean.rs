@@ -6,6 +6,7 @@ mod common;
 
 use std::time::Duration;
 
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::{LeanCommand, ProofBackend};
 use proofstep::search::{
@@ -31,7 +32,8 @@ fn backends(test: &str, tactic_timeout: Duration) -> Vec<Box<dyn ProofBackend>> 
         ..ServerOptions::default()
     };
     let server = ServerBackend::start(&cmd, options).expect("the Lean server starts");
-    vec![Box::new(server)]
+    let file = FileBackend::new(cmd).with_timeout(tactic_timeout);
+    vec![Box::new(server), Box::new(file)]
 }
 
 fn config() -> SearchConfig {
