@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStdin, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -82,7 +82,9 @@ impl Shared {
 /// A running language server and the client side of its JSON-RPC stream.
 pub struct Connection {
     child: Child,
-    writer: Arc<Mutex<ChildStdin>>,
+    /// Messages for the writer thread, which owns the server's stdin: a server that stops
+    /// reading can block that thread, never a caller (whose wait has a timeout).
+    writer: mpsc::Sender<Value>,
     shared: Arc<Shared>,
     stderr: Arc<Mutex<VecDeque<String>>>,
     next_id: i64,
@@ -107,7 +109,10 @@ impl Connection {
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
-        let writer = Arc::new(Mutex::new(stdin));
+        let (writer, outbox) = mpsc::channel::<Value>();
+        thread::Builder::new()
+            .name("lean-lsp-writer".into())
+            .spawn(move || write_loop(stdin, outbox))?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -324,11 +329,10 @@ impl Connection {
                 "the server was stopped after an earlier failure".into(),
             ));
         }
-        let written = {
-            let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            write_frame(&mut *w, message)
-        };
-        written.map_err(|_| self.death())
+        if self.writer.send(message.clone()).is_err() {
+            return Err(self.death());
+        }
+        Ok(())
     }
 
     /// The error that describes a server that has stopped: its exit status and stderr tail.
@@ -407,8 +411,18 @@ struct ProgressItem {
     kind: Option<i32>,
 }
 
+/// The writer thread: writes each message as a frame until the server stops reading or the
+/// connection is dropped.
+fn write_loop(mut stdin: ChildStdin, outbox: mpsc::Receiver<Value>) {
+    for message in outbox {
+        if write_frame(&mut stdin, &message).is_err() {
+            break;
+        }
+    }
+}
+
 /// The reader thread: files every message the server writes until its output ends.
-fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &Mutex<ChildStdin>) {
+fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &mpsc::Sender<Value>) {
     let closed = loop {
         let message = match read_frame(&mut input) {
             Ok(m) => m,
@@ -423,9 +437,7 @@ fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &Mutex<ChildStdin
         ) {
             (Some(_), Some(id)) => {
                 // A request from the server (registerCapability, refresh, ...): acknowledge it.
-                let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
-                let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = write_frame(&mut *w, &reply);
+                let _ = writer.send(json!({"jsonrpc": "2.0", "id": id, "result": null}));
             }
             (Some(method), None) => on_notification(method, &message, shared),
             (None, Some(id)) => {
