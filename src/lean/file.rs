@@ -158,12 +158,12 @@ enum Axioms {
     Unknown,
 }
 
-/// Reads a `#print axioms` answer; `None` when the diagnostic is something else.
+/// Reads a diagnostic on a `#print axioms` line: any information message is the answer
+/// (Lean lists the axioms, `sorryAx` among them when a `sorry` is used); "unknown constant"
+/// means the theorem was never added. `None` for anything else (e.g. a parse error that
+/// spilled onto the line).
 fn axioms_answer(d: &Diagnostic) -> Option<Axioms> {
-    if d.severity == diagnostics::Severity::Information
-        && (d.data.contains("depends on axioms")
-            || d.data.contains("does not depend on any axioms"))
-    {
+    if !d.is_error() && d.severity != diagnostics::Severity::Warning {
         return Some(Axioms::Declared {
             sorry: d.data.contains("sorryAx"),
         });
@@ -179,19 +179,28 @@ fn root_name(full_name: &str) -> String {
     format!("_root_.{full_name}")
 }
 
-/// Adjusts a theorem's own verdict with what `#print axioms` said.
+/// Adjusts a named theorem's own verdict with what `#print axioms` said about it. No answer
+/// at all means Lean stopped before the end of the text (an unterminated comment, `#exit`),
+/// so nothing confirms the theorem was checked.
 fn apply_axioms(mut verdict: Verdict, axioms: Option<Axioms>, name: &str) -> Verdict {
     match axioms {
-        Some(Axioms::Unknown) if verdict.status != Status::Error => {
+        Some(Axioms::Declared { sorry: true }) if verdict.status == Status::Proved => {
+            verdict.status = Status::Sorry;
+        }
+        Some(Axioms::Declared { .. }) => {}
+        _ if verdict.status == Status::Error => {}
+        Some(Axioms::Unknown) => {
             verdict.status = Status::Error;
             verdict.errors.push(format!(
                 "Lean never added `{name}` to the environment (an earlier parse error may have swallowed it)"
             ));
         }
-        Some(Axioms::Declared { sorry: true }) if verdict.status == Status::Proved => {
-            verdict.status = Status::Sorry;
+        None => {
+            verdict.status = Status::Error;
+            verdict.errors.push(format!(
+                "Lean stopped before confirming `{name}` (an unterminated comment or string, or `#exit`, cut the file short)"
+            ));
         }
-        _ => {}
     }
     verdict
 }
@@ -213,7 +222,7 @@ pub fn check_source(
     source: &SourceFile,
     timeout: Duration,
 ) -> Result<FileVerdicts, LeanError> {
-    let mut text = source.text.clone();
+    let mut text = source.text[..source.lean_end].to_string();
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -280,7 +289,10 @@ pub fn check_source(
         .map(|(i, theorem)| {
             let verdict =
                 diagnostics::verdict(own[i].iter().copied(), mentions_sorry_ax(&theorem.proof));
-            let mut verdict = apply_axioms(verdict, axioms[i], &theorem.display_name());
+            let mut verdict = match theorem.full_name {
+                Some(_) => apply_axioms(verdict, axioms[i], &theorem.display_name()),
+                None => verdict,
+            };
             if !header_errors.is_empty() {
                 verdict.status = Status::Error;
                 verdict.errors.insert(
@@ -531,11 +543,10 @@ impl ProofBackend for FileBackend {
         }
         let own = parts.statement.iter().chain(parts.proof.iter()).copied();
         let verdict = diagnostics::verdict(own, mentions_sorry_ax(proof));
-        Ok(apply_axioms(
-            verdict,
-            parts.axioms,
-            name.as_deref().unwrap_or("the theorem"),
-        ))
+        Ok(match &name {
+            Some(name) => apply_axioms(verdict, parts.axioms, name),
+            None => verdict,
+        })
     }
 
     fn name(&self) -> &'static str {

@@ -185,6 +185,9 @@ pub struct SourceFile {
     pub theorems: Vec<Theorem>,
     /// Where the file ends.
     pub end: Pos,
+    /// Byte offset where Lean stops reading: an `#exit` command, or the end of the text.
+    /// Commands after an `#exit` are not listed.
+    pub lean_end: usize,
 }
 
 impl SourceFile {
@@ -687,10 +690,15 @@ impl<'a> Splitter<'a> {
         let mut commands = Vec::new();
         let mut theorems = Vec::new();
         let mut namespaces: Vec<Vec<String>> = Vec::new();
+        let mut lean_end = self.src.len();
         for (k, &(s, last)) in groups.iter().enumerate() {
             let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
             let kw = self.skip_modifiers(last);
             let keyword = if kw < end { self.text(kw) } else { "" };
+            if keyword == "#exit" {
+                lean_end = self.tokens[s].start;
+                break;
+            }
             let start = self.pos(self.tokens[s].start);
             let next_start = groups.get(k + 1).map(|g| self.pos(self.tokens[g.0].start));
             match keyword {
@@ -723,6 +731,7 @@ impl<'a> Splitter<'a> {
             commands,
             theorems,
             end: self.pos(self.src.len()),
+            lean_end,
         }
     }
 
@@ -978,6 +987,19 @@ mod tests {
         assert!(!mentions_sorry("exact not_sorry"));
         assert!(!mentions_sorry("exact h.sorry_free"));
         assert!(!mentions_sorry_ax("exact sorry"));
+    }
+
+    #[test]
+    fn nothing_after_exit_counts() {
+        let text = "theorem a : True := trivial\n#exit\ntheorem b : True := trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["a"]);
+        assert_eq!(&text[..f.lean_end], "theorem a : True := trivial\n");
+        assert_eq!(f.theorems[0].span_end, Some(Pos::new(2, 0)));
+        assert_eq!(
+            SourceFile::parse("theorem a : True := trivial").lean_end,
+            27
+        );
     }
 
     #[test]
