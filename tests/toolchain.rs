@@ -1,0 +1,321 @@
+//! Toolchain discovery and `proofstep doctor`: the test world is found from the repository
+//! root with no flags; a folder with nothing in reach gets the exact fix commands; a Lake
+//! project is run through `lake env lean` (here with `lake_standin`, a two-line script standing
+//! in for `lake`, which cannot be installed on these machines, that runs `lake env CMD` as CMD
+//! with the test world's `LEAN_PATH`).
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use proofstep::lean::file::check_source;
+use proofstep::lean::source::SourceFile;
+use proofstep::lean::toolchain::{LeanSource, Overrides, Toolchain, INSTALL_ELAN};
+use proofstep::lean::Status;
+use serde_json::Value;
+
+fn proofstep(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proofstep"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("PROOFSTEP_LEAN")
+        .env_remove("PROOFSTEP_LAKE")
+        .env_remove("PROOFSTEP_REPL")
+        .env_remove("LEAN_PATH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn part<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("no part {name} in {report}"))
+}
+
+#[test]
+fn doctor_from_the_repo_root_finds_the_test_world() {
+    let Some(t) = common::test_lean("doctor_from_the_repo_root_finds_the_test_world") else {
+        return;
+    };
+    let root = common::repo_root();
+    let out = proofstep(&root, &["doctor", "--json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    assert_eq!(report["usable"], true);
+    assert!(
+        report["lean_version"].as_str().unwrap().contains("4.35.0"),
+        "{report}"
+    );
+    let lean = part(&report, "lean");
+    assert_eq!(lean["found"], true);
+    assert!(
+        lean["detail"].as_str().unwrap().contains("test world"),
+        "{lean}"
+    );
+    let command = report["lean_command"].as_str().unwrap();
+    let lib = t.lib.canonicalize().unwrap();
+    assert!(
+        command.contains(&format!("LEAN_PATH={}", lib.display())),
+        "{command}"
+    );
+    assert_eq!(part(&report, "test world")["found"], true);
+
+    let text = proofstep(&root, &["doctor"], &[]);
+    assert_eq!(text.status.code(), Some(0));
+    let stdout = String::from_utf8(text.stdout).unwrap();
+    assert!(stdout.contains("usable: yes"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("lean          ok"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn doctor_with_nothing_in_reach_gives_the_fixes() {
+    let empty = tempfile::tempdir().unwrap();
+    let env = [
+        ("PATH", "/nonexistent"),
+        ("HOME", empty.path().to_str().unwrap()),
+    ];
+    let out = proofstep(empty.path(), &["doctor", "--json"], &env);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert_eq!(report["usable"], false);
+    let lean = part(&report, "lean");
+    assert_eq!(lean["found"], false);
+    assert!(
+        lean["fix"].as_str().unwrap().contains(INSTALL_ELAN),
+        "{lean}"
+    );
+    assert!(part(&report, "elan")["fix"]
+        .as_str()
+        .unwrap()
+        .contains(INSTALL_ELAN));
+    assert!(part(&report, "repl")["fix"]
+        .as_str()
+        .unwrap()
+        .contains("repl"));
+
+    // A check there fails with the same advice.
+    let file = common::write_file(empty.path(), "A.lean", "theorem a : True := trivial\n");
+    let out = proofstep(empty.path(), &["check", file.to_str().unwrap()], &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("elan") && stderr.contains("proofstep doctor"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn flags_and_variables_override_discovery() {
+    let Some(t) = common::test_lean("flags_and_variables_override_discovery") else {
+        return;
+    };
+    let empty = tempfile::tempdir().unwrap();
+    let lib = t.lib.to_str().unwrap();
+    let lean = t.lean.to_str().unwrap();
+    // Through the environment...
+    let env = [
+        ("PATH", "/nonexistent"),
+        ("PROOFSTEP_LEAN", lean),
+        ("LEAN_PATH", lib),
+    ];
+    let out = proofstep(empty.path(), &["doctor", "--json"], &env);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(part(&json(&out), "lean")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("PROOFSTEP_LEAN"));
+    // ...and through flags, which also make `check` work from anywhere.
+    let file = common::write_file(
+        empty.path(),
+        "A.lean",
+        "prelude\nimport Mini\ntheorem a (p : Prop) (hp : p) : p := hp\n",
+    );
+    let args = [
+        "check",
+        "--json",
+        "--lean",
+        lean,
+        "--lean-path",
+        lib,
+        file.to_str().unwrap(),
+    ];
+    let out = proofstep(empty.path(), &args, &[("PATH", "/nonexistent")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "{\"name\":\"a\",\"status\":\"proved\"}\n"
+    );
+}
+
+#[test]
+fn discovery_from_a_subfolder_of_the_repo() {
+    let Some(t) = common::test_lean("discovery_from_a_subfolder_of_the_repo") else {
+        return;
+    };
+    let examples = common::repo_root().join("lean/mini/examples");
+    let toolchain = Toolchain::discover(&examples, &Overrides::default());
+    let (found, source) = toolchain.lean.clone().unwrap();
+    assert_eq!(source, LeanSource::TestWorld);
+    assert_eq!(
+        found.path.canonicalize().unwrap(),
+        t.lean.canonicalize().unwrap()
+    );
+    let version = toolchain.lean_version(Duration::from_secs(60)).unwrap();
+    assert!(version.starts_with("Lean (version 4.35.0"), "{version}");
+    let cmd = toolchain.lean_command().unwrap();
+    let text = std::fs::read_to_string(examples.join("Mixed.lean")).unwrap();
+    let result = check_source(&cmd, &SourceFile::parse(&text), Duration::from_secs(60)).unwrap();
+    assert_eq!(result.verdicts[0].status, Status::Proved);
+    assert_eq!(result.verdicts[1].status, Status::Open);
+}
+
+/// A Lake project in a temporary folder whose `lake` is `lake_standin`.
+fn lake_project(lib: &Path, lean_bin: &Path, lakefile: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lakefile.lean"), lakefile).unwrap();
+    std::fs::write(
+        dir.path().join("lean-toolchain"),
+        "leanprover/lean4:v4.35.0\n",
+    )
+    .unwrap();
+    let script = format!(
+        "#!/bin/sh\n[ \"$1\" = env ] || {{ echo \"lake_standin: only 'env' is supported\" >&2; exit 64; }}\nshift\nPATH='{}':\"$PATH\" LEAN_PATH='{}' exec \"$@\"\n",
+        lean_bin.display(),
+        lib.display()
+    );
+    let standin = dir.path().join("lake_standin");
+    std::fs::write(&standin, script).unwrap();
+    std::fs::set_permissions(&standin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+#[test]
+fn a_lake_project_is_checked_through_lake_env() {
+    let Some(t) = common::test_lean("a_lake_project_is_checked_through_lake_env") else {
+        return;
+    };
+    let project = lake_project(
+        &t.lib,
+        t.lean.parent().unwrap(),
+        "import Lake\nopen Lake DSL\npackage demo\n",
+    );
+    let root = project.path();
+    let standin = root.join("lake_standin");
+    std::fs::create_dir_all(root.join("Demo")).unwrap();
+    let file = common::write_file(
+        &root.join("Demo"),
+        "Basic.lean",
+        "prelude\nimport Mini\ntheorem via_lake (p : Prop) (hp : p) : p := hp\ntheorem open_one (p q : Prop) (hp : p) : p ∧ q := by\n  constructor\n  exact hp\n",
+    );
+    let env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("PROOFSTEP_LAKE", standin.to_str().unwrap()),
+    ];
+    let out = proofstep(root, &["check", "--json", file.to_str().unwrap()], &env);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with("{\"name\":\"via_lake\",\"status\":\"proved\"}\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("{\"name\":\"open_one\",\"status\":\"open\",\"goals\":["),
+        "{stdout}"
+    );
+
+    let out = proofstep(root, &["doctor", "--json"], &env);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json(&out);
+    let command = report["lean_command"].as_str().unwrap();
+    assert!(
+        command.starts_with(&format!("{} env lean", standin.display())),
+        "{command}"
+    );
+    assert_eq!(part(&report, "lake project")["found"], true);
+    assert_eq!(part(&report, "mathlib")["found"], true, "not required here");
+}
+
+#[test]
+fn doctor_reports_missing_mathlib_and_repl_in_a_lake_project() {
+    let Some(t) = common::test_lean("doctor_reports_missing_mathlib_and_repl_in_a_lake_project")
+    else {
+        return;
+    };
+    let lakefile = "import Lake\nopen Lake DSL\npackage demo\nrequire mathlib from git \"https://github.com/leanprover-community/mathlib4\"\nrequire REPL from git \"https://github.com/leanprover-community/repl\"\n";
+    let project = lake_project(&t.lib, t.lean.parent().unwrap(), lakefile);
+    let root = project.path();
+    let standin = root.join("lake_standin");
+    let env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("PROOFSTEP_LAKE", standin.to_str().unwrap()),
+    ];
+    let report = json(&proofstep(root, &["doctor", "--json"], &env));
+    let mathlib = part(&report, "mathlib");
+    assert_eq!(mathlib["found"], false);
+    assert!(
+        mathlib["fix"]
+            .as_str()
+            .unwrap()
+            .ends_with("lake exe cache get`"),
+        "{mathlib}"
+    );
+    let repl = part(&report, "repl");
+    assert_eq!(repl["found"], false);
+    assert!(
+        repl["fix"].as_str().unwrap().contains("lake build repl"),
+        "{repl}"
+    );
+    assert_eq!(report["usable"], true, "Lean itself runs");
+
+    // Once built, the repl is found where Lake puts it and run through `lake env`.
+    let bin = root.join(".lake/packages/REPL/.lake/build/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("repl"), "").unwrap();
+    let report = json(&proofstep(root, &["doctor", "--json"], &env));
+    assert_eq!(part(&report, "repl")["found"], true);
+    let repl_command = report["repl_command"].as_str().unwrap();
+    assert!(
+        repl_command.contains(" env ") && repl_command.contains("REPL/.lake/build/bin/repl"),
+        "{repl_command}"
+    );
+}
