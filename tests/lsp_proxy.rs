@@ -69,7 +69,12 @@ impl Client {
     }
 
     /// Takes messages until `done` accepts one (returned with its raw body).
-    fn until(&mut self, timeout: Duration, what: &str, done: impl Fn(&Value) -> bool) -> (Value, Vec<u8>) {
+    fn until(
+        &mut self,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> (Value, Vec<u8>) {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -102,7 +107,10 @@ impl Client {
 
     /// Waits until Lean has elaborated `version` and returns its last published diagnostics.
     fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
-        self.call("textDocument/waitForDiagnostics", json!({"uri": uri, "version": version}));
+        self.call(
+            "textDocument/waitForDiagnostics",
+            json!({"uri": uri, "version": version}),
+        );
         // Let the final publication of this version arrive.
         std::thread::sleep(Duration::from_millis(300));
         while let Ok(m) = self.rx.try_recv() {
@@ -224,7 +232,14 @@ impl TestWorld {
         let server = self.server_command();
         let input = proxy_end.try_clone().unwrap();
         let handle = std::thread::spawn(move || {
-            run_proxy(input, proxy_end, &server, Some(suggester), ProxyOptions { budget }).unwrap()
+            run_proxy(
+                input,
+                proxy_end,
+                &server,
+                Some(suggester),
+                ProxyOptions { budget },
+            )
+            .unwrap()
         });
         let client = Client::new(editor.try_clone().unwrap(), editor);
         (client, handle)
@@ -261,14 +276,21 @@ fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
     client.open(&uri, UNFINISHED);
     let before = client.diagnostics(&uri, 1);
     assert!(
-        errors(&before).iter().any(|e| e.starts_with("unsolved goals")),
+        errors(&before)
+            .iter()
+            .any(|e| e.starts_with("unsolved goals")),
         "the proof starts unfinished: {before:?}"
     );
 
     let actions = client.code_actions(&uri, CURSOR);
     let ours: Vec<&Value> = actions
         .iter()
-        .filter(|a| a["title"].as_str().unwrap_or("").starts_with("Insert next step: "))
+        .filter(|a| {
+            a["title"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Insert next step: ")
+        })
         .collect();
     assert_eq!(
         titles(&ours.iter().map(|a| (*a).clone()).collect::<Vec<_>>()),
@@ -285,18 +307,27 @@ fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
     // Apply the first edit as an editor would, and let Lean judge the new text.
     let edit = &actions[0]["edit"]["changes"][&uri][0];
     let mut text = UNFINISHED.to_string();
-    assert!(apply_change(&mut text, &json!({"range": edit["range"], "text": edit["newText"]})));
+    assert!(apply_change(
+        &mut text,
+        &json!({"range": edit["range"], "text": edit["newText"]})
+    ));
     assert!(text.contains("p ∧ q := by\n  exact ⟨hp, hq⟩\n"), "{text}");
     client.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
     );
     let after = client.diagnostics(&uri, 2);
-    assert_eq!(errors(&after), Vec::<String>::new(), "the theorem is proved");
+    assert_eq!(
+        errors(&after),
+        Vec::<String>::new(),
+        "the theorem is proved"
+    );
 
     // Outside a tactic block the server's own answer comes back without suggestions.
     let header = client.code_actions(&uri, (0, 7));
-    assert!(titles(&header).iter().all(|t| !t.starts_with("Insert next step")));
+    assert!(titles(&header)
+        .iter()
+        .all(|t| !t.starts_with("Insert next step")));
 
     // The proxy's own goal queries never reach the editor.
     assert!(client.seen.iter().all(|(v, _)| !v["id"]
@@ -355,13 +386,18 @@ fn a_slow_model_never_holds_up_the_editor_and_late_results_come_on_the_next_ask(
     let hover_secs = asked.elapsed().as_secs_f64();
     let (answer, _) = client.response(action_id, Duration::from_secs(10));
     let action_secs = asked.elapsed().as_secs_f64();
-    assert!(hover_secs < 2.0, "hover waited {hover_secs:.2} s behind the model");
+    assert!(
+        hover_secs < 2.0,
+        "hover waited {hover_secs:.2} s behind the model"
+    );
     assert!(
         action_secs < 2.5,
         "the code-action answer waited {action_secs:.2} s, past the {budget:?} budget"
     );
     let first = answer["result"].as_array().cloned().unwrap_or_default();
-    assert!(titles(&first).iter().all(|t| !t.starts_with("Insert next step")));
+    assert!(titles(&first)
+        .iter()
+        .all(|t| !t.starts_with("Insert next step")));
 
     // The work went on; asking again at the same place shows its results at once.
     std::thread::sleep(Duration::from_secs(6));
@@ -437,7 +473,10 @@ fn the_binary_passes_ordinary_traffic_through_byte_for_byte() {
     let got = session(&mut client, world.dir.path(), &uri);
     client.finish();
     let status = child.wait().unwrap();
-    assert!(status.success(), "the proxy exits as the server did: {status}");
+    assert!(
+        status.success(),
+        "the proxy exits as the server did: {status}"
+    );
 
     let names = ["initialize", "diagnostics", "hover", "plainGoal"];
     for ((name, w), g) in names.iter().zip(&want).zip(&got) {

@@ -114,8 +114,14 @@ fn answers_llmstep_requests_with_prefixed_suggestions() {
     };
     let server = start(&w, BatchOptions::default(), HttpOptions::default());
     let state = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q";
-    let request = json!({"tactic_state": state, "prefix": "exact", "context": "prelude\nimport Mini\n"});
-    let (status, body) = http(server.address(), "POST", "/", request.to_string().as_bytes());
+    let request =
+        json!({"tactic_state": state, "prefix": "exact", "context": "prelude\nimport Mini\n"});
+    let (status, body) = http(
+        server.address(),
+        "POST",
+        "/",
+        request.to_string().as_bytes(),
+    );
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let answer = json_of(&body);
     let got: Vec<String> = answer["suggestions"]
@@ -165,24 +171,68 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_server_lives_on() {
     let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
         ("POST", "/", b"not json at all".to_vec(), 400, "not JSON"),
         ("POST", "/", b"[1, 2]".to_vec(), 400, "JSON object"),
-        ("POST", "/", br#"{"prefix": "exact"}"#.to_vec(), 400, "tactic_state"),
-        ("POST", "/", br#"{"tactic_state": 5, "prefix": ""}"#.to_vec(), 400, "must be a string"),
-        ("POST", "/", br#"{"tactic_state": "s", "prefix": 1}"#.to_vec(), 400, "prefix"),
-        ("POST", "/", br#"{"tactic_state": ""}"#.to_vec(), 400, "empty"),
+        (
+            "POST",
+            "/",
+            br#"{"prefix": "exact"}"#.to_vec(),
+            400,
+            "tactic_state",
+        ),
+        (
+            "POST",
+            "/",
+            br#"{"tactic_state": 5, "prefix": ""}"#.to_vec(),
+            400,
+            "must be a string",
+        ),
+        (
+            "POST",
+            "/",
+            br#"{"tactic_state": "s", "prefix": 1}"#.to_vec(),
+            400,
+            "prefix",
+        ),
+        (
+            "POST",
+            "/",
+            br#"{"tactic_state": ""}"#.to_vec(),
+            400,
+            "empty",
+        ),
         ("POST", "/", vec![0xff, 0xfe, 0x00], 400, "not JSON"),
         ("POST", "/", big.into_bytes(), 413, "1000 bytes"),
         ("GET", "/", Vec::new(), 405, "POST"),
-        ("PUT", "/", br#"{"tactic_state": "s"}"#.to_vec(), 405, "POST"),
-        ("POST", "/suggest", br#"{"tactic_state": "s"}"#.to_vec(), 404, "POST /"),
+        (
+            "PUT",
+            "/",
+            br#"{"tactic_state": "s"}"#.to_vec(),
+            405,
+            "POST",
+        ),
+        (
+            "POST",
+            "/suggest",
+            br#"{"tactic_state": "s"}"#.to_vec(),
+            404,
+            "POST /",
+        ),
     ];
     for (method, path, body, want, reason) in cases {
         let (status, reply) = http(a, method, path, &body);
-        assert_eq!(status, want, "{method} {path} {:?}", String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            want,
+            "{method} {path} {:?}",
+            String::from_utf8_lossy(&body)
+        );
         let error = json_of(&reply)["error"]
             .as_str()
             .expect("an error reason")
             .to_string();
-        assert!(error.contains(reason), "{method} {path}: {error:?} lacks {reason:?}");
+        assert!(
+            error.contains(reason),
+            "{method} {path}: {error:?} lacks {reason:?}"
+        );
     }
     let good = json!({"tactic_state": "⊢ True", "prefix": ""}).to_string();
     let (status, _) = http(a, "POST", "/", good.as_bytes());
@@ -252,7 +302,10 @@ fn a_request_past_the_time_limit_gets_503() {
     let body = json!({"tactic_state": "⊢ True", "prefix": ""}).to_string();
     let (status, reply) = http(server.address(), "POST", "/", body.as_bytes());
     assert_eq!(status, 503);
-    assert!(json_of(&reply)["error"].as_str().unwrap().contains("--timeout"));
+    assert!(json_of(&reply)["error"]
+        .as_str()
+        .unwrap()
+        .contains("--timeout"));
 }
 
 #[test]
@@ -261,7 +314,16 @@ fn the_binary_serves_on_localhost_and_says_where() {
         return;
     };
     let mut child = Command::new(env!("CARGO_BIN_EXE_proofstep"))
-        .args(["serve", "--port", "0", "-n", "3", "--max-new-tokens", "5", "--model"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "-n",
+            "3",
+            "--max-new-tokens",
+            "5",
+            "--model",
+        ])
         .arg(&w.model)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -273,7 +335,10 @@ fn the_binary_serves_on_localhost_and_says_where() {
         .unwrap();
     let event: Value = serde_json::from_str(&line).expect("a JSON line saying where it listens");
     let addr: SocketAddr = event["address"].as_str().unwrap().parse().unwrap();
-    assert!(addr.ip().is_loopback(), "binds to localhost by default: {addr}");
+    assert!(
+        addr.ip().is_loopback(),
+        "binds to localhost by default: {addr}"
+    );
     let body = json!({"tactic_state": "⊢ True", "prefix": "exact ", "context": ""}).to_string();
     let (status, reply) = http(addr, "POST", "/", body.as_bytes());
     let _ = child.kill();

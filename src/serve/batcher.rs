@@ -136,9 +136,8 @@ fn run(
         stats.prompts.fetch_add(prompts.len(), Ordering::Relaxed);
         stats.largest.fetch_max(prompts.len(), Ordering::Relaxed);
         let started = Instant::now();
-        let answers = match catch_unwind(AssertUnwindSafe(|| {
-            predictor.generate(&prompts, options)
-        })) {
+        let answers = match catch_unwind(AssertUnwindSafe(|| predictor.generate(&prompts, options)))
+        {
             Ok(Ok(answers)) if answers.len() == prompts.len() => {
                 answers.into_iter().map(Ok).collect()
             }

@@ -138,9 +138,8 @@ fn handle(mut request: Request, batcher: &Batcher, http: &HttpOptions) {
         .with_status_code(status)
         .with_header(json_header());
     if status == 405 {
-        response = response.with_header(
-            Header::from_bytes(&b"Allow"[..], &b"POST"[..]).expect("a valid header"),
-        );
+        response = response
+            .with_header(Header::from_bytes(&b"Allow"[..], &b"POST"[..]).expect("a valid header"));
     }
     if let Err(e) = request.respond(response) {
         tracing::debug!(target: "serve", "client went away before the answer: {e}");
@@ -213,8 +212,9 @@ fn answer(request: &mut Request, batcher: &Batcher, http: &HttpOptions) -> (u16,
                 http.timeout.as_secs_f64()
             )),
         ),
-        Err(RecvTimeoutError::Disconnected) => {
-            (500, error_body("the model thread stopped; see the server log"))
-        }
+        Err(RecvTimeoutError::Disconnected) => (
+            500,
+            error_body("the model thread stopped; see the server log"),
+        ),
     }
 }

@@ -105,8 +105,9 @@ mod tests {
 
     #[test]
     fn llmstep_requests_parse() {
-        let r = parse_request(br#"{"tactic_state": "\u22a2 p", "prefix": "exact", "context": "x"}"#)
-            .unwrap();
+        let r =
+            parse_request(br#"{"tactic_state": "\u22a2 p", "prefix": "exact", "context": "x"}"#)
+                .unwrap();
         assert_eq!(r.tactic_state, "⊢ p");
         assert_eq!(r.prefix, "exact");
         assert_eq!(r.context.as_deref(), Some("x"));
@@ -118,8 +119,14 @@ mod tests {
 
     #[test]
     fn bad_requests_say_why() {
-        assert!(matches!(parse_request(b"hello"), Err(RequestError::NotJson(_))));
-        assert!(matches!(parse_request(b"\xff\xfe"), Err(RequestError::NotJson(_))));
+        assert!(matches!(
+            parse_request(b"hello"),
+            Err(RequestError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_request(b"\xff\xfe"),
+            Err(RequestError::NotJson(_))
+        ));
         assert_eq!(parse_request(b"[1]"), Err(RequestError::NotObject));
         assert_eq!(
             parse_request(br#"{"prefix": "x"}"#),

@@ -91,7 +91,10 @@ mod tests {
     fn actions_carry_the_edit_and_merge_first() {
         let ours = code_actions(
             "file:///A.lean",
-            &[suggestion("exact ⟨hp, hq⟩", true), suggestion("constructor", false)],
+            &[
+                suggestion("exact ⟨hp, hq⟩", true),
+                suggestion("constructor", false),
+            ],
         );
         assert_eq!(
             ours[0]["title"],
@@ -113,9 +116,13 @@ mod tests {
             .collect();
         assert_eq!(titles.len(), 3);
         assert_eq!(titles[2], "Lean's own");
-        let null = merge_code_actions(json!({"jsonrpc": "2.0", "id": 4, "result": null}), ours.clone());
+        let null = merge_code_actions(
+            json!({"jsonrpc": "2.0", "id": 4, "result": null}),
+            ours.clone(),
+        );
         assert_eq!(null["result"].as_array().unwrap().len(), 2);
-        let err = json!({"jsonrpc": "2.0", "id": 5, "error": {"code": -32800, "message": "cancelled"}});
+        let err =
+            json!({"jsonrpc": "2.0", "id": 5, "error": {"code": -32800, "message": "cancelled"}});
         assert_eq!(merge_code_actions(err.clone(), ours), err);
     }
 
@@ -123,7 +130,10 @@ mod tests {
     fn initialize_gains_code_actions_only_when_missing() {
         let without = json!({"id": 0, "result": {"capabilities": {"hoverProvider": true}}});
         let patched = advertise_code_actions(&without).unwrap();
-        assert_eq!(patched["result"]["capabilities"]["codeActionProvider"], true);
+        assert_eq!(
+            patched["result"]["capabilities"]["codeActionProvider"],
+            true
+        );
         assert_eq!(patched["result"]["capabilities"]["hoverProvider"], true);
         let with = json!({"id": 0, "result": {"capabilities": {"codeActionProvider": {"resolveProvider": true}}}});
         assert!(advertise_code_actions(&with).is_none());

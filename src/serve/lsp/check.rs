@@ -110,16 +110,15 @@ fn check_in(
     declaration_line: u32,
 ) -> Result<Verdict, LeanError> {
     let diagnostics = server.change(path, &shadow.text)?;
-    if let Some(failure) = diagnostics
-        .iter()
-        .find(|d| (d.is_error() || d.is_sorry_warning()) && starts_within(d, shadow.start, shadow.end))
-    {
+    if let Some(failure) = diagnostics.iter().find(|d| {
+        (d.is_error() || d.is_sorry_warning()) && starts_within(d, shadow.start, shadow.end)
+    }) {
         return Ok(Verdict::Fails(failure.lsp.message.clone()));
     }
     let goals = server.goals_at(path, shadow.end.line, shadow.end.character)?;
-    let declaration_clean = !diagnostics.iter().any(|d| {
-        (d.is_error() || d.is_sorry_warning()) && d.start().line >= declaration_line
-    });
+    let declaration_clean = !diagnostics
+        .iter()
+        .any(|d| (d.is_error() || d.is_sorry_warning()) && d.start().line >= declaration_line);
     Ok(match goals {
         Some(goals) if goals.is_empty() && declaration_clean => Verdict::Completes,
         Some(goals) => Verdict::Valid(goals),

@@ -64,18 +64,16 @@ pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
     let end_char = line.encode_utf16().count() as u32;
     let declaration_line = (0..=line_no)
         .rev()
-        .find(|&i| {
-            lines[i]
-                .chars()
-                .next()
-                .is_some_and(|c| !c.is_whitespace())
-        })
+        .find(|&i| lines[i].chars().next().is_some_and(|c| !c.is_whitespace()))
         .unwrap_or(0) as u32;
     if line.trim().is_empty() {
         let indent = if !line.is_empty() {
             line.to_string()
         } else {
-            let above = lines[..line_no].iter().rev().find(|l| !l.trim().is_empty())?;
+            let above = lines[..line_no]
+                .iter()
+                .rev()
+                .find(|l| !l.trim().is_empty())?;
             indent_after(above)
         };
         return Some(Insertion {
@@ -113,7 +111,10 @@ pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
 
 /// The indentation of a step following `line`: the line's own, two more after a `by`.
 fn indent_after(line: &str) -> String {
-    let own: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+    let own: String = line
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect();
     let trimmed = line.trim_end();
     let opens = trimmed.ends_with(" by") || trimmed == "by" || trimmed.ends_with(":= by");
     if opens {

@@ -58,7 +58,10 @@ impl Documents {
             }
             "textDocument/didChange" => {
                 let version = params["textDocument"]["version"].as_i64();
-                let changes = params["contentChanges"].as_array().cloned().unwrap_or_default();
+                let changes = params["contentChanges"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let Some(doc) = self.docs.get_mut(&uri) else {
                     return true;
                 };
@@ -139,7 +142,10 @@ mod tests {
             &json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": "whole"}]}),
         );
         assert_eq!(docs.get(uri).unwrap().text, "whole");
-        docs.observe("textDocument/didClose", &json!({"textDocument": {"uri": uri}}));
+        docs.observe(
+            "textDocument/didClose",
+            &json!({"textDocument": {"uri": uri}}),
+        );
         assert!(docs.get(uri).is_none());
         assert!(!docs.observe("textDocument/hover", &json!({"textDocument": {"uri": uri}})));
     }

@@ -100,7 +100,10 @@ pub fn read_raw_frame(input: &mut impl BufRead) -> io::Result<Option<RawFrame>> 
 }
 
 fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("not an LSP frame: {what}"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("not an LSP frame: {what}"),
+    )
 }
 
 #[cfg(test)]

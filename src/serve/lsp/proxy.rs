@@ -73,7 +73,8 @@ struct Waiting {
 
 struct Shared {
     to_editor: Mutex<Box<dyn Write + Send>>,
-    to_server: Mutex<ChildStdin>,
+    /// None once the editor has gone (closing it tells the server).
+    to_server: Mutex<Option<ChildStdin>>,
     docs: Mutex<Documents>,
     waiting: Mutex<Waiting>,
     next_own: AtomicU64,
@@ -95,7 +96,13 @@ impl Shared {
     }
 
     fn to_server(&self, frame: &RawFrame) -> std::io::Result<()> {
-        frame.write_to(&mut *lock(&self.to_server))
+        match lock(&self.to_server).as_mut() {
+            Some(input) => frame.write_to(input),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the server's input is closed",
+            )),
+        }
     }
 
     /// Sends held `codeAction` answers whose suggestions are ready or whose budget is spent.
@@ -155,7 +162,8 @@ impl GoalSource for ServerGoals {
             Ok(a) => a,
             Err(_) => {
                 lock(&self.shared.waiting).own.remove(&id_key(&id));
-                let cancel = json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
+                let cancel =
+                    json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
                 let _ = self.shared.to_server(&RawFrame::of(&cancel));
                 return Err(format!(
                     "the Lean server gave no goal within {:.0} s",
@@ -215,7 +223,7 @@ pub fn run_proxy(
     let server_out = child.stdout.take().expect("piped stdout");
     let shared = Arc::new(Shared {
         to_editor: Mutex::new(Box::new(editor_out)),
-        to_server: Mutex::new(server_in),
+        to_server: Mutex::new(Some(server_in)),
         docs: Mutex::new(Documents::new()),
         waiting: Mutex::new(Waiting::default()),
         next_own: AtomicU64::new(1),
@@ -226,7 +234,10 @@ pub fn run_proxy(
         let goals = Arc::new(ServerGoals {
             shared: shared.clone(),
         });
-        (Engine::start(s.predictor, goals, s.checker, s.options), cache)
+        (
+            Engine::start(s.predictor, goals, s.checker, s.options),
+            cache,
+        )
     });
     let (ended_tx, ended_rx) = mpsc::channel::<&'static str>();
 
@@ -264,8 +275,9 @@ pub fn run_proxy(
             .spawn(move || {
                 editor_to_server(&shared, editor_in, engine.as_ref(), budget);
                 // Closing the server's input tells it the editor is gone.
-                drop(engine);
+                lock(&shared.to_server).take();
                 let _ = ended.send("editor");
+                drop(engine);
             })
             .expect("spawning a proxy thread");
     }
@@ -298,7 +310,11 @@ pub fn run_proxy(
 
 impl Shared {
     fn release_all(&self) {
-        let held: Vec<Held> = lock(&self.waiting).actions.drain().map(|(_, h)| h).collect();
+        let held: Vec<Held> = lock(&self.waiting)
+            .actions
+            .drain()
+            .map(|(_, h)| h)
+            .collect();
         for h in held {
             if let Some(r) = h.response {
                 let _ = self.to_editor(&RawFrame::of(&r));
@@ -358,11 +374,15 @@ fn observe_editor(
             let Some((engine, cache)) = engine else {
                 return;
             };
+            if !wants_quickfixes(&params["context"]["only"]) {
+                return;
+            }
             let Some(uri) = params["textDocument"]["uri"].as_str() else {
                 return;
             };
             let start = &params["range"]["start"];
-            let (Some(line), Some(character)) = (start["line"].as_u64(), start["character"].as_u64())
+            let (Some(line), Some(character)) =
+                (start["line"].as_u64(), start["character"].as_u64())
             else {
                 return;
             };
@@ -387,6 +407,17 @@ fn observe_editor(
             );
         }
         _ => {}
+    }
+}
+
+/// Whether a `codeAction` request's `context.only` admits quick fixes (absent: all kinds).
+fn wants_quickfixes(only: &Value) -> bool {
+    match only.as_array() {
+        None => true,
+        Some(kinds) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|k| k.is_empty() || k == "quickfix" || k.starts_with("quickfix.")),
     }
 }
 
@@ -457,4 +488,18 @@ fn route_response(shared: &Shared, message: Value) -> bool {
         shared.release();
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_quickfix_requests_get_suggestions() {
+        assert!(wants_quickfixes(&Value::Null));
+        assert!(wants_quickfixes(&json!(["quickfix"])));
+        assert!(wants_quickfixes(&json!(["refactor", ""])));
+        assert!(!wants_quickfixes(&json!(["source.organizeImports"])));
+        assert!(!wants_quickfixes(&json!([])));
+    }
 }

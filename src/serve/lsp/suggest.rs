@@ -23,8 +23,12 @@ use crate::serve::lsp::cursor::{plan, shadow};
 /// Asks the editor's Lean server for the goals at a position (`$/lean/plainGoal`).
 pub trait GoalSource: Send + Sync {
     /// None where there is no tactic state; an empty list where the goals are solved.
-    fn goals_at(&self, uri: &str, at: Position, timeout: Duration)
-        -> Result<Option<Vec<String>>, String>;
+    fn goals_at(
+        &self,
+        uri: &str,
+        at: Position,
+        timeout: Duration,
+    ) -> Result<Option<Vec<String>>, String>;
 }
 
 /// Settings of the engine.
@@ -395,7 +399,8 @@ fn work(
         total_secs = started.elapsed().as_secs_f64(),
         "suggestions ready"
     );
-    job.slot.finish((found == 0).then(|| "no candidate step passed Lean's check".to_string()));
+    job.slot
+        .finish((found == 0).then(|| "no candidate step passed Lean's check".to_string()));
 }
 
 /// The file path of a `file://` URI (others get a name in the temporary folder).
