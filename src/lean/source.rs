@@ -641,10 +641,14 @@ impl<'a> Splitter<'a> {
     /// Whether token `i` starts a command, given the column of the previous command start.
     fn starts_command(&self, i: usize, last_column: u32) -> bool {
         let t = self.tokens[i];
+        let text = self.text(i);
+        // `theorem` and `example` are reserved words that only ever begin a declaration.
+        if matches!(text, "theorem" | "example") && t.kind == TokenKind::Word {
+            return true;
+        }
         if !t.first_on_line {
             return false;
         }
-        let text = self.text(i);
         let leads = t.kind == TokenKind::DocComment || text == "@[" || MODIFIERS.contains(&text);
         let shallow = self.column(i) == 0 || self.column(i) <= last_column;
         if DECLARATIONS.contains(&text) {
@@ -666,9 +670,11 @@ impl<'a> Splitter<'a> {
         while i < self.tokens.len() {
             if self.starts_command(i, last_column) {
                 starts.push(i);
-                last_column = self.column(i);
-                // A declaration's own modifiers are not separate commands.
-                i = self.skip_modifiers(i).max(i + 1);
+                if self.tokens[i].first_on_line {
+                    last_column = self.column(i);
+                }
+                // A declaration's own modifiers and keyword are not separate commands.
+                i = self.skip_modifiers(i) + 1;
             } else {
                 i += 1;
             }
@@ -987,6 +993,16 @@ mod tests {
         assert!(!mentions_sorry("exact not_sorry"));
         assert!(!mentions_sorry("exact h.sorry_free"));
         assert!(!mentions_sorry_ax("exact sorry"));
+    }
+
+    #[test]
+    fn declarations_sharing_a_line() {
+        let f = SourceFile::parse(
+            "theorem a : True := trivial theorem b : True := trivial example : True := trivial\n",
+        );
+        assert_eq!(names(&f), ["a", "b", "example@L1"]);
+        assert_eq!(f.theorems[0].proof, "trivial");
+        assert_eq!(f.theorems[1].start, Pos::new(1, 28));
     }
 
     #[test]
