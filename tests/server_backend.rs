@@ -466,3 +466,32 @@ fn goals_read_from_diagnostics_alone_match_plain_goal() {
         }
     }
 }
+
+#[test]
+fn documents_beyond_the_limit_are_closed_and_reopened() {
+    let Some(cmd) = lean_command("documents_beyond_the_limit_are_closed_and_reopened") else {
+        return;
+    };
+    let options = ServerBackendOptions {
+        max_documents: 1,
+        server: quick(),
+        ..Default::default()
+    };
+    let b = ServerBackend::start(&cmd, options).unwrap();
+    // Two import blocks: the test world, and a bare prelude without Mini's tactics.
+    let bare = "prelude\n";
+    let statement = "theorem t (p : Prop) (hp : p) : p";
+    for _ in 0..2 {
+        assert_eq!(
+            b.verify(HEADER, statement, "exact hp").unwrap().status,
+            Status::Proved
+        );
+        let without = b.verify(bare, statement, "exact hp").unwrap();
+        assert_eq!(without.status, Status::Error, "{without:?}");
+    }
+    let root = b.start(HEADER, AND).unwrap();
+    assert_eq!(
+        open(b.apply(&root, "constructor").unwrap()).goals,
+        vec![LEFT, RIGHT]
+    );
+}
