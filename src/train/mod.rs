@@ -2,6 +2,7 @@
 //! training for from-scratch models, tokenized and length-grouped batches with the loss on the
 //! output only, AdamW with warmup and a schedule, checkpoints, validation and metrics.
 
+pub mod alloc;
 pub mod checkpoint;
 pub mod dataset;
 pub mod error;

@@ -192,6 +192,7 @@ fn evaluate(
 /// and the report names it).
 pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, TrainError> {
     opts.validate()?;
+    super::alloc::tune_for_training();
     let device = Device::Cpu;
     std::fs::create_dir_all(&opts.output_dir).map_err(|e| TrainError::io(&opts.output_dir, e))?;
     remove_partial(&opts.output_dir);
