@@ -77,6 +77,12 @@ fn verify_classifies_proved_open_error_and_sorry() {
     let admit = v("theorem a (p : Prop) : p", "exact sorryAx p Bool.false");
     assert_eq!(admit.status, Status::Sorry, "{admit:?}");
 
+    let commented = v(
+        "theorem c (p : Prop) (hp : p) : p -- the identity",
+        "exact hp",
+    );
+    assert_eq!(commented.status, Status::Proved, "{commented:?}");
+
     let parse = v(AND, "frobnicate");
     assert_eq!(parse.status, Status::Error, "{parse:?}");
 

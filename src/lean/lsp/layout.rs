@@ -29,8 +29,15 @@ impl TheoremText {
             text.push('\n');
         }
         let theorem_line = position_at(&text, text.len()).line;
-        text.push_str(statement.trim_end());
-        text.push_str(" := by");
+        let statement = statement.trim_end();
+        text.push_str(statement);
+        // A statement ending in a line comment would swallow `:= by`: start a new line then.
+        let ends_in_comment = statement.lines().last().is_some_and(|l| l.contains("--"));
+        text.push_str(if ends_in_comment {
+            "\n    := by"
+        } else {
+            " := by"
+        });
         let by_end = position_at(&text, text.len());
         text.push('\n');
         text.push_str(&proof_text(steps));
@@ -88,6 +95,19 @@ mod tests {
             line: 2,
             character: 0
         }));
+    }
+
+    #[test]
+    fn a_trailing_line_comment_does_not_swallow_by() {
+        let t = TheoremText::new("", "theorem t : True -- why", &["trivial".to_string()]);
+        assert_eq!(t.text, "theorem t : True -- why\n    := by\n  trivial\n");
+        assert_eq!(
+            t.by_end,
+            Position {
+                line: 1,
+                character: 9
+            }
+        );
     }
 
     #[test]
