@@ -404,12 +404,12 @@ impl<'a> Parts<'a> {
 
     fn header_error(&self) -> Option<LeanError> {
         let errors = messages(self.header.iter().copied().filter(|d| d.is_error()));
-        (!errors.is_empty()).then(|| LeanError::Header(errors))
+        (!errors.is_empty()).then_some(LeanError::Header(errors))
     }
 
     fn statement_error(&self) -> Option<LeanError> {
         let errors = messages(self.statement.iter().copied().filter(|d| d.is_error()));
-        (!errors.is_empty()).then(|| LeanError::Statement(errors))
+        (!errors.is_empty()).then_some(LeanError::Statement(errors))
     }
 }
 
