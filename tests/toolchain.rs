@@ -319,3 +319,27 @@ fn doctor_reports_missing_mathlib_and_repl_in_a_lake_project() {
         "{repl_command}"
     );
 }
+
+#[test]
+fn doctor_checks_a_model_folder_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model");
+    std::fs::create_dir_all(&model).unwrap();
+    std::fs::write(model.join("config.json"), "{\"model_type\": \"gpt_neox\"}").unwrap();
+    let args = ["doctor", "--json", "--model", model.to_str().unwrap()];
+    let report = json(&proofstep(&common::repo_root(), &args, &[]));
+    let part_model = part(&report, "model");
+    assert_eq!(part_model["found"], false);
+    let detail = part_model["detail"].as_str().unwrap();
+    assert!(detail.contains("model.safetensors") && detail.contains("tokenizer.json"), "{detail}");
+
+    std::fs::write(model.join("model.safetensors"), "").unwrap();
+    std::fs::write(model.join("tokenizer.json"), "{}").unwrap();
+    let report = json(&proofstep(&common::repo_root(), &args, &[]));
+    assert_eq!(part(&report, "model")["found"], true);
+    assert!(part(&report, "model")["detail"].as_str().unwrap().contains("gpt_neox"));
+
+    std::fs::write(model.join("config.json"), "{\"model_type\": \"bert\"}").unwrap();
+    let report = json(&proofstep(&common::repo_root(), &args, &[]));
+    assert_eq!(part(&report, "model")["found"], false);
+}

@@ -258,6 +258,9 @@ impl Printer {
                 e.lines().next().unwrap_or("")
             );
         }
+        if !header_errors.is_empty() {
+            eprintln!("(so every theorem counts as an error; if an import is missing, run `proofstep doctor`)");
+        }
         if self.json {
             return;
         }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use proofstep::lean::toolchain::{Overrides, Report, Toolchain};
+use proofstep::lean::toolchain::{Overrides, Part, Report, Toolchain};
 
 /// Flags that override toolchain discovery (each falls back to its environment variable).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -52,6 +52,10 @@ pub struct DoctorArgs {
     /// Look for a Lake project and the test world from this folder (default: the working folder).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Also check this model folder (Hugging Face layout: config.json with `model_type` llama
+    /// or gpt_neox, model.safetensors, tokenizer.json).
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
     /// Seconds `lean --version` may take (`lake env` may build on first use).
     #[arg(long, default_value_t = 120, value_name = "SECS")]
     pub timeout: u64,
@@ -66,7 +70,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         None => std::env::current_dir()?,
     };
     let toolchain = args.toolchain.discover(&dir);
-    let report = toolchain.report(Duration::from_secs(args.timeout));
+    let mut report = toolchain.report(Duration::from_secs(args.timeout));
+    if let Some(model) = &args.model {
+        report.parts.push(model_part(model));
+    }
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -77,6 +84,45 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Whether `dir` holds a model folder `prove` can load (files present, architecture known).
+fn model_part(dir: &Path) -> Part {
+    let missing: Vec<&str> = ["config.json", "model.safetensors", "tokenizer.json"]
+        .into_iter()
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
+    let model_type = std::fs::read_to_string(dir.join("config.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["model_type"].as_str().map(str::to_string));
+    let (found, detail, fix) = match (&missing[..], model_type.as_deref()) {
+        ([], Some(kind @ ("llama" | "gpt_neox"))) => {
+            (true, format!("{} ({kind})", dir.display()), None)
+        }
+        ([], other) => (
+            false,
+            format!("{}: config.json has model_type {other:?}", dir.display()),
+            Some(
+                "use a Llama or GPT-NeoX model folder (what `proofstep train` writes)".to_string(),
+            ),
+        ),
+        (missing, _) => (
+            false,
+            format!("{}: missing {}", dir.display(), missing.join(", ")),
+            Some(
+                "point --model at a folder written by `proofstep train` or a Hugging Face download"
+                    .to_string(),
+            ),
+        ),
+    };
+    Part {
+        name: "model".into(),
+        found,
+        detail,
+        fix,
+        required: false,
+    }
 }
 
 /// The report for people: one line per part, its fix below it when missing.
