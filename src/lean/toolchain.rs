@@ -319,11 +319,19 @@ impl Toolchain {
     }
 
     /// `LEAN_PATH` for a bare `lean`: the given one, plus the test world's library when that
-    /// `lean` is the test world's.
+    /// `lean` is the test world's (found, or named explicitly).
     fn lean_path(&self, source: &LeanSource) -> Option<String> {
         let given = self.overrides.lean_path.clone();
-        let world = match (source, &self.test_world) {
-            (LeanSource::TestWorld, Some(w)) => Some(w.lib.display().to_string()),
+        let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        };
+        let world = match (source, &self.test_world, &self.lean) {
+            (LeanSource::TestWorld, Some(w), _) => Some(w.lib.display().to_string()),
+            // An explicit path to the test world's own `lean` gets its library too.
+            (LeanSource::Explicit, Some(w), Some((found, _))) if same(&found.path, &w.lean) => {
+                Some(w.lib.display().to_string())
+            }
             _ => None,
         };
         match (world, given) {
