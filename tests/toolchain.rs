@@ -331,13 +331,19 @@ fn doctor_checks_a_model_folder_when_asked() {
     let part_model = part(&report, "model");
     assert_eq!(part_model["found"], false);
     let detail = part_model["detail"].as_str().unwrap();
-    assert!(detail.contains("model.safetensors") && detail.contains("tokenizer.json"), "{detail}");
+    assert!(
+        detail.contains("model.safetensors") && detail.contains("tokenizer.json"),
+        "{detail}"
+    );
 
     std::fs::write(model.join("model.safetensors"), "").unwrap();
     std::fs::write(model.join("tokenizer.json"), "{}").unwrap();
     let report = json(&proofstep(&common::repo_root(), &args, &[]));
     assert_eq!(part(&report, "model")["found"], true);
-    assert!(part(&report, "model")["detail"].as_str().unwrap().contains("gpt_neox"));
+    assert!(part(&report, "model")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("gpt_neox"));
 
     std::fs::write(model.join("config.json"), "{\"model_type\": \"bert\"}").unwrap();
     let report = json(&proofstep(&common::repo_root(), &args, &[]));
@@ -349,13 +355,28 @@ fn naming_the_test_world_lean_brings_its_library() {
     let Some(t) = common::test_lean("naming_the_test_world_lean_brings_its_library") else {
         return;
     };
-    let overrides = Overrides { lean: Some(t.lean.clone()), ..Overrides::default() };
+    let overrides = Overrides {
+        lean: Some(t.lean.clone()),
+        ..Overrides::default()
+    };
     let toolchain = Toolchain::discover(&common::repo_root(), &overrides);
     assert_eq!(toolchain.lean.as_ref().unwrap().1, LeanSource::Explicit);
     let cmd = toolchain.lean_command().unwrap();
-    let lean_path = cmd.env.iter().find(|(k, _)| k == "LEAN_PATH").map(|(_, v)| v.clone());
-    assert_eq!(lean_path, Some(t.lib.canonicalize().unwrap().display().to_string()));
+    let lean_path = cmd
+        .env
+        .iter()
+        .find(|(k, _)| k == "LEAN_PATH")
+        .map(|(_, v)| v.clone());
+    assert_eq!(
+        lean_path,
+        Some(t.lib.canonicalize().unwrap().display().to_string())
+    );
     let text = "prelude\nimport Mini\ntheorem a (p : Prop) (hp : p) : p := hp\n";
     let result = check_source(&cmd, &SourceFile::parse(text), Duration::from_secs(60)).unwrap();
-    assert_eq!(result.verdicts[0].status, Status::Proved, "{:?}", result.verdicts[0]);
+    assert_eq!(
+        result.verdicts[0].status,
+        Status::Proved,
+        "{:?}",
+        result.verdicts[0]
+    );
 }
