@@ -3,6 +3,7 @@
 pub mod check;
 pub mod corpus;
 pub mod data;
+pub mod default_model;
 pub mod doctor;
 pub mod eval;
 pub mod extract;

@@ -8,268 +8,259 @@ theorem nat_00004 (a b c : Nat) : a * b + c = b * a + c := by
 theorem eq_00005 (e m n y : Nat) (h2 : y = e) (h1 : n = m) (h8 : y = n) : m = e := by
   exact (Eq.trans h2.symm (Eq.trans h8 h1)).symm
 
-theorem eq_00076 (e x : Nat) (h3 : e = x) : e = x := by
-  rw [h3]
-
-theorem prop_00108 (q r s : Prop) (h4 : (s ∨ r) → q) (h10 : ¬q) (h3 : q ∨ r) : ¬(s ∨ r) := by
-  intro ha
-  refine h10 ?_
-  apply h4
-  assumption
-
-theorem prop_00118 (p q : Prop) (h7 : p) (h13 : q ↔ p) (h12 : q) : (p ∨ q) ∨ ¬p := by
-  apply Or.inl
-  exact Or.inl (h13.mp h12)
-
-theorem prop_00169 (p q : Prop) (h2 : p ∨ p) (h5 : q) (h10 : p) : p ∨ q := by
-  exact Or.inl h10
-
-theorem nat_00184 (k x : Nat) : x * k = k * x := by
-  apply Nat.mul_comm
-
-theorem prop_00194 (p q r s : Prop) (h7 : s → q) (h18 : p) (h8 : (s ↔ r) ∧ s) (h17 : q ↔ r) (h12 : s → p) (h19 : r → r) (h1 : ¬(r → r)) (h5 : q) : ((q ↔ r) → r) ∧ q ∧ s := by
+theorem prop_00036 (p q : Prop) (h10 : p → p) (h14 : q) : (q → q) ∧ (q ∨ q) := by
   constructor
-  · exact fun ha => h17.mp (h7 h8.2)
-  · constructor
-    · exact h5
-    · contradiction
+  · intro ha
+    exact ha
+  · exact Or.inr h14
 
-theorem eq_00195 (a m z : Nat) (h3 : z = a) (h1 : a = m) : z + 0 = m := by
-  rw [h1] at h3
-  rw [Nat.add_zero]
-  exact h3
+theorem eq_00096 (a b c d m n x z : Nat) (h7 : x = c) (h6 : a = z * 2) (h2 : m = d) (h3 : n = c) (h9 : z = b) (h8 : n = m) : d = x := by
+  rw [← h3] at h7
+  rw [h8] at h7
+  rw [h2] at h7
+  exact h7.symm
 
-theorem eq_00236 (a c m n y z : Nat) (f : Nat → Nat) (h4 : z = y) (h5 : a = m) (h2 : y = n) (h3 : c = n) : f c = f z := by
-  rw [h3]
-  rw [← h2]
-  rw [← h4]
-
-theorem eq_00250 (n y : Nat) (h4 : y = n) : y = n := by
-  subst h4
+theorem nat_00099 : 16 * 16 = 256 := by
   rfl
 
-theorem nat_00285 (n y : Nat) : ∃ w, w = y + n := by
-  exact ⟨y + n, rfl⟩
+theorem prop_00118 (p q r : Prop) (h19 : p → r) (h9 : r) (h1 : ¬r) (h13 : p) (h18 : q) (h15 : q ∧ r) : (q ∧ q) ∧ p := by
+  constructor
+  · constructor
+    exact h15.left
+    exact h18
+  · exact absurd h9 h1
 
-theorem nat_00292 (b : Nat) : 0 * b = 0 := by
+theorem eq_00125 (b c d e y z : Nat) (f : Nat → Nat) (h5 : e = c) (h7 : y = b) (h3 : b = e) (h4 : d = z + 1) : f c = f y := by
+  subst h7
+  subst h3
+  subst h5
+  rfl
+
+theorem nat_00241 (c n : Nat) : ∃ w, w = c + n := by
+  exists c + n
+
+theorem nat_00285 (b : Nat) : 0 * b = 0 := by
   induction b with
   | zero => rfl
   | succ j ih' => rw [Nat.mul_succ, ih']
 
-theorem prop_00345 (p q r : Prop) (h5 : ¬r) (h18 : p) (h14 : q) : r → p := by
+theorem eq_00308 (a b e y : Nat) (h6 : b = a) (h2 : e = y) : 9 * e = 9 * y := by
+  rw [h2]
+
+theorem eq_00326 (a c e m y z : Nat) (f : Nat → Nat) (h7 : z = e) (h2 : a = c + 2) (h4 : y = e) (h5 : m = z) : f y = f z := by
+  symm
+  exact congrArg f (Eq.trans h7 h4.symm)
+
+theorem eq_00329 (a x : Nat) (f : Nat → Nat) (h5 : a = x) : f a = f x := by
+  rw [h5]
+
+theorem prop_00345 (p q : Prop) (h12 : q ∨ p) (h10 : p ∧ p) (h13 : q) (h3 : ¬(q ∨ p)) : p ∨ p := by
+  apply Or.inr
+  contradiction
+
+theorem prop_00357 (p q r : Prop) (h19 : r) : (r ∧ q) ∨ ((p ∨ r) → r) := by
+  exact Or.inr (fun ha => h19)
+
+theorem eq_00358 (a b c n y z : Nat) (h4 : y = n * 2) (h8 : b = c) (h7 : a = z) (h1 : z = b) (h3 : n = b * 2) : c = 0 + a := by
+  rw [Nat.zero_add]
+  rw [h7]
+  rw [h1]
+  rw [h8]
+
+theorem nat_00370 (a b n : Nat) : a + b + n = a + (b + n) := by
+  rw [Nat.add_assoc]
+
+theorem prop_00389 (p r : Prop) (h14 : True → r) (h8 : r) : (p → r) ∧ r := by
+  constructor
+  exact fun ha => h14 trivial
+  exact h8
+
+theorem prop_00429 (p r s : Prop) (h1 : s → p) (h18 : p) (h5 : p → s) (h4 : s ∧ r) : (r ∨ s) → (s ∧ p) := by
   intro ha
-  assumption
+  constructor
+  · exact h5 h18
+  · apply h1
+    exact h4.1
 
-theorem eq_00348 (a m y z : Nat) (h3 : z = m) (h4 : y = a + 4) : z = m := by
-  rw [h3]
-
-theorem prop_00357 (p q : Prop) (h7 : q ∧ q) (h3 : ¬(q ∧ q)) (h15 : q → p) : q ↔ ((p ∧ q) → q) := by
-  exact ⟨fun ha => fun hb => ha, fun hc => absurd h7 h3⟩
-
-theorem eq_00358 (b d m x : Nat) (h4 : m = b * 2) (h6 : d = x) : d = x := by
-  subst h6
-  rfl
-
-theorem eq_00370 (a m x : Nat) (h6 : x = a) (h1 : m = x) : m = a := by
-  rw [h1, h6]
-
-theorem prop_00374 (p q r : Prop) (h3 : q → p) (h17 : r) (h8 : r) (h6 : r ↔ p) (h19 : r) (h7 : ¬r) (h4 : p ↔ r) : (r ∧ p) ∧ r := by
-  apply And.intro
-  · constructor
-    assumption
-    exact h3 (absurd h19 h7)
-  · exact h4.mp (h6.mp h17)
-
-theorem prop_00380 (p q : Prop) (h1 : q) (h3 : (q → q) → p) : (p ↔ q) → (p ∨ p) := by
-  intro ha
-  right
-  refine h3 ?_
-  intro hb
-  assumption
-
-theorem prop_00411 (p q r s : Prop) (h13 : p ∧ r) (h5 : q ∧ p) (h9 : s) : s ↔ (q ∨ p) := by
-  apply Iff.intro
-  · intro ha
-    left
-    exact h5.left
-  · intro hb
-    exact h9
-
-theorem prop_00418 (p r : Prop) (h19 : r) (h14 : r) : p → (r ∧ p) := by
-  exact fun ha => ⟨h19, ha⟩
-
-theorem prop_00420 (p q : Prop) (h9 : q) : (p → p) ∧ q := by
-  apply And.intro
-  · intro ha
-    assumption
-  · exact h9
-
-theorem prop_00441 (q r : Prop) (h9 : q ↔ r) : q → r := by
+theorem prop_00430 (q r : Prop) (h9 : q ↔ r) : q → r := by
   intro ha
   apply h9.mp
   exact ha
 
-theorem prop_00452 (p r : Prop) (h5 : p) : (p ↔ r) → p := by
+theorem prop_00441 (p r : Prop) (h5 : p) : (p ↔ r) → p := by
   intro ha
   exact h5
 
-theorem nat_00455 (b n : Nat) (h : b + 1 = n + 1) : b = n := by
-  injection h
+theorem eq_00467 (a b c e m n y : Nat) (h9 : y = n) (h3 : a = y) (h4 : m = y + 4) (h5 : n = e) (h2 : m = b * 4) (h1 : c = a) : c = e := by
+  exact Eq.trans h1 (Eq.trans h3 (Eq.trans h9 h5))
 
-theorem eq_00467 (a b e n y : Nat) (h5 : y = e) (h7 : n = a) (h8 : b = a) (h4 : b = y) : n + 0 = e := by
-  rw [Nat.add_zero, h7, ← h8, h4, h5]
+theorem nat_00514 : 12 * 24 = 288 := by
+  exact rfl
 
-theorem nat_00494 (a c x : Nat) : a + x + c = a + (x + c) := by
-  exact Nat.add_assoc a x c
-
-theorem eq_00550 (b c e x y : Nat) (h3 : c = x) (h5 : y = e * 4) (h2 : b = x) : 1 * c = b := by
-  rw [Nat.one_mul, h3, ← h2]
-
-theorem eq_00565 (a b d e n x : Nat) (h1 : e = n) (h7 : a = b) (h6 : b = d) (h5 : e = x) : x = n := by
-  exact Eq.trans h5.symm h1
-
-theorem prop_00612 (p q r : Prop) (h8 : r → q) (h17 : p) (h2 : r) : (q ∨ q) ↔ p := by
-  exact ⟨fun ha => h17, fun hb => Or.inl (h8 h2)⟩
-
-theorem prop_00625 (p q : Prop) (h19 : q ∧ p) (h7 : q → p) : q ↔ p := by
-  refine ⟨?_, ?_⟩
-  · intro ha
-    exact h7 ha
-  · exact fun hb => h19.1
-
-theorem nat_00635 (b m : Nat) : b + m = m + b := by
-  rw [Nat.add_comm]
-
-theorem prop_00645 (p q : Prop) (h14 : p ∧ q) (h10 : q → q) (h4 : q ↔ p) : q ∨ q := by
-  exact Or.inr (h4.mpr h14.left)
-
-theorem nat_00649 : 35 * 14 = 490 := by
-  rfl
-
-theorem prop_00679 (p q r s : Prop) (h15 : r ↔ s) (h5 : (q ∨ s) → r) (h1 : ¬p) (h19 : p) (h13 : s → p) (h18 : s) : ((p → s) ∧ s) ∨ (q ∧ s) := by
-  left
+theorem prop_00522 (p q r : Prop) (h17 : p ∧ q) : r ↔ (r ∧ p) := by
   constructor
-  · intro ha
-    exact h15.mp (h5 (Or.inr h18))
-  · exact (h1 h19).elim
+  exact fun ha => ⟨ha, h17.left⟩
+  intro hb
+  exact hb.1
 
-theorem eq_00696 (a b c e : Nat) (h3 : a = e) (h1 : b = c) : a * 1 = e := by
+theorem prop_00555 (p q r : Prop) (h11 : r ∧ (q → q)) (h7 : ¬r) (h19 : p) (h12 : (r → r) → p) : r → p := by
+  intro ha
+  refine h12 ?_
+  intro hb
+  exact h11.left
+
+theorem eq_00589 (b c e m n : Nat) (h5 : e = b + 1) (h4 : c = n + 2) (h3 : m = b) : b = m * 1 := by
+  rw [Nat.mul_one, h3]
+
+theorem prop_00612 (p q r : Prop) (h16 : p → p) (h19 : q) (h8 : r ∧ q) (h14 : ¬p) : ¬p := by
+  intro ha
+  apply h14
+  refine h16 ?_
+  exact ha
+
+theorem prop_00625 (p q : Prop) (h11 : q) : p → p := by
+  exact fun ha => ha
+
+theorem prop_00645 (p q r : Prop) (h5 : q → q) (h11 : p) (h18 : q ∧ q) (h6 : r ∧ p) (h8 : q → p) (h9 : p ↔ q) (h13 : (p ∨ p) ∧ p) : (p ∧ p) ∧ p := by
+  refine ⟨?_, ?_⟩
+  · exact ⟨h8 (h9.mp h13.right), h6.right⟩
+  · exact h11
+
+theorem nat_00649 (b c n : Nat) : c + b + n = c + (b + n) := by
+  rw [Nat.add_assoc]
+
+theorem eq_00677 (a b c e : Nat) (h3 : a = e) (h1 : b = c) : a * 1 = e := by
   subst h3
   rw [Nat.mul_one]
 
-theorem eq_00759 (b c n y : Nat) (h7 : b = y) (h6 : b = c) : n * y = n * c := by
-  subst h7
-  subst h6
-  rfl
+theorem prop_00705 (p q r s t : Prop) (h1 : t → s) (h19 : q ↔ r) (h15 : t) (h18 : s → r) (h9 : r) (h13 : ¬p) (h8 : t) (h11 : s → r) (h10 : r ↔ q) : r ∧ r ∧ t := by
+  constructor
+  apply h11
+  apply h1
+  exact h8
+  exact ⟨h10.mpr (h19.mpr h9), h15⟩
 
-theorem prop_00772 (p q : Prop) (h5 : p) (h17 : ¬p) (h8 : q) (h15 : p → p) : ¬p := by
-  intro ha
-  apply h17
-  apply h15
-  exact ha
+theorem prop_00714 (q : Prop) (h12 : q) (h8 : q ∧ q) (h7 : q) : q ∨ (q ∧ q) := by
+  exact Or.inr ⟨h12, h8.right⟩
 
-theorem eq_00784 (b d e x y : Nat) (h2 : x = e + 1) (h3 : y = b) (h5 : b = d) : d = y := by
+theorem eq_00759 (b d e x y : Nat) (h2 : x = e + 1) (h3 : y = b) (h5 : b = d) : d = y := by
   symm
   exact Eq.trans h3 h5
 
-theorem nat_00805 (n : Nat) : 1 * n = n := by
-  induction n
-  case zero => rfl
-  case succ k hk => rw [Nat.mul_succ, hk]
+theorem eq_00784 (a b c d e z : Nat) (h4 : b = z + 2) (h2 : z = c) (h1 : d = e) (h5 : e = z) (h3 : a = c + 2) : d = 0 + c := by
+  rw [Nat.zero_add, ← h2, ← h5, ← h1]
 
-theorem eq_00811 (a b d e m n z : Nat) (h9 : z = n) (h8 : e = b) (h5 : m = d) (h6 : a = z + 3) (h7 : b = n) (h3 : z = d) : 9 * b = 9 * m := by
-  rw [h7, ← h9, h3, ← h5]
+theorem nat_00812 (k n : Nat) : k + n = n + k := by
+  rw [Nat.add_comm]
 
-theorem prop_00850 (p r s : Prop) (h17 : s → r) (h2 : s) : p → r := by
-  intro ha
-  refine h17 ?_
-  exact h2
+theorem eq_00824 (a b d e n y : Nat) (h8 : e = b) (h1 : a = d) (h2 : a = b) (h6 : y = n) : d = e := by
+  subst h1
+  subst h2
+  subst h8
+  rfl
 
-theorem prop_00907 (p q : Prop) (h15 : ¬p) (h11 : q) (h18 : p) : q → q := by
-  exact fun ha => absurd h18 h15
+theorem prop_00850 (p q : Prop) (h3 : p ∧ q) (h14 : p) : (¬p ∨ p) ∨ q := by
+  right
+  exact h3.right
 
-theorem prop_00966 (p q : Prop) (h10 : p) (h7 : ¬p) (h12 : q → p) : ¬q := by
-  exact fun ha => h7 (h12 ha)
+theorem eq_00896 (b c m n y : Nat) (h4 : y = b) (h2 : c = n) (h6 : b = c) (h9 : y = m) : m + 0 = n := by
+  rw [Nat.add_zero]
+  rw [← h9]
+  rw [h4]
+  rw [h6]
+  rw [h2]
 
-theorem prop_00978 (p q r : Prop) (h6 : q) (h12 : r ↔ q) (h18 : q) (h4 : ¬q) (h14 : r) (h2 : r ∨ q) : p ↔ r := by
-  constructor
-  intro ha
-  apply h12.mpr
-  exact h6
-  intro hb
-  contradiction
+theorem nat_00910 (b c k : Nat) : c * k * b = c * (k * b) := by
+  exact Nat.mul_assoc c k b
 
-theorem prop_00994 (p q s t : Prop) (h9 : p → t) (h13 : ¬(s → s)) (h5 : s → s) (h10 : q) (h15 : s → p) (h7 : s) : (s ∧ p) ↔ (t → t) := by
+theorem eq_00948 (e m x y z : Nat) (h1 : y = x) (h5 : z = e) (h2 : e = m) : m = z := by
+  subst h2
+  subst h5
+  rfl
+
+theorem eq_00951 (c m n x y z : Nat) (h7 : m = c) (h2 : y = m) (h1 : n = x) (h8 : c = z) : y = z := by
+  rw [h2, h7, h8]
+
+theorem prop_00956 (p q s t : Prop) (h16 : t → q) (h17 : q ↔ s) (h19 : q) (h10 : p ∧ p) : p ↔ ((q → q) ∧ (t → s)) := by
   apply Iff.intro
   · intro ha
-    intro hb
-    assumption
-  · intro hc
-    constructor
-    exact h7
-    apply h15
-    exact (h13 h5).elim
+    exact ⟨fun hb => hb, fun hc => h17.mp (h16 hc)⟩
+  · intro hd
+    exact h10.right
 
-theorem nat_01029 (c m x : Nat) (h1 : x ≤ c) (h2 : c ≤ m) : x ≤ m := by
-  exact Nat.le_trans h1 h2
-
-theorem prop_01087 (p q r : Prop) (h5 : p) (h15 : ¬q) (h11 : p) (h9 : (r → q) → q) : ¬(r → q) := by
+theorem prop_00971 (p q r : Prop) (h2 : q ∧ (r ↔ p)) : (q ∧ p) → q := by
   intro ha
-  exact h15 (h9 ha)
+  exact h2.left
 
-theorem prop_01169 (p q : Prop) (h3 : ¬p) (h1 : q → q) : p → p := by
+theorem prop_00994 (p s : Prop) (h12 : p) : s → p := by
+  intro ha
+  exact h12
+
+theorem prop_01021 (p q r t : Prop) (h2 : t ∨ t) (h13 : ((q → p) ∧ p) → r) (h4 : ¬r) : ¬((q → p) ∧ p) := by
+  intro ha
+  exact h4 (h13 ha)
+
+theorem nat_01035 (a c n x : Nat) (h1 : x ≤ n) (h2 : n ≤ a) (h3 : a ≤ c) : x ≤ c := by
+  apply Nat.le_trans h1
+  apply Nat.le_trans h2
+  exact h3
+
+theorem nat_01053 (c k n : Nat) : c + k + n = c + (k + n) := by
+  induction n with
+  | zero => rfl
+  | succ i hk => rw [Nat.add_succ, Nat.add_succ, Nat.add_succ, hk]
+
+theorem nat_01058 (a m n x : Nat) (h1 : n ≤ a) (h2 : a ≤ m) (h3 : m ≤ x) : n ≤ x := by
+  exact Nat.le_trans h1 (Nat.le_trans h2 h3)
+
+theorem prop_01074 (p q : Prop) (h5 : p) (h10 : q) : (p ∧ q) → (p ∧ q) := by
   exact fun ha => ha
 
-theorem eq_01190 (b c d m y : Nat) (h6 : d = m) (h3 : c = b) (h1 : m = c) : d + y = b + y := by
-  rw [h1] at h6
-  rw [h3] at h6
-  rw [h6]
+theorem nat_01087 : 32 * 25 = 800 := by
+  exact rfl
 
-theorem prop_01204 (p q : Prop) (h5 : p) (h14 : ¬p) (h9 : q) (h10 : p ↔ q) : (p → p) ↔ True := by
-  constructor
-  intro ha
-  trivial
-  intro hb hc
-  rw [h10]
-  exact (h14 h5).elim
-
-theorem eq_01206 (a b d m n z : Nat) (h2 : n = z + 1) (h3 : m = b) (h6 : b = a) (h1 : n = d + 1) : 1 * m = a := by
-  rw [Nat.one_mul, h3, h6]
-
-theorem eq_01212 (c e x z : Nat) (h5 : z = x) (h8 : e = x) (h3 : c = z) : e = c := by
-  symm
-  rw [h3, h5, ← h8]
-
-theorem prop_01214 (p q r t : Prop) (h8 : ¬(r ∨ q)) (h12 : q) (h15 : p) (h14 : r ∨ q) (h6 : t ∧ t) : t ∧ r := by
-  apply And.intro
-  · exact h6.2
-  · exfalso
-    exact h8 h14
-
-theorem nat_01243 (b n y : Nat) : b * y * n = b * (y * n) := by
-  exact Nat.mul_assoc b y n
-
-theorem prop_01266 (p q r s : Prop) (h19 : q ∨ s) (h18 : (q ∨ s) → p) (h8 : ¬(p ∨ p)) (h17 : p ∨ p) : r ∨ p := by
+theorem prop_01100 (p q : Prop) (h5 : q) (h15 : p ∨ p) : p ∨ q := by
   right
-  apply h18
-  right
-  exact absurd h17 h8
+  exact h5
 
-theorem prop_01269 (p q : Prop) (h11 : p → p) (h5 : p → q) (h13 : p) (h12 : p → q) (h7 : q) (h3 : (q → q) ∧ p) (h18 : p) (h2 : ¬q) (h6 : p) : ((p → p) ∨ (p ∧ q)) ∧ (q ∧ p) ∧ p := by
+theorem prop_01118 (p q r : Prop) (h4 : q) (h16 : p) (h13 : r) (h10 : ¬q) : q ∧ p := by
   refine ⟨?_, ?_⟩
-  · exact Or.inr ⟨h3.2, h5 (absurd h7 h2)⟩
-  · refine ⟨?_, ?_⟩
-    · constructor
-      apply h12
-      exact h13
-      exact h18
-    · exact h6
+  · exfalso
+    exact h10 h4
+  · exact h16
 
-theorem prop_01328 (p q r : Prop) (h6 : r) (h17 : q ∧ r) : p → p := by
+theorem prop_01130 (p q r t : Prop) (h1 : p) (h12 : q) (h5 : p) (h14 : q) : (p ∧ (t → t)) ↔ (q ↔ (r → q)) := by
+  apply Iff.intro
+  · intro ha
+    refine ⟨?_, ?_⟩
+    · exact fun hb => fun hc => hb
+    · intro hd
+      exact h14
+  · intro he
+    exact ⟨h1, fun hf => hf⟩
+
+theorem nat_01132 (c n : Nat) : ∃ w, w = n + c := by
+  exists n + c
+
+theorem prop_01139 (p q r s t : Prop) (h16 : s) (h4 : p) (h15 : q ∧ s) : (t → t) ∧ (s ∨ r) := by
+  refine ⟨?_, ?_⟩
+  · intro ha
+    assumption
+  · apply Or.inl
+    exact h16
+
+theorem prop_01169 (p q r s : Prop) (h14 : q) (h19 : p ∨ s) (h7 : q ∧ p) : (p → (q ∧ q)) ∨ (r → q) := by
+  apply Or.inl
+  exact fun ha => ⟨h14, h7.left⟩
+
+theorem eq_01187 (a b c d e n y z : Nat) (h9 : n = e) (h8 : d = b) (h4 : z = c + 1) (h3 : e = c) (h5 : b = n) (h1 : z = y + 2) : c + a = d + a := by
+  rw [h8, h5, h9, h3]
+
+theorem prop_01197 (q : Prop) (h1 : q ∧ q) (h13 : q) : (q ∧ q) ∨ (q → q) := by
+  exact Or.inr (fun ha => ha)
+
+theorem nat_01214 (m x y : Nat) : y + m + x = m + y + x := by
+  rw [Nat.add_comm y m]
+
+theorem prop_01266 (p q r : Prop) (h6 : r) (h17 : q ∧ r) : p → p := by
   exact fun ha => ha
-
-theorem eq_01338 (a c e n x z : Nat) (h1 : z = a) (h6 : n = a + 4) (h4 : e = z + 2) (h8 : z = x) (h2 : x = c) : a = c := by
-  subst h1
-  subst h8
-  subst h2
-  rfl

@@ -128,44 +128,35 @@ theorem nat_00034 (k n : Nat) (h : n + 1 = k + 1) : n = k := by
 theorem prop_00035 (p q r s t : Prop) (h17 : p) (h6 : s) (h5 : (q → t) → r) : t → r := by
   exact fun ha => h5 (fun hb => ha)
 
-theorem nat_00036 (n : Nat) : 0 + n = n := by
-  rw [Nat.zero_add]
-
-theorem prop_00037 (p q : Prop) (h10 : p → p) (h14 : q) : (q → q) ∧ (q ∨ q) := by
-  constructor
-  · intro ha
-    exact ha
-  · exact Or.inr h14
-
-theorem nat_00038 (a m : Nat) : ∃ w, w = m + a := by
+theorem nat_00037 (a m : Nat) : ∃ w, w = m + a := by
   exact ⟨m + a, rfl⟩
 
-theorem eq_00039 (b c e n : Nat) (h2 : n = b) (h1 : b = c) (h7 : c = e) : n * b = n * e := by
+theorem eq_00038 (b c e n : Nat) (h2 : n = b) (h1 : b = c) (h7 : c = e) : n * b = n * e := by
   rw [h1, h7]
 
-theorem prop_00040 (p q s t : Prop) (h2 : q) (h18 : q) (h14 : t → s) : (p ∨ t) ∨ (q ↔ q) := by
+theorem prop_00039 (p q s t : Prop) (h2 : q) (h18 : q) (h14 : t → s) : (p ∨ t) ∨ (q ↔ q) := by
   apply Or.inr
   constructor
   · intro ha
     exact ha
   · exact fun hb => h18
 
-theorem eq_00041 (b e x y z : Nat) (h4 : e = b) (h7 : e = y) (h3 : x = z * 4) : y + 0 = b := by
+theorem eq_00040 (b e x y z : Nat) (h4 : e = b) (h7 : e = y) (h3 : x = z * 4) : y + 0 = b := by
   rw [Nat.add_zero, ← h7, h4]
 
-theorem prop_00042 (p q r : Prop) (h13 : r → p) (h9 : r) (h6 : p) : q → p := by
+theorem prop_00041 (p q r : Prop) (h13 : r → p) (h9 : r) (h6 : p) : q → p := by
   intro ha
   exact h13 h9
 
-theorem eq_00043 (c e m x : Nat) (h3 : x = m + 4) (h4 : x = m + 3) (h7 : m = e) (h2 : m = c) : 0 + e = c := by
+theorem eq_00042 (c e m x : Nat) (h3 : x = m + 4) (h4 : x = m + 3) (h7 : m = e) (h2 : m = c) : 0 + e = c := by
   rw [Nat.zero_add, ← h7, h2]
 
-theorem prop_00044 (p q s : Prop) (h9 : p ∧ s ∧ q) : True ∧ ((q ∧ q) → p) := by
+theorem prop_00043 (p q s : Prop) (h9 : p ∧ s ∧ q) : True ∧ ((q ∧ q) → p) := by
   apply And.intro
   · exact True.intro
   · exact fun ha => h9.left
 
-theorem prop_00045 (p q : Prop) (h14 : q → p) (h8 : p ∧ q) (h13 : p ∧ q) (h11 : q) : (True → p) ↔ q := by
+theorem prop_00044 (p q : Prop) (h14 : q → p) (h8 : p ∧ q) (h13 : p ∧ q) (h11 : q) : (True → p) ↔ q := by
   constructor
   intro ha
   exact h11
@@ -173,74 +164,74 @@ theorem prop_00045 (p q : Prop) (h14 : q → p) (h8 : p ∧ q) (h13 : p ∧ q) (
   intro hc
   exact h14 h8.right
 
-theorem prop_00046 (p r s t : Prop) (h12 : r) (h3 : (r ∨ p) ∧ s) : (t → r) ∧ s := by
+theorem prop_00045 (p r s t : Prop) (h12 : r) (h3 : (r ∨ p) ∧ s) : (t → r) ∧ s := by
   refine ⟨?_, ?_⟩
   · intro ha
     exact h12
   · exact h3.right
 
-theorem eq_00047 (a c e x : Nat) (f : Nat → Nat) (h4 : x = c * 3) (h3 : e = a) : f e = f a := by
+theorem eq_00046 (a c e x : Nat) (f : Nat → Nat) (h4 : x = c * 3) (h3 : e = a) : f e = f a := by
   rw [h3]
 
-theorem eq_00048 (b d m n x z : Nat) (h5 : x = n) (h9 : d = n) (h3 : x = m) (h6 : b = m * 2) (h7 : m = z) : d + 0 = z := by
+theorem eq_00047 (b d m n x z : Nat) (h5 : x = n) (h9 : d = n) (h3 : x = m) (h6 : b = m * 2) (h7 : m = z) : d + 0 = z := by
   rw [Nat.add_zero, h9, ← h5, h3, h7]
 
-theorem prop_00049 (p q r : Prop) (h8 : q ∧ p) : ((r ∨ q) → (q ∨ p)) → (q ∨ (p ↔ r)) := by
+theorem prop_00048 (p q r : Prop) (h8 : q ∧ p) : ((r ∨ q) → (q ∨ p)) → (q ∨ (p ↔ r)) := by
   exact fun ha => Or.inl h8.1
 
-theorem prop_00050 (p r s : Prop) (h11 : s) (h17 : r ∧ r) (h16 : p) : (r ∧ p) ∨ (p ∧ r) := by
+theorem prop_00049 (p r s : Prop) (h11 : s) (h17 : r ∧ r) (h16 : p) : (r ∧ p) ∨ (p ∧ r) := by
   left
   apply And.intro
   · exact h17.left
   · exact h16
 
-theorem prop_00051 (p q r s : Prop) (h11 : r ↔ q) (h12 : ¬q) (h18 : q → s) (h19 : q) (h3 : p) : r ∨ (s ∧ (q → r)) := by
+theorem prop_00050 (p q r s : Prop) (h11 : r ↔ q) (h12 : ¬q) (h18 : q → s) (h19 : q) (h3 : p) : r ∨ (s ∧ (q → r)) := by
   left
   apply h11.mpr
   exfalso
   exact h12 h19
 
-theorem prop_00052 (p q r s : Prop) (h13 : s ↔ p) (h18 : p) (h2 : s → p) (h4 : r → q) (h16 : ¬p) (h10 : q) (h5 : s → r) (h1 : s ↔ q) : r ∧ p := by
+theorem prop_00051 (p q r s : Prop) (h13 : s ↔ p) (h18 : p) (h2 : s → p) (h4 : r → q) (h16 : ¬p) (h10 : q) (h5 : s → r) (h1 : s ↔ q) : r ∧ p := by
   constructor
   exact h5 (h13.mpr h18)
   apply h2
   exact h1.mpr h10
 
-theorem prop_00053 (p q : Prop) (h16 : p ↔ q) (h11 : p ↔ q) (h17 : p) (h12 : p ↔ q) (h18 : p) (h2 : q ↔ p) (h9 : q) : (p ∧ q) ∧ (q → p) := by
+theorem prop_00052 (p q : Prop) (h16 : p ↔ q) (h11 : p ↔ q) (h17 : p) (h12 : p ↔ q) (h18 : p) (h2 : q ↔ p) (h9 : q) : (p ∧ q) ∧ (q → p) := by
   constructor
   exact ⟨h12.mpr h9, h2.mpr (h11.mpr (h16.mp h17))⟩
   exact fun ha => h18
 
-theorem nat_00054 (n x y : Nat) : y + n + x = y + (n + x) := by
+theorem nat_00053 (n x y : Nat) : y + n + x = y + (n + x) := by
   induction x with
   | zero => rfl
   | succ j ih' => rw [Nat.add_succ, Nat.add_succ, Nat.add_succ, ih']
 
-theorem prop_00056 (p q r s : Prop) (h13 : ¬r → p) (h18 : ¬p) (h2 : r → p) (h7 : q) (h12 : s) (h9 : r ∧ s) (h16 : r → s) : (r → p) ↔ s := by
-  constructor
+theorem prop_00054 (r : Prop) : r ↔ r := by
+  refine ⟨?_, ?_⟩
   · intro ha
-    apply h16
-    exact h9.left
-  · intro hb hc
-    refine h13 ?_
-    intro hd
-    exact h18 (h2 hd)
+    exact ha
+  · intro hb
+    exact hb
 
-theorem prop_00057 (p q r s t : Prop) (h9 : r → s) (h2 : r) (h18 : p ∧ t) : s ∨ q := by
+theorem prop_00056 (p q r s t : Prop) (h9 : r → s) (h2 : r) (h18 : p ∧ t) : s ∨ q := by
   apply Or.inl
   exact h9 h2
 
-theorem eq_00058 (a d y : Nat) (h1 : y = a) (h4 : y = d) : d + 0 = a := by
+theorem eq_00057 (a d y : Nat) (h1 : y = a) (h4 : y = d) : d + 0 = a := by
   rw [Nat.add_zero, ← h4, h1]
 
-theorem prop_00060 (p q : Prop) (h6 : True) (h11 : p ∧ p) : q ∨ True := by
+theorem nat_00058 (k y : Nat) : ∃ w, w = k + y := by
+  exact ⟨k + y, rfl⟩
+
+theorem prop_00059 (p q : Prop) (h6 : True) (h11 : p ∧ p) : q ∨ True := by
   apply Or.inr
   exact True.intro
 
-theorem nat_00061 (m n x : Nat) : x + m + n = x + (m + n) := by
+theorem nat_00060 (m n x : Nat) : x + m + n = x + (m + n) := by
   rw [Nat.add_assoc]
 
-theorem prop_00062 (q r : Prop) (h17 : q) : r ↔ (r ∧ r) := by
+theorem prop_00061 (q r : Prop) (h17 : q) : r ↔ (r ∧ r) := by
   constructor
   intro ha
   refine ⟨?_, ?_⟩
@@ -249,16 +240,19 @@ theorem prop_00062 (q r : Prop) (h17 : q) : r ↔ (r ∧ r) := by
   intro hb
   exact hb.left
 
-theorem prop_00063 (p q r : Prop) (h17 : q) (h12 : r → r) (h2 : ¬p) (h4 : p → p) : ¬p := by
+theorem prop_00062 (p q r : Prop) (h17 : q) (h12 : r → r) (h2 : ¬p) (h4 : p → p) : ¬p := by
   exact fun ha => h2 (h4 ha)
 
-theorem nat_00064 : 5 + 8 = 13 := by
+theorem nat_00063 : 5 + 8 = 13 := by
   rfl
 
-theorem prop_00065 (p q r : Prop) (h15 : (q ∨ p) → r) : p → p → r := by
+theorem prop_00064 (p q r : Prop) (h15 : (q ∨ p) → r) : p → p → r := by
   intro ha hb
   exact h15 (Or.inr ha)
 
-theorem prop_00066 (q : Prop) : q → q := by
+theorem prop_00065 (q : Prop) : q → q := by
   intro ha
   exact ha
+
+theorem prop_00066 (q r : Prop) (h5 : q ↔ r) (h6 : r) : q ∨ q := by
+  exact Or.inl (h5.mpr h6)

@@ -11,127 +11,119 @@ theorem prop_00022 (p q r : Prop) (h16 : q) (h14 : r → q) (h11 : (r ∧ r) ∧
 theorem nat_00032 : 2 * 9 = 18 := by
   decide
 
-theorem prop_00055 (r : Prop) : r ↔ r := by
-  refine ⟨?_, ?_⟩
-  · intro ha
-    exact ha
-  · intro hb
-    exact hb
-
-theorem nat_00059 (k y : Nat) : ∃ w, w = k + y := by
-  exact ⟨k + y, rfl⟩
-
-theorem prop_00096 (p q r : Prop) (h12 : (p → q) → r) (h17 : r) (h11 : p) (h16 : p ↔ q) (h18 : (p ↔ p) → q) (h4 : p) (h13 : q) (h15 : ¬r) (h5 : r) : (p ∧ q) ∧ (p ↔ r) := by
-  refine ⟨?_, ?_⟩
-  · apply And.intro
-    · apply h16.mpr
-      exact (h15 h5).elim
-    · exact h13
-  · apply Iff.intro
-    · intro ha
-      apply h12
-      intro hb
-      apply h18
-      constructor
-      · intro hc
-        exact h4
-      · exact fun hd => ha
-    · exact fun he => h11
-
-theorem prop_00099 (p q s t : Prop) (h13 : s ∧ p) : (s ∨ (q ∧ t)) → p → s := by
-  exact fun ha => fun hb => h13.left
-
-theorem prop_00148 (p r t : Prop) (h6 : r) (h15 : r ∧ p) (h10 : True ∧ t) (h17 : (t ∧ r) → p) : (r ∨ p) → p := by
-  intro ha
-  exact h17 ⟨h10.right, h15.left⟩
-
-theorem nat_00152 (c k n : Nat) : c + k + n = k + c + n := by
-  rw [Nat.add_comm c k]
-
-theorem prop_00158 (q r : Prop) (h12 : r → r) (h14 : ¬r → q) (h6 : ¬r) (h16 : r) : q ↔ r := by
+theorem prop_00055 (p q r s : Prop) (h13 : ¬r → p) (h18 : ¬p) (h2 : r → p) (h7 : q) (h12 : s) (h9 : r ∧ s) (h16 : r → s) : (r → p) ↔ s := by
   constructor
   · intro ha
-    assumption
-  · exact fun hb => h14 (fun hc => h6 (h12 hc))
+    apply h16
+    exact h9.left
+  · intro hb hc
+    refine h13 ?_
+    intro hd
+    exact h18 (h2 hd)
 
-theorem prop_00179 (p q : Prop) (h14 : p ∧ q) (h3 : q ∨ q) : ((p ∨ p) → (p ∨ p)) → q := by
-  intro ha
-  exact h14.right
+theorem nat_00089 (n : Nat) : n ≤ n + 1 := by
+  apply Nat.le_succ
 
-theorem nat_00208 (c n y : Nat) : y + c + n = y + (c + n) := by
-  exact Nat.add_assoc y c n
+theorem nat_00105 (a k : Nat) : k + a = a + k := by
+  rw [Nat.add_comm]
 
-theorem nat_00211 (m : Nat) : m + 1 ≠ 0 := by
-  exact Nat.succ_ne_zero m
-
-theorem prop_00254 (p q : Prop) (h9 : p) (h3 : p) (h7 : q ↔ p) (h11 : p) (h15 : ¬p) (h8 : p) : p ∧ p := by
-  exact ⟨h9, h7.mp (absurd h11 h15)⟩
-
-theorem nat_00260 (m x y : Nat) : y + x + m = y + (x + m) := by
-  induction m
-  case zero => rfl
-  case succ j ih => rw [Nat.add_succ, Nat.add_succ, Nat.add_succ, ih]
-
-theorem eq_00263 (b e m n : Nat) (h7 : e = m) (h2 : b = n) (h8 : m = n) : b + 4 = e + 4 := by
-  rw [h8] at h7
-  rw [← h2] at h7
-  rw [h7]
-
-theorem nat_00269 (c m : Nat) (h : m + 1 = c + 1) : m = c := by
-  apply Nat.succ.inj
-  exact h
-
-theorem prop_00274 (p q t : Prop) (h16 : p) (h8 : t) (h6 : t) : t ∨ q := by
-  apply Or.inl
+theorem prop_00137 (p : Prop) (h7 : p) (h19 : p) : p ∧ p := by
+  constructor
+  assumption
   assumption
 
-theorem eq_00296 (a c d m x y z : Nat) (h1 : y = d) (h6 : y = z) (h9 : d = a) (h2 : z = x) (h8 : c = m + 2) : a = x := by
-  symm
-  exact Eq.trans h2.symm (Eq.trans h6.symm (Eq.trans h1 h9))
+theorem prop_00179 (p q : Prop) (h15 : p → q) (h18 : q) (h1 : p) : q ∧ q := by
+  apply And.intro
+  · assumption
+  · exact h15 h1
 
-theorem prop_00303 (q r s : Prop) (h18 : s → q) (h3 : ¬q) (h7 : q) (h2 : r → r) (h11 : (q ∨ s) ∧ s) : q ∧ q := by
+theorem eq_00184 (a b d e m x : Nat) (f : Nat → Nat) (h6 : m = b) (h3 : x = d + 4) (h2 : a = e) : f m = f b := by
+  exact congrArg f (h6)
+
+theorem nat_00207 : 34 + 20 = 54 := by
+  decide
+
+theorem nat_00211 (x : Nat) : 1 * x = x := by
+  induction x with
+  | zero => rfl
+  | succ i hk => rw [Nat.mul_succ, hk]
+
+theorem nat_00239 (b c k y : Nat) (h1 : k ≤ y) (h2 : y ≤ b) (h3 : b ≤ c) : k ≤ c := by
+  apply Nat.le_trans h1
+  apply Nat.le_trans h2
+  exact h3
+
+theorem prop_00254 (q r : Prop) (h12 : r) : q → r := by
+  intro ha
+  exact h12
+
+theorem prop_00263 (p q r : Prop) (h11 : q → r) (h2 : (p ∧ q) ∧ q) (h16 : q → r) : r ↔ q := by
+  refine ⟨?_, ?_⟩
+  · exact fun ha => h2.2
+  · intro hb
+    refine h16 ?_
+    assumption
+
+theorem prop_00274 (p q : Prop) (h5 : ¬q) (h6 : p ∨ p) (h9 : (p → (p ∧ q)) → q) : ¬(p → (p ∧ q)) := by
+  exact fun ha => h5 (h9 ha)
+
+theorem prop_00296 (q r s : Prop) (h18 : s → q) (h3 : ¬q) (h7 : q) (h2 : r → r) (h11 : (q ∨ s) ∧ s) : q ∧ q := by
   apply And.intro
   · refine h18 ?_
     exact h11.right
   · exact (h3 h7).elim
 
-theorem nat_00319 (a c k n : Nat) (h1 : k ≤ c) (h2 : c ≤ a) (h3 : a ≤ n) : k ≤ n := by
-  exact Nat.le_trans h1 (Nat.le_trans h2 h3)
+theorem prop_00303 (p q : Prop) (h14 : p → p) (h17 : ¬True) (h16 : q) (h10 : True) : p ↔ q := by
+  exact ⟨fun ha => h16, fun hb => absurd h10 h17⟩
 
-theorem prop_00332 (r s : Prop) (h4 : r) (h18 : r) : s → r := by
-  intro ha
-  exact h4
+theorem nat_00328 (n x y : Nat) (h1 : y ≤ n) (h2 : n ≤ x) : y ≤ x := by
+  apply Nat.le_trans h1
+  exact h2
 
-theorem nat_00338 : 38 + 32 = 70 := by
-  decide
+theorem prop_00332 (q r s : Prop) (h4 : s ↔ r) (h17 : q) (h5 : r ∧ r) (h19 : s) : (q ↔ s) ∨ s ∨ q := by
+  exact Or.inr (Or.inl (h4.mpr h5.2))
 
-theorem eq_00369 (c e m n y : Nat) (h2 : e = n) (h5 : c = y + 2) (h4 : m = n + 4) : 1 * e = n := by
+theorem eq_00360 (c e m n y : Nat) (h2 : e = n) (h5 : c = y + 2) (h4 : m = n + 4) : 1 * e = n := by
   subst h2
   rw [Nat.one_mul]
 
-theorem nat_00417 : 33 + 36 = 69 := by
-  decide
-
-theorem eq_00424 (b d e m y : Nat) (h8 : d = m) (h5 : y = d) (h7 : m = b) (h1 : e = b) : e = y + 0 := by
-  symm
-  rw [Nat.add_zero, h5, h8, h7, ← h1]
-
-theorem prop_00475 (q r s t : Prop) (h2 : r) (h6 : s) (h11 : q ∧ t) : r ↔ (s ↔ s) := by
+theorem prop_00463 (p q : Prop) (h17 : p) (h2 : q) (h14 : p ∨ p) (h1 : q) : ((p ∨ q) ∨ q) ∧ (p ∨ q) := by
   constructor
+  apply Or.inl
+  right
+  exact h2
+  exact Or.inr h1
+
+theorem nat_00475 (a b : Nat) : b + a = a + b := by
+  rw [Nat.add_comm]
+
+theorem eq_00505 (e m : Nat) (h1 : e = m) : m = e := by
+  exact h1.symm
+
+theorem prop_00506 (p q r : Prop) (h19 : r) (h18 : p → r) (h10 : q) (h16 : p ↔ q) : q ↔ (q ∧ p) := by
+  apply Iff.intro
   · intro ha
     constructor
-    intro hb
-    exact hb
-    exact fun hc => hc
-  · exact fun hd => h2
+    · assumption
+    · rw [h16]
+      exact h10
+  · exact fun hb => hb.left
 
-theorem eq_00505 (b c e n x y : Nat) (h8 : b = e) (h2 : c = b) (h1 : x = y + 4) (h4 : n = c) : 0 + n = e := by
-  rw [Nat.zero_add, h4, h2, h8]
+theorem prop_00513 (p q r : Prop) (h8 : q ∧ r) (h4 : p) : p ↔ r := by
+  exact ⟨fun ha => h8.2, fun hb => h4⟩
 
-theorem prop_00575 (p q : Prop) (h19 : p ↔ q) (h14 : q) (h10 : q ↔ q) (h4 : q ∧ q ∧ q) : q ∧ p := by
-  exact ⟨h14, h19.mpr h4.1⟩
+theorem eq_00540 (a n y z : Nat) (h3 : z = a) (h5 : y = a) : y + n = z + n := by
+  rw [h5, ← h3]
 
-theorem prop_00592 (p q r : Prop) (h1 : r) (h15 : p ∧ q) (h5 : p) (h7 : p) (h17 : q) (h18 : p) (h16 : ¬p) (h4 : q ↔ r) : (q ∧ q) ∧ ((q ∧ q) → (p ∧ p)) := by
+theorem nat_00547 (a n : Nat) : a ≤ a + n := by
+  apply Nat.le_add_right
+
+theorem prop_00564 (p r : Prop) (h15 : r) (h9 : p) (h2 : p → r) : p → r := by
+  intro ha
+  apply h2
+  exact ha
+
+theorem prop_00575 (p q r : Prop) (h1 : r) (h15 : p ∧ q) (h5 : p) (h7 : p) (h17 : q) (h18 : p) (h16 : ¬p) (h4 : q ↔ r) : (q ∧ q) ∧ ((q ∧ q) → (p ∧ p)) := by
   constructor
   · constructor
     · apply h4.mpr
@@ -142,139 +134,166 @@ theorem prop_00592 (p q r : Prop) (h1 : r) (h15 : p ∧ q) (h5 : p) (h7 : p) (h1
     · exact h15.left
     · exact h7
 
-theorem eq_00602 (a c d m n x z : Nat) (h7 : z = d) (h5 : x = z) (h4 : n = a + 1) (h6 : m = x) (h3 : c = d) : c = x := by
-  exact Eq.trans h3 (Eq.trans h7.symm h5.symm)
-
-theorem nat_00617 (a b k m x : Nat) (h1 : k ≤ x) (h2 : x ≤ m) (h3 : m ≤ a) (h4 : a ≤ b) : k ≤ b := by
-  apply Nat.le_trans h1
-  apply Nat.le_trans h2
-  apply Nat.le_trans h3
-  exact h4
-
-theorem eq_00637 (a x : Nat) (h6 : x = a) : x = a := by
-  exact h6
-
-theorem prop_00660 (p q r : Prop) (h7 : r) (h14 : q ∨ q) (h12 : r → p) (h6 : p ∧ q) : (p ∧ r) ∨ p := by
-  right
-  exact h12 h7
-
-theorem prop_00687 (q r s : Prop) (h17 : r) (h11 : q ∧ q) (h3 : s ∧ q) : r → s := by
-  exact fun ha => h3.1
-
-theorem prop_00688 (p q : Prop) (h8 : q ↔ p) : p → (q ∨ q) := by
-  exact fun ha => Or.inr (h8.mpr ha)
-
-theorem prop_00690 (p q s : Prop) (h7 : (p ∨ p) → s) (h5 : p ↔ q) (h13 : ¬p) (h2 : q) (h18 : p) : s ∧ q := by
+theorem prop_00592 (r s : Prop) (h13 : ¬True) (h1 : s ∧ (s → s)) (h17 : True) : r ∧ s := by
   constructor
-  exact h7 (Or.inr (h5.mpr h2))
-  contradiction
+  · exfalso
+    exact h13 h17
+  · exact h1.1
 
-theorem eq_00712 (a d : Nat) (h1 : d = a) : a = d := by
-  symm
-  rw [h1]
-
-theorem eq_00721 (b c d m x y : Nat) (h1 : d = m) (h8 : x = c + 3) (h6 : y = b) (h4 : d = b) : m * 1 = y := by
-  rw [Nat.mul_one]
-  rw [← h1]
-  rw [h4]
-  rw [← h6]
-
-theorem prop_00742 (p q r : Prop) (h10 : q ↔ p) (h19 : p → r) (h13 : r → q) : q → q := by
-  intro ha
-  refine h13 ?_
-  apply h19
-  exact h10.mp ha
-
-theorem prop_00755 (p q r : Prop) (h12 : p) (h16 : p) (h18 : ¬p) (h2 : q) (h13 : r ∧ p) (h11 : r) : (r ∧ q) ↔ (p ∧ p) := by
-  refine ⟨?_, ?_⟩
-  · exact fun ha => ⟨h12, absurd h16 h18⟩
-  · exact fun hb => ⟨h13.left, h2⟩
-
-theorem nat_00762 (a m x : Nat) : (m + a) * x = m * x + a * x := by
-  rw [Nat.right_distrib]
-
-theorem nat_00780 (k y : Nat) : ∃ w, w = y + k := by
-  refine ⟨y + k, ?_⟩
-  rfl
-
-theorem prop_00824 (p q : Prop) (h18 : p) (h5 : p) (h17 : ¬p) (h7 : p) (h2 : q → q) : p ∧ p := by
-  constructor
-  · exact (h17 h18).elim
-  · exact h5
-
-theorem nat_00866 (y : Nat) : y < y + 1 := by
-  apply Nat.lt_succ_self
-
-theorem prop_00889 (p s : Prop) (h9 : s) (h10 : s ∨ p) (h7 : s) : s ↔ s := by
+theorem prop_00606 (p q : Prop) (h19 : q ∧ p) (h7 : q → p) : q ↔ p := by
   refine ⟨?_, ?_⟩
   · intro ha
+    exact h7 ha
+  · exact fun hb => h19.1
+
+theorem eq_00629 (b d n x y z : Nat) (h2 : d = b * 4) (h9 : b = z) (h7 : y = x) (h4 : x = n) (h5 : b = y) : z = n := by
+  subst h9
+  subst h5
+  subst h7
+  subst h4
+  rfl
+
+theorem eq_00637 (e m y z : Nat) (f : Nat → Nat) (h1 : z = y) (h8 : z = e) (h7 : m = e) : f m = f y := by
+  rw [h7, ← h8, h1]
+
+theorem prop_00660 (p q r s : Prop) (h15 : r ↔ s) (h5 : (q ∨ s) → r) (h1 : ¬p) (h19 : p) (h13 : s → p) (h18 : s) : ((p → s) ∧ s) ∨ (q ∧ s) := by
+  left
+  constructor
+  · intro ha
+    exact h15.mp (h5 (Or.inr h18))
+  · exact (h1 h19).elim
+
+theorem nat_00661 (k n y : Nat) : k + n + y = k + (n + y) := by
+  rw [Nat.add_assoc]
+
+theorem prop_00687 (p q r s : Prop) (h15 : (q ↔ r) → p) (h2 : q) (h8 : r) (h6 : q) (h10 : s ∧ p) (h16 : p ↔ s) (h9 : ¬(s ∧ p)) (h11 : p) (h4 : p ↔ s) : (r → p) ∧ q ∧ p := by
+  constructor
+  · intro ha
+    rw [h4]
+    apply h16.mp
+    exact (h9 h10).elim
+  · constructor
+    exact h2
+    apply h15
+    constructor
+    intro hb
+    exact h8
+    intro hc
     assumption
-  · exact fun hb => hb
 
-theorem prop_00908 (q s t : Prop) (h17 : t → q) (h12 : t) (h19 : s) : (t ∨ q) ∧ (True → t → s) := by
-  exact ⟨Or.inr (h17 h12), fun ha => fun hb => h19⟩
+theorem prop_00688 (p q : Prop) (h3 : p) : q → (q ∧ p) := by
+  exact fun ha => ⟨ha, h3⟩
 
-theorem prop_00911 (p r : Prop) (h10 : p ∧ r) : r → p → p := by
-  exact fun ha => fun hb => hb
+theorem prop_00723 (q r : Prop) (h19 : r) (h8 : r → q) : q ∨ q := by
+  apply Or.inr
+  apply h8
+  exact h19
 
-theorem prop_00918 (p s t : Prop) (h1 : s → p) (h15 : t) : s → p := by
-  intro ha
-  exact h1 ha
-
-theorem eq_00927 (b c m n y : Nat) (h4 : y = b) (h2 : c = n) (h6 : b = c) (h9 : y = m) : m + 0 = n := by
+theorem eq_00763 (a e m x z : Nat) (h5 : x = m) (h4 : a = e) (h3 : x = z) (h8 : e = z) : a + 0 = m := by
   rw [Nat.add_zero]
-  rw [← h9]
   rw [h4]
-  rw [h6]
-  rw [h2]
-
-theorem eq_00938 (a c d e m n : Nat) (h8 : m = n) (h1 : e = a) (h3 : c = d) (h4 : e = n) : m = a := by
   rw [h8]
-  rw [← h4]
-  rw [h1]
+  rw [← h3]
+  rw [h5]
 
-theorem prop_00939 (p q r : Prop) (h8 : p) (h13 : (q → r) ∧ r) : q → (r ∧ p) := by
+theorem prop_00886 (p q r s : Prop) (h1 : q ↔ s) (h18 : s) (h6 : r) (h5 : s) (h13 : s → q) (h16 : s) (h15 : q) : (s ∧ q) ↔ (p ∨ r) := by
+  constructor
+  · intro ha
+    exact Or.inr h6
+  · intro hb
+    exact ⟨h1.mp (h13 h18), h15⟩
+
+theorem prop_00889 (p q : Prop) (h9 : (q ∨ q) → p) (h14 : q ↔ p) (h2 : p) (h3 : q → p) (h1 : p ↔ q) : q ↔ p := by
+  constructor
+  · intro ha
+    refine h9 ?_
+    exact Or.inr (h1.mp (h3 ha))
+  · intro hb
+    exact h14.mpr hb
+
+theorem nat_00892 (c m n : Nat) : c * (n + m) = c * n + c * m := by
+  exact Nat.left_distrib c n m
+
+theorem prop_00908 (p q r : Prop) (h8 : p) (h13 : (q → r) ∧ r) : q → (r ∧ p) := by
   intro ha
   apply And.intro
   · exact h13.2
   · exact h8
 
-theorem prop_00948 (p q r t : Prop) (h14 : r) (h19 : p) (h13 : q → r) (h7 : ¬(q → r)) (h18 : r) : p → (t ∧ r) := by
+theorem eq_00909 (c d e m n x : Nat) (h6 : e = n) (h5 : m = x) (h4 : c = x * 3) (h1 : d = m) (h2 : n = d) : e = x := by
+  exact Eq.trans h6 (Eq.trans h2 (Eq.trans h1 h5))
+
+theorem prop_00918 (p r : Prop) (h8 : p) : r ∨ p := by
+  apply Or.inr
+  exact h8
+
+theorem eq_00978 (b m n x : Nat) (h6 : x = b) (h4 : n = x) (h7 : m = n) : m = b := by
+  subst h7
+  subst h4
+  subst h6
+  rfl
+
+theorem eq_01009 (a d e : Nat) (h5 : a = e) (h3 : e = d) : a + 0 = d := by
+  rw [Nat.add_zero, h5, h3]
+
+theorem prop_01063 (p q : Prop) (h18 : (q ∨ q) → p) (h7 : q → p) (h3 : p → q) (h11 : p → q) (h15 : ¬(p → q)) : (q → p) → p := by
   intro ha
+  refine h18 ?_
+  apply Or.inl
+  exact h11 (absurd h3 h15)
+
+theorem eq_01104 (b d e x y z : Nat) (f : Nat → Nat) (h3 : z = x) (h5 : x = d) (h1 : b = e) (h6 : d = b) (h2 : y = d + 3) : f x = f e := by
+  rw [h5, h6, h1]
+
+theorem prop_01129 (p q : Prop) (h17 : q) (h1 : ¬p) (h9 : p) : (p ∧ q) ∧ True := by
   constructor
-  · exact (h7 h13).elim
-  · exact h18
+  · constructor
+    contradiction
+    exact h17
+  · trivial
 
-theorem nat_00976 (b k y : Nat) : k + b + y = k + (b + y) := by
-  induction y
-  case zero => rfl
-  case succ j hk => rw [Nat.add_succ, Nat.add_succ, Nat.add_succ, hk]
-
-theorem nat_01006 (c m : Nat) (h : c + 1 = m + 1) : c = m := by
-  apply Nat.succ.inj
-  exact h
-
-theorem prop_01008 (q r : Prop) (h9 : q) (h1 : q) (h10 : q) (h16 : r) : (True → q) ∧ r := by
-  constructor
-  exact fun ha => h9
-  exact h16
-
-theorem prop_01012 (p q : Prop) (h9 : q) (h18 : p → p) : q → q := by
+theorem prop_01148 (p q r : Prop) (h17 : q ∧ (p ∨ p)) (h12 : r) : p → q := by
   intro ha
-  exact ha
+  exact h17.left
 
-theorem prop_01063 (p q : Prop) (h3 : p) : (p ∨ q) → p → p := by
-  intro ha hb
-  assumption
+theorem nat_01170 (a b k : Nat) : b + k + a = b + (k + a) := by
+  induction a with
+  | zero => rfl
+  | succ k ih => rw [Nat.add_succ, Nat.add_succ, Nat.add_succ, ih]
 
-theorem prop_01120 (p q r : Prop) (h12 : ¬(p ∨ p)) (h11 : r) (h3 : p ↔ r) (h1 : r ↔ q) (h7 : p) (h16 : q ↔ r) (h4 : p ∨ p) (h19 : q → r) : (p ∨ p ∨ p) ∧ p ∧ q := by
-  refine ⟨?_, ?_⟩
-  · exact Or.inl h7
-  · refine ⟨?_, ?_⟩
-    · apply h3.mpr
-      exact h1.mpr (h16.mpr h11)
-    · exfalso
-      exact h12 h4
+theorem nat_01192 (b n y : Nat) : b * y * n = b * (y * n) := by
+  exact Nat.mul_assoc b y n
 
-theorem eq_01146 (b x z : Nat) (h7 : b = x) (h3 : z = b) : z = x := by
-  exact Eq.trans h3 h7
+theorem nat_01199 (c k : Nat) : ∃ w, w = c + k := by
+  refine ⟨c + k, ?_⟩
+  rfl
+
+theorem eq_01223 (b c m z : Nat) (h7 : c = b) (h1 : z = b) (h6 : m = z) : b = m + 0 := by
+  rw [Nat.add_zero, h6, h1]
+
+theorem prop_01230 (p q : Prop) : ((p ∧ p) → p) ∨ q := by
+  left
+  intro ha
+  exact ha.1
+
+theorem eq_01247 (a b c d m x y : Nat) (h4 : b = x) (h6 : y = m) (h5 : d = c) (h3 : m = d + 3) (h8 : a = x) (h1 : a = d) : c + y = b + y := by
+  subst h4
+  subst h8
+  subst h1
+  subst h5
+  rfl
+
+theorem eq_01250 (a b d e m n x z : Nat) (h4 : a = z) (h6 : d = a) (h9 : n = m) (h8 : m = d) (h5 : x = e + 4) (h7 : x = b * 4) : n = z := by
+  subst h9
+  subst h8
+  subst h6
+  subst h4
+  rfl
+
+theorem prop_01311 (r s t : Prop) (h1 : r → s) (h2 : r) : ((r → r) ∧ (t → s)) ∨ s := by
+  exact Or.inl ⟨fun ha => ha, fun hb => h1 h2⟩
+
+theorem prop_01318 (p q : Prop) (h5 : p) (h2 : p → q) (h4 : q) (h13 : p ↔ q) (h15 : p ∧ q) : q ∨ p := by
+  apply Or.inr
+  apply h13.mpr
+  exact h2 h15.left

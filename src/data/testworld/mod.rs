@@ -105,7 +105,7 @@ pub struct Draft {
 
 /// Generates `count` theorems, cycling through the kinds (prop, equality, arith in the ratio
 /// 2:1:1), named `{kind}_{index:05}` with the index counted over all kinds so names never repeat.
-/// Theorems whose text repeats an earlier one are replaced by fresh draws.
+/// A statement that repeats an earlier one (whatever its proof) is replaced by a fresh draw.
 pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut seen = std::collections::HashSet::new();
@@ -123,12 +123,8 @@ pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
             Kind::Equality => equality::draft(&mut rng, options),
             Kind::Arith => arith::draft(&mut rng, options),
         };
-        let key = format!(
-            "{}|{}|{}",
-            draft.binders,
-            draft.goal,
-            draft.proof.join("\n")
-        );
+        // One proof per statement, so a statement never lands in two splits.
+        let key = format!("{} : {}", draft.binders, draft.goal);
         if !seen.insert(key) {
             continue;
         }

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# proofstep's quick start: install the test world's Lean (lean/mini), build proofstep, and prove
+# `test_thm` of lean/mini/Example.lean with the committed default model (models/testworld-small),
+# printing the proof. Needs x86_64 Linux, python3 with pip, gcc and a Rust toolchain.
+set -euo pipefail
+cd "$(dirname "$0")"
+echo "== 1/3 test-world Lean (lean/mini/setup.sh)" >&2
+bash lean/mini/setup.sh >/dev/null
+echo "== 2/3 cargo build --release" >&2
+cargo build --release --bin proofstep
+echo "== 3/3 proofstep prove test_thm (default model: models/testworld-small)" >&2
+exec target/release/proofstep prove --file lean/mini/Example.lean --theorem test_thm \
+  --model models/testworld-small --samples 8 --expansions 50 "$@"

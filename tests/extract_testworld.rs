@@ -1,0 +1,277 @@
+//! `proofstep extract` on small test-world files with real Lean: the states before and after
+//! each tactic are the goals Lean prints, theorems with errors are skipped, split folders are
+//! kept, and the output round-trips through `proofstep data leandojo`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+const A: &str = "prelude
+import Mini
+
+theorem swap (p q : Prop) (h : p ∧ q) : q ∧ p := by
+  constructor
+  · exact h.2
+  · exact h.1
+
+theorem zero_add' (n : Nat) : 0 + n = n := by
+  induction n with
+  | zero => rfl
+  | succ k ih => rw [Nat.add_succ, ih]
+
+theorem broken (p : Prop) : p := by
+  exact trivial
+
+theorem term_mode (p : Prop) (hp : p) : p := hp
+";
+
+const B: &str = "prelude
+import Mini
+
+theorem test_like (m n : Nat) (h : m = n) : n + 0 = m := by
+  rw [Nat.add_zero]
+  exact Eq.symm h
+";
+
+fn proofstep(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn read(path: &Path) -> Vec<Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn states(theorem: &Value) -> Vec<(String, String, String)> {
+    theorem["traced_tactics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap().to_string();
+            (s("tactic"), s("state_before"), s("state_after"))
+        })
+        .collect()
+}
+
+#[test]
+fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
+    if common::test_lean("extract_records_lean_states_and_round_trips_through_data_leandojo")
+        .is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("train")).unwrap();
+    std::fs::create_dir_all(src.join("test")).unwrap();
+    common::write_file(&src.join("train"), "A.lean", A);
+    common::write_file(&src.join("test"), "B.lean", B);
+    let out = dir.path().join("out");
+    let run = proofstep(&[
+        "extract",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--workers",
+        "2",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["files"], 2);
+    assert_eq!(summary["skipped_theorems"], 1, "`broken` has a Lean error");
+    assert_eq!(summary["steps"], 3 + 1 + 2);
+
+    let train = read(&out.join("random/train.json"));
+    let test = read(&out.join("random/test.json"));
+    assert!(read(&out.join("random/val.json")).is_empty());
+    let names: Vec<&str> = train
+        .iter()
+        .map(|t| t["full_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["swap", "zero_add'", "term_mode"]);
+    assert_eq!(train[0]["file_path"], "train/A.lean");
+    assert_eq!(train[0]["start"], serde_json::json!([4, 1]));
+    assert_eq!(train[0]["end"], serde_json::json!([7, 14]));
+
+    let ctx = "p q : Prop\nh : p ∧ q\n";
+    assert_eq!(
+        states(&train[0]),
+        vec![
+            (
+                "constructor".to_string(),
+                format!("{ctx}⊢ q ∧ p"),
+                format!("case left\n{ctx}⊢ q\n\ncase right\n{ctx}⊢ p"),
+            ),
+            (
+                "exact h.2".to_string(),
+                format!("case left\n{ctx}⊢ q"),
+                "no goals".to_string()
+            ),
+            (
+                "exact h.1".to_string(),
+                format!("case right\n{ctx}⊢ p"),
+                "no goals".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        states(&train[1]),
+        vec![(
+            "induction n with\n| zero => rfl\n| succ k ih => rw [Nat.add_succ, ih]".to_string(),
+            "n : Nat\n⊢ 0 + n = n".to_string(),
+            "no goals".to_string(),
+        )]
+    );
+    assert!(
+        states(&train[2]).is_empty(),
+        "a term-mode proof has no tactic steps"
+    );
+    assert_eq!(
+        train[0]["traced_tactics"][0]["annotated_tactic"],
+        serde_json::json!(["constructor", []])
+    );
+
+    let ctx = "m n : Nat\nh : m = n\n";
+    let steps = states(&test[0]);
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "rw [Nat.add_zero]".to_string(),
+                format!("{ctx}⊢ n + 0 = m"),
+                format!("{ctx}⊢ n = m")
+            ),
+            (
+                "exact Eq.symm h".to_string(),
+                format!("{ctx}⊢ n = m"),
+                "no goals".to_string()
+            ),
+        ]
+    );
+
+    // Round trip: the seed's JSONL from the extracted benchmark.
+    let data = dir.path().join("data");
+    let run = proofstep(&[
+        "data",
+        "leandojo",
+        "--input",
+        out.to_str().unwrap(),
+        "--out",
+        data.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(data.join("proofstep-test.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0]["input"],
+        format!("[GOAL]{ctx}⊢ n + 0 = m[PROOFSTEP]")
+    );
+    assert_eq!(lines[0]["output"], "rw [Nat.add_zero]<|endoftext|>");
+    assert_eq!(lines[1]["input"], format!("[GOAL]{ctx}⊢ n = m[PROOFSTEP]"));
+    let train_lines = std::fs::read_to_string(data.join("proofstep-train.jsonl")).unwrap();
+    assert_eq!(train_lines.lines().count(), 4);
+}
+
+#[test]
+fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
+    if common::test_lean("extract_without_split_folders_hashes_theorems_and_reports_bad_input")
+        .is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_file(
+        dir.path(),
+        "Example.lean",
+        &std::fs::read_to_string(common::repo_root().join("lean/mini/Example.lean")).unwrap(),
+    );
+    let out = dir.path().join("out");
+    let run = proofstep(&[
+        "extract",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--held-out-percent",
+        "20",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let all: Vec<Value> = ["train", "val", "test"]
+        .iter()
+        .flat_map(|s| read(&out.join(format!("random/{s}.json"))))
+        .collect();
+    let expected = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("theorem "))
+        .count();
+    assert!(expected >= 10);
+    assert_eq!(all.len(), expected, "every theorem of Example.lean, once");
+    let test_thm = all.iter().find(|t| t["full_name"] == "test_thm").unwrap();
+    assert_eq!(states(test_thm).len(), 2);
+    // Consecutive steps of a linear proof chain: after(i) = before(i+1).
+    for t in &all {
+        let s = states(t);
+        for w in s.windows(2) {
+            if !w[0].2.contains("case ") && w[0].2 != "no goals" {
+                assert_eq!(w[0].2, w[1].1, "{}", t["full_name"]);
+            }
+        }
+        if let Some(last) = s.last() {
+            assert_eq!(last.2, "no goals", "{}", t["full_name"]);
+        }
+    }
+    assert!(
+        !dir.path().join("out/random").read_dir().unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".extract-")
+        }),
+        "no temporary file is left behind"
+    );
+
+    let run = proofstep(&[
+        "extract",
+        dir.path().join("missing").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("missing") && err.contains("no such file"),
+        "{err}"
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = proofstep(&[
+        "extract",
+        empty.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no .lean files"));
+}
