@@ -6,6 +6,19 @@ import sys
 from pathlib import Path
 
 work, rounds = Path(sys.argv[1]), int(sys.argv[2])
+
+
+def path(run, r):
+    """What the search did per theorem: must be the same in every run, only times may differ."""
+    lines = [json.loads(l) for l in (work / f"{run}-{r}.jsonl").read_text().splitlines() if l.strip()]
+    return sorted((l["name"], l["proved"], l["expansions"], l.get("proof"), l.get("counts")) for l in lines)
+
+
+reference = path("server", 1)
+for run in ["file", "server", "server-no-pipeline"]:
+    for r in range(1, rounds + 1):
+        if path(run, r) != reference:
+            sys.exit(f"search_speed: {run} round {r} took another search path than server round 1")
 for run in ["file", "server", "server-no-pipeline"]:
     per_round = []
     for r in range(1, rounds + 1):
