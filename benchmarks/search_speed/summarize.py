@@ -14,11 +14,14 @@ def path(run, r):
     return sorted((l["name"], l["proved"], l["expansions"], l.get("proof"), l.get("counts")) for l in lines)
 
 
-reference = path("server", 1)
+# Searches are deterministic: rounds of one run, and the server with and without pipelining,
+# must take the same path; file and server may differ only where the backends disagree.
 for run in ["file", "server", "server-no-pipeline"]:
     for r in range(1, rounds + 1):
-        if path(run, r) != reference:
-            sys.exit(f"search_speed: {run} round {r} took another search path than server round 1")
+        if path(run, r) != path("file" if run == "file" else "server", 1):
+            sys.exit(f"search_speed: {run} round {r} took another search path than its reference")
+disagree = [a[0] for a, b in zip(path("server", 1), path("file", 1)) if a != b]
+print(json.dumps({"theorems_where_file_and_server_searches_differ": disagree}))
 for run in ["file", "server", "server-no-pipeline"]:
     per_round = []
     for r in range(1, rounds + 1):
