@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Training tokens/s and peak memory of proofstep vs PyTorch/transformers on the same Llama
+# configurations and batch (8 × 256 random ids, AdamW, clipping, fp32, 2 threads), run
+# alternately in one session so load and thermal noise hit both (see README.md, "train_speed").
+# Usage: bash benchmarks/train_speed.sh [CONFIG...]   (default: llama-8m llama-25m)
+# Needs: benchmarks/.venv with torch and transformers (python3 -m venv benchmarks/.venv &&
+#        benchmarks/.venv/bin/pip install torch transformers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=benchmarks/.venv/bin/python
+[[ -x "$py" ]] || { echo "train_speed: no $py; create it: python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install torch transformers" >&2; exit 1; }
+configs=("$@"); [[ ${#configs[@]} -gt 0 ]] || configs=(llama-8m llama-25m)
+CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --manifest-path benchmarks/train_speed/Cargo.toml
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+echo "machine: $(nproc) cores, $cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+mkdir -p benchmarks/out
+out=benchmarks/out/train_speed.jsonl
+: > "$out.tmp"
+for config in "${configs[@]}"; do
+  steps=5; warmup=2; rounds=2
+  [[ $config == smollm2-135m ]] && { steps=3; warmup=1; rounds=1; }
+  for round in $(seq "$rounds"); do
+    RAYON_NUM_THREADS=2 target/debug/train-speed --config "$config" --steps $steps --warmup $warmup >> "$out.tmp"
+    OMP_NUM_THREADS=2 "$py" benchmarks/train_speed.py --config "$config" --steps $steps --warmup $warmup --threads 2 >> "$out.tmp"
+  done
+done
+mv "$out.tmp" "$out"
+cat "$out"
