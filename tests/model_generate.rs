@@ -165,7 +165,7 @@ fn scores_are_true_log_probabilities() {
     for kind in ["llama", "gpt_neox"] {
         let g = generator(kind, 6.0);
         let ps = prompts();
-        let sampled = g.generate_ids(&ps, &sampling(vec![1.0], 4, 7)).unwrap();
+        let sampled = g.generate_ids(&ps, &sampling(vec![1.0], 16, 7)).unwrap();
         let beamed = g.generate_ids(&ps, &beam(3)).unwrap();
         let mut ended = 0;
         for out in [sampled, beamed] {
@@ -219,7 +219,7 @@ fn duplicates_are_removed_and_candidates_sorted() {
         .unwrap();
     assert_eq!(greedy[0].len(), 1, "{:?}", greedy[0]);
     let many = g
-        .generate(&prompt, &sampling_full(vec![0.3, 1.0], 16, 0))
+        .generate(&prompt, &sampling_full(vec![0.3, 1.0], 6, 0))
         .unwrap();
     let texts: std::collections::HashSet<_> = many[0].iter().map(|c| c.text.clone()).collect();
     assert_eq!(texts.len(), many[0].len(), "duplicate texts");
@@ -238,7 +238,7 @@ fn prefix_constrained_candidates_start_with_the_prefix() {
     ];
     let prefixes = vec!["simp".to_string(), "exact".to_string()];
     let out = g
-        .generate_with_prefixes(&prompts, &prefixes, &sampling_full(vec![1.0], 4, 1))
+        .generate_with_prefixes(&prompts, &prefixes, &sampling_full(vec![1.0], 3, 1))
         .unwrap();
     for (cands, prefix) in out.iter().zip(&prefixes) {
         assert!(!cands.is_empty());
@@ -251,7 +251,7 @@ fn prefix_constrained_candidates_start_with_the_prefix() {
     let direct = g
         .generate(
             &["[GOAL]⊢ True[PROOFSTEP]simp".to_string()],
-            &sampling_full(vec![1.0], 4, 1),
+            &sampling_full(vec![1.0], 3, 1),
         )
         .unwrap();
     let with: Vec<String> = out[0]
@@ -271,7 +271,7 @@ fn nucleus_sampling_keeps_only_the_top_p_mass() {
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut counts = [0usize; 4];
     for _ in 0..4000 {
-        counts[sample(&logits, 1.0, 0.7, &mut rng) as usize] += 1;
+        counts[sample(&logits, 1.0, 0.7, &mut rng).0 as usize] += 1;
     }
     assert_eq!(counts[2] + counts[3], 0, "{counts:?}");
     let share = counts[0] as f64 / 4000.0;
@@ -280,5 +280,5 @@ fn nucleus_sampling_keeps_only_the_top_p_mass() {
         "token 0 drawn {share}, expected 0.5/0.8"
     );
     // Temperature 0 is greedy.
-    assert_eq!(sample(&logits, 0.0, 0.7, &mut rng), 0);
+    assert_eq!(sample(&logits, 0.0, 0.7, &mut rng).0, 0);
 }

@@ -3,11 +3,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
-use proofstep::model::{import_gguf, load_model, set_threads};
+use proofstep::model::{
+    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator,
+};
 
 /// Arguments of `proofstep model`.
 #[derive(clap::Args, Debug)]
@@ -42,6 +45,47 @@ pub enum ModelCommand {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Time generation of exactly `--new-tokens` tokens (end tokens ignored); prints JSON.
+    #[command(hide = true)]
+    Speed {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Prompt token ids as a JSON list.
+        #[arg(long)]
+        ids: String,
+        /// Workload.
+        #[arg(long, value_enum)]
+        mode: SpeedMode,
+        /// New tokens per sequence.
+        #[arg(long, default_value_t = 64)]
+        new_tokens: usize,
+        /// Timed repetitions (after one untimed warm-up).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// CPU threads.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+}
+
+/// Decoding workloads of the speed benchmark.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum SpeedMode {
+    /// One greedy sequence.
+    Greedy,
+    /// 16 samples at temperature 1 (no top-p cut) from one prompt.
+    Sample16,
+    /// Beam search, width 8, all 8 sequences returned.
+    Beam8,
+}
+
+/// Peak resident memory of this process (VmHWM), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Runs `proofstep model ...`.
@@ -99,6 +143,75 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             ]);
             candle_core::safetensors::save(&tensors, &tmp)?;
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Speed {
+            model,
+            ids,
+            mode,
+            new_tokens,
+            repeats,
+            threads,
+        } => {
+            if let Some(t) = threads {
+                set_threads(t);
+            }
+            let prompt: Vec<u32> =
+                serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
+            let mut generator = Generator::load(&model)?;
+            generator.set_stop_ids(Vec::new());
+            let (decoding, sequences) = match mode {
+                SpeedMode::Greedy => (
+                    Decoding::Sample {
+                        temperatures: vec![0.0],
+                        samples: 1,
+                        top_p: 1.0,
+                    },
+                    1,
+                ),
+                SpeedMode::Sample16 => (
+                    Decoding::Sample {
+                        temperatures: vec![1.0],
+                        samples: 16,
+                        top_p: 1.0,
+                    },
+                    16,
+                ),
+                SpeedMode::Beam8 => (Decoding::Beam { width: 8 }, 8),
+            };
+            let options = GenerateOptions {
+                decoding,
+                max_new_tokens: new_tokens,
+                seed: 0,
+            };
+            let mut seconds = Vec::new();
+            for round in 0..=repeats {
+                let start = Instant::now();
+                let out = generator.generate_ids(std::slice::from_ref(&prompt), &options)?;
+                let elapsed = start.elapsed().as_secs_f64();
+                let produced: usize = out[0].iter().map(|s| s.tokens.len()).sum();
+                anyhow::ensure!(
+                    produced == sequences * new_tokens,
+                    "generated {produced} tokens, expected {}",
+                    sequences * new_tokens
+                );
+                if round > 0 {
+                    seconds.push(elapsed);
+                }
+            }
+            seconds.sort_by(f64::total_cmp);
+            let median = seconds[seconds.len() / 2];
+            let value = serde_json::json!({
+                "impl": "proofstep",
+                "mode": format!("{mode:?}").to_lowercase(),
+                "sequences": sequences,
+                "new_tokens": new_tokens,
+                "prompt_tokens": prompt.len(),
+                "seconds": seconds,
+                "tokens_per_s": (sequences * new_tokens) as f64 / median,
+                "peak_rss_mib": peak_rss_mib(),
+            });
+            println!("{value}");
             Ok(ExitCode::SUCCESS)
         }
     }

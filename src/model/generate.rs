@@ -14,7 +14,7 @@ use super::causal_lm::CausalLm;
 use super::error::{ModelError, Result};
 use super::layers::KvCache;
 use super::predictor::{Candidate, Decoding, GenerateOptions, Predictor};
-use super::sampling::{log_prob_of, row_rng, sample};
+use super::sampling::{row_rng, sample};
 use super::tokenizer::ProofTokenizer;
 use super::weights::{eos_ids, load_model};
 
@@ -86,6 +86,12 @@ impl Generator {
     /// The tokenizer.
     pub fn tokenizer(&self) -> &ProofTokenizer {
         &self.tokenizer
+    }
+
+    /// Replaces the ids that end a candidate (empty: always generate `max_new_tokens`, as
+    /// speed benchmarks do).
+    pub fn set_stop_ids(&mut self, ids: Vec<u32>) {
+        self.stop = ids;
     }
 
     /// Ids that end a candidate.
@@ -224,8 +230,8 @@ impl Generator {
             let mut still = Vec::with_capacity(alive.len());
             for (i, mut row) in alive.into_iter().enumerate() {
                 let logits = &rows.logits[i];
-                let tok = sample(logits, row.temperature, top_p, &mut row.rng);
-                row.seq.logprob += log_prob_of(logits, tok);
+                let (tok, logprob) = sample(logits, row.temperature, top_p, &mut row.rng);
+                row.seq.logprob += logprob;
                 if self.stop.contains(&tok) {
                     row.seq.ended = true;
                     out[row.prompt].push(row.seq);

@@ -55,6 +55,12 @@ fn meta_usize(c: &Content, key: &str) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// An f32 metadata value widened to the f64 with the same shortest decimal (1e-5, not
+/// 9.99999974e-6), as transformers' configs write it.
+fn meta_f64(c: &Content, key: &str) -> Option<f64> {
+    meta_f32(c, key).and_then(|x| x.to_string().parse().ok())
+}
+
 fn meta_f32(c: &Content, key: &str) -> Option<f32> {
     c.metadata.get(key).and_then(|v| {
         v.to_f32()
@@ -200,8 +206,8 @@ fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
         num_attention_heads: heads,
         num_key_value_heads: Some(meta_usize(c, "llama.attention.head_count_kv").unwrap_or(heads)),
         head_dim,
-        rms_norm_eps: meta_f32(c, "llama.attention.layer_norm_rms_epsilon").unwrap_or(1e-5) as f64,
-        rope_theta: Some(meta_f32(c, "llama.rope.freq_base").unwrap_or(10000.0) as f64),
+        rms_norm_eps: meta_f64(c, "llama.attention.layer_norm_rms_epsilon").unwrap_or(1e-5),
+        rope_theta: Some(meta_f64(c, "llama.rope.freq_base").unwrap_or(10000.0)),
         rope_scaling: scaling,
         max_position_embeddings: meta_usize(c, "llama.context_length").unwrap_or(2048),
         tie_word_embeddings: tied,

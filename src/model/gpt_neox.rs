@@ -10,7 +10,7 @@ use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
 use super::config::GptNeoxConfig;
 use super::error::{ModelError, Result};
-use super::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
+use super::layers::{attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions};
 
 /// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
 const INIT: Init = Init::Randn {
@@ -18,7 +18,7 @@ const INIT: Init = Init::Randn {
     stdev: 0.02,
 };
 
-fn linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
+fn new_linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
     let vb = vb.pp(name);
     let w = vb.get_with_hints((out, inp), "weight", INIT)?;
     let b = if bias {
@@ -112,16 +112,16 @@ impl GptNeox {
             blocks.push(Block {
                 ln1: Norm::new(l.pp("input_layernorm"), d)?,
                 ln2: Norm::new(l.pp("post_attention_layernorm"), d)?,
-                qkv: linear(&l.pp("attention"), d, 3 * d, bias, "query_key_value")?,
-                dense: linear(&l.pp("attention"), d, d, bias, "dense")?,
-                up: linear(
+                qkv: new_linear(&l.pp("attention"), d, 3 * d, bias, "query_key_value")?,
+                dense: new_linear(&l.pp("attention"), d, d, bias, "dense")?,
+                up: new_linear(
                     &l.pp("mlp"),
                     d,
                     cfg.intermediate_size,
                     true,
                     "dense_h_to_4h",
                 )?,
-                down: linear(
+                down: new_linear(
                     &l.pp("mlp"),
                     cfg.intermediate_size,
                     d,
@@ -134,7 +134,7 @@ impl GptNeox {
         let lm_head = if cfg.tie_word_embeddings {
             Linear::new(embed_w.clone(), None)
         } else {
-            linear(&vb, d, cfg.vocab_size, false, "embed_out")?
+            new_linear(&vb, d, cfg.vocab_size, false, "embed_out")?
         };
         Ok(GptNeox {
             inv_freq: inv_freq(cfg.rotary_dims(), cfg.theta(), None),
@@ -165,14 +165,14 @@ impl GptNeox {
         )?)
     }
 
-    fn mlp(&self, blk: &Block, x: &Tensor) -> Result<Tensor> {
-        let u = blk.up.forward(x)?;
+    fn mlp(&self, blk: &Block, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        let u = linear(&blk.up, x, mode)?;
         let u = match self.act {
             Act::GeluErf => u.gelu_erf()?,
             Act::GeluTanh => u.gelu()?,
             Act::Relu => u.relu()?,
         };
-        Ok(blk.down.forward(&u)?)
+        Ok(linear(&blk.down, &u, mode)?)
     }
 
     /// Logits `[b, t, vocab]` (or `[b, 1, vocab]` with `last_only`) for `ids: [b, t]`.
@@ -195,9 +195,7 @@ impl GptNeox {
         for (i, blk) in self.blocks.iter().enumerate() {
             let y = blk.ln1.forward(&x, eps, mode)?;
             // [b, t, h, 3*hd]: each head holds its q, k, v side by side.
-            let qkv = blk
-                .qkv
-                .forward(&y)?
+            let qkv = linear(&blk.qkv, &y, mode)?
                 .reshape((b, t, h, 3 * hd))?
                 .transpose(1, 2)?;
             let q = self.partial_rope(&qkv.narrow(D::Minus1, 0, hd)?, &cos, &sin, mode)?;
@@ -207,15 +205,17 @@ impl GptNeox {
                 Some(c) => c.append(i, k, v)?,
                 None => (k, v),
             };
-            let a = blk
-                .dense
-                .forward(&attention(&q, &k, &v, mask.as_ref(), mode)?)?;
+            let a = linear(
+                &blk.dense,
+                &attention(&q, &k, &v, mask.as_ref(), mode)?,
+                mode,
+            )?;
             x = if self.cfg.use_parallel_residual {
-                let m = self.mlp(blk, &blk.ln2.forward(&x, eps, mode)?)?;
+                let m = self.mlp(blk, &blk.ln2.forward(&x, eps, mode)?, mode)?;
                 ((x + a)? + m)?
             } else {
                 let x1 = (x + a)?;
-                let m = self.mlp(blk, &blk.ln2.forward(&x1, eps, mode)?)?;
+                let m = self.mlp(blk, &blk.ln2.forward(&x1, eps, mode)?, mode)?;
                 (x1 + m)?
             };
         }
@@ -223,6 +223,6 @@ impl GptNeox {
             x = x.narrow(1, t - 1, 1)?;
         }
         let x = self.final_norm.forward(&x, eps, mode)?;
-        Ok(self.lm_head.forward(&x)?)
+        Ok(linear(&self.lm_head, &x, mode)?)
     }
 }

@@ -5,11 +5,12 @@
 //! inference mode uses candle's fused kernels (`softmax_last_dim`, `rope`, `rms_norm`,
 //! `layer_norm`), which have no gradient. Both compute the same function.
 
-use candle_core::{Device, Tensor, D};
-use candle_nn::ops;
+use candle_core::{Device, Module, Tensor, D};
+use candle_nn::{ops, Linear};
 
 use super::config::RopeScaling;
 use super::error::Result;
+use super::matvec::{linear_rows, MAX_ROWS};
 
 /// Which implementation of each op a forward uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,4 +238,15 @@ pub fn attention(
         .reshape((b, h, t, d))?
         .transpose(1, 2)?
         .reshape((b, t, h * d))?)
+}
+
+/// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
+/// for the few rows of a decoding step.
+pub fn linear(l: &Linear, x: &Tensor, mode: Mode) -> Result<Tensor> {
+    let rows = x.elem_count() / x.dim(D::Minus1)?;
+    if mode == Mode::Infer && rows <= MAX_ROWS {
+        linear_rows(x, l.weight(), l.bias())
+    } else {
+        Ok(l.forward(x)?)
+    }
 }

@@ -10,7 +10,7 @@ use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
 use super::config::LlamaConfig;
 use super::error::Result;
-use super::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
+use super::layers::{attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions};
 
 /// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
 const INIT: Init = Init::Randn {
@@ -18,7 +18,7 @@ const INIT: Init = Init::Randn {
     stdev: 0.02,
 };
 
-fn linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
+fn new_linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
     let vb = vb.pp(name);
     let w = vb.get_with_hints((out, inp), "weight", INIT)?;
     let b = if bias {
@@ -75,25 +75,25 @@ impl Llama {
             let ab = cfg.attention_bias;
             blocks.push(Block {
                 input_norm: l.get_with_hints(d, "input_layernorm.weight", Init::Const(1.0))?,
-                q: linear(&a, d, h * hd, ab, "q_proj")?,
-                k: linear(&a, d, kv * hd, ab, "k_proj")?,
-                v: linear(&a, d, kv * hd, ab, "v_proj")?,
-                o: linear(&a, h * hd, d, ab, "o_proj")?,
+                q: new_linear(&a, d, h * hd, ab, "q_proj")?,
+                k: new_linear(&a, d, kv * hd, ab, "k_proj")?,
+                v: new_linear(&a, d, kv * hd, ab, "v_proj")?,
+                o: new_linear(&a, h * hd, d, ab, "o_proj")?,
                 post_norm: l.get_with_hints(
                     d,
                     "post_attention_layernorm.weight",
                     Init::Const(1.0),
                 )?,
-                gate: linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
-                up: linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
-                down: linear(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
+                gate: new_linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
+                up: new_linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
+                down: new_linear(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
             });
         }
         let norm = m.get_with_hints(d, "norm.weight", Init::Const(1.0))?;
         let lm_head = if cfg.tie_word_embeddings {
             Linear::new(embed_w.clone(), None)
         } else {
-            linear(&vb, d, cfg.vocab_size, false, "lm_head")?
+            new_linear(&vb, d, cfg.vocab_size, false, "lm_head")?
         };
         Ok(Llama {
             inv_freq: inv_freq(hd, cfg.theta(), cfg.scaling()?.as_ref()),
@@ -133,15 +133,13 @@ impl Llama {
         let mut x = self.embed.forward(ids)?;
         for (i, blk) in self.blocks.iter().enumerate() {
             let y = rms_norm(&x, &blk.input_norm, eps, mode)?;
-            let q = blk.q.forward(&y)?.reshape((b, t, h, hd))?.transpose(1, 2)?;
-            let k = blk
-                .k
-                .forward(&y)?
+            let q = linear(&blk.q, &y, mode)?
+                .reshape((b, t, h, hd))?
+                .transpose(1, 2)?;
+            let k = linear(&blk.k, &y, mode)?
                 .reshape((b, t, kv, hd))?
                 .transpose(1, 2)?;
-            let v = blk
-                .v
-                .forward(&y)?
+            let v = linear(&blk.v, &y, mode)?
                 .reshape((b, t, kv, hd))?
                 .transpose(1, 2)?;
             let q = rope(&q, &cos, &sin, mode)?;
@@ -151,15 +149,15 @@ impl Llama {
                 None => (k, v),
             };
             let a = attention(&q, &k, &v, mask.as_ref(), mode)?;
-            x = (x + blk.o.forward(&a)?)?;
+            x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
-            let g = candle_nn::ops::silu(&blk.gate.forward(&y)?)?;
-            x = (x + blk.down.forward(&(g * blk.up.forward(&y)?)?)?)?;
+            let g = candle_nn::ops::silu(&linear(&blk.gate, &y, mode)?)?;
+            x = (x + linear(&blk.down, &(g * linear(&blk.up, &y, mode)?)?, mode)?)?;
         }
         if last_only {
             x = x.narrow(1, t - 1, 1)?;
         }
         let x = rms_norm(&x, &self.norm, eps, mode)?;
-        Ok(self.lm_head.forward(&x)?)
+        Ok(linear(&self.lm_head, &x, mode)?)
     }
 }

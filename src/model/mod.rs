@@ -10,6 +10,7 @@ pub mod gguf;
 pub mod gpt_neox;
 pub mod layers;
 pub mod llama;
+pub mod matvec;
 pub mod predictor;
 pub mod sampling;
 pub mod tokenizer;

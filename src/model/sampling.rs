@@ -32,31 +32,37 @@ pub fn log_prob_of(logits: &[f32], tok: u32) -> f64 {
 
 /// Samples a token from `softmax(logits / temperature)` restricted to the smallest set of most
 /// likely tokens whose probability reaches `top_p` (nucleus). Temperature <= 0 is greedy.
-pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut StdRng) -> u32 {
-    if temperature <= 0.0 {
-        return argmax(logits);
-    }
+/// Returns the token and its log-probability under the model (temperature 1), the score unit.
+pub fn sample(logits: &[f32], temperature: f32, top_p: f32, rng: &mut StdRng) -> (u32, f64) {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let inv_t = 1.0 / temperature as f64;
-    let weights: Vec<f64> = logits
-        .iter()
-        .map(|&l| ((l - max) as f64 * inv_t).exp())
-        .collect();
-    let total: f64 = weights.iter().sum();
-    let nucleus = if top_p < 1.0 {
-        nucleus(&weights, total * top_p as f64)
+    if temperature <= 0.0 {
+        let tok = argmax(logits);
+        return (tok, log_prob_of(logits, tok));
+    }
+    let inv_t = 1.0 / temperature;
+    let weights: Vec<f32> = logits.iter().map(|&l| ((l - max) * inv_t).exp()).collect();
+    let total: f64 = weights.iter().map(|&w| w as f64).sum();
+    let tok = if top_p < 1.0 {
+        let nucleus = nucleus(&weights, total * top_p as f64);
+        let kept: f64 = nucleus.iter().map(|p| p.0).sum();
+        draw(nucleus.into_iter(), kept, rng)
     } else {
-        Vec::new()
-    };
-    if nucleus.is_empty() {
-        return draw(
-            weights.iter().enumerate().map(|(i, &w)| (w, i as u32)),
+        draw(
+            weights
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| (w as f64, i as u32)),
             total,
             rng,
-        );
-    }
-    let kept: f64 = nucleus.iter().map(|p| p.0).sum();
-    draw(nucleus.into_iter(), kept, rng)
+        )
+    };
+    let log_z = if temperature == 1.0 {
+        max as f64 + total.ln()
+    } else {
+        let sum: f64 = logits.iter().map(|&l| (l - max).exp() as f64).sum();
+        max as f64 + sum.ln()
+    };
+    (tok, logits[tok as usize] as f64 - log_z)
 }
 
 /// Picks an index with probability proportional to its weight (`total` = sum of weights).
@@ -78,10 +84,10 @@ fn draw(items: impl Iterator<Item = (f64, u32)>, total: f64, rng: &mut StdRng) -
 
 /// The most likely tokens, largest first, until their weight reaches `mass`. Looks at the top
 /// 64 first and widens only when needed, so a row costs O(vocab), not a full sort.
-fn nucleus(weights: &[f64], mass: f64) -> Vec<(f64, u32)> {
+fn nucleus(weights: &[f32], mass: f64) -> Vec<(f64, u32)> {
     let mut k = 64;
     loop {
-        let top = top_k(weights, k);
+        let top = top_k_f32(weights, k);
         let mut acc = 0.0;
         for (n, &(w, _)) in top.iter().enumerate() {
             acc += w;
@@ -120,6 +126,24 @@ pub fn top_k(values: &[f64], k: usize) -> Vec<(f64, u32)> {
         values[b as usize].total_cmp(&values[a as usize])
     });
     let mut top: Vec<(f64, u32)> = idx[..k].iter().map(|&i| (values[i as usize], i)).collect();
+    top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    top
+}
+
+/// The `k` largest weights as (weight, index), largest first.
+fn top_k_f32(values: &[f32], k: usize) -> Vec<(f64, u32)> {
+    let mut idx: Vec<u32> = (0..values.len() as u32).collect();
+    let k = k.min(idx.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    idx.select_nth_unstable_by(k - 1, |&a, &b| {
+        values[b as usize].total_cmp(&values[a as usize])
+    });
+    let mut top: Vec<(f64, u32)> = idx[..k]
+        .iter()
+        .map(|&i| (values[i as usize] as f64, i))
+        .collect();
     top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     top
 }

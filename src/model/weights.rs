@@ -24,6 +24,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ModelError::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| ModelError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Temporary files are private (0600); a model folder is an ordinary, shareable file.
+        let perms = std::fs::Permissions::from_mode(0o644);
+        tmp.as_file().set_permissions(perms).map_err(|e| ModelError::io(path, e))?;
+    }
     tmp.persist(path)
         .map_err(|e| ModelError::io(path, e.error))?;
     Ok(())

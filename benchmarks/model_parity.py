@@ -1,0 +1,110 @@
+"""Parity of proofstep's models with Hugging Face transformers (PyTorch, CPU, f32).
+
+1. Random-weight llama (GQA, untied; and llama3 rope scaling, tied) and gpt_neox (partial rotary,
+   parallel and sequential residual) built in transformers with a fixed seed, saved with
+   save_pretrained; proofstep loads the folder and both compute logits on the same ids.
+2. SmolLM2-135M: proofstep's GGUF import is loaded by transformers (same weights, two
+   implementations); and transformers' own GGUF loader (independent dequantization and
+   un-permutation) is compared with proofstep's import, logits and tokenizer.
+Prints one JSON line per check; exits 1 if any max |diff| exceeds the tolerance (1e-4).
+Usage: python model_parity.py --proofstep BIN --work DIR [--gguf FILE]"""
+import argparse, json, os, subprocess, sys
+
+import torch
+import transformers
+from safetensors.torch import load_file
+
+TOL = 1e-4
+p = argparse.ArgumentParser()
+p.add_argument("--proofstep", required=True)
+p.add_argument("--work", required=True)
+p.add_argument("--gguf")
+p.add_argument("--threads", type=int, default=2)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+os.makedirs(a.work, exist_ok=True)
+failed = False
+
+
+def proofstep_logits(folder, ids):
+    out = os.path.join(a.work, "logits.safetensors")
+    subprocess.run([a.proofstep, "model", "logits", "--model", folder, "--ids", json.dumps(ids),
+                    "--out", out, "--threads", str(a.threads)], check=True)
+    t = load_file(out)
+    return t["train"], t["infer"]
+
+
+def compare(name, model, folder, ids):
+    global failed
+    with torch.no_grad():
+        ref = model(input_ids=torch.tensor(ids)).logits.float()
+    train, infer = proofstep_logits(folder, ids)
+    d_train = (ref - train).abs().max().item()
+    d_infer = (ref - infer).abs().max().item()
+    ok = d_train <= TOL and d_infer <= TOL
+    failed |= not ok
+    print(json.dumps({"check": name, "max_abs_diff_train_forward": d_train,
+                      "max_abs_diff_infer_forward": d_infer, "max_abs_logit": ref.abs().max().item(),
+                      "shape": list(ref.shape), "ok": ok}), flush=True)
+
+
+def random_model(name, cfg):
+    torch.manual_seed(0)
+    model = cfg_class[type(cfg)](cfg).float().eval()
+    with torch.no_grad():  # larger than the 0.02 default so attention is not uniform
+        for p_ in model.parameters():
+            if p_.dim() > 1:
+                p_.normal_(0.0, 0.2)
+            else:
+                p_.uniform_(0.5, 1.5) if "norm" in name else p_.normal_(0.0, 0.1)
+    folder = os.path.join(a.work, name)
+    model.save_pretrained(folder, safe_serialization=True)
+    return model, folder
+
+
+cfg_class = {transformers.LlamaConfig: transformers.LlamaForCausalLM,
+             transformers.GPTNeoXConfig: transformers.GPTNeoXForCausalLM}
+ids = [[(i * 37 + j * 11) % 250 + 3 for i in range(24)] for j in range(2)]
+configs = {
+    "llama-gqa-untied": transformers.LlamaConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=160, num_hidden_layers=3,
+        num_attention_heads=8, num_key_value_heads=2, rms_norm_eps=1e-5, rope_theta=10000.0,
+        max_position_embeddings=512, tie_word_embeddings=False),
+    "llama-llama3-rope-tied": transformers.LlamaConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=160, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-5, rope_theta=500000.0,
+        max_position_embeddings=512, tie_word_embeddings=True,
+        rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                      "high_freq_factor": 4.0, "original_max_position_embeddings": 16}),
+    "gpt_neox-parallel-partial-rotary": transformers.GPTNeoXConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=256, num_hidden_layers=3,
+        num_attention_heads=4, rotary_pct=0.25, max_position_embeddings=512,
+        use_parallel_residual=True, hidden_act="gelu"),
+    "gpt_neox-sequential": transformers.GPTNeoXConfig(
+        vocab_size=256, hidden_size=64, intermediate_size=256, num_hidden_layers=2,
+        num_attention_heads=4, rotary_pct=0.5, max_position_embeddings=512,
+        use_parallel_residual=False, hidden_act="gelu"),
+}
+for name, cfg in configs.items():
+    model, folder = random_model(name, cfg)
+    compare(name, model, folder, ids)
+
+if a.gguf:
+    hf = os.path.join(a.work, "smollm2-135m")
+    subprocess.run([a.proofstep, "model", "import-gguf", a.gguf, hf], check=True)
+    tok = transformers.AutoTokenizer.from_pretrained(hf)
+    text = "[GOAL]m n : ℕ\n h : Nat.coprime m n\n ⊢ Nat.gcd m n = 1[PROOFSTEP]"
+    ids = [tok(text)["input_ids"][:32]]
+    ours = transformers.AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32).eval()
+    compare("smollm2-135m (proofstep import, loaded by transformers)", ours, hf, ids)
+    folder, file = os.path.split(os.path.abspath(a.gguf))
+    theirs = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=file, dtype=torch.float32).eval()
+    compare("smollm2-135m (transformers' own GGUF loader)", theirs, hf, ids)
+    their_tok = transformers.AutoTokenizer.from_pretrained(folder, gguf_file=file)
+    texts = [text, "rw [← h₀]; linarith\n  simp only [Nat.add_comm] at h ⊢", "x₁ + 12345 = 67 * y",
+             "<|im_start|>user\nHello 2024!<|im_end|>", "  indented\n\n\ttabs and  spaces  "]
+    same = [tok(t)["input_ids"] == their_tok(t)["input_ids"] for t in texts]
+    failed |= not all(same)
+    print(json.dumps({"check": "smollm2-135m tokenizer vs transformers' GGUF tokenizer",
+                      "texts": len(texts), "identical": sum(same), "ok": all(same)}), flush=True)
+sys.exit(1 if failed else 0)

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Generation speed, proofstep vs transformers generate(), SmolLM2-135M (the GGUF converted by
+# `proofstep model import-gguf`, f32, the same folder for both), one 64-token prompt, exactly
+# 64 new tokens, 2 threads: greedy batch 1, 16 samples, beam 8. Workloads alternate between
+# the two implementations in one run. Needs benchmarks/model_parity.sh run once (venv + GGUF).
+# See README.md, "model_speed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=benchmarks/.venv
+threads=${THREADS:-2}
+repeats=${REPEATS:-3}
+gguf=benchmarks/out/cache/SmolLM2-135M-Instruct.Q4_1.gguf
+hf=benchmarks/out/model_speed/smollm2-135m
+cargo build --release --quiet
+[[ -f $hf/model.safetensors ]] || target/release/proofstep model import-gguf "$gguf" "$hf"
+# A 64-token prompt in the seed's format (a real Mathlib-style proof state), cut to 64 ids.
+ids=$($venv/bin/python - "$hf" <<'PY'
+import json, sys, transformers
+tok = transformers.AutoTokenizer.from_pretrained(sys.argv[1])
+state = ("[GOAL]x y : ℝ\nh₀ : x + y = 10\nh₁ : x - y = 2\n⊢ x = 6 ∧ y = 4[PROOFSTEP]constructor\n"
+         "[GOAL]case left\nx y : ℝ\nh₀ : x + y = 10\nh₁ : x - y = 2\n⊢ x = 6[PROOFSTEP]linarith")
+ids = tok(state)["input_ids"]
+assert len(ids) >= 64, len(ids)
+print(json.dumps(ids[:64]))
+PY
+)
+out=benchmarks/out/model_speed.jsonl
+: > "$out"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+for mode in greedy sample16 beam8; do
+    target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
+        --repeats "$repeats" --threads "$threads" | tee -a "$out"
+    RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $venv/bin/python benchmarks/model_speed_hf.py \
+        --model "$hf" --ids "$ids" --mode "$mode" --repeats "$repeats" --threads "$threads" | tee -a "$out"
+done
+$venv/bin/python - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+by = {(r["impl"], r["mode"]): r for r in rows}
+print("| workload | proofstep tok/s | transformers tok/s | ratio | proofstep peak MiB | transformers peak MiB |")
+print("|---|---|---|---|---|---|")
+for mode in ["greedy", "sample16", "beam8"]:
+    p, t = by[("proofstep", mode)], by[("transformers", mode)]
+    print(f"| {mode} | {p['tokens_per_s']:.1f} | {t['tokens_per_s']:.1f} | {p['tokens_per_s'] / t['tokens_per_s']:.2f}x "
+          f"| {p['peak_rss_mib']:.0f} | {t['peak_rss_mib']:.0f} |")
+PY
