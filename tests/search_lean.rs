@@ -347,3 +347,60 @@ fn a_statement_that_does_not_elaborate_is_an_error() {
         );
     }
 }
+
+#[test]
+fn generating_ahead_changes_nothing_but_the_time() {
+    for backend in backends(
+        "generating_ahead_changes_nothing_but_the_time",
+        Duration::from_secs(60),
+    ) {
+        let predictor = || {
+            ScriptedPredictor::new()
+                .on("⊢ p ∨ q", &[("right", -0.1), ("left", -0.7)])
+                .on("⊢ q", &[("exact hp", -0.1), ("assumption", -0.2)])
+                .on("⊢ p", &[("exact hp", -0.3)])
+        };
+        let statement = "theorem back (p q : Prop) (hp : p) : p ∨ q";
+        let ahead = predictor();
+        let on = search(
+            backend.as_ref(),
+            &ahead,
+            HEADER,
+            statement,
+            &SearchConfig {
+                pipeline: true,
+                ..config()
+            },
+        )
+        .unwrap();
+        let off = search(
+            backend.as_ref(),
+            &predictor(),
+            HEADER,
+            statement,
+            &SearchConfig {
+                pipeline: false,
+                ..config()
+            },
+        )
+        .unwrap();
+        assert_eq!(on.proof, off.proof);
+        assert_eq!(on.counts, off.counts);
+        let path = |r: &SearchResult| {
+            r.trace
+                .iter()
+                .map(|e| (e.node, e.steps.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(path(&on), path(&off));
+        // The way out (`left`) was generated while the dead end's candidates were being checked.
+        // (Nothing is queued while the root is checked, so the root's children are not.)
+        assert!(!on.trace[1].prefetched && on.trace[2].prefetched);
+        assert!(!off.trace.iter().any(|e| e.prefetched));
+        assert!(
+            ahead.calls().values().all(|&n| n == 1),
+            "{:?}",
+            ahead.calls()
+        );
+    }
+}

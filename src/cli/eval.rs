@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::eval::{
     evaluate, load, write_report, DatasetOptions, EvalOptions, ResultsFile, Summary,
 };
+use proofstep::lean::toolchain::LakeProject;
 
 use crate::cli::prove::{
     lean_workers, load_predictor, make_backend, BackendArgs, BudgetArgs, ModelArgs,
@@ -79,16 +80,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let workers = lean_workers(&args.backend);
     let search = args.budget.config(workers)?;
     let (results, previous) = ResultsFile::open(&args.out)?;
-    let anchor = if args.dataset.is_dir() {
-        args.dataset.clone()
-    } else {
-        args.dataset
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| ".".into())
-    };
-    let anchor = args.repo.clone().unwrap_or(anchor);
+    let anchor = toolchain_anchor(&args);
     let predictor = load_predictor(&args.model)?;
     let backend = make_backend(&args.backend, &anchor)?;
     eprintln!(
@@ -174,4 +166,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         paths.plot.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project
+/// (a Mathlib project evaluating a dataset kept elsewhere); else the dataset's folder.
+fn toolchain_anchor(args: &EvalArgs) -> PathBuf {
+    if let Some(repo) = &args.repo {
+        return repo.clone();
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    if LakeProject::find(&cwd).is_some() {
+        return cwd;
+    }
+    if args.dataset.is_dir() {
+        return args.dataset.clone();
+    }
+    args.dataset
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or(cwd)
 }

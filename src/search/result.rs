@@ -43,7 +43,8 @@ pub enum CandidateOutcome {
     Timeout { error: String },
     /// The backend failed on this candidate (a crash or protocol error); the search went on.
     Error { error: String },
-    /// Not checked: the time budget ended first.
+    /// Not checked because the time budget ended first, or its answer unused because another
+    /// candidate of the same expansion had already completed the proof.
     Skipped,
 }
 
