@@ -49,25 +49,36 @@ mod tests {
 theorem a (p : Prop) (hp : p) : p := by\n  exact hp\n\
 namespace Foo\n@[simp] protected theorem b : 1 = 1 := rfl\n  theorem indented : True := trivial\n\
 section\nlemma c {n : Nat}\n    (h : n = n) : n = n := h\nend\ntheorem _root_.d : True := by trivial\nend Foo\n\
-def e : Nat := 1\ntheorem f : \"x := y\" = \"x := y\" := rfl\n";
+def e : Nat := 1\ntheorem f : \"x := y\" = \"x := y\" := rfl\nexample (p : Prop) (hp : p) : p := hp\n";
 
     #[test]
     fn finds_theorems_with_their_headers_and_namespaces() {
         let tasks = lean_file_theorems(Path::new("F.lean"), FILE, None).unwrap();
         let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["a", "Foo.b", "Foo.c", "d", "f"]);
+        assert_eq!(
+            names,
+            [
+                "a",
+                "Foo.b",
+                "Foo.indented",
+                "Foo.c",
+                "d",
+                "f",
+                "example@L18"
+            ]
+        );
         assert_eq!(tasks[0].statement, "theorem a (p : Prop) (hp : p) : p");
-        assert!(tasks[0]
-            .header
-            .ends_with("theorem not_this : True := trivial -/\n"));
+        // The doc comment (with a `theorem` inside it) belongs to `a`, not to its header.
+        assert_eq!(tasks[0].header, "prelude\nimport Mini\n");
         assert_eq!(tasks[1].statement, "theorem b : 1 = 1");
         assert!(tasks[1].header.ends_with("namespace Foo\n"));
         assert_eq!(
-            tasks[2].statement,
+            tasks[3].statement,
             "lemma c {n : Nat}\n    (h : n = n) : n = n"
         );
-        assert_eq!(tasks[4].statement, "theorem f : \"x := y\" = \"x := y\"");
-        assert!(tasks[4].header.ends_with("def e : Nat := 1\n"));
+        assert_eq!(tasks[5].statement, "theorem f : \"x := y\" = \"x := y\"");
+        assert!(tasks[5].header.ends_with("def e : Nat := 1\n"));
+        assert_eq!(tasks[6].statement, "example (p : Prop) (hp : p) : p");
         let prefixed = lean_file_theorems(Path::new("F.lean"), FILE, Some("dir/F.lean")).unwrap();
         assert_eq!(prefixed[1].name, "dir/F.lean:Foo.b");
     }
