@@ -14,9 +14,7 @@ use proofstep::eval::{
 };
 use proofstep::lean::toolchain::LakeProject;
 
-use crate::cli::prove::{
-    lean_workers, load_predictor, make_backend, BackendArgs, BudgetArgs, ModelArgs,
-};
+use crate::cli::prove::{lean_workers, make_backend, BackendArgs, BudgetArgs, ModelOrDefault};
 
 /// Arguments of `proofstep eval`.
 #[derive(clap::Args, Debug)]
@@ -49,7 +47,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub trace: bool,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: ModelOrDefault,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -81,7 +79,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let search = args.budget.config(workers)?;
     let (results, previous) = ResultsFile::open(&args.out)?;
     let anchor = toolchain_anchor(&args);
-    let predictor = load_predictor(&args.model)?;
+    let predictor = args.model.load()?;
     let backend = make_backend(&args.backend, &anchor)?;
     eprintln!(
         "{} theorems, {} already done in {}; backend {}, {} expansions and {} s per theorem",
@@ -139,7 +137,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "split".to_string(),
             args.split.clone().unwrap_or_else(|| "all".into()),
         ),
-        ("model".to_string(), args.model.model.display().to_string()),
+        ("model".to_string(), args.model.dir()?.display().to_string()),
         ("backend".to_string(), backend.name().to_string()),
         ("expansions".to_string(), search.max_expansions.to_string()),
         (

@@ -18,6 +18,7 @@ use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::{LeanCommand, ProofBackend};
 
+use crate::cli::default_model::default_model_dir;
 use crate::cli::doctor::ToolchainArgs;
 use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
 use proofstep::search::{search, SearchConfig, SearchResult};
@@ -44,7 +45,7 @@ pub struct ProveArgs {
     #[arg(long, requires = "statement")]
     pub header: Option<String>,
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: ModelOrDefault,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
@@ -54,13 +55,38 @@ pub struct ProveArgs {
     pub json: bool,
 }
 
-/// Which model proposes the steps.
+/// Which model proposes the steps (a required `--model`, for commands without a default).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
     /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
     /// as `proofstep train` writes it.
     #[arg(long)]
     pub model: PathBuf,
+}
+
+/// Which model proposes the steps, falling back to the default model (`prove`, `eval`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelOrDefault {
+    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
+    /// as `proofstep train` writes it. Default: $PROOFSTEP_MODEL, else the repository's
+    /// models/testworld-small.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelOrDefault {
+    /// The model folder: `--model`, or the default model.
+    pub fn dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.model {
+            Some(dir) => Ok(dir.clone()),
+            None => default_model_dir(),
+        }
+    }
+
+    /// Loads the predictor the folder holds.
+    pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
+        load_model_dir(&self.dir()?)
+    }
 }
 
 /// The Lean backends `--backend` can name.
@@ -166,11 +192,16 @@ impl BudgetArgs {
 
 /// Loads the predictor a `--model` folder holds.
 pub fn load_predictor(args: &ModelArgs) -> anyhow::Result<Box<dyn Predictor>> {
-    let generator = Generator::load(&args.model).with_context(|| {
+    load_model_dir(&args.model)
+}
+
+/// Loads the predictor in a model folder, saying what a model folder needs when it fails.
+pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
+    let generator = Generator::load(dir).with_context(|| {
         format!(
             "cannot load the model folder {} (it needs config.json, model.safetensors and tokenizer.json, \
              as `proofstep train` writes them)",
-            args.model.display()
+            dir.display()
         )
     })?;
     Ok(Box::new(generator))
@@ -241,7 +272,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
     let (name, header, statement, anchor) = target(&args)?;
     let workers = lean_workers(&args.backend);
     let config = args.budget.config(workers)?;
-    let predictor = load_predictor(&args.model)?;
+    let predictor = args.model.load()?;
     let backend = make_backend(&args.backend, &anchor)?;
     let spinner = ProgressBar::new_spinner()
         .with_style(
