@@ -1,0 +1,88 @@
+//! Searches every theorem of a dataset with a predictor that proposes a fixed list of tactics,
+//! in order, at every node — or with a model (`--model DIR`: 8 samples at temperature 0.5, the
+//! CLI's defaults); writes one JSON line per theorem in `proofstep eval`'s fields (`name`,
+//! `proved`, `proof`, `expansions`, `time_secs`).
+//! Model candidates holding control characters (an untrained model emits NUL bytes and the
+//! like) are dropped before Lean sees them: the server backend mistakes the crash such a text
+//! causes for a broken header and stops the whole search.
+//! Usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS (TACTIC... | --model DIR)
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use proofstep::eval::dataset::{load, DatasetOptions};
+use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::LeanCommand;
+use proofstep::model::{Candidate, Decoding, GenerateOptions, Generator, Predictor};
+use proofstep::search::{search, SearchConfig};
+
+/// The baseline: the same tactics, best first, for every state.
+struct FixedList(Vec<String>);
+
+impl Predictor for FixedList {
+    fn generate(&self, prompts: &[String], _: &GenerateOptions) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let list: Vec<Candidate> = self
+            .0
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Candidate { text: t.clone(), score: -(i as f64) })
+            .collect();
+        Ok(prompts.iter().map(|_| list.clone()).collect())
+    }
+}
+
+/// A model whose candidates with control characters are dropped.
+struct Printable(Generator);
+
+impl Predictor for Printable {
+    fn generate(&self, prompts: &[String], options: &GenerateOptions) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let all = self.0.generate(prompts, options)?;
+        Ok(all
+            .into_iter()
+            .map(|c| c.into_iter().filter(|c| !c.text.chars().any(|ch| ch.is_control() && ch != '\n')).collect())
+            .collect())
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    anyhow::ensure!(args.len() >= 4, "usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS TACTIC...");
+    let tasks = load(Path::new(&args[0]), &DatasetOptions::default())?;
+    let expansions: usize = args[2].parse()?;
+    let predictor: Box<dyn Predictor> = if args[3] == "--model" {
+        Box::new(Printable(Generator::load(Path::new(&args[4]))?))
+    } else {
+        Box::new(FixedList(args[3..].to_vec()))
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lean/mini");
+    let mut lean = LeanCommand::new(root.join(".toolchain/bin/lean"));
+    lean.env.push(("LEAN_PATH".into(), root.join("build").display().to_string()));
+    let options = ServerBackendOptions { workers: 2, ..ServerBackendOptions::default() };
+    let backend = ServerBackend::start(&lean, options)?;
+    let config = SearchConfig {
+        max_expansions: expansions,
+        time_limit: Duration::from_secs(120),
+        check_threads: 2,
+        generate: GenerateOptions {
+            decoding: Decoding::Sample { temperatures: vec![0.5], samples: 8, top_p: 0.95 },
+            max_new_tokens: 48,
+            seed: 0,
+        },
+        ..SearchConfig::default()
+    };
+    let mut out = std::fs::File::create(&args[1])?;
+    for task in &tasks {
+        let result = search(&backend, predictor.as_ref(), &task.header, &task.statement, &config)?;
+        let line = serde_json::json!({
+            "name": task.name,
+            "proved": result.proved,
+            "proof": result.proof,
+            "expansions": result.counts.expansions,
+            "time_secs": result.times.total_secs,
+        });
+        writeln!(out, "{line}")?;
+        out.flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+"""Summarizes the pipeline benchmark's result files (see pipeline_eval.sh): pass rate with a
+95% Wilson interval per predictor, pass rate vs budget (expansions; a proof found within b
+expansions counts at budget b, valid because the search is deterministic for a seed), written
+as a Markdown table to stdout and as benchmarks/pipeline_budget.svg; next-step accuracy lines.
+Usage: python3 benchmarks/pipeline_report.py benchmarks/out"""
+import json
+import math
+import os
+import sys
+
+out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"
+RUNS = [
+    ("trained (models/testworld-small)", "pipeline_trained.jsonl", "#1f77b4"),
+    ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
+    ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
+    ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
+]
+BUDGETS = [1, 2, 4, 8, 16, 32]
+
+
+def wilson(k, n, z=1.96):
+    if n == 0:
+        return (0.0, 0.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+curves = []
+print("| predictor | proved | pass rate | 95% interval |")
+print("|---|---|---|---|")
+for label, name, color in RUNS:
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        continue
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    n = len(rows)
+    k = sum(1 for r in rows if r["proved"])
+    lo, hi = wilson(k, n)
+    print(f"| {label} | {k}/{n} | {k / n:.1%} | {lo:.1%}–{hi:.1%} |")
+    curve = [sum(1 for r in rows if r["proved"] and r["expansions"] <= b) / n for b in BUDGETS]
+    curves.append((label, color, curve))
+
+print()
+print("| predictor | " + " | ".join(f"≤{b}" for b in BUDGETS) + " |")
+print("|---|" + "---|" * len(BUDGETS))
+for label, _, curve in curves:
+    print(f"| {label} | " + " | ".join(f"{c:.1%}" for c in curve) + " |")
+
+W, H, L, B = 640, 360, 60, 50
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+       f'<rect width="{W}" height="{H}" fill="white"/>',
+       f'<text x="{W / 2}" y="18" text-anchor="middle">Test-world test split: pass rate vs budget (expansions, 8 candidates each)</text>']
+x = lambda i: L + i * (W - L - 20) / (len(BUDGETS) - 1)
+y = lambda v: H - B - v * (H - B - 40)
+for t in range(0, 11, 2):
+    v = t / 10
+    svg.append(f'<line x1="{L}" y1="{y(v)}" x2="{W - 20}" y2="{y(v)}" stroke="#ddd"/>')
+    svg.append(f'<text x="{L - 6}" y="{y(v) + 4}" text-anchor="end">{v:.0%}</text>')
+for i, b in enumerate(BUDGETS):
+    svg.append(f'<text x="{x(i)}" y="{H - B + 16}" text-anchor="middle">{b}</text>')
+svg.append(f'<text x="{W / 2}" y="{H - 12}" text-anchor="middle">expansions (log scale)</text>')
+for j, (label, color, curve) in enumerate(curves):
+    pts = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(curve))
+    svg.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+    svg.append(f'<text x="{L + 10}" y="{40 + 16 * j}" fill="{color}">{label}</text>')
+svg.append("</svg>")
+with open("benchmarks/pipeline_budget.svg", "w") as f:
+    f.write("\n".join(svg) + "\n")
+
+acc = os.path.join(out, "pipeline_accuracy.jsonl")
+if os.path.exists(acc):
+    print()
+    print("| pairs | count | top-1 | top-8 |")
+    print("|---|---|---|---|")
+    for l in open(acc):
+        r = json.loads(l)
+        print(f"| {r['file']} | {r['pairs']} | {r['top1']:.1%} | {r['topk']:.1%} |")
