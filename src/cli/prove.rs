@@ -154,7 +154,7 @@ pub struct BudgetArgs {
 impl BudgetArgs {
     /// The search configuration these flags describe.
     pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
-        if !(self.time_limit > 0.0) {
+        if self.time_limit.is_nan() || self.time_limit <= 0.0 {
             bail!("--time-limit must be a positive number of seconds");
         }
         let decoding = match self.beam {
@@ -164,7 +164,7 @@ impl BudgetArgs {
                 if self.samples == 0 || self.temperatures.is_empty() {
                     bail!("--samples and --temperatures must ask for at least one candidate");
                 }
-                if let Some(t) = self.temperatures.iter().find(|t| !(**t >= 0.0)) {
+                if let Some(t) = self.temperatures.iter().find(|t| t.is_nan() || **t < 0.0) {
                     bail!(
                         "--temperatures: {t} is not a temperature (use numbers ≥ 0, e.g. 0.0,0.5)"
                     );
