@@ -171,7 +171,7 @@ mod tests {
     fn same_line_by_and_term_proofs() {
         assert_eq!(
             steps("theorem t : 2 + 2 = 4 := by rfl\n"),
-            vec![("rfl".into(), (1, 29), (1, 32))]
+            vec![("rfl".into(), (1, 28), (1, 31))]
         );
         assert!(steps("theorem t : True := trivial\n").is_empty());
         let src = "theorem t (p : Prop) (h : p) : p := by\n  -- a comment\n\n  exact h -- done\n";
