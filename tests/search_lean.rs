@@ -404,3 +404,40 @@ fn generating_ahead_changes_nothing_but_the_time() {
         );
     }
 }
+
+#[test]
+fn a_cheaper_path_to_a_queued_state_replaces_the_dearer_one() {
+    for backend in backends(
+        "a_cheaper_path_to_a_queued_state_replaces_the_dearer_one",
+        Duration::from_secs(60),
+    ) {
+        // `intro a b` reaches `a : p, b : q ⊢ p` at once but dearly (3.0); `intro a` then `intro b`
+        // reaches it for 0.3 while it is still queued.
+        let predictor = ScriptedPredictor::new()
+            .on("⊢ p → q → p", &[("intro a", -0.1), ("intro a b", -3.0)])
+            .on("a : p ⊢ q → p", &[("intro b", -0.2)])
+            .on("b : q ⊢ p", &[("exact a", -0.1)]);
+        let statement = "theorem k (p q : Prop) : p → q → p";
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        let seen = outcomes(&result);
+        assert!(seen.contains(&(
+            1,
+            "intro b".into(),
+            CandidateOutcome::Duplicate {
+                node: 2,
+                expanded: false,
+                improved: true
+            }
+        )));
+        let steps: Vec<String> = ["intro a", "intro b", "exact a"].map(String::from).to_vec();
+        assert_eq!(result.proof, Some(steps));
+        assert!((result.score.unwrap() - 0.4).abs() < 1e-9);
+        assert_eq!(result.counts.expansions, 3);
+        assert_eq!(
+            result.trace[2].parent,
+            Some(1),
+            "the queued node took the cheaper parent"
+        );
+    }
+}
