@@ -9,5 +9,6 @@ bash lean/mini/setup.sh >/dev/null
 echo "== 2/3 cargo build --release" >&2
 cargo build --release --bin proofstep
 echo "== 3/3 proofstep prove test_thm (default model: models/testworld-small)" >&2
+# No --model: prove uses the default model, models/testworld-small.
 exec target/release/proofstep prove --file lean/mini/Example.lean --theorem test_thm \
-  --model models/testworld-small --samples 8 --expansions 50 "$@"
+  --samples 8 --expansions 50 "$@"

@@ -12,7 +12,6 @@ pub const DEFAULT_MODEL: &str = "models/testworld-small";
 /// The default model's folder: `$PROOFSTEP_MODEL` when set; else `models/testworld-small` in
 /// the working folder or a folder above it; else in the source tree this binary was built from.
 /// An error says how to get one when none of them holds a complete model folder.
-#[allow(dead_code)] // the subcommands that omit --model call it; some do not yet
 pub fn default_model_dir() -> anyhow::Result<PathBuf> {
     if let Some(dir) = std::env::var_os("PROOFSTEP_MODEL") {
         let dir = PathBuf::from(dir);
