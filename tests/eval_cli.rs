@@ -163,6 +163,8 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
                 "4",
                 "--lean-workers",
                 "2",
+                "--workers",
+                "2",
             ]);
         cmd
     };
