@@ -15,10 +15,31 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_proofstep"))
 }
 
-/// A random-weight Llama folder (config, safetensors, the GPT-NeoX tokenizer) in `dir`.
-fn tiny_model(dir: &Path, shared: &Path) -> PathBuf {
+/// A random-weight Llama folder in `dir`, with a small BPE tokenizer trained by the binary on a
+/// few proof steps (a small vocabulary keeps generation fast in debug builds).
+fn tiny_model(dir: &Path) -> PathBuf {
+    let data = dir.join("steps.jsonl");
+    let steps = [
+        ("m n : Nat\nh : m = n\n⊢ n + 0 = m", "rw [Nat.add_zero]"),
+        ("p q : Prop\nh : p ∧ q\n⊢ q ∧ p", "constructor"),
+    ];
+    let text: String = steps
+        .iter()
+        .map(|(s, t)| format!("{}\n", serde_json::json!({"input": format!("[GOAL]{s}[PROOFSTEP]"), "output": format!("{t}<|endoftext|>")})))
+        .collect();
+    std::fs::write(&data, text).unwrap();
+    let out = dir.join("tiny-model");
+    let status = bin()
+        .args(["tokenizer", "train", "--vocab-size", "300", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
     let config = serde_json::json!({
-        "model_type": "llama", "vocab_size": 50304, "hidden_size": 32, "intermediate_size": 48,
+        "model_type": "llama", "vocab_size": 320, "hidden_size": 32, "intermediate_size": 48,
         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
         "eos_token_id": 0, "tie_word_embeddings": true
     });
@@ -27,13 +48,7 @@ fn tiny_model(dir: &Path, shared: &Path) -> PathBuf {
         &Device::Cpu,
     )
     .unwrap();
-    let out = dir.join("tiny-model");
     save_model(&lm, &out, usize::MAX).unwrap();
-    std::fs::copy(
-        shared.join("tokenizers/gpt-neox-20b-tokenizer.json"),
-        out.join("tokenizer.json"),
-    )
-    .unwrap();
     out
 }
 
@@ -61,13 +76,8 @@ fn prove_names_the_theorems_when_the_one_asked_for_is_missing() {
     else {
         return;
     };
-    let Some(shared) =
-        common::shared_dir("prove_names_the_theorems_when_the_one_asked_for_is_missing")
-    else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), &shared);
+    let model = tiny_model(dir.path());
     let out = bin()
         .args(["prove", "--theorem", "no_such_thm", "--file"])
         .arg(example())
@@ -90,13 +100,8 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
     else {
         return;
     };
-    let Some(shared) =
-        common::shared_dir("prove_exits_1_with_a_json_result_when_no_proof_is_found")
-    else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), &shared);
+    let model = tiny_model(dir.path());
     let out = bin()
         .args(["prove", "--theorem", "test_thm", "--file"])
         .arg(example())
@@ -140,11 +145,8 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     let Some(_) = common::test_lean(test) else {
         return;
     };
-    let Some(shared) = common::shared_dir(test) else {
-        return;
-    };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path(), &shared);
+    let model = tiny_model(dir.path());
     let results = dir.path().join("out/results.jsonl");
     let eval = || {
         let mut cmd = bin();
@@ -158,7 +160,7 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
                 "--expansions",
                 "1",
                 "--samples",
-                "2",
+                "8",
                 "--max-tokens",
                 "4",
                 "--lean-workers",
@@ -189,7 +191,7 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
             child.try_wait().unwrap().is_none(),
             "eval ended before it could be killed"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();

@@ -44,11 +44,10 @@ pub enum EvalError {
     },
     /// The search could not run (Lean cannot be started, the model failed); what finished is saved.
     #[error(
-        "searching {theorem}: {source}; results so far are saved, rerun the same command to resume"
+        "searching {theorem}: {error}; results so far are saved, rerun the same command to resume"
     )]
     Search {
         theorem: String,
-        #[source]
-        source: crate::search::SearchError,
+        error: crate::search::SearchError,
     },
 }

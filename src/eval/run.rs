@@ -143,7 +143,7 @@ fn run_one(
         }
         Err(err) => Err(EvalError::Search {
             theorem: task.name.clone(),
-            source: err,
+            error: err,
         }),
     }
 }

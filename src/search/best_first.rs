@@ -32,10 +32,10 @@ pub enum SearchError {
     /// The theorem could not be started: its header or statement does not elaborate, or Lean is
     /// missing.
     #[error("cannot start the theorem: {0}")]
-    Start(#[source] LeanError),
+    Start(LeanError),
     /// The backend cannot run Lean at all (it could not be started, or a file could not be written).
     #[error("the Lean backend failed: {0}")]
-    Lean(#[source] LeanError),
+    Lean(LeanError),
     /// The predictor failed to generate candidates.
     #[error("the model failed to generate candidates: {0:#}")]
     Model(anyhow::Error),
@@ -428,9 +428,7 @@ impl Search<'_> {
     /// A backend error on one candidate: fatal when Lean cannot run at all, else recorded.
     fn backend_error(&mut self, err: LeanError) -> Result<CandidateOutcome, SearchError> {
         match err {
-            LeanError::Spawn { .. } | LeanError::Io { .. } | LeanError::Header(_) => {
-                Err(SearchError::Lean(err))
-            }
+            LeanError::Spawn { .. } | LeanError::Io { .. } => Err(SearchError::Lean(err)),
             LeanError::Timeout(_) => {
                 self.counts.timeouts += 1;
                 Ok(CandidateOutcome::Timeout {
