@@ -241,3 +241,40 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     assert!(report.contains("results.budget.svg"));
     assert!(dir.path().join("out/results.budget.svg").exists());
 }
+
+#[test]
+fn eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports() {
+    let test = "eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let Some(shared) = common::shared_dir(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let results = dir.path().join("minif2f.jsonl");
+    // miniF2F imports Mathlib, which the test world does not have.
+    let out = bin()
+        .current_dir(common::repo_root())
+        .args(["eval", "--split", "test", "--limit", "3", "--dataset"])
+        .arg(shared.join("data/minif2f/minif2f-deepseek.jsonl"))
+        .arg("--out")
+        .arg(&results)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the header does not elaborate"), "{err}");
+    assert!(
+        err.contains("lake exe cache get") && err.contains("proofstep doctor"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&results).unwrap(),
+        "",
+        "no result line for an environment failure"
+    );
+}

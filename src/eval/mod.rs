@@ -42,6 +42,16 @@ pub enum EvalError {
         line: usize,
         reason: String,
     },
+    /// A theorem's header does not elaborate: the toolchain lacks its imports.
+    #[error(
+        "{theorem}: {error}. Run from inside a Lake project that builds these imports (for Mathlib: \
+         `lake exe cache get && lake build`), or give it with --repo; `proofstep doctor` shows which \
+         toolchain is found. Results so far are saved; rerun the same command to resume"
+    )]
+    Header {
+        theorem: String,
+        error: crate::lean::LeanError,
+    },
     /// The search could not run (Lean cannot be started, the model failed); what finished is saved.
     #[error(
         "searching {theorem}: {error}; results so far are saved, rerun the same command to resume"

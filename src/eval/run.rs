@@ -141,6 +141,12 @@ fn run_one(
                 began.elapsed().as_secs_f64(),
             ))
         }
+        Err(SearchError::Start(error @ crate::lean::LeanError::Header(_))) => {
+            Err(EvalError::Header {
+                theorem: task.name.clone(),
+                error,
+            })
+        }
         Err(err) => Err(EvalError::Search {
             theorem: task.name.clone(),
             error: err,
@@ -148,8 +154,10 @@ fn run_one(
     }
 }
 
-/// Start failures that are not the theorem's fault: Lean is missing or keeps dying.
+/// Start failures that are not the theorem's own: Lean is missing or keeps dying, or the header
+/// does not elaborate (usually imports the toolchain lacks, e.g. Mathlib not built), which would
+/// otherwise fail every theorem that shares it.
 fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
     use crate::lean::LeanError::*;
-    matches!(err, Spawn { .. } | Io { .. } | Pipe(_))
+    matches!(err, Spawn { .. } | Io { .. } | Pipe(_) | Header(_))
 }
