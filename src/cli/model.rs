@@ -156,6 +156,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             if let Some(t) = threads {
                 set_threads(t);
             }
+            anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
             let prompt: Vec<u32> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
             let mut generator = Generator::load(&model)?;

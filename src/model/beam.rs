@@ -28,7 +28,7 @@ pub(crate) fn beam_search(
     if max_new_tokens == 0 {
         return Ok(finished);
     }
-    let mut rows = gen.prefill(prompts)?;
+    let mut rows = gen.prefill(prompts, max_new_tokens)?;
     let mut beams: Vec<Vec<Beam>> = (0..prompts.len())
         .map(|p| {
             vec![Beam {

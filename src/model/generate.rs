@@ -100,7 +100,8 @@ impl Generator {
     }
 
     /// Runs the prompts (token ids) through the model, left-padded into one batch.
-    pub(crate) fn prefill(&self, prompts: &[Vec<u32>]) -> Result<Rows> {
+    /// `capacity`: tokens the caller will add, so the cache is allocated once.
+    pub(crate) fn prefill(&self, prompts: &[Vec<u32>], capacity: usize) -> Result<Rows> {
         let len = prompts.iter().map(Vec::len).max().unwrap_or(0);
         if prompts.iter().any(Vec::is_empty) {
             return Err(ModelError::Generate(
@@ -116,7 +117,7 @@ impl Generator {
             flat.extend_from_slice(p);
         }
         let ids = Tensor::from_vec(flat, (prompts.len(), len), self.lm.device())?;
-        let mut cache = self.lm.new_cache();
+        let mut cache = KvCache::with_capacity(self.lm.num_layers(), len + capacity);
         let logits = self
             .lm
             .forward_cached(&ids, &pads, &mut cache, true)?
@@ -190,7 +191,7 @@ impl Generator {
         if per_prompt == 0 || options.max_new_tokens == 0 {
             return Ok(out);
         }
-        let mut rows = self.prefill(prompts)?;
+        let mut rows = self.prefill(prompts, options.max_new_tokens)?;
         // One decoding row per (prompt, temperature, sample), each with its own random stream.
         struct Row {
             prompt: usize,

@@ -157,38 +157,71 @@ impl Positions {
     }
 }
 
-/// Keys and values of every layer for the tokens seen so far, `[b, kv_heads, seq, head]`.
+/// Keys and values of every layer for the tokens seen so far. Each layer holds preallocated
+/// buffers `[b, kv_heads, capacity, head]` written in place, so a decoding step neither copies
+/// the cache nor allocates ever-larger blocks; attention reads the first `len` positions.
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor, Tensor)>>,
+    len: usize,
+    capacity: usize,
 }
 
 impl KvCache {
-    /// An empty cache for a model with `layers` layers.
+    /// An empty cache for a model with `layers` layers (grows as needed).
     pub fn new(layers: usize) -> Self {
+        Self::with_capacity(layers, 0)
+    }
+
+    /// An empty cache with room for `capacity` tokens per row before it must grow.
+    pub fn with_capacity(layers: usize, capacity: usize) -> Self {
         KvCache {
             layers: vec![None; layers],
+            len: 0,
+            capacity,
         }
     }
 
     /// Tokens held per row.
     pub fn seq_len(&self) -> usize {
-        match self.layers.first() {
-            Some(Some((k, _))) => k.dim(2).unwrap_or(0),
-            _ => 0,
-        }
+        self.len
     }
 
-    /// Appends this step's keys/values to layer `i`; returns all keys/values of the layer.
+    /// Appends this step's keys/values `[b, kv, t, d]` to layer `i` (layers in order, one
+    /// forward at a time); returns the layer's keys/values so far (views of the buffers).
     pub fn append(&mut self, i: usize, k: Tensor, v: Tensor) -> Result<(Tensor, Tensor)> {
-        // Contiguous inputs keep `cat` on its fast path and the result contiguous.
-        let (k, v) = (k.contiguous()?, v.contiguous()?);
-        let kv = match self.layers[i].take() {
-            None => (k, v),
-            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
+        let (b, kv, t, d) = k.dims4()?;
+        let need = self.len + t;
+        let grow = match &self.layers[i] {
+            Some((bk, _)) => bk.dim(2)? < need,
+            None => true,
         };
-        self.layers[i] = Some(kv.clone());
-        Ok(kv)
+        if grow {
+            let cap = self.capacity.max(need).max(
+                2 * self.layers[i]
+                    .as_ref()
+                    .map_or(0, |l| l.0.dim(2).unwrap_or(0)),
+            );
+            let fresh = |old: Option<&Tensor>| -> Result<Tensor> {
+                let buf = Tensor::zeros((b, kv, cap, d), k.dtype(), k.device())?;
+                if let Some(old) = old {
+                    buf.slice_set(&old.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+                }
+                Ok(buf)
+            };
+            let old = self.layers[i].take();
+            let bk = fresh(old.as_ref().map(|o| &o.0))?;
+            let bv = fresh(old.as_ref().map(|o| &o.1))?;
+            self.layers[i] = Some((bk, bv));
+        }
+        let (bk, bv) = self.layers[i].as_ref().expect("allocated above");
+        bk.slice_set(&k.contiguous()?, 2, self.len)?;
+        bv.slice_set(&v.contiguous()?, 2, self.len)?;
+        let out = (bk.narrow(2, 0, need)?, bv.narrow(2, 0, need)?);
+        if i + 1 == self.layers.len() {
+            self.len = need;
+        }
+        Ok(out)
     }
 
     /// Keeps (and reorders, repeats) the rows named by `rows` (u32 indices): beam reordering,
