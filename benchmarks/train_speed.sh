@@ -2,7 +2,8 @@
 # Training tokens/s and peak memory of proofstep vs PyTorch/transformers on the same Llama
 # configurations and batch (8 × 256 random ids, AdamW, clipping, fp32, 2 threads), run
 # alternately in one session so load and thermal noise hit both (see README.md, "train_speed").
-# Usage: bash benchmarks/train_speed.sh [CONFIG...]   (default: llama-8m llama-25m)
+# Usage: [ROUNDS=2 STEPS=5 WARMUP=2] bash benchmarks/train_speed.sh [CONFIG...]
+#        (default configs: llama-8m llama-25m; smollm2-135m defaults to 1 round of 3 steps)
 # Needs: benchmarks/.venv with torch and transformers (python3 -m venv benchmarks/.venv &&
 #        benchmarks/.venv/bin/pip install torch transformers).
 set -euo pipefail
@@ -17,8 +18,8 @@ mkdir -p benchmarks/out
 out=benchmarks/out/train_speed.jsonl
 : > "$out.tmp"
 for config in "${configs[@]}"; do
-  steps=5; warmup=2; rounds=2
-  [[ $config == smollm2-135m ]] && { steps=3; warmup=1; rounds=1; }
+  steps=${STEPS:-5}; warmup=${WARMUP:-2}; rounds=${ROUNDS:-2}
+  [[ $config == smollm2-135m ]] && { steps=${STEPS:-3}; warmup=${WARMUP:-1}; rounds=${ROUNDS:-1}; }
   for round in $(seq "$rounds"); do
     RAYON_NUM_THREADS=2 target/debug/train-speed --config "$config" --steps $steps --warmup $warmup >> "$out.tmp"
     OMP_NUM_THREADS=2 "$py" benchmarks/train_speed.py --config "$config" --steps $steps --warmup $warmup --threads 2 >> "$out.tmp"
