@@ -26,5 +26,5 @@ target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_plain.js
 target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_auto.jsonl" 32 \
   assumption rfl trivial constructor "intro h" contradiction decide simp_all
 target/debug/pipeline-accuracy "$MODEL" 8 0 "$PAIRS" > "$OUT/pipeline_accuracy.jsonl"
-target/debug/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_0.json >> "$OUT/pipeline_accuracy.jsonl"
+target/debug/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json >> "$OUT/pipeline_accuracy.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT"
