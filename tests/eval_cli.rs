@@ -43,9 +43,10 @@ fn tiny_model(dir: &Path) -> PathBuf {
         "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
         "eos_token_id": 0, "tie_word_embeddings": true
     });
-    let lm = CausalLm::random(
+    let lm = CausalLm::random_seeded(
         ModelConfig::from_json(&config.to_string()).unwrap(),
         &Device::Cpu,
+        7,
     )
     .unwrap();
     save_model(&lm, &out, usize::MAX).unwrap();

@@ -86,7 +86,7 @@ fn configs() -> Vec<(&'static str, ModelConfig)> {
 #[test]
 fn every_parameter_gets_a_gradient() {
     for (name, cfg) in configs() {
-        let lm = CausalLm::random(cfg, &Device::Cpu).unwrap();
+        let lm = CausalLm::random_seeded(cfg, &Device::Cpu, 7).unwrap();
         let x = ids(&[&[1, 5, 9, 13, 2, 7], &[3, 3, 8, 60, 11, 4]]);
         let logits = lm.forward_train(&x).unwrap();
         assert_eq!(logits.dims(), &[2, 6, 61]);
@@ -114,7 +114,7 @@ fn every_parameter_gets_a_gradient() {
 #[test]
 fn training_and_cached_inference_forwards_agree() {
     for (name, cfg) in configs() {
-        let lm = CausalLm::random(cfg, &Device::Cpu).unwrap();
+        let lm = CausalLm::random_seeded(cfg, &Device::Cpu, 7).unwrap();
         // Random weights at 0.02 give near-uniform logits; scale them up so differences show.
         for var in lm.varmap().all_vars() {
             let t = (var.as_tensor() * 8.0).unwrap();
@@ -183,7 +183,7 @@ fn training_and_cached_inference_forwards_agree() {
 #[test]
 fn model_folder_round_trips_exactly() {
     for (name, cfg) in configs() {
-        let lm = CausalLm::random(cfg.clone(), &Device::Cpu).unwrap();
+        let lm = CausalLm::random_seeded(cfg.clone(), &Device::Cpu, 7).unwrap();
         for shard in [usize::MAX, 20_000] {
             let dir = tempfile::tempdir().unwrap();
             save_model(&lm, dir.path(), shard).unwrap();
@@ -216,7 +216,7 @@ fn model_folder_round_trips_exactly() {
 #[test]
 fn missing_tensor_is_reported_by_name() {
     let cfg = tiny("llama", serde_json::json!({}));
-    let lm = CausalLm::random(cfg.clone(), &Device::Cpu).unwrap();
+    let lm = CausalLm::random_seeded(cfg.clone(), &Device::Cpu, 7).unwrap();
     let mut t = lm.tensors();
     t.remove("model.layers.1.mlp.up_proj.weight");
     let err = CausalLm::from_tensors(cfg, t, &Device::Cpu)

@@ -24,9 +24,10 @@ fn model(kind: &str, vocab: usize, scale: f64) -> CausalLm {
             "num_hidden_layers": 2, "num_attention_heads": 4, "rotary_pct": 0.5, "eos_token_id": EOS
         }),
     };
-    let lm = CausalLm::random(
+    let lm = CausalLm::random_seeded(
         ModelConfig::from_json(&v.to_string()).unwrap(),
         &Device::Cpu,
+        7,
     )
     .unwrap();
     // Sharper distributions than the 0.02 initialisation gives, so choices are not all ties.

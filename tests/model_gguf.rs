@@ -64,9 +64,10 @@ fn tiny_llama(vocab: usize) -> CausalLm {
         "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 256,
         "tie_word_embeddings": false, "eos_token_id": 0, "bos_token_id": 0
     });
-    let lm = CausalLm::random(
+    let lm = CausalLm::random_seeded(
         ModelConfig::from_json(&cfg.to_string()).unwrap(),
         &Device::Cpu,
+        7,
     )
     .unwrap();
     for var in lm.varmap().all_vars() {

@@ -7,8 +7,8 @@ pub mod default_model;
 pub mod doctor;
 pub mod eval;
 pub mod extract;
-pub mod lsp;
 pub mod generate;
+pub mod lsp;
 pub mod model;
 pub mod prove;
 pub mod serve;
@@ -24,5 +24,8 @@ pub fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -20,7 +20,12 @@ pub struct LeanCommand {
 impl LeanCommand {
     /// A bare program with no leading arguments.
     pub fn new(program: impl Into<PathBuf>) -> Self {
-        LeanCommand { program: program.into(), args: Vec::new(), env: Vec::new(), cwd: None }
+        LeanCommand {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
     }
 
     /// The same command with more leading arguments.

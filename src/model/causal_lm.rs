@@ -72,6 +72,35 @@ impl CausalLm {
         Ok(Self::build(config, VarMap::new(), device)?.0)
     }
 
+    /// Like [`CausalLm::random`] but repeatable: every randomly initialised parameter (those
+    /// not constant, i.e. not norms or biases) is drawn from normal(0, 0.02) by a generator
+    /// seeded with `seed`, in name order (candle's CPU generator cannot be seeded).
+    pub fn random_seeded(config: ModelConfig, device: &Device, seed: u64) -> Result<Self> {
+        use rand::{Rng, SeedableRng};
+        let lm = Self::random(config, device)?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        {
+            let data = lm.varmap.data().lock().expect("var map lock");
+            let mut names: Vec<&String> = data.keys().collect();
+            names.sort();
+            for name in names {
+                let var = &data[name];
+                let flat: Vec<f32> = var.as_tensor().flatten_all()?.to_vec1()?;
+                if flat.iter().all(|&x| x == flat[0]) {
+                    continue;
+                }
+                let values: Vec<f32> = (0..flat.len())
+                    .map(|_| {
+                        let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+                        (0.02 * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+                    })
+                    .collect();
+                var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
+            }
+        }
+        Ok(lm)
+    }
+
     /// A model from named tensors (HF names, any float dtype; converted to f32). Fails when a
     /// parameter is missing or has the wrong shape; ignores known buffers, warns on extras.
     pub fn from_tensors(

@@ -28,7 +28,11 @@ pub struct GenerateOptions {
 impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
-            decoding: Decoding::Sample { temperatures: vec![0.5], samples: 8, top_p: 0.95 },
+            decoding: Decoding::Sample {
+                temperatures: vec![0.5],
+                samples: 8,
+                top_p: 0.95,
+            },
             max_new_tokens: 64,
             seed: 0,
         }

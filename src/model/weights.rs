@@ -29,7 +29,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         // Temporary files are private (0600); a model folder is an ordinary, shareable file.
         let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file().set_permissions(perms).map_err(|e| ModelError::io(path, e))?;
+        tmp.as_file()
+            .set_permissions(perms)
+            .map_err(|e| ModelError::io(path, e))?;
     }
     tmp.persist(path)
         .map_err(|e| ModelError::io(path, e.error))?;

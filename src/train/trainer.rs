@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::{Rng, SeedableRng};
+
 use serde::Serialize;
 use serde_json::json;
 
@@ -128,8 +128,7 @@ fn load_start(opts: &TrainOptions, device: &Device) -> Result<Start, TrainError>
                 }
                 ScratchConfig::Json(text) => config_from_json(text, vocab, eos)?,
             };
-            let lm = CausalLm::random(config, device)?;
-            seeded_init(&lm, opts.seed)?;
+            let lm = CausalLm::random_seeded(config, device, opts.seed)?;
             let dir = file.parent().unwrap_or(Path::new(".")).to_path_buf();
             Ok(Start {
                 lm,
@@ -139,32 +138,6 @@ fn load_start(opts: &TrainOptions, device: &Device) -> Result<Start, TrainError>
             })
         }
     }
-}
-
-/// Re-draws every randomly initialised parameter (those not constant, i.e. not norms or biases)
-/// from normal(0, 0.02) with a generator seeded by `seed`, so from-scratch runs are repeatable
-/// (candle's CPU generator cannot be seeded).
-fn seeded_init(lm: &CausalLm, seed: u64) -> Result<(), TrainError> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let data = lm.varmap().data().lock().expect("var map lock");
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let var = &data[name];
-        let flat: Vec<f32> = var.as_tensor().flatten_all()?.to_vec1()?;
-        let constant = flat.iter().all(|&x| x == flat[0]);
-        if constant {
-            continue;
-        }
-        let values: Vec<f32> = (0..flat.len())
-            .map(|_| {
-                let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
-                (0.02 * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-            })
-            .collect();
-        var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
-    }
-    Ok(())
 }
 
 /// Mean loss per output token over `examples`, in batches of `batch_size`.
