@@ -4,26 +4,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
-
-/// Runs the built binary from the repository root, with no toolchain variables inherited.
-fn proofstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proofstep"))
-        .args(args)
-        .current_dir(common::repo_root())
-        .env_remove("PROOFSTEP_LEAN")
-        .env_remove("PROOFSTEP_LAKE")
-        .env_remove("PROOFSTEP_REPL")
-        .env_remove("LEAN_PATH")
-        .output()
-        .expect("the binary runs")
-}
 
 /// The JSON lines of `check --json FILE`, checked for shape, and the exit code.
 fn check_json(file: &str) -> (Vec<Value>, i32) {
-    let out = proofstep(&["check", "--json", file]);
+    let out = common::proofstep_at_root(&["check", "--json", file]);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<Value> = stdout
         .lines()
@@ -274,7 +259,7 @@ fn human_output_has_a_line_per_theorem_and_a_summary() {
     if common::test_lean("human_output_has_a_line_per_theorem_and_a_summary").is_none() {
         return;
     }
-    let out = proofstep(&["check", "lean/mini/examples/Mixed.lean"]);
+    let out = common::proofstep_at_root(&["check", "lean/mini/examples/Mixed.lean"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -305,7 +290,7 @@ fn human_output_has_a_line_per_theorem_and_a_summary() {
 
 #[test]
 fn a_missing_file_is_an_error_that_says_what_to_do() {
-    let out = proofstep(&["check", "lean/mini/examples/NoSuchFile.lean"]);
+    let out = common::proofstep_at_root(&["check", "lean/mini/examples/NoSuchFile.lean"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(

@@ -4,23 +4,7 @@
 
 mod common;
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
-
-/// Runs the built binary from the repository root (where it finds the test world), with no
-/// toolchain variables inherited.
-fn proofstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proofstep"))
-        .args(args)
-        .current_dir(common::repo_root())
-        .env_remove("PROOFSTEP_LEAN")
-        .env_remove("PROOFSTEP_LAKE")
-        .env_remove("PROOFSTEP_REPL")
-        .env_remove("LEAN_PATH")
-        .output()
-        .expect("the binary runs")
-}
 
 /// Writes `text` as a test-world file and runs `check --json` (plus `extra`) on it: the
 /// (name, status) pairs, all JSON lines, the exit code and stderr.
@@ -29,7 +13,7 @@ fn check(text: &str, extra: &[&str]) -> (Vec<(String, String)>, Vec<Value>, i32,
     let file = common::write_file(dir.path(), "T.lean", text);
     let mut args = vec!["check", "--json", file.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let out = proofstep(&args);
+    let out = common::proofstep_at_root(&args);
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -245,7 +229,7 @@ fn repl_backend_without_a_repl_says_how_to_get_one() {
         eprintln!("SKIPPED repl_backend_without_a_repl_says_how_to_get_one: PROOFSTEP_REPL is set");
         return;
     }
-    let out = proofstep(&[
+    let out = common::proofstep_at_root(&[
         "check",
         "--backend",
         "repl",

@@ -2,6 +2,8 @@
 //! forward; the training forward and the cached inference forward agree (GQA, partial rotary,
 //! rope scaling, left padding); a model folder round-trips exactly.
 
+mod common;
+
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
@@ -31,19 +33,6 @@ fn ids(rows: &[&[u32]]) -> Tensor {
     let t = rows[0].len();
     let flat: Vec<u32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
     Tensor::from_vec(flat, (rows.len(), t), &Device::Cpu).unwrap()
-}
-
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
 }
 
 fn configs() -> Vec<(&'static str, ModelConfig)> {
@@ -147,8 +136,8 @@ fn training_and_cached_inference_forwards_agree() {
             );
         }
         let cached = Tensor::cat(&parts, 1).unwrap();
-        let d = max_diff(&full, &cached);
-        let scale = max_diff(&full, &full.zeros_like().unwrap());
+        let d = common::max_abs_diff(&full, &cached);
+        let scale = common::max_abs_diff(&full, &full.zeros_like().unwrap());
         eprintln!("{name}: max diff {d}, max logit {scale}");
         assert!(
             d < 1e-4 * scale.max(1.0),
@@ -165,11 +154,11 @@ fn training_and_cached_inference_forwards_agree() {
             .forward_cached(&ids(&[&[7], &[9]]), &[0, 3], &mut cache, true)
             .unwrap();
         let alone = lm.forward_train(&ids(&[&[3, 3, 8, 60, 11, 4, 9]])).unwrap();
-        let d1 = max_diff(
+        let d1 = common::max_abs_diff(
             &out.get(1).unwrap().squeeze(0).unwrap(),
             &alone.get(0).unwrap().get(5).unwrap(),
         );
-        let d2 = max_diff(
+        let d2 = common::max_abs_diff(
             &next.get(1).unwrap().squeeze(0).unwrap(),
             &alone.get(0).unwrap().get(6).unwrap(),
         );

@@ -3,6 +3,8 @@
 //! merges in the metadata) imports back to the same weights and logits, and the rebuilt
 //! tokenizer encodes like the original tokenizer.json.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -201,19 +203,6 @@ fn logits(lm: &CausalLm, ids: &[u32]) -> Tensor {
     .unwrap()
 }
 
-fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar()
-        .unwrap()
-}
-
 #[test]
 fn f32_gguf_with_llama_cpp_permutation_imports_to_the_same_logits() {
     let vocab = vocabulary().0.len();
@@ -226,14 +215,14 @@ fn f32_gguf_with_llama_cpp_permutation_imports_to_the_same_logits() {
     assert_eq!(summary.tensors, lm.tensors().len());
     let back = load_model(&out, &Device::Cpu).unwrap();
     let ids = [5u32, 17, 300, 2, 9999, 42, 7, 50000];
-    let d = max_diff(&logits(&lm, &ids), &logits(&back, &ids));
+    let d = common::max_abs_diff(&logits(&lm, &ids), &logits(&back, &ids));
     assert!(d < 1e-5, "imported logits differ by {d}");
     // Without undoing the permutation the logits would differ: the check above can fail.
     let mut raw = lm.tensors();
     let q = "model.layers.0.self_attn.q_proj.weight".to_string();
     raw.insert(q.clone(), permute_rows(&raw[&q], HEADS).unwrap());
     let wrong = CausalLm::from_tensors(lm.config().clone(), raw, &Device::Cpu).unwrap();
-    assert!(max_diff(&logits(&lm, &ids), &logits(&wrong, &ids)) > 1e-3);
+    assert!(common::max_abs_diff(&logits(&lm, &ids), &logits(&wrong, &ids)) > 1e-3);
 }
 
 #[test]
@@ -254,7 +243,7 @@ fn quantized_tensors_dequantize_to_the_stored_values() {
     for (name, want) in &expected {
         let got = &back[name];
         assert_eq!(
-            max_diff(got, want),
+            common::max_abs_diff(got, want),
             0.0,
             "{name}: not the dequantized GGUF values"
         );
@@ -268,7 +257,7 @@ fn quantized_tensors_dequantize_to_the_stored_values() {
             .unwrap()
             .to_scalar()
             .unwrap();
-        let err = max_diff(got, &original[name]);
+        let err = common::max_abs_diff(got, &original[name]);
         assert!(
             err <= range / 4.0 + 1e-6,
             "{name}: quantization error {err} vs range {range}"

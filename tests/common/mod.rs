@@ -55,3 +55,27 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// Runs the built `proofstep` binary from the repository root (where it finds the test world by
+/// itself), with no toolchain variables inherited from the caller's environment.
+pub fn proofstep_at_root(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("PROOFSTEP_LEAN")
+        .env_remove("PROOFSTEP_LAKE")
+        .env_remove("PROOFSTEP_REPL")
+        .env_remove("LEAN_PATH")
+        .output()
+        .expect("the proofstep binary runs")
+}
+
+/// The largest absolute difference between two tensors of one shape (model agreement checks).
+pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+    (a - b)
+        .and_then(|d| d.abs())
+        .and_then(|d| d.flatten_all())
+        .and_then(|d| d.max(0))
+        .and_then(|d| d.to_scalar())
+        .expect("tensors of the same shape")
+}
