@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::server::{LeanServer, ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, Status};
 
@@ -165,6 +166,44 @@ fn apply_goes_open_open_proved_editing_one_document() {
     // A focused last step (`·`): the goals are those of the whole proof, not of the block.
     let dot = open(b.apply(&s1, "· exact hp").unwrap());
     assert_eq!(dot.goals, vec![RIGHT]);
+}
+
+/// A focused block (`·`, `case ... =>`) that leaves its goal unsolved is an error inside the
+/// proof, not open goals of the proof: Lean admits the goal and reports "unsolved goals" at the
+/// block. The file backend says Failed, and so must the server backend.
+#[test]
+fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
+    let Some(cmd) = lean_command("a_focused_block_left_unsolved_fails_like_the_file_backend")
+    else {
+        return;
+    };
+    let server = backend(&cmd, 1);
+    let file = FileBackend::new(cmd.clone());
+    let imp = "theorem imp (p : Prop) (hp : p) : p → p";
+    let cases: [(&str, &[&str], &str); 3] = [
+        (imp, &[], "· intro h"),
+        (AND, &["constructor"], "· skip"),
+        (AND, &["constructor"], "case left =>\n  skip"),
+    ];
+    for (statement, before, tactic) in cases {
+        for b in [&server as &dyn ProofBackend, &file] {
+            let mut state = b.start(HEADER, statement).unwrap();
+            for step in before {
+                state = open(b.apply(&state, step).unwrap());
+            }
+            match b.apply(&state, tactic).unwrap() {
+                Outcome::Failed(msg) => assert!(msg.contains("unsolved goals"), "{msg}"),
+                other => panic!("{}: {tactic:?} should fail, got {other:?}", b.name()),
+            }
+        }
+    }
+    // Still Open when the block is closed and goals of the proof remain.
+    let root = server.start(HEADER, AND).unwrap();
+    let s1 = open(server.apply(&root, "constructor").unwrap());
+    assert_eq!(
+        open(server.apply(&s1, "· exact hp").unwrap()).goals,
+        vec![RIGHT]
+    );
 }
 
 #[test]
@@ -451,7 +490,9 @@ fn goals_read_from_diagnostics_alone_match_plain_goal() {
         (AND, &["constructor", "exact hp"]),
         (
             "theorem sw (p q : Prop) (h : p ∧ q) : q ∧ p",
-            &["cases h with\n| intro hp hq =>\n  constructor"],
+            // One step of two lines. (A `cases ... with` alternative left unsolved
+            // would be a failed step: Lean wants each alternative closed.)
+            &["constructor\nexact h.2"],
         ),
         (
             "theorem ex (a b : Nat) (p : Nat → Prop) (h : a = b) (hp : p a) : p b",

@@ -173,7 +173,7 @@ impl ServerBackend {
             .into_iter()
             .filter(|d| !layout.in_header(d.start()))
             .collect();
-        let report = ProofReport::of(&theorem);
+        let report = ProofReport::of(&theorem, layout.by_end);
         let plain = if goals_at_end && report.has_unsolved && self.options.plain_goal {
             let end = layout.proof_end;
             server.goals_at(&path, end.line, end.character)?

@@ -100,22 +100,27 @@ impl LeanDiagnostic {
 /// What the diagnostics of one theorem say, before deciding a `Verdict` or an `Outcome`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProofReport {
-    /// Error messages other than "unsolved goals".
+    /// Error messages other than the proof's own "unsolved goals" (a nested block's are here).
     pub errors: Vec<String>,
-    /// The goals of every "unsolved goals" error, in order.
+    /// The goals of the proof's own "unsolved goals" errors, in order.
     pub unsolved: Vec<String>,
-    /// Whether an "unsolved goals" error was reported at all (it can list zero parsable goals).
+    /// Whether the proof's own "unsolved goals" error was reported at all (it can list zero
+    /// parsable goals).
     pub has_unsolved: bool,
     /// Whether Lean warned that the declaration uses `sorry`.
     pub uses_sorry: bool,
 }
 
 impl ProofReport {
-    /// Summarizes the diagnostics that belong to one theorem.
-    pub fn of<'a>(diags: impl IntoIterator<Item = &'a LeanDiagnostic>) -> Self {
+    /// Summarizes the diagnostics that belong to one theorem whose `by` ends at `by_end`.
+    /// Lean reports the goals the whole proof leaves at its `by`; an "unsolved goals" error
+    /// that starts after `by_end` belongs to a focused block inside the proof (`· tac`,
+    /// `case h => tac`) that did not close its goal. Lean admits that goal and goes on, so it
+    /// is a failed step, never open goals of the proof.
+    pub fn of<'a>(diags: impl IntoIterator<Item = &'a LeanDiagnostic>, by_end: Position) -> Self {
         let mut r = ProofReport::default();
         for d in diags {
-            if d.is_unsolved_goals() {
+            if d.is_unsolved_goals() && d.start() <= by_end {
                 r.has_unsolved = true;
                 r.unsolved.extend(d.unsolved_goals());
             } else if d.is_error() {
@@ -201,7 +206,18 @@ mod tests {
         );
         assert_eq!(v(&[&sorry, &err, &open], "").status, Status::Error);
         assert_eq!(v(&[&sorry, &open], "").status, Status::Open);
-        let report = ProofReport::of([&sorry, &err, &open]);
+        let by_end = Position {
+            line: 3,
+            character: 9,
+        };
+        let report = ProofReport::of([&sorry, &err, &open], by_end);
         assert!(report.uses_sorry && report.has_unsolved && report.errors.len() == 1);
+        // An "unsolved goals" error inside the proof is a block that failed, not open goals.
+        let block = diag(
+            json!({"range": at(4), "severity": 1, "leanTags": [1], "message": "unsolved goals\n⊢ p"}),
+        );
+        let report = ProofReport::of([&block], by_end);
+        assert!(!report.has_unsolved && report.unsolved.is_empty());
+        assert_eq!(report.errors, vec!["unsolved goals\n⊢ p"]);
     }
 }
