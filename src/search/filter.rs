@@ -5,6 +5,12 @@
 //! command (`theorem`, `axiom`, `#eval`, `set_option`, ...) that could change what the file proves.
 //! `verify` would still catch most of these, but a prover whose results people trust refuses them
 //! outright and says why in the trace.
+//!
+//! Control characters are refused too: an untrained or broken model emits NUL and other C0/C1
+//! bytes, which no tactic contains and which have crashed Lean's server. The only control
+//! character a tactic may hold is the line feed (`\n`) of a multi-line tactic; a tab is refused
+//! as well (Lean rejects tabs in source: "tabs are not allowed"), and so is a carriage return
+//! (the search writes `\n` line ends itself).
 
 use std::fmt;
 
@@ -23,6 +29,9 @@ pub enum Rejection {
     Command(String),
     /// A continuation line that starts at column 0, which would leave the `by` block.
     Dedent,
+    /// A control character other than a line feed (NUL, tab, carriage return, escape, ...),
+    /// given as its code point, e.g. `U+0000`.
+    Control(String),
 }
 
 impl fmt::Display for Rejection {
@@ -37,6 +46,12 @@ impl fmt::Display for Rejection {
                 f,
                 "a continuation line starts at column 0 (leaves the proof)"
             ),
+            Rejection::Control(code) => {
+                write!(
+                    f,
+                    "holds the control character {code}, which no tactic contains"
+                )
+            }
         }
     }
 }
@@ -101,6 +116,9 @@ const LINE_START_KEYWORDS: &[&str] = &[
 
 /// Accepts a candidate or says why it cannot be a proof step. The candidate is expected trimmed.
 pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
+    if let Some(c) = tactic.chars().find(|&c| c.is_control() && c != '\n') {
+        return Err(Rejection::Control(format!("U+{:04X}", c as u32)));
+    }
     if tactic.trim().is_empty() {
         return Err(Rejection::Empty);
     }
@@ -273,6 +291,29 @@ mod tests {
             rejected("rfl\n  import Foo"),
             Rejection::Command("import".into())
         );
+    }
+
+    #[test]
+    fn control_characters_other_than_line_feeds_are_rejected() {
+        let control = |code: &str| Rejection::Control(code.into());
+        assert_eq!(rejected("\0"), control("U+0000"));
+        assert_eq!(rejected("exact\0hp"), control("U+0000"));
+        assert_eq!(rejected("\0\0\0"), control("U+0000"), "not taken for empty");
+        assert_eq!(rejected("exact h\t"), control("U+0009"));
+        assert_eq!(rejected("rfl\r\n  rfl"), control("U+000D"));
+        assert_eq!(rejected("simp\u{1b}[0m"), control("U+001B"));
+        assert_eq!(rejected("rfl\u{7f}"), control("U+007F"));
+        assert_eq!(rejected("exact \u{85}h"), control("U+0085"));
+        assert_eq!(
+            rejected("x\u{0}").to_string(),
+            "holds the control character U+0000, which no tactic contains"
+        );
+        // Line feeds of a multi-line tactic, and non-ASCII symbols, are fine.
+        assert_eq!(
+            check_candidate("cases h with\n  | inl a => exact a\n  | inr b => exact b"),
+            Ok(())
+        );
+        assert_eq!(check_candidate("exact ⟨hp, hq⟩ -- ∀ x, ¬p x → ⊥"), Ok(()));
     }
 
     #[test]
