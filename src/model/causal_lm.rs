@@ -194,6 +194,28 @@ impl CausalLm {
         self.forward(ids, &pos, None, Mode::Train, false)
     }
 
+    /// Training forward at chosen positions: logits `[n, vocab]` at the flat positions `rows`
+    /// (u32, row × t + column) of `ids: [b, t]`, the LM head applied at those rows only
+    /// (in fine-tuning the loss covers a fraction of the positions).
+    pub fn forward_train_rows(&self, ids: &Tensor, rows: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        match &self.net {
+            Net::Llama(m) => {
+                let pos = Positions {
+                    pads: vec![0; b],
+                    past: 0,
+                    len: t,
+                };
+                m.forward_train_rows(ids, &pos, rows)
+            }
+            Net::GptNeox(_) => {
+                let logits = self.forward_train(ids)?;
+                let v = logits.dim(2)?;
+                Ok(logits.reshape((b * t, v))?.index_select(rows, 0)?)
+            }
+        }
+    }
+
     /// Inference forward with fused ops: appends `ids: [b, t]` to `cache` and returns the
     /// logits of the new tokens (`[b, t, vocab]`, or `[b, 1, vocab]` with `last_only`).
     /// `pads[i]` left-padding tokens of row i are masked out.

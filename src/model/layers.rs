@@ -101,7 +101,7 @@ pub fn rotary_tables(
 /// Applies rotary embedding to `x: [b, h, t, d]` (rotate-half layout, as transformers).
 pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, mode: Mode) -> Result<Tensor> {
     Ok(match mode {
-        Mode::Train => candle_nn::rotary_emb::rope_slow(x, cos, sin)?,
+        Mode::Train => super::train_ops::rope(x, cos, sin)?,
         Mode::Infer => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin)?,
     })
 }
@@ -256,13 +256,10 @@ pub fn attention(
     let scores = q
         .matmul(&k.contiguous()?.t()?)?
         .reshape((b, kv, rep, t, s))?;
-    let scores = match mask {
-        Some(m) => scores.broadcast_add(m)?,
-        None => scores,
-    };
-    let probs = match mode {
-        Mode::Train => ops::softmax(&scores, D::Minus1)?,
-        Mode::Infer => ops::softmax_last_dim(&scores.contiguous()?)?,
+    let probs = match (mode, mask) {
+        (Mode::Train, _) => super::train_ops::masked_softmax(&scores, mask)?,
+        (Mode::Infer, Some(m)) => ops::softmax_last_dim(&scores.broadcast_add(m)?.contiguous()?)?,
+        (Mode::Infer, None) => ops::softmax_last_dim(&scores.contiguous()?)?,
     };
     let out = probs
         .reshape((b, kv, rep * t, s))?

@@ -32,7 +32,7 @@ fn new_linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -
 /// RMSNorm: `x / sqrt(mean(x²) + eps) * weight`.
 fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {
     Ok(match mode {
-        Mode::Train => candle_nn::ops::rms_norm_slow(x, w, eps as f32)?,
+        Mode::Train => super::train_ops::rms_norm(x, w, eps as f32)?,
         Mode::Infer => candle_nn::ops::rms_norm(&x.contiguous()?, w, eps as f32)?,
     })
 }
@@ -116,6 +116,35 @@ impl Llama {
         &self,
         ids: &Tensor,
         pos: &Positions,
+        cache: Option<&mut KvCache>,
+        mode: Mode,
+        last_only: bool,
+    ) -> Result<Tensor> {
+        let x = self.hidden(ids, pos, cache, mode, last_only)?;
+        let x = rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, mode)?;
+        Ok(linear(&self.lm_head, &x, mode)?)
+    }
+
+    /// Training logits `[n, vocab]` at the flat positions `rows` (u32, row × t + column) of
+    /// `ids: [b, t]` only: the final norm and the LM head skip every other position.
+    pub fn forward_train_rows(
+        &self,
+        ids: &Tensor,
+        pos: &Positions,
+        rows: &Tensor,
+    ) -> Result<Tensor> {
+        let x = self.hidden(ids, pos, None, Mode::Train, false)?;
+        let (b, t, d) = x.dims3()?;
+        let x = x.reshape((b * t, d))?.index_select(rows, 0)?;
+        let x = rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, Mode::Train)?;
+        Ok(linear(&self.lm_head, &x, Mode::Train)?)
+    }
+
+    /// The residual stream after the last block (before the final norm), `[b, t|1, d]`.
+    fn hidden(
+        &self,
+        ids: &Tensor,
+        pos: &Positions,
         mut cache: Option<&mut KvCache>,
         mode: Mode,
         last_only: bool,
@@ -151,13 +180,16 @@ impl Llama {
             let a = attention(&q, &k, &v, mask.as_ref(), mode)?;
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
-            let g = candle_nn::ops::silu(&linear(&blk.gate, &y, mode)?)?;
-            x = (x + linear(&blk.down, &(g * linear(&blk.up, &y, mode)?)?, mode)?)?;
+            let (gate, up) = (linear(&blk.gate, &y, mode)?, linear(&blk.up, &y, mode)?);
+            let gu = match mode {
+                Mode::Train => super::train_ops::swiglu(&gate, &up)?,
+                Mode::Infer => (candle_nn::ops::silu(&gate)? * up)?,
+            };
+            x = (x + linear(&blk.down, &gu, mode)?)?;
         }
         if last_only {
             x = x.narrow(1, t - 1, 1)?;
         }
-        let x = rms_norm(&x, &self.norm, eps, mode)?;
-        Ok(linear(&self.lm_head, &x, mode)?)
+        Ok(x)
     }
 }

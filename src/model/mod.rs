@@ -14,6 +14,7 @@ pub mod matvec;
 pub mod predictor;
 pub mod sampling;
 pub mod tokenizer;
+pub mod train_ops;
 pub mod weights;
 
 pub use causal_lm::CausalLm;

@@ -58,11 +58,8 @@ pub fn make_batch(
 /// The summed negative log-likelihood (f32 scalar tensor, differentiable) of the batch's output
 /// tokens under `lm`.
 pub fn summed_nll(lm: &CausalLm, batch: &Batch) -> Result<Tensor, TrainError> {
-    let logits = lm.forward_train(&batch.ids)?;
-    let (b, t, v) = logits.dims3()?;
-    let picked = logits
-        .reshape((b * t, v))?
-        .index_select(&batch.positions, 0)?;
+    // The LM head runs at the labelled positions only.
+    let picked = lm.forward_train_rows(&batch.ids, &batch.positions)?;
     let targets = batch.targets.to_vec1::<u32>()?;
     Ok(cross_entropy(&picked.to_dtype(DType::F32)?, targets)?.sum_all()?)
 }
