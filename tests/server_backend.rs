@@ -206,6 +206,34 @@ fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
     );
 }
 
+/// A parse error inside the proof (here an unterminated character literal, as an untrained
+/// model writes) makes Lean report the theorem's "unsolved goals" at the very start of the
+/// file, inside the header's lines. That is the step failing, not the header: both backends
+/// must say Failed, and `verify` Error, never `LeanError::Header`.
+#[test]
+fn a_parse_error_in_a_step_is_not_a_header_error() {
+    let Some(cmd) = lean_command("a_parse_error_in_a_step_is_not_a_header_error") else {
+        return;
+    };
+    let server = backend(&cmd, 1);
+    let file = FileBackend::new(cmd.clone());
+    // Earlier declarations in the header, as eval gives for the later theorems of a file.
+    let header = format!("{HEADER}\ntheorem first (p : Prop) (hp : p) : p := by\n  exact hp\n");
+    let statement = "theorem second (p q : Prop) (hq : q) (h : p ∨ p) : p ∨ q";
+    let tactic = "']nect[ ¬ intro hd 22";
+    for b in [&server as &dyn ProofBackend, &file] {
+        let root = b.start(&header, statement).unwrap();
+        match b.apply(&root, tactic) {
+            Ok(Outcome::Failed(msg)) => {
+                assert!(msg.contains("character literal"), "{}: {msg}", b.name())
+            }
+            other => panic!("{}: expected Failed, got {other:?}", b.name()),
+        }
+        let verdict = b.verify(&header, statement, tactic).unwrap();
+        assert_eq!(verdict.status, Status::Error, "{}: {verdict:?}", b.name());
+    }
+}
+
 #[test]
 fn start_reports_bad_statements_and_headers() {
     let Some(cmd) = lean_command("start_reports_bad_statements_and_headers") else {

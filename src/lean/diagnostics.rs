@@ -86,6 +86,13 @@ impl Diagnostic {
             && (self.kind.as_deref() == Some("hasSorry") || is_sorry_warning(&self.data))
     }
 
+    /// True for an "unsolved goals" error placed at the very start of the file (line 1,
+    /// column 0). Lean puts it there when a parse error inside a `by` block left the block's
+    /// syntax without positions: it lists the goals of that theorem, never a header's.
+    pub fn is_positionless_unsolved_goals(&self) -> bool {
+        self.is_unsolved_goals() && self.pos == Pos::new(1, 0)
+    }
+
     /// True for an error of the parser (Lean gives those no end position).
     pub fn is_parse_error(&self) -> bool {
         self.is_error() && self.end_pos.is_none()

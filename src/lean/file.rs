@@ -391,7 +391,10 @@ impl<'a> Parts<'a> {
                     continue;
                 }
             }
-            if d.pos.line < layout.theorem_line {
+            if d.is_positionless_unsolved_goals() {
+                // The theorem's goals after a parse error in its proof (see the method).
+                parts.proof.push(d);
+            } else if d.pos.line < layout.theorem_line {
                 parts.header.push(d);
             } else if d.pos < layout.by {
                 parts.statement.push(d);

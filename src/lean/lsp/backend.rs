@@ -161,18 +161,19 @@ impl ServerBackend {
             }
         };
         let diagnostics = server.change(&path, &layout.text)?;
+        // A positionless "unsolved goals" (after a parse error in the proof) is the theorem's.
+        let in_header =
+            |d: &LeanDiagnostic| layout.in_header(d.start()) && !d.is_positionless_unsolved_goals();
         let header_errors: Vec<String> = diagnostics
             .iter()
-            .filter(|d| d.is_error() && layout.in_header(d.start()))
+            .filter(|d| d.is_error() && in_header(d))
             .map(|d| d.lsp.message.clone())
             .collect();
         if !header_errors.is_empty() {
             return Err(LeanError::Header(header_errors.join("\n")));
         }
-        let theorem: Vec<LeanDiagnostic> = diagnostics
-            .into_iter()
-            .filter(|d| !layout.in_header(d.start()))
-            .collect();
+        let theorem: Vec<LeanDiagnostic> =
+            diagnostics.into_iter().filter(|d| !in_header(d)).collect();
         let report = ProofReport::of(&theorem, layout.by_end);
         let plain = if goals_at_end && report.has_unsolved && self.options.plain_goal {
             let end = layout.proof_end;

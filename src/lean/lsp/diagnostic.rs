@@ -45,6 +45,13 @@ impl LeanDiagnostic {
                 || self.lsp.message.starts_with("unsolved goals"))
     }
 
+    /// True for an "unsolved goals" error at the very start of the document (0:0). Lean puts
+    /// it there when a parse error inside a `by` block left the block's syntax without
+    /// positions: it lists the goals of that theorem, never a header's.
+    pub fn is_positionless_unsolved_goals(&self) -> bool {
+        self.is_unsolved_goals() && self.start() == Position::default()
+    }
+
     /// True for the warning Lean gives a declaration whose proof uses `sorry` (or `admit`, or
     /// `sorryAx`): elaborated, but not proved.
     pub fn is_sorry_warning(&self) -> bool {
