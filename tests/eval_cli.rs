@@ -279,3 +279,52 @@ fn eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports() {
         "no result line for an environment failure"
     );
 }
+
+/// `generate`, `serve` and `lsp` fall back to the default model when `--model` is omitted, as
+/// `prove` and `eval` do; a default that is not there says how to get one.
+#[test]
+fn model_commands_fall_back_to_the_default_model() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = bin()
+        .current_dir(elsewhere.path())
+        .env_remove("PROOFSTEP_MODEL")
+        .args(["generate", "--goal", "p : Prop\nhp : p\n⊢ p", "-n", "1"])
+        .args(["--max-new-tokens", "4", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json.to_string().contains("score"), "{json}");
+
+    // An empty PROOFSTEP_MODEL folder: each command names it and the fix.
+    let empty = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        bin()
+            .current_dir(elsewhere.path())
+            .env("PROOFSTEP_MODEL", empty.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["generate", "--goal", "⊢ True"][..],
+        &["serve", "--port", "0"][..],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("PROOFSTEP_MODEL") && err.contains("config.json is missing"),
+            "{args:?}: {err}"
+        );
+    }
+    // The editor proxy still forwards, and warns with the same fix.
+    let out = run(&["lsp", "--", "sh", "-c", "exit 0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("config.json is missing") && err.contains("forwarding only"),
+        "{err}"
+    );
+}

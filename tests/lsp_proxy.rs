@@ -465,7 +465,7 @@ fn the_binary_passes_ordinary_traffic_through_byte_for_byte() {
 
     let mut proxied = Command::new(env!("CARGO_BIN_EXE_proofstep"));
     proxied
-        .args(["lsp", "--"])
+        .args(["lsp", "--no-model", "--"])
         .arg(&world.lean)
         .arg("--server")
         .env("LEAN_PATH", &world.lib);

@@ -14,7 +14,8 @@ use proofstep::eval::{
 };
 use proofstep::lean::toolchain::LakeProject;
 
-use crate::cli::prove::{lean_workers, make_backend, BackendArgs, BudgetArgs, ModelOrDefault};
+use crate::cli::default_model::ModelOrDefault;
+use crate::cli::prove::{lean_workers, make_backend, BackendArgs, BudgetArgs};
 
 /// Arguments of `proofstep eval`.
 #[derive(clap::Args, Debug)]

@@ -1,19 +1,19 @@
 //! `proofstep generate`: next-step candidates for one prompt, with their scores.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
 use proofstep::model::{format_prompt, set_threads, Decoding, GenerateOptions, Generator};
 
+use crate::cli::default_model::ModelOrDefault;
+
 /// Arguments of `proofstep generate`.
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
-    /// Hugging Face model folder (config.json, model.safetensors, tokenizer.json).
-    #[arg(long)]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelOrDefault,
     /// Full prompt, e.g. "[GOAL]n : ℕ\n⊢ n + 0 = n[PROOFSTEP]".
     #[arg(long, conflicts_with = "goal", required_unless_present = "goal")]
     pub prompt: Option<String>,
@@ -60,8 +60,9 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         (None, None) => anyhow::bail!("give --prompt or --goal"),
     };
     let start = Instant::now();
-    let generator = Generator::load(&args.model)
-        .with_context(|| format!("loading the model folder {}", args.model.display()))?;
+    let dir = args.model.dir()?;
+    let generator = Generator::load(&dir)
+        .with_context(|| format!("loading the model folder {}", dir.display()))?;
     let load_s = start.elapsed().as_secs_f64();
     let decoding = match args.beam {
         Some(width) => Decoding::Beam { width },

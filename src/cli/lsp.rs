@@ -13,16 +13,18 @@ use proofstep::lean::LeanCommand;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::prove::load_predictor;
-use crate::cli::prove::ModelArgs;
+use crate::cli::default_model::ModelOrDefault;
+use crate::cli::prove::load_model_dir;
 use crate::cli::serve::DecodingArgs;
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]
 pub struct LspArgs {
-    /// The model folder that proposes steps; without it the proxy only forwards messages.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelOrDefault,
+    /// Load no model: the proxy only forwards messages (no suggestions).
+    #[arg(long, conflicts_with = "model")]
+    pub no_model: bool,
     /// The `lean` executable that checks suggestions (default: worked out from the server
     /// command: `lean --server` → `lean`, `lake serve` → `lake env lean`).
     #[arg(long)]
@@ -52,17 +54,25 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
     if !(args.check_timeout > 0.0) {
         bail!("--check-timeout must be a positive number of seconds");
     }
-    let suggester = match &args.model {
-        None => {
-            tracing::warn!(target: "lsp_proxy", "no --model: forwarding only, no suggestions");
-            None
+    // Without a model the editor still gets Lean: a missing default model is a warning that
+    // says how to get one, not a proxy that fails to start.
+    let model = if args.no_model {
+        None
+    } else {
+        match args.model.dir() {
+            Ok(dir) => Some(dir),
+            Err(e) => {
+                tracing::warn!(target: "lsp_proxy", "{e:#}; forwarding only, no suggestions (--no-model silences this)");
+                None
+            }
         }
+    };
+    let suggester = match model {
+        None => None,
         Some(model) => {
             let generate = args.decoding.options()?;
             let checker = checker_command(&args.server, args.lean.as_deref())?;
-            let predictor = load_predictor(&ModelArgs {
-                model: model.clone(),
-            })?;
+            let predictor = load_model_dir(&model)?;
             Some(Suggester {
                 predictor: Arc::from(predictor),
                 checker,

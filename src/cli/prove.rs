@@ -18,7 +18,7 @@ use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::{LeanCommand, ProofBackend};
 
-use crate::cli::default_model::default_model_dir;
+use crate::cli::default_model::ModelOrDefault;
 use crate::cli::doctor::ToolchainArgs;
 use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
 use proofstep::search::{search, SearchConfig, SearchResult};
@@ -53,40 +53,6 @@ pub struct ProveArgs {
     /// Print the whole search result (proof, counts, timings, trace) as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Which model proposes the steps (a required `--model`, for commands without a default).
-#[derive(clap::Args, Debug, Clone)]
-pub struct ModelArgs {
-    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
-    /// as `proofstep train` writes it.
-    #[arg(long)]
-    pub model: PathBuf,
-}
-
-/// Which model proposes the steps, falling back to the default model (`prove`, `eval`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct ModelOrDefault {
-    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
-    /// as `proofstep train` writes it. Default: $PROOFSTEP_MODEL, else the repository's
-    /// models/testworld-small.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-}
-
-impl ModelOrDefault {
-    /// The model folder: `--model`, or the default model.
-    pub fn dir(&self) -> anyhow::Result<PathBuf> {
-        match &self.model {
-            Some(dir) => Ok(dir.clone()),
-            None => default_model_dir(),
-        }
-    }
-
-    /// Loads the predictor the folder holds.
-    pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
-        load_model_dir(&self.dir()?)
-    }
 }
 
 /// The Lean backends `--backend` can name.
@@ -188,11 +154,6 @@ impl BudgetArgs {
             pipeline: !self.no_pipeline,
         })
     }
-}
-
-/// Loads the predictor a `--model` folder holds.
-pub fn load_predictor(args: &ModelArgs) -> anyhow::Result<Box<dyn Predictor>> {
-    load_model_dir(&args.model)
 }
 
 /// Loads the predictor in a model folder, saying what a model folder needs when it fails.

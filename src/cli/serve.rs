@@ -10,13 +10,13 @@ use anyhow::{bail, Context};
 use proofstep::model::{Decoding, GenerateOptions};
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
-use crate::cli::prove::{load_predictor, ModelArgs};
+use crate::cli::default_model::ModelOrDefault;
 
 /// Arguments of `proofstep serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub model: ModelArgs,
+    pub model: ModelOrDefault,
     /// Address to listen on. The default serves this machine only; use 0.0.0.0 to serve others
     /// (anyone who can reach the port can then use the model).
     #[arg(long, default_value = "127.0.0.1")]
@@ -100,7 +100,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.max_body_bytes == 0 {
         bail!("--max-body-bytes must be at least 1");
     }
-    let predictor = load_predictor(&args.model)?;
+    let predictor = args.model.load()?;
     let address = format!("{}:{}", args.host, args.port);
     let server = SuggestServer::start(
         &address,
