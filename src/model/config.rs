@@ -10,12 +10,19 @@ use super::error::ModelError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum RopeScaling {
     /// Positions divided by `factor` (linear interpolation).
-    Linear { factor: f32 },
+    Linear {
+        /// How many times longer the context becomes.
+        factor: f32,
+    },
     /// Llama 3.x frequency-dependent scaling.
     Llama3 {
+        /// How many times longer the context becomes.
         factor: f32,
+        /// Wavelengths above original/low_freq_factor are scaled fully.
         low_freq_factor: f32,
+        /// Wavelengths below original/high_freq_factor are left alone.
         high_freq_factor: f32,
+        /// The context length the model was trained with.
         original_max_position_embeddings: usize,
     },
 }
@@ -23,31 +30,47 @@ pub enum RopeScaling {
 /// Configuration of a Llama-family model (Llama, SmolLM2, TinyLlama, ...).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LlamaConfig {
+    /// Rows of the token embedding (at least the tokenizer's vocabulary).
     pub vocab_size: usize,
+    /// Width of the residual stream.
     pub hidden_size: usize,
+    /// Width of the MLP's hidden layer.
     pub intermediate_size: usize,
+    /// Number of transformer blocks.
     pub num_hidden_layers: usize,
+    /// Query heads per attention layer.
     pub num_attention_heads: usize,
+    /// Key/value heads (grouped-query attention); absent means one per query head.
     #[serde(default)]
     pub num_key_value_heads: Option<usize>,
+    /// Width of one head; absent means hidden_size / num_attention_heads.
     #[serde(default)]
     pub head_dim: Option<usize>,
+    /// Epsilon of RMSNorm.
     #[serde(default = "default_rms_eps")]
     pub rms_norm_eps: f64,
+    /// RoPE base frequency (10000 when absent).
     #[serde(default)]
     pub rope_theta: Option<f64>,
+    /// RoPE scaling as written in config.json (see `RopeScaling`).
     #[serde(default)]
     pub rope_scaling: Option<Value>,
+    /// Longest sequence the model is meant for.
     #[serde(default = "default_max_pos")]
     pub max_position_embeddings: usize,
+    /// Whether the LM head reuses the token embedding.
     #[serde(default)]
     pub tie_word_embeddings: bool,
+    /// Whether the attention projections have biases.
     #[serde(default)]
     pub attention_bias: bool,
+    /// Whether the MLP projections have biases.
     #[serde(default)]
     pub mlp_bias: bool,
+    /// Beginning-of-sequence token id(s), as in config.json.
     #[serde(default)]
     pub bos_token_id: Option<Value>,
+    /// End-of-sequence token id(s), as in config.json: generation stops at any of them.
     #[serde(default)]
     pub eos_token_id: Option<Value>,
     /// Everything else in config.json, written back unchanged.
@@ -58,29 +81,44 @@ pub struct LlamaConfig {
 /// Configuration of a GPT-NeoX model (Pythia, the seed's family).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct GptNeoxConfig {
+    /// Rows of the token embedding (at least the tokenizer's vocabulary).
     pub vocab_size: usize,
+    /// Width of the residual stream.
     pub hidden_size: usize,
+    /// Width of the MLP's hidden layer.
     pub intermediate_size: usize,
+    /// Number of transformer blocks.
     pub num_hidden_layers: usize,
+    /// Query heads per attention layer.
     pub num_attention_heads: usize,
+    /// The MLP activation (`gelu`, `gelu_new`, `relu`, ...).
     #[serde(default = "default_hidden_act")]
     pub hidden_act: String,
+    /// Fraction of each head's dimensions that get rotary embeddings (partial rotary).
     #[serde(default)]
     pub rotary_pct: Option<f64>,
+    /// RoPE base frequency (10000 when absent).
     #[serde(default)]
     pub rotary_emb_base: Option<f64>,
+    /// Longest sequence the model is meant for.
     #[serde(default = "default_max_pos")]
     pub max_position_embeddings: usize,
+    /// Epsilon of LayerNorm.
     #[serde(default = "default_ln_eps")]
     pub layer_norm_eps: f64,
+    /// Attention and MLP read the same input and add to the residual together (Pythia).
     #[serde(default = "default_true")]
     pub use_parallel_residual: bool,
+    /// Whether the LM head reuses the token embedding.
     #[serde(default)]
     pub tie_word_embeddings: bool,
+    /// Whether the attention projections have biases.
     #[serde(default = "default_true")]
     pub attention_bias: bool,
+    /// Beginning-of-sequence token id(s), as in config.json.
     #[serde(default)]
     pub bos_token_id: Option<Value>,
+    /// End-of-sequence token id(s), as in config.json: generation stops at any of them.
     #[serde(default)]
     pub eos_token_id: Option<Value>,
     /// Everything else in config.json, written back unchanged.
@@ -107,7 +145,9 @@ fn default_hidden_act() -> String {
 /// The architecture of a model folder, with its configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelConfig {
+    /// `model_type: "llama"` (Llama, SmolLM2, TinyLlama, ...).
     Llama(LlamaConfig),
+    /// `model_type: "gpt_neox"` (Pythia).
     GptNeox(GptNeoxConfig),
 }
 

@@ -6,12 +6,18 @@ pub enum Decoding {
     /// Temperature sampling with nucleus (top-p) filtering: `samples` candidates per
     /// temperature, for each temperature in turn (the seed's list of temperatures).
     Sample {
+        /// The temperatures, each used for `samples` candidates (0 means greedy).
         temperatures: Vec<f32>,
+        /// Candidates drawn per temperature.
         samples: usize,
+        /// Nucleus mass kept when sampling (1.0 keeps the whole distribution).
         top_p: f32,
     },
     /// Beam search returning the `width` best finished sequences.
-    Beam { width: usize },
+    Beam {
+        /// Beams kept at each step, and sequences returned.
+        width: usize,
+    },
 }
 
 /// Options for one generation call.
