@@ -10,6 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::data::testworld::corpus::{build_corpus, CorpusOptions};
 use proofstep::data::testworld::GenOptions;
 
+use crate::cli::doctor::ToolchainArgs;
+use crate::cli::prove::workers_or_cores;
+
 /// Arguments of `proofstep corpus`.
 #[derive(clap::Args, Debug)]
 pub struct CorpusArgs {
@@ -58,6 +61,8 @@ pub struct GenerateArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
 }
 
 /// Runs `proofstep corpus`.
@@ -68,17 +73,8 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
-    let anchor = args
-        .out
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let lean = crate::cli::prove::locate_lean(&anchor)?;
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
+    let lean = args.toolchain.lean_command_for(&args.out)?;
+    let workers = workers_or_cores(args.workers);
     let options = CorpusOptions {
         count: args.count,
         gen: GenOptions {
@@ -89,7 +85,7 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         },
         per_file: args.per_file.max(1),
         held_out_percent: args.held_out_percent,
-        workers: workers.max(1),
+        workers,
     };
     let command_line = format!(
         "proofstep corpus generate --out {} --count {} --seed {} --depth {} --hypotheses {} --distractors {} --per-file {} --held-out-percent {}",
@@ -107,16 +103,10 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let report = build_corpus(
-        &lean.cmd,
-        &args.out,
-        &options,
-        &command_line,
-        &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
-    )
+    let report = build_corpus(&lean, &args.out, &options, &command_line, &|done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
     .with_context(|| format!("cannot build the corpus in {}", args.out.display()))?;
     bar.finish_and_clear();
     if args.json {

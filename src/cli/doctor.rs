@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use proofstep::lean::toolchain::{Overrides, Part, Report, Toolchain};
+use proofstep::lean::LeanCommand;
 
 /// Flags that override toolchain discovery (each falls back to its environment variable).
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -40,6 +41,20 @@ impl ToolchainArgs {
     /// Discovers the toolchain for work in folder `start`.
     pub fn discover(&self, start: &Path) -> Toolchain {
         Toolchain::discover(start, &self.overrides())
+    }
+
+    /// How to run `lean` on the files at `path` (a file, or a folder; discovery starts from the
+    /// folder, so a Lake project or the test world around it decides), for commands that need
+    /// only a `lean`. The error says what is missing and the command that fixes it.
+    pub fn lean_command_for(&self, path: &Path) -> anyhow::Result<LeanCommand> {
+        let folder = if path.is_dir() {
+            path
+        } else {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        };
+        Ok(self.discover(folder).lean_command()?)
     }
 }
 

@@ -14,8 +14,7 @@ use proofstep::eval::{
 };
 use proofstep::lean::toolchain::LakeProject;
 
-use crate::cli::default_model::ModelOrDefault;
-use crate::cli::prove::{lean_workers, make_backend, BackendArgs, BudgetArgs};
+use crate::cli::prove::{SearchArgs, SearchSetup};
 
 /// Arguments of `proofstep eval`.
 #[derive(clap::Args, Debug)]
@@ -48,11 +47,7 @@ pub struct EvalArgs {
     #[arg(long)]
     pub trace: bool,
     #[command(flatten)]
-    pub model: ModelOrDefault,
-    #[command(flatten)]
-    pub backend: BackendArgs,
-    #[command(flatten)]
-    pub budget: BudgetArgs,
+    pub search: SearchArgs,
 }
 
 /// Runs `proofstep eval`.
@@ -76,12 +71,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default()
         );
     }
-    let workers = lean_workers(&args.backend);
-    let search = args.budget.config(workers)?;
     let (results, previous) = ResultsFile::open(&args.out)?;
-    let anchor = toolchain_anchor(&args);
-    let predictor = args.model.load()?;
-    let backend = make_backend(&args.backend, &anchor)?;
+    let SearchSetup {
+        config: search,
+        predictor,
+        backend,
+    } = args.search.setup(&toolchain_anchor(&args))?;
     eprintln!(
         "{} theorems, {} already done in {}; backend {}, {} expansions and {} s per theorem",
         tasks.len(),
@@ -138,7 +133,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "split".to_string(),
             args.split.clone().unwrap_or_else(|| "all".into()),
         ),
-        ("model".to_string(), args.model.dir()?.display().to_string()),
+        (
+            "model".to_string(),
+            args.search.model.dir()?.display().to_string(),
+        ),
         ("backend".to_string(), backend.name().to_string()),
         ("expansions".to_string(), search.max_expansions.to_string()),
         (
@@ -147,7 +145,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         ),
         (
             "tactic timeout (s)".to_string(),
-            args.backend.tactic_timeout.to_string(),
+            args.search.backend.tactic_timeout.to_string(),
         ),
         ("decoding".to_string(), decoding),
     ];

@@ -10,6 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::extract::{collect_inputs, extract, ExtractOptions};
 use proofstep::lean::server::ServerOptions;
 
+use crate::cli::doctor::ToolchainArgs;
+use crate::cli::prove::workers_or_cores;
+
 /// Arguments of `proofstep extract`.
 #[derive(clap::Args, Debug)]
 pub struct ExtractArgs {
@@ -30,25 +33,18 @@ pub struct ExtractArgs {
     /// Seconds Lean may take to elaborate one file (imports included).
     #[arg(long, default_value_t = 600.0)]
     pub file_timeout: f64,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
 }
 
 /// Runs `proofstep extract`.
 pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let inputs = collect_inputs(&args.inputs)?;
-    let anchor = inputs[0]
-        .path
-        .parent()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let lean = crate::cli::prove::locate_lean(&anchor)?;
-    let workers = args.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
+    let lean = args.toolchain.lean_command_for(&inputs[0].path)?;
+    let workers = workers_or_cores(args.workers);
     let timeout = Duration::from_secs_f64(args.file_timeout.max(1.0));
     let options = ExtractOptions {
-        workers: workers.max(1),
+        workers,
         held_out_percent: args.held_out_percent,
         server: ServerOptions {
             open_timeout: timeout,
@@ -61,7 +57,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let summary = extract(&lean.cmd, &inputs, &args.out, &options, &|done, _| {
+    let summary = extract(&lean, &inputs, &args.out, &options, &|done, _| {
         bar.set_position(done as u64)
     })
     .with_context(|| format!("extraction into {} failed", args.out.display()))?;

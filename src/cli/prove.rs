@@ -16,7 +16,7 @@ use proofstep::lean::pool::PoolConfig;
 use proofstep::lean::repl::ReplConfig;
 use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
-use proofstep::lean::{LeanCommand, ProofBackend};
+use proofstep::lean::ProofBackend;
 
 use crate::cli::default_model::ModelOrDefault;
 use crate::cli::doctor::ToolchainArgs;
@@ -45,14 +45,46 @@ pub struct ProveArgs {
     #[arg(long, requires = "statement")]
     pub header: Option<String>,
     #[command(flatten)]
+    pub search: SearchArgs,
+    /// Print the whole search result (proof, counts, timings, trace) as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The model, Lean backend and budget of a search: the flags `prove` and `eval` share.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SearchArgs {
+    #[command(flatten)]
     pub model: ModelOrDefault,
     #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
     pub budget: BudgetArgs,
-    /// Print the whole search result (proof, counts, timings, trace) as JSON.
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// What a search runs with.
+pub struct SearchSetup {
+    /// Budgets and decoding.
+    pub config: SearchConfig,
+    /// The model proposing steps.
+    pub predictor: Box<dyn Predictor>,
+    /// Lean, checking them.
+    pub backend: Box<dyn ProofBackend>,
+}
+
+impl SearchArgs {
+    /// Checks the budget flags, loads the model and starts the backend, with Lean found from
+    /// `anchor` (the folder of the files being proved).
+    pub fn setup(&self, anchor: &Path) -> anyhow::Result<SearchSetup> {
+        let config = self.budget.config(lean_workers(&self.backend))?;
+        let predictor = self.model.load()?;
+        let backend = make_backend(&self.backend, anchor)?;
+        Ok(SearchSetup {
+            config,
+            predictor,
+            backend,
+        })
+    }
 }
 
 /// The Lean backends `--backend` can name.
@@ -170,7 +202,12 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
 
 /// The number of Lean workers to run.
 pub fn lean_workers(args: &BackendArgs) -> usize {
-    args.lean_workers
+    workers_or_cores(args.lean_workers)
+}
+
+/// A `--workers`-style count: the one given, else the number of cores; at least 1.
+pub fn workers_or_cores(given: Option<usize>) -> usize {
+    given
         .unwrap_or_else(|| {
             std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -214,27 +251,14 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
     }
 }
 
-/// A Lean toolchain found for some folder.
-pub struct FoundLean {
-    /// How to run `lean` there.
-    pub cmd: LeanCommand,
-}
-
-/// Finds Lean for files in `anchor` with the toolchain discovery of `lean::toolchain` (flags'
-/// environment variables, a Lake project above it, the test world), for commands that need
-/// only a `lean` command.
-pub fn locate_lean(anchor: &Path) -> anyhow::Result<FoundLean> {
-    let cmd = ToolchainArgs::default().discover(anchor).lean_command()?;
-    Ok(FoundLean { cmd })
-}
-
 /// Runs `proofstep prove`.
 pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
     let (name, header, statement, anchor) = target(&args)?;
-    let workers = lean_workers(&args.backend);
-    let config = args.budget.config(workers)?;
-    let predictor = args.model.load()?;
-    let backend = make_backend(&args.backend, &anchor)?;
+    let SearchSetup {
+        config,
+        predictor,
+        backend,
+    } = args.search.setup(&anchor)?;
     let spinner = ProgressBar::new_spinner()
         .with_style(
             ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
