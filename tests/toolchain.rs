@@ -306,6 +306,22 @@ fn doctor_reports_missing_mathlib_and_repl_in_a_lake_project() {
         "{repl}"
     );
     assert_eq!(report["usable"], true, "Lean itself runs");
+    // A search there stops before Lean fails on the missing imports, with the commands.
+    let prove = [
+        "prove",
+        "--statement",
+        "theorem t : True",
+        "--header",
+        "import Mathlib",
+    ];
+    let out = proofstep(root, &prove, &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("requires Mathlib, which is not downloaded")
+            && stderr.contains("lake exe cache get && lake build && lake build repl"),
+        "{stderr}"
+    );
 
     // Once built, the repl is found where Lake puts it and run through `lake env`.
     let bin = root.join(".lake/packages/REPL/.lake/build/bin");
@@ -378,5 +394,65 @@ fn naming_the_test_world_lean_brings_its_library() {
         Status::Proved,
         "{:?}",
         result.verdicts[0]
+    );
+}
+
+/// The repository's `lean/` is a Lake project for Mathlib users. Without elan and lake, its files
+/// get a report and an error that name what is missing and the commands that fix it, never the
+/// test world's `lean` failing to import Mathlib; files of the test world below it (lean/mini)
+/// still use the test world's `lean`.
+#[test]
+fn the_mathlib_project_without_lake_says_what_to_install() {
+    let Some(t) = common::test_lean("the_mathlib_project_without_lake_says_what_to_install") else {
+        return;
+    };
+    let project = common::repo_root().join("lean");
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("PATH", "/usr/bin:/bin"),
+        ("HOME", home.path().to_str().unwrap()),
+    ];
+    let build = "lake exe cache get && lake build && lake build repl";
+
+    let out = proofstep(&project, &["doctor", "--json"], &env);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a Lake project needs its own lean"
+    );
+    let report = json(&out);
+    assert_eq!(report["usable"], false);
+    let lean = part(&report, "lean");
+    assert_eq!(lean["found"], false, "{lean}");
+    let fix = lean["fix"].as_str().unwrap();
+    assert!(fix.contains(INSTALL_ELAN) && fix.contains(build), "{fix}");
+    assert_eq!(part(&report, "mathlib")["found"], false);
+
+    let prove = [
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "ProofstepExamples/Basic.lean",
+    ];
+    let out = proofstep(&project, &prove, &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(INSTALL_ELAN) && stderr.contains(build),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unknown module"), "{stderr}");
+
+    // The test world inside that project keeps its own lean.
+    let world = project.join("mini");
+    let report = json(&proofstep(&world, &["doctor", "--json"], &env));
+    assert_eq!(report["usable"], true, "{report}");
+    let toolchain = Toolchain::discover(&world, &Overrides::default());
+    let (found, source) = toolchain.lean.clone().unwrap();
+    assert_eq!(source, LeanSource::TestWorld);
+    assert_eq!(
+        found.path.canonicalize().unwrap(),
+        t.lean.canonicalize().unwrap()
     );
 }

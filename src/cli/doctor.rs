@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::bail;
+
 use proofstep::lean::toolchain::{Overrides, Part, Report, Toolchain};
 use proofstep::lean::LeanCommand;
 
@@ -43,6 +45,24 @@ impl ToolchainArgs {
         Toolchain::discover(start, &self.overrides())
     }
 
+    /// Discovers the toolchain for work in folder `start` and insists it can check files
+    /// there: a `lean` was found, and a Lake project's required Mathlib is built. The error says
+    /// what is missing and the commands that fix it.
+    pub fn discover_ready(&self, start: &Path) -> anyhow::Result<Toolchain> {
+        let toolchain = self.discover(start);
+        if toolchain.lean.is_none() {
+            bail!(
+                "no Lean to check files in {}: {} (`proofstep doctor` shows what was found)",
+                start.display(),
+                toolchain.lean_fix()
+            );
+        }
+        if let Some(problem) = toolchain.project_not_built() {
+            bail!("{problem} (`proofstep doctor` shows what was found)");
+        }
+        Ok(toolchain)
+    }
+
     /// How to run `lean` on the files at `path` (a file, or a folder; discovery starts from the
     /// folder, so a Lake project or the test world around it decides), for commands that need
     /// only a `lean`. The error says what is missing and the command that fixes it.
@@ -54,7 +74,7 @@ impl ToolchainArgs {
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."))
         };
-        Ok(self.discover(folder).lean_command()?)
+        Ok(self.discover_ready(folder)?.lean_command()?)
     }
 }
 

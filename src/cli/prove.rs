@@ -219,7 +219,7 @@ pub fn workers_or_cores(given: Option<usize>) -> usize {
 /// The backend factory: starts the backend `--backend` names, with the toolchain discovered
 /// from `anchor` (a Lake project above it, the test world, or the flags and environment).
 pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn ProofBackend>> {
-    let toolchain = args.toolchain.discover(anchor);
+    let toolchain = args.toolchain.discover_ready(anchor)?;
     let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
     let workers = lean_workers(args);
     match args.backend {

@@ -117,6 +117,20 @@ impl LakeProject {
         })
     }
 
+    /// The commands that fetch and build what the project requires, joined with `&&`:
+    /// `lake exe cache get` (Mathlib's compiled files), `lake build`, `lake build repl`.
+    pub fn build_commands(&self) -> String {
+        let mut steps = Vec::new();
+        if self.requires_mathlib {
+            steps.push("lake exe cache get");
+        }
+        steps.push("lake build");
+        if self.requires_repl {
+            steps.push("lake build repl");
+        }
+        steps.join(" && ")
+    }
+
     /// The nearest Lake project at or above `dir`.
     pub fn find(dir: &Path) -> Option<LakeProject> {
         dir.ancestors().find_map(LakeProject::at)
@@ -279,6 +293,10 @@ impl Toolchain {
             ))
         } else if let (Some(_), Some(lake)) = (&project, &lake) {
             Some((lake.clone(), LeanSource::Lake))
+        } else if project.is_some() {
+            // A Lake project's files need its own toolchain (`lake env lean`): the test world's
+            // `lean` cannot import Mathlib, and a `lean` on PATH may be another version.
+            None
         } else if let Some(world) = &ready_world {
             Some((
                 Found {
@@ -355,6 +373,13 @@ impl Toolchain {
                 cmd = cmd.with_args(["env", "lean"]);
                 cmd.cwd = self.project.as_ref().map(|p| p.root.clone());
             }
+            LeanSource::TestWorld => {
+                if let Some(path) = self.lean_path(source) {
+                    cmd.env.push(("LEAN_PATH".into(), path));
+                }
+                // Not a Lake project's folder: Lean's server would run `lake setup-file` there.
+                cmd.cwd = self.test_world.as_ref().map(|w| w.root.clone());
+            }
             _ => {
                 if let Some(path) = self.lean_path(source) {
                     cmd.env.push(("LEAN_PATH".into(), path));
@@ -363,6 +388,22 @@ impl Toolchain {
             }
         }
         Ok(cmd)
+    }
+
+    /// What keeps the Lake project's files from elaborating although `lake env lean` runs:
+    /// Mathlib required but not built. None when nothing is known to be missing.
+    pub fn project_not_built(&self) -> Option<String> {
+        let p = self.project.as_ref()?;
+        let lake_lean = matches!(self.lean, Some((_, LeanSource::Lake)));
+        (lake_lean && p.requires_mathlib && !p.mathlib_built).then(|| {
+            format!(
+                "the Lake project {} requires Mathlib, which is not {}: `cd {} && {}`",
+                p.root.display(),
+                if p.has_mathlib { "built" } else { "downloaded" },
+                p.root.display(),
+                p.build_commands()
+            )
+        })
     }
 
     /// The command for Lean's language server: `lean_command()`, to which the server client
@@ -447,7 +488,15 @@ impl Toolchain {
 
     /// How to get a working `lean` from here.
     pub fn lean_fix(&self) -> String {
-        if let Some(world) = &self.test_world {
+        let in_world = self
+            .test_world
+            .as_ref()
+            .is_some_and(|w| self.start.starts_with(&w.root));
+        if let Some(world) = self
+            .test_world
+            .as_ref()
+            .filter(|_| self.project.is_none() || in_world)
+        {
             if !world.ready() {
                 let repo = world
                     .root
@@ -462,12 +511,14 @@ impl Toolchain {
         }
         match (&self.project, &self.elan, &self.lake) {
             (Some(p), Some(_), None) => format!(
-                "install the project's toolchain: `cd {} && elan toolchain install $(cat lean-toolchain)`",
-                p.root.display()
+                "the Lake project {root} needs its toolchain and `lake`: `cd {root} && elan toolchain install $(cat lean-toolchain) && {}`",
+                p.build_commands(),
+                root = p.root.display()
             ),
             (Some(p), None, None) => format!(
-                "install elan (`{INSTALL_ELAN}`), then `cd {} && lake build`",
-                p.root.display()
+                "the Lake project {root} needs elan and `lake` (not found): install elan (`{INSTALL_ELAN}`), open a new shell, then `cd {root} && {}`",
+                p.build_commands(),
+                root = p.root.display()
             ),
             (None, Some(_), _) => "install a toolchain: `elan default leanprover/lean4:stable`".into(),
             _ => format!("install elan: `{INSTALL_ELAN}` (or point PROOFSTEP_LEAN at a `lean`)"),
