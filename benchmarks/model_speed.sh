@@ -2,7 +2,8 @@
 # Generation speed, proofstep vs transformers generate(), SmolLM2-135M (the GGUF converted by
 # `proofstep model import-gguf`, f32, the same folder for both), one 64-token prompt, exactly
 # 64 new tokens, 2 threads: greedy batch 1, 16 samples, beam 8. Workloads alternate between
-# the two implementations in one run. Needs benchmarks/model_parity.sh run once (venv + GGUF).
+# the implementations in one run: proofstep with f32 weights (same as transformers), proofstep
+# with bf16 weight copies (reduced precision, f32 arithmetic; labelled), transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF).
 # See README.md, "model_speed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,19 +29,24 @@ out=benchmarks/out/model_speed.jsonl
 : > "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in greedy sample16 beam8; do
-    target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
-        --repeats "$repeats" --threads "$threads" | tee -a "$out"
+    for weights in f32 bf16; do
+        target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
+            --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$out"
+    done
     RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $venv/bin/python benchmarks/model_speed_hf.py \
         --model "$hf" --ids "$ids" --mode "$mode" --repeats "$repeats" --threads "$threads" | tee -a "$out"
 done
 $venv/bin/python - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-by = {(r["impl"], r["mode"]): r for r in rows}
-print("| workload | proofstep tok/s | transformers tok/s | ratio | proofstep peak MiB | transformers peak MiB |")
-print("|---|---|---|---|---|---|")
+by = {(r["impl"] + "_" + r.get("weights", "f32"), r["mode"]): r for r in rows}
+print("| workload | transformers f32 tok/s | proofstep f32 tok/s | ratio f32/f32 | proofstep bf16 tok/s "
+      "| ratio bf16/f32 | transformers / proofstep f32 / bf16 peak MiB |")
+print("|---|---|---|---|---|---|---|")
 for mode in ["greedy", "sample16", "beam8"]:
-    p, t = by[("proofstep", mode)], by[("transformers", mode)]
-    print(f"| {mode} | {p['tokens_per_s']:.1f} | {t['tokens_per_s']:.1f} | {p['tokens_per_s'] / t['tokens_per_s']:.2f}x "
-          f"| {p['peak_rss_mib']:.0f} | {t['peak_rss_mib']:.0f} |")
+    t, p, h = by[("transformers_f32", mode)], by[("proofstep_f32", mode)], by[("proofstep_bf16", mode)]
+    tt = t["tokens_per_s"]
+    print(f"| {mode} | {tt:.1f} | {p['tokens_per_s']:.1f} | {p['tokens_per_s'] / tt:.2f}x "
+          f"| {h['tokens_per_s']:.1f} | {h['tokens_per_s'] / tt:.2f}x "
+          f"| {t['peak_rss_mib']:.0f} / {p['peak_rss_mib']:.0f} / {h['peak_rss_mib']:.0f} |")
 PY

@@ -9,7 +9,7 @@ use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
-    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator,
+    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator, Precision,
 };
 
 /// Arguments of `proofstep model`.
@@ -63,6 +63,9 @@ pub enum ModelCommand {
         /// Timed repetitions (after one untimed warm-up).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
+        /// Weights the projections read: f32 (exact) or bf16 copies (reduced precision).
+        #[arg(long, default_value = "f32")]
+        weights: Precision,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -151,6 +154,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             mode,
             new_tokens,
             repeats,
+            weights,
             threads,
         } => {
             if let Some(t) = threads {
@@ -161,6 +165,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
             let mut generator = Generator::load(&model)?;
             generator.set_stop_ids(Vec::new());
+            generator.set_precision(weights)?;
             let (decoding, sequences) = match mode {
                 SpeedMode::Greedy => (
                     Decoding::Sample {
@@ -205,6 +210,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             let value = serde_json::json!({
                 "impl": "proofstep",
                 "mode": format!("{mode:?}").to_lowercase(),
+                "weights": format!("{weights:?}").to_lowercase(),
                 "sequences": sequences,
                 "new_tokens": new_tokens,
                 "prompt_tokens": prompt.len(),

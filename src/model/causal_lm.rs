@@ -9,6 +9,7 @@ use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder, VarMap};
 
+use super::bf16::Precision;
 use super::config::ModelConfig;
 use super::error::{ModelError, Result};
 use super::gpt_neox::GptNeox;
@@ -180,6 +181,16 @@ impl CausalLm {
     /// An empty KV cache for this model.
     pub fn new_cache(&self) -> KvCache {
         KvCache::new(self.num_layers())
+    }
+
+    /// Chooses the weights the inference forward's projections read: `Precision::F32` (the
+    /// default: the parameters themselves) or `Precision::Bf16` (bf16 copies made now, so
+    /// call again after training; see `bf16.rs`). Training forwards always use f32.
+    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+        match &mut self.net {
+            Net::Llama(m) => m.set_precision(p),
+            Net::GptNeox(m) => m.set_precision(p),
+        }
     }
 
     /// Training forward: `ids: [b, t]` (u32) → logits `[b, t, vocab]`, differentiable ops only,

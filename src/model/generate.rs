@@ -10,6 +10,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 
 use super::beam::beam_search;
+use super::bf16::Precision;
 use super::causal_lm::CausalLm;
 use super::error::{ModelError, Result};
 use super::layers::KvCache;
@@ -81,6 +82,11 @@ impl Generator {
     /// The network.
     pub fn lm(&self) -> &CausalLm {
         &self.lm
+    }
+
+    /// Chooses the weights generation reads: f32 (default) or bf16 copies (see `bf16.rs`).
+    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+        self.lm.set_precision(p)
     }
 
     /// The tokenizer.

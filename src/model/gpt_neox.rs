@@ -8,26 +8,12 @@
 use candle_core::{Module, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
+use super::bf16::Precision;
 use super::config::GptNeoxConfig;
 use super::error::{ModelError, Result};
-use super::layers::{attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions};
-
-/// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
-const INIT: Init = Init::Randn {
-    mean: 0.0,
-    stdev: 0.02,
+use super::layers::{
+    attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
 };
-
-fn new_linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
-    let vb = vb.pp(name);
-    let w = vb.get_with_hints((out, inp), "weight", INIT)?;
-    let b = if bias {
-        Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
-    } else {
-        None
-    };
-    Ok(Linear::new(w, b))
-}
 
 /// LayerNorm weight and bias.
 struct Norm {
@@ -67,10 +53,10 @@ enum Act {
 struct Block {
     ln1: Norm,
     ln2: Norm,
-    qkv: Linear,
-    dense: Linear,
-    up: Linear,
-    down: Linear,
+    qkv: Proj,
+    dense: Proj,
+    up: Proj,
+    down: Proj,
 }
 
 /// A GPT-NeoX causal language model.
@@ -79,7 +65,7 @@ pub struct GptNeox {
     embed: Embedding,
     blocks: Vec<Block>,
     final_norm: Norm,
-    lm_head: Linear,
+    lm_head: Proj,
     act: Act,
     inv_freq: Vec<f32>,
 }
@@ -112,16 +98,16 @@ impl GptNeox {
             blocks.push(Block {
                 ln1: Norm::new(l.pp("input_layernorm"), d)?,
                 ln2: Norm::new(l.pp("post_attention_layernorm"), d)?,
-                qkv: new_linear(&l.pp("attention"), d, 3 * d, bias, "query_key_value")?,
-                dense: new_linear(&l.pp("attention"), d, d, bias, "dense")?,
-                up: new_linear(
+                qkv: Proj::new(&l.pp("attention"), d, 3 * d, bias, "query_key_value")?,
+                dense: Proj::new(&l.pp("attention"), d, d, bias, "dense")?,
+                up: Proj::new(
                     &l.pp("mlp"),
                     d,
                     cfg.intermediate_size,
                     true,
                     "dense_h_to_4h",
                 )?,
-                down: new_linear(
+                down: Proj::new(
                     &l.pp("mlp"),
                     cfg.intermediate_size,
                     d,
@@ -132,9 +118,9 @@ impl GptNeox {
         }
         let final_norm = Norm::new(m.pp("final_layer_norm"), d)?;
         let lm_head = if cfg.tie_word_embeddings {
-            Linear::new(embed_w.clone(), None)
+            Proj::from_linear(Linear::new(embed_w.clone(), None))
         } else {
-            new_linear(&vb, d, cfg.vocab_size, false, "embed_out")?
+            Proj::new(&vb, d, cfg.vocab_size, false, "embed_out")?
         };
         Ok(GptNeox {
             inv_freq: inv_freq(cfg.rotary_dims(), cfg.theta(), None),
@@ -145,6 +131,16 @@ impl GptNeox {
             lm_head,
             act,
         })
+    }
+
+    /// Chooses the weights the inference forward's projections read (see `bf16.rs`).
+    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+        for blk in &mut self.blocks {
+            for proj in [&mut blk.qkv, &mut blk.dense, &mut blk.up, &mut blk.down] {
+                proj.set_precision(p)?;
+            }
+        }
+        self.lm_head.set_precision(p)
     }
 
     /// Number of layers (the KV cache size).

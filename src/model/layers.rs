@@ -6,11 +6,12 @@
 //! `layer_norm`), which have no gradient. Both compute the same function.
 
 use candle_core::{Device, Module, Tensor, D};
-use candle_nn::{ops, Linear};
+use candle_nn::{ops, Init, Linear, VarBuilder};
 
+use super::bf16::{Bf16Matrix, Precision};
 use super::config::RopeScaling;
 use super::error::Result;
-use super::matvec::{linear_rows, MAX_ROWS};
+use super::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
 
 /// Which implementation of each op a forward uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +238,14 @@ impl KvCache {
     }
 }
 
+/// `x: [b, kv, s, d]` as the batched matmul can read it: a view of the KV cache's buffers
+/// (rows of `d` contiguous, batch dims mergeable) is used in place rather than copied.
+fn matmul_ready(x: &Tensor) -> Result<Tensor> {
+    let (st, dims) = (x.stride(), x.dims());
+    let in_place = st.len() == 4 && st[3] == 1 && st[2] == dims[3] && st[0] == st[1] * dims[1];
+    Ok(if in_place { x.clone() } else { x.contiguous()? })
+}
+
 /// Scaled dot-product attention with grouped-query heads.
 /// q: `[b, h, t, d]`, k/v: `[b, kv, s, d]`, mask broadcastable to `[b, kv, h/kv, t, s]`.
 /// Returns `[b, t, h*d]`.
@@ -254,7 +263,7 @@ pub fn attention(
     // Query heads sharing a key head are adjacent, so they fold into the query length.
     let q = (q.contiguous()?.reshape((b, kv, rep * t, d))? * (1.0 / (d as f64).sqrt()))?;
     let scores = q
-        .matmul(&k.contiguous()?.t()?)?
+        .matmul(&matmul_ready(k)?.t()?)?
         .reshape((b, kv, rep, t, s))?;
     let probs = match (mode, mask) {
         (Mode::Train, _) => super::train_ops::masked_softmax(&scores, mask)?,
@@ -263,20 +272,79 @@ pub fn attention(
     };
     let out = probs
         .reshape((b, kv, rep * t, s))?
-        .matmul(&v.contiguous()?)?;
+        .matmul(&matmul_ready(v)?)?;
     Ok(out
         .reshape((b, h, t, d))?
         .transpose(1, 2)?
         .reshape((b, t, h * d))?)
 }
 
+/// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
+pub const INIT: Init = Init::Randn {
+    mean: 0.0,
+    stdev: 0.02,
+};
+
+/// A projection: the f32 `Linear` (training, prefill, `Precision::F32`) and, with
+/// `Precision::Bf16`, a bf16 copy of its weight that inference reads instead.
+pub struct Proj {
+    /// The f32 parameters.
+    pub lin: Linear,
+    half: Option<Bf16Matrix>,
+}
+
+impl Proj {
+    /// The projection `name` of `vb` (`name.weight: [out, inp]`, `name.bias: [out]` if
+    /// `bias`), created as normal(0, 0.02) / zeros when the var map lacks it.
+    pub fn new(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Self> {
+        let vb = vb.pp(name);
+        let w = vb.get_with_hints((out, inp), "weight", INIT)?;
+        let b = if bias {
+            Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
+        } else {
+            None
+        };
+        Ok(Self::from_linear(Linear::new(w, b)))
+    }
+
+    /// A projection of an existing linear layer (f32).
+    pub fn from_linear(lin: Linear) -> Self {
+        Proj { lin, half: None }
+    }
+
+    /// Chooses the weights inference reads: `Bf16` snapshots the current f32 weight (call
+    /// again after training changes it), `F32` drops the copy.
+    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+        self.half = match p {
+            Precision::F32 => None,
+            Precision::Bf16 => Some(Bf16Matrix::from_tensor(self.lin.weight())?),
+        };
+        Ok(())
+    }
+
+    fn row_weights(&self) -> RowWeights<'_> {
+        match &self.half {
+            Some(h) => RowWeights::Bf16(h),
+            None => RowWeights::F32(self.lin.weight()),
+        }
+    }
+}
+
 /// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
-/// for the few rows of a decoding step.
-pub fn linear(l: &Linear, x: &Tensor, mode: Mode) -> Result<Tensor> {
+/// for the few rows of a decoding step (and for every inference row with bf16 weights).
+pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
+    Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
+}
+
+/// Several projections of the same input (q/k/v, gate/up); in the row kernel they share
+/// one parallel pass.
+pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
     let rows = x.elem_count() / x.dim(D::Minus1)?;
-    if mode == Mode::Infer && rows <= MAX_ROWS {
-        linear_rows(x, l.weight(), l.bias())
+    let half = ps.iter().any(|p| p.half.is_some());
+    if mode == Mode::Infer && (rows <= MAX_ROWS || half) {
+        let projs: Vec<_> = ps.iter().map(|p| (p.row_weights(), p.lin.bias())).collect();
+        linear_rows_many(x, &projs)
     } else {
-        Ok(l.forward(x)?)
+        ps.iter().map(|p| Ok(p.lin.forward(x)?)).collect()
     }
 }

@@ -8,26 +8,12 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
+use super::bf16::Precision;
 use super::config::LlamaConfig;
 use super::error::Result;
-use super::layers::{attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions};
-
-/// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
-const INIT: Init = Init::Randn {
-    mean: 0.0,
-    stdev: 0.02,
+use super::layers::{
+    attention, inv_freq, linear, linears, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
 };
-
-fn new_linear(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Linear> {
-    let vb = vb.pp(name);
-    let w = vb.get_with_hints((out, inp), "weight", INIT)?;
-    let b = if bias {
-        Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
-    } else {
-        None
-    };
-    Ok(Linear::new(w, b))
-}
 
 /// RMSNorm: `x / sqrt(mean(x²) + eps) * weight`.
 fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {
@@ -40,14 +26,14 @@ fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {
 /// One transformer block: attention and SwiGLU MLP, each after an RMSNorm, with residuals.
 struct Block {
     input_norm: Tensor,
-    q: Linear,
-    k: Linear,
-    v: Linear,
-    o: Linear,
+    q: Proj,
+    k: Proj,
+    v: Proj,
+    o: Proj,
     post_norm: Tensor,
-    gate: Linear,
-    up: Linear,
-    down: Linear,
+    gate: Proj,
+    up: Proj,
+    down: Proj,
 }
 
 /// A Llama-family causal language model.
@@ -56,7 +42,7 @@ pub struct Llama {
     embed: Embedding,
     blocks: Vec<Block>,
     norm: Tensor,
-    lm_head: Linear,
+    lm_head: Proj,
     inv_freq: Vec<f32>,
 }
 
@@ -75,25 +61,25 @@ impl Llama {
             let ab = cfg.attention_bias;
             blocks.push(Block {
                 input_norm: l.get_with_hints(d, "input_layernorm.weight", Init::Const(1.0))?,
-                q: new_linear(&a, d, h * hd, ab, "q_proj")?,
-                k: new_linear(&a, d, kv * hd, ab, "k_proj")?,
-                v: new_linear(&a, d, kv * hd, ab, "v_proj")?,
-                o: new_linear(&a, h * hd, d, ab, "o_proj")?,
+                q: Proj::new(&a, d, h * hd, ab, "q_proj")?,
+                k: Proj::new(&a, d, kv * hd, ab, "k_proj")?,
+                v: Proj::new(&a, d, kv * hd, ab, "v_proj")?,
+                o: Proj::new(&a, h * hd, d, ab, "o_proj")?,
                 post_norm: l.get_with_hints(
                     d,
                     "post_attention_layernorm.weight",
                     Init::Const(1.0),
                 )?,
-                gate: new_linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
-                up: new_linear(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
-                down: new_linear(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
+                gate: Proj::new(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
+                up: Proj::new(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
+                down: Proj::new(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
             });
         }
         let norm = m.get_with_hints(d, "norm.weight", Init::Const(1.0))?;
         let lm_head = if cfg.tie_word_embeddings {
-            Linear::new(embed_w.clone(), None)
+            Proj::from_linear(Linear::new(embed_w.clone(), None))
         } else {
-            new_linear(&vb, d, cfg.vocab_size, false, "lm_head")?
+            Proj::new(&vb, d, cfg.vocab_size, false, "lm_head")?
         };
         Ok(Llama {
             inv_freq: inv_freq(hd, cfg.theta(), cfg.scaling()?.as_ref()),
@@ -103,6 +89,24 @@ impl Llama {
             norm,
             lm_head,
         })
+    }
+
+    /// Chooses the weights the inference forward's projections read (see `bf16.rs`).
+    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+        for blk in &mut self.blocks {
+            for proj in [
+                &mut blk.q,
+                &mut blk.k,
+                &mut blk.v,
+                &mut blk.o,
+                &mut blk.gate,
+                &mut blk.up,
+                &mut blk.down,
+            ] {
+                proj.set_precision(p)?;
+            }
+        }
+        self.lm_head.set_precision(p)
     }
 
     /// Number of layers (the KV cache size).
@@ -162,15 +166,12 @@ impl Llama {
         let mut x = self.embed.forward(ids)?;
         for (i, blk) in self.blocks.iter().enumerate() {
             let y = rms_norm(&x, &blk.input_norm, eps, mode)?;
-            let q = linear(&blk.q, &y, mode)?
-                .reshape((b, t, h, hd))?
-                .transpose(1, 2)?;
-            let k = linear(&blk.k, &y, mode)?
-                .reshape((b, t, kv, hd))?
-                .transpose(1, 2)?;
-            let v = linear(&blk.v, &y, mode)?
-                .reshape((b, t, kv, hd))?
-                .transpose(1, 2)?;
+            let [q, k, v]: [Tensor; 3] = linears(&[&blk.q, &blk.k, &blk.v], &y, mode)?
+                .try_into()
+                .expect("three projections");
+            let q = q.reshape((b, t, h, hd))?.transpose(1, 2)?;
+            let k = k.reshape((b, t, kv, hd))?.transpose(1, 2)?;
+            let v = v.reshape((b, t, kv, hd))?.transpose(1, 2)?;
             let q = rope(&q, &cos, &sin, mode)?;
             let k = rope(&k, &cos, &sin, mode)?;
             let (k, v) = match cache.as_deref_mut() {
@@ -180,10 +181,12 @@ impl Llama {
             let a = attention(&q, &k, &v, mask.as_ref(), mode)?;
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
-            let (gate, up) = (linear(&blk.gate, &y, mode)?, linear(&blk.up, &y, mode)?);
+            let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
+                .try_into()
+                .expect("two projections");
             let gu = match mode {
-                Mode::Train => super::train_ops::swiglu(&gate, &up)?,
-                Mode::Infer => (candle_nn::ops::silu(&gate)? * up)?,
+                Mode::Train => super::train_ops::swiglu(&g, &u)?,
+                Mode::Infer => (candle_nn::ops::silu(&g)? * u)?,
             };
             x = (x + linear(&blk.down, &gu, mode)?)?;
         }

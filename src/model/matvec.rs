@@ -1,67 +1,273 @@
 //! `x · Wᵀ (+ b)` for the few rows of a decoding step (one token per candidate). candle's
 //! general matmul repacks the transposed weight on every call, which costs more than the
 //! arithmetic when only a handful of rows multiply it; here each weight row is read once,
-//! straight from memory, and dotted with every input row (AVX2/FMA when the CPU has it).
+//! straight from memory, and dotted with every input row: AVX-512 tiles of 4 weight rows ×
+//! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA, else scalar.
+//! Weights are the f32 parameters or bf16 copies (`bf16.rs`); arithmetic is f32.
+//! Several projections of one input (q/k/v, gate/up) share one parallel pass.
 //! Inference only: no gradient flows through it.
 
 use candle_core::{Storage, Tensor};
 use rayon::prelude::*;
 
+use super::bf16::{from_bf16, Bf16Matrix};
 use super::error::{ModelError, Result};
 
-/// Above this many input rows the general matmul (prefill) is faster.
+/// Above this many input rows the general matmul (prefill) is faster for f32 weights.
 pub const MAX_ROWS: usize = 32;
 
-/// Runs `f` on the f32 data of a contiguous CPU tensor.
-fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+/// The weights of one projection as the kernel reads them.
+#[derive(Clone, Copy)]
+pub enum RowWeights<'a> {
+    /// The f32 parameter `[n, k]` itself.
+    F32(&'a Tensor),
+    /// A bf16 copy of it (see `bf16.rs`).
+    Bf16(&'a Bf16Matrix),
+}
+
+/// A raw pointer shared by the threads of one call (each writes disjoint elements).
+#[derive(Clone, Copy)]
+struct Ptr<T>(*const T);
+// SAFETY: used only while the owning buffers live, for disjoint writes / shared reads.
+unsafe impl<T> Send for Ptr<T> {}
+unsafe impl<T> Sync for Ptr<T> {}
+
+impl<T> Ptr<T> {
+    /// The pointer (a method, so closures capture the `Send` wrapper, not the field).
+    fn get(self) -> *const T {
+        self.0
+    }
+}
+
+/// Weight data of one projection, resolved to a pointer.
+#[derive(Clone, Copy)]
+enum WPtr {
+    F32(Ptr<f32>),
+    Bf16(Ptr<u16>),
+}
+
+/// Which instruction set the kernel uses on this CPU.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Isa {
+    Avx512,
+    Avx2,
+    Scalar,
+}
+
+fn isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+            return Isa::Avx512;
+        }
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            return Isa::Avx2;
+        }
+    }
+    Isa::Scalar
+}
+
+/// Read guard and offsets of a contiguous f32 CPU tensor's data.
+fn cpu_data(t: &Tensor) -> Result<(impl std::ops::Deref<Target = Storage> + '_, usize, usize)> {
     let (storage, layout) = t.storage_and_layout();
-    let Storage::Cpu(cpu) = &*storage else {
+    if !matches!(&*storage, Storage::Cpu(_)) {
         return Err(ModelError::Generate(
             "the decoding kernel runs on the CPU only".into(),
         ));
-    };
+    }
     let (start, end) = layout
         .contiguous_offsets()
         .ok_or_else(|| ModelError::Generate("decoding kernel needs contiguous tensors".into()))?;
-    Ok(f(&cpu.as_slice::<f32>()?[start..end]))
+    Ok((storage, start, end))
+}
+
+/// The f32 slice `start..end` of a CPU storage (checked by `cpu_data`).
+fn f32_slice(storage: &Storage, start: usize, end: usize) -> Result<&[f32]> {
+    let Storage::Cpu(cpu) = storage else {
+        unreachable!("checked by cpu_data")
+    };
+    Ok(&cpu.as_slice::<f32>()?[start..end])
 }
 
 /// `x: [.., k]` times `w: [n, k]` transposed, plus `bias: [n]`: `[.., n]`.
 pub fn linear_rows(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let mut out = linear_rows_many(x, &[(RowWeights::F32(w), bias)])?;
+    Ok(out.pop().expect("one projection"))
+}
+
+/// Several projections of the same input in one pass (q/k/v, gate/up): for each
+/// `(w: [n, k], bias: [n])`, `x: [.., k]` times `w` transposed plus bias, `[.., n]`.
+/// Threads split the rows of all the weights between them; each weight row is read once and
+/// dotted with every input row.
+pub fn linear_rows_many(
+    x: &Tensor,
+    projs: &[(RowWeights<'_>, Option<&Tensor>)],
+) -> Result<Vec<Tensor>> {
     let dims = x.dims().to_vec();
     let k = *dims.last().expect("x has a last dimension");
     let m = x.elem_count() / k;
-    let n = w.dim(0)?;
-    let xs: Vec<f32> = x.contiguous()?.flatten_all()?.to_vec1()?;
-    let w = w.contiguous()?;
-    // out_t[j * m + i] = dot(w_j, x_i): threads own disjoint weight rows.
-    let mut out_t = vec![0f32; n * m];
-    with_slice(&w, |ws| {
-        let rows_per_task = (n / (4 * rayon::current_num_threads().max(1))).clamp(16, 1024);
-        out_t
-            .par_chunks_mut(rows_per_task * m)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                let j0 = c * rows_per_task;
-                for (jj, outs) in chunk.chunks_mut(m).enumerate() {
-                    let wr = &ws[(j0 + jj) * k..(j0 + jj + 1) * k];
-                    dot_rows(wr, &xs, k, outs);
-                }
-            });
-    })?;
-    let mut out = vec![0f32; m * n];
-    for j in 0..n {
-        for i in 0..m {
-            out[i * n + j] = out_t[j * m + i];
+    let x = x.contiguous()?;
+    let (xg, xs0, xs1) = cpu_data(&x)?;
+    let xs = f32_slice(&xg, xs0, xs1)?;
+    let mut sizes = Vec::with_capacity(projs.len());
+    let mut biases = Vec::with_capacity(projs.len());
+    for (w, bias) in projs {
+        let (n, kw) = match w {
+            RowWeights::F32(t) => t.dims2()?,
+            RowWeights::Bf16(b) => (b.rows, b.cols),
+        };
+        if kw != k {
+            return Err(ModelError::Generate(format!(
+                "projection expects {kw} inputs, got {k}"
+            )));
+        }
+        sizes.push(n);
+        biases.push(match bias {
+            Some(b) => Some(b.to_vec1::<f32>()?),
+            None => None,
+        });
+    }
+    let mut outs: Vec<Vec<f32>> = sizes.iter().map(|&n| vec![0f32; m * n]).collect();
+    let mut guards = Vec::new();
+    for (w, _) in projs {
+        if let RowWeights::F32(t) = w {
+            guards.push(cpu_data(t)?);
         }
     }
-    let mut shape = dims;
-    *shape.last_mut().expect("rank >= 1") = n;
-    let y = Tensor::from_vec(out, shape, x.device())?;
-    Ok(match bias {
-        Some(b) => y.broadcast_add(b)?,
-        None => y,
-    })
+    let mut f32s = guards.iter();
+    let mut wptrs = Vec::with_capacity(projs.len());
+    for (w, _) in projs {
+        wptrs.push(match w {
+            RowWeights::F32(_) => {
+                let (g, a, b) = f32s.next().expect("one guard per f32 weight");
+                WPtr::F32(Ptr(f32_slice(g, *a, *b)?.as_ptr()))
+            }
+            RowWeights::Bf16(b) => WPtr::Bf16(Ptr(b.data.as_ptr())),
+        });
+    }
+    // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 4.
+    let threads = rayon::current_num_threads().max(1);
+    let total: usize = sizes.iter().sum();
+    let per_job = (total / (4 * threads)).clamp(16, 1024) / 4 * 4;
+    let mut jobs = Vec::new();
+    for (p, &n) in sizes.iter().enumerate() {
+        let mut j = 0;
+        while j < n {
+            let r = per_job.min(n - j);
+            jobs.push((p, j, r));
+            j += r;
+        }
+    }
+    let isa = isa();
+    let xp = Ptr(xs.as_ptr());
+    let optrs: Vec<Ptr<f32>> = outs
+        .iter_mut()
+        .map(|o| Ptr(o.as_mut_ptr() as *const f32))
+        .collect();
+    let bptrs: Vec<Option<Ptr<f32>>> = biases
+        .iter()
+        .map(|b| b.as_ref().map(|b| Ptr(b.as_ptr())))
+        .collect();
+    jobs.par_iter().for_each(|&(p, j0, r)| {
+        let n = sizes[p];
+        // SAFETY: jobs own disjoint output columns `j0..j0 + r` of `outs[p]`; every pointer
+        // indexes a buffer of the size computed above, alive until the end of this call.
+        unsafe {
+            let out = (optrs[p].get() as *mut f32).add(j0);
+            let bias = bptrs[p].map(|b| b.get().add(j0));
+            match wptrs[p] {
+                WPtr::F32(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
+                WPtr::Bf16(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
+            }
+        }
+    });
+    drop(f32s);
+    drop(guards);
+    drop(xg);
+    outs.into_iter()
+        .zip(&sizes)
+        .map(|(o, &n)| {
+            let mut shape = dims.clone();
+            *shape.last_mut().expect("rank >= 1") = n;
+            Ok(Tensor::from_vec(o, shape, x.device())?)
+        })
+        .collect()
+}
+
+/// A weight element the kernels read: f32, or bf16 bits.
+#[cfg(target_arch = "x86_64")]
+trait Weight: super::matvec_avx512::Elem {
+    fn f32(self) -> f32;
+    fn as_f32_slice(s: &[Self]) -> Option<&[f32]>;
+}
+
+/// A weight element the kernels read: f32, or bf16 bits.
+#[cfg(not(target_arch = "x86_64"))]
+trait Weight: Copy {
+    fn f32(self) -> f32;
+    fn as_f32_slice(s: &[Self]) -> Option<&[f32]>;
+}
+
+impl Weight for f32 {
+    fn f32(self) -> f32 {
+        self
+    }
+    fn as_f32_slice(s: &[f32]) -> Option<&[f32]> {
+        Some(s)
+    }
+}
+
+impl Weight for u16 {
+    fn f32(self) -> f32 {
+        from_bf16(self)
+    }
+    fn as_f32_slice(_: &[u16]) -> Option<&[f32]> {
+        None
+    }
+}
+
+/// `out[i * ldo + j] = dot(w_j, x_i) + bias[j]` for `j < rows`, `i < m`, on the best kernel.
+///
+/// # Safety
+/// As `matvec_avx512::rows`, minus the CPU features (`isa` says which exist).
+#[allow(clippy::too_many_arguments)]
+unsafe fn run<E: Weight>(
+    isa: Isa,
+    w: *const E,
+    rows: usize,
+    k: usize,
+    xs: *const f32,
+    m: usize,
+    bias: Option<*const f32>,
+    out: *mut f32,
+    ldo: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx512 {
+        super::matvec_avx512::rows(w, rows, k, xs, m, bias, out, ldo);
+        return;
+    }
+    let xs = std::slice::from_raw_parts(xs, m * k);
+    let mut dots = vec![0f32; m];
+    for j in 0..rows {
+        let wr = std::slice::from_raw_parts(w.add(j * k), k);
+        match E::as_f32_slice(wr) {
+            Some(wf) if isa == Isa::Avx2 => dot_rows(wf, xs, k, &mut dots),
+            _ => {
+                for (i, d) in dots.iter_mut().enumerate() {
+                    *d = wr
+                        .iter()
+                        .zip(&xs[i * k..(i + 1) * k])
+                        .map(|(a, b)| a.f32() * b)
+                        .sum();
+                }
+            }
+        }
+        let b = bias.map_or(0.0, |b| *b.add(j));
+        for (i, d) in dots.iter().enumerate() {
+            *out.add(i * ldo + j) = d + b;
+        }
+    }
 }
 
 /// `outs[i] = dot(w, x_i)` for every row `x_i` (length `k`) of `xs`.
@@ -158,5 +364,128 @@ mod avx2 {
             outs[i] = s;
             i += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::bf16::to_bf16;
+    use candle_core::Device;
+
+    /// Deterministic values in [-1, 1).
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+            })
+            .collect()
+    }
+
+    fn isas() -> Vec<Isa> {
+        let mut v = vec![Isa::Scalar];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+                v.push(Isa::Avx2);
+            }
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+                v.push(Isa::Avx512);
+            }
+        }
+        v
+    }
+
+    /// Every kernel, f32 and bf16 weights, against a plain f64 reference, over shapes that
+    /// exercise every tile and tail (rows not a multiple of 4, k not a multiple of 16).
+    #[test]
+    fn kernels_match_reference() {
+        for &(n, k, m) in &[(13, 37, 1), (8, 16, 4), (9, 50, 7), (5, 3, 2), (21, 64, 9)] {
+            let w = values(n * k, 1);
+            let x = values(m * k, 2);
+            let b = values(n, 3);
+            let wh: Vec<u16> = w.iter().map(|&v| to_bf16(v)).collect();
+            for isa in isas() {
+                for half in [false, true] {
+                    let mut out = vec![f32::NAN; m * n];
+                    // SAFETY: sizes as documented; `isa` is supported (see `isas`).
+                    unsafe {
+                        if half {
+                            run(
+                                isa,
+                                wh.as_ptr(),
+                                n,
+                                k,
+                                x.as_ptr(),
+                                m,
+                                Some(b.as_ptr()),
+                                out.as_mut_ptr(),
+                                n,
+                            );
+                        } else {
+                            run(
+                                isa,
+                                w.as_ptr(),
+                                n,
+                                k,
+                                x.as_ptr(),
+                                m,
+                                Some(b.as_ptr()),
+                                out.as_mut_ptr(),
+                                n,
+                            );
+                        }
+                    }
+                    for i in 0..m {
+                        for j in 0..n {
+                            let want: f64 = (0..k)
+                                .map(|p| {
+                                    let wv = if half {
+                                        from_bf16(wh[j * k + p])
+                                    } else {
+                                        w[j * k + p]
+                                    };
+                                    wv as f64 * x[i * k + p] as f64
+                                })
+                                .sum::<f64>()
+                                + b[j] as f64;
+                            let got = out[i * n + j] as f64;
+                            assert!(
+                                (got - want).abs() < 1e-4,
+                                "n={n} k={k} m={m} half={half} ({i},{j}): {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Several projections in one pass give what candle's matmul gives for each.
+    #[test]
+    fn many_projections_match_matmul() -> Result<()> {
+        let dev = Device::Cpu;
+        let (m, k) = (3, 40);
+        let x = Tensor::from_vec(values(m * k, 4), (1, m, k), &dev)?;
+        let w1 = Tensor::from_vec(values(70 * k, 5), (70, k), &dev)?;
+        let w2 = Tensor::from_vec(values(6 * k, 6), (6, k), &dev)?;
+        let b2 = Tensor::from_vec(values(6, 7), 6, &dev)?;
+        let got = linear_rows_many(
+            &x,
+            &[
+                (RowWeights::F32(&w1), None),
+                (RowWeights::F32(&w2), Some(&b2)),
+            ],
+        )?;
+        let want1 = x.broadcast_matmul(&w1.t()?)?;
+        let want2 = x.broadcast_matmul(&w2.t()?)?.broadcast_add(&b2)?;
+        for (g, w) in got.iter().zip([want1, want2]) {
+            assert_eq!(g.dims(), w.dims());
+            let d = (g - w)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+            assert!(d < 1e-4, "max diff {d}");
+        }
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! Hugging Face model folders and GGUF import, generation. Imports nothing else of the crate.
 
 pub mod beam;
+pub mod bf16;
 pub mod causal_lm;
 pub mod config;
 pub mod error;
@@ -11,12 +12,15 @@ pub mod gpt_neox;
 pub mod layers;
 pub mod llama;
 pub mod matvec;
+#[cfg(target_arch = "x86_64")]
+mod matvec_avx512;
 pub mod predictor;
 pub mod sampling;
 pub mod tokenizer;
 pub mod train_ops;
 pub mod weights;
 
+pub use bf16::Precision;
 pub use causal_lm::CausalLm;
 pub use config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use error::ModelError;
