@@ -100,14 +100,59 @@ impl Diagnostic {
 
     /// The goals of an "unsolved goals" error (empty for any other diagnostic).
     pub fn goals(&self) -> Vec<String> {
+        LeanMessage::goals(self)
+    }
+}
+
+/// One of Lean's messages as any backend reports it (a `lean --json` line, an LSP diagnostic,
+/// a REPL message): what the verdict rule and goal splitting read. This module owns those
+/// rules; each backend only says how its messages answer these questions.
+pub trait LeanMessage {
+    /// True for an error.
+    fn is_error(&self) -> bool;
+    /// True for the "unsolved goals" error.
+    fn is_unsolved_goals(&self) -> bool;
+    /// True for the warning on a declaration that uses `sorry`.
+    fn is_sorry_warning(&self) -> bool;
+    /// The message text.
+    fn text(&self) -> &str;
+    /// The goals an "unsolved goals" error lists (empty for any other message).
+    fn goals(&self) -> Vec<String> {
         if !self.is_unsolved_goals() {
             return Vec::new();
         }
-        split_goals(
-            self.data
-                .strip_prefix("unsolved goals")
-                .unwrap_or(&self.data),
-        )
+        let text = self.text();
+        split_goals(text.strip_prefix("unsolved goals").unwrap_or(text))
+    }
+}
+
+impl LeanMessage for Diagnostic {
+    fn is_error(&self) -> bool {
+        Diagnostic::is_error(self)
+    }
+    fn is_unsolved_goals(&self) -> bool {
+        Diagnostic::is_unsolved_goals(self)
+    }
+    fn is_sorry_warning(&self) -> bool {
+        Diagnostic::is_sorry_warning(self)
+    }
+    fn text(&self) -> &str {
+        &self.data
+    }
+}
+
+impl LeanMessage for crate::lean::protocol::Message {
+    fn is_error(&self) -> bool {
+        crate::lean::protocol::Message::is_error(self)
+    }
+    fn is_unsolved_goals(&self) -> bool {
+        self.is_error() && self.data.starts_with("unsolved goals")
+    }
+    fn is_sorry_warning(&self) -> bool {
+        !self.is_error() && is_sorry_warning(&self.data)
+    }
+    fn text(&self) -> &str {
+        &self.data
     }
 }
 
@@ -177,19 +222,20 @@ pub fn split_goals(text: &str) -> Vec<String> {
     goals
 }
 
-/// The verdict on one theorem from its own diagnostics. `proof_uses_sorry_ax` says whether
-/// the proof text names `sorryAx` (which counts as `sorry` even without a warning).
-pub fn verdict<'a>(
-    diagnostics: impl IntoIterator<Item = &'a Diagnostic>,
-    proof_uses_sorry_ax: bool,
+/// The verdict on one theorem from its own messages (any backend's). `sorry_elsewhere` says
+/// whether a `sorry` is known without a warning: the proof text names `sorryAx`, or the REPL
+/// listed a sorry.
+pub fn verdict<'a, M: LeanMessage + 'a>(
+    diagnostics: impl IntoIterator<Item = &'a M>,
+    sorry_elsewhere: bool,
 ) -> Verdict {
     let mut errors = Vec::new();
     let mut goals = Vec::new();
     let mut all_unsolved = true;
-    let mut sorry = proof_uses_sorry_ax;
+    let mut sorry = sorry_elsewhere;
     for d in diagnostics {
         if d.is_error() {
-            errors.push(d.data.trim_end().to_string());
+            errors.push(d.text().trim_end().to_string());
             if d.is_unsolved_goals() {
                 goals.extend(d.goals());
             } else {

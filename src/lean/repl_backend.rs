@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
+use crate::lean::diagnostics;
 use crate::lean::pool::{Pool, PoolConfig};
 use crate::lean::protocol::{CommandResponse, ProofStatus, Response, TacticResponse};
 use crate::lean::repl::{error_texts, Repl};
 use crate::lean::{
-    LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Status, Verdict,
+    LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict,
 };
 
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
@@ -204,49 +205,12 @@ pub fn theorem_text(statement: &str, proof: &str) -> String {
     format!("{statement} := by\n{}", indented.join("\n"))
 }
 
-/// True for Lean's "declaration uses 'sorry'" warning in any quote style.
-pub fn is_sorry_warning(text: &str) -> bool {
-    let plain: String = text
-        .chars()
-        .filter(|c| !matches!(c, '`' | '\'' | '‘' | '’' | '"' | '«' | '»'))
-        .collect();
-    plain.trim_start().starts_with("declaration uses sorry")
-}
-
-/// Classifies the answer to a whole theorem checked as one command: Error when any error is
-/// not "unsolved goals"; Open when the only errors are unsolved goals (their goals kept);
-/// Sorry when a sorry is reported or warned about; Proved otherwise.
+/// Classifies the answer to a whole theorem checked as one command by the shared rule
+/// (`crate::lean::diagnostics::verdict`): Error when any error is not "unsolved goals"; Open when
+/// the only errors are unsolved goals (their goals kept); Sorry when a sorry is reported or
+/// warned about; Proved otherwise.
 pub fn verdict_of(response: &CommandResponse) -> Verdict {
-    let errors = error_texts(response);
-    let mut goals = Vec::new();
-    let mut others = Vec::new();
-    for error in &errors {
-        match error.strip_prefix("unsolved goals") {
-            Some(rest) => goals.extend(
-                rest.trim_start_matches('\n')
-                    .split("\n\n")
-                    .filter(|g| !g.trim().is_empty())
-                    .map(str::to_string),
-            ),
-            None => others.push(error.clone()),
-        }
-    }
-    let uses_sorry =
-        !response.sorries.is_empty() || response.messages.iter().any(|m| is_sorry_warning(&m.data));
-    let status = if !others.is_empty() {
-        Status::Error
-    } else if !goals.is_empty() || !errors.is_empty() {
-        Status::Open
-    } else if uses_sorry {
-        Status::Sorry
-    } else {
-        Status::Proved
-    };
-    Verdict {
-        status,
-        goals,
-        errors,
-    }
+    diagnostics::verdict(&response.messages, !response.sorries.is_empty())
 }
 
 impl ProofBackend for ReplBackend {
@@ -292,6 +256,7 @@ impl ProofBackend for ReplBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lean::Status;
 
     #[test]
     fn theorem_text_puts_one_liners_inline_and_blocks_below() {
@@ -364,10 +329,24 @@ mod tests {
     }
 
     #[test]
-    fn sorry_warnings_match_in_every_quote_style() {
-        assert!(is_sorry_warning("declaration uses `sorry`"));
-        assert!(is_sorry_warning("declaration uses 'sorry'"));
-        assert!(is_sorry_warning("declaration uses ‘sorry’"));
-        assert!(!is_sorry_warning("unused variable `sorry`"));
+    fn whole_theorem_answers_follow_the_shared_verdict_rule() {
+        let v = |json: &str| verdict_of(&serde_json::from_str::<CommandResponse>(json).unwrap());
+        let at = r#""pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 5}"#;
+        let open = v(&format!(
+            r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "unsolved goals\ncase a\n⊢ p\ncase b\n⊢ q"}}]}}"#
+        ));
+        assert_eq!(open.status, Status::Open);
+        assert_eq!(open.goals, ["case a\n⊢ p", "case b\n⊢ q"]);
+        let warned = v(&format!(
+            r#"{{"env": 1, "messages": [{{"severity": "warning", {at}, "data": "declaration uses ‘sorry’"}}]}}"#
+        ));
+        assert_eq!(warned.status, Status::Sorry);
+        let listed = v(r#"{"env": 1, "sorries": [{"goal": "⊢ p", "proofState": 0}]}"#);
+        assert_eq!(listed.status, Status::Sorry);
+        let failed = v(&format!(
+            r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "Type mismatch"}}, {{"severity": "error", {at}, "data": "unsolved goals\n⊢ q"}}]}}"#
+        ));
+        assert_eq!(failed.status, Status::Error);
+        assert_eq!(v(r#"{"env": 1}"#).status, Status::Proved);
     }
 }

@@ -4,9 +4,8 @@
 
 use lsp_types::{DiagnosticSeverity, Position, Range};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use crate::lean::diagnostics::{self, split_goals};
+use crate::lean::diagnostics::{self, LeanMessage};
 use crate::lean::verdict::Verdict;
 
 /// Lean's tag for the "unsolved goals" error (`LeanDiagnosticTag.unsolvedGoals`).
@@ -55,52 +54,34 @@ impl LeanDiagnostic {
     /// True for the warning Lean gives a declaration whose proof uses `sorry` (or `admit`, or
     /// `sorryAx`): elaborated, but not proved.
     pub fn is_sorry_warning(&self) -> bool {
-        self.lsp.severity == Some(DiagnosticSeverity::WARNING) && {
-            let m = self.lsp.message.to_lowercase();
-            m.contains("declaration uses") && m.contains("sorry")
-        }
+        self.lsp.severity == Some(DiagnosticSeverity::WARNING)
+            && diagnostics::is_sorry_warning(&self.lsp.message)
     }
 
     /// The goals an "unsolved goals" error lists (Lean separates goals by a blank line);
     /// empty for any other diagnostic.
     pub fn unsolved_goals(&self) -> Vec<String> {
-        if !self.is_unsolved_goals() {
-            return Vec::new();
-        }
-        split_goals(
-            self.lsp
-                .message
-                .strip_prefix("unsolved goals")
-                .unwrap_or(&self.lsp.message),
-        )
-    }
-
-    /// The same diagnostic as `lean --json` would print it, for the shared classifier.
-    pub fn to_json_diagnostic(&self) -> diagnostics::Diagnostic {
-        let severity = match self.lsp.severity {
-            Some(DiagnosticSeverity::ERROR) => "error",
-            Some(DiagnosticSeverity::WARNING) => "warning",
-            _ => "information",
-        };
-        let kind = if self.is_unsolved_goals() {
-            "Tactic.unsolvedGoals"
-        } else if self.is_sorry_warning() {
-            "hasSorry"
-        } else {
-            "[anonymous]"
-        };
-        let range = self.full_range.unwrap_or(self.lsp.range);
-        let pos = |p: Position| json!({"line": p.line + 1, "column": p.character});
-        let line = json!({
-            "severity": severity, "pos": pos(range.start), "endPos": pos(range.end),
-            "data": self.lsp.message, "kind": kind,
-        });
-        serde_json::from_value(line).expect("the lean --json shape of a diagnostic")
+        LeanMessage::goals(self)
     }
 
     /// Where the diagnostic starts.
     pub fn start(&self) -> Position {
         self.lsp.range.start
+    }
+}
+
+impl LeanMessage for LeanDiagnostic {
+    fn is_error(&self) -> bool {
+        LeanDiagnostic::is_error(self)
+    }
+    fn is_unsolved_goals(&self) -> bool {
+        LeanDiagnostic::is_unsolved_goals(self)
+    }
+    fn is_sorry_warning(&self) -> bool {
+        LeanDiagnostic::is_sorry_warning(self)
+    }
+    fn text(&self) -> &str {
+        &self.lsp.message
     }
 }
 
@@ -146,11 +127,7 @@ impl ProofReport {
         diags: impl IntoIterator<Item = &'a LeanDiagnostic>,
         proof: &str,
     ) -> Verdict {
-        let converted: Vec<diagnostics::Diagnostic> = diags
-            .into_iter()
-            .map(LeanDiagnostic::to_json_diagnostic)
-            .collect();
-        diagnostics::verdict(&converted, names_sorry_ax(proof))
+        diagnostics::verdict(diags, names_sorry_ax(proof))
     }
 }
 
@@ -165,6 +142,7 @@ pub fn names_sorry_ax(proof: &str) -> bool {
 mod tests {
     use super::*;
     use crate::lean::verdict::Status;
+    use serde_json::json;
 
     fn diag(v: serde_json::Value) -> LeanDiagnostic {
         serde_json::from_value(v).unwrap()
