@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use proofstep::lean::file::FileBackend;
+use proofstep::lean::file::{check_source, FileBackend};
 use proofstep::lean::server::{LeanServer, ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, Status};
 
 const HEADER: &str = "prelude\nimport Mini\n";
@@ -232,6 +233,12 @@ fn a_parse_error_in_a_step_is_not_a_header_error() {
         let verdict = b.verify(&header, statement, tactic).unwrap();
         assert_eq!(verdict.status, Status::Error, "{}: {verdict:?}", b.name());
     }
+    // A whole-file check blames that theorem alone, not the header (and so every theorem).
+    let text = format!("{header}{statement} := by\n  {tactic}\n");
+    let checked = check_source(&cmd, &SourceFile::parse(&text), Duration::from_secs(60)).unwrap();
+    assert!(checked.header_errors.is_empty(), "{checked:?}");
+    let status: Vec<Status> = checked.verdicts.iter().map(|v| v.status).collect();
+    assert_eq!(status, [Status::Proved, Status::Error]);
 }
 
 #[test]

@@ -271,7 +271,20 @@ pub fn check_source(
         }
         diagnostics.push(d);
     }
+    // Positionless "unsolved goals" (Lean puts them at 1:0 after a parse error inside a proof)
+    // belong, in order, to the theorems whose proofs have a parse error; not to the header.
+    let mut broken = (0..n).filter(|&i| {
+        diagnostics
+            .iter()
+            .any(|d| d.is_parse_error() && source.region(d.pos) == Region::Theorem(i))
+    });
     for d in &diagnostics {
+        if d.is_positionless_unsolved_goals() {
+            if let Some(i) = broken.next() {
+                own[i].push(d);
+                continue;
+            }
+        }
         match source.region(d.pos) {
             Region::Header if d.is_error() => header_errors.push(d.data.trim_end().to_string()),
             Region::Theorem(i) => own[i].push(d),
