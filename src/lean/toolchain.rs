@@ -6,7 +6,9 @@
 //! from the file being checked or the working folder (`lakefile.lean`/`lakefile.toml` beside
 //! `lean-toolchain`), used through `lake env`; this project's test world (`lean/mini`, found by
 //! walking up for `lean/mini/.toolchain/bin/lean`, with `lean/mini/build` on `LEAN_PATH`); and
-//! `lean`/`lake`/`elan` on `PATH` or in `~/.elan/bin`.
+//! `lean`/`lake`/`elan` on `PATH` or in `~/.elan/bin`. Files inside the test world always use
+//! its `lean`; other files of a Lake project never do (without `lake` there is no Lean for them,
+//! and the fix names elan and the project's build commands).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
