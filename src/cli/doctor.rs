@@ -87,8 +87,9 @@ pub struct DoctorArgs {
     /// Look for a Lake project and the test world from this folder (default: the working folder).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Also check this model folder (Hugging Face layout: config.json with `model_type` llama
-    /// or gpt_neox, model.safetensors, tokenizer.json).
+    /// Check this model folder (Hugging Face layout: config.json with `model_type` llama or
+    /// gpt_neox, model.safetensors, tokenizer.json); default: the default model that `prove`,
+    /// `eval`, `generate`, `serve` and `lsp` use without `--model`.
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
     /// Seconds `lean --version` may take (`lake env` may build on first use).
@@ -106,9 +107,19 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     };
     let toolchain = args.toolchain.discover(&dir);
     let mut report = toolchain.report(Duration::from_secs(args.timeout));
-    if let Some(model) = &args.model {
-        report.parts.push(model_part(model));
-    }
+    report.parts.push(match &args.model {
+        Some(model) => model_part(model),
+        None => match crate::cli::default_model::default_model_dir() {
+            Ok(model) => model_part(&model),
+            Err(e) => Part {
+                name: "model".into(),
+                found: false,
+                detail: "no default model".into(),
+                fix: Some(e.to_string()),
+                required: false,
+            },
+        },
+    });
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
