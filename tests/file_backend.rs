@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use proofstep::lean::file::{check_source, FileBackend};
 use proofstep::lean::source::SourceFile;
-use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, Status};
+use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
 
 const HEADER: &str = "prelude\nimport Mini\n";
 const AND: &str = "theorem and_intro (p q : Prop) (hp : p) (hq : q) : p ∧ q";
@@ -17,31 +17,11 @@ const ROOT: &str = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q";
 const LEFT: &str = "case left\np q : Prop\nhp : p\nhq : q\n⊢ p";
 const RIGHT: &str = "case right\np q : Prop\nhp : p\nhq : q\n⊢ q";
 
-fn lean_command(test: &str) -> Option<LeanCommand> {
-    let t = common::test_lean(test)?;
-    let mut cmd = LeanCommand::new(&t.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), t.lib.display().to_string()));
-    Some(cmd)
-}
-
-fn open(outcome: Outcome) -> ProofState {
-    match outcome {
-        Outcome::Open(s) => s,
-        other => panic!("expected Open, got {other:?}"),
-    }
-}
-
-fn failed(outcome: Outcome) -> String {
-    match outcome {
-        Outcome::Failed(m) => m,
-        other => panic!("expected Failed, got {other:?}"),
-    }
-}
-
 #[test]
 fn start_gives_the_root_goal_and_apply_walks_to_a_proof() {
-    let Some(cmd) = lean_command("start_gives_the_root_goal_and_apply_walks_to_a_proof") else {
+    let Some(cmd) =
+        common::test_lean_command("start_gives_the_root_goal_and_apply_walks_to_a_proof")
+    else {
         return;
     };
     let b = FileBackend::new(cmd);
@@ -50,11 +30,11 @@ fn start_gives_the_root_goal_and_apply_walks_to_a_proof() {
     assert_eq!(root.goals, [ROOT]);
     assert!(root.steps.is_empty());
 
-    let split = open(b.apply(&root, "constructor").unwrap());
+    let split = common::expect_open(b.apply(&root, "constructor").unwrap());
     assert_eq!(split.goals, [LEFT, RIGHT]);
     assert_eq!(split.steps, ["constructor"]);
 
-    let one = open(b.apply(&split, "exact hp").unwrap());
+    let one = common::expect_open(b.apply(&split, "exact hp").unwrap());
     assert_eq!(one.goals, [RIGHT]);
 
     match b.apply(&one, "exact hq").unwrap() {
@@ -71,31 +51,31 @@ fn start_gives_the_root_goal_and_apply_walks_to_a_proof() {
 
 #[test]
 fn apply_reports_failures_with_leans_message() {
-    let Some(cmd) = lean_command("apply_reports_failures_with_leans_message") else {
+    let Some(cmd) = common::test_lean_command("apply_reports_failures_with_leans_message") else {
         return;
     };
     let b = FileBackend::new(cmd);
     let root = b.start(HEADER, AND).unwrap();
-    let mismatch = failed(b.apply(&root, "exact hp").unwrap());
+    let mismatch = common::expect_failed(b.apply(&root, "exact hp").unwrap());
     assert!(mismatch.contains("Type mismatch"), "{mismatch}");
-    let unknown = failed(b.apply(&root, "exact nonexistent").unwrap());
+    let unknown = common::expect_failed(b.apply(&root, "exact nonexistent").unwrap());
     assert!(unknown.contains("Unknown identifier"), "{unknown}");
-    let parse = failed(b.apply(&root, "frobnicate").unwrap());
+    let parse = common::expect_failed(b.apply(&root, "frobnicate").unwrap());
     assert!(parse.contains("unknown tactic"), "{parse}");
     // A focused block that does not close its goal fails; it is not an open state.
-    let split = open(b.apply(&root, "constructor").unwrap());
-    let unfinished = failed(b.apply(&split, "· skip").unwrap());
+    let split = common::expect_open(b.apply(&root, "constructor").unwrap());
+    let unfinished = common::expect_failed(b.apply(&split, "· skip").unwrap());
     assert!(unfinished.contains("unsolved goals"), "{unfinished}");
     // `sorry` closes a goal without proving it: a failure for search.
-    let sorry = failed(b.apply(&split, "sorry").unwrap());
+    let sorry = common::expect_failed(b.apply(&split, "sorry").unwrap());
     assert!(sorry.contains("sorry"), "{sorry}");
-    let admit = failed(b.apply(&root, "constructor <;> admit").unwrap());
+    let admit = common::expect_failed(b.apply(&root, "constructor <;> admit").unwrap());
     assert!(admit.contains("sorry"), "{admit}");
 }
 
 #[test]
 fn statement_and_header_errors_are_lean_errors() {
-    let Some(cmd) = lean_command("statement_and_header_errors_are_lean_errors") else {
+    let Some(cmd) = common::test_lean_command("statement_and_header_errors_are_lean_errors") else {
         return;
     };
     let b = FileBackend::new(cmd);
@@ -122,7 +102,8 @@ fn statement_and_header_errors_are_lean_errors() {
 
 #[test]
 fn verify_classifies_proved_open_error_and_sorry() {
-    let Some(cmd) = lean_command("verify_classifies_proved_open_error_and_sorry") else {
+    let Some(cmd) = common::test_lean_command("verify_classifies_proved_open_error_and_sorry")
+    else {
         return;
     };
     let b = FileBackend::new(cmd);
@@ -170,7 +151,7 @@ fn verify_classifies_proved_open_error_and_sorry() {
 
 #[test]
 fn a_check_that_runs_too_long_is_killed() {
-    let Some(cmd) = lean_command("a_check_that_runs_too_long_is_killed") else {
+    let Some(cmd) = common::test_lean_command("a_check_that_runs_too_long_is_killed") else {
         return;
     };
     let b = FileBackend::new(cmd).with_timeout(Duration::from_secs(2));
@@ -193,7 +174,7 @@ fn a_check_that_runs_too_long_is_killed() {
 
 #[test]
 fn threads_check_in_parallel() {
-    let Some(cmd) = lean_command("threads_check_in_parallel") else {
+    let Some(cmd) = common::test_lean_command("threads_check_in_parallel") else {
         return;
     };
     let b = Arc::new(FileBackend::new(cmd));
@@ -235,7 +216,9 @@ fn a_missing_lean_is_a_spawn_error_that_points_to_doctor() {
 
 #[test]
 fn whole_file_check_attributes_diagnostics_to_theorems() {
-    let Some(cmd) = lean_command("whole_file_check_attributes_diagnostics_to_theorems") else {
+    let Some(cmd) =
+        common::test_lean_command("whole_file_check_attributes_diagnostics_to_theorems")
+    else {
         return;
     };
     let text = "prelude\nimport Mini\n\

@@ -76,13 +76,6 @@ fn requests_go_to_the_worker_holding_their_header() {
     assert_eq!(stats[worker(&b)].headers, vec![CASES]);
 }
 
-fn open(outcome: Outcome) -> ProofState {
-    match outcome {
-        Outcome::Open(state) => state,
-        other => panic!("expected open goals, got {other:?}"),
-    }
-}
-
 #[test]
 fn workers_are_recycled_after_a_number_of_requests_and_states_survive() {
     let Some((lean, tmp)) = pool(
@@ -98,9 +91,9 @@ fn workers_are_recycled_after_a_number_of_requests_and_states_survive() {
     let foo = lean
         .start(MATHLIB, "theorem foo (x : Nat) : x = x")
         .unwrap();
-    let cases = open(lean.apply(&foo, "induction x").unwrap());
+    let cases = common::expect_open(lean.apply(&foo, "induction x").unwrap());
     assert_eq!(lean.pool().stats()[0].generation, 0);
-    let next = open(lean.apply(&cases, "next => rfl").unwrap());
+    let next = common::expect_open(lean.apply(&cases, "next => rfl").unwrap());
     assert_eq!(next.goals.len(), 1);
     assert_eq!(
         next.handle.as_ref().unwrap().generation,

@@ -12,7 +12,7 @@ use proofstep::lean::pool::Pool;
 use proofstep::lean::protocol::{split_input, split_output, Request};
 use proofstep::lean::repl::Repl;
 use proofstep::lean::repl_backend::ReplBackend;
-use proofstep::lean::{LeanError, Outcome, ProofBackend, ProofState, Status};
+use proofstep::lean::{LeanError, Outcome, ProofBackend, Status};
 use serde_json::Value;
 
 fn transcript_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -86,20 +86,6 @@ fn backend(test: &str, flags: &[&str]) -> Option<(ReplBackend, tempfile::TempDir
     ))
 }
 
-fn open(outcome: Outcome) -> ProofState {
-    match outcome {
-        Outcome::Open(state) => state,
-        other => panic!("expected open goals, got {other:?}"),
-    }
-}
-
-fn failed(outcome: Outcome) -> String {
-    match outcome {
-        Outcome::Failed(text) => text,
-        other => panic!("expected a failure, got {other:?}"),
-    }
-}
-
 #[test]
 fn start_apply_and_branch_without_a_header() {
     let Some((lean, _tmp)) = backend("start_apply_and_branch_without_a_header", &[]) else {
@@ -108,10 +94,10 @@ fn start_apply_and_branch_without_a_header() {
     let root = lean.start("", "def f : Nat").unwrap();
     assert_eq!(root.goals, vec!["⊢ Nat"]);
     assert!(root.steps.is_empty());
-    let int = open(lean.apply(&root, "apply Int.natAbs").unwrap());
+    let int = common::expect_open(lean.apply(&root, "apply Int.natAbs").unwrap());
     assert_eq!(int.goals, vec!["⊢ Int"]);
     // Branch from the root again.
-    let have = open(lean.apply(&root, "have t : Nat := 42").unwrap());
+    let have = common::expect_open(lean.apply(&root, "have t : Nat := 42").unwrap());
     assert_eq!(have.goals, vec!["t : Nat\n⊢ Nat"]);
     match lean.apply(&have, "exact t").unwrap() {
         Outcome::Proved(done) => {
@@ -134,17 +120,19 @@ fn tactic_errors_are_failures_even_when_no_goals_remain() {
         .start("", "theorem my_theorem (x : Nat) : x = x")
         .unwrap();
     assert_eq!(root.goals, vec!["x : Nat\n⊢ x = x"]);
-    assert!(failed(lean.apply(&root, "exact my_fake_premise").unwrap())
-        .contains("Unknown identifier `my_fake_premise`"));
+    assert!(
+        common::expect_failed(lean.apply(&root, "exact my_fake_premise").unwrap())
+            .contains("Unknown identifier `my_fake_premise`")
+    );
     // A parse error comes back as the REPL's `{"message": "Lean error:..."}`.
     let f = lean.start("", "def f : Nat").unwrap();
     assert_eq!(
-        failed(lean.apply(&f, "exat 42").unwrap()),
+        common::expect_failed(lean.apply(&f, "exat 42").unwrap()),
         "<input>:1:1: unknown tactic"
     );
     // An unsolved-goals error with `goals: []`.
     let falsum = lean.start("", "example : False").unwrap();
-    assert!(failed(
+    assert!(common::expect_failed(
         lean.apply(&falsum, "simpa using show False by done")
             .unwrap()
     )
@@ -169,15 +157,18 @@ fn a_header_is_imported_once_per_process_and_reused() {
         easy.handle.as_ref().unwrap().worker,
         "same header, same worker"
     );
-    assert!(failed(lean.apply(&wrong, "exact?").unwrap()).contains("could not close the goal"));
+    assert!(common::expect_failed(lean.apply(&wrong, "exact?").unwrap())
+        .contains("could not close the goal"));
     let foo = lean.start(header, "theorem foo (x : Nat) : x = x").unwrap();
-    let cases = open(lean.apply(&foo, "induction x").unwrap());
+    let cases = common::expect_open(lean.apply(&foo, "induction x").unwrap());
     assert_eq!(cases.goals.len(), 2);
     assert_eq!(
-        open(lean.apply(&cases, "next => rfl").unwrap()).goals.len(),
+        common::expect_open(lean.apply(&cases, "next => rfl").unwrap())
+            .goals
+            .len(),
         1
     );
-    assert!(failed(
+    assert!(common::expect_failed(
         lean.apply(&foo, "induction x with\n| zero => sorry\n| succ x => sorry")
             .unwrap()
     )
@@ -307,7 +298,7 @@ fn a_stale_state_is_rebuilt_on_a_live_worker() {
     };
     let header = "import Mathlib";
     let foo = lean.start(header, "theorem foo (x : Nat) : x = x").unwrap();
-    let cases = open(lean.apply(&foo, "induction x").unwrap());
+    let cases = common::expect_open(lean.apply(&foo, "induction x").unwrap());
     let worker = cases.handle.as_ref().unwrap().worker;
     lean.pool()
         .with_worker(worker, |_, repl| {
@@ -316,7 +307,7 @@ fn a_stale_state_is_rebuilt_on_a_live_worker() {
         })
         .unwrap();
     // The state's process is gone; the backend replays `induction x` and goes on.
-    let next = open(lean.apply(&cases, "next => rfl").unwrap());
+    let next = common::expect_open(lean.apply(&cases, "next => rfl").unwrap());
     assert_eq!(next.steps, vec!["induction x", "next => rfl"]);
     assert_eq!(
         next.goals,

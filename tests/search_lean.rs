@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use proofstep::lean::file::FileBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
-use proofstep::lean::{LeanCommand, ProofBackend};
+use proofstep::lean::ProofBackend;
 use proofstep::search::{
     search, CandidateOutcome, ScriptedPredictor, SearchConfig, SearchResult, StopReason,
 };
@@ -20,9 +20,7 @@ fn backends(test: &str, tactic_timeout: Duration) -> Vec<Box<dyn ProofBackend>> 
     let Some(lean) = common::test_lean(test) else {
         return Vec::new();
     };
-    let mut cmd = LeanCommand::new(&lean.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), lean.lib.display().to_string()));
+    let cmd = lean.command();
     let mut options = ServerBackendOptions {
         workers: 2,
         ..ServerBackendOptions::default()

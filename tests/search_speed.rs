@@ -12,7 +12,7 @@ use std::process::Command;
 
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::source::SourceFile;
-use proofstep::lean::{LeanCommand, Outcome, ProofBackend};
+use proofstep::lean::{Outcome, ProofBackend};
 use proofstep::model::format_prompt;
 use proofstep::model::tokenizer::END_OF_TEXT;
 
@@ -85,9 +85,7 @@ fn build_benchmark_model() {
     };
     let dir = PathBuf::from(std::env::var("PROOFSTEP_BENCH_DIR").expect("set PROOFSTEP_BENCH_DIR"));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut cmd = LeanCommand::new(&lean.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), lean.lib.display().to_string()));
+    let cmd = lean.command();
     let backend = ServerBackend::start(&cmd, ServerBackendOptions::default()).unwrap();
     let root = common::repo_root().join("lean/mini");
     let mut files = vec![root.join("Example.lean")];

@@ -11,21 +11,13 @@ use std::time::{Duration, Instant};
 use proofstep::lean::file::{check_source, FileBackend};
 use proofstep::lean::server::{LeanServer, ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::source::SourceFile;
-use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, Status};
+use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
 
 const HEADER: &str = "prelude\nimport Mini\n";
 const AND: &str = "theorem and_intro (p q : Prop) (hp : p) (hq : q) : p ∧ q";
 const ROOT: &str = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q";
 const LEFT: &str = "case left\np q : Prop\nhp : p\nhq : q\n⊢ p";
 const RIGHT: &str = "case right\np q : Prop\nhp : p\nhq : q\n⊢ q";
-
-fn lean_command(test: &str) -> Option<LeanCommand> {
-    let t = common::test_lean(test)?;
-    let mut cmd = LeanCommand::new(&t.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), t.lib.display().to_string()));
-    Some(cmd)
-}
 
 fn quick() -> ServerOptions {
     ServerOptions {
@@ -44,16 +36,10 @@ fn backend(cmd: &LeanCommand, workers: usize) -> ServerBackend {
     ServerBackend::start(cmd, options).expect("the server backend starts")
 }
 
-fn open(outcome: Outcome) -> ProofState {
-    match outcome {
-        Outcome::Open(s) => s,
-        other => panic!("expected Open, got {other:?}"),
-    }
-}
-
 #[test]
 fn verify_classifies_proved_open_error_and_sorry() {
-    let Some(cmd) = lean_command("verify_classifies_proved_open_error_and_sorry") else {
+    let Some(cmd) = common::test_lean_command("verify_classifies_proved_open_error_and_sorry")
+    else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -98,7 +84,7 @@ fn verify_classifies_proved_open_error_and_sorry() {
 
 #[test]
 fn an_error_that_leaves_no_goals_is_not_proved() {
-    let Some(cmd) = lean_command("an_error_that_leaves_no_goals_is_not_proved") else {
+    let Some(cmd) = common::test_lean_command("an_error_that_leaves_no_goals_is_not_proved") else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -129,7 +115,8 @@ fn an_error_that_leaves_no_goals_is_not_proved() {
 
 #[test]
 fn apply_goes_open_open_proved_editing_one_document() {
-    let Some(cmd) = lean_command("apply_goes_open_open_proved_editing_one_document") else {
+    let Some(cmd) = common::test_lean_command("apply_goes_open_open_proved_editing_one_document")
+    else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -137,9 +124,9 @@ fn apply_goes_open_open_proved_editing_one_document() {
     assert_eq!(root.goals, vec![ROOT]);
     assert!(root.steps.is_empty());
 
-    let s1 = open(b.apply(&root, "constructor").unwrap());
+    let s1 = common::expect_open(b.apply(&root, "constructor").unwrap());
     assert_eq!(s1.goals, vec![LEFT, RIGHT]);
-    let s2 = open(b.apply(&s1, "exact hp").unwrap());
+    let s2 = common::expect_open(b.apply(&s1, "exact hp").unwrap());
     assert_eq!(s2.goals, vec![RIGHT]);
     assert_eq!(s2.steps, vec!["constructor", "exact hp"]);
     match b.apply(&s2, "exact hq").unwrap() {
@@ -155,7 +142,7 @@ fn apply_goes_open_open_proved_editing_one_document() {
         Outcome::Failed(msg) => assert!(msg.contains("Type mismatch"), "{msg}"),
         other => panic!("expected Failed, got {other:?}"),
     }
-    let s2b = open(b.apply(&s1, "exact hp").unwrap());
+    let s2b = common::expect_open(b.apply(&s1, "exact hp").unwrap());
     assert_eq!(s2b.goals, vec![RIGHT]);
 
     // A `sorry` step proves nothing; an unknown identifier fails with Lean's message.
@@ -165,7 +152,7 @@ fn apply_goes_open_open_proved_editing_one_document() {
     );
 
     // A focused last step (`·`): the goals are those of the whole proof, not of the block.
-    let dot = open(b.apply(&s1, "· exact hp").unwrap());
+    let dot = common::expect_open(b.apply(&s1, "· exact hp").unwrap());
     assert_eq!(dot.goals, vec![RIGHT]);
 }
 
@@ -174,7 +161,8 @@ fn apply_goes_open_open_proved_editing_one_document() {
 /// block. The file backend says Failed, and so must the server backend.
 #[test]
 fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
-    let Some(cmd) = lean_command("a_focused_block_left_unsolved_fails_like_the_file_backend")
+    let Some(cmd) =
+        common::test_lean_command("a_focused_block_left_unsolved_fails_like_the_file_backend")
     else {
         return;
     };
@@ -190,7 +178,7 @@ fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
         for b in [&server as &dyn ProofBackend, &file] {
             let mut state = b.start(HEADER, statement).unwrap();
             for step in before {
-                state = open(b.apply(&state, step).unwrap());
+                state = common::expect_open(b.apply(&state, step).unwrap());
             }
             match b.apply(&state, tactic).unwrap() {
                 Outcome::Failed(msg) => assert!(msg.contains("unsolved goals"), "{msg}"),
@@ -200,9 +188,9 @@ fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
     }
     // Still Open when the block is closed and goals of the proof remain.
     let root = server.start(HEADER, AND).unwrap();
-    let s1 = open(server.apply(&root, "constructor").unwrap());
+    let s1 = common::expect_open(server.apply(&root, "constructor").unwrap());
     assert_eq!(
-        open(server.apply(&s1, "· exact hp").unwrap()).goals,
+        common::expect_open(server.apply(&s1, "· exact hp").unwrap()).goals,
         vec![RIGHT]
     );
 }
@@ -213,7 +201,8 @@ fn a_focused_block_left_unsolved_fails_like_the_file_backend() {
 /// must say Failed, and `verify` Error, never `LeanError::Header`.
 #[test]
 fn a_parse_error_in_a_step_is_not_a_header_error() {
-    let Some(cmd) = lean_command("a_parse_error_in_a_step_is_not_a_header_error") else {
+    let Some(cmd) = common::test_lean_command("a_parse_error_in_a_step_is_not_a_header_error")
+    else {
         return;
     };
     let server = backend(&cmd, 1);
@@ -243,7 +232,7 @@ fn a_parse_error_in_a_step_is_not_a_header_error() {
 
 #[test]
 fn start_reports_bad_statements_and_headers() {
-    let Some(cmd) = lean_command("start_reports_bad_statements_and_headers") else {
+    let Some(cmd) = common::test_lean_command("start_reports_bad_statements_and_headers") else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -261,7 +250,7 @@ fn start_reports_bad_statements_and_headers() {
 
 #[test]
 fn goals_at_positions_inside_a_proof() {
-    let Some(cmd) = lean_command("goals_at_positions_inside_a_proof") else {
+    let Some(cmd) = common::test_lean_command("goals_at_positions_inside_a_proof") else {
         return;
     };
     let mut server = LeanServer::start_with(&cmd, quick()).unwrap();
@@ -312,7 +301,8 @@ fn kill_9(pid: u32) {
 
 #[test]
 fn a_killed_server_gives_a_clear_error_then_restarts() {
-    let Some(cmd) = lean_command("a_killed_server_gives_a_clear_error_then_restarts") else {
+    let Some(cmd) = common::test_lean_command("a_killed_server_gives_a_clear_error_then_restarts")
+    else {
         return;
     };
     let mut server = LeanServer::start_with(&cmd, quick()).unwrap();
@@ -349,7 +339,7 @@ fn a_killed_server_gives_a_clear_error_then_restarts() {
 
 #[test]
 fn the_backend_replaces_a_dead_server() {
-    let Some(cmd) = lean_command("the_backend_replaces_a_dead_server") else {
+    let Some(cmd) = common::test_lean_command("the_backend_replaces_a_dead_server") else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -359,17 +349,17 @@ fn the_backend_replaces_a_dead_server() {
     // A request that meets the dying server gets `Died`; one that finds it dead starts a new
     // server first. Either way the request after it is served by a fresh server.
     match b.apply(&root, "constructor") {
-        Ok(outcome) => assert_eq!(open(outcome).goals, vec![LEFT, RIGHT]),
+        Ok(outcome) => assert_eq!(common::expect_open(outcome).goals, vec![LEFT, RIGHT]),
         Err(e) => assert!(matches!(e, LeanError::Died(_)), "{e:?}"),
     }
-    let s1 = open(b.apply(&root, "constructor").unwrap());
+    let s1 = common::expect_open(b.apply(&root, "constructor").unwrap());
     assert_eq!(s1.goals, vec![LEFT, RIGHT]);
     assert_ne!(b.server_pids()[0], pid);
 }
 
 #[test]
 fn a_crashed_lean_worker_is_replaced() {
-    let Some(cmd) = lean_command("a_crashed_lean_worker_is_replaced") else {
+    let Some(cmd) = common::test_lean_command("a_crashed_lean_worker_is_replaced") else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -394,18 +384,18 @@ fn a_crashed_lean_worker_is_replaced() {
     // Either Lean restarts the worker for the edit, or the call reports the crash; never a
     // hang, and the call after always works.
     match b.apply(&root, "constructor") {
-        Ok(outcome) => assert_eq!(open(outcome).goals, vec![LEFT, RIGHT]),
+        Ok(outcome) => assert_eq!(common::expect_open(outcome).goals, vec![LEFT, RIGHT]),
         Err(e) => assert!(matches!(e, LeanError::Died(_)), "{e:?}"),
     }
     assert_eq!(
-        open(b.apply(&root, "constructor").unwrap()).goals,
+        common::expect_open(b.apply(&root, "constructor").unwrap()).goals,
         vec![LEFT, RIGHT]
     );
 }
 
 #[test]
 fn threads_share_the_backend() {
-    let Some(cmd) = lean_command("threads_share_the_backend") else {
+    let Some(cmd) = common::test_lean_command("threads_share_the_backend") else {
         return;
     };
     let b = backend(&cmd, 2);
@@ -415,8 +405,8 @@ fn threads_share_the_backend() {
             scope.spawn(move || {
                 let statement = format!("theorem t{k} (p q : Prop) (hp : p) (hq : q) : p ∧ q");
                 let root = b.start(HEADER, &statement).unwrap();
-                let s1 = open(b.apply(&root, "constructor").unwrap());
-                let s2 = open(b.apply(&s1, "exact hp").unwrap());
+                let s1 = common::expect_open(b.apply(&root, "constructor").unwrap());
+                let s2 = common::expect_open(b.apply(&s1, "exact hp").unwrap());
                 assert!(matches!(
                     b.apply(&s2, "exact hq").unwrap(),
                     Outcome::Proved(_)
@@ -481,9 +471,9 @@ fn a_missing_program_says_what_to_do() {
 
 #[test]
 fn headers_with_earlier_declarations_share_a_document_without_leaking() {
-    let Some(cmd) =
-        lean_command("headers_with_earlier_declarations_share_a_document_without_leaking")
-    else {
+    let Some(cmd) = common::test_lean_command(
+        "headers_with_earlier_declarations_share_a_document_without_leaking",
+    ) else {
         return;
     };
     let b = backend(&cmd, 1);
@@ -511,7 +501,8 @@ fn headers_with_earlier_declarations_share_a_document_without_leaking() {
 
 #[test]
 fn goals_read_from_diagnostics_alone_match_plain_goal() {
-    let Some(cmd) = lean_command("goals_read_from_diagnostics_alone_match_plain_goal") else {
+    let Some(cmd) = common::test_lean_command("goals_read_from_diagnostics_alone_match_plain_goal")
+    else {
         return;
     };
     let with = backend(&cmd, 1);
@@ -541,8 +532,8 @@ fn goals_read_from_diagnostics_alone_match_plain_goal() {
         );
         assert_eq!(a.goals, b.goals);
         for step in steps {
-            a = open(with.apply(&a, step).unwrap());
-            b = open(without.apply(&b, step).unwrap());
+            a = common::expect_open(with.apply(&a, step).unwrap());
+            b = common::expect_open(without.apply(&b, step).unwrap());
             assert_eq!(a.goals, b.goals, "after {step:?}");
             assert!(!a.goals.is_empty());
         }
@@ -551,7 +542,8 @@ fn goals_read_from_diagnostics_alone_match_plain_goal() {
 
 #[test]
 fn documents_beyond_the_limit_are_closed_and_reopened() {
-    let Some(cmd) = lean_command("documents_beyond_the_limit_are_closed_and_reopened") else {
+    let Some(cmd) = common::test_lean_command("documents_beyond_the_limit_are_closed_and_reopened")
+    else {
         return;
     };
     let options = ServerBackendOptions {
@@ -573,7 +565,7 @@ fn documents_beyond_the_limit_are_closed_and_reopened() {
     }
     let root = b.start(HEADER, AND).unwrap();
     assert_eq!(
-        open(b.apply(&root, "constructor").unwrap()).goals,
+        common::expect_open(b.apply(&root, "constructor").unwrap()).goals,
         vec![LEFT, RIGHT]
     );
 }

@@ -11,7 +11,6 @@ use std::process::Command;
 use proofstep::data::testworld::corpus::{build_corpus, CorpusOptions};
 use proofstep::data::testworld::{generate, GenOptions, Kind};
 use proofstep::lean::source::SourceFile;
-use proofstep::lean::LeanCommand;
 
 /// Lean's error messages for `path`, from `lean --json` run directly (not through the crate).
 fn lean_errors(lean: &common::TestLean, path: &Path) -> Vec<String> {
@@ -35,9 +34,7 @@ fn generated_corpus_is_proved_by_real_lean() {
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("corpus");
-    let mut cmd = LeanCommand::new(&lean.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), lean.lib.display().to_string()));
+    let cmd = lean.command();
     let options = CorpusOptions {
         count: 90,
         gen: GenOptions {
@@ -100,9 +97,7 @@ fn a_wrong_proof_is_dropped_and_counted() {
         goal: "q".into(),
         proof: vec!["exact h".into()],
     });
-    let mut cmd = LeanCommand::new(&lean.lean);
-    cmd.env
-        .push(("LEAN_PATH".into(), lean.lib.display().to_string()));
+    let cmd = lean.command();
     let scratch = tempfile::tempdir().unwrap();
     let failures = check_all(&cmd, &theorems, scratch.path(), 4, 2, &|_| {}).unwrap();
     assert_eq!(

@@ -79,3 +79,34 @@ pub fn max_abs_diff(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
         .and_then(|d| d.to_scalar())
         .expect("tensors of the same shape")
 }
+
+impl TestLean {
+    /// The command running this `lean` with the prelude on LEAN_PATH.
+    pub fn command(&self) -> proofstep::lean::LeanCommand {
+        let mut cmd = proofstep::lean::LeanCommand::new(&self.lean);
+        cmd.env
+            .push(("LEAN_PATH".into(), self.lib.display().to_string()));
+        cmd
+    }
+}
+
+/// The command running the test world's `lean`, or None (after saying `test` skipped).
+pub fn test_lean_command(test: &str) -> Option<proofstep::lean::LeanCommand> {
+    test_lean(test).map(|t| t.command())
+}
+
+/// The state of an `Open` outcome; panics on any other outcome.
+pub fn expect_open(outcome: proofstep::lean::Outcome) -> proofstep::lean::ProofState {
+    match outcome {
+        proofstep::lean::Outcome::Open(state) => state,
+        other => panic!("expected open goals, got {other:?}"),
+    }
+}
+
+/// The error of a `Failed` outcome; panics on any other outcome.
+pub fn expect_failed(outcome: proofstep::lean::Outcome) -> String {
+    match outcome {
+        proofstep::lean::Outcome::Failed(text) => text,
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
