@@ -50,4 +50,5 @@ print(json.dumps({
     "params": sum(p.numel() for p in model.parameters()), "batch": a.batch, "seq": a.seq, "steps": a.steps,
     "median_step_s": median, "tokens_per_s": a.batch * a.seq / median,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "loadavg_after": " ".join(open("/proc/loadavg").read().split()[:3]),
 }), flush=True)

@@ -14,7 +14,11 @@ use proofstep::train::optim::{AdamW, AdamWConfig};
 use rand::{Rng, SeedableRng};
 
 fn arg(args: &[String], name: &str, default: &str) -> String {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_string())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
 }
 
 /// The benchmark's model configurations, the same numbers as train_speed.py's.
@@ -58,12 +62,24 @@ fn main() {
     let vocab = cfg.vocab_size();
     let lm = CausalLm::random(cfg, &Device::Cpu).unwrap();
     let vars = lm.varmap().data().lock().unwrap().clone();
-    let mut opt = AdamW::new(&vars, AdamWConfig { weight_decay: 0.0, ..Default::default() }).unwrap();
+    let mut opt = AdamW::new(
+        &vars,
+        AdamWConfig {
+            weight_decay: 0.0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0);
     let mut times = Vec::new();
     for step in 0..warmup + steps {
         let examples: Vec<TokenizedExample> = (0..batch)
-            .map(|_| TokenizedExample { ids: (0..seq).map(|_| rng.random_range(0..vocab as u32)).collect(), prompt_len: 1 })
+            .map(|_| TokenizedExample {
+                ids: (0..seq)
+                    .map(|_| rng.random_range(0..vocab as u32))
+                    .collect(),
+                prompt_len: 1,
+            })
             .collect();
         let refs: Vec<&TokenizedExample> = examples.iter().collect();
         let started = Instant::now();
@@ -93,6 +109,7 @@ fn main() {
         "impl": "proofstep", "config": name, "params": lm.num_params(), "batch": batch, "seq": seq,
         "steps": steps, "median_step_s": median, "tokens_per_s": (batch * seq) as f64 / median,
         "peak_rss_mb": peak_rss_mb(),
+        "loadavg_after": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split_whitespace().take(3).collect::<Vec<_>>().join(" "),
     });
     println!("{line}");
 }
