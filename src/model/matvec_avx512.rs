@@ -113,7 +113,10 @@ unsafe fn tile<E: Elem, const NW: usize, const R: usize>(
             *v = _mm512_loadu_ps(x.add(i * k + p));
         }
         for (j, a) in acc.iter_mut().enumerate() {
-            let wv = E::load(w.add(j * k + p), 0xFFFF);
+            let wp = w.add(j * k + p);
+            // The next block of weight rows streams in from memory while this one computes.
+            _mm_prefetch::<_MM_HINT_T0>(wp.wrapping_add(NW * k) as *const i8);
+            let wv = E::load(wp, 0xFFFF);
             for (i, v) in xv.iter().enumerate() {
                 a[i] = _mm512_fmadd_ps(wv, *v, a[i]);
             }
