@@ -84,7 +84,7 @@ impl GptNeox {
                 )))
             }
         };
-        if cfg.rotary_dims() % 2 != 0 {
+        if !cfg.rotary_dims().is_multiple_of(2) {
             return Err(ModelError::Config(
                 "rotary dims (head size × rotary_pct) must be even".into(),
             ));
@@ -168,7 +168,7 @@ impl GptNeox {
             Act::GeluTanh => u.gelu()?,
             Act::Relu => u.relu()?,
         };
-        Ok(linear(&blk.down, &u, mode)?)
+        linear(&blk.down, &u, mode)
     }
 
     /// Logits `[b, t, vocab]` (or `[b, 1, vocab]` with `last_only`) for `ids: [b, t]`.
@@ -219,6 +219,6 @@ impl GptNeox {
             x = x.narrow(1, t - 1, 1)?;
         }
         let x = self.final_norm.forward(&x, eps, mode)?;
-        Ok(linear(&self.lm_head, &x, mode)?)
+        linear(&self.lm_head, &x, mode)
     }
 }

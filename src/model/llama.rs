@@ -126,7 +126,7 @@ impl Llama {
     ) -> Result<Tensor> {
         let x = self.hidden(ids, pos, cache, mode, last_only)?;
         let x = rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, mode)?;
-        Ok(linear(&self.lm_head, &x, mode)?)
+        linear(&self.lm_head, &x, mode)
     }
 
     /// Training logits `[n, vocab]` at the flat positions `rows` (u32, row × t + column) of
@@ -141,7 +141,7 @@ impl Llama {
         let (b, t, d) = x.dims3()?;
         let x = x.reshape((b * t, d))?.index_select(rows, 0)?;
         let x = rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, Mode::Train)?;
-        Ok(linear(&self.lm_head, &x, Mode::Train)?)
+        linear(&self.lm_head, &x, Mode::Train)
     }
 
     /// The residual stream after the last block (before the final norm), `[b, t|1, d]`.

@@ -44,6 +44,7 @@ impl Elem for u16 {
 /// # Safety
 /// The CPU must have AVX-512 F/BW; `w` holds `rows * k` elements, `xs` `m * k`, `out`
 /// `(m - 1) * ldo + rows` writable elements, `bias` (if any) `rows`.
+#[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,avx512bw")]
 pub unsafe fn rows<E: Elem>(
     w: *const E,
