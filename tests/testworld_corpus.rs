@@ -178,7 +178,7 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
             .into_iter()
             .filter(|t| t.kind == kind)
             .collect();
-        ts.iter().map(|t| f(t)).sum::<usize>() as f64 / ts.len() as f64
+        ts.iter().map(f).sum::<usize>() as f64 / ts.len() as f64
     };
     let goal_len = |t: &proofstep::data::testworld::GenTheorem| t.goal.chars().count();
     let binders = |t: &proofstep::data::testworld::GenTheorem| t.binders.matches(" : ").count();

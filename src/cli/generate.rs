@@ -78,8 +78,11 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
     };
     let start = Instant::now();
-    let mut out =
-        generator.generate_with_prefixes(&[prompt.clone()], &[args.prefix.clone()], &options)?;
+    let mut out = generator.generate_with_prefixes(
+        std::slice::from_ref(&prompt),
+        std::slice::from_ref(&args.prefix),
+        &options,
+    )?;
     let gen_s = start.elapsed().as_secs_f64();
     let candidates = out.pop().unwrap_or_default();
     let mut stdout = std::io::stdout().lock();

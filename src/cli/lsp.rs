@@ -51,7 +51,7 @@ pub struct LspArgs {
 
 /// Runs the proxy until the editor or the server ends; exits with the server's status.
 pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
-    if !(args.check_timeout > 0.0) {
+    if args.check_timeout.is_nan() || args.check_timeout <= 0.0 {
         bail!("--check-timeout must be a positive number of seconds");
     }
     // Without a model the editor still gets Lean: a missing default model is a warning that

@@ -70,7 +70,7 @@ impl DecodingArgs {
                 if self.samples == 0 {
                     bail!("--samples must be at least 1");
                 }
-                if !(self.temperature >= 0.0) {
+                if self.temperature.is_nan() || self.temperature < 0.0 {
                     bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
                 }
                 Decoding::Sample {
@@ -94,7 +94,7 @@ impl DecodingArgs {
 /// Runs `proofstep serve` until the process is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let generate = args.decoding.options()?;
-    if !(args.timeout > 0.0) {
+    if args.timeout.is_nan() || args.timeout <= 0.0 {
         bail!("--timeout must be a positive number of seconds");
     }
     if args.max_body_bytes == 0 {

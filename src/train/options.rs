@@ -127,12 +127,13 @@ impl TrainOptions {
                 return bad("--load_best_model_at_end needs evaluation and saving: set --evaluation_strategy and --save_strategy");
             }
             if self.evaluation_strategy != self.save_strategy
-                || self.save_strategy == Strategy::Steps && self.save_steps % self.eval_steps != 0
+                || self.save_strategy == Strategy::Steps
+                    && !self.save_steps.is_multiple_of(self.eval_steps)
             {
                 return bad("--load_best_model_at_end needs the save and evaluation strategies to match, and --save_steps to be a multiple of --eval_steps");
             }
         }
-        if !(self.learning_rate > 0.0) || !self.learning_rate.is_finite() {
+        if !self.learning_rate.is_finite() || self.learning_rate <= 0.0 {
             return bad("--learning_rate must be a positive number");
         }
         if !(0.0..1.0).contains(&self.warmup_ratio) {
@@ -141,7 +142,9 @@ impl TrainOptions {
         if self.model_max_length < 32 {
             return bad("--model_max_length must be at least 32 tokens");
         }
-        if self.max_steps.is_none() && !(self.num_train_epochs > 0.0) {
+        if self.max_steps.is_none()
+            && (self.num_train_epochs.is_nan() || self.num_train_epochs <= 0.0)
+        {
             return bad("--num_train_epochs must be positive (or set --max_steps)");
         }
         Ok(())

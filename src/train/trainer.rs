@@ -393,7 +393,8 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             let rate = window.2 as f64 / window_start.elapsed().as_secs_f64().max(1e-9);
             bar.set_position(state.global_step as u64);
             bar.set_message(format!("loss {loss:.4} lr {lr:.2e} {rate:.0} tok/s"));
-            if state.global_step % opts.logging_steps.max(1) == 0 || state.global_step == max_steps
+            if state.global_step.is_multiple_of(opts.logging_steps.max(1))
+                || state.global_step == max_steps
             {
                 let mean = window.0 / window.1.max(1) as f64;
                 metrics.append(&json!({
@@ -406,12 +407,12 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             }
             let at_end = state.global_step == max_steps;
             if opts.evaluation_strategy == Strategy::Steps
-                && (state.global_step % opts.eval_steps == 0 || at_end)
+                && (state.global_step.is_multiple_of(opts.eval_steps) || at_end)
             {
                 last_eval = Some(do_eval(&lm, &state, &mut metrics)?);
             }
             if opts.save_strategy == Strategy::Steps
-                && (state.global_step % opts.save_steps == 0 || at_end)
+                && (state.global_step.is_multiple_of(opts.save_steps) || at_end)
             {
                 do_save(&lm, &optimizer, &mut state, last_eval)?;
                 last_saved = Some(state.global_step);
