@@ -5,7 +5,9 @@
    save_pretrained; proofstep loads the folder and both compute logits on the same ids.
 2. SmolLM2-135M: proofstep's GGUF import is loaded by transformers (same weights, two
    implementations); and transformers' own GGUF loader (independent dequantization and
-   un-permutation) is compared with proofstep's import, logits and tokenizer.
+   un-permutation) is compared with proofstep's import, logits and tokenizer. The import is
+   checked twice: with f32 weights, and with `--weights packed`, where every projection must
+   read its exact Q4_1 packing (the GGUF's own 4-bit blocks) and give the same logits.
 Prints one JSON line per check; exits 1 if any max |diff| exceeds the tolerance (1e-4).
 Usage: python model_parity.py --proofstep BIN --work DIR [--gguf FILE]"""
 import argparse, json, os, subprocess, sys
@@ -26,25 +28,32 @@ os.makedirs(a.work, exist_ok=True)
 failed = False
 
 
-def proofstep_logits(folder, ids):
+def proofstep_logits(folder, ids, weights):
     out = os.path.join(a.work, "logits.safetensors")
-    subprocess.run([a.proofstep, "model", "logits", "--model", folder, "--ids", json.dumps(ids),
-                    "--out", out, "--threads", str(a.threads)], check=True)
+    run = subprocess.run([a.proofstep, "model", "logits", "--model", folder, "--ids", json.dumps(ids),
+                          "--out", out, "--threads", str(a.threads), "--weights", weights],
+                         check=True, capture_output=True, text=True)
     t = load_file(out)
-    return t["train"], t["infer"]
+    return t["train"], t["infer"], json.loads(run.stdout)
 
 
-def compare(name, model, folder, ids):
+def compare(name, model, folder, ids, weights="f32"):
+    """Logits of both forwards against transformers; with weights="packed" every projection
+    must also read its exact Q4_1 packing (a Q4_1 GGUF import)."""
     global failed
     with torch.no_grad():
         ref = model(input_ids=torch.tensor(ids)).logits.float()
-    train, infer = proofstep_logits(folder, ids)
+    train, infer, report = proofstep_logits(folder, ids, weights)
     d_train = (ref - train).abs().max().item()
     d_infer = (ref - infer).abs().max().item()
     ok = d_train <= TOL and d_infer <= TOL
+    if weights == "packed":
+        ok &= report["projections_converted"] == report["projections"]
     failed |= not ok
-    print(json.dumps({"check": name, "max_abs_diff_train_forward": d_train,
+    print(json.dumps({"check": name, "weights": weights, "max_abs_diff_train_forward": d_train,
                       "max_abs_diff_infer_forward": d_infer, "max_abs_logit": ref.abs().max().item(),
+                      "projections_packed": report["projections_converted"],
+                      "projections": report["projections"],
                       "shape": list(ref.shape), "ok": ok}), flush=True)
 
 
@@ -97,6 +106,7 @@ if a.gguf:
     ids = [tok(text)["input_ids"][:32]]
     ours = transformers.AutoModelForCausalLM.from_pretrained(hf, dtype=torch.float32).eval()
     compare("smollm2-135m (proofstep import, loaded by transformers)", ours, hf, ids)
+    compare("smollm2-135m (proofstep import, loaded by transformers)", ours, hf, ids, "packed")
     folder, file = os.path.split(os.path.abspath(a.gguf))
     theirs = transformers.AutoModelForCausalLM.from_pretrained(folder, gguf_file=file, dtype=torch.float32).eval()
     compare("smollm2-135m (transformers' own GGUF loader)", theirs, hf, ids)

@@ -3,7 +3,9 @@
 # `proofstep model import-gguf`, f32, the same folder for both), one 64-token prompt, exactly
 # 64 new tokens, 2 threads: greedy batch 1, 16 samples, beam 8. Workloads alternate between
 # the implementations in one run: proofstep with f32 weights (same as transformers), proofstep
-# with bf16 weight copies (reduced precision, f32 arithmetic; labelled), transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF).
+# with packed weights (the GGUF's exact Q4_1 / Q8_0 blocks: the same values as f32, fewer
+# bytes), proofstep with bf16 weight copies (reduced precision, f32 arithmetic; labelled),
+# transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF).
 # See README.md, "model_speed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +31,7 @@ out=benchmarks/out/model_speed.jsonl
 : > "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in greedy sample16 beam8; do
-    for weights in f32 bf16; do
+    for weights in f32 packed bf16; do
         target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
             --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$out"
     done
@@ -40,13 +42,14 @@ $venv/bin/python - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["impl"] + "_" + r.get("weights", "f32"), r["mode"]): r for r in rows}
-print("| workload | transformers f32 tok/s | proofstep f32 tok/s | ratio f32/f32 | proofstep bf16 tok/s "
-      "| ratio bf16/f32 | transformers / proofstep f32 / bf16 peak MiB |")
-print("|---|---|---|---|---|---|---|")
+print("| workload | transformers f32 tok/s | proofstep f32 tok/s | ratio | proofstep packed tok/s "
+      "| ratio | proofstep bf16 tok/s | ratio | peak MiB: transformers / f32 / packed / bf16 |")
+print("|---|---|---|---|---|---|---|---|---|")
 for mode in ["greedy", "sample16", "beam8"]:
-    t, p, h = by[("transformers_f32", mode)], by[("proofstep_f32", mode)], by[("proofstep_bf16", mode)]
+    t = by[("transformers_f32", mode)]
+    ours = [by[("proofstep_" + w, mode)] for w in ["f32", "packed", "bf16"]]
     tt = t["tokens_per_s"]
-    print(f"| {mode} | {tt:.1f} | {p['tokens_per_s']:.1f} | {p['tokens_per_s'] / tt:.2f}x "
-          f"| {h['tokens_per_s']:.1f} | {h['tokens_per_s'] / tt:.2f}x "
-          f"| {t['peak_rss_mib']:.0f} / {p['peak_rss_mib']:.0f} / {h['peak_rss_mib']:.0f} |")
+    cells = " | ".join(f"{o['tokens_per_s']:.1f} | {o['tokens_per_s'] / tt:.2f}x" for o in ours)
+    mib = " / ".join(f"{r['peak_rss_mib']:.0f}" for r in [t] + ours)
+    print(f"| {mode} | {tt:.1f} | {cells} | {mib} |")
 PY

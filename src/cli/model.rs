@@ -41,6 +41,10 @@ pub enum ModelCommand {
         /// Output safetensors file with `train` and `infer` logits [b, t, vocab].
         #[arg(long)]
         out: PathBuf,
+        /// Weights the inference forward reads (as `speed --weights`); prints how many
+        /// projections read a copy as JSON.
+        #[arg(long, default_value = "f32")]
+        weights: Precision,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -63,7 +67,8 @@ pub enum ModelCommand {
         /// Timed repetitions (after one untimed warm-up).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
-        /// Weights the projections read: f32 (exact) or bf16 copies (reduced precision).
+        /// Weights the projections read: f32, packed (exact Q4_1 packings where the weights
+        /// are exactly Q4_1, as after importing a Q4_1 GGUF) or bf16 (reduced precision).
         #[arg(long, default_value = "f32")]
         weights: Precision,
         /// CPU threads.
@@ -122,6 +127,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             model,
             ids,
             out,
+            weights,
             threads,
         } => {
             if let Some(t) = threads {
@@ -129,7 +135,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             }
             let rows: Vec<Vec<u32>> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of lists of ids")?;
-            let lm = load_model(&model, &Device::Cpu)?;
+            let mut lm = load_model(&model, &Device::Cpu)?;
+            let report = lm.set_precision(weights)?;
             let (b, t) = (rows.len(), rows.first().map_or(0, Vec::len));
             anyhow::ensure!(
                 b > 0 && t > 0 && rows.iter().all(|r| r.len() == t),
@@ -146,6 +153,14 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             ]);
             candle_core::safetensors::save(&tensors, &tmp)?;
             std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{}",
+                serde_json::json!({
+                    "weights": format!("{weights:?}").to_lowercase(),
+                    "projections_converted": report.converted,
+                    "projections": report.total,
+                })
+            );
             Ok(ExitCode::SUCCESS)
         }
         ModelCommand::Speed {
@@ -165,7 +180,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
             let mut generator = Generator::load(&model)?;
             generator.set_stop_ids(Vec::new());
-            generator.set_precision(weights)?;
+            let report = generator.set_precision(weights)?;
             let (decoding, sequences) = match mode {
                 SpeedMode::Greedy => (
                     Decoding::Sample {
@@ -211,6 +226,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 "impl": "proofstep",
                 "mode": format!("{mode:?}").to_lowercase(),
                 "weights": format!("{weights:?}").to_lowercase(),
+                "projections_converted": report.converted,
+                "projections": report.total,
                 "sequences": sequences,
                 "new_tokens": new_tokens,
                 "prompt_tokens": prompt.len(),

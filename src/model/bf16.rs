@@ -7,27 +7,6 @@ use candle_core::Tensor;
 
 use super::error::Result;
 
-/// Which weights the inference forward's projections read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Precision {
-    /// The f32 parameters themselves (exact).
-    #[default]
-    F32,
-    /// bf16 copies (8-bit mantissa, round to nearest even), f32 arithmetic.
-    Bf16,
-}
-
-impl std::str::FromStr for Precision {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "f32" => Ok(Precision::F32),
-            "bf16" => Ok(Precision::Bf16),
-            other => Err(format!("unknown precision `{other}`: use f32 or bf16")),
-        }
-    }
-}
-
 /// A row-major `[rows, cols]` matrix of bf16 values (raw bits).
 #[derive(Clone, Debug)]
 pub struct Bf16Matrix {

@@ -9,7 +9,7 @@ use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder, VarMap};
 
-use super::bf16::Precision;
+use super::precision::{Precision, PrecisionReport};
 use super::config::ModelConfig;
 use super::error::{ModelError, Result};
 use super::gpt_neox::GptNeox;
@@ -184,9 +184,10 @@ impl CausalLm {
     }
 
     /// Chooses the weights the inference forward's projections read: `Precision::F32` (the
-    /// default: the parameters themselves) or `Precision::Bf16` (bf16 copies made now, so
-    /// call again after training; see `bf16.rs`). Training forwards always use f32.
-    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+    /// default: the parameters themselves), `Precision::Packed` (exact Q4_1 packings where the
+    /// weights are exactly Q4_1) or `Precision::Bf16` (bf16 copies); copies are made now, so
+    /// call again after training (see `precision.rs`). Training forwards always use f32.
+    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         match &mut self.net {
             Net::Llama(m) => m.set_precision(p),
             Net::GptNeox(m) => m.set_precision(p),

@@ -10,7 +10,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 
 use super::beam::beam_search;
-use super::bf16::Precision;
+use super::precision::{Precision, PrecisionReport};
 use super::causal_lm::CausalLm;
 use super::error::{ModelError, Result};
 use super::layers::KvCache;
@@ -84,8 +84,9 @@ impl Generator {
         &self.lm
     }
 
-    /// Chooses the weights generation reads: f32 (default) or bf16 copies (see `bf16.rs`).
-    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+    /// Chooses the weights generation reads: f32 (default), exact Q4_1 packings or bf16 copies
+    /// (see `precision.rs`); says how many projections read a copy.
+    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.lm.set_precision(p)
     }
 

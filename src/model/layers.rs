@@ -8,7 +8,10 @@
 use candle_core::{Device, Module, Tensor, D};
 use candle_nn::{ops, Init, Linear, VarBuilder};
 
-use super::bf16::{Bf16Matrix, Precision};
+use super::bf16::Bf16Matrix;
+use super::precision::Precision;
+use super::q4::Q4Matrix;
+use super::q8::Q8Matrix;
 use super::config::RopeScaling;
 use super::error::Result;
 use super::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
@@ -286,11 +289,19 @@ pub const INIT: Init = Init::Randn {
 };
 
 /// A projection: the f32 `Linear` (training, prefill, `Precision::F32`) and, with
-/// `Precision::Bf16`, a bf16 copy of its weight that inference reads instead.
+/// `Precision::Bf16` or `Precision::Packed`, a copy of its weight that inference reads
+/// instead.
 pub struct Proj {
     /// The f32 parameters.
     pub lin: Linear,
-    half: Option<Bf16Matrix>,
+    copy: Option<Copy>,
+}
+
+/// The weight copy inference reads instead of the f32 parameter.
+enum Copy {
+    Bf16(Bf16Matrix),
+    Q4(Q4Matrix),
+    Q8(Q8Matrix),
 }
 
 impl Proj {
@@ -309,29 +320,36 @@ impl Proj {
 
     /// A projection of an existing linear layer (f32).
     pub fn from_linear(lin: Linear) -> Self {
-        Proj { lin, half: None }
+        Proj { lin, copy: None }
     }
 
-    /// Chooses the weights inference reads: `Bf16` snapshots the current f32 weight (call
-    /// again after training changes it), `F32` drops the copy.
-    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
-        self.half = match p {
+    /// Chooses the weights inference reads: `Bf16` and `Packed` snapshot the current f32
+    /// weight (call again after training changes it), `F32` drops the copy. Returns whether
+    /// a copy is in use (`Packed` keeps the f32 weight when it is not exactly Q4_1).
+    pub fn set_precision(&mut self, p: Precision) -> Result<bool> {
+        self.copy = match p {
             Precision::F32 => None,
-            Precision::Bf16 => Some(Bf16Matrix::from_tensor(self.lin.weight())?),
+            Precision::Bf16 => Some(Copy::Bf16(Bf16Matrix::from_tensor(self.lin.weight())?)),
+            Precision::Packed => match Q4Matrix::pack_exact(self.lin.weight())? {
+                Some(q) => Some(Copy::Q4(q)),
+                None => Q8Matrix::pack_exact(self.lin.weight())?.map(Copy::Q8),
+            },
         };
-        Ok(())
+        Ok(self.copy.is_some())
     }
 
     fn row_weights(&self) -> RowWeights<'_> {
-        match &self.half {
-            Some(h) => RowWeights::Bf16(h),
+        match &self.copy {
+            Some(Copy::Bf16(h)) => RowWeights::Bf16(h),
+            Some(Copy::Q4(q)) => RowWeights::Q4(q),
+            Some(Copy::Q8(q)) => RowWeights::Q8(q),
             None => RowWeights::F32(self.lin.weight()),
         }
     }
 }
 
 /// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
-/// for the few rows of a decoding step (and for every inference row with bf16 weights).
+/// for the few rows of a decoding step (and for every inference row with a weight copy).
 pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
     Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
 }
@@ -340,8 +358,8 @@ pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
 /// one parallel pass.
 pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
     let rows = x.elem_count() / x.dim(D::Minus1)?;
-    let half = ps.iter().any(|p| p.half.is_some());
-    if mode == Mode::Infer && (rows <= MAX_ROWS || half) {
+    let copied = ps.iter().any(|p| p.copy.is_some());
+    if mode == Mode::Infer && (rows <= MAX_ROWS || copied) {
         let projs: Vec<_> = ps.iter().map(|p| (p.row_weights(), p.lin.bias())).collect();
         linear_rows_many(x, &projs)
     } else {

@@ -8,7 +8,7 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
-use super::bf16::Precision;
+use super::precision::{Precision, PrecisionReport};
 use super::config::LlamaConfig;
 use super::error::Result;
 use super::layers::{
@@ -91,8 +91,9 @@ impl Llama {
         })
     }
 
-    /// Chooses the weights the inference forward's projections read (see `bf16.rs`).
-    pub fn set_precision(&mut self, p: Precision) -> Result<()> {
+    /// Chooses the weights the inference forward's projections read (see `precision.rs`).
+    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
+        let mut report = PrecisionReport::default();
         for blk in &mut self.blocks {
             for proj in [
                 &mut blk.q,
@@ -103,10 +104,11 @@ impl Llama {
                 &mut blk.up,
                 &mut blk.down,
             ] {
-                proj.set_precision(p)?;
+                report.add(proj.set_precision(p)?);
             }
         }
-        self.lm_head.set_precision(p)
+        report.add(self.lm_head.set_precision(p)?);
+        Ok(report)
     }
 
     /// Number of layers (the KV cache size).

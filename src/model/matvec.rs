@@ -3,7 +3,9 @@
 //! arithmetic when only a handful of rows multiply it; here each weight row is read once,
 //! straight from memory, and dotted with every input row: AVX-512 tiles of 4 weight rows ×
 //! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA, else scalar.
-//! Weights are the f32 parameters or bf16 copies (`bf16.rs`); arithmetic is f32.
+//! Weights are the f32 parameters, bf16 copies (`bf16.rs`) or exact Q4_1 / Q8_0 packings
+//! (`q4.rs`, `q8.rs`, decoded in registers);
+//! arithmetic is f32.
 //! Several projections of one input (q/k/v, gate/up) share one parallel pass.
 //! Inference only: no gradient flows through it.
 
@@ -12,6 +14,8 @@ use rayon::prelude::*;
 
 use super::bf16::{from_bf16, Bf16Matrix};
 use super::error::{ModelError, Result};
+use super::q4::{self, Q4Matrix};
+use super::q8::{self, Q8Matrix};
 
 /// Above this many input rows the general matmul (prefill) is faster for f32 weights.
 pub const MAX_ROWS: usize = 32;
@@ -23,6 +27,10 @@ pub enum RowWeights<'a> {
     F32(&'a Tensor),
     /// A bf16 copy of it (see `bf16.rs`).
     Bf16(&'a Bf16Matrix),
+    /// Its exact Q4_1 packing (see `q4.rs`).
+    Q4(&'a Q4Matrix),
+    /// Its exact Q8_0 packing (see `q8.rs`).
+    Q8(&'a Q8Matrix),
 }
 
 /// A raw pointer shared by the threads of one call (each writes disjoint elements).
@@ -44,10 +52,52 @@ impl<T> Ptr<T> {
 enum WPtr {
     F32(Ptr<f32>),
     Bf16(Ptr<u16>),
+    Blocks(BlockRows),
+}
+
+/// Rows of block-packed weights (`q4.rs`, `q8.rs`): per-block scales and the packed values.
+#[derive(Clone, Copy)]
+enum BlockRows {
+    Q4(*const [f32; 2], *const u8),
+    Q8(*const f32, *const i8),
+}
+// SAFETY: as `Ptr`: used only while the packed matrices live, for shared reads.
+unsafe impl Send for BlockRows {}
+unsafe impl Sync for BlockRows {}
+
+impl BlockRows {
+    /// The same matrix from row `j` on (rows of length `k`).
+    ///
+    /// # Safety
+    /// Row `j` must exist.
+    unsafe fn from_row(self, j: usize, k: usize) -> Self {
+        match self {
+            BlockRows::Q4(s, q) => BlockRows::Q4(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
+            BlockRows::Q8(s, q) => BlockRows::Q8(s.add(j * k / q8::BLOCK), q.add(j * k)),
+        }
+    }
+
+    /// Row `j` (length `k`) decoded to f32.
+    ///
+    /// # Safety
+    /// Row `j` must exist.
+    unsafe fn row(self, j: usize, k: usize) -> Vec<f32> {
+        let nb = k / q4::BLOCK;
+        match self.from_row(j, k) {
+            BlockRows::Q4(s, q) => q4::decode_blocks(
+                std::slice::from_raw_parts(s, nb),
+                std::slice::from_raw_parts(q, k / 2),
+            ),
+            BlockRows::Q8(s, q) => q8::decode_blocks(
+                std::slice::from_raw_parts(s, nb),
+                std::slice::from_raw_parts(q, k),
+            ),
+        }
+    }
 }
 
 /// Which instruction set the kernel uses on this CPU.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Isa {
     Avx512,
     Avx2,
@@ -115,6 +165,8 @@ pub fn linear_rows_many(
         let (n, kw) = match w {
             RowWeights::F32(t) => t.dims2()?,
             RowWeights::Bf16(b) => (b.rows, b.cols),
+            RowWeights::Q4(q) => (q.rows, q.cols),
+            RowWeights::Q8(q) => (q.rows, q.cols),
         };
         if kw != k {
             return Err(ModelError::Generate(format!(
@@ -143,6 +195,10 @@ pub fn linear_rows_many(
                 WPtr::F32(Ptr(f32_slice(g, *a, *b)?.as_ptr()))
             }
             RowWeights::Bf16(b) => WPtr::Bf16(Ptr(b.data.as_ptr())),
+            RowWeights::Q4(q) => {
+                WPtr::Blocks(BlockRows::Q4(q.scales.as_ptr(), q.nibbles.as_ptr()))
+            }
+            RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
         });
     }
     // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 4.
@@ -178,6 +234,9 @@ pub fn linear_rows_many(
             match wptrs[p] {
                 WPtr::F32(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
                 WPtr::Bf16(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
+                WPtr::Blocks(w) => {
+                    run_blocks(isa, w.from_row(j0, k), r, k, xp.get(), m, bias, out, n)
+                }
             }
         }
     });
@@ -263,6 +322,42 @@ unsafe fn run<E: Weight>(
                 }
             }
         }
+        let b = bias.map_or(0.0, |b| *b.add(j));
+        for (i, d) in dots.iter().enumerate() {
+            *out.add(i * ldo + j) = d + b;
+        }
+    }
+}
+
+/// As `run`, for block-packed weights (`rows` rows of length `k`).
+///
+/// # Safety
+/// As `matvec_avx512::rows_blocks`, minus the CPU features (`isa` says which exist).
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_blocks(
+    isa: Isa,
+    w: BlockRows,
+    rows: usize,
+    k: usize,
+    xs: *const f32,
+    m: usize,
+    bias: Option<*const f32>,
+    out: *mut f32,
+    ldo: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx512 {
+        use super::matvec_avx512::{rows_blocks, Q4Blocks, Q8Blocks};
+        match w {
+            BlockRows::Q4(s, q) => rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo),
+            BlockRows::Q8(s, q) => rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo),
+        }
+        return;
+    }
+    let xs = std::slice::from_raw_parts(xs, m * k);
+    let mut dots = vec![0f32; m];
+    for j in 0..rows {
+        dot_rows(&w.row(j, k), xs, k, &mut dots);
         let b = bias.map_or(0.0, |b| *b.add(j));
         for (i, d) in dots.iter().enumerate() {
             *out.add(i * ldo + j) = d + b;
@@ -455,6 +550,69 @@ mod tests {
                             assert!(
                                 (got - want).abs() < 1e-4,
                                 "n={n} k={k} m={m} half={half} ({i},{j}): {got} vs {want}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Q4_1 and Q8_0 blocks: every ISA, every tile shape (1 to 9 input rows, odd and even
+    /// weight rows), against an f64 dot product of the decoded weights.
+    #[test]
+    fn block_kernels_match_reference() {
+        for &(n, k, m) in &[(13, 32, 1), (8, 64, 4), (9, 96, 7), (3, 32, 2), (21, 64, 9)] {
+            let nb = n * k / q4::BLOCK;
+            let raw = values(nb * 2 + n * k, 8);
+            let q4_scales: Vec<[f32; 2]> =
+                (0..nb).map(|b| [raw[2 * b].abs() * 0.1, raw[2 * b + 1]]).collect();
+            let q8_scales: Vec<f32> = (0..nb).map(|b| raw[2 * b].abs() * 0.01).collect();
+            let bytes: Vec<u8> = raw[2 * nb..].iter().map(|v| ((v + 1.0) * 127.9) as u8).collect();
+            let signed: Vec<i8> = bytes.iter().map(|&b| (b as i8).max(-127)).collect();
+            let x = values(m * k, 9);
+            let b = values(n, 10);
+            let kinds = [
+                BlockRows::Q4(q4_scales.as_ptr(), bytes.as_ptr()),
+                BlockRows::Q8(q8_scales.as_ptr(), signed.as_ptr()),
+            ];
+            for (kind, w) in kinds.into_iter().enumerate() {
+                for isa in isas() {
+                    let mut out = vec![f32::NAN; m * n];
+                    // SAFETY: sizes as documented; `isa` is supported (see `isas`).
+                    unsafe {
+                        run_blocks(
+                            isa,
+                            w,
+                            n,
+                            k,
+                            x.as_ptr(),
+                            m,
+                            Some(b.as_ptr()),
+                            out.as_mut_ptr(),
+                            n,
+                        );
+                    }
+                    for j in 0..n {
+                        let decoded = match kind {
+                            0 => q4::decode_blocks(
+                                &q4_scales[j * k / 32..(j + 1) * k / 32],
+                                &bytes[j * k / 2..(j + 1) * k / 2],
+                            ),
+                            _ => q8::decode_blocks(
+                                &q8_scales[j * k / 32..(j + 1) * k / 32],
+                                &signed[j * k..(j + 1) * k],
+                            ),
+                        };
+                        for i in 0..m {
+                            let want: f64 = (0..k)
+                                .map(|p| decoded[p] as f64 * x[i * k + p] as f64)
+                                .sum::<f64>()
+                                + b[j] as f64;
+                            let got = out[i * n + j] as f64;
+                            assert!(
+                                (got - want).abs() < 1e-4 * (1.0 + want.abs()),
+                                "{isa:?} kind {kind} n={n} k={k} m={m} ({i},{j}): {got} vs {want}"
                             );
                         }
                     }

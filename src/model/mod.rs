@@ -14,13 +14,16 @@ pub mod llama;
 pub mod matvec;
 #[cfg(target_arch = "x86_64")]
 mod matvec_avx512;
+pub mod precision;
 pub mod predictor;
+pub mod q4;
+pub mod q8;
 pub mod sampling;
 pub mod tokenizer;
 pub mod train_ops;
 pub mod weights;
 
-pub use bf16::Precision;
+pub use precision::{Precision, PrecisionReport};
 pub use causal_lm::CausalLm;
 pub use config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use error::ModelError;
