@@ -9,12 +9,12 @@ use candle_core::{DType, Device, Shape, Tensor, Var};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder, VarMap};
 
-use super::precision::{Precision, PrecisionReport};
 use super::config::ModelConfig;
 use super::error::{ModelError, Result};
 use super::gpt_neox::GptNeox;
 use super::layers::{KvCache, Mode, Positions};
 use super::llama::Llama;
+use super::precision::{Precision, PrecisionReport};
 
 /// The network of one architecture.
 enum Net {

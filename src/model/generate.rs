@@ -8,12 +8,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use rayon::prelude::*;
 
 use super::beam::beam_search;
-use super::precision::{Precision, PrecisionReport};
 use super::causal_lm::CausalLm;
 use super::error::{ModelError, Result};
 use super::layers::KvCache;
+use super::precision::{Precision, PrecisionReport};
 use super::predictor::{Candidate, Decoding, GenerateOptions, Predictor};
 use super::sampling::{row_rng, sample};
 use super::tokenizer::ProofTokenizer;
@@ -70,9 +71,12 @@ impl Generator {
     }
 
     /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
-    /// generation_config.json) onto the CPU.
+    /// generation_config.json) onto the CPU. Weights that are exactly Q4_1 / Q8_0 blocks (a
+    /// model imported from such a GGUF) are read packed (`Precision::Packed`: the same values
+    /// in a quarter of the memory traffic); any other weight is read as f32.
     pub fn load(dir: &Path) -> Result<Self> {
-        let lm = load_model(dir, &Device::Cpu)?;
+        let mut lm = load_model(dir, &Device::Cpu)?;
+        lm.set_precision(Precision::Packed)?;
         let eos = eos_ids(dir, lm.config());
         let tokenizer =
             ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;
@@ -84,8 +88,8 @@ impl Generator {
         &self.lm
     }
 
-    /// Chooses the weights generation reads: f32 (default), exact Q4_1 packings or bf16 copies
-    /// (see `precision.rs`); says how many projections read a copy.
+    /// Chooses the weights generation reads: f32, exact Q4_1 / Q8_0 packings (what `load`
+    /// chooses) or bf16 copies (see `precision.rs`); says how many projections read a copy.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.lm.set_precision(p)
     }
@@ -236,9 +240,14 @@ impl Generator {
             let mut keep = Vec::with_capacity(alive.len());
             let mut next = Vec::with_capacity(alive.len());
             let mut still = Vec::with_capacity(alive.len());
-            for (i, mut row) in alive.into_iter().enumerate() {
-                let logits = &rows.logits[i];
-                let (tok, logprob) = sample(logits, row.temperature, top_p, &mut row.rng);
+            // Rows draw in parallel (each from its own random stream, so the result does not
+            // depend on the threads).
+            let drawn: Vec<(u32, f64)> = alive
+                .par_iter_mut()
+                .zip(&rows.logits)
+                .map(|(row, logits)| sample(logits, row.temperature, top_p, &mut row.rng))
+                .collect();
+            for ((i, mut row), (tok, logprob)) in alive.into_iter().enumerate().zip(drawn) {
                 row.seq.logprob += logprob;
                 if self.stop.contains(&tok) {
                     row.seq.ended = true;

@@ -8,12 +8,12 @@
 use candle_core::{Module, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
-use super::precision::{Precision, PrecisionReport};
 use super::config::GptNeoxConfig;
 use super::error::{ModelError, Result};
 use super::layers::{
     attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
 };
+use super::precision::{Precision, PrecisionReport};
 
 /// LayerNorm weight and bias.
 struct Norm {

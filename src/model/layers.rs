@@ -9,12 +9,12 @@ use candle_core::{Device, Module, Tensor, D};
 use candle_nn::{ops, Init, Linear, VarBuilder};
 
 use super::bf16::Bf16Matrix;
-use super::precision::Precision;
-use super::q4::Q4Matrix;
-use super::q8::Q8Matrix;
 use super::config::RopeScaling;
 use super::error::Result;
 use super::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
+use super::precision::Precision;
+use super::q4::Q4Matrix;
+use super::q8::Q8Matrix;
 
 /// Which implementation of each op a forward uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,12 +230,34 @@ impl KvCache {
 
     /// Keeps (and reorders, repeats) the rows named by `rows` (u32 indices): beam reordering,
     /// expanding a prompt into candidates, dropping finished rows.
+    /// With as many rows kept as there are (a beam step), only the filled positions of the
+    /// rows that change move, within the existing buffers.
     pub fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
+        let len = self.len;
+        let keep = rows.to_vec1::<u32>()?;
         for layer in self.layers.iter_mut().flatten() {
-            *layer = (
-                layer.0.index_select(rows, 0)?,
-                layer.1.index_select(rows, 0)?,
-            );
+            if keep.len() == layer.0.dim(0)? && len > 0 {
+                for buf in [&layer.0, &layer.1] {
+                    let filled = buf.narrow(2, 0, len)?;
+                    // Copies first: a row may be the source of another before it changes.
+                    let moved = keep
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, &k)| k as usize != i)
+                        .map(|(i, &k)| {
+                            Ok((i, filled.narrow(0, k as usize, 1)?.force_contiguous()?))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    for (i, row) in moved {
+                        buf.narrow(0, i, 1)?.slice_set(&row, 2, 0)?;
+                    }
+                }
+            } else {
+                *layer = (
+                    layer.0.index_select(rows, 0)?,
+                    layer.1.index_select(rows, 0)?,
+                );
+            }
         }
         Ok(())
     }

@@ -8,12 +8,12 @@
 use candle_core::{Module, Tensor};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
-use super::precision::{Precision, PrecisionReport};
 use super::config::LlamaConfig;
 use super::error::Result;
 use super::layers::{
     attention, inv_freq, linear, linears, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
 };
+use super::precision::{Precision, PrecisionReport};
 
 /// RMSNorm: `x / sqrt(mean(x²) + eps) * weight`.
 fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {

@@ -195,9 +195,7 @@ pub fn linear_rows_many(
                 WPtr::F32(Ptr(f32_slice(g, *a, *b)?.as_ptr()))
             }
             RowWeights::Bf16(b) => WPtr::Bf16(Ptr(b.data.as_ptr())),
-            RowWeights::Q4(q) => {
-                WPtr::Blocks(BlockRows::Q4(q.scales.as_ptr(), q.nibbles.as_ptr()))
-            }
+            RowWeights::Q4(q) => WPtr::Blocks(BlockRows::Q4(q.scales.as_ptr(), q.nibbles.as_ptr())),
             RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
         });
     }
@@ -565,10 +563,14 @@ mod tests {
         for &(n, k, m) in &[(13, 32, 1), (8, 64, 4), (9, 96, 7), (3, 32, 2), (21, 64, 9)] {
             let nb = n * k / q4::BLOCK;
             let raw = values(nb * 2 + n * k, 8);
-            let q4_scales: Vec<[f32; 2]> =
-                (0..nb).map(|b| [raw[2 * b].abs() * 0.1, raw[2 * b + 1]]).collect();
+            let q4_scales: Vec<[f32; 2]> = (0..nb)
+                .map(|b| [raw[2 * b].abs() * 0.1, raw[2 * b + 1]])
+                .collect();
             let q8_scales: Vec<f32> = (0..nb).map(|b| raw[2 * b].abs() * 0.01).collect();
-            let bytes: Vec<u8> = raw[2 * nb..].iter().map(|v| ((v + 1.0) * 127.9) as u8).collect();
+            let bytes: Vec<u8> = raw[2 * nb..]
+                .iter()
+                .map(|v| ((v + 1.0) * 127.9) as u8)
+                .collect();
             let signed: Vec<i8> = bytes.iter().map(|&b| (b as i8).max(-127)).collect();
             let x = values(m * k, 9);
             let b = values(n, 10);

@@ -282,12 +282,17 @@ unsafe fn tile_blocks<B: Blocks, const NW: usize, const R: usize>(
 ) {
     let mut acc = [[_mm512_setzero_ps(); R]; NW];
     for b in 0..nb {
-        for (j, a) in acc.iter_mut().enumerate() {
-            let (w0, w1) = w.block(j, nb, b);
-            for (i, v) in a.iter_mut().enumerate() {
-                let xp = x.add(i * k + b * 32);
-                *v = _mm512_fmadd_ps(w0, _mm512_loadu_ps(xp), *v);
-                *v = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xp.add(16)), *v);
+        let mut ws = [(_mm512_setzero_ps(), _mm512_setzero_ps()); NW];
+        for (j, wj) in ws.iter_mut().enumerate() {
+            *wj = w.block(j, nb, b);
+        }
+        // Each input load feeds the FMAs of all NW weight rows.
+        for i in 0..R {
+            let xp = x.add(i * k + b * 32);
+            let (x0, x1) = (_mm512_loadu_ps(xp), _mm512_loadu_ps(xp.add(16)));
+            for (a, &(w0, w1)) in acc.iter_mut().zip(&ws) {
+                a[i] = _mm512_fmadd_ps(w0, x0, a[i]);
+                a[i] = _mm512_fmadd_ps(w1, x1, a[i]);
             }
         }
     }

@@ -23,13 +23,13 @@ pub mod tokenizer;
 pub mod train_ops;
 pub mod weights;
 
-pub use precision::{Precision, PrecisionReport};
 pub use causal_lm::CausalLm;
 pub use config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use error::ModelError;
 pub use generate::{set_threads, Generator, Sequence};
 pub use gguf::{import_gguf, ImportSummary};
 pub use layers::KvCache;
+pub use precision::{Precision, PrecisionReport};
 pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
 pub use tokenizer::{format_prompt, ProofTokenizer};
 pub use weights::{load_model, save_model};

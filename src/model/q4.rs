@@ -9,6 +9,7 @@
 
 use candle_core::Tensor;
 use half::f16;
+use rayon::prelude::*;
 
 use super::error::Result;
 
@@ -53,10 +54,12 @@ fn pack_block(v: &[f32]) -> Option<([f32; 2], [u8; BLOCK])> {
             continue;
         }
         let d = f16::from_bits(bits as u16).to_f32();
+        let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
         let mut q = [0u8; BLOCK];
+        // The candidate `q` needs no exact division: the bitwise check below decides.
         let fits = v.iter().zip(q.iter_mut()).all(|(&x, qi)| {
-            let r = if d > 0.0 { ((x - m) / d).round() } else { 0.0 };
-            if !(0.0..=15.0).contains(&r) {
+            let r = (x - m) * inv + 0.5;
+            if !(0.0..16.0).contains(&r) {
                 return false;
             }
             *qi = r as u8;
@@ -78,16 +81,18 @@ impl Q4Matrix {
             return Ok(None);
         }
         let values = t.flatten_all()?.to_vec1::<f32>()?;
-        let blocks = rows * cols / BLOCK;
-        let mut scales = Vec::with_capacity(blocks);
-        let mut nibbles = Vec::with_capacity(blocks * BLOCK / 2);
-        for block in values.chunks_exact(BLOCK) {
-            let Some((dm, q)) = pack_block(block) else {
-                return Ok(None);
-            };
-            scales.push(dm);
-            nibbles.extend((0..BLOCK / 2).map(|j| q[j] | (q[j + BLOCK / 2] << 4)));
-        }
+        let Some(blocks) = values
+            .par_chunks_exact(BLOCK)
+            .map(pack_block)
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Ok(None);
+        };
+        let scales = blocks.iter().map(|b| b.0).collect();
+        let nibbles = blocks
+            .iter()
+            .flat_map(|(_, q)| (0..BLOCK / 2).map(|j| q[j] | (q[j + BLOCK / 2] << 4)))
+            .collect();
         Ok(Some(Q4Matrix {
             scales,
             nibbles,

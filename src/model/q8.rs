@@ -6,6 +6,7 @@
 
 use candle_core::Tensor;
 use half::f16;
+use rayon::prelude::*;
 
 use super::error::Result;
 
@@ -51,13 +52,15 @@ fn pack_block(v: &[f32]) -> Option<(f32, [i8; BLOCK])> {
             continue;
         }
         let d = f16::from_bits(bits as u16).to_f32();
+        let inv = 1.0 / d;
         let mut q = [0i8; BLOCK];
+        // The candidate `q` needs no exact division: the bitwise check below decides.
         let fits = v.iter().zip(q.iter_mut()).all(|(&x, qi)| {
-            let r = (x / d).round();
-            if !(-127.0..=127.0).contains(&r) {
+            let r = x * inv + 128.5;
+            if !(1.0..256.0).contains(&r) {
                 return false;
             }
-            *qi = r as i8;
+            *qi = (r as i32 - 128) as i8;
             decode(*qi, d).to_bits() == x.to_bits()
         });
         if fits {
@@ -76,15 +79,15 @@ impl Q8Matrix {
             return Ok(None);
         }
         let data = t.flatten_all()?.to_vec1::<f32>()?;
-        let mut scales = Vec::with_capacity(rows * cols / BLOCK);
-        let mut values = Vec::with_capacity(rows * cols);
-        for block in data.chunks_exact(BLOCK) {
-            let Some((d, q)) = pack_block(block) else {
-                return Ok(None);
-            };
-            scales.push(d);
-            values.extend_from_slice(&q);
-        }
+        let Some(blocks) = data
+            .par_chunks_exact(BLOCK)
+            .map(pack_block)
+            .collect::<Option<Vec<_>>>()
+        else {
+            return Ok(None);
+        };
+        let scales = blocks.iter().map(|b| b.0).collect();
+        let values = blocks.iter().flat_map(|b| b.1).collect();
         Ok(Some(Q8Matrix {
             scales,
             values,
