@@ -70,7 +70,7 @@ impl BlockRows {
     ///
     /// # Safety
     /// Row `j` must exist.
-    unsafe fn from_row(self, j: usize, k: usize) -> Self {
+    unsafe fn skip_rows(self, j: usize, k: usize) -> Self {
         match self {
             BlockRows::Q4(s, q) => BlockRows::Q4(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
             BlockRows::Q8(s, q) => BlockRows::Q8(s.add(j * k / q8::BLOCK), q.add(j * k)),
@@ -83,7 +83,7 @@ impl BlockRows {
     /// Row `j` must exist.
     unsafe fn row(self, j: usize, k: usize) -> Vec<f32> {
         let nb = k / q4::BLOCK;
-        match self.from_row(j, k) {
+        match self.skip_rows(j, k) {
             BlockRows::Q4(s, q) => q4::decode_blocks(
                 std::slice::from_raw_parts(s, nb),
                 std::slice::from_raw_parts(q, k / 2),
@@ -233,7 +233,7 @@ pub fn linear_rows_many(
                 WPtr::F32(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
                 WPtr::Bf16(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
                 WPtr::Blocks(w) => {
-                    run_blocks(isa, w.from_row(j0, k), r, k, xp.get(), m, bias, out, n)
+                    run_blocks(isa, w.skip_rows(j0, k), r, k, xp.get(), m, bias, out, n)
                 }
             }
         }

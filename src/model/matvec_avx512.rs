@@ -153,7 +153,7 @@ pub trait Blocks: Copy {
     ///
     /// # Safety
     /// Row `j` must exist.
-    unsafe fn from_row(self, j: usize, nb: usize) -> Self;
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self;
 
     /// Block `b` of row `j` as two vectors of 16 f32 (elements 0..16, 16..32), the exact
     /// values the block stands for.
@@ -169,7 +169,7 @@ pub struct Q4Blocks(pub *const [f32; 2], pub *const u8);
 
 impl Blocks for Q4Blocks {
     #[inline(always)]
-    unsafe fn from_row(self, j: usize, nb: usize) -> Self {
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
         Q4Blocks(self.0.add(j * nb), self.1.add(j * nb * 16))
     }
 
@@ -194,7 +194,7 @@ pub struct Q8Blocks(pub *const f32, pub *const i8);
 
 impl Blocks for Q8Blocks {
     #[inline(always)]
-    unsafe fn from_row(self, j: usize, nb: usize) -> Self {
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
         Q8Blocks(self.0.add(j * nb), self.1.add(j * nb * 32))
     }
 
@@ -234,7 +234,7 @@ pub unsafe fn rows_blocks<B: Blocks>(
     let nb = k / 32;
     let mut j = 0;
     while j < rows {
-        let wj = w.from_row(j, nb);
+        let wj = w.skip_rows(j, nb);
         let o = out.add(j);
         let two = rows - j >= 2;
         let mut i = 0;
