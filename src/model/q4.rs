@@ -46,14 +46,7 @@ fn pack_block(v: &[f32]) -> Option<([f32; 2], [u8; BLOCK])> {
     if m != lo {
         return None;
     }
-    let guess = f16::from_f32((hi - lo) / 15.0);
-    // The nearest f16 scale, then its neighbours (the block's largest value was rounded).
-    for step in [0i32, 1, -1, 2, -2] {
-        let bits = guess.to_bits() as i32 + step;
-        if !(0..0x7C00).contains(&bits) {
-            continue;
-        }
-        let d = f16::from_bits(bits as u16).to_f32();
+    for d in f16_scales_near((hi - lo) / 15.0) {
         let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
         let mut q = [0u8; BLOCK];
         // The candidate `q` needs no exact division: the bitwise check below decides.
@@ -72,20 +65,40 @@ fn pack_block(v: &[f32]) -> Option<([f32; 2], [u8; BLOCK])> {
     None
 }
 
+/// The f16 value nearest to `scale`, then its neighbours (a block's extreme value, from which
+/// the scale is recovered, was itself rounded), as f32; finite and non-negative only.
+pub(super) fn f16_scales_near(scale: f32) -> impl Iterator<Item = f32> {
+    let bits = f16::from_f32(scale).to_bits() as i32;
+    [0i32, 1, -1, 2, -2]
+        .into_iter()
+        .map(move |step| bits + step)
+        .filter(|b| (0..0x7C00).contains(b))
+        .map(|b| f16::from_bits(b as u16).to_f32())
+}
+
+/// Every block of 32 of a 2-D f32 tensor packed by `pack`, in order, with the tensor's
+/// `(rows, cols)`; `None` if a block does not pack (or rows are not whole blocks).
+pub(super) fn pack_tensor<B: Send>(
+    t: &Tensor,
+    pack: fn(&[f32]) -> Option<B>,
+) -> Result<Option<(usize, usize, Vec<B>)>> {
+    let (rows, cols) = t.dims2()?;
+    if cols % BLOCK != 0 || cols == 0 {
+        return Ok(None);
+    }
+    let values = t.flatten_all()?.to_vec1::<f32>()?;
+    let blocks = values
+        .par_chunks_exact(BLOCK)
+        .map(pack)
+        .collect::<Option<Vec<_>>>();
+    Ok(blocks.map(|b| (rows, cols, b)))
+}
+
 impl Q4Matrix {
     /// The exact Q4_1 packing of a 2-D f32 tensor, or `None` when some block is not exactly
     /// `q · d + m` (or the row length is not a multiple of 32): then nothing is saved.
     pub fn pack_exact(t: &Tensor) -> Result<Option<Self>> {
-        let (rows, cols) = t.dims2()?;
-        if cols % BLOCK != 0 || cols == 0 {
-            return Ok(None);
-        }
-        let values = t.flatten_all()?.to_vec1::<f32>()?;
-        let Some(blocks) = values
-            .par_chunks_exact(BLOCK)
-            .map(pack_block)
-            .collect::<Option<Vec<_>>>()
-        else {
+        let Some((rows, cols, blocks)) = pack_tensor(t, pack_block)? else {
             return Ok(None);
         };
         let scales = blocks.iter().map(|b| b.0).collect();

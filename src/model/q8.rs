@@ -5,10 +5,9 @@
 //! bit, so the packed weights are the same numbers as the f32 parameters in 9/32 of the bytes.
 
 use candle_core::Tensor;
-use half::f16;
-use rayon::prelude::*;
 
 use super::error::Result;
+use super::q4::{f16_scales_near, pack_tensor};
 
 /// Weights per block (as in GGUF's Q8_0).
 pub const BLOCK: usize = 32;
@@ -45,13 +44,7 @@ fn pack_block(v: &[f32]) -> Option<(f32, [i8; BLOCK])> {
             .then_some((0.0, [0; BLOCK]));
     }
     // ggml's quantizer maps the block's largest magnitude to ±127 (before rounding d to f16).
-    let guess = f16::from_f32(amax / 127.0);
-    for step in [0i32, 1, -1, 2, -2] {
-        let bits = guess.to_bits() as i32 + step;
-        if !(1..0x7C00).contains(&bits) {
-            continue;
-        }
-        let d = f16::from_bits(bits as u16).to_f32();
+    for d in f16_scales_near(amax / 127.0).filter(|&d| d > 0.0) {
         let inv = 1.0 / d;
         let mut q = [0i8; BLOCK];
         // The candidate `q` needs no exact division: the bitwise check below decides.
@@ -74,16 +67,7 @@ impl Q8Matrix {
     /// The exact Q8_0 packing of a 2-D f32 tensor, or `None` when some block is not exactly
     /// `q · d` (or the row length is not a multiple of 32): then nothing is saved.
     pub fn pack_exact(t: &Tensor) -> Result<Option<Self>> {
-        let (rows, cols) = t.dims2()?;
-        if cols % BLOCK != 0 || cols == 0 {
-            return Ok(None);
-        }
-        let data = t.flatten_all()?.to_vec1::<f32>()?;
-        let Some(blocks) = data
-            .par_chunks_exact(BLOCK)
-            .map(pack_block)
-            .collect::<Option<Vec<_>>>()
-        else {
+        let Some((rows, cols, blocks)) = pack_tensor(t, pack_block)? else {
             return Ok(None);
         };
         let scales = blocks.iter().map(|b| b.0).collect();
@@ -110,6 +94,7 @@ pub fn decode_blocks(scales: &[f32], values: &[i8]) -> Vec<f32> {
 mod tests {
     use super::*;
     use candle_core::Device;
+    use half::f16;
 
     /// A matrix dequantized from pseudo-random Q8_0 blocks the way candle does it (with the
     /// ±127 that ggml's quantizer gives each block's largest magnitude).
