@@ -282,6 +282,11 @@ pub fn attention(
     mode: Mode,
 ) -> Result<Tensor> {
     let (b, h, t, d) = q.dims4()?;
+    if mode == Mode::Infer && mask.is_none() && t == 1 {
+        if let Some(out) = super::decode_attention::decode_attention(q, k, v)? {
+            return Ok(out);
+        }
+    }
     let kv = k.dim(1)?;
     let s = k.dim(2)?;
     let rep = h / kv;

@@ -5,6 +5,7 @@ pub mod beam;
 pub mod bf16;
 pub mod causal_lm;
 pub mod config;
+pub mod decode_attention;
 pub mod error;
 pub mod generate;
 pub mod gguf;
