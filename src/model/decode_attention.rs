@@ -89,7 +89,11 @@ mod tests {
         let (k, v) = (kbuf.narrow(2, 0, s)?, vbuf.narrow(2, 0, s)?);
         let fused = decode_attention(&q, &k, &v)?.expect("cache views are supported");
         let general = attention(&q, &k, &v, None, Mode::Train)?;
-        let diff = (fused - general)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+        let diff = (fused - general)?
+            .abs()?
+            .flatten_all()?
+            .max(0)?
+            .to_scalar::<f32>()?;
         assert!(diff < 1e-5, "max |diff| {diff}");
         Ok(())
     }
