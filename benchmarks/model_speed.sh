@@ -5,13 +5,15 @@
 # the implementations in one run: proofstep with f32 weights (same as transformers), proofstep
 # with packed weights (the GGUF's exact Q4_1 / Q8_0 blocks: the same values as f32, fewer
 # bytes), proofstep with bf16 weight copies (reduced precision, f32 arithmetic; labelled),
-# transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF).
+# transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF). WEIGHTS picks
+# proofstep's ways (default "f32 packed bf16").
 # See README.md, "model_speed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=benchmarks/.venv
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
+weights_list=${WEIGHTS:-f32 packed bf16}
 gguf=benchmarks/out/cache/SmolLM2-135M-Instruct.Q4_1.gguf
 hf=benchmarks/out/model_speed/smollm2-135m
 cargo build --release --quiet
@@ -31,7 +33,7 @@ out=benchmarks/out/model_speed.jsonl
 : > "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in greedy sample16 beam8; do
-    for weights in f32 packed bf16; do
+    for weights in $weights_list; do
         target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
             --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$out"
     done
@@ -42,12 +44,14 @@ $venv/bin/python - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["impl"] + "_" + r.get("weights", "f32"), r["mode"]): r for r in rows}
-print("| workload | transformers f32 tok/s | proofstep f32 tok/s | ratio | proofstep packed tok/s "
-      "| ratio | proofstep bf16 tok/s | ratio | peak MiB: transformers / f32 / packed / bf16 |")
-print("|---|---|---|---|---|---|---|---|---|")
+ways = [w for w in ["f32", "packed", "bf16"] if ("proofstep_" + w, "greedy") in by]
+print("| workload | transformers f32 tok/s | "
+      + " | ".join(f"proofstep {w} tok/s | ratio" for w in ways)
+      + " | peak MiB: transformers / " + " / ".join(ways) + " |")
+print("|---|---|" + "---|---|" * len(ways) + "---|")
 for mode in ["greedy", "sample16", "beam8"]:
     t = by[("transformers_f32", mode)]
-    ours = [by[("proofstep_" + w, mode)] for w in ["f32", "packed", "bf16"]]
+    ours = [by[("proofstep_" + w, mode)] for w in ways]
     tt = t["tokens_per_s"]
     cells = " | ".join(f"{o['tokens_per_s']:.1f} | {o['tokens_per_s'] / tt:.2f}x" for o in ours)
     mib = " / ".join(f"{r['peak_rss_mib']:.0f}" for r in [t] + ours)

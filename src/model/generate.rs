@@ -14,6 +14,7 @@ use super::beam::beam_search;
 use super::causal_lm::CausalLm;
 use super::error::{ModelError, Result};
 use super::layers::KvCache;
+use super::matvec::packed_is_fast;
 use super::precision::{Precision, PrecisionReport};
 use super::predictor::{Candidate, Decoding, GenerateOptions, Predictor};
 use super::sampling::{row_rng, sample};
@@ -71,12 +72,15 @@ impl Generator {
     }
 
     /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
-    /// generation_config.json) onto the CPU. Weights that are exactly Q4_1 / Q8_0 blocks (a
-    /// model imported from such a GGUF) are read packed (`Precision::Packed`: the same values
-    /// in a quarter of the memory traffic); any other weight is read as f32.
+    /// generation_config.json) onto the CPU. On a CPU with AVX-512, weights that are exactly
+    /// Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
+    /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
+    /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
     pub fn load(dir: &Path) -> Result<Self> {
         let mut lm = load_model(dir, &Device::Cpu)?;
-        lm.set_precision(Precision::Packed)?;
+        if packed_is_fast() {
+            lm.set_precision(Precision::Packed)?;
+        }
         let eos = eos_ids(dir, lm.config());
         let tokenizer =
             ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;

@@ -104,6 +104,12 @@ enum Isa {
     Scalar,
 }
 
+/// Whether this CPU has the kernels that make block-packed weights (and bf16 copies) faster
+/// than f32: AVX-512. Without it they are decoded row by row and read slower than f32.
+pub fn packed_is_fast() -> bool {
+    isa() == Isa::Avx512
+}
+
 fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
