@@ -271,7 +271,8 @@ fn matmul_ready(x: &Tensor) -> Result<Tensor> {
     Ok(if in_place { x.clone() } else { x.contiguous()? })
 }
 
-/// Scaled dot-product attention with grouped-query heads.
+/// Scaled dot-product attention with grouped-query heads. An inference step of one new token
+/// per row without a mask goes to `decode_attention.rs` (keys/values read in place).
 /// q: `[b, h, t, d]`, k/v: `[b, kv, s, d]`, mask broadcastable to `[b, kv, h/kv, t, s]`.
 /// Returns `[b, t, h*d]`.
 pub fn attention(
