@@ -67,10 +67,10 @@ pub enum ModelCommand {
         /// Timed repetitions (after one untimed warm-up).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
-        /// Weights the projections read: packed (every command's choice on an AVX-512 CPU:
-        /// exact Q4_1 / Q8_0 packings where the weights are exactly such blocks, as after
-        /// importing a GGUF, else f32), f32 (the choice on other CPUs), or bf16 (reduced
-        /// precision).
+        /// Weights the projections read: packed (every command's choice on an AVX-512 or
+        /// AVX2 CPU: exact Q4_1 / Q8_0 packings where the weights are exactly such blocks, as
+        /// after importing a GGUF, else f32), f32 (the choice on other CPUs), or bf16
+        /// (reduced precision).
         #[arg(long, default_value = "packed")]
         weights: Precision,
         /// CPU threads.

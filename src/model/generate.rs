@@ -72,8 +72,8 @@ impl Generator {
     }
 
     /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
-    /// generation_config.json) onto the CPU. On a CPU with AVX-512, weights that are exactly
-    /// Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
+    /// generation_config.json) onto the CPU. On a CPU with AVX-512 or AVX2/FMA, weights that
+    /// are exactly Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
     /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
     /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
     pub fn load(dir: &Path) -> Result<Self> {

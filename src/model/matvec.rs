@@ -2,7 +2,8 @@
 //! general matmul repacks the transposed weight on every call, which costs more than the
 //! arithmetic when only a handful of rows multiply it; here each weight row is read once,
 //! straight from memory, and dotted with every input row: AVX-512 tiles of 4 weight rows ×
-//! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA, else scalar.
+//! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA tiles of 2 × 4
+//! (`matvec_avx2.rs`), else scalar.
 //! Weights are the f32 parameters, bf16 copies (`bf16.rs`) or exact Q4_1 / Q8_0 packings
 //! (`q4.rs`, `q8.rs`, decoded in registers);
 //! arithmetic is f32.
@@ -104,10 +105,11 @@ enum Isa {
     Scalar,
 }
 
-/// Whether this CPU has the kernels that make block-packed weights (and bf16 copies) faster
-/// than f32: AVX-512. Without it they are decoded row by row and read slower than f32.
+/// Whether this CPU has the kernels that make block-packed weights faster than f32: AVX-512
+/// or AVX2/FMA, which decode blocks in registers. The scalar fallback decodes row by row and
+/// reads them slower than f32.
 pub fn packed_is_fast() -> bool {
-    isa() == Isa::Avx512
+    isa() != Isa::Scalar
 }
 
 fn isa() -> Isa {
@@ -259,33 +261,25 @@ pub fn linear_rows_many(
 
 /// A weight element the kernels read: f32, or bf16 bits.
 #[cfg(target_arch = "x86_64")]
-trait Weight: super::matvec_avx512::Elem {
+trait Weight: super::matvec_avx512::Elem + super::matvec_avx2::Elem {
     fn f32(self) -> f32;
-    fn as_f32_slice(s: &[Self]) -> Option<&[f32]>;
 }
 
 /// A weight element the kernels read: f32, or bf16 bits.
 #[cfg(not(target_arch = "x86_64"))]
 trait Weight: Copy {
     fn f32(self) -> f32;
-    fn as_f32_slice(s: &[Self]) -> Option<&[f32]>;
 }
 
 impl Weight for f32 {
     fn f32(self) -> f32 {
         self
     }
-    fn as_f32_slice(s: &[f32]) -> Option<&[f32]> {
-        Some(s)
-    }
 }
 
 impl Weight for u16 {
     fn f32(self) -> f32 {
         from_bf16(self)
-    }
-    fn as_f32_slice(_: &[u16]) -> Option<&[f32]> {
-        None
     }
 }
 
@@ -306,28 +300,21 @@ unsafe fn run<E: Weight>(
     ldo: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 {
-        super::matvec_avx512::rows(w, rows, k, xs, m, bias, out, ldo);
-        return;
+    match isa {
+        Isa::Avx512 => return super::matvec_avx512::rows(w, rows, k, xs, m, bias, out, ldo),
+        Isa::Avx2 => return super::matvec_avx2::rows(w, rows, k, xs, m, bias, out, ldo),
+        Isa::Scalar => {}
     }
     let xs = std::slice::from_raw_parts(xs, m * k);
-    let mut dots = vec![0f32; m];
     for j in 0..rows {
         let wr = std::slice::from_raw_parts(w.add(j * k), k);
-        match E::as_f32_slice(wr) {
-            Some(wf) if isa == Isa::Avx2 => dot_rows(wf, xs, k, &mut dots),
-            _ => {
-                for (i, d) in dots.iter_mut().enumerate() {
-                    *d = wr
-                        .iter()
-                        .zip(&xs[i * k..(i + 1) * k])
-                        .map(|(a, b)| a.f32() * b)
-                        .sum();
-                }
-            }
-        }
         let b = bias.map_or(0.0, |b| *b.add(j));
-        for (i, d) in dots.iter().enumerate() {
+        for i in 0..m {
+            let d: f32 = wr
+                .iter()
+                .zip(&xs[i * k..(i + 1) * k])
+                .map(|(a, x)| a.f32() * x)
+                .sum();
             *out.add(i * ldo + j) = d + b;
         }
     }
@@ -350,118 +337,32 @@ unsafe fn run_blocks(
     ldo: usize,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx512 {
-        use super::matvec_avx512::{rows_blocks, Q4Blocks, Q8Blocks};
-        match w {
-            BlockRows::Q4(s, q) => rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo),
-            BlockRows::Q8(s, q) => rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo),
+    match (isa, w) {
+        (Isa::Avx512, BlockRows::Q4(s, q)) => {
+            use super::matvec_avx512::{rows_blocks, Q4Blocks};
+            return rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo);
         }
-        return;
+        (Isa::Avx512, BlockRows::Q8(s, q)) => {
+            use super::matvec_avx512::{rows_blocks, Q8Blocks};
+            return rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
+        (Isa::Avx2, BlockRows::Q4(s, q)) => {
+            use super::matvec_avx2::{rows_blocks, Q4Blocks};
+            return rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
+        (Isa::Avx2, BlockRows::Q8(s, q)) => {
+            use super::matvec_avx2::{rows_blocks, Q8Blocks};
+            return rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
+        _ => {}
     }
     let xs = std::slice::from_raw_parts(xs, m * k);
-    let mut dots = vec![0f32; m];
     for j in 0..rows {
-        dot_rows(&w.row(j, k), xs, k, &mut dots);
+        let wr = w.row(j, k);
         let b = bias.map_or(0.0, |b| *b.add(j));
-        for (i, d) in dots.iter().enumerate() {
+        for i in 0..m {
+            let d: f32 = wr.iter().zip(&xs[i * k..(i + 1) * k]).map(|(a, x)| a * x).sum();
             *out.add(i * ldo + j) = d + b;
-        }
-    }
-}
-
-/// `outs[i] = dot(w, x_i)` for every row `x_i` (length `k`) of `xs`.
-fn dot_rows(w: &[f32], xs: &[f32], k: usize, outs: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            unsafe { avx2::dot_rows(w, xs, k, outs) };
-            return;
-        }
-    }
-    for (i, o) in outs.iter_mut().enumerate() {
-        *o = w
-            .iter()
-            .zip(&xs[i * k..(i + 1) * k])
-            .map(|(a, b)| a * b)
-            .sum();
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    /// Horizontal sum of 8 lanes.
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn hsum(v: __m256) -> f32 {
-        let lo = _mm256_castps256_ps128(v);
-        let hi = _mm256_extractf128_ps(v, 1);
-        let s = _mm_add_ps(lo, hi);
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-        _mm_cvtss_f32(s)
-    }
-
-    /// Four input rows at a time share each load of the weight row.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn dot_rows(w: &[f32], xs: &[f32], k: usize, outs: &mut [f32]) {
-        let m = outs.len();
-        let full = k / 8 * 8;
-        let wp = w.as_ptr();
-        let mut i = 0;
-        while i + 4 <= m {
-            let x0 = xs.as_ptr().add(i * k);
-            let (x1, x2, x3) = (x0.add(k), x0.add(2 * k), x0.add(3 * k));
-            let (mut a0, mut a1, mut a2, mut a3) = (
-                _mm256_setzero_ps(),
-                _mm256_setzero_ps(),
-                _mm256_setzero_ps(),
-                _mm256_setzero_ps(),
-            );
-            let mut p = 0;
-            while p < full {
-                let wv = _mm256_loadu_ps(wp.add(p));
-                a0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0.add(p)), a0);
-                a1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1.add(p)), a1);
-                a2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x2.add(p)), a2);
-                a3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x3.add(p)), a3);
-                p += 8;
-            }
-            let mut s = [hsum(a0), hsum(a1), hsum(a2), hsum(a3)];
-            for q in full..k {
-                let wq = *wp.add(q);
-                s[0] += wq * *x0.add(q);
-                s[1] += wq * *x1.add(q);
-                s[2] += wq * *x2.add(q);
-                s[3] += wq * *x3.add(q);
-            }
-            outs[i..i + 4].copy_from_slice(&s);
-            i += 4;
-        }
-        while i < m {
-            let x0 = xs.as_ptr().add(i * k);
-            let (mut a0, mut a1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-            let mut p = 0;
-            while p + 16 <= full {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wp.add(p)), _mm256_loadu_ps(x0.add(p)), a0);
-                a1 = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(wp.add(p + 8)),
-                    _mm256_loadu_ps(x0.add(p + 8)),
-                    a1,
-                );
-                p += 16;
-            }
-            while p < full {
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(wp.add(p)), _mm256_loadu_ps(x0.add(p)), a0);
-                p += 8;
-            }
-            let mut s = hsum(_mm256_add_ps(a0, a1));
-            for q in full..k {
-                s += *wp.add(q) * *x0.add(q);
-            }
-            outs[i] = s;
-            i += 1;
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod layers;
 pub mod llama;
 pub mod matvec;
 #[cfg(target_arch = "x86_64")]
+mod matvec_avx2;
+#[cfg(target_arch = "x86_64")]
 mod matvec_avx512;
 pub mod precision;
 pub mod predictor;
