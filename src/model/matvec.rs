@@ -361,7 +361,11 @@ unsafe fn run_blocks(
         let wr = w.row(j, k);
         let b = bias.map_or(0.0, |b| *b.add(j));
         for i in 0..m {
-            let d: f32 = wr.iter().zip(&xs[i * k..(i + 1) * k]).map(|(a, x)| a * x).sum();
+            let d: f32 = wr
+                .iter()
+                .zip(&xs[i * k..(i + 1) * k])
+                .map(|(a, x)| a * x)
+                .sum();
             *out.add(i * ldo + j) = d + b;
         }
     }
