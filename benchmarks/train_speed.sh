@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 py=benchmarks/.venv/bin/python
 [[ -x "$py" ]] || { echo "train_speed: no $py; create it: python3 -m venv benchmarks/.venv && benchmarks/.venv/bin/pip install torch transformers" >&2; exit 1; }
 configs=("$@"); [[ ${#configs[@]} -gt 0 ]] || configs=(llama-8m llama-25m)
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --manifest-path benchmarks/train_speed/Cargo.toml
+CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/train_speed/Cargo.toml
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 echo "machine: $(nproc) cores, $cpu; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 mkdir -p benchmarks/out
@@ -21,7 +21,7 @@ for config in "${configs[@]}"; do
   steps=${STEPS:-5}; warmup=${WARMUP:-2}; rounds=${ROUNDS:-2}
   [[ $config == smollm2-135m ]] && { steps=${STEPS:-3}; warmup=${WARMUP:-1}; rounds=${ROUNDS:-1}; }
   for round in $(seq "$rounds"); do
-    RAYON_NUM_THREADS=2 target/debug/train-speed --config "$config" --steps $steps --warmup $warmup >> "$out.tmp"
+    RAYON_NUM_THREADS=2 target/release/train-speed --config "$config" --steps $steps --warmup $warmup >> "$out.tmp"
     OMP_NUM_THREADS=2 "$py" benchmarks/train_speed.py --config "$config" --steps $steps --warmup $warmup --threads 2 >> "$out.tmp"
   done
 done
