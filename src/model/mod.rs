@@ -24,6 +24,7 @@ pub mod q8;
 pub mod sampling;
 pub mod tokenizer;
 pub mod train_ops;
+pub mod vexp;
 pub mod weights;
 
 pub use causal_lm::CausalLm;

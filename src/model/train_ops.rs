@@ -9,6 +9,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp2, DType, Layout, Shape, Storag
 use rayon::prelude::*;
 
 use super::error::Result;
+use super::vexp::{exp_shift_in_place, sigmoid_into};
 
 /// Rows per parallel chunk: a fixed split (independent of the thread count), so reductions
 /// over chunks add in the same order on every machine and runs repeat bit for bit.
@@ -294,12 +295,7 @@ impl CustomOp2 for MaskedSoftmax {
                     *o = v + m[mr + j * last];
                     max = max.max(*o);
                 }
-                let mut sum = 0f32;
-                for o in o.iter_mut() {
-                    *o = (*o - max).exp();
-                    sum += *o;
-                }
-                let inv = 1.0 / sum;
+                let inv = 1.0 / exp_shift_in_place(o, max, 1.0);
                 for o in o.iter_mut() {
                     *o *= inv;
                 }
@@ -349,11 +345,6 @@ pub fn swiglu(gate: &Tensor, up: &Tensor) -> Result<Tensor> {
 
 struct SwiGlu;
 
-/// The logistic function.
-fn sigmoid(v: f32) -> f32 {
-    1.0 / (1.0 + (-v).exp())
-}
-
 impl CustomOp2 for SwiGlu {
     fn name(&self) -> &'static str {
         "proofstep-swiglu"
@@ -371,9 +362,9 @@ impl CustomOp2 for SwiGlu {
         let mut out = vec![0f32; g.len()];
         par_rows(&mut out, w, |first, chunk| {
             let base = first * w;
+            sigmoid_into(&g[base..base + chunk.len()], chunk);
             for (k, o) in chunk.iter_mut().enumerate() {
-                let (gv, uv) = (g[base + k], u[base + k]);
-                *o = gv * sigmoid(gv) * uv;
+                *o *= g[base + k] * u[base + k];
             }
         });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -396,10 +387,11 @@ impl CustomOp2 for SwiGlu {
                         .zip(du.par_chunks_mut(per))
                         .enumerate()
                         .for_each(|(k, (dgc, duc))| {
+                            let base = k * per;
+                            sigmoid_into(&g[base..base + dgc.len()], dgc);
                             for j in 0..dgc.len() {
-                                let i = k * per + j;
-                                let (gv, uv, dv) = (g[i], u[i], d[i]);
-                                let sg = sigmoid(gv);
+                                let i = base + j;
+                                let (gv, uv, dv, sg) = (g[i], u[i], d[i], dgc[j]);
                                 duc[j] = dv * gv * sg;
                                 dgc[j] = dv * uv * sg * (1.0 + gv * (1.0 - sg));
                             }

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
 
+use crate::model::vexp::{exp_shift_in_place, sum_exp_shift};
 use crate::model::CausalLm;
 
 use super::dataset::TokenizedExample;
@@ -121,7 +122,7 @@ impl CustomOp1 for CrossEntropy {
                 let i = first + k;
                 let row = &x[i * v..(i + 1) * v];
                 let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum: f32 = row.iter().map(|&z| (z - max).exp()).sum();
+                let sum = sum_exp_shift(row, max);
                 let lse = max + sum.ln();
                 *slot = (lse - row[self.targets[i] as usize], lse);
             }
@@ -146,9 +147,7 @@ impl CustomOp1 for CrossEntropy {
         par_rows(&mut grad, v, |first, rows| {
             for (k, row) in rows.chunks_mut(v).enumerate() {
                 let i = first + k;
-                for z in row.iter_mut() {
-                    *z = g[i] * (*z - lse[i]).exp();
-                }
+                exp_shift_in_place(row, lse[i], g[i]);
                 row[self.targets[i] as usize] -= g[i];
             }
         });
