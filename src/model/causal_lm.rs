@@ -228,6 +228,29 @@ impl CausalLm {
         }
     }
 
+    /// For a loss that fuses the LM head with the cross-entropy: the hidden rows the head
+    /// multiplies at the flat positions `rows` (`[n, d]`, as in `forward_train_rows`) and the
+    /// head's weight `[vocab, d]`. `None` for GPT-NeoX (use `forward_train_rows`).
+    pub fn head_inputs_train_rows(
+        &self,
+        ids: &Tensor,
+        rows: &Tensor,
+    ) -> Result<Option<(Tensor, Tensor)>> {
+        let (b, t) = ids.dims2()?;
+        match &self.net {
+            Net::Llama(m) => {
+                let pos = Positions {
+                    pads: vec![0; b],
+                    past: 0,
+                    len: t,
+                };
+                let x = m.head_inputs_train_rows(ids, &pos, rows)?;
+                Ok(Some((x, m.lm_head_weight().clone())))
+            }
+            Net::GptNeox(_) => Ok(None),
+        }
+    }
+
     /// Inference forward with fused ops: appends `ids: [b, t]` to `cache` and returns the
     /// logits of the new tokens (`[b, t, vocab]`, or `[b, 1, vocab]` with `last_only`).
     /// `pads[i]` left-padding tokens of row i are masked out.

@@ -139,11 +139,27 @@ impl Llama {
         pos: &Positions,
         rows: &Tensor,
     ) -> Result<Tensor> {
+        let x = self.head_inputs_train_rows(ids, pos, rows)?;
+        linear(&self.lm_head, &x, Mode::Train)
+    }
+
+    /// What the LM head multiplies in `forward_train_rows`: the final-normed hidden rows
+    /// `[n, d]` at `rows`, for a loss that fuses the head with the cross-entropy.
+    pub fn head_inputs_train_rows(
+        &self,
+        ids: &Tensor,
+        pos: &Positions,
+        rows: &Tensor,
+    ) -> Result<Tensor> {
         let x = self.hidden(ids, pos, None, Mode::Train, false)?;
         let (b, t, d) = x.dims3()?;
         let x = x.reshape((b * t, d))?.index_select(rows, 0)?;
-        let x = rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, Mode::Train)?;
-        linear(&self.lm_head, &x, Mode::Train)
+        rms_norm(&x, &self.norm, self.cfg.rms_norm_eps, Mode::Train)
+    }
+
+    /// The LM head's weight `[vocab, d]` (the embedding when tied); the head has no bias.
+    pub fn lm_head_weight(&self) -> &Tensor {
+        self.lm_head.lin.weight()
     }
 
     /// The residual stream after the last block (before the final norm), `[b, t|1, d]`.

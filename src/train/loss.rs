@@ -10,6 +10,7 @@ use crate::model::CausalLm;
 
 use super::dataset::TokenizedExample;
 use super::error::TrainError;
+use super::linear_cross_entropy::linear_cross_entropy;
 
 /// One padded batch ready for the model.
 pub struct Batch {
@@ -59,9 +60,15 @@ pub fn make_batch(
 /// The summed negative log-likelihood (f32 scalar tensor, differentiable) of the batch's output
 /// tokens under `lm`.
 pub fn summed_nll(lm: &CausalLm, batch: &Batch) -> Result<Tensor, TrainError> {
-    // The LM head runs at the labelled positions only.
-    let picked = lm.forward_train_rows(&batch.ids, &batch.positions)?;
     let targets = batch.targets.to_vec1::<u32>()?;
+    // The LM head runs at the labelled positions only; for Llama models (f32 on the CPU)
+    // fused with the loss, so the logits are never kept.
+    if let Some((x, w)) = lm.head_inputs_train_rows(&batch.ids, &batch.positions)? {
+        if x.device().is_cpu() && x.dtype() == DType::F32 && w.dtype() == DType::F32 {
+            return Ok(linear_cross_entropy(&x, &w, targets)?.sum_all()?);
+        }
+    }
+    let picked = lm.forward_train_rows(&batch.ids, &batch.positions)?;
     Ok(cross_entropy(&picked.to_dtype(DType::F32)?, targets)?.sum_all()?)
 }
 

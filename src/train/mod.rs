@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod dataset;
 pub mod error;
 pub mod fsutil;
+pub mod linear_cross_entropy;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
