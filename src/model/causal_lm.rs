@@ -197,13 +197,7 @@ impl CausalLm {
     /// Training forward: `ids: [b, t]` (u32) → logits `[b, t, vocab]`, differentiable ops only,
     /// so every parameter gets a gradient. Rows are not padded on the left (pad on the right).
     pub fn forward_train(&self, ids: &Tensor) -> Result<Tensor> {
-        let (b, t) = ids.dims2()?;
-        let pos = Positions {
-            pads: vec![0; b],
-            past: 0,
-            len: t,
-        };
-        self.forward(ids, &pos, None, Mode::Train, false)
+        self.forward(ids, &train_positions(ids)?, None, Mode::Train, false)
     }
 
     /// Training forward at chosen positions: logits `[n, vocab]` at the flat positions `rows`
@@ -212,14 +206,7 @@ impl CausalLm {
     pub fn forward_train_rows(&self, ids: &Tensor, rows: &Tensor) -> Result<Tensor> {
         let (b, t) = ids.dims2()?;
         match &self.net {
-            Net::Llama(m) => {
-                let pos = Positions {
-                    pads: vec![0; b],
-                    past: 0,
-                    len: t,
-                };
-                m.forward_train_rows(ids, &pos, rows)
-            }
+            Net::Llama(m) => m.forward_train_rows(ids, &train_positions(ids)?, rows),
             Net::GptNeox(_) => {
                 let logits = self.forward_train(ids)?;
                 let v = logits.dim(2)?;
@@ -236,15 +223,9 @@ impl CausalLm {
         ids: &Tensor,
         rows: &Tensor,
     ) -> Result<Option<(Tensor, Tensor)>> {
-        let (b, t) = ids.dims2()?;
         match &self.net {
             Net::Llama(m) => {
-                let pos = Positions {
-                    pads: vec![0; b],
-                    past: 0,
-                    len: t,
-                };
-                let x = m.head_inputs_train_rows(ids, &pos, rows)?;
+                let x = m.head_inputs_train_rows(ids, &train_positions(ids)?, rows)?;
                 Ok(Some((x, m.lm_head_weight().clone())))
             }
             Net::GptNeox(_) => Ok(None),
@@ -311,4 +292,14 @@ impl SimpleBackend for Recorder {
     fn contains_tensor(&self, name: &str) -> bool {
         self.map.data().lock().expect("lock").contains_key(name)
     }
+}
+
+/// Positions of a training batch `ids: [b, t]`: no left padding, no past.
+fn train_positions(ids: &Tensor) -> Result<Positions> {
+    let (b, t) = ids.dims2()?;
+    Ok(Positions {
+        pads: vec![0; b],
+        past: 0,
+        len: t,
+    })
 }

@@ -259,6 +259,26 @@ pub fn linear_rows_many(
         .collect()
 }
 
+/// Adds `bias[j]` to `out[i * ldo + j]` for `i < m`, `j < rows` (the kernels' last step).
+///
+/// # Safety
+/// `bias` (if any) holds `rows` elements; `out` `(m - 1) * ldo + rows` writable ones.
+pub(super) unsafe fn add_bias(
+    bias: Option<*const f32>,
+    rows: usize,
+    m: usize,
+    out: *mut f32,
+    ldo: usize,
+) {
+    if let Some(b) = bias {
+        for i in 0..m {
+            for j in 0..rows {
+                *out.add(i * ldo + j) += *b.add(j);
+            }
+        }
+    }
+}
+
 /// A weight element the kernels read: f32, or bf16 bits.
 #[cfg(target_arch = "x86_64")]
 trait Weight: super::matvec_avx512::Elem + super::matvec_avx2::Elem {

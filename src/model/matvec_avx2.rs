@@ -7,6 +7,8 @@
 
 use std::arch::x86_64::*;
 
+use super::matvec::add_bias;
+
 /// A weight element type the tile can load 8 at a time as f32.
 pub trait Elem: Copy + Default {
     /// Loads 8 elements at `p` as f32.
@@ -33,23 +35,15 @@ impl Elem for u16 {
 }
 
 /// Horizontal sum of 8 lanes.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn hsum(v: __m256) -> f32 {
+pub(super) unsafe fn hsum(v: __m256) -> f32 {
     let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
-}
-
-/// Adds `bias[j]` to `out[i * ldo + j]` for `i < m`, `j < rows`.
-unsafe fn add_bias(bias: Option<*const f32>, rows: usize, m: usize, out: *mut f32, ldo: usize) {
-    if let Some(b) = bias {
-        for i in 0..m {
-            for j in 0..rows {
-                *out.add(i * ldo + j) += *b.add(j);
-            }
-        }
-    }
 }
 
 /// `out[i * ldo + j] = dot(w_j, x_i) + bias[j]` for weight rows `j` in `0..rows` of `w`

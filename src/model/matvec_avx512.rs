@@ -7,6 +7,8 @@
 
 use std::arch::x86_64::*;
 
+use super::matvec::add_bias;
+
 /// A weight element type the tile can load 16 at a time as f32.
 pub trait Elem: Copy {
     /// Loads 16 elements at `p` as f32 (`mask`: which of the 16 exist).
@@ -87,13 +89,7 @@ pub unsafe fn rows<E: Elem>(
         }
         j += 1;
     }
-    if let Some(b) = bias {
-        for i in 0..m {
-            for j in 0..rows {
-                *out.add(i * ldo + j) += *b.add(j);
-            }
-        }
-    }
+    add_bias(bias, rows, m, out, ldo);
 }
 
 /// `NW` weight rows (from `w`, stride `k`) against `R` input rows (from `x`, stride `k`):
@@ -260,13 +256,7 @@ pub unsafe fn rows_blocks<B: Blocks>(
         }
         j += if two { 2 } else { 1 };
     }
-    if let Some(b) = bias {
-        for i in 0..m {
-            for j in 0..rows {
-                *out.add(i * ldo + j) += *b.add(j);
-            }
-        }
-    }
+    add_bias(bias, rows, m, out, ldo);
 }
 
 /// `NW` block weight rows (`nb` blocks each) against `R` input rows (stride `k`).

@@ -51,6 +51,8 @@ fn has_avx2() -> bool {
 mod avx2 {
     use std::arch::x86_64::*;
 
+    use super::super::matvec_avx2::hsum;
+
     /// Below this, `e^x` is under the smallest normal f32: the result is 0.
     const LO: f32 = -87.33;
     /// Above this, `2^n` would not fit the exponent bits: the lane goes through `f32::exp`.
@@ -101,15 +103,6 @@ mod avx2 {
             }
         }
         _mm256_loadu_ps(ys.as_ptr())
-    }
-
-    /// Horizontal sum of 8 lanes.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn hsum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
     }
 
     /// As `super::exp_shift_in_place`.
