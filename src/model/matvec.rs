@@ -376,18 +376,10 @@ unsafe fn run_blocks(
         }
         _ => {}
     }
-    let xs = std::slice::from_raw_parts(xs, m * k);
     for j in 0..rows {
         let wr = w.row(j, k);
-        let b = bias.map_or(0.0, |b| *b.add(j));
-        for i in 0..m {
-            let d: f32 = wr
-                .iter()
-                .zip(&xs[i * k..(i + 1) * k])
-                .map(|(a, x)| a * x)
-                .sum();
-            *out.add(i * ldo + j) = d + b;
-        }
+        let bj = bias.map(|b| b.add(j));
+        run(Isa::Scalar, wr.as_ptr(), 1, k, xs, m, bj, out.add(j), ldo);
     }
 }
 

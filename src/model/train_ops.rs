@@ -30,7 +30,7 @@ fn par_rows(out: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync 
 }
 
 /// A contiguous f32 copy-free view of a CPU tensor, handed to `f`.
-fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
+pub fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R> {
     let t = t.contiguous()?;
     let (storage, layout) = t.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else {
@@ -43,14 +43,15 @@ fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result<R
 }
 
 /// The contiguous f32 slice of a custom op's CPU argument.
-fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+pub fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
     let (a, b) = l
         .contiguous_offsets()
         .ok_or_else(|| candle_core::Error::Msg(format!("train_ops: {what} not contiguous")))?;
     Ok(&s.as_slice::<f32>()?[a..b])
 }
 
-fn fused_ok(t: &Tensor) -> bool {
+/// Whether the fused ops apply to `t`: f32 on the CPU.
+pub fn fused_ok(t: &Tensor) -> bool {
     t.device().is_cpu() && t.dtype() == DType::F32
 }
 

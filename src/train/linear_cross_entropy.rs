@@ -13,7 +13,9 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
-use crate::model::vexp::{exp_shift_in_place, sum_exp_shift};
+use crate::model::train_ops::{slice, with_f32};
+
+use super::loss::{check_targets, row_grad, row_nll};
 
 /// Most logits made at once when they are not kept (32 MB of f32).
 const BLOCK_ELEMS: usize = 8 << 20;
@@ -115,12 +117,28 @@ fn block_rows(block_elems: usize, vocab: usize) -> usize {
     (block_elems / vocab.max(1)).max(1)
 }
 
-/// The contiguous f32 data of an operand.
-fn data<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
-    let (a, b) = l.contiguous_offsets().ok_or_else(|| {
-        candle_core::Error::Msg(format!("linear_cross_entropy: {what} not contiguous"))
-    })?;
-    Ok(&s.as_slice::<f32>()?[a..b])
+/// Logits of the `c` rows of `x` from row `r0` into `z` (`c × v`): `x[r0..r0 + c] · wᵀ`.
+fn logits_block(
+    x: &[f32],
+    w: &[f32],
+    (r0, c): (usize, usize),
+    (d, v): (usize, usize),
+    z: &mut [f32],
+) {
+    assert!(x.len() >= (r0 + c) * d && w.len() >= v * d && z.len() >= c * v);
+    // SAFETY: x rows r0..r0+c (stride d), W (v rows of d) read transposed, z is c × v: all
+    // within the slices (checked above).
+    unsafe {
+        matmul(
+            (c, v, d),
+            z.as_mut_ptr(),
+            false,
+            x[r0 * d..].as_ptr(),
+            (d, 1),
+            w.as_ptr(),
+            (1, d),
+        )
+    };
 }
 
 impl CustomOp2 for LinearCrossEntropy {
@@ -140,41 +158,22 @@ impl CustomOp2 for LinearCrossEntropy {
         if dw != d {
             candle_core::bail!("linear_cross_entropy: x has {d} features, the head {dw}");
         }
-        if self.targets.len() != n || self.targets.iter().any(|&t| t as usize >= v) {
-            candle_core::bail!(
-                "linear_cross_entropy: {} targets for {n} rows of {v} logits",
-                self.targets.len()
-            );
-        }
-        let (x, w) = (data(s1, l1, "x")?, data(s2, l2, "the head")?);
+        check_targets("linear_cross_entropy", &self.targets, n, v)?;
+        let (x, w) = (slice(s1, l1, "x")?, slice(s2, l2, "the head")?);
         let rows = block_rows(self.block_elems, v);
         let mut logits = vec![0f32; rows.min(n) * v];
         let (mut nll, mut lse) = (vec![0f32; n], vec![0f32; n]);
         for r0 in (0..n).step_by(rows) {
             let c = rows.min(n - r0);
             let z = &mut logits[..c * v];
-            // SAFETY: x rows r0..r0+c (stride d), W (v rows of d) read transposed, z is c × v.
-            unsafe {
-                matmul(
-                    (c, v, d),
-                    z.as_mut_ptr(),
-                    false,
-                    x[r0 * d..].as_ptr(),
-                    (d, 1),
-                    w.as_ptr(),
-                    (1, d),
-                );
-            }
+            logits_block(x, w, (r0, c), (d, v), z);
             let z = &*z;
             nll[r0..r0 + c]
                 .par_iter_mut()
                 .zip(lse[r0..r0 + c].par_iter_mut())
                 .enumerate()
                 .for_each(|(k, (nl, ls))| {
-                    let row = &z[k * v..(k + 1) * v];
-                    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    *ls = max + sum_exp_shift(row, max).ln();
-                    *nl = *ls - row[self.targets[r0 + k] as usize];
+                    (*nl, *ls) = row_nll(&z[k * v..(k + 1) * v], self.targets[r0 + k]);
                 });
         }
         *self.lse.lock().expect("lse lock") = lse;
@@ -193,8 +192,6 @@ impl CustomOp2 for LinearCrossEntropy {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let (n, d) = x.dims2()?;
         let v = w.dim(0)?;
-        let xs: Vec<f32> = x.flatten_all()?.to_vec1()?;
-        let ws: Vec<f32> = w.flatten_all()?.to_vec1()?;
         let g: Vec<f32> = grad.to_vec1()?;
         let lse = self.lse.lock().expect("lse lock").clone();
         let rows = block_rows(self.block_elems, v);
@@ -202,52 +199,44 @@ impl CustomOp2 for LinearCrossEntropy {
         let recompute = kept.is_none();
         let mut logits = kept.unwrap_or_else(|| vec![0f32; rows.min(n) * v]);
         let (mut dx, mut dw) = (vec![0f32; n * d], vec![0f32; v * d]);
-        for r0 in (0..n).step_by(rows) {
-            let c = rows.min(n - r0);
-            let z = &mut logits[..c * v];
-            let xr = xs[r0 * d..].as_ptr();
-            if recompute {
-                // SAFETY: as in the forward pass.
-                unsafe {
-                    matmul(
-                        (c, v, d),
-                        z.as_mut_ptr(),
-                        false,
-                        xr,
-                        (d, 1),
-                        ws.as_ptr(),
-                        (1, d),
-                    )
-                };
-            }
-            z.par_chunks_mut(v).enumerate().for_each(|(k, row)| {
-                let i = r0 + k;
-                exp_shift_in_place(row, lse[i], g[i]);
-                row[self.targets[i] as usize] -= g[i];
-            });
-            // SAFETY: dlogits (c × v) times W (v × d) into dx rows r0..r0+c; dlogitsᵀ
-            // (v × c, read transposed) times x rows (c × d) added into dW (v × d).
-            unsafe {
-                matmul(
-                    (c, d, v),
-                    dx[r0 * d..].as_mut_ptr(),
-                    false,
-                    z.as_ptr(),
-                    (v, 1),
-                    ws.as_ptr(),
-                    (d, 1),
-                );
-                matmul(
-                    (v, d, c),
-                    dw.as_mut_ptr(),
-                    r0 > 0,
-                    z.as_ptr(),
-                    (1, v),
-                    xr,
-                    (d, 1),
-                );
-            }
-        }
+        with_f32(x, |xs| {
+            with_f32(w, |ws| {
+                for r0 in (0..n).step_by(rows) {
+                    let c = rows.min(n - r0);
+                    let z = &mut logits[..c * v];
+                    if recompute {
+                        logits_block(xs, ws, (r0, c), (d, v), z);
+                    }
+                    z.par_chunks_mut(v).enumerate().for_each(|(k, row)| {
+                        let i = r0 + k;
+                        row_grad(row, lse[i], g[i], self.targets[i]);
+                    });
+                    // SAFETY: dlogits (c × v) times W (v × d) into dx rows r0..r0+c;
+                    // dlogitsᵀ (v × c, read transposed) times x rows (c × d) added into dW
+                    // (v × d); every operand lies within its buffer (n × d, v × d, c × v).
+                    unsafe {
+                        matmul(
+                            (c, d, v),
+                            dx[r0 * d..].as_mut_ptr(),
+                            false,
+                            z.as_ptr(),
+                            (v, 1),
+                            ws.as_ptr(),
+                            (d, 1),
+                        );
+                        matmul(
+                            (v, d, c),
+                            dw.as_mut_ptr(),
+                            r0 > 0,
+                            z.as_ptr(),
+                            (1, v),
+                            xs[r0 * d..].as_ptr(),
+                            (d, 1),
+                        );
+                    }
+                }
+            })
+        })??;
         Ok((
             Some(Tensor::from_vec(dx, (n, d), x.device())?),
             Some(Tensor::from_vec(dw, (v, d), w.device())?),

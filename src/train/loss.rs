@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Device, Layout, Shape, Tensor};
 
+use crate::model::train_ops::fused_ok;
 use crate::model::vexp::{exp_shift_in_place, sum_exp_shift};
 use crate::model::CausalLm;
 
@@ -63,12 +64,13 @@ pub fn summed_nll(lm: &CausalLm, batch: &Batch) -> Result<Tensor, TrainError> {
     let targets = batch.targets.to_vec1::<u32>()?;
     // The LM head runs at the labelled positions only; for Llama models (f32 on the CPU)
     // fused with the loss, so the logits are never kept.
-    if let Some((x, w)) = lm.head_inputs_train_rows(&batch.ids, &batch.positions)? {
-        if x.device().is_cpu() && x.dtype() == DType::F32 && w.dtype() == DType::F32 {
+    let picked = match lm.head_inputs_train_rows(&batch.ids, &batch.positions)? {
+        Some((x, w)) if fused_ok(&x) && fused_ok(&w) => {
             return Ok(linear_cross_entropy(&x, &w, targets)?.sum_all()?);
         }
-    }
-    let picked = lm.forward_train_rows(&batch.ids, &batch.positions)?;
+        Some((x, w)) => x.matmul(&w.t()?)?,
+        None => lm.forward_train_rows(&batch.ids, &batch.positions)?,
+    };
     Ok(cross_entropy(&picked.to_dtype(DType::F32)?, targets)?.sum_all()?)
 }
 
@@ -80,6 +82,32 @@ pub fn cross_entropy(logits: &Tensor, targets: Vec<u32>) -> candle_core::Result<
         targets,
         lse: Mutex::new(Vec::new()),
     })
+}
+
+/// Fails unless there is one target per row and each is below the vocabulary size `v`.
+pub(super) fn check_targets(
+    op: &str,
+    targets: &[u32],
+    n: usize,
+    v: usize,
+) -> candle_core::Result<()> {
+    if targets.len() != n || targets.iter().any(|&t| t as usize >= v) {
+        candle_core::bail!("{op}: {} targets for {n} rows of {v} logits", targets.len());
+    }
+    Ok(())
+}
+
+/// `(nll, log-sum-exp)` of one row of logits for `target`.
+pub(super) fn row_nll(row: &[f32], target: u32) -> (f32, f32) {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = max + sum_exp_shift(row, max).ln();
+    (lse - row[target as usize], lse)
+}
+
+/// Turns one row of logits with log-sum-exp `lse` into its gradient `g · (softmax - one-hot)`.
+pub(super) fn row_grad(row: &mut [f32], lse: f32, g: f32, target: u32) {
+    exp_shift_in_place(row, lse, g);
+    row[target as usize] -= g;
 }
 
 /// The fused cross-entropy; remembers each row's log-sum-exp for the backward pass.
@@ -117,21 +145,12 @@ impl CustomOp1 for CrossEntropy {
             candle_core::Error::Msg("cross_entropy needs contiguous logits".into())
         })?;
         let x = &storage.as_slice::<f32>()?[start..end];
-        if self.targets.len() != n || self.targets.iter().any(|&t| t as usize >= v) {
-            candle_core::bail!(
-                "cross_entropy: {} targets for {n} rows of {v} logits",
-                self.targets.len()
-            );
-        }
+        check_targets("cross_entropy", &self.targets, n, v)?;
         let mut out = vec![(0f32, 0f32); n];
         par_rows(&mut out, 1, |first, rows| {
             for (k, slot) in rows.iter_mut().enumerate() {
                 let i = first + k;
-                let row = &x[i * v..(i + 1) * v];
-                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum = sum_exp_shift(row, max);
-                let lse = max + sum.ln();
-                *slot = (lse - row[self.targets[i] as usize], lse);
+                *slot = row_nll(&x[i * v..(i + 1) * v], self.targets[i]);
             }
         });
         *self.lse.lock().expect("lse lock") = out.iter().map(|p| p.1).collect();
@@ -154,8 +173,7 @@ impl CustomOp1 for CrossEntropy {
         par_rows(&mut grad, v, |first, rows| {
             for (k, row) in rows.chunks_mut(v).enumerate() {
                 let i = first + k;
-                exp_shift_in_place(row, lse[i], g[i]);
-                row[self.targets[i] as usize] -= g[i];
+                row_grad(row, lse[i], g[i], self.targets[i]);
             }
         });
         Ok(Some(Tensor::from_vec(grad, arg.shape(), arg.device())?))
