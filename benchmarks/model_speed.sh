@@ -5,7 +5,7 @@
 # the implementations in one run: proofstep with f32 weights (same as transformers), proofstep
 # with packed weights (the GGUF's exact Q4_1 / Q8_0 blocks: the same values as f32, fewer
 # bytes), proofstep with bf16 weight copies (reduced precision, f32 arithmetic; labelled),
-# transformers f32. Needs benchmarks/model_parity.sh run once (venv + GGUF). WEIGHTS picks
+# transformers f32. Needs benchmarks/model_parity.sh run once (the venv). WEIGHTS picks
 # proofstep's ways (default "f32 packed bf16").
 # See README.md, "model_speed".
 set -euo pipefail
@@ -14,10 +14,10 @@ venv=benchmarks/.venv
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
 weights_list=${WEIGHTS:-f32 packed bf16}
-gguf=benchmarks/out/cache/SmolLM2-135M-Instruct.Q4_1.gguf
 hf=benchmarks/out/model_speed/smollm2-135m
 cargo build --release --quiet
-[[ -f $hf/model.safetensors ]] || target/release/proofstep model import-gguf "$gguf" "$hf"
+source benchmarks/smollm2.sh
+smollm2_folder "$hf"
 # A 64-token prompt in the seed's format (a real Mathlib-style proof state), cut to 64 ids.
 ids=$($venv/bin/python - "$hf" <<'PY'
 import json, sys, transformers

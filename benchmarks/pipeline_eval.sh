@@ -7,7 +7,8 @@
 #   - two fixed tactic lists tried in order at every node (no automation / with simp_all, decide),
 # then next-step accuracy (top-1/top-8 exact match, beam 8) on held-out pairs of the test world
 # and on ../shared/data/traces; summary + pass-rate-vs-budget SVG by pipeline_report.py.
-# Usage: bash benchmarks/pipeline_eval.sh   (needs bash lean/mini/setup.sh and cargo build)
+# The fine-tuned SmolLM2-135M row comes from pipeline_smollm2.sh (same loop and budget).
+# Usage: bash benchmarks/pipeline_eval.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${MODEL:-models/testworld-small}
@@ -15,16 +16,16 @@ MODEL_UNTRAINED=${MODEL_UNTRAINED:?set MODEL_UNTRAINED to an untrained llama-tin
 PAIRS=${PAIRS:?set PAIRS to the proofstep-test.jsonl made from the extracted corpus (see README)}
 OUT=benchmarks/out
 mkdir -p "$OUT"
-CARGO_TARGET_DIR="$PWD/target" cargo build --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
+CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
 # All four through the same search loop (pipeline_baseline/src/main.rs): 32 expansions, 8
 # candidates per expansion (temperature 0.5 for the models), server backend, 120 s per theorem.
 rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain,fixed_auto}.jsonl
-target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_trained.jsonl" 32 --model "$MODEL"
-target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_untrained.jsonl" 32 --model "$MODEL_UNTRAINED"
-target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_plain.jsonl" 32 \
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_trained.jsonl" 32 --model "$MODEL"
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_untrained.jsonl" 32 --model "$MODEL_UNTRAINED"
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_plain.jsonl" 32 \
   assumption rfl trivial constructor "intro h" contradiction left right
-target/debug/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_auto.jsonl" 32 \
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_auto.jsonl" 32 \
   assumption rfl trivial constructor "intro h" contradiction decide simp_all
-target/debug/pipeline-accuracy "$MODEL" 8 0 "$PAIRS" > "$OUT/pipeline_accuracy.jsonl"
-target/debug/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json >> "$OUT/pipeline_accuracy.jsonl"
+target/release/pipeline-accuracy "$MODEL" 8 0 "$PAIRS" > "$OUT/pipeline_accuracy.jsonl"
+target/release/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json >> "$OUT/pipeline_accuracy.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT"

@@ -11,6 +11,7 @@ import sys
 out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"
 RUNS = [
     ("trained (models/testworld-small)", "pipeline_trained.jsonl", "#1f77b4"),
+    ("SmolLM2-135M fine-tuned", "pipeline_smollm2.jsonl", "#9467bd"),
     ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
     ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
     ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
@@ -70,11 +71,11 @@ svg.append("</svg>")
 with open("benchmarks/pipeline_budget.svg", "w") as f:
     f.write("\n".join(svg) + "\n")
 
-acc = os.path.join(out, "pipeline_accuracy.jsonl")
-if os.path.exists(acc):
+ACCURACY = [("testworld-small", "pipeline_accuracy.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
+if lines:
     print()
-    print("| pairs | count | top-1 | top-8 |")
-    print("|---|---|---|---|")
-    for l in open(acc):
-        r = json.loads(l)
-        print(f"| {r['file']} | {r['pairs']} | {r['top1']:.1%} | {r['topk']:.1%} |")
+    print("| model | pairs | count | top-1 | top-8 |")
+    print("|---|---|---|---|---|")
+    for m, r in lines:
+        print(f"| {m} | {r['file']} | {r['pairs']} | {r['top1']:.1%} | {r['topk']:.1%} |")

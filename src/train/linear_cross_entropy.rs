@@ -10,9 +10,9 @@
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
-use gemm::{gemm, Parallelism};
 use rayon::prelude::*;
 
+use crate::model::gemm_f32::matmul;
 use crate::model::train_ops::{slice, with_f32};
 
 use super::loss::{check_targets, row_grad, row_nll};
@@ -65,51 +65,6 @@ struct LinearCrossEntropy {
     block_elems: usize,
     lse: Mutex<Vec<f32>>,
     kept: Mutex<Option<Vec<f32>>>,
-}
-
-/// `dst (m × n, row-major; += when `accumulate`) = a · b`, each operand given by its
-/// pointer and (row, column) strides.
-///
-/// # Safety
-/// Every element addressed by the shapes and strides must be valid; `dst` must not
-/// overlap the inputs.
-#[allow(clippy::too_many_arguments)]
-unsafe fn matmul(
-    (m, n, k): (usize, usize, usize),
-    dst: *mut f32,
-    accumulate: bool,
-    a: *const f32,
-    (a_rs, a_cs): (usize, usize),
-    b: *const f32,
-    (b_rs, b_cs): (usize, usize),
-) {
-    let threads = candle_core::utils::get_num_threads();
-    let par = if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    };
-    gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        n as isize,
-        accumulate,
-        a,
-        a_cs as isize,
-        a_rs as isize,
-        b,
-        b_cs as isize,
-        b_rs as isize,
-        1.0,
-        1.0,
-        false,
-        false,
-        false,
-        par,
-    );
 }
 
 /// Rows per block of logits.

@@ -1,0 +1,73 @@
+//! One f32 matrix product on the CPU through the `gemm` crate (candle's own CPU matmul
+//! kernel), with every operand given by pointer and strides: the fused training ops multiply
+//! views (transposed weights, row blocks, gradients) in place instead of making candle
+//! tensors, each of which backprop would zero and sum again.
+
+use gemm::{gemm, Parallelism};
+
+/// `dst (m × n, row-major; += when `accumulate`) = a · b`, each operand given by its
+/// pointer and (row, column) strides; on candle's thread count.
+///
+/// # Safety
+/// Every element addressed by the shapes and strides must be valid; `dst` must not
+/// overlap the inputs.
+pub unsafe fn matmul(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    accumulate: bool,
+    a: *const f32,
+    a_strides: (usize, usize),
+    b: *const f32,
+    b_strides: (usize, usize),
+) {
+    let threads = candle_core::utils::get_num_threads();
+    matmul_rows(
+        (m, n, k),
+        (dst, n),
+        accumulate,
+        (a, a_strides),
+        (b, b_strides),
+        threads,
+    );
+}
+
+/// `matmul` into `dst` rows `dst_rs` apart, on `threads` threads (1 inside a parallel loop
+/// over heads, whose products are small).
+///
+/// # Safety
+/// As `matmul`.
+pub unsafe fn matmul_rows(
+    (m, n, k): (usize, usize, usize),
+    (dst, dst_rs): (*mut f32, usize),
+    accumulate: bool,
+    (a, (a_rs, a_cs)): (*const f32, (usize, usize)),
+    (b, (b_rs, b_cs)): (*const f32, (usize, usize)),
+    threads: usize,
+) {
+    let par = if threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        dst_rs as isize,
+        accumulate,
+        a,
+        a_cs as isize,
+        a_rs as isize,
+        b,
+        b_cs as isize,
+        b_rs as isize,
+        1.0,
+        1.0,
+        false,
+        false,
+        false,
+        par,
+    );
+}

@@ -1,0 +1,409 @@
+//! Causal self-attention of the training forward as one differentiable op (f32 on the CPU):
+//! rotary embedding of q and k, `softmax(q·kᵀ/√d)` under the causal mask, times v, for
+//! grouped-query heads, from the projections' `[b, t, heads·d]` outputs straight to the
+//! `[b, t, heads·d]` input of the output projection. Composed of candle ops the same function
+//! is about twenty graph nodes per layer (reshapes, transposes, the scaling, two batched
+//! matmuls, the softmax), each of whose gradients backprop makes as a fresh zeroed tensor and
+//! sums again; here the backward writes the gradients of q, k and v directly:
+//! `dV = Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(P ⊙ dP))`, `dQ = dS·K`, `dK = dSᵀ·Q`,
+//! then the rotation undone. Rows share positions `0..t` (training batches, right-padded).
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use rayon::prelude::*;
+
+use super::error::Result;
+use super::gemm_f32::matmul_rows;
+use super::train_ops::{rotate_half, slice, with_f32};
+use super::vexp::exp_shift_in_place;
+
+/// Attention over `q: [b, t, heads·d]`, `k, v: [b, t, kv_heads·d]` with the rotary tables
+/// `cos, sin: [t, d/2]`; `[b, t, heads·d]`, differentiable in q, k and v.
+pub fn causal_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    (cos, sin): (&Tensor, &Tensor),
+    (heads, kv_heads): (usize, usize),
+) -> Result<Tensor> {
+    let op = CausalAttention {
+        heads,
+        kv_heads,
+        cos: with_f32(cos, |c| c.to_vec())?,
+        sin: with_f32(sin, |s| s.to_vec())?,
+        saved: Mutex::new(None),
+    };
+    Ok(q.contiguous()?
+        .apply_op3(&k.contiguous()?, &v.contiguous()?, op)?)
+}
+
+/// The op, with what the forward pass keeps for the backward pass.
+struct CausalAttention {
+    heads: usize,
+    kv_heads: usize,
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    saved: Mutex<Option<Saved>>,
+}
+
+/// Rotated q scaled by `1/√d` (`[b, heads, t, d]`), rotated k (`[b, kv_heads, t, d]`) and
+/// the attention probabilities (`[b, heads, t, t]`, zero above the diagonal).
+struct Saved {
+    q: Vec<f32>,
+    k: Vec<f32>,
+    probs: Vec<f32>,
+}
+
+/// Sizes of one call.
+#[derive(Clone, Copy)]
+struct Dims {
+    b: usize,
+    t: usize,
+    h: usize,
+    kv: usize,
+    d: usize,
+}
+
+impl Dims {
+    /// Query heads per key head.
+    fn rep(&self) -> usize {
+        self.h / self.kv
+    }
+}
+
+impl CausalAttention {
+    /// Checks the shapes of q, k and v against the head counts and the rotary tables.
+    fn dims(&self, q: &Shape, k: &Shape, v: &Shape) -> candle_core::Result<Dims> {
+        let (b, t, qw) = q.dims3()?;
+        let (h, kv) = (self.heads, self.kv_heads);
+        let d = qw / h.max(1);
+        let ok = h > 0
+            && kv > 0
+            && h % kv == 0
+            && qw == h * d
+            && d % 2 == 0
+            && k.dims() == [b, t, kv * d]
+            && v.dims() == [b, t, kv * d]
+            && self.cos.len() >= t * d / 2
+            && self.sin.len() >= t * d / 2;
+        if !ok {
+            candle_core::bail!(
+                "causal_attention: q {q:?}, k {k:?}, v {v:?} for {h} heads, {kv} key heads, tables of {}",
+                self.cos.len()
+            );
+        }
+        Ok(Dims { b, t, h, kv, d })
+    }
+
+    /// Rows `[b, t, n·d]` → rotated `[b, n, t, d]` (times `scale`).
+    fn rotate_heads(&self, x: &[f32], n: usize, dm: Dims, scale: f32) -> Vec<f32> {
+        let (t, d) = (dm.t, dm.d);
+        let half = d / 2;
+        let mut out = vec![0f32; dm.b * n * t * d];
+        out.par_chunks_mut(t * d).enumerate().for_each(|(bn, o)| {
+            let (bi, ni) = (bn / n, bn % n);
+            for ti in 0..t {
+                let src = &x[(bi * t + ti) * n * d + ni * d..][..d];
+                let tab = ti * half;
+                let (c, s) = (&self.cos[tab..tab + half], &self.sin[tab..tab + half]);
+                rotate_half(src, &mut o[ti * d..(ti + 1) * d], (c, s), 1.0, scale);
+            }
+        });
+        out
+    }
+
+    /// Per-head `[n, t, d]` blocks of each group (as `block(bi, ni)` gives them) → rows
+    /// `[b, t, n·d]`, rotated back (times `scale`) when `unrotate`.
+    fn gather_rows<'a>(
+        &self,
+        block: impl Fn(usize, usize) -> &'a [f32] + Sync,
+        n: usize,
+        dm: Dims,
+        unrotate: Option<f32>,
+    ) -> Vec<f32> {
+        let (t, d) = (dm.t, dm.d);
+        let half = d / 2;
+        let mut out = vec![0f32; dm.b * t * n * d];
+        out.par_chunks_mut(n * d).enumerate().for_each(|(bt, row)| {
+            let (bi, ti) = (bt / t, bt % t);
+            let tab = ti * half;
+            let (c, s) = (&self.cos[tab..tab + half], &self.sin[tab..tab + half]);
+            for (ni, o) in row.chunks_mut(d).enumerate() {
+                let src = &block(bi, ni)[ti * d..(ti + 1) * d];
+                match unrotate {
+                    Some(scale) => rotate_half(src, o, (c, s), -1.0, scale),
+                    None => o.copy_from_slice(src),
+                }
+            }
+        });
+        out
+    }
+}
+
+/// Softmax of each row `i` of the `t × t` scores over columns `0..=i`; zeros after.
+fn causal_softmax(p: &mut [f32], t: usize) {
+    for (i, row) in p.chunks_mut(t).enumerate() {
+        let (seen, future) = row.split_at_mut(i + 1);
+        let max = seen.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+        let inv = 1.0 / exp_shift_in_place(seen, max, 1.0);
+        seen.iter_mut().for_each(|x| *x *= inv);
+        future.fill(0.0);
+    }
+}
+
+impl CustomOp3 for CausalAttention {
+    fn name(&self) -> &'static str {
+        "proofstep-causal-attention"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let dm = self.dims(l1.shape(), l2.shape(), l3.shape())?;
+        let (t, d, h, kv) = (dm.t, dm.d, dm.h, dm.kv);
+        let (q, k, v) = (
+            slice(s1, l1, "q")?,
+            slice(s2, l2, "k")?,
+            slice(s3, l3, "v")?,
+        );
+        let q = self.rotate_heads(q, h, dm, 1.0 / (d as f32).sqrt());
+        let k = self.rotate_heads(k, kv, dm, 1.0);
+        let mut probs = vec![0f32; dm.b * h * t * t];
+        let mut heads_out = vec![0f32; dm.b * h * t * d];
+        probs
+            .par_chunks_mut(t * t)
+            .zip(heads_out.par_chunks_mut(t * d))
+            .enumerate()
+            .for_each(|(bh, (p, o))| {
+                let (bi, g) = (bh / h, (bh % h) / dm.rep());
+                let qh = &q[bh * t * d..][..t * d];
+                let kg = &k[(bi * kv + g) * t * d..][..t * d];
+                let vg = &v[bi * t * kv * d + g * d..];
+                // SAFETY: q_h and k_g are t × d blocks (k_g read transposed: strides 1, d),
+                // p is t × t; v_g is t rows of d, kv·d apart, within v (its last row ends at
+                // (bi·t + t − 1)·kv·d + g·d + d ≤ v.len()); o is t × d.
+                unsafe {
+                    matmul_rows(
+                        (t, t, d),
+                        (p.as_mut_ptr(), t),
+                        false,
+                        (qh.as_ptr(), (d, 1)),
+                        (kg.as_ptr(), (1, d)),
+                        1,
+                    );
+                    causal_softmax(p, t);
+                    matmul_rows(
+                        (t, d, t),
+                        (o.as_mut_ptr(), d),
+                        false,
+                        (p.as_ptr(), (t, 1)),
+                        (vg.as_ptr(), (kv * d, 1)),
+                        1,
+                    );
+                }
+            });
+        let out = self.gather_rows(
+            |bi, hi| &heads_out[(bi * h + hi) * t * d..][..t * d],
+            h,
+            dm,
+            None,
+        );
+        *self.saved.lock().expect("saved lock") = Some(Saved { q, k, probs });
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dm = self.dims(q.shape(), k.shape(), v.shape())?;
+        let (t, d, h, kv, rep) = (dm.t, dm.d, dm.h, dm.kv, dm.rep());
+        let saved = self
+            .saved
+            .lock()
+            .expect("saved lock")
+            .take()
+            .ok_or_else(|| {
+                candle_core::Error::Msg("causal_attention: backward without a forward pass".into())
+            })?;
+        // Per key group (bi, g): the rotated, scaled gradients of its `rep` query heads
+        // `[rep, t, d]`, and the rotated gradients of its key and value `[t, d]`.
+        let groups: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = with_f32(grad, |go| {
+            with_f32(v, |vs| {
+                (0..dm.b * kv)
+                    .into_par_iter()
+                    .map(|bg| {
+                        let (bi, g) = (bg / kv, bg % kv);
+                        let (mut dq, mut dk, mut dv) = (
+                            vec![0f32; rep * t * d],
+                            vec![0f32; t * d],
+                            vec![0f32; t * d],
+                        );
+                        let mut ds = vec![0f32; t * t];
+                        let kg = &saved.k[bg * t * d..][..t * d];
+                        let vg = &vs[bi * t * kv * d + g * d..];
+                        for r in 0..rep {
+                            let bh = bi * h + g * rep + r;
+                            let p = &saved.probs[bh * t * t..][..t * t];
+                            let qh = &saved.q[bh * t * d..][..t * d];
+                            let doh = &go[bi * t * h * d + (g * rep + r) * d..];
+                            // SAFETY: p and ds are t × t, q_h, k_g, dq's block, dk and dv
+                            // are t × d; dO_h and v_g are t rows of d, h·d and kv·d apart,
+                            // within grad and v (as in the forward pass).
+                            unsafe {
+                                matmul_rows(
+                                    (t, d, t),
+                                    (dv.as_mut_ptr(), d),
+                                    r > 0,
+                                    (p.as_ptr(), (1, t)),
+                                    (doh.as_ptr(), (h * d, 1)),
+                                    1,
+                                );
+                                matmul_rows(
+                                    (t, t, d),
+                                    (ds.as_mut_ptr(), t),
+                                    false,
+                                    (doh.as_ptr(), (h * d, 1)),
+                                    (vg.as_ptr(), (1, kv * d)),
+                                    1,
+                                );
+                            }
+                            for (dsr, pr) in ds.chunks_mut(t).zip(p.chunks(t)) {
+                                let dot: f32 = dsr.iter().zip(pr).map(|(a, b)| a * b).sum();
+                                dsr.iter_mut()
+                                    .zip(pr)
+                                    .for_each(|(x, &pv)| *x = pv * (*x - dot));
+                            }
+                            // SAFETY: as above.
+                            unsafe {
+                                matmul_rows(
+                                    (t, d, t),
+                                    (dq[r * t * d..].as_mut_ptr(), d),
+                                    false,
+                                    (ds.as_ptr(), (t, 1)),
+                                    (kg.as_ptr(), (d, 1)),
+                                    1,
+                                );
+                                matmul_rows(
+                                    (t, d, t),
+                                    (dk.as_mut_ptr(), d),
+                                    r > 0,
+                                    (ds.as_ptr(), (1, t)),
+                                    (qh.as_ptr(), (d, 1)),
+                                    1,
+                                );
+                            }
+                        }
+                        (dq, dk, dv)
+                    })
+                    .collect()
+            })
+        })??;
+        let group = |bi: usize, g: usize| &groups[bi * kv + g];
+        let scale = 1.0 / (d as f32).sqrt();
+        let dq = self.gather_rows(
+            |bi, hi| &group(bi, hi / rep).0[(hi % rep) * t * d..][..t * d],
+            h,
+            dm,
+            Some(scale),
+        );
+        let dk = self.gather_rows(|bi, g| &group(bi, g).1, kv, dm, Some(1.0));
+        let dv = self.gather_rows(|bi, g| &group(bi, g).2, kv, dm, None);
+        let dev = q.device();
+        Ok((
+            Some(Tensor::from_vec(dq, q.shape(), dev)?),
+            Some(Tensor::from_vec(dk, k.shape(), dev)?),
+            Some(Tensor::from_vec(dv, v.shape(), dev)?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::layers::{attention, inv_freq, rope, rotary_tables, Mode, Positions};
+    use candle_core::{Device, Var};
+
+    /// Output and the gradients of q, k and v equal the composed path's (reshape, rotary
+    /// embedding, scaled scores, causal mask, softmax, times v), with grouped-query heads.
+    #[test]
+    fn matches_composed_attention() {
+        let (b, t, h, kv, d) = (2, 6, 4, 2, 8);
+        let dev = Device::Cpu;
+        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 500.0 - 1.0;
+        let qv: Vec<f32> = (0..b * t * h * d).map(|i| val(i, 7919)).collect();
+        let kvv: Vec<f32> = (0..b * t * kv * d).map(|i| val(i, 104_729)).collect();
+        let vv: Vec<f32> = (0..b * t * kv * d).map(|i| val(i, 613)).collect();
+        let gv: Vec<f32> = (0..b * t * h * d).map(|i| val(i, 31)).collect();
+        let pos = Positions {
+            pads: vec![0; b],
+            past: 0,
+            len: t,
+        };
+        let (cos, sin) =
+            rotary_tables(&inv_freq(d, 10_000.0, None), &pos.ids(), true, &dev).unwrap();
+        let run = |fused: bool| -> Vec<Vec<f32>> {
+            let q = Var::from_vec(qv.clone(), (b, t, h * d), &dev).unwrap();
+            let k = Var::from_vec(kvv.clone(), (b, t, kv * d), &dev).unwrap();
+            let v = Var::from_vec(vv.clone(), (b, t, kv * d), &dev).unwrap();
+            let out = if fused {
+                causal_attention(
+                    q.as_tensor(),
+                    k.as_tensor(),
+                    v.as_tensor(),
+                    (&cos, &sin),
+                    (h, kv),
+                )
+                .unwrap()
+            } else {
+                let heads = |x: &Tensor, n: usize| {
+                    x.reshape((b, t, n, d)).unwrap().transpose(1, 2).unwrap()
+                };
+                let qr = rope(&heads(q.as_tensor(), h), &cos, &sin, Mode::Train).unwrap();
+                let kr = rope(&heads(k.as_tensor(), kv), &cos, &sin, Mode::Train).unwrap();
+                let mask = pos.mask(&dev).unwrap();
+                attention(
+                    &qr,
+                    &kr,
+                    &heads(v.as_tensor(), kv),
+                    mask.as_ref(),
+                    Mode::Train,
+                )
+                .unwrap()
+            };
+            let g = Tensor::from_vec(gv.clone(), (b, t, h * d), &dev).unwrap();
+            let grads = (&out * &g).unwrap().sum_all().unwrap().backward().unwrap();
+            let flat = |x: &Tensor| x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            vec![
+                flat(&out),
+                flat(grads.get(&q).unwrap()),
+                flat(grads.get(&k).unwrap()),
+                flat(grads.get(&v).unwrap()),
+            ]
+        };
+        let (ours, composed) = (run(true), run(false));
+        for (what, (a, e)) in ["out", "dq", "dk", "dv"]
+            .iter()
+            .zip(ours.iter().zip(&composed))
+        {
+            assert_eq!(a.len(), e.len(), "{what}");
+            for (x, y) in a.iter().zip(e) {
+                assert!(
+                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                    "{what}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! The training forward's linear layer `y = x · Wᵀ (+ b)` as one differentiable op (f32 on
+//! the CPU). Candle's `Linear` reshapes `x` to rows, multiplies by the transposed view of `W`
+//! and reshapes back: three graph nodes besides the product, whose gradients backprop makes
+//! as fresh zeroed tensors and sums again (the transposed weight's with a strided pass). Here
+//! the backward computes `dx = g · W` and `dW = gᵀ · x` straight into their final layouts, with
+//! the same `gemm` kernel candle's matmul uses.
+
+use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
+use candle_nn::Linear;
+
+use super::error::Result;
+use super::gemm_f32::matmul;
+use super::train_ops::{fused_ok, slice, with_f32};
+
+/// `lin` applied to `x: [.., in]` → `[.., out]`, differentiable in `x`, the weight and the
+/// bias; candle's `Linear` off the CPU or for dtypes other than f32.
+pub fn linear(lin: &Linear, x: &Tensor) -> Result<Tensor> {
+    let w = lin.weight();
+    if !fused_ok(x) || !fused_ok(w) {
+        return Ok(lin.forward(x)?);
+    }
+    let y = x.contiguous()?.apply_op2(w, TrainLinear)?;
+    Ok(match lin.bias() {
+        Some(b) => y.broadcast_add(b)?,
+        None => y,
+    })
+}
+
+/// The op: `x · Wᵀ` over the rows of `x`.
+struct TrainLinear;
+
+/// Rows of `x` and its feature count, from its layout.
+fn rows_and_features(shape: &Shape) -> candle_core::Result<(usize, usize)> {
+    let k = *shape
+        .dims()
+        .last()
+        .ok_or_else(|| candle_core::Error::Msg("linear: x has no dimensions".into()))?;
+    Ok((shape.elem_count() / k.max(1), k))
+}
+
+impl CustomOp2 for TrainLinear {
+    fn name(&self) -> &'static str {
+        "proofstep-train-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (m, k) = rows_and_features(l1.shape())?;
+        let (n, kw) = l2.shape().dims2()?;
+        if kw != k {
+            candle_core::bail!("linear: x has {k} features, the weight {kw}");
+        }
+        let (x, w) = (slice(s1, l1, "x")?, slice(s2, l2, "the weight")?);
+        let mut y = vec![0f32; m * n];
+        // SAFETY: x is m × k (row stride k), W is n × k read transposed (k × n: strides 1, k),
+        // y is m × n; the slices hold exactly those elements.
+        unsafe {
+            matmul(
+                (m, n, k),
+                y.as_mut_ptr(),
+                false,
+                x.as_ptr(),
+                (k, 1),
+                w.as_ptr(),
+                (1, k),
+            )
+        };
+        let mut dims = l1.shape().dims().to_vec();
+        *dims.last_mut().expect("checked above") = n;
+        Ok((CpuStorage::F32(y), Shape::from(dims)))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+        let (m, k) = rows_and_features(x.shape())?;
+        let n = w.dim(0)?;
+        let (mut dx, mut dw) = (vec![0f32; m * k], vec![0f32; n * k]);
+        with_f32(grad, |g| {
+            with_f32(x, |xs| {
+                with_f32(w, |ws| {
+                    assert!(g.len() == m * n && xs.len() == m * k && ws.len() == n * k);
+                    // SAFETY: g (m × n) times W (n × k) into dx (m × k); gᵀ (n × m, read
+                    // transposed: strides 1, n) times x (m × k) into dW (n × k); the
+                    // lengths are checked above.
+                    unsafe {
+                        matmul(
+                            (m, k, n),
+                            dx.as_mut_ptr(),
+                            false,
+                            g.as_ptr(),
+                            (n, 1),
+                            ws.as_ptr(),
+                            (k, 1),
+                        );
+                        matmul(
+                            (n, k, m),
+                            dw.as_mut_ptr(),
+                            false,
+                            g.as_ptr(),
+                            (1, n),
+                            xs.as_ptr(),
+                            (k, 1),
+                        );
+                    }
+                })
+            })
+        })???;
+        Ok((
+            Some(Tensor::from_vec(dx, x.shape(), x.device())?),
+            Some(Tensor::from_vec(dw, (n, k), w.device())?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    /// Output and the gradients of x, W and b equal those of candle's `Linear` (3-D input,
+    /// with and without bias, a non-contiguous input).
+    #[test]
+    fn matches_candle_linear() {
+        let (b, t, k, n) = (3, 7, 13, 11);
+        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 250.0 - 2.0;
+        let dev = Device::Cpu;
+        let xv: Vec<f32> = (0..b * t * k).map(|i| val(i, 7919)).collect();
+        let wv: Vec<f32> = (0..n * k).map(|i| val(i, 104_729) * 0.5).collect();
+        let bv: Vec<f32> = (0..n).map(|i| val(i, 31)).collect();
+        let gv: Vec<f32> = (0..b * t * n).map(|i| val(i, 613)).collect();
+        for (bias, transposed) in [(false, false), (true, false), (true, true)] {
+            let run = |fused: bool| -> Vec<Vec<f32>> {
+                let x = Var::from_vec(xv.clone(), (b, t, k), &dev).unwrap();
+                let w = Var::from_vec(wv.clone(), (n, k), &dev).unwrap();
+                let bb = Var::from_vec(bv.clone(), n, &dev).unwrap();
+                let lin = Linear::new(w.as_tensor().clone(), bias.then(|| bb.as_tensor().clone()));
+                let input = if transposed {
+                    x.as_tensor().transpose(0, 1).unwrap()
+                } else {
+                    x.as_tensor().clone()
+                };
+                let y = if fused {
+                    linear(&lin, &input).unwrap()
+                } else {
+                    lin.forward(&input).unwrap()
+                };
+                let g = Tensor::from_vec(gv.clone(), y.shape(), &dev).unwrap();
+                let grads = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
+                let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                let mut out = vec![
+                    flat(&y),
+                    flat(grads.get(&x).unwrap()),
+                    flat(grads.get(&w).unwrap()),
+                ];
+                if bias {
+                    out.push(flat(grads.get(&bb).unwrap()));
+                }
+                out
+            };
+            let (ours, theirs) = (run(true), run(false));
+            for (a, e) in ours.iter().zip(&theirs) {
+                assert_eq!(a.len(), e.len());
+                for (p, q) in a.iter().zip(e) {
+                    assert!(
+                        (p - q).abs() <= 1e-4 * (1.0 + q.abs()),
+                        "{p} vs {q} (bias {bias}, transposed {transposed})"
+                    );
+                }
+            }
+        }
+    }
+}

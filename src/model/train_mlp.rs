@@ -1,0 +1,212 @@
+//! The first half of the SwiGLU MLP in training as one differentiable op (f32 on the CPU):
+//! `h = silu(y · W_gateᵀ) ⊙ (y · W_upᵀ)`. As two linear layers and a SwiGLU it is three graph
+//! nodes whose gradients (the two largest activations of a layer, `[rows, ffn]` each, and two
+//! gradients of `y` summed) backprop makes as fresh zeroed tensors and sums again; here the
+//! backward computes `dg`, `du` once and multiplies them straight into `dW_gate = dgᵀ·y`,
+//! `dW_up = duᵀ·y` and `dy = dg·W_gate + du·W_up`.
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
+use candle_nn::Linear;
+
+use super::error::Result;
+use super::gemm_f32::matmul;
+use super::train_linear::linear;
+use super::train_ops::{fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32};
+
+/// `silu(gate(y)) ⊙ up(y)` for `y: [.., d]` → `[.., ffn]`, differentiable in `y` and both
+/// weights; the composed ops when a layer has a bias or the tensors are not f32 on the CPU.
+pub fn gated_up(gate: &Linear, up: &Linear, y: &Tensor) -> Result<Tensor> {
+    let (wg, wu) = (gate.weight(), up.weight());
+    let plain = gate.bias().is_none() && up.bias().is_none();
+    if !plain || !fused_ok(y) || !fused_ok(wg) || !fused_ok(wu) || wg.shape() != wu.shape() {
+        return swiglu(&linear(gate, y)?, &linear(up, y)?);
+    }
+    let op = GatedUp {
+        saved: Mutex::new(None),
+    };
+    Ok(y.contiguous()?.apply_op3(wg, wu, op)?)
+}
+
+/// The op; keeps the two projections `(g, u)` for the backward pass.
+struct GatedUp {
+    saved: Mutex<Option<(Vec<f32>, Vec<f32>)>>,
+}
+
+/// Rows and features of `y`, and the ffn width, checked against the weights' shapes.
+fn dims(y: &Shape, w: &Shape) -> candle_core::Result<(usize, usize, usize)> {
+    let d = *y.dims().last().unwrap_or(&0);
+    let (f, dw) = w.dims2()?;
+    if d == 0 || dw != d {
+        candle_core::bail!("gated_up: y {y:?} for weights {w:?}");
+    }
+    Ok((y.elem_count() / d, d, f))
+}
+
+/// `y (m × d) · wᵀ` (`w: f × d`) → `m × f`.
+fn project(y: &[f32], w: &[f32], (m, d, f): (usize, usize, usize)) -> Vec<f32> {
+    assert!(y.len() == m * d && w.len() == f * d);
+    let mut out = vec![0f32; m * f];
+    // SAFETY: y is m × d, w is f × d read transposed (strides 1, d), out is m × f; the
+    // lengths are checked above.
+    unsafe {
+        matmul(
+            (m, f, d),
+            out.as_mut_ptr(),
+            false,
+            y.as_ptr(),
+            (d, 1),
+            w.as_ptr(),
+            (1, d),
+        )
+    };
+    out
+}
+
+impl CustomOp3 for GatedUp {
+    fn name(&self) -> &'static str {
+        "proofstep-gated-up"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let (m, d, f) = dims(l1.shape(), l2.shape())?;
+        let y = slice(s1, l1, "y")?;
+        let (wg, wu) = (slice(s2, l2, "gate")?, slice(s3, l3, "up")?);
+        let (g, u) = (project(y, wg, (m, d, f)), project(y, wu, (m, d, f)));
+        let h = swiglu_rows(&g, &u, f);
+        *self.saved.lock().expect("saved lock") = Some((g, u));
+        let mut dims = l1.shape().dims().to_vec();
+        *dims.last_mut().expect("checked above") = f;
+        Ok((CpuStorage::F32(h), Shape::from(dims)))
+    }
+
+    fn bwd(
+        &self,
+        y: &Tensor,
+        wg: &Tensor,
+        wu: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (m, d, f) = dims(y.shape(), wg.shape())?;
+        let (g, u) = self
+            .saved
+            .lock()
+            .expect("saved lock")
+            .take()
+            .ok_or_else(|| {
+                candle_core::Error::Msg("gated_up: backward without a forward pass".into())
+            })?;
+        let (dg, du) = with_f32(grad, |dh| swiglu_grad_rows(&g, &u, dh, f))?;
+        drop((g, u));
+        let (mut dy, mut dwg, mut dwu) = (vec![0f32; m * d], vec![0f32; f * d], vec![0f32; f * d]);
+        with_f32(y, |ys| {
+            with_f32(wg, |wgs| {
+                with_f32(wu, |wus| {
+                    assert!(ys.len() == m * d && wgs.len() == f * d && wus.len() == f * d);
+                    assert!(dg.len() == m * f && du.len() == m * f);
+                    // SAFETY: dg, du are m × f; y is m × d; the weights are f × d; dy is
+                    // m × d and the weight gradients f × d (lengths checked above). dgᵀ and
+                    // duᵀ are read transposed (strides 1, f).
+                    unsafe {
+                        for (i, (dz, w, dw)) in [(&dg, wgs, &mut dwg), (&du, wus, &mut dwu)]
+                            .into_iter()
+                            .enumerate()
+                        {
+                            matmul(
+                                (f, d, m),
+                                dw.as_mut_ptr(),
+                                false,
+                                dz.as_ptr(),
+                                (1, f),
+                                ys.as_ptr(),
+                                (d, 1),
+                            );
+                            matmul(
+                                (m, d, f),
+                                dy.as_mut_ptr(),
+                                i > 0,
+                                dz.as_ptr(),
+                                (f, 1),
+                                w.as_ptr(),
+                                (d, 1),
+                            );
+                        }
+                    }
+                })
+            })
+        })???;
+        let dev = y.device();
+        Ok((
+            Some(Tensor::from_vec(dy, y.shape(), dev)?),
+            Some(Tensor::from_vec(dwg, (f, d), dev)?),
+            Some(Tensor::from_vec(dwu, (f, d), dev)?),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Module, Var};
+
+    /// Output and the gradients of y and both weights equal those of two candle linear
+    /// layers and `silu(g) · u`.
+    #[test]
+    fn matches_two_linears_and_swiglu() {
+        let (b, t, d, f) = (2, 5, 7, 12);
+        let dev = Device::Cpu;
+        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 500.0 - 1.0;
+        let yv: Vec<f32> = (0..b * t * d).map(|i| val(i, 7919)).collect();
+        let gv: Vec<f32> = (0..f * d).map(|i| val(i, 104_729)).collect();
+        let uv: Vec<f32> = (0..f * d).map(|i| val(i, 613)).collect();
+        let ov: Vec<f32> = (0..b * t * f).map(|i| val(i, 31)).collect();
+        let run = |fused: bool| -> Vec<Vec<f32>> {
+            let y = Var::from_vec(yv.clone(), (b, t, d), &dev).unwrap();
+            let wg = Var::from_vec(gv.clone(), (f, d), &dev).unwrap();
+            let wu = Var::from_vec(uv.clone(), (f, d), &dev).unwrap();
+            let (lg, lu) = (
+                Linear::new(wg.as_tensor().clone(), None),
+                Linear::new(wu.as_tensor().clone(), None),
+            );
+            let h = if fused {
+                gated_up(&lg, &lu, y.as_tensor()).unwrap()
+            } else {
+                let g = lg.forward(y.as_tensor()).unwrap();
+                let u = lu.forward(y.as_tensor()).unwrap();
+                (candle_nn::ops::silu(&g).unwrap() * u).unwrap()
+            };
+            let o = Tensor::from_vec(ov.clone(), (b, t, f), &dev).unwrap();
+            let grads = (&h * &o).unwrap().sum_all().unwrap().backward().unwrap();
+            let flat = |x: &Tensor| x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            vec![
+                flat(&h),
+                flat(grads.get(&y).unwrap()),
+                flat(grads.get(&wg).unwrap()),
+                flat(grads.get(&wu).unwrap()),
+            ]
+        };
+        let (ours, composed) = (run(true), run(false));
+        for (what, (a, e)) in ["h", "dy", "dW_gate", "dW_up"]
+            .iter()
+            .zip(ours.iter().zip(&composed))
+        {
+            assert_eq!(a.len(), e.len(), "{what}");
+            for (x, z) in a.iter().zip(e) {
+                assert!(
+                    (x - z).abs() <= 1e-5 * (1.0 + z.abs()),
+                    "{what}: {x} vs {z}"
+                );
+            }
+        }
+    }
+}
