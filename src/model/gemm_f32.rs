@@ -71,3 +71,21 @@ pub unsafe fn matmul_rows(
         par,
     );
 }
+
+/// `out (m × n) = x · wᵀ` for row-major `x: m × k` and `w: n × k`: a linear layer's product.
+pub fn matmul_xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize), out: &mut [f32]) {
+    assert!(x.len() >= m * k && w.len() >= n * k && out.len() >= m * n);
+    // SAFETY: x is m × k (row stride k), w is n × k read transposed (strides 1, k), out is
+    // m × n; the lengths are checked above.
+    unsafe {
+        matmul(
+            (m, n, k),
+            out.as_mut_ptr(),
+            false,
+            x.as_ptr(),
+            (k, 1),
+            w.as_ptr(),
+            (1, k),
+        )
+    };
+}

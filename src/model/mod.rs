@@ -25,6 +25,8 @@ pub mod q8;
 pub mod sampling;
 pub mod tokenizer;
 pub mod train_attention;
+#[cfg(test)]
+mod train_check;
 pub mod train_linear;
 pub mod train_mlp;
 pub mod train_ops;

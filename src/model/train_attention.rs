@@ -333,7 +333,8 @@ impl CustomOp3 for CausalAttention {
 mod tests {
     use super::*;
     use crate::model::layers::{attention, inv_freq, rope, rotary_tables, Mode, Positions};
-    use candle_core::{Device, Var};
+    use crate::model::train_check::check;
+    use candle_core::Device;
 
     /// Output and the gradients of q, k and v equal the composed path's (reshape, rotary
     /// embedding, scaled scores, causal mask, softmax, times v), with grouped-query heads.
@@ -341,69 +342,24 @@ mod tests {
     fn matches_composed_attention() {
         let (b, t, h, kv, d) = (2, 6, 4, 2, 8);
         let dev = Device::Cpu;
-        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 500.0 - 1.0;
-        let qv: Vec<f32> = (0..b * t * h * d).map(|i| val(i, 7919)).collect();
-        let kvv: Vec<f32> = (0..b * t * kv * d).map(|i| val(i, 104_729)).collect();
-        let vv: Vec<f32> = (0..b * t * kv * d).map(|i| val(i, 613)).collect();
-        let gv: Vec<f32> = (0..b * t * h * d).map(|i| val(i, 31)).collect();
         let pos = Positions {
             pads: vec![0; b],
             past: 0,
             len: t,
         };
-        let (cos, sin) =
-            rotary_tables(&inv_freq(d, 10_000.0, None), &pos.ids(), true, &dev).unwrap();
-        let run = |fused: bool| -> Vec<Vec<f32>> {
-            let q = Var::from_vec(qv.clone(), (b, t, h * d), &dev).unwrap();
-            let k = Var::from_vec(kvv.clone(), (b, t, kv * d), &dev).unwrap();
-            let v = Var::from_vec(vv.clone(), (b, t, kv * d), &dev).unwrap();
-            let out = if fused {
-                causal_attention(
-                    q.as_tensor(),
-                    k.as_tensor(),
-                    v.as_tensor(),
-                    (&cos, &sin),
-                    (h, kv),
-                )
-                .unwrap()
-            } else {
-                let heads = |x: &Tensor, n: usize| {
-                    x.reshape((b, t, n, d)).unwrap().transpose(1, 2).unwrap()
-                };
-                let qr = rope(&heads(q.as_tensor(), h), &cos, &sin, Mode::Train).unwrap();
-                let kr = rope(&heads(k.as_tensor(), kv), &cos, &sin, Mode::Train).unwrap();
-                let mask = pos.mask(&dev).unwrap();
-                attention(
-                    &qr,
-                    &kr,
-                    &heads(v.as_tensor(), kv),
-                    mask.as_ref(),
-                    Mode::Train,
-                )
-                .unwrap()
-            };
-            let g = Tensor::from_vec(gv.clone(), (b, t, h * d), &dev).unwrap();
-            let grads = (&out * &g).unwrap().sum_all().unwrap().backward().unwrap();
-            let flat = |x: &Tensor| x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            vec![
-                flat(&out),
-                flat(grads.get(&q).unwrap()),
-                flat(grads.get(&k).unwrap()),
-                flat(grads.get(&v).unwrap()),
-            ]
-        };
-        let (ours, composed) = (run(true), run(false));
-        for (what, (a, e)) in ["out", "dq", "dk", "dv"]
-            .iter()
-            .zip(ours.iter().zip(&composed))
-        {
-            assert_eq!(a.len(), e.len(), "{what}");
-            for (x, y) in a.iter().zip(e) {
-                assert!(
-                    (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
-                    "{what}: {x} vs {y}"
-                );
-            }
-        }
+        let freq = inv_freq(d, 10_000.0, None);
+        let (cos, sin) = rotary_tables(&freq, &pos.ids(), true, &dev).unwrap();
+        let mask = pos.mask(&dev).unwrap();
+        let heads =
+            |x: &Tensor, n: usize| x.reshape((b, t, n, d)).unwrap().transpose(1, 2).unwrap();
+        check(
+            &[&[b, t, h * d], &[b, t, kv * d], &[b, t, kv * d]],
+            |x| causal_attention(&x[0], &x[1], &x[2], (&cos, &sin), (h, kv)).unwrap(),
+            |x| {
+                let q = rope(&heads(&x[0], h), &cos, &sin, Mode::Train).unwrap();
+                let k = rope(&heads(&x[1], kv), &cos, &sin, Mode::Train).unwrap();
+                attention(&q, &k, &heads(&x[2], kv), mask.as_ref(), Mode::Train).unwrap()
+            },
+        );
     }
 }

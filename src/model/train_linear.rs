@@ -9,7 +9,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::matmul;
+use super::gemm_f32::{matmul, matmul_xwt};
 use super::train_ops::{fused_ok, slice, with_f32};
 
 /// `lin` applied to `x: [.., in]` → `[.., out]`, differentiable in `x`, the weight and the
@@ -57,19 +57,7 @@ impl CustomOp2 for TrainLinear {
         }
         let (x, w) = (slice(s1, l1, "x")?, slice(s2, l2, "the weight")?);
         let mut y = vec![0f32; m * n];
-        // SAFETY: x is m × k (row stride k), W is n × k read transposed (k × n: strides 1, k),
-        // y is m × n; the slices hold exactly those elements.
-        unsafe {
-            matmul(
-                (m, n, k),
-                y.as_mut_ptr(),
-                false,
-                x.as_ptr(),
-                (k, 1),
-                w.as_ptr(),
-                (1, k),
-            )
-        };
+        matmul_xwt(x, w, (m, k, n), &mut y);
         let mut dims = l1.shape().dims().to_vec();
         *dims.last_mut().expect("checked above") = n;
         Ok((CpuStorage::F32(y), Shape::from(dims)))
@@ -125,58 +113,23 @@ impl CustomOp2 for TrainLinear {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
+    use crate::model::train_check::check;
 
     /// Output and the gradients of x, W and b equal those of candle's `Linear` (3-D input,
     /// with and without bias, a non-contiguous input).
     #[test]
     fn matches_candle_linear() {
-        let (b, t, k, n) = (3, 7, 13, 11);
-        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 250.0 - 2.0;
-        let dev = Device::Cpu;
-        let xv: Vec<f32> = (0..b * t * k).map(|i| val(i, 7919)).collect();
-        let wv: Vec<f32> = (0..n * k).map(|i| val(i, 104_729) * 0.5).collect();
-        let bv: Vec<f32> = (0..n).map(|i| val(i, 31)).collect();
-        let gv: Vec<f32> = (0..b * t * n).map(|i| val(i, 613)).collect();
-        for (bias, transposed) in [(false, false), (true, false), (true, true)] {
-            let run = |fused: bool| -> Vec<Vec<f32>> {
-                let x = Var::from_vec(xv.clone(), (b, t, k), &dev).unwrap();
-                let w = Var::from_vec(wv.clone(), (n, k), &dev).unwrap();
-                let bb = Var::from_vec(bv.clone(), n, &dev).unwrap();
-                let lin = Linear::new(w.as_tensor().clone(), bias.then(|| bb.as_tensor().clone()));
-                let input = if transposed {
-                    x.as_tensor().transpose(0, 1).unwrap()
-                } else {
-                    x.as_tensor().clone()
-                };
-                let y = if fused {
-                    linear(&lin, &input).unwrap()
-                } else {
-                    lin.forward(&input).unwrap()
-                };
-                let g = Tensor::from_vec(gv.clone(), y.shape(), &dev).unwrap();
-                let grads = (&y * &g).unwrap().sum_all().unwrap().backward().unwrap();
-                let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-                let mut out = vec![
-                    flat(&y),
-                    flat(grads.get(&x).unwrap()),
-                    flat(grads.get(&w).unwrap()),
-                ];
-                if bias {
-                    out.push(flat(grads.get(&bb).unwrap()));
-                }
-                out
-            };
-            let (ours, theirs) = (run(true), run(false));
-            for (a, e) in ours.iter().zip(&theirs) {
-                assert_eq!(a.len(), e.len());
-                for (p, q) in a.iter().zip(e) {
-                    assert!(
-                        (p - q).abs() <= 1e-4 * (1.0 + q.abs()),
-                        "{p} vs {q} (bias {bias}, transposed {transposed})"
-                    );
-                }
-            }
-        }
+        let plain = |t: &[Tensor]| Linear::new(t[1].clone(), None);
+        check(
+            &[&[3, 7, 13], &[11, 13]],
+            |t| linear(&plain(t), &t[0]).unwrap(),
+            |t| plain(t).forward(&t[0]).unwrap(),
+        );
+        let biased = |t: &[Tensor]| Linear::new(t[1].clone(), Some(t[2].clone()));
+        check(
+            &[&[7, 3, 13], &[11, 13], &[11]],
+            |t| linear(&biased(t), &t[0].transpose(0, 1).unwrap()).unwrap(),
+            |t| biased(t).forward(&t[0].transpose(0, 1).unwrap()).unwrap(),
+        );
     }
 }

@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::matmul;
+use super::gemm_f32::{matmul, matmul_xwt};
 use super::train_linear::linear;
 use super::train_ops::{fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32};
 
@@ -46,21 +46,8 @@ fn dims(y: &Shape, w: &Shape) -> candle_core::Result<(usize, usize, usize)> {
 
 /// `y (m × d) · wᵀ` (`w: f × d`) → `m × f`.
 fn project(y: &[f32], w: &[f32], (m, d, f): (usize, usize, usize)) -> Vec<f32> {
-    assert!(y.len() == m * d && w.len() == f * d);
     let mut out = vec![0f32; m * f];
-    // SAFETY: y is m × d, w is f × d read transposed (strides 1, d), out is m × f; the
-    // lengths are checked above.
-    unsafe {
-        matmul(
-            (m, f, d),
-            out.as_mut_ptr(),
-            false,
-            y.as_ptr(),
-            (d, 1),
-            w.as_ptr(),
-            (1, d),
-        )
-    };
+    matmul_xwt(y, w, (m, d, f), &mut out);
     out
 }
 
@@ -157,56 +144,22 @@ impl CustomOp3 for GatedUp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Module, Var};
+    use crate::model::train_check::check;
+    use candle_core::Module;
 
     /// Output and the gradients of y and both weights equal those of two candle linear
     /// layers and `silu(g) · u`.
     #[test]
     fn matches_two_linears_and_swiglu() {
-        let (b, t, d, f) = (2, 5, 7, 12);
-        let dev = Device::Cpu;
-        let val = |i: usize, m: usize| ((i * m) % 1000) as f32 / 500.0 - 1.0;
-        let yv: Vec<f32> = (0..b * t * d).map(|i| val(i, 7919)).collect();
-        let gv: Vec<f32> = (0..f * d).map(|i| val(i, 104_729)).collect();
-        let uv: Vec<f32> = (0..f * d).map(|i| val(i, 613)).collect();
-        let ov: Vec<f32> = (0..b * t * f).map(|i| val(i, 31)).collect();
-        let run = |fused: bool| -> Vec<Vec<f32>> {
-            let y = Var::from_vec(yv.clone(), (b, t, d), &dev).unwrap();
-            let wg = Var::from_vec(gv.clone(), (f, d), &dev).unwrap();
-            let wu = Var::from_vec(uv.clone(), (f, d), &dev).unwrap();
-            let (lg, lu) = (
-                Linear::new(wg.as_tensor().clone(), None),
-                Linear::new(wu.as_tensor().clone(), None),
-            );
-            let h = if fused {
-                gated_up(&lg, &lu, y.as_tensor()).unwrap()
-            } else {
-                let g = lg.forward(y.as_tensor()).unwrap();
-                let u = lu.forward(y.as_tensor()).unwrap();
+        let lin = |w: &Tensor| Linear::new(w.clone(), None);
+        check(
+            &[&[2, 5, 7], &[12, 7], &[12, 7]],
+            |t| gated_up(&lin(&t[1]), &lin(&t[2]), &t[0]).unwrap(),
+            |t| {
+                let g = lin(&t[1]).forward(&t[0]).unwrap();
+                let u = lin(&t[2]).forward(&t[0]).unwrap();
                 (candle_nn::ops::silu(&g).unwrap() * u).unwrap()
-            };
-            let o = Tensor::from_vec(ov.clone(), (b, t, f), &dev).unwrap();
-            let grads = (&h * &o).unwrap().sum_all().unwrap().backward().unwrap();
-            let flat = |x: &Tensor| x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-            vec![
-                flat(&h),
-                flat(grads.get(&y).unwrap()),
-                flat(grads.get(&wg).unwrap()),
-                flat(grads.get(&wu).unwrap()),
-            ]
-        };
-        let (ours, composed) = (run(true), run(false));
-        for (what, (a, e)) in ["h", "dy", "dW_gate", "dW_up"]
-            .iter()
-            .zip(ours.iter().zip(&composed))
-        {
-            assert_eq!(a.len(), e.len(), "{what}");
-            for (x, z) in a.iter().zip(e) {
-                assert!(
-                    (x - z).abs() <= 1e-5 * (1.0 + z.abs()),
-                    "{what}: {x} vs {z}"
-                );
-            }
-        }
+            },
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::model::gemm_f32::matmul;
+use crate::model::gemm_f32::{matmul, matmul_xwt};
 use crate::model::train_ops::{slice, with_f32};
 
 use super::loss::{check_targets, row_grad, row_nll};
@@ -80,20 +80,7 @@ fn logits_block(
     (d, v): (usize, usize),
     z: &mut [f32],
 ) {
-    assert!(x.len() >= (r0 + c) * d && w.len() >= v * d && z.len() >= c * v);
-    // SAFETY: x rows r0..r0+c (stride d), W (v rows of d) read transposed, z is c × v: all
-    // within the slices (checked above).
-    unsafe {
-        matmul(
-            (c, v, d),
-            z.as_mut_ptr(),
-            false,
-            x[r0 * d..].as_ptr(),
-            (d, 1),
-            w.as_ptr(),
-            (1, d),
-        )
-    };
+    matmul_xwt(&x[r0 * d..], w, (c, d, v), z);
 }
 
 impl CustomOp2 for LinearCrossEntropy {
