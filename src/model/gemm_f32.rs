@@ -89,3 +89,10 @@ pub fn matmul_xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize), out: &
         )
     };
 }
+
+/// `x · wᵀ` as a new `m × n` buffer (see `matmul_xwt`).
+pub fn xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize)) -> Vec<f32> {
+    let mut out = vec![0f32; m * n];
+    matmul_xwt(x, w, (m, k, n), &mut out);
+    out
+}

@@ -9,8 +9,8 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul, matmul_xwt};
-use super::train_ops::{fused_ok, slice, with_f32};
+use super::gemm_f32::{matmul, xwt};
+use super::train_ops::{fused_ok, slice, with_f32, with_last_dim};
 
 /// `lin` applied to `x: [.., in]` → `[.., out]`, differentiable in `x`, the weight and the
 /// bias; candle's `Linear` off the CPU or for dtypes other than f32.
@@ -56,11 +56,8 @@ impl CustomOp2 for TrainLinear {
             candle_core::bail!("linear: x has {k} features, the weight {kw}");
         }
         let (x, w) = (slice(s1, l1, "x")?, slice(s2, l2, "the weight")?);
-        let mut y = vec![0f32; m * n];
-        matmul_xwt(x, w, (m, k, n), &mut y);
-        let mut dims = l1.shape().dims().to_vec();
-        *dims.last_mut().expect("checked above") = n;
-        Ok((CpuStorage::F32(y), Shape::from(dims)))
+        let y = xwt(x, w, (m, k, n));
+        Ok((CpuStorage::F32(y), with_last_dim(l1.shape(), n)))
     }
 
     fn bwd(

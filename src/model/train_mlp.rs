@@ -11,9 +11,11 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul, matmul_xwt};
+use super::gemm_f32::{matmul, xwt};
 use super::train_linear::linear;
-use super::train_ops::{fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32};
+use super::train_ops::{
+    fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32, with_last_dim,
+};
 
 /// `silu(gate(y)) ⊙ up(y)` for `y: [.., d]` → `[.., ffn]`, differentiable in `y` and both
 /// weights; the composed ops when a layer has a bias or the tensors are not f32 on the CPU.
@@ -44,13 +46,6 @@ fn dims(y: &Shape, w: &Shape) -> candle_core::Result<(usize, usize, usize)> {
     Ok((y.elem_count() / d, d, f))
 }
 
-/// `y (m × d) · wᵀ` (`w: f × d`) → `m × f`.
-fn project(y: &[f32], w: &[f32], (m, d, f): (usize, usize, usize)) -> Vec<f32> {
-    let mut out = vec![0f32; m * f];
-    matmul_xwt(y, w, (m, d, f), &mut out);
-    out
-}
-
 impl CustomOp3 for GatedUp {
     fn name(&self) -> &'static str {
         "proofstep-gated-up"
@@ -68,12 +63,10 @@ impl CustomOp3 for GatedUp {
         let (m, d, f) = dims(l1.shape(), l2.shape())?;
         let y = slice(s1, l1, "y")?;
         let (wg, wu) = (slice(s2, l2, "gate")?, slice(s3, l3, "up")?);
-        let (g, u) = (project(y, wg, (m, d, f)), project(y, wu, (m, d, f)));
+        let (g, u) = (xwt(y, wg, (m, d, f)), xwt(y, wu, (m, d, f)));
         let h = swiglu_rows(&g, &u, f);
         *self.saved.lock().expect("saved lock") = Some((g, u));
-        let mut dims = l1.shape().dims().to_vec();
-        *dims.last_mut().expect("checked above") = f;
-        Ok((CpuStorage::F32(h), Shape::from(dims)))
+        Ok((CpuStorage::F32(h), with_last_dim(l1.shape(), f)))
     }
 
     fn bwd(

@@ -50,6 +50,15 @@ pub fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Resu
     Ok(&s.as_slice::<f32>()?[a..b])
 }
 
+/// `shape` with its last dimension set to `n`: the output shape of a projection to `n`.
+pub fn with_last_dim(shape: &Shape, n: usize) -> Shape {
+    let mut dims = shape.dims().to_vec();
+    if let Some(last) = dims.last_mut() {
+        *last = n;
+    }
+    Shape::from(dims)
+}
+
 /// Whether the fused ops apply to `t`: f32 on the CPU.
 pub fn fused_ok(t: &Tensor) -> bool {
     t.device().is_cpu() && t.dtype() == DType::F32
