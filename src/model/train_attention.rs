@@ -223,12 +223,22 @@ fn head_forward(
     }
 }
 
+/// What one head's backward reads: its probabilities, scaled rotated queries, its group's
+/// rotated keys and values, and its output gradient.
+struct HeadSaved<'a> {
+    p: &'a [f32],
+    q: &'a [f32],
+    k: &'a [f32],
+    v: &'a [f32],
+    go: &'a [f32],
+}
+
 /// One head's backward: from its probabilities `p`, scaled rotated queries `q`, its group's
 /// rotated keys `k` and values `v` and its output gradient `go` (`t` rows of `d`, `go_rs`
 /// apart), writes the gradient of `q` into `dq` and adds those of `k` and `v` into `dk`,
 /// `dv` (all `t × d`); `ds` (`t × t`) is scratch.
 fn head_backward(
-    (p, q, k, v, go): (&[f32], &[f32], &[f32], &[f32], &[f32]),
+    HeadSaved { p, q, k, v, go }: HeadSaved,
     (dq, dk, dv, ds): (&mut [f32], &mut [f32], &mut [f32], &mut [f32]),
     (t, d, v_rs, go_rs): (usize, usize, usize, usize),
     block: usize,
@@ -374,7 +384,13 @@ impl CustomOp3 for CausalAttention {
                             let doh = &go[bi * t * h * d + (g * rep + r) * d..];
                             let dq_h = &mut dq[r * t * d..(r + 1) * t * d];
                             head_backward(
-                                (p, qh, kg, vg, doh),
+                                HeadSaved {
+                                    p,
+                                    q: qh,
+                                    k: kg,
+                                    v: vg,
+                                    go: doh,
+                                },
                                 (dq_h, &mut dk, &mut dv, &mut ds),
                                 (t, d, kv * d, h * d),
                                 self.block,
