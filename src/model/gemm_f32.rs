@@ -96,3 +96,52 @@ pub fn xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize)) -> Vec<f32> {
     matmul_xwt(x, w, (m, k, n), &mut out);
     out
 }
+
+/// `out (m × k; += when `accumulate`) = g · w` for row-major `g: m × n` and `w: n × k`: a
+/// linear layer's input gradient.
+pub fn matmul_gw(
+    g: &[f32],
+    w: &[f32],
+    (m, n, k): (usize, usize, usize),
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    assert!(g.len() >= m * n && w.len() >= n * k && out.len() >= m * k);
+    // SAFETY: g is m × n, w is n × k, out is m × k, all row-major; lengths checked above.
+    unsafe {
+        matmul(
+            (m, k, n),
+            out.as_mut_ptr(),
+            accumulate,
+            g.as_ptr(),
+            (n, 1),
+            w.as_ptr(),
+            (k, 1),
+        )
+    };
+}
+
+/// `out (n × k; += when `accumulate`) = gᵀ · x` for row-major `g: m × n` and `x: m × k`: a
+/// linear layer's weight gradient.
+pub fn matmul_gtx(
+    g: &[f32],
+    x: &[f32],
+    (m, n, k): (usize, usize, usize),
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    assert!(g.len() >= m * n && x.len() >= m * k && out.len() >= n * k);
+    // SAFETY: g is m × n read transposed (strides 1, n), x is m × k, out is n × k; lengths
+    // checked above.
+    unsafe {
+        matmul(
+            (n, k, m),
+            out.as_mut_ptr(),
+            accumulate,
+            g.as_ptr(),
+            (1, n),
+            x.as_ptr(),
+            (k, 1),
+        )
+    };
+}

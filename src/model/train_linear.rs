@@ -9,7 +9,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul, xwt};
+use super::gemm_f32::{matmul_gtx, matmul_gw, xwt};
 use super::train_ops::{fused_ok, slice, with_f32, with_last_dim};
 
 /// `lin` applied to `x: [.., in]` → `[.., out]`, differentiable in `x`, the weight and the
@@ -73,30 +73,8 @@ impl CustomOp2 for TrainLinear {
         with_f32(grad, |g| {
             with_f32(x, |xs| {
                 with_f32(w, |ws| {
-                    assert!(g.len() == m * n && xs.len() == m * k && ws.len() == n * k);
-                    // SAFETY: g (m × n) times W (n × k) into dx (m × k); gᵀ (n × m, read
-                    // transposed: strides 1, n) times x (m × k) into dW (n × k); the
-                    // lengths are checked above.
-                    unsafe {
-                        matmul(
-                            (m, k, n),
-                            dx.as_mut_ptr(),
-                            false,
-                            g.as_ptr(),
-                            (n, 1),
-                            ws.as_ptr(),
-                            (k, 1),
-                        );
-                        matmul(
-                            (n, k, m),
-                            dw.as_mut_ptr(),
-                            false,
-                            g.as_ptr(),
-                            (1, n),
-                            xs.as_ptr(),
-                            (k, 1),
-                        );
-                    }
+                    matmul_gw(g, ws, (m, n, k), &mut dx, false);
+                    matmul_gtx(g, xs, (m, n, k), &mut dw, false);
                 })
             })
         })???;

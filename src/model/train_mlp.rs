@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul, xwt};
+use super::gemm_f32::{matmul_gtx, matmul_gw, xwt};
 use super::train_linear::linear;
 use super::train_ops::{
     fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32, with_last_dim,
@@ -92,35 +92,12 @@ impl CustomOp3 for GatedUp {
         with_f32(y, |ys| {
             with_f32(wg, |wgs| {
                 with_f32(wu, |wus| {
-                    assert!(ys.len() == m * d && wgs.len() == f * d && wus.len() == f * d);
-                    assert!(dg.len() == m * f && du.len() == m * f);
-                    // SAFETY: dg, du are m × f; y is m × d; the weights are f × d; dy is
-                    // m × d and the weight gradients f × d (lengths checked above). dgᵀ and
-                    // duᵀ are read transposed (strides 1, f).
-                    unsafe {
-                        for (i, (dz, w, dw)) in [(&dg, wgs, &mut dwg), (&du, wus, &mut dwu)]
-                            .into_iter()
-                            .enumerate()
-                        {
-                            matmul(
-                                (f, d, m),
-                                dw.as_mut_ptr(),
-                                false,
-                                dz.as_ptr(),
-                                (1, f),
-                                ys.as_ptr(),
-                                (d, 1),
-                            );
-                            matmul(
-                                (m, d, f),
-                                dy.as_mut_ptr(),
-                                i > 0,
-                                dz.as_ptr(),
-                                (f, 1),
-                                w.as_ptr(),
-                                (d, 1),
-                            );
-                        }
+                    for (i, (dz, w, dw)) in [(&dg, wgs, &mut dwg), (&du, wus, &mut dwu)]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        matmul_gtx(dz, ys, (m, f, d), dw, false);
+                        matmul_gw(dz, w, (m, f, d), &mut dy, i > 0);
                     }
                 })
             })

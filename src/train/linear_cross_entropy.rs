@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
-use crate::model::gemm_f32::{matmul, matmul_xwt};
+use crate::model::gemm_f32::{matmul_gtx, matmul_gw, matmul_xwt};
 use crate::model::train_ops::{slice, with_f32};
 
 use super::loss::{check_targets, row_grad, row_nll};
@@ -153,29 +153,8 @@ impl CustomOp2 for LinearCrossEntropy {
                         let i = r0 + k;
                         row_grad(row, lse[i], g[i], self.targets[i]);
                     });
-                    // SAFETY: dlogits (c × v) times W (v × d) into dx rows r0..r0+c;
-                    // dlogitsᵀ (v × c, read transposed) times x rows (c × d) added into dW
-                    // (v × d); every operand lies within its buffer (n × d, v × d, c × v).
-                    unsafe {
-                        matmul(
-                            (c, d, v),
-                            dx[r0 * d..].as_mut_ptr(),
-                            false,
-                            z.as_ptr(),
-                            (v, 1),
-                            ws.as_ptr(),
-                            (d, 1),
-                        );
-                        matmul(
-                            (v, d, c),
-                            dw.as_mut_ptr(),
-                            r0 > 0,
-                            z.as_ptr(),
-                            (1, v),
-                            xs[r0 * d..].as_ptr(),
-                            (d, 1),
-                        );
-                    }
+                    matmul_gw(z, ws, (c, v, d), &mut dx[r0 * d..], false);
+                    matmul_gtx(z, &xs[r0 * d..], (c, v, d), &mut dw, r0 > 0);
                 }
             })
         })??;
