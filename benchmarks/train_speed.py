@@ -35,12 +35,15 @@ for step in range(a.warmup + a.steps):
     ids = torch.randint(0, cfg.vocab_size, (a.batch, a.seq))
     start = time.perf_counter()
     loss = model(input_ids=ids, labels=ids).loss
+    forward = time.perf_counter() - start
     loss.backward()
+    backward = time.perf_counter() - start - forward
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
     opt.zero_grad(set_to_none=True)
     secs = time.perf_counter() - start
-    print(f"{a.config} step {step}: {secs:.3f} s, loss {loss.item():.3f}", file=__import__("sys").stderr)
+    print(f"{a.config} step {step}: {secs:.3f} s (forward+loss {forward:.3f}, backward {backward:.3f}, "
+          f"optimizer {secs - forward - backward:.3f}), loss {loss.item():.3f}", file=__import__("sys").stderr)
     if step >= a.warmup:
         times.append(secs)
 times.sort()

@@ -92,8 +92,71 @@ pub fn matmul_xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize), out: &
 
 /// `x · wᵀ` as a new `m × n` buffer (see `matmul_xwt`).
 pub fn xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize)) -> Vec<f32> {
-    let mut out = vec![0f32; m * n];
-    matmul_xwt(x, w, (m, k, n), &mut out);
+    assert!(x.len() >= m * k && w.len() >= n * k);
+    // SAFETY: as in `matmul_xwt`; the product (accumulate false) writes all m × n elements
+    // without reading them.
+    unsafe {
+        written_whole(m * n, |out| {
+            matmul(
+                (m, n, k),
+                out,
+                false,
+                x.as_ptr(),
+                (k, 1),
+                w.as_ptr(),
+                (1, k),
+            )
+        })
+    }
+}
+
+/// `g · w` as a new `m × k` buffer (see `matmul_gw`).
+pub fn gw(g: &[f32], w: &[f32], (m, n, k): (usize, usize, usize)) -> Vec<f32> {
+    assert!(g.len() >= m * n && w.len() >= n * k);
+    // SAFETY: as in `matmul_gw`; the product writes all m × k elements without reading them.
+    unsafe {
+        written_whole(m * k, |out| {
+            matmul(
+                (m, k, n),
+                out,
+                false,
+                g.as_ptr(),
+                (n, 1),
+                w.as_ptr(),
+                (k, 1),
+            )
+        })
+    }
+}
+
+/// `gᵀ · x` as a new `n × k` buffer (see `matmul_gtx`).
+pub fn gtx(g: &[f32], x: &[f32], (m, n, k): (usize, usize, usize)) -> Vec<f32> {
+    assert!(g.len() >= m * n && x.len() >= m * k);
+    // SAFETY: as in `matmul_gtx`; the product writes all n × k elements without reading them.
+    unsafe {
+        written_whole(n * k, |out| {
+            matmul(
+                (n, k, m),
+                out,
+                false,
+                g.as_ptr(),
+                (1, n),
+                x.as_ptr(),
+                (k, 1),
+            )
+        })
+    }
+}
+
+/// A new buffer of `len` elements filled by `write`: a product that does not accumulate
+/// writes its whole output, so zeroing the buffer first would be a wasted pass over memory.
+///
+/// # Safety
+/// `write` must write all `len` elements behind the pointer and read none of them first.
+unsafe fn written_whole(len: usize, write: impl FnOnce(*mut f32)) -> Vec<f32> {
+    let mut out = Vec::with_capacity(len);
+    write(out.as_mut_ptr());
+    out.set_len(len);
     out
 }
 

@@ -181,7 +181,6 @@ impl Llama {
         );
         let shared = pos.pads.iter().all(|&p| p == 0);
         let (cos, sin) = rotary_tables(&self.inv_freq, &pos.ids(), shared, ids.device())?;
-        let mask = pos.mask(ids.device())?;
         let eps = self.cfg.rms_norm_eps;
         let mut x = self.embed.forward(ids)?;
         // Training on the CPU: attention as one fused op (causal, positions shared by rows).
@@ -190,6 +189,8 @@ impl Llama {
             && shared
             && pos.past == 0
             && super::train_ops::fused_ok(&x);
+        // The fused attention masks by itself; the composed one reads this tensor.
+        let mask = if fused { None } else { pos.mask(ids.device())? };
         for (i, blk) in self.blocks.iter().enumerate() {
             let y = rms_norm(&x, &blk.input_norm, eps, mode)?;
             let [q, k, v]: [Tensor; 3] = linears(&[&blk.q, &blk.k, &blk.v], &y, mode)?

@@ -9,7 +9,7 @@ use candle_core::{CpuStorage, CustomOp2, Layout, Module, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul_gtx, matmul_gw, xwt};
+use super::gemm_f32::{gtx, gw, xwt};
 use super::train_ops::{fused_ok, slice, with_f32, with_last_dim};
 
 /// `lin` applied to `x: [.., in]` → `[.., out]`, differentiable in `x`, the weight and the
@@ -69,13 +69,9 @@ impl CustomOp2 for TrainLinear {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         let (m, k) = rows_and_features(x.shape())?;
         let n = w.dim(0)?;
-        let (mut dx, mut dw) = (vec![0f32; m * k], vec![0f32; n * k]);
-        with_f32(grad, |g| {
+        let (dx, dw) = with_f32(grad, |g| {
             with_f32(x, |xs| {
-                with_f32(w, |ws| {
-                    matmul_gw(g, ws, (m, n, k), &mut dx, false);
-                    matmul_gtx(g, xs, (m, n, k), &mut dw, false);
-                })
+                with_f32(w, |ws| (gw(g, ws, (m, n, k)), gtx(g, xs, (m, n, k))))
             })
         })???;
         Ok((

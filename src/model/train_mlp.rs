@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use candle_nn::Linear;
 
 use super::error::Result;
-use super::gemm_f32::{matmul_gtx, matmul_gw, xwt};
+use super::gemm_f32::{gtx, gw, matmul_gw, xwt};
 use super::train_linear::linear;
 use super::train_ops::{
     fused_ok, slice, swiglu, swiglu_grad_rows, swiglu_rows, with_f32, with_last_dim,
@@ -88,17 +88,12 @@ impl CustomOp3 for GatedUp {
             })?;
         let (dg, du) = with_f32(grad, |dh| swiglu_grad_rows(&g, &u, dh, f))?;
         drop((g, u));
-        let (mut dy, mut dwg, mut dwu) = (vec![0f32; m * d], vec![0f32; f * d], vec![0f32; f * d]);
-        with_f32(y, |ys| {
+        let (dy, dwg, dwu) = with_f32(y, |ys| {
             with_f32(wg, |wgs| {
                 with_f32(wu, |wus| {
-                    for (i, (dz, w, dw)) in [(&dg, wgs, &mut dwg), (&du, wus, &mut dwu)]
-                        .into_iter()
-                        .enumerate()
-                    {
-                        matmul_gtx(dz, ys, (m, f, d), dw, false);
-                        matmul_gw(dz, w, (m, f, d), &mut dy, i > 0);
-                    }
+                    let mut dy = gw(&dg, wgs, (m, f, d));
+                    matmul_gw(&du, wus, (m, f, d), &mut dy, true);
+                    (dy, gtx(&dg, ys, (m, f, d)), gtx(&du, ys, (m, f, d)))
                 })
             })
         })???;

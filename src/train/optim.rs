@@ -2,10 +2,12 @@
 //! named parameters, with a state that can be saved and restored exactly (candle-nn's AdamW
 //! keeps its moments private, so a checkpoint could not resume it).
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use candle_core::{DType, Tensor, Var};
+use candle_core::{CpuStorage, DType, InplaceOp2, Layout, Storage, Tensor, Var};
+use rayon::prelude::*;
 
 use super::error::TrainError;
 
@@ -94,13 +96,13 @@ impl AdamW {
 
     /// Clips `grads` (by name; a parameter without a gradient is left alone) to the global norm
     /// limit and applies one AdamW update at learning rate `lr`. Returns the norm before clipping.
+    /// Gradients are read and weights updated in place, each parameter split over the threads.
     pub fn step(&mut self, grads: &HashMap<String, Tensor>, lr: f64) -> Result<f64, TrainError> {
-        let mut flat: HashMap<&str, Vec<f32>> = HashMap::new();
         let mut sq = 0f64;
-        for (name, g) in grads {
-            let g: Vec<f32> = g.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-            sq += g.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>();
-            flat.insert(name.as_str(), g);
+        for name in self.slots.keys() {
+            if let Some(g) = grads.get(name) {
+                sq += squared_norm(g)?;
+            }
         }
         let norm = sq.sqrt();
         let clip = if self.config.max_grad_norm > 0.0 && norm > self.config.max_grad_norm {
@@ -110,31 +112,34 @@ impl AdamW {
         };
         self.steps += 1;
         let c = &self.config;
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.eps as f32);
-        let bc1 = (1.0 - c.beta1.powi(self.steps as i32)) as f32;
-        let bc2 = (1.0 - c.beta2.powi(self.steps as i32)) as f32;
-        let (clip, lr32) = (clip as f32, lr as f32);
+        let coefficients = Coefficients {
+            b1: c.beta1 as f32,
+            b2: c.beta2 as f32,
+            eps: c.eps as f32,
+            bc1: (1.0 - c.beta1.powi(self.steps as i32)) as f32,
+            bc2: (1.0 - c.beta2.powi(self.steps as i32)) as f32,
+            clip: clip as f32,
+            lr: lr as f32,
+            shrink: 1.0,
+        };
         for (name, slot) in self.slots.iter_mut() {
-            let Some(g) = flat.get(name.as_str()) else {
+            let Some(g) = grads.get(name) else {
                 continue;
             };
-            let theta = slot.var.as_tensor();
-            let mut w: Vec<f32> = theta.flatten_all()?.to_vec1()?;
+            let g = g.to_dtype(DType::F32)?.contiguous()?;
             let shrink = if slot.decay {
-                1.0 - lr32 * c.weight_decay as f32
+                1.0 - lr as f32 * c.weight_decay as f32
             } else {
                 1.0
             };
-            for i in 0..w.len() {
-                let gi = g[i] * clip;
-                let m = b1 * slot.m[i] + (1.0 - b1) * gi;
-                let v = b2 * slot.v[i] + (1.0 - b2) * gi * gi;
-                slot.m[i] = m;
-                slot.v[i] = v;
-                w[i] = w[i] * shrink - lr32 * (m / bc1) / ((v / bc2).sqrt() + eps);
-            }
-            slot.var
-                .set(&Tensor::from_vec(w, theta.shape(), theta.device())?)?;
+            let update = Update {
+                moments: RefCell::new((&mut slot.m, &mut slot.v)),
+                k: Coefficients {
+                    shrink,
+                    ..coefficients
+                },
+            };
+            slot.var.as_tensor().inplace_op2(&g, &update)?;
         }
         Ok(norm)
     }
@@ -200,6 +205,96 @@ impl AdamW {
     }
 }
 
+/// Elements per parallel piece of the update and of the norm (fixed, so the norm's summation
+/// order, and with it every update, is the same on any thread count).
+const PIECE: usize = 1 << 15;
+
+/// The sum of squares of a gradient's elements, in f64, without copying it.
+fn squared_norm(g: &Tensor) -> Result<f64, TrainError> {
+    let g = g.to_dtype(DType::F32)?.contiguous()?;
+    let (storage, layout) = g.storage_and_layout();
+    let Storage::Cpu(CpuStorage::F32(data)) = &*storage else {
+        return Err(TrainError::Config(
+            "the optimizer runs on the CPU only; train with the default device".into(),
+        ));
+    };
+    let (a, b) = layout.contiguous_offsets().expect("made contiguous above");
+    let pieces: Vec<f64> = data[a..b]
+        .par_chunks(PIECE)
+        .map(|p| p.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>())
+        .collect();
+    Ok(pieces.iter().sum())
+}
+
+/// The scalars of one AdamW update.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    b1: f32,
+    b2: f32,
+    eps: f32,
+    /// Bias corrections of the two moments, `1 - beta^step`.
+    bc1: f32,
+    bc2: f32,
+    /// Factor of the global-norm clipping (1: none).
+    clip: f32,
+    lr: f32,
+    /// Decoupled weight decay factor, `1 - lr * weight_decay` (1 for undecayed parameters).
+    shrink: f32,
+}
+
+/// One parameter's AdamW update as a candle in-place op on its storage, reading the gradient
+/// (no weight or gradient copies; `Var::set` would copy the whole parameter again).
+struct Update<'a> {
+    moments: RefCell<(&'a mut Vec<f32>, &'a mut Vec<f32>)>,
+    k: Coefficients,
+}
+
+impl InplaceOp2 for Update<'_> {
+    fn name(&self) -> &'static str {
+        "adamw-update"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &mut CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<()> {
+        let not_contiguous = || candle_core::Error::Msg("adamw: not contiguous".into());
+        let (wa, wb) = l1.contiguous_offsets().ok_or_else(not_contiguous)?;
+        let (ga, gb) = l2.contiguous_offsets().ok_or_else(not_contiguous)?;
+        let CpuStorage::F32(w) = s1 else {
+            candle_core::bail!("adamw: parameters must be f32 to train");
+        };
+        let (w, g) = (&mut w[wa..wb], &s2.as_slice::<f32>()?[ga..gb]);
+        let mut moments = self.moments.borrow_mut();
+        let (m, v) = &mut *moments;
+        if g.len() != w.len() || m.len() != w.len() || v.len() != w.len() {
+            candle_core::bail!("adamw: gradient or moments do not match the parameter's size");
+        }
+        let k = self.k;
+        w.par_chunks_mut(PIECE)
+            .zip(g.par_chunks(PIECE))
+            .zip(m.par_chunks_mut(PIECE).zip(v.par_chunks_mut(PIECE)))
+            .for_each(|((w, g), (m, v))| update_piece(w, g, m, v, k));
+        Ok(())
+    }
+}
+
+/// AdamW on one piece: moments from the clipped gradient, then the decayed weight minus the
+/// bias-corrected step.
+fn update_piece(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: Coefficients) {
+    for i in 0..w.len() {
+        let gi = g[i] * k.clip;
+        let mi = k.b1 * m[i] + (1.0 - k.b1) * gi;
+        let vi = k.b2 * v[i] + (1.0 - k.b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = w[i] * k.shrink - k.lr * (mi / k.bc1) / ((vi / k.bc2).sqrt() + k.eps);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +357,37 @@ mod tests {
             (m[0] - 0.1 * 0.6).abs() < 1e-6 && (m[1] - 0.1 * 0.8).abs() < 1e-6,
             "{m:?}"
         );
+    }
+
+    #[test]
+    fn a_parameter_of_many_pieces_gets_the_element_wise_update() {
+        let n = 3 * PIECE + 123;
+        let w0: Vec<f32> = (0..n).map(|i| ((i % 97) as f32 - 48.0) / 50.0).collect();
+        let g0: Vec<f32> = (0..n).map(|i| ((i % 89) as f32 - 44.0) / 30.0).collect();
+        let w = Var::from_vec(w0.clone(), (n / 3, 3), &Device::Cpu).unwrap();
+        let vars = HashMap::from([("w".to_string(), w.clone())]);
+        let cfg = AdamWConfig {
+            weight_decay: 0.01,
+            ..Default::default()
+        };
+        let mut opt = AdamW::new(&vars, cfg).unwrap();
+        let g = Tensor::from_vec(g0.clone(), w.shape(), &Device::Cpu).unwrap();
+        let grads = HashMap::from([("w".to_string(), g)]);
+        let norm = opt.step(&grads, 0.1).unwrap();
+        let want_norm = g0.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+        assert!((norm - want_norm).abs() < 1e-9 * want_norm);
+        let clip = (1.0 / (want_norm + 1e-6)) as f32;
+        let got: Vec<f32> = w.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+        for i in [0, PIECE - 1, PIECE, 2 * PIECE + 7, n - 1] {
+            let gi = g0[i] * clip;
+            let (m, v) = (0.1 * gi, 0.001 * gi * gi);
+            let want = w0[i] * (1.0 - 0.1 * 0.01) - 0.1 * (m / 0.1) / ((v / 0.001).sqrt() + 1e-8);
+            assert!(
+                (got[i] - want).abs() < 1e-6,
+                "element {i}: {} vs {want}",
+                got[i]
+            );
+            assert!((opt.slots["w"].m[i] - m).abs() < 1e-9);
+        }
     }
 }
