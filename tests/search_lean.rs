@@ -88,6 +88,42 @@ fn backtracks_out_of_a_dead_end() {
 }
 
 #[test]
+fn a_dry_queue_retries_expanded_nodes_at_the_retry_temperature() {
+    for backend in backends(
+        "a_dry_queue_retries_expanded_nodes_at_the_retry_temperature",
+        Duration::from_secs(60),
+    ) {
+        // The usual samples only lead to the dead end `⊢ q`; fresh samples at 1.0 bring `left`.
+        let predictor = ScriptedPredictor::new()
+            .on_at(1.0, "⊢ p ∨ q", &[("right", -0.1), ("left", -0.5)])
+            .on("⊢ p ∨ q", &[("right", -0.1)])
+            .on("⊢ p", &[("exact hp", -0.3)]);
+        let statement = "theorem retry (p q : Prop) (hp : p) : p ∨ q";
+        let plain = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(!plain.proved, "{}: {plain:#?}", backend.name());
+        assert_eq!(plain.stop, StopReason::QueueEmpty);
+        assert_eq!((plain.counts.expansions, plain.counts.retries), (2, 0));
+
+        let cfg = SearchConfig {
+            retry_temperatures: vec![1.0],
+            ..config()
+        };
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["left".to_string(), "exact hp".to_string()][..])
+        );
+        // Root, the dead end, the root again (the cheapest expanded node), then `⊢ p`.
+        assert_eq!((result.counts.expansions, result.counts.retries), (4, 1));
+        let retry = &result.trace[2];
+        assert_eq!(retry.node, 0);
+        let tactics: Vec<&str> = retry.candidates.iter().map(|c| c.tactic.as_str()).collect();
+        assert_eq!(tactics, ["left"], "`right` was tried at the root already");
+    }
+}
+
+#[test]
 fn a_duplicate_state_is_not_expanded_twice() {
     for backend in backends(
         "a_duplicate_state_is_not_expanded_twice",

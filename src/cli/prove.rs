@@ -147,6 +147,12 @@ pub struct BudgetArgs {
     /// Do not generate the next node's candidates while the current ones are checked.
     #[arg(long)]
     pub no_pipeline: bool,
+    /// When the queue runs dry before the budget, expand the nodes already expanded again,
+    /// cheapest first, sampling fresh candidates once per temperature listed here
+    /// (comma-separated, e.g. 0.8,1.2); each retry counts as an expansion. Default: none, the
+    /// search stops when the queue empties (as the seed's does).
+    #[arg(long, value_delimiter = ',')]
+    pub retry_temperatures: Vec<f32>,
 }
 
 impl BudgetArgs {
@@ -154,6 +160,13 @@ impl BudgetArgs {
     pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
         if self.time_limit.is_nan() || self.time_limit <= 0.0 {
             bail!("--time-limit must be a positive number of seconds");
+        }
+        if let Some(t) = self
+            .retry_temperatures
+            .iter()
+            .find(|t| t.is_nan() || **t <= 0.0)
+        {
+            bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
         let decoding = match self.beam {
             Some(0) => bail!("--beam needs a width of at least 1"),
@@ -184,6 +197,7 @@ impl BudgetArgs {
             },
             check_threads: self.check_threads.unwrap_or(lean_workers).max(1),
             pipeline: !self.no_pipeline,
+            retry_temperatures: self.retry_temperatures.clone(),
         })
     }
 }

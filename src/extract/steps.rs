@@ -123,7 +123,10 @@ mod tests {
     use super::*;
     use crate::lean::source::SourceFile;
 
-    fn steps(src: &str) -> Vec<(String, (u32, u32), (u32, u32))> {
+    /// A step as (text, start (line, column), end (line, column)).
+    type Step = (String, (u32, u32), (u32, u32));
+
+    fn steps(src: &str) -> Vec<Step> {
         let file = SourceFile::parse(src);
         tactic_steps(src, &file.theorems[0])
             .into_iter()

@@ -5,7 +5,8 @@
 //! first. Expanding a node asks the predictor for candidates, drops those the filter refuses,
 //! checks the rest concurrently on the backend, drops failures and states already seen, and
 //! queues the new states. The search stops at the first proof that `verify` accepts, or when the
-//! queue empties, the expansions run out, or the wall time does.
+//! queue empties, the expansions run out, or the wall time does. With retry temperatures, an
+//! empty queue first sends expanded nodes back for fresh samples at those temperatures.
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -16,7 +17,7 @@ use tracing::{debug, info, warn};
 
 use crate::lean::backend::proof_text;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
-use crate::model::{Candidate, GenerateOptions, Predictor};
+use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::search::check::{check_all, Checked};
 use crate::search::filter::check_candidate;
 use crate::search::result::{
@@ -73,6 +74,10 @@ struct Node {
     parent: Option<usize>,
     key: String,
     expanded: bool,
+    /// Times this node has been expanded (more than once only with retry temperatures).
+    rounds: usize,
+    /// Tactics already checked at this node (a retry does not check them again).
+    tried: HashSet<String>,
 }
 
 /// Everything one search keeps between expansions.
@@ -85,6 +90,8 @@ struct Search<'a> {
     nodes: Vec<Node>,
     by_key: HashMap<String, usize>,
     queue: PriorityQueue<usize, Priority>,
+    /// Expanded nodes that may be expanded again at a retry temperature, cheapest first.
+    retry: PriorityQueue<usize, Priority>,
     seq: u64,
     prefetched: HashMap<usize, (Vec<Candidate>, f64)>,
     counts: SearchCounts,
@@ -118,6 +125,7 @@ pub fn search(
         nodes: Vec::new(),
         by_key: HashMap::new(),
         queue: PriorityQueue::new(),
+        retry: PriorityQueue::new(),
         seq: 0,
         prefetched: HashMap::new(),
         counts: SearchCounts::default(),
@@ -161,6 +169,8 @@ impl Search<'_> {
             parent,
             key,
             expanded: false,
+            rounds: 0,
+            tried: HashSet::new(),
         });
         self.seq += 1;
         self.queue.push(
@@ -173,10 +183,27 @@ impl Search<'_> {
         id
     }
 
-    /// The generation options for a node: the configured ones with a seed derived from its state.
+    /// The generation options for a node: the configured ones with a seed derived from its state;
+    /// on a retry, sampling at that round's retry temperature with a seed of its own.
     fn options_for(&self, id: usize) -> GenerateOptions {
         let mut options = self.config.generate.clone();
         options.seed ^= stable_hash(&self.nodes[id].key);
+        let round = self.nodes[id].rounds;
+        if let Some(&temperature) = round
+            .checked_sub(1)
+            .and_then(|r| self.config.retry_temperatures.get(r))
+        {
+            let (samples, top_p) = match &options.decoding {
+                Decoding::Sample { samples, top_p, .. } => (*samples, *top_p),
+                Decoding::Beam { width } => (*width, 0.95),
+            };
+            options.decoding = Decoding::Sample {
+                temperatures: vec![temperature],
+                samples,
+                top_p,
+            };
+            options.seed = options.seed.wrapping_add(round as u64);
+        }
         options
     }
 
@@ -202,7 +229,7 @@ impl Search<'_> {
             if Instant::now() >= self.deadline {
                 return Ok((StopReason::TimeLimit, None));
             }
-            let Some((id, _)) = self.queue.pop() else {
+            let Some((id, _)) = self.queue.pop().or_else(|| self.retry.pop()) else {
                 return Ok((StopReason::QueueEmpty, None));
             };
             if let Some(proof) = self.expand(id)? {
@@ -215,6 +242,10 @@ impl Search<'_> {
     fn expand(&mut self, id: usize) -> Result<Option<(Vec<String>, f64)>, SearchError> {
         self.nodes[id].expanded = true;
         self.counts.expansions += 1;
+        let retrying = self.nodes[id].rounds > 0;
+        if retrying {
+            self.counts.retries += 1;
+        }
         let (candidates, model_secs, prefetched) = match self.prefetched.remove(&id) {
             Some((c, secs)) => (c, secs, true),
             None => {
@@ -232,7 +263,7 @@ impl Search<'_> {
         let mut seen_texts = HashSet::new();
         for candidate in &candidates {
             let tactic = candidate.text.trim().to_string();
-            if !seen_texts.insert(tactic.clone()) {
+            if !seen_texts.insert(tactic.clone()) || self.nodes[id].tried.contains(&tactic) {
                 continue;
             }
             let outcome = match check_candidate(&tactic) {
@@ -253,6 +284,19 @@ impl Search<'_> {
                 outcome,
                 lean_secs: 0.0,
             });
+        }
+
+        self.nodes[id]
+            .tried
+            .extend(to_check.iter().map(|(_, t)| t.clone()));
+        self.nodes[id].rounds += 1;
+        if self.nodes[id].rounds <= self.config.retry_temperatures.len() {
+            self.seq += 1;
+            let priority = Priority {
+                cost: self.nodes[id].cost,
+                seq: self.seq,
+            };
+            self.retry.push(id, priority);
         }
 
         // Check concurrently; meanwhile, generate for the next node in line.

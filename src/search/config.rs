@@ -20,6 +20,11 @@ pub struct SearchConfig {
     /// Generate candidates for the next best node while the current node's candidates are being
     /// checked.
     pub pipeline: bool,
+    /// When the queue empties before the budget is spent, nodes already expanded are expanded
+    /// again, cheapest first, once per temperature of this list, sampling fresh candidates
+    /// (tactics already tried at a node are not checked again); each counts as an expansion.
+    /// Empty: the search stops when the queue empties, as the seed's does.
+    pub retry_temperatures: Vec<f32>,
 }
 
 impl Default for SearchConfig {
@@ -32,6 +37,7 @@ impl Default for SearchConfig {
                 .map(|n| n.get())
                 .unwrap_or(2),
             pipeline: true,
+            retry_temperatures: Vec::new(),
         }
     }
 }

@@ -88,6 +88,9 @@ pub struct ExpansionTrace {
 pub struct SearchCounts {
     /// Nodes expanded.
     pub expansions: usize,
+    /// Of those, expansions of a node expanded before, at a retry temperature.
+    #[serde(default)]
+    pub retries: usize,
     /// Candidates the predictor returned.
     pub generated: usize,
     /// Candidates refused before Lean (sorry, smuggled commands).

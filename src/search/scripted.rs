@@ -5,15 +5,24 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::model::{Candidate, GenerateOptions, Predictor};
+use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::search::state_key::{goal_of_prompt, state_key};
 
 /// A predictor that returns scripted candidates: the first rule whose pattern occurs in the
-/// goal text (whitespace collapsed) answers. It stands in for a trained model in tests only.
+/// goal text (whitespace collapsed), and whose temperature if it has one is the one asked
+/// for, answers. It stands in for a trained model in tests only.
 #[derive(Default)]
 pub struct ScriptedPredictor {
-    rules: Vec<(String, Vec<Candidate>)>,
+    rules: Vec<Rule>,
     calls: Mutex<HashMap<String, usize>>,
+}
+
+/// One scripted answer.
+struct Rule {
+    pattern: String,
+    /// Answer only when sampling at exactly this one temperature.
+    temperature: Option<f32>,
+    candidates: Vec<Candidate>,
 }
 
 impl ScriptedPredictor {
@@ -24,7 +33,17 @@ impl ScriptedPredictor {
 
     /// Adds a rule: goals whose text contains `pattern` get these `(tactic, score)` candidates
     /// (scores are log-probabilities, ≤ 0), best score first as the `Predictor` seam promises.
-    pub fn on(mut self, pattern: &str, candidates: &[(&str, f64)]) -> Self {
+    pub fn on(self, pattern: &str, candidates: &[(&str, f64)]) -> Self {
+        self.rule(pattern, None, candidates)
+    }
+
+    /// Adds a rule that answers only when candidates are sampled at `temperature` alone (what
+    /// a search's retry asks for), so tests can script what fresh samples bring.
+    pub fn on_at(self, temperature: f32, pattern: &str, candidates: &[(&str, f64)]) -> Self {
+        self.rule(pattern, Some(temperature), candidates)
+    }
+
+    fn rule(mut self, pattern: &str, temperature: Option<f32>, candidates: &[(&str, f64)]) -> Self {
         let pattern = state_key(&[pattern.to_string()]);
         let mut list: Vec<Candidate> = candidates
             .iter()
@@ -34,7 +53,11 @@ impl ScriptedPredictor {
             })
             .collect();
         list.sort_by(|a, b| b.score.total_cmp(&a.score));
-        self.rules.push((pattern, list));
+        self.rules.push(Rule {
+            pattern,
+            temperature,
+            candidates: list,
+        });
         self
     }
 
@@ -53,8 +76,14 @@ impl Predictor for ScriptedPredictor {
     fn generate(
         &self,
         prompts: &[String],
-        _options: &GenerateOptions,
+        options: &GenerateOptions,
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let temperature = match &options.decoding {
+            Decoding::Sample { temperatures, .. } if temperatures.len() == 1 => {
+                Some(temperatures[0])
+            }
+            _ => None,
+        };
         let mut out = Vec::with_capacity(prompts.len());
         for prompt in prompts {
             let goal = state_key(&[goal_of_prompt(prompt).to_string()]);
@@ -67,8 +96,11 @@ impl Predictor for ScriptedPredictor {
             let answer = self
                 .rules
                 .iter()
-                .find(|(pattern, _)| goal.contains(pattern.as_str()))
-                .map(|(_, c)| c.clone())
+                .find(|r| {
+                    goal.contains(r.pattern.as_str())
+                        && r.temperature.is_none_or(|t| Some(t) == temperature)
+                })
+                .map(|r| r.candidates.clone())
                 .unwrap_or_default();
             out.push(answer);
         }

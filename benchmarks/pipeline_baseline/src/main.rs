@@ -5,7 +5,9 @@
 //! Model candidates holding control characters (an untrained model emits NUL bytes and the
 //! like) are dropped before Lean sees them: the server backend mistakes the crash such a text
 //! causes for a broken header and stops the whole search.
-//! Usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS (TACTIC... | --model DIR)
+//! `--retry T1,T2` (before `--model`) sets the search's retry temperatures (see
+//! `SearchConfig::retry_temperatures`): expanded nodes are sampled again when the queue runs dry.
+//! Usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T1,T2] (TACTIC... | --model DIR)
 
 use std::io::Write;
 use std::path::Path;
@@ -50,10 +52,19 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(args.len() >= 4, "usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS TACTIC...");
     let tasks = load(Path::new(&args[0]), &DatasetOptions::default())?;
     let expansions: usize = args[2].parse()?;
-    let predictor: Box<dyn Predictor> = if args[3] == "--model" {
-        Box::new(Printable(Generator::load(Path::new(&args[4]))?))
+    let (retry_temperatures, rest) = match args[3].as_str() {
+        "--retry" => {
+            let list = args.get(4).ok_or_else(|| anyhow::anyhow!("--retry needs a list, e.g. 0.8,1.2"))?;
+            let temps = list.split(',').map(str::parse).collect::<Result<Vec<f32>, _>>()?;
+            (temps, &args[5..])
+        }
+        _ => (Vec::new(), &args[3..]),
+    };
+    anyhow::ensure!(!rest.is_empty(), "usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T,..] (TACTIC... | --model DIR)");
+    let predictor: Box<dyn Predictor> = if rest[0] == "--model" {
+        Box::new(Printable(Generator::load(Path::new(rest.get(1).ok_or_else(|| anyhow::anyhow!("--model needs a folder"))?))?))
     } else {
-        Box::new(FixedList(args[3..].to_vec()))
+        Box::new(FixedList(rest.to_vec()))
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lean/mini");
     let mut lean = LeanCommand::new(root.join(".toolchain/bin/lean"));
@@ -69,6 +80,7 @@ fn main() -> anyhow::Result<()> {
             max_new_tokens: 48,
             seed: 0,
         },
+        retry_temperatures,
         ..SearchConfig::default()
     };
     let mut out = std::fs::File::create(&args[1])?;
@@ -79,6 +91,7 @@ fn main() -> anyhow::Result<()> {
             "proved": result.proved,
             "proof": result.proof,
             "expansions": result.counts.expansions,
+            "retries": result.counts.retries,
             "time_secs": result.times.total_secs,
         });
         writeln!(out, "{line}")?;

@@ -145,8 +145,8 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
         }
         2 if len >= 2 => {
             // Fold the chain into the first hypothesis.
-            for i in 1..len {
-                proof.push(format!("rw [{}] at {}", rules[i], hyp_names[0]));
+            for rule in &rules[1..len] {
+                proof.push(format!("rw [{rule}] at {}", hyp_names[0]));
             }
             if let Some(l) = &lemma {
                 proof.push(format!("rw [{l}]"));
