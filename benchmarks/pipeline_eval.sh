@@ -5,6 +5,7 @@
 #   - the trained default model (models/testworld-small),
 #   - the same architecture untrained (MODEL_UNTRAINED, made by the command in README),
 #   - two fixed tactic lists tried in order at every node (no automation / with simp_all, decide),
+#   - and the first three again with retries at temperatures 0.8, 1.2 when the queue runs dry,
 # then next-step accuracy (top-1/top-8 exact match, beam 8) on held-out pairs of the test world
 # and on ../shared/data/traces; summary + pass-rate-vs-budget SVG by pipeline_report.py.
 # The fine-tuned SmolLM2-135M row comes from pipeline_smollm2.sh (same loop and budget).
@@ -26,6 +27,13 @@ target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_plain.
   assumption rfl trivial constructor "intro h" contradiction left right
 target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_auto.jsonl" 32 \
   assumption rfl trivial constructor "intro h" contradiction decide simp_all
+# The same budget with retries: when the queue runs dry, expanded nodes are sampled again at
+# temperatures 0.8 and 1.2 (search --retry-temperatures); a fixed list has nothing new to retry.
+rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain}_retry.jsonl
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_trained_retry.jsonl" 32 --retry 0.8,1.2 --model "$MODEL"
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_untrained_retry.jsonl" 32 --retry 0.8,1.2 --model "$MODEL_UNTRAINED"
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_fixed_plain_retry.jsonl" 32 --retry 0.8,1.2 \
+  assumption rfl trivial constructor "intro h" contradiction left right
 target/release/pipeline-accuracy "$MODEL" 8 0 "$PAIRS" > "$OUT/pipeline_accuracy.jsonl"
 target/release/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json >> "$OUT/pipeline_accuracy.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT"

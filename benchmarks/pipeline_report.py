@@ -15,6 +15,10 @@ RUNS = [
     ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
     ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
     ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
+    ("trained, retries at 0.8, 1.2", "pipeline_trained_retry.jsonl", "#17becf"),
+    ("SmolLM2-135M fine-tuned, retries at 0.8, 1.2", "pipeline_smollm2_retry.jsonl", "#e377c2"),
+    ("untrained llama-tiny, retries at 0.8, 1.2", "pipeline_untrained_retry.jsonl", "#c7c7c7"),
+    ("fixed list, no automation, retries", "pipeline_fixed_plain_retry.jsonl", "#98df8a"),
 ]
 BUDGETS = [1, 2, 4, 8, 16, 32]
 
@@ -65,7 +69,8 @@ for i, b in enumerate(BUDGETS):
 svg.append(f'<text x="{W / 2}" y="{H - 12}" text-anchor="middle">expansions (log scale)</text>')
 for j, (label, color, curve) in enumerate(curves):
     pts = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(curve))
-    svg.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+    dash = ' stroke-dasharray="6 3"' if "retries" in label else ""
+    svg.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
     svg.append(f'<text x="{L + 10}" y="{40 + 16 * j}" fill="{color}">{label}</text>')
 svg.append("</svg>")
 with open("benchmarks/pipeline_budget.svg", "w") as f:

@@ -33,6 +33,7 @@ compgen -G "$WORK/model/checkpoint-*" > /dev/null && resume=(--resume_from_check
   --save_strategy steps --save_steps 100 --save_total_limit 1 --model_max_length 512 --seed 0 --threads 2 \
   "${resume[@]}"
 target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_smollm2.jsonl" 32 --model "$WORK/model"
+target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_smollm2_retry.jsonl" 32 --retry 0.8,1.2 --model "$WORK/model"
 target/release/pipeline-accuracy "$WORK/model" 8 0 "$WORK/data/proofstep-test.jsonl" \
   ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json > "$OUT/pipeline_accuracy_smollm2.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT"

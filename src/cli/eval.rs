@@ -127,6 +127,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             format!("{samples} samples at temperatures {temperatures:?}, top-p {top_p}")
         }
     };
+    let decoding = if search.retry_temperatures.is_empty() {
+        decoding
+    } else {
+        format!(
+            "{decoding}; retries at temperatures {:?} when the queue runs dry",
+            search.retry_temperatures
+        )
+    };
     let about = vec![
         ("dataset".to_string(), args.dataset.display().to_string()),
         (
