@@ -73,79 +73,134 @@ pub unsafe fn matmul_rows(
 }
 
 /// `out (m × n) = x · wᵀ` for row-major `x: m × k` and `w: n × k`: a linear layer's product.
-pub fn matmul_xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize), out: &mut [f32]) {
-    assert!(x.len() >= m * k && w.len() >= n * k && out.len() >= m * n);
-    // SAFETY: x is m × k (row stride k), w is n × k read transposed (strides 1, k), out is
-    // m × n; the lengths are checked above.
-    unsafe {
-        matmul(
-            (m, n, k),
-            out.as_mut_ptr(),
-            false,
-            x.as_ptr(),
-            (k, 1),
-            w.as_ptr(),
-            (1, k),
-        )
-    };
+pub fn matmul_xwt(x: &[f32], w: &[f32], dims: (usize, usize, usize), out: &mut [f32]) {
+    let (m, _, n) = dims;
+    assert!(out.len() >= m * n);
+    // SAFETY: out holds m × n elements (checked above).
+    unsafe { xwt_into(x, w, dims, out.as_mut_ptr(), false) }
 }
 
 /// `x · wᵀ` as a new `m × n` buffer (see `matmul_xwt`).
-pub fn xwt(x: &[f32], w: &[f32], (m, k, n): (usize, usize, usize)) -> Vec<f32> {
-    assert!(x.len() >= m * k && w.len() >= n * k);
-    // SAFETY: as in `matmul_xwt`; the product (accumulate false) writes all m × n elements
-    // without reading them.
-    unsafe {
-        written_whole(m * n, |out| {
-            matmul(
-                (m, n, k),
-                out,
-                false,
-                x.as_ptr(),
-                (k, 1),
-                w.as_ptr(),
-                (1, k),
-            )
-        })
-    }
+pub fn xwt(x: &[f32], w: &[f32], dims: (usize, usize, usize)) -> Vec<f32> {
+    let (m, _, n) = dims;
+    // SAFETY: the product (accumulate false) writes all m × n elements without reading them.
+    unsafe { written_whole(m * n, |out| xwt_into(x, w, dims, out, false)) }
+}
+
+/// `out (m × k; += when `accumulate`) = g · w` for row-major `g: m × n` and `w: n × k`: a
+/// linear layer's input gradient.
+pub fn matmul_gw(
+    g: &[f32],
+    w: &[f32],
+    dims: (usize, usize, usize),
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let (m, _, k) = dims;
+    assert!(out.len() >= m * k);
+    // SAFETY: out holds m × k elements (checked above).
+    unsafe { gw_into(g, w, dims, out.as_mut_ptr(), accumulate) }
 }
 
 /// `g · w` as a new `m × k` buffer (see `matmul_gw`).
-pub fn gw(g: &[f32], w: &[f32], (m, n, k): (usize, usize, usize)) -> Vec<f32> {
-    assert!(g.len() >= m * n && w.len() >= n * k);
-    // SAFETY: as in `matmul_gw`; the product writes all m × k elements without reading them.
-    unsafe {
-        written_whole(m * k, |out| {
-            matmul(
-                (m, k, n),
-                out,
-                false,
-                g.as_ptr(),
-                (n, 1),
-                w.as_ptr(),
-                (k, 1),
-            )
-        })
-    }
+pub fn gw(g: &[f32], w: &[f32], dims: (usize, usize, usize)) -> Vec<f32> {
+    let (m, _, k) = dims;
+    // SAFETY: the product (accumulate false) writes all m × k elements without reading them.
+    unsafe { written_whole(m * k, |out| gw_into(g, w, dims, out, false)) }
+}
+
+/// `out (n × k; += when `accumulate`) = gᵀ · x` for row-major `g: m × n` and `x: m × k`: a
+/// linear layer's weight gradient.
+pub fn matmul_gtx(
+    g: &[f32],
+    x: &[f32],
+    dims: (usize, usize, usize),
+    out: &mut [f32],
+    accumulate: bool,
+) {
+    let (_, n, k) = dims;
+    assert!(out.len() >= n * k);
+    // SAFETY: out holds n × k elements (checked above).
+    unsafe { gtx_into(g, x, dims, out.as_mut_ptr(), accumulate) }
 }
 
 /// `gᵀ · x` as a new `n × k` buffer (see `matmul_gtx`).
-pub fn gtx(g: &[f32], x: &[f32], (m, n, k): (usize, usize, usize)) -> Vec<f32> {
+pub fn gtx(g: &[f32], x: &[f32], dims: (usize, usize, usize)) -> Vec<f32> {
+    let (_, n, k) = dims;
+    // SAFETY: the product (accumulate false) writes all n × k elements without reading them.
+    unsafe { written_whole(n * k, |out| gtx_into(g, x, dims, out, false)) }
+}
+
+/// `x · wᵀ` into `out` (m × n, row-major); the one place its strides are spelled.
+///
+/// # Safety
+/// `out` must be valid for m × n elements and not overlap the inputs.
+unsafe fn xwt_into(
+    x: &[f32],
+    w: &[f32],
+    (m, k, n): (usize, usize, usize),
+    out: *mut f32,
+    accumulate: bool,
+) {
+    assert!(x.len() >= m * k && w.len() >= n * k);
+    // x is m × k (row stride k), w is n × k read transposed (strides 1, k).
+    matmul(
+        (m, n, k),
+        out,
+        accumulate,
+        x.as_ptr(),
+        (k, 1),
+        w.as_ptr(),
+        (1, k),
+    )
+}
+
+/// `g · w` into `out` (m × k, row-major); the one place its strides are spelled.
+///
+/// # Safety
+/// `out` must be valid for m × k elements and not overlap the inputs.
+unsafe fn gw_into(
+    g: &[f32],
+    w: &[f32],
+    (m, n, k): (usize, usize, usize),
+    out: *mut f32,
+    accumulate: bool,
+) {
+    assert!(g.len() >= m * n && w.len() >= n * k);
+    // g is m × n, w is n × k, both row-major.
+    matmul(
+        (m, k, n),
+        out,
+        accumulate,
+        g.as_ptr(),
+        (n, 1),
+        w.as_ptr(),
+        (k, 1),
+    )
+}
+
+/// `gᵀ · x` into `out` (n × k, row-major); the one place its strides are spelled.
+///
+/// # Safety
+/// `out` must be valid for n × k elements and not overlap the inputs.
+unsafe fn gtx_into(
+    g: &[f32],
+    x: &[f32],
+    (m, n, k): (usize, usize, usize),
+    out: *mut f32,
+    accumulate: bool,
+) {
     assert!(g.len() >= m * n && x.len() >= m * k);
-    // SAFETY: as in `matmul_gtx`; the product writes all n × k elements without reading them.
-    unsafe {
-        written_whole(n * k, |out| {
-            matmul(
-                (n, k, m),
-                out,
-                false,
-                g.as_ptr(),
-                (1, n),
-                x.as_ptr(),
-                (k, 1),
-            )
-        })
-    }
+    // g is m × n read transposed (strides 1, n), x is m × k.
+    matmul(
+        (n, k, m),
+        out,
+        accumulate,
+        g.as_ptr(),
+        (1, n),
+        x.as_ptr(),
+        (k, 1),
+    )
 }
 
 /// A new buffer of `len` elements filled by `write`: a product that does not accumulate
@@ -158,53 +213,4 @@ unsafe fn written_whole(len: usize, write: impl FnOnce(*mut f32)) -> Vec<f32> {
     write(out.as_mut_ptr());
     out.set_len(len);
     out
-}
-
-/// `out (m × k; += when `accumulate`) = g · w` for row-major `g: m × n` and `w: n × k`: a
-/// linear layer's input gradient.
-pub fn matmul_gw(
-    g: &[f32],
-    w: &[f32],
-    (m, n, k): (usize, usize, usize),
-    out: &mut [f32],
-    accumulate: bool,
-) {
-    assert!(g.len() >= m * n && w.len() >= n * k && out.len() >= m * k);
-    // SAFETY: g is m × n, w is n × k, out is m × k, all row-major; lengths checked above.
-    unsafe {
-        matmul(
-            (m, k, n),
-            out.as_mut_ptr(),
-            accumulate,
-            g.as_ptr(),
-            (n, 1),
-            w.as_ptr(),
-            (k, 1),
-        )
-    };
-}
-
-/// `out (n × k; += when `accumulate`) = gᵀ · x` for row-major `g: m × n` and `x: m × k`: a
-/// linear layer's weight gradient.
-pub fn matmul_gtx(
-    g: &[f32],
-    x: &[f32],
-    (m, n, k): (usize, usize, usize),
-    out: &mut [f32],
-    accumulate: bool,
-) {
-    assert!(g.len() >= m * n && x.len() >= m * k && out.len() >= n * k);
-    // SAFETY: g is m × n read transposed (strides 1, n), x is m × k, out is n × k; lengths
-    // checked above.
-    unsafe {
-        matmul(
-            (n, k, m),
-            out.as_mut_ptr(),
-            accumulate,
-            g.as_ptr(),
-            (1, n),
-            x.as_ptr(),
-            (k, 1),
-        )
-    };
 }

@@ -73,8 +73,8 @@ struct Node {
     cost: f64,
     parent: Option<usize>,
     key: String,
-    expanded: bool,
-    /// Times this node has been expanded (more than once only with retry temperatures).
+    /// Times this node has been expanded (0: not yet; more than once only with retry
+    /// temperatures).
     rounds: usize,
     /// Tactics already checked at this node (a retry does not check them again).
     tried: HashSet<String>,
@@ -168,7 +168,6 @@ impl Search<'_> {
             cost,
             parent,
             key,
-            expanded: false,
             rounds: 0,
             tried: HashSet::new(),
         });
@@ -240,10 +239,8 @@ impl Search<'_> {
 
     /// Expands one node; returns the verified proof if one of its candidates completes it.
     fn expand(&mut self, id: usize) -> Result<Option<(Vec<String>, f64)>, SearchError> {
-        self.nodes[id].expanded = true;
         self.counts.expansions += 1;
-        let retrying = self.nodes[id].rounds > 0;
-        if retrying {
+        if self.nodes[id].rounds > 0 {
             self.counts.retries += 1;
         }
         let (candidates, model_secs, prefetched) = match self.prefetched.remove(&id) {
@@ -441,7 +438,7 @@ impl Search<'_> {
                     }
                     Some(node) => {
                         self.counts.duplicates += 1;
-                        let expanded = self.nodes[node].expanded;
+                        let expanded = self.nodes[node].rounds > 0;
                         let improved = !expanded && cost < self.nodes[node].cost;
                         if improved {
                             self.seq += 1;
