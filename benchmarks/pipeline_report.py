@@ -1,20 +1,25 @@
 """Summarizes the pipeline benchmark's result files (see pipeline_eval.sh): pass rate with a
 95% Wilson interval per predictor, pass rate vs budget (expansions; a proof found within b
 expansions counts at budget b, valid because the search is deterministic for a seed), written
-as a Markdown table to stdout and as benchmarks/pipeline_budget.svg; next-step accuracy lines.
-Usage: python3 benchmarks/pipeline_report.py benchmarks/out"""
+as a Markdown table to stdout and as an SVG plot; pass rate per family of theorems (the name's
+prefix: prop, eq, nat, alg, or); next-step accuracy lines.
+Usage: python3 benchmarks/pipeline_report.py [RESULTS_DIR [SVG [TITLE]]]
+(defaults: benchmarks/out, benchmarks/pipeline_budget.svg, "Test-world test split")"""
 import json
 import math
 import os
 import sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"
+svg_path = sys.argv[2] if len(sys.argv) > 2 else "benchmarks/pipeline_budget.svg"
+title = sys.argv[3] if len(sys.argv) > 3 else "Test-world test split"
 RUNS = [
-    ("trained (models/testworld-small)", "pipeline_trained.jsonl", "#1f77b4"),
+    ("trained llama-tiny", "pipeline_trained.jsonl", "#1f77b4"),
     ("SmolLM2-135M fine-tuned", "pipeline_smollm2.jsonl", "#9467bd"),
     ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
     ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
     ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
+    ("fixed list with simp_all, decide, Nat lemmas", "pipeline_fixed_lemmas.jsonl", "#ff7f0e"),
     ("trained, retries at 0.8, 1.2", "pipeline_trained_retry.jsonl", "#17becf"),
     ("SmolLM2-135M fine-tuned, retries at 0.8, 1.2", "pipeline_smollm2_retry.jsonl", "#e377c2"),
     ("untrained llama-tiny, retries at 0.8, 1.2", "pipeline_untrained_retry.jsonl", "#c7c7c7"),
@@ -33,7 +38,12 @@ def wilson(k, n, z=1.96):
     return (max(0.0, c - h), min(1.0, c + h))
 
 
+def family(name):
+    return name.split(":")[-1].split("_")[0]
+
+
 curves = []
+families = []
 print("| predictor | proved | pass rate | 95% interval |")
 print("|---|---|---|---|")
 for label, name, color in RUNS:
@@ -47,6 +57,11 @@ for label, name, color in RUNS:
     print(f"| {label} | {k}/{n} | {k / n:.1%} | {lo:.1%}–{hi:.1%} |")
     curve = [sum(1 for r in rows if r["proved"] and r["expansions"] <= b) / n for b in BUDGETS]
     curves.append((label, color, curve))
+    by_family = {}
+    for r in rows:
+        done, total = by_family.get(family(r["name"]), (0, 0))
+        by_family[family(r["name"])] = (done + bool(r["proved"]), total + 1)
+    families.append((label, by_family))
 
 print()
 print("| predictor | " + " | ".join(f"≤{b}" for b in BUDGETS) + " |")
@@ -54,10 +69,17 @@ print("|---|" + "---|" * len(BUDGETS))
 for label, _, curve in curves:
     print(f"| {label} | " + " | ".join(f"{c:.1%}" for c in curve) + " |")
 
+kinds = sorted({k for _, f in families for k in f})
+print()
+print("| predictor | " + " | ".join(f"{k} (of {families[0][1][k][1]})" for k in kinds) + " |")
+print("|---|" + "---|" * len(kinds))
+for label, f in families:
+    print(f"| {label} | " + " | ".join(f"{f[k][0]} ({f[k][0] / f[k][1]:.0%})" if k in f else "–" for k in kinds) + " |")
+
 W, H, L, B = 640, 360, 60, 50
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
-       f'<text x="{W / 2}" y="18" text-anchor="middle">Test-world test split: pass rate vs budget (expansions, 8 candidates each)</text>']
+       f'<text x="{W / 2}" y="18" text-anchor="middle">{title}: pass rate vs budget (expansions, 8 candidates each)</text>']
 x = lambda i: L + i * (W - L - 20) / (len(BUDGETS) - 1)
 y = lambda v: H - B - v * (H - B - 40)
 for t in range(0, 11, 2):
@@ -73,10 +95,10 @@ for j, (label, color, curve) in enumerate(curves):
     svg.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
     svg.append(f'<text x="{L + 10}" y="{40 + 16 * j}" fill="{color}">{label}</text>')
 svg.append("</svg>")
-with open("benchmarks/pipeline_budget.svg", "w") as f:
+with open(svg_path, "w") as f:
     f.write("\n".join(svg) + "\n")
 
-ACCURACY = [("testworld-small", "pipeline_accuracy.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
 lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
 if lines:
     print()

@@ -5,21 +5,24 @@
 # split by the same loop and budget as the other predictors (pipeline_eval.sh: 32 expansions,
 # 8 samples at temperature 0.5, 120 s per theorem), and its next-step accuracy (beam 8).
 # STEPS updates of 8 examples (default 200: a quarter of an epoch, ~35 min on 2 cores).
+# CORPUS (default data/testworld) and OUT (default benchmarks/out) choose another corpus and
+# result folder (pipeline_beyond.sh runs it on the beyond-automation corpus).
 # Usage: bash benchmarks/pipeline_smollm2.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=${WORK:-benchmarks/out/pipeline_smollm2}
+CORPUS=${CORPUS:-data/testworld}
+OUT=${OUT:-benchmarks/out}
+WORK=${WORK:-$OUT/pipeline_smollm2}
 STEPS=${STEPS:-200}
-OUT=benchmarks/out
 BIN=target/release/proofstep
 cargo build --release --quiet
 CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
 source benchmarks/smollm2.sh
-base=$OUT/model_speed/smollm2-135m
+base=benchmarks/out/model_speed/smollm2-135m
 smollm2_folder "$base"
 mkdir -p "$WORK"
 [[ -f $WORK/data/proofstep-test.jsonl ]] || {
-  "$BIN" extract data/testworld --out "$WORK/extracted" --workers 2
+  "$BIN" extract "$CORPUS" --out "$WORK/extracted" --workers 2
   "$BIN" data leandojo --input "$WORK/extracted" --out "$WORK/data"
 }
 # Resumes from the newest checkpoint when a previous run was cut short.
@@ -32,8 +35,8 @@ compgen -G "$WORK/model/checkpoint-*" > /dev/null && resume=(--resume_from_check
   --evaluation_strategy steps --eval_steps "$STEPS" --max_eval_samples 100 \
   --save_strategy steps --save_steps 100 --save_total_limit 1 --model_max_length 512 --seed 0 --threads 2 \
   "${resume[@]}"
-target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_smollm2.jsonl" 32 --model "$WORK/model"
-target/release/pipeline-baseline data/testworld/test "$OUT/pipeline_smollm2_retry.jsonl" 32 --retry 0.8,1.2 --model "$WORK/model"
+target/release/pipeline-baseline "$CORPUS/test" "$OUT/pipeline_smollm2.jsonl" 32 --model "$WORK/model"
+target/release/pipeline-baseline "$CORPUS/test" "$OUT/pipeline_smollm2_retry.jsonl" 32 --retry 0.8,1.2 --model "$WORK/model"
 target/release/pipeline-accuracy "$WORK/model" 8 0 "$WORK/data/proofstep-test.jsonl" \
   ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json > "$OUT/pipeline_accuracy_smollm2.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT"

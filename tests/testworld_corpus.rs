@@ -42,6 +42,7 @@ fn generated_corpus_is_proved_by_real_lean() {
             depth: 4,
             hypotheses: 5,
             distractors: 3,
+            beyond_automation_percent: 40,
         },
         per_file: 20,
         held_out_percent: 20,
@@ -187,15 +188,67 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
         depth: 1,
         hypotheses: 0,
         distractors: 0,
+        beyond_automation_percent: 0,
     };
     let deep = GenOptions {
         seed: 5,
         depth: 4,
         hypotheses: 6,
         distractors: 4,
+        beyond_automation_percent: 0,
     };
     assert!(size(&deep, Kind::Prop, &goal_len) > 1.5 * size(&shallow, Kind::Prop, &goal_len));
     assert!(size(&deep, Kind::Equality, &binders) > size(&shallow, Kind::Equality, &binders) + 1.0);
+}
+
+#[test]
+fn the_beyond_automation_knob_sets_the_share_of_rewriting_chains_and_case_splits() {
+    let share = |percent: u8| {
+        let ts = generate(
+            600,
+            &GenOptions {
+                seed: 8,
+                beyond_automation_percent: percent,
+                ..GenOptions::default()
+            },
+        );
+        let count = |kind: Kind| ts.iter().filter(|t| t.kind == kind).count();
+        (count(Kind::Algebra), count(Kind::Cases), ts.len())
+    };
+    assert_eq!(share(0), (0, 0, 600));
+    let (algebra, cases, all) = share(100);
+    assert_eq!(algebra + cases, all);
+    assert!(algebra > 200 && cases > 200, "{algebra} {cases}");
+    let (algebra, cases, _) = share(50);
+    assert!((250..350).contains(&(algebra + cases)), "{algebra} {cases}");
+}
+
+#[test]
+fn the_committed_corpus_is_what_its_manifest_command_generates() {
+    // The knob at 0 must not spend a random draw, or this corpus would no longer come out.
+    let root = common::repo_root().join("data/testworld");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap())
+            .unwrap();
+    let knob = |k: &str| manifest[k].as_u64().unwrap() as usize;
+    let options = GenOptions {
+        seed: manifest["seed"].as_u64().unwrap(),
+        depth: knob("depth"),
+        hypotheses: knob("hypotheses"),
+        distractors: knob("distractors"),
+        beyond_automation_percent: 0,
+    };
+    let mut text = String::new();
+    for split in ["train", "val", "test"] {
+        for entry in std::fs::read_dir(root.join(split)).unwrap() {
+            text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+        }
+    }
+    let theorems = generate(knob("count"), &options);
+    assert_eq!(theorems.len(), text.matches("\ntheorem ").count());
+    for t in &theorems {
+        assert!(text.contains(&t.render()), "not in the corpus: {}", t.name);
+    }
 }
 
 #[test]

@@ -9,8 +9,9 @@ BIN=${BIN:-target/release/proofstep}
 WORK=${WORK:-/tmp/proofstep-default-model}
 OUT=${OUT:-models/testworld-small}
 STEPS=${STEPS:-1000}
+CORPUS=${CORPUS:-data/testworld}
 rm -rf "$WORK" && mkdir -p "$WORK"
-"$BIN" extract data/testworld --out "$WORK/extracted" --workers 2
+"$BIN" extract "$CORPUS" --out "$WORK/extracted" --workers 2
 "$BIN" data leandojo --input "$WORK/extracted" --out "$WORK/data"
 "$BIN" tokenizer train --data "$WORK/data/proofstep-train.jsonl" --vocab-size 1000 --out "$WORK/tokenizer"
 "$BIN" train --from_scratch llama-tiny --tokenizer "$WORK/tokenizer" \

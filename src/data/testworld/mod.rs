@@ -4,7 +4,9 @@
 //! real choices to learn. `proofstep corpus generate` writes the theorems as Lean files split
 //! into train/val/test and keeps only the proofs real Lean accepts (see `corpus`).
 
+pub mod algebra;
 pub mod arith;
+pub mod cases;
 pub mod corpus;
 pub mod equality;
 pub mod prop;
@@ -22,6 +24,10 @@ pub enum Kind {
     Equality,
     /// Nat arithmetic: computation, algebraic lemmas, order, induction.
     Arith,
+    /// Nat rewriting chains of two or more instantiated lemmas (beyond automation).
+    Algebra,
+    /// Disjunction elimination: a hypothesis `A ∨ B` split by cases (beyond automation).
+    Cases,
 }
 
 impl Kind {
@@ -31,6 +37,8 @@ impl Kind {
             Kind::Prop => "prop",
             Kind::Equality => "eq",
             Kind::Arith => "nat",
+            Kind::Algebra => "alg",
+            Kind::Cases => "or",
         }
     }
 }
@@ -46,6 +54,11 @@ pub struct GenOptions {
     pub hypotheses: usize,
     /// Most irrelevant hypotheses added to a theorem's context.
     pub distractors: usize,
+    /// Percent (0–100) of theorems drawn from the families the prelude's automation
+    /// (`simp_all`, `decide`) cannot close — rewriting chains and disjunction elimination, in
+    /// equal parts — instead of the three basic ones. At 0 no random draw is spent on it, so
+    /// a corpus generated before the knob existed comes out the same.
+    pub beyond_automation_percent: u8,
 }
 
 impl Default for GenOptions {
@@ -55,6 +68,7 @@ impl Default for GenOptions {
             depth: 3,
             hypotheses: 4,
             distractors: 2,
+            beyond_automation_percent: 0,
         }
     }
 }
@@ -103,8 +117,9 @@ pub struct Draft {
     pub proof: Vec<String>,
 }
 
-/// Generates `count` theorems, cycling through the kinds (prop, equality, arith in the ratio
-/// 2:1:1), named `{kind}_{index:05}` with the index counted over all kinds so names never repeat.
+/// Generates `count` theorems, drawing the kinds at random (prop, equality, arith in the ratio
+/// 2:1:1, or with `beyond_automation_percent` chance a rewriting chain or a disjunction
+/// elimination, in equal parts), named `{kind}_{index:05}` with the index counted over all kinds so names never repeat.
 /// A statement that repeats an earlier one (whatever its proof) is replaced by a fresh draw.
 pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
     let mut rng = StdRng::seed_from_u64(options.seed);
@@ -113,15 +128,21 @@ pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
     let mut attempts = 0usize;
     while out.len() < count && attempts < count * 50 + 100 {
         attempts += 1;
-        let kind = match rng.random_range(0..4) {
-            0 | 1 => Kind::Prop,
-            2 => Kind::Equality,
-            _ => Kind::Arith,
+        let beyond = options.beyond_automation_percent > 0
+            && rng.random_range(0..100) < options.beyond_automation_percent.min(100);
+        let kind = match (beyond, rng.random_range(0..4)) {
+            (true, 0 | 1) => Kind::Algebra,
+            (true, _) => Kind::Cases,
+            (false, 0 | 1) => Kind::Prop,
+            (false, 2) => Kind::Equality,
+            (false, _) => Kind::Arith,
         };
         let draft = match kind {
             Kind::Prop => prop::draft(&mut rng, options),
             Kind::Equality => equality::draft(&mut rng, options),
             Kind::Arith => arith::draft(&mut rng, options),
+            Kind::Algebra => algebra::draft(&mut rng, options),
+            Kind::Cases => cases::draft(&mut rng, options),
         };
         // One proof per statement, so a statement never lands in two splits.
         let key = format!("{} : {}", draft.binders, draft.goal);
