@@ -22,6 +22,11 @@ theorem zero_add' (n : Nat) : 0 + n = n := by
   | zero => rfl
   | succ k ih => rw [Nat.add_succ, ih]
 
+theorem or_cases (p q : Prop) (h : p ∨ q) : q ∨ p := by
+  cases h
+  case inl hp => exact Or.inr hp
+  case inr hq => exact Or.inl hq
+
 theorem broken (p : Prop) : p := by
   exact trivial
 
@@ -89,7 +94,7 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
     let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["files"], 2);
     assert_eq!(summary["skipped_theorems"], 1, "`broken` has a Lean error");
-    assert_eq!(summary["steps"], 3 + 1 + 2);
+    assert_eq!(summary["steps"], 3 + 1 + 3 + 2);
 
     let train = read(&out.join("random/train.json"));
     let test = read(&out.join("random/test.json"));
@@ -98,7 +103,7 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
         .iter()
         .map(|t| t["full_name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["swap", "zero_add'", "term_mode"]);
+    assert_eq!(names, ["swap", "zero_add'", "or_cases", "term_mode"]);
     assert_eq!(train[0]["file_path"], "train/A.lean");
     assert_eq!(train[0]["start"], serde_json::json!([4, 1]));
     assert_eq!(train[0]["end"], serde_json::json!([7, 14]));
@@ -132,8 +137,33 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
             "no goals".to_string(),
         )]
     );
+    // A `case` step is applied to all the goals, as a search applies it; at its first
+    // character Lean would report the goal inside it, focused and renamed.
+    let inl = "case inl\np q : Prop\nh✝ : p\n⊢ q ∨ p";
+    let inr = "case inr\np q : Prop\nh✝ : q\n⊢ q ∨ p";
+    let both = format!("{inl}\n\n{inr}");
+    assert_eq!(
+        states(&train[2]),
+        vec![
+            (
+                "cases h".to_string(),
+                "p q : Prop\nh : p ∨ q\n⊢ q ∨ p".to_string(),
+                both.clone()
+            ),
+            (
+                "case inl hp => exact Or.inr hp".to_string(),
+                both,
+                inr.to_string()
+            ),
+            (
+                "case inr hq => exact Or.inl hq".to_string(),
+                inr.to_string(),
+                "no goals".to_string()
+            ),
+        ]
+    );
     assert!(
-        states(&train[2]).is_empty(),
+        states(&train[3]).is_empty(),
         "a term-mode proof has no tactic steps"
     );
     assert_eq!(
@@ -188,7 +218,7 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
     assert_eq!(lines[0]["output"], "rw [Nat.add_zero]<|endoftext|>");
     assert_eq!(lines[1]["input"], format!("[GOAL]{ctx}⊢ n = m[PROOFSTEP]"));
     let train_lines = std::fs::read_to_string(data.join("proofstep-train.jsonl")).unwrap();
-    assert_eq!(train_lines.lines().count(), 4);
+    assert_eq!(train_lines.lines().count(), 7);
 }
 
 #[test]

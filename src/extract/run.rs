@@ -239,8 +239,14 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
         }
         let mut traced = Vec::new();
         for step in tactic_steps(&text, theorem) {
-            let before = goals(server, step.start)?;
-            let after = goals(server, step.end)?;
+            let before = match goals(server, step.before_at)? {
+                Some(g) => Some(g),
+                None => goals(server, step.start)?,
+            };
+            let after = match goals(server, step.after_at)? {
+                Some(g) => Some(g),
+                None => goals(server, step.end)?,
+            };
             let (Some(before), Some(after)) = (before, after) else {
                 let reason = format!(
                     "Lean gives no tactic state around `{}` at {}",

@@ -14,6 +14,16 @@ pub struct Step {
     pub start: Pos,
     /// Just after its last character.
     pub end: Pos,
+    /// Where to ask Lean for the goals the tactic is applied to: the start of its line when
+    /// only indentation precedes it, else `start`. At the tactic's first character Lean
+    /// reports the innermost state, which for `case inl h => tac` is the goal inside, already
+    /// focused and renamed; between tactics it reports the goals a search would see.
+    pub before_at: Pos,
+    /// Where to ask for the goals after it: the start of the next line when that line holds
+    /// the next tactic of the same block, i.e. between the two (at `end`, a `case` step
+    /// reports its inner 'no goals'); else `end` (the last tactic of the proof or of a `·`
+    /// block, whose goals after are those of its focus, as LeanDojo records them).
+    pub after_at: Pos,
 }
 
 /// The tactic steps of `theorem` in `text` (the whole file); empty for a term-mode proof.
@@ -41,6 +51,12 @@ pub fn tactic_steps(text: &str, theorem: &Theorem) -> Vec<Step> {
     };
     let mut steps = Vec::new();
     block(&lines, first_line, column, last, &mut steps);
+    for step in &mut steps {
+        let next = (step.end.line as usize + 1..=last).find(|&l| is_code(lines[l - 1]));
+        if let Some(l) = next.filter(|&l| indent(lines[l - 1]) == step.start.column as usize) {
+            step.after_at = Pos::new(l as u32, 0);
+        }
+    }
     steps
 }
 
@@ -110,10 +126,19 @@ fn block(lines: &[&str], first: usize, column: usize, last: usize, out: &mut Vec
             end_line = l;
         }
         let end_col = code_part(lines[end_line - 1]).trim_end().chars().count() as u32;
+        let start = Pos::new(from as u32, start_col as u32);
+        let end = Pos::new(end_line as u32, end_col);
+        let indented = indent(lines[from - 1]) == start_col;
         out.push(Step {
             text,
-            start: Pos::new(from as u32, start_col as u32),
-            end: Pos::new(end_line as u32, end_col),
+            start,
+            end,
+            before_at: if indented {
+                Pos::new(from as u32, 0)
+            } else {
+                start
+            },
+            after_at: end,
         });
     }
 }
@@ -168,6 +193,34 @@ mod tests {
         assert_eq!(got[3].1, (5, 4));
         assert_eq!(got[3].2, (8, 13));
         assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn goals_are_asked_between_tactics_of_a_block_and_at_the_tactic_inside_a_bullet() {
+        let src = "theorem t : X := by\n  cases h\n  case inl a => exact a\n  case inr b => exact b\n  constructor\n  · intro h\n    exact h\n";
+        let file = SourceFile::parse(src);
+        let got: Vec<(u32, u32, u32, u32)> = tactic_steps(src, &file.theorems[0])
+            .into_iter()
+            .map(|s| {
+                (
+                    s.before_at.line,
+                    s.before_at.column,
+                    s.after_at.line,
+                    s.after_at.column,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, 0, 3, 0),
+                (3, 0, 4, 0),
+                (4, 0, 5, 0),
+                (5, 0, 6, 0),
+                (6, 4, 7, 0),
+                (7, 0, 7, 11),
+            ]
+        );
     }
 
     #[test]
