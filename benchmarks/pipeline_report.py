@@ -15,12 +15,14 @@ svg_path = sys.argv[2] if len(sys.argv) > 2 else "benchmarks/pipeline_budget.svg
 title = sys.argv[3] if len(sys.argv) > 3 else "Test-world test split"
 RUNS = [
     ("trained llama-tiny", "pipeline_trained.jsonl", "#1f77b4"),
+    ("trained llama-8m", "pipeline_trained8m.jsonl", "#393b79"),
     ("SmolLM2-135M fine-tuned", "pipeline_smollm2.jsonl", "#9467bd"),
     ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
     ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
     ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
     ("fixed list with simp_all, decide, Nat lemmas", "pipeline_fixed_lemmas.jsonl", "#ff7f0e"),
     ("trained, retries at 0.8, 1.2", "pipeline_trained_retry.jsonl", "#17becf"),
+    ("trained llama-8m, retries at 0.8, 1.2", "pipeline_trained8m_retry.jsonl", "#6b6ecf"),
     ("SmolLM2-135M fine-tuned, retries at 0.8, 1.2", "pipeline_smollm2_retry.jsonl", "#e377c2"),
     ("untrained llama-tiny, retries at 0.8, 1.2", "pipeline_untrained_retry.jsonl", "#c7c7c7"),
     ("fixed list, no automation, retries", "pipeline_fixed_plain_retry.jsonl", "#98df8a"),
@@ -98,7 +100,7 @@ svg.append("</svg>")
 with open(svg_path, "w") as f:
     f.write("\n".join(svg) + "\n")
 
-ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
 lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
 if lines:
     print()

@@ -12,7 +12,7 @@
 use rand::rngs::StdRng;
 use rand::Rng;
 
-use super::{pick, Draft, GenOptions};
+use super::{Draft, GenOptions};
 
 const VARS: [&str; 8] = ["a", "b", "c", "k", "m", "n", "x", "y"];
 
@@ -163,7 +163,7 @@ fn steps_at(e: &E) -> Vec<Step> {
 /// A random expression with `leaves` variables drawn from `vars` (repeats allowed).
 fn expr(rng: &mut StdRng, leaves: usize, vars: &[&'static str]) -> E {
     if leaves <= 1 {
-        return E::V(*pick(rng, vars));
+        return E::V(vars[rng.random_range(0..vars.len())]);
     }
     let left = rng.random_range(1..leaves);
     let (l, r) = (expr(rng, left, vars), expr(rng, leaves - left, vars));
