@@ -23,7 +23,7 @@ OUT=${OUT:-benchmarks/out}
 mkdir -p "$OUT"
 CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
 BIN_BASELINE=target/release/pipeline-baseline
-# All four through the same search loop (pipeline_baseline/src/main.rs): 32 expansions, 8
+# All through the same search loop (pipeline_baseline/src/main.rs): 32 expansions, 8
 # candidates per expansion (temperature 0.5 for the models), server backend, 120 s per theorem.
 rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain,fixed_auto,fixed_lemmas}.jsonl
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_trained.jsonl" 32 --model "$MODEL"

@@ -227,6 +227,12 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
             .goals_at(&path, pos.line - 1, utf16_column(line, pos.column))
             .map_err(lean)
     };
+    // The goals between tactics, or at the tactic itself where Lean reports none there.
+    let goals_between =
+        |server: &mut LeanServer, between: Pos, at: Pos| match goals(server, between)? {
+            Some(g) => Ok(Some(g)),
+            None => goals(server, at),
+        };
     'theorems: for (i, theorem) in file.theorems.iter().enumerate() {
         let name = theorem.display_name();
         if let Some(reason) = bad.get(&i) {
@@ -239,14 +245,8 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
         }
         let mut traced = Vec::new();
         for step in tactic_steps(&text, theorem) {
-            let before = match goals(server, step.before_at)? {
-                Some(g) => Some(g),
-                None => goals(server, step.start)?,
-            };
-            let after = match goals(server, step.after_at)? {
-                Some(g) => Some(g),
-                None => goals(server, step.end)?,
-            };
+            let before = goals_between(server, step.before_at, step.start)?;
+            let after = goals_between(server, step.after_at, step.end)?;
             let (Some(before), Some(after)) = (before, after) else {
                 let reason = format!(
                     "Lean gives no tactic state around `{}` at {}",

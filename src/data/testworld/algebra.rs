@@ -104,60 +104,59 @@ struct Step {
 /// The rewrites that apply at the root of `e`.
 fn steps_at(e: &E) -> Vec<Step> {
     let b = |x: &E| Box::new(x.clone());
-    let mut out = Vec::new();
+    let mut out: Vec<(String, E)> = Vec::new();
     match e {
         E::Add(l, r) => {
-            out.push(Step {
-                rule: format!("Nat.add_comm {} {}", l.arg(), r.arg()),
-                from: e.clone(),
-                to: E::Add(b(r), b(l)),
-            });
+            out.push((
+                format!("Nat.add_comm {} {}", l.arg(), r.arg()),
+                E::Add(b(r), b(l)),
+            ));
             if let E::Add(x, y) = &**l {
-                out.push(Step {
-                    rule: format!("Nat.add_assoc {} {} {}", x.arg(), y.arg(), r.arg()),
-                    from: e.clone(),
-                    to: E::Add(b(x), Box::new(E::Add(b(y), b(r)))),
-                });
+                out.push((
+                    format!("Nat.add_assoc {} {} {}", x.arg(), y.arg(), r.arg()),
+                    E::Add(b(x), Box::new(E::Add(b(y), b(r)))),
+                ));
             }
             if let E::Add(y, z) = &**r {
-                out.push(Step {
-                    rule: format!("← Nat.add_assoc {} {} {}", l.arg(), y.arg(), z.arg()),
-                    from: e.clone(),
-                    to: E::Add(Box::new(E::Add(b(l), b(y))), b(z)),
-                });
+                out.push((
+                    format!("← Nat.add_assoc {} {} {}", l.arg(), y.arg(), z.arg()),
+                    E::Add(Box::new(E::Add(b(l), b(y))), b(z)),
+                ));
             }
         }
         E::Mul(l, r) => {
-            out.push(Step {
-                rule: format!("Nat.mul_comm {} {}", l.arg(), r.arg()),
-                from: e.clone(),
-                to: E::Mul(b(r), b(l)),
-            });
+            out.push((
+                format!("Nat.mul_comm {} {}", l.arg(), r.arg()),
+                E::Mul(b(r), b(l)),
+            ));
             if let E::Mul(x, y) = &**l {
-                out.push(Step {
-                    rule: format!("Nat.mul_assoc {} {} {}", x.arg(), y.arg(), r.arg()),
-                    from: e.clone(),
-                    to: E::Mul(b(x), Box::new(E::Mul(b(y), b(r)))),
-                });
+                out.push((
+                    format!("Nat.mul_assoc {} {} {}", x.arg(), y.arg(), r.arg()),
+                    E::Mul(b(x), Box::new(E::Mul(b(y), b(r)))),
+                ));
             }
             if let E::Add(y, z) = &**r {
-                out.push(Step {
-                    rule: format!("Nat.left_distrib {} {} {}", l.arg(), y.arg(), z.arg()),
-                    from: e.clone(),
-                    to: E::Add(Box::new(E::Mul(b(l), b(y))), Box::new(E::Mul(b(l), b(z)))),
-                });
+                out.push((
+                    format!("Nat.left_distrib {} {} {}", l.arg(), y.arg(), z.arg()),
+                    E::Add(Box::new(E::Mul(b(l), b(y))), Box::new(E::Mul(b(l), b(z)))),
+                ));
             }
             if let E::Add(x, y) = &**l {
-                out.push(Step {
-                    rule: format!("Nat.right_distrib {} {} {}", x.arg(), y.arg(), r.arg()),
-                    from: e.clone(),
-                    to: E::Add(Box::new(E::Mul(b(x), b(r))), Box::new(E::Mul(b(y), b(r)))),
-                });
+                out.push((
+                    format!("Nat.right_distrib {} {} {}", x.arg(), y.arg(), r.arg()),
+                    E::Add(Box::new(E::Mul(b(x), b(r))), Box::new(E::Mul(b(y), b(r)))),
+                ));
             }
         }
         E::V(_) => {}
     }
-    out
+    out.into_iter()
+        .map(|(rule, to)| Step {
+            rule,
+            from: e.clone(),
+            to,
+        })
+        .collect()
 }
 
 /// A random expression with `leaves` variables drawn from `vars` (repeats allowed).

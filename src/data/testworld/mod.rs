@@ -119,7 +119,8 @@ pub struct Draft {
 
 /// Generates `count` theorems, drawing the kinds at random (prop, equality, arith in the ratio
 /// 2:1:1, or with `beyond_automation_percent` chance a rewriting chain or a disjunction
-/// elimination, in equal parts), named `{kind}_{index:05}` with the index counted over all kinds so names never repeat.
+/// elimination, in equal parts), named `{kind}_{index:05}` with the index counted over all
+/// kinds so names never repeat.
 /// A statement that repeats an earlier one (whatever its proof) is replaced by a fresh draw.
 pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
     let mut rng = StdRng::seed_from_u64(options.seed);
