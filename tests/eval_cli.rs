@@ -141,6 +141,50 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
 }
 
 #[test]
+fn prove_also_tries_the_listed_tactics_and_refuses_sorry_among_them() {
+    let Some(_) =
+        common::test_lean("prove_also_tries_the_listed_tactics_and_refuses_sorry_among_them")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = tiny_model(dir.path());
+    let prove = |tactics: &[&str]| {
+        let mut cmd = bin();
+        cmd.args(["prove", "--theorem", "and_swap", "--file"])
+            .arg(example())
+            .arg("--model")
+            .arg(&model)
+            .args(["--expansions", "8", "--samples", "2", "--max-tokens", "8"]);
+        for tactic in tactics {
+            cmd.args(["--also-try", tactic]);
+        }
+        cmd.output().unwrap()
+    };
+    // The untrained model proves nothing by itself; the listed steps do.
+    let out = prove(&["constructor", "exact h.left", "exact h.right"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("constructor") && stdout.contains("exact h.right"),
+        "{stdout}"
+    );
+
+    let out = prove(&["constructor", "sorry"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--also-try \"sorry\"") && err.contains("proves nothing"),
+        "{err}"
+    );
+}
+
+#[test]
 fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     let test = "eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line";
     let Some(_) = common::test_lean(test) else {

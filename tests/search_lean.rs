@@ -10,7 +10,7 @@ use proofstep::lean::file::FileBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::ProofBackend;
 use proofstep::search::{
-    search, CandidateOutcome, ScriptedPredictor, SearchConfig, SearchResult, StopReason,
+    search, AlsoTry, CandidateOutcome, ScriptedPredictor, SearchConfig, SearchResult, StopReason,
 };
 
 const HEADER: &str = "prelude\nimport Mini\n";
@@ -120,6 +120,48 @@ fn a_dry_queue_retries_expanded_nodes_at_the_retry_temperature() {
         assert_eq!(retry.node, 0);
         let tactics: Vec<&str> = retry.candidates.iter().map(|c| c.tactic.as_str()).collect();
         assert_eq!(tactics, ["left"], "`right` was tried at the root already");
+    }
+}
+
+#[test]
+fn listed_tactics_prove_what_the_model_alone_cannot() {
+    for backend in backends(
+        "listed_tactics_prove_what_the_model_alone_cannot",
+        Duration::from_secs(60),
+    ) {
+        // The model only knows a wrong step; `constructor` and `assumption` come from the list.
+        let model = || ScriptedPredictor::new().on("⊢ p ∧ q", &[("exact hp", -0.4)]);
+        let statement = "theorem both (p q : Prop) (hp : p) (hq : q) : p ∧ q";
+        let alone = search(backend.as_ref(), &model(), HEADER, statement, &config()).unwrap();
+        assert!(!alone.proved, "{}: {alone:#?}", backend.name());
+        assert_eq!(alone.stop, StopReason::QueueEmpty);
+
+        let tactics = ["constructor".to_string(), "assumption".into()];
+        let predictor = AlsoTry::new(Box::new(model()), &tactics);
+        let result = search(backend.as_ref(), &predictor, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["constructor", "assumption", "assumption"].map(String::from)[..])
+        );
+        // At the root the model's step comes first and the listed ones cost as much as it.
+        let root: Vec<(&str, f64)> = result.trace[0]
+            .candidates
+            .iter()
+            .map(|c| (c.tactic.as_str(), c.score))
+            .collect();
+        assert_eq!(
+            root,
+            [
+                ("exact hp", -0.4),
+                ("constructor", -0.4),
+                ("assumption", -0.4)
+            ]
+        );
+        assert!(
+            (result.score.unwrap() - 0.4).abs() < 1e-9,
+            "only the root's step costs"
+        );
     }
 }
 

@@ -135,6 +135,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             search.retry_temperatures
         )
     };
+    let decoding = if args.search.budget.also_try.is_empty() {
+        decoding
+    } else {
+        format!(
+            "{decoding}; also tries {:?} at every state",
+            args.search.budget.also_try
+        )
+    };
     let about = vec![
         ("dataset".to_string(), args.dataset.display().to_string()),
         (

@@ -21,7 +21,7 @@ use proofstep::lean::ProofBackend;
 use crate::cli::default_model::ModelOrDefault;
 use crate::cli::doctor::ToolchainArgs;
 use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
-use proofstep::search::{search, SearchConfig, SearchResult};
+use proofstep::search::{check_candidate, search, AlsoTry, SearchConfig, SearchResult};
 
 /// Arguments of `proofstep prove`.
 #[derive(clap::Args, Debug)]
@@ -77,7 +77,10 @@ impl SearchArgs {
     /// `anchor` (the folder of the files being proved).
     pub fn setup(&self, anchor: &Path) -> anyhow::Result<SearchSetup> {
         let config = self.budget.config(lean_workers(&self.backend))?;
-        let predictor = self.model.load()?;
+        let mut predictor = self.model.load()?;
+        if !self.budget.also_try.is_empty() {
+            predictor = Box::new(AlsoTry::new(predictor, &self.budget.also_try));
+        }
         let backend = make_backend(&self.backend, anchor)?;
         Ok(SearchSetup {
             config,
@@ -153,6 +156,11 @@ pub struct BudgetArgs {
     /// search stops when the queue empties (as the seed's does).
     #[arg(long, value_delimiter = ',')]
     pub retry_temperatures: Vec<f32>,
+    /// A tactic to try at every state besides the model's candidates; repeat the flag for
+    /// several (e.g. --also-try simp_all --also-try omega). Each is ranked after the model's
+    /// candidates, at the score of its least likely one.
+    #[arg(long = "also-try", value_name = "TACTIC")]
+    pub also_try: Vec<String>,
 }
 
 impl BudgetArgs {
@@ -167,6 +175,14 @@ impl BudgetArgs {
             .find(|t| t.is_nan() || **t <= 0.0)
         {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
+        }
+        for tactic in &self.also_try {
+            if tactic.trim().is_empty() {
+                bail!("--also-try needs a tactic, e.g. --also-try simp_all");
+            }
+            if let Err(reason) = check_candidate(tactic.trim()) {
+                bail!("--also-try {tactic:?}: {reason}; the search would never check it");
+            }
         }
         let decoding = match self.beam {
             Some(0) => bail!("--beam needs a width of at least 1"),

@@ -2,6 +2,7 @@
 //!
 //! Sees Lean only through `ProofBackend` and the model only through `Predictor`.
 
+pub mod also_try;
 pub mod best_first;
 pub mod check;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod result;
 pub mod scripted;
 pub mod state_key;
 
+pub use also_try::AlsoTry;
 pub use best_first::{search, SearchError};
 pub use config::SearchConfig;
 pub use filter::{check_candidate, Rejection};

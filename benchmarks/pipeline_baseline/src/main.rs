@@ -7,7 +7,9 @@
 //! causes for a broken header and stops the whole search.
 //! `--retry T1,T2` (before `--model`) sets the search's retry temperatures (see
 //! `SearchConfig::retry_temperatures`): expanded nodes are sampled again when the queue runs dry.
-//! Usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T1,T2] (TACTIC... | --model DIR)
+//! Tactics after `--model DIR` are tried at every state besides the model's samples (the
+//! search's `AlsoTry`, `--also-try` of `proofstep prove`/`eval`).
+//! Usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T1,T2] (TACTIC... | --model DIR [TACTIC...])
 
 use std::io::Write;
 use std::path::Path;
@@ -17,7 +19,7 @@ use proofstep::eval::dataset::{load, DatasetOptions};
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::LeanCommand;
 use proofstep::model::{Candidate, Decoding, GenerateOptions, Generator, Predictor};
-use proofstep::search::{search, SearchConfig};
+use proofstep::search::{search, AlsoTry, SearchConfig};
 
 /// The baseline: the same tactics, best first, for every state.
 struct FixedList(Vec<String>);
@@ -60,9 +62,14 @@ fn main() -> anyhow::Result<()> {
         }
         _ => (Vec::new(), &args[3..]),
     };
-    anyhow::ensure!(!rest.is_empty(), "usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T,..] (TACTIC... | --model DIR)");
+    anyhow::ensure!(!rest.is_empty(), "usage: pipeline-baseline DATASET OUT.jsonl EXPANSIONS [--retry T,..] (TACTIC... | --model DIR [TACTIC...])");
     let predictor: Box<dyn Predictor> = if rest[0] == "--model" {
-        Box::new(Printable(Generator::load(Path::new(rest.get(1).ok_or_else(|| anyhow::anyhow!("--model needs a folder"))?))?))
+        let dir = rest.get(1).ok_or_else(|| anyhow::anyhow!("--model needs a folder"))?;
+        let model: Box<dyn Predictor> = Box::new(Printable(Generator::load(Path::new(dir))?));
+        match &rest[2..] {
+            [] => model,
+            tactics => Box::new(AlsoTry::new(model, tactics)),
+        }
     } else {
         Box::new(FixedList(rest.to_vec()))
     };

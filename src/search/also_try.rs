@@ -1,0 +1,110 @@
+//! `AlsoTry`: a model's candidates plus a fixed list of tactics at every state, the way provers
+//! pair a model with the automation its users trust (`simp_all`, `omega`, `aesop`): the list
+//! closes what the automation closes, the model proposes the rest, and the search mixes both.
+
+use crate::model::{Candidate, GenerateOptions, Predictor};
+
+/// A predictor that answers with `inner`'s candidates followed by `tactics` (those the model did
+/// not already propose). Each listed tactic gets the score of the model's least likely candidate
+/// at that state (0 when the model proposed none), so it never outranks a model candidate and
+/// the model's confidence still sets what a step costs the search.
+pub struct AlsoTry {
+    inner: Box<dyn Predictor>,
+    tactics: Vec<String>,
+}
+
+impl AlsoTry {
+    /// Wraps `inner`; `tactics` are trimmed, and empty or repeated ones dropped.
+    pub fn new(inner: Box<dyn Predictor>, tactics: &[String]) -> Self {
+        let mut list: Vec<String> = Vec::new();
+        for tactic in tactics.iter().map(|t| t.trim()) {
+            if !tactic.is_empty() && !list.iter().any(|t| t == tactic) {
+                list.push(tactic.to_string());
+            }
+        }
+        AlsoTry {
+            inner,
+            tactics: list,
+        }
+    }
+}
+
+impl Predictor for AlsoTry {
+    fn generate(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let mut answers = self.inner.generate(prompts, options)?;
+        for candidates in &mut answers {
+            let floor = candidates
+                .iter()
+                .map(|c| c.score)
+                .min_by(f64::total_cmp)
+                .unwrap_or(0.0);
+            let missing: Vec<Candidate> = self
+                .tactics
+                .iter()
+                .filter(|t| !candidates.iter().any(|c| c.text.trim() == t.as_str()))
+                .map(|t| Candidate {
+                    text: t.clone(),
+                    score: floor,
+                })
+                .collect();
+            candidates.extend(missing);
+        }
+        Ok(answers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::state_key::prompt;
+    use crate::search::ScriptedPredictor;
+
+    #[test]
+    fn listed_tactics_follow_the_models_at_its_lowest_score() {
+        let model = ScriptedPredictor::new().on("⊢ p", &[("exact hp", -0.2), ("simp_all", -0.9)]);
+        let tactics = [
+            "decide".to_string(),
+            " simp_all ".into(),
+            "".into(),
+            "decide".into(),
+        ];
+        let predictor = AlsoTry::new(Box::new(model), &tactics);
+        let answer = predictor
+            .generate(
+                &[prompt("p : Prop\nhp : p\n⊢ p")],
+                &GenerateOptions::default(),
+            )
+            .unwrap();
+        let got: Vec<(&str, f64)> = answer[0]
+            .iter()
+            .map(|c| (c.text.as_str(), c.score))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("exact hp", -0.2), ("simp_all", -0.9), ("decide", -0.9)]
+        );
+    }
+
+    #[test]
+    fn without_model_candidates_the_list_costs_nothing() {
+        let tactics = ["rfl".to_string(), "decide".into()];
+        let predictor = AlsoTry::new(Box::new(ScriptedPredictor::new()), &tactics);
+        let answer = predictor
+            .generate(
+                &[prompt("⊢ 1 = 1"), prompt("⊢ True")],
+                &GenerateOptions::default(),
+            )
+            .unwrap();
+        for candidates in answer {
+            let got: Vec<(&str, f64)> = candidates
+                .iter()
+                .map(|c| (c.text.as_str(), c.score))
+                .collect();
+            assert_eq!(got, vec![("rfl", 0.0), ("decide", 0.0)]);
+        }
+    }
+}
