@@ -26,6 +26,13 @@ RUNS = [
     ("SmolLM2-135M fine-tuned, retries at 0.8, 1.2", "pipeline_smollm2_retry.jsonl", "#e377c2"),
     ("untrained llama-tiny, retries at 0.8, 1.2", "pipeline_untrained_retry.jsonl", "#c7c7c7"),
     ("fixed list, no automation, retries", "pipeline_fixed_plain_retry.jsonl", "#98df8a"),
+    ("trained llama-8m, 3,000 updates", "pipeline_trained8m_long.jsonl", "#5254a3"),
+    ("trained llama-8m, 3,000 updates, retries", "pipeline_trained8m_long_retry.jsonl", "#9c9ede"),
+    ("trained llama-8m, 4x the theorems", "pipeline_trained8m_more.jsonl", "#637939"),
+    ("trained llama-8m, 4x the theorems, retries", "pipeline_trained8m_more_retry.jsonl", "#b5cf6b"),
+    ("trained + the automation list, retries", "pipeline_trained_auto_retry.jsonl", "#8c564b"),
+    ("trained llama-8m + the automation list, retries", "pipeline_trained8m_auto_retry.jsonl", "#c49c94"),
+    ("trained llama-8m, 4x the theorems, + the automation list, retries", "pipeline_trained8m_more_auto_retry.jsonl", "#e7ba52"),
 ]
 BUDGETS = [1, 2, 4, 8, 16, 32]
 
@@ -100,7 +107,7 @@ svg.append("</svg>")
 with open(svg_path, "w") as f:
     f.write("\n".join(svg) + "\n")
 
-ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("trained llama-8m, 4x the theorems", "pipeline_accuracy_8m_more.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
 lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
 if lines:
     print()

@@ -224,6 +224,26 @@ fn the_beyond_automation_knob_sets_the_share_of_rewriting_chains_and_case_splits
 }
 
 #[test]
+fn a_larger_count_extends_the_corpus_and_keeps_every_split() {
+    // What benchmarks/pipeline_beyond_data.sh relies on: a corpus of 4x the theorems starts with
+    // the smaller one's theorems, names included, and a split depends on the name and seed
+    // only (`split_of`), so the smaller corpus's test split stays held out in the larger one.
+    let options = GenOptions {
+        seed: 0,
+        beyond_automation_percent: 60,
+        ..GenOptions::default()
+    };
+    let small = generate(300, &options);
+    let large = generate(1200, &options);
+    assert_eq!(small[..], large[..300]);
+    let statements: HashSet<(&str, &str)> = large
+        .iter()
+        .map(|t| (t.binders.as_str(), t.goal.as_str()))
+        .collect();
+    assert_eq!(statements.len(), large.len(), "no statement repeats");
+}
+
+#[test]
 fn the_committed_corpus_is_what_its_manifest_command_generates() {
     // The knob at 0 must not spend a random draw, or this corpus would no longer come out.
     let root = common::repo_root().join("data/testworld");
