@@ -12,6 +12,7 @@
 # Usage: bash benchmarks/pipeline_beyond.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/pipeline_lists.sh
 OUT=${OUT:-benchmarks/out/beyond}
 BIN=target/release/proofstep
 cargo build --release --quiet
@@ -37,7 +38,6 @@ CORPUS="$OUT/corpus" OUT="$OUT" MODEL="$OUT/model" MODEL_UNTRAINED="$OUT/untrain
 rm -f "$OUT"/pipeline_trained8m{,_retry,_auto_retry}.jsonl
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m.jsonl" 32 --model "$OUT/model8m"
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_retry.jsonl" 32 --retry 0.8,1.2 --model "$OUT/model8m"
-target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$OUT/model8m" \
-  assumption rfl trivial constructor "intro h" contradiction decide simp_all
+target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$OUT/model8m" "${AUTO[@]}"
 target/release/pipeline-accuracy "$OUT/model8m" 8 0 "$OUT/work/data/proofstep-test.jsonl" > "$OUT/pipeline_accuracy_8m.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT" benchmarks/pipeline_budget_beyond.svg "Beyond-automation corpus, test split"

@@ -10,6 +10,7 @@
 # Usage: bash benchmarks/pipeline_beyond_data.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benchmarks/pipeline_lists.sh
 OUT=${OUT:-benchmarks/out/beyond}
 COUNT=${COUNT:-12000}
 STEPS=${STEPS:-2000}
@@ -31,7 +32,6 @@ rm -rf "$MORE" && mkdir -p "$MORE"
 rm -f "$OUT"/pipeline_trained8m_more{,_retry,_auto_retry}.jsonl
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_more_retry.jsonl" 32 --retry 0.8,1.2 --model "$MORE/model8m"
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_more.jsonl" 32 --model "$MORE/model8m"
-target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_more_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$MORE/model8m" \
-  assumption rfl trivial constructor "intro h" contradiction decide simp_all
+target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_more_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$MORE/model8m" "${AUTO[@]}"
 target/release/pipeline-accuracy "$MORE/model8m" 8 0 "$OUT/work/data/proofstep-test.jsonl" > "$OUT/pipeline_accuracy_8m_more.jsonl"
 python3 benchmarks/pipeline_report.py "$OUT" benchmarks/pipeline_budget_beyond.svg "Beyond-automation corpus, test split"

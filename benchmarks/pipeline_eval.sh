@@ -26,11 +26,7 @@ CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path ben
 BIN_BASELINE=target/release/pipeline-baseline
 # All through the same search loop (pipeline_baseline/src/main.rs): 32 expansions, 8
 # candidates per expansion (temperature 0.5 for the models), server backend, 120 s per theorem.
-PLAIN=(assumption rfl trivial constructor "intro h" contradiction left right)
-AUTO=(assumption rfl trivial constructor "intro h" contradiction decide simp_all)
-# The strongest list: automation and every Nat lemma the generated rewriting chains use.
-LEMMAS=("${AUTO[@]}" "rw [Nat.add_comm]" "rw [Nat.mul_comm]" "rw [Nat.add_assoc]" "rw [← Nat.add_assoc]"
-  "rw [Nat.mul_assoc]" "rw [← Nat.mul_assoc]" "rw [Nat.left_distrib]" "rw [Nat.right_distrib]")
+source benchmarks/pipeline_lists.sh
 rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain,fixed_auto,fixed_lemmas}.jsonl
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_trained.jsonl" 32 --model "$MODEL"
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_untrained.jsonl" 32 --model "$MODEL_UNTRAINED"

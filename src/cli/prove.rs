@@ -177,11 +177,8 @@ impl BudgetArgs {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
         for tactic in &self.also_try {
-            if tactic.trim().is_empty() {
-                bail!("--also-try needs a tactic, e.g. --also-try simp_all");
-            }
             if let Err(reason) = check_candidate(tactic.trim()) {
-                bail!("--also-try {tactic:?}: {reason}; the search would never check it");
+                bail!("--also-try {tactic:?}: {reason}, which the search never checks; give a tactic, e.g. --also-try simp_all");
             }
         }
         let decoding = match self.beam {

@@ -1,0 +1,8 @@
+# The fixed tactic lists of the pipeline benchmark, sourced by pipeline_eval.sh,
+# pipeline_beyond.sh and pipeline_beyond_data.sh: the baselines (each tried in order at every
+# node) and, AUTO, the list tried beside a model (--also-try).
+PLAIN=(assumption rfl trivial constructor "intro h" contradiction left right)
+AUTO=(assumption rfl trivial constructor "intro h" contradiction decide simp_all)
+# The strongest list: automation and every Nat lemma the generated rewriting chains use.
+LEMMAS=("${AUTO[@]}" "rw [Nat.add_comm]" "rw [Nat.mul_comm]" "rw [Nat.add_assoc]" "rw [← Nat.add_assoc]"
+  "rw [Nat.mul_assoc]" "rw [← Nat.mul_assoc]" "rw [Nat.left_distrib]" "rw [Nat.right_distrib]")
