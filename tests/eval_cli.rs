@@ -8,49 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use candle_core::Device;
-use proofstep::model::{save_model, CausalLm, ModelConfig};
-
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_proofstep"))
-}
-
-/// A random-weight Llama folder in `dir`, with a small BPE tokenizer trained by the binary on a
-/// few proof steps (a small vocabulary keeps generation fast in debug builds).
-fn tiny_model(dir: &Path) -> PathBuf {
-    let data = dir.join("steps.jsonl");
-    let steps = [
-        ("m n : Nat\nh : m = n\n⊢ n + 0 = m", "rw [Nat.add_zero]"),
-        ("p q : Prop\nh : p ∧ q\n⊢ q ∧ p", "constructor"),
-    ];
-    let text: String = steps
-        .iter()
-        .map(|(s, t)| format!("{}\n", serde_json::json!({"input": format!("[GOAL]{s}[PROOFSTEP]"), "output": format!("{t}<|endoftext|>")})))
-        .collect();
-    std::fs::write(&data, text).unwrap();
-    let out = dir.join("tiny-model");
-    let status = bin()
-        .args(["tokenizer", "train", "--vocab-size", "300", "--data"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&out)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let config = serde_json::json!({
-        "model_type": "llama", "vocab_size": 320, "hidden_size": 32, "intermediate_size": 48,
-        "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
-        "eos_token_id": 0, "tie_word_embeddings": true
-    });
-    let lm = CausalLm::random_seeded(
-        ModelConfig::from_json(&config.to_string()).unwrap(),
-        &Device::Cpu,
-        7,
-    )
-    .unwrap();
-    save_model(&lm, &out, usize::MAX).unwrap();
-    out
 }
 
 fn example() -> PathBuf {
@@ -78,7 +37,7 @@ fn prove_names_the_theorems_when_the_one_asked_for_is_missing() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path());
+    let model = common::untrained_model(dir.path());
     let out = bin()
         .args(["prove", "--theorem", "no_such_thm", "--file"])
         .arg(example())
@@ -102,7 +61,7 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path());
+    let model = common::untrained_model(dir.path());
     let out = bin()
         .args(["prove", "--theorem", "test_thm", "--file"])
         .arg(example())
@@ -148,7 +107,7 @@ fn prove_also_tries_the_listed_tactics_and_refuses_sorry_among_them() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path());
+    let model = common::untrained_model(dir.path());
     let prove = |tactics: &[&str]| {
         let mut cmd = bin();
         cmd.args(["prove", "--theorem", "and_swap", "--file"])
@@ -191,7 +150,7 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path());
+    let model = common::untrained_model(dir.path());
     let results = dir.path().join("out/results.jsonl");
     let eval = || {
         let mut cmd = bin();
@@ -297,7 +256,7 @@ fn eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let model = tiny_model(dir.path());
+    let model = common::untrained_model(dir.path());
     let results = dir.path().join("minif2f.jsonl");
     // miniF2F imports Mathlib, which the test world does not have.
     let out = bin()

@@ -489,3 +489,45 @@ fn the_binary_passes_ordinary_traffic_through_byte_for_byte() {
     assert!(String::from_utf8_lossy(&got[1]).contains("unsolved goals"));
     assert!(String::from_utf8_lossy(&got[2]).contains("contents"));
 }
+
+#[test]
+fn the_binary_checks_the_also_try_tactics_on_top_of_the_models() {
+    let Some(world) = TestWorld::new("the_binary_checks_the_also_try_tactics_on_top_of_the_models")
+    else {
+        return;
+    };
+    let model = common::untrained_model(world.dir.path());
+    let uri = world.file("AlsoTry.lean", UNFINISHED);
+    let mut proxied = Command::new(env!("CARGO_BIN_EXE_proofstep"));
+    proxied
+        .args(["lsp", "--model"])
+        .arg(&model)
+        .args(["--max-candidates", "1", "-n", "2", "--max-new-tokens", "4"])
+        .args(["--budget-ms", "60000"])
+        .args(["--also-try", "exact hq", "--also-try", "exact ⟨hp, hq⟩"])
+        .args(["--also-try", "constructor", "--"])
+        .arg(&world.lean)
+        .arg("--server")
+        .env("LEAN_PATH", &world.lib);
+    let (mut client, mut child) = spawn_client(proxied);
+    client.initialize(world.dir.path());
+    client.open(&uri, UNFINISHED);
+    client.diagnostics(&uri, 1);
+    let actions = client.code_actions(&uri, CURSOR);
+    let ours: Vec<String> = titles(&actions)
+        .into_iter()
+        .filter(|t| t.starts_with("Insert next step: "))
+        .collect();
+    client.finish();
+    assert!(child.wait().unwrap().success());
+    // The untrained model's one checked candidate is gibberish; the listed steps are checked
+    // beside it, past --max-candidates 1, and Lean keeps the two that hold.
+    assert_eq!(
+        ours,
+        vec![
+            "Insert next step: exact ⟨hp, hq⟩ (completes the proof)".to_string(),
+            "Insert next step: constructor".to_string(),
+        ],
+        "`exact hq` fails on p ∧ q and is dropped"
+    );
+}

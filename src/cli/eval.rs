@@ -135,12 +135,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             search.retry_temperatures
         )
     };
-    let decoding = if args.search.budget.also_try.is_empty() {
+    let decoding = if args.search.budget.also_try.tactics.is_empty() {
         decoding
     } else {
         format!(
             "{decoding}; also tries {:?} at every state",
-            args.search.budget.also_try
+            args.search.budget.also_try.tactics
         )
     };
     let about = vec![

@@ -13,6 +13,7 @@ use proofstep::lean::LeanCommand;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
+use crate::cli::also_try::AlsoTryArgs;
 use crate::cli::default_model::ModelOrDefault;
 use crate::cli::prove::load_model_dir;
 use crate::cli::serve::DecodingArgs;
@@ -33,7 +34,8 @@ pub struct LspArgs {
     /// offered, and asking again at the same place shows the rest.
     #[arg(long, default_value_t = 2000)]
     pub budget_ms: u64,
-    /// Candidate steps checked at most per request.
+    /// The model's candidate steps checked at most per request (the --also-try tactics are
+    /// checked on top of these).
     #[arg(long, default_value_t = 8)]
     pub max_candidates: usize,
     /// Lean servers checking candidates side by side.
@@ -44,6 +46,8 @@ pub struct LspArgs {
     pub check_timeout: f64,
     #[command(flatten)]
     pub decoding: DecodingArgs,
+    #[command(flatten)]
+    pub also_try: AlsoTryArgs,
     /// The Lean language server to run, after `--`: e.g. `lake serve`, or `lean --server`.
     #[arg(last = true, required = true, num_args = 1..)]
     pub server: Vec<String>,
@@ -54,6 +58,7 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
     if args.check_timeout.is_nan() || args.check_timeout <= 0.0 {
         bail!("--check-timeout must be a positive number of seconds");
     }
+    args.also_try.check()?;
     // Without a model the editor still gets Lean: a missing default model is a warning that
     // says how to get one, not a proxy that fails to start.
     let model = if args.no_model {
@@ -79,6 +84,7 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
                 options: EngineOptions {
                     generate,
                     max_candidates: args.max_candidates.max(1),
+                    also_try: args.also_try.tactics.clone(),
                     check_workers: args.check_workers.max(1),
                     check_timeout: Duration::from_secs_f64(args.check_timeout),
                     ..EngineOptions::default()

@@ -1,5 +1,6 @@
 //! One file per subcommand: its clap arguments and its `run`.
 
+pub mod also_try;
 pub mod check;
 pub mod corpus;
 pub mod data;

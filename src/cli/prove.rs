@@ -18,10 +18,11 @@ use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::ProofBackend;
 
+use crate::cli::also_try::AlsoTryArgs;
 use crate::cli::default_model::ModelOrDefault;
 use crate::cli::doctor::ToolchainArgs;
 use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
-use proofstep::search::{check_candidate, search, AlsoTry, SearchConfig, SearchResult};
+use proofstep::search::{search, SearchConfig, SearchResult};
 
 /// Arguments of `proofstep prove`.
 #[derive(clap::Args, Debug)]
@@ -77,10 +78,7 @@ impl SearchArgs {
     /// `anchor` (the folder of the files being proved).
     pub fn setup(&self, anchor: &Path) -> anyhow::Result<SearchSetup> {
         let config = self.budget.config(lean_workers(&self.backend))?;
-        let mut predictor = self.model.load()?;
-        if !self.budget.also_try.is_empty() {
-            predictor = Box::new(AlsoTry::new(predictor, &self.budget.also_try));
-        }
+        let predictor = self.budget.also_try.wrap(self.model.load()?);
         let backend = make_backend(&self.backend, anchor)?;
         Ok(SearchSetup {
             config,
@@ -156,11 +154,8 @@ pub struct BudgetArgs {
     /// search stops when the queue empties (as the seed's does).
     #[arg(long, value_delimiter = ',')]
     pub retry_temperatures: Vec<f32>,
-    /// A tactic to try at every state besides the model's candidates; repeat the flag for
-    /// several (e.g. --also-try simp_all --also-try omega). Each is ranked after the model's
-    /// candidates, at the score of its least likely one.
-    #[arg(long = "also-try", value_name = "TACTIC")]
-    pub also_try: Vec<String>,
+    #[command(flatten)]
+    pub also_try: AlsoTryArgs,
 }
 
 impl BudgetArgs {
@@ -176,11 +171,7 @@ impl BudgetArgs {
         {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
-        for tactic in &self.also_try {
-            if let Err(reason) = check_candidate(tactic.trim()) {
-                bail!("--also-try {tactic:?}: {reason}, which the search never checks; give a tactic, e.g. --also-try simp_all");
-            }
-        }
+        self.also_try.check()?;
         let decoding = match self.beam {
             Some(0) => bail!("--beam needs a width of at least 1"),
             Some(width) => Decoding::Beam { width },

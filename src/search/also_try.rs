@@ -14,17 +14,11 @@ pub struct AlsoTry {
 }
 
 impl AlsoTry {
-    /// Wraps `inner`; `tactics` are trimmed, and empty or repeated ones dropped.
+    /// Wraps `inner`; empty or repeated entries of `tactics` are skipped when answering.
     pub fn new(inner: Box<dyn Predictor>, tactics: &[String]) -> Self {
-        let mut list: Vec<String> = Vec::new();
-        for tactic in tactics.iter().map(|t| t.trim()) {
-            if !tactic.is_empty() && !list.iter().any(|t| t == tactic) {
-                list.push(tactic.to_string());
-            }
-        }
         AlsoTry {
             inner,
-            tactics: list,
+            tactics: tactics.to_vec(),
         }
     }
 }
@@ -37,23 +31,28 @@ impl Predictor for AlsoTry {
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
         let mut answers = self.inner.generate(prompts, options)?;
         for candidates in &mut answers {
-            let floor = candidates
-                .iter()
-                .map(|c| c.score)
-                .min_by(f64::total_cmp)
-                .unwrap_or(0.0);
-            let missing: Vec<Candidate> = self
-                .tactics
-                .iter()
-                .filter(|t| !candidates.iter().any(|c| c.text.trim() == t.as_str()))
-                .map(|t| Candidate {
-                    text: t.clone(),
-                    score: floor,
-                })
-                .collect();
-            candidates.extend(missing);
+            append_listed(candidates, &self.tactics);
         }
         Ok(answers)
+    }
+}
+
+/// `AlsoTry`'s rule on one state's `candidates`: appends each of `tactics` (trimmed; empty ones
+/// and ones already present skipped) at the score of the least likely candidate, 0 when there
+/// is none. Shared with the editor's suggestion engine, which caps the model's candidates first.
+pub fn append_listed(candidates: &mut Vec<Candidate>, tactics: &[String]) {
+    let floor = candidates
+        .iter()
+        .map(|c| c.score)
+        .min_by(f64::total_cmp)
+        .unwrap_or(0.0);
+    for tactic in tactics.iter().map(|t| t.trim()) {
+        if !tactic.is_empty() && !candidates.iter().any(|c| c.text.trim() == tactic) {
+            candidates.push(Candidate {
+                text: tactic.to_string(),
+                score: floor,
+            });
+        }
     }
 }
 

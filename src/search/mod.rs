@@ -11,7 +11,7 @@ pub mod result;
 pub mod scripted;
 pub mod state_key;
 
-pub use also_try::AlsoTry;
+pub use also_try::{append_listed, AlsoTry};
 pub use best_first::{search, SearchError};
 pub use config::SearchConfig;
 pub use filter::{check_candidate, Rejection};

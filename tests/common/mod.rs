@@ -1,6 +1,6 @@
 //! Shared helpers of the integration tests: where the test world's real Lean lives, and the
 //! rule for tests that need it (run when present; with CI=true a missing Lean is a failure;
-//! elsewhere the test says by name that it skipped).
+//! elsewhere the test says by name that it skipped); an untrained model folder for the binary.
 
 #![allow(dead_code)]
 
@@ -109,4 +109,42 @@ pub fn expect_failed(outcome: proofstep::lean::Outcome) -> String {
         proofstep::lean::Outcome::Failed(text) => text,
         other => panic!("expected a failure, got {other:?}"),
     }
+}
+
+/// A random-weight Llama folder in `dir`, with a small BPE tokenizer trained by the binary on a
+/// few proof steps (a small vocabulary keeps generation fast in debug builds).
+pub fn untrained_model(dir: &Path) -> PathBuf {
+    let data = dir.join("steps.jsonl");
+    let steps = [
+        ("m n : Nat\nh : m = n\n⊢ n + 0 = m", "rw [Nat.add_zero]"),
+        ("p q : Prop\nh : p ∧ q\n⊢ q ∧ p", "constructor"),
+    ];
+    let text: String = steps
+        .iter()
+        .map(|(s, t)| format!("{}\n", serde_json::json!({"input": format!("[GOAL]{s}[PROOFSTEP]"), "output": format!("{t}<|endoftext|>")})))
+        .collect();
+    std::fs::write(&data, text).unwrap();
+    let out = dir.join("tiny-model");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(["tokenizer", "train", "--vocab-size", "300", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = serde_json::json!({
+        "model_type": "llama", "vocab_size": 320, "hidden_size": 32, "intermediate_size": 48,
+        "num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2,
+        "eos_token_id": 0, "tie_word_embeddings": true
+    });
+    let lm = proofstep::model::CausalLm::random_seeded(
+        proofstep::model::ModelConfig::from_json(&config.to_string()).unwrap(),
+        &candle_core::Device::Cpu,
+        7,
+    )
+    .unwrap();
+    proofstep::model::save_model(&lm, &out, usize::MAX).unwrap();
+    out
 }

@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use lsp_types::{Position, Range};
 
 use crate::lean::LeanCommand;
-use crate::model::{GenerateOptions, Predictor};
-use crate::search::check_candidate;
+use crate::model::{Candidate, GenerateOptions, Predictor};
 use crate::search::state_key::prompt;
+use crate::search::{append_listed, check_candidate};
 use crate::serve::lsp::check::{ShadowChecker, Verdict};
 use crate::serve::lsp::cursor::{plan, shadow};
 
@@ -36,8 +36,11 @@ pub trait GoalSource: Send + Sync {
 pub struct EngineOptions {
     /// How the model decodes candidates.
     pub generate: GenerateOptions,
-    /// Candidates checked at most per request (best scores first).
+    /// The model's candidates checked at most per request (best scores first).
     pub max_candidates: usize,
+    /// Tactics checked at every request besides the model's candidates (see
+    /// `search::AlsoTry`), on top of `max_candidates`.
+    pub also_try: Vec<String>,
     /// Shadow language servers checking candidates side by side.
     pub check_workers: usize,
     /// Time one check may take before its server is restarted and the candidate dropped.
@@ -53,6 +56,7 @@ impl Default for EngineOptions {
         EngineOptions {
             generate: GenerateOptions::default(),
             max_candidates: 8,
+            also_try: Vec::new(),
             check_workers: 2,
             check_timeout: Duration::from_secs(20),
             goal_timeout: Duration::from_secs(20),
@@ -333,20 +337,24 @@ fn work(
         Err(e) => return note(&format!("the model failed: {e:#}")),
     };
     let model_secs = started.elapsed().as_secs_f64();
-    let mut candidates = Vec::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
     for c in generated {
         let tactic = c.text.trim().to_string();
         if let Err(why) = check_candidate(&tactic) {
             tracing::debug!(target: "lsp_proxy", tactic, "refused: {why}");
             continue;
         }
-        if !candidates.iter().any(|(t, _)| *t == tactic) {
-            candidates.push((tactic, c.score));
+        if !candidates.iter().any(|k| k.text == tactic) {
+            candidates.push(Candidate {
+                text: tactic,
+                score: c.score,
+            });
         }
         if candidates.len() >= options.max_candidates.max(1) {
             break;
         }
     }
+    append_listed(&mut candidates, &options.also_try);
     if candidates.is_empty() {
         return note("the model proposed no usable step");
     }
@@ -359,7 +367,10 @@ fn work(
                 if i >= candidates.len() || stale() {
                     break;
                 }
-                let (tactic, score) = &candidates[i];
+                let Candidate {
+                    text: tactic,
+                    score,
+                } = &candidates[i];
                 let Some(sh) = shadow(&job.text, &ins, tactic) else {
                     continue;
                 };
