@@ -81,6 +81,13 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8
     (status, reply[split + 4..].to_vec())
 }
 
+/// POSTs `request` to `/`, expects 200, and returns the answer.
+fn post_ok(addr: SocketAddr, request: &Value) -> Value {
+    let (status, body) = http(addr, "POST", "/", request.to_string().as_bytes());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    json_of(&body)
+}
+
 fn json_of(body: &[u8]) -> Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
@@ -117,14 +124,7 @@ fn answers_llmstep_requests_with_prefixed_suggestions() {
     let state = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q";
     let request =
         json!({"tactic_state": state, "prefix": "exact", "context": "prelude\nimport Mini\n"});
-    let (status, body) = http(
-        server.address(),
-        "POST",
-        "/",
-        request.to_string().as_bytes(),
-    );
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let answer = json_of(&body);
+    let answer = post_ok(server.address(), &request);
     let got: Vec<String> = answer["suggestions"]
         .as_array()
         .expect("a suggestions array")
@@ -152,6 +152,66 @@ fn answers_llmstep_requests_with_prefixed_suggestions() {
     let (status, body) = http(server.address(), "POST", "/", old.to_string().as_bytes());
     assert_eq!(status, 200);
     assert!(json_of(&body)["suggestions"].is_array());
+}
+
+/// The suggestions and scores of an answer.
+fn suggestions(answer: &Value) -> (Vec<String>, Vec<f64>) {
+    let texts = answer["suggestions"]
+        .as_array()
+        .expect("a suggestions array");
+    let scores = answer["scores"].as_array().expect("a scores array");
+    (
+        texts
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect(),
+        scores.iter().map(|s| s.as_f64().unwrap()).collect(),
+    )
+}
+
+#[test]
+fn listed_tactics_that_extend_the_prefix_follow_the_models_suggestions() {
+    let Some(w) = world("listed_tactics_that_extend_the_prefix_follow_the_models_suggestions")
+    else {
+        return;
+    };
+    let listed = ["exact ⟨hp, hq⟩", " simp_all ", "exact"].map(String::from);
+    let server = start(
+        &w,
+        BatchOptions::default(),
+        HttpOptions {
+            also_try: listed.to_vec(),
+            ..HttpOptions::default()
+        },
+    );
+    let state = "p q : Prop\nhp : p\nhq : q\n⊢ p ∧ q";
+    let ask = |prefix: &str| {
+        let request = json!({"tactic_state": state, "prefix": prefix});
+        suggestions(&post_ok(server.address(), &request))
+    };
+    // Only what extends the prefix is listed, after the model's own at its lowest score.
+    let (texts, scores) = ask("exact ");
+    assert_eq!(texts.last().unwrap(), "exact ⟨hp, hq⟩", "{texts:?}");
+    assert!(texts[..texts.len() - 1]
+        .iter()
+        .all(|t| t.starts_with("exact ") && !t.contains("simp_all")));
+    let direct = w
+        .generator
+        .generate(&[format!("[GOAL]{state}[PROOFSTEP]exact ")], &options())
+        .unwrap()
+        .remove(0);
+    let floor = direct.iter().map(|c| c.score).fold(f64::INFINITY, f64::min);
+    let last = *scores.last().unwrap();
+    assert!(
+        (last - floor).abs() < 1e-6,
+        "{last} is the model's lowest, {floor}"
+    );
+    let (texts, _) = ask("");
+    assert_eq!(
+        texts[texts.len() - 3..].to_vec(),
+        vec!["exact ⟨hp, hq⟩", "simp_all", "exact"],
+        "{texts:?}"
+    );
 }
 
 #[test]

@@ -1,12 +1,12 @@
-//! `--also-try TACTIC`: the fixed list of tactics that `prove`, `eval` and `lsp` propose at every
-//! state besides the model's candidates (the automation a user trusts: `simp_all`, `omega`).
+//! `--also-try TACTIC`: the fixed list of tactics that `prove`, `eval`, `lsp` and `serve` propose
+//! at every state besides the model's candidates (the automation a user trusts: `simp_all`).
 
 use anyhow::bail;
 
 use proofstep::model::Predictor;
 use proofstep::search::{check_candidate, AlsoTry};
 
-/// The `--also-try` flag of the commands whose model proposes steps that Lean then checks.
+/// The `--also-try` flag of the commands whose model proposes next steps.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AlsoTryArgs {
     /// A tactic to try at every state besides the model's candidates; repeat the flag for
@@ -25,6 +25,11 @@ impl AlsoTryArgs {
             }
         }
         Ok(())
+    }
+
+    /// The listed tactics, trimmed (for the suggestion engines, which insert them as given).
+    pub fn listed(&self) -> Vec<String> {
+        self.tactics.iter().map(|t| t.trim().to_string()).collect()
     }
 
     /// `predictor`, followed at every state by the listed tactics when there are any.

@@ -84,7 +84,7 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
                 options: EngineOptions {
                     generate,
                     max_candidates: args.max_candidates.max(1),
-                    also_try: args.also_try.tactics.clone(),
+                    also_try: args.also_try.listed(),
                     check_workers: args.check_workers.max(1),
                     check_timeout: Duration::from_secs_f64(args.check_timeout),
                     ..EngineOptions::default()

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use proofstep::model::{Decoding, GenerateOptions};
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
+use crate::cli::also_try::AlsoTryArgs;
 use crate::cli::default_model::ModelOrDefault;
 
 /// Arguments of `proofstep serve`.
@@ -26,6 +27,8 @@ pub struct ServeArgs {
     pub port: u16,
     #[command(flatten)]
     pub decoding: DecodingArgs,
+    #[command(flatten)]
+    pub also_try: AlsoTryArgs,
     /// The largest request body accepted, in bytes; larger requests get 413.
     #[arg(long, default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -100,6 +103,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.max_body_bytes == 0 {
         bail!("--max-body-bytes must be at least 1");
     }
+    args.also_try.check()?;
     let predictor = args.model.load()?;
     let address = format!("{}:{}", args.host, args.port);
     let server = SuggestServer::start(
@@ -114,6 +118,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         HttpOptions {
             max_body_bytes: args.max_body_bytes,
             timeout: Duration::from_secs_f64(args.timeout),
+            also_try: args.also_try.listed(),
             ..HttpOptions::default()
         },
     )

@@ -14,11 +14,11 @@ pub struct AlsoTry {
 }
 
 impl AlsoTry {
-    /// Wraps `inner`; empty or repeated entries of `tactics` are skipped when answering.
+    /// Wraps `inner`; `tactics` are trimmed, and empty or repeated ones skipped when answering.
     pub fn new(inner: Box<dyn Predictor>, tactics: &[String]) -> Self {
         AlsoTry {
             inner,
-            tactics: tactics.to_vec(),
+            tactics: tactics.iter().map(|t| t.trim().to_string()).collect(),
         }
     }
 }
@@ -37,17 +37,19 @@ impl Predictor for AlsoTry {
     }
 }
 
-/// `AlsoTry`'s rule on one state's `candidates`: appends each of `tactics` (trimmed; empty ones
-/// and ones already present skipped) at the score of the least likely candidate, 0 when there
-/// is none. Shared with the editor's suggestion engine, which caps the model's candidates first.
+/// `AlsoTry`'s rule on one state's `candidates`: appends each of `tactics` at the score of the
+/// least likely candidate, 0 when there is none, skipping blank ones and ones already present
+/// (compared trimmed). Shared with the suggestion engines: the editor's, which caps the model's
+/// candidates first, and the llmstep server's, whose candidates complete a prefix.
 pub fn append_listed(candidates: &mut Vec<Candidate>, tactics: &[String]) {
     let floor = candidates
         .iter()
         .map(|c| c.score)
         .min_by(f64::total_cmp)
         .unwrap_or(0.0);
-    for tactic in tactics.iter().map(|t| t.trim()) {
-        if !tactic.is_empty() && !candidates.iter().any(|c| c.text.trim() == tactic) {
+    for tactic in tactics {
+        let key = tactic.trim();
+        if !key.is_empty() && !candidates.iter().any(|c| c.text.trim() == key) {
             candidates.push(Candidate {
                 text: tactic.to_string(),
                 score: floor,

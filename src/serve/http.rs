@@ -14,11 +14,12 @@ use serde_json::Value;
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::model::{GenerateOptions, Predictor};
+use crate::search::append_listed;
 use crate::serve::batcher::{BatchOptions, Batcher};
 use crate::serve::error::ServeError;
-use crate::serve::request::{error_body, parse_request, response_body};
+use crate::serve::request::{error_body, listed_completions, parse_request, response_body};
 
-/// Limits of the HTTP side.
+/// Limits of the HTTP side, and what it adds to the model's answer.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     /// The largest request body accepted; larger ones get 413.
@@ -27,6 +28,9 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// Threads reading and answering requests (each waits on the model for its request).
     pub handler_threads: usize,
+    /// Tactics suggested besides the model's at every request (those extending its prefix),
+    /// after the model's candidates at the score of the least likely one.
+    pub also_try: Vec<String>,
 }
 
 impl Default for HttpOptions {
@@ -35,6 +39,7 @@ impl Default for HttpOptions {
             max_body_bytes: 64 * 1024,
             timeout: Duration::from_secs(30),
             handler_threads: 16,
+            also_try: Vec::new(),
         }
     }
 }
@@ -202,7 +207,13 @@ fn answer(request: &mut Request, batcher: &Batcher, http: &HttpOptions) -> (u16,
         Err(busy) => return (503, error_body(&busy.to_string())),
     };
     match receiver.recv_timeout(http.timeout) {
-        Ok(Ok(candidates)) => (200, response_body(&parsed.prefix, &candidates)),
+        Ok(Ok(mut candidates)) => {
+            append_listed(
+                &mut candidates,
+                &listed_completions(&parsed.prefix, &http.also_try),
+            );
+            (200, response_body(&parsed.prefix, &candidates))
+        }
         Ok(Err(reason)) => (500, error_body(&reason)),
         Err(RecvTimeoutError::Timeout) => (
             503,

@@ -94,6 +94,17 @@ pub fn response_body(prefix: &str, candidates: &[Candidate]) -> Value {
     json!({"suggestions": suggestions, "scores": scores})
 }
 
+/// The listed tactics (`serve --also-try`) that extend `prefix`, as completions after it (the
+/// shape of the model's candidates); a tactic equal to the prefix adds nothing and is left out.
+pub fn listed_completions(prefix: &str, tactics: &[String]) -> Vec<String> {
+    tactics
+        .iter()
+        .filter_map(|t| t.trim().strip_prefix(prefix))
+        .filter(|rest| !rest.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// An error body: `{"error": reason}`.
 pub fn error_body(reason: &str) -> Value {
     json!({ "error": reason })
@@ -155,5 +166,18 @@ mod tests {
         let body = response_body("exact ", &[c("h", -0.1), c("h", -0.5), c("hq", -0.7)]);
         assert_eq!(body["suggestions"], json!(["exact h", "exact hq"]));
         assert_eq!(body["scores"], json!([-0.1, -0.7]));
+    }
+
+    #[test]
+    fn listed_tactics_complete_the_prefix_they_extend() {
+        let listed = ["exact hp", " simp_all ", "exact", "exactly"].map(String::from);
+        assert_eq!(
+            listed_completions("exact", &listed),
+            vec![" hp".to_string(), "ly".to_string()]
+        );
+        assert_eq!(
+            listed_completions("", &listed),
+            vec!["exact hp", "simp_all", "exact", "exactly"]
+        );
     }
 }
