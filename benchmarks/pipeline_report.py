@@ -30,9 +30,12 @@ RUNS = [
     ("trained llama-8m, 3,000 updates, retries", "pipeline_trained8m_long_retry.jsonl", "#9c9ede"),
     ("trained llama-8m, 4x the theorems", "pipeline_trained8m_more.jsonl", "#637939"),
     ("trained llama-8m, 4x the theorems, retries", "pipeline_trained8m_more_retry.jsonl", "#b5cf6b"),
+    ("trained llama-8m, 8x the theorems, 4,000 updates", "pipeline_trained8m_more8.jsonl", "#31a354"),
+    ("trained llama-8m, 8x the theorems, 4,000 updates, retries", "pipeline_trained8m_more8_retry.jsonl", "#74c476"),
     ("trained + the automation list, retries", "pipeline_trained_auto_retry.jsonl", "#8c564b"),
     ("trained llama-8m + the automation list, retries", "pipeline_trained8m_auto_retry.jsonl", "#c49c94"),
     ("trained llama-8m, 4x the theorems, + the automation list, retries", "pipeline_trained8m_more_auto_retry.jsonl", "#e7ba52"),
+    ("trained llama-8m, 8x the theorems, + the automation list, retries", "pipeline_trained8m_more8_auto_retry.jsonl", "#bd9e39"),
 ]
 BUDGETS = [1, 2, 4, 8, 16, 32]
 
@@ -86,8 +89,11 @@ for label, f in families:
     print(f"| {label} | " + " | ".join(f"{f[k][0]} ({f[k][0] / f[k][1]:.0%})" if k in f else "–" for k in kinds) + " |")
 
 W, H, L, B = 640, 360, 60, 50
-svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
-       f'<rect width="{W}" height="{H}" fill="white"/>',
+# The legend gets its own column right of the plot, one line per curve.
+LEGEND_W, LEGEND_TOP = 460, 40
+svg_w, svg_h = W + LEGEND_W, max(H, LEGEND_TOP + 16 * len(curves) + 10)
+svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{svg_w}" height="{svg_h}" font-family="sans-serif" font-size="12">',
+       f'<rect width="{svg_w}" height="{svg_h}" fill="white"/>',
        f'<text x="{W / 2}" y="18" text-anchor="middle">{title}: pass rate vs budget (expansions, 8 candidates each)</text>']
 x = lambda i: L + i * (W - L - 20) / (len(BUDGETS) - 1)
 y = lambda v: H - B - v * (H - B - 40)
@@ -102,12 +108,13 @@ for j, (label, color, curve) in enumerate(curves):
     pts = " ".join(f"{x(i)},{y(v)}" for i, v in enumerate(curve))
     dash = ' stroke-dasharray="6 3"' if "retries" in label else ""
     svg.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
-    svg.append(f'<text x="{L + 10}" y="{40 + 16 * j}" fill="{color}">{label}</text>')
+    svg.append(f'<line x1="{W + 4}" y1="{LEGEND_TOP - 4 + 16 * j}" x2="{W + 28}" y2="{LEGEND_TOP - 4 + 16 * j}" stroke="{color}" stroke-width="2"{dash}/>')
+    svg.append(f'<text x="{W + 34}" y="{LEGEND_TOP + 16 * j}" fill="{color}">{label}</text>')
 svg.append("</svg>")
 with open(svg_path, "w") as f:
     f.write("\n".join(svg) + "\n")
 
-ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("trained llama-8m, 4x the theorems", "pipeline_accuracy_8m_more.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("trained llama-8m, 4x the theorems", "pipeline_accuracy_8m_more.jsonl"), ("trained llama-8m, 8x the theorems", "pipeline_accuracy_8m_more8.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
 lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
 if lines:
     print()
