@@ -14,10 +14,9 @@ use serde_json::Value;
 use tiny_http::{Header, Method, Request, Response, Server};
 
 use crate::model::{GenerateOptions, Predictor};
-use crate::search::append_listed;
 use crate::serve::batcher::{BatchOptions, Batcher};
 use crate::serve::error::ServeError;
-use crate::serve::request::{error_body, listed_completions, parse_request, response_body};
+use crate::serve::request::{append_listed_completions, error_body, parse_request, response_body};
 
 /// Limits of the HTTP side, and what it adds to the model's answer.
 #[derive(Clone, Debug)]
@@ -208,10 +207,7 @@ fn answer(request: &mut Request, batcher: &Batcher, http: &HttpOptions) -> (u16,
     };
     match receiver.recv_timeout(http.timeout) {
         Ok(Ok(mut candidates)) => {
-            append_listed(
-                &mut candidates,
-                &listed_completions(&parsed.prefix, &http.also_try),
-            );
+            append_listed_completions(&parsed.prefix, &mut candidates, &http.also_try);
             (200, response_body(&parsed.prefix, &candidates))
         }
         Ok(Err(reason)) => (500, error_body(&reason)),

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::model::Candidate;
+use crate::search::append_listed;
 use crate::search::state_key::prompt;
 
 /// One suggestion request as llmstep's Lean tactic sends it.
@@ -94,15 +95,36 @@ pub fn response_body(prefix: &str, candidates: &[Candidate]) -> Value {
     json!({"suggestions": suggestions, "scores": scores})
 }
 
-/// The listed tactics (`serve --also-try`) that extend `prefix`, as completions after it (the
-/// shape of the model's candidates); a tactic equal to the prefix adds nothing and is left out.
-pub fn listed_completions(prefix: &str, tactics: &[String]) -> Vec<String> {
-    tactics
+/// Appends the listed tactics (`serve --also-try`) that extend `prefix` to the model's
+/// completions after it, by `append_listed`'s rule, compared as whole tactics (prefix +
+/// completion, trimmed): the model's `exact` + `hp` is `exacthp` and does not hide a listed
+/// `exact hp`, while its `exact` + ` hp` does. A tactic equal to the prefix adds nothing.
+pub fn append_listed_completions(
+    prefix: &str,
+    candidates: &mut Vec<Candidate>,
+    tactics: &[String],
+) {
+    let extending: Vec<String> = tactics
         .iter()
-        .filter_map(|t| t.trim().strip_prefix(prefix))
-        .filter(|rest| !rest.trim().is_empty())
+        .map(|t| t.trim())
+        .filter(|t| {
+            t.strip_prefix(prefix)
+                .is_some_and(|rest| !rest.trim().is_empty())
+        })
         .map(str::to_string)
-        .collect()
+        .collect();
+    let mut whole: Vec<Candidate> = candidates
+        .drain(..)
+        .map(|c| Candidate {
+            text: format!("{prefix}{}", c.text),
+            score: c.score,
+        })
+        .collect();
+    append_listed(&mut whole, &extending);
+    candidates.extend(whole.into_iter().map(|c| Candidate {
+        text: c.text[prefix.len()..].to_string(),
+        score: c.score,
+    }));
 }
 
 /// An error body: `{"error": reason}`.
@@ -170,14 +192,41 @@ mod tests {
 
     #[test]
     fn listed_tactics_complete_the_prefix_they_extend() {
+        let c = |t: &str, s: f64| Candidate {
+            text: t.into(),
+            score: s,
+        };
+        let texts = |cs: &[Candidate]| cs.iter().map(|c| c.text.clone()).collect::<Vec<_>>();
         let listed = ["exact hp", " simp_all ", "exact", "exactly"].map(String::from);
+        let mut after_exact = vec![c(" hq", -0.2)];
+        append_listed_completions("exact", &mut after_exact, &listed);
+        assert_eq!(texts(&after_exact), [" hq", " hp", "ly"]);
+        assert!(after_exact.iter().all(|c| c.score == -0.2));
+        let mut after_nothing = vec![];
+        append_listed_completions("", &mut after_nothing, &listed);
         assert_eq!(
-            listed_completions("exact", &listed),
-            vec![" hp".to_string(), "ly".to_string()]
+            texts(&after_nothing),
+            ["exact hp", "simp_all", "exact", "exactly"]
         );
+    }
+
+    #[test]
+    fn listed_tactics_are_compared_with_the_models_as_whole_tactics() {
+        let c = |t: &str| Candidate {
+            text: t.into(),
+            score: -0.5,
+        };
+        let listed = ["exact hp".to_string()];
+        let mut glued = vec![c("hp")];
+        append_listed_completions("exact", &mut glued, &listed);
+        assert_eq!(glued.len(), 2, "`exacthp` is not `exact hp`: {glued:?}");
+        assert_eq!(glued[1].text, " hp");
+        let mut same = vec![c(" hp ")];
+        append_listed_completions("exact", &mut same, &listed);
         assert_eq!(
-            listed_completions("", &listed),
-            vec!["exact hp", "simp_all", "exact", "exactly"]
+            same.len(),
+            1,
+            "` hp ` completes `exact` to `exact hp`: {same:?}"
         );
     }
 }
