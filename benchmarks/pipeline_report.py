@@ -21,6 +21,7 @@ RUNS = [
     ("trained llama-tiny", "pipeline_trained.jsonl", "#1f77b4"),
     ("trained llama-8m", "pipeline_trained8m.jsonl", "#393b79"),
     ("SmolLM2-135M fine-tuned", "pipeline_smollm2.jsonl", "#9467bd"),
+    ("SmolLM2-135M fine-tuned, 800 updates", "pipeline_smollm2_800.jsonl", "#7b4173"),
     ("untrained llama-tiny", "pipeline_untrained.jsonl", "#7f7f7f"),
     ("fixed list, no automation", "pipeline_fixed_plain.jsonl", "#2ca02c"),
     ("fixed list with simp_all, decide", "pipeline_fixed_auto.jsonl", "#d62728"),
@@ -153,7 +154,7 @@ svg.append("</svg>")
 with open(svg_path, "w") as f:
     f.write("\n".join(svg) + "\n")
 
-ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("trained llama-8m, 4x the theorems", "pipeline_accuracy_8m_more.jsonl"), ("trained llama-8m, 8x the theorems", "pipeline_accuracy_8m_more8.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl")]
+ACCURACY = [("trained llama-tiny", "pipeline_accuracy.jsonl"), ("trained llama-8m", "pipeline_accuracy_8m.jsonl"), ("trained llama-8m, 4x the theorems", "pipeline_accuracy_8m_more.jsonl"), ("trained llama-8m, 8x the theorems", "pipeline_accuracy_8m_more8.jsonl"), ("SmolLM2-135M fine-tuned", "pipeline_accuracy_smollm2.jsonl"), ("SmolLM2-135M fine-tuned, 800 updates", "pipeline_accuracy_smollm2_800.jsonl")]
 lines = [(m, json.loads(l)) for m, f in ACCURACY if os.path.exists(os.path.join(out, f)) for l in open(os.path.join(out, f)) if l.strip()]
 if lines:
     print()
