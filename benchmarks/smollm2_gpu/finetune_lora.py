@@ -182,7 +182,7 @@ def main():
 
     record(event="start", device=torch.cuda.get_device_name() if device == "cuda" else "cpu",
            train_pairs=len(train), dropped=dropped, val_pairs=len(val), updates=total,
-           lora_params=sum(p.numel() for p in params), **{k: v for k, v in vars(args).items()})
+           lora_params=sum(p.numel() for p in params), **vars(args))
     best, step, started, tokens = None, 0, time.time(), 0
     model.train()
     for epoch in range(args.epochs):

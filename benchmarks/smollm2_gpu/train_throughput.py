@@ -4,9 +4,9 @@ SmolLM2-135M, Pythia-1.4B and Pythia-2.8B (the seed's sizes) on the test world's
 pairs, to replace benchmarks/README.md's arithmetic estimate of a GPU epoch with a reading.
 
 Weights are random (the speed does not depend on them; the real SmolLM2 is finetune_lora.py's
-job); every parameter is trained with AdamW under bf16 autocast; batches of 64 examples (the
-seed's 4 x 16 accumulation) drawn in order from the pairs, right-padded; tokens counted are
-the non-padding ones. WARMUP updates untimed, then TIMED updates between CUDA syncs.
+job); every parameter is trained with AdamW under bf16 autocast; the examples, padding and loss
+are finetune_lora.py's (load_pairs, batch_tensors, loss_sum); batches of 64 examples (the seed's
+4 x 16 accumulation) drawn in order from the pairs; tokens counted are the non-padding ones. WARMUP updates untimed, then TIMED updates between CUDA syncs.
 
 Usage: train_throughput.py --folder SMOLLM2_FOLDER --train T.jsonl [--timed 30]
 """
@@ -16,9 +16,10 @@ import os
 import time
 
 import torch
-import torch.nn.functional as F
 from tokenizers import Tokenizer
 from transformers import AutoConfig, AutoModelForCausalLM, GPTNeoXConfig
+
+from finetune_lora import batch_tensors, load_pairs, loss_sum
 
 PYTHIA = {
     "pythia-1.4b": dict(hidden_size=2048, num_hidden_layers=24, num_attention_heads=16, intermediate_size=8192),
@@ -26,16 +27,7 @@ PYTHIA = {
 }
 
 
-def batches(path, tok, size):
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            ex = json.loads(line)
-            rows.append(tok.encode(ex["input"] + ex["output"], add_special_tokens=True).ids[:512])
-    return [rows[i:i + size] for i in range(0, len(rows) - size + 1, size)]
-
-
-def measure(name, config, data, warmup, timed):
+def measure(name, config, data, pad, warmup, timed):
     with torch.device("cuda"):
         model = AutoModelForCausalLM.from_config(config)
     model.train()
@@ -45,19 +37,9 @@ def measure(name, config, data, warmup, timed):
         if i == warmup:
             torch.cuda.synchronize()
             started, tokens = time.time(), 0
-        rows = data[i % len(data)]
-        width = max(map(len, rows))
-        ids = torch.zeros((len(rows), width), dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for r, row in enumerate(rows):
-            ids[r, :len(row)] = torch.tensor(row)
-            mask[r, :len(row)] = 1
-        ids, mask = ids.cuda(), mask.cuda()
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            logits = model(input_ids=ids, attention_mask=mask).logits
-        labels = ids.masked_fill(mask == 0, -100)[:, 1:]
-        loss = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), labels.reshape(-1))
-        loss.backward()
+        ids, mask, labels = batch_tensors(data[i % len(data)], pad, "cuda")
+        loss, n = loss_sum(model, ids, mask, labels)
+        (loss / n).backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         tokens += int(mask.sum())
@@ -85,14 +67,16 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(0)
     tok = Tokenizer.from_file(os.path.join(args.folder, "tokenizer.json"))
-    data = batches(args.train, tok, args.batch)
-    models = {"smollm2-135m": AutoConfig.from_pretrained(args.folder)}
+    smollm2 = AutoConfig.from_pretrained(args.folder)
+    pairs, _ = load_pairs(args.train, tok, smollm2.eos_token_id, 512)
+    data = [pairs[i:i + args.batch] for i in range(0, len(pairs) - args.batch + 1, args.batch)]
+    models = {"smollm2-135m": smollm2}
     for name, dims in PYTHIA.items():
         models[name] = GPTNeoXConfig(vocab_size=50304, rotary_pct=0.25, max_position_embeddings=2048,
                                      use_parallel_residual=True, **dims)
     rows = []
     for name, config in models.items():
-        rows.append(measure(name, config, data, args.warmup, args.timed))
+        rows.append(measure(name, config, data, smollm2.eos_token_id, args.warmup, args.timed))
     if args.out:
         with open(args.out, "a") as f:
             for row in rows:
