@@ -337,6 +337,57 @@ fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
     assert_eq!(proxy.join().unwrap(), Some(0));
 }
 
+/// A step that closes every goal through a lemma whose proof is `sorry`, or through a file's own
+/// axiom, is offered as a step, never as completing the proof; in an `example` as in a named
+/// theorem, and an honest completing step still says so.
+#[test]
+fn a_step_that_closes_the_goal_through_a_sorry_lemma_does_not_complete_the_proof() {
+    let Some(world) = TestWorld::new(
+        "a_step_that_closes_the_goal_through_a_sorry_lemma_does_not_complete_the_proof",
+    ) else {
+        return;
+    };
+    let text = "prelude\nimport Mini\n\ntheorem helper_false : False := by sorry\n\naxiom cheat : False\n\n\
+theorem target (a b : Nat) (h : a = b) : a + 1 = b + 2 := by\n  \n\n\
+example (a b : Nat) (h : a = b) : a + 1 = b + 2 := by\n  \n\n\
+example (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n";
+    let uri = world.file("Lemmas.lean", text);
+    let predictor = ScriptedPredictor::new()
+        .on(
+            "⊢ a + 1 = b + 2",
+            &[
+                ("exact helper_false.elim", -0.1),
+                ("exact cheat.elim", -0.2),
+            ],
+        )
+        .on("⊢ p ∧ q", &[("exact ⟨hp, hq⟩", -0.1)]);
+    let (mut client, proxy) = world.proxy(Arc::new(predictor), Duration::from_secs(60));
+    client.initialize(world.dir.path());
+    client.open(&uri, text);
+    client.diagnostics(&uri, 1);
+    for line in [8, 11] {
+        let offered: Vec<String> = titles(&client.code_actions(&uri, (line, 2)))
+            .into_iter()
+            .filter(|t| t.starts_with("Insert next step"))
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                "Insert next step: exact helper_false.elim",
+                "Insert next step: exact cheat.elim"
+            ],
+            "line {line}"
+        );
+    }
+    let honest = titles(&client.code_actions(&uri, (14, 2)));
+    assert!(
+        honest.contains(&"Insert next step: exact ⟨hp, hq⟩ (completes the proof)".to_string()),
+        "{honest:?}"
+    );
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
 /// A stand-in model that thinks for a long time before answering like `ScriptedPredictor`.
 struct SlowScriptedPredictor {
     inner: ScriptedPredictor,

@@ -11,6 +11,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::file::FileBackend;
 use proofstep::lean::pool::PoolConfig;
 use proofstep::lean::repl::ReplConfig;
@@ -111,8 +112,20 @@ pub struct BackendArgs {
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
     pub lean_workers: Option<usize>,
+    /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
+    /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`. A proof
+    /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
+    #[arg(long = "allow-axiom", value_name = "NAME")]
+    pub allow_axioms: Vec<String>,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
+}
+
+impl BackendArgs {
+    /// The axioms a verified proof may rest on.
+    pub fn policy(&self) -> AxiomPolicy {
+        AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
+    }
 }
 
 /// Budgets and decoding of the search.
@@ -240,6 +253,7 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
     let toolchain = args.toolchain.discover_ready(anchor)?;
     let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
     let workers = lean_workers(args);
+    let policy = args.policy();
     match args.backend {
         BackendKind::Server => {
             let options = ServerBackendOptions {
@@ -248,6 +262,7 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
                     timeout,
                     ..ServerOptions::default()
                 },
+                policy,
                 ..ServerBackendOptions::default()
             };
             let backend = ServerBackend::start(&toolchain.server_command()?, options)
@@ -255,7 +270,9 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
             Ok(Box::new(backend))
         }
         BackendKind::File => Ok(Box::new(
-            FileBackend::new(toolchain.lean_command()?).with_timeout(timeout),
+            FileBackend::new(toolchain.lean_command()?)
+                .with_timeout(timeout)
+                .with_policy(policy),
         )),
         BackendKind::Repl => {
             let mut config = PoolConfig::new(toolchain.repl_command()?);
@@ -264,7 +281,7 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
                 timeout,
                 ..config.repl
             };
-            Ok(Box::new(ReplBackend::new(config)))
+            Ok(Box::new(ReplBackend::new(config).with_policy(policy)))
         }
     }
 }
@@ -359,7 +376,7 @@ fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)>
                     .to_path_buf();
                 Ok((
                     task.name.clone(),
-                    task.header.clone(),
+                    task.header.to_string(),
                     task.statement.clone(),
                     anchor,
                 ))

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use lsp_types::{Position, Range};
 
+use crate::lean::axioms::AxiomPolicy;
 use crate::lean::LeanCommand;
 use crate::model::{Candidate, GenerateOptions, Predictor};
 use crate::search::state_key::prompt;
@@ -49,6 +50,8 @@ pub struct EngineOptions {
     pub goal_timeout: Duration,
     /// Results kept for re-requests at the same place.
     pub cache_entries: usize,
+    /// The axioms a completed proof may rest on.
+    pub policy: AxiomPolicy,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +64,7 @@ impl Default for EngineOptions {
             check_timeout: Duration::from_secs(20),
             goal_timeout: Duration::from_secs(20),
             cache_entries: 32,
+            policy: AxiomPolicy::default(),
         }
     }
 }
@@ -195,6 +199,7 @@ impl Engine {
                             checker.clone(),
                             options.check_timeout,
                             i,
+                            options.policy.clone(),
                         ))
                     })
                     .collect();
