@@ -25,6 +25,7 @@ fn quick() -> ServerOptions {
         start_timeout: Duration::from_secs(30),
         open_timeout: Duration::from_secs(60),
         timeout: Duration::from_secs(30),
+        memory_limit_mb: None,
     }
 }
 

@@ -34,6 +34,10 @@ pub struct CheckArgs {
     /// Seconds Lean may take for the whole file.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub timeout: u64,
+    /// Private memory (MB) Lean may use before it is killed (default: three quarters of the
+    /// machine's memory; 0: no limit).
+    #[arg(long, value_name = "MB")]
+    pub lean_memory_mb: Option<u64>,
     /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
     /// (repeatable); a theorem resting on any other is reported as `axiom`, never `proved`.
     #[arg(long = "allow-axiom", value_name = "NAME")]
@@ -75,6 +79,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         backend: args.backend,
         tactic_timeout: args.timeout.max(1) as f64,
         lean_workers: Some(1),
+        lean_memory_mb: args.lean_memory_mb,
         allow_axioms: args.allow_axioms.clone(),
         toolchain: args.toolchain.clone(),
     };

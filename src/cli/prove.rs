@@ -14,6 +14,7 @@ use proofstep::eval::lean_file::lean_file_theorems;
 use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::file::FileBackend;
 use proofstep::lean::pool::PoolConfig;
+use proofstep::lean::process::default_memory_limit_mb;
 use proofstep::lean::repl::ReplConfig;
 use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
@@ -112,6 +113,11 @@ pub struct BackendArgs {
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
     pub lean_workers: Option<usize>,
+    /// Private memory (MB) one Lean process may use before it is killed and restarted, the
+    /// step it was checking counted as failed (default: three quarters of the machine's memory
+    /// shared among the Lean workers; 0: no limit).
+    #[arg(long, value_name = "MB")]
+    pub lean_memory_mb: Option<u64>,
     /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
     /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`. A proof
     /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
@@ -122,6 +128,15 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// The memory limit of each Lean process.
+    pub fn memory_limit_mb(&self) -> Option<u64> {
+        match self.lean_memory_mb {
+            Some(0) => None,
+            Some(mb) => Some(mb),
+            None => Some(default_memory_limit_mb(lean_workers(self))),
+        }
+    }
+
     /// The axioms a verified proof may rest on.
     pub fn policy(&self) -> AxiomPolicy {
         AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
@@ -254,12 +269,14 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
     let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
     let workers = lean_workers(args);
     let policy = args.policy();
+    let memory_limit_mb = args.memory_limit_mb();
     match args.backend {
         BackendKind::Server => {
             let options = ServerBackendOptions {
                 workers,
                 server: ServerOptions {
                     timeout,
+                    memory_limit_mb,
                     ..ServerOptions::default()
                 },
                 policy,
@@ -272,6 +289,7 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
         BackendKind::File => Ok(Box::new(
             FileBackend::new(toolchain.lean_command()?)
                 .with_timeout(timeout)
+                .with_memory_limit(memory_limit_mb)
                 .with_policy(policy),
         )),
         BackendKind::Repl => {
@@ -279,6 +297,7 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
             config.workers = workers;
             config.repl = ReplConfig {
                 timeout,
+                memory_limit_mb,
                 ..config.repl
             };
             Ok(Box::new(ReplBackend::new(config).with_policy(policy)))

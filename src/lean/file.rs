@@ -7,12 +7,11 @@
 //! foreign axiom is never proved.
 
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
 use crate::lean::backend::{Outcome, ProofBackend, ProofState};
@@ -20,6 +19,7 @@ use crate::lean::command::LeanCommand;
 use crate::lean::diagnostics::{self, parse_output, Diagnostic, JsonOutput, Severity};
 use crate::lean::error::LeanError;
 use crate::lean::layout::TheoremText;
+use crate::lean::process;
 use crate::lean::source::mentions_sorry;
 use crate::lean::verdict::Verdict;
 
@@ -65,12 +65,13 @@ impl LeanRun {
     }
 }
 
-/// Runs `cmd --json FILE` with a timeout. On timeout the whole process group (`lake` and the
-/// `lean` it started) is killed.
+/// Runs `cmd --json FILE` in a process group of its own, killed whole (`lake` and the `lean`
+/// it started) past `timeout` or once its memory passes `memory_limit_mb`.
 pub fn run_lean_json(
     cmd: &LeanCommand,
     file: &Path,
     timeout: Duration,
+    memory_limit_mb: Option<u64>,
 ) -> Result<LeanRun, LeanError> {
     let mut command = cmd.to_command();
     command
@@ -78,15 +79,14 @@ pub fn run_lean_json(
         .arg(file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = command.spawn().map_err(|e| LeanError::Spawn {
+        .stderr(Stdio::piped());
+    let mut child = process::spawn_group(&mut command).map_err(|e| LeanError::Spawn {
         program: cmd.program.clone(),
         reason: e.to_string(),
     })?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_with_timeout(&mut child, timeout)?;
+    let status = process::wait_bounded(&mut child, timeout, memory_limit_mb)?;
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     Ok(LeanRun {
@@ -109,29 +109,13 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
     })
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Result<ExitStatus, LeanError> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            // SAFETY: kill(2) on the process group this function's caller created; no memory
-            // is touched.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
-            let _ = child.wait();
-            return Err(LeanError::Timeout(timeout));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
 /// Writes `text` to a fresh `.lean` file and runs `lean --json` on it.
-pub fn check_text(cmd: &LeanCommand, text: &str, timeout: Duration) -> Result<LeanRun, LeanError> {
+pub fn check_text(
+    cmd: &LeanCommand,
+    text: &str,
+    timeout: Duration,
+    memory_limit_mb: Option<u64>,
+) -> Result<LeanRun, LeanError> {
     let dir = std::env::temp_dir();
     let mut file = tempfile::Builder::new()
         .prefix("proofstep_")
@@ -147,7 +131,7 @@ pub fn check_text(cmd: &LeanCommand, text: &str, timeout: Duration) -> Result<Le
             path: file.path().to_path_buf(),
             source,
         })?;
-    run_lean_json(cmd, file.path(), timeout)
+    run_lean_json(cmd, file.path(), timeout, memory_limit_mb)
 }
 
 fn messages<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
@@ -218,6 +202,7 @@ impl<'a> Parts<'a> {
 pub struct FileBackend {
     cmd: LeanCommand,
     timeout: Duration,
+    memory_limit_mb: Option<u64>,
     policy: AxiomPolicy,
 }
 
@@ -228,8 +213,16 @@ impl FileBackend {
         FileBackend {
             cmd,
             timeout: DEFAULT_TIMEOUT,
+            memory_limit_mb: None,
             policy: AxiomPolicy::default(),
         }
+    }
+
+    /// The same backend killing a Lean whose private memory passes `limit_mb` (the step then
+    /// fails with `LeanError::OutOfMemory`).
+    pub fn with_memory_limit(mut self, limit_mb: Option<u64>) -> Self {
+        self.memory_limit_mb = limit_mb;
+        self
     }
 
     /// The same backend with another per-check timeout.
@@ -250,7 +243,7 @@ impl FileBackend {
     }
 
     fn run(&self, text: &str) -> Result<LeanRun, LeanError> {
-        let run = check_text(&self.cmd, text, self.timeout)?;
+        let run = check_text(&self.cmd, text, self.timeout, self.memory_limit_mb)?;
         if run.crashed() {
             return Err(LeanError::Died(run.crash_report()));
         }

@@ -44,10 +44,17 @@ pub struct ShadowChecker {
 }
 
 impl ShadowChecker {
-    /// A checker that runs `cmd --server` when first needed; `index` keeps the shadow file names
-    /// of several checkers apart. A step completes a proof only when the proof rests on the
-    /// axioms `policy` allows.
-    pub fn new(cmd: LeanCommand, timeout: Duration, index: usize, policy: AxiomPolicy) -> Self {
+    /// A checker that runs `cmd --server` when first needed (killed and restarted when its
+    /// private memory passes `memory_limit_mb`); `index` keeps the shadow file names of several
+    /// checkers apart. A step completes a proof only when the proof rests on the axioms
+    /// `policy` allows.
+    pub fn new(
+        cmd: LeanCommand,
+        timeout: Duration,
+        memory_limit_mb: Option<u64>,
+        index: usize,
+        policy: AxiomPolicy,
+    ) -> Self {
         ShadowChecker {
             cmd,
             policy,
@@ -55,6 +62,7 @@ impl ShadowChecker {
                 start_timeout: Duration::from_secs(60),
                 open_timeout: Duration::from_secs(600),
                 timeout,
+                memory_limit_mb,
             },
             index,
             server: None,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use lsp_types::{Position, Range};
 
 use crate::lean::axioms::AxiomPolicy;
+use crate::lean::process::default_memory_limit_mb;
 use crate::lean::LeanCommand;
 use crate::model::{Candidate, GenerateOptions, Predictor};
 use crate::search::state_key::prompt;
@@ -52,6 +53,8 @@ pub struct EngineOptions {
     pub cache_entries: usize,
     /// The axioms a completed proof may rest on.
     pub policy: AxiomPolicy,
+    /// Private memory (MB) a checking server may use before it is killed and restarted.
+    pub memory_limit_mb: Option<u64>,
 }
 
 impl Default for EngineOptions {
@@ -65,6 +68,7 @@ impl Default for EngineOptions {
             goal_timeout: Duration::from_secs(20),
             cache_entries: 32,
             policy: AxiomPolicy::default(),
+            memory_limit_mb: Some(default_memory_limit_mb(2)),
         }
     }
 }
@@ -198,6 +202,7 @@ impl Engine {
                         Mutex::new(ShadowChecker::new(
                             checker.clone(),
                             options.check_timeout,
+                            options.memory_limit_mb,
                             i,
                             options.policy.clone(),
                         ))
