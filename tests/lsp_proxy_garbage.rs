@@ -224,6 +224,29 @@ fn a_request_with_unstructured_params_is_refused_under_its_own_id() {
 }
 
 #[test]
+fn a_header_lean_cannot_read_is_rewritten_before_it_reaches_lean() {
+    let Some(mut session) = Session::start(
+        "a_header_lean_cannot_read_is_rewritten_before_it_reaches_lean",
+        plain_server,
+    ) else {
+        return;
+    };
+    // Valid LSP (header names ignore case, the space is optional); Lean reads neither.
+    let body = json!({"jsonrpc": "2.0", "id": "lower", "method": "textDocument/hover",
+        "params": {"textDocument": {"uri": session.uri}, "position": {"line": 3, "character": 9}}})
+    .to_string();
+    let header = format!("content-length:{}\r\n\r\n", body.len());
+    session
+        .client
+        .send_raw(&[header.as_bytes(), body.as_bytes()].concat());
+    let (answer, _) = session
+        .client
+        .until(Duration::from_secs(60), "the hover", |v| v["id"] == "lower");
+    assert!(answer["result"]["contents"].is_object(), "{answer}");
+    session.finish();
+}
+
+#[test]
 fn a_content_length_of_512_mb_is_neither_allocated_nor_waited_for() {
     editor_garbage_is_refused(
         "a_content_length_of_512_mb_is_neither_allocated_nor_waited_for",

@@ -17,8 +17,9 @@
 //! - a body that is not JSON, or JSON that is not a JSON-RPC 2.0 message, is refused with the
 //!   stream still in step; the error carries the JSON-RPC answer for its sender.
 //!
-//! Valid messages keep their body bytes exactly; their header is rewritten as a plain
-//! `Content-Length` (Lean's server stops on headers it does not know).
+//! Valid messages keep their body bytes exactly; their header is rewritten as the plain
+//! `Content-Length: N`, the one spelling Lean's server reads (it stops on a `content-length:`
+//! in lower case or one without the space, both valid LSP).
 
 use std::io::{self, Read, Write};
 
