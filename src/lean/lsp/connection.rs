@@ -4,7 +4,7 @@
 //! output or writes something that is not LSP is noticed at once and every waiter is told.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::lean::command::LeanCommand;
 use crate::lean::error::LeanError;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
-use crate::lean::lsp::framing::{read_frame, write_frame, FrameError};
+use crate::lean::lsp::framing::{write_message, FrameError, FrameReader};
 use crate::lean::process::{self, MemoryWatch};
 
 /// JSON-RPC error codes Lean's watchdog uses when a file worker dies under a request.
@@ -130,7 +130,7 @@ impl Connection {
             let (shared, writer) = (shared.clone(), writer.clone());
             thread::Builder::new()
                 .name("lean-lsp-reader".into())
-                .spawn(move || read_loop(BufReader::new(stdout), &shared, &writer))?;
+                .spawn(move || read_loop(stdout, &shared, &writer))?;
         }
         {
             let stderr = stderr.clone();
@@ -431,20 +431,22 @@ struct ProgressItem {
 /// connection is dropped.
 fn write_loop(mut stdin: ChildStdin, outbox: mpsc::Receiver<Value>) {
     for message in outbox {
-        if write_frame(&mut stdin, &message).is_err() {
+        if write_message(&mut stdin, &message).is_err() {
             break;
         }
     }
 }
 
-/// The reader thread: files every message the server writes until its output ends.
-fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &mpsc::Sender<Value>) {
+/// The reader thread: files every message the server writes until its output ends. A server
+/// that writes anything but LSP is taken for broken: its state is unknown.
+fn read_loop(input: impl Read, shared: &Shared, writer: &mpsc::Sender<Value>) {
+    let mut input = FrameReader::new(input);
     let closed = loop {
-        let message = match read_frame(&mut input) {
-            Ok(m) => m,
-            Err(FrameError::Eof) => break Closed::Eof,
-            Err(FrameError::Malformed(what)) => break Closed::Garbage(what),
+        let message = match input.read() {
+            Ok(Some(frame)) => frame.into_message(),
+            Ok(None) => break Closed::Eof,
             Err(FrameError::Io(e)) => break Closed::Io(e.to_string()),
+            Err(e) => break Closed::Garbage(e.to_string()),
         };
         shared.lock().messages += 1;
         match (
