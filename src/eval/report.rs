@@ -3,7 +3,6 @@
 //! with the 95% band) — an SVG written by hand, so no plotting dependency. All written atomically.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::eval::summary::Summary;
@@ -50,9 +49,9 @@ pub fn write_report(
         .map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone())))
         .collect();
     let text = serde_json::to_string_pretty(&json).expect("a summary serializes");
-    write_atomic(&paths.summary, format!("{text}\n").as_bytes())?;
-    write_atomic(&paths.plot, budget_svg(summary).as_bytes())?;
-    write_atomic(
+    write_file(&paths.summary, format!("{text}\n").as_bytes())?;
+    write_file(&paths.plot, budget_svg(summary).as_bytes())?;
+    write_file(
         &paths.report,
         markdown(results, summary, about, &paths).as_bytes(),
     )?;
@@ -228,20 +227,12 @@ pub fn budget_svg(s: &Summary) -> String {
     svg
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io {
+/// Writes one of the report's files atomically, naming it in the error.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+    crate::fsutil::write_atomic(path, bytes).map_err(|source| EvalError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
