@@ -22,17 +22,22 @@ pub struct ReportPaths {
 impl ReportPaths {
     /// `results.jsonl` → `results.summary.json`, `results.report.md`, `results.budget.svg`.
     pub fn beside(results: &Path) -> Self {
-        let stem = results
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "results".into());
-        let dir = results.parent().unwrap_or(Path::new(""));
         ReportPaths {
-            summary: dir.join(format!("{stem}.summary.json")),
-            report: dir.join(format!("{stem}.report.md")),
-            plot: dir.join(format!("{stem}.budget.svg")),
+            summary: sidecar(results, "summary.json"),
+            report: sidecar(results, "report.md"),
+            plot: sidecar(results, "budget.svg"),
         }
     }
+}
+
+/// A file kept beside a results file: `results.jsonl` + `summary.json` → `results.summary.json`.
+pub fn sidecar(results: &Path, suffix: &str) -> PathBuf {
+    let stem = results
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    let dir = results.parent().unwrap_or(Path::new(""));
+    dir.join(format!("{stem}.{suffix}"))
 }
 
 /// Writes the summary JSON, the plot and the Markdown report. `about` lists what was run

@@ -38,7 +38,7 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 }
 
 /// The safetensors files of a folder: `model.safetensors`, or the shards the index names.
-fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let single = dir.join("model.safetensors");
     if single.exists() {
         return Ok(vec![single]);
