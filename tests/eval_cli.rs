@@ -278,12 +278,6 @@ fn eval_resumes_only_a_run_of_the_same_settings() {
     );
     let first = std::fs::read_to_string(&results).unwrap();
     assert_eq!(names(&results).len(), 2);
-    let config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(config["expansions"], 1);
-    assert_eq!(config["model_fingerprint"].as_str().unwrap().len(), 64);
 
     // Another budget on the same --out: refused, naming the setting and the fix; nothing written.
     let out = run(&["--expansions", "2", "--limit", "3"]);
@@ -294,6 +288,12 @@ fn eval_resumes_only_a_run_of_the_same_settings() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&results).unwrap(), first);
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["expansions"], 1);
+    assert_eq!(config["model_fingerprint"].as_str().unwrap().len(), 64);
 
     // The same settings (a larger --limit extends the run): the two done theorems are skipped.
     let out = run(&["--expansions", "1", "--limit", "3"]);
@@ -366,9 +366,9 @@ fn a_second_eval_on_the_same_out_is_refused_while_the_first_runs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first run records its settings once it holds the lock.
+    // The first run opens its results file once it holds the lock.
     let started = Instant::now();
-    while !dir.path().join("results.config.json").exists() {
+    while !results.exists() {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "eval never started"
@@ -384,11 +384,11 @@ fn a_second_eval_on_the_same_out_is_refused_while_the_first_runs() {
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
     first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(2));
     assert!(
         still_running,
         "the first eval ended before the second was refused"
     );
-    assert_eq!(second.status.code(), Some(2));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(
         err.contains("being written by another `proofstep eval`")
