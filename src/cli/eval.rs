@@ -25,7 +25,9 @@ pub struct EvalArgs {
     /// `--repo`), a Lean file, or a folder of Lean files.
     #[arg(long)]
     pub dataset: PathBuf,
-    /// Results, one JSON line per theorem; an existing file is resumed.
+    /// Results, one JSON line per theorem. An existing file is resumed when it was written
+    /// with the same settings (recorded beside it in `<stem>.config.json`); a run holds a lock
+    /// on `<stem>.lock` while it writes.
     #[arg(long)]
     pub out: PathBuf,
     /// Only theorems of this split (e.g. test, valid), for datasets that record one.

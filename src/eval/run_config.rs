@@ -12,8 +12,9 @@ use crate::search::SearchConfig;
 
 /// The configuration of an evaluation run. Two configurations are equal (`==`) when they give
 /// the same results: the same model contents, backend, search settings and theorems; where the
-/// model or dataset lies, and settings that only change the speed (workers, Lean processes,
-/// check threads, pipelining), are recorded or left out but never compared.
+/// model or dataset lies, settings that only change the speed (workers, Lean processes, check
+/// threads, pipelining), `--limit` (a larger one extends the same run) and `--trace` (what each
+/// line keeps, not what it finds) are recorded or left out but never compared.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RunConfig {
@@ -170,7 +171,7 @@ impl RunConfig {
         compare("--split", show(&self.split), show(&now.split));
         if self.dataset_fingerprint != now.dataset_fingerprint {
             compare(
-                "--dataset",
+                "the theorems (--dataset, --header, --repo)",
                 format!(
                     "{} ({} theorems, fingerprint {})",
                     self.dataset,
@@ -270,7 +271,8 @@ mod tests {
         let diffs = base.differences(&more);
         assert_eq!(diffs.len(), 1);
         assert!(
-            diffs[0].starts_with("--dataset: data/test (2 theorems"),
+            diffs[0]
+                .starts_with("the theorems (--dataset, --header, --repo): data/test (2 theorems"),
             "{diffs:?}"
         );
     }
