@@ -133,7 +133,10 @@ pub fn replace_dir(staged: &Path, target: &Path) -> io::Result<()> {
             .prefix(&format!(".{name}.old."))
             .tempdir_in(parent)?
             .keep();
-        std::fs::rename(target, &aside)?;
+        if let Err(e) = std::fs::rename(target, &aside) {
+            let _ = std::fs::remove_dir(&aside);
+            return Err(e);
+        }
         Some(aside)
     } else {
         None
