@@ -133,7 +133,7 @@ mod tests {
         };
         let task = Task {
             name: "a".into(),
-            header: String::new(),
+            header: String::new().into(),
             statement: "theorem a : True".into(),
             split: None,
         };

@@ -281,6 +281,12 @@ impl HeaderText {
         HeaderText { text, end }
     }
 
+    /// The whole shared text this header is a prefix of, and where the header ends in it: lets a
+    /// reader of many headers (a fingerprint, say) read each shared text once.
+    pub fn backing(&self) -> (&Arc<str>, usize) {
+        (&self.text, self.end)
+    }
+
     /// The header as text.
     pub fn as_str(&self) -> &str {
         &self.text[..self.end]
