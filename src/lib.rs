@@ -6,10 +6,11 @@
 //! atomic file writes every one of them uses.
 //! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
 
+pub use proofstep_core::{fsutil, process, prompt};
+
 pub mod data;
 pub mod eval;
 pub mod extract;
-pub mod fsutil;
 pub mod lean;
 pub mod model;
 pub mod search;

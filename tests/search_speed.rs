@@ -13,8 +13,7 @@ use std::process::Command;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{Outcome, ProofBackend};
-use proofstep::model::format_prompt;
-use proofstep::model::tokenizer::END_OF_TEXT;
+use proofstep::prompt::{completion, prompt};
 
 /// The top-level steps of a tactic block: a line at the block's indentation starts a step;
 /// deeper lines and `|` alternatives continue the step before.
@@ -101,7 +100,7 @@ fn build_benchmark_model() {
     let data = dir.join("train.jsonl");
     let mut text = String::new();
     for (state, tactic) in &pairs {
-        let line = serde_json::json!({"input": format_prompt(state), "output": format!("{tactic}{END_OF_TEXT}")});
+        let line = serde_json::json!({"input": prompt(state), "output": completion(tactic)});
         text.push_str(&line.to_string());
         text.push('\n');
     }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use proofstep::model::{format_prompt, set_threads, Decoding, GenerateOptions, Generator};
+use proofstep::model::{set_threads, Decoding, GenerateOptions, Generator};
+use proofstep::prompt::prompt;
 
 use crate::cli::default_model::ModelOrDefault;
 
@@ -56,7 +57,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     let prompt = match (&args.prompt, &args.goal) {
         (Some(p), _) => p.clone(),
-        (None, Some(g)) => format_prompt(g),
+        (None, Some(g)) => prompt(g),
         (None, None) => anyhow::bail!("give --prompt or --goal"),
     };
     let start = Instant::now();

@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use proofstep::lean::axioms::AxiomPolicy;
-use proofstep::lean::process::default_memory_limit_mb;
 use proofstep::lean::LeanCommand;
+use proofstep::process::default_memory_limit_mb;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 

@@ -14,11 +14,11 @@ use proofstep::eval::lean_file::lean_file_theorems;
 use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::file::FileBackend;
 use proofstep::lean::pool::PoolConfig;
-use proofstep::lean::process::default_memory_limit_mb;
 use proofstep::lean::repl::ReplConfig;
 use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::ProofBackend;
+use proofstep::process::default_memory_limit_mb;
 
 use crate::cli::also_try::AlsoTryArgs;
 use crate::cli::default_model::ModelOrDefault;

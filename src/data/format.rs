@@ -1,16 +1,9 @@
-//! The seed's proof-step format: input `[GOAL]{state}[PROOFSTEP]`, output `{tactic}<|endoftext|>`,
-//! and the exact JSONL line the seed's `data.py` writes (Python `json.dumps`, ASCII-escaped).
+//! One training example in the seed's proof-step format (`proofstep_core::prompt`: input
+//! `[GOAL]{state}[PROOFSTEP]`, output `{tactic}<|endoftext|>`), and the exact JSONL line the
+//! seed's `data.py` writes (Python `json.dumps`, ASCII-escaped).
 
+use proofstep_core::prompt::{completion, prompt};
 use serde::{Deserialize, Serialize};
-
-/// Marks the start of the proof state in an input.
-pub const GOAL: &str = "[GOAL]";
-/// Marks the end of the proof state: the tactic follows.
-pub const PROOFSTEP: &str = "[PROOFSTEP]";
-/// Ends every output; generation stops on it.
-pub const EOS: &str = "<|endoftext|>";
-/// The padding token the seed adds to tokenizers that lack one.
-pub const PAD: &str = "[PAD]";
 
 /// One (proof state → next tactic) training example, as the seed stores it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,7 +19,7 @@ impl Example {
     pub fn proofstep(state_before: &str, tactic: &str) -> Self {
         Example {
             input: prompt(state_before),
-            output: format!("{tactic}{EOS}"),
+            output: completion(tactic),
         }
     }
 
@@ -42,11 +35,6 @@ impl Example {
         line.push('}');
         line
     }
-}
-
-/// The model's prompt for a proof state: `[GOAL]{state}[PROOFSTEP]`.
-pub fn prompt(state: &str) -> String {
-    format!("{GOAL}{state}{PROOFSTEP}")
 }
 
 /// Appends `s` as a JSON string literal the way Python's `json.dumps` (ensure_ascii=True) writes

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::lean::error::LeanError;
+
 /// A command line that runs Lean (or the repl) the way the toolchain requires.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeanCommand {
@@ -36,6 +38,14 @@ impl LeanCommand {
     {
         self.args.extend(args.into_iter().map(Into::into));
         self
+    }
+
+    /// The error for this command failing to start.
+    pub fn spawn_error(&self, err: std::io::Error) -> LeanError {
+        LeanError::Spawn {
+            program: self.program.clone(),
+            reason: err.to_string(),
+        }
     }
 
     /// A `std::process::Command` ready for extra arguments.

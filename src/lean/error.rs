@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use proofstep_core::process::ProcessError;
+
 /// Everything that can go wrong while talking to Lean (not a proof failing: that is an
 /// `Outcome::Failed` or a `Verdict`).
 #[derive(Debug, thiserror::Error)]
@@ -47,4 +49,16 @@ pub enum LeanError {
     /// Any other I/O failure talking to a process.
     #[error("I/O error talking to Lean: {0}")]
     Pipe(#[from] std::io::Error),
+}
+
+impl From<ProcessError> for LeanError {
+    fn from(err: ProcessError) -> Self {
+        match err {
+            ProcessError::Timeout(limit) => LeanError::Timeout(limit),
+            ProcessError::OutOfMemory { used_mb, limit_mb } => {
+                LeanError::OutOfMemory { used_mb, limit_mb }
+            }
+            ProcessError::Io(err) => LeanError::Pipe(err),
+        }
+    }
 }

@@ -6,12 +6,13 @@
 //! theorem (see `crate::lean::layout`), so a proof resting on a `sorry` elsewhere or on a
 //! foreign axiom is never proved.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
+
+use proofstep_core::process;
 
 use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
 use crate::lean::backend::{Outcome, ProofBackend, ProofState};
@@ -19,7 +20,6 @@ use crate::lean::command::LeanCommand;
 use crate::lean::diagnostics::{self, parse_output, Diagnostic, JsonOutput, Severity};
 use crate::lean::error::LeanError;
 use crate::lean::layout::TheoremText;
-use crate::lean::process;
 use crate::lean::source::mentions_sorry;
 use crate::lean::verdict::Verdict;
 
@@ -80,32 +80,12 @@ pub fn run_lean_json(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = process::spawn_group(&mut command).map_err(|e| LeanError::Spawn {
-        program: cmd.program.clone(),
-        reason: e.to_string(),
-    })?;
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let status = process::wait_bounded(&mut child, timeout, memory_limit_mb)?;
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = stderr.join().unwrap_or_default();
+    let child = process::spawn_group(&mut command).map_err(|e| cmd.spawn_error(e))?;
+    let run = process::capture_bounded(child, timeout, memory_limit_mb)?;
     Ok(LeanRun {
-        output: parse_output(&stdout),
-        stderr,
-        status,
-    })
-}
-
-/// Reads a pipe to its end on a thread (so neither pipe can fill up and stall Lean).
-fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(mut pipe) = pipe {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            text = String::from_utf8_lossy(&bytes).into_owned();
-        }
-        text
+        output: parse_output(&run.stdout),
+        stderr: run.stderr,
+        status: run.status,
     })
 }
 

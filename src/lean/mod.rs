@@ -11,7 +11,6 @@ pub mod file;
 pub mod layout;
 pub mod lsp;
 pub mod pool;
-pub mod process;
 pub mod protocol;
 pub mod repl;
 pub mod repl_backend;

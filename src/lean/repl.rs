@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::lean::process::{kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
 use crate::lean::protocol::{Answer, CommandResponse, Request, Response};
 use crate::lean::{LeanCommand, LeanError};
+use proofstep_core::process::{kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
 
 /// How to run and police one REPL process.
 #[derive(Clone, Debug)]
@@ -80,10 +80,7 @@ impl Process {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         // Its own process group, so a kill reaches `lake env`'s child too.
-        let mut child = spawn_group(&mut cmd).map_err(|e| LeanError::Spawn {
-            program: config.command.program.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut child = spawn_group(&mut cmd).map_err(|e| config.command.spawn_error(e))?;
         let pid = child.id();
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use proofstep_core::process;
 use serde::Serialize;
 
 use crate::lean::command::LeanCommand;
@@ -449,25 +450,10 @@ impl Toolchain {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().map_err(|e| LeanError::Spawn {
-            program: cmd.program.clone(),
-            reason: e.to_string(),
-        })?;
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            if child.try_wait()?.is_some() {
-                break;
-            }
-            if std::time::Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(LeanError::Timeout(timeout));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let output = child.wait_with_output()?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let line = stdout
+        let child = process::spawn_group(&mut command).map_err(|e| cmd.spawn_error(e))?;
+        let output = process::capture_bounded(child, timeout, None)?;
+        let line = output
+            .stdout
             .lines()
             .find(|l| !l.trim().is_empty())
             .unwrap_or("")
@@ -476,7 +462,7 @@ impl Toolchain {
         if output.status.success() && line.contains("Lean") {
             Ok(line)
         } else {
-            let stderr = String::from_utf8_lossy(&output.stderr);
+            let stderr = &output.stderr;
             Err(LeanError::Spawn {
                 program: cmd.program.clone(),
                 reason: format!(

@@ -43,5 +43,5 @@ pub use gguf::{import_gguf, ImportSummary};
 pub use layers::KvCache;
 pub use precision::{Precision, PrecisionReport};
 pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
-pub use tokenizer::{format_prompt, ProofTokenizer};
+pub use tokenizer::ProofTokenizer;
 pub use weights::{load_model, save_model};

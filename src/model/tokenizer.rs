@@ -1,26 +1,14 @@
-//! The tokenizer of a model folder (`tokenizer.json`, Hugging Face `tokenizers`, pure Rust) and
-//! the seed's proof-step format: input `[GOAL]{state}[PROOFSTEP]`, output `{tactic}<|endoftext|>`.
-//! `[GOAL]` and `[PROOFSTEP]` are ordinary text (as in the seed); `<|endoftext|>` is the end token.
+//! The tokenizer of a model folder (`tokenizer.json`, Hugging Face `tokenizers`, pure Rust),
+//! with the end token of the proof-step format (`proofstep_core::prompt`).
 
 use std::path::Path;
 
+use proofstep_core::prompt::END_OF_TEXT;
 use tokenizers::Tokenizer;
 
 use super::error::{ModelError, Result};
 
-/// Marks the start of a proof state in a prompt.
-pub const GOAL: &str = "[GOAL]";
-/// Marks the end of the proof state; the tactic follows.
-pub const PROOFSTEP: &str = "[PROOFSTEP]";
-/// The end token that closes every tactic.
-pub const END_OF_TEXT: &str = "<|endoftext|>";
-
-/// The seed's prompt for a proof state: `[GOAL]{state}[PROOFSTEP]`.
-pub fn format_prompt(state: &str) -> String {
-    format!("{GOAL}{state}{PROOFSTEP}")
-}
-
-/// A tokenizer that knows the proof-step format and its end token.
+/// A tokenizer that knows the proof-step format's end token.
 #[derive(Clone)]
 pub struct ProofTokenizer {
     inner: Tokenizer,
@@ -66,20 +54,6 @@ impl ProofTokenizer {
             .encode(text, true)
             .map_err(|e| ModelError::Tokenizer(format!("encoding failed: {e}")))?;
         Ok(enc.get_ids().to_vec())
-    }
-
-    /// A training example: ids of `prompt + completion` followed by the end token, and how many
-    /// leading ids belong to the prompt (the loss is taken on the rest).
-    pub fn encode_example(&self, prompt: &str, completion: &str) -> Result<(Vec<u32>, usize)> {
-        let eos = self.eos.ok_or_else(|| {
-            ModelError::Tokenizer(format!(
-                "the tokenizer has no {END_OF_TEXT} and the model no eos_token_id: add one"
-            ))
-        })?;
-        let prompt_len = self.encode(prompt)?.len();
-        let mut ids = self.encode(&format!("{prompt}{completion}"))?;
-        ids.push(eos);
-        Ok((ids, prompt_len))
     }
 
     /// Text of generated ids, special tokens dropped.

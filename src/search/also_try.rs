@@ -61,7 +61,7 @@ pub fn append_listed(candidates: &mut Vec<Candidate>, tactics: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::state_key::prompt;
+    use crate::prompt::prompt;
     use crate::search::ScriptedPredictor;
 
     #[test]

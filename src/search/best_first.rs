@@ -18,13 +18,14 @@ use tracing::{debug, info, warn};
 use crate::lean::backend::proof_text;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
+use crate::prompt::prompt;
 use crate::search::check::{check_all, Checked};
 use crate::search::filter::check_candidate;
 use crate::search::result::{
     CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
     StopReason,
 };
-use crate::search::state_key::{prompt, stable_hash, state_key};
+use crate::search::state_key::{stable_hash, state_key};
 use crate::search::SearchConfig;
 
 /// Why a search could not run at all (as opposed to running and finding no proof).

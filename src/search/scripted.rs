@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
-use crate::search::state_key::{goal_of_prompt, state_key};
+use crate::prompt::state_of_prompt;
+use crate::search::state_key::state_key;
 
 /// A predictor that returns scripted candidates: the first rule whose pattern occurs in the
 /// goal text (whitespace collapsed), and whose temperature if it has one is the one asked
@@ -86,7 +87,7 @@ impl Predictor for ScriptedPredictor {
         };
         let mut out = Vec::with_capacity(prompts.len());
         for prompt in prompts {
-            let goal = state_key(&[goal_of_prompt(prompt).to_string()]);
+            let goal = state_key(&[state_of_prompt(prompt).to_string()]);
             *self
                 .calls
                 .lock()

@@ -1,11 +1,8 @@
-//! The identity of a proof state for the visited set, and the prompt the predictor sees.
+//! The identity of a proof state for the visited set.
 //!
 //! Two nodes are the same state when their goals print the same up to whitespace: runs of
 //! spaces, tabs and newlines collapse to one space. Hygienic names (`a✝`, `h✝¹`) are kept as
 //! printed, so states that differ only in an inaccessible name are still told apart.
-
-use crate::model::format_prompt;
-use crate::model::tokenizer::{GOAL, PROOFSTEP};
 
 /// The visited-set key of a list of goals: whitespace collapsed, goals kept in order.
 pub fn state_key(goals: &[String]) -> String {
@@ -24,18 +21,6 @@ pub fn state_key(goals: &[String]) -> String {
         }
     }
     key
-}
-
-/// The seed's prompt for one proof state, `[GOAL]{state}[PROOFSTEP]`: the model layer's format,
-/// so search asks exactly what training taught.
-pub fn prompt(state_text: &str) -> String {
-    format_prompt(state_text)
-}
-
-/// The state text inside a prompt made by [`prompt`], or the whole text when it is not one.
-pub fn goal_of_prompt(prompt: &str) -> &str {
-    let text = prompt.strip_prefix(GOAL).unwrap_or(prompt);
-    text.strip_suffix(PROOFSTEP).unwrap_or(text)
 }
 
 /// A stable 64-bit hash (FNV-1a) of a key, used to derive a per-state sampling seed that does not
@@ -73,10 +58,7 @@ mod tests {
     }
 
     #[test]
-    fn prompt_round_trips() {
-        let p = prompt("⊢ p");
-        assert_eq!(p, "[GOAL]⊢ p[PROOFSTEP]");
-        assert_eq!(goal_of_prompt(&p), "⊢ p");
+    fn stable_hashes_tell_keys_apart() {
         assert_eq!(stable_hash("x"), stable_hash("x"));
         assert_ne!(stable_hash("x"), stable_hash("y"));
     }

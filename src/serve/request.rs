@@ -4,8 +4,8 @@
 use serde_json::{json, Value};
 
 use crate::model::Candidate;
+use crate::prompt::prompt;
 use crate::search::append_listed;
-use crate::search::state_key::prompt;
 
 /// One suggestion request as llmstep's Lean tactic sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -17,9 +17,9 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use crate::data::format::{EOS, GOAL};
 use crate::data::Example;
 use crate::model::ProofTokenizer;
+use crate::prompt::{tactic_of_completion, END_OF_TEXT, GOAL};
 
 use super::error::TrainError;
 
@@ -60,7 +60,7 @@ pub fn tokenize(
 ) -> Result<TokenizedSet, TrainError> {
     let eos = tokenizer.eos_id().ok_or_else(|| {
         TrainError::Tokenizer(format!(
-            "the tokenizer has no {EOS} and the model no eos_token_id: add an end token"
+            "the tokenizer has no {END_OF_TEXT} and the model no eos_token_id: add an end token"
         ))
     })?;
     let encode = |text: &str, special: bool| -> Result<Vec<u32>, TrainError> {
@@ -74,7 +74,7 @@ pub fn tokenize(
     let mut set = TokenizedSet::default();
     for (i, ex) in examples.iter().enumerate() {
         let mut prompt = encode(&ex.input, true)?;
-        let tactic = ex.output.strip_suffix(EOS).unwrap_or(&ex.output);
+        let tactic = tactic_of_completion(&ex.output);
         let mut output = encode(tactic, false)?;
         output.push(eos);
         if prompt.len() + output.len() > max_len {

@@ -11,14 +11,14 @@ use tokenizers::models::TrainerWrapper;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{AddedToken, Tokenizer};
 
-use crate::data::format::{EOS, GOAL, PAD, PROOFSTEP};
 use crate::data::Example;
 use crate::fsutil::write_atomic;
+use crate::prompt::{END_OF_TEXT, GOAL, PAD, PROOFSTEP};
 
 use super::error::TrainError;
 
 /// The single tokens every trained tokenizer has, with their ids (0..4, in this order).
-pub const SPECIAL_TOKENS: [&str; 4] = [EOS, PAD, GOAL, PROOFSTEP];
+pub const SPECIAL_TOKENS: [&str; 4] = [END_OF_TEXT, PAD, GOAL, PROOFSTEP];
 
 /// Learns a byte-level BPE vocabulary of at most `vocab_size` entries (the 256 byte symbols and
 /// the four special tokens included) from the inputs and outputs of `examples`.
@@ -81,7 +81,7 @@ pub fn save_tokenizer(
     let config = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": null,
-        "eos_token": EOS,
+        "eos_token": END_OF_TEXT,
         "pad_token": PAD,
         "unk_token": null,
         "model_max_length": max_length,

@@ -185,7 +185,7 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
     }
     let pad = tokenizer
         .inner()
-        .token_to_id(crate::data::format::PAD)
+        .token_to_id(crate::prompt::PAD)
         .or(tokenizer.eos_id())
         .unwrap_or(0);
 

@@ -10,6 +10,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use proofstep_core::process::{self, MemoryWatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -17,7 +18,6 @@ use crate::lean::command::LeanCommand;
 use crate::lean::error::LeanError;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::framing::{write_message, FrameError, FrameReader};
-use crate::lean::process::{self, MemoryWatch};
 
 /// JSON-RPC error codes Lean's watchdog uses when a file worker dies under a request.
 const WORKER_EXITED: i64 = -32901;
@@ -110,10 +110,7 @@ impl Connection {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = process::spawn_group(&mut command).map_err(|e| LeanError::Spawn {
-            program: cmd.program.clone(),
-            reason: e.to_string(),
-        })?;
+        let mut child = process::spawn_group(&mut command).map_err(|e| cmd.spawn_error(e))?;
         let stdin = child.stdin.take().expect("stdin is piped");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
@@ -351,7 +348,7 @@ impl Connection {
     fn death(&mut self) -> LeanError {
         if let Some(out_of_memory) = self.memory.as_ref().and_then(MemoryWatch::tripped) {
             self.kill();
-            return out_of_memory;
+            return out_of_memory.into();
         }
         // The output may close a moment before the process is gone.
         let deadline = Instant::now() + Duration::from_millis(500);

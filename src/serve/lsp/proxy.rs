@@ -26,6 +26,7 @@ use crate::lean::lsp::framing::{Frame, FrameReader};
 use crate::lean::lsp::jsonrpc::is_unaddressed_response;
 use crate::lean::LeanCommand;
 use crate::model::Predictor;
+use crate::process::{self, ProcessError};
 use crate::serve::error::ServeError;
 use crate::serve::lsp::actions::{advertise_code_actions, code_actions, merge_code_actions};
 use crate::serve::lsp::docs::Documents;
@@ -33,6 +34,8 @@ use crate::serve::lsp::suggest::{Engine, EngineOptions, GoalSource, JobKey, Slot
 
 /// The prefix of the ids of the proxy's own requests to the server.
 const OWN_ID: &str = "proofstep-";
+/// How long the server has to exit once the editor is gone, before it is killed.
+const SERVER_EXIT_GRACE: Duration = Duration::from_secs(5);
 
 /// What the proxy needs to suggest steps; without it the proxy only forwards.
 pub struct Suggester {
@@ -213,13 +216,14 @@ pub fn run_proxy(
             ),
         });
     };
-    let mut child: Child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|source| ServeError::Spawn {
+        .stderr(Stdio::inherit());
+    let mut child: Child =
+        process::spawn_group(&mut command).map_err(|source| ServeError::Spawn {
             command: server.join(" "),
             source,
         })?;
@@ -287,29 +291,30 @@ pub fn run_proxy(
     }
     let first = ended_rx.recv().unwrap_or("server");
     tracing::debug!(target: "lsp_proxy", "the {first} side ended");
-    if first == "editor" {
-        // Give the server a moment to exit after `exit` or the closed input.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+    let waited = if first == "editor" {
+        // Give the server a moment to exit after `exit` or the closed input; past it, the
+        // server is killed with every worker it started.
+        process::wait_bounded(&mut child, SERVER_EXIT_GRACE, None)
+    } else {
+        child.wait().map_err(ProcessError::Io)
+    };
+    let code = match waited {
+        Ok(status) => status.code(),
+        Err(ProcessError::Io(source)) => {
+            return Err(ServeError::Io {
+                peer: "Lean server",
+                source,
+            })
         }
-        if let Ok(None) = child.try_wait() {
-            let _ = child.kill();
-        }
-    }
-    let status = child.wait().map_err(|source| ServeError::Io {
-        peer: "Lean server",
-        source,
-    })?;
+        // Killed: no exit code.
+        Err(ProcessError::Timeout(_) | ProcessError::OutOfMemory { .. }) => None,
+    };
     let _ = from_server.join();
     stop.store(true, Ordering::SeqCst);
     let _ = releaser.join();
     // Anything still held goes out as the server answered it.
     shared.release_all();
-    Ok(status.code())
+    Ok(code)
 }
 
 impl Shared {

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use lsp_types::{Position, Range};
 
 use crate::lean::axioms::AxiomPolicy;
-use crate::lean::process::default_memory_limit_mb;
 use crate::lean::LeanCommand;
 use crate::model::{Candidate, GenerateOptions, Predictor};
-use crate::search::state_key::prompt;
+use crate::process::default_memory_limit_mb;
+use crate::prompt::prompt;
 use crate::search::{append_listed, check_candidate};
 use crate::serve::lsp::check::{ShadowChecker, Verdict};
 use crate::serve::lsp::cursor::{plan, shadow};

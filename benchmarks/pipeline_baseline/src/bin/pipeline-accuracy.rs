@@ -12,11 +12,18 @@ use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    anyhow::ensure!(args.len() >= 4, "usage: pipeline-accuracy MODEL K LIMIT FILE...");
+    anyhow::ensure!(
+        args.len() >= 4,
+        "usage: pipeline-accuracy MODEL K LIMIT FILE..."
+    );
     let generator = Generator::load(Path::new(&args[0]))?;
     let k: usize = args[1].parse()?;
     let limit: usize = args[2].parse()?;
-    let options = GenerateOptions { decoding: Decoding::Beam { width: k }, max_new_tokens: 48, seed: 0 };
+    let options = GenerateOptions {
+        decoding: Decoding::Beam { width: k },
+        max_new_tokens: 48,
+        seed: 0,
+    };
     for file in &args[3..] {
         let path = Path::new(file);
         let mut examples = if file.ends_with(".jsonl") {

@@ -1,11 +1,11 @@
-//! Atomic writes, the one copy every writer of the crate uses: a file is written under a
+//! Atomic writes, the one copy every writer of the workspace uses: a file is written under a
 //! temporary name in its target's folder, synced, renamed over the target, and the folder
 //! synced, so a killed run or a failed write never leaves a half-written or missing file under
 //! the final name. The final file gets the permissions an ordinary create would give (the
 //! umask's, or those of the file it replaces), not a temporary file's private 0600.
 //!
-//! A leaf module: it uses nothing else of the crate, so every layer can depend on it. Errors
-//! are plain `io::Error`s, for the caller to name the file or folder in its own error type.
+//! Errors are plain `io::Error`s, for the caller to name the file or folder in its own error
+//! type.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

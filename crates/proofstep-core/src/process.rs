@@ -1,14 +1,37 @@
-//! Running Lean's processes within bounds: each in a process group of its own (so a kill
-//! reaches `lake env`'s child and the server's workers too), waited for with a deadline, and
-//! watched for memory — a Lean that grows past its limit is killed like one that hangs, and the
-//! step that made it grow counts as failed.
+//! Running child processes within bounds, the one module every spawn of the workspace goes
+//! through: each child leads a process group of its own (so a kill reaches `lake env`'s child
+//! and a language server's workers too), is waited for with a deadline, and is watched for
+//! memory — a Lean that grows past its limit is killed like one that hangs, and the step that
+//! made it grow counts as failed. Errors are [`ProcessError`]s, which the Lean layer turns into
+//! its own.
 
+use std::io::Read;
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::lean::error::LeanError;
+/// Why a bounded wait ended without the process exiting on its own.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The process ran past its deadline; its group was killed.
+    #[error("the process did not finish within {0:?} and was killed")]
+    Timeout(Duration),
+    /// The process group grew past its memory limit; it was killed.
+    #[error(
+        "the process grew past its memory limit ({used_mb} MB > {limit_mb} MB) and was killed"
+    )]
+    OutOfMemory {
+        /// Private memory of the group when it was killed.
+        used_mb: u64,
+        /// The limit it passed.
+        limit_mb: u64,
+    },
+    /// Waiting for the process failed.
+    #[error("waiting for the process: {0}")]
+    Io(#[from] std::io::Error),
+}
 
 /// How often memory is read while a process runs.
 pub const MEMORY_POLL: Duration = Duration::from_millis(100);
@@ -92,7 +115,7 @@ pub fn wait_bounded(
     child: &mut Child,
     timeout: Duration,
     memory_limit_mb: Option<u64>,
-) -> Result<ExitStatus, LeanError> {
+) -> Result<ExitStatus, ProcessError> {
     let deadline = Instant::now() + timeout;
     let mut pause = Duration::from_millis(1);
     let mut next_memory_read = Instant::now();
@@ -104,7 +127,7 @@ pub fn wait_bounded(
         if now >= deadline {
             kill_group(child.id());
             let _ = child.wait();
-            return Err(LeanError::Timeout(timeout));
+            return Err(ProcessError::Timeout(timeout));
         }
         if let Some(limit) = memory_limit_mb {
             if now >= next_memory_read {
@@ -112,7 +135,7 @@ pub fn wait_bounded(
                 if let Some(used) = tree_memory_mb(child.id()).filter(|&used| used > limit) {
                     kill_group(child.id());
                     let _ = child.wait();
-                    return Err(LeanError::OutOfMemory {
+                    return Err(ProcessError::OutOfMemory {
                         used_mb: used,
                         limit_mb: limit,
                     });
@@ -122,6 +145,47 @@ pub fn wait_bounded(
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }
+}
+
+/// What a child that ran to its end wrote, read while it ran.
+#[derive(Debug)]
+pub struct Captured {
+    /// How it exited.
+    pub status: ExitStatus,
+    /// Its standard output (lossily decoded).
+    pub stdout: String,
+    /// Its standard error (lossily decoded).
+    pub stderr: String,
+}
+
+/// Waits for `child` (a group leader started with piped output) as [`wait_bounded`] does, reading
+/// its stdout and stderr on threads meanwhile, so neither pipe can fill up and stall it.
+pub fn capture_bounded(
+    mut child: Child,
+    timeout: Duration,
+    memory_limit_mb: Option<u64>,
+) -> Result<Captured, ProcessError> {
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = wait_bounded(&mut child, timeout, memory_limit_mb)?;
+    Ok(Captured {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Reads a pipe to its end on a thread.
+fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut pipe) = pipe {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            text = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        text
+    })
 }
 
 /// A thread that kills a long-lived process group (a language server and its workers) once its
@@ -168,9 +232,9 @@ impl MemoryWatch {
     }
 
     /// The error to report when the watch killed the group, None while it has not.
-    pub fn tripped(&self) -> Option<LeanError> {
+    pub fn tripped(&self) -> Option<ProcessError> {
         let used = self.tripped.load(Ordering::Relaxed);
-        (used > 0).then_some(LeanError::OutOfMemory {
+        (used > 0).then_some(ProcessError::OutOfMemory {
             used_mb: used,
             limit_mb: self.limit_mb,
         })
@@ -198,6 +262,22 @@ mod tests {
     }
 
     #[test]
+    fn a_captured_child_gives_its_output_and_status() {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "echo out; echo err >&2; exit 3"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = spawn_group(&mut command).unwrap();
+        let captured = capture_bounded(child, Duration::from_secs(20), None).unwrap();
+        assert_eq!(captured.status.code(), Some(3));
+        assert_eq!(
+            (captured.stdout.as_str(), captured.stderr.as_str()),
+            ("out\n", "err\n")
+        );
+    }
+
+    #[test]
     fn a_process_that_grows_past_its_limit_is_killed() {
         // A shell that fills 200 MB of private memory, then sleeps.
         let mut command = Command::new("python3");
@@ -211,7 +291,7 @@ mod tests {
         };
         let started = Instant::now();
         match wait_bounded(&mut child, Duration::from_secs(20), Some(50)) {
-            Err(LeanError::OutOfMemory { used_mb, limit_mb }) => {
+            Err(ProcessError::OutOfMemory { used_mb, limit_mb }) => {
                 assert!(used_mb > 50 && limit_mb == 50, "{used_mb} {limit_mb}")
             }
             other => panic!("expected OutOfMemory, got {other:?}"),
@@ -222,7 +302,7 @@ mod tests {
         let mut child = spawn_group(&mut command).unwrap();
         assert!(matches!(
             wait_bounded(&mut child, Duration::from_millis(200), Some(1 << 20)),
-            Err(LeanError::Timeout(_))
+            Err(ProcessError::Timeout(_))
         ));
     }
 }
