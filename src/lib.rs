@@ -7,11 +7,11 @@
 //! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
 
 pub use proofstep_core::{fsutil, process, prompt};
+pub use proofstep_lean as lean;
 
 pub mod data;
 pub mod eval;
 pub mod extract;
-pub mod lean;
 pub mod model;
 pub mod search;
 pub mod serve;

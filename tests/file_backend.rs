@@ -7,8 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use proofstep::lean::backend::file::FileBackend;
 use proofstep::lean::check::check_file;
-use proofstep::lean::file::FileBackend;
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
 

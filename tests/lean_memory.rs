@@ -7,8 +7,9 @@ mod common;
 
 use std::time::Duration;
 
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::backend::file::FileBackend;
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::lsp::server::ServerOptions;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend};
 
 /// `big n` is 2^(2^n): `big 27` takes 16 MB, and checking the statement below about 150 MB.

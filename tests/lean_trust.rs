@@ -2,16 +2,17 @@
 //! and no command (`check`, `prove`, `eval`) counts a proof that rests on an earlier lemma whose
 //! proof is `sorry` or failed, or on a file's own `axiom`, named theorem or `example` alike;
 //! honest proofs beside them stay proved, and `--allow-axiom` accepts what the user means.
-//! (The repl backend reads the same probe; its answers are tested in `lean::repl_backend`.)
+//! (The repl backend reads the same probe; its answers are tested in `lean::backend::repl`.)
 
 mod common;
 
 use std::time::Duration;
 
 use proofstep::lean::axioms::AxiomPolicy;
+use proofstep::lean::backend::file::FileBackend;
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::check::check_file;
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::lsp::server::ServerOptions;
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, ProofBackend, Status};
 
@@ -236,7 +237,7 @@ fn a_file_that_could_answer_print_axioms_itself_proves_nothing() {
             backend.name()
         );
         // Here the macro itself fails, so the header does not elaborate; with Mathlib it does,
-        // and the verdict is the same error (see `lean::layout`'s tests).
+        // and the verdict is the same error (see `lean::backend::layout`'s tests).
         match backend.verify(&spoof, "theorem u (p : Prop) (hp : p) : p", "exact hp") {
             Ok(v) => assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name()),
             Err(e) => assert!(matches!(e, LeanError::Header(_)), "{}: {e}", backend.name()),

@@ -10,9 +10,9 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use proofstep::lean::protocol::Response;
-use proofstep::lean::repl::Repl;
-use proofstep::lean::repl_backend::ReplBackend;
+use proofstep::lean::backend::repl::ReplBackend;
+use proofstep::lean::repl::protocol::Response;
+use proofstep::lean::repl::worker::Repl;
 use proofstep::lean::{LeanError, Outcome, ProofBackend};
 
 const HEADER: &str = "import Mathlib";

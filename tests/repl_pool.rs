@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use proofstep::lean::pool::PoolConfig;
-use proofstep::lean::repl_backend::ReplBackend;
+use proofstep::lean::backend::repl::ReplBackend;
+use proofstep::lean::repl::pool::PoolConfig;
 use proofstep::lean::{Outcome, ProofBackend, ProofState};
 
 const MATHLIB: &str = "import Mathlib";

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use proofstep::lean::protocol::{split_input, split_output, Request, Response};
+use proofstep::lean::repl::protocol::{split_input, split_output, Request, Response};
 use serde_json::Value;
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -10,11 +10,11 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use proofstep::lean::layout::TheoremText;
-use proofstep::lean::pool::Pool;
-use proofstep::lean::protocol::{split_input, split_output, Request};
-use proofstep::lean::repl::Repl;
-use proofstep::lean::repl_backend::ReplBackend;
+use proofstep::lean::backend::layout::TheoremText;
+use proofstep::lean::backend::repl::ReplBackend;
+use proofstep::lean::repl::pool::Pool;
+use proofstep::lean::repl::protocol::{split_input, split_output, Request};
+use proofstep::lean::repl::worker::Repl;
 use proofstep::lean::{LeanError, Outcome, ProofBackend, Status};
 use serde_json::Value;
 
@@ -319,8 +319,8 @@ fn a_statement_that_does_not_elaborate_has_no_root() {
     let Some(dir) = support::transcripts("a_statement_that_does_not_elaborate_has_no_root") else {
         return;
     };
-    use proofstep::lean::protocol::Response;
-    use proofstep::lean::repl_backend::root_of;
+    use proofstep::lean::backend::repl::root_of;
+    use proofstep::lean::repl::protocol::Response;
     let answers = split_output(
         &std::fs::read_to_string(dir.join("invalid_line_break.expected.out")).unwrap(),
     );

@@ -6,8 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::backend::file::FileBackend;
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::lsp::server::ServerOptions;
 use proofstep::lean::ProofBackend;
 use proofstep::search::{
     search, AlsoTry, CandidateOutcome, ScriptedPredictor, SearchConfig, SearchResult, StopReason,

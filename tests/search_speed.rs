@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{Outcome, ProofBackend};
 use proofstep::prompt::{completion, prompt};

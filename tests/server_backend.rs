@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use proofstep::lean::backend::file::FileBackend;
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::check::check_file;
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::server::{LeanServer, ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::lsp::server::{LeanServer, ServerOptions};
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
 

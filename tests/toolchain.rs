@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use proofstep::lean::backend::file::FileBackend;
 use proofstep::lean::check::check_file;
-use proofstep::lean::file::FileBackend;
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::toolchain::{LeanSource, Overrides, Toolchain, INSTALL_ELAN};
 use proofstep::lean::Status;

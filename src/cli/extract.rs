@@ -8,7 +8,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::extract::{collect_inputs, extract, ExtractOptions};
-use proofstep::lean::server::ServerOptions;
+use proofstep::lean::lsp::server::ServerOptions;
 
 use crate::cli::doctor::ToolchainArgs;
 use crate::cli::prove::workers_or_cores;

@@ -12,11 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::lean_file::lean_file_theorems;
 use proofstep::lean::axioms::AxiomPolicy;
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::pool::PoolConfig;
-use proofstep::lean::repl::ReplConfig;
-use proofstep::lean::repl_backend::ReplBackend;
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+pub use proofstep::lean::backend::BackendKind;
+use proofstep::lean::backend::{self, BackendOptions};
 use proofstep::lean::ProofBackend;
 use proofstep::process::default_memory_limit_mb;
 
@@ -88,17 +85,6 @@ impl SearchArgs {
             backend,
         })
     }
-}
-
-/// The Lean backends `--backend` can name.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    /// The leanprover-community REPL (fastest; needs the repl built in your Lake project).
-    Repl,
-    /// Lean's language server (`lean --server`), editing the proof in place.
-    Server,
-    /// `lean --json` on the whole theorem at every step (needs only `lean`; slowest).
-    File,
 }
 
 /// How to reach Lean.
@@ -266,43 +252,19 @@ pub fn workers_or_cores(given: Option<usize>) -> usize {
 /// from `anchor` (a Lake project above it, the test world, or the flags and environment).
 pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn ProofBackend>> {
     let toolchain = args.toolchain.discover_ready(anchor)?;
-    let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
-    let workers = lean_workers(args);
-    let policy = args.policy();
-    let memory_limit_mb = args.memory_limit_mb();
-    match args.backend {
-        BackendKind::Server => {
-            let options = ServerBackendOptions {
-                workers,
-                server: ServerOptions {
-                    timeout,
-                    memory_limit_mb,
-                    ..ServerOptions::default()
-                },
-                policy,
-                ..ServerBackendOptions::default()
-            };
-            let backend = ServerBackend::start(&toolchain.server_command()?, options)
-                .context("cannot start Lean's language server; run `proofstep doctor` to see what is missing")?;
-            Ok(Box::new(backend))
-        }
-        BackendKind::File => Ok(Box::new(
-            FileBackend::new(toolchain.lean_command()?)
-                .with_timeout(timeout)
-                .with_memory_limit(memory_limit_mb)
-                .with_policy(policy),
-        )),
-        BackendKind::Repl => {
-            let mut config = PoolConfig::new(toolchain.repl_command()?);
-            config.workers = workers;
-            config.repl = ReplConfig {
-                timeout,
-                memory_limit_mb,
-                ..config.repl
-            };
-            Ok(Box::new(ReplBackend::new(config).with_policy(policy)))
-        }
+    let options = BackendOptions {
+        workers: lean_workers(args),
+        tactic_timeout: Duration::from_secs_f64(args.tactic_timeout.max(0.001)),
+        memory_limit_mb: args.memory_limit_mb(),
+        policy: args.policy(),
+    };
+    let opened = backend::open(args.backend, &toolchain, options);
+    if args.backend == BackendKind::Server {
+        return opened.context(
+            "cannot start Lean's language server; run `proofstep doctor` to see what is missing",
+        );
     }
+    Ok(opened?)
 }
 
 /// Runs `proofstep prove`.

@@ -14,7 +14,7 @@ use super::error::ExtractError;
 use super::record::{state_text, TracedTactic, TracedTheorem};
 use super::steps::tactic_steps;
 use super::writer::ArrayWriter;
-use crate::lean::server::{LeanServer, ServerOptions};
+use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::source::{Pos, Region, SourceFile};
 use crate::lean::{LeanCommand, LeanError};
 

@@ -18,7 +18,7 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use proofstep::lean::protocol::{split_input, split_output};
+use proofstep::lean::repl::protocol::{split_input, split_output};
 use serde_json::Value;
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

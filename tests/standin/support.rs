@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use proofstep::lean::pool::PoolConfig;
-use proofstep::lean::repl::ReplConfig;
+use proofstep::lean::repl::pool::PoolConfig;
+use proofstep::lean::repl::worker::ReplConfig;
 use proofstep::lean::LeanCommand;
 
 /// The recorded REPL transcripts in ../shared, or None (the test prints that it skipped).

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use proofstep::lean::file::FileBackend;
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::backend::file::FileBackend;
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::{LeanCommand, Outcome, ProofBackend};
 use serde::Deserialize;
 use serde_json::json;

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use proofstep::eval::dataset::{load, DatasetOptions};
-use proofstep::lean::server::{ServerBackend, ServerBackendOptions};
+use proofstep::lean::backend::server::{ServerBackend, ServerBackendOptions};
 use proofstep::lean::LeanCommand;
 use proofstep::model::{Candidate, Decoding, GenerateOptions, Generator, Predictor};
 use proofstep::search::{search, AlsoTry, SearchConfig};

@@ -15,8 +15,8 @@ use crate::lean::axioms::{
 };
 use crate::lean::check::redefines_probe;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
+use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::server::{LeanServer, ServerOptions};
 use crate::lean::source::{qualified, DeclKind, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;

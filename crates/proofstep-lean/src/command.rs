@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::lean::error::LeanError;
+use crate::error::LeanError;
 
 /// A command line that runs Lean (or the repl) the way the toolchain requires.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,5 +59,17 @@ impl LeanCommand {
             cmd.current_dir(dir);
         }
         cmd
+    }
+
+    /// The command line as a person would type it (environment first, folder last).
+    pub fn describe(&self) -> String {
+        let mut words: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        words.push(self.program.display().to_string());
+        words.extend(self.args.iter().cloned());
+        let mut text = words.join(" ");
+        if let Some(dir) = &self.cwd {
+            text.push_str(&format!("  (in {})", dir.display()));
+        }
+        text
     }
 }

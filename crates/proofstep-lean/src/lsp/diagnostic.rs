@@ -1,13 +1,13 @@
 //! Lean's LSP diagnostics and what they say about a proof: errors, unsolved goals, `sorry`.
 //! They carry the same severities and messages as `lean --json`; verdicts are given by the
-//! same rules (`crate::lean::diagnostics`), so every backend classifies a proof alike.
+//! same rules (`crate::message`), so every backend classifies a proof alike.
 
 use lsp_types::{DiagnosticSeverity, Position, Range};
 use serde::{Deserialize, Serialize};
 
-use crate::lean::diagnostics::{self, Diagnostic, LeanMessage, Severity};
-use crate::lean::lsp::text::offset_of;
-use crate::lean::source::Pos;
+use crate::lsp::text::offset_of;
+use crate::message::{self, Diagnostic, LeanMessage, Severity};
+use crate::source::Pos;
 
 /// Lean's tag for the "unsolved goals" error (`LeanDiagnosticTag.unsolvedGoals`).
 const TAG_UNSOLVED_GOALS: u32 = 1;
@@ -56,7 +56,7 @@ impl LeanDiagnostic {
     /// `sorryAx`): elaborated, but not proved.
     pub fn is_sorry_warning(&self) -> bool {
         self.lsp.severity == Some(DiagnosticSeverity::WARNING)
-            && diagnostics::is_sorry_warning(&self.lsp.message)
+            && message::is_sorry_warning(&self.lsp.message)
     }
 
     /// The goals an "unsolved goals" error lists (Lean separates goals by a blank line);
@@ -158,7 +158,7 @@ impl ProofReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lean::verdict::Status;
+    use crate::verdict::Status;
     use serde_json::json;
 
     fn diag(v: serde_json::Value) -> LeanDiagnostic {
@@ -195,7 +195,7 @@ mod tests {
             diag(json!({"range": at(3), "severity": 2, "message": "declaration uses `sorry`"}));
         let info =
             diag(json!({"range": at(3), "severity": 3, "message": "unsolved goals? no: an info"}));
-        let v = |ds: &[&LeanDiagnostic]| diagnostics::verdict(ds.iter().copied(), false);
+        let v = |ds: &[&LeanDiagnostic]| message::verdict(ds.iter().copied(), false);
         assert_eq!(v(&[&err]).status, Status::Error);
         assert_eq!(v(&[&open]).status, Status::Open);
         assert_eq!(v(&[&open]).goals, vec!["⊢ q"]);

@@ -12,16 +12,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::DiagnosticSeverity;
 
-use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
-use crate::lean::backend::{Outcome, ProofBackend, ProofState};
-use crate::lean::command::LeanCommand;
-use crate::lean::diagnostics::{self, Diagnostic};
-use crate::lean::error::LeanError;
-use crate::lean::layout::TheoremText;
-use crate::lean::lsp::diagnostic::{LeanDiagnostic, ProofReport};
-use crate::lean::server::{LeanServer, ServerOptions};
-use crate::lean::source::mentions_sorry;
-use crate::lean::verdict::Verdict;
+use crate::axioms::{self, AxiomPolicy, AxiomsAnswer};
+use crate::backend::layout::TheoremText;
+use crate::backend::{Outcome, ProofBackend, ProofState};
+use crate::command::LeanCommand;
+use crate::error::LeanError;
+use crate::lsp::diagnostic::{LeanDiagnostic, ProofReport};
+use crate::lsp::server::{LeanServer, ServerOptions};
+use crate::message::{self, Diagnostic};
+use crate::source::mentions_sorry;
+use crate::verdict::Verdict;
 
 /// How many servers to run and how many documents each keeps open.
 #[derive(Clone, Debug)]
@@ -322,7 +322,7 @@ impl ProofBackend for ServerBackend {
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
         let layout = TheoremText::for_verify(header, statement, proof);
         let checked = self.check(header, &layout, false)?;
-        let verdict = diagnostics::verdict(&checked.theorem, false);
+        let verdict = message::verdict(&checked.theorem, false);
         Ok(layout.judge(verdict, checked.probe.as_ref(), &self.options.policy))
     }
 

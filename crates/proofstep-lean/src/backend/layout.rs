@@ -6,14 +6,14 @@
 
 use lsp_types::Position;
 
-use crate::lean::axioms::{
+use crate::axioms::{
     self, example_declaration, example_name, print_axioms_command, AxiomPolicy, AxiomsAnswer,
 };
-use crate::lean::backend::proof_text;
-use crate::lean::check::redefines_probe;
-use crate::lean::lsp::text::position_at;
-use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
-use crate::lean::verdict::{Status, Verdict};
+use crate::backend::proof_text;
+use crate::check::redefines_probe;
+use crate::lsp::text::position_at;
+use crate::source::{qualified, DeclKind, Pos, SourceFile};
+use crate::verdict::{Status, Verdict};
 
 /// A theorem written out as one Lean text, with where its parts are.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::lean::protocol::{Answer, CommandResponse, Request, Response};
-use crate::lean::{LeanCommand, LeanError};
+use crate::repl::protocol::{Answer, CommandResponse, Request, Response};
+use crate::{LeanCommand, LeanError};
 use proofstep_core::process::{kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
 
 /// How to run and police one REPL process.

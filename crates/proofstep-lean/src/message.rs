@@ -8,8 +8,8 @@
 
 use serde::Deserialize;
 
-use crate::lean::source::Pos;
-use crate::lean::verdict::{Status, Verdict};
+use crate::source::Pos;
+use crate::verdict::{Status, Verdict};
 
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -141,9 +141,9 @@ impl LeanMessage for Diagnostic {
     }
 }
 
-impl LeanMessage for crate::lean::protocol::Message {
+impl LeanMessage for crate::repl::protocol::Message {
     fn is_error(&self) -> bool {
-        crate::lean::protocol::Message::is_error(self)
+        crate::repl::protocol::Message::is_error(self)
     }
     fn is_unsolved_goals(&self) -> bool {
         self.is_error() && self.data.starts_with("unsolved goals")

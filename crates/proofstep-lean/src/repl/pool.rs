@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use crate::lean::repl::{Repl, ReplConfig};
-use crate::lean::{LeanCommand, LeanError};
+use crate::repl::worker::{Repl, ReplConfig};
+use crate::{LeanCommand, LeanError};
 
 /// How many workers and when to recycle them.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::lean::verdict::{Status, Verdict};
+use crate::verdict::{Status, Verdict};
 
 /// The axioms every proof may use unless the user says otherwise: Lean's own foundations.
 pub const DEFAULT_ALLOWED_AXIOMS: [&str; 3] = ["propext", "Classical.choice", "Quot.sound"];

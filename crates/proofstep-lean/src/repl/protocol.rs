@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::lean::diagnostics::{Diagnostic, Severity as JsonSeverity};
-use crate::lean::source::Pos as SourcePos;
+use crate::message::{Diagnostic, Severity as JsonSeverity};
+use crate::source::Pos as SourcePos;
 
 /// A line/column position as the REPL reports it (lines from 1; tactic-mode messages use 0:0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::lean::command::LeanCommand;
-use crate::lean::error::LeanError;
-use crate::lean::lsp::connection::Connection;
-use crate::lean::lsp::diagnostic::LeanDiagnostic;
-
-pub use crate::lean::lsp::backend::{ServerBackend, ServerBackendOptions};
+use crate::command::LeanCommand;
+use crate::error::LeanError;
+use crate::lsp::connection::Connection;
+use crate::lsp::diagnostic::LeanDiagnostic;
 
 /// Timeouts of a `LeanServer`. Every wait has one; when one passes the server is killed
 /// (its state is unknown) and the call fails with `LeanError::Timeout`.

@@ -1,15 +1,30 @@
 //! The `ProofBackend` seam: what search, eval and serve know of Lean.
 //!
 //! A backend starts a theorem (root goals), applies one tactic to a state, and verifies a
-//! finished proof by re-checking it whole. Implementations: the REPL (`repl`), whole-file
-//! checking (`file`) and the LSP server (`server`).
+//! finished proof by re-checking it whole. Implementations: the REPL (`repl`), `lean --json`
+//! runs (`file`) and the language server (`server`), all writing theorems out the same way
+//! (`layout`); [`open`] starts the one a [`BackendKind`] names.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::lean::axioms::AxiomPolicy;
-use crate::lean::diagnostics::Diagnostic;
-use crate::lean::verdict::Verdict;
-use crate::lean::LeanError;
+use crate::axioms::AxiomPolicy;
+use crate::message::Diagnostic;
+use crate::repl::pool::PoolConfig;
+use crate::repl::worker::ReplConfig;
+use crate::toolchain::Toolchain;
+use crate::verdict::Verdict;
+use crate::LeanError;
+
+pub mod file;
+pub mod layout;
+pub mod lean_json;
+pub mod repl;
+pub mod server;
+
+use file::FileBackend;
+use repl::ReplBackend;
+use server::{ServerBackend, ServerBackendOptions};
 
 /// A backend-specific handle on a live proof state (e.g. the REPL's `proofState` id in one
 /// worker process). Backends that re-check from the steps (file, server) leave it empty.
@@ -101,4 +116,72 @@ pub trait ProofBackend: Send + Sync {
 
     /// A short name for logs and reports (`repl`, `file`, `server`).
     fn name(&self) -> &'static str;
+}
+
+/// The Lean backends, as `--backend` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum BackendKind {
+    /// The leanprover-community REPL (fastest; needs the repl built in your Lake project).
+    Repl,
+    /// Lean's language server (`lean --server`), editing the proof in place.
+    Server,
+    /// `lean --json` on the whole theorem at every step (needs only `lean`; slowest).
+    File,
+}
+
+/// What every backend is started with.
+#[derive(Clone, Debug)]
+pub struct BackendOptions {
+    /// Lean processes to run (the file backend starts one per request instead).
+    pub workers: usize,
+    /// How long one tactic may take before Lean is stopped and the step counts as failed.
+    pub tactic_timeout: Duration,
+    /// Private memory (MB) one Lean process may use before it is killed and restarted.
+    pub memory_limit_mb: Option<u64>,
+    /// The axioms a verified proof may rest on.
+    pub policy: AxiomPolicy,
+}
+
+/// Starts the backend `kind` names with Lean from `toolchain`: the one place a backend is
+/// chosen, for every command that checks proofs.
+pub fn open(
+    kind: BackendKind,
+    toolchain: &Toolchain,
+    options: BackendOptions,
+) -> Result<Box<dyn ProofBackend>, LeanError> {
+    let BackendOptions {
+        workers,
+        tactic_timeout,
+        memory_limit_mb,
+        policy,
+    } = options;
+    Ok(match kind {
+        BackendKind::Server => {
+            let mut options = ServerBackendOptions {
+                workers,
+                policy,
+                ..ServerBackendOptions::default()
+            };
+            options.server.timeout = tactic_timeout;
+            options.server.memory_limit_mb = memory_limit_mb;
+            Box::new(ServerBackend::start(&toolchain.server_command()?, options)?)
+        }
+        BackendKind::File => Box::new(
+            FileBackend::new(toolchain.lean_command()?)
+                .with_timeout(tactic_timeout)
+                .with_memory_limit(memory_limit_mb)
+                .with_policy(policy),
+        ),
+        BackendKind::Repl => {
+            let mut config = PoolConfig::new(toolchain.repl_command()?);
+            config.workers = workers;
+            config.repl = ReplConfig {
+                timeout: tactic_timeout,
+                memory_limit_mb,
+                ..config.repl
+            };
+            Box::new(ReplBackend::new(config).with_policy(policy))
+        }
+    })
 }

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 
-use crate::lean::axioms::{self, example_declaration, example_name, AxiomPolicy, AxiomsAnswer};
-use crate::lean::backend::ProofBackend;
-use crate::lean::diagnostics::{self, Diagnostic, Severity};
-use crate::lean::error::LeanError;
-use crate::lean::source::{command_tokens, qualified, DeclKind, Pos, Region, SourceFile};
-use crate::lean::verdict::{Status, Verdict};
+use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, AxiomsAnswer};
+use crate::backend::ProofBackend;
+use crate::error::LeanError;
+use crate::message::{self, Diagnostic, Severity};
+use crate::source::{command_tokens, qualified, DeclKind, Pos, Region, SourceFile};
+use crate::verdict::{Status, Verdict};
 
 /// The verdict on each theorem of a file, from one Lean run.
 #[derive(Clone, Debug)]
@@ -223,7 +223,7 @@ pub fn classify(
 
     let verdicts = (0..n)
         .map(|i| {
-            let verdict = diagnostics::verdict(&own[i], false);
+            let verdict = message::verdict(&own[i], false);
             let name = &probe.names[i];
             let mut verdict = if name.is_empty() {
                 let mut v = verdict;

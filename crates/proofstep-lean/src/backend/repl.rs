@@ -7,18 +7,16 @@
 
 use std::sync::Arc;
 
-use crate::lean::axioms::{self, AxiomPolicy};
-use crate::lean::diagnostics;
-use crate::lean::diagnostics::Diagnostic;
-use crate::lean::layout::TheoremText;
-use crate::lean::pool::{Pool, PoolConfig};
-use crate::lean::protocol::{
+use crate::axioms::{self, AxiomPolicy};
+use crate::backend::layout::TheoremText;
+use crate::message;
+use crate::message::Diagnostic;
+use crate::repl::pool::{Pool, PoolConfig};
+use crate::repl::protocol::{
     CommandResponse, Message, ProofStatus, Response, Severity, TacticResponse,
 };
-use crate::lean::repl::{error_texts, Repl};
-use crate::lean::{
-    LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict,
-};
+use crate::repl::worker::{error_texts, Repl};
+use crate::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict};
 
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
 pub struct ReplBackend {
@@ -191,7 +189,7 @@ fn classify_tactic(r: &TacticResponse, next: impl Fn(&TacticResponse) -> ProofSt
 
 /// The final verdict on a theorem checked as one command laid out by `TheoremText::for_verify`
 /// (the text after the header, whose first line is line 1 of the answer's positions): the shared
-/// rule (`crate::lean::diagnostics::verdict`) on the theorem's messages, corrected by the
+/// rule (`crate::message::verdict`) on the theorem's messages, corrected by the
 /// `#print axioms` probe's answer under `policy`.
 pub fn verdict_of(
     response: &CommandResponse,
@@ -214,7 +212,7 @@ pub fn verdict_of(
         }
         own.push(m);
     }
-    let verdict = diagnostics::verdict(own, !response.sorries.is_empty());
+    let verdict = message::verdict(own, !response.sorries.is_empty());
     layout.judge(verdict, answer.as_ref(), policy)
 }
 
@@ -278,7 +276,7 @@ impl ProofBackend for ReplBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lean::Status;
+    use crate::Status;
 
     fn outcome(json: &str) -> Outcome {
         let r: TacticResponse = serde_json::from_str(json).unwrap();

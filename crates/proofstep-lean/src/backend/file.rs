@@ -1,118 +1,23 @@
-//! Checking with `lean --json`: running one text (`run_lean_json`, `check_text`) and the
-//! `FileBackend`, a `ProofBackend` that needs only a `lean`, no repl or server.
+//! The `FileBackend`: a `ProofBackend` that needs only a `lean`, no repl or server: every
+//! request is one `lean --json` run (`backend::lean_json`) of the theorem's text.
 //!
 //! Goals come from a trick: the proof so far is followed by `done`, which fails with
 //! "unsolved goals" and the goals when any remain. `verify` appends `#print axioms` for the
-//! theorem (see `crate::lean::layout`), so a proof resting on a `sorry` elsewhere or on a
+//! theorem (see `crate::backend::layout`), so a proof resting on a `sorry` elsewhere or on a
 //! foreign axiom is never proved.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use proofstep_core::process;
-
-use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
-use crate::lean::backend::{Outcome, ProofBackend, ProofState};
-use crate::lean::command::LeanCommand;
-use crate::lean::diagnostics::{self, parse_output, Diagnostic, JsonOutput, Severity};
-use crate::lean::error::LeanError;
-use crate::lean::layout::TheoremText;
-use crate::lean::source::mentions_sorry;
-use crate::lean::verdict::Verdict;
-
-/// How long one `lean --json` run may take by default before it is killed.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// What one `lean --json` run printed, and how it ended.
-#[derive(Clone, Debug)]
-pub struct LeanRun {
-    /// The diagnostics and any other stdout lines.
-    pub output: JsonOutput,
-    /// Lean's stderr.
-    pub stderr: String,
-    /// Lean's exit status.
-    pub status: ExitStatus,
-}
-
-impl LeanRun {
-    /// True when Lean died without reporting why in a diagnostic (crash, signal, panic): its
-    /// silence about a theorem then means nothing.
-    pub fn crashed(&self) -> bool {
-        !self.status.success() && !self.output.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// A one-line description of a crash, for error messages.
-    pub fn crash_report(&self) -> String {
-        let mut text = format!("lean exited with {}", self.status);
-        let lines: Vec<&str> = self
-            .output
-            .other
-            .iter()
-            .map(String::as_str)
-            .chain(self.stderr.lines())
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let tail = &lines[lines.len().saturating_sub(3)..];
-        if !tail.is_empty() {
-            text.push_str(": ");
-            text.push_str(&tail.join(" | "));
-        }
-        text
-    }
-}
-
-/// Runs `cmd --json FILE` in a process group of its own, killed whole (`lake` and the `lean`
-/// it started) past `timeout` or once its memory passes `memory_limit_mb`.
-pub fn run_lean_json(
-    cmd: &LeanCommand,
-    file: &Path,
-    timeout: Duration,
-    memory_limit_mb: Option<u64>,
-) -> Result<LeanRun, LeanError> {
-    let mut command = cmd.to_command();
-    command
-        .arg("--json")
-        .arg(file)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let child = process::spawn_group(&mut command).map_err(|e| cmd.spawn_error(e))?;
-    let run = process::capture_bounded(child, timeout, memory_limit_mb)?;
-    Ok(LeanRun {
-        output: parse_output(&run.stdout),
-        stderr: run.stderr,
-        status: run.status,
-    })
-}
-
-/// Writes `text` to a fresh `.lean` file and runs `lean --json` on it.
-pub fn check_text(
-    cmd: &LeanCommand,
-    text: &str,
-    timeout: Duration,
-    memory_limit_mb: Option<u64>,
-) -> Result<LeanRun, LeanError> {
-    let dir = std::env::temp_dir();
-    let mut file = tempfile::Builder::new()
-        .prefix("proofstep_")
-        .suffix(".lean")
-        .tempfile_in(&dir)
-        .map_err(|source| LeanError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-    file.write_all(text.as_bytes())
-        .and_then(|_| file.flush())
-        .map_err(|source| LeanError::Io {
-            path: file.path().to_path_buf(),
-            source,
-        })?;
-    run_lean_json(cmd, file.path(), timeout, memory_limit_mb)
-}
+use crate::axioms::{self, AxiomPolicy, AxiomsAnswer};
+use crate::backend::layout::TheoremText;
+use crate::backend::lean_json::{check_text, LeanRun, DEFAULT_TIMEOUT};
+use crate::backend::{Outcome, ProofBackend, ProofState};
+use crate::command::LeanCommand;
+use crate::error::LeanError;
+use crate::message::{self, Diagnostic, Severity};
+use crate::source::mentions_sorry;
+use crate::verdict::Verdict;
 
 fn messages<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
     diags
@@ -307,7 +212,7 @@ impl ProofBackend for FileBackend {
             return Err(e);
         }
         let own = parts.statement.iter().chain(parts.proof.iter()).copied();
-        let verdict = diagnostics::verdict(own, false);
+        let verdict = message::verdict(own, false);
         Ok(layout.judge(verdict, parts.probe.as_ref(), &self.policy))
     }
 

@@ -14,10 +14,10 @@ use proofstep_core::process::{self, MemoryWatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::lean::command::LeanCommand;
-use crate::lean::error::LeanError;
-use crate::lean::lsp::diagnostic::LeanDiagnostic;
-use crate::lean::lsp::framing::{write_message, FrameError, FrameReader};
+use crate::command::LeanCommand;
+use crate::error::LeanError;
+use crate::lsp::diagnostic::LeanDiagnostic;
+use crate::lsp::framing::{write_message, FrameError, FrameReader};
 
 /// JSON-RPC error codes Lean's watchdog uses when a file worker dies under a request.
 const WORKER_EXITED: i64 = -32901;

@@ -25,7 +25,7 @@ use std::io::{self, Read, Write};
 
 use serde_json::Value;
 
-use crate::lean::lsp::jsonrpc::{self, INVALID_REQUEST, PARSE_ERROR};
+use crate::lsp::jsonrpc::{self, INVALID_REQUEST, PARSE_ERROR};
 
 /// The largest body accepted (64 MiB): far above any Lean file or answer, far below what a
 /// garbage length could make the reader hold.

@@ -1,0 +1,22 @@
+//! Talking to Lean 4: the `ProofBackend` seam and its backends (the REPL, whole-file `lean
+//! --json` runs, the language server), whole-file checks with the axioms each theorem rests
+//! on, Lean source splitting, and toolchain discovery with `doctor`'s report. Knows nothing of
+//! models or search; of the workspace it uses only `proofstep-core` (processes run within
+//! bounds). See ARCHITECTURE.md.
+
+pub mod axioms;
+pub mod backend;
+pub mod check;
+pub mod command;
+pub mod error;
+pub mod lsp;
+pub mod message;
+pub mod repl;
+pub mod source;
+pub mod toolchain;
+pub mod verdict;
+
+pub use backend::{Outcome, ProofBackend, ProofState, StateHandle};
+pub use command::LeanCommand;
+pub use error::LeanError;
+pub use verdict::{Status, Verdict};
