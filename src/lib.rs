@@ -8,11 +8,11 @@
 
 pub use proofstep_core::{fsutil, process, prompt};
 pub use proofstep_lean as lean;
+pub use proofstep_model as model;
 
 pub mod data;
 pub mod eval;
 pub mod extract;
-pub mod model;
 pub mod search;
 pub mod serve;
 pub mod train;

@@ -265,7 +265,7 @@ fn prefix_constrained_candidates_start_with_the_prefix() {
 
 #[test]
 fn nucleus_sampling_keeps_only_the_top_p_mass() {
-    use proofstep::model::sampling::sample;
+    use proofstep::model::generate::sampling::sample;
     use rand::SeedableRng;
     // Probabilities 0.5, 0.3, 0.15, 0.05: top_p 0.7 keeps the first two only.
     let logits: Vec<f32> = [0.5f32, 0.3, 0.15, 0.05].iter().map(|p| p.ln()).collect();

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
-use proofstep::model::gguf::permute_rows;
+use proofstep::model::io::gguf::permute_rows;
 use proofstep::model::{import_gguf, load_model, CausalLm, ModelConfig, ProofTokenizer};
 
 const HEADS: usize = 4;

@@ -67,7 +67,7 @@ pub fn save_checkpoint(
         std::fs::remove_dir_all(&partial).map_err(|e| TrainError::io(&partial, e))?;
     }
     std::fs::create_dir_all(&partial).map_err(|e| TrainError::io(&partial, e))?;
-    save_model(lm, &partial, crate::model::weights::DEFAULT_SHARD_BYTES)?;
+    save_model(lm, &partial, crate::model::io::folder::DEFAULT_SHARD_BYTES)?;
     copy_tokenizer_files(tokenizer_dir, &partial)?;
     optimizer.save(&partial.join("optimizer.safetensors"))?;
     write_json(&partial.join("scheduler.json"), schedule)?;

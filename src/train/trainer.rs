@@ -473,7 +473,7 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             crate::model::save_model(
                 &lm,
                 &opts.output_dir,
-                crate::model::weights::DEFAULT_SHARD_BYTES,
+                crate::model::io::folder::DEFAULT_SHARD_BYTES,
             )?;
         }
     }

@@ -1,0 +1,305 @@
+//! `CausalLm`: the one type the trainer and the generator use, whatever the architecture.
+//! It owns the parameters (a `VarMap` with Hugging Face tensor names) and offers the two
+//! forwards: `forward_train` (differentiable, all positions) and `forward_cached` (fused, KV cache).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use candle_core::{DType, Device, Shape, Tensor, Var};
+use candle_nn::var_builder::SimpleBackend;
+use candle_nn::{Init, VarBuilder, VarMap};
+
+use crate::arch::config::ModelConfig;
+use crate::arch::gpt_neox::GptNeox;
+use crate::arch::layers::{KvCache, Mode, Positions};
+use crate::arch::llama::Llama;
+use crate::arch::precision::{Precision, PrecisionReport};
+use crate::error::{ModelError, Result};
+
+/// The network of one architecture.
+enum Net {
+    Llama(Llama),
+    GptNeox(GptNeox),
+}
+
+/// A causal language model with its parameters.
+pub struct CausalLm {
+    net: Net,
+    config: ModelConfig,
+    varmap: VarMap,
+    device: Device,
+}
+
+/// Buffers transformers may store that are not parameters.
+fn is_buffer(name: &str) -> bool {
+    name.ends_with("rotary_emb.inv_freq")
+        || name.ends_with("attention.bias")
+        || name.ends_with("attention.masked_bias")
+}
+
+impl CausalLm {
+    /// Builds the network on `varmap` (creating missing parameters) and returns the names
+    /// the network asked for.
+    fn build(
+        config: ModelConfig,
+        varmap: VarMap,
+        device: &Device,
+    ) -> Result<(Self, HashSet<String>)> {
+        let asked = Arc::new(Mutex::new(HashSet::new()));
+        let recorder = Recorder {
+            map: varmap.clone(),
+            asked: asked.clone(),
+        };
+        let backend: Box<dyn SimpleBackend> = Box::new(recorder);
+        let vb = VarBuilder::from_backend(backend, DType::F32, device.clone());
+        let net = match &config {
+            ModelConfig::Llama(c) => Net::Llama(Llama::new(c, vb)?),
+            ModelConfig::GptNeox(c) => Net::GptNeox(GptNeox::new(c, vb)?),
+        };
+        let asked = std::mem::take(&mut *asked.lock().expect("lock"));
+        Ok((
+            CausalLm {
+                net,
+                config,
+                varmap,
+                device: device.clone(),
+            },
+            asked,
+        ))
+    }
+
+    /// A freshly initialised model (normal(0, 0.02) weights, unit norms, zero biases).
+    pub fn random(config: ModelConfig, device: &Device) -> Result<Self> {
+        Ok(Self::build(config, VarMap::new(), device)?.0)
+    }
+
+    /// Like [`CausalLm::random`] but repeatable: every randomly initialised parameter (those
+    /// not constant, i.e. not norms or biases) is drawn from normal(0, 0.02) by a generator
+    /// seeded with `seed`, in name order (candle's CPU generator cannot be seeded).
+    pub fn random_seeded(config: ModelConfig, device: &Device, seed: u64) -> Result<Self> {
+        use rand::{Rng, SeedableRng};
+        let lm = Self::random(config, device)?;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        {
+            let data = lm.varmap.data().lock().expect("var map lock");
+            let mut names: Vec<&String> = data.keys().collect();
+            names.sort();
+            for name in names {
+                let var = &data[name];
+                let flat: Vec<f32> = var.as_tensor().flatten_all()?.to_vec1()?;
+                if flat.iter().all(|&x| x == flat[0]) {
+                    continue;
+                }
+                let values: Vec<f32> = (0..flat.len())
+                    .map(|_| {
+                        let (u1, u2): (f64, f64) = (rng.random::<f64>().max(1e-12), rng.random());
+                        (0.02 * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
+                    })
+                    .collect();
+                var.set(&Tensor::from_vec(values, var.shape(), var.device())?)?;
+            }
+        }
+        Ok(lm)
+    }
+
+    /// A model from named tensors (HF names, any float dtype; converted to f32). Fails when a
+    /// parameter is missing or has the wrong shape; ignores known buffers, warns on extras.
+    pub fn from_tensors(
+        config: ModelConfig,
+        tensors: HashMap<String, Tensor>,
+        device: &Device,
+    ) -> Result<Self> {
+        let varmap = VarMap::new();
+        let mut loaded = HashSet::new();
+        {
+            let mut data = varmap.data().lock().expect("var map lock");
+            for (name, t) in tensors {
+                if is_buffer(&name) {
+                    continue;
+                }
+                let t = t.to_dtype(DType::F32)?.to_device(device)?;
+                loaded.insert(name.clone());
+                data.insert(name, Var::from_tensor(&t)?);
+            }
+        }
+        let (lm, asked) = Self::build(config, varmap, device).map_err(|e| match e {
+            ModelError::Candle(e) => ModelError::Weights(e.to_string()),
+            e => e,
+        })?;
+        let mut missing: Vec<&String> = asked.difference(&loaded).collect();
+        if !missing.is_empty() {
+            missing.sort();
+            return Err(ModelError::Weights(format!(
+                "missing tensors {missing:?}: the weights are not for this config.json"
+            )));
+        }
+        let mut data = lm.varmap.data().lock().expect("var map lock");
+        for extra in loaded.difference(&asked) {
+            tracing::warn!(tensor = %extra, "tensor in the weights is not used by the model; dropped");
+            data.remove(extra);
+        }
+        drop(data);
+        Ok(lm)
+    }
+
+    /// The architecture and hyper-parameters.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The device the parameters live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The parameters, for an optimizer (`varmap().all_vars()`) and for saving.
+    pub fn varmap(&self) -> &VarMap {
+        &self.varmap
+    }
+
+    /// The parameters by Hugging Face name (clones share storage with the vars).
+    pub fn tensors(&self) -> HashMap<String, Tensor> {
+        let data = self.varmap.data().lock().expect("var map lock");
+        data.iter()
+            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
+            .collect()
+    }
+
+    /// Number of scalar parameters.
+    pub fn num_params(&self) -> usize {
+        self.varmap.all_vars().iter().map(|v| v.elem_count()).sum()
+    }
+
+    /// Layers, i.e. the size of a KV cache.
+    pub fn num_layers(&self) -> usize {
+        match &self.net {
+            Net::Llama(m) => m.num_layers(),
+            Net::GptNeox(m) => m.num_layers(),
+        }
+    }
+
+    /// An empty KV cache for this model.
+    pub fn new_cache(&self) -> KvCache {
+        KvCache::new(self.num_layers())
+    }
+
+    /// Chooses the weights the inference forward's projections read: `Precision::F32` (the
+    /// default: the parameters themselves), `Precision::Packed` (exact Q4_1 packings where the
+    /// weights are exactly Q4_1) or `Precision::Bf16` (bf16 copies); copies are made now, so
+    /// call again after training (see `precision.rs`). Training forwards always use f32.
+    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
+        match &mut self.net {
+            Net::Llama(m) => m.set_precision(p),
+            Net::GptNeox(m) => m.set_precision(p),
+        }
+    }
+
+    /// Training forward: `ids: [b, t]` (u32) → logits `[b, t, vocab]`, differentiable ops only,
+    /// so every parameter gets a gradient. Rows are not padded on the left (pad on the right).
+    pub fn forward_train(&self, ids: &Tensor) -> Result<Tensor> {
+        self.forward(ids, &train_positions(ids)?, None, Mode::Train, false)
+    }
+
+    /// Training forward at chosen positions: logits `[n, vocab]` at the flat positions `rows`
+    /// (u32, row × t + column) of `ids: [b, t]`, the LM head applied at those rows only
+    /// (in fine-tuning the loss covers a fraction of the positions).
+    pub fn forward_train_rows(&self, ids: &Tensor, rows: &Tensor) -> Result<Tensor> {
+        let (b, t) = ids.dims2()?;
+        match &self.net {
+            Net::Llama(m) => m.forward_train_rows(ids, &train_positions(ids)?, rows),
+            Net::GptNeox(_) => {
+                let logits = self.forward_train(ids)?;
+                let v = logits.dim(2)?;
+                Ok(logits.reshape((b * t, v))?.index_select(rows, 0)?)
+            }
+        }
+    }
+
+    /// For a loss that fuses the LM head with the cross-entropy: the hidden rows the head
+    /// multiplies at the flat positions `rows` (`[n, d]`, as in `forward_train_rows`) and the
+    /// head's weight `[vocab, d]`. `None` for GPT-NeoX (use `forward_train_rows`).
+    pub fn head_inputs_train_rows(
+        &self,
+        ids: &Tensor,
+        rows: &Tensor,
+    ) -> Result<Option<(Tensor, Tensor)>> {
+        match &self.net {
+            Net::Llama(m) => {
+                let x = m.head_inputs_train_rows(ids, &train_positions(ids)?, rows)?;
+                Ok(Some((x, m.lm_head_weight().clone())))
+            }
+            Net::GptNeox(_) => Ok(None),
+        }
+    }
+
+    /// Inference forward with fused ops: appends `ids: [b, t]` to `cache` and returns the
+    /// logits of the new tokens (`[b, t, vocab]`, or `[b, 1, vocab]` with `last_only`).
+    /// `pads[i]` left-padding tokens of row i are masked out.
+    pub fn forward_cached(
+        &self,
+        ids: &Tensor,
+        pads: &[usize],
+        cache: &mut KvCache,
+        last_only: bool,
+    ) -> Result<Tensor> {
+        let pos = Positions {
+            pads: pads.to_vec(),
+            past: cache.seq_len(),
+            len: ids.dim(1)?,
+        };
+        self.forward(ids, &pos, Some(cache), Mode::Infer, last_only)
+    }
+
+    fn forward(
+        &self,
+        ids: &Tensor,
+        pos: &Positions,
+        cache: Option<&mut KvCache>,
+        mode: Mode,
+        last_only: bool,
+    ) -> Result<Tensor> {
+        match &self.net {
+            Net::Llama(m) => m.forward(ids, pos, cache, mode, last_only),
+            Net::GptNeox(m) => m.forward(ids, pos, cache, mode, last_only),
+        }
+    }
+}
+
+/// A var-map backend that remembers which parameter names the network asked for, so
+/// missing and unused tensors of a checkpoint can be told apart.
+struct Recorder {
+    map: VarMap,
+    asked: Arc<Mutex<HashSet<String>>>,
+}
+
+impl SimpleBackend for Recorder {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        h: Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        self.asked.lock().expect("lock").insert(name.to_string());
+        self.map.get(s, name, h, dtype, dev)
+    }
+
+    fn get_unchecked(&self, name: &str, _: DType, _: &Device) -> candle_core::Result<Tensor> {
+        candle_core::bail!("parameter `{name}` requested without a shape")
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.map.data().lock().expect("lock").contains_key(name)
+    }
+}
+
+/// Positions of a training batch `ids: [b, t]`: no left padding, no past.
+fn train_positions(ids: &Tensor) -> Result<Positions> {
+    let (b, t) = ids.dims2()?;
+    Ok(Positions {
+        pads: vec![0; b],
+        past: 0,
+        len: t,
+    })
+}

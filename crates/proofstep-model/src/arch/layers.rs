@@ -1,0 +1,401 @@
+//! Pieces both architectures share: the training/inference switch, rotary tables, attention
+//! masks, the KV cache and scaled dot-product attention.
+//!
+//! Training mode uses only ops with a backward pass (`softmax`, `rope_slow`, slow norms);
+//! inference mode uses candle's fused kernels (`softmax_last_dim`, `rope`, `rms_norm`,
+//! `layer_norm`), which have no gradient. Both compute the same function.
+
+use candle_core::{Device, Module, Tensor, D};
+use candle_nn::{ops, Init, Linear, VarBuilder};
+
+use crate::arch::config::RopeScaling;
+use crate::arch::precision::Precision;
+use crate::error::Result;
+use crate::kernels::bf16::Bf16Matrix;
+use crate::kernels::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
+use crate::kernels::q4::Q4Matrix;
+use crate::kernels::q8::Q8Matrix;
+
+/// Which implementation of each op a forward uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Differentiable ops: every parameter gets a gradient.
+    Train,
+    /// Fused ops: fast, no gradients.
+    Infer,
+}
+
+/// Additive mask value for forbidden attention links (finite, so padded rows never make NaN).
+const MASKED: f32 = -1e9;
+
+/// RoPE inverse frequencies, `1 / base^(2i/d)`, with optional scaling, as transformers computes them.
+pub fn inv_freq(dim: usize, base: f64, scaling: Option<&RopeScaling>) -> Vec<f32> {
+    let base = base as f32;
+    let freqs: Vec<f32> = (0..dim)
+        .step_by(2)
+        .map(|i| 1.0 / base.powf(i as f32 / dim as f32))
+        .collect();
+    match scaling {
+        None => freqs,
+        Some(RopeScaling::Linear { factor }) => freqs.iter().map(|f| f / factor).collect(),
+        Some(RopeScaling::Llama3 {
+            factor,
+            low_freq_factor,
+            high_freq_factor,
+            original_max_position_embeddings,
+        }) => {
+            let old = *original_max_position_embeddings as f32;
+            let low_wavelen = old / low_freq_factor;
+            let high_wavelen = old / high_freq_factor;
+            freqs
+                .iter()
+                .map(|&f| {
+                    let wavelen = 2.0 * std::f32::consts::PI / f;
+                    if wavelen < high_wavelen {
+                        f
+                    } else if wavelen > low_wavelen {
+                        f / factor
+                    } else {
+                        let smooth = (old / wavelen - low_freq_factor)
+                            / (high_freq_factor - low_freq_factor);
+                        (1.0 - smooth) * f / factor + smooth * f
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// cos and sin of `position * inv_freq`: `[t, d/2]` when every row shares positions `0..t`
+/// (training), `[b, t, d/2]` for per-row positions (inference with left padding).
+pub fn rotary_tables(
+    inv_freq: &[f32],
+    positions: &[Vec<u32>],
+    shared: bool,
+    device: &Device,
+) -> Result<(Tensor, Tensor)> {
+    let half = inv_freq.len();
+    let rows = if shared { &positions[..1] } else { positions };
+    let t = rows[0].len();
+    let mut cos = Vec::with_capacity(rows.len() * t * half);
+    let mut sin = Vec::with_capacity(rows.len() * t * half);
+    for row in rows {
+        for &p in row {
+            for &f in inv_freq {
+                let a = p as f32 * f;
+                cos.push(a.cos());
+                sin.push(a.sin());
+            }
+        }
+    }
+    if shared {
+        Ok((
+            Tensor::from_vec(cos, (t, half), device)?,
+            Tensor::from_vec(sin, (t, half), device)?,
+        ))
+    } else {
+        let b = rows.len();
+        Ok((
+            Tensor::from_vec(cos, (b, t, half), device)?,
+            Tensor::from_vec(sin, (b, t, half), device)?,
+        ))
+    }
+}
+
+/// Applies rotary embedding to `x: [b, h, t, d]` (rotate-half layout, as transformers).
+pub fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor, mode: Mode) -> Result<Tensor> {
+    Ok(match mode {
+        Mode::Train => crate::autograd::ops::rope(x, cos, sin)?,
+        Mode::Infer => candle_nn::rotary_emb::rope(&x.contiguous()?, cos, sin)?,
+    })
+}
+
+/// Where the rows of a batch stand: left padding per row and tokens already in the cache.
+#[derive(Clone, Debug)]
+pub struct Positions {
+    /// Left-padding tokens at the start of each row (masked out as keys).
+    pub pads: Vec<usize>,
+    /// Tokens already in the KV cache before this call.
+    pub past: usize,
+    /// New tokens in this call.
+    pub len: usize,
+}
+
+impl Positions {
+    /// Position ids of the new tokens of each row (pads count from 0 too, they are masked).
+    pub fn ids(&self) -> Vec<Vec<u32>> {
+        self.pads
+            .iter()
+            .map(|&pad| {
+                (self.past..self.past + self.len)
+                    .map(|c| c.saturating_sub(pad) as u32)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Additive mask `[b|1, 1, 1, t, past+t]`: causal, pads hidden. `None` when a single new
+    /// token needs no mask.
+    pub fn mask(&self, device: &Device) -> Result<Option<Tensor>> {
+        let no_pad = self.pads.iter().all(|&p| p == 0);
+        if self.len == 1 && no_pad {
+            return Ok(None);
+        }
+        let total = self.past + self.len;
+        let rows: Vec<usize> = if no_pad { vec![0] } else { self.pads.clone() };
+        let mut data = Vec::with_capacity(rows.len() * self.len * total);
+        for &pad in &rows {
+            for q in 0..self.len {
+                let c = self.past + q;
+                for k in 0..total {
+                    let ok = k <= c && (k >= pad || k == c);
+                    data.push(if ok { 0.0 } else { MASKED });
+                }
+            }
+        }
+        Ok(Some(Tensor::from_vec(
+            data,
+            (rows.len(), 1, 1, self.len, total),
+            device,
+        )?))
+    }
+}
+
+/// Keys and values of every layer for the tokens seen so far. Each layer holds preallocated
+/// buffers `[b, kv_heads, capacity, head]` written in place, so a decoding step neither copies
+/// the cache nor allocates ever-larger blocks; attention reads the first `len` positions.
+#[derive(Clone, Debug, Default)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor, Tensor)>>,
+    len: usize,
+    capacity: usize,
+}
+
+impl KvCache {
+    /// An empty cache for a model with `layers` layers (grows as needed).
+    pub fn new(layers: usize) -> Self {
+        Self::with_capacity(layers, 0)
+    }
+
+    /// An empty cache with room for `capacity` tokens per row before it must grow.
+    pub fn with_capacity(layers: usize, capacity: usize) -> Self {
+        KvCache {
+            layers: vec![None; layers],
+            len: 0,
+            capacity,
+        }
+    }
+
+    /// Tokens held per row.
+    pub fn seq_len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends this step's keys/values `[b, kv, t, d]` to layer `i` (layers in order, one
+    /// forward at a time); returns the layer's keys/values so far (views of the buffers).
+    pub fn append(&mut self, i: usize, k: Tensor, v: Tensor) -> Result<(Tensor, Tensor)> {
+        let (b, kv, t, d) = k.dims4()?;
+        let need = self.len + t;
+        let grow = match &self.layers[i] {
+            Some((bk, _)) => bk.dim(2)? < need,
+            None => true,
+        };
+        if grow {
+            let cap = self.capacity.max(need).max(
+                2 * self.layers[i]
+                    .as_ref()
+                    .map_or(0, |l| l.0.dim(2).unwrap_or(0)),
+            );
+            let fresh = |old: Option<&Tensor>| -> Result<Tensor> {
+                let buf = Tensor::zeros((b, kv, cap, d), k.dtype(), k.device())?;
+                if let Some(old) = old {
+                    buf.slice_set(&old.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
+                }
+                Ok(buf)
+            };
+            let old = self.layers[i].take();
+            let bk = fresh(old.as_ref().map(|o| &o.0))?;
+            let bv = fresh(old.as_ref().map(|o| &o.1))?;
+            self.layers[i] = Some((bk, bv));
+        }
+        let (bk, bv) = self.layers[i].as_ref().expect("allocated above");
+        bk.slice_set(&k.contiguous()?, 2, self.len)?;
+        bv.slice_set(&v.contiguous()?, 2, self.len)?;
+        let out = (bk.narrow(2, 0, need)?, bv.narrow(2, 0, need)?);
+        if i + 1 == self.layers.len() {
+            self.len = need;
+        }
+        Ok(out)
+    }
+
+    /// Keeps (and reorders, repeats) the rows named by `rows` (u32 indices): beam reordering,
+    /// expanding a prompt into candidates, dropping finished rows.
+    /// With as many rows kept as there are (a beam step), only the filled positions of the
+    /// rows that change move, within the existing buffers.
+    pub fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
+        let len = self.len;
+        let keep = rows.to_vec1::<u32>()?;
+        for layer in self.layers.iter_mut().flatten() {
+            if keep.len() == layer.0.dim(0)? && len > 0 {
+                for buf in [&layer.0, &layer.1] {
+                    let filled = buf.narrow(2, 0, len)?;
+                    // Copies first: a row may be the source of another before it changes.
+                    let moved = keep
+                        .iter()
+                        .enumerate()
+                        .filter(|&(i, &k)| k as usize != i)
+                        .map(|(i, &k)| {
+                            Ok((i, filled.narrow(0, k as usize, 1)?.force_contiguous()?))
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    for (i, row) in moved {
+                        buf.narrow(0, i, 1)?.slice_set(&row, 2, 0)?;
+                    }
+                }
+            } else {
+                *layer = (
+                    layer.0.index_select(rows, 0)?,
+                    layer.1.index_select(rows, 0)?,
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `x: [b, kv, s, d]` as the batched matmul can read it: a view of the KV cache's buffers
+/// (rows of `d` contiguous, batch dims mergeable) is used in place rather than copied.
+fn matmul_ready(x: &Tensor) -> Result<Tensor> {
+    let (st, dims) = (x.stride(), x.dims());
+    let in_place = st.len() == 4 && st[3] == 1 && st[2] == dims[3] && st[0] == st[1] * dims[1];
+    Ok(if in_place { x.clone() } else { x.contiguous()? })
+}
+
+/// Scaled dot-product attention with grouped-query heads. An inference step of one new token
+/// per row without a mask goes to `decode_attention.rs` (keys/values read in place).
+/// q: `[b, h, t, d]`, k/v: `[b, kv, s, d]`, mask broadcastable to `[b, kv, h/kv, t, s]`.
+/// Returns `[b, t, h*d]`.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    mode: Mode,
+) -> Result<Tensor> {
+    let (b, h, t, d) = q.dims4()?;
+    if mode == Mode::Infer && mask.is_none() && t == 1 {
+        if let Some(out) = crate::kernels::decode_attention::decode_attention(q, k, v)? {
+            return Ok(out);
+        }
+    }
+    let kv = k.dim(1)?;
+    let s = k.dim(2)?;
+    let rep = h / kv;
+    // Query heads sharing a key head are adjacent, so they fold into the query length.
+    let q = (q.contiguous()?.reshape((b, kv, rep * t, d))? * (1.0 / (d as f64).sqrt()))?;
+    let scores = q
+        .matmul(&matmul_ready(k)?.t()?)?
+        .reshape((b, kv, rep, t, s))?;
+    let probs = match (mode, mask) {
+        (Mode::Train, _) => crate::autograd::ops::masked_softmax(&scores, mask)?,
+        (Mode::Infer, Some(m)) => ops::softmax_last_dim(&scores.broadcast_add(m)?.contiguous()?)?,
+        (Mode::Infer, None) => ops::softmax_last_dim(&scores.contiguous()?)?,
+    };
+    let out = probs
+        .reshape((b, kv, rep * t, s))?
+        .matmul(&matmul_ready(v)?)?;
+    Ok(out
+        .reshape((b, h, t, d))?
+        .transpose(1, 2)?
+        .reshape((b, t, h * d))?)
+}
+
+/// Weight initialisation of a fresh model (transformers' `initializer_range` = 0.02).
+pub const INIT: Init = Init::Randn {
+    mean: 0.0,
+    stdev: 0.02,
+};
+
+/// A projection: the f32 `Linear` (training, prefill, `Precision::F32`) and, with
+/// `Precision::Bf16` or `Precision::Packed`, a copy of its weight that inference reads
+/// instead.
+pub struct Proj {
+    /// The f32 parameters.
+    pub lin: Linear,
+    copy: Option<Copy>,
+}
+
+/// The weight copy inference reads instead of the f32 parameter.
+enum Copy {
+    Bf16(Bf16Matrix),
+    Q4(Q4Matrix),
+    Q8(Q8Matrix),
+}
+
+impl Proj {
+    /// The projection `name` of `vb` (`name.weight: [out, inp]`, `name.bias: [out]` if
+    /// `bias`), created as normal(0, 0.02) / zeros when the var map lacks it.
+    pub fn new(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Self> {
+        let vb = vb.pp(name);
+        let w = vb.get_with_hints((out, inp), "weight", INIT)?;
+        let b = if bias {
+            Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
+        } else {
+            None
+        };
+        Ok(Self::from_linear(Linear::new(w, b)))
+    }
+
+    /// A projection of an existing linear layer (f32).
+    pub fn from_linear(lin: Linear) -> Self {
+        Proj { lin, copy: None }
+    }
+
+    /// Chooses the weights inference reads: `Bf16` and `Packed` snapshot the current f32
+    /// weight (call again after training changes it), `F32` drops the copy. Returns whether
+    /// a copy is in use (`Packed` keeps the f32 weight when it is not exactly Q4_1).
+    pub fn set_precision(&mut self, p: Precision) -> Result<bool> {
+        self.copy = match p {
+            Precision::F32 => None,
+            Precision::Bf16 => Some(Copy::Bf16(Bf16Matrix::from_tensor(self.lin.weight())?)),
+            Precision::Packed => match Q4Matrix::pack_exact(self.lin.weight())? {
+                Some(q) => Some(Copy::Q4(q)),
+                None => Q8Matrix::pack_exact(self.lin.weight())?.map(Copy::Q8),
+            },
+        };
+        Ok(self.copy.is_some())
+    }
+
+    fn row_weights(&self) -> RowWeights<'_> {
+        match &self.copy {
+            Some(Copy::Bf16(h)) => RowWeights::Bf16(h),
+            Some(Copy::Q4(q)) => RowWeights::Q4(q),
+            Some(Copy::Q8(q)) => RowWeights::Q8(q),
+            None => RowWeights::F32(self.lin.weight()),
+        }
+    }
+}
+
+/// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
+/// for the few rows of a decoding step (and for every inference row with a weight copy).
+pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
+    Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
+}
+
+/// Several projections of the same input (q/k/v, gate/up); in the row kernel they share
+/// one parallel pass.
+pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
+    let rows = x.elem_count() / x.dim(D::Minus1)?;
+    let copied = ps.iter().any(|p| p.copy.is_some());
+    if mode == Mode::Infer && (rows <= MAX_ROWS || copied) {
+        let projs: Vec<_> = ps.iter().map(|p| (p.row_weights(), p.lin.bias())).collect();
+        linear_rows_many(x, &projs)
+    } else {
+        ps.iter()
+            .map(|p| match mode {
+                Mode::Train => crate::autograd::linear::linear(&p.lin, x),
+                Mode::Infer => Ok(p.lin.forward(x)?),
+            })
+            .collect()
+    }
+}

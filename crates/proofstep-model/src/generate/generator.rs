@@ -1,0 +1,347 @@
+//! `Generator`: a loaded model + tokenizer implementing the `Predictor` seam. Prompts are
+//! tokenized, left-padded and prefilled together; each prompt's KV-cache row is then repeated
+//! for its candidates and all rows decode in one batch, finished rows dropping out.
+//! Scores are the mean model log-probability (temperature 1) of the generated tokens
+//! including the end token; duplicates are removed and candidates sorted best first.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use rayon::prelude::*;
+
+use crate::arch::causal_lm::CausalLm;
+use crate::arch::layers::KvCache;
+use crate::arch::precision::{Precision, PrecisionReport};
+use crate::error::{ModelError, Result};
+use crate::generate::beam::beam_search;
+use crate::generate::sampling::{row_rng, sample};
+use crate::io::folder::{eos_ids, load_model};
+use crate::io::tokenizer::ProofTokenizer;
+use crate::kernels::matvec::packed_is_fast;
+use crate::predictor::{Candidate, Decoding, GenerateOptions, Predictor};
+
+/// A generated continuation as token ids.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequence {
+    /// Generated ids, without the end token.
+    pub tokens: Vec<u32>,
+    /// Whether generation stopped at an end token (counted in the score) or at the length limit.
+    pub ended: bool,
+    /// Sum of the model's log-probabilities of the generated ids (and the end token).
+    pub logprob: f64,
+}
+
+impl Sequence {
+    /// Mean log-probability per generated token, the end token included.
+    pub fn score(&self) -> f64 {
+        let n = self.tokens.len() + usize::from(self.ended);
+        if n == 0 {
+            0.0
+        } else {
+            self.logprob / n as f64
+        }
+    }
+}
+
+/// The rows being decoded: their KV cache, left padding, and last logits `[rows, vocab]`.
+pub(crate) struct Rows {
+    pub cache: KvCache,
+    pub pads: Vec<usize>,
+    pub logits: Vec<Vec<f32>>,
+}
+
+/// A model ready to generate: network, tokenizer and the ids that end a candidate.
+pub struct Generator {
+    lm: CausalLm,
+    tokenizer: ProofTokenizer,
+    stop: Vec<u32>,
+}
+
+impl Generator {
+    /// A generator from parts; `stop` are the end ids (the tokenizer's end token is added).
+    pub fn new(lm: CausalLm, tokenizer: ProofTokenizer, mut stop: Vec<u32>) -> Self {
+        stop.extend(tokenizer.eos_id());
+        stop.sort();
+        stop.dedup();
+        Generator {
+            lm,
+            tokenizer,
+            stop,
+        }
+    }
+
+    /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
+    /// generation_config.json) onto the CPU. On a CPU with AVX-512 or AVX2/FMA, weights that
+    /// are exactly Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
+    /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
+    /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let mut lm = load_model(dir, &Device::Cpu)?;
+        if packed_is_fast() {
+            lm.set_precision(Precision::Packed)?;
+        }
+        let eos = eos_ids(dir, lm.config());
+        let tokenizer =
+            ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;
+        Ok(Self::new(lm, tokenizer, eos))
+    }
+
+    /// The network.
+    pub fn lm(&self) -> &CausalLm {
+        &self.lm
+    }
+
+    /// Chooses the weights generation reads: f32, exact Q4_1 / Q8_0 packings (what `load`
+    /// chooses) or bf16 copies (see `precision.rs`); says how many projections read a copy.
+    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
+        self.lm.set_precision(p)
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &ProofTokenizer {
+        &self.tokenizer
+    }
+
+    /// Replaces the ids that end a candidate (empty: always generate `max_new_tokens`, as
+    /// speed benchmarks do).
+    pub fn set_stop_ids(&mut self, ids: Vec<u32>) {
+        self.stop = ids;
+    }
+
+    /// Ids that end a candidate.
+    pub fn stop_ids(&self) -> &[u32] {
+        &self.stop
+    }
+
+    /// Runs the prompts (token ids) through the model, left-padded into one batch.
+    /// `capacity`: tokens the caller will add, so the cache is allocated once.
+    pub(crate) fn prefill(&self, prompts: &[Vec<u32>], capacity: usize) -> Result<Rows> {
+        let len = prompts.iter().map(Vec::len).max().unwrap_or(0);
+        if prompts.iter().any(Vec::is_empty) {
+            return Err(ModelError::Generate(
+                "empty prompt: give at least one token".into(),
+            ));
+        }
+        let pad_id = self.stop.first().copied().unwrap_or(0);
+        let mut flat = Vec::with_capacity(prompts.len() * len);
+        let mut pads = Vec::with_capacity(prompts.len());
+        for p in prompts {
+            pads.push(len - p.len());
+            flat.extend(std::iter::repeat_n(pad_id, len - p.len()));
+            flat.extend_from_slice(p);
+        }
+        let ids = Tensor::from_vec(flat, (prompts.len(), len), self.lm.device())?;
+        let mut cache = KvCache::with_capacity(self.lm.num_layers(), len + capacity);
+        let logits = self
+            .lm
+            .forward_cached(&ids, &pads, &mut cache, true)?
+            .squeeze(1)?;
+        Ok(Rows {
+            cache,
+            pads,
+            logits: logits.to_vec2()?,
+        })
+    }
+
+    /// Keeps rows `keep` (in that order, repeats allowed) and feeds each kept row its next id.
+    pub(crate) fn advance(&self, rows: &mut Rows, keep: &[u32], next: &[u32]) -> Result<()> {
+        let identity =
+            keep.len() == rows.pads.len() && keep.iter().enumerate().all(|(i, &k)| i as u32 == k);
+        if !identity {
+            let idx = Tensor::new(keep, self.lm.device())?;
+            rows.cache.select_rows(&idx)?;
+            rows.pads = keep.iter().map(|&k| rows.pads[k as usize]).collect();
+        }
+        let ids = Tensor::from_vec(next.to_vec(), (next.len(), 1), self.lm.device())?;
+        let logits = self
+            .lm
+            .forward_cached(&ids, &rows.pads, &mut rows.cache, true)?;
+        rows.logits = logits.squeeze(1)?.to_vec2()?;
+        Ok(())
+    }
+
+    /// Token-level generation for prompts given as ids: per prompt, the sequences (not yet
+    /// deduplicated), in no particular order.
+    pub fn generate_ids(
+        &self,
+        prompts: &[Vec<u32>],
+        options: &GenerateOptions,
+    ) -> Result<Vec<Vec<Sequence>>> {
+        if prompts.is_empty() {
+            return Ok(Vec::new());
+        }
+        match &options.decoding {
+            Decoding::Beam { width } => {
+                if *width == 0 {
+                    return Err(ModelError::Generate("beam width must be at least 1".into()));
+                }
+                beam_search(self, prompts, *width, options.max_new_tokens)
+            }
+            Decoding::Sample {
+                temperatures,
+                samples,
+                top_p,
+            } => {
+                if !(*top_p > 0.0 && *top_p <= 1.0) {
+                    return Err(ModelError::Generate(format!(
+                        "top_p {top_p} must be in (0, 1]"
+                    )));
+                }
+                self.sample_ids(prompts, temperatures, *samples, *top_p, options)
+            }
+        }
+    }
+
+    fn sample_ids(
+        &self,
+        prompts: &[Vec<u32>],
+        temperatures: &[f32],
+        samples: usize,
+        top_p: f32,
+        options: &GenerateOptions,
+    ) -> Result<Vec<Vec<Sequence>>> {
+        let mut out: Vec<Vec<Sequence>> = vec![Vec::new(); prompts.len()];
+        let per_prompt = temperatures.len() * samples;
+        if per_prompt == 0 || options.max_new_tokens == 0 {
+            return Ok(out);
+        }
+        let mut rows = self.prefill(prompts, options.max_new_tokens)?;
+        // One decoding row per (prompt, temperature, sample), each with its own random stream.
+        struct Row {
+            prompt: usize,
+            temperature: f32,
+            rng: rand::rngs::StdRng,
+            seq: Sequence,
+        }
+        let mut alive: Vec<Row> = Vec::with_capacity(prompts.len() * per_prompt);
+        let mut source: Vec<u32> = Vec::with_capacity(prompts.len() * per_prompt);
+        for (p, ids) in prompts.iter().enumerate() {
+            for (r, &temperature) in temperatures
+                .iter()
+                .flat_map(|t| std::iter::repeat_n(t, samples))
+                .enumerate()
+            {
+                alive.push(Row {
+                    prompt: p,
+                    temperature,
+                    rng: row_rng(options.seed, ids, r),
+                    seq: Sequence {
+                        tokens: Vec::new(),
+                        ended: false,
+                        logprob: 0.0,
+                    },
+                });
+                source.push(p as u32);
+            }
+        }
+        rows.logits = source
+            .iter()
+            .map(|&s| rows.logits[s as usize].clone())
+            .collect();
+        let mut row_of_cache = source;
+        for step in 0..options.max_new_tokens {
+            let mut keep = Vec::with_capacity(alive.len());
+            let mut next = Vec::with_capacity(alive.len());
+            let mut still = Vec::with_capacity(alive.len());
+            // Rows draw in parallel (each from its own random stream, so the result does not
+            // depend on the threads).
+            let drawn: Vec<(u32, f64)> = alive
+                .par_iter_mut()
+                .zip(&rows.logits)
+                .map(|(row, logits)| sample(logits, row.temperature, top_p, &mut row.rng))
+                .collect();
+            for ((i, mut row), (tok, logprob)) in alive.into_iter().enumerate().zip(drawn) {
+                row.seq.logprob += logprob;
+                if self.stop.contains(&tok) {
+                    row.seq.ended = true;
+                    out[row.prompt].push(row.seq);
+                } else {
+                    row.seq.tokens.push(tok);
+                    if step + 1 == options.max_new_tokens {
+                        out[row.prompt].push(row.seq);
+                    } else {
+                        keep.push(row_of_cache[i]);
+                        next.push(tok);
+                        still.push(row);
+                    }
+                }
+            }
+            alive = still;
+            if alive.is_empty() {
+                break;
+            }
+            self.advance(&mut rows, &keep, &next)?;
+            row_of_cache = (0..alive.len() as u32).collect();
+        }
+        Ok(out)
+    }
+
+    /// Candidates for each prompt, each starting with (and returned including) its prefix: the
+    /// prefix is appended to the prompt and generation continues from it (llmstep's
+    /// prefix-constrained suggestions). An empty prefix is plain generation.
+    pub fn generate_with_prefixes(
+        &self,
+        prompts: &[String],
+        prefixes: &[String],
+        options: &GenerateOptions,
+    ) -> Result<Vec<Vec<Candidate>>> {
+        if prompts.len() != prefixes.len() {
+            return Err(ModelError::Generate(
+                "one prefix per prompt is needed".into(),
+            ));
+        }
+        let ids = prompts
+            .iter()
+            .zip(prefixes)
+            .map(|(p, x)| self.tokenizer.encode(&format!("{p}{x}")))
+            .collect::<Result<Vec<_>>>()?;
+        let seqs = self.generate_ids(&ids, options)?;
+        let limit = match options.decoding {
+            Decoding::Beam { width } => width,
+            Decoding::Sample { .. } => usize::MAX,
+        };
+        seqs.into_iter()
+            .zip(prefixes)
+            .map(|(seqs, prefix)| {
+                let mut best: HashMap<String, f64> = HashMap::new();
+                for s in seqs {
+                    let text = format!("{prefix}{}", self.tokenizer.decode(&s.tokens)?);
+                    let score = s.score();
+                    let e = best.entry(text).or_insert(f64::NEG_INFINITY);
+                    *e = e.max(score);
+                }
+                let mut cands: Vec<Candidate> = best
+                    .into_iter()
+                    .map(|(text, score)| Candidate { text, score })
+                    .collect();
+                cands.sort_by(|a, b| {
+                    b.score
+                        .total_cmp(&a.score)
+                        .then_with(|| a.text.cmp(&b.text))
+                });
+                cands.truncate(limit);
+                Ok(cands)
+            })
+            .collect()
+    }
+}
+
+impl Predictor for Generator {
+    fn generate(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let prefixes = vec![String::new(); prompts.len()];
+        Ok(self.generate_with_prefixes(prompts, &prefixes, options)?)
+    }
+}
+
+/// Sets how many threads candle's CPU kernels use. Call before the first model operation
+/// (it sets `RAYON_NUM_THREADS`, which candle and rayon's global pool read once).
+pub fn set_threads(threads: usize) {
+    if threads > 0 {
+        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+    }
+}

@@ -1,0 +1,176 @@
+//! Hugging Face model folders: `config.json`, `model.safetensors` (or shards with
+//! `model.safetensors.index.json`), `tokenizer.json`, `generation_config.json`.
+//! Everything is written atomically (`proofstep_core::fsutil`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use serde_json::{json, Value};
+
+use crate::arch::causal_lm::CausalLm;
+use crate::arch::config::{token_ids, ModelConfig};
+use crate::error::{ModelError, Result};
+
+/// Writes `bytes` to `path` atomically, as a model folder error naming the file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    proofstep_core::fsutil::write_atomic(path, bytes).map_err(|e| ModelError::io(path, e))
+}
+
+/// Default largest shard written (bytes); bigger models are split like transformers does.
+pub const DEFAULT_SHARD_BYTES: usize = 2 << 30;
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))
+}
+
+/// Reads the configuration of a model folder.
+pub fn read_config(dir: &Path) -> Result<ModelConfig> {
+    let path = dir.join("config.json");
+    if !path.exists() {
+        return Err(ModelError::Config(format!(
+            "{} not found: --model must be a Hugging Face model folder (config.json, \
+             model.safetensors, tokenizer.json); convert a GGUF with `proofstep model import-gguf`",
+            path.display()
+        )));
+    }
+    ModelConfig::from_json(&read_text(&path)?)
+}
+
+/// The safetensors files of a folder: `model.safetensors`, or the shards the index names.
+pub(crate) fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let single = dir.join("model.safetensors");
+    if single.exists() {
+        return Ok(vec![single]);
+    }
+    let index = dir.join("model.safetensors.index.json");
+    if !index.exists() {
+        return Err(ModelError::Weights(format!(
+            "no model.safetensors or model.safetensors.index.json in {} (PyTorch .bin \
+             checkpoints are not read: re-save with transformers' save_pretrained)",
+            dir.display()
+        )));
+    }
+    let v: Value = serde_json::from_str(&read_text(&index)?)
+        .map_err(|e| ModelError::Weights(format!("{}: {e}", index.display())))?;
+    let map = v
+        .get("weight_map")
+        .and_then(|m| m.as_object())
+        .ok_or_else(|| ModelError::Weights(format!("{}: no weight_map", index.display())))?;
+    let mut files: Vec<String> = map
+        .values()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect();
+    files.sort();
+    files.dedup();
+    Ok(files.into_iter().map(|f| dir.join(f)).collect())
+}
+
+/// All tensors of a folder's safetensors file(s), by name, in their stored dtype.
+pub fn read_tensors(dir: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    let mut all = HashMap::new();
+    for file in weight_files(dir)? {
+        let part = candle_core::safetensors::load(&file, device)
+            .map_err(|e| ModelError::Weights(format!("{}: {e}", file.display())))?;
+        all.extend(part);
+    }
+    Ok(all)
+}
+
+/// Loads the model of a folder onto `device` (f32).
+pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
+    let config = read_config(dir)?;
+    CausalLm::from_tensors(config, read_tensors(dir, device)?, device)
+}
+
+/// Writes tensors as `model.safetensors`, or as shards of at most `max_shard_bytes` with an
+/// index, with the names transformers expects.
+pub fn write_tensors(
+    dir: &Path,
+    tensors: &HashMap<String, Tensor>,
+    max_shard_bytes: usize,
+) -> Result<()> {
+    let mut names: Vec<&String> = tensors.keys().collect();
+    names.sort();
+    let size = |n: &String| tensors[n].elem_count() * tensors[n].dtype().size_in_bytes();
+    let mut shards: Vec<Vec<&String>> = vec![Vec::new()];
+    let mut current = 0;
+    for n in names {
+        if current > 0 && current + size(n) > max_shard_bytes {
+            shards.push(Vec::new());
+            current = 0;
+        }
+        current += size(n);
+        shards.last_mut().expect("one shard").push(n);
+    }
+    let metadata = Some(HashMap::from([("format".to_string(), "pt".to_string())]));
+    let count = shards.len();
+    let mut weight_map = BTreeMap::new();
+    for (i, shard) in shards.iter().enumerate() {
+        let file = if count == 1 {
+            "model.safetensors".to_string()
+        } else {
+            format!("model-{:05}-of-{:05}.safetensors", i + 1, count)
+        };
+        let views: Vec<(String, Tensor)> = shard
+            .iter()
+            .map(|n| ((*n).clone(), tensors[*n].contiguous()))
+            .map(|(n, t)| (n, t.expect("contiguous copy")))
+            .collect();
+        let bytes = safetensors::serialize(views, metadata.clone())
+            .map_err(|e| ModelError::Weights(format!("serializing {file}: {e}")))?;
+        write_file(&dir.join(&file), &bytes)?;
+        for n in shard {
+            weight_map.insert((*n).clone(), file.clone());
+        }
+    }
+    let index = dir.join("model.safetensors.index.json");
+    if count > 1 {
+        let total: usize = tensors.keys().map(size).sum();
+        let v = json!({"metadata": {"total_size": total}, "weight_map": weight_map});
+        write_file(
+            &index,
+            serde_json::to_string_pretty(&v)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
+        let _ = std::fs::remove_file(dir.join("model.safetensors"));
+    } else if index.exists() {
+        std::fs::remove_file(&index).map_err(|e| ModelError::io(&index, e))?;
+    }
+    Ok(())
+}
+
+/// Writes config.json, the weights and generation_config.json of `lm` into `dir` (created if
+/// needed). The tokenizer is written separately (see `ProofTokenizer::save`).
+pub fn save_model(lm: &CausalLm, dir: &Path, max_shard_bytes: usize) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
+    write_file(&dir.join("config.json"), lm.config().to_json().as_bytes())?;
+    write_tensors(dir, &lm.tensors(), max_shard_bytes)?;
+    let (bos, eos) = match lm.config() {
+        ModelConfig::Llama(c) => (c.bos_token_id.clone(), c.eos_token_id.clone()),
+        ModelConfig::GptNeox(c) => (c.bos_token_id.clone(), c.eos_token_id.clone()),
+    };
+    let mut gen = serde_json::Map::new();
+    if let Some(b) = bos.filter(|b| !b.is_null()) {
+        gen.insert("bos_token_id".into(), b);
+    }
+    if let Some(e) = eos.filter(|e| !e.is_null()) {
+        gen.insert("eos_token_id".into(), e);
+    }
+    let text = serde_json::to_string_pretty(&Value::Object(gen)).unwrap_or_default();
+    write_file(&dir.join("generation_config.json"), text.as_bytes())
+}
+
+/// End-of-sequence ids of a folder: config.json's plus generation_config.json's.
+pub fn eos_ids(dir: &Path, config: &ModelConfig) -> Vec<u32> {
+    let mut ids = config.eos_ids();
+    if let Ok(text) = std::fs::read_to_string(dir.join("generation_config.json")) {
+        if let Ok(v) = serde_json::from_str::<Value>(&text) {
+            ids.extend(token_ids(&v.get("eos_token_id").cloned()));
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}

@@ -1,0 +1,26 @@
+//! Language models for next-step prediction, on candle: the Llama and GPT-NeoX architectures
+//! (`arch`), the CPU kernels of decoding and of the fused training ops (`kernels`), the
+//! differentiable ops training uses (`autograd`), model folders, GGUF import and tokenizers
+//! (`io`), generation (`generate`), and the `Predictor` seam search and serve see. Knows
+//! nothing of Lean or search; of the workspace it uses only `proofstep-core` (the prompt
+//! format, atomic writes). See ARCHITECTURE.md.
+
+pub mod arch;
+pub mod autograd;
+pub mod error;
+pub mod generate;
+pub mod io;
+pub mod kernels;
+pub mod predictor;
+
+pub use arch::causal_lm::CausalLm;
+pub use arch::config::{GptNeoxConfig, LlamaConfig, ModelConfig};
+pub use arch::layers::KvCache;
+pub use arch::precision::{Precision, PrecisionReport};
+pub use error::ModelError;
+pub use generate::{set_threads, Generator, Sequence};
+pub use io::fingerprint::model_fingerprint;
+pub use io::folder::{load_model, save_model};
+pub use io::gguf::{import_gguf, ImportSummary};
+pub use io::tokenizer::ProofTokenizer;
+pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
