@@ -15,4 +15,5 @@ pub mod eval;
 pub mod extract;
 pub mod search;
 pub mod serve;
+pub mod testworld;
 pub mod train;

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 
-use proofstep::data::testworld::corpus::{build_corpus, CorpusOptions};
-use proofstep::data::testworld::{generate, GenOptions, Kind};
 use proofstep::lean::source::SourceFile;
+use proofstep::testworld::corpus::{build_corpus, CorpusOptions};
+use proofstep::testworld::{generate, GenOptions, Kind};
 
 /// Lean's error messages for `path`, from `lean --json` run directly (not through the crate).
 fn lean_errors(lean: &common::TestLean, path: &Path) -> Vec<String> {
@@ -88,8 +88,8 @@ fn a_wrong_proof_is_dropped_and_counted() {
     let Some(lean) = common::test_lean("a_wrong_proof_is_dropped_and_counted") else {
         return;
     };
-    use proofstep::data::testworld::corpus::check_all;
-    use proofstep::data::testworld::GenTheorem;
+    use proofstep::testworld::corpus::check_all;
+    use proofstep::testworld::GenTheorem;
     let mut theorems = generate(6, &GenOptions::default());
     theorems.push(GenTheorem {
         name: "wrong_0".into(),
@@ -172,17 +172,16 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
     // One tactic per line: no `;` sequencing.
     assert!(lines.iter().all(|l| !l.contains("; ")));
 
-    let size = |o: &GenOptions,
-                kind: Kind,
-                f: &dyn Fn(&proofstep::data::testworld::GenTheorem) -> usize| {
-        let ts: Vec<_> = generate(300, o)
-            .into_iter()
-            .filter(|t| t.kind == kind)
-            .collect();
-        ts.iter().map(f).sum::<usize>() as f64 / ts.len() as f64
-    };
-    let goal_len = |t: &proofstep::data::testworld::GenTheorem| t.goal.chars().count();
-    let binders = |t: &proofstep::data::testworld::GenTheorem| t.binders.matches(" : ").count();
+    let size =
+        |o: &GenOptions, kind: Kind, f: &dyn Fn(&proofstep::testworld::GenTheorem) -> usize| {
+            let ts: Vec<_> = generate(300, o)
+                .into_iter()
+                .filter(|t| t.kind == kind)
+                .collect();
+            ts.iter().map(f).sum::<usize>() as f64 / ts.len() as f64
+        };
+    let goal_len = |t: &proofstep::testworld::GenTheorem| t.goal.chars().count();
+    let binders = |t: &proofstep::testworld::GenTheorem| t.binders.matches(" : ").count();
     let shallow = GenOptions {
         seed: 5,
         depth: 1,

@@ -16,8 +16,9 @@ use proofstep::lean::check::check_file;
 use proofstep::lean::source::{SourceFile, Theorem};
 use proofstep::lean::{LeanError, Status, Verdict};
 
-use super::doctor::ToolchainArgs;
-use super::prove::{make_backend, BackendArgs, BackendKind};
+use proofstep::lean::backend::BackendKind;
+
+use crate::cli::args::{BackendArgs, ToolchainArgs};
 
 /// Arguments of `proofstep check`.
 #[derive(clap::Args, Debug)]
@@ -83,7 +84,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         allow_axioms: args.allow_axioms.clone(),
         toolchain: args.toolchain.clone(),
     };
-    let backend = make_backend(&backend_args, folder)?;
+    let backend = backend_args.open(folder)?;
     let spinner = ProgressBar::new_spinner()
         .with_style(
             ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),

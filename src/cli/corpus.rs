@@ -7,11 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use proofstep::data::testworld::corpus::{build_corpus, CorpusOptions};
-use proofstep::data::testworld::GenOptions;
+use proofstep::testworld::corpus::{build_corpus, CorpusOptions};
+use proofstep::testworld::GenOptions;
 
-use crate::cli::doctor::ToolchainArgs;
-use crate::cli::prove::workers_or_cores;
+use crate::cli::args::{workers_or_cores, ToolchainArgs};
 
 /// Arguments of `proofstep corpus`.
 #[derive(clap::Args, Debug)]

@@ -1,39 +1,10 @@
 //! The default model: what `prove`, `eval`, `generate`, `serve` and `lsp` load when `--model`
-//! is omitted. It is the small Llama trained on the test world's corpus and committed at
-//! `models/testworld-small` (rebuilt by `models/testworld-small/make.sh`).
+//! is omitted (`args::ModelOrDefault`). It is the small Llama trained on the test world's
+//! corpus and committed at `models/testworld-small` (rebuilt by `models/testworld-small/make.sh`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-
-use proofstep::model::Predictor;
-
-use crate::cli::prove::load_model_dir;
-
-/// The `--model` flag of every command that runs a model, falling back to the default model.
-#[derive(clap::Args, Debug, Clone)]
-pub struct ModelOrDefault {
-    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
-    /// as `proofstep train` writes it. Default: $PROOFSTEP_MODEL, else the repository's
-    /// models/testworld-small.
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-}
-
-impl ModelOrDefault {
-    /// The model folder: `--model`, or the default model (an error says how to get it).
-    pub fn dir(&self) -> anyhow::Result<PathBuf> {
-        match &self.model {
-            Some(dir) => Ok(dir.clone()),
-            None => default_model_dir(),
-        }
-    }
-
-    /// Loads the predictor the folder holds.
-    pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
-        load_model_dir(&self.dir()?)
-    }
-}
 
 /// Where the default model lives, relative to the repository root.
 pub const DEFAULT_MODEL: &str = "models/testworld-small";

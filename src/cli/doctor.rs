@@ -1,82 +1,12 @@
 //! `proofstep doctor`: report the Lean toolchain found and the exact fix for each missing part.
-//! Also home of `ToolchainArgs`, the flags every Lean-using subcommand takes.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::bail;
+use proofstep::lean::toolchain::{Part, Report};
 
-use proofstep::lean::toolchain::{Overrides, Part, Report, Toolchain};
-use proofstep::lean::LeanCommand;
-
-/// Flags that override toolchain discovery (each falls back to its environment variable).
-#[derive(clap::Args, Debug, Clone, Default)]
-pub struct ToolchainArgs {
-    /// The `lean` executable to use [env: PROOFSTEP_LEAN]. Default: the Lake project's
-    /// (`lake env lean`), the test world's, or `lean` on PATH.
-    #[arg(long, value_name = "PATH")]
-    pub lean: Option<PathBuf>,
-    /// The `lake` executable [env: PROOFSTEP_LAKE]. Default: PATH, then ~/.elan/bin.
-    #[arg(long, value_name = "PATH")]
-    pub lake: Option<PathBuf>,
-    /// The repl executable [env: PROOFSTEP_REPL]. Default: the Lake project's built repl.
-    #[arg(long, value_name = "PATH")]
-    pub repl: Option<PathBuf>,
-    /// Folders of compiled Lean libraries for a bare `lean` [env: LEAN_PATH].
-    #[arg(long, value_name = "PATHS")]
-    pub lean_path: Option<String>,
-}
-
-impl ToolchainArgs {
-    /// The flags, with the environment filling the gaps.
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            lean: self.lean.clone(),
-            lake: self.lake.clone(),
-            repl: self.repl.clone(),
-            lean_path: self.lean_path.clone(),
-        }
-        .or(Overrides::from_env())
-    }
-
-    /// Discovers the toolchain for work in folder `start`.
-    pub fn discover(&self, start: &Path) -> Toolchain {
-        Toolchain::discover(start, &self.overrides())
-    }
-
-    /// Discovers the toolchain for work in folder `start` and insists it can check files
-    /// there: a `lean` was found, and a Lake project's required Mathlib is built. The error says
-    /// what is missing and the commands that fix it.
-    pub fn discover_ready(&self, start: &Path) -> anyhow::Result<Toolchain> {
-        let toolchain = self.discover(start);
-        if toolchain.lean.is_none() {
-            bail!(
-                "no Lean to check files in {}: {} (`proofstep doctor` shows what was found)",
-                start.display(),
-                toolchain.lean_fix()
-            );
-        }
-        if let Some(problem) = toolchain.project_not_built() {
-            bail!("{problem} (`proofstep doctor` shows what was found)");
-        }
-        Ok(toolchain)
-    }
-
-    /// How to run `lean` on the files at `path` (a file, or a folder; discovery starts from the
-    /// folder, so a Lake project or the test world around it decides), for commands that need
-    /// only a `lean`. The error says what is missing and the command that fixes it.
-    pub fn lean_command_for(&self, path: &Path) -> anyhow::Result<LeanCommand> {
-        let folder = if path.is_dir() {
-            path
-        } else {
-            path.parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-        };
-        Ok(self.discover_ready(folder)?.lean_command()?)
-    }
-}
+use crate::cli::args::ToolchainArgs;
 
 /// Arguments of `proofstep doctor`.
 #[derive(clap::Args, Debug)]

@@ -15,7 +15,7 @@ use proofstep::eval::{
 };
 use proofstep::lean::toolchain::LakeProject;
 
-use crate::cli::prove::{SearchArgs, SearchSetup};
+use crate::cli::args::{SearchArgs, SearchSetup};
 
 /// Arguments of `proofstep eval`.
 #[derive(clap::Args, Debug)]
@@ -194,10 +194,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 /// The configuration this run records beside its results: the model's and the theorems'
 /// fingerprints (all of `tasks`, before `--limit`), the backend and the search settings.
 fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Result<RunConfig> {
-    let search = args
-        .search
-        .budget
-        .config(crate::cli::prove::lean_workers(&args.search.backend))?;
+    let search = args.search.budget.config(args.search.backend.workers())?;
     let model = args.search.model.dir()?;
     let fingerprint = proofstep::model::model_fingerprint(&model).with_context(|| {
         format!(

@@ -10,8 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::extract::{collect_inputs, extract, ExtractOptions};
 use proofstep::lean::lsp::server::ServerOptions;
 
-use crate::cli::doctor::ToolchainArgs;
-use crate::cli::prove::workers_or_cores;
+use crate::cli::args::{workers_or_cores, ToolchainArgs};
 
 /// Arguments of `proofstep extract`.
 #[derive(clap::Args, Debug)]

@@ -8,7 +8,7 @@ use anyhow::Context;
 use proofstep::model::{set_threads, Decoding, GenerateOptions, Generator};
 use proofstep::prompt::prompt;
 
-use crate::cli::default_model::ModelOrDefault;
+use crate::cli::args::ModelOrDefault;
 
 /// Arguments of `proofstep generate`.
 #[derive(clap::Args, Debug)]

@@ -15,10 +15,7 @@ use proofstep::process::default_memory_limit_mb;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::also_try::AlsoTryArgs;
-use crate::cli::default_model::ModelOrDefault;
-use crate::cli::prove::load_model_dir;
-use crate::cli::serve::DecodingArgs;
+use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault};
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]

@@ -1,6 +1,7 @@
-//! One file per subcommand: its clap arguments and its `run`.
+//! One file per subcommand: its clap arguments and its `run`; the flag groups several of them
+//! share are in `args`, and where the default model lives in `default_model`.
 
-pub mod also_try;
+pub mod args;
 pub mod check;
 pub mod corpus;
 pub mod data;

@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use proofstep::model::{Decoding, GenerateOptions};
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
-use crate::cli::also_try::AlsoTryArgs;
-use crate::cli::default_model::ModelOrDefault;
+use crate::cli::args::{AlsoTryArgs, DecodingArgs, ModelOrDefault};
 
 /// Arguments of `proofstep serve`.
 #[derive(clap::Args, Debug)]
@@ -41,57 +39,6 @@ pub struct ServeArgs {
     /// The most requests decoded together.
     #[arg(long, default_value_t = 16)]
     pub max_batch: usize,
-}
-
-/// How suggestions are decoded (shared by `serve` and `lsp`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct DecodingArgs {
-    /// Candidates sampled per request.
-    #[arg(short = 'n', long, default_value_t = 8)]
-    pub samples: usize,
-    /// Sampling temperature.
-    #[arg(long, default_value_t = 0.5)]
-    pub temperature: f32,
-    /// Use beam search of this width instead of sampling.
-    #[arg(long)]
-    pub beam: Option<usize>,
-    /// Longest suggestion, in tokens.
-    #[arg(long, default_value_t = 64)]
-    pub max_new_tokens: usize,
-    /// Sampling seed (the same seed and request give the same suggestions).
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-}
-
-impl DecodingArgs {
-    /// The generation options these flags describe.
-    pub fn options(&self) -> anyhow::Result<GenerateOptions> {
-        let decoding = match self.beam {
-            Some(0) => bail!("--beam needs a width of at least 1"),
-            Some(width) => Decoding::Beam { width },
-            None => {
-                if self.samples == 0 {
-                    bail!("--samples must be at least 1");
-                }
-                if self.temperature.is_nan() || self.temperature < 0.0 {
-                    bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
-                }
-                Decoding::Sample {
-                    temperatures: vec![self.temperature],
-                    samples: self.samples,
-                    top_p: 0.95,
-                }
-            }
-        };
-        if self.max_new_tokens == 0 {
-            bail!("--max-new-tokens must be at least 1");
-        }
-        Ok(GenerateOptions {
-            decoding,
-            max_new_tokens: self.max_new_tokens,
-            seed: self.seed,
-        })
-    }
 }
 
 /// Runs `proofstep serve` until the process is stopped.

@@ -7,7 +7,6 @@ pub mod error;
 pub mod examples;
 pub mod format;
 pub mod leandojo;
-pub mod testworld;
 pub mod traces;
 
 pub use convert::{convert_leandojo, SplitCounts, SplitKind};

@@ -161,7 +161,7 @@ fn repo_info(dir: &Path) -> (String, String) {
 
 /// The split of a theorem of a file without a split folder: a hash of its name.
 pub fn hashed_split(name: &str, held_out_percent: u32) -> &'static str {
-    crate::data::testworld::corpus::split_of(name, 0, held_out_percent)
+    crate::testworld::corpus::split_of(name, 0, held_out_percent)
 }
 
 /// A file's theorems with their steps, and those left out.

@@ -7,12 +7,17 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use super::{generate, GenOptions, GenTheorem, Kind};
 use crate::fsutil::{replace_dir, write_atomic};
+use crate::lean::backend::lean_json::run_lean_json;
 use crate::lean::LeanCommand;
+
+/// How long Lean may take on one file of the corpus before it counts as hung.
+const FILE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What can go wrong while building the corpus.
 #[derive(Debug, thiserror::Error)]
@@ -114,37 +119,27 @@ pub fn render_file(theorems: &[&GenTheorem], comment: &str) -> (String, Vec<u32>
 
 /// Lean's error messages of one file: (1-based line, message).
 pub fn lean_errors(lean: &LeanCommand, path: &Path) -> Result<Vec<(u32, String)>, CorpusError> {
-    let output = lean
-        .to_command()
-        .arg("--json")
-        .arg(path)
-        .output()
-        .map_err(|e| CorpusError::Lean {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut errors = Vec::new();
-    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
-        let msg: serde_json::Value = serde_json::from_str(line).map_err(|_| CorpusError::Lean {
-            path: path.to_path_buf(),
-            reason: format!("unexpected output line {line:?}"),
-        })?;
-        if msg["severity"] == "error" {
-            let line = msg["pos"]["line"].as_u64().unwrap_or(0) as u32;
-            errors.push((line, msg["data"].as_str().unwrap_or("").to_string()));
-        }
+    let failed = |reason: String| CorpusError::Lean {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let run = run_lean_json(lean, path, FILE_TIMEOUT, None).map_err(|e| failed(e.to_string()))?;
+    if let Some(line) = run.output.other.first() {
+        return Err(failed(format!("unexpected output line {line:?}")));
     }
-    if !output.status.success() && errors.is_empty() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(CorpusError::Lean {
-            path: path.to_path_buf(),
-            reason: format!(
-                "lean exited with {} and no error message: {}",
-                output.status,
-                stderr.trim()
-            ),
-        });
+    let errors: Vec<(u32, String)> = run
+        .output
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.pos.line, d.data.clone()))
+        .collect();
+    if !run.status.success() && errors.is_empty() {
+        return Err(failed(format!(
+            "lean exited with {} and no error message: {}",
+            run.status,
+            run.stderr.trim()
+        )));
     }
     Ok(errors)
 }

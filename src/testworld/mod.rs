@@ -3,6 +3,10 @@
 //! written one tactic per line in one of several styles, so a model trained on the corpus has
 //! real choices to learn. `proofstep corpus generate` writes the theorems as Lean files split
 //! into train/val/test and keeps only the proofs real Lean accepts (see `corpus`).
+//!
+//! Uses Lean: `corpus` checks every generated file with `lean --json` through `proofstep-lean`
+//! (`backend::lean_json`), and `proofstep extract` reads a theorem's split from `corpus`. The
+//! generator itself (this module and the families beside it) is plain text and randomness.
 
 pub mod algebra;
 pub mod arith;

@@ -1,0 +1,441 @@
+//! The flag groups several subcommands share, each a `clap::Args` to flatten into a
+//! command's arguments: how Lean is found (`ToolchainArgs`), the model (`ModelOrDefault`), the
+//! tactics tried besides the model's (`AlsoTryArgs`), how suggestions are decoded
+//! (`DecodingArgs`), and a search's backend and budget (`SearchArgs`: `BackendArgs`,
+//! `BudgetArgs`). Every subcommand file uses these; none of them uses a subcommand file.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use proofstep::lean::axioms::AxiomPolicy;
+use proofstep::lean::backend::{self, BackendKind, BackendOptions};
+use proofstep::lean::toolchain::{Overrides, Toolchain};
+use proofstep::lean::{LeanCommand, ProofBackend};
+use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
+use proofstep::process::default_memory_limit_mb;
+use proofstep::search::{check_candidate, AlsoTry, SearchConfig};
+
+use crate::cli::default_model::default_model_dir;
+
+/// Flags that override toolchain discovery (each falls back to its environment variable).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ToolchainArgs {
+    /// The `lean` executable to use [env: PROOFSTEP_LEAN]. Default: the Lake project's
+    /// (`lake env lean`), the test world's, or `lean` on PATH.
+    #[arg(long, value_name = "PATH")]
+    pub lean: Option<PathBuf>,
+    /// The `lake` executable [env: PROOFSTEP_LAKE]. Default: PATH, then ~/.elan/bin.
+    #[arg(long, value_name = "PATH")]
+    pub lake: Option<PathBuf>,
+    /// The repl executable [env: PROOFSTEP_REPL]. Default: the Lake project's built repl.
+    #[arg(long, value_name = "PATH")]
+    pub repl: Option<PathBuf>,
+    /// Folders of compiled Lean libraries for a bare `lean` [env: LEAN_PATH].
+    #[arg(long, value_name = "PATHS")]
+    pub lean_path: Option<String>,
+}
+
+impl ToolchainArgs {
+    /// The flags, with the environment filling the gaps.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            lean: self.lean.clone(),
+            lake: self.lake.clone(),
+            repl: self.repl.clone(),
+            lean_path: self.lean_path.clone(),
+        }
+        .or(Overrides::from_env())
+    }
+
+    /// Discovers the toolchain for work in folder `start`.
+    pub fn discover(&self, start: &Path) -> Toolchain {
+        Toolchain::discover(start, &self.overrides())
+    }
+
+    /// Discovers the toolchain for work in folder `start` and insists it can check files
+    /// there: a `lean` was found, and a Lake project's required Mathlib is built. The error says
+    /// what is missing and the commands that fix it.
+    pub fn discover_ready(&self, start: &Path) -> anyhow::Result<Toolchain> {
+        let toolchain = self.discover(start);
+        if toolchain.lean.is_none() {
+            bail!(
+                "no Lean to check files in {}: {} (`proofstep doctor` shows what was found)",
+                start.display(),
+                toolchain.lean_fix()
+            );
+        }
+        if let Some(problem) = toolchain.project_not_built() {
+            bail!("{problem} (`proofstep doctor` shows what was found)");
+        }
+        Ok(toolchain)
+    }
+
+    /// How to run `lean` on the files at `path` (a file, or a folder; discovery starts from the
+    /// folder, so a Lake project or the test world around it decides), for commands that need
+    /// only a `lean`. The error says what is missing and the command that fixes it.
+    pub fn lean_command_for(&self, path: &Path) -> anyhow::Result<LeanCommand> {
+        let folder = if path.is_dir() {
+            path
+        } else {
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        };
+        Ok(self.discover_ready(folder)?.lean_command()?)
+    }
+}
+
+/// The `--model` flag of every command that runs a model, falling back to the default model.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelOrDefault {
+    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
+    /// as `proofstep train` writes it. Default: $PROOFSTEP_MODEL, else the repository's
+    /// models/testworld-small.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelOrDefault {
+    /// The model folder: `--model`, or the default model (an error says how to get it).
+    pub fn dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.model {
+            Some(dir) => Ok(dir.clone()),
+            None => default_model_dir(),
+        }
+    }
+
+    /// Loads the predictor the folder holds.
+    pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
+        load_model_dir(&self.dir()?)
+    }
+}
+
+/// The `--also-try` flag of the commands whose model proposes next steps.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AlsoTryArgs {
+    /// A tactic to try at every state besides the model's candidates; repeat the flag for
+    /// several (e.g. --also-try simp_all --also-try omega). Each is ranked after the model's
+    /// candidates, at the score of its least likely one.
+    #[arg(long = "also-try", value_name = "TACTIC")]
+    pub tactics: Vec<String>,
+}
+
+impl AlsoTryArgs {
+    /// Refuses an entry Lean would never be asked to check (empty, `sorry`), naming the fix.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for tactic in &self.tactics {
+            if let Err(reason) = check_candidate(tactic.trim()) {
+                bail!("--also-try {tactic:?}: {reason}, which is never checked; give a tactic, e.g. --also-try simp_all");
+            }
+        }
+        Ok(())
+    }
+
+    /// The listed tactics, trimmed (for the suggestion engines, which insert them as given).
+    pub fn listed(&self) -> Vec<String> {
+        self.tactics.iter().map(|t| t.trim().to_string()).collect()
+    }
+
+    /// `predictor`, followed at every state by the listed tactics when there are any.
+    pub fn wrap(&self, predictor: Box<dyn Predictor>) -> Box<dyn Predictor> {
+        if self.tactics.is_empty() {
+            predictor
+        } else {
+            Box::new(AlsoTry::new(predictor, &self.tactics))
+        }
+    }
+}
+
+/// How suggestions are decoded (shared by `serve` and `lsp`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DecodingArgs {
+    /// Candidates sampled per request.
+    #[arg(short = 'n', long, default_value_t = 8)]
+    pub samples: usize,
+    /// Sampling temperature.
+    #[arg(long, default_value_t = 0.5)]
+    pub temperature: f32,
+    /// Use beam search of this width instead of sampling.
+    #[arg(long)]
+    pub beam: Option<usize>,
+    /// Longest suggestion, in tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_new_tokens: usize,
+    /// Sampling seed (the same seed and request give the same suggestions).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl DecodingArgs {
+    /// The generation options these flags describe.
+    pub fn options(&self) -> anyhow::Result<GenerateOptions> {
+        let decoding = match self.beam {
+            Some(0) => bail!("--beam needs a width of at least 1"),
+            Some(width) => Decoding::Beam { width },
+            None => {
+                if self.samples == 0 {
+                    bail!("--samples must be at least 1");
+                }
+                if self.temperature.is_nan() || self.temperature < 0.0 {
+                    bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
+                }
+                Decoding::Sample {
+                    temperatures: vec![self.temperature],
+                    samples: self.samples,
+                    top_p: 0.95,
+                }
+            }
+        };
+        if self.max_new_tokens == 0 {
+            bail!("--max-new-tokens must be at least 1");
+        }
+        Ok(GenerateOptions {
+            decoding,
+            max_new_tokens: self.max_new_tokens,
+            seed: self.seed,
+        })
+    }
+}
+
+/// The model, Lean backend and budget of a search: the flags `prove` and `eval` share.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub model: ModelOrDefault,
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    #[command(flatten)]
+    pub budget: BudgetArgs,
+}
+
+/// What a search runs with.
+pub struct SearchSetup {
+    /// Budgets and decoding.
+    pub config: SearchConfig,
+    /// The model proposing steps.
+    pub predictor: Box<dyn Predictor>,
+    /// Lean, checking them.
+    pub backend: Box<dyn ProofBackend>,
+}
+
+impl SearchArgs {
+    /// Checks the budget flags, loads the model and starts the backend, with Lean found from
+    /// `anchor` (the folder of the files being proved).
+    pub fn setup(&self, anchor: &Path) -> anyhow::Result<SearchSetup> {
+        let config = self.budget.config(self.backend.workers())?;
+        let predictor = self.budget.also_try.wrap(self.model.load()?);
+        let backend = self.backend.open(anchor)?;
+        Ok(SearchSetup {
+            config,
+            predictor,
+            backend,
+        })
+    }
+}
+
+/// How to reach Lean.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// Which Lean backend checks the steps.
+    #[arg(long, value_enum, default_value = "server")]
+    pub backend: BackendKind,
+    /// Seconds one tactic may take before Lean is stopped and the step counts as failed.
+    #[arg(long, default_value_t = 60.0)]
+    pub tactic_timeout: f64,
+    /// Lean processes to run (default: the number of cores).
+    #[arg(long)]
+    pub lean_workers: Option<usize>,
+    /// Private memory (MB) one Lean process may use before it is killed and restarted, the
+    /// step it was checking counted as failed (default: three quarters of the machine's memory
+    /// shared among the Lean workers; 0: no limit).
+    #[arg(long, value_name = "MB")]
+    pub lean_memory_mb: Option<u64>,
+    /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
+    /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`. A proof
+    /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
+    #[arg(long = "allow-axiom", value_name = "NAME")]
+    pub allow_axioms: Vec<String>,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
+impl BackendArgs {
+    /// The number of Lean workers to run.
+    pub fn workers(&self) -> usize {
+        workers_or_cores(self.lean_workers)
+    }
+
+    /// The memory limit of each Lean process.
+    pub fn memory_limit_mb(&self) -> Option<u64> {
+        match self.lean_memory_mb {
+            Some(0) => None,
+            Some(mb) => Some(mb),
+            None => Some(default_memory_limit_mb(self.workers())),
+        }
+    }
+
+    /// The axioms a verified proof may rest on.
+    pub fn policy(&self) -> AxiomPolicy {
+        AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
+    }
+
+    /// Starts the backend `--backend` names (`lean::backend::open`), with the toolchain
+    /// discovered from `anchor` (a Lake project above it, the test world, or the flags and
+    /// environment).
+    pub fn open(&self, anchor: &Path) -> anyhow::Result<Box<dyn ProofBackend>> {
+        let toolchain = self.toolchain.discover_ready(anchor)?;
+        let options = BackendOptions {
+            workers: self.workers(),
+            tactic_timeout: Duration::from_secs_f64(self.tactic_timeout.max(0.001)),
+            memory_limit_mb: self.memory_limit_mb(),
+            policy: self.policy(),
+        };
+        let opened = backend::open(self.backend, &toolchain, options);
+        if self.backend == BackendKind::Server {
+            return opened.context(
+                "cannot start Lean's language server; run `proofstep doctor` to see what is missing",
+            );
+        }
+        Ok(opened?)
+    }
+}
+
+/// Budgets and decoding of the search.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BudgetArgs {
+    /// Nodes to expand at most (the seed's max_iters).
+    #[arg(long, default_value_t = 100)]
+    pub expansions: usize,
+    /// Wall-time limit per theorem, in seconds.
+    #[arg(long, default_value_t = 600.0)]
+    pub time_limit: f64,
+    /// Candidates sampled per temperature at each expansion.
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    /// Sampling temperatures, comma-separated; each gets `--samples` candidates.
+    #[arg(long, value_delimiter = ',', default_value = "0.5")]
+    pub temperatures: Vec<f32>,
+    /// Use beam search of this width instead of sampling (the seed's temperature 0).
+    #[arg(long, conflicts_with = "temperatures")]
+    pub beam: Option<usize>,
+    /// Nucleus (top-p) filtering when sampling.
+    #[arg(long, default_value_t = 0.95)]
+    pub top_p: f32,
+    /// Longest tactic, in tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_tokens: usize,
+    /// Sampling seed (the same seed gives the same search).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Candidates checked by Lean at once (default: the number of Lean workers).
+    #[arg(long)]
+    pub check_threads: Option<usize>,
+    /// Do not generate the next node's candidates while the current ones are checked.
+    #[arg(long)]
+    pub no_pipeline: bool,
+    /// When the queue runs dry before the budget, expand the nodes already expanded again,
+    /// cheapest first, sampling fresh candidates once per temperature listed here
+    /// (comma-separated, e.g. 0.8,1.2); each retry counts as an expansion. Default: none, the
+    /// search stops when the queue empties (as the seed's does).
+    #[arg(long, value_delimiter = ',')]
+    pub retry_temperatures: Vec<f32>,
+    #[command(flatten)]
+    pub also_try: AlsoTryArgs,
+}
+
+impl BudgetArgs {
+    /// The search configuration these flags describe.
+    pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
+        if self.time_limit.is_nan() || self.time_limit <= 0.0 {
+            bail!("--time-limit must be a positive number of seconds");
+        }
+        if let Some(t) = self
+            .retry_temperatures
+            .iter()
+            .find(|t| t.is_nan() || **t <= 0.0)
+        {
+            bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
+        }
+        self.also_try.check()?;
+        let decoding = match self.beam {
+            Some(0) => bail!("--beam needs a width of at least 1"),
+            Some(width) => Decoding::Beam { width },
+            None => {
+                if self.samples == 0 || self.temperatures.is_empty() {
+                    bail!("--samples and --temperatures must ask for at least one candidate");
+                }
+                if let Some(t) = self.temperatures.iter().find(|t| t.is_nan() || **t < 0.0) {
+                    bail!(
+                        "--temperatures: {t} is not a temperature (use numbers ≥ 0, e.g. 0.0,0.5)"
+                    );
+                }
+                Decoding::Sample {
+                    temperatures: self.temperatures.clone(),
+                    samples: self.samples,
+                    top_p: self.top_p,
+                }
+            }
+        };
+        Ok(SearchConfig {
+            max_expansions: self.expansions,
+            time_limit: Duration::from_secs_f64(self.time_limit),
+            generate: GenerateOptions {
+                decoding,
+                max_new_tokens: self.max_tokens,
+                seed: self.seed,
+            },
+            check_threads: self.check_threads.unwrap_or(lean_workers).max(1),
+            pipeline: !self.no_pipeline,
+            retry_temperatures: self.retry_temperatures.clone(),
+        })
+    }
+}
+
+/// Loads the predictor in a model folder, saying what a model folder needs when it fails.
+pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
+    let generator = Generator::load(dir).with_context(|| {
+        format!(
+            "cannot load the model folder {} (it needs config.json, model.safetensors and tokenizer.json, \
+             as `proofstep train` writes them)",
+            dir.display()
+        )
+    })?;
+    Ok(Box::new(generator))
+}
+
+/// A `--workers`-style count: the one given, else the number of cores; at least 1.
+pub fn workers_or_cores(given: Option<usize>) -> usize {
+    given
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        })
+        .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(tactics: &[&str]) -> AlsoTryArgs {
+        AlsoTryArgs {
+            tactics: tactics.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn entries_lean_would_never_check_are_refused_by_name() {
+        assert!(args(&[]).check().is_ok());
+        assert!(args(&["simp_all", "omega"]).check().is_ok());
+        for bad in ["sorry", " ", "admit"] {
+            let err = args(&["simp_all", bad]).check().unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("--also-try {bad:?}")) && err.contains("e.g. --also-try"),
+                "{err}"
+            );
+        }
+    }
+}
