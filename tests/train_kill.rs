@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use proofstep::data::traces::read_trace_examples;
 use proofstep::model::generate::Generator;
+use proofstep::train::bpe::{save_tokenizer, train_tokenizer};
 use proofstep::train::checkpoint::{list_checkpoints, read_state};
 use proofstep::train::metrics::read_records;
-use proofstep::train::tokenizer::{save_tokenizer, train_tokenizer};
 
 fn trace_data(test: &str, dir: &Path) -> Option<(PathBuf, PathBuf)> {
     let traces = common::shared_dir(test)?.join("data/traces/llmstep-pythia2.8b-minif2f-test");

@@ -12,9 +12,9 @@ use proofstep::data::traces::read_trace_examples;
 use proofstep::data::Example;
 use proofstep::model::generate::Generator;
 use proofstep::model::{GenerateOptions, Predictor};
+use proofstep::train::bpe::{save_tokenizer, train_tokenizer};
 use proofstep::train::checkpoint::{list_checkpoints, read_state};
 use proofstep::train::metrics::read_records;
-use proofstep::train::tokenizer::{save_tokenizer, train_tokenizer};
 use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
 
 /// Writes the traces' (state_before → tactic) pairs as proof-step JSONL and trains a tokenizer

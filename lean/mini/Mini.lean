@@ -10,7 +10,7 @@ interpreter prefers that native code, so the stub's body is never run.
 
 Rules (see `lean/mini/README.md`):
 - Files of this world begin with `prelude` then `import Mini`.
-- Every stub name must exist in this exact binary (`tests/stub_check.rs` checks it): a misspelt
+- Every stub name must exist in this exact binary (`tests/testworld_stubs.rs` checks it): a misspelt
   macro stub makes `lean` crash.
 - Definitions the kernel or `Meta` know by name (`Nat.add`, `Nat.mul`, `Nat.sub`, `Nat.pred`,
   `instOfNatNat`, ...) must be the real ones: the kernel computes them on literals natively.

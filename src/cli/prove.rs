@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::lean::source::{statement_part, SourceFile};
 use proofstep::search::{search, SearchResult};
 
 use crate::cli::args::{SearchArgs, SearchSetup};
@@ -158,19 +159,16 @@ fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)>
         }
     } else {
         let given = args.statement.as_deref().unwrap_or_default();
-        let statement = proofstep::eval::statement::statement_part(given)
-            .unwrap_or(given)
-            .trim()
-            .to_string();
+        let statement = statement_part(given).unwrap_or(given).trim().to_string();
         if statement.is_empty() {
             bail!("--statement is empty; give e.g. \"theorem t (p : Prop) (hp : p) : p\"");
         }
         let name = args.theorem.clone().unwrap_or_else(|| {
-            statement
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("theorem")
-                .to_string()
+            SourceFile::parse(&statement)
+                .theorems
+                .into_iter()
+                .find_map(|t| t.name)
+                .unwrap_or_else(|| "theorem".to_string())
         });
         Ok((
             name,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use proofstep::data::read_examples;
-use proofstep::train::tokenizer::{save_tokenizer, train_tokenizer, SPECIAL_TOKENS};
+use proofstep::train::bpe::{save_tokenizer, train_tokenizer, SPECIAL_TOKENS};
 
 /// Arguments of `proofstep tokenizer`.
 #[derive(clap::Args, Debug)]

@@ -10,9 +10,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::eval::lean_file::lean_file_theorems;
-use crate::eval::statement::{offset_of, statement_part};
 use crate::eval::EvalError;
-use crate::lean::source::HeaderText;
+use crate::lean::source::{statement_part, HeaderText, Pos};
 
 /// One theorem to prove.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,7 +254,9 @@ fn record(
         })?;
         let source_path = repo.join(file);
         let text = sources.text(&source_path)?;
-        let offset = offset_of(&text, line, column).ok_or_else(|| {
+        // LeanDojo counts columns from 1.
+        let pos = Pos::new(line, column.saturating_sub(1));
+        let offset = pos.offset_in(&text).ok_or_else(|| {
             bad(
                 &source_path,
                 format!("{name}: line {line} is past the end of the file"),
@@ -311,12 +312,10 @@ fn header_before_name(
         })
 }
 
-fn position(value: &Value) -> Option<(usize, usize)> {
+fn position(value: &Value) -> Option<(u32, u32)> {
     let items = value.as_array()?;
-    Some((
-        items.first()?.as_u64()? as usize,
-        items.get(1)?.as_u64()? as usize,
-    ))
+    let part = |i: usize| u32::try_from(items.get(i)?.as_u64()?).ok();
+    Some((part(0)?, part(1)?))
 }
 
 fn read(path: &Path) -> Result<String, EvalError> {

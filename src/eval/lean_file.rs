@@ -23,7 +23,7 @@ pub fn lean_file_theorems(
     let mut tasks = Vec::new();
     for (index, theorem) in file.theorems.iter().enumerate() {
         let name = theorem.display_name();
-        if theorem.proof_start == theorem.keyword || theorem.statement.is_empty() {
+        if !theorem.has_statement() {
             warn!(file = %path.display(), theorem = %name, "no `:=` after the statement; left out");
             continue;
         }

@@ -10,7 +10,6 @@ pub mod report;
 pub mod results_file;
 pub mod run;
 pub mod run_config;
-pub mod statement;
 pub mod stats;
 pub mod summary;
 

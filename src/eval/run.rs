@@ -66,32 +66,22 @@ pub fn evaluate(
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(task) = todo.get(i) else { break };
-                    match run_one(task, backend, predictor, options) {
-                        Ok(record) => {
-                            if record.proved {
-                                proved.fetch_add(1, Ordering::Relaxed);
-                            }
-                            if let Err(err) = results.append(&record) {
-                                stop.store(true, Ordering::Relaxed);
-                                failure
-                                    .lock()
-                                    .unwrap_or_else(|e| e.into_inner())
-                                    .get_or_insert(err);
-                                break;
-                            }
-                            progress.inc(1);
-                            progress
-                                .set_message(format!("{} proved", proved.load(Ordering::Relaxed)));
+                    let saved = run_one(task, backend, predictor, options).and_then(|record| {
+                        if record.proved {
+                            proved.fetch_add(1, Ordering::Relaxed);
                         }
-                        Err(err) => {
-                            stop.store(true, Ordering::Relaxed);
-                            failure
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner())
-                                .get_or_insert(err);
-                            break;
-                        }
+                        results.append(&record)
+                    });
+                    if let Err(err) = saved {
+                        stop.store(true, Ordering::Relaxed);
+                        failure
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .get_or_insert(err);
+                        break;
                     }
+                    progress.inc(1);
+                    progress.set_message(format!("{} proved", proved.load(Ordering::Relaxed)));
                 }
             });
         }

@@ -19,7 +19,7 @@ use crate::lean::backend::proof_text;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::prompt;
-use crate::search::check::{check_all, Checked};
+use crate::search::apply::{apply_all, Applied};
 use crate::search::filter::check_candidate;
 use crate::search::result::{
     CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
@@ -315,7 +315,7 @@ impl Search<'_> {
                         (next, result, started.elapsed().as_secs_f64())
                     })
                 });
-                let checked = check_all(backend, state, &tactics, threads, deadline);
+                let checked = apply_all(backend, state, &tactics, threads, deadline);
                 (checked, handle.map(|h| h.join()))
             })
         };
@@ -341,8 +341,8 @@ impl Search<'_> {
         for ((index, tactic), answer) in to_check.into_iter().zip(checked) {
             let score = traces[index].score;
             let (outcome, secs) = match answer {
-                Checked::Skipped => (CandidateOutcome::Skipped, 0.0),
-                Checked::Done(result, secs) => {
+                Applied::Skipped => (CandidateOutcome::Skipped, 0.0),
+                Applied::Done(result, secs) => {
                     self.counts.checked += 1;
                     let outcome = match found {
                         Some(_) => CandidateOutcome::Skipped,

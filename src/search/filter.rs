@@ -3,6 +3,8 @@
 //! A generated "tactic" is pasted into a `by` block of a Lean file (or sent to the REPL), so it
 //! must neither close goals by fiat (`sorry`, `admit`, `sorryAx`) nor smuggle in a declaration or
 //! command (`theorem`, `axiom`, `#eval`, `set_option`, ...) that could change what the file proves.
+//! Which words those are is Lean's vocabulary, `lean::source::keywords`, shared with the source
+//! splitter.
 //! `verify` would still catch most of these, but a prover whose results people trust refuses them
 //! outright and says why in the trace.
 //!
@@ -15,6 +17,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::lean::source::keywords::{is_line_start_command, is_sorry_name, never_in_tactic};
 
 /// Why a candidate was refused without asking Lean.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,64 +60,6 @@ impl fmt::Display for Rejection {
     }
 }
 
-/// Words that close goals without a proof, wherever they appear as a name or a name component.
-const SORRY_WORDS: &[&str] = &["sorry", "admit", "sorryAx"];
-
-/// Keywords that only ever begin a command or declaration; never part of a tactic.
-const DECLARATION_KEYWORDS: &[&str] = &[
-    "theorem",
-    "lemma",
-    "def",
-    "axiom",
-    "axioms",
-    "example",
-    "abbrev",
-    "instance",
-    "structure",
-    "inductive",
-    "coinductive",
-    "class",
-    "opaque",
-    "macro",
-    "macro_rules",
-    "syntax",
-    "elab",
-    "elab_rules",
-    "notation",
-    "infix",
-    "infixl",
-    "infixr",
-    "prefix",
-    "postfix",
-    "import",
-    "namespace",
-    "section",
-    "end",
-    "universe",
-    "variable",
-    "mutual",
-    "initialize",
-    "builtin_initialize",
-    "declare_syntax_cat",
-    "noncomputable",
-    "private",
-    "protected",
-    "unsafe",
-    "partial",
-    "deriving",
-];
-
-/// Keywords that are legitimate inside a tactic (`open Nat in simp`, `set_option ... in`) but
-/// begin a command when they start a line.
-const LINE_START_KEYWORDS: &[&str] = &[
-    "open",
-    "set_option",
-    "attribute",
-    "export",
-    "omit",
-    "include",
-];
-
 /// Accepts a candidate or says why it cannot be a proof step. The candidate is expected trimmed.
 pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
     if let Some(c) = tactic.chars().find(|&c| c.is_control() && c != '\n') {
@@ -124,13 +70,10 @@ pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
     }
     for token in tokens(tactic) {
         let bare = token.trim_matches(|c| c == '«' || c == '»');
-        if bare
-            .split('.')
-            .any(|part| SORRY_WORDS.contains(&part.trim_matches(|c| c == '«' || c == '»')))
-        {
+        if is_sorry_name(bare) {
             return Err(Rejection::Sorry(bare.to_string()));
         }
-        if DECLARATION_KEYWORDS.contains(&token) {
+        if never_in_tactic(token) {
             return Err(Rejection::Command(token.to_string()));
         }
         if token.starts_with('#') && token.len() > 1 {
@@ -149,7 +92,7 @@ pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
             return Err(Rejection::Command("@[".to_string()));
         }
         let first = tokens(start).next().unwrap_or_default();
-        if LINE_START_KEYWORDS.contains(&first) {
+        if is_line_start_command(first) {
             return Err(Rejection::Command(first.to_string()));
         }
     }
@@ -291,6 +234,28 @@ mod tests {
             rejected("rfl\n  import Foo"),
             Rejection::Command("import".into())
         );
+    }
+
+    #[test]
+    fn every_command_the_source_splitter_knows_is_refused_too() {
+        assert_eq!(
+            rejected("rfl\n  add_decl_doc h"),
+            Rejection::Command("add_decl_doc".into())
+        );
+        assert_eq!(
+            rejected("exact h\nprelude"),
+            Rejection::Command("prelude".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  nonrec def f := 1"),
+            Rejection::Command("nonrec".into())
+        );
+        assert_eq!(
+            rejected("rfl\n  scoped[Foo] attribute [simp] h"),
+            Rejection::Command("scoped".into())
+        );
+        // Inside a line, `local` and `scoped` are an attribute's scope, not a command.
+        assert_eq!(check_candidate("attribute [local simp] h in simp"), Ok(()));
     }
 
     #[test]

@@ -3,11 +3,12 @@
 //! Sees Lean only through `ProofBackend` and the model only through `Predictor`.
 
 pub mod also_try;
+pub mod apply;
 pub mod best_first;
-pub mod check;
 pub mod config;
 pub mod filter;
 pub mod result;
+#[cfg(any(test, feature = "testing"))]
 pub mod scripted;
 pub mod state_key;
 
@@ -19,4 +20,5 @@ pub use result::{
     CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
     StopReason,
 };
+#[cfg(any(test, feature = "testing"))]
 pub use scripted::ScriptedPredictor;

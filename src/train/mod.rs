@@ -3,6 +3,7 @@
 //! output only, AdamW with warmup and a schedule, checkpoints, validation and metrics.
 
 pub mod alloc;
+pub mod bpe;
 pub mod checkpoint;
 pub mod dataset;
 pub mod error;
@@ -13,7 +14,6 @@ pub mod options;
 pub mod plot;
 pub mod presets;
 pub mod schedule;
-pub mod tokenizer;
 pub mod trainer;
 
 pub use error::TrainError;

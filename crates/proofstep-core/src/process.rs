@@ -71,6 +71,22 @@ pub fn kill_group(pid: u32) {
     }
 }
 
+/// True once our child `pid` has exited. The child is not reaped, so its pid, and the id of the
+/// group it leads, stay ours to kill until it is.
+pub fn has_exited(pid: u32) -> bool {
+    // SAFETY: waitid with WNOWAIT only inspects our own child; `info` is a plain C struct.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == 0 && info.si_pid() != 0
+    }
+}
+
 /// Private resident memory in MB, rounded up (anonymous pages: what a process allocates, not the files it
 /// maps, such as Mathlib's `.olean`s, whose pages the system can drop and share) of a process
 /// and all its descendants; None where /proc cannot tell.
@@ -144,6 +160,23 @@ pub fn wait_bounded(
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The exit status of `child` if it exits within `within` (polled); None when it is still
+/// running then, which it is left doing, or cannot be waited for.
+pub fn exit_within(child: &mut Child, within: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + within;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -300,9 +333,18 @@ mod tests {
         let mut command = Command::new("sleep");
         command.arg("30");
         let mut child = spawn_group(&mut command).unwrap();
+        assert_eq!(exit_within(&mut child, Duration::from_millis(50)), None);
         assert!(matches!(
             wait_bounded(&mut child, Duration::from_millis(200), Some(1 << 20)),
             Err(ProcessError::Timeout(_))
         ));
+        let mut command = Command::new("true");
+        let mut child = spawn_group(&mut command).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !has_exited(child.id()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(has_exited(child.id()), "seen without reaping");
+        assert!(exit_within(&mut child, Duration::from_secs(20)).is_some_and(|s| s.success()));
     }
 }

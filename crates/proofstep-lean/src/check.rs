@@ -11,6 +11,7 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
+use crate::source::keywords::{SCOPES, SYNTAX_COMMANDS};
 use crate::source::{command_tokens, qualified, DeclKind, Pos, Region, SourceFile};
 use crate::verdict::{Status, Verdict};
 
@@ -109,23 +110,6 @@ impl FileProbe {
     }
 }
 
-/// Commands that define syntax, macros or elaborators, or prefix one (`local`, `scoped`).
-const SYNTAX_COMMANDS: &[&str] = &[
-    "macro",
-    "macro_rules",
-    "syntax",
-    "elab",
-    "elab_rules",
-    "notation",
-    "infix",
-    "infixl",
-    "infixr",
-    "prefix",
-    "postfix",
-    "local",
-    "scoped",
-];
-
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
 /// `printAxioms` parser (an attribute can attach a macro or elaborator to it), or defines
 /// syntax, a macro or an elaborator mentioning `#print` or `axioms` — either could answer the
@@ -134,7 +118,7 @@ pub fn redefines_probe(text: &str) -> Option<String> {
     let suspicious = |keyword: &str, token: &str| {
         let last = token.rsplit('.').next().unwrap_or(token);
         last == "printAxioms"
-            || (SYNTAX_COMMANDS.contains(&keyword)
+            || ((SYNTAX_COMMANDS.contains(&keyword) || SCOPES.contains(&keyword))
                 && (token == "#print"
                     || token == "axioms"
                     || (token.starts_with('"')

@@ -3,10 +3,10 @@
 //! suggestion engine, the code actions, and the proxy's threads.
 
 pub mod actions;
-pub mod check;
 pub mod cursor;
-pub mod docs;
+pub mod documents;
 pub mod proxy;
+pub mod shadow;
 pub mod suggest;
 
 pub use proxy::{run_proxy, ProxyOptions, Suggester};

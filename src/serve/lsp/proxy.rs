@@ -29,7 +29,7 @@ use crate::model::Predictor;
 use crate::process::{self, ProcessError};
 use crate::serve::error::ServeError;
 use crate::serve::lsp::actions::{advertise_code_actions, code_actions, merge_code_actions};
-use crate::serve::lsp::docs::Documents;
+use crate::serve::lsp::documents::Documents;
 use crate::serve::lsp::suggest::{Engine, EngineOptions, GoalSource, JobKey, Slot};
 
 /// The prefix of the ids of the proxy's own requests to the server.

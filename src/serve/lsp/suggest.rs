@@ -19,8 +19,8 @@ use crate::model::{Candidate, GenerateOptions, Predictor};
 use crate::process::default_memory_limit_mb;
 use crate::prompt::prompt;
 use crate::search::{append_listed, check_candidate};
-use crate::serve::lsp::check::{ShadowChecker, Verdict};
 use crate::serve::lsp::cursor::{plan, shadow};
+use crate::serve::lsp::shadow::{ShadowChecker, Verdict};
 
 /// Asks the editor's Lean server for the goals at a position (`$/lean/plainGoal`).
 pub trait GoalSource: Send + Sync {

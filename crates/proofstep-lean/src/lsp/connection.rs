@@ -310,14 +310,8 @@ impl Connection {
         if self.is_alive() {
             let asked = self.request("shutdown", Value::Null, grace).is_ok()
                 && self.notify("exit", Value::Null).is_ok();
-            if asked {
-                let deadline = Instant::now() + grace;
-                while Instant::now() < deadline {
-                    if !matches!(self.child.try_wait(), Ok(None)) {
-                        return;
-                    }
-                    thread::sleep(Duration::from_millis(10));
-                }
+            if asked && process::exit_within(&mut self.child, grace).is_some() {
+                return;
             }
         }
         self.kill();
@@ -351,14 +345,7 @@ impl Connection {
             return out_of_memory.into();
         }
         // The output may close a moment before the process is gone.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        let status = loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => break Some(status),
-                Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-                _ => break None,
-            }
-        };
+        let status = process::exit_within(&mut self.child, Duration::from_millis(500));
         let closed = self.shared.lock().closed.clone();
         let tail = {
             let t = self.stderr.lock().unwrap_or_else(|p| p.into_inner());

@@ -3,6 +3,8 @@
 
 use lsp_types::Position;
 
+use crate::source::offset_at;
+
 /// The position of byte offset `offset` of `text` (clamped to the text, and back to a char
 /// boundary).
 pub fn position_at(text: &str, offset: usize) -> Position {
@@ -25,21 +27,12 @@ pub fn end_position(text: &str) -> Position {
 /// The byte offset of an LSP position in `text`, or None when the line does not exist.
 /// A character past the end of its line maps to the end of that line.
 pub fn offset_of(text: &str, pos: Position) -> Option<usize> {
-    let mut line_start = 0;
-    for _ in 0..pos.line {
-        line_start += text[line_start..].find('\n')? + 1;
-    }
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
-    let mut units = 0u32;
-    for (i, c) in text[line_start..line_end].char_indices() {
-        if units >= pos.character {
-            return Some(line_start + i);
-        }
-        units += c.len_utf16() as u32;
-    }
-    Some(line_end)
+    offset_at(
+        text,
+        pos.line as usize,
+        pos.character as usize,
+        char::len_utf16,
+    )
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::repl::protocol::{Answer, CommandResponse, Request, Response};
 use crate::{LeanCommand, LeanError};
-use proofstep_core::process::{kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
+use proofstep_core::process::{has_exited, kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
 
 /// How to run and police one REPL process.
 #[derive(Clone, Debug)]
@@ -130,17 +130,7 @@ impl Process {
         if self.reaped {
             return true;
         }
-        // SAFETY: waitid with WNOWAIT only inspects our own child; `info` is a plain C struct.
-        unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            let r = libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-            );
-            r == 0 && info.si_pid() != 0
-        }
+        has_exited(self.pid)
     }
 
     /// Waits briefly for the process to exit by itself (it closed its output), then kills its

@@ -34,11 +34,11 @@ pub fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Resu
     let t = t.contiguous()?;
     let (storage, layout) = t.storage_and_layout();
     let Storage::Cpu(cpu) = &*storage else {
-        candle_core::bail!("train_ops: CPU tensors only");
+        candle_core::bail!("autograd ops: CPU tensors only");
     };
     let (a, b) = layout
         .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg("train_ops: not contiguous".into()))?;
+        .ok_or_else(|| candle_core::Error::Msg("autograd ops: not contiguous".into()))?;
     Ok(f(&cpu.as_slice::<f32>()?[a..b]))
 }
 
@@ -46,7 +46,7 @@ pub fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Resu
 pub fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
     let (a, b) = l
         .contiguous_offsets()
-        .ok_or_else(|| candle_core::Error::Msg(format!("train_ops: {what} not contiguous")))?;
+        .ok_or_else(|| candle_core::Error::Msg(format!("autograd ops: {what} not contiguous")))?;
     Ok(&s.as_slice::<f32>()?[a..b])
 }
 

@@ -87,7 +87,7 @@ fn draw(items: impl Iterator<Item = (f64, u32)>, total: f64, rng: &mut StdRng) -
 fn nucleus(weights: &[f32], mass: f64) -> Vec<(f64, u32)> {
     let mut k = 64;
     loop {
-        let top = top_k_f32(weights, k);
+        let top = top_k(weights, k);
         let mut acc = 0.0;
         for (n, &(w, _)) in top.iter().enumerate() {
             acc += w;
@@ -115,35 +115,17 @@ pub fn row_rng(seed: u64, prompt: &[u32], row: usize) -> StdRng {
     StdRng::seed_from_u64(h)
 }
 
-/// The `k` largest entries of `values` as (value, index), largest first.
-pub fn top_k(values: &[f64], k: usize) -> Vec<(f64, u32)> {
+/// The `k` largest entries of `values` as (value, index), largest first (f32 values are widened
+/// exactly, so their order is kept).
+pub fn top_k<T: Copy + Into<f64>>(values: &[T], k: usize) -> Vec<(f64, u32)> {
     let mut idx: Vec<u32> = (0..values.len() as u32).collect();
     let k = k.min(idx.len());
     if k == 0 {
         return Vec::new();
     }
-    idx.select_nth_unstable_by(k - 1, |&a, &b| {
-        values[b as usize].total_cmp(&values[a as usize])
-    });
-    let mut top: Vec<(f64, u32)> = idx[..k].iter().map(|&i| (values[i as usize], i)).collect();
-    top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    top
-}
-
-/// The `k` largest weights as (weight, index), largest first.
-fn top_k_f32(values: &[f32], k: usize) -> Vec<(f64, u32)> {
-    let mut idx: Vec<u32> = (0..values.len() as u32).collect();
-    let k = k.min(idx.len());
-    if k == 0 {
-        return Vec::new();
-    }
-    idx.select_nth_unstable_by(k - 1, |&a, &b| {
-        values[b as usize].total_cmp(&values[a as usize])
-    });
-    let mut top: Vec<(f64, u32)> = idx[..k]
-        .iter()
-        .map(|&i| (values[i as usize] as f64, i))
-        .collect();
+    let value = |i: u32| -> f64 { values[i as usize].into() };
+    idx.select_nth_unstable_by(k - 1, |&a, &b| value(b).total_cmp(&value(a)));
+    let mut top: Vec<(f64, u32)> = idx[..k].iter().map(|&i| (value(i), i)).collect();
     top.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     top
 }

@@ -1,4 +1,4 @@
-//! Checks a node's candidates on the backend concurrently (scoped threads over the candidates;
+//! Applies a node's candidates on the backend concurrently (scoped threads over the candidates;
 //! backends are `Sync`), stopping early only for the wall-time budget.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 
 /// The backend's answer on one candidate, with the seconds it took.
-pub enum Checked {
+pub enum Applied {
     /// The backend answered (or failed) after this many seconds.
     Done(Result<Outcome, LeanError>, f64),
     /// Not started: the deadline had passed.
@@ -17,14 +17,14 @@ pub enum Checked {
 
 /// Applies every tactic to `state`, at most `threads` at a time, and returns the answers in the
 /// order of `tactics`. Candidates not yet started when `deadline` passes are `Skipped`.
-pub fn check_all(
+pub fn apply_all(
     backend: &dyn ProofBackend,
     state: &ProofState,
     tactics: &[String],
     threads: usize,
     deadline: Instant,
-) -> Vec<Checked> {
-    let slots: Vec<Mutex<Option<Checked>>> = tactics.iter().map(|_| Mutex::new(None)).collect();
+) -> Vec<Applied> {
+    let slots: Vec<Mutex<Option<Applied>>> = tactics.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let workers = threads.max(1).min(tactics.len());
     std::thread::scope(|scope| {
@@ -35,11 +35,11 @@ pub fn check_all(
                     break;
                 }
                 let answer = if Instant::now() >= deadline {
-                    Checked::Skipped
+                    Applied::Skipped
                 } else {
                     let started = Instant::now();
                     let result = backend.apply(state, &tactics[i]);
-                    Checked::Done(result, started.elapsed().as_secs_f64())
+                    Applied::Done(result, started.elapsed().as_secs_f64())
                 };
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
             });
@@ -50,7 +50,7 @@ pub fn check_all(
         .map(|slot| {
             slot.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or(Checked::Skipped)
+                .unwrap_or(Applied::Skipped)
         })
         .collect()
 }

@@ -18,7 +18,7 @@ use client::{spawn_client, Client};
 use proofstep::lean::LeanCommand;
 use proofstep::model::{Candidate, GenerateOptions, Predictor};
 use proofstep::search::ScriptedPredictor;
-use proofstep::serve::lsp::docs::apply_change;
+use proofstep::serve::lsp::documents::apply_change;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use serde_json::{json, Value};
 

@@ -1,0 +1,155 @@
+//! Lean's command and declaration keywords and the words that prove nothing: the one list the
+//! source splitter, the whole-file check's probe guard and the search's candidate filter all
+//! read, so they never disagree about what begins a command.
+
+use crate::axioms::SORRY_AXIOM;
+
+/// Keywords that introduce a declaration (recognized at any indentation).
+pub const DECLARATIONS: &[&str] = &[
+    "theorem",
+    "lemma",
+    "example",
+    "def",
+    "abbrev",
+    "instance",
+    "structure",
+    "class",
+    "inductive",
+    "coinductive",
+    "axiom",
+    "opaque",
+];
+
+/// Words that may precede a declaration keyword.
+pub const MODIFIERS: &[&str] = &[
+    "private",
+    "protected",
+    "noncomputable",
+    "unsafe",
+    "partial",
+    "nonrec",
+    "public",
+];
+
+/// Commands that define syntax, macros or elaborators.
+pub const SYNTAX_COMMANDS: &[&str] = &[
+    "macro",
+    "macro_rules",
+    "syntax",
+    "elab",
+    "elab_rules",
+    "notation",
+    "infix",
+    "infixl",
+    "infixr",
+    "prefix",
+    "postfix",
+];
+
+/// Words that give the command after them local or scoped effect (`local notation`, `scoped
+/// instance`); inside a proof they appear in attribute brackets (`attribute [local simp] x in`).
+pub const SCOPES: &[&str] = &["local", "scoped"];
+
+/// Commands that also stand inside a proof, before `in` (`open Nat in simp`, `set_option
+/// maxRecDepth 1000 in rfl`).
+pub const IN_COMMANDS: &[&str] = &[
+    "open",
+    "set_option",
+    "attribute",
+    "export",
+    "omit",
+    "include",
+];
+
+/// The other commands.
+pub const OTHER_COMMANDS: &[&str] = &[
+    "prelude",
+    "import",
+    "namespace",
+    "section",
+    "end",
+    "variable",
+    "universe",
+    "mutual",
+    "deriving",
+    "initialize",
+    "builtin_initialize",
+    "declare_syntax_cat",
+    "add_decl_doc",
+];
+
+/// Words that close a goal without proving it: the `sorry` and `admit` tactics and terms, and
+/// the axiom they elaborate to.
+pub const SORRY_WORDS: &[&str] = &["sorry", "admit", SORRY_AXIOM];
+
+/// True for a keyword that begins a command other than a declaration (at column 0, or no
+/// deeper than the command before): `noncomputable section` too.
+pub fn is_command(word: &str) -> bool {
+    word == "noncomputable"
+        || [SYNTAX_COMMANDS, SCOPES, IN_COMMANDS, OTHER_COMMANDS]
+            .iter()
+            .any(|list| list.contains(&word))
+}
+
+/// True for a word that only ever begins a command or a declaration, wherever it stands: never
+/// part of a tactic.
+pub fn never_in_tactic(word: &str) -> bool {
+    [DECLARATIONS, MODIFIERS, SYNTAX_COMMANDS, OTHER_COMMANDS]
+        .iter()
+        .any(|list| list.contains(&word))
+}
+
+/// True for a word that begins a command where it begins a line, though inside a tactic it has
+/// other uses (before `in`, inside attribute brackets).
+pub fn is_line_start_command(word: &str) -> bool {
+    IN_COMMANDS.contains(&word) || SCOPES.contains(&word)
+}
+
+/// True when the name `word` (components joined by `.`, each plain or `«quoted»`) has a
+/// component that closes goals without a proof: `sorry`, `_root_.sorryAx`, `«admit»`.
+pub fn is_sorry_name(word: &str) -> bool {
+    word.split('.')
+        .any(|part| SORRY_WORDS.contains(&part.trim_matches(|c| c == '«' || c == '»')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_keyword_is_in_one_class() {
+        let lists = [
+            DECLARATIONS,
+            MODIFIERS,
+            SYNTAX_COMMANDS,
+            SCOPES,
+            IN_COMMANDS,
+            OTHER_COMMANDS,
+        ];
+        let all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        for word in &all {
+            assert_eq!(all.iter().filter(|w| *w == word).count(), 1, "{word}");
+        }
+        assert!(is_command("noncomputable") && is_command("set_option"));
+        assert!(!is_command("theorem"));
+        assert!(never_in_tactic("coinductive") && !never_in_tactic("open"));
+        assert!(is_line_start_command("scoped") && !is_line_start_command("end"));
+    }
+
+    #[test]
+    fn sorry_names_are_found_in_any_component() {
+        for word in [
+            "sorry",
+            "admit",
+            "sorryAx",
+            "_root_.sorryAx",
+            "«sorry»",
+            "Foo.«admit»",
+        ] {
+            assert!(is_sorry_name(word), "{word}");
+        }
+        for word in ["sorry_free", "h.sorry_free", "not_sorry", "sorryAxiom"] {
+            assert!(!is_sorry_name(word), "{word}");
+        }
+    }
+}

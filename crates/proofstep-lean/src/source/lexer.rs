@@ -1,0 +1,225 @@
+//! The lexer under the source splitter: words (identifiers, keywords, numbers, `#command`s),
+//! doc comments and symbols, with whitespace, comments, strings and character literals
+//! skipped or kept whole, so a keyword inside a comment or a string is never taken for one.
+
+/// A lexical token: a word (identifier, keyword, number, `#command`), a doc comment, or one
+/// symbol (`:=` and `@[` count as one).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Token {
+    pub(super) kind: TokenKind,
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// No other token begins earlier on the same line.
+    pub(super) first_on_line: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    Word,
+    DocComment,
+    Symbol,
+}
+
+impl Token {
+    pub(super) fn text<'a>(&self, src: &'a str) -> &'a str {
+        &src[self.start..self.end]
+    }
+}
+
+fn is_ident_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_' || c.is_numeric() || is_subscript(c)
+}
+
+pub(super) fn is_ident_rest(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '\'' | '!' | '?') || is_subscript(c)
+}
+
+fn is_subscript(c: char) -> bool {
+    matches!(c, '\u{2080}'..='\u{209C}' | '\u{1D62}'..='\u{1D6A}' | '\u{2071}' | '\u{207F}')
+}
+
+/// Splits `src` into tokens, skipping whitespace, comments, strings and character literals.
+pub(super) fn lex(src: &str) -> Vec<Token> {
+    let bytes = src.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let mut line_has_token = false;
+    let push = |tokens: &mut Vec<Token>, kind, start, end, line_has_token: &mut bool| {
+        tokens.push(Token {
+            kind,
+            start,
+            end,
+            first_on_line: !*line_has_token,
+        });
+        *line_has_token = true;
+    };
+    while i < src.len() {
+        let c = src[i..].chars().next().expect("in bounds");
+        let next = src[i + c.len_utf8()..].chars().next();
+        match c {
+            '\n' => {
+                line_has_token = false;
+                i += 1;
+            }
+            c if c.is_whitespace() => i += c.len_utf8(),
+            '-' if next == Some('-') => {
+                i = src[i..].find('\n').map_or(src.len(), |n| i + n);
+            }
+            '/' if next == Some('-') => {
+                let end = block_comment_end(src, i);
+                if src[i..].starts_with("/--") && !src[i..].starts_with("/--/") {
+                    push(
+                        &mut tokens,
+                        TokenKind::DocComment,
+                        i,
+                        end,
+                        &mut line_has_token,
+                    );
+                }
+                if src[i..end].contains('\n') {
+                    // What follows the comment on its last line starts that line for our purposes.
+                    line_has_token = false;
+                }
+                i = end;
+            }
+            '"' => {
+                let end = string_end(bytes, i + 1);
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            'r' if raw_string_start(src, i).is_some() => {
+                let (hashes, body) = raw_string_start(src, i).expect("checked");
+                let closing = format!("\"{}", "#".repeat(hashes));
+                let end = src[body..]
+                    .find(&closing)
+                    .map_or(src.len(), |n| body + n + closing.len());
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            '\'' => {
+                let end = char_literal_end(src, i).unwrap_or(i + 1);
+                push(&mut tokens, TokenKind::Symbol, i, end, &mut line_has_token);
+                i = end;
+            }
+            '«' => {
+                let end = word_end(src, i);
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            '#' if next.is_some_and(|n| n.is_alphabetic()) => {
+                let end = word_end(src, i + 1);
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            c if is_ident_start(c) => {
+                let end = word_end(src, i);
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            // `:=` and `@[` are one symbol each.
+            ':' | '@' if next == Some(if c == ':' { '=' } else { '[' }) => {
+                push(
+                    &mut tokens,
+                    TokenKind::Symbol,
+                    i,
+                    i + 2,
+                    &mut line_has_token,
+                );
+                i += 2;
+            }
+            c => {
+                push(
+                    &mut tokens,
+                    TokenKind::Symbol,
+                    i,
+                    i + c.len_utf8(),
+                    &mut line_has_token,
+                );
+                i += c.len_utf8();
+            }
+        }
+    }
+    tokens
+}
+
+/// The end of the nested block comment starting at `start` (`/-`), or the end of the text.
+fn block_comment_end(src: &str, start: usize) -> usize {
+    let bytes = src.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'/' && bytes[i + 1] == b'-' {
+            depth += 1;
+            i += 2;
+        } else if bytes[i] == b'-' && bytes[i + 1] == b'/' {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    src.len()
+}
+
+/// The end of a string literal whose body starts at `i` (just after the opening quote).
+fn string_end(bytes: &[u8], mut i: usize) -> usize {
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// `r"..."` or `r#"..."#` at `i`: the number of `#` and where the body starts.
+fn raw_string_start(src: &str, i: usize) -> Option<(usize, usize)> {
+    if i > 0 && src[..i].chars().next_back().is_some_and(is_ident_rest) {
+        return None;
+    }
+    let rest = &src[i + 1..];
+    let hashes = rest.len() - rest.trim_start_matches('#').len();
+    rest[hashes..]
+        .starts_with('"')
+        .then_some((hashes, i + 2 + hashes))
+}
+
+/// The end of a character literal (`'a'`, `'\n'`, `'\x41'`) at `i`, if there is one.
+fn char_literal_end(src: &str, i: usize) -> Option<usize> {
+    let rest = &src[i + 1..];
+    let mut chars = rest.char_indices();
+    let (_, c) = chars.next()?;
+    if c == '\\' {
+        let close = rest[1..].find('\'')?;
+        return (close <= 10).then_some(i + 1 + 1 + close + 1);
+    }
+    let (at, close) = chars.next()?;
+    (close == '\'' && c != '\n').then_some(i + 1 + at + 1)
+}
+
+/// The end of the identifier at `i`: components joined by `.`, each plain or `«...»`.
+fn word_end(src: &str, mut i: usize) -> usize {
+    loop {
+        if src[i..].starts_with('«') {
+            i = src[i..]
+                .find('»')
+                .map_or(src.len(), |n| i + n + '»'.len_utf8());
+        } else {
+            let len: usize = src[i..]
+                .chars()
+                .take_while(|&c| is_ident_rest(c))
+                .map(char::len_utf8)
+                .sum();
+            i += len.max(src[i..].chars().next().map_or(0, char::len_utf8));
+        }
+        let mut after = src[i..].chars();
+        match (after.next(), after.next()) {
+            (Some('.'), Some(c)) if is_ident_start(c) || c == '«' => i += 1,
+            _ => return i,
+        }
+    }
+}

@@ -1,0 +1,617 @@
+//! Splitting a Lean 4 source file into its header and its theorems, without running Lean.
+//!
+//! `proofstep check` attributes Lean's diagnostics to theorems by position, `prove --file
+//! --theorem NAME` and eval on Lean files need each theorem's statement, proof and the text
+//! before it. A small lexer skips comments (`--`, nested `/- -/`), strings and character
+//! literals; a command starts at a command keyword that begins its line (declarations and
+//! their modifiers at any indentation, other commands at column 0 or no deeper than the
+//! command before). A theorem (`theorem`, `lemma`, `example`) is split at the first `:=` outside
+//! brackets that no `let`/`have` of the statement claims.
+
+use std::sync::Arc;
+
+mod header;
+pub mod keywords;
+mod lexer;
+mod split;
+
+pub use header::HeaderText;
+use keywords::is_sorry_name;
+use lexer::{is_ident_rest, lex};
+use split::Splitter;
+
+/// A position in a Lean file the way Lean reports it: line from 1, column from 0 in characters
+/// (Unicode scalar values, not bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// Line number, 1-based.
+    pub line: u32,
+    /// Column in characters, 0-based.
+    pub column: u32,
+}
+
+impl Pos {
+    /// A position from its parts.
+    pub fn new(line: u32, column: u32) -> Self {
+        Pos { line, column }
+    }
+
+    /// The byte offset of this position in `text` (see [`offset_at`]); None for line 0 or a
+    /// line past the end.
+    pub fn offset_in(self, text: &str) -> Option<usize> {
+        let line = (self.line as usize).checked_sub(1)?;
+        offset_at(text, line, self.column as usize, |_| 1)
+    }
+}
+
+impl std::fmt::Display for Pos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Which declaration keyword introduced a theorem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclKind {
+    /// `theorem NAME ...`
+    Theorem,
+    /// `lemma NAME ...` (Mathlib's synonym of `theorem`).
+    Lemma,
+    /// `example ...` (anonymous).
+    Example,
+}
+
+/// One theorem of a file: where it is and its parts, as text of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Theorem {
+    /// `theorem`, `lemma` or `example`.
+    pub kind: DeclKind,
+    /// The name as written (`None` for `example`).
+    pub name: Option<String>,
+    /// The name Lean gives it: the enclosing namespaces joined with the written name
+    /// (`_root_.` removed); `None` for `example`.
+    pub full_name: Option<String>,
+    /// Doc comment, attributes, modifiers and `... in` prefixes written before the keyword.
+    pub modifiers: String,
+    /// From the keyword up to (not including) the proof's `:=`, trimmed, e.g.
+    /// `theorem t (p : Prop) (h : p) : p`.
+    pub statement: String,
+    /// Everything after `:=` up to the declaration's last token (`by ...` or a term), trimmed.
+    pub proof: String,
+    /// The namespaces open at the declaration, joined with `.` (empty at the root): where an
+    /// `example` renamed for checking lands.
+    pub namespace: String,
+    /// Where the declaration begins (its modifiers included).
+    pub start: Pos,
+    /// Where the keyword is.
+    pub keyword: Pos,
+    /// Where the proof begins (the first token after `:=`); the keyword's position when the
+    /// declaration has no `:=`.
+    pub proof_start: Pos,
+    /// Just after the declaration's last token.
+    pub end: Pos,
+    /// Where the next command begins, `None` when the declaration runs to the end of the file.
+    /// Diagnostics in `[start, span_end)` are this theorem's.
+    pub span_end: Option<Pos>,
+    /// Byte offset of `start` in the file.
+    pub start_byte: usize,
+    /// Byte offset of the keyword.
+    pub keyword_byte: usize,
+    /// Byte offset where the proof begins (`end_byte` when there is no proof).
+    pub proof_byte: usize,
+    /// Byte offset just after the last token.
+    pub end_byte: usize,
+}
+
+impl Theorem {
+    /// The name to show and to look it up by: the full name, or `example@L<line>` for an example.
+    pub fn display_name(&self) -> String {
+        match &self.full_name {
+            Some(name) => name.clone(),
+            None => format!("example@L{}", self.keyword.line),
+        }
+    }
+
+    /// True when a diagnostic at `pos` belongs to this theorem.
+    pub fn contains(&self, pos: Pos) -> bool {
+        pos >= self.start && self.span_end.is_none_or(|end| pos < end)
+    }
+
+    /// Whether a `:=` ends the statement, so that there is a statement to search (a
+    /// pattern-matching definition has none).
+    pub fn has_statement(&self) -> bool {
+        self.proof_start != self.keyword && !self.statement.is_empty()
+    }
+
+    /// The proof as the body of a `by` block: the tactics after `by` with their columns kept
+    /// relative to each other, or `exact` followed by the term for a term-mode proof.
+    pub fn tactic_block(&self) -> String {
+        let proof = self.proof.as_str();
+        let first_col = self.proof_start.column as usize;
+        if let Some(rest) = strip_word(proof, "by") {
+            // Keep the first line's column as it is in the file, so continuation lines indented
+            // against it still line up.
+            let lead = proof.len() - rest.len();
+            let head = proof[..lead].chars().count();
+            let first = rest.trim_start_matches([' ', '\t']);
+            let skipped = rest.len() - first.len();
+            if first.starts_with('\n') || first.starts_with("\r\n") || first.is_empty() {
+                return first.trim_start_matches(['\r', '\n']).to_string();
+            }
+            let column = first_col + head + rest[..skipped].chars().count();
+            return format!("{}{}", " ".repeat(column), first);
+        }
+        let mut out = format!("exact\n{}", " ".repeat(first_col + 2));
+        let mut lines = proof.lines();
+        if let Some(first) = lines.next() {
+            out.push_str(first);
+        }
+        for line in lines {
+            out.push('\n');
+            if !line.trim().is_empty() {
+                out.push_str("  ");
+                out.push_str(line);
+            }
+        }
+        out
+    }
+}
+
+/// Strips a leading keyword (`by`) when it is a whole word.
+fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let rest = text.strip_prefix(word)?;
+    match rest.chars().next() {
+        Some(c) if is_ident_rest(c) => None,
+        _ => Some(rest),
+    }
+}
+
+/// What kind of command a top-level command is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CommandKind {
+    /// A theorem; the index into `SourceFile::theorems`.
+    Theorem(usize),
+    /// Any other command, named by its keyword (`import`, `def`, `namespace`, `#print`, ...).
+    Other(String),
+}
+
+/// One top-level command: where it starts and what it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    /// The command's kind.
+    pub kind: CommandKind,
+    /// Where it starts (modifiers included).
+    pub start: Pos,
+    /// Byte offset of `start`.
+    pub start_byte: usize,
+}
+
+/// Where a position of the file falls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Region {
+    /// Before the first theorem: `prelude`, imports, opens and earlier declarations.
+    Header,
+    /// Inside the theorem with this index.
+    Theorem(usize),
+    /// Inside a command that is not a theorem, after the first theorem.
+    Between,
+}
+
+/// A Lean file split into commands and theorems. The theorems keep positions into the one
+/// text, never copies of what precedes them, so memory stays linear in the file's size.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The file's text.
+    pub text: Arc<str>,
+    /// Every top-level command, in order.
+    pub commands: Vec<Command>,
+    /// The theorems, lemmas and examples, in order.
+    pub theorems: Vec<Theorem>,
+    /// Where the file ends.
+    pub end: Pos,
+    /// Byte offset where Lean stops reading: an `#exit` command, or the end of the text.
+    /// Commands after an `#exit` are not listed.
+    pub lean_end: usize,
+}
+
+impl SourceFile {
+    /// Splits `text` (never fails: text Lean would reject still splits somewhere sensible).
+    pub fn parse(text: &str) -> SourceFile {
+        Splitter::new(text).run()
+    }
+
+    /// Everything before the first theorem (the whole text when there is none).
+    pub fn header(&self) -> &str {
+        let end = self
+            .theorems
+            .first()
+            .map_or(self.text.len(), |t| t.start_byte);
+        &self.text[..end]
+    }
+
+    /// The whole text before theorem `index` (its modifiers excluded): what must be elaborated
+    /// first to check it. The whole text when there is no such theorem.
+    pub fn text_before(&self, index: usize) -> &str {
+        let end = self
+            .theorems
+            .get(index)
+            .map_or(self.text.len(), |t| t.start_byte);
+        &self.text[..end]
+    }
+
+    /// Which part of the file a diagnostic at `pos` is about.
+    pub fn region(&self, pos: Pos) -> Region {
+        let i = self.commands.partition_point(|c| c.start <= pos);
+        let Some(command) = i.checked_sub(1).map(|i| &self.commands[i]) else {
+            return Region::Header;
+        };
+        match command.kind {
+            CommandKind::Theorem(t) => Region::Theorem(t),
+            CommandKind::Other(_) => {
+                let first = self.theorems.first().map(|t| t.start);
+                if first.is_none_or(|f| pos < f) {
+                    Region::Header
+                } else {
+                    Region::Between
+                }
+            }
+        }
+    }
+}
+
+/// The declaration text up to its proof's `:=` (the first one outside brackets, comments and
+/// strings that no `let`/`have` of the statement claims), trimmed at the end: the statement a
+/// search starts from. None when there is none (a pattern-matching definition, or text that is
+/// not a declaration). Datasets give statements with their proof attached (`formal_statement`
+/// ends in `:= by`) or only a position in a source file (LeanDojo), whose text then runs on to
+/// the end of the file: a growing prefix is read, never more than the statement needs.
+pub fn statement_part(decl: &str) -> Option<&str> {
+    // A `:=` this far before the end of a prefix is lexed as it would be in the whole text
+    // (the lexer looks at most a few characters ahead of a token).
+    const MARGIN: usize = 64;
+    let mut window = 4096;
+    loop {
+        let mut end = window.min(decl.len());
+        while !decl.is_char_boundary(end) {
+            end -= 1;
+        }
+        let whole = end == decl.len();
+        match Splitter::new(&decl[..end]).statement_end() {
+            Some(at) if whole || at + MARGIN <= end => return Some(decl[..at].trim_end()),
+            None if whole => return None,
+            _ => window *= 4,
+        }
+    }
+}
+
+/// The byte offset in `text` of column `column` of line `line` (both from 0), the column counted
+/// in the units `width` gives each character (1 for characters; `char::len_utf16` for LSP's
+/// UTF-16 code units). A column past the end of its line maps to the end of that line; a line
+/// past the end of the text is None. The one conversion behind `Pos::offset_in` and the LSP's
+/// `lsp::text::offset_of`.
+pub fn offset_at(
+    text: &str,
+    line: usize,
+    column: usize,
+    width: impl Fn(char) -> usize,
+) -> Option<usize> {
+    let mut line_start = 0;
+    for _ in 0..line {
+        line_start += text[line_start..].find('\n')? + 1;
+    }
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let mut units = 0;
+    for (i, c) in text[line_start..line_end].char_indices() {
+        if units >= column {
+            return Some(line_start + i);
+        }
+        units += width(c);
+    }
+    Some(line_end)
+}
+
+/// `name` inside `namespace` (empty: the root).
+pub fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{namespace}.{name}")
+    }
+}
+
+/// True when `text` names `sorry`, `admit` or `sorryAx` (as a name or a name's component,
+/// `keywords::is_sorry_name`) outside comments and strings.
+pub fn mentions_sorry(text: &str) -> bool {
+    lex(text).iter().any(|t| is_sorry_name(t.text(text)))
+}
+
+/// Every top-level command's keyword with the tokens of its text (words, symbols and string
+/// literals; comments left out), in order: for questions about what a file declares that a
+/// text search would get wrong (a word inside a comment is not there).
+pub fn command_tokens(text: &str) -> Vec<(String, Vec<&str>)> {
+    let file = SourceFile::parse(text);
+    let tokens = lex(text);
+    let mut at = 0;
+    let mut out = Vec::with_capacity(file.commands.len());
+    for (k, command) in file.commands.iter().enumerate() {
+        let end = file
+            .commands
+            .get(k + 1)
+            .map_or(text.len(), |c| c.start_byte);
+        at += tokens[at..].partition_point(|t| t.start < command.start_byte);
+        let keyword = match &command.kind {
+            CommandKind::Theorem(i) => match file.theorems[*i].kind {
+                DeclKind::Theorem => "theorem",
+                DeclKind::Lemma => "lemma",
+                DeclKind::Example => "example",
+            }
+            .to_string(),
+            CommandKind::Other(k) => k.clone(),
+        };
+        let words = tokens[at..]
+            .iter()
+            .take_while(|t| t.start < end)
+            .map(|t| t.text(text))
+            .collect();
+        out.push((keyword, words));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(file: &SourceFile) -> Vec<String> {
+        file.theorems.iter().map(Theorem::display_name).collect()
+    }
+
+    #[test]
+    fn header_and_theorems_of_a_plain_file() {
+        let text = "prelude\nimport Mini\n/-! doc -/\n\ntheorem a (p : Prop) (h : p) : p := by\n  exact h\n\ntheorem b : 1 = 1 := rfl\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["a", "b"]);
+        assert_eq!(f.header(), "prelude\nimport Mini\n/-! doc -/\n\n");
+        let a = &f.theorems[0];
+        assert_eq!(a.statement, "theorem a (p : Prop) (h : p) : p");
+        assert_eq!(a.proof, "by\n  exact h");
+        assert_eq!(a.start, Pos::new(5, 0));
+        assert_eq!(a.proof_start, Pos::new(5, 36));
+        assert_eq!(a.end, Pos::new(6, 9));
+        assert_eq!(a.span_end, Some(Pos::new(8, 0)));
+        let b = &f.theorems[1];
+        assert_eq!(b.statement, "theorem b : 1 = 1");
+        assert_eq!(b.proof, "rfl");
+        assert_eq!(f.text_before(1), &text[..text.find("theorem b").unwrap()]);
+        assert_eq!(b.span_end, None);
+    }
+
+    #[test]
+    fn comments_and_strings_hide_keywords() {
+        let text = "prelude\n-- theorem fake : x := y\n/- outer /- theorem nested := 1 -/ still\ntheorem fake2 : p := q -/\ndef s := \"theorem in string := \\\" here\"\ndef c := 'a'\ntheorem real (h' : p) : p := h' -- := trailing\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["real"]);
+        assert_eq!(f.theorems[0].statement, "theorem real (h' : p) : p");
+        assert_eq!(f.theorems[0].proof, "h'");
+        assert!(f.header().contains("def c := 'a'"));
+    }
+
+    #[test]
+    fn modifiers_attributes_and_doc_comments_belong_to_the_theorem() {
+        let text = "prelude\nimport Mini\n/-- The doc. -/\n@[simp, reducible]\nprivate theorem p1 : True := trivial\nprotected theorem Foo.p2 : True := trivial\n@[simp] lemma p3 : True := trivial\nnoncomputable def d := 1\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["p1", "Foo.p2", "p3"]);
+        let p1 = &f.theorems[0];
+        assert_eq!(p1.modifiers, "/-- The doc. -/\n@[simp, reducible]\nprivate");
+        assert_eq!(p1.statement, "theorem p1 : True");
+        assert_eq!(p1.start, Pos::new(3, 0));
+        assert_eq!(f.text_before(0), "prelude\nimport Mini\n");
+        assert_eq!(f.theorems[2].kind, DeclKind::Lemma);
+        assert_eq!(f.theorems[2].modifiers, "@[simp]");
+        assert_eq!(f.theorems[2].span_end, Some(Pos::new(8, 0)));
+    }
+
+    #[test]
+    fn namespaces_and_sections_qualify_names() {
+        let text = "namespace A.B\ntheorem x : True := trivial\nsection S\ntheorem y : True := trivial\nend S\nend A.B\ntheorem _root_.z : True := trivial\nnamespace C\n  theorem w : True := trivial\n  open D\nend C\ntheorem v : True := trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["A.B.x", "A.B.y", "z", "C.w", "v"]);
+        assert_eq!(f.theorems[3].span_end, Some(Pos::new(10, 2)));
+    }
+
+    #[test]
+    fn statements_over_several_lines_and_assignments_inside_brackets() {
+        let text = "theorem long {α : Sort u} (a : α)\n    (h : Eq a a := rfl)\n    (f : α → α := fun x => x) :\n    f a = a := by\n  rfl\nexample (n : Nat) : let m := n; m = n := by\n  rfl\ntheorem named : Eq.rec (motive := fun x _ => x) a h = a :=\n  rfl\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["long", "example@L6", "named"]);
+        assert_eq!(
+            f.theorems[0].statement,
+            "theorem long {α : Sort u} (a : α)\n    (h : Eq a a := rfl)\n    (f : α → α := fun x => x) :\n    f a = a"
+        );
+        assert_eq!(f.theorems[0].proof, "by\n  rfl");
+        assert_eq!(
+            f.theorems[1].statement,
+            "example (n : Nat) : let m := n; m = n"
+        );
+        assert_eq!(f.theorems[1].kind, DeclKind::Example);
+        assert_eq!(
+            f.theorems[2].statement,
+            "theorem named : Eq.rec (motive := fun x _ => x) a h = a"
+        );
+        assert_eq!(f.theorems[2].proof, "rfl");
+    }
+
+    #[test]
+    fn open_in_prefix_joins_the_theorem() {
+        let text = "prelude\nimport Mini\nopen Nat in\ntheorem t : True := trivial\nset_option x 1 in\nopen Y in\nexample : True := trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["t", "example@L7"]);
+        assert_eq!(f.theorems[0].modifiers, "open Nat in");
+        assert_eq!(f.theorems[0].start, Pos::new(3, 0));
+        assert_eq!(f.text_before(0), "prelude\nimport Mini\n");
+        assert_eq!(f.theorems[1].start, Pos::new(5, 0));
+        assert_eq!(f.theorems[1].statement, "example : True");
+    }
+
+    #[test]
+    fn tactics_that_look_like_commands_stay_in_the_proof() {
+        let text = "theorem t (p : Prop) (hp : p) : p := by\n  open Foo in\n  have h : p := hp\n  exact h\ntheorem u : True := trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["t", "u"]);
+        assert_eq!(
+            f.theorems[0].proof,
+            "by\n  open Foo in\n  have h : p := hp\n  exact h"
+        );
+        assert_eq!(f.commands.len(), 2);
+    }
+
+    #[test]
+    fn regions_follow_commands() {
+        let text = "prelude\nimport Mini\ntheorem a : True := trivial\ndef d := 1\ntheorem b : True := by\n  trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(f.region(Pos::new(1, 0)), Region::Header);
+        assert_eq!(f.region(Pos::new(2, 3)), Region::Header);
+        assert_eq!(f.region(Pos::new(3, 20)), Region::Theorem(0));
+        assert_eq!(f.region(Pos::new(4, 0)), Region::Between);
+        assert_eq!(f.region(Pos::new(6, 2)), Region::Theorem(1));
+        // Parse errors at the end of the input belong to the last command.
+        assert_eq!(f.region(Pos::new(9, 0)), Region::Theorem(1));
+        assert!(f.theorems[1].contains(Pos::new(40, 0)));
+        assert!(!f.theorems[0].contains(Pos::new(4, 0)));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  exact ⟨h.2, h.1⟩\n";
+        let f = SourceFile::parse(text);
+        let t = &f.theorems[0];
+        assert_eq!(t.proof_start, Pos::new(1, 46));
+        assert_eq!(t.end, Pos::new(2, 18));
+    }
+
+    #[test]
+    fn tactic_blocks_keep_relative_columns() {
+        let f = SourceFile::parse("theorem t : p := by\n  constructor\n  · exact a\n");
+        assert_eq!(f.theorems[0].tactic_block(), "  constructor\n  · exact a");
+        let f = SourceFile::parse("theorem t : p := by constructor\n                    exact a\n");
+        assert_eq!(
+            f.theorems[0].tactic_block(),
+            "                    constructor\n                    exact a"
+        );
+        let f = SourceFile::parse("theorem t : p :=\n  ⟨a,\n   b⟩\n");
+        assert_eq!(f.theorems[0].tactic_block(), "exact\n    ⟨a,\n     b⟩");
+    }
+
+    #[test]
+    fn sorry_words_outside_comments() {
+        assert!(mentions_sorry("exact sorry"));
+        assert!(mentions_sorry("· admit"));
+        assert!(mentions_sorry("exact sorryAx _ false"));
+        assert!(mentions_sorry("exact _root_.sorryAx _ false"));
+        assert!(mentions_sorry("exact «sorry»"));
+        assert!(!mentions_sorry("exact h -- sorry"));
+        assert!(!mentions_sorry("exact \"sorry\""));
+        assert!(!mentions_sorry("exact not_sorry"));
+        assert!(!mentions_sorry("exact h.sorry_free"));
+    }
+
+    #[test]
+    fn a_coinductive_declaration_ends_the_theorem_before_it() {
+        let text = "theorem a : True := trivial\ncoinductive S : Prop where\n  | mk : S → S\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(f.theorems[0].proof, "trivial");
+        assert_eq!(f.theorems[0].span_end, Some(Pos::new(2, 0)));
+        assert_eq!(f.region(Pos::new(3, 4)), Region::Between);
+    }
+
+    #[test]
+    fn declarations_sharing_a_line() {
+        let f = SourceFile::parse(
+            "theorem a : True := trivial theorem b : True := trivial example : True := trivial\n",
+        );
+        assert_eq!(names(&f), ["a", "b", "example@L1"]);
+        assert_eq!(f.theorems[0].proof, "trivial");
+        assert_eq!(f.theorems[1].start, Pos::new(1, 28));
+    }
+
+    #[test]
+    fn nothing_after_exit_counts() {
+        let text = "theorem a : True := trivial\n#exit\ntheorem b : True := trivial\n";
+        let f = SourceFile::parse(text);
+        assert_eq!(names(&f), ["a"]);
+        assert_eq!(&text[..f.lean_end], "theorem a : True := trivial\n");
+        assert_eq!(f.theorems[0].span_end, Some(Pos::new(2, 0)));
+        assert_eq!(
+            SourceFile::parse("theorem a : True := trivial").lean_end,
+            27
+        );
+    }
+
+    #[test]
+    fn unterminated_comment_hides_the_rest() {
+        let f = SourceFile::parse(
+            "theorem a : True := trivial\n/- open\ntheorem b : True := trivial\n",
+        );
+        assert_eq!(names(&f), ["a"]);
+    }
+
+    #[test]
+    fn stops_at_the_first_top_level_assignment() {
+        assert_eq!(
+            statement_part("theorem t (p : Prop) : p → p := by\n  intro h"),
+            Some("theorem t (p : Prop) : p → p")
+        );
+        assert_eq!(
+            statement_part("theorem t (n : Nat := 3) : n = n :=\n  rfl"),
+            Some("theorem t (n : Nat := 3) : n = n")
+        );
+        assert_eq!(
+            statement_part("theorem t -- a := comment\n  /- and := /- nested -/ -/ (s : String := \":=\") : True := trivial"),
+            Some("theorem t -- a := comment\n  /- and := /- nested -/ -/ (s : String := \":=\") : True")
+        );
+        assert_eq!(
+            statement_part("theorem t : ∃ x, x = (⟨1, 2⟩ : A).1 := by\n"),
+            Some("theorem t : ∃ x, x = (⟨1, 2⟩ : A).1")
+        );
+        assert_eq!(
+            statement_part("def f : Nat → Nat\n  | 0 => 1\n  | n => n"),
+            None
+        );
+    }
+
+    #[test]
+    fn offsets_follow_lines_and_characters() {
+        let text = "ab\n⊢ cd\nef";
+        let offset = |line, column| Pos::new(line, column).offset_in(text);
+        assert_eq!(offset(1, 0), Some(0));
+        assert_eq!(offset(2, 0), Some(3));
+        assert_eq!(&text[offset(2, 2).unwrap()..], "cd\nef");
+        assert_eq!(offset(3, 1), Some(text.len() - 1));
+        assert_eq!(offset(2, 99), Some(text.find("\nef").unwrap()));
+        assert_eq!(offset(9, 0), None);
+        assert_eq!(offset(0, 0), None);
+    }
+
+    #[test]
+    fn a_statement_is_found_however_long_the_text_after_it() {
+        let proof = "  simp\n".repeat(5000);
+        let text = format!("theorem t (p : Prop) : p → p := by\n{proof}");
+        assert_eq!(statement_part(&text), Some("theorem t (p : Prop) : p → p"));
+        let long_statement = format!("theorem t : {} = 0 := rfl", "0 + ".repeat(3000));
+        assert_eq!(
+            statement_part(&long_statement),
+            long_statement.strip_suffix(" := rfl")
+        );
+        assert_eq!(
+            statement_part("theorem t : let x := 1; x = 1 := rfl"),
+            Some("theorem t : let x := 1; x = 1")
+        );
+        // ProofNet's exercise_1_13: an absolute value begins the statement's second line.
+        assert_eq!(
+            statement_part("theorem e (x y : ℂ) :\n  |(abs x) - (abs y)| ≤ abs (x - y) :="),
+            Some("theorem e (x y : ℂ) :\n  |(abs x) - (abs y)| ≤ abs (x - y)")
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Splitting a text into commands and theorems, on the lexer's tokens (see the parent module
+//! for the rules).
+
+use std::sync::Arc;
+
+use super::keywords::{is_command, DECLARATIONS, MODIFIERS};
+use super::lexer::{lex, Token, TokenKind};
+use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem};
+
+/// The brackets whose insides never hold a proof's `:=`.
+fn bracket_delta(s: &str) -> i32 {
+    match s {
+        "(" | "[" | "{" | "⟨" | "⦃" | "⟦" | "@[" | "⁅" => 1,
+        ")" | "]" | "}" | "⟩" | "⦄" | "⟧" | "⁆" => -1,
+        _ => 0,
+    }
+}
+
+/// Maps byte offsets to `Pos`.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn pos(&self, text: &str, byte: usize) -> Pos {
+        let line = self.starts.partition_point(|&s| s <= byte) - 1;
+        let column = text[self.starts[line]..byte].chars().count();
+        Pos::new(line as u32 + 1, column as u32)
+    }
+}
+
+/// The state of one split.
+pub(super) struct Splitter<'a> {
+    src: &'a str,
+    tokens: Vec<Token>,
+    lines: LineIndex,
+}
+
+impl<'a> Splitter<'a> {
+    pub(super) fn new(src: &'a str) -> Self {
+        Splitter {
+            src,
+            tokens: lex(src),
+            lines: LineIndex::new(src),
+        }
+    }
+
+    pub(super) fn text(&self, i: usize) -> &'a str {
+        self.tokens[i].text(self.src)
+    }
+
+    fn pos(&self, byte: usize) -> Pos {
+        self.lines.pos(self.src, byte)
+    }
+
+    fn column(&self, i: usize) -> u32 {
+        self.pos(self.tokens[i].start).column
+    }
+
+    /// After doc comment, attributes and modifiers starting at token `i`: the index of the
+    /// token they lead to.
+    pub(super) fn skip_modifiers(&self, mut i: usize) -> usize {
+        while i < self.tokens.len() {
+            let t = self.tokens[i];
+            if t.kind == TokenKind::DocComment || MODIFIERS.contains(&self.text(i)) {
+                i += 1;
+            } else if self.text(i) == "@[" {
+                let mut depth = 0;
+                while i < self.tokens.len() {
+                    depth += bracket_delta(self.text(i));
+                    i += 1;
+                    if depth <= 0 {
+                        break;
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        i
+    }
+
+    /// Whether token `i` starts a command, given the column of the previous command start.
+    fn starts_command(&self, i: usize, last_column: u32) -> bool {
+        let t = self.tokens[i];
+        let text = self.text(i);
+        // `theorem` and `example` are reserved words that only ever begin a declaration.
+        if matches!(text, "theorem" | "example") && t.kind == TokenKind::Word {
+            return true;
+        }
+        if !t.first_on_line {
+            return false;
+        }
+        let leads = t.kind == TokenKind::DocComment || text == "@[" || MODIFIERS.contains(&text);
+        let shallow = self.column(i) == 0 || self.column(i) <= last_column;
+        if DECLARATIONS.contains(&text) {
+            return true;
+        }
+        if leads {
+            let j = self.skip_modifiers(i);
+            return j < self.tokens.len()
+                && (DECLARATIONS.contains(&self.text(j)) || (shallow && is_command(self.text(j))));
+        }
+        shallow && (is_command(text) || (text.starts_with('#') && text.len() > 1))
+    }
+
+    pub(super) fn run(self) -> SourceFile {
+        let mut starts = Vec::new();
+        let mut last_column = 0;
+        let mut i = 0;
+        while i < self.tokens.len() {
+            if self.starts_command(i, last_column) {
+                starts.push(i);
+                if self.tokens[i].first_on_line {
+                    last_column = self.column(i);
+                }
+                // A declaration's own modifiers and keyword are not separate commands.
+                i = self.skip_modifiers(i) + 1;
+            } else {
+                i += 1;
+            }
+        }
+        // `open Foo in` / `set_option x y in` before a command belong to that command: a group
+        // is (first token, token of its last command).
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut prefix: Option<usize> = None;
+        for (k, &s) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(self.tokens.len());
+            let group_start = prefix.take().unwrap_or(s);
+            if end - 1 > s && self.text(end - 1) == "in" && k + 1 < starts.len() {
+                prefix = Some(group_start);
+            } else {
+                groups.push((group_start, s));
+            }
+        }
+
+        let mut commands = Vec::new();
+        let mut theorems = Vec::new();
+        let mut namespaces: Vec<Vec<String>> = Vec::new();
+        let mut lean_end = self.src.len();
+        for (k, &(s, last)) in groups.iter().enumerate() {
+            let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
+            let kw = self.skip_modifiers(last);
+            let keyword = if kw < end { self.text(kw) } else { "" };
+            if keyword == "#exit" {
+                lean_end = self.tokens[s].start;
+                break;
+            }
+            let start = self.pos(self.tokens[s].start);
+            let next_start = groups.get(k + 1).map(|g| self.pos(self.tokens[g.0].start));
+            match keyword {
+                "theorem" | "lemma" | "example" => {
+                    let theorem = self.theorem(s, kw, end, next_start, &namespaces);
+                    commands.push(Command {
+                        kind: CommandKind::Theorem(theorems.len()),
+                        start,
+                        start_byte: self.tokens[s].start,
+                    });
+                    theorems.push(theorem);
+                    continue;
+                }
+                "namespace" => {
+                    let name = if kw + 1 < end { self.text(kw + 1) } else { "" };
+                    namespaces.push(name.split('.').map(str::to_string).collect());
+                }
+                "section" | "mutual" => namespaces.push(Vec::new()),
+                "end" => {
+                    namespaces.pop();
+                }
+                _ => {}
+            }
+            commands.push(Command {
+                kind: CommandKind::Other(keyword.to_string()),
+                start,
+                start_byte: self.tokens[s].start,
+            });
+        }
+        SourceFile {
+            text: Arc::from(self.src),
+            commands,
+            theorems,
+            end: self.pos(self.src.len()),
+            lean_end,
+        }
+    }
+
+    /// Builds the theorem whose tokens are `[s, end)` with its keyword at `kw`.
+    fn theorem(
+        &self,
+        s: usize,
+        kw: usize,
+        end: usize,
+        span_end: Option<Pos>,
+        namespaces: &[Vec<String>],
+    ) -> Theorem {
+        let src = self.src;
+        let kind = match self.text(kw) {
+            "theorem" => DeclKind::Theorem,
+            "lemma" => DeclKind::Lemma,
+            _ => DeclKind::Example,
+        };
+        let name = (kind != DeclKind::Example
+            && kw + 1 < end
+            && self.tokens[kw + 1].kind == TokenKind::Word)
+            .then(|| self.text(kw + 1).to_string());
+        let namespace = namespaces
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(".");
+        let full_name = name.as_ref().map(|n| match n.strip_prefix("_root_.") {
+            Some(root) => root.to_string(),
+            None => qualified(&namespace, n),
+        });
+        let assign = self.proof_separator(kw, end);
+        let last = self.tokens[end - 1].end;
+        let (statement_end, proof_from) = match assign {
+            Some((at, after)) => (self.tokens[at].start, Some(after)),
+            None => (last, None),
+        };
+        let proof_byte = proof_from
+            .filter(|&p| p < end)
+            .map(|p| self.tokens[p].start);
+        let start_byte = self.tokens[s].start;
+        let kw_byte = self.tokens[kw].start;
+        Theorem {
+            kind,
+            name,
+            full_name,
+            modifiers: src[start_byte..kw_byte].trim().to_string(),
+            statement: src[kw_byte..statement_end].trim().to_string(),
+            proof: proof_byte.map_or(String::new(), |p| src[p..last].trim().to_string()),
+            namespace,
+            start: self.pos(start_byte),
+            keyword: self.pos(kw_byte),
+            proof_start: self.pos(proof_byte.unwrap_or(kw_byte)),
+            end: self.pos(last),
+            span_end,
+            start_byte,
+            keyword_byte: kw_byte,
+            proof_byte: proof_byte.unwrap_or(last),
+            end_byte: last,
+        }
+    }
+
+    /// Where the statement of the declaration this text begins with ends: the byte offset of its
+    /// proof's `:=`, None when the text ends first. A line that starts with `|` is not taken for
+    /// a pattern-matching alternative here (a statement may begin a line with `|x|`).
+    pub(super) fn statement_end(&self) -> Option<usize> {
+        let kw = self.skip_modifiers(0);
+        self.separator(kw, self.tokens.len(), false)
+            .map(|(at, _)| self.tokens[at].start)
+    }
+
+    /// The token of the proof's `:=` (or of a first top-level `|` alternative) and the index
+    /// of the token after it.
+    pub(super) fn proof_separator(&self, kw: usize, end: usize) -> Option<(usize, usize)> {
+        self.separator(kw, end, true)
+    }
+
+    /// `proof_separator`, with or without `|` alternatives.
+    fn separator(&self, kw: usize, end: usize, alternatives: bool) -> Option<(usize, usize)> {
+        let mut depth = 0i32;
+        let mut pending_binds = 0usize;
+        for j in kw + 1..end {
+            let text = self.text(j);
+            depth += bracket_delta(text);
+            if depth != 0 {
+                continue;
+            }
+            match text {
+                "let" | "have" => pending_binds += 1,
+                ":=" if pending_binds > 0 => pending_binds -= 1,
+                ":=" => return Some((j, j + 1)),
+                "|" if alternatives && self.tokens[j].first_on_line => return Some((j, j)),
+                _ => {}
+            }
+        }
+        None
+    }
+}
