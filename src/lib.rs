@@ -1,10 +1,13 @@
-//! proofstep: neural theorem proving for Lean 4, end to end.
+//! proofstep: neural theorem proving for Lean 4, end to end — the application crate.
 //!
-//! Module map (see `../shared/docs/design.md`): `lean` talks to Lean, `model` holds the
-//! language models, `data` the proof-step formats, `train` the fine-tuning loop, `search`
-//! the best-first prover, `eval` batch evaluation, `serve` editor suggestions; `fsutil` the
-//! atomic file writes every one of them uses.
-//! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data}.
+//! Module map (ARCHITECTURE.md has the whole one): `data` the proof-step formats, `testworld`
+//! the test world's theorem generator, `extract` tactic steps from Lean files, `train` the
+//! fine-tuning loop, `search` the best-first prover, `eval` batch evaluation, `serve` editor
+//! suggestions. Lean (`lean`, the `proofstep-lean` crate), the language models (`model`,
+//! `proofstep-model`) and the shared leaf (`fsutil`, `process`, `prompt`, from
+//! `proofstep-core`) are re-exported so everything is named from one root.
+//! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data};
+//! extract → {testworld, lean}.
 
 pub use proofstep_core::{fsutil, process, prompt};
 pub use proofstep_lean as lean;

@@ -1,7 +1,7 @@
 //! bf16 inference weights (`Precision::Bf16`): close to f32 but not identical, f32 restored
 //! exactly, training untouched. The `#[ignore]`d test measures the agreement on SmolLM2-135M
 //! (benchmarks/README.md, "model_speed"): `cargo test --release --test model_precision --
-//! --ignored --nocapture` after `benchmarks/model_speed.sh` has written the model folder.
+//! --ignored --nocapture` after `benchmarks/model_speed/run.sh` has written the model folder.
 
 use std::path::Path;
 
@@ -100,10 +100,10 @@ fn bf16_weights_are_close_to_f32_and_f32_comes_back_exactly() {
 /// Agreement of bf16 with f32 on SmolLM2-135M: max |logit diff| over every position of each
 /// prompt, and greedy tokens (64 new) equal position by position. Prints one JSON line per prompt.
 #[test]
-#[ignore = "needs benchmarks/out/model_speed/smollm2-135m (benchmarks/model_speed.sh)"]
+#[ignore = "needs benchmarks/out/model_speed/smollm2-135m (benchmarks/model_speed/run.sh)"]
 fn smollm2_bf16_agreement() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benchmarks/out/model_speed/smollm2-135m");
-    let mut gen = Generator::load(&dir).expect("model folder: run benchmarks/model_speed.sh");
+    let mut gen = Generator::load(&dir).expect("model folder: run benchmarks/model_speed/run.sh");
     gen.set_stop_ids(Vec::new());
     let prompts = [
         "[GOAL]m n : ℕ\n h : Nat.coprime m n\n ⊢ Nat.gcd m n = 1[PROOFSTEP]",

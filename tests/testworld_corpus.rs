@@ -224,7 +224,7 @@ fn the_beyond_automation_knob_sets_the_share_of_rewriting_chains_and_case_splits
 
 #[test]
 fn a_larger_count_extends_the_corpus_and_keeps_every_split() {
-    // What benchmarks/pipeline_beyond_data.sh relies on: a corpus of 4x the theorems starts with
+    // What benchmarks/pipeline/beyond_data.sh relies on: a corpus of 4x the theorems starts with
     // the smaller one's theorems, names included, and a split depends on the name and seed
     // only (`split_of`), so the smaller corpus's test split stays held out in the larger one.
     let options = GenOptions {

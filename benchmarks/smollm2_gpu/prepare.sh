@@ -6,7 +6,7 @@
 #        default: the beyond-automation corpus's, benchmarks/out/beyond/pipeline_smollm2/data)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source benchmarks/smollm2.sh
+source benchmarks/common/smollm2.sh
 DATA=${CORPUS_DATA:-benchmarks/out/beyond/pipeline_smollm2/data}
 FOLDER=benchmarks/out/model_speed/smollm2-135m
 smollm2_folder "$FOLDER"

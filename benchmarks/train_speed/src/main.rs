@@ -21,7 +21,7 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
         .unwrap_or_else(|| default.to_string())
 }
 
-/// The benchmark's model configurations, the same numbers as train_speed.py's.
+/// The benchmark's model configurations, the same numbers as hf.py's.
 fn config(name: &str) -> ModelConfig {
     let (vocab, hidden, ffn, layers, heads, kv, tied) = match name {
         "llama-8m" => (8192, 256, 1024, 4, 4, 4, false),

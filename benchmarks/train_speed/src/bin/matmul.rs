@@ -1,5 +1,5 @@
 //! Matmul throughput of candle's CPU backend (the `gemm` crate) on the shapes of llama-8m's
-//! training step, next to `../train_speed_matmul.py` (PyTorch) in `../train_speed_matmul.sh`:
+//! training step, next to `../matmul.py` (PyTorch) in `../matmul.sh`:
 //! where the gap in training speed lies (see ../README.md, "train_speed").
 //! Prints one JSON line per shape: `m × k` times `k × n`, f32, median of 5 after one warm-up.
 

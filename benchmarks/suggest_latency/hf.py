@@ -3,7 +3,7 @@ python/server.py with Hugging Face transformers: the same model folder, the same
 `[GOAL]{state}[PROOFSTEP]`, the same number of samples, temperature and token limit, timed per
 request. No Lean check (llmstep checks in Lean afterwards, in the tactic). Reads prompts as JSON
 lines on stdin, prints one JSON line per prompt.
-Usage: python suggest_latency_hf.py --model DIR --samples 8 --temperature 0.5 --max-new-tokens 64"""
+Usage: python hf.py --model DIR --samples 8 --temperature 0.5 --max-new-tokens 64"""
 import argparse, json, sys, time
 
 import torch

@@ -1,5 +1,5 @@
-# The fixed tactic lists of the pipeline benchmark, sourced by pipeline_eval.sh,
-# pipeline_beyond.sh and pipeline_beyond_data.sh: the baselines (each tried in order at every
+# The fixed tactic lists of the pipeline benchmark, sourced by run.sh,
+# beyond.sh and beyond_data.sh: the baselines (each tried in order at every
 # node) and, AUTO, the list tried beside a model (--also-try).
 PLAIN=(assumption rfl trivial constructor "intro h" contradiction left right)
 AUTO=(assumption rfl trivial constructor "intro h" contradiction decide simp_all)

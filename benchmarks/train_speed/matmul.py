@@ -1,6 +1,6 @@
 """PyTorch side of the matmul probe (see train_speed/src/bin/matmul.rs and README.md,
 "train_speed"): the same shapes and layouts, f32, median of 5 after one warm-up.
-Usage: python train_speed_matmul.py [--threads 2]"""
+Usage: python matmul.py [--threads 2]"""
 import argparse, json, time
 
 import torch

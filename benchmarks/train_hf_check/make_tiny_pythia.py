@@ -1,6 +1,6 @@
 """Writes a randomly initialised, Pythia-shaped (GPT-NeoX) model folder with the real GPT-NeoX-20B
 tokenizer, as transformers' save_pretrained does, so fine-tuning a user's Pythia folder can be
-exercised here (no Pythia weights are reachable). Usage: python train_make_tiny_pythia.py OUT_DIR"""
+exercised here (no Pythia weights are reachable). Usage: python make_tiny_pythia.py OUT_DIR"""
 import shutil, sys
 
 import torch

@@ -4,15 +4,15 @@
 # and disjunction eliminations, 40 % the committed corpus's three families, same seed and
 # knobs otherwise), a llama-tiny trained from scratch on its extracted train split exactly as
 # the default model is made (models/testworld-small/make.sh), the same architecture untrained,
-# and the same searches, baselines and accuracy as pipeline_eval.sh, written to OUT; then a
+# and the same searches, baselines and accuracy as run.sh, written to OUT; then a
 # larger from-scratch model (llama-8m: 4 layers, hidden 256, the same tokenizer and data,
 # learning rate 1e-3) searched and measured the same way, and with the automation list also
-# tried at every state (--also-try). Llama-8m on 4x the theorems: pipeline_beyond_data.sh. The
-# fine-tuned SmolLM2 rows: CORPUS=$OUT/corpus OUT=$OUT bash benchmarks/pipeline_smollm2.sh.
-# Usage: bash benchmarks/pipeline_beyond.sh   (needs bash lean/mini/setup.sh)
+# tried at every state (--also-try). Llama-8m on 4x the theorems: beyond_data.sh. The
+# fine-tuned SmolLM2 rows: CORPUS=$OUT/corpus OUT=$OUT bash benchmarks/pipeline/smollm2.sh.
+# Usage: bash benchmarks/pipeline/beyond.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source benchmarks/pipeline_lists.sh
+cd "$(dirname "$0")/../.."
+source benchmarks/pipeline/lists.sh
 OUT=${OUT:-benchmarks/out/beyond}
 BIN=target/release/proofstep
 cargo build --release --quiet
@@ -33,11 +33,11 @@ rm -rf "$OUT/untrained"
   --max_steps 1 --learning_rate 1e-12 --warmup_steps 0 --per_device_train_batch_size 2 \
   --evaluation_strategy no --save_strategy no --model_max_length 512 --seed 0
 CORPUS="$OUT/corpus" OUT="$OUT" MODEL="$OUT/model" MODEL_UNTRAINED="$OUT/untrained" \
-  PAIRS="$OUT/work/data/proofstep-test.jsonl" SVG=benchmarks/pipeline_budget_beyond.svg \
-  TITLE="Beyond-automation corpus, test split" bash benchmarks/pipeline_eval.sh
+  PAIRS="$OUT/work/data/proofstep-test.jsonl" SVG=benchmarks/pipeline/budget_beyond.svg \
+  TITLE="Beyond-automation corpus, test split" bash benchmarks/pipeline/run.sh
 rm -f "$OUT"/pipeline_trained8m{,_retry,_auto_retry}.jsonl
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m.jsonl" 32 --model "$OUT/model8m"
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_retry.jsonl" 32 --retry 0.8,1.2 --model "$OUT/model8m"
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$OUT/model8m" "${AUTO[@]}"
 target/release/pipeline-accuracy "$OUT/model8m" 8 0 "$OUT/work/data/proofstep-test.jsonl" > "$OUT/pipeline_accuracy_8m.jsonl"
-python3 benchmarks/pipeline_report.py "$OUT" benchmarks/pipeline_budget_beyond.svg "Beyond-automation corpus, test split"
+python3 benchmarks/pipeline/report.py "$OUT" benchmarks/pipeline/budget_beyond.svg "Beyond-automation corpus, test split"

@@ -9,7 +9,7 @@
    checked twice: with f32 weights, and with `--weights packed`, where every projection must
    read its exact Q4_1 packing (the GGUF's own 4-bit blocks) and give the same logits.
 Prints one JSON line per check; exits 1 if any max |diff| exceeds the tolerance (1e-4).
-Usage: python model_parity.py --proofstep BIN --work DIR [--gguf FILE]"""
+Usage: python parity.py --proofstep BIN --work DIR [--gguf FILE]"""
 import argparse, json, os, subprocess, sys
 
 import torch

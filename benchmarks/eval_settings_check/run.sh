@@ -4,9 +4,9 @@
 # check. Timed as a whole refused run (a results file with no recorded settings, so eval stops
 # right after the check), with the default model and with a 1 GiB weights file, warm and with
 # the big file dropped from the page cache.
-# Usage: bash benchmarks/eval_settings_check.sh   (builds target/release/proofstep)
+# Usage: bash benchmarks/eval_settings_check/run.sh   (builds target/release/proofstep)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 cargo build --release --quiet
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

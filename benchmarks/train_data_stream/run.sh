@@ -2,14 +2,14 @@
 # Peak memory of `proofstep data leandojo` on a generated LeanDojo split file the size of the
 # newer benchmark's train.json (373 MB), next to the seed's approach (Python json.load of the
 # whole file) on the same file, in one run (see README.md, "train_data_stream").
-# Usage: bash benchmarks/train_data_stream.sh [SIZE_MB]   (default 373)
+# Usage: bash benchmarks/train_data_stream/run.sh [SIZE_MB]   (default 373)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 size=${1:-373}
 cargo build --quiet --release
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 benchmarks/train_data_gen.py "$work/leandojo_benchmark_4/random" "$size" ../shared/data/traces/llmstep-pythia2.8b-minif2f-test
+python3 benchmarks/train_data_stream/gen.py "$work/leandojo_benchmark_4/random" "$size" ../shared/data/traces/llmstep-pythia2.8b-minif2f-test
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 mkdir -p benchmarks/out
 out=benchmarks/out/train_data_stream.jsonl

@@ -1,7 +1,7 @@
 """transformers side of the generation-speed benchmark (see README.md, "model_speed"): the
 same folder, prompt ids and workloads as `proofstep model speed`; exactly N new tokens (EOS
 suppressed), f32, CPU. Prints one JSON line.
-Usage: python model_speed_hf.py --model DIR --ids JSON --mode greedy|sample16|beam8 [--new-tokens 64] [--repeats 3] [--threads 2]"""
+Usage: python hf.py --model DIR --ids JSON --mode greedy|sample16|beam8 [--new-tokens 64] [--repeats 3] [--threads 2]"""
 import argparse, json, resource, time
 
 import torch

@@ -1,7 +1,7 @@
 """Generates a LeanDojo Benchmark 4 split folder (train.json of about SIZE_MB megabytes, small
 val.json and test.json) for the streaming benchmark, from the real Mathlib states in the llmstep
 traces, repeated with varying names. Not committed data: written to a temporary folder.
-Usage: python train_data_gen.py OUT_DIR SIZE_MB TRACES_DIR"""
+Usage: python gen.py OUT_DIR SIZE_MB TRACES_DIR"""
 import glob, json, os, sys
 
 out, size_mb, traces = sys.argv[1], float(sys.argv[2]), sys.argv[3]

@@ -2,7 +2,7 @@
 the same thing there: AutoModelForCausalLM + AutoTokenizer load it, and transformers' loss on the
 output tokens of each validation example (prompt masked, as the seed's tune.py does) averages to
 the eval_loss proofstep recorded for the final weights.
-Usage: python train_hf_check.py MODEL_DIR VALID_JSONL  (prints one JSON line)"""
+Usage: python run.py MODEL_DIR VALID_JSONL  (prints one JSON line)"""
 import json, math, sys
 
 import torch

@@ -1,7 +1,7 @@
 """PyTorch/transformers side of the training-speed benchmark (see README.md, "train_speed"):
 the same Llama configurations and batch as train_speed/src/main.rs, AdamW, gradient clipping at
 1.0, fp32, random ids, labels on every position. Prints one JSON line per configuration.
-Usage: python train_speed.py --config llama-8m [--batch 8] [--seq 256] [--steps 5] [--warmup 2] [--threads 2]"""
+Usage: python hf.py --config llama-8m [--batch 8] [--seq 256] [--steps 5] [--warmup 2] [--threads 2]"""
 import argparse, json, resource, time
 
 import torch

@@ -1,4 +1,4 @@
-"""Summarizes the pipeline benchmark's result files (see pipeline_eval.sh): pass rate with a
+"""Summarizes the pipeline benchmark's result files (see run.sh): pass rate with a
 95% Wilson interval per predictor, pass rate vs budget (expansions; a proof found within b
 expansions counts at budget b, valid because the search is deterministic for a seed), written
 as a Markdown table to stdout and as an SVG plot; pass rate per family of theorems (the name's
@@ -6,8 +6,8 @@ prefix: prop, eq, nat, alg, or); each predictor's pass count over each baseline'
 lists, the untrained model) with a 95% paired bootstrap interval (the test theorems resampled
 with replacement, the same draw for both, 4,000 draws, seed 0), which counts the baseline's
 uncertainty as well as the predictor's; next-step accuracy lines.
-Usage: python3 benchmarks/pipeline_report.py [RESULTS_DIR [SVG [TITLE]]]
-(defaults: benchmarks/out, benchmarks/pipeline_budget.svg, "Test-world test split")"""
+Usage: python3 benchmarks/pipeline/report.py [RESULTS_DIR [SVG [TITLE]]]
+(defaults: benchmarks/out, benchmarks/pipeline/budget.svg, "Test-world test split")"""
 import json
 import math
 import os
@@ -15,7 +15,7 @@ import random
 import sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"
-svg_path = sys.argv[2] if len(sys.argv) > 2 else "benchmarks/pipeline_budget.svg"
+svg_path = sys.argv[2] if len(sys.argv) > 2 else "benchmarks/pipeline/budget.svg"
 title = sys.argv[3] if len(sys.argv) > 3 else "Test-world test split"
 RUNS = [
     ("trained llama-tiny", "pipeline_trained.jsonl", "#1f77b4"),

@@ -10,7 +10,7 @@ Drives the real binary as an editor would, on the test world's Lean:
          temperature, token limit), when --anchor-python names a Python with torch+transformers.
 Each request follows an edit (a new document version), so nothing is answered from a cache.
 Prints one JSON line per request and a summary line per kind (median, p95).
-Usage: python3 benchmarks/suggest_latency.py --model DIR [--requests 20] [--anchor-python PY]"""
+Usage: python3 benchmarks/suggest_latency/latency.py --model DIR [--requests 20] [--anchor-python PY]"""
 import argparse, json, os, re, statistics, subprocess, sys, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -192,7 +192,7 @@ summary("serve (llmstep protocol, model only)", serves)
 if a.anchor_python:
     prompts = "".join(json.dumps({"prompt": f"[GOAL]{states[r % len(states)]}[PROOFSTEP]"}) + "\n"
                       for r in range(-1, a.requests))
-    out = subprocess.run([a.anchor_python, os.path.join(ROOT, "benchmarks/suggest_latency_hf.py"),
+    out = subprocess.run([a.anchor_python, os.path.join(ROOT, "benchmarks/suggest_latency/hf.py"),
                           "--model", a.model, "--samples", str(a.samples), "--temperature",
                           str(a.temperature), "--max-new-tokens", str(a.max_new_tokens)],
                          input=prompts, capture_output=True, text=True, check=True).stdout

@@ -9,24 +9,24 @@
 #   - the first three again with retries at temperatures 0.8, 1.2 when the queue runs dry,
 #   - and the trained model with retries and the automation list also tried at every state,
 # then next-step accuracy (top-1/top-8 exact match, beam 8) on held-out pairs of the test world
-# and on ../shared/data/traces; summary + pass-rate-vs-budget SVG by pipeline_report.py.
-# The fine-tuned SmolLM2-135M row comes from pipeline_smollm2.sh (same loop and budget).
+# and on ../shared/data/traces; summary + pass-rate-vs-budget SVG by report.py.
+# The fine-tuned SmolLM2-135M row comes from smollm2.sh (same loop and budget).
 # CORPUS (default data/testworld) and OUT (default benchmarks/out) choose another corpus and
-# result folder; pipeline_beyond.sh runs it on the beyond-automation corpus.
-# Usage: bash benchmarks/pipeline_eval.sh   (needs bash lean/mini/setup.sh)
+# result folder; beyond.sh runs it on the beyond-automation corpus.
+# Usage: bash benchmarks/pipeline/run.sh   (needs bash lean/mini/setup.sh)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 CORPUS=${CORPUS:-data/testworld}
 MODEL=${MODEL:-models/testworld-small}
 MODEL_UNTRAINED=${MODEL_UNTRAINED:?set MODEL_UNTRAINED to an untrained llama-tiny folder (see README)}
 PAIRS=${PAIRS:?set PAIRS to the proofstep-test.jsonl made from the extracted corpus (see README)}
 OUT=${OUT:-benchmarks/out}
 mkdir -p "$OUT"
-CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
+cargo build --release --quiet -p pipeline-baseline
 BIN_BASELINE=target/release/pipeline-baseline
-# All through the same search loop (pipeline_baseline/src/main.rs): 32 expansions, 8
+# All through the same search loop (baseline/src/main.rs): 32 expansions, 8
 # candidates per expansion (temperature 0.5 for the models), server backend, 120 s per theorem.
-source benchmarks/pipeline_lists.sh
+source benchmarks/pipeline/lists.sh
 rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain,fixed_auto,fixed_lemmas}.jsonl
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_trained.jsonl" 32 --model "$MODEL"
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_untrained.jsonl" 32 --model "$MODEL_UNTRAINED"
@@ -44,4 +44,4 @@ rm -f "$OUT"/pipeline_{trained,untrained,fixed_plain,trained_auto}_retry.jsonl
 "$BIN_BASELINE" "$CORPUS/test" "$OUT/pipeline_trained_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$MODEL" "${AUTO[@]}"
 target/release/pipeline-accuracy "$MODEL" 8 0 "$PAIRS" > "$OUT/pipeline_accuracy.jsonl"
 target/release/pipeline-accuracy "$MODEL" 8 0 ../shared/data/traces/llmstep-pythia2.8b-minif2f-test/results_{0,1,2,3}.json >> "$OUT/pipeline_accuracy.jsonl"
-python3 benchmarks/pipeline_report.py "$OUT" "${SVG:-benchmarks/pipeline_budget.svg}" "${TITLE:-Test-world test split}"
+python3 benchmarks/pipeline/report.py "$OUT" "${SVG:-benchmarks/pipeline/budget.svg}" "${TITLE:-Test-world test split}"

@@ -5,18 +5,18 @@
 # the implementations in one run: proofstep with f32 weights (same as transformers), proofstep
 # with packed weights (the GGUF's exact Q4_1 / Q8_0 blocks: the same values as f32, fewer
 # bytes), proofstep with bf16 weight copies (reduced precision, f32 arithmetic; labelled),
-# transformers f32. Needs benchmarks/model_parity.sh run once (the venv). WEIGHTS picks
+# transformers f32. Needs benchmarks/model_parity/run.sh run once (the venv). WEIGHTS picks
 # proofstep's ways (default "f32 packed bf16").
 # See README.md, "model_speed".
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 venv=benchmarks/.venv
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
 weights_list=${WEIGHTS:-f32 packed bf16}
 hf=benchmarks/out/model_speed/smollm2-135m
 cargo build --release --quiet
-source benchmarks/smollm2.sh
+source benchmarks/common/smollm2.sh
 smollm2_folder "$hf"
 # A 64-token prompt in the seed's format (a real Mathlib-style proof state), cut to 64 ids.
 ids=$($venv/bin/python - "$hf" <<'PY'
@@ -37,7 +37,7 @@ for mode in greedy sample16 beam8; do
         target/release/proofstep model speed --model "$hf" --ids "$ids" --mode "$mode" \
             --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$out"
     done
-    RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $venv/bin/python benchmarks/model_speed_hf.py \
+    RAYON_NUM_THREADS=$threads OMP_NUM_THREADS=$threads $venv/bin/python benchmarks/model_speed/hf.py \
         --model "$hf" --ids "$ids" --mode "$mode" --repeats "$repeats" --threads "$threads" | tee -a "$out"
 done
 $venv/bin/python - "$out" <<'PY'

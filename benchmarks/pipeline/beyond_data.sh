@@ -4,21 +4,21 @@
 # same seed and knobs. The generator draws theorems in order and splits them by a hash of the
 # name, so the first 3,000 are the 3,000-theorem corpus and its 137 test theorems keep their
 # split (and no statement repeats): llama-8m trained on the larger train split is searched on
-# the same test split as pipeline_beyond.sh's rows. Needs pipeline_beyond.sh's OUT (the corpus
+# the same test split as beyond.sh's rows. Needs beyond.sh's OUT (the corpus
 # and the tokenizer); writes OUT/TAG and OUT/pipeline_trained8m_TAG{,_retry,_auto_retry}.jsonl
 # (the last with the automation list also tried at every state), TAG defaulting to "more".
-# Usage: bash benchmarks/pipeline_beyond_data.sh   (needs bash lean/mini/setup.sh)
-#        COUNT=24000 STEPS=4000 TAG=more8 bash benchmarks/pipeline_beyond_data.sh   (8x, longer)
+# Usage: bash benchmarks/pipeline/beyond_data.sh   (needs bash lean/mini/setup.sh)
+#        COUNT=24000 STEPS=4000 TAG=more8 bash benchmarks/pipeline/beyond_data.sh   (8x, longer)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source benchmarks/pipeline_lists.sh
+cd "$(dirname "$0")/../.."
+source benchmarks/pipeline/lists.sh
 OUT=${OUT:-benchmarks/out/beyond}
 COUNT=${COUNT:-12000}
 STEPS=${STEPS:-2000}
 TAG=${TAG:-more}
 BIN=target/release/proofstep
 cargo build --release --quiet
-CARGO_TARGET_DIR="$PWD/target" cargo build --release --quiet --manifest-path benchmarks/pipeline_baseline/Cargo.toml
+cargo build --release --quiet -p pipeline-baseline
 MORE="$OUT/$TAG"
 rm -rf "$MORE" && mkdir -p "$MORE"
 "$BIN" corpus generate --out "$MORE/corpus" --count "$COUNT" --seed 0 --depth 3 --hypotheses 4 \
@@ -36,4 +36,4 @@ target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_${T
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_${TAG}.jsonl" 32 --model "$MORE/model8m"
 target/release/pipeline-baseline "$OUT/corpus/test" "$OUT/pipeline_trained8m_${TAG}_auto_retry.jsonl" 32 --retry 0.8,1.2 --model "$MORE/model8m" "${AUTO[@]}"
 target/release/pipeline-accuracy "$MORE/model8m" 8 0 "$OUT/work/data/proofstep-test.jsonl" > "$OUT/pipeline_accuracy_8m_${TAG}.jsonl"
-python3 benchmarks/pipeline_report.py "$OUT" benchmarks/pipeline_budget_beyond.svg "Beyond-automation corpus, test split"
+python3 benchmarks/pipeline/report.py "$OUT" benchmarks/pipeline/budget_beyond.svg "Beyond-automation corpus, test split"
