@@ -3,6 +3,7 @@
 
 pub mod axioms;
 pub mod backend;
+pub mod canonical;
 pub mod check;
 pub mod command;
 pub mod diagnostics;

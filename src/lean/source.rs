@@ -360,6 +360,12 @@ pub fn mentions_sorry_ax(text: &str) -> bool {
     lex(text).iter().any(|t| t.text(text) == "sorryAx")
 }
 
+/// The tokens of `text` (words, symbols, string literals; comments and whitespace left out), as
+/// Lean's lexer would split them closely enough for comparing statements.
+pub fn tokens(text: &str) -> Vec<&str> {
+    lex(text).iter().map(|t| t.text(text)).collect()
+}
+
 /// Every top-level command's keyword with the tokens of its text (words, symbols and string
 /// literals; comments left out), in order: for questions about what a file declares that a
 /// text search would get wrong (a word inside a comment is not there).
