@@ -5,6 +5,7 @@
 
 pub mod batcher;
 pub mod error;
+mod handler;
 pub mod http;
 pub mod lsp;
 pub mod request;
