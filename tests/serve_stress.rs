@@ -1,22 +1,23 @@
 //! `proofstep serve` under clients that misbehave: slow clients dribbling their headers or body
 //! do not hold up anyone else and are cut off at the client deadline; oversized heads get 431,
-//! oversized bodies 413 without being read, connections beyond the cap 503; and the server's
-//! memory stays bounded while clients send endless headers and bodies. The model is an untrained
-//! one (its suggestions are gibberish); every client loop here stops by itself, bounded in count
-//! and time, and talks to 127.0.0.1 only.
+//! oversized bodies 413 without being read; at the connection limit a new client pushes out the
+//! one waiting longest (503 only when all are at the model); and the server's memory stays
+//! bounded while clients send endless headers and bodies. The model is an untrained one (its
+//! suggestions are gibberish); every client loop here stops by itself, bounded in count and
+//! time, and talks to 127.0.0.1 only.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::http_client::{closed_within, exchange, read_answer};
+use common::http_client::{closed_within, exchange, exchange_within, read_answer};
 use proofstep::model::{Decoding, GenerateOptions, Generator};
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 use serde_json::{json, Value};
@@ -40,7 +41,7 @@ fn model() -> (tempfile::TempDir, PathBuf) {
     (dir, model)
 }
 
-fn start(model: &PathBuf, http: HttpOptions) -> SuggestServer {
+fn start(model: &Path, http: HttpOptions) -> SuggestServer {
     let generator = Arc::new(Generator::load(model).unwrap());
     SuggestServer::start(
         "127.0.0.1:0",
@@ -76,7 +77,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 enum Dribble {
     /// The request line, then one header byte at a time, never ending the head.
     Head,
-    /// A whole head declaring a 1000-byte body, then one body byte at a time.
+    /// A whole head declaring an 8000-byte body, then one body byte at a time.
     Body,
 }
 
@@ -96,7 +97,7 @@ fn dribbler(
         s.set_write_timeout(Some(WRITE_TIMEOUT)).unwrap();
         let head = match how {
             Dribble::Head => "POST / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".to_string(),
-            Dribble::Body => "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{".to_string(),
+            Dribble::Body => "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 8000\r\n\r\n{".to_string(),
         };
         s.write_all(head.as_bytes()).unwrap();
         started.fetch_add(1, Ordering::SeqCst);
@@ -157,12 +158,13 @@ fn a_request_is_answered_promptly_while_64_slow_clients_dribble_heads_and_bodies
     wait_started(&started, 64);
     std::thread::sleep(Duration::from_millis(500));
     let asked = Instant::now();
-    let (status, body) = exchange(addr, "POST", "/", &good_request());
+    let answer = exchange_within(addr, "POST", "/", &good_request(), Duration::from_secs(30));
     let waited = asked.elapsed();
     stop.store(true, Ordering::SeqCst);
     for h in slow {
         let _ = h.join();
     }
+    let (status, body) = answer.expect("no answer within 30 s while 64 slow clients dribble");
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert!(
         waited < Duration::from_secs(5),
@@ -352,43 +354,80 @@ fn a_body_over_the_limit_gets_413_without_being_read() {
 }
 
 #[test]
-fn connections_beyond_the_cap_get_503_at_once_and_the_server_recovers() {
+fn at_the_connection_limit_a_new_client_pushes_out_the_longest_waiting_one() {
     let (_dir, model) = model();
-    let cap = 4;
+    let limit = 4;
     let server = start(
         &model,
         HttpOptions {
-            max_connections: cap,
+            max_connections: limit,
             ..HttpOptions::default()
         },
     );
     let addr = server.address();
-    let held: Vec<TcpStream> = (0..cap)
-        .map(|_| TcpStream::connect(addr).unwrap())
-        .collect();
-    // The server accepts in order; give it a moment to take the held ones.
-    std::thread::sleep(Duration::from_millis(300));
-    let mut extra = TcpStream::connect(addr).unwrap();
-    let answer = read_answer(&mut extra, Duration::from_secs(5));
-    let (status, reply) =
-        answer.expect("a connection beyond the cap is answered, not left hanging");
-    assert_eq!(status, 503);
-    assert!(error_of(&reply).contains("--max-connections"));
-    drop(held);
-    // Closed connections free their places (within a few tries).
-    let begun = Instant::now();
-    let mut status = 0;
-    while begun.elapsed() < Duration::from_secs(10) {
-        status = exchange(addr, "POST", "/", &good_request()).0;
-        if status == 200 {
-            break;
-        }
+    // Every place taken by a client that connects and sends nothing, oldest first.
+    let mut idle: Vec<TcpStream> = Vec::new();
+    for _ in 0..limit {
+        idle.push(TcpStream::connect(addr).unwrap());
         std::thread::sleep(Duration::from_millis(100));
     }
+    let answer = exchange_within(addr, "POST", "/", &good_request(), Duration::from_secs(10));
     assert_eq!(
-        status, 200,
-        "the server did not recover after the held connections closed"
+        answer.map(|a| a.0),
+        Some(200),
+        "a client at the limit is served"
     );
+    assert!(
+        closed_within(&mut idle[0], Duration::from_secs(2)),
+        "the longest waiting connection gave way"
+    );
+    assert!(
+        !closed_within(&mut idle[limit - 1], Duration::from_millis(300)),
+        "the newest idle connection is kept"
+    );
+}
+
+#[test]
+fn at_the_connection_limit_with_every_request_at_the_model_a_new_client_gets_503() {
+    let (_dir, model) = model();
+    let limit = 2;
+    let generator = Arc::new(Generator::load(&model).unwrap());
+    // The batch window holds both requests at the model for 3 s.
+    let server = SuggestServer::start(
+        "127.0.0.1:0",
+        generator,
+        options(),
+        BatchOptions {
+            window: Duration::from_secs(3),
+            ..BatchOptions::default()
+        },
+        HttpOptions {
+            max_connections: limit,
+            ..HttpOptions::default()
+        },
+    )
+    .unwrap();
+    let addr = server.address();
+    let waiting: Vec<_> = (0..limit)
+        .map(|_| std::thread::spawn(move || exchange(addr, "POST", "/", &good_request()).0))
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = Instant::now();
+    let mut extra = TcpStream::connect(addr).unwrap();
+    let answer = read_answer(&mut extra, Duration::from_secs(10));
+    let waited = asked.elapsed();
+    let (status, reply) = answer.expect("a client at the limit is answered, not left hanging");
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&reply));
+    assert!(error_of(&reply).contains("--max-connections"));
+    assert!(
+        waited < Duration::from_secs(2),
+        "the refusal waited {waited:?} for the model"
+    );
+    for w in waiting {
+        assert_eq!(w.join().unwrap(), 200, "a request at the model was dropped");
+    }
+    let (status, _) = exchange(addr, "POST", "/", &good_request());
+    assert_eq!(status, 200, "the server serves on once the model is done");
 }
 
 /// `proofstep serve` as a child process, killed when dropped.
@@ -404,7 +443,7 @@ impl Drop for Served {
     }
 }
 
-fn serve_binary(model: &PathBuf) -> Served {
+fn serve_binary(model: &Path) -> Served {
     let mut child = Command::new(env!("CARGO_BIN_EXE_proofstep"))
         .args([
             "serve",

@@ -42,7 +42,8 @@ pub struct ServeArgs {
     /// take each write of the answer; a slower client's connection is closed.
     #[arg(long, default_value_t = 10.0)]
     pub client_timeout: f64,
-    /// Connections held open at once; one beyond them gets 503 and is closed.
+    /// Connections held open at once; at the limit a new one closes the one waiting longest for
+    /// its client (a slow or idle one), or gets 503 when all have requests with the model.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
     /// Seconds a request may wait for the model before it gets 503.

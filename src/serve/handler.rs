@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::serve::batcher::Batcher;
 use crate::serve::http::HttpOptions;
 use crate::serve::request::{append_listed_completions, error_body, parse_request, response_body};
+use crate::serve::slots::Slot;
 
 /// What every connection's requests are answered with: the batching thread and the limits.
 pub(crate) struct Handler {
@@ -23,11 +24,17 @@ pub(crate) struct Handler {
 }
 
 impl Handler {
-    /// The HTTP answer to `request`; never panics on anything the client sends.
-    pub(crate) async fn respond(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    /// The HTTP answer to `request`, which came on the connection holding `slot`; never panics
+    /// on anything the client sends.
+    pub(crate) async fn respond(
+        &self,
+        request: Request<Incoming>,
+        slot: &Slot,
+    ) -> Response<Full<Bytes>> {
         let method = request.method().clone();
         let path = request.uri().path().to_string();
-        let (status, body) = self.answer(request).await;
+        let (status, body) = self.answer(request, slot).await;
+        slot.waiting();
         if status.as_u16() >= 400 {
             tracing::info!(target: "serve", status = status.as_u16(), %method, path, "refused: {}", body["error"]);
         }
@@ -45,7 +52,7 @@ impl Handler {
     }
 
     /// The status and JSON body for a request.
-    async fn answer(&self, request: Request<Incoming>) -> (StatusCode, Value) {
+    async fn answer(&self, request: Request<Incoming>, slot: &Slot) -> (StatusCode, Value) {
         let path = request.uri().path();
         if path != "/" {
             return refuse(
@@ -66,6 +73,7 @@ impl Handler {
             Ok(body) => body,
             Err(refusal) => return refusal,
         };
+        slot.busy();
         let parsed = match parse_request(&body) {
             Ok(r) => r,
             Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),

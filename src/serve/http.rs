@@ -3,8 +3,9 @@
 //! tokio runtime, so a slow client costs a task, not a thread; each connection has deadlines
 //! (its request head, then its body, must arrive within `client_timeout`, and each write of the
 //! answer must be taken within it), its head is capped in bytes and header count (431), its body
-//! in bytes (413), and at most `max_connections` are held at once (the rest get 503 at once), so
-//! the server's memory stays bounded whatever clients send. The model runs on the batching thread.
+//! in bytes (413), and at most `max_connections` are held at once (a new one pushes out the one
+//! waiting longest for its client, see `slots`; it gets 503 when all are with the model), so the
+//! server's memory stays bounded whatever clients send. The model runs on the batching thread.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::Runtime;
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{oneshot, watch};
 use tokio_io_timeout::TimeoutWriter;
 
 use crate::model::{GenerateOptions, Predictor};
@@ -25,6 +26,7 @@ use crate::serve::batcher::{BatchOptions, Batcher};
 use crate::serve::error::ServeError;
 use crate::serve::handler::Handler;
 use crate::serve::request::error_body;
+use crate::serve::slots::{Slot, Slots};
 
 /// Limits of the HTTP side, and what it adds to the model's answer.
 #[derive(Clone, Debug)]
@@ -39,7 +41,8 @@ pub struct HttpOptions {
     /// previous answer), then its body (408), and to take each write of the answer; a slower
     /// client's connection is closed.
     pub client_timeout: Duration,
-    /// Connections held open at once; a connection beyond them gets 503 and is closed.
+    /// Connections held open at once; at the limit a new connection closes the one waiting
+    /// longest for its client, or gets 503 when every held one has a request with the model.
     pub max_connections: usize,
     /// How long a request may wait for the model before it gets 503.
     pub timeout: Duration,
@@ -160,13 +163,13 @@ impl Drop for SuggestServer {
     }
 }
 
-/// Accepts connections until `stopped` says so; each gets a task while a permit is free.
+/// Accepts connections until `stopped` says so; each gets a task while it holds a place.
 async fn accept_loop(
     listener: TcpListener,
     handler: Arc<Handler>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let permits = Arc::new(Semaphore::new(handler.options.max_connections.max(1)));
+    let slots = Slots::new(handler.options.max_connections);
     loop {
         let accepted = tokio::select! {
             _ = stopped.changed() => return,
@@ -182,47 +185,62 @@ async fn accept_loop(
                 continue;
             }
         };
-        match permits.clone().try_acquire_owned() {
-            Ok(permit) => {
-                tokio::spawn(serve_connection(stream, handler.clone(), permit));
+        match slots.take() {
+            Some((slot, closing)) => {
+                tokio::spawn(serve_connection(stream, handler.clone(), slot, closing));
             }
-            Err(_) => {
+            None => {
                 tokio::spawn(refuse_connection(stream, handler.options.max_connections));
             }
         }
     }
 }
 
-/// Serves one connection's requests under the limits; the permit is held until it closes.
-async fn serve_connection(stream: TcpStream, handler: Arc<Handler>, _permit: OwnedSemaphorePermit) {
+/// Serves one connection's requests under the limits, until the client is done, too slow, or
+/// its place is taken (`closing`).
+async fn serve_connection(
+    stream: TcpStream,
+    handler: Arc<Handler>,
+    slot: Slot,
+    closing: oneshot::Receiver<()>,
+) {
     let _ = stream.set_nodelay(true);
     let options = &handler.options;
     let mut io = TimeoutWriter::new(stream);
     io.set_timeout(Some(options.client_timeout));
     let io = TokioIo::new(Box::pin(io));
     let service_handler = handler.clone();
+    let slot = Arc::new(slot);
     let service = service_fn(move |request| {
         let handler = service_handler.clone();
-        async move { Ok::<_, Infallible>(handler.respond(request).await) }
+        let slot = slot.clone();
+        async move { Ok::<_, Infallible>(handler.respond(request, &slot).await) }
     });
-    let served = http1::Builder::new()
+    let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(options.client_timeout)
         .max_headers(options.max_headers)
         .max_header_size(options.max_header_bytes)
         .max_buf_size(options.max_header_bytes.max(MIN_READ_BUFFER))
-        .serve_connection(io, service)
-        .await;
-    if let Err(e) = served {
-        tracing::debug!(target: "serve", "connection ended: {e}");
+        .serve_connection(io, service);
+    tokio::select! {
+        served = connection => {
+            if let Err(e) = served {
+                tracing::debug!(target: "serve", "connection ended: {e}");
+            }
+        }
+        _ = closing => {
+            tracing::debug!(target: "serve", "closed a connection waiting for its client to make room for a new one");
+        }
     }
 }
 
-/// Answers a connection beyond `max_connections` with 503 and closes it, without reading it.
+/// Answers a connection that finds every place taken by a request with the model with 503,
+/// and closes it without reading it.
 async fn refuse_connection(mut stream: TcpStream, max_connections: usize) {
     let body = error_body(&format!(
-        "the server already holds {max_connections} connections (its --max-connections); try \
-         again shortly"
+        "all {max_connections} connections the server holds (its --max-connections) have \
+         requests with the model; try again shortly"
     ))
     .to_string();
     let answer = format!(

@@ -9,6 +9,7 @@ mod handler;
 pub mod http;
 pub mod lsp;
 pub mod request;
+mod slots;
 
 pub use batcher::{BatchOptions, Batcher};
 pub use error::ServeError;

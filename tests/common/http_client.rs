@@ -8,6 +8,18 @@ use std::time::{Duration, Instant};
 
 /// One HTTP/1.1 exchange on a fresh connection: (status, body). Panics without an answer.
 pub fn exchange(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    exchange_within(addr, method, path, body, Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("no answer to {method} {path} within 60 s"))
+}
+
+/// One HTTP/1.1 exchange on a fresh connection, or None when no answer came within `within`.
+pub fn exchange_within(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    within: Duration,
+) -> Option<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect(addr).unwrap();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -16,8 +28,7 @@ pub fn exchange(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16
     s.write_all(head.as_bytes()).unwrap();
     // A refused oversized body may be cut off by the server: that is fine.
     let _ = s.write_all(body);
-    read_answer(&mut s, Duration::from_secs(60))
-        .unwrap_or_else(|| panic!("no answer to {method} {path} within 60 s"))
+    read_answer(&mut s, within)
 }
 
 /// The next answer on `stream` (status, body), or None when none came whole within `within`.
