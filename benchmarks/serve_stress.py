@@ -1,10 +1,10 @@
 """`proofstep serve` under slow and flooding clients (see benchmarks/README.md, serve_stress).
 
 Starts the server, then measures the latency of normal llmstep requests (one fresh connection
-each, as llmstep's client makes them) with 0 and then N slow clients connected (half dribble a
-request head, half a body, one byte a second, reconnecting when cut off), and the server's
-resident memory while clients flood it with endless headers and bodies (reconnecting when cut
-off, each bounded in bytes and time). Prints one JSON line per measurement. Standard library
+each, as llmstep's client makes them, a pause between them) with 0 and then N slow clients
+connected (half dribble a request head, half a body, one byte a second, reconnecting when cut
+off), and the server's resident memory while clients flood it with endless headers and bodies
+(reconnecting when cut off, each bounded in bytes and time). Prints one JSON line per measurement. Standard library
 only; 127.0.0.1 only.
 """
 
@@ -20,7 +20,10 @@ import time
 p = argparse.ArgumentParser()
 p.add_argument("--bin", required=True, help="the proofstep binary")
 p.add_argument("--model", required=True)
-p.add_argument("--requests", type=int, default=50, help="normal requests per measurement")
+p.add_argument("--requests", type=int, default=75, help="normal requests per measurement")
+p.add_argument("--pause", type=float, default=0.2,
+               help="seconds between normal requests (75 x 0.2 s outlasts the default 10 s "
+                    "client deadline, so slow clients are cut off and come back meanwhile)")
 p.add_argument("--slow", default="0,64,512", help="slow-client counts to measure with")
 p.add_argument("--request-timeout", type=float, default=10.0)
 p.add_argument("--give-up-after", type=int, default=3, help="timeouts before a phase stops")
@@ -72,7 +75,9 @@ def pct(xs, q):
 
 def measure(phase, **extra):
     lat, statuses, failed = [], {}, 0
-    for _ in range(a.requests):
+    for i in range(a.requests):
+        if i:
+            time.sleep(a.pause)
         status, s = ask()
         if status is None:
             failed += 1

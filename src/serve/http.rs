@@ -223,7 +223,10 @@ async fn serve_connection(
         .max_header_size(options.max_header_bytes)
         .max_buf_size(options.max_header_bytes.max(MIN_READ_BUFFER))
         .serve_connection(io, service);
+    // The connection first: an answer handed to hyper is written in the same poll that made the
+    // connection pushable again, before a push-out is looked at.
     tokio::select! {
+        biased;
         served = connection => {
             if let Err(e) = served {
                 tracing::debug!(target: "serve", "connection ended: {e}");
