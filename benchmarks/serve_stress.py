@@ -28,8 +28,8 @@ p.add_argument("--slow", default="0,64,512", help="slow-client counts to measure
 p.add_argument("--request-timeout", type=float, default=10.0)
 p.add_argument("--give-up-after", type=int, default=3, help="timeouts before a phase stops")
 p.add_argument("--flood-clients", type=int, default=8)
-p.add_argument("--flood-seconds", type=float, default=10.0)
-p.add_argument("--flood-mib", type=int, default=256, help="most MiB each flooder sends")
+p.add_argument("--flood-mib", type=int, default=4096,
+               help="most MiB each flooder sends (it stops sooner when the measurement ends)")
 a = p.parse_args()
 
 REQUEST = json.dumps({"tactic_state": "p q : Prop\nh : p ∧ q\n⊢ q ∧ p", "prefix": ""}).encode()
@@ -150,10 +150,10 @@ FLOODS = {
 }
 
 
-def flooder(kind, sent, stop_at):
+def flooder(kind, sent, stop):
     head, chunk = FLOODS[kind]
     cap, total = a.flood_mib << 20, 0
-    while time.time() < stop_at and total < cap:
+    while not stop.is_set() and total < cap:
         try:
             s = socket.create_connection(ADDR, timeout=2)
         except OSError:
@@ -162,7 +162,7 @@ def flooder(kind, sent, stop_at):
         try:
             s.sendall(head)
             total += len(head)
-            while time.time() < stop_at and total < cap:
+            while not stop.is_set() and total < cap:
                 s.sendall(chunk)
                 total += len(chunk)
         except OSError:
@@ -174,12 +174,13 @@ def flooder(kind, sent, stop_at):
 
 def flood():
     before = memory("VmRSS")
-    stop_at = time.time() + a.flood_seconds
+    stop = threading.Event()
     sent, sampled = [], [before]
     kinds = list(FLOODS)
     threads = [threading.Thread(target=flooder, daemon=True,
-                                args=(kinds[i % len(kinds)], sent, stop_at))
+                                args=(kinds[i % len(kinds)], sent, stop))
                for i in range(a.flood_clients)]
+    began = time.time()
     for t in threads:
         t.start()
 
@@ -191,11 +192,13 @@ def flood():
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     measure("during the flood", flooders=a.flood_clients)
+    stop.set()
     for t in threads:
         t.join()
     sampler.join()
     mib = lambda b: round(b / 2**20, 1)
     emit({"phase": "flood memory", "flooders": a.flood_clients, "kinds": kinds,
+          "seconds": round(time.time() - began, 1),
           "offered_mib": mib(sum(sent)), "rss_before_mib": mib(before),
           "rss_sampled_peak_mib": mib(max(sampled)), "vm_hwm_mib": mib(memory("VmHWM"))})
 
