@@ -283,7 +283,7 @@ fn human_output_has_a_line_per_theorem_and_a_summary() {
     assert!(
         stdout
             .trim_end()
-            .ends_with("Mixed.lean: 6 theorems: 2 proved, 1 open, 2 error, 1 sorry"),
+            .ends_with("Mixed.lean: 6 theorems: 2 proved, 1 open, 2 error, 1 sorry, 0 axiom"),
         "{stdout}"
     );
 }

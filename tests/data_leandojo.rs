@@ -122,6 +122,91 @@ fn missing_or_malformed_input_says_what_to_do() {
     );
 }
 
+/// A benchmark folder under `dir` whose `random/{train,val,test}.json` hold the given texts.
+fn benchmark_with(dir: &Path, train: &str, val: &str, test: &str) -> PathBuf {
+    let root = dir.join("leandojo_benchmark_4");
+    std::fs::create_dir_all(root.join("random")).unwrap();
+    for (split, text) in [("train", train), ("val", val), ("test", test)] {
+        std::fs::write(root.join(format!("random/{split}.json")), text).unwrap();
+    }
+    root
+}
+
+/// Every file in `dir` with its bytes, sorted by name.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(unix)]
+#[test]
+fn outputs_get_the_permissions_of_an_ordinary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let out = tempfile::tempdir().unwrap();
+    let run = convert(&fixtures().join("leandojo_benchmark_4"), out.path(), &[]);
+    assert!(run.status.success());
+    // What an ordinary create gives under the test's umask (0644 under 022), not 0600.
+    let plain = out.path().join("plain");
+    std::fs::write(&plain, "").unwrap();
+    for split in ["train", "val", "test"] {
+        let path = out.path().join(format!("proofstep-{split}.jsonl"));
+        assert_eq!(mode(&path), mode(&plain), "{split}");
+    }
+}
+
+#[test]
+fn a_run_that_fails_on_one_split_leaves_the_previous_outputs_untouched() {
+    let out = tempfile::tempdir().unwrap();
+    let first = convert(&fixtures().join("leandojo_benchmark_4"), out.path(), &[]);
+    assert!(first.status.success());
+    let before = snapshot(out.path());
+    assert_eq!(before.len(), 3);
+
+    // A second run whose train split is fine and whose val split is broken.
+    let input = tempfile::tempdir().unwrap();
+    let train = r#"[{"full_name": "t", "file_path": "T.lean", "traced_tactics": [{"tactic": "rfl", "state_before": "⊢ 1 = 1", "state_after": "no goals"}]}]"#;
+    let root = benchmark_with(input.path(), train, "[{\"traced_tactics\": [", "[]");
+    let run = convert(&root, out.path(), &[]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(err.contains("val.json"), "{err}");
+    assert_eq!(
+        snapshot(out.path()),
+        before,
+        "every old output byte for byte, and no temporary file"
+    );
+}
+
+#[test]
+fn records_missing_every_field_are_an_error_naming_the_fields() {
+    let input = tempfile::tempdir().unwrap();
+    let records = r#"[{"name": "a", "steps": ["simp"]}, {"name": "b"}]"#;
+    let root = benchmark_with(input.path(), records, records, "[]");
+    let out = tempfile::tempdir().unwrap();
+    let run = convert(&root, out.path(), &[]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    for field in ["`full_name`", "`file_path`", "`traced_tactics`"] {
+        assert!(err.contains(field), "names {field}: {err}");
+    }
+    assert!(
+        err.contains("none of their 4 records") && err.contains("\"state_before\""),
+        "says what a record should look like: {err}"
+    );
+    assert!(snapshot(out.path()).is_empty(), "nothing written");
+}
+
 /// Writes a split file of about `bytes` bytes: many theorems with realistic-length states.
 fn generate_split(path: &Path, bytes: usize) -> usize {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());

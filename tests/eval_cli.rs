@@ -246,6 +246,211 @@ fn eval_killed_mid_run_resumes_with_no_duplicate_and_no_lost_line() {
     assert!(dir.path().join("out/results.budget.svg").exists());
 }
 
+/// `eval` of the example file into `results` with a small budget; `extra` flags go last.
+fn eval_example(model: &Path, results: &Path, extra: &[&str]) -> Command {
+    let mut cmd = bin();
+    cmd.args(["eval", "--dataset"])
+        .arg(example())
+        .arg("--out")
+        .arg(results)
+        .arg("--model")
+        .arg(model)
+        .args(["--samples", "2", "--max-tokens", "4", "--lean-workers", "2"])
+        .args(extra);
+    cmd
+}
+
+#[test]
+fn eval_resumes_only_a_run_of_the_same_settings() {
+    let Some(_) = common::test_lean("eval_resumes_only_a_run_of_the_same_settings") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let results = dir.path().join("results.jsonl");
+    let run = |extra: &[&str]| eval_example(&model, &results, extra).output().unwrap();
+
+    let out = run(&["--expansions", "1", "--limit", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = std::fs::read_to_string(&results).unwrap();
+    assert_eq!(names(&results).len(), 2);
+
+    // Another budget on the same --out: refused, naming the setting and the fix; nothing written.
+    let out = run(&["--expansions", "2", "--limit", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--expansions: 1 in the recorded run, 2 now") && err.contains("another --out"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), first);
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["expansions"], 1);
+    assert_eq!(config["model_fingerprint"].as_str().unwrap().len(), 64);
+
+    // The same settings (a larger --limit extends the run): the two done theorems are skipped.
+    let out = run(&["--expansions", "1", "--limit", "3"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("this run: 1 searched") && stdout.contains("2 resumed from earlier runs"),
+        "{stdout}"
+    );
+    let after = std::fs::read_to_string(&results).unwrap();
+    assert!(after.starts_with(&first));
+    assert_eq!(names(&results).len(), 3);
+
+    // The summary is what it was before runs recorded their settings.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results.summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["theorems"], 3);
+    let about: Vec<&str> = summary["about"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        about,
+        [
+            "dataset",
+            "split",
+            "model",
+            "backend",
+            "expansions",
+            "time limit (s)",
+            "tactic timeout (s)",
+            "decoding"
+        ]
+    );
+}
+
+#[test]
+fn a_second_eval_on_the_same_out_is_refused_while_the_first_runs() {
+    let test = "a_second_eval_on_the_same_out_is_refused_while_the_first_runs";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let results = dir.path().join("results.jsonl");
+    // A run long enough to be caught running: every theorem's root is expanded again at each
+    // of 40 retry temperatures when the untrained model's candidates all fail.
+    let retries: Vec<String> = (1..=40)
+        .map(|i| format!("{}", 0.5 + i as f32 / 20.0))
+        .collect();
+    let retries = retries.join(",");
+    let slow = [
+        "--expansions",
+        "60",
+        "--workers",
+        "1",
+        "--retry-temperatures",
+        &retries,
+    ];
+    let mut first = eval_example(&model, &results, &slow)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first run opens its results file once it holds the lock.
+    let started = Instant::now();
+    while !results.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "eval never started"
+        );
+        if first.try_wait().unwrap().is_some() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut first.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("eval ended early: {err}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = eval_example(&model, &results, &slow).output().unwrap();
+    let still_running = first.try_wait().unwrap().is_none();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    assert!(
+        still_running,
+        "the first eval ended before the second was refused"
+    );
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("being written by another `proofstep eval`")
+            && err.contains("results.lock")
+            && err.contains("another --out"),
+        "{err}"
+    );
+
+    // The killed run's lock went with it: the same command resumes.
+    let out = eval_example(&model, &results, &slow)
+        .args(["--limit", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn eval_resumes_results_without_recorded_settings_only_when_adopted() {
+    let test = "eval_resumes_results_without_recorded_settings_only_when_adopted";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let results = dir.path().join("old.jsonl");
+    // A results file as an earlier proofstep wrote it: records, no settings beside it.
+    let first = proofstep::eval::load(&example(), &Default::default()).unwrap()[0]
+        .name
+        .clone();
+    let record = proofstep::eval::TheoremRecord::from_error(&first, None, "x".into(), 0.1);
+    let legacy = format!("{}\n", serde_json::to_string(&record).unwrap());
+    std::fs::write(&results, &legacy).unwrap();
+    let flags = ["--expansions", "1", "--limit", "2"];
+
+    let out = eval_example(&model, &results, &flags).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no record of the settings") && err.contains("--adopt-results"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&results).unwrap(), legacy);
+
+    let out = eval_example(&model, &results, &flags)
+        .arg("--adopt-results")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 resumed from earlier runs"), "{stdout}");
+    assert!(dir.path().join("old.config.json").exists());
+    assert_eq!(names(&results)[0], first);
+}
+
 #[test]
 fn eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports() {
     let test = "eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports";

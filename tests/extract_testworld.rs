@@ -274,12 +274,11 @@ fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
         }
     }
     assert!(
-        !dir.path().join("out/random").read_dir().unwrap().any(|e| {
-            e.unwrap()
-                .file_name()
-                .to_string_lossy()
-                .starts_with(".extract-")
-        }),
+        !dir.path()
+            .join("out/random")
+            .read_dir()
+            .unwrap()
+            .any(|e| { e.unwrap().file_name().to_string_lossy().starts_with('.') }),
         "no temporary file is left behind"
     );
 

@@ -7,7 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use proofstep::lean::file::{check_source, FileBackend};
+use proofstep::lean::check::check_file;
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
 
@@ -231,7 +232,11 @@ end A\n\
 theorem broken (p : Prop) : p := by\n  exact (p\n\
 theorem after_broken (p : Prop) (hp : p) : p := by exact hp\n";
     let source = SourceFile::parse(text);
-    let result = check_source(&cmd, &source, Duration::from_secs(60)).unwrap();
+    let result = check_file(
+        &FileBackend::new(cmd.clone()).with_timeout(Duration::from_secs(60)),
+        &source,
+    )
+    .unwrap();
     let statuses: Vec<(String, Status)> = source
         .theorems
         .iter()

@@ -4,162 +4,27 @@
 //! applying the first offered edit must leave the theorem proved. Ordinary traffic must pass
 //! through byte for byte, and a slow model must never hold it up.
 
+#[path = "lsp/client.rs"]
+mod client;
 mod common;
 
-use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use client::{spawn_client, Client};
 use proofstep::lean::LeanCommand;
 use proofstep::model::{Candidate, GenerateOptions, Predictor};
 use proofstep::search::ScriptedPredictor;
 use proofstep::serve::lsp::docs::apply_change;
-use proofstep::serve::lsp::frame::{read_raw_frame, RawFrame};
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use serde_json::{json, Value};
 
 const UNFINISHED: &str = "prelude\nimport Mini\n\ntheorem pq (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n\ntheorem other (p : Prop) (hp : p) : p := by\n  exact hp\n";
 /// The blank line inside `pq`'s proof.
 const CURSOR: (u32, u32) = (4, 2);
-
-/// A scripted editor: writes frames, and a thread collects everything that comes back.
-struct Client {
-    out: Box<dyn Write + Send>,
-    rx: mpsc::Receiver<(Value, Vec<u8>)>,
-    seen: Vec<(Value, Vec<u8>)>,
-    next_id: i64,
-}
-
-impl Client {
-    fn new(input: impl Read + Send + 'static, out: impl Write + Send + 'static) -> Client {
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut input = std::io::BufReader::new(input);
-            while let Ok(Some(frame)) = read_raw_frame(&mut input) {
-                let value = frame.json().expect("the proxy sends JSON");
-                if tx.send((value, frame.body().to_vec())).is_err() {
-                    break;
-                }
-            }
-        });
-        Client {
-            out: Box::new(out),
-            rx,
-            seen: Vec::new(),
-            next_id: 1,
-        }
-    }
-
-    fn send(&mut self, message: &Value) {
-        RawFrame::of(message).write_to(&mut self.out).unwrap();
-    }
-
-    fn notify(&mut self, method: &str, params: Value) {
-        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
-    }
-
-    fn request(&mut self, method: &str, params: Value) -> i64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        id
-    }
-
-    /// Takes messages until `done` accepts one (returned with its raw body).
-    fn until(
-        &mut self,
-        timeout: Duration,
-        what: &str,
-        done: impl Fn(&Value) -> bool,
-    ) -> (Value, Vec<u8>) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let (value, raw) = self
-                .rx
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {what} within {timeout:?}"));
-            self.seen.push((value.clone(), raw.clone()));
-            if value.get("method").is_some() && value.get("id").is_some() {
-                // A request from the server (progress tokens, ...): answer it as editors do.
-                let reply = json!({"jsonrpc": "2.0", "id": value["id"], "result": null});
-                self.send(&reply);
-            }
-            if done(&value) {
-                return (value, raw);
-            }
-        }
-    }
-
-    fn response(&mut self, id: i64, timeout: Duration) -> (Value, Vec<u8>) {
-        self.until(timeout, &format!("answer to request {id}"), |v| {
-            v.get("method").is_none() && v["id"] == json!(id)
-        })
-    }
-
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        let id = self.request(method, params);
-        self.response(id, Duration::from_secs(60)).0
-    }
-
-    /// Waits until Lean has elaborated `version` and returns its last published diagnostics.
-    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
-        self.call(
-            "textDocument/waitForDiagnostics",
-            json!({"uri": uri, "version": version}),
-        );
-        // Let the final publication of this version arrive.
-        std::thread::sleep(Duration::from_millis(300));
-        while let Ok(m) = self.rx.try_recv() {
-            self.seen.push(m);
-        }
-        self.seen
-            .iter()
-            .rev()
-            .find(|(v, _)| {
-                v["method"] == "textDocument/publishDiagnostics"
-                    && v["params"]["uri"] == uri
-                    && v["params"]["version"] == json!(version)
-            })
-            .map(|(v, _)| v["params"]["diagnostics"].as_array().unwrap().clone())
-            .unwrap_or_else(|| panic!("no diagnostics for version {version}"))
-    }
-
-    fn initialize(&mut self, root: &Path) -> Value {
-        let root = url::Url::from_file_path(root).unwrap().to_string();
-        let answer = self.call(
-            "initialize",
-            json!({"processId": null, "rootUri": root, "capabilities": {}}),
-        );
-        self.notify("initialized", json!({}));
-        answer
-    }
-
-    fn open(&mut self, uri: &str, text: &str) {
-        self.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": "lean4", "version": 1, "text": text}}),
-        );
-    }
-
-    fn code_actions(&mut self, uri: &str, at: (u32, u32)) -> Vec<Value> {
-        let pos = json!({"line": at.0, "character": at.1});
-        let answer = self.call(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
-        );
-        assert!(answer.get("error").is_none(), "{answer}");
-        answer["result"].as_array().cloned().unwrap_or_default()
-    }
-
-    fn finish(mut self) {
-        self.call("shutdown", Value::Null);
-        self.notify("exit", Value::Null);
-    }
-}
 
 fn titles(actions: &[Value]) -> Vec<String> {
     actions
@@ -337,6 +202,57 @@ fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
     assert_eq!(proxy.join().unwrap(), Some(0));
 }
 
+/// A step that closes every goal through a lemma whose proof is `sorry`, or through a file's own
+/// axiom, is offered as a step, never as completing the proof; in an `example` as in a named
+/// theorem, and an honest completing step still says so.
+#[test]
+fn a_step_that_closes_the_goal_through_a_sorry_lemma_does_not_complete_the_proof() {
+    let Some(world) = TestWorld::new(
+        "a_step_that_closes_the_goal_through_a_sorry_lemma_does_not_complete_the_proof",
+    ) else {
+        return;
+    };
+    let text = "prelude\nimport Mini\n\ntheorem helper_false : False := by sorry\n\naxiom cheat : False\n\n\
+theorem target (a b : Nat) (h : a = b) : a + 1 = b + 2 := by\n  \n\n\
+example (a b : Nat) (h : a = b) : a + 1 = b + 2 := by\n  \n\n\
+example (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n";
+    let uri = world.file("Lemmas.lean", text);
+    let predictor = ScriptedPredictor::new()
+        .on(
+            "⊢ a + 1 = b + 2",
+            &[
+                ("exact helper_false.elim", -0.1),
+                ("exact cheat.elim", -0.2),
+            ],
+        )
+        .on("⊢ p ∧ q", &[("exact ⟨hp, hq⟩", -0.1)]);
+    let (mut client, proxy) = world.proxy(Arc::new(predictor), Duration::from_secs(60));
+    client.initialize(world.dir.path());
+    client.open(&uri, text);
+    client.diagnostics(&uri, 1);
+    for line in [8, 11] {
+        let offered: Vec<String> = titles(&client.code_actions(&uri, (line, 2)))
+            .into_iter()
+            .filter(|t| t.starts_with("Insert next step"))
+            .collect();
+        assert_eq!(
+            offered,
+            [
+                "Insert next step: exact helper_false.elim",
+                "Insert next step: exact cheat.elim"
+            ],
+            "line {line}"
+        );
+    }
+    let honest = titles(&client.code_actions(&uri, (14, 2)));
+    assert!(
+        honest.contains(&"Insert next step: exact ⟨hp, hq⟩ (completes the proof)".to_string()),
+        "{honest:?}"
+    );
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
 /// A stand-in model that thinks for a long time before answering like `ScriptedPredictor`.
 struct SlowScriptedPredictor {
     inner: ScriptedPredictor,
@@ -436,17 +352,6 @@ fn session(client: &mut Client, root: &Path, uri: &str) -> Vec<Vec<u8>> {
     );
     raw.push(client.response(id, Duration::from_secs(30)).1);
     raw
-}
-
-fn spawn_client(mut cmd: Command) -> (Client, std::process::Child) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let client = Client::new(child.stdout.take().unwrap(), child.stdin.take().unwrap());
-    (client, child)
 }
 
 #[test]

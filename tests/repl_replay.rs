@@ -2,12 +2,15 @@
 //! recorded answers of the real leanprover-community/repl (it cannot be built here).
 
 mod common;
+#[path = "standin/lean_answers.rs"]
+mod lean_answers;
 #[path = "standin/support.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use proofstep::lean::layout::TheoremText;
 use proofstep::lean::pool::Pool;
 use proofstep::lean::protocol::{split_input, split_output, Request};
 use proofstep::lean::repl::Repl;
@@ -188,82 +191,57 @@ fn a_header_is_imported_once_per_process_and_reused() {
     );
 }
 
+/// `verify` through the REPL protocol, answered by the test world's real Lean (the recorded
+/// transcripts hold no `#print axioms` probe, so they cannot answer a final check).
 #[test]
-fn verify_classifies_whole_proofs() {
-    let Some((lean, _tmp)) = backend("verify_classifies_whole_proofs", &[]) else {
+fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
+    let Some(t) =
+        common::test_lean("verify_reads_what_real_lean_answers_through_the_repl_protocol")
+    else {
         return;
     };
-    let mathlib = "import Mathlib.Algebra.BigOperators.Group.Finset.Basic\nimport Mathlib.Data.Real.Basic\nimport Mathlib.Data.Complex.Basic\nimport Mathlib.Data.Nat.Log\nimport Mathlib.Analysis.Complex.Exponential\nimport Mathlib.NumberTheory.Divisors\nimport Mathlib.Data.ZMod.Defs\nimport Mathlib.Data.ZMod.Basic\nimport Mathlib.Topology.Basic\nimport Mathlib.Data.Nat.Digits.Lemmas\nimport Mathlib.Tactic.NormNum.GCD\nopen BigOperators\nopen Real\nopen Nat\nopen Topology";
-    let v = lean
-        .verify(
-            mathlib,
-            "theorem mathd_numbertheory_188 : Nat.gcd 180 168 = 12",
-            "norm_num",
-        )
-        .unwrap();
-    assert_eq!(v.status, Status::Proved, "{v:?}");
-
-    // An info message does not spoil a proof.
-    let v = lean
-        .verify("", "example : True", "  trace \"!\"\n  trivial\n")
-        .unwrap();
-    assert_eq!(v.status, Status::Proved, "{v:?}");
-
-    let cases = "import Mathlib.Tactic.Cases";
-    let v = lean
-        .verify(
-            cases,
-            "example {x : Nat} : x + 1 > x",
-            "  induction' x with x hx\n",
-        )
-        .unwrap();
-    assert_eq!(v.status, Status::Open, "{v:?}");
-    assert_eq!(
-        v.goals,
-        vec![
-            "case zero\n⊢ 0 + 1 > 0",
-            "case succ\nx : Nat\nhx : x + 1 > x\n⊢ x + 1 + 1 > x + 1"
-        ]
-    );
-    let v = lean
-        .verify(
-            cases,
-            "example {x : Nat} : x + 1 > x",
-            "  induction' x with x hx\n  all_goals sorry\n",
-        )
-        .unwrap();
-    assert_eq!(v.status, Status::Sorry, "{v:?}");
-
-    let v = lean.verify("", "def f : Nat", "apply Nat.succ").unwrap();
-    assert_eq!(
-        (v.status, v.goals.clone()),
-        (Status::Open, vec!["⊢ Nat".to_string()])
-    );
-    let v = lean
-        .verify(
-            "",
-            "def f (x : Bool) : Nat",
-            "by_cases x\n{ apply Nat.succ }",
-        )
-        .unwrap();
-    assert_eq!((v.status, v.goals.len()), (Status::Open, 2), "{v:?}");
-
-    // Self-reference is caught by Lean, a sorry under an error is an error.
-    let v = lean.verify("", "theorem ex : False", "exact ex").unwrap();
-    assert_eq!(v.status, Status::Error, "{v:?}");
-    assert!(v.errors[0].starts_with("fail to show termination"));
-    let v = lean
-        .verify("", "example : 1 = 0", "cases 1\nrfl\napply ?succ")
-        .unwrap();
-    assert_eq!(v.status, Status::Error, "{v:?}");
-    let v = lean
-        .verify("", "example : True", "  sorry\n  sorry\n")
-        .unwrap();
-    assert_eq!(v.status, Status::Error, "{v:?}");
-    let v = lean
-        .verify("", "theorem foo (x : Int) : x = x", "sorry")
-        .unwrap();
-    assert_eq!(v.status, Status::Sorry, "{v:?}");
+    let tmp = tempfile::tempdir().unwrap();
+    let header =
+        "prelude\nimport Mini\ntheorem helper_false : False := by sorry\naxiom cheat : False";
+    let swap = "theorem swap (p q : Prop) (h : p ∧ q) : q ∧ p";
+    let skew = "theorem skew (a b : Nat) (h : a = b) : a + 1 = b + 2";
+    let example = "example (a b : Nat) (h : a = b) : a + 1 = b + 2";
+    let cases = [
+        (swap, "exact ⟨h.2, h.1⟩", Status::Proved),
+        (
+            "example (p : Prop) (hp : p) : p",
+            "exact hp",
+            Status::Proved,
+        ),
+        (swap, "constructor", Status::Open),
+        (swap, "exact foo", Status::Error),
+        (swap, "sorry", Status::Sorry),
+        (skew, "exact helper_false.elim", Status::Sorry),
+        (example, "exact helper_false.elim", Status::Sorry),
+        (skew, "exact cheat.elim", Status::Axiom),
+        (example, "exact cheat.elim", Status::Axiom),
+    ];
+    let commands: Vec<String> = cases
+        .iter()
+        .map(|(s, p, _)| {
+            TheoremText::for_verify(header, s, p)
+                .after_header()
+                .0
+                .to_string()
+        })
+        .collect();
+    let input = lean_answers::record(&t.lean, &t.lib, tmp.path(), "verify", header, &commands);
+    let lean = ReplBackend::new(support::pool_config(
+        support::standin(&input, &[]),
+        1,
+        Duration::from_secs(20),
+    ));
+    for (statement, proof, want) in cases {
+        let v = lean.verify(header, statement, proof).unwrap();
+        assert_eq!(v.status, want, "{statement} := by {proof}: {v:?}");
+    }
+    let cheat = lean.verify(header, skew, "exact cheat.elim").unwrap();
+    assert_eq!(cheat.axioms, ["cheat"]);
 }
 
 #[test]

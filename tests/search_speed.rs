@@ -46,9 +46,9 @@ fn replay(backend: &dyn ProofBackend, files: &[PathBuf]) -> Vec<(String, String)
     let mut pairs = Vec::new();
     for file in files {
         let source = SourceFile::parse(&std::fs::read_to_string(file).unwrap());
-        for theorem in &source.theorems {
+        for (index, theorem) in source.theorems.iter().enumerate() {
             let block = theorem.tactic_block();
-            let Ok(mut state) = backend.start(&theorem.header, &theorem.statement) else {
+            let Ok(mut state) = backend.start(source.text_before(index), &theorem.statement) else {
                 continue;
             };
             let mut found = Vec::new();

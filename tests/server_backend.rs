@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use proofstep::lean::file::{check_source, FileBackend};
+use proofstep::lean::check::check_file;
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::server::{LeanServer, ServerBackend, ServerBackendOptions, ServerOptions};
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::{LeanCommand, LeanError, Outcome, ProofBackend, Status};
@@ -24,6 +25,7 @@ fn quick() -> ServerOptions {
         start_timeout: Duration::from_secs(30),
         open_timeout: Duration::from_secs(60),
         timeout: Duration::from_secs(30),
+        memory_limit_mb: None,
     }
 }
 
@@ -224,7 +226,11 @@ fn a_parse_error_in_a_step_is_not_a_header_error() {
     }
     // A whole-file check blames that theorem alone, not the header (and so every theorem).
     let text = format!("{header}{statement} := by\n  {tactic}\n");
-    let checked = check_source(&cmd, &SourceFile::parse(&text), Duration::from_secs(60)).unwrap();
+    let checked = check_file(
+        &FileBackend::new(cmd.clone()).with_timeout(Duration::from_secs(60)),
+        &SourceFile::parse(&text),
+    )
+    .unwrap();
     assert!(checked.header_errors.is_empty(), "{checked:?}");
     let status: Vec<Status> = checked.verdicts.iter().map(|v| v.status).collect();
     assert_eq!(status, [Status::Proved, Status::Error]);

@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use proofstep::lean::file::check_source;
+use proofstep::lean::check::check_file;
+use proofstep::lean::file::FileBackend;
 use proofstep::lean::source::SourceFile;
 use proofstep::lean::toolchain::{LeanSource, Overrides, Toolchain, INSTALL_ELAN};
 use proofstep::lean::Status;
@@ -199,7 +200,11 @@ fn discovery_from_a_subfolder_of_the_repo() {
     assert!(version.starts_with("Lean (version 4.35.0"), "{version}");
     let cmd = toolchain.lean_command().unwrap();
     let text = std::fs::read_to_string(examples.join("Mixed.lean")).unwrap();
-    let result = check_source(&cmd, &SourceFile::parse(&text), Duration::from_secs(60)).unwrap();
+    let result = check_file(
+        &FileBackend::new(cmd.clone()).with_timeout(Duration::from_secs(60)),
+        &SourceFile::parse(&text),
+    )
+    .unwrap();
     assert_eq!(result.verdicts[0].status, Status::Proved);
     assert_eq!(result.verdicts[1].status, Status::Open);
 }
@@ -388,7 +393,11 @@ fn naming_the_test_world_lean_brings_its_library() {
         Some(t.lib.canonicalize().unwrap().display().to_string())
     );
     let text = "prelude\nimport Mini\ntheorem a (p : Prop) (hp : p) : p := hp\n";
-    let result = check_source(&cmd, &SourceFile::parse(text), Duration::from_secs(60)).unwrap();
+    let result = check_file(
+        &FileBackend::new(cmd.clone()).with_timeout(Duration::from_secs(60)),
+        &SourceFile::parse(text),
+    )
+    .unwrap();
     assert_eq!(
         result.verdicts[0].status,
         Status::Proved,

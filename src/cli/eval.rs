@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::{
-    evaluate, load, write_report, DatasetOptions, EvalOptions, ResultsFile, Summary,
+    evaluate, load, write_report, DatasetOptions, EvalOptions, ResultsFile, RunClaim, RunConfig,
+    Summary,
 };
 use proofstep::lean::toolchain::LakeProject;
 
@@ -24,7 +25,9 @@ pub struct EvalArgs {
     /// `--repo`), a Lean file, or a folder of Lean files.
     #[arg(long)]
     pub dataset: PathBuf,
-    /// Results, one JSON line per theorem; an existing file is resumed.
+    /// Results, one JSON line per theorem. An existing file is resumed when it was written
+    /// with the same settings (recorded beside it in `<stem>.config.json`); a run holds a lock
+    /// on `<stem>.lock` while it writes.
     #[arg(long)]
     pub out: PathBuf,
     /// Only theorems of this split (e.g. test, valid), for datasets that record one.
@@ -46,6 +49,10 @@ pub struct EvalArgs {
     /// Keep every search's full trace in its result line.
     #[arg(long)]
     pub trace: bool,
+    /// Resume a results file written before proofstep recorded run settings, taking its
+    /// results as this run's (only when they came from these same settings).
+    #[arg(long)]
+    pub adopt_results: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }
@@ -58,6 +65,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         header: args.header.clone(),
     };
     let mut tasks = load(&args.dataset, &options)?;
+    let config = run_config(&args, &tasks)?;
     if let Some(limit) = args.limit {
         tasks.truncate(limit);
     }
@@ -71,6 +79,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default()
         );
     }
+    // Held until this run ends: no other eval appends to --out meanwhile.
+    let _claim = RunClaim::take(&args.out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(&args.out)?;
     let SearchSetup {
         config: search,
@@ -179,6 +189,37 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         paths.plot.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration this run records beside its results: the model's and the theorems'
+/// fingerprints (all of `tasks`, before `--limit`), the backend and the search settings.
+fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Result<RunConfig> {
+    let search = args
+        .search
+        .budget
+        .config(crate::cli::prove::lean_workers(&args.search.backend))?;
+    let model = args.search.model.dir()?;
+    let fingerprint = proofstep::model::model_fingerprint(&model).with_context(|| {
+        format!(
+            "cannot read the model folder {} (it needs config.json, model.safetensors and \
+             tokenizer.json, as `proofstep train` writes them)",
+            model.display()
+        )
+    })?;
+    let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    Ok(RunConfig::new(
+        &model.display().to_string(),
+        fingerprint,
+        &backend,
+        args.search.backend.tactic_timeout,
+        &search,
+        &args.search.budget.also_try.tactics,
+        &args.dataset.display().to_string(),
+        args.split.clone(),
+        tasks,
+    ))
 }
 
 /// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+use proofstep::lean::axioms::AxiomPolicy;
+use proofstep::lean::process::default_memory_limit_mb;
 use proofstep::lean::LeanCommand;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
@@ -44,6 +46,16 @@ pub struct LspArgs {
     /// Seconds one check may take before its candidate is dropped.
     #[arg(long, default_value_t = 20.0)]
     pub check_timeout: f64,
+    /// Private memory (MB) each checking Lean server may use before it is killed and restarted
+    /// (default: three quarters of the machine's memory shared among --check-workers; 0: no
+    /// limit).
+    #[arg(long, value_name = "MB")]
+    pub lean_memory_mb: Option<u64>,
+    /// An axiom a completed proof may rest on besides `propext`, `Classical.choice` and
+    /// `Quot.sound` (repeatable); a step whose proof rests on any other is offered as a step,
+    /// never as completing the proof.
+    #[arg(long = "allow-axiom", value_name = "NAME")]
+    pub allow_axioms: Vec<String>,
     #[command(flatten)]
     pub decoding: DecodingArgs,
     #[command(flatten)]
@@ -87,6 +99,12 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
                     also_try: args.also_try.listed(),
                     check_workers: args.check_workers.max(1),
                     check_timeout: Duration::from_secs_f64(args.check_timeout),
+                    policy: AxiomPolicy::allowing(args.allow_axioms.iter().cloned()),
+                    memory_limit_mb: match args.lean_memory_mb {
+                        Some(0) => None,
+                        Some(mb) => Some(mb),
+                        None => Some(default_memory_limit_mb(args.check_workers)),
+                    },
                     ..EngineOptions::default()
                 },
             })

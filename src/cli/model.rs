@@ -148,13 +148,10 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             let train = lm.forward_train(&x)?;
             let mut cache = lm.new_cache();
             let infer = lm.forward_cached(&x, &vec![0; b], &mut cache, false)?;
-            let tmp = out.with_extension("partial");
-            let tensors = std::collections::HashMap::from([
-                ("train".to_string(), train),
-                ("infer".to_string(), infer),
-            ]);
-            candle_core::safetensors::save(&tensors, &tmp)?;
-            std::fs::rename(&tmp, &out).with_context(|| format!("writing {}", out.display()))?;
+            let tensors = vec![("train".to_string(), train), ("infer".to_string(), infer)];
+            let bytes = safetensors::serialize(tensors, None)?;
+            proofstep::fsutil::write_atomic(&out, &bytes)
+                .with_context(|| format!("writing {}", out.display()))?;
             println!(
                 "{}",
                 serde_json::json!({

@@ -11,8 +11,10 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::file::FileBackend;
 use proofstep::lean::pool::PoolConfig;
+use proofstep::lean::process::default_memory_limit_mb;
 use proofstep::lean::repl::ReplConfig;
 use proofstep::lean::repl_backend::ReplBackend;
 use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
@@ -111,8 +113,34 @@ pub struct BackendArgs {
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
     pub lean_workers: Option<usize>,
+    /// Private memory (MB) one Lean process may use before it is killed and restarted, the
+    /// step it was checking counted as failed (default: three quarters of the machine's memory
+    /// shared among the Lean workers; 0: no limit).
+    #[arg(long, value_name = "MB")]
+    pub lean_memory_mb: Option<u64>,
+    /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
+    /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`. A proof
+    /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
+    #[arg(long = "allow-axiom", value_name = "NAME")]
+    pub allow_axioms: Vec<String>,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
+}
+
+impl BackendArgs {
+    /// The memory limit of each Lean process.
+    pub fn memory_limit_mb(&self) -> Option<u64> {
+        match self.lean_memory_mb {
+            Some(0) => None,
+            Some(mb) => Some(mb),
+            None => Some(default_memory_limit_mb(lean_workers(self))),
+        }
+    }
+
+    /// The axioms a verified proof may rest on.
+    pub fn policy(&self) -> AxiomPolicy {
+        AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
+    }
 }
 
 /// Budgets and decoding of the search.
@@ -240,14 +268,18 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
     let toolchain = args.toolchain.discover_ready(anchor)?;
     let timeout = Duration::from_secs_f64(args.tactic_timeout.max(0.001));
     let workers = lean_workers(args);
+    let policy = args.policy();
+    let memory_limit_mb = args.memory_limit_mb();
     match args.backend {
         BackendKind::Server => {
             let options = ServerBackendOptions {
                 workers,
                 server: ServerOptions {
                     timeout,
+                    memory_limit_mb,
                     ..ServerOptions::default()
                 },
+                policy,
                 ..ServerBackendOptions::default()
             };
             let backend = ServerBackend::start(&toolchain.server_command()?, options)
@@ -255,16 +287,20 @@ pub fn make_backend(args: &BackendArgs, anchor: &Path) -> anyhow::Result<Box<dyn
             Ok(Box::new(backend))
         }
         BackendKind::File => Ok(Box::new(
-            FileBackend::new(toolchain.lean_command()?).with_timeout(timeout),
+            FileBackend::new(toolchain.lean_command()?)
+                .with_timeout(timeout)
+                .with_memory_limit(memory_limit_mb)
+                .with_policy(policy),
         )),
         BackendKind::Repl => {
             let mut config = PoolConfig::new(toolchain.repl_command()?);
             config.workers = workers;
             config.repl = ReplConfig {
                 timeout,
+                memory_limit_mb,
                 ..config.repl
             };
-            Ok(Box::new(ReplBackend::new(config)))
+            Ok(Box::new(ReplBackend::new(config).with_policy(policy)))
         }
     }
 }
@@ -359,7 +395,7 @@ fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)>
                     .to_path_buf();
                 Ok((
                     task.name.clone(),
-                    task.header.clone(),
+                    task.header.to_string(),
                     task.statement.clone(),
                     anchor,
                 ))

@@ -1,16 +1,17 @@
 //! `proofstep data leandojo`: LeanDojo split files → `proofstep-{train,val,test}.jsonl`, as the
 //! seed's `data.py` does it (every traced tactic, in file order, nothing skipped), streaming and
-//! writing each output atomically.
+//! writing the three outputs atomically as a set.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::error::DataError;
 use super::format::Example;
-use super::leandojo::for_each_theorem;
+use super::leandojo::{for_each_theorem, FieldCounts};
+use crate::fsutil::{commit_all, AtomicFile};
 
 /// The three splits of the benchmark, in the order the seed processes them.
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
@@ -63,6 +64,11 @@ pub fn benchmark_root(input: &Path) -> PathBuf {
 
 /// Converts the three splits of `input` (see [`benchmark_root`]) into `out`, calling `progress`
 /// with (split, bytes read so far, file size) as it goes. Returns the counts per split.
+///
+/// The three files are a set: each is written under a temporary name in `out`, and only when
+/// all three are complete are they renamed into place, so a failure on any split (a malformed
+/// `val.json`, a full disk) leaves the files already in `out` as they were. Input with no proof
+/// step at all (records that are not LeanDojo theorems) is an error naming the missing fields.
 pub fn convert_leandojo(
     input: &Path,
     out: &Path,
@@ -81,33 +87,68 @@ pub fn convert_leandojo(
     }
     std::fs::create_dir_all(out).map_err(|e| DataError::io(out, e))?;
     let mut all = Vec::new();
+    let mut files = Vec::new();
+    let mut fields = FieldCounts::default();
     for (split, source) in SPLITS.iter().zip(&sources) {
         let target = out.join(format!("proofstep-{split}.jsonl"));
-        let counts = convert_split(source, &target, &mut |read, total| {
+        let mut file = AtomicFile::create(&target).map_err(|e| DataError::io(&target, e))?;
+        let (counts, split_fields) = convert_split(source, &mut file, &mut |read, total| {
             progress(split, read, total)
-        })?;
+        })
+        .map_err(|e| e.for_target(&target))?;
         tracing::info!(
             split,
             examples = counts.examples,
             theorems = counts.theorems,
             "converted"
         );
+        fields.add(&split_fields);
         all.push(SplitCounts {
             split: split.to_string(),
+            path: target,
             ..counts
         });
+        files.push(file);
     }
+    if all.iter().all(|c| c.examples == 0) {
+        return Err(DataError::NoExamples {
+            dir: root,
+            reason: no_examples_reason(&fields),
+        });
+    }
+    commit_all(files).map_err(|e| DataError::io(out, e))?;
     Ok(all)
 }
 
-/// Converts one split file into one JSONL file (written to a temporary file beside it, then
-/// renamed, so a crash never leaves a half-written file under the final name).
+/// Why three split files gave no proof step, in the words of [`DataError::NoExamples`].
+fn no_examples_reason(fields: &FieldCounts) -> String {
+    let missing = fields.missing_from_every_record();
+    if fields.records == 0 {
+        "they hold no records".to_string()
+    } else if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|f| format!("`{f}`")).collect();
+        format!(
+            "none of their {} records has the field{} {}",
+            fields.records,
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        )
+    } else {
+        format!(
+            "every one of their {} records has an empty `traced_tactics`",
+            fields.records
+        )
+    }
+}
+
+/// Converts one split file into proof-step JSONL lines written to `out`; returns its counts
+/// (`split` and `path` left for the caller) and how many records lacked each field.
 pub fn convert_split(
     source: &Path,
-    target: &Path,
+    out: &mut impl Write,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<SplitCounts, DataError> {
-    let file = File::open(source).map_err(|e| DataError::io(source, e))?;
+) -> Result<(SplitCounts, FieldCounts), ConvertError> {
+    let file = File::open(source).map_err(|e| ConvertError::Read(DataError::io(source, e)))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let reader = CountingReader {
         inner: BufReader::with_capacity(1 << 20, file),
@@ -115,15 +156,9 @@ pub fn convert_split(
         total,
         progress,
     };
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::io(dir, e))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, tmp);
-    let mut counts = SplitCounts {
-        path: target.to_path_buf(),
-        ..Default::default()
-    };
+    let mut counts = SplitCounts::default();
     let mut write_err = None;
-    for_each_theorem(reader, source, |theorem| {
+    let fields = for_each_theorem(reader, source, |theorem| {
         counts.theorems += 1;
         if !theorem.traced_tactics.is_empty() {
             counts.theorems_with_tactics += 1;
@@ -131,28 +166,41 @@ pub fn convert_split(
         for step in &theorem.traced_tactics {
             let line = Example::proofstep(&step.state_before, &step.tactic).to_seed_json();
             if write_err.is_none() {
-                if let Err(e) = writer
+                if let Err(e) = out
                     .write_all(line.as_bytes())
-                    .and_then(|_| writer.write_all(b"\n"))
+                    .and_then(|_| out.write_all(b"\n"))
                 {
                     write_err = Some(e);
                 }
             }
             counts.examples += 1;
         }
-    })?;
+    })
+    .map_err(ConvertError::Read)?;
     if let Some(e) = write_err {
-        return Err(DataError::io(target, e));
+        return Err(ConvertError::Write(e));
     }
-    let tmp = writer
-        .into_inner()
-        .map_err(|e| DataError::io(target, e.into_error()))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| DataError::io(target, e))?;
-    tmp.persist(target)
-        .map_err(|e| DataError::io(target, e.error))?;
-    Ok(counts)
+    Ok((counts, fields))
+}
+
+/// Why [`convert_split`] failed: its input (an error naming the split file) or its output (an
+/// I/O error the caller names the output file in).
+#[derive(Debug)]
+pub enum ConvertError {
+    /// The split file could not be read or parsed.
+    Read(DataError),
+    /// Writing the output failed.
+    Write(std::io::Error),
+}
+
+impl ConvertError {
+    /// The error as a [`DataError`], a write error naming `target`.
+    pub fn for_target(self, target: &Path) -> DataError {
+        match self {
+            ConvertError::Read(e) => e,
+            ConvertError::Write(e) => DataError::io(target, e),
+        }
+    }
 }
 
 /// Counts bytes as they are read, to drive a progress bar.

@@ -11,6 +11,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::error::DataError;
+use crate::fsutil::AtomicFile;
 
 /// The seed's URL: LeanDojo Benchmark 4, version 1 (mathlib4 commit 5a919533).
 pub const DEFAULT_URL: &str =
@@ -71,7 +72,7 @@ pub fn download(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let mut body = response.into_body().into_reader();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| DataError::io(dir, e))?;
+    let mut tmp = AtomicFile::create(&archive).map_err(|e| DataError::io(&archive, e))?;
     let (mut sha, mut md5) = (Sha256::new(), Md5::new());
     let mut buf = vec![0u8; 1 << 16];
     let mut done = 0u64;
@@ -114,11 +115,7 @@ pub fn download(
     if !verified {
         tracing::warn!(sha256 = %sha_hex, "no checksum to compare the download with; pass --sha256 to check it");
     }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| DataError::io(&archive, e))?;
-    tmp.persist(&archive)
-        .map_err(|e| DataError::io(&archive, e.error))?;
+    tmp.commit().map_err(|e| DataError::io(&archive, e))?;
     Ok(Downloaded {
         archive,
         sha256: sha_hex,

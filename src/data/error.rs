@@ -18,6 +18,10 @@ pub enum DataError {
     /// The input folder does not hold the expected split files.
     #[error("{path} is missing; --input must be the unpacked `leandojo_benchmark_4` folder (holding random/ and novel_premises/), e.g. after `tar xzf leandojo_benchmark_4_v1.tar.gz`")]
     MissingSplit { path: PathBuf },
+    /// The split files parse but hold no proof step at all: records that are not LeanDojo
+    /// theorems (the fields the conversion reads are missing) or term-mode proofs only.
+    #[error("{dir}: no proof step in train.json, val.json or test.json: {reason}, so nothing was written. Each split file must be a JSON array of LeanDojo Benchmark 4 theorems like {{\"full_name\": \"Nat.add_zero'\", \"file_path\": \"Mathlib/Foo.lean\", \"traced_tactics\": [{{\"tactic\": \"simp\", \"state_before\": \"n : Nat\\n⊢ n + 0 = n\", \"state_after\": \"no goals\"}}]}}; pass the unpacked `leandojo_benchmark_4` folder to --input")]
+    NoExamples { dir: PathBuf, reason: String },
     /// A line of a proof-step JSONL file is not `{"input": ..., "output": ...}`.
     #[error("{path}:{line}: not a proof-step example ({reason}); each line must be {{\"input\": ..., \"output\": ...}} as written by `proofstep data leandojo`")]
     BadExample {

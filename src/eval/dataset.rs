@@ -3,21 +3,25 @@
 //! statements are read from the sources of a Lake project with `--repo`), a Lean file, or a
 //! folder of Lean files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::eval::lean_file::lean_file_theorems;
 use crate::eval::statement::{offset_of, statement_part};
 use crate::eval::EvalError;
+use crate::lean::source::HeaderText;
 
 /// One theorem to prove.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Task {
     /// A unique id within the dataset (the theorem name; `file:name` in a folder).
     pub name: String,
-    /// Everything the theorem needs before it: imports, opens, earlier declarations.
-    pub header: String,
+    /// Everything the theorem needs before it: imports, opens, earlier declarations (shared
+    /// with the other theorems of its file, never copied per theorem).
+    pub header: HeaderText,
     /// The statement without its proof (`theorem name … : type`).
     pub statement: String,
     /// The dataset's split, when it records one.
@@ -44,6 +48,7 @@ pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalErro
         match path.extension().and_then(|e| e.to_str()) {
             Some("lean") => lean_file_theorems(path, &text, None)?,
             Some("jsonl") => {
+                let mut sources = Sources::default();
                 let mut tasks = Vec::new();
                 for (i, line) in text.lines().enumerate() {
                     if line.trim().is_empty() {
@@ -51,7 +56,7 @@ pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalErro
                     }
                     let value: Value = serde_json::from_str(line)
                         .map_err(|e| bad(path, format!("line {}: not JSON: {e}", i + 1)))?;
-                    if let Some(task) = record(path, &value, options)? {
+                    if let Some(task) = record(path, &value, options, &mut sources)? {
                         tasks.push(task);
                     }
                 }
@@ -66,9 +71,10 @@ pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalErro
                         "expected a JSON array of theorems (a LeanDojo split file)".into(),
                     ));
                 };
+                let mut sources = Sources::default();
                 let mut tasks = Vec::new();
                 for item in &items {
-                    if let Some(task) = record(path, item, options)? {
+                    if let Some(task) = record(path, item, options, &mut sources)? {
                         tasks.push(task);
                     }
                 }
@@ -141,7 +147,29 @@ fn collect_lean_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EvalErro
 }
 
 /// One dataset record, in any of the supported shapes.
-fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option<Task>, EvalError> {
+/// The source files records point to, read once each and shared by their records' headers.
+#[derive(Default)]
+struct Sources {
+    texts: HashMap<PathBuf, Arc<str>>,
+}
+
+impl Sources {
+    fn text(&mut self, path: &Path) -> Result<Arc<str>, EvalError> {
+        if let Some(text) = self.texts.get(path) {
+            return Ok(text.clone());
+        }
+        let text: Arc<str> = Arc::from(read(path)?);
+        self.texts.insert(path.to_path_buf(), text.clone());
+        Ok(text)
+    }
+}
+
+fn record(
+    path: &Path,
+    value: &Value,
+    options: &DatasetOptions,
+    sources: &mut Sources,
+) -> Result<Option<Task>, EvalError> {
     let field = |k: &str| value.get(k).and_then(Value::as_str);
     let name = field("name")
         .or_else(|| field("full_name"))
@@ -173,7 +201,7 @@ fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option
             .unwrap_or_default();
         return Ok(Some(Task {
             name: name.to_string(),
-            header,
+            header: header.into(),
             statement: statement.to_string(),
             split,
         }));
@@ -186,8 +214,10 @@ fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option
             .trim_end()
             .to_string();
         let header = match (&options.header, &options.repo, file_path) {
-            (Some(h), _, _) => h.clone(),
-            (None, Some(repo), Some(file)) => header_before_name(path, &repo.join(file), name)?,
+            (Some(h), _, _) => HeaderText::from(h.as_str()),
+            (None, Some(repo), Some(file)) => {
+                header_before_name(path, &repo.join(file), name, sources)?
+            }
             _ => {
                 return Err(bad(
                     path,
@@ -224,7 +254,7 @@ fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option
             )
         })?;
         let source_path = repo.join(file);
-        let text = read(&source_path)?;
+        let text = sources.text(&source_path)?;
         let offset = offset_of(&text, line, column).ok_or_else(|| {
             bad(
                 &source_path,
@@ -237,10 +267,10 @@ fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option
                 format!("{name}: no `:=` after line {line} (a pattern-matching declaration?)"),
             )
         })?;
-        let header = options
-            .header
-            .clone()
-            .unwrap_or_else(|| text[..offset].to_string());
+        let header = match &options.header {
+            Some(h) => HeaderText::from(h.as_str()),
+            None => HeaderText::prefix(text.clone(), offset),
+        };
         return Ok(Some(Task {
             name: name.to_string(),
             header,
@@ -260,8 +290,13 @@ fn record(path: &Path, value: &Value, options: &DatasetOptions) -> Result<Option
 
 /// The header of the theorem called `name` (or whose last component is) in a source file:
 /// everything before its declaration.
-fn header_before_name(dataset: &Path, source: &Path, name: &str) -> Result<String, EvalError> {
-    let text = read(source)?;
+fn header_before_name(
+    dataset: &Path,
+    source: &Path,
+    name: &str,
+    sources: &mut Sources,
+) -> Result<HeaderText, EvalError> {
+    let text = sources.text(source)?;
     let tasks = lean_file_theorems(source, &text, None)?;
     let short_name = name.rsplit('.').next().unwrap_or(name);
     tasks

@@ -8,7 +8,7 @@ use tracing::warn;
 
 use crate::eval::dataset::Task;
 use crate::eval::EvalError;
-use crate::lean::source::SourceFile;
+use crate::lean::source::{HeaderText, SourceFile};
 
 /// Every `theorem`/`lemma`/`example` of `text`, in order, named as `lean::source` names them (full
 /// name, or `example@L<line>`). `prefix` (a relative path) is put before each name as
@@ -21,7 +21,7 @@ pub fn lean_file_theorems(
 ) -> Result<Vec<Task>, EvalError> {
     let file = SourceFile::parse(text);
     let mut tasks = Vec::new();
-    for theorem in &file.theorems {
+    for (index, theorem) in file.theorems.iter().enumerate() {
         let name = theorem.display_name();
         if theorem.proof_start == theorem.keyword || theorem.statement.is_empty() {
             warn!(file = %path.display(), theorem = %name, "no `:=` after the statement; left out");
@@ -33,7 +33,7 @@ pub fn lean_file_theorems(
         };
         tasks.push(Task {
             name: id,
-            header: theorem.header.clone(),
+            header: HeaderText::of(&file, index),
             statement: theorem.statement.clone(),
             split: None,
         });
@@ -69,7 +69,7 @@ def e : Nat := 1\ntheorem f : \"x := y\" = \"x := y\" := rfl\nexample (p : Prop)
         );
         assert_eq!(tasks[0].statement, "theorem a (p : Prop) (hp : p) : p");
         // The doc comment (with a `theorem` inside it) belongs to `a`, not to its header.
-        assert_eq!(tasks[0].header, "prelude\nimport Mini\n");
+        assert_eq!(tasks[0].header.as_str(), "prelude\nimport Mini\n");
         assert_eq!(tasks[1].statement, "theorem b : 1 = 1");
         assert!(tasks[1].header.ends_with("namespace Foo\n"));
         assert_eq!(

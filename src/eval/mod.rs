@@ -2,23 +2,27 @@
 //! theorem (resumable), and summarize with a pass rate, its 95% interval, timings, and a
 //! Markdown report with a plot of pass rate against budget.
 
+pub mod claim;
 pub mod dataset;
 pub mod lean_file;
 pub mod record;
 pub mod report;
 pub mod results_file;
 pub mod run;
+pub mod run_config;
 pub mod statement;
 pub mod stats;
 pub mod summary;
 
 use std::path::PathBuf;
 
+pub use claim::RunClaim;
 pub use dataset::{load, DatasetOptions, Task};
 pub use record::TheoremRecord;
 pub use report::{write_report, ReportPaths};
 pub use results_file::ResultsFile;
 pub use run::{evaluate, EvalOptions, RunCounts};
+pub use run_config::RunConfig;
 pub use summary::Summary;
 
 /// What can go wrong in an evaluation; each says what to do.
@@ -42,6 +46,24 @@ pub enum EvalError {
         line: usize,
         reason: String,
     },
+    /// Another run is writing the same results file.
+    #[error("{out} is being written by another `proofstep eval` (it holds {lock}): wait for that run to finish, or give this one another --out")]
+    Busy { out: PathBuf, lock: PathBuf },
+    /// The results file holds results of a run with other settings.
+    #[error("{out} holds {results} results of a run with other settings (recorded in {config}): {differences}. Resuming would mix the two runs under one label: give this run another --out, or the recorded run's flags to resume it")]
+    OtherRun {
+        out: PathBuf,
+        config: PathBuf,
+        results: usize,
+        differences: String,
+    },
+    /// The results file holds results but no record of their settings (written before runs
+    /// recorded them).
+    #[error("{out} holds {results} results but no record of the settings they were found with (it was written before proofstep recorded them), so resuming it could mix two runs under one label: give this run another --out, or, if those results came from these same settings, pass --adopt-results to resume them as this run's")]
+    Unrecorded { out: PathBuf, results: usize },
+    /// The record of a results file's settings cannot be read.
+    #[error("{path}: not a record of run settings ({reason}); it says which settings the results beside it were found with: restore it, or move the results and it aside to start a new run")]
+    BadConfig { path: PathBuf, reason: String },
     /// A theorem's header does not elaborate: the toolchain lacks its imports.
     #[error(
         "{theorem}: {error}. Run from inside a Lake project that builds these imports (for Mathlib: \

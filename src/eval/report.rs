@@ -3,7 +3,6 @@
 //! with the 95% band) — an SVG written by hand, so no plotting dependency. All written atomically.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::eval::summary::Summary;
@@ -23,17 +22,22 @@ pub struct ReportPaths {
 impl ReportPaths {
     /// `results.jsonl` → `results.summary.json`, `results.report.md`, `results.budget.svg`.
     pub fn beside(results: &Path) -> Self {
-        let stem = results
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "results".into());
-        let dir = results.parent().unwrap_or(Path::new(""));
         ReportPaths {
-            summary: dir.join(format!("{stem}.summary.json")),
-            report: dir.join(format!("{stem}.report.md")),
-            plot: dir.join(format!("{stem}.budget.svg")),
+            summary: sidecar(results, "summary.json"),
+            report: sidecar(results, "report.md"),
+            plot: sidecar(results, "budget.svg"),
         }
     }
+}
+
+/// A file kept beside a results file: `results.jsonl` + `summary.json` → `results.summary.json`.
+pub fn sidecar(results: &Path, suffix: &str) -> PathBuf {
+    let stem = results
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    let dir = results.parent().unwrap_or(Path::new(""));
+    dir.join(format!("{stem}.{suffix}"))
 }
 
 /// Writes the summary JSON, the plot and the Markdown report. `about` lists what was run
@@ -50,9 +54,9 @@ pub fn write_report(
         .map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone())))
         .collect();
     let text = serde_json::to_string_pretty(&json).expect("a summary serializes");
-    write_atomic(&paths.summary, format!("{text}\n").as_bytes())?;
-    write_atomic(&paths.plot, budget_svg(summary).as_bytes())?;
-    write_atomic(
+    write_file(&paths.summary, format!("{text}\n").as_bytes())?;
+    write_file(&paths.plot, budget_svg(summary).as_bytes())?;
+    write_file(
         &paths.report,
         markdown(results, summary, about, &paths).as_bytes(),
     )?;
@@ -228,20 +232,12 @@ pub fn budget_svg(s: &Summary) -> String {
     svg
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let io = |source| EvalError::Io {
+/// Writes one of the report's files atomically, naming it in the error.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+    crate::fsutil::write_atomic(path, bytes).map_err(|source| EvalError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `results.jsonl`: one line per finished theorem, appended and flushed as each finishes, so a
-//! killed run loses nothing it finished and a rerun resumes where it stopped.
+//! killed run loses nothing it finished and a rerun resumes where it stopped (a rerun of the
+//! same settings, which `claim` checks before the file is opened).
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};

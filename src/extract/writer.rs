@@ -1,37 +1,28 @@
 //! A JSON array written one element at a time to a temporary file beside its target and
-//! renamed into place by `finish`, so memory stays bounded and a killed run never leaves a
-//! half-written split file under the final name.
+//! renamed into place by `finish` (`crate::fsutil::AtomicFile`), so memory stays bounded and a
+//! killed run never leaves a half-written split file under the final name.
 
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::error::ExtractError;
+use crate::fsutil::AtomicFile;
 
 /// An open JSON array being written.
 pub struct ArrayWriter {
-    target: PathBuf,
-    out: BufWriter<tempfile::NamedTempFile>,
+    out: AtomicFile,
     count: usize,
 }
 
 impl ArrayWriter {
     /// Starts the array for `target` (its folder must exist).
     pub fn create(target: &Path) -> Result<Self, ExtractError> {
-        let dir = target.parent().unwrap_or(Path::new("."));
-        let tmp = tempfile::Builder::new()
-            .prefix(".extract-")
-            .tempfile_in(dir)
-            .map_err(|e| ExtractError::io(dir, e))?;
-        let mut out = BufWriter::new(tmp);
+        let mut out = AtomicFile::create(target).map_err(|e| ExtractError::io(target, e))?;
         out.write_all(b"[")
             .map_err(|e| ExtractError::io(target, e))?;
-        Ok(ArrayWriter {
-            target: target.to_path_buf(),
-            out,
-            count: 0,
-        })
+        Ok(ArrayWriter { out, count: 0 })
     }
 
     /// Appends one element (one line of the file).
@@ -39,9 +30,9 @@ impl ArrayWriter {
         let sep: &[u8] = if self.count == 0 { b"\n" } else { b",\n" };
         self.out
             .write_all(sep)
-            .map_err(|e| ExtractError::io(&self.target, e))?;
+            .map_err(|e| ExtractError::io(self.out.target(), e))?;
         serde_json::to_writer(&mut self.out, item)
-            .map_err(|e| ExtractError::io(&self.target, e.into()))?;
+            .map_err(|e| ExtractError::io(self.out.target(), e.into()))?;
         self.count += 1;
         Ok(())
     }
@@ -53,18 +44,13 @@ impl ArrayWriter {
 
     /// Closes the array and renames the file to its target.
     pub fn finish(mut self) -> Result<usize, ExtractError> {
+        let target = self.out.target().to_path_buf();
         self.out
             .write_all(b"\n]\n")
-            .map_err(|e| ExtractError::io(&self.target, e))?;
-        let tmp = self
-            .out
-            .into_inner()
-            .map_err(|e| ExtractError::io(&self.target, e.into_error()))?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| ExtractError::io(&self.target, e))?;
-        tmp.persist(&self.target)
-            .map_err(|e| ExtractError::io(&self.target, e.error))?;
+            .map_err(|e| ExtractError::io(&target, e))?;
+        self.out
+            .commit()
+            .map_err(|e| ExtractError::io(&target, e))?;
         Ok(self.count)
     }
 }

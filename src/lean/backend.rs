@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use crate::lean::axioms::AxiomPolicy;
+use crate::lean::diagnostics::Diagnostic;
 use crate::lean::verdict::Verdict;
 use crate::lean::LeanError;
 
@@ -83,9 +85,19 @@ pub trait ProofBackend: Send + Sync {
     /// Applies one tactic to a state.
     fn apply(&self, state: &ProofState, tactic: &str) -> Result<Outcome, LeanError>;
 
-    /// The final word: re-checks `header` + `statement := by proof` as one command. Proved only
-    /// when there is no error, no `sorry` in any form and no open goal.
+    /// The final word: re-checks `header` + `statement := by proof` as one command, followed by
+    /// `#print axioms` on the theorem. Proved only when there is no error, no open goal, and
+    /// every axiom the theorem rests on is allowed (`sorryAx`, reached through any lemma, never
+    /// is).
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError>;
+
+    /// Elaborates a whole file's text as one document and returns its diagnostics with Lean's
+    /// positions (line from 1, column in characters): what `check` classifies. A Lean that dies
+    /// without saying why is an error.
+    fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError>;
+
+    /// The axioms a proof `verify` accepts may rest on.
+    fn policy(&self) -> &AxiomPolicy;
 
     /// A short name for logs and reports (`repl`, `file`, `server`).
     fn name(&self) -> &'static str;

@@ -262,6 +262,7 @@ pub fn verdict<'a, M: LeanMessage + 'a>(
         status,
         goals,
         errors,
+        axioms: Vec::new(),
     }
 }
 

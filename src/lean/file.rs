@@ -1,26 +1,27 @@
-//! Whole-file checking with `lean --json`: the `FileBackend` (a `ProofBackend` that needs only a
-//! `lean`, no repl or server) and `check_source`, which checks every theorem of a file in one
-//! Lean run and attributes the diagnostics by position.
+//! Checking with `lean --json`: running one text (`run_lean_json`, `check_text`) and the
+//! `FileBackend`, a `ProofBackend` that needs only a `lean`, no repl or server.
 //!
 //! Goals come from a trick: the proof so far is followed by `done`, which fails with
-//! "unsolved goals" and the goals when any remain. To be sure a theorem Lean reported nothing
-//! about was really elaborated, and does not lean on a `sorry` elsewhere, whole-file and
-//! `verify` checks append `#print axioms` for each named theorem.
+//! "unsolved goals" and the goals when any remain. `verify` appends `#print axioms` for the
+//! theorem (see `crate::lean::layout`), so a proof resting on a `sorry` elsewhere or on a
+//! foreign axiom is never proved.
 
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::lean::backend::{proof_text, Outcome, ProofBackend, ProofState};
+use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
+use crate::lean::backend::{Outcome, ProofBackend, ProofState};
 use crate::lean::command::LeanCommand;
-use crate::lean::diagnostics::{self, parse_output, Diagnostic, JsonOutput};
+use crate::lean::diagnostics::{self, parse_output, Diagnostic, JsonOutput, Severity};
 use crate::lean::error::LeanError;
-use crate::lean::source::{mentions_sorry, mentions_sorry_ax, Pos, Region, SourceFile};
-use crate::lean::verdict::{Status, Verdict};
+use crate::lean::layout::TheoremText;
+use crate::lean::process;
+use crate::lean::source::mentions_sorry;
+use crate::lean::verdict::Verdict;
 
 /// How long one `lean --json` run may take by default before it is killed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -64,12 +65,13 @@ impl LeanRun {
     }
 }
 
-/// Runs `cmd --json FILE` with a timeout. On timeout the whole process group (`lake` and the
-/// `lean` it started) is killed.
+/// Runs `cmd --json FILE` in a process group of its own, killed whole (`lake` and the `lean`
+/// it started) past `timeout` or once its memory passes `memory_limit_mb`.
 pub fn run_lean_json(
     cmd: &LeanCommand,
     file: &Path,
     timeout: Duration,
+    memory_limit_mb: Option<u64>,
 ) -> Result<LeanRun, LeanError> {
     let mut command = cmd.to_command();
     command
@@ -77,15 +79,14 @@ pub fn run_lean_json(
         .arg(file)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = command.spawn().map_err(|e| LeanError::Spawn {
+        .stderr(Stdio::piped());
+    let mut child = process::spawn_group(&mut command).map_err(|e| LeanError::Spawn {
         program: cmd.program.clone(),
         reason: e.to_string(),
     })?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait_with_timeout(&mut child, timeout)?;
+    let status = process::wait_bounded(&mut child, timeout, memory_limit_mb)?;
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     Ok(LeanRun {
@@ -108,29 +109,13 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<String> {
     })
 }
 
-fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Result<ExitStatus, LeanError> {
-    let deadline = Instant::now() + timeout;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status);
-        }
-        if Instant::now() >= deadline {
-            // SAFETY: kill(2) on the process group this function's caller created; no memory
-            // is touched.
-            unsafe {
-                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
-            }
-            let _ = child.wait();
-            return Err(LeanError::Timeout(timeout));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
-}
-
 /// Writes `text` to a fresh `.lean` file and runs `lean --json` on it.
-pub fn check_text(cmd: &LeanCommand, text: &str, timeout: Duration) -> Result<LeanRun, LeanError> {
+pub fn check_text(
+    cmd: &LeanCommand,
+    text: &str,
+    timeout: Duration,
+    memory_limit_mb: Option<u64>,
+) -> Result<LeanRun, LeanError> {
     let dir = std::env::temp_dir();
     let mut file = tempfile::Builder::new()
         .prefix("proofstep_")
@@ -146,270 +131,51 @@ pub fn check_text(cmd: &LeanCommand, text: &str, timeout: Duration) -> Result<Le
             path: file.path().to_path_buf(),
             source,
         })?;
-    run_lean_json(cmd, file.path(), timeout)
+    run_lean_json(cmd, file.path(), timeout, memory_limit_mb)
 }
 
-/// What `#print axioms` said about one theorem.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Axioms {
-    /// Declared; depends on `sorryAx` or not.
-    Declared { sorry: bool },
-    /// Lean does not know the name: the theorem was never added.
-    Unknown,
+fn messages<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
+    diags
+        .map(|d| d.data.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
-/// Reads a diagnostic on a `#print axioms` line: any information message is the answer
-/// (Lean lists the axioms, `sorryAx` among them when a `sorry` is used); "unknown constant"
-/// means the theorem was never added. `None` for anything else (e.g. a parse error that
-/// spilled onto the line).
-fn axioms_answer(d: &Diagnostic) -> Option<Axioms> {
-    if !d.is_error() && d.severity != diagnostics::Severity::Warning {
-        return Some(Axioms::Declared {
-            sorry: d.data.contains("sorryAx"),
-        });
-    }
-    let lower = d.data.to_lowercase();
-    (d.is_error()
-        && (lower.starts_with("unknown constant") || lower.starts_with("unknown identifier")))
-    .then_some(Axioms::Unknown)
-}
-
-/// The name to give `#print axioms` so it resolves from any namespace.
-fn root_name(full_name: &str) -> String {
-    format!("_root_.{full_name}")
-}
-
-/// Adjusts a named theorem's own verdict with what `#print axioms` said about it. No answer
-/// at all means Lean stopped before the end of the text (an unterminated comment, `#exit`),
-/// so nothing confirms the theorem was checked.
-fn apply_axioms(mut verdict: Verdict, axioms: Option<Axioms>, name: &str) -> Verdict {
-    match axioms {
-        Some(Axioms::Declared { sorry: true }) if verdict.status == Status::Proved => {
-            verdict.status = Status::Sorry;
-        }
-        Some(Axioms::Declared { .. }) => {}
-        _ if verdict.status == Status::Error => {}
-        Some(Axioms::Unknown) => {
-            verdict.status = Status::Error;
-            verdict.errors.push(format!(
-                "Lean never added `{name}` to the environment (an earlier parse error may have swallowed it)"
-            ));
-        }
-        None => {
-            verdict.status = Status::Error;
-            verdict.errors.push(format!(
-                "Lean stopped before confirming `{name}` (an unterminated comment or string, or `#exit`, cut the file short)"
-            ));
-        }
-    }
-    verdict
-}
-
-/// The verdict on each theorem of a file, from one Lean run.
-#[derive(Clone, Debug)]
-pub struct FileVerdicts {
-    /// One verdict per theorem of the `SourceFile`, in order.
-    pub verdicts: Vec<Verdict>,
-    /// Errors in the header (before the first theorem); when there are any, every theorem is
-    /// an error too.
-    pub header_errors: Vec<String>,
-}
-
-/// Checks every theorem of `source` with one `lean --json` run and classifies each by the
-/// diagnostics inside its span (see the module documentation).
-pub fn check_source(
-    cmd: &LeanCommand,
-    source: &SourceFile,
-    timeout: Duration,
-) -> Result<FileVerdicts, LeanError> {
-    let mut text = source.text[..source.lean_end].to_string();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let original_lines = text.lines().count() as u32;
-    // Line number of each theorem's `#print axioms`.
-    let mut print_lines: Vec<Option<u32>> = Vec::with_capacity(source.theorems.len());
-    let mut next_line = original_lines + 2;
-    text.push('\n');
-    for theorem in &source.theorems {
-        match &theorem.full_name {
-            Some(name) => {
-                text.push_str(&format!("#print axioms {}\n", root_name(name)));
-                print_lines.push(Some(next_line));
-                next_line += 1;
-            }
-            None => print_lines.push(None),
-        }
-    }
-    let run = check_text(cmd, &text, timeout)?;
-    if run.crashed() {
-        return Err(LeanError::Died(run.crash_report()));
-    }
-
-    let n = source.theorems.len();
-    let mut own: Vec<Vec<&Diagnostic>> = vec![Vec::new(); n];
-    let mut axioms: Vec<Option<Axioms>> = vec![None; n];
-    let mut header_errors = Vec::new();
-    // A parse error left open at the end of the file meets the appended `#print`; without it
-    // Lean says "unexpected end of input", so say that.
-    let spills = |d: &Diagnostic| {
-        d.pos.line > original_lines || d.end_pos.is_some_and(|e| e.line > original_lines)
-    };
-    let mut diagnostics: Vec<Diagnostic> = Vec::new();
-    for d in &run.output.diagnostics {
-        if let Some(i) = print_lines.iter().position(|&l| l == Some(d.pos.line)) {
-            if let Some(answer) = axioms_answer(d) {
-                axioms[i] = Some(answer);
-                continue;
-            }
-        }
-        let mut d = d.clone();
-        if spills(&d) {
-            d.data = d
-                .data
-                .replacen("unexpected token '#print'", "unexpected end of input", 1);
-        }
-        diagnostics.push(d);
-    }
-    // Positionless "unsolved goals" (Lean puts them at 1:0 after a parse error inside a proof)
-    // belong, in order, to the theorems whose proofs have a parse error; not to the header.
-    let mut broken = (0..n).filter(|&i| {
-        diagnostics
-            .iter()
-            .any(|d| d.is_parse_error() && source.region(d.pos) == Region::Theorem(i))
-    });
-    for d in &diagnostics {
-        if d.is_positionless_unsolved_goals() {
-            if let Some(i) = broken.next() {
-                own[i].push(d);
-                continue;
-            }
-        }
-        match source.region(d.pos) {
-            Region::Header if d.is_error() => header_errors.push(d.data.trim_end().to_string()),
-            Region::Theorem(i) => own[i].push(d),
-            Region::Between if d.is_error() => {
-                tracing::debug!(line = d.pos.line, "error outside any theorem: {}", d.data)
-            }
-            _ => {}
-        }
-    }
-
-    let verdicts = source
-        .theorems
-        .iter()
-        .enumerate()
-        .map(|(i, theorem)| {
-            let verdict =
-                diagnostics::verdict(own[i].iter().copied(), mentions_sorry_ax(&theorem.proof));
-            let mut verdict = match theorem.full_name {
-                Some(_) => apply_axioms(verdict, axioms[i], &theorem.display_name()),
-                None => verdict,
-            };
-            if !header_errors.is_empty() {
-                verdict.status = Status::Error;
-                verdict.errors.insert(
-                    0,
-                    format!(
-                        "the file's header (before the first theorem) has errors: {}",
-                        header_errors[0]
-                    ),
-                );
-            }
-            verdict
-        })
-        .collect();
-    Ok(FileVerdicts {
-        verdicts,
-        header_errors,
-    })
-}
-
-/// A theorem written into a file for one check, and where its parts landed.
-struct Layout {
-    text: String,
-    /// First line of the statement (lines before it are the header).
-    theorem_line: u32,
-    /// Where `by` is: diagnostics before it are about the statement.
-    by: Pos,
-    /// The line of the trailing `done`, if any.
-    done_line: Option<u32>,
-    /// The line of the trailing `#print axioms`, if any.
-    print_line: Option<u32>,
-}
-
-impl Layout {
-    /// `header`, then `statement := by`, then `body` (already indented), then optionally
-    /// `done` and `#print axioms NAME`.
-    fn new(header: &str, statement: &str, body: &str, done: bool, print: Option<&str>) -> Layout {
-        let mut text = String::with_capacity(header.len() + statement.len() + body.len() + 64);
-        text.push_str(header);
-        if !text.is_empty() && !text.ends_with('\n') {
-            text.push('\n');
-        }
-        let theorem_line = text.matches('\n').count() as u32 + 1;
-        let statement = statement.trim_end();
-        text.push_str(statement);
-        text.push_str(" := ");
-        let last_statement_line = statement.rsplit('\n').next().unwrap_or("");
-        let by = Pos::new(
-            theorem_line + statement.matches('\n').count() as u32,
-            last_statement_line.chars().count() as u32 + 4,
-        );
-        text.push_str("by\n");
-        text.push_str(body);
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        let mut done_line = None;
-        if done {
-            done_line = Some(text.matches('\n').count() as u32 + 1);
-            text.push_str("  done\n");
-        }
-        let mut print_line = None;
-        if let Some(name) = print {
-            print_line = Some(text.matches('\n').count() as u32 + 2);
-            text.push_str(&format!("\n#print axioms {}\n", root_name(name)));
-        }
-        Layout {
-            text,
-            theorem_line,
-            by,
-            done_line,
-            print_line,
-        }
-    }
-}
-
-/// A run's diagnostics sorted by the part of the layout they are about.
+/// The diagnostics of one run of a theorem's text, sorted by the part of the text they are
+/// about.
 struct Parts<'a> {
     header: Vec<&'a Diagnostic>,
     statement: Vec<&'a Diagnostic>,
     proof: Vec<&'a Diagnostic>,
-    axioms: Option<Axioms>,
+    probe: Option<AxiomsAnswer>,
 }
 
 impl<'a> Parts<'a> {
-    fn of(layout: &Layout, run: &'a LeanRun) -> Parts<'a> {
+    fn of(layout: &TheoremText, run: &'a LeanRun) -> Parts<'a> {
+        let theorem_line = layout.pos(layout.statement_start).line;
+        let by = layout.pos(layout.by_start());
+        let probe_line = layout.probe_start.map(|b| layout.pos(b).line);
         let mut parts = Parts {
             header: Vec::new(),
             statement: Vec::new(),
             proof: Vec::new(),
-            axioms: None,
+            probe: None,
         };
         for d in &run.output.diagnostics {
-            if Some(d.pos.line) == layout.print_line {
-                if let Some(answer) = axioms_answer(d) {
-                    parts.axioms = Some(answer);
+            if Some(d.pos.line) == probe_line {
+                let answer =
+                    axioms::read_answer(d.is_error(), d.severity == Severity::Information, &d.data);
+                if answer.is_some() {
+                    parts.probe = answer;
                     continue;
                 }
             }
             if d.is_positionless_unsolved_goals() {
-                // The theorem's goals after a parse error in its proof (see the method).
+                // The theorem's goals after a parse error in its proof.
                 parts.proof.push(d);
-            } else if d.pos.line < layout.theorem_line {
+            } else if d.pos.line < theorem_line {
                 parts.header.push(d);
-            } else if d.pos < layout.by {
+            } else if d.pos < by {
                 parts.statement.push(d);
             } else {
                 parts.proof.push(d);
@@ -429,13 +195,6 @@ impl<'a> Parts<'a> {
     }
 }
 
-fn messages<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
-    diags
-        .map(|d| d.data.trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The `ProofBackend` that re-checks header + statement + steps with `lean --json` in a fresh
 /// process for every request. Slower than the repl, but needs nothing beyond `lean`; requests
 /// from several threads run as parallel processes.
@@ -443,15 +202,27 @@ fn messages<'a>(diags: impl Iterator<Item = &'a Diagnostic>) -> String {
 pub struct FileBackend {
     cmd: LeanCommand,
     timeout: Duration,
+    memory_limit_mb: Option<u64>,
+    policy: AxiomPolicy,
 }
 
 impl FileBackend {
-    /// A backend running `cmd` (`lean`, or `lake env lean`) with the default timeout.
+    /// A backend running `cmd` (`lean`, or `lake env lean`) with the default timeout and the
+    /// default allowed axioms.
     pub fn new(cmd: LeanCommand) -> Self {
         FileBackend {
             cmd,
             timeout: DEFAULT_TIMEOUT,
+            memory_limit_mb: None,
+            policy: AxiomPolicy::default(),
         }
+    }
+
+    /// The same backend killing a Lean whose private memory passes `limit_mb` (the step then
+    /// fails with `LeanError::OutOfMemory`).
+    pub fn with_memory_limit(mut self, limit_mb: Option<u64>) -> Self {
+        self.memory_limit_mb = limit_mb;
+        self
     }
 
     /// The same backend with another per-check timeout.
@@ -460,13 +231,19 @@ impl FileBackend {
         self
     }
 
+    /// The same backend accepting proofs that rest on the axioms `policy` allows.
+    pub fn with_policy(mut self, policy: AxiomPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
     /// The command it runs Lean with.
     pub fn command(&self) -> &LeanCommand {
         &self.cmd
     }
 
-    fn run(&self, layout: &Layout) -> Result<LeanRun, LeanError> {
-        let run = check_text(&self.cmd, &layout.text, self.timeout)?;
+    fn run(&self, text: &str) -> Result<LeanRun, LeanError> {
+        let run = check_text(&self.cmd, text, self.timeout, self.memory_limit_mb)?;
         if run.crashed() {
             return Err(LeanError::Died(run.crash_report()));
         }
@@ -480,14 +257,14 @@ impl FileBackend {
         statement: &str,
         steps: &[String],
     ) -> Result<(Outcome, Vec<String>), LeanError> {
-        let layout = Layout::new(header, statement, &proof_text(steps), true, None);
-        let run = self.run(&layout)?;
+        let layout = TheoremText::new(header, statement, steps).with_done();
+        let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);
         if let Some(e) = parts.header_error().or_else(|| parts.statement_error()) {
             return Err(e);
         }
-        let at_done =
-            |d: &Diagnostic| Some(d.pos.line) == layout.done_line && d.is_unsolved_goals();
+        let done_line = layout.done_start.map(|b| layout.pos(b).line);
+        let at_done = |d: &Diagnostic| Some(d.pos.line) == done_line && d.is_unsolved_goals();
         let errors: Vec<&Diagnostic> = parts
             .proof
             .iter()
@@ -543,83 +320,26 @@ impl ProofBackend for FileBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let probe = SourceFile::parse(&format!("{header}\n{} := by\n", statement.trim_end()));
-        let name = probe.theorems.last().and_then(|t| t.full_name.clone());
-        let layout = Layout::new(
-            header,
-            statement,
-            &proof_text(&[proof.to_string()]),
-            false,
-            name.as_deref(),
-        );
-        let run = self.run(&layout)?;
+        let layout = TheoremText::for_verify(header, statement, proof);
+        let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);
         if let Some(e) = parts.header_error() {
             return Err(e);
         }
         let own = parts.statement.iter().chain(parts.proof.iter()).copied();
-        let verdict = diagnostics::verdict(own, mentions_sorry_ax(proof));
-        Ok(match &name {
-            Some(name) => apply_axioms(verdict, parts.axioms, name),
-            None => verdict,
-        })
+        let verdict = diagnostics::verdict(own, false);
+        Ok(layout.judge(verdict, parts.probe.as_ref(), &self.policy))
+    }
+
+    fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {
+        Ok(self.run(text)?.output.diagnostics)
+    }
+
+    fn policy(&self) -> &AxiomPolicy {
+        &self.policy
     }
 
     fn name(&self) -> &'static str {
         "file"
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn layout_positions() {
-        let l = Layout::new(
-            "prelude\nimport Mini",
-            "theorem t (p : Prop)\n    (h : p) : p ∧ p",
-            &proof_text(&["constructor".into()]),
-            true,
-            Some("t"),
-        );
-        assert_eq!(
-            l.text,
-            "prelude\nimport Mini\ntheorem t (p : Prop)\n    (h : p) : p ∧ p := by\n  constructor\n  done\n\n#print axioms _root_.t\n"
-        );
-        assert_eq!(l.theorem_line, 3);
-        assert_eq!(l.by, Pos::new(4, 23));
-        assert_eq!(l.done_line, Some(6));
-        assert_eq!(l.print_line, Some(8));
-    }
-
-    #[test]
-    fn axioms_answers() {
-        let info = |data: &str| Diagnostic {
-            severity: diagnostics::Severity::Information,
-            pos: Pos::new(1, 0),
-            end_pos: None,
-            data: data.into(),
-            kind: None,
-            file_name: None,
-            caption: None,
-        };
-        assert_eq!(
-            axioms_answer(&info("'a' depends on axioms: [sorryAx]")),
-            Some(Axioms::Declared { sorry: true })
-        );
-        assert_eq!(
-            axioms_answer(&info("'a' depends on axioms: [propext]")),
-            Some(Axioms::Declared { sorry: false })
-        );
-        assert_eq!(
-            axioms_answer(&info("'a' does not depend on any axioms")),
-            Some(Axioms::Declared { sorry: false })
-        );
-        let mut unknown = info("Unknown constant `_root_.a`");
-        unknown.severity = diagnostics::Severity::Error;
-        assert_eq!(axioms_answer(&unknown), Some(Axioms::Unknown));
-        unknown.data = "unexpected token '#print'; expected ')'".into();
-        assert_eq!(axioms_answer(&unknown), None);
     }
 }

@@ -7,6 +7,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::lean::diagnostics::{Diagnostic, Severity as JsonSeverity};
+use crate::lean::source::Pos as SourcePos;
+
 /// A line/column position as the REPL reports it (lines from 1; tactic-mode messages use 0:0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pos {
@@ -78,6 +81,26 @@ impl Message {
     /// True for error-severity messages.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// The message as `lean --json` would print it (the same positions: line from 1, column in
+    /// characters), so whole-file checks read every backend's messages alike.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        let pos = |p: &Pos| SourcePos::new(p.line as u32, p.column as u32);
+        Diagnostic {
+            severity: match self.severity {
+                Severity::Error => JsonSeverity::Error,
+                Severity::Warning => JsonSeverity::Warning,
+                Severity::Info => JsonSeverity::Information,
+                Severity::Trace | Severity::Other(_) => JsonSeverity::Other,
+            },
+            pos: pos(&self.pos),
+            end_pos: self.end_pos.as_ref().map(pos),
+            data: self.data.clone(),
+            kind: None,
+            file_name: None,
+            caption: None,
+        }
     }
 }
 

@@ -10,13 +10,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::lean::process::{kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
 use crate::lean::protocol::{Answer, CommandResponse, Request, Response};
 use crate::lean::{LeanCommand, LeanError};
 
@@ -30,7 +30,8 @@ pub struct ReplConfig {
     pub timeout: Duration,
     /// How long importing a header may take (`import Mathlib` takes tens of seconds).
     pub header_timeout: Duration,
-    /// Kill the process when its resident memory (with its children) passes this many MB.
+    /// Kill the process when its private resident memory (with its children's) passes this many
+    /// MB.
     pub memory_limit_mb: Option<u64>,
     /// Treat a response longer than this as garbage (guards against runaway output).
     pub max_response_bytes: usize,
@@ -71,7 +72,6 @@ struct Process {
 }
 
 const STDERR_TAIL: usize = 2000;
-const MEMORY_POLL: Duration = Duration::from_millis(200);
 
 impl Process {
     fn spawn(config: &ReplConfig) -> Result<Process, LeanError> {
@@ -80,8 +80,7 @@ impl Process {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         // Its own process group, so a kill reaches `lake env`'s child too.
-        cmd.process_group(0);
-        let mut child = cmd.spawn().map_err(|e| LeanError::Spawn {
+        let mut child = spawn_group(&mut cmd).map_err(|e| LeanError::Spawn {
             program: config.command.program.clone(),
             reason: e.to_string(),
         })?;
@@ -189,15 +188,6 @@ impl Drop for Process {
     }
 }
 
-fn kill_group(pid: u32) {
-    // SAFETY: kill(2) with a negative pid signals the process group we created at spawn;
-    // callers only do this while the group leader is our unreaped child, so the id cannot
-    // have been reused.
-    unsafe {
-        libc::kill(-(pid as libc::pid_t), libc::SIGKILL);
-    }
-}
-
 fn write_frames(mut stdin: ChildStdin, frames: Receiver<String>) {
     for frame in frames {
         if stdin
@@ -265,43 +255,6 @@ fn keep_tail(mut stderr: impl Read, tail: Arc<Mutex<VecDeque<u8>>>) {
     }
 }
 
-/// Resident memory in MB of a process and all its descendants (from /proc/<pid>/status VmRSS),
-/// or None where /proc cannot tell.
-pub fn tree_rss_mb(pid: u32) -> Option<u64> {
-    let mut total_kb = 0u64;
-    let mut seen = 0usize;
-    let mut stack = vec![pid];
-    while let Some(p) = stack.pop() {
-        seen += 1;
-        if seen > 4096 {
-            break;
-        }
-        if let Ok(status) = std::fs::read_to_string(format!("/proc/{p}/status")) {
-            if let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                total_kb += kb;
-            }
-        } else if p == pid {
-            return None;
-        }
-        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) {
-            for task in tasks.flatten() {
-                if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
-                    stack.extend(
-                        children
-                            .split_whitespace()
-                            .filter_map(|c| c.parse::<u32>().ok()),
-                    );
-                }
-            }
-        }
-    }
-    Some(total_kb / 1024)
-}
-
 /// One REPL process, restarted whenever it misbehaves. Not thread-safe on its own: the pool
 /// puts each `Repl` behind its own lock.
 pub struct Repl {
@@ -354,7 +307,7 @@ impl Repl {
         self.process.as_ref().map(|p| p.pid)
     }
 
-    /// Resident memory (MB, with children) measured after the last request.
+    /// Private resident memory (MB, with children's) measured after the last request.
     pub fn last_rss_mb(&self) -> Option<u64> {
         self.last_rss_mb
     }
@@ -438,7 +391,7 @@ impl Repl {
             Ok(response) => {
                 self.served += 1;
                 let process = self.process.as_ref().expect("running");
-                self.last_rss_mb = tree_rss_mb(process.pid);
+                self.last_rss_mb = tree_memory_mb(process.pid);
                 if let (Some(limit), Some(used)) = (self.config.memory_limit_mb, self.last_rss_mb) {
                     if used > limit {
                         self.restart(&format!("memory {used} MB > {limit} MB"));
@@ -506,7 +459,7 @@ impl Repl {
             match process.events.recv_timeout(slice) {
                 Ok(event) => break event,
                 Err(RecvTimeoutError::Timeout) => {
-                    if let (Some(limit), Some(used)) = (memory_limit, tree_rss_mb(process.pid)) {
+                    if let (Some(limit), Some(used)) = (memory_limit, tree_memory_mb(process.pid)) {
                         if used > limit {
                             return Err(Fault::Error(LeanError::OutOfMemory {
                                 used_mb: used,

@@ -7,9 +7,14 @@
 
 use std::sync::Arc;
 
+use crate::lean::axioms::{self, AxiomPolicy};
 use crate::lean::diagnostics;
+use crate::lean::diagnostics::Diagnostic;
+use crate::lean::layout::TheoremText;
 use crate::lean::pool::{Pool, PoolConfig};
-use crate::lean::protocol::{CommandResponse, ProofStatus, Response, TacticResponse};
+use crate::lean::protocol::{
+    CommandResponse, Message, ProofStatus, Response, Severity, TacticResponse,
+};
 use crate::lean::repl::{error_texts, Repl};
 use crate::lean::{
     LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict,
@@ -18,14 +23,22 @@ use crate::lean::{
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
 pub struct ReplBackend {
     pool: Pool,
+    policy: AxiomPolicy,
 }
 
 impl ReplBackend {
-    /// A backend over a pool with these settings.
+    /// A backend over a pool with these settings, accepting the default allowed axioms.
     pub fn new(config: PoolConfig) -> Self {
         ReplBackend {
             pool: Pool::new(config),
+            policy: AxiomPolicy::default(),
         }
+    }
+
+    /// The same backend accepting proofs that rest on the axioms `policy` allows.
+    pub fn with_policy(mut self, policy: AxiomPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// A backend with default settings running `command` (e.g. `lake env <path>/repl`).
@@ -176,41 +189,33 @@ fn classify_tactic(r: &TacticResponse, next: impl Fn(&TacticResponse) -> ProofSt
     }
 }
 
-/// The Lean text `verify` checks: `statement := by` followed by the proof. A one-line proof
-/// goes on the same line; a block (as `ProofState::proof_text` renders it, indented) goes
-/// below; an unindented multi-line proof is indented two spaces.
-pub fn theorem_text(statement: &str, proof: &str) -> String {
-    let statement = statement.trim_end();
-    let body = proof.trim_end();
-    if body.trim().is_empty() {
-        return format!("{statement} := by");
-    }
-    if !body.starts_with([' ', '\t', '\n']) && !body.contains('\n') {
-        return format!("{statement} := by {body}");
-    }
-    if body.starts_with([' ', '\t']) {
-        return format!("{statement} := by\n{body}");
-    }
-    let indented: Vec<String> = body
-        .trim_start_matches('\n')
-        .lines()
-        .map(|l| {
-            if l.trim().is_empty() {
-                String::new()
-            } else {
-                format!("  {l}")
+/// The final verdict on a theorem checked as one command laid out by `TheoremText::for_verify`
+/// (the text after the header, whose first line is line 1 of the answer's positions): the shared
+/// rule (`crate::lean::diagnostics::verdict`) on the theorem's messages, corrected by the
+/// `#print axioms` probe's answer under `policy`.
+pub fn verdict_of(
+    response: &CommandResponse,
+    layout: &TheoremText,
+    policy: &AxiomPolicy,
+) -> Verdict {
+    let offset = layout.line(layout.statement_start);
+    let probe_line = layout
+        .probe_start
+        .map(|b| u64::from(layout.line(b) - offset + 1));
+    let mut answer = None;
+    let mut own = Vec::with_capacity(response.messages.len());
+    for m in &response.messages {
+        if Some(m.pos.line) == probe_line {
+            let read = axioms::read_answer(m.is_error(), m.severity == Severity::Info, &m.data);
+            if read.is_some() {
+                answer = read;
+                continue;
             }
-        })
-        .collect();
-    format!("{statement} := by\n{}", indented.join("\n"))
-}
-
-/// Classifies the answer to a whole theorem checked as one command by the shared rule
-/// (`crate::lean::diagnostics::verdict`): Error when any error is not "unsolved goals"; Open when
-/// the only errors are unsolved goals (their goals kept); Sorry when a sorry is reported or
-/// warned about; Proved otherwise.
-pub fn verdict_of(response: &CommandResponse) -> Verdict {
-    diagnostics::verdict(&response.messages, !response.sorries.is_empty())
+        }
+        own.push(m);
+    }
+    let verdict = diagnostics::verdict(own, !response.sorries.is_empty());
+    layout.judge(verdict, answer.as_ref(), policy)
 }
 
 impl ProofBackend for ReplBackend {
@@ -241,11 +246,28 @@ impl ProofBackend for ReplBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let cmd = theorem_text(statement, proof);
+        let layout = TheoremText::for_verify(header, statement, proof);
+        let (cmd, _) = layout.after_header();
         let response = self
             .pool
-            .with_header(header, |_, repl| repl.command(header, &cmd))?;
-        Ok(verdict_of(&response))
+            .with_header(header, |_, repl| repl.command(header, cmd))?;
+        Ok(verdict_of(&response, &layout, &self.policy))
+    }
+
+    fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {
+        // No environment: the REPL reads the text's own imports, as a file.
+        let response = self
+            .pool
+            .with_header("", |_, repl| repl.command("", text))?;
+        Ok(response
+            .messages
+            .iter()
+            .map(Message::to_diagnostic)
+            .collect())
+    }
+
+    fn policy(&self) -> &AxiomPolicy {
+        &self.policy
     }
 
     fn name(&self) -> &'static str {
@@ -257,22 +279,6 @@ impl ProofBackend for ReplBackend {
 mod tests {
     use super::*;
     use crate::lean::Status;
-
-    #[test]
-    fn theorem_text_puts_one_liners_inline_and_blocks_below() {
-        assert_eq!(
-            theorem_text("theorem t : 1 = 1", "rfl"),
-            "theorem t : 1 = 1 := by rfl"
-        );
-        assert_eq!(
-            theorem_text("theorem t : 1 = 1", "  skip\n  rfl\n"),
-            "theorem t : 1 = 1 := by\n  skip\n  rfl"
-        );
-        assert_eq!(
-            theorem_text("theorem t : 1 = 1", "skip\nrfl"),
-            "theorem t : 1 = 1 := by\n  skip\n  rfl"
-        );
-    }
 
     fn outcome(json: &str) -> Outcome {
         let r: TacticResponse = serde_json::from_str(json).unwrap();
@@ -329,24 +335,66 @@ mod tests {
     }
 
     #[test]
-    fn whole_theorem_answers_follow_the_shared_verdict_rule() {
-        let v = |json: &str| verdict_of(&serde_json::from_str::<CommandResponse>(json).unwrap());
+    fn whole_theorem_answers_follow_the_shared_verdict_rule_and_the_probe() {
+        let layout =
+            TheoremText::for_verify("prelude\nimport Mini", "theorem t (p q : Prop) : p", "skip");
+        // The command the REPL gets: the statement on line 1, the probe on line 4.
+        assert_eq!(
+            layout.after_header().0,
+            "theorem t (p q : Prop) : p := by\n  skip\n\n#print axioms _root_.t\n"
+        );
+        let policy = AxiomPolicy::default();
+        let v = |json: &str| {
+            verdict_of(
+                &serde_json::from_str::<CommandResponse>(json).unwrap(),
+                &layout,
+                &policy,
+            )
+        };
         let at = r#""pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 5}"#;
+        let probe = |axioms: &str| {
+            format!(
+                r#"{{"severity": "info", "pos": {{"line": 4, "column": 0}}, "endPos": {{"line": 4, "column": 6}}, "data": "'t' depends on axioms: [{axioms}]"}}"#
+            )
+        };
+        let clean = r#"{"severity": "info", "pos": {"line": 4, "column": 0}, "data": "'t' does not depend on any axioms"}"#;
         let open = v(&format!(
-            r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "unsolved goals\ncase a\n⊢ p\ncase b\n⊢ q"}}]}}"#
+            r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "unsolved goals\ncase a\n⊢ p\ncase b\n⊢ q"}}, {}]}}"#,
+            probe("sorryAx")
         ));
         assert_eq!(open.status, Status::Open);
         assert_eq!(open.goals, ["case a\n⊢ p", "case b\n⊢ q"]);
         let warned = v(&format!(
-            r#"{{"env": 1, "messages": [{{"severity": "warning", {at}, "data": "declaration uses ‘sorry’"}}]}}"#
+            r#"{{"env": 1, "messages": [{{"severity": "warning", {at}, "data": "declaration uses ‘sorry’"}}, {}]}}"#,
+            probe("sorryAx")
         ));
         assert_eq!(warned.status, Status::Sorry);
-        let listed = v(r#"{"env": 1, "sorries": [{"goal": "⊢ p", "proofState": 0}]}"#);
+        let listed = v(&format!(
+            r#"{{"env": 1, "sorries": [{{"goal": "⊢ p", "proofState": 0}}], "messages": [{}]}}"#,
+            probe("sorryAx")
+        ));
         assert_eq!(listed.status, Status::Sorry);
         let failed = v(&format!(
             r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "Type mismatch"}}, {{"severity": "error", {at}, "data": "unsolved goals\n⊢ q"}}]}}"#
         ));
         assert_eq!(failed.status, Status::Error);
-        assert_eq!(v(r#"{"env": 1}"#).status, Status::Proved);
+        assert_eq!(
+            v(&format!(r#"{{"env": 1, "messages": [{clean}]}}"#)).status,
+            Status::Proved
+        );
+        // A lemma of the header whose proof is `sorry`, or failed: only the probe knows.
+        let through_lemma = v(&format!(
+            r#"{{"env": 1, "messages": [{}]}}"#,
+            probe("sorryAx")
+        ));
+        assert_eq!(through_lemma.status, Status::Sorry);
+        let cheat = v(&format!(
+            r#"{{"env": 1, "messages": [{}]}}"#,
+            probe("propext, cheat")
+        ));
+        assert_eq!(cheat.status, Status::Axiom);
+        assert_eq!(cheat.axioms, ["cheat"]);
+        // No probe answer (the command was cut short): nothing is confirmed.
+        assert_eq!(v(r#"{"env": 1}"#).status, Status::Error);
     }
 }

@@ -26,6 +26,9 @@ pub struct ServerOptions {
     pub open_timeout: Duration,
     /// Re-elaborating a changed document, and answering a goal query.
     pub timeout: Duration,
+    /// Kill the server (and its workers) once their private memory passes this many MB; the
+    /// request in flight fails with `LeanError::OutOfMemory` and the next starts a new server.
+    pub memory_limit_mb: Option<u64>,
 }
 
 impl Default for ServerOptions {
@@ -34,6 +37,7 @@ impl Default for ServerOptions {
             start_timeout: Duration::from_secs(60),
             open_timeout: Duration::from_secs(600),
             timeout: Duration::from_secs(120),
+            memory_limit_mb: None,
         }
     }
 }
@@ -68,7 +72,7 @@ impl LeanServer {
             "--server".to_string(),
             "-Dserver.reportDelayMs=0".to_string(),
         ];
-        let mut conn = Connection::spawn(cmd, &extra)?;
+        let mut conn = Connection::spawn(cmd, &extra, options.memory_limit_mb)?;
         let root = cmd.cwd.clone().or_else(|| std::env::current_dir().ok());
         let root_uri = root.as_deref().and_then(|p| path_uri(p).ok());
         let params = json!({

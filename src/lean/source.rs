@@ -8,6 +8,8 @@
 //! command before). A theorem (`theorem`, `lemma`, `example`) is split at the first `:=` outside
 //! brackets that no `let`/`have` of the statement claims.
 
+use std::sync::Arc;
+
 /// A position in a Lean file the way Lean reports it: line from 1, column from 0 in characters
 /// (Unicode scalar values, not bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -59,9 +61,9 @@ pub struct Theorem {
     pub statement: String,
     /// Everything after `:=` up to the declaration's last token (`by ...` or a term), trimmed.
     pub proof: String,
-    /// The whole file text before this declaration (its modifiers excluded): what must be
-    /// elaborated first to check it standalone.
-    pub header: String,
+    /// The namespaces open at the declaration, joined with `.` (empty at the root): where an
+    /// `example` renamed for checking lands.
+    pub namespace: String,
     /// Where the declaration begins (its modifiers included).
     pub start: Pos,
     /// Where the keyword is.
@@ -76,6 +78,8 @@ pub struct Theorem {
     pub span_end: Option<Pos>,
     /// Byte offset of `start` in the file.
     pub start_byte: usize,
+    /// Byte offset of the keyword.
+    pub keyword_byte: usize,
     /// Byte offset where the proof begins (`end_byte` when there is no proof).
     pub proof_byte: usize,
     /// Byte offset just after the last token.
@@ -161,6 +165,8 @@ pub struct Command {
     pub kind: CommandKind,
     /// Where it starts (modifiers included).
     pub start: Pos,
+    /// Byte offset of `start`.
+    pub start_byte: usize,
 }
 
 /// Where a position of the file falls.
@@ -174,11 +180,12 @@ pub enum Region {
     Between,
 }
 
-/// A Lean file split into commands and theorems.
+/// A Lean file split into commands and theorems. The theorems keep positions into the one
+/// text, never copies of what precedes them, so memory stays linear in the file's size.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The file's text.
-    pub text: String,
+    pub text: Arc<str>,
     /// Every top-level command, in order.
     pub commands: Vec<Command>,
     /// The theorems, lemmas and examples, in order.
@@ -213,24 +220,14 @@ impl SourceFile {
             .or_else(|| self.theorems.iter().find(|t| t.answers_to(name)))
     }
 
-    /// The text before theorem `index` with the proofs of the theorems before it replaced by
-    /// `sorry`: their statements stay usable as lemmas, and an earlier failing proof does not
-    /// make this theorem's header fail (for backends that check one theorem at a time).
-    pub fn standalone_header(&self, index: usize) -> String {
-        let Some(theorem) = self.theorems.get(index) else {
-            return self.text.clone();
-        };
-        let mut out = String::with_capacity(theorem.start_byte);
-        let mut at = 0;
-        for earlier in &self.theorems[..index] {
-            if earlier.proof_byte < earlier.end_byte {
-                out.push_str(&self.text[at..earlier.proof_byte]);
-                out.push_str("sorry");
-                at = earlier.end_byte;
-            }
-        }
-        out.push_str(&self.text[at..theorem.start_byte]);
-        out
+    /// The whole text before theorem `index` (its modifiers excluded): what must be elaborated
+    /// first to check it. The whole text when there is no such theorem.
+    pub fn text_before(&self, index: usize) -> &str {
+        let end = self
+            .theorems
+            .get(index)
+            .map_or(self.text.len(), |t| t.start_byte);
+        &self.text[..end]
     }
 
     /// Which part of the file a diagnostic at `pos` is about.
@@ -253,6 +250,104 @@ impl SourceFile {
     }
 }
 
+/// The text before a theorem (its header), kept as a range of the file's one shared text: a
+/// file of n theorems holds n headers in the memory of one file, not of n.
+#[derive(Clone, Debug)]
+pub struct HeaderText {
+    text: Arc<str>,
+    end: usize,
+}
+
+impl HeaderText {
+    /// The text before theorem `index` of `file` (its modifiers excluded).
+    pub fn of(file: &SourceFile, index: usize) -> Self {
+        let end = file
+            .theorems
+            .get(index)
+            .map_or(file.text.len(), |t| t.start_byte);
+        HeaderText {
+            text: file.text.clone(),
+            end,
+        }
+    }
+
+    /// The first `end` bytes of a shared text (clamped to the text and back to a character
+    /// boundary).
+    pub fn prefix(text: Arc<str>, end: usize) -> Self {
+        let mut end = end.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        HeaderText { text, end }
+    }
+
+    /// The whole shared text this header is a prefix of, and where the header ends in it: lets a
+    /// reader of many headers (a fingerprint, say) read each shared text once.
+    pub fn backing(&self) -> (&Arc<str>, usize) {
+        (&self.text, self.end)
+    }
+
+    /// The header as text.
+    pub fn as_str(&self) -> &str {
+        &self.text[..self.end]
+    }
+}
+
+impl PartialEq for HeaderText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for HeaderText {}
+
+impl PartialEq<str> for HeaderText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for HeaderText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::ops::Deref for HeaderText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<String> for HeaderText {
+    fn from(text: String) -> Self {
+        let end = text.len();
+        HeaderText {
+            text: Arc::from(text),
+            end,
+        }
+    }
+}
+
+impl From<&str> for HeaderText {
+    fn from(text: &str) -> Self {
+        HeaderText {
+            text: Arc::from(text),
+            end: text.len(),
+        }
+    }
+}
+
+/// `name` inside `namespace` (empty: the root).
+pub fn qualified(namespace: &str, name: &str) -> String {
+    if namespace.is_empty() {
+        name.to_string()
+    } else {
+        format!("{namespace}.{name}")
+    }
+}
+
 /// True when `text` names `sorry`, `admit` or `sorryAx` as a word outside comments and strings.
 pub fn mentions_sorry(text: &str) -> bool {
     lex(text)
@@ -263,6 +358,39 @@ pub fn mentions_sorry(text: &str) -> bool {
 /// True when `text` names `sorryAx` outside comments and strings (a proof can use it directly).
 pub fn mentions_sorry_ax(text: &str) -> bool {
     lex(text).iter().any(|t| t.text(text) == "sorryAx")
+}
+
+/// Every top-level command's keyword with the tokens of its text (words, symbols and string
+/// literals; comments left out), in order: for questions about what a file declares that a
+/// text search would get wrong (a word inside a comment is not there).
+pub fn command_tokens(text: &str) -> Vec<(String, Vec<&str>)> {
+    let file = SourceFile::parse(text);
+    let tokens = lex(text);
+    let mut at = 0;
+    let mut out = Vec::with_capacity(file.commands.len());
+    for (k, command) in file.commands.iter().enumerate() {
+        let end = file
+            .commands
+            .get(k + 1)
+            .map_or(text.len(), |c| c.start_byte);
+        at += tokens[at..].partition_point(|t| t.start < command.start_byte);
+        let keyword = match &command.kind {
+            CommandKind::Theorem(i) => match file.theorems[*i].kind {
+                DeclKind::Theorem => "theorem",
+                DeclKind::Lemma => "lemma",
+                DeclKind::Example => "example",
+            }
+            .to_string(),
+            CommandKind::Other(k) => k.clone(),
+        };
+        let words = tokens[at..]
+            .iter()
+            .take_while(|t| t.start < end)
+            .map(|t| t.text(text))
+            .collect();
+        out.push((keyword, words));
+    }
+    out
 }
 
 /// A lexical token: a word (identifier, keyword, number, `#command`), a doc comment, or one
@@ -713,6 +841,7 @@ impl<'a> Splitter<'a> {
                     commands.push(Command {
                         kind: CommandKind::Theorem(theorems.len()),
                         start,
+                        start_byte: self.tokens[s].start,
                     });
                     theorems.push(theorem);
                     continue;
@@ -730,10 +859,11 @@ impl<'a> Splitter<'a> {
             commands.push(Command {
                 kind: CommandKind::Other(keyword.to_string()),
                 start,
+                start_byte: self.tokens[s].start,
             });
         }
         SourceFile {
-            text: self.src.to_string(),
+            text: Arc::from(self.src),
             commands,
             theorems,
             end: self.pos(self.src.len()),
@@ -760,18 +890,16 @@ impl<'a> Splitter<'a> {
             && kw + 1 < end
             && self.tokens[kw + 1].kind == TokenKind::Word)
             .then(|| self.text(kw + 1).to_string());
+        let namespace = namespaces
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(".");
         let full_name = name.as_ref().map(|n| match n.strip_prefix("_root_.") {
             Some(root) => root.to_string(),
-            None => {
-                let mut parts: Vec<&str> = namespaces
-                    .iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                parts.push(n);
-                parts.join(".")
-            }
+            None => qualified(&namespace, n),
         });
         let assign = self.proof_separator(kw, end);
         let last = self.tokens[end - 1].end;
@@ -791,13 +919,14 @@ impl<'a> Splitter<'a> {
             modifiers: src[start_byte..kw_byte].trim().to_string(),
             statement: src[kw_byte..statement_end].trim().to_string(),
             proof: proof_byte.map_or(String::new(), |p| src[p..last].trim().to_string()),
-            header: src[..start_byte].to_string(),
+            namespace,
             start: self.pos(start_byte),
             keyword: self.pos(kw_byte),
             proof_start: self.pos(proof_byte.unwrap_or(kw_byte)),
             end: self.pos(last),
             span_end,
             start_byte,
+            keyword_byte: kw_byte,
             proof_byte: proof_byte.unwrap_or(last),
             end_byte: last,
         }
@@ -850,7 +979,7 @@ mod tests {
         let b = &f.theorems[1];
         assert_eq!(b.statement, "theorem b : 1 = 1");
         assert_eq!(b.proof, "rfl");
-        assert_eq!(b.header, &text[..text.find("theorem b").unwrap()]);
+        assert_eq!(f.text_before(1), &text[..text.find("theorem b").unwrap()]);
         assert_eq!(b.span_end, None);
     }
 
@@ -873,7 +1002,7 @@ mod tests {
         assert_eq!(p1.modifiers, "/-- The doc. -/\n@[simp, reducible]\nprivate");
         assert_eq!(p1.statement, "theorem p1 : True");
         assert_eq!(p1.start, Pos::new(3, 0));
-        assert_eq!(p1.header, "prelude\nimport Mini\n");
+        assert_eq!(f.text_before(0), "prelude\nimport Mini\n");
         assert_eq!(f.theorems[2].kind, DeclKind::Lemma);
         assert_eq!(f.theorems[2].modifiers, "@[simp]");
         assert_eq!(f.theorems[2].span_end, Some(Pos::new(8, 0)));
@@ -919,7 +1048,7 @@ mod tests {
         assert_eq!(names(&f), ["t", "example@L7"]);
         assert_eq!(f.theorems[0].modifiers, "open Nat in");
         assert_eq!(f.theorems[0].start, Pos::new(3, 0));
-        assert_eq!(f.theorems[0].header, "prelude\nimport Mini\n");
+        assert_eq!(f.text_before(0), "prelude\nimport Mini\n");
         assert_eq!(f.theorems[1].start, Pos::new(5, 0));
         assert_eq!(f.theorems[1].statement, "example : True");
     }
@@ -934,17 +1063,6 @@ mod tests {
             "by\n  open Foo in\n  have h : p := hp\n  exact h"
         );
         assert_eq!(f.commands.len(), 2);
-    }
-
-    #[test]
-    fn standalone_headers_sorry_earlier_proofs() {
-        let text = "prelude\nimport Mini\ntheorem a : True := by\n  exact bad\ndef d := 1\ntheorem b : True := trivial\ntheorem c : True := a\n";
-        let f = SourceFile::parse(text);
-        assert_eq!(f.standalone_header(0), "prelude\nimport Mini\n");
-        assert_eq!(
-            f.standalone_header(2),
-            "prelude\nimport Mini\ntheorem a : True := sorry\ndef d := 1\ntheorem b : True := sorry\n"
-        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::causal_lm::CausalLm;
 use super::config::{LlamaConfig, ModelConfig};
 use super::error::{ModelError, Result};
 use super::tokenizer::ProofTokenizer;
-use super::weights::{save_model, write_atomic, DEFAULT_SHARD_BYTES};
+use super::weights::{save_model, DEFAULT_SHARD_BYTES};
 
 /// What an import produced, for the CLI to report.
 #[derive(Debug, Clone)]
@@ -364,12 +364,10 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
         "clean_up_tokenization_spaces": false,
         "model_max_length": meta_usize(&content, "llama.context_length").unwrap_or(2048),
     });
-    write_atomic(
-        &out.join("tokenizer_config.json"),
-        serde_json::to_string_pretty(&tok_config)
-            .unwrap_or_default()
-            .as_bytes(),
-    )?;
+    let config_path = out.join("tokenizer_config.json");
+    let text = serde_json::to_string_pretty(&tok_config).unwrap_or_default();
+    crate::fsutil::write_atomic(&config_path, text.as_bytes())
+        .map_err(|e| ModelError::io(&config_path, e))?;
     let mut dtypes: Vec<(String, usize)> = dtypes.into_iter().collect();
     dtypes.sort();
     Ok(ImportSummary {

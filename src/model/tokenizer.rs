@@ -7,7 +7,6 @@ use std::path::Path;
 use tokenizers::Tokenizer;
 
 use super::error::{ModelError, Result};
-use super::weights::write_atomic;
 
 /// Marks the start of a proof state in a prompt.
 pub const GOAL: &str = "[GOAL]";
@@ -96,6 +95,6 @@ impl ProofTokenizer {
             .inner
             .to_string(true)
             .map_err(|e| ModelError::Tokenizer(format!("serializing: {e}")))?;
-        write_atomic(path, text.as_bytes())
+        crate::fsutil::write_atomic(path, text.as_bytes()).map_err(|e| ModelError::io(path, e))
     }
 }

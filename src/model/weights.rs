@@ -1,9 +1,8 @@
 //! Hugging Face model folders: `config.json`, `model.safetensors` (or shards with
 //! `model.safetensors.index.json`), `tokenizer.json`, `generation_config.json`.
-//! Everything is written to a temporary file first and renamed into place.
+//! Everything is written atomically (`crate::fsutil`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use candle_core::{Device, Tensor};
@@ -13,30 +12,13 @@ use super::causal_lm::CausalLm;
 use super::config::{token_ids, ModelConfig};
 use super::error::{ModelError, Result};
 
+/// Writes `bytes` to `path` atomically, as a model folder error naming the file.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    crate::fsutil::write_atomic(path, bytes).map_err(|e| ModelError::io(path, e))
+}
+
 /// Default largest shard written (bytes); bigger models are split like transformers does.
 pub const DEFAULT_SHARD_BYTES: usize = 2 << 30;
-
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ModelError::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| ModelError::io(path, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Temporary files are private (0600); a model folder is an ordinary, shareable file.
-        let perms = std::fs::Permissions::from_mode(0o644);
-        tmp.as_file()
-            .set_permissions(perms)
-            .map_err(|e| ModelError::io(path, e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| ModelError::io(path, e.error))?;
-    Ok(())
-}
 
 fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| ModelError::io(path, e))
@@ -56,7 +38,7 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 }
 
 /// The safetensors files of a folder: `model.safetensors`, or the shards the index names.
-fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let single = dir.join("model.safetensors");
     if single.exists() {
         return Ok(vec![single]);
@@ -137,7 +119,7 @@ pub fn write_tensors(
             .collect();
         let bytes = safetensors::serialize(views, metadata.clone())
             .map_err(|e| ModelError::Weights(format!("serializing {file}: {e}")))?;
-        write_atomic(&dir.join(&file), &bytes)?;
+        write_file(&dir.join(&file), &bytes)?;
         for n in shard {
             weight_map.insert((*n).clone(), file.clone());
         }
@@ -146,7 +128,7 @@ pub fn write_tensors(
     if count > 1 {
         let total: usize = tensors.keys().map(size).sum();
         let v = json!({"metadata": {"total_size": total}, "weight_map": weight_map});
-        write_atomic(
+        write_file(
             &index,
             serde_json::to_string_pretty(&v)
                 .unwrap_or_default()
@@ -163,7 +145,7 @@ pub fn write_tensors(
 /// needed). The tokenizer is written separately (see `ProofTokenizer::save`).
 pub fn save_model(lm: &CausalLm, dir: &Path, max_shard_bytes: usize) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
-    write_atomic(&dir.join("config.json"), lm.config().to_json().as_bytes())?;
+    write_file(&dir.join("config.json"), lm.config().to_json().as_bytes())?;
     write_tensors(dir, &lm.tensors(), max_shard_bytes)?;
     let (bos, eos) = match lm.config() {
         ModelConfig::Llama(c) => (c.bos_token_id.clone(), c.eos_token_id.clone()),
@@ -177,7 +159,7 @@ pub fn save_model(lm: &CausalLm, dir: &Path, max_shard_bytes: usize) -> Result<(
         gen.insert("eos_token_id".into(), e);
     }
     let text = serde_json::to_string_pretty(&Value::Object(gen)).unwrap_or_default();
-    write_atomic(&dir.join("generation_config.json"), text.as_bytes())
+    write_file(&dir.join("generation_config.json"), text.as_bytes())
 }
 
 /// End-of-sequence ids of a folder: config.json's plus generation_config.json's.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::{save_model, CausalLm};
 
 use super::error::TrainError;
-use super::fsutil::write_atomic;
 use super::optim::AdamW;
 use super::schedule::Schedule;
+use crate::fsutil::write_atomic;
 
 /// Tokenizer files copied into every checkpoint and the final folder when the source has them.
 pub const TOKENIZER_FILES: [&str; 3] = [
@@ -76,10 +76,7 @@ pub fn save_checkpoint(
         state.best_model_checkpoint = Some(final_dir.clone());
     }
     write_json(&partial.join("trainer_state.json"), &state)?;
-    if final_dir.exists() {
-        std::fs::remove_dir_all(&final_dir).map_err(|e| TrainError::io(&final_dir, e))?;
-    }
-    std::fs::rename(&partial, &final_dir).map_err(|e| TrainError::io(&final_dir, e))?;
+    crate::fsutil::replace_dir(&partial, &final_dir).map_err(|e| TrainError::io(&final_dir, e))?;
     Ok(final_dir)
 }
 
@@ -89,7 +86,8 @@ pub fn copy_tokenizer_files(from: &Path, to: &Path) -> Result<(), TrainError> {
         let src = from.join(name);
         if src.is_file() && from != to {
             let bytes = std::fs::read(&src).map_err(|e| TrainError::io(&src, e))?;
-            write_atomic(&to.join(name), &bytes)?;
+            let target = to.join(name);
+            write_atomic(&target, &bytes).map_err(|e| TrainError::io(&target, e))?;
         }
     }
     Ok(())
@@ -109,7 +107,8 @@ pub fn copy_model_files(checkpoint: &Path, to: &Path) -> Result<(), TrainError> 
             || TOKENIZER_FILES.contains(&name.as_str());
         if model_file {
             let bytes = std::fs::read(entry.path()).map_err(|e| TrainError::io(entry.path(), e))?;
-            write_atomic(&to.join(&name), &bytes)?;
+            let target = to.join(&name);
+            write_atomic(&target, &bytes).map_err(|e| TrainError::io(&target, e))?;
         }
     }
     Ok(())
@@ -200,7 +199,7 @@ pub fn remove_partial(output_dir: &Path) {
 /// Writes `value` as pretty JSON, atomically.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     let text = serde_json::to_string_pretty(value).expect("serializable");
-    write_atomic(path, text.as_bytes())
+    write_atomic(path, text.as_bytes()).map_err(|e| TrainError::io(path, e))
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::error::TrainError;
-use super::fsutil::write_atomic;
 use super::plot::{plot_losses, Series};
+use crate::fsutil::write_atomic;
 
 /// The metrics file of a run.
 pub struct MetricsLog {
@@ -35,7 +35,7 @@ impl MetricsLog {
                 .collect::<String>(),
             None => String::new(),
         };
-        write_atomic(&path, kept.as_bytes())?;
+        write_atomic(&path, kept.as_bytes()).map_err(|e| TrainError::io(&path, e))?;
         let file = OpenOptions::new()
             .append(true)
             .open(&path)
@@ -75,7 +75,7 @@ impl MetricsLog {
                 points: series("eval_loss"),
             },
         ]);
-        write_atomic(&out, &png)?;
+        write_atomic(&out, &png).map_err(|e| TrainError::io(&out, e))?;
         Ok(out)
     }
 }

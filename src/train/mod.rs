@@ -6,7 +6,6 @@ pub mod alloc;
 pub mod checkpoint;
 pub mod dataset;
 pub mod error;
-pub mod fsutil;
 pub mod linear_cross_entropy;
 pub mod loss;
 pub mod metrics;

@@ -162,7 +162,7 @@ impl AdamW {
         let meta = HashMap::from([("steps".to_string(), self.steps.to_string())]);
         let bytes = safetensors::serialize(tensors, Some(meta))
             .map_err(|e| TrainError::Config(format!("serializing the optimizer state: {e}")))?;
-        super::fsutil::write_atomic(path, &bytes)
+        crate::fsutil::write_atomic(path, &bytes).map_err(|e| TrainError::io(path, e))
     }
 
     /// Restores the moments and update count written by [`AdamW::save`].

@@ -13,6 +13,7 @@ use tokenizers::{AddedToken, Tokenizer};
 
 use crate::data::format::{EOS, GOAL, PAD, PROOFSTEP};
 use crate::data::Example;
+use crate::fsutil::write_atomic;
 
 use super::error::TrainError;
 
@@ -75,7 +76,8 @@ pub fn save_tokenizer(
     let text = tokenizer
         .to_string(true)
         .map_err(|e| TrainError::Tokenizer(format!("serializing the tokenizer: {e}")))?;
-    super::fsutil::write_atomic(&dir.join("tokenizer.json"), text.as_bytes())?;
+    let path = dir.join("tokenizer.json");
+    write_atomic(&path, text.as_bytes()).map_err(|e| TrainError::io(&path, e))?;
     let config = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
         "bos_token": null,
@@ -86,7 +88,8 @@ pub fn save_tokenizer(
         "clean_up_tokenization_spaces": false,
     });
     let text = serde_json::to_string_pretty(&config).expect("json");
-    super::fsutil::write_atomic(&dir.join("tokenizer_config.json"), text.as_bytes())
+    let path = dir.join("tokenizer_config.json");
+    write_atomic(&path, text.as_bytes()).map_err(|e| TrainError::io(&path, e))
 }
 
 #[cfg(test)]

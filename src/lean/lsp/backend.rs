@@ -10,12 +10,17 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use lsp_types::DiagnosticSeverity;
+
+use crate::lean::axioms::{self, AxiomPolicy, AxiomsAnswer};
 use crate::lean::backend::{Outcome, ProofBackend, ProofState};
 use crate::lean::command::LeanCommand;
+use crate::lean::diagnostics::{self, Diagnostic};
 use crate::lean::error::LeanError;
-use crate::lean::lsp::diagnostic::{names_sorry_ax, LeanDiagnostic, ProofReport};
-use crate::lean::lsp::layout::TheoremText;
+use crate::lean::layout::TheoremText;
+use crate::lean::lsp::diagnostic::{LeanDiagnostic, ProofReport};
 use crate::lean::server::{LeanServer, ServerOptions};
+use crate::lean::source::mentions_sorry;
 use crate::lean::verdict::Verdict;
 
 /// How many servers to run and how many documents each keeps open.
@@ -36,6 +41,8 @@ pub struct ServerBackendOptions {
     /// third of a step's time on the test world). Off: the goals are read from Lean's
     /// "unsolved goals" errors alone, which list the same text.
     pub plain_goal: bool,
+    /// The axioms a verified proof may rest on.
+    pub policy: AxiomPolicy,
 }
 
 impl Default for ServerBackendOptions {
@@ -46,6 +53,7 @@ impl Default for ServerBackendOptions {
             server: ServerOptions::default(),
             scratch_dir: None,
             plain_goal: true,
+            policy: AxiomPolicy::default(),
         }
     }
 }
@@ -109,20 +117,17 @@ impl ServerBackend {
         lock(&self.slots[home])
     }
 
-    /// Writes the theorem into its header's document, waits for Lean, and returns the
-    /// theorem's diagnostics and the goals at the end of the proof. Header errors are
-    /// `LeanError::Header`. A dead server is replaced first.
-    fn check(
-        &self,
-        header: &str,
-        statement: &str,
-        steps: &[String],
-        goals_at_end: bool,
-    ) -> Result<Checked, LeanError> {
-        let layout = TheoremText::new(header, statement, steps);
-        let imports = import_block(header);
-        let mut slot = self.slot(&imports);
-        let slot = &mut *slot;
+    /// The folder the (never written) document paths live in.
+    fn scratch_dir(&self) -> PathBuf {
+        self.options
+            .scratch_dir
+            .clone()
+            .or_else(|| self.cmd.cwd.clone())
+            .unwrap_or_else(std::env::temp_dir)
+    }
+
+    /// The slot's server, replacing a dead one (its documents are forgotten).
+    fn live_server<'s>(&self, slot: &'s mut Slot) -> Result<&'s mut LeanServer, LeanError> {
         let alive = slot.server.as_mut().is_some_and(LeanServer::is_alive);
         if !alive {
             if slot.server.is_some() {
@@ -135,6 +140,22 @@ impl ServerBackend {
                 self.options.server.clone(),
             )?);
         }
+        Ok(slot.server.as_mut().expect("started above"))
+    }
+
+    /// Writes `layout` into its header's document, waits for Lean, and returns the theorem's
+    /// diagnostics and the goals at the end of the proof. Header errors are
+    /// `LeanError::Header`. A dead server is replaced first.
+    fn check(
+        &self,
+        header: &str,
+        layout: &TheoremText,
+        goals_at_end: bool,
+    ) -> Result<Checked, LeanError> {
+        let imports = import_block(header);
+        let mut slot = self.slot(&imports);
+        let slot = &mut *slot;
+        self.live_server(slot)?;
         let server = slot.server.as_mut().expect("started above");
         let path = match slot.docs.iter().position(|(h, _)| **h == *imports) {
             Some(i) => {
@@ -148,22 +169,21 @@ impl ServerBackend {
                     let (_, old) = slot.docs.remove(0);
                     server.close(&old)?;
                 }
-                let dir = self
-                    .options
-                    .scratch_dir
-                    .clone()
-                    .or_else(|| self.cmd.cwd.clone())
-                    .unwrap_or_else(std::env::temp_dir);
                 let n = DOC_COUNTER.fetch_add(1, Ordering::Relaxed);
-                let path = dir.join(format!("ProofstepServer{}_{n}.lean", std::process::id()));
+                let path = self
+                    .scratch_dir()
+                    .join(format!("ProofstepServer{}_{n}.lean", std::process::id()));
                 slot.docs.push((Arc::from(imports.as_str()), path.clone()));
                 path
             }
         };
         let diagnostics = server.change(&path, &layout.text)?;
+        let theorem_line = layout.line(layout.statement_start);
+        let probe_line = layout.probe_start.map(|b| layout.line(b));
         // A positionless "unsolved goals" (after a parse error in the proof) is the theorem's.
-        let in_header =
-            |d: &LeanDiagnostic| layout.in_header(d.start()) && !d.is_positionless_unsolved_goals();
+        let in_header = |d: &LeanDiagnostic| {
+            d.start().line < theorem_line && !d.is_positionless_unsolved_goals()
+        };
         let header_errors: Vec<String> = diagnostics
             .iter()
             .filter(|d| d.is_error() && in_header(d))
@@ -172,11 +192,25 @@ impl ServerBackend {
         if !header_errors.is_empty() {
             return Err(LeanError::Header(header_errors.join("\n")));
         }
-        let theorem: Vec<LeanDiagnostic> =
-            diagnostics.into_iter().filter(|d| !in_header(d)).collect();
-        let report = ProofReport::of(&theorem, layout.by_end);
+        let mut probe = None;
+        let mut theorem = Vec::new();
+        for d in diagnostics.into_iter().filter(|d| !in_header(d)) {
+            if Some(d.start().line) == probe_line {
+                let answer = axioms::read_answer(
+                    d.is_error(),
+                    d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
+                    &d.lsp.message,
+                );
+                if answer.is_some() {
+                    probe = answer;
+                    continue;
+                }
+            }
+            theorem.push(d);
+        }
+        let report = ProofReport::of(&theorem, layout.position(layout.by_end));
         let plain = if goals_at_end && report.has_unsolved && self.options.plain_goal {
-            let end = layout.proof_end;
+            let end = layout.position(layout.proof_end);
             server.goals_at(&path, end.line, end.character)?
         } else {
             None
@@ -185,6 +219,7 @@ impl ServerBackend {
             report,
             plain,
             theorem,
+            probe,
         })
     }
 }
@@ -194,6 +229,8 @@ struct Checked {
     report: ProofReport,
     plain: Option<Vec<String>>,
     theorem: Vec<LeanDiagnostic>,
+    /// What the `#print axioms` probe answered, when the text had one.
+    probe: Option<AxiomsAnswer>,
 }
 
 impl Checked {
@@ -234,7 +271,8 @@ fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
 
 impl ProofBackend for ServerBackend {
     fn start(&self, header: &str, statement: &str) -> Result<ProofState, LeanError> {
-        let checked = self.check(header, statement, &[], true)?;
+        let layout = TheoremText::new(header, statement, &[]);
+        let checked = self.check(header, &layout, true)?;
         if !checked.report.errors.is_empty() {
             return Err(LeanError::Statement(checked.report.errors.join("\n")));
         }
@@ -256,11 +294,12 @@ impl ProofBackend for ServerBackend {
     fn apply(&self, state: &ProofState, tactic: &str) -> Result<Outcome, LeanError> {
         let mut steps = state.steps.clone();
         steps.push(tactic.to_string());
-        let checked = self.check(&state.header, &state.statement, &steps, true)?;
+        let layout = TheoremText::new(&state.header, &state.statement, &steps);
+        let checked = self.check(&state.header, &layout, true)?;
         if !checked.report.errors.is_empty() {
             return Ok(Outcome::Failed(checked.report.errors.join("\n")));
         }
-        if checked.report.uses_sorry || names_sorry_ax(tactic) {
+        if checked.report.uses_sorry || mentions_sorry(tactic) {
             return Ok(Outcome::Failed(
                 "the tactic closes a goal with `sorry`, which proves nothing".into(),
             ));
@@ -281,8 +320,29 @@ impl ProofBackend for ServerBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let checked = self.check(header, statement, &[proof.to_string()], false)?;
-        Ok(ProofReport::verdict(&checked.theorem, proof))
+        let layout = TheoremText::for_verify(header, statement, proof);
+        let checked = self.check(header, &layout, false)?;
+        let verdict = diagnostics::verdict(&checked.theorem, false);
+        Ok(layout.judge(verdict, checked.probe.as_ref(), &self.options.policy))
+    }
+
+    fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {
+        let mut slot = self.slot(&import_block(text));
+        let slot = &mut *slot;
+        let server = self.live_server(slot)?;
+        let n = DOC_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path = self
+            .scratch_dir()
+            .join(format!("ProofstepCheck{}_{n}.lean", std::process::id()));
+        let published = server.open(&path, text);
+        let closed = server.close(&path);
+        let published = published?;
+        closed?;
+        Ok(published.iter().map(|d| d.to_lean_json(text)).collect())
+    }
+
+    fn policy(&self) -> &AxiomPolicy {
+        &self.options.policy
     }
 
     fn name(&self) -> &'static str {

@@ -4,7 +4,7 @@
 //! output or writes something that is not LSP is noticed at once and every waiter is told.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use crate::lean::command::LeanCommand;
 use crate::lean::error::LeanError;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
-use crate::lean::lsp::framing::{read_frame, write_frame, FrameError};
+use crate::lean::lsp::framing::{write_message, FrameError, FrameReader};
+use crate::lean::process::{self, MemoryWatch};
 
 /// JSON-RPC error codes Lean's watchdog uses when a file worker dies under a request.
 const WORKER_EXITED: i64 = -32901;
@@ -90,19 +91,26 @@ pub struct Connection {
     next_id: i64,
     program: String,
     killed: bool,
+    /// Kills the server and its workers once their memory passes the limit, if there is one.
+    memory: Option<MemoryWatch>,
 }
 
 impl Connection {
-    /// Starts `cmd` followed by `extra_args`, with pipes for stdin/stdout/stderr and threads
-    /// that read them.
-    pub fn spawn(cmd: &LeanCommand, extra_args: &[String]) -> Result<Self, LeanError> {
+    /// Starts `cmd` followed by `extra_args` in a process group of its own, with pipes for
+    /// stdin/stdout/stderr and threads that read them; the group is killed when its private
+    /// memory passes `memory_limit_mb`.
+    pub fn spawn(
+        cmd: &LeanCommand,
+        extra_args: &[String],
+        memory_limit_mb: Option<u64>,
+    ) -> Result<Self, LeanError> {
         let mut command = cmd.to_command();
         command
             .args(extra_args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = command.spawn().map_err(|e| LeanError::Spawn {
+        let mut child = process::spawn_group(&mut command).map_err(|e| LeanError::Spawn {
             program: cmd.program.clone(),
             reason: e.to_string(),
         })?;
@@ -122,7 +130,7 @@ impl Connection {
             let (shared, writer) = (shared.clone(), writer.clone());
             thread::Builder::new()
                 .name("lean-lsp-reader".into())
-                .spawn(move || read_loop(BufReader::new(stdout), &shared, &writer))?;
+                .spawn(move || read_loop(stdout, &shared, &writer))?;
         }
         {
             let stderr = stderr.clone();
@@ -145,6 +153,9 @@ impl Connection {
             .chain(extra_args.iter().cloned())
             .collect::<Vec<_>>()
             .join(" ");
+        let memory = memory_limit_mb
+            .map(|limit| MemoryWatch::start(child.id(), limit))
+            .transpose()?;
         Ok(Connection {
             child,
             writer,
@@ -153,6 +164,7 @@ impl Connection {
             next_id: 1,
             program,
             killed: false,
+            memory,
         })
     }
 
@@ -318,7 +330,7 @@ impl Connection {
     pub fn kill(&mut self) {
         if !self.killed {
             self.killed = true;
-            let _ = self.child.kill();
+            process::kill_group(self.child.id());
             let _ = self.child.wait();
         }
     }
@@ -337,6 +349,10 @@ impl Connection {
 
     /// The error that describes a server that has stopped: its exit status and stderr tail.
     fn death(&mut self) -> LeanError {
+        if let Some(out_of_memory) = self.memory.as_ref().and_then(MemoryWatch::tripped) {
+            self.kill();
+            return out_of_memory;
+        }
         // The output may close a moment before the process is gone.
         let deadline = Instant::now() + Duration::from_millis(500);
         let status = loop {
@@ -415,20 +431,22 @@ struct ProgressItem {
 /// connection is dropped.
 fn write_loop(mut stdin: ChildStdin, outbox: mpsc::Receiver<Value>) {
     for message in outbox {
-        if write_frame(&mut stdin, &message).is_err() {
+        if write_message(&mut stdin, &message).is_err() {
             break;
         }
     }
 }
 
-/// The reader thread: files every message the server writes until its output ends.
-fn read_loop(mut input: impl BufRead, shared: &Shared, writer: &mpsc::Sender<Value>) {
+/// The reader thread: files every message the server writes until its output ends. A server
+/// that writes anything but LSP is taken for broken: its state is unknown.
+fn read_loop(input: impl Read, shared: &Shared, writer: &mpsc::Sender<Value>) {
+    let mut input = FrameReader::new(input);
     let closed = loop {
-        let message = match read_frame(&mut input) {
-            Ok(m) => m,
-            Err(FrameError::Eof) => break Closed::Eof,
-            Err(FrameError::Malformed(what)) => break Closed::Garbage(what),
+        let message = match input.read() {
+            Ok(Some(frame)) => frame.into_message(),
+            Ok(None) => break Closed::Eof,
             Err(FrameError::Io(e)) => break Closed::Io(e.to_string()),
+            Err(e) => break Closed::Garbage(e.to_string()),
         };
         shared.lock().messages += 1;
         match (

@@ -5,8 +5,9 @@
 use lsp_types::{DiagnosticSeverity, Position, Range};
 use serde::{Deserialize, Serialize};
 
-use crate::lean::diagnostics::{self, LeanMessage};
-use crate::lean::verdict::Verdict;
+use crate::lean::diagnostics::{self, Diagnostic, LeanMessage, Severity};
+use crate::lean::lsp::text::offset_of;
+use crate::lean::source::Pos;
 
 /// Lean's tag for the "unsolved goals" error (`LeanDiagnosticTag.unsolvedGoals`).
 const TAG_UNSOLVED_GOALS: u32 = 1;
@@ -70,6 +71,39 @@ impl LeanDiagnostic {
     }
 }
 
+impl LeanDiagnostic {
+    /// The diagnostic as `lean --json` prints it for the document `text`: line from 1, column
+    /// in characters, no end for a parse error (the server gives it an empty range). Whole-file
+    /// checks read every backend's diagnostics alike.
+    pub fn to_lean_json(&self, text: &str) -> Diagnostic {
+        let pos = |p: Position| {
+            let column = offset_of(text, p).map_or(p.character, |byte| {
+                let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
+                text[line_start..byte].chars().count() as u32
+            });
+            Pos::new(p.line + 1, column)
+        };
+        let range = self.full_range.unwrap_or(self.lsp.range);
+        let severity = match self.lsp.severity {
+            Some(DiagnosticSeverity::ERROR) => Severity::Error,
+            Some(DiagnosticSeverity::WARNING) => Severity::Warning,
+            Some(DiagnosticSeverity::INFORMATION) => Severity::Information,
+            _ => Severity::Other,
+        };
+        Diagnostic {
+            severity,
+            pos: pos(range.start),
+            end_pos: (range.end != range.start).then(|| pos(range.end)),
+            data: self.lsp.message.clone(),
+            kind: self
+                .is_unsolved_goals()
+                .then(|| "Tactic.unsolvedGoals".to_string()),
+            file_name: None,
+            caption: None,
+        }
+    }
+}
+
 impl LeanMessage for LeanDiagnostic {
     fn is_error(&self) -> bool {
         LeanDiagnostic::is_error(self)
@@ -119,23 +153,6 @@ impl ProofReport {
         }
         r
     }
-
-    /// The final word on a whole proof (see `crate::lean::diagnostics::verdict`): an error of
-    /// any kind → Error, only unsolved goals → Open, no error but `sorry` (or `sorryAx` named in
-    /// the proof) → Sorry, otherwise Proved.
-    pub fn verdict<'a>(
-        diags: impl IntoIterator<Item = &'a LeanDiagnostic>,
-        proof: &str,
-    ) -> Verdict {
-        diagnostics::verdict(diags, names_sorry_ax(proof))
-    }
-}
-
-/// True when the proof text names `sorryAx` as a word.
-pub fn names_sorry_ax(proof: &str) -> bool {
-    proof
-        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .any(|w| w == "sorryAx" || w.ends_with(".sorryAx"))
 }
 
 #[cfg(test)]
@@ -178,19 +195,14 @@ mod tests {
             diag(json!({"range": at(3), "severity": 2, "message": "declaration uses `sorry`"}));
         let info =
             diag(json!({"range": at(3), "severity": 3, "message": "unsolved goals? no: an info"}));
-        let v =
-            |ds: &[&LeanDiagnostic], proof: &str| ProofReport::verdict(ds.iter().copied(), proof);
-        assert_eq!(v(&[&err], "").status, Status::Error);
-        assert_eq!(v(&[&open], "").status, Status::Open);
-        assert_eq!(v(&[&open], "").goals, vec!["⊢ q"]);
-        assert_eq!(v(&[&sorry], "").status, Status::Sorry);
-        assert_eq!(v(&[&info], "").status, Status::Proved);
-        assert_eq!(
-            v(&[&info], "exact sorryAx p Bool.false").status,
-            Status::Sorry
-        );
-        assert_eq!(v(&[&sorry, &err, &open], "").status, Status::Error);
-        assert_eq!(v(&[&sorry, &open], "").status, Status::Open);
+        let v = |ds: &[&LeanDiagnostic]| diagnostics::verdict(ds.iter().copied(), false);
+        assert_eq!(v(&[&err]).status, Status::Error);
+        assert_eq!(v(&[&open]).status, Status::Open);
+        assert_eq!(v(&[&open]).goals, vec!["⊢ q"]);
+        assert_eq!(v(&[&sorry]).status, Status::Sorry);
+        assert_eq!(v(&[&info]).status, Status::Proved);
+        assert_eq!(v(&[&sorry, &err, &open]).status, Status::Error);
+        assert_eq!(v(&[&sorry, &open]).status, Status::Open);
         let by_end = Position {
             line: 3,
             character: 9,

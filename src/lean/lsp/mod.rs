@@ -1,10 +1,10 @@
-//! The parts of the LSP client behind `crate::lean::server`: framing, the connection to the
-//! server process, Lean's diagnostics, positions in a text, the theorem document layout, and
-//! the `ProofBackend` built on them.
+//! The parts of the LSP client behind `crate::lean::server`: framing (shared with the editor
+//! proxy) and JSON-RPC's message rules, the connection to the server process, Lean's
+//! diagnostics, positions in a text, and the `ProofBackend` built on them.
 
 pub mod backend;
 pub mod connection;
 pub mod diagnostic;
 pub mod framing;
-pub mod layout;
+pub mod jsonrpc;
 pub mod text;

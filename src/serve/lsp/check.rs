@@ -1,17 +1,24 @@
 //! Checking a candidate step with Lean: the document is copied with the step inserted (a
 //! shadow copy, never written to disk nor shown to the editor) and elaborated by a language
 //! server of the proxy's own. An error that starts inside the step fails it; otherwise the goals
-//! after it decide: none left and no error in the declaration means the step completes the
-//! proof.
+//! after it decide: none left, no error in the declaration, and a `#print axioms` probe after
+//! it that finds only allowed axioms (no `sorryAx` reached through any lemma, no file-local
+//! `axiom`) means the step completes the proof.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lsp_types::Position;
+use lsp_types::{DiagnosticSeverity, Position};
 
+use crate::lean::axioms::{
+    self, example_declaration, example_name, print_axioms_command, AxiomPolicy,
+};
+use crate::lean::check::redefines_probe;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
+use crate::lean::lsp::text::{offset_of, position_at};
 use crate::lean::server::{LeanServer, ServerOptions};
-use crate::lean::{LeanCommand, LeanError};
+use crate::lean::source::{qualified, DeclKind, SourceFile};
+use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
 
 /// What Lean said about one candidate in its place.
@@ -29,6 +36,7 @@ pub enum Verdict {
 pub struct ShadowChecker {
     cmd: LeanCommand,
     options: ServerOptions,
+    policy: AxiomPolicy,
     index: usize,
     server: Option<LeanServer>,
     /// The shadow document open in `server`, if any.
@@ -36,15 +44,25 @@ pub struct ShadowChecker {
 }
 
 impl ShadowChecker {
-    /// A checker that runs `cmd --server` when first needed; `index` keeps the shadow file names
-    /// of several checkers apart.
-    pub fn new(cmd: LeanCommand, timeout: Duration, index: usize) -> Self {
+    /// A checker that runs `cmd --server` when first needed (killed and restarted when its
+    /// private memory passes `memory_limit_mb`); `index` keeps the shadow file names of several
+    /// checkers apart. A step completes a proof only when the proof rests on the axioms
+    /// `policy` allows.
+    pub fn new(
+        cmd: LeanCommand,
+        timeout: Duration,
+        memory_limit_mb: Option<u64>,
+        index: usize,
+        policy: AxiomPolicy,
+    ) -> Self {
         ShadowChecker {
             cmd,
+            policy,
             options: ServerOptions {
                 start_timeout: Duration::from_secs(60),
                 open_timeout: Duration::from_secs(600),
                 timeout,
+                memory_limit_mb,
             },
             index,
             server: None,
@@ -90,11 +108,12 @@ impl ShadowChecker {
     ) -> Result<Verdict, LeanError> {
         let path = self.shadow_path(document);
         let previous = self.open.clone();
-        let server = self.server()?;
         if let Some(old) = previous.filter(|p| *p != path) {
-            server.close(&old)?;
+            self.server()?.close(&old)?;
         }
-        let result = check_in(server, &path, shadow, declaration_line);
+        let policy = self.policy.clone();
+        let server = self.server()?;
+        let result = check_in(server, &path, shadow, declaration_line, &policy);
         self.open = match &result {
             Ok(_) => Some(path),
             Err(_) => None,
@@ -108,22 +127,114 @@ fn check_in(
     path: &Path,
     shadow: &Shadow,
     declaration_line: u32,
+    policy: &AxiomPolicy,
 ) -> Result<Verdict, LeanError> {
-    let diagnostics = server.change(path, &shadow.text)?;
+    let probe = AxiomsProbe::after(&shadow.text, shadow.start);
+    let diagnostics = server.change(path, &probe.text)?;
     if let Some(failure) = diagnostics.iter().find(|d| {
         (d.is_error() || d.is_sorry_warning()) && starts_within(d, shadow.start, shadow.end)
     }) {
         return Ok(Verdict::Fails(failure.lsp.message.clone()));
     }
     let goals = server.goals_at(path, shadow.end.line, shadow.end.character)?;
-    let declaration_clean = !diagnostics
-        .iter()
-        .any(|d| (d.is_error() || d.is_sorry_warning()) && d.start().line >= declaration_line);
+    let declaration_clean = !diagnostics.iter().any(|d| {
+        (d.is_error() || d.is_sorry_warning())
+            && d.start().line >= declaration_line
+            && d.start().line < probe.first_line
+    });
     Ok(match goals {
-        Some(goals) if goals.is_empty() && declaration_clean => Verdict::Completes,
+        Some(goals) if goals.is_empty() && declaration_clean => {
+            if probe.confirms(&diagnostics, policy) {
+                Verdict::Completes
+            } else {
+                Verdict::Valid(Vec::new())
+            }
+        }
         Some(goals) => Verdict::Valid(goals),
         None => Verdict::Valid(Vec::new()),
     })
+}
+
+/// A shadow text followed by what asks Lean which axioms the declaration holding the candidate
+/// rests on: `#print axioms` on it, or, for an `example` (which has no name), on a copy of it
+/// declared under a name of its own.
+struct AxiomsProbe {
+    text: String,
+    /// The first line (from 0) after the shadow text proper.
+    first_line: u32,
+    /// The line of the `#print axioms` command, when the declaration was found.
+    probe_line: Option<u32>,
+    /// Why the probe's answer cannot be trusted here, if it cannot.
+    distrust: Option<String>,
+}
+
+impl AxiomsProbe {
+    fn after(shadow: &str, candidate: Position) -> AxiomsProbe {
+        let mut text = shadow.to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let first_line = position_at(&text, text.len()).line;
+        let at = offset_of(shadow, candidate).unwrap_or(shadow.len());
+        let source = SourceFile::parse(shadow);
+        let declaration = source.theorems.iter().rev().find(|t| t.start_byte <= at);
+        let name = declaration.and_then(|t| match &t.full_name {
+            Some(name) => Some(name.clone()),
+            None if t.kind == DeclKind::Example => {
+                text.push('\n');
+                text.push_str(&shadow[t.start_byte..t.keyword_byte]);
+                text.push_str(&example_declaration(""));
+                text.push_str(shadow[t.keyword_byte + "example".len()..].trim_end());
+                text.push('\n');
+                Some(qualified(&t.namespace, &example_name("")))
+            }
+            None => None,
+        });
+        let probe_line = name.map(|name| {
+            text.push('\n');
+            let line = position_at(&text, text.len()).line;
+            text.push_str(&print_axioms_command(&name));
+            text.push('\n');
+            line
+        });
+        AxiomsProbe {
+            distrust: redefines_probe(&text),
+            text,
+            first_line,
+            probe_line,
+        }
+    }
+
+    /// Whether the probe's answer among `diagnostics` shows a finished proof: no error in the
+    /// copy of an example, and only allowed axioms.
+    fn confirms(&self, diagnostics: &[LeanDiagnostic], policy: &AxiomPolicy) -> bool {
+        let Some(line) = self.probe_line else {
+            return false;
+        };
+        if self.distrust.is_some() {
+            return false;
+        }
+        let copy_failed = diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.start().line >= self.first_line && d.start().line < line);
+        let answer = diagnostics
+            .iter()
+            .filter(|d| d.start().line == line)
+            .find_map(|d| {
+                axioms::read_answer(
+                    d.is_error(),
+                    d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
+                    &d.lsp.message,
+                )
+            });
+        let verdict = axioms::judge(
+            LeanVerdict::of(Status::Proved),
+            answer.as_ref(),
+            policy,
+            "the declaration",
+        );
+        !copy_failed && verdict.is_proved()
+    }
 }
 
 /// Whether the diagnostic starts inside the candidate (its end included: Lean puts "expected

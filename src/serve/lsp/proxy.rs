@@ -1,5 +1,8 @@
 //! The LSP proxy: sits between an editor (its stdin/stdout) and Lean's language server,
-//! forwards every message both ways byte for byte, and adds "Insert next step" code actions.
+//! forwards every message both ways (bodies byte for byte), and adds "Insert next step" code
+//! actions. A frame that is not LSP or not a JSON-RPC message (see `crate::lean::lsp::framing`)
+//! never crosses: the editor's is answered with a JSON-RPC error, the server's is logged and
+//! dropped, and the session goes on.
 //!
 //! Threads: one reads the editor and forwards to the server (watching `didOpen`/`didChange`
 //! and `codeAction` requests); one reads the server and forwards to the editor (swallowing the
@@ -9,7 +12,7 @@
 //! No forwarding ever waits for the model or for a check.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -19,12 +22,13 @@ use std::time::{Duration, Instant};
 use lsp_types::Position;
 use serde_json::{json, Value};
 
+use crate::lean::lsp::framing::{Frame, FrameReader};
+use crate::lean::lsp::jsonrpc::is_unaddressed_response;
 use crate::lean::LeanCommand;
 use crate::model::Predictor;
 use crate::serve::error::ServeError;
 use crate::serve::lsp::actions::{advertise_code_actions, code_actions, merge_code_actions};
 use crate::serve::lsp::docs::Documents;
-use crate::serve::lsp::frame::{read_raw_frame, RawFrame};
 use crate::serve::lsp::suggest::{Engine, EngineOptions, GoalSource, JobKey, Slot};
 
 /// The prefix of the ids of the proxy's own requests to the server.
@@ -91,11 +95,11 @@ fn id_key(id: &Value) -> String {
 }
 
 impl Shared {
-    fn to_editor(&self, frame: &RawFrame) -> std::io::Result<()> {
+    fn to_editor(&self, frame: &Frame) -> std::io::Result<()> {
         frame.write_to(&mut *lock(&self.to_editor))
     }
 
-    fn to_server(&self, frame: &RawFrame) -> std::io::Result<()> {
+    fn to_server(&self, frame: &Frame) -> std::io::Result<()> {
         match lock(&self.to_server).as_mut() {
             Some(input) => frame.write_to(input),
             None => Err(std::io::Error::new(
@@ -129,7 +133,7 @@ impl Shared {
                 }
             }
             let merged = merge_code_actions(response, code_actions(&held.uri, &suggestions));
-            if let Err(e) = self.to_editor(&RawFrame::of(&merged)) {
+            if let Err(e) = self.to_editor(&Frame::of(merged)) {
                 tracing::warn!(target: "lsp_proxy", "cannot write to the editor: {e}");
             }
         }
@@ -154,7 +158,7 @@ impl GoalSource for ServerGoals {
         lock(&self.shared.waiting).own.insert(id_key(&id), tx);
         let request = json!({"jsonrpc": "2.0", "id": id, "method": "$/lean/plainGoal",
             "params": {"textDocument": {"uri": uri}, "position": at}});
-        if let Err(e) = self.shared.to_server(&RawFrame::of(&request)) {
+        if let Err(e) = self.shared.to_server(&Frame::of(request)) {
             lock(&self.shared.waiting).own.remove(&id_key(&id));
             return Err(format!("cannot write to the Lean server: {e}"));
         }
@@ -164,7 +168,7 @@ impl GoalSource for ServerGoals {
                 lock(&self.shared.waiting).own.remove(&id_key(&id));
                 let cancel =
                     json!({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": id}});
-                let _ = self.shared.to_server(&RawFrame::of(&cancel));
+                let _ = self.shared.to_server(&Frame::of(cancel));
                 return Err(format!(
                     "the Lean server gave no goal within {:.0} s",
                     timeout.as_secs_f64()
@@ -317,7 +321,7 @@ impl Shared {
             .collect();
         for h in held {
             if let Some(r) = h.response {
-                let _ = self.to_editor(&RawFrame::of(&r));
+                let _ = self.to_editor(&Frame::of(r));
             }
         }
     }
@@ -329,19 +333,31 @@ fn editor_to_server(
     engine: Option<&(Engine, usize)>,
     budget: Duration,
 ) {
-    let mut input = BufReader::new(editor_in);
+    let mut input = FrameReader::new(editor_in);
     loop {
-        let frame = match read_raw_frame(&mut input) {
+        let frame = match input.read() {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                tracing::error!(target: "lsp_proxy", "the editor sent something that is not LSP ({e}); stopping");
-                break;
-            }
+            Err(e) => match e.answer() {
+                Some(answer) => {
+                    tracing::warn!(target: "lsp_proxy", "the editor sent a broken frame ({e}); dropped it and told the editor");
+                    if let Err(e) = shared.to_editor(&Frame::of(answer)) {
+                        tracing::error!(target: "lsp_proxy", "cannot write to the editor: {e}");
+                        break;
+                    }
+                    continue;
+                }
+                None => {
+                    tracing::info!(target: "lsp_proxy", "the editor's input ended: {e}");
+                    break;
+                }
+            },
         };
-        if let Some(message) = frame.json() {
-            observe_editor(shared, &message, engine, budget);
+        if is_unaddressed_response(frame.message()) {
+            tracing::warn!(target: "lsp_proxy", "the editor sent an error about no request; dropped: {}", frame.message());
+            continue;
         }
+        observe_editor(shared, frame.message(), engine, budget);
         if let Err(e) = shared.to_server(&frame) {
             tracing::error!(target: "lsp_proxy", "cannot write to the Lean server: {e}");
             break;
@@ -422,21 +438,21 @@ fn wants_quickfixes(only: &Value) -> bool {
 }
 
 fn server_to_editor(shared: &Shared, server_out: impl Read) {
-    let mut input = BufReader::new(server_out);
+    let mut input = FrameReader::new(server_out);
     loop {
-        let frame = match read_raw_frame(&mut input) {
+        let frame = match input.read() {
             Ok(Some(f)) => f,
             Ok(None) => break,
+            Err(e) if e.answer().is_some() => {
+                tracing::warn!(target: "lsp_proxy", "the Lean server sent a broken frame ({e}); dropped");
+                continue;
+            }
             Err(e) => {
-                tracing::error!(target: "lsp_proxy", "the Lean server sent something that is not LSP ({e}); stopping");
+                tracing::error!(target: "lsp_proxy", "the Lean server's output ended: {e}");
                 break;
             }
         };
-        let forward = match frame.json() {
-            Some(message) => route_response(shared, message),
-            None => true,
-        };
-        if forward {
+        if route_response(shared, frame.message()) {
             if let Err(e) = shared.to_editor(&frame) {
                 tracing::error!(target: "lsp_proxy", "cannot write to the editor: {e}");
                 break;
@@ -447,7 +463,7 @@ fn server_to_editor(shared: &Shared, server_out: impl Read) {
 
 /// Handles a message from the server that the proxy cares about; true when the frame should
 /// be forwarded as it is.
-fn route_response(shared: &Shared, message: Value) -> bool {
+fn route_response(shared: &Shared, message: &Value) -> bool {
     if message.get("method").is_some() {
         return true;
     }
@@ -457,7 +473,7 @@ fn route_response(shared: &Shared, message: Value) -> bool {
     let key = id_key(id);
     let mut waiting = lock(&shared.waiting);
     if let Some(tx) = waiting.own.remove(&key) {
-        let _ = tx.send(message);
+        let _ = tx.send(message.clone());
         return false;
     }
     if id.as_str().is_some_and(|s| s.starts_with(OWN_ID)) {
@@ -466,8 +482,8 @@ fn route_response(shared: &Shared, message: Value) -> bool {
     }
     if waiting.initialize.remove(&key) {
         drop(waiting);
-        if let Some(patched) = advertise_code_actions(&message) {
-            if let Err(e) = shared.to_editor(&RawFrame::of(&patched)) {
+        if let Some(patched) = advertise_code_actions(message) {
+            if let Err(e) = shared.to_editor(&Frame::of(patched)) {
                 tracing::error!(target: "lsp_proxy", "cannot write to the editor: {e}");
             }
             return false;
@@ -481,7 +497,7 @@ fn route_response(shared: &Shared, message: Value) -> bool {
         waiting.actions.remove(&key);
         return true;
     }
-    held.response = Some(message);
+    held.response = Some(message.clone());
     let ready = held.slot.is_done() || Instant::now() >= held.deadline;
     drop(waiting);
     if ready {

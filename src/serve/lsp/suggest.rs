@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 use lsp_types::{Position, Range};
 
+use crate::lean::axioms::AxiomPolicy;
+use crate::lean::process::default_memory_limit_mb;
 use crate::lean::LeanCommand;
 use crate::model::{Candidate, GenerateOptions, Predictor};
 use crate::search::state_key::prompt;
@@ -49,6 +51,10 @@ pub struct EngineOptions {
     pub goal_timeout: Duration,
     /// Results kept for re-requests at the same place.
     pub cache_entries: usize,
+    /// The axioms a completed proof may rest on.
+    pub policy: AxiomPolicy,
+    /// Private memory (MB) a checking server may use before it is killed and restarted.
+    pub memory_limit_mb: Option<u64>,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +67,8 @@ impl Default for EngineOptions {
             check_timeout: Duration::from_secs(20),
             goal_timeout: Duration::from_secs(20),
             cache_entries: 32,
+            policy: AxiomPolicy::default(),
+            memory_limit_mb: Some(default_memory_limit_mb(2)),
         }
     }
 }
@@ -194,7 +202,9 @@ impl Engine {
                         Mutex::new(ShadowChecker::new(
                             checker.clone(),
                             options.check_timeout,
+                            options.memory_limit_mb,
                             i,
+                            options.policy.clone(),
                         ))
                     })
                     .collect();

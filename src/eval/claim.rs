@@ -1,0 +1,214 @@
+//! Taking a results file for one run: an exclusive lock on `<out>.lock`, held for the run's
+//! life, so two runs never append to one file; and the run's [`RunConfig`], checked against
+//! the one recorded in `<out>.config.json` (or recorded there), so results of other settings
+//! are never resumed and summarized under this run's label.
+//!
+//! A results file written before configurations were recorded holds results whose settings are
+//! unknown: resuming it is refused unless the caller adopts them (`--adopt-results`), because a
+//! warning in a long run's log is easily missed and the report would then claim settings its
+//! results may not have had. Such a file is still read as before; only resuming it asks.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use crate::eval::report::sidecar;
+use crate::eval::run_config::RunConfig;
+use crate::eval::EvalError;
+
+/// A results file taken for one run; the lock is released when this is dropped (or the
+/// process ends, however it ends).
+#[derive(Debug)]
+pub struct RunClaim {
+    _lock: File,
+    config_path: PathBuf,
+}
+
+impl RunClaim {
+    /// Locks `out` for this run and checks `config` against the configuration recorded for the
+    /// results already there: the same is resumed, another is refused naming each difference,
+    /// none recorded is refused unless `adopt` (then `config` is recorded for them). With no
+    /// results yet, `config` is recorded (replacing any earlier record).
+    pub fn take(out: &Path, config: &RunConfig, adopt: bool) -> Result<RunClaim, EvalError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| EvalError::Io { path, source }
+        };
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        let lock_path = sidecar(out, "lock");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(EvalError::Busy {
+                    out: out.to_path_buf(),
+                    lock: lock_path,
+                })
+            }
+            Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(lock = %lock_path.display(), "this filesystem cannot lock files: make sure no other eval writes the same --out");
+            }
+            Err(TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
+        let config_path = sidecar(out, "config.json");
+        let results = count_results(out).map_err(io(out))?;
+        let recorded = match std::fs::read_to_string(&config_path) {
+            Ok(_) if results == 0 => None,
+            Ok(text) => Some(serde_json::from_str::<RunConfig>(&text).map_err(|e| {
+                EvalError::BadConfig {
+                    path: config_path.clone(),
+                    reason: e.to_string(),
+                }
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(&config_path)(e)),
+        };
+        match recorded {
+            Some(recorded) if results > 0 => {
+                let differences = recorded.differences(config);
+                if !differences.is_empty() {
+                    return Err(EvalError::OtherRun {
+                        out: out.to_path_buf(),
+                        config: config_path,
+                        results,
+                        differences: differences.join("; "),
+                    });
+                }
+            }
+            None if results > 0 && !adopt => {
+                return Err(EvalError::Unrecorded {
+                    out: out.to_path_buf(),
+                    results,
+                });
+            }
+            _ => {
+                let text = serde_json::to_string_pretty(config).expect("a config serializes");
+                crate::fsutil::write_atomic(&config_path, format!("{text}\n").as_bytes())
+                    .map_err(io(&config_path))?;
+            }
+        }
+        Ok(RunClaim {
+            _lock: lock,
+            config_path,
+        })
+    }
+
+    /// Where the run's configuration is recorded.
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+}
+
+/// Complete, non-blank lines of the results file (0 when it does not exist). A half-written
+/// last line is not a result.
+fn count_results(out: &Path) -> std::io::Result<usize> {
+    let bytes = match std::fs::read(out) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Ok(bytes[..complete]
+        .split(|&b| b == b'\n')
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::dataset::Task;
+    use crate::search::SearchConfig;
+
+    fn config(expansions: usize) -> RunConfig {
+        let search = SearchConfig {
+            max_expansions: expansions,
+            ..SearchConfig::default()
+        };
+        let task = Task {
+            name: "a".into(),
+            header: String::new().into(),
+            statement: "theorem a : True".into(),
+            split: None,
+        };
+        RunConfig::new(
+            "m",
+            "0".repeat(64),
+            "server",
+            60.0,
+            &search,
+            &[],
+            "d",
+            None,
+            &[task],
+        )
+    }
+
+    const LINE: &str = "{\"name\":\"a\",\"proved\":false}\n";
+
+    #[test]
+    fn a_second_claim_on_one_results_file_is_refused_until_the_first_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        let first = RunClaim::take(&out, &config(1), false).unwrap();
+        let err = RunClaim::take(&out, &config(1), false).unwrap_err();
+        assert!(matches!(err, EvalError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains("another --out"), "{err}");
+        drop(first);
+        RunClaim::take(&out, &config(1), false).unwrap();
+    }
+
+    #[test]
+    fn results_of_other_settings_are_refused_and_the_same_settings_resume() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        let claim = RunClaim::take(&out, &config(1), false).unwrap();
+        assert!(claim.config_path().ends_with("r.config.json"));
+        drop(claim);
+        std::fs::write(&out, LINE).unwrap();
+        let err = RunClaim::take(&out, &config(2), false).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("--expansions: 1 in the recorded run, 2 now")
+                && text.contains("another --out"),
+            "{text}"
+        );
+        // --adopt-results does not override a recorded configuration.
+        assert!(RunClaim::take(&out, &config(2), true).is_err());
+        RunClaim::take(&out, &config(1), false).unwrap();
+    }
+
+    #[test]
+    fn unrecorded_results_are_refused_unless_adopted_and_an_empty_file_takes_any_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        std::fs::write(&out, LINE).unwrap();
+        let err = RunClaim::take(&out, &config(1), false).unwrap_err();
+        assert!(err.to_string().contains("--adopt-results"), "{err}");
+        drop(RunClaim::take(&out, &config(1), true).unwrap());
+        // Adopted: from now on the recorded configuration decides.
+        assert!(RunClaim::take(&out, &config(2), false).is_err());
+
+        // No results (or only a half-written line): nothing to mix, the new run is recorded.
+        std::fs::write(&out, "{\"name\":\"a\",\"pro").unwrap();
+        drop(RunClaim::take(&out, &config(2), false).unwrap());
+        std::fs::write(&out, LINE).unwrap();
+        RunClaim::take(&out, &config(2), false).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_configuration_record_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        std::fs::write(dir.path().join("r.config.json"), "{not json").unwrap();
+        std::fs::write(&out, LINE).unwrap();
+        let err = RunClaim::take(&out, &config(1), false).unwrap_err();
+        assert!(err.to_string().contains("r.config.json"), "{err}");
+    }
+}

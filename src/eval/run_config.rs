@@ -1,0 +1,303 @@
+//! What an evaluation run is: the model, the Lean backend, the search settings and the dataset
+//! that together decide its results. Recorded beside the results file (`<out>.config.json`)
+//! when a run starts, so a later run on the same `--out` resumes only a run of the same
+//! configuration, and results of different runs (or shards) can be told apart.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::eval::dataset::Task;
+use crate::model::Decoding;
+use crate::search::SearchConfig;
+
+/// The configuration of an evaluation run. Two configurations are equal (`==`) when they give
+/// the same results: the same model contents, backend, search settings and theorems; where the
+/// model or dataset lies, settings that only change the speed (workers, Lean processes, check
+/// threads, pipelining), `--limit` (a larger one extends the same run) and `--trace` (what each
+/// line keeps, not what it finds) are recorded or left out but never compared.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunConfig {
+    /// The model folder, as given (for the messages; not compared).
+    pub model: String,
+    /// [`crate::model::model_fingerprint`] of the model folder.
+    pub model_fingerprint: String,
+    /// The Lean backend (`server`, `file`, `repl`).
+    pub backend: String,
+    /// Seconds one tactic may take.
+    pub tactic_timeout: f64,
+    /// Nodes expanded at most per theorem.
+    pub expansions: usize,
+    /// Wall-time limit per theorem, in seconds.
+    pub time_limit: f64,
+    /// Candidates per temperature (sampling).
+    pub samples: Option<usize>,
+    /// Sampling temperatures.
+    pub temperatures: Option<Vec<f32>>,
+    /// Nucleus mass kept when sampling.
+    pub top_p: Option<f32>,
+    /// Beam width (beam search instead of sampling).
+    pub beam: Option<usize>,
+    /// Longest tactic, in tokens.
+    pub max_tokens: usize,
+    /// Sampling seed.
+    pub seed: u64,
+    /// Retry temperatures when the queue runs dry.
+    pub retry_temperatures: Vec<f32>,
+    /// Tactics also tried at every state.
+    pub also_try: Vec<String>,
+    /// The dataset, as given (for the messages; not compared).
+    pub dataset: String,
+    /// The dataset split evaluated, if one was chosen.
+    pub split: Option<String>,
+    /// [`tasks_fingerprint`] of the dataset's theorems (after the split filter, before
+    /// `--limit`, so a larger `--limit` extends the same run).
+    pub dataset_fingerprint: String,
+    /// How many theorems that is (for the messages; not compared).
+    pub theorems: usize,
+}
+
+impl RunConfig {
+    /// The configuration of a run of `search` with `also_try` on `tasks`. `model`, `dataset`
+    /// and their fingerprints identify the inputs; `backend` and `tactic_timeout` the checker.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: &str,
+        model_fingerprint: String,
+        backend: &str,
+        tactic_timeout: f64,
+        search: &SearchConfig,
+        also_try: &[String],
+        dataset: &str,
+        split: Option<String>,
+        tasks: &[Task],
+    ) -> RunConfig {
+        let (samples, temperatures, top_p, beam) = match &search.generate.decoding {
+            Decoding::Sample {
+                temperatures,
+                samples,
+                top_p,
+            } => (
+                Some(*samples),
+                Some(temperatures.clone()),
+                Some(*top_p),
+                None,
+            ),
+            Decoding::Beam { width } => (None, None, None, Some(*width)),
+        };
+        RunConfig {
+            model: model.to_string(),
+            model_fingerprint,
+            backend: backend.to_string(),
+            tactic_timeout,
+            expansions: search.max_expansions,
+            time_limit: search.time_limit.as_secs_f64(),
+            samples,
+            temperatures,
+            top_p,
+            beam,
+            max_tokens: search.generate.max_new_tokens,
+            seed: search.generate.seed,
+            retry_temperatures: search.retry_temperatures.clone(),
+            also_try: also_try.to_vec(),
+            dataset: dataset.to_string(),
+            split,
+            dataset_fingerprint: tasks_fingerprint(tasks),
+            theorems: tasks.len(),
+        }
+    }
+
+    /// What differs between `self` (a recorded run) and `now`, one line per setting, each
+    /// naming the flag that sets it, e.g. "--expansions: 1 in the recorded run, 2 now". Empty
+    /// when the two give the same results.
+    pub fn differences(&self, now: &RunConfig) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut compare = |flag: &str, then: String, now: String| {
+            if then != now {
+                out.push(format!("{flag}: {then} in the recorded run, {now} now"));
+            }
+        };
+        if self.model_fingerprint != now.model_fingerprint {
+            compare(
+                "--model",
+                format!(
+                    "{} (fingerprint {})",
+                    self.model,
+                    short(&self.model_fingerprint)
+                ),
+                format!(
+                    "{} (fingerprint {})",
+                    now.model,
+                    short(&now.model_fingerprint)
+                ),
+            );
+        }
+        compare("--backend", show(&self.backend), show(&now.backend));
+        compare(
+            "--tactic-timeout",
+            show(&self.tactic_timeout),
+            show(&now.tactic_timeout),
+        );
+        compare(
+            "--expansions",
+            show(&self.expansions),
+            show(&now.expansions),
+        );
+        compare(
+            "--time-limit",
+            show(&self.time_limit),
+            show(&now.time_limit),
+        );
+        compare("--samples", show(&self.samples), show(&now.samples));
+        compare(
+            "--temperatures",
+            show(&self.temperatures),
+            show(&now.temperatures),
+        );
+        compare("--top-p", show(&self.top_p), show(&now.top_p));
+        compare("--beam", show(&self.beam), show(&now.beam));
+        compare(
+            "--max-tokens",
+            show(&self.max_tokens),
+            show(&now.max_tokens),
+        );
+        compare("--seed", show(&self.seed), show(&now.seed));
+        compare(
+            "--retry-temperatures",
+            show(&self.retry_temperatures),
+            show(&now.retry_temperatures),
+        );
+        compare("--also-try", show(&self.also_try), show(&now.also_try));
+        compare("--split", show(&self.split), show(&now.split));
+        if self.dataset_fingerprint != now.dataset_fingerprint {
+            compare(
+                "the theorems (--dataset, --header, --repo)",
+                format!(
+                    "{} ({} theorems, fingerprint {})",
+                    self.dataset,
+                    self.theorems,
+                    short(&self.dataset_fingerprint)
+                ),
+                format!(
+                    "{} ({} theorems, fingerprint {})",
+                    now.dataset,
+                    now.theorems,
+                    short(&now.dataset_fingerprint)
+                ),
+            );
+        }
+        out
+    }
+}
+
+impl PartialEq for RunConfig {
+    /// Same results: no [`RunConfig::differences`].
+    fn eq(&self, other: &RunConfig) -> bool {
+        self.differences(other).is_empty()
+    }
+}
+
+/// SHA-256 (hex) over every task's name, header and statement, in order: the theorems a run
+/// searches, whatever file format or `--repo` they were read through. Headers that share one
+/// file's text are hashed as that text (once) and where each ends, so the time stays linear in
+/// the dataset's size, not in the sum of its headers.
+pub fn tasks_fingerprint(tasks: &[Task]) -> String {
+    let mut hash = Sha256::new();
+    let mut texts: HashMap<*const u8, u64> = HashMap::new();
+    let part = |hash: &mut Sha256, bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    for task in tasks {
+        part(&mut hash, task.name.as_bytes());
+        let (text, end) = task.header.backing();
+        let next = texts.len() as u64;
+        let index = *texts.entry(text.as_ptr()).or_insert_with(|| {
+            part(&mut hash, text.as_bytes());
+            next
+        });
+        hash.update(index.to_le_bytes());
+        hash.update((end as u64).to_le_bytes());
+        part(&mut hash, task.statement.as_bytes());
+    }
+    format!("{:x}", hash.finalize())
+}
+
+/// A value as JSON (`null` for none), for the messages.
+fn show<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The first 12 hex digits of a fingerprint.
+fn short(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(name: &str) -> Task {
+        Task {
+            name: name.into(),
+            header: "import Mini".into(),
+            statement: format!("theorem {name} : True"),
+            split: None,
+        }
+    }
+
+    fn config(search: &SearchConfig, tasks: &[Task]) -> RunConfig {
+        RunConfig::new(
+            "models/a",
+            "f".repeat(64),
+            "server",
+            60.0,
+            search,
+            &[],
+            "data/test",
+            None,
+            tasks,
+        )
+    }
+
+    #[test]
+    fn differences_name_each_flag_that_changed_and_nothing_else() {
+        let tasks = [task("a"), task("b")];
+        let base = config(&SearchConfig::default(), &tasks);
+        assert!(base.differences(&base.clone()).is_empty());
+        assert_eq!(base, base.clone());
+
+        let mut search = SearchConfig {
+            max_expansions: 7,
+            ..SearchConfig::default()
+        };
+        search.generate.seed = 3;
+        let mut other = config(&search, &tasks);
+        other.model = "elsewhere/a".into(); // moved, same contents: not a difference
+        let diffs = base.differences(&other);
+        assert_eq!(diffs.len(), 2, "{diffs:?}");
+        assert_eq!(diffs[0], "--expansions: 100 in the recorded run, 7 now");
+        assert!(diffs[1].starts_with("--seed: 0"), "{diffs:?}");
+        assert_ne!(base, other);
+
+        let more = config(&SearchConfig::default(), &[task("a"), task("c")]);
+        let diffs = base.differences(&more);
+        assert_eq!(diffs.len(), 1);
+        assert!(
+            diffs[0]
+                .starts_with("the theorems (--dataset, --header, --repo): data/test (2 theorems"),
+            "{diffs:?}"
+        );
+    }
+
+    #[test]
+    fn a_recorded_configuration_reads_back_equal() {
+        let base = config(&SearchConfig::default(), &[task("a")]);
+        let text = serde_json::to_string(&base).unwrap();
+        let back: RunConfig = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, base);
+        assert_eq!(back.temperatures, base.temperatures);
+    }
+}

@@ -1,0 +1,307 @@
+//! Checking every theorem of a Lean file in one Lean run, with any backend: the file goes to
+//! Lean whole (so a theorem sees the earlier ones exactly as written, failed proofs included),
+//! followed by `#print axioms` for each theorem; each theorem's verdict comes from the
+//! diagnostics inside its span, corrected by what the probe says it rests on. A theorem that
+//! uses an earlier lemma whose proof is `sorry` or failed, or a file's own `axiom`, is therefore
+//! never proved. Backends differ only in how they run the text (`ProofBackend::elaborate`).
+
+use std::collections::HashMap;
+
+use crate::lean::axioms::{self, example_declaration, example_name, AxiomPolicy, AxiomsAnswer};
+use crate::lean::backend::ProofBackend;
+use crate::lean::diagnostics::{self, Diagnostic, Severity};
+use crate::lean::error::LeanError;
+use crate::lean::source::{command_tokens, qualified, DeclKind, Pos, Region, SourceFile};
+use crate::lean::verdict::{Status, Verdict};
+
+/// The verdict on each theorem of a file, from one Lean run.
+#[derive(Clone, Debug)]
+pub struct FileVerdicts {
+    /// One verdict per theorem of the `SourceFile`, in order.
+    pub verdicts: Vec<Verdict>,
+    /// Errors in the header (before the first theorem); when there are any, every theorem is
+    /// an error too.
+    pub header_errors: Vec<String>,
+}
+
+/// The text Lean checks for a file: the file up to `#exit`, each `example` renamed to a
+/// definition of its own (so it can be asked about), then one `#print axioms` per theorem.
+#[derive(Clone, Debug)]
+pub struct FileProbe {
+    /// The text to elaborate.
+    pub text: String,
+    /// The line count of the (renamed) file part; the probes follow.
+    original_lines: u32,
+    /// Probe line → theorem index.
+    probes: HashMap<u32, usize>,
+    /// The name each theorem is checked under.
+    names: Vec<String>,
+    /// Renamed examples: (line, column of the keyword, characters added), to map positions
+    /// back to the file as written.
+    shifts: Vec<(u32, u32, u32)>,
+    /// Why the probe cannot be trusted in this file, if it cannot.
+    distrust: Option<String>,
+}
+
+impl FileProbe {
+    /// Prepares `source` for one whole-file check.
+    pub fn of(source: &SourceFile) -> FileProbe {
+        let file = &source.text[..source.lean_end];
+        let mut text = String::with_capacity(file.len() + 64 * source.theorems.len());
+        let mut names = Vec::with_capacity(source.theorems.len());
+        let mut shifts = Vec::new();
+        let mut at = 0;
+        for theorem in &source.theorems {
+            match (&theorem.full_name, theorem.kind) {
+                (Some(name), _) => names.push(name.clone()),
+                (None, DeclKind::Example) => {
+                    let tag = format!("_L{}_C{}", theorem.keyword.line, theorem.keyword.column);
+                    let declaration = example_declaration(&tag);
+                    text.push_str(&file[at..theorem.keyword_byte]);
+                    text.push_str(&declaration);
+                    at = theorem.keyword_byte + "example".len();
+                    shifts.push((
+                        theorem.keyword.line,
+                        theorem.keyword.column,
+                        (declaration.len() - "example".len()) as u32,
+                    ));
+                    names.push(qualified(&theorem.namespace, &example_name(&tag)));
+                }
+                (None, _) => names.push(String::new()),
+            }
+        }
+        text.push_str(&file[at..]);
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let original_lines = text.lines().count() as u32;
+        let mut probes = HashMap::with_capacity(names.len());
+        text.push('\n');
+        let mut line = original_lines + 2;
+        for (i, name) in names.iter().enumerate() {
+            if name.is_empty() {
+                continue;
+            }
+            text.push_str(&axioms::print_axioms_command(name));
+            text.push('\n');
+            probes.insert(line, i);
+            line += 1;
+        }
+        FileProbe {
+            text,
+            original_lines,
+            probes,
+            names,
+            shifts,
+            distrust: redefines_probe(file),
+        }
+    }
+
+    /// The position in the file as written of a position in the probe text.
+    fn original(&self, pos: Pos) -> Pos {
+        let mut column = pos.column;
+        for &(line, keyword, added) in &self.shifts {
+            if line == pos.line && pos.column >= keyword {
+                column = column.saturating_sub(added).max(keyword);
+            }
+        }
+        Pos::new(pos.line, column)
+    }
+}
+
+/// Commands that define syntax, macros or elaborators, or prefix one (`local`, `scoped`).
+const SYNTAX_COMMANDS: &[&str] = &[
+    "macro",
+    "macro_rules",
+    "syntax",
+    "elab",
+    "elab_rules",
+    "notation",
+    "infix",
+    "infixl",
+    "infixr",
+    "prefix",
+    "postfix",
+    "local",
+    "scoped",
+];
+
+/// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
+/// `printAxioms` parser (an attribute can attach a macro or elaborator to it), or defines
+/// syntax, a macro or an elaborator mentioning `#print` or `axioms` — either could answer the
+/// probe itself. Modules the text imports are trusted not to.
+pub fn redefines_probe(text: &str) -> Option<String> {
+    let suspicious = |keyword: &str, token: &str| {
+        let last = token.rsplit('.').next().unwrap_or(token);
+        last == "printAxioms"
+            || (SYNTAX_COMMANDS.contains(&keyword)
+                && (token == "#print"
+                    || token == "axioms"
+                    || (token.starts_with('"')
+                        && (token.contains("#print") || token.contains("axioms")))))
+    };
+    command_tokens(text)
+        .into_iter()
+        .find(|(keyword, tokens)| tokens.iter().any(|t| suspicious(keyword, t)))
+        .map(|(keyword, _)| {
+            format!(
+                "a `{keyword}` command of this text can change what `#print axioms` answers, so the axioms a theorem rests on cannot be checked here"
+            )
+        })
+}
+
+/// Checks every theorem of `source` with one run of `backend` (see the module documentation),
+/// accepting the axioms the backend's policy allows.
+pub fn check_file(
+    backend: &dyn ProofBackend,
+    source: &SourceFile,
+) -> Result<FileVerdicts, LeanError> {
+    let probe = FileProbe::of(source);
+    let diagnostics = backend.elaborate(&probe.text)?;
+    Ok(classify(source, &probe, &diagnostics, backend.policy()))
+}
+
+/// Sorts the diagnostics of one run of `probe.text` by theorem and gives each its verdict.
+pub fn classify(
+    source: &SourceFile,
+    probe: &FileProbe,
+    diagnostics: &[Diagnostic],
+    policy: &AxiomPolicy,
+) -> FileVerdicts {
+    let n = source.theorems.len();
+    let mut own: Vec<Vec<Diagnostic>> = vec![Vec::new(); n];
+    let mut answers: Vec<Option<AxiomsAnswer>> = vec![None; n];
+    let mut header_errors = Vec::new();
+    let original_lines = probe.original_lines;
+    // A parse error left open at the end of the file meets the appended `#print`; without it
+    // Lean says "unexpected end of input", so say that.
+    let spills = |d: &Diagnostic| {
+        d.pos.line > original_lines || d.end_pos.is_some_and(|e| e.line > original_lines)
+    };
+    let mut kept: Vec<Diagnostic> = Vec::new();
+    for d in diagnostics {
+        if let Some(&i) = probe.probes.get(&d.pos.line) {
+            let answer =
+                axioms::read_answer(d.is_error(), d.severity == Severity::Information, &d.data);
+            if answer.is_some() {
+                answers[i] = answer;
+                continue;
+            }
+        }
+        let mut d = d.clone();
+        d.pos = probe.original(d.pos);
+        d.end_pos = d.end_pos.map(|e| probe.original(e));
+        if spills(&d) {
+            d.data = d
+                .data
+                .replacen("unexpected token '#print'", "unexpected end of input", 1);
+        }
+        kept.push(d);
+    }
+    // Positionless "unsolved goals" (Lean puts them at 1:0 after a parse error inside a proof)
+    // belong, in order, to the theorems whose proofs have a parse error; not to the header.
+    let mut broken = (0..n).filter(|&i| {
+        kept.iter()
+            .any(|d| d.is_parse_error() && source.region(d.pos) == Region::Theorem(i))
+    });
+    for d in &kept {
+        if d.is_positionless_unsolved_goals() {
+            if let Some(i) = broken.next() {
+                own[i].push(d.clone());
+                continue;
+            }
+        }
+        match source.region(d.pos) {
+            Region::Header if d.is_error() => header_errors.push(d.data.trim_end().to_string()),
+            Region::Theorem(i) => own[i].push(d.clone()),
+            Region::Between if d.is_error() => {
+                tracing::debug!(line = d.pos.line, "error outside any theorem: {}", d.data)
+            }
+            _ => {}
+        }
+    }
+
+    let verdicts = (0..n)
+        .map(|i| {
+            let verdict = diagnostics::verdict(&own[i], false);
+            let name = &probe.names[i];
+            let mut verdict = if name.is_empty() {
+                let mut v = verdict;
+                if v.status != Status::Error {
+                    v.status = Status::Error;
+                    v.errors
+                        .push("a declaration without a name cannot be checked for axioms".into());
+                }
+                v
+            } else if let Some(why) = &probe.distrust {
+                let mut v = verdict;
+                if v.status == Status::Proved {
+                    v.status = Status::Error;
+                    v.errors.push(why.clone());
+                }
+                v
+            } else {
+                axioms::judge(
+                    verdict,
+                    answers[i].as_ref(),
+                    policy,
+                    &source.theorems[i].display_name(),
+                )
+            };
+            if !header_errors.is_empty() {
+                verdict.status = Status::Error;
+                verdict.errors.insert(
+                    0,
+                    format!(
+                        "the file's header (before the first theorem) has errors: {}",
+                        header_errors[0]
+                    ),
+                );
+            }
+            verdict
+        })
+        .collect();
+    FileVerdicts {
+        verdicts,
+        header_errors,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_are_renamed_and_every_theorem_is_probed() {
+        let text = "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nexample : True := trivial\nend N\n";
+        let source = SourceFile::parse(text);
+        let probe = FileProbe::of(&source);
+        assert_eq!(
+            probe.text,
+            "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\nend N\n\n#print axioms _root_.a\n#print axioms _root_.N.proofstep_checked_example_L5_C0\n"
+        );
+        assert_eq!(probe.probes.get(&8), Some(&0));
+        assert_eq!(probe.probes.get(&9), Some(&1));
+        // Positions after the renamed keyword map back to the file as written.
+        let added = "noncomputable def proofstep_checked_example_L5_C0".len() as u32 - 7;
+        assert_eq!(probe.original(Pos::new(5, 10 + added)), Pos::new(5, 10));
+        assert_eq!(probe.original(Pos::new(5, 3)), Pos::new(5, 0));
+        assert_eq!(probe.original(Pos::new(4, 30)), Pos::new(4, 30));
+    }
+
+    #[test]
+    fn a_file_that_redefines_print_axioms_is_not_trusted() {
+        assert!(redefines_probe(
+            "macro_rules | `(#print axioms $x) => `(#eval IO.println \"fine\")\n"
+        )
+        .is_some());
+        assert!(redefines_probe("syntax \"#print\" ident : command\n").is_some());
+        assert!(redefines_probe("theorem t : True := trivial\n#print axioms t\n").is_none());
+        assert!(redefines_probe("-- macro #print axioms\ntheorem t : True := trivial\n").is_none());
+        assert!(redefines_probe(
+            "@[command_elab Lean.Parser.Command.printAxioms] def spoof : CommandElab := fun _ => pure ()\n"
+        )
+        .is_some());
+        assert!(redefines_probe("local notation \"axioms\" => 1\n").is_some());
+    }
+}

@@ -1,0 +1,265 @@
+//! How a theorem is written out for Lean to check — the one layout every backend uses: the
+//! header, then `statement := by` and the tactics one per line, then optionally a `done` (whose
+//! "unsolved goals" lists what is left) and a `#print axioms` probe (which says what the proof
+//! rests on). The byte offsets of the parts let diagnostics be told apart (header, statement,
+//! proof, probe) in whatever position system a backend's Lean reports.
+
+use lsp_types::Position;
+
+use crate::lean::axioms::{
+    self, example_declaration, example_name, print_axioms_command, AxiomPolicy, AxiomsAnswer,
+};
+use crate::lean::backend::proof_text;
+use crate::lean::check::redefines_probe;
+use crate::lean::lsp::text::position_at;
+use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
+use crate::lean::verdict::{Status, Verdict};
+
+/// A theorem written out as one Lean text, with where its parts are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TheoremText {
+    /// The whole text.
+    pub text: String,
+    /// Where the statement begins: everything before is the header.
+    pub statement_start: usize,
+    /// Just after `by`: where the root goals are.
+    pub by_end: usize,
+    /// Just after the last character of the last tactic (`by_end` when there is none).
+    pub proof_end: usize,
+    /// Where the trailing `done` line starts, if there is one.
+    pub done_start: Option<usize>,
+    /// Where the `#print axioms` line starts, if there is one.
+    pub probe_start: Option<usize>,
+    /// The full name the probe asks about (an `example` is checked under a name of its own).
+    pub checked_name: Option<String>,
+    /// Why the probe's answer cannot be trusted in this text, if it cannot.
+    pub distrust: Option<String>,
+}
+
+impl TheoremText {
+    /// `header`, then `statement := by`, then `steps` indented as a tactic block.
+    pub fn new(header: &str, statement: &str, steps: &[String]) -> Self {
+        let mut text = String::with_capacity(header.len() + statement.len() + 64);
+        text.push_str(header);
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let statement_start = text.len();
+        let statement = statement.trim_end();
+        text.push_str(statement);
+        // A statement ending in a line comment would swallow `:= by`: start a new line then.
+        let ends_in_comment = statement.lines().last().is_some_and(|l| l.contains("--"));
+        text.push_str(if ends_in_comment {
+            "\n    := by"
+        } else {
+            " := by"
+        });
+        let by_end = text.len();
+        text.push('\n');
+        text.push_str(&proof_text(steps));
+        let proof_end = if steps.iter().any(|s| !s.trim().is_empty()) {
+            text.trim_end().len()
+        } else {
+            by_end
+        };
+        TheoremText {
+            text,
+            statement_start,
+            by_end,
+            proof_end,
+            done_start: None,
+            probe_start: None,
+            checked_name: None,
+            distrust: None,
+        }
+    }
+
+    /// The text a final check runs: `proof` (a tactic block) after the statement, then `#print
+    /// axioms` on the theorem. An `example` is checked as a definition of a name of its own,
+    /// so the probe can name it.
+    pub fn for_verify(header: &str, statement: &str, proof: &str) -> Self {
+        let bare = TheoremText::new(header, statement, &[]);
+        let parsed = SourceFile::parse(&bare.text);
+        let theorem = parsed
+            .theorems
+            .iter()
+            .rev()
+            .find(|t| t.start_byte >= bare.statement_start);
+        let (statement, checked_name) = match theorem {
+            Some(t) if t.kind == DeclKind::Example => {
+                let kw = t.keyword_byte - bare.statement_start;
+                let named = format!(
+                    "{}{}{}",
+                    &statement[..kw],
+                    example_declaration(""),
+                    &statement[kw + "example".len()..]
+                );
+                (named, Some(qualified(&t.namespace, &example_name(""))))
+            }
+            Some(t) => (statement.to_string(), t.full_name.clone()),
+            None => (statement.to_string(), None),
+        };
+        let mut layout = TheoremText::new(header, &statement, &[proof.to_string()]);
+        layout.checked_name = checked_name;
+        layout.distrust = redefines_probe(&layout.text);
+        if let Some(name) = layout.checked_name.clone() {
+            layout.text.push('\n');
+            layout.probe_start = Some(layout.text.len());
+            layout.text.push_str(&print_axioms_command(&name));
+            layout.text.push('\n');
+        }
+        layout
+    }
+
+    /// The final verdict on a text made by `for_verify`: the theorem's own `verdict`, corrected
+    /// by the probe's `answer` under `policy` (see `axioms::judge`).
+    pub fn judge(
+        &self,
+        verdict: Verdict,
+        answer: Option<&AxiomsAnswer>,
+        policy: &AxiomPolicy,
+    ) -> Verdict {
+        let refuse = |mut verdict: Verdict, why: String| {
+            if verdict.status == Status::Proved {
+                verdict.status = Status::Error;
+                verdict.errors.push(why);
+            }
+            verdict
+        };
+        match (&self.checked_name, &self.distrust) {
+            (None, _) => refuse(
+                verdict,
+                "the statement is not a `theorem`, `lemma` or `example`, so what it rests on cannot be checked".into(),
+            ),
+            (Some(_), Some(why)) => refuse(verdict, why.clone()),
+            (Some(name), None) => axioms::judge(verdict, answer, policy, name),
+        }
+    }
+
+    /// The same text with `done` after the tactics: Lean then reports the goals left as
+    /// "unsolved goals" at the `done` line.
+    pub fn with_done(mut self) -> Self {
+        debug_assert!(self.probe_start.is_none(), "`done` goes before the probe");
+        if !self.text.ends_with('\n') {
+            self.text.push('\n');
+        }
+        self.done_start = Some(self.text.len());
+        self.text.push_str("  done\n");
+        self
+    }
+
+    /// Where `by` begins: diagnostics before it are about the statement.
+    pub fn by_start(&self) -> usize {
+        self.by_end - "by".len()
+    }
+
+    /// The Lean position (line from 1, column in characters) of a byte offset.
+    pub fn pos(&self, byte: usize) -> Pos {
+        let before = &self.text[..byte.min(self.text.len())];
+        let line = before.matches('\n').count() as u32 + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos::new(line, before[start..].chars().count() as u32)
+    }
+
+    /// The LSP position (line from 0, UTF-16 character) of a byte offset.
+    pub fn position(&self, byte: usize) -> Position {
+        position_at(&self.text, byte)
+    }
+
+    /// The line (from 0) of a byte offset.
+    pub fn line(&self, byte: usize) -> u32 {
+        self.text[..byte.min(self.text.len())].matches('\n').count() as u32
+    }
+
+    /// The text from the statement on (for a REPL, which gets the header as an environment),
+    /// and how many lines come before it.
+    pub fn after_header(&self) -> (&str, u32) {
+        (
+            &self.text[self.statement_start..],
+            self.line(self.statement_start),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_of_the_parts() {
+        let steps = vec!["constructor".to_string(), "· exact ⟨hp, hq⟩".to_string()];
+        let t = TheoremText::new("prelude\nimport Mini", "theorem t : p ∧ q  ", &steps);
+        assert_eq!(
+            t.text,
+            "prelude\nimport Mini\ntheorem t : p ∧ q := by\n  constructor\n  · exact ⟨hp, hq⟩\n"
+        );
+        assert_eq!(t.line(t.statement_start), 2);
+        assert_eq!(t.position(t.by_end), Position::new(2, 23));
+        assert_eq!(t.pos(t.by_end), Pos::new(3, 23));
+        assert_eq!(t.position(t.proof_end), Position::new(4, 18));
+        let done = t.with_done();
+        assert_eq!(done.pos(done.done_start.unwrap()), Pos::new(6, 0));
+        assert!(done.text.ends_with("  done\n"));
+    }
+
+    #[test]
+    fn a_trailing_line_comment_does_not_swallow_by() {
+        let t = TheoremText::new("", "theorem t : True -- why", &["trivial".to_string()]);
+        assert_eq!(t.text, "theorem t : True -- why\n    := by\n  trivial\n");
+        assert_eq!(t.position(t.by_end), Position::new(1, 9));
+    }
+
+    #[test]
+    fn no_steps_ends_at_by() {
+        let t = TheoremText::new("", "theorem t : True", &[]);
+        assert_eq!(t.text, "theorem t : True := by\n");
+        assert_eq!(t.statement_start, 0);
+        assert_eq!(t.proof_end, t.by_end);
+    }
+
+    #[test]
+    fn verification_asks_for_the_axioms_of_the_theorem_by_its_full_name() {
+        let t = TheoremText::for_verify(
+            "prelude\nimport Mini\nnamespace Foo",
+            "theorem t (p : Prop) (hp : p) : p",
+            "exact hp",
+        );
+        assert_eq!(
+            t.text,
+            "prelude\nimport Mini\nnamespace Foo\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms _root_.Foo.t\n"
+        );
+        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(7, 0));
+        assert_eq!(t.checked_name.as_deref(), Some("Foo.t"));
+        assert_eq!(t.after_header().1, 3);
+    }
+
+    #[test]
+    fn an_example_is_verified_under_a_name_of_its_own() {
+        let t = TheoremText::for_verify("", "example (p : Prop) (hp : p) : p", "exact hp");
+        assert_eq!(
+            t.text,
+            "noncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms _root_.proofstep_checked_example\n"
+        );
+        let other = TheoremText::for_verify("", "theorem example_ish : True", "trivial");
+        assert_eq!(other.checked_name.as_deref(), Some("example_ish"));
+    }
+
+    #[test]
+    fn a_text_that_could_answer_the_probe_itself_confirms_nothing() {
+        let clean = AxiomsAnswer::DependsOn(Vec::new());
+        let policy = AxiomPolicy::default();
+        let honest = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
+        let proved = honest.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        assert_eq!(proved.status, Status::Proved);
+        let spoof = TheoremText::for_verify(
+            "prelude\nmacro_rules | `(#print axioms $_x) => `(#check True)",
+            "theorem t : True",
+            "trivial",
+        );
+        let refused = spoof.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        assert_eq!(refused.status, Status::Error);
+        let unnamed = TheoremText::for_verify("prelude", "def d : True", "trivial");
+        let refused = unnamed.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        assert_eq!(refused.status, Status::Error, "only theorems are verified");
+    }
+}

@@ -1,0 +1,163 @@
+//! What a JSON-RPC 2.0 message must look like (<https://www.jsonrpc.org/specification>), and
+//! the error answer to a message that could not be read. Lean's language server stops for good
+//! on any message outside these rules, so nothing that breaks them may be passed on to it.
+
+use serde_json::{json, Value};
+
+/// JSON-RPC's code for a message that is not JSON (or whose frame could not be read).
+pub const PARSE_ERROR: i64 = -32700;
+/// JSON-RPC's code for JSON that is not a valid request, notification or response.
+pub const INVALID_REQUEST: i64 = -32600;
+
+/// Checks that `message` is a JSON-RPC 2.0 request, notification or response; the error says
+/// what is wrong with it.
+pub fn check_message(message: &Value) -> Result<(), String> {
+    let Some(object) = message.as_object() else {
+        return Err(format!("a JSON {} is not a message object", kind(message)));
+    };
+    if object.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
+        return Err(r#"a message without "jsonrpc": "2.0""#.into());
+    }
+    match object.get("method") {
+        Some(Value::String(_)) => {
+            if let Some(id) = object.get("id") {
+                if !matches!(id, Value::String(_) | Value::Number(_)) {
+                    return Err(format!("a request id that is a {}", kind(id)));
+                }
+            }
+            match object.get("params") {
+                None | Some(Value::Null | Value::Object(_) | Value::Array(_)) => Ok(()),
+                Some(other) => Err(format!("params that are a {}", kind(other))),
+            }
+        }
+        Some(other) => Err(format!("a method that is a {}", kind(other))),
+        None => check_response(object),
+    }
+}
+
+fn check_response(object: &serde_json::Map<String, Value>) -> Result<(), String> {
+    match object.get("id") {
+        Some(Value::String(_) | Value::Number(_) | Value::Null) => {}
+        Some(other) => return Err(format!("a response id that is a {}", kind(other))),
+        None => return Err("a message with neither a method nor an id".into()),
+    }
+    match (object.get("result"), object.get("error")) {
+        (Some(_), None) => Ok(()),
+        (None, Some(error)) => {
+            let code = error.get("code").is_some_and(|c| c.is_i64());
+            let text = error.get("message").is_some_and(Value::is_string);
+            if code && text {
+                Ok(())
+            } else {
+                Err("an error without an integer code and a message".into())
+            }
+        }
+        (Some(_), Some(_)) => Err("a response with both a result and an error".into()),
+        (None, None) => Err("a response with neither a result nor an error".into()),
+    }
+}
+
+/// The id to answer a message that broke the rules under: a request's own id when it has a
+/// usable one (so the sender's wait ends), otherwise null as JSON-RPC prescribes.
+pub fn answer_id(message: &Value) -> Value {
+    let is_request = message.get("method").is_some_and(Value::is_string);
+    match message.get("id") {
+        Some(id @ (Value::String(_) | Value::Number(_))) if is_request => id.clone(),
+        _ => Value::Null,
+    }
+}
+
+/// A JSON-RPC error answer.
+pub fn error_answer(id: Value, code: i64, message: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+/// Whether `message` is a response without an id (an error about a message that could not be
+/// read): valid JSON-RPC, but addressed to no request, and Lean's server stops on one.
+pub fn is_unaddressed_response(message: &Value) -> bool {
+    message.get("method").is_none() && message.get("id").is_some_and(Value::is_null)
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_notifications_and_responses_pass() {
+        for ok in [
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}),
+            json!({"jsonrpc": "2.0", "id": "a", "method": "shutdown", "params": null}),
+            json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
+            json!({"jsonrpc": "2.0", "method": "exit"}),
+            json!({"jsonrpc": "2.0", "method": "m", "params": [1]}),
+            json!({"jsonrpc": "2.0", "id": 3, "result": null}),
+            json!({"jsonrpc": "2.0", "id": null, "error": {"code": -32700, "message": "x"}}),
+        ] {
+            assert_eq!(check_message(&ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        for (bad, why) in [
+            (json!([1, 2]), "array"),
+            (json!(42), "number"),
+            (json!({}), "jsonrpc"),
+            (json!({"hello": "world"}), "jsonrpc"),
+            (json!({"jsonrpc": "1.0", "method": "m"}), "jsonrpc"),
+            (
+                json!({"jsonrpc": "2.0", "method": 5}),
+                "method that is a number",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": {}, "method": "m"}),
+                "request id",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": null, "method": "m"}),
+                "request id",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "method": "m", "params": 7}),
+                "params",
+            ),
+            (json!({"jsonrpc": "2.0", "id": 1}), "neither a result"),
+            (
+                json!({"jsonrpc": "2.0", "id": [], "result": 1}),
+                "response id",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "error": 5}),
+                "integer code",
+            ),
+            (
+                json!({"jsonrpc": "2.0", "id": 1, "result": 1, "error": {"code": 1, "message": ""}}),
+                "both",
+            ),
+        ] {
+            let err = check_message(&bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn only_requests_are_answered_under_their_own_id() {
+        let request = json!({"jsonrpc": "2.0", "id": 7, "method": "m", "params": 1});
+        assert_eq!(answer_id(&request), json!(7));
+        let response = json!({"jsonrpc": "2.0", "id": 7, "error": 1});
+        assert_eq!(answer_id(&response), Value::Null);
+        assert_eq!(answer_id(&json!({"id": {}, "method": "m"})), Value::Null);
+        assert_eq!(answer_id(&json!([7])), Value::Null);
+    }
+}

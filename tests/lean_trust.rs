@@ -1,0 +1,387 @@
+//! A "proved" that is always true: on the test world's real Lean, no backend (file, server)
+//! and no command (`check`, `prove`, `eval`) counts a proof that rests on an earlier lemma whose
+//! proof is `sorry` or failed, or on a file's own `axiom`, named theorem or `example` alike;
+//! honest proofs beside them stay proved, and `--allow-axiom` accepts what the user means.
+//! (The repl backend reads the same probe; its answers are tested in `lean::repl_backend`.)
+
+mod common;
+
+use std::time::Duration;
+
+use proofstep::lean::axioms::AxiomPolicy;
+use proofstep::lean::check::check_file;
+use proofstep::lean::file::FileBackend;
+use proofstep::lean::server::{ServerBackend, ServerBackendOptions, ServerOptions};
+use proofstep::lean::source::SourceFile;
+use proofstep::lean::{LeanCommand, LeanError, ProofBackend, Status};
+
+const HEADER: &str = "prelude\nimport Mini\n";
+
+/// A file in the layout of miniF2F and of the README's Mathlib workflow: lemmas with `sorry`
+/// (or broken) proofs next to the theorems to prove.
+const HOSTILE: &str = "prelude
+import Mini
+
+theorem helper_false : False := by sorry
+
+theorem bad_lemma : 1 = 2 := by exact rfl
+
+axiom cheat : False
+
+theorem honest (p q : Prop) (h : p ∧ q) : q ∧ p := ⟨h.2, h.1⟩
+
+theorem target (a b : Nat) (h : a = b) : a + 1 = b + 2 := by exact helper_false.elim
+
+theorem via_failed : 2 + 2 = 5 := by exact absurd bad_lemma (by decide)
+
+theorem via_axiom : 2 + 2 = 5 := by exact cheat.elim
+
+example : 2 + 2 = 5 := by exact cheat.elim
+
+example (p : Prop) (hp : p) : p := hp
+
+theorem uses_honest (p q : Prop) (h : p ∧ q) : q ∧ p := honest p q h
+
+theorem uses_propext (p : Prop) (hp : p) : p = True := propext ⟨fun _ => trivial, fun _ => hp⟩
+";
+
+/// Name and status of every theorem of `HOSTILE` as a sound checker must classify it.
+const EXPECTED: [(&str, Status); 10] = [
+    ("helper_false", Status::Sorry),
+    ("bad_lemma", Status::Error),
+    ("honest", Status::Proved),
+    ("target", Status::Sorry),
+    ("via_failed", Status::Sorry),
+    ("via_axiom", Status::Axiom),
+    ("example@L18", Status::Axiom),
+    ("example@L20", Status::Proved),
+    ("uses_honest", Status::Proved),
+    ("uses_propext", Status::Proved),
+];
+
+/// `HOSTILE` without its failing lemma (whose error would stop every later theorem from
+/// starting): what `prove` and `eval` get.
+const HOSTILE_SEARCHABLE: &str = "prelude
+import Mini
+
+theorem helper_false : False := by sorry
+
+axiom cheat : False
+
+theorem target (a b : Nat) (h : a = b) : a + 1 = b + 2 := by sorry
+
+theorem via_axiom : 2 + 2 = 5 := by sorry
+
+example : 2 + 2 = 5 := by sorry
+";
+
+fn quick() -> ServerOptions {
+    ServerOptions {
+        start_timeout: Duration::from_secs(30),
+        open_timeout: Duration::from_secs(60),
+        timeout: Duration::from_secs(60),
+        memory_limit_mb: None,
+    }
+}
+
+fn backends(cmd: &LeanCommand, policy: AxiomPolicy) -> Vec<Box<dyn ProofBackend>> {
+    let server = ServerBackend::start(
+        cmd,
+        ServerBackendOptions {
+            server: quick(),
+            policy: policy.clone(),
+            ..Default::default()
+        },
+    )
+    .expect("the server backend starts");
+    vec![
+        Box::new(
+            FileBackend::new(cmd.clone())
+                .with_timeout(Duration::from_secs(60))
+                .with_policy(policy),
+        ),
+        Box::new(server),
+    ]
+}
+
+#[test]
+fn every_backend_checks_a_hostile_file_soundly() {
+    let Some(cmd) = common::test_lean_command("every_backend_checks_a_hostile_file_soundly") else {
+        return;
+    };
+    let source = SourceFile::parse(HOSTILE);
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let result = check_file(backend.as_ref(), &source).unwrap();
+        let got: Vec<(String, Status)> = source
+            .theorems
+            .iter()
+            .zip(&result.verdicts)
+            .map(|(t, v)| (t.display_name(), v.status))
+            .collect();
+        let want: Vec<(String, Status)> =
+            EXPECTED.iter().map(|(n, s)| (n.to_string(), *s)).collect();
+        assert_eq!(got, want, "{}: {:?}", backend.name(), result.verdicts);
+        let via_axiom = &result.verdicts[5];
+        assert_eq!(via_axiom.axioms, ["cheat"], "{}", backend.name());
+        assert!(
+            via_axiom.errors[0].contains("--allow-axiom cheat"),
+            "{}: the error names the fix: {via_axiom:?}",
+            backend.name()
+        );
+    }
+    // Allowing the axiom is the user's decision, and then it counts; sorry never does.
+    for backend in backends(&cmd, AxiomPolicy::allowing(["cheat", "sorryAx"])) {
+        let result = check_file(backend.as_ref(), &source).unwrap();
+        let status: Vec<Status> = result.verdicts.iter().map(|v| v.status).collect();
+        assert_eq!(status[5], Status::Proved, "{}", backend.name());
+        assert_eq!(status[6], Status::Proved, "{}", backend.name());
+        assert_eq!(status[3], Status::Sorry, "{}", backend.name());
+    }
+}
+
+#[test]
+fn verify_never_proves_through_a_sorry_lemma_or_a_foreign_axiom() {
+    let Some(cmd) =
+        common::test_lean_command("verify_never_proves_through_a_sorry_lemma_or_a_foreign_axiom")
+    else {
+        return;
+    };
+    let lemmas = format!(
+        "{HEADER}theorem helper_false : False := by sorry\naxiom cheat : False\n\
+         theorem honest (p q : Prop) (h : p ∧ q) : q ∧ p := ⟨h.2, h.1⟩\nnamespace N\n"
+    );
+    let target = "theorem target (a b : Nat) (h : a = b) : a + 1 = b + 2";
+    let example = "example (a b : Nat) (h : a = b) : a + 1 = b + 2";
+    let swap = "theorem swap (p q : Prop) (h : p ∧ q) : q ∧ p";
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let v = |statement: &str, proof: &str| backend.verify(&lemmas, statement, proof).unwrap();
+        let name = backend.name();
+        assert_eq!(
+            v(target, "exact helper_false.elim").status,
+            Status::Sorry,
+            "{name}"
+        );
+        assert_eq!(
+            v(example, "exact helper_false.elim").status,
+            Status::Sorry,
+            "{name}"
+        );
+        let cheat = v(target, "exact cheat.elim");
+        assert_eq!(cheat.status, Status::Axiom, "{name}: {cheat:?}");
+        assert_eq!(cheat.axioms, ["cheat"], "{name}");
+        assert_eq!(
+            v(example, "exact cheat.elim").status,
+            Status::Axiom,
+            "{name}"
+        );
+        // Honest proofs, through an honest lemma or not, named or not, stay proved.
+        assert_eq!(
+            v(swap, "exact honest p q h").status,
+            Status::Proved,
+            "{name}"
+        );
+        assert_eq!(
+            v(
+                "example (p q : Prop) (h : p ∧ q) : q ∧ p",
+                "exact ⟨h.2, h.1⟩"
+            )
+            .status,
+            Status::Proved,
+            "{name}"
+        );
+        assert_eq!(v(target, "skip").status, Status::Open, "{name}");
+    }
+    // An earlier lemma whose proof fails: the text before the theorem does not elaborate.
+    let broken = format!("{HEADER}theorem bad_lemma : 1 = 2 := by exact rfl\n");
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let v = backend.verify(
+            &broken,
+            "theorem t : 2 + 2 = 5",
+            "exact absurd bad_lemma (by decide)",
+        );
+        assert!(
+            matches!(v, Err(LeanError::Header(_))),
+            "{}: {v:?}",
+            backend.name()
+        );
+    }
+}
+
+/// A file can attach its own macro to `#print axioms` (with Mathlib, `macro_rules` does it)
+/// and answer the probe itself. The test world has no `Lean` package, so such a macro does not
+/// elaborate here; what is tested is that its mere presence makes every later theorem
+/// unconfirmed, honest ones included, in `check` and in `verify`.
+#[test]
+fn a_file_that_could_answer_print_axioms_itself_proves_nothing() {
+    let Some(cmd) =
+        common::test_lean_command("a_file_that_could_answer_print_axioms_itself_proves_nothing")
+    else {
+        return;
+    };
+    let spoof = format!("{HEADER}macro_rules | `(#print axioms $_x) => `(#check True)\n");
+    let text = format!("{spoof}theorem t (p : Prop) (hp : p) : p := hp\n");
+    let source = SourceFile::parse(&text);
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let result = check_file(backend.as_ref(), &source).unwrap();
+        let verdict = &result.verdicts[0];
+        assert_eq!(
+            verdict.status,
+            Status::Error,
+            "{}: {verdict:?}",
+            backend.name()
+        );
+        assert!(
+            verdict.errors.iter().any(|e| e.contains("#print axioms")),
+            "{}: {verdict:?}",
+            backend.name()
+        );
+        // Here the macro itself fails, so the header does not elaborate; with Mathlib it does,
+        // and the verdict is the same error (see `lean::layout`'s tests).
+        match backend.verify(&spoof, "theorem u (p : Prop) (hp : p) : p", "exact hp") {
+            Ok(v) => assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name()),
+            Err(e) => assert!(matches!(e, LeanError::Header(_)), "{}: {e}", backend.name()),
+        }
+    }
+}
+
+#[test]
+fn prove_and_eval_refuse_a_proof_through_a_sorry_lemma() {
+    let Some(lean) = common::test_lean("prove_and_eval_refuse_a_proof_through_a_sorry_lemma")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_file(dir.path(), "Hostile.lean", HOSTILE_SEARCHABLE);
+    let model = common::untrained_model(dir.path());
+    for backend in ["server", "file"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+            .args(["prove", "--theorem", "target", "--file"])
+            .arg(&file)
+            .args(["--model"])
+            .arg(&model)
+            .args([
+                "--backend",
+                backend,
+                "--expansions",
+                "2",
+                "--samples",
+                "1",
+                "--json",
+            ])
+            .args(["--also-try", "exact helper_false.elim"])
+            .args(["--also-try", "exact cheat.elim"])
+            .env("PROOFSTEP_LEAN", &lean.lean)
+            .env("LEAN_PATH", &lean.lib)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{backend}: no proof: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(result["proved"], false, "{backend}");
+        assert_eq!(
+            result["counts"]["proofs_rejected"], 2,
+            "{backend}: {result}"
+        );
+    }
+    let results = dir.path().join("results.jsonl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(["eval", "--dataset"])
+        .arg(&file)
+        .arg("--model")
+        .arg(&model)
+        .args(["--expansions", "2", "--samples", "1", "--workers", "1"])
+        .args([
+            "--also-try",
+            "exact helper_false.elim",
+            "--also-try",
+            "exact cheat.elim",
+        ])
+        .arg("--out")
+        .arg(&results)
+        .env("PROOFSTEP_LEAN", &lean.lean)
+        .env("LEAN_PATH", &lean.lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for name in ["helper_false", "target", "via_axiom", "example@L12"] {
+        let record = records
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is evaluated: {records:?}"));
+        assert_eq!(record["proved"], false, "{name}: {record}");
+    }
+}
+
+#[test]
+fn check_reports_what_a_theorem_rests_on_in_every_runnable_backend() {
+    if common::test_lean("check_reports_what_a_theorem_rests_on_in_every_runnable_backend")
+        .is_none()
+    {
+        return;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("trust")
+        .tempdir_in(common::repo_root().join("lean/mini/examples"))
+        .unwrap();
+    let file = common::write_file(dir.path(), "Hostile.lean", HOSTILE);
+    let rel = file
+        .strip_prefix(common::repo_root())
+        .unwrap()
+        .display()
+        .to_string();
+    for backend in ["file", "server"] {
+        let out = common::proofstep_at_root(&["check", &rel, "--json", "--backend", backend]);
+        assert_eq!(out.status.code(), Some(1), "{backend}");
+        let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let got: Vec<(String, String)> = lines
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_string(),
+                    l["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = EXPECTED
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.as_str().to_string()))
+            .collect();
+        assert_eq!(got, want, "{backend}");
+        assert_eq!(
+            lines[5]["axioms"],
+            serde_json::json!(["cheat"]),
+            "{backend}"
+        );
+        let allowed = common::proofstep_at_root(&[
+            "check",
+            &rel,
+            "--json",
+            "--backend",
+            backend,
+            "--allow-axiom",
+            "cheat",
+        ]);
+        let text = String::from_utf8(allowed.stdout).unwrap();
+        let via_axiom: serde_json::Value =
+            serde_json::from_str(text.lines().nth(5).unwrap()).unwrap();
+        assert_eq!(via_axiom["status"], "proved", "{backend}: {text}");
+    }
+}
