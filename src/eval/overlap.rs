@@ -99,17 +99,35 @@ mod tests {
     #[test]
     fn renamed_and_reordered_copies_are_caught() {
         let train = [
-            task("nat_00604", "theorem nat_00604 (a m n : Nat) : n * m + a = m * n + a"),
-            task("prop_1", "theorem prop_1 (p q : Prop) (hp : p) (hpq : p → q) : q"),
+            task(
+                "nat_00604",
+                "theorem nat_00604 (a m n : Nat) : n * m + a = m * n + a",
+            ),
+            task(
+                "prop_1",
+                "theorem prop_1 (p q : Prop) (hp : p) (hpq : p → q) : q",
+            ),
         ];
         let test = [
-            task("nat_00004", "theorem nat_00004 (a b c : Nat) : a * b + c = b * a + c"),
-            task("prop_2", "theorem prop_2 (x y : Prop) (h₁ : x → y) (h₂ : x) : y"),
-            task("same", "theorem same  (a m n : Nat) :\n  n * m + a = m * n + a"),
+            task(
+                "nat_00004",
+                "theorem nat_00004 (a b c : Nat) : a * b + c = b * a + c",
+            ),
+            task(
+                "prop_2",
+                "theorem prop_2 (x y : Prop) (h₁ : x → y) (h₂ : x) : y",
+            ),
+            task(
+                "same",
+                "theorem same  (a m n : Nat) :\n  n * m + a = m * n + a",
+            ),
             task("new", "theorem new (a b : Nat) : a + b = b + a"),
         ];
         let o = overlap(&test, &train);
-        assert_eq!((o.checked, o.reference, o.exact, o.up_to_renaming), (4, 2, 1, 3));
+        assert_eq!(
+            (o.checked, o.reference, o.exact, o.up_to_renaming),
+            (4, 2, 1, 3)
+        );
         assert_eq!(o.copies[0].copy_of, "nat_00604");
         assert!(!o.copies[0].exact);
         assert_eq!(o.copies[1].copy_of, "prop_1");

@@ -81,12 +81,7 @@ fn canonical_of<'a>(toks: &[&'a str]) -> String {
     let render = |toks: &[&str], names: &HashMap<&str, String>| -> String {
         let mut local = Locals::default();
         toks.iter()
-            .map(|t| {
-                names
-                    .get(t)
-                    .cloned()
-                    .unwrap_or_else(|| local.rename(t))
-            })
+            .map(|t| names.get(t).cloned().unwrap_or_else(|| local.rename(t)))
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -136,8 +131,20 @@ fn is_name_or_numeral(t: &str) -> bool {
 fn is_keyword(t: &str) -> bool {
     matches!(
         t,
-        "fun" | "λ" | "let" | "have" | "show" | "from" | "if" | "then" | "else" | "match" | "with"
-            | "by" | "at" | "in"
+        "fun"
+            | "λ"
+            | "let"
+            | "have"
+            | "show"
+            | "from"
+            | "if"
+            | "then"
+            | "else"
+            | "match"
+            | "with"
+            | "by"
+            | "at"
+            | "in"
     )
 }
 
@@ -256,9 +263,7 @@ mod tests {
         let a = canonical_statement("theorem nat_00004 (a b c : Nat) : a * b + c = b * a + c");
         let b = canonical_statement("theorem nat_00604 (a m n : Nat) : n * m + a = m * n + a");
         assert_eq!(a, b);
-        let c = canonical_statement(
-            "theorem t (p q : Prop) (hp : p) (hpq : p → q) : q",
-        );
+        let c = canonical_statement("theorem t (p q : Prop) (hp : p) (hpq : p → q) : q");
         let d = canonical_statement(
             "lemma other_name {x y : Prop} (h₂ : x → y)\n    (h₁ : x) : y := by\n  exact h₂ h₁",
         );
@@ -274,8 +279,14 @@ mod tests {
     #[test]
     fn different_theorems_stay_apart() {
         let a = canonical_statement("theorem t (a b : Nat) : a + b = b + a");
-        assert_ne!(a, canonical_statement("theorem t (a b : Nat) : a * b = b * a"));
-        assert_ne!(a, canonical_statement("theorem t (a b : Nat) : a + b = a + b"));
+        assert_ne!(
+            a,
+            canonical_statement("theorem t (a b : Nat) : a * b = b * a")
+        );
+        assert_ne!(
+            a,
+            canonical_statement("theorem t (a b : Nat) : a + b = a + b")
+        );
         let imp = canonical_statement("theorem t (p q : Prop) (h : p → q) (hp : p) : q");
         assert_ne!(
             imp,
@@ -298,6 +309,9 @@ mod tests {
             goal_shape("theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  exact ⟨h.2, h.1⟩"),
             "_ ∧ _"
         );
-        assert_eq!(goal_shape("theorem t : ∀ n : Nat, n = n"), "∀ _ : _ , _ = _");
+        assert_eq!(
+            goal_shape("theorem t : ∀ n : Nat, n = n"),
+            "∀ _ : _ , _ = _"
+        );
     }
 }
