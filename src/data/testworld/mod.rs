@@ -7,9 +7,12 @@
 pub mod algebra;
 pub mod arith;
 pub mod cases;
+pub mod coprime;
 pub mod corpus;
 pub mod equality;
+pub mod names;
 pub mod prop;
+pub mod quant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
