@@ -6,9 +6,10 @@
 //! Both work on Lean's tokens (comments and whitespace gone), without elaborating: binders
 //! `(a b : T)`, `{a : T}`, `⦃a : T⦄` and `[inst : C]` are read before the statement's top-level
 //! `:`, and names bound inside the conclusion (`∀ x,`, `∃ y,`, `fun z =>`, `λ`) are renamed too.
-//! Variables get canonical names in the order they are first used — in the conclusion, then in
-//! the hypotheses sorted by their shape — and hypotheses are listed sorted by their canonical
-//! text, so neither the names a writer picked nor the order of the hypotheses matter.
+//! Variables get canonical names in the order they are first used in the conclusion, the rest
+//! in the order of what the hypotheses say of them, and hypotheses are listed sorted by their
+//! canonical text, so neither the names a writer picked nor the order of the hypotheses
+//! matter.
 
 use std::collections::HashMap;
 
@@ -34,13 +35,28 @@ struct Parsed<'a> {
 /// differ only in names of variables and hypotheses, hypothesis order, binder grouping and
 /// brackets, spacing and comments.
 pub fn canonical_statement(statement: &str) -> String {
-    canonical_of(&tokens(statement))
+    canonical_of(&split_dots(tokens(statement)))
+}
+
+/// The tokens with a dotted name split after its first component (`m.gcd` → `m`, `.gcd`), so
+/// a bound name used with dot notation is still seen as that name.
+fn split_dots(toks: Vec<&str>) -> Vec<&str> {
+    let mut out = Vec::with_capacity(toks.len());
+    for t in toks {
+        match t.find('.') {
+            Some(i) if i > 0 && t.starts_with(|c: char| c.is_alphabetic() || c == '_') => {
+                out.push(&t[..i]);
+                out.push(&t[i..]);
+            }
+            _ => out.push(t),
+        }
+    }
+    out
 }
 
 fn canonical_of<'a>(toks: &[&'a str]) -> String {
     let parsed = parse(toks);
     let bound: Vec<&str> = parsed.binders.iter().map(|b| b.name).collect();
-    let is_bound = |t: &str| bound.contains(&t);
     let mut names: HashMap<&str, String> = HashMap::new();
     let mut next = 0usize;
     let name_in = |toks: &[&'a str], names: &mut HashMap<&'a str, String>, next: &mut usize| {
@@ -51,30 +67,60 @@ fn canonical_of<'a>(toks: &[&'a str]) -> String {
             }
         }
     };
-    // Variables first used in the conclusion; then, repeatedly, in the hypothesis that comes
-    // first when hypotheses are written with the names known so far and `_` for the others —
-    // an order no renaming or reordering changes.
+    // Variables first used in the conclusion, in order. The others are told apart by what
+    // the hypotheses say of them, refined a few rounds as in Weisfeiler–Leman colour
+    // refinement (a variable's colour: the sorted hypotheses it occurs in, written with `@`
+    // for itself and the colours of the others), then named in colour order. Neither the names
+    // a writer chose nor the order of the hypotheses enter a colour; variables that share a
+    // colour play alike roles, and either order names them alike.
     name_in(&parsed.conclusion, &mut names, &mut next);
-    loop {
-        let key = |b: &Binder, names: &HashMap<&str, String>| {
-            b.ty.iter()
-                .map(|t| match names.get(t) {
-                    Some(n) => n.clone(),
-                    None if is_bound(t) => "_".to_string(),
-                    None => t.to_string(),
+    // Only names some type mentions; a hypothesis nothing refers to stays `_`.
+    let unknown: Vec<&str> = bound
+        .iter()
+        .copied()
+        .filter(|v| !v.is_empty() && !names.contains_key(v))
+        .filter(|v| parsed.binders.iter().any(|b| b.ty.contains(v)))
+        .collect();
+    let mut colour: HashMap<&str, u64> = HashMap::new();
+    for v in &unknown {
+        let ty = parsed.binders.iter().find(|b| b.name == *v).map_or(String::new(), |b| b.ty.join(" "));
+        colour.insert(v, fnv(&ty));
+    }
+    for _ in 0..4 {
+        let mut refined = HashMap::with_capacity(colour.len());
+        for v in &unknown {
+            let mut signature: Vec<String> = parsed
+                .binders
+                .iter()
+                .filter(|b| b.ty.contains(v))
+                .map(|b| {
+                    b.ty.iter()
+                        .map(|t| {
+                            if t == v {
+                                "@".to_string()
+                            } else if let Some(n) = names.get(t) {
+                                n.clone()
+                            } else if let Some(c) = colour.get(t) {
+                                format!("?{c:x}")
+                            } else {
+                                t.to_string()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        let pending = parsed
-            .binders
-            .iter()
-            .filter(|b| b.ty.iter().any(|t| is_bound(t) && !names.contains_key(t)))
-            .min_by_key(|b| key(b, &names));
-        match pending {
-            Some(b) => name_in(&b.ty, &mut names, &mut next),
-            None => break,
+                .collect();
+            signature.sort();
+            signature.push(format!("#{:x}", colour[v]));
+            refined.insert(*v, fnv(&signature.join("|")));
         }
+        colour = refined;
+    }
+    let mut order = unknown.clone();
+    order.sort_by_key(|v| colour[v]);
+    for v in order {
+        names.insert(v, format!("x{next}"));
+        next += 1;
     }
     // Binders whose names are used nowhere (hypotheses, mostly) are written `_`: only their
     // types count.
@@ -107,9 +153,19 @@ fn canonical_of<'a>(toks: &[&'a str]) -> String {
 /// The shape of a statement's goal: its conclusion with every identifier and numeral erased
 /// (`a * b + c = b * a + c` and `x * y + 1 = y * x + 1` are both `_ * _ + _ = _ * _ + _`).
 pub fn goal_shape(statement: &str) -> String {
-    let toks = tokens(statement);
+    let toks = split_dots(tokens(statement));
     let parsed = parse(&toks);
     erase(&parsed.conclusion, &|t| is_name_or_numeral(t))
+}
+
+/// FNV-1a of a text: a colour for `canonical_of`, stable across runs and Rust versions.
+fn fnv(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 /// `toks` joined by spaces with every token `erased` says so written `_`.
@@ -274,6 +330,14 @@ mod tests {
         let g = canonical_statement("theorem q1 (P : Nat → Prop) (h : ∀ n, P n) : ∃ m, P m");
         let h = canonical_statement("theorem q2 (Q : Nat → Prop) (hq : ∀ k, Q k) : ∃ x, Q x");
         assert_eq!(g, h);
+        // Dot notation on a bound name.
+        let i = canonical_statement("theorem t (m n : Nat) (h : m.Coprime n) : m.gcd n = 1");
+        let j = canonical_statement("theorem u (a b : Nat) (hab : a.Coprime b) : a.gcd b = 1");
+        assert_eq!(i, j);
+        assert_ne!(
+            i,
+            canonical_statement("theorem u (a b : Nat) (hab : b.Coprime a) : a.gcd b = 1")
+        );
     }
 
     #[test]
