@@ -90,12 +90,12 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
     assert_eq!(json["proved"], false);
     assert_eq!(
         json["statement"],
-        "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m"
+        "theorem test_thm (m n : Nat) (h : m.Coprime n) : m.gcd n = 1"
     );
     assert!(json["counts"]["expansions"].as_u64().unwrap() <= 2);
     assert_eq!(
         json["trace"][0]["goals"][0],
-        "m n : Nat\nh : m = n\n⊢ n + 0 = m"
+        "m n : Nat\nh : m.Coprime n\n⊢ m.gcd n = 1"
     );
 }
 

@@ -151,7 +151,7 @@ fn a_lean_file_and_a_folder_of_lean_files_give_every_theorem_with_its_header() {
     assert_eq!(first.name, "test_thm");
     assert_eq!(
         first.statement,
-        "theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m"
+        "theorem test_thm (m n : Nat) (h : m.Coprime n) : m.gcd n = 1"
     );
     assert!(first.header.starts_with("prelude\nimport Mini\n"));
     let second = &tasks[1];

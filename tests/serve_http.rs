@@ -5,8 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::http_client::exchange;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -54,36 +56,9 @@ fn options() -> GenerateOptions {
     }
 }
 
-/// One HTTP/1.1 exchange on a fresh connection: (status, body).
-fn http(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    // A refused oversized body may be cut off by the server: that is fine.
-    let _ = s.write_all(body);
-    let mut reply = Vec::new();
-    let _ = s.read_to_end(&mut reply);
-    let text = String::from_utf8_lossy(&reply).to_string();
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_else(|| panic!("no status line in {text:?}"))
-        .parse()
-        .unwrap();
-    let split = reply
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header end");
-    (status, reply[split + 4..].to_vec())
-}
-
 /// POSTs `request` to `/`, expects 200, and returns the answer.
 fn post_ok(addr: SocketAddr, request: &Value) -> Value {
-    let (status, body) = http(addr, "POST", "/", request.to_string().as_bytes());
+    let (status, body) = exchange(addr, "POST", "/", request.to_string().as_bytes());
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     json_of(&body)
 }
@@ -149,7 +124,7 @@ fn answers_llmstep_requests_with_prefixed_suggestions() {
     assert_eq!(answer["scores"].as_array().unwrap().len(), got.len());
     // llmstep's older client sends no context.
     let old = json!({"tactic_state": state, "prefix": ""});
-    let (status, body) = http(server.address(), "POST", "/", old.to_string().as_bytes());
+    let (status, body) = exchange(server.address(), "POST", "/", old.to_string().as_bytes());
     assert_eq!(status, 200);
     assert!(json_of(&body)["suggestions"].is_array());
 }
@@ -279,7 +254,7 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_server_lives_on() {
         ),
     ];
     for (method, path, body, want, reason) in cases {
-        let (status, reply) = http(a, method, path, &body);
+        let (status, reply) = exchange(a, method, path, &body);
         assert_eq!(
             status,
             want,
@@ -296,7 +271,7 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_server_lives_on() {
         );
     }
     let good = json!({"tactic_state": "⊢ True", "prefix": ""}).to_string();
-    let (status, _) = http(a, "POST", "/", good.as_bytes());
+    let (status, _) = exchange(a, "POST", "/", good.as_bytes());
     assert_eq!(status, 200);
 }
 
@@ -323,7 +298,7 @@ fn concurrent_clients_are_all_answered_in_shared_batches() {
             std::thread::spawn(move || {
                 let body = json!({"tactic_state": format!("h : P {i}\n⊢ Q {i}"), "prefix": ""});
                 barrier.wait();
-                http(a, "POST", "/", body.to_string().as_bytes())
+                exchange(a, "POST", "/", body.to_string().as_bytes())
             })
         })
         .collect();
@@ -361,7 +336,7 @@ fn a_request_past_the_time_limit_gets_503() {
         },
     );
     let body = json!({"tactic_state": "⊢ True", "prefix": ""}).to_string();
-    let (status, reply) = http(server.address(), "POST", "/", body.as_bytes());
+    let (status, reply) = exchange(server.address(), "POST", "/", body.as_bytes());
     assert_eq!(status, 503);
     assert!(json_of(&reply)["error"]
         .as_str()
@@ -401,7 +376,7 @@ fn the_binary_serves_on_localhost_and_says_where() {
         "binds to localhost by default: {addr}"
     );
     let body = json!({"tactic_state": "⊢ True", "prefix": "exact ", "context": ""}).to_string();
-    let (status, reply) = http(addr, "POST", "/", body.as_bytes());
+    let (status, reply) = exchange(addr, "POST", "/", body.as_bytes());
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));

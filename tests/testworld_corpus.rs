@@ -1,6 +1,8 @@
 //! The test-world generator and corpus: generated proofs are accepted by real Lean, the
-//! generator is deterministic and varied, its knobs act, and the committed corpus keeps
-//! every theorem (and statement) in one split only.
+//! generator is deterministic and varied, its knobs act, no statement repeats up to renaming
+//! (the check catches renamed and reordered copies), the committed corpus keeps every statement
+//! in one split up to renaming, its novel-shape split shares no goal shape with the others, and
+//! the hand-written evaluation file is held out.
 
 mod common;
 
@@ -8,6 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 
+use proofstep::lean::canonical::{canonical_statement, goal_shape};
 use proofstep::lean::source::SourceFile;
 use proofstep::testworld::corpus::{build_corpus, CorpusOptions};
 use proofstep::testworld::{generate, GenOptions, Kind};
@@ -43,9 +46,13 @@ fn generated_corpus_is_proved_by_real_lean() {
             hypotheses: 5,
             distractors: 3,
             beyond_automation_percent: 40,
+            ..GenOptions::default()
         },
         per_file: 20,
         held_out_percent: 20,
+        novel_percent: 10,
+        statements_only: false,
+        exclude_paths: Vec::new(),
         workers: 2,
     };
     let report = build_corpus(&cmd, &out, &options, "test", &|_, _| {}).unwrap();
@@ -59,8 +66,11 @@ fn generated_corpus_is_proved_by_real_lean() {
 
     // Every written file, checked again by lean itself; every theorem found, in one split.
     let mut names: BTreeMap<String, &str> = BTreeMap::new();
-    for split in ["train", "val", "test"] {
-        for entry in std::fs::read_dir(out.join(split)).unwrap() {
+    for split in ["train", "val", "test", "novel"] {
+        let Ok(entries) = std::fs::read_dir(out.join(split)) else {
+            continue;
+        };
+        for entry in entries {
             let path = entry.unwrap().path();
             let errors = lean_errors(&lean, &path);
             assert!(errors.is_empty(), "{}: {errors:?}", path.display());
@@ -90,7 +100,7 @@ fn a_wrong_proof_is_dropped_and_counted() {
     };
     use proofstep::testworld::corpus::check_all;
     use proofstep::testworld::GenTheorem;
-    let mut theorems = generate(6, &GenOptions::default());
+    let mut theorems = generate(6, &GenOptions::default()).theorems;
     theorems.push(GenTheorem {
         name: "wrong_0".into(),
         kind: Kind::Prop,
@@ -115,8 +125,8 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
         seed: 3,
         ..GenOptions::default()
     };
-    let a = generate(400, &options);
-    assert_eq!(a, generate(400, &options));
+    let a = generate(400, &options).theorems;
+    assert_eq!(a, generate(400, &options).theorems);
     assert_ne!(
         a,
         generate(
@@ -126,21 +136,40 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
                 ..options.clone()
             }
         )
+        .theorems
     );
 
     let names: HashSet<&str> = a.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names.len(), a.len());
     let statements: HashSet<String> = a
         .iter()
-        .map(|t| format!("{} : {}", t.binders, t.goal))
+        .map(|t| canonical_statement(&t.statement()))
         .collect();
-    assert_eq!(statements.len(), a.len(), "a statement repeats");
-    for kind in [Kind::Prop, Kind::Equality, Kind::Arith] {
+    assert_eq!(
+        statements.len(),
+        a.len(),
+        "a statement repeats up to renaming"
+    );
+    for kind in [
+        Kind::Prop,
+        Kind::Equality,
+        Kind::Arith,
+        Kind::Quant,
+        Kind::Coprime,
+    ] {
         assert!(
-            a.iter().filter(|t| t.kind == kind).count() >= 50,
+            a.iter().filter(|t| t.kind == kind).count() >= 20,
             "{kind:?} is rare"
         );
     }
+    // Names as people write them, not the generator's few.
+    let hypothesis_names: HashSet<&str> = a
+        .iter()
+        .flat_map(|t| t.binders.split('(').skip(1))
+        .filter_map(|b| b.split(" : ").next())
+        .filter(|n| n.starts_with('h') || n.starts_with('H') || *n == "this")
+        .collect();
+    assert!(hypothesis_names.len() >= 25, "{hypothesis_names:?}");
     // Several proof styles for the same kinds of goals.
     let lines: Vec<&str> = a
         .iter()
@@ -175,6 +204,7 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
     let size =
         |o: &GenOptions, kind: Kind, f: &dyn Fn(&proofstep::testworld::GenTheorem) -> usize| {
             let ts: Vec<_> = generate(300, o)
+                .theorems
                 .into_iter()
                 .filter(|t| t.kind == kind)
                 .collect();
@@ -187,14 +217,14 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
         depth: 1,
         hypotheses: 0,
         distractors: 0,
-        beyond_automation_percent: 0,
+        ..GenOptions::default()
     };
     let deep = GenOptions {
         seed: 5,
         depth: 4,
         hypotheses: 6,
         distractors: 4,
-        beyond_automation_percent: 0,
+        ..GenOptions::default()
     };
     assert!(size(&deep, Kind::Prop, &goal_len) > 1.5 * size(&shallow, Kind::Prop, &goal_len));
     assert!(size(&deep, Kind::Equality, &binders) > size(&shallow, Kind::Equality, &binders) + 1.0);
@@ -210,16 +240,19 @@ fn the_beyond_automation_knob_sets_the_share_of_rewriting_chains_and_case_splits
                 beyond_automation_percent: percent,
                 ..GenOptions::default()
             },
-        );
+        )
+        .theorems;
         let count = |kind: Kind| ts.iter().filter(|t| t.kind == kind).count();
         (count(Kind::Algebra), count(Kind::Cases), ts.len())
     };
     assert_eq!(share(0), (0, 0, 600));
     let (algebra, cases, all) = share(100);
     assert_eq!(algebra + cases, all);
-    assert!(algebra > 200 && cases > 200, "{algebra} {cases}");
+    // Both families, though not in equal parts: a family with fewer distinct statements has
+    // more of its draws refused as renamed copies.
+    assert!(algebra > 100 && cases > 100, "{algebra} {cases}");
     let (algebra, cases, _) = share(50);
-    assert!((250..350).contains(&(algebra + cases)), "{algebra} {cases}");
+    assert!((200..400).contains(&(algebra + cases)), "{algebra} {cases}");
 }
 
 #[test]
@@ -232,38 +265,148 @@ fn a_larger_count_extends_the_corpus_and_keeps_every_split() {
         beyond_automation_percent: 60,
         ..GenOptions::default()
     };
-    let small = generate(300, &options);
-    let large = generate(1200, &options);
+    let small = generate(300, &options).theorems;
+    let large = generate(1200, &options).theorems;
     assert_eq!(small[..], large[..300]);
-    let statements: HashSet<(&str, &str)> = large
+    let statements: HashSet<String> = large
         .iter()
-        .map(|t| (t.binders.as_str(), t.goal.as_str()))
+        .map(|t| canonical_statement(&t.statement()))
         .collect();
-    assert_eq!(statements.len(), large.len(), "no statement repeats");
+    assert_eq!(
+        statements.len(),
+        large.len(),
+        "no statement repeats up to renaming"
+    );
+}
+
+/// `statement` (`theorem NAME (binders) : goal`) with every bound name renamed (`zz` before it)
+/// and the hypotheses in reverse order: the same theorem, written as nobody's generator would.
+fn disguise(statement: &str) -> String {
+    let toks = proofstep::lean::source::tokens(statement);
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    let mut i = 2;
+    while toks.get(i) == Some(&"(") {
+        let mut depth = 0;
+        let start = i;
+        loop {
+            match toks[i] {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                _ => {}
+            }
+            i += 1;
+            if depth == 0 {
+                break;
+            }
+        }
+        groups.push(toks[start..i].to_vec());
+    }
+    let goal = &toks[i + 1..];
+    let bound: HashSet<&str> = groups
+        .iter()
+        .flat_map(|g| g[1..].iter().take_while(|t| **t != ":").copied())
+        .collect();
+    let rename = |t: &&str| -> String {
+        let (head, rest) = t.split_once('.').map_or((*t, ""), |(h, r)| (h, r));
+        if bound.contains(head) {
+            if rest.is_empty() {
+                format!("zz{head}")
+            } else {
+                format!("zz{head}.{rest}")
+            }
+        } else {
+            t.to_string()
+        }
+    };
+    let is_variable = |g: &Vec<&str>| {
+        let ty: Vec<&str> = g
+            .iter()
+            .skip_while(|t| **t != ":")
+            .skip(1)
+            .copied()
+            .collect();
+        matches!(
+            ty.as_slice(),
+            ["Prop", ")"] | ["Nat", ")"] | ["Nat", "→", "Prop", ")"] | ["Nat", "→", "Nat", ")"]
+        )
+    };
+    let (variables, mut hypotheses): (Vec<_>, Vec<_>) = groups.iter().partition(|g| is_variable(g));
+    hypotheses.reverse();
+    let binders: Vec<String> = variables
+        .into_iter()
+        .chain(hypotheses)
+        .map(|g| g.iter().map(rename).collect::<Vec<_>>().join(" "))
+        .collect();
+    format!(
+        "theorem disguised {} : {}",
+        binders.join(" "),
+        goal.iter().map(rename).collect::<Vec<_>>().join(" ")
+    )
+}
+
+#[test]
+fn renamed_and_reordered_copies_of_excluded_statements_are_never_generated() {
+    // A held-out set, its statements written with other names and hypotheses in another order
+    // than any generator writes them: the generator must still refuse them.
+    let free = generate(3000, &GenOptions::default()).theorems;
+    let taken: Vec<String> = free.iter().take(200).map(|t| t.statement()).collect();
+    let disguised: Vec<String> = taken.iter().map(|s| disguise(s)).collect();
+    assert!(disguised.iter().zip(&taken).all(|(d, t)| d != t));
+    for (d, t) in disguised.iter().zip(&taken) {
+        assert_eq!(canonical_statement(d), canonical_statement(t), "{t}\n{d}");
+    }
+    let exclude: HashSet<String> = disguised.iter().map(|s| canonical_statement(s)).collect();
+    assert_eq!(
+        exclude,
+        taken.iter().map(|s| canonical_statement(s)).collect(),
+        "renaming does not change a canonical form"
+    );
+    let generated = generate(
+        3000,
+        &GenOptions {
+            exclude: exclude.clone(),
+            ..GenOptions::default()
+        },
+    );
+    assert!(
+        generated.held_out_copies >= 200,
+        "{}",
+        generated.held_out_copies
+    );
+    assert!(generated
+        .theorems
+        .iter()
+        .all(|t| !exclude.contains(&canonical_statement(&t.statement()))));
 }
 
 #[test]
 fn the_committed_corpus_is_what_its_manifest_command_generates() {
-    // The knob at 0 must not spend a random draw, or this corpus would no longer come out.
     let root = common::repo_root().join("data/testworld");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap())
             .unwrap();
     let knob = |k: &str| manifest[k].as_u64().unwrap() as usize;
+    let mut exclude = HashSet::new();
+    for path in manifest["exclude"].as_array().unwrap() {
+        let path = common::repo_root().join(path.as_str().unwrap());
+        let tasks = proofstep::eval::load(&path, &Default::default()).unwrap();
+        exclude.extend(tasks.iter().map(|t| canonical_statement(&t.statement)));
+    }
     let options = GenOptions {
         seed: manifest["seed"].as_u64().unwrap(),
         depth: knob("depth"),
         hypotheses: knob("hypotheses"),
         distractors: knob("distractors"),
         beyond_automation_percent: 0,
+        exclude,
     };
     let mut text = String::new();
-    for split in ["train", "val", "test"] {
+    for split in ["train", "val", "test", "novel"] {
         for entry in std::fs::read_dir(root.join(split)).unwrap() {
             text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
         }
     }
-    let theorems = generate(knob("count"), &options);
+    let theorems = generate(knob("count"), &options).theorems;
     assert_eq!(theorems.len(), text.matches("\ntheorem ").count());
     for t in &theorems {
         assert!(text.contains(&t.render()), "not in the corpus: {}", t.name);
@@ -271,26 +414,31 @@ fn the_committed_corpus_is_what_its_manifest_command_generates() {
 }
 
 #[test]
-fn committed_corpus_keeps_each_theorem_and_statement_in_one_split() {
+fn committed_corpus_keeps_each_statement_in_one_split_up_to_renaming() {
     let root = common::repo_root().join("data/testworld");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap())
             .unwrap();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
-    let mut statements: BTreeMap<String, String> = BTreeMap::new();
+    let mut forms: BTreeMap<String, String> = BTreeMap::new();
+    let mut shapes: BTreeMap<String, HashSet<String>> = BTreeMap::new();
     let mut per_split: BTreeMap<String, usize> = BTreeMap::new();
-    for split in ["train", "val", "test"] {
+    for split in ["train", "val", "test", "novel"] {
         for entry in std::fs::read_dir(root.join(split)).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
             for t in SourceFile::parse(&text).theorems {
                 let name = t.full_name.unwrap();
-                let statement = t.statement.splitn(3, ' ').nth(2).unwrap_or("").to_string();
                 if let Some(other) = names.insert(name.clone(), split.into()) {
                     panic!("{name} is in {other} and {split}");
                 }
-                if let Some(other) = statements.insert(statement.clone(), split.into()) {
-                    panic!("statement `{statement}` is in {other} and {split}");
+                let form = canonical_statement(&t.statement);
+                if let Some(other) = forms.insert(form.clone(), name.clone()) {
+                    panic!("{name} ({split}) is {other} up to renaming");
                 }
+                shapes
+                    .entry(split.into())
+                    .or_default()
+                    .insert(goal_shape(&t.statement));
                 *per_split.entry(split.into()).or_default() += 1;
             }
         }
@@ -300,5 +448,29 @@ fn committed_corpus_keeps_each_theorem_and_statement_in_one_split() {
     for (split, n) in &per_split {
         assert_eq!(manifest["report"]["splits"][split], *n, "{split}");
     }
-    assert!(per_split["test"] >= 100 && per_split["val"] >= 100);
+    assert!(per_split["test"] >= 100 && per_split["val"] >= 100 && per_split["novel"] >= 100);
+    // The novel-shape split: no goal shape of it occurs in any other split.
+    for split in ["train", "val", "test"] {
+        let shared: Vec<&String> = shapes["novel"].intersection(&shapes[split]).collect();
+        assert!(
+            shared.is_empty(),
+            "novel shapes also in {split}: {shared:?}"
+        );
+    }
+    // The hand-written evaluation file and the quick-start file are held out up to renaming.
+    for file in [
+        "lean/mini/examples/Handwritten.lean",
+        "lean/mini/Example.lean",
+    ] {
+        let path = common::repo_root().join(file);
+        for task in proofstep::eval::load(&path, &Default::default()).unwrap() {
+            let form = canonical_statement(&task.statement);
+            assert!(
+                !forms.contains_key(&form),
+                "{file}: {} is {} up to renaming",
+                task.name,
+                forms[&form]
+            );
+        }
+    }
 }

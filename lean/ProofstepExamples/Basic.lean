@@ -6,7 +6,13 @@ statements a proof search is asked to prove, e.g. from this folder:
 
     proofstep prove --theorem test_thm --file ProofstepExamples/Basic.lean --model DIR --backend repl
 
-`proofstep eval --dataset ProofstepExamples/Basic.lean --model DIR --out results.jsonl` runs them all. -/
+`proofstep eval --dataset ProofstepExamples/Basic.lean --model DIR --out results.jsonl` runs them all.
+
+They live in the namespace `ProofstepExamples`: Mathlib already declares root-level theorems named
+like several of them (`gcd_comm'`, `gcd_zero_left'`, `gcd_one_left'`, `lcm_comm'` in
+`Mathlib/Algebra/GCDMonoid/Basic.lean`), and a second declaration of a name stops `lake build`. -/
+
+namespace ProofstepExamples
 
 theorem test_thm (m n : Nat) (h : m.Coprime n) : m.gcd n = 1 := by
   sorry
@@ -49,3 +55,5 @@ theorem dvd_mul_of_dvd_left' (a b c : Nat) (h : a ∣ b) : a ∣ b * c := by
 
 theorem even_add_even (m n : Nat) (hm : Even m) (hn : Even n) : Even (m + n) := by
   sorry
+
+end ProofstepExamples

@@ -1,11 +1,11 @@
 prelude
 import Mini
 /-! The quick-start file of the test world: small theorems of varied kinds, all proved.
-`test_thm` is the one a proof search is asked to find (2–4 steps). -/
+`test_thm` is the seed's theorem, the one a proof search is asked to find. -/
 
-theorem test_thm (m n : Nat) (h : m = n) : n + 0 = m := by
-  rw [Nat.add_zero]
-  exact Eq.symm h
+theorem test_thm (m n : Nat) (h : m.Coprime n) : m.gcd n = 1 := by
+  rw [Nat.coprime_iff_gcd_eq_one] at h
+  exact h
 
 theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by
   constructor

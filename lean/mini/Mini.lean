@@ -871,3 +871,54 @@ namespace Lean.Parser.Tactic
 @[tactic_parser] def simp : Lean.ParserDescr := .native
 @[tactic_parser] def simpAll : Lean.ParserDescr := .native
 end Lean.Parser.Tactic
+
+/-! ## Greatest common divisor and coprimality
+
+`Nat.gcd` and `Nat.Coprime` under the names and with the meaning Lean's libraries give them
+(`Nat.gcd` in `Init`, `Nat.Coprime m n := Nat.gcd m n = 1` in Mathlib), so the seed's
+`theorem test_thm (m n : Nat) (h : m.Coprime n) : m.gcd n = 1` states here what it states there.
+`Init` computes `gcd` by Euclid's algorithm with `%` and well-founded recursion, which this
+prelude lacks; here it is Euclid's algorithm by subtraction, given `m + n + 1` steps (each step
+lowers `m + n` while both are positive, so that many always suffice): the same function. -/
+
+namespace Nat
+
+/-- Euclid's algorithm by subtraction, at most `fuel` steps: `gcd 0 n = n`, `gcd m 0 = m`, and
+otherwise the smaller argument is subtracted from the larger. -/
+noncomputable def gcdSteps (fuel : Nat) : Nat → Nat → Nat :=
+  Nat.rec (motive := fun _ => Nat → Nat → Nat) (fun m n => m + n)
+    (fun _ gcd m n =>
+      Nat.casesOn (motive := fun _ => Nat) m n (fun _ =>
+        Nat.casesOn (motive := fun _ => Nat) n m (fun _ =>
+          Bool.rec (motive := fun _ => Nat) (gcd (m - n) n) (gcd m (n - m)) (Nat.ble m n))))
+    fuel
+
+/-- The greatest common divisor of `m` and `n` (`gcd 0 0 = 0`). -/
+noncomputable def gcd (m n : Nat) : Nat := gcdSteps (m + n + 1) m n
+
+/-- `m` and `n` are coprime: their greatest common divisor is 1 (Mathlib's definition). -/
+def Coprime (m n : Nat) : Prop := gcd m n = 1
+
+/-- Coprimality is decided by computing the `gcd` (Mathlib has the same instance). -/
+noncomputable instance instDecidableCoprime (m n : Nat) : Decidable (Coprime m n) :=
+  decEq (gcd m n) 1
+
+/-- `gcd 0 n = n` (a lemma of `Init`). -/
+theorem gcd_zero_left (n : Nat) : gcd 0 n = n := rfl
+
+/-- `gcd n 0 = n` (a lemma of `Init`). -/
+theorem gcd_zero_right (n : Nat) : gcd n 0 = n := by
+  cases n with
+  | zero => rfl
+  | succ k => rfl
+
+/-- Coprimality unfolds to a statement about `gcd` (a lemma of Mathlib). -/
+theorem coprime_iff_gcd_eq_one {m n : Nat} : Coprime m n ↔ gcd m n = 1 := Iff.refl _
+
+/-- Coprime numbers have `gcd` 1 (a lemma of Mathlib). -/
+theorem Coprime.gcd_eq_one {m n : Nat} (h : Coprime m n) : gcd m n = 1 := h
+
+/-- Numbers whose `gcd` is 1 are coprime. -/
+theorem Coprime.of_gcd_eq_one {m n : Nat} (h : gcd m n = 1) : Coprime m n := h
+
+end Nat

@@ -22,8 +22,9 @@ pub struct CorpusArgs {
 /// What `proofstep corpus` can do.
 #[derive(clap::Subcommand, Debug)]
 pub enum CorpusCommand {
-    /// Generate test-world theorems (propositional logic, equality, Nat arithmetic) with tactic
-    /// proofs, keep those real Lean accepts, and write them as {train,val,test}/*.lean.
+    /// Generate test-world theorems (propositional logic, equality, Nat arithmetic, quantifiers,
+    /// gcd) with tactic proofs, keep those real Lean accepts, and write them as
+    /// {train,val,test,novel}/*.lean, no statement repeated up to renaming.
     Generate(GenerateArgs),
 }
 
@@ -60,6 +61,18 @@ pub struct GenerateArgs {
     /// Percent of the theorems in val, and again in test (the rest is train).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=33))]
     pub held_out_percent: u32,
+    /// Percent of the theorems (about) in the novel-shape split `novel/`: whole goal shapes no
+    /// other split has.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=33))]
+    pub novel_percent: u32,
+    /// Theorem sets (a Lean file or folder, a miniF2F/LeanDojo JSONL) whose statements the
+    /// corpus must not contain, even renamed (repeatable): a hand-written evaluation file,
+    /// another corpus's val and test splits.
+    #[arg(long, value_name = "PATH")]
+    pub exclude: Vec<PathBuf>,
+    /// Write every proof as `sorry`: a pool of (true) statements for `proofstep iterate`.
+    #[arg(long)]
+    pub statements_only: bool,
     /// Lean processes at once (default: the number of cores).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -80,6 +93,16 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<ExitCode> {
 fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let lean = args.toolchain.lean_command_for(&args.out)?;
     let workers = workers_or_cores(args.workers);
+    let mut exclude = std::collections::HashSet::new();
+    for path in &args.exclude {
+        let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
+            .with_context(|| format!("--exclude {}: cannot read its theorems", path.display()))?;
+        exclude.extend(
+            tasks
+                .iter()
+                .map(|t| proofstep::lean::canonical::canonical_statement(&t.statement)),
+        );
+    }
     let options = CorpusOptions {
         count: args.count,
         gen: GenOptions {
@@ -88,9 +111,17 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             hypotheses: args.hypotheses,
             distractors: args.distractors,
             beyond_automation_percent: args.beyond_automation,
+            exclude,
         },
         per_file: args.per_file.max(1),
         held_out_percent: args.held_out_percent,
+        novel_percent: args.novel_percent,
+        statements_only: args.statements_only,
+        exclude_paths: args
+            .exclude
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         workers,
     };
     let mut command_line = format!(
@@ -107,6 +138,13 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     if args.beyond_automation > 0 {
         command_line.push_str(&format!(" --beyond-automation {}", args.beyond_automation));
     }
+    command_line.push_str(&format!(" --novel-percent {}", args.novel_percent));
+    for path in &args.exclude {
+        command_line.push_str(&format!(" --exclude {}", path.display()));
+    }
+    if args.statements_only {
+        command_line.push_str(" --statements-only");
+    }
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template("checking with Lean [{bar:30}] {pos}/{len} ETA {eta}")
             .expect("valid template")
@@ -122,10 +160,13 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "generated {}, accepted by Lean {}, dropped {}",
+            "generated {}, accepted by Lean {}, dropped {}; refused {} renamed copies of earlier statements and {} of excluded ones; {} goal shapes held out in novel/",
             report.generated,
             report.accepted,
-            report.dropped.len()
+            report.dropped.len(),
+            report.renamed_copies,
+            report.held_out_copies,
+            report.novel_shapes
         );
         for (split, n) in &report.splits {
             println!("{split}\t{n}");

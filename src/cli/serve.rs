@@ -11,6 +11,9 @@ use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
 use crate::cli::args::{AlsoTryArgs, DecodingArgs, ModelOrDefault};
 
+/// The smallest `--max-header-bytes` that still fits an llmstep request's head.
+const MIN_HEADER_BYTES: usize = 1024;
+
 /// Arguments of `proofstep serve`.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -30,6 +33,17 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes; larger requests get 413.
     #[arg(long, default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
+    /// The largest request head (request line and headers), in bytes; larger ones get 431.
+    #[arg(long, default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Seconds a client has to send a request's head, then its body (408 when late), and to
+    /// take each write of the answer; a slower client's connection is closed.
+    #[arg(long, default_value_t = 10.0)]
+    pub client_timeout: f64,
+    /// Connections held open at once; at the limit a new one closes the one waiting longest for
+    /// its client (a slow or idle one), or gets 503 when all have requests with the model.
+    #[arg(long, default_value_t = 256)]
+    pub max_connections: usize,
     /// Seconds a request may wait for the model before it gets 503.
     #[arg(long, default_value_t = 30.0)]
     pub timeout: f64,
@@ -50,6 +64,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.max_body_bytes == 0 {
         bail!("--max-body-bytes must be at least 1");
     }
+    if args.max_header_bytes < MIN_HEADER_BYTES {
+        bail!("--max-header-bytes must be at least {MIN_HEADER_BYTES} (a request line and a few headers)");
+    }
+    if args.client_timeout.is_nan() || args.client_timeout <= 0.0 {
+        bail!("--client-timeout must be a positive number of seconds");
+    }
+    if args.max_connections == 0 {
+        bail!("--max-connections must be at least 1");
+    }
     args.also_try.check()?;
     let predictor = args.model.load()?;
     let address = format!("{}:{}", args.host, args.port);
@@ -64,6 +87,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         HttpOptions {
             max_body_bytes: args.max_body_bytes,
+            max_header_bytes: args.max_header_bytes,
+            client_timeout: Duration::from_secs_f64(args.client_timeout),
+            max_connections: args.max_connections,
             timeout: Duration::from_secs_f64(args.timeout),
             also_try: args.also_try.listed(),
             ..HttpOptions::default()

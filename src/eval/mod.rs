@@ -5,6 +5,7 @@
 pub mod claim;
 pub mod dataset;
 pub mod lean_file;
+pub mod overlap;
 pub mod record;
 pub mod report;
 pub mod results_file;

@@ -18,6 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lean::source::is_ident_rest;
 use crate::lean::source::keywords::{is_line_start_command, is_sorry_name, never_in_tactic};
 
 /// Why a candidate was refused without asking Lean.
@@ -103,11 +104,10 @@ pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// True for characters that continue a Lean identifier (or a `#command` word).
+/// True for characters that continue a Lean identifier, a dotted or `«quoted»` name, or a
+/// `#command` word.
 fn is_ident_char(c: char) -> bool {
-    c.is_alphanumeric()
-        || matches!(c, '_' | '\'' | '.' | '!' | '?' | '«' | '»' | '#')
-        || ('\u{2080}'..='\u{209c}').contains(&c)
+    is_ident_rest(c) || matches!(c, '.' | '«' | '»' | '#')
 }
 
 /// The identifier-like words of `text` (dotted names stay whole; `#eval` keeps its `#`). String

@@ -1,12 +1,16 @@
 //! The batching thread: requests arriving within a few milliseconds of each other are decoded
 //! together in one `Predictor::generate` call, so concurrent clients share the model's work.
+//! The model runs on this thread only; callers (the HTTP server's async tasks) queue a prompt
+//! without blocking and await its answer on a one-shot channel.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 use crate::model::{Candidate, GenerateOptions, Predictor};
 
@@ -36,7 +40,7 @@ pub type Answer = Result<Vec<Candidate>, String>;
 
 struct Job {
     prompt: String,
-    reply: mpsc::Sender<Answer>,
+    reply: oneshot::Sender<Answer>,
 }
 
 /// Counters of the batching thread (for logs, tests and benchmarks).
@@ -86,9 +90,10 @@ impl Batcher {
         }
     }
 
-    /// Queues a prompt; the receiver gets its answer once its batch is decoded.
-    pub fn submit(&self, prompt: String) -> Result<Receiver<Answer>, Busy> {
-        let (reply, answer) = mpsc::channel();
+    /// Queues a prompt without blocking; the receiver gets its answer once its batch is decoded
+    /// (await it, or `blocking_recv` outside an async runtime).
+    pub fn submit(&self, prompt: String) -> Result<oneshot::Receiver<Answer>, Busy> {
+        let (reply, answer) = oneshot::channel();
         match self.tx.try_send(Job { prompt, reply }) {
             Ok(()) => Ok(answer),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {

@@ -1,32 +1,51 @@
 //! The llmstep-compatible HTTP server: `POST /` with `{"tactic_state", "prefix", "context"}`
-//! answers `{"suggestions": [...]}`. Handler threads validate requests (method, path, size,
-//! JSON shape) and hand prompts to the batching thread; every failure is a JSON `{"error"}`
-//! with a 4xx status when the client caused it, 503 when the model is busy or too slow.
+//! answers `{"suggestions": [...]}` (see `handler`). Connections are served by hyper on a small
+//! tokio runtime, so a slow client costs a task, not a thread; each connection has deadlines
+//! (its request head, then its body, must arrive within `client_timeout`, and each write of the
+//! answer must be taken within it), its head is capped in bytes and header count (431), its body
+//! in bytes (413), and at most `max_connections` are held at once (a new one pushes out the one
+//! waiting longest for its client, see `slots`; it gets 503 when all are with the model), so the
+//! server's memory stays bounded whatever clients send. The model runs on the batching thread.
 
-use std::io::Read;
+use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
-use serde_json::Value;
-use tiny_http::{Header, Method, Request, Response, Server};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::sync::{oneshot, watch};
+use tokio_io_timeout::TimeoutWriter;
 
 use crate::model::{GenerateOptions, Predictor};
 use crate::serve::batcher::{BatchOptions, Batcher};
 use crate::serve::error::ServeError;
-use crate::serve::request::{append_listed_completions, error_body, parse_request, response_body};
+use crate::serve::handler::Handler;
+use crate::serve::request::error_body;
+use crate::serve::slots::{Slot, Slots};
 
 /// Limits of the HTTP side, and what it adds to the model's answer.
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     /// The largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// The largest request head (request line and headers) accepted; larger ones get 431.
+    pub max_header_bytes: usize,
+    /// The most headers a request may have; more get 431.
+    pub max_headers: usize,
+    /// How long a client may take to send a request's head (counted from the connection or the
+    /// previous answer), then its body (408), and to take each write of the answer; a slower
+    /// client's connection is closed.
+    pub client_timeout: Duration,
+    /// Connections held open at once; at the limit a new connection closes the one waiting
+    /// longest for its client, or gets 503 when every held one has a request with the model.
+    pub max_connections: usize,
     /// How long a request may wait for the model before it gets 503.
     pub timeout: Duration,
-    /// Threads reading and answering requests (each waits on the model for its request).
-    pub handler_threads: usize,
     /// Tactics suggested besides the model's at every request (those extending its prefix),
     /// after the model's candidates at the score of the least likely one.
     pub also_try: Vec<String>,
@@ -36,19 +55,30 @@ impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
             max_body_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_headers: 64,
+            client_timeout: Duration::from_secs(10),
+            max_connections: 256,
             timeout: Duration::from_secs(30),
-            handler_threads: 16,
             also_try: Vec::new(),
         }
     }
 }
 
-/// A running suggestion server. Dropping it (or `stop`) closes the socket and joins its threads.
+/// hyper's smallest read buffer; the header limit is enforced on its own below that.
+const MIN_READ_BUFFER: usize = 8192;
+
+/// Threads of the async runtime: connections are cheap tasks, the model has its own thread.
+const RUNTIME_THREADS: usize = 2;
+
+/// A running suggestion server. Dropping it (or `stop`) closes the socket and every connection,
+/// and joins the batching thread.
 pub struct SuggestServer {
-    server: Arc<Server>,
+    runtime: Option<Runtime>,
     address: SocketAddr,
     batcher: Arc<Batcher>,
-    handlers: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    accept: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SuggestServer {
@@ -61,40 +91,42 @@ impl SuggestServer {
         batch: BatchOptions,
         http: HttpOptions,
     ) -> Result<SuggestServer, ServeError> {
-        let server = Server::http(address).map_err(|e| ServeError::Bind {
+        let bind_error = |reason: String| ServeError::Bind {
             address: address.to_string(),
-            reason: e.to_string(),
-        })?;
-        let bound = server
-            .server_addr()
-            .to_ip()
-            .ok_or_else(|| ServeError::Bind {
-                address: address.to_string(),
-                reason: "not an IP address".into(),
-            })?;
-        let server = Arc::new(server);
+            reason,
+        };
+        let listener =
+            std::net::TcpListener::bind(address).map_err(|e| bind_error(e.to_string()))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| bind_error(e.to_string()))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| bind_error(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_THREADS)
+            .thread_name("proofstep-http")
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(|e| bind_error(format!("cannot start the async runtime: {e}")))?;
+        let listener = {
+            let _inside = runtime.enter();
+            TcpListener::from_std(listener).map_err(|e| bind_error(e.to_string()))?
+        };
         let batcher = Arc::new(Batcher::start(predictor, generate, batch));
-        let http = Arc::new(http);
-        let handlers = (0..http.handler_threads.max(1))
-            .map(|i| {
-                let server = server.clone();
-                let batcher = batcher.clone();
-                let http = http.clone();
-                std::thread::Builder::new()
-                    .name(format!("proofstep-http-{i}"))
-                    .spawn(move || {
-                        while let Ok(request) = server.recv() {
-                            handle(request, &batcher, &http);
-                        }
-                    })
-                    .expect("spawning an HTTP handler thread")
-            })
-            .collect();
+        let handler = Arc::new(Handler {
+            batcher: batcher.clone(),
+            options: http,
+        });
+        let (stop, stopped) = watch::channel(false);
+        let accept = runtime.spawn(accept_loop(listener, handler, stopped));
         Ok(SuggestServer {
-            server,
+            runtime: Some(runtime),
             address: bound,
             batcher,
-            handlers,
+            stop,
+            accept: Some(accept),
         })
     }
 
@@ -110,12 +142,12 @@ impl SuggestServer {
 
     /// Serves until the process ends.
     pub fn wait(mut self) {
-        for h in self.handlers.drain(..) {
-            let _ = h.join();
+        if let (Some(runtime), Some(accept)) = (&self.runtime, self.accept.take()) {
+            let _ = runtime.block_on(accept);
         }
     }
 
-    /// Stops accepting requests and joins the handler threads.
+    /// Stops accepting requests, closes every connection and joins the batching thread.
     pub fn stop(self) {
         drop(self);
     }
@@ -123,105 +155,106 @@ impl SuggestServer {
 
 impl Drop for SuggestServer {
     fn drop(&mut self) {
-        for _ in 0..self.handlers.len() {
-            self.server.unblock();
-        }
-        for h in self.handlers.drain(..) {
-            let _ = h.join();
+        let _ = self.stop.send(true);
+        if let Some(runtime) = self.runtime.take() {
+            // Ends the accept loop and drops every connection's task (closing its socket).
+            runtime.shutdown_timeout(Duration::from_secs(1));
         }
     }
 }
 
-/// Answers one request; never panics on anything the client sends.
-fn handle(mut request: Request, batcher: &Batcher, http: &HttpOptions) {
-    let (status, body) = answer(&mut request, batcher, http);
-    if status >= 400 {
-        tracing::info!(target: "serve", status, method = %request.method(), url = request.url(), "refused: {}", body["error"]);
-    }
-    let mut response = Response::from_string(body.to_string())
-        .with_status_code(status)
-        .with_header(json_header());
-    if status == 405 {
-        response = response
-            .with_header(Header::from_bytes(&b"Allow"[..], &b"POST"[..]).expect("a valid header"));
-    }
-    if let Err(e) = request.respond(response) {
-        tracing::debug!(target: "serve", "client went away before the answer: {e}");
-    }
-}
-
-fn json_header() -> Header {
-    Header::from_bytes(&b"Content-Type"[..], &b"application/json"[..]).expect("a valid header")
-}
-
-/// The status and JSON body for a request.
-fn answer(request: &mut Request, batcher: &Batcher, http: &HttpOptions) -> (u16, Value) {
-    let path = request.url().split('?').next().unwrap_or("");
-    if path != "/" {
-        return (
-            404,
-            error_body(&format!(
-                "no such path {path:?}: llmstep's protocol is POST / with a JSON body"
-            )),
-        );
-    }
-    if request.method() != &Method::Post {
-        return (
-            405,
-            error_body(&format!(
-                "method {} is not allowed: use POST / with a JSON body",
-                request.method()
-            )),
-        );
-    }
-    let limit = http.max_body_bytes;
-    let too_large = || {
-        (
-            413,
-            error_body(&format!(
-                "the body is larger than {limit} bytes (the server's --max-body-bytes)"
-            )),
-        )
-    };
-    if request.body_length().is_some_and(|n| n > limit) {
-        return too_large();
-    }
-    let mut body = Vec::new();
-    if let Err(e) = request
-        .as_reader()
-        .take(limit as u64 + 1)
-        .read_to_end(&mut body)
-    {
-        return (400, error_body(&format!("cannot read the body: {e}")));
-    }
-    if body.len() > limit {
-        return too_large();
-    }
-    let parsed = match parse_request(&body) {
-        Ok(r) => r,
-        Err(e) => return (400, error_body(&e.to_string())),
-    };
-    let receiver = match batcher.submit(parsed.prompt()) {
-        Ok(r) => r,
-        Err(busy) => return (503, error_body(&busy.to_string())),
-    };
-    match receiver.recv_timeout(http.timeout) {
-        Ok(Ok(mut candidates)) => {
-            append_listed_completions(&parsed.prefix, &mut candidates, &http.also_try);
-            (200, response_body(&parsed.prefix, &candidates))
+/// Accepts connections until `stopped` says so; each gets a task while it holds a place.
+async fn accept_loop(
+    listener: TcpListener,
+    handler: Arc<Handler>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Slots::new(handler.options.max_connections);
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors, or a connection reset before it was accepted: wait
+                // a little for descriptors to free instead of spinning.
+                tracing::warn!(target: "serve", "cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match slots.take() {
+            Some((slot, closing)) => {
+                tokio::spawn(serve_connection(stream, handler.clone(), slot, closing));
+            }
+            None => {
+                tokio::spawn(refuse_connection(stream, handler.options.max_connections));
+            }
         }
-        Ok(Err(reason)) => (500, error_body(&reason)),
-        Err(RecvTimeoutError::Timeout) => (
-            503,
-            error_body(&format!(
-                "the model did not answer within {:.1} s (the server's --timeout); try again or \
-                 ask for fewer samples",
-                http.timeout.as_secs_f64()
-            )),
-        ),
-        Err(RecvTimeoutError::Disconnected) => (
-            500,
-            error_body("the model thread stopped; see the server log"),
-        ),
     }
+}
+
+/// Serves one connection's requests under the limits, until the client is done, too slow, or
+/// its place is taken (`closing`).
+async fn serve_connection(
+    stream: TcpStream,
+    handler: Arc<Handler>,
+    slot: Slot,
+    closing: oneshot::Receiver<()>,
+) {
+    let _ = stream.set_nodelay(true);
+    let options = &handler.options;
+    let mut io = TimeoutWriter::new(stream);
+    io.set_timeout(Some(options.client_timeout));
+    let io = TokioIo::new(Box::pin(io));
+    let service_handler = handler.clone();
+    let slot = Arc::new(slot);
+    let service = service_fn(move |request| {
+        let handler = service_handler.clone();
+        let slot = slot.clone();
+        async move { Ok::<_, Infallible>(handler.respond(request, &slot).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.client_timeout)
+        .max_headers(options.max_headers)
+        .max_header_size(options.max_header_bytes)
+        .max_buf_size(options.max_header_bytes.max(MIN_READ_BUFFER))
+        .serve_connection(io, service);
+    // The connection first: an answer handed to hyper is written in the same poll that made the
+    // connection pushable again, before a push-out is looked at.
+    tokio::select! {
+        biased;
+        served = connection => {
+            if let Err(e) = served {
+                tracing::debug!(target: "serve", "connection ended: {e}");
+            }
+        }
+        _ = closing => {
+            tracing::debug!(target: "serve", "closed a connection waiting for its client to make room for a new one");
+        }
+    }
+}
+
+/// Answers a connection that finds every place taken by a request with the model with 503,
+/// and closes it without reading it.
+async fn refuse_connection(mut stream: TcpStream, max_connections: usize) {
+    let body = error_body(&format!(
+        "all {max_connections} connections the server holds (its --max-connections) have \
+         requests with the model; try again shortly"
+    ))
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: \
+         {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tracing::info!(target: "serve", max_connections, "refused a connection: too many open");
+    let write = async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
 }

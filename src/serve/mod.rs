@@ -5,9 +5,11 @@
 
 pub mod batcher;
 pub mod error;
+mod handler;
 pub mod http;
 pub mod lsp;
 pub mod request;
+mod slots;
 
 pub use batcher::{BatchOptions, Batcher};
 pub use error::ServeError;

@@ -3,7 +3,7 @@
 //! written as Lean files of a fixed size, plus `manifest.json` with the options and the counts.
 //! The folder is built beside the target and renamed over it at the end.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::{generate, GenOptions, GenTheorem, Kind};
 use crate::fsutil::{replace_dir, write_atomic};
 use crate::lean::backend::lean_json::run_lean_json;
+use crate::lean::canonical::goal_shape;
 use crate::lean::LeanCommand;
 
 /// How long Lean may take on one file of the corpus before it counts as hung.
@@ -43,8 +44,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CorpusError + '_ {
     }
 }
 
-/// The three splits of the corpus.
-pub const SPLITS: [&str; 3] = ["train", "val", "test"];
+/// The splits of the corpus: train, val and test drawn at random by theorem, and `novel`, the
+/// theorems whose goal shape (`lean::canonical::goal_shape`) no other split has.
+pub const SPLITS: [&str; 4] = ["train", "val", "test", "novel"];
 
 /// Options of `proofstep corpus generate`.
 #[derive(Clone, Debug)]
@@ -57,6 +59,14 @@ pub struct CorpusOptions {
     pub per_file: usize,
     /// Percent of theorems in val and in test (the rest is train).
     pub held_out_percent: u32,
+    /// Percent of theorems (about) in the novel-shape split: whole goal shapes held out.
+    pub novel_percent: u32,
+    /// Write every proof as `sorry` (a pool of statements to prove; the proofs are still
+    /// checked, so every statement is true).
+    pub statements_only: bool,
+    /// The theorem sets `gen.exclude` was read from, as given (recorded in the manifest, so the
+    /// corpus can be generated again).
+    pub exclude_paths: Vec<String>,
     /// Lean processes at once.
     pub workers: usize,
 }
@@ -75,6 +85,12 @@ pub struct Dropped {
 pub struct CorpusReport {
     /// Theorems generated.
     pub generated: usize,
+    /// Draws refused because they repeated an earlier statement up to renaming.
+    pub renamed_copies: usize,
+    /// Draws refused because they are an excluded (held-out) statement up to renaming.
+    pub held_out_copies: usize,
+    /// Goal shapes held out in the novel-shape split.
+    pub novel_shapes: usize,
     /// Theorems Lean accepted and the corpus holds.
     pub accepted: usize,
     /// Theorems Lean rejected (not in the corpus).
@@ -89,13 +105,7 @@ pub struct CorpusReport {
 
 /// The split of a theorem: a hash of its name and the seed, so it never depends on the order.
 pub fn split_of(name: &str, seed: u64, held_out_percent: u32) -> &'static str {
-    // FNV-1a: stable across Rust versions, unlike `DefaultHasher`.
-    let mut h: u64 = 0xcbf29ce484222325 ^ seed.wrapping_mul(0x9e3779b97f4a7c15);
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    let bucket = (h % 100) as u32;
+    let bucket = (fnv(name, seed) % 100) as u32;
     if bucket < held_out_percent {
         "val"
     } else if bucket < 2 * held_out_percent {
@@ -211,7 +221,8 @@ pub fn build_corpus(
     command_line: &str,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<CorpusReport, CorpusError> {
-    let theorems = generate(options.count, &options.gen);
+    let generated = generate(options.count, &options.gen);
+    let theorems = generated.theorems;
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -248,21 +259,40 @@ pub fn build_corpus(
     }
 
     let tree = staging.path().join("corpus");
+    let accepted: Vec<&GenTheorem> = theorems
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !failures.contains_key(i))
+        .map(|(_, t)| t)
+        .collect();
+    let novel = novel_shapes(&accepted, options.gen.seed, options.novel_percent);
     let mut by_split: BTreeMap<&str, Vec<&GenTheorem>> = BTreeMap::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-    for (i, t) in theorems.iter().enumerate() {
-        if failures.contains_key(&i) {
-            continue;
-        }
-        by_split
-            .entry(split_of(
-                &t.name,
-                options.gen.seed,
-                options.held_out_percent,
-            ))
-            .or_default()
-            .push(t);
+    for t in &accepted {
+        let split = if novel.contains(&goal_shape(&t.statement())) {
+            "novel"
+        } else {
+            split_of(&t.name, options.gen.seed, options.held_out_percent)
+        };
+        by_split.entry(split).or_default().push(t);
         *kinds.entry(kind_name(t.kind).to_string()).or_default() += 1;
+    }
+    let sorried: Vec<GenTheorem>;
+    if options.statements_only {
+        sorried = accepted
+            .iter()
+            .map(|t| GenTheorem {
+                proof: vec!["sorry".to_string()],
+                ..(*t).clone()
+            })
+            .collect();
+        let by_name: HashMap<&str, &GenTheorem> =
+            sorried.iter().map(|t| (t.name.as_str(), t)).collect();
+        for list in by_split.values_mut() {
+            for t in list.iter_mut() {
+                *t = by_name[t.name.as_str()];
+            }
+        }
     }
     let mut files = Vec::new();
     for split in SPLITS {
@@ -291,6 +321,9 @@ pub fn build_corpus(
     let failed_count = dropped.len();
     let report = CorpusReport {
         generated: theorems.len(),
+        renamed_copies: generated.renamed_copies,
+        held_out_copies: generated.held_out_copies,
+        novel_shapes: novel.len(),
         accepted: theorems.len() - failed_count,
         dropped,
         splits: SPLITS
@@ -309,6 +342,10 @@ pub fn build_corpus(
         "distractors": options.gen.distractors,
         "per_file": options.per_file,
         "held_out_percent": options.held_out_percent,
+        "novel_percent": options.novel_percent,
+        "statements_only": options.statements_only,
+        "exclude": options.exclude_paths,
+        "excluded_statements": options.gen.exclude.len(),
         "report": report,
     });
     let manifest_path = tree.join("manifest.json");
@@ -316,6 +353,46 @@ pub fn build_corpus(
     write_atomic(&manifest_path, format!("{text}\n").as_bytes()).map_err(io(&manifest_path))?;
     replace_dir(&tree, out).map_err(io(out))?;
     Ok(report)
+}
+
+/// The goal shapes held out whole in the novel-shape split: shapes taken in the order of a hash
+/// of the shape and the seed (so the choice depends on neither the theorems' order nor their
+/// names) until about `percent` of the theorems are covered; a shape holding more than a fifth
+/// of that share is skipped, so no single common shape empties the training set of its kind.
+pub fn novel_shapes(theorems: &[&GenTheorem], seed: u64, percent: u32) -> HashSet<String> {
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    for t in theorems {
+        *sizes.entry(goal_shape(&t.statement())).or_default() += 1;
+    }
+    let target = theorems.len() * percent as usize / 100;
+    let cap = (target / 5).max(1);
+    let mut order: Vec<(u64, &String, usize)> = sizes
+        .iter()
+        .map(|(shape, &n)| (fnv(shape, seed), shape, n))
+        .collect();
+    order.sort();
+    let mut chosen = HashSet::new();
+    let mut covered = 0;
+    for (_, shape, n) in order {
+        if covered >= target {
+            break;
+        }
+        if n <= cap {
+            chosen.insert(shape.clone());
+            covered += n;
+        }
+    }
+    chosen
+}
+
+/// FNV-1a of `text` seeded with `seed`: stable across Rust versions, unlike `DefaultHasher`.
+fn fnv(text: &str, seed: u64) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325 ^ seed.wrapping_mul(0x9e3779b97f4a7c15);
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
 }
 
 fn kind_name(kind: Kind) -> &'static str {

@@ -4,19 +4,27 @@
 //! real choices to learn. `proofstep corpus generate` writes the theorems as Lean files split
 //! into train/val/test and keeps only the proofs real Lean accepts (see `corpus`).
 //!
-//! Uses Lean: `corpus` checks every generated file with `lean --json` through `proofstep-lean`
-//! (`backend::lean_json`), and `proofstep extract` reads a theorem's split from `corpus`. The
-//! generator itself (this module and the families beside it) is plain text and randomness.
+//! Uses Lean, through `proofstep-lean` only: the generator tells statements apart up to
+//! renaming by `lean::canonical`, and `corpus` checks every generated file with `lean --json`
+//! (`backend::lean_json`) and holds out goal shapes (`lean::canonical::goal_shape`).
+//! `proofstep extract` reads a theorem's split from `corpus`.
 
 pub mod algebra;
 pub mod arith;
 pub mod cases;
+pub mod coprime;
 pub mod corpus;
 pub mod equality;
+pub mod names;
 pub mod prop;
+pub mod quant;
+
+use std::collections::HashSet;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use crate::lean::canonical::canonical_statement;
 
 /// The kinds of theorems the generator writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -32,6 +40,10 @@ pub enum Kind {
     Algebra,
     /// Disjunction elimination: a hypothesis `A ∨ B` split by cases (beyond automation).
     Cases,
+    /// `∀`/`∃` over predicates on Nat, and functions applied to equal arguments.
+    Quant,
+    /// `Nat.gcd` and `Nat.Coprime`.
+    Coprime,
 }
 
 impl Kind {
@@ -43,6 +55,8 @@ impl Kind {
             Kind::Arith => "nat",
             Kind::Algebra => "alg",
             Kind::Cases => "or",
+            Kind::Quant => "quant",
+            Kind::Coprime => "gcd",
         }
     }
 }
@@ -60,9 +74,11 @@ pub struct GenOptions {
     pub distractors: usize,
     /// Percent (0–100) of theorems drawn from the families the prelude's automation
     /// (`simp_all`, `decide`) cannot close — rewriting chains and disjunction elimination, in
-    /// equal parts — instead of the three basic ones. At 0 no random draw is spent on it, so
-    /// a corpus generated before the knob existed comes out the same.
+    /// equal parts — instead of the basic ones.
     pub beyond_automation_percent: u8,
+    /// Canonical forms (`lean::canonical`) no generated statement may have: the statements of
+    /// held-out files (a hand-written evaluation set, another corpus's val and test).
+    pub exclude: HashSet<String>,
 }
 
 impl Default for GenOptions {
@@ -73,6 +89,7 @@ impl Default for GenOptions {
             hypotheses: 4,
             distractors: 2,
             beyond_automation_percent: 0,
+            exclude: HashSet::new(),
         }
     }
 }
@@ -93,6 +110,15 @@ pub struct GenTheorem {
 }
 
 impl GenTheorem {
+    /// The statement without its proof: `theorem {name} {binders} : {goal}`.
+    pub fn statement(&self) -> String {
+        if self.binders.is_empty() {
+            format!("theorem {} : {}", self.name, self.goal)
+        } else {
+            format!("theorem {} {} : {}", self.name, self.binders, self.goal)
+        }
+    }
+
     /// The theorem as Lean source, ending with a newline.
     pub fn render(&self) -> String {
         let mut out = format!("theorem {}", self.name);
@@ -121,37 +147,59 @@ pub struct Draft {
     pub proof: Vec<String>,
 }
 
-/// Generates `count` theorems, drawing the kinds at random (prop, equality, arith in the ratio
-/// 2:1:1, or with `beyond_automation_percent` chance a rewriting chain or a disjunction
-/// elimination, in equal parts), named `{kind}_{index:05}` with the index counted over all
-/// kinds so names never repeat.
-/// A statement that repeats an earlier one (whatever its proof) is replaced by a fresh draw.
-pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
+/// What `generate` made, and what it refused.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// The theorems, in order of generation.
+    pub theorems: Vec<GenTheorem>,
+    /// Draws refused because their statement repeated an earlier one up to renaming.
+    pub renamed_copies: usize,
+    /// Draws refused because their statement is one of `GenOptions::exclude` up to renaming.
+    pub held_out_copies: usize,
+}
+
+/// Generates `count` theorems, drawing the kinds at random (prop, equality, arith, quantifiers
+/// and gcd in the ratio 3:2:2:2:1, or with `beyond_automation_percent` chance a rewriting chain
+/// or a disjunction elimination, in equal parts), named `{kind}_{index:05}` with the index
+/// counted over all kinds so names never repeat. The older families write fixed names, which
+/// `names::rename` replaces by names drawn from wide pools. A statement equal to an earlier one
+/// up to renaming and hypothesis order (whatever its proof), or to an excluded one, is replaced
+/// by a fresh draw, so no statement lands in two splits.
+pub fn generate(count: usize, options: &GenOptions) -> Generated {
     let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(count);
+    let (mut renamed_copies, mut held_out_copies) = (0, 0);
     let mut attempts = 0usize;
     while out.len() < count && attempts < count * 50 + 100 {
         attempts += 1;
         let beyond = options.beyond_automation_percent > 0
             && rng.random_range(0..100) < options.beyond_automation_percent.min(100);
-        let kind = match (beyond, rng.random_range(0..4)) {
-            (true, 0 | 1) => Kind::Algebra,
+        let kind = match (beyond, rng.random_range(0..10)) {
+            (true, 0..=4) => Kind::Algebra,
             (true, _) => Kind::Cases,
-            (false, 0 | 1) => Kind::Prop,
-            (false, 2) => Kind::Equality,
-            (false, _) => Kind::Arith,
+            (false, 0..=2) => Kind::Prop,
+            (false, 3 | 4) => Kind::Equality,
+            (false, 5 | 6) => Kind::Arith,
+            (false, 7 | 8) => Kind::Quant,
+            (false, _) => Kind::Coprime,
         };
         let draft = match kind {
-            Kind::Prop => prop::draft(&mut rng, options),
-            Kind::Equality => equality::draft(&mut rng, options),
-            Kind::Arith => arith::draft(&mut rng, options),
-            Kind::Algebra => algebra::draft(&mut rng, options),
-            Kind::Cases => cases::draft(&mut rng, options),
+            Kind::Prop => names::rename(prop::draft(&mut rng, options), &mut rng),
+            Kind::Equality => names::rename(equality::draft(&mut rng, options), &mut rng),
+            Kind::Arith => names::rename(arith::draft(&mut rng, options), &mut rng),
+            Kind::Algebra => names::rename(algebra::draft(&mut rng, options), &mut rng),
+            Kind::Cases => names::rename(cases::draft(&mut rng, options), &mut rng),
+            Kind::Quant => quant::draft(&mut rng, options),
+            Kind::Coprime => coprime::draft(&mut rng, options),
         };
-        // One proof per statement, so a statement never lands in two splits.
-        let key = format!("{} : {}", draft.binders, draft.goal);
-        if !seen.insert(key) {
+        let form = canonical_statement(&format!("{} : {}", draft.binders, draft.goal));
+        if options.exclude.contains(&form) {
+            held_out_copies += 1;
+            continue;
+        }
+        if !seen.insert(form) {
+            renamed_copies += 1;
             continue;
         }
         out.push(GenTheorem {
@@ -162,7 +210,11 @@ pub fn generate(count: usize, options: &GenOptions) -> Vec<GenTheorem> {
             proof: draft.proof,
         });
     }
-    out
+    Generated {
+        theorems: out,
+        renamed_copies,
+        held_out_copies,
+    }
 }
 
 /// Indents a nested block under a bullet: the first line gets `· `, the rest two spaces.

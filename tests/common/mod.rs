@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod http_client;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root (where Cargo.toml is).

@@ -6,6 +6,7 @@
 
 pub mod axioms;
 pub mod backend;
+pub mod canonical;
 pub mod check;
 pub mod command;
 pub mod error;

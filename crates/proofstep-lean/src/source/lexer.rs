@@ -30,7 +30,8 @@ fn is_ident_start(c: char) -> bool {
     c.is_alphabetic() || c == '_' || c.is_numeric() || is_subscript(c)
 }
 
-pub(super) fn is_ident_rest(c: char) -> bool {
+/// True for a character that continues a Lean identifier (after its first).
+pub fn is_ident_rest(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '\'' | '!' | '?') || is_subscript(c)
 }
 

@@ -17,7 +17,8 @@ mod split;
 
 pub use header::HeaderText;
 use keywords::is_sorry_name;
-use lexer::{is_ident_rest, lex};
+pub use lexer::is_ident_rest;
+use lexer::lex;
 use split::Splitter;
 
 /// A position in a Lean file the way Lean reports it: line from 1, column from 0 in characters
@@ -325,6 +326,12 @@ pub fn qualified(namespace: &str, name: &str) -> String {
 /// `keywords::is_sorry_name`) outside comments and strings.
 pub fn mentions_sorry(text: &str) -> bool {
     lex(text).iter().any(|t| is_sorry_name(t.text(text)))
+}
+
+/// The tokens of `text` (words, symbols, string literals; comments and whitespace left out), as
+/// Lean's lexer would split them closely enough for comparing statements.
+pub fn tokens(text: &str) -> Vec<&str> {
+    lex(text).iter().map(|t| t.text(text)).collect()
 }
 
 /// Every top-level command's keyword with the tokens of its text (words, symbols and string
