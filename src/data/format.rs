@@ -2,7 +2,7 @@
 //! `[GOAL]{state}[PROOFSTEP]`, output `{tactic}<|endoftext|>`), and the exact JSONL line the
 //! seed's `data.py` writes (Python `json.dumps`, ASCII-escaped).
 
-use proofstep_core::prompt::{completion, prompt};
+use crate::prompt::{completion, prompt};
 use serde::{Deserialize, Serialize};
 
 /// One (proof state → next tactic) training example, as the seed stores it.
