@@ -1,14 +1,21 @@
-//! The `proofstep` command line. Each subcommand's arguments and body live in `src/cli/`.
+//! The `proofstep` command line. Each subcommand's arguments and body live in `src/cli/`;
+//! how an error becomes an exit code, in `src/cli/exit.rs`.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cli;
 
 /// Neural theorem proving for Lean 4: data, training, proof search, evaluation, suggestions.
 #[derive(Parser)]
-#[command(name = "proofstep", version, about, propagate_version = true)]
+#[command(
+    name = "proofstep",
+    version,
+    about,
+    propagate_version = true,
+    after_help = cli::exit::help_text()
+)]
 struct Cli {
     /// More log output (-v info, -vv debug); also RUST_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -45,6 +52,8 @@ enum Command {
     Generate(cli::generate::GenerateArgs),
     /// Model folders: import a GGUF file as a Hugging Face folder.
     Model(cli::model::ModelArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(cli::completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,12 +73,13 @@ fn main() -> ExitCode {
         Command::Eval(args) => cli::eval::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
+        Command::Completions(args) => cli::completions::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(cli::exit::Failure::of(&err).code())
         }
     }
 }

@@ -281,7 +281,7 @@ fn eval_resumes_only_a_run_of_the_same_settings() {
 
     // Another budget on the same --out: refused, naming the setting and the fix; nothing written.
     let out = run(&["--expansions", "2", "--limit", "3"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(7));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--expansions: 1 in the recorded run, 2 now") && err.contains("another --out"),
@@ -384,7 +384,7 @@ fn a_second_eval_on_the_same_out_is_refused_while_the_first_runs() {
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
     first.wait().unwrap();
-    assert_eq!(second.status.code(), Some(2));
+    assert_eq!(second.status.code(), Some(7));
     assert!(
         still_running,
         "the first eval ended before the second was refused"
@@ -428,7 +428,7 @@ fn eval_resumes_results_without_recorded_settings_only_when_adopted() {
     let flags = ["--expansions", "1", "--limit", "2"];
 
     let out = eval_example(&model, &results, &flags).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(7));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("no record of the settings") && err.contains("--adopt-results"),
@@ -474,7 +474,7 @@ fn eval_stops_with_a_clear_error_when_the_toolchain_lacks_the_imports() {
         .arg(&model)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("the header does not elaborate"), "{err}");
     assert!(

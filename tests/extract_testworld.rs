@@ -288,7 +288,7 @@ fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(run.status.code(), Some(5));
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(
         err.contains("missing") && err.contains("no such file"),

@@ -291,7 +291,7 @@ fn human_output_has_a_line_per_theorem_and_a_summary() {
 #[test]
 fn a_missing_file_is_an_error_that_says_what_to_do() {
     let out = common::proofstep_at_root(&["check", "lean/mini/examples/NoSuchFile.lean"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(5));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("NoSuchFile.lean") && stderr.contains("give the path"),

@@ -235,7 +235,7 @@ fn repl_backend_without_a_repl_says_how_to_get_one() {
         "repl",
         "lean/mini/examples/Mixed.lean",
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("repl") && stderr.contains("proofstep doctor"),

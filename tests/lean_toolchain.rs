@@ -122,7 +122,7 @@ fn doctor_with_nothing_in_reach_gives_the_fixes() {
     // A check there fails with the same advice.
     let file = common::write_file(empty.path(), "A.lean", "theorem a : True := trivial\n");
     let out = proofstep(empty.path(), &["check", file.to_str().unwrap()], &env);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("elan") && stderr.contains("proofstep doctor"),
@@ -320,7 +320,7 @@ fn doctor_reports_missing_mathlib_and_repl_in_a_lake_project() {
         "import Mathlib",
     ];
     let out = proofstep(root, &prove, &env);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("requires Mathlib, which is not downloaded")
@@ -445,7 +445,7 @@ fn the_mathlib_project_without_lake_says_what_to_install() {
         "ProofstepExamples/Basic.lean",
     ];
     let out = proofstep(&project, &prove, &env);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(INSTALL_ELAN) && stderr.contains(build),

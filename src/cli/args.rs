@@ -17,36 +17,37 @@ use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
 use proofstep::process::default_memory_limit_mb;
 use proofstep::search::{check_candidate, AlsoTry, SearchConfig};
 
-use crate::cli::default_model::default_model_dir;
+use crate::cli::default_model::{default_model_dir, given_model_dir};
+use crate::cli::exit::Failure;
 
-/// Flags that override toolchain discovery (each falls back to its environment variable).
+/// Flags that override toolchain discovery (each falls back to its environment variable, which
+/// clap reads: a flag wins over its variable, and an empty variable counts as unset).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ToolchainArgs {
-    /// The `lean` executable to use [env: PROOFSTEP_LEAN]. Default: the Lake project's
-    /// (`lake env lean`), the test world's, or `lean` on PATH.
-    #[arg(long, value_name = "PATH")]
+    /// The `lean` executable to use. Default: the Lake project's (`lake env lean`), the test
+    /// world's, or `lean` on PATH.
+    #[arg(long, value_name = "PATH", env = "PROOFSTEP_LEAN", value_parser = path_or_unset())]
     pub lean: Option<PathBuf>,
-    /// The `lake` executable [env: PROOFSTEP_LAKE]. Default: PATH, then ~/.elan/bin.
-    #[arg(long, value_name = "PATH")]
+    /// The `lake` executable. Default: PATH, then ~/.elan/bin.
+    #[arg(long, value_name = "PATH", env = "PROOFSTEP_LAKE", value_parser = path_or_unset())]
     pub lake: Option<PathBuf>,
-    /// The repl executable [env: PROOFSTEP_REPL]. Default: the Lake project's built repl.
-    #[arg(long, value_name = "PATH")]
+    /// The repl executable. Default: the Lake project's built repl.
+    #[arg(long, value_name = "PATH", env = "PROOFSTEP_REPL", value_parser = path_or_unset())]
     pub repl: Option<PathBuf>,
-    /// Folders of compiled Lean libraries for a bare `lean` [env: LEAN_PATH].
-    #[arg(long, value_name = "PATHS")]
+    /// Folders of compiled Lean libraries for a bare `lean`.
+    #[arg(long, value_name = "PATHS", env = "LEAN_PATH")]
     pub lean_path: Option<String>,
 }
 
 impl ToolchainArgs {
-    /// The flags, with the environment filling the gaps.
+    /// The paths these flags (or their variables) give explicitly.
     pub fn overrides(&self) -> Overrides {
         Overrides {
-            lean: self.lean.clone(),
-            lake: self.lake.clone(),
-            repl: self.repl.clone(),
-            lean_path: self.lean_path.clone(),
+            lean: given(&self.lean),
+            lake: given(&self.lake),
+            repl: given(&self.repl),
+            lean_path: self.lean_path.clone().filter(|p| !p.trim().is_empty()),
         }
-        .or(Overrides::from_env())
     }
 
     /// Discovers the toolchain for work in folder `start`.
@@ -60,14 +61,16 @@ impl ToolchainArgs {
     pub fn discover_ready(&self, start: &Path) -> anyhow::Result<Toolchain> {
         let toolchain = self.discover(start);
         if toolchain.lean.is_none() {
-            bail!(
+            return Err(Failure::Lean.error(format!(
                 "no Lean to check files in {}: {} (`proofstep doctor` shows what was found)",
                 start.display(),
                 toolchain.lean_fix()
-            );
+            )));
         }
         if let Some(problem) = toolchain.project_not_built() {
-            bail!("{problem} (`proofstep doctor` shows what was found)");
+            return Err(Failure::Lean.error(format!(
+                "{problem} (`proofstep doctor` shows what was found)"
+            )));
         }
         Ok(toolchain)
     }
@@ -91,17 +94,20 @@ impl ToolchainArgs {
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelOrDefault {
     /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
-    /// as `proofstep train` writes it. Default: $PROOFSTEP_MODEL, else the repository's
-    /// models/testworld-small.
-    #[arg(long)]
+    /// as `proofstep train` writes it. Default: the repository's models/testworld-small.
+    #[arg(long, env = "PROOFSTEP_MODEL", value_parser = path_or_unset())]
     pub model: Option<PathBuf>,
 }
 
 impl ModelOrDefault {
-    /// The model folder: `--model`, or the default model (an error says how to get it).
+    /// The model folder: `--model` (or `PROOFSTEP_MODEL`) when it is a complete one, else the
+    /// default model; an error says how to get one.
     pub fn dir(&self) -> anyhow::Result<PathBuf> {
-        match &self.model {
-            Some(dir) => Ok(dir.clone()),
+        match &given(&self.model) {
+            Some(dir) => {
+                given_model_dir(dir)?;
+                Ok(dir.clone())
+            }
             None => default_model_dir(),
         }
     }
@@ -403,6 +409,20 @@ pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
         )
     })?;
     Ok(Box::new(generator))
+}
+
+/// The parser of a path flag backed by an environment variable: any text, an empty one
+/// included (clap's path parser refuses those), so that [`given`] can treat a variable left
+/// set but empty (`export PROOFSTEP_LEAN=`) as unset rather than as a flag given no value.
+pub fn path_or_unset() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
+/// A path flag's value, none when it is empty or blank (see [`path_or_unset`]).
+pub fn given(path: &Option<PathBuf>) -> Option<PathBuf> {
+    path.clone()
+        .filter(|p| !p.to_string_lossy().trim().is_empty())
 }
 
 /// A `--workers`-style count: the one given, else the number of cores; at least 1.

@@ -98,10 +98,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let result = check_file(backend.as_ref(), &source);
     spinner.finish_and_clear();
     let verdicts = match result {
-        Err(LeanError::Timeout(t)) => anyhow::bail!(
-            "Lean did not finish checking {} within {t:?}; raise --timeout",
-            args.file.display()
-        ),
+        Err(LeanError::Timeout(t)) => {
+            return Err(crate::cli::exit::Failure::Lean.error(format!(
+                "Lean did not finish checking {} within {t:?}; raise --timeout",
+                args.file.display()
+            )))
+        }
         other => other.with_context(|| format!("checking {}", args.file.display()))?,
     };
     let mut printer = Printer::new(args.json);
@@ -113,7 +115,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(if all_proved {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(crate::cli::exit::ANSWER_NO)
     })
 }
 

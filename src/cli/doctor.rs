@@ -20,7 +20,7 @@ pub struct DoctorArgs {
     /// Check this model folder (Hugging Face layout: config.json with `model_type` llama or
     /// gpt_neox, model.safetensors, tokenizer.json); default: the default model that `prove`,
     /// `eval`, `generate`, `serve` and `lsp` use without `--model`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "PROOFSTEP_MODEL", value_parser = crate::cli::args::path_or_unset())]
     pub model: Option<PathBuf>,
     /// Seconds `lean --version` may take (`lake env` may build on first use).
     #[arg(long, default_value_t = 120, value_name = "SECS")]
@@ -37,19 +37,21 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     };
     let toolchain = args.toolchain.discover(&dir);
     let mut report = toolchain.report(Duration::from_secs(args.timeout));
-    report.parts.push(match &args.model {
-        Some(model) => model_part(model),
-        None => match crate::cli::default_model::default_model_dir() {
-            Ok(model) => model_part(&model),
-            Err(e) => Part {
-                name: "model".into(),
-                found: false,
-                detail: "no default model".into(),
-                fix: Some(e.to_string()),
-                required: false,
+    report
+        .parts
+        .push(match &crate::cli::args::given(&args.model) {
+            Some(model) => model_part(model),
+            None => match crate::cli::default_model::default_model_dir() {
+                Ok(model) => model_part(&model),
+                Err(e) => Part {
+                    name: "model".into(),
+                    found: false,
+                    detail: "no default model".into(),
+                    fix: Some(e.to_string()),
+                    required: false,
+                },
             },
-        },
-    });
+        });
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -58,7 +60,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     Ok(if report.usable {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(crate::cli::exit::ANSWER_NO)
     })
 }
 

@@ -1,41 +1,66 @@
-//! `proofstep eval`: search every theorem of a dataset, one JSON line per theorem appended to
-//! `--out` as it finishes (a rerun resumes), then a summary (printed and written as JSON) and a
-//! Markdown report with a plot of pass rate against the expansion budget.
+//! `proofstep eval`: search every theorem of a dataset (or of one shard of it, `--shard I/N`),
+//! one JSON line per theorem appended to `--out` as it finishes (a rerun resumes), then a
+//! summary (printed, or with `--json` printed as JSON, and written as JSON) and a Markdown
+//! report with a plot of pass rate against the expansion budget. `eval merge` (in
+//! `eval_merge`) joins the shards of a run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::{
-    evaluate, load, write_report, DatasetOptions, EvalOptions, ResultsFile, RunClaim, RunConfig,
-    Summary,
+    evaluate, load, summary_json, write_report, DatasetOptions, EvalOptions, ResultsFile, RunClaim,
+    RunConfig, Shard, Summary,
 };
 use proofstep::lean::toolchain::LakeProject;
 
 use crate::cli::args::{SearchArgs, SearchSetup};
+use crate::cli::exit::Failure;
 
-/// Arguments of `proofstep eval`.
+/// Arguments of `proofstep eval`: a run, or `eval merge`.
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: Option<EvalCommand>,
+    #[command(flatten)]
+    pub run: EvalRunArgs,
+}
+
+/// What `eval` does besides a run.
+#[derive(clap::Subcommand, Debug)]
+pub enum EvalCommand {
+    /// Merge the shards of a run (`eval --shard I/N` on several machines) into one run's
+    /// results, summary and report; refuses shards of different settings.
+    Merge(crate::cli::eval_merge::MergeArgs),
+}
+
+/// Arguments of an evaluation run.
+#[derive(clap::Args, Debug)]
+pub struct EvalRunArgs {
     /// The theorems: a miniF2F/ProofNet JSONL (`formal_statement` + `header`), a JSONL or JSON file
     /// of LeanDojo records (`full_name` + `statement`, or a LeanDojo Benchmark 4 split file with
     /// `--repo`), a Lean file, or a folder of Lean files.
-    #[arg(long)]
-    pub dataset: PathBuf,
+    #[arg(long, required = true)]
+    pub dataset: Option<PathBuf>,
     /// Results, one JSON line per theorem. An existing file is resumed when it was written
     /// with the same settings (recorded beside it in `<stem>.config.json`); a run holds a lock
     /// on `<stem>.lock` while it writes.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required = true)]
+    pub out: Option<PathBuf>,
     /// Only theorems of this split (e.g. test, valid), for datasets that record one.
     #[arg(long)]
     pub split: Option<String>,
-    /// Only the first N theorems (after the split filter).
+    /// Only the first N theorems (after the split filter, before --shard).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Search only shard I of N (counted from 0): the theorems whose name hashes to I modulo N,
+    /// the same on every machine. Run each shard with its own --out, then `eval merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
     /// Theorems searched at once.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
@@ -53,45 +78,69 @@ pub struct EvalArgs {
     /// results as this run's (only when they came from these same settings).
     #[arg(long)]
     pub adopt_results: bool,
+    /// Print the summary as one JSON object (what `<stem>.summary.json` holds, with this run's
+    /// counts and the files written) instead of text.
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }
 
 /// Runs `proofstep eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(EvalCommand::Merge(merge)) = args.command {
+        return crate::cli::eval_merge::run(merge);
+    }
+    let run = args.run;
+    match (&run.dataset, &run.out) {
+        (Some(dataset), Some(out)) => run_eval(&run, dataset, out),
+        _ => anyhow::bail!("give --dataset and --out to run, or `eval merge` to merge shards"),
+    }
+}
+
+/// Runs an evaluation.
+fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let options = DatasetOptions {
         split: args.split.clone(),
         repo: args.repo.clone(),
         header: args.header.clone(),
     };
-    let mut tasks = load(&args.dataset, &options)?;
-    let config = run_config(&args, &tasks)?;
+    let mut tasks = load(dataset, &options)?;
+    let mut config = run_config(args, dataset, &tasks)?;
     if let Some(limit) = args.limit {
         tasks.truncate(limit);
     }
     if tasks.is_empty() {
-        bail!(
+        return Err(Failure::Data.error(format!(
             "{} holds no theorems{}",
-            args.dataset.display(),
+            dataset.display(),
             args.split
                 .as_deref()
                 .map(|s| format!(" of split `{s}` (check --split)"))
                 .unwrap_or_default()
-        );
+        )));
+    }
+    // A shard may hold no theorem of a small dataset: it then completes with none.
+    if let Some(shard) = args.shard {
+        config = config.sharded(shard, &tasks);
+        tasks.retain(|t| shard.holds(&t.name));
     }
     // Held until this run ends: no other eval appends to --out meanwhile.
-    let _claim = RunClaim::take(&args.out, &config, args.adopt_results)?;
-    let (results, previous) = ResultsFile::open(&args.out)?;
+    let _claim = RunClaim::take(out, &config, args.adopt_results)?;
+    let (results, previous) = ResultsFile::open(out)?;
     let SearchSetup {
         config: search,
         predictor,
         backend,
-    } = args.search.setup(&toolchain_anchor(&args))?;
+    } = args.search.setup(&toolchain_anchor(args, dataset))?;
     eprintln!(
-        "{} theorems, {} already done in {}; backend {}, {} expansions and {} s per theorem",
+        "{} theorems{}, {} already done in {}; backend {}, {} expansions and {} s per theorem",
         tasks.len(),
+        args.shard
+            .map(|s| format!(" in shard {s}"))
+            .unwrap_or_default(),
         tasks.iter().filter(|t| results.is_done(&t.name)).count(),
-        args.out.display(),
+        out.display(),
         backend.name(),
         search.max_expansions,
         search.time_limit.as_secs_f64()
@@ -120,80 +169,77 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     drop(results);
 
     // Summarize every line of this dataset's theorems, from this run and earlier ones.
-    let (_, records) = ResultsFile::open(&args.out).context("re-reading the results")?;
+    let (_, records) = ResultsFile::open(out).context("re-reading the results")?;
     let wanted: std::collections::HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
     let records: Vec<_> = records
         .into_iter()
         .filter(|r| wanted.contains(r.name.as_str()))
         .collect();
     let summary = Summary::of(&records, search.max_expansions);
-    let decoding = match &search.generate.decoding {
-        proofstep::model::Decoding::Beam { width } => format!("beam {width}"),
-        proofstep::model::Decoding::Sample {
-            temperatures,
-            samples,
-            top_p,
-        } => {
-            format!("{samples} samples at temperatures {temperatures:?}, top-p {top_p}")
-        }
-    };
-    let decoding = if search.retry_temperatures.is_empty() {
-        decoding
-    } else {
-        format!(
-            "{decoding}; retries at temperatures {:?} when the queue runs dry",
-            search.retry_temperatures
-        )
-    };
-    let decoding = if args.search.budget.also_try.tactics.is_empty() {
-        decoding
-    } else {
-        format!(
-            "{decoding}; also tries {:?} at every state",
-            args.search.budget.also_try.tactics
-        )
-    };
-    let about = vec![
-        ("dataset".to_string(), args.dataset.display().to_string()),
-        (
-            "split".to_string(),
-            args.split.clone().unwrap_or_else(|| "all".into()),
-        ),
-        (
-            "model".to_string(),
-            args.search.model.dir()?.display().to_string(),
-        ),
-        ("backend".to_string(), backend.name().to_string()),
-        ("expansions".to_string(), search.max_expansions.to_string()),
-        (
-            "time limit (s)".to_string(),
-            search.time_limit.as_secs_f64().to_string(),
-        ),
-        (
-            "tactic timeout (s)".to_string(),
-            args.search.backend.tactic_timeout.to_string(),
-        ),
-        ("decoding".to_string(), decoding),
-    ];
-    let paths = write_report(&args.out, &summary, &about)?;
-    print!("{}", summary.text());
-    println!(
+    let this_run = serde_json::json!({
+        "searched": counts.searched,
+        "proved": counts.proved,
+        "resumed": counts.skipped,
+    });
+    let line = format!(
         "this run: {} searched ({} proved), {} resumed from earlier runs",
         counts.searched, counts.proved, counts.skipped
     );
-    println!(
-        "results {}, summary {}, report {} (plot {})",
-        args.out.display(),
-        paths.summary.display(),
-        paths.report.display(),
-        paths.plot.display()
-    );
+    finish(
+        out,
+        &summary,
+        &config,
+        args.json,
+        ("this_run", this_run),
+        &line,
+    )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the summary, report and plot beside `out` and prints the summary: as text with
+/// `line` (what this command did) and the files written, or with `json` as the summary's JSON
+/// with `extra` (the same under its key) and the files.
+pub fn finish(
+    out: &Path,
+    summary: &Summary,
+    config: &RunConfig,
+    json: bool,
+    extra: (&str, serde_json::Value),
+    line: &str,
+) -> anyhow::Result<()> {
+    let about = config.about();
+    let paths = write_report(out, summary, &about)?;
+    if json {
+        let mut value = summary_json(summary, &about);
+        value[extra.0] = extra.1;
+        value["files"] = serde_json::json!({
+            "results": out,
+            "summary": paths.summary,
+            "report": paths.report,
+            "plot": paths.plot,
+        });
+        println!("{value}");
+    } else {
+        print!("{}", summary.text());
+        println!("{line}");
+        println!(
+            "results {}, summary {}, report {} (plot {})",
+            out.display(),
+            paths.summary.display(),
+            paths.report.display(),
+            paths.plot.display()
+        );
+    }
+    Ok(())
 }
 
 /// The configuration this run records beside its results: the model's and the theorems'
 /// fingerprints (all of `tasks`, before `--limit`), the backend and the search settings.
-fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Result<RunConfig> {
+fn run_config(
+    args: &EvalRunArgs,
+    dataset: &Path,
+    tasks: &[proofstep::eval::Task],
+) -> anyhow::Result<RunConfig> {
     let search = args.search.budget.config(args.search.backend.workers())?;
     let model = args.search.model.dir()?;
     let fingerprint = proofstep::model::model_fingerprint(&model).with_context(|| {
@@ -213,7 +259,7 @@ fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Resul
         args.search.backend.tactic_timeout,
         &search,
         &args.search.budget.also_try.tactics,
-        &args.dataset.display().to_string(),
+        &dataset.display().to_string(),
         args.split.clone(),
         tasks,
     ))
@@ -221,7 +267,7 @@ fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Resul
 
 /// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project
 /// (a Mathlib project evaluating a dataset kept elsewhere); else the dataset's folder.
-fn toolchain_anchor(args: &EvalArgs) -> PathBuf {
+fn toolchain_anchor(args: &EvalRunArgs, dataset: &Path) -> PathBuf {
     if let Some(repo) = &args.repo {
         return repo.clone();
     }
@@ -229,10 +275,10 @@ fn toolchain_anchor(args: &EvalArgs) -> PathBuf {
     if LakeProject::find(&cwd).is_some() {
         return cwd;
     }
-    if args.dataset.is_dir() {
-        return args.dataset.clone();
+    if dataset.is_dir() {
+        return dataset.to_path_buf();
     }
-    args.dataset
+    dataset
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)

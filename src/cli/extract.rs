@@ -83,7 +83,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(if failed > 0 {
-        ExitCode::from(1)
+        ExitCode::from(crate::cli::exit::ANSWER_NO)
     } else {
         ExitCode::SUCCESS
     })

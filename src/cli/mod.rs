@@ -1,13 +1,17 @@
 //! One file per subcommand: its clap arguments and its `run`; the flag groups several of them
-//! share are in `args`, and where the default model lives in `default_model`.
+//! share are in `args`, where the default model lives in `default_model`, and how an error
+//! becomes an exit code in `exit`.
 
 pub mod args;
 pub mod check;
+pub mod completions;
 pub mod corpus;
 pub mod data;
 pub mod default_model;
 pub mod doctor;
 pub mod eval;
+pub mod eval_merge;
+pub mod exit;
 pub mod extract;
 pub mod generate;
 pub mod lsp;

@@ -96,7 +96,7 @@ pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
     Ok(if result.proved {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(crate::cli::exit::ANSWER_NO)
     })
 }
 

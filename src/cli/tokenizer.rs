@@ -46,10 +46,10 @@ pub fn run(args: TokenizerArgs) -> anyhow::Result<ExitCode> {
         examples.extend(read_examples(path)?);
     }
     if examples.is_empty() {
-        anyhow::bail!(
+        return Err(crate::cli::exit::Failure::Data.error(format!(
             "no examples in {:?}: pass proof-step JSONL files written by `proofstep data`",
             args.data
-        );
+        )));
     }
     tracing::info!(
         examples = examples.len(),

@@ -25,9 +25,11 @@ pub struct RunClaim {
 
 impl RunClaim {
     /// Locks `out` for this run and checks `config` against the configuration recorded for the
-    /// results already there: the same is resumed, another is refused naming each difference,
-    /// none recorded is refused unless `adopt` (then `config` is recorded for them). With no
-    /// results yet, `config` is recorded (replacing any earlier record).
+    /// results already there: the same is resumed (and recorded again, so what is not compared
+    /// — where the model lies, how many theorems a shard's `--limit` takes — is this run's),
+    /// another is refused naming each difference, none recorded is refused unless `adopt`
+    /// (then `config` is recorded for them). With no results yet, `config` is recorded
+    /// (replacing any earlier record).
     pub fn take(out: &Path, config: &RunConfig, adopt: bool) -> Result<RunClaim, EvalError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -70,7 +72,7 @@ impl RunClaim {
             Err(e) => return Err(io(&config_path)(e)),
         };
         match recorded {
-            Some(recorded) if results > 0 => {
+            Some(recorded) => {
                 let differences = recorded.differences(config);
                 if !differences.is_empty() {
                     return Err(EvalError::OtherRun {
@@ -87,12 +89,11 @@ impl RunClaim {
                     results,
                 });
             }
-            _ => {
-                let text = serde_json::to_string_pretty(config).expect("a config serializes");
-                crate::fsutil::write_atomic(&config_path, format!("{text}\n").as_bytes())
-                    .map_err(io(&config_path))?;
-            }
+            None => {}
         }
+        let text = serde_json::to_string_pretty(config).expect("a config serializes");
+        crate::fsutil::write_atomic(&config_path, format!("{text}\n").as_bytes())
+            .map_err(io(&config_path))?;
         Ok(RunClaim {
             _lock: lock,
             config_path,
@@ -181,6 +182,12 @@ mod tests {
         );
         // --adopt-results does not override a recorded configuration.
         assert!(RunClaim::take(&out, &config(2), true).is_err());
+        // The same run resumed records what is not compared as it is now.
+        let mut moved = config(1);
+        moved.model = "elsewhere/m".into();
+        drop(RunClaim::take(&out, &moved, false).unwrap());
+        let recorded = std::fs::read_to_string(dir.path().join("r.config.json")).unwrap();
+        assert!(recorded.contains("elsewhere/m"), "{recorded}");
         RunClaim::take(&out, &config(1), false).unwrap();
     }
 

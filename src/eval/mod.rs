@@ -1,16 +1,19 @@
-//! Batch evaluation: load a dataset's theorems, search each one, append one JSON line per
-//! theorem (resumable), and summarize with a pass rate, its 95% interval, timings, and a
-//! Markdown report with a plot of pass rate against budget.
+//! Batch evaluation: load a dataset's theorems, search each one (or one shard of them), append
+//! one JSON line per theorem (resumable), and summarize with a pass rate, its 95% interval,
+//! timings, and a Markdown report with a plot of pass rate against budget; the shards of a run
+//! made on several machines merge into the results, summary and report of one run.
 
 pub mod claim;
 pub mod dataset;
 pub mod lean_file;
+pub mod merge;
 pub mod overlap;
 pub mod record;
 pub mod report;
 pub mod results_file;
 pub mod run;
 pub mod run_config;
+pub mod shard;
 pub mod stats;
 pub mod summary;
 
@@ -18,11 +21,13 @@ use std::path::PathBuf;
 
 pub use claim::RunClaim;
 pub use dataset::{load, DatasetOptions, Task};
+pub use merge::{merge_shards, write_merged, Merged};
 pub use record::TheoremRecord;
-pub use report::{write_report, ReportPaths};
+pub use report::{summary_json, write_report, ReportPaths};
 pub use results_file::ResultsFile;
 pub use run::{evaluate, EvalOptions, RunCounts};
 pub use run_config::RunConfig;
+pub use shard::Shard;
 pub use summary::Summary;
 
 /// What can go wrong in an evaluation; each says what to do.
@@ -61,6 +66,12 @@ pub enum EvalError {
     /// recorded them).
     #[error("{out} holds {results} results but no record of the settings they were found with (it was written before proofstep recorded them), so resuming it could mix two runs under one label: give this run another --out, or, if those results came from these same settings, pass --adopt-results to resume them as this run's")]
     Unrecorded { out: PathBuf, results: usize },
+    /// Results files given to `eval merge` that are not shards of one run.
+    #[error("{file} cannot be merged with the others: {reason}. Merge only the shards of one run (the same flags, and --shard I/N with the same N)")]
+    Mix { file: PathBuf, reason: String },
+    /// `eval merge` was given fewer theorems than the run has: shards missing or unfinished.
+    #[error("{0}; run what is missing (the shard's own command: a rerun resumes it), or pass --partial to merge what there is")]
+    Incomplete(String),
     /// The record of a results file's settings cannot be read.
     #[error("{path}: not a record of run settings ({reason}); it says which settings the results beside it were found with: restore it, or move the results and it aside to start a new run")]
     BadConfig { path: PathBuf, reason: String },

@@ -48,12 +48,8 @@ pub fn write_report(
     about: &[(String, String)],
 ) -> Result<ReportPaths, EvalError> {
     let paths = ReportPaths::beside(results);
-    let mut json = serde_json::to_value(summary).expect("a summary serializes");
-    json["about"] = about
-        .iter()
-        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone())))
-        .collect();
-    let text = serde_json::to_string_pretty(&json).expect("a summary serializes");
+    let text =
+        serde_json::to_string_pretty(&summary_json(summary, about)).expect("a summary serializes");
     write_file(&paths.summary, format!("{text}\n").as_bytes())?;
     write_file(&paths.plot, budget_svg(summary).as_bytes())?;
     write_file(
@@ -61,6 +57,17 @@ pub fn write_report(
         markdown(results, summary, about, &paths).as_bytes(),
     )?;
     Ok(paths)
+}
+
+/// The summary as `<out>.summary.json` holds it (and `eval --json` prints it): the summary's
+/// numbers, and what was run under `about`.
+pub fn summary_json(summary: &Summary, about: &[(String, String)]) -> serde_json::Value {
+    let mut json = serde_json::to_value(summary).expect("a summary serializes");
+    json["about"] = about
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone())))
+        .collect();
+    json
 }
 
 fn markdown(

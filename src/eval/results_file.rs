@@ -32,15 +32,8 @@ impl ResultsFile {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        let existing = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(io(e)),
-        };
-        let complete = existing
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+        let existing = read_bytes(path)?;
+        let complete = complete_lines(&existing);
         if complete < existing.len() {
             warn!(
                 path = %path.display(),
@@ -51,23 +44,7 @@ impl ResultsFile {
             file.set_len(complete as u64).map_err(io)?;
             file.sync_all().map_err(io)?;
         }
-        let mut records = Vec::new();
-        let mut done = HashSet::new();
-        let text = String::from_utf8_lossy(&existing[..complete]);
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let record: TheoremRecord =
-                serde_json::from_str(line).map_err(|e| EvalError::Corrupt {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    reason: e.to_string(),
-                })?;
-            if done.insert(record.name.clone()) {
-                records.push(record);
-            }
-        }
+        let (records, done) = parse(path, &existing[..complete])?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -119,6 +96,52 @@ impl ResultsFile {
     }
 }
 
+/// The records of a results file, read without changing it (for `eval merge`, whose inputs
+/// may still be written by their runs): one per theorem, the first line of each name; a last
+/// line cut short is not a record yet. A file that does not exist holds none.
+pub fn read_records(path: &Path) -> Result<Vec<TheoremRecord>, EvalError> {
+    let bytes = read_bytes(path)?;
+    Ok(parse(path, &bytes[..complete_lines(&bytes)])?.0)
+}
+
+/// The whole file; empty when it does not exist.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, EvalError> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// How many bytes of `bytes` are complete lines (up to and including the last newline).
+fn complete_lines(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+}
+
+/// The records of complete lines, the first of each name, and the set of names.
+fn parse(path: &Path, complete: &[u8]) -> Result<(Vec<TheoremRecord>, HashSet<String>), EvalError> {
+    let mut records = Vec::new();
+    let mut done = HashSet::new();
+    let text = String::from_utf8_lossy(complete);
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: TheoremRecord = serde_json::from_str(line).map_err(|e| EvalError::Corrupt {
+            path: path.to_path_buf(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        if done.insert(record.name.clone()) {
+            records.push(record);
+        }
+    }
+    Ok((records, done))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +175,15 @@ mod tests {
         assert!(file.is_done("a") && !file.is_done("c"));
         file.append(&record("c")).unwrap();
         drop(file);
+        // Read-only, a half-written line is left where it is and not counted.
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{text}{}", &third[..5])).unwrap();
+        let read = read_records(&path).unwrap();
+        assert_eq!(read.len(), 3);
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .ends_with(&third[..5]));
+        std::fs::write(&path, text).unwrap();
         let (_, all) = ResultsFile::open(&path).unwrap();
         assert_eq!(
             all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),

@@ -1,7 +1,7 @@
-//! What an evaluation run is: the model, the Lean backend, the search settings and the dataset
-//! that together decide its results. Recorded beside the results file (`<out>.config.json`)
-//! when a run starts, so a later run on the same `--out` resumes only a run of the same
-//! configuration, and results of different runs (or shards) can be told apart.
+//! What an evaluation run is: the model, the Lean backend, the search settings, the dataset
+//! and the shard of it that together decide its results. Recorded beside the results file
+//! (`<out>.config.json`) when a run starts, so a later run on the same `--out` resumes only a
+//! run of the same configuration, and `eval merge` joins only shards of one run.
 
 use std::collections::HashMap;
 
@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::eval::dataset::Task;
+use crate::eval::shard::Shard;
 use crate::model::Decoding;
 use crate::search::SearchConfig;
 
@@ -57,6 +58,13 @@ pub struct RunConfig {
     pub dataset_fingerprint: String,
     /// How many theorems that is (for the messages; not compared).
     pub theorems: usize,
+    /// The part of the dataset this run searches (`--shard I/N`); none for the whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+    /// How many theorems of that part the run searches (within `--limit`): what `eval merge`
+    /// expects of the shard (not compared, like `--limit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_theorems: Option<usize>,
 }
 
 impl RunConfig {
@@ -106,17 +114,40 @@ impl RunConfig {
             split,
             dataset_fingerprint: tasks_fingerprint(tasks),
             theorems: tasks.len(),
+            shard: None,
+            shard_theorems: None,
         }
+    }
+
+    /// This configuration for the part `shard` of `tasks` (the tasks the run searches, within
+    /// `--limit`).
+    pub fn sharded(mut self, shard: Shard, tasks: &[Task]) -> RunConfig {
+        self.shard = Some(shard);
+        self.shard_theorems = Some(tasks.iter().filter(|t| shard.holds(&t.name)).count());
+        self
+    }
+
+    /// The same configuration for the whole dataset: what the merged shards of a run amount to.
+    pub fn whole(mut self) -> RunConfig {
+        self.shard = None;
+        self.shard_theorems = None;
+        self
     }
 
     /// What differs between `self` (a recorded run) and `now`, one line per setting, each
     /// naming the flag that sets it, e.g. "--expansions: 1 in the recorded run, 2 now". Empty
     /// when the two give the same results.
     pub fn differences(&self, now: &RunConfig) -> Vec<String> {
+        self.differences_between(now, "in the recorded run", "now")
+    }
+
+    /// [`RunConfig::differences`], with the two sides named `mine` and `theirs` (e.g. "in
+    /// a.jsonl", "in b.jsonl").
+    pub fn differences_between(&self, now: &RunConfig, mine: &str, theirs: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut compare = |flag: &str, then: String, now: String| {
             if then != now {
-                out.push(format!("{flag}: {then} in the recorded run, {now} now"));
+                out.push(format!("{flag}: {then} {mine}, {now} {theirs}"));
             }
         };
         if self.model_fingerprint != now.model_fingerprint {
@@ -171,6 +202,8 @@ impl RunConfig {
         );
         compare("--also-try", show(&self.also_try), show(&now.also_try));
         compare("--split", show(&self.split), show(&now.split));
+        let shard = |s: &Option<Shard>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
+        compare("--shard", shard(&self.shard), shard(&now.shard));
         if self.dataset_fingerprint != now.dataset_fingerprint {
             compare(
                 "the theorems (--dataset, --header, --repo)",
@@ -189,6 +222,41 @@ impl RunConfig {
             );
         }
         out
+    }
+
+    /// What was run, as the report's header and the summary's `about` list it: dataset,
+    /// split, model, backend, budgets and decoding (and the shard, for one shard of a run).
+    pub fn about(&self) -> Vec<(String, String)> {
+        let mut decoding = match (self.beam, self.samples, &self.temperatures, self.top_p) {
+            (Some(width), ..) => format!("beam {width}"),
+            (None, Some(samples), Some(temperatures), Some(top_p)) => {
+                format!("{samples} samples at temperatures {temperatures:?}, top-p {top_p}")
+            }
+            _ => "unknown".to_string(),
+        };
+        if !self.retry_temperatures.is_empty() {
+            decoding = format!(
+                "{decoding}; retries at temperatures {:?} when the queue runs dry",
+                self.retry_temperatures
+            );
+        }
+        if !self.also_try.is_empty() {
+            decoding = format!("{decoding}; also tries {:?} at every state", self.also_try);
+        }
+        let mut about = vec![
+            ("dataset", self.dataset.clone()),
+            ("split", self.split.clone().unwrap_or_else(|| "all".into())),
+            ("model", self.model.clone()),
+            ("backend", self.backend.clone()),
+            ("expansions", self.expansions.to_string()),
+            ("time limit (s)", self.time_limit.to_string()),
+            ("tactic timeout (s)", self.tactic_timeout.to_string()),
+            ("decoding", decoding),
+        ];
+        if let Some(shard) = self.shard {
+            about.push(("shard", shard.to_string()));
+        }
+        about.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 }
 

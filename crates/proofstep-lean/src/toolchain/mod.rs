@@ -30,7 +30,9 @@ pub const INSTALL_ELAN: &str =
 /// The command that installs this project's test toolchain (run from the repository root).
 pub const SETUP_TEST_WORLD: &str = "bash lean/mini/setup.sh";
 
-/// Paths given explicitly (flags or environment); each one wins over discovery.
+/// Paths given explicitly (the command line's flags, or the environment variables clap reads
+/// for them: `PROOFSTEP_LEAN`, `PROOFSTEP_LAKE`, `PROOFSTEP_REPL`, `LEAN_PATH`); each one wins
+/// over discovery.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overrides {
     /// The `lean` executable (`PROOFSTEP_LEAN`).
@@ -41,30 +43,6 @@ pub struct Overrides {
     pub repl: Option<PathBuf>,
     /// Where compiled libraries are (`LEAN_PATH`), for a bare `lean`.
     pub lean_path: Option<String>,
-}
-
-impl Overrides {
-    /// The overrides the environment gives: `PROOFSTEP_LEAN`, `PROOFSTEP_LAKE`,
-    /// `PROOFSTEP_REPL`, `LEAN_PATH` (empty values count as unset).
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        Overrides {
-            lean: var("PROOFSTEP_LEAN").map(PathBuf::from),
-            lake: var("PROOFSTEP_LAKE").map(PathBuf::from),
-            repl: var("PROOFSTEP_REPL").map(PathBuf::from),
-            lean_path: var("LEAN_PATH"),
-        }
-    }
-
-    /// These overrides, with `fallback`'s filling the gaps (flags over environment).
-    pub fn or(self, fallback: Overrides) -> Overrides {
-        Overrides {
-            lean: self.lean.or(fallback.lean),
-            lake: self.lake.or(fallback.lake),
-            repl: self.repl.or(fallback.repl),
-            lean_path: self.lean_path.or(fallback.lean_path),
-        }
-    }
 }
 
 /// A Lake project (a folder with a lakefile and a `lean-toolchain`).
@@ -624,21 +602,5 @@ mod tests {
             cmd.describe(),
             format!("/opt/elan/bin/lake env lean  (in {})", root.display())
         );
-    }
-
-    #[test]
-    fn overrides_prefer_flags() {
-        let flags = Overrides {
-            lean: Some("a".into()),
-            ..Overrides::default()
-        };
-        let env = Overrides {
-            lean: Some("b".into()),
-            lake: Some("c".into()),
-            ..Overrides::default()
-        };
-        let merged = flags.or(env);
-        assert_eq!(merged.lean, Some("a".into()));
-        assert_eq!(merged.lake, Some("c".into()));
     }
 }

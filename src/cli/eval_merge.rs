@@ -1,0 +1,106 @@
+//! `proofstep eval merge --out OUT SHARD...`: the shards of one run, made by `eval --shard I/N`
+//! on several machines, joined into the results file, summary, report and plot a single run
+//! would have written (`eval::merge`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use proofstep::eval::results_file::read_records;
+use proofstep::eval::{merge_shards, write_merged, RunClaim, Summary};
+
+use crate::cli::eval::finish;
+use crate::cli::exit::Failure;
+
+/// Arguments of `proofstep eval merge`.
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The merged results file (new), with its summary, report, plot and settings beside it
+    /// as a single run writes them; `eval` with the run's flags and no --shard resumes it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The shards' results files: the --out of each `eval --shard I/N`, their settings
+    /// recorded beside them.
+    #[arg(required = true, value_name = "SHARD")]
+    pub shards: Vec<PathBuf>,
+    /// Merge even when shards are missing or unfinished; the summary then counts only the
+    /// theorems merged.
+    #[arg(long)]
+    pub partial: bool,
+    /// Print the summary as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `proofstep eval merge`.
+pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    if let Some(shard) = args.shards.iter().find(|s| same_file(s, &args.out)) {
+        anyhow::bail!(
+            "--out {} is one of the shards ({}): give the merge a new results file",
+            args.out.display(),
+            shard.display()
+        );
+    }
+    let merged = merge_shards(&args.shards, args.partial)?;
+    let held = read_records(&args.out)?.len();
+    if held > 0 {
+        return Err(Failure::Conflict.error(format!(
+            "{} already holds {held} results; a merge writes a new results file: give another \
+             --out, or delete that one (and its .config.json) to merge again",
+            args.out.display()
+        )));
+    }
+    // Held while the merged file is written; records the run's settings beside it.
+    let _claim = RunClaim::take(&args.out, &merged.config, false)?;
+    write_merged(&args.out, &merged)?;
+    let summary = Summary::of(&merged.records, merged.config.expansions);
+    let info = serde_json::json!({
+        "shards": args.shards.len(),
+        "duplicates_dropped": merged.duplicates,
+        "duplicates_disagreeing": merged.disagreements,
+        "missing": merged.missing,
+        "absent_shards": merged.absent.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+    });
+    let mut line = format!(
+        "merged {} files: {} theorems, {} duplicate results dropped",
+        args.shards.len(),
+        merged.records.len(),
+        merged.duplicates
+    );
+    if merged.disagreements > 0 {
+        line.push_str(&format!(
+            " ({} of them disagreed on whether the theorem was proved; the first file's result \
+             was kept)",
+            merged.disagreements
+        ));
+    }
+    if merged.missing > 0 {
+        line.push_str(&format!(
+            "; {} theorems of these shards have no result yet (--partial)",
+            merged.missing
+        ));
+    }
+    if !merged.absent.is_empty() {
+        let absent: Vec<String> = merged.absent.iter().map(|s| s.to_string()).collect();
+        line.push_str(&format!(
+            "; shard {} not merged (--partial)",
+            absent.join(", ")
+        ));
+    }
+    finish(
+        &args.out,
+        &summary,
+        &merged.config,
+        args.json,
+        ("merge", info),
+        &line,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether two paths name the same file (both exist and resolve to one path).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

@@ -1,0 +1,426 @@
+//! `eval merge`: the shards of one run (`eval --shard I/N` on several machines) joined into the
+//! results of that run, as if one machine had made it. Shards are accepted only when their
+//! recorded configurations ([`RunConfig`]) agree on everything but the shard and they
+//! partition the dataset the same way; a theorem found in several files (a shard run twice)
+//! is kept once; a shard that is missing or unfinished stops the merge unless asked for a
+//! partial one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::eval::record::TheoremRecord;
+use crate::eval::report::sidecar;
+use crate::eval::results_file::read_records;
+use crate::eval::run_config::RunConfig;
+use crate::eval::shard::Shard;
+use crate::eval::EvalError;
+
+/// The shards of a run, joined.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    /// The run's configuration, for the whole dataset (no shard).
+    pub config: RunConfig,
+    /// One record per theorem, sorted by name.
+    pub records: Vec<TheoremRecord>,
+    /// Records dropped because an earlier file held the same theorem.
+    pub duplicates: usize,
+    /// Of those, how many disagreed with the kept one on whether it was proved (two runs of
+    /// one shard can differ where a search hit its wall-time limit).
+    pub disagreements: usize,
+    /// Theorems of the shards given that have no result yet (only with `partial`).
+    pub missing: usize,
+    /// Shards of the partition that no file holds (only with `partial`).
+    pub absent: Vec<Shard>,
+}
+
+/// Reads the shards' results files and their recorded configurations and joins them.
+/// Refuses files of different runs (naming the setting that differs), a record outside its
+/// file's shard, and — unless `partial` — shards that are missing or unfinished.
+pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalError> {
+    let Some(first) = files.first() else {
+        return Err(EvalError::Incomplete(
+            "no shard to merge: give the shards' results files (the --out of each `eval --shard`)"
+                .into(),
+        ));
+    };
+    let configs = files
+        .iter()
+        .map(|f| shard_config(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reference = &configs[0];
+    let count = reference.shard.unwrap_or(Shard::WHOLE).count;
+    let name = |f: &Path| f.display().to_string();
+    for (file, config) in files.iter().zip(&configs).skip(1) {
+        let shard = config.shard.unwrap_or(Shard::WHOLE);
+        if shard.count != count {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "it is shard {shard} and {} is shard {}: the dataset was split into {} \
+                     parts in one and {count} in the other",
+                    name(first),
+                    reference.shard.unwrap_or(Shard::WHOLE),
+                    shard.count
+                ),
+            });
+        }
+        let differences = reference.clone().whole().differences_between(
+            &config.clone().whole(),
+            &format!("in {}", name(first)),
+            &format!("in {}", name(file)),
+        );
+        if !differences.is_empty() {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "it comes from a run with other settings: {}",
+                    differences.join("; ")
+                ),
+            });
+        }
+    }
+
+    // Shards in order (a shard given twice keeps its first file's records), theorems once.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| configs[i].shard.unwrap_or(Shard::WHOLE).index);
+    let mut kept: HashMap<String, TheoremRecord> = HashMap::new();
+    let (mut duplicates, mut disagreements) = (0, 0);
+    let mut expected: BTreeMap<usize, usize> = BTreeMap::new();
+    for i in order {
+        let shard = configs[i].shard.unwrap_or(Shard::WHOLE);
+        expected.insert(
+            shard.index,
+            configs[i].shard_theorems.unwrap_or(configs[i].theorems),
+        );
+        for record in read_records(&files[i])? {
+            if !shard.holds(&record.name) {
+                return Err(EvalError::Mix {
+                    file: files[i].clone(),
+                    reason: format!(
+                        "its settings say shard {shard}, but it holds a result for `{}`, which \
+                         is in shard {}/{count}",
+                        record.name,
+                        Shard::index_of(&record.name, count)
+                    ),
+                });
+            }
+            match kept.get(&record.name) {
+                Some(first) => {
+                    duplicates += 1;
+                    if first.proved != record.proved {
+                        disagreements += 1;
+                    }
+                }
+                None => {
+                    kept.insert(record.name.clone(), record);
+                }
+            }
+        }
+    }
+    let mut records: Vec<TheoremRecord> = kept.into_values().collect();
+    records.sort_by(|a, b| a.name.cmp(&b.name));
+
+    let mut found = vec![0usize; count];
+    for record in &records {
+        found[Shard::index_of(&record.name, count)] += 1;
+    }
+    let mut gaps = Vec::new();
+    let mut missing = 0;
+    let mut absent = Vec::new();
+    for (index, &got) in found.iter().enumerate() {
+        let shard = Shard { index, count };
+        match expected.get(&index) {
+            None => absent.push(shard),
+            Some(&want) if got < want => {
+                missing += want - got;
+                gaps.push(format!(
+                    "shard {shard} has results for {got} of its {want} theorems (still running, \
+                     or stopped)"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if !absent.is_empty() {
+        let names: Vec<String> = absent.iter().map(Shard::to_string).collect();
+        gaps.insert(0, format!("no file holds shard {}", names.join(", ")));
+    }
+    if !gaps.is_empty() && !partial {
+        return Err(EvalError::Incomplete(format!(
+            "the shards given are not the whole run: {}",
+            gaps.join("; ")
+        )));
+    }
+    Ok(Merged {
+        config: reference.clone().whole(),
+        records,
+        duplicates,
+        disagreements,
+        missing,
+        absent,
+    })
+}
+
+/// Writes the merged records to `out` (atomically, one line per theorem). `out` must not
+/// hold results yet; the caller holds its claim ([`crate::eval::RunClaim`]), which records
+/// the merged configuration beside it, so that an `eval` with the run's flags and no
+/// `--shard` resumes it.
+pub fn write_merged(out: &Path, merged: &Merged) -> Result<(), EvalError> {
+    let io = |source| EvalError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    let mut file = crate::fsutil::AtomicFile::create(out).map_err(io)?;
+    for record in &merged.records {
+        let line = serde_json::to_string(record).expect("a record always serializes");
+        writeln!(file, "{line}").map_err(io)?;
+    }
+    file.commit().map_err(io)
+}
+
+/// The configuration recorded beside a shard's results.
+fn shard_config(file: &Path) -> Result<RunConfig, EvalError> {
+    let path = sidecar(file, "config.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let what = if file.exists() {
+                "it has"
+            } else {
+                "there is no such results file, and"
+            };
+            return Err(EvalError::Mix {
+                file: file.to_path_buf(),
+                reason: format!(
+                    "{what} no record of its run's settings ({} is missing), so nothing says \
+                     which run and shard it is (give the --out of an `eval --shard` run)",
+                    path.display()
+                ),
+            });
+        }
+        Err(source) => return Err(EvalError::Io { path, source }),
+    };
+    serde_json::from_str(&text).map_err(|e| EvalError::BadConfig {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::dataset::Task;
+    use crate::search::SearchConfig;
+
+    fn tasks(n: usize) -> Vec<Task> {
+        (0..n)
+            .map(|i| Task {
+                name: format!("t{i}"),
+                header: String::new().into(),
+                statement: format!("theorem t{i} : True"),
+                split: None,
+            })
+            .collect()
+    }
+
+    fn config(expansions: usize, tasks: &[Task]) -> RunConfig {
+        let search = SearchConfig {
+            max_expansions: expansions,
+            ..SearchConfig::default()
+        };
+        RunConfig::new(
+            "m",
+            "0".repeat(64),
+            "server",
+            60.0,
+            &search,
+            &[],
+            "d",
+            None,
+            tasks,
+        )
+    }
+
+    /// A shard's results (a record per theorem of `tasks` in the shard, proved when `proved`)
+    /// and its configuration, as `eval --shard` leaves them in `dir/name.jsonl`.
+    fn shard_files(
+        dir: &Path,
+        name: &str,
+        config: &RunConfig,
+        shard: Shard,
+        tasks: &[Task],
+        proved: bool,
+    ) -> PathBuf {
+        let out = dir.join(format!("{name}.jsonl"));
+        let config = config.clone().sharded(shard, tasks);
+        std::fs::write(
+            sidecar(&out, "config.json"),
+            serde_json::to_string(&config).unwrap(),
+        )
+        .unwrap();
+        let mut text = String::new();
+        for t in tasks.iter().filter(|t| shard.holds(&t.name)) {
+            let mut r = TheoremRecord::from_error(&t.name, None, "x".into(), 0.1);
+            r.proved = proved;
+            text.push_str(&serde_json::to_string(&r).unwrap());
+            text.push('\n');
+        }
+        std::fs::write(&out, text).unwrap();
+        out
+    }
+
+    #[test]
+    fn shards_of_one_run_merge_into_every_theorem_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(40);
+        let c = config(4, &tasks);
+        let files: Vec<PathBuf> = (0..3)
+            .rev()
+            .map(|index| {
+                let shard = Shard { index, count: 3 };
+                shard_files(dir.path(), &format!("s{index}"), &c, shard, &tasks, false)
+            })
+            .collect();
+        let merged = merge_shards(&files, false).unwrap();
+        let names: Vec<&str> = merged.records.iter().map(|r| r.name.as_str()).collect();
+        let mut want: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+        want.sort();
+        assert_eq!(names, want);
+        assert_eq!((merged.duplicates, merged.missing), (0, 0));
+        assert_eq!(merged.config.shard, None);
+        assert_eq!(merged.config, c);
+    }
+
+    #[test]
+    fn a_shard_given_twice_counts_once_and_disagreements_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(30);
+        let c = config(4, &tasks);
+        let s = |index| Shard { index, count: 2 };
+        let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
+        let again = shard_files(dir.path(), "again", &c, s(0), &tasks, true);
+        let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
+        let merged = merge_shards(&[a, b, again], false).unwrap();
+        let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
+        assert_eq!(merged.records.len(), 30);
+        assert_eq!(merged.duplicates, in_zero);
+        assert_eq!(merged.disagreements, in_zero);
+        assert!(
+            merged.records.iter().all(|r| !r.proved),
+            "the first file's records are kept"
+        );
+    }
+
+    #[test]
+    fn shards_of_other_settings_or_partitions_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(20);
+        let a = shard_files(
+            dir.path(),
+            "a",
+            &config(4, &tasks),
+            Shard { index: 0, count: 2 },
+            &tasks,
+            false,
+        );
+        let b = shard_files(
+            dir.path(),
+            "b",
+            &config(8, &tasks),
+            Shard { index: 1, count: 2 },
+            &tasks,
+            false,
+        );
+        let err = merge_shards(&[a.clone(), b.clone()], false).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, EvalError::Mix { .. }), "{text}");
+        assert!(
+            text.contains("--expansions: 4 in")
+                && text.contains("a.jsonl, 8 in")
+                && text.contains("b.jsonl"),
+            "{text}"
+        );
+        let c = shard_files(
+            dir.path(),
+            "c",
+            &config(4, &tasks),
+            Shard { index: 1, count: 3 },
+            &tasks,
+            false,
+        );
+        let text = merge_shards(&[a.clone(), c], false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("shard 1/3") && text.contains("3 parts"),
+            "{text}"
+        );
+        // Results without a recorded configuration belong to no known run.
+        let bare = dir.path().join("bare.jsonl");
+        std::fs::write(&bare, "").unwrap();
+        let text = merge_shards(&[a, bare], false).unwrap_err().to_string();
+        assert!(text.contains("bare.config.json is missing"), "{text}");
+    }
+
+    #[test]
+    fn a_record_outside_its_files_shard_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(20);
+        let c = config(4, &tasks);
+        let zero = Shard { index: 0, count: 2 };
+        let a = shard_files(dir.path(), "a", &c, zero, &tasks, false);
+        let b = shard_files(
+            dir.path(),
+            "b",
+            &c,
+            Shard { index: 1, count: 2 },
+            &tasks,
+            false,
+        );
+        // b's records relabelled as shard 0.
+        std::fs::write(
+            sidecar(&b, "config.json"),
+            serde_json::to_string(&c.clone().sharded(zero, &tasks)).unwrap(),
+        )
+        .unwrap();
+        let text = merge_shards(&[a, b], false).unwrap_err().to_string();
+        assert!(text.contains("which is in shard 1/2"), "{text}");
+    }
+
+    #[test]
+    fn missing_or_unfinished_shards_stop_the_merge_unless_partial() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(30);
+        let c = config(4, &tasks);
+        let s = |index| Shard { index, count: 3 };
+        let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
+        let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
+        let err = merge_shards(&[a.clone(), b.clone()], false).unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, EvalError::Incomplete(_)), "{text}");
+        let in_two = tasks.iter().filter(|t| s(2).holds(&t.name)).count();
+        assert!(
+            text.contains("no file holds shard 2/3") && text.contains("--partial"),
+            "{text}"
+        );
+        let merged = merge_shards(&[a.clone(), b.clone()], true).unwrap();
+        assert_eq!(merged.records.len(), 30 - in_two);
+        assert_eq!((merged.missing, merged.absent.clone()), (0, vec![s(2)]));
+
+        // A shard stopped half way: its last line gone.
+        let full = std::fs::read_to_string(&b).unwrap();
+        let cut: Vec<&str> = full.lines().collect();
+        std::fs::write(&b, format!("{}\n", cut[..cut.len() - 1].join("\n"))).unwrap();
+        let c2 = shard_files(dir.path(), "c", &c, s(2), &tasks, false);
+        let text = merge_shards(&[a, b, c2], false).unwrap_err().to_string();
+        let want = cut.len();
+        assert!(
+            text.contains(&format!(
+                "shard 1/3 has results for {} of its {want}",
+                want - 1
+            )),
+            "{text}"
+        );
+    }
+}
