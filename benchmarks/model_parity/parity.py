@@ -8,7 +8,18 @@
    un-permutation) is compared with proofstep's import, logits and tokenizer. The import is
    checked twice: with f32 weights, and with `--weights packed`, where every projection must
    read its exact Q4_1 packing (the GGUF's own 4-bit blocks) and give the same logits.
-Prints one JSON line per check; exits 1 if any max |diff| exceeds the tolerance (1e-4).
+Prints one JSON line per check; exits 1 if any check's max |diff| / max |logit| exceeds the
+tolerance (1e-5).
+
+The tolerance is relative to the logits' scale because f32 rounding is: every product and sum
+is exact to about 6e-8 of its operands, so two correct forwards that add in different orders
+(transformers' BLAS against proofstep's kernels, AVX-512 tiles against AVX2 ones) differ
+by an amount that grows with the size of the values they carry. An absolute bound is too loose
+for the random models (logits near 1, differences near 3e-7) and too tight for SmolLM2 (logits
+up to 32 after 30 layers: 8.4e-5 in the run recorded in benchmarks/README.md, 1.4e-4 on an
+AVX-512 machine (issue #22), i.e. 2.6e-6 and 4.4e-6 of the scale). Relative to the scale every check sits at 3e-7 to 5e-6, so 1e-5 holds on both machines
+and still fails a forward that is wrong rather than rounded differently, whose errors are a
+visible fraction of the logits.
 Usage: python parity.py --proofstep BIN --work DIR [--gguf FILE]"""
 import argparse, json, os, subprocess, sys
 
@@ -16,7 +27,7 @@ import torch
 import transformers
 from safetensors.torch import load_file
 
-TOL = 1e-4
+TOL = 1e-5  # max |diff| / max |logit|: see the docstring
 p = argparse.ArgumentParser()
 p.add_argument("--proofstep", required=True)
 p.add_argument("--work", required=True)
@@ -46,12 +57,16 @@ def compare(name, model, folder, ids, weights="f32"):
     train, infer, report = proofstep_logits(folder, ids, weights)
     d_train = (ref - train).abs().max().item()
     d_infer = (ref - infer).abs().max().item()
-    ok = d_train <= TOL and d_infer <= TOL
+    scale = ref.abs().max().item()
+    rel_train, rel_infer = d_train / scale, d_infer / scale
+    ok = rel_train <= TOL and rel_infer <= TOL
     if weights == "packed":
         ok &= report["projections_converted"] == report["projections"]
     failed |= not ok
     print(json.dumps({"check": name, "weights": weights, "max_abs_diff_train_forward": d_train,
-                      "max_abs_diff_infer_forward": d_infer, "max_abs_logit": ref.abs().max().item(),
+                      "max_abs_diff_infer_forward": d_infer, "max_abs_logit": scale,
+                      "rel_diff_train_forward": rel_train, "rel_diff_infer_forward": rel_infer,
+                      "tolerance_rel": TOL,
                       "projections_packed": report["projections_converted"],
                       "projections": report["projections"],
                       "shape": list(ref.shape), "ok": ok}), flush=True)

@@ -1,6 +1,7 @@
 //! `proofstep completions SHELL`: the shell completion script clap_complete writes from the
 //! command line's own definition, so it always knows every subcommand and flag.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap_complete::Shell;
@@ -19,8 +20,11 @@ pub struct CompletionsArgs {
 /// Writes the completion script for `command` (the whole `proofstep` command line) to stdout.
 pub fn run(args: CompletionsArgs, mut command: clap::Command) -> anyhow::Result<ExitCode> {
     let name = command.get_name().to_string();
+    // Written to memory first: clap_complete panics when its writer fails (a closed pipe).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, name, &mut script);
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(args.shell, &mut command, name, &mut out);
-    std::io::Write::flush(&mut out)?;
+    out.write_all(&script)?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
