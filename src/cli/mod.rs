@@ -14,6 +14,7 @@ pub mod eval_merge;
 pub mod exit;
 pub mod extract;
 pub mod generate;
+pub mod iterate;
 pub mod lsp;
 pub mod model;
 pub mod prove;
