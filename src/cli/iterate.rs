@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use proofstep::eval::overlap::overlap;
 use proofstep::eval::{load, DatasetOptions};
 use proofstep::iterate::{run_iterate, FineTune, IterateOptions};
 
 use crate::cli::args::{load_model_dir, SearchArgs};
+use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep iterate`.
 #[derive(clap::Args, Debug)]
@@ -66,7 +67,10 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
     let val = load(&args.val, &DatasetOptions::default())
         .with_context(|| format!("reading the validation theorems {}", args.val.display()))?;
     if val.is_empty() {
-        bail!("{} holds no theorems to validate on", args.val.display());
+        return Err(Failure::Data.error(format!(
+            "{} holds no theorems to validate on",
+            args.val.display()
+        )));
     }
     let copies = overlap(&pool, &val);
     let dropped: std::collections::HashSet<&str> =
@@ -82,10 +86,10 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if pool.is_empty() {
-        bail!(
+        return Err(Failure::Data.error(format!(
             "{} holds no statements to search",
             args.statements.display()
-        );
+        )));
     }
     let search = args.search.budget.config(args.search.backend.workers())?;
     let start = args.search.model.dir()?;

@@ -280,7 +280,10 @@ mod tests {
             check_candidate("cases h₁ with\n| intro b hs => exact ⟨b, hs.left⟩"),
             Ok(())
         );
-        assert_eq!(check_candidate("constructor\n· exact hp\n· exact hq"), Ok(()));
+        assert_eq!(
+            check_candidate("constructor\n· exact hp\n· exact hq"),
+            Ok(())
+        );
         assert_eq!(
             rejected("exact h\ntheorem cheat : False := by trivial"),
             Rejection::Command("theorem".into())
