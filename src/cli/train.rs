@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use proofstep::model::{resolve_model, HubSettings};
 use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -20,7 +21,9 @@ fn parse_bool(s: &str) -> Result<bool, String> {
 /// Arguments of `proofstep train` (names as in transformers' TrainingArguments).
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// A Hugging Face model folder to fine-tune (config.json, model.safetensors, tokenizer.json).
+    /// The model to fine-tune: a Hugging Face model folder (config.json, model.safetensors or
+    /// pytorch_model.bin, tokenizer.json) or a Hub id `org/name[@revision]`, downloaded into
+    /// the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN); a local folder of that name wins.
     #[arg(long, alias = "model_name_or_path", required_unless_present_any = ["from_scratch", "config_json"])]
     pub model_name_or_path: Option<PathBuf>,
     /// Train a new model of this preset (llama-tiny, llama-8m, llama-25m) from scratch; needs --tokenizer.
@@ -140,16 +143,17 @@ pub struct TrainArgs {
 impl TrainArgs {
     fn options(&self) -> anyhow::Result<TrainOptions> {
         let model = match (&self.model_name_or_path, &self.from_scratch, &self.config_json) {
-            (Some(dir), _, _) => {
+            (Some(spec), _, _) => {
+                let dir = resolve_model(spec, &HubSettings::from_env())?;
                 if !dir.join("config.json").is_file() {
                     anyhow::bail!(
-                        "{} is not a model folder (no config.json): proofstep cannot download from the Hugging Face hub; \
+                        "{} is not a model folder (no config.json) nor a Hub id (org/name[@revision]); \
                          pass a local folder (e.g. one saved by transformers' save_pretrained, or `proofstep model import-gguf`), \
-                         or train from scratch with --from_scratch llama-8m --tokenizer DIR",
-                        dir.display()
+                         a Hub id such as EleutherAI/pythia-160m, or train from scratch with --from_scratch llama-8m --tokenizer DIR",
+                        spec.display()
                     );
                 }
-                ModelSource::Folder(dir.clone())
+                ModelSource::Folder(dir)
             }
             (None, Some(preset), _) => ModelSource::Scratch {
                 config: ScratchConfig::Preset(preset.clone()),
