@@ -39,6 +39,15 @@ fn ranges(series: &[Series]) -> (std::ops::Range<f64>, std::ops::Range<f64>) {
     (x, pad(y0, y1, (y1.abs() * 0.005).max(1e-3)))
 }
 
+/// A step's tick label: whole steps without a decimal point.
+fn step_label(x: &f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// The SVG text of a plot of `series` (with no points at all, empty axes).
 pub fn plot_losses(series: &[Series]) -> String {
     let mut svg = String::new();
@@ -53,12 +62,14 @@ fn draw(svg: &mut String, series: &[Series]) -> Result<(), DrawingAreaErrorKind<
     let mut chart = ChartBuilder::on(&root)
         .caption("Training and evaluation loss", ("sans-serif", 20))
         .margin(12)
+        .margin_right(28)
         .x_label_area_size(44)
         .y_label_area_size(64)
         .build_cartesian_2d(xr, yr)?;
     chart
         .configure_mesh()
         .x_desc("optimizer step")
+        .x_label_formatter(&step_label)
         .y_desc("loss (cross-entropy per output token)")
         .axis_desc_style(("sans-serif", 15))
         .label_style(("sans-serif", 13))

@@ -22,7 +22,7 @@ pub struct Event {
     #[prost(int64, tag = "2")]
     pub step: i64,
     /// What the event holds.
-    #[prost(oneof = "What", tags = "3, 5, 6")]
+    #[prost(oneof = "What", tags = "3, 5, 7")]
     pub what: Option<What>,
 }
 
@@ -36,7 +36,7 @@ pub enum What {
     #[prost(message, tag = "5")]
     Summary(Summary),
     /// A (re)start of the run: TensorBoard drops what an earlier run logged at later steps.
-    #[prost(message, tag = "6")]
+    #[prost(message, tag = "7")]
     SessionLog(SessionLog),
 }
 
@@ -178,11 +178,30 @@ mod tests {
 
     #[test]
     fn the_crc_is_castagnoli_masked_as_tensorflow_masks_it() {
-        // CRC-32C("123456789") = 0xE3069283 (the standard check value), masked by hand.
+        // CRC-32C("123456789") = 0xE3069283 (the standard check value); TensorFlow's mask,
+        // ((crc >> 15) | (crc << 17)) + 0xa282ead8, worked out by hand, gives 0xC78AB0E5.
         assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
-        let crc: u32 = 0xE306_9283;
-        let masked = ((crc >> 15) | (crc << 17)).wrapping_add(0xa282_ead8);
-        assert_eq!(masked_crc32c(b"123456789"), masked);
+        assert_eq!(masked_crc32c(b"123456789"), 0xC78A_B0E5);
+    }
+
+    #[test]
+    fn each_kind_of_event_has_its_field_number_in_event_proto() {
+        // tensorflow/core/util/event.proto: file_version = 3, summary = 5, session_log = 7
+        // (6 is the deprecated log_message); a message field's key is (number << 3) | 2.
+        let key = |what: What| {
+            let e = Event {
+                wall_time: 0.0,
+                step: 0,
+                what: Some(what),
+            };
+            e.encode_to_vec()[0]
+        };
+        assert_eq!(key(What::FileVersion("brain.Event:2".into())), 3 << 3 | 2);
+        assert_eq!(key(What::Summary(Summary { value: vec![] })), 5 << 3 | 2);
+        let start = SessionLog {
+            status: SESSION_START,
+        };
+        assert_eq!(key(What::SessionLog(start)), 7 << 3 | 2);
     }
 
     #[test]
