@@ -16,6 +16,7 @@ pub use proofstep_model as model;
 pub mod data;
 pub mod eval;
 pub mod extract;
+pub mod iterate;
 pub mod search;
 pub mod serve;
 pub mod testworld;

@@ -35,6 +35,9 @@ enum Command {
     Prove(cli::prove::ProveArgs),
     /// Evaluate on a dataset: search every theorem, append one JSON line each, report the pass rate.
     Eval(cli::eval::EvalArgs),
+    /// Expert iteration: search a pool of statements, learn from the proofs Lean verified,
+    /// validate, round after round (resumable).
+    Iterate(cli::iterate::IterateArgs),
     /// Serve next-step suggestions over HTTP with llmstep's protocol (POST / on localhost:6000).
     Serve(cli::serve::ServeArgs),
     /// Run Lean's language server behind a proxy that adds "Insert next step" code actions.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Train(args) => cli::train::run(args),
         Command::Prove(args) => cli::prove::run(args),
         Command::Eval(args) => cli::eval::run(args),
+        Command::Iterate(args) => cli::iterate::run(args),
         Command::Serve(args) => cli::serve::run(args),
         Command::Lsp(args) => cli::lsp::run(args),
     };

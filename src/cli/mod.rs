@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod eval;
 pub mod extract;
 pub mod generate;
+pub mod iterate;
 pub mod lsp;
 pub mod model;
 pub mod prove;

@@ -32,8 +32,6 @@ pub enum Rejection {
     /// A command keyword (a new declaration, `#eval`, `set_option`, ...) that would end the proof
     /// and add a command to the file.
     Command(String),
-    /// A continuation line that starts at column 0, which would leave the `by` block.
-    Dedent,
     /// A control character other than a line feed (NUL, tab, carriage return, escape, ...),
     /// given as its code point, e.g. `U+0000`.
     Control(String),
@@ -47,10 +45,6 @@ impl fmt::Display for Rejection {
             Rejection::Command(word) => {
                 write!(f, "would smuggle the command `{word}` into the file")
             }
-            Rejection::Dedent => write!(
-                f,
-                "a continuation line starts at column 0 (leaves the proof)"
-            ),
             Rejection::Control(code) => {
                 write!(
                     f,
@@ -84,9 +78,6 @@ pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
     for line in tactic.lines().skip(1) {
         if line.trim().is_empty() {
             continue;
-        }
-        if !line.starts_with(char::is_whitespace) {
-            return Err(Rejection::Dedent);
         }
         let start = line.trim_start();
         if start.starts_with("@[") {
@@ -282,8 +273,22 @@ mod tests {
     }
 
     #[test]
-    fn a_dedent_to_column_zero_is_rejected() {
-        assert_eq!(rejected("exact h\nfoo"), Rejection::Dedent);
+    fn continuation_lines_at_the_tactics_own_column_are_accepted_but_never_a_command() {
+        // The search writes every line of a step two columns in, so a continuation at column 0
+        // stays inside the proof: match alternatives and bullets, as extraction records them.
+        assert_eq!(
+            check_candidate("cases h₁ with\n| intro b hs => exact ⟨b, hs.left⟩"),
+            Ok(())
+        );
+        assert_eq!(check_candidate("constructor\n· exact hp\n· exact hq"), Ok(()));
+        assert_eq!(
+            rejected("exact h\ntheorem cheat : False := by trivial"),
+            Rejection::Command("theorem".into())
+        );
+        assert_eq!(
+            rejected("exact h\nset_option maxHeartbeats 0 in"),
+            Rejection::Command("set_option".into())
+        );
         assert_eq!(rejected("   "), Rejection::Empty);
     }
 }

@@ -1,0 +1,138 @@
+//! `proofstep iterate`: expert iteration — search a pool of statements with the current model,
+//! learn from the proofs Lean verified, evaluate on a validation split, round after round
+//! (`proofstep::iterate`). Killed at any point, the same command resumes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use proofstep::eval::overlap::overlap;
+use proofstep::eval::{load, DatasetOptions};
+use proofstep::iterate::{run_iterate, FineTune, IterateOptions};
+
+use crate::cli::args::{load_model_dir, SearchArgs};
+
+/// Arguments of `proofstep iterate`.
+#[derive(clap::Args, Debug)]
+pub struct IterateArgs {
+    /// The pool of statements to prove (Lean files or a folder, e.g. from `proofstep corpus
+    /// generate --statements-only`); statements that are validation theorems up to renaming
+    /// are dropped.
+    #[arg(long)]
+    pub statements: PathBuf,
+    /// The validation theorems every round is measured on.
+    #[arg(long)]
+    pub val: PathBuf,
+    /// Rounds of search and fine-tuning after round 0 (the starting model's evaluation).
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// The folder the rounds are written into (`round-K/model/`, `rounds.jsonl`, `rounds.svg`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Theorems searched at once.
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+    /// Examples the starting model was trained on (seed JSONL), replayed in every round's
+    /// fine-tune beside the new proofs.
+    #[arg(long)]
+    pub base_examples: Option<PathBuf>,
+    /// Updates of each round's fine-tune.
+    #[arg(long, default_value_t = 300)]
+    pub steps: usize,
+    /// Peak learning rate of each round's fine-tune.
+    #[arg(long, default_value_t = 5e-4)]
+    pub learning_rate: f64,
+    /// Examples per update.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Warmup updates of each fine-tune.
+    #[arg(long, default_value_t = 20)]
+    pub warmup_steps: usize,
+    /// Longest training example, in tokens.
+    #[arg(long, default_value_t = 512)]
+    pub model_max_length: usize,
+    /// Seed of the fine-tunes' shuffles.
+    #[arg(long, default_value_t = 0)]
+    pub train_seed: u64,
+    #[command(flatten)]
+    pub search: SearchArgs,
+}
+
+/// Runs `proofstep iterate`.
+pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
+    let pool = load(&args.statements, &DatasetOptions::default())
+        .with_context(|| format!("reading the statements {}", args.statements.display()))?;
+    let val = load(&args.val, &DatasetOptions::default())
+        .with_context(|| format!("reading the validation theorems {}", args.val.display()))?;
+    if val.is_empty() {
+        bail!("{} holds no theorems to validate on", args.val.display());
+    }
+    let copies = overlap(&pool, &val);
+    let dropped: std::collections::HashSet<&str> =
+        copies.copies.iter().map(|c| c.name.as_str()).collect();
+    let pool: Vec<_> = pool
+        .into_iter()
+        .filter(|t| !dropped.contains(t.name.as_str()))
+        .collect();
+    if !dropped.is_empty() {
+        eprintln!(
+            "dropped {} pool statements that are validation theorems up to renaming",
+            dropped.len()
+        );
+    }
+    if pool.is_empty() {
+        bail!(
+            "{} holds no statements to search",
+            args.statements.display()
+        );
+    }
+    let search = args.search.budget.config(args.search.backend.workers())?;
+    let start = args.search.model.dir()?;
+    let anchor = args
+        .val
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let backend = args.search.backend.open(&anchor)?;
+    let also_try = args.search.budget.also_try.clone();
+    let load_model = move |dir: &std::path::Path| Ok(also_try.wrap(load_model_dir(dir)?));
+    let options = IterateOptions {
+        rounds: args.rounds,
+        out: args.out.clone(),
+        workers: args.workers,
+        search,
+        fine_tune: FineTune {
+            max_steps: args.steps,
+            learning_rate: args.learning_rate,
+            batch_size: args.batch_size,
+            warmup_steps: args.warmup_steps,
+            model_max_length: args.model_max_length,
+            seed: args.train_seed,
+        },
+        base_examples: args.base_examples.clone(),
+    };
+    let rounds = run_iterate(&start, &pool, &val, backend.as_ref(), &load_model, &options)?;
+    for r in &rounds {
+        println!(
+            "round {}: pool {}/{} proved ({} in total), {} new examples, val {}/{} ({:.1} %, {:.1}–{:.1} %)",
+            r.round,
+            r.pool_proved,
+            r.pool_searched,
+            r.pool_proved_total,
+            r.new_examples,
+            r.val_proved,
+            r.val_total,
+            100.0 * r.val_rate,
+            100.0 * r.val_low,
+            100.0 * r.val_high
+        );
+    }
+    println!(
+        "rounds in {}, plot {}",
+        args.out.join("rounds.jsonl").display(),
+        args.out.join("rounds.svg").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,480 @@
+//! Expert iteration (`proofstep iterate`), the loop the strongest provers train with: each round
+//! searches a pool of unproved statements with the current model, keeps the proofs Lean
+//! verified, turns their steps into training examples (deduplicated), fine-tunes the current
+//! model on everything gathered so far, and evaluates the new model on a validation split.
+//!
+//! Everything a round makes lives in `OUT/round-K/` (`pool.jsonl`, `examples.jsonl`,
+//! `train.jsonl`, `model/`, `val.jsonl`) and one line per finished round in `OUT/rounds.jsonl`;
+//! each step is resumable (results files append, writes are atomic, training resumes from its
+//! newest checkpoint), so a killed run continues where it stopped.
+
+pub mod pairs;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+
+use crate::eval::{evaluate, EvalOptions, ResultsFile, Summary, Task, TheoremRecord};
+use crate::fsutil::write_atomic;
+use crate::lean::ProofBackend;
+use crate::model::Predictor;
+use crate::search::SearchConfig;
+use crate::train::{train, ModelSource, TrainOptions};
+
+/// How a fine-tune of one round runs.
+#[derive(Clone, Debug)]
+pub struct FineTune {
+    /// Updates per round.
+    pub max_steps: usize,
+    /// Peak learning rate (linear warmup, then cosine).
+    pub learning_rate: f64,
+    /// Examples per update.
+    pub batch_size: usize,
+    /// Warmup updates.
+    pub warmup_steps: usize,
+    /// Longest example, in tokens.
+    pub model_max_length: usize,
+    /// Seed of the shuffles.
+    pub seed: u64,
+}
+
+/// What `iterate` runs with.
+#[derive(Clone, Debug)]
+pub struct IterateOptions {
+    /// Rounds after round 0 (the starting model's evaluation).
+    pub rounds: usize,
+    /// The folder every round writes into.
+    pub out: PathBuf,
+    /// Theorems searched at once.
+    pub workers: usize,
+    /// The search's budget, for the pool and for validation alike.
+    pub search: SearchConfig,
+    /// The fine-tune of each round.
+    pub fine_tune: FineTune,
+    /// The examples the starting model learned from, mixed into every round's training data
+    /// so a round does not forget them (optional).
+    pub base_examples: Option<PathBuf>,
+}
+
+/// One finished round, as `rounds.jsonl` records it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// 0 for the starting model.
+    pub round: usize,
+    /// The round's model folder.
+    pub model: PathBuf,
+    /// Pool statements searched this round (those no earlier round proved).
+    pub pool_searched: usize,
+    /// Of those, proved.
+    pub pool_proved: usize,
+    /// Pool statements proved in this round or an earlier one.
+    pub pool_proved_total: usize,
+    /// Training examples this round's proofs added (new ones only).
+    pub new_examples: usize,
+    /// Examples the round's fine-tune learned from.
+    pub train_examples: usize,
+    /// Validation theorems proved.
+    pub val_proved: usize,
+    /// Validation theorems.
+    pub val_total: usize,
+    /// Validation pass rate and its 95 % Wilson interval.
+    pub val_rate: f64,
+    /// Lower end of the interval.
+    pub val_low: f64,
+    /// Upper end of the interval.
+    pub val_high: f64,
+    /// Seconds spent searching the pool, training and validating.
+    pub search_secs: f64,
+    /// Seconds of the fine-tune.
+    pub train_secs: f64,
+    /// Seconds of the validation search.
+    pub val_secs: f64,
+}
+
+/// The finished rounds of a run in `out` (none for a new run).
+pub fn finished_rounds(out: &Path) -> anyhow::Result<Vec<RoundRecord>> {
+    let path = out.join("rounds.jsonl");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!("{}: line {} is not a round record", path.display(), i + 1)
+            })
+        })
+        .collect()
+}
+
+/// Runs the rounds not finished yet. `load` loads a model folder as a predictor; `backend`
+/// checks every step. The starting model is copied into `round-0/model`.
+pub fn run_iterate(
+    start_model: &Path,
+    pool: &[Task],
+    val: &[Task],
+    backend: &dyn ProofBackend,
+    load: &dyn Fn(&Path) -> anyhow::Result<Box<dyn Predictor>>,
+    options: &IterateOptions,
+) -> anyhow::Result<Vec<RoundRecord>> {
+    std::fs::create_dir_all(&options.out)
+        .with_context(|| format!("cannot create {}", options.out.display()))?;
+    let mut rounds = finished_rounds(&options.out)?;
+    for round in rounds.len()..=options.rounds {
+        let dir = options.out.join(format!("round-{round}"));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let model_dir = dir.join("model");
+        let mut record = RoundRecord {
+            round,
+            model: model_dir.clone(),
+            pool_searched: 0,
+            pool_proved: 0,
+            pool_proved_total: 0,
+            new_examples: 0,
+            train_examples: 0,
+            val_proved: 0,
+            val_total: val.len(),
+            val_rate: 0.0,
+            val_low: 0.0,
+            val_high: 0.0,
+            search_secs: 0.0,
+            train_secs: 0.0,
+            val_secs: 0.0,
+        };
+        if round == 0 {
+            copy_model(start_model, &model_dir)?;
+        } else {
+            let previous = options
+                .out
+                .join(format!("round-{}", round - 1))
+                .join("model");
+            let proved_before = proved_names(&options.out, round)?;
+            let todo: Vec<Task> = pool
+                .iter()
+                .filter(|t| !proved_before.contains(&t.name))
+                .cloned()
+                .collect();
+            eprintln!(
+                "round {round}: searching {} pool statements with {}",
+                todo.len(),
+                previous.display()
+            );
+            let started = Instant::now();
+            let predictor = load(&previous)?;
+            let records = search(
+                &todo,
+                backend,
+                predictor.as_ref(),
+                &dir.join("pool.jsonl"),
+                options,
+                true,
+            )?;
+            record.search_secs = started.elapsed().as_secs_f64();
+            record.pool_searched = todo.len();
+            record.pool_proved = records.iter().filter(|r| r.proved).count();
+            record.pool_proved_total = proved_before.len() + record.pool_proved;
+
+            let (new, train_path, total) = gather_examples(&options.out, round, &records, options)?;
+            record.new_examples = new;
+            record.train_examples = total;
+            let started = Instant::now();
+            fine_tune(&previous, &train_path, &model_dir, &options.fine_tune)?;
+            record.train_secs = started.elapsed().as_secs_f64();
+        }
+        eprintln!(
+            "round {round}: validating {} on {} theorems",
+            model_dir.display(),
+            val.len()
+        );
+        let started = Instant::now();
+        let predictor = load(&model_dir)?;
+        let records = search(
+            val,
+            backend,
+            predictor.as_ref(),
+            &dir.join("val.jsonl"),
+            options,
+            false,
+        )?;
+        record.val_secs = started.elapsed().as_secs_f64();
+        let summary = Summary::of(&records, options.search.max_expansions);
+        record.val_proved = summary.proved;
+        record.val_rate = summary.pass_rate;
+        (record.val_low, record.val_high) = summary.ci95;
+        append_round(&options.out, &record)?;
+        eprintln!(
+            "round {round}: val {}/{} ({:.1} %)",
+            record.val_proved,
+            record.val_total,
+            100.0 * record.val_rate
+        );
+        rounds.push(record);
+    }
+    write_atomic(
+        &options.out.join("rounds.svg"),
+        rounds_svg(&rounds).as_bytes(),
+    )
+    .context("writing rounds.svg")?;
+    Ok(rounds)
+}
+
+/// Searches `tasks` into the resumable results file `out`; returns every record of the file.
+fn search(
+    tasks: &[Task],
+    backend: &dyn ProofBackend,
+    predictor: &dyn Predictor,
+    out: &Path,
+    options: &IterateOptions,
+    keep_trace: bool,
+) -> anyhow::Result<Vec<TheoremRecord>> {
+    let (results, _) = ResultsFile::open(out)?;
+    let progress = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} theorems [{elapsed} < {eta}]")
+            .expect("valid template"),
+    );
+    let eval_options = EvalOptions {
+        workers: options.workers.max(1),
+        search: options.search.clone(),
+        keep_trace,
+    };
+    evaluate(
+        tasks,
+        backend,
+        predictor,
+        &results,
+        &eval_options,
+        &progress,
+    )?;
+    progress.finish_and_clear();
+    drop(results);
+    let (_, records) = ResultsFile::open(out)?;
+    let wanted: HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    Ok(records
+        .into_iter()
+        .filter(|r| wanted.contains(r.name.as_str()))
+        .collect())
+}
+
+/// Pool statements proved in the rounds before `round`.
+fn proved_names(out: &Path, round: usize) -> anyhow::Result<HashSet<String>> {
+    let mut names = HashSet::new();
+    for k in 1..round {
+        let (_, records) = ResultsFile::open(&out.join(format!("round-{k}")).join("pool.jsonl"))?;
+        names.extend(records.into_iter().filter(|r| r.proved).map(|r| r.name));
+    }
+    Ok(names)
+}
+
+/// Writes this round's new examples (`examples.jsonl`) and its training data (`train.jsonl`:
+/// the base examples, then every round's new ones); returns (new, path, total).
+fn gather_examples(
+    out: &Path,
+    round: usize,
+    records: &[TheoremRecord],
+    options: &IterateOptions,
+) -> anyhow::Result<(usize, PathBuf, usize)> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut keep = |line: String, lines: &mut Vec<String>| {
+        if seen.insert(line.clone()) {
+            lines.push(line);
+            true
+        } else {
+            false
+        }
+    };
+    if let Some(base) = &options.base_examples {
+        let text = std::fs::read_to_string(base)
+            .with_context(|| format!("cannot read the base examples {}", base.display()))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            keep(line.to_string(), &mut lines);
+        }
+    }
+    for k in 1..round {
+        let path = out.join(format!("round-{k}")).join("examples.jsonl");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            keep(line.to_string(), &mut lines);
+        }
+    }
+    let before = lines.len();
+    let mut new_lines = Vec::new();
+    for record in records {
+        for example in pairs::proof_examples(record) {
+            let line = example.to_seed_json();
+            if keep(line.clone(), &mut lines) {
+                new_lines.push(line);
+            }
+        }
+    }
+    let dir = out.join(format!("round-{round}"));
+    let join = |ls: &[String]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
+    write_atomic(&dir.join("examples.jsonl"), join(&new_lines).as_bytes())?;
+    let train_path = dir.join("train.jsonl");
+    write_atomic(&train_path, join(&lines).as_bytes())?;
+    debug_assert_eq!(lines.len() - before, new_lines.len());
+    Ok((new_lines.len(), train_path, lines.len()))
+}
+
+/// Fine-tunes `from` on `data` into `into`, resuming from the newest checkpoint a killed run
+/// left; a finished model folder is kept as it is.
+fn fine_tune(from: &Path, data: &Path, into: &Path, ft: &FineTune) -> anyhow::Result<()> {
+    if into.join("model.safetensors").is_file() && into.join("trainer_state.json").is_file() {
+        return Ok(());
+    }
+    let has_checkpoint = std::fs::read_dir(into)
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("checkpoint-"))
+        })
+        .unwrap_or(false);
+    let options = TrainOptions {
+        model: ModelSource::Folder(from.to_path_buf()),
+        train_data_path: data.to_path_buf(),
+        valid_data_path: None,
+        output_dir: into.to_path_buf(),
+        logging_dir: None,
+        report_to: Vec::new(),
+        num_train_epochs: 1.0,
+        max_steps: Some(ft.max_steps.max(1)),
+        per_device_train_batch_size: ft.batch_size.max(1),
+        per_device_eval_batch_size: ft.batch_size.max(1),
+        gradient_accumulation_steps: 1,
+        evaluation_strategy: crate::train::Strategy::No,
+        eval_steps: ft.max_steps.max(1),
+        max_eval_samples: None,
+        save_strategy: crate::train::Strategy::Steps,
+        save_steps: (ft.max_steps / 4).max(1),
+        save_total_limit: Some(1),
+        learning_rate: ft.learning_rate,
+        load_best_model_at_end: false,
+        weight_decay: 0.0,
+        warmup_ratio: 0.0,
+        warmup_steps: Some(ft.warmup_steps),
+        lr_scheduler_type: crate::train::SchedulerKind::Cosine,
+        max_grad_norm: 1.0,
+        logging_steps: (ft.max_steps / 10).max(1),
+        seed: ft.seed,
+        model_max_length: ft.model_max_length,
+        resume_from_checkpoint: has_checkpoint.then(|| PathBuf::from("true")),
+    };
+    let stop = AtomicBool::new(false);
+    let report = train(&options, &stop).with_context(|| {
+        format!(
+            "fine-tuning {} on {} into {}",
+            from.display(),
+            data.display(),
+            into.display()
+        )
+    })?;
+    anyhow::ensure!(
+        report.output_dir.is_some(),
+        "the fine-tune into {} stopped before it finished; run iterate again to resume it",
+        into.display()
+    );
+    Ok(())
+}
+
+/// Copies the model folder's files (not its checkpoints) into `into`, atomically per file.
+fn copy_model(from: &Path, into: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(into)?;
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            let bytes = std::fs::read(entry.path())?;
+            write_atomic(&into.join(entry.file_name()), &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends one round's record to `rounds.jsonl` and flushes it.
+fn append_round(out: &Path, record: &RoundRecord) -> anyhow::Result<()> {
+    let path = out.join("rounds.jsonl");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot append to {}", path.display()))?;
+    writeln!(file, "{}", serde_json::to_string(record)?)?;
+    file.sync_data()?;
+    Ok(())
+}
+
+/// The validation pass rate per round, with its interval, as an SVG plot.
+pub fn rounds_svg(rounds: &[RoundRecord]) -> String {
+    use std::fmt::Write as _;
+    let (w, h, left, right, top, bottom) = (520.0, 320.0, 60.0, 20.0, 30.0, 50.0);
+    let n = rounds.len().max(2) as f64 - 1.0;
+    let x = |r: f64| left + (w - left - right) * r / n;
+    let y = |rate: f64| top + (h - top - bottom) * (1.0 - rate);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="18" text-anchor="middle">Validation pass rate per round of expert iteration</text>"#,
+        w / 2.0
+    );
+    for tick in 0..=5 {
+        let rate = tick as f64 / 5.0;
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{left}" x2="{}" y1="{y0}" y2="{y0}" stroke="#ddd"/><text x="{}" y="{}" text-anchor="end">{}%</text>"##,
+            w - right,
+            left - 6.0,
+            y(rate) + 4.0,
+            (rate * 100.0) as u32,
+            y0 = y(rate)
+        );
+    }
+    for r in rounds {
+        let cx = x(r.round as f64);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{cx}" x2="{cx}" y1="{}" y2="{}" stroke="#888"/><circle cx="{cx}" cy="{}" r="4" fill="#1f77b4"/><text x="{cx}" y="{}" text-anchor="middle">{}</text>"##,
+            y(r.val_low),
+            y(r.val_high),
+            y(r.val_rate),
+            h - bottom + 16.0,
+            r.round
+        );
+    }
+    let points: Vec<String> = rounds
+        .iter()
+        .map(|r| format!("{},{}", x(r.round as f64), y(r.val_rate)))
+        .collect();
+    let _ = writeln!(
+        svg,
+        r##"<polyline points="{}" fill="none" stroke="#1f77b4"/>"##,
+        points.join(" ")
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">round (0: the starting model; bars: 95 % interval)</text>"#,
+        w / 2.0,
+        h - 10.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="14" y="{}" transform="rotate(-90 14 {})" text-anchor="middle">val theorems proved</text>"#,
+        h / 2.0,
+        h / 2.0
+    );
+    svg.push_str("</svg>\n");
+    svg
+}

@@ -1,0 +1,107 @@
+//! `proofstep iterate` end to end on the test world's real Lean: round 0 validates the starting
+//! model, round 1 searches the pool, learns from the proofs Lean verified and validates the
+//! fine-tuned model; a second command with more rounds resumes after the finished ones.
+
+mod common;
+
+use std::process::Command;
+
+const POOL: &str = "prelude\nimport Mini\n\
+theorem pool_a (p q : Prop) (hp : p) (hq : q) : p ∧ q := by sorry\n\
+theorem pool_b (a b : Prop) (h : a) : a ∨ b := by sorry\n\
+theorem pool_c (x y : Prop) (hx : x) (hy : y) : y ∧ x := by sorry\n";
+
+const VAL: &str = "prelude\nimport Mini\n\
+theorem val_a (r s : Prop) (hr : r) (hs : s) : s ∧ r ∧ s := by\n  exact ⟨hs, hr, hs⟩\n\
+theorem val_b (t : Prop) (ht : t) : t := by\n  exact ht\n";
+
+fn iterate(dir: &std::path::Path, rounds: &str) -> std::process::Output {
+    let lean = common::test_lean("iterate").unwrap();
+    Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(["iterate", "--statements"])
+        .arg(dir.join("Pool.lean"))
+        .arg("--val")
+        .arg(dir.join("Val.lean"))
+        .args(["--rounds", rounds, "--out"])
+        .arg(dir.join("out"))
+        .arg("--model")
+        .arg(dir.join("tiny-model"))
+        .args([
+            "--steps",
+            "3",
+            "--batch-size",
+            "2",
+            "--learning-rate",
+            "1e-4",
+        ])
+        .args(["--expansions", "4", "--samples", "1", "--max-tokens", "4"])
+        .args([
+            "--also-try",
+            "constructor",
+            "--also-try",
+            "assumption",
+            "--also-try",
+            "left",
+        ])
+        .args(["--backend", "file", "--lean-workers", "2"])
+        .env("PROOFSTEP_LEAN", &lean.lean)
+        .env("LEAN_PATH", &lean.lib)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
+    if common::test_lean("rounds_learn_from_verified_proofs_and_a_rerun_resumes").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::write_file(dir.path(), "Pool.lean", POOL);
+    common::write_file(dir.path(), "Val.lean", VAL);
+    common::untrained_model(dir.path());
+    let out = iterate(dir.path(), "1");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rounds = |dir: &std::path::Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(dir.join("out/rounds.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let first = rounds(dir.path());
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first[0]["round"], 0);
+    // No pool statement is a validation theorem up to renaming, so all are searched.
+    assert_eq!(first[1]["pool_searched"], 3);
+    // The listed tactics close every pool statement: each proof's steps become examples.
+    let pool = std::fs::read_to_string(dir.path().join("out/round-1/pool.jsonl")).unwrap();
+    assert_eq!(first[1]["pool_proved"], 3, "{pool}");
+    let examples = std::fs::read_to_string(dir.path().join("out/round-1/examples.jsonl")).unwrap();
+    assert!(examples.lines().count() >= 5, "{examples}");
+    assert!(examples.contains("[GOAL]"), "{examples}");
+    assert!(dir
+        .path()
+        .join("out/round-1/model/model.safetensors")
+        .is_file());
+    assert_eq!(first[1]["val_total"], 2);
+    let svg = std::fs::read_to_string(dir.path().join("out/rounds.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("round"));
+
+    // More rounds later: round 0 and 1 are not run again; round 2 finds nothing left to prove.
+    let out = iterate(dir.path(), "2");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = rounds(dir.path());
+    assert_eq!(second.len(), 3);
+    assert_eq!(second[..2], first[..]);
+    assert_eq!(second[2]["pool_searched"], 0);
+    assert_eq!(second[2]["pool_proved_total"], 3);
+}
