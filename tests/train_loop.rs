@@ -45,6 +45,7 @@ fn options(data: &Path, tok: &Path, out: &Path) -> TrainOptions {
         valid_data_path: None,
         output_dir: out.to_path_buf(),
         logging_dir: None,
+        report_to: Vec::new(),
         num_train_epochs: 1.0,
         max_steps: None,
         per_device_train_batch_size: 8,
@@ -101,7 +102,7 @@ fn training_on_mathlib_states_halves_the_loss_and_the_folder_generates() {
         last <= first / 2.0,
         "loss {first:.3} → {last:.3} (records {l:?})"
     );
-    assert!(out.join("loss_curve.png").is_file());
+    assert!(out.join("loss_curve.svg").is_file());
     // The output folder is a model folder the generator loads.
     let generator = Generator::load(&out).unwrap();
     let options = GenerateOptions {

@@ -13,7 +13,9 @@ use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::backend::{self, BackendKind, BackendOptions};
 use proofstep::lean::toolchain::{Overrides, Toolchain};
 use proofstep::lean::{LeanCommand, ProofBackend};
-use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
+use proofstep::model::{
+    resolve_model, Decoding, GenerateOptions, Generator, HubSettings, Predictor,
+};
 use proofstep::process::default_memory_limit_mb;
 use proofstep::search::{check_candidate, AlsoTry, SearchConfig};
 
@@ -93,23 +95,34 @@ impl ToolchainArgs {
 /// The `--model` flag of every command that runs a model, falling back to the default model.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelOrDefault {
-    /// A model folder in the Hugging Face layout (config.json, model.safetensors, tokenizer.json),
-    /// as `proofstep train` writes it. Default: the repository's models/testworld-small.
+    /// A model folder in the Hugging Face layout (config.json, model.safetensors or
+    /// pytorch_model.bin, tokenizer.json), as `proofstep train` writes it, or a Hub id
+    /// `org/name[@revision]`, downloaded into the Hugging Face cache (HF_HOME, HF_ENDPOINT,
+    /// HF_TOKEN); a local folder of that name wins. Default: the repository's
+    /// models/testworld-small.
     #[arg(long, env = "PROOFSTEP_MODEL", value_parser = path_or_unset())]
     pub model: Option<PathBuf>,
+    /// The folder `model` resolved to, once (a Hub id is looked up only once per run).
+    #[arg(skip)]
+    resolved: std::sync::OnceLock<PathBuf>,
 }
 
 impl ModelOrDefault {
-    /// The model folder: `--model` (or `PROOFSTEP_MODEL`) when it is a complete one, else the
-    /// default model; an error says how to get one.
+    /// The model folder: `--model` (or `PROOFSTEP_MODEL`; a Hub id is downloaded first) when
+    /// it is a complete one, else the default model; an error says how to get one.
     pub fn dir(&self) -> anyhow::Result<PathBuf> {
-        match &given(&self.model) {
-            Some(dir) => {
-                given_model_dir(dir)?;
-                Ok(dir.clone())
-            }
-            None => default_model_dir(),
+        if let Some(dir) = self.resolved.get() {
+            return Ok(dir.clone());
         }
+        let dir = match given(&self.model) {
+            Some(spec) => {
+                let dir = resolve_model(&spec, &HubSettings::from_env())?;
+                given_model_dir(&dir)?;
+                dir
+            }
+            None => default_model_dir()?,
+        };
+        Ok(self.resolved.get_or_init(|| dir).clone())
     }
 
     /// Loads the predictor the folder holds.
@@ -403,8 +416,8 @@ impl BudgetArgs {
 pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
     let generator = Generator::load(dir).with_context(|| {
         format!(
-            "cannot load the model folder {} (it needs config.json, model.safetensors and tokenizer.json, \
-             as `proofstep train` writes them)",
+            "cannot load the model folder {} (it needs config.json, model.safetensors or \
+             pytorch_model.bin, and tokenizer.json, as `proofstep train` writes them)",
             dir.display()
         )
     })?;

@@ -69,9 +69,23 @@ fn warn_inside_mathlib(cwd: &Path, model: &Path) {
 
 /// The first file a model folder needs that `dir` lacks, if any.
 fn missing_file(dir: &Path) -> Option<&'static str> {
-    ["config.json", "model.safetensors", "tokenizer.json"]
-        .into_iter()
-        .find(|f| !dir.join(f).is_file())
+    let has_weights = [
+        "model.safetensors",
+        "model.safetensors.index.json",
+        "pytorch_model.bin",
+        "pytorch_model.bin.index.json",
+    ]
+    .into_iter()
+    .any(|f| dir.join(f).is_file());
+    if !dir.join("config.json").is_file() {
+        Some("config.json")
+    } else if !has_weights {
+        Some("model.safetensors (or pytorch_model.bin)")
+    } else if !dir.join("tokenizer.json").is_file() {
+        Some("tokenizer.json")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use proofstep::model::{resolve_model, HubSettings};
 use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -20,7 +21,9 @@ fn parse_bool(s: &str) -> Result<bool, String> {
 /// Arguments of `proofstep train` (names as in transformers' TrainingArguments).
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
-    /// A Hugging Face model folder to fine-tune (config.json, model.safetensors, tokenizer.json).
+    /// The model to fine-tune: a Hugging Face model folder (config.json, model.safetensors or
+    /// pytorch_model.bin, tokenizer.json) or a Hub id `org/name[@revision]`, downloaded into
+    /// the Hugging Face cache (HF_HOME, HF_ENDPOINT, HF_TOKEN); a local folder of that name wins.
     #[arg(long, alias = "model_name_or_path", required_unless_present_any = ["from_scratch", "config_json"])]
     pub model_name_or_path: Option<PathBuf>,
     /// Train a new model of this preset (llama-tiny, llama-8m, llama-25m) from scratch; needs --tokenizer.
@@ -114,7 +117,7 @@ pub struct TrainArgs {
     /// Updates between training-loss records in metrics.jsonl.
     #[arg(long, alias = "logging_steps", default_value_t = 10)]
     pub logging_steps: usize,
-    /// Where metrics.jsonl and loss_curve.png go (default: output_dir).
+    /// Where metrics.jsonl, loss_curve.svg and TensorBoard's event files go (default: output_dir).
     #[arg(long, alias = "logging_dir")]
     pub logging_dir: Option<PathBuf>,
     /// Seed of the batch order and of from-scratch initialisation.
@@ -132,24 +135,27 @@ pub struct TrainArgs {
     /// Accepted for the seed's command line and ignored: training runs in f32 on the CPU.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool)]
     pub fp16: Option<bool>,
-    /// Accepted for the seed's command line and ignored: metrics go to metrics.jsonl and loss_curve.png.
-    #[arg(long, alias = "report_to")]
-    pub report_to: Option<String>,
+    /// Where else to report metrics (space- or comma-separated, as transformers takes them):
+    /// `tensorboard` (or `all`) writes TensorBoard event files to the logging dir; `none` only
+    /// metrics.jsonl and loss_curve.svg, which are always written.
+    #[arg(long, alias = "report_to", num_args = 1.., value_delimiter = ',')]
+    pub report_to: Vec<String>,
 }
 
 impl TrainArgs {
     fn options(&self) -> anyhow::Result<TrainOptions> {
         let model = match (&self.model_name_or_path, &self.from_scratch, &self.config_json) {
-            (Some(dir), _, _) => {
+            (Some(spec), _, _) => {
+                let dir = resolve_model(spec, &HubSettings::from_env())?;
                 if !dir.join("config.json").is_file() {
                     anyhow::bail!(
-                        "{} is not a model folder (no config.json): proofstep cannot download from the Hugging Face hub; \
+                        "{} is not a model folder (no config.json) nor a Hub id (org/name[@revision]); \
                          pass a local folder (e.g. one saved by transformers' save_pretrained, or `proofstep model import-gguf`), \
-                         or train from scratch with --from_scratch llama-8m --tokenizer DIR",
-                        dir.display()
+                         a Hub id such as EleutherAI/pythia-160m, or train from scratch with --from_scratch llama-8m --tokenizer DIR",
+                        spec.display()
                     );
                 }
-                ModelSource::Folder(dir.clone())
+                ModelSource::Folder(dir)
             }
             (None, Some(preset), _) => ModelSource::Scratch {
                 config: ScratchConfig::Preset(preset.clone()),
@@ -169,6 +175,7 @@ impl TrainArgs {
             valid_data_path: self.valid_data_path.clone(),
             output_dir: self.output_dir.clone(),
             logging_dir: self.logging_dir.clone(),
+            report_to: self.report_to.clone(),
             num_train_epochs: self.num_train_epochs,
             max_steps: (self.max_steps > 0).then_some(self.max_steps as usize),
             per_device_train_batch_size: self.per_device_train_batch_size,
@@ -204,8 +211,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if args.fp16 == Some(true) {
         eprintln!("note: --fp16 is ignored: proofstep trains in f32 on the CPU");
     }
-    if let Some(to) = &args.report_to {
-        eprintln!("note: --report_to {to} is ignored: metrics go to metrics.jsonl and loss_curve.png in the logging dir");
+    for to in &args.report_to {
+        if !matches!(to.as_str(), "tensorboard" | "all" | "none") {
+            eprintln!("note: --report_to {to} is not supported and ignored: proofstep reports to tensorboard (and always writes metrics.jsonl and loss_curve.svg in the logging dir)");
+        }
     }
     let options = args.options()?;
     let stop = Arc::new(AtomicBool::new(false));

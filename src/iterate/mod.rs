@@ -343,6 +343,7 @@ fn fine_tune(from: &Path, data: &Path, into: &Path, ft: &FineTune) -> anyhow::Re
         valid_data_path: None,
         output_dir: into.to_path_buf(),
         logging_dir: None,
+        report_to: Vec::new(),
         num_train_epochs: 1.0,
         max_steps: Some(ft.max_steps.max(1)),
         per_device_train_batch_size: ft.batch_size.max(1),

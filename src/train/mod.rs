@@ -14,6 +14,7 @@ pub mod options;
 pub mod plot;
 pub mod presets;
 pub mod schedule;
+pub mod tensorboard;
 pub mod trainer;
 
 pub use error::TrainError;

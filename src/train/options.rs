@@ -11,7 +11,7 @@ use super::schedule::SchedulerKind;
 /// Where the initial weights come from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ModelSource {
-    /// A Hugging Face model folder (config.json, model.safetensors, tokenizer.json) to fine-tune.
+    /// A Hugging Face model folder (config.json, the weights, tokenizer.json) to fine-tune.
     Folder(PathBuf),
     /// A fresh model: a preset name or a config.json text, and the tokenizer.json to use.
     Scratch {
@@ -54,8 +54,13 @@ pub struct TrainOptions {
     pub valid_data_path: Option<PathBuf>,
     /// Where checkpoints, metrics and the final model go.
     pub output_dir: PathBuf,
-    /// Where metrics.jsonl and loss_curve.png go (default: output_dir).
+    /// Where metrics.jsonl, loss_curve.svg and TensorBoard's event files go (default:
+    /// output_dir).
     pub logging_dir: Option<PathBuf>,
+    /// Where else metrics are reported, as transformers' `report_to`: `tensorboard` (or `all`)
+    /// writes TensorBoard event files; `none` or nothing writes only metrics.jsonl.
+    #[serde(default)]
+    pub report_to: Vec<String>,
     /// Epochs (fractions allowed).
     pub num_train_epochs: f64,
     /// If set, the number of optimizer updates, overriding the epochs.
@@ -103,6 +108,13 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
+    /// Whether `report_to` asks for TensorBoard event files.
+    pub fn tensorboard(&self) -> bool {
+        self.report_to
+            .iter()
+            .any(|r| r == "tensorboard" || r == "all")
+    }
+
     /// Checks the combinations transformers rejects too, with what to change.
     pub fn validate(&self) -> Result<(), TrainError> {
         let bad = |m: &str| Err(TrainError::Config(m.to_string()));

@@ -268,7 +268,11 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
         .clone()
         .unwrap_or_else(|| opts.output_dir.clone());
     std::fs::create_dir_all(&log_dir).map_err(|e| TrainError::io(&log_dir, e))?;
-    let mut metrics = MetricsLog::open(&log_dir, resume.as_ref().map(|(_, s)| s.global_step))?;
+    let mut metrics = MetricsLog::open(
+        &log_dir,
+        resume.as_ref().map(|(_, s)| s.global_step),
+        opts.tensorboard(),
+    )?;
     write_json(&opts.output_dir.join("training_args.json"), opts)?;
 
     let bar = ProgressBar::new(max_steps as u64);

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod http_client;
+pub mod local_hub;
+pub mod torch_checkpoint;
 
 use std::path::{Path, PathBuf};
 

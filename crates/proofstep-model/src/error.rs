@@ -24,6 +24,9 @@ pub enum ModelError {
     /// A GGUF file could not be converted.
     #[error("GGUF import: {0}")]
     Gguf(String),
+    /// A model could not be fetched from the Hugging Face Hub (the message names the fix).
+    #[error("Hugging Face Hub: {0}")]
+    Hub(String),
     /// Bad generation options.
     #[error("generation: {0}")]
     Generate(String),

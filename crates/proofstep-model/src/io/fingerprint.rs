@@ -9,15 +9,16 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::error::{ModelError, Result};
-use crate::io::folder::weight_files;
+use crate::io::weights::{weight_files, WeightFormat};
 
 /// The small files of a folder that decide what the model does, hashed whole when present.
-const SMALL_FILES: [&str; 5] = [
+const SMALL_FILES: [&str; 6] = [
     "config.json",
     "generation_config.json",
     "tokenizer.json",
     "tokenizer_config.json",
     "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
 ];
 
 /// Bytes read at each sampled place of a weights file.
@@ -30,8 +31,8 @@ const SAMPLES: u64 = 8;
 const MAX_HEADER: u64 = 100 << 20;
 
 /// SHA-256 (hex) over the folder's small files, whole, and each weights file's size, header
-/// (every tensor's name, dtype, shape and offsets) and 64 KiB at eight places spread over its
-/// data. Training changes every weight, so any retraining or fine-tune shows; an edit confined
+/// (a safetensors file's: every tensor's name, dtype, shape and offsets; a PyTorch zip has
+/// none read here) and 64 KiB at eight places spread over its data. Training changes every weight, so any retraining or fine-tune shows; an edit confined
 /// to bytes outside the samples would not.
 pub fn model_fingerprint(dir: &Path) -> Result<String> {
     let io = |path: &Path| {
@@ -55,16 +56,21 @@ pub fn model_fingerprint(dir: &Path) -> Result<String> {
         let mut file = File::open(&path).map_err(io(&path))?;
         let size = file.metadata().map_err(io(&path))?.len();
         hash.update(format!("{name} {size}\n"));
-        let mut len = [0u8; 8];
-        file.read_exact(&mut len).map_err(io(&path))?;
-        let header_len = u64::from_le_bytes(len).min(MAX_HEADER);
-        let mut header = Vec::new();
-        (&mut file)
-            .take(header_len)
-            .read_to_end(&mut header)
-            .map_err(io(&path))?;
-        hash.update(&header);
-        let data = 8 + header_len;
+        let data = match WeightFormat::of(&path) {
+            WeightFormat::Safetensors => {
+                let mut len = [0u8; 8];
+                file.read_exact(&mut len).map_err(io(&path))?;
+                let header_len = u64::from_le_bytes(len).min(MAX_HEADER);
+                let mut header = Vec::new();
+                (&mut file)
+                    .take(header_len)
+                    .read_to_end(&mut header)
+                    .map_err(io(&path))?;
+                hash.update(&header);
+                8 + header_len
+            }
+            WeightFormat::PyTorch => 0,
+        };
         let span = size.saturating_sub(data).saturating_sub(SAMPLE);
         let mut buf = Vec::with_capacity(SAMPLE as usize);
         for i in 0..SAMPLES {
@@ -115,6 +121,19 @@ mod tests {
         )
         .unwrap();
         assert_ne!(fa, model_fingerprint(a.path()).unwrap());
+    }
+
+    #[test]
+    fn a_pytorch_checkpoint_is_fingerprinted_by_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), "{}").unwrap();
+        let bin = dir.path().join("pytorch_model.bin");
+        std::fs::write(&bin, vec![7u8; 300_000]).unwrap();
+        let before = model_fingerprint(dir.path()).unwrap();
+        let mut bytes = vec![7u8; 300_000];
+        bytes[0] = 8;
+        std::fs::write(&bin, bytes).unwrap();
+        assert_ne!(before, model_fingerprint(dir.path()).unwrap());
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Hugging Face model folders: `config.json`, `model.safetensors` (or shards with
-//! `model.safetensors.index.json`), `tokenizer.json`, `generation_config.json`.
-//! Everything is written atomically (`proofstep_core::fsutil`).
+//! Hugging Face model folders: `config.json`, the weights (`weights.rs`: safetensors or
+//! PyTorch `.bin`, single or sharded), `tokenizer.json`, `generation_config.json`. Everything
+//! is written atomically (`proofstep_core::fsutil`), always as safetensors.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use serde_json::{json, Value};
+
+pub use crate::io::weights::read_tensors;
 
 use crate::arch::causal_lm::CausalLm;
 use crate::arch::config::{token_ids, ModelConfig};
@@ -30,54 +32,15 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
     if !path.exists() {
         return Err(ModelError::Config(format!(
             "{} not found: --model must be a Hugging Face model folder (config.json, \
-             model.safetensors, tokenizer.json); convert a GGUF with `proofstep model import-gguf`",
+             model.safetensors or pytorch_model.bin, tokenizer.json) or a Hub id such as \
+             EleutherAI/pythia-160m; convert a GGUF with `proofstep model import-gguf`",
             path.display()
         )));
     }
     ModelConfig::from_json(&read_text(&path)?)
 }
 
-/// The safetensors files of a folder: `model.safetensors`, or the shards the index names.
-pub(crate) fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let single = dir.join("model.safetensors");
-    if single.exists() {
-        return Ok(vec![single]);
-    }
-    let index = dir.join("model.safetensors.index.json");
-    if !index.exists() {
-        return Err(ModelError::Weights(format!(
-            "no model.safetensors or model.safetensors.index.json in {} (PyTorch .bin \
-             checkpoints are not read: re-save with transformers' save_pretrained)",
-            dir.display()
-        )));
-    }
-    let v: Value = serde_json::from_str(&read_text(&index)?)
-        .map_err(|e| ModelError::Weights(format!("{}: {e}", index.display())))?;
-    let map = v
-        .get("weight_map")
-        .and_then(|m| m.as_object())
-        .ok_or_else(|| ModelError::Weights(format!("{}: no weight_map", index.display())))?;
-    let mut files: Vec<String> = map
-        .values()
-        .filter_map(|f| f.as_str().map(String::from))
-        .collect();
-    files.sort();
-    files.dedup();
-    Ok(files.into_iter().map(|f| dir.join(f)).collect())
-}
-
-/// All tensors of a folder's safetensors file(s), by name, in their stored dtype.
-pub fn read_tensors(dir: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
-    let mut all = HashMap::new();
-    for file in weight_files(dir)? {
-        let part = candle_core::safetensors::load(&file, device)
-            .map_err(|e| ModelError::Weights(format!("{}: {e}", file.display())))?;
-        all.extend(part);
-    }
-    Ok(all)
-}
-
-/// Loads the model of a folder onto `device` (f32).
+/// Loads the model of a folder onto `device` (f32, whatever dtype the weights are stored in).
 pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     let config = read_config(dir)?;
     CausalLm::from_tensors(config, read_tensors(dir, device)?, device)

@@ -1,7 +1,10 @@
-//! Models on disk: Hugging Face folders (`config.json`, safetensors, `tokenizer.json`), their
-//! content fingerprint, GGUF import, and the tokenizer.
+//! Models on disk: Hugging Face folders (`config.json`, safetensors or PyTorch `.bin` weights,
+//! `tokenizer.json`), the Hub they may come from, their content fingerprint, GGUF import, and
+//! the tokenizer.
 
 pub mod fingerprint;
 pub mod folder;
 pub mod gguf;
+pub mod hub;
 pub mod tokenizer;
+pub mod weights;
