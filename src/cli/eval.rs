@@ -159,10 +159,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
             "split".to_string(),
             args.split.clone().unwrap_or_else(|| "all".into()),
         ),
-        (
-            "model".to_string(),
-            args.search.model.dir()?.display().to_string(),
-        ),
+        ("model".to_string(), config.model.clone()),
         ("backend".to_string(), backend.name().to_string()),
         ("expansions".to_string(), search.max_expansions.to_string()),
         (
@@ -195,20 +192,13 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 /// fingerprints (all of `tasks`, before `--limit`), the backend and the search settings.
 fn run_config(args: &EvalArgs, tasks: &[proofstep::eval::Task]) -> anyhow::Result<RunConfig> {
     let search = args.search.budget.config(args.search.backend.workers())?;
-    let model = args.search.model.dir()?;
-    let fingerprint = proofstep::model::model_fingerprint(&model).with_context(|| {
-        format!(
-            "cannot read the model folder {} (it needs config.json, model.safetensors and \
-             tokenizer.json, as `proofstep train` writes them)",
-            model.display()
-        )
-    })?;
+    let model = args.search.remote.identity(&args.search.model)?;
     let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
     Ok(RunConfig::new(
-        &model.display().to_string(),
-        fingerprint,
+        &model.label,
+        model.fingerprint,
         &backend,
         args.search.backend.tactic_timeout,
         &search,

@@ -23,4 +23,7 @@ pub use io::fingerprint::model_fingerprint;
 pub use io::folder::{load_model, save_model};
 pub use io::gguf::{import_gguf, ImportSummary};
 pub use io::tokenizer::ProofTokenizer;
-pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
+pub use predictor::{
+    rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
+    PromptCompletions,
+};
