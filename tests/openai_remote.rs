@@ -1,5 +1,6 @@
 //! The remote predictor (`--predictor-url`) against real servers: a `proofstep serve` process
-//! on 127.0.0.1 with a small random model, whose candidates must be the local model's; the
+//! on 127.0.0.1 with a small model (random, or the committed default one), whose candidates
+//! must be the local model's; the
 //! search on the test world's real Lean through a served model; and stand-ins for what a
 //! third-party server does that `proofstep serve` does not (ignoring `n`, failing, hanging,
 //! answering without log-probabilities).
@@ -52,19 +53,24 @@ fn serve(model: &Path) -> ServeProcess {
 
 #[test]
 fn greedy_candidates_and_scores_are_the_local_models() {
-    let dir = tempfile::tempdir().unwrap();
-    let model = common::untrained_model(dir.path());
+    // The committed default model: small, and trained, so its greedy steps are tactics (a
+    // random model's are empty).
+    let model = common::repo_root().join("models/testworld-small");
     let server = serve(&model);
     let remote = connect(&server.url());
     assert_eq!(
         remote.model(),
-        Some("tiny-model"),
+        Some("testworld-small"),
         "the name /v1/models lists"
     );
     let local = Generator::load(&model).unwrap();
     let greedy = options(vec![0.0], 4);
     let got = remote.generate(&prompts(), &greedy).unwrap();
     let want = local.generate(&prompts(), &greedy).unwrap();
+    assert!(
+        want.iter().all(|c| !c[0].text.is_empty()),
+        "the model's greedy steps are tactics: {want:?}"
+    );
     assert_eq!(got.len(), want.len());
     for (got, want) in got.iter().zip(&want) {
         assert_eq!(got.len(), 1, "greedy gives one candidate: {got:?}");

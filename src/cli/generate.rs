@@ -57,8 +57,8 @@ pub struct GenerateArgs {
 
 /// Where candidates come from: a model folder, or a server.
 enum Source {
-    Local(Generator),
-    Remote(RemotePredictor),
+    Local(Box<Generator>),
+    Remote(Box<RemotePredictor>),
 }
 
 /// Runs `proofstep generate`.
@@ -74,13 +74,12 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     args.remote.refuse_beam(args.beam)?;
     let start = Instant::now();
     let source = match args.remote.connect()? {
-        Some(remote) => Source::Remote(remote),
+        Some(remote) => Source::Remote(Box::new(remote)),
         None => {
             let dir = args.model.dir()?;
-            Source::Local(
-                Generator::load(&dir)
-                    .with_context(|| format!("loading the model folder {}", dir.display()))?,
-            )
+            Source::Local(Box::new(Generator::load(&dir).with_context(|| {
+                format!("loading the model folder {}", dir.display())
+            })?))
         }
     };
     let load_s = start.elapsed().as_secs_f64();

@@ -68,6 +68,9 @@ pub struct RemotePredictor {
     requests: AtomicUsize,
 }
 
+/// The candidates of one request, or why there are none.
+type AskAnswer = Result<Vec<Candidate>, RemoteError>;
+
 /// One request's worth of samples for one prompt at one temperature.
 #[derive(Clone, Debug)]
 struct Ask {
@@ -189,9 +192,8 @@ impl RemotePredictor {
         asks: &[Ask],
         top_p: f32,
         max_tokens: usize,
-    ) -> Vec<Result<Vec<Candidate>, RemoteError>> {
-        let slots: Vec<Mutex<Option<Result<Vec<Candidate>, RemoteError>>>> =
-            asks.iter().map(|_| Mutex::new(None)).collect();
+    ) -> Vec<AskAnswer> {
+        let slots: Vec<Mutex<Option<AskAnswer>>> = asks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
         let workers = self.parallel.min(asks.len());
         std::thread::scope(|scope| {

@@ -53,6 +53,12 @@ pub struct CompletionOptions {
     pub top_logprobs: usize,
 }
 
+/// Completion prompts sampled together: their shared options, each prompt with its reply.
+type CompletionGroup = (
+    CompletionOptions,
+    Vec<(String, oneshot::Sender<CompletionAnswer>)>,
+);
+
 enum Reply {
     /// Candidates under the server's options (llmstep).
     Candidates(oneshot::Sender<Answer>),
@@ -181,10 +187,7 @@ fn run(
             }
         }
         let mut suggest: Vec<(String, oneshot::Sender<Answer>)> = Vec::new();
-        let mut complete: Vec<(
-            CompletionOptions,
-            Vec<(String, oneshot::Sender<CompletionAnswer>)>,
-        )> = Vec::new();
+        let mut complete: Vec<CompletionGroup> = Vec::new();
         for job in jobs {
             match job.reply {
                 Reply::Candidates(reply) => suggest.push((job.prompt, reply)),

@@ -23,6 +23,9 @@ use crate::predictor::{
     PromptCompletions,
 };
 
+/// One row's draw at a step: the id, its log-probability, and the most likely ids when asked.
+type Draw = (u32, f64, Vec<(u32, f64)>);
+
 /// A generated continuation as token ids.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sequence {
@@ -258,7 +261,7 @@ impl Generator {
             let mut still = Vec::with_capacity(alive.len());
             // Rows draw in parallel (each from its own random stream, so the result does not
             // depend on the threads).
-            let drawn: Vec<(u32, f64, Vec<(u32, f64)>)> = alive
+            let drawn: Vec<Draw> = alive
                 .par_iter_mut()
                 .zip(&rows.logits)
                 .map(|(row, logits)| {
