@@ -3,10 +3,12 @@
 //! Module map (ARCHITECTURE.md has the whole one): `data` the proof-step formats, `testworld`
 //! the test world's theorem generator, `extract` tactic steps from Lean files, `train` the
 //! fine-tuning loop, `search` the best-first prover, `eval` batch evaluation, `serve` editor
-//! suggestions. Lean (`lean`, the `proofstep-lean` crate), the language models (`model`,
+//! suggestions, `openai` the OpenAI completions API (a remote predictor, and the JSON `serve`
+//! answers it with). Lean (`lean`, the `proofstep-lean` crate), the language models (`model`,
 //! `proofstep-model`) and the shared leaf (`fsutil`, `process`, `prompt`, from
 //! `proofstep-core`) are re-exported so everything is named from one root.
-//! Dependencies flow one way: eval/serve → search → {model, lean}; train → {model, data};
+//! Dependencies flow one way: eval/serve → search → {model, lean}; serve → openai → model;
+//! train → {model, data};
 //! extract → {testworld, lean}.
 
 pub use proofstep_core::{fsutil, process, prompt};
@@ -17,6 +19,7 @@ pub mod data;
 pub mod eval;
 pub mod extract;
 pub mod iterate;
+pub mod openai;
 pub mod search;
 pub mod serve;
 pub mod testworld;

@@ -283,3 +283,28 @@ fn nucleus_sampling_keeps_only_the_top_p_mass() {
     // Temperature 0 is greedy.
     assert_eq!(sample(&logits, 0.0, 0.7, &mut rng).0, 0);
 }
+
+#[test]
+fn token_pieces_spell_the_decoded_text_even_inside_characters() {
+    let tok = tokenizer();
+    for text in [
+        "intro h\n  exact ⟨h.2, h.1⟩",
+        "rw [Nat.add_zero] at h ⊢",
+        " simp_all [∀ x, x ∈ s → x ≠ 0]",
+    ] {
+        let ids = tok.encode(text).unwrap();
+        let pieces = tok.pieces(&ids).unwrap();
+        assert_eq!(pieces.len(), ids.len());
+        assert_eq!(pieces.concat(), tok.decode(&ids).unwrap(), "{text:?}");
+    }
+    // GPT-NeoX's byte-level vocabulary splits some characters over two tokens: the first adds
+    // nothing, the second the whole character.
+    let split = ["⟨", "⊢", "∀", "🦀"]
+        .into_iter()
+        .find(|c| tok.encode(c).unwrap().len() > 1)
+        .expect("a character the vocabulary splits");
+    let pieces = tok.pieces(&tok.encode(split).unwrap()).unwrap();
+    assert_eq!(pieces.last().unwrap(), split);
+    assert!(pieces[..pieces.len() - 1].iter().all(String::is_empty));
+    assert_eq!(tok.token_text(0), "<|endoftext|>");
+}

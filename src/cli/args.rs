@@ -1,6 +1,6 @@
 //! The flag groups several subcommands share, each a `clap::Args` to flatten into a
-//! command's arguments: how Lean is found (`ToolchainArgs`), the model (`ModelOrDefault`), the
-//! tactics tried besides the model's (`AlsoTryArgs`), how suggestions are decoded
+//! command's arguments: how Lean is found (`ToolchainArgs`), the model (`ModelOrDefault`, or a
+//! served one: `RemoteArgs`), the tactics tried besides the model's (`AlsoTryArgs`), how suggestions are decoded
 //! (`DecodingArgs`), and a search's backend and budget (`SearchArgs`: `BackendArgs`,
 //! `BudgetArgs`). Every subcommand file uses these; none of them uses a subcommand file.
 
@@ -16,6 +16,7 @@ use proofstep::lean::{LeanCommand, ProofBackend};
 use proofstep::model::{
     resolve_model, Decoding, GenerateOptions, Generator, HubSettings, Predictor,
 };
+use proofstep::openai::{RemoteError, RemoteOptions, RemotePredictor};
 use proofstep::process::default_memory_limit_mb;
 use proofstep::search::{check_candidate, AlsoTry, SearchConfig};
 
@@ -131,6 +132,140 @@ impl ModelOrDefault {
     }
 }
 
+/// The `--predictor-url` flags of every command that runs a model: sample from a model served
+/// elsewhere (on a GPU, by vLLM, SGLang, TGI, llama.cpp's server, Ollama or `proofstep serve`)
+/// through the OpenAI completions API instead of loading one.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RemoteArgs {
+    /// Sample candidates from the OpenAI-compatible completions server at this URL instead of
+    /// a local model, e.g. http://localhost:8000/v1 (vLLM), http://localhost:8080 (llama.cpp),
+    /// http://localhost:11434/v1 (Ollama). The prompt format is unchanged.
+    #[arg(long, value_name = "URL", conflicts_with = "model")]
+    pub predictor_url: Option<String>,
+    /// The served model's name (default: the one model the server lists at /v1/models).
+    #[arg(long, value_name = "NAME", requires = "predictor_url")]
+    pub predictor_model: Option<String>,
+    /// The environment variable holding the server's API key, sent as `Authorization: Bearer`
+    /// (for hosted servers), e.g. --predictor-api-key-env OPENAI_API_KEY. Default: no key.
+    #[arg(long, value_name = "VAR", requires = "predictor_url")]
+    pub predictor_api_key_env: Option<String>,
+    /// Seconds one request may take before it counts as failed (and is retried).
+    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    pub predictor_timeout: f64,
+    /// Retries of a request that failed for a reason that may pass (no connection, a timeout,
+    /// HTTP 408, 429 or 5xx), with growing pauses between them.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub predictor_retries: usize,
+    /// Requests sent at once (one per prompt and temperature).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub predictor_parallel: usize,
+    /// Server-specific fields added to every request, as a JSON object; e.g. llama.cpp's
+    /// sampler defaults differ from plain temperature sampling:
+    /// '{"repeat_penalty": 1.0, "top_k": 0, "min_p": 0}'.
+    #[arg(long, value_name = "JSON", requires = "predictor_url")]
+    pub predictor_extra: Option<String>,
+}
+
+impl RemoteArgs {
+    /// Whether a served model was asked for.
+    pub fn is_remote(&self) -> bool {
+        self.predictor_url.is_some()
+    }
+
+    /// Refuses beam search with a served model (the completions API only samples).
+    pub fn refuse_beam(&self, beam: Option<usize>) -> anyhow::Result<()> {
+        if self.is_remote() && beam.is_some() {
+            return Err(RemoteError::Beam.into());
+        }
+        Ok(())
+    }
+
+    /// Connects to the server `--predictor-url` names (None without it).
+    pub fn connect(&self) -> anyhow::Result<Option<RemotePredictor>> {
+        let Some(url) = &self.predictor_url else {
+            return Ok(None);
+        };
+        if self.predictor_timeout.is_nan() || self.predictor_timeout <= 0.0 {
+            bail!("--predictor-timeout must be a positive number of seconds");
+        }
+        let api_key = match &self.predictor_api_key_env {
+            Some(var) => Some(
+                std::env::var(var)
+                    .ok()
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| RemoteError::NoApiKey(var.clone()))?,
+            ),
+            None => None,
+        };
+        let extra = match &self.predictor_extra {
+            Some(json) => match serde_json::from_str(json) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => bail!(
+                    "--predictor-extra must be a JSON object, e.g. '{{\"repeat_penalty\": 1.0}}'"
+                ),
+            },
+            None => Default::default(),
+        };
+        let predictor = RemotePredictor::connect(RemoteOptions {
+            url: url.clone(),
+            model: self.predictor_model.clone(),
+            api_key,
+            timeout: Duration::from_secs_f64(self.predictor_timeout),
+            retries: self.predictor_retries,
+            parallel: self.predictor_parallel.max(1),
+            extra,
+        })?;
+        tracing::info!(
+            target: "remote",
+            "sampling from {} (model {})",
+            predictor.url(),
+            predictor.model().unwrap_or("not named")
+        );
+        Ok(Some(predictor))
+    }
+
+    /// The served model, else the local one `model` names.
+    pub fn predictor_or(&self, model: &ModelOrDefault) -> anyhow::Result<Box<dyn Predictor>> {
+        match self.connect()? {
+            Some(remote) => Ok(Box::new(remote)),
+            None => model.load(),
+        }
+    }
+
+    /// How a run's settings name the model: the folder and its fingerprint, or the server and
+    /// the model it serves (a different model there is a different run; where it is served
+    /// is not compared, as a folder's place is not).
+    pub fn identity(&self, model: &ModelOrDefault) -> anyhow::Result<ModelIdentity> {
+        if let Some(remote) = self.connect()? {
+            let name = remote.model().unwrap_or("(not named)").to_string();
+            return Ok(ModelIdentity {
+                label: format!("{name} served at {}", remote.url()),
+                fingerprint: format!("served model {name}"),
+            });
+        }
+        let dir = model.dir()?;
+        let fingerprint = proofstep::model::model_fingerprint(&dir).with_context(|| {
+            format!(
+                "cannot read the model folder {} (it needs config.json, model.safetensors and \
+                 tokenizer.json, as `proofstep train` writes them)",
+                dir.display()
+            )
+        })?;
+        Ok(ModelIdentity {
+            label: dir.display().to_string(),
+            fingerprint,
+        })
+    }
+}
+
+/// What a run records of its model.
+pub struct ModelIdentity {
+    /// For people: the folder, or the served model and its server.
+    pub label: String,
+    /// Compared between runs: the folder's contents, or the served model's name.
+    pub fingerprint: String,
+}
+
 /// The `--also-try` flag of the commands whose model proposes next steps.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AlsoTryArgs {
@@ -224,6 +359,8 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub model: ModelOrDefault,
     #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
     pub backend: BackendArgs,
     #[command(flatten)]
     pub budget: BudgetArgs,
@@ -244,7 +381,11 @@ impl SearchArgs {
     /// `anchor` (the folder of the files being proved).
     pub fn setup(&self, anchor: &Path) -> anyhow::Result<SearchSetup> {
         let config = self.budget.config(self.backend.workers())?;
-        let predictor = self.budget.also_try.wrap(self.model.load()?);
+        self.remote.refuse_beam(self.budget.beam)?;
+        let predictor = self
+            .budget
+            .also_try
+            .wrap(self.remote.predictor_or(&self.model)?);
         let backend = self.backend.open(anchor)?;
         Ok(SearchSetup {
             config,

@@ -241,20 +241,13 @@ fn run_config(
     tasks: &[proofstep::eval::Task],
 ) -> anyhow::Result<RunConfig> {
     let search = args.search.budget.config(args.search.backend.workers())?;
-    let model = args.search.model.dir()?;
-    let fingerprint = proofstep::model::model_fingerprint(&model).with_context(|| {
-        format!(
-            "cannot read the model folder {} (it needs config.json, model.safetensors and \
-             tokenizer.json, as `proofstep train` writes them)",
-            model.display()
-        )
-    })?;
+    let model = args.search.remote.identity(&args.search.model)?;
     let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
     Ok(RunConfig::new(
-        &model.display().to_string(),
-        fingerprint,
+        &model.label,
+        model.fingerprint,
         &backend,
         args.search.backend.tactic_timeout,
         &search,

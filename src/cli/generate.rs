@@ -5,16 +5,21 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context;
-use proofstep::model::{set_threads, Decoding, GenerateOptions, Generator};
+use proofstep::model::{
+    rank_candidates, set_threads, Candidate, Decoding, GenerateOptions, Generator, Predictor,
+};
+use proofstep::openai::RemotePredictor;
 use proofstep::prompt::prompt;
 
-use crate::cli::args::ModelOrDefault;
+use crate::cli::args::{ModelOrDefault, RemoteArgs};
 
 /// Arguments of `proofstep generate`.
 #[derive(clap::Args, Debug)]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub model: ModelOrDefault,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Full prompt, e.g. "[GOAL]n : ℕ\n⊢ n + 0 = n[PROOFSTEP]".
     #[arg(long, conflicts_with = "goal", required_unless_present = "goal")]
     pub prompt: Option<String>,
@@ -50,6 +55,12 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
+/// Where candidates come from: a model folder, or a server.
+enum Source {
+    Local(Box<Generator>),
+    Remote(Box<RemotePredictor>),
+}
+
 /// Runs `proofstep generate`.
 pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     if let Some(t) = args.threads {
@@ -60,10 +71,17 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         (None, Some(g)) => prompt(g),
         (None, None) => anyhow::bail!("give --prompt or --goal"),
     };
+    args.remote.refuse_beam(args.beam)?;
     let start = Instant::now();
-    let dir = args.model.dir()?;
-    let generator = Generator::load(&dir)
-        .with_context(|| format!("loading the model folder {}", dir.display()))?;
+    let source = match args.remote.connect()? {
+        Some(remote) => Source::Remote(Box::new(remote)),
+        None => {
+            let dir = args.model.dir()?;
+            Source::Local(Box::new(Generator::load(&dir).with_context(|| {
+                format!("loading the model folder {}", dir.display())
+            })?))
+        }
+    };
     let load_s = start.elapsed().as_secs_f64();
     let decoding = match args.beam {
         Some(width) => Decoding::Beam { width },
@@ -79,11 +97,27 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
     };
     let start = Instant::now();
-    let mut out = generator.generate_with_prefixes(
-        std::slice::from_ref(&prompt),
-        std::slice::from_ref(&args.prefix),
-        &options,
-    )?;
+    let mut out = match &source {
+        Source::Local(generator) => generator.generate_with_prefixes(
+            std::slice::from_ref(&prompt),
+            std::slice::from_ref(&args.prefix),
+            &options,
+        )?,
+        Source::Remote(remote) => {
+            // The prefix continues the prompt; candidates carry it, as a local model's do.
+            let asked = format!("{prompt}{}", args.prefix);
+            remote
+                .generate(&[asked], &options)?
+                .into_iter()
+                .map(|cands| {
+                    rank_candidates(cands.into_iter().map(|c| Candidate {
+                        text: format!("{}{}", args.prefix, c.text),
+                        score: c.score,
+                    }))
+                })
+                .collect()
+        }
+    };
     let gen_s = start.elapsed().as_secs_f64();
     let candidates = out.pop().unwrap_or_default();
     let mut stdout = std::io::stdout().lock();

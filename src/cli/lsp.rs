@@ -11,19 +11,22 @@ use anyhow::{bail, Context};
 
 use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::LeanCommand;
+use proofstep::model::Predictor;
 use proofstep::process::default_memory_limit_mb;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault};
+use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault, RemoteArgs};
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]
 pub struct LspArgs {
     #[command(flatten)]
     pub model: ModelOrDefault,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Load no model: the proxy only forwards messages (no suggestions).
-    #[arg(long, conflicts_with = "model")]
+    #[arg(long, conflicts_with_all = ["model", "predictor_url"])]
     pub no_model: bool,
     /// The `lean` executable that checks suggestions (default: worked out from the server
     /// command: `lean --server` → `lean`, `lake serve` → `lake env lean`).
@@ -68,9 +71,10 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
         bail!("--check-timeout must be a positive number of seconds");
     }
     args.also_try.check()?;
+    args.remote.refuse_beam(args.decoding.beam)?;
     // Without a model the editor still gets Lean: a missing default model is a warning that
     // says how to get one, not a proxy that fails to start.
-    let model = if args.no_model {
+    let model = if args.no_model || args.remote.is_remote() {
         None
     } else {
         match args.model.dir() {
@@ -81,12 +85,21 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let suggester = match model {
+    // Likewise a served model that cannot be reached.
+    let remote = args.remote.connect().unwrap_or_else(|e| {
+        tracing::warn!(target: "lsp_proxy", "{e:#}; forwarding only, no suggestions");
+        None
+    });
+    let predictor: Option<Box<dyn Predictor>> = match (remote, model) {
+        (Some(remote), _) => Some(Box::new(remote)),
+        (None, Some(dir)) => Some(load_model_dir(&dir)?),
+        (None, None) => None,
+    };
+    let suggester = match predictor {
         None => None,
-        Some(model) => {
+        Some(predictor) => {
             let generate = args.decoding.options()?;
             let checker = checker_command(&args.server, args.lean.as_deref())?;
-            let predictor = load_model_dir(&model)?;
             Some(Suggester {
                 predictor: Arc::from(predictor),
                 checker,

@@ -1,4 +1,5 @@
-//! `proofstep serve`: the llmstep-compatible suggestion server (`POST /` on localhost:6000).
+//! `proofstep serve`: the suggestion server on localhost:6000 — llmstep's `POST /` and the
+//! OpenAI completions API's `POST /v1/completions` — from a model folder or a served model.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -7,9 +8,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
+use proofstep::model::Predictor;
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
-use crate::cli::args::{AlsoTryArgs, DecodingArgs, ModelOrDefault};
+use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault, RemoteArgs};
 
 /// The smallest `--max-header-bytes` that still fits an llmstep request's head.
 const MIN_HEADER_BYTES: usize = 1024;
@@ -19,12 +21,16 @@ const MIN_HEADER_BYTES: usize = 1024;
 pub struct ServeArgs {
     #[command(flatten)]
     pub model: ModelOrDefault,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     /// Address to listen on. The default serves this machine only; use 0.0.0.0 to serve others
-    /// (anyone who can reach the port can then use the model).
-    #[arg(long, default_value = "127.0.0.1")]
+    /// (anyone who can reach the port can then use the model). llmstep's client and server
+    /// read LLMSTEP_HOST too.
+    #[arg(long, env = "LLMSTEP_HOST", default_value = "127.0.0.1")]
     pub host: String,
-    /// Port to listen on (llmstep's default; its client reads LLMSTEP_PORT). 0 picks a free one.
-    #[arg(long, default_value_t = 6000)]
+    /// Port to listen on (llmstep's default; its client and server read LLMSTEP_PORT too). 0
+    /// picks a free one.
+    #[arg(long, env = "LLMSTEP_PORT", default_value_t = 6000)]
     pub port: u16,
     #[command(flatten)]
     pub decoding: DecodingArgs,
@@ -74,7 +80,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         bail!("--max-connections must be at least 1");
     }
     args.also_try.check()?;
-    let predictor = args.model.load()?;
+    args.remote.refuse_beam(args.decoding.beam)?;
+    let (predictor, model_name) = match args.remote.connect()? {
+        Some(remote) => {
+            let name = remote.model().unwrap_or("remote").to_string();
+            (Box::new(remote) as Box<dyn Predictor>, name)
+        }
+        None => {
+            let dir = args.model.dir()?;
+            let name = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "proofstep".into());
+            (load_model_dir(&dir)?, name)
+        }
+    };
     let address = format!("{}:{}", args.host, args.port);
     let server = SuggestServer::start(
         &address,
@@ -92,6 +112,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_connections: args.max_connections,
             timeout: Duration::from_secs_f64(args.timeout),
             also_try: args.also_try.listed(),
+            model_name,
             ..HttpOptions::default()
         },
     )
@@ -107,7 +128,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     out.flush()?;
     drop(out);
     eprintln!(
-        "proofstep: serving llmstep suggestions on http://{bound}/ (for llmstep: LLMSTEP_HOST={} LLMSTEP_PORT={})",
+        "proofstep: serving llmstep suggestions on http://{bound}/ (for llmstep: LLMSTEP_HOST={} LLMSTEP_PORT={}) \
+         and OpenAI completions on http://{bound}/v1",
         bound.ip(),
         bound.port()
     );

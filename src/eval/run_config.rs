@@ -21,9 +21,10 @@ use crate::search::SearchConfig;
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RunConfig {
-    /// The model folder, as given (for the messages; not compared).
+    /// The model folder as given, or the served model and its server (for the messages; not
+    /// compared).
     pub model: String,
-    /// [`crate::model::model_fingerprint`] of the model folder.
+    /// [`crate::model::model_fingerprint`] of the model folder, or `served model NAME`.
     pub model_fingerprint: String,
     /// The Lean backend (`server`, `file`, `repl`).
     pub backend: String,

@@ -1,7 +1,10 @@
 //! The batching thread: requests arriving within a few milliseconds of each other are decoded
-//! together in one `Predictor::generate` call, so concurrent clients share the model's work.
-//! The model runs on this thread only; callers (the HTTP server's async tasks) queue a prompt
-//! without blocking and await its answer on a one-shot channel.
+//! together, so concurrent clients share the model's work. llmstep requests (candidates under
+//! the server's decoding options) go to the model in one `Predictor::generate` call; OpenAI
+//! completion requests (samples with their tokens, under each request's own options) in one
+//! `Predictor::complete` call per set of equal options. The model runs on this thread only;
+//! callers (the HTTP server's async tasks) queue a prompt without blocking and await its answer
+//! on a one-shot channel.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +15,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-use crate::model::{Candidate, GenerateOptions, Predictor};
+use crate::model::{Candidate, GenerateOptions, Predictor, PromptCompletions};
 
 /// How requests are grouped into batches.
 #[derive(Clone, Debug)]
@@ -38,9 +41,34 @@ impl Default for BatchOptions {
 /// What one prompt gets back: its candidates, or why the model failed.
 pub type Answer = Result<Vec<Candidate>, String>;
 
+/// What one completion prompt gets back: its samples, or why the model failed.
+pub type CompletionAnswer = Result<PromptCompletions, String>;
+
+/// How a completion prompt is sampled: the request's own options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompletionOptions {
+    /// Temperature, samples, nucleus, length and seed.
+    pub generate: GenerateOptions,
+    /// Alternatives reported per token.
+    pub top_logprobs: usize,
+}
+
+/// Completion prompts sampled together: their shared options, each prompt with its reply.
+type CompletionGroup = (
+    CompletionOptions,
+    Vec<(String, oneshot::Sender<CompletionAnswer>)>,
+);
+
+enum Reply {
+    /// Candidates under the server's options (llmstep).
+    Candidates(oneshot::Sender<Answer>),
+    /// Samples under their own options (OpenAI completions).
+    Completions(CompletionOptions, oneshot::Sender<CompletionAnswer>),
+}
+
 struct Job {
     prompt: String,
-    reply: oneshot::Sender<Answer>,
+    reply: Reply,
 }
 
 /// Counters of the batching thread (for logs, tests and benchmarks).
@@ -94,8 +122,30 @@ impl Batcher {
     /// (await it, or `blocking_recv` outside an async runtime).
     pub fn submit(&self, prompt: String) -> Result<oneshot::Receiver<Answer>, Busy> {
         let (reply, answer) = oneshot::channel();
-        match self.tx.try_send(Job { prompt, reply }) {
-            Ok(()) => Ok(answer),
+        self.queue(Job {
+            prompt,
+            reply: Reply::Candidates(reply),
+        })?;
+        Ok(answer)
+    }
+
+    /// Queues a prompt to be sampled under its own options, like `submit`.
+    pub fn submit_completion(
+        &self,
+        prompt: String,
+        options: CompletionOptions,
+    ) -> Result<oneshot::Receiver<CompletionAnswer>, Busy> {
+        let (reply, answer) = oneshot::channel();
+        self.queue(Job {
+            prompt,
+            reply: Reply::Completions(options, reply),
+        })?;
+        Ok(answer)
+    }
+
+    fn queue(&self, job: Job) -> Result<(), Busy> {
+        match self.tx.try_send(job) {
+            Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 Err(Busy(self.max_pending))
             }
@@ -136,41 +186,76 @@ fn run(
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
             }
         }
-        let prompts: Vec<String> = jobs.iter().map(|j| j.prompt.clone()).collect();
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.prompts.fetch_add(prompts.len(), Ordering::Relaxed);
-        stats.largest.fetch_max(prompts.len(), Ordering::Relaxed);
-        let started = Instant::now();
-        let answers = match catch_unwind(AssertUnwindSafe(|| predictor.generate(&prompts, options)))
-        {
-            Ok(Ok(answers)) if answers.len() == prompts.len() => {
-                answers.into_iter().map(Ok).collect()
+        let mut suggest: Vec<(String, oneshot::Sender<Answer>)> = Vec::new();
+        let mut complete: Vec<CompletionGroup> = Vec::new();
+        for job in jobs {
+            match job.reply {
+                Reply::Candidates(reply) => suggest.push((job.prompt, reply)),
+                Reply::Completions(options, reply) => {
+                    match complete.iter_mut().find(|(o, _)| *o == options) {
+                        Some((_, group)) => group.push((job.prompt, reply)),
+                        None => complete.push((options, vec![(job.prompt, reply)])),
+                    }
+                }
             }
-            Ok(Ok(answers)) => fail(
-                &jobs,
-                format!(
-                    "the model answered {} of {} prompts",
-                    answers.len(),
-                    prompts.len()
-                ),
-            ),
-            Ok(Err(e)) => fail(&jobs, format!("the model failed: {e:#}")),
-            Err(_) => fail(&jobs, "the model panicked; see the server log".to_string()),
-        };
-        tracing::debug!(
-            target: "serve",
-            prompts = prompts.len(),
-            secs = started.elapsed().as_secs_f64(),
-            "batch decoded"
-        );
-        for (job, answer) in jobs.into_iter().zip(answers) {
-            // A client that gave up has dropped its receiver; nothing to do then.
-            let _ = job.reply.send(answer);
+        }
+        if !suggest.is_empty() {
+            let (prompts, replies): (Vec<String>, Vec<_>) = suggest.into_iter().unzip();
+            let answers = decode(stats, &prompts, || predictor.generate(&prompts, options));
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                // A client that gave up has dropped its receiver; nothing to do then.
+                let _ = reply.send(answer);
+            }
+        }
+        for (options, group) in complete {
+            let (prompts, replies): (Vec<String>, Vec<_>) = group.into_iter().unzip();
+            let answers = decode(stats, &prompts, || {
+                predictor.complete(&prompts, &options.generate, options.top_logprobs)
+            });
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                let _ = reply.send(answer);
+            }
         }
     }
 }
 
-fn fail(jobs: &[Job], reason: String) -> Vec<Answer> {
+/// One model call for `prompts`, counted, timed and kept from taking the thread down: one
+/// answer per prompt, or the same failure for each.
+fn decode<T>(
+    stats: &BatchStats,
+    prompts: &[String],
+    call: impl FnOnce() -> anyhow::Result<Vec<T>>,
+) -> Vec<Result<T, String>> {
+    stats.batches.fetch_add(1, Ordering::Relaxed);
+    stats.prompts.fetch_add(prompts.len(), Ordering::Relaxed);
+    stats.largest.fetch_max(prompts.len(), Ordering::Relaxed);
+    let started = Instant::now();
+    let answers = match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(Ok(answers)) if answers.len() == prompts.len() => answers.into_iter().map(Ok).collect(),
+        Ok(Ok(answers)) => fail(
+            prompts.len(),
+            format!(
+                "the model answered {} of {} prompts",
+                answers.len(),
+                prompts.len()
+            ),
+        ),
+        Ok(Err(e)) => fail(prompts.len(), format!("the model failed: {e:#}")),
+        Err(_) => fail(
+            prompts.len(),
+            "the model panicked; see the server log".to_string(),
+        ),
+    };
+    tracing::debug!(
+        target: "serve",
+        prompts = prompts.len(),
+        secs = started.elapsed().as_secs_f64(),
+        "batch decoded"
+    );
+    answers
+}
+
+fn fail<T>(count: usize, reason: String) -> Vec<Result<T, String>> {
     tracing::error!(target: "serve", "{reason}");
-    jobs.iter().map(|_| Err(reason.clone())).collect()
+    (0..count).map(|_| Err(reason.clone())).collect()
 }

@@ -1,5 +1,6 @@
-//! The llmstep-compatible HTTP server: `POST /` with `{"tactic_state", "prefix", "context"}`
-//! answers `{"suggestions": [...]}` (see `handler`). Connections are served by hyper on a small
+//! The suggestion server: llmstep's `POST /` with `{"tactic_state", "prefix", "context"}`
+//! answers `{"suggestions": [...]}`, and the OpenAI completions API's `POST /v1/completions`
+//! answers any OpenAI-style client (see `handler`). Connections are served by hyper on a small
 //! tokio runtime, so a slow client costs a task, not a thread; each connection has deadlines
 //! (its request head, then its body, must arrive within `client_timeout`, and each write of the
 //! answer must be taken within it), its head is capped in bytes and header count (431), its body
@@ -49,6 +50,8 @@ pub struct HttpOptions {
     /// Tactics suggested besides the model's at every request (those extending its prefix),
     /// after the model's candidates at the score of the least likely one.
     pub also_try: Vec<String>,
+    /// The model's name on the OpenAI routes (`/v1/models` lists it, answers carry it).
+    pub model_name: String,
 }
 
 impl Default for HttpOptions {
@@ -61,6 +64,7 @@ impl Default for HttpOptions {
             max_connections: 256,
             timeout: Duration::from_secs(30),
             also_try: Vec::new(),
+            model_name: "proofstep".to_string(),
         }
     }
 }

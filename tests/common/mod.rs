@@ -7,6 +7,7 @@
 pub mod http_client;
 pub mod local_hub;
 pub mod torch_checkpoint;
+pub mod openai_standin;
 
 use std::path::{Path, PathBuf};
 
@@ -151,4 +152,52 @@ pub fn untrained_model(dir: &Path) -> PathBuf {
     .unwrap();
     proofstep::model::save_model(&lm, &out, usize::MAX).unwrap();
     out
+}
+
+/// A `proofstep serve` process, stopped when dropped.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+}
+
+impl ServeProcess {
+    /// Starts `proofstep serve` with `args` (and `env` set) from the repository root, and
+    /// waits for the line saying where it listens.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"));
+        command
+            .arg("serve")
+            .args(args)
+            .current_dir(repo_root())
+            .env_remove("LLMSTEP_HOST")
+            .env_remove("LLMSTEP_PORT")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("proofstep serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("serve did not say where it listens ({e}): {line:?}"));
+        let addr = event["address"].as_str().unwrap().parse().unwrap();
+        ServeProcess { child, addr }
+    }
+
+    /// `http://ADDR/v1`, as a user gives it to --predictor-url.
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -24,4 +24,7 @@ pub use io::folder::{load_model, read_tensors, save_model};
 pub use io::gguf::{import_gguf, ImportSummary};
 pub use io::hub::{resolve_model, HubId, HubSettings};
 pub use io::tokenizer::ProofTokenizer;
-pub use predictor::{Candidate, Decoding, GenerateOptions, Predictor};
+pub use predictor::{
+    rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
+    PromptCompletions,
+};

@@ -55,6 +55,63 @@ pub struct Candidate {
     pub score: f64,
 }
 
+/// Candidates with duplicates removed (a text keeps its best score), best score first (ties
+/// in text order): the order `Predictor::generate` promises, for every predictor.
+pub fn rank_candidates(candidates: impl IntoIterator<Item = Candidate>) -> Vec<Candidate> {
+    let mut best: std::collections::HashMap<String, f64> = std::collections::HashMap::new();
+    for c in candidates {
+        let score = best.entry(c.text).or_insert(f64::NEG_INFINITY);
+        *score = score.max(c.score);
+    }
+    let mut ranked: Vec<Candidate> = best
+        .into_iter()
+        .map(|(text, score)| Candidate { text, score })
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.text.cmp(&b.text))
+    });
+    ranked
+}
+
+/// One generated token of a [`Completion`]: what an OpenAI-style completions endpoint reports
+/// per token when log-probabilities are asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompletionToken {
+    /// The text this token adds to the completion (empty for a token that ends inside a
+    /// character, whose text comes with the token completing it); for the end token, which
+    /// adds nothing, its own name (`<|endoftext|>`).
+    pub text: String,
+    /// The model's log-probability of the token (temperature 1, as scores use).
+    pub logprob: f64,
+    /// The most likely tokens at this step with their log-probabilities, best first, when
+    /// asked for; else empty.
+    pub top: Vec<(String, f64)>,
+}
+
+/// One sampled continuation with its tokens: a choice of an OpenAI-style completion, before
+/// any deduplication (`Predictor::generate` returns candidates; this is the raw material).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    /// The generated text, without the prompt and without the end token.
+    pub text: String,
+    /// Each generated token, the end token last when `ended`; its log-probabilities' mean is
+    /// the candidate's score.
+    pub tokens: Vec<CompletionToken>,
+    /// Whether generation stopped at an end token (else at the token limit).
+    pub ended: bool,
+}
+
+/// The samples for one prompt, and how many tokens the prompt took.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PromptCompletions {
+    /// Tokens of the prompt (the usage an OpenAI-style endpoint reports).
+    pub prompt_tokens: usize,
+    /// The samples, in the order they were drawn.
+    pub choices: Vec<Completion>,
+}
+
 /// A next-step predictor p(tactic | proof state).
 pub trait Predictor: Send + Sync {
     /// Candidates for each prompt, duplicates removed, best score first. Prompts are decoded
@@ -64,4 +121,21 @@ pub trait Predictor: Send + Sync {
         prompts: &[String],
         options: &GenerateOptions,
     ) -> anyhow::Result<Vec<Vec<Candidate>>>;
+
+    /// Every sample for each prompt with its tokens' log-probabilities (and the `top_logprobs`
+    /// most likely alternatives at each step), for serving the OpenAI completions API. Only
+    /// sampling: beam search has no such answer. A predictor that cannot see tokens (one that
+    /// only returns candidates) keeps this default, which says so.
+    fn complete(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        top_logprobs: usize,
+    ) -> anyhow::Result<Vec<PromptCompletions>> {
+        let _ = (prompts, options, top_logprobs);
+        anyhow::bail!(
+            "this predictor returns scored candidates only, not token-level completions; \
+             serve a model folder (--model) to answer /v1/completions"
+        )
+    }
 }

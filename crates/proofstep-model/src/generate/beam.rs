@@ -8,10 +8,11 @@ use crate::error::Result;
 use crate::generate::generator::{Generator, Sequence};
 use crate::generate::sampling::{log_probs, top_k};
 
-/// A live beam: its tokens, summed log-probability and KV-cache row.
+/// A live beam: its tokens with their log-probabilities, their sum, and its KV-cache row.
 #[derive(Clone)]
 struct Beam {
     tokens: Vec<u32>,
+    steps: Vec<(u32, f64)>,
     logprob: f64,
     row: u32,
 }
@@ -33,6 +34,7 @@ pub(crate) fn beam_search(
         .map(|p| {
             vec![Beam {
                 tokens: Vec::new(),
+                steps: Vec::new(),
                 logprob: 0.0,
                 row: p as u32,
             }]
@@ -46,23 +48,30 @@ pub(crate) fn beam_search(
             if beams[p].is_empty() {
                 continue;
             }
-            let mut cands: Vec<(f64, usize, u32)> = Vec::new();
+            let mut cands: Vec<(f64, usize, u32, f64)> = Vec::new();
             for (b, beam) in beams[p].iter().enumerate() {
                 let lp = log_probs(&rows.logits[beam.row as usize]);
                 for (v, tok) in top_k(&lp, 2 * width) {
-                    cands.push((beam.logprob + v, b, tok));
+                    cands.push((beam.logprob + v, b, tok, v));
                 }
             }
             cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
             let mut live = Vec::with_capacity(width);
-            for (rank, &(logprob, b, tok)) in cands.iter().enumerate() {
+            for (rank, &(logprob, b, tok, step_logprob)) in cands.iter().enumerate() {
                 let parent = &beams[p][b];
+                let steps = || {
+                    let mut steps = parent.steps.clone();
+                    steps.push((tok, step_logprob));
+                    steps
+                };
                 if stop.contains(&tok) {
                     if rank < width {
                         let seq = Sequence {
                             tokens: parent.tokens.clone(),
                             ended: true,
                             logprob,
+                            steps: steps(),
+                            top: Vec::new(),
                         };
                         finished[p].push(seq);
                     }
@@ -72,6 +81,7 @@ pub(crate) fn beam_search(
                 tokens.push(tok);
                 live.push(Beam {
                     tokens,
+                    steps: steps(),
                     logprob,
                     row: parent.row,
                 });
@@ -85,6 +95,8 @@ pub(crate) fn beam_search(
                     tokens: b.tokens,
                     ended: false,
                     logprob: b.logprob,
+                    steps: b.steps,
+                    top: Vec::new(),
                 }));
             } else if finished[p].len() >= width {
                 let mut scores: Vec<f64> = finished[p].iter().map(Sequence::score).collect();

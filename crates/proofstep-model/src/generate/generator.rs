@@ -4,7 +4,6 @@
 //! Scores are the mean model log-probability (temperature 1) of the generated tokens
 //! including the end token; duplicates are removed and candidates sorted best first.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -15,11 +14,17 @@ use crate::arch::layers::KvCache;
 use crate::arch::precision::{Precision, PrecisionReport};
 use crate::error::{ModelError, Result};
 use crate::generate::beam::beam_search;
-use crate::generate::sampling::{row_rng, sample};
+use crate::generate::sampling::{log_probs, row_rng, sample, top_k};
 use crate::io::folder::{eos_ids, load_model};
 use crate::io::tokenizer::ProofTokenizer;
 use crate::kernels::matvec::packed_is_fast;
-use crate::predictor::{Candidate, Decoding, GenerateOptions, Predictor};
+use crate::predictor::{
+    rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
+    PromptCompletions,
+};
+
+/// One row's draw at a step: the id, its log-probability, and the most likely ids when asked.
+type Draw = (u32, f64, Vec<(u32, f64)>);
 
 /// A generated continuation as token ids.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,6 +35,11 @@ pub struct Sequence {
     pub ended: bool,
     /// Sum of the model's log-probabilities of the generated ids (and the end token).
     pub logprob: f64,
+    /// Each step's id and its log-probability: the generated ids, then the end id when `ended`.
+    pub steps: Vec<(u32, f64)>,
+    /// The most likely ids and their log-probabilities at each of `steps`, best first, when
+    /// asked for (`Generator::complete_texts`); else empty.
+    pub top: Vec<Vec<(u32, f64)>>,
 }
 
 impl Sequence {
@@ -188,11 +198,13 @@ impl Generator {
                         "top_p {top_p} must be in (0, 1]"
                     )));
                 }
-                self.sample_ids(prompts, temperatures, *samples, *top_p, options)
+                self.sample_ids(prompts, temperatures, *samples, *top_p, options, 0)
             }
         }
     }
 
+    /// Samples `samples` rows per temperature for each prompt; `top` > 0 also records the `top`
+    /// most likely ids at each step.
     fn sample_ids(
         &self,
         prompts: &[Vec<u32>],
@@ -200,6 +212,7 @@ impl Generator {
         samples: usize,
         top_p: f32,
         options: &GenerateOptions,
+        top: usize,
     ) -> Result<Vec<Vec<Sequence>>> {
         let mut out: Vec<Vec<Sequence>> = vec![Vec::new(); prompts.len()];
         let per_prompt = temperatures.len() * samples;
@@ -230,6 +243,8 @@ impl Generator {
                         tokens: Vec::new(),
                         ended: false,
                         logprob: 0.0,
+                        steps: Vec::new(),
+                        top: Vec::new(),
                     },
                 });
                 source.push(p as u32);
@@ -246,13 +261,28 @@ impl Generator {
             let mut still = Vec::with_capacity(alive.len());
             // Rows draw in parallel (each from its own random stream, so the result does not
             // depend on the threads).
-            let drawn: Vec<(u32, f64)> = alive
+            let drawn: Vec<Draw> = alive
                 .par_iter_mut()
                 .zip(&rows.logits)
-                .map(|(row, logits)| sample(logits, row.temperature, top_p, &mut row.rng))
+                .map(|(row, logits)| {
+                    let (tok, logprob) = sample(logits, row.temperature, top_p, &mut row.rng);
+                    let best = if top > 0 {
+                        top_k(&log_probs(logits), top)
+                            .into_iter()
+                            .map(|(lp, id)| (id, lp))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    (tok, logprob, best)
+                })
                 .collect();
-            for ((i, mut row), (tok, logprob)) in alive.into_iter().enumerate().zip(drawn) {
+            for ((i, mut row), (tok, logprob, best)) in alive.into_iter().enumerate().zip(drawn) {
                 row.seq.logprob += logprob;
+                row.seq.steps.push((tok, logprob));
+                if top > 0 {
+                    row.seq.top.push(best);
+                }
                 if self.stop.contains(&tok) {
                     row.seq.ended = true;
                     out[row.prompt].push(row.seq);
@@ -275,6 +305,79 @@ impl Generator {
             row_of_cache = (0..alive.len() as u32).collect();
         }
         Ok(out)
+    }
+
+    /// Every sample for each prompt with its tokens, as `Predictor::complete` returns them:
+    /// sampling only (beam search is refused), `top_logprobs` alternatives per step.
+    pub fn complete_texts(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        top_logprobs: usize,
+    ) -> Result<Vec<PromptCompletions>> {
+        let Decoding::Sample {
+            temperatures,
+            samples,
+            top_p,
+        } = &options.decoding
+        else {
+            return Err(ModelError::Generate(
+                "token-level completions are sampled; beam search has none".into(),
+            ));
+        };
+        if !(*top_p > 0.0 && *top_p <= 1.0) {
+            return Err(ModelError::Generate(format!(
+                "top_p {top_p} must be in (0, 1]"
+            )));
+        }
+        let ids = prompts
+            .iter()
+            .map(|p| self.tokenizer.encode(p))
+            .collect::<Result<Vec<_>>>()?;
+        let seqs = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.sample_ids(&ids, temperatures, *samples, *top_p, options, top_logprobs)?
+        };
+        let name = |id: u32| self.tokenizer.token_text(id);
+        ids.iter()
+            .zip(seqs)
+            .map(|(prompt, seqs)| {
+                let choices = seqs
+                    .into_iter()
+                    .map(|s| {
+                        let mut texts = self.tokenizer.pieces(&s.tokens)?;
+                        if s.ended {
+                            texts.extend(s.steps.last().map(|&(id, _)| name(id)));
+                        }
+                        let mut top = s.top.into_iter();
+                        let tokens = texts
+                            .into_iter()
+                            .zip(s.steps.iter().map(|&(_, lp)| lp))
+                            .map(|(text, logprob)| CompletionToken {
+                                text,
+                                logprob,
+                                top: top
+                                    .next()
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|(id, lp)| (name(id), lp))
+                                    .collect(),
+                            })
+                            .collect();
+                        Ok(Completion {
+                            text: self.tokenizer.decode(&s.tokens)?,
+                            tokens,
+                            ended: s.ended,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(PromptCompletions {
+                    prompt_tokens: prompt.len(),
+                    choices,
+                })
+            })
+            .collect()
     }
 
     /// Candidates for each prompt, each starting with (and returned including) its prefix: the
@@ -304,22 +407,16 @@ impl Generator {
         seqs.into_iter()
             .zip(prefixes)
             .map(|(seqs, prefix)| {
-                let mut best: HashMap<String, f64> = HashMap::new();
-                for s in seqs {
-                    let text = format!("{prefix}{}", self.tokenizer.decode(&s.tokens)?);
-                    let score = s.score();
-                    let e = best.entry(text).or_insert(f64::NEG_INFINITY);
-                    *e = e.max(score);
-                }
-                let mut cands: Vec<Candidate> = best
+                let cands = seqs
                     .into_iter()
-                    .map(|(text, score)| Candidate { text, score })
-                    .collect();
-                cands.sort_by(|a, b| {
-                    b.score
-                        .total_cmp(&a.score)
-                        .then_with(|| a.text.cmp(&b.text))
-                });
+                    .map(|s| {
+                        Ok(Candidate {
+                            text: format!("{prefix}{}", self.tokenizer.decode(&s.tokens)?),
+                            score: s.score(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let mut cands = rank_candidates(cands);
                 cands.truncate(limit);
                 Ok(cands)
             })
@@ -335,6 +432,15 @@ impl Predictor for Generator {
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
         let prefixes = vec![String::new(); prompts.len()];
         Ok(self.generate_with_prefixes(prompts, &prefixes, options)?)
+    }
+
+    fn complete(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        top_logprobs: usize,
+    ) -> anyhow::Result<Vec<PromptCompletions>> {
+        Ok(self.complete_texts(prompts, options, top_logprobs)?)
     }
 }
 

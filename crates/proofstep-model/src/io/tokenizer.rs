@@ -63,6 +63,48 @@ impl ProofTokenizer {
             .map_err(|e| ModelError::Tokenizer(format!("decoding failed: {e}")))
     }
 
+    /// The text each of `ids` adds to `decode(ids)`, in order (what a completions API reports
+    /// per token). A token ending inside a character adds "" and the token completing the
+    /// character carries it; each piece is found by decoding a few tokens of context, so a
+    /// tokenizer that drops a leading space at the start of a text (SentencePiece) keeps the
+    /// spaces between tokens.
+    pub fn pieces(&self, ids: &[u32]) -> Result<Vec<String>> {
+        /// Tokens decoded before the pending ones, so leading-space rules see a context.
+        const CONTEXT: usize = 4;
+        let mut pieces = Vec::with_capacity(ids.len());
+        // `ids[..done]` are accounted for; later ones wait for a whole character.
+        let mut done: usize = 0;
+        for i in 0..ids.len() {
+            let from = done.saturating_sub(CONTEXT);
+            let before = self.decode(&ids[from..done])?;
+            let after = self.decode(&ids[from..=i])?;
+            if after.ends_with(char::REPLACEMENT_CHARACTER) && i + 1 < ids.len() {
+                pieces.push(String::new());
+                continue;
+            }
+            let piece = match after.strip_prefix(before.as_str()) {
+                Some(rest) => rest.to_string(),
+                None => after,
+            };
+            pieces.push(piece);
+            done = i + 1;
+        }
+        Ok(pieces)
+    }
+
+    /// The text of `id` on its own (`" exact"`), or for a token that decodes to nothing (an
+    /// end token, a part of a character) its name in the vocabulary (`<|endoftext|>`), or
+    /// `<id>` for an id outside the vocabulary.
+    pub fn token_text(&self, id: u32) -> String {
+        match self.decode(&[id]) {
+            Ok(text) if !text.is_empty() && !text.contains(char::REPLACEMENT_CHARACTER) => text,
+            _ => self
+                .inner
+                .id_to_token(id)
+                .unwrap_or_else(|| format!("<{id}>")),
+        }
+    }
+
     /// Writes `tokenizer.json` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = self

@@ -1,0 +1,212 @@
+//! HTTP to a completions server: JSON requests with a deadline each, retried with growing,
+//! jittered pauses when the failure may pass (no connection, a deadline missed, 408, 429,
+//! 5xx), and errors that say what failed and what to do. Answers are read up to a bound, so a
+//! misbehaving server cannot grow the memory.
+
+use std::time::{Duration, Instant};
+
+use backon::{BlockingRetryable, ExponentialBuilder};
+
+use crate::openai::error::RemoteError;
+
+/// The largest answer read (n choices of a few hundred tokens with log-probabilities take a
+/// few hundred kilobytes).
+const MAX_ANSWER_BYTES: u64 = 16 << 20;
+
+/// The first pause before a retry; each later one doubles, up to `MAX_PAUSE`.
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+const MAX_PAUSE: Duration = Duration::from_secs(8);
+
+/// How requests are made.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// How long one request may take, from connecting to the answer's last byte.
+    pub timeout: Duration,
+    /// Retries after a failure that may pass (so at most `retries + 1` requests).
+    pub retries: usize,
+    /// Sent as `Authorization: Bearer` when set.
+    pub api_key: Option<String>,
+}
+
+/// A blocking HTTP client for one server.
+pub struct Client {
+    agent: ureq::Agent,
+    options: ClientOptions,
+}
+
+/// One failed attempt, and whether another may succeed.
+struct Failure {
+    transient: bool,
+    error: RemoteError,
+}
+
+impl Client {
+    /// A client with `options`.
+    pub fn new(options: ClientOptions) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(options.timeout))
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        Client { agent, options }
+    }
+
+    /// `POST url` with a JSON body; the answer's body on success.
+    pub fn post_json(
+        &self,
+        url: &str,
+        models_url: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<String, RemoteError> {
+        let body = serde_json::to_string(body).map_err(|e| RemoteError::BadAnswer {
+            url: url.to_string(),
+            reason: format!("cannot write the request: {e}"),
+        })?;
+        self.with_retries(url, models_url, || {
+            let mut request = self
+                .agent
+                .post(url)
+                .header("content-type", "application/json");
+            if let Some(key) = &self.options.api_key {
+                request = request.header("authorization", &format!("Bearer {key}"));
+            }
+            request.send(body.as_str())
+        })
+    }
+
+    /// `GET url`; the answer's body on success.
+    pub fn get(&self, url: &str, models_url: &str) -> Result<String, RemoteError> {
+        self.with_retries(url, models_url, || {
+            let mut request = self.agent.get(url);
+            if let Some(key) = &self.options.api_key {
+                request = request.header("authorization", &format!("Bearer {key}"));
+            }
+            request.call()
+        })
+    }
+
+    /// Makes the request until it succeeds, fails for good, or the retries run out.
+    fn with_retries(
+        &self,
+        url: &str,
+        models_url: &str,
+        send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<String, RemoteError> {
+        let mut attempts = 0;
+        let attempt = || {
+            attempts += 1;
+            let started = Instant::now();
+            let result = send()
+                .map_err(|e| Failure {
+                    transient: true,
+                    error: unavailable(url, models_url, transport_reason(&e, self.options.timeout)),
+                })
+                .and_then(|response| read(url, models_url, response));
+            tracing::debug!(
+                target: "remote",
+                url,
+                ok = result.is_ok(),
+                secs = started.elapsed().as_secs_f64(),
+                "request"
+            );
+            result
+        };
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(FIRST_PAUSE)
+            .with_max_delay(MAX_PAUSE)
+            .with_max_times(self.options.retries)
+            .with_jitter();
+        let result = attempt
+            .retry(backoff)
+            .sleep(std::thread::sleep)
+            .when(|f: &Failure| f.transient)
+            .notify(|f: &Failure, pause: Duration| {
+                tracing::warn!(target: "remote", "{}; retrying in {:.1} s", f.error, pause.as_secs_f64())
+            })
+            .call();
+        result.map_err(|f| match f.error {
+            RemoteError::Unavailable {
+                url,
+                models,
+                reason,
+                ..
+            } => RemoteError::Unavailable {
+                url,
+                models,
+                attempts,
+                reason,
+            },
+            other => other,
+        })
+    }
+}
+
+/// The body of a successful answer, or the failure its status says.
+fn read(
+    url: &str,
+    models_url: &str,
+    mut response: ureq::http::Response<ureq::Body>,
+) -> Result<String, Failure> {
+    let status = response.status().as_u16();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_ANSWER_BYTES)
+        .read_to_string();
+    if (200..300).contains(&status) {
+        return body.map_err(|e| Failure {
+            transient: true,
+            error: unavailable(
+                url,
+                models_url,
+                format!("the answer could not be read: {e}"),
+            ),
+        });
+    }
+    let text = body.unwrap_or_default();
+    let message = crate::openai::wire::error_message(&text).unwrap_or_else(|| {
+        let head: String = text.chars().take(300).collect();
+        if head.trim().is_empty() {
+            "no reason given".to_string()
+        } else {
+            head
+        }
+    });
+    let transient = matches!(status, 408 | 429) || status >= 500;
+    let error = if transient {
+        unavailable(url, models_url, format!("HTTP {status}: {message}"))
+    } else {
+        RemoteError::Refused {
+            url: url.to_string(),
+            status,
+            message,
+            hint: match status {
+                401 | 403 => " (give the server's API key with --predictor-api-key-env VAR)",
+                404 => " (check --predictor-url: the server must offer /v1/completions; and --predictor-model, the name it serves)",
+                _ => "",
+            },
+        }
+    };
+    Err(Failure { transient, error })
+}
+
+fn unavailable(url: &str, models_url: &str, reason: String) -> RemoteError {
+    RemoteError::Unavailable {
+        url: url.to_string(),
+        models: models_url.to_string(),
+        attempts: 1,
+        reason,
+    }
+}
+
+/// What a transport error means to a user.
+fn transport_reason(error: &ureq::Error, timeout: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(_) => format!(
+            "no answer within {:.1} s (--predictor-timeout)",
+            timeout.as_secs_f64()
+        ),
+        ureq::Error::ConnectionFailed => "the connection failed".to_string(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,357 @@
+//! `RemotePredictor`: the `Predictor` of a model served elsewhere — vLLM, SGLang, TGI,
+//! llama.cpp's server, Ollama, or another `proofstep serve` — through the OpenAI completions
+//! API. The prompt is the local model's (`proofstep_core::prompt`), each temperature gets `n`
+//! samples in one request (one request per sample for a server that ignores `n`), generation
+//! stops at the format's end token, and a candidate's score is the mean of the log-probabilities
+//! the server returns for its tokens — the end token's included when the server reports it
+//! (vLLM and `proofstep serve` do; llama.cpp's servers leave it out, so their scores are the
+//! mean over the text's tokens). Requests for different prompts and temperatures go out in
+//! parallel, and the search asks for the next node's candidates while Lean checks the current
+//! ones (`search::best_first`), so the server works while Lean does.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::model::{rank_candidates, Candidate, Decoding, GenerateOptions, Predictor};
+use crate::openai::client::{Client, ClientOptions};
+use crate::openai::endpoint::Endpoint;
+use crate::openai::error::RemoteError;
+use crate::openai::wire::{CompletionRequest, CompletionResponse, OneOrMany, SET_BY_PROOFSTEP};
+use crate::prompt::END_OF_TEXT;
+
+/// Where the server is and how to talk to it.
+#[derive(Clone, Debug)]
+pub struct RemoteOptions {
+    /// The server's URL (`http://host:8000/v1`, `http://host:8000`, or `.../v1/completions`).
+    pub url: String,
+    /// The served model's name; None: the one model the server lists at `/v1/models`.
+    pub model: Option<String>,
+    /// Sent as `Authorization: Bearer` when set.
+    pub api_key: Option<String>,
+    /// How long one request may take.
+    pub timeout: Duration,
+    /// Retries of a request that failed for a reason that may pass.
+    pub retries: usize,
+    /// Requests in flight at once per `generate` call.
+    pub parallel: usize,
+    /// Server-specific fields added to every request (none of `wire::SET_BY_PROOFSTEP`).
+    pub extra: Map<String, Value>,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        RemoteOptions {
+            url: String::new(),
+            model: None,
+            api_key: None,
+            timeout: Duration::from_secs(120),
+            retries: 3,
+            parallel: 8,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A predictor whose model runs behind an OpenAI-compatible completions server.
+pub struct RemotePredictor {
+    client: Client,
+    endpoint: Endpoint,
+    model: Option<String>,
+    parallel: usize,
+    extra: Map<String, Value>,
+    /// The server answered fewer choices than `n` asked for: ask one sample per request.
+    ignores_n: AtomicBool,
+    /// Requests sent so far (for logs and tests).
+    requests: AtomicUsize,
+}
+
+/// The candidates of one request, or why there are none.
+type AskAnswer = Result<Vec<Candidate>, RemoteError>;
+
+/// One request's worth of samples for one prompt at one temperature.
+#[derive(Clone, Debug)]
+struct Ask {
+    prompt: usize,
+    /// Which of the options' temperatures.
+    round: usize,
+    temperature: f32,
+    n: usize,
+    seed: u64,
+}
+
+impl RemotePredictor {
+    /// Checks the URL and, without `options.model`, learns the served model's name from
+    /// `/v1/models` (the one model listed; several is an error naming them; a server without
+    /// that route is asked without a name). Fails when the server cannot be reached.
+    pub fn connect(options: RemoteOptions) -> Result<RemotePredictor, RemoteError> {
+        let endpoint = Endpoint::parse(&options.url)?;
+        if let Some(name) = SET_BY_PROOFSTEP
+            .iter()
+            .find(|name| options.extra.contains_key(**name))
+        {
+            return Err(RemoteError::ExtraOverrides(name.to_string()));
+        }
+        let client = Client::new(ClientOptions {
+            timeout: options.timeout,
+            retries: options.retries,
+            api_key: options.api_key.clone(),
+        });
+        let model = match options.model {
+            Some(name) => Some(name),
+            None => served_model(&client, &endpoint)?,
+        };
+        Ok(RemotePredictor {
+            client,
+            endpoint,
+            model,
+            parallel: options.parallel.max(1),
+            extra: options.extra,
+            ignores_n: AtomicBool::new(false),
+            requests: AtomicUsize::new(0),
+        })
+    }
+
+    /// The model's name as the server knows it, when known.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
+    /// The server's URL as given.
+    pub fn url(&self) -> &str {
+        self.endpoint.given()
+    }
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Whether the server was found to ignore `n` (so each sample is a request of its own).
+    pub fn ignores_n(&self) -> bool {
+        self.ignores_n.load(Ordering::Relaxed)
+    }
+
+    /// Candidates (text, score) of one request.
+    fn ask(
+        &self,
+        prompt: &str,
+        ask: &Ask,
+        top_p: f32,
+        max_tokens: usize,
+    ) -> Result<Vec<Candidate>, RemoteError> {
+        let url = self.endpoint.completions();
+        let mut request = CompletionRequest::new(prompt);
+        request.model = self.model.clone();
+        request.max_tokens = Some(max_tokens);
+        request.temperature = Some(ask.temperature);
+        request.top_p = Some(top_p);
+        request.n = Some(ask.n);
+        request.stop = Some(OneOrMany::Many(vec![END_OF_TEXT.to_string()]));
+        request.logprobs = Some(1);
+        request.seed = Some(ask.seed);
+        request.extra = self.extra.clone();
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let body = self
+            .client
+            .post_json(&url, &self.endpoint.models(), &request)?;
+        let answer: CompletionResponse =
+            serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+        answer
+            .choices
+            .into_iter()
+            .map(|choice| {
+                let logprobs = choice
+                    .logprobs
+                    .ok_or_else(|| RemoteError::NoLogprobs { url: url.clone() })?;
+                let values = logprobs.values();
+                let score = if values.is_empty() {
+                    0.0
+                } else {
+                    values.iter().sum::<f64>() / values.len() as f64
+                };
+                // A server that does not stop at a stop string leaves it, and what follows, in.
+                let text = choice.text.split(END_OF_TEXT).next().unwrap_or_default();
+                Ok(Candidate {
+                    text: text.to_string(),
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    /// Runs every ask, at most `parallel` at once; the answers in the order of `asks`.
+    fn ask_all(
+        &self,
+        prompts: &[String],
+        asks: &[Ask],
+        top_p: f32,
+        max_tokens: usize,
+    ) -> Vec<AskAnswer> {
+        let slots: Vec<Mutex<Option<AskAnswer>>> = asks.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = self.parallel.min(asks.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(ask) = asks.get(i) else { break };
+                    let answer = self.ask(&prompts[ask.prompt], ask, top_p, max_tokens);
+                    *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .map(|slot| {
+                slot.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(|| Ok(Vec::new()))
+            })
+            .collect()
+    }
+}
+
+impl Predictor for RemotePredictor {
+    fn generate(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let Decoding::Sample {
+            temperatures,
+            samples,
+            top_p,
+        } = &options.decoding
+        else {
+            return Err(RemoteError::Beam.into());
+        };
+        let mut found: Vec<Vec<Candidate>> = vec![Vec::new(); prompts.len()];
+        if *samples == 0 || options.max_new_tokens == 0 {
+            return Ok(found);
+        }
+        // Greedy samples are all the same: one is asked for.
+        let wanted = |t: f32| if t <= 0.0 { 1 } else { *samples };
+        let mut asks = Vec::new();
+        for prompt in 0..prompts.len() {
+            for (j, &temperature) in temperatures.iter().enumerate() {
+                let n = wanted(temperature);
+                if self.ignores_n() {
+                    asks.extend((0..n).map(|k| Ask {
+                        prompt,
+                        round: j,
+                        temperature,
+                        n: 1,
+                        seed: request_seed(options.seed, j, k),
+                    }));
+                } else {
+                    asks.push(Ask {
+                        prompt,
+                        round: j,
+                        temperature,
+                        n,
+                        seed: request_seed(options.seed, j, 0),
+                    });
+                }
+            }
+        }
+        let mut follow_up = Vec::new();
+        for (ask, answer) in
+            asks.iter()
+                .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens))
+        {
+            let candidates = answer?;
+            if candidates.len() < ask.n {
+                if !self.ignores_n.swap(true, Ordering::Relaxed) {
+                    tracing::info!(
+                        target: "remote",
+                        "the predictor at {} answered {} of the {} samples asked for in one request; asking one sample per request from now on",
+                        self.url(),
+                        candidates.len(),
+                        ask.n
+                    );
+                }
+                follow_up.extend((candidates.len()..ask.n).map(|k| Ask {
+                    n: 1,
+                    seed: request_seed(options.seed, ask.round, k),
+                    ..ask.clone()
+                }));
+            }
+            found[ask.prompt].extend(candidates);
+        }
+        for (ask, answer) in
+            follow_up
+                .iter()
+                .zip(self.ask_all(prompts, &follow_up, *top_p, options.max_new_tokens))
+        {
+            found[ask.prompt].extend(answer?);
+        }
+        Ok(found.into_iter().map(rank_candidates).collect())
+    }
+}
+
+/// The seed of the request for temperature `j`'s `k`-th sample (or all of them, k = 0): mixed
+/// so neighbouring requests draw unrelated streams, and below 2³¹ (servers differ in how wide
+/// a seed they take).
+fn request_seed(seed: u64, j: usize, k: usize) -> u64 {
+    // splitmix64's finalizer.
+    let mut z = seed ^ ((j as u64) << 32) ^ k as u64;
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (z ^ (z >> 31)) & 0x7fff_ffff
+}
+
+/// The model a server lists at `/v1/models`, when it lists exactly one; None when it has no
+/// such route (it is then asked without a name).
+fn served_model(client: &Client, endpoint: &Endpoint) -> Result<Option<String>, RemoteError> {
+    let url = endpoint.models();
+    let body = match client.get(&url, &url) {
+        Ok(body) => body,
+        Err(RemoteError::Refused { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let listed: serde_json::Value =
+        serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+    let names: Vec<String> = listed["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["id"].as_str().map(str::to_string))
+        .collect();
+    match names.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        many => Err(RemoteError::WhichModel {
+            url: endpoint.given().to_string(),
+            models: many.join(", "),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_seeds_differ_by_temperature_and_sample_and_fit_31_bits() {
+        let mut seen = std::collections::HashSet::new();
+        for j in 0..4 {
+            for k in 0..16 {
+                let s = request_seed(7, j, k);
+                assert!(s < 1 << 31);
+                assert!(seen.insert(s), "seed {s} repeats");
+            }
+        }
+        assert_eq!(request_seed(7, 1, 2), request_seed(7, 1, 2));
+        assert_ne!(request_seed(7, 0, 0), request_seed(8, 0, 0));
+    }
+}

@@ -1,0 +1,435 @@
+//! The remote predictor (`--predictor-url`) against real servers: a `proofstep serve` process
+//! on 127.0.0.1 with a small model (random, or the committed default one), whose candidates
+//! must be the local model's; the
+//! search on the test world's real Lean through a served model; and stand-ins for what a
+//! third-party server does that `proofstep serve` does not (ignoring `n`, failing, hanging,
+//! answering without log-probabilities).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::openai_standin::{answer_with, StandInReply, StandInServer};
+use common::ServeProcess;
+use proofstep::model::{Decoding, GenerateOptions, Generator, Predictor};
+use proofstep::openai::{RemoteOptions, RemotePredictor};
+
+fn options(temperatures: Vec<f32>, samples: usize) -> GenerateOptions {
+    GenerateOptions {
+        decoding: Decoding::Sample {
+            temperatures,
+            samples,
+            top_p: 0.95,
+        },
+        max_new_tokens: 12,
+        seed: 11,
+    }
+}
+
+fn connect(url: &str) -> RemotePredictor {
+    RemotePredictor::connect(RemoteOptions {
+        url: url.to_string(),
+        ..RemoteOptions::default()
+    })
+    .unwrap()
+}
+
+fn prompts() -> Vec<String> {
+    [
+        "m n : Nat\nh : m = n\n⊢ n + 0 = m",
+        "p q : Prop\nh : p ∧ q\n⊢ q ∧ p",
+        "⊢ True",
+    ]
+    .iter()
+    .map(|s| proofstep::prompt::prompt(s))
+    .collect()
+}
+
+fn serve(model: &Path) -> ServeProcess {
+    ServeProcess::start(&["--port", "0", "--model", model.to_str().unwrap()], &[])
+}
+
+#[test]
+fn greedy_candidates_and_scores_are_the_local_models() {
+    // The committed default model: small, and trained, so its greedy steps are tactics (a
+    // random model's are empty).
+    let model = common::repo_root().join("models/testworld-small");
+    let server = serve(&model);
+    let remote = connect(&server.url());
+    assert_eq!(
+        remote.model(),
+        Some("testworld-small"),
+        "the name /v1/models lists"
+    );
+    let local = Generator::load(&model).unwrap();
+    let greedy = options(vec![0.0], 4);
+    let got = remote.generate(&prompts(), &greedy).unwrap();
+    let want = local.generate(&prompts(), &greedy).unwrap();
+    assert!(
+        want.iter().all(|c| !c[0].text.is_empty()),
+        "the model's greedy steps are tactics: {want:?}"
+    );
+    assert_eq!(got.len(), want.len());
+    for (got, want) in got.iter().zip(&want) {
+        assert_eq!(got.len(), 1, "greedy gives one candidate: {got:?}");
+        assert_eq!(got[0].text, want[0].text);
+        assert!(
+            (got[0].score - want[0].score).abs() < 1e-9,
+            "{} vs {}: the mean log-probability with the end token, both sides",
+            got[0].score,
+            want[0].score
+        );
+    }
+    assert_eq!(
+        remote.requests(),
+        prompts().len(),
+        "one request per prompt: greedy samples are all alike, so one is asked for"
+    );
+}
+
+#[test]
+fn sampling_asks_n_per_temperature_in_one_request_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let server = serve(&model);
+    let remote = connect(&server.url());
+    let sampled = options(vec![0.8, 1.5], 6);
+    let got = remote.generate(&prompts(), &sampled).unwrap();
+    assert_eq!(remote.requests(), 2 * prompts().len());
+    assert!(!remote.ignores_n(), "proofstep serve honours n");
+    for candidates in &got {
+        assert!(
+            candidates.len() > 1,
+            "several distinct samples: {candidates:?}"
+        );
+        assert!(candidates.windows(2).all(|w| w[0].score >= w[1].score));
+        let mut texts: Vec<&str> = candidates.iter().map(|c| c.text.as_str()).collect();
+        texts.dedup();
+        assert_eq!(texts.len(), candidates.len(), "duplicates removed");
+        assert!(candidates.iter().all(|c| c.score <= 0.0));
+    }
+    assert_eq!(
+        remote.generate(&prompts(), &sampled).unwrap(),
+        got,
+        "the same seed gives the same candidates"
+    );
+}
+
+#[test]
+fn a_server_that_ignores_n_is_asked_once_per_sample() {
+    // llama-cpp-python's server answers one choice whatever n is; the text follows the seed.
+    let standin = StandInServer::start(|_, received| {
+        let request: serde_json::Value = serde_json::from_str(&received.body).unwrap();
+        let seed = request["seed"].as_u64().unwrap();
+        StandInReply::Answer(200, answer_with(&[&format!("tac{}", seed % 5)], -0.5))
+    });
+    let remote = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        model: Some("stand-in".into()),
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    let sampled = options(vec![1.0], 4);
+    let first = remote.generate(&prompts()[..1], &sampled).unwrap();
+    assert_eq!(
+        standin.requests().len(),
+        4,
+        "one request, then three for the missing samples"
+    );
+    assert!(remote.ignores_n());
+    let seeds: std::collections::HashSet<u64> = standin
+        .requests()
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["seed"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(seeds.len(), 4, "each sample has its own seed");
+    let second = remote.generate(&prompts()[..1], &sampled).unwrap();
+    assert_eq!(
+        standin.requests().len(),
+        8,
+        "from then on one sample per request"
+    );
+    assert_eq!(first, second);
+    assert!(first[0]
+        .iter()
+        .all(|c| c.score == -0.5 && c.text.starts_with("tac")));
+    let sent: serde_json::Value = serde_json::from_str(&standin.requests()[0].body).unwrap();
+    assert_eq!(sent["stop"], serde_json::json!(["<|endoftext|>"]));
+    assert_eq!(sent["model"], "stand-in");
+    assert_eq!(
+        sent["prompt"],
+        prompts()[0].as_str(),
+        "the prompt format, unchanged"
+    );
+    assert_eq!(sent["max_tokens"], 12);
+    assert_eq!(sent["logprobs"], 1);
+}
+
+#[test]
+fn server_errors_are_retried_and_then_reported_with_the_fix() {
+    let standin = StandInServer::start(|i, _| {
+        if i < 2 {
+            StandInReply::Answer(503, r#"{"error": {"message": "model is loading"}}"#.into())
+        } else {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        }
+    });
+    let with_retries = |retries| {
+        RemotePredictor::connect(RemoteOptions {
+            url: standin.url(),
+            model: Some("m".into()),
+            retries,
+            ..RemoteOptions::default()
+        })
+        .unwrap()
+    };
+    let got = with_retries(3)
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap();
+    assert_eq!(got[0][0].text, "rfl");
+    assert_eq!(
+        standin.requests().len(),
+        3,
+        "two failures retried, the third answered"
+    );
+
+    let failing = StandInServer::start(|_, _| {
+        StandInReply::Answer(500, r#"{"error": "out of memory"}"#.into())
+    });
+    let err = RemotePredictor::connect(RemoteOptions {
+        url: failing.url(),
+        model: Some("m".into()),
+        retries: 1,
+        ..RemoteOptions::default()
+    })
+    .unwrap()
+    .generate(&prompts()[..1], &options(vec![0.0], 1))
+    .unwrap_err()
+    .to_string();
+    assert_eq!(failing.requests().len(), 2);
+    for part in [
+        "failed 2 time(s)",
+        "HTTP 500: out of memory",
+        &format!("curl {}/models", failing.url()),
+        "--predictor-retries",
+    ] {
+        assert!(err.contains(part), "{err:?} lacks {part:?}");
+    }
+}
+
+#[test]
+fn a_server_that_does_not_answer_times_out_and_says_so() {
+    let standin = StandInServer::start(|_, _| StandInReply::Hang);
+    let err = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        model: Some("m".into()),
+        timeout: Duration::from_millis(300),
+        retries: 1,
+        ..RemoteOptions::default()
+    })
+    .unwrap()
+    .generate(&prompts()[..1], &options(vec![0.0], 1))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("failed 2 time(s)")
+            && err.contains("no answer within 0.3 s (--predictor-timeout)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refusals_are_reported_at_once_and_unreachable_servers_by_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let server = serve(&model);
+    let remote = connect(&server.url());
+    let mut too_long = options(vec![0.5], 2);
+    too_long.max_new_tokens = 100_000;
+    let err = remote
+        .generate(&prompts()[..1], &too_long)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 400") && err.contains("\"max_tokens\" must be from 1 to 2048"),
+        "{err}"
+    );
+    assert_eq!(remote.requests(), 1, "a refusal is not retried");
+
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", free.local_addr().unwrap());
+    drop(free);
+    let err = match RemotePredictor::connect(RemoteOptions {
+        url: url.clone(),
+        retries: 0,
+        ..RemoteOptions::default()
+    }) {
+        Ok(_) => panic!("nothing listens at {url}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(&format!("{url}/models")) && err.contains("check that the server is running"),
+        "{err}"
+    );
+}
+
+#[test]
+fn answers_without_log_probabilities_and_beam_search_are_refused_clearly() {
+    let standin = StandInServer::start(|_, _| {
+        StandInReply::Answer(200, r#"{"choices": [{"text": "rfl", "index": 0}]}"#.into())
+    });
+    let remote = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        model: Some("m".into()),
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    let err = remote
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("returned no log-probabilities"), "{err}");
+    let beam = GenerateOptions {
+        decoding: Decoding::Beam { width: 4 },
+        ..options(vec![0.0], 1)
+    };
+    let err = remote
+        .generate(&prompts()[..1], &beam)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("--beam") && err.contains("--temperatures"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_api_key_comes_from_the_named_variable() {
+    let standin = StandInServer::start(|_, received| {
+        let authorized = received
+            .headers
+            .iter()
+            .any(|(n, v)| n == "authorization" && v == "Bearer sk-test");
+        if received.line.starts_with("GET /v1/models") {
+            StandInReply::Answer(200, r#"{"data": [{"id": "hosted"}]}"#.into())
+        } else if authorized {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        } else {
+            StandInReply::Answer(401, r#"{"error": {"message": "bad key"}}"#.into())
+        }
+    });
+    let goal = "--goal=⊢ True";
+    let generate = |env: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_proofstep"));
+        command.args([
+            "generate",
+            goal,
+            "--temperature",
+            "0",
+            "--json",
+            "--predictor-url",
+            &standin.url(),
+            "--predictor-api-key-env",
+            "PROOFSTEP_TEST_KEY",
+        ]);
+        command.env_remove("PROOFSTEP_TEST_KEY");
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let ok = generate(&[("PROOFSTEP_TEST_KEY", "sk-test")]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(json["candidates"][0]["text"], "rfl");
+    let sent: serde_json::Value =
+        serde_json::from_str(&standin.requests().last().unwrap().body).unwrap();
+    assert_eq!(sent["model"], "hosted", "the one model the server lists");
+    let missing = generate(&[]);
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("--predictor-api-key-env PROOFSTEP_TEST_KEY: the variable is not set"),
+        "{err}"
+    );
+    let wrong = generate(&[("PROOFSTEP_TEST_KEY", "sk-wrong")]);
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        err.contains("HTTP 401: bad key") && err.contains("--predictor-api-key-env"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
+    let out = common::proofstep_at_root(&[
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        "http://127.0.0.1:9/v1",
+        "--beam",
+        "4",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("beam search (--beam) cannot run on a remote predictor"),
+        "{err}"
+    );
+    let out = common::proofstep_at_root(&[
+        "serve",
+        "--model",
+        "models/testworld-small",
+        "--predictor-url",
+        "http://127.0.0.1:9/v1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn a_search_through_a_served_model_proves_test_thm_on_real_lean() {
+    let Some(_) = common::test_lean("a_search_through_a_served_model_proves_test_thm_on_real_lean")
+    else {
+        return;
+    };
+    // The default model, served; the search asks it over HTTP.
+    let server = ServeProcess::start(&["--port", "0"], &[]);
+    let out = common::proofstep_at_root(&[
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        &server.url(),
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["proved"], true);
+    assert_eq!(result["stop"], "proved");
+    let text = result["proof_text"].as_str().unwrap();
+    assert!(text.starts_with("theorem test_thm"), "{text}");
+    assert!(
+        result["trace"][0]["candidates"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty()),
+        "the served model proposed the steps: {result}"
+    );
+}
