@@ -53,6 +53,7 @@ fn generated_corpus_is_proved_by_real_lean() {
         novel_percent: 10,
         statements_only: false,
         exclude_paths: Vec::new(),
+        exclude_shape_paths: Vec::new(),
         workers: 2,
     };
     let report = build_corpus(&cmd, &out, &options, "test", &|_, _| {}).unwrap();
@@ -380,6 +381,33 @@ fn renamed_and_reordered_copies_of_excluded_statements_are_never_generated() {
 }
 
 #[test]
+fn excluded_goal_shapes_never_come_back_under_other_names() {
+    let first = generate(2000, &GenOptions::default()).theorems;
+    let shapes: HashSet<String> = first
+        .iter()
+        .take(40)
+        .map(|t| goal_shape(&t.statement()))
+        .collect();
+    let generated = generate(
+        2000,
+        &GenOptions {
+            seed: 9,
+            exclude_shapes: shapes.clone(),
+            ..GenOptions::default()
+        },
+    );
+    assert!(generated.held_out_shapes > 0, "no draw had an excluded shape");
+    assert_eq!(generated.theorems.len(), 2000);
+    for t in &generated.theorems {
+        assert!(
+            !shapes.contains(&goal_shape(&t.statement())),
+            "{} has an excluded goal shape",
+            t.statement()
+        );
+    }
+}
+
+#[test]
 fn the_committed_corpus_is_what_its_manifest_command_generates() {
     let root = common::repo_root().join("data/testworld");
     let manifest: serde_json::Value =
@@ -399,6 +427,7 @@ fn the_committed_corpus_is_what_its_manifest_command_generates() {
         distractors: knob("distractors"),
         beyond_automation_percent: 0,
         exclude,
+        exclude_shapes: HashSet::new(),
     };
     let mut text = String::new();
     for split in ["train", "val", "test", "novel"] {

@@ -70,6 +70,11 @@ pub struct GenerateArgs {
     /// another corpus's val and test splits.
     #[arg(long, value_name = "PATH")]
     pub exclude: Vec<PathBuf>,
+    /// Theorem sets whose goal shapes (the goal with every name and numeral erased) the corpus
+    /// must not contain (repeatable): another corpus's novel-shape split, so that a model trained
+    /// on this corpus still meets those shapes unseen.
+    #[arg(long, value_name = "PATH")]
+    pub exclude_shapes: Vec<PathBuf>,
     /// Write every proof as `sorry`: a pool of (true) statements for `proofstep iterate`.
     #[arg(long)]
     pub statements_only: bool,
@@ -103,6 +108,18 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 .map(|t| proofstep::lean::canonical::canonical_statement(&t.statement)),
         );
     }
+    let mut exclude_shapes = std::collections::HashSet::new();
+    for path in &args.exclude_shapes {
+        let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
+            .with_context(|| {
+                format!("--exclude-shapes {}: cannot read its theorems", path.display())
+            })?;
+        exclude_shapes.extend(
+            tasks
+                .iter()
+                .map(|t| proofstep::lean::canonical::goal_shape(&t.statement)),
+        );
+    }
     let options = CorpusOptions {
         count: args.count,
         gen: GenOptions {
@@ -112,6 +129,7 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             distractors: args.distractors,
             beyond_automation_percent: args.beyond_automation,
             exclude,
+            exclude_shapes,
         },
         per_file: args.per_file.max(1),
         held_out_percent: args.held_out_percent,
@@ -119,6 +137,11 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         statements_only: args.statements_only,
         exclude_paths: args
             .exclude
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        exclude_shape_paths: args
+            .exclude_shapes
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
@@ -142,6 +165,9 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     for path in &args.exclude {
         command_line.push_str(&format!(" --exclude {}", path.display()));
     }
+    for path in &args.exclude_shapes {
+        command_line.push_str(&format!(" --exclude-shapes {}", path.display()));
+    }
     if args.statements_only {
         command_line.push_str(" --statements-only");
     }
@@ -160,12 +186,13 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "generated {}, accepted by Lean {}, dropped {}; refused {} renamed copies of earlier statements and {} of excluded ones; {} goal shapes held out in novel/",
+            "generated {}, accepted by Lean {}, dropped {}; refused {} renamed copies of earlier statements, {} of excluded ones and {} of excluded goal shapes; {} goal shapes held out in novel/",
             report.generated,
             report.accepted,
             report.dropped.len(),
             report.renamed_copies,
             report.held_out_copies,
+            report.held_out_shapes,
             report.novel_shapes
         );
         for (split, n) in &report.splits {

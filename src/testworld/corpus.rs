@@ -67,6 +67,8 @@ pub struct CorpusOptions {
     /// The theorem sets `gen.exclude` was read from, as given (recorded in the manifest, so the
     /// corpus can be generated again).
     pub exclude_paths: Vec<String>,
+    /// The theorem sets `gen.exclude_shapes` was read from, as given.
+    pub exclude_shape_paths: Vec<String>,
     /// Lean processes at once.
     pub workers: usize,
 }
@@ -89,6 +91,8 @@ pub struct CorpusReport {
     pub renamed_copies: usize,
     /// Draws refused because they are an excluded (held-out) statement up to renaming.
     pub held_out_copies: usize,
+    /// Draws refused because their goal shape is an excluded one (`--exclude-shapes`).
+    pub held_out_shapes: usize,
     /// Goal shapes held out in the novel-shape split.
     pub novel_shapes: usize,
     /// Theorems Lean accepted and the corpus holds.
@@ -323,6 +327,7 @@ pub fn build_corpus(
         generated: theorems.len(),
         renamed_copies: generated.renamed_copies,
         held_out_copies: generated.held_out_copies,
+        held_out_shapes: generated.held_out_shapes,
         novel_shapes: novel.len(),
         accepted: theorems.len() - failed_count,
         dropped,
@@ -346,6 +351,8 @@ pub fn build_corpus(
         "statements_only": options.statements_only,
         "exclude": options.exclude_paths,
         "excluded_statements": options.gen.exclude.len(),
+        "exclude_shapes": options.exclude_shape_paths,
+        "excluded_shapes": options.gen.exclude_shapes.len(),
         "report": report,
     });
     let manifest_path = tree.join("manifest.json");

@@ -24,7 +24,7 @@ use std::collections::HashSet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::lean::canonical::canonical_statement;
+use crate::lean::canonical::{canonical_statement, goal_shape};
 
 /// The kinds of theorems the generator writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -79,6 +79,9 @@ pub struct GenOptions {
     /// Canonical forms (`lean::canonical`) no generated statement may have: the statements of
     /// held-out files (a hand-written evaluation set, another corpus's val and test).
     pub exclude: HashSet<String>,
+    /// Goal shapes (`lean::canonical::goal_shape`) no generated statement may have: the shapes of
+    /// another corpus's novel-shape split, so a model trained on this corpus meets them unseen.
+    pub exclude_shapes: HashSet<String>,
 }
 
 impl Default for GenOptions {
@@ -90,6 +93,7 @@ impl Default for GenOptions {
             distractors: 2,
             beyond_automation_percent: 0,
             exclude: HashSet::new(),
+            exclude_shapes: HashSet::new(),
         }
     }
 }
@@ -156,6 +160,8 @@ pub struct Generated {
     pub renamed_copies: usize,
     /// Draws refused because their statement is one of `GenOptions::exclude` up to renaming.
     pub held_out_copies: usize,
+    /// Draws refused because their goal shape is one of `GenOptions::exclude_shapes`.
+    pub held_out_shapes: usize,
 }
 
 /// Generates `count` theorems, drawing the kinds at random (prop, equality, arith, quantifiers
@@ -169,7 +175,7 @@ pub fn generate(count: usize, options: &GenOptions) -> Generated {
     let mut rng = StdRng::seed_from_u64(options.seed);
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(count);
-    let (mut renamed_copies, mut held_out_copies) = (0, 0);
+    let (mut renamed_copies, mut held_out_copies, mut held_out_shapes) = (0, 0, 0);
     let mut attempts = 0usize;
     while out.len() < count && attempts < count * 50 + 100 {
         attempts += 1;
@@ -193,7 +199,14 @@ pub fn generate(count: usize, options: &GenOptions) -> Generated {
             Kind::Quant => quant::draft(&mut rng, options),
             Kind::Coprime => coprime::draft(&mut rng, options),
         };
-        let form = canonical_statement(&format!("{} : {}", draft.binders, draft.goal));
+        let statement = format!("{} : {}", draft.binders, draft.goal);
+        if !options.exclude_shapes.is_empty()
+            && options.exclude_shapes.contains(&goal_shape(&statement))
+        {
+            held_out_shapes += 1;
+            continue;
+        }
+        let form = canonical_statement(&statement);
         if options.exclude.contains(&form) {
             held_out_copies += 1;
             continue;
@@ -214,6 +227,7 @@ pub fn generate(count: usize, options: &GenOptions) -> Generated {
         theorems: out,
         renamed_copies,
         held_out_copies,
+        held_out_shapes,
     }
 }
 
