@@ -13,6 +13,7 @@ use proofstep::extract::ExtractError;
 use proofstep::lean::LeanError;
 use proofstep::model::ModelError;
 use proofstep::process::ProcessError;
+use proofstep::refine::RefineError;
 use proofstep::search::SearchError;
 use proofstep::serve::ServeError;
 use proofstep::train::TrainError;
@@ -116,7 +117,7 @@ pub fn help_text() -> String {
     line(0, "success");
     line(
         ANSWER_NO,
-        "no proof found (prove), not every theorem proved (check), a file failed (extract), \
+        "no proof found (prove, refine), not every theorem proved (check), a file failed (extract), \
          something missing (doctor)",
     );
     for failure in Failure::ALL {
@@ -142,6 +143,13 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
     }
     if let Some(e) = link.downcast_ref::<SearchError>() {
         return Some(search(e));
+    }
+    if let Some(e) = link.downcast_ref::<RefineError>() {
+        return Some(match e {
+            RefineError::Start(e) | RefineError::Lean(e) => lean(e),
+            RefineError::Model(_) => Failure::Model,
+            RefineError::Search(e) => search(e),
+        });
     }
     if let Some(e) = link.downcast_ref::<EvalError>() {
         return Some(match e {

@@ -18,6 +18,7 @@ pub mod iterate;
 pub mod lsp;
 pub mod model;
 pub mod prove;
+pub mod refine;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;

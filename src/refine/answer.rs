@@ -42,7 +42,10 @@ fn after_statement(code: &str) -> Option<&str> {
     let trimmed = code.trim_start();
     if let Some(rest) = trimmed.strip_prefix("by") {
         if rest.starts_with(char::is_whitespace) {
-            return Some(rest.trim_start_matches([' ', '\t']).trim_start_matches('\n'));
+            return Some(
+                rest.trim_start_matches([' ', '\t'])
+                    .trim_start_matches('\n'),
+            );
         }
     }
     let first = trimmed.split_whitespace().next()?;
@@ -53,7 +56,10 @@ fn after_statement(code: &str) -> Option<&str> {
     let body = trimmed[statement.len()..].trim_start().strip_prefix(":=")?;
     let body = body.trim_start_matches([' ', '\t']);
     let body = body.strip_prefix("by")?;
-    Some(body.trim_start_matches([' ', '\t']).trim_start_matches('\n'))
+    Some(
+        body.trim_start_matches([' ', '\t'])
+            .trim_start_matches('\n'),
+    )
 }
 
 /// `text` without blank lines at either end, its common indentation removed.
@@ -97,7 +103,11 @@ mod tests {
             proof_from_answer("  intro h\n  exact h.left\n"),
             "intro h\nexact h.left"
         );
-        assert_eq!(proof_from_answer("```\n  rfl\n"), "rfl", "cut off by the limit");
+        assert_eq!(
+            proof_from_answer("```\n  rfl\n"),
+            "rfl",
+            "cut off by the limit"
+        );
         assert_eq!(proof_from_answer("by\n  simp"), "simp");
         assert_eq!(proof_from_answer("by simp"), "simp");
     }

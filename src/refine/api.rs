@@ -14,8 +14,7 @@ use crate::refine::model::{ProofAsk, Proposal, TokenUsage, WholeProofModel};
 use crate::refine::template::PromptTemplates;
 
 /// Which of the API's routes the model is asked through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[derive(clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ApiKind {
     /// `/v1/chat/completions`: the prompt as one user message (hosted chat models).
     Chat,

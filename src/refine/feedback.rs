@@ -224,6 +224,9 @@ mod tests {
         assert!(Feedback::refused("uses `sorry`, which proves nothing")
             .messages_text()
             .contains("refused before Lean checked it: it uses `sorry`"));
-        assert_eq!(bounded(&"x".repeat(2000)).chars().count(), MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            bounded(&"x".repeat(2000)).chars().count(),
+            MAX_MESSAGE_CHARS + 1
+        );
     }
 }

@@ -130,8 +130,8 @@ pub fn refine(
                         result.secs = began.elapsed().as_secs_f64();
                         return Ok(result);
                     }
-                    let diagnosis = diagnose(backend, theorem, &proof, &verdict)
-                        .map_err(RefineError::Lean)?;
+                    let diagnosis =
+                        diagnose(backend, theorem, &proof, &verdict).map_err(RefineError::Lean)?;
                     if diagnosis.reached.steps.len() > best.state.steps.len() {
                         best = Prefix {
                             state: diagnosis.reached,

@@ -124,7 +124,10 @@ impl PromptTemplates {
     pub fn load(first: Option<&Path>, repair: Option<&Path>) -> Result<Self, TemplateError> {
         let defaults = PromptTemplates::default();
         Ok(PromptTemplates {
-            first: first.map(Template::read).transpose()?.unwrap_or(defaults.first),
+            first: first
+                .map(Template::read)
+                .transpose()?
+                .unwrap_or(defaults.first),
             repair: repair
                 .map(Template::read)
                 .transpose()?
@@ -152,7 +155,10 @@ mod tests {
         let err = Template::parse("{{statment}}", "my.txt")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("my.txt") && err.contains("{{statment}}"), "{err}");
+        assert!(
+            err.contains("my.txt") && err.contains("{{statment}}"),
+            "{err}"
+        );
         assert!(err.contains("{{failed_proof}}"), "{err}");
         let err = Template::parse("{{statement", "my.txt").unwrap_err();
         assert!(err.to_string().contains("never closes"), "{err}");
