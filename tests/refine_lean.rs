@@ -106,7 +106,7 @@ const SWAP_RIGHT: &str = "```lean\ntheorem swap (p q : Prop) (h : p ∧ q) : q �
 /// one: its position, its message, the failed proof and the goals where it stopped.
 fn repairs_only_with_feedback(_: usize, prompt: &str) -> String {
     let carries_the_error = prompt.contains("line 2, column")
-        && prompt.contains("type mismatch")
+        && prompt.contains("Type mismatch")
         && prompt.contains("· exact h.left")
         && prompt.contains("⊢ q");
     if carries_the_error {
@@ -164,7 +164,7 @@ fn a_wrong_proof_is_repaired_once_the_request_carries_leans_error() {
             first.contains("Lean (version 4.x)") && first.contains("import Mini"),
             "the first prompt states the Lean version and the header: {first}"
         );
-        assert!(!first.contains("type mismatch"));
+        assert!(!first.contains("Type mismatch"));
     }
 }
 
