@@ -145,11 +145,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
         return Some(search(e));
     }
     if let Some(e) = link.downcast_ref::<RefineError>() {
-        return Some(match e {
-            RefineError::Start(e) | RefineError::Lean(e) => lean(e),
-            RefineError::Model(_) => Failure::Model,
-            RefineError::Search(e) => search(e),
-        });
+        return Some(refine(e));
     }
     if let Some(e) = link.downcast_ref::<EvalError>() {
         return Some(match e {
@@ -164,6 +160,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             EvalError::Incomplete(_) => Failure::Data,
             EvalError::Header { .. } => Failure::Lean,
             EvalError::Search { error, .. } => search(error),
+            EvalError::Refine { error, .. } => refine(error),
         });
     }
     if link.is::<ModelError>() || link.is::<candle_core::Error>() {
@@ -226,6 +223,14 @@ fn search(e: &SearchError) -> Failure {
     match e {
         SearchError::Start(e) | SearchError::Lean(e) => lean(e),
         SearchError::Model(_) => Failure::Model,
+    }
+}
+
+fn refine(e: &RefineError) -> Failure {
+    match e {
+        RefineError::Start(e) | RefineError::Lean(e) => lean(e),
+        RefineError::Model(_) => Failure::Model,
+        RefineError::Search(e) => search(e),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod refine;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;
+pub mod whole_proof;
 
 /// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
 pub fn init_logging(verbose: u8) {

@@ -78,6 +78,11 @@ impl ApiModel {
         })
     }
 
+    /// The model's name as the server knows it, when known.
+    pub fn model(&self) -> Option<&str> {
+        self.model.as_deref()
+    }
+
     /// The prompt for `ask`: the first template, or the repair template with the failure.
     pub fn prompt(&self, ask: &ProofAsk<'_>) -> String {
         let template = match ask.repair {

@@ -9,7 +9,7 @@ use crate::refine::model::TokenUsage;
 use crate::search::SearchCounts;
 
 /// One request and its check.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoundRecord {
     /// The attempt, from 1.
     pub attempt: usize,

@@ -82,6 +82,11 @@ impl Template {
         Template::parse(&text, &path.display().to_string())
     }
 
+    /// The template's text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// The text with each placeholder replaced by `value(name)` (in one pass, so a value that
     /// itself holds `{{...}}`, as Lean text may, is left alone).
     pub fn render(&self, value: impl Fn(&str) -> String) -> String {
@@ -120,6 +125,18 @@ impl Default for PromptTemplates {
 }
 
 impl PromptTemplates {
+    /// SHA-256 (hex) of both templates: what a run records, so a rerun with other prompts is
+    /// another run.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for t in [&self.first, &self.repair] {
+            hash.update((t.text.len() as u64).to_le_bytes());
+            hash.update(t.text.as_bytes());
+        }
+        format!("{:x}", hash.finalize())
+    }
+
     /// The defaults, with either replaced by the file given.
     pub fn load(first: Option<&Path>, repair: Option<&Path>) -> Result<Self, TemplateError> {
         let defaults = PromptTemplates::default();
