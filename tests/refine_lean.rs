@@ -296,3 +296,92 @@ fn the_search_from_an_accepted_prefix_proves_what_neither_half_proves_alone() {
         .unwrap();
     assert!(verdict.is_proved());
 }
+
+#[test]
+fn steps_after_the_goals_close_are_dropped_and_the_rest_verified_alone() {
+    let Some(backend) =
+        file_backend("steps_after_the_goals_close_are_dropped_and_the_rest_verified_alone")
+    else {
+        return;
+    };
+    let server = chat_standin(|_, _| "```lean\nexact hp\nexact hp\n```".to_string());
+    let theorem = theorem("id", "theorem id' (p : Prop) (hp : p) : p");
+    let result = refine(
+        &backend,
+        &model(&server),
+        &theorem,
+        "Lean 4",
+        &config(1, 2),
+        None,
+    )
+    .unwrap();
+    assert!(result.proved, "{result:#?}");
+    assert_eq!(result.proof.as_deref(), Some("exact hp"));
+    assert_eq!(
+        (result.attempt, result.round, result.model_calls),
+        (Some(1), Some(0), 1)
+    );
+}
+
+#[test]
+fn a_completions_endpoint_continues_the_prompt_and_stops_at_the_code_block() {
+    let Some(backend) =
+        file_backend("a_completions_endpoint_continues_the_prompt_and_stops_at_the_code_block")
+    else {
+        return;
+    };
+    // A server that ignores stop strings: what follows the block must be cut off here.
+    let text =
+        "  constructor\n  · exact h.right\n  · exact h.left\n```\n\ntheorem more : True := trivial";
+    let server = StandInServer::start(move |_, _| {
+        StandInReply::Answer(
+            200,
+            serde_json::json!({
+                "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 80, "completion_tokens": 20, "total_tokens": 100}
+            })
+            .to_string(),
+        )
+    });
+    let model = ApiModel::connect(
+        ApiOptions {
+            url: format!("http://{}", server.addr),
+            kind: ApiKind::Completions,
+            model: Some("stand-in".into()),
+            api_key: None,
+            temperature: 0.0,
+            max_tokens: 256,
+            timeout: Duration::from_secs(30),
+            retries: 0,
+        },
+        PromptTemplates::default(),
+    )
+    .unwrap();
+    let result = refine(
+        &backend,
+        &model,
+        &theorem("swap", SWAP),
+        "Lean 4",
+        &config(1, 0),
+        None,
+    )
+    .unwrap();
+    assert!(result.proved, "{result:#?}");
+    assert_eq!(
+        result.proof.as_deref(),
+        Some("constructor\n· exact h.right\n· exact h.left")
+    );
+    let request = &server.requests()[0];
+    assert!(
+        request.line.starts_with("POST /v1/completions"),
+        "{}",
+        request.line
+    );
+    let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+    assert!(body["prompt"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{SWAP} := by\n")));
+    assert!(body["stop"].as_array().unwrap().iter().any(|s| s == "```"));
+    assert_eq!(body["temperature"], 0.0);
+}

@@ -95,6 +95,9 @@ pub struct Diagnosis {
     pub feedback: Feedback,
     /// The state after the accepted steps (the root when none was).
     pub reached: ProofState,
+    /// The accepted steps, when they close every goal before the proof ends (what follows
+    /// them is what Lean objects to): a shorter proof to verify.
+    pub closing_prefix: Option<Vec<String>>,
 }
 
 /// Diagnoses `proof` of `theorem`, which `verify` judged `verdict` (not proved).
@@ -131,6 +134,7 @@ pub fn diagnose(
     let steps = split_steps(proof);
     let mut reached = backend.start(&theorem.header, &theorem.statement)?;
     let mut accepted = 0;
+    let mut closing_prefix = None;
     for step in steps.iter().take(MAX_STEPS) {
         match backend.apply(&reached, step)? {
             Outcome::Open(next) => {
@@ -138,8 +142,10 @@ pub fn diagnose(
                 accepted += 1;
             }
             Outcome::Proved(_) => {
-                // The goals close here; what follows is what Lean objects to.
                 accepted += 1;
+                if accepted < steps.len() {
+                    closing_prefix = Some(steps[..accepted].to_vec());
+                }
                 break;
             }
             Outcome::Failed(_) => break,
@@ -154,6 +160,7 @@ pub fn diagnose(
             total_steps: steps.len(),
         },
         reached,
+        closing_prefix,
     })
 }
 

@@ -4,7 +4,8 @@
 //! theorem re-checked with the `#print axioms` probe, under the backend's axiom policy) — and a
 //! failure's feedback (`feedback::diagnose`) goes into the next request. With a step model,
 //! when every attempt fails, the best-first search starts from the longest prefix of a failed
-//! proof that Lean accepted, within the time left.
+//! proof that Lean accepted, within the time left. A failed proof whose first steps already
+//! close every goal is verified without the rest.
 
 use std::time::{Duration, Instant};
 
@@ -121,17 +122,30 @@ pub fn refine(
                             feedback: None,
                             usage: proposal.usage,
                         });
-                        result.proved = true;
-                        result.stop = RefineStop::Proved;
-                        result.proof = Some(proof);
-                        result.found_by = Some(FoundBy::Model);
-                        result.attempt = Some(attempt);
-                        result.round = Some(round);
-                        result.secs = began.elapsed().as_secs_f64();
-                        return Ok(result);
+                        return Ok(proved(result, proof, attempt, round, began));
                     }
                     let diagnosis =
                         diagnose(backend, theorem, &proof, &verdict).map_err(RefineError::Lean)?;
+                    // Steps that close every goal before the proof ends: the proof without
+                    // the rest, verified like any other.
+                    if let Some(steps) = &diagnosis.closing_prefix {
+                        let shorter = steps.join("\n");
+                        let verdict = backend
+                            .verify(&theorem.header, &theorem.statement, &shorter)
+                            .map_err(RefineError::Lean)?;
+                        if verdict.is_proved() {
+                            info!(attempt, round, "the proof's first steps verified alone");
+                            result.rounds.push(RoundRecord {
+                                attempt,
+                                round,
+                                proof: shorter.clone(),
+                                proved: true,
+                                feedback: None,
+                                usage: proposal.usage,
+                            });
+                            return Ok(proved(result, shorter, attempt, round, began));
+                        }
+                    }
                     if diagnosis.reached.steps.len() > best.state.steps.len() {
                         best = Prefix {
                             state: diagnosis.reached,
@@ -185,6 +199,24 @@ pub fn refine(
     }
     result.secs = began.elapsed().as_secs_f64();
     Ok(result)
+}
+
+/// `result` with the model's `proof` from `attempt`'s `round` verified.
+fn proved(
+    mut result: RefineResult,
+    proof: String,
+    attempt: usize,
+    round: usize,
+    began: Instant,
+) -> RefineResult {
+    result.proved = true;
+    result.stop = RefineStop::Proved;
+    result.proof = Some(proof);
+    result.found_by = Some(FoundBy::Model);
+    result.attempt = Some(attempt);
+    result.round = Some(round);
+    result.secs = began.elapsed().as_secs_f64();
+    result
 }
 
 /// A request's seed: distinct for every attempt and round of a run, below 2³¹ (servers
