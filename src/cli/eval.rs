@@ -38,6 +38,10 @@ pub enum EvalCommand {
     /// Merge the shards of a run (`eval --shard I/N` on several machines) into one run's
     /// results, summary and report; refuses shards of different settings.
     Merge(crate::cli::eval_merge::MergeArgs),
+    /// Count the theorems of one set that another holds, as text or up to renaming (binders
+    /// renamed, hypotheses reordered), and those sharing a goal shape: a test split checked
+    /// against training data before its pass rate is believed. Exits 1 when any is a copy.
+    Overlap(crate::cli::eval_overlap::OverlapArgs),
 }
 
 /// Arguments of an evaluation run.
@@ -107,8 +111,10 @@ pub enum EvalMode {
 
 /// Runs `proofstep eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    if let Some(EvalCommand::Merge(merge)) = args.command {
-        return crate::cli::eval_merge::run(merge);
+    match args.command {
+        Some(EvalCommand::Merge(merge)) => return crate::cli::eval_merge::run(merge),
+        Some(EvalCommand::Overlap(overlap)) => return crate::cli::eval_overlap::run(overlap),
+        None => {}
     }
     let run = args.run;
     match (&run.dataset, &run.out) {

@@ -118,7 +118,7 @@ pub fn help_text() -> String {
     line(
         ANSWER_NO,
         "no proof found (prove, refine), not every theorem proved (check), a file failed (extract), \
-         something missing (doctor)",
+         something missing (doctor), copies found (eval overlap)",
     );
     for failure in Failure::ALL {
         line(failure.code(), failure.meaning());

@@ -11,6 +11,7 @@ pub mod default_model;
 pub mod doctor;
 pub mod eval;
 pub mod eval_merge;
+pub mod eval_overlap;
 pub mod exit;
 pub mod extract;
 pub mod generate;
