@@ -59,7 +59,10 @@ pub fn run(args: OverlapArgs) -> anyhow::Result<ExitCode> {
             println!("{} copies {} ({how})", copy.name, copy.copy_of);
         }
         if found.copies.len() > args.show {
-            println!("… {} more (--show N, or --json)", found.copies.len() - args.show);
+            println!(
+                "… {} more (--show N, or --json)",
+                found.copies.len() - args.show
+            );
         }
     }
     Ok(if found.up_to_renaming == 0 {

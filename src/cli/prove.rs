@@ -146,7 +146,7 @@ pub fn theorem_in_file(
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let tasks = lean_file_theorems(file, &text, None)?;
     let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
-    let exact: Vec<_> = tasks.iter().filter(|t| &t.name == wanted).collect();
+    let exact: Vec<_> = tasks.iter().filter(|t| t.name == wanted).collect();
     let matches = if exact.is_empty() {
         tasks.iter().filter(|t| short(&t.name) == *wanted).collect()
     } else {

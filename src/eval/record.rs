@@ -115,7 +115,7 @@ impl TheoremRecord {
             proof: result
                 .proof
                 .as_deref()
-                .map(|p| crate::refine::steps::split_steps(p)),
+                .map(crate::refine::steps::split_steps),
             score: None,
             expansions: counts.as_ref().map_or(0, |c| c.expansions),
             time_secs: result.secs,

@@ -96,7 +96,7 @@ impl ApiModel {
             "statement" => ask.theorem.statement.trim().to_string(),
             "failed_proof" => ask
                 .repair
-                .map(|r| crate::lean::backend::proof_text(&[r.proof.clone()]))
+                .map(|r| crate::lean::backend::proof_text(std::slice::from_ref(&r.proof)))
                 .unwrap_or_default()
                 .trim_end()
                 .to_string(),
