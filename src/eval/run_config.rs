@@ -408,6 +408,38 @@ mod tests {
     }
 
     #[test]
+    fn a_refine_run_differs_from_a_search_run_and_from_one_with_other_rounds() {
+        let tasks = [task("a")];
+        let search = config(&SearchConfig::default(), &tasks);
+        let settings = RefineSettings {
+            attempts: 4,
+            rounds: 2,
+            model: "m".into(),
+            api_kind: "chat".into(),
+            temperature: 0.7,
+            max_tokens: 1024,
+            prompts: "a".repeat(64),
+            then_search: false,
+        };
+        let refined = search.clone().refined(settings.clone());
+        assert_eq!(
+            search.differences(&refined),
+            ["--mode: search in the recorded run, refine now"]
+        );
+        let fewer = search.clone().refined(RefineSettings {
+            rounds: 0,
+            ..settings.clone()
+        });
+        assert_eq!(
+            refined.differences(&fewer),
+            ["--rounds: 2 in the recorded run, 0 now"]
+        );
+        let read: RunConfig =
+            serde_json::from_str(&serde_json::to_string(&refined).unwrap()).unwrap();
+        assert_eq!(read, refined);
+    }
+
+    #[test]
     fn differences_name_each_flag_that_changed_and_nothing_else() {
         let tasks = [task("a"), task("b")];
         let base = config(&SearchConfig::default(), &tasks);

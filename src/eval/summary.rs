@@ -242,6 +242,47 @@ mod tests {
     }
 
     #[test]
+    fn a_refine_run_is_summarized_by_model_calls_with_its_tokens() {
+        let refined = |name: &str, calls: usize, to_proof: Option<usize>| {
+            let mut r = rec(name, to_proof.is_some(), 0);
+            r.refine = Some(crate::eval::record::RefineRecord {
+                model_calls: calls,
+                calls_to_proof: to_proof,
+                found_by: to_proof.map(|_| crate::refine::FoundBy::Model),
+                attempt: None,
+                round: None,
+                tokens: crate::refine::result::TokenTotals {
+                    prompt: 100 * calls,
+                    completion: 10 * calls,
+                    unreported: 0,
+                },
+                rounds: None,
+            });
+            r
+        };
+        let records = vec![
+            refined("a", 1, Some(1)),
+            refined("b", 3, Some(3)),
+            refined("c", 6, None),
+        ];
+        let s = Summary::of(&records, 8).refine.unwrap();
+        let points: Vec<(usize, usize)> = s
+            .by_model_calls
+            .iter()
+            .map(|p| (p.calls, p.proved))
+            .collect();
+        assert_eq!(points, [(1, 1), (2, 1), (4, 2), (6, 2)]);
+        assert_eq!(s.by_model_calls[3].ci95, wilson_interval(2, 3));
+        assert_eq!(
+            (s.model_calls, s.prompt_tokens, s.completion_tokens),
+            (10, 1000, 100)
+        );
+        assert!((s.mean_tokens - 1100.0 / 3.0).abs() < 1e-9);
+        assert!(Summary::of(&records[..0], 8).refine.is_none());
+        assert!(Summary::of(&[rec("x", true, 1)], 8).refine.is_none());
+    }
+
+    #[test]
     fn counts_rates_and_budgets() {
         let records = vec![
             rec("a", true, 1),
