@@ -69,6 +69,7 @@ fn config(attempts: usize, rounds: usize) -> RefineConfig {
     RefineConfig {
         attempts,
         rounds,
+        parallel: 1,
         time_limit: Duration::from_secs(300),
         seed: 0,
     }
@@ -384,4 +385,59 @@ fn a_completions_endpoint_continues_the_prompt_and_stops_at_the_code_block() {
         .ends_with(&format!("{SWAP} := by\n")));
     assert!(body["stop"].as_array().unwrap().iter().any(|s| s == "```"));
     assert_eq!(body["temperature"], 0.0);
+}
+
+#[test]
+fn attempts_in_parallel_report_what_one_after_another_would() {
+    let Some(backend) = file_backend("attempts_in_parallel_report_what_one_after_another_would")
+    else {
+        return;
+    };
+    // Answers only once three requests are in flight together (so attempts must run at
+    // once), and proves the theorem only for the request of attempt 3 (seed 2).
+    let arrived = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = StandInServer::start(move |_, request| {
+        use std::sync::atomic::Ordering;
+        arrived.fetch_add(1, Ordering::SeqCst);
+        let waiting = std::time::Instant::now();
+        while arrived.load(Ordering::SeqCst) < 3 {
+            if waiting.elapsed() > Duration::from_secs(20) {
+                return StandInReply::Answer(
+                    400,
+                    r#"{"error":{"message":"the stand-in waited for 3 requests at once"}}"#.into(),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+        let answer = if body["seed"] == 2 {
+            SWAP_RIGHT
+        } else {
+            SWAP_WRONG
+        };
+        StandInReply::Answer(200, chat_answer(answer))
+    });
+    let config = RefineConfig {
+        parallel: 3,
+        ..config(4, 0)
+    };
+    let result = refine(
+        &backend,
+        &model(&server),
+        &theorem("swap", SWAP),
+        "Lean 4",
+        &config,
+        None,
+    )
+    .unwrap();
+    assert!(result.proved, "{result:#?}");
+    assert_eq!((result.attempt, result.round), (Some(3), Some(0)));
+    assert_eq!(result.calls_to_proof, Some(3), "as if one after another");
+    assert!(
+        (3..=4).contains(&result.model_calls),
+        "{}",
+        result.model_calls
+    );
+    let attempts: Vec<usize> = result.rounds.iter().map(|r| r.attempt).collect();
+    assert_eq!(&attempts[..3], [1, 2, 3], "rounds in attempt order");
 }

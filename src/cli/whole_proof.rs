@@ -24,6 +24,10 @@ pub struct WholeProofArgs {
     /// Repairs per attempt: requests carrying the failed proof and Lean's messages.
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
+    /// Attempts run at once (at most this many requests in flight per theorem). The result is
+    /// the same as one after another; attempts beside the one that proves it cost calls.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub api_parallel: usize,
     /// The OpenAI-compatible server of the whole-proof model, e.g.
     /// https://api.openai.com/v1 or http://localhost:8080 (llama.cpp).
     #[arg(long, value_name = "URL")]
@@ -122,6 +126,7 @@ impl WholeProofArgs {
         RefineConfig {
             attempts: self.attempts,
             rounds: self.rounds,
+            parallel: self.api_parallel.max(1),
             time_limit: search.time_limit,
             seed: search.generate.seed,
         }

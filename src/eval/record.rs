@@ -52,8 +52,8 @@ pub struct TheoremRecord {
 pub struct RefineRecord {
     /// Requests made to the whole-proof model.
     pub model_calls: usize,
-    /// How many requests it took to the proof (the one whose proof verified, or every one
-    /// made when the search after the prefix found it); None when not proved.
+    /// How many requests it took to the proof, had the attempts run one after another
+    /// (`RefineResult::calls_to_proof`); None when not proved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calls_to_proof: Option<usize>,
     /// What found the proof.
@@ -106,7 +106,6 @@ impl TheoremRecord {
         keep_trace: bool,
     ) -> Self {
         let counts = result.search.as_ref().map(|s| s.counts.clone());
-        let calls_to_proof = result.proved.then_some(result.model_calls);
         TheoremRecord {
             name: name.to_string(),
             split: split.map(str::to_string),
@@ -126,7 +125,7 @@ impl TheoremRecord {
             trace: None,
             refine: Some(RefineRecord {
                 model_calls: result.model_calls,
-                calls_to_proof,
+                calls_to_proof: result.calls_to_proof,
                 found_by: result.found_by,
                 attempt: result.attempt,
                 round: result.round,

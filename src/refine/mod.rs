@@ -3,12 +3,14 @@
 //! OpenAI-compatible chat or completions endpoint) writes a whole tactic proof from a prompt
 //! (`template`); the proof is taken out of its answer (`answer`), refused or verified like any
 //! search candidate, and on failure Lean's messages and the goals where it stopped
-//! (`feedback`, over the proof's `steps`) go into the next request (`run`). With a step model,
+//! (`feedback`, over the proof's `steps`) go into the next request (`attempt`); `run` runs
+//! the attempts, several at once if asked. With a step model,
 //! the best-first search starts from the longest prefix Lean accepted. Depends on `search`,
 //! `openai`, `lean` and `model`.
 
 pub mod answer;
 pub mod api;
+pub mod attempt;
 pub mod error;
 pub mod feedback;
 pub mod model;

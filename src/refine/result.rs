@@ -94,6 +94,12 @@ pub struct RefineResult {
     pub round: Option<usize>,
     /// Requests made to the whole-proof model.
     pub model_calls: usize,
+    /// The requests a run of the attempts one after another would have made up to the proof:
+    /// those of the attempts before the one that proved it, and its own up to the proving
+    /// round (every request, when the search after the prefix found it). With attempts in
+    /// parallel, `model_calls` may be more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_to_proof: Option<usize>,
     /// Their tokens.
     pub tokens: TokenTotals,
     /// Every round, in order.

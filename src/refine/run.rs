@@ -1,26 +1,22 @@
-//! The refine loop: up to `attempts` independent attempts, each a first request and up to
-//! `rounds` repairs. Every answer is a candidate like any other — the search's filter first
-//! (no `sorry`, no declarations, no `#` commands), then the backend's `verify` (the whole
-//! theorem re-checked with the `#print axioms` probe, under the backend's axiom policy) — and a
-//! failure's feedback (`feedback::diagnose`) goes into the next request. With a step model,
-//! when every attempt fails, the best-first search starts from the longest prefix of a failed
-//! proof that Lean accepted, within the time left. A failed proof whose first steps already
-//! close every goal is verified without the rest.
+//! The refine loop: up to `attempts` independent attempts (`attempt`), up to `parallel` of them
+//! at once, each a first request and up to `rounds` repairs. The result is the one a run of
+//! the attempts one after another would give — the lowest-numbered attempt that proves the
+//! theorem, and how many calls that took — while attempts running beside it stop at their
+//! next request and their calls count only in the cost. With a step model, when every attempt
+//! fails, the best-first search starts from the longest prefix of a failed proof that Lean
+//! accepted, within the time left.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use tracing::info;
 
 use crate::lean::{ProofBackend, ProofState};
 use crate::model::Predictor;
-use crate::refine::answer::proof_from_answer;
+use crate::refine::attempt::{run_attempt, AttemptOutcome, Context};
 use crate::refine::error::RefineError;
-use crate::refine::feedback::{diagnose, Feedback};
-use crate::refine::model::{FailedProof, ProofAsk, Theorem, WholeProofModel};
-use crate::refine::result::{
-    FoundBy, PrefixSearch, RefineResult, RefineStop, RoundRecord, TokenTotals,
-};
-use crate::search::{check_candidate, search_from, SearchConfig};
+use crate::refine::model::{Theorem, WholeProofModel};
+use crate::refine::result::{FoundBy, PrefixSearch, RefineResult, RefineStop, TokenTotals};
+use crate::search::{search_from, SearchConfig};
 
 /// The budget of a refine run.
 #[derive(Clone, Debug)]
@@ -29,6 +25,8 @@ pub struct RefineConfig {
     pub attempts: usize,
     /// Repairs per attempt after its first request.
     pub rounds: usize,
+    /// Attempts run at once (so at most this many requests are in flight).
+    pub parallel: usize,
     /// Wall time for the whole run, the search after the prefix included.
     pub time_limit: Duration,
     /// Seed of the requests (each request's is derived from it).
@@ -41,13 +39,6 @@ pub struct ThenSearch<'a> {
     pub predictor: &'a dyn Predictor,
     /// The search's settings (its time limit is cut to what the run has left).
     pub config: SearchConfig,
-}
-
-/// The longest accepted prefix seen so far, and where it came from.
-struct Prefix {
-    state: ProofState,
-    attempt: usize,
-    round: usize,
 }
 
 /// Proves `theorem` with `model`, checking each answer on `backend`.
@@ -64,6 +55,15 @@ pub fn refine(
     let root = backend
         .start(&theorem.header, &theorem.statement)
         .map_err(RefineError::Start)?;
+    let cx = Context {
+        backend,
+        model,
+        theorem,
+        lean_version,
+        config,
+        deadline,
+    };
+    let outcomes = run_attempts(&cx)?;
     let mut result = RefineResult {
         theorem: theorem.name.clone(),
         proved: false,
@@ -73,111 +73,50 @@ pub fn refine(
         attempt: None,
         round: None,
         model_calls: 0,
+        calls_to_proof: None,
         tokens: TokenTotals::default(),
         rounds: Vec::new(),
         search: None,
         secs: 0.0,
     };
-    let mut best = Prefix {
-        state: root,
-        attempt: 0,
-        round: 0,
-    };
-    'attempts: for attempt in 1..=config.attempts {
-        let mut failed: Option<FailedProof> = None;
-        for round in 0..=config.rounds {
-            if Instant::now() >= deadline {
-                result.stop = RefineStop::TimeLimit;
-                break 'attempts;
-            }
-            let ask = ProofAsk {
-                theorem,
-                lean_version,
-                repair: failed.as_ref(),
-                seed: request_seed(config, attempt, round),
-            };
-            let proposal = model.propose(&ask).map_err(RefineError::Model)?;
-            result.model_calls += 1;
-            match proposal.usage {
-                Some(u) => {
-                    result.tokens.prompt += u.prompt;
-                    result.tokens.completion += u.completion;
-                }
-                None => result.tokens.unreported += 1,
-            }
-            let proof = proof_from_answer(&proposal.text);
-            let feedback = match check_candidate(&proof) {
-                Err(reason) => Feedback::refused(&reason.to_string()),
-                Ok(()) => {
-                    let verdict = backend
-                        .verify(&theorem.header, &theorem.statement, &proof)
-                        .map_err(RefineError::Lean)?;
-                    if verdict.is_proved() {
-                        info!(attempt, round, "whole proof verified");
-                        result.rounds.push(RoundRecord {
-                            attempt,
-                            round,
-                            proof: proof.clone(),
-                            proved: true,
-                            feedback: None,
-                            usage: proposal.usage,
-                        });
-                        return Ok(proved(result, proof, attempt, round, began));
-                    }
-                    let diagnosis =
-                        diagnose(backend, theorem, &proof, &verdict).map_err(RefineError::Lean)?;
-                    // Steps that close every goal before the proof ends: the proof without
-                    // the rest, verified like any other.
-                    if let Some(steps) = &diagnosis.closing_prefix {
-                        let shorter = steps.join("\n");
-                        let verdict = backend
-                            .verify(&theorem.header, &theorem.statement, &shorter)
-                            .map_err(RefineError::Lean)?;
-                        if verdict.is_proved() {
-                            info!(attempt, round, "the proof's first steps verified alone");
-                            result.rounds.push(RoundRecord {
-                                attempt,
-                                round,
-                                proof: shorter.clone(),
-                                proved: true,
-                                feedback: None,
-                                usage: proposal.usage,
-                            });
-                            return Ok(proved(result, shorter, attempt, round, began));
-                        }
-                    }
-                    if diagnosis.reached.steps.len() > best.state.steps.len() {
-                        best = Prefix {
-                            state: diagnosis.reached,
-                            attempt,
-                            round,
-                        };
-                    }
-                    diagnosis.feedback
-                }
-            };
-            info!(attempt, round, status = %feedback.status, "whole proof failed");
-            result.rounds.push(RoundRecord {
-                attempt,
-                round,
-                proof: proof.clone(),
-                proved: false,
-                feedback: Some(feedback.clone()),
-                usage: proposal.usage,
-            });
-            failed = Some(FailedProof { proof, feedback });
+    // The longest accepted prefix (the root when none), and the attempt and round it came from.
+    let mut best: (ProofState, usize, usize) = (root, 0, 0);
+    for outcome in outcomes {
+        let calls = outcome.rounds.len();
+        if let (Some((round, proof)), false) = (&outcome.proved, result.proved) {
+            result.proved = true;
+            result.stop = RefineStop::Proved;
+            result.proof = Some(proof.clone());
+            result.found_by = Some(FoundBy::Model);
+            result.attempt = Some(outcome.attempt);
+            result.round = Some(*round);
+            result.calls_to_proof = Some(result.model_calls + round + 1);
         }
+        if outcome.timed_out && !result.proved {
+            result.stop = RefineStop::TimeLimit;
+        }
+        if let Some((state, round)) = outcome.reached {
+            if state.steps.len() > best.0.steps.len() {
+                best = (state, outcome.attempt, round);
+            }
+        }
+        result.model_calls += calls;
+        result.tokens.prompt += outcome.tokens.prompt;
+        result.tokens.completion += outcome.tokens.completion;
+        result.tokens.unreported += outcome.tokens.unreported;
+        result.rounds.extend(outcome.rounds);
     }
-    if let Some(then) = then_search {
+    if let (Some(then), false) = (then_search, result.proved) {
         let left = deadline.saturating_duration_since(Instant::now());
         if !left.is_zero() {
+            let (state, attempt, round) = best;
             let mut search_config = then.config;
             search_config.time_limit = left;
-            let prefix = best.state.steps.clone();
+            let prefix = state.steps.clone();
             let found = search_from(
                 backend,
                 then.predictor,
-                best.state,
+                state,
                 &search_config,
                 Instant::now(),
             )
@@ -187,8 +126,9 @@ pub fn refine(
                 result.stop = RefineStop::Proved;
                 result.proof = Some(steps.join("\n"));
                 result.found_by = Some(FoundBy::PrefixSearch);
-                result.attempt = (best.attempt > 0).then_some(best.attempt);
-                result.round = (best.attempt > 0).then_some(best.round);
+                result.attempt = (attempt > 0).then_some(attempt);
+                result.round = (attempt > 0).then_some(round);
+                result.calls_to_proof = Some(result.model_calls);
             }
             result.search = Some(PrefixSearch {
                 prefix,
@@ -201,27 +141,39 @@ pub fn refine(
     Ok(result)
 }
 
-/// `result` with the model's `proof` from `attempt`'s `round` verified.
-fn proved(
-    mut result: RefineResult,
-    proof: String,
-    attempt: usize,
-    round: usize,
-    began: Instant,
-) -> RefineResult {
-    result.proved = true;
-    result.stop = RefineStop::Proved;
-    result.proof = Some(proof);
-    result.found_by = Some(FoundBy::Model);
-    result.attempt = Some(attempt);
-    result.round = Some(round);
-    result.secs = began.elapsed().as_secs_f64();
-    result
-}
-
-/// A request's seed: distinct for every attempt and round of a run, below 2³¹ (servers
-/// differ in how wide a seed they take).
-fn request_seed(config: &RefineConfig, attempt: usize, round: usize) -> u64 {
-    let index = (attempt - 1) * (config.rounds + 1) + round;
-    config.seed.wrapping_add(index as u64) & 0x7fff_ffff
+/// Runs the attempts, `parallel` at once, none numbered above one that has proved the
+/// theorem; their outcomes in attempt order, or the first failure (by attempt number) of
+/// one that could not run, which stops the others.
+fn run_attempts(cx: &Context<'_>) -> Result<Vec<AttemptOutcome>, RefineError> {
+    let proved_by = AtomicUsize::new(usize::MAX);
+    let failed = AtomicBool::new(false);
+    let next = AtomicUsize::new(1);
+    let finished: Mutex<Vec<(usize, Result<AttemptOutcome, RefineError>)>> = Mutex::new(Vec::new());
+    let workers = cx.config.parallel.clamp(1, cx.config.attempts.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let attempt = next.fetch_add(1, Ordering::SeqCst);
+                if attempt > cx.config.attempts
+                    || attempt > proved_by.load(Ordering::SeqCst)
+                    || failed.load(Ordering::SeqCst)
+                {
+                    break;
+                }
+                let outcome = run_attempt(cx, attempt, &proved_by);
+                if outcome.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                    // Attempts beside it stop at their next request.
+                    proved_by.store(0, Ordering::SeqCst);
+                }
+                finished
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((attempt, outcome));
+            });
+        }
+    });
+    let mut finished = finished.into_inner().unwrap_or_else(|e| e.into_inner());
+    finished.sort_by_key(|(attempt, _)| *attempt);
+    finished.into_iter().map(|(_, outcome)| outcome).collect()
 }
