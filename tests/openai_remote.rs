@@ -110,11 +110,19 @@ fn sampling_asks_n_per_temperature_in_one_request_each() {
         assert_eq!(texts.len(), candidates.len(), "duplicates removed");
         assert!(candidates.iter().all(|c| c.score <= 0.0));
     }
-    assert_eq!(
-        remote.generate(&prompts(), &sampled).unwrap(),
-        got,
-        "the same seed gives the same candidates"
-    );
+    // The same texts; the scores may differ in the last bits, since the server may batch this
+    // prompt with a different set of concurrent requests (f32 sums in another order).
+    let again = remote.generate(&prompts(), &sampled).unwrap();
+    assert_eq!(again.len(), got.len());
+    for (a, b) in again.iter().zip(&got) {
+        let texts = |c: &[proofstep::model::Candidate]| -> Vec<String> {
+            c.iter().map(|c| c.text.clone()).collect()
+        };
+        assert_eq!(texts(a), texts(b), "the same seed gives the same candidates");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x.score - y.score).abs() < 1e-6, "{} vs {}", x.score, y.score);
+        }
+    }
 }
 
 #[test]
