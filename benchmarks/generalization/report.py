@@ -5,10 +5,12 @@ replacement, the same draw for both, 4,000 draws, seed 0); and the share of what
 (the strongest) leaves unproved that the model with that list (--also-try) still leaves unproved.
 Usage: python3 benchmarks/generalization/report.py OUT NAME=PATH..."""
 import json
-import math
 import os
 import random
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from stats import wilson  # noqa: E402
 
 PROVERS = [
     ("model, default settings", "model"),
@@ -16,16 +18,6 @@ PROVERS = [
     ("fixed list with simp_all, decide", "list_auto"),
     ("fixed list with simp_all, decide, Nat lemmas", "list_lemmas"),
 ]
-
-
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def load(path):

@@ -14,6 +14,9 @@ import os
 import random
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from stats import wilson  # noqa: E402
+
 out = sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"
 svg_path = sys.argv[2] if len(sys.argv) > 2 else "benchmarks/pipeline/budget.svg"
 title = sys.argv[3] if len(sys.argv) > 3 else "Test-world test split"
@@ -45,16 +48,6 @@ RUNS = [
 BUDGETS = [1, 2, 4, 8, 16, 32]
 BASELINES = ["untrained llama-tiny", "fixed list, no automation", "fixed list with simp_all, decide",
              "fixed list with simp_all, decide, Nat lemmas"]
-
-
-def wilson(k, n, z=1.96):
-    if n == 0:
-        return (0.0, 0.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, c - h), min(1.0, c + h))
 
 
 def paired_ratio(proved, base, draws):
