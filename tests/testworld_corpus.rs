@@ -396,7 +396,10 @@ fn excluded_goal_shapes_never_come_back_under_other_names() {
             ..GenOptions::default()
         },
     );
-    assert!(generated.held_out_shapes > 0, "no draw had an excluded shape");
+    assert!(
+        generated.held_out_shapes > 0,
+        "no draw had an excluded shape"
+    );
     assert_eq!(generated.theorems.len(), 2000);
     for t in &generated.theorems {
         assert!(

@@ -112,7 +112,10 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     for path in &args.exclude_shapes {
         let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
             .with_context(|| {
-                format!("--exclude-shapes {}: cannot read its theorems", path.display())
+                format!(
+                    "--exclude-shapes {}: cannot read its theorems",
+                    path.display()
+                )
             })?;
         exclude_shapes.extend(
             tasks

@@ -9,7 +9,7 @@ use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
-    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator, Precision,
+    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator, Precision, Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -67,12 +67,9 @@ pub enum ModelCommand {
         /// Timed repetitions (after one untimed warm-up).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
-        /// Weights the projections read: packed (every command's choice on an AVX-512 or
-        /// AVX2 CPU: exact Q4_1 / Q8_0 packings where the weights are exactly such blocks, as
-        /// after importing a GGUF, else f32), f32 (the choice on other CPUs), or bf16
-        /// (reduced precision).
-        #[arg(long, default_value = "packed")]
-        weights: Precision,
+        /// Weights the model is loaded in, as every command's `--weights` (`packed` is `auto`).
+        #[arg(long, default_value = "auto")]
+        weights: Weights,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -177,9 +174,11 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
             let prompt: Vec<u32> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
-            let mut generator = Generator::load(&model)?;
+            let loading = Instant::now();
+            let mut generator = Generator::load_with(&model, weights)?;
+            let load_s = loading.elapsed().as_secs_f64();
+            let load_peak_rss_mib = peak_rss_mib();
             generator.set_stop_ids(Vec::new());
-            let report = generator.set_precision(weights)?;
             let (decoding, sequences) = match mode {
                 SpeedMode::Greedy => (
                     Decoding::Sample {
@@ -224,9 +223,10 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             let value = serde_json::json!({
                 "impl": "proofstep",
                 "mode": format!("{mode:?}").to_lowercase(),
-                "weights": format!("{weights:?}").to_lowercase(),
-                "projections_converted": report.converted,
-                "projections": report.total,
+                "weights": weights.name(),
+                "reduced_precision": weights.is_reduced(),
+                "load_seconds": load_s,
+                "load_peak_rss_mib": load_peak_rss_mib,
                 "sequences": sequences,
                 "new_tokens": new_tokens,
                 "prompt_tokens": prompt.len(),

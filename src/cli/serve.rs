@@ -92,7 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| "proofstep".into());
-            (load_model_dir(&dir)?, name)
+            (load_model_dir(&dir, args.model.weights)?, name)
         }
     };
     let address = format!("{}:{}", args.host, args.port);

@@ -6,8 +6,8 @@
 
 pub mod http_client;
 pub mod local_hub;
-pub mod torch_checkpoint;
 pub mod openai_standin;
+pub mod torch_checkpoint;
 
 use std::path::{Path, PathBuf};
 

@@ -6,18 +6,17 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use rayon::prelude::*;
 
 use crate::arch::causal_lm::CausalLm;
 use crate::arch::layers::KvCache;
-use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::precision::{Precision, PrecisionReport, Weights};
 use crate::error::{ModelError, Result};
 use crate::generate::beam::beam_search;
 use crate::generate::sampling::{log_probs, row_rng, sample, top_k};
-use crate::io::folder::{eos_ids, load_model};
+use crate::io::folder::{eos_ids, load_model_with};
 use crate::io::tokenizer::ProofTokenizer;
-use crate::kernels::matvec::packed_is_fast;
 use crate::predictor::{
     rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
     PromptCompletions,
@@ -66,6 +65,7 @@ pub struct Generator {
     lm: CausalLm,
     tokenizer: ProofTokenizer,
     stop: Vec<u32>,
+    weights: Weights,
 }
 
 impl Generator {
@@ -78,6 +78,7 @@ impl Generator {
             lm,
             tokenizer,
             stop,
+            weights: Weights::Auto,
         }
     }
 
@@ -87,14 +88,25 @@ impl Generator {
     /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
     /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
     pub fn load(dir: &Path) -> Result<Self> {
-        let mut lm = load_model(dir, &Device::Cpu)?;
-        if packed_is_fast() {
-            lm.set_precision(Precision::Packed)?;
-        }
+        Self::load_with(dir, Weights::Auto)
+    }
+
+    /// Loads a model folder as `--weights` says (`load` is `Weights::Auto`; see
+    /// `load_model_with`: bf16, q8_0 and q4_0 hold the model once, converted, reduced
+    /// precision).
+    pub fn load_with(dir: &Path, weights: Weights) -> Result<Self> {
+        let lm = load_model_with(dir, weights)?;
         let eos = eos_ids(dir, lm.config());
         let tokenizer =
             ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;
-        Ok(Self::new(lm, tokenizer, eos))
+        let mut generator = Self::new(lm, tokenizer, eos);
+        generator.weights = weights;
+        Ok(generator)
+    }
+
+    /// The weights it was loaded with (`Weights::Auto` for one made by `new`).
+    pub fn weights(&self) -> Weights {
+        self.weights
     }
 
     /// The network.

@@ -12,7 +12,10 @@ pub use crate::io::weights::read_tensors;
 
 use crate::arch::causal_lm::CausalLm;
 use crate::arch::config::{token_ids, ModelConfig};
+use crate::arch::precision::{Precision, Weights};
 use crate::error::{ModelError, Result};
+use crate::io::stream::TensorStream;
+use crate::kernels::matvec::packed_is_fast;
 
 /// Writes `bytes` to `path` atomically, as a model folder error naming the file.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -44,6 +47,23 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     let config = read_config(dir)?;
     CausalLm::from_tensors(config, read_tensors(dir, device)?, device)
+}
+
+/// Loads the model of a folder for inference on the CPU as `--weights` says: `Auto` is
+/// `load_model` with exact packings where the weights are exactly Q4_1 / Q8_0 blocks (on a
+/// CPU whose kernels read them faster than f32), `F32` is `load_model`, and the reduced
+/// precisions convert each matrix as it is read and keep no f32 copy (`CausalLm::load_held`).
+pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
+    match weights.held() {
+        Some(p) => CausalLm::load_held(read_config(dir)?, TensorStream::open(dir)?, p),
+        None => {
+            let mut lm = load_model(dir, &Device::Cpu)?;
+            if weights == Weights::Auto && packed_is_fast() {
+                lm.set_precision(Precision::Packed)?;
+            }
+            Ok(lm)
+        }
+    }
 }
 
 /// Writes tensors as `model.safetensors`, or as shards of at most `max_shard_bytes` with an
@@ -107,6 +127,12 @@ pub fn write_tensors(
 /// Writes config.json, the weights and generation_config.json of `lm` into `dir` (created if
 /// needed). The tokenizer is written separately (see `ProofTokenizer::save`).
 pub fn save_model(lm: &CausalLm, dir: &Path, max_shard_bytes: usize) -> Result<()> {
+    if let Some(p) = lm.held() {
+        return Err(ModelError::Weights(format!(
+            "this model is held in {p:?} (loaded with reduced --weights) and has no f32 \
+             parameters to save; load it with --weights f32 to save it"
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     write_file(&dir.join("config.json"), lm.config().to_json().as_bytes())?;
     write_tensors(dir, &lm.tensors(), max_shard_bytes)?;
