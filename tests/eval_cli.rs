@@ -548,7 +548,11 @@ fn an_eval_with_other_weights_is_another_run_and_its_model_is_labelled_reduced()
     let results = dir.path().join("results.jsonl");
     let run = |extra: &[&str]| eval_example(&model, &results, extra).output().unwrap();
     let out = run(&["--expansions", "1", "--limit", "1", "--weights", "q8_0"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let config: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
     )
@@ -561,7 +565,10 @@ fn an_eval_with_other_weights_is_another_run_and_its_model_is_labelled_reduced()
         let out = run(&["--expansions", "1", "--limit", "1", "--weights", other]);
         assert_eq!(out.status.code(), Some(7), "{other}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("--model") && err.contains("another --out"), "{err}");
+        assert!(
+            err.contains("--model") && err.contains("another --out"),
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&results).unwrap(), first);
     }
 }

@@ -1,5 +1,6 @@
 //! `proofstep model`: model-folder utilities — `import-gguf` converts a GGUF file to a
-//! Hugging Face folder; the hidden `logits` writes a model's logits for parity checks.
+//! Hugging Face folder; the hidden `logits` writes a model's logits for parity checks, `speed`
+//! times generation and `agree` compares reduced weights with f32 (benchmarks).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
-    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator, Precision, Weights,
+    agreement, import_gguf, load_model, load_model_with, set_threads, Decoding, GenerateOptions,
+    Generator, Precision, Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -70,6 +72,26 @@ pub enum ModelCommand {
         /// Weights the model is loaded in, as every command's `--weights` (`packed` is `auto`).
         #[arg(long, default_value = "auto")]
         weights: Weights,
+        /// CPU threads.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Compare reduced weights with f32 on f32's greedy continuations: top-1 agreement and
+    /// mean |Δ log-prob| per continuation token; prints one JSON line per weights.
+    #[command(hide = true)]
+    Agree {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Prompts as JSON: a list of lists of token ids.
+        #[arg(long)]
+        ids: String,
+        /// Weights to compare with f32, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "bf16,q8_0,q4_0")]
+        weights: Vec<Weights>,
+        /// Greedy tokens continued from each prompt.
+        #[arg(long, default_value_t = 32)]
+        new_tokens: usize,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -157,6 +179,29 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                     "projections": report.total,
                 })
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelCommand::Agree {
+            model,
+            ids,
+            weights,
+            new_tokens,
+            threads,
+        } => {
+            if let Some(t) = threads {
+                set_threads(t);
+            }
+            let prompts: Vec<Vec<u32>> =
+                serde_json::from_str(&ids).context("--ids must be a JSON list of lists of ids")?;
+            let reference = load_model_with(&model, Weights::F32)?;
+            for w in weights {
+                let other = load_model_with(&model, w)?;
+                let a = agreement(&reference, &other, &prompts, new_tokens)?;
+                println!(
+                    "{}",
+                    serde_json::json!({"weights": w.name(), "agreement": a, "peak_rss_mib": peak_rss_mib()})
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         ModelCommand::Speed {

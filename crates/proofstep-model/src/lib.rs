@@ -18,6 +18,7 @@ pub use arch::config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use arch::layers::KvCache;
 pub use arch::precision::{Precision, PrecisionReport, Weights};
 pub use error::ModelError;
+pub use generate::agreement::{agreement, Agreement};
 pub use generate::{set_threads, Generator, Sequence};
 pub use io::fingerprint::model_fingerprint;
 pub use io::folder::{load_model, load_model_with, read_tensors, save_model};
