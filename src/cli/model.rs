@@ -11,7 +11,7 @@ use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
     agreement, import_gguf, load_model, load_model_with, set_threads, Decoding, GenerateOptions,
-    Generator, Precision, Weights,
+    Generator, Precision, ProofTokenizer, Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -84,8 +84,12 @@ pub enum ModelCommand {
         #[arg(long)]
         model: PathBuf,
         /// Prompts as JSON: a list of lists of token ids.
+        #[arg(long, required_unless_present = "prompts", conflicts_with = "prompts")]
+        ids: Option<String>,
+        /// Prompts as a JSON file holding a list of strings, tokenized with the folder's
+        /// tokenizer.json.
         #[arg(long)]
-        ids: String,
+        prompts: Option<PathBuf>,
         /// Weights to compare with f32, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "bf16,q8_0,q4_0")]
         weights: Vec<Weights>,
@@ -184,6 +188,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
         ModelCommand::Agree {
             model,
             ids,
+            prompts,
             weights,
             new_tokens,
             threads,
@@ -191,8 +196,22 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             if let Some(t) = threads {
                 set_threads(t);
             }
-            let prompts: Vec<Vec<u32>> =
-                serde_json::from_str(&ids).context("--ids must be a JSON list of lists of ids")?;
+            let prompts: Vec<Vec<u32>> = match (ids, prompts) {
+                (Some(ids), _) => serde_json::from_str(&ids)
+                    .context("--ids must be a JSON list of lists of ids")?,
+                (None, Some(file)) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let texts: Vec<String> = serde_json::from_str(&text)
+                        .context("--prompts must hold a JSON list of strings")?;
+                    let tok = ProofTokenizer::from_file(&model.join("tokenizer.json"), None)?;
+                    texts
+                        .iter()
+                        .map(|t| tok.encode(t))
+                        .collect::<Result<_, _>>()?
+                }
+                (None, None) => anyhow::bail!("give --ids or --prompts"),
+            };
             let reference = load_model_with(&model, Weights::F32)?;
             for w in weights {
                 let other = load_model_with(&model, w)?;
