@@ -37,9 +37,9 @@ c = json.load(open(sys.argv[2]))
 d, layers, v, inter = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["intermediate_size"]
 block = layers * (4 * d * d + 2 * d * inter)  # qkv, dense, h_to_4h, 4h_to_h
 head = v * d
-# Bytes per weight as held: f32 4, bf16 2, Q8_0 36/32 (f32 scale + 32 bytes), Q4_0 24/32
-# (f32 scale and offset + 16 bytes); the head is Q8_0 under q4_0.
-per = {"f32": (4, 4), "bf16": (2, 2), "q8_0": (36 / 32, 36 / 32), "q4_0": (24 / 32, 36 / 32)}
+# Bytes per weight as held: f32 4, bf16 2, Q8_0 36/32 (f32 scale + 32 bytes), Q4_0 20/32
+# (f32 scale + 16 bytes); the head is Q8_0 under q4_0.
+per = {"f32": (4, 4), "bf16": (2, 2), "q8_0": (36 / 32, 36 / 32), "q4_0": (20 / 32, 36 / 32)}
 bw = float(sys.argv[3]) * 1e9
 print(f"| weights | workload | tok/s | bound tok/s | fraction | load s | peak RSS loading MiB | peak RSS MiB |")
 print("|---|---|---|---|---|---|---|---|")

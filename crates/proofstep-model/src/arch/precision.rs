@@ -65,7 +65,7 @@ pub enum Weights {
     Bf16,
     /// ggml's Q8_0, held once: 36 bytes per 32 weights, reduced precision.
     Q8_0,
-    /// ggml's Q4_0, held once (LM head Q8_0): 24 bytes per 32 weights, reduced precision.
+    /// ggml's Q4_0, held once (LM head Q8_0): 20 bytes per 32 weights, reduced precision.
     Q4_0,
 }
 
