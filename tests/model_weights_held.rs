@@ -1,7 +1,8 @@
 //! Models loaded with reduced `--weights` (bf16, q8_0, q4_0): converted while they load from
 //! the folder (f32 or fp16 safetensors, sharded or not, PyTorch `.bin`), held once with no f32
-//! parameters, close to the f32 model in the expected order (bf16 < q8_0 < q4_0), refused where
-//! the f32 parameters are needed; `auto` and `f32` load as before. The command line's
+//! parameters, computing what ggml's rounding of the weights computes, refused where the f32
+//! parameters are needed; `auto` holds a GGUF import's exact blocks packed, with no f32 copy,
+//! and computes what it computed before. The command line's
 //! `--weights` is checked through `generate`, and labels its output.
 
 mod common;
@@ -14,7 +15,7 @@ use common::torch_checkpoint::write_torch_checkpoint;
 use proofstep::model::io::folder::write_tensors;
 use proofstep::model::{
     load_model, load_model_with, save_model, CausalLm, Decoding, GenerateOptions, Generator,
-    ModelConfig, Predictor, Weights,
+    ModelConfig, Precision, Predictor, Weights,
 };
 
 const REDUCED: [Weights; 3] = [Weights::Bf16, Weights::Q8_0, Weights::Q4_0];
@@ -93,7 +94,8 @@ fn ggml_block(v: &[f32], q4: bool) -> Vec<f32> {
         let amax = v.iter().fold(0f32, |m, &x| m.max(x.abs()));
         let d = amax / 127.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-        v.iter().map(|&x| (x * id).round() * f16(d)).collect()
+        // ggml stores q as an integer: a rounded −0 decodes to +0.
+        v.iter().map(|&x| (x * id).round() as i8 as f32 * f16(d)).collect()
     }
 }
 
@@ -176,11 +178,38 @@ fn reduced_weights_hold_no_parameters_and_compute_the_rounded_models_logits() {
             0.0 < diffs[0] && diffs[0] < diffs[1] && diffs[1] < diffs[2],
             "{kind}: {diffs:?}"
         );
-        // auto and f32 read the f32 parameters as before: the same logits, bit for bit.
+        // auto and f32 compute with the exact values: the same logits, bit for bit.
         for w in [Weights::Auto, Weights::F32] {
             let same = load_model_with(dir.path(), w).unwrap();
-            assert!(same.held().is_none() && !same.tensors().is_empty());
             assert_eq!(max_diff(&infer(&same), &want), 0.0, "{kind} {w}");
+        }
+        assert!(!load_model_with(dir.path(), Weights::F32)
+            .unwrap()
+            .tensors()
+            .is_empty());
+    }
+}
+
+#[test]
+fn auto_holds_a_gguf_imports_exact_blocks_packed_with_no_f32_copy_and_the_same_logits() {
+    for kind in ["llama", "gpt_neox"] {
+        // Every matrix exactly Q8_0 blocks, as after importing a Q8_0 GGUF.
+        let lm = rounded_reference(&model(kind), Weights::Q8_0);
+        let dir = tempfile::tempdir().unwrap();
+        save_model(&lm, dir.path(), usize::MAX).unwrap();
+        // What every command loaded before: the f32 parameters plus their exact packings.
+        let mut before = load_model(dir.path(), &Device::Cpu).unwrap();
+        let packed = before.set_precision(Precision::Packed).unwrap();
+        assert_eq!(packed.converted, packed.total, "{kind}");
+        let auto = load_model_with(dir.path(), Weights::Auto).unwrap();
+        assert_eq!(max_diff(&infer(&auto), &infer(&before)), 0.0, "{kind}");
+        if proofstep::model::kernels::matvec::packed_is_fast() {
+            assert_eq!(auto.held(), Some(Precision::Packed));
+            assert!(
+                auto.tensors().is_empty(),
+                "{kind}: auto keeps f32 parameters"
+            );
+            assert_eq!(auto.precision_report(), packed, "{kind}");
         }
     }
 }

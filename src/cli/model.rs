@@ -289,6 +289,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 "mode": format!("{mode:?}").to_lowercase(),
                 "weights": weights.name(),
                 "reduced_precision": weights.is_reduced(),
+                "projections_converted": generator.lm().precision_report().converted,
+                "projections": generator.lm().precision_report().total,
                 "load_seconds": load_s,
                 "load_peak_rss_mib": load_peak_rss_mib,
                 "sequences": sequences,

@@ -86,7 +86,8 @@ impl CausalLm {
         })
     }
 
-    /// A model for inference only, held in `precision` (bf16, Q8_0, Q4_0) with no f32 copy:
+    /// A model for inference only, held in `precision` (exact packings; bf16, Q8_0, Q4_0)
+    /// with no f32 copy:
     /// each matrix is read from `stream`, converted and its f32 values dropped before the
     /// next is read, so memory while loading stays near the final size. Norms and biases stay
     /// f32; a matrix the precision does not apply to (rows not whole blocks of 32) stays f32.
@@ -129,13 +130,26 @@ impl CausalLm {
         self.held
     }
 
+    /// How many projections (the LM head included) inference reads converted, not as f32.
+    pub fn precision_report(&self) -> PrecisionReport {
+        let projections = match &self.net {
+            Net::Llama(m) => m.projections(),
+            Net::GptNeox(m) => m.projections(),
+        };
+        let mut report = PrecisionReport::default();
+        for p in projections {
+            report.add(p.is_converted());
+        }
+        report
+    }
+
     /// An error for what needs the f32 parameters, on a held model.
     fn needs_parameters(&self, what: &str) -> Result<()> {
         match self.held {
             None => Ok(()),
             Some(p) => Err(ModelError::Generate(format!(
-                "{what} needs the f32 parameters, but this model was loaded held in {p:?} \
-                 (--weights); load it with --weights f32 or auto"
+                "{what} needs the f32 parameters, but this model was loaded for inference only, \
+                 held in {p:?} (--weights); load it with --weights f32"
             ))),
         }
     }

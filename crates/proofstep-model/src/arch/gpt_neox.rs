@@ -159,6 +159,17 @@ impl GptNeox {
         Ok(report)
     }
 
+    /// Every projection, the LM head last.
+    pub fn projections(&self) -> Vec<&Proj> {
+        let mut all: Vec<&Proj> = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.qkv, &b.dense, &b.up, &b.down])
+            .collect();
+        all.push(&self.lm_head);
+        all
+    }
+
     /// Number of layers (the KV cache size).
     pub fn num_layers(&self) -> usize {
         self.blocks.len()

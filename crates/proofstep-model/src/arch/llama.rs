@@ -139,6 +139,17 @@ impl Llama {
         Ok(report)
     }
 
+    /// Every projection, the LM head last.
+    pub fn projections(&self) -> Vec<&Proj> {
+        let mut all: Vec<&Proj> = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down])
+            .collect();
+        all.push(&self.lm_head);
+        all
+    }
+
     /// Number of layers (the KV cache size).
     pub fn num_layers(&self) -> usize {
         self.blocks.len()

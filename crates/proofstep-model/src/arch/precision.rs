@@ -1,9 +1,9 @@
 //! Which weights the inference forward's projections read: the f32 parameters, bf16 copies
 //! (`bf16.rs`, reduced precision), exact Q4_1 / Q8_0 packings (`q4.rs`, `q8.rs`: the same
 //! values in fewer bytes) or ggml's Q8_0 / Q4_0 roundings (reduced precision). Training always
-//! reads the f32 parameters. `Weights` is the user's choice (`--weights`): either the
-//! parameters with an optional copy (`auto`, `f32`), or a model held once in reduced precision,
-//! converted while it loads, with no f32 copy (`bf16`, `q8_0`, `q4_0`).
+//! reads the f32 parameters. `Weights` is the user's choice (`--weights`): the exact values
+//! (`f32`: trainable parameters; `auto`: held for inference, exact packings where they exist), or
+//! a model held once in reduced precision, converted while it loads (`bf16`, `q8_0`, `q4_0`).
 
 /// Which weights the inference forward's projections read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,11 +55,11 @@ impl Precision {
 /// The weights a command loads (`--weights`): what every command that loads a model offers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Weights {
-    /// Today's behaviour: the f32 parameters, read packed where they are exactly Q4_1 / Q8_0
-    /// blocks (a GGUF import) on a CPU with AVX-512 or AVX2.
+    /// Exact: the f32 values, matrices that are exactly Q4_1 / Q8_0 blocks (a GGUF import)
+    /// held packed instead, on a CPU with AVX-512 or AVX2 (inference only).
     #[default]
     Auto,
-    /// The f32 parameters, nothing packed.
+    /// The f32 parameters, nothing packed (trainable).
     F32,
     /// bf16, held once (no f32 copy): half of f32's bytes, reduced precision.
     Bf16,
@@ -70,8 +70,8 @@ pub enum Weights {
 }
 
 impl Weights {
-    /// The precision a model loaded this way is held in with no f32 copy (`None`: the f32
-    /// parameters are kept, as training needs them).
+    /// The reduced precision a model loaded this way is held in with no f32 copy (`None`:
+    /// the model's exact values; see `load_model_with`).
     pub fn held(self) -> Option<Precision> {
         match self {
             Weights::Auto | Weights::F32 => None,

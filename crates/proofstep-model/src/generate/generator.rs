@@ -83,10 +83,10 @@ impl Generator {
     }
 
     /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
-    /// generation_config.json) onto the CPU. On a CPU with AVX-512 or AVX2/FMA, weights that
-    /// are exactly Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
-    /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
-    /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
+    /// generation_config.json) onto the CPU as `--weights auto` does: the exact values, held
+    /// for inference; on a CPU with AVX-512 or AVX2/FMA, matrices that are exactly Q4_1 / Q8_0
+    /// blocks (a model imported from such a GGUF) are held packed (the same values in a
+    /// quarter of the memory traffic), every other one as f32 (see `load_model_with`).
     pub fn load(dir: &Path) -> Result<Self> {
         Self::load_with(dir, Weights::Auto)
     }
@@ -114,8 +114,9 @@ impl Generator {
         &self.lm
     }
 
-    /// Chooses the weights generation reads: f32, exact Q4_1 / Q8_0 packings (what `load`
-    /// chooses) or bf16 copies (see `precision.rs`); says how many projections read a copy.
+    /// Chooses the weights generation reads beside the f32 parameters of a generator loaded
+    /// with `Weights::F32` (or made by `new`): exact packings, bf16, Q8_0, Q4_0 copies (see
+    /// `precision.rs`); says how many projections read a copy. An error on a held model.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.lm.set_precision(p)
     }

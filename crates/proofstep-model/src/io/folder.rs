@@ -58,20 +58,21 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     CausalLm::from_tensors(config, tensors, device)
 }
 
-/// Loads the model of a folder for inference on the CPU as `--weights` says: `Auto` is
-/// `load_model` with exact packings where the weights are exactly Q4_1 / Q8_0 blocks (on a
-/// CPU whose kernels read them faster than f32), `F32` is `load_model`, and the reduced
-/// precisions convert each matrix as it is read and keep no f32 copy (`CausalLm::load_held`).
+/// Loads the model of a folder for inference on the CPU as `--weights` says: `F32` is
+/// `load_model` (trainable parameters); the others are held for inference only, each matrix
+/// converted as it is read, with no f32 copy (`CausalLm::load_held`): `Auto` packs the
+/// matrices that are exactly Q4_1 / Q8_0 blocks (a GGUF import: the same values) and keeps the
+/// others f32 — on a CPU whose kernels read packed blocks slower than f32 it is `F32` — and
+/// the reduced precisions round every matrix.
 pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
-    match weights.held() {
+    let held = match weights {
+        Weights::F32 => None,
+        Weights::Auto => packed_is_fast().then_some(Precision::Packed),
+        reduced => reduced.held(),
+    };
+    match held {
         Some(p) => CausalLm::load_held(read_config(dir)?, TensorStream::open(dir)?, p),
-        None => {
-            let mut lm = load_model(dir, &Device::Cpu)?;
-            if weights == Weights::Auto && packed_is_fast() {
-                lm.set_precision(Precision::Packed)?;
-            }
-            Ok(lm)
-        }
+        None => load_model(dir, &Device::Cpu),
     }
 }
 
