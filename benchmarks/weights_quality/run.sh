@@ -20,7 +20,7 @@ ids=$(python3 -c "import json, random; r = random.Random(0); print(json.dumps([[
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 results=$out/results.jsonl
 : > "$results"
-target/release/proofstep model agree --model "$out/smollm2-135m" --prompts benchmarks/weights_quality/prompts.json \
+target/release/proofstep model agree --model "$out/smollm2-135m" --prompts benchmarks/weights_quality/prompts.json --weights auto,bf16,q8_0,q4_0 \
     --new-tokens 32 --threads 2 | sed 's/^{/{"model":"SmolLM2-135M",/' | tee -a "$results"
 target/release/proofstep model agree --model "$neox" --ids "$ids" --new-tokens 32 --threads 2 \
     | sed 's/^{/{"model":"random GPT-NeoX, pythia-70m shapes",/' | tee -a "$results"
