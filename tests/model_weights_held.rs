@@ -95,7 +95,9 @@ fn ggml_block(v: &[f32], q4: bool) -> Vec<f32> {
         let d = amax / 127.0;
         let id = if d != 0.0 { 1.0 / d } else { 0.0 };
         // ggml stores q as an integer: a rounded −0 decodes to +0.
-        v.iter().map(|&x| (x * id).round() as i8 as f32 * f16(d)).collect()
+        v.iter()
+            .map(|&x| (x * id).round() as i8 as f32 * f16(d))
+            .collect()
     }
 }
 

@@ -14,7 +14,7 @@ use crate::arch::layers::{Mode, INIT};
 use crate::arch::precision::Precision;
 use crate::error::{ModelError, Result};
 use crate::kernels::bf16::Bf16Matrix;
-use crate::kernels::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
+use crate::kernels::matvec::{linear_rows_many, with_values, RowWeights, MAX_ROWS};
 use crate::kernels::q4::{Q40Matrix, Q4Matrix};
 use crate::kernels::q8::Q8Matrix;
 
@@ -43,14 +43,13 @@ impl Converted {
             },
             Precision::Bf16 | Precision::Q8_0 | Precision::Q4_0 => {
                 let (rows, cols) = w.dims2()?;
-                let values = w.flatten_all()?.to_vec1::<f32>()?;
-                match p {
-                    Precision::Bf16 => Some(Converted::Bf16(Bf16Matrix::from_values(
-                        &values, rows, cols,
-                    ))),
-                    Precision::Q8_0 => Q8Matrix::quantize(&values, rows, cols).map(Converted::Q8),
-                    _ => Q40Matrix::quantize(&values, rows, cols).map(Converted::Q40),
-                }
+                with_values(w, |values| match p {
+                    Precision::Bf16 => {
+                        Some(Converted::Bf16(Bf16Matrix::from_values(values, rows, cols)))
+                    }
+                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                    _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
+                })?
             }
         })
     }

@@ -155,6 +155,14 @@ fn f32_slice(storage: &Storage, start: usize, end: usize) -> Result<&[f32]> {
     Ok(&cpu.as_slice::<f32>()?[start..end])
 }
 
+/// `f` on the values of a contiguous f32 CPU tensor, read in place (a conversion of a large
+/// matrix then needs no second copy of it).
+pub fn with_values<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    let t = t.contiguous()?;
+    let (guard, start, end) = cpu_data(&t)?;
+    Ok(f(f32_slice(&guard, start, end)?))
+}
+
 /// Several projections of the same input in one pass (q/k/v, gate/up): for each
 /// `(w: [n, k], bias: [n])`, `x: [.., k]` times `w` transposed plus bias, `[.., n]`.
 /// Threads split the rows of all the weights between them; each weight row is read once and

@@ -13,6 +13,7 @@ use half::f16;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::kernels::matvec::with_values;
 
 /// Weights per block (as in GGUF's Q4_1).
 pub const BLOCK: usize = 32;
@@ -87,11 +88,12 @@ pub(super) fn pack_tensor<B: Send>(
     if cols % BLOCK != 0 || cols == 0 {
         return Ok(None);
     }
-    let values = t.flatten_all()?.to_vec1::<f32>()?;
-    let blocks = values
-        .par_chunks_exact(BLOCK)
-        .map(pack)
-        .collect::<Option<Vec<_>>>();
+    let blocks = with_values(t, |values| {
+        values
+            .par_chunks_exact(BLOCK)
+            .map(pack)
+            .collect::<Option<Vec<_>>>()
+    })?;
     Ok(blocks.map(|b| (rows, cols, b)))
 }
 
