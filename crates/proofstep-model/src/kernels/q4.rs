@@ -163,7 +163,7 @@ impl Q40Matrix {
     /// ggml's Q4_0 rounding of a row-major `[rows, cols]` matrix; `None` when `cols` is not a
     /// multiple of 32.
     pub fn quantize(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
-        if cols % BLOCK != 0 || cols == 0 || values.len() != rows * cols {
+        if !cols.is_multiple_of(BLOCK) || cols == 0 || values.len() != rows * cols {
             return None;
         }
         let blocks: Vec<_> = values

@@ -89,7 +89,7 @@ impl Q8Matrix {
     /// per block of 32, `d = max|x| / 127` stored as f16 and `q = round(x / d)` (with the
     /// unrounded `d`, as ggml). `None` when `cols` is not a multiple of 32.
     pub fn quantize(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
-        if cols % BLOCK != 0 || cols == 0 || values.len() != rows * cols {
+        if !cols.is_multiple_of(BLOCK) || cols == 0 || values.len() != rows * cols {
             return None;
         }
         let blocks: Vec<(f32, [i8; BLOCK])> = values
