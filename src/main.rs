@@ -40,6 +40,9 @@ enum Command {
     Tokenizer(cli::tokenizer::TokenizerArgs),
     /// Prove one theorem by best-first search: the model proposes steps, Lean checks each one.
     Prove(cli::prove::ProveArgs),
+    /// Prove one theorem with whole proofs from a model (an OpenAI-compatible chat or
+    /// completions endpoint), repaired with Lean's error messages.
+    Refine(cli::refine::RefineArgs),
     /// Evaluate on a dataset: search every theorem, append one JSON line each, report the pass rate.
     Eval(cli::eval::EvalArgs),
     /// Expert iteration: search a pool of statements, learn from the proofs Lean verified,
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::Tokenizer(args) => cli::tokenizer::run(args),
         Command::Train(args) => cli::train::run(args),
         Command::Prove(args) => cli::prove::run(args),
+        Command::Refine(args) => cli::refine::run(args),
         Command::Eval(args) => cli::eval::run(args),
         Command::Iterate(args) => cli::iterate::run(args),
         Command::Serve(args) => cli::serve::run(args),

@@ -25,5 +25,5 @@ PY
 }
 run plain-8x0.5            --expansions 100 --samples 8 --temperatures 0.5
 run retries                --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2
-run wide-8x0.5,1.0         --expansions 100 --samples 8 --temperatures 0.5,1.0
 run wide-retries           --expansions 100 --samples 8 --temperatures 0.5,1.0 --retry-temperatures 1.2
+run wide16-retries         --expansions 100 --samples 16 --temperatures 0.5,1.0 --retry-temperatures 1.2

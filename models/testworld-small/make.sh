@@ -32,7 +32,7 @@ cat > "$WORK/arch.json" <<'EOF'
  "num_attention_heads": 4, "num_key_value_heads": 4, "tie_word_embeddings": true,
  "max_position_embeddings": 512, "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu"}
 EOF
-"$BIN" train --from_scratch "$WORK/arch.json" --tokenizer "$WORK/tokenizer" \
+"$BIN" train --config_json "$WORK/arch.json" --tokenizer "$WORK/tokenizer" \
   --train_data_path "$WORK/data/proofstep-train.jsonl" --valid_data_path "$WORK/data/proofstep-val.jsonl" \
   --output_dir "$WORK/model" --max_steps "$STEPS" --per_device_train_batch_size 32 \
   --learning_rate 2e-3 --warmup_steps 100 --logging_steps 50 --evaluation_strategy steps --eval_steps 500 \

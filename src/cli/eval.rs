@@ -12,13 +12,15 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::{
-    evaluate, load, summary_json, write_report, DatasetOptions, EvalOptions, ResultsFile, RunClaim,
-    RunConfig, Shard, Summary,
+    evaluate, evaluate_refine, load, summary_json, write_report, DatasetOptions, EvalOptions,
+    RefineEvalOptions, ResultsFile, RunClaim, RunConfig, RunCounts, Shard, Summary,
 };
 use proofstep::lean::toolchain::LakeProject;
+use proofstep::refine::ApiModel;
 
-use crate::cli::args::{SearchArgs, SearchSetup};
+use crate::cli::args::{ModelIdentity, SearchArgs, SearchSetup};
 use crate::cli::exit::Failure;
+use crate::cli::whole_proof::{api_flags_in, lean_version, WholeProofArgs};
 
 /// Arguments of `proofstep eval`: a run, or `eval merge`.
 #[derive(clap::Args, Debug)]
@@ -36,6 +38,10 @@ pub enum EvalCommand {
     /// Merge the shards of a run (`eval --shard I/N` on several machines) into one run's
     /// results, summary and report; refuses shards of different settings.
     Merge(crate::cli::eval_merge::MergeArgs),
+    /// Count the theorems of one set that another holds, as text or up to renaming (binders
+    /// renamed, hypotheses reordered), and those sharing a goal shape: a test split checked
+    /// against training data before its pass rate is believed. Exits 1 when any is a copy.
+    Overlap(crate::cli::eval_overlap::OverlapArgs),
 }
 
 /// Arguments of an evaluation run.
@@ -82,14 +88,33 @@ pub struct EvalRunArgs {
     /// counts and the files written) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// `search`: the best-first search with the step model on every theorem; `refine`: whole
+    /// proofs from the model at --api-url, repaired with Lean's messages (the --attempts,
+    /// --rounds, --api-* and --then-search flags), the summary giving the pass rate by model
+    /// calls (pass@k with --rounds 0, refine@k otherwise).
+    #[arg(long, value_enum, default_value = "search")]
+    pub mode: EvalMode,
+    #[command(flatten)]
+    pub whole: WholeProofArgs,
     #[command(flatten)]
     pub search: SearchArgs,
 }
 
+/// What an evaluation runs on each theorem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalMode {
+    /// The best-first search with the step model.
+    Search,
+    /// Whole proofs from a model, repaired with Lean's feedback.
+    Refine,
+}
+
 /// Runs `proofstep eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    if let Some(EvalCommand::Merge(merge)) = args.command {
-        return crate::cli::eval_merge::run(merge);
+    match args.command {
+        Some(EvalCommand::Merge(merge)) => return crate::cli::eval_merge::run(merge),
+        Some(EvalCommand::Overlap(overlap)) => return crate::cli::eval_overlap::run(overlap),
+        None => {}
     }
     let run = args.run;
     match (&run.dataset, &run.out) {
@@ -106,7 +131,11 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         header: args.header.clone(),
     };
     let mut tasks = load(dataset, &options)?;
-    let mut config = run_config(args, dataset, &tasks)?;
+    let whole = match args.mode {
+        EvalMode::Refine => Some(args.whole.connect("eval --mode refine")?),
+        EvalMode::Search => None,
+    };
+    let mut config = run_config(args, dataset, &tasks, whole.as_ref())?;
     if let Some(limit) = args.limit {
         tasks.truncate(limit);
     }
@@ -128,11 +157,15 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
+    let anchor = toolchain_anchor(args, dataset);
+    if let Some(model) = &whole {
+        return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
+    }
     let SearchSetup {
         config: search,
         predictor,
         backend,
-    } = args.search.setup(&toolchain_anchor(args, dataset))?;
+    } = args.search.setup(&anchor)?;
     eprintln!(
         "{} theorems{}, {} already done in {}; backend {}, {} expansions and {} s per theorem",
         tasks.len(),
@@ -168,14 +201,83 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     drop(previous);
     drop(results);
 
-    // Summarize every line of this dataset's theorems, from this run and earlier ones.
+    summarize(
+        out,
+        &tasks,
+        &config,
+        search.max_expansions,
+        args.json,
+        counts,
+    )
+}
+
+/// Refines every theorem with the whole-proof `model` (`eval --mode refine`), then summarizes.
+fn run_refine_eval(
+    args: &EvalRunArgs,
+    out: &Path,
+    tasks: &[proofstep::eval::Task],
+    config: &RunConfig,
+    model: &ApiModel,
+    results: ResultsFile,
+    anchor: &Path,
+) -> anyhow::Result<ExitCode> {
+    let search = args.search.budget.config(args.search.backend.workers())?;
+    let step_model = args.whole.step_model(&args.search)?;
+    let lean_version = lean_version(&args.search, anchor)?;
+    let backend = args.search.backend.open(anchor)?;
+    eprintln!(
+        "{} theorems, {} already done in {}; backend {}, {} attempts × (1 + {} repairs) and {} s per theorem",
+        tasks.len(),
+        tasks.iter().filter(|t| results.is_done(&t.name)).count(),
+        out.display(),
+        backend.name(),
+        args.whole.attempts,
+        args.whole.rounds,
+        search.time_limit.as_secs_f64()
+    );
+    let progress = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} theorems, {msg} [{elapsed} < {eta}]")
+            .expect("valid template"),
+    );
+    progress.enable_steady_tick(Duration::from_millis(250));
+    let options = RefineEvalOptions {
+        workers: args.workers.max(1),
+        refine: args.whole.config(&search),
+        then_search: step_model.as_deref().map(|p| (p, search.clone())),
+        lean_version,
+        keep_trace: args.trace,
+    };
+    let counts = evaluate_refine(
+        tasks,
+        backend.as_ref(),
+        model,
+        &results,
+        &options,
+        &progress,
+    );
+    progress.finish_and_clear();
+    let counts = counts.map_err(|e| api_flags_in(e.into()))?;
+    drop(results);
+    summarize(out, tasks, config, search.max_expansions, args.json, counts)
+}
+
+/// Summarizes every line of `tasks` in `out`, from this run and earlier ones, and writes the
+/// summary and report.
+fn summarize(
+    out: &Path,
+    tasks: &[proofstep::eval::Task],
+    config: &RunConfig,
+    max_expansions: usize,
+    json: bool,
+    counts: RunCounts,
+) -> anyhow::Result<ExitCode> {
     let (_, records) = ResultsFile::open(out).context("re-reading the results")?;
     let wanted: std::collections::HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
     let records: Vec<_> = records
         .into_iter()
         .filter(|r| wanted.contains(r.name.as_str()))
         .collect();
-    let summary = Summary::of(&records, search.max_expansions);
+    let summary = Summary::of(&records, max_expansions);
     let this_run = serde_json::json!({
         "searched": counts.searched,
         "proved": counts.proved,
@@ -185,14 +287,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         "this run: {} searched ({} proved), {} resumed from earlier runs",
         counts.searched, counts.proved, counts.skipped
     );
-    finish(
-        out,
-        &summary,
-        &config,
-        args.json,
-        ("this_run", this_run),
-        &line,
-    )?;
+    finish(out, &summary, config, json, ("this_run", this_run), &line)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -239,13 +334,21 @@ fn run_config(
     args: &EvalRunArgs,
     dataset: &Path,
     tasks: &[proofstep::eval::Task],
+    whole: Option<&ApiModel>,
 ) -> anyhow::Result<RunConfig> {
     let search = args.search.budget.config(args.search.backend.workers())?;
-    let model = args.search.remote.identity(&args.search.model)?;
+    let model = match whole {
+        // Without --then-search a refine run uses no step model.
+        Some(_) if !args.whole.then_search => ModelIdentity {
+            label: "none (refine without --then-search)".to_string(),
+            fingerprint: "none".to_string(),
+        },
+        _ => args.search.remote.identity(&args.search.model)?,
+    };
     let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
-    Ok(RunConfig::new(
+    let config = RunConfig::new(
         &model.label,
         model.fingerprint,
         &backend,
@@ -255,7 +358,11 @@ fn run_config(
         &dataset.display().to_string(),
         args.split.clone(),
         tasks,
-    ))
+    );
+    Ok(match whole {
+        Some(model) => config.refined(args.whole.settings(model)?),
+        None => config,
+    })
 }
 
 /// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project

@@ -13,6 +13,7 @@ use proofstep::extract::ExtractError;
 use proofstep::lean::LeanError;
 use proofstep::model::ModelError;
 use proofstep::process::ProcessError;
+use proofstep::refine::RefineError;
 use proofstep::search::SearchError;
 use proofstep::serve::ServeError;
 use proofstep::train::TrainError;
@@ -116,8 +117,8 @@ pub fn help_text() -> String {
     line(0, "success");
     line(
         ANSWER_NO,
-        "no proof found (prove), not every theorem proved (check), a file failed (extract), \
-         something missing (doctor)",
+        "no proof found (prove, refine), not every theorem proved (check), a file failed (extract), \
+         something missing (doctor), copies found (eval overlap)",
     );
     for failure in Failure::ALL {
         line(failure.code(), failure.meaning());
@@ -143,6 +144,9 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
     if let Some(e) = link.downcast_ref::<SearchError>() {
         return Some(search(e));
     }
+    if let Some(e) = link.downcast_ref::<RefineError>() {
+        return Some(refine(e));
+    }
     if let Some(e) = link.downcast_ref::<EvalError>() {
         return Some(match e {
             EvalError::Io { .. } => Failure::Io,
@@ -156,6 +160,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             EvalError::Incomplete(_) => Failure::Data,
             EvalError::Header { .. } => Failure::Lean,
             EvalError::Search { error, .. } => search(error),
+            EvalError::Refine { error, .. } => refine(error),
         });
     }
     if link.is::<ModelError>() || link.is::<candle_core::Error>() {
@@ -218,6 +223,14 @@ fn search(e: &SearchError) -> Failure {
     match e {
         SearchError::Start(e) | SearchError::Lean(e) => lean(e),
         SearchError::Model(_) => Failure::Model,
+    }
+}
+
+fn refine(e: &RefineError) -> Failure {
+    match e {
+        RefineError::Start(e) | RefineError::Lean(e) => lean(e),
+        RefineError::Model(_) => Failure::Model,
+        RefineError::Search(e) => search(e),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod default_model;
 pub mod doctor;
 pub mod eval;
 pub mod eval_merge;
+pub mod eval_overlap;
 pub mod exit;
 pub mod extract;
 pub mod generate;
@@ -18,9 +19,11 @@ pub mod iterate;
 pub mod lsp;
 pub mod model;
 pub mod prove;
+pub mod refine;
 pub mod serve;
 pub mod tokenizer;
 pub mod train;
+pub mod whole_proof;
 
 /// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
 pub fn init_logging(verbose: u8) {

@@ -113,50 +113,7 @@ fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)>
         let Some(wanted) = &args.theorem else {
             bail!("--file needs --theorem NAME: which theorem to prove")
         };
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let tasks = lean_file_theorems(file, &text, None)?;
-        let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
-        let exact: Vec<_> = tasks.iter().filter(|t| &t.name == wanted).collect();
-        let matches = if exact.is_empty() {
-            tasks.iter().filter(|t| short(&t.name) == *wanted).collect()
-        } else {
-            exact
-        };
-        match matches.as_slice() {
-            [task] => {
-                let anchor = file
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."))
-                    .to_path_buf();
-                Ok((
-                    task.name.clone(),
-                    task.header.to_string(),
-                    task.statement.clone(),
-                    anchor,
-                ))
-            }
-            [] => {
-                let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
-                if names.is_empty() {
-                    bail!("{} declares no theorem or lemma", file.display());
-                }
-                bail!(
-                    "no theorem `{wanted}` in {}; it declares: {}",
-                    file.display(),
-                    names.join(", ")
-                )
-            }
-            many => {
-                let names: Vec<&str> = many.iter().map(|t| t.name.as_str()).collect();
-                bail!(
-                    "`{wanted}` is ambiguous in {}: give the full name, one of {}",
-                    file.display(),
-                    names.join(", ")
-                )
-            }
-        }
+        theorem_in_file(file, wanted)
     } else {
         let given = args.statement.as_deref().unwrap_or_default();
         let statement = statement_part(given).unwrap_or(given).trim().to_string();
@@ -176,5 +133,57 @@ fn target(args: &ProveArgs) -> anyhow::Result<(String, String, String, PathBuf)>
             statement,
             std::env::current_dir()?,
         ))
+    }
+}
+
+/// The theorem `wanted` (its full name, or its last component when that is unique) of the Lean
+/// file `file`: its name, header, statement, and the folder to look for Lean from.
+pub fn theorem_in_file(
+    file: &Path,
+    wanted: &str,
+) -> anyhow::Result<(String, String, String, PathBuf)> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let tasks = lean_file_theorems(file, &text, None)?;
+    let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
+    let exact: Vec<_> = tasks.iter().filter(|t| t.name == wanted).collect();
+    let matches = if exact.is_empty() {
+        tasks.iter().filter(|t| short(&t.name) == *wanted).collect()
+    } else {
+        exact
+    };
+    match matches.as_slice() {
+        [task] => {
+            let anchor = file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            Ok((
+                task.name.clone(),
+                task.header.to_string(),
+                task.statement.clone(),
+                anchor,
+            ))
+        }
+        [] => {
+            let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+            if names.is_empty() {
+                bail!("{} declares no theorem or lemma", file.display());
+            }
+            bail!(
+                "no theorem `{wanted}` in {}; it declares: {}",
+                file.display(),
+                names.join(", ")
+            )
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|t| t.name.as_str()).collect();
+            bail!(
+                "`{wanted}` is ambiguous in {}: give the full name, one of {}",
+                file.display(),
+                names.join(", ")
+            )
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Batch evaluation: load a dataset's theorems, search each one (or one shard of them), append
 //! one JSON line per theorem (resumable), and summarize with a pass rate, its 95% interval,
 //! timings, and a Markdown report with a plot of pass rate against budget; the shards of a run
-//! made on several machines merge into the results, summary and report of one run.
+//! made on several machines merge into the results, summary and report of one run. With
+//! `--mode refine` each theorem gets the refine loop instead of the search (`refine_run`).
 
 pub mod claim;
 pub mod dataset;
@@ -9,6 +10,7 @@ pub mod lean_file;
 pub mod merge;
 pub mod overlap;
 pub mod record;
+pub mod refine_run;
 pub mod report;
 pub mod results_file;
 pub mod run;
@@ -23,9 +25,10 @@ pub use claim::RunClaim;
 pub use dataset::{load, DatasetOptions, Task};
 pub use merge::{merge_shards, write_merged, Merged};
 pub use record::TheoremRecord;
+pub use refine_run::{evaluate_refine, RefineEvalOptions};
 pub use report::{summary_json, write_report, ReportPaths};
 pub use results_file::ResultsFile;
-pub use run::{evaluate, EvalOptions, RunCounts};
+pub use run::{evaluate, evaluate_with, EvalOptions, RunCounts};
 pub use run_config::RunConfig;
 pub use shard::Shard;
 pub use summary::Summary;
@@ -92,5 +95,14 @@ pub enum EvalError {
     Search {
         theorem: String,
         error: crate::search::SearchError,
+    },
+    /// The refine loop could not run (Lean cannot be started, the whole-proof model failed);
+    /// what finished is saved.
+    #[error(
+        "refining {theorem}: {error}; results so far are saved, rerun the same command to resume"
+    )]
+    Refine {
+        theorem: String,
+        error: crate::refine::RefineError,
     },
 }

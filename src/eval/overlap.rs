@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::eval::dataset::Task;
-use crate::lean::canonical::canonical_statement;
+use crate::lean::canonical::{canonical_statement, goal_shape};
 
 /// One theorem of the checked set that the reference set also holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -32,6 +32,9 @@ pub struct Overlap {
     /// Checked theorems whose statement is a reference statement up to renaming (the exact
     /// copies included).
     pub up_to_renaming: usize,
+    /// Checked theorems whose goal shape (`lean::canonical::goal_shape`: the goal with every
+    /// name and numeral erased) some reference theorem has: 0 for a novel-shape split.
+    pub same_goal_shape: usize,
     /// Every copy found, in the checked set's order.
     pub copies: Vec<Copy>,
 }
@@ -50,6 +53,8 @@ fn plain(statement: &str) -> String {
 pub fn overlap(checked: &[Task], reference: &[Task]) -> Overlap {
     let mut by_text: HashMap<String, &str> = HashMap::new();
     let mut by_form: HashMap<String, &str> = HashMap::new();
+    let shapes: std::collections::HashSet<String> =
+        reference.iter().map(|t| goal_shape(&t.statement)).collect();
     for task in reference {
         by_text
             .entry(plain(&task.statement))
@@ -79,6 +84,10 @@ pub fn overlap(checked: &[Task], reference: &[Task]) -> Overlap {
         reference: reference.len(),
         exact: copies.iter().filter(|c| c.exact).count(),
         up_to_renaming: copies.len(),
+        same_goal_shape: checked
+            .iter()
+            .filter(|t| shapes.contains(&goal_shape(&t.statement)))
+            .count(),
         copies,
     }
 }
@@ -132,5 +141,6 @@ mod tests {
         assert!(!o.copies[0].exact);
         assert_eq!(o.copies[1].copy_of, "prop_1");
         assert!(o.copies[2].exact);
+        assert_eq!(o.same_goal_shape, 3, "`new` has a goal shape train lacks");
     }
 }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::refine::result::TokenTotals;
+use crate::refine::{FoundBy, RefineResult, RoundRecord};
 use crate::search::{ExpansionTrace, SearchCounts, SearchResult, StopReason};
 
 /// The outcome of one theorem in an evaluation.
@@ -40,6 +42,34 @@ pub struct TheoremRecord {
     /// The full search trace, when asked for (`--trace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<ExpansionTrace>>,
+    /// How the whole-proof model fared (`eval --mode refine`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineRecord>,
+}
+
+/// The whole-proof part of a result line (`eval --mode refine`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefineRecord {
+    /// Requests made to the whole-proof model.
+    pub model_calls: usize,
+    /// How many requests it took to the proof, had the attempts run one after another
+    /// (`RefineResult::calls_to_proof`); None when not proved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_to_proof: Option<usize>,
+    /// What found the proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_by: Option<FoundBy>,
+    /// The attempt (from 1) and round (0: first request) that proved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<usize>,
+    /// See `attempt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<usize>,
+    /// Tokens the model read and wrote.
+    pub tokens: TokenTotals,
+    /// Every round's proof and Lean's feedback, when asked for (`--trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<Vec<RoundRecord>>,
 }
 
 impl TheoremRecord {
@@ -64,6 +94,44 @@ impl TheoremRecord {
             counts: Some(result.counts),
             error: None,
             trace: keep_trace.then_some(result.trace),
+            refine: None,
+        }
+    }
+
+    /// The record of a finished refine run.
+    pub fn from_refine(
+        name: &str,
+        split: Option<&str>,
+        result: RefineResult,
+        keep_trace: bool,
+    ) -> Self {
+        let counts = result.search.as_ref().map(|s| s.counts.clone());
+        TheoremRecord {
+            name: name.to_string(),
+            split: split.map(str::to_string),
+            proved: result.proved,
+            stop: None,
+            proof: result
+                .proof
+                .as_deref()
+                .map(crate::refine::steps::split_steps),
+            score: None,
+            expansions: counts.as_ref().map_or(0, |c| c.expansions),
+            time_secs: result.secs,
+            model_secs: 0.0,
+            lean_secs: 0.0,
+            counts,
+            error: None,
+            trace: None,
+            refine: Some(RefineRecord {
+                model_calls: result.model_calls,
+                calls_to_proof: result.calls_to_proof,
+                found_by: result.found_by,
+                attempt: result.attempt,
+                round: result.round,
+                tokens: result.tokens,
+                rounds: keep_trace.then_some(result.rounds),
+            }),
         }
     }
 
@@ -83,6 +151,7 @@ impl TheoremRecord {
             counts: None,
             error: Some(error),
             trace: None,
+            refine: None,
         }
     }
 }

@@ -131,6 +131,29 @@ fn markdown(
          with a fixed seed takes the same path under any budget, so one run gives the whole curve \
          (theorems stopped by the wall-time limit count as unproved at every budget).\n",
     );
+    if let Some(r) = &s.refine {
+        let _ = writeln!(md, "\n## Pass rate against whole-proof model calls\n");
+        let _ = writeln!(md, "| model calls | proved | pass rate | 95% CI |");
+        let _ = writeln!(md, "|---:|---:|---:|---|");
+        for p in &r.by_model_calls {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.1}% | {:.1}–{:.1}% |",
+                p.calls,
+                p.proved,
+                100.0 * p.pass_rate,
+                100.0 * p.ci95.0,
+                100.0 * p.ci95.1
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\npass@k for a run with `--rounds 0` (k independent whole proofs), refine@k otherwise \
+             (k calls, repairs included). {} model calls, {} prompt + {} answer tokens ({:.0} per \
+             theorem); {} theorems proved by the search after an accepted prefix.",
+            r.model_calls, r.prompt_tokens, r.completion_tokens, r.mean_tokens, r.by_prefix_search
+        );
+    }
     md
 }
 

@@ -49,6 +49,21 @@ pub fn evaluate(
     options: &EvalOptions,
     progress: &ProgressBar,
 ) -> Result<RunCounts, EvalError> {
+    evaluate_with(tasks, results, options.workers, progress, |task| {
+        run_one(task, backend, predictor, options)
+    })
+}
+
+/// Runs `one` on every task not yet in `results` with `workers` threads, appending each record
+/// as it finishes; the first error stops the run (what finished stays in the file). The one
+/// worker loop of every evaluation mode.
+pub fn evaluate_with(
+    tasks: &[Task],
+    results: &ResultsFile,
+    workers: usize,
+    progress: &ProgressBar,
+    one: impl Fn(&Task) -> Result<TheoremRecord, EvalError> + Sync,
+) -> Result<RunCounts, EvalError> {
     let todo: Vec<&Task> = tasks.iter().filter(|t| !results.is_done(&t.name)).collect();
     let skipped = tasks.len() - todo.len();
     if skipped > 0 {
@@ -59,14 +74,14 @@ pub fn evaluate(
     let proved = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let failure: Mutex<Option<EvalError>> = Mutex::new(None);
-    let workers = options.workers.max(1).min(todo.len().max(1));
+    let workers = workers.max(1).min(todo.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(task) = todo.get(i) else { break };
-                    let saved = run_one(task, backend, predictor, options).and_then(|record| {
+                    let saved = one(task).and_then(|record| {
                         if record.proved {
                             proved.fetch_add(1, Ordering::Relaxed);
                         }
@@ -147,7 +162,7 @@ fn run_one(
 /// Start failures that are not the theorem's own: Lean is missing or keeps dying, or the header
 /// does not elaborate (usually imports the toolchain lacks, e.g. Mathlib not built), which would
 /// otherwise fail every theorem that shares it.
-fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
+pub(crate) fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
     use crate::lean::LeanError::*;
     matches!(err, Spawn { .. } | Io { .. } | Pipe(_) | Header(_))
 }

@@ -66,6 +66,31 @@ pub struct RunConfig {
     /// expects of the shard (not compared, like `--limit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard_theorems: Option<usize>,
+    /// The whole-proof settings of `eval --mode refine`; none for a search run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineSettings>,
+}
+
+/// What decides a refine run's results besides the search's settings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefineSettings {
+    /// Independent attempts per theorem.
+    pub attempts: usize,
+    /// Repairs per attempt.
+    pub rounds: usize,
+    /// The whole-proof model's name (where it is served is not compared).
+    pub model: String,
+    /// `chat` or `completions`.
+    pub api_kind: String,
+    /// Its sampling temperature.
+    pub temperature: f32,
+    /// Its longest answer, in tokens.
+    pub max_tokens: usize,
+    /// SHA-256 of the two prompt templates.
+    pub prompts: String,
+    /// Whether the search runs after the attempts fail.
+    pub then_search: bool,
 }
 
 impl RunConfig {
@@ -117,7 +142,14 @@ impl RunConfig {
             theorems: tasks.len(),
             shard: None,
             shard_theorems: None,
+            refine: None,
         }
+    }
+
+    /// This configuration for `eval --mode refine` with `settings`.
+    pub fn refined(mut self, settings: RefineSettings) -> RunConfig {
+        self.refine = Some(settings);
+        self
     }
 
     /// This configuration for the part `shard` of `tasks` (the tasks the run searches, within
@@ -203,6 +235,32 @@ impl RunConfig {
         );
         compare("--also-try", show(&self.also_try), show(&now.also_try));
         compare("--split", show(&self.split), show(&now.split));
+        let mode = |c: &RunConfig| {
+            if c.refine.is_some() {
+                "refine"
+            } else {
+                "search"
+            }
+        };
+        compare("--mode", mode(self).to_string(), mode(now).to_string());
+        if let (Some(a), Some(b)) = (&self.refine, &now.refine) {
+            compare("--attempts", show(&a.attempts), show(&b.attempts));
+            compare("--rounds", show(&a.rounds), show(&b.rounds));
+            compare("--api-model", show(&a.model), show(&b.model));
+            compare("--api-kind", show(&a.api_kind), show(&b.api_kind));
+            compare(
+                "--api-temperature",
+                show(&a.temperature),
+                show(&b.temperature),
+            );
+            compare("--api-max-tokens", show(&a.max_tokens), show(&b.max_tokens));
+            compare(
+                "--prompt-first / --prompt-repair",
+                format!("templates {}", short(&a.prompts)),
+                format!("templates {}", short(&b.prompts)),
+            );
+            compare("--then-search", show(&a.then_search), show(&b.then_search));
+        }
         let shard = |s: &Option<Shard>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
         compare("--shard", shard(&self.shard), shard(&now.shard));
         if self.dataset_fingerprint != now.dataset_fingerprint {
@@ -256,6 +314,24 @@ impl RunConfig {
         ];
         if let Some(shard) = self.shard {
             about.push(("shard", shard.to_string()));
+        }
+        if let Some(r) = &self.refine {
+            about.push((
+                "mode",
+                format!(
+                    "refine: {} attempts × (1 + {} repairs) with {} ({}, temperature {}){}",
+                    r.attempts,
+                    r.rounds,
+                    r.model,
+                    r.api_kind,
+                    r.temperature,
+                    if r.then_search {
+                        ", then the search from the longest accepted prefix"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
         }
         about.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
@@ -329,6 +405,38 @@ mod tests {
             None,
             tasks,
         )
+    }
+
+    #[test]
+    fn a_refine_run_differs_from_a_search_run_and_from_one_with_other_rounds() {
+        let tasks = [task("a")];
+        let search = config(&SearchConfig::default(), &tasks);
+        let settings = RefineSettings {
+            attempts: 4,
+            rounds: 2,
+            model: "m".into(),
+            api_kind: "chat".into(),
+            temperature: 0.7,
+            max_tokens: 1024,
+            prompts: "a".repeat(64),
+            then_search: false,
+        };
+        let refined = search.clone().refined(settings.clone());
+        assert_eq!(
+            search.differences(&refined),
+            ["--mode: search in the recorded run, refine now"]
+        );
+        let fewer = search.clone().refined(RefineSettings {
+            rounds: 0,
+            ..settings.clone()
+        });
+        assert_eq!(
+            refined.differences(&fewer),
+            ["--rounds: 2 in the recorded run, 0 now"]
+        );
+        let read: RunConfig =
+            serde_json::from_str(&serde_json::to_string(&refined).unwrap()).unwrap();
+        assert_eq!(read, refined);
     }
 
     #[test]

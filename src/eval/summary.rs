@@ -1,6 +1,7 @@
 //! The summary of an evaluation (printed, and written as JSON beside the results): pass rate
 //! with its Wilson 95% interval, mean time and expansions, model vs Lean time, and the pass rate
-//! at each smaller expansion budget.
+//! at each smaller expansion budget; for a refine run, the pass rate by whole-proof model
+//! calls and the tokens they cost.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +48,102 @@ pub struct Summary {
     pub max_expansions: usize,
     /// Pass rate at budgets 1, 2, 4, … up to `max_expansions`.
     pub by_budget: Vec<BudgetPoint>,
+    /// The whole-proof model's numbers (`eval --mode refine`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refine: Option<RefineSummary>,
+}
+
+/// Theorems proved within a number of whole-proof model calls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CallsPoint {
+    /// Model calls allowed.
+    pub calls: usize,
+    /// Theorems proved within that many.
+    pub proved: usize,
+    /// `proved / theorems`.
+    pub pass_rate: f64,
+    /// Wilson 95% interval of the pass rate.
+    pub ci95: (f64, f64),
+}
+
+/// The numbers of a refine run: the pass rate by model calls — pass@k for a run with
+/// `--rounds 0` (k independent whole proofs), refine@k otherwise (k calls, repairs included) —
+/// and what the calls cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefineSummary {
+    /// Pass rate at 1, 2, 4, … model calls, up to the most any theorem made.
+    pub by_model_calls: Vec<CallsPoint>,
+    /// Calls made over all theorems.
+    pub model_calls: usize,
+    /// Prompt tokens over all theorems (as the model reported them).
+    pub prompt_tokens: usize,
+    /// Answer tokens over all theorems.
+    pub completion_tokens: usize,
+    /// Prompt and answer tokens per theorem, on average.
+    pub mean_tokens: f64,
+    /// Theorems proved by the search after an accepted prefix (counted at their last call).
+    pub by_prefix_search: usize,
+}
+
+impl RefineSummary {
+    /// The refine numbers of `records`, None when none has any.
+    fn of(records: &[TheoremRecord]) -> Option<RefineSummary> {
+        let refined: Vec<_> = records.iter().filter_map(|r| r.refine.as_ref()).collect();
+        if refined.is_empty() {
+            return None;
+        }
+        let n = records.len();
+        let max_calls = refined.iter().map(|r| r.model_calls).max().unwrap_or(0);
+        let proved_at: Vec<usize> = refined.iter().filter_map(|r| r.calls_to_proof).collect();
+        let points = budgets(max_calls.max(1));
+        let by_model_calls = proved_by_budget(&proved_at, &points)
+            .into_iter()
+            .zip(&points)
+            .map(|(k, &calls)| CallsPoint {
+                calls,
+                proved: k,
+                pass_rate: rate(k, n),
+                ci95: wilson_interval(k, n),
+            })
+            .collect();
+        let prompt_tokens = refined.iter().map(|r| r.tokens.prompt).sum::<usize>();
+        let completion_tokens = refined.iter().map(|r| r.tokens.completion).sum::<usize>();
+        Some(RefineSummary {
+            by_model_calls,
+            model_calls: refined.iter().map(|r| r.model_calls).sum(),
+            prompt_tokens,
+            completion_tokens,
+            mean_tokens: (prompt_tokens + completion_tokens) as f64 / n as f64,
+            by_prefix_search: refined
+                .iter()
+                .filter(|r| r.found_by == Some(crate::refine::FoundBy::PrefixSearch))
+                .count(),
+        })
+    }
+
+    /// Lines for the terminal.
+    fn text(&self) -> String {
+        let mut text = String::from(
+            "proved within k whole-proof model calls (pass@k with --rounds 0, refine@k otherwise):
+",
+        );
+        for p in &self.by_model_calls {
+            text.push_str(&format!(
+                "  k = {:>3}: {} = {:.1}% (95% CI {:.1}–{:.1}%)
+",
+                p.calls,
+                p.proved,
+                100.0 * p.pass_rate,
+                100.0 * p.ci95.0,
+                100.0 * p.ci95.1
+            ));
+        }
+        text.push_str(&format!(
+            "{} model calls, {} prompt + {} answer tokens ({:.0} per theorem); {} proved by the search after a prefix\n",
+            self.model_calls, self.prompt_tokens, self.completion_tokens, self.mean_tokens, self.by_prefix_search
+        ));
+        text
+    }
 }
 
 impl Summary {
@@ -98,6 +195,7 @@ impl Summary {
             },
             max_expansions,
             by_budget,
+            refine: RefineSummary::of(records),
         }
     }
 
@@ -117,7 +215,7 @@ impl Summary {
             self.model_secs,
             self.lean_secs,
             100.0 * self.model_share,
-        )
+        ) + &self.refine.as_ref().map(RefineSummary::text).unwrap_or_default()
     }
 }
 
@@ -141,6 +239,47 @@ mod tests {
         r.model_secs = 0.25;
         r.lean_secs = 0.75;
         r
+    }
+
+    #[test]
+    fn a_refine_run_is_summarized_by_model_calls_with_its_tokens() {
+        let refined = |name: &str, calls: usize, to_proof: Option<usize>| {
+            let mut r = rec(name, to_proof.is_some(), 0);
+            r.refine = Some(crate::eval::record::RefineRecord {
+                model_calls: calls,
+                calls_to_proof: to_proof,
+                found_by: to_proof.map(|_| crate::refine::FoundBy::Model),
+                attempt: None,
+                round: None,
+                tokens: crate::refine::result::TokenTotals {
+                    prompt: 100 * calls,
+                    completion: 10 * calls,
+                    unreported: 0,
+                },
+                rounds: None,
+            });
+            r
+        };
+        let records = vec![
+            refined("a", 1, Some(1)),
+            refined("b", 3, Some(3)),
+            refined("c", 6, None),
+        ];
+        let s = Summary::of(&records, 8).refine.unwrap();
+        let points: Vec<(usize, usize)> = s
+            .by_model_calls
+            .iter()
+            .map(|p| (p.calls, p.proved))
+            .collect();
+        assert_eq!(points, [(1, 1), (2, 1), (4, 2), (6, 2)]);
+        assert_eq!(s.by_model_calls[3].ci95, wilson_interval(2, 3));
+        assert_eq!(
+            (s.model_calls, s.prompt_tokens, s.completion_tokens),
+            (10, 1000, 100)
+        );
+        assert!((s.mean_tokens - 1100.0 / 3.0).abs() < 1e-9);
+        assert!(Summary::of(&records[..0], 8).refine.is_none());
+        assert!(Summary::of(&[rec("x", true, 1)], 8).refine.is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Where a completions server is. Users give its URL the way their server prints it (vLLM:
 //! `http://host:8000/v1`; Ollama: `http://localhost:11434/v1`; llama.cpp: `http://host:8080`)
-//! or the whole `.../v1/completions`; all name the same routes.
+//! or the whole `.../v1/completions` (or `.../v1/chat/completions`); all name the same routes.
 
 use crate::openai::error::RemoteError;
 
@@ -14,7 +14,8 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Reads `url`: http(s), with a host; a trailing `/v1/completions`, `/v1` or `/` is dropped.
+    /// Reads `url`: http(s), with a host; a trailing `/v1/chat/completions`, `/v1/completions`,
+    /// `/v1` or `/` is dropped.
     pub fn parse(url: &str) -> Result<Endpoint, RemoteError> {
         let bad = |reason: &str| RemoteError::BadUrl {
             url: url.to_string(),
@@ -31,7 +32,7 @@ impl Endpoint {
             return Err(bad("give the server's address without ?query or #fragment"));
         }
         let mut base = parsed.as_str().trim_end_matches('/').to_string();
-        for suffix in ["/completions", "/v1"] {
+        for suffix in ["/completions", "/chat", "/v1"] {
             if let Some(rest) = base.strip_suffix(suffix) {
                 base = rest.trim_end_matches('/').to_string();
             }
@@ -50,6 +51,11 @@ impl Endpoint {
     /// `POST` here for completions.
     pub fn completions(&self) -> String {
         format!("{}/v1/completions", self.base)
+    }
+
+    /// `POST` here for chat completions (a list of messages in, one message out).
+    pub fn chat_completions(&self) -> String {
+        format!("{}/v1/chat/completions", self.base)
     }
 
     /// `GET` here for the served models.
@@ -71,6 +77,7 @@ mod tests {
             "http://127.0.0.1:8000/v1/",
             "http://127.0.0.1:8000/v1/completions",
             " http://127.0.0.1:8000/v1/completions/ ",
+            "http://127.0.0.1:8000/v1/chat/completions",
         ] {
             let e = Endpoint::parse(url).unwrap();
             assert_eq!(
@@ -79,6 +86,11 @@ mod tests {
                 "{url}"
             );
             assert_eq!(e.models(), "http://127.0.0.1:8000/v1/models", "{url}");
+            assert_eq!(
+                e.chat_completions(),
+                "http://127.0.0.1:8000/v1/chat/completions",
+                "{url}"
+            );
         }
         let behind_a_proxy = Endpoint::parse("https://example.org/llm/v1").unwrap();
         assert_eq!(

@@ -309,7 +309,10 @@ fn request_seed(seed: u64, j: usize, k: usize) -> u64 {
 
 /// The model a server lists at `/v1/models`, when it lists exactly one; None when it has no
 /// such route (it is then asked without a name).
-fn served_model(client: &Client, endpoint: &Endpoint) -> Result<Option<String>, RemoteError> {
+pub(crate) fn served_model(
+    client: &Client,
+    endpoint: &Endpoint,
+) -> Result<Option<String>, RemoteError> {
     let url = endpoint.models();
     let body = match client.get(&url, &url) {
         Ok(body) => body,

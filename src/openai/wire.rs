@@ -249,7 +249,7 @@ pub fn error_message(body: &str) -> Option<String> {
 }
 
 /// A field that a server may send as null reads as its default.
-fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,

@@ -113,16 +113,30 @@ pub fn search(
     config: &SearchConfig,
 ) -> Result<SearchResult, SearchError> {
     let began = Instant::now();
-    let deadline = began + config.time_limit;
     let root = backend
         .start(header, statement)
         .map_err(SearchError::Start)?;
+    search_from(backend, predictor, root, config, began)
+}
+
+/// Searches on from `root`, a state of a theorem reached by the steps it holds (a prefix of a
+/// proof that Lean accepted: `refine --then-search`); the proof found starts with those
+/// steps. `began` is when the budget started (`config.time_limit` counts from it).
+pub fn search_from(
+    backend: &dyn ProofBackend,
+    predictor: &dyn Predictor,
+    root: ProofState,
+    config: &SearchConfig,
+    began: Instant,
+) -> Result<SearchResult, SearchError> {
+    let deadline = began + config.time_limit;
+    let (header, statement) = (root.header.clone(), root.statement.clone());
     let mut search = Search {
         backend,
         predictor,
         config,
-        header,
-        statement,
+        header: &header,
+        statement: &statement,
         nodes: Vec::new(),
         by_key: HashMap::new(),
         queue: PriorityQueue::new(),

@@ -13,7 +13,7 @@ pub mod scripted;
 pub mod state_key;
 
 pub use also_try::{append_listed, AlsoTry};
-pub use best_first::{search, SearchError};
+pub use best_first::{search, search_from, SearchError};
 pub use config::SearchConfig;
 pub use filter::{check_candidate, Rejection};
 pub use result::{

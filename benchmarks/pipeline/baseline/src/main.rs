@@ -98,7 +98,7 @@ fn main() -> anyhow::Result<()> {
     } else {
         Box::new(FixedList(rest.to_vec()))
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lean/mini");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../lean/mini");
     let mut lean = LeanCommand::new(root.join(".toolchain/bin/lean"));
     lean.env
         .push(("LEAN_PATH".into(), root.join("build").display().to_string()));

@@ -1,0 +1,155 @@
+//! One attempt of the refine loop: a first request and up to `rounds` repairs, each answer a
+//! candidate like any other — the search's filter first (no `sorry`, no declarations, no `#`
+//! commands), then the backend's `verify` (the whole theorem re-checked with the `#print
+//! axioms` probe, under the backend's axiom policy) — and a failure's feedback
+//! (`feedback::diagnose`) in the next request. A failed proof whose first steps already close
+//! every goal is verified without the rest.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use tracing::info;
+
+use crate::lean::{ProofBackend, ProofState};
+use crate::refine::answer::proof_from_answer;
+use crate::refine::error::RefineError;
+use crate::refine::feedback::{diagnose, Feedback};
+use crate::refine::model::{FailedProof, ProofAsk, Theorem, WholeProofModel};
+use crate::refine::result::{RoundRecord, TokenTotals};
+use crate::refine::run::RefineConfig;
+use crate::search::check_candidate;
+
+/// What every attempt of one run shares.
+pub(crate) struct Context<'a> {
+    pub backend: &'a dyn ProofBackend,
+    pub model: &'a dyn WholeProofModel,
+    pub theorem: &'a Theorem,
+    pub lean_version: &'a str,
+    pub config: &'a RefineConfig,
+    pub deadline: Instant,
+}
+
+/// How one attempt went.
+pub(crate) struct AttemptOutcome {
+    /// The attempt, from 1.
+    pub attempt: usize,
+    /// Its rounds, in order.
+    pub rounds: Vec<RoundRecord>,
+    /// Their tokens.
+    pub tokens: TokenTotals,
+    /// The round and the verified proof, when one was.
+    pub proved: Option<(usize, String)>,
+    /// The longest prefix of its failed proofs that Lean accepted, and its round.
+    pub reached: Option<(ProofState, usize)>,
+    /// It stopped at the time limit.
+    pub timed_out: bool,
+}
+
+/// Runs attempt `attempt`; gives up before a request when an attempt numbered lower than it
+/// has proved the theorem (`proved_by`, the lowest such number), since the run reports that
+/// one, and records its own success there.
+pub(crate) fn run_attempt(
+    cx: &Context<'_>,
+    attempt: usize,
+    proved_by: &AtomicUsize,
+) -> Result<AttemptOutcome, RefineError> {
+    let (theorem, backend) = (cx.theorem, cx.backend);
+    let mut out = AttemptOutcome {
+        attempt,
+        rounds: Vec::new(),
+        tokens: TokenTotals::default(),
+        proved: None,
+        reached: None,
+        timed_out: false,
+    };
+    let mut failed: Option<FailedProof> = None;
+    for round in 0..=cx.config.rounds {
+        if proved_by.load(Ordering::SeqCst) < attempt {
+            break;
+        }
+        if Instant::now() >= cx.deadline {
+            out.timed_out = true;
+            break;
+        }
+        let ask = ProofAsk {
+            theorem,
+            lean_version: cx.lean_version,
+            repair: failed.as_ref(),
+            seed: request_seed(cx.config, attempt, round),
+        };
+        let proposal = cx.model.propose(&ask).map_err(RefineError::Model)?;
+        match proposal.usage {
+            Some(u) => {
+                out.tokens.prompt += u.prompt;
+                out.tokens.completion += u.completion;
+            }
+            None => out.tokens.unreported += 1,
+        }
+        let mut record = RoundRecord {
+            attempt,
+            round,
+            proof: proof_from_answer(&proposal.text),
+            proved: false,
+            feedback: None,
+            usage: proposal.usage,
+        };
+        let feedback = match check_candidate(&record.proof) {
+            Err(reason) => Feedback::refused(&reason.to_string()),
+            Ok(()) => {
+                let verify = |proof: &str| {
+                    backend
+                        .verify(&theorem.header, &theorem.statement, proof)
+                        .map_err(RefineError::Lean)
+                };
+                let verdict = verify(&record.proof)?;
+                if verdict.is_proved() {
+                    info!(attempt, round, "whole proof verified");
+                    return Ok(out.proved_with(record, proved_by));
+                }
+                let diagnosis = diagnose(backend, theorem, &record.proof, &verdict)
+                    .map_err(RefineError::Lean)?;
+                // Steps that close every goal before the proof ends: the proof without the
+                // rest, verified like any other.
+                if let Some(steps) = &diagnosis.closing_prefix {
+                    let shorter = steps.join("\n");
+                    if verify(&shorter)?.is_proved() {
+                        info!(attempt, round, "the proof's first steps verified alone");
+                        record.proof = shorter;
+                        return Ok(out.proved_with(record, proved_by));
+                    }
+                }
+                let longest = out.reached.as_ref().map_or(0, |(s, _)| s.steps.len());
+                if diagnosis.reached.steps.len() > longest {
+                    out.reached = Some((diagnosis.reached, round));
+                }
+                diagnosis.feedback
+            }
+        };
+        info!(attempt, round, status = %feedback.status, "whole proof failed");
+        record.feedback = Some(feedback.clone());
+        failed = Some(FailedProof {
+            proof: record.proof.clone(),
+            feedback,
+        });
+        out.rounds.push(record);
+    }
+    Ok(out)
+}
+
+impl AttemptOutcome {
+    /// The outcome with `record`'s proof verified.
+    fn proved_with(mut self, mut record: RoundRecord, proved_by: &AtomicUsize) -> Self {
+        proved_by.fetch_min(self.attempt, Ordering::SeqCst);
+        record.proved = true;
+        self.proved = Some((record.round, record.proof.clone()));
+        self.rounds.push(record);
+        self
+    }
+}
+
+/// A request's seed: distinct for every attempt and round of a run (whatever runs in
+/// parallel), below 2³¹ (servers differ in how wide a seed they take).
+fn request_seed(config: &RefineConfig, attempt: usize, round: usize) -> u64 {
+    let index = (attempt - 1) * (config.rounds + 1) + round;
+    config.seed.wrapping_add(index as u64) & 0x7fff_ffff
+}

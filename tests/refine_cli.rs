@@ -1,0 +1,125 @@
+//! `proofstep refine` from the command line against the test world's real Lean, the model
+//! played by `StandInServer` (a scripted OpenAI chat endpoint standing in for a hosted model):
+//! the key comes from the environment variable `--api-key-env` names, the JSON says which
+//! attempt and round proved it and what it cost, and no proof is exit code 1.
+
+mod common;
+
+use common::openai_standin::{StandInReply, StandInServer};
+
+fn answering(content: &'static str) -> StandInServer {
+    StandInServer::start(move |_, _| {
+        StandInReply::Answer(
+            200,
+            serde_json::json!({
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 15, "total_tokens": 135}
+            })
+            .to_string(),
+        )
+    })
+}
+
+fn refine(server: &StandInServer, extra: &[&str]) -> std::process::Output {
+    let url = server.url();
+    let mut args = vec![
+        "refine",
+        "--file",
+        "lean/mini/Example.lean",
+        "--theorem",
+        "and_swap",
+        "--api-url",
+        &url,
+        "--api-model",
+        "stand-in",
+        "--api-key-env",
+        "PROOFSTEP_TEST_REFINE_KEY",
+        "--backend",
+        "file",
+    ];
+    args.extend_from_slice(extra);
+    std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args(&args)
+        .current_dir(common::repo_root())
+        .env_remove("PROOFSTEP_LEAN")
+        .env_remove("LEAN_PATH")
+        .env("PROOFSTEP_TEST_REFINE_KEY", "sk-test-123")
+        .output()
+        .expect("the proofstep binary runs")
+}
+
+#[test]
+fn refine_prints_which_attempt_and_round_proved_it_with_the_token_counts() {
+    if common::test_lean("refine_prints_which_attempt_and_round_proved_it_with_the_token_counts")
+        .is_none()
+    {
+        return;
+    }
+    let server = answering("```lean\nconstructor\n· exact h.right\n· exact h.left\n```");
+    let out = refine(&server, &["--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["proved"], true, "{json}");
+    assert_eq!(
+        (json["attempt"].as_u64(), json["round"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(json["found_by"], "model");
+    assert_eq!(json["model_calls"], 1);
+    assert_eq!(json["tokens"]["prompt"], 120);
+    assert_eq!(json["tokens"]["completion"], 15);
+    assert!(json["proof_text"]
+        .as_str()
+        .unwrap()
+        .starts_with("theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  constructor\n"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].line.starts_with("POST /v1/chat/completions"));
+    assert!(requests[0]
+        .headers
+        .iter()
+        .any(|(name, value)| name == "authorization" && value == "Bearer sk-test-123"));
+}
+
+#[test]
+fn refine_without_a_proof_exits_1_and_says_what_to_try() {
+    if common::test_lean("refine_without_a_proof_exits_1_and_says_what_to_try").is_none() {
+        return;
+    }
+    let server = answering("```lean\nexact h\n```");
+    let out = refine(&server, &["--attempts", "1", "--rounds", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("--then-search") && stderr.contains("2 rounds"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn an_unset_key_variable_is_a_usage_error_naming_it() {
+    let server = answering("rfl");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args([
+            "refine",
+            "--file",
+            "lean/mini/Example.lean",
+            "--theorem",
+            "and_swap",
+            "--api-url",
+            &server.url(),
+            "--api-key-env",
+            "PROOFSTEP_TEST_REFINE_UNSET",
+        ])
+        .current_dir(common::repo_root())
+        .env_remove("PROOFSTEP_TEST_REFINE_UNSET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("PROOFSTEP_TEST_REFINE_UNSET"), "{stderr}");
+    assert!(server.requests().is_empty());
+}
