@@ -359,3 +359,20 @@ fn a_folder_with_transformers_integer_buffers_loads_in_every_weights() {
     let held = load_model_with(dir.path(), Weights::Q8_0).unwrap();
     assert_eq!(held.num_params(), lm.num_params());
 }
+
+#[test]
+fn serve_names_a_model_with_reduced_weights_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = common::untrained_model(dir.path());
+    let model = folder.to_str().unwrap();
+    for (weights, id) in [("q4_0", "tiny-model-q4_0"), ("auto", "tiny-model")] {
+        let server = common::ServeProcess::start(
+            &["--port", "0", "--model", model, "--weights", weights],
+            &[],
+        );
+        let (status, body) = common::http_client::exchange(server.addr, "GET", "/v1/models", b"");
+        assert_eq!(status, 200);
+        let models: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(models["data"][0]["id"], id);
+    }
+}
