@@ -97,6 +97,20 @@ impl GptNeox {
         let tied = cfg.tie_word_embeddings;
         let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
         let bias = cfg.attention_bias;
+        // The head before the blocks: converting its f32 values (as large as the embedding's)
+        // then overlaps only the embedding, not the whole converted model.
+        let lm_head = if tied {
+            embed.tied_head()
+        } else {
+            Proj::new(
+                &vb,
+                d,
+                cfg.vocab_size,
+                false,
+                "embed_out",
+                held.map(Precision::of_head),
+            )?
+        };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));
@@ -124,18 +138,6 @@ impl GptNeox {
             });
         }
         let final_norm = Norm::new(m.pp("final_layer_norm"), d)?;
-        let lm_head = if tied {
-            embed.tied_head()
-        } else {
-            Proj::new(
-                &vb,
-                d,
-                cfg.vocab_size,
-                false,
-                "embed_out",
-                held.map(Precision::of_head),
-            )?
-        };
         Ok(GptNeox {
             inv_freq: inv_freq(cfg.rotary_dims(), cfg.theta(), None),
             cfg: cfg.clone(),

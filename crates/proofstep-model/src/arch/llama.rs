@@ -60,6 +60,20 @@ impl Llama {
         let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_tokens.weight", INIT)?;
         let tied = cfg.tie_word_embeddings;
         let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
+        // The head before the blocks: converting its f32 values (as large as the embedding's)
+        // then overlaps only the embedding, not the whole converted model.
+        let lm_head = if tied {
+            embed.tied_head()
+        } else {
+            Proj::new(
+                &vb,
+                d,
+                cfg.vocab_size,
+                false,
+                "lm_head",
+                held.map(Precision::of_head),
+            )?
+        };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));
@@ -97,18 +111,6 @@ impl Llama {
             });
         }
         let norm = m.get_with_hints(d, "norm.weight", Init::Const(1.0))?;
-        let lm_head = if tied {
-            embed.tied_head()
-        } else {
-            Proj::new(
-                &vb,
-                d,
-                cfg.vocab_size,
-                false,
-                "lm_head",
-                held.map(Precision::of_head),
-            )?
-        };
         Ok(Llama {
             inv_freq: inv_freq(hd, cfg.theta(), cfg.scaling()?.as_ref()),
             cfg: cfg.clone(),
