@@ -2,7 +2,7 @@
 # The pipeline benchmark on a corpus that automation does not close (benchmarks/README.md,
 # section pipeline): `proofstep corpus generate --beyond-automation 60` (60 % rewriting chains
 # and disjunction eliminations, 40 % the committed corpus's three families, same seed and
-# knobs otherwise), a llama-tiny trained from scratch on its extracted train split exactly as
+# knobs otherwise), a model trained from scratch on its extracted train split exactly as
 # the default model is made (models/testworld-small/make.sh), the same architecture untrained,
 # and the same searches, baselines and accuracy as run.sh, written to OUT; then a
 # larger from-scratch model (llama-8m: 4 layers, hidden 256, the same tokenizer and data,

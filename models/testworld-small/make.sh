@@ -4,7 +4,8 @@
 # renaming), none of the novel split's goal shapes and none of the hand-written evaluation file,
 # extract its tactic steps with Lean, train a byte-level BPE tokenizer and a 4-layer Llama from
 # scratch on them. Run from the repository root after `bash lean/mini/setup.sh && cargo build
-# --release`. WORK holds the intermediate files; STEPS and COUNT shrink it for a quick try.
+# --release`. WORK holds the intermediate files; STEPS and COUNT shrink it for a quick try;
+# CORPUS names an existing corpus to train on instead (benchmarks/pipeline/beyond.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}
@@ -12,16 +13,17 @@ WORK=${WORK:-/tmp/proofstep-default-model}
 OUT=${OUT:-models/testworld-small}
 STEPS=${STEPS:-3000}
 COUNT=${COUNT:-24000}
+CORPUS=${CORPUS:-$WORK/corpus}
 mkdir -p "$WORK"
-if [ ! -f "$WORK/corpus/manifest.json" ]; then
-  "$BIN" corpus generate --out "$WORK/corpus" --count "$COUNT" --seed 2 --per-file 60 \
+if [ ! -f "$CORPUS/manifest.json" ]; then
+  "$BIN" corpus generate --out "$CORPUS" --count "$COUNT" --seed 2 --per-file 60 \
     --held-out-percent 1 --novel-percent 0 \
     --exclude data/testworld/val --exclude data/testworld/test --exclude data/testworld/novel \
     --exclude lean/mini/examples/Handwritten.lean --exclude lean/mini/Example.lean \
     --exclude-shapes data/testworld/novel
 fi
 if [ ! -f "$WORK/data/proofstep-train.jsonl" ]; then
-  "$BIN" extract "$WORK/corpus" --out "$WORK/extracted" --workers 2
+  "$BIN" extract "$CORPUS" --out "$WORK/extracted" --workers 2
   "$BIN" data leandojo --input "$WORK/extracted" --out "$WORK/data"
 fi
 if [ ! -f "$WORK/tokenizer/tokenizer.json" ]; then
