@@ -536,3 +536,39 @@ fn model_commands_fall_back_to_the_default_model() {
         "{err}"
     );
 }
+
+#[test]
+fn an_eval_with_other_weights_is_another_run_and_its_model_is_labelled_reduced() {
+    let test = "an_eval_with_other_weights_is_another_run_and_its_model_is_labelled_reduced";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let results = dir.path().join("results.jsonl");
+    let run = |extra: &[&str]| eval_example(&model, &results, extra).output().unwrap();
+    let out = run(&["--expansions", "1", "--limit", "1", "--weights", "q8_0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
+    )
+    .unwrap();
+    let label = config["model"].as_str().unwrap();
+    assert!(label.contains("weights q8_0, reduced precision"), "{label}");
+    let first = std::fs::read_to_string(&results).unwrap();
+    // The same model read in f32 computes other numbers: refused, nothing written.
+    for other in ["auto", "q4_0"] {
+        let out = run(&["--expansions", "1", "--limit", "1", "--weights", other]);
+        assert_eq!(out.status.code(), Some(7), "{other}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--model") && err.contains("another --out"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&results).unwrap(), first);
+    }
+}

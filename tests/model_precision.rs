@@ -7,7 +7,7 @@ use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use proofstep::model::{
-    CausalLm, Decoding, GenerateOptions, Generator, ModelConfig, Precision, Sequence,
+    CausalLm, Decoding, GenerateOptions, Generator, ModelConfig, Precision, Sequence, Weights,
 };
 
 fn model(kind: &str) -> CausalLm {
@@ -103,7 +103,8 @@ fn bf16_weights_are_close_to_f32_and_f32_comes_back_exactly() {
 #[ignore = "needs benchmarks/out/model_speed/smollm2-135m (benchmarks/model_speed/run.sh)"]
 fn smollm2_bf16_agreement() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benchmarks/out/model_speed/smollm2-135m");
-    let mut gen = Generator::load(&dir).expect("model folder: run benchmarks/model_speed/run.sh");
+    let mut gen = Generator::load_with(&dir, Weights::F32)
+        .expect("model folder: run benchmarks/model_speed/run.sh");
     gen.set_stop_ids(Vec::new());
     let prompts = [
         "[GOAL]m n : ℕ\n h : Nat.coprime m n\n ⊢ Nat.gcd m n = 1[PROOFSTEP]",

@@ -6,14 +6,14 @@
 # with packed weights (the GGUF's exact Q4_1 / Q8_0 blocks: the same values as f32, fewer
 # bytes), proofstep with bf16 weight copies (reduced precision, f32 arithmetic; labelled),
 # transformers f32. Needs benchmarks/model_parity/run.sh run once (the venv). WEIGHTS picks
-# proofstep's ways (default "f32 packed bf16").
+# proofstep's ways (default "f32 auto bf16"; auto is the packed reading, as every command's default).
 # See README.md, "model_speed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=benchmarks/.venv
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
-weights_list=${WEIGHTS:-f32 packed bf16}
+weights_list=${WEIGHTS:-f32 auto bf16}
 hf=benchmarks/out/model_speed/smollm2-135m
 cargo build --release --quiet
 source benchmarks/common/smollm2.sh
@@ -44,7 +44,7 @@ $venv/bin/python - "$out" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 by = {(r["impl"] + "_" + r.get("weights", "f32"), r["mode"]): r for r in rows}
-ways = [w for w in ["f32", "packed", "bf16"] if ("proofstep_" + w, "greedy") in by]
+ways = [w for w in ["f32", "auto", "bf16", "q8_0", "q4_0"] if ("proofstep_" + w, "greedy") in by]
 print("| workload | transformers f32 tok/s | "
       + " | ".join(f"proofstep {w} tok/s | ratio" for w in ways)
       + " | peak MiB: transformers / " + " / ".join(ways) + " |")

@@ -14,7 +14,7 @@ use proofstep::lean::backend::{self, BackendKind, BackendOptions};
 use proofstep::lean::toolchain::{Overrides, Toolchain};
 use proofstep::lean::{LeanCommand, ProofBackend};
 use proofstep::model::{
-    resolve_model, Decoding, GenerateOptions, Generator, HubSettings, Predictor,
+    resolve_model, Decoding, GenerateOptions, Generator, HubSettings, Predictor, Weights,
 };
 use proofstep::openai::{RemoteError, RemoteOptions, RemotePredictor};
 use proofstep::process::default_memory_limit_mb;
@@ -103,6 +103,11 @@ pub struct ModelOrDefault {
     /// models/testworld-small.
     #[arg(long, env = "PROOFSTEP_MODEL", value_parser = path_or_unset())]
     pub model: Option<PathBuf>,
+    /// The weights the model is read in: auto (exact: f32, or a GGUF import's exact Q4_1 /
+    /// Q8_0 blocks packed), f32 (exact), or bf16, q8_0, q4_0 (reduced precision, converted
+    /// while loading and held once: 1/2, ~1/4 and ~1/5 of f32's memory; results are labelled).
+    #[arg(long, default_value = "auto", value_name = "auto|f32|bf16|q8_0|q4_0")]
+    pub weights: Weights,
     /// The folder `model` resolved to, once (a Hub id is looked up only once per run).
     #[arg(skip)]
     resolved: std::sync::OnceLock<PathBuf>,
@@ -126,9 +131,9 @@ impl ModelOrDefault {
         Ok(self.resolved.get_or_init(|| dir).clone())
     }
 
-    /// Loads the predictor the folder holds.
+    /// Loads the predictor the folder holds, in the `--weights` asked for.
     pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
-        load_model_dir(&self.dir()?)
+        load_model_dir(&self.dir()?, self.weights)
     }
 }
 
@@ -251,9 +256,20 @@ impl RemoteArgs {
                 dir.display()
             )
         })?;
-        Ok(ModelIdentity {
-            label: dir.display().to_string(),
-            fingerprint,
+        // Reduced weights compute other numbers: another run, labelled as such.
+        Ok(match model.weights.is_reduced() {
+            false => ModelIdentity {
+                label: dir.display().to_string(),
+                fingerprint,
+            },
+            true => ModelIdentity {
+                label: format!(
+                    "{} (weights {}, reduced precision)",
+                    dir.display(),
+                    model.weights
+                ),
+                fingerprint: format!("{fingerprint} weights={}", model.weights),
+            },
         })
     }
 }
@@ -560,9 +576,16 @@ impl BudgetArgs {
     }
 }
 
-/// Loads the predictor in a model folder, saying what a model folder needs when it fails.
-pub fn load_model_dir(dir: &Path) -> anyhow::Result<Box<dyn Predictor>> {
-    let generator = Generator::load(dir).with_context(|| {
+/// Loads the predictor in a model folder in `weights` (saying so on stderr when they are of
+/// reduced precision), saying what a model folder needs when it fails.
+pub fn load_model_dir(dir: &Path, weights: Weights) -> anyhow::Result<Box<dyn Predictor>> {
+    if weights.is_reduced() {
+        eprintln!(
+            "model {}: weights {weights} (reduced precision, converted while loading)",
+            dir.display()
+        );
+    }
+    let generator = Generator::load_with(dir, weights).with_context(|| {
         format!(
             "cannot load the model folder {} (it needs config.json, model.safetensors or \
              pytorch_model.bin, and tokenizer.json, as `proofstep train` writes them)",

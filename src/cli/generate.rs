@@ -77,9 +77,17 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         Some(remote) => Source::Remote(Box::new(remote)),
         None => {
             let dir = args.model.dir()?;
-            Source::Local(Box::new(Generator::load(&dir).with_context(|| {
-                format!("loading the model folder {}", dir.display())
-            })?))
+            if args.model.weights.is_reduced() {
+                eprintln!(
+                    "model {}: weights {} (reduced precision, converted while loading)",
+                    dir.display(),
+                    args.model.weights
+                );
+            }
+            Source::Local(Box::new(
+                Generator::load_with(&dir, args.model.weights)
+                    .with_context(|| format!("loading the model folder {}", dir.display()))?,
+            ))
         }
     };
     let load_s = start.elapsed().as_secs_f64();
@@ -127,6 +135,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             "candidates": candidates.iter().map(|c| serde_json::json!({"text": c.text, "score": c.score})).collect::<Vec<_>>(),
             "load_seconds": load_s,
             "generate_seconds": gen_s,
+            "weights": args.model.weights.name(),
+            "reduced_precision": args.model.weights.is_reduced(),
         });
         writeln!(stdout, "{value}")?;
     } else {

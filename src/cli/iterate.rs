@@ -101,7 +101,8 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("."));
     let backend = args.search.backend.open(&anchor)?;
     let also_try = args.search.budget.also_try.clone();
-    let load_model = move |dir: &std::path::Path| Ok(also_try.wrap(load_model_dir(dir)?));
+    let weights = args.search.model.weights;
+    let load_model = move |dir: &std::path::Path| Ok(also_try.wrap(load_model_dir(dir, weights)?));
     let options = IterateOptions {
         rounds: args.rounds,
         out: args.out.clone(),

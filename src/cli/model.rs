@@ -1,5 +1,6 @@
 //! `proofstep model`: model-folder utilities — `import-gguf` converts a GGUF file to a
-//! Hugging Face folder; the hidden `logits` writes a model's logits for parity checks.
+//! Hugging Face folder; the hidden `logits` writes a model's logits for parity checks, `speed`
+//! times generation and `agree` compares reduced weights with f32 (benchmarks).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,8 @@ use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
-    import_gguf, load_model, set_threads, Decoding, GenerateOptions, Generator, Precision,
+    agreement, import_gguf, load_model, load_model_with, set_threads, Decoding, GenerateOptions,
+    Generator, Precision, ProofTokenizer, Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -67,12 +69,33 @@ pub enum ModelCommand {
         /// Timed repetitions (after one untimed warm-up).
         #[arg(long, default_value_t = 3)]
         repeats: usize,
-        /// Weights the projections read: packed (every command's choice on an AVX-512 or
-        /// AVX2 CPU: exact Q4_1 / Q8_0 packings where the weights are exactly such blocks, as
-        /// after importing a GGUF, else f32), f32 (the choice on other CPUs), or bf16
-        /// (reduced precision).
-        #[arg(long, default_value = "packed")]
-        weights: Precision,
+        /// Weights the model is loaded in, as every command's `--weights` (`packed` is `auto`).
+        #[arg(long, default_value = "auto")]
+        weights: Weights,
+        /// CPU threads.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Compare reduced weights with f32 on f32's greedy continuations: top-1 agreement and
+    /// mean |Δ log-prob| per continuation token; prints one JSON line per weights.
+    #[command(hide = true)]
+    Agree {
+        /// Model folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// Prompts as JSON: a list of lists of token ids.
+        #[arg(long, required_unless_present = "prompts", conflicts_with = "prompts")]
+        ids: Option<String>,
+        /// Prompts as a JSON file holding a list of strings, tokenized with the folder's
+        /// tokenizer.json.
+        #[arg(long)]
+        prompts: Option<PathBuf>,
+        /// Weights to compare with f32, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "bf16,q8_0,q4_0")]
+        weights: Vec<Weights>,
+        /// Greedy tokens continued from each prompt.
+        #[arg(long, default_value_t = 32)]
+        new_tokens: usize,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -162,6 +185,44 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        ModelCommand::Agree {
+            model,
+            ids,
+            prompts,
+            weights,
+            new_tokens,
+            threads,
+        } => {
+            if let Some(t) = threads {
+                set_threads(t);
+            }
+            let prompts: Vec<Vec<u32>> = match (ids, prompts) {
+                (Some(ids), _) => serde_json::from_str(&ids)
+                    .context("--ids must be a JSON list of lists of ids")?,
+                (None, Some(file)) => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?;
+                    let texts: Vec<String> = serde_json::from_str(&text)
+                        .context("--prompts must hold a JSON list of strings")?;
+                    let tok = ProofTokenizer::from_file(&model.join("tokenizer.json"), None)?;
+                    texts
+                        .iter()
+                        .map(|t| tok.encode(t))
+                        .collect::<Result<_, _>>()?
+                }
+                (None, None) => anyhow::bail!("give --ids or --prompts"),
+            };
+            let reference = load_model_with(&model, Weights::F32)?;
+            for w in weights {
+                let other = load_model_with(&model, w)?;
+                let a = agreement(&reference, &other, &prompts, new_tokens)?;
+                println!(
+                    "{}",
+                    serde_json::json!({"weights": w.name(), "agreement": a, "peak_rss_mib": peak_rss_mib()})
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         ModelCommand::Speed {
             model,
             ids,
@@ -177,9 +238,11 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(repeats >= 1, "--repeats must be at least 1");
             let prompt: Vec<u32> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
-            let mut generator = Generator::load(&model)?;
+            let loading = Instant::now();
+            let mut generator = Generator::load_with(&model, weights)?;
+            let load_s = loading.elapsed().as_secs_f64();
+            let load_peak_rss_mib = peak_rss_mib();
             generator.set_stop_ids(Vec::new());
-            let report = generator.set_precision(weights)?;
             let (decoding, sequences) = match mode {
                 SpeedMode::Greedy => (
                     Decoding::Sample {
@@ -224,9 +287,12 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             let value = serde_json::json!({
                 "impl": "proofstep",
                 "mode": format!("{mode:?}").to_lowercase(),
-                "weights": format!("{weights:?}").to_lowercase(),
-                "projections_converted": report.converted,
-                "projections": report.total,
+                "weights": weights.name(),
+                "reduced_precision": weights.is_reduced(),
+                "projections_converted": generator.lm().precision_report().converted,
+                "projections": generator.lm().precision_report().total,
+                "load_seconds": load_s,
+                "load_peak_rss_mib": load_peak_rss_mib,
                 "sequences": sequences,
                 "new_tokens": new_tokens,
                 "prompt_tokens": prompt.len(),

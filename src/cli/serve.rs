@@ -88,11 +88,15 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let dir = args.model.dir()?;
-            let name = dir
+            let mut name = dir
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| "proofstep".into());
-            (load_model_dir(&dir)?, name)
+            // Reduced weights are another model to a client (and to an eval's fingerprint).
+            if args.model.weights.is_reduced() {
+                name = format!("{name}-{}", args.model.weights);
+            }
+            (load_model_dir(&dir, args.model.weights)?, name)
         }
     };
     let address = format!("{}:{}", args.host, args.port);

@@ -1,6 +1,8 @@
 //! `CausalLm`: the one type the trainer and the generator use, whatever the architecture.
 //! It owns the parameters (a `VarMap` with Hugging Face tensor names) and offers the two
 //! forwards: `forward_train` (differentiable, all positions) and `forward_cached` (fused, KV cache).
+//! A model loaded with reduced `--weights` (`load_held`) owns no parameters: its matrices are
+//! converted as they are read from the folder and held once, so it runs `forward_cached` only.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -15,6 +17,7 @@ use crate::arch::layers::{KvCache, Mode, Positions};
 use crate::arch::llama::Llama;
 use crate::arch::precision::{Precision, PrecisionReport};
 use crate::error::{ModelError, Result};
+use crate::io::stream::TensorStream;
 
 /// The network of one architecture.
 enum Net {
@@ -28,10 +31,14 @@ pub struct CausalLm {
     config: ModelConfig,
     varmap: VarMap,
     device: Device,
+    /// The precision a model loaded by `load_held` is held in (no parameters then).
+    held: Option<Precision>,
+    /// Scalars of the weights read, for a held model (its var map is empty).
+    held_params: usize,
 }
 
-/// Buffers transformers may store that are not parameters.
-fn is_buffer(name: &str) -> bool {
+/// Buffers transformers may store that are not parameters (never read as weights).
+pub(crate) fn is_buffer(name: &str) -> bool {
     name.ends_with("rotary_emb.inv_freq")
         || name.ends_with("attention.bias")
         || name.ends_with("attention.masked_bias")
@@ -50,12 +57,7 @@ impl CausalLm {
             map: varmap.clone(),
             asked: asked.clone(),
         };
-        let backend: Box<dyn SimpleBackend> = Box::new(recorder);
-        let vb = VarBuilder::from_backend(backend, DType::F32, device.clone());
-        let net = match &config {
-            ModelConfig::Llama(c) => Net::Llama(Llama::new(c, vb)?),
-            ModelConfig::GptNeox(c) => Net::GptNeox(GptNeox::new(c, vb)?),
-        };
+        let net = Self::net(&config, Box::new(recorder), device, None)?;
         let asked = std::mem::take(&mut *asked.lock().expect("lock"));
         Ok((
             CausalLm {
@@ -63,9 +65,93 @@ impl CausalLm {
                 config,
                 varmap,
                 device: device.clone(),
+                held: None,
+                held_params: 0,
             },
             asked,
         ))
+    }
+
+    /// The network of `config` on the tensors `backend` gives.
+    fn net(
+        config: &ModelConfig,
+        backend: Box<dyn SimpleBackend>,
+        device: &Device,
+        held: Option<Precision>,
+    ) -> Result<Net> {
+        let vb = VarBuilder::from_backend(backend, DType::F32, device.clone());
+        Ok(match config {
+            ModelConfig::Llama(c) => Net::Llama(Llama::new(c, vb, held)?),
+            ModelConfig::GptNeox(c) => Net::GptNeox(GptNeox::new(c, vb, held)?),
+        })
+    }
+
+    /// A model for inference only, held in `precision` (exact packings; bf16, Q8_0, Q4_0)
+    /// with no f32 copy:
+    /// each matrix is read from `stream`, converted and its f32 values dropped before the
+    /// next is read, so memory while loading stays near the final size. Norms and biases stay
+    /// f32; a matrix the precision does not apply to (rows not whole blocks of 32) stays f32.
+    /// Fails like `from_tensors` on a missing tensor or a wrong shape.
+    pub fn load_held(
+        config: ModelConfig,
+        stream: TensorStream,
+        precision: Precision,
+    ) -> Result<Self> {
+        let device = Device::Cpu;
+        let taken = Arc::new(Mutex::new(Taken::default()));
+        let backend = Streamer {
+            stream: Mutex::new(stream),
+            taken: taken.clone(),
+        };
+        let net =
+            Self::net(&config, Box::new(backend), &device, Some(precision)).map_err(
+                |e| match e {
+                    ModelError::Candle(e) => ModelError::Weights(e.to_string()),
+                    e => e,
+                },
+            )?;
+        let taken = std::mem::take(&mut *taken.lock().expect("lock"));
+        for extra in taken.left.iter().filter(|n| !is_buffer(n)) {
+            tracing::warn!(tensor = %extra, "tensor in the weights is not used by the model; dropped");
+        }
+        Ok(CausalLm {
+            net,
+            config,
+            varmap: VarMap::new(),
+            device,
+            held: Some(precision),
+            held_params: taken.params,
+        })
+    }
+
+    /// The precision a model loaded by `load_held` is held in; `None` for a model with f32
+    /// parameters.
+    pub fn held(&self) -> Option<Precision> {
+        self.held
+    }
+
+    /// How many projections (the LM head included) inference reads converted, not as f32.
+    pub fn precision_report(&self) -> PrecisionReport {
+        let projections = match &self.net {
+            Net::Llama(m) => m.projections(),
+            Net::GptNeox(m) => m.projections(),
+        };
+        let mut report = PrecisionReport::default();
+        for p in projections {
+            report.add(p.is_converted());
+        }
+        report
+    }
+
+    /// An error for what needs the f32 parameters, on a held model.
+    fn needs_parameters(&self, what: &str) -> Result<()> {
+        match self.held {
+            None => Ok(()),
+            Some(p) => Err(ModelError::Generate(format!(
+                "{what} needs the f32 parameters, but this model was loaded for inference only, \
+                 held in {p:?} (--weights); load it with --weights f32"
+            ))),
+        }
     }
 
     /// A freshly initialised model (normal(0, 0.02) weights, unit norms, zero biases).
@@ -152,12 +238,14 @@ impl CausalLm {
         &self.device
     }
 
-    /// The parameters, for an optimizer (`varmap().all_vars()`) and for saving.
+    /// The parameters, for an optimizer (`varmap().all_vars()`) and for saving (empty for a
+    /// held model).
     pub fn varmap(&self) -> &VarMap {
         &self.varmap
     }
 
-    /// The parameters by Hugging Face name (clones share storage with the vars).
+    /// The parameters by Hugging Face name (clones share storage with the vars); empty for a
+    /// held model.
     pub fn tensors(&self) -> HashMap<String, Tensor> {
         let data = self.varmap.data().lock().expect("var map lock");
         data.iter()
@@ -165,8 +253,11 @@ impl CausalLm {
             .collect()
     }
 
-    /// Number of scalar parameters.
+    /// Number of scalar parameters (of a held model: of the weights it was loaded from).
     pub fn num_params(&self) -> usize {
+        if self.held.is_some() {
+            return self.held_params;
+        }
         self.varmap.all_vars().iter().map(|v| v.elem_count()).sum()
     }
 
@@ -188,6 +279,7 @@ impl CausalLm {
     /// weights are exactly Q4_1) or `Precision::Bf16` (bf16 copies); copies are made now, so
     /// call again after training (see `precision.rs`). Training forwards always use f32.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
+        self.needs_parameters("choosing another precision")?;
         match &mut self.net {
             Net::Llama(m) => m.set_precision(p),
             Net::GptNeox(m) => m.set_precision(p),
@@ -197,6 +289,7 @@ impl CausalLm {
     /// Training forward: `ids: [b, t]` (u32) → logits `[b, t, vocab]`, differentiable ops only,
     /// so every parameter gets a gradient. Rows are not padded on the left (pad on the right).
     pub fn forward_train(&self, ids: &Tensor) -> Result<Tensor> {
+        self.needs_parameters("training")?;
         self.forward(ids, &train_positions(ids)?, None, Mode::Train, false)
     }
 
@@ -204,6 +297,7 @@ impl CausalLm {
     /// (u32, row × t + column) of `ids: [b, t]`, the LM head applied at those rows only
     /// (in fine-tuning the loss covers a fraction of the positions).
     pub fn forward_train_rows(&self, ids: &Tensor, rows: &Tensor) -> Result<Tensor> {
+        self.needs_parameters("training")?;
         let (b, t) = ids.dims2()?;
         match &self.net {
             Net::Llama(m) => m.forward_train_rows(ids, &train_positions(ids)?, rows),
@@ -226,7 +320,7 @@ impl CausalLm {
         match &self.net {
             Net::Llama(m) => {
                 let x = m.head_inputs_train_rows(ids, &train_positions(ids)?, rows)?;
-                Ok(Some((x, m.lm_head_weight().clone())))
+                Ok(Some((x, m.lm_head_weight()?.clone())))
             }
             Net::GptNeox(_) => Ok(None),
         }
@@ -291,6 +385,65 @@ impl SimpleBackend for Recorder {
 
     fn contains_tensor(&self, name: &str) -> bool {
         self.map.data().lock().expect("lock").contains_key(name)
+    }
+}
+
+/// What a `Streamer` read: the scalars of the tensors taken, the names it did not take.
+#[derive(Default)]
+struct Taken {
+    params: usize,
+    left: Vec<String>,
+}
+
+/// A var-builder backend that takes each tensor from a `TensorStream` when the network asks
+/// for it and keeps nothing: the network converts it and the f32 values are dropped.
+struct Streamer {
+    stream: Mutex<TensorStream>,
+    taken: Arc<Mutex<Taken>>,
+}
+
+impl SimpleBackend for Streamer {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        _: Init,
+        _: DType,
+        _: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let mut stream = self.stream.lock().expect("lock");
+        let t = stream
+            .take_f32(name)
+            .map_err(|e| candle_core::Error::Msg(e.to_string()))?
+            .ok_or_else(|| {
+                candle_core::Error::Msg(format!(
+                    "missing tensor {name}: the weights are not for this config.json"
+                ))
+            })?;
+        if t.shape() != &s {
+            candle_core::bail!(
+                "tensor {name} has shape {:?}, config.json asks for {:?}",
+                t.dims(),
+                s.dims()
+            );
+        }
+        let mut taken = self.taken.lock().expect("lock");
+        taken.params += t.elem_count();
+        taken.left = stream.names();
+        Ok(t)
+    }
+
+    fn get_unchecked(&self, name: &str, _: DType, _: &Device) -> candle_core::Result<Tensor> {
+        candle_core::bail!("parameter `{name}` requested without a shape")
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.stream
+            .lock()
+            .expect("lock")
+            .names()
+            .iter()
+            .any(|n| n == name)
     }
 }
 

@@ -5,14 +5,15 @@
 //! One forward serves training (`Mode::Train`: differentiable ops) and inference
 //! (`Mode::Infer`: fused ops, KV cache); see `layers.rs` for the shared pieces.
 
-use candle_core::{Module, Tensor, D};
-use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use candle_core::{Tensor, D};
+use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::GptNeoxConfig;
 use crate::arch::layers::{
-    attention, inv_freq, linear, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
+    attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
 };
 use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::proj::{linear, Embed, Proj};
 use crate::error::{ModelError, Result};
 
 /// LayerNorm weight and bias.
@@ -62,7 +63,7 @@ struct Block {
 /// A GPT-NeoX causal language model.
 pub struct GptNeox {
     cfg: GptNeoxConfig,
-    embed: Embedding,
+    embed: Embed,
     blocks: Vec<Block>,
     final_norm: Norm,
     lm_head: Proj,
@@ -71,8 +72,10 @@ pub struct GptNeox {
 }
 
 impl GptNeox {
-    /// Builds the model from `vb` (a var map for training, or loaded weights), HF names.
-    pub fn new(cfg: &GptNeoxConfig, vb: VarBuilder) -> Result<Self> {
+    /// Builds the model from `vb` (a var map for training, or loaded weights), HF names;
+    /// with `held`, each matrix is converted as it is read and kept only converted (the LM
+    /// head and a tied embedding in `Precision::of_head`).
+    pub fn new(cfg: &GptNeoxConfig, vb: VarBuilder, held: Option<Precision>) -> Result<Self> {
         let d = cfg.hidden_size;
         let act = match cfg.hidden_act.as_str() {
             "gelu" => Act::GeluErf,
@@ -91,21 +94,38 @@ impl GptNeox {
         }
         let m = vb.pp("gpt_neox");
         let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_in.weight", INIT)?;
+        let tied = cfg.tie_word_embeddings;
+        let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
         let bias = cfg.attention_bias;
+        // The head before the blocks: converting its f32 values (as large as the embedding's)
+        // then overlaps only the embedding, not the whole converted model.
+        let lm_head = if tied {
+            embed.tied_head()
+        } else {
+            Proj::new(
+                &vb,
+                d,
+                cfg.vocab_size,
+                false,
+                "embed_out",
+                held.map(Precision::of_head),
+            )?
+        };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));
             blocks.push(Block {
                 ln1: Norm::new(l.pp("input_layernorm"), d)?,
                 ln2: Norm::new(l.pp("post_attention_layernorm"), d)?,
-                qkv: Proj::new(&l.pp("attention"), d, 3 * d, bias, "query_key_value")?,
-                dense: Proj::new(&l.pp("attention"), d, d, bias, "dense")?,
+                qkv: Proj::new(&l.pp("attention"), d, 3 * d, bias, "query_key_value", held)?,
+                dense: Proj::new(&l.pp("attention"), d, d, bias, "dense", held)?,
                 up: Proj::new(
                     &l.pp("mlp"),
                     d,
                     cfg.intermediate_size,
                     true,
                     "dense_h_to_4h",
+                    held,
                 )?,
                 down: Proj::new(
                     &l.pp("mlp"),
@@ -113,19 +133,15 @@ impl GptNeox {
                     d,
                     true,
                     "dense_4h_to_h",
+                    held,
                 )?,
             });
         }
         let final_norm = Norm::new(m.pp("final_layer_norm"), d)?;
-        let lm_head = if cfg.tie_word_embeddings {
-            Proj::from_linear(Linear::new(embed_w.clone(), None))
-        } else {
-            Proj::new(&vb, d, cfg.vocab_size, false, "embed_out")?
-        };
         Ok(GptNeox {
             inv_freq: inv_freq(cfg.rotary_dims(), cfg.theta(), None),
             cfg: cfg.clone(),
-            embed: Embedding::new(embed_w, d),
+            embed,
             blocks,
             final_norm,
             lm_head,
@@ -143,6 +159,17 @@ impl GptNeox {
         }
         report.add(self.lm_head.set_precision(p)?);
         Ok(report)
+    }
+
+    /// Every projection, the LM head last.
+    pub fn projections(&self) -> Vec<&Proj> {
+        let mut all: Vec<&Proj> = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.qkv, &b.dense, &b.up, &b.down])
+            .collect();
+        all.push(&self.lm_head);
+        all
     }
 
     /// Number of layers (the KV cache size).

@@ -5,16 +5,11 @@
 //! inference mode uses candle's fused kernels (`softmax_last_dim`, `rope`, `rms_norm`,
 //! `layer_norm`), which have no gradient. Both compute the same function.
 
-use candle_core::{Device, Module, Tensor, D};
-use candle_nn::{ops, Init, Linear, VarBuilder};
+use candle_core::{Device, Tensor};
+use candle_nn::{ops, Init};
 
 use crate::arch::config::RopeScaling;
-use crate::arch::precision::Precision;
 use crate::error::Result;
-use crate::kernels::bf16::Bf16Matrix;
-use crate::kernels::matvec::{linear_rows_many, RowWeights, MAX_ROWS};
-use crate::kernels::q4::Q4Matrix;
-use crate::kernels::q8::Q8Matrix;
 
 /// Which implementation of each op a forward uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -315,87 +310,3 @@ pub const INIT: Init = Init::Randn {
     mean: 0.0,
     stdev: 0.02,
 };
-
-/// A projection: the f32 `Linear` (training, prefill, `Precision::F32`) and, with
-/// `Precision::Bf16` or `Precision::Packed`, a copy of its weight that inference reads
-/// instead.
-pub struct Proj {
-    /// The f32 parameters.
-    pub lin: Linear,
-    copy: Option<Copy>,
-}
-
-/// The weight copy inference reads instead of the f32 parameter.
-enum Copy {
-    Bf16(Bf16Matrix),
-    Q4(Q4Matrix),
-    Q8(Q8Matrix),
-}
-
-impl Proj {
-    /// The projection `name` of `vb` (`name.weight: [out, inp]`, `name.bias: [out]` if
-    /// `bias`), created as normal(0, 0.02) / zeros when the var map lacks it.
-    pub fn new(vb: &VarBuilder, inp: usize, out: usize, bias: bool, name: &str) -> Result<Self> {
-        let vb = vb.pp(name);
-        let w = vb.get_with_hints((out, inp), "weight", INIT)?;
-        let b = if bias {
-            Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
-        } else {
-            None
-        };
-        Ok(Self::from_linear(Linear::new(w, b)))
-    }
-
-    /// A projection of an existing linear layer (f32).
-    pub fn from_linear(lin: Linear) -> Self {
-        Proj { lin, copy: None }
-    }
-
-    /// Chooses the weights inference reads: `Bf16` and `Packed` snapshot the current f32
-    /// weight (call again after training changes it), `F32` drops the copy. Returns whether
-    /// a copy is in use (`Packed` keeps the f32 weight when it is not exactly Q4_1).
-    pub fn set_precision(&mut self, p: Precision) -> Result<bool> {
-        self.copy = match p {
-            Precision::F32 => None,
-            Precision::Bf16 => Some(Copy::Bf16(Bf16Matrix::from_tensor(self.lin.weight())?)),
-            Precision::Packed => match Q4Matrix::pack_exact(self.lin.weight())? {
-                Some(q) => Some(Copy::Q4(q)),
-                None => Q8Matrix::pack_exact(self.lin.weight())?.map(Copy::Q8),
-            },
-        };
-        Ok(self.copy.is_some())
-    }
-
-    fn row_weights(&self) -> RowWeights<'_> {
-        match &self.copy {
-            Some(Copy::Bf16(h)) => RowWeights::Bf16(h),
-            Some(Copy::Q4(q)) => RowWeights::Q4(q),
-            Some(Copy::Q8(q)) => RowWeights::Q8(q),
-            None => RowWeights::F32(self.lin.weight()),
-        }
-    }
-}
-
-/// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
-/// for the few rows of a decoding step (and for every inference row with a weight copy).
-pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
-    Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
-}
-
-/// Several projections of the same input (q/k/v, gate/up); in the row kernel they share
-/// one parallel pass.
-pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
-    let rows = x.elem_count() / x.dim(D::Minus1)?;
-    let copied = ps.iter().any(|p| p.copy.is_some());
-    if mode == Mode::Infer && (rows <= MAX_ROWS || copied) {
-        let projs: Vec<_> = ps.iter().map(|p| (p.row_weights(), p.lin.bias())).collect();
-        linear_rows_many(x, &projs)
-    } else {
-        ps.iter()
-            .map(|p| match mode {
-                Mode::Train => crate::autograd::linear::linear(&p.lin, x),
-                Mode::Infer => Ok(p.lin.forward(x)?),
-            })
-            .collect()
-    }
-}

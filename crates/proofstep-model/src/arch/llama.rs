@@ -5,14 +5,15 @@
 //! One forward serves training (`Mode::Train`: differentiable ops, all positions) and inference
 //! (`Mode::Infer`: fused ops, KV cache); see `layers.rs` for the shared pieces.
 
-use candle_core::{Module, Tensor};
-use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use candle_core::Tensor;
+use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::LlamaConfig;
 use crate::arch::layers::{
-    attention, inv_freq, linear, linears, rope, rotary_tables, KvCache, Mode, Positions, Proj, INIT,
+    attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
 };
 use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::proj::{linear, linears, Embed, Proj};
 use crate::autograd::attention::causal_attention;
 use crate::autograd::mlp::gated_up;
 use crate::error::Result;
@@ -41,7 +42,7 @@ struct Block {
 /// A Llama-family causal language model.
 pub struct Llama {
     cfg: LlamaConfig,
-    embed: Embedding,
+    embed: Embed,
     blocks: Vec<Block>,
     norm: Tensor,
     lm_head: Proj,
@@ -49,12 +50,30 @@ pub struct Llama {
 }
 
 impl Llama {
-    /// Builds the model from `vb` (a var map for training, or loaded weights), HF names.
-    pub fn new(cfg: &LlamaConfig, vb: VarBuilder) -> Result<Self> {
+    /// Builds the model from `vb` (a var map for training, or loaded weights), HF names;
+    /// with `held`, each matrix is converted as it is read and kept only converted (the LM
+    /// head and a tied embedding in `Precision::of_head`).
+    pub fn new(cfg: &LlamaConfig, vb: VarBuilder, held: Option<Precision>) -> Result<Self> {
         let (d, hd) = (cfg.hidden_size, cfg.head_size());
         let (h, kv) = (cfg.num_attention_heads, cfg.kv_heads());
         let m = vb.pp("model");
         let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_tokens.weight", INIT)?;
+        let tied = cfg.tie_word_embeddings;
+        let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
+        // The head before the blocks: converting its f32 values (as large as the embedding's)
+        // then overlaps only the embedding, not the whole converted model.
+        let lm_head = if tied {
+            embed.tied_head()
+        } else {
+            Proj::new(
+                &vb,
+                d,
+                cfg.vocab_size,
+                false,
+                "lm_head",
+                held.map(Precision::of_head),
+            )?
+        };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));
@@ -63,30 +82,39 @@ impl Llama {
             let ab = cfg.attention_bias;
             blocks.push(Block {
                 input_norm: l.get_with_hints(d, "input_layernorm.weight", Init::Const(1.0))?,
-                q: Proj::new(&a, d, h * hd, ab, "q_proj")?,
-                k: Proj::new(&a, d, kv * hd, ab, "k_proj")?,
-                v: Proj::new(&a, d, kv * hd, ab, "v_proj")?,
-                o: Proj::new(&a, h * hd, d, ab, "o_proj")?,
+                q: Proj::new(&a, d, h * hd, ab, "q_proj", held)?,
+                k: Proj::new(&a, d, kv * hd, ab, "k_proj", held)?,
+                v: Proj::new(&a, d, kv * hd, ab, "v_proj", held)?,
+                o: Proj::new(&a, h * hd, d, ab, "o_proj", held)?,
                 post_norm: l.get_with_hints(
                     d,
                     "post_attention_layernorm.weight",
                     Init::Const(1.0),
                 )?,
-                gate: Proj::new(&p, d, cfg.intermediate_size, cfg.mlp_bias, "gate_proj")?,
-                up: Proj::new(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj")?,
-                down: Proj::new(&p, cfg.intermediate_size, d, cfg.mlp_bias, "down_proj")?,
+                gate: Proj::new(
+                    &p,
+                    d,
+                    cfg.intermediate_size,
+                    cfg.mlp_bias,
+                    "gate_proj",
+                    held,
+                )?,
+                up: Proj::new(&p, d, cfg.intermediate_size, cfg.mlp_bias, "up_proj", held)?,
+                down: Proj::new(
+                    &p,
+                    cfg.intermediate_size,
+                    d,
+                    cfg.mlp_bias,
+                    "down_proj",
+                    held,
+                )?,
             });
         }
         let norm = m.get_with_hints(d, "norm.weight", Init::Const(1.0))?;
-        let lm_head = if cfg.tie_word_embeddings {
-            Proj::from_linear(Linear::new(embed_w.clone(), None))
-        } else {
-            Proj::new(&vb, d, cfg.vocab_size, false, "lm_head")?
-        };
         Ok(Llama {
             inv_freq: inv_freq(hd, cfg.theta(), cfg.scaling()?.as_ref()),
             cfg: cfg.clone(),
-            embed: Embedding::new(embed_w, d),
+            embed,
             blocks,
             norm,
             lm_head,
@@ -111,6 +139,17 @@ impl Llama {
         }
         report.add(self.lm_head.set_precision(p)?);
         Ok(report)
+    }
+
+    /// Every projection, the LM head last.
+    pub fn projections(&self) -> Vec<&Proj> {
+        let mut all: Vec<&Proj> = self
+            .blocks
+            .iter()
+            .flat_map(|b| [&b.q, &b.k, &b.v, &b.o, &b.gate, &b.up, &b.down])
+            .collect();
+        all.push(&self.lm_head);
+        all
     }
 
     /// Number of layers (the KV cache size).
@@ -153,6 +192,7 @@ impl Llama {
         pos: &Positions,
         rows: &Tensor,
     ) -> Result<Tensor> {
+        self.lm_head.lin()?;
         let x = self.hidden(ids, pos, None, Mode::Train, false)?;
         let (b, t, d) = x.dims3()?;
         let x = x.reshape((b * t, d))?.index_select(rows, 0)?;
@@ -160,8 +200,9 @@ impl Llama {
     }
 
     /// The LM head's weight `[vocab, d]` (the embedding when tied); the head has no bias.
-    pub fn lm_head_weight(&self) -> &Tensor {
-        self.lm_head.lin.weight()
+    /// An error in a model held in reduced precision.
+    pub fn lm_head_weight(&self) -> Result<&Tensor> {
+        Ok(self.lm_head.lin()?.weight())
     }
 
     /// The residual stream after the last block (before the final norm), `[b, t|1, d]`.
@@ -213,7 +254,7 @@ impl Llama {
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
             let gu = match mode {
-                Mode::Train => gated_up(&blk.gate.lin, &blk.up.lin, &y)?,
+                Mode::Train => gated_up(blk.gate.lin()?, blk.up.lin()?, &y)?,
                 Mode::Infer => {
                     let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
                         .try_into()

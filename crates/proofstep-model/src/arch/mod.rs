@@ -3,7 +3,7 @@
 //! and generation use whatever the architecture. A forward pass reads top to bottom:
 //! `causal_lm` → `llama` or `gpt_neox` → `layers`, which calls the decoding `kernels` in
 //! inference and the `autograd` ops in training. `precision` says which weights the inference
-//! projections read.
+//! projections read, `proj` holds them (f32, with a copy, or converted once at load).
 
 pub mod causal_lm;
 pub mod config;
@@ -11,3 +11,4 @@ pub mod gpt_neox;
 pub mod layers;
 pub mod llama;
 pub mod precision;
+pub mod proj;

@@ -6,18 +6,17 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use rayon::prelude::*;
 
 use crate::arch::causal_lm::CausalLm;
 use crate::arch::layers::KvCache;
-use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::precision::{Precision, PrecisionReport, Weights};
 use crate::error::{ModelError, Result};
 use crate::generate::beam::beam_search;
 use crate::generate::sampling::{log_probs, row_rng, sample, top_k};
-use crate::io::folder::{eos_ids, load_model};
+use crate::io::folder::{eos_ids, load_model_with};
 use crate::io::tokenizer::ProofTokenizer;
-use crate::kernels::matvec::packed_is_fast;
 use crate::predictor::{
     rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
     PromptCompletions,
@@ -66,6 +65,7 @@ pub struct Generator {
     lm: CausalLm,
     tokenizer: ProofTokenizer,
     stop: Vec<u32>,
+    weights: Weights,
 }
 
 impl Generator {
@@ -78,23 +78,35 @@ impl Generator {
             lm,
             tokenizer,
             stop,
+            weights: Weights::Auto,
         }
     }
 
     /// Loads a Hugging Face model folder (config.json, safetensors, tokenizer.json,
-    /// generation_config.json) onto the CPU. On a CPU with AVX-512 or AVX2/FMA, weights that
-    /// are exactly Q4_1 / Q8_0 blocks (a model imported from such a GGUF) are read packed
-    /// (`Precision::Packed`: the same values in a quarter of the memory traffic); any other
-    /// weight, and every weight on other CPUs (where the packed kernel is slower), as f32.
+    /// generation_config.json) onto the CPU as `--weights auto` does: the exact values, held
+    /// for inference; on a CPU with AVX-512 or AVX2/FMA, matrices that are exactly Q4_1 / Q8_0
+    /// blocks (a model imported from such a GGUF) are held packed (the same values in a
+    /// quarter of the memory traffic), every other one as f32 (see `load_model_with`).
     pub fn load(dir: &Path) -> Result<Self> {
-        let mut lm = load_model(dir, &Device::Cpu)?;
-        if packed_is_fast() {
-            lm.set_precision(Precision::Packed)?;
-        }
+        Self::load_with(dir, Weights::Auto)
+    }
+
+    /// Loads a model folder as `--weights` says (`load` is `Weights::Auto`; see
+    /// `load_model_with`: bf16, q8_0 and q4_0 hold the model once, converted, reduced
+    /// precision).
+    pub fn load_with(dir: &Path, weights: Weights) -> Result<Self> {
+        let lm = load_model_with(dir, weights)?;
         let eos = eos_ids(dir, lm.config());
         let tokenizer =
             ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;
-        Ok(Self::new(lm, tokenizer, eos))
+        let mut generator = Self::new(lm, tokenizer, eos);
+        generator.weights = weights;
+        Ok(generator)
+    }
+
+    /// The weights it was loaded with (`Weights::Auto` for one made by `new`).
+    pub fn weights(&self) -> Weights {
+        self.weights
     }
 
     /// The network.
@@ -102,8 +114,9 @@ impl Generator {
         &self.lm
     }
 
-    /// Chooses the weights generation reads: f32, exact Q4_1 / Q8_0 packings (what `load`
-    /// chooses) or bf16 copies (see `precision.rs`); says how many projections read a copy.
+    /// Chooses the weights generation reads beside the f32 parameters of a generator loaded
+    /// with `Weights::F32` (or made by `new`): exact packings, bf16, Q8_0, Q4_0 copies (see
+    /// `precision.rs`); says how many projections read a copy. An error on a held model.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.lm.set_precision(p)
     }

@@ -1,6 +1,8 @@
 //! Generation: `Generator` (a loaded model and tokenizer implementing the `Predictor` seam,
-//! batched sampling), beam search, and the choice of each next token.
+//! batched sampling), beam search, the choice of each next token, and `agreement` (how
+//! closely reduced weights follow f32).
 
+pub mod agreement;
 pub mod beam;
 pub mod generator;
 pub mod sampling;

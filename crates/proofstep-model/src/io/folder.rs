@@ -10,9 +10,12 @@ use serde_json::{json, Value};
 
 pub use crate::io::weights::read_tensors;
 
-use crate::arch::causal_lm::CausalLm;
+use crate::arch::causal_lm::{is_buffer, CausalLm};
 use crate::arch::config::{token_ids, ModelConfig};
+use crate::arch::precision::{Precision, Weights};
 use crate::error::{ModelError, Result};
+use crate::io::stream::TensorStream;
+use crate::kernels::matvec::packed_is_fast;
 
 /// Writes `bytes` to `path` atomically, as a model folder error naming the file.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -41,9 +44,36 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 }
 
 /// Loads the model of a folder onto `device` (f32, whatever dtype the weights are stored in).
+/// Tensors are taken one at a time from the mapped files and widened to f32 as they come, so
+/// an fp16 folder never sits in memory whole beside its f32 model.
 pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     let config = read_config(dir)?;
-    CausalLm::from_tensors(config, read_tensors(dir, device)?, device)
+    let mut stream = TensorStream::open(dir)?;
+    let mut tensors = HashMap::new();
+    for name in stream.names().into_iter().filter(|n| !is_buffer(n)) {
+        if let Some(t) = stream.take_f32(&name)? {
+            tensors.insert(name, t.to_device(device)?);
+        }
+    }
+    CausalLm::from_tensors(config, tensors, device)
+}
+
+/// Loads the model of a folder for inference on the CPU as `--weights` says: `F32` is
+/// `load_model` (trainable parameters); the others are held for inference only, each matrix
+/// converted as it is read, with no f32 copy (`CausalLm::load_held`): `Auto` packs the
+/// matrices that are exactly Q4_1 / Q8_0 blocks (a GGUF import: the same values) and keeps the
+/// others f32 — on a CPU whose kernels read packed blocks slower than f32 it is `F32` — and
+/// the reduced precisions round every matrix.
+pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
+    let held = match weights {
+        Weights::F32 => None,
+        Weights::Auto => packed_is_fast().then_some(Precision::Packed),
+        reduced => reduced.held(),
+    };
+    match held {
+        Some(p) => CausalLm::load_held(read_config(dir)?, TensorStream::open(dir)?, p),
+        None => load_model(dir, &Device::Cpu),
+    }
 }
 
 /// Writes tensors as `model.safetensors`, or as shards of at most `max_shard_bytes` with an
@@ -107,6 +137,12 @@ pub fn write_tensors(
 /// Writes config.json, the weights and generation_config.json of `lm` into `dir` (created if
 /// needed). The tokenizer is written separately (see `ProofTokenizer::save`).
 pub fn save_model(lm: &CausalLm, dir: &Path, max_shard_bytes: usize) -> Result<()> {
+    if let Some(p) = lm.held() {
+        return Err(ModelError::Weights(format!(
+            "this model is held in {p:?} (loaded with reduced --weights) and has no f32 \
+             parameters to save; load it with --weights f32 to save it"
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
     write_file(&dir.join("config.json"), lm.config().to_json().as_bytes())?;
     write_tensors(dir, &lm.tensors(), max_shard_bytes)?;

@@ -1,10 +1,11 @@
 //! Models on disk: Hugging Face folders (`config.json`, safetensors or PyTorch `.bin` weights,
 //! `tokenizer.json`), the Hub they may come from, their content fingerprint, GGUF import, and
-//! the tokenizer.
+//! the tokenizer; `stream` takes a folder's tensors one at a time for loading converted.
 
 pub mod fingerprint;
 pub mod folder;
 pub mod gguf;
 pub mod hub;
+pub mod stream;
 pub mod tokenizer;
 pub mod weights;

@@ -1,7 +1,8 @@
 //! Reduced-precision inference weights, an explicit opt-in (`Precision::Bf16`): a bf16 copy
 //! of each projection matrix, read by the decoding kernel, which widens it to f32 in
 //! registers (activations, sums, norms and attention stay f32). Halves the bytes read per
-//! decoding step; the f32 parameters stay in place (training, embeddings, `Precision::F32`).
+//! decoding step. As a copy (`set_precision`) the f32 parameters stay in place; a model
+//! loaded with `--weights bf16` holds only this.
 
 use candle_core::Tensor;
 
@@ -44,6 +45,23 @@ impl Bf16Matrix {
             .map(to_bf16)
             .collect();
         Ok(Bf16Matrix { data, rows, cols })
+    }
+
+    /// The bf16 rounding of a row-major `[rows, cols]` matrix's values.
+    pub fn from_values(values: &[f32], rows: usize, cols: usize) -> Self {
+        Bf16Matrix {
+            data: values.iter().map(|&v| to_bf16(v)).collect(),
+            rows,
+            cols,
+        }
+    }
+
+    /// Row `r` widened to f32.
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        self.data[r * self.cols..(r + 1) * self.cols]
+            .iter()
+            .map(|&h| from_bf16(h))
+            .collect()
     }
 }
 

@@ -4,8 +4,8 @@
 //! straight from memory, and dotted with every input row: AVX-512 tiles of 4 weight rows ×
 //! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA tiles of 2 × 4
 //! (`matvec_avx2.rs`), else scalar.
-//! Weights are the f32 parameters, bf16 copies (`bf16.rs`) or exact Q4_1 / Q8_0 packings
-//! (`q4.rs`, `q8.rs`, decoded in registers);
+//! Weights are the f32 parameters, bf16 (`bf16.rs`), or blocks of 32 decoded in registers:
+//! Q4_1 (exact packings), Q4_0 and Q8_0 (exact packings or ggml's roundings; `q4.rs`, `q8.rs`);
 //! arithmetic is f32.
 //! Several projections of one input (q/k/v, gate/up) share one parallel pass.
 //! Inference only: no gradient flows through it.
@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::error::{ModelError, Result};
 use crate::kernels::bf16::{from_bf16, Bf16Matrix};
-use crate::kernels::q4::{self, Q4Matrix};
+use crate::kernels::q4::{self, Q40Matrix, Q4Matrix};
 use crate::kernels::q8::{self, Q8Matrix};
 
 /// Above this many input rows the general matmul (prefill) is faster for f32 weights.
@@ -30,6 +30,8 @@ pub enum RowWeights<'a> {
     Bf16(&'a Bf16Matrix),
     /// Its exact Q4_1 packing (see `q4.rs`).
     Q4(&'a Q4Matrix),
+    /// Its Q4_0 rounding (see `q4.rs`).
+    Q40(&'a Q40Matrix),
     /// Its exact Q8_0 packing (see `q8.rs`).
     Q8(&'a Q8Matrix),
 }
@@ -60,6 +62,7 @@ enum WPtr {
 #[derive(Clone, Copy)]
 enum BlockRows {
     Q4(*const [f32; 2], *const u8),
+    Q40(*const f32, *const u8),
     Q8(*const f32, *const i8),
 }
 // SAFETY: as `Ptr`: used only while the packed matrices live, for shared reads.
@@ -74,6 +77,7 @@ impl BlockRows {
     unsafe fn skip_rows(self, j: usize, k: usize) -> Self {
         match self {
             BlockRows::Q4(s, q) => BlockRows::Q4(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
+            BlockRows::Q40(s, q) => BlockRows::Q40(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
             BlockRows::Q8(s, q) => BlockRows::Q8(s.add(j * k / q8::BLOCK), q.add(j * k)),
         }
     }
@@ -86,6 +90,10 @@ impl BlockRows {
         let nb = k / q4::BLOCK;
         match self.skip_rows(j, k) {
             BlockRows::Q4(s, q) => q4::decode_blocks(
+                std::slice::from_raw_parts(s, nb),
+                std::slice::from_raw_parts(q, k / 2),
+            ),
+            BlockRows::Q40(s, q) => q4::decode_q4_0_blocks(
                 std::slice::from_raw_parts(s, nb),
                 std::slice::from_raw_parts(q, k / 2),
             ),
@@ -147,6 +155,14 @@ fn f32_slice(storage: &Storage, start: usize, end: usize) -> Result<&[f32]> {
     Ok(&cpu.as_slice::<f32>()?[start..end])
 }
 
+/// `f` on the values of a contiguous f32 CPU tensor, read in place (a conversion of a large
+/// matrix then needs no second copy of it).
+pub fn with_values<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
+    let t = t.contiguous()?;
+    let (guard, start, end) = cpu_data(&t)?;
+    Ok(f(f32_slice(&guard, start, end)?))
+}
+
 /// Several projections of the same input in one pass (q/k/v, gate/up): for each
 /// `(w: [n, k], bias: [n])`, `x: [.., k]` times `w` transposed plus bias, `[.., n]`.
 /// Threads split the rows of all the weights between them; each weight row is read once and
@@ -168,6 +184,7 @@ pub fn linear_rows_many(
             RowWeights::F32(t) => t.dims2()?,
             RowWeights::Bf16(b) => (b.rows, b.cols),
             RowWeights::Q4(q) => (q.rows, q.cols),
+            RowWeights::Q40(q) => (q.rows, q.cols),
             RowWeights::Q8(q) => (q.rows, q.cols),
         };
         if kw != k {
@@ -198,6 +215,9 @@ pub fn linear_rows_many(
             }
             RowWeights::Bf16(b) => WPtr::Bf16(Ptr(b.data.as_ptr())),
             RowWeights::Q4(q) => WPtr::Blocks(BlockRows::Q4(q.scales.as_ptr(), q.nibbles.as_ptr())),
+            RowWeights::Q40(q) => {
+                WPtr::Blocks(BlockRows::Q40(q.scales.as_ptr(), q.nibbles.as_ptr()))
+            }
             RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
         });
     }
@@ -358,6 +378,10 @@ unsafe fn run_blocks(
             use crate::kernels::matvec_avx512::{rows_blocks, Q4Blocks};
             return rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo);
         }
+        (Isa::Avx512, BlockRows::Q40(s, q)) => {
+            use crate::kernels::matvec_avx512::{rows_blocks, Q40Blocks};
+            return rows_blocks(Q40Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
         (Isa::Avx512, BlockRows::Q8(s, q)) => {
             use crate::kernels::matvec_avx512::{rows_blocks, Q8Blocks};
             return rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo);
@@ -365,6 +389,10 @@ unsafe fn run_blocks(
         (Isa::Avx2, BlockRows::Q4(s, q)) => {
             use crate::kernels::matvec_avx2::{rows_blocks, Q4Blocks};
             return rows_blocks(Q4Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
+        (Isa::Avx2, BlockRows::Q40(s, q)) => {
+            use crate::kernels::matvec_avx2::{rows_blocks, Q40Blocks};
+            return rows_blocks(Q40Blocks(s, q), rows, k, xs, m, bias, out, ldo);
         }
         (Isa::Avx2, BlockRows::Q8(s, q)) => {
             use crate::kernels::matvec_avx2::{rows_blocks, Q8Blocks};
@@ -496,6 +524,7 @@ mod tests {
             let kinds = [
                 BlockRows::Q4(q4_scales.as_ptr(), bytes.as_ptr()),
                 BlockRows::Q8(q8_scales.as_ptr(), signed.as_ptr()),
+                BlockRows::Q40(q8_scales.as_ptr(), bytes.as_ptr()),
             ];
             for (kind, w) in kinds.into_iter().enumerate() {
                 for isa in isas() {
@@ -520,9 +549,13 @@ mod tests {
                                 &q4_scales[j * k / 32..(j + 1) * k / 32],
                                 &bytes[j * k / 2..(j + 1) * k / 2],
                             ),
-                            _ => q8::decode_blocks(
+                            1 => q8::decode_blocks(
                                 &q8_scales[j * k / 32..(j + 1) * k / 32],
                                 &signed[j * k..(j + 1) * k],
+                            ),
+                            _ => q4::decode_q4_0_blocks(
+                                &q8_scales[j * k / 32..(j + 1) * k / 32],
+                                &bytes[j * k / 2..(j + 1) * k / 2],
                             ),
                         };
                         for i in 0..m {

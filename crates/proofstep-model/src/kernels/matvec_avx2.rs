@@ -186,6 +186,34 @@ impl Blocks for Q4Blocks {
     }
 }
 
+/// Q4_0 blocks: `d` per block and 16 bytes of nibbles (element `i` low, `i + 16` high).
+#[derive(Clone, Copy)]
+pub struct Q40Blocks(pub *const f32, pub *const u8);
+
+impl Blocks for Q40Blocks {
+    #[inline(always)]
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
+        Q40Blocks(self.0.add(j * nb), self.1.add(j * nb * 16))
+    }
+
+    /// `(q − 8) · d`: exact in f32.
+    #[inline(always)]
+    unsafe fn block(self, b: usize) -> [__m256; 4] {
+        let d = _mm256_set1_ps(*self.0.add(b));
+        let bytes = _mm_loadu_si128(self.1.add(b * 16) as *const __m128i);
+        let lo = _mm256_cvtepu8_epi32(bytes);
+        let hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
+        let (nib, eight) = (_mm256_set1_epi32(0x0F), _mm256_set1_epi32(8));
+        let value = |q: __m256i| _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, eight)), d);
+        [
+            value(_mm256_and_si256(lo, nib)),
+            value(_mm256_and_si256(hi, nib)),
+            value(_mm256_srli_epi32(lo, 4)),
+            value(_mm256_srli_epi32(hi, 4)),
+        ]
+    }
+}
+
 /// Q8_0 blocks: `d` per block and 32 signed bytes.
 #[derive(Clone, Copy)]
 pub struct Q8Blocks(pub *const f32, pub *const i8);

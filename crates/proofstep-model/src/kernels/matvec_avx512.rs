@@ -184,6 +184,32 @@ impl Blocks for Q4Blocks {
     }
 }
 
+/// Q4_0 blocks: `d` per block and 16 bytes of nibbles (element `i` low, `i + 16` high).
+#[derive(Clone, Copy)]
+pub struct Q40Blocks(pub *const f32, pub *const u8);
+
+impl Blocks for Q40Blocks {
+    #[inline(always)]
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
+        Q40Blocks(self.0.add(j * nb), self.1.add(j * nb * 16))
+    }
+
+    /// `(q − 8) · d`: exact in f32.
+    #[inline(always)]
+    unsafe fn block(self, j: usize, nb: usize, b: usize) -> (__m512, __m512) {
+        let d = _mm512_set1_ps(*self.0.add(j * nb + b));
+        let bytes = _mm_loadu_si128(self.1.add((j * nb + b) * 16) as *const __m128i);
+        let q = _mm512_cvtepu8_epi32(bytes);
+        let eight = _mm512_set1_epi32(8);
+        let low = _mm512_sub_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0x0F)), eight);
+        let high = _mm512_sub_epi32(_mm512_srli_epi32(q, 4), eight);
+        (
+            _mm512_mul_ps(_mm512_cvtepi32_ps(low), d),
+            _mm512_mul_ps(_mm512_cvtepi32_ps(high), d),
+        )
+    }
+}
+
 /// Q8_0 blocks: `d` per block and 32 signed bytes.
 #[derive(Clone, Copy)]
 pub struct Q8Blocks(pub *const f32, pub *const i8);

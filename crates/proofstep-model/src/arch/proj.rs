@@ -1,0 +1,318 @@
+//! Projections and token embeddings as the forwards read them. A projection is the f32
+//! `Linear` (training, prefill, `Precision::F32`), optionally with a copy of its weight that
+//! inference reads instead (`set_precision`: bf16, exact Q4_1 / Q8_0 packings, Q8_0 / Q4_0
+//! roundings), or — in a model loaded with reduced `--weights` — only that converted matrix,
+//! made while the model loads, with no f32 copy (`Proj::held`). The embedding of such a model
+//! is held the same way and decoded row by row; a tied LM head shares its matrix.
+
+use std::sync::Arc;
+
+use candle_core::{Module, Tensor, D};
+use candle_nn::{Embedding, Init, Linear, VarBuilder};
+
+use crate::arch::layers::{Mode, INIT};
+use crate::arch::precision::Precision;
+use crate::error::{ModelError, Result};
+use crate::kernels::bf16::Bf16Matrix;
+use crate::kernels::matvec::{linear_rows_many, with_values, RowWeights, MAX_ROWS};
+use crate::kernels::q4::{Q40Matrix, Q4Matrix};
+use crate::kernels::q8::Q8Matrix;
+
+/// A weight matrix in the form the decoding kernel reads instead of f32.
+pub enum Converted {
+    /// bf16 values.
+    Bf16(Bf16Matrix),
+    /// Q4_1 blocks (exact packings).
+    Q4(Q4Matrix),
+    /// Q4_0 blocks (roundings).
+    Q40(Q40Matrix),
+    /// Q8_0 blocks (exact packings or roundings).
+    Q8(Q8Matrix),
+}
+
+impl Converted {
+    /// `w: [rows, cols]` in precision `p`; `None` where it does not apply: `F32`, a `Packed`
+    /// matrix that is not exactly Q4_1 / Q8_0, a block format whose rows are not whole blocks
+    /// of 32 (then the f32 weight is read).
+    pub fn of(w: &Tensor, p: Precision) -> Result<Option<Self>> {
+        Ok(match p {
+            Precision::F32 => None,
+            Precision::Packed => match Q4Matrix::pack_exact(w)? {
+                Some(q) => Some(Converted::Q4(q)),
+                None => Q8Matrix::pack_exact(w)?.map(Converted::Q8),
+            },
+            Precision::Bf16 | Precision::Q8_0 | Precision::Q4_0 => {
+                let (rows, cols) = w.dims2()?;
+                with_values(w, |values| match p {
+                    Precision::Bf16 => {
+                        Some(Converted::Bf16(Bf16Matrix::from_values(values, rows, cols)))
+                    }
+                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                    _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
+                })?
+            }
+        })
+    }
+
+    /// `(rows, cols)`.
+    pub fn dims(&self) -> (usize, usize) {
+        match self {
+            Converted::Bf16(m) => (m.rows, m.cols),
+            Converted::Q4(m) => (m.rows, m.cols),
+            Converted::Q40(m) => (m.rows, m.cols),
+            Converted::Q8(m) => (m.rows, m.cols),
+        }
+    }
+
+    /// Row `r` as f32 (an embedding lookup).
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        match self {
+            Converted::Bf16(m) => m.row(r),
+            Converted::Q4(m) => m.row(r),
+            Converted::Q40(m) => m.row(r),
+            Converted::Q8(m) => m.row(r),
+        }
+    }
+
+    /// Bytes the matrix occupies.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Converted::Bf16(m) => 2 * m.data.len(),
+            Converted::Q4(m) => 8 * m.scales.len() + m.nibbles.len(),
+            Converted::Q40(m) => 4 * m.scales.len() + m.nibbles.len(),
+            Converted::Q8(m) => 4 * m.scales.len() + m.values.len(),
+        }
+    }
+
+    fn row_weights(&self) -> RowWeights<'_> {
+        match self {
+            Converted::Bf16(h) => RowWeights::Bf16(h),
+            Converted::Q4(q) => RowWeights::Q4(q),
+            Converted::Q40(q) => RowWeights::Q40(q),
+            Converted::Q8(q) => RowWeights::Q8(q),
+        }
+    }
+}
+
+/// The error of a training forward on a model held in reduced precision.
+fn not_trainable() -> ModelError {
+    ModelError::Generate(
+        "this model was loaded with reduced --weights (bf16, q8_0 or q4_0) and holds no f32 \
+         parameters; load it with --weights f32 (or auto) to train or to read its parameters"
+            .into(),
+    )
+}
+
+/// A projection `x · Wᵀ + b`: the f32 parameters and/or the converted weight inference reads.
+pub struct Proj {
+    /// The f32 parameters (`None` in a model held in reduced precision).
+    lin: Option<Linear>,
+    bias: Option<Tensor>,
+    converted: Option<Arc<Converted>>,
+}
+
+impl Proj {
+    /// The projection `name` of `vb` (`name.weight: [out, inp]`, `name.bias: [out]` if
+    /// `bias`), created as normal(0, 0.02) / zeros when the var map lacks it; with `held`,
+    /// converted at once and kept only converted (see `Proj::held`).
+    pub fn new(
+        vb: &VarBuilder,
+        inp: usize,
+        out: usize,
+        bias: bool,
+        name: &str,
+        held: Option<Precision>,
+    ) -> Result<Self> {
+        let vb = vb.pp(name);
+        let w = vb.get_with_hints((out, inp), "weight", INIT)?;
+        let b = if bias {
+            Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
+        } else {
+            None
+        };
+        match held {
+            Some(p) => Self::held(w, b, p),
+            None => Ok(Self::from_linear(Linear::new(w, b))),
+        }
+    }
+
+    /// A projection of an existing linear layer (f32).
+    pub fn from_linear(lin: Linear) -> Self {
+        Proj {
+            bias: lin.bias().cloned(),
+            lin: Some(lin),
+            converted: None,
+        }
+    }
+
+    /// A projection held only as `w` converted to `p` (the f32 `w` is dropped), or as f32
+    /// where `p` does not apply to `w` (see `Converted::of`).
+    pub fn held(w: Tensor, bias: Option<Tensor>, p: Precision) -> Result<Self> {
+        Ok(match Converted::of(&w, p)? {
+            Some(c) => Proj {
+                lin: None,
+                bias,
+                converted: Some(Arc::new(c)),
+            },
+            None => Self::from_linear(Linear::new(w, bias)),
+        })
+    }
+
+    /// The f32 layer; an error in a model held in reduced precision.
+    pub fn lin(&self) -> Result<&Linear> {
+        self.lin.as_ref().ok_or_else(not_trainable)
+    }
+
+    /// Whether inference reads a converted weight.
+    pub fn is_converted(&self) -> bool {
+        self.converted.is_some()
+    }
+
+    /// Chooses the weights inference reads beside the f32 parameters: a copy in `p` made now
+    /// (call again after training changes them), none for `F32`. Returns whether a copy is
+    /// in use (`Packed` keeps none when the weight is not exactly Q4_1 / Q8_0). An error in a
+    /// model held in reduced precision (its precision was chosen when it loaded).
+    pub fn set_precision(&mut self, p: Precision) -> Result<bool> {
+        let w = self.lin()?.weight();
+        self.converted = Converted::of(w, p)?.map(Arc::new);
+        Ok(self.converted.is_some())
+    }
+
+    fn row_weights(&self) -> Result<RowWeights<'_>> {
+        match &self.converted {
+            Some(c) => Ok(c.row_weights()),
+            None => Ok(RowWeights::F32(self.lin()?.weight())),
+        }
+    }
+}
+
+/// The token embedding: the f32 table, or a converted matrix decoded row by row.
+pub enum Embed {
+    /// The f32 table.
+    F32(Embedding),
+    /// Held in reduced precision (shared with a tied LM head).
+    Converted(Arc<Converted>),
+}
+
+impl Embed {
+    /// The embedding of table `w: [vocab, d]`: f32 (`held` none), else converted to `p`
+    /// (f32 where `p` does not apply).
+    pub fn new(w: Tensor, held: Option<Precision>) -> Result<Self> {
+        let d = w.dim(1)?;
+        if let Some(p) = held {
+            if let Some(c) = Converted::of(&w, p)? {
+                return Ok(Embed::Converted(Arc::new(c)));
+            }
+        }
+        Ok(Embed::F32(Embedding::new(w, d)))
+    }
+
+    /// An LM head tied to this embedding: the same matrix, no bias.
+    pub fn tied_head(&self) -> Proj {
+        match self {
+            Embed::F32(e) => Proj::from_linear(Linear::new(e.embeddings().clone(), None)),
+            Embed::Converted(c) => Proj {
+                lin: None,
+                bias: None,
+                converted: Some(c.clone()),
+            },
+        }
+    }
+
+    /// The embeddings of `ids: [b, t]` (u32), `[b, t, d]`.
+    pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Embed::F32(e) => Ok(e.forward(ids)?),
+            Embed::Converted(c) => {
+                let (vocab, d) = c.dims();
+                let (b, t) = ids.dims2()?;
+                let mut out = Vec::with_capacity(b * t * d);
+                for id in ids.flatten_all()?.to_vec1::<u32>()? {
+                    if id as usize >= vocab {
+                        return Err(ModelError::Generate(format!(
+                            "token id {id} is outside the vocabulary of {vocab}"
+                        )));
+                    }
+                    out.extend(c.row(id as usize));
+                }
+                Ok(Tensor::from_vec(out, (b, t, d), ids.device())?)
+            }
+        }
+    }
+}
+
+/// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
+/// for the few rows of a decoding step (and for every inference row with a converted weight).
+pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
+    Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
+}
+
+/// Several projections of the same input (q/k/v, gate/up); in the row kernel they share
+/// one parallel pass.
+pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
+    let rows = x.elem_count() / x.dim(D::Minus1)?;
+    let converted = ps.iter().any(|p| p.is_converted());
+    if mode == Mode::Infer && (rows <= MAX_ROWS || converted) {
+        let projs = ps
+            .iter()
+            .map(|p| Ok((p.row_weights()?, p.bias.as_ref())))
+            .collect::<Result<Vec<_>>>()?;
+        linear_rows_many(x, &projs)
+    } else {
+        ps.iter()
+            .map(|p| match mode {
+                Mode::Train => crate::autograd::linear::linear(p.lin()?, x),
+                Mode::Infer => Ok(p.lin()?.forward(x)?),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    fn weight(rows: usize, cols: usize) -> Tensor {
+        let v: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 7919 % 613) as f32 - 306.0) * 1e-4)
+            .collect();
+        Tensor::from_vec(v, (rows, cols), &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn a_held_projection_keeps_no_f32_weight_and_refuses_training() {
+        let w = weight(8, 64);
+        for p in [Precision::Bf16, Precision::Q8_0, Precision::Q4_0] {
+            let proj = Proj::held(w.clone(), None, p).unwrap();
+            assert!(proj.is_converted() && proj.lin.is_none(), "{p:?}");
+            let err = proj.lin().unwrap_err().to_string();
+            assert!(err.contains("--weights f32"), "{err}");
+        }
+        // Rows that are not whole blocks of 32 stay f32 for the block formats.
+        let odd = Proj::held(weight(4, 40), None, Precision::Q8_0).unwrap();
+        assert!(!odd.is_converted() && odd.lin.is_some());
+    }
+
+    #[test]
+    fn a_converted_embedding_gives_each_rows_rounded_values_and_refuses_unknown_ids() {
+        let w = weight(5, 64);
+        let e = Embed::new(w.clone(), Some(Precision::Q8_0)).unwrap();
+        let ids = Tensor::from_vec(vec![4u32, 0, 2], (1, 3), &Device::Cpu).unwrap();
+        let got = e.forward(&ids).unwrap();
+        let want = w.index_select(&ids.flatten_all().unwrap(), 0).unwrap();
+        let diff = (got.squeeze(0).unwrap() - want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff > 0.0 && diff < 3e-4, "{diff}");
+        let bad = Tensor::from_vec(vec![5u32], (1, 1), &Device::Cpu).unwrap();
+        let err = e.forward(&bad).unwrap_err().to_string();
+        assert!(err.contains("outside the vocabulary"), "{err}");
+        assert!(e.tied_head().is_converted());
+    }
+}

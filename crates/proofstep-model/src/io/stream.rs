@@ -1,0 +1,161 @@
+//! A folder's tensors one at a time, for loading a model converted as it loads
+//! (`CausalLm::load_held`): safetensors files are memory-mapped, never read whole, and each
+//! tensor's pages are handed back to the kernel once it has been copied out, so the mapped file
+//! does not stay resident beside the converted model. PyTorch `.bin` files cannot be mapped
+//! (their storages sit inside a zip); they are read whole and each tensor is released when taken.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use memmap2::Mmap;
+use safetensors::tensor::TensorInfo;
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{ModelError, Result};
+use crate::io::weights::{read_file, weight_files, WeightFormat};
+
+/// One memory-mapped safetensors file and where its tensors lie.
+struct Mapped {
+    path: PathBuf,
+    map: Mmap,
+    /// Where the data section starts (after the 8-byte length and the JSON header).
+    data_start: usize,
+    tensors: HashMap<String, TensorInfo>,
+}
+
+/// The tensors of a model folder's weight files, taken one at a time as f32.
+pub struct TensorStream {
+    mapped: Vec<Mapped>,
+    /// Tensors of PyTorch files, read whole (released as they are taken).
+    read: HashMap<String, Tensor>,
+}
+
+/// candle's dtype of a stored float dtype.
+fn float_dtype(d: Dtype, name: &str, path: &Path) -> Result<DType> {
+    Ok(match d {
+        Dtype::F32 => DType::F32,
+        Dtype::F16 => DType::F16,
+        Dtype::BF16 => DType::BF16,
+        Dtype::F64 => DType::F64,
+        other => {
+            return Err(ModelError::Weights(format!(
+                "{}: tensor {name} is stored as {other:?}; model weights must be f32, f16, bf16 \
+                 or f64 (re-save the model with transformers' save_pretrained)",
+                path.display()
+            )))
+        }
+    })
+}
+
+impl TensorStream {
+    /// The weight files of `dir` (see `weights.rs`), mapped (safetensors) or read (`.bin`).
+    pub fn open(dir: &Path) -> Result<Self> {
+        let mut mapped = Vec::new();
+        let mut read = HashMap::new();
+        for path in weight_files(dir)? {
+            match WeightFormat::of(&path) {
+                WeightFormat::PyTorch => read.extend(read_file(&path, &Device::Cpu)?),
+                WeightFormat::Safetensors => {
+                    let file = File::open(&path).map_err(|e| ModelError::io(&path, e))?;
+                    // SAFETY: the map is read-only; a file changed while the model loads gives
+                    // wrong weights (as any reader would), not undefined behaviour in Rust code
+                    // that copies the bytes out at once.
+                    let map = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(&path, e))?;
+                    let (header, meta) = SafeTensors::read_metadata(&map).map_err(|e| {
+                        ModelError::Weights(format!(
+                            "{}: not a safetensors file ({e}); re-save the model with \
+                             transformers' save_pretrained",
+                            path.display()
+                        ))
+                    })?;
+                    let tensors = meta
+                        .tensors()
+                        .into_iter()
+                        .map(|(n, i)| (n, i.clone()))
+                        .collect();
+                    mapped.push(Mapped {
+                        path,
+                        map,
+                        data_start: 8 + header,
+                        tensors,
+                    });
+                }
+            }
+        }
+        Ok(TensorStream { mapped, read })
+    }
+
+    /// The names of the tensors not yet taken.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.read.keys().cloned().collect();
+        for m in &self.mapped {
+            names.extend(m.tensors.keys().cloned());
+        }
+        names
+    }
+
+    /// The tensor `name` as f32 on the CPU, taken (a second take finds nothing), or `None`
+    /// when no file holds it. Its pages of the mapped file are released.
+    pub fn take_f32(&mut self, name: &str) -> Result<Option<Tensor>> {
+        if let Some(t) = self.read.remove(name) {
+            return Ok(Some(t.to_dtype(DType::F32)?));
+        }
+        for m in &mut self.mapped {
+            let Some(info) = m.tensors.remove(name) else {
+                continue;
+            };
+            let (a, b) = info.data_offsets;
+            let (start, end) = (m.data_start + a, m.data_start + b);
+            let dtype = float_dtype(info.dtype, name, &m.path)?;
+            let t = Tensor::from_raw_buffer(&m.map[start..end], dtype, &info.shape, &Device::Cpu)?
+                .to_dtype(DType::F32)?;
+            #[cfg(unix)]
+            // SAFETY: the map is read-only and private to this stream: dropped pages are read
+            // back from the file if touched again, and no Rust reference into them outlives
+            // this call (the tensor above owns a copy).
+            unsafe {
+                let _ = m.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start,
+                    end - start,
+                );
+            }
+            return Ok(Some(t));
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tensors_are_taken_once_as_f32_whatever_their_stored_dtype() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Tensor::from_vec(vec![1.5f32, -2.0, 0.25], 3, &Device::Cpu).unwrap();
+        let b = a.to_dtype(DType::BF16).unwrap().reshape((1, 3)).unwrap();
+        let bytes = safetensors::serialize(
+            vec![("a".to_string(), a.clone()), ("b".to_string(), b)],
+            None,
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("model.safetensors"), bytes).unwrap();
+        let mut s = TensorStream::open(dir.path()).unwrap();
+        let mut names = s.names();
+        names.sort();
+        assert_eq!(names, ["a", "b"]);
+        let got = s.take_f32("b").unwrap().unwrap();
+        assert_eq!(got.dtype(), DType::F32);
+        assert_eq!(got.dims(), [1, 3]);
+        assert_eq!(
+            got.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            [1.5, -2.0, 0.25]
+        );
+        assert!(s.take_f32("b").unwrap().is_none());
+        assert!(s.take_f32("missing").unwrap().is_none());
+        assert_eq!(s.names(), ["a"]);
+    }
+}
