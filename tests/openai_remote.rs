@@ -118,9 +118,18 @@ fn sampling_asks_n_per_temperature_in_one_request_each() {
         let texts = |c: &[proofstep::model::Candidate]| -> Vec<String> {
             c.iter().map(|c| c.text.clone()).collect()
         };
-        assert_eq!(texts(a), texts(b), "the same seed gives the same candidates");
+        assert_eq!(
+            texts(a),
+            texts(b),
+            "the same seed gives the same candidates"
+        );
         for (x, y) in a.iter().zip(b) {
-            assert!((x.score - y.score).abs() < 1e-6, "{} vs {}", x.score, y.score);
+            assert!(
+                (x.score - y.score).abs() < 1e-6,
+                "{} vs {}",
+                x.score,
+                y.score
+            );
         }
     }
 }
