@@ -4,12 +4,12 @@
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::eval::dataset::Task;
 use crate::eval::record::TheoremRecord;
 use crate::eval::results_file::ResultsFile;
-use crate::eval::run::{evaluate_with, is_environment_failure, RunCounts};
+use crate::eval::run::{evaluate_with, start_failure, RunCounts};
 use crate::eval::EvalError;
 use crate::lean::ProofBackend;
 use crate::model::Predictor;
@@ -82,19 +82,10 @@ fn refine_one(
                 options.keep_trace,
             ))
         }
-        Err(RefineError::Start(err)) if !is_environment_failure(&err) => {
-            warn!(theorem = %task.name, "cannot start: {err}");
-            Ok(TheoremRecord::from_error(
-                &task.name,
-                split,
-                err.to_string(),
-                began.elapsed().as_secs_f64(),
-            ))
-        }
-        Err(RefineError::Start(error @ crate::lean::LeanError::Header(_))) => {
-            Err(EvalError::Header {
+        Err(RefineError::Start(err)) => {
+            start_failure(task, split, err, began, |err| EvalError::Refine {
                 theorem: task.name.clone(),
-                error,
+                error: RefineError::Start(err),
             })
         }
         Err(error) => Err(EvalError::Refine {

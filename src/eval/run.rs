@@ -137,19 +137,10 @@ fn run_one(
                 options.keep_trace,
             ))
         }
-        Err(SearchError::Start(err)) if !is_environment_failure(&err) => {
-            warn!(theorem = %task.name, "cannot start: {err}");
-            Ok(TheoremRecord::from_error(
-                &task.name,
-                split,
-                err.to_string(),
-                began.elapsed().as_secs_f64(),
-            ))
-        }
-        Err(SearchError::Start(error @ crate::lean::LeanError::Header(_))) => {
-            Err(EvalError::Header {
+        Err(SearchError::Start(err)) => {
+            start_failure(task, split, err, began, |err| EvalError::Search {
                 theorem: task.name.clone(),
-                error,
+                error: SearchError::Start(err),
             })
         }
         Err(err) => Err(EvalError::Search {
@@ -159,10 +150,38 @@ fn run_one(
     }
 }
 
+/// A theorem whose proof attempt could not start: an error record when the failure is the
+/// theorem's own (its statement does not elaborate); `EvalError::Header` when its header does
+/// not; otherwise the environment failure, wrapped by `other`, which stops the run.
+pub(crate) fn start_failure(
+    task: &Task,
+    split: Option<&str>,
+    err: crate::lean::LeanError,
+    began: Instant,
+    other: impl FnOnce(crate::lean::LeanError) -> EvalError,
+) -> Result<TheoremRecord, EvalError> {
+    if !is_environment_failure(&err) {
+        warn!(theorem = %task.name, "cannot start: {err}");
+        return Ok(TheoremRecord::from_error(
+            &task.name,
+            split,
+            err.to_string(),
+            began.elapsed().as_secs_f64(),
+        ));
+    }
+    match err {
+        error @ crate::lean::LeanError::Header(_) => Err(EvalError::Header {
+            theorem: task.name.clone(),
+            error,
+        }),
+        err => Err(other(err)),
+    }
+}
+
 /// Start failures that are not the theorem's own: Lean is missing or keeps dying, or the header
 /// does not elaborate (usually imports the toolchain lacks, e.g. Mathlib not built), which would
 /// otherwise fail every theorem that shares it.
-pub(crate) fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
+fn is_environment_failure(err: &crate::lean::LeanError) -> bool {
     use crate::lean::LeanError::*;
     matches!(err, Spawn { .. } | Io { .. } | Pipe(_) | Header(_))
 }
