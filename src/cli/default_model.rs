@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use proofstep::lean::toolchain::LakeProject;
+use proofstep::model::io::weights::WEIGHT_LAYOUTS;
 
 use crate::cli::exit::Failure;
 
@@ -69,14 +70,9 @@ fn warn_inside_mathlib(cwd: &Path, model: &Path) {
 
 /// The first file a model folder needs that `dir` lacks, if any.
 fn missing_file(dir: &Path) -> Option<&'static str> {
-    let has_weights = [
-        "model.safetensors",
-        "model.safetensors.index.json",
-        "pytorch_model.bin",
-        "pytorch_model.bin.index.json",
-    ]
-    .into_iter()
-    .any(|f| dir.join(f).is_file());
+    let has_weights = WEIGHT_LAYOUTS
+        .iter()
+        .any(|(single, index)| dir.join(single).is_file() || dir.join(index).is_file());
     if !dir.join("config.json").is_file() {
         Some("config.json")
     } else if !has_weights {
