@@ -95,34 +95,35 @@ pub fn run(args: CorpusArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `form` of every statement of the theorem sets `paths` (given with `flag`): the canonical
+/// forms or goal shapes a generated corpus must not contain.
+fn statement_forms(
+    flag: &str,
+    paths: &[PathBuf],
+    form: fn(&str) -> String,
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    let mut forms = std::collections::HashSet::new();
+    for path in paths {
+        let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
+            .with_context(|| format!("{flag} {}: cannot read its theorems", path.display()))?;
+        forms.extend(tasks.iter().map(|t| form(&t.statement)));
+    }
+    Ok(forms)
+}
+
 fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     let lean = args.toolchain.lean_command_for(&args.out)?;
     let workers = workers_or_cores(args.workers);
-    let mut exclude = std::collections::HashSet::new();
-    for path in &args.exclude {
-        let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
-            .with_context(|| format!("--exclude {}: cannot read its theorems", path.display()))?;
-        exclude.extend(
-            tasks
-                .iter()
-                .map(|t| proofstep::lean::canonical::canonical_statement(&t.statement)),
-        );
-    }
-    let mut exclude_shapes = std::collections::HashSet::new();
-    for path in &args.exclude_shapes {
-        let tasks = proofstep::eval::load(path, &proofstep::eval::DatasetOptions::default())
-            .with_context(|| {
-                format!(
-                    "--exclude-shapes {}: cannot read its theorems",
-                    path.display()
-                )
-            })?;
-        exclude_shapes.extend(
-            tasks
-                .iter()
-                .map(|t| proofstep::lean::canonical::goal_shape(&t.statement)),
-        );
-    }
+    let exclude = statement_forms(
+        "--exclude",
+        &args.exclude,
+        proofstep::lean::canonical::canonical_statement,
+    )?;
+    let exclude_shapes = statement_forms(
+        "--exclude-shapes",
+        &args.exclude_shapes,
+        proofstep::lean::canonical::goal_shape,
+    )?;
     let options = CorpusOptions {
         count: args.count,
         gen: GenOptions {
