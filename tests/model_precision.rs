@@ -1,5 +1,6 @@
 //! bf16 inference weights (`Precision::Bf16`): close to f32 but not identical, f32 restored
-//! exactly, training untouched. The `#[ignore]`d test measures the agreement on SmolLM2-135M
+//! exactly, training untouched. Mixed-precision training (`set_autocast`, the trainer's --bf16 /
+//! --fp16 on a GPU), run here on the CPU: logits close to f32, every parameter trained. The `#[ignore]`d test measures the agreement on SmolLM2-135M
 //! (benchmarks/README.md, "model_speed"): `cargo test --release --test model_precision --
 //! --ignored --nocapture` after `benchmarks/model_speed/run.sh` has written the model folder.
 
@@ -177,5 +178,36 @@ fn smollm2_bf16_agreement() {
             })
         );
         assert_eq!(s32.tokens.len(), 64);
+    }
+}
+
+#[test]
+fn mixed_precision_training_is_close_to_f32_and_trains_every_parameter() {
+    for kind in ["llama", "gpt_neox"] {
+        for dtype in [candle_core::DType::BF16, candle_core::DType::F16] {
+            let mut lm = model(kind);
+            let ids: Vec<u32> = (0..10).map(|i| (i * 11 + 5) % 50).collect();
+            let x = Tensor::new(ids.as_slice(), &Device::Cpu)
+                .unwrap()
+                .reshape((2, 5))
+                .unwrap();
+            let f32_logits = lm.forward_train(&x).unwrap();
+            lm.set_autocast(Some(dtype));
+            assert_eq!(lm.autocast(), Some(dtype));
+            let half = lm.forward_train(&x).unwrap();
+            assert_eq!(half.dtype(), candle_core::DType::F32);
+            let scale = f32_logits.abs().unwrap().max_all().unwrap();
+            let d = max_diff(&half, &f32_logits) / scale.to_scalar::<f32>().unwrap();
+            assert!(d > 0.0 && d < 0.05, "{kind} {dtype:?}: relative logit error {d}");
+            let grads = half.sqr().unwrap().mean_all().unwrap().backward().unwrap();
+            for (name, var) in lm.varmap().data().lock().unwrap().iter() {
+                let g = grads.get(var.as_tensor());
+                assert!(g.is_some(), "{kind} {dtype:?}: no gradient for {name}");
+                let norm = g.unwrap().sqr().unwrap().sum_all().unwrap().to_scalar::<f32>();
+                assert!(norm.unwrap().is_finite(), "{kind} {dtype:?}: {name}");
+            }
+            lm.set_autocast(None);
+            assert_eq!(max_diff(&lm.forward_train(&x).unwrap(), &f32_logits), 0.0);
+        }
     }
 }

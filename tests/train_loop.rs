@@ -68,6 +68,8 @@ fn options(data: &Path, tok: &Path, out: &Path) -> TrainOptions {
         seed: 7,
         model_max_length: 256,
         resume_from_checkpoint: None,
+        device: DeviceChoice::Cpu,
+        mixed_precision: MixedPrecision::No,
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Chooses prove/eval's default search settings on the validation split: the same model searched
 # with each candidate setting over data/testworld/val, one results file per setting, then a
-# table of pass rates (and mean time per theorem). Usage:
+# table of pass rates (and mean time per theorem). The last two add the fixed tactic lists of
+# benchmarks/pipeline/lists.sh at every state (--also-try). Usage:
 #   bash benchmarks/defaults/run.sh [MODEL_DIR]   (default: models/testworld-small)
 # Needs `bash lean/mini/setup.sh` and a release build (`cargo build --release`).
 set -euo pipefail
@@ -13,8 +14,12 @@ VAL=${VAL:-data/testworld/val}
 mkdir -p "$OUT"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 echo "machine: $(nproc) cores, $cpu; model $MODEL; val $VAL" >&2
-run() { # NAME FLAGS...
+source benchmarks/pipeline/lists.sh
+AUTO_TRY=(); for t in "${AUTO[@]}"; do AUTO_TRY+=(--also-try "$t"); done
+LEMMAS_TRY=(); for t in "${LEMMAS[@]}"; do LEMMAS_TRY+=(--also-try "$t"); done
+run() { # NAME FLAGS...  (RUNS="name ..." runs only those)
   local name=$1; shift
+  [[ -z ${RUNS:-} || " $RUNS " == *" $name "* ]] || return 0
   "$BIN" eval --dataset "$VAL" --model "$MODEL" --out "$OUT/$name.jsonl" --workers 2 \
     --lean-workers 2 --time-limit 120 "$@" > "$OUT/$name.log" 2>&1 || { echo "$name failed" >&2; tail -5 "$OUT/$name.log" >&2; }
   python3 - "$OUT/$name.summary.json" "$name" <<'PY'
@@ -27,3 +32,5 @@ run plain-8x0.5            --expansions 100 --samples 8 --temperatures 0.5
 run retries                --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2
 run wide-retries           --expansions 100 --samples 8 --temperatures 0.5,1.0 --retry-temperatures 1.2
 run wide16-retries         --expansions 100 --samples 16 --temperatures 0.5,1.0 --retry-temperatures 1.2
+run retries+auto           --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${AUTO_TRY[@]}"
+run retries+lemmas         --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${LEMMAS_TRY[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Does the default prover prove what it has not seen? (benchmarks/README.md, generalization.)
-# The model with prove/eval's default settings (no tuning flag: the settings chosen on val by
-# benchmarks/defaults/run.sh) on three held-out sets it was never trained on:
+# The default prover (no tuning flag: the settings chosen on val by benchmarks/defaults/run.sh,
+# the core automation list tried beside the model included) and the model alone
+# (--no-also-try) on three held-out sets the model was never trained on:
 #   - data/testworld/test   the committed corpus's random test split,
 #   - data/testworld/novel  its novel-shape split (no goal shape of it occurs in train, nor in the
 #                           default model's own training corpus: make.sh --exclude-shapes),
@@ -29,6 +30,8 @@ for entry in $SETS; do
   name=${entry%%=*}; set_path=${entry#*=}
   "$BIN" eval --dataset "$set_path" --model "$MODEL" --out "$OUT/$name.model.jsonl" --workers 2 \
     > "$OUT/$name.model.log" 2>&1
+  "$BIN" eval --dataset "$set_path" --model "$MODEL" --out "$OUT/$name.model_only.jsonl" --workers 2 \
+    --no-also-try > "$OUT/$name.model_only.log" 2>&1
   "$BIN" eval --dataset "$set_path" --model "$MODEL" --out "$OUT/$name.model_auto.jsonl" --workers 2 \
     "${ALSO_TRY[@]}" > "$OUT/$name.model_auto.log" 2>&1
   for list in AUTO LEMMAS; do

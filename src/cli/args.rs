@@ -14,11 +14,12 @@ use proofstep::lean::backend::{self, BackendKind, BackendOptions};
 use proofstep::lean::toolchain::{Overrides, Toolchain};
 use proofstep::lean::{LeanCommand, ProofBackend};
 use proofstep::model::{
-    resolve_model, Decoding, GenerateOptions, Generator, HubSettings, Predictor, Weights,
+    device_name, resolve_model, Decoding, DeviceChoice, GenerateOptions, Generator, HubSettings,
+    Predictor, Weights,
 };
 use proofstep::openai::{RemoteError, RemoteOptions, RemotePredictor};
 use proofstep::process::default_memory_limit_mb;
-use proofstep::search::{check_candidate, AlsoTry, SearchConfig};
+use proofstep::search::{check_candidate, AlsoTry, SearchConfig, DEFAULT_ALSO_TRY};
 
 use crate::cli::default_model::{default_model_dir, given_model_dir};
 use crate::cli::exit::Failure;
@@ -108,6 +109,10 @@ pub struct ModelOrDefault {
     /// while loading and held once: 1/2, ~1/4 and ~1/5 of f32's memory; results are labelled).
     #[arg(long, default_value = "auto", value_name = "auto|f32|bf16|q8_0|q4_0")]
     pub weights: Weights,
+    /// Where the model runs: cpu, cuda (GPU 0), cuda:N, or auto (a GPU when this build has
+    /// CUDA and the machine has one, else the CPU). On a GPU, --weights is f32 (auto) or bf16.
+    #[arg(long, default_value = "auto", value_name = "auto|cpu|cuda[:N]")]
+    pub device: DeviceChoice,
     /// The folder `model` resolved to, once (a Hub id is looked up only once per run).
     #[arg(skip)]
     resolved: std::sync::OnceLock<PathBuf>,
@@ -133,7 +138,7 @@ impl ModelOrDefault {
 
     /// Loads the predictor the folder holds, in the `--weights` asked for.
     pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
-        load_model_dir(&self.dir()?, self.weights)
+        load_model_dir(&self.dir()?, self.weights, self.device)
     }
 }
 
@@ -400,7 +405,7 @@ impl SearchArgs {
         self.remote.refuse_beam(self.budget.beam)?;
         let predictor = self
             .budget
-            .also_try
+            .also_try()
             .wrap(self.remote.predictor_or(&self.model)?);
         let backend = self.backend.open(anchor)?;
         Ok(SearchSetup {
@@ -520,11 +525,32 @@ pub struct BudgetArgs {
     /// No retries: the search stops when the queue empties, as the seed's does.
     #[arg(long)]
     pub no_retries: bool,
+    /// `--also-try` as given; without any, the default list (see [`BudgetArgs::also_try`]).
     #[command(flatten)]
-    pub also_try: AlsoTryArgs,
+    pub also_try_given: AlsoTryArgs,
+    /// The model's candidates only: not even the default automation (assumption, rfl,
+    /// trivial, constructor, intro h, contradiction, decide, simp_all) that the search tries
+    /// at every state when no --also-try is given. Each listed tactic is one more Lean call
+    /// per state: on a large project, give a list of your own (--also-try) or this flag.
+    #[arg(long, conflicts_with = "tactics")]
+    pub no_also_try: bool,
 }
 
 impl BudgetArgs {
+    /// The tactics tried at every state beside the model: `--also-try` as given, none with
+    /// `--no-also-try`, else the default list (`DEFAULT_ALSO_TRY`, chosen on val).
+    pub fn also_try(&self) -> AlsoTryArgs {
+        if self.no_also_try {
+            AlsoTryArgs::default()
+        } else if self.also_try_given.tactics.is_empty() {
+            AlsoTryArgs {
+                tactics: DEFAULT_ALSO_TRY.iter().map(|t| t.to_string()).collect(),
+            }
+        } else {
+            self.also_try_given.clone()
+        }
+    }
+
     /// The search configuration these flags describe.
     pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
         if self.time_limit.is_nan() || self.time_limit <= 0.0 {
@@ -537,7 +563,7 @@ impl BudgetArgs {
         {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
-        self.also_try.check()?;
+        self.also_try_given.check()?;
         let decoding = match self.beam {
             Some(0) => bail!("--beam needs a width of at least 1"),
             Some(width) => Decoding::Beam { width },
@@ -576,16 +602,25 @@ impl BudgetArgs {
     }
 }
 
-/// Loads the predictor in a model folder in `weights` (saying so on stderr when they are of
-/// reduced precision), saying what a model folder needs when it fails.
-pub fn load_model_dir(dir: &Path, weights: Weights) -> anyhow::Result<Box<dyn Predictor>> {
+/// Loads the predictor in a model folder in `weights` on `device` (saying so on stderr when
+/// the weights are of reduced precision or the device is a GPU), saying what a model folder
+/// needs when it fails.
+pub fn load_model_dir(
+    dir: &Path,
+    weights: Weights,
+    device: DeviceChoice,
+) -> anyhow::Result<Box<dyn Predictor>> {
+    let device = device.open()?;
     if weights.is_reduced() {
         eprintln!(
             "model {}: weights {weights} (reduced precision, converted while loading)",
             dir.display()
         );
     }
-    let generator = Generator::load_with(dir, weights).with_context(|| {
+    if !device.is_cpu() {
+        eprintln!("model {}: on {}", dir.display(), device_name(&device));
+    }
+    let generator = Generator::load_on(dir, weights, &device).with_context(|| {
         format!(
             "cannot load the model folder {} (it needs config.json, model.safetensors or \
              pytorch_model.bin, and tokenizer.json, as `proofstep train` writes them)",

@@ -354,7 +354,7 @@ fn run_config(
         &backend,
         args.search.backend.tactic_timeout,
         &search,
-        &args.search.budget.also_try.tactics,
+        &args.search.budget.also_try().tactics,
         &dataset.display().to_string(),
         args.split.clone(),
         tasks,

@@ -85,7 +85,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
                 );
             }
             Source::Local(Box::new(
-                Generator::load_with(&dir, args.model.weights)
+                Generator::load_on(&dir, args.model.weights, &args.model.device.open()?)
                     .with_context(|| format!("loading the model folder {}", dir.display()))?,
             ))
         }

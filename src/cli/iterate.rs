@@ -100,9 +100,10 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
     let backend = args.search.backend.open(&anchor)?;
-    let also_try = args.search.budget.also_try.clone();
-    let weights = args.search.model.weights;
-    let load_model = move |dir: &std::path::Path| Ok(also_try.wrap(load_model_dir(dir, weights)?));
+    let also_try = args.search.budget.also_try();
+    let (weights, device) = (args.search.model.weights, args.search.model.device);
+    let load_model =
+        move |dir: &std::path::Path| Ok(also_try.wrap(load_model_dir(dir, weights, device)?));
     let options = IterateOptions {
         rounds: args.rounds,
         out: args.out.clone(),
@@ -115,6 +116,7 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
             warmup_steps: args.warmup_steps,
             model_max_length: args.model_max_length,
             seed: args.train_seed,
+            device: args.search.model.device,
         },
         base_examples: args.base_examples.clone(),
     };

@@ -92,7 +92,7 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
     });
     let predictor: Option<Box<dyn Predictor>> = match (remote, model) {
         (Some(remote), _) => Some(Box::new(remote)),
-        (None, Some(dir)) => Some(load_model_dir(&dir, args.model.weights)?),
+        (None, Some(dir)) => Some(load_model_dir(&dir, args.model.weights, args.model.device)?),
         (None, None) => None,
     };
     let suggester = match predictor {

@@ -10,8 +10,8 @@ use anyhow::Context;
 use candle_core::{Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::model::{
-    agreement, import_gguf, load_model, load_model_with, set_threads, Decoding, GenerateOptions,
-    Generator, Precision, ProofTokenizer, Weights,
+    agreement, import_gguf, load_model, load_model_with, set_threads, Decoding, DeviceChoice,
+    GenerateOptions, Generator, Precision, ProofTokenizer, Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -47,6 +47,9 @@ pub enum ModelCommand {
         /// projections read a copy as JSON.
         #[arg(long, default_value = "f32")]
         weights: Precision,
+        /// Where the model runs: cpu, cuda, cuda:N (as every command's --device).
+        #[arg(long, default_value = "cpu", value_name = "cpu|cuda[:N]")]
+        device: DeviceChoice,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -72,6 +75,9 @@ pub enum ModelCommand {
         /// Weights the model is loaded in, as every command's `--weights` (`packed` is `auto`).
         #[arg(long, default_value = "auto")]
         weights: Weights,
+        /// Where the model runs: cpu, cuda, cuda:N (as every command's --device).
+        #[arg(long, default_value = "cpu", value_name = "cpu|cuda[:N]")]
+        device: DeviceChoice,
         /// CPU threads.
         #[arg(long)]
         threads: Option<usize>,
@@ -153,6 +159,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             ids,
             out,
             weights,
+            device,
             threads,
         } => {
             if let Some(t) = threads {
@@ -160,17 +167,20 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             }
             let rows: Vec<Vec<u32>> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of lists of ids")?;
-            let mut lm = load_model(&model, &Device::Cpu)?;
+            let device = device.open()?;
+            let mut lm = load_model(&model, &device)?;
             let report = lm.set_precision(weights)?;
             let (b, t) = (rows.len(), rows.first().map_or(0, Vec::len));
             anyhow::ensure!(
                 b > 0 && t > 0 && rows.iter().all(|r| r.len() == t),
                 "--ids rows must be non-empty and equally long"
             );
-            let x = Tensor::from_vec(rows.concat(), (b, t), &Device::Cpu)?;
-            let train = lm.forward_train(&x)?;
+            let x = Tensor::from_vec(rows.concat(), (b, t), &device)?;
+            let train = lm.forward_train(&x)?.to_device(&Device::Cpu)?;
             let mut cache = lm.new_cache();
-            let infer = lm.forward_cached(&x, &vec![0; b], &mut cache, false)?;
+            let infer = lm
+                .forward_cached(&x, &vec![0; b], &mut cache, false)?
+                .to_device(&Device::Cpu)?;
             let tensors = vec![("train".to_string(), train), ("infer".to_string(), infer)];
             let bytes = safetensors::serialize(tensors, None)?;
             proofstep::fsutil::write_atomic(&out, &bytes)
@@ -230,6 +240,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             new_tokens,
             repeats,
             weights,
+            device,
             threads,
         } => {
             if let Some(t) = threads {
@@ -239,7 +250,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
             let prompt: Vec<u32> =
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
             let loading = Instant::now();
-            let mut generator = Generator::load_with(&model, weights)?;
+            let device = device.open()?;
+            let mut generator = Generator::load_on(&model, weights, &device)?;
             let load_s = loading.elapsed().as_secs_f64();
             let load_peak_rss_mib = peak_rss_mib();
             generator.set_stop_ids(Vec::new());
@@ -289,6 +301,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 "mode": format!("{mode:?}").to_lowercase(),
                 "weights": weights.name(),
                 "reduced_precision": weights.is_reduced(),
+                "device": proofstep::model::device_name(&device),
                 "projections_converted": generator.lm().precision_report().converted,
                 "projections": generator.lm().precision_report().total,
                 "load_seconds": load_s,

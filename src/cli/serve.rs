@@ -96,7 +96,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             if args.model.weights.is_reduced() {
                 name = format!("{name}-{}", args.model.weights);
             }
-            (load_model_dir(&dir, args.model.weights)?, name)
+            (
+                load_model_dir(&dir, args.model.weights, args.model.device)?,
+                name,
+            )
         }
     };
     let address = format!("{}:{}", args.host, args.port);

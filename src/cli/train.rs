@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use proofstep::model::{resolve_model, HubSettings};
-use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
+use proofstep::model::{device_name, resolve_model, DeviceChoice, HubSettings};
+use proofstep::train::{
+    train, MixedPrecision, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions,
+};
 
 fn parse_bool(s: &str) -> Result<bool, String> {
     match s.to_ascii_lowercase().as_str() {
@@ -132,9 +134,18 @@ pub struct TrainArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Accepted for the seed's command line and ignored: training runs in f32 on the CPU.
+    /// Mixed precision as in the HF Trainer: f16 products, f32 master weights and optimizer
+    /// state, dynamic loss scaling. On a GPU (--device cuda); on the CPU training stays f32
+    /// and the flag is noted and ignored.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool)]
     pub fp16: Option<bool>,
+    /// Mixed precision with bf16 products (no loss scaling needed); on a GPU, as --fp16.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_parser = parse_bool, conflicts_with = "fp16")]
+    pub bf16: Option<bool>,
+    /// Where to train: cpu, cuda (GPU 0), cuda:N, or auto (a GPU when this build has CUDA
+    /// and the machine has one, else the CPU).
+    #[arg(long, default_value = "auto", value_name = "auto|cpu|cuda[:N]")]
+    pub device: DeviceChoice,
     /// Where else to report metrics (space- or comma-separated, as transformers takes them):
     /// `tensorboard` (or `all`) writes TensorBoard event files to the logging dir; `none` only
     /// metrics.jsonl and loss_curve.svg, which are always written.
@@ -198,6 +209,12 @@ impl TrainArgs {
             seed: self.seed,
             model_max_length: self.model_max_length,
             resume_from_checkpoint: self.resume_from_checkpoint.clone(),
+            device: self.device,
+            mixed_precision: match (self.fp16, self.bf16) {
+                (Some(true), _) => MixedPrecision::Fp16,
+                (_, Some(true)) => MixedPrecision::Bf16,
+                _ => MixedPrecision::No,
+            },
         })
     }
 }
@@ -208,8 +225,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         // Read by candle's CPU kernels when their thread pool starts (nothing has run yet).
         std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
     }
-    if args.fp16 == Some(true) {
-        eprintln!("note: --fp16 is ignored: proofstep trains in f32 on the CPU");
+    let half = [("--fp16", args.fp16), ("--bf16", args.bf16)]
+        .into_iter()
+        .find(|(_, on)| *on == Some(true));
+    let device = args.device.open()?;
+    if let (Some((flag, _)), true) = (half, device.is_cpu()) {
+        eprintln!("note: {flag} is ignored on the CPU: proofstep trains in f32 there (mixed precision applies with --device cuda)");
+    }
+    if !device.is_cpu() {
+        eprintln!("training on {}", device_name(&device));
     }
     for to in &args.report_to {
         if !matches!(to.as_str(), "tensorboard" | "all" | "none") {

@@ -141,7 +141,7 @@ impl WholeProofArgs {
         Ok(Some(
             search
                 .budget
-                .also_try
+                .also_try()
                 .wrap(search.remote.predictor_or(&search.model)?),
         ))
     }

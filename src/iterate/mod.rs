@@ -42,6 +42,8 @@ pub struct FineTune {
     pub model_max_length: usize,
     /// Seed of the shuffles.
     pub seed: u64,
+    /// Where to fine-tune (`--device`).
+    pub device: crate::model::DeviceChoice,
 }
 
 /// What `iterate` runs with.
@@ -366,6 +368,8 @@ fn fine_tune(from: &Path, data: &Path, into: &Path, ft: &FineTune) -> anyhow::Re
         seed: ft.seed,
         model_max_length: ft.model_max_length,
         resume_from_checkpoint: has_checkpoint.then(|| PathBuf::from("true")),
+        device: ft.device,
+        mixed_precision: crate::train::MixedPrecision::No,
     };
     let stop = AtomicBool::new(false);
     let report = train(&options, &stop).with_context(|| {

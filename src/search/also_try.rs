@@ -4,6 +4,22 @@
 
 use crate::model::{Candidate, GenerateOptions, Predictor};
 
+/// The tactics `prove`, `eval` and `iterate` try at every state beside the model unless told
+/// otherwise (`--also-try`, `--no-also-try`): core Lean automation, nothing of any one library.
+/// Chosen on the test world's val split over the model alone and over this list with the
+/// `Nat` rewrites added (benchmarks/README.md, "defaults"); the same list as AUTO in
+/// benchmarks/pipeline/lists.sh.
+pub const DEFAULT_ALSO_TRY: [&str; 8] = [
+    "assumption",
+    "rfl",
+    "trivial",
+    "constructor",
+    "intro h",
+    "contradiction",
+    "decide",
+    "simp_all",
+];
+
 /// A predictor that answers with `inner`'s candidates followed by `tactics` (those the model did
 /// not already propose). Each listed tactic gets the score of the model's least likely candidate
 /// at that state (0 when the model proposed none), so it never outranks a model candidate and

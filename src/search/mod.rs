@@ -12,7 +12,7 @@ pub mod result;
 pub mod scripted;
 pub mod state_key;
 
-pub use also_try::{append_listed, AlsoTry};
+pub use also_try::{append_listed, AlsoTry, DEFAULT_ALSO_TRY};
 pub use best_first::{search, search_from, SearchError};
 pub use config::SearchConfig;
 pub use filter::{check_candidate, Rejection};

@@ -44,6 +44,9 @@ pub struct TrainerState {
     pub best_model_checkpoint: Option<PathBuf>,
     /// Training tokens (prompt and output, no padding) seen so far.
     pub tokens_seen: u64,
+    /// The fp16 loss scaler's state (fp16 runs on a GPU only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grad_scaler: Option<super::grad_scaler::GradScaler>,
 }
 
 /// The name of the checkpoint folder of `step`.

@@ -7,6 +7,7 @@ pub mod bpe;
 pub mod checkpoint;
 pub mod dataset;
 pub mod error;
+pub mod grad_scaler;
 pub mod loss;
 pub mod metrics;
 pub mod optim;
@@ -18,6 +19,6 @@ pub mod tensorboard;
 pub mod trainer;
 
 pub use error::TrainError;
-pub use options::{ModelSource, ScratchConfig, Strategy, TrainOptions};
+pub use options::{MixedPrecision, ModelSource, ScratchConfig, Strategy, TrainOptions};
 pub use schedule::SchedulerKind;
 pub use trainer::{train, TrainReport};

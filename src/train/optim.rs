@@ -1,6 +1,8 @@
 //! AdamW (decoupled weight decay, torch's defaults) with global gradient-norm clipping, over
 //! named parameters, with a state that can be saved and restored exactly (candle-nn's AdamW
-//! keeps its moments private, so a checkpoint could not resume it).
+//! keeps its moments private, so a checkpoint could not resume it). On the CPU each update is
+//! one pass in Rust over the parameter; on a GPU the same arithmetic in candle's tensor ops,
+//! the moments kept on the device.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -39,13 +41,51 @@ impl Default for AdamWConfig {
     }
 }
 
-/// One parameter and its moments (kept as plain vectors: the update is one pass in Rust over
-/// each parameter, not a dozen tensor operations that each allocate).
+/// One parameter and its moments.
 struct Slot {
     var: Var,
-    m: Vec<f32>,
-    v: Vec<f32>,
+    moments: Moments,
     decay: bool,
+}
+
+/// The first and second moments of one parameter.
+enum Moments {
+    /// On the CPU: plain vectors, the update one pass in Rust over each parameter, not a dozen
+    /// tensor operations that each allocate.
+    Host { m: Vec<f32>, v: Vec<f32> },
+    /// On a GPU: f32 tensors beside the parameter.
+    Device { m: Tensor, v: Tensor },
+}
+
+impl Moments {
+    /// Zero moments for `var`, where `var` lives.
+    fn zeros(var: &Var) -> Result<Self, TrainError> {
+        Ok(if var.device().is_cpu() {
+            let n = var.elem_count();
+            Moments::Host {
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+            }
+        } else {
+            let zeros = || Tensor::zeros(var.shape(), DType::F32, var.device());
+            Moments::Device {
+                m: zeros()?,
+                v: zeros()?,
+            }
+        })
+    }
+
+    /// The two moments as tensors of the parameter's shape, on the CPU (to save).
+    fn to_host(&self, var: &Var) -> Result<[Tensor; 2], TrainError> {
+        let cpu = candle_core::Device::Cpu;
+        Ok(match self {
+            Moments::Host { m, v } => [
+                Tensor::from_slice(m, var.shape(), &cpu)?,
+                Tensor::from_slice(v, var.shape(), &cpu)?,
+            ],
+            Moments::Device { m, v } => [m.to_device(&cpu)?, v.to_device(&cpu)?],
+        })
+    }
 }
 
 /// AdamW over a fixed, named set of parameters.
@@ -61,13 +101,11 @@ impl AdamW {
     pub fn new(vars: &HashMap<String, Var>, config: AdamWConfig) -> Result<Self, TrainError> {
         let mut slots = BTreeMap::new();
         for (name, var) in vars {
-            let n = var.elem_count();
             slots.insert(
                 name.clone(),
                 Slot {
                     var: var.clone(),
-                    m: vec![0.0; n],
-                    v: vec![0.0; n],
+                    moments: Moments::zeros(var)?,
                     decay: var.rank() >= 2,
                 },
             );
@@ -132,14 +170,20 @@ impl AdamW {
             } else {
                 1.0
             };
-            let update = Update {
-                moments: RefCell::new((&mut slot.m, &mut slot.v)),
-                k: Coefficients {
-                    shrink,
-                    ..coefficients
-                },
+            let k = Coefficients {
+                shrink,
+                ..coefficients
             };
-            slot.var.as_tensor().inplace_op2(&g, &update)?;
+            match &mut slot.moments {
+                Moments::Host { m, v } => {
+                    let update = Update {
+                        moments: RefCell::new((m, v)),
+                        k,
+                    };
+                    slot.var.as_tensor().inplace_op2(&g, &update)?;
+                }
+                Moments::Device { m, v } => update_on_device(&slot.var, &g, m, v, k)?,
+            }
         }
         Ok(norm)
     }
@@ -148,16 +192,9 @@ impl AdamW {
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
         let mut tensors: Vec<(String, Tensor)> = Vec::new();
         for (name, slot) in &self.slots {
-            let shape = slot.var.shape();
-            let device = slot.var.device();
-            tensors.push((
-                format!("m.{name}"),
-                Tensor::from_slice(&slot.m, shape, device)?,
-            ));
-            tensors.push((
-                format!("v.{name}"),
-                Tensor::from_slice(&slot.v, shape, device)?,
-            ));
+            let [m, v] = slot.moments.to_host(&slot.var)?;
+            tensors.push((format!("m.{name}"), m));
+            tensors.push((format!("v.{name}"), v));
         }
         let meta = HashMap::from([("steps".to_string(), self.steps.to_string())]);
         let bytes = safetensors::serialize(tensors, Some(meta))
@@ -180,11 +217,9 @@ impl AdamW {
             .and_then(|m| m.get("steps"))
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| bad("no update count in the optimizer state".into()))?;
-        let device = self.slots.values().next().map(|s| s.var.device().clone());
-        let device = device.unwrap_or(candle_core::Device::Cpu);
-        let mut tensors = candle_core::safetensors::load_buffer(&bytes, &device)?;
+        let mut tensors = candle_core::safetensors::load_buffer(&bytes, &candle_core::Device::Cpu)?;
         for (name, slot) in self.slots.iter_mut() {
-            for (key, target) in [("m", &mut slot.m), ("v", &mut slot.v)] {
+            let mut read = |key: &str| -> Result<Tensor, TrainError> {
                 let t = tensors.remove(&format!("{key}.{name}")).ok_or_else(|| {
                     bad(format!(
                         "no optimizer moment for {name}: the checkpoint is of another model"
@@ -197,8 +232,19 @@ impl AdamW {
                         slot.var.shape()
                     )));
                 }
-                *target = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?;
-            }
+                Ok(t.to_dtype(DType::F32)?)
+            };
+            let (m, v) = (read("m")?, read("v")?);
+            slot.moments = match slot.moments {
+                Moments::Host { .. } => Moments::Host {
+                    m: m.flatten_all()?.to_vec1()?,
+                    v: v.flatten_all()?.to_vec1()?,
+                },
+                Moments::Device { .. } => Moments::Device {
+                    m: m.to_device(slot.var.device())?,
+                    v: v.to_device(slot.var.device())?,
+                },
+            };
         }
         self.steps = steps;
         Ok(())
@@ -209,13 +255,17 @@ impl AdamW {
 /// order, and with it every update, is the same on any thread count).
 const PIECE: usize = 1 << 15;
 
-/// The sum of squares of a gradient's elements, in f64, without copying it.
+/// The sum of squares of a gradient's elements, in f64 on the CPU without copying it (on a
+/// GPU, an f32 sum there).
 fn squared_norm(g: &Tensor) -> Result<f64, TrainError> {
     let g = g.to_dtype(DType::F32)?.contiguous()?;
+    if !g.device().is_cpu() {
+        return Ok(g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64);
+    }
     let (storage, layout) = g.storage_and_layout();
     let Storage::Cpu(CpuStorage::F32(data)) = &*storage else {
         return Err(TrainError::Config(
-            "the optimizer runs on the CPU only; train with the default device".into(),
+            "the gradients of a CPU model must be f32 tensors on the CPU".into(),
         ));
     };
     let (a, b) = layout.contiguous_offsets().expect("made contiguous above");
@@ -295,6 +345,26 @@ fn update_piece(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], k: Coeff
     }
 }
 
+/// `update_piece`'s arithmetic in tensor ops, for a parameter on a GPU: the moments replaced,
+/// the parameter set to its updated value.
+fn update_on_device(
+    var: &Var,
+    g: &Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+    k: Coefficients,
+) -> Result<(), TrainError> {
+    let g = (g * k.clip as f64)?;
+    let m1 = ((&*m * k.b1 as f64)? + (&g * (1.0 - k.b1 as f64))?)?;
+    let v1 = ((&*v * k.b2 as f64)? + (g.sqr()? * (1.0 - k.b2 as f64))?)?;
+    let step = ((&m1 / k.bc1 as f64)? / ((&v1 / k.bc2 as f64)?.sqrt()? + k.eps as f64)?)?;
+    let w = ((var.as_tensor() * k.shrink as f64)? - (step * k.lr as f64)?)?;
+    var.set(&w)?;
+    *m = m1;
+    *v = v1;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,7 +408,9 @@ mod tests {
         let mut other = AdamW::new(&vars, AdamWConfig::default()).unwrap();
         other.load(&dir.path().join("opt.safetensors")).unwrap();
         assert_eq!(other.steps(), 1);
-        let m = &other.slots["b"].m;
+        let Moments::Host { m, .. } = &other.slots["b"].moments else {
+            panic!("a CPU parameter keeps its moments on the host")
+        };
         assert!((m[0] - 0.1).abs() < 1e-7 && (m[1] + 0.1).abs() < 1e-7);
     }
 
@@ -352,7 +424,9 @@ mod tests {
             .step(&HashMap::from([("w".to_string(), g)]), 0.1)
             .unwrap();
         assert!((norm - 5.0).abs() < 1e-6);
-        let m = &opt.slots["w"].m;
+        let Moments::Host { m, .. } = &opt.slots["w"].moments else {
+            panic!("a CPU parameter keeps its moments on the host")
+        };
         assert!(
             (m[0] - 0.1 * 0.6).abs() < 1e-6 && (m[1] - 0.1 * 0.8).abs() < 1e-6,
             "{m:?}"
@@ -387,7 +461,51 @@ mod tests {
                 "element {i}: {} vs {want}",
                 got[i]
             );
-            assert!((opt.slots["w"].m[i] - m).abs() < 1e-9);
+            let Moments::Host { m: moment, .. } = &opt.slots["w"].moments else {
+                panic!("a CPU parameter keeps its moments on the host")
+            };
+            assert!((moment[i] - m).abs() < 1e-9);
+        }
+    }
+
+    /// The GPU path's tensor arithmetic (`update_on_device`, run here on CPU tensors) gives the
+    /// CPU pass's update over several steps, moments included.
+    #[test]
+    fn the_device_update_is_the_host_update_in_tensor_ops() {
+        let n = 257;
+        let w0: Vec<f32> = (0..n).map(|i| ((i % 31) as f32 - 15.0) / 20.0).collect();
+        let (mut w, mut m, mut v) = (w0.clone(), vec![0f32; n], vec![0f32; n]);
+        let var = Var::from_vec(w0, n, &Device::Cpu).unwrap();
+        let mut mt = Tensor::zeros(n, DType::F32, &Device::Cpu).unwrap();
+        let mut vt = mt.clone();
+        for step in 1..=3 {
+            let g: Vec<f32> = (0..n)
+                .map(|i| (((i * step) % 23) as f32 - 11.0) / 7.0)
+                .collect();
+            let k = Coefficients {
+                b1: 0.9,
+                b2: 0.999,
+                eps: 1e-8,
+                bc1: 1.0 - 0.9f32.powi(step as i32),
+                bc2: 1.0 - 0.999f32.powi(step as i32),
+                clip: 0.5,
+                lr: 0.01,
+                shrink: 0.999,
+            };
+            update_piece(&mut w, &g, &mut m, &mut v, k);
+            let gt = Tensor::from_vec(g, n, &Device::Cpu).unwrap();
+            update_on_device(&var, &gt, &mut mt, &mut vt, k).unwrap();
+        }
+        let got: Vec<f32> = var.as_tensor().to_vec1().unwrap();
+        let (gm, gv): (Vec<f32>, Vec<f32>) = (mt.to_vec1().unwrap(), vt.to_vec1().unwrap());
+        for i in 0..n {
+            assert!(
+                (got[i] - w[i]).abs() < 1e-6,
+                "w[{i}]: {} vs {}",
+                got[i],
+                w[i]
+            );
+            assert!((gm[i] - m[i]).abs() < 1e-6 && (gv[i] - v[i]).abs() < 1e-6);
         }
     }
 }

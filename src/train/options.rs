@@ -43,6 +43,21 @@ pub enum Strategy {
     Epoch,
 }
 
+/// The seed's `--fp16` / `--bf16`: mixed precision as the HF Trainer means it (products in
+/// half precision, f32 master weights and optimizer state; fp16 with dynamic loss scaling).
+/// Applies on a GPU; on the CPU training stays f32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MixedPrecision {
+    /// f32 throughout.
+    #[default]
+    No,
+    /// f16 products, loss scaling.
+    Fp16,
+    /// bf16 products.
+    Bf16,
+}
+
 /// The options of one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainOptions {
@@ -105,6 +120,12 @@ pub struct TrainOptions {
     pub model_max_length: usize,
     /// A checkpoint folder to continue from.
     pub resume_from_checkpoint: Option<PathBuf>,
+    /// Where to train (`--device`).
+    #[serde(default)]
+    pub device: crate::model::DeviceChoice,
+    /// `--fp16` / `--bf16`.
+    #[serde(default)]
+    pub mixed_precision: MixedPrecision,
 }
 
 impl TrainOptions {

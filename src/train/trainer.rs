@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use serde::Serialize;
 use serde_json::json;
 
 use crate::data::read_examples;
-use crate::model::{load_model, CausalLm, ProofTokenizer};
+use crate::model::{device_name, gpu_memory_used, load_model, CausalLm, ProofTokenizer};
 
 use super::checkpoint::{
     checkpoint_name, copy_model_files, copy_tokenizer_files, list_checkpoints, read_state,
@@ -22,10 +22,11 @@ use super::checkpoint::{
 };
 use super::dataset::{epoch_batches, sequential_batches, tokenize, TokenizedExample};
 use super::error::TrainError;
+use super::grad_scaler::GradScaler;
 use super::loss::{make_batch, summed_nll};
 use super::metrics::MetricsLog;
 use super::optim::{AdamW, AdamWConfig};
-use super::options::{ModelSource, ScratchConfig, Strategy, TrainOptions};
+use super::options::{MixedPrecision, ModelSource, ScratchConfig, Strategy, TrainOptions};
 use super::presets::{config_from_json, preset_config};
 use super::schedule::Schedule;
 
@@ -50,6 +51,13 @@ pub struct TrainReport {
     pub truncated: usize,
     /// Examples dropped because their output alone did not fit.
     pub dropped: usize,
+    /// Where it trained (`cpu`, `cuda:N`) and in what precision (`f32`, `fp16`, `bf16`).
+    pub device: String,
+    /// What the products were computed in.
+    pub precision: String,
+    /// The most GPU memory in use at any optimizer step, MiB (a GPU run only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_gpu_memory_mib: Option<f64>,
 }
 
 /// The model, tokenizer and (when resuming) checkpoint a run starts from.
@@ -166,16 +174,29 @@ fn evaluate(
 pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, TrainError> {
     opts.validate()?;
     super::alloc::tune_for_training();
-    let device = Device::Cpu;
+    let device = opts.device.open()?;
+    // Mixed precision applies on a GPU; on the CPU training stays f32 (as the CLI says).
+    let autocast = match (opts.mixed_precision, device.is_cpu()) {
+        (MixedPrecision::Fp16, false) => Some(DType::F16),
+        (MixedPrecision::Bf16, false) => Some(DType::BF16),
+        _ => None,
+    };
+    let precision = match autocast {
+        Some(DType::F16) => "fp16",
+        Some(_) => "bf16",
+        None => "f32",
+    };
+    tracing::info!(device = device_name(&device), precision, "training");
     std::fs::create_dir_all(&opts.output_dir).map_err(|e| TrainError::io(&opts.output_dir, e))?;
     remove_partial(&opts.output_dir);
     let Start {
-        lm,
+        mut lm,
         tokenizer,
         tokenizer_dir,
         resume,
     } = load_start(opts, &device)?;
     tracing::info!(params = lm.num_params(), "model ready");
+    lm.set_autocast(autocast);
     // Tokenizer files travel with every checkpoint and the final folder.
     if tokenizer_dir != opts.output_dir {
         copy_tokenizer_files(&tokenizer_dir, &opts.output_dir)?;
@@ -263,6 +284,10 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             ..saved.clone()
         };
     }
+    if autocast == Some(DType::F16) && state.grad_scaler.is_none() {
+        state.grad_scaler = Some(GradScaler::default());
+    }
+    let mut peak_gpu_memory = gpu_memory_used(&device);
     let log_dir = opts
         .logging_dir
         .clone()
@@ -368,7 +393,8 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                 }
                 let nll = summed_nll(&lm, &batch)?;
                 nll_sum += nll.to_scalar::<f32>()? as f64;
-                let store = (nll / label_tokens as f64)?.backward()?;
+                let loss_scale = state.grad_scaler.as_ref().map_or(1.0, |s| s.scale);
+                let store = (nll * (loss_scale / label_tokens as f64))?.backward()?;
                 for name in optimizer.names() {
                     let var = optimizer.var(name).expect("named var");
                     if let Some(g) = store.get(var.as_tensor()) {
@@ -385,7 +411,22 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                 return Err(TrainError::Diverged(loss as f32, state.global_step + 1));
             }
             let lr = schedule.lr(state.global_step);
-            let grad_norm = optimizer.step(&grads, lr)?;
+            // fp16: the step is skipped (and counted, as the HF Trainer counts it) when the
+            // scaled gradients overflowed.
+            let overflowed = match state.grad_scaler.as_mut() {
+                Some(scaler) => !scaler.unscale(&mut grads)?,
+                None => false,
+            };
+            let grad_norm = if overflowed {
+                tracing::warn!(
+                    step = state.global_step + 1,
+                    "fp16 gradients overflowed: step skipped, loss scale halved"
+                );
+                f64::NAN
+            } else {
+                optimizer.step(&grads, lr)?
+            };
+            peak_gpu_memory = peak_gpu_memory.max(gpu_memory_used(&device));
             state.global_step += 1;
             state.step_in_epoch += 1;
             state.epoch =
@@ -401,10 +442,17 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                 || state.global_step == max_steps
             {
                 let mean = window.0 / window.1.max(1) as f64;
-                metrics.append(&json!({
+                let mut record = json!({
                     "step": state.global_step, "epoch": state.epoch, "loss": mean, "learning_rate": lr,
                     "grad_norm": grad_norm, "tokens_per_second": rate, "tokens_seen": state.tokens_seen,
-                }))?;
+                });
+                if let Some(bytes) = peak_gpu_memory {
+                    record["peak_gpu_memory_mib"] = json!(mib(bytes));
+                }
+                if let Some(scaler) = &state.grad_scaler {
+                    record["loss_scale"] = json!(scaler.scale);
+                }
+                metrics.append(&record)?;
                 last_train_loss = Some(mean);
                 window = (0.0, 0, 0);
                 window_start = Instant::now();
@@ -464,6 +512,9 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             examples: train_set.examples.len(),
             truncated: train_set.truncated,
             dropped: train_set.dropped,
+            device: device_name(&device),
+            precision: precision.into(),
+            peak_gpu_memory_mib: peak_gpu_memory.map(mib),
         });
     }
     bar.finish_and_clear();
@@ -492,5 +543,13 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
         examples: train_set.examples.len(),
         truncated: train_set.truncated,
         dropped: train_set.dropped,
+        device: device_name(&device),
+        precision: precision.into(),
+        peak_gpu_memory_mib: peak_gpu_memory.map(mib),
     })
+}
+
+/// Bytes as MiB.
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
 }

@@ -27,6 +27,10 @@ pub enum ModelError {
     /// A model could not be fetched from the Hugging Face Hub (the message names the fix).
     #[error("Hugging Face Hub: {0}")]
     Hub(String),
+    /// The device asked for cannot be used (a build without CUDA, a GPU that does not answer,
+    /// a weight format the device has no kernel for).
+    #[error("device: {0}")]
+    Device(String),
     /// Bad generation options.
     #[error("generation: {0}")]
     Generate(String),

@@ -7,6 +7,7 @@
 
 pub mod arch;
 pub mod autograd;
+pub mod device;
 pub mod error;
 pub mod generate;
 pub mod io;
@@ -17,11 +18,12 @@ pub use arch::causal_lm::CausalLm;
 pub use arch::config::{GptNeoxConfig, LlamaConfig, ModelConfig};
 pub use arch::layers::KvCache;
 pub use arch::precision::{Precision, PrecisionReport, Weights};
+pub use device::{device_name, gpu_memory_used, DeviceChoice, CUDA_BUILT};
 pub use error::ModelError;
 pub use generate::agreement::{agreement, Agreement};
 pub use generate::{set_threads, Generator, Sequence};
 pub use io::fingerprint::model_fingerprint;
-pub use io::folder::{load_model, load_model_with, read_tensors, save_model};
+pub use io::folder::{load_model, load_model_on, load_model_with, read_tensors, save_model};
 pub use io::gguf::{import_gguf, ImportSummary};
 pub use io::hub::{resolve_model, HubId, HubSettings};
 pub use io::tokenizer::ProofTokenizer;

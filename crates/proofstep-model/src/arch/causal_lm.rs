@@ -286,6 +286,27 @@ impl CausalLm {
         }
     }
 
+    /// Mixed precision for training: the projections multiply in `dtype` (bf16, or f16 with
+    /// the trainer's loss scaling) from the f32 parameters, which stay the master weights the
+    /// optimizer updates; `None` (or f32) is f32 throughout.
+    pub fn set_autocast(&mut self, dtype: Option<DType>) {
+        let projections = match &mut self.net {
+            Net::Llama(m) => m.projections_mut(),
+            Net::GptNeox(m) => m.projections_mut(),
+        };
+        for p in projections {
+            p.set_autocast(dtype);
+        }
+    }
+
+    /// The dtype training multiplies in, `None` for f32 (see `set_autocast`).
+    pub fn autocast(&self) -> Option<DType> {
+        match &self.net {
+            Net::Llama(m) => m.projections()[0].autocast(),
+            Net::GptNeox(m) => m.projections()[0].autocast(),
+        }
+    }
+
     /// Training forward: `ids: [b, t]` (u32) → logits `[b, t, vocab]`, differentiable ops only,
     /// so every parameter gets a gradient. Rows are not padded on the left (pad on the right).
     pub fn forward_train(&self, ids: &Tensor) -> Result<Tensor> {

@@ -152,13 +152,21 @@ impl GptNeox {
     /// Chooses the weights the inference forward's projections read (see `precision.rs`).
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         let mut report = PrecisionReport::default();
-        for blk in &mut self.blocks {
-            for proj in [&mut blk.qkv, &mut blk.dense, &mut blk.up, &mut blk.down] {
-                report.add(proj.set_precision(p)?);
-            }
+        for proj in self.projections_mut() {
+            report.add(proj.set_precision(p)?);
         }
-        report.add(self.lm_head.set_precision(p)?);
         Ok(report)
+    }
+
+    /// Every projection, mutable, the LM head last.
+    pub fn projections_mut(&mut self) -> Vec<&mut Proj> {
+        let mut all: Vec<&mut Proj> = self
+            .blocks
+            .iter_mut()
+            .flat_map(|b| [&mut b.qkv, &mut b.dense, &mut b.up, &mut b.down])
+            .collect();
+        all.push(&mut self.lm_head);
+        all
     }
 
     /// Every projection, the LM head last.

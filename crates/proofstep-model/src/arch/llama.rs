@@ -124,21 +124,31 @@ impl Llama {
     /// Chooses the weights the inference forward's projections read (see `precision.rs`).
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         let mut report = PrecisionReport::default();
-        for blk in &mut self.blocks {
-            for proj in [
-                &mut blk.q,
-                &mut blk.k,
-                &mut blk.v,
-                &mut blk.o,
-                &mut blk.gate,
-                &mut blk.up,
-                &mut blk.down,
-            ] {
-                report.add(proj.set_precision(p)?);
-            }
+        for proj in self.projections_mut() {
+            report.add(proj.set_precision(p)?);
         }
-        report.add(self.lm_head.set_precision(p)?);
         Ok(report)
+    }
+
+    /// Every projection, mutable, the LM head last.
+    pub fn projections_mut(&mut self) -> Vec<&mut Proj> {
+        let mut all: Vec<&mut Proj> = self
+            .blocks
+            .iter_mut()
+            .flat_map(|b| {
+                [
+                    &mut b.q,
+                    &mut b.k,
+                    &mut b.v,
+                    &mut b.o,
+                    &mut b.gate,
+                    &mut b.up,
+                    &mut b.down,
+                ]
+            })
+            .collect();
+        all.push(&mut self.lm_head);
+        all
     }
 
     /// Every projection, the LM head last.
@@ -253,13 +263,16 @@ impl Llama {
             };
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;
-            let gu = match mode {
-                Mode::Train => gated_up(blk.gate.lin()?, blk.up.lin()?, &y)?,
-                Mode::Infer => {
-                    let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
-                        .try_into()
-                        .expect("two projections");
-                    (candle_nn::ops::silu(&g)? * u)?
+            // Training in f32: one fused op; in half precision or inference: two products.
+            let gu = if mode == Mode::Train && blk.gate.autocast().is_none() {
+                gated_up(blk.gate.lin()?, blk.up.lin()?, &y)?
+            } else {
+                let [g, u]: [Tensor; 2] = linears(&[&blk.gate, &blk.up], &y, mode)?
+                    .try_into()
+                    .expect("two projections");
+                match mode {
+                    Mode::Train => crate::autograd::ops::swiglu(&g, &u)?,
+                    Mode::Infer => (candle_nn::ops::silu(&g)? * u)?,
                 }
             };
             x = (x + linear(&blk.down, &gu, mode)?)?;

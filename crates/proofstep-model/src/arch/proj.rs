@@ -4,10 +4,13 @@
 //! roundings), or — in a model loaded with reduced `--weights` — only that converted matrix,
 //! made while the model loads, with no f32 copy (`Proj::held`). The embedding of such a model
 //! is held the same way and decoded row by row; a tied LM head shares its matrix.
+//! Off the CPU (a GPU) the row kernels do not apply: every product is candle's matmul, bf16
+//! weights are a bf16 tensor on the device, and training may compute the products in half
+//! precision from the f32 parameters (`Proj::set_autocast`, the trainer's --bf16 / --fp16).
 
 use std::sync::Arc;
 
-use candle_core::{Module, Tensor, D};
+use candle_core::{DType, Module, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
 use crate::arch::layers::{Mode, INIT};
@@ -28,13 +31,25 @@ pub enum Converted {
     Q40(Q40Matrix),
     /// Q8_0 blocks (exact packings or roundings).
     Q8(Q8Matrix),
+    /// bf16 values on a GPU, read by candle's matrix product (half-precision compute).
+    DeviceBf16(Tensor),
 }
 
 impl Converted {
     /// `w: [rows, cols]` in precision `p`; `None` where it does not apply: `F32`, a `Packed`
     /// matrix that is not exactly Q4_1 / Q8_0, a block format whose rows are not whole blocks
-    /// of 32 (then the f32 weight is read).
+    /// of 32 (then the f32 weight is read). Off the CPU only bf16 applies (Q8_0 / Q4_0 are
+    /// CPU kernels: an error).
     pub fn of(w: &Tensor, p: Precision) -> Result<Option<Self>> {
+        if !w.device().is_cpu() {
+            return match p {
+                Precision::F32 | Precision::Packed => Ok(None),
+                Precision::Bf16 => Ok(Some(Converted::DeviceBf16(w.to_dtype(DType::BF16)?))),
+                Precision::Q8_0 | Precision::Q4_0 => Err(ModelError::Device(format!(
+                    "{p:?} weights are read by CPU kernels only; on a GPU use bf16 or f32"
+                ))),
+            };
+        }
         Ok(match p {
             Precision::F32 => None,
             Precision::Packed => match Q4Matrix::pack_exact(w)? {
@@ -61,17 +76,22 @@ impl Converted {
             Converted::Q4(m) => (m.rows, m.cols),
             Converted::Q40(m) => (m.rows, m.cols),
             Converted::Q8(m) => (m.rows, m.cols),
+            Converted::DeviceBf16(t) => {
+                let d = t.dims();
+                (d[0], d[1])
+            }
         }
     }
 
     /// Row `r` as f32 (an embedding lookup).
-    pub fn row(&self, r: usize) -> Vec<f32> {
-        match self {
+    pub fn row(&self, r: usize) -> Result<Vec<f32>> {
+        Ok(match self {
             Converted::Bf16(m) => m.row(r),
             Converted::Q4(m) => m.row(r),
             Converted::Q40(m) => m.row(r),
             Converted::Q8(m) => m.row(r),
-        }
+            Converted::DeviceBf16(t) => t.get(r)?.to_dtype(DType::F32)?.to_vec1()?,
+        })
     }
 
     /// Bytes the matrix occupies.
@@ -81,15 +101,18 @@ impl Converted {
             Converted::Q4(m) => 8 * m.scales.len() + m.nibbles.len(),
             Converted::Q40(m) => 4 * m.scales.len() + m.nibbles.len(),
             Converted::Q8(m) => 4 * m.scales.len() + m.values.len(),
+            Converted::DeviceBf16(t) => 2 * t.elem_count(),
         }
     }
 
-    fn row_weights(&self) -> RowWeights<'_> {
+    /// The weights as the CPU row kernel reads them (`None` for a tensor on a GPU).
+    fn row_weights(&self) -> Option<RowWeights<'_>> {
         match self {
-            Converted::Bf16(h) => RowWeights::Bf16(h),
-            Converted::Q4(q) => RowWeights::Q4(q),
-            Converted::Q40(q) => RowWeights::Q40(q),
-            Converted::Q8(q) => RowWeights::Q8(q),
+            Converted::Bf16(h) => Some(RowWeights::Bf16(h)),
+            Converted::Q4(q) => Some(RowWeights::Q4(q)),
+            Converted::Q40(q) => Some(RowWeights::Q40(q)),
+            Converted::Q8(q) => Some(RowWeights::Q8(q)),
+            Converted::DeviceBf16(_) => None,
         }
     }
 }
@@ -109,6 +132,9 @@ pub struct Proj {
     lin: Option<Linear>,
     bias: Option<Tensor>,
     converted: Option<Arc<Converted>>,
+    /// The dtype training multiplies in (mixed precision: the f32 weight and input cast to
+    /// it, the product cast back to f32); `None` is f32 throughout.
+    autocast: Option<DType>,
 }
 
 impl Proj {
@@ -142,6 +168,7 @@ impl Proj {
             bias: lin.bias().cloned(),
             lin: Some(lin),
             converted: None,
+            autocast: None,
         }
     }
 
@@ -153,6 +180,7 @@ impl Proj {
                 lin: None,
                 bias,
                 converted: Some(Arc::new(c)),
+                autocast: None,
             },
             None => Self::from_linear(Linear::new(w, bias)),
         })
@@ -178,12 +206,53 @@ impl Proj {
         Ok(self.converted.is_some())
     }
 
-    fn row_weights(&self) -> Result<RowWeights<'_>> {
+    /// Training's products in `dtype` (bf16 / f16 mixed precision), or f32 (`None`).
+    pub fn set_autocast(&mut self, dtype: Option<DType>) {
+        self.autocast = dtype.filter(|&d| d != DType::F32);
+    }
+
+    /// Whether training multiplies in half precision.
+    pub fn autocast(&self) -> Option<DType> {
+        self.autocast
+    }
+
+    /// The weights as the CPU row kernel reads them; `None` for a GPU tensor.
+    fn row_weights(&self) -> Result<Option<RowWeights<'_>>> {
         match &self.converted {
             Some(c) => Ok(c.row_weights()),
-            None => Ok(RowWeights::F32(self.lin()?.weight())),
+            None => Ok(Some(RowWeights::F32(self.lin()?.weight()))),
         }
     }
+
+    /// `x · Wᵀ + b` by candle's matmul: training's differentiable product (in the autocast
+    /// dtype when set), inference's f32 product, or the GPU's bf16 weight.
+    fn forward(&self, x: &Tensor, mode: Mode) -> Result<Tensor> {
+        match (mode, self.converted.as_deref(), self.autocast) {
+            (Mode::Infer, Some(Converted::DeviceBf16(w)), _) => {
+                half_linear(x, w, self.bias.as_ref())
+            }
+            (Mode::Train, _, Some(dtype)) => half_linear(
+                x,
+                &self.lin()?.weight().to_dtype(dtype)?,
+                self.bias.as_ref(),
+            ),
+            (Mode::Train, _, None) => crate::autograd::linear::linear(self.lin()?, x),
+            (Mode::Infer, _, _) => Ok(self.lin()?.forward(x)?),
+        }
+    }
+}
+
+/// `x · wᵀ + b` with `w` in half precision: `x` cast to `w`'s dtype, the product cast back to
+/// f32 (differentiable through both casts).
+fn half_linear(x: &Tensor, w: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+    let y = x
+        .to_dtype(w.dtype())?
+        .broadcast_matmul(&w.t()?)?
+        .to_dtype(DType::F32)?;
+    Ok(match bias {
+        Some(b) => y.broadcast_add(b)?,
+        None => y,
+    })
 }
 
 /// The token embedding: the f32 table, or a converted matrix decoded row by row.
@@ -215,6 +284,7 @@ impl Embed {
                 lin: None,
                 bias: None,
                 converted: Some(c.clone()),
+                autocast: None,
             },
         }
     }
@@ -233,7 +303,7 @@ impl Embed {
                             "token id {id} is outside the vocabulary of {vocab}"
                         )));
                     }
-                    out.extend(c.row(id as usize));
+                    out.extend(c.row(id as usize)?);
                 }
                 Ok(Tensor::from_vec(out, (b, t, d), ids.device())?)
             }
@@ -242,7 +312,8 @@ impl Embed {
 }
 
 /// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
-/// for the few rows of a decoding step (and for every inference row with a converted weight).
+/// for the few rows of a decoding step on the CPU (and for every inference row with a
+/// converted CPU weight); candle's matmul for everything on a GPU.
 pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
     Ok(linears(&[p], x, mode)?.pop().expect("one projection"))
 }
@@ -252,20 +323,16 @@ pub fn linear(p: &Proj, x: &Tensor, mode: Mode) -> Result<Tensor> {
 pub fn linears(ps: &[&Proj], x: &Tensor, mode: Mode) -> Result<Vec<Tensor>> {
     let rows = x.elem_count() / x.dim(D::Minus1)?;
     let converted = ps.iter().any(|p| p.is_converted());
-    if mode == Mode::Infer && (rows <= MAX_ROWS || converted) {
+    if mode == Mode::Infer && x.device().is_cpu() && (rows <= MAX_ROWS || converted) {
         let projs = ps
             .iter()
-            .map(|p| Ok((p.row_weights()?, p.bias.as_ref())))
-            .collect::<Result<Vec<_>>>()?;
-        linear_rows_many(x, &projs)
-    } else {
-        ps.iter()
-            .map(|p| match mode {
-                Mode::Train => crate::autograd::linear::linear(p.lin()?, x),
-                Mode::Infer => Ok(p.lin()?.forward(x)?),
-            })
-            .collect()
+            .map(|p| Ok(p.row_weights()?.map(|w| (w, p.bias.as_ref()))))
+            .collect::<Result<Option<Vec<_>>>>()?;
+        if let Some(projs) = projs {
+            return linear_rows_many(x, &projs);
+        }
     }
+    ps.iter().map(|p| p.forward(x, mode)).collect()
 }
 
 #[cfg(test)]
@@ -314,5 +381,56 @@ mod tests {
         let err = e.forward(&bad).unwrap_err().to_string();
         assert!(err.contains("outside the vocabulary"), "{err}");
         assert!(e.tied_head().is_converted());
+    }
+
+    fn max_abs(t: &Tensor) -> f32 {
+        t.abs().unwrap().max_all().unwrap().to_scalar().unwrap()
+    }
+
+    /// The GPU's bf16 weight (a bf16 tensor read by candle's matmul) — here a CPU tensor, so
+    /// the row kernel steps aside as it does on a GPU: close to the f32 product, with bias.
+    #[test]
+    fn a_device_bf16_weight_is_read_by_the_matmul_and_is_close_to_f32() {
+        let (w, b) = (weight(48, 64), weight(1, 48).squeeze(0).unwrap());
+        let x = (weight(3, 64) * 300.0).unwrap().unsqueeze(0).unwrap();
+        let f32_proj = Proj::from_linear(Linear::new(w.clone(), Some(b.clone())));
+        let half = Proj {
+            lin: None,
+            bias: Some(b),
+            converted: Some(Arc::new(Converted::DeviceBf16(
+                w.to_dtype(DType::BF16).unwrap(),
+            ))),
+            autocast: None,
+        };
+        let want = linear(&f32_proj, &x, Mode::Infer).unwrap();
+        let got = linear(&half, &x, Mode::Infer).unwrap();
+        assert_eq!(got.dims(), &[1, 3, 48]);
+        assert_eq!(got.dtype(), DType::F32);
+        let err = max_abs(&(&got - &want).unwrap()) / max_abs(&want);
+        assert!(err > 0.0 && err < 1e-2, "relative error {err}");
+    }
+
+    /// Mixed-precision training's product: the f32 weight cast to bf16 / f16 on the way in,
+    /// the result f32, close to the f32 product, and gradients reach the f32 weight.
+    #[test]
+    fn an_autocast_projection_multiplies_in_half_precision_and_trains_the_f32_weight() {
+        let w = candle_core::Var::from_tensor(&weight(48, 64)).unwrap();
+        let x = (weight(5, 64) * 300.0).unwrap();
+        for dtype in [DType::BF16, DType::F16] {
+            let mut proj = Proj::from_linear(Linear::new(w.as_tensor().clone(), None));
+            let want = linear(&proj, &x, Mode::Train).unwrap();
+            proj.set_autocast(Some(dtype));
+            assert_eq!(proj.autocast(), Some(dtype));
+            let got = linear(&proj, &x, Mode::Train).unwrap();
+            assert_eq!(got.dtype(), DType::F32);
+            let err = max_abs(&(&got - &want).unwrap()) / max_abs(&want);
+            assert!(err > 0.0 && err < 1e-2, "{dtype:?}: relative error {err}");
+            let grads = got.sum_all().unwrap().backward().unwrap();
+            let g = grads.get(w.as_tensor()).expect("the f32 weight gets a gradient");
+            assert_eq!(g.dtype(), DType::F32);
+        }
+        let mut proj = Proj::from_linear(Linear::new(w.as_tensor().clone(), None));
+        proj.set_autocast(Some(DType::F32));
+        assert_eq!(proj.autocast(), None, "f32 autocast is no autocast");
     }
 }

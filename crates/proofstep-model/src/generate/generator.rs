@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::arch::causal_lm::CausalLm;
@@ -15,7 +15,7 @@ use crate::arch::precision::{Precision, PrecisionReport, Weights};
 use crate::error::{ModelError, Result};
 use crate::generate::beam::beam_search;
 use crate::generate::sampling::{log_probs, row_rng, sample, top_k};
-use crate::io::folder::{eos_ids, load_model_with};
+use crate::io::folder::{eos_ids, load_model_on};
 use crate::io::tokenizer::ProofTokenizer;
 use crate::predictor::{
     rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
@@ -95,7 +95,12 @@ impl Generator {
     /// `load_model_with`: bf16, q8_0 and q4_0 hold the model once, converted, reduced
     /// precision).
     pub fn load_with(dir: &Path, weights: Weights) -> Result<Self> {
-        let lm = load_model_with(dir, weights)?;
+        Self::load_on(dir, weights, &Device::Cpu)
+    }
+
+    /// `load_with` on `device` (a GPU reads f32 or bf16 weights; see `load_model_on`).
+    pub fn load_on(dir: &Path, weights: Weights, device: &Device) -> Result<Self> {
+        let lm = load_model_on(dir, weights, device)?;
         let eos = eos_ids(dir, lm.config());
         let tokenizer =
             ProofTokenizer::from_file(&dir.join("tokenizer.json"), eos.first().copied())?;

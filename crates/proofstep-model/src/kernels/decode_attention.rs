@@ -16,7 +16,7 @@ use crate::error::Result;
 pub fn decode_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Option<Tensor>> {
     let (b, h, t, d) = q.dims4()?;
     let (_, kv, s, _) = k.dims4()?;
-    if t != 1 || h % kv != 0 || !row_major_heads(k) || !row_major_heads(v) {
+    if t != 1 || h % kv != 0 || !k.device().is_cpu() || !row_major_heads(k) || !row_major_heads(v) {
         return Ok(None);
     }
     let rep = h / kv;
