@@ -74,6 +74,7 @@ fn prove_exits_1_with_a_json_result_when_no_proof_is_found() {
             "4",
             "--max-tokens",
             "8",
+            "--no-also-try",
             "--json",
         ])
         .output()

@@ -11,11 +11,13 @@ use std::sync::atomic::AtomicBool;
 use proofstep::data::traces::read_trace_examples;
 use proofstep::data::Example;
 use proofstep::model::generate::Generator;
-use proofstep::model::{GenerateOptions, Predictor};
+use proofstep::model::{DeviceChoice, GenerateOptions, Predictor};
 use proofstep::train::bpe::{save_tokenizer, train_tokenizer};
 use proofstep::train::checkpoint::{list_checkpoints, read_state};
 use proofstep::train::metrics::read_records;
-use proofstep::train::{train, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions};
+use proofstep::train::{
+    train, MixedPrecision, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions,
+};
 
 /// Writes the traces' (state_before → tactic) pairs as proof-step JSONL and trains a tokenizer
 /// on them; returns (jsonl, tokenizer dir, examples).
