@@ -198,12 +198,21 @@ fn mixed_precision_training_is_close_to_f32_and_trains_every_parameter() {
             assert_eq!(half.dtype(), candle_core::DType::F32);
             let scale = f32_logits.abs().unwrap().max_all().unwrap();
             let d = max_diff(&half, &f32_logits) / scale.to_scalar::<f32>().unwrap();
-            assert!(d > 0.0 && d < 0.05, "{kind} {dtype:?}: relative logit error {d}");
+            assert!(
+                d > 0.0 && d < 0.05,
+                "{kind} {dtype:?}: relative logit error {d}"
+            );
             let grads = half.sqr().unwrap().mean_all().unwrap().backward().unwrap();
             for (name, var) in lm.varmap().data().lock().unwrap().iter() {
                 let g = grads.get(var.as_tensor());
                 assert!(g.is_some(), "{kind} {dtype:?}: no gradient for {name}");
-                let norm = g.unwrap().sqr().unwrap().sum_all().unwrap().to_scalar::<f32>();
+                let norm = g
+                    .unwrap()
+                    .sqr()
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .to_scalar::<f32>();
                 assert!(norm.unwrap().is_finite(), "{kind} {dtype:?}: {name}");
             }
             lm.set_autocast(None);

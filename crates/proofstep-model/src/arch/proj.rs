@@ -426,7 +426,9 @@ mod tests {
             let err = max_abs(&(&got - &want).unwrap()) / max_abs(&want);
             assert!(err > 0.0 && err < 1e-2, "{dtype:?}: relative error {err}");
             let grads = got.sum_all().unwrap().backward().unwrap();
-            let g = grads.get(w.as_tensor()).expect("the f32 weight gets a gradient");
+            let g = grads
+                .get(w.as_tensor())
+                .expect("the f32 weight gets a gradient");
             assert_eq!(g.dtype(), DType::F32);
         }
         let mut proj = Proj::from_linear(Linear::new(w.as_tensor().clone(), None));
