@@ -393,8 +393,10 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                 }
                 let nll = summed_nll(&lm, &batch)?;
                 nll_sum += nll.to_scalar::<f32>()? as f64;
-                let loss_scale = state.grad_scaler.as_ref().map_or(1.0, |s| s.scale);
-                let store = (nll * (loss_scale / label_tokens as f64))?.backward()?;
+                let store = match &state.grad_scaler {
+                    Some(scaler) => (nll * (scaler.scale / label_tokens as f64))?.backward()?,
+                    None => (nll / label_tokens as f64)?.backward()?,
+                };
                 for name in optimizer.names() {
                     let var = optimizer.var(name).expect("named var");
                     if let Some(g) = store.get(var.as_tensor()) {
