@@ -13,5 +13,11 @@ if [[ -n ${QUICK:-} ]]; then
   exec "$py" benchmarks/gpu/check.py --binary "${BIN:-target/release/proofstep}" \
     --out "${OUT:-benchmarks/out/gpu-quick}" --quick "$@"
 fi
+# The CUDA 13 runtime, cuBLAS and cuRAND the binary links: a PyTorch cu13 environment's copies
+# (site-packages/nvidia/cu13/lib) when the system has none on the loader's path.
+lib=$("$py" -c 'import nvidia, os
+print(next((os.path.join(p, "cu13", "lib") for p in nvidia.__path__
+            if os.path.isdir(os.path.join(p, "cu13", "lib"))), ""))' 2>/dev/null || true)
+[[ -n $lib ]] && export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 exec "$py" benchmarks/gpu/check.py --binary "${BIN:-target/cuda/release/proofstep}" \
   --out "${OUT:-benchmarks/out/gpu}" "$@"
