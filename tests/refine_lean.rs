@@ -147,15 +147,25 @@ fn a_wrong_proof_is_repaired_once_the_request_carries_leans_error() {
         .unwrap();
         assert!(result.proved, "{}: {result:#?}", backend.name());
         assert_eq!(
-            (result.attempt, result.round, result.found_by),
+            (
+                result.outcome.attempt,
+                result.outcome.round,
+                result.outcome.found_by
+            ),
             (Some(1), Some(1), Some(FoundBy::Model))
         );
         assert_eq!(
             result.proof.as_deref(),
             Some("constructor\n· exact h.right\n· exact h.left")
         );
-        assert_eq!(result.model_calls, 2);
-        assert_eq!((result.tokens.prompt, result.tokens.completion), (200, 20));
+        assert_eq!(result.outcome.model_calls, 2);
+        assert_eq!(
+            (
+                result.outcome.tokens.prompt,
+                result.outcome.tokens.completion
+            ),
+            (200, 20)
+        );
         let feedback = result.rounds[0].feedback.as_ref().unwrap();
         assert_eq!(feedback.status, "error");
         assert_eq!((feedback.accepted_steps, feedback.total_steps), (1, 3));
@@ -282,7 +292,7 @@ fn the_search_from_an_accepted_prefix_proves_what_neither_half_proves_alone() {
     )
     .unwrap();
     assert!(both.proved, "{both:#?}");
-    assert_eq!(both.found_by, Some(FoundBy::PrefixSearch));
+    assert_eq!(both.outcome.found_by, Some(FoundBy::PrefixSearch));
     assert_eq!(
         both.proof.as_deref(),
         Some("apply hqr\napply hpq\nexact hp")
@@ -319,7 +329,11 @@ fn steps_after_the_goals_close_are_dropped_and_the_rest_verified_alone() {
     assert!(result.proved, "{result:#?}");
     assert_eq!(result.proof.as_deref(), Some("exact hp"));
     assert_eq!(
-        (result.attempt, result.round, result.model_calls),
+        (
+            result.outcome.attempt,
+            result.outcome.round,
+            result.outcome.model_calls
+        ),
         (Some(1), Some(0), 1)
     );
 }
@@ -431,12 +445,19 @@ fn attempts_in_parallel_report_what_one_after_another_would() {
     )
     .unwrap();
     assert!(result.proved, "{result:#?}");
-    assert_eq!((result.attempt, result.round), (Some(3), Some(0)));
-    assert_eq!(result.calls_to_proof, Some(3), "as if one after another");
+    assert_eq!(
+        (result.outcome.attempt, result.outcome.round),
+        (Some(3), Some(0))
+    );
+    assert_eq!(
+        result.outcome.calls_to_proof,
+        Some(3),
+        "as if one after another"
+    );
     assert!(
-        (3..=4).contains(&result.model_calls),
+        (3..=4).contains(&result.outcome.model_calls),
         "{}",
-        result.model_calls
+        result.outcome.model_calls
     );
     let attempts: Vec<usize> = result.rounds.iter().map(|r| r.attempt).collect();
     assert_eq!(&attempts[..3], [1, 2, 3], "rounds in attempt order");

@@ -77,11 +77,14 @@ fn report(args: &RefineArgs, statement: &str, result: &RefineResult) -> anyhow::
     let mut out = std::io::stdout().lock();
     let tokens = format!(
         "{} model calls, {} prompt + {} completion tokens{}",
-        result.model_calls,
-        result.tokens.prompt,
-        result.tokens.completion,
-        if result.tokens.unreported > 0 {
-            format!(" ({} answers gave no counts)", result.tokens.unreported)
+        result.outcome.model_calls,
+        result.outcome.tokens.prompt,
+        result.outcome.tokens.completion,
+        if result.outcome.tokens.unreported > 0 {
+            format!(
+                " ({} answers gave no counts)",
+                result.outcome.tokens.unreported
+            )
         } else {
             String::new()
         }
@@ -95,7 +98,11 @@ fn report(args: &RefineArgs, statement: &str, result: &RefineResult) -> anyhow::
         writeln!(out, "{json}")?;
     } else if let Some(proof) = &result.proof {
         write!(out, "{}", lean_text(statement, proof))?;
-        let how = match (result.found_by, result.attempt, result.round) {
+        let how = match (
+            result.outcome.found_by,
+            result.outcome.attempt,
+            result.outcome.round,
+        ) {
             (Some(FoundBy::Model), Some(a), Some(r)) => format!("attempt {a}, round {r}"),
             (Some(FoundBy::PrefixSearch), Some(a), Some(r)) => {
                 format!("the search after the accepted prefix of attempt {a}, round {r}")

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::refine::result::TokenTotals;
-use crate::refine::{FoundBy, RefineResult, RoundRecord};
+use crate::refine::result::RefineOutcome;
+use crate::refine::{RefineResult, RoundRecord};
 use crate::search::{ExpansionTrace, SearchCounts, SearchResult, StopReason};
 
 /// The outcome of one theorem in an evaluation.
@@ -50,23 +50,9 @@ pub struct TheoremRecord {
 /// The whole-proof part of a result line (`eval --mode refine`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RefineRecord {
-    /// Requests made to the whole-proof model.
-    pub model_calls: usize,
-    /// How many requests it took to the proof, had the attempts run one after another
-    /// (`RefineResult::calls_to_proof`); None when not proved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub calls_to_proof: Option<usize>,
-    /// What found the proof.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub found_by: Option<FoundBy>,
-    /// The attempt (from 1) and round (0: first request) that proved it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<usize>,
-    /// See `attempt`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub round: Option<usize>,
-    /// Tokens the model read and wrote.
-    pub tokens: TokenTotals,
+    /// Where the proof came from and what the run spent, as `refine` reports it.
+    #[serde(flatten)]
+    pub outcome: RefineOutcome,
     /// Every round's proof and Lean's feedback, when asked for (`--trace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<Vec<RoundRecord>>,
@@ -124,12 +110,7 @@ impl TheoremRecord {
             error: None,
             trace: None,
             refine: Some(RefineRecord {
-                model_calls: result.model_calls,
-                calls_to_proof: result.calls_to_proof,
-                found_by: result.found_by,
-                attempt: result.attempt,
-                round: result.round,
-                tokens: result.tokens,
+                outcome: result.outcome,
                 rounds: keep_trace.then_some(result.rounds),
             }),
         }

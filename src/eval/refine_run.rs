@@ -74,7 +74,7 @@ fn refine_one(
         then_search,
     ) {
         Ok(result) => {
-            info!(theorem = %task.name, proved = result.proved, calls = result.model_calls, "refined");
+            info!(theorem = %task.name, proved = result.proved, calls = result.outcome.model_calls, "refined");
             Ok(TheoremRecord::from_refine(
                 &task.name,
                 split,

@@ -93,8 +93,15 @@ impl RefineSummary {
             return None;
         }
         let n = records.len();
-        let max_calls = refined.iter().map(|r| r.model_calls).max().unwrap_or(0);
-        let proved_at: Vec<usize> = refined.iter().filter_map(|r| r.calls_to_proof).collect();
+        let max_calls = refined
+            .iter()
+            .map(|r| r.outcome.model_calls)
+            .max()
+            .unwrap_or(0);
+        let proved_at: Vec<usize> = refined
+            .iter()
+            .filter_map(|r| r.outcome.calls_to_proof)
+            .collect();
         let points = budgets(max_calls.max(1));
         let by_model_calls = proved_by_budget(&proved_at, &points)
             .into_iter()
@@ -106,17 +113,23 @@ impl RefineSummary {
                 ci95: wilson_interval(k, n),
             })
             .collect();
-        let prompt_tokens = refined.iter().map(|r| r.tokens.prompt).sum::<usize>();
-        let completion_tokens = refined.iter().map(|r| r.tokens.completion).sum::<usize>();
+        let prompt_tokens = refined
+            .iter()
+            .map(|r| r.outcome.tokens.prompt)
+            .sum::<usize>();
+        let completion_tokens = refined
+            .iter()
+            .map(|r| r.outcome.tokens.completion)
+            .sum::<usize>();
         Some(RefineSummary {
             by_model_calls,
-            model_calls: refined.iter().map(|r| r.model_calls).sum(),
+            model_calls: refined.iter().map(|r| r.outcome.model_calls).sum(),
             prompt_tokens,
             completion_tokens,
             mean_tokens: (prompt_tokens + completion_tokens) as f64 / n as f64,
             by_prefix_search: refined
                 .iter()
-                .filter(|r| r.found_by == Some(crate::refine::FoundBy::PrefixSearch))
+                .filter(|r| r.outcome.found_by == Some(crate::refine::FoundBy::PrefixSearch))
                 .count(),
         })
     }
@@ -246,15 +259,17 @@ mod tests {
         let refined = |name: &str, calls: usize, to_proof: Option<usize>| {
             let mut r = rec(name, to_proof.is_some(), 0);
             r.refine = Some(crate::eval::record::RefineRecord {
-                model_calls: calls,
-                calls_to_proof: to_proof,
-                found_by: to_proof.map(|_| crate::refine::FoundBy::Model),
-                attempt: None,
-                round: None,
-                tokens: crate::refine::result::TokenTotals {
-                    prompt: 100 * calls,
-                    completion: 10 * calls,
-                    unreported: 0,
+                outcome: crate::refine::result::RefineOutcome {
+                    model_calls: calls,
+                    calls_to_proof: to_proof,
+                    found_by: to_proof.map(|_| crate::refine::FoundBy::Model),
+                    attempt: None,
+                    round: None,
+                    tokens: crate::refine::result::TokenTotals {
+                        prompt: 100 * calls,
+                        completion: 10 * calls,
+                        unreported: 0,
+                    },
                 },
                 rounds: None,
             });

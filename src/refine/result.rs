@@ -71,19 +71,11 @@ pub struct TokenTotals {
     pub unreported: usize,
 }
 
-/// A refine run's result.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct RefineResult {
-    /// The theorem's name.
-    pub theorem: String,
-    /// Whether a proof was verified.
-    pub proved: bool,
-    /// Why the run stopped.
-    pub stop: RefineStop,
-    /// The verified proof (a tactic block).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proof: Option<String>,
-    /// What found it.
+/// Where a whole-proof run found its proof and what it spent: part of `refine`'s result and of
+/// an eval line (`eval --mode refine`), written the same way in both.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RefineOutcome {
+    /// What found the proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_by: Option<FoundBy>,
     /// The attempt (from 1) whose proof, or whose prefix, succeeded.
@@ -97,11 +89,28 @@ pub struct RefineResult {
     /// The requests a run of the attempts one after another would have made up to the proof:
     /// those of the attempts before the one that proved it, and its own up to the proving
     /// round (every request, when the search after the prefix found it). With attempts in
-    /// parallel, `model_calls` may be more.
+    /// parallel, `model_calls` may be more. None when not proved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calls_to_proof: Option<usize>,
-    /// Their tokens.
+    /// Tokens the model read and wrote.
     pub tokens: TokenTotals,
+}
+
+/// A refine run's result.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RefineResult {
+    /// The theorem's name.
+    pub theorem: String,
+    /// Whether a proof was verified.
+    pub proved: bool,
+    /// Why the run stopped.
+    pub stop: RefineStop,
+    /// The verified proof (a tactic block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
+    /// Where the proof came from and what the run spent.
+    #[serde(flatten)]
+    pub outcome: RefineOutcome,
     /// Every round, in order.
     pub rounds: Vec<RoundRecord>,
     /// The search after the prefix, when one ran.

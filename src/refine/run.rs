@@ -15,7 +15,7 @@ use crate::model::Predictor;
 use crate::refine::attempt::{run_attempt, AttemptOutcome, Context};
 use crate::refine::error::RefineError;
 use crate::refine::model::{Theorem, WholeProofModel};
-use crate::refine::result::{FoundBy, PrefixSearch, RefineResult, RefineStop, TokenTotals};
+use crate::refine::result::{FoundBy, PrefixSearch, RefineOutcome, RefineResult, RefineStop};
 use crate::search::{search_from, SearchConfig};
 
 /// The budget of a refine run.
@@ -69,12 +69,7 @@ pub fn refine(
         proved: false,
         stop: RefineStop::Exhausted,
         proof: None,
-        found_by: None,
-        attempt: None,
-        round: None,
-        model_calls: 0,
-        calls_to_proof: None,
-        tokens: TokenTotals::default(),
+        outcome: RefineOutcome::default(),
         rounds: Vec::new(),
         search: None,
         secs: 0.0,
@@ -87,10 +82,10 @@ pub fn refine(
             result.proved = true;
             result.stop = RefineStop::Proved;
             result.proof = Some(proof.clone());
-            result.found_by = Some(FoundBy::Model);
-            result.attempt = Some(outcome.attempt);
-            result.round = Some(*round);
-            result.calls_to_proof = Some(result.model_calls + round + 1);
+            result.outcome.found_by = Some(FoundBy::Model);
+            result.outcome.attempt = Some(outcome.attempt);
+            result.outcome.round = Some(*round);
+            result.outcome.calls_to_proof = Some(result.outcome.model_calls + round + 1);
         }
         if outcome.timed_out && !result.proved {
             result.stop = RefineStop::TimeLimit;
@@ -100,10 +95,10 @@ pub fn refine(
                 best = (state, outcome.attempt, round);
             }
         }
-        result.model_calls += calls;
-        result.tokens.prompt += outcome.tokens.prompt;
-        result.tokens.completion += outcome.tokens.completion;
-        result.tokens.unreported += outcome.tokens.unreported;
+        result.outcome.model_calls += calls;
+        result.outcome.tokens.prompt += outcome.tokens.prompt;
+        result.outcome.tokens.completion += outcome.tokens.completion;
+        result.outcome.tokens.unreported += outcome.tokens.unreported;
         result.rounds.extend(outcome.rounds);
     }
     if let (Some(then), false) = (then_search, result.proved) {
@@ -125,10 +120,10 @@ pub fn refine(
                 result.proved = true;
                 result.stop = RefineStop::Proved;
                 result.proof = Some(steps.join("\n"));
-                result.found_by = Some(FoundBy::PrefixSearch);
-                result.attempt = (attempt > 0).then_some(attempt);
-                result.round = (attempt > 0).then_some(round);
-                result.calls_to_proof = Some(result.model_calls);
+                result.outcome.found_by = Some(FoundBy::PrefixSearch);
+                result.outcome.attempt = (attempt > 0).then_some(attempt);
+                result.outcome.round = (attempt > 0).then_some(round);
+                result.outcome.calls_to_proof = Some(result.outcome.model_calls);
             }
             result.search = Some(PrefixSearch {
                 prefix,

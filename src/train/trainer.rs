@@ -503,45 +503,33 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
     if let Err(e) = metrics.plot() {
         tracing::warn!("could not draw the loss curve: {e}");
     }
-    if interrupted_checkpoint.is_some() {
-        return Ok(TrainReport {
-            global_step: state.global_step,
-            train_loss: last_train_loss,
-            best_metric: state.best_metric,
-            best_model_checkpoint: state.best_model_checkpoint,
-            output_dir: None,
-            interrupted_checkpoint,
-            examples: train_set.examples.len(),
-            truncated: train_set.truncated,
-            dropped: train_set.dropped,
-            device: device_name(&device),
-            precision: precision.into(),
-            peak_gpu_memory_mib: peak_gpu_memory.map(mib),
-        });
-    }
-    bar.finish_and_clear();
-    // The final model folder: the best checkpoint's weights, or the last weights.
-    match (&state.best_model_checkpoint, opts.load_best_model_at_end) {
-        (Some(best), true) if best.is_dir() => {
-            tracing::info!(checkpoint = %best.display(), "loading the best model at the end");
-            copy_model_files(best, &opts.output_dir)?;
+    if interrupted_checkpoint.is_none() {
+        bar.finish_and_clear();
+        // The final model folder: the best checkpoint's weights, or the last weights.
+        match (&state.best_model_checkpoint, opts.load_best_model_at_end) {
+            (Some(best), true) if best.is_dir() => {
+                tracing::info!(checkpoint = %best.display(), "loading the best model at the end");
+                copy_model_files(best, &opts.output_dir)?;
+            }
+            _ => {
+                crate::model::save_model(
+                    &lm,
+                    &opts.output_dir,
+                    crate::model::io::folder::DEFAULT_SHARD_BYTES,
+                )?;
+            }
         }
-        _ => {
-            crate::model::save_model(
-                &lm,
-                &opts.output_dir,
-                crate::model::io::folder::DEFAULT_SHARD_BYTES,
-            )?;
-        }
+        write_json(&opts.output_dir.join("trainer_state.json"), &state)?;
     }
-    write_json(&opts.output_dir.join("trainer_state.json"), &state)?;
     Ok(TrainReport {
         global_step: state.global_step,
         train_loss: last_train_loss,
         best_metric: state.best_metric,
         best_model_checkpoint: state.best_model_checkpoint,
-        output_dir: Some(opts.output_dir.clone()),
-        interrupted_checkpoint: None,
+        output_dir: interrupted_checkpoint
+            .is_none()
+            .then(|| opts.output_dir.clone()),
+        interrupted_checkpoint,
         examples: train_set.examples.len(),
         truncated: train_set.truncated,
         dropped: train_set.dropped,

@@ -16,6 +16,7 @@ use crate::arch::gpt_neox::GptNeox;
 use crate::arch::layers::{KvCache, Mode, Positions};
 use crate::arch::llama::Llama;
 use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::proj::Proj;
 use crate::error::{ModelError, Result};
 use crate::io::stream::TensorStream;
 
@@ -280,9 +281,18 @@ impl CausalLm {
     /// call again after training (see `precision.rs`). Training forwards always use f32.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.needs_parameters("choosing another precision")?;
+        let mut report = PrecisionReport::default();
+        for proj in self.projections_mut() {
+            report.add(proj.set_precision(p)?);
+        }
+        Ok(report)
+    }
+
+    /// Every projection of the network, the LM head last.
+    fn projections_mut(&mut self) -> Vec<&mut Proj> {
         match &mut self.net {
-            Net::Llama(m) => m.set_precision(p),
-            Net::GptNeox(m) => m.set_precision(p),
+            Net::Llama(m) => m.projections_mut(),
+            Net::GptNeox(m) => m.projections_mut(),
         }
     }
 
@@ -290,11 +300,7 @@ impl CausalLm {
     /// the trainer's loss scaling) from the f32 parameters, which stay the master weights the
     /// optimizer updates; `None` (or f32) is f32 throughout.
     pub fn set_autocast(&mut self, dtype: Option<DType>) {
-        let projections = match &mut self.net {
-            Net::Llama(m) => m.projections_mut(),
-            Net::GptNeox(m) => m.projections_mut(),
-        };
-        for p in projections {
+        for p in self.projections_mut() {
             p.set_autocast(dtype);
         }
     }

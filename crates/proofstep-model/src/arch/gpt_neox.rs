@@ -12,7 +12,7 @@ use crate::arch::config::GptNeoxConfig;
 use crate::arch::layers::{
     attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
 };
-use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::precision::Precision;
 use crate::arch::proj::{linear, Embed, Proj};
 use crate::error::{ModelError, Result};
 
@@ -147,15 +147,6 @@ impl GptNeox {
             lm_head,
             act,
         })
-    }
-
-    /// Chooses the weights the inference forward's projections read (see `precision.rs`).
-    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
-        let mut report = PrecisionReport::default();
-        for proj in self.projections_mut() {
-            report.add(proj.set_precision(p)?);
-        }
-        Ok(report)
     }
 
     /// Every projection, mutable, the LM head last.

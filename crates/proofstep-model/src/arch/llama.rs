@@ -12,7 +12,7 @@ use crate::arch::config::LlamaConfig;
 use crate::arch::layers::{
     attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
 };
-use crate::arch::precision::{Precision, PrecisionReport};
+use crate::arch::precision::Precision;
 use crate::arch::proj::{linear, linears, Embed, Proj};
 use crate::autograd::attention::causal_attention;
 use crate::autograd::mlp::gated_up;
@@ -119,15 +119,6 @@ impl Llama {
             norm,
             lm_head,
         })
-    }
-
-    /// Chooses the weights the inference forward's projections read (see `precision.rs`).
-    pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
-        let mut report = PrecisionReport::default();
-        for proj in self.projections_mut() {
-            report.add(proj.set_precision(p)?);
-        }
-        Ok(report)
     }
 
     /// Every projection, mutable, the LM head last.
