@@ -125,30 +125,15 @@ fn count_results(out: &Path) -> std::io::Result<usize> {
 mod tests {
     use super::*;
     use crate::eval::dataset::Task;
-    use crate::search::SearchConfig;
 
     fn config(expansions: usize) -> RunConfig {
-        let search = SearchConfig {
-            max_expansions: expansions,
-            ..SearchConfig::default()
-        };
         let task = Task {
             name: "a".into(),
             header: String::new().into(),
             statement: "theorem a : True".into(),
             split: None,
         };
-        RunConfig::new(
-            "m",
-            "0".repeat(64),
-            "server",
-            60.0,
-            &search,
-            &[],
-            "d",
-            None,
-            &[task],
-        )
+        crate::eval::run_config::test_config(expansions, &[task])
     }
 
     const LINE: &str = "{\"name\":\"a\",\"proved\":false}\n";

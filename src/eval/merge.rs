@@ -211,7 +211,6 @@ fn shard_config(file: &Path) -> Result<RunConfig, EvalError> {
 mod tests {
     use super::*;
     use crate::eval::dataset::Task;
-    use crate::search::SearchConfig;
 
     fn tasks(n: usize) -> Vec<Task> {
         (0..n)
@@ -225,21 +224,7 @@ mod tests {
     }
 
     fn config(expansions: usize, tasks: &[Task]) -> RunConfig {
-        let search = SearchConfig {
-            max_expansions: expansions,
-            ..SearchConfig::default()
-        };
-        RunConfig::new(
-            "m",
-            "0".repeat(64),
-            "server",
-            60.0,
-            &search,
-            &[],
-            "d",
-            None,
-            tasks,
-        )
+        crate::eval::run_config::test_config(expansions, tasks)
     }
 
     /// A shard's results (a record per theorem of `tasks` in the shard, proved when `proved`)

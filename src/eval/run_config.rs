@@ -380,6 +380,27 @@ fn short(fingerprint: &str) -> &str {
     fingerprint.get(..12).unwrap_or(fingerprint)
 }
 
+/// The configuration tests of other modules compare: model "m", the server backend, dataset
+/// "d", `expansions` and otherwise default search settings, over `tasks`.
+#[cfg(test)]
+pub(crate) fn test_config(expansions: usize, tasks: &[Task]) -> RunConfig {
+    let search = SearchConfig {
+        max_expansions: expansions,
+        ..SearchConfig::default()
+    };
+    RunConfig::new(
+        "m",
+        "0".repeat(64),
+        "server",
+        60.0,
+        &search,
+        &[],
+        "d",
+        None,
+        tasks,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
