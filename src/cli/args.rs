@@ -428,9 +428,19 @@ pub struct BackendArgs {
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
     pub lean_workers: Option<usize>,
-    /// Private memory (MB) one Lean process may use before it is killed and restarted, the
-    /// step it was checking counted as failed (default: three quarters of the machine's memory
-    /// shared among the Lean workers; 0: no limit).
+    #[command(flatten)]
+    pub limits: LeanLimitsArgs,
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
+/// What every command that runs Lean holds it to: its memory, and the axioms a proof may rest
+/// on (`check`, the search commands, `lsp`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LeanLimitsArgs {
+    /// Private memory (MB) one Lean process may use before it is killed (and restarted; the step
+    /// or candidate it was checking counts as failed). Default: three quarters of the machine's
+    /// memory shared among the Lean processes; 0: no limit.
     #[arg(long, value_name = "MB")]
     pub lean_memory_mb: Option<u64>,
     /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
@@ -438,8 +448,22 @@ pub struct BackendArgs {
     /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
     #[arg(long = "allow-axiom", value_name = "NAME")]
     pub allow_axioms: Vec<String>,
-    #[command(flatten)]
-    pub toolchain: ToolchainArgs,
+}
+
+impl LeanLimitsArgs {
+    /// The memory limit of each of `processes` Lean processes.
+    pub fn memory_limit_mb(&self, processes: usize) -> Option<u64> {
+        match self.lean_memory_mb {
+            Some(0) => None,
+            Some(mb) => Some(mb),
+            None => Some(default_memory_limit_mb(processes)),
+        }
+    }
+
+    /// The axioms a verified proof may rest on.
+    pub fn policy(&self) -> AxiomPolicy {
+        AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
+    }
 }
 
 impl BackendArgs {
@@ -450,16 +474,12 @@ impl BackendArgs {
 
     /// The memory limit of each Lean process.
     pub fn memory_limit_mb(&self) -> Option<u64> {
-        match self.lean_memory_mb {
-            Some(0) => None,
-            Some(mb) => Some(mb),
-            None => Some(default_memory_limit_mb(self.workers())),
-        }
+        self.limits.memory_limit_mb(self.workers())
     }
 
     /// The axioms a verified proof may rest on.
     pub fn policy(&self) -> AxiomPolicy {
-        AxiomPolicy::allowing(self.allow_axioms.iter().cloned())
+        self.limits.policy()
     }
 
     /// Starts the backend `--backend` names (`lean::backend::open`), with the toolchain

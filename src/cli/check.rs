@@ -18,7 +18,7 @@ use proofstep::lean::{LeanError, Status, Verdict};
 
 use proofstep::lean::backend::BackendKind;
 
-use crate::cli::args::{BackendArgs, ToolchainArgs};
+use crate::cli::args::{BackendArgs, LeanLimitsArgs, ToolchainArgs};
 
 /// Arguments of `proofstep check`.
 #[derive(clap::Args, Debug)]
@@ -35,14 +35,8 @@ pub struct CheckArgs {
     /// Seconds Lean may take for the whole file.
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub timeout: u64,
-    /// Private memory (MB) Lean may use before it is killed (default: three quarters of the
-    /// machine's memory; 0: no limit).
-    #[arg(long, value_name = "MB")]
-    pub lean_memory_mb: Option<u64>,
-    /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
-    /// (repeatable); a theorem resting on any other is reported as `axiom`, never `proved`.
-    #[arg(long = "allow-axiom", value_name = "NAME")]
-    pub allow_axioms: Vec<String>,
+    #[command(flatten)]
+    pub limits: LeanLimitsArgs,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
 }
@@ -80,8 +74,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         backend: args.backend,
         tactic_timeout: args.timeout.max(1) as f64,
         lean_workers: Some(1),
-        lean_memory_mb: args.lean_memory_mb,
-        allow_axioms: args.allow_axioms.clone(),
+        limits: args.limits.clone(),
         toolchain: args.toolchain.clone(),
     };
     let backend = backend_args.open(folder)?;

@@ -9,14 +9,14 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 
-use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::LeanCommand;
 use proofstep::model::Predictor;
-use proofstep::process::default_memory_limit_mb;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault, RemoteArgs};
+use crate::cli::args::{
+    load_model_dir, AlsoTryArgs, DecodingArgs, LeanLimitsArgs, ModelOrDefault, RemoteArgs,
+};
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]
@@ -46,16 +46,11 @@ pub struct LspArgs {
     /// Seconds one check may take before its candidate is dropped.
     #[arg(long, default_value_t = 20.0)]
     pub check_timeout: f64,
-    /// Private memory (MB) each checking Lean server may use before it is killed and restarted
-    /// (default: three quarters of the machine's memory shared among --check-workers; 0: no
-    /// limit).
-    #[arg(long, value_name = "MB")]
-    pub lean_memory_mb: Option<u64>,
-    /// An axiom a completed proof may rest on besides `propext`, `Classical.choice` and
-    /// `Quot.sound` (repeatable); a step whose proof rests on any other is offered as a step,
-    /// never as completing the proof.
-    #[arg(long = "allow-axiom", value_name = "NAME")]
-    pub allow_axioms: Vec<String>,
+    // The checking Lean servers' memory (shared among --check-workers) and the axioms a
+    // completed proof may rest on (a step whose proof rests on another is offered as a step,
+    // never as completing the proof).
+    #[command(flatten)]
+    pub limits: LeanLimitsArgs,
     #[command(flatten)]
     pub decoding: DecodingArgs,
     #[command(flatten)]
@@ -109,12 +104,8 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
                     also_try: args.also_try.listed(),
                     check_workers: args.check_workers.max(1),
                     check_timeout: Duration::from_secs_f64(args.check_timeout),
-                    policy: AxiomPolicy::allowing(args.allow_axioms.iter().cloned()),
-                    memory_limit_mb: match args.lean_memory_mb {
-                        Some(0) => None,
-                        Some(mb) => Some(mb),
-                        None => Some(default_memory_limit_mb(args.check_workers)),
-                    },
+                    policy: args.limits.policy(),
+                    memory_limit_mb: args.limits.memory_limit_mb(args.check_workers.max(1)),
                     ..EngineOptions::default()
                 },
             })

@@ -157,6 +157,15 @@ fn markdown(
     md
 }
 
+/// An SVG document's opening and white background, `w` × `h`, for the pass-rate plots (this
+/// report's and `iterate`'s); the caller draws and closes it.
+pub fn svg_canvas(w: f64, h: f64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"{w}\" height=\"{h}\" fill=\"white\"/>\n"
+    )
+}
+
 /// The plot: pass rate (%) against expansions on a log₂ axis, with the Wilson band.
 pub fn budget_svg(s: &Summary) -> String {
     let (w, h) = (640.0_f64, 400.0_f64);
@@ -166,12 +175,7 @@ pub fn budget_svg(s: &Summary) -> String {
     let max_b = s.by_budget.last().map_or(1, |p| p.expansions).max(2) as f64;
     let x = |b: usize| left + pw * ((b.max(1) as f64).log2() / max_b.log2());
     let y = |r: f64| top + ph * (1.0 - r.clamp(0.0, 1.0));
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let mut svg = svg_canvas(w, h);
     let _ = writeln!(
         svg,
         r#"<text x="{}" y="22" text-anchor="middle" font-size="14">Pass rate against expansion budget ({} theorems)</text>"#,

@@ -423,12 +423,7 @@ pub fn rounds_svg(rounds: &[RoundRecord]) -> String {
     let n = rounds.len().max(2) as f64 - 1.0;
     let x = |r: f64| left + (w - left - right) * r / n;
     let y = |rate: f64| top + (h - top - bottom) * (1.0 - rate);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(svg, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let mut svg = crate::eval::report::svg_canvas(w, h);
     let _ = writeln!(
         svg,
         r#"<text x="{}" y="18" text-anchor="middle">Validation pass rate per round of expert iteration</text>"#,
