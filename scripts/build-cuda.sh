@@ -12,8 +12,9 @@
 # CUDA_COMPUTE_CAP (default 90: H100/H200; 80 for A100, 89 for L4/RTX 40xx, 120 for RTX 50xx),
 # PROOFSTEP_CUDA_DIR (where the wheels go, default .cuda/). The build goes to target/cuda so the
 # CPU build in target/ is untouched. Where it runs, the binary needs the driver's libcuda.so.1
-# and libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10 (a CUDA install, or
-# a PyTorch cu13 environment's site-packages/nvidia/cu13/lib on LD_LIBRARY_PATH).
+# and the CUDA 13 libraries it links (`ldd target/cuda/release/proofstep` names them: cuBLAS,
+# cuBLASLt, cuRAND, NVRTC, the runtime) from a CUDA install, or a PyTorch cu13 environment's
+# site-packages/nvidia/cu13/lib on LD_LIBRARY_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-build}
@@ -49,7 +50,8 @@ if [[ -z ${CUDA_HOME:-} ]]; then
   if [[ ! -e $lib/stubs/libcuda.so ]]; then
     mkdir -p "$lib/stubs"
     cargo fetch --quiet
-    sys=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cudarc-*/src/driver/sys/mod.rs | sort -V | tail -1)
+    version=$(grep -A1 '^name = "cudarc"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')
+    sys=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/cudarc-"$version"/src/driver/sys/mod.rs | head -1)
     grep -oE '^ *pub (unsafe )?fn cu[A-Za-z0-9_]+' "$sys" | grep -oE 'cu[A-Za-z0-9_]+$' | sort -u |
       sed 's/.*/int &(void) { return 999; }/' > "$lib/stubs/libcuda_stub.c"
     cc -shared -fPIC -Wl,-soname,libcuda.so.1 -o "$lib/stubs/libcuda.so" "$lib/stubs/libcuda_stub.c"

@@ -192,7 +192,8 @@ def torch_train(folder, data, tokenizer_file, device, steps, warmup, batch, accu
     if device == "cuda":
         torch.cuda.synchronize()
     elapsed = time.time() - started
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
+    peak = ((torch.cuda.max_memory_allocated() / 2**20, torch.cuda.max_memory_reserved() / 2**20)
+            if device == "cuda" else (None, None))
     del model, opt
     if device == "cuda":
         torch.cuda.empty_cache()
@@ -229,8 +230,11 @@ def train(args, names, work, device, steps, warmup, batch, accumulation, length)
             "batch": batch, "accumulation": accumulation, "tokens_per_example": length,
             "proofstep_tokens_per_s": ours, "pytorch_tokens_per_s": theirs,
             "ratio": ours / theirs,
-            "proofstep_peak_gpu_mib": report.get("peak_gpu_memory_mib"),
-            "pytorch_peak_allocated_mib": theirs_peak,
+            # proofstep's is device-wide (driver total - free, CUDA contexts included);
+            # PyTorch's are its allocator's own counts.
+            "proofstep_peak_gpu_device_mib": report.get("peak_gpu_memory_mib"),
+            "pytorch_peak_allocated_mib": theirs_peak[0],
+            "pytorch_peak_reserved_mib": theirs_peak[1],
             "proofstep_final_loss": records[-1]["loss"], "proofstep_wall_s": wall,
         })
 

@@ -19,5 +19,13 @@ lib=$("$py" -c 'import nvidia, os
 print(next((os.path.join(p, "cu13", "lib") for p in nvidia.__path__
             if os.path.isdir(os.path.join(p, "cu13", "lib"))), ""))' 2>/dev/null || true)
 [[ -n $lib ]] && export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-exec "$py" benchmarks/gpu/check.py --binary "${BIN:-target/cuda/release/proofstep}" \
+bin=${BIN:-target/cuda/release/proofstep}
+# Fail in seconds, not after minutes, when the binary cannot start here.
+[[ -x $bin ]] || { echo "gpu: no $bin; build it with bash scripts/build-cuda.sh" >&2; exit 1; }
+if missing=$(ldd "$bin" | grep 'not found'); then
+  echo "gpu: $bin cannot find: $missing (put the CUDA 13 libraries on LD_LIBRARY_PATH)" >&2; exit 1
+fi
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader >&2 ||
+  { echo "gpu: nvidia-smi does not answer: no GPU or driver here" >&2; exit 1; }
+exec "$py" benchmarks/gpu/check.py --binary "$bin" \
   --out "${OUT:-benchmarks/out/gpu}" "$@"

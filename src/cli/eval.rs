@@ -348,13 +348,18 @@ fn run_config(
     let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
         .map(|v| v.get_name().to_string())
         .unwrap_or_default();
+    // The tactics tried beside the step model; none when no search runs.
+    let also_try = match whole {
+        Some(_) if !args.whole.then_search => Vec::new(),
+        _ => args.search.budget.also_try().tactics,
+    };
     let config = RunConfig::new(
         &model.label,
         model.fingerprint,
         &backend,
         args.search.backend.tactic_timeout,
         &search,
-        &args.search.budget.also_try().tactics,
+        &also_try,
         &dataset.display().to_string(),
         args.split.clone(),
         tasks,

@@ -23,6 +23,10 @@ pub struct GradScaler {
     pub scale: f64,
     /// Clean steps since the scale last changed.
     pub clean_steps: usize,
+    /// Steps skipped for overflow over the run: the learning-rate schedule does not advance on
+    /// them (as the HF Trainer steps its scheduler only after an optimizer step).
+    #[serde(default)]
+    pub skipped_steps: usize,
 }
 
 impl Default for GradScaler {
@@ -30,6 +34,7 @@ impl Default for GradScaler {
         GradScaler {
             scale: INITIAL_SCALE,
             clean_steps: 0,
+            skipped_steps: 0,
         }
     }
 }
@@ -54,10 +59,16 @@ impl GradScaler {
                 self.clean_steps = 0;
             }
         } else {
-            self.scale = (self.scale * 0.5).max(1.0);
-            self.clean_steps = 0;
+            self.overflowed();
         }
         Ok(finite)
+    }
+
+    /// Records a step skipped because the loss or the gradients overflowed: the scale halves.
+    pub fn overflowed(&mut self) {
+        self.scale = (self.scale * 0.5).max(1.0);
+        self.clean_steps = 0;
+        self.skipped_steps += 1;
     }
 }
 
@@ -91,10 +102,11 @@ mod tests {
         let mut s = GradScaler {
             scale: 1024.0,
             clean_steps: 7,
+            skipped_steps: 0,
         };
         assert!(!s.unscale(&mut grads(&[1.0, f32::INFINITY])).unwrap());
         assert!(!s.unscale(&mut grads(&[f32::NAN])).unwrap());
         assert_eq!(s.scale, 256.0);
-        assert_eq!(s.clean_steps, 0);
+        assert_eq!((s.clean_steps, s.skipped_steps), (0, 2));
     }
 }

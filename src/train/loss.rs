@@ -66,7 +66,14 @@ pub fn summed_nll(lm: &CausalLm, batch: &Batch) -> Result<Tensor, TrainError> {
         Some((x, w)) if fused_ok(&x) && fused_ok(&w) => {
             return Ok(linear_cross_entropy(&x, &w, targets)?.sum_all()?);
         }
-        Some((x, w)) => x.matmul(&w.t()?)?,
+        // Mixed precision: the head's product in half precision too, as every projection's.
+        Some((x, w)) => match lm.autocast() {
+            Some(h) => x
+                .to_dtype(h)?
+                .matmul(&w.to_dtype(h)?.t()?)?
+                .to_dtype(DType::F32)?,
+            None => x.matmul(&w.t()?)?,
+        },
         None => lm.forward_train_rows(&batch.ids, &batch.positions)?,
     };
     Ok(cross_entropy(&picked.to_dtype(DType::F32)?, targets)?.sum_all()?)

@@ -55,7 +55,9 @@ pub struct TrainReport {
     pub device: String,
     /// What the products were computed in.
     pub precision: String,
-    /// The most GPU memory in use at any optimizer step, MiB (a GPU run only).
+    /// The most GPU memory in use, MiB (a GPU run only): device-wide as the driver reports it
+    /// (total − free: the CUDA context and any other process included), sampled after every
+    /// backward pass and optimizer step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub peak_gpu_memory_mib: Option<f64>,
 }
@@ -284,7 +286,11 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             ..saved.clone()
         };
     }
-    if autocast == Some(DType::F16) && state.grad_scaler.is_none() {
+    // The loss scaler belongs to fp16 runs only: a checkpoint of one resumed in another
+    // precision (or on the CPU) drops it.
+    if autocast != Some(DType::F16) {
+        state.grad_scaler = None;
+    } else if state.grad_scaler.is_none() {
         state.grad_scaler = Some(GradScaler::default());
     }
     let mut peak_gpu_memory = gpu_memory_used(&device);
@@ -397,6 +403,8 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                     Some(scaler) => (nll * (scaler.scale / label_tokens as f64))?.backward()?,
                     None => (nll / label_tokens as f64)?.backward()?,
                 };
+                // Sampled while the gradients and this micro-batch's activations are held.
+                peak_gpu_memory = peak_gpu_memory.max(gpu_memory_used(&device));
                 for name in optimizer.names() {
                     let var = optimizer.var(name).expect("named var");
                     if let Some(g) = store.get(var.as_tensor()) {
@@ -409,13 +417,18 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
                 }
             }
             let loss = nll_sum / label_tokens.max(1) as f64;
-            if !loss.is_finite() {
+            if !loss.is_finite() && state.grad_scaler.is_none() {
                 return Err(TrainError::Diverged(loss as f32, state.global_step + 1));
             }
-            let lr = schedule.lr(state.global_step);
             // fp16: the step is skipped (and counted, as the HF Trainer counts it) when the
-            // scaled gradients overflowed.
+            // loss or the scaled gradients overflowed; the schedule does not advance on it.
+            let skipped = state.grad_scaler.as_ref().map_or(0, |s| s.skipped_steps);
+            let lr = schedule.lr(state.global_step.saturating_sub(skipped));
             let overflowed = match state.grad_scaler.as_mut() {
+                Some(scaler) if !loss.is_finite() => {
+                    scaler.overflowed();
+                    true
+                }
                 Some(scaler) => !scaler.unscale(&mut grads)?,
                 None => false,
             };

@@ -6,16 +6,33 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Shape, Tensor};
 
+use crate::autograd::ops::fused_ok;
 use crate::kernels::vexp::{exp_shift_in_place, sum_exp_shift};
 
 /// Per-row negative log-likelihood of `targets` under `logits: [n, vocab]` (f32), as one fused
 /// operation with its own backward (softmax minus one-hot): the composed log-softmax makes
-/// about a dozen passes and fresh tensors of size n × vocab, this makes three.
+/// about a dozen passes and fresh tensors of size n × vocab, this makes three. Off the CPU or
+/// for other dtypes (a GPU, half precision), the composed log-softmax (`composed`).
 pub fn cross_entropy(logits: &Tensor, targets: Vec<u32>) -> candle_core::Result<Tensor> {
+    if !fused_ok(logits) {
+        return composed(logits, targets);
+    }
     logits.contiguous()?.apply_op1(CrossEntropy {
         targets,
         lse: Mutex::new(Vec::new()),
     })
+}
+
+/// The same function in candle's own differentiable ops, on any device: `-log_softmax`
+/// gathered at the targets, computed in f32 whatever the logits' dtype.
+fn composed(logits: &Tensor, targets: Vec<u32>) -> candle_core::Result<Tensor> {
+    let (n, v) = logits.dims2()?;
+    check_targets("cross_entropy", &targets, n, v)?;
+    let idx = Tensor::from_vec(targets, (n, 1), logits.device())?;
+    candle_nn::ops::log_softmax(&logits.to_dtype(DType::F32)?, 1)?
+        .gather(&idx, 1)?
+        .squeeze(1)?
+        .neg()
 }
 
 /// Fails unless there is one target per row and each is below the vocabulary size `v`.
@@ -134,14 +151,7 @@ mod tests {
             let nll = if fused {
                 cross_entropy(x.as_tensor(), targets.clone()).unwrap()
             } else {
-                let lp = candle_nn::ops::log_softmax(x.as_tensor(), 1).unwrap();
-                let idx = Tensor::from_vec(targets.clone(), (n, 1), &Device::Cpu).unwrap();
-                lp.gather(&idx, 1)
-                    .unwrap()
-                    .squeeze(1)
-                    .unwrap()
-                    .neg()
-                    .unwrap()
+                composed(x.as_tensor(), targets.clone()).unwrap()
             };
             let loss = (nll.clone() * &w).unwrap().sum_all().unwrap();
             let grad = loss
@@ -161,5 +171,30 @@ mod tests {
         for (x, y) in a.iter().zip(&b).chain(ga.iter().zip(&gb)) {
             assert!((x - y).abs() < 1e-5 * (1.0 + y.abs()), "{x} vs {y}");
         }
+    }
+
+    /// What a GPU or half-precision logits take: the composed path, chosen by the dtype here
+    /// (f64 on the CPU), the same values and gradient as the fused op, and bad targets refused.
+    #[test]
+    fn logits_the_fused_op_cannot_take_go_through_the_composed_ops() {
+        let (n, v) = (5, 11);
+        let values: Vec<f32> = (0..n * v).map(|i| (i % 7) as f32 - 3.0).collect();
+        let targets: Vec<u32> = (0..n).map(|i| (i * 3 % v) as u32).collect();
+        let x32 = candle_core::Var::from_vec(values.clone(), (n, v), &Device::Cpu).unwrap();
+        let x64 = candle_core::Var::from_tensor(&x32.to_dtype(DType::F64).unwrap()).unwrap();
+        let fused = cross_entropy(x32.as_tensor(), targets.clone()).unwrap();
+        let other = cross_entropy(x64.as_tensor(), targets.clone()).unwrap();
+        assert_eq!(other.dtype(), DType::F32);
+        let (a, b): (Vec<f32>, Vec<f32>) = (fused.to_vec1().unwrap(), other.to_vec1().unwrap());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-5, "{x} vs {y}");
+        }
+        let g = other.sum_all().unwrap().backward().unwrap();
+        let g = g
+            .get(x64.as_tensor())
+            .expect("the f64 logits get a gradient");
+        assert_eq!(g.dims(), &[n, v]);
+        let err = cross_entropy(x64.as_tensor(), vec![0; n - 1]).unwrap_err();
+        assert!(err.to_string().contains("targets"), "{err}");
     }
 }
