@@ -63,5 +63,9 @@ export PATH=$CUDA_HOME/bin:$PATH
 export CUDA_COMPUTE_CAP=${CUDA_COMPUTE_CAP:-90}
 cargo "${cargo_cmd[@]}" --features cuda --target-dir target/cuda -p proofstep --bins
 if [[ $mode == build ]]; then
-  echo "build-cuda: target/cuda/release/proofstep (sm_$CUDA_COMPUTE_CAP); run it with --device cuda" >&2
+  # A compressed copy (the kernels make the binary ~75 MB; ~11 MB in xz) for carrying it to a
+  # GPU machine with a transfer limit; benchmarks/gpu/run.sh unpacks it when the binary is absent.
+  xz -T0 -6 -c target/cuda/release/proofstep > target/cuda/proofstep.xz.tmp
+  mv target/cuda/proofstep.xz.tmp target/cuda/proofstep.xz
+  echo "build-cuda: target/cuda/release/proofstep (sm_$CUDA_COMPUTE_CAP; xz copy target/cuda/proofstep.xz); run it with --device cuda" >&2
 fi

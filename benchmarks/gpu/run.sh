@@ -20,6 +20,11 @@ print(next((os.path.join(p, "cu13", "lib") for p in nvidia.__path__
             if os.path.isdir(os.path.join(p, "cu13", "lib"))), ""))' 2>/dev/null || true)
 [[ -n $lib ]] && export LD_LIBRARY_PATH=$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 bin=${BIN:-target/cuda/release/proofstep}
+# Carried as scripts/build-cuda.sh's xz copy (the binary alone exceeds some transfer limits).
+if [[ ! -x $bin && -f target/cuda/proofstep.xz ]]; then
+  bin=/tmp/proofstep-cuda
+  xz -dc target/cuda/proofstep.xz > "$bin" && chmod +x "$bin"
+fi
 # Fail in seconds, not after minutes, when the binary cannot start here.
 [[ -x $bin ]] || { echo "gpu: no $bin; build it with bash scripts/build-cuda.sh" >&2; exit 1; }
 if missing=$(ldd "$bin" | grep 'not found'); then

@@ -72,10 +72,13 @@ impl DeviceChoice {
                  toolkit from PyPI; README.md, \"GPU\"), or use --device cpu"
             ))),
             DeviceChoice::Cuda(n) => Device::new_cuda(n).map_err(|e| {
+                // candle appends a backtrace to the message; its first line is the reason.
+                let reason = e.to_string();
+                let reason = reason.lines().next().unwrap_or_default();
                 ModelError::Device(format!(
-                    "--device cuda:{n}: cannot open the GPU ({e}); check `nvidia-smi`, that the \
-                     driver's libcuda.so.1 and the CUDA 13 runtime libraries are on \
-                     LD_LIBRARY_PATH, or use --device cpu"
+                    "--device cuda:{n}: cannot open the GPU ({reason}); check `nvidia-smi`, that \
+                     the driver's libcuda.so.1 and the CUDA 13 libraries are on LD_LIBRARY_PATH, \
+                     or use --device cpu"
                 ))
             }),
         }
