@@ -288,3 +288,30 @@ fn the_test_world_model_warns_inside_a_mathlib_project_and_nowhere_else() {
     let other = project("batteries");
     assert!(!generate(other.path(), &[]).contains("requires Mathlib"));
 }
+
+#[test]
+fn a_gpu_asked_of_a_build_without_cuda_is_refused_with_the_build_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = dir.path();
+    // A device name clap cannot parse is a usage error that lists the choices.
+    let out = run(&mut proofstep(
+        here,
+        &["generate", "--goal", "⊢ True", "--device", "tpu"],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cpu, cuda"), "{}", stderr(&out));
+    if proofstep::model::CUDA_BUILT {
+        return;
+    }
+    // In a CPU build, --device cuda says how to build with CUDA (a model failure, 4).
+    let out = run(&mut proofstep(
+        here,
+        &["generate", "--goal", "⊢ True", "--device", "cuda:1"],
+    ));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--features cuda") && stderr(&out).contains("--device cpu"),
+        "{}",
+        stderr(&out)
+    );
+}
