@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Chooses prove/eval's default search settings on the validation split: the same model searched
 # with each candidate setting over data/testworld/val, one results file per setting, then a
-# table of pass rates (and mean time per theorem). The last two add the fixed tactic lists of
-# benchmarks/pipeline/lists.sh at every state (--also-try). Usage:
+# table of pass rates (and mean time per theorem). The first four are the model alone
+# (--no-also-try); the last two add the fixed tactic lists of benchmarks/pipeline/lists.sh at
+# every state (--also-try). Usage:
 #   bash benchmarks/defaults/run.sh [MODEL_DIR]   (default: models/testworld-small)
 # Needs `bash lean/mini/setup.sh` and a release build (`cargo build --release`).
 set -euo pipefail
@@ -28,9 +29,9 @@ s = json.load(open(sys.argv[1]))
 print(f"{sys.argv[2]:<24} {s['proved']:>4}/{s['theorems']:<4} {100*s['pass_rate']:5.1f} %  ({100*s['ci95'][0]:.1f}-{100*s['ci95'][1]:.1f})  mean {s['mean_time_secs']:.1f} s")
 PY
 }
-run plain-8x0.5            --expansions 100 --samples 8 --temperatures 0.5
-run retries                --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2
-run wide-retries           --expansions 100 --samples 8 --temperatures 0.5,1.0 --retry-temperatures 1.2
-run wide16-retries         --expansions 100 --samples 16 --temperatures 0.5,1.0 --retry-temperatures 1.2
+run plain-8x0.5            --expansions 100 --samples 8 --temperatures 0.5 --no-retries --no-also-try
+run retries                --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 --no-also-try
+run wide-retries           --expansions 100 --samples 8 --temperatures 0.5,1.0 --retry-temperatures 1.2 --no-also-try
+run wide16-retries         --expansions 100 --samples 16 --temperatures 0.5,1.0 --retry-temperatures 1.2 --no-also-try
 run retries+auto           --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${AUTO_TRY[@]}"
 run retries+lemmas         --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${LEMMAS_TRY[@]}"

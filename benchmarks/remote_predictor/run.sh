@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 OUT=benchmarks/out/remote_predictor
 STATES=${STATES:-40}
 THEOREMS=${THEOREMS:-20}
-BUDGET=${BUDGET:---expansions 16 --samples 4 --temperatures 0.5 --max-tokens 32 --time-limit 120}
+BUDGET=${BUDGET:---expansions 16 --samples 4 --temperatures 0.5 --max-tokens 32 --time-limit 120 --no-also-try}
 EXTRA='{"repeat_penalty": 1.0, "top_k": 0, "min_p": 0}'
 BIN=target/release/proofstep
 venv=benchmarks/.venv

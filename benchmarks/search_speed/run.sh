@@ -18,7 +18,8 @@ PROOFSTEP_BENCH_DIR="$work" cargo test --release --quiet --test search_speed -- 
 cp lean/mini/Example.lean lean/mini/examples/Tactics.lean "$work/theorems/"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 echo "machine: $(nproc) cores, $cpu; $("$lean" --version)" >&2
-flags=(--model "$work/model" --expansions 16 --samples 8 --temperatures 1.0 --max-tokens 48 --seed 0)
+# The model alone (--no-also-try): the workload as first recorded, no automation list.
+flags=(--model "$work/model" --expansions 16 --samples 8 --temperatures 1.0 --max-tokens 48 --seed 0 --no-also-try)
 for round in $(seq 1 "$rounds"); do
   for run in file server server-no-pipeline; do
     case "$run" in
