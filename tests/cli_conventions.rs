@@ -7,8 +7,8 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use proofstep::eval::{RunConfig, Shard, Task};
-use proofstep::search::SearchConfig;
+use proofstep::eval::run_config::test_config;
+use proofstep::eval::{Shard, Task};
 
 /// The binary run in `dir`, with no toolchain or model variable of the caller's leaking in.
 fn proofstep(dir: &Path, args: &[&str]) -> Command {
@@ -46,22 +46,7 @@ fn shard_of_a_run(dir: &Path, name: &str, expansions: usize, shard: Shard) -> St
             split: None,
         })
         .collect();
-    let search = SearchConfig {
-        max_expansions: expansions,
-        ..SearchConfig::default()
-    };
-    let config = RunConfig::new(
-        "m",
-        "0".repeat(64),
-        "server",
-        60.0,
-        &search,
-        &[],
-        "d",
-        None,
-        &tasks,
-    )
-    .sharded(shard, &tasks);
+    let config = test_config(expansions, &tasks).sharded(shard, &tasks);
     let out = dir.join(format!("{name}.jsonl"));
     std::fs::write(
         dir.join(format!("{name}.config.json")),

@@ -382,8 +382,8 @@ fn short(fingerprint: &str) -> &str {
 
 /// The configuration tests of other modules compare: model "m", the server backend, dataset
 /// "d", `expansions` and otherwise default search settings, over `tasks`.
-#[cfg(test)]
-pub(crate) fn test_config(expansions: usize, tasks: &[Task]) -> RunConfig {
+#[cfg(any(test, feature = "testing"))]
+pub fn test_config(expansions: usize, tasks: &[Task]) -> RunConfig {
     let search = SearchConfig {
         max_expansions: expansions,
         ..SearchConfig::default()

@@ -9,11 +9,9 @@ use candle_core::{Tensor, D};
 use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::GptNeoxConfig;
-use crate::arch::layers::{
-    attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
-};
+use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
 use crate::arch::precision::Precision;
-use crate::arch::proj::{linear, Embed, Proj};
+use crate::arch::proj::{embedding_and_head, linear, Embed, Proj};
 use crate::error::{ModelError, Result};
 
 /// LayerNorm weight and bias.
@@ -93,24 +91,16 @@ impl GptNeox {
             ));
         }
         let m = vb.pp("gpt_neox");
-        let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_in.weight", INIT)?;
-        let tied = cfg.tie_word_embeddings;
-        let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
+        let (embed, lm_head) = embedding_and_head(
+            &vb,
+            &m,
+            (cfg.vocab_size, d),
+            cfg.tie_word_embeddings,
+            "embed_in.weight",
+            "embed_out",
+            held,
+        )?;
         let bias = cfg.attention_bias;
-        // The head before the blocks: converting its f32 values (as large as the embedding's)
-        // then overlaps only the embedding, not the whole converted model.
-        let lm_head = if tied {
-            embed.tied_head()
-        } else {
-            Proj::new(
-                &vb,
-                d,
-                cfg.vocab_size,
-                false,
-                "embed_out",
-                held.map(Precision::of_head),
-            )?
-        };
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));

@@ -9,11 +9,9 @@ use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::LlamaConfig;
-use crate::arch::layers::{
-    attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions, INIT,
-};
+use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
 use crate::arch::precision::Precision;
-use crate::arch::proj::{linear, linears, Embed, Proj};
+use crate::arch::proj::{embedding_and_head, linear, linears, Embed, Proj};
 use crate::autograd::attention::causal_attention;
 use crate::autograd::mlp::gated_up;
 use crate::error::Result;
@@ -57,23 +55,15 @@ impl Llama {
         let (d, hd) = (cfg.hidden_size, cfg.head_size());
         let (h, kv) = (cfg.num_attention_heads, cfg.kv_heads());
         let m = vb.pp("model");
-        let embed_w = m.get_with_hints((cfg.vocab_size, d), "embed_tokens.weight", INIT)?;
-        let tied = cfg.tie_word_embeddings;
-        let embed = Embed::new(embed_w, held.map(|p| if tied { p.of_head() } else { p }))?;
-        // The head before the blocks: converting its f32 values (as large as the embedding's)
-        // then overlaps only the embedding, not the whole converted model.
-        let lm_head = if tied {
-            embed.tied_head()
-        } else {
-            Proj::new(
-                &vb,
-                d,
-                cfg.vocab_size,
-                false,
-                "lm_head",
-                held.map(Precision::of_head),
-            )?
-        };
+        let (embed, lm_head) = embedding_and_head(
+            &vb,
+            &m,
+            (cfg.vocab_size, d),
+            cfg.tie_word_embeddings,
+            "embed_tokens.weight",
+            "lm_head",
+            held,
+        )?;
         let mut blocks = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let l = m.pp(format!("layers.{i}"));

@@ -311,6 +311,30 @@ impl Embed {
     }
 }
 
+/// The token embedding `model.{embed}` and the LM head `{head}` of a model (`vb` at the root,
+/// `model` at the architecture's prefix): the head tied to the embedding, or its own
+/// projection. With `held`, both converted as read (the head, and a tied embedding, in
+/// `Precision::of_head`). The head is read before the blocks, so converting its f32 values
+/// (as large as the embedding's) overlaps only the embedding, not the whole converted model.
+pub fn embedding_and_head(
+    vb: &VarBuilder,
+    model: &VarBuilder,
+    (vocab, d): (usize, usize),
+    tied: bool,
+    embed: &str,
+    head: &str,
+    held: Option<Precision>,
+) -> Result<(Embed, Proj)> {
+    let w = model.get_with_hints((vocab, d), embed, INIT)?;
+    let embed = Embed::new(w, held.map(|p| if tied { p.of_head() } else { p }))?;
+    let head = if tied {
+        embed.tied_head()
+    } else {
+        Proj::new(vb, d, vocab, false, head, held.map(Precision::of_head))?
+    };
+    Ok((embed, head))
+}
+
 /// A linear layer: candle's matmul for training and prefill, the row kernel (`matvec.rs`)
 /// for the few rows of a decoding step on the CPU (and for every inference row with a
 /// converted CPU weight); candle's matmul for everything on a GPU.
