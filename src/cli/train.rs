@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use proofstep::model::{device_name, resolve_model, DeviceChoice, HubSettings};
+use proofstep::model::{resolve_model, DeviceChoice, HubSettings};
 use proofstep::train::{
     train, MixedPrecision, ModelSource, SchedulerKind, ScratchConfig, Strategy, TrainOptions,
 };
@@ -224,16 +224,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.threads {
         // Read by candle's CPU kernels when their thread pool starts (nothing has run yet).
         std::env::set_var("RAYON_NUM_THREADS", n.max(1).to_string());
-    }
-    let half = [("--fp16", args.fp16), ("--bf16", args.bf16)]
-        .into_iter()
-        .find(|(_, on)| *on == Some(true));
-    let device = args.device.open()?;
-    if let (Some((flag, _)), true) = (half, device.is_cpu()) {
-        eprintln!("note: {flag} is ignored on the CPU: proofstep trains in f32 there (mixed precision applies with --device cuda)");
-    }
-    if !device.is_cpu() {
-        eprintln!("training on {}", device_name(&device));
     }
     for to in &args.report_to {
         if !matches!(to.as_str(), "tensorboard" | "all" | "none") {

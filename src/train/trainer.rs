@@ -189,6 +189,20 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
         None => "f32",
     };
     tracing::info!(device = device_name(&device), precision, "training");
+    // Said once here, where the device is opened (the trainer's callers do not open it).
+    match (opts.mixed_precision, device.is_cpu()) {
+        (MixedPrecision::No, true) => {}
+        (half, true) => eprintln!(
+            "note: --{} is ignored on the CPU: proofstep trains in f32 there (mixed precision \
+             applies with --device cuda)",
+            if half == MixedPrecision::Fp16 {
+                "fp16"
+            } else {
+                "bf16"
+            }
+        ),
+        (_, false) => eprintln!("training on {} ({precision})", device_name(&device)),
+    }
     std::fs::create_dir_all(&opts.output_dir).map_err(|e| TrainError::io(&opts.output_dir, e))?;
     remove_partial(&opts.output_dir);
     let Start {
