@@ -136,13 +136,30 @@ impl AdamW {
     /// limit and applies one AdamW update at learning rate `lr`. Returns the norm before clipping.
     /// Gradients are read and weights updated in place, each parameter split over the threads.
     pub fn step(&mut self, grads: &HashMap<String, Tensor>, lr: f64) -> Result<f64, TrainError> {
+        let norm = self.grad_norm(grads)?;
+        self.step_with_norm(grads, lr, norm)
+    }
+
+    /// The global L2 norm of `grads` over this optimizer's parameters (not finite when any
+    /// gradient is not).
+    pub fn grad_norm(&self, grads: &HashMap<String, Tensor>) -> Result<f64, TrainError> {
         let mut sq = 0f64;
         for name in self.slots.keys() {
             if let Some(g) = grads.get(name) {
                 sq += squared_norm(g)?;
             }
         }
-        let norm = sq.sqrt();
+        Ok(sq.sqrt())
+    }
+
+    /// `step` with the gradients' global norm already computed (`grad_norm`), for a caller that
+    /// needed it first (the fp16 loss scaler's overflow test).
+    pub fn step_with_norm(
+        &mut self,
+        grads: &HashMap<String, Tensor>,
+        lr: f64,
+        norm: f64,
+    ) -> Result<f64, TrainError> {
         let clip = if self.config.max_grad_norm > 0.0 && norm > self.config.max_grad_norm {
             self.config.max_grad_norm / (norm + 1e-6)
         } else {
@@ -507,5 +524,25 @@ mod tests {
             );
             assert!((gm[i] - m[i]).abs() < 1e-6 && (gv[i] - v[i]).abs() < 1e-6);
         }
+    }
+
+    /// The fp16 loss scaler's overflow test: a gradient with an infinity or a NaN makes the
+    /// global norm not finite.
+    #[test]
+    fn the_norm_of_gradients_that_overflowed_is_not_finite() {
+        let w = Var::from_vec(vec![0.0f32; 2], 2, &Device::Cpu).unwrap();
+        let opt = AdamW::new(
+            &HashMap::from([("w".to_string(), w)]),
+            AdamWConfig::default(),
+        )
+        .unwrap();
+        let norm = |g: Vec<f32>| {
+            let t = Tensor::from_vec(g, 2, &Device::Cpu).unwrap();
+            opt.grad_norm(&HashMap::from([("w".to_string(), t)]))
+                .unwrap()
+        };
+        assert_eq!(norm(vec![3.0, 4.0]), 5.0);
+        assert!(!norm(vec![1.0, f32::INFINITY]).is_finite());
+        assert!(!norm(vec![f32::NAN, 1.0]).is_finite());
     }
 }

@@ -438,22 +438,29 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             // loss or the scaled gradients overflowed; the schedule does not advance on it.
             let skipped = state.grad_scaler.as_ref().map_or(0, |s| s.skipped_steps);
             let lr = schedule.lr(state.global_step.saturating_sub(skipped));
-            let overflowed = match state.grad_scaler.as_mut() {
-                Some(scaler) if !loss.is_finite() => {
-                    scaler.overflowed();
-                    true
+            let grad_norm = match state.grad_scaler.as_mut() {
+                None => optimizer.step(&grads, lr)?,
+                Some(scaler) => {
+                    // The unscaled gradients' norm is what clipping needs, and is not finite
+                    // exactly when some gradient overflowed.
+                    let norm = if loss.is_finite() {
+                        scaler.unscale(&mut grads)?;
+                        optimizer.grad_norm(&grads)?
+                    } else {
+                        f64::NAN
+                    };
+                    if norm.is_finite() {
+                        scaler.clean();
+                        optimizer.step_with_norm(&grads, lr, norm)?
+                    } else {
+                        scaler.overflowed();
+                        tracing::warn!(
+                            step = state.global_step + 1,
+                            "fp16 loss or gradients overflowed: step skipped, loss scale halved"
+                        );
+                        f64::NAN
+                    }
                 }
-                Some(scaler) => !scaler.unscale(&mut grads)?,
-                None => false,
-            };
-            let grad_norm = if overflowed {
-                tracing::warn!(
-                    step = state.global_step + 1,
-                    "fp16 gradients overflowed: step skipped, loss scale halved"
-                );
-                f64::NAN
-            } else {
-                optimizer.step(&grads, lr)?
             };
             peak_gpu_memory = peak_gpu_memory.max(gpu_memory_used(&device));
             state.global_step += 1;
