@@ -410,9 +410,18 @@ fn excluded_goal_shapes_never_come_back_under_other_names() {
     }
 }
 
+/// The corpora the repository commits: the test world's and the beyond-automation one.
+const COMMITTED_CORPORA: [&str; 2] = ["data/testworld", "data/beyond"];
+
 #[test]
-fn the_committed_corpus_is_what_its_manifest_command_generates() {
-    let root = common::repo_root().join("data/testworld");
+fn the_committed_corpora_are_what_their_manifest_commands_generate() {
+    for corpus in COMMITTED_CORPORA {
+        committed_corpus_is_what_its_manifest_command_generates(corpus);
+    }
+}
+
+fn committed_corpus_is_what_its_manifest_command_generates(corpus: &str) {
+    let root = common::repo_root().join(corpus);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap())
             .unwrap();
@@ -428,7 +437,7 @@ fn the_committed_corpus_is_what_its_manifest_command_generates() {
         depth: knob("depth"),
         hypotheses: knob("hypotheses"),
         distractors: knob("distractors"),
-        beyond_automation_percent: 0,
+        beyond_automation_percent: manifest["beyond_automation"].as_u64().unwrap_or(0) as u8,
         exclude,
         exclude_shapes: HashSet::new(),
     };
@@ -441,13 +450,23 @@ fn the_committed_corpus_is_what_its_manifest_command_generates() {
     let theorems = generate(knob("count"), &options).theorems;
     assert_eq!(theorems.len(), text.matches("\ntheorem ").count());
     for t in &theorems {
-        assert!(text.contains(&t.render()), "not in the corpus: {}", t.name);
+        assert!(
+            text.contains(&t.render()),
+            "{corpus}: not in the corpus: {}",
+            t.name
+        );
     }
 }
 
 #[test]
-fn committed_corpus_keeps_each_statement_in_one_split_up_to_renaming() {
-    let root = common::repo_root().join("data/testworld");
+fn committed_corpora_keep_each_statement_in_one_split_up_to_renaming() {
+    for corpus in COMMITTED_CORPORA {
+        committed_corpus_keeps_each_statement_in_one_split_up_to_renaming(corpus);
+    }
+}
+
+fn committed_corpus_keeps_each_statement_in_one_split_up_to_renaming(corpus: &str) {
+    let root = common::repo_root().join(corpus);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("manifest.json")).unwrap())
             .unwrap();
@@ -461,11 +480,11 @@ fn committed_corpus_keeps_each_statement_in_one_split_up_to_renaming() {
             for t in SourceFile::parse(&text).theorems {
                 let name = t.full_name.unwrap();
                 if let Some(other) = names.insert(name.clone(), split.into()) {
-                    panic!("{name} is in {other} and {split}");
+                    panic!("{corpus}: {name} is in {other} and {split}");
                 }
                 let form = canonical_statement(&t.statement);
                 if let Some(other) = forms.insert(form.clone(), name.clone()) {
-                    panic!("{name} ({split}) is {other} up to renaming");
+                    panic!("{corpus}: {name} ({split}) is {other} up to renaming");
                 }
                 shapes
                     .entry(split.into())
@@ -486,7 +505,7 @@ fn committed_corpus_keeps_each_statement_in_one_split_up_to_renaming() {
         let shared: Vec<&String> = shapes["novel"].intersection(&shapes[split]).collect();
         assert!(
             shared.is_empty(),
-            "novel shapes also in {split}: {shared:?}"
+            "{corpus}: novel shapes also in {split}: {shared:?}"
         );
     }
     // The hand-written evaluation file and the quick-start file are held out up to renaming.

@@ -1,10 +1,14 @@
-//! `proofstep data leandojo`: format LeanDojo Benchmark 4 as the seed's proof-step JSONL splits.
+//! `proofstep data leandojo`: format LeanDojo Benchmark 4 as the seed's proof-step JSONL splits;
+//! `proofstep data whole-proofs`: (statement → whole proof) pairs for a local refine model.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::data::{convert_leandojo, download, SplitKind};
+use proofstep::refine::pairs::{whole_proof_pairs, PairOptions};
+use proofstep::refine::PromptTemplates;
 
 /// Arguments of `proofstep data`.
 #[derive(clap::Args, Debug)]
@@ -19,6 +23,44 @@ pub enum DataCommand {
     /// LeanDojo Benchmark 4 → proofstep-{train,val,test}.jsonl (`{"input", "output"}` per line,
     /// byte for byte as the seed's data.py writes them).
     Leandojo(LeandojoArgs),
+    /// Lean files → (prompt → whole tactic proof) JSONL for `train`: refine's first prompt per
+    /// theorem and, with --states, synthesized repairs (a wrong step, the goals before it).
+    WholeProofs(WholeProofsArgs),
+}
+
+/// Arguments of `proofstep data whole-proofs`.
+#[derive(clap::Args, Debug)]
+pub struct WholeProofsArgs {
+    /// A Lean file, or a folder of them (searched recursively), whose tactic proofs to learn.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The JSONL file to write (`{"input", "output"}` per line, as `train` reads).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The split file `proofstep extract` wrote for these theorems (e.g.
+    /// extracted/random/train.json): the goals before each step, for --repairs.
+    #[arg(long, value_name = "FILE")]
+    pub states: Option<PathBuf>,
+    /// Synthesized repairs per theorem: the repair prompt for the real proof cut at a random
+    /// step and followed by a wrong one, with the goals before it; the real proof as answer.
+    #[arg(long, default_value_t = 0)]
+    pub repairs: usize,
+    /// The first request's template, as refine will be given it (default: refine's).
+    #[arg(long, value_name = "FILE")]
+    pub prompt_first: Option<PathBuf>,
+    /// The repair template, as refine will be given it (default: refine's, which wants
+    /// {{errors}}, so synthesized repairs need one of your own).
+    #[arg(long, value_name = "FILE")]
+    pub prompt_repair: Option<PathBuf>,
+    /// What {{lean_version}} becomes: the line `lean --version` prints where refine will run.
+    #[arg(long, value_name = "TEXT")]
+    pub lean_version: Option<String>,
+    /// Seed of the synthesized repairs.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the counts as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `proofstep data leandojo`.
@@ -52,7 +94,51 @@ pub struct LeandojoArgs {
 pub fn run(args: DataArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         DataCommand::Leandojo(a) => leandojo(a),
+        DataCommand::WholeProofs(a) => whole_proofs(a),
     }
+}
+
+fn whole_proofs(args: WholeProofsArgs) -> anyhow::Result<ExitCode> {
+    let templates =
+        PromptTemplates::load(args.prompt_first.as_deref(), args.prompt_repair.as_deref())?;
+    let wants_version = templates.first.text().contains("lean_version")
+        || (args.repairs > 0 && templates.repair.text().contains("lean_version"));
+    let lean_version = match args.lean_version {
+        Some(v) => v,
+        None if wants_version => anyhow::bail!(
+            "the prompt template uses {{{{lean_version}}}}: pass --lean-version \"$(lean --version)\" \
+             as refine will see it, so the pairs match its prompts"
+        ),
+        None => String::new(),
+    };
+    let options = PairOptions {
+        templates,
+        lean_version,
+        repairs: args.repairs,
+        seed: args.seed,
+    };
+    let (pairs, counts) = whole_proof_pairs(&args.input, args.states.as_deref(), &options)?;
+    let mut text = String::new();
+    for pair in &pairs {
+        text.push_str(&pair.to_seed_json());
+        text.push('\n');
+    }
+    proofstep::fsutil::write_atomic(&args.out, text.as_bytes())
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&counts)?);
+    } else {
+        println!(
+            "{} pairs ({} first requests, {} repairs) from {} theorems; {} without a tactic proof, {} without traced steps",
+            pairs.len(),
+            counts.first,
+            counts.repairs,
+            counts.theorems,
+            counts.without_tactic_proof,
+            counts.untraced
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn fetch(args: &LeandojoArgs) -> anyhow::Result<()> {

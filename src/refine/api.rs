@@ -83,33 +83,9 @@ impl ApiModel {
         self.model.as_deref()
     }
 
-    /// The prompt for `ask`: the first template, or the repair template with the failure.
+    /// The prompt for `ask` (`PromptTemplates::prompt`).
     pub fn prompt(&self, ask: &ProofAsk<'_>) -> String {
-        let template = match ask.repair {
-            Some(_) => &self.templates.repair,
-            None => &self.templates.first,
-        };
-        template.render(|name| match name {
-            "lean_version" => ask.lean_version.to_string(),
-            "header" => ask.theorem.header.trim().to_string(),
-            "name" => ask.theorem.name.clone(),
-            "statement" => ask.theorem.statement.trim().to_string(),
-            "failed_proof" => ask
-                .repair
-                .map(|r| crate::lean::backend::proof_text(std::slice::from_ref(&r.proof)))
-                .unwrap_or_default()
-                .trim_end()
-                .to_string(),
-            "errors" => ask
-                .repair
-                .map(|r| r.feedback.messages_text())
-                .unwrap_or_default(),
-            "goals" => ask
-                .repair
-                .map(|r| r.feedback.goals_text())
-                .unwrap_or_default(),
-            _ => String::new(),
-        })
+        self.templates.prompt(ask)
     }
 
     fn ask_chat(&self, prompt: &str, seed: u64) -> Result<Proposal, RemoteError> {

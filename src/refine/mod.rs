@@ -5,8 +5,9 @@
 //! search candidate, and on failure Lean's messages and the goals where it stopped
 //! (`feedback`, over the proof's `steps`) go into the next request (`attempt`); `run` runs
 //! the attempts, several at once if asked. With a step model,
-//! the best-first search starts from the longest prefix Lean accepted. Depends on `search`,
-//! `openai`, `lean` and `model`.
+//! the best-first search starts from the longest prefix Lean accepted; `pairs` makes the
+//! training pairs of a local whole-proof model. Depends on `search`, `openai`, `data`, `lean`
+//! and `model`.
 
 pub mod answer;
 pub mod api;
@@ -14,6 +15,7 @@ pub mod attempt;
 pub mod error;
 pub mod feedback;
 pub mod model;
+pub mod pairs;
 pub mod result;
 pub mod run;
 pub mod steps;

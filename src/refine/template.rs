@@ -6,6 +6,9 @@
 
 use std::path::Path;
 
+use crate::lean::backend::proof_text;
+use crate::refine::model::ProofAsk;
+
 /// The placeholders a template may use.
 pub const PLACEHOLDERS: [&str; 7] = [
     "lean_version",
@@ -135,6 +138,36 @@ impl PromptTemplates {
             hash.update(t.text.as_bytes());
         }
         format!("{:x}", hash.finalize())
+    }
+
+    /// The prompt for `ask`: the first template, or the repair template with the failure. The
+    /// one rendering of both, for the requests refine sends and the pairs a local model learns.
+    pub fn prompt(&self, ask: &ProofAsk<'_>) -> String {
+        let template = match ask.repair {
+            Some(_) => &self.repair,
+            None => &self.first,
+        };
+        template.render(|name| match name {
+            "lean_version" => ask.lean_version.to_string(),
+            "header" => ask.theorem.header.trim().to_string(),
+            "name" => ask.theorem.name.clone(),
+            "statement" => ask.theorem.statement.trim().to_string(),
+            "failed_proof" => ask
+                .repair
+                .map(|r| proof_text(std::slice::from_ref(&r.proof)))
+                .unwrap_or_default()
+                .trim_end()
+                .to_string(),
+            "errors" => ask
+                .repair
+                .map(|r| r.feedback.messages_text())
+                .unwrap_or_default(),
+            "goals" => ask
+                .repair
+                .map(|r| r.feedback.goals_text())
+                .unwrap_or_default(),
+            _ => String::new(),
+        })
     }
 
     /// The defaults, with either replaced by the file given.

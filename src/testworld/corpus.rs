@@ -345,6 +345,7 @@ pub fn build_corpus(
         "depth": options.gen.depth,
         "hypotheses": options.gen.hypotheses,
         "distractors": options.gen.distractors,
+        "beyond_automation": options.gen.beyond_automation_percent,
         "per_file": options.per_file,
         "held_out_percent": options.held_out_percent,
         "novel_percent": options.novel_percent,
