@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rebuilds the default model (models/testworld-small): generate a training corpus of test-world
-# theorems that holds none of the committed corpus's val, test or novel-shape statements (up to
-# renaming), none of the novel split's goal shapes and none of the hand-written evaluation file,
+# theorems (40 % of them rewriting chains and case splits that automation does not close) that
+# holds none of the committed corpora's val, test or novel-shape statements (data/testworld and
+# data/beyond, up to renaming), none of their novel splits' goal shapes and none of the
+# hand-written evaluation file,
 # extract its tactic steps with Lean, train a byte-level BPE tokenizer and a 4-layer Llama from
 # scratch on them. Run from the repository root after `bash lean/mini/setup.sh && cargo build
 # --release`. WORK holds the intermediate files; STEPS and COUNT shrink it for a quick try;
@@ -11,16 +13,17 @@ cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}
 WORK=${WORK:-/tmp/proofstep-default-model}
 OUT=${OUT:-models/testworld-small}
-STEPS=${STEPS:-3000}
+STEPS=${STEPS:-6000}
 COUNT=${COUNT:-24000}
 CORPUS=${CORPUS:-$WORK/corpus}
 mkdir -p "$WORK"
 if [ ! -f "$CORPUS/manifest.json" ]; then
   "$BIN" corpus generate --out "$CORPUS" --count "$COUNT" --seed 2 --per-file 60 \
-    --held-out-percent 1 --novel-percent 0 \
+    --held-out-percent 1 --novel-percent 0 --beyond-automation 40 \
     --exclude data/testworld/val --exclude data/testworld/test --exclude data/testworld/novel \
+    --exclude data/beyond/val --exclude data/beyond/test --exclude data/beyond/novel \
     --exclude lean/mini/examples/Handwritten.lean --exclude lean/mini/Example.lean \
-    --exclude-shapes data/testworld/novel
+    --exclude-shapes data/testworld/novel --exclude-shapes data/beyond/novel
 fi
 if [ ! -f "$WORK/data/proofstep-train.jsonl" ]; then
   "$BIN" extract "$CORPUS" --out "$WORK/extracted" --workers 2
