@@ -13,13 +13,15 @@ from stats import wilson  # noqa: E402
 
 LABELS = [("pass", "pass@K: K whole proofs"), ("refine", "refine@K: K/2 attempts x 1 repair"),
           ("deep", "refine@K: K/4 attempts x 3 repairs")]
+STEP = ("step", "step search, K expansions (default step model alone)")
 
 
 def records(path, k):
+    """name -> (proved within k calls, tokens); a search record counts its expansions."""
     out = {}
     for line in open(path):
         r = json.loads(line)
-        calls = r.get("calls_to_proof")
+        calls = r.get("calls_to_proof", r.get("expansions"))
         tokens = r.get("tokens") or {}
         out[r["name"]] = (bool(r.get("proved")) and calls is not None and calls <= k,
                           tokens.get("prompt", 0) + tokens.get("completion", 0))
@@ -38,7 +40,7 @@ def main():
     print(f"Whole-proof model, {k} model calls per theorem\n")
     for entry in sets:
         name = entry.split("=", 1)[0]
-        runs = {label: records(f"{out}/{name}.{label}.jsonl", k) for label, _ in LABELS
+        runs = {label: records(f"{out}/{name}.{label}.jsonl", k) for label, _ in LABELS + [STEP]
                 if os.path.exists(f"{out}/{name}.{label}.jsonl")}
         if "pass" not in runs:
             continue
@@ -46,15 +48,16 @@ def main():
         print(f"#### {name} ({len(names)} theorems)\n")
         print("| run | proved | pass rate (95 % interval) | mean tokens per theorem |")
         print("|---|---|---|---|")
-        for label, title in LABELS:
+        for label, title in LABELS + [STEP]:
             if label not in runs:
                 continue
             r = runs[label]
             proved = sum(r[n][0] for n in names if n in r)
             lo, hi = wilson(proved, len(names))
             tokens = sum(r[n][1] for n in names if n in r) / len(names)
+            cost = f"{tokens:.0f}" if label != "step" else "(local)"
             print(f"| {title} | {proved}/{len(names)} | {100 * proved / len(names):.1f} % "
-                  f"({100 * lo:.1f}–{100 * hi:.1f}) | {tokens:.0f} |")
+                  f"({100 * lo:.1f}–{100 * hi:.1f}) | {cost} |")
         print()
         for label, title in LABELS[1:]:
             if label in runs and all(n in runs[label] for n in names):

@@ -9,6 +9,8 @@
 #   pass@K         K independent whole proofs (--attempts K --rounds 0),
 #   refine@K       K/2 attempts, each with one repair (--attempts K/2 --rounds 1),
 #   refine@K deep  K/4 attempts, each with three repairs (--attempts K/4 --rounds 3),
+# and, beside them, the step-level search with the default step model (models/testworld-small,
+# alone: --no-also-try --no-retries) at K expansions, each one model call of 8 samples,
 # then report.py: pass rates with 95 % Wilson intervals and refine@K − pass@K with a 95 %
 # paired bootstrap interval. STEPS updates of 32 pairs; COUNT generated theorems.
 # Usage: bash benchmarks/refine_local/run.sh   (needs bash lean/mini/setup.sh)
@@ -58,6 +60,8 @@ API=(--api-url "http://127.0.0.1:$PORT" --api-kind completions --api-temperature
      --api-max-tokens 192 "${PROMPTS[@]}")
 for entry in $SETS; do
   name=${entry%%=*}; set_path=${entry#*=}
+  "$BIN" eval --dataset "$set_path" --out "$OUT/$name.step.jsonl" --workers 2 --expansions "$K" \
+    --no-also-try --no-retries > "$OUT/$name.step.log" 2>&1
   for run in "pass:$K:0" "refine:$((K / 2)):1" "deep:$((K / 4)):3"; do
     IFS=: read -r label attempts rounds <<< "$run"
     "$BIN" eval --mode refine --dataset "$set_path" --out "$OUT/$name.$label.jsonl" --workers 2 \

@@ -98,9 +98,10 @@ pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalErro
 
 /// Every theorem of every `.lean` file under `dir` (sorted by path), named `relative/path.lean:name`.
 fn load_folder(dir: &Path) -> Result<Vec<Task>, EvalError> {
-    let mut files = Vec::new();
-    collect_lean_files(dir, &mut files)?;
-    files.sort();
+    let files = crate::lean::source::lean_files_below(dir).map_err(|e| EvalError::Io {
+        path: e.path,
+        source: e.source,
+    })?;
     if files.is_empty() {
         return Err(bad(dir, "the folder holds no .lean files".into()));
     }
@@ -115,34 +116,6 @@ fn load_folder(dir: &Path) -> Result<Vec<Task>, EvalError> {
         tasks.extend(lean_file_theorems(&file, &text, Some(&rel))?);
     }
     Ok(tasks)
-}
-
-fn collect_lean_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), EvalError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| EvalError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| EvalError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?
-            .path();
-        let hidden = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden {
-            continue;
-        }
-        if path.is_dir() {
-            collect_lean_files(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "lean") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// One dataset record, in any of the supported shapes.

@@ -81,9 +81,8 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, ExtractError> {
             input.parent().unwrap_or(Path::new("."))
         });
         if input.is_dir() {
-            let mut files = Vec::new();
-            walk(input, &mut files)?;
-            files.sort();
+            let files = crate::lean::source::lean_files_below(input)
+                .map_err(|e| ExtractError::io(&e.path, e.source))?;
             for path in files {
                 let rel_path = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
                 let split = rel_path
@@ -118,26 +117,6 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, ExtractError> {
         return Err(ExtractError::NoInput(names.join(", ")));
     }
     Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ExtractError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ExtractError::io(dir, e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| ExtractError::io(dir, e))?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue; // .lake, .git, .toolchain: build products and other people's sources
-        }
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if name.ends_with(".lean") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// `(url, commit)` of the git repository holding `dir`, empty strings when there is none.

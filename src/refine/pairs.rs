@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use crate::data::leandojo::for_each_theorem;
 use crate::data::{DataError, Example};
 use crate::lean::backend::proof_text;
-use crate::lean::source::{HeaderText, SourceFile};
+use crate::lean::source::{lean_files_below, HeaderText, SourceFile};
 use crate::prompt::completion;
 use crate::refine::feedback::Feedback;
 use crate::refine::model::{FailedProof, ProofAsk, Theorem};
@@ -165,9 +165,14 @@ pub fn whole_proof_pairs(
 
 /// The theorems of `input` with tactic proofs, named as `extract` names them.
 fn read_sources(input: &Path, counts: &mut PairCounts) -> Result<Vec<Source>, PairError> {
-    let mut files = Vec::new();
-    collect_lean_files(input, &mut files)?;
-    files.sort();
+    let files = if input.is_file() {
+        vec![input.to_path_buf()]
+    } else {
+        lean_files_below(input).map_err(|e| DataError::Io {
+            path: e.path,
+            source: e.source,
+        })?
+    };
     if files.is_empty() {
         return Err(PairError::NoLeanFiles(input.to_path_buf()));
     }
@@ -204,26 +209,6 @@ fn read_sources(input: &Path, counts: &mut PairCounts) -> Result<Vec<Source>, Pa
         }
     }
     Ok(out)
-}
-
-fn collect_lean_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), PairError> {
-    let io = |source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if path.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(path).map_err(io)? {
-        let entry = entry.map_err(io)?.path();
-        if entry.is_dir() {
-            collect_lean_files(&entry, out)?;
-        } else if entry.extension().is_some_and(|e| e == "lean") {
-            out.push(entry);
-        }
-    }
-    Ok(())
 }
 
 /// Each traced theorem's steps, as (tactic, goals before), by full name.

@@ -10,11 +10,13 @@
 
 use std::sync::Arc;
 
+mod files;
 mod header;
 pub mod keywords;
 mod lexer;
 mod split;
 
+pub use files::{lean_files_below, WalkError};
 pub use header::HeaderText;
 use keywords::is_sorry_name;
 pub use lexer::is_ident_rest;
