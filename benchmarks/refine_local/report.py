@@ -21,8 +21,9 @@ def records(path, k):
     out = {}
     for line in open(path):
         r = json.loads(line)
-        calls = r.get("calls_to_proof", r.get("expansions"))
-        tokens = r.get("tokens") or {}
+        refine = r.get("refine")
+        calls = refine.get("calls_to_proof") if refine else r.get("expansions")
+        tokens = (refine or {}).get("tokens") or {}
         out[r["name"]] = (bool(r.get("proved")) and calls is not None and calls <= k,
                           tokens.get("prompt", 0) + tokens.get("completion", 0))
     return out
