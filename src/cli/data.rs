@@ -101,9 +101,16 @@ pub fn run(args: DataArgs) -> anyhow::Result<ExitCode> {
 fn whole_proofs(args: WholeProofsArgs) -> anyhow::Result<ExitCode> {
     let templates =
         PromptTemplates::load(args.prompt_first.as_deref(), args.prompt_repair.as_deref())?;
-    let wants_version = templates.first.text().contains("lean_version")
-        || (args.repairs > 0 && templates.repair.text().contains("lean_version"));
-    let lean_version = match args.lean_version {
+    let wants_version = templates.first.uses("lean_version")
+        || (args.repairs > 0 && templates.repair.uses("lean_version"));
+    // As refine has it: the first line `lean --version` prints, trimmed.
+    let given = args.lean_version.as_deref().and_then(|v| {
+        v.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .map(str::to_string)
+    });
+    let lean_version = match given {
         Some(v) => v,
         None if wants_version => anyhow::bail!(
             "the prompt template uses {{{{lean_version}}}}: pass --lean-version \"$(lean --version)\" \

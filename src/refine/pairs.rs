@@ -18,7 +18,7 @@ use rand::{Rng, SeedableRng};
 use crate::data::leandojo::for_each_theorem;
 use crate::data::{DataError, Example};
 use crate::lean::backend::proof_text;
-use crate::lean::source::{lean_files_below, HeaderText, SourceFile};
+use crate::lean::source::{lean_files_below, mentions_sorry, HeaderText, SourceFile};
 use crate::prompt::completion;
 use crate::refine::feedback::Feedback;
 use crate::refine::model::{FailedProof, ProofAsk, Theorem};
@@ -47,10 +47,12 @@ pub struct PairCounts {
     pub first: usize,
     /// Repair pairs written.
     pub repairs: usize,
-    /// Theorems with a term-mode proof, or none: no tactic proof to learn.
+    /// Theorems with a term-mode proof, none, or one that mentions `sorry`: no tactic proof to
+    /// learn.
     pub without_tactic_proof: usize,
-    /// Theorems the traced steps do not cover (no record of that name, or steps that do not
-    /// match the source's), so no repair was synthesized for them.
+    /// Theorems the traced steps do not cover (no record of that name, steps that do not match
+    /// the source's, or a name two theorems of the input share), so no repair was synthesized
+    /// for them.
     pub untraced: usize,
 }
 
@@ -66,6 +68,14 @@ pub enum PairError {
     /// Repairs were asked for without the traced steps they are made from.
     #[error("--repairs needs the goals before each step: pass --states with the JSON file `proofstep extract` wrote for these theorems (e.g. extracted/random/train.json)")]
     RepairsNeedStates,
+    /// The input holds no theorem with a tactic proof.
+    #[error(
+        "{0}: no theorem with a tactic proof (`:= by`, no `sorry`) there, so nothing was written"
+    )]
+    NoTacticProofs(PathBuf),
+    /// Repairs were asked for but no theorem of the input is in the states file.
+    #[error("--states names none of the input's theorems with the same steps (or names each twice), so no repair could be made: pass the file `extract` wrote for this input")]
+    NothingTraced,
     /// The input holds no Lean file.
     #[error(
         "{0}: no .lean file there; pass a Lean file or a folder of them (e.g. a corpus split)"
@@ -90,18 +100,23 @@ pub fn whole_proof_pairs(
         if states.is_none() {
             return Err(PairError::RepairsNeedStates);
         }
-        if options.templates.repair.text().contains("{{errors}}")
-            || options.templates.repair.text().contains("{{ errors }}")
-        {
+        if options.templates.repair.uses("errors") {
             return Err(PairError::RepairNeedsErrors);
         }
     }
     let mut counts = PairCounts::default();
     let sources = read_sources(input, &mut counts)?;
-    let traced = match states {
+    let mut traced = match states {
         Some(path) if options.repairs > 0 => traced_states(path)?,
         _ => HashMap::new(),
     };
+    // A name twice among the sources (an `example@L3` in two files) cannot be matched to its
+    // trace by name: those get no repair rather than another theorem's goals.
+    let mut seen = HashMap::new();
+    for source in &sources {
+        *seen.entry(source.theorem.name.as_str()).or_insert(0usize) += 1;
+    }
+    traced.retain(|name, _| seen.get(name.as_str()) == Some(&1));
     let pool: Vec<&str> = sources
         .iter()
         .flat_map(|s| s.steps.iter().map(String::as_str))
@@ -160,6 +175,12 @@ pub fn whole_proof_pairs(
             counts.repairs += 1;
         }
     }
+    if out.is_empty() {
+        return Err(PairError::NoTacticProofs(input.to_path_buf()));
+    }
+    if options.repairs > 0 && counts.repairs == 0 {
+        return Err(PairError::NothingTraced);
+    }
     Ok((out, counts))
 }
 
@@ -188,7 +209,10 @@ fn read_sources(input: &Path, counts: &mut PairCounts) -> Result<Vec<Source>, Pa
                 continue;
             }
             let proof = t.proof.trim_start();
-            let steps = if proof.starts_with("by") {
+            let tactic_proof = proof
+                .strip_prefix("by")
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
+            let steps = if tactic_proof && !mentions_sorry(proof) {
                 split_steps(&t.tactic_block())
             } else {
                 Vec::new()
@@ -255,7 +279,9 @@ mod tests {
     const FILE: &str = "prelude\nimport Mini\n\
 theorem a (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  · exact hp\n  · exact hq\n\
 theorem b (p : Prop) (hp : p) : p := hp\n\
-theorem c (p : Prop) (hp : p) : p := by\n  intro\n  exact hp\n";
+theorem c (p : Prop) (hp : p) : p := by\n  intro\n  exact hp\n\
+theorem d (p : Prop) : p := by\n  sorry\n\
+theorem e (p : Prop) (hp : p) : p := byContra hp\n";
 
     fn compact() -> PromptTemplates {
         PromptTemplates {
@@ -286,7 +312,10 @@ theorem c (p : Prop) (hp : p) : p := by\n  intro\n  exact hp\n";
         };
         let (pairs, counts) = whole_proof_pairs(&path, None, &options).unwrap();
         assert_eq!(counts.theorems, 2);
-        assert_eq!(counts.without_tactic_proof, 1);
+        assert_eq!(
+            counts.without_tactic_proof, 3,
+            "b (term), d (sorry), e (byContra term)"
+        );
         assert_eq!(pairs.len(), 2);
         assert_eq!(
             pairs[0].input,
@@ -319,7 +348,12 @@ theorem c (p : Prop) (hp : p) : p := by\n  intro\n  exact hp\n";
         let (pairs, counts) = whole_proof_pairs(&path, Some(&states), &options).unwrap();
         assert_eq!(counts.untraced, 1, "a is not in the states file");
         assert_eq!(counts.repairs, 6);
-        for repair in &pairs[3..] {
+        let repairs: Vec<&Example> = pairs
+            .iter()
+            .filter(|p| p.input.contains("-- goals:"))
+            .collect();
+        assert_eq!(repairs.len(), 6);
+        for repair in repairs {
             assert_eq!(repair.output, "  intro\n  exact hp<|endoftext|>");
             assert!(repair
                 .input
@@ -337,6 +371,31 @@ theorem c (p : Prop) (hp : p) : p := by\n  intro\n  exact hp\n";
             // Indented once, as refine shows a failed proof.
             assert!(!failed.contains("\n    "), "{}", repair.input);
         }
+    }
+
+    #[test]
+    fn a_name_two_files_share_gets_no_repair_rather_than_the_other_ones_goals() {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, hyp) in [("A.lean", "hp"), ("B.lean", "hq")] {
+            let text =
+                format!("theorem c (p : Prop) ({hyp} : p) : p := by\n  intro\n  exact {hyp}\n");
+            std::fs::write(dir.path().join(file), text).unwrap();
+        }
+        let states = dir.path().join("states.json");
+        std::fs::write(
+            &states,
+            r#"[{"full_name":"c","file_path":"B.lean","traced_tactics":[
+              {"tactic":"intro","state_before":"FROM-B","state_after":"x"}]}]"#,
+        )
+        .unwrap();
+        let options = PairOptions {
+            templates: compact(),
+            lean_version: "Lean 4".into(),
+            repairs: 1,
+            seed: 0,
+        };
+        let err = whole_proof_pairs(dir.path(), Some(&states), &options).unwrap_err();
+        assert!(matches!(err, PairError::NothingTraced), "{err}");
     }
 
     #[test]

@@ -85,6 +85,20 @@ impl Template {
         Template::parse(&text, &path.display().to_string())
     }
 
+    /// Whether the template asks for the placeholder `name` (however it is spaced).
+    pub fn uses(&self, name: &str) -> bool {
+        let mut rest = self.text.as_str();
+        while let Some(open) = rest.find("{{") {
+            let after = &rest[open + 2..];
+            let close = after.find("}}").unwrap_or(after.len());
+            if after[..close].trim() == name {
+                return true;
+            }
+            rest = after.get(close + 2..).unwrap_or("");
+        }
+        false
+    }
+
     /// The template's text.
     pub fn text(&self) -> &str {
         &self.text
@@ -198,6 +212,13 @@ mod tests {
             _ => "t".to_string(),
         });
         assert_eq!(text, "theorem t : {x | x = {{goals}}} := by -- t\n");
+    }
+
+    #[test]
+    fn uses_sees_a_placeholder_however_it_is_spaced() {
+        let t = Template::parse("{{ errors}} and {{goals }}", "t").unwrap();
+        assert!(t.uses("errors") && t.uses("goals"));
+        assert!(!t.uses("lean_version"));
     }
 
     #[test]
