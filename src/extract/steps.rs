@@ -28,8 +28,7 @@ pub struct Step {
 
 /// The tactic steps of `theorem` in `text` (the whole file); empty for a term-mode proof.
 pub fn tactic_steps(text: &str, theorem: &Theorem) -> Vec<Step> {
-    let proof = theorem.proof.as_str();
-    if !(proof.starts_with("by") && proof[2..].chars().next().is_none_or(|c| c.is_whitespace())) {
+    if !theorem.is_tactic_proof() {
         return Vec::new();
     }
     let lines: Vec<&str> = text.lines().collect();

@@ -208,11 +208,7 @@ fn read_sources(input: &Path, counts: &mut PairCounts) -> Result<Vec<Source>, Pa
             if !t.has_statement() {
                 continue;
             }
-            let proof = t.proof.trim_start();
-            let tactic_proof = proof
-                .strip_prefix("by")
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace));
-            let steps = if tactic_proof && !mentions_sorry(proof) {
+            let steps = if t.is_tactic_proof() && !mentions_sorry(&t.proof) {
                 split_steps(&t.tactic_block())
             } else {
                 Vec::new()

@@ -85,18 +85,15 @@ impl Template {
         Template::parse(&text, &path.display().to_string())
     }
 
-    /// Whether the template asks for the placeholder `name` (however it is spaced).
+    /// Whether the template asks for the placeholder `name` (however it is spaced): the
+    /// placeholders `render` would fill.
     pub fn uses(&self, name: &str) -> bool {
-        let mut rest = self.text.as_str();
-        while let Some(open) = rest.find("{{") {
-            let after = &rest[open + 2..];
-            let close = after.find("}}").unwrap_or(after.len());
-            if after[..close].trim() == name {
-                return true;
-            }
-            rest = after.get(close + 2..).unwrap_or("");
-        }
-        false
+        let asked = std::cell::Cell::new(false);
+        self.render(|placeholder| {
+            asked.set(asked.get() || placeholder == name);
+            String::new()
+        });
+        asked.get()
     }
 
     /// The template's text.

@@ -120,6 +120,15 @@ impl Theorem {
         pos >= self.start && self.span_end.is_none_or(|end| pos < end)
     }
 
+    /// Whether the proof is a tactic block: `by` followed by whitespace or nothing (not a term,
+    /// nor an identifier such as `byContra`).
+    pub fn is_tactic_proof(&self) -> bool {
+        let proof = self.proof.trim_start();
+        proof
+            .strip_prefix("by")
+            .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace))
+    }
+
     /// Whether a `:=` ends the statement, so that there is a statement to search (a
     /// pattern-matching definition has none).
     pub fn has_statement(&self) -> bool {
