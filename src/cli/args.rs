@@ -105,9 +105,14 @@ pub struct ModelOrDefault {
     #[arg(long, env = "PROOFSTEP_MODEL", value_parser = path_or_unset())]
     pub model: Option<PathBuf>,
     /// The weights the model is read in: auto (exact: f32, or a GGUF import's exact Q4_1 /
-    /// Q8_0 blocks packed), f32 (exact), or bf16, q8_0, q4_0 (reduced precision, converted
-    /// while loading and held once: 1/2, ~1/4 and ~1/5 of f32's memory; results are labelled).
-    #[arg(long, default_value = "auto", value_name = "auto|f32|bf16|q8_0|q4_0")]
+    /// Q8_0 blocks packed), f32 (exact), or bf16, q8_0, q4_0, q4_k (reduced precision,
+    /// converted while loading and held once: 1/2, ~1/4, ~1/5 and ~1/7 of f32's memory;
+    /// results are labelled).
+    #[arg(
+        long,
+        default_value = "auto",
+        value_name = "auto|f32|bf16|q8_0|q4_0|q4_k"
+    )]
     pub weights: Weights,
     /// Where the model runs: cpu, cuda (GPU 0), cuda:N, or auto (a GPU when this build has
     /// CUDA and the machine has one, else the CPU). On a GPU, --weights is f32 (auto) or bf16.

@@ -97,7 +97,7 @@ pub enum ModelCommand {
         #[arg(long)]
         prompts: Option<PathBuf>,
         /// Weights to compare with f32, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "bf16,q8_0,q4_0")]
+        #[arg(long, value_delimiter = ',', default_value = "bf16,q8_0,q4_0,q4_k")]
         weights: Vec<Weights>,
         /// Greedy tokens continued from each prompt.
         #[arg(long, default_value_t = 32)]

@@ -87,7 +87,7 @@ impl CausalLm {
         })
     }
 
-    /// A model for inference only, held in `precision` (exact packings; bf16, Q8_0, Q4_0)
+    /// A model for inference only, held in `precision` (exact packings; bf16, Q8_0, Q4_0, Q4_K)
     /// with no f32 copy:
     /// each matrix is read from `stream`, converted and its f32 values dropped before the
     /// next is read, so memory while loading stays near the final size. Norms and biases stay

@@ -1,9 +1,10 @@
 //! Which weights the inference forward's projections read: the f32 parameters, bf16 copies
 //! (`bf16.rs`, reduced precision), exact Q4_1 / Q8_0 packings (`q4.rs`, `q8.rs`: the same
-//! values in fewer bytes) or ggml's Q8_0 / Q4_0 roundings (reduced precision). Training always
+//! values in fewer bytes) or ggml's Q8_0 / Q4_0 / Q4_K roundings (reduced precision). Training always
 //! reads the f32 parameters. `Weights` is the user's choice (`--weights`): the exact values
 //! (`f32`: trainable parameters; `auto`: held for inference, exact packings where they exist), or
-//! a model held once in reduced precision, converted while it loads (`bf16`, `q8_0`, `q4_0`).
+//! a model held once in reduced precision, converted while it loads (`bf16`, `q8_0`, `q4_0`,
+//! `q4_k`).
 
 /// Which weights the inference forward's projections read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,6 +22,10 @@ pub enum Precision {
     Q8_0,
     /// ggml's Q4_0: blocks of 32 rounded to `(q - 8) · d`, `q` in 0..=15, `d` f16 (reduced).
     Q4_0,
+    /// ggml's Q4_K: super-blocks of 256 with f16 `d`, `dmin` and 6-bit sub-block scales and
+    /// mins, `q · d·sc − dmin·m` (`q4k.rs`; reduced). Matrices whose rows are not whole
+    /// super-blocks are rounded to Q8_0 instead.
+    Q4K,
 }
 
 impl std::str::FromStr for Precision {
@@ -32,9 +37,10 @@ impl std::str::FromStr for Precision {
             "packed" => Ok(Precision::Packed),
             "q8_0" => Ok(Precision::Q8_0),
             "q4_0" => Ok(Precision::Q4_0),
+            "q4_k" => Ok(Precision::Q4K),
             other => Err(format!(
-                "unknown precision `{other}`: use f32, packed (exact), bf16, q8_0 or q4_0 \
-                 (reduced)"
+                "unknown precision `{other}`: use f32, packed (exact), bf16, q8_0, q4_0 or \
+                 q4_k (reduced)"
             )),
         }
     }
@@ -42,11 +48,11 @@ impl std::str::FromStr for Precision {
 
 impl Precision {
     /// The precision of the LM head (and of an embedding tied to it) when the projections
-    /// read `self`: Q8_0 under Q4_0, as llama.cpp keeps its output matrix above 4 bits (the
-    /// head's rounding moves every logit), else the same.
+    /// read `self`: Q8_0 under Q4_0 and Q4_K, as llama.cpp keeps its output matrix above 4
+    /// bits (the head's rounding moves every logit), else the same.
     pub fn of_head(self) -> Precision {
         match self {
-            Precision::Q4_0 => Precision::Q8_0,
+            Precision::Q4_0 | Precision::Q4K => Precision::Q8_0,
             p => p,
         }
     }
@@ -67,6 +73,8 @@ pub enum Weights {
     Q8_0,
     /// ggml's Q4_0, held once (LM head Q8_0): 20 bytes per 32 weights, reduced precision.
     Q4_0,
+    /// ggml's Q4_K, held once (LM head Q8_0): 152 bytes per 256 weights, reduced precision.
+    Q4K,
 }
 
 impl Weights {
@@ -78,6 +86,7 @@ impl Weights {
             Weights::Bf16 => Some(Precision::Bf16),
             Weights::Q8_0 => Some(Precision::Q8_0),
             Weights::Q4_0 => Some(Precision::Q4_0),
+            Weights::Q4K => Some(Precision::Q4K),
         }
     }
 
@@ -95,6 +104,7 @@ impl Weights {
             Weights::Bf16 => "bf16",
             Weights::Q8_0 => "q8_0",
             Weights::Q4_0 => "q4_0",
+            Weights::Q4K => "q4_k",
         }
     }
 }
@@ -114,9 +124,10 @@ impl std::str::FromStr for Weights {
             "bf16" => Ok(Weights::Bf16),
             "q8_0" => Ok(Weights::Q8_0),
             "q4_0" => Ok(Weights::Q4_0),
+            "q4_k" => Ok(Weights::Q4K),
             other => Err(format!(
                 "unknown weights `{other}`: use auto (exact, the default), f32 (exact), or \
-                 bf16, q8_0, q4_0 (reduced precision, less memory)"
+                 bf16, q8_0, q4_0, q4_k (reduced precision, less memory)"
             )),
         }
     }
@@ -151,11 +162,12 @@ mod tests {
             Weights::Bf16,
             Weights::Q8_0,
             Weights::Q4_0,
+            Weights::Q4K,
         ] {
             assert_eq!(w.name().parse::<Weights>().unwrap(), w);
             assert_eq!(w.is_reduced(), !matches!(w, Weights::Auto | Weights::F32));
         }
-        let err = "q4_k".parse::<Weights>().unwrap_err();
+        let err = "q5_k".parse::<Weights>().unwrap_err();
         assert!(err.contains("q8_0") && err.contains("auto"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! Projections and token embeddings as the forwards read them. A projection is the f32
 //! `Linear` (training, prefill, `Precision::F32`), optionally with a copy of its weight that
-//! inference reads instead (`set_precision`: bf16, exact Q4_1 / Q8_0 packings, Q8_0 / Q4_0
-//! roundings), or — in a model loaded with reduced `--weights` — only that converted matrix,
+//! inference reads instead (`set_precision`: bf16, exact Q4_1 / Q8_0 packings, Q8_0 / Q4_0 /
+//! Q4_K roundings), or — in a model loaded with reduced `--weights` — only that converted matrix,
 //! made while the model loads, with no f32 copy (`Proj::held`). The embedding of such a model
 //! is held the same way and decoded row by row; a tied LM head shares its matrix.
 //! Off the CPU (a GPU) the row kernels do not apply: every product is candle's matmul, bf16
@@ -19,6 +19,7 @@ use crate::error::{ModelError, Result};
 use crate::kernels::bf16::Bf16Matrix;
 use crate::kernels::matvec::{linear_rows_many, with_values, RowWeights, MAX_ROWS};
 use crate::kernels::q4::{Q40Matrix, Q4Matrix};
+use crate::kernels::q4k::Q4KMatrix;
 use crate::kernels::q8::Q8Matrix;
 
 /// A weight matrix in the form the decoding kernel reads instead of f32.
@@ -29,6 +30,8 @@ pub enum Converted {
     Q4(Q4Matrix),
     /// Q4_0 blocks (roundings).
     Q40(Q40Matrix),
+    /// Q4_K super-blocks (roundings).
+    Q4K(Q4KMatrix),
     /// Q8_0 blocks (exact packings or roundings).
     Q8(Q8Matrix),
     /// bf16 values on a GPU, read by candle's matrix product (half-precision compute).
@@ -38,16 +41,17 @@ pub enum Converted {
 impl Converted {
     /// `w: [rows, cols]` in precision `p`; `None` where it does not apply: `F32`, a `Packed`
     /// matrix that is not exactly Q4_1 / Q8_0, a block format whose rows are not whole blocks
-    /// of 32 (then the f32 weight is read). Off the CPU only bf16 applies (Q8_0 / Q4_0 are
-    /// CPU kernels: an error).
+    /// of 32 (then the f32 weight is read). Q4_K rounds a matrix whose rows are not whole
+    /// super-blocks of 256 to Q8_0, as llama.cpp falls back to a wider type there. Off the
+    /// CPU only bf16 applies (Q8_0 / Q4_0 / Q4_K are CPU kernels: an error).
     pub fn of(w: &Tensor, p: Precision) -> Result<Option<Self>> {
         if !w.device().is_cpu() {
             return match p {
                 Precision::F32 | Precision::Packed => Ok(None),
                 Precision::Bf16 => Ok(Some(Converted::DeviceBf16(w.to_dtype(DType::BF16)?))),
-                Precision::Q8_0 | Precision::Q4_0 => Err(ModelError::Device(format!(
-                    "{p:?} weights are read by CPU kernels only; on a GPU use bf16 or f32"
-                ))),
+                Precision::Q8_0 | Precision::Q4_0 | Precision::Q4K => Err(ModelError::Device(
+                    format!("{p:?} weights are read by CPU kernels only; on a GPU use bf16 or f32"),
+                )),
             };
         }
         Ok(match p {
@@ -56,13 +60,17 @@ impl Converted {
                 Some(q) => Some(Converted::Q4(q)),
                 None => Q8Matrix::pack_exact(w)?.map(Converted::Q8),
             },
-            Precision::Bf16 | Precision::Q8_0 | Precision::Q4_0 => {
+            Precision::Bf16 | Precision::Q8_0 | Precision::Q4_0 | Precision::Q4K => {
                 let (rows, cols) = w.dims2()?;
                 with_values(w, |values| match p {
                     Precision::Bf16 => {
                         Some(Converted::Bf16(Bf16Matrix::from_values(values, rows, cols)))
                     }
                     Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                    Precision::Q4K => match Q4KMatrix::quantize(values, rows, cols) {
+                        Some(q) => Some(Converted::Q4K(q)),
+                        None => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                    },
                     _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
                 })?
             }
@@ -75,6 +83,7 @@ impl Converted {
             Converted::Bf16(m) => (m.rows, m.cols),
             Converted::Q4(m) => (m.rows, m.cols),
             Converted::Q40(m) => (m.rows, m.cols),
+            Converted::Q4K(m) => (m.rows, m.cols),
             Converted::Q8(m) => (m.rows, m.cols),
             Converted::DeviceBf16(t) => {
                 let d = t.dims();
@@ -89,6 +98,7 @@ impl Converted {
             Converted::Bf16(m) => m.row(r),
             Converted::Q4(m) => m.row(r),
             Converted::Q40(m) => m.row(r),
+            Converted::Q4K(m) => m.row(r),
             Converted::Q8(m) => m.row(r),
             Converted::DeviceBf16(t) => t.get(r)?.to_dtype(DType::F32)?.to_vec1()?,
         })
@@ -100,6 +110,7 @@ impl Converted {
             Converted::Bf16(m) => 2 * m.data.len(),
             Converted::Q4(m) => 8 * m.scales.len() + m.nibbles.len(),
             Converted::Q40(m) => 4 * m.scales.len() + m.nibbles.len(),
+            Converted::Q4K(m) => m.bytes(),
             Converted::Q8(m) => 4 * m.scales.len() + m.values.len(),
             Converted::DeviceBf16(t) => 2 * t.elem_count(),
         }
@@ -111,6 +122,7 @@ impl Converted {
             Converted::Bf16(h) => Some(RowWeights::Bf16(h)),
             Converted::Q4(q) => Some(RowWeights::Q4(q)),
             Converted::Q40(q) => Some(RowWeights::Q40(q)),
+            Converted::Q4K(q) => Some(RowWeights::Q4K(q)),
             Converted::Q8(q) => Some(RowWeights::Q8(q)),
             Converted::DeviceBf16(_) => None,
         }
@@ -120,7 +132,7 @@ impl Converted {
 /// The error of a training forward on a model held in reduced precision.
 fn not_trainable() -> ModelError {
     ModelError::Generate(
-        "this model was loaded with reduced --weights (bf16, q8_0 or q4_0) and holds no f32 \
+        "this model was loaded with reduced --weights (bf16, q8_0, q4_0 or q4_k) and holds no f32 \
          parameters; load it with --weights f32 (or auto) to train or to read its parameters"
             .into(),
     )
@@ -374,7 +386,12 @@ mod tests {
     #[test]
     fn a_held_projection_keeps_no_f32_weight_and_refuses_training() {
         let w = weight(8, 64);
-        for p in [Precision::Bf16, Precision::Q8_0, Precision::Q4_0] {
+        for p in [
+            Precision::Bf16,
+            Precision::Q8_0,
+            Precision::Q4_0,
+            Precision::Q4K,
+        ] {
             let proj = Proj::held(w.clone(), None, p).unwrap();
             assert!(proj.is_converted() && proj.lin.is_none(), "{p:?}");
             let err = proj.lin().unwrap_err().to_string();

@@ -92,7 +92,7 @@ impl Generator {
     }
 
     /// Loads a model folder as `--weights` says (`load` is `Weights::Auto`; see
-    /// `load_model_with`: bf16, q8_0 and q4_0 hold the model once, converted, reduced
+    /// `load_model_with`: bf16, q8_0, q4_0 and q4_k hold the model once, converted, reduced
     /// precision).
     pub fn load_with(dir: &Path, weights: Weights) -> Result<Self> {
         Self::load_on(dir, weights, &Device::Cpu)
@@ -120,7 +120,7 @@ impl Generator {
     }
 
     /// Chooses the weights generation reads beside the f32 parameters of a generator loaded
-    /// with `Weights::F32` (or made by `new`): exact packings, bf16, Q8_0, Q4_0 copies (see
+    /// with `Weights::F32` (or made by `new`): exact packings, bf16, Q8_0, Q4_0, Q4_K copies (see
     /// `precision.rs`); says how many projections read a copy. An error on a held model.
     pub fn set_precision(&mut self, p: Precision) -> Result<PrecisionReport> {
         self.lm.set_precision(p)

@@ -79,7 +79,7 @@ pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
 /// Loads the model of a folder for inference on `device`: on the CPU exactly
 /// `load_model_with`; on a GPU the f32 parameters on the device (`Auto`, `F32`), with a bf16
 /// copy of every projection that the matrix products read (`Bf16`: half-precision compute on
-/// the GPU's tensor cores). Q8_0 / Q4_0 are CPU kernels: an error that names the choices.
+/// the GPU's tensor cores). Q8_0 / Q4_0 / Q4_K are CPU kernels: an error that names the choices.
 pub fn load_model_on(dir: &Path, weights: Weights, device: &Device) -> Result<CausalLm> {
     if device.is_cpu() {
         return load_model_with(dir, weights);
@@ -91,7 +91,7 @@ pub fn load_model_on(dir: &Path, weights: Weights, device: &Device) -> Result<Ca
             lm.set_precision(Precision::Bf16)?;
             Ok(lm)
         }
-        Weights::Q8_0 | Weights::Q4_0 => Err(ModelError::Device(format!(
+        Weights::Q8_0 | Weights::Q4_0 | Weights::Q4K => Err(ModelError::Device(format!(
             "--weights {} is a CPU format; on a GPU give --weights bf16 (half precision) or \
              f32, or run with --device cpu",
             weights.name()

@@ -5,7 +5,8 @@
 //! 4 input rows (`matvec_avx512.rs`) when the CPU has it, else AVX2/FMA tiles of 2 × 4
 //! (`matvec_avx2.rs`), else scalar.
 //! Weights are the f32 parameters, bf16 (`bf16.rs`), or blocks of 32 decoded in registers:
-//! Q4_1 (exact packings), Q4_0 and Q8_0 (exact packings or ggml's roundings; `q4.rs`, `q8.rs`);
+//! Q4_1 (exact packings), Q4_0, Q4_K and Q8_0 (exact packings or ggml's roundings; `q4.rs`,
+//! `q4k.rs`, `q8.rs`);
 //! arithmetic is f32.
 //! Several projections of one input (q/k/v, gate/up) share one parallel pass.
 //! Inference only: no gradient flows through it.
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 use crate::error::{ModelError, Result};
 use crate::kernels::bf16::{from_bf16, Bf16Matrix};
 use crate::kernels::q4::{self, Q40Matrix, Q4Matrix};
+use crate::kernels::q4k::{self, Q4KMatrix};
 use crate::kernels::q8::{self, Q8Matrix};
 
 /// Above this many input rows the general matmul (prefill) is faster for f32 weights.
@@ -32,6 +34,8 @@ pub enum RowWeights<'a> {
     Q4(&'a Q4Matrix),
     /// Its Q4_0 rounding (see `q4.rs`).
     Q40(&'a Q40Matrix),
+    /// Its Q4_K rounding (see `q4k.rs`).
+    Q4K(&'a Q4KMatrix),
     /// Its exact Q8_0 packing (see `q8.rs`).
     Q8(&'a Q8Matrix),
 }
@@ -63,6 +67,7 @@ enum WPtr {
 enum BlockRows {
     Q4(*const [f32; 2], *const u8),
     Q40(*const f32, *const u8),
+    Q4K(*const [f32; 2], *const [u8; 2], *const u8),
     Q8(*const f32, *const i8),
 }
 // SAFETY: as `Ptr`: used only while the packed matrices live, for shared reads.
@@ -78,6 +83,11 @@ impl BlockRows {
         match self {
             BlockRows::Q4(s, q) => BlockRows::Q4(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
             BlockRows::Q40(s, q) => BlockRows::Q40(s.add(j * k / q4::BLOCK), q.add(j * k / 2)),
+            BlockRows::Q4K(d, s, q) => BlockRows::Q4K(
+                d.add(j * k / q4k::SUPER),
+                s.add(j * k / q4::BLOCK),
+                q.add(j * k / 2),
+            ),
             BlockRows::Q8(s, q) => BlockRows::Q8(s.add(j * k / q8::BLOCK), q.add(j * k)),
         }
     }
@@ -94,6 +104,11 @@ impl BlockRows {
                 std::slice::from_raw_parts(q, k / 2),
             ),
             BlockRows::Q40(s, q) => q4::decode_q4_0_blocks(
+                std::slice::from_raw_parts(s, nb),
+                std::slice::from_raw_parts(q, k / 2),
+            ),
+            BlockRows::Q4K(d, s, q) => q4k::decode_blocks(
+                std::slice::from_raw_parts(d, k / q4k::SUPER),
                 std::slice::from_raw_parts(s, nb),
                 std::slice::from_raw_parts(q, k / 2),
             ),
@@ -185,6 +200,7 @@ pub fn linear_rows_many(
             RowWeights::Bf16(b) => (b.rows, b.cols),
             RowWeights::Q4(q) => (q.rows, q.cols),
             RowWeights::Q40(q) => (q.rows, q.cols),
+            RowWeights::Q4K(q) => (q.rows, q.cols),
             RowWeights::Q8(q) => (q.rows, q.cols),
         };
         if kw != k {
@@ -218,6 +234,11 @@ pub fn linear_rows_many(
             RowWeights::Q40(q) => {
                 WPtr::Blocks(BlockRows::Q40(q.scales.as_ptr(), q.nibbles.as_ptr()))
             }
+            RowWeights::Q4K(q) => WPtr::Blocks(BlockRows::Q4K(
+                q.supers.as_ptr(),
+                q.subs.as_ptr(),
+                q.nibbles.as_ptr(),
+            )),
             RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
         });
     }
@@ -382,6 +403,10 @@ unsafe fn run_blocks(
             use crate::kernels::matvec_avx512::{rows_blocks, Q40Blocks};
             return rows_blocks(Q40Blocks(s, q), rows, k, xs, m, bias, out, ldo);
         }
+        (Isa::Avx512, BlockRows::Q4K(d, s, q)) => {
+            use crate::kernels::matvec_avx512::{rows_blocks, Q4KBlocks};
+            return rows_blocks(Q4KBlocks(d, s, q), rows, k, xs, m, bias, out, ldo);
+        }
         (Isa::Avx512, BlockRows::Q8(s, q)) => {
             use crate::kernels::matvec_avx512::{rows_blocks, Q8Blocks};
             return rows_blocks(Q8Blocks(s, q), rows, k, xs, m, bias, out, ldo);
@@ -393,6 +418,10 @@ unsafe fn run_blocks(
         (Isa::Avx2, BlockRows::Q40(s, q)) => {
             use crate::kernels::matvec_avx2::{rows_blocks, Q40Blocks};
             return rows_blocks(Q40Blocks(s, q), rows, k, xs, m, bias, out, ldo);
+        }
+        (Isa::Avx2, BlockRows::Q4K(d, s, q)) => {
+            use crate::kernels::matvec_avx2::{rows_blocks, Q4KBlocks};
+            return rows_blocks(Q4KBlocks(d, s, q), rows, k, xs, m, bias, out, ldo);
         }
         (Isa::Avx2, BlockRows::Q8(s, q)) => {
             use crate::kernels::matvec_avx2::{rows_blocks, Q8Blocks};
@@ -569,6 +598,40 @@ mod tests {
                                 "{isa:?} kind {kind} n={n} k={k} m={m} ({i},{j}): {got} vs {want}"
                             );
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Q4_K super-blocks: every ISA and tile shape against an f64 dot product of the decoded
+    /// weights (`Q4KMatrix::row`, the scalar fallback's decoding).
+    #[test]
+    fn q4_k_kernels_match_reference() {
+        for &(n, k, m) in &[(13, 256, 1), (8, 512, 4), (3, 256, 9), (5, 768, 2)] {
+            let q = Q4KMatrix::quantize(&values(n * k, 11), n, k).expect("whole super-blocks");
+            let x = values(m * k, 12);
+            let b = values(n, 13);
+            let w = BlockRows::Q4K(q.supers.as_ptr(), q.subs.as_ptr(), q.nibbles.as_ptr());
+            for isa in isas() {
+                let mut out = vec![f32::NAN; m * n];
+                // SAFETY: sizes as documented; `isa` is supported (see `isas`).
+                unsafe {
+                    let (xp, op) = (x.as_ptr(), out.as_mut_ptr());
+                    run_blocks(isa, w, n, k, xp, m, Some(b.as_ptr()), op, n);
+                }
+                for j in 0..n {
+                    let decoded = q.row(j);
+                    for i in 0..m {
+                        let want: f64 = (0..k)
+                            .map(|p| decoded[p] as f64 * x[i * k + p] as f64)
+                            .sum::<f64>()
+                            + b[j] as f64;
+                        let got = out[i * n + j] as f64;
+                        assert!(
+                            (got - want).abs() < 1e-4 * (1.0 + want.abs()),
+                            "{isa:?} n={n} k={k} m={m} ({i},{j}): {got} vs {want}"
+                        );
                     }
                 }
             }

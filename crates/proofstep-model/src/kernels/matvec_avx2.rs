@@ -186,6 +186,40 @@ impl Blocks for Q4Blocks {
     }
 }
 
+/// Q4_K blocks (`q4k.rs`): `[d, dmin]` per super-block of 8 blocks, `[sc, m]` per block, and
+/// 16 bytes of nibbles per block (element `i` low, `i + 16` high).
+#[derive(Clone, Copy)]
+pub struct Q4KBlocks(pub *const [f32; 2], pub *const [u8; 2], pub *const u8);
+
+impl Blocks for Q4KBlocks {
+    #[inline(always)]
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
+        Q4KBlocks(
+            self.0.add(j * nb / 8),
+            self.1.add(j * nb),
+            self.2.add(j * nb * 16),
+        )
+    }
+
+    /// `q · (d·sc) − dmin·m` by one FMA.
+    #[inline(always)]
+    unsafe fn block(self, b: usize) -> [__m256; 4] {
+        let (d, m) = crate::kernels::q4k::sub_scale(&*self.0.add(b / 8), *self.1.add(b));
+        let (d, m) = (_mm256_set1_ps(d), _mm256_set1_ps(m));
+        let bytes = _mm_loadu_si128(self.2.add(b * 16) as *const __m128i);
+        let lo = _mm256_cvtepu8_epi32(bytes);
+        let hi = _mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8));
+        let nib = _mm256_set1_epi32(0x0F);
+        let value = |q: __m256i| _mm256_fmadd_ps(_mm256_cvtepi32_ps(q), d, m);
+        [
+            value(_mm256_and_si256(lo, nib)),
+            value(_mm256_and_si256(hi, nib)),
+            value(_mm256_srli_epi32(lo, 4)),
+            value(_mm256_srli_epi32(hi, 4)),
+        ]
+    }
+}
+
 /// Q4_0 blocks: `d` per block and 16 bytes of nibbles (element `i` low, `i + 16` high).
 #[derive(Clone, Copy)]
 pub struct Q40Blocks(pub *const f32, pub *const u8);

@@ -210,6 +210,37 @@ impl Blocks for Q40Blocks {
     }
 }
 
+/// Q4_K blocks (`q4k.rs`): `[d, dmin]` per super-block of 8 blocks, `[sc, m]` per block, and
+/// 16 bytes of nibbles per block (element `i` low, `i + 16` high).
+#[derive(Clone, Copy)]
+pub struct Q4KBlocks(pub *const [f32; 2], pub *const [u8; 2], pub *const u8);
+
+impl Blocks for Q4KBlocks {
+    #[inline(always)]
+    unsafe fn skip_rows(self, j: usize, nb: usize) -> Self {
+        Q4KBlocks(
+            self.0.add(j * nb / 8),
+            self.1.add(j * nb),
+            self.2.add(j * nb * 16),
+        )
+    }
+
+    /// `q · (d·sc) − dmin·m` by one FMA.
+    #[inline(always)]
+    unsafe fn block(self, j: usize, nb: usize, b: usize) -> (__m512, __m512) {
+        let i = j * nb + b;
+        let (d, m) = crate::kernels::q4k::sub_scale(&*self.0.add(i / 8), *self.1.add(i));
+        let bytes = _mm_loadu_si128(self.2.add(i * 16) as *const __m128i);
+        let q = _mm512_cvtepu8_epi32(bytes);
+        let (d, m) = (_mm512_set1_ps(d), _mm512_set1_ps(m));
+        let low = _mm512_and_si512(q, _mm512_set1_epi32(0x0F));
+        (
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(low), d, m),
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(q, 4)), d, m),
+        )
+    }
+}
+
 /// Q8_0 blocks: `d` per block and 32 signed bytes.
 #[derive(Clone, Copy)]
 pub struct Q8Blocks(pub *const f32, pub *const i8);

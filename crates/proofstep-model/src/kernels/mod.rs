@@ -1,5 +1,5 @@
 //! CPU kernels: the decoding step's `x · Wᵀ` for a few rows (`matvec`, with AVX-512 and
-//! AVX2/FMA tiles; weights f32, bf16 copies or exact Q4_1 / Q8_0 packings), the decoding
+//! AVX2/FMA tiles; weights f32, bf16 copies, exact Q4_1 / Q8_0 packings or ggml's Q8_0 / Q4_0 / Q4_K roundings), the decoding
 //! step's attention, one f32 matrix product through `gemm` for the fused training ops, and a
 //! vectorized `exp`. No gradients here: `autograd` builds the differentiable ops on them.
 
@@ -12,5 +12,6 @@ mod matvec_avx2;
 #[cfg(target_arch = "x86_64")]
 mod matvec_avx512;
 pub mod q4;
+pub mod q4k;
 pub mod q8;
 pub mod vexp;

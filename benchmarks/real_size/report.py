@@ -1,0 +1,48 @@
+"""The real_size table (see README.md, "real_size") from run.sh's JSON lines: every row with its
+fraction of the memory-bandwidth bound, then proofstep over each anchor at the same precision.
+Usage: report.py RESULTS.jsonl CONFIG.json BANDWIDTH_GBS"""
+import json
+import sys
+
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+c = json.load(open(sys.argv[2]))
+bw = float(sys.argv[3]) * 1e9
+d, layers, v, inter = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["intermediate_size"]
+block = layers * (4 * d * d + 2 * d * inter)  # qkv, dense, h_to_4h, 4h_to_h
+head = v * d
+# Bytes per weight as proofstep holds them (projections, head): f32 4, bf16 2, Q8_0 36/32
+# (f32 scale + 32 bytes), Q4_0 20/32 (f32 scale + 16 bytes) and Q4_K 152/256 with a Q8_0
+# head; transformers as
+# its dtype. llama.cpp's rows carry the bytes of their GGUF's matrices (step_bytes).
+per = {"f32": (4, 4), "bf16": (2, 2), "q8_0": (36 / 32, 36 / 32), "q4_0": (20 / 32, 36 / 32),
+       "q4_k": (152 / 256, 36 / 32)}
+
+
+def step_bytes(r):
+    if "step_bytes" in r:
+        return r["step_bytes"]
+    b, h = per[r["weights"]]
+    return block * b + head * h
+
+
+print("| impl | weights | workload | tok/s | bound tok/s | fraction | load s | peak RSS loading MiB | peak RSS MiB |")
+print("|---|---|---|---|---|---|---|---|---|")
+for r in rows:
+    bound = bw / step_bytes(r) * r["sequences"]
+    frac = f"{r['tokens_per_s'] / bound:.2f}" if r["mode"] == "greedy" else "-"
+    loading = r.get("load_peak_rss_mib")
+    print(f"| {r['impl']} | {r['weights']} | {r['mode']} | {r['tokens_per_s']:.2f} | {bound:.1f} | {frac} | "
+          f"{r['load_seconds']:.1f} | {'-' if loading is None else f'{loading:.0f}'} | {r['peak_rss_mib']:.0f} |")
+by = {(r["impl"], r["weights"], r["mode"]): r for r in rows}
+print()
+print("| proofstep | anchor | workload | speed ratio | peak RSS ratio | load time ratio |")
+print("|---|---|---|---|---|---|")
+pairs = [("q8_0", "llama.cpp", "q8_0"), ("q4_0", "llama.cpp", "q4_0"), ("q4_k", "llama.cpp", "q4_k"),
+         ("bf16", "llama.cpp", "f16"), ("f32", "transformers", "f32"), ("bf16", "transformers", "bf16"),
+         ("q8_0", "transformers", "f32"), ("q4_0", "transformers", "f32")]
+for ours, anchor, theirs in pairs:
+    for mode in ["greedy", "sample16"]:
+        a, b = by.get(("proofstep", ours, mode)), by.get((anchor, theirs, mode))
+        if a and b:
+            print(f"| {ours} | {anchor} {theirs} | {mode} | {a['tokens_per_s'] / b['tokens_per_s']:.2f} | "
+                  f"{a['peak_rss_mib'] / b['peak_rss_mib']:.2f} | {a['load_seconds'] / b['load_seconds']:.2f} |")
