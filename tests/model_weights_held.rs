@@ -160,9 +160,14 @@ fn reduced_weights_hold_no_parameters_and_compute_the_rounded_models_logits() {
             assert!(held.tensors().is_empty(), "{kind} {w} keeps f32 parameters");
             assert_eq!(held.num_params(), lm.num_params());
             let got = infer(&held);
-            // The logits of the f32 model whose matrices were rounded by ggml's reference code.
+            // The logits of the f32 model whose matrices were rounded by ggml's reference code;
+            // on a CPU with VNNI, q8_0 and q4_0 also round the activations to int8 as llama.cpp
+            // does (the kernel itself is checked exactly against that rounding in
+            // `kernels::matvec`), which moves these deliberately sharp logits by a few percent.
             let exact = max_diff(&got, &infer(&rounded_reference(&lm, w)));
-            assert!(exact < 1e-4 * scale, "{kind} {w}: {exact} of {scale}");
+            let int8 = w != Weights::Bf16 && proofstep::model::kernels::x8::available();
+            let tolerance = if int8 { 0.08 } else { 1e-4 };
+            assert!(exact < tolerance * scale, "{kind} {w}: {exact} of {scale}");
             diffs.push(max_diff(&got, &want));
             // What needs the f32 parameters is refused, saying how to get them.
             let x = Tensor::new(&ids()[..4], &Device::Cpu)
@@ -321,7 +326,7 @@ fn generate_cli(model: &Path, weights: &str) -> std::process::Output {
 fn the_weights_flag_loads_reduced_precision_and_labels_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let folder = common::untrained_model(dir.path());
-    for w in ["q8_0", "q4_0", "bf16", "f32", "auto"] {
+    for w in ["q8_0", "q4_0", "q4_k", "bf16", "f32", "auto"] {
         let out = generate_cli(&folder, w);
         assert!(
             out.status.success(),
@@ -335,7 +340,7 @@ fn the_weights_flag_loads_reduced_precision_and_labels_the_output() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.contains("reduced precision"), reduced, "{err}");
     }
-    let out = generate_cli(&folder, "q4_k");
+    let out = generate_cli(&folder, "q5_k");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("q8_0") && err.contains("auto"), "{err}");

@@ -134,8 +134,15 @@ fn a_model_held_at_q4_k_computes_the_rounded_models_logits() {
             .to_scalar::<f32>()
             .unwrap()
     };
+    // On a CPU with VNNI the Q8_0 head multiplies the activations rounded to int8, as
+    // llama.cpp does (checked exactly in `kernels::matvec`): the logits move a little more.
+    let tolerance = if proofstep::model::kernels::x8::available() {
+        0.02
+    } else {
+        1e-4
+    };
     assert!(
-        diff(&got, &want) < 1e-4 * scale,
+        diff(&got, &want) < tolerance * scale,
         "{} of {scale}",
         diff(&got, &want)
     );

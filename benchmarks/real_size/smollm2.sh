@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # usage: bash benchmarks/real_size/smollm2.sh — speed and memory of SmolLM2-135M (the Q4_1 GGUF
 # imported by `proofstep model import-gguf`) in each --weights (WEIGHTS, default "auto f32 bf16
-# q8_0 q4_0"): greedy and 16 samples, one 64-token prompt, 64 new tokens, THREADS (2) threads;
+# q8_0 q4_0 q4_k"): greedy and 16 samples, one 64-token prompt, 64 new tokens, THREADS (2) threads;
 # tokens/s (median of REPEATS after a warm-up), load time, peak RSS. `auto` holds the GGUF's exact
-# blocks packed (the same numbers as f32). See README.md, "real_size".
+# blocks packed (the same numbers as f32). Beside it, in the same run, llama.cpp on the same GGUF
+# (anchor_llama_cpp.py through benchmarks/.venv's llama-cpp-python; skipped if it is not built):
+# its peak RSS includes the Python interpreter's, reported apart ("base"). See README.md, "real_size".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
-weights_list=${WEIGHTS:-auto f32 bf16 q8_0 q4_0}
+weights_list=${WEIGHTS:-auto f32 bf16 q8_0 q4_0 q4_k}
 out=benchmarks/out/real_size
 mkdir -p "$out"
 cargo build --release --quiet --bin proofstep
@@ -24,12 +26,19 @@ for mode in greedy sample16; do
         target/release/proofstep model speed --model "$model" --ids "$ids" --mode "$mode" \
             --new-tokens 64 --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$results"
     done
+    if benchmarks/.venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+        benchmarks/.venv/bin/python benchmarks/real_size/anchor_llama_cpp.py speed --gguf "$(smollm2_gguf)" \
+            --weights q4_1 --ids "$ids" --mode "$mode" --new-tokens 64 --repeats "$repeats" \
+            --threads "$threads" 2>/dev/null | tee -a "$results"
+    fi
 done
 python3 - "$results" <<'PY'
 import json, sys
-print("| weights | workload | tok/s | load s | peak RSS MiB | projections converted |")
-print("|---|---|---|---|---|---|")
+print("| impl | weights | workload | tok/s | load s | peak RSS MiB | projections converted |")
+print("|---|---|---|---|---|---|---|")
 for r in map(json.loads, open(sys.argv[1])):
-    print(f"| {r['weights']} | {r['mode']} | {r['tokens_per_s']:.1f} | {r['load_seconds']:.2f} | "
-          f"{r['peak_rss_mib']:.0f} | {r['projections_converted']}/{r['projections']} |")
+    conv = f"{r['projections_converted']}/{r['projections']}" if "projections" in r else "-"
+    rss = f"{r['peak_rss_mib']:.0f}" + (f" (base {r['base_rss_mib']:.0f})" if "base_rss_mib" in r else "")
+    print(f"| {r['impl']} | {r['weights']} | {r['mode']} | {r['tokens_per_s']:.1f} | "
+          f"{r['load_seconds']:.2f} | {rss} | {conv} |")
 PY

@@ -4,7 +4,8 @@
 # teacher-forced through both (`proofstep model agree`), on SmolLM2-135M (the GGUF imported by
 # `proofstep model import-gguf`; its f32 is the GGUF's dequantized values) and on a random GPT-NeoX
 # of pythia-70m's shapes (benchmarks/real_size/make_folder.py; random ids as prompts). REAL=1 adds
-# the pythia-1.4b shapes folder benchmarks/real_size/run.sh makes. See README.md, "weights_quality".
+# the pythia-1.4b shapes folder benchmarks/real_size/run.sh makes (REAL_SHAPES=pythia-2.8b: that
+# one). See README.md, "weights_quality".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=benchmarks/out/weights_quality
@@ -20,13 +21,14 @@ ids=$(python3 -c "import json, random; r = random.Random(0); print(json.dumps([[
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 results=$out/results.jsonl
 : > "$results"
-target/release/proofstep model agree --model "$out/smollm2-135m" --prompts benchmarks/weights_quality/prompts.json --weights auto,bf16,q8_0,q4_0 \
+target/release/proofstep model agree --model "$out/smollm2-135m" --prompts benchmarks/weights_quality/prompts.json --weights auto,bf16,q8_0,q4_0,q4_k \
     --new-tokens 32 --threads 2 | sed 's/^{/{"model":"SmolLM2-135M",/' | tee -a "$results"
 target/release/proofstep model agree --model "$neox" --ids "$ids" --new-tokens 32 --threads 2 \
     | sed 's/^{/{"model":"random GPT-NeoX, pythia-70m shapes",/' | tee -a "$results"
 if [[ ${REAL:-0} == 1 ]]; then
-    target/release/proofstep model agree --model benchmarks/out/real_size/pythia-1.4b --ids "$ids" \
-        --new-tokens 32 --threads 2 | sed 's/^{/{"model":"random GPT-NeoX, pythia-1.4b shapes",/' | tee -a "$results"
+    shapes=${REAL_SHAPES:-pythia-1.4b}
+    target/release/proofstep model agree --model "benchmarks/out/real_size/$shapes" --ids "$ids" \
+        --new-tokens 32 --threads 2 | sed "s/^{/{\"model\":\"random GPT-NeoX, $shapes shapes\",/" | tee -a "$results"
 fi
 python3 - "$results" <<'PY'
 import json, sys

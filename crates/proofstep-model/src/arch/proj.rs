@@ -21,6 +21,7 @@ use crate::kernels::matvec::{linear_rows_many, with_values, RowWeights, MAX_ROWS
 use crate::kernels::q4::{Q40Matrix, Q4Matrix};
 use crate::kernels::q4k::Q4KMatrix;
 use crate::kernels::q8::Q8Matrix;
+use crate::kernels::x8::{self, X8Matrix};
 
 /// A weight matrix in the form the decoding kernel reads instead of f32.
 pub enum Converted {
@@ -34,6 +35,8 @@ pub enum Converted {
     Q4K(Q4KMatrix),
     /// Q8_0 blocks (exact packings or roundings).
     Q8(Q8Matrix),
+    /// Q8_0 / Q4_0 roundings, eight rows interleaved (read with int8 activations).
+    X8(X8Matrix),
     /// bf16 values on a GPU, read by candle's matrix product (half-precision compute).
     DeviceBf16(Tensor),
 }
@@ -66,12 +69,17 @@ impl Converted {
                     Precision::Bf16 => {
                         Some(Converted::Bf16(Bf16Matrix::from_values(values, rows, cols)))
                     }
-                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
                     Precision::Q4K => match Q4KMatrix::quantize(values, rows, cols) {
                         Some(q) => Some(Converted::Q4K(q)),
-                        None => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
+                        None => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
                     },
-                    _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
+                    _ => Q40Matrix::quantize(values, rows, cols).map(|q| {
+                        match x8::available().then(|| X8Matrix::from_q4_0(&q)).flatten() {
+                            Some(x) => Converted::X8(x),
+                            None => Converted::Q40(q),
+                        }
+                    }),
                 })?
             }
         })
@@ -85,6 +93,7 @@ impl Converted {
             Converted::Q40(m) => (m.rows, m.cols),
             Converted::Q4K(m) => (m.rows, m.cols),
             Converted::Q8(m) => (m.rows, m.cols),
+            Converted::X8(m) => (m.rows, m.cols),
             Converted::DeviceBf16(t) => {
                 let d = t.dims();
                 (d[0], d[1])
@@ -100,6 +109,7 @@ impl Converted {
             Converted::Q40(m) => m.row(r),
             Converted::Q4K(m) => m.row(r),
             Converted::Q8(m) => m.row(r),
+            Converted::X8(m) => m.row(r),
             Converted::DeviceBf16(t) => t.get(r)?.to_dtype(DType::F32)?.to_vec1()?,
         })
     }
@@ -112,6 +122,7 @@ impl Converted {
             Converted::Q40(m) => 4 * m.scales.len() + m.nibbles.len(),
             Converted::Q4K(m) => m.bytes(),
             Converted::Q8(m) => 4 * m.scales.len() + m.values.len(),
+            Converted::X8(m) => m.bytes(),
             Converted::DeviceBf16(t) => 2 * t.elem_count(),
         }
     }
@@ -124,8 +135,18 @@ impl Converted {
             Converted::Q40(q) => Some(RowWeights::Q40(q)),
             Converted::Q4K(q) => Some(RowWeights::Q4K(q)),
             Converted::Q8(q) => Some(RowWeights::Q8(q)),
+            Converted::X8(q) => Some(RowWeights::X8(q)),
             Converted::DeviceBf16(_) => None,
         }
+    }
+}
+
+/// A Q8_0 rounding as the decoding kernel reads it fastest: interleaved on a CPU with VNNI
+/// (rows a multiple of 8), else row-major blocks.
+fn interleaved_q8(q: Q8Matrix) -> Converted {
+    match x8::available().then(|| X8Matrix::from_q8_0(&q)).flatten() {
+        Some(x) => Converted::X8(x),
+        None => Converted::Q8(q),
     }
 }
 

@@ -19,6 +19,7 @@ use crate::kernels::bf16::{from_bf16, Bf16Matrix};
 use crate::kernels::q4::{self, Q40Matrix, Q4Matrix};
 use crate::kernels::q4k::{self, Q4KMatrix};
 use crate::kernels::q8::{self, Q8Matrix};
+use crate::kernels::x8::{QuantizedRows, X8Kind, X8Matrix, GROUP};
 
 /// Above this many input rows the general matmul (prefill) is faster for f32 weights.
 pub const MAX_ROWS: usize = 32;
@@ -38,6 +39,8 @@ pub enum RowWeights<'a> {
     Q4K(&'a Q4KMatrix),
     /// Its exact Q8_0 packing (see `q8.rs`).
     Q8(&'a Q8Matrix),
+    /// Its Q8_0 / Q4_0 rounding, eight rows interleaved, read with int8 activations (`x8.rs`).
+    X8(&'a X8Matrix),
 }
 
 /// A raw pointer shared by the threads of one call (each writes disjoint elements).
@@ -60,6 +63,7 @@ enum WPtr {
     F32(Ptr<f32>),
     Bf16(Ptr<u16>),
     Blocks(BlockRows),
+    X8(X8Kind, Ptr<u16>, Ptr<u8>),
 }
 
 /// Rows of block-packed weights (`q4.rs`, `q8.rs`): per-block scales and the packed values.
@@ -202,6 +206,7 @@ pub fn linear_rows_many(
             RowWeights::Q40(q) => (q.rows, q.cols),
             RowWeights::Q4K(q) => (q.rows, q.cols),
             RowWeights::Q8(q) => (q.rows, q.cols),
+            RowWeights::X8(q) => (q.rows, q.cols),
         };
         if kw != k {
             return Err(ModelError::Generate(format!(
@@ -240,12 +245,19 @@ pub fn linear_rows_many(
                 q.nibbles.as_ptr(),
             )),
             RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
+            RowWeights::X8(q) => WPtr::X8(q.kind, Ptr(q.scales.as_ptr()), Ptr(q.levels.as_ptr())),
         });
     }
-    // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 4.
+    // Interleaved weights multiply the activations rounded to int8, rounded once here.
+    let xq = wptrs
+        .iter()
+        .any(|w| matches!(w, WPtr::X8(..)))
+        .then(|| QuantizedRows::of(xs));
+    // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 8 (an
+    // interleaved group).
     let threads = rayon::current_num_threads().max(1);
     let total: usize = sizes.iter().sum();
-    let per_job = (total / (4 * threads)).clamp(16, 1024) / 4 * 4;
+    let per_job = (total / (4 * threads)).clamp(16, 1024) / GROUP * GROUP;
     let mut jobs = Vec::new();
     for (p, &n) in sizes.iter().enumerate() {
         let mut j = 0;
@@ -277,6 +289,11 @@ pub fn linear_rows_many(
                 WPtr::Bf16(w) => run(isa, w.get().add(j0 * k), r, k, xp.get(), m, bias, out, n),
                 WPtr::Blocks(w) => {
                     run_blocks(isa, w.skip_rows(j0, k), r, k, xp.get(), m, bias, out, n)
+                }
+                WPtr::X8(kind, s, l) => {
+                    let xq = xq.as_ref().expect("rounded above");
+                    run_x8(kind, s.get(), l.get(), j0, r, k, xq, m, out, n);
+                    add_bias(bias, r, m, out, n);
                 }
             }
         }
@@ -375,6 +392,43 @@ unsafe fn run<E: Weight>(
             *out.add(i * ldo + j) = d + b;
         }
     }
+}
+
+/// Rows `j0..j0 + rows` (multiples of 8) of an interleaved matrix against rounded activations.
+///
+/// # Safety
+/// `scales` / `levels` are an `X8Matrix`'s of row length `k` holding those rows; `xq` holds
+/// `m` rows of `k`; `out` as in `run`. Only called where `x8::available` made the matrix.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_x8(
+    kind: X8Kind,
+    scales: *const u16,
+    levels: *const u8,
+    j0: usize,
+    rows: usize,
+    k: usize,
+    xq: &QuantizedRows,
+    m: usize,
+    out: *mut f32,
+    ldo: usize,
+) {
+    let (nb, g0) = (k / q4::BLOCK, j0 / GROUP);
+    #[cfg(target_arch = "x86_64")]
+    crate::kernels::matvec_vnni::rows_x8(
+        kind,
+        scales.add(g0 * nb * GROUP),
+        levels.add(g0 * nb * kind.block_bytes()),
+        rows / GROUP,
+        k,
+        xq.q.as_ptr(),
+        xq.d.as_ptr(),
+        xq.sums.as_ptr(),
+        m,
+        out,
+        ldo,
+    );
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("interleaved weights are made on x86-64 CPUs with VNNI only");
 }
 
 /// As `run`, for block-packed weights (`rows` rows of length `k`).
@@ -636,6 +690,56 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Interleaved Q8_0 / Q4_0 with int8 activations (where the CPU has VNNI), through the
+    /// job split of `linear_rows_many`: what the decoded weights times the rounded activations
+    /// give, in f64, for every tile shape (1 to 9 input rows) and a bias.
+    #[test]
+    fn interleaved_kernels_match_reference() -> Result<()> {
+        if !crate::kernels::x8::available() {
+            return Ok(());
+        }
+        let dev = Device::Cpu;
+        for &(n, k, m) in &[
+            (8, 32, 1),
+            (16, 64, 2),
+            (24, 96, 3),
+            (40, 64, 9),
+            (1024, 64, 1),
+        ] {
+            let w = values(n * k, 14);
+            let x = values(m * k, 15);
+            let b = values(n, 16);
+            let bias = Tensor::from_vec(b.clone(), n, &dev)?;
+            let xt = Tensor::from_vec(x.clone(), (m, k), &dev)?;
+            let rounded = QuantizedRows::of(&x);
+            let q8 = X8Matrix::from_q8_0(&Q8Matrix::quantize(&w, n, k).unwrap()).unwrap();
+            let q4 = X8Matrix::from_q4_0(&Q40Matrix::quantize(&w, n, k).unwrap()).unwrap();
+            for q in [&q8, &q4] {
+                let got = linear_rows_many(&xt, &[(RowWeights::X8(q), Some(&bias))])?;
+                let got = got[0].to_vec2::<f32>()?;
+                for i in 0..m {
+                    let xi = rounded.row(i, k);
+                    for j in 0..n {
+                        let want: f64 = q
+                            .row(j)
+                            .iter()
+                            .zip(&xi)
+                            .map(|(a, c)| *a as f64 * *c as f64)
+                            .sum::<f64>()
+                            + b[j] as f64;
+                        let g = got[i][j] as f64;
+                        assert!(
+                            (g - want).abs() < 1e-4 * (1.0 + want.abs()),
+                            "{:?} n={n} k={k} m={m} ({i},{j}): {g} vs {want}",
+                            q.kind
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Several projections in one pass give what candle's matmul gives for each.

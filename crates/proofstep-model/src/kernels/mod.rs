@@ -11,7 +11,10 @@ pub mod matvec;
 mod matvec_avx2;
 #[cfg(target_arch = "x86_64")]
 mod matvec_avx512;
+#[cfg(target_arch = "x86_64")]
+mod matvec_vnni;
 pub mod q4;
 pub mod q4k;
 pub mod q8;
 pub mod vexp;
+pub mod x8;

@@ -1,0 +1,271 @@
+//! Eight weight rows interleaved for integer dot products: ggml's Q8_0 / Q4_0 roundings of a
+//! matrix (rows a multiple of 8), held so that one 256-bit load gives four consecutive weights
+//! of each of eight rows — llama.cpp's repacked layout idea. The decoding kernel
+//! (`matvec_vnni.rs`) multiplies them with the activations rounded to int8 (`QuantizedRows`,
+//! ggml's Q8_0 rounding of `x`, as llama.cpp rounds its activations) by VNNI's `vpdpbusd`, the
+//! eight rows' dot products accumulating in the eight lanes of one register, so a block's
+//! scales apply to all eight at once. Used on CPUs with AVX-512 VNNI for `--weights q8_0` and
+//! `q4_0` (reduced precision, so the activation rounding is part of what is measured);
+//! elsewhere the row-major blocks of `q8.rs` / `q4.rs` are read with f32 activations.
+//!
+//! Per group of 8 rows and block of 32 weights: the 8 rows' scales `d` (f16 bits), then the
+//! weights as unsigned levels `u` standing for `(u − o) · d`: Q8_0 `u = q + 128` (`o` 128), 256
+//! bytes, byte `c·32 + r·4 + t` weight `4c + t` of row `r`; Q4_0 `u = q` (`o` 8), 128 bytes,
+//! byte `c·32 + r·4 + t` weight `4c + t` (low nibble) and `16 + 4c + t` (high). 34 / 18 bytes
+//! per 32 weights, as ggml's own blocks.
+
+use half::f16;
+use rayon::prelude::*;
+
+use crate::kernels::q4::{Q40Matrix, BLOCK};
+use crate::kernels::q8::Q8Matrix;
+
+/// Rows per interleaved group.
+pub const GROUP: usize = 8;
+
+/// Which rounding the levels are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum X8Kind {
+    /// ggml's Q8_0: `u = q + 128`, one byte a weight.
+    Q8_0,
+    /// ggml's Q4_0: `u = q`, a nibble a weight.
+    Q4_0,
+}
+
+impl X8Kind {
+    /// Bytes of levels per group and block.
+    pub fn block_bytes(self) -> usize {
+        match self {
+            X8Kind::Q8_0 => GROUP * BLOCK,
+            X8Kind::Q4_0 => GROUP * BLOCK / 2,
+        }
+    }
+
+    /// The offset `o` of the levels: a weight is `(u − o) · d`.
+    pub fn offset(self) -> i32 {
+        match self {
+            X8Kind::Q8_0 => 128,
+            X8Kind::Q4_0 => 8,
+        }
+    }
+}
+
+/// A `[rows, cols]` matrix in the interleaved layout (`rows` a multiple of 8, `cols` of 32).
+#[derive(Clone, Debug)]
+pub struct X8Matrix {
+    /// Q8_0 or Q4_0 levels.
+    pub kind: X8Kind,
+    /// Per group and block (`(g · nb + b) · 8 + r`): the row's scale `d`, f16 bits.
+    pub scales: Vec<u16>,
+    /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout).
+    pub levels: Vec<u8>,
+    /// Number of rows (output features), a multiple of 8.
+    pub rows: usize,
+    /// Row length (input features), a multiple of 32.
+    pub cols: usize,
+}
+
+/// Whether this CPU runs the interleaved kernel (AVX-512 VNNI on 256-bit registers, F16C).
+pub fn available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx512vnni")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+impl X8Matrix {
+    /// `m`'s blocks interleaved; `None` unless its rows are a multiple of 8.
+    pub fn from_q8_0(m: &Q8Matrix) -> Option<Self> {
+        let levels = |r: usize, e: usize| (m.values[r * m.cols + e] as i16 + 128) as u8;
+        Self::interleave(X8Kind::Q8_0, m.rows, m.cols, |i| m.scales[i], levels)
+    }
+
+    /// `m`'s blocks interleaved; `None` unless its rows are a multiple of 8.
+    pub fn from_q4_0(m: &Q40Matrix) -> Option<Self> {
+        let levels = |r: usize, e: usize| {
+            let (b, j) = (e / BLOCK, e % BLOCK);
+            let byte = m.nibbles[(r * m.cols / BLOCK + b) * 16 + j % 16];
+            if j < 16 {
+                byte & 0x0F
+            } else {
+                byte >> 4
+            }
+        };
+        Self::interleave(X8Kind::Q4_0, m.rows, m.cols, |i| m.scales[i], levels)
+    }
+
+    /// The layout from per-block scales (`scale(row · nb + b)`) and per-weight levels
+    /// (`level(row, column)`).
+    fn interleave(
+        kind: X8Kind,
+        rows: usize,
+        cols: usize,
+        scale: impl Fn(usize) -> f32 + Sync,
+        level: impl Fn(usize, usize) -> u8 + Sync,
+    ) -> Option<Self> {
+        if rows == 0 || !rows.is_multiple_of(GROUP) || !cols.is_multiple_of(BLOCK) {
+            return None;
+        }
+        let nb = cols / BLOCK;
+        let per = kind.block_bytes();
+        let mut scales = vec![0u16; rows * nb];
+        let mut levels = vec![0u8; rows / GROUP * nb * per];
+        scales
+            .par_chunks_mut(GROUP * nb)
+            .zip(levels.par_chunks_mut(nb * per))
+            .enumerate()
+            .for_each(|(g, (sc, lv))| {
+                for b in 0..nb {
+                    for r in 0..GROUP {
+                        let row = g * GROUP + r;
+                        sc[b * GROUP + r] = f16::from_f32(scale(row * nb + b)).to_bits();
+                        let out = &mut lv[b * per..(b + 1) * per];
+                        for (c, t) in (0..BLOCK / 4).flat_map(|c| (0..4).map(move |t| (c, t))) {
+                            let e = b * BLOCK + 4 * c + t;
+                            match kind {
+                                X8Kind::Q8_0 => out[c * 32 + r * 4 + t] = level(row, e),
+                                X8Kind::Q4_0 if c < 4 => out[c * 32 + r * 4 + t] |= level(row, e),
+                                X8Kind::Q4_0 => out[(c - 4) * 32 + r * 4 + t] |= level(row, e) << 4,
+                            }
+                        }
+                    }
+                }
+            });
+        Some(X8Matrix {
+            kind,
+            scales,
+            levels,
+            rows,
+            cols,
+        })
+    }
+
+    /// Row `r` decoded to f32 (the values the kernel multiplies with).
+    pub fn row(&self, r: usize) -> Vec<f32> {
+        let (nb, per, g, rr) = (
+            self.cols / BLOCK,
+            self.kind.block_bytes(),
+            r / GROUP,
+            r % GROUP,
+        );
+        let mut out = Vec::with_capacity(self.cols);
+        for b in 0..nb {
+            let d = f16::from_bits(self.scales[(g * nb + b) * GROUP + rr]).to_f32();
+            let lv = &self.levels[(g * nb + b) * per..(g * nb + b + 1) * per];
+            for e in 0..BLOCK {
+                let u = match self.kind {
+                    X8Kind::Q8_0 => lv[(e / 4) * 32 + rr * 4 + e % 4],
+                    X8Kind::Q4_0 if e < 16 => lv[(e / 4) * 32 + rr * 4 + e % 4] & 0x0F,
+                    X8Kind::Q4_0 => lv[((e - 16) / 4) * 32 + rr * 4 + e % 4] >> 4,
+                };
+                out.push((u as i32 - self.kind.offset()) as f32 * d);
+            }
+        }
+        out
+    }
+
+    /// Bytes the matrix occupies.
+    pub fn bytes(&self) -> usize {
+        2 * self.scales.len() + self.levels.len()
+    }
+}
+
+/// Input rows rounded to int8 as ggml rounds activations for its Q8_0 dot products (per block
+/// of 32: `d = max|x| / 127`, `q = round(x / d)`), with each block's sum of `q`.
+pub struct QuantizedRows {
+    /// `m · k` levels, row-major.
+    pub q: Vec<i8>,
+    /// Per block (`i · k / 32 + b`): the scale `d`.
+    pub d: Vec<f32>,
+    /// Per block: the sum of its 32 levels.
+    pub sums: Vec<i32>,
+}
+
+impl QuantizedRows {
+    /// Rounds `x` (rows of `k`, a multiple of 32).
+    pub fn of(x: &[f32]) -> Self {
+        let blocks = x.len() / BLOCK;
+        let mut rows = QuantizedRows {
+            q: vec![0; x.len()],
+            d: vec![0.0; blocks],
+            sums: vec![0; blocks],
+        };
+        for (b, v) in x.chunks_exact(BLOCK).enumerate() {
+            let amax = v.iter().fold(0f32, |a, x| a.max(x.abs()));
+            let d = amax / 127.0;
+            let inv = if d > 0.0 { 1.0 / d } else { 0.0 };
+            let mut sum = 0;
+            for (q, &x) in rows.q[b * BLOCK..(b + 1) * BLOCK].iter_mut().zip(v) {
+                *q = (x * inv).round().clamp(-127.0, 127.0) as i8;
+                sum += *q as i32;
+            }
+            rows.d[b] = d;
+            rows.sums[b] = sum;
+        }
+        rows
+    }
+
+    /// Row `i` (length `k`) as the f32 values the levels stand for.
+    pub fn row(&self, i: usize, k: usize) -> Vec<f32> {
+        (0..k)
+            .map(|p| self.q[i * k + p] as f32 * self.d[(i * k + p) / BLOCK])
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(9);
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((s >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.2
+            })
+            .collect()
+    }
+
+    #[test]
+    fn interleaving_keeps_every_weight_of_both_roundings() {
+        let (rows, cols) = (16, 96);
+        let w = values(rows * cols, 1);
+        let q8 = Q8Matrix::quantize(&w, rows, cols).unwrap();
+        let x8 = X8Matrix::from_q8_0(&q8).unwrap();
+        assert_eq!(x8.bytes(), rows * cols / 32 * 34);
+        let q4 = Q40Matrix::quantize(&w, rows, cols).unwrap();
+        let x4 = X8Matrix::from_q4_0(&q4).unwrap();
+        assert_eq!(x4.bytes(), rows * cols / 32 * 18);
+        for r in 0..rows {
+            assert_eq!(x8.row(r), q8.row(r), "q8_0 row {r}");
+            assert_eq!(x4.row(r), q4.row(r), "q4_0 row {r}");
+        }
+        let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
+        assert!(X8Matrix::from_q8_0(&odd).is_none());
+    }
+
+    #[test]
+    fn activations_round_to_within_half_a_step() {
+        let x = values(64, 2);
+        let q = QuantizedRows::of(&x);
+        for (p, v) in q.row(0, 64).iter().enumerate() {
+            assert!(
+                (v - x[p]).abs() <= 0.5 * q.d[p / 32] * 1.0001,
+                "{} vs {v}",
+                x[p]
+            );
+        }
+        assert_eq!(q.sums[0], q.q[..32].iter().map(|&v| v as i32).sum::<i32>());
+        let zero = QuantizedRows::of(&[0.0; 32]);
+        assert!(zero.q.iter().all(|&v| v == 0) && zero.d[0] == 0.0);
+    }
+}
