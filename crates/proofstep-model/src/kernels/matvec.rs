@@ -718,8 +718,7 @@ mod tests {
             let q4 = X8Matrix::from_q4_0(&Q40Matrix::quantize(&w, n, k).unwrap()).unwrap();
             for q in [&q8, &q4] {
                 let got = linear_rows_many(&xt, &[(RowWeights::X8(q), Some(&bias))])?;
-                let got = got[0].to_vec2::<f32>()?;
-                for i in 0..m {
+                for (i, got_i) in got[0].to_vec2::<f32>()?.iter().enumerate() {
                     let xi = rounded.row(i, k);
                     for j in 0..n {
                         let want: f64 = q
@@ -729,7 +728,7 @@ mod tests {
                             .map(|(a, c)| *a as f64 * *c as f64)
                             .sum::<f64>()
                             + b[j] as f64;
-                        let g = got[i][j] as f64;
+                        let g = got_i[j] as f64;
                         assert!(
                             (g - want).abs() < 1e-4 * (1.0 + want.abs()),
                             "{:?} n={n} k={k} m={m} ({i},{j}): {g} vs {want}",
