@@ -71,7 +71,12 @@ impl Converted {
                     }
                     Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
                     Precision::Q4K => match Q4KMatrix::quantize(values, rows, cols) {
-                        Some(q) => Some(Converted::Q4K(q)),
+                        Some(q) => Some(
+                            match x8::available().then(|| X8Matrix::from_q4_k(&q)).flatten() {
+                                Some(x) => Converted::X8(x),
+                                None => Converted::Q4K(q),
+                            },
+                        ),
                         None => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
                     },
                     _ => Q40Matrix::quantize(values, rows, cols).map(|q| {

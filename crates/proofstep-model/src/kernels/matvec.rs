@@ -63,7 +63,7 @@ enum WPtr {
     F32(Ptr<f32>),
     Bf16(Ptr<u16>),
     Blocks(BlockRows),
-    X8(X8Kind, Ptr<u16>, Ptr<u8>),
+    X8(X8Kind, Ptr<u16>, Ptr<u8>, Ptr<u8>),
 }
 
 /// Rows of block-packed weights (`q4.rs`, `q8.rs`): per-block scales and the packed values.
@@ -245,7 +245,12 @@ pub fn linear_rows_many(
                 q.nibbles.as_ptr(),
             )),
             RowWeights::Q8(q) => WPtr::Blocks(BlockRows::Q8(q.scales.as_ptr(), q.values.as_ptr())),
-            RowWeights::X8(q) => WPtr::X8(q.kind, Ptr(q.scales.as_ptr()), Ptr(q.levels.as_ptr())),
+            RowWeights::X8(q) => WPtr::X8(
+                q.kind,
+                Ptr(q.scales.as_ptr()),
+                Ptr(q.subs.as_ptr()),
+                Ptr(q.levels.as_ptr()),
+            ),
         });
     }
     // Interleaved weights multiply the activations rounded to int8, rounded once here.
@@ -290,9 +295,9 @@ pub fn linear_rows_many(
                 WPtr::Blocks(w) => {
                     run_blocks(isa, w.skip_rows(j0, k), r, k, xp.get(), m, bias, out, n)
                 }
-                WPtr::X8(kind, s, l) => {
+                WPtr::X8(kind, s, u, l) => {
                     let xq = xq.as_ref().expect("rounded above");
-                    run_x8(kind, s.get(), l.get(), j0, r, k, xq, m, out, n);
+                    run_x8(kind, (s.get(), u.get(), l.get()), j0, r, k, xq, m, out, n);
                     add_bias(bias, r, m, out, n);
                 }
             }
@@ -397,13 +402,13 @@ unsafe fn run<E: Weight>(
 /// Rows `j0..j0 + rows` (multiples of 8) of an interleaved matrix against rounded activations.
 ///
 /// # Safety
-/// `scales` / `levels` are an `X8Matrix`'s of row length `k` holding those rows; `xq` holds
-/// `m` rows of `k`; `out` as in `run`. Only called where `x8::available` made the matrix.
+/// `w` is an `X8Matrix`'s `(scales, subs, levels)`, of row length `k`, holding those rows;
+/// `xq` holds `m` rows of `k`; `out` as in `run`. Only called where `x8::available` made the
+/// matrix.
 #[allow(clippy::too_many_arguments)]
 unsafe fn run_x8(
     kind: X8Kind,
-    scales: *const u16,
-    levels: *const u8,
+    w: (*const u16, *const u8, *const u8),
     j0: usize,
     rows: usize,
     k: usize,
@@ -416,8 +421,12 @@ unsafe fn run_x8(
     #[cfg(target_arch = "x86_64")]
     crate::kernels::matvec_vnni::rows_x8(
         kind,
-        scales.add(g0 * nb * GROUP),
-        levels.add(g0 * nb * kind.block_bytes()),
+        crate::kernels::matvec_vnni::X8Ptrs {
+            scales: w.0,
+            subs: w.1,
+            levels: w.2,
+        }
+        .skip_groups(kind, g0, nb),
         rows / GROUP,
         k,
         xq.q.as_ptr(),
@@ -707,6 +716,9 @@ mod tests {
             (24, 96, 3),
             (40, 64, 9),
             (1024, 64, 1),
+            (16, 512, 3),
+            (1032, 256, 1),
+            (24, 768, 5),
         ] {
             let w = values(n * k, 14);
             let x = values(m * k, 15);
@@ -716,7 +728,12 @@ mod tests {
             let rounded = QuantizedRows::of(&x);
             let q8 = X8Matrix::from_q8_0(&Q8Matrix::quantize(&w, n, k).unwrap()).unwrap();
             let q4 = X8Matrix::from_q4_0(&Q40Matrix::quantize(&w, n, k).unwrap()).unwrap();
-            for q in [&q8, &q4] {
+            let mut kinds = vec![q8, q4];
+            if k % 256 == 0 {
+                let q = Q4KMatrix::quantize(&w, n, k).unwrap();
+                kinds.push(X8Matrix::from_q4_k(&q).unwrap());
+            }
+            for q in &kinds {
                 let got = linear_rows_many(&xt, &[(RowWeights::X8(q), Some(&bias))])?;
                 for (i, got_i) in got[0].to_vec2::<f32>()?.iter().enumerate() {
                     let xi = rounded.row(i, k);

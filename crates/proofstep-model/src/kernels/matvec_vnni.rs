@@ -10,19 +10,49 @@ use std::arch::x86_64::*;
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
 
-/// `out[i · ldo + j] = Σ_p w[j][p] · xq[i][p]` for the `groups · 8` rows of `levels` /
-/// `scales` (the matrix's groups from the first one to compute) and `m` input rows.
+/// An interleaved matrix from one group on: its `scales`, `subs` (Q4_K) and `levels`.
+#[derive(Clone, Copy)]
+pub struct X8Ptrs {
+    /// See `X8Matrix::scales`.
+    pub scales: *const u16,
+    /// See `X8Matrix::subs` (unused but for Q4_K).
+    pub subs: *const u8,
+    /// See `X8Matrix::levels`.
+    pub levels: *const u8,
+}
+
+impl X8Ptrs {
+    /// The same matrix from `g` groups further on (rows of `nb` blocks).
+    ///
+    /// # Safety
+    /// Those groups must exist.
+    pub unsafe fn skip_groups(self, kind: X8Kind, g: usize, nb: usize) -> Self {
+        let scales = match kind {
+            X8Kind::Q4K => g * (nb / 8) * 16,
+            _ => g * nb * GROUP,
+        };
+        X8Ptrs {
+            scales: self.scales.add(scales),
+            subs: self
+                .subs
+                .add(if kind == X8Kind::Q4K { g * nb * 16 } else { 0 }),
+            levels: self.levels.add(g * nb * kind.block_bytes()),
+        }
+    }
+}
+
+/// `out[i · ldo + j] = Σ_p w[j][p] · xq[i][p]` for the first `groups · 8` rows of `w` and `m`
+/// input rows.
 ///
 /// # Safety
-/// The CPU must have AVX2, FMA, F16C, AVX-512 VNNI and VL (`x8::available`); `scales` and
-/// `levels` hold `groups` groups of `k / 32` blocks; `xq` `m · k` levels, `xd` and `xs` `m · k / 32`
+/// The CPU must have AVX2, FMA, F16C, AVX-512 VNNI and VL (`x8::available`); `w` holds
+/// `groups` groups of `k / 32` blocks of `kind`; `xq` `m · k` levels, `xd` and `xs` `m · k / 32`
 /// scales and sums; `out` `(m − 1) · ldo + 8 · groups` writable values.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
 pub unsafe fn rows_x8(
     kind: X8Kind,
-    scales: *const u16,
-    levels: *const u8,
+    w: X8Ptrs,
     groups: usize,
     k: usize,
     xq: *const i8,
@@ -33,9 +63,8 @@ pub unsafe fn rows_x8(
     ldo: usize,
 ) {
     let nb = k / BLOCK;
-    let per = kind.block_bytes();
     for g in 0..groups {
-        let (sc, lv) = (scales.add(g * nb * GROUP), levels.add(g * nb * per));
+        let wg = w.skip_groups(kind, g, nb);
         let o = out.add(g * GROUP);
         let mut i = 0;
         while i < m {
@@ -48,12 +77,15 @@ pub unsafe fn rows_x8(
             };
             let oi = o.add(i * ldo);
             let r = match (kind, m - i) {
-                (X8Kind::Q8_0, r) if r >= 4 => tile::<false, 4>(sc, lv, nb, x, oi, ldo),
-                (X8Kind::Q8_0, r) if r >= 2 => tile::<false, 2>(sc, lv, nb, x, oi, ldo),
-                (X8Kind::Q8_0, _) => tile::<false, 1>(sc, lv, nb, x, oi, ldo),
-                (X8Kind::Q4_0, r) if r >= 4 => tile::<true, 4>(sc, lv, nb, x, oi, ldo),
-                (X8Kind::Q4_0, r) if r >= 2 => tile::<true, 2>(sc, lv, nb, x, oi, ldo),
-                (X8Kind::Q4_0, _) => tile::<true, 1>(sc, lv, nb, x, oi, ldo),
+                (X8Kind::Q8_0, r) if r >= 4 => tile::<Q8, 4>(wg, nb, x, oi, ldo),
+                (X8Kind::Q8_0, r) if r >= 2 => tile::<Q8, 2>(wg, nb, x, oi, ldo),
+                (X8Kind::Q8_0, _) => tile::<Q8, 1>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4_0, r) if r >= 4 => tile::<Q4, 4>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4_0, r) if r >= 2 => tile::<Q4, 2>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4_0, _) => tile::<Q4, 1>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4K, r) if r >= 4 => tile::<Q4K, 4>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4K, r) if r >= 2 => tile::<Q4K, 2>(wg, nb, x, oi, ldo),
+                (X8Kind::Q4K, _) => tile::<Q4K, 1>(wg, nb, x, oi, ldo),
             };
             i += r;
         }
@@ -77,26 +109,62 @@ unsafe fn four(x: Acts, i: usize, p: usize) -> __m256i {
     _mm256_set1_epi32((x.q.add(i * x.k + p) as *const i32).read_unaligned())
 }
 
+/// The tile's weight format (a const parameter): Q8_0, Q4_0, Q4_K.
+const Q8: u8 = 0;
+const Q4: u8 = 1;
+const Q4K: u8 = 2;
+
+/// Eight f16 values as f32.
+#[target_feature(enable = "avx2,f16c")]
+#[inline]
+unsafe fn eight_halves(p: *const u16) -> __m256 {
+    _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i))
+}
+
+/// Eight bytes as f32.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn eight_bytes(p: *const u8) -> __m256 {
+    _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p as *const __m128i)))
+}
+
 /// One group of 8 weight rows against `R` input rows; returns `R`.
 #[target_feature(enable = "avx2,fma,f16c,avx512vnni,avx512vl")]
 #[inline]
-unsafe fn tile<const Q4: bool, const R: usize>(
-    scales: *const u16,
-    levels: *const u8,
+unsafe fn tile<const F: u8, const R: usize>(
+    w: X8Ptrs,
     nb: usize,
     x: Acts,
     out: *mut f32,
     ldo: usize,
 ) -> usize {
-    let offset = if Q4 { 8 } else { 128 };
-    let per = if Q4 { 128 } else { 256 };
+    let offset = if F == Q8 { 128 } else { 8 };
+    let per = if F == Q8 { 256 } else { 128 };
     let low = _mm256_set1_epi8(0x0F);
     let mut acc = [_mm256_setzero_ps(); R];
+    let (mut dsup, mut msup) = (_mm256_setzero_ps(), _mm256_setzero_ps());
     for b in 0..nb {
-        let d = _mm256_cvtph_ps(_mm_loadu_si128(scales.add(b * GROUP) as *const __m128i));
-        let lv = levels.add(b * per);
+        // Per row: the weight is (u − o)·d (Q8_0, Q4_0), or u·d + c with Q4_K's c = −dmin·m.
+        let (d, c) = if F == Q4K {
+            if b % 8 == 0 {
+                dsup = eight_halves(w.scales.add(b / 8 * 16));
+                msup = eight_halves(w.scales.add(b / 8 * 16 + GROUP));
+            }
+            let sub = w.subs.add(b * 16);
+            let d = _mm256_mul_ps(dsup, eight_bytes(sub));
+            (
+                d,
+                _mm256_sub_ps(
+                    _mm256_setzero_ps(),
+                    _mm256_mul_ps(msup, eight_bytes(sub.add(8))),
+                ),
+            )
+        } else {
+            (eight_halves(w.scales.add(b * GROUP)), _mm256_setzero_ps())
+        };
+        let lv = w.levels.add(b * per);
         let mut dot = [_mm256_setzero_si256(); R];
-        if Q4 {
+        if F != Q8 {
             for c in 0..4 {
                 let v = _mm256_loadu_si256(lv.add(c * 32) as *const __m256i);
                 let lo = _mm256_and_si256(v, low);
@@ -116,10 +184,17 @@ unsafe fn tile<const Q4: bool, const R: usize>(
             }
         }
         for (i, (a, s)) in acc.iter_mut().zip(dot).enumerate() {
-            // Σ (u − o)·q = Σ u·q − o·Σ q.
-            let corrected = _mm256_sub_epi32(s, _mm256_set1_epi32(offset * *x.s.add(i * x.nb + b)));
-            let scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(corrected), d);
-            *a = _mm256_fmadd_ps(scaled, _mm256_set1_ps(*x.d.add(i * x.nb + b)), *a);
+            let sum = *x.s.add(i * x.nb + b);
+            let block = if F == Q4K {
+                // Σ (u·d + c)·q = d·Σ u·q + c·Σ q.
+                let cs = _mm256_mul_ps(c, _mm256_set1_ps(sum as f32));
+                _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), d, cs)
+            } else {
+                // Σ (u − o)·q = Σ u·q − o·Σ q, exact in integers.
+                let corrected = _mm256_sub_epi32(s, _mm256_set1_epi32(offset * sum));
+                _mm256_mul_ps(_mm256_cvtepi32_ps(corrected), d)
+            };
+            *a = _mm256_fmadd_ps(block, _mm256_set1_ps(*x.d.add(i * x.nb + b)), *a);
         }
     }
     for (i, a) in acc.iter().enumerate() {

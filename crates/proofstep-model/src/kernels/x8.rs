@@ -1,23 +1,28 @@
-//! Eight weight rows interleaved for integer dot products: ggml's Q8_0 / Q4_0 roundings of a
-//! matrix (rows a multiple of 8), held so that one 256-bit load gives four consecutive weights
+//! Eight weight rows interleaved for integer dot products: ggml's Q8_0 / Q4_0 / Q4_K roundings
+//! of a matrix (rows a multiple of 8), held so that one 256-bit load gives four consecutive weights
 //! of each of eight rows — llama.cpp's repacked layout idea. The decoding kernel
 //! (`matvec_vnni.rs`) multiplies them with the activations rounded to int8 (`QuantizedRows`,
 //! ggml's Q8_0 rounding of `x`, as llama.cpp rounds its activations) by VNNI's `vpdpbusd`, the
 //! eight rows' dot products accumulating in the eight lanes of one register, so a block's
-//! scales apply to all eight at once. Used on CPUs with AVX-512 VNNI for `--weights q8_0` and
-//! `q4_0` (reduced precision, so the activation rounding is part of what is measured);
-//! elsewhere the row-major blocks of `q8.rs` / `q4.rs` are read with f32 activations.
+//! scales apply to all eight at once. Used on CPUs with AVX-512 VNNI for `--weights q8_0`,
+//! `q4_0` and `q4_k` (reduced precision, so the activation rounding is part of what is
+//! measured); elsewhere the row-major blocks of `q8.rs` / `q4.rs` / `q4k.rs` are read with f32
+//! activations.
 //!
 //! Per group of 8 rows and block of 32 weights: the 8 rows' scales `d` (f16 bits), then the
 //! weights as unsigned levels `u` standing for `(u − o) · d`: Q8_0 `u = q + 128` (`o` 128), 256
 //! bytes, byte `c·32 + r·4 + t` weight `4c + t` of row `r`; Q4_0 `u = q` (`o` 8), 128 bytes,
 //! byte `c·32 + r·4 + t` weight `4c + t` (low nibble) and `16 + 4c + t` (high). 34 / 18 bytes
-//! per 32 weights, as ggml's own blocks.
+//! per 32 weights, as ggml's own blocks. Q4_K: the levels as Q4_0's with no offset, standing for
+//! `u · d·sc − dmin·m`: per group and super-block of 256 the 8 rows' `d` then their `dmin` (f16
+//! bits, in `scales`), per group and block the 8 rows' `sc` then their `m` (`subs`); 148 bytes
+//! per 256 weights (ggml's 144).
 
 use half::f16;
 use rayon::prelude::*;
 
 use crate::kernels::q4::{Q40Matrix, BLOCK};
+use crate::kernels::q4k::{sub_scale, Q4KMatrix, SUPER};
 use crate::kernels::q8::Q8Matrix;
 
 /// Rows per interleaved group.
@@ -30,6 +35,8 @@ pub enum X8Kind {
     Q8_0,
     /// ggml's Q4_0: `u = q`, a nibble a weight.
     Q4_0,
+    /// ggml's Q4_K: `u = q`, a nibble a weight, scales per sub-block and super-block.
+    Q4K,
 }
 
 impl X8Kind {
@@ -37,15 +44,16 @@ impl X8Kind {
     pub fn block_bytes(self) -> usize {
         match self {
             X8Kind::Q8_0 => GROUP * BLOCK,
-            X8Kind::Q4_0 => GROUP * BLOCK / 2,
+            X8Kind::Q4_0 | X8Kind::Q4K => GROUP * BLOCK / 2,
         }
     }
 
-    /// The offset `o` of the levels: a weight is `(u − o) · d`.
+    /// The offset `o` of Q8_0 / Q4_0 levels: a weight is `(u − o) · d` (Q4_K has none).
     pub fn offset(self) -> i32 {
         match self {
             X8Kind::Q8_0 => 128,
             X8Kind::Q4_0 => 8,
+            X8Kind::Q4K => 0,
         }
     }
 }
@@ -53,10 +61,13 @@ impl X8Kind {
 /// A `[rows, cols]` matrix in the interleaved layout (`rows` a multiple of 8, `cols` of 32).
 #[derive(Clone, Debug)]
 pub struct X8Matrix {
-    /// Q8_0 or Q4_0 levels.
+    /// Q8_0, Q4_0 or Q4_K levels.
     pub kind: X8Kind,
-    /// Per group and block (`(g · nb + b) · 8 + r`): the row's scale `d`, f16 bits.
+    /// Q8_0 / Q4_0: per group and block (`(g · nb + b) · 8 + r`), the row's scale `d`; Q4_K: per
+    /// group and super-block (`(g · ns + s) · 16`), the 8 rows' `d` then their `dmin`; f16 bits.
     pub scales: Vec<u16>,
+    /// Q4_K: per group and block (`(g · nb + b) · 16`), the 8 rows' `sc` then their `m`.
+    pub subs: Vec<u8>,
     /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout).
     pub levels: Vec<u8>,
     /// Number of rows (output features), a multiple of 8.
@@ -86,6 +97,38 @@ impl X8Matrix {
     pub fn from_q8_0(m: &Q8Matrix) -> Option<Self> {
         let levels = |r: usize, e: usize| (m.values[r * m.cols + e] as i16 + 128) as u8;
         Self::interleave(X8Kind::Q8_0, m.rows, m.cols, |i| m.scales[i], levels)
+    }
+
+    /// `m`'s super-blocks interleaved; `None` unless its rows are a multiple of 8.
+    pub fn from_q4_k(m: &Q4KMatrix) -> Option<Self> {
+        let levels = |r: usize, e: usize| {
+            let byte = m.nibbles[(r * m.cols + e) / BLOCK * 16 + e % 16];
+            if e % BLOCK < 16 {
+                byte & 0x0F
+            } else {
+                byte >> 4
+            }
+        };
+        let mut x = Self::interleave(X8Kind::Q4K, m.rows, m.cols, |_| 0.0, levels)?;
+        let (nb, ns, groups) = (m.cols / BLOCK, m.cols / SUPER, m.rows / GROUP);
+        x.scales = vec![0; groups * ns * 2 * GROUP];
+        x.subs = vec![0; groups * nb * 2 * GROUP];
+        for g in 0..groups {
+            for r in 0..GROUP {
+                let row = g * GROUP + r;
+                for s in 0..ns {
+                    let [d, dmin] = m.supers[row * ns + s];
+                    x.scales[(g * ns + s) * 16 + r] = f16::from_f32(d).to_bits();
+                    x.scales[(g * ns + s) * 16 + GROUP + r] = f16::from_f32(dmin).to_bits();
+                }
+                for b in 0..nb {
+                    let [sc, mn] = m.subs[row * nb + b];
+                    x.subs[(g * nb + b) * 16 + r] = sc;
+                    x.subs[(g * nb + b) * 16 + GROUP + r] = mn;
+                }
+            }
+        }
+        Some(x)
     }
 
     /// `m`'s blocks interleaved; `None` unless its rows are a multiple of 8.
@@ -132,8 +175,8 @@ impl X8Matrix {
                             let e = b * BLOCK + 4 * c + t;
                             match kind {
                                 X8Kind::Q8_0 => out[c * 32 + r * 4 + t] = level(row, e),
-                                X8Kind::Q4_0 if c < 4 => out[c * 32 + r * 4 + t] |= level(row, e),
-                                X8Kind::Q4_0 => out[(c - 4) * 32 + r * 4 + t] |= level(row, e) << 4,
+                                _ if c < 4 => out[c * 32 + r * 4 + t] |= level(row, e),
+                                _ => out[(c - 4) * 32 + r * 4 + t] |= level(row, e) << 4,
                             }
                         }
                     }
@@ -142,6 +185,7 @@ impl X8Matrix {
         Some(X8Matrix {
             kind,
             scales,
+            subs: Vec::new(),
             levels,
             rows,
             cols,
@@ -156,17 +200,32 @@ impl X8Matrix {
             r / GROUP,
             r % GROUP,
         );
+        let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
         let mut out = Vec::with_capacity(self.cols);
         for b in 0..nb {
-            let d = f16::from_bits(self.scales[(g * nb + b) * GROUP + rr]).to_f32();
             let lv = &self.levels[(g * nb + b) * per..(g * nb + b + 1) * per];
             for e in 0..BLOCK {
                 let u = match self.kind {
                     X8Kind::Q8_0 => lv[(e / 4) * 32 + rr * 4 + e % 4],
-                    X8Kind::Q4_0 if e < 16 => lv[(e / 4) * 32 + rr * 4 + e % 4] & 0x0F,
-                    X8Kind::Q4_0 => lv[((e - 16) / 4) * 32 + rr * 4 + e % 4] >> 4,
+                    _ if e < 16 => lv[(e / 4) * 32 + rr * 4 + e % 4] & 0x0F,
+                    _ => lv[((e - 16) / 4) * 32 + rr * 4 + e % 4] >> 4,
                 };
-                out.push((u as i32 - self.kind.offset()) as f32 * d);
+                out.push(match self.kind {
+                    X8Kind::Q4K => {
+                        let (ns, s) = (self.cols / SUPER, b * BLOCK / SUPER);
+                        let sup = (g * ns + s) * 16;
+                        let sub = (g * nb + b) * 16;
+                        let (d, m) = sub_scale(
+                            &[half(sup + rr), half(sup + GROUP + rr)],
+                            [self.subs[sub + rr], self.subs[sub + GROUP + rr]],
+                        );
+                        (u as f32).mul_add(d, m)
+                    }
+                    _ => {
+                        let d = half((g * nb + b) * GROUP + rr);
+                        (u as i32 - self.kind.offset()) as f32 * d
+                    }
+                });
             }
         }
         out
@@ -174,7 +233,7 @@ impl X8Matrix {
 
     /// Bytes the matrix occupies.
     pub fn bytes(&self) -> usize {
-        2 * self.scales.len() + self.levels.len()
+        2 * self.scales.len() + self.subs.len() + self.levels.len()
     }
 }
 
@@ -245,9 +304,13 @@ mod tests {
         let q4 = Q40Matrix::quantize(&w, rows, cols).unwrap();
         let x4 = X8Matrix::from_q4_0(&q4).unwrap();
         assert_eq!(x4.bytes(), rows * cols / 32 * 18);
+        let qk = Q4KMatrix::quantize(&values(rows * 512, 3), rows, 512).unwrap();
+        let xk = X8Matrix::from_q4_k(&qk).unwrap();
+        assert_eq!(xk.bytes(), rows * 512 / 256 * 148);
         for r in 0..rows {
             assert_eq!(x8.row(r), q8.row(r), "q8_0 row {r}");
             assert_eq!(x4.row(r), q4.row(r), "q4_0 row {r}");
+            assert_eq!(xk.row(r), qk.row(r), "q4_k row {r}");
         }
         let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
         assert!(X8Matrix::from_q8_0(&odd).is_none());
