@@ -161,7 +161,7 @@ fn reduced_weights_hold_no_parameters_and_compute_the_rounded_models_logits() {
             assert_eq!(held.num_params(), lm.num_params());
             let got = infer(&held);
             // The logits of the f32 model whose matrices were rounded by ggml's reference code;
-            // on a CPU with VNNI, q8_0 and q4_0 also round the activations to int8 as llama.cpp
+            // on an AVX2 CPU, q8_0 and q4_0 also round the activations to int8 as llama.cpp
             // does (the kernel itself is checked exactly against that rounding in
             // `kernels::matvec`), which moves these deliberately sharp logits by a few percent.
             let exact = max_diff(&got, &infer(&rounded_reference(&lm, w)));

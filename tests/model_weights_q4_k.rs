@@ -134,7 +134,7 @@ fn a_model_held_at_q4_k_computes_the_rounded_models_logits() {
             .to_scalar::<f32>()
             .unwrap()
     };
-    // On a CPU with VNNI every projection multiplies the activations rounded to int8, as
+    // On an AVX2 CPU every projection multiplies the activations rounded to int8, as
     // llama.cpp does (checked exactly in `kernels::matvec`): the logits move a little more.
     let tolerance = if proofstep::model::kernels::x8::available() {
         0.02

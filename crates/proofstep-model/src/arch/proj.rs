@@ -146,7 +146,7 @@ impl Converted {
     }
 }
 
-/// A Q8_0 rounding as the decoding kernel reads it fastest: interleaved on a CPU with VNNI
+/// A Q8_0 rounding as the decoding kernel reads it fastest: interleaved on an AVX2 CPU
 /// (rows a multiple of 8), else row-major blocks.
 fn interleaved_q8(q: Q8Matrix) -> Converted {
     match x8::available().then(|| X8Matrix::from_q8_0(&q)).flatten() {

@@ -419,9 +419,9 @@ unsafe fn run_x8(
 ) {
     let (nb, g0) = (k / q4::BLOCK, j0 / GROUP);
     #[cfg(target_arch = "x86_64")]
-    crate::kernels::matvec_vnni::rows_x8(
+    crate::kernels::matvec_x8::rows_x8(
         kind,
-        crate::kernels::matvec_vnni::X8Ptrs {
+        crate::kernels::matvec_x8::X8Ptrs {
             scales: w.0,
             subs: w.1,
             levels: w.2,
@@ -437,7 +437,7 @@ unsafe fn run_x8(
         ldo,
     );
     #[cfg(not(target_arch = "x86_64"))]
-    unreachable!("interleaved weights are made on x86-64 CPUs with VNNI only");
+    unreachable!("interleaved weights are made on x86-64 CPUs with AVX2 only");
 }
 
 /// As `run`, for block-packed weights (`rows` rows of length `k`).
@@ -701,7 +701,7 @@ mod tests {
         }
     }
 
-    /// Interleaved Q8_0 / Q4_0 with int8 activations (where the CPU has VNNI), through the
+    /// Interleaved Q8_0 / Q4_0 / Q4_K with int8 activations (where the CPU has AVX2), through the
     /// job split of `linear_rows_many`: what the decoded weights times the rounded activations
     /// give, in f64, for every tile shape (1 to 9 input rows) and a bias.
     #[test]

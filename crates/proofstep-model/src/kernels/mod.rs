@@ -12,7 +12,7 @@ mod matvec_avx2;
 #[cfg(target_arch = "x86_64")]
 mod matvec_avx512;
 #[cfg(target_arch = "x86_64")]
-mod matvec_vnni;
+mod matvec_x8;
 pub mod q4;
 pub mod q4k;
 pub mod q8;

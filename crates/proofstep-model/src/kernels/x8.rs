@@ -1,13 +1,13 @@
 //! Eight weight rows interleaved for integer dot products: ggml's Q8_0 / Q4_0 / Q4_K roundings
 //! of a matrix (rows a multiple of 8), held so that one 256-bit load gives four consecutive weights
 //! of each of eight rows — llama.cpp's repacked layout idea. The decoding kernel
-//! (`matvec_vnni.rs`) multiplies them with the activations rounded to int8 (`QuantizedRows`,
+//! (`matvec_x8.rs`) multiplies them with the activations rounded to int8 (`QuantizedRows`,
 //! ggml's Q8_0 rounding of `x`, as llama.cpp rounds its activations) by VNNI's `vpdpbusd`, the
 //! eight rows' dot products accumulating in the eight lanes of one register, so a block's
-//! scales apply to all eight at once. Used on CPUs with AVX-512 VNNI for `--weights q8_0`,
-//! `q4_0` and `q4_k` (reduced precision, so the activation rounding is part of what is
-//! measured); elsewhere the row-major blocks of `q8.rs` / `q4.rs` / `q4k.rs` are read with f32
-//! activations.
+//! scales apply to all eight at once (AVX2's `vpmaddubsw` + `vpmaddwd` where the CPU lacks
+//! VNNI). Used on x86-64 CPUs with AVX2 for `--weights q8_0`, `q4_0` and `q4_k` (reduced
+//! precision, so the activation rounding is part of what is measured); elsewhere the row-major
+//! blocks of `q8.rs` / `q4.rs` / `q4k.rs` are read with f32 activations.
 //!
 //! Per group of 8 rows and block of 32 weights: the 8 rows' scales `d` (f16 bits), then the
 //! weights as unsigned levels `u` standing for `(u − o) · d`: Q8_0 `u = q + 128` (`o` 128), 256
@@ -76,15 +76,28 @@ pub struct X8Matrix {
     pub cols: usize,
 }
 
-/// Whether this CPU runs the interleaved kernel (AVX-512 VNNI on 256-bit registers, F16C).
+/// Whether this CPU runs the interleaved kernel (AVX2, FMA, F16C).
 pub fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        is_x86_feature_detected!("avx512vnni")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("avx2")
+        is_x86_feature_detected!("avx2")
             && is_x86_feature_detected!("fma")
             && is_x86_feature_detected!("f16c")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Whether the interleaved kernel runs on VNNI's `vpdpbusd` (AVX-512 VNNI on 256-bit
+/// registers) rather than AVX2's two-instruction products.
+pub fn vnni() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        available()
+            && is_x86_feature_detected!("avx512vnni")
+            && is_x86_feature_detected!("avx512vl")
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
