@@ -6,8 +6,10 @@
 # measured on VAL (data/beyond/val) every round; then round 0 (the starting model) and round
 # ROUNDS on the novel-shape test split TEST (data/beyond/novel) at the same budget (the default
 # prover, as iterate searches; ALONE=1 adds the model alone, --no-also-try) and the report: pass
-# rates with Wilson intervals, the change with a 95 % paired bootstrap interval. No replayed base
-# examples: what a round learns comes from the proofs it found.
+# rates with Wilson intervals, the change with a 95 % paired bootstrap interval. BASE=1 replays the
+# starting model's own training examples (rebuilt by `DATA_ONLY=1 models/testworld-small/make.sh`,
+# the same seed, so the same examples) beside the found proofs in every round's fine-tune, as
+# expert iteration does to keep what the model knew; BASE=0 learns from the found proofs alone.
 # Usage: bash benchmarks/iterate/run.sh [MODEL_DIR]  (needs bash lean/mini/setup.sh and
 # cargo build --release). A killed run resumes (iterate resumes; finished evals are kept).
 set -euo pipefail
@@ -19,7 +21,14 @@ POOL=${POOL:-300}
 ROUNDS=${ROUNDS:-3}
 VAL=${VAL:-data/beyond/val}
 TEST=${TEST:-data/beyond/novel}
+BASE=${BASE:-1}
 mkdir -p "$OUT"
+base=()
+if [[ $BASE == 1 ]]; then
+  WORK=${WORK:-/tmp/proofstep-default-model}
+  [[ -f $WORK/data/proofstep-train.jsonl ]] || WORK=$WORK DATA_ONLY=1 bash models/testworld-small/make.sh >&2
+  base=(--base-examples "$WORK/data/proofstep-train.jsonl")
+fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); model $MODEL" | tee "$OUT/machine.txt" >&2
 if [[ ! -f $OUT/pool/manifest.json ]]; then
   "$BIN" corpus generate --out "$OUT/pool" --count "$POOL" --seed 7 --per-file 60 \
@@ -30,7 +39,7 @@ if [[ ! -f $OUT/pool/manifest.json ]]; then
     --exclude-shapes data/beyond/novel --exclude-shapes data/testworld/novel >&2
 fi
 "$BIN" iterate --model "$MODEL" --statements "$OUT/pool/train" --val "$VAL" --rounds "$ROUNDS" \
-  --out "$OUT/run" --workers 2 >&2
+  --out "$OUT/run" --workers 2 "${base[@]}" >&2
 kinds=(default)
 [[ ${ALONE:-0} == 1 ]] && kinds+=(alone)
 for kind in "${kinds[@]}"; do

@@ -7,7 +7,8 @@
 # extract its tactic steps with Lean, train a byte-level BPE tokenizer and a 4-layer Llama from
 # scratch on them. Run from the repository root after `bash lean/mini/setup.sh && cargo build
 # --release`. WORK holds the intermediate files; STEPS and COUNT shrink it for a quick try;
-# CORPUS names an existing corpus to train on instead (benchmarks/pipeline/beyond.sh).
+# CORPUS names an existing corpus to train on instead (benchmarks/pipeline/beyond.sh); DATA_ONLY=1
+# stops once the training examples are written (benchmarks/iterate/run.sh replays them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}
@@ -28,6 +29,10 @@ fi
 if [ ! -f "$WORK/data/proofstep-train.jsonl" ]; then
   "$BIN" extract "$CORPUS" --out "$WORK/extracted" --workers 2
   "$BIN" data leandojo --input "$WORK/extracted" --out "$WORK/data"
+fi
+if [ "${DATA_ONLY:-0}" = 1 ]; then
+  echo "wrote $WORK/data"
+  exit 0
 fi
 if [ ! -f "$WORK/tokenizer/tokenizer.json" ]; then
   "$BIN" tokenizer train --data "$WORK/data/proofstep-train.jsonl" --vocab-size 2000 --out "$WORK/tokenizer"
