@@ -75,8 +75,10 @@ fn greedy_candidates_and_scores_are_the_local_models() {
     for (got, want) in got.iter().zip(&want) {
         assert_eq!(got.len(), 1, "greedy gives one candidate: {got:?}");
         assert_eq!(got[0].text, want[0].text);
+        // Equal up to f32 rounding: the server may batch the requests as they arrive, and a
+        // different batch takes the f32 kernels' other summation order (seen under load: 1.6e-7).
         assert!(
-            (got[0].score - want[0].score).abs() < 1e-9,
+            (got[0].score - want[0].score).abs() < 1e-5,
             "{} vs {}: the mean log-probability with the end token, both sides",
             got[0].score,
             want[0].score

@@ -10,12 +10,12 @@ bw = float(sys.argv[3]) * 1e9
 d, layers, v, inter = c["hidden_size"], c["num_hidden_layers"], c["vocab_size"], c["intermediate_size"]
 block = layers * (4 * d * d + 2 * d * inter)  # qkv, dense, h_to_4h, 4h_to_h
 head = v * d
-# Bytes per weight as proofstep holds them (projections, head): f32 4, bf16 2, Q8_0 36/32
-# (f32 scale + 32 bytes), Q4_0 20/32 (f32 scale + 16 bytes) and Q4_K 152/256 with a Q8_0
-# head; transformers as
-# its dtype. llama.cpp's rows carry the bytes of their GGUF's matrices (step_bytes).
-per = {"f32": (4, 4), "bf16": (2, 2), "q8_0": (36 / 32, 36 / 32), "q4_0": (20 / 32, 36 / 32),
-       "q4_k": (152 / 256, 36 / 32)}
+# Bytes per weight as proofstep holds them on an x86-64 CPU with AVX2 (projections, head):
+# f32 4, bf16 2, and the interleaved int8 layout (x8.rs) — Q8_0 34/32, Q4_0 18/32, Q4_K 148/256,
+# the head of q4_0 / q4_k Q8_0; transformers as its dtype. llama.cpp's rows carry the bytes of
+# their GGUF's matrices (step_bytes).
+per = {"f32": (4, 4), "bf16": (2, 2), "q8_0": (34 / 32, 34 / 32), "q4_0": (18 / 32, 34 / 32),
+       "q4_k": (148 / 256, 34 / 32)}
 
 
 def step_bytes(r):
