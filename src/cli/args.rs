@@ -14,8 +14,8 @@ use proofstep::lean::backend::{self, BackendKind, BackendOptions};
 use proofstep::lean::toolchain::{Overrides, Toolchain};
 use proofstep::lean::{LeanCommand, ProofBackend};
 use proofstep::model::{
-    device_name, resolve_model, Decoding, DeviceChoice, GenerateOptions, Generator, HubSettings,
-    Predictor, Weights,
+    device_name, folder_weights, resolve_model, Decoding, DeviceChoice, GenerateOptions, Generator,
+    HubSettings, Predictor, Weights,
 };
 use proofstep::openai::{RemoteError, RemoteOptions, RemotePredictor};
 use proofstep::process::default_memory_limit_mb;
@@ -107,7 +107,8 @@ pub struct ModelOrDefault {
     /// The weights the model is read in: auto (exact: f32, or a GGUF import's exact Q4_1 /
     /// Q8_0 blocks packed), f32 (exact), or bf16, q8_0, q4_0, q4_k (reduced precision,
     /// converted while loading and held once: 1/2, ~1/4, ~1/5 and ~1/7 of f32's memory;
-    /// results are labelled).
+    /// results are labelled). A folder `proofstep model quantize` wrote is read in its own
+    /// weights (auto, or the same name).
     #[arg(
         long,
         default_value = "auto",
@@ -141,9 +142,17 @@ impl ModelOrDefault {
         Ok(self.resolved.get_or_init(|| dir).clone())
     }
 
+    /// The weights the folder is read in: `--weights`, or what a quantized folder holds
+    /// (`proofstep model quantize`; an error when that is not what `--weights` asks for).
+    pub fn weights(&self) -> anyhow::Result<Weights> {
+        let dir = self.dir()?;
+        Ok(folder_weights(&dir, self.weights)
+            .with_context(|| format!("reading the model folder {}", dir.display()))?)
+    }
+
     /// Loads the predictor the folder holds, in the `--weights` asked for.
     pub fn load(&self) -> anyhow::Result<Box<dyn Predictor>> {
-        load_model_dir(&self.dir()?, self.weights, self.device)
+        load_model_dir(&self.dir()?, self.weights()?, self.device)
     }
 }
 
@@ -267,18 +276,15 @@ impl RemoteArgs {
             )
         })?;
         // Reduced weights compute other numbers: another run, labelled as such.
-        Ok(match model.weights.is_reduced() {
+        let weights = model.weights()?;
+        Ok(match weights.is_reduced() {
             false => ModelIdentity {
                 label: dir.display().to_string(),
                 fingerprint,
             },
             true => ModelIdentity {
-                label: format!(
-                    "{} (weights {}, reduced precision)",
-                    dir.display(),
-                    model.weights
-                ),
-                fingerprint: format!("{fingerprint} weights={}", model.weights),
+                label: format!("{} (weights {weights}, reduced precision)", dir.display()),
+                fingerprint: format!("{fingerprint} weights={weights}"),
             },
         })
     }
@@ -638,7 +644,7 @@ pub fn load_model_dir(
     let device = device.open()?;
     if weights.is_reduced() {
         eprintln!(
-            "model {}: weights {weights} (reduced precision, converted while loading)",
+            "model {}: weights {weights} (reduced precision)",
             dir.display()
         );
     }

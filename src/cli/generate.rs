@@ -73,19 +73,20 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     };
     args.remote.refuse_beam(args.beam)?;
     let start = Instant::now();
+    let mut weights = args.model.weights;
     let source = match args.remote.connect()? {
         Some(remote) => Source::Remote(Box::new(remote)),
         None => {
             let dir = args.model.dir()?;
-            if args.model.weights.is_reduced() {
+            weights = args.model.weights()?;
+            if weights.is_reduced() {
                 eprintln!(
-                    "model {}: weights {} (reduced precision, converted while loading)",
-                    dir.display(),
-                    args.model.weights
+                    "model {}: weights {weights} (reduced precision)",
+                    dir.display()
                 );
             }
             Source::Local(Box::new(
-                Generator::load_on(&dir, args.model.weights, &args.model.device.open()?)
+                Generator::load_on(&dir, weights, &args.model.device.open()?)
                     .with_context(|| format!("loading the model folder {}", dir.display()))?,
             ))
         }
@@ -135,8 +136,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             "candidates": candidates.iter().map(|c| serde_json::json!({"text": c.text, "score": c.score})).collect::<Vec<_>>(),
             "load_seconds": load_s,
             "generate_seconds": gen_s,
-            "weights": args.model.weights.name(),
-            "reduced_precision": args.model.weights.is_reduced(),
+            "weights": weights.name(),
+            "reduced_precision": weights.is_reduced(),
         });
         writeln!(stdout, "{value}")?;
     } else {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use proofstep::lean::LeanCommand;
-use proofstep::model::Predictor;
+use proofstep::model::{folder_weights, Predictor};
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
@@ -87,7 +87,10 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
     });
     let predictor: Option<Box<dyn Predictor>> = match (remote, model) {
         (Some(remote), _) => Some(Box::new(remote)),
-        (None, Some(dir)) => Some(load_model_dir(&dir, args.model.weights, args.model.device)?),
+        (None, Some(dir)) => {
+            let weights = folder_weights(&dir, args.model.weights)?;
+            Some(load_model_dir(&dir, weights, args.model.device)?)
+        }
         (None, None) => None,
     };
     let suggester = match predictor {

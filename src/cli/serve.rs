@@ -93,13 +93,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_else(|| "proofstep".into());
             // Reduced weights are another model to a client (and to an eval's fingerprint).
-            if args.model.weights.is_reduced() {
-                name = format!("{name}-{}", args.model.weights);
+            let weights = args.model.weights()?;
+            if weights.is_reduced() {
+                name = format!("{name}-{weights}");
             }
-            (
-                load_model_dir(&dir, args.model.weights, args.model.device)?,
-                name,
-            )
+            (load_model_dir(&dir, weights, args.model.device)?, name)
         }
     };
     let address = format!("{}:{}", args.host, args.port);

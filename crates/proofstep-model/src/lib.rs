@@ -23,7 +23,10 @@ pub use error::ModelError;
 pub use generate::agreement::{agreement, Agreement};
 pub use generate::{set_threads, Generator, Sequence};
 pub use io::fingerprint::model_fingerprint;
-pub use io::folder::{load_model, load_model_on, load_model_with, read_tensors, save_model};
+pub use io::folder::{
+    folder_weights, load_model, load_model_on, load_model_with, quantize_model, read_tensors,
+    save_model,
+};
 pub use io::gguf::{import_gguf, ImportSummary};
 pub use io::hub::{resolve_model, HubId, HubSettings};
 pub use io::tokenizer::ProofTokenizer;

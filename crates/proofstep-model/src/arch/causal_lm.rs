@@ -4,7 +4,8 @@
 //! A model loaded with reduced `--weights` (`load_held`) owns no parameters: its matrices are
 //! converted as they are read from the folder and held once, so it runs `forward_cached` only.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Device, Shape, Tensor, Var};
@@ -13,6 +14,7 @@ use candle_nn::{Init, VarBuilder, VarMap};
 
 use crate::arch::config::ModelConfig;
 use crate::arch::gpt_neox::GptNeox;
+use crate::arch::held::{Held, HeldMatrix, Source};
 use crate::arch::layers::{KvCache, Mode, Positions};
 use crate::arch::llama::Llama;
 use crate::arch::precision::{Precision, PrecisionReport};
@@ -78,7 +80,7 @@ impl CausalLm {
         config: &ModelConfig,
         backend: Box<dyn SimpleBackend>,
         device: &Device,
-        held: Option<Precision>,
+        held: Option<&Held>,
     ) -> Result<Net> {
         let vb = VarBuilder::from_backend(backend, DType::F32, device.clone());
         Ok(match config {
@@ -90,29 +92,44 @@ impl CausalLm {
     /// A model for inference only, held in `precision` (exact packings; bf16, Q8_0, Q4_0, Q4_K)
     /// with no f32 copy:
     /// each matrix is read from `stream`, converted and its f32 values dropped before the
-    /// next is read, so memory while loading stays near the final size. Norms and biases stay
-    /// f32; a matrix the precision does not apply to (rows not whole blocks of 32) stays f32.
-    /// Fails like `from_tensors` on a missing tensor or a wrong shape.
+    /// next is read, so memory while loading stays near the final size; a folder `proofstep
+    /// model quantize` wrote gives its matrices converted already (`held.rs`). Norms and biases
+    /// stay f32; a matrix the precision does not apply to (rows not whole blocks of 32) stays
+    /// f32. Fails like `from_tensors` on a missing tensor or a wrong shape.
     pub fn load_held(
         config: ModelConfig,
         stream: TensorStream,
         precision: Precision,
     ) -> Result<Self> {
+        Self::load_from(config, Arc::new(Source::new(stream, false)), precision)
+    }
+
+    /// `load_held`, also giving every tensor by name as the model holds it (what
+    /// `io::quantized::save` writes; it shares the model's memory).
+    pub fn load_held_saving(
+        config: ModelConfig,
+        stream: TensorStream,
+        precision: Precision,
+    ) -> Result<(Self, BTreeMap<String, HeldMatrix>)> {
+        let source = Arc::new(Source::new(stream, true));
+        let lm = Self::load_from(config, source.clone(), precision)?;
+        Ok((lm, source.take_saved()))
+    }
+
+    /// The held model of `source`'s tensors.
+    fn load_from(config: ModelConfig, source: Arc<Source>, precision: Precision) -> Result<Self> {
         let device = Device::Cpu;
-        let taken = Arc::new(Mutex::new(Taken::default()));
+        let held = Held::new(precision, source.clone());
         let backend = Streamer {
-            stream: Mutex::new(stream),
-            taken: taken.clone(),
+            source: source.clone(),
         };
         let net =
-            Self::net(&config, Box::new(backend), &device, Some(precision)).map_err(
-                |e| match e {
-                    ModelError::Candle(e) => ModelError::Weights(e.to_string()),
-                    e => e,
-                },
-            )?;
-        let taken = std::mem::take(&mut *taken.lock().expect("lock"));
-        for extra in taken.left.iter().filter(|n| !is_buffer(n)) {
+            Self::net(&config, Box::new(backend), &device, Some(&held)).map_err(|e| match e {
+                ModelError::Candle(e) => ModelError::Weights(e.to_string()),
+                e => e,
+            })?;
+        let left = source.stream.lock().expect("lock").names();
+        for extra in left.iter().filter(|n| !is_buffer(n)) {
             tracing::warn!(tensor = %extra, "tensor in the weights is not used by the model; dropped");
         }
         Ok(CausalLm {
@@ -121,7 +138,7 @@ impl CausalLm {
             varmap: VarMap::new(),
             device,
             held: Some(precision),
-            held_params: taken.params,
+            held_params: source.params.load(Ordering::Relaxed),
         })
     }
 
@@ -415,18 +432,11 @@ impl SimpleBackend for Recorder {
     }
 }
 
-/// What a `Streamer` read: the scalars of the tensors taken, the names it did not take.
-#[derive(Default)]
-struct Taken {
-    params: usize,
-    left: Vec<String>,
-}
-
-/// A var-builder backend that takes each tensor from a `TensorStream` when the network asks
-/// for it and keeps nothing: the network converts it and the f32 values are dropped.
+/// A var-builder backend that takes each tensor from a held model's `Source` when the network
+/// asks for it and keeps nothing (unless the load is saved): the network converts it and the
+/// f32 values are dropped.
 struct Streamer {
-    stream: Mutex<TensorStream>,
-    taken: Arc<Mutex<Taken>>,
+    source: Arc<Source>,
 }
 
 impl SimpleBackend for Streamer {
@@ -438,8 +448,11 @@ impl SimpleBackend for Streamer {
         _: DType,
         _: &Device,
     ) -> candle_core::Result<Tensor> {
-        let mut stream = self.stream.lock().expect("lock");
-        let t = stream
+        let t = self
+            .source
+            .stream
+            .lock()
+            .expect("lock")
             .take_f32(name)
             .map_err(|e| candle_core::Error::Msg(e.to_string()))?
             .ok_or_else(|| {
@@ -454,9 +467,10 @@ impl SimpleBackend for Streamer {
                 s.dims()
             );
         }
-        let mut taken = self.taken.lock().expect("lock");
-        taken.params += t.elem_count();
-        taken.left = stream.names();
+        self.source
+            .params
+            .fetch_add(t.elem_count(), Ordering::Relaxed);
+        self.source.record(name, HeldMatrix::F32(t.clone()));
         Ok(t)
     }
 
@@ -465,12 +479,7 @@ impl SimpleBackend for Streamer {
     }
 
     fn contains_tensor(&self, name: &str) -> bool {
-        self.stream
-            .lock()
-            .expect("lock")
-            .names()
-            .iter()
-            .any(|n| n == name)
+        self.source.stream.lock().expect("lock").contains(name)
     }
 }
 

@@ -9,8 +9,8 @@ use candle_core::{Tensor, D};
 use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::GptNeoxConfig;
+use crate::arch::held::Held;
 use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
-use crate::arch::precision::Precision;
 use crate::arch::proj::{embedding_and_head, linear, Embed, Proj};
 use crate::error::{ModelError, Result};
 
@@ -73,7 +73,7 @@ impl GptNeox {
     /// Builds the model from `vb` (a var map for training, or loaded weights), HF names;
     /// with `held`, each matrix is converted as it is read and kept only converted (the LM
     /// head and a tied embedding in `Precision::of_head`).
-    pub fn new(cfg: &GptNeoxConfig, vb: VarBuilder, held: Option<Precision>) -> Result<Self> {
+    pub fn new(cfg: &GptNeoxConfig, vb: VarBuilder, held: Option<&Held>) -> Result<Self> {
         let d = cfg.hidden_size;
         let act = match cfg.hidden_act.as_str() {
             "gelu" => Act::GeluErf,

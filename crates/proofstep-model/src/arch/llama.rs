@@ -9,8 +9,8 @@ use candle_core::Tensor;
 use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::LlamaConfig;
+use crate::arch::held::Held;
 use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
-use crate::arch::precision::Precision;
 use crate::arch::proj::{embedding_and_head, linear, linears, Embed, Proj};
 use crate::autograd::attention::causal_attention;
 use crate::autograd::mlp::gated_up;
@@ -51,7 +51,7 @@ impl Llama {
     /// Builds the model from `vb` (a var map for training, or loaded weights), HF names;
     /// with `held`, each matrix is converted as it is read and kept only converted (the LM
     /// head and a tied embedding in `Precision::of_head`).
-    pub fn new(cfg: &LlamaConfig, vb: VarBuilder, held: Option<Precision>) -> Result<Self> {
+    pub fn new(cfg: &LlamaConfig, vb: VarBuilder, held: Option<&Held>) -> Result<Self> {
         let (d, hd) = (cfg.hidden_size, cfg.head_size());
         let (h, kv) = (cfg.num_attention_heads, cfg.kv_heads());
         let m = vb.pp("model");

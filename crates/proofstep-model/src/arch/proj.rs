@@ -2,7 +2,7 @@
 //! `Linear` (training, prefill, `Precision::F32`), optionally with a copy of its weight that
 //! inference reads instead (`set_precision`: bf16, exact Q4_1 / Q8_0 packings, Q8_0 / Q4_0 /
 //! Q4_K roundings), or — in a model loaded with reduced `--weights` — only that converted matrix,
-//! made while the model loads, with no f32 copy (`Proj::held`). The embedding of such a model
+//! made while the model loads, with no f32 copy (`Proj::from_held`, `held.rs`). The embedding of such a model
 //! is held the same way and decoded row by row; a tied LM head shares its matrix.
 //! Off the CPU (a GPU) the row kernels do not apply: every product is candle's matmul, bf16
 //! weights are a bf16 tensor on the device, and training may compute the products in half
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use candle_core::{DType, Module, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
+use crate::arch::held::{Held, HeldMatrix};
 use crate::arch::layers::{Mode, INIT};
 use crate::arch::precision::Precision;
 use crate::error::{ModelError, Result};
@@ -21,7 +22,7 @@ use crate::kernels::matvec::{linear_rows_many, with_values, RowWeights, MAX_ROWS
 use crate::kernels::q4::{Q40Matrix, Q4Matrix};
 use crate::kernels::q4k::Q4KMatrix;
 use crate::kernels::q8::Q8Matrix;
-use crate::kernels::x8::{self, X8Matrix};
+use crate::kernels::x8::{self, X8Kind, X8Matrix};
 
 /// A weight matrix in the form the decoding kernel reads instead of f32.
 pub enum Converted {
@@ -69,25 +70,40 @@ impl Converted {
                     Precision::Bf16 => {
                         Some(Converted::Bf16(Bf16Matrix::from_values(values, rows, cols)))
                     }
-                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
+                    Precision::Q8_0 => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
                     Precision::Q4K => match Q4KMatrix::quantize(values, rows, cols) {
-                        Some(q) => Some(
-                            match x8::available().then(|| X8Matrix::from_q4_k(&q)).flatten() {
-                                Some(x) => Converted::X8(x),
-                                None => Converted::Q4K(q),
-                            },
-                        ),
-                        None => Q8Matrix::quantize(values, rows, cols).map(interleaved_q8),
+                        Some(q) => Some(Converted::Q4K(q)),
+                        None => Q8Matrix::quantize(values, rows, cols).map(Converted::Q8),
                     },
-                    _ => Q40Matrix::quantize(values, rows, cols).map(|q| {
-                        match x8::available().then(|| X8Matrix::from_q4_0(&q)).flatten() {
-                            Some(x) => Converted::X8(x),
-                            None => Converted::Q40(q),
-                        }
-                    }),
+                    _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
                 })?
+                .map(Converted::for_this_cpu)
             }
         })
+    }
+
+    /// The same weights in the layout this CPU's decoding kernel reads fastest: ggml's
+    /// Q8_0 / Q4_0 / Q4_K roundings interleaved on a CPU with AVX2 (rows a multiple of 8),
+    /// row-major blocks elsewhere; other formats as they are.
+    pub fn for_this_cpu(self) -> Self {
+        let fast = x8::available();
+        match self {
+            Converted::Q8(q) if fast => {
+                X8Matrix::from_q8_0(&q).map_or(Converted::Q8(q), Converted::X8)
+            }
+            Converted::Q40(q) if fast => {
+                X8Matrix::from_q4_0(&q).map_or(Converted::Q40(q), Converted::X8)
+            }
+            Converted::Q4K(q) if fast => {
+                X8Matrix::from_q4_k(&q).map_or(Converted::Q4K(q), Converted::X8)
+            }
+            Converted::X8(x) if !fast => match x.kind {
+                X8Kind::Q8_0 => Converted::Q8(x.to_q8_0().expect("Q8_0 levels")),
+                X8Kind::Q4_0 => Converted::Q40(x.to_q4_0().expect("Q4_0 levels")),
+                X8Kind::Q4K => Converted::Q4K(x.to_q4_k().expect("Q4_K levels")),
+            },
+            other => other,
+        }
     }
 
     /// `(rows, cols)`.
@@ -146,15 +162,6 @@ impl Converted {
     }
 }
 
-/// A Q8_0 rounding as the decoding kernel reads it fastest: interleaved on an AVX2 CPU
-/// (rows a multiple of 8), else row-major blocks.
-fn interleaved_q8(q: Q8Matrix) -> Converted {
-    match x8::available().then(|| X8Matrix::from_q8_0(&q)).flatten() {
-        Some(x) => Converted::X8(x),
-        None => Converted::Q8(q),
-    }
-}
-
 /// The error of a training forward on a model held in reduced precision.
 fn not_trainable() -> ModelError {
     ModelError::Generate(
@@ -178,26 +185,26 @@ pub struct Proj {
 impl Proj {
     /// The projection `name` of `vb` (`name.weight: [out, inp]`, `name.bias: [out]` if
     /// `bias`), created as normal(0, 0.02) / zeros when the var map lacks it; with `held`,
-    /// converted at once and kept only converted (see `Proj::held`).
+    /// the weight as the held model keeps it (`Held::matrix`: converted, no f32 copy).
     pub fn new(
         vb: &VarBuilder,
         inp: usize,
         out: usize,
         bias: bool,
         name: &str,
-        held: Option<Precision>,
+        held: Option<&Held>,
     ) -> Result<Self> {
         let vb = vb.pp(name);
-        let w = vb.get_with_hints((out, inp), "weight", INIT)?;
+        let w = match held {
+            Some(h) => h.matrix(&vb, (out, inp), "weight")?,
+            None => HeldMatrix::F32(vb.get_with_hints((out, inp), "weight", INIT)?),
+        };
         let b = if bias {
             Some(vb.get_with_hints(out, "bias", Init::Const(0.0))?)
         } else {
             None
         };
-        match held {
-            Some(p) => Self::held(w, b, p),
-            None => Ok(Self::from_linear(Linear::new(w, b))),
-        }
+        Ok(Self::from_held(w, b))
     }
 
     /// A projection of an existing linear layer (f32).
@@ -210,18 +217,17 @@ impl Proj {
         }
     }
 
-    /// A projection held only as `w` converted to `p` (the f32 `w` is dropped), or as f32
-    /// where `p` does not apply to `w` (see `Converted::of`).
-    pub fn held(w: Tensor, bias: Option<Tensor>, p: Precision) -> Result<Self> {
-        Ok(match Converted::of(&w, p)? {
-            Some(c) => Proj {
+    /// A projection of a held matrix: only the converted weight (no f32 copy), or f32.
+    pub fn from_held(w: HeldMatrix, bias: Option<Tensor>) -> Self {
+        match w {
+            HeldMatrix::Converted(c) => Proj {
                 lin: None,
                 bias,
-                converted: Some(Arc::new(c)),
+                converted: Some(c),
                 autocast: None,
             },
-            None => Self::from_linear(Linear::new(w, bias)),
-        })
+            HeldMatrix::F32(w) => Self::from_linear(Linear::new(w, bias)),
+        }
     }
 
     /// The f32 layer; an error in a model held in reduced precision.
@@ -302,16 +308,15 @@ pub enum Embed {
 }
 
 impl Embed {
-    /// The embedding of table `w: [vocab, d]`: f32 (`held` none), else converted to `p`
-    /// (f32 where `p` does not apply).
-    pub fn new(w: Tensor, held: Option<Precision>) -> Result<Self> {
-        let d = w.dim(1)?;
-        if let Some(p) = held {
-            if let Some(c) = Converted::of(&w, p)? {
-                return Ok(Embed::Converted(Arc::new(c)));
+    /// The embedding of table `[vocab, d]` as held: decoded row by row when converted.
+    pub fn from_held(w: HeldMatrix) -> Result<Self> {
+        Ok(match w {
+            HeldMatrix::Converted(c) => Embed::Converted(c),
+            HeldMatrix::F32(w) => {
+                let d = w.dim(1)?;
+                Embed::F32(Embedding::new(w, d))
             }
-        }
-        Ok(Embed::F32(Embedding::new(w, d)))
+        })
     }
 
     /// An LM head tied to this embedding: the same matrix, no bias.
@@ -361,14 +366,18 @@ pub fn embedding_and_head(
     tied: bool,
     embed: &str,
     head: &str,
-    held: Option<Precision>,
+    held: Option<&Held>,
 ) -> Result<(Embed, Proj)> {
-    let w = model.get_with_hints((vocab, d), embed, INIT)?;
-    let embed = Embed::new(w, held.map(|p| if tied { p.of_head() } else { p }))?;
+    let table = match held {
+        Some(h) if tied => h.for_head().matrix(model, (vocab, d), embed)?,
+        Some(h) => h.matrix(model, (vocab, d), embed)?,
+        None => HeldMatrix::F32(model.get_with_hints((vocab, d), embed, INIT)?),
+    };
+    let embed = Embed::from_held(table)?;
     let head = if tied {
         embed.tied_head()
     } else {
-        Proj::new(vb, d, vocab, false, head, held.map(Precision::of_head))?
+        Proj::new(vb, d, vocab, false, head, held.map(Held::for_head).as_ref())?
     };
     Ok((embed, head))
 }
@@ -418,20 +427,23 @@ mod tests {
             Precision::Q4_0,
             Precision::Q4K,
         ] {
-            let proj = Proj::held(w.clone(), None, p).unwrap();
+            let proj = Proj::from_held(HeldMatrix::of(w.clone(), p).unwrap(), None);
             assert!(proj.is_converted() && proj.lin.is_none(), "{p:?}");
             let err = proj.lin().unwrap_err().to_string();
             assert!(err.contains("--weights f32"), "{err}");
         }
         // Rows that are not whole blocks of 32 stay f32 for the block formats.
-        let odd = Proj::held(weight(4, 40), None, Precision::Q8_0).unwrap();
+        let odd = Proj::from_held(
+            HeldMatrix::of(weight(4, 40), Precision::Q8_0).unwrap(),
+            None,
+        );
         assert!(!odd.is_converted() && odd.lin.is_some());
     }
 
     #[test]
     fn a_converted_embedding_gives_each_rows_rounded_values_and_refuses_unknown_ids() {
         let w = weight(5, 64);
-        let e = Embed::new(w.clone(), Some(Precision::Q8_0)).unwrap();
+        let e = Embed::from_held(HeldMatrix::of(w.clone(), Precision::Q8_0).unwrap()).unwrap();
         let ids = Tensor::from_vec(vec![4u32, 0, 2], (1, 3), &Device::Cpu).unwrap();
         let got = e.forward(&ids).unwrap();
         let want = w.index_select(&ids.flatten_all().unwrap(), 0).unwrap();

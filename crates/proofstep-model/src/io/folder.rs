@@ -14,6 +14,7 @@ use crate::arch::causal_lm::{is_buffer, CausalLm};
 use crate::arch::config::{token_ids, ModelConfig};
 use crate::arch::precision::{Precision, Weights};
 use crate::error::{ModelError, Result};
+use crate::io::quantized;
 use crate::io::stream::TensorStream;
 use crate::kernels::matvec::packed_is_fast;
 
@@ -49,6 +50,9 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
     let config = read_config(dir)?;
     let mut stream = TensorStream::open(dir)?;
+    if let Some(stored) = quantized::stored_weights(&stream)? {
+        return Err(stored_mismatch(dir, stored, Weights::F32));
+    }
     let mut tensors = HashMap::new();
     for name in stream.names().into_iter().filter(|n| !is_buffer(n)) {
         if let Some(t) = stream.take_f32(&name)? {
@@ -65,15 +69,60 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
 /// others f32 — on a CPU whose kernels read packed blocks slower than f32 it is `F32` — and
 /// the reduced precisions round every matrix.
 pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
-    let held = match weights {
-        Weights::F32 => None,
-        Weights::Auto => packed_is_fast().then_some(Precision::Packed),
-        reduced => reduced.held(),
+    let stream = TensorStream::open(dir)?;
+    let held = match (quantized::stored_weights(&stream)?, weights) {
+        (Some(stored), Weights::Auto) => stored.held(),
+        (Some(stored), w) if w == stored => stored.held(),
+        (Some(stored), w) => return Err(stored_mismatch(dir, stored, w)),
+        (None, Weights::F32) => None,
+        (None, Weights::Auto) => packed_is_fast().then_some(Precision::Packed),
+        (None, reduced) => reduced.held(),
     };
     match held {
-        Some(p) => CausalLm::load_held(read_config(dir)?, TensorStream::open(dir)?, p),
+        Some(p) => CausalLm::load_held(read_config(dir)?, stream, p),
         None => load_model(dir, &Device::Cpu),
     }
+}
+
+/// The weights a folder is read in when `--weights` asks for `asked`: what a folder of
+/// converted matrices (`proofstep model quantize`) holds, else `asked`. An error when the
+/// folder holds other weights than asked (it has no f32 values to convert again).
+pub fn folder_weights(dir: &Path, asked: Weights) -> Result<Weights> {
+    match quantized::stored_weights(&TensorStream::open(dir)?)? {
+        None => Ok(asked),
+        Some(stored) if asked == Weights::Auto || asked == stored => Ok(stored),
+        Some(stored) => Err(stored_mismatch(dir, stored, asked)),
+    }
+}
+
+/// The error of a quantized folder asked for other weights.
+fn stored_mismatch(dir: &Path, stored: Weights, asked: Weights) -> ModelError {
+    ModelError::Weights(format!(
+        "{} holds weights quantized to {stored} (`proofstep model quantize`) and cannot be read \
+         as {asked}: give --weights {stored} or auto, or load the original model folder",
+        dir.display()
+    ))
+}
+
+/// Writes the model of the folder `src` held in `weights` (bf16, q8_0, q4_0, q4_k) as a folder
+/// `out` of converted matrices (`io/quantized.rs`), which later loads without converting
+/// again. Returns the weight file's bytes.
+pub fn quantize_model(src: &Path, weights: Weights, out: &Path) -> Result<u64> {
+    let Some(p) = weights.held() else {
+        return Err(ModelError::Weights(format!(
+            "--weights {weights} keeps the exact values: nothing to quantize; give bf16, q8_0, \
+             q4_0 or q4_k"
+        )));
+    };
+    let stream = TensorStream::open(src)?;
+    if let Some(stored) = quantized::stored_weights(&stream)? {
+        return Err(ModelError::Weights(format!(
+            "{} is already quantized ({stored}); quantize the original model folder",
+            src.display()
+        )));
+    }
+    let (_lm, tensors) = CausalLm::load_held_saving(read_config(src)?, stream, p)?;
+    quantized::save(out, src, weights, &tensors)
 }
 
 /// Loads the model of a folder for inference on `device`: on the CPU exactly

@@ -23,6 +23,19 @@ struct Mapped {
     /// Where the data section starts (after the 8-byte length and the JSON header).
     data_start: usize,
     tensors: HashMap<String, TensorInfo>,
+    /// The header's `__metadata__` entries.
+    metadata: HashMap<String, String>,
+}
+
+/// A stored tensor as its file holds it: dtype, shape and little-endian bytes (what a folder
+/// of converted matrices, `io/quantized.rs`, is read as).
+pub struct RawTensor {
+    /// The stored dtype.
+    pub dtype: Dtype,
+    /// The stored shape.
+    pub shape: Vec<usize>,
+    /// The data, copied out of the file.
+    pub bytes: Vec<u8>,
 }
 
 /// The tensors of a model folder's weight files, taken one at a time as f32.
@@ -75,11 +88,13 @@ impl TensorStream {
                         .into_iter()
                         .map(|(n, i)| (n, i.clone()))
                         .collect();
+                    let metadata = meta.metadata().clone().unwrap_or_default();
                     mapped.push(Mapped {
                         path,
                         map,
                         data_start: 8 + header,
                         tensors,
+                        metadata,
                     });
                 }
             }
@@ -94,6 +109,38 @@ impl TensorStream {
             names.extend(m.tensors.keys().cloned());
         }
         names
+    }
+
+    /// The value of `key` in a weight file's header metadata (the first file that has it).
+    pub fn metadata(&self, key: &str) -> Option<&str> {
+        self.mapped
+            .iter()
+            .find_map(|m| m.metadata.get(key).map(String::as_str))
+    }
+
+    /// Whether a tensor `name` is there, not yet taken.
+    pub fn contains(&self, name: &str) -> bool {
+        self.read.contains_key(name) || self.mapped.iter().any(|m| m.tensors.contains_key(name))
+    }
+
+    /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
+    /// safetensors file holds it; its pages of the mapped file are released.
+    pub fn take_raw(&mut self, name: &str) -> Option<RawTensor> {
+        for m in &mut self.mapped {
+            let Some(info) = m.tensors.remove(name) else {
+                continue;
+            };
+            let (a, b) = info.data_offsets;
+            let (start, end) = (m.data_start + a, m.data_start + b);
+            let bytes = m.map[start..end].to_vec();
+            release(&m.map, start, end);
+            return Some(RawTensor {
+                dtype: info.dtype,
+                shape: info.shape,
+                bytes,
+            });
+        }
+        None
     }
 
     /// The tensor `name` as f32 on the CPU, taken (a second take finds nothing), or `None`
@@ -111,21 +158,23 @@ impl TensorStream {
             let dtype = float_dtype(info.dtype, name, &m.path)?;
             let t = Tensor::from_raw_buffer(&m.map[start..end], dtype, &info.shape, &Device::Cpu)?
                 .to_dtype(DType::F32)?;
-            #[cfg(unix)]
-            // SAFETY: the map is read-only and private to this stream: dropped pages are read
-            // back from the file if touched again, and no Rust reference into them outlives
-            // this call (the tensor above owns a copy).
-            unsafe {
-                let _ = m.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    start,
-                    end - start,
-                );
-            }
+            release(&m.map, start, end);
             return Ok(Some(t));
         }
         Ok(None)
     }
+}
+
+/// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.
+fn release(map: &Mmap, start: usize, end: usize) {
+    #[cfg(unix)]
+    // SAFETY: the map is read-only and private to its stream: dropped pages are read back from
+    // the file if touched again, and no Rust reference into them outlives the caller's copy.
+    unsafe {
+        let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start);
+    }
+    #[cfg(not(unix))]
+    let _ = (map, start, end);
 }
 
 #[cfg(test)]

@@ -127,7 +127,7 @@ impl Q4Matrix {
 /// A row-major `[rows, cols]` matrix as ggml's Q4_0 blocks of 32 along each row: per block a
 /// scale `d` and 16 bytes of nibbles `q` (element `j` low, `j + 16` high), standing for
 /// `(q − 8) · d`. 20 bytes per 32 weights (ggml's own layout has an f16 `d`: 18).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Q40Matrix {
     /// Per block (`row * cols / 32 + b`): the scale `d` (an f16 value, widened to f32).
     pub scales: Vec<f32>,

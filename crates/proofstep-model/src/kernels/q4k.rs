@@ -19,7 +19,7 @@ pub const SUPER: usize = 256;
 const SUBS: usize = SUPER / BLOCK;
 
 /// A row-major `[rows, cols]` matrix as Q4_K super-blocks (`cols` a multiple of 256).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Q4KMatrix {
     /// Per super-block (`row * cols / 256 + s`): `d` and `dmin` (f16 values, widened).
     pub supers: Vec<[f32; 2]>,

@@ -16,7 +16,7 @@ use crate::kernels::q4::{f16_scales_near, pack_tensor};
 pub const BLOCK: usize = 32;
 
 /// A row-major `[rows, cols]` matrix as Q8_0 blocks of 32 along each row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Q8Matrix {
     /// Per block (`row * cols / 32 + b`): the scale `d`, widened to f32.
     pub scales: Vec<f32>,

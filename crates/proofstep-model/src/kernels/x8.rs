@@ -59,7 +59,7 @@ impl X8Kind {
 }
 
 /// A `[rows, cols]` matrix in the interleaved layout (`rows` a multiple of 8, `cols` of 32).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct X8Matrix {
     /// Q8_0, Q4_0 or Q4_K levels.
     pub kind: X8Kind,
@@ -205,40 +205,112 @@ impl X8Matrix {
         })
     }
 
+    /// The level `u` of row `r`, column `e`.
+    fn level(&self, r: usize, e: usize) -> u8 {
+        let (nb, per) = (self.cols / BLOCK, self.kind.block_bytes());
+        let (g, rr, b, j) = (r / GROUP, r % GROUP, e / BLOCK, e % BLOCK);
+        let lv = &self.levels[(g * nb + b) * per..(g * nb + b + 1) * per];
+        match self.kind {
+            X8Kind::Q8_0 => lv[(j / 4) * 32 + rr * 4 + j % 4],
+            _ if j < 16 => lv[(j / 4) * 32 + rr * 4 + j % 4] & 0x0F,
+            _ => lv[((j - 16) / 4) * 32 + rr * 4 + j % 4] >> 4,
+        }
+    }
+
     /// Row `r` decoded to f32 (the values the kernel multiplies with).
     pub fn row(&self, r: usize) -> Vec<f32> {
-        let (nb, per, g, rr) = (
-            self.cols / BLOCK,
-            self.kind.block_bytes(),
-            r / GROUP,
-            r % GROUP,
-        );
+        let (nb, g, rr) = (self.cols / BLOCK, r / GROUP, r % GROUP);
         let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
-        let mut out = Vec::with_capacity(self.cols);
-        for b in 0..nb {
-            let lv = &self.levels[(g * nb + b) * per..(g * nb + b + 1) * per];
-            for e in 0..BLOCK {
-                let u = match self.kind {
-                    X8Kind::Q8_0 => lv[(e / 4) * 32 + rr * 4 + e % 4],
-                    _ if e < 16 => lv[(e / 4) * 32 + rr * 4 + e % 4] & 0x0F,
-                    _ => lv[((e - 16) / 4) * 32 + rr * 4 + e % 4] >> 4,
-                };
-                out.push(match self.kind {
+        (0..self.cols)
+            .map(|e| {
+                let (u, b) = (self.level(r, e), e / BLOCK);
+                match self.kind {
                     X8Kind::Q4K => {
-                        let (ns, s) = (self.cols / SUPER, b * BLOCK / SUPER);
-                        let sup = (g * ns + s) * 16;
-                        let sub = (g * nb + b) * 16;
+                        let (ns, s) = (self.cols / SUPER, e / SUPER);
+                        let (sup, sub) = ((g * ns + s) * 16, (g * nb + b) * 16);
                         let (d, m) = sub_scale(
                             &[half(sup + rr), half(sup + GROUP + rr)],
                             [self.subs[sub + rr], self.subs[sub + GROUP + rr]],
                         );
                         (u as f32).mul_add(d, m)
                     }
-                    _ => {
-                        let d = half((g * nb + b) * GROUP + rr);
-                        (u as i32 - self.kind.offset()) as f32 * d
-                    }
-                });
+                    _ => (u as i32 - self.kind.offset()) as f32 * half((g * nb + b) * GROUP + rr),
+                }
+            })
+            .collect()
+    }
+
+    /// The row-major Q8_0 blocks these levels interleave (`from_q8_0`'s inverse; `None`
+    /// for another kind): what a CPU without AVX2 reads.
+    pub fn to_q8_0(&self) -> Option<Q8Matrix> {
+        (self.kind == X8Kind::Q8_0).then(|| Q8Matrix {
+            scales: self.row_major_scales(),
+            values: (0..self.rows * self.cols)
+                .map(|i| (self.level(i / self.cols, i % self.cols) as i16 - 128) as i8)
+                .collect(),
+            rows: self.rows,
+            cols: self.cols,
+        })
+    }
+
+    /// The row-major Q4_0 blocks (`from_q4_0`'s inverse; `None` for another kind).
+    pub fn to_q4_0(&self) -> Option<Q40Matrix> {
+        (self.kind == X8Kind::Q4_0).then(|| Q40Matrix {
+            scales: self.row_major_scales(),
+            nibbles: self.row_major_nibbles(),
+            rows: self.rows,
+            cols: self.cols,
+        })
+    }
+
+    /// The row-major Q4_K super-blocks (`from_q4_k`'s inverse; `None` for another kind).
+    pub fn to_q4_k(&self) -> Option<Q4KMatrix> {
+        if self.kind != X8Kind::Q4K {
+            return None;
+        }
+        let (nb, ns) = (self.cols / BLOCK, self.cols / SUPER);
+        let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
+        let (mut supers, mut subs) = (Vec::new(), Vec::new());
+        for row in 0..self.rows {
+            let (g, r) = (row / GROUP, row % GROUP);
+            supers.extend((0..ns).map(|s| {
+                let i = (g * ns + s) * 16;
+                [half(i + r), half(i + GROUP + r)]
+            }));
+            subs.extend((0..nb).map(|b| {
+                let i = (g * nb + b) * 16;
+                [self.subs[i + r], self.subs[i + GROUP + r]]
+            }));
+        }
+        Some(Q4KMatrix {
+            supers,
+            subs,
+            nibbles: self.row_major_nibbles(),
+            rows: self.rows,
+            cols: self.cols,
+        })
+    }
+
+    /// Q8_0 / Q4_0: the scale of block `b` of row `r` at `r · nb + b`, widened to f32.
+    fn row_major_scales(&self) -> Vec<f32> {
+        let nb = self.cols / BLOCK;
+        (0..self.rows * nb)
+            .map(|i| {
+                let (row, b) = (i / nb, i % nb);
+                let at = ((row / GROUP) * nb + b) * GROUP + row % GROUP;
+                f16::from_bits(self.scales[at]).to_f32()
+            })
+            .collect()
+    }
+
+    /// 4-bit levels row-major, 16 bytes per block of 32: element `j` in the low nibble of
+    /// byte `j`, element `j + 16` in its high nibble.
+    fn row_major_nibbles(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.rows * self.cols / 2];
+        for row in 0..self.rows {
+            for e in 0..self.cols {
+                let byte = &mut out[(row * self.cols + e) / BLOCK * 16 + e % 16];
+                *byte |= self.level(row, e) << if e % BLOCK < 16 { 0 } else { 4 };
             }
         }
         out
@@ -325,6 +397,10 @@ mod tests {
             assert_eq!(x4.row(r), q4.row(r), "q4_0 row {r}");
             assert_eq!(xk.row(r), qk.row(r), "q4_k row {r}");
         }
+        assert_eq!(x8.to_q8_0().unwrap(), q8);
+        assert_eq!(x4.to_q4_0().unwrap(), q4);
+        assert_eq!(xk.to_q4_k().unwrap(), qk);
+        assert!(x8.to_q4_0().is_none() && x4.to_q4_k().is_none() && xk.to_q8_0().is_none());
         let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
         assert!(X8Matrix::from_q8_0(&odd).is_none());
     }

@@ -1,0 +1,277 @@
+//! Quantized model folders (`proofstep model quantize`): a model held in bf16, q8_0, q4_0 or
+//! q4_k is written with its matrices converted, and loading that folder gives bit for bit the
+//! model that converting the original folder while loading gives — the same logits — without
+//! rounding any weight again. The folder says what it holds: `auto` reads it so, another
+//! `--weights` is refused with the fix named, a damaged part is an error, not a panic. The
+//! command line writes one and `generate` labels it reduced precision.
+
+use std::path::Path;
+use std::process::Command;
+
+use candle_core::{DType, Device, Tensor};
+use proofstep::model::{
+    folder_weights, load_model_with, quantize_model, save_model, CausalLm, ModelConfig, Weights,
+};
+
+const QUANTIZED: [Weights; 4] = [Weights::Bf16, Weights::Q8_0, Weights::Q4_0, Weights::Q4K];
+
+/// A random model whose rows are of 256 (whole Q4_K super-blocks) and, in the Llama's MLP,
+/// of 96 (Q4_K falls back to Q8_0 there); the Llama's embedding is tied to its head.
+fn model(kind: &str) -> CausalLm {
+    let v = match kind {
+        "llama" => serde_json::json!({
+            "model_type": "llama", "vocab_size": 96, "hidden_size": 256, "intermediate_size": 96,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "tie_word_embeddings": true
+        }),
+        _ => serde_json::json!({
+            "model_type": "gpt_neox", "vocab_size": 80, "hidden_size": 256,
+            "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "rotary_pct": 0.25
+        }),
+    };
+    let lm = CausalLm::random_seeded(
+        ModelConfig::from_json(&v.to_string()).unwrap(),
+        &Device::Cpu,
+        5,
+    )
+    .unwrap();
+    for var in lm.varmap().all_vars() {
+        var.set(&(var.as_tensor() * 5.0).unwrap()).unwrap();
+    }
+    lm
+}
+
+/// Logits of every position of a fixed prompt through the inference forward.
+fn infer(lm: &CausalLm) -> Vec<f32> {
+    let ids: Vec<u32> = (0..12).map(|i| (i * 13 + 5) % 80).collect();
+    let x = Tensor::new(ids.as_slice(), &Device::Cpu)
+        .unwrap()
+        .unsqueeze(0)
+        .unwrap();
+    let mut cache = lm.new_cache();
+    lm.forward_cached(&x, &[0], &mut cache, false)
+        .unwrap()
+        .to_dtype(DType::F32)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1()
+        .unwrap()
+}
+
+fn file_len(dir: &Path) -> u64 {
+    std::fs::metadata(dir.join("model.safetensors"))
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn a_quantized_folder_loads_the_same_model_as_converting_while_loading() {
+    for kind in ["llama", "gpt_neox"] {
+        let lm = model(kind);
+        let src = tempfile::tempdir().unwrap();
+        save_model(&lm, src.path(), usize::MAX).unwrap();
+        std::fs::write(src.path().join("tokenizer.json"), "{\"kept\": true}").unwrap();
+        let f32_bytes = file_len(src.path());
+        for w in QUANTIZED {
+            let out = tempfile::tempdir().unwrap();
+            let out = out.path().join("q");
+            let bytes = quantize_model(src.path(), w, &out).unwrap();
+            assert_eq!(bytes, file_len(&out), "{kind} {w}");
+            // Stored in fewer bytes than f32: bf16 half, the block formats a third or less.
+            let most = if w == Weights::Bf16 { 0.55 } else { 0.34 };
+            assert!(
+                (bytes as f64) < most * f32_bytes as f64,
+                "{kind} {w}: {bytes} of {f32_bytes}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(out.join("tokenizer.json")).unwrap(),
+                "{\"kept\": true}"
+            );
+            let want = load_model_with(src.path(), w).unwrap();
+            for asked in [Weights::Auto, w] {
+                let got = load_model_with(&out, asked).unwrap();
+                assert_eq!(got.held(), w.held(), "{kind} {w}");
+                assert_eq!(got.num_params(), want.num_params(), "{kind} {w}");
+                assert_eq!(
+                    got.precision_report(),
+                    want.precision_report(),
+                    "{kind} {w}"
+                );
+                assert_eq!(infer(&got), infer(&want), "{kind} {w} read as {asked}");
+            }
+            assert_eq!(folder_weights(&out, Weights::Auto).unwrap(), w);
+            assert_eq!(
+                folder_weights(src.path(), Weights::Auto).unwrap(),
+                Weights::Auto
+            );
+            // Other weights: refused, naming the ones it holds.
+            let other = if w == Weights::Q8_0 {
+                Weights::Q4_0
+            } else {
+                Weights::Q8_0
+            };
+            for asked in [Weights::F32, other] {
+                let err = load_model_with(&out, asked).err().unwrap().to_string();
+                assert!(
+                    err.contains(&format!("--weights {w} or auto")),
+                    "{kind} {w} as {asked}: {err}"
+                );
+            }
+            let again = tempfile::tempdir().unwrap();
+            let err = quantize_model(&out, Weights::Q8_0, &again.path().join("x"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("already quantized"), "{err}");
+        }
+        let err = quantize_model(src.path(), Weights::Auto, &src.path().join("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nothing to quantize"), "{err}");
+    }
+}
+
+/// The quantized folder's `model.safetensors` with the tensor `name` cut short by one row.
+fn damage(dir: &Path, name: &str) {
+    let path = dir.join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut views = Vec::new();
+    for (n, t) in st.tensors() {
+        let (shape, data) = if n == name {
+            let mut shape = t.shape().to_vec();
+            let row = t.data().len() / shape[0];
+            shape[0] -= 1;
+            (shape, t.data()[row..].to_vec())
+        } else {
+            (t.shape().to_vec(), t.data().to_vec())
+        };
+        views.push((n, t.dtype(), shape, data));
+    }
+    let views: Vec<_> = views
+        .iter()
+        .map(|(n, d, s, b)| {
+            (
+                n.clone(),
+                safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap(),
+            )
+        })
+        .collect();
+    let out = safetensors::serialize(views, meta.metadata().clone()).unwrap();
+    std::fs::write(&path, out).unwrap();
+}
+
+#[test]
+fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
+    let src = tempfile::tempdir().unwrap();
+    save_model(&model("llama"), src.path(), usize::MAX).unwrap();
+    for w in [Weights::Q8_0, Weights::Q4K] {
+        let out = tempfile::tempdir().unwrap();
+        let out = out.path().join("q");
+        quantize_model(src.path(), w, &out).unwrap();
+        let bytes = std::fs::read(out.join("model.safetensors")).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        // The first layer's q_proj, in whichever layout this CPU holds it.
+        let part = st
+            .names()
+            .into_iter()
+            .filter(|n| n.starts_with("model.layers.0.self_attn.q_proj.weight."))
+            .max()
+            .unwrap()
+            .to_string();
+        drop(st);
+        damage(&out, &part);
+        let err = load_model_with(&out, Weights::Auto)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("quantize the original model again") || err.contains("config.json"),
+            "{w} {part}: {err}"
+        );
+    }
+}
+
+#[test]
+fn the_command_line_writes_a_quantized_folder_and_generate_labels_it() {
+    let bin = env!("CARGO_BIN_EXE_proofstep");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/testworld-small");
+    let out = tempfile::tempdir().unwrap();
+    let q = out.path().join("q8");
+    let run = Command::new(bin)
+        .args([
+            "model",
+            "quantize",
+            "--weights",
+            "q8_0",
+            "--json",
+            "--model",
+        ])
+        .arg(&src)
+        .arg("--out")
+        .arg(&q)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["weights"], "q8_0");
+    // A second run into the same folder is refused (it is not empty).
+    let again = Command::new(bin)
+        .args(["model", "quantize", "--weights", "q8_0", "--model"])
+        .arg(&src)
+        .arg("--out")
+        .arg(&q)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    let generate = |dir: &Path, weights: &str| {
+        let run = Command::new(bin)
+            .args([
+                "generate",
+                "--goal",
+                "p q : Prop\nh : p ∧ q\n⊢ q ∧ p",
+                "--json",
+            ])
+            .args(["--samples", "4", "--temperature", "0", "--device", "cpu"])
+            .args(["--weights", weights, "--model"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
+    };
+    let quantized = generate(&q, "auto");
+    assert_eq!(quantized["weights"], "q8_0");
+    assert_eq!(quantized["reduced_precision"], true);
+    let converted = generate(&src, "q8_0");
+    assert_eq!(quantized["candidates"], converted["candidates"]);
+    let refused = Command::new(bin)
+        .args([
+            "generate",
+            "--goal",
+            "⊢ True",
+            "--weights",
+            "f32",
+            "--model",
+        ])
+        .arg(&q)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--weights q8_0 or auto"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}
