@@ -21,6 +21,7 @@ benchmarks/remote_predictor/run.sh into benchmarks/.venv).
 import argparse
 import ctypes
 import json
+import os
 import sys
 import time
 
@@ -109,8 +110,11 @@ def quantize(src, dst, kind):
     p = L.llama_model_quantize_default_params()
     p.ftype = ftype
     p.nthread = 2
+    start = time.perf_counter()
     rc = L.llama_model_quantize(src.encode(), dst.encode(), ctypes.byref(p))
     assert rc == 0, f"llama_model_quantize returned {rc}"
+    print(json.dumps({"quantizer": "llama.cpp", "weights": kind,
+                      "quantize_seconds": time.perf_counter() - start, "bytes": os.path.getsize(dst)}))
 
 
 def speed(a):

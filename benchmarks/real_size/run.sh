@@ -3,11 +3,17 @@
 # shapes (SHAPES=pythia-2.8b for the seed's model; made once by make_folder.py as fp16 safetensors,
 # as published, never committed), one 64-token prompt, exactly 32 new tokens, THREADS (2) threads:
 #   - proofstep in each --weights of WEIGHTS (default "f32 bf16 q8_0 q4_0 q4_k"), quantized on load;
+#   - proofstep reading a folder quantized beforehand by `proofstep model quantize` in each of
+#     QUANTIZED (default "q8_0 q4_0 q4_k"; made once, its time recorded when it is made);
 #   - llama.cpp (ANCHORS contains llama.cpp): the folder written as an F16 GGUF, quantized by
-#     llama.cpp's own quantizer to each of LLAMA_WEIGHTS (default "f16 q8_0 q4_0 q4_k"), run through
+#     llama.cpp's own quantizer to each of LLAMA_WEIGHTS (default "f16 q8_0 q4_0 q4_k"; made once,
+#     timed then; delete a GGUF to time its quantizer again), run through
 #     PyPI's llama-cpp-python (anchor_llama_cpp.py; benchmarks/remote_predictor/run.sh builds it);
 #   - transformers (ANCHORS contains transformers) in f32 and bf16 (HF_REPEATS, default 1).
-# Workloads: greedy and 16 samples at temperature 1. tokens/s = sequences × 32 / median seconds of
+# Workloads: greedy and 16 samples at temperature 1; before each greedy run the weight file is
+# evicted from the page cache (posix_fadvise), so greedy rows load from disk and sample16 rows
+# from memory ("first run s": load plus the untimed warm-up, where llama.cpp pages in its mapped
+# file and proofstep its mapped quantized folder). tokens/s = sequences × 32 / median seconds of
 # REPEATS (2) after one untimed warm-up (prompt included); load time; peak RSS (VmHWM) after
 # loading and overall; the fraction of the memory-bandwidth bound (bytes of the matrices a decoding
 # step reads / BANDWIDTH_GBS, default 66, the figure issue 24 measured on this machine).
@@ -20,6 +26,7 @@ repeats=${REPEATS:-2}
 hf_repeats=${HF_REPEATS:-1}
 weights_list=${WEIGHTS:-f32 bf16 q8_0 q4_0 q4_k}
 llama_list=${LLAMA_WEIGHTS:-f16 q8_0 q4_0 q4_k}
+quantized_list=${QUANTIZED:-q8_0 q4_0 q4_k}
 anchors=${ANCHORS:-llama.cpp transformers}
 bandwidth=${BANDWIDTH_GBS:-66}
 out=benchmarks/out/real_size
@@ -32,6 +39,8 @@ if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import llama_cpp, torch
   exit 2
 fi
 model=$out/$shapes
+# Drops a file's pages from the page cache: the next load reads it from disk.
+evict() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 [[ -f $model/model.safetensors ]] || "$venv/bin/python" benchmarks/real_size/make_folder.py "$shapes" "$model"
 ids=$(python3 -c "import json, random; r = random.Random(1); print(json.dumps([r.randrange(50304) for _ in range(64)]))")
 results=$out/$shapes.jsonl
@@ -39,8 +48,23 @@ results=$out/$shapes.jsonl
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt" >&2
 for weights in $weights_list; do
   for mode in greedy sample16; do
+    [[ $mode == greedy ]] && evict "$model/model.safetensors"
     target/release/proofstep model speed --model "$model" --ids "$ids" --mode "$mode" \
       --new-tokens 32 --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$results"
+  done
+done
+for weights in $quantized_list; do
+  folder=$out/$shapes.$weights.proofstep
+  if [[ ! -f $folder/model.safetensors ]]; then
+    rm -rf "$folder"
+    target/release/proofstep model quantize --model "$model" --weights "$weights" --out "$folder" \
+      --threads "$threads" --json | python3 -c 'import json, sys; r = json.load(sys.stdin)
+print(json.dumps({"quantizer": "proofstep", "weights": r["weights"], "quantize_seconds": r["seconds"], "bytes": r["bytes"]}))' | tee -a "$results"
+  fi
+  for mode in greedy sample16; do
+    [[ $mode == greedy ]] && evict "$folder/model.safetensors"
+    target/release/proofstep model speed --model "$folder" --ids "$ids" --mode "$mode" \
+      --new-tokens 32 --repeats "$repeats" --threads "$threads" --weights auto | tee -a "$results"
   done
 done
 if [[ " $anchors " == *" llama.cpp "* ]]; then
@@ -48,8 +72,9 @@ if [[ " $anchors " == *" llama.cpp "* ]]; then
   [[ -f $f16 ]] || "$venv/bin/python" benchmarks/real_size/anchor_llama_cpp.py convert "$model" "$f16"
   for weights in $llama_list; do
     gguf=$out/$shapes.$weights.gguf
-    [[ $weights == f16 || -f $gguf ]] || "$venv/bin/python" benchmarks/real_size/anchor_llama_cpp.py quantize "$f16" "$gguf" "$weights" 2>/dev/null
+    [[ $weights == f16 || -f $gguf ]] || "$venv/bin/python" benchmarks/real_size/anchor_llama_cpp.py quantize "$f16" "$gguf" "$weights" 2>/dev/null | tee -a "$results"
     for mode in greedy sample16; do
+      [[ $mode == greedy ]] && evict "$gguf"
       "$venv/bin/python" benchmarks/real_size/anchor_llama_cpp.py speed --gguf "$gguf" --weights "$weights" \
         --ids "$ids" --mode "$mode" --repeats "$repeats" --threads "$threads" 2>/dev/null | tee -a "$results"
     done

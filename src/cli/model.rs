@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::exit::Failure;
 use proofstep::model::{
-    agreement, import_gguf, load_model, load_model_with, quantize_model, set_threads, Decoding,
-    DeviceChoice, GenerateOptions, Generator, Precision, ProofTokenizer, Weights,
+    agreement, folder_weights, import_gguf, load_model, load_model_with, quantize_model,
+    set_threads, Decoding, DeviceChoice, GenerateOptions, Generator, Precision, ProofTokenizer,
+    Weights,
 };
 
 /// Arguments of `proofstep model`.
@@ -320,6 +321,8 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 serde_json::from_str(&ids).context("--ids must be a JSON list of ids")?;
             let loading = Instant::now();
             let device = device.open()?;
+            let quantized_folder = folder_weights(&model, Weights::Auto)? != Weights::Auto;
+            let weights = folder_weights(&model, weights)?;
             let mut generator = Generator::load_on(&model, weights, &device)?;
             let load_s = loading.elapsed().as_secs_f64();
             let load_peak_rss_mib = peak_rss_mib();
@@ -348,11 +351,14 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 max_new_tokens: new_tokens,
                 seed: 0,
             };
-            let mut seconds = Vec::new();
+            let (mut seconds, mut first_run_s) = (Vec::new(), 0.0);
             for round in 0..=repeats {
                 let start = Instant::now();
                 let out = generator.generate_ids(std::slice::from_ref(&prompt), &options)?;
                 let elapsed = start.elapsed().as_secs_f64();
+                if round == 0 {
+                    first_run_s = load_s + elapsed;
+                }
                 let produced: usize = out[0].iter().map(|s| s.tokens.len()).sum();
                 anyhow::ensure!(
                     produced == sequences * new_tokens,
@@ -370,11 +376,13 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 "mode": format!("{mode:?}").to_lowercase(),
                 "weights": weights.name(),
                 "reduced_precision": weights.is_reduced(),
+                "quantized_folder": quantized_folder,
                 "device": proofstep::model::device_name(&device),
                 "projections_converted": generator.lm().precision_report().converted,
                 "projections": generator.lm().precision_report().total,
                 "load_seconds": load_s,
                 "load_peak_rss_mib": load_peak_rss_mib,
+                "first_run_seconds_incl_load": first_run_s,
                 "sequences": sequences,
                 "new_tokens": new_tokens,
                 "prompt_tokens": prompt.len(),

@@ -133,6 +133,13 @@ pub fn load_model_on(dir: &Path, weights: Weights, device: &Device) -> Result<Ca
     if device.is_cpu() {
         return load_model_with(dir, weights);
     }
+    if let Some(stored) = quantized::stored_weights(&TensorStream::open(dir)?)? {
+        return Err(ModelError::Device(format!(
+            "{} holds weights quantized to {stored} for the CPU kernels (`proofstep model \
+             quantize`); on a GPU load the original model folder, or run with --device cpu",
+            dir.display()
+        )));
+    }
     match weights {
         Weights::Auto | Weights::F32 => load_model(dir, device),
         Weights::Bf16 => {

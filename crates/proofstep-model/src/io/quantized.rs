@@ -99,19 +99,9 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
     } else {
         return Ok(None);
     };
-    let mut part = |suffix: &str, dtype: Dtype| -> Result<RawTensor> {
-        let full = format!("{name}.{suffix}");
-        let raw = stream
-            .take_raw(&full)
-            .ok_or_else(|| bad(&full, "is missing"))?;
-        if raw.dtype != dtype {
-            return Err(bad(&full, &format!("is {:?}, not {dtype:?}", raw.dtype)));
-        }
-        Ok(raw)
-    };
     let converted = match form {
         Form::Bf16 => {
-            let raw = part("bf16", Dtype::BF16)?;
+            let raw = part(stream, name, "bf16", Dtype::BF16)?;
             let (rows, cols) = dims2(&raw, &format!("{name}.bf16"))?;
             Converted::Bf16(Bf16Matrix {
                 data: halves(&raw.bytes),
@@ -120,7 +110,10 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             })
         }
         Form::Q8_0 => {
-            let (d, q) = (part("q8_0.d", Dtype::F16)?, part("q8_0.q", Dtype::I8)?);
+            let (d, q) = (
+                part(stream, name, "q8_0.d", Dtype::F16)?,
+                part(stream, name, "q8_0.q", Dtype::I8)?,
+            );
             let (rows, cols) = dims2(&q, &format!("{name}.q8_0.q"))?;
             blocks_of(cols, BLOCK, name)?;
             expect_len(&d, rows * cols / BLOCK * 2, name, "q8_0.d")?;
@@ -132,7 +125,10 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             })
         }
         Form::Q4_0 => {
-            let (d, q) = (part("q4_0.d", Dtype::F16)?, part("q4_0.q", Dtype::U8)?);
+            let (d, q) = (
+                part(stream, name, "q4_0.d", Dtype::F16)?,
+                part(stream, name, "q4_0.q", Dtype::U8)?,
+            );
             let (rows, half_cols) = dims2(&q, &format!("{name}.q4_0.q"))?;
             let cols = 2 * half_cols;
             blocks_of(cols, BLOCK, name)?;
@@ -145,9 +141,9 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             })
         }
         Form::Q4K => {
-            let d = part("q4_k.d", Dtype::F16)?;
-            let sub = part("q4_k.sub", Dtype::U8)?;
-            let q = part("q4_k.q", Dtype::U8)?;
+            let d = part(stream, name, "q4_k.d", Dtype::F16)?;
+            let sub = part(stream, name, "q4_k.sub", Dtype::U8)?;
+            let q = part(stream, name, "q4_k.q", Dtype::U8)?;
             let (rows, half_cols) = dims2(&q, &format!("{name}.q4_k.q"))?;
             let cols = 2 * half_cols;
             blocks_of(cols, SUPER, name)?;
@@ -164,9 +160,15 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
         }
         Form::X8(kind) => {
             let tag = x8_name(kind);
-            let levels = part(&format!("{tag}.levels"), Dtype::U8)?;
-            let scales = part(&format!("{tag}.scales"), Dtype::F16)?;
-            let &[groups, nb, per] = levels.shape.as_slice() else {
+            let levels_name = format!("{name}.{tag}.levels");
+            let (dtype, shape, levels) = stream
+                .take_in_place(&levels_name)
+                .ok_or_else(|| bad(&levels_name, "is missing"))?;
+            if dtype != Dtype::U8 {
+                return Err(bad(&levels_name, &format!("is {dtype:?}, not U8")));
+            }
+            let scales = part(stream, name, &format!("{tag}.scales"), Dtype::F16)?;
+            let &[groups, nb, per] = shape.as_slice() else {
                 return Err(bad(&format!("{name}.{tag}.levels"), "is not 3-dimensional"));
             };
             if per != kind.block_bytes() || groups == 0 || nb == 0 {
@@ -185,7 +187,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
                         name,
                         "scales",
                     )?;
-                    let subs = part(&format!("{tag}.subs"), Dtype::U8)?;
+                    let subs = part(stream, name, &format!("{tag}.subs"), Dtype::U8)?;
                     expect_len(&subs, groups * nb * 2 * GROUP, name, &format!("{tag}.subs"))?;
                     subs.bytes
                 }
@@ -198,13 +200,25 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
                 kind,
                 scales: halves(&scales.bytes),
                 subs,
-                levels: levels.bytes,
+                levels,
                 rows,
                 cols,
             })
         }
     };
     Ok(Some(converted))
+}
+
+/// The stored part `suffix` of the matrix `name`, taken, of `dtype`.
+fn part(stream: &mut TensorStream, name: &str, suffix: &str, dtype: Dtype) -> Result<RawTensor> {
+    let full = format!("{name}.{suffix}");
+    let raw = stream
+        .take_raw(&full)
+        .ok_or_else(|| bad(&full, "is missing"))?;
+    if raw.dtype != dtype {
+        return Err(bad(&full, &format!("is {:?}, not {dtype:?}", raw.dtype)));
+    }
+    Ok(raw)
 }
 
 /// Writes the held model's tensors (`CausalLm::load_held_saving`) as a folder of converted
@@ -315,7 +329,7 @@ fn parts_of<'a>(name: &str, m: &'a HeldMatrix) -> Result<Vec<(String, Part<'a>)>
                 "q8_0.q",
                 Dtype::I8,
                 vec![rows, cols],
-                Cow::Owned(q.values.iter().map(|&v| v as u8).collect()),
+                Cow::Borrowed(bytemuck::cast_slice(&q.values)),
             ),
         ],
         Converted::Q40(q) => vec![

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use memmap2::Mmap;
@@ -15,11 +16,13 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{ModelError, Result};
 use crate::io::weights::{read_file, weight_files, WeightFormat};
+use crate::kernels::bytes::WeightBytes;
 
 /// One memory-mapped safetensors file and where its tensors lie.
 struct Mapped {
     path: PathBuf,
-    map: Mmap,
+    /// Shared with the matrices read in place (`take_in_place`).
+    map: Arc<Mmap>,
     /// Where the data section starts (after the 8-byte length and the JSON header).
     data_start: usize,
     tensors: HashMap<String, TensorInfo>,
@@ -73,8 +76,10 @@ impl TensorStream {
                 WeightFormat::Safetensors => {
                     let file = File::open(&path).map_err(|e| ModelError::io(&path, e))?;
                     // SAFETY: the map is read-only; a file changed while the model loads gives
-                    // wrong weights (as any reader would), not undefined behaviour in Rust code
-                    // that copies the bytes out at once.
+                    // wrong weights (as any reader would). Matrices read in place
+                    // (`take_in_place`) keep reading it: a quantized folder must not be
+                    // rewritten under a running model (`model quantize` writes a new folder
+                    // and renames it over the old, leaving mapped files intact).
                     let map = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(&path, e))?;
                     let (header, meta) = SafeTensors::read_metadata(&map).map_err(|e| {
                         ModelError::Weights(format!(
@@ -91,7 +96,7 @@ impl TensorStream {
                     let metadata = meta.metadata().clone().unwrap_or_default();
                     mapped.push(Mapped {
                         path,
-                        map,
+                        map: Arc::new(map),
                         data_start: 8 + header,
                         tensors,
                         metadata,
@@ -139,6 +144,25 @@ impl TensorStream {
                 shape: info.shape,
                 bytes,
             });
+        }
+        None
+    }
+
+    /// The tensor `name` as stored, read in place: its dtype, shape and bytes in the mapped
+    /// file, which stays mapped while the bytes are held (the pages are read from the file
+    /// when first touched and may be dropped again under memory pressure, as any file's);
+    /// `None` when no safetensors file holds it.
+    pub fn take_in_place(&mut self, name: &str) -> Option<(Dtype, Vec<usize>, WeightBytes)> {
+        for m in &mut self.mapped {
+            let Some(info) = m.tensors.remove(name) else {
+                continue;
+            };
+            let (a, b) = info.data_offsets;
+            let bytes = WeightBytes::Mapped {
+                owner: m.map.clone(),
+                range: m.data_start + a..m.data_start + b,
+            };
+            return Some((info.dtype, info.shape, bytes));
         }
         None
     }

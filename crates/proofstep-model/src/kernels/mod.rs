@@ -4,6 +4,7 @@
 //! vectorized `exp`. No gradients here: `autograd` builds the differentiable ops on them.
 
 pub mod bf16;
+pub mod bytes;
 pub mod decode_attention;
 pub mod gemm_f32;
 pub mod matvec;
