@@ -132,35 +132,72 @@ fn a_quantized_folder_loads_the_same_model_as_converting_while_loading() {
     }
 }
 
-/// The quantized folder's `model.safetensors` with the tensor `name` cut short by one row.
-fn damage(dir: &Path, name: &str) {
+/// A stored tensor: dtype, shape, bytes.
+type Stored = (safetensors::Dtype, Vec<usize>, Vec<u8>);
+
+/// Rewrites the quantized folder's `model.safetensors`: `edit` changes a tensor in place or
+/// returns false to drop it, `meta` changes the header metadata.
+fn rewrite(
+    dir: &Path,
+    mut edit: impl FnMut(&str, &mut Stored) -> bool,
+    meta: impl FnOnce(&mut std::collections::HashMap<String, String>),
+) {
     let path = dir.join("model.safetensors");
     let bytes = std::fs::read(&path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
-    let mut views = Vec::new();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let mut metadata = header.metadata().clone().unwrap_or_default();
+    meta(&mut metadata);
+    let mut kept = Vec::new();
     for (n, t) in st.tensors() {
-        let (shape, data) = if n == name {
-            let mut shape = t.shape().to_vec();
-            let row = t.data().len() / shape[0];
-            shape[0] -= 1;
-            (shape, t.data()[row..].to_vec())
-        } else {
-            (t.shape().to_vec(), t.data().to_vec())
-        };
-        views.push((n, t.dtype(), shape, data));
+        let mut stored = (t.dtype(), t.shape().to_vec(), t.data().to_vec());
+        if edit(&n, &mut stored) {
+            kept.push((n, stored));
+        }
     }
-    let views: Vec<_> = views
+    let views: Vec<_> = kept
         .iter()
-        .map(|(n, d, s, b)| {
+        .map(|(n, (d, s, b))| {
             (
                 n.clone(),
                 safetensors::tensor::TensorView::new(*d, s.clone(), b).unwrap(),
             )
         })
         .collect();
-    let out = safetensors::serialize(views, meta.metadata().clone()).unwrap();
+    let out = safetensors::serialize(views, Some(metadata)).unwrap();
     std::fs::write(&path, out).unwrap();
+}
+
+/// The quantized folder's tensor `name` cut short by one row.
+fn damage(dir: &Path, name: &str) {
+    rewrite(
+        dir,
+        |n, (_, shape, data)| {
+            if n == name {
+                let row = data.len() / shape[0];
+                shape[0] -= 1;
+                data.drain(..row);
+            }
+            true
+        },
+        |_| {},
+    );
+}
+
+/// The name of the first layer's q_proj part ending in one of `suffixes` (in whichever layout
+/// this CPU holds it: `.q`/`.d` row-major, `.levels`/`.scales` interleaved).
+fn q_proj_part(dir: &Path, suffixes: &[&str]) -> String {
+    let bytes = std::fs::read(dir.join("model.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    st.names()
+        .into_iter()
+        .filter(|n| {
+            n.starts_with("model.layers.0.self_attn.q_proj.weight.")
+                && suffixes.iter().any(|s| n.ends_with(s))
+        })
+        .max()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -171,17 +208,7 @@ fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
         let out = tempfile::tempdir().unwrap();
         let out = out.path().join("q");
         quantize_model(src.path(), w, &out).unwrap();
-        let bytes = std::fs::read(out.join("model.safetensors")).unwrap();
-        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        // The first layer's q_proj, in whichever layout this CPU holds it.
-        let part = st
-            .names()
-            .into_iter()
-            .filter(|n| n.starts_with("model.layers.0.self_attn.q_proj.weight."))
-            .max()
-            .unwrap()
-            .to_string();
-        drop(st);
+        let part = q_proj_part(&out, &[""]);
         damage(&out, &part);
         let err = load_model_with(&out, Weights::Auto)
             .err()
@@ -192,6 +219,70 @@ fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
             "{w} {part}: {err}"
         );
     }
+}
+
+/// Each way a quantized folder's parts can disagree with what it says it holds: an error that
+/// names the part and says to quantize again, never a model computing with it.
+#[test]
+fn a_quantized_folder_whose_parts_disagree_with_its_metadata_is_refused() {
+    let src = tempfile::tempdir().unwrap();
+    save_model(&model("llama"), src.path(), usize::MAX).unwrap();
+    let fresh = |w: Weights| {
+        let dir = tempfile::tempdir().unwrap();
+        quantize_model(src.path(), w, &dir.path().join("q")).unwrap();
+        dir
+    };
+    let refused = |dir: &Path, want: &str| {
+        let err = load_model_with(dir, Weights::Auto)
+            .err()
+            .expect("loaded")
+            .to_string();
+        assert!(err.starts_with("quantized folder: "), "{err}");
+        assert!(err.contains(want), "wanted {want:?}: {err}");
+    };
+    // Q8_0 blocks labelled bf16.
+    let d = fresh(Weights::Q8_0);
+    let q = d.path().join("q");
+    rewrite(
+        &q,
+        |_, _| true,
+        |m| {
+            m.insert("proofstep.weights".into(), "bf16".into());
+        },
+    );
+    refused(&q, "another format than the folder's metadata");
+    // A NaN block scale (f16 0x7e00) in q_proj.
+    let d = fresh(Weights::Q8_0);
+    let q = d.path().join("q");
+    let part = q_proj_part(&q, &[".d", ".scales"]);
+    rewrite(
+        &q,
+        |n, (_, _, data)| {
+            if n == part {
+                data[..2].copy_from_slice(&0x7e00u16.to_le_bytes());
+            }
+            true
+        },
+        |_| {},
+    );
+    refused(&q, "infinite or NaN");
+    // q_proj's levels dropped, its scales left.
+    let d = fresh(Weights::Q4_0);
+    let q = d.path().join("q");
+    let levels = q_proj_part(&q, &[".q", ".levels"]);
+    rewrite(&q, |n, _| n != levels, |_| {});
+    refused(&q, "without the rest of its matrix");
+    // The layout named, the weights not.
+    let d = fresh(Weights::Q4K);
+    let q = d.path().join("q");
+    rewrite(
+        &q,
+        |_, _| true,
+        |m| {
+            m.remove("proofstep.weights");
+        },
+    );
+    refused(&q, "proofstep.weights");
 }
 
 #[test]

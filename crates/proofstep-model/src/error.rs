@@ -18,6 +18,10 @@ pub enum ModelError {
     /// The weights do not match the configuration.
     #[error("weights do not match config.json: {0}")]
     Weights(String),
+    /// A folder of quantized matrices (`proofstep model quantize`) cannot be written, read or
+    /// read as asked.
+    #[error("quantized folder: {0}")]
+    Quantized(String),
     /// tokenizer.json is missing or invalid.
     #[error("tokenizer: {0}")]
     Tokenizer(String),

@@ -120,10 +120,18 @@ impl Held {
         let held = match stored {
             Some(c) => {
                 if c.dims() != (rows, cols) {
-                    return Err(ModelError::Weights(format!(
+                    return Err(ModelError::Quantized(format!(
                         "tensor {full} is stored as {:?}, config.json asks for {:?}",
                         c.dims(),
                         (rows, cols)
+                    )));
+                }
+                if !c.is_rounding_of(self.precision) {
+                    return Err(ModelError::Quantized(format!(
+                        "tensor {full} is stored in another format than the folder's metadata \
+                         names ({:?}); quantize the original model again with `proofstep model \
+                         quantize`",
+                        self.precision
                     )));
                 }
                 self.source.params.fetch_add(rows * cols, Ordering::Relaxed);

@@ -106,6 +106,26 @@ impl Converted {
         }
     }
 
+    /// Whether these are what converting a matrix to `p` gives (either layout): how a folder
+    /// of converted matrices is checked against the precision its metadata names. Q4_K
+    /// includes the Q8_0 it falls back to.
+    pub fn is_rounding_of(&self, p: Precision) -> bool {
+        let kind = match self {
+            Converted::X8(x) => Some(x.kind),
+            _ => None,
+        };
+        match p {
+            Precision::Bf16 => matches!(self, Converted::Bf16(_)),
+            Precision::Q8_0 => matches!(self, Converted::Q8(_)) || kind == Some(X8Kind::Q8_0),
+            Precision::Q4_0 => matches!(self, Converted::Q40(_)) || kind == Some(X8Kind::Q4_0),
+            Precision::Q4K => {
+                matches!(self, Converted::Q4K(_) | Converted::Q8(_))
+                    || matches!(kind, Some(X8Kind::Q4K | X8Kind::Q8_0))
+            }
+            Precision::F32 | Precision::Packed => false,
+        }
+    }
+
     /// `(rows, cols)`.
     pub fn dims(&self) -> (usize, usize) {
         match self {

@@ -88,7 +88,7 @@ pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
 /// converted matrices (`proofstep model quantize`) holds, else `asked`. An error when the
 /// folder holds other weights than asked (it has no f32 values to convert again).
 pub fn folder_weights(dir: &Path, asked: Weights) -> Result<Weights> {
-    match quantized::stored_weights(&TensorStream::open(dir)?)? {
+    match quantized::stored_weights(&TensorStream::open_headers(dir)?)? {
         None => Ok(asked),
         Some(stored) if asked == Weights::Auto || asked == stored => Ok(stored),
         Some(stored) => Err(stored_mismatch(dir, stored, asked)),
@@ -97,7 +97,7 @@ pub fn folder_weights(dir: &Path, asked: Weights) -> Result<Weights> {
 
 /// The error of a quantized folder asked for other weights.
 fn stored_mismatch(dir: &Path, stored: Weights, asked: Weights) -> ModelError {
-    ModelError::Weights(format!(
+    ModelError::Quantized(format!(
         "{} holds weights quantized to {stored} (`proofstep model quantize`) and cannot be read \
          as {asked}: give --weights {stored} or auto, or load the original model folder",
         dir.display()
@@ -109,14 +109,14 @@ fn stored_mismatch(dir: &Path, stored: Weights, asked: Weights) -> ModelError {
 /// again. Returns the weight file's bytes.
 pub fn quantize_model(src: &Path, weights: Weights, out: &Path) -> Result<u64> {
     let Some(p) = weights.held() else {
-        return Err(ModelError::Weights(format!(
+        return Err(ModelError::Quantized(format!(
             "--weights {weights} keeps the exact values: nothing to quantize; give bf16, q8_0, \
              q4_0 or q4_k"
         )));
     };
     let stream = TensorStream::open(src)?;
     if let Some(stored) = quantized::stored_weights(&stream)? {
-        return Err(ModelError::Weights(format!(
+        return Err(ModelError::Quantized(format!(
             "{} is already quantized ({stored}); quantize the original model folder",
             src.display()
         )));
@@ -133,7 +133,7 @@ pub fn load_model_on(dir: &Path, weights: Weights, device: &Device) -> Result<Ca
     if device.is_cpu() {
         return load_model_with(dir, weights);
     }
-    if let Some(stored) = quantized::stored_weights(&TensorStream::open(dir)?)? {
+    if let Some(stored) = quantized::stored_weights(&TensorStream::open_headers(dir)?)? {
         return Err(ModelError::Device(format!(
             "{} holds weights quantized to {stored} for the CPU kernels (`proofstep model \
              quantize`); on a GPU load the original model folder, or run with --device cpu",

@@ -47,18 +47,24 @@ const FORMAT: &str = "1";
 /// The weights a folder of converted matrices holds (`None` for any other folder).
 pub fn stored_weights(stream: &TensorStream) -> Result<Option<Weights>> {
     let Some(name) = stream.metadata(WEIGHTS_KEY) else {
-        return Ok(None);
+        return match stream.metadata(FORMAT_KEY) {
+            Some(_) => Err(bad(
+                WEIGHTS_KEY,
+                "is missing from the header metadata though the layout is named",
+            )),
+            None => Ok(None),
+        };
     };
     if stream.metadata(FORMAT_KEY) != Some(FORMAT) {
-        return Err(ModelError::Weights(format!(
+        return Err(ModelError::Quantized(format!(
             "the weights were quantized by another version of proofstep (layout {:?}, this one \
              reads {FORMAT}); quantize the original model again with `proofstep model quantize`",
             stream.metadata(FORMAT_KEY)
         )));
     }
-    let w: Weights = name.parse().map_err(ModelError::Weights)?;
+    let w: Weights = name.parse().map_err(ModelError::Quantized)?;
     if !w.is_reduced() {
-        return Err(ModelError::Weights(format!(
+        return Err(ModelError::Quantized(format!(
             "the weights' metadata names `{name}`, not a reduced precision; quantize the original \
              model again with `proofstep model quantize`"
         )));
@@ -96,6 +102,14 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
         .find(|&k| has(&format!("{}.levels", x8_name(k))))
     {
         Form::X8(kind)
+    } else if let Some(found) = stream.names().into_iter().find(|n| {
+        n.strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+    }) {
+        return Err(bad(
+            &found,
+            "is there without the rest of its matrix (its levels or values are missing)",
+        ));
     } else {
         return Ok(None);
     };
@@ -118,7 +132,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, BLOCK, name)?;
             expect_len(&d, rows * cols / BLOCK * 2, name, "q8_0.d")?;
             Converted::Q8(Q8Matrix {
-                scales: widened(&d.bytes),
+                scales: widened(&finite(&d, name, "q8_0.d")?),
                 values: q.bytes.into_iter().map(|b| b as i8).collect(),
                 rows,
                 cols,
@@ -134,7 +148,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, BLOCK, name)?;
             expect_len(&d, rows * cols / BLOCK * 2, name, "q4_0.d")?;
             Converted::Q40(Q40Matrix {
-                scales: widened(&d.bytes),
+                scales: widened(&finite(&d, name, "q4_0.d")?),
                 nibbles: q.bytes,
                 rows,
                 cols,
@@ -149,7 +163,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, SUPER, name)?;
             expect_len(&d, rows * cols / SUPER * 4, name, "q4_k.d")?;
             expect_len(&sub, rows * cols / BLOCK * 2, name, "q4_k.sub")?;
-            let d = widened(&d.bytes);
+            let d = widened(&finite(&d, name, "q4_k.d")?);
             Converted::Q4K(Q4KMatrix {
                 supers: d.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
                 subs: sub.bytes.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
@@ -198,7 +212,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             };
             Converted::X8(X8Matrix {
                 kind,
-                scales: halves(&scales.bytes),
+                scales: halves(&finite(&scales, name, &format!("{tag}.scales"))?),
                 subs,
                 levels,
                 rows,
@@ -259,7 +273,7 @@ pub fn save(
     ]);
     let file = staged.path().join("model.safetensors");
     safetensors::serialize_to_file(parts, Some(metadata), &file)
-        .map_err(|e| ModelError::Weights(format!("writing {}: {e}", file.display())))?;
+        .map_err(|e| ModelError::Quantized(format!("writing {}: {e}", file.display())))?;
     let bytes = std::fs::metadata(&file)
         .map_err(|e| ModelError::io(&file, e))?
         .len();
@@ -386,6 +400,9 @@ fn parts_of<'a>(name: &str, m: &'a HeldMatrix) -> Result<Vec<(String, Part<'a>)>
                     le16(&x.scales),
                 ),
             ];
+            if !finite_scales(&x.scales) {
+                return Err(not_finite(name));
+            }
             if x.kind == X8Kind::Q4K {
                 v.push(part(
                     &format!("{tag}.subs"),
@@ -397,7 +414,7 @@ fn parts_of<'a>(name: &str, m: &'a HeldMatrix) -> Result<Vec<(String, Part<'a>)>
             v
         }
         Converted::Q4(_) | Converted::DeviceBf16(_) => {
-            return Err(ModelError::Weights(format!(
+            return Err(ModelError::Quantized(format!(
                 "{name}: exact Q4_1 packings and GPU tensors are not saved converted; quantize \
                  with --weights bf16, q8_0, q4_0 or q4_k"
             )))
@@ -427,7 +444,7 @@ fn x8_name(kind: X8Kind) -> &'static str {
 
 /// An error naming a stored part.
 fn bad(part: &str, what: &str) -> ModelError {
-    ModelError::Weights(format!(
+    ModelError::Quantized(format!(
         "stored part {part} {what}: the quantized folder is damaged; quantize the original model \
          again with `proofstep model quantize`"
     ))
@@ -469,6 +486,31 @@ fn expect_len(raw: &RawTensor, bytes: usize, name: &str, suffix: &str) -> Result
     }
 }
 
+/// The bytes of an F16 part of block scales; an error if one is infinite or NaN (a damaged
+/// file: `save` writes finite scales only).
+fn finite<'a>(raw: &'a RawTensor, name: &str, suffix: &str) -> Result<&'a [u8]> {
+    match finite_scales(&halves(&raw.bytes)) {
+        true => Ok(&raw.bytes),
+        false => Err(bad(
+            &format!("{name}.{suffix}"),
+            "holds a block scale that is infinite or NaN",
+        )),
+    }
+}
+
+/// Whether every f16 scale (as bits) is finite.
+fn finite_scales(bits: &[u16]) -> bool {
+    bits.iter().all(|&h| f16::from_bits(h).is_finite())
+}
+
+/// The error of a matrix whose block scales are not finite f16 values when it is saved.
+fn not_finite(name: &str) -> ModelError {
+    ModelError::Quantized(format!(
+        "{name}: a block scale is not a finite f16 value (the model's weights are not finite, \
+         or it was imported packed); quantize from a model with finite f32 weights"
+    ))
+}
+
 /// Little-endian 16-bit values.
 fn halves(bytes: &[u8]) -> Vec<u16> {
     bytes
@@ -496,11 +538,8 @@ fn narrowed<'a>(v: &[f32], name: &str) -> Result<Cow<'a, [u8]>> {
     let mut out = Vec::with_capacity(2 * v.len());
     for &x in v {
         let h = f16::from_f32(x);
-        if h.to_f32() != x && !x.is_nan() {
-            return Err(ModelError::Weights(format!(
-                "{name}: a block scale ({x}) is not an f16 value; quantize with --weights q8_0, \
-                 q4_0 or q4_k from the f32 model"
-            )));
+        if h.to_f32() != x {
+            return Err(not_finite(name));
         }
         out.extend(h.to_bits().to_le_bytes());
     }

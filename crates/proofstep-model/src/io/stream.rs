@@ -68,10 +68,23 @@ fn float_dtype(d: Dtype, name: &str, path: &Path) -> Result<DType> {
 impl TensorStream {
     /// The weight files of `dir` (see `weights.rs`), mapped (safetensors) or read (`.bin`).
     pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_reading(dir, true)
+    }
+
+    /// The safetensors files of `dir` mapped, their headers read, and no PyTorch file read:
+    /// enough for `metadata` (a folder of quantized matrices is safetensors) at the cost of
+    /// the headers, where `open` decodes every `.bin` file whole.
+    pub fn open_headers(dir: &Path) -> Result<Self> {
+        Self::open_reading(dir, false)
+    }
+
+    /// `open`, reading PyTorch files only if `pytorch`.
+    fn open_reading(dir: &Path, pytorch: bool) -> Result<Self> {
         let mut mapped = Vec::new();
         let mut read = HashMap::new();
         for path in weight_files(dir)? {
             match WeightFormat::of(&path) {
+                WeightFormat::PyTorch if !pytorch => {}
                 WeightFormat::PyTorch => read.extend(read_file(&path, &Device::Cpu)?),
                 WeightFormat::Safetensors => {
                     let file = File::open(&path).map_err(|e| ModelError::io(&path, e))?;
