@@ -3,12 +3,14 @@
 //! with it computes the logits of the f32 model whose matrices are those rounded values (rows
 //! that are not whole super-blocks of 256 at Q8_0, the head at Q8_0, as documented).
 
+mod common;
+
 use std::collections::HashMap;
 
 use candle_core::{DType, Device, Tensor};
 use proofstep::model::kernels::q4k::Q4KMatrix;
 use proofstep::model::kernels::q8::Q8Matrix;
-use proofstep::model::{load_model_with, save_model, CausalLm, ModelConfig, Weights};
+use proofstep::model::{load_model_with, save_model, CausalLm, Weights};
 
 /// The fixture: `(rows, cols, values, ggml's block_q4_K bytes)`.
 fn fixture() -> (usize, usize, Vec<f32>, Vec<u8>) {
@@ -55,16 +57,7 @@ fn model() -> CausalLm {
         "intermediate_size": 512, "num_hidden_layers": 2, "num_attention_heads": 4,
         "rotary_pct": 0.25
     });
-    let lm = CausalLm::random_seeded(
-        ModelConfig::from_json(&v.to_string()).unwrap(),
-        &Device::Cpu,
-        5,
-    )
-    .unwrap();
-    for var in lm.varmap().all_vars() {
-        var.set(&(var.as_tensor() * 2.0).unwrap()).unwrap();
-    }
-    lm
+    common::scaled_random_model(v, 5, 2.0)
 }
 
 fn infer(lm: &CausalLm, ids: &[u32]) -> Tensor {

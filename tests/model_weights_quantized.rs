@@ -5,12 +5,14 @@
 //! `--weights` is refused with the fix named, a damaged part is an error, not a panic. The
 //! command line writes one and `generate` labels it reduced precision.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 use candle_core::{DType, Device, Tensor};
 use proofstep::model::{
-    folder_weights, load_model_with, quantize_model, save_model, CausalLm, ModelConfig, Weights,
+    folder_weights, load_model_with, quantize_model, save_model, CausalLm, Weights,
 };
 
 const QUANTIZED: [Weights; 4] = [Weights::Bf16, Weights::Q8_0, Weights::Q4_0, Weights::Q4K];
@@ -30,16 +32,7 @@ fn model(kind: &str) -> CausalLm {
             "rotary_pct": 0.25
         }),
     };
-    let lm = CausalLm::random_seeded(
-        ModelConfig::from_json(&v.to_string()).unwrap(),
-        &Device::Cpu,
-        5,
-    )
-    .unwrap();
-    for var in lm.varmap().all_vars() {
-        var.set(&(var.as_tensor() * 5.0).unwrap()).unwrap();
-    }
-    lm
+    common::scaled_random_model(v, 5, 5.0)
 }
 
 /// Logits of every position of a fixed prompt through the inference forward.
@@ -227,62 +220,65 @@ fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
 fn a_quantized_folder_whose_parts_disagree_with_its_metadata_is_refused() {
     let src = tempfile::tempdir().unwrap();
     save_model(&model("llama"), src.path(), usize::MAX).unwrap();
-    let fresh = |w: Weights| {
+    // A folder quantized to `w`, changed by `edit`, must be refused with `want` in the error.
+    let case = |w: Weights, edit: &dyn Fn(&Path), want: &str| {
         let dir = tempfile::tempdir().unwrap();
-        quantize_model(src.path(), w, &dir.path().join("q")).unwrap();
-        dir
-    };
-    let refused = |dir: &Path, want: &str| {
-        let err = load_model_with(dir, Weights::Auto)
+        let q = dir.path().join("q");
+        quantize_model(src.path(), w, &q).unwrap();
+        edit(&q);
+        let err = load_model_with(&q, Weights::Auto)
             .err()
             .expect("loaded")
             .to_string();
         assert!(err.starts_with("quantized folder: "), "{err}");
         assert!(err.contains(want), "wanted {want:?}: {err}");
     };
-    // Q8_0 blocks labelled bf16.
-    let d = fresh(Weights::Q8_0);
-    let q = d.path().join("q");
-    rewrite(
-        &q,
-        |_, _| true,
-        |m| {
-            m.insert("proofstep.weights".into(), "bf16".into());
-        },
+    let relabel = |q: &Path| {
+        rewrite(
+            q,
+            |_, _| true,
+            |m| {
+                m.insert("proofstep.weights".into(), "bf16".into());
+            },
+        )
+    };
+    case(
+        Weights::Q8_0,
+        &relabel,
+        "another format than the folder's metadata",
     );
-    refused(&q, "another format than the folder's metadata");
     // A NaN block scale (f16 0x7e00) in q_proj.
-    let d = fresh(Weights::Q8_0);
-    let q = d.path().join("q");
-    let part = q_proj_part(&q, &[".d", ".scales"]);
-    rewrite(
-        &q,
-        |n, (_, _, data)| {
-            if n == part {
-                data[..2].copy_from_slice(&0x7e00u16.to_le_bytes());
-            }
-            true
-        },
-        |_| {},
-    );
-    refused(&q, "infinite or NaN");
+    let nan_scale = |q: &Path| {
+        let part = q_proj_part(q, &[".d", ".scales"]);
+        rewrite(
+            q,
+            |n, (_, _, data)| {
+                if n == part {
+                    data[..2].copy_from_slice(&0x7e00u16.to_le_bytes());
+                }
+                true
+            },
+            |_| {},
+        )
+    };
+    case(Weights::Q8_0, &nan_scale, "infinite or NaN");
     // q_proj's levels dropped, its scales left.
-    let d = fresh(Weights::Q4_0);
-    let q = d.path().join("q");
-    let levels = q_proj_part(&q, &[".q", ".levels"]);
-    rewrite(&q, |n, _| n != levels, |_| {});
-    refused(&q, "without the rest of its matrix");
+    let no_levels = |q: &Path| {
+        let levels = q_proj_part(q, &[".q", ".levels"]);
+        rewrite(q, |n, _| n != levels, |_| {})
+    };
+    case(Weights::Q4_0, &no_levels, "without the rest of its matrix");
     // The layout named, the weights not.
-    let d = fresh(Weights::Q4K);
-    let q = d.path().join("q");
-    rewrite(
-        &q,
-        |_, _| true,
-        |m| {
-            m.remove("proofstep.weights");
-        },
-    );
-    refused(&q, "proofstep.weights");
+    let unnamed = |q: &Path| {
+        rewrite(
+            q,
+            |_, _| true,
+            |m| {
+                m.remove("proofstep.weights");
+            },
+        )
+    };
+    case(Weights::Q4K, &unnamed, "proofstep.weights");
 }
 
 #[test]

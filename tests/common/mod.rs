@@ -201,3 +201,19 @@ impl Drop for ServeProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A random model of `config` (config.json's fields) from `seed`, its weights multiplied by
+/// `scale` so that its logits lie far apart (reduced-precision tests compare them).
+pub fn scaled_random_model(
+    config: serde_json::Value,
+    seed: u64,
+    scale: f64,
+) -> proofstep::model::CausalLm {
+    let config = proofstep::model::ModelConfig::from_json(&config.to_string()).unwrap();
+    let lm =
+        proofstep::model::CausalLm::random_seeded(config, &candle_core::Device::Cpu, seed).unwrap();
+    for var in lm.varmap().all_vars() {
+        var.set(&(var.as_tensor() * scale).unwrap()).unwrap();
+    }
+    lm
+}

@@ -132,7 +132,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, BLOCK, name)?;
             expect_len(&d, rows * cols / BLOCK * 2, name, "q8_0.d")?;
             Converted::Q8(Q8Matrix {
-                scales: widened(&finite(&d, name, "q8_0.d")?),
+                scales: widened(finite(&d, name, "q8_0.d")?),
                 values: q.bytes.into_iter().map(|b| b as i8).collect(),
                 rows,
                 cols,
@@ -148,7 +148,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, BLOCK, name)?;
             expect_len(&d, rows * cols / BLOCK * 2, name, "q4_0.d")?;
             Converted::Q40(Q40Matrix {
-                scales: widened(&finite(&d, name, "q4_0.d")?),
+                scales: widened(finite(&d, name, "q4_0.d")?),
                 nibbles: q.bytes,
                 rows,
                 cols,
@@ -163,7 +163,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             blocks_of(cols, SUPER, name)?;
             expect_len(&d, rows * cols / SUPER * 4, name, "q4_k.d")?;
             expect_len(&sub, rows * cols / BLOCK * 2, name, "q4_k.sub")?;
-            let d = widened(&finite(&d, name, "q4_k.d")?);
+            let d = widened(finite(&d, name, "q4_k.d")?);
             Converted::Q4K(Q4KMatrix {
                 supers: d.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
                 subs: sub.bytes.chunks_exact(2).map(|p| [p[0], p[1]]).collect(),
@@ -212,7 +212,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
             };
             Converted::X8(X8Matrix {
                 kind,
-                scales: halves(&finite(&scales, name, &format!("{tag}.scales"))?),
+                scales: halves(finite(&scales, name, &format!("{tag}.scales"))?),
                 subs,
                 levels,
                 rows,
