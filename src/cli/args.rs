@@ -146,8 +146,8 @@ impl ModelOrDefault {
     /// (`proofstep model quantize`; an error when that is not what `--weights` asks for).
     pub fn weights(&self) -> anyhow::Result<Weights> {
         let dir = self.dir()?;
-        Ok(folder_weights(&dir, self.weights)
-            .with_context(|| format!("reading the model folder {}", dir.display()))?)
+        folder_weights(&dir, self.weights)
+            .with_context(|| format!("reading the model folder {}", dir.display()))
     }
 
     /// Loads the predictor the folder holds, in the `--weights` asked for.
