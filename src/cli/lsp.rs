@@ -10,13 +10,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use proofstep::lean::LeanCommand;
-use proofstep::model::{folder_weights, Predictor};
+use proofstep::model::Predictor;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::args::{
-    load_model_dir, AlsoTryArgs, DecodingArgs, LeanLimitsArgs, ModelOrDefault, RemoteArgs,
-};
+use crate::cli::args::{AlsoTryArgs, DecodingArgs, LeanLimitsArgs, ModelOrDefault, RemoteArgs};
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]
@@ -87,10 +85,7 @@ pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
     });
     let predictor: Option<Box<dyn Predictor>> = match (remote, model) {
         (Some(remote), _) => Some(Box::new(remote)),
-        (None, Some(dir)) => {
-            let weights = folder_weights(&dir, args.model.weights)?;
-            Some(load_model_dir(&dir, weights, args.model.device)?)
-        }
+        (None, Some(_)) => Some(args.model.load()?),
         (None, None) => None,
     };
     let suggester = match predictor {

@@ -69,8 +69,8 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<CausalLm> {
 /// others f32 — on a CPU whose kernels read packed blocks slower than f32 it is `F32` — and
 /// the reduced precisions round every matrix.
 pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
-    let stream = TensorStream::open(dir)?;
-    let held = match (quantized::stored_weights(&stream)?, weights) {
+    let stored = quantized::stored_weights(&TensorStream::open_headers(dir)?)?;
+    let held = match (stored, weights) {
         (Some(stored), Weights::Auto) => stored.held(),
         (Some(stored), w) if w == stored => stored.held(),
         (Some(stored), w) => return Err(stored_mismatch(dir, stored, w)),
@@ -79,7 +79,7 @@ pub fn load_model_with(dir: &Path, weights: Weights) -> Result<CausalLm> {
         (None, reduced) => reduced.held(),
     };
     match held {
-        Some(p) => CausalLm::load_held(read_config(dir)?, stream, p),
+        Some(p) => CausalLm::load_held(read_config(dir)?, TensorStream::open(dir)?, p),
         None => load_model(dir, &Device::Cpu),
     }
 }
