@@ -192,14 +192,53 @@ impl TensorStream {
             };
             let (a, b) = info.data_offsets;
             let (start, end) = (m.data_start + a, m.data_start + b);
-            let dtype = float_dtype(info.dtype, name, &m.path)?;
-            let t = Tensor::from_raw_buffer(&m.map[start..end], dtype, &info.shape, &Device::Cpu)?
-                .to_dtype(DType::F32)?;
-            release(&m.map, start, end);
-            return Ok(Some(t));
+            float_dtype(info.dtype, name, &m.path)?;
+            let values = f32_values(&m.map, start, end, info.dtype);
+            return Ok(Some(Tensor::from_vec(values, info.shape, &Device::Cpu)?));
         }
         Ok(None)
     }
+}
+
+/// Bytes converted (and their pages released) at a time by `f32_values`.
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// The values of `map[start..end]` (little-endian `dtype`, a float type) as f32, read a chunk
+/// at a time, each chunk's pages released once converted: the load holds the f32 values and
+/// at most one chunk of the mapped file, never the whole tensor twice.
+fn f32_values(map: &Mmap, start: usize, end: usize, dtype: Dtype) -> Vec<f32> {
+    let size = dtype.bitsize() / 8;
+    let mut values = Vec::with_capacity((end - start) / size);
+    let mut at = start;
+    while at < end {
+        let next = (at + CHUNK_BYTES).min(end);
+        let bytes = &map[at..next];
+        match dtype {
+            Dtype::F32 => values.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))),
+            ),
+            Dtype::F16 => values.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()),
+            ),
+            Dtype::BF16 => values.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()),
+            ),
+            _ => values.extend(
+                bytes
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32),
+            ),
+        }
+        release(map, at, next);
+        at = next;
+    }
+    values
 }
 
 /// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.
@@ -241,7 +280,32 @@ mod tests {
             [1.5, -2.0, 0.25]
         );
         assert!(s.take_f32("b").unwrap().is_none());
+        assert_eq!(
+            s.take_f32("a").unwrap().unwrap().to_vec1::<f32>().unwrap(),
+            [1.5, -2.0, 0.25]
+        );
         assert!(s.take_f32("missing").unwrap().is_none());
-        assert_eq!(s.names(), ["a"]);
+        assert!(s.names().is_empty());
+    }
+
+    #[test]
+    fn a_tensor_larger_than_a_chunk_reads_every_value_in_every_float_dtype() {
+        let n = CHUNK_BYTES / 2 + 1234;
+        let values: Vec<f32> = (0..n).map(|i| (i % 251) as f32 - 125.0).collect();
+        let a = Tensor::from_vec(values.clone(), (n / 2, 2), &Device::Cpu).unwrap();
+        let tensors: Vec<(String, Tensor)> = [DType::F32, DType::F16, DType::BF16, DType::F64]
+            .iter()
+            .map(|&d| (format!("{d:?}"), a.to_dtype(d).unwrap()))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = safetensors::serialize(tensors.clone(), None).unwrap();
+        std::fs::write(dir.path().join("model.safetensors"), bytes).unwrap();
+        let mut s = TensorStream::open(dir.path()).unwrap();
+        for (name, _) in &tensors {
+            let got = s.take_f32(name).unwrap().unwrap();
+            assert_eq!(got.dims(), [n / 2, 2], "{name}");
+            let got = got.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            assert!(got == values, "{name}: values differ");
+        }
     }
 }
