@@ -182,6 +182,9 @@ impl GptNeox {
     fn mlp(&self, blk: &Block, x: &Tensor, mode: Mode) -> Result<Tensor> {
         let u = linear(&blk.up, x, mode)?;
         let u = match self.act {
+            Act::GeluErf if mode == Mode::Infer && u.device().is_cpu() => {
+                crate::kernels::gelu::gelu_erf(&u)?
+            }
             Act::GeluErf => u.gelu_erf()?,
             Act::GeluTanh => u.gelu()?,
             Act::Relu => u.relu()?,
