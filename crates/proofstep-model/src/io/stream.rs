@@ -203,7 +203,7 @@ impl TensorStream {
 /// Bytes converted (and their pages released) at a time by `f32_values`.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// The values of `map[start..end]` (little-endian `dtype`, a float type) as f32, read a chunk
+/// The values of `map[start..end]` (little-endian `dtype`, a float type `float_dtype` accepted) as f32, read a chunk
 /// at a time, each chunk's pages released once converted: the load holds the f32 values and
 /// at most one chunk of the mapped file, never the whole tensor twice.
 fn f32_values(map: &Mmap, start: usize, end: usize, dtype: Dtype) -> Vec<f32> {
@@ -229,11 +229,12 @@ fn f32_values(map: &Mmap, start: usize, end: usize, dtype: Dtype) -> Vec<f32> {
                     .chunks_exact(2)
                     .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()),
             ),
-            _ => values.extend(
+            Dtype::F64 => values.extend(
                 bytes
                     .chunks_exact(8)
                     .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32),
             ),
+            other => unreachable!("{other:?} is refused by float_dtype before it is read"),
         }
         release(map, at, next);
         at = next;
@@ -244,8 +245,9 @@ fn f32_values(map: &Mmap, start: usize, end: usize, dtype: Dtype) -> Vec<f32> {
 /// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.
 fn release(map: &Mmap, start: usize, end: usize) {
     #[cfg(unix)]
-    // SAFETY: the map is read-only and private to its stream: dropped pages are read back from
-    // the file if touched again, and no Rust reference into them outlives the caller's copy.
+    // SAFETY: the map is a read-only shared mapping of a file: a dropped page is read back from
+    // the file when next touched, so any reference into it (a neighbouring tensor's, sharing a
+    // boundary page, or one read in place) still reads the same bytes.
     unsafe {
         let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start);
     }

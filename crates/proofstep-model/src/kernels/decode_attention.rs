@@ -30,6 +30,7 @@ pub fn decode_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Option<Ten
     let (kst, vst) = (kl.stride(), vl.stride());
     let (k0, v0) = (kl.start_offset(), vl.start_offset());
     let scale = 1.0 / (d as f32).sqrt();
+    #[cfg(target_arch = "x86_64")]
     let avx2 = avx2();
     let mut out = vec![0f32; b * h * d];
     out.par_chunks_mut(d)
@@ -72,11 +73,9 @@ struct Head<'a> {
 }
 
 /// Whether this CPU has AVX2 (then `attend` is compiled for it: eight lanes, not SSE's four).
+#[cfg(target_arch = "x86_64")]
 fn avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx2");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    std::arch::is_x86_feature_detected!("avx2")
 }
 
 /// `attend` compiled for AVX2.
