@@ -9,7 +9,8 @@
 #     llama.cpp's own quantizer to each of LLAMA_WEIGHTS (default "f16 q8_0 q4_0 q4_k"; made once,
 #     timed then; delete a GGUF to time its quantizer again), run through
 #     PyPI's llama-cpp-python (anchor_llama_cpp.py; benchmarks/remote_predictor/run.sh builds it);
-#   - transformers (ANCHORS contains transformers) in f32 and bf16 (HF_REPEATS, default 1).
+#   - transformers (ANCHORS contains transformers) in each of HF_DTYPES (default "float32
+#     bfloat16"; HF_REPEATS, default 1).
 # Workloads: greedy and 16 samples at temperature 1; before each greedy run the weight file is
 # evicted from the page cache (posix_fadvise), so greedy rows load from disk and sample16 rows
 # from memory ("first run s": load plus the untimed warm-up, where llama.cpp pages in its mapped
@@ -28,6 +29,7 @@ weights_list=${WEIGHTS:-f32 bf16 q8_0 q4_0 q4_k}
 llama_list=${LLAMA_WEIGHTS:-f16 q8_0 q4_0 q4_k}
 quantized_list=${QUANTIZED:-q8_0 q4_0 q4_k}
 anchors=${ANCHORS:-llama.cpp transformers}
+hf_dtypes=${HF_DTYPES:-float32 bfloat16}
 bandwidth=${BANDWIDTH_GBS:-66}
 out=benchmarks/out/real_size
 venv=benchmarks/.venv
@@ -81,7 +83,7 @@ if [[ " $anchors " == *" llama.cpp "* ]]; then
   done
 fi
 if [[ " $anchors " == *" transformers "* ]]; then
-  for dtype in float32 bfloat16; do
+  for dtype in $hf_dtypes; do
     for mode in greedy sample16; do
       OMP_NUM_THREADS=$threads "$venv/bin/python" benchmarks/model_speed/hf.py --model "$model" --ids "$ids" \
         --mode "$mode" --new-tokens 32 --repeats "$hf_repeats" --threads "$threads" --dtype "$dtype" | tee -a "$results"

@@ -258,11 +258,11 @@ pub fn linear_rows_many(
         .iter()
         .any(|w| matches!(w, WPtr::X8(..)))
         .then(|| QuantizedRows::of(xs));
-    // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 8 (an
-    // interleaved group).
+    // Jobs: (projection, first row, rows), about 4 per thread, rows a multiple of 16 (a pair
+    // of interleaved groups, which the 512-bit tile takes at once) but for a projection's last.
     let threads = rayon::current_num_threads().max(1);
     let total: usize = sizes.iter().sum();
-    let per_job = (total / (4 * threads)).clamp(16, 1024) / GROUP * GROUP;
+    let per_job = (total / (4 * threads)).clamp(16, 1024) / (2 * GROUP) * (2 * GROUP);
     let mut jobs = Vec::new();
     for (p, &n) in sizes.iter().enumerate() {
         let mut j = 0;

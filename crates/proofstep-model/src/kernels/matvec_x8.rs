@@ -64,22 +64,51 @@ pub unsafe fn rows_x8(
     out: *mut f32,
     ldo: usize,
 ) {
-    if crate::kernels::x8::vnni() {
+    if crate::kernels::matvec_x8_zmm::available() {
+        rows_wide(kind, w, groups, k, xq, xd, xs, m, out, ldo)
+    } else if crate::kernels::x8::vnni() {
         rows_vnni(kind, w, groups, k, xq, xd, xs, m, out, ldo)
     } else {
         rows_avx2(kind, w, groups, k, xq, xd, xs, m, out, ldo)
     }
 }
 
+/// `rows_x8` on 512-bit registers: pairs of groups by `matvec_x8_zmm`, an odd last group by the
+/// 256-bit VNNI tile.
+///
+/// # Safety
+/// As `rows_x8`, and `matvec_x8_zmm::available()`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn rows_wide(
+    kind: X8Kind,
+    w: X8Ptrs,
+    groups: usize,
+    k: usize,
+    xq: *const i8,
+    xd: *const f32,
+    xs: *const i32,
+    m: usize,
+    out: *mut f32,
+    ldo: usize,
+) {
+    let pairs = groups / 2;
+    crate::kernels::matvec_x8_zmm::rows_zmm(kind, w, pairs, k, xq, xd, xs, m, out, ldo);
+    if groups % 2 == 1 {
+        let last = w.skip_groups(kind, 2 * pairs, k / BLOCK);
+        let o = out.add(2 * pairs * GROUP);
+        rows_vnni(kind, last, 1, k, xq, xd, xs, m, o, ldo);
+    }
+}
+
 /// Rounded activation rows from the first of a tile: levels (row stride `k`), per-block scales
 /// and sums (row stride `nb`).
 #[derive(Clone, Copy)]
-struct Acts {
-    q: *const i8,
-    d: *const f32,
-    s: *const i32,
-    k: usize,
-    nb: usize,
+pub(crate) struct Acts {
+    pub(crate) q: *const i8,
+    pub(crate) d: *const f32,
+    pub(crate) s: *const i32,
+    pub(crate) k: usize,
+    pub(crate) nb: usize,
 }
 
 /// Four activation bytes of row `i` from element `p`, broadcast to every lane.
@@ -89,9 +118,9 @@ unsafe fn four(x: Acts, i: usize, p: usize) -> __m256i {
 }
 
 /// The tile's weight format (a const parameter): Q8_0, Q4_0, Q4_K.
-const Q8: u8 = 0;
-const Q4: u8 = 1;
-const Q4K: u8 = 2;
+pub(crate) const Q8: u8 = 0;
+pub(crate) const Q4: u8 = 1;
+pub(crate) const Q4K: u8 = 2;
 
 /// Eight f16 values as f32.
 #[target_feature(enable = "avx2,f16c")]
@@ -303,7 +332,8 @@ mod tests {
     use crate::kernels::q8::Q8Matrix;
     use crate::kernels::x8::{QuantizedRows, X8Matrix};
 
-    /// Each instruction set this CPU has, called directly, against the f64 dot products of the
+    /// Each instruction set this CPU has, called directly (24 rows: a pair of groups and an odd
+    /// one for the 512-bit tile), against the f64 dot products of the
     /// decoded weights and the rounded activations, at the extremes of 16-bit pair sums:
     /// Q8_0 levels −128 and ±127, 4-bit levels 15, activations ±127.
     #[test]
@@ -311,7 +341,7 @@ mod tests {
         if !crate::kernels::x8::available() {
             return;
         }
-        let (n, k, m) = (16, 512, 3);
+        let (n, k, m) = (24, 512, 3);
         let mut q8 = Q8Matrix {
             scales: vec![0.01; n * k / BLOCK],
             values: (0..n * k)
@@ -359,7 +389,11 @@ mod tests {
         if crate::kernels::x8::vnni() {
             kernels.push(("vnni", rows_vnni));
         }
+        if crate::kernels::matvec_x8_zmm::available() {
+            kernels.push(("vnni 512-bit", rows_wide));
+        }
         for w in &mats {
+            let mut first: Option<Vec<f32>> = None;
             for (name, kernel) in &kernels {
                 let mut out = vec![0f32; m * n];
                 let ptrs = X8Ptrs {
@@ -400,6 +434,17 @@ mod tests {
                         );
                     }
                 }
+                // Exact integer sums and the same float steps: every instruction set gives
+                // the same bits.
+                let first = first.get_or_insert_with(|| out.clone());
+                assert!(
+                    first
+                        .iter()
+                        .zip(&out)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{name} {:?} differs from the first instruction set",
+                    w.kind
+                );
             }
         }
     }

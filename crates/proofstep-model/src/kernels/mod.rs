@@ -15,6 +15,8 @@ mod matvec_avx2;
 mod matvec_avx512;
 #[cfg(target_arch = "x86_64")]
 mod matvec_x8;
+#[cfg(target_arch = "x86_64")]
+mod matvec_x8_zmm;
 pub mod q4;
 pub mod q4k;
 pub mod q8;
