@@ -35,3 +35,5 @@ run wide-retries           --expansions 100 --samples 8 --temperatures 0.5,1.0 -
 run wide16-retries         --expansions 100 --samples 16 --temperatures 0.5,1.0 --retry-temperatures 1.2 --no-also-try
 run retries+auto           --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${AUTO_TRY[@]}"
 run retries+lemmas         --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${LEMMAS_TRY[@]}"
+run retries6+auto          --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2,1.2,1.2,1.5,1.5 "${AUTO_TRY[@]}"
+run wide16-retries4+auto   --expansions 100 --samples 16 --temperatures 0.5 --retry-temperatures 0.8,1.2,1.2,1.5 "${AUTO_TRY[@]}"
