@@ -45,7 +45,8 @@ impl X8Ptrs {
 }
 
 /// `out[i · ldo + j] = Σ_p w[j][p] · xq[i][p]` for the first `groups · 8` rows of `w` and `m`
-/// input rows, by VNNI where the CPU has it, else by AVX2.
+/// input rows: by VNNI on 512-bit registers where the CPU has AVX-512 F/BW/VNNI
+/// (`matvec_x8_zmm`), by VNNI on 256-bit ones where it has VNNI only, else by AVX2.
 ///
 /// # Safety
 /// The CPU must have AVX2, FMA and F16C (`x8::available`); `w` holds `groups` groups of
@@ -343,7 +344,11 @@ mod tests {
         }
         let (n, k, m) = (24, 512, 3);
         let mut q8 = Q8Matrix {
-            scales: vec![0.01; n * k / BLOCK],
+            // Scales differ by row and block, so a tile reading another row's or block's
+            // scale gives other bits.
+            scales: (0..n * k / BLOCK)
+                .map(|i| 0.01 * (1 + i % 7) as f32)
+                .collect(),
             values: (0..n * k)
                 .map(|i| [-128i8, 127, -127, -128, 5][i % 5])
                 .collect(),
@@ -352,7 +357,9 @@ mod tests {
         };
         q8.values[7] = 0;
         let q4 = Q40Matrix {
-            scales: vec![0.02; n * k / BLOCK],
+            scales: (0..n * k / BLOCK)
+                .map(|i| 0.02 * (1 + i % 5) as f32)
+                .collect(),
             nibbles: (0..n * k / 2)
                 .map(|i| [0xFFu8, 0xF0, 0x0F][i % 3])
                 .collect(),

@@ -1,9 +1,9 @@
 //! The interleaved int8 kernel of `matvec_x8.rs` on 512-bit registers: two consecutive groups
 //! of 8 weight rows side by side in one register (group `g` in the low 256 bits, `g + 1` in the
 //! high), so each `vpdpbusd` and each step of a block's scaling covers 16 rows instead of 8.
-//! Same layout, same arithmetic per row (every result equals `matvec_x8`'s to the last bit but
-//! for the order of f32 additions, which is the same: one fused multiply-add per block), used
-//! for pairs of groups on CPUs with AVX-512 VNNI; an odd last group goes to the 256-bit tile.
+//! Same layout, and bit-identical results: the same integer sums and the same f32 operations
+//! per lane as `matvec_x8`'s tile. Used for pairs of groups on CPUs with AVX-512 VNNI; an odd
+//! last group goes to the 256-bit tile.
 
 use std::arch::x86_64::*;
 
