@@ -37,3 +37,4 @@ run retries+auto           --expansions 100 --samples 8 --temperatures 0.5 --ret
 run retries+lemmas         --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2 "${LEMMAS_TRY[@]}"
 run retries6+auto          --expansions 100 --samples 8 --temperatures 0.5 --retry-temperatures 0.8,1.2,1.2,1.2,1.5,1.5 "${AUTO_TRY[@]}"
 run wide16-retries4+auto   --expansions 100 --samples 16 --temperatures 0.5 --retry-temperatures 0.8,1.2,1.2,1.5 "${AUTO_TRY[@]}"
+run wide16-retries4+lemmas --expansions 100 --samples 16 --temperatures 0.5 --retry-temperatures 0.8,1.2,1.2,1.5 "${LEMMAS_TRY[@]}"

@@ -334,7 +334,7 @@ mod tests {
     use crate::kernels::x8::{QuantizedRows, X8Matrix};
 
     /// Each instruction set this CPU has, called directly (24 rows: a pair of groups and an odd
-    /// one for the 512-bit tile), against the f64 dot products of the
+    /// one for the 512-bit tile; 15 input rows: a tile of each height 8, 4, 2, 1), against the f64 dot products of the
     /// decoded weights and the rounded activations, at the extremes of 16-bit pair sums:
     /// Q8_0 levels −128 and ±127, 4-bit levels 15, activations ±127.
     #[test]
@@ -342,7 +342,7 @@ mod tests {
         if !crate::kernels::x8::available() {
             return;
         }
-        let (n, k, m) = (24, 512, 3);
+        let (n, k, m) = (24, 512, 15);
         let mut q8 = Q8Matrix {
             // Scales differ by row and block, so a tile reading another row's or block's
             // scale gives other bits.

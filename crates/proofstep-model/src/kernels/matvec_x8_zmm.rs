@@ -3,7 +3,9 @@
 //! high), so each `vpdpbusd` and each step of a block's scaling covers 16 rows instead of 8.
 //! Same layout, and bit-identical results: the same integer sums and the same f32 operations
 //! per lane as `matvec_x8`'s tile. Used for pairs of groups on CPUs with AVX-512 VNNI; an odd
-//! last group goes to the 256-bit tile.
+//! last group goes to the 256-bit tile. Input rows go in tiles of 8 (then 4, 2, 1): 32
+//! registers hold 8 rows' integer and float sums, and each weight register loaded serves 8
+//! `vpdpbusd` (1.1–1.4x the 4-row tile at 16 rows, benchmarks/README.md "real_size").
 
 use std::arch::x86_64::*;
 
@@ -52,12 +54,15 @@ pub unsafe fn rows_zmm(
             };
             let oi = o.add(i * ldo);
             let r = match (kind, m - i) {
+                (X8Kind::Q8_0, r) if r >= 8 => tile::<Q8, 8>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q8_0, r) if r >= 4 => tile::<Q8, 4>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q8_0, r) if r >= 2 => tile::<Q8, 2>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q8_0, _) => tile::<Q8, 1>(w0, w1, nb, x, oi, ldo),
+                (X8Kind::Q4_0, r) if r >= 8 => tile::<Q4, 8>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4_0, r) if r >= 4 => tile::<Q4, 4>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4_0, r) if r >= 2 => tile::<Q4, 2>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4_0, _) => tile::<Q4, 1>(w0, w1, nb, x, oi, ldo),
+                (X8Kind::Q4K, r) if r >= 8 => tile::<Q4K, 8>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4K, r) if r >= 4 => tile::<Q4K, 4>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4K, r) if r >= 2 => tile::<Q4K, 2>(w0, w1, nb, x, oi, ldo),
                 (X8Kind::Q4K, _) => tile::<Q4K, 1>(w0, w1, nb, x, oi, ldo),
