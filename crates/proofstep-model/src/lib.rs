@@ -16,7 +16,7 @@ pub mod predictor;
 
 pub use arch::causal_lm::CausalLm;
 pub use arch::config::{GptNeoxConfig, LlamaConfig, ModelConfig};
-pub use arch::layers::KvCache;
+pub use arch::kv_cache::KvCache;
 pub use arch::precision::{Precision, PrecisionReport, Weights};
 pub use device::{device_name, gpu_memory_used, DeviceChoice, CUDA_BUILT};
 pub use error::ModelError;

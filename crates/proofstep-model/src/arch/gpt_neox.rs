@@ -10,7 +10,8 @@ use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::GptNeoxConfig;
 use crate::arch::held::Held;
-use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
+use crate::arch::kv_cache::{KvCache, LayerKv};
+use crate::arch::layers::{inv_freq, rope, rotary_tables, Mode, Positions};
 use crate::arch::proj::{embedding_and_head, linear, Embed, Proj};
 use crate::error::{ModelError, Result};
 
@@ -218,13 +219,13 @@ impl GptNeox {
             let q = self.partial_rope(&qkv.narrow(D::Minus1, 0, hd)?, &cos, &sin, mode)?;
             let k = self.partial_rope(&qkv.narrow(D::Minus1, hd, hd)?, &cos, &sin, mode)?;
             let v = qkv.narrow(D::Minus1, 2 * hd, hd)?;
-            let (k, v) = match cache.as_deref_mut() {
+            let kv = match cache.as_deref_mut() {
                 Some(c) => c.append(i, k, v)?,
-                None => (k, v),
+                None => LayerKv::plain(k, v),
             };
             let a = linear(
                 &blk.dense,
-                &attention(&q, &k, &v, mask.as_ref(), mode)?,
+                &kv.attend(&q, mask.as_ref(), mode)?,
                 mode,
             )?;
             x = if self.cfg.use_parallel_residual {

@@ -1,5 +1,5 @@
 //! Pieces both architectures share: the training/inference switch, rotary tables, attention
-//! masks, the KV cache and scaled dot-product attention.
+//! masks and scaled dot-product attention (the KV cache is `kv_cache.rs`).
 //!
 //! Training mode uses only ops with a backward pass (`softmax`, `rope_slow`, slow norms);
 //! inference mode uses candle's fused kernels (`softmax_last_dim`, `rope`, `rms_norm`,
@@ -156,108 +156,6 @@ impl Positions {
     }
 }
 
-/// Keys and values of every layer for the tokens seen so far. Each layer holds preallocated
-/// buffers `[b, kv_heads, capacity, head]` written in place, so a decoding step neither copies
-/// the cache nor allocates ever-larger blocks; attention reads the first `len` positions.
-#[derive(Clone, Debug, Default)]
-pub struct KvCache {
-    layers: Vec<Option<(Tensor, Tensor)>>,
-    len: usize,
-    capacity: usize,
-}
-
-impl KvCache {
-    /// An empty cache for a model with `layers` layers (grows as needed).
-    pub fn new(layers: usize) -> Self {
-        Self::with_capacity(layers, 0)
-    }
-
-    /// An empty cache with room for `capacity` tokens per row before it must grow.
-    pub fn with_capacity(layers: usize, capacity: usize) -> Self {
-        KvCache {
-            layers: vec![None; layers],
-            len: 0,
-            capacity,
-        }
-    }
-
-    /// Tokens held per row.
-    pub fn seq_len(&self) -> usize {
-        self.len
-    }
-
-    /// Appends this step's keys/values `[b, kv, t, d]` to layer `i` (layers in order, one
-    /// forward at a time); returns the layer's keys/values so far (views of the buffers).
-    pub fn append(&mut self, i: usize, k: Tensor, v: Tensor) -> Result<(Tensor, Tensor)> {
-        let (b, kv, t, d) = k.dims4()?;
-        let need = self.len + t;
-        let grow = match &self.layers[i] {
-            Some((bk, _)) => bk.dim(2)? < need,
-            None => true,
-        };
-        if grow {
-            let cap = self.capacity.max(need).max(
-                2 * self.layers[i]
-                    .as_ref()
-                    .map_or(0, |l| l.0.dim(2).unwrap_or(0)),
-            );
-            let fresh = |old: Option<&Tensor>| -> Result<Tensor> {
-                let buf = Tensor::zeros((b, kv, cap, d), k.dtype(), k.device())?;
-                if let Some(old) = old {
-                    buf.slice_set(&old.narrow(2, 0, self.len)?.contiguous()?, 2, 0)?;
-                }
-                Ok(buf)
-            };
-            let old = self.layers[i].take();
-            let bk = fresh(old.as_ref().map(|o| &o.0))?;
-            let bv = fresh(old.as_ref().map(|o| &o.1))?;
-            self.layers[i] = Some((bk, bv));
-        }
-        let (bk, bv) = self.layers[i].as_ref().expect("allocated above");
-        bk.slice_set(&k.contiguous()?, 2, self.len)?;
-        bv.slice_set(&v.contiguous()?, 2, self.len)?;
-        let out = (bk.narrow(2, 0, need)?, bv.narrow(2, 0, need)?);
-        if i + 1 == self.layers.len() {
-            self.len = need;
-        }
-        Ok(out)
-    }
-
-    /// Keeps (and reorders, repeats) the rows named by `rows` (u32 indices): beam reordering,
-    /// expanding a prompt into candidates, dropping finished rows.
-    /// With as many rows kept as there are (a beam step), only the filled positions of the
-    /// rows that change move, within the existing buffers.
-    pub fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
-        let len = self.len;
-        let keep = rows.to_vec1::<u32>()?;
-        for layer in self.layers.iter_mut().flatten() {
-            if keep.len() == layer.0.dim(0)? && len > 0 {
-                for buf in [&layer.0, &layer.1] {
-                    let filled = buf.narrow(2, 0, len)?;
-                    // Copies first: a row may be the source of another before it changes.
-                    let moved = keep
-                        .iter()
-                        .enumerate()
-                        .filter(|&(i, &k)| k as usize != i)
-                        .map(|(i, &k)| {
-                            Ok((i, filled.narrow(0, k as usize, 1)?.force_contiguous()?))
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    for (i, row) in moved {
-                        buf.narrow(0, i, 1)?.slice_set(&row, 2, 0)?;
-                    }
-                }
-            } else {
-                *layer = (
-                    layer.0.index_select(rows, 0)?,
-                    layer.1.index_select(rows, 0)?,
-                );
-            }
-        }
-        Ok(())
-    }
-}
-
 /// `x: [b, kv, s, d]` as the batched matmul can read it: a view of the KV cache's buffers
 /// (rows of `d` contiguous, batch dims mergeable) is used in place rather than copied.
 fn matmul_ready(x: &Tensor) -> Result<Tensor> {
@@ -279,7 +177,7 @@ pub fn attention(
 ) -> Result<Tensor> {
     let (b, h, t, d) = q.dims4()?;
     if mode == Mode::Infer && mask.is_none() && t == 1 {
-        if let Some(out) = crate::kernels::decode_attention::decode_attention(q, k, v)? {
+        if let Some(out) = crate::kernels::decode_attention::decode_attention(q, k, v, None)? {
             return Ok(out);
         }
     }

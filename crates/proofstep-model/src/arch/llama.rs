@@ -10,7 +10,8 @@ use candle_nn::{Init, VarBuilder};
 
 use crate::arch::config::LlamaConfig;
 use crate::arch::held::Held;
-use crate::arch::layers::{attention, inv_freq, rope, rotary_tables, KvCache, Mode, Positions};
+use crate::arch::kv_cache::{KvCache, LayerKv};
+use crate::arch::layers::{inv_freq, rope, rotary_tables, Mode, Positions};
 use crate::arch::proj::{embedding_and_head, linear, linears, Embed, Proj};
 use crate::autograd::attention::causal_attention;
 use crate::autograd::mlp::gated_up;
@@ -236,11 +237,11 @@ impl Llama {
                 let v = v.reshape((b, t, kv, hd))?.transpose(1, 2)?;
                 let q = rope(&q, &cos, &sin, mode)?;
                 let k = rope(&k, &cos, &sin, mode)?;
-                let (k, v) = match cache.as_deref_mut() {
+                let kv = match cache.as_deref_mut() {
                     Some(c) => c.append(i, k, v)?,
-                    None => (k, v),
+                    None => LayerKv::plain(k, v),
                 };
-                attention(&q, &k, &v, mask.as_ref(), mode)?
+                kv.attend(&q, mask.as_ref(), mode)?
             };
             x = (x + linear(&blk.o, &a, mode)?)?;
             let y = rms_norm(&x, &blk.post_norm, eps, mode)?;

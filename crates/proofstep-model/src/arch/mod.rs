@@ -1,5 +1,5 @@
 //! The model architectures: configuration (`config.json`), the shared layers (rotary tables,
-//! masks, the KV cache, attention), Llama and GPT-NeoX, and `CausalLm`, the one type training
+//! masks, attention), the KV cache, Llama and GPT-NeoX, and `CausalLm`, the one type training
 //! and generation use whatever the architecture. A forward pass reads top to bottom:
 //! `causal_lm` → `llama` or `gpt_neox` → `layers`, which calls the decoding `kernels` in
 //! inference and the `autograd` ops in training. `precision` says which weights the inference
@@ -10,6 +10,7 @@ pub mod causal_lm;
 pub mod config;
 pub mod gpt_neox;
 pub mod held;
+pub mod kv_cache;
 pub mod layers;
 pub mod llama;
 pub mod precision;

@@ -10,7 +10,7 @@ use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::arch::causal_lm::CausalLm;
-use crate::arch::layers::KvCache;
+use crate::arch::kv_cache::KvCache;
 use crate::arch::precision::{Precision, PrecisionReport, Weights};
 use crate::error::{ModelError, Result};
 use crate::generate::beam::beam_search;
@@ -176,7 +176,12 @@ impl Generator {
     pub(crate) fn advance(&self, rows: &mut Rows, keep: &[u32], next: &[u32]) -> Result<()> {
         let identity =
             keep.len() == rows.pads.len() && keep.iter().enumerate().all(|(i, &k)| i as u32 == k);
-        if !identity {
+        // Candidates of one unpadded prompt share its keys and values rather than copy them.
+        let expand = keep.len() > rows.pads.len() && rows.pads.iter().all(|&p| p == 0);
+        if expand && rows.cache.can_share() {
+            rows.cache.share_prefix(keep)?;
+            rows.pads = keep.iter().map(|&k| rows.pads[k as usize]).collect();
+        } else if !identity {
             let idx = Tensor::new(keep, self.lm.device())?;
             rows.cache.select_rows(&idx)?;
             rows.pads = keep.iter().map(|&k| rows.pads[k as usize]).collect();

@@ -9,66 +9,149 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 
+/// Prompt keys and values `[p, kv, s, d]` shared by the rows, and each row's prompt row.
+pub type Shared<'a> = (&'a Tensor, &'a Tensor, &'a [u32]);
+
 /// `softmax(q · kᵀ / √d) · v` for `q: [b, h, 1, d]` and `k`, `v: [b, kv, s, d]` (views with
 /// rows of `d` contiguous, such as the KV cache's), grouped-query heads (`h` a multiple of
-/// `kv`, query heads sharing a key head adjacent). Returns `[b, 1, h·d]` as `attention` does.
-/// `None` when the inputs are not laid out for it (the caller then uses the general path).
-pub fn decode_attention(q: &Tensor, k: &Tensor, v: &Tensor) -> Result<Option<Tensor>> {
+/// `kv`, query heads sharing a key head adjacent). With `shared`, row `r`'s keys are the
+/// shared prompt row `of_row[r]`'s followed by its own. Returns `[b, 1, h·d]` as `attention`
+/// does. `None` when the inputs are not laid out for it (the caller then uses the general path).
+pub fn decode_attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    shared: Option<Shared>,
+) -> Result<Option<Tensor>> {
     let (b, h, t, d) = q.dims4()?;
-    let (_, kv, s, _) = k.dims4()?;
-    if t != 1 || h % kv != 0 || !k.device().is_cpu() || !row_major_heads(k) || !row_major_heads(v) {
+    let (_, kv, _, _) = k.dims4()?;
+    let laid_out = |x: &Tensor| x.device().is_cpu() && row_major_heads(x);
+    if t != 1 || h % kv != 0 || !laid_out(k) || !laid_out(v) {
         return Ok(None);
     }
+    let of_row = match shared {
+        Some((pk, pv, of_row)) => {
+            let (prompts, pkv) = (pk.dim(0)?, pk.dim(1)?);
+            let fits = laid_out(pk) && laid_out(pv) && pkv == kv && of_row.len() == b;
+            if !fits || of_row.iter().any(|&p| p as usize >= prompts) {
+                return Ok(None);
+            }
+            of_row
+        }
+        None => &[],
+    };
     let rep = h / kv;
     let q = q.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-    let (kg, kl) = k.storage_and_layout();
-    let (vg, vl) = v.storage_and_layout();
-    let (Storage::Cpu(kc), Storage::Cpu(vc)) = (&*kg, &*vg) else {
+    let held = [Some((k, v)), shared.map(|(pk, pv, _)| (pk, pv))].map(|kv| {
+        kv.map(|(k, v)| {
+            let ((kg, kl), (vg, vl)) = (k.storage_and_layout(), v.storage_and_layout());
+            (kg, kl.clone(), vg, vl.clone())
+        })
+    });
+    let mut views = [None, None];
+    for (view, held) in views.iter_mut().zip(&held) {
+        if let Some((kg, kl, vg, vl)) = held {
+            let (Storage::Cpu(kc), Storage::Cpu(vc)) = (&**kg, &**vg) else {
+                return Ok(None);
+            };
+            *view = Some(View {
+                k: &kc.as_slice::<f32>()?[kl.start_offset()..],
+                v: &vc.as_slice::<f32>()?[vl.start_offset()..],
+                k_strides: [kl.stride()[0], kl.stride()[1], kl.stride()[2]],
+                v_strides: [vl.stride()[0], vl.stride()[1], vl.stride()[2]],
+                len: kl.dims()[2],
+            });
+        }
+    }
+    let [Some(own), prefix] = views else {
         return Ok(None);
     };
-    let (ks, vs) = (kc.as_slice::<f32>()?, vc.as_slice::<f32>()?);
-    let (kst, vst) = (kl.stride(), vl.stride());
-    let (k0, v0) = (kl.start_offset(), vl.start_offset());
+    let before = prefix.as_ref().map_or(0, |p| p.len);
     let scale = 1.0 / (d as f32).sqrt();
     #[cfg(target_arch = "x86_64")]
     let avx2 = avx2();
+    // Head-major order: rows sharing a prompt read the same head's prefix one after another,
+    // while it is still in the cache. `out` is `[h, b, d]` here, transposed at the end.
     let mut out = vec![0f32; b * h * d];
-    out.par_chunks_mut(d)
-        .zip(q.par_chunks(d))
-        .enumerate()
-        .for_each_init(
-            || vec![0f32; s],
-            |scores, (i, (o, qh))| {
-                let (row, head) = (i / h, i % h);
-                let g = head / rep;
-                let one = Head {
-                    q: qh,
-                    k: &ks[k0 + row * kst[0] + g * kst[1]..],
-                    k_stride: kst[2],
-                    v: &vs[v0 + row * vst[0] + g * vst[1]..],
-                    v_stride: vst[2],
-                    scale,
-                };
-                #[cfg(target_arch = "x86_64")]
-                if avx2 {
-                    // SAFETY: `avx2()` checked that the CPU has AVX2.
-                    unsafe { attend_avx2(&one, scores, o) };
-                    return;
-                }
-                attend(&one, scores, o);
-            },
-        );
-    drop((kg, vg));
-    Ok(Some(Tensor::from_vec(out, (b, 1, h * d), k.device())?))
+    out.par_chunks_mut(d).enumerate().for_each_init(
+        || vec![0f32; before + own.len],
+        |scores, (i, o)| {
+            let (head, row) = (i / b, i % b);
+            let g = head / rep;
+            let first = match &prefix {
+                Some(p) => p.segment(of_row[row] as usize, g),
+                None => Segment::EMPTY,
+            };
+            let one = Head {
+                q: &q[(row * h + head) * d..][..d],
+                segments: [first, own.segment(row, g)],
+                scale,
+            };
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: `avx2()` checked that the CPU has AVX2.
+                unsafe { attend_avx2(&one, scores, o) };
+                return;
+            }
+            attend(&one, scores, o);
+        },
+    );
+    drop(held);
+    let out = Tensor::from_vec(out, (h, b, d), k.device())?
+        .transpose(0, 1)?
+        .contiguous()?
+        .reshape((b, 1, h * d))?;
+    Ok(Some(out))
 }
 
-/// One (row, head) pair: its query, and its key and value rows (`stride` apart) in the cache.
-struct Head<'a> {
-    q: &'a [f32],
+/// Keys and values `[b, kv, s, d]` as slices from their first element, with the strides of
+/// their first three dimensions.
+struct View<'a> {
+    k: &'a [f32],
+    v: &'a [f32],
+    k_strides: [usize; 3],
+    v_strides: [usize; 3],
+    len: usize,
+}
+
+impl<'a> View<'a> {
+    /// Row `r`, key head `g`: its `len` positions.
+    fn segment(&self, r: usize, g: usize) -> Segment<'a> {
+        let (ks, vs) = (self.k_strides, self.v_strides);
+        Segment {
+            k: &self.k[r * ks[0] + g * ks[1]..],
+            k_stride: ks[2],
+            v: &self.v[r * vs[0] + g * vs[1]..],
+            v_stride: vs[2],
+            len: self.len,
+        }
+    }
+}
+
+/// Consecutive cached positions of one (row, key head): key and value rows `stride` apart.
+struct Segment<'a> {
     k: &'a [f32],
     k_stride: usize,
     v: &'a [f32],
     v_stride: usize,
+    len: usize,
+}
+
+impl Segment<'_> {
+    /// No positions (a row without a shared prefix).
+    const EMPTY: Segment<'static> = Segment {
+        k: &[],
+        k_stride: 0,
+        v: &[],
+        v_stride: 0,
+        len: 0,
+    };
+}
+
+/// One (row, head) pair: its query, and its cached positions in order (shared prefix, own).
+struct Head<'a> {
+    q: &'a [f32],
+    segments: [Segment<'a>; 2],
     scale: f32,
 }
 
@@ -88,14 +171,18 @@ unsafe fn attend_avx2(x: &Head, scores: &mut [f32], o: &mut [f32]) {
     attend(x, scores, o)
 }
 
-/// `o += softmax(q · kⱼ · scale) · vⱼ` over the `scores.len()` cached positions `j`.
+/// `o += softmax(q · kⱼ · scale) · vⱼ` over every position `j` of the head's segments
+/// (`scores` holds one entry per position).
 #[inline(always)]
 fn attend(x: &Head, scores: &mut [f32], o: &mut [f32]) {
     let d = x.q.len();
     let mut max = f32::NEG_INFINITY;
-    for (j, sc) in scores.iter_mut().enumerate() {
-        *sc = dot(x.q, &x.k[j * x.k_stride..j * x.k_stride + d]) * x.scale;
-        max = max.max(*sc);
+    let mut sc = scores.iter_mut();
+    for seg in &x.segments {
+        for (j, sc) in (0..seg.len).zip(&mut sc) {
+            *sc = dot(x.q, &seg.k[j * seg.k_stride..j * seg.k_stride + d]) * x.scale;
+            max = max.max(*sc);
+        }
     }
     let mut total = 0f32;
     for sc in scores.iter_mut() {
@@ -103,10 +190,13 @@ fn attend(x: &Head, scores: &mut [f32], o: &mut [f32]) {
         total += *sc;
     }
     let inv = 1.0 / total;
-    for (j, &p) in scores.iter().enumerate() {
-        let w = p * inv;
-        for (oe, ve) in o.iter_mut().zip(&x.v[j * x.v_stride..j * x.v_stride + d]) {
-            *oe += w * ve;
+    let mut sc = scores.iter();
+    for seg in &x.segments {
+        for (j, &p) in (0..seg.len).zip(&mut sc) {
+            let w = p * inv;
+            for (oe, ve) in o.iter_mut().zip(&seg.v[j * seg.v_stride..j * seg.v_stride + d]) {
+                *oe += w * ve;
+            }
         }
     }
 }
@@ -160,7 +250,7 @@ mod tests {
         let kbuf = Tensor::randn(0f32, 1.0, (b, kv, cap, d), &dev)?;
         let vbuf = Tensor::randn(0f32, 1.0, (b, kv, cap, d), &dev)?;
         let (k, v) = (kbuf.narrow(2, 0, s)?, vbuf.narrow(2, 0, s)?);
-        let fused = decode_attention(&q, &k, &v)?.expect("cache views are supported");
+        let fused = decode_attention(&q, &k, &v, None)?.expect("cache views are supported");
         let general = attention(&q, &k, &v, None, Mode::Train)?;
         let diff = (fused - general)?
             .abs()?
