@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{Device, Tensor};
 
 use crate::arch::layers::{attention, Mode};
 use crate::error::Result;
@@ -239,6 +239,7 @@ impl KvCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candle_core::DType;
 
     /// Random `[b, kv, t, d]` keys or values.
     fn rand(b: usize, t: usize) -> Tensor {
