@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from stats import wilson  # noqa: E402
 
 PROVERS = [
-    ("default prover: model + core automation (no flags)", "model"),
+    ("default prover: model + the default list (no flags)", "model"),
     ("model alone (--no-also-try)", "model_only"),
     ("model + the lemma list (--also-try)", "model_auto"),
     ("fixed list with simp_all, decide", "list_auto"),
