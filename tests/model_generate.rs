@@ -308,3 +308,45 @@ fn token_pieces_spell_the_decoded_text_even_inside_characters() {
     assert!(pieces[..pieces.len() - 1].iter().all(String::is_empty));
     assert_eq!(tok.token_text(0), "<|endoftext|>");
 }
+
+/// Candidates of unpadded prompts (one prompt, and two of the same length) share the prompts'
+/// keys and values in the KV cache: their scores are still the log-probabilities a full forward
+/// gives, sampled and in beams, on both architectures, and beams find what they find when the
+/// prompts are batched with a shorter one (padding: the rows copy the prompt instead).
+#[test]
+fn candidates_sharing_a_prompt_score_as_a_full_forward() {
+    for kind in ["llama", "gpt_neox"] {
+        let g = generator(kind, 6.0);
+        let same_length = [
+            vec![vec![5u32, 9, 13, 2, 7]],
+            vec![vec![5u32, 9, 13, 2, 7], vec![1, 2, 3, 4, 6]],
+        ];
+        for ps in same_length {
+            let sampled = g.generate_ids(&ps, &sampling(vec![1.0], 16, 7)).unwrap();
+            let beamed = g.generate_ids(&ps, &beam(3)).unwrap();
+            for out in [sampled, beamed.clone()] {
+                for (prompt, seqs) in ps.iter().zip(&out) {
+                    for s in seqs {
+                        let want = true_score(g.lm(), prompt, s);
+                        assert!(
+                            (s.score() - want).abs() < 1e-4,
+                            "{kind}: {} vs {want}",
+                            s.score()
+                        );
+                    }
+                }
+            }
+            let mut padded = ps.clone();
+            padded.push(vec![3, 8]);
+            let copied = g.generate_ids(&padded, &beam(3)).unwrap();
+            let tokens = |v: &Vec<Sequence>| v.iter().map(|s| s.tokens.clone()).collect::<Vec<_>>();
+            for i in 0..ps.len() {
+                assert_eq!(
+                    tokens(&beamed[i]),
+                    tokens(&copied[i]),
+                    "{kind} beam prompt {i}"
+                );
+            }
+        }
+    }
+}

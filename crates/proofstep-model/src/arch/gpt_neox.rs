@@ -223,11 +223,7 @@ impl GptNeox {
                 Some(c) => c.append(i, k, v)?,
                 None => LayerKv::plain(k, v),
             };
-            let a = linear(
-                &blk.dense,
-                &kv.attend(&q, mask.as_ref(), mode)?,
-                mode,
-            )?;
+            let a = linear(&blk.dense, &kv.attend(&q, mask.as_ref(), mode)?, mode)?;
             x = if self.cfg.use_parallel_residual {
                 let m = self.mlp(blk, &blk.ln2.forward(&x, eps, mode)?, mode)?;
                 ((x + a)? + m)?

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use candle_core::{Device, Tensor};
 
 use crate::arch::layers::{attention, Mode};
-use crate::error::Result;
+use crate::error::{ModelError, Result};
 
 /// Keys and values of every layer. Each layer holds preallocated buffers
 /// `[b, kv_heads, capacity, head]` written in place, so a decoding step neither copies the cache
@@ -177,7 +177,12 @@ impl KvCache {
     /// `select_rows` when `can_share` is false.
     pub fn share_prefix(&mut self, rows: &[u32]) -> Result<()> {
         if !self.can_share() {
-            let dev = self.layers.iter().flatten().next().map(|l| l.0.device().clone());
+            let dev = self
+                .layers
+                .iter()
+                .flatten()
+                .next()
+                .map(|l| l.0.device().clone());
             return self.select_rows(&Tensor::new(rows, &dev.unwrap_or(Device::Cpu))?);
         }
         let len = self.len;
@@ -185,7 +190,9 @@ impl KvCache {
             .layers
             .iter_mut()
             .map(|l| {
-                let (k, v) = l.take().expect("every layer appended once something is cached");
+                let (k, v) = l
+                    .take()
+                    .expect("every layer appended once something is cached");
                 Ok((k.narrow(2, 0, len)?, v.narrow(2, 0, len)?))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -204,6 +211,16 @@ impl KvCache {
     /// each kept row remembers which prompt row it continues.
     pub fn select_rows(&mut self, rows: &Tensor) -> Result<()> {
         let keep = rows.to_vec1::<u32>()?;
+        let held = match (&self.prefix, self.layers.iter().flatten().next()) {
+            (Some(p), _) => p.of_row.len(),
+            (None, Some(l)) => l.0.dim(0)?,
+            (None, None) => usize::MAX,
+        };
+        if let Some(bad) = keep.iter().find(|&&k| k as usize >= held) {
+            return Err(ModelError::Generate(format!(
+                "KV cache: row {bad} kept, but the cache holds {held} rows"
+            )));
+        }
         if let Some(p) = &mut self.prefix {
             p.of_row = keep.iter().map(|&k| p.of_row[k as usize]).collect();
         }
@@ -251,26 +268,36 @@ mod tests {
         v.iter().map(|x| x.to_bits()).collect()
     }
 
-    /// Two prompts expanded into five candidates, then decoding steps with a reorder and a
-    /// dropped row between them: sharing the prompts gives the very bits of copying them, on
-    /// the decoding path, and the same values (to rounding) on the masked path that copies the
-    /// prefix out.
-    #[test]
-    fn a_shared_prefix_attends_as_copied_rows() {
+    /// Caches `layers` layers of `prompt` (`[rows, new tokens]` appends, each followed by the
+    /// rows kept), then expands them by `expand` twice, by copying and by sharing, and decodes one
+    /// token per step with `between` applied after each step: sharing gives the very bits of
+    /// copying on the decoding path, and the same values (to rounding) on the masked path that
+    /// copies the prefix out.
+    fn shared_equals_copied(
+        capacity: usize,
+        prompt: &[(usize, usize, &[u32])],
+        expand: &[u32],
+        between: &[&[u32]],
+    ) {
         let layers = 2;
-        let mut copied = KvCache::with_capacity(layers, 12);
-        for i in 0..layers {
-            copied.append(i, rand(2, 5), rand(2, 5)).unwrap();
+        let mut copied = KvCache::with_capacity(layers, capacity);
+        for &(rows, t, keep) in prompt {
+            for i in 0..layers {
+                copied.append(i, rand(rows, t), rand(rows, t)).unwrap();
+            }
+            if !keep.is_empty() {
+                copied
+                    .select_rows(&Tensor::new(keep, &Device::Cpu).unwrap())
+                    .unwrap();
+            }
         }
         let mut shared = copied.clone();
-        let expand = [0u32, 0, 1, 0, 1];
         copied
-            .select_rows(&Tensor::new(&expand[..], &Device::Cpu).unwrap())
+            .select_rows(&Tensor::new(expand, &Device::Cpu).unwrap())
             .unwrap();
-        shared.share_prefix(&expand).unwrap();
+        shared.share_prefix(expand).unwrap();
         assert!(!shared.can_share(), "shared once");
         let mut b = expand.len();
-        let between: [&[u32]; 3] = [&[4, 0, 2, 1, 3], &[0, 1, 3, 4], &[3, 3, 0, 1]];
         for (step, keep) in between.iter().enumerate() {
             for i in 0..layers {
                 let (k, v) = (rand(b, 1), rand(b, 1));
@@ -281,7 +308,8 @@ mod tests {
                 let want = want.attend(&q, None, Mode::Infer).unwrap();
                 let fast = got.attend(&q, None, Mode::Infer).unwrap();
                 assert_eq!(bits(&want), bits(&fast), "step {step} layer {i}");
-                let zero = Tensor::zeros((1, 1, 1, 1, 5 + step + 1), DType::F32, &Device::Cpu);
+                let s = copied.seq_len() + usize::from(i + 1 < layers);
+                let zero = Tensor::zeros((1, 1, 1, 1, s), DType::F32, &Device::Cpu);
                 let masked = got.attend(&q, Some(&zero.unwrap()), Mode::Infer).unwrap();
                 let diff = (masked - &want).unwrap().abs().unwrap();
                 let diff = diff.flatten_all().unwrap().max(0).unwrap();
@@ -293,5 +321,59 @@ mod tests {
             b = keep.len();
             assert_eq!(shared.seq_len(), copied.seq_len());
         }
+    }
+
+    /// Two prompts expanded into five candidates; a reorder, a dropped row and repeats between
+    /// the decoding steps.
+    #[test]
+    fn a_shared_prefix_attends_as_copied_rows() {
+        let between: [&[u32]; 3] = [&[4, 0, 2, 1, 3], &[0, 1, 3, 4], &[3, 3, 0, 1]];
+        shared_equals_copied(12, &[(2, 5, &[])], &[0, 0, 1, 0, 1], &between);
+    }
+
+    /// No capacity reserved: the rows' own buffers grow (and copy) after sharing.
+    #[test]
+    fn own_buffers_grow_after_sharing() {
+        let between: [&[u32]; 10] = [
+            &[2, 1, 0],
+            &[0, 0, 2],
+            &[1, 2, 0],
+            &[0, 1, 2],
+            &[2, 2, 1],
+            &[0, 1],
+            &[1, 1],
+            &[0, 1],
+            &[1, 0],
+            &[0],
+        ];
+        shared_equals_copied(0, &[(2, 5, &[])], &[0, 1, 1], &between);
+    }
+
+    /// Sharing after a prompt fed in pieces and rows already reordered and dropped.
+    #[test]
+    fn sharing_after_pieces_and_reorders() {
+        let prompt: [(usize, usize, &[u32]); 3] = [(3, 4, &[]), (3, 1, &[2, 0]), (2, 2, &[])];
+        let between: [&[u32]; 5] = [
+            &[3, 2, 1, 0],
+            &[0, 0, 0, 0],
+            &[1, 2, 3, 0],
+            &[0, 1, 2, 3, 3, 3],
+            &[5, 4, 3, 2, 1, 0],
+        ];
+        shared_equals_copied(3, &prompt, &[1, 0, 1, 1], &between);
+    }
+
+    /// A row that is not there is an error, not a panic, whether or not rows share a prefix.
+    #[test]
+    fn keeping_a_missing_row_is_an_error() {
+        let mut c = KvCache::new(1);
+        c.append(0, rand(2, 3), rand(2, 3)).unwrap();
+        assert!(c
+            .select_rows(&Tensor::new(&[2u32][..], &Device::Cpu).unwrap())
+            .is_err());
+        c.share_prefix(&[0, 1, 1]).unwrap();
+        assert!(c
+            .select_rows(&Tensor::new(&[3u32][..], &Device::Cpu).unwrap())
+            .is_err());
     }
 }

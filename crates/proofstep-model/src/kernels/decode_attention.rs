@@ -194,7 +194,10 @@ fn attend(x: &Head, scores: &mut [f32], o: &mut [f32]) {
     for seg in &x.segments {
         for (j, &p) in (0..seg.len).zip(&mut sc) {
             let w = p * inv;
-            for (oe, ve) in o.iter_mut().zip(&seg.v[j * seg.v_stride..j * seg.v_stride + d]) {
+            for (oe, ve) in o
+                .iter_mut()
+                .zip(&seg.v[j * seg.v_stride..j * seg.v_stride + d])
+            {
                 *oe += w * ve;
             }
         }

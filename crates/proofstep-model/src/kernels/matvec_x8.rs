@@ -370,8 +370,18 @@ mod tests {
             .map(|i| ((i * 7919) % 97) as f32 - 48.0)
             .collect();
         let qk = Q4KMatrix::quantize(&wk, n, k).unwrap();
+        // Each row its own sign pattern and scale: a tile mixing up rows, or their scales and
+        // sums, gives other values.
         let x: Vec<f32> = (0..m * k)
-            .map(|i| if (i / 3) % 2 == 0 { 1.0 } else { -1.0 })
+            .map(|i| {
+                let (r, j) = (i / k, i % k);
+                let sign = if ((j + 5 * r) / 3) % 2 == 0 {
+                    1.0
+                } else {
+                    -1.0
+                };
+                sign * (r + 1) as f32
+            })
             .collect();
         let xq = QuantizedRows::of(&x);
         assert!(xq.q.iter().all(|&q| q.abs() == 127));
