@@ -173,17 +173,12 @@ impl KvCache {
     /// Makes row `i` of the cache continue current row `rows[i]` without copying: everything
     /// cached so far becomes the shared prefix, and the rows' own buffers start empty. For
     /// expanding a prompt into candidates; rows must not be left-padded (a padded batch needs a
-    /// mask, and masked attention copies the prefix out at every step). Falls back to
-    /// `select_rows` when `can_share` is false.
+    /// mask, and masked attention copies the prefix out at every step). Only where `can_share`.
     pub fn share_prefix(&mut self, rows: &[u32]) -> Result<()> {
         if !self.can_share() {
-            let dev = self
-                .layers
-                .iter()
-                .flatten()
-                .next()
-                .map(|l| l.0.device().clone());
-            return self.select_rows(&Tensor::new(rows, &dev.unwrap_or(Device::Cpu))?);
+            return Err(ModelError::Generate(
+                "KV cache: nothing to share (empty, already shared, or not on the CPU)".into(),
+            ));
         }
         let len = self.len;
         let layers = self
