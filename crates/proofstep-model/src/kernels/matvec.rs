@@ -15,11 +15,12 @@ use candle_core::{Storage, Tensor};
 use rayon::prelude::*;
 
 use crate::error::{ModelError, Result};
+use crate::kernels::activations_q8::QuantizedRows;
 use crate::kernels::bf16::{from_bf16, Bf16Matrix};
 use crate::kernels::q4::{self, Q40Matrix, Q4Matrix};
 use crate::kernels::q4k::{self, Q4KMatrix};
 use crate::kernels::q8::{self, Q8Matrix};
-use crate::kernels::x8::{QuantizedRows, X8Kind, X8Matrix, GROUP};
+use crate::kernels::x8::{X8Kind, X8Matrix, GROUP};
 
 /// Above this many input rows the general matmul (prefill) is faster for f32 weights.
 pub const MAX_ROWS: usize = 32;

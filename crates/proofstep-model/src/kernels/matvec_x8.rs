@@ -328,10 +328,11 @@ unsafe fn maddubs8(s: __m256i, w: __m256i, q: __m256i) -> __m256i {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernels::activations_q8::QuantizedRows;
     use crate::kernels::q4::Q40Matrix;
     use crate::kernels::q4k::Q4KMatrix;
     use crate::kernels::q8::Q8Matrix;
-    use crate::kernels::x8::{QuantizedRows, X8Matrix};
+    use crate::kernels::x8::X8Matrix;
 
     /// Each instruction set this CPU has, called directly (24 rows: a pair of groups and an odd
     /// one for the 512-bit tile; 15 input rows: a tile of each height 8, 4, 2, 1), against the f64 dot products of the

@@ -1,8 +1,9 @@
 //! CPU kernels: the decoding step's `x · Wᵀ` for a few rows (`matvec`, with AVX-512 and
 //! AVX2/FMA tiles; weights f32, bf16 copies, exact Q4_1 / Q8_0 packings or ggml's Q8_0 / Q4_0 / Q4_K roundings), the decoding
-//! step's attention, exact GELU across threads, one f32 matrix product through `gemm` for the fused training ops, and a
+//! step's attention, the activations' int8 rounding for the integer kernels, exact GELU across threads, one f32 matrix product through `gemm` for the fused training ops, and a
 //! vectorized `exp`. No gradients here: `autograd` builds the differentiable ops on them.
 
+pub mod activations_q8;
 pub mod bf16;
 pub mod bytes;
 pub mod decode_attention;

@@ -1,8 +1,9 @@
 //! Eight weight rows interleaved for integer dot products: ggml's Q8_0 / Q4_0 / Q4_K roundings
 //! of a matrix (rows a multiple of 8), held so that one 256-bit load gives four consecutive weights
 //! of each of eight rows — llama.cpp's repacked layout idea. The decoding kernel
-//! (`matvec_x8.rs`) multiplies them with the activations rounded to int8 (`QuantizedRows`,
-//! ggml's Q8_0 rounding of `x`, as llama.cpp rounds its activations) by VNNI's `vpdpbusd`, the
+//! (`matvec_x8.rs`) multiplies them with the activations rounded to int8
+//! (`activations_q8::QuantizedRows`, ggml's Q8_0 rounding of `x`, as llama.cpp rounds its
+//! activations) by VNNI's `vpdpbusd`, the
 //! eight rows' dot products accumulating in the eight lanes of one register, so a block's
 //! scales apply to all eight at once (AVX2's `vpmaddubsw` + `vpmaddwd` where the CPU lacks
 //! VNNI). Used on x86-64 CPUs with AVX2 for `--weights q8_0`, `q4_0` and `q4_k` (reduced
@@ -324,76 +325,6 @@ impl X8Matrix {
     }
 }
 
-/// Input rows rounded to int8 as ggml rounds activations for its Q8_0 dot products (per block
-/// of 32: `d = max|x| / 127`, `q = round(x / d)`), with each block's sum of `q`.
-pub struct QuantizedRows {
-    /// `m · k` levels, row-major.
-    pub q: Vec<i8>,
-    /// Per block (`i · k / 32 + b`): the scale `d`.
-    pub d: Vec<f32>,
-    /// Per block: the sum of its 32 levels.
-    pub sums: Vec<i32>,
-}
-
-/// `y.round().clamp(-127.0, 127.0) as i8` (halves away from zero; NaN to 0) without the `roundf`
-/// call that `f32::round` becomes on baseline x86-64: the truncation and the fraction `y − t`
-/// are exact for `|y| < 2²³`, so a half is recognized exactly; larger `|y|` clamp either way.
-#[inline]
-fn round_level(y: f32) -> i8 {
-    let y = y.clamp(-128.0, 128.0);
-    let t = y as i32;
-    let frac = y - t as f32;
-    let r = t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32;
-    r.clamp(-127, 127) as i8
-}
-
-/// ggml's Q8_0 rounding of whole blocks of `x` into `q`, with each block's scale and sum.
-fn round_blocks(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32]) {
-    for (b, v) in x.chunks_exact(BLOCK).enumerate() {
-        let amax = v.iter().fold(0f32, |a, x| a.max(x.abs()));
-        let scale = amax / 127.0;
-        let inv = if scale > 0.0 { 1.0 / scale } else { 0.0 };
-        let mut sum = 0;
-        for (q, &x) in q[b * BLOCK..(b + 1) * BLOCK].iter_mut().zip(v) {
-            *q = round_level(x * inv);
-            sum += *q as i32;
-        }
-        d[b] = scale;
-        sums[b] = sum;
-    }
-}
-
-impl QuantizedRows {
-    /// Rounds `x` (rows of `k`, a multiple of 32); long inputs (several rows of a decoding
-    /// step) split across rayon's threads, 64 blocks a task.
-    pub fn of(x: &[f32]) -> Self {
-        const TASK: usize = 64;
-        let blocks = x.len() / BLOCK;
-        let mut rows = QuantizedRows {
-            q: vec![0; x.len()],
-            d: vec![0.0; blocks],
-            sums: vec![0; blocks],
-        };
-        let tasks = rows
-            .q
-            .par_chunks_mut(TASK * BLOCK)
-            .zip(rows.d.par_chunks_mut(TASK))
-            .zip(rows.sums.par_chunks_mut(TASK))
-            .zip(x.par_chunks(TASK * BLOCK));
-        tasks
-            .with_min_len(if x.len() >= 1 << 14 { 1 } else { usize::MAX })
-            .for_each(|(((q, d), sums), x)| round_blocks(x, q, d, sums));
-        rows
-    }
-
-    /// Row `i` (length `k`) as the f32 values the levels stand for.
-    pub fn row(&self, i: usize, k: usize) -> Vec<f32> {
-        (0..k)
-            .map(|p| self.q[i * k + p] as f32 * self.d[(i * k + p) / BLOCK])
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,64 +363,5 @@ mod tests {
         assert!(x8.to_q4_0().is_none() && x4.to_q4_k().is_none() && xk.to_q8_0().is_none());
         let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
         assert!(X8Matrix::from_q8_0(&odd).is_none());
-    }
-
-    #[test]
-    fn levels_round_as_f32_round_does() {
-        let mut ys = vec![
-            f32::NAN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            0.0,
-            -0.0,
-            1e30,
-            -1e30,
-        ];
-        for i in -1300..=1300 {
-            let half = i as f32 / 10.0 + 0.05;
-            ys.extend([
-                i as f32 / 10.0,
-                half,
-                i as f32 + 0.5,
-                (i as f32 + 0.5).next_up(),
-                (i as f32 + 0.5).next_down(),
-            ]);
-        }
-        ys.extend([
-            0.49999997f32,
-            -0.49999997,
-            126.5,
-            -126.5,
-            127.49999,
-            127.5,
-            -127.5,
-        ]);
-        for y in ys {
-            let want = y.round().clamp(-127.0, 127.0) as i8;
-            assert_eq!(round_level(y), want, "{y}");
-        }
-    }
-
-    #[test]
-    fn activations_round_to_within_half_a_step() {
-        let x = values(64, 2);
-        let q = QuantizedRows::of(&x);
-        for (p, v) in q.row(0, 64).iter().enumerate() {
-            assert!(
-                (v - x[p]).abs() <= 0.5 * q.d[p / 32] * 1.0001,
-                "{} vs {v}",
-                x[p]
-            );
-        }
-        assert_eq!(q.sums[0], q.q[..32].iter().map(|&v| v as i32).sum::<i32>());
-        // Long enough to be split across threads: the same as one pass over every block.
-        let long = values(1 << 15, 4);
-        let split = QuantizedRows::of(&long);
-        let blocks = long.len() / BLOCK;
-        let (mut q, mut d, mut sums) = (vec![0; long.len()], vec![0.0; blocks], vec![0; blocks]);
-        round_blocks(&long, &mut q, &mut d, &mut sums);
-        assert!(split.q == q && split.d == d && split.sums == sums);
-        let zero = QuantizedRows::of(&[0.0; 32]);
-        assert!(zero.q.iter().all(|&v| v == 0) && zero.d[0] == 0.0);
     }
 }
