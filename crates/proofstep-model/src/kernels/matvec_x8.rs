@@ -66,7 +66,8 @@ pub unsafe fn rows_x8(
     ldo: usize,
 ) {
     if crate::kernels::matvec_x8_zmm::available() {
-        rows_wide(kind, w, groups, k, xq, xd, xs, m, out, ldo)
+        let amx = kind == X8Kind::Q8_0 && crate::kernels::matvec_x8_amx::available();
+        rows_wide(kind, w, groups, k, xq, xd, xs, m, out, ldo, amx)
     } else if crate::kernels::x8::vnni() {
         rows_vnni(kind, w, groups, k, xq, xd, xs, m, out, ldo)
     } else {
@@ -74,11 +75,12 @@ pub unsafe fn rows_x8(
     }
 }
 
-/// `rows_x8` on 512-bit registers: pairs of groups by `matvec_x8_zmm`, an odd last group by the
-/// 256-bit VNNI tile.
+/// `rows_x8` on 512-bit registers: pairs of groups by `matvec_x8_zmm`, or by `matvec_x8_amx`
+/// where `amx`; an odd last group by the 256-bit VNNI tile.
 ///
 /// # Safety
-/// As `rows_x8`, and `matvec_x8_zmm::available()`.
+/// As `rows_x8`, and `matvec_x8_zmm::available()`; where `amx`, `kind` is Q8_0 and
+/// `matvec_x8_amx::available()`.
 #[allow(clippy::too_many_arguments)]
 unsafe fn rows_wide(
     kind: X8Kind,
@@ -91,9 +93,14 @@ unsafe fn rows_wide(
     m: usize,
     out: *mut f32,
     ldo: usize,
+    amx: bool,
 ) {
     let pairs = groups / 2;
-    crate::kernels::matvec_x8_zmm::rows_zmm(kind, w, pairs, k, xq, xd, xs, m, out, ldo);
+    if amx {
+        crate::kernels::matvec_x8_amx::rows_amx(w, pairs, k, xq, xd, xs, m, out, ldo);
+    } else {
+        crate::kernels::matvec_x8_zmm::rows_zmm(kind, w, pairs, k, xq, xd, xs, m, out, ldo);
+    }
     if groups % 2 == 1 {
         let last = w.skip_groups(kind, 2 * pairs, k / BLOCK);
         let o = out.add(2 * pairs * GROUP);
@@ -335,7 +342,8 @@ mod tests {
     use crate::kernels::x8::X8Matrix;
 
     /// Each instruction set this CPU has, called directly (24 rows: a pair of groups and an odd
-    /// one for the 512-bit tile; 15 input rows: a tile of each height 8, 4, 2, 1), against the f64 dot products of the
+    /// one for the 512-bit tile; 31 input rows: a tile of each height 16 (AMX), 8, 4, 2, 1),
+    /// against the f64 dot products of the
     /// decoded weights and the rounded activations, at the extremes of 16-bit pair sums:
     /// Q8_0 levels −128 and ±127, 4-bit levels 15, activations ±127.
     #[test]
@@ -343,7 +351,7 @@ mod tests {
         if !crate::kernels::x8::available() {
             return;
         }
-        let (n, k, m) = (24, 512, 15);
+        let (n, k, m) = (24, 512, 31);
         let mut q8 = Q8Matrix {
             // Scales differ by row and block, so a tile reading another row's or block's
             // scale gives other bits.
@@ -408,7 +416,14 @@ mod tests {
             kernels.push(("vnni", rows_vnni));
         }
         if crate::kernels::matvec_x8_zmm::available() {
-            kernels.push(("vnni 512-bit", rows_wide));
+            kernels.push(("vnni 512-bit", |kind, w, g, k, q, d, s, m, o, l| unsafe {
+                rows_wide(kind, w, g, k, q, d, s, m, o, l, false)
+            }));
+        }
+        if crate::kernels::matvec_x8_amx::available() {
+            kernels.push(("amx", |kind, w, g, k, q, d, s, m, o, l| unsafe {
+                rows_wide(kind, w, g, k, q, d, s, m, o, l, kind == X8Kind::Q8_0)
+            }));
         }
         for w in &mats {
             let mut first: Option<Vec<f32>> = None;

@@ -1,4 +1,4 @@
-//! CPU kernels: the decoding step's `x · Wᵀ` for a few rows (`matvec`, with AVX-512 and
+//! CPU kernels: the decoding step's `x · Wᵀ` for a few rows (`matvec`, with AMX, AVX-512 and
 //! AVX2/FMA tiles; weights f32, bf16 copies, exact Q4_1 / Q8_0 packings or ggml's Q8_0 / Q4_0 / Q4_K roundings), the decoding
 //! step's attention, the activations' int8 rounding for the integer kernels, exact GELU across threads, one f32 matrix product through `gemm` for the fused training ops, and a
 //! vectorized `exp`. No gradients here: `autograd` builds the differentiable ops on them.
@@ -16,6 +16,8 @@ mod matvec_avx2;
 mod matvec_avx512;
 #[cfg(target_arch = "x86_64")]
 mod matvec_x8;
+#[cfg(target_arch = "x86_64")]
+mod matvec_x8_amx;
 #[cfg(target_arch = "x86_64")]
 mod matvec_x8_zmm;
 pub mod q4;
