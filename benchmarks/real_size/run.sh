@@ -35,8 +35,10 @@ out=benchmarks/out/real_size
 venv=benchmarks/.venv
 mkdir -p "$out"
 cargo build --release --quiet --bin proofstep
-if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import llama_cpp, torch, transformers, gguf" 2>/dev/null; then
-  echo "needs benchmarks/.venv with llama-cpp-python, torch, transformers and gguf:" >&2
+needs="torch, transformers, gguf"
+[[ " $anchors " == *" llama.cpp "* ]] && needs="llama_cpp, $needs"
+if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import $needs" 2>/dev/null; then
+  echo "needs benchmarks/.venv with $needs (llama_cpp: llama-cpp-python):" >&2
   echo "  bash benchmarks/remote_predictor/run.sh (llama.cpp) and benchmarks/model_speed/run.sh (torch)" >&2
   exit 2
 fi

@@ -30,7 +30,25 @@ const AHEAD: usize = 8;
 /// 512-bit tile's features for the scaling.
 pub fn available() -> bool {
     static AMX: OnceLock<bool> = OnceLock::new();
-    *AMX.get_or_init(|| crate::kernels::matvec_x8_zmm::available() && cpu_has_amx() && granted())
+    *AMX.get_or_init(|| {
+        // SAFETY: the 512-bit tile's features imply OSXSAVE (std checks XCR0 for AVX-512), so
+        // XGETBV exists.
+        crate::kernels::matvec_x8_zmm::available()
+            && cpu_has_amx()
+            && unsafe { os_enabled() }
+            && granted()
+    })
+}
+
+/// Whether the OS turned the tile state on in XCR0 (bits 17 and 18: XTILECFG, XTILEDATA); a
+/// hypervisor that hides it makes every tile instruction fault.
+///
+/// # Safety
+/// The CPU must have OSXSAVE.
+#[target_feature(enable = "xsave")]
+unsafe fn os_enabled() -> bool {
+    let tiles = (1 << 17) | (1 << 18);
+    _xgetbv(0) & tiles == tiles
 }
 
 /// CPUID leaf 7: AMX-TILE (EDX bit 24) and AMX-INT8 (bit 25).
