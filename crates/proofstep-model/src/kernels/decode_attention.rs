@@ -163,11 +163,12 @@ fn avx2() -> bool {
 }
 
 /// `attend` on AVX2 and FMA registers for head sizes a multiple of 8: each score a dot
-/// product in eight fused lanes, four positions at a time; each 8-wide slice of the output
-/// accumulated in one register over every position in order (the output is read and written
-/// once per slice, not once per position). Positions are visited in the same order whatever
-/// segment holds them, so a shared prefix gives the bits of copied rows. Other head sizes take
-/// `attend`, compiled for AVX2.
+/// product in eight fused lanes, eight (then four, then one) positions at a time; the output in
+/// chunks of up to eight 8-wide slices, each slice accumulated in one register over every
+/// position in order (independent chains, and each value row read once per chunk). Every
+/// score and output lane takes the same operations in the same order whatever segment holds a
+/// position or how positions are grouped, so a shared prefix gives the bits of copied rows.
+/// Other head sizes take `attend`, compiled for AVX2.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
@@ -179,40 +180,20 @@ unsafe fn attend_avx2(x: &Head, scores: &mut [f32], o: &mut [f32]) {
     if !d.is_multiple_of(8) {
         return attend(x, scores, o);
     }
-    let sum8 = |v: __m256| {
-        let h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
-        let h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps::<1>(h, h)))
-    };
-    let q = x.q.as_ptr();
     let mut max = f32::NEG_INFINITY;
     let mut at = 0;
     for seg in &x.segments {
-        let key = |j: usize| seg.k.as_ptr().add(j * seg.k_stride);
         let mut j = 0;
-        while j + 4 <= seg.len {
-            let ks = [key(j), key(j + 1), key(j + 2), key(j + 3)];
-            let mut acc = [_mm256_setzero_ps(); 4];
-            for c in (0..d).step_by(8) {
-                let qc = _mm256_loadu_ps(q.add(c));
-                for (a, k) in acc.iter_mut().zip(ks) {
-                    *a = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k.add(c)), *a);
-                }
-            }
-            for (i, a) in acc.into_iter().enumerate() {
-                scores[at + i] = sum8(a) * x.scale;
-                max = max.max(scores[at + i]);
-            }
-            (j, at) = (j + 4, at + 4);
-        }
         while j < seg.len {
-            let mut a = _mm256_setzero_ps();
-            for c in (0..d).step_by(8) {
-                a = _mm256_fmadd_ps(_mm256_loadu_ps(q.add(c)), _mm256_loadu_ps(key(j).add(c)), a);
+            let n = match seg.len - j {
+                r if r >= 8 => scores_avx2::<8>(x, seg, j, &mut scores[at..]),
+                r if r >= 4 => scores_avx2::<4>(x, seg, j, &mut scores[at..]),
+                _ => scores_avx2::<1>(x, seg, j, &mut scores[at..]),
+            };
+            for &sc in &scores[at..at + n] {
+                max = max.max(sc);
             }
-            scores[at] = sum8(a) * x.scale;
-            max = max.max(scores[at]);
-            (j, at) = (j + 1, at + 1);
+            (j, at) = (j + n, at + n);
         }
     }
     let mut total = 0f32;
@@ -221,18 +202,80 @@ unsafe fn attend_avx2(x: &Head, scores: &mut [f32], o: &mut [f32]) {
         total += *sc;
     }
     let inv = _mm256_set1_ps(1.0 / total);
-    for c in (0..d).step_by(8) {
-        let mut acc = _mm256_loadu_ps(o.as_ptr().add(c));
-        let mut sc = scores.iter();
-        for seg in &x.segments {
-            let v = seg.v.as_ptr().add(c);
-            for (j, &p) in (0..seg.len).zip(&mut sc) {
-                let w = _mm256_mul_ps(_mm256_set1_ps(p), inv);
-                acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(v.add(j * seg.v_stride)), acc);
+    let scores = &scores[..at];
+    let mut c = 0;
+    while c < d {
+        c += match (d - c) / 8 {
+            r if r >= 8 => values_avx2::<8>(x, scores, inv, o, c),
+            r if r >= 4 => values_avx2::<4>(x, scores, inv, o, c),
+            r if r >= 2 => values_avx2::<2>(x, scores, inv, o, c),
+            _ => values_avx2::<1>(x, scores, inv, o, c),
+        };
+    }
+}
+
+/// Scores of `P` positions of `seg` from `j` into `out`: `P` independent dot products.
+/// Returns `P`.
+///
+/// # Safety
+/// As `attend_avx2`; `seg` holds positions `j..j + P`, `x.q.len()` a multiple of 8.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn scores_avx2<const P: usize>(x: &Head, seg: &Segment, j: usize, out: &mut [f32]) -> usize {
+    use std::arch::x86_64::*;
+    let q = x.q.as_ptr();
+    let k = seg.k.as_ptr().add(j * seg.k_stride);
+    let mut acc = [_mm256_setzero_ps(); P];
+    for c in (0..x.q.len()).step_by(8) {
+        let qc = _mm256_loadu_ps(q.add(c));
+        for (p, a) in acc.iter_mut().enumerate() {
+            *a = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k.add(p * seg.k_stride + c)), *a);
+        }
+    }
+    for (p, a) in acc.into_iter().enumerate() {
+        let h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps::<1>(a));
+        let h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        out[p] = _mm_cvtss_f32(_mm_add_ss(h, _mm_shuffle_ps::<1>(h, h))) * x.scale;
+    }
+    P
+}
+
+/// `o[c..c + 8·N] += Σⱼ scoreⱼ · inv · vⱼ[c..c + 8·N]` over every position in order, `N`
+/// registers accumulating at once. Returns `8·N`.
+///
+/// # Safety
+/// As `attend_avx2`; `c + 8·N ≤ o.len()`, `scores` one per position of the segments.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn values_avx2<const N: usize>(
+    x: &Head,
+    scores: &[f32],
+    inv: std::arch::x86_64::__m256,
+    o: &mut [f32],
+    c: usize,
+) -> usize {
+    use std::arch::x86_64::*;
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (s, a) in acc.iter_mut().enumerate() {
+        *a = _mm256_loadu_ps(o.as_ptr().add(c + 8 * s));
+    }
+    let mut sc = scores.iter();
+    for seg in &x.segments {
+        let v = seg.v.as_ptr().add(c);
+        for (j, &p) in (0..seg.len).zip(&mut sc) {
+            let w = _mm256_mul_ps(_mm256_set1_ps(p), inv);
+            let vj = v.add(j * seg.v_stride);
+            for (s, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(w, _mm256_loadu_ps(vj.add(8 * s)), *a);
             }
         }
-        _mm256_storeu_ps(o.as_mut_ptr().add(c), acc);
     }
+    for (s, a) in acc.into_iter().enumerate() {
+        _mm256_storeu_ps(o.as_mut_ptr().add(c + 8 * s), a);
+    }
+    8 * N
 }
 
 /// `o += softmax(q · kⱼ · scale) · vⱼ` over every position `j` of the head's segments
@@ -304,8 +347,8 @@ mod tests {
     fn matches_general_attention_on_cache_views() -> Result<()> {
         let dev = Device::Cpu;
         // Head sizes whole multiples of the eight lanes (the fused path) and not; positions
-        // in fours and a remainder.
-        for (d, s) in [(8, 5), (13, 5), (16, 11), (80, 3)] {
+        // in eights, fours and ones; output chunks of 8, 4, 2 and 1 slices.
+        for (d, s) in [(8, 5), (13, 5), (16, 11), (80, 3), (80, 13), (128, 9)] {
             matches_on(&dev, d, s)?;
         }
         Ok(())
