@@ -154,16 +154,7 @@ impl QuantizedRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(9);
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                ((s >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.2
-            })
-            .collect()
-    }
+    use crate::kernels::x8::tests::values;
 
     #[test]
     fn levels_round_as_f32_round_does() {

@@ -16,6 +16,7 @@ use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
 use crate::kernels::matvec_x8::X8Ptrs;
+use crate::kernels::matvec_x8_zmm::sixteen_halves;
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
 
@@ -165,17 +166,6 @@ struct Rows {
     nb: usize,
     corrections: *const i32,
     scales: *const f32,
-}
-
-/// Eight f16 values at `a` and eight at `b`, as sixteen f32 (as the 512-bit tile reads scales).
-#[target_feature(enable = "avx2,f16c,avx512f")]
-#[inline]
-unsafe fn sixteen_halves(a: *const u16, b: *const u16) -> __m512 {
-    let low = _mm256_castsi128_si256(_mm_loadu_si128(a as *const __m128i));
-    _mm512_cvtph_ps(_mm256_inserti128_si256::<1>(
-        low,
-        _mm_loadu_si128(b as *const __m128i),
-    ))
 }
 
 /// Two groups (`w0`, `w1`) against the tile's `R` rows (the configuration's row count).

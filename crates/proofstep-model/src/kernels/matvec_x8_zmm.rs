@@ -80,10 +80,10 @@ unsafe fn two(a: *const u8, b: *const u8) -> __m512i {
     _mm512_inserti64x4::<1>(low, _mm256_loadu_si256(b as *const __m256i))
 }
 
-/// Eight f16 values at `a` and eight at `b`, as sixteen f32.
+/// Eight f16 values at `a` and eight at `b`, as sixteen f32 (the 8 + 8 rows' scales of a block).
 #[target_feature(enable = "avx2,f16c,avx512f")]
 #[inline]
-unsafe fn sixteen_halves(a: *const u16, b: *const u16) -> __m512 {
+pub(crate) unsafe fn sixteen_halves(a: *const u16, b: *const u16) -> __m512 {
     let low = _mm256_castsi128_si256(_mm_loadu_si128(a as *const __m128i));
     _mm512_cvtph_ps(_mm256_inserti128_si256::<1>(
         low,

@@ -326,10 +326,11 @@ impl X8Matrix {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn values(n: usize, seed: u32) -> Vec<f32> {
+    /// Deterministic small values in ±0.1, `seed` choosing the sequence.
+    pub(crate) fn values(n: usize, seed: u32) -> Vec<f32> {
         let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(9);
         (0..n)
             .map(|_| {
