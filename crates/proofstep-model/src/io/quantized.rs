@@ -175,8 +175,12 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
         Form::X8(kind) => {
             let tag = x8_name(kind);
             let levels_name = format!("{name}.{tag}.levels");
-            let (dtype, shape, levels) = stream
-                .take_in_place(&levels_name)
+            let RawTensor {
+                dtype,
+                shape,
+                bytes: levels,
+            } = stream
+                .take_raw(&levels_name)
                 .ok_or_else(|| bad(&levels_name, "is missing"))?;
             if dtype != Dtype::U8 {
                 return Err(bad(&levels_name, &format!("is {dtype:?}, not U8")));

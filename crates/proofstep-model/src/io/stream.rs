@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use candle_core::{DType, Device, Tensor};
 use memmap2::Mmap;
@@ -16,13 +15,11 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{ModelError, Result};
 use crate::io::weights::{read_file, weight_files, WeightFormat};
-use crate::kernels::bytes::WeightBytes;
 
 /// One memory-mapped safetensors file and where its tensors lie.
 struct Mapped {
     path: PathBuf,
-    /// Shared with the matrices read in place (`take_in_place`).
-    map: Arc<Mmap>,
+    map: Mmap,
     /// Where the data section starts (after the 8-byte length and the JSON header).
     data_start: usize,
     tensors: HashMap<String, TensorInfo>,
@@ -88,11 +85,8 @@ impl TensorStream {
                 WeightFormat::PyTorch => read.extend(read_file(&path, &Device::Cpu)?),
                 WeightFormat::Safetensors => {
                     let file = File::open(&path).map_err(|e| ModelError::io(&path, e))?;
-                    // SAFETY: the map is read-only; a file changed while the model loads gives
-                    // wrong weights (as any reader would). Matrices read in place
-                    // (`take_in_place`) keep reading it: a quantized folder must not be
-                    // rewritten under a running model (`model quantize` writes a new folder
-                    // and renames it over the old, leaving mapped files intact).
+                    // SAFETY: the map is read-only and lives only while the model loads; a file
+                    // changed meanwhile gives wrong weights (as any reader would).
                     let map = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(&path, e))?;
                     let (header, meta) = SafeTensors::read_metadata(&map).map_err(|e| {
                         ModelError::Weights(format!(
@@ -109,7 +103,7 @@ impl TensorStream {
                     let metadata = meta.metadata().clone().unwrap_or_default();
                     mapped.push(Mapped {
                         path,
-                        map: Arc::new(map),
+                        map,
                         data_start: 8 + header,
                         tensors,
                         metadata,
@@ -142,7 +136,11 @@ impl TensorStream {
     }
 
     /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
-    /// safetensors file holds it; its pages of the mapped file are released.
+    /// safetensors file holds it. Copied out a chunk at a time, each chunk's pages of the mapped
+    /// file released once copied: the load holds the tensor and at most one chunk of the file.
+    /// A quantized folder's levels are read this way too rather than from the mapping in place:
+    /// the decoding kernels stream anonymous memory ~20 % faster than a file's page-cache pages
+    /// (benchmarks/README.md, real_size).
     pub fn take_raw(&mut self, name: &str) -> Option<RawTensor> {
         for m in &mut self.mapped {
             let Some(info) = m.tensors.remove(name) else {
@@ -150,32 +148,19 @@ impl TensorStream {
             };
             let (a, b) = info.data_offsets;
             let (start, end) = (m.data_start + a, m.data_start + b);
-            let bytes = m.map[start..end].to_vec();
-            release(&m.map, start, end);
+            let mut bytes = Vec::with_capacity(end - start);
+            let mut at = start;
+            while at < end {
+                let next = (at + CHUNK_BYTES).min(end);
+                bytes.extend_from_slice(&m.map[at..next]);
+                release(&m.map, at, next);
+                at = next;
+            }
             return Some(RawTensor {
                 dtype: info.dtype,
                 shape: info.shape,
                 bytes,
             });
-        }
-        None
-    }
-
-    /// The tensor `name` as stored, read in place: its dtype, shape and bytes in the mapped
-    /// file, which stays mapped while the bytes are held (the pages are read from the file
-    /// when first touched and may be dropped again under memory pressure, as any file's);
-    /// `None` when no safetensors file holds it.
-    pub fn take_in_place(&mut self, name: &str) -> Option<(Dtype, Vec<usize>, WeightBytes)> {
-        for m in &mut self.mapped {
-            let Some(info) = m.tensors.remove(name) else {
-                continue;
-            };
-            let (a, b) = info.data_offsets;
-            let bytes = WeightBytes::Mapped {
-                owner: m.map.clone(),
-                range: m.data_start + a..m.data_start + b,
-            };
-            return Some((info.dtype, info.shape, bytes));
         }
         None
     }
@@ -200,7 +185,8 @@ impl TensorStream {
     }
 }
 
-/// Bytes converted (and their pages released) at a time by `f32_values`.
+/// Bytes copied or converted (and their pages released) at a time by `take_raw` and
+/// `f32_values`.
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// The values of `map[start..end]` (little-endian `dtype`, a float type `float_dtype` accepted) as f32, read a chunk
@@ -247,7 +233,7 @@ fn release(map: &Mmap, start: usize, end: usize) {
     #[cfg(unix)]
     // SAFETY: the map is a read-only shared mapping of a file: a dropped page is read back from
     // the file when next touched, so any reference into it (a neighbouring tensor's, sharing a
-    // boundary page, or one read in place) still reads the same bytes.
+    // boundary page) still reads the same bytes.
     unsafe {
         let _ = map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start);
     }

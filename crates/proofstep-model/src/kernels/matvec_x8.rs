@@ -341,8 +341,9 @@ mod tests {
     use crate::kernels::q8::Q8Matrix;
     use crate::kernels::x8::X8Matrix;
 
-    /// Each instruction set this CPU has, called directly (24 rows: a pair of groups and an odd
-    /// one for the 512-bit tile; 31 input rows: a tile of each height 16 (AMX), 8, 4, 2, 1),
+    /// Each instruction set this CPU has, called directly (40 rows: two pairs of groups and an
+    /// odd one for the 512-bit tile; 31 input rows: a tile of each height 16 (AMX), 8, 4, 2, 1,
+    /// for each pair),
     /// against the f64 dot products of the
     /// decoded weights and the rounded activations, at the extremes of 16-bit pair sums:
     /// Q8_0 levels −128 and ±127, 4-bit levels 15, activations ±127.
@@ -351,7 +352,7 @@ mod tests {
         if !crate::kernels::x8::available() {
             return;
         }
-        let (n, k, m) = (24, 512, 31);
+        let (n, k, m) = (40, 512, 31);
         let mut q8 = Q8Matrix {
             // Scales differ by row and block, so a tile reading another row's or block's
             // scale gives other bits.

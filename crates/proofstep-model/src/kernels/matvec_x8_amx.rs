@@ -116,16 +116,16 @@ pub unsafe fn rows_amx(
     ldo: usize,
 ) {
     let nb = k / BLOCK;
+    // The input rows in tiles of 16, then 8, 4, 2, 1, each with its rows' offset corrections
+    // and scales side by side per block: one broadcast operand each in the scaling, not a
+    // pointer and a shift per row.
+    let mut tiles = Vec::new();
     let mut i = 0;
     while i < m {
         let rows = [TILE_ROWS, 8, 4, 2, 1]
             .into_iter()
             .find(|&r| r <= m - i)
             .unwrap_or(1);
-        let config = TileConfig::new(rows);
-        asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack, readonly));
-        // Per block, the tile's rows' offset corrections and scales side by side: one
-        // broadcast operand each in the scaling, not a pointer and a shift per row.
         let (mut corrections, mut scales) = (vec![0i32; nb * rows], vec![0f32; nb * rows]);
         for r in 0..rows {
             for b in 0..nb {
@@ -133,27 +133,40 @@ pub unsafe fn rows_amx(
                 scales[b * rows + r] = *xd.add((i + r) * nb + b);
             }
         }
-        let x = Rows {
-            q: xq.add(i * k),
-            k,
-            nb,
-            corrections: corrections.as_ptr(),
-            scales: scales.as_ptr(),
-        };
-        for p in 0..pairs {
-            let w0 = w.skip_groups(X8Kind::Q8_0, 2 * p, nb);
-            let w1 = w.skip_groups(X8Kind::Q8_0, 2 * p + 1, nb);
+        tiles.push((i, rows, corrections, scales));
+        i += rows;
+    }
+    // Pairs outside, tiles inside: a pair's levels come from memory once and stay in the cache
+    // for the other tiles (a prompt's 64 rows would otherwise stream the matrix four times).
+    let mut configured = 0;
+    for p in 0..pairs {
+        let w0 = w.skip_groups(X8Kind::Q8_0, 2 * p, nb);
+        let w1 = w.skip_groups(X8Kind::Q8_0, 2 * p + 1, nb);
+        for (i, rows, corrections, scales) in &tiles {
+            if *rows != configured {
+                let config = TileConfig::new(*rows);
+                asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack, readonly));
+                configured = *rows;
+            }
+            let x = Rows {
+                q: xq.add(i * k),
+                k,
+                nb,
+                corrections: corrections.as_ptr(),
+                scales: scales.as_ptr(),
+            };
             let o = out.add(i * ldo + 2 * p * GROUP);
             match rows {
-                TILE_ROWS => pair::<TILE_ROWS>(w0, w1, x, o, ldo),
+                &TILE_ROWS => pair::<TILE_ROWS>(w0, w1, x, o, ldo),
                 8 => pair::<8>(w0, w1, x, o, ldo),
                 4 => pair::<4>(w0, w1, x, o, ldo),
                 2 => pair::<2>(w0, w1, x, o, ldo),
                 _ => pair::<1>(w0, w1, x, o, ldo),
             }
         }
+    }
+    if configured != 0 {
         asm!("tilerelease", options(nostack, nomem));
-        i += rows;
     }
 }
 

@@ -5,7 +5,6 @@
 
 pub mod activations_q8;
 pub mod bf16;
-pub mod bytes;
 pub mod decode_attention;
 pub mod gelu;
 pub mod gemm_f32;

@@ -22,7 +22,6 @@
 use half::f16;
 use rayon::prelude::*;
 
-use crate::kernels::bytes::WeightBytes;
 use crate::kernels::q4::{Q40Matrix, BLOCK};
 use crate::kernels::q4k::{sub_scale, Q4KMatrix, SUPER};
 use crate::kernels::q8::Q8Matrix;
@@ -70,9 +69,8 @@ pub struct X8Matrix {
     pub scales: Vec<u16>,
     /// Q4_K: per group and block (`(g · nb + b) · 16`), the 8 rows' `sc` then their `m`.
     pub subs: Vec<u8>,
-    /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout);
-    /// owned, or mapped from a quantized folder's file.
-    pub levels: WeightBytes,
+    /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout).
+    pub levels: Vec<u8>,
     /// Number of rows (output features), a multiple of 8.
     pub rows: usize,
     /// Row length (input features), a multiple of 32.
@@ -202,7 +200,7 @@ impl X8Matrix {
             kind,
             scales,
             subs: Vec::new(),
-            levels: levels.into(),
+            levels,
             rows,
             cols,
         })
