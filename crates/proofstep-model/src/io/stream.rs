@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use memmap2::Mmap;
+use rayon::prelude::*;
 use safetensors::tensor::TensorInfo;
 use safetensors::{Dtype, SafeTensors};
 
@@ -137,7 +138,8 @@ impl TensorStream {
 
     /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
     /// safetensors file holds it. Copied out a chunk at a time, each chunk's pages of the mapped
-    /// file released once copied: the load holds the tensor and at most one chunk of the file.
+    /// file released once copied: the load holds the tensor and at most one chunk of the file
+    /// per thread.
     /// A quantized folder's levels are read this way too rather than from the mapping in place:
     /// the decoding kernels stream anonymous memory ~20 % faster than a file's page-cache pages
     /// (benchmarks/README.md, real_size).
@@ -148,14 +150,18 @@ impl TensorStream {
             };
             let (a, b) = info.data_offsets;
             let (start, end) = (m.data_start + a, m.data_start + b);
-            let mut bytes = Vec::with_capacity(end - start);
-            let mut at = start;
-            while at < end {
-                let next = (at + CHUNK_BYTES).min(end);
-                bytes.extend_from_slice(&m.map[at..next]);
-                release(&m.map, at, next);
-                at = next;
-            }
+            // Chunks copied on every thread: the page faults of the file and of the copy,
+            // which are most of a large tensor's load, run side by side.
+            let mut bytes = vec![0u8; end - start];
+            let map = &m.map;
+            bytes
+                .par_chunks_mut(CHUNK_BYTES)
+                .enumerate()
+                .for_each(|(i, chunk)| {
+                    let at = start + i * CHUNK_BYTES;
+                    chunk.copy_from_slice(&map[at..at + chunk.len()]);
+                    release(map, at, at + chunk.len());
+                });
             return Some(RawTensor {
                 dtype: info.dtype,
                 shape: info.shape,
