@@ -14,7 +14,7 @@
 # Workloads: greedy and 16 samples at temperature 1; before each greedy run the weight file is
 # evicted from the page cache (posix_fadvise), so greedy rows load from disk and sample16 rows
 # from memory ("first run s": load plus the untimed warm-up, where llama.cpp pages in its mapped
-# file and proofstep its mapped quantized folder). tokens/s = sequences × 32 / median seconds of
+# file; proofstep copies a quantized folder while loading). tokens/s = sequences × 32 / median seconds of
 # REPEATS (2) after one untimed warm-up (prompt included); load time; peak RSS (VmHWM) after
 # loading and overall; the fraction of the memory-bandwidth bound (bytes of the matrices a decoding
 # step reads / BANDWIDTH_GBS, default 66, the figure issue 24 measured on this machine).

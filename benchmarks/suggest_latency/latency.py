@@ -10,10 +10,11 @@ Drives the real binary as an editor would, on the test world's Lean:
          temperature, token limit), when --anchor-python names a Python with torch+transformers.
 Each request follows an edit (a new document version), so nothing is answered from a cache.
 Prints one JSON line per request and a summary line per kind (median, p95).
-Usage: python3 benchmarks/suggest_latency/latency.py --model DIR [--requests 20] [--anchor-python PY]"""
+Usage: python3 benchmarks/suggest_latency/latency.py --model DIR [--requests 20] [--anchor-python PY]
+       [--anchor-model DIR]"""
 import argparse, json, os, re, statistics, subprocess, sys, threading, time, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 THEOREMS = [
     "theorem s1 (p q : Prop) (hp : p) (hq : q) : p ∧ q := by",
     "theorem s2 (p q : Prop) (h : p ∧ q) : q ∧ p := by",
@@ -35,6 +36,8 @@ p.add_argument("--temperature", type=float, default=0.5)
 p.add_argument("--max-new-tokens", type=int, default=64)
 p.add_argument("--budget-ms", type=int, default=2000)
 p.add_argument("--anchor-python", default=None)
+p.add_argument("--anchor-model", default=None,
+               help="the folder transformers loads (default --model; a quantized folder needs its original)")
 a = p.parse_args()
 env = dict(os.environ, LEAN_PATH=a.lean_path, RUST_LOG="lsp_proxy=info,serve=warn")
 decoding = ["-n", str(a.samples), "--temperature", str(a.temperature),
@@ -193,7 +196,7 @@ if a.anchor_python:
     prompts = "".join(json.dumps({"prompt": f"[GOAL]{states[r % len(states)]}[PROOFSTEP]"}) + "\n"
                       for r in range(-1, a.requests))
     out = subprocess.run([a.anchor_python, os.path.join(ROOT, "benchmarks/suggest_latency/hf.py"),
-                          "--model", a.model, "--samples", str(a.samples), "--temperature",
+                          "--model", a.anchor_model or a.model, "--samples", str(a.samples), "--temperature",
                           str(a.temperature), "--max-new-tokens", str(a.max_new_tokens)],
                          input=prompts, capture_output=True, text=True, check=True).stdout
     hf = [json.loads(l) for l in out.splitlines() if l.strip()]
