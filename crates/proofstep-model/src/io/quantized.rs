@@ -180,7 +180,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
                 shape,
                 bytes: levels,
             } = stream
-                .take_raw(&levels_name)
+                .take_raw(&levels_name)?
                 .ok_or_else(|| bad(&levels_name, "is missing"))?;
             if dtype != Dtype::U8 {
                 return Err(bad(&levels_name, &format!("is {dtype:?}, not U8")));
@@ -231,7 +231,7 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
 fn part(stream: &mut TensorStream, name: &str, suffix: &str, dtype: Dtype) -> Result<RawTensor> {
     let full = format!("{name}.{suffix}");
     let raw = stream
-        .take_raw(&full)
+        .take_raw(&full)?
         .ok_or_else(|| bad(&full, "is missing"))?;
     if raw.dtype != dtype {
         return Err(bad(&full, &format!("is {:?}, not {dtype:?}", raw.dtype)));

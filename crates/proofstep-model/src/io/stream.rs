@@ -1,7 +1,8 @@
 //! A folder's tensors one at a time, for loading a model converted as it loads
-//! (`CausalLm::load_held`): safetensors files are memory-mapped, never read whole, and each
-//! tensor's pages are handed back to the kernel once it has been copied out, so the mapped file
-//! does not stay resident beside the converted model. PyTorch `.bin` files cannot be mapped
+//! (`CausalLm::load_held`): safetensors files are memory-mapped, never read whole; a tensor
+//! converted to f32 has its pages handed back to the kernel once copied out, and one taken as
+//! stored is read from the file directly, so the file does not stay resident beside the
+//! converted model. PyTorch `.bin` files cannot be mapped
 //! (their storages sit inside a zip); they are read whole and each tensor is released when taken.
 
 use std::collections::HashMap;
@@ -20,6 +21,8 @@ use crate::io::weights::{read_file, weight_files, WeightFormat};
 /// One memory-mapped safetensors file and where its tensors lie.
 struct Mapped {
     path: PathBuf,
+    /// Read from directly by `take_raw`.
+    file: File,
     map: Mmap,
     /// Where the data section starts (after the 8-byte length and the JSON header).
     data_start: usize,
@@ -104,6 +107,7 @@ impl TensorStream {
                     let metadata = meta.metadata().clone().unwrap_or_default();
                     mapped.push(Mapped {
                         path,
+                        file,
                         map,
                         data_start: 8 + header,
                         tensors,
@@ -137,38 +141,32 @@ impl TensorStream {
     }
 
     /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
-    /// safetensors file holds it. Copied out a chunk at a time, each chunk's pages of the mapped
-    /// file released once copied: the load holds the tensor and at most one chunk of the file
-    /// per thread.
-    /// A quantized folder's levels are read this way too rather than from the mapping in place:
-    /// the decoding kernels stream anonymous memory ~20 % faster than a file's page-cache pages
-    /// (benchmarks/README.md, real_size).
-    pub fn take_raw(&mut self, name: &str) -> Option<RawTensor> {
+    /// safetensors file holds it. Read from the file (not the mapping) 4 MiB at a time on every
+    /// thread, so the reads from disk run side by side and none of the file's pages is mapped
+    /// into the process. A quantized folder's levels are read this way too rather than used in
+    /// place from the mapping: the decoding kernels stream anonymous memory ~20 % faster than a
+    /// file's page-cache pages (benchmarks/README.md, real_size).
+    pub fn take_raw(&mut self, name: &str) -> Result<Option<RawTensor>> {
         for m in &mut self.mapped {
             let Some(info) = m.tensors.remove(name) else {
                 continue;
             };
             let (a, b) = info.data_offsets;
-            let (start, end) = (m.data_start + a, m.data_start + b);
-            // Chunks copied on every thread: the page faults of the file and of the copy,
-            // which are most of a large tensor's load, run side by side.
-            let mut bytes = vec![0u8; end - start];
-            let map = &m.map;
+            let start = m.data_start + a;
+            let mut bytes = vec![0u8; b - a];
+            let (file, map) = (&m.file, &m.map);
             bytes
                 .par_chunks_mut(CHUNK_BYTES)
                 .enumerate()
-                .for_each(|(i, chunk)| {
-                    let at = start + i * CHUNK_BYTES;
-                    chunk.copy_from_slice(&map[at..at + chunk.len()]);
-                    release(map, at, at + chunk.len());
-                });
-            return Some(RawTensor {
+                .try_for_each(|(i, chunk)| read_at(file, map, start + i * CHUNK_BYTES, chunk))
+                .map_err(|e| ModelError::io(&m.path, e))?;
+            return Ok(Some(RawTensor {
                 dtype: info.dtype,
                 shape: info.shape,
                 bytes,
-            });
+            }));
         }
-        None
+        Ok(None)
     }
 
     /// The tensor `name` as f32 on the CPU, taken (a second take finds nothing), or `None`
@@ -191,8 +189,7 @@ impl TensorStream {
     }
 }
 
-/// Bytes copied or converted (and their pages released) at a time by `take_raw` and
-/// `f32_values`.
+/// Bytes read at a time by `take_raw`, converted (and their pages released) by `f32_values`.
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// The values of `map[start..end]` (little-endian `dtype`, a float type `float_dtype` accepted) as f32, read a chunk
@@ -232,6 +229,22 @@ fn f32_values(map: &Mmap, start: usize, end: usize, dtype: Dtype) -> Vec<f32> {
         at = next;
     }
     values
+}
+
+/// `buf.len()` bytes of the file from `offset`: read with `pread` where the system has it (no
+/// page of the file mapped into the process), else copied from the mapping.
+fn read_at(file: &File, map: &Mmap, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let _ = map;
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        buf.copy_from_slice(&map[offset..offset + buf.len()]);
+        Ok(())
+    }
 }
 
 /// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.
