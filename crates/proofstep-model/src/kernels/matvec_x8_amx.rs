@@ -142,11 +142,11 @@ pub unsafe fn rows_amx(
     for p in 0..pairs {
         let w0 = w.skip_groups(X8Kind::Q8_0, 2 * p, nb);
         let w1 = w.skip_groups(X8Kind::Q8_0, 2 * p + 1, nb);
-        for (i, rows, corrections, scales) in &tiles {
-            if *rows != configured {
-                let config = TileConfig::new(*rows);
+        for &(i, rows, ref corrections, ref scales) in &tiles {
+            if rows != configured {
+                let config = TileConfig::new(rows);
                 asm!("ldtilecfg [{}]", in(reg) config.0.as_ptr(), options(nostack, readonly));
-                configured = *rows;
+                configured = rows;
             }
             let x = Rows {
                 q: xq.add(i * k),
@@ -157,7 +157,7 @@ pub unsafe fn rows_amx(
             };
             let o = out.add(i * ldo + 2 * p * GROUP);
             match rows {
-                &TILE_ROWS => pair::<TILE_ROWS>(w0, w1, x, o, ldo),
+                TILE_ROWS => pair::<TILE_ROWS>(w0, w1, x, o, ldo),
                 8 => pair::<8>(w0, w1, x, o, ldo),
                 4 => pair::<4>(w0, w1, x, o, ldo),
                 2 => pair::<2>(w0, w1, x, o, ldo),
