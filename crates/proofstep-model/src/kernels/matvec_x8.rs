@@ -75,8 +75,9 @@ pub unsafe fn rows_x8(
     }
 }
 
-/// `rows_x8` on 512-bit registers: pairs of groups by `matvec_x8_zmm`, or by `matvec_x8_amx`
-/// where `amx`; an odd last group by the 256-bit VNNI tile.
+/// `rows_x8` on 512-bit registers: pairs of groups by `matvec_x8_zmm` (one Q8_0 row by its
+/// `one_row_q8`), or by `matvec_x8_amx` where `amx` and more than one row; an odd last group
+/// by the 256-bit VNNI tile.
 ///
 /// # Safety
 /// As `rows_x8`, and `matvec_x8_zmm::available()`; where `amx`, `kind` is Q8_0 and
@@ -96,7 +97,9 @@ unsafe fn rows_wide(
     amx: bool,
 ) {
     let pairs = groups / 2;
-    if amx {
+    if m == 1 && kind == X8Kind::Q8_0 {
+        crate::kernels::matvec_x8_zmm::one_row_q8(w, pairs, k, xq, xd, xs, out);
+    } else if amx {
         crate::kernels::matvec_x8_amx::rows_amx(w, pairs, k, xq, xd, xs, m, out, ldo);
     } else {
         crate::kernels::matvec_x8_zmm::rows_zmm(kind, w, pairs, k, xq, xd, xs, m, out, ldo);
@@ -341,9 +344,10 @@ mod tests {
     use crate::kernels::q8::Q8Matrix;
     use crate::kernels::x8::X8Matrix;
 
-    /// Each instruction set this CPU has, called directly (40 rows: two pairs of groups and an
+    /// Each instruction set this CPU has, called directly (56 rows: three pairs of groups and an
     /// odd one for the 512-bit tile; 31 input rows: a tile of each height 16 (AMX), 8, 4, 2, 1,
-    /// for each pair),
+    /// for each pair; then one input row, which Q8_0 takes two pairs at a time and then the
+    /// third alone),
     /// against the f64 dot products of the
     /// decoded weights and the rounded activations, at the extremes of 16-bit pair sums:
     /// Q8_0 levels −128 and ±127, 4-bit levels 15, activations ±127.
@@ -352,7 +356,7 @@ mod tests {
         if !crate::kernels::x8::available() {
             return;
         }
-        let (n, k, m) = (40, 512, 31);
+        let (n, k) = (56, 512);
         let mut q8 = Q8Matrix {
             // Scales differ by row and block, so a tile reading another row's or block's
             // scale gives other bits.
@@ -382,7 +386,7 @@ mod tests {
         let qk = Q4KMatrix::quantize(&wk, n, k).unwrap();
         // Each row its own sign pattern and scale: a tile mixing up rows, or their scales and
         // sums, gives other values.
-        let x: Vec<f32> = (0..m * k)
+        let x: Vec<f32> = (0..31 * k)
             .map(|i| {
                 let (r, j) = (i / k, i % k);
                 let sign = if ((j + 5 * r) / 3) % 2 == 0 {
@@ -393,8 +397,8 @@ mod tests {
                 sign * (r + 1) as f32
             })
             .collect();
-        let xq = QuantizedRows::of(&x);
-        assert!(xq.q.iter().all(|&q| q.abs() == 127));
+        let rows = [31, 1].map(|m| (m, QuantizedRows::of(&x[..m * k])));
+        assert!(rows[0].1.q.iter().all(|&q| q.abs() == 127));
         let mats = [
             X8Matrix::from_q8_0(&q8).unwrap(),
             X8Matrix::from_q4_0(&q4).unwrap(),
@@ -426,7 +430,8 @@ mod tests {
                 rows_wide(kind, w, g, k, q, d, s, m, o, l, kind == X8Kind::Q8_0)
             }));
         }
-        for w in &mats {
+        for (w, (m, xq)) in mats.iter().flat_map(|w| rows.iter().map(move |r| (w, r))) {
+            let m = *m;
             let mut first: Option<Vec<f32>> = None;
             for (name, kernel) in &kernels {
                 let mut out = vec![0f32; m * n];
