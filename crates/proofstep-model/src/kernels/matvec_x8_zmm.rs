@@ -185,7 +185,7 @@ unsafe fn tile<const F: u8, const R: usize>(
 
 /// One input row (a greedy decoding step) against `pairs` pairs of Q8_0 groups, two pairs at a
 /// time: four streams of levels in flight instead of two, and no tile state to load, as AMX's
-/// kernel would (pythia-2.8b q8_0 greedy 6 % faster end to end, benchmarks/README.md,
+/// kernel would (pythia-2.8b q8_0 greedy 4–8 % faster end to end, benchmarks/README.md,
 /// "real_size"). Per pair the same lanes and operations as `tile::<Q8, 1>`: bit-identical.
 ///
 /// # Safety
