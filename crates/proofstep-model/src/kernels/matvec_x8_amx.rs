@@ -16,16 +16,12 @@ use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
 use crate::kernels::matvec_x8::X8Ptrs;
-use crate::kernels::matvec_x8_zmm::sixteen_halves;
+use crate::kernels::matvec_x8_zmm::{offset_block, sixteen_halves, AHEAD};
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
 
 /// Input rows per tile: AMX's 16.
 const TILE_ROWS: usize = 16;
-
-/// Blocks ahead whose levels are prefetched: the tile multiply leaves so little work per block
-/// that the loads wait on memory unless asked for early.
-const AHEAD: usize = 8;
 
 /// Whether this CPU and OS run AMX-INT8 (CPUID, and Linux granted the tile state), with the
 /// 512-bit tile's features for the scaling.
@@ -220,8 +216,7 @@ unsafe fn pair<const R: usize>(w0: X8Ptrs, w1: X8Ptrs, x: Rows, out: *mut f32, l
         let d = sixteen_halves(w0.scales.add(b * GROUP), w1.scales.add(b * GROUP));
         for (i, a) in acc.iter_mut().enumerate() {
             let s = _mm512_load_si512(sums.0.as_ptr().add(i * 2 * GROUP) as *const __m512i);
-            let correction = _mm512_set1_epi32(*x.corrections.add(b * R + i));
-            let block = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s, correction)), d);
+            let block = offset_block(s, *x.corrections.add(b * R + i), d);
             *a = _mm512_fmadd_ps(block, _mm512_set1_ps(*x.scales.add(b * R + i)), *a);
         }
     }
