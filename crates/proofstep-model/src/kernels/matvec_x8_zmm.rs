@@ -288,7 +288,7 @@ unsafe fn prefetch_q8_block(g: &[X8Ptrs; 4], t: usize, nb: usize) {
         for line in (0..per).step_by(64) {
             _mm_prefetch::<_MM_HINT_T0>(gj.levels.add(t * per + line) as *const i8);
         }
-        if t % 4 == 0 {
+        if t.is_multiple_of(4) {
             _mm_prefetch::<_MM_HINT_T0>(gj.scales.add(t * GROUP) as *const i8);
         }
     }
