@@ -44,6 +44,11 @@ impl X8Ptrs {
     }
 }
 
+/// Blocks ahead whose levels the one-row kernels (`one_row_q8`, the 256-bit tile with one row)
+/// and AMX's kernel prefetch: they leave so little work per block that the loads wait on
+/// memory unless asked for early (4–64 measured, none better).
+pub(crate) const AHEAD: usize = 8;
+
 /// `out[i · ldo + j] = Σ_p w[j][p] · xq[i][p]` for the first `groups · 8` rows of `w` and `m`
 /// input rows: by VNNI on 512-bit registers where the CPU has AVX-512 F/BW/VNNI
 /// (`matvec_x8_zmm`), by VNNI on 256-bit ones where it has VNNI only, else by AVX2.
@@ -175,6 +180,7 @@ macro_rules! x8_kernel {
             for g in 0..groups {
                 let wg = w.skip_groups(kind, g, nb);
                 let o = out.add(g * GROUP);
+                let left = nb * (groups - g);
                 let mut i = 0;
                 while i < m {
                     let x = Acts {
@@ -186,27 +192,30 @@ macro_rules! x8_kernel {
                     };
                     let oi = o.add(i * ldo);
                     let r = match (kind, m - i) {
-                        (X8Kind::Q8_0, r) if r >= 4 => $tile::<Q8, 4>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q8_0, r) if r >= 2 => $tile::<Q8, 2>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q8_0, _) => $tile::<Q8, 1>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4_0, r) if r >= 4 => $tile::<Q4, 4>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4_0, r) if r >= 2 => $tile::<Q4, 2>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4_0, _) => $tile::<Q4, 1>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4K, r) if r >= 4 => $tile::<Q4K, 4>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4K, r) if r >= 2 => $tile::<Q4K, 2>(wg, nb, x, oi, ldo),
-                        (X8Kind::Q4K, _) => $tile::<Q4K, 1>(wg, nb, x, oi, ldo),
+                        (X8Kind::Q8_0, r) if r >= 4 => $tile::<Q8, 4>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q8_0, r) if r >= 2 => $tile::<Q8, 2>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q8_0, _) => $tile::<Q8, 1>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4_0, r) if r >= 4 => $tile::<Q4, 4>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4_0, r) if r >= 2 => $tile::<Q4, 2>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4_0, _) => $tile::<Q4, 1>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4K, r) if r >= 4 => $tile::<Q4K, 4>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4K, r) if r >= 2 => $tile::<Q4K, 2>(wg, nb, left, x, oi, ldo),
+                        (X8Kind::Q4K, _) => $tile::<Q4K, 1>(wg, nb, left, x, oi, ldo),
                     };
                     i += r;
                 }
             }
         }
 
-        /// One group of 8 weight rows against `R` input rows; returns `R`.
+        /// One group of 8 weight rows against `R` input rows; returns `R`. With one row the
+        /// levels `AHEAD` blocks on are asked for, into the next groups up to `left` blocks
+        /// from this one's first (groups lie end to end), as `one_row_q8` does.
         #[target_feature(enable = $features)]
         #[inline]
         unsafe fn $tile<const F: u8, const R: usize>(
             w: X8Ptrs,
             nb: usize,
+            left: usize,
             x: Acts,
             out: *mut f32,
             ldo: usize,
@@ -217,6 +226,13 @@ macro_rules! x8_kernel {
             let mut acc = [_mm256_setzero_ps(); R];
             let (mut dsup, mut msup) = (_mm256_setzero_ps(), _mm256_setzero_ps());
             for b in 0..nb {
+                if R == 1 && b + AHEAD < left {
+                    for line in (0..per).step_by(64) {
+                        _mm_prefetch::<_MM_HINT_T0>(
+                            w.levels.add((b + AHEAD) * per + line) as *const i8
+                        );
+                    }
+                }
                 // Per row: the weight is (u − o)·d (Q8_0, Q4_0), or u·d + c with Q4_K's c = −dmin·m.
                 let (d, c) = if F == Q4K {
                     if b % 8 == 0 {

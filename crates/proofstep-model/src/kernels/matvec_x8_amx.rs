@@ -15,8 +15,8 @@ use std::arch::asm;
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use crate::kernels::matvec_x8::X8Ptrs;
-use crate::kernels::matvec_x8_zmm::{offset_block, sixteen_halves, AHEAD};
+use crate::kernels::matvec_x8::{X8Ptrs, AHEAD};
+use crate::kernels::matvec_x8_zmm::{offset_block, sixteen_halves};
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
 
