@@ -397,11 +397,15 @@ impl CausalLm {
         mode: Mode,
         last_only: bool,
     ) -> Result<Tensor> {
-        // On one of rayon's workers, so the kernels' parallel loops run on this thread and the
-        // others without waking, and putting back to sleep, the caller at each of the ~130
-        // products of a step (pythia-2.8b q8_0 greedy: 150 k context switches a run → 43 k,
-        // 3–5 % faster; benchmarks/README.md, "real_size").
-        if rayon::current_thread_index().is_none() {
+        // Inference on the CPU runs on the worker that takes this job, so the kernels' parallel
+        // loops share the work with the other workers without waking, and putting back to
+        // sleep, the caller at each of the ~130 products of a step (pythia-2.8b q8_0 greedy:
+        // 150 k context switches a run → 43 k, 3–5 % faster; benchmarks/README.md,
+        // "real_size"). Training and other devices keep the caller's thread.
+        if matches!(mode, Mode::Infer)
+            && self.device().is_cpu()
+            && rayon::current_thread_index().is_none()
+        {
             return rayon::scope(|_| self.forward(ids, pos, cache, mode, last_only));
         }
         match &self.net {

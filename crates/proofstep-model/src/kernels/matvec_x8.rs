@@ -44,8 +44,8 @@ impl X8Ptrs {
     }
 }
 
-/// Blocks ahead whose levels the one-row kernels (`one_row_q8`, the 256-bit tile with one row)
-/// and AMX's kernel prefetch: they leave so little work per block that the loads wait on
+/// Blocks ahead whose levels the one-row kernels (`one_row_q8`, the 256-bit and 512-bit tiles
+/// with one row) and AMX's kernel prefetch: they leave so little work per block that the loads wait on
 /// memory unless asked for early (4–64 measured, none better).
 pub(crate) const AHEAD: usize = 8;
 

@@ -145,8 +145,8 @@ unsafe fn tile<const F: u8, const R: usize>(
             )
         };
         let (l0, l1) = (w0.levels.add(b * per), w1.levels.add(b * per));
-        // One row (a Q4_0 / Q4_K greedy step) asks for its levels early, as `one_row_q8`
-        // does (x8_rows, one row, alternating four times: q4_k 16.7–17.7 → 18.6–19.7 GB/s,
+        // One row (a Q4_0 / Q4_K greedy step, `one_row_q8`'s leftover pair, a tile's last
+        // row) asks for its levels early, as `one_row_q8` does (x8_rows, one row, alternating four times: q4_k 16.7–17.7 → 18.6–19.7 GB/s,
         // q4_0 17.9–20.0 → 17.1–19.8).
         if R == 1 && b + AHEAD < nb {
             for line in (0..per).step_by(64) {
@@ -229,7 +229,8 @@ pub unsafe fn one_row_q8(
     let mut p = 0;
     while p + 2 <= pairs {
         let g = quad(p);
-        // The next two pairs' first blocks while this one ends, so no stream starts cold.
+        // The next two pairs' first blocks while these two end, so their streams do not start
+        // cold (a leftover pair after them, taken by `rows_zmm`, prefetches within itself only).
         let next = (p + 4 <= pairs).then(|| quad(p + 2));
         let mut acc = [_mm512_setzero_ps(); 2];
         for b in 0..nb {
@@ -284,11 +285,10 @@ pub unsafe fn one_row_q8(
 
 /// Asks for block `t` of four Q8_0 groups: its levels, and on every fourth block the line of
 /// scales that holds it (measured with `x8_rows` at one row, alternating five times: the
-/// scales' prefetch 25.0–26.9 GB/s against 25.0–26.3 without it).
+/// scales' prefetch 25.0–26.9 GB/s against 25.0–26.3 without it, benchmarks/README.md).
 ///
 /// # Safety
 /// `t < nb`, and the four groups exist.
-#[target_feature(enable = "avx512f")]
 #[inline]
 unsafe fn prefetch_q8_block(g: &[X8Ptrs; 4], t: usize, nb: usize) {
     let per = X8Kind::Q8_0.block_bytes();
