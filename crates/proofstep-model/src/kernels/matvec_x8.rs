@@ -45,9 +45,24 @@ impl X8Ptrs {
 }
 
 /// Blocks ahead whose levels the one-row kernels (`one_row_q8`, the 256-bit and 512-bit tiles
-/// with one row) and AMX's kernel prefetch: they leave so little work per block that the loads wait on
-/// memory unless asked for early (4–64 measured, none better).
+/// with one row) and AMX's kernel prefetch: they leave so little work per block that the loads
+/// wait on memory unless asked for early (4–64 measured, none better).
 pub(crate) const AHEAD: usize = 8;
+
+/// Asks for every 64-byte line of the `bytes` bytes at each of `blocks`, line by line across
+/// them: the one prefetch loop of the kernels that read levels `AHEAD` blocks early.
+///
+/// # Safety
+/// Each of `blocks` starts `bytes` bytes inside the matrix (a prefetch never faults; the
+/// kernels keep them inside all the same).
+#[inline(always)]
+pub(crate) unsafe fn prefetch_lines<const N: usize>(blocks: [*const u8; N], bytes: usize) {
+    for line in (0..bytes).step_by(64) {
+        for p in blocks {
+            _mm_prefetch::<_MM_HINT_T0>(p.add(line) as *const i8);
+        }
+    }
+}
 
 /// `out[i · ldo + j] = Σ_p w[j][p] · xq[i][p]` for the first `groups · 8` rows of `w` and `m`
 /// input rows: by VNNI on 512-bit registers where the CPU has AVX-512 F/BW/VNNI
@@ -227,11 +242,7 @@ macro_rules! x8_kernel {
             let (mut dsup, mut msup) = (_mm256_setzero_ps(), _mm256_setzero_ps());
             for b in 0..nb {
                 if R == 1 && b + AHEAD < left {
-                    for line in (0..per).step_by(64) {
-                        _mm_prefetch::<_MM_HINT_T0>(
-                            w.levels.add((b + AHEAD) * per + line) as *const i8
-                        );
-                    }
+                    prefetch_lines([w.levels.add((b + AHEAD) * per)], per);
                 }
                 // Per row: the weight is (u − o)·d (Q8_0, Q4_0), or u·d + c with Q4_K's c = −dmin·m.
                 let (d, c) = if F == Q4K {

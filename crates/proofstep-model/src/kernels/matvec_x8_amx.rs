@@ -15,7 +15,7 @@ use std::arch::asm;
 use std::arch::x86_64::*;
 use std::sync::OnceLock;
 
-use crate::kernels::matvec_x8::{X8Ptrs, AHEAD};
+use crate::kernels::matvec_x8::{prefetch_lines, X8Ptrs, AHEAD};
 use crate::kernels::matvec_x8_zmm::{offset_block, sixteen_halves};
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
@@ -188,10 +188,8 @@ unsafe fn pair<const R: usize>(w0: X8Ptrs, w1: X8Ptrs, x: Rows, out: *mut f32, l
     let per = X8Kind::Q8_0.block_bytes();
     for b in 0..x.nb {
         if b + AHEAD < x.nb {
-            for line in (0..per).step_by(64) {
-                _mm_prefetch::<_MM_HINT_T0>(w0.levels.add((b + AHEAD) * per + line) as *const i8);
-                _mm_prefetch::<_MM_HINT_T0>(w1.levels.add((b + AHEAD) * per + line) as *const i8);
-            }
+            let ahead = (b + AHEAD) * per;
+            prefetch_lines([w0.levels.add(ahead), w1.levels.add(ahead)], per);
         }
         asm!(
             "tilezero tmm0",

@@ -9,7 +9,7 @@
 
 use std::arch::x86_64::*;
 
-use crate::kernels::matvec_x8::{Acts, X8Ptrs, AHEAD, Q4, Q4K, Q8};
+use crate::kernels::matvec_x8::{prefetch_lines, Acts, X8Ptrs, AHEAD, Q4, Q4K, Q8};
 use crate::kernels::q4::BLOCK;
 use crate::kernels::x8::{X8Kind, GROUP};
 
@@ -146,13 +146,10 @@ unsafe fn tile<const F: u8, const R: usize>(
         };
         let (l0, l1) = (w0.levels.add(b * per), w1.levels.add(b * per));
         // One row (a Q4_0 / Q4_K greedy step, `one_row_q8`'s leftover pair, a tile's last
-        // row) asks for its levels early, as `one_row_q8` does (x8_rows, one row, alternating four times: q4_k 16.7–17.7 → 18.6–19.7 GB/s,
-        // q4_0 17.9–20.0 → 17.1–19.8).
+        // row) asks for its levels early, as `one_row_q8` does (x8_rows, one row, alternating
+        // four times: q4_k 16.7–17.7 → 18.6–19.7 GB/s, q4_0 17.9–20.0 → 17.1–19.8).
         if R == 1 && b + AHEAD < nb {
-            for line in (0..per).step_by(64) {
-                _mm_prefetch::<_MM_HINT_T0>(l0.add(AHEAD * per + line) as *const i8);
-                _mm_prefetch::<_MM_HINT_T0>(l1.add(AHEAD * per + line) as *const i8);
-            }
+            prefetch_lines([l0.add(AHEAD * per), l1.add(AHEAD * per)], per);
         }
         let mut dot = [_mm512_setzero_si512(); R];
         if F != Q8 {
@@ -294,9 +291,7 @@ unsafe fn prefetch_q8_block(g: &[X8Ptrs; 4], t: usize, nb: usize) {
     let per = X8Kind::Q8_0.block_bytes();
     debug_assert!(t < nb);
     for gj in g {
-        for line in (0..per).step_by(64) {
-            _mm_prefetch::<_MM_HINT_T0>(gj.levels.add(t * per + line) as *const i8);
-        }
+        prefetch_lines([gj.levels.add(t * per)], per);
         if t.is_multiple_of(4) {
             _mm_prefetch::<_MM_HINT_T0>(gj.scales.add(t * GROUP) as *const i8);
         }
