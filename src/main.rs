@@ -65,6 +65,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     cli::init_logging(cli.verbose);
+    if let Err(e) = proofstep::model::kernels::cpu::requested() {
+        eprintln!("error: {e}");
+        return ExitCode::from(cli::exit::Failure::Usage.code());
+    }
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),

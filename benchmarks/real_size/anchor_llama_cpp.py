@@ -117,6 +117,17 @@ def quantize(src, dst, kind):
                       "quantize_seconds": time.perf_counter() - start, "bytes": os.path.getsize(dst)}))
 
 
+def instruction_set(L):
+    """The widest instruction set the loaded ggml was built for, named as proofstep's rows name
+    theirs (`instruction_set`), from llama.cpp's own system info."""
+    info = L.llama_print_system_info().decode()
+    for flag, name in [("AMX_INT8 = 1", "amx"), ("AVX512_VNNI = 1", "avx512-vnni"),
+                       ("AVX512 = 1", "avx512"), ("AVX2 = 1", "avx2")]:
+        if flag in info:
+            return name
+    return "other"
+
+
 def speed(a):
     import llama_cpp.llama_cpp as L
 
@@ -201,7 +212,9 @@ def speed(a):
                       "new_tokens": a.new_tokens, "prompt_tokens": len(prompt),
                       "seconds": seconds, "tokens_per_s": sequences * a.new_tokens / median,
                       "peak_rss_mib": peak, "base_rss_mib": base_rss,
-                      "step_bytes": step_bytes, "llama_cpp_python": version("llama-cpp-python")}), flush=True)
+                      "step_bytes": step_bytes, "llama_cpp_python": version("llama-cpp-python"),
+                      "instruction_set": instruction_set(L),
+                      "library": os.environ.get("LLAMA_CPP_LIB_PATH", "llama-cpp-python's own")}), flush=True)
     L.llama_batch_free(batch)
     L.llama_free(ctx)
     L.llama_model_free(model)

@@ -30,15 +30,15 @@ def step_bytes(r):
 for r in rows:
     if r.get("quantized_folder"):
         r["impl"] = "proofstep (quantized folder)"
-print("| impl | weights | workload | tok/s | bound tok/s | fraction | load s | first run s | peak RSS loading MiB | peak RSS MiB |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| impl | weights | workload | tok/s | bound tok/s | fraction | load s | first run s | peak RSS loading MiB | peak RSS MiB | instruction set |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
     bound = bw / step_bytes(r) * r["sequences"]
     frac = f"{r['tokens_per_s'] / bound:.2f}" if r["mode"] == "greedy" else "-"
     loading = r.get("load_peak_rss_mib")
     print(f"| {r['impl']} | {r['weights']} | {r['mode']} | {r['tokens_per_s']:.2f} | {bound:.1f} | {frac} | "
           f"{r['load_seconds']:.2f} | {r.get('first_run_seconds_incl_load', float('nan')):.1f} | "
-          f"{'-' if loading is None else f'{loading:.0f}'} | {r['peak_rss_mib']:.0f} |")
+          f"{'-' if loading is None else f'{loading:.0f}'} | {r['peak_rss_mib']:.0f} | {r.get('instruction_set', '-')} |")
 by = {(r["impl"], r["weights"], r["mode"]): r for r in rows}
 
 

@@ -8,9 +8,15 @@
 #   - llama.cpp (ANCHORS contains llama.cpp): the folder written as an F16 GGUF, quantized by
 #     llama.cpp's own quantizer to each of LLAMA_WEIGHTS (default "f16 q8_0 q4_0 q4_k"; made once,
 #     timed then; delete a GGUF to time its quantizer again), run through
-#     PyPI's llama-cpp-python (anchor_llama_cpp.py; benchmarks/remote_predictor/run.sh builds it);
+#     PyPI's llama-cpp-python (anchor_llama_cpp.py; benchmarks/remote_predictor/run.sh builds it)
+#     on libraries built for CPU's instruction sets by llama_cpp.sh;
 #   - transformers (ANCHORS contains transformers) in each of HF_DTYPES (default "float32
 #     bfloat16"; HF_REPEATS, default 1).
+# CPU (default native) caps both sides at one instruction-set level: native (all this CPU has;
+# llama.cpp -march=native, except on a CPU with AMX, where llama.cpp gets avx512 — its AMX build
+# segfaulted at the first decode on the 2-core Xeon VM, 0.3.36; LLAMA_CPU overrides), avx512 (no AMX),
+# avx2 (an AVX2-only CPU's kernels on a wider one: PROOFSTEP_CPU for proofstep, an AVX2 build of
+# llama.cpp, ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA / MKL_ENABLE_INSTRUCTIONS for torch); results of a CPU other than native go to SHAPES.CPU.jsonl / report.CPU.md.
 # Workloads: greedy and 16 samples at temperature 1; before each greedy run the weight file is
 # evicted from the page cache (posix_fadvise), so greedy rows load from disk and sample16 rows
 # from memory ("first run s": load plus the untimed warm-up, where llama.cpp pages in its mapped
@@ -31,6 +37,8 @@ quantized_list=${QUANTIZED:-q8_0 q4_0 q4_k}
 anchors=${ANCHORS:-llama.cpp transformers}
 hf_dtypes=${HF_DTYPES:-float32 bfloat16}
 bandwidth=${BANDWIDTH_GBS:-66}
+cpu=${CPU:-native}
+export PROOFSTEP_CPU=$cpu
 out=benchmarks/out/real_size
 venv=benchmarks/.venv
 mkdir -p "$out"
@@ -47,9 +55,13 @@ model=$out/$shapes
 evict() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 [[ -f $model/model.safetensors ]] || "$venv/bin/python" benchmarks/real_size/make_folder.py "$shapes" "$model"
 ids=$(python3 -c "import json, random; r = random.Random(1); print(json.dumps([r.randrange(50304) for _ in range(64)]))")
-results=$out/$shapes.jsonl
+suffix=$([[ $cpu == native ]] || echo ".$cpu")
+results=$out/$shapes$suffix.jsonl
+llama_cpu=${LLAMA_CPU:-$cpu}
+[[ -z ${LLAMA_CPU:-} && $cpu == native ]] && grep -qw amx_int8 /proc/cpuinfo && llama_cpu=avx512
+[[ " $anchors " == *" llama.cpp "* ]] && LLAMA_CPP_LIB_PATH=$(bash benchmarks/real_size/llama_cpp.sh "$llama_cpu") && export LLAMA_CPP_LIB_PATH
 : > "$results"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine.txt" >&2
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU=$cpu (llama.cpp: ${llama_cpu}), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine$suffix.txt" >&2
 for weights in $weights_list; do
   for mode in greedy sample16; do
     [[ $mode == greedy ]] && evict "$model/model.safetensors"
@@ -85,6 +97,11 @@ if [[ " $anchors " == *" llama.cpp "* ]]; then
   done
 fi
 if [[ " $anchors " == *" transformers "* ]]; then
+  # torch's own caps: ATen's vectorized kernels, oneDNN and MKL (its f32 products)
+  case $cpu in
+    avx2) export ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ;;
+    avx512) export ATEN_CPU_CAPABILITY=avx512 ONEDNN_MAX_CPU_ISA=AVX512_CORE_FP16 MKL_ENABLE_INSTRUCTIONS=AVX512 ;;
+  esac
   for dtype in $hf_dtypes; do
     for mode in greedy sample16; do
       OMP_NUM_THREADS=$threads "$venv/bin/python" benchmarks/model_speed/hf.py --model "$model" --ids "$ids" \
@@ -92,5 +109,5 @@ if [[ " $anchors " == *" transformers "* ]]; then
     done
   done
 fi
-echo "machine after: load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt" >&2
-python3 benchmarks/real_size/report.py "$results" "$model/config.json" "$bandwidth" | tee "$out/report.md"
+echo "machine after: load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine$suffix.txt" >&2
+python3 benchmarks/real_size/report.py "$results" "$model/config.json" "$bandwidth" | tee "$out/report$suffix.md"

@@ -378,6 +378,7 @@ pub fn run(args: ModelArgs) -> anyhow::Result<ExitCode> {
                 "reduced_precision": weights.is_reduced(),
                 "quantized_folder": quantized_folder,
                 "device": proofstep::model::device_name(&device),
+                "instruction_set": proofstep::model::kernels::instruction_set(),
                 "projections_converted": generator.lm().precision_report().converted,
                 "projections": generator.lm().precision_report().total,
                 "load_seconds": load_s,

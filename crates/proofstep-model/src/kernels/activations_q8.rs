@@ -34,7 +34,7 @@ fn round_level(y: f32) -> i8 {
 /// AVX2 by `round_blocks_avx2`, else by `round_blocks_scalar` (the same bytes either way).
 fn round_blocks(x: &[f32], q: &mut [i8], d: &mut [f32], sums: &mut [i32]) {
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") {
+    if crate::kernels::cpu::avx2() {
         // SAFETY: the CPU has AVX2; the slices are as `round_blocks_scalar` takes them.
         return unsafe { round_blocks_avx2(x, q, d, sums) };
     }
@@ -243,7 +243,7 @@ mod tests {
         round_blocks_scalar(&x, &mut q, &mut d, &mut sums);
         let (mut q2, mut d2, mut sums2) = (vec![1; x.len()], vec![1.0; blocks], vec![1; blocks]);
         #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx2") {
+        if crate::kernels::cpu::avx2() {
             // SAFETY: the CPU has AVX2; the slices have the sizes the scalar pass took.
             unsafe { round_blocks_avx2(&x, &mut q2, &mut d2, &mut sums2) };
         } else {

@@ -69,7 +69,7 @@ pub fn decode_attention(
     let before = prefix.as_ref().map_or(0, |p| p.len);
     let scale = 1.0 / (d as f32).sqrt();
     #[cfg(target_arch = "x86_64")]
-    let avx2 = avx2();
+    let avx2 = crate::kernels::cpu::avx2_fma();
     // Head-major order: rows sharing a prompt read the same head's prefix one after another,
     // while it is still in the cache. `out` is `[h, b, d]` here, transposed at the end.
     let mut out = vec![0f32; b * h * d];
@@ -89,7 +89,7 @@ pub fn decode_attention(
             };
             #[cfg(target_arch = "x86_64")]
             if avx2 {
-                // SAFETY: `avx2()` checked that the CPU has AVX2 and FMA.
+                // SAFETY: `cpu::avx2_fma()` checked that the CPU has AVX2 and FMA.
                 unsafe { attend_avx2(&one, scores, o) };
                 return;
             }
@@ -153,13 +153,6 @@ struct Head<'a> {
     q: &'a [f32],
     segments: [Segment<'a>; 2],
     scale: f32,
-}
-
-/// Whether this CPU has AVX2 and FMA (then `attend_avx2` runs: eight fused lanes, not SSE's
-/// four).
-#[cfg(target_arch = "x86_64")]
-fn avx2() -> bool {
-    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
 /// `attend` on AVX2 and FMA registers for head sizes a multiple of 8: each score a dot

@@ -143,10 +143,10 @@ pub fn packed_is_fast() -> bool {
 fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+        if crate::kernels::cpu::avx512() {
             return Isa::Avx512;
         }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if crate::kernels::cpu::avx2_fma() {
             return Isa::Avx2;
         }
     }
@@ -521,10 +521,10 @@ mod tests {
         let mut v = vec![Isa::Scalar];
         #[cfg(target_arch = "x86_64")]
         {
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            if crate::kernels::cpu::avx2_fma() {
                 v.push(Isa::Avx2);
             }
-            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512bw") {
+            if crate::kernels::cpu::avx512() {
                 v.push(Isa::Avx512);
             }
         }

@@ -30,7 +30,8 @@ pub fn available() -> bool {
     *AMX.get_or_init(|| {
         // SAFETY: the 512-bit tile's features imply OSXSAVE (std checks XCR0 for AVX-512), so
         // XGETBV exists.
-        crate::kernels::matvec_x8_zmm::available()
+        crate::kernels::cpu::amx_allowed()
+            && crate::kernels::matvec_x8_zmm::available()
             && cpu_has_amx()
             && unsafe { os_enabled() }
             && granted()

@@ -15,9 +15,7 @@ use crate::kernels::x8::{X8Kind, GROUP};
 
 /// Whether this CPU runs the 512-bit tile (AVX-512 F, BW, VNNI beside the 256-bit kernel's).
 pub fn available() -> bool {
-    crate::kernels::x8::vnni()
-        && is_x86_feature_detected!("avx512f")
-        && is_x86_feature_detected!("avx512bw")
+    crate::kernels::x8::vnni() && crate::kernels::cpu::avx512()
 }
 
 /// `rows_x8` for `pairs` pairs of groups (`2 · pairs · 8` rows) on 512-bit registers.

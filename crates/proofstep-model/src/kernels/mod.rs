@@ -5,6 +5,7 @@
 
 pub mod activations_q8;
 pub mod bf16;
+pub mod cpu;
 pub mod decode_attention;
 pub mod gelu;
 pub mod gemm_f32;
@@ -24,3 +25,22 @@ pub mod q4k;
 pub mod q8;
 pub mod vexp;
 pub mod x8;
+
+/// The widest instruction set the kernels may use here, after `cpu`'s cap: `amx`, `avx512-vnni`,
+/// `avx512`, `avx2` or `scalar` (a kernel uses it where it has a path for it: AMX multiplies
+/// Q8_0 only). Benchmarks record it beside their figures.
+pub fn instruction_set() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if matvec_x8_amx::available() {
+        return "amx";
+    }
+    if x8::vnni() && cpu::avx512() {
+        "avx512-vnni"
+    } else if cpu::avx512() {
+        "avx512"
+    } else if cpu::avx2_fma_f16c() {
+        "avx2"
+    } else {
+        "scalar"
+    }
+}

@@ -8,8 +8,8 @@
 /// `v[i] = scale · exp(v[i] - shift)`; returns the sum of the new values.
 pub fn exp_shift_in_place(v: &mut [f32], shift: f32, scale: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+    if crate::kernels::cpu::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`, just above).
         return unsafe { avx2::exp_shift_in_place(v, shift, scale) };
     }
     let mut sum = 0.0;
@@ -23,8 +23,8 @@ pub fn exp_shift_in_place(v: &mut [f32], shift: f32, scale: f32) -> f32 {
 /// `Σ exp(v[i] - shift)`.
 pub fn sum_exp_shift(v: &[f32], shift: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+    if crate::kernels::cpu::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`, just above).
         return unsafe { avx2::sum_exp_shift(v, shift) };
     }
     v.iter().map(|&x| (x - shift).exp()).sum()
@@ -33,18 +33,13 @@ pub fn sum_exp_shift(v: &[f32], shift: f32) -> f32 {
 /// `out[i] = 1 / (1 + exp(-x[i]))`, the logistic function.
 pub fn sigmoid_into(x: &[f32], out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
-        // SAFETY: the CPU has AVX2 and FMA (checked just above).
+    if crate::kernels::cpu::avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (`cpu::avx2_fma`, just above).
         return unsafe { avx2::sigmoid_into(x, out) };
     }
     for (o, &v) in out.iter_mut().zip(x) {
         *o = 1.0 / (1.0 + (-v).exp());
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -77,33 +77,15 @@ pub struct X8Matrix {
     pub cols: usize,
 }
 
-/// Whether this CPU runs the interleaved kernel (AVX2, FMA, F16C).
+/// Whether this CPU runs the interleaved kernel (AVX2, FMA, F16C; `cpu`'s cap allowing).
 pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("fma")
-            && is_x86_feature_detected!("f16c")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    crate::kernels::cpu::avx2_fma_f16c()
 }
 
 /// Whether the interleaved kernel runs on VNNI's `vpdpbusd` (AVX-512 VNNI on 256-bit
 /// registers) rather than AVX2's two-instruction products.
 pub fn vnni() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        available()
-            && is_x86_feature_detected!("avx512vnni")
-            && is_x86_feature_detected!("avx512vl")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    available() && crate::kernels::cpu::avx512_vnni()
 }
 
 impl X8Matrix {
