@@ -14,7 +14,7 @@ mod cli;
     version,
     about,
     propagate_version = true,
-    after_help = cli::exit::help_text()
+    after_help = after_help()
 )]
 struct Cli {
     /// More log output (-v info, -vv debug); also RUST_LOG.
@@ -60,6 +60,15 @@ enum Command {
     Model(cli::model::ModelArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(cli::completions::CompletionsArgs),
+}
+
+/// The exit codes, then the environment variables no flag stands for.
+fn after_help() -> String {
+    format!(
+        "{}\nEnvironment:\n  {}  cap the CPU kernels' instruction sets: scalar, avx2, avx512 (no AMX), native (default)\n",
+        cli::exit::help_text(),
+        proofstep::model::kernels::cpu::ENV
+    )
 }
 
 fn main() -> ExitCode {

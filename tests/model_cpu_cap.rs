@@ -111,3 +111,36 @@ fn a_mistyped_level_is_a_usage_error_that_names_the_levels() {
         "{err}"
     );
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_the_cap_module_asks_the_cpu_for_its_instruction_sets() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("crates"), &mut files);
+    sources(&root.join("src"), &mut files);
+    assert!(files.len() > 20, "{files:?}");
+    let asking: Vec<_> = files
+        .iter()
+        .filter(|f| !f.ends_with("kernels/cpu.rs"))
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.contains(concat!("is_x86_feature", "_detected!"))
+        })
+        .collect();
+    assert!(
+        asking.is_empty(),
+        "these ask the CPU directly, past PROOFSTEP_CPU: {asking:?} (use kernels::cpu)"
+    );
+}

@@ -38,6 +38,10 @@ anchors=${ANCHORS:-llama.cpp transformers}
 hf_dtypes=${HF_DTYPES:-float32 bfloat16}
 bandwidth=${BANDWIDTH_GBS:-66}
 cpu=${CPU:-native}
+case $cpu in
+  native | avx512 | avx2) ;;
+  *) echo "CPU=$cpu: use native, avx512 or avx2 (llama.cpp has no scalar build to compare with)" >&2; exit 2 ;;
+esac
 export PROOFSTEP_CPU=$cpu
 out=benchmarks/out/real_size
 venv=benchmarks/.venv
@@ -59,7 +63,12 @@ suffix=$([[ $cpu == native ]] || echo ".$cpu")
 results=$out/$shapes$suffix.jsonl
 llama_cpu=${LLAMA_CPU:-$cpu}
 [[ -z ${LLAMA_CPU:-} && $cpu == native ]] && grep -qw amx_int8 /proc/cpuinfo && llama_cpu=avx512
-[[ " $anchors " == *" llama.cpp "* ]] && LLAMA_CPP_LIB_PATH=$(bash benchmarks/real_size/llama_cpp.sh "$llama_cpu") && export LLAMA_CPP_LIB_PATH
+if [[ " $anchors " == *" llama.cpp "* ]]; then
+  LLAMA_CPP_LIB_PATH=$(bash benchmarks/real_size/llama_cpp.sh "$llama_cpu")
+  export LLAMA_CPP_LIB_PATH
+else
+  llama_cpu="not run"
+fi
 : > "$results"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU=$cpu (llama.cpp: ${llama_cpu}), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out/machine$suffix.txt" >&2
 for weights in $weights_list; do

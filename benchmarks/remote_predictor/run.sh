@@ -26,11 +26,12 @@ venv=benchmarks/.venv
 # Built for this CPU's vector units but without AMX: a VM that does not grant AMX tile state
 # kills llama.cpp's AMX path with a general protection fault at the first request (seen on a
 # Xeon with amx_int8 under a hypervisor). The ISA flags follow /proc/cpuinfo
-# (benchmarks/llama_cpp_flags.sh: every AVX-512 extension listed, VNNI included).
-ggml_flags=$(bash benchmarks/llama_cpp_flags.sh "$(grep -qw avx512f /proc/cpuinfo && echo avx512 || echo avx2)")
-$venv/bin/python -c "import llama_cpp.server" 2>/dev/null ||
-    CMAKE_ARGS="$ggml_flags" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) $venv/bin/pip install -q --no-cache-dir \
-        --no-binary llama-cpp-python 'llama-cpp-python[server]==0.3.36'
+# (benchmarks/common/llama_cpp_flags.sh: every AVX-512 extension listed, VNNI included).
+if ! $venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+  ggml_flags=$(bash benchmarks/common/llama_cpp_flags.sh "$(grep -qw avx512f /proc/cpuinfo && echo avx512 || echo avx2)")
+  CMAKE_ARGS="$ggml_flags" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) $venv/bin/pip install -q --no-cache-dir \
+      --no-binary llama-cpp-python 'llama-cpp-python[server]==0.3.36'
+fi
 cargo build --release --quiet
 source benchmarks/common/smollm2.sh
 gguf=$(smollm2_gguf)

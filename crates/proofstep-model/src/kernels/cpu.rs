@@ -4,8 +4,11 @@
 //! (AVX-512 and its VNNI, no AMX) or `native` (everything the CPU and OS grant; the default).
 //! It exists for a virtual machine that advertises an instruction set it then faults on (AMX
 //! under some hypervisors), and to run a narrower CPU's kernels on a wider one (benchmarks
-//! README, "real_size"). The int8 kernels give bit-identical results at every level; the f32
-//! and bf16 ones sum in another order and agree to rounding.
+//! README, "real_size"). From `avx2` up the int8 kernels give bit-identical results; the f32
+//! and bf16 ones sum in another order and agree to rounding; `scalar` reads the same weight
+//! roundings with f32 activations. Not capped: candle's matrix products (the `gemm` crate,
+//! which picks its own instruction set: a prompt's attention products, f32 projections of
+//! many rows, training).
 
 use std::sync::OnceLock;
 

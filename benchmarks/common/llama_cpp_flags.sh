@@ -5,7 +5,7 @@
 #   avx512  AVX-512 with each extension /proc/cpuinfo lists (VNNI, VBMI, BF16), AVX-VNNI, no AMX
 #           (a VM that does not grant AMX's tile state faults on it);
 #   avx2    AVX2, FMA, F16C, BMI2 and nothing wider: what an AVX2-only CPU (AMD Zen 3) runs.
-# Usage: bash benchmarks/llama_cpp_flags.sh LEVEL   (prints the flags on one line)
+# Usage: bash benchmarks/common/llama_cpp_flags.sh LEVEL   (prints the flags on one line)
 set -euo pipefail
 has() { grep -qw "$1" /proc/cpuinfo; }
 on() { has "$1" && echo ON || echo OFF; }
