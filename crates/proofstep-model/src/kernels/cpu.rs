@@ -63,68 +63,40 @@ pub fn cap() -> Level {
     *CAP.get_or_init(|| requested().unwrap_or(Level::Native))
 }
 
+/// Whether the CPU has every feature named (never off x86-64): the one place that asks it.
+macro_rules! detected {
+    ($($feature:tt),+) => {{
+        #[cfg(target_arch = "x86_64")]
+        let found = true $(&& is_x86_feature_detected!($feature))+;
+        #[cfg(not(target_arch = "x86_64"))]
+        let found = false;
+        found
+    }};
+}
+
 /// AVX2 alone (the activations' rounding).
 pub fn avx2() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        cap() >= Level::Avx2 && is_x86_feature_detected!("avx2")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    cap() >= Level::Avx2 && detected!("avx2")
 }
 
 /// AVX2 and FMA (the f32 / bf16 tiles, attention, `exp`).
 pub fn avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        avx2() && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    avx2() && detected!("fma")
 }
 
 /// AVX2, FMA and F16C (the interleaved int8 kernel, which reads f16 scales).
 pub fn avx2_fma_f16c() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        avx2_fma() && is_x86_feature_detected!("f16c")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    avx2_fma() && detected!("f16c")
 }
 
 /// AVX-512 F and BW (the 512-bit f32 / bf16 / packed tiles).
 pub fn avx512() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        cap() >= Level::Avx512
-            && is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512bw")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    cap() >= Level::Avx512 && detected!("avx512f", "avx512bw")
 }
 
 /// AVX-512 VNNI and VL (`vpdpbusd`, on 256- or 512-bit registers).
 pub fn avx512_vnni() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        cap() >= Level::Avx512
-            && is_x86_feature_detected!("avx512vnni")
-            && is_x86_feature_detected!("avx512vl")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    cap() >= Level::Avx512 && detected!("avx512vnni", "avx512vl")
 }
 
 /// Whether the cap lets AMX run (the CPU and OS checks are `matvec_x8_amx::available`'s).

@@ -31,12 +31,15 @@ pub mod x8;
 /// Q8_0 only). Benchmarks record it beside their figures.
 pub fn instruction_set() -> &'static str {
     #[cfg(target_arch = "x86_64")]
-    if matvec_x8_amx::available() {
-        return "amx";
+    {
+        if matvec_x8_amx::available() {
+            return "amx";
+        }
+        if matvec_x8_zmm::available() {
+            return "avx512-vnni";
+        }
     }
-    if x8::vnni() && cpu::avx512() {
-        "avx512-vnni"
-    } else if cpu::avx512() {
+    if cpu::avx512() {
         "avx512"
     } else if cpu::avx2_fma_f16c() {
         "avx2"
