@@ -135,7 +135,7 @@ impl Held {
                     )));
                 }
                 self.source.params.fetch_add(rows * cols, Ordering::Relaxed);
-                HeldMatrix::Converted(Arc::new(c.for_this_cpu()))
+                HeldMatrix::Converted(Arc::new(c.for_this_cpu()?))
             }
             None => HeldMatrix::of(vb.get_with_hints((rows, cols), name, INIT)?, self.precision)?,
         };

@@ -78,16 +78,19 @@ impl Converted {
                     _ => Q40Matrix::quantize(values, rows, cols).map(Converted::Q40),
                 })?
                 .map(Converted::for_this_cpu)
+                .transpose()?
             }
         })
     }
 
     /// The same weights in the layout this CPU's decoding kernel reads fastest: ggml's
     /// Q8_0 / Q4_0 / Q4_K roundings interleaved on a CPU with AVX2 (rows a multiple of 8),
-    /// row-major blocks elsewhere; other formats as they are.
-    pub fn for_this_cpu(self) -> Self {
+    /// row-major blocks elsewhere; other formats as they are. An error if interleaved levels
+    /// to convert could not be read.
+    pub fn for_this_cpu(self) -> Result<Self> {
         let fast = x8::available();
-        match self {
+        let wrong_kind = || ModelError::Weights("interleaved levels of another kind".into());
+        Ok(match self {
             Converted::Q8(q) if fast => {
                 X8Matrix::from_q8_0(&q).map_or(Converted::Q8(q), Converted::X8)
             }
@@ -98,12 +101,12 @@ impl Converted {
                 X8Matrix::from_q4_k(&q).map_or(Converted::Q4K(q), Converted::X8)
             }
             Converted::X8(x) if !fast => match x.kind {
-                X8Kind::Q8_0 => Converted::Q8(x.to_q8_0().expect("Q8_0 levels")),
-                X8Kind::Q4_0 => Converted::Q40(x.to_q4_0().expect("Q4_0 levels")),
-                X8Kind::Q4K => Converted::Q4K(x.to_q4_k().expect("Q4_K levels")),
+                X8Kind::Q8_0 => Converted::Q8(x.to_q8_0()?.ok_or_else(wrong_kind)?),
+                X8Kind::Q4_0 => Converted::Q40(x.to_q4_0()?.ok_or_else(wrong_kind)?),
+                X8Kind::Q4K => Converted::Q4K(x.to_q4_k()?.ok_or_else(wrong_kind)?),
             },
             other => other,
-        }
+        })
     }
 
     /// Whether these are what converting a matrix to `p` gives (either layout): how a folder
@@ -150,7 +153,7 @@ impl Converted {
             Converted::Q40(m) => m.row(r),
             Converted::Q4K(m) => m.row(r),
             Converted::Q8(m) => m.row(r),
-            Converted::X8(m) => m.row(r),
+            Converted::X8(m) => m.row(r)?,
             Converted::DeviceBf16(t) => t.get(r)?.to_dtype(DType::F32)?.to_vec1()?,
         })
     }

@@ -175,12 +175,8 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
         Form::X8(kind) => {
             let tag = x8_name(kind);
             let levels_name = format!("{name}.{tag}.levels");
-            let RawTensor {
-                dtype,
-                shape,
-                bytes: levels,
-            } = stream
-                .take_raw(&levels_name)?
+            let (dtype, shape, levels) = stream
+                .take_raw_later(&levels_name)?
                 .ok_or_else(|| bad(&levels_name, "is missing"))?;
             if dtype != Dtype::U8 {
                 return Err(bad(&levels_name, &format!("is {dtype:?}, not U8")));
@@ -193,6 +189,12 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
                 return Err(bad(
                     &format!("{name}.{tag}.levels"),
                     "has another block size",
+                ));
+            }
+            if levels.len() != groups * nb * per {
+                return Err(bad(
+                    &levels_name,
+                    "holds another number of bytes than its shape",
                 ));
             }
             let (rows, cols) = (groups * GROUP, nb * BLOCK);
@@ -395,7 +397,7 @@ fn parts_of<'a>(name: &str, m: &'a HeldMatrix) -> Result<Vec<(String, Part<'a>)>
                     &format!("{tag}.levels"),
                     Dtype::U8,
                     vec![rows / GROUP, cols / BLOCK, x.kind.block_bytes()],
-                    Cow::Borrowed(&x.levels),
+                    Cow::Borrowed(x.levels.get()?),
                 ),
                 part(
                     &format!("{tag}.scales"),

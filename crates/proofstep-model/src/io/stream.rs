@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc};
 
 use candle_core::{DType, Device, Tensor};
 use memmap2::Mmap;
@@ -17,12 +18,13 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{ModelError, Result};
 use crate::io::weights::{read_file, weight_files, WeightFormat};
+use crate::kernels::pending::{PendingBytes, PendingFill};
 
 /// One memory-mapped safetensors file and where its tensors lie.
 struct Mapped {
     path: PathBuf,
-    /// Read from directly by `take_raw`.
-    file: File,
+    /// Read from directly by `take_raw` and, behind the load, by `take_raw_later`'s reader.
+    file: Arc<File>,
     map: Mmap,
     /// Where the data section starts (after the 8-byte length and the JSON header).
     data_start: usize,
@@ -47,6 +49,38 @@ pub struct TensorStream {
     mapped: Vec<Mapped>,
     /// Tensors of PyTorch files, read whole (released as they are taken).
     read: HashMap<String, Tensor>,
+    /// The queue of `take_raw_later`'s reader thread, started on first use; dropping the
+    /// stream closes it, and the reader stops once the reads queued are done.
+    later: Option<mpsc::Sender<LaterRead>>,
+}
+
+/// A read `take_raw_later` queued: `len` bytes of `file` from `offset`, for `fill`.
+struct LaterRead {
+    path: PathBuf,
+    file: Arc<File>,
+    offset: usize,
+    len: usize,
+    fill: PendingFill,
+}
+
+impl LaterRead {
+    /// Reads the bytes and hands them over (or the error naming the file); skipped when the
+    /// model that wanted them is gone.
+    fn run(self) {
+        if self.fill.unwanted() {
+            return;
+        }
+        let mut bytes = vec![0u8; self.len];
+        let read = read_in_parallel(&self.file, self.offset, &mut bytes)
+            .map(|()| bytes)
+            .map_err(|e| {
+                format!(
+                    "{}: reading the model's weights failed after it loaded ({e}); check the                      file and load the model again",
+                    self.path.display()
+                )
+            });
+        self.fill.fill(read, self.len);
+    }
 }
 
 /// candle's dtype of a stored float dtype.
@@ -88,7 +122,7 @@ impl TensorStream {
                 WeightFormat::PyTorch if !pytorch => {}
                 WeightFormat::PyTorch => read.extend(read_file(&path, &Device::Cpu)?),
                 WeightFormat::Safetensors => {
-                    let file = File::open(&path).map_err(|e| ModelError::io(&path, e))?;
+                    let file = Arc::new(File::open(&path).map_err(|e| ModelError::io(&path, e))?);
                     // SAFETY: the map is read-only and lives only while the model loads; a file
                     // changed meanwhile gives wrong weights (as any reader would).
                     let map = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(&path, e))?;
@@ -116,7 +150,11 @@ impl TensorStream {
                 }
             }
         }
-        Ok(TensorStream { mapped, read })
+        Ok(TensorStream {
+            mapped,
+            read,
+            later: None,
+        })
     }
 
     /// The names of the tensors not yet taken.
@@ -141,9 +179,9 @@ impl TensorStream {
     }
 
     /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
-    /// safetensors file holds it. Read from the file (not the mapping) 4 MiB at a time on every
-    /// thread, so the reads from disk run side by side and none of the file's pages is mapped
-    /// into the process. A quantized folder's levels are read this way too rather than used in
+    /// safetensors file holds it. Read from the file (not the mapping) `READ_BYTES` at a time
+    /// by the `READERS` threads of `reader_pool`, so several reads from disk are in flight at
+    /// once and none of the file's pages is mapped into the process. A quantized folder's levels are read this way too rather than used in
     /// place from the mapping: the decoding kernels stream anonymous memory ~20 % faster than a
     /// file's page-cache pages (benchmarks/README.md, real_size).
     pub fn take_raw(&mut self, name: &str) -> Result<Option<RawTensor>> {
@@ -154,12 +192,7 @@ impl TensorStream {
             let (a, b) = info.data_offsets;
             let start = m.data_start + a;
             let mut bytes = vec![0u8; b - a];
-            let (file, map) = (&m.file, &m.map);
-            bytes
-                .par_chunks_mut(CHUNK_BYTES)
-                .enumerate()
-                .try_for_each(|(i, chunk)| read_at(file, map, start + i * CHUNK_BYTES, chunk))
-                .map_err(|e| ModelError::io(&m.path, e))?;
+            read_at(&m.file, &m.map, start, &mut bytes).map_err(|e| ModelError::io(&m.path, e))?;
             return Ok(Some(RawTensor {
                 dtype: info.dtype,
                 shape: info.shape,
@@ -167,6 +200,69 @@ impl TensorStream {
             }));
         }
         Ok(None)
+    }
+
+    /// `take_raw` with the bytes read behind the load: the dtype and shape now, the bytes
+    /// queued for a reader thread that reads them in the order they were taken (the layers'
+    /// order) while the caller goes on (`kernels/pending.rs`). A tensor the file is too short
+    /// for is an error now, not at first use. Where no thread can be started, or the system
+    /// has no `pread`, the bytes are read now.
+    pub fn take_raw_later(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<(Dtype, Vec<usize>, PendingBytes)>> {
+        let Some(i) = self
+            .mapped
+            .iter()
+            .position(|m| m.tensors.contains_key(name))
+        else {
+            return Ok(None);
+        };
+        let m = &self.mapped[i];
+        let (a, b) = m.tensors[name].data_offsets;
+        let (start, end) = (m.data_start + a, m.data_start + b);
+        if end > m.map.len() {
+            return Err(ModelError::Weights(format!(
+                "{}: tensor {name} runs past the end of the file ({end} > {} bytes); the file is \
+                 truncated: copy or quantize the model again",
+                m.path.display(),
+                m.map.len()
+            )));
+        }
+        if !cfg!(unix) || self.reader().is_none() {
+            return Ok(self
+                .take_raw(name)?
+                .map(|t| (t.dtype, t.shape, PendingBytes::ready(t.bytes))));
+        }
+        let m = &mut self.mapped[i];
+        let info = m.tensors.remove(name).expect("found above");
+        let (bytes, fill) = PendingBytes::pending(end - start);
+        let job = LaterRead {
+            path: m.path.clone(),
+            file: m.file.clone(),
+            offset: start,
+            len: end - start,
+            fill,
+        };
+        if let Err(mpsc::SendError(job)) = self.later.as_ref().expect("started above").send(job) {
+            job.run();
+        }
+        Ok(Some((info.dtype, info.shape, bytes)))
+    }
+
+    /// The sender to the reader thread of `take_raw_later`, started if need be; `None` if the
+    /// system refused the thread.
+    fn reader(&mut self) -> Option<&mpsc::Sender<LaterRead>> {
+        if self.later.is_none() {
+            let (tx, rx) = mpsc::channel::<LaterRead>();
+            let started = std::thread::Builder::new()
+                .name("proofstep-weights".into())
+                .spawn(move || rx.into_iter().for_each(LaterRead::run));
+            if started.is_ok() {
+                self.later = Some(tx);
+            }
+        }
+        self.later.as_ref()
     }
 
     /// The tensor `name` as f32 on the CPU, taken (a second take finds nothing), or `None`
@@ -189,8 +285,31 @@ impl TensorStream {
     }
 }
 
-/// Bytes read at a time by `take_raw`, converted (and their pages released) by `f32_values`.
+/// Bytes converted (and their pages released) at a time by `f32_values`.
 const CHUNK_BYTES: usize = 4 << 20;
+
+/// Bytes one reader of `take_raw` asks the file for at a time.
+const READ_BYTES: usize = 2 << 20;
+
+/// Reads `take_raw` keeps in flight. A disk (a cloud volume most of all) delivers more with
+/// several requests queued than with one per core: on a 2-core VM a cold 3 GB file read in
+/// 2 MiB requests by 8 threads took half the time of 2 threads (benchmarks/README.md,
+/// real_size). The threads wait on the disk, not the CPU.
+const READERS: usize = 8;
+
+/// The threads that read stored tensors, started on first use; `None` if the system refused
+/// them (then the caller's pool reads).
+fn reader_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(READERS)
+            .thread_name(|i| format!("proofstep-read-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
 
 /// The values of `map[start..end]` (little-endian `dtype`, a float type `float_dtype` accepted) as f32, read a chunk
 /// at a time, each chunk's pages released once converted: the load holds the f32 values and
@@ -237,7 +356,7 @@ fn read_at(file: &File, map: &Mmap, offset: usize, buf: &mut [u8]) -> std::io::R
     #[cfg(unix)]
     {
         let _ = map;
-        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset as u64)
+        read_in_parallel(file, offset, buf)
     }
     #[cfg(not(unix))]
     {
@@ -245,6 +364,32 @@ fn read_at(file: &File, map: &Mmap, offset: usize, buf: &mut [u8]) -> std::io::R
         buf.copy_from_slice(&map[offset..offset + buf.len()]);
         Ok(())
     }
+}
+
+/// `buf.len()` bytes of `file` from `offset`, `READ_BYTES` at a time by the `reader_pool`.
+#[cfg(unix)]
+fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let read = |buf: &mut [u8]| {
+        buf.par_chunks_mut(READ_BYTES)
+            .enumerate()
+            .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (offset + i * READ_BYTES) as u64))
+    };
+    match reader_pool() {
+        Some(pool) => pool.install(|| read(buf)),
+        // One read on this thread: rayon's global pool may be the one waiting for these bytes.
+        None => file.read_exact_at(buf, offset as u64),
+    }
+}
+
+/// `read_in_parallel` where the system has no `pread`: one seek and read (no thread reads
+/// this way concurrently: `take_raw` copies from the mapping there and nothing is read later).
+#[cfg(not(unix))]
+fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(offset as u64))?;
+    f.read_exact(buf)
 }
 
 /// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.

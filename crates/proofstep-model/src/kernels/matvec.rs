@@ -250,7 +250,7 @@ pub fn linear_rows_many(
                 q.kind,
                 Ptr(q.scales.as_ptr()),
                 Ptr(q.subs.as_ptr()),
-                Ptr(q.levels.as_ptr()),
+                Ptr(q.levels.get()?.as_ptr()),
             ),
         });
     }
@@ -741,6 +741,7 @@ mod tests {
                     for j in 0..n {
                         let want: f64 = q
                             .row(j)
+                            .unwrap()
                             .iter()
                             .zip(&xi)
                             .map(|(a, c)| *a as f64 * *c as f64)
@@ -756,6 +757,40 @@ mod tests {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Levels still arriving (`pending.rs`) are waited for: the product is the one of levels
+    /// held from the start; levels whose read failed make the product an error, not a panic.
+    #[test]
+    fn interleaved_levels_arriving_later_are_waited_for_or_their_failure_returned() -> Result<()> {
+        if !crate::kernels::x8::available() {
+            return Ok(());
+        }
+        let (n, k, m) = (16, 64, 2);
+        let held =
+            X8Matrix::from_q8_0(&Q8Matrix::quantize(&values(n * k, 3), n, k).unwrap()).unwrap();
+        let xt = Tensor::from_vec(values(m * k, 4), (m, k), &Device::Cpu)?;
+        let want = linear_rows_many(&xt, &[(RowWeights::X8(&held), None)])?[0].to_vec2::<f32>()?;
+        let bytes = held.levels.get()?.to_vec();
+        let (levels, fill) = crate::kernels::pending::PendingBytes::pending(bytes.len());
+        let arriving = X8Matrix {
+            levels,
+            ..held.clone()
+        };
+        let reader = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let len = bytes.len();
+            fill.fill(Ok(bytes), len);
+        });
+        let got = linear_rows_many(&xt, &[(RowWeights::X8(&arriving), None)])?;
+        reader.join().unwrap();
+        assert_eq!(got[0].to_vec2::<f32>()?, want);
+        let (levels, fill) = crate::kernels::pending::PendingBytes::pending(held.levels.len());
+        fill.fill(Err("disk gone".into()), held.levels.len());
+        let failed = X8Matrix { levels, ..held };
+        let err = linear_rows_many(&xt, &[(RowWeights::X8(&failed), None)]).unwrap_err();
+        assert!(err.to_string().contains("disk gone"), "{err}");
         Ok(())
     }
 

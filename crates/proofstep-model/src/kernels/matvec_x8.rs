@@ -465,7 +465,7 @@ mod tests {
                 let ptrs = X8Ptrs {
                     scales: w.scales.as_ptr(),
                     subs: w.subs.as_ptr(),
-                    levels: w.levels.as_ptr(),
+                    levels: w.levels.get().unwrap().as_ptr(),
                 };
                 // SAFETY: `available` checked the CPU; the buffers have the sizes the kernel
                 // reads and writes (n / 8 groups, m rows of k, m · n outputs).
@@ -488,6 +488,7 @@ mod tests {
                     for j in 0..n {
                         let want: f64 = w
                             .row(j)
+                            .unwrap()
                             .iter()
                             .zip(&xi)
                             .map(|(a, c)| *a as f64 * *c as f64)

@@ -20,6 +20,7 @@ mod matvec_x8;
 mod matvec_x8_amx;
 #[cfg(target_arch = "x86_64")]
 mod matvec_x8_zmm;
+pub mod pending;
 pub mod q4;
 pub mod q4k;
 pub mod q8;

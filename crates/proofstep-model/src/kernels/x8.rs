@@ -22,6 +22,8 @@
 use half::f16;
 use rayon::prelude::*;
 
+use crate::error::Result;
+use crate::kernels::pending::PendingBytes;
 use crate::kernels::q4::{Q40Matrix, BLOCK};
 use crate::kernels::q4k::{sub_scale, Q4KMatrix, SUPER};
 use crate::kernels::q8::Q8Matrix;
@@ -69,8 +71,9 @@ pub struct X8Matrix {
     pub scales: Vec<u16>,
     /// Q4_K: per group and block (`(g · nb + b) · 16`), the 8 rows' `sc` then their `m`.
     pub subs: Vec<u8>,
-    /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout).
-    pub levels: Vec<u8>,
+    /// Per group and block: `kind.block_bytes()` bytes of levels (see the module's layout);
+    /// possibly still being read from a quantized folder (`pending.rs`).
+    pub levels: PendingBytes,
     /// Number of rows (output features), a multiple of 8.
     pub rows: usize,
     /// Row length (input features), a multiple of 32.
@@ -182,17 +185,17 @@ impl X8Matrix {
             kind,
             scales,
             subs: Vec::new(),
-            levels,
+            levels: PendingBytes::ready(levels),
             rows,
             cols,
         })
     }
 
-    /// The level `u` of row `r`, column `e`.
-    fn level(&self, r: usize, e: usize) -> u8 {
+    /// The level `u` of row `r`, column `e`, from the matrix's levels `all`.
+    fn level(&self, all: &[u8], r: usize, e: usize) -> u8 {
         let (nb, per) = (self.cols / BLOCK, self.kind.block_bytes());
         let (g, rr, b, j) = (r / GROUP, r % GROUP, e / BLOCK, e % BLOCK);
-        let lv = &self.levels[(g * nb + b) * per..(g * nb + b + 1) * per];
+        let lv = &all[(g * nb + b) * per..(g * nb + b + 1) * per];
         match self.kind {
             X8Kind::Q8_0 => lv[(j / 4) * 32 + rr * 4 + j % 4],
             _ if j < 16 => lv[(j / 4) * 32 + rr * 4 + j % 4] & 0x0F,
@@ -200,13 +203,15 @@ impl X8Matrix {
         }
     }
 
-    /// Row `r` decoded to f32 (the values the kernel multiplies with).
-    pub fn row(&self, r: usize) -> Vec<f32> {
+    /// Row `r` decoded to f32 (the values the kernel multiplies with); an error if the levels
+    /// could not be read.
+    pub fn row(&self, r: usize) -> Result<Vec<f32>> {
         let (nb, g, rr) = (self.cols / BLOCK, r / GROUP, r % GROUP);
         let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
-        (0..self.cols)
+        let all = self.levels.get()?;
+        Ok((0..self.cols)
             .map(|e| {
-                let (u, b) = (self.level(r, e), e / BLOCK);
+                let (u, b) = (self.level(all, r, e), e / BLOCK);
                 match self.kind {
                     X8Kind::Q4K => {
                         let (ns, s) = (self.cols / SUPER, e / SUPER);
@@ -220,36 +225,44 @@ impl X8Matrix {
                     _ => (u as i32 - self.kind.offset()) as f32 * half((g * nb + b) * GROUP + rr),
                 }
             })
-            .collect()
+            .collect())
     }
 
     /// The row-major Q8_0 blocks these levels interleave (`from_q8_0`'s inverse; `None`
-    /// for another kind): what a CPU without AVX2 reads.
-    pub fn to_q8_0(&self) -> Option<Q8Matrix> {
-        (self.kind == X8Kind::Q8_0).then(|| Q8Matrix {
+    /// for another kind): what a CPU without AVX2 reads. An error if the levels could not be
+    /// read.
+    pub fn to_q8_0(&self) -> Result<Option<Q8Matrix>> {
+        if self.kind != X8Kind::Q8_0 {
+            return Ok(None);
+        }
+        let all = self.levels.get()?;
+        Ok(Some(Q8Matrix {
             scales: self.row_major_scales(),
             values: (0..self.rows * self.cols)
-                .map(|i| (self.level(i / self.cols, i % self.cols) as i16 - 128) as i8)
+                .map(|i| (self.level(all, i / self.cols, i % self.cols) as i16 - 128) as i8)
                 .collect(),
             rows: self.rows,
             cols: self.cols,
-        })
+        }))
     }
 
     /// The row-major Q4_0 blocks (`from_q4_0`'s inverse; `None` for another kind).
-    pub fn to_q4_0(&self) -> Option<Q40Matrix> {
-        (self.kind == X8Kind::Q4_0).then(|| Q40Matrix {
+    pub fn to_q4_0(&self) -> Result<Option<Q40Matrix>> {
+        if self.kind != X8Kind::Q4_0 {
+            return Ok(None);
+        }
+        Ok(Some(Q40Matrix {
             scales: self.row_major_scales(),
-            nibbles: self.row_major_nibbles(),
+            nibbles: self.row_major_nibbles()?,
             rows: self.rows,
             cols: self.cols,
-        })
+        }))
     }
 
     /// The row-major Q4_K super-blocks (`from_q4_k`'s inverse; `None` for another kind).
-    pub fn to_q4_k(&self) -> Option<Q4KMatrix> {
+    pub fn to_q4_k(&self) -> Result<Option<Q4KMatrix>> {
         if self.kind != X8Kind::Q4K {
-            return None;
+            return Ok(None);
         }
         let (nb, ns) = (self.cols / BLOCK, self.cols / SUPER);
         let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
@@ -265,13 +278,13 @@ impl X8Matrix {
                 [self.subs[i + r], self.subs[i + GROUP + r]]
             }));
         }
-        Some(Q4KMatrix {
+        Ok(Some(Q4KMatrix {
             supers,
             subs,
-            nibbles: self.row_major_nibbles(),
+            nibbles: self.row_major_nibbles()?,
             rows: self.rows,
             cols: self.cols,
-        })
+        }))
     }
 
     /// Q8_0 / Q4_0: the scale of block `b` of row `r` at `r · nb + b`, widened to f32.
@@ -288,15 +301,16 @@ impl X8Matrix {
 
     /// 4-bit levels row-major, 16 bytes per block of 32: element `j` in the low nibble of
     /// byte `j`, element `j + 16` in its high nibble.
-    fn row_major_nibbles(&self) -> Vec<u8> {
+    fn row_major_nibbles(&self) -> Result<Vec<u8>> {
+        let all = self.levels.get()?;
         let mut out = vec![0u8; self.rows * self.cols / 2];
         for row in 0..self.rows {
             for e in 0..self.cols {
                 let byte = &mut out[(row * self.cols + e) / BLOCK * 16 + e % 16];
-                *byte |= self.level(row, e) << if e % BLOCK < 16 { 0 } else { 4 };
+                *byte |= self.level(all, row, e) << if e % BLOCK < 16 { 0 } else { 4 };
             }
         }
-        out
+        Ok(out)
     }
 
     /// Bytes the matrix occupies.
@@ -334,14 +348,15 @@ pub(crate) mod tests {
         let xk = X8Matrix::from_q4_k(&qk).unwrap();
         assert_eq!(xk.bytes(), rows * 512 / 256 * 148);
         for r in 0..rows {
-            assert_eq!(x8.row(r), q8.row(r), "q8_0 row {r}");
-            assert_eq!(x4.row(r), q4.row(r), "q4_0 row {r}");
-            assert_eq!(xk.row(r), qk.row(r), "q4_k row {r}");
+            assert_eq!(x8.row(r).unwrap(), q8.row(r), "q8_0 row {r}");
+            assert_eq!(x4.row(r).unwrap(), q4.row(r), "q4_0 row {r}");
+            assert_eq!(xk.row(r).unwrap(), qk.row(r), "q4_k row {r}");
         }
-        assert_eq!(x8.to_q8_0().unwrap(), q8);
-        assert_eq!(x4.to_q4_0().unwrap(), q4);
-        assert_eq!(xk.to_q4_k().unwrap(), qk);
-        assert!(x8.to_q4_0().is_none() && x4.to_q4_k().is_none() && xk.to_q8_0().is_none());
+        assert_eq!(x8.to_q8_0().unwrap().unwrap(), q8);
+        assert_eq!(x4.to_q4_0().unwrap().unwrap(), q4);
+        assert_eq!(xk.to_q4_k().unwrap().unwrap(), qk);
+        assert!(x8.to_q4_0().unwrap().is_none());
+        assert!(x4.to_q4_k().unwrap().is_none() && xk.to_q8_0().unwrap().is_none());
         let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
         assert!(X8Matrix::from_q8_0(&odd).is_none());
     }
