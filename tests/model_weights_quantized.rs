@@ -214,6 +214,33 @@ fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
     }
 }
 
+/// A quantized folder whose file was cut short (a copy interrupted) is refused while loading,
+/// before any level is read behind the load, with the fix named.
+#[test]
+fn a_truncated_quantized_folder_is_refused_at_load_not_at_first_use() {
+    let src = tempfile::tempdir().unwrap();
+    save_model(&model("gpt_neox"), src.path(), usize::MAX).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q");
+    quantize_model(src.path(), Weights::Q8_0, &q).unwrap();
+    let file = q.join("model.safetensors");
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 1000)
+        .unwrap();
+    let err = load_model_with(&q, Weights::Auto)
+        .err()
+        .expect("a truncated folder loaded")
+        .to_string();
+    assert!(
+        err.contains("not a safetensors file") && err.contains("quantize"),
+        "{err}"
+    );
+}
+
 /// Each way a quantized folder's parts can disagree with what it says it holds: an error that
 /// names the part and says to quantize again, never a model computing with it.
 #[test]

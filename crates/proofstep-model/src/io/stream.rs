@@ -128,8 +128,9 @@ impl TensorStream {
                     let map = unsafe { Mmap::map(&file) }.map_err(|e| ModelError::io(&path, e))?;
                     let (header, meta) = SafeTensors::read_metadata(&map).map_err(|e| {
                         ModelError::Weights(format!(
-                            "{}: not a safetensors file ({e}); re-save the model with \
-                             transformers' save_pretrained",
+                            "{}: not a safetensors file ({e}): damaged or cut short; copy it \
+                             again, or re-save the model with transformers' save_pretrained (a \
+                             folder `proofstep model quantize` wrote: quantize it again)",
                             path.display()
                         ))
                     })?;
