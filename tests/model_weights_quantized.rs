@@ -214,8 +214,9 @@ fn a_damaged_quantized_folder_is_an_error_that_says_to_quantize_again() {
     }
 }
 
-/// A quantized folder whose file was cut short (a copy interrupted) is refused while loading,
-/// before any level is read behind the load, with the fix named.
+/// A quantized folder whose file was cut short (a copy interrupted) is refused while loading
+/// (safetensors' header check, as before the levels were read behind the load), not when the
+/// first product waits for levels that are not there, and the error names the fix.
 #[test]
 fn a_truncated_quantized_folder_is_refused_at_load_not_at_first_use() {
     let src = tempfile::tempdir().unwrap();

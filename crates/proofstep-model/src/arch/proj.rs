@@ -89,7 +89,6 @@ impl Converted {
     /// to convert could not be read.
     pub fn for_this_cpu(self) -> Result<Self> {
         let fast = x8::available();
-        let wrong_kind = || ModelError::Weights("interleaved levels of another kind".into());
         Ok(match self {
             Converted::Q8(q) if fast => {
                 X8Matrix::from_q8_0(&q).map_or(Converted::Q8(q), Converted::X8)
@@ -101,9 +100,9 @@ impl Converted {
                 X8Matrix::from_q4_k(&q).map_or(Converted::Q4K(q), Converted::X8)
             }
             Converted::X8(x) if !fast => match x.kind {
-                X8Kind::Q8_0 => Converted::Q8(x.to_q8_0()?.ok_or_else(wrong_kind)?),
-                X8Kind::Q4_0 => Converted::Q40(x.to_q4_0()?.ok_or_else(wrong_kind)?),
-                X8Kind::Q4K => Converted::Q4K(x.to_q4_k()?.ok_or_else(wrong_kind)?),
+                X8Kind::Q8_0 => Converted::Q8(x.to_q8_0()?),
+                X8Kind::Q4_0 => Converted::Q40(x.to_q4_0()?),
+                X8Kind::Q4K => Converted::Q4K(x.to_q4_k()?),
             },
             other => other,
         })

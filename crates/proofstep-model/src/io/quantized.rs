@@ -28,7 +28,7 @@ use crate::arch::held::HeldMatrix;
 use crate::arch::precision::Weights;
 use crate::arch::proj::Converted;
 use crate::error::{ModelError, Result};
-use crate::io::stream::{RawTensor, TensorStream};
+use crate::io::stream::{RawTensor, RawTensorLater, TensorStream};
 use crate::kernels::bf16::Bf16Matrix;
 use crate::kernels::q4::{Q40Matrix, BLOCK};
 use crate::kernels::q4k::{Q4KMatrix, SUPER};
@@ -175,7 +175,11 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
         Form::X8(kind) => {
             let tag = x8_name(kind);
             let levels_name = format!("{name}.{tag}.levels");
-            let (dtype, shape, levels) = stream
+            let RawTensorLater {
+                dtype,
+                shape,
+                bytes: levels,
+            } = stream
                 .take_raw_later(&levels_name)?
                 .ok_or_else(|| bad(&levels_name, "is missing"))?;
             if dtype != Dtype::U8 {
@@ -189,12 +193,6 @@ pub fn take(stream: &mut TensorStream, name: &str) -> Result<Option<Converted>> 
                 return Err(bad(
                     &format!("{name}.{tag}.levels"),
                     "has another block size",
-                ));
-            }
-            if levels.len() != groups * nb * per {
-                return Err(bad(
-                    &levels_name,
-                    "holds another number of bytes than its shape",
                 ));
             }
             let (rows, cols) = (groups * GROUP, nb * BLOCK);

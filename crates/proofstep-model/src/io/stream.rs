@@ -54,33 +54,46 @@ pub struct TensorStream {
     later: Option<mpsc::Sender<LaterRead>>,
 }
 
-/// A read `take_raw_later` queued: `len` bytes of `file` from `offset`, for `fill`.
+/// A read `take_raw_later` queued: `fill.len()` bytes of `file` from `offset`.
 struct LaterRead {
     path: PathBuf,
     file: Arc<File>,
     offset: usize,
-    len: usize,
     fill: PendingFill,
 }
 
 impl LaterRead {
-    /// Reads the bytes and hands them over (or the error naming the file); skipped when the
-    /// model that wanted them is gone.
+    /// Reads the bytes on the `reader_pool` and hands them over (or the error naming the
+    /// file); skipped when the model that wanted them is gone.
     fn run(self) {
         if self.fill.unwanted() {
             return;
         }
-        let mut bytes = vec![0u8; self.len];
-        let read = read_in_parallel(&self.file, self.offset, &mut bytes)
-            .map(|()| bytes)
-            .map_err(|e| {
-                format!(
-                    "{}: reading the model's weights failed after it loaded ({e}); check the                      file and load the model again",
-                    self.path.display()
-                )
-            });
-        self.fill.fill(read, self.len);
+        let mut bytes = vec![0u8; self.fill.len()];
+        let read = match reader_pool() {
+            Some(pool) => pool.install(|| read_in_parallel(&self.file, self.offset, &mut bytes)),
+            // Alone on this thread: rayon's global pool may be the one waiting for these bytes.
+            None => read_alone(&self.file, self.offset, &mut bytes),
+        };
+        self.fill.fill(read.map(|()| bytes).map_err(|e| {
+            format!(
+                "{}: reading the model's weights failed after it loaded ({e}); the file was \
+                 changed or cannot be read: check it (replace a quantized folder by writing a \
+                 new one and renaming it) and load the model again",
+                self.path.display()
+            )
+        }));
     }
+}
+
+/// A stored tensor whose bytes `take_raw_later` reads behind the load.
+pub struct RawTensorLater {
+    /// The stored dtype.
+    pub dtype: Dtype,
+    /// The stored shape.
+    pub shape: Vec<usize>,
+    /// The data, arriving.
+    pub bytes: PendingBytes,
 }
 
 /// candle's dtype of a stored float dtype.
@@ -181,10 +194,8 @@ impl TensorStream {
 
     /// The tensor `name` as stored (dtype, shape, bytes), taken, or `None` when no
     /// safetensors file holds it. Read from the file (not the mapping) `READ_BYTES` at a time
-    /// by the `READERS` threads of `reader_pool`, so several reads from disk are in flight at
-    /// once and none of the file's pages is mapped into the process. A quantized folder's levels are read this way too rather than used in
-    /// place from the mapping: the decoding kernels stream anonymous memory ~20 % faster than a
-    /// file's page-cache pages (benchmarks/README.md, real_size).
+    /// on every thread of the caller's pool, so the reads from disk run side by side and none
+    /// of the file's pages is mapped into the process.
     pub fn take_raw(&mut self, name: &str) -> Result<Option<RawTensor>> {
         for m in &mut self.mapped {
             let Some(info) = m.tensors.remove(name) else {
@@ -205,50 +216,42 @@ impl TensorStream {
 
     /// `take_raw` with the bytes read behind the load: the dtype and shape now, the bytes
     /// queued for a reader thread that reads them in the order they were taken (the layers'
-    /// order) while the caller goes on (`kernels/pending.rs`). A tensor the file is too short
-    /// for is an error now, not at first use. Where no thread can be started, or the system
-    /// has no `pread`, the bytes are read now.
-    pub fn take_raw_later(
-        &mut self,
-        name: &str,
-    ) -> Result<Option<(Dtype, Vec<usize>, PendingBytes)>> {
-        let Some(i) = self
+    /// order) on its own `reader_pool` while the caller goes on (`kernels/pending.rs`). A
+    /// quantized folder's levels are read this way into the model's own memory rather than
+    /// used in place from the mapping: the decoding kernels stream anonymous memory ~20 %
+    /// faster than a file's page-cache pages (benchmarks/README.md, real_size). Where no
+    /// thread can be started, or the system has no `pread`, the bytes are read now.
+    pub fn take_raw_later(&mut self, name: &str) -> Result<Option<RawTensorLater>> {
+        if !cfg!(unix) || self.reader().is_none() {
+            return Ok(self.take_raw(name)?.map(|t| RawTensorLater {
+                dtype: t.dtype,
+                shape: t.shape,
+                bytes: PendingBytes::ready(t.bytes),
+            }));
+        }
+        let Some((m, info)) = self
             .mapped
-            .iter()
-            .position(|m| m.tensors.contains_key(name))
+            .iter_mut()
+            .find_map(|m| m.tensors.remove(name).map(|info| (m, info)))
         else {
             return Ok(None);
         };
-        let m = &self.mapped[i];
-        let (a, b) = m.tensors[name].data_offsets;
-        let (start, end) = (m.data_start + a, m.data_start + b);
-        if end > m.map.len() {
-            return Err(ModelError::Weights(format!(
-                "{}: tensor {name} runs past the end of the file ({end} > {} bytes); the file is \
-                 truncated: copy or quantize the model again",
-                m.path.display(),
-                m.map.len()
-            )));
-        }
-        if !cfg!(unix) || self.reader().is_none() {
-            return Ok(self
-                .take_raw(name)?
-                .map(|t| (t.dtype, t.shape, PendingBytes::ready(t.bytes))));
-        }
-        let m = &mut self.mapped[i];
-        let info = m.tensors.remove(name).expect("found above");
-        let (bytes, fill) = PendingBytes::pending(end - start);
+        let (a, b) = info.data_offsets;
+        let (bytes, fill) = PendingBytes::pending(b - a);
         let job = LaterRead {
             path: m.path.clone(),
             file: m.file.clone(),
-            offset: start,
-            len: end - start,
+            offset: m.data_start + a,
             fill,
         };
         if let Err(mpsc::SendError(job)) = self.later.as_ref().expect("started above").send(job) {
             job.run();
         }
-        Ok(Some((info.dtype, info.shape, bytes)))
+        Ok(Some(RawTensorLater {
+            dtype: info.dtype,
+            shape: info.shape,
+            bytes,
+        }))
     }
 
     /// The sender to the reader thread of `take_raw_later`, started if need be; `None` if the
@@ -289,17 +292,18 @@ impl TensorStream {
 /// Bytes converted (and their pages released) at a time by `f32_values`.
 const CHUNK_BYTES: usize = 4 << 20;
 
-/// Bytes one reader of `take_raw` asks the file for at a time.
+/// Bytes one reader asks the file for at a time.
+#[cfg(unix)]
 const READ_BYTES: usize = 2 << 20;
 
-/// Reads `take_raw` keeps in flight. A disk (a cloud volume most of all) delivers more with
-/// several requests queued than with one per core: on a 2-core VM a cold 3 GB file read in
-/// 2 MiB requests by 8 threads took half the time of 2 threads (benchmarks/README.md,
-/// real_size). The threads wait on the disk, not the CPU.
+/// Reads `take_raw_later`'s reader keeps in flight: more than a small machine's cores, since
+/// they wait on the disk, not the CPU, and a disk (a cloud volume most of all) delivers more
+/// with several requests queued (benchmarks/README.md, real_size, sixth session).
 const READERS: usize = 8;
 
-/// The threads that read stored tensors, started on first use; `None` if the system refused
-/// them (then the caller's pool reads).
+/// The threads that read behind the load, apart from the caller's pool so that the load's own
+/// reads never queue behind them; started on first use, `None` if the system refused them
+/// (then the reader thread reads alone).
 fn reader_pool() -> Option<&'static rayon::ThreadPool> {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     POOL.get_or_init(|| {
@@ -383,14 +387,26 @@ fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Resu
     }
 }
 
-/// `read_in_parallel` where the system has no `pread`: one seek and read (no thread reads
-/// this way concurrently: `take_raw` copies from the mapping there and nothing is read later).
+/// `buf.len()` bytes of `file` from `offset`, read on this thread alone.
+#[cfg(unix)]
+fn read_alone(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset as u64)
+}
+
+/// `read_alone` where the system has no `pread`: one seek and read (no two threads read this
+/// way at once: `take_raw` copies from the mapping there and nothing is read later).
 #[cfg(not(unix))]
-fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+fn read_alone(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = file;
     f.seek(SeekFrom::Start(offset as u64))?;
     f.read_exact(buf)
+}
+
+/// `read_in_parallel` where the system has no `pread`: `read_alone`.
+#[cfg(not(unix))]
+fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
+    read_alone(file, offset, buf)
 }
 
 /// Hands the pages of `map[start..end]` back to the kernel once their bytes were copied out.

@@ -780,14 +780,13 @@ mod tests {
         };
         let reader = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(50));
-            let len = bytes.len();
-            fill.fill(Ok(bytes), len);
+            fill.fill(Ok(bytes));
         });
         let got = linear_rows_many(&xt, &[(RowWeights::X8(&arriving), None)])?;
         reader.join().unwrap();
         assert_eq!(got[0].to_vec2::<f32>()?, want);
         let (levels, fill) = crate::kernels::pending::PendingBytes::pending(held.levels.len());
-        fill.fill(Err("disk gone".into()), held.levels.len());
+        fill.fill(Err("disk gone".into()));
         let failed = X8Matrix { levels, ..held };
         let err = linear_rows_many(&xt, &[(RowWeights::X8(&failed), None)]).unwrap_err();
         assert!(err.to_string().contains("disk gone"), "{err}");

@@ -2,8 +2,8 @@
 //! (`io/quantized.rs`) hands its levels to a background reader and returns the model at once,
 //! so loading costs the headers, not the 1–3 GB of levels, and the read overlaps whatever the
 //! caller does next (starting Lean, the prompt's first layers). The first use of a matrix waits
-//! for its bytes (`get`), in the order the layers run, so the first step costs what the full
-//! read would have cost at load and every later step nothing. llama.cpp's mapped files behave
+//! for its bytes (`get`), in the order the layers run, so the first step pays for whatever part
+//! of the read is still unfinished and every later step nothing. llama.cpp's mapped files behave
 //! the same way; `benchmarks/real_size` reports load and load plus first run for both.
 
 use std::sync::{Arc, OnceLock};
@@ -23,6 +23,7 @@ pub struct PendingBytes {
 /// The writing end of `PendingBytes::pending`: `fill` hands the bytes over once. Dropped
 /// unfilled (its reader stopped) it leaves an error, so a waiter never waits forever.
 pub struct PendingFill {
+    len: usize,
     cell: Arc<OnceLock<Arrival>>,
 }
 
@@ -46,7 +47,7 @@ impl PendingBytes {
                 len,
                 cell: cell.clone(),
             },
-            PendingFill { cell },
+            PendingFill { len, cell },
         )
     }
 
@@ -67,11 +68,6 @@ impl PendingBytes {
             Err(why) => Err(ModelError::Weights(why.clone())),
         }
     }
-
-    /// Whether nothing but this handle wants the bytes any more (a reader may skip them).
-    fn unwanted(cell: &Arc<OnceLock<Arrival>>) -> bool {
-        Arc::strong_count(cell) == 1
-    }
 }
 
 impl std::fmt::Debug for PendingBytes {
@@ -85,7 +81,8 @@ impl std::fmt::Debug for PendingBytes {
     }
 }
 
-/// Equal when both arrived with the same bytes (waits for both).
+/// Equal when both arrived with the same bytes. Waits for both; a failed read is equal to
+/// nothing, itself included.
 impl PartialEq for PendingBytes {
     fn eq(&self, other: &Self) -> bool {
         matches!((self.get(), other.get()), (Ok(a), Ok(b)) if a == b)
@@ -93,22 +90,34 @@ impl PartialEq for PendingBytes {
 }
 
 impl PendingFill {
+    /// The number of bytes promised.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bytes are promised.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Hands the read bytes, or the reason they could not be read, to every waiter. Bytes of
     /// another length than promised are refused with an error in their place.
-    pub fn fill(self, arrival: Arrival, expected: usize) {
+    pub fn fill(self, arrival: Arrival) {
         let arrival = match arrival {
-            Ok(b) if b.len() != expected => Err(format!(
-                "the weight reader delivered {} bytes where {expected} were expected",
-                b.len()
+            Ok(b) if b.len() != self.len => Err(format!(
+                "the weight reader delivered {} bytes where {} were expected",
+                b.len(),
+                self.len
             )),
             other => other,
         };
         let _ = self.cell.set(arrival);
     }
 
-    /// Whether the model that wanted these bytes is gone, so reading them would be wasted.
+    /// Whether every `PendingBytes` of these bytes is gone (the model that wanted them was
+    /// dropped), so reading them would be wasted; none can be made again.
     pub fn unwanted(&self) -> bool {
-        PendingBytes::unwanted(&self.cell)
+        Arc::strong_count(&self.cell) == 1
     }
 }
 
@@ -130,7 +139,7 @@ mod tests {
     fn a_waiter_gets_bytes_filled_on_another_thread() {
         let (bytes, fill) = PendingBytes::pending(3);
         assert_eq!(bytes.len(), 3);
-        let t = std::thread::spawn(move || fill.fill(Ok(vec![1, 2, 3]), 3));
+        let t = std::thread::spawn(move || fill.fill(Ok(vec![1, 2, 3])));
         assert_eq!(bytes.get().unwrap(), &[1, 2, 3]);
         t.join().unwrap();
     }
@@ -138,7 +147,7 @@ mod tests {
     #[test]
     fn a_failed_or_abandoned_read_is_an_error_not_a_hang() {
         let (a, fill) = PendingBytes::pending(3);
-        fill.fill(Err("disk gone".into()), 3);
+        fill.fill(Err("disk gone".into()));
         assert!(a.get().unwrap_err().to_string().contains("disk gone"));
         let (b, fill) = PendingBytes::pending(3);
         drop(fill);
@@ -148,7 +157,7 @@ mod tests {
             .to_string()
             .contains("load the model again"));
         let (c, fill) = PendingBytes::pending(3);
-        fill.fill(Ok(vec![1]), 3);
+        fill.fill(Ok(vec![1]));
         assert!(c.get().unwrap_err().to_string().contains("3 were expected"));
     }
 

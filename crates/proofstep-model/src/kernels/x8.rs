@@ -22,7 +22,7 @@
 use half::f16;
 use rayon::prelude::*;
 
-use crate::error::Result;
+use crate::error::{ModelError, Result};
 use crate::kernels::pending::PendingBytes;
 use crate::kernels::q4::{Q40Matrix, BLOCK};
 use crate::kernels::q4k::{sub_scale, Q4KMatrix, SUPER};
@@ -228,42 +228,37 @@ impl X8Matrix {
             .collect())
     }
 
-    /// The row-major Q8_0 blocks these levels interleave (`from_q8_0`'s inverse; `None`
-    /// for another kind): what a CPU without AVX2 reads. An error if the levels could not be
-    /// read.
-    pub fn to_q8_0(&self) -> Result<Option<Q8Matrix>> {
-        if self.kind != X8Kind::Q8_0 {
-            return Ok(None);
-        }
+    /// The row-major Q8_0 blocks these levels interleave (`from_q8_0`'s inverse): what a CPU
+    /// without AVX2 reads. An error for another kind or levels that could not be read.
+    pub fn to_q8_0(&self) -> Result<Q8Matrix> {
+        self.expect_kind(X8Kind::Q8_0)?;
         let all = self.levels.get()?;
-        Ok(Some(Q8Matrix {
+        Ok(Q8Matrix {
             scales: self.row_major_scales(),
             values: (0..self.rows * self.cols)
                 .map(|i| (self.level(all, i / self.cols, i % self.cols) as i16 - 128) as i8)
                 .collect(),
             rows: self.rows,
             cols: self.cols,
-        }))
+        })
     }
 
-    /// The row-major Q4_0 blocks (`from_q4_0`'s inverse; `None` for another kind).
-    pub fn to_q4_0(&self) -> Result<Option<Q40Matrix>> {
-        if self.kind != X8Kind::Q4_0 {
-            return Ok(None);
-        }
-        Ok(Some(Q40Matrix {
+    /// The row-major Q4_0 blocks (`from_q4_0`'s inverse). An error for another kind or levels
+    /// that could not be read.
+    pub fn to_q4_0(&self) -> Result<Q40Matrix> {
+        self.expect_kind(X8Kind::Q4_0)?;
+        Ok(Q40Matrix {
             scales: self.row_major_scales(),
             nibbles: self.row_major_nibbles()?,
             rows: self.rows,
             cols: self.cols,
-        }))
+        })
     }
 
-    /// The row-major Q4_K super-blocks (`from_q4_k`'s inverse; `None` for another kind).
-    pub fn to_q4_k(&self) -> Result<Option<Q4KMatrix>> {
-        if self.kind != X8Kind::Q4K {
-            return Ok(None);
-        }
+    /// The row-major Q4_K super-blocks (`from_q4_k`'s inverse). An error for another kind or
+    /// levels that could not be read.
+    pub fn to_q4_k(&self) -> Result<Q4KMatrix> {
+        self.expect_kind(X8Kind::Q4K)?;
         let (nb, ns) = (self.cols / BLOCK, self.cols / SUPER);
         let half = |i: usize| f16::from_bits(self.scales[i]).to_f32();
         let (mut supers, mut subs) = (Vec::new(), Vec::new());
@@ -278,13 +273,25 @@ impl X8Matrix {
                 [self.subs[i + r], self.subs[i + GROUP + r]]
             }));
         }
-        Ok(Some(Q4KMatrix {
+        Ok(Q4KMatrix {
             supers,
             subs,
             nibbles: self.row_major_nibbles()?,
             rows: self.rows,
             cols: self.cols,
-        }))
+        })
+    }
+
+    /// An error unless the levels are of `kind`.
+    fn expect_kind(&self, kind: X8Kind) -> Result<()> {
+        if self.kind == kind {
+            Ok(())
+        } else {
+            Err(ModelError::Weights(format!(
+                "interleaved {:?} levels read as {kind:?}",
+                self.kind
+            )))
+        }
     }
 
     /// Q8_0 / Q4_0: the scale of block `b` of row `r` at `r · nb + b`, widened to f32.
@@ -352,11 +359,10 @@ pub(crate) mod tests {
             assert_eq!(x4.row(r).unwrap(), q4.row(r), "q4_0 row {r}");
             assert_eq!(xk.row(r).unwrap(), qk.row(r), "q4_k row {r}");
         }
-        assert_eq!(x8.to_q8_0().unwrap().unwrap(), q8);
-        assert_eq!(x4.to_q4_0().unwrap().unwrap(), q4);
-        assert_eq!(xk.to_q4_k().unwrap().unwrap(), qk);
-        assert!(x8.to_q4_0().unwrap().is_none());
-        assert!(x4.to_q4_k().unwrap().is_none() && xk.to_q8_0().unwrap().is_none());
+        assert_eq!(x8.to_q8_0().unwrap(), q8);
+        assert_eq!(x4.to_q4_0().unwrap(), q4);
+        assert_eq!(xk.to_q4_k().unwrap(), qk);
+        assert!(x8.to_q4_0().is_err() && x4.to_q4_k().is_err() && xk.to_q8_0().is_err());
         let odd = Q8Matrix::quantize(&w[..12 * cols], 12, cols).unwrap();
         assert!(X8Matrix::from_q8_0(&odd).is_none());
     }
