@@ -65,7 +65,7 @@ impl PendingBytes {
     pub fn get(&self) -> Result<&[u8]> {
         match self.cell.wait() {
             Ok(bytes) => Ok(bytes),
-            Err(why) => Err(ModelError::Weights(why.clone())),
+            Err(why) => Err(ModelError::Quantized(why.clone())),
         }
     }
 }

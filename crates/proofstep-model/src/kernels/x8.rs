@@ -287,7 +287,7 @@ impl X8Matrix {
         if self.kind == kind {
             Ok(())
         } else {
-            Err(ModelError::Weights(format!(
+            Err(ModelError::Quantized(format!(
                 "interleaved {:?} levels read as {kind:?}",
                 self.kind
             )))
