@@ -18,7 +18,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use crate::error::{ModelError, Result};
 use crate::io::weights::{read_file, weight_files, WeightFormat};
-use crate::kernels::pending::{PendingBytes, PendingFill};
+use crate::kernels::pending::{AlignedBytes, PendingBytes, PendingFill};
 
 /// One memory-mapped safetensors file and where its tensors lie.
 struct Mapped {
@@ -69,11 +69,12 @@ impl LaterRead {
         if self.fill.unwanted() {
             return;
         }
-        let mut bytes = vec![0u8; self.fill.len()];
+        let mut bytes = AlignedBytes::zeroed(self.fill.len());
+        let buf = bytes.as_mut_slice();
         let read = match reader_pool() {
-            Some(pool) => pool.install(|| read_in_parallel(&self.file, self.offset, &mut bytes)),
+            Some(pool) => pool.install(|| read_in_parallel(&self.file, self.offset, buf)),
             // Alone on this thread: rayon's global pool may be the one waiting for these bytes.
-            None => read_alone(&self.file, self.offset, &mut bytes),
+            None => read_alone(&self.file, self.offset, buf),
         };
         self.fill.fill(read.map(|()| bytes).map_err(|e| {
             format!(

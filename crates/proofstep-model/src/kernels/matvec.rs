@@ -780,7 +780,7 @@ mod tests {
         };
         let reader = std::thread::spawn(move || {
             std::thread::sleep(std::time::Duration::from_millis(50));
-            fill.fill(Ok(bytes));
+            fill.fill(Ok(crate::kernels::pending::AlignedBytes::from_vec(bytes)));
         });
         let got = linear_rows_many(&xt, &[(RowWeights::X8(&arriving), None)])?;
         reader.join().unwrap();

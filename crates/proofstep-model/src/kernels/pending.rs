@@ -11,7 +11,48 @@ use std::sync::{Arc, OnceLock};
 use crate::error::{ModelError, Result};
 
 /// What the reader leaves: the bytes, or why it could not read them.
-type Arrival = std::result::Result<Vec<u8>, String>;
+type Arrival = std::result::Result<AlignedBytes, String>;
+
+/// Bytes whose first one sits on a cache line (64 bytes), so that no 32- or 64-byte load of
+/// the kernels straddles two lines because of where the allocator put the buffer (it gives
+/// 16-byte alignment: a large block starts 16 bytes into a page).
+pub struct AlignedBytes {
+    buf: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+/// The alignment `AlignedBytes::zeroed` gives.
+const LINE: usize = 64;
+
+impl AlignedBytes {
+    /// `len` zero bytes starting on a cache line.
+    pub fn zeroed(len: usize) -> Self {
+        let buf = vec![0u8; len + LINE - 1];
+        let start = buf.as_ptr().align_offset(LINE).min(LINE - 1);
+        AlignedBytes { buf, start, len }
+    }
+
+    /// `bytes` where the allocator put them.
+    pub fn from_vec(bytes: Vec<u8>) -> Self {
+        let len = bytes.len();
+        AlignedBytes {
+            buf: bytes,
+            start: 0,
+            len,
+        }
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..self.start + self.len]
+    }
+
+    /// The bytes, to fill.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.buf[self.start..self.start + self.len]
+    }
+}
 
 /// Bytes held, or arriving from a `PendingFill`. A clone shares them.
 #[derive(Clone)]
@@ -32,7 +73,7 @@ impl PendingBytes {
     pub fn ready(bytes: Vec<u8>) -> Self {
         let len = bytes.len();
         let cell = OnceLock::new();
-        let _ = cell.set(Ok(bytes));
+        let _ = cell.set(Ok(AlignedBytes::from_vec(bytes)));
         PendingBytes {
             len,
             cell: Arc::new(cell),
@@ -64,7 +105,7 @@ impl PendingBytes {
     /// The bytes, once they are here (waits for the reader); the reader's error if it failed.
     pub fn get(&self) -> Result<&[u8]> {
         match self.cell.wait() {
-            Ok(bytes) => Ok(bytes),
+            Ok(bytes) => Ok(bytes.as_slice()),
             Err(why) => Err(ModelError::Quantized(why.clone())),
         }
     }
@@ -104,10 +145,9 @@ impl PendingFill {
     /// another length than promised are refused with an error in their place.
     pub fn fill(self, arrival: Arrival) {
         let arrival = match arrival {
-            Ok(b) if b.len() != self.len => Err(format!(
+            Ok(b) if b.len != self.len => Err(format!(
                 "the weight reader delivered {} bytes where {} were expected",
-                b.len(),
-                self.len
+                b.len, self.len
             )),
             other => other,
         };
@@ -139,7 +179,7 @@ mod tests {
     fn a_waiter_gets_bytes_filled_on_another_thread() {
         let (bytes, fill) = PendingBytes::pending(3);
         assert_eq!(bytes.len(), 3);
-        let t = std::thread::spawn(move || fill.fill(Ok(vec![1, 2, 3])));
+        let t = std::thread::spawn(move || fill.fill(Ok(AlignedBytes::from_vec(vec![1, 2, 3]))));
         assert_eq!(bytes.get().unwrap(), &[1, 2, 3]);
         t.join().unwrap();
     }
@@ -157,8 +197,18 @@ mod tests {
             .to_string()
             .contains("load the model again"));
         let (c, fill) = PendingBytes::pending(3);
-        fill.fill(Ok(vec![1]));
+        fill.fill(Ok(AlignedBytes::from_vec(vec![1])));
         assert!(c.get().unwrap_err().to_string().contains("3 were expected"));
+    }
+
+    #[test]
+    fn zeroed_bytes_start_on_a_cache_line() {
+        for len in [0, 1, 100, 3 << 20] {
+            let mut b = AlignedBytes::zeroed(len);
+            assert_eq!(b.as_slice().len(), len);
+            assert!(b.as_slice().iter().all(|&x| x == 0));
+            assert_eq!(b.as_mut_slice().as_ptr() as usize % LINE, 0, "{len}");
+        }
     }
 
     #[test]
