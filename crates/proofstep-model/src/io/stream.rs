@@ -372,20 +372,15 @@ fn read_at(file: &File, map: &Mmap, offset: usize, buf: &mut [u8]) -> std::io::R
     }
 }
 
-/// `buf.len()` bytes of `file` from `offset`, `READ_BYTES` at a time by the `reader_pool`.
+/// `buf.len()` bytes of `file` from `offset`, `READ_BYTES` at a time on every thread of the
+/// current rayon pool (the global one outside any): the caller's for `take_raw`, the
+/// `reader_pool` for the reads behind the load.
 #[cfg(unix)]
 fn read_in_parallel(file: &File, offset: usize, buf: &mut [u8]) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
-    let read = |buf: &mut [u8]| {
-        buf.par_chunks_mut(READ_BYTES)
-            .enumerate()
-            .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (offset + i * READ_BYTES) as u64))
-    };
-    match reader_pool() {
-        Some(pool) => pool.install(|| read(buf)),
-        // One read on this thread: rayon's global pool may be the one waiting for these bytes.
-        None => file.read_exact_at(buf, offset as u64),
-    }
+    buf.par_chunks_mut(READ_BYTES)
+        .enumerate()
+        .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (offset + i * READ_BYTES) as u64))
 }
 
 /// `buf.len()` bytes of `file` from `offset`, read on this thread alone.
