@@ -19,7 +19,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::lean::source::is_ident_rest;
-use crate::lean::source::keywords::{is_line_start_command, is_sorry_name, never_in_tactic};
+use crate::lean::source::keywords::{
+    is_line_start_command, is_sorry_name, never_in_tactic, uncertifiable,
+};
 
 /// Why a candidate was refused without asking Lean.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +34,9 @@ pub enum Rejection {
     /// A command keyword (a new declaration, `#eval`, `set_option`, ...) that would end the proof
     /// and add a command to the file.
     Command(String),
+    /// An option that skips the kernel's check (`debug.skipKernelTC`) or a tactic that runs
+    /// code of its own (`run_tac`, `by_elab`): either can make Lean accept what is not a proof.
+    Unchecked(String),
     /// A control character other than a line feed (NUL, tab, carriage return, escape, ...),
     /// given as its code point, e.g. `U+0000`.
     Control(String),
@@ -45,6 +50,11 @@ impl fmt::Display for Rejection {
             Rejection::Command(word) => {
                 write!(f, "would smuggle the command `{word}` into the file")
             }
+            Rejection::Unchecked(word) => write!(
+                f,
+                "uses `{word}`, which {}",
+                uncertifiable(word).unwrap_or("cannot be certified")
+            ),
             Rejection::Control(code) => {
                 write!(
                     f,
@@ -73,6 +83,9 @@ pub fn check_candidate(tactic: &str) -> Result<(), Rejection> {
         }
         if token.starts_with('#') && token.len() > 1 {
             return Err(Rejection::Command(token.to_string()));
+        }
+        if uncertifiable(token).is_some() {
+            return Err(Rejection::Unchecked(token.to_string()));
         }
     }
     for line in tactic.lines().skip(1) {
@@ -225,6 +238,31 @@ mod tests {
             rejected("rfl\n  import Foo"),
             Rejection::Command("import".into())
         );
+    }
+
+    #[test]
+    fn steps_that_skip_the_kernel_or_run_code_are_rejected() {
+        for (t, word) in [
+            (
+                "set_option debug.skipKernelTC true in decide +kernel",
+                "debug.skipKernelTC",
+            ),
+            (
+                "(set_option debug.«skipKernelTC» true in decide +kernel)",
+                "debug.«skipKernelTC»",
+            ),
+            (
+                "exact (set_option debug.skipKernelTC true in by decide +kernel)",
+                "debug.skipKernelTC",
+            ),
+            ("run_tac do pure ()", "run_tac"),
+            ("exact by_elab pure default", "by_elab"),
+        ] {
+            let r = rejected(t);
+            assert_eq!(r, Rejection::Unchecked(word.into()), "{t}");
+            assert!(r.to_string().contains("kernel"), "{r}");
+        }
+        assert!(check_candidate("set_option maxRecDepth 1000 in decide").is_ok());
     }
 
     #[test]

@@ -67,27 +67,76 @@ pub enum AxiomsAnswer {
     Unknown,
 }
 
-/// Reads one message found on a `#print axioms` line: an information message listing the
-/// axioms, or an "unknown constant" error. `None` for anything else (e.g. a parse error that
-/// spilled onto the line), which confirms nothing.
-pub fn read_answer(is_error: bool, is_information: bool, text: &str) -> Option<AxiomsAnswer> {
+/// Reads one message found on a `#print axioms` line about `expected` (the full name asked
+/// about): an information message `'NAME' depends on axioms: [..]` or `'NAME' does not depend
+/// on any axioms` whose NAME is `expected` (or its private form, `_private.Module.0.expected`),
+/// or an "unknown constant" error. `None` for anything else (a parse error that spilled onto the
+/// line, an answer about another name), which confirms nothing. The message is read by its
+/// shape, never searched for a phrase: an axiom may be named `«does not depend on any axioms»`.
+pub fn read_answer(
+    is_error: bool,
+    is_information: bool,
+    text: &str,
+    expected: &str,
+) -> Option<AxiomsAnswer> {
     if is_information {
-        if text.contains("does not depend on any axioms") {
+        let rest = after_name(text.trim(), expected)?;
+        if rest == "does not depend on any axioms" {
             return Some(AxiomsAnswer::DependsOn(Vec::new()));
         }
-        let (_, list) = text.split_once("depends on axioms:")?;
-        let list = list.trim();
-        let inner = list.strip_prefix('[')?.strip_suffix(']')?;
-        let axioms = inner
-            .split(',')
-            .map(|a| a.trim().to_string())
-            .filter(|a| !a.is_empty())
-            .collect();
-        return Some(AxiomsAnswer::DependsOn(axioms));
+        let inner = rest
+            .strip_prefix("depends on axioms:")?
+            .trim()
+            .strip_prefix('[')?
+            .strip_suffix(']')?;
+        return Some(AxiomsAnswer::DependsOn(names_in_list(inner)));
     }
     let lower = text.to_lowercase();
     (is_error && (lower.starts_with("unknown constant") || lower.starts_with("unknown identifier")))
         .then_some(AxiomsAnswer::Unknown)
+}
+
+/// What follows `'NAME' ` at the start of `text` when NAME is `expected` or its private form;
+/// `«»` quoting is ignored on both sides (Lean quotes only where a name needs it).
+fn after_name<'a>(text: &'a str, expected: &str) -> Option<&'a str> {
+    let unquoted = |s: &str| s.replace(['«', '»'], "");
+    let expected = unquoted(expected);
+    let body = text.strip_prefix('\'')?;
+    // The name ends at the quote before the answer's fixed words.
+    let end = ["' depends on axioms:", "' does not depend on any axioms"]
+        .iter()
+        .filter_map(|w| body.find(w))
+        .min()?;
+    let name = unquoted(&body[..end]);
+    let private = name
+        .strip_prefix("_private.")
+        .and_then(|n| n.strip_suffix(&*expected))
+        .is_some_and(|module| module.ends_with(".0.") && !module.contains(char::is_whitespace));
+    (name == expected || private).then(|| body[end + 1..].trim_start())
+}
+
+/// The names of a printed axiom list (`a, b.c, «x, y»`): split at commas outside `«»`.
+fn names_in_list(list: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let (mut current, mut quoted) = (String::new(), false);
+    for c in list.chars() {
+        match c {
+            '«' => quoted = true,
+            '»' => quoted = false,
+            ',' if !quoted => {
+                names.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    names.push(current);
+    names
+        .into_iter()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 /// The final verdict on a theorem: its own diagnostics' verdict, corrected by what `#print
@@ -182,14 +231,15 @@ mod tests {
     #[test]
     fn answers_as_lean_4_35_prints_them() {
         assert_eq!(
-            read_answer(false, true, "'t1' depends on axioms: [sorryAx]"),
+            read_answer(false, true, "'t1' depends on axioms: [sorryAx]", "t1"),
             Some(AxiomsAnswer::DependsOn(vec!["sorryAx".into()]))
         );
         assert_eq!(
             read_answer(
                 false,
                 true,
-                "'t' depends on axioms: [propext,\n Classical.choice, Quot.sound]"
+                "'A.t' depends on axioms: [propext,\n Classical.choice, Quot.sound]",
+                "A.t"
             ),
             Some(AxiomsAnswer::DependsOn(vec![
                 "propext".into(),
@@ -201,19 +251,63 @@ mod tests {
             read_answer(
                 false,
                 true,
-                "'_private.T.0.t4' does not depend on any axioms"
+                "'_private.T.0.t4' does not depend on any axioms",
+                "t4"
             ),
             Some(AxiomsAnswer::DependsOn(Vec::new()))
         );
         assert_eq!(
-            read_answer(true, false, "Unknown constant `_root_.nope`"),
+            read_answer(false, true, "'t'' does not depend on any axioms", "t'"),
+            Some(AxiomsAnswer::DependsOn(Vec::new()))
+        );
+        assert_eq!(
+            read_answer(true, false, "Unknown constant `_root_.nope`", "nope"),
             Some(AxiomsAnswer::Unknown)
         );
         assert_eq!(
-            read_answer(true, false, "unexpected token '#print'; expected term"),
+            read_answer(true, false, "unexpected token '#print'; expected term", "t"),
             None
         );
-        assert_eq!(read_answer(false, false, "declaration uses `sorry`"), None);
+        assert_eq!(read_answer(false, false, "declaration uses `sorry`", "t"), None);
+    }
+
+    #[test]
+    fn an_answer_is_read_by_its_shape_and_its_name() {
+        // An axiom named after the "clean" answer is still an axiom.
+        assert_eq!(
+            read_answer(
+                false,
+                true,
+                "'bogus' depends on axioms: [«does not depend on any axioms»]",
+                "bogus"
+            ),
+            Some(AxiomsAnswer::DependsOn(vec![
+                "«does not depend on any axioms»".into()
+            ]))
+        );
+        // A comma inside a quoted name does not split it into allowed names.
+        assert_eq!(
+            read_answer(
+                false,
+                true,
+                "'t' depends on axioms: [«propext, Quot.sound»]",
+                "t"
+            ),
+            Some(AxiomsAnswer::DependsOn(vec!["«propext, Quot.sound»".into()]))
+        );
+        // An answer about another declaration confirms nothing.
+        assert_eq!(
+            read_answer(false, true, "'A.t' does not depend on any axioms", "t"),
+            None
+        );
+        assert_eq!(
+            read_answer(false, true, "'t' does not depend on any axioms, really", "t"),
+            None
+        );
+        assert_eq!(
+            read_answer(false, true, "note: 't' does not depend on any axioms", "t"),
+            None
+        );
     }
 
     #[test]

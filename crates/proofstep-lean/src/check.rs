@@ -11,8 +11,8 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::source::keywords::{SCOPES, SYNTAX_COMMANDS};
-use crate::source::{command_tokens, qualified, DeclKind, Pos, Region, SourceFile};
+use crate::source::keywords::{uncertifiable, SCOPES, SYNTAX_COMMANDS};
+use crate::source::{command_tokens, qualified, tokens, DeclKind, Pos, Region, SourceFile};
 use crate::verdict::{Status, Verdict};
 
 /// The verdict on each theorem of a file, from one Lean run.
@@ -42,6 +42,9 @@ pub struct FileProbe {
     shifts: Vec<(u32, u32, u32)>,
     /// Why the probe cannot be trusted in this file, if it cannot.
     distrust: Option<String>,
+    /// Per theorem, why its full name may not be Lean's (`SourceFile::name_doubt`): the probe
+    /// could then answer about another declaration.
+    doubts: Vec<Option<String>>,
 }
 
 impl FileProbe {
@@ -94,7 +97,10 @@ impl FileProbe {
             probes,
             names,
             shifts,
-            distrust: redefines_probe(file),
+            distrust: untrusted(file),
+            doubts: (0..source.theorems.len())
+                .map(|i| source.name_doubt(i))
+                .collect(),
         }
     }
 
@@ -108,6 +114,23 @@ impl FileProbe {
         }
         Pos::new(pos.line, column)
     }
+}
+
+/// Why no proof in `text` can be certified, if none can: it turns off the kernel's check
+/// (`debug.skipKernelTC`) or runs code of its own (`#eval`, `run_cmd`, `elab`, ...), which can
+/// add declarations the kernel never saw; or it can change what `#print axioms` answers
+/// (`redefines_probe`). Words in comments and strings do not count.
+pub fn untrusted(text: &str) -> Option<String> {
+    let found = tokens(text)
+        .into_iter()
+        .find_map(|t| uncertifiable(t).map(|why| (t, why)));
+    if let Some((word, why)) = found {
+        return Some(format!(
+            "this text uses `{word}`, which {why}, so no proof in it can be certified; remove it \
+             (or check the theorems in a file without it)"
+        ));
+    }
+    redefines_probe(text)
 }
 
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
@@ -165,8 +188,12 @@ pub fn classify(
     let mut kept: Vec<Diagnostic> = Vec::new();
     for d in diagnostics {
         if let Some(&i) = probe.probes.get(&d.pos.line) {
-            let answer =
-                axioms::read_answer(d.is_error(), d.severity == Severity::Information, &d.data);
+            let answer = axioms::read_answer(
+                d.is_error(),
+                d.severity == Severity::Information,
+                &d.data,
+                &probe.names[i],
+            );
             if answer.is_some() {
                 answers[i] = answer;
                 continue;
@@ -217,7 +244,7 @@ pub fn classify(
                         .push("a declaration without a name cannot be checked for axioms".into());
                 }
                 v
-            } else if let Some(why) = &probe.distrust {
+            } else if let Some(why) = probe.distrust.as_ref().or(probe.doubts[i].as_ref()) {
                 let mut v = verdict;
                 if v.status == Status::Proved {
                     v.status = Status::Error;
@@ -271,6 +298,23 @@ mod tests {
         assert_eq!(probe.original(Pos::new(5, 10 + added)), Pos::new(5, 10));
         assert_eq!(probe.original(Pos::new(5, 3)), Pos::new(5, 0));
         assert_eq!(probe.original(Pos::new(4, 30)), Pos::new(4, 30));
+    }
+
+    #[test]
+    fn a_text_that_skips_the_kernel_or_runs_code_is_not_trusted() {
+        let why = untrusted(
+            "prelude\nset_option debug.skipKernelTC true in\ntheorem t : False := by decide +kernel\n",
+        )
+        .expect("refused");
+        assert!(why.contains("debug.skipKernelTC") && why.contains("kernel"), "{why}");
+        assert!(untrusted("#eval 1 + 1\ntheorem t : True := trivial\n").is_some());
+        assert!(untrusted("theorem t : True := by\n  run_tac pure ()\n").is_some());
+        assert!(untrusted("elab \"x\" : tactic => pure ()\n").is_some());
+        assert!(
+            untrusted("-- set_option debug.skipKernelTC true\ntheorem t : True := trivial\n").is_none(),
+            "a comment says nothing"
+        );
+        assert!(untrusted("theorem t : True := by\n  set_option maxRecDepth 100 in trivial\n").is_none());
     }
 
     #[test]

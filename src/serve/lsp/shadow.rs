@@ -13,7 +13,7 @@ use lsp_types::{DiagnosticSeverity, Position};
 use crate::lean::axioms::{
     self, example_declaration, example_name, print_axioms_command, AxiomPolicy,
 };
-use crate::lean::check::redefines_probe;
+use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
@@ -162,8 +162,9 @@ struct AxiomsProbe {
     text: String,
     /// The first line (from 0) after the shadow text proper.
     first_line: u32,
-    /// The line of the `#print axioms` command, when the declaration was found.
-    probe_line: Option<u32>,
+    /// The line of the `#print axioms` command and the name it asks about, when the
+    /// declaration was found.
+    probe_line: Option<(u32, String)>,
     /// Why the probe's answer cannot be trusted here, if it cannot.
     distrust: Option<String>,
 }
@@ -195,10 +196,10 @@ impl AxiomsProbe {
             let line = position_at(&text, text.len()).line;
             text.push_str(&print_axioms_command(&name));
             text.push('\n');
-            line
+            (line, name)
         });
         AxiomsProbe {
-            distrust: redefines_probe(&text),
+            distrust: untrusted(&text),
             text,
             first_line,
             probe_line,
@@ -208,9 +209,10 @@ impl AxiomsProbe {
     /// Whether the probe's answer among `diagnostics` shows a finished proof: no error in the
     /// copy of an example, and only allowed axioms.
     fn confirms(&self, diagnostics: &[LeanDiagnostic], policy: &AxiomPolicy) -> bool {
-        let Some(line) = self.probe_line else {
+        let Some((line, name)) = &self.probe_line else {
             return false;
         };
+        let line = *line;
         if self.distrust.is_some() {
             return false;
         }
@@ -225,6 +227,7 @@ impl AxiomsProbe {
                     d.is_error(),
                     d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
                     &d.lsp.message,
+                    name,
                 )
             });
         let verdict = axioms::judge(

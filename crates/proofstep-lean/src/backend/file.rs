@@ -48,8 +48,12 @@ impl<'a> Parts<'a> {
         };
         for d in &run.output.diagnostics {
             if Some(d.pos.line) == probe_line {
-                let answer =
-                    axioms::read_answer(d.is_error(), d.severity == Severity::Information, &d.data);
+                let answer = axioms::read_answer(
+                    d.is_error(),
+                    d.severity == Severity::Information,
+                    &d.data,
+                    layout.checked_name.as_deref().unwrap_or_default(),
+                );
                 if answer.is_some() {
                     parts.probe = answer;
                     continue;

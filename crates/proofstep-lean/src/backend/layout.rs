@@ -10,7 +10,7 @@ use crate::axioms::{
     self, example_declaration, example_name, print_axioms_command, AxiomPolicy, AxiomsAnswer,
 };
 use crate::backend::proof_text;
-use crate::check::redefines_probe;
+use crate::check::untrusted;
 use crate::lsp::text::position_at;
 use crate::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::verdict::{Status, Verdict};
@@ -80,11 +80,12 @@ impl TheoremText {
     pub fn for_verify(header: &str, statement: &str, proof: &str) -> Self {
         let bare = TheoremText::new(header, statement, &[]);
         let parsed = SourceFile::parse(&bare.text);
-        let theorem = parsed
+        let index = parsed
             .theorems
             .iter()
-            .rev()
-            .find(|t| t.start_byte >= bare.statement_start);
+            .rposition(|t| t.start_byte >= bare.statement_start);
+        let theorem = index.map(|i| &parsed.theorems[i]);
+        let doubt = index.and_then(|i| parsed.name_doubt(i));
         let (statement, checked_name) = match theorem {
             Some(t) if t.kind == DeclKind::Example => {
                 let kw = t.keyword_byte - bare.statement_start;
@@ -101,7 +102,7 @@ impl TheoremText {
         };
         let mut layout = TheoremText::new(header, &statement, &[proof.to_string()]);
         layout.checked_name = checked_name;
-        layout.distrust = redefines_probe(&layout.text);
+        layout.distrust = untrusted(&layout.text).or(doubt);
         if let Some(name) = layout.checked_name.clone() {
             layout.text.push('\n');
             layout.probe_start = Some(layout.text.len());

@@ -204,7 +204,12 @@ pub fn verdict_of(
     let mut own = Vec::with_capacity(response.messages.len());
     for m in &response.messages {
         if Some(m.pos.line) == probe_line {
-            let read = axioms::read_answer(m.is_error(), m.severity == Severity::Info, &m.data);
+            let read = axioms::read_answer(
+                m.is_error(),
+                m.severity == Severity::Info,
+                &m.data,
+                layout.checked_name.as_deref().unwrap_or_default(),
+            );
             if read.is_some() {
                 answer = read;
                 continue;

@@ -200,6 +200,7 @@ impl ServerBackend {
                     d.is_error(),
                     d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
                     &d.lsp.message,
+                    layout.checked_name.as_deref().unwrap_or_default(),
                 );
                 if answer.is_some() {
                     probe = answer;

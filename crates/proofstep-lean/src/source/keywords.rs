@@ -78,9 +78,50 @@ pub const OTHER_COMMANDS: &[&str] = &[
     "add_decl_doc",
 ];
 
+/// The commands that open and close namespaces and sections: never part of a term or a
+/// tactic, so Lean reads them at any indentation.
+pub const SCOPE_COMMANDS: &[&str] = &["namespace", "section", "end"];
+
 /// Words that close a goal without proving it: the `sorry` and `admit` tactics and terms, and
 /// the axiom they elaborate to.
 pub const SORRY_WORDS: &[&str] = &["sorry", "admit", SORRY_AXIOM];
+
+/// Options under which Lean adds a declaration without its kernel check, so that an
+/// ill-typed proof is accepted and `#print axioms` still finds nothing wrong
+/// (`set_option debug.skipKernelTC true in decide +kernel` proves `False`).
+pub const UNCHECKED_OPTIONS: &[&str] = &["debug.skipKernelTC"];
+
+/// Commands, tactics and attributes that run code of the text's own inside Lean: such code can
+/// add declarations to the environment without the kernel's check, so nothing in a text that
+/// uses them can be certified.
+pub const CODE_RUNNERS: &[&str] = &[
+    "#eval",
+    "#eval!",
+    "run_cmd",
+    "run_elab",
+    "run_meta",
+    "run_tac",
+    "by_elab",
+    "elab",
+    "elab_rules",
+    "command_elab",
+    "term_elab",
+    "tactic_elab",
+];
+
+/// Why the word `word` (a name, plain or with `«quoted»` components) makes a text's proofs
+/// impossible to certify, if it does: it names an option that skips the kernel's check, or
+/// runs code of the text's own (`UNCHECKED_OPTIONS`, `CODE_RUNNERS`).
+pub fn uncertifiable(word: &str) -> Option<&'static str> {
+    let bare: String = word.chars().filter(|&c| c != '«' && c != '»').collect();
+    if UNCHECKED_OPTIONS.contains(&bare.as_str()) {
+        Some("turns off the kernel's check of the proof")
+    } else if CODE_RUNNERS.contains(&bare.as_str()) {
+        Some("runs code that can add declarations without the kernel's check")
+    } else {
+        None
+    }
+}
 
 /// True for a keyword that begins a command other than a declaration (at column 0, or no
 /// deeper than the command before): `noncomputable section` too.
@@ -134,6 +175,23 @@ mod tests {
         assert!(!is_command("theorem"));
         assert!(never_in_tactic("coinductive") && !never_in_tactic("open"));
         assert!(is_line_start_command("scoped") && !is_line_start_command("end"));
+    }
+
+    #[test]
+    fn kernel_switches_and_code_runners_are_uncertifiable() {
+        for word in [
+            "debug.skipKernelTC",
+            "«debug».skipKernelTC",
+            "debug.«skipKernelTC»",
+            "#eval",
+            "run_tac",
+            "elab",
+        ] {
+            assert!(uncertifiable(word).is_some(), "{word}");
+        }
+        for word in ["debug", "skipKernelTC", "maxHeartbeats", "decide", "eval", "elaborate"] {
+            assert!(uncertifiable(word).is_none(), "{word}");
+        }
     }
 
     #[test]

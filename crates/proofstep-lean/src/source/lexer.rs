@@ -68,7 +68,7 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
             }
             '/' if next == Some('-') => {
                 let end = block_comment_end(src, i);
-                if src[i..].starts_with("/--") && !src[i..].starts_with("/--/") {
+                if src[i..].starts_with("/--") {
                     push(
                         &mut tokens,
                         TokenKind::DocComment,
@@ -143,11 +143,16 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
     tokens
 }
 
-/// The end of the nested block comment starting at `start` (`/-`), or the end of the text.
+/// The end of the nested block comment starting at `start` (`/-`), or the end of the text. As
+/// in Lean, the `-` of a doc comment's `/--` (and the `!` of `/-!`) belongs to its opening, so
+/// `/--/` opens a doc comment and does not close it.
 fn block_comment_end(src: &str, start: usize) -> usize {
     let bytes = src.as_bytes();
-    let mut depth = 0usize;
-    let mut i = start;
+    let mut depth = 1usize;
+    let mut i = start + 2;
+    if matches!(bytes.get(i), Some(b'-' | b'!')) {
+        i += 1;
+    }
     while i + 1 < bytes.len() {
         if bytes[i] == b'/' && bytes[i + 1] == b'-' {
             depth += 1;
@@ -195,8 +200,10 @@ fn char_literal_end(src: &str, i: usize) -> Option<usize> {
     let mut chars = rest.char_indices();
     let (_, c) = chars.next()?;
     if c == '\\' {
-        let close = rest[1..].find('\'')?;
-        return (close <= 10).then_some(i + 1 + 1 + close + 1);
+        // The escaped character (`\'` is a quote) is never the closing one.
+        let escaped = rest[1..].chars().next()?.len_utf8();
+        let close = rest[1 + escaped..].find('\'')?;
+        return (close <= 10).then_some(i + 1 + 1 + escaped + close + 1);
     }
     let (at, close) = chars.next()?;
     (close == '\'' && c != '\n').then_some(i + 1 + at + 1)

@@ -224,12 +224,42 @@ pub struct SourceFile {
     /// Byte offset where Lean stops reading: an `#exit` command, or the end of the text.
     /// Commands after an `#exit` are not listed.
     pub lean_end: usize,
+    /// The first scope command (`namespace`, `section`, `end`) that Lean may read otherwise
+    /// than this splitter (an `end` that closes no open scope of that name, a scope command
+    /// after `... in`), with why: from its byte offset on, full names are guesses, so no
+    /// theorem after it can be asked about by name.
+    pub scope_doubt: Option<(usize, String)>,
 }
 
 impl SourceFile {
     /// Splits `text` (never fails: text Lean would reject still splits somewhere sensible).
     pub fn parse(text: &str) -> SourceFile {
         Splitter::new(text).run()
+    }
+
+    /// Why theorem `index`'s full name cannot be trusted to be Lean's, if it cannot: a scope
+    /// command before it that Lean may read otherwise (`scope_doubt`), or an earlier theorem
+    /// of the same full name (Lean would refuse the second, so this reading differs from
+    /// Lean's somewhere).
+    pub fn name_doubt(&self, index: usize) -> Option<String> {
+        let theorem = self.theorems.get(index)?;
+        if let Some((at, why)) = &self.scope_doubt {
+            if *at < theorem.start_byte {
+                return Some(format!(
+                    "the full name of `{}` cannot be worked out for sure ({why}), so what it rests on cannot be checked; fix that command",
+                    theorem.display_name()
+                ));
+            }
+        }
+        let name = theorem.full_name.as_ref()?;
+        self.theorems[..index]
+            .iter()
+            .any(|t| t.full_name.as_ref() == Some(name))
+            .then(|| {
+                format!(
+                    "`{name}` is declared twice as this file reads, so which one Lean checked cannot be told; rename one"
+                )
+            })
     }
 
     /// Everything before the first theorem (the whole text when there is none).
@@ -404,6 +434,57 @@ mod tests {
         assert_eq!(b.proof, "rfl");
         assert_eq!(f.text_before(1), &text[..text.find("theorem b").unwrap()]);
         assert_eq!(b.span_end, None);
+    }
+
+    #[test]
+    fn scopes_are_followed_as_lean_follows_them() {
+        let full = |text: &str| -> Vec<String> {
+            SourceFile::parse(text)
+                .theorems
+                .iter()
+                .map(|t| t.display_name())
+                .collect()
+        };
+        // An indented `namespace` is still a command.
+        assert_eq!(
+            full("theorem t : True := trivial\n  namespace A\ntheorem t : True := trivial\n"),
+            ["t", "A.t"]
+        );
+        // `end B` closes only `B` of `namespace A.B`.
+        assert_eq!(
+            full("namespace A.B\nend B\ntheorem t : True := trivial\nend A\ntheorem u : True := trivial\n"),
+            ["A.t", "u"]
+        );
+        // `/--/` opens a doc comment, as in Lean; `'\''` is one character literal.
+        assert_eq!(
+            full("theorem A.t : True := trivial\n/--/\nnamespace A\n-/\ntheorem t : True := trivial\n"),
+            ["A.t", "t"]
+        );
+        assert_eq!(
+            full("def c := '\\''\nnamespace A\ntheorem t : True := trivial\n"),
+            ["A.t"]
+        );
+    }
+
+    #[test]
+    fn names_that_lean_may_give_otherwise_are_doubted() {
+        let bare_end = SourceFile::parse(
+            "namespace A\nend\ntheorem t : True := trivial\n",
+        );
+        let why = bare_end.name_doubt(0).expect("doubted");
+        assert!(why.contains("line 2"), "{why}");
+        let in_end = SourceFile::parse(
+            "namespace A\nset_option pp.all true in\nend A\ntheorem t : True := trivial\n",
+        );
+        assert!(in_end.name_doubt(0).is_some());
+        let twice = SourceFile::parse("theorem t : True := trivial\ntheorem t : True := trivial\n");
+        assert_eq!(twice.name_doubt(0), None);
+        assert!(twice.name_doubt(1).expect("doubted").contains("twice"));
+        let fine = SourceFile::parse(
+            "namespace A\nsection\ntheorem t : True := trivial\nend\nend A\ntheorem t : True := trivial\n",
+        );
+        assert_eq!((fine.name_doubt(0), fine.name_doubt(1)), (None, None));
+        assert_eq!(fine.scope_doubt, None);
     }
 
     #[test]

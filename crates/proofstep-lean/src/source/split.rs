@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::keywords::{is_command, DECLARATIONS, MODIFIERS};
+use super::keywords::{is_command, DECLARATIONS, MODIFIERS, SCOPE_COMMANDS};
 use super::lexer::{lex, Token, TokenKind};
 use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem};
 
@@ -99,7 +99,9 @@ impl<'a> Splitter<'a> {
         }
         let leads = t.kind == TokenKind::DocComment || text == "@[" || MODIFIERS.contains(&text);
         let shallow = self.column(i) == 0 || self.column(i) <= last_column;
-        if DECLARATIONS.contains(&text) {
+        // Scope commands never stand inside a term or a tactic, so Lean reads them at any
+        // indentation; so must the namespaces this splitter tracks.
+        if DECLARATIONS.contains(&text) || SCOPE_COMMANDS.contains(&text) {
             return true;
         }
         if leads {
@@ -142,7 +144,8 @@ impl<'a> Splitter<'a> {
 
         let mut commands = Vec::new();
         let mut theorems = Vec::new();
-        let mut namespaces: Vec<Vec<String>> = Vec::new();
+        let mut scopes: Vec<Scope> = Vec::new();
+        let mut scope_doubt: Option<(usize, String)> = None;
         let mut lean_end = self.src.len();
         for (k, &(s, last)) in groups.iter().enumerate() {
             let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
@@ -156,7 +159,7 @@ impl<'a> Splitter<'a> {
             let next_start = groups.get(k + 1).map(|g| self.pos(self.tokens[g.0].start));
             match keyword {
                 "theorem" | "lemma" | "example" => {
-                    let theorem = self.theorem(s, kw, end, next_start, &namespaces);
+                    let theorem = self.theorem(s, kw, end, next_start, &scopes);
                     commands.push(Command {
                         kind: CommandKind::Theorem(theorems.len()),
                         start,
@@ -165,13 +168,22 @@ impl<'a> Splitter<'a> {
                     theorems.push(theorem);
                     continue;
                 }
-                "namespace" => {
-                    let name = if kw + 1 < end { self.text(kw + 1) } else { "" };
-                    namespaces.push(name.split('.').map(str::to_string).collect());
-                }
-                "section" | "mutual" => namespaces.push(Vec::new()),
-                "end" => {
-                    namespaces.pop();
+                "namespace" | "section" | "mutual" | "end" => {
+                    let named = kw + 1 < end
+                        && self.tokens[kw + 1].kind == TokenKind::Word
+                        && !self.tokens[kw + 1].first_on_line
+                        && keyword != "mutual";
+                    let name = if named { self.text(kw + 1) } else { "" };
+                    let doubt = if s != last {
+                        Some(format!("`{keyword}` after `... in`"))
+                    } else {
+                        track_scope(&mut scopes, keyword, name)
+                    };
+                    if let Some(why) = doubt {
+                        let at = self.pos(self.tokens[kw].start);
+                        scope_doubt
+                            .get_or_insert((self.tokens[s].start, format!("{why} at line {}", at.line)));
+                    }
                 }
                 _ => {}
             }
@@ -187,6 +199,7 @@ impl<'a> Splitter<'a> {
             theorems,
             end: self.pos(self.src.len()),
             lean_end,
+            scope_doubt,
         }
     }
 
@@ -197,7 +210,7 @@ impl<'a> Splitter<'a> {
         kw: usize,
         end: usize,
         span_end: Option<Pos>,
-        namespaces: &[Vec<String>],
+        scopes: &[Scope],
     ) -> Theorem {
         let src = self.src;
         let kind = match self.text(kw) {
@@ -209,11 +222,10 @@ impl<'a> Splitter<'a> {
             && kw + 1 < end
             && self.tokens[kw + 1].kind == TokenKind::Word)
             .then(|| self.text(kw + 1).to_string());
-        let namespace = namespaces
+        let namespace = scopes
             .iter()
-            .flatten()
-            .map(String::as_str)
-            .filter(|p| !p.is_empty())
+            .filter(|s| s.namespace)
+            .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(".");
         let full_name = name.as_ref().map(|n| match n.strip_prefix("_root_.") {
@@ -285,5 +297,58 @@ impl<'a> Splitter<'a> {
             }
         }
         None
+    }
+}
+
+/// One open scope, as Lean keeps them: `namespace A.B` opens `A` then `B`.
+pub(super) struct Scope {
+    /// The component's name (empty for an anonymous `section` or a `mutual` block).
+    name: String,
+    /// A namespace (its name qualifies declarations), not a section or `mutual`.
+    namespace: bool,
+}
+
+/// Applies the scope command `keyword` (`namespace`, `section`, `mutual`, `end`) with `name`
+/// (dotted; empty when none) to `scopes`, as Lean does when the command succeeds. Returns why
+/// Lean may read it otherwise: an `end` whose name is not that of the scopes it would close
+/// (Lean then reports an error and closes nothing).
+fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<String> {
+    let parts: Vec<&str> = name.split('.').filter(|p| !p.is_empty()).collect();
+    match keyword {
+        "namespace" | "section" if !parts.is_empty() => {
+            scopes.extend(parts.iter().map(|p| Scope {
+                name: p.trim_matches(|c| c == '«' || c == '»').to_string(),
+                namespace: keyword == "namespace",
+            }));
+            None
+        }
+        "namespace" => Some("`namespace` without a name".into()),
+        "section" | "mutual" => {
+            scopes.push(Scope {
+                name: String::new(),
+                namespace: false,
+            });
+            None
+        }
+        _ => {
+            let closes = parts.len().max(1);
+            let matches = scopes.len() >= closes
+                && if parts.is_empty() {
+                    scopes.last().is_some_and(|s| s.name.is_empty())
+                } else {
+                    scopes[scopes.len() - closes..]
+                        .iter()
+                        .zip(&parts)
+                        .all(|(s, p)| s.name == p.trim_matches(|c| c == '«' || c == '»'))
+                };
+            if matches {
+                scopes.truncate(scopes.len() - closes);
+                None
+            } else if name.is_empty() {
+                Some("`end` that closes no anonymous section".into())
+            } else {
+                Some(format!("`end {name}` that closes no open scope of that name"))
+            }
+        }
     }
 }
