@@ -21,6 +21,9 @@ pub const MAX_PROMPTS: usize = 32;
 pub const MAX_N: usize = 64;
 /// Tokens per choice at most (`max_tokens`).
 pub const MAX_TOKENS: usize = 2048;
+/// Tokens one request may generate in all (prompts × `n` × `max_tokens`): the decoding cache
+/// grows with it, so one request cannot take the server's memory.
+pub const MAX_WORK: usize = 32_768;
 /// Alternatives per token at most (`logprobs`).
 pub const MAX_LOGPROBS: usize = 20;
 /// Stop strings at most.
@@ -71,6 +74,12 @@ pub fn plan(body: &[u8]) -> Result<Plan, String> {
     let max_tokens = request.max_tokens.unwrap_or(16);
     if !(1..=MAX_TOKENS).contains(&max_tokens) {
         return Err(format!("\"max_tokens\" must be from 1 to {MAX_TOKENS}"));
+    }
+    let work = prompts.len() * n * max_tokens;
+    if work > MAX_WORK {
+        return Err(format!(
+            "prompts × \"n\" × \"max_tokens\" is {work}, over the {MAX_WORK} tokens one request may generate; ask for fewer choices or tokens, or send several requests"
+        ));
     }
     let temperature = request.temperature.unwrap_or(1.0);
     if !(temperature.is_finite() && temperature >= 0.0) {

@@ -268,7 +268,10 @@ mod tests {
             read_answer(true, false, "unexpected token '#print'; expected term", "t"),
             None
         );
-        assert_eq!(read_answer(false, false, "declaration uses `sorry`", "t"), None);
+        assert_eq!(
+            read_answer(false, false, "declaration uses `sorry`", "t"),
+            None
+        );
     }
 
     #[test]
@@ -293,7 +296,9 @@ mod tests {
                 "'t' depends on axioms: [«propext, Quot.sound»]",
                 "t"
             ),
-            Some(AxiomsAnswer::DependsOn(vec!["«propext, Quot.sound»".into()]))
+            Some(AxiomsAnswer::DependsOn(
+                vec!["«propext, Quot.sound»".into()]
+            ))
         );
         // An answer about another declaration confirms nothing.
         assert_eq!(
@@ -301,7 +306,12 @@ mod tests {
             None
         );
         assert_eq!(
-            read_answer(false, true, "'t' does not depend on any axioms, really", "t"),
+            read_answer(
+                false,
+                true,
+                "'t' does not depend on any axioms, really",
+                "t"
+            ),
             None
         );
         assert_eq!(

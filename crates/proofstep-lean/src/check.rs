@@ -306,15 +306,22 @@ mod tests {
             "prelude\nset_option debug.skipKernelTC true in\ntheorem t : False := by decide +kernel\n",
         )
         .expect("refused");
-        assert!(why.contains("debug.skipKernelTC") && why.contains("kernel"), "{why}");
+        assert!(
+            why.contains("debug.skipKernelTC") && why.contains("kernel"),
+            "{why}"
+        );
         assert!(untrusted("#eval 1 + 1\ntheorem t : True := trivial\n").is_some());
         assert!(untrusted("theorem t : True := by\n  run_tac pure ()\n").is_some());
         assert!(untrusted("elab \"x\" : tactic => pure ()\n").is_some());
         assert!(
-            untrusted("-- set_option debug.skipKernelTC true\ntheorem t : True := trivial\n").is_none(),
+            untrusted("-- set_option debug.skipKernelTC true\ntheorem t : True := trivial\n")
+                .is_none(),
             "a comment says nothing"
         );
-        assert!(untrusted("theorem t : True := by\n  set_option maxRecDepth 100 in trivial\n").is_none());
+        assert!(
+            untrusted("theorem t : True := by\n  set_option maxRecDepth 100 in trivial\n")
+                .is_none()
+        );
     }
 
     #[test]

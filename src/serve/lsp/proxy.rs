@@ -23,7 +23,7 @@ use lsp_types::Position;
 use serde_json::{json, Value};
 
 use crate::lean::lsp::framing::{Frame, FrameReader};
-use crate::lean::lsp::jsonrpc::is_unaddressed_response;
+use crate::lean::lsp::jsonrpc::{for_lean, is_unaddressed_response};
 use crate::lean::LeanCommand;
 use crate::model::Predictor;
 use crate::process::{self, ProcessError};
@@ -363,6 +363,10 @@ fn editor_to_server(
             continue;
         }
         observe_editor(shared, frame.message(), engine, budget);
+        let frame = match for_lean(frame.message()) {
+            Some(fixed) => Frame::of(fixed),
+            None => frame,
+        };
         if let Err(e) = shared.to_server(&frame) {
             tracing::error!(target: "lsp_proxy", "cannot write to the Lean server: {e}");
             break;

@@ -72,6 +72,34 @@ pub fn error_answer(id: Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
+/// The error codes Lean 4.35's server reads; a response with any other code stops it.
+pub const LEAN_ERROR_CODES: &[i64] = &[
+    -32700, -32600, -32601, -32602, -32603, -32002, -32001, -32800, -32801, -32900, -32901, -32902,
+];
+
+/// `message` (valid JSON-RPC) as Lean's server can read it, or `None` when it needs no change:
+/// Lean stops on a request or notification whose `params` is null or missing (`shutdown` and
+/// `exit` aside), and on an error response whose code it does not know. The first gets empty
+/// params, the second the internal-error code (its message kept).
+pub fn for_lean(message: &Value) -> Option<Value> {
+    let mut fixed = message.clone();
+    match message.get("method").and_then(Value::as_str) {
+        Some("shutdown" | "exit") => return None,
+        Some(_) if message.get("params").is_none_or(Value::is_null) => {
+            fixed["params"] = json!({});
+        }
+        Some(_) => return None,
+        None => {
+            let code = message["error"]["code"].as_i64()?;
+            if LEAN_ERROR_CODES.contains(&code) {
+                return None;
+            }
+            fixed["error"]["code"] = json!(-32603);
+        }
+    }
+    Some(fixed)
+}
+
 /// Whether `message` is a response without an id (an error about a message that could not be
 /// read): valid JSON-RPC, but addressed to no request, and Lean's server stops on one.
 pub fn is_unaddressed_response(message: &Value) -> bool {
@@ -92,6 +120,24 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_lean_would_stop_on_are_mended() {
+        let hover =
+            json!({"jsonrpc": "2.0", "id": 1, "method": "textDocument/hover", "params": null});
+        assert_eq!(for_lean(&hover).unwrap()["params"], json!({}));
+        let bare = json!({"jsonrpc": "2.0", "method": "textDocument/didChange"});
+        assert_eq!(for_lean(&bare).unwrap()["params"], json!({}));
+        let shutdown = json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": null});
+        assert_eq!(for_lean(&shutdown), None);
+        let failed = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32803, "message": "no"}});
+        let mended = for_lean(&failed).unwrap();
+        assert_eq!(mended["error"], json!({"code": -32603, "message": "no"}));
+        let known = json!({"jsonrpc": "2.0", "id": 3, "error": {"code": -32800, "message": "x"}});
+        assert_eq!(for_lean(&known), None);
+        let fine = json!({"jsonrpc": "2.0", "id": 4, "method": "m", "params": {}});
+        assert_eq!(for_lean(&fine), None);
+    }
 
     #[test]
     fn requests_notifications_and_responses_pass() {

@@ -189,7 +189,14 @@ mod tests {
         ] {
             assert!(uncertifiable(word).is_some(), "{word}");
         }
-        for word in ["debug", "skipKernelTC", "maxHeartbeats", "decide", "eval", "elaborate"] {
+        for word in [
+            "debug",
+            "skipKernelTC",
+            "maxHeartbeats",
+            "decide",
+            "eval",
+            "elaborate",
+        ] {
             assert!(uncertifiable(word).is_none(), "{word}");
         }
     }

@@ -468,9 +468,7 @@ mod tests {
 
     #[test]
     fn names_that_lean_may_give_otherwise_are_doubted() {
-        let bare_end = SourceFile::parse(
-            "namespace A\nend\ntheorem t : True := trivial\n",
-        );
+        let bare_end = SourceFile::parse("namespace A\nend\ntheorem t : True := trivial\n");
         let why = bare_end.name_doubt(0).expect("doubted");
         assert!(why.contains("line 2"), "{why}");
         let in_end = SourceFile::parse(

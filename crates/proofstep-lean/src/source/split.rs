@@ -181,8 +181,10 @@ impl<'a> Splitter<'a> {
                     };
                     if let Some(why) = doubt {
                         let at = self.pos(self.tokens[kw].start);
-                        scope_doubt
-                            .get_or_insert((self.tokens[s].start, format!("{why} at line {}", at.line)));
+                        scope_doubt.get_or_insert((
+                            self.tokens[s].start,
+                            format!("{why} at line {}", at.line),
+                        ));
                     }
                 }
                 _ => {}
@@ -347,7 +349,9 @@ fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<Str
             } else if name.is_empty() {
                 Some("`end` that closes no anonymous section".into())
             } else {
-                Some(format!("`end {name}` that closes no open scope of that name"))
+                Some(format!(
+                    "`end {name}` that closes no open scope of that name"
+                ))
             }
         }
     }

@@ -292,6 +292,14 @@ impl ModelConfig {
         serde_json::to_string_pretty(&Value::Object(map)).unwrap_or_default()
     }
 
+    /// The longest sequence the model is meant for (`max_position_embeddings`).
+    pub fn context_length(&self) -> usize {
+        match self {
+            ModelConfig::Llama(c) => c.max_position_embeddings,
+            ModelConfig::GptNeox(c) => c.max_position_embeddings,
+        }
+    }
+
     /// Vocabulary size (rows of the embedding).
     pub fn vocab_size(&self) -> usize {
         match self {

@@ -194,8 +194,24 @@ impl Generator {
         Ok(())
     }
 
+    /// Prompts cut to the model's context, `max_new_tokens` left free after them: a longer
+    /// prompt keeps its end (a goal's `⊢` line and the prompt's last marker), as the model
+    /// never saw more, and the memory of attention and of the decoding cache stays bounded
+    /// whatever a client or a file sends.
+    fn fit_to_context(&self, prompts: &[Vec<u32>], max_new_tokens: usize) -> Vec<Vec<u32>> {
+        let context = self.lm.config().context_length().max(2);
+        let room = context
+            .saturating_sub(max_new_tokens.min(context / 2))
+            .max(1);
+        prompts
+            .iter()
+            .map(|p| p[p.len().saturating_sub(room)..].to_vec())
+            .collect()
+    }
+
     /// Token-level generation for prompts given as ids: per prompt, the sequences (not yet
-    /// deduplicated), in no particular order.
+    /// deduplicated), in no particular order. A prompt longer than the model's context keeps
+    /// its end (`fit_to_context`).
     pub fn generate_ids(
         &self,
         prompts: &[Vec<u32>],
@@ -204,6 +220,8 @@ impl Generator {
         if prompts.is_empty() {
             return Ok(Vec::new());
         }
+        let fitted = self.fit_to_context(prompts, options.max_new_tokens);
+        let prompts = fitted.as_slice();
         match &options.decoding {
             Decoding::Beam { width } => {
                 if *width == 0 {
@@ -357,6 +375,7 @@ impl Generator {
             .iter()
             .map(|p| self.tokenizer.encode(p))
             .collect::<Result<Vec<_>>>()?;
+        let ids = self.fit_to_context(&ids, options.max_new_tokens);
         let seqs = if ids.is_empty() {
             Vec::new()
         } else {
