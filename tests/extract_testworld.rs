@@ -304,3 +304,27 @@ fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
     ]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("no .lean files"));
 }
+
+#[test]
+fn a_novel_split_folder_gets_its_own_file_never_train() {
+    if common::test_lean("a_novel_split_folder_gets_its_own_file_never_train").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("corpus");
+    std::fs::create_dir_all(src.join("novel")).unwrap();
+    common::write_file(&src.join("novel"), "N.lean", B);
+    let out = dir.path().join("out");
+    let run = proofstep(&["extract", src.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let novel = read(&out.join("random/novel.json"));
+    assert_eq!(novel.len(), 1, "{novel:?}");
+    assert_eq!(novel[0]["full_name"], "test_like");
+    for split in ["train", "val", "test"] {
+        assert!(read(&out.join(format!("random/{split}.json"))).is_empty(), "{split}");
+    }
+}

@@ -16,11 +16,12 @@ use crate::cli::args::{workers_or_cores, ToolchainArgs};
 #[derive(clap::Args, Debug)]
 pub struct ExtractArgs {
     /// Lean files, or folders searched for `.lean` files (hidden folders such as .lake are
-    /// skipped). A folder with train/val/test subfolders keeps that split.
+    /// skipped). A folder with train/val/test/novel subfolders keeps that split.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// The output folder: OUT/random/{train,val,test}.json in LeanDojo Benchmark 4's schema,
-    /// ready for `proofstep data leandojo --input OUT`.
+    /// The output folder: OUT/random/{train,val,test,novel}.json in LeanDojo Benchmark 4's
+    /// schema, ready for `proofstep data leandojo --input OUT` (which reads train, val and
+    /// test; a corpus's novel-shape split stays held out).
     #[arg(long)]
     pub out: PathBuf,
     /// Lean servers working on different files at once (default: the number of cores).

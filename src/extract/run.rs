@@ -18,8 +18,9 @@ use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::source::{Pos, Region, SourceFile};
 use crate::lean::{LeanCommand, LeanError};
 
-/// The split files written under `OUT/random/`.
-pub const SPLITS: [&str; 3] = ["train", "val", "test"];
+/// The split files written under `OUT/random/`: a corpus's novel-shape split (`novel/`) gets a
+/// file of its own, so no held-out theorem ever lands in train.
+pub const SPLITS: [&str; 4] = ["train", "val", "test", "novel"];
 
 /// Options of an extraction.
 #[derive(Clone, Debug)]
@@ -39,7 +40,7 @@ pub struct Input {
     pub path: PathBuf,
     /// Its path as recorded (`file_path`): relative to the folder given, or as given.
     pub rel: String,
-    /// The split named by a `train`/`val`/`test` folder above it, if any.
+    /// The split named by a `train`/`val`/`test`/`novel` folder above it, if any.
     pub split: Option<&'static str>,
     /// The repository's URL and commit, when it is in a git repository.
     pub repo: (String, String),
