@@ -26,9 +26,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check every theorem of a Lean file and classify it: proved, open, error or sorry.
+    /// Check every theorem of a Lean file and classify it: proved, open, error, sorry or axiom.
     Check(cli::check::CheckArgs),
-    /// Format proof-step training data (LeanDojo Benchmark 4 → the seed's JSONL splits).
+    /// Format training data: LeanDojo Benchmark 4 → the seed's JSONL splits, or whole-proof pairs for `refine`.
     Data(cli::data::DataArgs),
     /// Generate the test world's corpus: theorems with tactic proofs, checked by Lean, split train/val/test.
     Corpus(cli::corpus::CorpusArgs),
@@ -56,7 +56,7 @@ enum Command {
     Doctor(cli::doctor::DoctorArgs),
     /// Generate next-step candidates for a prompt with their scores (sampling or beam search).
     Generate(cli::generate::GenerateArgs),
-    /// Model folders: import a GGUF file as a Hugging Face folder.
+    /// Model folders: import a GGUF file as a Hugging Face folder, or write one quantized once.
     Model(cli::model::ModelArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     Completions(cli::completions::CompletionsArgs),

@@ -315,7 +315,12 @@ fn a_novel_split_folder_gets_its_own_file_never_train() {
     std::fs::create_dir_all(src.join("novel")).unwrap();
     common::write_file(&src.join("novel"), "N.lean", B);
     let out = dir.path().join("out");
-    let run = proofstep(&["extract", src.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let run = proofstep(&[
+        "extract",
+        src.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(
         run.status.success(),
         "{}",
@@ -325,6 +330,9 @@ fn a_novel_split_folder_gets_its_own_file_never_train() {
     assert_eq!(novel.len(), 1, "{novel:?}");
     assert_eq!(novel[0]["full_name"], "test_like");
     for split in ["train", "val", "test"] {
-        assert!(read(&out.join(format!("random/{split}.json"))).is_empty(), "{split}");
+        assert!(
+            read(&out.join(format!("random/{split}.json"))).is_empty(),
+            "{split}"
+        );
     }
 }

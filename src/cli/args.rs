@@ -560,9 +560,10 @@ pub struct BudgetArgs {
     /// `--also-try` as given; without any, the default list (see [`BudgetArgs::also_try`]).
     #[command(flatten)]
     pub also_try_given: AlsoTryArgs,
-    /// The model's candidates only: not even the default automation (assumption, rfl,
-    /// trivial, constructor, intro h, contradiction, decide, simp_all) that the search tries
-    /// at every state when no --also-try is given. Each listed tactic is one more Lean call
+    /// The model's candidates only: not even the default list (assumption, rfl, trivial,
+    /// constructor, intro h, contradiction, decide, simp_all and eight `Nat` rewrites:
+    /// add_comm, mul_comm, add_assoc and mul_assoc both ways, left_distrib, right_distrib)
+    /// that the search tries at every state when no --also-try is given. Each listed tactic is one more Lean call
     /// per state: on a large project, give a list of your own (--also-try) or this flag.
     #[arg(long, conflicts_with = "tactics")]
     pub no_also_try: bool,

@@ -62,6 +62,13 @@ pub struct IterateArgs {
 
 /// Runs `proofstep iterate`.
 pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
+    if args.search.remote.is_remote() {
+        return Err(Failure::Usage.error(
+            "iterate fine-tunes the model it searches with, so it needs a local model folder \
+             (--model), not a served one (--predictor-url)"
+                .to_string(),
+        ));
+    }
     let pool = load(&args.statements, &DatasetOptions::default())
         .with_context(|| format!("reading the statements {}", args.statements.display()))?;
     let val = load(&args.val, &DatasetOptions::default())

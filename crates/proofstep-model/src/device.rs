@@ -69,7 +69,7 @@ impl DeviceChoice {
             DeviceChoice::Cuda(n) if !CUDA_BUILT => Err(ModelError::Device(format!(
                 "--device cuda:{n}: this proofstep was built without CUDA; build it with \
                  `cargo build --release --features cuda` (scripts/build-cuda.sh fetches a CUDA \
-                 toolkit from PyPI; README.md, \"GPU\"), or use --device cpu"
+                 toolkit from PyPI; README.md, \"On a GPU\"), or use --device cpu"
             ))),
             DeviceChoice::Cuda(n) => Device::new_cuda(n).map_err(|e| {
                 // candle appends a backtrace to the message; its first line is the reason.
