@@ -169,6 +169,16 @@ impl Drop for Batcher {
     }
 }
 
+impl Reply {
+    /// Whether the client stopped waiting for the answer.
+    fn is_closed(&self) -> bool {
+        match self {
+            Reply::Candidates(reply) => reply.is_closed(),
+            Reply::Completions(_, reply) => reply.is_closed(),
+        }
+    }
+}
+
 fn run(
     rx: Receiver<Job>,
     predictor: &dyn Predictor,
@@ -186,6 +196,9 @@ fn run(
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => break,
             }
         }
+        // A client that gave up (timed out, or hung up) has dropped its receiver: its prompt is
+        // not decoded, so abandoned work never holds up the clients still waiting.
+        jobs.retain(|job| !job.reply.is_closed());
         let mut suggest: Vec<(String, oneshot::Sender<Answer>)> = Vec::new();
         let mut complete: Vec<CompletionGroup> = Vec::new();
         for job in jobs {
@@ -258,4 +271,27 @@ fn decode<T>(
 fn fail<T>(count: usize, reason: String) -> Vec<Result<T, String>> {
     tracing::error!(target: "serve", "{reason}");
     (0..count).map(|_| Err(reason.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::ScriptedPredictor;
+
+    #[test]
+    fn a_prompt_whose_client_stopped_waiting_is_not_decoded() {
+        let predictor = Arc::new(ScriptedPredictor::new().on("wanted", &[("rfl", -0.1)]));
+        let batch = BatchOptions {
+            window: Duration::from_millis(300),
+            ..BatchOptions::default()
+        };
+        let batcher = Batcher::start(predictor.clone(), GenerateOptions::default(), batch);
+        drop(batcher.submit("[GOAL]abandoned[PROOFSTEP]".into()).unwrap());
+        let answer = batcher.submit("[GOAL]wanted[PROOFSTEP]".into()).unwrap();
+        let candidates = answer.blocking_recv().unwrap().unwrap();
+        assert_eq!(candidates[0].text, "rfl");
+        let calls = predictor.calls();
+        assert_eq!(calls.get("wanted"), Some(&1));
+        assert!(!calls.contains_key("abandoned"), "{calls:?}");
+    }
 }
