@@ -12,7 +12,7 @@ use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
 use crate::source::keywords::{uncertifiable, SCOPES, SYNTAX_COMMANDS};
-use crate::source::{command_tokens, qualified, tokens, DeclKind, Pos, Region, SourceFile};
+use crate::source::{command_tokens, is_ident_rest, qualified, DeclKind, Pos, Region, SourceFile};
 use crate::verdict::{Status, Verdict};
 
 /// The verdict on each theorem of a file, from one Lean run.
@@ -119,11 +119,17 @@ impl FileProbe {
 /// Why no proof in `text` can be certified, if none can: it turns off the kernel's check
 /// (`debug.skipKernelTC`) or runs code of its own (`#eval`, `run_cmd`, `elab`, ...), which can
 /// add declarations the kernel never saw; or it can change what `#print axioms` answers
-/// (`redefines_probe`). Words in comments and strings do not count.
+/// (`redefines_probe`). The first two are looked for in the raw text, comments and strings
+/// included: a lexer that reads a string otherwise than Lean must not hide them.
 pub fn untrusted(text: &str) -> Option<String> {
-    let found = tokens(text)
-        .into_iter()
-        .find_map(|t| uncertifiable(t).map(|why| (t, why)));
+    let found = if text.contains("skipKernelTC") {
+        Some((
+            "debug.skipKernelTC",
+            "turns off the kernel's check of the proof",
+        ))
+    } else {
+        raw_words(text).find_map(|t| uncertifiable(t).map(|why| (t, why)))
+    };
     if let Some((word, why)) = found {
         return Some(format!(
             "this text uses `{word}`, which {why}, so no proof in it can be certified; remove it \
@@ -131,6 +137,14 @@ pub fn untrusted(text: &str) -> Option<String> {
         ));
     }
     redefines_probe(text)
+}
+
+/// Every run of identifier characters in `text` (dots, `«»` and a leading `#` kept), with no
+/// regard for comments or strings.
+fn raw_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(is_ident_rest(c) || matches!(c, '.' | '«' | '»' | '#')))
+        .map(|w| w.trim_matches('.'))
+        .filter(|w| !w.is_empty())
 }
 
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
@@ -313,10 +327,14 @@ mod tests {
         assert!(untrusted("#eval 1 + 1\ntheorem t : True := trivial\n").is_some());
         assert!(untrusted("theorem t : True := by\n  run_tac pure ()\n").is_some());
         assert!(untrusted("elab \"x\" : tactic => pure ()\n").is_some());
+        // Looked for in comments and strings too: a lexer out of step with Lean's (an
+        // interpolated string it reads as plain) must not hide the option.
         assert!(
-            untrusted("-- set_option debug.skipKernelTC true\ntheorem t : True := trivial\n")
-                .is_none(),
-            "a comment says nothing"
+            untrusted("def x := \"{'\"'}\"\nset_option debug.skipKernelTC true -- \"\n").is_some()
+        );
+        assert!(
+            untrusted("-- elaborate, evaluate, run_tactics\ntheorem t : True := trivial\n")
+                .is_none()
         );
         assert!(
             untrusted("theorem t : True := by\n  set_option maxRecDepth 100 in trivial\n")

@@ -143,6 +143,28 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
     tokens
 }
 
+/// The first place where this lexer may read `src` otherwise than Lean's, with what is there:
+/// a string literal holding `{` (Lean reads the strings of `s!`, `m!`, `dbg_trace`,
+/// `throwError` and others as interpolated, with terms, comments and strings inside the
+/// braces) or a lone `'` that is no character literal (Lean also reads `'` + a line break +
+/// `'` as one). Words after such a place cannot be trusted to be what Lean sees.
+pub(super) fn lexer_doubt(src: &str, tokens: &[Token]) -> Option<(usize, &'static str)> {
+    tokens.iter().find_map(|t| {
+        let text = t.text(src);
+        if t.kind == TokenKind::Word
+            && (text.starts_with('"') || text.starts_with('r'))
+            && text.contains('"')
+            && text.contains('{')
+        {
+            Some((t.start, "a string literal holding `{`"))
+        } else if t.kind == TokenKind::Symbol && text == "'" {
+            Some((t.start, "a `'` that is no character literal"))
+        } else {
+            None
+        }
+    })
+}
+
 /// The end of the nested block comment starting at `start` (`/-`), or the end of the text. As
 /// in Lean, the `-` of a doc comment's `/--` (and the `!` of `/-!`) belongs to its opening, so
 /// `/--/` opens a doc comment and does not close it.

@@ -229,6 +229,9 @@ pub struct SourceFile {
     /// after `... in`), with why: from its byte offset on, full names are guesses, so no
     /// theorem after it can be asked about by name.
     pub scope_doubt: Option<(usize, String)>,
+    /// Every other declaration (`def`, `abbrev`, `instance`, `axiom`, ...) with a name: where
+    /// it begins and its full name as this splitter reads it.
+    pub declared: Vec<(usize, String)>,
 }
 
 impl SourceFile {
@@ -252,10 +255,15 @@ impl SourceFile {
             }
         }
         let name = theorem.full_name.as_ref()?;
-        self.theorems[..index]
+        let other_declaration = self
+            .declared
             .iter()
-            .any(|t| t.full_name.as_ref() == Some(name))
-            .then(|| {
+            .any(|(at, n)| *at < theorem.start_byte && n == name);
+        (other_declaration
+            || self.theorems[..index]
+                .iter()
+                .any(|t| t.full_name.as_ref() == Some(name)))
+        .then(|| {
                 format!(
                     "`{name}` is declared twice as this file reads, so which one Lean checked cannot be told; rename one"
                 )
@@ -464,6 +472,37 @@ mod tests {
             full("def c := '\\''\nnamespace A\ntheorem t : True := trivial\n"),
             ["A.t"]
         );
+    }
+
+    #[test]
+    fn scope_commands_mid_line_quoted_names_and_root() {
+        let full = |text: &str| -> Vec<String> {
+            SourceFile::parse(text)
+                .theorems
+                .iter()
+                .map(|t| t.display_name())
+                .collect()
+        };
+        assert_eq!(
+            full("theorem ok : True := trivial namespace A\ntheorem t : True := trivial\n"),
+            ["ok", "A.t"]
+        );
+        assert_eq!(
+            full("namespace «A.B»\ntheorem t : True := trivial\nend «A.B»\nnamespace «C»\ntheorem u : True := trivial\nend C\n"),
+            ["«A.B».t", "«C».u"]
+        );
+        assert_eq!(
+            full("namespace A\ntheorem «_root_».t : True := trivial\nend A\n"),
+            ["t"]
+        );
+        let def_first = SourceFile::parse("def t : True := trivial\ntheorem t : True := trivial\n");
+        assert!(def_first.name_doubt(0).expect("doubted").contains("twice"));
+        let interpolated =
+            SourceFile::parse("def x := dbg_trace \"{1}\"; 0\ntheorem t : True := trivial\n");
+        assert!(interpolated
+            .name_doubt(0)
+            .expect("doubted")
+            .contains("string literal"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::keywords::{is_command, DECLARATIONS, MODIFIERS, SCOPE_COMMANDS};
+use super::lexer::lexer_doubt;
 use super::lexer::{lex, Token, TokenKind};
 use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem};
 
@@ -90,8 +91,12 @@ impl<'a> Splitter<'a> {
     fn starts_command(&self, i: usize, last_column: u32) -> bool {
         let t = self.tokens[i];
         let text = self.text(i);
-        // `theorem` and `example` are reserved words that only ever begin a declaration.
-        if matches!(text, "theorem" | "example") && t.kind == TokenKind::Word {
+        // `theorem` and `example` are reserved words that only ever begin a declaration, and
+        // the scope commands never stand inside a term or a tactic: Lean reads each as a new
+        // command wherever it stands, mid-line included.
+        if (matches!(text, "theorem" | "example") || SCOPE_COMMANDS.contains(&text))
+            && t.kind == TokenKind::Word
+        {
             return true;
         }
         if !t.first_on_line {
@@ -99,9 +104,7 @@ impl<'a> Splitter<'a> {
         }
         let leads = t.kind == TokenKind::DocComment || text == "@[" || MODIFIERS.contains(&text);
         let shallow = self.column(i) == 0 || self.column(i) <= last_column;
-        // Scope commands never stand inside a term or a tactic, so Lean reads them at any
-        // indentation; so must the namespaces this splitter tracks.
-        if DECLARATIONS.contains(&text) || SCOPE_COMMANDS.contains(&text) {
+        if DECLARATIONS.contains(&text) {
             return true;
         }
         if leads {
@@ -145,7 +148,8 @@ impl<'a> Splitter<'a> {
         let mut commands = Vec::new();
         let mut theorems = Vec::new();
         let mut scopes: Vec<Scope> = Vec::new();
-        let mut scope_doubt: Option<(usize, String)> = None;
+        let mut scope_doubt: Option<(usize, String)> = literal_doubt(self.src, &self.tokens);
+        let mut declared: Vec<(usize, String)> = Vec::new();
         let mut lean_end = self.src.len();
         for (k, &(s, last)) in groups.iter().enumerate() {
             let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
@@ -167,6 +171,12 @@ impl<'a> Splitter<'a> {
                     });
                     theorems.push(theorem);
                     continue;
+                }
+                k if DECLARATIONS.contains(&k) && kw + 1 < end => {
+                    if self.tokens[kw + 1].kind == TokenKind::Word {
+                        declared
+                            .push((self.tokens[s].start, full_name(&scopes, self.text(kw + 1))));
+                    }
                 }
                 "namespace" | "section" | "mutual" | "end" => {
                     let named = kw + 1 < end
@@ -202,6 +212,7 @@ impl<'a> Splitter<'a> {
             end: self.pos(self.src.len()),
             lean_end,
             scope_doubt,
+            declared,
         }
     }
 
@@ -224,16 +235,8 @@ impl<'a> Splitter<'a> {
             && kw + 1 < end
             && self.tokens[kw + 1].kind == TokenKind::Word)
             .then(|| self.text(kw + 1).to_string());
-        let namespace = scopes
-            .iter()
-            .filter(|s| s.namespace)
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(".");
-        let full_name = name.as_ref().map(|n| match n.strip_prefix("_root_.") {
-            Some(root) => root.to_string(),
-            None => qualified(&namespace, n),
-        });
+        let namespace = namespace_of(scopes);
+        let full_name = name.as_ref().map(|n| full_name(scopes, n));
         let assign = self.proof_separator(kw, end);
         let last = self.tokens[end - 1].end;
         let (statement_end, proof_from) = match assign {
@@ -315,11 +318,11 @@ pub(super) struct Scope {
 /// Lean may read it otherwise: an `end` whose name is not that of the scopes it would close
 /// (Lean then reports an error and closes nothing).
 fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<String> {
-    let parts: Vec<&str> = name.split('.').filter(|p| !p.is_empty()).collect();
+    let parts = components(name);
     match keyword {
         "namespace" | "section" if !parts.is_empty() => {
             scopes.extend(parts.iter().map(|p| Scope {
-                name: p.trim_matches(|c| c == '«' || c == '»').to_string(),
+                name: p.to_string(),
                 namespace: keyword == "namespace",
             }));
             None
@@ -341,7 +344,7 @@ fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<Str
                     scopes[scopes.len() - closes..]
                         .iter()
                         .zip(&parts)
-                        .all(|(s, p)| s.name == p.trim_matches(|c| c == '«' || c == '»'))
+                        .all(|(s, p)| plain(&s.name) == plain(p))
                 };
             if matches {
                 scopes.truncate(scopes.len() - closes);
@@ -355,4 +358,72 @@ fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<Str
             }
         }
     }
+}
+
+/// The components of a dotted name as written, split at dots outside `«»` (`«A.B».c` is two).
+fn components(name: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in name.char_indices() {
+        match c {
+            '«' => quoted = true,
+            '»' => quoted = false,
+            '.' if !quoted => {
+                parts.push(&name[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&name[start..]);
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+/// A component as Lean compares it: `«x»` is `x` when `x` needs no quotes.
+fn plain(component: &str) -> &str {
+    match component
+        .strip_prefix('«')
+        .and_then(|c| c.strip_suffix('»'))
+    {
+        Some(inner)
+            if !inner.is_empty()
+                && inner.chars().all(|c| super::lexer::is_ident_rest(c))
+                && !inner.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            inner
+        }
+        _ => component,
+    }
+}
+
+/// The open namespaces joined with `.` (empty at the root).
+fn namespace_of(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .filter(|s| s.namespace)
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The name Lean gives a declaration written `name` inside `scopes`: `_root_.` (or
+/// `«_root_».`) puts it at the root.
+fn full_name(scopes: &[Scope], name: &str) -> String {
+    let parts = components(name);
+    match parts.split_first() {
+        Some((first, rest)) if plain(first) == "_root_" => rest.join("."),
+        _ => qualified(&namespace_of(scopes), name),
+    }
+}
+
+/// Where the lexer may read the text otherwise than Lean (`lexer_doubt`), as a scope doubt:
+/// from there on, what this splitter sees as commands may not be Lean's.
+fn literal_doubt(src: &str, tokens: &[Token]) -> Option<(usize, String)> {
+    lexer_doubt(src, tokens).map(|(at, what)| {
+        let line = src[..at].matches('\n').count() + 1;
+        (
+            at,
+            format!("{what} at line {line}, which Lean may read otherwise than this reading"),
+        )
+    })
 }
