@@ -65,6 +65,10 @@ pub enum AxiomsAnswer {
     DependsOn(Vec<String>),
     /// Lean does not know the name: the declaration was never added.
     Unknown,
+    /// An answer about another declaration than the one read from the text (its name as Lean
+    /// printed it): the probe, written with the theorem's name as written right after it,
+    /// found another declaration, so the text's namespaces or names are not what they seem.
+    OtherName(String),
 }
 
 /// Reads one message found on a `#print axioms` line about `expected` (the full name asked
@@ -80,7 +84,9 @@ pub fn read_answer(
     expected: &str,
 ) -> Option<AxiomsAnswer> {
     if is_information {
-        let rest = after_name(text.trim(), expected)?;
+        let Some(rest) = after_name(text.trim(), expected) else {
+            return printed_name(text.trim()).map(AxiomsAnswer::OtherName);
+        };
         if rest == "does not depend on any axioms" {
             return Some(AxiomsAnswer::DependsOn(Vec::new()));
         }
@@ -94,6 +100,16 @@ pub fn read_answer(
     let lower = text.to_lowercase();
     (is_error && (lower.starts_with("unknown constant") || lower.starts_with("unknown identifier")))
         .then_some(AxiomsAnswer::Unknown)
+}
+
+/// The name an answer of `#print axioms`'s shape is about, whatever it is.
+fn printed_name(text: &str) -> Option<String> {
+    let body = text.strip_prefix('\'')?;
+    let end = ["' depends on axioms:", "' does not depend on any axioms"]
+        .iter()
+        .filter_map(|w| body.find(w))
+        .min()?;
+    Some(body[..end].to_string())
 }
 
 /// What follows `'NAME' ` at the start of `text` when NAME is `expected` or its private form;
@@ -153,6 +169,13 @@ pub fn judge(
     let axioms = match answer {
         Some(AxiomsAnswer::DependsOn(axioms)) => axioms,
         _ if verdict.status == Status::Error => return verdict,
+        Some(AxiomsAnswer::OtherName(other)) => {
+            verdict.status = Status::Error;
+            verdict.errors.push(format!(
+                "Lean's answer about `{name}` names `{other}`: the text's namespaces or names are not what they seem here, so what `{name}` rests on cannot be checked"
+            ));
+            return verdict;
+        }
         Some(AxiomsAnswer::Unknown) => {
             verdict.status = Status::Error;
             verdict.errors.push(format!(
@@ -218,6 +241,14 @@ pub fn example_declaration(tag: &str) -> String {
 /// any open namespace reaches it.
 pub fn print_axioms_command(full_name: &str) -> String {
     format!("#print axioms _root_.{full_name}")
+}
+
+/// The command that asks Lean, right after a declaration and in its scope, for the axioms
+/// behind `written` (the name as the declaration writes it, `probe_name`): Lean resolves it
+/// in the namespace it is really in, and prints the name it found, which must then be the
+/// full name read from the text (`read_answer`).
+pub fn print_axioms_here(written: &str) -> String {
+    format!("#print axioms {written}")
 }
 
 #[cfg(test)]
@@ -300,11 +331,19 @@ mod tests {
                 vec!["«propext, Quot.sound»".into()]
             ))
         );
-        // An answer about another declaration confirms nothing.
+        // An answer about another declaration confirms nothing: it says the names differ.
         assert_eq!(
             read_answer(false, true, "'A.t' does not depend on any axioms", "t"),
-            None
+            Some(AxiomsAnswer::OtherName("A.t".into()))
         );
+        let other = judge(
+            Verdict::of(Status::Proved),
+            Some(&AxiomsAnswer::OtherName("A.t".into())),
+            &AxiomPolicy::default(),
+            "t",
+        );
+        assert_eq!(other.status, Status::Error);
+        assert!(other.errors[0].contains("`A.t`"), "{other:?}");
         assert_eq!(
             read_answer(
                 false,

@@ -6,6 +6,7 @@
 //! never proved. Backends differ only in how they run the text (`ProofBackend::elaborate`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, AxiomsAnswer};
 use crate::backend::ProofBackend;
@@ -26,20 +27,25 @@ pub struct FileVerdicts {
 }
 
 /// The text Lean checks for a file: the file up to `#exit`, each `example` renamed to a
-/// definition of its own (so it can be asked about), then one `#print axioms` per theorem.
+/// definition of its own (so it can be asked about), and right after each theorem, in its
+/// scope, a `#print axioms` of its name as written (`Theorem::probe_name`): Lean resolves the
+/// name in the namespace the theorem is really in and prints what it found, which must be the
+/// full name read here. Theorems inside a `mutual` block, where no command may stand, are
+/// asked about by full name at the end.
 #[derive(Clone, Debug)]
 pub struct FileProbe {
     /// The text to elaborate.
     pub text: String,
-    /// The line count of the (renamed) file part; the probes follow.
-    original_lines: u32,
+    /// The file as written.
+    original: Arc<str>,
+    /// Where each part of `text` comes from: (byte in `text`, byte in the file, copied). A
+    /// copied part maps byte for byte; an inserted one (a probe, a renamed keyword) maps to
+    /// the place it was inserted at.
+    parts: Vec<(usize, usize, bool)>,
     /// Probe line → theorem index.
     probes: HashMap<u32, usize>,
     /// The name each theorem is checked under.
     names: Vec<String>,
-    /// Renamed examples: (line, column of the keyword, characters added), to map positions
-    /// back to the file as written.
-    shifts: Vec<(u32, u32, u32)>,
     /// Why the probe cannot be trusted in this file, if it cannot.
     distrust: Option<String>,
     /// Per theorem, why its full name may not be Lean's (`SourceFile::name_doubt`): the probe
@@ -51,68 +57,110 @@ impl FileProbe {
     /// Prepares `source` for one whole-file check.
     pub fn of(source: &SourceFile) -> FileProbe {
         let file = &source.text[..source.lean_end];
-        let mut text = String::with_capacity(file.len() + 64 * source.theorems.len());
-        let mut names = Vec::with_capacity(source.theorems.len());
-        let mut shifts = Vec::new();
-        let mut at = 0;
-        for theorem in &source.theorems {
-            match (&theorem.full_name, theorem.kind) {
-                (Some(name), _) => names.push(name.clone()),
-                (None, DeclKind::Example) => {
-                    let tag = format!("_L{}_C{}", theorem.keyword.line, theorem.keyword.column);
-                    let declaration = example_declaration(&tag);
-                    text.push_str(&file[at..theorem.keyword_byte]);
-                    text.push_str(&declaration);
-                    at = theorem.keyword_byte + "example".len();
-                    shifts.push((
-                        theorem.keyword.line,
-                        theorem.keyword.column,
-                        (declaration.len() - "example".len()) as u32,
-                    ));
-                    names.push(qualified(&theorem.namespace, &example_name(&tag)));
-                }
-                (None, _) => names.push(String::new()),
-            }
-        }
-        text.push_str(&file[at..]);
-        if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        let original_lines = text.lines().count() as u32;
-        let mut probes = HashMap::with_capacity(names.len());
-        text.push('\n');
-        let mut line = original_lines + 2;
-        for (i, name) in names.iter().enumerate() {
-            if name.is_empty() {
-                continue;
-            }
-            text.push_str(&axioms::print_axioms_command(name));
-            text.push('\n');
-            probes.insert(line, i);
-            line += 1;
-        }
-        FileProbe {
-            text,
-            original_lines,
-            probes,
-            names,
-            shifts,
+        let mut probe = FileProbe {
+            text: String::with_capacity(file.len() + 64 * source.theorems.len()),
+            original: source.text.clone(),
+            parts: Vec::new(),
+            probes: HashMap::new(),
+            names: Vec::with_capacity(source.theorems.len()),
             distrust: untrusted(file),
             doubts: (0..source.theorems.len())
                 .map(|i| source.name_doubt(i))
                 .collect(),
+        };
+        let mut at = 0;
+        let mut at_end = Vec::new();
+        for (i, theorem) in source.theorems.iter().enumerate() {
+            let written = match (&theorem.full_name, theorem.kind) {
+                (Some(name), _) => {
+                    probe.names.push(name.clone());
+                    theorem.probe_name()
+                }
+                (None, DeclKind::Example) => {
+                    let tag = format!("_L{}_C{}", theorem.keyword.line, theorem.keyword.column);
+                    probe.copy(file, at, theorem.keyword_byte);
+                    probe.insert(&example_declaration(&tag), theorem.keyword_byte);
+                    at = theorem.keyword_byte + "example".len();
+                    probe
+                        .names
+                        .push(qualified(&theorem.namespace, &example_name(&tag)));
+                    Some(example_name(&tag))
+                }
+                (None, _) => {
+                    probe.names.push(String::new());
+                    None
+                }
+            };
+            let Some(written) = written else { continue };
+            if theorem.in_mutual || theorem.end_byte > file.len() {
+                at_end.push(i);
+                continue;
+            }
+            probe.copy(file, at, theorem.end_byte);
+            at = theorem.end_byte;
+            probe.insert("\n", at);
+            probe.probe(i, &axioms::print_axioms_here(&written), at);
+            probe.insert("\n", at);
         }
+        probe.copy(file, at, file.len());
+        if !probe.text.ends_with('\n') {
+            probe.insert("\n", file.len());
+        }
+        for i in at_end {
+            let command = axioms::print_axioms_command(&probe.names[i]);
+            probe.probe(i, &command, file.len());
+            probe.insert("\n", file.len());
+        }
+        probe
+    }
+
+    /// Appends `file[from..to]`, copied.
+    fn copy(&mut self, file: &str, from: usize, to: usize) {
+        if from < to {
+            self.parts.push((self.text.len(), from, true));
+            self.text.push_str(&file[from..to]);
+        }
+    }
+
+    /// Appends `text`, inserted at byte `at` of the file.
+    fn insert(&mut self, text: &str, at: usize) {
+        self.parts.push((self.text.len(), at, false));
+        self.text.push_str(text);
+    }
+
+    /// Appends the probe `command` of theorem `index` on a line of its own.
+    fn probe(&mut self, index: usize, command: &str, at: usize) {
+        let line = self.text.matches('\n').count() as u32 + 1;
+        self.probes.insert(line, index);
+        self.insert(command, at);
+    }
+
+    /// Whether `pos` of the probe text lies in an inserted part (a probe's line).
+    fn inserted(&self, pos: Pos) -> bool {
+        let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
+        let k = self
+            .parts
+            .partition_point(|p| p.0 <= byte)
+            .saturating_sub(1);
+        self.parts.get(k).is_some_and(|p| !p.2)
     }
 
     /// The position in the file as written of a position in the probe text.
     fn original(&self, pos: Pos) -> Pos {
-        let mut column = pos.column;
-        for &(line, keyword, added) in &self.shifts {
-            if line == pos.line && pos.column >= keyword {
-                column = column.saturating_sub(added).max(keyword);
-            }
-        }
-        Pos::new(pos.line, column)
+        let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
+        let k = self
+            .parts
+            .partition_point(|p| p.0 <= byte)
+            .saturating_sub(1);
+        let at = match self.parts.get(k) {
+            Some(&(probe, file, true)) => file + (byte - probe),
+            Some(&(_, file, false)) => file,
+            None => 0,
+        };
+        let before = &self.original[..at.min(self.original.len())];
+        let line = before.matches('\n').count() as u32 + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        Pos::new(line, before[start..].chars().count() as u32)
     }
 }
 
@@ -193,12 +241,9 @@ pub fn classify(
     let mut own: Vec<Vec<Diagnostic>> = vec![Vec::new(); n];
     let mut answers: Vec<Option<AxiomsAnswer>> = vec![None; n];
     let mut header_errors = Vec::new();
-    let original_lines = probe.original_lines;
-    // A parse error left open at the end of the file meets the appended `#print`; without it
+    // A parse error left open at the end of a theorem meets the `#print` after it; without it
     // Lean says "unexpected end of input", so say that.
-    let spills = |d: &Diagnostic| {
-        d.pos.line > original_lines || d.end_pos.is_some_and(|e| e.line > original_lines)
-    };
+    let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
     for d in diagnostics {
         if let Some(&i) = probe.probes.get(&d.pos.line) {
@@ -214,9 +259,10 @@ pub fn classify(
             }
         }
         let mut d = d.clone();
+        let spilled = spills(&d);
         d.pos = probe.original(d.pos);
         d.end_pos = d.end_pos.map(|e| probe.original(e));
-        if spills(&d) {
+        if spilled {
             d.data = d
                 .data
                 .replacen("unexpected token '#print'", "unexpected end of input", 1);
@@ -297,21 +343,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn examples_are_renamed_and_every_theorem_is_probed() {
+    fn examples_are_renamed_and_every_theorem_is_probed_right_after_itself() {
         let text = "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nexample : True := trivial\nend N\n";
         let source = SourceFile::parse(text);
         let probe = FileProbe::of(&source);
         assert_eq!(
             probe.text,
-            "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\nend N\n\n#print axioms _root_.a\n#print axioms _root_.N.proofstep_checked_example_L5_C0\n"
+            "prelude\nimport Mini\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n"
         );
-        assert_eq!(probe.probes.get(&8), Some(&0));
-        assert_eq!(probe.probes.get(&9), Some(&1));
-        // Positions after the renamed keyword map back to the file as written.
+        assert_eq!(probe.probes.get(&4), Some(&0));
+        assert_eq!(probe.probes.get(&8), Some(&1));
+        assert_eq!(probe.names, ["a", "N.proofstep_checked_example_L5_C0"]);
+        // Positions after the renamed keyword and after a probe map back to the file as written.
         let added = "noncomputable def proofstep_checked_example_L5_C0".len() as u32 - 7;
-        assert_eq!(probe.original(Pos::new(5, 10 + added)), Pos::new(5, 10));
-        assert_eq!(probe.original(Pos::new(5, 3)), Pos::new(5, 0));
-        assert_eq!(probe.original(Pos::new(4, 30)), Pos::new(4, 30));
+        assert_eq!(probe.original(Pos::new(7, 10 + added)), Pos::new(5, 10));
+        assert_eq!(probe.original(Pos::new(7, 3)), Pos::new(5, 0));
+        assert_eq!(probe.original(Pos::new(6, 5)), Pos::new(4, 5));
+        assert_eq!(probe.original(Pos::new(3, 8)), Pos::new(3, 8));
+        assert!(probe.inserted(Pos::new(4, 3)) && !probe.inserted(Pos::new(6, 0)));
+        // In a `mutual` block no command may stand: those theorems are asked about at the end.
+        let mutual = SourceFile::parse(
+            "mutual\ntheorem e : True := trivial\ntheorem o : True := trivial\nend\n",
+        );
+        let probe = FileProbe::of(&mutual);
+        assert!(probe
+            .text
+            .ends_with("end\n#print axioms _root_.e\n#print axioms _root_.o\n"));
     }
 
     #[test]

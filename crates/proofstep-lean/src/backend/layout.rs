@@ -7,7 +7,7 @@
 use lsp_types::Position;
 
 use crate::axioms::{
-    self, example_declaration, example_name, print_axioms_command, AxiomPolicy, AxiomsAnswer,
+    self, example_declaration, example_name, print_axioms_here, AxiomPolicy, AxiomsAnswer,
 };
 use crate::backend::proof_text;
 use crate::check::untrusted;
@@ -86,7 +86,7 @@ impl TheoremText {
             .rposition(|t| t.start_byte >= bare.statement_start);
         let theorem = index.map(|i| &parsed.theorems[i]);
         let doubt = index.and_then(|i| parsed.name_doubt(i));
-        let (statement, checked_name) = match theorem {
+        let (statement, checked_name, probe_name) = match theorem {
             Some(t) if t.kind == DeclKind::Example => {
                 let kw = t.keyword_byte - bare.statement_start;
                 let named = format!(
@@ -95,18 +95,22 @@ impl TheoremText {
                     example_declaration(""),
                     &statement[kw + "example".len()..]
                 );
-                (named, Some(qualified(&t.namespace, &example_name(""))))
+                (
+                    named,
+                    Some(qualified(&t.namespace, &example_name(""))),
+                    Some(example_name("")),
+                )
             }
-            Some(t) => (statement.to_string(), t.full_name.clone()),
-            None => (statement.to_string(), None),
+            Some(t) => (statement.to_string(), t.full_name.clone(), t.probe_name()),
+            None => (statement.to_string(), None, None),
         };
         let mut layout = TheoremText::new(header, &statement, &[proof.to_string()]);
         layout.checked_name = checked_name;
         layout.distrust = untrusted(&layout.text).or(doubt);
-        if let Some(name) = layout.checked_name.clone() {
+        if let (Some(_), Some(written)) = (&layout.checked_name, probe_name) {
             layout.text.push('\n');
             layout.probe_start = Some(layout.text.len());
-            layout.text.push_str(&print_axioms_command(&name));
+            layout.text.push_str(&print_axioms_here(&written));
             layout.text.push('\n');
         }
         layout
@@ -219,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn verification_asks_for_the_axioms_of_the_theorem_by_its_full_name() {
+    fn verification_asks_right_after_the_theorem_by_its_written_name() {
         let t = TheoremText::for_verify(
             "prelude\nimport Mini\nnamespace Foo",
             "theorem t (p : Prop) (hp : p) : p",
@@ -227,7 +231,7 @@ mod tests {
         );
         assert_eq!(
             t.text,
-            "prelude\nimport Mini\nnamespace Foo\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms _root_.Foo.t\n"
+            "prelude\nimport Mini\nnamespace Foo\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
         );
         assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(7, 0));
         assert_eq!(t.checked_name.as_deref(), Some("Foo.t"));
@@ -239,7 +243,7 @@ mod tests {
         let t = TheoremText::for_verify("", "example (p : Prop) (hp : p) : p", "exact hp");
         assert_eq!(
             t.text,
-            "noncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms _root_.proofstep_checked_example\n"
+            "noncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
         );
         let other = TheoremText::for_verify("", "theorem example_ish : True", "trivial");
         assert_eq!(other.checked_name.as_deref(), Some("example_ish"));

@@ -344,7 +344,7 @@ mod tests {
         // The command the REPL gets: the statement on line 1, the probe on line 4.
         assert_eq!(
             layout.after_header().0,
-            "theorem t (p q : Prop) : p := by\n  skip\n\n#print axioms _root_.t\n"
+            "theorem t (p q : Prop) : p := by\n  skip\n\n#print axioms t\n"
         );
         let policy = AxiomPolicy::default();
         let v = |json: &str| {

@@ -104,6 +104,8 @@ pub struct Theorem {
     pub proof_byte: usize,
     /// Byte offset just after the last token.
     pub end_byte: usize,
+    /// Inside a `mutual ... end` block, where no other command may stand.
+    pub in_mutual: bool,
 }
 
 impl Theorem {
@@ -113,6 +115,21 @@ impl Theorem {
             Some(name) => name.clone(),
             None => format!("example@L{}", self.keyword.line),
         }
+    }
+
+    /// The name a `#print axioms` placed right after the declaration, in its scope, asks about
+    /// (`axioms::print_axioms_here`): the name as written, which Lean resolves in the
+    /// namespace it is really in; a `protected` one behind its namespace's last component (a
+    /// protected name is not reachable by itself). `None` for an example.
+    pub fn probe_name(&self) -> Option<String> {
+        let name = self.name.as_ref()?;
+        let protected = self.modifiers.split_whitespace().any(|w| w == "protected");
+        let last = self.namespace.rsplit('.').next().unwrap_or_default();
+        Some(if protected && !last.is_empty() && !name.contains('.') {
+            format!("{last}.{name}")
+        } else {
+            name.clone()
+        })
     }
 
     /// True when a diagnostic at `pos` belongs to this theorem.

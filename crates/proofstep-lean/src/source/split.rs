@@ -265,6 +265,7 @@ impl<'a> Splitter<'a> {
             keyword_byte: kw_byte,
             proof_byte: proof_byte.unwrap_or(last),
             end_byte: last,
+            in_mutual: scopes.iter().any(|s| s.mutual),
         }
     }
 
@@ -311,6 +312,8 @@ pub(super) struct Scope {
     name: String,
     /// A namespace (its name qualifies declarations), not a section or `mutual`.
     namespace: bool,
+    /// A `mutual` block.
+    mutual: bool,
 }
 
 /// Applies the scope command `keyword` (`namespace`, `section`, `mutual`, `end`) with `name`
@@ -324,6 +327,7 @@ fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<Str
             scopes.extend(parts.iter().map(|p| Scope {
                 name: p.to_string(),
                 namespace: keyword == "namespace",
+                mutual: false,
             }));
             None
         }
@@ -332,6 +336,7 @@ fn track_scope(scopes: &mut Vec<Scope>, keyword: &str, name: &str) -> Option<Str
             scopes.push(Scope {
                 name: String::new(),
                 namespace: false,
+                mutual: keyword == "mutual",
             });
             None
         }
