@@ -13,7 +13,9 @@ use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
 use crate::source::keywords::{uncertifiable, SCOPES, SYNTAX_COMMANDS};
-use crate::source::{command_tokens, is_ident_rest, qualified, DeclKind, Pos, Region, SourceFile};
+use crate::source::{
+    command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
+};
 use crate::verdict::{Status, Verdict};
 
 /// The verdict on each theorem of a file, from one Lean run.
@@ -145,8 +147,8 @@ impl FileProbe {
         self.parts.get(k).is_some_and(|p| !p.2)
     }
 
-    /// The position in the file as written of a position in the probe text.
-    fn original(&self, pos: Pos) -> Pos {
+    /// The byte of the file as written at a position in the probe text.
+    fn original_byte(&self, pos: Pos) -> usize {
         let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
         let k = self
             .parts
@@ -157,7 +159,23 @@ impl FileProbe {
             Some(&(_, file, false)) => file,
             None => 0,
         };
-        let before = &self.original[..at.min(self.original.len())];
+        at.min(self.original.len())
+    }
+
+    /// What Lean would have met instead of a probe at `pos`: the file's next token there, as
+    /// its parse errors name it.
+    fn met_instead(&self, pos: Pos) -> String {
+        let at = self.original_byte(pos);
+        match tokens(&self.original[at..]).first() {
+            Some(token) => format!("unexpected token '{token}'"),
+            None => "unexpected end of input".to_string(),
+        }
+    }
+
+    /// The position in the file as written of a position in the probe text.
+    fn original(&self, pos: Pos) -> Pos {
+        let at = self.original_byte(pos);
+        let before = &self.original[..at];
         let line = before.matches('\n').count() as u32 + 1;
         let start = before.rfind('\n').map_or(0, |i| i + 1);
         Pos::new(line, before[start..].chars().count() as u32)
@@ -241,8 +259,8 @@ pub fn classify(
     let mut own: Vec<Vec<Diagnostic>> = vec![Vec::new(); n];
     let mut answers: Vec<Option<AxiomsAnswer>> = vec![None; n];
     let mut header_errors = Vec::new();
-    // A parse error left open at the end of a theorem meets the `#print` after it; without it
-    // Lean says "unexpected end of input", so say that.
+    // A parse error left open at the end of a theorem meets the `#print` after it: say what
+    // Lean would have met in the file as written.
     let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
     for d in diagnostics {
@@ -259,14 +277,12 @@ pub fn classify(
             }
         }
         let mut d = d.clone();
-        let spilled = spills(&d);
+        if spills(&d) {
+            let instead = probe.met_instead(d.pos);
+            d.data = d.data.replacen("unexpected token '#print'", &instead, 1);
+        }
         d.pos = probe.original(d.pos);
         d.end_pos = d.end_pos.map(|e| probe.original(e));
-        if spilled {
-            d.data = d
-                .data
-                .replacen("unexpected token '#print'", "unexpected end of input", 1);
-        }
         kept.push(d);
     }
     // Positionless "unsolved goals" (Lean puts them at 1:0 after a parse error inside a proof)

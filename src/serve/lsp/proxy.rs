@@ -23,7 +23,9 @@ use lsp_types::Position;
 use serde_json::{json, Value};
 
 use crate::lean::lsp::framing::{Frame, FrameReader};
-use crate::lean::lsp::jsonrpc::{for_lean, is_unaddressed_response};
+use crate::lean::lsp::jsonrpc::{
+    for_lean, is_unaddressed_response, unreadable_document_notification,
+};
 use crate::lean::LeanCommand;
 use crate::model::Predictor;
 use crate::process::{self, ProcessError};
@@ -360,6 +362,10 @@ fn editor_to_server(
         };
         if is_unaddressed_response(frame.message()) {
             tracing::warn!(target: "lsp_proxy", "the editor sent an error about no request; dropped: {}", frame.message());
+            continue;
+        }
+        if let Some(why) = unreadable_document_notification(frame.message()) {
+            tracing::warn!(target: "lsp_proxy", "the editor sent {why} (Lean's server would stop on it); dropped");
             continue;
         }
         observe_editor(shared, frame.message(), engine, budget);

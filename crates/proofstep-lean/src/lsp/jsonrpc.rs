@@ -77,10 +77,16 @@ pub const LEAN_ERROR_CODES: &[i64] = &[
     -32700, -32600, -32601, -32602, -32603, -32002, -32001, -32800, -32801, -32900, -32901, -32902,
 ];
 
+/// The largest line or character number passed on to Lean: far past any real document, and
+/// Lean's server walks to a position before answering (at character 2^40 it never answers
+/// again).
+pub const MAX_POSITION: u64 = 1 << 20;
+
 /// `message` (valid JSON-RPC) as Lean's server can read it, or `None` when it needs no change:
 /// Lean stops on a request or notification whose `params` is null or missing (`shutdown` and
-/// `exit` aside), and on an error response whose code it does not know. The first gets empty
-/// params, the second the internal-error code (its message kept).
+/// `exit` aside), and on an error response whose code it does not know; and it hangs on a
+/// position far past the end of any document. The first gets empty params, the second the
+/// internal-error code (its message kept), the third `MAX_POSITION`.
 pub fn for_lean(message: &Value) -> Option<Value> {
     let mut fixed = message.clone();
     match message.get("method").and_then(Value::as_str) {
@@ -88,7 +94,41 @@ pub fn for_lean(message: &Value) -> Option<Value> {
         Some(_) if message.get("params").is_none_or(Value::is_null) => {
             fixed["params"] = json!({});
         }
-        Some(_) => return None,
+        Some(_) => {
+            let params = fixed.get_mut("params")?;
+            let mut clamped = false;
+            let mut spots: Vec<&mut Value> = Vec::new();
+            if let Value::Object(p) = params {
+                for (key, value) in p.iter_mut() {
+                    match key.as_str() {
+                        "position" => spots.push(value),
+                        "range" => {
+                            if let Value::Object(r) = value {
+                                spots.extend(r.values_mut());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for spot in spots {
+                if let Value::Object(pos) = spot {
+                    for key in ["line", "character"] {
+                        if pos
+                            .get(key)
+                            .and_then(Value::as_u64)
+                            .is_some_and(|n| n > MAX_POSITION)
+                        {
+                            pos.insert(key.into(), json!(MAX_POSITION));
+                            clamped = true;
+                        }
+                    }
+                }
+            }
+            if !clamped {
+                return None;
+            }
+        }
         None => {
             let code = message["error"]["code"].as_i64()?;
             if LEAN_ERROR_CODES.contains(&code) {
@@ -98,6 +138,35 @@ pub fn for_lean(message: &Value) -> Option<Value> {
         }
     }
     Some(fixed)
+}
+
+/// Why Lean's server would stop on the notification `message` about a document, if it would:
+/// `didOpen`, `didChange`, `didClose` and `didSave` without the fields Lean reads (its
+/// watchdog exits on "param with wrong structure"). Such a notification is not passed on.
+pub fn unreadable_document_notification(message: &Value) -> Option<String> {
+    if message.get("id").is_some() {
+        return None;
+    }
+    let method = message.get("method").and_then(Value::as_str)?;
+    let params = message.get("params").unwrap_or(&Value::Null);
+    let document = &params["textDocument"];
+    let has = |v: &Value, key: &str, ok: fn(&Value) -> bool| v.get(key).is_some_and(ok);
+    let readable = match method {
+        "textDocument/didOpen" => {
+            has(document, "uri", Value::is_string)
+                && has(document, "languageId", Value::is_string)
+                && has(document, "version", Value::is_i64)
+                && has(document, "text", Value::is_string)
+        }
+        "textDocument/didChange" => {
+            has(document, "uri", Value::is_string)
+                && has(document, "version", Value::is_i64)
+                && has(params, "contentChanges", Value::is_array)
+        }
+        "textDocument/didClose" | "textDocument/didSave" => has(document, "uri", Value::is_string),
+        _ => return None,
+    };
+    (!readable).then(|| format!("a `{method}` without the fields Lean reads"))
 }
 
 /// Whether `message` is a response without an id (an error about a message that could not be
@@ -122,6 +191,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn document_notifications_lean_cannot_read_are_named() {
+        let change = |params: Value| json!({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": params});
+        assert!(unreadable_document_notification(&change(Value::Null)).is_some());
+        assert!(unreadable_document_notification(&change(json!({}))).is_some());
+        let good = change(
+            json!({"textDocument": {"uri": "file:///a.lean", "version": 2},
+            "contentChanges": [{"text": "x"}]}),
+        );
+        assert_eq!(unreadable_document_notification(&good), None);
+        let open = json!({"jsonrpc": "2.0", "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": "file:///a.lean", "version": 1}}});
+        assert!(unreadable_document_notification(&open).is_some());
+        let other = json!({"jsonrpc": "2.0", "method": "$/setTrace", "params": null});
+        assert_eq!(unreadable_document_notification(&other), None);
+    }
+
+    #[test]
     fn messages_lean_would_stop_on_are_mended() {
         let hover =
             json!({"jsonrpc": "2.0", "id": 1, "method": "textDocument/hover", "params": null});
@@ -137,6 +223,21 @@ mod tests {
         assert_eq!(for_lean(&known), None);
         let fine = json!({"jsonrpc": "2.0", "id": 4, "method": "m", "params": {}});
         assert_eq!(for_lean(&fine), None);
+        let far = json!({"jsonrpc": "2.0", "id": 5, "method": "textDocument/codeAction",
+            "params": {"range": {"start": {"line": 4, "character": 1u64 << 40},
+                                 "end": {"line": 1u64 << 33, "character": 2}}}});
+        let near = for_lean(&far).unwrap();
+        assert_eq!(
+            near["params"]["range"]["start"],
+            json!({"line": 4, "character": MAX_POSITION})
+        );
+        assert_eq!(
+            near["params"]["range"]["end"],
+            json!({"line": MAX_POSITION, "character": 2})
+        );
+        let hover = json!({"jsonrpc": "2.0", "id": 6, "method": "textDocument/hover",
+            "params": {"position": {"line": 3, "character": 4}}});
+        assert_eq!(for_lean(&hover), None);
     }
 
     #[test]
