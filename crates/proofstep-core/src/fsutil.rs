@@ -116,6 +116,22 @@ pub fn commit_all(files: impl IntoIterator<Item = AtomicFile>) -> io::Result<()>
     Ok(())
 }
 
+/// Gives the file `path`, written by a library that makes its files private (0600), the
+/// permissions an ordinary create in its folder gives (0666 narrowed by the umask), so a model
+/// folder is readable by whoever may read its folder.
+pub fn ordinary_permissions(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let probe = tempfile::Builder::new()
+            .prefix(".permissions.")
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(parent_dir(path))?;
+        std::fs::set_permissions(path, probe.as_file().metadata()?.permissions())?;
+    }
+    Ok(())
+}
+
 /// Puts the folder `staged` (filled by the caller, e.g. under a temporary name in the same
 /// parent) in place of `target`. A folder already at `target` is first moved aside, then
 /// deleted once the new one is in place, so at no point is there a half-filled folder under

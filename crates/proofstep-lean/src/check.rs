@@ -209,6 +209,12 @@ pub fn untrusted(text: &str) -> Option<String> {
 /// regard for comments or strings.
 fn raw_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(is_ident_rest(c) || matches!(c, '.' | '«' | '»' | '#')))
+        .flat_map(|w| {
+            // A `#` inside a word starts a command of its own (`trivial#eval 1`).
+            let starts = w.match_indices('#').map(|(i, _)| i);
+            let cuts: Vec<usize> = std::iter::once(0).chain(starts).chain([w.len()]).collect();
+            cuts.windows(2).map(|c| &w[c[0]..c[1]]).collect::<Vec<_>>()
+        })
         .map(|w| w.trim_matches('.'))
         .filter(|w| !w.is_empty())
 }
@@ -398,6 +404,7 @@ mod tests {
             "{why}"
         );
         assert!(untrusted("#eval 1 + 1\ntheorem t : True := trivial\n").is_some());
+        assert!(untrusted("theorem t : True := trivial#eval 1\n").is_some());
         assert!(untrusted("theorem t : True := by\n  run_tac pure ()\n").is_some());
         assert!(untrusted("elab \"x\" : tactic => pure ()\n").is_some());
         // Looked for in comments and strings too: a lexer out of step with Lean's (an

@@ -26,17 +26,54 @@ impl Token {
     }
 }
 
+/// Lean's `isIdFirst`: an ASCII letter, `_`, or a letter-like character. Not every Unicode
+/// letter: `λ`, `Π` and `Σ` are Lean's own symbols, and `λ'"'` is `λ` then a character
+/// literal, never a word `λ'` then a string.
 fn is_ident_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_' || c.is_numeric() || is_subscript(c)
+    c.is_ascii_alphabetic() || c == '_' || is_letter_like(c)
 }
 
-/// True for a character that continues a Lean identifier (after its first).
+/// True for a character that continues a Lean identifier (after its first): Lean's
+/// `isIdRest`.
 pub fn is_ident_rest(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, '_' | '\'' | '!' | '?') || is_subscript(c)
+    c.is_ascii_alphanumeric()
+        || matches!(c, '_' | '\'' | '!' | '?')
+        || is_letter_like(c)
+        || is_subscript(c)
 }
 
+/// Lean's `isLetterLike`: Greek but `λ`, `Π` and `Σ`, Coptic, Greek Extended, the letter-like
+/// symbols (`ℕ`, `ℝ`, ...) and the script, double-struck and Fraktur Latin letters.
+fn is_letter_like(c: char) -> bool {
+    let v = c as u32;
+    ((0x3b1..=0x3c9).contains(&v) && v != 0x3bb)
+        || ((0x391..=0x3a9).contains(&v) && v != 0x3a0 && v != 0x3a3)
+        || (0x3ca..=0x3fb).contains(&v)
+        || (0x1f00..=0x1ffe).contains(&v)
+        || (0x2100..=0x214f).contains(&v)
+        || (0x1d49c..=0x1d59f).contains(&v)
+}
+
+/// Lean's `isSubScriptAlnum`: subscript digits, letters and `ᵢ`-like letters.
 fn is_subscript(c: char) -> bool {
-    matches!(c, '\u{2080}'..='\u{209C}' | '\u{1D62}'..='\u{1D6A}' | '\u{2071}' | '\u{207F}')
+    matches!(c, '\u{2080}'..='\u{2089}' | '\u{2090}'..='\u{209C}' | '\u{1D62}'..='\u{1D6A}')
+}
+
+/// The end of the number literal at `i` (`42`, `0x1F`, `1.5`, `2e10`): never an identifier,
+/// so `0'"'` is `0` then a character literal.
+fn number_end(src: &str, mut i: usize) -> usize {
+    let bytes = src.as_bytes();
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() || b == b'_' {
+            i += 1;
+        } else if b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i
 }
 
 /// Splits `src` into tokens, skipping whitespace, comments, strings and character literals.
@@ -109,6 +146,11 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
             }
             '#' if next.is_some_and(|n| n.is_alphabetic()) => {
                 let end = word_end(src, i + 1);
+                push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
+                i = end;
+            }
+            c if c.is_ascii_digit() => {
+                let end = number_end(src, i);
                 push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
                 i = end;
             }

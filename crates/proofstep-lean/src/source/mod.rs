@@ -489,6 +489,14 @@ mod tests {
             full("def c := '\\''\nnamespace A\ntheorem t : True := trivial\n"),
             ["A.t"]
         );
+        // `λ` and digits start no identifier in Lean: `λ'"'` and `0'"'` end in a character
+        // literal, not in a string that would hide what follows.
+        for opening in ["λ'\"' => 0", "0'\"'"] {
+            let text = format!(
+                "theorem first : True := by\n  try exact {opening}\n  trivial\ntheorem t : True := trivial\n/-\"\ntheorem u : False := by exact nonsense -/\n"
+            );
+            assert_eq!(full(&text), ["first", "t"], "{opening}");
+        }
     }
 
     #[test]

@@ -278,6 +278,7 @@ pub fn save(
     let file = staged.path().join("model.safetensors");
     safetensors::serialize_to_file(parts, Some(metadata), &file)
         .map_err(|e| ModelError::Quantized(format!("writing {}: {e}", file.display())))?;
+    proofstep_core::fsutil::ordinary_permissions(&file).map_err(|e| ModelError::io(&file, e))?;
     let bytes = std::fs::metadata(&file)
         .map_err(|e| ModelError::io(&file, e))?
         .len();
