@@ -386,3 +386,48 @@ fn check_reports_what_a_theorem_rests_on_in_every_runnable_backend() {
         assert_eq!(via_axiom["status"], "proved", "{backend}: {text}");
     }
 }
+
+/// Files from three hostile audits, each making a false statement look proved to an earlier
+/// version of `check`: a switch that skips the kernel's check, an axiom named like the probe's
+/// clean answer, namespaces the splitter read otherwise than Lean (indented, mid-line, `end B`
+/// of `namespace A.B`, `«A.B»`, `«_root_»`), strings and literals the lexer read otherwise
+/// (an interpolated string, `λ'"'`, `0'"'`), and a decoy of the same name. In every backend
+/// none of their false statements is proved; the true theorems beside them may be.
+#[test]
+fn no_false_statement_of_the_audits_files_is_proved() {
+    let Some(cmd) = common::test_lean_command("no_false_statement_of_the_audits_files_is_proved")
+    else {
+        return;
+    };
+    let cheat = "axiom cheat : False\n";
+    let files = [
+        "set_option debug.skipKernelTC true in\ntheorem k : 2 + 2 = 5 := by decide +kernel\n".to_string(),
+        "theorem k : 2 + 2 = 5 := by\n  set_option debug.skipKernelTC true in decide +kernel\n".to_string(),
+        "axiom «does not depend on any axioms» : False\ntheorem k : 2 + 2 = 5 := «does not depend on any axioms».elim\n".to_string(),
+        format!("{cheat}theorem t : True := trivial\n  namespace A\ntheorem t : 2 + 2 = 5 := cheat.elim\n"),
+        format!("{cheat}def t : True := trivial\ntheorem ok : True := trivial namespace A\ntheorem t : 2 + 2 = 5 := cheat.elim\n"),
+        format!("{cheat}theorem t : True := trivial\nnamespace A.B\nend B\ntheorem t : 2 + 2 = 5 := cheat.elim\nend A\n"),
+        format!("{cheat}def A.B.t : True := trivial\nnamespace «A.B»\ntheorem t : 2 + 2 = 5 := cheat.elim\nend «A.B»\n"),
+        format!("{cheat}def A.«_root_».t : True := trivial\nnamespace A\ntheorem «_root_».t : 2 + 2 = 5 := cheat.elim\nend A\n"),
+        format!("{cheat}theorem ok : True := trivial\ndef x : Nat := dbg_trace \"{{'\"'}}\"; 0\nset_option debug.skipKernelTC true in -- \"\ntheorem k : 2 + 2 = 5 := by decide +kernel\n"),
+        "theorem first : True := by\n  try exact λ'\"' => 0\n  trivial\ntheorem t : True := trivial\n/-\"\ntheorem t : False := by exact nonsense -/\n".to_string(),
+        "theorem first : True := trivial\ndef w := 0'\"'\ntheorem t : True := trivial\n/-\"\ntheorem t : False := by exact nonsense -/\n".to_string(),
+    ];
+    for body in files {
+        let text = format!("{HEADER}{body}");
+        let source = SourceFile::parse(&text);
+        for backend in backends(&cmd, AxiomPolicy::default()) {
+            let result = check_file(backend.as_ref(), &source).unwrap();
+            for (theorem, verdict) in source.theorems.iter().zip(&result.verdicts) {
+                let false_statement =
+                    theorem.statement.contains("2 + 2 = 5") || theorem.statement.ends_with("False");
+                assert!(
+                    !(false_statement && verdict.status == Status::Proved),
+                    "{}: `{}` proved in\n{text}",
+                    backend.name(),
+                    theorem.statement
+                );
+            }
+        }
+    }
+}
