@@ -179,7 +179,17 @@ impl<R: Read> FrameReader<R> {
                 }
             }
         };
-        let length = length.map_err(|what| self.refuse(what))?;
+        let length = match length {
+            Ok(length) => length,
+            Err(what) => {
+                // A block with two lengths: its second would be found by the search and claim
+                // bytes of the frames behind it, so skip the whole block first.
+                if what == REPEATED_LENGTH {
+                    self.consume(header_len - 1);
+                }
+                return Err(self.refuse(what));
+            }
+        };
         self.consume(header_len);
         let body = self.read_body(length)?;
         let message: Value =
@@ -288,6 +298,9 @@ impl<R: Read> FrameReader<R> {
     }
 }
 
+/// Why a header block with two Content-Length lines is refused.
+const REPEATED_LENGTH: &str = "a frame with more than one Content-Length";
+
 /// The one Content-Length of a header block, within the cap.
 fn content_length(headers: &[httparse::Header]) -> Result<usize, String> {
     let mut lengths = headers
@@ -297,7 +310,7 @@ fn content_length(headers: &[httparse::Header]) -> Result<usize, String> {
         return Err("a frame without Content-Length".into());
     };
     if lengths.next().is_some() {
-        return Err("a frame with more than one Content-Length".into());
+        return Err(REPEATED_LENGTH.into());
     }
     let digits = header.value.trim_ascii();
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
@@ -389,6 +402,18 @@ mod tests {
 
     fn ping() -> Value {
         json!({"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"s": "⊢ p ∧ q"}})
+    }
+
+    #[test]
+    fn a_frame_with_two_lengths_is_refused_and_the_next_one_read() {
+        let good = br#"{"jsonrpc":"2.0","id":1,"method":"m","params":{}}"#;
+        let mut raw = b"Content-Length: 2\r\nContent-Length: 900\r\n\r\n{}".to_vec();
+        raw.extend(format!("Content-Length: {}\r\n\r\n", good.len()).as_bytes());
+        raw.extend(good);
+        let mut reader = FrameReader::new(std::io::Cursor::new(raw));
+        assert!(matches!(reader.read(), Err(FrameError::Header(_))));
+        let frame = reader.read().unwrap().expect("the next frame");
+        assert_eq!(frame.message()["id"], 1);
     }
 
     #[test]
