@@ -12,9 +12,10 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::source::keywords::{uncertifiable, SCOPES, SYNTAX_COMMANDS};
+use crate::source::keywords::{uncertifiable, CODE_RUNNERS, SCOPES, SYNTAX_COMMANDS};
 use crate::source::{
-    command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
+    command_tokens, inside_literal_or_comment, is_ident_rest, qualified, tokens, DeclKind, Pos,
+    Region, SourceFile,
 };
 use crate::verdict::{Status, Verdict};
 
@@ -194,7 +195,7 @@ pub fn untrusted(text: &str) -> Option<String> {
             "turns off the kernel's check of the proof",
         ))
     } else {
-        raw_words(text).find_map(|t| uncertifiable(t).map(|why| (t, why)))
+        raw_code_runner(text).and_then(|t| uncertifiable(t).map(|why| (t, why)))
     };
     if let Some((word, why)) = found {
         return Some(format!(
@@ -205,18 +206,18 @@ pub fn untrusted(text: &str) -> Option<String> {
     redefines_probe(text)
 }
 
-/// Every run of identifier characters in `text` (dots, `«»` and a leading `#` kept), with no
-/// regard for comments or strings.
-fn raw_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(is_ident_rest(c) || matches!(c, '.' | '«' | '»' | '#')))
-        .flat_map(|w| {
-            // A `#` inside a word starts a command of its own (`trivial#eval 1`).
-            let starts = w.match_indices('#').map(|(i, _)| i);
-            let cuts: Vec<usize> = std::iter::once(0).chain(starts).chain([w.len()]).collect();
-            cuts.windows(2).map(|c| &w[c[0]..c[1]]).collect::<Vec<_>>()
+/// The first code runner (`CODE_RUNNERS`) written anywhere in `text`, comments and strings
+/// included, glued to what comes before it or not (Lean reads `2run_cmd` as `2` then
+/// `run_cmd`): only the character after it must end the word.
+fn raw_code_runner(text: &str) -> Option<&'static str> {
+    CODE_RUNNERS.iter().copied().find(|word| {
+        text.match_indices(word).any(|(at, _)| {
+            !text[at + word.len()..]
+                .chars()
+                .next()
+                .is_some_and(is_ident_rest)
         })
-        .map(|w| w.trim_matches('.'))
-        .filter(|w| !w.is_empty())
+    })
 }
 
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
@@ -314,10 +315,28 @@ pub fn classify(
         }
     }
 
+    // A parse error inside what is read here as a string or a comment: Lean reads on from
+    // there, where this reading sees none of the code, so the theorems after it may not be
+    // the ones Lean checked.
+    let desync = kept
+        .iter()
+        .filter(|d| d.is_parse_error() && inside_literal_or_comment(&source.text, d.pos))
+        .map(|d| d.pos)
+        .min()
+        .map(|pos| {
+            (pos, format!(
+                "Lean reports a parse error at line {} inside what is read here as a string or a comment, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
+                pos.line
+            ))
+        });
     let verdicts = (0..n)
         .map(|i| {
             let verdict = message::verdict(&own[i], false);
             let name = &probe.names[i];
+            let after_desync = desync
+                .as_ref()
+                .filter(|(at, _)| *at < source.theorems[i].start)
+                .map(|(_, why)| why);
             let mut verdict = if name.is_empty() {
                 let mut v = verdict;
                 if v.status != Status::Error {
@@ -326,7 +345,12 @@ pub fn classify(
                         .push("a declaration without a name cannot be checked for axioms".into());
                 }
                 v
-            } else if let Some(why) = probe.distrust.as_ref().or(probe.doubts[i].as_ref()) {
+            } else if let Some(why) = probe
+                .distrust
+                .as_ref()
+                .or(probe.doubts[i].as_ref())
+                .or(after_desync)
+            {
                 let mut v = verdict;
                 if v.status == Status::Proved {
                     v.status = Status::Error;

@@ -59,21 +59,39 @@ fn is_subscript(c: char) -> bool {
     matches!(c, '\u{2080}'..='\u{2089}' | '\u{2090}'..='\u{209C}' | '\u{1D62}'..='\u{1D6A}')
 }
 
-/// The end of the number literal at `i` (`42`, `0x1F`, `1.5`, `2e10`): never an identifier,
-/// so `0'"'` is `0` then a character literal.
-fn number_end(src: &str, mut i: usize) -> usize {
+/// The end of the number literal at `i`, as Lean's number reader takes it: `0x`/`0b`/`0o`
+/// and their digits, or decimal digits with an optional `.digits` and `e[+-]digits`. What
+/// follows is a token of its own: `2variable` is `2` then the command `variable`.
+fn number_end(src: &str, i: usize) -> usize {
     let bytes = src.as_bytes();
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b.is_ascii_alphanumeric() || b == b'_' {
-            i += 1;
-        } else if b == b'.' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i += 2;
-        } else {
-            break;
+    let run = |mut at: usize, digit: fn(&u8) -> bool| {
+        while bytes.get(at).is_some_and(digit) {
+            at += 1;
+        }
+        at
+    };
+    let prefixed: Option<fn(&u8) -> bool> = match (bytes.get(i), bytes.get(i + 1)) {
+        (Some(b'0'), Some(b'x' | b'X')) => Some(u8::is_ascii_hexdigit),
+        (Some(b'0'), Some(b'b' | b'B')) => Some(|b| matches!(b, b'0' | b'1')),
+        (Some(b'0'), Some(b'o' | b'O')) => Some(|b| matches!(b, b'0'..=b'7')),
+        _ => None,
+    };
+    if let Some(digit) = prefixed {
+        if bytes.get(i + 2).is_some_and(digit) {
+            return run(i + 2, digit);
         }
     }
-    i
+    let mut at = run(i, u8::is_ascii_digit);
+    if bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+        at = run(at + 1, u8::is_ascii_digit);
+    }
+    if matches!(bytes.get(at), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(bytes.get(at + 1), Some(b'+' | b'-')));
+        if bytes.get(at + 1 + sign).is_some_and(u8::is_ascii_digit) {
+            at = run(at + 1 + sign, u8::is_ascii_digit);
+        }
+    }
+    at
 }
 
 /// Splits `src` into tokens, skipping whitespace, comments, strings and character literals.

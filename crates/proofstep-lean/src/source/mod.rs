@@ -394,6 +394,28 @@ pub fn mentions_sorry(text: &str) -> bool {
     lex(text).iter().any(|t| is_sorry_name(t.text(text)))
 }
 
+/// Whether `pos` lies inside what this reading takes for a string, character literal or
+/// comment of `text`. Lean, after a parse error there, reads on from that very place, where
+/// this reading sees no code: the two readings of what follows may differ.
+pub fn inside_literal_or_comment(text: &str, pos: Pos) -> bool {
+    let Some(at) = pos.offset_in(text) else {
+        return false;
+    };
+    let tokens = lex(text);
+    let k = tokens.partition_point(|t| t.start <= at);
+    let Some(token) = k.checked_sub(1).map(|k| tokens[k]) else {
+        return !text[..at].trim().is_empty();
+    };
+    if at < token.end {
+        let word = token.text(text);
+        return at > token.start
+            && (word.starts_with(['"', '\''])
+                || word.contains('"')
+                || token.kind == lexer::TokenKind::DocComment);
+    }
+    !text[token.end..at].trim().is_empty()
+}
+
 /// The tokens of `text` (words, symbols, string literals; comments and whitespace left out), as
 /// Lean's lexer would split them closely enough for comparing statements.
 pub fn tokens(text: &str) -> Vec<&str> {

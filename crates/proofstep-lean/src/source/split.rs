@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::keywords::{is_command, DECLARATIONS, MODIFIERS, SCOPE_COMMANDS};
+use super::keywords::{is_command, DECLARATIONS, IN_COMMANDS, MODIFIERS, SCOPES, SCOPE_COMMANDS};
 use super::lexer::lexer_doubt;
 use super::lexer::{lex, Token, TokenKind};
 use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem};
@@ -148,7 +148,13 @@ impl<'a> Splitter<'a> {
         let mut commands = Vec::new();
         let mut theorems = Vec::new();
         let mut scopes: Vec<Scope> = Vec::new();
-        let mut scope_doubt: Option<(usize, String)> = literal_doubt(self.src, &self.tokens);
+        let mut scope_doubt = [
+            literal_doubt(self.src, &self.tokens),
+            self.hidden_command(&groups),
+        ]
+        .into_iter()
+        .flatten()
+        .min_by_key(|(at, _)| *at);
         let mut declared: Vec<(usize, String)> = Vec::new();
         let mut lean_end = self.src.len();
         for (k, &(s, last)) in groups.iter().enumerate() {
@@ -214,6 +220,43 @@ impl<'a> Splitter<'a> {
             scope_doubt,
             declared,
         }
+    }
+
+    /// The first command keyword inside another command, where this splitter does not start a
+    /// command but Lean does (`def x := 2variable (h : False)` declares a variable): from
+    /// there on, the theorems may not be what Lean checks. Not counted: keywords inside
+    /// brackets (`attribute [instance] f`), after another declaration keyword or `deriving`
+    /// (`class inductive`, `deriving instance`), `deriving` clauses, and the commands that
+    /// stand inside a proof before `in` (`open Nat in simp`).
+    fn hidden_command(&self, groups: &[(usize, usize)]) -> Option<(usize, String)> {
+        for (k, &(_, last)) in groups.iter().enumerate() {
+            let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
+            let mut depth = 0i32;
+            let first = (self.skip_modifiers(last) + 1).min(end);
+            for i in first..end {
+                let word = self.text(i);
+                depth += bracket_delta(word);
+                if depth > 0 || self.tokens[i].kind != TokenKind::Word {
+                    continue;
+                }
+                let keyword = DECLARATIONS.contains(&word)
+                    || (is_command(word) && word != "deriving" && word != "noncomputable");
+                let before = self.text(i - 1);
+                let follows_keyword = DECLARATIONS.contains(&before)
+                    || MODIFIERS.contains(&before)
+                    || before == "deriving";
+                let before_in = (IN_COMMANDS.contains(&word) || SCOPES.contains(&word))
+                    && (i + 1..end).any(|j| self.text(j) == "in");
+                if keyword && !follows_keyword && !before_in {
+                    let at = self.pos(self.tokens[i].start);
+                    return Some((
+                        self.tokens[i].start,
+                        format!("`{word}` inside another command at line {}, which Lean reads as a command of its own", at.line),
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Builds the theorem whose tokens are `[s, end)` with its keyword at `kw`.
