@@ -29,6 +29,7 @@ pub const MODIFIERS: &[&str] = &[
     "partial",
     "nonrec",
     "public",
+    "meta",
 ];
 
 /// Commands that define syntax, macros or elaborators.

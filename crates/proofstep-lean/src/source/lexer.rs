@@ -26,6 +26,10 @@ impl Token {
     }
 }
 
+/// Symbol tokens of Lean and Mathlib that end in `'` (`xs[i]'h`, `α ⊕' β`, `α ×' β`,
+/// Mathlib's preimage `f ⁻¹' s`).
+const QUOTE_ENDED_TOKENS: &[&str] = &["]'", "⊕'", "×'", "⁻¹'"];
+
 /// Lean's `isIdFirst`: an ASCII letter, `_`, or a letter-like character. Not every Unicode
 /// letter: `λ`, `Π` and `Σ` are Lean's own symbols, and `λ'"'` is `λ` then a character
 /// literal, never a word `λ'` then a string.
@@ -152,6 +156,17 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
                 push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
                 i = end;
             }
+            // As in Lean, `''` (Mathlib's image) is no character literal.
+            '\'' if next == Some('\'') => {
+                push(
+                    &mut tokens,
+                    TokenKind::Symbol,
+                    i,
+                    i + 2,
+                    &mut line_has_token,
+                );
+                i += 2;
+            }
             '\'' => {
                 let end = char_literal_end(src, i).unwrap_or(i + 1);
                 push(&mut tokens, TokenKind::Symbol, i, end, &mut line_has_token);
@@ -189,14 +204,20 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
                 i += 2;
             }
             c => {
+                // Tokens that end in `'` (`xs[i]'h`, Mathlib's preimage `f ⁻¹' s`) are read whole,
+                // as Lean's token table reads them, not as a `'` opening a character literal.
+                let len = QUOTE_ENDED_TOKENS
+                    .iter()
+                    .find(|t| src[i..].starts_with(**t))
+                    .map_or(c.len_utf8(), |t| t.len());
                 push(
                     &mut tokens,
                     TokenKind::Symbol,
                     i,
-                    i + c.len_utf8(),
+                    i + len,
                     &mut line_has_token,
                 );
-                i += c.len_utf8();
+                i += len;
             }
         }
     }

@@ -564,6 +564,14 @@ mod tests {
         let twice = SourceFile::parse("theorem t : True := trivial\ntheorem t : True := trivial\n");
         assert_eq!(twice.name_doubt(0), None);
         assert!(twice.name_doubt(1).expect("doubted").contains("twice"));
+        // What Mathlib and Batteries write is read without doubt: `xs[i]'h`, `f '' s`,
+        // `α ⊕' β`, `open scoped`, `local notation`, `attribute [instance]`, `class inductive`,
+        // `deriving instance`, `meta import`.
+        let library = SourceFile::parse(
+            "public import A\nmeta import B\nopen scoped Real\nlocal notation \"π\" => 3\nattribute [local instance] f\nclass inductive C | c\nderiving instance Repr for C\ntheorem a (xs : List Nat) (h : 0 < xs.length) : xs[0]'h = xs[0]'h := rfl\ntheorem b : f '' s = f ⁻¹' s ∧ (α ⊕' β) := sorry\n",
+        );
+        assert_eq!(library.scope_doubt, None);
+        assert_eq!((library.name_doubt(0), library.name_doubt(1)), (None, None));
         let fine = SourceFile::parse(
             "namespace A\nsection\ntheorem t : True := trivial\nend\nend A\ntheorem t : True := trivial\n",
         );

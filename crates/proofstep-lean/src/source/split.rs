@@ -178,11 +178,11 @@ impl<'a> Splitter<'a> {
                     theorems.push(theorem);
                     continue;
                 }
-                k if DECLARATIONS.contains(&k) && kw + 1 < end => {
-                    if self.tokens[kw + 1].kind == TokenKind::Word {
-                        declared
-                            .push((self.tokens[s].start, full_name(&scopes, self.text(kw + 1))));
-                    }
+                k if DECLARATIONS.contains(&k)
+                    && kw + 1 < end
+                    && self.tokens[kw + 1].kind == TokenKind::Word =>
+                {
+                    declared.push((self.tokens[s].start, full_name(&scopes, self.text(kw + 1))));
                 }
                 "namespace" | "section" | "mutual" | "end" => {
                     let named = kw + 1 < end
@@ -225,9 +225,9 @@ impl<'a> Splitter<'a> {
     /// The first command keyword inside another command, where this splitter does not start a
     /// command but Lean does (`def x := 2variable (h : False)` declares a variable): from
     /// there on, the theorems may not be what Lean checks. Not counted: keywords inside
-    /// brackets (`attribute [instance] f`), after another declaration keyword or `deriving`
-    /// (`class inductive`, `deriving instance`), `deriving` clauses, and the commands that
-    /// stand inside a proof before `in` (`open Nat in simp`).
+    /// brackets (`attribute [instance] f`), after another keyword that they complete (`class
+    /// inductive`, `deriving instance`, `local notation`, `open scoped`), `deriving` clauses,
+    /// and the commands that stand inside a proof before `in` (`open Nat in simp`).
     fn hidden_command(&self, groups: &[(usize, usize)]) -> Option<(usize, String)> {
         for (k, &(_, last)) in groups.iter().enumerate() {
             let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
@@ -242,9 +242,12 @@ impl<'a> Splitter<'a> {
                 let keyword = DECLARATIONS.contains(&word)
                     || (is_command(word) && word != "deriving" && word != "noncomputable");
                 let before = self.text(i - 1);
+                // `class inductive`, `deriving instance`, `local notation`, `open scoped`.
                 let follows_keyword = DECLARATIONS.contains(&before)
                     || MODIFIERS.contains(&before)
-                    || before == "deriving";
+                    || SCOPES.contains(&before)
+                    || before == "deriving"
+                    || (SCOPES.contains(&word) && before == "open");
                 let before_in = (IN_COMMANDS.contains(&word) || SCOPES.contains(&word))
                     && (i + 1..end).any(|j| self.text(j) == "in");
                 if keyword && !follows_keyword && !before_in {
@@ -435,7 +438,7 @@ fn plain(component: &str) -> &str {
     {
         Some(inner)
             if !inner.is_empty()
-                && inner.chars().all(|c| super::lexer::is_ident_rest(c))
+                && inner.chars().all(super::lexer::is_ident_rest)
                 && !inner.starts_with(|c: char| c.is_ascii_digit()) =>
         {
             inner
