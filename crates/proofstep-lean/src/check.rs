@@ -138,27 +138,24 @@ impl FileProbe {
         self.insert(command, at);
     }
 
+    /// The byte of the probe text at `pos`, and the part of `parts` it lies in.
+    fn part_at(&self, pos: Pos) -> (usize, Option<(usize, usize, bool)>) {
+        let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
+        let k = self.parts.partition_point(|p| p.0 <= byte);
+        (byte, k.checked_sub(1).map(|k| self.parts[k]))
+    }
+
     /// Whether `pos` of the probe text lies in an inserted part (a probe's line).
     fn inserted(&self, pos: Pos) -> bool {
-        let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
-        let k = self
-            .parts
-            .partition_point(|p| p.0 <= byte)
-            .saturating_sub(1);
-        self.parts.get(k).is_some_and(|p| !p.2)
+        self.part_at(pos).1.is_some_and(|p| !p.2)
     }
 
     /// The byte of the file as written at a position in the probe text.
     fn original_byte(&self, pos: Pos) -> usize {
-        let byte = pos.offset_in(&self.text).unwrap_or(self.text.len());
-        let k = self
-            .parts
-            .partition_point(|p| p.0 <= byte)
-            .saturating_sub(1);
-        let at = match self.parts.get(k) {
-            Some(&(probe, file, true)) => file + (byte - probe),
-            Some(&(_, file, false)) => file,
-            None => 0,
+        let at = match self.part_at(pos) {
+            (byte, Some((probe, file, true))) => file + (byte - probe),
+            (_, Some((_, file, false))) => file,
+            (_, None) => 0,
         };
         at.min(self.original.len())
     }

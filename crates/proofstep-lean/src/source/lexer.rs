@@ -156,8 +156,13 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
                 push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
                 i = end;
             }
-            // As in Lean, `''` (Mathlib's image) is no character literal.
-            '\'' if next == Some('\'') => {
+            // `:=` and `@[` are one symbol each; so is `''` (Mathlib's image), which Lean never
+            // reads as a character literal.
+            c if matches!(
+                (c, next),
+                (':', Some('=')) | ('@', Some('[')) | ('\'', Some('\''))
+            ) =>
+            {
                 push(
                     &mut tokens,
                     TokenKind::Symbol,
@@ -191,17 +196,6 @@ pub(super) fn lex(src: &str) -> Vec<Token> {
                 let end = word_end(src, i);
                 push(&mut tokens, TokenKind::Word, i, end, &mut line_has_token);
                 i = end;
-            }
-            // `:=` and `@[` are one symbol each.
-            ':' | '@' if next == Some(if c == ':' { '=' } else { '[' }) => {
-                push(
-                    &mut tokens,
-                    TokenKind::Symbol,
-                    i,
-                    i + 2,
-                    &mut line_has_token,
-                );
-                i += 2;
             }
             c => {
                 // Tokens that end in `'` (`xs[i]'h`, Mathlib's preimage `f ⁻¹' s`) are read whole,

@@ -483,15 +483,18 @@ mod tests {
         assert_eq!(b.span_end, None);
     }
 
+    /// The full names of the theorems of `text` as read.
+    fn full_names(text: &str) -> Vec<String> {
+        SourceFile::parse(text)
+            .theorems
+            .iter()
+            .map(|t| t.display_name())
+            .collect()
+    }
+
     #[test]
     fn scopes_are_followed_as_lean_follows_them() {
-        let full = |text: &str| -> Vec<String> {
-            SourceFile::parse(text)
-                .theorems
-                .iter()
-                .map(|t| t.display_name())
-                .collect()
-        };
+        let full = full_names;
         // An indented `namespace` is still a command.
         assert_eq!(
             full("theorem t : True := trivial\n  namespace A\ntheorem t : True := trivial\n"),
@@ -523,13 +526,7 @@ mod tests {
 
     #[test]
     fn scope_commands_mid_line_quoted_names_and_root() {
-        let full = |text: &str| -> Vec<String> {
-            SourceFile::parse(text)
-                .theorems
-                .iter()
-                .map(|t| t.display_name())
-                .collect()
-        };
+        let full = full_names;
         assert_eq!(
             full("theorem ok : True := trivial namespace A\ntheorem t : True := trivial\n"),
             ["ok", "A.t"]
