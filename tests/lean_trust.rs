@@ -387,7 +387,7 @@ fn check_reports_what_a_theorem_rests_on_in_every_runnable_backend() {
     }
 }
 
-/// Files from three hostile audits, each making a false statement look proved to an earlier
+/// Files from five hostile audits, each making a false statement look proved to an earlier
 /// version of `check`: a switch that skips the kernel's check, an axiom named like the probe's
 /// clean answer, namespaces the splitter read otherwise than Lean (indented, mid-line, `end B`
 /// of `namespace A.B`, `«A.B»`, `«_root_»`), strings and literals the lexer read otherwise
@@ -412,6 +412,14 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         format!("{cheat}theorem ok : True := trivial\ndef x : Nat := dbg_trace \"{{'\"'}}\"; 0\nset_option debug.skipKernelTC true in -- \"\ntheorem k : 2 + 2 = 5 := by decide +kernel\n"),
         "theorem first : True := by\n  try exact λ'\"' => 0\n  trivial\ntheorem t : True := trivial\n/-\"\ntheorem t : False := by exact nonsense -/\n".to_string(),
         "theorem first : True := trivial\ndef w := 0'\"'\ntheorem t : True := trivial\n/-\"\ntheorem t : False := by exact nonsense -/\n".to_string(),
+        // A fifth audit: commands Lean reads where this reading saw none, an allowed axiom's
+        // name and a kernel-computed function declared by the file.
+        "theorem a : True := trivial\ndef x : Nat := (variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := trivial\ndef x : Nat := 0 variable (h : False) in include h in\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := trivial\ndef x : Nat := 0 private variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := by exact (variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "axiom Classical.choice : False\ntheorem t : False := Classical.choice\n".to_string(),
+        "noncomputable def Nat.pow (n m : Nat) : Nat := Nat.zero\ntheorem native : Nat.pow 2 2 = 4 := rfl\ntheorem byDef (a b : Nat) : Nat.pow a b = 0 := rfl\ntheorem t : False := by\n  have h : (4 : Nat) = 0 := (native.symm.trans (byDef 2 2))\n  exact Nat.noConfusion h\n".to_string(),
     ];
     for body in files {
         let text = format!("{HEADER}{body}");

@@ -14,8 +14,7 @@ use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
 use crate::source::keywords::{uncertifiable, CODE_RUNNERS, SCOPES, SYNTAX_COMMANDS};
 use crate::source::{
-    command_tokens, inside_literal_or_comment, is_ident_rest, qualified, tokens, DeclKind, Pos,
-    Region, SourceFile,
+    command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
 };
 use crate::verdict::{Status, Verdict};
 
@@ -66,7 +65,7 @@ impl FileProbe {
             parts: Vec::new(),
             probes: HashMap::new(),
             names: Vec::with_capacity(source.theorems.len()),
-            distrust: untrusted(file),
+            distrust: untrusted(file).or_else(|| source.declares_reserved()),
             doubts: (0..source.theorems.len())
                 .map(|i| source.name_doubt(i))
                 .collect(),
@@ -312,17 +311,17 @@ pub fn classify(
         }
     }
 
-    // A parse error inside what is read here as a string or a comment: Lean reads on from
-    // there, where this reading sees none of the code, so the theorems after it may not be
-    // the ones Lean checked.
+    // A parse error inside what is read here as a string or a comment, or at a command keyword
+    // read here as part of another command: Lean reads on from there otherwise than this
+    // reading, so the theorems after it may not be the ones Lean checked.
     let desync = kept
         .iter()
-        .filter(|d| d.is_parse_error() && inside_literal_or_comment(&source.text, d.pos))
+        .filter(|d| d.is_error() && source.lean_reads_on_otherwise(d.pos))
         .map(|d| d.pos)
         .min()
         .map(|pos| {
             (pos, format!(
-                "Lean reports a parse error at line {} inside what is read here as a string or a comment, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
+                "Lean reports a parse error at line {} inside what is read here as a string or a comment, or at a command keyword, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
                 pos.line
             ))
         });
@@ -332,7 +331,7 @@ pub fn classify(
             let name = &probe.names[i];
             let after_desync = desync
                 .as_ref()
-                .filter(|(at, _)| *at < source.theorems[i].start)
+                .filter(|(at, _)| *at < source.theorems[i].keyword)
                 .map(|(_, why)| why);
             let mut verdict = if name.is_empty() {
                 let mut v = verdict;

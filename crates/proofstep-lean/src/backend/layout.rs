@@ -106,7 +106,9 @@ impl TheoremText {
         };
         let mut layout = TheoremText::new(header, &statement, &[proof.to_string()]);
         layout.checked_name = checked_name;
-        layout.distrust = untrusted(&layout.text).or(doubt);
+        layout.distrust = untrusted(&layout.text)
+            .or_else(|| parsed.declares_reserved())
+            .or(doubt);
         if let (Some(_), Some(written)) = (&layout.checked_name, probe_name) {
             layout.text.push('\n');
             layout.probe_start = Some(layout.text.len());

@@ -110,6 +110,31 @@ pub const CODE_RUNNERS: &[&str] = &[
     "tactic_elab",
 ];
 
+/// Names a checked text may not declare: the axioms allowed by default (a file of its own
+/// could declare `axiom Classical.choice : False`, and only the name is allowed) and the `Nat`
+/// operations the kernel computes natively on literals, recognised by name (a `Nat.pow` of
+/// the file's own, disagreeing with the kernel's arithmetic, proves `False`).
+pub const RESERVED_NAMES: &[&str] = &[
+    "propext",
+    "Classical.choice",
+    "Quot.sound",
+    "Nat.add",
+    "Nat.sub",
+    "Nat.mul",
+    "Nat.div",
+    "Nat.mod",
+    "Nat.gcd",
+    "Nat.beq",
+    "Nat.ble",
+    "Nat.land",
+    "Nat.lor",
+    "Nat.xor",
+    "Nat.shiftLeft",
+    "Nat.shiftRight",
+    "Nat.pow",
+    "Nat.log2",
+];
+
 /// Why the word `word` (a name, plain or with `«quoted»` components) makes a text's proofs
 /// impossible to certify, if it does: it names an option that skips the kernel's check, or
 /// runs code of the text's own (`UNCHECKED_OPTIONS`, `CODE_RUNNERS`).

@@ -264,7 +264,7 @@ impl SourceFile {
     pub fn name_doubt(&self, index: usize) -> Option<String> {
         let theorem = self.theorems.get(index)?;
         if let Some((at, why)) = &self.scope_doubt {
-            if *at < theorem.start_byte {
+            if *at < theorem.keyword_byte {
                 return Some(format!(
                     "the full name of `{}` cannot be worked out for sure ({why}), so what it rests on cannot be checked; fix that command",
                     theorem.display_name()
@@ -275,7 +275,7 @@ impl SourceFile {
         let other_declaration = self
             .declared
             .iter()
-            .any(|(at, n)| *at < theorem.start_byte && n == name);
+            .any(|(at, n)| *at < theorem.keyword_byte && n == name);
         (other_declaration
             || self.theorems[..index]
                 .iter()
@@ -283,6 +283,45 @@ impl SourceFile {
         .then(|| {
                 format!(
                     "`{name}` is declared twice as this file reads, so which one Lean checked cannot be told; rename one"
+                )
+            })
+    }
+
+    /// Whether Lean, after a parse error at `pos`, may read what follows otherwise than this
+    /// reading: Lean reads on from that very place, and there this reading sees a string,
+    /// character literal or comment (no code at all), or a command keyword that it took for
+    /// part of another command (Lean starts a command there: `exact (variable (h : False)`).
+    pub fn lean_reads_on_otherwise(&self, pos: Pos) -> bool {
+        let text = &self.text;
+        if let Some(at) = pos.offset_in(text) {
+            let word: String = text[at..]
+                .chars()
+                .take_while(|&c| is_ident_rest(c))
+                .collect();
+            let keyword =
+                keywords::DECLARATIONS.contains(&word.as_str()) || keywords::is_command(&word);
+            let read_as_command = self.commands.iter().any(|c| c.start == pos)
+                || self.theorems.iter().any(|t| t.keyword == pos);
+            if keyword && !read_as_command {
+                return true;
+            }
+        }
+        inside_literal_or_comment(text, pos)
+    }
+
+    /// Why no proof in this text can be certified by name, if none can: it declares a name of
+    /// `keywords::RESERVED_NAMES` (an allowed axiom's, or a `Nat` operation the kernel computes
+    /// natively).
+    pub fn declares_reserved(&self) -> Option<String> {
+        let unquoted = |n: &str| n.replace(['«', '»'], "");
+        self.declared
+            .iter()
+            .map(|(_, n)| n.as_str())
+            .chain(self.theorems.iter().filter_map(|t| t.full_name.as_deref()))
+            .find(|n| keywords::RESERVED_NAMES.contains(&unquoted(n).as_str()))
+            .map(|n| {
+                format!(
+                    "this text declares `{n}`, a name Lean's kernel or the allowed axioms stand for, so no proof in it can be certified; rename it"
                 )
             })
     }
@@ -395,9 +434,8 @@ pub fn mentions_sorry(text: &str) -> bool {
 }
 
 /// Whether `pos` lies inside what this reading takes for a string, character literal or
-/// comment of `text`. Lean, after a parse error there, reads on from that very place, where
-/// this reading sees no code: the two readings of what follows may differ.
-pub fn inside_literal_or_comment(text: &str, pos: Pos) -> bool {
+/// comment of `text`.
+fn inside_literal_or_comment(text: &str, pos: Pos) -> bool {
     let Some(at) = pos.offset_in(text) else {
         return false;
     };

@@ -150,7 +150,7 @@ impl<'a> Splitter<'a> {
         let mut scopes: Vec<Scope> = Vec::new();
         let mut scope_doubt = [
             literal_doubt(self.src, &self.tokens),
-            self.hidden_command(&groups),
+            self.hidden_command(&starts),
         ]
         .into_iter()
         .flatten()
@@ -224,39 +224,60 @@ impl<'a> Splitter<'a> {
 
     /// The first command keyword inside another command, where this splitter does not start a
     /// command but Lean does (`def x := 2variable (h : False)` declares a variable): from
-    /// there on, the theorems may not be what Lean checks. Not counted: keywords inside
-    /// brackets (`attribute [instance] f`), after another keyword that they complete (`class
-    /// inductive`, `deriving instance`, `local notation`, `open scoped`), `deriving` clauses,
-    /// and the commands that stand inside a proof before `in` (`open Nat in simp`).
-    fn hidden_command(&self, groups: &[(usize, usize)]) -> Option<(usize, String)> {
-        for (k, &(_, last)) in groups.iter().enumerate() {
-            let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
-            let mut depth = 0i32;
-            let first = (self.skip_modifiers(last) + 1).min(end);
-            for i in first..end {
-                let word = self.text(i);
-                depth += bracket_delta(word);
-                if depth > 0 || self.tokens[i].kind != TokenKind::Word {
-                    continue;
-                }
-                let keyword = DECLARATIONS.contains(&word)
-                    || (is_command(word) && word != "deriving" && word != "noncomputable");
-                let before = self.text(i - 1);
-                // `class inductive`, `deriving instance`, `local notation`, `open scoped`.
-                let follows_keyword = DECLARATIONS.contains(&before)
-                    || MODIFIERS.contains(&before)
+    /// there on, the theorems may not be what Lean checks. Every token but the commands' own
+    /// heads (first token to keyword) is looked at, prefixes before `in` included. Not
+    /// counted: keywords inside brackets (`attribute [instance] f`); keywords completing a
+    /// command's own head (`class inductive`, `deriving instance`, `local notation`, `open
+    /// scoped`); `deriving` clauses; and the commands that stand inside a proof before `in`
+    /// where a tactic or term may begin (`by open Nat in simp`, `· set_option ... in decide`).
+    fn hidden_command(&self, starts: &[usize]) -> Option<(usize, String)> {
+        let mut heads = std::collections::HashSet::new();
+        for &st in starts {
+            heads.extend(
+                st..=self
+                    .skip_modifiers(st)
+                    .min(self.tokens.len().saturating_sub(1)),
+            );
+        }
+        let mut next_start = starts.iter().copied().peekable();
+        let mut depth = 0i32;
+        let mut command_end = 0;
+        for i in 0..self.tokens.len() {
+            if next_start.peek() == Some(&i) {
+                next_start.next();
+                depth = 0;
+                command_end = next_start.peek().copied().unwrap_or(self.tokens.len());
+            }
+            let word = self.text(i);
+            depth += bracket_delta(word);
+            if heads.contains(&i) || i == 0 || depth > 0 || self.tokens[i].kind != TokenKind::Word {
+                continue;
+            }
+            let keyword = DECLARATIONS.contains(&word)
+                || (is_command(word) && word != "deriving" && word != "noncomputable");
+            let before = self.text(i - 1);
+            let completes_head = heads.contains(&(i - 1))
+                && (DECLARATIONS.contains(&before)
                     || SCOPES.contains(&before)
                     || before == "deriving"
-                    || (SCOPES.contains(&word) && before == "open");
-                let before_in = (IN_COMMANDS.contains(&word) || SCOPES.contains(&word))
-                    && (i + 1..end).any(|j| self.text(j) == "in");
-                if keyword && !follows_keyword && !before_in {
-                    let at = self.pos(self.tokens[i].start);
-                    return Some((
-                        self.tokens[i].start,
-                        format!("`{word}` inside another command at line {}, which Lean reads as a command of its own", at.line),
-                    ));
-                }
+                    || (SCOPES.contains(&word) && before == "open"));
+            let tactic_may_begin = self.tokens[i].first_on_line
+                || matches!(
+                    before,
+                    "by" | "·" | "." | "(" | ";" | "<;>" | "=>" | ":=" | "|" | "{" | "⟨" | ","
+                );
+            let before_in = (IN_COMMANDS.contains(&word) || SCOPES.contains(&word))
+                && tactic_may_begin
+                && (i + 1..command_end.max(i + 1)).any(|j| self.text(j) == "in");
+            if keyword && !completes_head && !before_in {
+                let at = self.pos(self.tokens[i].start);
+                return Some((
+                    self.tokens[i].start,
+                    format!(
+                        "`{word}` inside another command at line {}, which Lean reads as a command of its own",
+                        at.line
+                    ),
+                ));
             }
         }
         None
