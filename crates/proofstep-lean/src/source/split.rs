@@ -268,7 +268,7 @@ impl<'a> Splitter<'a> {
                 );
             let before_in = (IN_COMMANDS.contains(&word) || SCOPES.contains(&word))
                 && tactic_may_begin
-                && (i + 1..command_end.max(i + 1)).any(|j| self.text(j) == "in");
+                && self.own_in(i, command_end);
             if keyword && !completes_head && !before_in {
                 let at = self.pos(self.tokens[i].start);
                 return Some((
@@ -281,6 +281,27 @@ impl<'a> Splitter<'a> {
             }
         }
         None
+    }
+
+    /// Whether the command word at token `i` is followed by its own `in` (`open Nat in`): on
+    /// its line, outside brackets opened after it, with no `#command` before it, and before
+    /// `end`. Another command's `in` further on does not make it a prefix.
+    fn own_in(&self, i: usize, end: usize) -> bool {
+        let line = self.pos(self.tokens[i].start).line;
+        let mut depth = 0i32;
+        for j in i + 1..end {
+            if self.pos(self.tokens[j].start).line != line || self.text(j).starts_with('#') {
+                return false;
+            }
+            depth += bracket_delta(self.text(j));
+            if depth < 0 {
+                return false;
+            }
+            if depth == 0 && self.text(j) == "in" {
+                return true;
+            }
+        }
+        false
     }
 
     /// Builds the theorem whose tokens are `[s, end)` with its keyword at `kw`.
