@@ -387,7 +387,7 @@ fn check_reports_what_a_theorem_rests_on_in_every_runnable_backend() {
     }
 }
 
-/// Files from six hostile audits, each making a false statement look proved to an earlier
+/// Files from seven hostile audits, each making a false statement look proved to an earlier
 /// version of `check`: a switch that skips the kernel's check, an axiom named like the probe's
 /// clean answer, namespaces the splitter read otherwise than Lean (indented, mid-line, `end B`
 /// of `namespace A.B`, `«A.B»`, `«_root_»`), strings and literals the lexer read otherwise
@@ -422,6 +422,9 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         // A sixth: a command before an `in` that is not its own (Lean reads `include h` as a
         // command, then `#check (open Nat in trivial)`).
         "variable (h : False)\ntheorem a : True := trivial\n  include h\n  #check (open Nat in trivial)\ntheorem t : False := h\n".to_string(),
+        // A seventh: a command that moves the theorem into a namespace (`N.trivial`), so the
+        // probe by written name found Mini's `trivial : True`.
+        "axiom bad : False\nwith_weak_namespace N theorem trivial : False := bad\n".to_string(),
         "noncomputable def Nat.pow (n m : Nat) : Nat := Nat.zero\ntheorem native : Nat.pow 2 2 = 4 := rfl\ntheorem byDef (a b : Nat) : Nat.pow a b = 0 := rfl\ntheorem t : False := by\n  have h : (4 : Nat) = 0 := (native.symm.trans (byDef 2 2))\n  exact Nat.noConfusion h\n".to_string(),
     ];
     for body in files {

@@ -46,6 +46,10 @@ pub struct FileProbe {
     parts: Vec<(usize, usize, bool)>,
     /// Probe line → theorem index.
     probes: HashMap<u32, usize>,
+    /// Line of the probe just before a theorem, asking whether its full name is free there →
+    /// theorem index. A name taken before its theorem (by an import, or by a declaration this
+    /// reading does not see) means Lean cannot be declaring the theorem under it.
+    fresh: HashMap<u32, usize>,
     /// The name each theorem is checked under.
     names: Vec<String>,
     /// Why the probe cannot be trusted in this file, if it cannot.
@@ -64,6 +68,7 @@ impl FileProbe {
             original: source.text.clone(),
             parts: Vec::new(),
             probes: HashMap::new(),
+            fresh: HashMap::new(),
             names: Vec::with_capacity(source.theorems.len()),
             distrust: untrusted(file).or_else(|| source.declares_reserved()),
             doubts: (0..source.theorems.len())
@@ -97,6 +102,18 @@ impl FileProbe {
             if theorem.in_mutual || theorem.end_byte > file.len() {
                 at_end.push(i);
                 continue;
+            }
+            if theorem.kind != DeclKind::Example && at <= theorem.start_byte {
+                probe.copy(file, at, theorem.start_byte);
+                at = theorem.start_byte;
+                if !probe.text.is_empty() && !probe.text.ends_with('\n') {
+                    probe.insert("\n", at);
+                }
+                let line = probe.text.matches('\n').count() as u32 + 1;
+                probe.fresh.insert(line, i);
+                let command = axioms::print_axioms_command(&probe.names[i]);
+                probe.insert(&command, at);
+                probe.insert("\n", at);
             }
             probe.copy(file, at, theorem.end_byte);
             at = theorem.end_byte;
@@ -266,7 +283,24 @@ pub fn classify(
     // Lean would have met in the file as written.
     let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
+    let mut taken = vec![false; n];
     for d in diagnostics {
+        if let Some(&i) = probe.fresh.get(&d.pos.line) {
+            let answer = axioms::read_answer(
+                d.is_error(),
+                d.severity == Severity::Information,
+                &d.data,
+                &probe.names[i],
+            );
+            match answer {
+                Some(AxiomsAnswer::Unknown) => continue,
+                Some(_) => {
+                    taken[i] = true;
+                    continue;
+                }
+                None => {}
+            }
+        }
         if let Some(&i) = probe.probes.get(&d.pos.line) {
             let answer = axioms::read_answer(
                 d.is_error(),
@@ -329,6 +363,11 @@ pub fn classify(
         .map(|i| {
             let verdict = message::verdict(&own[i], false);
             let name = &probe.names[i];
+            let name_taken = taken[i].then(|| {
+                format!(
+                    "a declaration named `{name}` exists before this theorem (from an import or a command not read here), so Lean cannot be declaring it under that name: the file is not read here as Lean reads it"
+                )
+            });
             let after_desync = desync
                 .as_ref()
                 .filter(|(at, _)| *at < source.theorems[i].keyword)
@@ -346,6 +385,7 @@ pub fn classify(
                 .as_ref()
                 .or(probe.doubts[i].as_ref())
                 .or(after_desync)
+                .or(name_taken.as_ref())
             {
                 let mut v = verdict;
                 if v.status == Status::Proved {
@@ -391,18 +431,21 @@ mod tests {
         let probe = FileProbe::of(&source);
         assert_eq!(
             probe.text,
-            "prelude\nimport Mini\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n"
+            "prelude\nimport Mini\n#print axioms _root_.a\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n"
         );
-        assert_eq!(probe.probes.get(&4), Some(&0));
-        assert_eq!(probe.probes.get(&8), Some(&1));
+        // Before the theorem: is its name still free? After it: what does it rest on?
+        assert_eq!(probe.fresh.get(&3), Some(&0));
+        assert_eq!(probe.probes.get(&5), Some(&0));
+        assert_eq!(probe.probes.get(&9), Some(&1));
         assert_eq!(probe.names, ["a", "N.proofstep_checked_example_L5_C0"]);
         // Positions after the renamed keyword and after a probe map back to the file as written.
         let added = "noncomputable def proofstep_checked_example_L5_C0".len() as u32 - 7;
-        assert_eq!(probe.original(Pos::new(7, 10 + added)), Pos::new(5, 10));
-        assert_eq!(probe.original(Pos::new(7, 3)), Pos::new(5, 0));
-        assert_eq!(probe.original(Pos::new(6, 5)), Pos::new(4, 5));
-        assert_eq!(probe.original(Pos::new(3, 8)), Pos::new(3, 8));
-        assert!(probe.inserted(Pos::new(4, 3)) && !probe.inserted(Pos::new(6, 0)));
+        assert_eq!(probe.original(Pos::new(8, 10 + added)), Pos::new(5, 10));
+        assert_eq!(probe.original(Pos::new(8, 3)), Pos::new(5, 0));
+        assert_eq!(probe.original(Pos::new(7, 5)), Pos::new(4, 5));
+        assert_eq!(probe.original(Pos::new(4, 8)), Pos::new(3, 8));
+        assert!(probe.inserted(Pos::new(5, 3)) && !probe.inserted(Pos::new(7, 0)));
+        assert!(probe.inserted(Pos::new(3, 3)));
         // In a `mutual` block no command may stand: those theorems are asked about at the end.
         let mutual = SourceFile::parse(
             "mutual\ntheorem e : True := trivial\ntheorem o : True := trivial\nend\n",

@@ -83,6 +83,10 @@ pub const OTHER_COMMANDS: &[&str] = &[
 /// tactic, so Lean reads them at any indentation.
 pub const SCOPE_COMMANDS: &[&str] = &["namespace", "section", "end"];
 
+/// Commands that change the namespace or scope in ways the splitter does not follow
+/// (`with_weak_namespace N theorem t ...` declares `N.t`; `end_local_scope` closes scopes).
+pub const UNTRACKED_SCOPE_COMMANDS: &[&str] = &["with_weak_namespace", "end_local_scope"];
+
 /// Words that close a goal without proving it: the `sorry` and `admit` tactics and terms, and
 /// the axiom they elaborate to.
 pub const SORRY_WORDS: &[&str] = &["sorry", "admit", SORRY_AXIOM];

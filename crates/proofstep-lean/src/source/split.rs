@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use super::keywords::{is_command, DECLARATIONS, IN_COMMANDS, MODIFIERS, SCOPES, SCOPE_COMMANDS};
+use super::keywords::{
+    is_command, DECLARATIONS, IN_COMMANDS, MODIFIERS, SCOPES, SCOPE_COMMANDS,
+    UNTRACKED_SCOPE_COMMANDS,
+};
 use super::lexer::lexer_doubt;
 use super::lexer::{lex, Token, TokenKind};
 use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem};
@@ -12,7 +15,7 @@ use super::{qualified, Command, CommandKind, DeclKind, Pos, SourceFile, Theorem}
 fn bracket_delta(s: &str) -> i32 {
     match s {
         "(" | "[" | "{" | "⟨" | "⦃" | "⟦" | "@[" | "⁅" => 1,
-        ")" | "]" | "}" | "⟩" | "⦄" | "⟧" | "⁆" => -1,
+        ")" | "]" | "]'" | "}" | "⟩" | "⦄" | "⟧" | "⁆" => -1,
         _ => 0,
     }
 }
@@ -151,6 +154,7 @@ impl<'a> Splitter<'a> {
         let mut scope_doubt = [
             literal_doubt(self.src, &self.tokens),
             self.hidden_command(&starts),
+            self.scope_changer(),
         ]
         .into_iter()
         .flatten()
@@ -281,6 +285,25 @@ impl<'a> Splitter<'a> {
             }
         }
         None
+    }
+
+    /// The first command that changes the scope in a way this splitter does not follow
+    /// (`keywords::UNTRACKED_SCOPE_COMMANDS`: `with_weak_namespace N theorem t ...` declares
+    /// `N.t`): the theorems after it may not have the names read here.
+    fn scope_changer(&self) -> Option<(usize, String)> {
+        (0..self.tokens.len())
+            .find(|&i| UNTRACKED_SCOPE_COMMANDS.contains(&self.text(i)))
+            .map(|i| {
+                let at = self.pos(self.tokens[i].start);
+                (
+                    self.tokens[i].start,
+                    format!(
+                        "`{}` at line {}, whose scope is not followed here",
+                        self.text(i),
+                        at.line
+                    ),
+                )
+            })
     }
 
     /// Whether the command word at token `i` is followed by its own `in` (`open Nat in`): on
