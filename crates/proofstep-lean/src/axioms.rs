@@ -84,9 +84,10 @@ pub fn read_answer(
     expected: &str,
 ) -> Option<AxiomsAnswer> {
     if is_information {
-        let Some(rest) = after_name(text.trim(), expected) else {
-            return printed_name(text.trim()).map(AxiomsAnswer::OtherName);
-        };
+        let (name, rest) = split_answer(text.trim())?;
+        if !same_name(name, expected) {
+            return Some(AxiomsAnswer::OtherName(name.to_string()));
+        }
         if rest == "does not depend on any axioms" {
             return Some(AxiomsAnswer::DependsOn(Vec::new()));
         }
@@ -102,33 +103,28 @@ pub fn read_answer(
         .then_some(AxiomsAnswer::Unknown)
 }
 
-/// The name an answer of `#print axioms`'s shape is about, whatever it is.
-fn printed_name(text: &str) -> Option<String> {
-    let body = text.strip_prefix('\'')?;
-    let end = ["' depends on axioms:", "' does not depend on any axioms"]
-        .iter()
-        .filter_map(|w| body.find(w))
-        .min()?;
-    Some(body[..end].to_string())
-}
-
-/// What follows `'NAME' ` at the start of `text` when NAME is `expected` or its private form;
-/// `«»` quoting is ignored on both sides (Lean quotes only where a name needs it).
-fn after_name<'a>(text: &'a str, expected: &str) -> Option<&'a str> {
-    let unquoted = |s: &str| s.replace(['«', '»'], "");
-    let expected = unquoted(expected);
+/// An answer of `#print axioms`'s shape split into the name it is about (as printed) and
+/// what follows it (`depends on axioms: [..]` or `does not depend on any axioms`).
+fn split_answer(text: &str) -> Option<(&str, &str)> {
     let body = text.strip_prefix('\'')?;
     // The name ends at the quote before the answer's fixed words.
     let end = ["' depends on axioms:", "' does not depend on any axioms"]
         .iter()
         .filter_map(|w| body.find(w))
         .min()?;
-    let name = unquoted(&body[..end]);
+    Some((&body[..end], body[end + 1..].trim_start()))
+}
+
+/// Whether the printed `name` is `expected` or its private form; `«»` quoting is ignored on
+/// both sides (Lean quotes only where a name needs it).
+fn same_name(name: &str, expected: &str) -> bool {
+    let unquoted = |s: &str| s.replace(['«', '»'], "");
+    let (name, expected) = (unquoted(name), unquoted(expected));
     let private = name
         .strip_prefix("_private.")
         .and_then(|n| n.strip_suffix(&*expected))
         .is_some_and(|module| module.ends_with(".0.") && !module.contains(char::is_whitespace));
-    (name == expected || private).then(|| body[end + 1..].trim_start())
+    name == expected || private
 }
 
 /// The names of a printed axiom list (`a, b.c, «x, y»`): split at commas outside `«»`.

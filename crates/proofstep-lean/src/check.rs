@@ -38,6 +38,8 @@ pub struct FileVerdicts {
 pub struct FileProbe {
     /// The text to elaborate.
     pub text: String,
+    /// The line breaks in `text` so far (the next line's number, less one).
+    breaks: u32,
     /// The file as written.
     original: Arc<str>,
     /// Where each part of `text` comes from: (byte in `text`, byte in the file, copied). A
@@ -65,6 +67,7 @@ impl FileProbe {
         let file = &source.text[..source.lean_end];
         let mut probe = FileProbe {
             text: String::with_capacity(file.len() + 64 * source.theorems.len()),
+            breaks: 0,
             original: source.text.clone(),
             parts: Vec::new(),
             probes: HashMap::new(),
@@ -109,16 +112,16 @@ impl FileProbe {
                 if !probe.text.is_empty() && !probe.text.ends_with('\n') {
                     probe.insert("\n", at);
                 }
-                let line = probe.text.matches('\n').count() as u32 + 1;
-                probe.fresh.insert(line, i);
                 let command = axioms::print_axioms_command(&probe.names[i]);
-                probe.insert(&command, at);
+                let line = probe.command_line(&command, at);
+                probe.fresh.insert(line, i);
                 probe.insert("\n", at);
             }
             probe.copy(file, at, theorem.end_byte);
             at = theorem.end_byte;
             probe.insert("\n", at);
-            probe.probe(i, &axioms::print_axioms_here(&written), at);
+            let line = probe.command_line(&axioms::print_axioms_here(&written), at);
+            probe.probes.insert(line, i);
             probe.insert("\n", at);
         }
         probe.copy(file, at, file.len());
@@ -127,7 +130,8 @@ impl FileProbe {
         }
         for i in at_end {
             let command = axioms::print_axioms_command(&probe.names[i]);
-            probe.probe(i, &command, file.len());
+            let line = probe.command_line(&command, file.len());
+            probe.probes.insert(line, i);
             probe.insert("\n", file.len());
         }
         probe
@@ -137,21 +141,28 @@ impl FileProbe {
     fn copy(&mut self, file: &str, from: usize, to: usize) {
         if from < to {
             self.parts.push((self.text.len(), from, true));
-            self.text.push_str(&file[from..to]);
+            self.push(&file[from..to]);
         }
     }
 
     /// Appends `text`, inserted at byte `at` of the file.
     fn insert(&mut self, text: &str, at: usize) {
         self.parts.push((self.text.len(), at, false));
+        self.push(text);
+    }
+
+    /// Appends `text` to the probe text, counting its line breaks.
+    fn push(&mut self, text: &str) {
+        self.breaks += text.matches('\n').count() as u32;
         self.text.push_str(text);
     }
 
-    /// Appends the probe `command` of theorem `index` on a line of its own.
-    fn probe(&mut self, index: usize, command: &str, at: usize) {
-        let line = self.text.matches('\n').count() as u32 + 1;
-        self.probes.insert(line, index);
+    /// Inserts the probe `command` at byte `at` of the file; returns its line (from 1), by which
+    /// Lean's answer is found.
+    fn command_line(&mut self, command: &str, at: usize) -> u32 {
+        let line = self.breaks + 1;
         self.insert(command, at);
+        line
     }
 
     /// The byte of the probe text at `pos`, and the part of `parts` it lies in.
@@ -284,15 +295,17 @@ pub fn classify(
     let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
     let mut taken = vec![false; n];
+    let answer_of = |d: &Diagnostic, i: usize| {
+        axioms::read_answer(
+            d.is_error(),
+            d.severity == Severity::Information,
+            &d.data,
+            &probe.names[i],
+        )
+    };
     for d in diagnostics {
         if let Some(&i) = probe.fresh.get(&d.pos.line) {
-            let answer = axioms::read_answer(
-                d.is_error(),
-                d.severity == Severity::Information,
-                &d.data,
-                &probe.names[i],
-            );
-            match answer {
+            match answer_of(d, i) {
                 Some(AxiomsAnswer::Unknown) => continue,
                 Some(_) => {
                     taken[i] = true;
@@ -302,12 +315,7 @@ pub fn classify(
             }
         }
         if let Some(&i) = probe.probes.get(&d.pos.line) {
-            let answer = axioms::read_answer(
-                d.is_error(),
-                d.severity == Severity::Information,
-                &d.data,
-                &probe.names[i],
-            );
+            let answer = answer_of(d, i);
             if answer.is_some() {
                 answers[i] = answer;
                 continue;
@@ -345,7 +353,7 @@ pub fn classify(
         }
     }
 
-    // A parse error inside what is read here as a string or a comment, or at a command keyword
+    // An error inside what is read here as a string or a comment, or at a command keyword
     // read here as part of another command: Lean reads on from there otherwise than this
     // reading, so the theorems after it may not be the ones Lean checked.
     let desync = kept
@@ -355,7 +363,7 @@ pub fn classify(
         .min()
         .map(|pos| {
             (pos, format!(
-                "Lean reports a parse error at line {} inside what is read here as a string or a comment, or at a command keyword, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
+                "Lean reports an error at line {} inside what is read here as a string or a comment, or at a command keyword, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
                 pos.line
             ))
         });
