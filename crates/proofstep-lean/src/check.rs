@@ -74,9 +74,7 @@ impl FileProbe {
             fresh: HashMap::new(),
             names: Vec::with_capacity(source.theorems.len()),
             distrust: untrusted(file).or_else(|| source.declares_reserved()),
-            doubts: (0..source.theorems.len())
-                .map(|i| source.name_doubt(i))
-                .collect(),
+            doubts: source.name_doubts(),
         };
         let mut at = 0;
         let mut at_end = Vec::new();
@@ -356,9 +354,10 @@ pub fn classify(
     // An error inside what is read here as a string or a comment, or at a command keyword
     // read here as part of another command: Lean reads on from there otherwise than this
     // reading, so the theorems after it may not be the ones Lean checked.
+    let read_on = source.read_on();
     let desync = kept
         .iter()
-        .filter(|d| d.is_error() && source.lean_reads_on_otherwise(d.pos))
+        .filter(|d| d.is_error() && read_on.lean_reads_on_otherwise(d.pos))
         .map(|d| d.pos)
         .min()
         .map(|pos| {

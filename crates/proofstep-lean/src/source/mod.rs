@@ -263,6 +263,45 @@ impl SourceFile {
     /// Lean's somewhere).
     pub fn name_doubt(&self, index: usize) -> Option<String> {
         let theorem = self.theorems.get(index)?;
+        let name = theorem.full_name.as_ref();
+        let twice = name.is_some_and(|name| {
+            self.declared
+                .iter()
+                .any(|(at, n)| *at < theorem.keyword_byte && n == name)
+                || self.theorems[..index]
+                    .iter()
+                    .any(|t| t.full_name.as_ref() == Some(name))
+        });
+        self.doubt(theorem, twice)
+    }
+
+    /// [`SourceFile::name_doubt`] of every theorem, in one pass (a name set, not a scan of
+    /// everything before each theorem).
+    pub fn name_doubts(&self) -> Vec<Option<String>> {
+        let mut first_declared: std::collections::HashMap<&str, usize> =
+            std::collections::HashMap::with_capacity(self.declared.len());
+        for (at, n) in &self.declared {
+            let first = first_declared.entry(n.as_str()).or_insert(*at);
+            *first = (*first).min(*at);
+        }
+        let mut theorem_names = std::collections::HashSet::with_capacity(self.theorems.len());
+        self.theorems
+            .iter()
+            .map(|theorem| {
+                let twice = theorem.full_name.as_deref().is_some_and(|name| {
+                    let declared_before = first_declared
+                        .get(name)
+                        .is_some_and(|at| *at < theorem.keyword_byte);
+                    !theorem_names.insert(name) || declared_before
+                });
+                self.doubt(theorem, twice)
+            })
+            .collect()
+    }
+
+    /// The doubt about `theorem`'s full name: the scope doubt before it, or else its name
+    /// declared `twice`.
+    fn doubt(&self, theorem: &Theorem, twice: bool) -> Option<String> {
         if let Some((at, why)) = &self.scope_doubt {
             if *at < theorem.keyword_byte {
                 return Some(format!(
@@ -272,41 +311,26 @@ impl SourceFile {
             }
         }
         let name = theorem.full_name.as_ref()?;
-        let other_declaration = self
-            .declared
-            .iter()
-            .any(|(at, n)| *at < theorem.keyword_byte && n == name);
-        (other_declaration
-            || self.theorems[..index]
-                .iter()
-                .any(|t| t.full_name.as_ref() == Some(name)))
-        .then(|| {
-                format!(
-                    "`{name}` is declared twice as this file reads, so which one Lean checked cannot be told; rename one"
-                )
-            })
+        twice.then(|| {
+            format!(
+                "`{name}` is declared twice as this file reads, so which one Lean checked cannot be told; rename one"
+            )
+        })
     }
 
-    /// Whether Lean, after a parse error at `pos`, may read what follows otherwise than this
-    /// reading: Lean reads on from that very place, and there this reading sees a string,
-    /// character literal or comment (no code at all), or a command keyword that it took for
-    /// part of another command (Lean starts a command there: `exact (variable (h : False)`).
-    pub fn lean_reads_on_otherwise(&self, pos: Pos) -> bool {
-        let text = &self.text;
-        if let Some(at) = pos.offset_in(text) {
-            let word: String = text[at..]
-                .chars()
-                .take_while(|&c| is_ident_rest(c))
-                .collect();
-            let keyword =
-                keywords::DECLARATIONS.contains(&word.as_str()) || keywords::is_command(&word);
-            let read_as_command = self.commands.iter().any(|c| c.start == pos)
-                || self.theorems.iter().any(|t| t.keyword == pos);
-            if keyword && !read_as_command {
-                return true;
-            }
+    /// What [`ReadOn::lean_reads_on_otherwise`] needs of this file, worked out once (its
+    /// tokens and where its lines start), so that asking about each of Lean's errors costs a
+    /// search, not a pass over the file.
+    pub fn read_on(&self) -> ReadOn<'_> {
+        let text: &str = &self.text;
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        ReadOn {
+            source: self,
+            tokens: lex(text),
+            line_starts,
         }
-        inside_literal_or_comment(text, pos)
     }
 
     /// Why no proof in this text can be certified by name, if none can: it declares a name of
@@ -435,23 +459,69 @@ pub fn mentions_sorry(text: &str) -> bool {
 
 /// Whether `pos` lies inside what this reading takes for a string, character literal or
 /// comment of `text`.
-fn inside_literal_or_comment(text: &str, pos: Pos) -> bool {
-    let Some(at) = pos.offset_in(text) else {
-        return false;
-    };
-    let tokens = lex(text);
-    let k = tokens.partition_point(|t| t.start <= at);
-    let Some(token) = k.checked_sub(1).map(|k| tokens[k]) else {
-        return !text[..at].trim().is_empty();
-    };
-    if at < token.end {
-        let word = token.text(text);
-        return at > token.start
-            && (word.starts_with(['"', '\''])
-                || word.contains('"')
-                || token.kind == lexer::TokenKind::DocComment);
+/// One file's tokens and line starts, for asking where Lean reads on after its errors
+/// (made by [`SourceFile::read_on`]).
+pub struct ReadOn<'a> {
+    source: &'a SourceFile,
+    tokens: Vec<lexer::Token>,
+    line_starts: Vec<usize>,
+}
+
+impl ReadOn<'_> {
+    /// Whether Lean, after a parse error at `pos`, may read what follows otherwise than this
+    /// reading: Lean reads on from that very place, and there this reading sees a string,
+    /// character literal or comment (no code at all), or a command keyword that it took for
+    /// part of another command (Lean starts a command there: `exact (variable (h : False)`).
+    pub fn lean_reads_on_otherwise(&self, pos: Pos) -> bool {
+        let source = self.source;
+        let text: &str = &source.text;
+        let Some(at) = self.offset(pos) else {
+            return false;
+        };
+        let word: String = text[at..]
+            .chars()
+            .take_while(|&c| is_ident_rest(c))
+            .collect();
+        let keyword =
+            keywords::DECLARATIONS.contains(&word.as_str()) || keywords::is_command(&word);
+        let read_as_command = source
+            .commands
+            .binary_search_by(|c| c.start.cmp(&pos))
+            .is_ok()
+            || source
+                .theorems
+                .binary_search_by(|t| t.keyword.cmp(&pos))
+                .is_ok();
+        if keyword && !read_as_command {
+            return true;
+        }
+        self.inside_literal_or_comment(at)
     }
-    !text[token.end..at].trim().is_empty()
+
+    /// The byte offset of `pos` (as [`Pos::offset_in`], without walking the lines before it).
+    fn offset(&self, pos: Pos) -> Option<usize> {
+        let text: &str = &self.source.text;
+        let line_start = *self.line_starts.get((pos.line as usize).checked_sub(1)?)?;
+        offset_at(&text[line_start..], 0, pos.column as usize, |_| 1).map(|i| line_start + i)
+    }
+
+    /// Whether byte `at` lies inside a string, character literal or doc comment, or in text
+    /// the lexer skipped (a comment).
+    fn inside_literal_or_comment(&self, at: usize) -> bool {
+        let text: &str = &self.source.text;
+        let k = self.tokens.partition_point(|t| t.start <= at);
+        let Some(token) = k.checked_sub(1).map(|k| self.tokens[k]) else {
+            return !text[..at].trim().is_empty();
+        };
+        if at < token.end {
+            let word = token.text(text);
+            return at > token.start
+                && (word.starts_with(['"', '\''])
+                    || word.contains('"')
+                    || token.kind == lexer::TokenKind::DocComment);
+        }
+        !text[token.end..at].trim().is_empty()
+    }
 }
 
 /// The tokens of `text` (words, symbols, string literals; comments and whitespace left out), as
@@ -612,6 +682,56 @@ mod tests {
         );
         assert_eq!((fine.name_doubt(0), fine.name_doubt(1)), (None, None));
         assert_eq!(fine.scope_doubt, None);
+    }
+
+    #[test]
+    fn all_doubts_at_once_are_each_theorems_doubt() {
+        for text in [
+            "def t : True := trivial\ntheorem t : True := trivial\ntheorem u : True := trivial\n",
+            "theorem t : True := trivial\ntheorem t : True := trivial\nexample : True := trivial\n",
+            "theorem t : True := trivial\ndef t := 0\ntheorem t : True := trivial\n",
+            "namespace A\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n",
+            "namespace A\ntheorem t : True := trivial\nend A\ntheorem A.t : True := trivial\n",
+        ] {
+            let file = SourceFile::parse(text);
+            let one_by_one: Vec<_> = (0..file.theorems.len())
+                .map(|i| file.name_doubt(i))
+                .collect();
+            assert_eq!(file.name_doubts(), one_by_one, "{text}");
+        }
+    }
+
+    #[test]
+    fn where_lean_reads_on_is_found_by_position() {
+        let text =
+            "def s := \"a\" -- note\n/-- doc -/\ntheorem t : True := (variable (h : False)\n";
+        let file = SourceFile::parse(text);
+        let read_on = file.read_on();
+        assert!(
+            read_on.lean_reads_on_otherwise(Pos::new(1, 10)),
+            "in a string"
+        );
+        assert!(
+            read_on.lean_reads_on_otherwise(Pos::new(1, 17)),
+            "in a comment"
+        );
+        assert!(
+            read_on.lean_reads_on_otherwise(Pos::new(2, 5)),
+            "in a doc comment"
+        );
+        assert!(
+            read_on.lean_reads_on_otherwise(Pos::new(3, 21)),
+            "at a command keyword"
+        );
+        assert!(
+            !read_on.lean_reads_on_otherwise(Pos::new(3, 0)),
+            "at the theorem"
+        );
+        assert!(!read_on.lean_reads_on_otherwise(Pos::new(1, 4)), "at code");
+        assert!(
+            !read_on.lean_reads_on_otherwise(Pos::new(9, 0)),
+            "past the end"
+        );
     }
 
     #[test]
