@@ -12,7 +12,9 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::source::keywords::{uncertifiable, CODE_RUNNERS, SCOPES, SYNTAX_COMMANDS};
+use crate::source::keywords::{
+    uncertifiable, CODE_ATTRIBUTES, CODE_RUNNERS, SCOPES, SYNTAX_COMMANDS,
+};
 use crate::source::{
     command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
 };
@@ -217,7 +219,16 @@ pub fn untrusted(text: &str) -> Option<String> {
             "turns off the kernel's check of the proof",
         ))
     } else {
-        raw_code_runner(text).and_then(|t| uncertifiable(t).map(|why| (t, why)))
+        raw_code_runner(text)
+            .and_then(|t| uncertifiable(t).map(|why| (t, why)))
+            .or_else(|| {
+                code_attribute(text).map(|t| {
+                    (
+                        t,
+                        "makes code of the text's own run inside Lean, where it can add declarations without the kernel's check",
+                    )
+                })
+            })
     };
     if let Some((word, why)) = found {
         return Some(format!(
@@ -240,6 +251,32 @@ fn raw_code_runner(text: &str) -> Option<&'static str> {
                 .is_some_and(is_ident_rest)
         })
     })
+}
+
+/// The first attribute of `CODE_ATTRIBUTES` (or `builtin_...`) given in `text`, in
+/// `@[...]` or `attribute [...]`: `@[tactic exact] def evil ...` makes Lean run the text's own
+/// code for every later `exact`.
+fn code_attribute(text: &str) -> Option<&'static str> {
+    let words = tokens(text);
+    let mut depth = 0usize;
+    for (i, word) in words.iter().enumerate() {
+        let opens = *word == "@[" || (*word == "[" && i > 0 && words[i - 1] == "attribute");
+        if opens || (depth > 0 && *word == "[") {
+            depth += 1;
+        } else if depth > 0 && word.starts_with(']') {
+            depth -= 1;
+        } else if depth > 0 {
+            let bare: String = word.chars().filter(|&c| c != '«' && c != '»').collect();
+            let bare = bare.rsplit('.').next().unwrap_or_default();
+            if bare.starts_with("builtin_") {
+                return Some("builtin_ attributes");
+            }
+            if let Some(found) = CODE_ATTRIBUTES.iter().find(|a| **a == bare) {
+                return Some(found);
+            }
+        }
+    }
+    None
 }
 
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
@@ -486,6 +523,26 @@ mod tests {
             untrusted("-- elaborate, evaluate, run_tactics\ntheorem t : True := trivial\n")
                 .is_none()
         );
+        // Attributes that make a declaration of the text's own run inside Lean.
+        for text in [
+            "@[tactic exact] def evil : Nat := 0\n",
+            "@[simp, local tactic Lean.Parser.Tactic.exact] def evil : Nat := 0\n",
+            "@[«tactic» exact] def evil : Nat := 0\n",
+            "attribute [local term_elab foo] evil\n",
+            "@[builtin_tactic exact] def evil : Nat := 0\n",
+            "@[inline, simproc] def evil : Nat := 0\n",
+            "simproc reduceEvil (evil _) := fun _ => pure .continue\n",
+        ] {
+            assert!(untrusted(text).is_some(), "{text}");
+        }
+        for text in [
+            "/-- A tactic proof. -/\n@[simp] theorem t : True := by\n  trivial\n",
+            "@[deprecated \"use the tactic\"] theorem t : True := trivial\n",
+            "theorem tactic : True := trivial\nset_option simprocs false in\ntheorem u : True := trivial\n",
+            "theorem t (xs : List Nat) (h : 0 < xs.length) : xs[0]'h = xs[0]'h := rfl\n",
+        ] {
+            assert!(untrusted(text).is_none(), "{text}");
+        }
         assert!(
             untrusted("theorem t : True := by\n  set_option maxRecDepth 100 in trivial\n")
                 .is_none()

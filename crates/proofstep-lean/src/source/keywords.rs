@@ -112,6 +112,25 @@ pub const CODE_RUNNERS: &[&str] = &[
     "command_elab",
     "term_elab",
     "tactic_elab",
+    "simproc",
+    "dsimproc",
+    "simproc_decl",
+    "dsimproc_decl",
+];
+
+/// Attributes that register a declaration of the text's own as code Lean runs while it
+/// elaborates what follows (`@[tactic exact] def t : Tactic := ...` replaces `exact`; a
+/// `@[simproc]` runs inside `simp`): like `CODE_RUNNERS`, such code can add declarations
+/// without the kernel's check. Any attribute starting with `builtin_` counts too.
+pub const CODE_ATTRIBUTES: &[&str] = &[
+    "tactic",
+    "command_elab",
+    "term_elab",
+    "simproc",
+    "dsimproc",
+    "sevalproc",
+    "delab",
+    "app_delab",
 ];
 
 /// Names a checked text may not declare: the axioms allowed by default (a file of its own
