@@ -312,7 +312,7 @@ fn eval_resumes_only_a_run_of_the_same_settings() {
     assert!(after.starts_with(&first));
     assert_eq!(names(&results).len(), 3);
 
-    // The summary is what it was before runs recorded their settings.
+    // The summary lists what was run, and what checked it.
     let summary: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("results.summary.json")).unwrap(),
     )
@@ -334,9 +334,38 @@ fn eval_resumes_only_a_run_of_the_same_settings() {
             "expansions",
             "time limit (s)",
             "tactic timeout (s)",
-            "decoding"
+            "decoding",
+            "checked by"
         ]
     );
+
+    // What checks the proofs is part of the run: another axiom allowed is another run.
+    let out = run(&[
+        "--expansions",
+        "1",
+        "--limit",
+        "3",
+        "--allow-axiom",
+        "magic",
+    ]);
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--allow-axiom: [] in the recorded run, [\"magic\"] now"),
+        "{err}"
+    );
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("results.config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        config["checker"]["check_rules"],
+        proofstep::lean::CHECK_RULES
+    );
+    assert!(config["checker"]["lean"]
+        .as_str()
+        .unwrap()
+        .starts_with("Lean (version"));
 }
 
 #[test]

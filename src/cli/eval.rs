@@ -12,8 +12,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use proofstep::eval::{
-    evaluate, evaluate_refine, load, summary_json, write_report, DatasetOptions, EvalOptions,
-    RefineEvalOptions, ResultsFile, RunClaim, RunConfig, RunCounts, Shard, Summary,
+    evaluate, evaluate_refine, load, summary_json, write_report, Checker, DatasetOptions,
+    EvalOptions, RefineEvalOptions, ResultsFile, RunClaim, RunConfig, RunCounts, Shard, Summary,
 };
 use proofstep::lean::toolchain::LakeProject;
 use proofstep::refine::ApiModel;
@@ -135,7 +135,10 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         EvalMode::Refine => Some(args.whole.connect("eval --mode refine")?),
         EvalMode::Search => None,
     };
-    let mut config = run_config(args, dataset, &tasks, whole.as_ref())?;
+    let anchor = toolchain_anchor(args, dataset);
+    let mut config = run_config(args, dataset, &tasks, whole.as_ref())?
+        .limited(args.limit)
+        .checked_by(checker(&args.search, &anchor, &tasks)?);
     if let Some(limit) = args.limit {
         tasks.truncate(limit);
     }
@@ -157,7 +160,6 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
-    let anchor = toolchain_anchor(args, dataset);
     if let Some(model) = &whole {
         return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
     }
@@ -367,6 +369,37 @@ fn run_config(
     Ok(match whole {
         Some(model) => config.refined(args.whole.settings(model)?),
         None => config,
+    })
+}
+
+/// What checks the run's proofs (`RunConfig::checker`): the Lean found from `anchor`, the
+/// compiled libraries the theorems import, the axioms allowed and the final check's rules.
+pub fn checker(
+    search: &SearchArgs,
+    anchor: &Path,
+    tasks: &[proofstep::eval::Task],
+) -> anyhow::Result<Checker> {
+    let toolchain = search.backend.toolchain.discover_ready(anchor)?;
+    let lean = toolchain
+        .lean_version(Duration::from_secs(60))
+        .context("cannot run `lean --version` to record which Lean checks this run")?;
+    // Every theorem of one file shares that file's text: its imports are read once.
+    let mut files = std::collections::HashSet::new();
+    let headers = tasks
+        .iter()
+        .map(|t| -> &str { t.header.backing().0 })
+        .filter(|text| files.insert(text.as_ptr()));
+    let libraries = toolchain.library_fingerprint(headers);
+    let mut allowed_axioms = search.backend.limits.allow_axioms.clone();
+    allowed_axioms.sort();
+    allowed_axioms.dedup();
+    Ok(Checker {
+        lean,
+        libraries,
+        allowed_axioms,
+        check_rules: proofstep::lean::CHECK_RULES.to_string(),
+        lean_memory_mb: search.backend.memory_limit_mb(),
+        proofstep: env!("CARGO_PKG_VERSION").to_string(),
     })
 }
 

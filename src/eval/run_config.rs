@@ -69,6 +69,33 @@ pub struct RunConfig {
     /// The whole-proof settings of `eval --mode refine`; none for a search run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refine: Option<RefineSettings>,
+    /// `--limit`: the first theorems of the dataset the run takes (not compared when resuming,
+    /// where a larger one extends the same run; shards merged must agree on it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+    /// What checks the proofs: Lean, its libraries, the axioms allowed, the check's rules.
+    pub checker: Checker,
+}
+
+/// What decides whether a proof found is counted: which Lean checks it against which compiled
+/// libraries, which axioms it may rest on, and the rules of proofstep's final check. A run
+/// resumed or merged under another checker would count proofs by two standards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Checker {
+    /// Lean's `--version` line.
+    pub lean: String,
+    /// `Toolchain::library_fingerprint` of the theorems' imports.
+    pub libraries: String,
+    /// Axioms a proof may rest on besides the default ones (`--allow-axiom`), sorted.
+    pub allowed_axioms: Vec<String>,
+    /// `lean::CHECK_RULES` of the proofstep that checked.
+    pub check_rules: String,
+    /// The memory limit of each Lean process, MB (recorded for the report, not compared: a
+    /// process that outgrows it is restarted, and a theorem it stopped is searched again).
+    pub lean_memory_mb: Option<u64>,
+    /// The version of the proofstep that ran (recorded, not compared).
+    pub proofstep: String,
 }
 
 /// What decides a refine run's results besides the search's settings.
@@ -143,7 +170,21 @@ impl RunConfig {
             shard: None,
             shard_theorems: None,
             refine: None,
+            limit: None,
+            checker: Checker::default(),
         }
+    }
+
+    /// This configuration checked by `checker`.
+    pub fn checked_by(mut self, checker: Checker) -> RunConfig {
+        self.checker = checker;
+        self
+    }
+
+    /// This configuration taking the first `limit` theorems only.
+    pub fn limited(mut self, limit: Option<usize>) -> RunConfig {
+        self.limit = limit;
+        self
     }
 
     /// This configuration for `eval --mode refine` with `settings`.
@@ -234,6 +275,25 @@ impl RunConfig {
             show(&now.retry_temperatures),
         );
         compare("--also-try", show(&self.also_try), show(&now.also_try));
+        let (a, b) = (&self.checker, &now.checker);
+        compare(
+            "--allow-axiom",
+            show(&a.allowed_axioms),
+            show(&b.allowed_axioms),
+        );
+        compare("--lean (Lean's version)", show(&a.lean), show(&b.lean));
+        if a.libraries != b.libraries {
+            compare(
+                "--lean-path / the Lake project (the compiled libraries imported)",
+                format!("build {}", short(&a.libraries)),
+                format!("build {}", short(&b.libraries)),
+            );
+        }
+        compare(
+            "proofstep's final check (its rules changed: start a new --out)",
+            format!("rules of {}", show(&a.check_rules)),
+            format!("rules of {}", show(&b.check_rules)),
+        );
         compare("--split", show(&self.split), show(&now.split));
         let mode = |c: &RunConfig| {
             if c.refine.is_some() {
@@ -303,7 +363,16 @@ impl RunConfig {
             decoding = format!("{decoding}; also tries {:?} at every state", self.also_try);
         }
         let mut about = vec![
-            ("dataset", self.dataset.clone()),
+            (
+                "dataset",
+                match self.limit.filter(|l| *l < self.theorems) {
+                    Some(limit) => format!(
+                        "{} (the first {limit} of its {} theorems: --limit)",
+                        self.dataset, self.theorems
+                    ),
+                    None => self.dataset.clone(),
+                },
+            ),
             ("split", self.split.clone().unwrap_or_else(|| "all".into())),
             ("model", self.model.clone()),
             ("backend", self.backend.clone()),
@@ -311,6 +380,7 @@ impl RunConfig {
             ("time limit (s)", self.time_limit.to_string()),
             ("tactic timeout (s)", self.tactic_timeout.to_string()),
             ("decoding", decoding),
+            ("checked by", self.checker.describe()),
         ];
         if let Some(shard) = self.shard {
             about.push(("shard", shard.to_string()));
@@ -334,6 +404,36 @@ impl RunConfig {
             ));
         }
         about.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+}
+
+impl Checker {
+    /// One line for the report: Lean, the axioms allowed, the check's rules.
+    pub fn describe(&self) -> String {
+        let axioms = if self.allowed_axioms.is_empty() {
+            "no axiom beyond propext, Classical.choice, Quot.sound".to_string()
+        } else {
+            format!(
+                "axioms allowed beyond propext, Classical.choice, Quot.sound: {}",
+                self.allowed_axioms.join(", ")
+            )
+        };
+        let lean = if self.lean.is_empty() {
+            "Lean (version not recorded)"
+        } else {
+            &self.lean
+        };
+        let memory = self
+            .lean_memory_mb
+            .map_or("no memory limit".to_string(), |mb| {
+                format!("{mb} MB per Lean process")
+            });
+        format!(
+            "{lean}, libraries {}; {axioms}; proofstep {} (final-check rules of {}); {memory}",
+            short(&self.libraries),
+            self.proofstep,
+            self.check_rules
+        )
     }
 }
 

@@ -20,7 +20,9 @@ use serde::Serialize;
 use crate::command::LeanCommand;
 use crate::error::LeanError;
 
+mod library;
 mod report;
+pub use library::imported_modules;
 pub use report::{Part, Report};
 
 /// The command that installs elan, Lean's toolchain manager.

@@ -1,0 +1,163 @@
+//! Which compiled libraries a header's imports resolve to, as a fingerprint: a results file
+//! of an evaluation records it, so results checked against one build of a library (Mathlib
+//! before a `lake update`, another build of the test world) are never resumed or merged into
+//! a run against another.
+//!
+//! The fingerprint covers, for each module a header imports directly, the `.olean` Lean would
+//! load (the first one along the search path) and the build traces Lake keeps beside it (which
+//! hash everything the module depends on), plus a Lake project's `lake-manifest.json` (the
+//! pinned revision of every package). Modules of Lean's own library are covered by Lean's
+//! version, which is recorded apart.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{LeanSource, Toolchain};
+use crate::source::tokens;
+
+/// Files Lake writes beside a module's `.olean` that describe its build and its dependencies.
+const TRACE_SUFFIXES: &[&str] = &["trace", "olean.hash", "hash"];
+
+/// The modules `header` imports directly, in order: the name after each `import` keyword
+/// (`public`, `meta` before it and `all` after it are part of the keyword's syntax), with
+/// `«»` quotes dropped.
+pub fn imported_modules(header: &str) -> Vec<String> {
+    let words = tokens(header);
+    let mut modules = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if words[i] == "import" {
+            let mut k = i + 1;
+            if words.get(k) == Some(&"all") {
+                k += 1;
+            }
+            if let Some(name) = words.get(k) {
+                modules.push(name.replace(['«', '»'], ""));
+            }
+            i = k;
+        }
+        i += 1;
+    }
+    modules
+}
+
+impl Toolchain {
+    /// The folders Lean looks up compiled modules in, for this toolchain: a Lake project's
+    /// build folder and its packages' (`lake env` puts them on `LEAN_PATH`), else `LEAN_PATH`
+    /// as the bare `lean` gets it.
+    pub fn library_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Some(project) = &self.project {
+            dirs.push(project.root.join(".lake/build/lib/lean"));
+            if let Ok(packages) = std::fs::read_dir(project.root.join(".lake/packages")) {
+                let mut found: Vec<PathBuf> = packages
+                    .flatten()
+                    .map(|p| p.path().join(".lake/build/lib/lean"))
+                    .collect();
+                found.sort();
+                dirs.extend(found);
+            }
+        }
+        let source = self
+            .lean
+            .as_ref()
+            .map_or(LeanSource::Path, |(_, source)| source.clone());
+        if source != LeanSource::Lake {
+            if let Some(path) = self.lean_path(&source) {
+                dirs.extend(std::env::split_paths(&path));
+            }
+        }
+        dirs
+    }
+
+    /// A fingerprint of the compiled modules `headers` import (see the module documentation):
+    /// equal for two runs exactly when every imported module resolves to the same files with
+    /// the same contents. A module found nowhere counts as missing, not as an error: Lean will
+    /// say so when the header is checked.
+    pub fn library_fingerprint<'a>(&self, headers: impl IntoIterator<Item = &'a str>) -> String {
+        let mut modules: Vec<String> = headers.into_iter().flat_map(imported_modules).collect();
+        modules.sort();
+        modules.dedup();
+        let dirs = self.library_dirs();
+        let mut hash = Sha256::new();
+        for module in &modules {
+            hash.update(module.as_bytes());
+            hash.update([0]);
+            match find_module(&dirs, module) {
+                Some(olean) => {
+                    hash_file(&mut hash, &olean);
+                    for suffix in TRACE_SUFFIXES {
+                        hash_file(&mut hash, &olean.with_extension(suffix));
+                    }
+                }
+                None => hash.update(b"missing"),
+            }
+        }
+        if let Some(project) = &self.project {
+            hash_file(&mut hash, &project.root.join("lake-manifest.json"));
+        }
+        format!("{:x}", hash.finalize())
+    }
+}
+
+/// The `.olean` of `module` in the first of `dirs` that holds one, as Lean searches.
+fn find_module(dirs: &[PathBuf], module: &str) -> Option<PathBuf> {
+    let relative: PathBuf = module.split('.').collect();
+    dirs.iter()
+        .map(|d| d.join(&relative).with_extension("olean"))
+        .find(|p| p.is_file())
+}
+
+/// Adds `path`'s length and contents to `hash` (a marker when it cannot be read).
+fn hash_file(hash: &mut Sha256, path: &Path) {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(&bytes);
+        }
+        Err(_) => hash.update(b"absent"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_read_as_lean_reads_the_module_header() {
+        let header = "/- a comment: import Fake -/\nprelude\nimport Mini\npublic import A.B\nmeta import «C».D\nimport all E\n-- import Gone\nopen Nat\n";
+        assert_eq!(imported_modules(header), ["Mini", "A.B", "C.D", "E"]);
+        assert!(imported_modules("theorem t : True := trivial\n").is_empty());
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_imported_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        std::fs::create_dir_all(lib.join("A")).unwrap();
+        std::fs::write(lib.join("A/B.olean"), b"one").unwrap();
+        let overrides = super::super::Overrides {
+            lean_path: Some(lib.display().to_string()),
+            ..Default::default()
+        };
+        let toolchain = Toolchain::discover(dir.path(), &overrides);
+        let header = "import A.B\n";
+        let first = toolchain.library_fingerprint([header]);
+        assert_eq!(first, toolchain.library_fingerprint([header, header]));
+        std::fs::write(lib.join("A/B.olean"), b"two").unwrap();
+        let changed = toolchain.library_fingerprint([header]);
+        assert_ne!(first, changed, "another build of the module");
+        std::fs::write(lib.join("A/B.trace"), b"{\"depHash\": 1}").unwrap();
+        assert_ne!(
+            changed,
+            toolchain.library_fingerprint([header]),
+            "a dependency rebuilt"
+        );
+        assert_ne!(
+            toolchain.library_fingerprint([header]),
+            toolchain.library_fingerprint(["import A.C\n"]),
+            "another module"
+        );
+    }
+}
