@@ -208,6 +208,31 @@ fn verify_never_proves_through_a_sorry_lemma_or_a_foreign_axiom() {
     }
 }
 
+/// `#print axioms NAME` answers once for every declaration NAME resolves to: inside namespace
+/// `A`, an `export` of another `t` makes the probe after `A.t` answer about both. A second
+/// answer is an error in every backend, never a replacement of the first (the last had won, and
+/// the alias, resting on nothing, vouched for `A.t : False`).
+#[test]
+fn a_probe_answered_twice_proves_nothing() {
+    let Some(cmd) = common::test_lean_command("a_probe_answered_twice_proves_nothing") else {
+        return;
+    };
+    let header = format!(
+        "{HEADER}axiom bad : False\nnamespace Other\ntheorem t : True := trivial\nend Other\nnamespace A\nexport Other (t)\n"
+    );
+    for backend in backends(&cmd, AxiomPolicy::allowing(["bad"])) {
+        let v = backend
+            .verify(&header, "theorem t : False", "exact bad")
+            .unwrap();
+        assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name());
+        assert!(
+            v.errors.iter().any(|e| e.contains("2 declarations")),
+            "{}: {v:?}",
+            backend.name()
+        );
+    }
+}
+
 /// A file can attach its own macro to `#print axioms` (with Mathlib, `macro_rules` does it)
 /// and answer the probe itself. The test world has no `Lean` package, so such a macro does not
 /// elaborate here; what is tested is that its mere presence makes every later theorem
@@ -425,6 +450,9 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         // A seventh: a command that moves the theorem into a namespace (`N.trivial`), so the
         // probe by written name found Mini's `trivial : True`.
         "axiom bad : False\nwith_weak_namespace N theorem trivial : False := bad\n".to_string(),
+        // An eighth: an alias of the theorem's name (`export`) makes `#print axioms` answer
+        // twice, and a public `_private.foo.«0».A.t` had passed for `A.t`'s private form.
+        "axiom bad : False\nnamespace _private.foo.«0».A\ntheorem t : True := trivial\nend _private.foo.«0».A\nnamespace A\nexport _private.foo.«0».A (t)\ntheorem t : False := bad\nend A\n".to_string(),
         "noncomputable def Nat.pow (n m : Nat) : Nat := Nat.zero\ntheorem native : Nat.pow 2 2 = 4 := rfl\ntheorem byDef (a b : Nat) : Nat.pow a b = 0 := rfl\ntheorem t : False := by\n  have h : (4 : Nat) = 0 := (native.symm.trans (byDef 2 2))\n  exact Nat.noConfusion h\n".to_string(),
     ];
     for body in files {
@@ -442,6 +470,58 @@ fn no_false_statement_of_the_audits_files_is_proved() {
                     theorem.statement
                 );
             }
+        }
+    }
+}
+
+/// A theorem's `... in` prefixes are part of what it states: `prove --file` and `eval` on a
+/// Lean file search and check the theorem with them, as Lean reads the file. (They had been
+/// dropped: `set_option autoImplicit false in theorem t : x = x` was proved with `x`
+/// auto-bound, and `omit h in theorem t : False` with the omitted `h`.)
+#[test]
+fn prove_keeps_the_prefixes_that_change_a_statement() {
+    let Some(lean) = common::test_lean("prove_keeps_the_prefixes_that_change_a_statement") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let files = [
+        (
+            "Auto.lean",
+            "set_option autoImplicit false in\ntheorem t : x = x := by rfl\n",
+            "rfl",
+        ),
+        (
+            "Omit.lean",
+            "variable (h : False)\ninclude h\nomit h in\ntheorem t : False := by exact h\n",
+            "exact h",
+        ),
+    ];
+    for (name, body, tactic) in files {
+        let file = common::write_file(dir.path(), name, &format!("{HEADER}{body}"));
+        for backend in ["server", "file"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+                .args(["prove", "--theorem", "t", "--file"])
+                .arg(&file)
+                .arg("--model")
+                .arg(&model)
+                .args(["--backend", backend, "--expansions", "2", "--samples", "1"])
+                .args(["--also-try", tactic, "--json"])
+                .env("PROOFSTEP_LEAN", &lean.lean)
+                .env("LEAN_PATH", &lean.lib)
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_ne!(
+                out.status.code(),
+                Some(0),
+                "{name} {backend}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !stdout.contains("\"proved\":true"),
+                "{name} {backend}: {stdout}"
+            );
         }
     }
 }

@@ -34,7 +34,9 @@ pub fn lean_file_theorems(
         tasks.push(Task {
             name: id,
             header: HeaderText::of(&file, index),
-            statement: theorem.statement.clone(),
+            statement: file
+                .statement_as_written(index)
+                .unwrap_or_else(|| theorem.statement.clone()),
             split: None,
         });
     }
@@ -67,10 +69,15 @@ def e : Nat := 1\ntheorem f : \"x := y\" = \"x := y\" := rfl\nexample (p : Prop)
                 "example@L18"
             ]
         );
-        assert_eq!(tasks[0].statement, "theorem a (p : Prop) (hp : p) : p");
+        // A theorem's doc comment, attributes, modifiers and `... in` prefixes are part of
+        // what is elaborated (a prefix can change what the statement means).
+        assert_eq!(
+            tasks[0].statement,
+            "/-- doc\ntheorem not_this : True := trivial -/\ntheorem a (p : Prop) (hp : p) : p"
+        );
         // The doc comment (with a `theorem` inside it) belongs to `a`, not to its header.
         assert_eq!(tasks[0].header.as_str(), "prelude\nimport Mini\n");
-        assert_eq!(tasks[1].statement, "theorem b : 1 = 1");
+        assert_eq!(tasks[1].statement, "@[simp] protected theorem b : 1 = 1");
         assert!(tasks[1].header.ends_with("namespace Foo\n"));
         assert_eq!(
             tasks[3].statement,

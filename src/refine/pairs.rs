@@ -222,7 +222,9 @@ fn read_sources(input: &Path, counts: &mut PairCounts) -> Result<Vec<Source>, Pa
                 theorem: Theorem {
                     name: t.display_name(),
                     header: HeaderText::of(&file, index).to_string(),
-                    statement: t.statement.clone(),
+                    statement: file
+                        .statement_as_written(index)
+                        .unwrap_or_else(|| t.statement.clone()),
                 },
                 steps,
             });

@@ -69,6 +69,21 @@ pub enum AxiomsAnswer {
     /// printed it): the probe, written with the theorem's name as written right after it,
     /// found another declaration, so the text's namespaces or names are not what they seem.
     OtherName(String),
+    /// More than one answer to one probe: the name resolved to several declarations (the
+    /// theorem and an alias of the same name made by `export`), so which answer is about the
+    /// theorem cannot be told.
+    Several(usize),
+}
+
+/// Adds `next`, read on one probe's line, to what was read there before (see
+/// [`AxiomsAnswer::Several`]): every backend reads a probe's answers through this, so a second
+/// answer never silently replaces the first.
+pub fn add_answer(answer: &mut Option<AxiomsAnswer>, next: AxiomsAnswer) {
+    *answer = Some(match answer.take() {
+        None => next,
+        Some(AxiomsAnswer::Several(n)) => AxiomsAnswer::Several(n + 1),
+        Some(_) => AxiomsAnswer::Several(2),
+    });
 }
 
 /// Reads one message found on a `#print axioms` line about `expected` (the full name asked
@@ -115,16 +130,33 @@ fn split_answer(text: &str) -> Option<(&str, &str)> {
     Some((&body[..end], body[end + 1..].trim_start()))
 }
 
-/// Whether the printed `name` is `expected` or its private form; `«»` quoting is ignored on
-/// both sides (Lean quotes only where a name needs it).
+/// Whether the printed `name` is `expected` or its private form `_private.MODULE.0.expected`;
+/// `«»` quoting is ignored on both sides (Lean quotes only where a name needs it). The `0` of a
+/// private name is a numeric component, which Lean prints bare: a declaration a text names
+/// `_private.m.«0».t` (a string component, printed quoted) is not `t`'s private form.
 fn same_name(name: &str, expected: &str) -> bool {
     let unquoted = |s: &str| s.replace(['«', '»'], "");
-    let (name, expected) = (unquoted(name), unquoted(expected));
-    let private = name
-        .strip_prefix("_private.")
-        .and_then(|n| n.strip_suffix(&*expected))
-        .is_some_and(|module| module.ends_with(".0.") && !module.contains(char::is_whitespace));
-    name == expected || private
+    let expected = unquoted(expected);
+    if unquoted(name) == expected {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix("_private.") else {
+        return false;
+    };
+    // Each `.0.` outside quotes may end the module's part.
+    let mut quoted = false;
+    rest.char_indices().any(|(i, c)| {
+        match c {
+            '«' => quoted = true,
+            '»' => quoted = false,
+            _ => {}
+        }
+        !quoted
+            && i > 0
+            && rest[i..].starts_with(".0.")
+            && !rest[..i].contains(char::is_whitespace)
+            && unquoted(&rest[i + 3..]) == expected
+    })
 }
 
 /// The names of a printed axiom list (`a, b.c, «x, y»`): split at commas outside `«»`.
@@ -169,6 +201,13 @@ pub fn judge(
             verdict.status = Status::Error;
             verdict.errors.push(format!(
                 "Lean's answer about `{name}` names `{other}`: the text's namespaces or names are not what they seem here, so what `{name}` rests on cannot be checked"
+            ));
+            return verdict;
+        }
+        Some(AxiomsAnswer::Several(n)) => {
+            verdict.status = Status::Error;
+            verdict.errors.push(format!(
+                "Lean's `#print axioms` found {n} declarations named `{name}` (an alias made by `export` or `open` has the theorem's name), so which one is the theorem cannot be told; rename it"
             ));
             return verdict;
         }
@@ -332,6 +371,31 @@ mod tests {
             read_answer(false, true, "'A.t' does not depend on any axioms", "t"),
             Some(AxiomsAnswer::OtherName("A.t".into()))
         );
+        // A private name's `0` is numeric and printed bare; a quoted `«0»` is a name of the
+        // text's own.
+        for (printed, expected, same) in [
+            ("_private.Mathlib.Foo.0.A.t", "A.t", true),
+            ("_private.«my file».0.t", "t", false),
+            ("_private.M.0.«A.t»", "A.t", true),
+            ("_private.foo.«0».A.t", "A.t", false),
+            ("_private.«a.0.b».t", "b.t", false),
+            ("_private.0.t", "t", false),
+        ] {
+            assert_eq!(same_name(printed, expected), same, "{printed} / {expected}");
+        }
+        let mut answer = None;
+        add_answer(&mut answer, AxiomsAnswer::DependsOn(vec!["bad".into()]));
+        assert_eq!(answer, Some(AxiomsAnswer::DependsOn(vec!["bad".into()])));
+        add_answer(&mut answer, AxiomsAnswer::DependsOn(Vec::new()));
+        add_answer(&mut answer, AxiomsAnswer::DependsOn(Vec::new()));
+        assert_eq!(answer, Some(AxiomsAnswer::Several(3)));
+        let several = judge(
+            Verdict::of(Status::Proved),
+            answer.as_ref(),
+            &AxiomPolicy::default(),
+            "A.t",
+        );
+        assert_eq!(several.status, Status::Error);
         let other = judge(
             Verdict::of(Status::Proved),
             Some(&AxiomsAnswer::OtherName("A.t".into())),

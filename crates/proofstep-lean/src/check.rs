@@ -350,9 +350,8 @@ pub fn classify(
             }
         }
         if let Some(&i) = probe.probes.get(&d.pos.line) {
-            let answer = answer_of(d, i);
-            if answer.is_some() {
-                answers[i] = answer;
+            if let Some(answer) = answer_of(d, i) {
+                axioms::add_answer(&mut answers[i], answer);
                 continue;
             }
         }

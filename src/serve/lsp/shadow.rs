@@ -219,17 +219,17 @@ impl AxiomsProbe {
         let copy_failed = diagnostics
             .iter()
             .any(|d| d.is_error() && d.start().line >= self.first_line && d.start().line < line);
-        let answer = diagnostics
-            .iter()
-            .filter(|d| d.start().line == line)
-            .find_map(|d| {
-                axioms::read_answer(
-                    d.is_error(),
-                    d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
-                    &d.lsp.message,
-                    name,
-                )
-            });
+        let mut answer = None;
+        for d in diagnostics.iter().filter(|d| d.start().line == line) {
+            if let Some(read) = axioms::read_answer(
+                d.is_error(),
+                d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
+                &d.lsp.message,
+                name,
+            ) {
+                axioms::add_answer(&mut answer, read);
+            }
+        }
         let verdict = axioms::judge(
             LeanVerdict::of(Status::Proved),
             answer.as_ref(),

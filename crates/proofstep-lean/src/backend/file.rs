@@ -54,8 +54,8 @@ impl<'a> Parts<'a> {
                     &d.data,
                     layout.checked_name.as_deref().unwrap_or_default(),
                 );
-                if answer.is_some() {
-                    parts.probe = answer;
+                if let Some(answer) = answer {
+                    axioms::add_answer(&mut parts.probe, answer);
                     continue;
                 }
             }

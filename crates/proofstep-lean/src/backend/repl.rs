@@ -210,8 +210,8 @@ pub fn verdict_of(
                 &m.data,
                 layout.checked_name.as_deref().unwrap_or_default(),
             );
-            if read.is_some() {
-                answer = read;
+            if let Some(read) = read {
+                axioms::add_answer(&mut answer, read);
                 continue;
             }
         }

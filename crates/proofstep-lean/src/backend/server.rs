@@ -202,8 +202,8 @@ impl ServerBackend {
                     &d.lsp.message,
                     layout.checked_name.as_deref().unwrap_or_default(),
                 );
-                if answer.is_some() {
-                    probe = answer;
+                if let Some(answer) = answer {
+                    axioms::add_answer(&mut probe, answer);
                     continue;
                 }
             }

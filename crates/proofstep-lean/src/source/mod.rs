@@ -350,6 +350,19 @@ impl SourceFile {
             })
     }
 
+    /// Theorem `index`'s statement as Lean elaborates it: its `... in` prefixes, doc comment,
+    /// attributes and modifiers as written, then `statement`. Searching or checking the
+    /// statement alone would check another theorem wherever a prefix changes what it means
+    /// (`omit h in`, `set_option autoImplicit false in`, `attribute [-instance] i in`).
+    pub fn statement_as_written(&self, index: usize) -> Option<String> {
+        let t = self.theorems.get(index)?;
+        Some(format!(
+            "{}{}",
+            &self.text[t.start_byte..t.keyword_byte],
+            t.statement
+        ))
+    }
+
     /// Everything before the first theorem (the whole text when there is none).
     pub fn header(&self) -> &str {
         let end = self
