@@ -39,6 +39,11 @@ pub struct TheoremRecord {
     /// Why the theorem could not be searched (its statement does not elaborate, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The failure was Lean's, not the theorem's (it died, ran out of memory or time while
+    /// the statement was elaborated, twice): a resumed run searches the theorem again, and
+    /// its new line replaces this one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry: bool,
     /// The full search trace, when asked for (`--trace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<ExpansionTrace>>,
@@ -79,6 +84,7 @@ impl TheoremRecord {
             lean_secs: result.times.lean_secs,
             counts: Some(result.counts),
             error: None,
+            retry: false,
             trace: keep_trace.then_some(result.trace),
             refine: None,
         }
@@ -108,6 +114,7 @@ impl TheoremRecord {
             lean_secs: 0.0,
             counts,
             error: None,
+            retry: false,
             trace: None,
             refine: Some(RefineRecord {
                 outcome: result.outcome,
@@ -131,8 +138,23 @@ impl TheoremRecord {
             lean_secs: 0.0,
             counts: None,
             error: Some(error),
+            retry: false,
             trace: None,
             refine: None,
+        }
+    }
+
+    /// The record of a theorem Lean failed on for reasons not the theorem's own (see
+    /// [`TheoremRecord::retry`]).
+    pub fn from_lean_failure(
+        name: &str,
+        split: Option<&str>,
+        error: String,
+        time_secs: f64,
+    ) -> Self {
+        TheoremRecord {
+            retry: true,
+            ..TheoremRecord::from_error(name, split, error, time_secs)
         }
     }
 }

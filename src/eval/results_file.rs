@@ -2,7 +2,7 @@
 //! killed run loses nothing it finished and a rerun resumes where it stopped (a rerun of the
 //! same settings, which `claim` checks before the file is opened).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,7 +23,8 @@ pub struct ResultsFile {
 impl ResultsFile {
     /// Opens (or creates) `path` for appending. Records already there are read back; a last line
     /// cut short by a killed run (no final newline) is cut off the file, so that theorem runs
-    /// again. Returns the file and the records it holds.
+    /// again, and so does a theorem whose record is a Lean failure to retry
+    /// (`TheoremRecord::retry`). Returns the file and the records it holds.
     pub fn open(path: &Path) -> Result<(Self, Vec<TheoremRecord>), EvalError> {
         let io = |source| EvalError::Io {
             path: path.to_path_buf(),
@@ -69,15 +70,16 @@ impl ResultsFile {
     }
 
     /// Appends one record as one line and flushes it. A record whose name is already in the
-    /// file is not written again.
+    /// file is not written again (a record to retry does not count as there).
     pub fn append(&self, record: &TheoremRecord) -> Result<(), EvalError> {
-        if !self
-            .done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(record.name.clone())
         {
-            return Ok(());
+            let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            if done.contains(&record.name) {
+                return Ok(());
+            }
+            if !record.retry {
+                done.insert(record.name.clone());
+            }
         }
         let mut line = serde_json::to_string(record).expect("a record always serializes");
         line.push('\n');
@@ -97,8 +99,9 @@ impl ResultsFile {
 }
 
 /// The records of a results file, read without changing it (for `eval merge`, whose inputs
-/// may still be written by their runs): one per theorem, the first line of each name; a last
-/// line cut short is not a record yet. A file that does not exist holds none.
+/// may still be written by their runs): one per theorem, the first line of each name (or the
+/// line that replaced a record to retry); a last line cut short is not a record yet. A file
+/// that does not exist holds none.
 pub fn read_records(path: &Path) -> Result<Vec<TheoremRecord>, EvalError> {
     let bytes = read_bytes(path)?;
     Ok(parse(path, &bytes[..complete_lines(&bytes)])?.0)
@@ -121,10 +124,11 @@ fn complete_lines(bytes: &[u8]) -> usize {
     bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
-/// The records of complete lines, the first of each name, and the set of names.
+/// The records of complete lines, the first of each name (a later line replaces a record to
+/// retry), and the names that are done (those whose record is not one to retry).
 fn parse(path: &Path, complete: &[u8]) -> Result<(Vec<TheoremRecord>, HashSet<String>), EvalError> {
-    let mut records = Vec::new();
-    let mut done = HashSet::new();
+    let mut records: Vec<TheoremRecord> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
     let text = String::from_utf8_lossy(complete);
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -135,10 +139,20 @@ fn parse(path: &Path, complete: &[u8]) -> Result<(Vec<TheoremRecord>, HashSet<St
             line: i + 1,
             reason: e.to_string(),
         })?;
-        if done.insert(record.name.clone()) {
-            records.push(record);
+        match at.get(&record.name) {
+            Some(&k) if records[k].retry => records[k] = record,
+            Some(_) => {}
+            None => {
+                at.insert(record.name.clone(), records.len());
+                records.push(record);
+            }
         }
     }
+    let done = records
+        .iter()
+        .filter(|r| !r.retry)
+        .map(|r| r.name.clone())
+        .collect();
     Ok((records, done))
 }
 
@@ -189,6 +203,41 @@ mod tests {
             all.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
             ["a", "b", "c"]
         );
+    }
+
+    #[test]
+    fn a_lean_failure_is_searched_again_and_its_new_line_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        {
+            let (file, _) = ResultsFile::open(&path).unwrap();
+            file.append(&TheoremRecord::from_lean_failure(
+                "a",
+                None,
+                "died".into(),
+                0.1,
+            ))
+            .unwrap();
+            file.append(&record("b")).unwrap();
+            // In the same run a record to retry stays to retry.
+            assert!(!file.is_done("a") && file.is_done("b"));
+        }
+        let (file, old) = ResultsFile::open(&path).unwrap();
+        assert_eq!(old.len(), 2);
+        assert!(!file.is_done("a"));
+        let mut found = record("a");
+        found.error = None;
+        found.proved = true;
+        file.append(&found).unwrap();
+        assert!(file.is_done("a"));
+        drop(file);
+        for read in [
+            ResultsFile::open(&path).unwrap().1,
+            read_records(&path).unwrap(),
+        ] {
+            assert_eq!(read.len(), 2);
+            assert!(read[0].name == "a" && read[0].proved && !read[0].retry);
+        }
     }
 
     #[test]

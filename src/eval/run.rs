@@ -112,7 +112,9 @@ pub fn evaluate_with(
 }
 
 /// Searches one theorem. A theorem that cannot start (its statement does not elaborate) gets an
-/// error record; a backend or model failure is returned as an error.
+/// error record; a backend or model failure is returned as an error. A start that Lean itself
+/// failed (it died, ran out of memory or time) is tried once more, the backend having restarted
+/// the process.
 fn run_one(
     task: &Task,
     backend: &dyn ProofBackend,
@@ -121,13 +123,23 @@ fn run_one(
 ) -> Result<TheoremRecord, EvalError> {
     let began = Instant::now();
     let split = task.split.as_deref();
-    match search(
-        backend,
-        predictor,
-        &task.header,
-        &task.statement,
-        &options.search,
-    ) {
+    let run = || {
+        search(
+            backend,
+            predictor,
+            &task.header,
+            &task.statement,
+            &options.search,
+        )
+    };
+    let searched = match run() {
+        Err(SearchError::Start(err)) if is_lean_failure(&err) => {
+            warn!(theorem = %task.name, "Lean failed while the statement was elaborated ({err}); trying again");
+            run()
+        }
+        other => other,
+    };
+    match searched {
         Ok(result) => {
             info!(theorem = %task.name, proved = result.proved, "searched");
             Ok(TheoremRecord::from_result(
@@ -160,6 +172,15 @@ pub(crate) fn start_failure(
     began: Instant,
     other: impl FnOnce(crate::lean::LeanError) -> EvalError,
 ) -> Result<TheoremRecord, EvalError> {
+    if is_lean_failure(&err) {
+        warn!(theorem = %task.name, "cannot start: {err}; a resumed run tries it again");
+        return Ok(TheoremRecord::from_lean_failure(
+            &task.name,
+            split,
+            err.to_string(),
+            began.elapsed().as_secs_f64(),
+        ));
+    }
     if !is_environment_failure(&err) {
         warn!(theorem = %task.name, "cannot start: {err}");
         return Ok(TheoremRecord::from_error(
@@ -176,6 +197,23 @@ pub(crate) fn start_failure(
         }),
         err => Err(other(err)),
     }
+}
+
+/// Start failures of Lean's, not the theorem's: the process died, answered garbage, ran out of
+/// memory or time, or lost its state. The theorem gets a record to retry
+/// (`TheoremRecord::retry`), not a verdict.
+fn is_lean_failure(err: &crate::lean::LeanError) -> bool {
+    use crate::lean::LeanError::*;
+    matches!(
+        err,
+        Timeout(_)
+            | Died(_)
+            | Garbage(_)
+            | OutOfMemory { .. }
+            | Repl(_)
+            | Server(_)
+            | StaleState(_)
+    )
 }
 
 /// Start failures that are not the theorem's own: Lean is missing or keeps dying, or the header

@@ -30,6 +30,9 @@ pub struct Summary {
     pub proved: usize,
     /// Theorems that could not be searched (statement did not elaborate, ...).
     pub errors: usize,
+    /// Of those, the ones Lean failed on (`TheoremRecord::retry`): a rerun tries them again.
+    #[serde(default)]
+    pub lean_failures: usize,
     /// `proved / theorems`.
     pub pass_rate: f64,
     /// Wilson 95% interval of the pass rate.
@@ -165,6 +168,7 @@ impl Summary {
         let n = records.len();
         let proved = records.iter().filter(|r| r.proved).count();
         let errors = records.iter().filter(|r| r.error.is_some()).count();
+        let lean_failures = records.iter().filter(|r| r.retry).count();
         let mean = |f: &dyn Fn(&TheoremRecord) -> f64| {
             if n == 0 {
                 0.0
@@ -195,6 +199,7 @@ impl Summary {
             theorems: n,
             proved,
             errors,
+            lean_failures,
             pass_rate: rate(proved, n),
             ci95: wilson_interval(proved, n),
             mean_time_secs: mean(&|r| r.time_secs),
@@ -215,7 +220,7 @@ impl Summary {
     /// A few lines for the terminal.
     pub fn text(&self) -> String {
         format!(
-            "proved {}/{} = {:.1}% (95% CI {:.1}–{:.1}%), {} could not be searched\n\
+            "proved {}/{} = {:.1}% (95% CI {:.1}–{:.1}%), {} could not be searched{}\n\
              mean {:.2} s and {:.1} expansions per theorem; model {:.1} s, Lean {:.1} s ({:.0}% model)\n",
             self.proved,
             self.theorems,
@@ -223,6 +228,14 @@ impl Summary {
             100.0 * self.ci95.0,
             100.0 * self.ci95.1,
             self.errors,
+            if self.lean_failures > 0 {
+                format!(
+                    " ({} because Lean failed: rerun the same command to search them again)",
+                    self.lean_failures
+                )
+            } else {
+                String::new()
+            },
             self.mean_time_secs,
             self.mean_expansions,
             self.model_secs,
