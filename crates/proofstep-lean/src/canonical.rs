@@ -5,17 +5,31 @@
 //!
 //! Both work on Lean's tokens (comments and whitespace gone), without elaborating: binders
 //! `(a b : T)`, `{a : T}`, `⦃a : T⦄` and `[inst : C]` are read before the statement's top-level
-//! `:`, and names bound inside the conclusion (`∀ x,`, `∃ y,`, `fun z =>`, `λ`) are renamed too.
-//! Variables get canonical names in the order they are first used in the conclusion, the rest
-//! in the order of what the hypotheses say of them, and hypotheses are listed sorted by their
-//! canonical text, so neither the names a writer picked nor the order of the hypotheses
-//! matter.
+//! `:`. For the canonical form, the conclusion is then put in Lean's `intro` normal form: its
+//! leading `∀`-binders become binders and its top-level arrow premises anonymous hypotheses
+//! (`p → q` is `(_ : p) : q`; `¬ p` abbreviates `p → False` and is read so everywhere). Every
+//! type and the conclusion are read as terms (`term`): redundant parentheses go, spellings of
+//! one notation (`->`, `↦`, `λ`, `ℕ`) become one, and names bound inside (`∀ x,`, `∃ y,`,
+//! `fun z =>`) are renamed in order of binding. Variables get canonical names in the order they
+//! are first used in the conclusion, the rest in the order of what the hypotheses say of them
+//! (ties broken by trying each order, see `MAX_ORDERS`), and hypotheses are listed sorted by
+//! their canonical text, so neither the names a writer picked nor the order of the hypotheses
+//! matter. Canonical names (`§x0`, `§y0`) hold `§`, which Lean reads as a token of its own, so
+//! no name in a statement can be mistaken for one.
+
+mod term;
 
 use std::collections::HashMap;
 
 use crate::source::tokens;
+use term::{free_names, parse_term, print, rename, rename_bound, Expr};
 
-/// One binder of a statement: the name and the tokens of its type.
+/// Orders of tied variables tried at most (8!); beyond, ties are named in binder order, so
+/// a statement with that many variables alike (nine or more hypotheses-only variables no
+/// hypothesis tells apart) may get another form when its binders are reordered.
+const MAX_ORDERS: u64 = 40_320;
+
+/// One binder of a statement as written: the name and the tokens of its type.
 #[derive(Clone, Debug)]
 struct Binder<'a> {
     name: &'a str,
@@ -30,12 +44,29 @@ struct Parsed<'a> {
     conclusion: Vec<&'a str>,
 }
 
+/// A binder of a statement in `intro` normal form: its name (empty when nothing can refer to
+/// it, as an arrow premise) and its type read as a term.
+struct Hypothesis {
+    name: String,
+    instance: bool,
+    ty: Expr,
+}
+
+/// A statement in `intro` normal form: binders and a conclusion that neither starts with `∀`
+/// nor is an arrow.
+struct Statement {
+    binders: Vec<Hypothesis>,
+    conclusion: Expr,
+}
+
 /// The canonical form of a statement (`theorem t (a b : Nat) (h : a = b) : b = a`, with or
 /// without keyword, name or a trailing `:= proof`): equal for two statements exactly when they
 /// differ only in names of variables and hypotheses, hypothesis order, binder grouping and
-/// brackets, spacing and comments.
+/// brackets, binders written as leading `∀`s or arrows of the conclusion, redundant
+/// parentheses, notation spellings, spacing and comments.
 pub fn canonical_statement(statement: &str) -> String {
-    canonical_of(&split_dots(tokens(statement)))
+    let toks = normalize(split_dots(tokens(statement)));
+    Statement::read(&parse(&toks)).canonical()
 }
 
 /// The tokens with a dotted name split after its first component (`m.gcd` → `m`, `.gcd`), so
@@ -54,104 +85,290 @@ fn split_dots(toks: Vec<&str>) -> Vec<&str> {
     out
 }
 
-fn canonical_of<'a>(toks: &[&'a str]) -> String {
-    let parsed = parse(toks);
-    let bound: Vec<&str> = parsed.binders.iter().map(|b| b.name).collect();
-    let mut names: HashMap<&str, String> = HashMap::new();
-    let mut next = 0usize;
-    let name_in = |toks: &[&'a str], names: &mut HashMap<&'a str, String>, next: &mut usize| {
-        for t in toks {
-            if bound.contains(t) && !names.contains_key(t) {
-                names.insert(t, format!("x{next}"));
-                *next += 1;
+/// The tokens with each notation in one spelling: `↦` is `=>`, `λ` is `fun`, `ℕ ℤ ℚ ℝ ℂ` are
+/// `Nat Int Rat Real Complex`, and the ASCII operators the lexer splits into single symbols
+/// (`=>`, `->`, `<->`, `<=`, `>=`, `==`, `++`, `::`, `/\`, `\/`) are joined, the first five
+/// into `=>`, `→`, `↔`, `≤`, `≥`. None of the joined pairs is valid Lean with a space between.
+fn normalize(toks: Vec<&str>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::with_capacity(toks.len());
+    for t in toks {
+        let t = match t {
+            "↦" => "=>",
+            "λ" => "fun",
+            "ℕ" => "Nat",
+            "ℤ" => "Int",
+            "ℚ" => "Rat",
+            "ℝ" => "Real",
+            "ℂ" => "Complex",
+            t => t,
+        };
+        let joined = match (out.last().copied(), t) {
+            (Some("="), ">") => Some("=>"),
+            (Some("-"), ">") => Some("→"),
+            (Some("<"), "=") => Some("≤"),
+            (Some(">"), "=") => Some("≥"),
+            (Some("="), "=") => Some("=="),
+            (Some("+"), "+") => Some("++"),
+            (Some(":"), ":") => Some("::"),
+            (Some("/"), "\\") => Some("∧"),
+            (Some("\\"), "/") => Some("∨"),
+            _ => None,
+        };
+        match joined {
+            Some("→") if out.len() >= 2 && out[out.len() - 2] == "<" => {
+                out.truncate(out.len() - 2);
+                out.push("↔");
             }
+            Some(j) => {
+                out.pop();
+                out.push(j);
+            }
+            None => out.push(t),
         }
-    };
-    // Variables first used in the conclusion, in order. The others are told apart by what
-    // the hypotheses say of them, refined a few rounds as in Weisfeiler–Leman colour
-    // refinement (a variable's colour: the sorted hypotheses it occurs in, written with `@`
-    // for itself and the colours of the others), then named in colour order. Neither the names
-    // a writer chose nor the order of the hypotheses enter a colour; variables that share a
-    // colour play alike roles, and either order names them alike.
-    name_in(&parsed.conclusion, &mut names, &mut next);
-    // Only names some type mentions; a hypothesis nothing refers to stays `_`.
-    let unknown: Vec<&str> = bound
-        .iter()
-        .copied()
-        .filter(|v| !v.is_empty() && !names.contains_key(v))
-        .filter(|v| parsed.binders.iter().any(|b| b.ty.contains(v)))
-        .collect();
-    let mut colour: HashMap<&str, u64> = HashMap::new();
-    for v in &unknown {
-        let ty = parsed
+    }
+    out
+}
+
+impl Statement {
+    /// The statement with its binder types and conclusion read as terms, in `intro` normal
+    /// form.
+    fn read(parsed: &Parsed) -> Statement {
+        let binders = parsed
             .binders
             .iter()
-            .find(|b| b.name == *v)
-            .map_or(String::new(), |b| b.ty.join(" "));
-        colour.insert(v, fnv(&ty));
+            .map(|b| Hypothesis {
+                name: b.name.to_string(),
+                instance: b.instance,
+                ty: if b.ty.is_empty() {
+                    Expr::Atom("_".into())
+                } else {
+                    parse_term(&b.ty)
+                },
+            })
+            .collect();
+        let mut statement = Statement {
+            binders,
+            conclusion: Expr::Raw(Vec::new()),
+        };
+        statement.conclusion = statement.intro(parse_term(&parsed.conclusion));
+        statement
     }
-    for _ in 0..4 {
-        let mut refined = HashMap::with_capacity(colour.len());
-        for v in &unknown {
-            let mut signature: Vec<String> = parsed
-                .binders
-                .iter()
-                .filter(|b| b.ty.contains(v))
-                .map(|b| {
-                    b.ty.iter()
-                        .map(|t| {
-                            if t == v {
-                                "@".to_string()
-                            } else if let Some(n) = names.get(t) {
-                                n.clone()
-                            } else if let Some(c) = colour.get(t) {
-                                format!("?{c:x}")
-                            } else {
-                                t.to_string()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect();
-            signature.sort();
-            signature.push(format!("#{:x}", colour[v]));
-            refined.insert(*v, fnv(&signature.join("|")));
-        }
-        colour = refined;
-    }
-    let mut order = unknown.clone();
-    order.sort_by_key(|v| colour[v]);
-    for v in order {
-        names.insert(v, format!("x{next}"));
-        next += 1;
-    }
-    // Binders whose names are used nowhere (hypotheses, mostly) are written `_`: only their
-    // types count.
-    let render = |toks: &[&str], names: &HashMap<&str, String>| -> String {
-        let mut local = Locals::default();
-        toks.iter()
-            .map(|t| names.get(t).cloned().unwrap_or_else(|| local.rename(t)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut entries: Vec<String> = parsed
-        .binders
-        .iter()
-        .map(|b| {
-            let ty = render(&b.ty, &names);
-            match names.get(b.name) {
-                Some(name) => format!("{}{name} : {ty}", if b.instance { "inst " } else { "" }),
-                None => format!("{}_ : {ty}", if b.instance { "inst " } else { "" }),
+
+    /// `goal` with its leading `∀`-binders and arrow premises moved into the binders, as
+    /// Lean's `intro` would: `∀ a b : Nat, p a → q b` is `(a b : Nat) (_ : p a) : q b`. Each
+    /// `∀`-bound name is renamed to a fresh `✝k` (no token of Lean's), so it can neither clash
+    /// with a binder of the same name nor capture a free name of a premise before it.
+    fn intro(&mut self, mut goal: Expr) -> Expr {
+        loop {
+            goal = match goal {
+                Expr::Binder("∀", mut items, body) => {
+                    let mut body = *body;
+                    for i in 0..items.len() {
+                        let written = items[i].name.clone();
+                        let name = if written.is_empty() || written == "_" {
+                            String::new()
+                        } else {
+                            let fresh = format!("✝{}", self.binders.len());
+                            rename_bound(&mut items[i + 1..], &written, &fresh);
+                            rename(&mut body, &written, &fresh);
+                            fresh
+                        };
+                        self.binders.push(Hypothesis {
+                            name,
+                            instance: items[i].bracket == "[",
+                            ty: items[i].ty.take().unwrap_or(Expr::Atom("_".into())),
+                        });
+                    }
+                    body
+                }
+                Expr::Infix(op, premise, rest) if op.is_arrow() => {
+                    self.binders.push(Hypothesis {
+                        name: String::new(),
+                        instance: false,
+                        ty: *premise,
+                    });
+                    *rest
+                }
+                goal => return goal,
             }
-        })
-        .collect();
-    entries.sort();
-    format!(
-        "{} ⊢ {}",
-        entries.join(" ; "),
-        render(&parsed.conclusion, &names)
-    )
+        }
+    }
+
+    /// The canonical form. Variables first used in the conclusion are named in that order.
+    /// The others are told apart by what the hypotheses say of them (`colours`), named in
+    /// colour order, and variables left sharing a colour are named in whichever order gives
+    /// the least form: neither the names a writer chose nor the order of the hypotheses enter.
+    fn canonical(&self) -> String {
+        let bound: Vec<&str> = self
+            .binders
+            .iter()
+            .map(|b| b.name.as_str())
+            .filter(|n| !n.is_empty())
+            .collect();
+        let mut names: HashMap<String, String> = HashMap::new();
+        for t in free_names(&self.conclusion) {
+            if bound.contains(&t.as_str()) && !names.contains_key(&t) {
+                let name = format!("§x{}", names.len());
+                names.insert(t, name);
+            }
+        }
+        let free: Vec<Vec<String>> = self.binders.iter().map(|b| free_names(&b.ty)).collect();
+        // Only names some type mentions; a hypothesis nothing refers to stays `_`.
+        let mut unknown: Vec<&str> = Vec::new();
+        for v in &bound {
+            let used = free.iter().any(|f| f.iter().any(|t| t == v));
+            if used && !names.contains_key(*v) && !unknown.contains(v) {
+                unknown.push(v);
+            }
+        }
+        let colour = self.colours(&unknown, &names, &free);
+        let mut classes: Vec<Vec<&str>> = Vec::new();
+        let mut order = unknown.clone();
+        order.sort_by_key(|v| colour[*v]);
+        for v in order {
+            match classes.last_mut() {
+                Some(class) if colour[class[0]] == colour[v] => class.push(v),
+                _ => classes.push(vec![v]),
+            }
+        }
+        self.least_form(&classes, &mut names)
+    }
+
+    /// Colours of the `unknown` variables, refined a few rounds as in Weisfeiler–Leman colour
+    /// refinement: first its type's, then the sorted hypotheses it occurs in, written with `@`
+    /// for itself, the canonical names of named variables and the colours of the others.
+    fn colours(
+        &self,
+        unknown: &[&str],
+        names: &HashMap<String, String>,
+        free: &[Vec<String>],
+    ) -> HashMap<String, u64> {
+        let mut colour: HashMap<String, u64> = unknown.iter().map(|v| (v.to_string(), 0)).collect();
+        let label = |t: &str, me: &str, colour: &HashMap<String, u64>| -> Option<String> {
+            if t == me {
+                Some("@".into())
+            } else if let Some(n) = names.get(t) {
+                Some(n.clone())
+            } else {
+                colour.get(t).map(|c| format!("?{c:x}"))
+            }
+        };
+        let initial: HashMap<String, u64> = unknown
+            .iter()
+            .map(|v| {
+                let ty = self.binders.iter().find(|b| b.name == *v).map(|b| &b.ty);
+                let text = ty.map_or(String::new(), |ty| print(ty, &|t| label(t, v, &colour)));
+                (v.to_string(), fnv(&text))
+            })
+            .collect();
+        colour = initial;
+        for _ in 0..4 {
+            let mut refined = HashMap::with_capacity(colour.len());
+            for v in unknown {
+                let mut signature: Vec<String> = self
+                    .binders
+                    .iter()
+                    .zip(free)
+                    .filter(|(_, f)| f.iter().any(|t| t == v))
+                    .map(|(b, _)| {
+                        let own = label(&b.name, v, &colour).unwrap_or_else(|| "_".into());
+                        let ty = print(&b.ty, &|t| label(t, v, &colour));
+                        format!("{}{own} : {ty}", if b.instance { "inst " } else { "" })
+                    })
+                    .collect();
+                signature.sort();
+                signature.push(format!("#{:x}", colour[*v]));
+                refined.insert(v.to_string(), fnv(&signature.join("|")));
+            }
+            colour = refined;
+        }
+        colour
+    }
+
+    /// The least form over every order of naming the variables of each tied class (classes in
+    /// colour order), or the binder order when there are more than `MAX_ORDERS` orders.
+    fn least_form(&self, classes: &[Vec<&str>], names: &mut HashMap<String, String>) -> String {
+        let orders = classes
+            .iter()
+            .map(|c| (1..=c.len() as u64).product::<u64>())
+            .fold(1u64, u64::saturating_mul);
+        if orders > MAX_ORDERS {
+            for v in classes.iter().flatten() {
+                let name = format!("§x{}", names.len());
+                names.insert(v.to_string(), name);
+            }
+            return self.render(names);
+        }
+        let mut best = None;
+        self.try_orders(classes, names, &mut best);
+        best.expect("at least one order")
+    }
+
+    /// Names the first class in each of its orders and the rest recursively, keeping in
+    /// `best` the least rendering.
+    fn try_orders(
+        &self,
+        classes: &[Vec<&str>],
+        names: &mut HashMap<String, String>,
+        best: &mut Option<String>,
+    ) {
+        let Some((class, rest)) = classes.split_first() else {
+            let form = self.render(names);
+            if best.as_ref().is_none_or(|b| form < *b) {
+                *best = Some(form);
+            }
+            return;
+        };
+        let start = names.len();
+        for order in permutations(class) {
+            for (i, v) in order.iter().enumerate() {
+                names.insert(v.to_string(), format!("§x{}", start + i));
+            }
+            self.try_orders(rest, names, best);
+            for v in &order {
+                names.remove(*v);
+            }
+        }
+    }
+
+    /// The statement written with `names`: hypotheses sorted, `;`-separated, then `⊢` and the
+    /// conclusion. Binders whose names are used nowhere (hypotheses, mostly) are written `_`:
+    /// only their types count.
+    fn render(&self, names: &HashMap<String, String>) -> String {
+        let naming = |t: &str| names.get(t).cloned();
+        let mut entries: Vec<String> = self
+            .binders
+            .iter()
+            .map(|b| {
+                let name = names.get(&b.name).map_or("_", String::as_str);
+                let ty = print(&b.ty, &naming);
+                format!("{}{name} : {ty}", if b.instance { "inst " } else { "" })
+            })
+            .collect();
+        entries.sort();
+        format!(
+            "{} ⊢ {}",
+            entries.join(" ; "),
+            print(&self.conclusion, &naming)
+        )
+    }
+}
+
+/// Every order of `items`.
+fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        let mut rest = items.to_vec();
+        let first = rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
 }
 
 /// The shape of a statement's goal: its conclusion with every identifier and numeral erased
@@ -162,7 +379,7 @@ pub fn goal_shape(statement: &str) -> String {
     erase(&parsed.conclusion, &|t| is_name_or_numeral(t))
 }
 
-/// FNV-1a of a text: a colour for `canonical_of`, stable across runs and Rust versions.
+/// FNV-1a of a text: a colour for `Statement::colours`, stable across runs and Rust versions.
 fn fnv(text: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in text.bytes() {
@@ -180,62 +397,12 @@ fn erase(toks: &[&str], erased: &dyn Fn(&str) -> bool) -> String {
         .join(" ")
 }
 
+/// Whether a goal shape erases `t`: a name or numeral, not a keyword.
 fn is_name_or_numeral(t: &str) -> bool {
     t.chars()
         .next()
         .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '«')
-        && !is_keyword(t)
-}
-
-/// Words of the term language that are not names.
-fn is_keyword(t: &str) -> bool {
-    matches!(
-        t,
-        "fun"
-            | "λ"
-            | "let"
-            | "have"
-            | "show"
-            | "from"
-            | "if"
-            | "then"
-            | "else"
-            | "match"
-            | "with"
-            | "by"
-            | "at"
-            | "in"
-    )
-}
-
-/// Names bound inside a term (`∀ x y,`, `∃ z,`, `fun w =>`), renamed in order of binding so
-/// their choice does not matter either.
-#[derive(Default)]
-struct Locals<'a> {
-    names: HashMap<&'a str, String>,
-    binding: bool,
-}
-
-impl<'a> Locals<'a> {
-    fn rename(&mut self, t: &'a str) -> String {
-        if matches!(t, "∀" | "∃" | "fun" | "λ" | "∃!") {
-            self.binding = true;
-            return t.to_string();
-        }
-        if self.binding {
-            if matches!(t, "," | "=>" | ":" | "↦") {
-                self.binding = false;
-                return t.to_string();
-            }
-            if is_name_or_numeral(t) {
-                let next = self.names.len();
-                let name = self.names.entry(t).or_insert_with(|| format!("y{next}"));
-                return name.clone();
-            }
-            return t.to_string();
-        }
-        self.names.get(t).cloned().unwrap_or_else(|| t.to_string())
-    }
+        && !term::is_keyword(t)
 }
 
 /// Splits a statement's tokens into binders and conclusion: after the keyword and name (when
@@ -249,12 +416,6 @@ fn parse<'a>(toks: &[&'a str]) -> Parsed<'a> {
     let mut binders = Vec::new();
     while i < toks.len() && matches!(toks[i], "(" | "{" | "[" | "⦃") {
         let open = toks[i];
-        let close = match open {
-            "(" => ")",
-            "{" => "}",
-            "[" => "]",
-            _ => "⦄",
-        };
         let mut depth = 0i32;
         let mut j = i;
         while j < toks.len() {
@@ -278,6 +439,14 @@ fn parse<'a>(toks: &[&'a str]) -> Parsed<'a> {
                     });
                 }
             }
+            // `(x y)`: names with no type given.
+            None if !instance && inner.iter().all(|t| is_name_or_numeral(t)) => {
+                binders.extend(inner.iter().map(|name| Binder {
+                    name,
+                    instance,
+                    ty: Vec::new(),
+                }));
+            }
             // `[C α]`: an anonymous instance.
             None => binders.push(Binder {
                 name: "",
@@ -285,7 +454,6 @@ fn parse<'a>(toks: &[&'a str]) -> Parsed<'a> {
                 ty: inner.to_vec(),
             }),
         }
-        let _ = close;
         i = j + 1;
     }
     if i < toks.len() && toks[i] == ":" {
@@ -306,6 +474,7 @@ fn parse<'a>(toks: &[&'a str]) -> Parsed<'a> {
     }
 }
 
+/// How `t` changes the bracket depth: +1 for an opening bracket, -1 for a closing one.
 fn bracket(t: &str) -> i32 {
     match t {
         "(" | "{" | "[" | "⦃" | "⟨" => 1,
@@ -381,5 +550,309 @@ mod tests {
             goal_shape("theorem t : ∀ n : Nat, n = n"),
             "∀ _ : _ , _ = _"
         );
+    }
+
+    /// Asserts that every statement of `same` has one canonical form.
+    fn same(statements: &[&str]) {
+        let first = canonical_statement(statements[0]);
+        for s in &statements[1..] {
+            assert_eq!(first, canonical_statement(s), "{}\n{s}", statements[0]);
+        }
+    }
+
+    /// Asserts that `a` and `b` have different canonical forms.
+    fn apart(a: &str, b: &str) {
+        assert_ne!(canonical_statement(a), canonical_statement(b), "{a}\n{b}");
+    }
+
+    #[test]
+    fn leading_foralls_are_binders() {
+        same(&[
+            "theorem c03 : ∀ a b : Nat, a * b = b * a",
+            "theorem r03 (a b : Nat) : a * b = b * a",
+            "theorem s03 (a : Nat) : ∀ (b : Nat), a * b = b * a",
+            "theorem t03 : ∀ x : Nat, ∀ y : Nat, y * x = x * y",
+        ]);
+        // A typeless `∀ x` is `(x : _)`, not `(x : Nat)`: types are not inferred.
+        apart("theorem t : ∀ x, x = x", "theorem t (x : Nat) : x = x");
+        same(&["theorem t : ∀ x, x = x", "theorem t (x) : x = x"]);
+        // A `∀` inside the conclusion is not a binder of the statement.
+        apart(
+            "theorem t (P : Nat → Prop) : (∀ x, P x) ∧ True",
+            "theorem t (P : Nat → Prop) (x : Nat) : P x ∧ True",
+        );
+        // A name the `∀` shadows, or a free name a premise uses, is not captured.
+        same(&[
+            "theorem t (x : Nat) : ∀ x : Nat, x = x",
+            "theorem t (y : Nat) : ∀ x : Nat, x = x",
+        ]);
+        apart(
+            "theorem t (P : Nat → Prop) : P x → ∀ x, P x",
+            "theorem t (P : Nat → Prop) : ∀ x, P x → P x",
+        );
+    }
+
+    #[test]
+    fn arrow_premises_are_anonymous_hypotheses() {
+        same(&[
+            "theorem c04 (p q : Prop) : p → q → p",
+            "theorem r04 (p q : Prop) (hp : p) (hq : q) : p",
+            "theorem s04 (p q : Prop) : p -> (q -> p)",
+        ]);
+        same(&[
+            "theorem t (P Q : Nat → Prop) : ∀ x : Nat, P x → Q x",
+            "theorem t (P Q : Nat → Prop) (x : Nat) : P x → Q x",
+            "theorem t (P Q : Nat → Prop) (x : Nat) (h : P x) : Q x",
+        ]);
+        // `(p q : Prop) : p → q` and `: q → p` are one theorem renamed; with `p` known apart,
+        // the direction matters.
+        same(&[
+            "theorem t (p q : Prop) : p → q",
+            "theorem t (p q : Prop) : q → p",
+        ]);
+        apart(
+            "theorem t (p q : Prop) (hp : p) : p → q",
+            "theorem t (p q : Prop) (hp : p) : q → p",
+        );
+        // `(p → q) → r` has one premise, `p → q`; `p → q → r` has two.
+        apart(
+            "theorem t (p q r : Prop) : (p → q) → r",
+            "theorem t (p q r : Prop) : p → q → r",
+        );
+        same(&[
+            "theorem t (p q r : Prop) : (p → q) → r",
+            "theorem t (p q r : Prop) (h : p → q) : r",
+        ]);
+        // `↔` binds looser than `→`: `p → q ↔ r` is `(p → q) ↔ r`, no premise at all.
+        apart(
+            "theorem t (p q r : Prop) : p → q ↔ r",
+            "theorem t (p q r : Prop) (h : p) : q ↔ r",
+        );
+        same(&[
+            "theorem t (p q r : Prop) : p → (q ↔ r)",
+            "theorem t (p q r : Prop) (h : p) : q ↔ r",
+        ]);
+        // `(∀ x, P x) → Q` has a premise; `∀ x, (P x → Q)` binds `x` first.
+        apart(
+            "theorem t (P : Nat → Prop) (Q : Prop) : (∀ x, P x) → Q",
+            "theorem t (P : Nat → Prop) (Q : Prop) : ∀ x, (P x → Q)",
+        );
+        // An arrow inside brackets or under `∃` is no premise.
+        apart(
+            "theorem t (p q : Prop) : (p → q) ∧ p",
+            "theorem t (p q : Prop) (h : p) : q ∧ p",
+        );
+        apart(
+            "theorem t (P : Nat → Prop) (q : Prop) : ∃ x, P x → q",
+            "theorem t (P : Nat → Prop) (q : Prop) (x : Nat) (h : P x) : q",
+        );
+    }
+
+    #[test]
+    fn negation_is_an_arrow_to_false() {
+        same(&[
+            "theorem t (p q : Prop) (h : p → q) (hq : ¬q) : ¬p",
+            "theorem t (p q : Prop) (h : p → q) (hq : q → False) (hp : p) : False",
+        ]);
+        // `¬` takes what binds tighter than `∧`: `¬ p ∧ q` is `(¬ p) ∧ q`.
+        apart(
+            "theorem t (p q : Prop) : ¬ p ∧ q",
+            "theorem t (p q : Prop) : ¬ (p ∧ q)",
+        );
+        same(&[
+            "theorem t (p q : Prop) : ¬ p ∧ q",
+            "theorem t (p q : Prop) : (p → False) ∧ q",
+        ]);
+        same(&[
+            "theorem t (a b : Nat) : ¬ a = b",
+            "theorem t (a b : Nat) (h : a = b) : False",
+        ]);
+        apart("theorem t (p : Prop) : ¬¬p", "theorem t (p : Prop) : p");
+    }
+
+    #[test]
+    fn notation_spellings_are_one() {
+        same(&[
+            "theorem t (a b : ℕ) : a + b = b + a",
+            "theorem t (a b : Nat) : a + b = b + a",
+        ]);
+        same(&[
+            "theorem t (x : ℤ) (y : ℚ) (z : ℝ) (w : ℂ) : x = x",
+            "theorem t (x : Int) (y : Rat) (z : Real) (w : Complex) : x = x",
+        ]);
+        same(&[
+            "theorem t (f : Nat → Nat) (h : f = fun x ↦ x) : f 0 = 0",
+            "theorem t (f : Nat → Nat) (h : f = fun x => x) : f 0 = 0",
+            "theorem t (f : Nat → Nat) (h : f = λ y => y) : f 0 = 0",
+            "theorem t (f : Nat -> Nat) (h : f = λ y ↦ y) : f 0 = 0",
+        ]);
+        same(&[
+            "theorem t (a b : Nat) : a <= b -> b >= a",
+            "theorem t (a b : Nat) : a ≤ b → b ≥ a",
+        ]);
+        apart(
+            "theorem t (f : Nat → Nat) (h : f = fun x => x) : f 0 = 0",
+            "theorem t (f : Nat → Nat) (h : f = fun x => 0) : f 0 = 0",
+        );
+        // Names free in a `fun` body are not bound by it.
+        apart(
+            "theorem t (h : g = fun x => f x) : True",
+            "theorem t (h : g = fun x => k x) : True",
+        );
+        apart(
+            "theorem t (h : g = fun x => x + 1) : True",
+            "theorem t (h : g = fun x => x + 2) : True",
+        );
+    }
+
+    #[test]
+    fn redundant_parentheses_do_not_count() {
+        same(&[
+            "theorem t (a b c : Nat) : (a + b) + c = a + (b + c)",
+            "theorem t (a b c : Nat) : a + b + c = a + (b + c)",
+            "theorem t (a b c : Nat) : ((a + b) + c) = (a + (b + c))",
+        ]);
+        apart(
+            "theorem t (a b c : Nat) : a + b + c = a + b + c",
+            "theorem t (a b c : Nat) : a + b + c = a + (b + c)",
+        );
+        apart(
+            "theorem t (a b c : Nat) : a - b - c = 0",
+            "theorem t (a b c : Nat) : a - (b - c) = 0",
+        );
+        same(&[
+            "theorem t (a b c : Nat) : a - b - c = 0",
+            "theorem t (a b c : Nat) : (a - b) - c = 0",
+        ]);
+        same(&[
+            "theorem t (a b c : Nat) : a * b + c = 0",
+            "theorem t (a b c : Nat) : (a * b) + c = 0",
+        ]);
+        apart(
+            "theorem t (a b c : Nat) : a * (b + c) = 0",
+            "theorem t (a b c : Nat) : a * b + c = 0",
+        );
+        same(&[
+            "theorem t (a b c : Nat) : a ^ b ^ c = 0",
+            "theorem t (a b c : Nat) : a ^ (b ^ c) = 0",
+        ]);
+        apart(
+            "theorem t (a b c : Nat) : a ^ b ^ c = 0",
+            "theorem t (a b c : Nat) : (a ^ b) ^ c = 0",
+        );
+        same(&[
+            "theorem t (p q r : Prop) (h : p ∧ (q ∧ r)) : r",
+            "theorem t (p q r : Prop) (h : p ∧ q ∧ r) : r",
+        ]);
+        apart(
+            "theorem t (p q r : Prop) (h : (p ∧ q) ∧ r) : r",
+            "theorem t (p q r : Prop) (h : p ∧ q ∧ r) : r",
+        );
+        same(&[
+            "theorem t (p q r : Prop) (h : (p ∧ q) ∨ r) : r",
+            "theorem t (p q r : Prop) (h : p ∧ q ∨ r) : r",
+        ]);
+        apart(
+            "theorem t (p q r : Prop) (h : p ∧ (q ∨ r)) : r",
+            "theorem t (p q r : Prop) (h : p ∧ q ∨ r) : r",
+        );
+        same(&[
+            "theorem t (f : Nat → Nat) (a : Nat) : f (a) = (f) a",
+            "theorem t (f : Nat → Nat) (a : Nat) : f a = f a",
+        ]);
+        apart(
+            "theorem t (f : Nat → Nat) (a b : Nat) : f (a + b) = 0",
+            "theorem t (f : Nat → Nat) (a b : Nat) : f a + b = 0",
+        );
+        same(&[
+            "theorem t (f : Nat → Nat → Nat) (a b : Nat) : (f a) b = 0",
+            "theorem t (f : Nat → Nat → Nat) (a b : Nat) : f a b = 0",
+        ]);
+        apart(
+            "theorem t (f : Nat → Nat) (g : Nat → Nat) (a : Nat) : f (g a) = 0",
+            "theorem t (f : Nat → Nat) (g : Nat → Nat) (a : Nat) : f g a = 0",
+        );
+        // A binder's body runs to the end: `(∃ x, P x) ∧ q` keeps its parentheses.
+        apart(
+            "theorem t (P : Nat → Prop) (q : Prop) (h : (∃ x, P x) ∧ q) : q",
+            "theorem t (P : Nat → Prop) (q : Prop) (h : ∃ x, P x ∧ q) : q",
+        );
+        same(&[
+            "theorem t (P : Nat → Prop) (q : Prop) (h : q ∧ (∃ x, P x)) : q",
+            "theorem t (P : Nat → Prop) (q : Prop) (h : q ∧ ∃ x, P x) : q",
+        ]);
+        // `(¬ p) = q` is not `¬ (p = q)`.
+        apart(
+            "theorem t (p q : Prop) : (¬ p) = q",
+            "theorem t (p q : Prop) : ¬ p = q",
+        );
+        // An unknown operator leaves the term as written, parentheses and all.
+        apart(
+            "theorem t (a b c : Nat) : (a ⊔ b) ⊔ c = 0",
+            "theorem t (a b c : Nat) : a ⊔ b ⊔ c = 0",
+        );
+    }
+
+    #[test]
+    fn every_group_of_a_binder_binds() {
+        same(&[
+            "theorem t (Q : Nat → Prop) (h : ∀ (u : Nat) (v : Nat), Q u → Q v → Q 0) : Q 1",
+            "theorem t (Q : Nat → Prop) (h : ∀ (a : Nat) (b : Nat), Q a → Q b → Q 0) : Q 1",
+            "theorem t (Q : Nat → Prop) (h : ∀ a b : Nat, Q a → Q b → Q 0) : Q 1",
+            "theorem t (Q : Nat → Prop) (h : ∀ a : Nat, ∀ b : Nat, Q a → (Q b → Q 0)) : Q 1",
+        ]);
+        apart(
+            "theorem t (Q : Nat → Prop) (h : ∀ (u : Nat) (v : Nat), Q u → Q v → Q 0) : Q 1",
+            "theorem t (Q : Nat → Prop) (h : ∀ (u : Nat) (v : Nat), Q v → Q u → Q 0) : Q 1",
+        );
+        apart(
+            "theorem t (Q : Nat → Prop) (v : Nat) (h : ∀ (u : Nat), Q u → Q v) : Q 1",
+            "theorem t (Q : Nat → Prop) (v : Nat) (h : ∀ (u : Nat) (v : Nat), Q u → Q v) : Q 1",
+        );
+        // In a term this parser leaves raw, too.
+        same(&[
+            "theorem t (s : Set Nat) (h : ∀ (u : Nat) (v : Nat), u ⊔ v ∈ s) : True",
+            "theorem t (s : Set Nat) (h : ∀ (a : Nat) (b : Nat), a ⊔ b ∈ s) : True",
+        ]);
+        apart(
+            "theorem t (s : Set Nat) (h : ∀ (u : Nat) (v : Nat), u ⊔ v ∈ s) : True",
+            "theorem t (s : Set Nat) (h : ∀ (u : Nat) (v : Nat), v ⊔ u ∈ s) : True",
+        );
+    }
+
+    #[test]
+    fn ties_are_broken_by_the_least_form() {
+        same(&[
+            "theorem t (R : Nat → Nat → Prop) (a c b : Nat) (h1 : R a b) (h2 : R b c) (h3 : R c a) : False",
+            "theorem t (R : Nat → Nat → Prop) (a b c : Nat) (h1 : R a b) (h2 : R b c) (h3 : R c a) : False",
+            "theorem t (R : Nat → Nat → Prop) (c b a : Nat) (h3 : R c a) (h1 : R a b) (h2 : R b c) : False",
+        ]);
+        // A cycle the other way round is the same cycle renamed; a path is not a cycle.
+        same(&[
+            "theorem t (R : Nat → Nat → Prop) (a b c : Nat) (h1 : R a b) (h2 : R b c) (h3 : R c a) : False",
+            "theorem t (R : Nat → Nat → Prop) (a b c : Nat) (h1 : R b a) (h2 : R c b) (h3 : R a c) : False",
+        ]);
+        apart(
+            "theorem t (R : Nat → Nat → Prop) (a b c : Nat) (h1 : R a b) (h2 : R b c) (h3 : R c a) : False",
+            "theorem t (R : Nat → Nat → Prop) (a b c : Nat) (h1 : R a b) (h2 : R b c) (h3 : R a c) : False",
+        );
+    }
+
+    #[test]
+    fn canonical_names_cannot_be_written() {
+        apart(
+            "theorem t (a : Nat) : a + x0 = 0",
+            "theorem t (a : Nat) : a + a = 0",
+        );
+        apart(
+            "theorem t (a : Nat) : (∀ y0, y0 = a) ∧ x0 = 0",
+            "theorem t (a : Nat) : (∀ b, b = a) ∧ a = 0",
+        );
+        apart(
+            "theorem t (P : Nat → Prop) : ∀ a, P a ∧ P y0",
+            "theorem t (P : Nat → Prop) : ∀ a, P a ∧ P a",
+        );
+        let form = canonical_statement("theorem t (a : Nat) (h : ∀ b, b = a) : a = 0");
+        assert!(form.contains("§x0") && form.contains("§y0"), "{form}");
     }
 }

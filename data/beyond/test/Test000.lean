@@ -15,27 +15,14 @@ theorem or_00022 (s a c r q : Prop) (h1 : s → s) (h : r) (H : q ∨ a) (h2 : r
 theorem alg_00061 (m b y : Nat) : y + b + m = b + (m + y) := by
   rw [Nat.add_assoc y b m, Nat.add_comm y (b + m), Nat.add_assoc b m y]
 
-theorem or_00089 (C s q c b : Prop) (hr : s ∨ c) (this : C) (h4 : b) (hq : s → q) (h3 : c → q) (hbc : b → C) : q ∧ C := by
-  constructor
-  · exact Or.elim hr hq h3
-  · exact this
+theorem alg_00096 (j i : Nat) : j * (j * i) = j * (i * j) := by
+  rw [Nat.mul_comm j (j * i), Nat.mul_comm j i, Nat.mul_comm (i * j) j]
 
-theorem quant_00095 (R : Nat → Prop) (y : Nat) (hab : ∃ n, R n ∧ R n) (hy : R y) (h : ∃ x, R x ∧ R x) : ∃ n, R n := by
-  exact ⟨y, hy⟩
+theorem alg_00101 (b : Nat) (i : Nat) : i + (b + b) = b + (i + b) := by
+  rw [← Nat.add_assoc i b b, Nat.add_comm (i + b) b]
 
-theorem alg_00096 (k y : Nat) : (y + k + k) * k = k * k + (y + k) * k := by
-  rw [Nat.right_distrib (y + k) k k]
-  rw [Nat.add_comm ((y + k) * k) (k * k)]
-
-theorem alg_00101 (y n k : Nat) : k + (y + n) = n + y + k := by
-  rw [Nat.add_comm y n]
-  rw [Nat.add_comm k (n + y)]
-
-theorem alg_00116 (m i k c : Nat) : k + c * m * i = k + m * c * i := by
-  rw [Nat.mul_comm (c * m) i, Nat.mul_comm c m, Nat.mul_comm i (m * c)]
-
-theorem eq_00152 (b x u y z j : Nat) (hk : b = x) (hx : j = y * 3) (hqr : z = u) (h₁ : u = b) (hz : j = z * 2) : 5 * x = 5 * z := by
-  rw [hqr, h₁, hk]
+theorem nat_00146 (v i b z d : Nat) (h'' : b ≤ z) (H₁ : z ≤ i) (hqr : i ≤ v) (H : v ≤ d) : b ≤ d := by
+  exact Nat.le_trans h'' (Nat.le_trans H₁ (Nat.le_trans hqr H))
 
 theorem alg_00185 (v : Nat) (i : Nat) (z : Nat) : (v + i) * (i + z) = (v + i) * i + z * (v + i) := by
   rw [Nat.left_distrib (v + i) i z]
@@ -50,213 +37,226 @@ theorem prop_00194 (A C : Prop) (hn : C) (h₂ : C) (hqr : C ∧ A) (hr : C → 
   exact h₄
   exact fun H => hr hn
 
-theorem eq_00236 (u : Nat) (v : Nat) (k : Nat) (i : Nat) (c : Nat) (z : Nat) (m : Nat) (hqr : m = v * 4) (hq : z = i * 3) (h1 : k = v) (h0 : c = u) (hc : v = i) (hs : u = k) : c = i := by
-  rw [h0]
-  rw [hs]
-  rw [h1]
-  rw [hc]
-
-theorem alg_00265 (y x z : Nat) : x + y * x + z = x * y + (z + x) := by
-  rw [Nat.add_assoc x (y * x) z]
-  rw [Nat.add_comm x (y * x + z)]
-  rw [Nat.mul_comm y x]
-  rw [Nat.add_assoc (x * y) z x]
-
-theorem eq_00308 (u y b x : Nat) (h2 : b = y) (this : x = b) : u * x = u * y := by
-  rw [h2] at this
-  rw [this]
-
-theorem prop_00327 (p Q s : Prop) (hp : s ↔ Q) (H₁ : s) (this : p ∧ Q) (h4 : Q) (hq : Q → p) (hyp : p) (hab : p → Q) (h₁ : ¬(s ∨ p)) (h₃ : s ∨ p) : (s ∧ s) ∧ (p ∨ Q) := by
-  constructor
-  · constructor
-    · apply hp.mpr
-      exact hab (absurd h₃ h₁)
-    · assumption
-  · left
-    refine hq ?_
-    exact h4
-
-theorem alg_00330 (k c v : Nat) : (v + k * c) * v = v * v + c * k * v := by
-  rw [Nat.add_comm v (k * c)]
-  rw [Nat.right_distrib (k * c) v v]
-  rw [Nat.add_comm (k * c * v) (v * v)]
-  rw [Nat.mul_comm k c]
+theorem prop_00327 (R c : Prop) (ha : c) (h₃ : c ∨ c) (hn : ¬c) (h1 : c) : (c ∧ c) ∨ (R → R) := by
+  right
+  intro hz
+  exact (hn ha).elim
 
 theorem alg_00361 (c i y n : Nat) : y + n * i + c = i * n + y + c := by
   rw [Nat.add_comm y (n * i), Nat.mul_comm n i]
 
-theorem prop_00406 (c t : Prop) (hc : c) (hab : c) : t → c := by
-  exact fun h2 => hab
-
-theorem or_00411 (q A C c : Prop) (h₁ : q) (h₄ : C → A) (hb : C ∨ c) (hk : q → c) (hm : c → A) : A := by
-  cases hb with
-  | inl H₂ => exact h₄ H₂
-  | inr h₂ => exact hm h₂
-
-theorem alg_00420 (c b : Nat) : (c + c) * (c * b) = (b * c + b * c) * c := by
-  rw [Nat.mul_comm (c + c) (c * b)]
-  rw [Nat.mul_assoc c b (c + c)]
-  rw [Nat.mul_comm c (b * (c + c))]
-  rw [Nat.left_distrib b c c]
-
-theorem alg_00429 (y k : Nat) : y + (y + (k + y)) = y + (y + k) + y := by
-  rw [Nat.add_comm y (y + (k + y))]
-  rw [Nat.add_comm k y]
-
-theorem alg_00508 (m u : Nat) : u * (m + (u + m)) = u * (u + m + m) := by
-  rw [← Nat.add_assoc m u m]
-  rw [Nat.add_comm m u]
-
-theorem prop_00535 (s a : Prop) (h' : a) (h : s) : s ∨ s := by
-  apply Or.inr
-  exact h
-
-theorem alg_00582 (d k : Nat) : k + (k + (d + d)) = k + d + k + d := by
-  rw [← Nat.add_assoc k d d, Nat.add_comm (k + d) d, ← Nat.add_assoc k d (k + d), ← Nat.add_assoc (k + d) k d]
-
-theorem alg_00597 (b : Nat) (k : Nat) : b + (k + b + b) = b + (b + k + b) := by
-  rw [Nat.add_comm (k + b) b]
-  rw [← Nat.add_assoc b k b]
-
-theorem alg_00607 (d b : Nat) : (b + d + b) * b = b * (b + d) + b * b := by
-  rw [Nat.mul_comm (b + d + b) b, Nat.add_comm b d, Nat.left_distrib b (d + b) b]
-
-theorem alg_00623 (y j : Nat) : y + j + (y + y) = y + y + j + y := by
-  rw [← Nat.add_assoc (y + j) y y, Nat.add_comm (y + j + y) y, ← Nat.add_assoc y (y + j) y, ← Nat.add_assoc y y j]
-
-theorem alg_00634 (y j : Nat) : y + (j + (y + y)) = y + y + (y + j) := by
-  rw [← Nat.add_assoc y j (y + y)]
-  rw [Nat.add_comm (y + j) (y + y)]
-
-theorem alg_00665 (z : Nat) (d : Nat) (x : Nat) : (z + d) * (z + x) = (d + z) * (x + z) := by
-  rw [Nat.add_comm z x, Nat.add_comm z d]
-
-theorem alg_00714 (u x a : Nat) : u + a * (u + x) = u + (x * a + u * a) := by
-  rw [Nat.left_distrib a u x]
-  rw [Nat.add_comm (a * u) (a * x)]
-  rw [Nat.mul_comm a u]
-  rw [Nat.mul_comm a x]
-
-theorem eq_00740 (u : Nat) (k : Nat) (i : Nat) (m : Nat) (y : Nat → Nat) (h3 : m = k) (hac : u = i * 2) : y m = y k := by
-  subst h3
-  rfl
-
-theorem prop_00772 (q : Prop) (p : Prop) (h'' : q → p) (hc : q ∧ (q ∨ p)) (hr : p → q) (h1 : p → p) : p ∨ q := by
-  left
-  apply h''
-  exact hc.1
-
-theorem alg_00786 (y a c : Nat) : (a + c) * (a + y) = a * (y + a) + c * (y + a) := by
-  rw [Nat.add_comm a y, Nat.right_distrib a c (y + a)]
-
-theorem alg_00828 (k c n : Nat) : c + (k + (k + n)) = c + (n + (k + k)) := by
-  rw [Nat.add_comm k (k + n), Nat.add_comm k n, Nat.add_assoc n k k]
-
-theorem prop_00850 (C p : Prop) (h4 : C ↔ p) (hc : p → p) : p → C := by
-  intro hz
-  apply h4.mpr
-  assumption
-
-theorem alg_00878 (c : Nat) (z : Nat) : z + (z + c + z) = z + (c + (z + z)) := by
-  rw [Nat.add_comm (z + c) z, ← Nat.add_assoc z z c, Nat.add_comm (z + z) c]
-
-theorem alg_00902 (a j x : Nat) : x + (x + (j + a)) = j + a + x + x := by
-  rw [Nat.add_comm x (x + (j + a)), Nat.add_comm x (j + a)]
-
-theorem prop_00907 (a r q : Prop) (hz : a) (h2 : r) (h₄ : r) (H₂ : q → r) (hab : r → q) (hqr : q) : r ∧ q := by
-  constructor
-  · apply H₂
-    refine hab ?_
-    assumption
-  · exact hqr
-
-theorem gcd_00960 (k u b : Nat) (hq : u ≤ k + 8) (hc : b = Nat.gcd k u) (hy : Nat.Coprime k u) : b = 1 := by
-  rw [hc]
-  exact hy
-
-theorem alg_00975 (v y x : Nat) : y * (x * y + v) = (v + x * y) * y := by
-  rw [Nat.mul_comm y (x * y + v), Nat.mul_comm x y, Nat.add_comm (y * x) v]
-
-theorem prop_00994 (r B : Prop) (hq : r) (hpr : ¬r) : r → B := by
-  intro hyp
-  exact absurd hq hpr
-
-theorem eq_01078 (v k u a b m i : Nat) (H₁ : u = b) (h₃ : i = m * 4) (hq : v = a) (hpr : m = i) (h₄ : v = u) (h : k = b) : 0 + a = k := by
-  rw [h₄] at hq
-  rw [H₁] at hq
-  rw [← h] at hq
-  rw [Nat.zero_add]
-  exact hq.symm
-
-theorem prop_01100 (C Q s R : Prop) (hk : Q) (hs : R) (hbc : Q ↔ R) (h'' : s ↔ R) (hab : C) (h1 : ¬Q) (h₁ : C) : (R → Q) → (Q ↔ s) := by
-  intro hp
-  constructor
-  · exact fun hz => h''.mpr hs
-  · intro h2
-    rw [hbc]
-    exact (h1 hk).elim
-
-theorem quant_01122 (R q : Nat → Prop) (h4 : ∀ n, R n → q n) (h : ∀ x, R x → q x) (h1 : ∃ x, R x) (hyp : ∀ y, q y → q y) : ∃ x, q x := by
-  cases h1 with
-  | intro d h2 => exact ⟨d, h d h2⟩
-
-theorem alg_01125 (z b d : Nat) : b * z * d + b = b + z * (b * d) := by
-  rw [Nat.add_comm (b * z * d) b]
-  rw [Nat.mul_comm b z]
-  rw [Nat.mul_assoc z b d]
-
-theorem prop_01130 (b C : Prop) (hbc : b → C) (hc : b ∨ b) (hz : True) (hx : ¬C) : ¬b := by
-  exact fun h' => hx (hbc h')
-
-theorem alg_01136 (c j y : Nat) : c + y + (j + y) = y + (j + y) + c := by
-  rw [Nat.add_assoc c y (j + y), Nat.add_comm c (y + (j + y))]
-
-theorem nat_01140 : 14 * 4 = 56 := by
-  rfl
-
-theorem prop_01166 (R a : Prop) (hqr : ¬(R ∨ a)) (h'' : R ∨ a) (hx : a ↔ R) : a ∧ (R → R) := by
-  apply And.intro
-  · exact (hqr h'').elim
-  · exact fun H₂ => H₂
-
-theorem eq_01190 (v d k m i a j z x : Nat) (h : m = z) (hp : m = d) (hyp : x = i * 2) (hab : v = z) (hn : a = k) (hx : j = d) : j = v := by
-  rw [hab]
-  rw [← h]
-  rw [hp]
-  rw [← hx]
-
-theorem prop_01204 (t : Prop) (b : Prop) (hpq : b) (hac : t) (hx : b) (h3 : t ↔ b) (this : t ↔ b) (H₁ : t → b) (hy : b → t) : b ∨ (b ∧ b) := by
-  exact Or.inr ⟨hx, H₁ (this.mpr (h3.mp (hy hpq)))⟩
-
-theorem quant_01210 (φ q : Nat → Prop) (hpq : ∀ z, φ z) (h1 : ∀ z, φ z → q z) (hc : ∃ n, q n ∧ q n) (hk : ∃ y, q y ∧ φ y) : ∀ z, q z := by
-  intro y
-  exact h1 y (hpq y)
-
-theorem or_01213 (Q q B c A b : Prop) (hab : A ∨ b) (hpq : Q → Q) (h' : A → q) (h1 : B → c) (hq : b → q) : q := by
-  cases hab
-  case inl hz => exact h' hz
-  case inr h3 => exact hq h3
-
-theorem quant_01234 (p : Nat → Prop) (n : Nat) (h1 : ∀ w, p w) (hp : ∀ n, p n → p n) (h₁ : ∃ n, p n ∧ p n) : p n := by
-  specialize h1 n
+theorem prop_00389 (R b : Prop) (hbc : R) (h : ¬b) : R → R := by
+  intro h1
   exact h1
 
-theorem alg_01241 (v j : Nat) : v + v + j * v = v + (j * v + v) := by
-  rw [Nat.add_assoc v v (j * v), Nat.add_comm v (j * v)]
+theorem alg_00486 (z c : Nat) : c + c + z = c + (c + z) := by
+  rw [Nat.add_comm (c + c) z, ← Nat.add_assoc z c c, Nat.add_comm z c, Nat.add_comm (c + z) c]
 
-theorem prop_01272 (q C : Prop) (h₄ : ¬C) (H : C) : q ∨ C := by
+theorem alg_00492 (u : Nat) (j : Nat) : u + (j + j + j) = j + (j + j) + u := by
+  rw [Nat.add_comm (j + j) j]
+  rw [Nat.add_comm u (j + (j + j))]
+
+theorem alg_00508 (u : Nat) (k : Nat) : u * k * u = k * u * u := by
+  rw [Nat.mul_assoc u k u, Nat.mul_comm u (k * u)]
+
+theorem alg_00533 (u m c : Nat) : m * (u * c + m) = m * m + m * (u * c) := by
+  rw [Nat.left_distrib m (u * c) m]
+  rw [Nat.add_comm (m * (u * c)) (m * m)]
+
+theorem alg_00582 (z : Nat) (v : Nat) : (z + v) * z = z * z + z * v := by
+  rw [Nat.mul_comm (z + v) z, Nat.left_distrib z z v]
+
+theorem prop_00587 (r Q : Prop) (hyp : r → Q) (h2 : r) (hbc : Q) (h' : Q ↔ r) : r ∨ r ∨ r := by
+  right
+  left
+  rw [← h']
+  apply hyp
+  exact h2
+
+theorem gcd_00588 (a d x : Nat) (h₄ : Nat.Coprime a d) (h₃ : x + 4 = a + 4) (H : x = Nat.gcd a d) : x = 1 := by
+  rw [H]
+  exact h₄
+
+theorem alg_00597 (n d : Nat) : d * (n + d) = n * d + d * d := by
+  rw [Nat.left_distrib d n d, Nat.mul_comm d n]
+
+theorem alg_00612 (n : Nat) (v : Nat) (x : Nat) : n + v + x + x = x + (v + n) + x := by
+  rw [Nat.add_comm n v]
+  rw [Nat.add_comm (v + n) x]
+
+theorem quant_00613 (q : Nat → Prop) (φ : Nat → Prop) (h3 : φ 0) (hk : ∃ x, q x ∧ φ x) (h1 : ∀ n, φ n → φ n) : ∃ x, q x := by
+  cases hk with
+  | intro z h₃ => exact ⟨z, h₃.1⟩
+
+theorem prop_00625 (C p c B : Prop) (hq : C) (hx : ¬c) (hab : B) (hb : B → p) : B ∨ p := by
+  exact Or.inr (hb hab)
+
+theorem alg_00634 (b : Nat) (j : Nat) (z : Nat) : j * (z * b) * b = j * b * (b * z) := by
+  rw [Nat.mul_comm j (z * b)]
+  rw [Nat.mul_assoc (z * b) j b]
+  rw [Nat.mul_comm (z * b) (j * b)]
+  rw [Nat.mul_comm z b]
+
+theorem quant_00662 (f : Nat → Prop) (P : Nat → Prop) (b : Nat) (hs : ∃ k, f k ∧ P k) (hpq : P 0) (hp : ∀ y, f y ∧ P y) : P b := by
+  have h2 := hp b
+  exact h2.2
+
+theorem alg_00665 (j n d : Nat) : n + j + n + d = d + (n + n + j) := by
+  rw [Nat.add_comm (n + j + n) d]
+  rw [Nat.add_assoc n j n]
+  rw [Nat.add_comm j n]
+  rw [← Nat.add_assoc n n j]
+
+theorem eq_00682 (x y z i m v j : Nat) (H : v = z) (hz : m = z) (hc : j = x) (hyp : j = v) (H₁ : i = y + 4) : m * 1 = x := by
+  rw [Nat.mul_one, hz, ← H, ← hyp, hc]
+
+theorem alg_00703 (y : Nat) (k : Nat) : (y + k) * (k + k) = k * (y + k) + k * (y + k) := by
+  rw [Nat.left_distrib (y + k) k k]
+  rw [Nat.mul_comm (y + k) k]
+
+theorem gcd_00728 (x : Nat) (h₂ : x.gcd x = 9) : Nat.gcd x 0 = x := by
+  exact Nat.gcd_zero_right x
+
+theorem alg_00786 (a v : Nat) : (v + (a + v)) * v = (a + v + v) * v := by
+  rw [← Nat.add_assoc v a v, Nat.add_comm v a]
+
+theorem quant_00787 (q : Nat → Prop) (h : ∀ x, q x) (hy : ∃ n, q n ∧ q n) : q 6 ∧ q 4 := by
+  exact ⟨h 6, h 4⟩
+
+theorem or_00824 (c P R : Prop) (hb : P) (hbc : R ∨ c) (h₁ : P → c) : c ∨ R := by
+  apply Or.elim hbc
+  · intro hk
+    exact Or.inr hk
+  · intro hk
+    exact Or.inl hk
+
+theorem alg_00831 (a y z : Nat) : y * ((z + a) * z) = (a + z) * (z * y) := by
+  rw [Nat.mul_comm y ((z + a) * z), Nat.mul_assoc (z + a) z y, Nat.add_comm z a]
+
+theorem alg_00838 (k x : Nat) : x + (x + k) + k = x + k + (x + k) := by
+  rw [Nat.add_assoc x (x + k) k, Nat.add_comm (x + k) k, ← Nat.add_assoc x k (x + k)]
+
+theorem or_00842 (a P R q r c : Prop) (hab : R → P) (h0 : c → q) (hbc : r → q) (hpr : a) (hpq : c ∨ r) : q := by
+  cases hpq
+  case inl h2 => exact h0 h2
+  case inr h₄ => exact hbc h₄
+
+theorem prop_00850 (b : Prop) (P : Prop) (Q : Prop) (hbc : b) (h' : ¬Q) (h4 : P → Q) : ¬P := by
+  intro hpq
+  apply h'
+  exact h4 hpq
+
+theorem prop_00860 (p : Prop) (s : Prop) (b : Prop) (q : Prop) (h₁ : b) (hy : p ∧ s) (hs : q) : p ∧ b := by
+  refine ⟨?_, ?_⟩
+  · exact hy.1
+  · exact h₁
+
+theorem alg_00937 (k : Nat) : k + k * k + k = k + (k + k * k) := by
+  rw [Nat.add_assoc k (k * k) k, Nat.add_comm (k * k) k]
+
+theorem prop_00956 (p : Prop) (t : Prop) (b : Prop) (B : Prop) (h4 : t ↔ B) (hx : B ↔ t) (hk : B ∧ p) (hz : p) (H₂ : p) (h₁ : b → t) : (b → t) ∧ p := by
+  exact ⟨fun hqr => hx.mp (h4.mp (h₁ hqr)), hz⟩
+
+theorem prop_00966 (s R t : Prop) (h0 : R ∧ s) (H : t) (hk : t) (hs : R ↔ t) : R ∨ (R → t) := by
+  left
+  rw [hs]
+  exact H
+
+theorem prop_00978 (B : Prop) (A : Prop) (H₁ : A) : (B ↔ (B ∧ A)) ↔ (B ↔ B) := by
+  refine ⟨?_, ?_⟩
+  · intro hc
+    apply Iff.intro
+    · intro hr
+      exact hr
+    · exact fun hqr => hqr
+  · intro hab
+    apply Iff.intro
+    · exact fun h4 => ⟨h4, H₁⟩
+    · intro h₃
+      exact h₃.1
+
+theorem alg_01016 (a : Nat) (n : Nat) (c : Nat) (z : Nat) : z + (n + a * c) = z + (a * c + n) := by
+  rw [Nat.add_comm z (n + a * c)]
+  rw [Nat.add_comm n (a * c)]
+  rw [Nat.add_comm (a * c + n) z]
+
+theorem prop_01074 (A B b c : Prop) (hc : b ∧ A ∧ c) (h₂ : B ↔ c) : b ∨ B := by
+  left
+  exact hc.1
+
+theorem quant_01079 (p P : Nat → Prop) (k : Nat) (hb : p 0) (ha : ∀ n, p n ∧ P n) (hk : ∀ y, P y → P y) : p k := by
+  exact (ha k).1
+
+theorem prop_01087 (a : Prop) (hp : a) (h2 : a) : a ∨ a := by
+  exact Or.inr h2
+
+theorem prop_01100 (Q : Prop) (B : Prop) (h0 : ¬True) (h2 : True) : B → (Q ∧ B) := by
+  intro this
+  constructor
+  exfalso
+  exact h0 h2
+  exact this
+
+theorem alg_01125 (b m k : Nat) : (m + b) * (k + b) = b * (k + b) + m * k + m * b := by
+  rw [Nat.right_distrib m b (k + b)]
+  rw [Nat.add_comm (m * (k + b)) (b * (k + b))]
+  rw [Nat.left_distrib m k b]
+  rw [← Nat.add_assoc (b * (k + b)) (m * k) (m * b)]
+
+theorem prop_01130 (Q : Prop) (r : Prop) (H₂ : ¬Q) (hn : r) (h₃ : Q) (hb : r) : ¬r ∨ (r ∧ r) := by
+  right
+  constructor
+  assumption
+  contradiction
+
+theorem alg_01136 (i : Nat) (n : Nat) (x : Nat) : n * ((n + i) * x) = n * (i * x + n * x) := by
+  rw [Nat.add_comm n i]
+  rw [Nat.right_distrib i n x]
+
+theorem prop_01166 (s t b C : Prop) (hp : b ∧ C) (hc : s) (hx : b) (hpr : t ∨ b) (H₂ : s ↔ b) : C ∧ s := by
+  constructor
+  exact hp.2
+  apply H₂.mpr
+  exact hx
+
+theorem eq_01206 (m u v b n j : Nat) (hqr : v = j) (hn : m = v) (hb : u = b * 4) (this : n = j) : n = m := by
+  subst this
+  subst hqr
+  subst hn
+  rfl
+
+theorem quant_01252 (q : Nat → Prop) (a : Nat) (h4 : ∃ k, q k ∧ q k) (hm : q a) : ∃ m, q m := by
+  refine ⟨a, ?_⟩
+  exact hm
+
+theorem prop_01269 (q C : Prop) (h₄ : ¬C) (H : C) : q ∨ C := by
   apply Or.inr
   exfalso
   exact h₄ H
 
-theorem gcd_01284 (k i : Nat) (hr : i.gcd i = 7) (hpr : i + 5 = k + 5) (hz : Nat.gcd k i = 1) : k.Coprime i := by
-  exact Nat.coprime_iff_gcd_eq_one.mpr hz
+theorem alg_01292 (c k : Nat) : (k + c) * c = k * c + c * c := by
+  rw [Nat.mul_comm (k + c) c, Nat.left_distrib c k c, Nat.mul_comm c k]
 
-theorem alg_01285 (v c a : Nat) : v * (a + c + c) = (c + a + c) * v := by
-  rw [Nat.add_comm a c]
-  rw [Nat.mul_comm v (c + a + c)]
+theorem eq_01333 (a z j b k x : Nat) (d : Nat → Nat) (this : x = a) (h₃ : a = b) (hc : k = x) (hr : z = j) (h : j = k) : d j = d b := by
+  exact congrArg d (Eq.trans h (Eq.trans hc (Eq.trans this h₃)))
 
-theorem alg_01292 (u : Nat) (d : Nat) (m : Nat) : u + (m + m + d) = m + u + m + d := by
-  rw [← Nat.add_assoc u (m + m) d]
-  rw [← Nat.add_assoc u m m]
-  rw [Nat.add_comm u m]
+theorem alg_01353 (x a k : Nat) : x * a + (k + a) = a * x + (a + k) := by
+  rw [Nat.mul_comm x a, Nat.add_comm k a]
+
+theorem alg_01370 (m y b : Nat) : y * (m + b) = b * y + y * m := by
+  rw [Nat.left_distrib y m b, Nat.add_comm (y * m) (y * b), Nat.mul_comm y b]
+
+theorem alg_01397 (d x : Nat) : x * d * x = d * (x * x) := by
+  rw [Nat.mul_comm x d]
+  rw [Nat.mul_assoc d x x]
+
+theorem alg_01494 (b n : Nat) : b * n * (b + n) = b * n * b + b * (n * n) := by
+  rw [Nat.add_comm b n]
+  rw [Nat.left_distrib (b * n) n b]
+  rw [Nat.add_comm (b * n * n) (b * n * b)]
+  rw [Nat.mul_assoc b n n]
+
+theorem alg_01514 (v j : Nat) : j + (j + j + v) = j + (j + (j + v)) := by
+  rw [Nat.add_comm j (j + j + v)]
+  rw [Nat.add_assoc j j v]
+  rw [Nat.add_comm (j + (j + v)) j]

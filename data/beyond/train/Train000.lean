@@ -10,6 +10,10 @@ theorem quant_00000 (f : Nat → Prop) (hz : ∀ x, f x → f x) (hr : ∀ k, f 
 theorem eq_00001 (z : Nat) (k : Nat) (c : Nat) (hpr : c = k) : z * c = z * k := by
   rw [hpr]
 
+theorem alg_00002 (k : Nat) (i : Nat) (z : Nat) : z * i + k = k + i * z := by
+  rw [Nat.mul_comm z i]
+  rw [Nat.add_comm (i * z) k]
+
 theorem or_00003 (s t A B : Prop) (h₄ : t ∨ A) (h : A → s) (h2 : B) (hc : t → s) : s ∧ B := by
   constructor
   · cases h₄ with
@@ -65,12 +69,15 @@ theorem or_00014 (B R P Q p : Prop) (h1 : R → B) (this : P → B) (h₃ : R �
     case inr hr => exact this hr
   · exact h2
 
-theorem prop_00015 (p : Prop) (h' : ¬p) (hc : p → p) : ¬p := by
+theorem nat_00015 (x : Nat) : x < x + 1 := by
+  apply Nat.lt_succ_self
+
+theorem prop_00016 (p : Prop) (h' : ¬p) (hc : p → p) : ¬p := by
   intro hs
   refine h' ?_
   exact hc hs
 
-theorem eq_00016 (u : Nat) (z : Nat) (b : Nat) (m : Nat) (n : Nat) (hx : n = m + 3) (h2 : n = u + 4) (hn : z = b) (h'' : u = b) : u + 4 = z + 4 := by
+theorem eq_00017 (u : Nat) (z : Nat) (b : Nat) (m : Nat) (n : Nat) (hx : n = m + 3) (h2 : n = u + 4) (hn : z = b) (h'' : u = b) : u + 4 = z + 4 := by
   rw [h'', ← hn]
 
 theorem prop_00018 (q b p : Prop) (hbc : ¬(q ∧ q)) (hyp : p ∧ (b → q)) (H : b → p) (hz : b ↔ p) (hy : q) (h' : q ∧ q) : b ∧ p := by
@@ -273,10 +280,3 @@ theorem gcd_00063 : ¬Nat.Coprime 36 2 := by
 
 theorem alg_00064 (m u v j : Nat) : m * u * (j + v) = m * (u * j + u * v) := by
   rw [Nat.mul_assoc m u (j + v), Nat.left_distrib u j v]
-
-theorem prop_00065 (C c b : Prop) (h' : c) : ((c → b) → C) → c := by
-  exact fun H => h'
-
-theorem quant_00066 (R : Nat → Prop) (j : Nat) (h1 : R j) (h₄ : ∀ k, R k → R k) : ∃ x, R x := by
-  refine ⟨j, ?_⟩
-  exact h1

@@ -29,7 +29,7 @@ theorem nat_00051 (z y j : Nat) : j + y + z = y + j + z := by
 theorem quant_00055 (g : Nat → Nat) (m : Nat) (a : Nat) (c : Nat) (hbc : m = a) (hx : g a = c) : g m = c := by
   rw [hbc, hx]
 
-theorem prop_00101 (c p A s : Prop) (h1 : p ↔ s) (hk : ¬c) (hq : c → A) (hc : ¬(c → A)) (h2 : (p ∨ c) → c) : s ↔ ¬(p ∨ c) := by
+theorem prop_00100 (c p A s : Prop) (h1 : p ↔ s) (hk : ¬c) (hq : c → A) (hc : ¬(c → A)) (h2 : (p ∨ c) → c) : s ↔ ¬(p ∨ c) := by
   constructor
   intro hb ha
   exact hk (h2 ha)
@@ -37,33 +37,41 @@ theorem prop_00101 (c p A s : Prop) (h1 : p ↔ s) (hk : ¬c) (hq : c → A) (hc
   apply h1.mp
   exact absurd hq hc
 
-theorem prop_00107 (t A : Prop) (hqr : ¬t) (h0 : A) (hq : ¬A) (h' : t ↔ t) : A ∨ (A ∧ t) := by
+theorem prop_00106 (t A : Prop) (hqr : ¬t) (h0 : A) (hq : ¬A) (h' : t ↔ t) : A ∨ (A ∧ t) := by
   left
   contradiction
 
-theorem prop_00135 (s B q : Prop) (hx : s ∧ q) (hpq : B) (H₂ : q ∨ B) : (q ∧ B) → B := by
+theorem prop_00134 (s B q : Prop) (hx : s ∧ q) (hpq : B) (H₂ : q ∨ B) : (q ∧ B) → B := by
   intro h₂
   exact hpq
 
-theorem prop_00141 (B : Prop) (c : Prop) (H₂ : ¬B) (h₁ : B) (hz : B) : (c ∨ True) ∧ (c → B) := by
+theorem prop_00140 (B : Prop) (c : Prop) (H₂ : ¬B) (h₁ : B) (hz : B) : (c ∨ True) ∧ (c → B) := by
   constructor
   exact Or.inl (absurd hz H₂)
   intro hq
   exact h₁
 
-theorem prop_00203 (B : Prop) (A : Prop) (hac : A → B) (h₄ : B ∧ A) : (B → A) ∨ B := by
+theorem prop_00194 (R b r : Prop) : r → ((R ∨ r) ∨ b) := by
+  intro hq
+  exact Or.inl (Or.inr hq)
+
+theorem prop_00202 (B : Prop) (A : Prop) (hac : A → B) (h₄ : B ∧ A) : (B → A) ∨ B := by
   right
   apply hac
   exact h₄.2
 
-theorem prop_00220 (p A : Prop) (hz : A) (hx : (A → A) → p) : (p ↔ A) → (p ∨ p) := by
+theorem prop_00215 (A : Prop) (B : Prop) (p : Prop) (hyp : p → A) (hr : p) (H₂ : B) : A ∨ p ∨ p := by
+  apply Or.inl
+  exact hyp hr
+
+theorem prop_00219 (p A : Prop) (hz : A) (hx : (A → A) → p) : (p ↔ A) → (p ∨ p) := by
   intro hpr
   right
   refine hx ?_
   intro h0
   assumption
 
-theorem prop_00234 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3 : c ∧ P) (hs : ¬(c ∧ P)) (H₁ : P) (h2 : r) (hab : r) (hm : r) : (c ∧ r) ∧ P ∧ r := by
+theorem prop_00233 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3 : c ∧ P) (hs : ¬(c ∧ P)) (H₁ : P) (h2 : r) (hab : r) (hm : r) : (c ∧ r) ∧ P ∧ r := by
   constructor
   · refine ⟨?_, ?_⟩
     · apply hz.mpr
@@ -71,10 +79,10 @@ theorem prop_00234 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3
     · contradiction
   · exact ⟨h' h2, hm⟩
 
-theorem prop_00250 (c P : Prop) (hqr : P) : (P ↔ P) ∨ (P ↔ c) := by
+theorem prop_00249 (c P : Prop) (hqr : P) : (P ↔ P) ∨ (P ↔ c) := by
   exact Or.inl ⟨fun hq => hqr, fun H₂ => H₂⟩
 
-theorem prop_00257 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((R ∨ a) ↔ (R → A)) ∧ (b → b) := by
+theorem prop_00256 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((R ∨ a) ↔ (R → A)) ∧ (b → b) := by
   constructor
   · constructor
     · intro h0
@@ -85,23 +93,23 @@ theorem prop_00257 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((
       exact hac
   · exact fun hpq => hpq
 
-theorem prop_00282 (s : Prop) (R : Prop) (h4 : s) (hpq : R) : True ∨ (s ↔ s) := by
+theorem prop_00281 (s : Prop) (R : Prop) (h4 : s) (hpq : R) : True ∨ (s ↔ s) := by
   apply Or.inr
   exact ⟨fun hk => hk, fun h => h⟩
 
-theorem prop_00292 (C : Prop) (s : Prop) (t : Prop) (hy : s) (hpr : C) (hk : s) (h4 : ¬s) : (¬t → s → s) → (s ∧ C) := by
+theorem prop_00291 (C : Prop) (s : Prop) (t : Prop) (hy : s) (hpr : C) (hk : s) (h4 : ¬s) : (¬t → s → s) → (s ∧ C) := by
   intro H
   refine ⟨?_, ?_⟩
   · contradiction
   · exact hpr
 
-theorem prop_00321 (t A r s : Prop) (hpr : A) (hm : s ∧ s) (hx : s) : s ∨ ((s → r) ∧ t) := by
+theorem prop_00320 (t A r s : Prop) (hpr : A) (hm : s ∧ s) (hx : s) : s ∨ ((s → r) ∧ t) := by
   exact Or.inl hx
 
-theorem prop_00330 (c : Prop) (a : Prop) (hp : c) (this : a ∧ True) (hy : c) : c ∨ (a ∧ c) := by
+theorem prop_00329 (c : Prop) (a : Prop) (hp : c) (this : a ∧ True) (hy : c) : c ∨ (a ∧ c) := by
   exact Or.inr ⟨this.1, hp⟩
 
-theorem prop_00334 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (hr : C → C) : ((s ∧ s) → (C ∧ R)) → ((R ∨ s) ∧ (C → C)) := by
+theorem prop_00333 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (hr : C → C) : ((s ∧ s) → (C ∧ R)) → ((R ∨ s) ∧ (C → C)) := by
   intro hx
   constructor
   · apply Or.inl
@@ -110,81 +118,99 @@ theorem prop_00334 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (
   · intro hn
     exact hn
 
-theorem prop_00340 (p c : Prop) (h' : p ↔ c) (h'' : c → p) (hab : c) (hx : c → p) (h0 : c ↔ p) : (c ∧ c) ∨ p ∨ c := by
+theorem prop_00339 (p c : Prop) (h' : p ↔ c) (h'' : c → p) (hab : c) (hx : c → p) (h0 : c ↔ p) : (c ∧ c) ∨ p ∨ c := by
   right
   exact Or.inr (h'.mp (h'' (h0.mpr (hx hab))))
 
-theorem prop_00380 (c : Prop) (a : Prop) (t : Prop) (A : Prop) (hx : t) (h₃ : A ∧ A ∧ c) (hqr : a) (hs : a) (h3 : t ↔ A) : (t ∧ a) ∧ a ∧ t := by
+theorem prop_00379 (c : Prop) (a : Prop) (t : Prop) (A : Prop) (hx : t) (h₃ : A ∧ A ∧ c) (hqr : a) (hs : a) (h3 : t ↔ A) : (t ∧ a) ∧ a ∧ t := by
   apply And.intro
   · exact ⟨h3.mpr h₃.left, hs⟩
   · constructor
     · exact hqr
     · exact hx
 
-theorem prop_00408 (B a : Prop) (h₁ : a ∧ B ∧ a) : ((B ∧ a) ∨ (B ∧ B)) ∨ a := by
+theorem prop_00407 (B a : Prop) (h₁ : a ∧ B ∧ a) : ((B ∧ a) ∨ (B ∧ B)) ∨ a := by
   right
   exact h₁.1
 
-theorem prop_00450 (a : Prop) (q : Prop) (Q : Prop) (h₄ : q → Q) (H₂ : a → Q) (hbc : q) (hpq : q) : (q ∧ Q) ∨ (q ∧ Q) := by
+theorem prop_00449 (a : Prop) (q : Prop) (Q : Prop) (h₄ : q → Q) (H₂ : a → Q) (hbc : q) (hpq : q) : (q ∧ Q) ∨ (q ∧ Q) := by
   apply Or.inr
   constructor
   assumption
   exact h₄ hbc
 
-theorem prop_00463 (s t a q C : Prop) (hpq : a) (hx : ¬t) (h₃ : a → t) (hc : C) : (s → q) ∨ ¬a := by
+theorem prop_00462 (s t a q C : Prop) (hpq : a) (hx : ¬t) (h₃ : a → t) (hc : C) : (s → q) ∨ ¬a := by
   exact Or.inr (fun hab => hx (h₃ hab))
 
-theorem prop_00487 (R s t : Prop) (h4 : s → R) (hk : s ∧ (t ∨ t)) : t → t → R := by
+theorem prop_00486 (R s t : Prop) (h4 : s → R) (hk : s ∧ (t ∨ t)) : t → t → R := by
   exact fun hac => fun ha => h4 hk.left
 
-theorem prop_00501 (q A a r : Prop) (hbc : q ∧ r) (hpr : A) (hp : True → A) : (A ∧ A) ↔ ((a ∧ A) ∨ True) := by
+theorem prop_00497 (c C : Prop) (hk : C ∧ c) (ha : C → c) : c ∨ c ∨ c := by
+  apply Or.inr
+  exact Or.inr (ha hk.left)
+
+theorem prop_00499 (q A a r : Prop) (hbc : q ∧ r) (hpr : A) (hp : True → A) : (A ∧ A) ↔ ((a ∧ A) ∨ True) := by
   refine ⟨?_, ?_⟩
   · exact fun h'' => Or.inr trivial
   · exact fun hqr => ⟨hp trivial, hpr⟩
 
-theorem prop_00504 (t : Prop) (B : Prop) (q : Prop) (ha : B) (hyp : B ↔ t) : (q ↔ t) ∨ t := by
+theorem prop_00502 (t : Prop) (B : Prop) (q : Prop) (ha : B) (hyp : B ↔ t) : (q ↔ t) ∨ t := by
   right
   exact hyp.mp ha
 
-theorem prop_00519 (c a P s : Prop) (hpr : c → a) (hyp : c ↔ P) (hpq : a → P) (hqr : s ∧ s) : (a → c) ∨ s := by
+theorem prop_00517 (c a P s : Prop) (hpr : c → a) (hyp : c ↔ P) (hpq : a → P) (hqr : s ∧ s) : (a → c) ∨ s := by
   left
   intro hab
   apply hyp.mpr
   refine hpq ?_
   exact hab
 
-theorem prop_00522 (A b : Prop) (ha : b) (h : (A → A) → A) (H : A ∧ b) (hn : ¬A) (h4 : A) : (b ∨ b) ∧ ¬(A → A) := by
+theorem prop_00520 (A b : Prop) (ha : b) (h : (A → A) → A) (H : A ∧ b) (hn : ¬A) (h4 : A) : (b ∨ b) ∧ ¬(A → A) := by
   constructor
   apply Or.inl
   exact H.right
   exact fun H₁ => hn (h H₁)
 
-theorem prop_00529 (R A : Prop) (hx : A ∨ A) : (R → R) ∨ A := by
+theorem prop_00527 (R A : Prop) (hx : A ∨ A) : (R → R) ∨ A := by
   exact Or.inl (fun hy => hy)
 
-theorem prop_00561 (A R B Q : Prop) (hn : B) (hp : R → A) (hs : B ∧ A) (h₄ : Q) (hac : B → R) : (Q → R) ∧ (B ∨ (Q ∧ B)) := by
+theorem prop_00528 (Q p B : Prop) (h1 : ¬B) (hs : Q) (h : p) (hm : p) (hz : Q ∧ Q) (h3 : Q → p) : (p ∧ Q ∧ p) ∧ p := by
+  refine ⟨?_, ?_⟩
+  · refine ⟨?_, ?_⟩
+    · refine h3 ?_
+      assumption
+    · refine ⟨?_, ?_⟩
+      · exact hz.2
+      · exact h
+  · exact hm
+
+theorem prop_00559 (A R B Q : Prop) (hn : B) (hp : R → A) (hs : B ∧ A) (h₄ : Q) (hac : B → R) : (Q → R) ∧ (B ∨ (Q ∧ B)) := by
   constructor
   · exact fun hyp => hac hn
   · apply Or.inl
     exact hs.left
 
-theorem prop_00576 (p r : Prop) (h2 : p) : (r → p) ∨ ¬r := by
+theorem prop_00574 (p r : Prop) (h2 : p) : (r → p) ∨ ¬r := by
   exact Or.inl (fun h1 => h2)
 
-theorem prop_00639 (c : Prop) (a : Prop) (R : Prop) (A : Prop) (h₃ : c) (hpr : A ↔ a) (hq : R ∧ R) : (A ∧ A) → a := by
+theorem prop_00612 (q p P A : Prop) (h₃ : (p ∧ P) ∧ A) : A ∨ q ∨ q := by
+  apply Or.inl
+  exact h₃.2
+
+theorem prop_00637 (c : Prop) (a : Prop) (R : Prop) (A : Prop) (h₃ : c) (hpr : A ↔ a) (hq : R ∧ R) : (A ∧ A) → a := by
   exact fun this => hpr.mp this.1
 
-theorem prop_00641 (b : Prop) (t : Prop) (hb : t) (hz : b → t) : (t → t) ∨ b := by
+theorem prop_00639 (b : Prop) (t : Prop) (hb : t) (hz : b → t) : (t → t) ∨ b := by
   apply Or.inl
   exact fun h₃ => h₃
 
-theorem prop_00649 (a : Prop) (C : Prop) (hz : C) (hab : a) (hy : C) (h0 : ¬C) (ha : a → C) : ((C ∧ C) → (a ∨ C)) ∨ C ∨ C := by
+theorem prop_00646 (a : Prop) (C : Prop) (hz : C) (hab : a) (hy : C) (h0 : ¬C) (ha : a → C) : ((C ∧ C) → (a ∨ C)) ∨ C ∨ C := by
   exact Or.inr (Or.inr (ha (absurd hz h0)))
 
-theorem prop_00694 (Q B p : Prop) (H₁ : p) (hp : Q) (h₁ : Q) (hb : ¬p) : (Q → p) ∨ B := by
+theorem prop_00691 (Q B p : Prop) (H₁ : p) (hp : Q) (h₁ : Q) (hb : ¬p) : (Q → p) ∨ B := by
   exact Or.inl (fun hc => absurd H₁ hb)
 
-theorem prop_00727 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : A ∧ C) (h₁ : (A → q) → a) (hp : Q) (h3 : Q → q) (h4 : C ∧ C ∧ Q) : (Q → a) ∧ ((q ↔ Q) ∨ (Q ∧ q)) := by
+theorem prop_00724 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : A ∧ C) (h₁ : (A → q) → a) (hp : Q) (h3 : Q → q) (h4 : C ∧ C ∧ Q) : (Q → a) ∧ ((q ↔ Q) ∨ (Q ∧ q)) := by
   refine ⟨?_, ?_⟩
   · intro hqr
     refine h₁ ?_
@@ -193,50 +219,47 @@ theorem prop_00727 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : 
   · left
     exact ⟨fun h₄ => h₃ h4.1, fun hr => h3 hp⟩
 
-theorem prop_00732 (b P p : Prop) (h4 : b) (hpq : P) : (b → p) → (P ∧ b) → (P ∧ b) := by
+theorem prop_00729 (b P p : Prop) (h4 : b) (hpq : P) : (b → p) → (P ∧ b) → (P ∧ b) := by
   intro h'' H
   refine ⟨?_, ?_⟩
   · exact H.1
   · exact H.right
 
-theorem prop_00739 (p q b R : Prop) (h1 : (b ∧ q) → R) (hc : q) (h2 : q) : p → b → R := by
+theorem prop_00735 (p q b R : Prop) (h1 : (b ∧ q) → R) (hc : q) (h2 : q) : p → b → R := by
   exact fun H₂ => fun hz => h1 ⟨hz, hc⟩
 
-theorem prop_00773 (t A q : Prop) (hpq : q) : A → (t ∧ t) → q := by
+theorem prop_00767 (t A q : Prop) (hpq : q) : A → (t ∧ t) → q := by
   intro hp hq
   assumption
 
-theorem prop_00775 (s Q R : Prop) (hm : Q) (hq : R) : (s ∧ s) → R := by
-  exact fun h3 => hq
-
-theorem prop_00800 (b q : Prop) (h₁ : b) (H₂ : b ∧ q) : (q ∧ q) → q := by
+theorem prop_00792 (b q : Prop) (h₁ : b) (H₂ : b ∧ q) : (q ∧ q) → q := by
   exact fun h1 => h1.left
 
-theorem prop_00818 (P : Prop) (t : Prop) (c : Prop) (B : Prop) (q : Prop) (ha : ¬(t → q)) (h₂ : q) (hqr : t → q) (h₄ : t) (hx : P) : ((P → q) ∨ (q → c)) ∧ (B ∨ q) := by
+theorem prop_00810 (P : Prop) (t : Prop) (c : Prop) (B : Prop) (q : Prop) (ha : ¬(t → q)) (h₂ : q) (hqr : t → q) (h₄ : t) (hx : P) : ((P → q) ∨ (q → c)) ∧ (B ∨ q) := by
   exact ⟨Or.inr (fun hpr => absurd hqr ha), Or.inr h₂⟩
 
-theorem prop_00820 (s c b q : Prop) (h'' : q) (h₄ : c) (h₂ : s) (hy : s ∧ b) (this : q) (hqr : s ∧ c) (hr : (s ∧ s) → b) (ha : s ↔ q) (hp : s) : b ∧ s ∧ c ∧ b := by
+theorem prop_00812 (s c b q : Prop) (h'' : q) (h₄ : c) (h₂ : s) (hy : s ∧ b) (this : q) (hqr : s ∧ c) (hr : (s ∧ s) → b) (ha : s ↔ q) (hp : s) : b ∧ s ∧ c ∧ b := by
   exact ⟨hy.right, ⟨hp, ⟨h₄, hr ⟨h₂, ha.mpr h''⟩⟩⟩⟩
 
-theorem prop_00857 (C a s : Prop) (hr : a ∧ C) (ha : s) (H₂ : C ↔ a) (hs : C ∧ C) (h1 : a ↔ s) : s ∨ (C ↔ s) := by
+theorem prop_00849 (C a s : Prop) (hr : a ∧ C) (ha : s) (H₂ : C ↔ a) (hs : C ∧ C) (h1 : a ↔ s) : s ∨ (C ↔ s) := by
   left
   apply h1.mp
   exact H₂.mp hr.right
 
-theorem prop_00905 (r c : Prop) (h₃ : r → c) (hbc : r → r) : (r ∧ r) → c := by
+theorem prop_00897 (r c : Prop) (h₃ : r → c) (hbc : r → r) : (r ∧ r) → c := by
   intro h₁
   apply h₃
   exact h₁.left
 
-theorem prop_00925 (s Q : Prop) (hn : Q) (h4 : s ∨ s) (hr : Q) : ((Q ∨ s) ∨ Q) → s → Q := by
+theorem prop_00917 (s Q : Prop) (hn : Q) (h4 : s ∨ s) (hr : Q) : ((Q ∨ s) ∨ Q) → s → Q := by
   intro h₄
   intro hq
   exact hn
 
-theorem prop_00941 (B Q : Prop) (hm : B ↔ Q) (hyp : Q) : B ∨ (B ↔ B) := by
+theorem prop_00933 (B Q : Prop) (hm : B ↔ Q) (hyp : Q) : B ∨ (B ↔ B) := by
   exact Or.inr ⟨fun h₂ => h₂, fun this => this⟩
 
-theorem prop_00956 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (hbc : s) (hc : c) (hp : s → c) (hm : (c ↔ s) → p) (h1 : c) : c ∧ (A ∧ s) ∧ c := by
+theorem prop_00948 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (hbc : s) (hc : c) (hp : s → c) (hm : (c ↔ s) → p) (h1 : c) : c ∧ (A ∧ s) ∧ c := by
   constructor
   · exact hp h0.2
   · constructor
@@ -246,43 +269,24 @@ theorem prop_00956 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (h
       assumption
     · exact hc
 
-theorem prop_00960 (t : Prop) (C : Prop) (P : Prop) (H₁ : ¬C) (h₄ : C) (ha : t) (hc : P → C) (hqr : t ∧ C) : (C → (t ∧ t)) → C := by
+theorem prop_00952 (t : Prop) (C : Prop) (P : Prop) (H₁ : ¬C) (h₄ : C) (ha : t) (hc : P → C) (hqr : t ∧ C) : (C → (t ∧ t)) → C := by
   intro h1
   refine hc ?_
   exact (H₁ h₄).elim
 
-theorem prop_00963 (s p C : Prop) (H₂ : s) (hs : (C ∧ C) → p) (hpq : p ↔ C) (hac : C → s) (this : C) (h₁ : p ↔ s) : (s → p) ∨ p := by
+theorem prop_00955 (s p C : Prop) (H₂ : s) (hs : (C ∧ C) → p) (hpq : p ↔ C) (hac : C → s) (this : C) (h₁ : p ↔ s) : (s → p) ∨ p := by
   exact Or.inr (hs ⟨this, hpq.mp (h₁.mpr H₂)⟩)
 
-theorem prop_00969 (t s C : Prop) (h4 : s ↔ s) (this : C) : (t ∨ C) ∧ (t → t) := by
+theorem prop_00961 (t s C : Prop) (h4 : s ↔ s) (this : C) : (t ∨ C) ∧ (t → t) := by
   exact ⟨Or.inr this, fun hm => hm⟩
 
-theorem prop_00993 (p Q : Prop) (H₂ : p → Q) (h₂ : Q) (H₁ : p) (hab : ¬(p → Q)) : (p ∧ p) → Q := by
+theorem prop_00985 (p Q : Prop) (H₂ : p → Q) (h₂ : Q) (H₁ : p) (hab : ¬(p → Q)) : (p ∧ p) → Q := by
   exact fun hy => absurd H₂ hab
 
-theorem prop_01014 (b A : Prop) (this : b) (h'' : b ∨ A) : A → b → b := by
+theorem prop_00986 (r : Prop) (B : Prop) (h : ¬B) (hk : B) (hr : B → r) : r ∨ B ∨ B := by
+  apply Or.inl
+  exact hr hk
+
+theorem prop_01006 (b A : Prop) (this : b) (h'' : b ∨ A) : A → b → b := by
   intro hq hyp
   exact hyp
-
-theorem prop_01017 (s R r c : Prop) (h₄ : ¬s) (hyp : s) (hk : s → s) (hbc : s ↔ r) : (R → c) ∨ s := by
-  right
-  exact hbc.mpr (absurd hyp h₄)
-
-theorem prop_01023 (q C A p Q : Prop) (hb : Q ↔ q) (h2 : A ∧ Q) (hz : C → A) (h3 : p) (ha : Q → q) (H : Q → C) : (C ↔ C) ∨ (True ↔ A) := by
-  apply Or.inl
-  refine ⟨?_, ?_⟩
-  · exact fun H₂ => H₂
-  · exact fun hm => H (hb.mpr (ha h2.2))
-
-theorem prop_01040 (t a B : Prop) (h4 : a) (hb : ¬a → B) (hs : B ∧ t) (h₄ : ¬B) (hy : a) : a ↔ ¬(¬a) := by
-  apply Iff.intro
-  · intro h2 hr
-    exact h₄ (hb hr)
-  · intro h0
-    assumption
-
-theorem prop_01065 (r : Prop) (q : Prop) (hac : r) : (q → r) ∨ r := by
-  exact Or.inl (fun hn => hac)
-
-theorem prop_01089 (B b s : Prop) (hp : ¬s) (ha : s) : b → B → b := by
-  exact fun h' => fun hy => absurd ha hp

@@ -9,282 +9,271 @@ theorem gcd_00083 (v m j : Nat) (hk : j.gcd m = 9) (hqr : m ≤ m + 5) (hc : v =
   subst hc
   exact H
 
-theorem gcd_00088 (i x j : Nat) (h3 : i.Coprime x) (h₄ : i = j) (h₁ : x ≤ i + 3) (H₂ : j.gcd i = 5) : Nat.gcd j x = 1 := by
-  rw [← h₄]
-  exact h3
-
-theorem quant_00095 (Q : Nat → Prop) (h1 : ∀ n, ¬Q n) (hr : ∀ y, Q y → Q y) : ¬∃ n, Q n := by
-  intro hab
-  cases hab with
-  | intro x hbc => exact h1 x hbc
-
-theorem prop_00108 (P b : Prop) (hk : (P → P) ∧ b) (hq : P ↔ b) (hs : b) (h4 : P) (h3 : P) : P ∧ b := by
-  constructor
-  apply hq.mpr
-  assumption
-  exact hk.2
-
-theorem quant_00182 (g : Nat → Prop) (h₃ : ∃ k, g k ∧ g k) (hr : ∀ y, g y) (hc : g 0) : g 4 ∧ g 4 := by
-  constructor
-  · exact hr 4
-  · exact hr 4
-
-theorem nat_00184 (y : Nat) : y < y + 1 := by
-  apply Nat.lt_succ_self
-
-theorem prop_00207 (C A R : Prop) (hyp : R → A) (h0 : A) (h : C ∧ A) (hab : ¬A) (hb : A) : ¬R ∧ A := by
-  refine ⟨?_, ?_⟩
-  · intro hc
-    refine hab ?_
-    refine hyp ?_
-    exact hc
-  · assumption
-
-theorem prop_00237 (s r : Prop) (hk : (s ∧ r) → s) (hb : ¬s) : ¬(s ∧ r) := by
-  intro hz
-  apply hb
-  apply hk
-  exact hz
-
-theorem gcd_00276 : Nat.gcd 21 21 = 21 := by
-  decide
-
-theorem eq_00308 (c a n z : Nat) (hx : a = c) (h4 : z = a) (hm : n = z) : c = n := by
-  exact Eq.trans hx.symm (Eq.trans h4.symm hm.symm)
-
-theorem prop_00327 (r b : Prop) (hx : True) (h₂ : r ∧ r) (h₄ : r → b) (hab : b) : r ↔ (r → b) := by
-  constructor
-  intro h₃ H₁
-  exact hab
-  exact fun hpr => h₂.1
-
-theorem eq_00341 (k i u v : Nat) (hqr : u = i) (this : k = i) (hz : u = v) : k = 0 + v := by
-  rw [Nat.zero_add]
-  rw [← hz]
-  rw [hqr]
-  rw [← this]
-
-theorem prop_00345 (c : Prop) (R : Prop) (hx : c) (h'' : R) (h4 : R) (h₁ : c ∧ R) : c ∧ c := by
-  constructor
-  · assumption
-  · exact h₁.1
-
-theorem nat_00353 : 1 * 6 = 6 := by
-  exact rfl
-
-theorem prop_00357 (B q : Prop) (hqr : B) : (B ∨ q) → B → B := by
-  exact fun h₄ => fun h'' => h''
-
-theorem gcd_00360 (x b : Nat) (h₃ : Nat.Coprime x b) : Nat.gcd x b = 1 := by
-  rw [Nat.coprime_iff_gcd_eq_one] at h₃
-  exact h₃
-
-theorem eq_00379 (u : Nat) (j : Nat) (z : Nat) (b : Nat) (k : Nat) (x : Nat) (hk : j = x) (h₃ : u = b) (H₂ : x = u) (h : z = x) : b + k = j + k := by
-  rw [← H₂] at h₃
-  rw [← hk] at h₃
-  rw [← h₃]
-
-theorem prop_00420 (c : Prop) (R : Prop) (P : Prop) (a : Prop) (h₁ : c ∧ R) (H : c → a) (h'' : P) (hn : c) (hbc : a → P) : (R ∧ c) ↔ P := by
-  constructor
-  intro h0
-  exact hbc (H h0.2)
-  exact fun H₁ => ⟨h₁.2, hn⟩
-
-theorem prop_00452 (A a t : Prop) (h1 : a ∧ a) (hm : A) : t ∨ a := by
-  exact Or.inr h1.1
-
-theorem eq_00467 (z v i n u k d : Nat) (H : v = k + 2) (hk : k = u) (hac : n = u + 3) (hc : i = z) (h'' : d = i) (h₃ : k = z) : u = d * 1 := by
-  rw [Nat.mul_one, h'', hc, ← h₃, hk]
-
-theorem prop_00482 (R : Prop) (A : Prop) (hx : A ↔ R) (h₃ : A) (H₂ : R → R) (h₂ : A ↔ R) (h₁ : R → R) (hr : R ↔ A) (h0 : R ↔ A) : A ∨ R := by
-  apply Or.inl
-  apply hr.mp
+theorem eq_00096 (z c m y v x i : Nat) (h0 : i = z) (hpq : c = v) (hx : x = m) (h3 : y = m) (hq : x = z) : i = y := by
+  rw [h3]
   rw [← hx]
+  rw [hq]
   rw [← h0]
-  rw [← h₂]
-  exact h₃
 
-theorem prop_00535 (a : Prop) (q : Prop) (P : Prop) (h'' : a → q) (h4 : q ↔ P) (hm : q) (hr : q) (H : q ↔ a) (h₄ : q) : ((q ∨ a) → a) ∨ ((q → q) ∧ (P ∨ q)) := by
-  right
-  refine ⟨?_, ?_⟩
-  · intro hk
-    assumption
-  · apply Or.inl
-    exact h4.mp (h'' (H.mp hr))
-
-theorem eq_00550 (j : Nat) (y : Nat) (k : Nat) (i : Nat) (x : Nat) (d : Nat) (h₄ : d = i) (hy : k = d) (this : j = k) (hpr : x = d * 2) : k + y = i + y := by
-  rw [hy]
-  rw [h₄]
-
-theorem prop_00555 (s r P : Prop) (h'' : r) (hb : P ∧ s) : s ↔ r := by
-  constructor
-  intro h₃
-  exact h''
-  intro hz
-  exact hb.right
-
-theorem gcd_00573 (x n : Nat) (h'' : x = 0) (ha : x ≤ x + 4) : x.gcd n = n := by
-  rw [h'']
-  exact Nat.gcd_zero_left n
-
-theorem quant_00587 (Q f : Nat → Prop) (hac : ∀ x, Q x → f x) (H : ∀ k, Q k → f k) (h3 : ∃ k, Q k) (h₃ : ∃ k, f k ∧ Q k) : ∃ k, f k := by
-  cases h3 with
-  | intro d hz => exact ⟨d, H d hz⟩
-
-theorem gcd_00598 (c : Nat) (hp : Nat.gcd c c = 4) (hq : c.gcd c = 10) : Nat.gcd 0 c = c := by
-  rw [Nat.gcd_zero_left]
-
-theorem prop_00625 (p : Prop) (R : Prop) (b : Prop) (Q : Prop) (h₂ : Q → b) (h₄ : (R → b) ∧ b) (h : (b ∧ b) → Q) (h' : b) (h2 : b) (this : p) (hy : b) : b ∧ b := by
-  refine ⟨?_, ?_⟩
-  · apply h₂
-    apply h
-    refine ⟨?_, ?_⟩
-    · exact h'
-    · exact h2
-  · exact h₄.right
-
-theorem prop_00645 (A c : Prop) (hpq : c) (h : c) : c ∨ A := by
-  exact Or.inl hpq
-
-theorem prop_00670 (B C s : Prop) (ha : (s ↔ s) → B) (H₂ : C → s) (hz : B → C) : B ↔ ((C ↔ C) → C → s) := by
-  constructor
-  exact fun hx => fun this => fun h₃ => H₂ h₃
-  intro h0
-  refine ha ?_
-  apply Iff.intro
-  · intro hr
-    exact hr
-  · intro h''
-    exact h''
-
-theorem prop_00679 (p r B : Prop) (hn : r → p) (h0 : p) (hb : r ↔ p) (h₁ : r) : (B ∨ B) ∨ (p ∧ r) := by
-  apply Or.inr
-  constructor
-  apply hn
-  exact h₁
-  exact hb.mpr h0
-
-theorem gcd_00706 : Nat.Coprime 24 25 := by
-  decide
-
-theorem eq_00750 (z n j v d k m : Nat) (h0 : m = d) (hpr : v = m) (hc : v = k) (hz : j = v) (h' : z = n + 2) : k + j = d + j := by
-  rw [← hc, hpr, h0]
-
-theorem prop_00766 (r R : Prop) (h' : (R → R) ∧ r) (H₂ : r) (hs : r ↔ R) (h₂ : R ↔ r) (hn : (R ∨ R) → r) (h2 : ¬r) (hm : R) : r ∧ r := by
-  refine ⟨?_, ?_⟩
-  · rw [← h₂]
-    exact hm
-  · refine hn ?_
-    apply Or.inl
-    rw [← hs]
-    exact h'.2
-
-theorem gcd_00768 (u z : Nat) (hpq : z ≤ u + 3) (h2 : u.Coprime z) : u.gcd z = 1 := by
-  exact h2
-
-theorem eq_00784 (c : Nat) (k : Nat) (d : Nat) (j : Nat) (y : Nat) (x : Nat) (n : Nat) (hq : c = j) (hy : k = y + 1) (ha : d = x) (h1 : n = x) (hs : n = j) : d = c := by
-  subst hq
-  subst hs
-  subst h1
-  subst ha
+theorem eq_00125 (c b : Nat) (H : b = c) : b + 5 = c + 5 := by
+  subst H
   rfl
 
-theorem eq_00824 (j d k v m n x : Nat) (hq : v = j) (hz : v = x) (hab : n = k) (h₄ : j = m) (this : d = m) : d = x * 1 := by
-  rw [hq] at hz
-  rw [h₄] at hz
-  rw [← this] at hz
+theorem nat_00136 : 17 + 2 = 19 := by
+  rfl
+
+theorem eq_00250 (d : Nat) (k : Nat) (j : Nat) (u : Nat → Nat) (hk : j = d) (hab : k = j) : u k = u d := by
+  subst hab
+  subst hk
+  rfl
+
+theorem prop_00327 (P r A : Prop) (hb : (r ∧ A) ∧ r) (hc : P ↔ r) (h₂ : A) : A ↔ r := by
+  exact ⟨fun hac => hb.2, fun hp => h₂⟩
+
+theorem prop_00357 (b R t : Prop) (hk : R) (H : ¬b) (h : b) (hq : b) : R ∧ t := by
+  constructor
+  exact hk
+  exfalso
+  exact H hq
+
+theorem gcd_00370 (k i z : Nat) (h3 : z = k) (h0 : k.Coprime i) (hb : i.gcd z = 10) (hyp : i ≤ k + 3) : z.gcd i = 1 := by
+  rw [h3]
+  exact h0
+
+theorem prop_00374 (s C b : Prop) (hm : s) (hab : b ∧ s) : (b → C) → True := by
+  exact fun hq => trivial
+
+theorem prop_00380 (c a b : Prop) (h₄ : b ∨ b) (h₃ : a ∧ c) (hpr : a ↔ c) : True ↔ c := by
+  refine ⟨?_, ?_⟩
+  · exact fun h2 => hpr.mp h₃.left
+  · intro h4
+    exact True.intro
+
+theorem eq_00405 (x a b d j y m n : Nat) (hyp : n = x) (hac : m = d) (hbc : j = d + 2) (h₂ : b = a) (hab : m = x) (hr : n = y) : d + 2 = y + 2 := by
+  rw [← hac, hab, ← hyp, hr]
+
+theorem prop_00418 (t : Prop) (q : Prop) (b : Prop) (R : Prop) (hab : R ∧ b) (h₁ : t ∧ q) (H₁ : b) : (t → q) → b := by
+  exact fun hyp => H₁
+
+theorem prop_00420 (C B R s q : Prop) (h3 : R ↔ s) (h2 : B ↔ C) (hyp : q ∧ C) (hn : ¬(B ↔ C)) (hq : R) : q ∧ R := by
+  refine ⟨?_, ?_⟩
+  · exfalso
+    exact hn h2
+  · exact hq
+
+theorem prop_00430 (P c : Prop) (this : P) (hc : (c ↔ c) ∧ c) (h1 : P) (hn : c ↔ P) : P ∧ P := by
+  constructor
+  · exact h1
+  · apply hn.mp
+    exact hc.right
+
+theorem eq_00436 (a d m b u : Nat) (j : Nat → Nat) (hpr : u = d) (H₂ : u = m) (hp : m = a) (hs : d = b) : j b = j a := by
+  subst hs
+  subst hpr
+  subst H₂
+  subst hp
+  rfl
+
+theorem prop_00441 (b P t : Prop) (hc : P → t) (hn : t) (h' : b) : True ∧ (b → b) := by
+  apply And.intro
+  · exact True.intro
+  · intro hr
+    exact h'
+
+theorem eq_00467 (v : Nat) (j : Nat) (n : Nat) (u : Nat) (x : Nat) (d : Nat) (m : Nat) (h4 : d = m + 3) (hpr : u = j) (hs : v = x) (hab : x = m) (hpq : j = x) (h₃ : n = m) : u = n := by
+  exact Eq.trans hpr (Eq.trans hpq (Eq.trans hab h₃.symm))
+
+theorem prop_00482 (A P r R : Prop) (h2 : A) (h4 : r) : (R ∨ P) → A := by
+  intro hpr
+  exact h2
+
+theorem prop_00555 (r t : Prop) (h3 : r ↔ t) (hs : t ↔ r) : r → r := by
+  exact fun h2 => h2
+
+theorem eq_00599 (c : Nat) (v : Nat) (y : Nat) (u : Nat) (hp : y = c) (h'' : v = y) (hqr : u = v) : 1 * c = v := by
+  rw [← h''] at hp
+  rw [Nat.one_mul]
+  exact hp.symm
+
+theorem nat_00600 : 35 * 29 = 1015 := by
+  decide
+
+theorem prop_00625 (s r : Prop) (h4 : s) : (s ∨ s) ∨ (r → s) := by
+  exact Or.inl (Or.inr h4)
+
+theorem prop_00645 (A R Q : Prop) : (R ∧ Q) → ¬A → Q := by
+  intro h₃
+  intro h₄
+  exact h₃.right
+
+theorem prop_00670 (c R : Prop) (hpq : R ∨ c) (hr : c) : True → (c ∨ R) := by
+  exact fun h4 => Or.inl hr
+
+theorem prop_00679 (c t q : Prop) (H₁ : ¬q) (hk : t) (hq : c → q) : ¬c ∧ (c → c) := by
+  constructor
+  · intro h''
+    exact H₁ (hq h'')
+  · intro h1
+    exact h1
+
+theorem prop_00705 (r R b P : Prop) (H : r → R) (hs : ¬R) (h4 : r → b) (hpq : R → r) (hab : ¬r ∧ R) : ¬r ↔ (P ∨ b) := by
+  constructor
+  intro hc
+  apply Or.inr
+  refine h4 ?_
+  exact hpq hab.2
+  exact fun h'' => fun h₂ => hs (H h₂)
+
+theorem prop_00714 (r : Prop) (R : Prop) (P : Prop) (A : Prop) (hyp : (r ∨ A) → P) (h : P → R) (hr : r ∨ A) (h1 : A) : ((r ↔ A) ↔ (A ∧ P)) → P := by
+  exact fun hp => hyp (Or.inr h1)
+
+theorem gcd_00728 (y z : Nat) (h1 : y.gcd z = 8) (hm : y = 0) (H : z + 2 = y + 2) : y.gcd z = z := by
+  rw [hm, Nat.gcd_zero_left]
+
+theorem gcd_00750 (n a : Nat) (hn : Nat.gcd n n = 9) (h4 : n.Coprime a) (H₂ : a ≤ a + 2) : n.gcd a = 1 := by
+  exact Nat.coprime_iff_gcd_eq_one.mp h4
+
+theorem eq_00759 (j y b c v n : Nat) (hyp : c = v) (H₁ : y = b) (hp : j = v + 3) (hm : b = v) (hs : n = y) : c = 1 * n := by
+  rw [Nat.one_mul, hs, H₁, hm, ← hyp]
+
+theorem gcd_00761 : ¬Nat.Coprime 8 36 := by
+  decide
+
+theorem eq_00793 (y b v z : Nat) (hs : b = y) (h₁ : y = z) (h2 : z = v) : y = v := by
+  rw [h2] at h₁
+  exact h₁
+
+theorem gcd_00795 (j u : Nat) (h0 : j.gcd u = 1) (hpr : Nat.gcd j u = 3) : j.Coprime u := by
+  exact Nat.Coprime.of_gcd_eq_one h0
+
+theorem prop_00806 (R p A a : Prop) (hb : R ∨ p) (h'' : a) (h1 : A) (hab : a) (hyp : (p → a) → A) : ((a ∨ p) ∧ (p ↔ p)) ∧ A := by
+  constructor
+  exact ⟨Or.inl h'', ⟨fun H₁ => H₁, fun hbc => hbc⟩⟩
+  refine hyp ?_
+  intro hr
+  exact hab
+
+theorem eq_00811 (i d a j z : Nat) (h3 : a = j) (ha : j = i) (this : d = z) (hb : i = z) : 8 * a = 8 * d := by
+  rw [h3]
+  rw [ha]
+  rw [hb]
+  rw [← this]
+
+theorem eq_00824 (m j : Nat) (hb : m = j) : m * 1 = j := by
   rw [Nat.mul_one]
-  exact hz
+  rw [hb]
 
-theorem gcd_00845 (j u y : Nat) (hac : y + 1 = y + 1) (h2 : j.gcd j = 4) (hc : y = j.gcd u) (this : j.Coprime u) : y = 1 := by
-  rw [hc]
-  exact this.gcd_eq_one
+theorem gcd_00826 (d y : Nat) (h' : d + 2 = y + 2) (hr : d.gcd y = 1) : Nat.Coprime d y := by
+  exact Nat.Coprime.of_gcd_eq_one hr
 
-theorem eq_00951 (m j v x a i : Nat) (h₁ : i = a * 2) (H : v = m) (h1 : j = i + 4) (h4 : x = m) : v + a = x + a := by
+theorem prop_00847 (R c p B : Prop) (hr : c → B) (h : R) (h₁ : c) (hyp : p) : (p ↔ p) → (p ↔ B) := by
+  intro H
+  constructor
+  intro this
+  apply hr
+  assumption
+  exact fun H₁ => hyp
+
+theorem prop_00860 (s b : Prop) (hpr : b) (H₁ : b → s) (hab : b) : s ∧ b := by
+  constructor
+  exact H₁ hab
+  assumption
+
+theorem eq_00943 (m j v x a i : Nat) (h₁ : i = a * 2) (H : v = m) (h1 : j = i + 4) (h4 : x = m) : v + a = x + a := by
   subst H
   subst h4
   rfl
 
-theorem prop_00966 (A P s b C : Prop) (hq : C → s) (h₂ : C) (hk : b) (hqr : (C → A) ∧ s) (hy : s ↔ b) (h2 : s → P) : (b ∧ b) ∧ ((s ∧ A) → (A ∧ s)) := by
-  apply And.intro
-  · refine ⟨?_, ?_⟩
-    · exact hk
-    · apply hy.mp
-      exact hqr.right
-  · exact fun h3 => ⟨h3.right, hq h₂⟩
+theorem eq_00951 (c v k y m : Nat) (h : v = c * 2) (hyp : k = y) (hm : m = y) : 0 + m = k := by
+  rw [← hyp] at hm
+  rw [Nat.zero_add]
+  exact hm
 
-theorem prop_00971 (R : Prop) (P : Prop) (Q : Prop) (hr : R ∧ P) : P ∨ Q := by
-  apply Or.inl
-  exact hr.2
-
-theorem prop_00978 (R : Prop) (t : Prop) (hc : t ∧ R) (hab : R) (hb : R) : R ∧ R := by
+theorem prop_00966 (q r C a P : Prop) (ha : a ∧ P) (hx : C) (h₃ : C → r) (h₄ : C) (hb : C → C) (hr : q) : r ∧ C ∧ P := by
   refine ⟨?_, ?_⟩
-  · assumption
-  · exact hab
+  · refine h₃ ?_
+    exact h₄
+  · constructor
+    exact hx
+    exact ha.2
 
-theorem eq_00986 (k : Nat) (b : Nat) (y : Nat) (a : Nat) (u : Nat) (x : Nat) (n : Nat) (H : u = a) (hq : u = n) (h₄ : b = y) (hpr : k = b + 4) (H₁ : a = x) (h'' : y = x) : n = y := by
-  rw [← hq, H, H₁, ← h'']
+theorem quant_00974 (P : Nat → Prop) (φ : Nat → Prop) (h₂ : ∃ y, P y ∧ φ y) (h1 : ∃ x, P x ∧ φ x) : ∃ y, P y := by
+  cases h₂ with
+  | intro n hbc => exact ⟨n, hbc.1⟩
 
-theorem prop_00994 (r : Prop) (B : Prop) (h : ¬B) (hk : B) (hr : B → r) : r ∨ B ∨ B := by
-  apply Or.inl
-  exact hr hk
+theorem prop_00994 (Q a : Prop) (hk : Q) (h₁ : (Q ∧ a) ∧ a) (hpq : a ∧ a) : Q ↔ (Q ↔ a) := by
+  constructor
+  · exact fun hn => ⟨fun H₁ => h₁.2, fun hc => hn⟩
+  · intro h'
+    exact hk
 
-theorem prop_01021 (Q A q t : Prop) (hq : ¬t) (hm : t) (hb : q → Q) (hab : (q ∧ A) → t) : ¬(q ∧ A) := by
-  intro h2
-  exact hq (hab h2)
+theorem eq_01073 (i k y b j m : Nat) (hz : b = j * 4) (h3 : y = k) (ha : m = k) (h₃ : y = i) : m * 1 = i := by
+  subst ha
+  subst h3
+  subst h₃
+  rw [Nat.mul_one]
 
-theorem prop_01130 (A C : Prop) (H₂ : C) (h4 : C → A) (hq : C ∧ A) : A ∧ A := by
-  refine ⟨?_, ?_⟩
-  · apply h4
-    exact H₂
-  · exact hq.right
+theorem prop_01074 (Q : Prop) (A : Prop) (h2 : ¬Q) (ha : A) (hn : Q) (this : Q) : (A ∧ A) ∧ Q := by
+  exact ⟨⟨absurd this h2, ha⟩, hn⟩
 
-theorem eq_01187 (c y d u : Nat) (H₁ : y = c) (hqr : u = d) : c = y * 1 := by
-  rw [Nat.mul_one, H₁]
+theorem prop_01100 (a Q q B : Prop) (H : q) (hpq : Q) (hr : (a ∨ Q) → q) (h₁ : a) (hb : q ↔ B) : (B ∨ B) ∧ Q ∧ q := by
+  exact ⟨Or.inl (hb.mp (hr (Or.inl h₁))), ⟨hpq, H⟩⟩
 
-theorem eq_01190 (k u c n x v : Nat) (h4 : x = u) (h₄ : k = n) (h' : x = k) (hc : c = v) (hb : u = v) : n = v := by
-  subst hb
-  subst h4
-  subst h'
-  subst h₄
+theorem nat_01126 : 29 + 32 = 61 := by
   rfl
 
-theorem prop_01197 (p B r t : Prop) (hac : t ↔ p) (h2 : (B ∧ B) ∧ t) : ((p ∨ t) → (t ∨ r)) ∨ p := by
-  exact Or.inr (hac.mp h2.2)
-
-theorem gcd_01200 (k c : Nat) (h0 : k.gcd c = 1) (hbc : c ≤ c + 1) : Nat.Coprime k c := by
-  exact Nat.coprime_iff_gcd_eq_one.mpr h0
-
-theorem quant_01210 (Q : Nat → Prop) (n : Nat) (hpq : ∀ z, Q z) (hs : ∃ n, Q n ∧ Q n) (H₂ : ∃ y, Q y ∧ Q y) : Q n := by
-  apply hpq
-
-theorem prop_01266 (B : Prop) (q : Prop) (A : Prop) (R : Prop) (h'' : ¬A) (hs : R ∨ A) (hab : A) (h₄ : B) : q ∨ q := by
+theorem prop_01130 (A p : Prop) (h₂ : p → A) (hs : A) (h' : A → p) : (A ∨ p) ∨ (p → A) := by
   apply Or.inl
-  exact absurd hab h''
+  left
+  exact h₂ (h' hs)
 
-theorem nat_01289 : 0 * 30 = 0 := by
-  exact rfl
+theorem prop_01139 (P b : Prop) (h3 : ¬b) (hm : ¬P → b) (hq : True) : P ∨ ¬(¬P) := by
+  right
+  intro h₄
+  exact h3 (hm h₄)
 
-theorem quant_01296 (g : Nat → Prop) (hab : ∀ y, ¬g y) (H₁ : ∃ x, g x ∧ g x) (hz : ∃ n, g n ∧ g n) : ¬∃ y, g y := by
-  intro ⟨m, hy⟩
-  exact hab m hy
+theorem eq_01165 (i m d a y c x z : Nat) (u : Nat → Nat) (h3 : z = a) (h2 : i = y) (hb : z = m) (hn : c = i * 3) (h0 : x = d * 2) (hz : i = a) : u y = u m := by
+  rw [h3] at hb
+  rw [← hz] at hb
+  rw [h2] at hb
+  rw [← hb]
 
-theorem prop_01328 (B P t : Prop) (H₂ : t) (h0 : t) (hm : P) (hn : ¬P) : t ∧ B := by
+theorem prop_01166 (A b s : Prop) (hpr : A) (hy : b) : (A ∨ s) ∧ b := by
+  constructor
+  exact Or.inl hpr
+  exact hy
+
+theorem gcd_01181 (m x k : Nat) (h1 : Nat.gcd k x = 5) (h₂ : k = Nat.gcd m x) (hb : m + 4 = m + 4) (this : Nat.Coprime m x) : k = 1 := by
+  rw [h₂]
+  exact this.gcd_eq_one
+
+theorem prop_01197 (r p C a : Prop) (hs : r) (h : p ∧ r) (hbc : r → C) (hx : a) : C ∧ (a ∨ p) := by
   refine ⟨?_, ?_⟩
-  · exact H₂
-  · exfalso
-    exact hn hm
+  · apply hbc
+    exact h.2
+  · apply Or.inl
+    exact hx
 
-theorem eq_01333 (y a k d n x : Nat) (hbc : d = n) (h'' : y = n) (hs : a = n) (hz : k = x) (H₁ : k = y) : x * 1 = d := by
+theorem eq_01206 (z d b x v y a : Nat) (h'' : a = b) (hc : d = z) (h3 : v = x + 3) (hr : b = d) (h' : y = a) : 1 * y = z := by
+  rw [Nat.one_mul, h', h'', hr, hc]
+
+theorem gcd_01268 (n m a : Nat) (h1 : a = n) (hm : Nat.Coprime n m) : a.gcd m = 1 := by
+  rw [h1]
+  exact hm
+
+theorem eq_01269 (j : Nat) (m : Nat) (k : Nat) (c : Nat) (u : Nat) (b : Nat) (y : Nat) (n : Nat) (hbc : m = y) (ha : m = b) (h'' : n = k) (h4 : n = b) (h0 : u = j * 2) : c * y = c * k := by
+  symm
+  rw [← h'']
+  rw [h4]
+  rw [← ha]
+  rw [hbc]
+
+theorem prop_01272 (s : Prop) (P : Prop) (t : Prop) (h1 : True) (h0 : P ↔ s) (h4 : t → s) (hp : t) : s ↔ P := by
+  apply Iff.intro
+  · intro h₁
+    apply h0.mpr
+    assumption
+  · exact fun hy => h4 hp
+
+theorem eq_01321 (y a k d n x : Nat) (hbc : d = n) (h'' : y = n) (hs : a = n) (hz : k = x) (H₁ : k = y) : x * 1 = d := by
   rw [Nat.mul_one, ← hz, H₁, h'', ← hbc]
-
-theorem nat_01397 : 37 + 8 = 45 := by
-  decide
-
-theorem eq_01415 (c : Nat) (k : Nat) (v : Nat) (u : Nat) (d : Nat) (m : Nat) (y : Nat) (hx : d = c) (hy : c = m) (h₄ : u = y + 1) (hz : k = d) : k + v = m + v := by
-  rw [hx] at hz
-  rw [hy] at hz
-  rw [hz]
-
-theorem gcd_01435 (j c : Nat) (hab : c = 0) (ha : c + 8 = c + 8) (hac : j + 6 = j + 6) : j.gcd c = j := by
-  rw [hab, Nat.gcd_zero_right]

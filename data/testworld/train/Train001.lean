@@ -62,21 +62,12 @@ theorem gcd_00082 (x y : Nat) (h₂ : y ≤ y + 3) (h₃ : Nat.gcd x y = 1) : x.
   rw [Nat.coprime_iff_gcd_eq_one]
   exact h₃
 
-theorem nat_00084 (i y m : Nat) : y + i + m = y + (i + m) := by
-  induction m with
-  | zero => rfl
-  | succ n hm =>
-    rw [Nat.add_succ]
-    rw [Nat.add_succ]
-    rw [Nat.add_succ]
-    rw [hm]
-
-theorem eq_00085 (m : Nat) (n : Nat) (u : Nat) (c : Nat) (z : Nat) (x : Nat) (H : u = z) (h₂ : m = u) (hz : x = c * 4) (h1 : c = n + 3) : c * m = c * z := by
+theorem eq_00084 (m : Nat) (n : Nat) (u : Nat) (c : Nat) (z : Nat) (x : Nat) (H : u = z) (h₂ : m = u) (hz : x = c * 4) (h1 : c = n + 3) : c * m = c * z := by
   subst h₂
   subst H
   rfl
 
-theorem prop_00086 (R : Prop) (r : Prop) (hp : ¬R) (h₄ : R → R) (hm : r → R) (hqr : r → R) (H₁ : ¬r) (h'' : r) (hab : r) : (r ↔ R) ↔ ¬r := by
+theorem prop_00085 (R : Prop) (r : Prop) (hp : ¬R) (h₄ : R → R) (hm : r → R) (hqr : r → R) (H₁ : ¬r) (h'' : r) (hab : r) : (r ↔ R) ↔ ¬r := by
   refine ⟨?_, ?_⟩
   · intro h'
     intro h₂
@@ -90,27 +81,31 @@ theorem prop_00086 (R : Prop) (r : Prop) (hp : ¬R) (h₄ : R → R) (hm : r →
     · intro h0
       exact h''
 
-theorem eq_00087 (y z j n x c : Nat) (hm : x = j) (hbc : n = z) (h : j = z) (H₁ : c = y * 4) : n + 9 = x + 9 := by
+theorem eq_00086 (y z j n x c : Nat) (hm : x = j) (hbc : n = z) (h : j = z) (H₁ : c = y * 4) : n + 9 = x + 9 := by
   rw [h] at hm
   rw [← hbc] at hm
   rw [hm]
 
-theorem eq_00089 (c : Nat) (n : Nat) (m : Nat) (y : Nat) (k : Nat) (d : Nat) (hb : n = c + 2) (hx : d = m) (hpr : k = y) (h4 : d = k) : y + n = m + n := by
+theorem gcd_00087 (i x j : Nat) (h3 : i.Coprime x) (h₄ : i = j) (h₁ : x ≤ i + 3) (H₂ : j.gcd i = 5) : Nat.gcd j x = 1 := by
+  rw [← h₄]
+  exact h3
+
+theorem eq_00088 (c : Nat) (n : Nat) (m : Nat) (y : Nat) (k : Nat) (d : Nat) (hb : n = c + 2) (hx : d = m) (hpr : k = y) (h4 : d = k) : y + n = m + n := by
   rw [← hpr, ← h4, hx]
 
-theorem eq_00090 (b d u : Nat) (hb : u = b) (h0 : d = b) : d = u := by
+theorem eq_00089 (b d u : Nat) (hb : u = b) (h0 : d = b) : d = u := by
   symm
   rw [hb, ← h0]
 
-theorem quant_00091 (P : Nat → Prop) (hz : ∀ x, P x) (h2 : ∃ k, P k ∧ P k) (hbc : P 0) : P 7 ∧ P 2 := by
+theorem quant_00090 (P : Nat → Prop) (hz : ∀ x, P x) (h2 : ∃ k, P k ∧ P k) (hbc : P 0) : P 7 ∧ P 2 := by
   constructor
   · exact hz 7
   · exact hz 2
 
-theorem nat_00092 (x : Nat) (a : Nat) (hab : x + 1 = a + 1) : x = a := by
+theorem nat_00091 (x : Nat) (a : Nat) (hab : x + 1 = a + 1) : x = a := by
   exact Nat.succ.inj hab
 
-theorem prop_00093 (b p C r : Prop) (h4 : C) (hb : p → b) (h : p) (hk : r → C) (hyp : C) : (p → b) ∧ p ∧ C := by
+theorem prop_00092 (b p C r : Prop) (h4 : C) (hb : p → b) (h : p) (hk : r → C) (hyp : C) : (p → b) ∧ p ∧ C := by
   apply And.intro
   · intro h2
     refine hb ?_
@@ -119,40 +114,51 @@ theorem prop_00093 (b p C r : Prop) (h4 : C) (hb : p → b) (h : p) (hk : r → 
     · exact h
     · assumption
 
-theorem prop_00094 (s : Prop) (hbc : s) : s ∨ s := by
+theorem prop_00093 (s : Prop) (hbc : s) : s ∨ s := by
   right
   exact hbc
 
-theorem eq_00097 (z c m y v x i : Nat) (h0 : i = z) (hpq : c = v) (hx : x = m) (h3 : y = m) (hq : x = z) : i = y := by
-  rw [h3]
-  rw [← hx]
-  rw [hq]
-  rw [← h0]
+theorem quant_00094 (Q : Nat → Prop) (h1 : ∀ n, ¬Q n) (hr : ∀ y, Q y → Q y) : ¬∃ n, Q n := by
+  intro hab
+  cases hab with
+  | intro x hbc => exact h1 x hbc
 
-theorem prop_00098 (C A B : Prop) (hb : C → A) (hqr : C) (hac : C → B) (hy : B → A) (h2 : B) : A ∧ B := by
+theorem prop_00095 (p : Prop) (s : Prop) (h : s → p) (H₂ : ¬(p ∧ p)) (hs : ¬p) (this : p ∧ p) : (¬s ∧ s) ∨ p := by
+  left
+  apply And.intro
+  · intro hq
+    refine hs ?_
+    refine h ?_
+    exact hq
+  · contradiction
+
+theorem prop_00097 (C A B : Prop) (hb : C → A) (hqr : C) (hac : C → B) (hy : B → A) (h2 : B) : A ∧ B := by
   refine ⟨?_, ?_⟩
   · apply hy
     exact h2
   · refine hac ?_
     exact hqr
 
-theorem quant_00100 (R q : Nat → Prop) (j : Nat) (H₂ : ∀ z, R z ↔ q z) (hy : q j) (h3 : ∃ n, q n ∧ R n) : R j := by
+theorem prop_00098 (R P A : Prop) (H : A) (hz : P) (hm : R) : A ∧ R := by
+  exact ⟨H, hm⟩
+
+theorem quant_00099 (R q : Nat → Prop) (j : Nat) (H₂ : ∀ z, R z ↔ q z) (hy : q j) (h3 : ∃ n, q n ∧ R n) : R j := by
   exact (H₂ j).mpr hy
 
-theorem gcd_00102 : Nat.Coprime 29 20 := by
+theorem gcd_00101 : Nat.Coprime 29 20 := by
   decide
 
-theorem eq_00103 (c i z m u n a b : Nat) (hqr : b = c) (h4 : b = a) (hbc : n = a) (hac : u = z * 3) (ha : i = c) : n + m = c + m := by
+theorem eq_00102 (c i z m u n a b : Nat) (hqr : b = c) (h4 : b = a) (hbc : n = a) (hac : u = z * 3) (ha : i = c) : n + m = c + m := by
   subst hbc
   subst h4
   subst hqr
   rfl
 
-theorem eq_00104 (j : Nat) (v : Nat) (hz : v = j) : v = j := by
+theorem eq_00103 (j : Nat) (v : Nat) (hz : v = j) : v = j := by
   symm
   rw [← hz]
 
-theorem prop_00105 (q B : Prop) (hpq : q → q) (hpr : q → B) (h'' : B) (H₁ : B) (h0 : B) (hy : B → q) (this : B → q) (hp : q → B) : B ∧ B := by
+theorem prop_00104 (q B : Prop) (hpq : q → q) (hpr : q → B) (h'' : B) (H₁ : B) (h0 : B) (hy : B → q) (this : B → q) (hp : q → B) : B ∧ B := by
   apply And.intro
   · apply hpr
     refine hy ?_
@@ -161,69 +167,75 @@ theorem prop_00105 (q B : Prop) (hpq : q → q) (hpr : q → B) (h'' : B) (H₁ 
     exact h0
   · exact H₁
 
-theorem prop_00106 (q p R : Prop) (hbc : p) (h' : R) (H₁ : q ∧ q) : R ∨ R := by
+theorem prop_00105 (q p R : Prop) (hbc : p) (h' : R) (H₁ : q ∧ q) : R ∨ R := by
   exact Or.inr h'
 
-theorem quant_00109 (q : Nat → Prop) (hbc : ∀ n, q n) (this : ∃ k, q k ∧ q k) : q 4 ∧ q 7 := by
+theorem prop_00107 (P b : Prop) (hk : (P → P) ∧ b) (hq : P ↔ b) (hs : b) (h4 : P) (h3 : P) : P ∧ b := by
+  constructor
+  apply hq.mpr
+  assumption
+  exact hk.2
+
+theorem quant_00108 (q : Nat → Prop) (hbc : ∀ n, q n) (this : ∃ k, q k ∧ q k) : q 4 ∧ q 7 := by
   exact ⟨hbc 4, hbc 7⟩
 
-theorem prop_00110 (t : Prop) (C : Prop) (hn : (t → C) ∧ C) : t ∨ C := by
+theorem prop_00109 (t : Prop) (C : Prop) (hn : (t → C) ∧ C) : t ∨ C := by
   right
   exact hn.right
 
-theorem prop_00111 (B t : Prop) (hqr : B ↔ t) (h2 : t → B) (hr : B) (h' : t ∨ B) (h'' : t) (h₄ : t ↔ B) : t ∨ B := by
+theorem prop_00110 (B t : Prop) (hqr : B ↔ t) (h2 : t → B) (hr : B) (h' : t ∨ B) (h'' : t) (h₄ : t ↔ B) : t ∨ B := by
   apply Or.inr
   apply h₄.mp
   rw [← hqr]
   refine h2 ?_
   exact h''
 
-theorem gcd_00112 (v c : Nat) (h₄ : c + 4 = v + 4) (hpr : c ≤ c + 4) (h4 : Nat.Coprime v c) : v.gcd c = 1 := by
+theorem gcd_00111 (v c : Nat) (h₄ : c + 4 = v + 4) (hpr : c ≤ c + 4) (h4 : Nat.Coprime v c) : v.gcd c = 1 := by
   exact h4.gcd_eq_one
 
-theorem prop_00113 (r C A : Prop) (hab : r) (hac : A) (hr : A ↔ C) : C ↔ r := by
+theorem prop_00112 (r C A : Prop) (hab : r) (hac : A) (hr : A ↔ C) : C ↔ r := by
   apply Iff.intro
   · intro this
     exact hab
   · intro hyp
     exact hr.mp hac
 
-theorem quant_00114 (φ Q : Nat → Prop) (h₂ : φ 0) (hm : ∃ m, φ m ∧ Q m) (ha : ∃ k, φ k ∧ Q k) : ∃ m, φ m := by
+theorem quant_00113 (φ Q : Nat → Prop) (h₂ : φ 0) (hm : ∃ m, φ m ∧ Q m) (ha : ∃ k, φ k ∧ Q k) : ∃ m, φ m := by
   cases hm with
   | intro z hp => exact ⟨z, hp.left⟩
 
-theorem prop_00115 (a r : Prop) (hk : (a → a) → r) (hyp : a) : a → r := by
+theorem prop_00114 (a r : Prop) (hk : (a → a) → r) (hyp : a) : a → r := by
   intro hq
   exact hk (fun hpq => hq)
 
-theorem prop_00116 (s : Prop) (t : Prop) (h4 : s) (hn : s ∧ s) (ha : t) : t ∧ s := by
+theorem prop_00115 (s : Prop) (t : Prop) (h4 : s) (hn : s ∧ s) (ha : t) : t ∧ s := by
   apply And.intro
   · exact ha
   · assumption
 
-theorem prop_00117 (r p C : Prop) (hab : C) (H₁ : r → r) (h0 : p ↔ C) : r → C := by
+theorem prop_00116 (r p C : Prop) (hab : C) (H₁ : r → r) (h0 : p ↔ C) : r → C := by
   intro h
   exact hab
 
-theorem eq_00118 (b k u a j d : Nat) (h : b = k * 2) (hyp : d = j + 3) (h4 : u = a) : a = u + 0 := by
+theorem eq_00117 (b k u a j d : Nat) (h : b = k * 2) (hyp : d = j + 3) (h4 : u = a) : a = u + 0 := by
   rw [Nat.add_zero, h4]
 
-theorem eq_00119 (v a b k u j d m z : Nat) (hp : d = b) (h4 : k = j) (h0 : z = j + 2) (this : u = m + 3) (hab : b = a) (h'' : a = k) : d + v = j + v := by
+theorem eq_00118 (v a b k u j d m z : Nat) (hp : d = b) (h4 : k = j) (h0 : z = j + 2) (this : u = m + 3) (hab : b = a) (h'' : a = k) : d + v = j + v := by
   rw [hp, hab, h'', h4]
 
-theorem prop_00120 (B b : Prop) (h₂ : ¬b) (h₁ : B) (h₃ : b ↔ B) (hs : b) : (B ∨ B) → (b ↔ B) := by
+theorem prop_00119 (B b : Prop) (h₂ : ¬b) (h₁ : B) (h₃ : b ↔ B) (hs : b) : (B ∨ B) → (b ↔ B) := by
   intro hm
   constructor
   · intro h'
     contradiction
   · exact fun hpq => h₃.mpr hpq
 
-theorem quant_00121 (f : Nat → Prop) (h' : ∀ z, ¬f z) (h1 : ∃ y, f y ∧ f y) (hbc : f 0) : ¬∃ z, f z := by
+theorem quant_00120 (f : Nat → Prop) (h' : ∀ z, ¬f z) (h1 : ∃ y, f y ∧ f y) (hbc : f 0) : ¬∃ z, f z := by
   intro hab
   cases hab with
   | intro y h₄ => exact h' y h₄
 
-theorem prop_00122 (A : Prop) (a : Prop) (R : Prop) (hbc : a ∧ R) (hn : ¬(A → A)) (hx : A ↔ a) (h4 : (R → R) → a) (hqr : A → A) (h₁ : R) : (R → A) ∧ (A → a) := by
+theorem prop_00121 (A : Prop) (a : Prop) (R : Prop) (hbc : a ∧ R) (hn : ¬(A → A)) (hx : A ↔ a) (h4 : (R → R) → a) (hqr : A → A) (h₁ : R) : (R → A) ∧ (A → a) := by
   refine ⟨?_, ?_⟩
   · intro h
     rw [hx]
@@ -234,57 +246,46 @@ theorem prop_00122 (A : Prop) (a : Prop) (R : Prop) (hbc : a ∧ R) (hn : ¬(A �
     intro hpr
     exact hpr
 
-theorem prop_00123 (s : Prop) (t : Prop) (hn : s ∧ t) (h0 : s) (h₃ : t) (h3 : (t ∧ t) → s) (hr : s) (hpr : s) (this : t ↔ s) : s ∧ s := by
+theorem prop_00122 (s : Prop) (t : Prop) (hn : s ∧ t) (h0 : s) (h₃ : t) (h3 : (t ∧ t) → s) (hr : s) (hpr : s) (this : t ↔ s) : s ∧ s := by
   exact ⟨h3 ⟨hn.right, this.mpr hr⟩, h0⟩
 
-theorem nat_00124 : 29 * 31 = 899 := by
+theorem nat_00123 : 29 * 31 = 899 := by
   decide
 
-theorem quant_00125 (g p : Nat → Prop) (i : Nat) (hr : ∃ n, g n ∧ g n) (hy : ∃ y, p y ∧ p y) (h3 : ∀ k, g k ∧ p k) : g i := by
+theorem quant_00124 (g p : Nat → Prop) (i : Nat) (hr : ∃ n, g n ∧ g n) (hy : ∃ y, p y ∧ p y) (h3 : ∀ k, g k ∧ p k) : g i := by
   have h₁ := h3 i
   exact h₁.1
 
-theorem eq_00126 (c b : Nat) (H : b = c) : b + 5 = c + 5 := by
-  subst H
-  rfl
-
-theorem prop_00127 (P b : Prop) (h4 : b → b) (h0 : P ∧ (P ∨ P)) (ha : P ∧ (P → b)) : P ∧ P := by
+theorem prop_00126 (P b : Prop) (h4 : b → b) (h0 : P ∧ (P ∨ P)) (ha : P ∧ (P → b)) : P ∧ P := by
   constructor
   exact h0.left
   exact ha.left
 
-theorem prop_00128 (q : Prop) (hb : q ↔ q) : (q ∧ q) ↔ q := by
+theorem prop_00127 (q : Prop) (hb : q ↔ q) : (q ∧ q) ↔ q := by
   refine ⟨?_, ?_⟩
   · intro h₄
     exact h₄.1
   · exact fun hpq => ⟨hpq, hpq⟩
 
-theorem eq_00129 (i z b j y : Nat) (hx : j = z) (hz : z = b) (H₂ : y = i + 3) : j * 1 = b := by
+theorem eq_00128 (i z b j y : Nat) (hx : j = z) (hz : z = b) (H₂ : y = i + 3) : j * 1 = b := by
   rw [Nat.mul_one, hx, hz]
 
-theorem prop_00130 (r a B c : Prop) (hy : c) (hc : r ∧ B) : (B ∨ B) ∨ a := by
+theorem prop_00129 (r a B c : Prop) (hy : c) (hc : r ∧ B) : (B ∨ B) ∨ a := by
   exact Or.inl (Or.inr hc.right)
 
-theorem prop_00131 (s : Prop) (r : Prop) (hn : r → s) (hk : r) (h4 : s) : s ∧ s := by
+theorem prop_00130 (s : Prop) (r : Prop) (hn : r → s) (hk : r) (h4 : s) : s ∧ s := by
   constructor
   exact h4
   exact hn hk
 
-theorem prop_00132 (C r : Prop) (h1 : C ∧ C) (hy : r) (h3 : ¬C) (hac : ¬(¬C)) : (r ∧ C) ∨ r := by
+theorem prop_00131 (C r : Prop) (h1 : C ∧ C) (hy : r) (h3 : ¬C) (hac : ¬(¬C)) : (r ∧ C) ∨ r := by
   exact Or.inr (absurd h3 hac)
 
-theorem nat_00133 (i : Nat) : 0 * i = 0 := by
+theorem nat_00132 (i : Nat) : 0 * i = 0 := by
   induction i with
   | zero => rfl
   | succ a h₄ => rw [Nat.mul_succ, h₄]
 
-theorem quant_00136 (P : Nat → Prop) (h3 : ∀ m, P m) : P 0 ∧ P 5 := by
-  constructor
-  · exact h3 0
-  · exact h3 5
-
-theorem nat_00137 : 17 + 2 = 19 := by
-  rfl
-
-theorem eq_00138 (a i k v : Nat) (h'' : v = k) (h1 : i = k) : v + a = i + a := by
-  rw [h'', ← h1]
+theorem quant_00133 (P : Nat → Prop) (Q : Nat → Prop) (ha : P 0) (h₁ : ∃ n, P n ∧ Q n) : ∃ n, P n := by
+  cases h₁ with
+  | intro b hs => exact ⟨b, hs.left⟩

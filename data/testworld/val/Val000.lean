@@ -11,265 +11,251 @@ theorem quant_00015 (p : Nat → Prop) (h1 : ∀ w, p w) (hbc : ∀ n, p n → p
   · exact h1 8
   · exact h1 5
 
-theorem prop_00096 (p : Prop) (s : Prop) (h : s → p) (H₂ : ¬(p ∧ p)) (hs : ¬p) (this : p ∧ p) : (¬s ∧ s) ∨ p := by
-  left
+theorem prop_00151 (b q B c : Prop) (h : c ∧ B) (hk : (c ↔ q) → b) (h' : c) (hac : b ∧ b) (h4 : b → q) (hp : ¬(c ∧ B)) : b ∧ b := by
+  constructor
+  · exact absurd h hp
+  · refine hk ?_
+    apply Iff.intro
+    · intro h1
+      apply h4
+      exact hac.2
+    · exact fun hn => h'
+
+theorem eq_00176 (m : Nat) (b : Nat) (d : Nat) (a : Nat) (x : Nat) (y : Nat) (z : Nat → Nat) (hs : d = m) (hpr : m = y) (h0 : d = b) (hc : a = m + 4) (h : x = b) : z y = z x := by
+  rw [← hs] at hpr
+  rw [h0] at hpr
+  rw [← h] at hpr
+  rw [← hpr]
+
+theorem prop_00179 (s C p : Prop) (h3 : ¬C) (h4 : C ∧ C) (hz : p) (H : p → C) (hqr : p → p) (hy : C) : C ∧ (s → C) := by
   apply And.intro
-  · intro hq
-    refine hs ?_
-    refine h ?_
-    exact hq
   · contradiction
+  · exact fun hq => H hz
 
-theorem prop_00099 (R P A : Prop) (H : A) (hz : P) (hm : R) : A ∧ R := by
-  exact ⟨H, hm⟩
+theorem prop_00263 (c s : Prop) (h0 : s → c) (h₃ : s) (hpq : s ∨ s) (h4 : s) (hs : c) : c ∧ s := by
+  exact ⟨h0 h4, h₃⟩
 
-theorem quant_00134 (P : Nat → Prop) (Q : Nat → Prop) (ha : P 0) (h₁ : ∃ n, P n ∧ Q n) : ∃ n, P n := by
-  cases h₁ with
-  | intro b hs => exact ⟨b, hs.left⟩
-
-theorem prop_00148 (p A t : Prop) (hp : p) : (t → p) → A → p := by
-  exact fun hpr => fun hm => hp
-
-theorem prop_00151 (B : Prop) (t : Prop) (hx : B) (H₂ : B → t) (h₄ : B) : t ∨ B := by
-  apply Or.inl
-  refine H₂ ?_
-  assumption
-
-theorem gcd_00253 (m a : Nat) (H : m.gcd m = 2) (hac : a ≤ a + 1) (h0 : m.gcd a = 1) : m.Coprime a := by
-  exact Nat.Coprime.of_gcd_eq_one h0
-
-theorem prop_00254 (R Q : Prop) (h'' : Q) (h₁ : R ∧ R) : Q → (Q ∨ R) := by
-  intro hx
-  apply Or.inl
-  exact hx
-
-theorem prop_00274 (Q b c : Prop) (hn : Q) (H : c ∧ b) (h₁ : b ↔ c) : ((Q ∧ c) ∧ Q ∧ b) ∨ c ∨ (b ∧ c) := by
-  exact Or.inr (Or.inl (h₁.mp H.2))
-
-theorem quant_00280 (R : Nat → Prop) (ha : ∀ k, R k → R k) (hab : ∀ k, R k) : R 2 ∧ R 4 := by
-  constructor
-  · exact hab 2
-  · exact hab 4
-
-theorem quant_00299 (φ q : Nat → Prop) (hm : ∃ z, φ z ∧ q z) (hn : φ 0) (hpq : ∃ y, φ y ∧ φ y) : ∃ z, φ z := by
-  cases hm with
-  | intro x H => exact ⟨x, H.1⟩
-
-theorem gcd_00301 (x n : Nat) (hm : x ≤ x + 6) (hyp : Nat.Coprime x n) (h4 : n.gcd x = 4) : x.gcd n = 1 := by
-  exact hyp
-
-theorem prop_00303 (q : Prop) (C : Prop) (a : Prop) (hbc : a → a) (hk : ¬a) (this : a) (h'' : ¬a) (hyp : a → C) (H₁ : C ↔ q) : q ∧ ¬a := by
+theorem prop_00274 (c A R : Prop) (h₂ : c) (hr : R ↔ A) (H : (c → c) → A) (h4 : R ∧ c) (h₄ : A) (ha : A ↔ c) : (True → R → c) ∧ (R ↔ c) := by
   apply And.intro
-  · exact H₁.mp (hyp (absurd this hk))
-  · intro ha
-    refine h'' ?_
-    exact hbc ha
+  · intro hy
+    intro hs
+    apply ha.mp
+    refine H ?_
+    intro hab
+    exact hab
+  · refine ⟨?_, ?_⟩
+    · intro hb
+      assumption
+    · intro h2
+      apply hr.mpr
+      assumption
 
-theorem prop_00332 (C A c : Prop) (this : c ∧ A) (ha : A) (hp : A) : C ∨ c := by
-  apply Or.inr
-  exact this.1
+theorem eq_00288 (m b n y k z j : Nat) (hm : y = b + 4) (h0 : z = n) (h3 : m = z) (hz : j = k + 4) (hpq : k = m) : n = k := by
+  symm
+  exact Eq.trans hpq (Eq.trans h3 h0)
 
-theorem eq_00424 (b a x c : Nat) (hpq : c = x) (hx : a = c) (hq : b = x) : b = a := by
-  rw [hq]
-  rw [← hpq]
-  rw [← hx]
+theorem quant_00290 (R : Nat → Prop) (f : Nat → Prop) (m : Nat) (h4 : ∀ n, R n ∧ f n) (h₃ : f 0) : f m := by
+  exact (h4 m).right
 
-theorem quant_00434 (P : Nat → Prop) (h3 : ∀ w, P w) (hp : ∃ y, P y ∧ P y) : P 6 ∧ P 4 := by
-  exact ⟨h3 6, h3 4⟩
+theorem prop_00296 (C a : Prop) (hp : C ∧ C) (hc : C → a) : a ∨ C := by
+  exact Or.inr hp.1
 
-theorem quant_00447 (p f : Nat → Prop) (m : Nat) (hx : f 0) (h' : ∀ w, p w ∧ f w) : p m := by
-  have hz := h' m
-  exact hz.1
+theorem eq_00310 (m : Nat) (y : Nat) (c : Nat) (v : Nat) (k : Nat) (x : Nat) (z : Nat) (H₂ : m = v) (hr : y = k) (hab : z = x) (h'' : m = z) (h₄ : y = c + 4) : x = v := by
+  subst hab
+  subst h''
+  subst H₂
+  rfl
 
-theorem prop_00475 (R Q b : Prop) (h3 : Q ∧ Q) (hyp : b) (h₃ : b ∧ True) (this : R → Q) : b ↔ Q := by
-  constructor
-  · intro h1
-    exact h3.2
-  · intro H
-    exact h₃.left
+theorem prop_00314 (a t c : Prop) (H₁ : t) (ha : t ∨ c) : (a → c) → t := by
+  intro h₂
+  exact H₁
 
-theorem eq_00494 (c m u z v : Nat) (hb : v = m) (ha : v = z * 4) (hpr : u = c) : c + v = u + v := by
-  rw [hpr]
+theorem gcd_00316 (d n : Nat) (h₃ : d.gcd n = 1) : d.Coprime n := by
+  rw [Nat.coprime_iff_gcd_eq_one]
+  exact h₃
 
-theorem prop_00506 (A P c : Prop) (h2 : c) (hk : c → A) (hq : P) (h₄ : A ∧ A) : c ↔ (P ∨ A ∨ c) := by
-  refine ⟨?_, ?_⟩
-  · intro h1
-    apply Or.inr
-    exact Or.inl (hk h1)
-  · exact fun hyp => h2
-
-theorem prop_00513 (B P a : Prop) (hz : B → B) (h₁ : P → a) (h2 : a) (h : ¬a) : (a → P) ↔ (P → a) := by
-  constructor
-  · intro h' hk
-    exact h₁ hk
-  · intro h'' hs
-    exact (h h2).elim
-
-theorem nat_00537 : 32 + 35 = 67 := by
+theorem nat_00328 : 31 + 28 = 59 := by
   exact rfl
 
-theorem prop_00599 (a B : Prop) (h0 : ¬a) (h₂ : B ∧ B) : ((B → B) → (a ∧ B)) ∨ (B → B) := by
-  right
-  exact fun h₃ => h₃
+theorem prop_00332 (B : Prop) (C : Prop) (a : Prop) (h4 : B ∧ C) : a → a := by
+  intro hq
+  exact hq
 
-theorem prop_00606 (B p : Prop) (ha : ¬B) : p → p := by
-  intro hs
-  exact hs
+theorem gcd_00348 (y j : Nat) (h3 : y.Coprime j) (h0 : y + 2 = y + 2) : y.gcd j = 1 := by
+  exact h3.gcd_eq_one
 
-theorem eq_00622 (m y n z k : Nat) (H : n = k) (hq : y = k + 3) (h3 : m = z) (hc : z = k) : m = 0 + n := by
-  rw [Nat.zero_add]
-  rw [H]
-  rw [← hc]
-  rw [← h3]
+theorem gcd_00350 (v b : Nat) (H₁ : v ≤ v + 1) (hs : v = 0) (h3 : Nat.gcd b v = 5) : Nat.gcd v b = b := by
+  rw [hs]
+  exact Nat.gcd_zero_left b
 
-theorem eq_00637 (d n z b k : Nat) (h0 : k = d) (hp : z = n * 2) (hx : k = b) : 0 + b = d := by
-  subst hx
-  subst h0
-  rw [Nat.zero_add]
-
-theorem quant_00638 (q f : Nat → Prop) (h : ∃ k, q k) (H₂ : ∀ k, q k → f k) (h4 : f 0) (h₄ : ∀ k, q k → f k) : ∃ k, f k := by
-  cases h with
-  | intro k hy => exact ⟨k, h₄ k hy⟩
-
-theorem quant_00651 (Q q : Nat → Prop) (h1 : q 0) (hqr : ∃ m, Q m ∧ q m) : ∃ m, Q m := by
-  cases hqr with
-  | intro d h3 => exact ⟨d, h3.left⟩
-
-theorem prop_00660 (B : Prop) (q : Prop) (b : Prop) (t : Prop) (hqr : B ↔ b) (hyp : B) (h' : ¬B) (hq : q ↔ B) : q ↔ ((t → t) ∨ (t → q)) := by
+theorem prop_00390 (a q b : Prop) (hm : True ∧ a) (h₃ : a → b) (hx : b ∧ b) (hb : q ↔ a) (hz : a) : q ∧ b := by
   constructor
-  exact fun H₁ => Or.inl (fun h0 => h0)
-  intro hr
-  rw [hq]
-  exact hqr.mpr (absurd hyp h')
+  apply hb.mpr
+  assumption
+  refine h₃ ?_
+  exact hm.right
 
-theorem quant_00683 (R Q : Nat → Prop) (u : Nat) (hm : ∀ x, Q x → R x) (hz : ∀ x, R x ∧ Q x) : R u := by
-  have hr := hz u
-  exact hr.left
+theorem quant_00399 (R : Nat → Prop) (hk : ∀ m, R m) (hq : ∀ y, R y → R y) : R 8 ∧ R 9 := by
+  exact ⟨hk 8, hk 9⟩
 
-theorem prop_00688 (q : Prop) : ((q ∧ q) → q) ∨ q := by
-  exact Or.inl (fun h2 => h2.left)
+theorem gcd_00505 (b : Nat) (hk : b + 5 = b + 5) (h3 : b ≤ b + 2) : Nat.gcd 0 b = b := by
+  rfl
 
-theorem prop_00690 (B A b R a : Prop) (hk : R → b) (H : a) (hpq : a ↔ A) : (B ∨ b) ∨ (a → A) := by
+theorem prop_00506 (q r : Prop) (hn : r ∧ r) (h'' : q) : (q → q) ∧ r := by
+  constructor
+  · intro hs
+    exact hs
+  · exact hn.left
+
+theorem prop_00564 (p : Prop) (Q : Prop) (t : Prop) (hr : Q ∧ Q) (hy : t ∧ t) (hpr : p ∧ t) : ((p → t) → t) ∨ t ∨ p := by
+  apply Or.inr
+  exact Or.inl hy.right
+
+theorem prop_00606 (c : Prop) (B : Prop) (r : Prop) (R : Prop) (hq : r ∧ B) (h4 : r → c) (hbc : R ↔ c) : c ∨ c := by
+  exact Or.inr (h4 hq.left)
+
+theorem eq_00611 (y : Nat) (d : Nat) (c : Nat) (a : Nat) (v : Nat) (hm : v = y) (hq : v = a) (hs : d = c * 3) : 1 * y = a := by
+  rw [Nat.one_mul, ← hm, hq]
+
+theorem prop_00660 (Q p : Prop) (h₂ : ¬Q) (hs : Q) (H : p ∧ (p ↔ Q)) (h' : True) (hbc : Q ∨ p) : p ∧ p := by
+  refine ⟨?_, ?_⟩
+  · exact absurd hs h₂
+  · exact H.1
+
+theorem prop_00687 (B A b R a : Prop) (hk : R → b) (H : a) (hpq : a ↔ A) : (B ∨ b) ∨ (a → A) := by
   right
   exact fun h₃ => hpq.mp h₃
 
-theorem eq_00719 (d : Nat) (b : Nat) (j : Nat) (n : Nat) (x : Nat) (v : Nat) (i : Nat) (a : Nat) (hp : a = d) (hpr : n = x) (hm : b = n + 3) (hr : j = v) (h3 : i = x) (hyp : i = a) : n = d + 0 := by
-  subst hp
-  subst hyp
-  subst h3
-  subst hpr
+theorem eq_00721 (n : Nat) (a : Nat) (m : Nat) (j : Nat) (k : Nat) (z : Nat) (i : Nat) (hqr : i = z) (h₄ : k = j) (this : k = z) (h₁ : m = n * 2) (H₂ : i = a) (hpq : n = a) : j = a + 0 := by
+  rw [hqr] at H₂
+  rw [← this] at H₂
+  rw [h₄] at H₂
   rw [Nat.add_zero]
+  exact H₂
 
-theorem prop_00723 (q a P R : Prop) (h'' : R) (hbc : (q ↔ P) ∧ a) : a → a := by
-  intro h2
-  exact hbc.right
+theorem prop_00755 (p b : Prop) (H₂ : b ∧ p ∧ p) : p ∨ b := by
+  exact Or.inr H₂.left
 
-theorem eq_00736 (x : Nat) (k : Nat) (i : Nat) (y : Nat) (hpq : i = y) (hb : x = y) (hyp : k = i) : k + 8 = x + 8 := by
-  rw [hyp, hpq, ← hb]
+theorem eq_00768 (m k a i : Nat) (hq : m = k) (hab : k = a) (hs : i = a) : m = i := by
+  exact Eq.trans hq (Eq.trans hab hs.symm)
 
-theorem quant_00746 (p Q : Nat → Prop) (hpq : ∀ y, p y → Q y) (h : ∀ n, p n → p n) (h' : ∀ n, p n → Q n) (hb : ∀ y, p y) : ∀ y, Q y := by
-  intro u
-  exact hpq u (hb u)
+theorem prop_00785 (P A a : Prop) (H₁ : A → P) (hx : ¬P) (h₃ : P ∨ a) : ¬A := by
+  intro hpq
+  exact hx (H₁ hpq)
 
-theorem eq_00862 (k b y c n : Nat) (h₂ : k = b) (h0 : c = n) (h3 : n = y) : k = b := by
-  exact h₂
+theorem quant_00817 (R Q : Nat → Prop) (c : Nat) (H : R c) (hy : ∃ k, Q k ∧ Q k) (h4 : ∀ n, R n ↔ Q n) : Q c := by
+  exact (h4 c).mp H
 
-theorem quant_00871 (q p : Nat → Prop) (hn : ∃ x, q x ∧ p x) (hx : ∀ k, p k → q k) (hr : q 0) : ∃ x, q x := by
-  cases hn with
-  | intro x hp => exact ⟨x, hp.left⟩
+theorem nat_00823 : 33 * 39 = 1287 := by
+  decide
 
-theorem gcd_00886 (d b : Nat) (h₂ : Nat.gcd d b = 1) : d.Coprime b := by
-  rw [Nat.coprime_iff_gcd_eq_one]
-  exact h₂
+theorem prop_00834 (r : Prop) (c : Prop) (Q : Prop) (hpq : (c ∨ Q) → r) (hk : r) (h0 : ¬r) : ¬(c ∨ Q) := by
+  exact fun hyp => h0 (hpq hyp)
 
-theorem nat_00892 : 5 + 20 = 25 := by
+theorem prop_00886 (R P A : Prop) (H₁ : P ∨ A) (hz : P ∧ P) (h1 : A) : ¬R → A := by
+  exact fun ha => h1
+
+theorem eq_00906 (k i y m : Nat) (h₄ : m = i) (hac : m = k) : y * k = y * i := by
+  rw [h₄] at hac
+  rw [← hac]
+
+theorem prop_00911 (C c r : Prop) (hp : ¬(C ↔ C)) (hx : r ∧ (c → C)) (h2 : r → C) (hr : C ↔ C) (h₄ : C ↔ r) : r ∧ c := by
+  constructor
+  exact h₄.mp (h2 hx.left)
+  contradiction
+
+theorem eq_00912 (i b z a x d : Nat) (hy : x = b) (hac : b = a) (hs : d = z * 4) (hyp : i = b + 4) : x * 1 = a := by
+  rw [Nat.mul_one, hy, hac]
+
+theorem prop_00918 (B Q R : Prop) (h' : B) (hy : ¬Q) (h3 : R ↔ B) (h0 : Q) : (B → R) → B := by
+  intro hk
+  rw [← h3]
+  exfalso
+  exact hy h0
+
+theorem eq_00931 (z : Nat) (d : Nat) (n : Nat) (y : Nat) (hs : d = y) (hp : d = z) : z + n = y + n := by
+  rw [hs] at hp
+  rw [← hp]
+
+theorem prop_00939 (B : Prop) (b : Prop) (t : Prop) (C : Prop) (h' : (b → b) → B) (hc : b) (h3 : B) (hk : B → b) (h₁ : ¬b) (hs : t ∨ b) : C ∧ b := by
+  constructor
+  · exact (h₁ hc).elim
+  · refine hk ?_
+    exact h' (fun hb => hb)
+
+theorem gcd_00941 (b d u : Nat) (hc : Nat.gcd b u = 7) (h₃ : u = b.gcd d) (h' : b.Coprime d) (hac : b + 7 = u + 7) : u = 1 := by
+  rw [h₃]
+  exact h'
+
+theorem eq_00960 (x i z n a c : Nat) (b : Nat → Nat) (h₃ : n = z) (H₂ : x = c) (h'' : n = c) (h4 : a = i) : b z = b x := by
+  subst h₃
+  subst h''
+  subst H₂
+  rfl
+
+theorem eq_00978 (k : Nat) (b : Nat) (y : Nat) (a : Nat) (u : Nat) (x : Nat) (n : Nat) (H : u = a) (hq : u = n) (h₄ : b = y) (hpr : k = b + 4) (H₁ : a = x) (h'' : y = x) : n = y := by
+  rw [← hq, H, H₁, ← h'']
+
+theorem nat_00980 : 10 + 33 = 43 := by
+  rfl
+
+theorem gcd_00992 (u : Nat) (hbc : u ≤ u + 0) (h3 : u ≤ u + 4) : u.gcd 0 = u := by
+  exact Nat.gcd_zero_right u
+
+theorem nat_01011 : 29 + 14 = 43 := by
+  rfl
+
+theorem quant_01039 (Q : Nat → Prop) (f : Nat → Prop) (y : Nat) (hab : ∀ n, Q n ↔ f n) (H₂ : ∀ n, Q n → f n) (hr : f y) (hs : ∃ y, Q y ∧ Q y) : Q y := by
+  rw [hab y]
+  exact hr
+
+theorem gcd_01050 (j : Nat) (hp : j ≤ j + 5) : Nat.gcd 0 j = j := by
+  rfl
+
+theorem quant_01056 (φ : Nat → Prop) (hy : ∀ y, φ y) : φ 6 ∧ φ 9 := by
+  constructor
+  · exact hy 6
+  · exact hy 9
+
+theorem eq_01061 (x b y i k : Nat) (m : Nat → Nat) (h'' : i = b) (hs : k = b) (hy : y = i) (h1 : k = x) : m y = m x := by
+  subst hy
+  subst h''
+  subst hs
+  subst h1
+  rfl
+
+theorem prop_01063 (t R C P : Prop) (hab : ¬(P ∧ C)) (h0 : (R ∨ C) ∧ P) (hx : P ∧ C) (hqr : C) : (t ∨ P) ∧ (P ∨ C) := by
+  exact ⟨Or.inr h0.right, Or.inr (absurd hx hab)⟩
+
+theorem quant_01110 (f : Nat → Prop) (c : Nat) (hq : ∀ k, f k → f k) (h₁ : ∀ n, f n → f n) (h2 : ∀ k, f k) : f c := by
+  specialize h2 c
+  exact h2
+
+theorem prop_01120 (B A t r : Prop) (hx : A) (hac : B → A) (h₄ : A → B) (h' : B) (h₂ : A ↔ r) (h0 : A ∨ t) (hr : B → t) : t ∧ (t → r) := by
+  exact ⟨hr h', fun hqr => h₂.mp (hac (h₄ hx))⟩
+
+theorem eq_01146 (j n m i v : Nat) (hq : n = m) (hm : v = n) (h1 : i = j) : m = v := by
+  exact Eq.trans hq.symm hm.symm
+
+theorem prop_01148 (B q : Prop) (hz : q ∧ B) : q → q := by
+  intro hx
+  exact hx
+
+theorem eq_01173 (z a d m i y c : Nat) (hq : m = z) (h'' : y = c + 1) (this : z = i) (h₄ : a = m) (h2 : i = d) : a = d := by
+  rw [h₄]
+  rw [hq]
+  rw [this]
+  rw [h2]
+
+theorem nat_01199 : 34 + 0 = 34 := by
   exact rfl
 
-theorem eq_00909 (x : Nat) (m : Nat) (b : Nat) (v : Nat) (this : v = b) (hab : x = v) (hc : x = m) : m + 0 = b := by
-  rw [hab] at hc
-  rw [this] at hc
-  rw [Nat.add_zero]
-  exact hc.symm
+theorem eq_01223 (j d i v b k : Nat) (hqr : b = v) (h4 : i = b) (hpq : v = d) (h1 : j = v * 2) : k * i = k * d := by
+  rw [h4, hqr, hpq]
 
-theorem prop_00918 (c t b : Prop) (hz : b → t) (hm : ¬t) (H₁ : b → c) : ¬b ∨ b := by
-  apply Or.inl
-  intro h₂
-  exact hm (hz h₂)
+theorem prop_01230 (R s : Prop) (H₁ : s) (hq : R ∧ s) : R ↔ s := by
+  exact ⟨fun hpr => H₁, fun this => hq.left⟩
 
-theorem quant_00935 (g : Nat → Prop) (hc : ∀ x, g x → g x) (hpq : ∀ n, g n) : g 4 ∧ g 2 := by
-  exact ⟨hpq 4, hpq 2⟩
-
-theorem prop_00948 (A t B r : Prop) (hk : (t ∨ r) ∧ A) : B → A := by
-  intro h₂
-  exact hk.right
-
-theorem prop_01001 (A P r : Prop) (hpr : A) (hy : P) : r → r := by
-  intro h4
-  exact h4
-
-theorem prop_01008 (Q A B r : Prop) (hx : Q) (H₂ : Q) (h1 : ¬Q) (ha : True ∧ B) (h' : A ∧ Q) : (A ↔ B) ∨ (r ∧ r) := by
-  apply Or.inl
-  constructor
-  · intro hab
-    exact ha.right
-  · intro hpr
-    contradiction
-
-theorem gcd_01009 (c u : Nat) (h4 : Nat.gcd c c = 8) (h'' : u + 3 = u + 3) (h₃ : u = 0) : c.gcd u = c := by
-  rw [h₃]
-  exact Nat.gcd_zero_right c
-
-theorem prop_01012 (Q p b : Prop) (hpr : Q) (hz : p ∧ p) (hp : ¬(p ∧ p)) (hs : Q ↔ b) (hk : p → b) : b ∧ b := by
-  constructor
-  · exact hs.mp hpr
-  · apply hk
-    contradiction
-
-theorem quant_01020 (p φ P : Nat → Prop) (h4 : ∀ w, φ w → P w) (h : ∀ n, φ n → P n) (h₂ : ∀ w, p w → φ w) : ∀ w, p w → P w := by
-  intro u hb
-  exact h4 u (h₂ u hb)
-
-theorem eq_01035 (m z b y v : Nat) (H₂ : v = y) (h₄ : y = z) (h3 : z = m) (hq : b = m) : b = 1 * v := by
-  symm
-  rw [Nat.one_mul, H₂, h₄, h3, ← hq]
-
-theorem quant_01039 (R : Nat → Prop) (hr : ∃ k, R k ∧ R k) (hs : ∀ y, R y) : R 5 ∧ R 9 := by
-  exact ⟨hs 5, hs 9⟩
-
-theorem prop_01063 (a s p : Prop) (hab : ¬True) (hqr : p ∧ s) (H : True) (hac : a ∨ p) (h₁ : a → a) : (a ∨ s) ∧ s := by
-  exact ⟨Or.inr hqr.2, absurd H hab⟩
-
-theorem eq_01146 (v m z y x : Nat) (hy : m = z + 4) (hp : v = y) (hk : x = v) : y = x := by
-  rw [← hp]
-  rw [← hk]
-
-theorem prop_01150 (Q : Prop) (P : Prop) (h4 : P) (hr : P ∧ P) (hac : Q ↔ P) : Q ∨ P := by
-  left
-  apply hac.mpr
-  exact h4
-
-theorem eq_01173 (i m d a y c x z : Nat) (u : Nat → Nat) (h3 : z = a) (h2 : i = y) (hb : z = m) (hn : c = i * 3) (h0 : x = d * 2) (hz : i = a) : u y = u m := by
-  rw [h3] at hb
-  rw [← hz] at hb
-  rw [h2] at hb
-  rw [← hb]
-
-theorem prop_01182 (t a Q : Prop) (h' : Q ↔ t) (H₁ : t) (h₃ : a) (h0 : a ∧ a) : Q ↔ t := by
-  refine ⟨?_, ?_⟩
-  · intro hyp
-    assumption
-  · intro hr
-    rw [h']
-    assumption
-
-theorem prop_01306 (r p t : Prop) (hk : p ∨ t) (h₂ : p ↔ r) (hc : ¬(p ∨ t)) : t → r := by
-  intro hbc
-  exact h₂.mp (absurd hk hc)
-
-theorem eq_01308 (z : Nat) (k : Nat) (a : Nat) (i : Nat) (y : Nat) (b : Nat → Nat) (h : z = k) (h' : k = i) (h1 : z = y) (h'' : a = y) : b a = b i := by
-  exact (congrArg b (Eq.trans h'.symm (Eq.trans h.symm (Eq.trans h1 h''.symm)))).symm
-
-theorem prop_01311 (B s a : Prop) (h1 : a ∧ a) (H₁ : s → a) (hk : B) (hbc : B) : B ∧ a := by
-  apply And.intro
-  · exact hk
-  · exact h1.1
+theorem quant_01334 (φ q : Nat → Prop) (hx : ∃ x, φ x ∧ φ x) (hpr : ∃ y, φ y ∧ q y) : ∃ y, φ y := by
+  cases hpr with
+  | intro i hbc => exact ⟨i, hbc.1⟩
