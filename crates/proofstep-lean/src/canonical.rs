@@ -65,8 +65,21 @@ struct Statement {
 /// brackets, binders written as leading `∀`s or arrows of the conclusion, redundant
 /// parentheses, notation spellings, spacing and comments.
 pub fn canonical_statement(statement: &str) -> String {
-    let toks = normalize(split_dots(tokens(statement)));
+    let toks = normalize(split_dots(from_keyword(tokens(statement))));
     Statement::read(&parse(&toks)).canonical()
+}
+
+/// The tokens from the declaration keyword on: a statement read from a file keeps its doc
+/// comment, attributes, modifiers and `... in` prefixes, whose brackets are not binders
+/// (`attribute [-instance] i in theorem ...`). All of them when there is no keyword.
+fn from_keyword(toks: Vec<&str>) -> Vec<&str> {
+    match toks
+        .iter()
+        .position(|t| matches!(*t, "theorem" | "lemma" | "example"))
+    {
+        Some(k) => toks[k..].to_vec(),
+        None => toks,
+    }
 }
 
 /// The tokens with a dotted name split after its first component (`m.gcd` → `m`, `.gcd`), so
@@ -374,7 +387,7 @@ fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
 /// The shape of a statement's goal: its conclusion with every identifier and numeral erased
 /// (`a * b + c = b * a + c` and `x * y + 1 = y * x + 1` are both `_ * _ + _ = _ * _ + _`).
 pub fn goal_shape(statement: &str) -> String {
-    let toks = split_dots(tokens(statement));
+    let toks = split_dots(from_keyword(tokens(statement)));
     let parsed = parse(&toks);
     erase(&parsed.conclusion, &|t| is_name_or_numeral(t))
 }
@@ -510,6 +523,13 @@ mod tests {
         assert_ne!(
             i,
             canonical_statement("theorem u (a b : Nat) (hab : b.Coprime a) : a.gcd b = 1")
+        );
+        // What a file writes before the keyword is not part of the statement's binders.
+        assert_eq!(
+            canonical_statement(
+                "/-- [doc] -/\nattribute [-instance] i in\n@[simp] private theorem t (a b : Nat) : a + b = b + a"
+            ),
+            canonical_statement("theorem u (x y : Nat) : x + y = y + x")
         );
     }
 
