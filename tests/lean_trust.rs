@@ -453,6 +453,12 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         // An eighth: an alias of the theorem's name (`export`) makes `#print axioms` answer
         // twice, and a public `_private.foo.«0».A.t` had passed for `A.t`'s private form.
         "axiom bad : False\nnamespace _private.foo.«0».A\ntheorem t : True := trivial\nend _private.foo.«0».A\nnamespace A\nexport _private.foo.«0».A (t)\ntheorem t : False := bad\nend A\n".to_string(),
+        // A ninth: a `mutual` block Lean refuses as a whole (its theorems were asked about at
+        // the end, where Mini's `trivial` or a later `abbrev` answered), and `namespace N in`,
+        // which leaves `N` open.
+        "axiom bad : False\ntheorem first : True := trivial\nmutual\ninductive Foo where\n  | mk : Foo\ntheorem trivial : False := bad\nend\n".to_string(),
+        "theorem warmup : True := trivial\nmutual\ninductive Foo where\n  | mk : Foo\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := by\n  exact this_is_not_a_proof\nend\nabbrev two_plus_two : True := trivial\n".to_string(),
+        format!("{cheat}theorem warmup : True := trivial\nnamespace N in\ntheorem w2 : True := trivial\nmutual\ntheorem trivial : False := cheat\nend\n"),
         "noncomputable def Nat.pow (n m : Nat) : Nat := Nat.zero\ntheorem native : Nat.pow 2 2 = 4 := rfl\ntheorem byDef (a b : Nat) : Nat.pow a b = 0 := rfl\ntheorem t : False := by\n  have h : (4 : Nat) = 0 := (native.symm.trans (byDef 2 2))\n  exact Nat.noConfusion h\n".to_string(),
     ];
     for body in files {

@@ -103,6 +103,19 @@ impl FileProbe {
             };
             let Some(written) = written else { continue };
             if theorem.in_mutual || theorem.end_byte > file.len() {
+                // No command may stand inside a `mutual` block: the name must be free before
+                // the block, and the theorem is asked about at the end.
+                if let Some(block) = source.mutual_start(i).filter(|&b| at <= b) {
+                    probe.copy(file, at, block);
+                    at = block;
+                    if !probe.text.is_empty() && !probe.text.ends_with('\n') {
+                        probe.insert("\n", at);
+                    }
+                    let command = axioms::print_axioms_command(&probe.names[i]);
+                    let line = probe.command_line(&command, at);
+                    probe.fresh.insert(line, i);
+                    probe.insert("\n", at);
+                }
                 at_end.push(i);
                 continue;
             }
@@ -380,6 +393,13 @@ pub fn classify(
         match source.region(d.pos) {
             Region::Header if d.is_error() => header_errors.push(d.data.trim_end().to_string()),
             Region::Theorem(i) => own[i].push(d.clone()),
+            // Lean refuses a `mutual` block as a whole, at its keyword: none of its theorems
+            // is declared.
+            Region::Between if d.is_error() && !source.mutual_block_at(d.pos).is_empty() => {
+                for i in source.mutual_block_at(d.pos) {
+                    own[i].push(d.clone());
+                }
+            }
             Region::Between if d.is_error() => {
                 tracing::debug!(line = d.pos.line, "error outside any theorem: {}", d.data)
             }

@@ -264,13 +264,14 @@ impl SourceFile {
     pub fn name_doubt(&self, index: usize) -> Option<String> {
         let theorem = self.theorems.get(index)?;
         let name = theorem.full_name.as_ref();
+        // A theorem in a `mutual` block is asked about at the end of the file, where a later
+        // declaration of its name would answer too.
+        let before = |at: usize| at < theorem.keyword_byte || theorem.in_mutual;
         let twice = name.is_some_and(|name| {
-            self.declared
-                .iter()
-                .any(|(at, n)| *at < theorem.keyword_byte && n == name)
-                || self.theorems[..index]
-                    .iter()
-                    .any(|t| t.full_name.as_ref() == Some(name))
+            self.declared.iter().any(|(at, n)| before(*at) && n == name)
+                || self.theorems.iter().enumerate().any(|(k, t)| {
+                    k != index && before(t.keyword_byte) && t.full_name.as_ref() == Some(name)
+                })
         });
         self.doubt(theorem, twice)
     }
@@ -285,14 +286,19 @@ impl SourceFile {
             *first = (*first).min(*at);
         }
         let mut theorem_names = std::collections::HashSet::with_capacity(self.theorems.len());
+        let mut named = std::collections::HashMap::<&str, usize>::new();
+        for name in self.theorems.iter().filter_map(|t| t.full_name.as_deref()) {
+            *named.entry(name).or_default() += 1;
+        }
         self.theorems
             .iter()
             .map(|theorem| {
                 let twice = theorem.full_name.as_deref().is_some_and(|name| {
                     let declared_before = first_declared
                         .get(name)
-                        .is_some_and(|at| *at < theorem.keyword_byte);
-                    !theorem_names.insert(name) || declared_before
+                        .is_some_and(|at| *at < theorem.keyword_byte || theorem.in_mutual);
+                    let seen = !theorem_names.insert(name);
+                    seen || declared_before || (theorem.in_mutual && named[name] > 1)
                 });
                 self.doubt(theorem, twice)
             })
@@ -348,6 +354,32 @@ impl SourceFile {
                     "this text declares `{n}`, a name Lean's kernel or the allowed axioms stand for, so no proof in it can be certified; rename it"
                 )
             })
+    }
+
+    /// Where the `mutual` block holding theorem `index` begins (byte offset of its `mutual`
+    /// command), if the theorem is in one.
+    pub fn mutual_start(&self, index: usize) -> Option<usize> {
+        let t = self.theorems.get(index).filter(|t| t.in_mutual)?;
+        self.commands
+            .iter()
+            .rev()
+            .find(|c| c.start_byte <= t.start_byte && c.kind == CommandKind::Other("mutual".into()))
+            .map(|c| c.start_byte)
+    }
+
+    /// The theorems of the `mutual` block whose `mutual` keyword stands at `pos` (none when no
+    /// block begins there).
+    pub fn mutual_block_at(&self, pos: Pos) -> Vec<usize> {
+        let Ok(k) = self.commands.binary_search_by(|c| c.start.cmp(&pos)) else {
+            return Vec::new();
+        };
+        if self.commands[k].kind != CommandKind::Other("mutual".into()) {
+            return Vec::new();
+        }
+        let start = self.commands[k].start_byte;
+        (0..self.theorems.len())
+            .filter(|&i| self.mutual_start(i) == Some(start))
+            .collect()
     }
 
     /// Theorem `index`'s statement as Lean elaborates it: its `... in` prefixes, doc comment,
@@ -705,6 +737,8 @@ mod tests {
             "theorem t : True := trivial\ndef t := 0\ntheorem t : True := trivial\n",
             "namespace A\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n",
             "namespace A\ntheorem t : True := trivial\nend A\ntheorem A.t : True := trivial\n",
+            "mutual\ntheorem t : True := trivial\nend\nabbrev t : True := trivial\n",
+            "mutual\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n",
         ] {
             let file = SourceFile::parse(text);
             let one_by_one: Vec<_> = (0..file.theorems.len())

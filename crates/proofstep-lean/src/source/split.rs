@@ -169,6 +169,19 @@ impl<'a> Splitter<'a> {
                 lean_end = self.tokens[s].start;
                 break;
             }
+            // A scope command as a prefix (`namespace N in theorem ...`): Lean opens it in a
+            // section whose anonymous `end` then fails, so `N` stays open past the command.
+            for &p in starts.iter().filter(|&&p| s <= p && p < last) {
+                let pk = self.skip_modifiers(p);
+                if matches!(self.text(pk), "namespace" | "section" | "mutual" | "end") {
+                    let at = self.pos(self.tokens[pk].start);
+                    earliest(
+                        &mut scope_doubt,
+                        self.tokens[p].start,
+                        format!("`{}` before `in` at line {}", self.text(pk), at.line),
+                    );
+                }
+            }
             let start = self.pos(self.tokens[s].start);
             let next_start = groups.get(k + 1).map(|g| self.pos(self.tokens[g.0].start));
             match keyword {
@@ -201,10 +214,11 @@ impl<'a> Splitter<'a> {
                     };
                     if let Some(why) = doubt {
                         let at = self.pos(self.tokens[kw].start);
-                        scope_doubt.get_or_insert((
+                        earliest(
+                            &mut scope_doubt,
                             self.tokens[s].start,
                             format!("{why} at line {}", at.line),
-                        ));
+                        );
                     }
                 }
                 _ => {}
@@ -542,4 +556,12 @@ fn literal_doubt(src: &str, tokens: &[Token]) -> Option<(usize, String)> {
             format!("{what} at line {line}, which Lean may read otherwise than this reading"),
         )
     })
+}
+
+/// Keeps the earlier of `doubt` and a doubt `why` at byte `at`: the theorems after the first
+/// place where the reading may part from Lean's are all uncertain.
+fn earliest(doubt: &mut Option<(usize, String)>, at: usize, why: String) {
+    if doubt.as_ref().is_none_or(|(first, _)| at < *first) {
+        *doubt = Some((at, why));
+    }
 }
