@@ -253,6 +253,39 @@ example (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n";
     assert_eq!(proxy.join().unwrap(), Some(0));
 }
 
+/// The editor's "completes the proof" rests on the same doubts as `check`: a document that
+/// declares an allowed axiom's name, moves a theorem into another namespace
+/// (`with_weak_namespace`) or leaves one open (`namespace N in`) confirms nothing, where the
+/// probe at the end had found Mini's own `trivial : True`.
+#[test]
+fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
+    let Some(world) =
+        TestWorld::new("a_document_read_otherwise_than_lean_reads_it_completes_nothing")
+    else {
+        return;
+    };
+    let documents = [
+        ("Reserved.lean", "prelude\nimport Mini\naxiom Classical.choice : False\ntheorem t : False := by\n  \n", 4, "exact Classical.choice"),
+        ("Weak.lean", "prelude\nimport Mini\naxiom bad : False\nwith_weak_namespace N theorem trivial : False := by\n  \n", 4, "exact bad"),
+        ("Prefix.lean", "prelude\nimport Mini\naxiom bad : False\nnamespace N in\ntheorem w : True := trivial\ntheorem trivial : False := by\n  \n", 6, "exact bad"),
+    ];
+    for (name, text, line, step) in documents {
+        let uri = world.file(name, text);
+        let predictor = ScriptedPredictor::new().on("⊢ False", &[(step, -0.1)]);
+        let (mut client, proxy) = world.proxy(Arc::new(predictor), Duration::from_secs(60));
+        client.initialize(world.dir.path());
+        client.open(&uri, text);
+        client.diagnostics(&uri, 1);
+        let offered = titles(&client.code_actions(&uri, (line, 2)));
+        assert!(
+            !offered.iter().any(|t| t.contains("completes the proof")),
+            "{name}: {offered:?}"
+        );
+        client.finish();
+        assert_eq!(proxy.join().unwrap(), Some(0));
+    }
+}
+
 /// A stand-in model that thinks for a long time before answering like `ScriptedPredictor`.
 struct SlowScriptedPredictor {
     inner: ScriptedPredictor,

@@ -178,7 +178,8 @@ impl AxiomsProbe {
         let first_line = position_at(&text, text.len()).line;
         let at = offset_of(shadow, candidate).unwrap_or(shadow.len());
         let source = SourceFile::parse(shadow);
-        let declaration = source.theorems.iter().rev().find(|t| t.start_byte <= at);
+        let index = source.theorems.iter().rposition(|t| t.start_byte <= at);
+        let declaration = index.map(|i| &source.theorems[i]);
         let name = declaration.and_then(|t| match &t.full_name {
             Some(name) => Some(name.clone()),
             None if t.kind == DeclKind::Example => {
@@ -198,8 +199,14 @@ impl AxiomsProbe {
             text.push('\n');
             (line, name)
         });
+        // The same doubts as `check` and the final check of a search: a text that runs code
+        // or declares a reserved name, and a declaration whose full name may not be Lean's
+        // (`with_weak_namespace`, `namespace N in`, a name declared twice).
+        let distrust = untrusted(&text)
+            .or_else(|| source.declares_reserved())
+            .or_else(|| index.and_then(|i| source.name_doubt(i)));
         AxiomsProbe {
-            distrust: untrusted(&text),
+            distrust,
             text,
             first_line,
             probe_line,
