@@ -87,13 +87,45 @@ pub fn load(path: &Path, options: &DatasetOptions) -> Result<Vec<Task>, EvalErro
             )),
         }
     };
-    Ok(tasks
+    // Names are told apart before a split is chosen, so a theorem has one id in every run.
+    Ok(unique_names(tasks)
         .into_iter()
         .filter(|t| match (&options.split, &t.split) {
             (Some(want), Some(have)) => want == have,
             _ => true,
         })
         .collect())
+}
+
+/// The tasks with every name told apart: results are kept by name, so a second theorem of one
+/// name (ProofNet names exercises of different books alike: `exercise_3_3` twice) would be
+/// dropped from the run and its denominator. The second of a name becomes `NAME@2`, the
+/// third `NAME@3` (skipping ids the dataset already uses), in dataset order.
+fn unique_names(mut tasks: Vec<Task>) -> Vec<Task> {
+    let mut used: std::collections::HashSet<String> =
+        tasks.iter().map(|t| t.name.clone()).collect();
+    let mut seen = std::collections::HashMap::<String, usize>::with_capacity(tasks.len());
+    let mut renamed = 0;
+    for task in &mut tasks {
+        let count = seen.entry(task.name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            let mut k = *count;
+            while used.contains(&format!("{}@{k}", task.name)) {
+                k += 1;
+            }
+            task.name = format!("{}@{k}", task.name);
+            used.insert(task.name.clone());
+            renamed += 1;
+        }
+    }
+    if renamed > 0 {
+        tracing::warn!(
+            renamed,
+            "theorems share a name with an earlier one; they are told apart as NAME@2, NAME@3, ..."
+        );
+    }
+    tasks
 }
 
 /// Every theorem of every `.lean` file under `dir` (sorted by path), named `relative/path.lean:name`.
