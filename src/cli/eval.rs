@@ -289,22 +289,33 @@ fn summarize(
         "this run: {} searched ({} proved), {} resumed from earlier runs",
         counts.searched, counts.proved, counts.skipped
     );
-    finish(out, &summary, config, json, ("this_run", this_run), &line)?;
+    finish(
+        out,
+        &summary,
+        config,
+        &[],
+        json,
+        ("this_run", this_run),
+        &line,
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the summary, report and plot beside `out` and prints the summary: as text with
 /// `line` (what this command did) and the files written, or with `json` as the summary's JSON
 /// with `extra` (the same under its key) and the files.
+#[allow(clippy::too_many_arguments)]
 pub fn finish(
     out: &Path,
     summary: &Summary,
     config: &RunConfig,
+    notes: &[(String, String)],
     json: bool,
     extra: (&str, serde_json::Value),
     line: &str,
 ) -> anyhow::Result<()> {
-    let about = config.about();
+    let mut about = config.about();
+    about.extend(notes.iter().cloned());
     let paths = write_report(out, summary, &about)?;
     if json {
         let mut value = summary_json(summary, &about);

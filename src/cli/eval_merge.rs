@@ -86,10 +86,33 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             absent.join(", ")
         ));
     }
+    // A partial merge says so wherever its figures are read.
+    let notes = if merged.missing > 0 || !merged.absent.is_empty() {
+        vec![(
+            "partial".to_string(),
+            format!(
+                "merged with --partial: {} theorems of the merged shards have no result{}; the figures count only the {} theorems merged, of the dataset's {}",
+                merged.missing,
+                if merged.absent.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", and shard {} is not merged",
+                        merged.absent.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+                    )
+                },
+                merged.records.len(),
+                merged.config.limit.map_or(merged.config.theorems, |l| l.min(merged.config.theorems))
+            ),
+        )]
+    } else {
+        Vec::new()
+    };
     finish(
         &args.out,
         &summary,
         &merged.config,
+        &notes,
         args.json,
         ("merge", info),
         &line,

@@ -35,6 +35,13 @@ impl RunClaim {
             let path = path.to_path_buf();
             move |source| EvalError::Io { path, source }
         };
+        // A link to a results file is that file: one lock and one record for both names.
+        let resolved = out
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then(|| out.canonicalize().ok())
+            .flatten();
+        let out = resolved.as_deref().unwrap_or(out);
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
@@ -192,6 +199,18 @@ mod tests {
         drop(RunClaim::take(&out, &config(2), false).unwrap());
         std::fs::write(&out, LINE).unwrap();
         RunClaim::take(&out, &config(2), false).unwrap();
+    }
+
+    #[test]
+    fn a_link_to_a_results_file_takes_the_same_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        std::fs::write(&out, "").unwrap();
+        let link = dir.path().join("alias.jsonl");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        let _first = RunClaim::take(&out, &config(1), false).unwrap();
+        let err = RunClaim::take(&link, &config(1), false).unwrap_err();
+        assert!(matches!(err, EvalError::Busy { .. }), "{err}");
     }
 
     #[test]

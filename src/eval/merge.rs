@@ -65,6 +65,20 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
                 ),
             });
         }
+        // `--limit` takes the first theorems of the whole dataset before the shard takes
+        // its part: shards of other limits partition other sets.
+        if config.limit != reference.limit {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "--limit: {} in {}, {} in {}: run every shard with the same --limit",
+                    limit_text(reference.limit),
+                    name(first),
+                    limit_text(config.limit),
+                    name(file)
+                ),
+            });
+        }
         let differences = reference.clone().whole().differences_between(
             &config.clone().whole(),
             &format!("in {}", name(first)),
@@ -132,6 +146,11 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
         let shard = Shard { index, count };
         match expected.get(&index) {
             None => absent.push(shard),
+            Some(&want) if got > want => {
+                return Err(EvalError::Incomplete(format!(
+                    "shard {shard} holds results for {got} theorems, but its run searched {want}: its results file holds lines of theorems that are not in the run; rerun that shard into a new --out"
+                )));
+            }
             Some(&want) if got < want => {
                 missing += want - got;
                 gaps.push(format!(
@@ -160,6 +179,11 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
         missing,
         absent,
     })
+}
+
+/// `--limit N`, or "no --limit".
+fn limit_text(limit: Option<usize>) -> String {
+    limit.map_or("no --limit".to_string(), |l| l.to_string())
 }
 
 /// Writes the merged records to `out` (atomically, one line per theorem). `out` must not
@@ -253,6 +277,38 @@ mod tests {
         }
         std::fs::write(&out, text).unwrap();
         out
+    }
+
+    #[test]
+    fn shards_of_other_limits_or_with_foreign_lines_do_not_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let all = tasks(40);
+        let (zero, one) = (Shard { index: 0, count: 2 }, Shard { index: 1, count: 2 });
+        let small = config(4, &all).limited(Some(6));
+        let a = shard_files(dir.path(), "a", &small, zero, &all[..6], false);
+        let b = shard_files(dir.path(), "b", &config(4, &all), one, &all, false);
+        let err = merge_shards(&[a.clone(), b], false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--limit: 6 in") && err.contains("no --limit in"),
+            "{err}"
+        );
+        // A line for a theorem the shard's run never searched (hand-added).
+        let c = shard_files(dir.path(), "c", &small, one, &all[..6], false);
+        let mut text = std::fs::read_to_string(&c).unwrap();
+        let stranger = (100..)
+            .map(|i| format!("x{i}"))
+            .find(|n| one.holds(n))
+            .unwrap();
+        text.push_str(
+            &serde_json::to_string(&TheoremRecord::from_error(&stranger, None, "x".into(), 0.1))
+                .unwrap(),
+        );
+        text.push('\n');
+        std::fs::write(&c, text).unwrap();
+        let err = merge_shards(&[a, c], false).unwrap_err().to_string();
+        assert!(err.contains("not in the run"), "{err}");
     }
 
     #[test]
