@@ -16,6 +16,10 @@ theorem val_a (r s : Prop) (hr : r) (hs : s) : s ∧ r ∧ s := by\n  exact ⟨h
 theorem val_b (t : Prop) (ht : t) : t := by\n  exact ht\n";
 
 fn iterate(dir: &std::path::Path, rounds: &str) -> std::process::Output {
+    iterate_with(dir, rounds, &[])
+}
+
+fn iterate_with(dir: &std::path::Path, rounds: &str, extra: &[&str]) -> std::process::Output {
     let lean = common::test_lean("iterate").unwrap();
     Command::new(env!("CARGO_BIN_EXE_proofstep"))
         .args(["iterate", "--statements"])
@@ -44,6 +48,7 @@ fn iterate(dir: &std::path::Path, rounds: &str) -> std::process::Output {
             "left",
         ])
         .args(["--backend", "file", "--lean-workers", "2"])
+        .args(extra)
         .env("PROOFSTEP_LEAN", &lean.lean)
         .env("LEAN_PATH", &lean.lib)
         .output()
@@ -104,4 +109,24 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     assert_eq!(second[..2], first[..]);
     assert_eq!(second[2]["pool_searched"], 0);
     assert_eq!(second[2]["pool_proved_total"], 3);
+
+    // Other settings on the same --out are refused, naming the setting; nothing is written.
+    let out = iterate_with(dir.path(), "3", &["--train-seed", "7"]);
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--train-seed"), "{err}");
+    assert_eq!(rounds(dir.path()), second);
+    // A round's line cut short by a killed run is not a round: the rerun writes it again.
+    let path = dir.path().join("out/rounds.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{text}{{\"round\": 3, \"mod")).unwrap();
+    let out = iterate(dir.path(), "3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let third = rounds(dir.path());
+    assert_eq!(third.len(), 4);
+    assert_eq!(third[3]["round"], 3);
 }

@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use proofstep::eval::overlap::overlap;
-use proofstep::eval::{load, DatasetOptions};
+use proofstep::eval::run_config::tasks_fingerprint;
+use proofstep::eval::{load, DatasetOptions, IterateSettings, RunClaim, RunConfig, Task};
 use proofstep::iterate::{run_iterate, FineTune, IterateOptions};
+use proofstep::search::SearchConfig;
 
 use crate::cli::args::{load_model_dir, SearchArgs};
+use crate::cli::eval::checker;
 use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep iterate`.
@@ -56,6 +59,10 @@ pub struct IterateArgs {
     /// Seed of the fine-tunes' shuffles.
     #[arg(long, default_value_t = 0)]
     pub train_seed: u64,
+    /// Resume rounds written before `iterate` recorded its settings beside them, taking them
+    /// as this run's (check that they are).
+    #[arg(long)]
+    pub adopt_results: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }
@@ -106,6 +113,10 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
+    // Held for the run: one `iterate` writes OUT at a time, and only rounds of these settings
+    // are resumed.
+    let config = iterate_config(&args, &search, &anchor, &pool, &val)?;
+    let _claim = RunClaim::take(&args.out.join("rounds.jsonl"), &config, args.adopt_results)?;
     let backend = args.search.backend.open(&anchor)?;
     let also_try = args.search.budget.also_try();
     let (weights, device) = (args.search.model.weights, args.search.model.device);
@@ -149,4 +160,54 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         args.out.join("rounds.svg").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings an `iterate` run records beside `rounds.jsonl` and resumes only under: the
+/// starting model, the search, the validation theorems, what checks the proofs, the pool and
+/// the fine-tunes.
+fn iterate_config(
+    args: &IterateArgs,
+    search: &SearchConfig,
+    anchor: &std::path::Path,
+    pool: &[Task],
+    val: &[Task],
+) -> anyhow::Result<RunConfig> {
+    let model = args.search.remote.identity(&args.search.model)?;
+    let backend = clap::ValueEnum::to_possible_value(&args.search.backend.backend)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default();
+    let base_examples = match &args.base_examples {
+        Some(path) => {
+            use sha2::Digest;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read --base-examples {}", path.display()))?;
+            format!("{:x}", sha2::Sha256::digest(&bytes))
+        }
+        None => String::new(),
+    };
+    let both: Vec<Task> = val.iter().chain(pool).cloned().collect();
+    Ok(RunConfig::new(
+        &model.label,
+        model.fingerprint,
+        &backend,
+        args.search.backend.tactic_timeout,
+        search,
+        &args.search.budget.also_try().tactics,
+        &args.val.display().to_string(),
+        None,
+        val,
+    )
+    .checked_by(checker(&args.search, anchor, &both)?)
+    .iterated(IterateSettings {
+        pool: tasks_fingerprint(pool),
+        base_examples,
+        fine_tune: (
+            args.steps,
+            args.learning_rate,
+            args.batch_size,
+            args.warmup_steps,
+            args.model_max_length,
+            args.train_seed,
+        ),
+    }))
 }

@@ -29,7 +29,7 @@ pub use refine_run::{evaluate_refine, RefineEvalOptions};
 pub use report::{summary_json, write_report, ReportPaths};
 pub use results_file::ResultsFile;
 pub use run::{evaluate, evaluate_with, EvalOptions, RunCounts};
-pub use run_config::{Checker, RunConfig};
+pub use run_config::{Checker, IterateSettings, RunConfig};
 pub use shard::Shard;
 pub use summary::Summary;
 

@@ -75,6 +75,24 @@ pub struct RunConfig {
     pub limit: Option<usize>,
     /// What checks the proofs: Lean, its libraries, the axioms allowed, the check's rules.
     pub checker: Checker,
+    /// The settings of an expert-iteration run (`iterate`); none for an evaluation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterate: Option<IterateSettings>,
+}
+
+/// What decides an `iterate` run's rounds besides the search's settings and the validation
+/// theorems: the pool it learns from and each round's fine-tune (`--rounds` is not compared:
+/// more rounds extend the same run).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IterateSettings {
+    /// [`tasks_fingerprint`] of the pool's statements (after validation copies are dropped).
+    pub pool: String,
+    /// SHA-256 of `--base-examples`' contents, or empty without them.
+    pub base_examples: String,
+    /// Updates, peak learning rate, batch size, warmup, longest example and shuffle seed of
+    /// each fine-tune.
+    pub fine_tune: (usize, f64, usize, usize, usize, u64),
 }
 
 /// What decides whether a proof found is counted: which Lean checks it against which compiled
@@ -172,7 +190,14 @@ impl RunConfig {
             refine: None,
             limit: None,
             checker: Checker::default(),
+            iterate: None,
         }
+    }
+
+    /// This configuration for an `iterate` run with `settings`.
+    pub fn iterated(mut self, settings: IterateSettings) -> RunConfig {
+        self.iterate = Some(settings);
+        self
     }
 
     /// This configuration checked by `checker`.
@@ -321,6 +346,26 @@ impl RunConfig {
             );
             compare("--then-search", show(&a.then_search), show(&b.then_search));
         }
+        let (a, b) = (&self.iterate, &now.iterate);
+        compare(
+            "--statements (the pool)",
+            a.as_ref()
+                .map_or("none".into(), |s| format!("pool {}", short(&s.pool))),
+            b.as_ref()
+                .map_or("none".into(), |s| format!("pool {}", short(&s.pool))),
+        );
+        compare(
+            "--base-examples",
+            a.as_ref()
+                .map_or(String::new(), |s| short(&s.base_examples).to_string()),
+            b.as_ref()
+                .map_or(String::new(), |s| short(&s.base_examples).to_string()),
+        );
+        compare(
+            "--steps / --learning-rate / --batch-size / --warmup-steps / --model-max-length / --train-seed",
+            show(&a.as_ref().map(|s| s.fine_tune)),
+            show(&b.as_ref().map(|s| s.fine_tune)),
+        );
         let shard = |s: &Option<Shard>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
         compare("--shard", shard(&self.shard), shard(&now.shard));
         if self.dataset_fingerprint != now.dataset_fingerprint {

@@ -99,13 +99,17 @@ pub struct RoundRecord {
     pub val_secs: f64,
 }
 
-/// The finished rounds of a run in `out` (none for a new run).
+/// The finished rounds of a run in `out` (none for a new run): round 0, 1, ... in order, each
+/// once. A last line cut short by a killed run is not a round (it is cut off the file when the
+/// next round is appended).
 pub fn finished_rounds(out: &Path) -> anyhow::Result<Vec<RoundRecord>> {
     let path = out.join("rounds.jsonl");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(Vec::new());
     };
-    text.lines()
+    let complete = text.rfind('\n').map_or("", |i| &text[..=i]);
+    let rounds: Vec<RoundRecord> = complete
+        .lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(i, l)| {
@@ -113,7 +117,16 @@ pub fn finished_rounds(out: &Path) -> anyhow::Result<Vec<RoundRecord>> {
                 format!("{}: line {} is not a round record", path.display(), i + 1)
             })
         })
-        .collect()
+        .collect::<anyhow::Result<_>>()?;
+    if let Some((k, r)) = rounds.iter().enumerate().find(|(k, r)| r.round != *k) {
+        anyhow::bail!(
+            "{}: line {} records round {} where round {k} belongs: the file holds rounds of two runs; give a new --out",
+            path.display(),
+            k + 1,
+            r.round
+        );
+    }
+    Ok(rounds)
 }
 
 /// Runs the rounds not finished yet. `load` loads a model folder as a predictor; `backend`
@@ -406,6 +419,14 @@ fn copy_model(from: &Path, into: &Path) -> anyhow::Result<()> {
 /// Appends one round's record to `rounds.jsonl` and flushes it.
 fn append_round(out: &Path, record: &RoundRecord) -> anyhow::Result<()> {
     let path = out.join("rounds.jsonl");
+    // A half-written last line (a killed run) is cut off first.
+    if let Ok(text) = std::fs::read(&path) {
+        let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if complete < text.len() {
+            let file = std::fs::OpenOptions::new().write(true).open(&path)?;
+            file.set_len(complete as u64)?;
+        }
+    }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
