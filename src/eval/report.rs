@@ -50,12 +50,25 @@ pub fn write_report(
     let paths = ReportPaths::beside(results);
     let text =
         serde_json::to_string_pretty(&summary_json(summary, about)).expect("a summary serializes");
-    write_file(&paths.summary, format!("{text}\n").as_bytes())?;
-    write_file(&paths.plot, budget_svg(summary).as_bytes())?;
-    write_file(
-        &paths.report,
-        markdown(results, summary, about, &paths).as_bytes(),
-    )?;
+    // The three are committed together: a run killed while writing them leaves the last
+    // set whole, never a summary of one run beside the report of another.
+    let report = markdown(results, summary, about, &paths);
+    let parts = [
+        (&paths.summary, format!("{text}\n")),
+        (&paths.plot, budget_svg(summary)),
+        (&paths.report, report),
+    ];
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Io { path, source }
+    };
+    let mut files = Vec::with_capacity(parts.len());
+    for (path, bytes) in &parts {
+        let mut file = crate::fsutil::AtomicFile::create(path).map_err(io(path))?;
+        std::io::Write::write_all(&mut file, bytes.as_bytes()).map_err(io(path))?;
+        files.push(file);
+    }
+    crate::fsutil::commit_all(files).map_err(io(&paths.report))?;
     Ok(paths)
 }
 
@@ -264,14 +277,6 @@ pub fn budget_svg(s: &Summary) -> String {
     );
     svg.push_str("</svg>\n");
     svg
-}
-
-/// Writes one of the report's files atomically, naming it in the error.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(|source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }
 
 #[cfg(test)]
