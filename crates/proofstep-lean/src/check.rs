@@ -13,7 +13,7 @@ use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
 use crate::source::keywords::{
-    uncertifiable, CODE_ATTRIBUTES, CODE_RUNNERS, SCOPES, SYNTAX_COMMANDS,
+    uncertifiable, CODE_ATTRIBUTES, CODE_RUNNERS, MESSAGE_HIDERS, SCOPES, SYNTAX_COMMANDS,
 };
 use crate::source::{
     command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
@@ -252,18 +252,22 @@ pub fn untrusted(text: &str) -> Option<String> {
     redefines_probe(text)
 }
 
-/// The first code runner (`CODE_RUNNERS`) written anywhere in `text`, comments and strings
+/// The first code runner (`CODE_RUNNERS`) or message hider (`MESSAGE_HIDERS`) written anywhere in `text`, comments and strings
 /// included, glued to what comes before it or not (Lean reads `2run_cmd` as `2` then
 /// `run_cmd`): only the character after it must end the word.
 fn raw_code_runner(text: &str) -> Option<&'static str> {
-    CODE_RUNNERS.iter().copied().find(|word| {
-        text.match_indices(word).any(|(at, _)| {
-            !text[at + word.len()..]
-                .chars()
-                .next()
-                .is_some_and(is_ident_rest)
+    CODE_RUNNERS
+        .iter()
+        .chain(MESSAGE_HIDERS)
+        .copied()
+        .find(|word| {
+            text.match_indices(word).any(|(at, _)| {
+                !text[at + word.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(is_ident_rest)
+            })
         })
-    })
 }
 
 /// The first attribute of `CODE_ATTRIBUTES` (or `builtin_...`) given in `text`, in
@@ -533,6 +537,10 @@ mod tests {
         assert!(untrusted("theorem t : True := trivial#eval 1\n").is_some());
         assert!(untrusted("theorem t : True := by\n  run_tac pure ()\n").is_some());
         assert!(untrusted("elab \"x\" : tactic => pure ()\n").is_some());
+        let hidden =
+            untrusted("#guard_msgs (drop error) in\ntheorem trivial : False := nonsense\n")
+                .expect("refused");
+        assert!(hidden.contains("hides Lean's messages"), "{hidden}");
         // Looked for in comments and strings too: a lexer out of step with Lean's (an
         // interpolated string it reads as plain) must not hide the option.
         assert!(

@@ -118,6 +118,10 @@ pub const CODE_RUNNERS: &[&str] = &[
     "dsimproc_decl",
 ];
 
+/// Commands that hide Lean's messages about what they wrap, errors included (`#guard_msgs (drop
+/// error) in theorem t ...` reports nothing when `t` fails): no checker could see the failure.
+pub const MESSAGE_HIDERS: &[&str] = &["#guard_msgs"];
+
 /// Attributes that register a declaration of the text's own as code Lean runs while it
 /// elaborates what follows (`@[tactic exact] def t : Tactic := ...` replaces `exact`; a
 /// `@[simproc]` runs inside `simp`): like `CODE_RUNNERS`, such code can add declarations
@@ -167,6 +171,8 @@ pub fn uncertifiable(word: &str) -> Option<&'static str> {
         Some("turns off the kernel's check of the proof")
     } else if CODE_RUNNERS.contains(&bare.as_str()) {
         Some("runs code that can add declarations without the kernel's check")
+    } else if MESSAGE_HIDERS.contains(&bare.as_str()) {
+        Some("hides Lean's messages, its errors included")
     } else {
         None
     }
