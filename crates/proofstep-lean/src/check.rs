@@ -106,29 +106,13 @@ impl FileProbe {
                 // No command may stand inside a `mutual` block: the name must be free before
                 // the block, and the theorem is asked about at the end.
                 if let Some(block) = source.mutual_start(i).filter(|&b| at <= b) {
-                    probe.copy(file, at, block);
-                    at = block;
-                    if !probe.text.is_empty() && !probe.text.ends_with('\n') {
-                        probe.insert("\n", at);
-                    }
-                    let command = axioms::print_axioms_command(&probe.names[i]);
-                    let line = probe.command_line(&command, at);
-                    probe.fresh.insert(line, i);
-                    probe.insert("\n", at);
+                    at = probe.free_name_probe(file, at, block, i);
                 }
                 at_end.push(i);
                 continue;
             }
             if theorem.kind != DeclKind::Example && at <= theorem.start_byte {
-                probe.copy(file, at, theorem.start_byte);
-                at = theorem.start_byte;
-                if !probe.text.is_empty() && !probe.text.ends_with('\n') {
-                    probe.insert("\n", at);
-                }
-                let command = axioms::print_axioms_command(&probe.names[i]);
-                let line = probe.command_line(&command, at);
-                probe.fresh.insert(line, i);
-                probe.insert("\n", at);
+                at = probe.free_name_probe(file, at, theorem.start_byte, i);
             }
             probe.copy(file, at, theorem.end_byte);
             at = theorem.end_byte;
@@ -148,6 +132,21 @@ impl FileProbe {
             probe.insert("\n", file.len());
         }
         probe
+    }
+
+    /// Copies `file[from..before]`, then asks at `before` whether theorem `i`'s full name is
+    /// still free there (`#print axioms _root_.NAME` must answer "unknown constant"); returns
+    /// where copying goes on.
+    fn free_name_probe(&mut self, file: &str, from: usize, before: usize, i: usize) -> usize {
+        self.copy(file, from, before);
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.insert("\n", before);
+        }
+        let command = axioms::print_axioms_command(&self.names[i]);
+        let line = self.command_line(&command, before);
+        self.fresh.insert(line, i);
+        self.insert("\n", before);
+        before
     }
 
     /// Appends `file[from..to]`, copied.
