@@ -258,22 +258,12 @@ impl SourceFile {
     }
 
     /// Why theorem `index`'s full name cannot be trusted to be Lean's, if it cannot: a scope
-    /// command before it that Lean may read otherwise (`scope_doubt`), or an earlier theorem
-    /// of the same full name (Lean would refuse the second, so this reading differs from
-    /// Lean's somewhere).
+    /// command before it that Lean may read otherwise (`scope_doubt`), or an earlier
+    /// declaration of the same full name (Lean would refuse the second, so this reading differs
+    /// from Lean's somewhere; for a theorem in a `mutual` block, asked about at the end of the
+    /// file, any other one). The entry of [`SourceFile::name_doubts`], the one copy of the rule.
     pub fn name_doubt(&self, index: usize) -> Option<String> {
-        let theorem = self.theorems.get(index)?;
-        let name = theorem.full_name.as_ref();
-        // A theorem in a `mutual` block is asked about at the end of the file, where a later
-        // declaration of its name would answer too.
-        let before = |at: usize| at < theorem.keyword_byte || theorem.in_mutual;
-        let twice = name.is_some_and(|name| {
-            self.declared.iter().any(|(at, n)| before(*at) && n == name)
-                || self.theorems.iter().enumerate().any(|(k, t)| {
-                    k != index && before(t.keyword_byte) && t.full_name.as_ref() == Some(name)
-                })
-        });
-        self.doubt(theorem, twice)
+        self.name_doubts().into_iter().nth(index).flatten()
     }
 
     /// [`SourceFile::name_doubt`] of every theorem, in one pass (a name set, not a scan of
@@ -730,21 +720,25 @@ mod tests {
     }
 
     #[test]
-    fn all_doubts_at_once_are_each_theorems_doubt() {
-        for text in [
-            "def t : True := trivial\ntheorem t : True := trivial\ntheorem u : True := trivial\n",
-            "theorem t : True := trivial\ntheorem t : True := trivial\nexample : True := trivial\n",
-            "theorem t : True := trivial\ndef t := 0\ntheorem t : True := trivial\n",
-            "namespace A\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n",
-            "namespace A\ntheorem t : True := trivial\nend A\ntheorem A.t : True := trivial\n",
-            "mutual\ntheorem t : True := trivial\nend\nabbrev t : True := trivial\n",
-            "mutual\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n",
+    fn a_name_declared_twice_is_doubted_where_lean_may_have_checked_the_other() {
+        // Which theorems are doubted: a later one of a name declared before it; in a `mutual`
+        // block (asked about at the end of the file), one whose name is declared anywhere else.
+        for (text, doubted) in [
+            ("def t : True := trivial\ntheorem t : True := trivial\ntheorem u : True := trivial\n", vec![true, false]),
+            ("theorem t : True := trivial\ntheorem t : True := trivial\nexample : True := trivial\n", vec![false, true, false]),
+            ("theorem t : True := trivial\ndef t := 0\ntheorem t : True := trivial\n", vec![false, true]),
+            ("namespace A\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n", vec![false, true]),
+            ("namespace A\ntheorem t : True := trivial\nend A\ntheorem A.t : True := trivial\n", vec![false, true]),
+            ("mutual\ntheorem t : True := trivial\nend\nabbrev t : True := trivial\n", vec![true]),
+            ("mutual\ntheorem t : True := trivial\nend\ntheorem t : True := trivial\n", vec![true, true]),
         ] {
             let file = SourceFile::parse(text);
-            let one_by_one: Vec<_> = (0..file.theorems.len())
-                .map(|i| file.name_doubt(i))
+            let all: Vec<bool> = file.name_doubts().iter().map(Option::is_some).collect();
+            assert_eq!(all, doubted, "{text}");
+            let one_by_one: Vec<bool> = (0..file.theorems.len())
+                .map(|i| file.name_doubt(i).is_some())
                 .collect();
-            assert_eq!(file.name_doubts(), one_by_one, "{text}");
+            assert_eq!(one_by_one, doubted, "{text}");
         }
     }
 
