@@ -220,6 +220,12 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
         (example, "exact helper_false.elim", Status::Sorry),
         (skew, "exact cheat.elim", Status::Axiom),
         (example, "exact cheat.elim", Status::Axiom),
+        // The header already declared the name: the probes answer about the header's.
+        (
+            "theorem helper_false : False",
+            "exact helper_false",
+            Status::Error,
+        ),
     ];
     let commands: Vec<String> = cases
         .iter()

@@ -233,6 +233,34 @@ fn a_probe_answered_twice_proves_nothing() {
     }
 }
 
+/// A final check asks whether the theorem's name is free before its statement, as `check`
+/// does: a theorem named as a declaration of its header is refused in every backend (Lean
+/// refuses it too; the free-name probe does not rely on that error being seen).
+#[test]
+fn a_theorem_named_as_a_header_declaration_proves_nothing() {
+    let Some(cmd) =
+        common::test_lean_command("a_theorem_named_as_a_header_declaration_proves_nothing")
+    else {
+        return;
+    };
+    let header = format!("{HEADER}axiom bad : False\ntheorem t : False := bad\n");
+    for backend in backends(&cmd, AxiomPolicy::allowing(["bad"])) {
+        let v = backend
+            .verify(&header, "theorem t : False", "exact t")
+            .unwrap();
+        assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name());
+        let fresh = backend
+            .verify(&header, "theorem u : False", "exact t")
+            .unwrap();
+        assert_eq!(
+            fresh.status,
+            Status::Proved,
+            "{}: {fresh:?}",
+            backend.name()
+        );
+    }
+}
+
 /// A file can attach its own macro to `#print axioms` (with Mathlib, `macro_rules` does it)
 /// and answer the probe itself. The test world has no `Lean` package, so such a macro does not
 /// elaborate here; what is tested is that its mere presence makes every later theorem
@@ -460,6 +488,19 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         "theorem warmup : True := trivial\nmutual\ninductive Foo where\n  | mk : Foo\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := by\n  exact this_is_not_a_proof\nend\nabbrev two_plus_two : True := trivial\n".to_string(),
         format!("{cheat}theorem warmup : True := trivial\nnamespace N in\ntheorem w2 : True := trivial\nmutual\ntheorem trivial : False := cheat\nend\n"),
         "noncomputable def Nat.pow (n m : Nat) : Nat := Nat.zero\ntheorem native : Nat.pow 2 2 = 4 := rfl\ntheorem byDef (a b : Nat) : Nat.pow a b = 0 := rfl\ntheorem t : False := by\n  have h : (4 : Nat) = 0 := (native.symm.trans (byDef 2 2))\n  exact Nat.noConfusion h\n".to_string(),
+        // A tenth: numbers and raw strings read otherwise than Lean reads them (`1_2variable`
+        // is `1_2` then `variable`; `2r"\"` a number then a raw string), an axiom named like an
+        // allowed one inside a namespace (`#print axioms` printed `Bar.propext` as `propext`),
+        // and tokens Lean has not without Mathlib (`''`, `⟦`), after which it reads on
+        // otherwise than the splitter.
+        "theorem a : True := trivial\ndef x : Nat := 1_2variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "def bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩\ndef x : Nat := 1_2attribute [instance 2000] bad\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := rfl\n".to_string(),
+        "theorem a : True := trivial\ndef x : Nat := 2.e3variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := trivial\ndef s : Nat := 2r\"\\\" variable (h : False) include h --\"\ntheorem t : False := h\n".to_string(),
+        "namespace Bar\naxiom propext : False\ntheorem t : False := propext\nend Bar\n".to_string(),
+        "namespace Bar\nprivate axiom Quot.sound : False\ntheorem t : False := Quot.sound\nend Bar\n".to_string(),
+        "theorem a : True := trivial\ndef x : Nat := 0 ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := trivial\ndef x : Nat := 0 ⟦ variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
     ];
     for body in files {
         let text = format!("{HEADER}{body}");
@@ -477,6 +518,30 @@ fn no_false_statement_of_the_audits_files_is_proved() {
                 );
             }
         }
+    }
+}
+
+/// `#print axioms` prints names relative to the open namespaces: inside `namespace Bar`, the
+/// file's own axiom `Bar.propext` was printed `propext`, the allowed axiom's name, and `prove`
+/// proved `2 + 2 = 5` with it. Every probe now prints full names, in every backend.
+#[test]
+fn an_axiom_named_like_an_allowed_one_in_a_namespace_proves_nothing() {
+    let Some(cmd) = common::test_lean_command(
+        "an_axiom_named_like_an_allowed_one_in_a_namespace_proves_nothing",
+    ) else {
+        return;
+    };
+    let header = format!("{HEADER}namespace Bar\naxiom propext : False\n");
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let v = backend
+            .verify(
+                &header,
+                "theorem t : (2 : Nat) + 2 = 5",
+                "exact False.elim propext",
+            )
+            .unwrap();
+        assert_eq!(v.status, Status::Axiom, "{}: {v:?}", backend.name());
+        assert_eq!(v.axioms, ["Bar.propext"], "{}", backend.name());
     }
 }
 

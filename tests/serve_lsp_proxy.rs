@@ -256,7 +256,8 @@ example (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n";
 /// The editor's "completes the proof" rests on the same doubts as `check`: a document that
 /// declares an allowed axiom's name, moves a theorem into another namespace
 /// (`with_weak_namespace`) or leaves one open (`namespace N in`) confirms nothing, where the
-/// probe at the end had found Mini's own `trivial : True`.
+/// probe at the end had found Mini's own `trivial : True`; nor does one Lean reads otherwise
+/// before the declaration, or a step in a `def`.
 #[test]
 fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
     let Some(world) =
@@ -268,10 +269,18 @@ fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
         ("Reserved.lean", "prelude\nimport Mini\naxiom Classical.choice : False\ntheorem t : False := by\n  \n", 4, "exact Classical.choice"),
         ("Weak.lean", "prelude\nimport Mini\naxiom bad : False\nwith_weak_namespace N theorem trivial : False := by\n  \n", 4, "exact bad"),
         ("Prefix.lean", "prelude\nimport Mini\naxiom bad : False\nnamespace N in\ntheorem w : True := trivial\ntheorem trivial : False := by\n  \n", 6, "exact bad"),
+        // The tenth audit: an axiom named like an allowed one inside a namespace, an invalid
+        // escape Lean reads on from otherwise than the splitter, and a cursor in a `def` after
+        // a theorem (the probe had asked about that theorem).
+        ("Named.lean", "prelude\nimport Mini\nnamespace Bar\naxiom propext : False\ntheorem t : False := by\n  \n", 5, "exact propext"),
+        ("Escape.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ndef s := \"\\q namespace N -- \"\ntheorem trivial : False := by\n  \n", 5, "exact cheat"),
+        ("InDef.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ntheorem ok : True := trivial\ndef two_plus_two : (2 : Nat) + 2 = 5 := by\n  \n", 5, "exact cheat.elim"),
     ];
     for (name, text, line, step) in documents {
         let uri = world.file(name, text);
-        let predictor = ScriptedPredictor::new().on("⊢ False", &[(step, -0.1)]);
+        let predictor = ScriptedPredictor::new()
+            .on("⊢ False", &[(step, -0.1)])
+            .on("⊢ 2 + 2 = 5", &[(step, -0.1)]);
         let (mut client, proxy) = world.proxy(Arc::new(predictor), Duration::from_secs(60));
         client.initialize(world.dir.path());
         client.open(&uri, text);

@@ -2,7 +2,9 @@
 set, the pass rate of each prover with a 95 % Wilson interval; the model's pass count over the
 strongest fixed list's with a 95 % paired bootstrap interval (the theorems resampled with
 replacement, the same draw for both, 4,000 draws, seed 0); and the share of what the lemma list
-(the strongest) leaves unproved that the model with that list (--also-try) still leaves unproved.
+(the strongest) leaves unproved that the model with that list still leaves unproved: the
+default prover, whose default list is the lemma list (search::DEFAULT_ALSO_TRY), or the
+--also-try row of runs made before that list became the default.
 Usage: python3 benchmarks/generalization/report.py OUT NAME=PATH..."""
 import json
 import os
@@ -65,7 +67,7 @@ def main():
             print(f"| {label} | {k}/{n} | {100 * k / n:.1f} % ({100 * lo:.1f}–{100 * hi:.1f}) |")
         # The model's own strength: the model alone where it was run, else the default prover.
         model = results["model_only"] or results["model"]
-        auto = results["model_auto"]
+        auto = results["model_auto"] or results["model"]
         lists = [results[k] for k in ("list_auto", "list_lemmas") if results[k] is not None]
         if model is None or not lists:
             continue

@@ -272,10 +272,17 @@ pub fn example_declaration(tag: &str) -> String {
     format!("noncomputable def {}", example_name(tag))
 }
 
+/// The options every probe runs under: `#print axioms` prints a name relative to the current
+/// namespace and to open namespaces (inside `namespace Bar`, the file's own `Bar.propext` is
+/// printed `propext`, the allowed axiom's name), and a private name without its prefix. With
+/// them, every name is printed in full, as the policy compares them.
+pub const PROBE_OPTIONS: &str =
+    "set_option pp.fullNames true in set_option pp.privateNames true in ";
+
 /// The command that asks Lean for the axioms behind `full_name`, resolved from the root so that
 /// any open namespace reaches it.
 pub fn print_axioms_command(full_name: &str) -> String {
-    format!("#print axioms _root_.{full_name}")
+    format!("{PROBE_OPTIONS}#print axioms _root_.{full_name}")
 }
 
 /// The command that asks Lean, right after a declaration and in its scope, for the axioms
@@ -283,7 +290,14 @@ pub fn print_axioms_command(full_name: &str) -> String {
 /// in the namespace it is really in, and prints the name it found, which must then be the
 /// full name read from the text (`read_answer`).
 pub fn print_axioms_here(written: &str) -> String {
-    format!("#print axioms {written}")
+    format!("{PROBE_OPTIONS}#print axioms {written}")
+}
+
+/// `text` with every `#print axioms` run under `PROBE_OPTIONS`, as the probes are written: the
+/// tests write the texts they expect without them.
+#[cfg(test)]
+pub(crate) fn with_probe_options(text: &str) -> String {
+    text.replace("#print axioms", &format!("{PROBE_OPTIONS}#print axioms"))
 }
 
 #[cfg(test)]

@@ -298,7 +298,8 @@ fn code_attribute(text: &str) -> Option<&'static str> {
 /// Why `#print axioms` cannot be trusted in `text`, if it cannot: a command names the
 /// `printAxioms` parser (an attribute can attach a macro or elaborator to it), or defines
 /// syntax, a macro or an elaborator mentioning `#print` or `axioms` — either could answer the
-/// probe itself. Modules the text imports are trusted not to.
+/// probe itself — or `set_option` or a `pp.` option, which could take away the options the
+/// probe runs under (`axioms::PROBE_OPTIONS`). Modules the text imports are trusted not to.
 pub fn redefines_probe(text: &str) -> Option<String> {
     let suspicious = |keyword: &str, token: &str| {
         let last = token.rsplit('.').next().unwrap_or(token);
@@ -306,8 +307,12 @@ pub fn redefines_probe(text: &str) -> Option<String> {
             || ((SYNTAX_COMMANDS.contains(&keyword) || SCOPES.contains(&keyword))
                 && (token == "#print"
                     || token == "axioms"
+                    || token == "set_option"
+                    || token.starts_with("pp.")
                     || (token.starts_with('"')
-                        && (token.contains("#print") || token.contains("axioms")))))
+                        && (token.contains("#print")
+                            || token.contains("axioms")
+                            || token.contains("set_option")))))
     };
     command_tokens(text)
         .into_iter()
@@ -374,7 +379,9 @@ pub fn classify(
         let mut d = d.clone();
         if spills(&d) {
             let instead = probe.met_instead(d.pos);
-            d.data = d.data.replacen("unexpected token '#print'", &instead, 1);
+            d.data = d
+                .data
+                .replacen("unexpected token 'set_option'", &instead, 1);
         }
         d.pos = probe.original(d.pos);
         d.end_pos = d.end_pos.map(|e| probe.original(e));
@@ -411,17 +418,23 @@ pub fn classify(
     }
 
     // An error inside what is read here as a string or a comment, or at a command keyword
-    // read here as part of another command: Lean reads on from there otherwise than this
-    // reading, so the theorems after it may not be the ones Lean checked.
+    // read here as part of another command, or a parse error between theorems (Lean skips
+    // on to what its own token table reads as a command: a token this reading does not have,
+    // `''` or `⟦` without Mathlib, hides what follows otherwise): Lean reads on from there
+    // otherwise than this reading, so the theorems after it may not be the ones Lean checked.
     let read_on = source.read_on();
     let desync = kept
         .iter()
-        .filter(|d| d.is_error() && read_on.lean_reads_on_otherwise(d.pos))
+        .filter(|d| {
+            d.is_error()
+                && (read_on.lean_reads_on_otherwise(d.pos)
+                    || (d.is_parse_error() && source.region(d.pos) == Region::Between))
+        })
         .map(|d| d.pos)
         .min()
         .map(|pos| {
             (pos, format!(
-                "Lean reports an error at line {} inside what is read here as a string or a comment, or at a command keyword, and reads on from there otherwise than this reading, so no theorem after it can be certified; fix that error",
+                "Lean reports an error at line {} where it reads on from otherwise than this reading (a parse error between theorems, or an error inside what is read here as a string or a comment, or at a command keyword), so no theorem after it can be certified; fix that error",
                 pos.line
             ))
         });
@@ -497,7 +510,7 @@ mod tests {
         let probe = FileProbe::of(&source);
         assert_eq!(
             probe.text,
-            "prelude\nimport Mini\n#print axioms _root_.a\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n"
+            axioms::with_probe_options("prelude\nimport Mini\n#print axioms _root_.a\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n")
         );
         // Before the theorem: is its name still free? After it: what does it rest on?
         assert_eq!(probe.fresh.get(&3), Some(&0));
@@ -517,9 +530,9 @@ mod tests {
             "mutual\ntheorem e : True := trivial\ntheorem o : True := trivial\nend\n",
         );
         let probe = FileProbe::of(&mutual);
-        assert!(probe
-            .text
-            .ends_with("end\n#print axioms _root_.e\n#print axioms _root_.o\n"));
+        assert!(probe.text.ends_with(&axioms::with_probe_options(
+            "end\n#print axioms _root_.e\n#print axioms _root_.o\n"
+        )));
     }
 
     #[test]
@@ -582,6 +595,11 @@ mod tests {
         )
         .is_some());
         assert!(redefines_probe("syntax \"#print\" ident : command\n").is_some());
+        assert!(
+            redefines_probe("macro_rules | `(set_option pp.fullNames true in $c) => `($c)\n")
+                .is_some()
+        );
+        assert!(redefines_probe("macro_rules | `(set_option $o $v in $c) => `($c)\n").is_some());
         assert!(redefines_probe("theorem t : True := trivial\n#print axioms t\n").is_none());
         assert!(redefines_probe("-- macro #print axioms\ntheorem t : True := trivial\n").is_none());
         assert!(redefines_probe(

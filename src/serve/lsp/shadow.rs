@@ -17,7 +17,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::source::{qualified, DeclKind, SourceFile};
+use crate::lean::source::{qualified, DeclKind, Pos, Region, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
 
@@ -167,6 +167,10 @@ struct AxiomsProbe {
     probe_line: Option<(u32, String)>,
     /// Why the probe's answer cannot be trusted here, if it cannot.
     distrust: Option<String>,
+    /// The shadow text as split into commands, for where Lean's errors fall.
+    source: SourceFile,
+    /// Where the declaration holding the candidate starts.
+    declaration: Option<Pos>,
 }
 
 impl AxiomsProbe {
@@ -178,7 +182,12 @@ impl AxiomsProbe {
         let first_line = position_at(&text, text.len()).line;
         let at = offset_of(shadow, candidate).unwrap_or(shadow.len());
         let source = SourceFile::parse(shadow);
-        let index = source.theorems.iter().rposition(|t| t.start_byte <= at);
+        // The declaration the candidate is inside (not one before a `def` holding it).
+        let index = source
+            .theorems
+            .iter()
+            .rposition(|t| t.start_byte <= at)
+            .filter(|&i| at <= source.theorems[i].end_byte);
         let declaration = index.map(|i| &source.theorems[i]);
         let name = declaration.and_then(|t| match &t.full_name {
             Some(name) => Some(name.clone()),
@@ -205,12 +214,36 @@ impl AxiomsProbe {
         let distrust = untrusted(&text)
             .or_else(|| source.declares_reserved())
             .or_else(|| index.and_then(|i| source.name_doubt(i)));
+        let declaration = index.map(|i| source.theorems[i].keyword);
         AxiomsProbe {
             distrust,
             text,
             first_line,
             probe_line,
+            source,
+            declaration,
         }
+    }
+
+    /// Whether Lean's errors before the declaration leave its reading of the text in doubt,
+    /// by `check`'s rules: an error in the header (before the first theorem), a parse error
+    /// between theorems, or an error inside what is read here as a string or a comment, or at
+    /// a command keyword: Lean may then be checking another declaration than the one read here.
+    fn read_otherwise(&self, diagnostics: &[LeanDiagnostic]) -> bool {
+        let Some(declaration) = self.declaration else {
+            return true;
+        };
+        let read_on = self.source.read_on();
+        diagnostics
+            .iter()
+            .filter(|d| d.is_error() && d.start().line < self.first_line)
+            .map(|d| d.to_lean_json(&self.text))
+            .filter(|d| d.pos < declaration)
+            .any(|d| match self.source.region(d.pos) {
+                Region::Header => true,
+                Region::Between => d.is_parse_error() || read_on.lean_reads_on_otherwise(d.pos),
+                Region::Theorem(_) => read_on.lean_reads_on_otherwise(d.pos),
+            })
     }
 
     /// Whether the probe's answer among `diagnostics` shows a finished proof: no error in the
@@ -220,7 +253,7 @@ impl AxiomsProbe {
             return false;
         };
         let line = *line;
-        if self.distrust.is_some() {
+        if self.distrust.is_some() || self.read_otherwise(diagnostics) {
             return false;
         }
         let copy_failed = diagnostics

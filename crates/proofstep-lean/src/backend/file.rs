@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::axioms::{self, AxiomPolicy, AxiomsAnswer};
-use crate::backend::layout::TheoremText;
+use crate::axioms::AxiomPolicy;
+use crate::backend::layout::{ProbeAnswers, TheoremText};
 use crate::backend::lean_json::{check_text, LeanRun, DEFAULT_TIMEOUT};
 use crate::backend::{Outcome, ProofBackend, ProofState};
 use crate::command::LeanCommand;
@@ -32,32 +32,29 @@ struct Parts<'a> {
     header: Vec<&'a Diagnostic>,
     statement: Vec<&'a Diagnostic>,
     proof: Vec<&'a Diagnostic>,
-    probe: Option<AxiomsAnswer>,
+    probes: ProbeAnswers,
 }
 
 impl<'a> Parts<'a> {
     fn of(layout: &TheoremText, run: &'a LeanRun) -> Parts<'a> {
         let theorem_line = layout.pos(layout.statement_start).line;
         let by = layout.pos(layout.by_start());
-        let probe_line = layout.probe_start.map(|b| layout.pos(b).line);
         let mut parts = Parts {
             header: Vec::new(),
             statement: Vec::new(),
             proof: Vec::new(),
-            probe: None,
+            probes: ProbeAnswers::default(),
         };
         for d in &run.output.diagnostics {
-            if Some(d.pos.line) == probe_line {
-                let answer = axioms::read_answer(
-                    d.is_error(),
-                    d.severity == Severity::Information,
-                    &d.data,
-                    layout.checked_name.as_deref().unwrap_or_default(),
-                );
-                if let Some(answer) = answer {
-                    axioms::add_answer(&mut parts.probe, answer);
-                    continue;
-                }
+            let answered = layout.read_probe(
+                &mut parts.probes,
+                d.pos.line.saturating_sub(1),
+                d.is_error(),
+                d.severity == Severity::Information,
+                &d.data,
+            );
+            if answered {
+                continue;
             }
             if d.is_positionless_unsolved_goals() {
                 // The theorem's goals after a parse error in its proof.
@@ -217,7 +214,7 @@ impl ProofBackend for FileBackend {
         }
         let own = parts.statement.iter().chain(parts.proof.iter()).copied();
         let verdict = message::verdict(own, false);
-        Ok(layout.judge(verdict, parts.probe.as_ref(), &self.policy))
+        Ok(layout.judge(verdict, &parts.probes, &self.policy))
     }
 
     fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {

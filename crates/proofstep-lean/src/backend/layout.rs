@@ -2,12 +2,16 @@
 //! header, then `statement := by` and the tactics one per line, then optionally a `done` (whose
 //! "unsolved goals" lists what is left) and a `#print axioms` probe (which says what the proof
 //! rests on). The byte offsets of the parts let diagnostics be told apart (header, statement,
-//! proof, probe) in whatever position system a backend's Lean reports.
+//! proof, probe) in whatever position system a backend's Lean reports. A final check also asks,
+//! just before the statement, whether the theorem's name is still free there, as `check` does
+//! (`FileProbe::free_name_probe`): a name the header already declared could otherwise answer
+//! the probe after the theorem.
 
 use lsp_types::Position;
 
 use crate::axioms::{
-    self, example_declaration, example_name, print_axioms_here, AxiomPolicy, AxiomsAnswer,
+    self, example_declaration, example_name, print_axioms_command, print_axioms_here, AxiomPolicy,
+    AxiomsAnswer,
 };
 use crate::backend::proof_text;
 use crate::check::untrusted;
@@ -30,6 +34,9 @@ pub struct TheoremText {
     pub done_start: Option<usize>,
     /// Where the `#print axioms` line starts, if there is one.
     pub probe_start: Option<usize>,
+    /// Where the line asking whether the theorem's name is still free starts (just before
+    /// the statement), if there is one.
+    pub free_start: Option<usize>,
     /// The full name the probe asks about (an `example` is checked under a name of its own).
     pub checked_name: Option<String>,
     /// Why the probe's answer cannot be trusted in this text, if it cannot.
@@ -69,14 +76,16 @@ impl TheoremText {
             proof_end,
             done_start: None,
             probe_start: None,
+            free_start: None,
             checked_name: None,
             distrust: None,
         }
     }
 
-    /// The text a final check runs: `proof` (a tactic block) after the statement, then `#print
-    /// axioms` on the theorem. An `example` is checked as a definition of a name of its own,
-    /// so the probe can name it.
+    /// The text a final check runs: `#print axioms _root_.NAME` (which must answer "unknown
+    /// constant": the name is free), then `proof` (a tactic block) after the statement, then
+    /// `#print axioms` on the theorem. An `example` is checked as a definition of a name of
+    /// its own, so the probes can name it.
     pub fn for_verify(header: &str, statement: &str, proof: &str) -> Self {
         let bare = TheoremText::new(header, statement, &[]);
         let parsed = SourceFile::parse(&bare.text);
@@ -104,7 +113,16 @@ impl TheoremText {
             Some(t) => (statement.to_string(), t.full_name.clone(), t.probe_name()),
             None => (statement.to_string(), None, None),
         };
-        let mut layout = TheoremText::new(header, &statement, &[proof.to_string()]);
+        let free_probe = checked_name.as_deref().map(print_axioms_command);
+        let header_and_probe = match (&free_probe, header.trim_end()) {
+            (Some(probe), "") => probe.clone(),
+            (Some(probe), header) => format!("{header}\n{probe}"),
+            (None, _) => header.to_string(),
+        };
+        let mut layout = TheoremText::new(&header_and_probe, &statement, &[proof.to_string()]);
+        if let Some(probe) = &free_probe {
+            layout.free_start = Some(layout.statement_start - probe.len() - 1);
+        }
         layout.checked_name = checked_name;
         layout.distrust = untrusted(&layout.text)
             .or_else(|| parsed.declares_reserved())
@@ -118,14 +136,46 @@ impl TheoremText {
         layout
     }
 
-    /// The final verdict on a text made by `for_verify`: the theorem's own `verdict`, corrected
-    /// by the probe's `answer` under `policy` (see `axioms::judge`).
-    pub fn judge(
+    /// Which probe a message on `line` (from 0, of `text`) may answer, if any.
+    pub fn probe_on(&self, line: u32) -> Option<Probe> {
+        if self.probe_start.is_some_and(|b| self.line(b) == line) {
+            Some(Probe::After)
+        } else if self.free_start.is_some_and(|b| self.line(b) == line) {
+            Some(Probe::Free)
+        } else {
+            None
+        }
+    }
+
+    /// Reads a message on `line` (from 0) of `text` into `answers`; true when it was a probe's
+    /// answer (and so is not one of the theorem's messages). Every backend reads its messages
+    /// through this.
+    pub fn read_probe(
         &self,
-        verdict: Verdict,
-        answer: Option<&AxiomsAnswer>,
-        policy: &AxiomPolicy,
-    ) -> Verdict {
+        answers: &mut ProbeAnswers,
+        line: u32,
+        is_error: bool,
+        is_information: bool,
+        message: &str,
+    ) -> bool {
+        let Some(which) = self.probe_on(line) else {
+            return false;
+        };
+        let name = self.checked_name.as_deref().unwrap_or_default();
+        let Some(answer) = axioms::read_answer(is_error, is_information, message, name) else {
+            return false;
+        };
+        match which {
+            Probe::After => axioms::add_answer(&mut answers.after, answer),
+            Probe::Free => axioms::add_answer(&mut answers.free, answer),
+        }
+        true
+    }
+
+    /// The final verdict on a text made by `for_verify`: the theorem's own `verdict`, corrected
+    /// by the probes' `answers` under `policy` (see `axioms::judge`): a name already declared
+    /// before the statement proves nothing, whatever the probe after it says.
+    pub fn judge(&self, verdict: Verdict, answers: &ProbeAnswers, policy: &AxiomPolicy) -> Verdict {
         let refuse = |mut verdict: Verdict, why: String| {
             if verdict.status == Status::Proved {
                 verdict.status = Status::Error;
@@ -139,7 +189,15 @@ impl TheoremText {
                 "the statement is not a `theorem`, `lemma` or `example`, so what it rests on cannot be checked".into(),
             ),
             (Some(_), Some(why)) => refuse(verdict, why.clone()),
-            (Some(name), None) => axioms::judge(verdict, answer, policy, name),
+            (Some(name), None) => match &answers.free {
+                Some(AxiomsAnswer::Unknown) | None => {
+                    axioms::judge(verdict, answers.after.as_ref(), policy, name)
+                }
+                Some(_) => refuse(
+                    verdict,
+                    format!("`{name}` is already declared before the theorem (in its header), so Lean's answers about that name cannot be the theorem's; rename the theorem"),
+                ),
+            },
         }
     }
 
@@ -178,14 +236,30 @@ impl TheoremText {
         self.text[..byte.min(self.text.len())].matches('\n').count() as u32
     }
 
-    /// The text from the statement on (for a REPL, which gets the header as an environment),
-    /// and how many lines come before it.
+    /// The text from the free-name probe (or the statement) on, for a REPL, which gets the
+    /// header as an environment, and how many lines come before it.
     pub fn after_header(&self) -> (&str, u32) {
-        (
-            &self.text[self.statement_start..],
-            self.line(self.statement_start),
-        )
+        let start = self.free_start.unwrap_or(self.statement_start);
+        (&self.text[start..], self.line(start))
     }
+}
+
+/// The two probes of a verification text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// `#print axioms _root_.NAME` before the statement: the name must still be free.
+    Free,
+    /// `#print axioms NAME` after the theorem: what it rests on.
+    After,
+}
+
+/// What Lean answered to a verification text's probes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeAnswers {
+    /// The answer before the statement ("unknown constant" when the name is free).
+    pub free: Option<AxiomsAnswer>,
+    /// The answer after the theorem.
+    pub after: Option<AxiomsAnswer>,
 }
 
 #[cfg(test)]
@@ -233,11 +307,19 @@ mod tests {
         );
         assert_eq!(
             t.text,
-            "prelude\nimport Mini\nnamespace Foo\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
+            axioms::with_probe_options(
+                "prelude\nimport Mini\nnamespace Foo\n#print axioms _root_.Foo.t\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
+            )
         );
-        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(7, 0));
+        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(8, 0));
+        assert_eq!(t.probe_on(7), Some(Probe::After));
+        assert_eq!(t.probe_on(3), Some(Probe::Free));
+        assert_eq!(t.probe_on(4), None);
         assert_eq!(t.checked_name.as_deref(), Some("Foo.t"));
         assert_eq!(t.after_header().1, 3);
+        assert!(t.after_header().0.starts_with(&axioms::with_probe_options(
+            "#print axioms _root_.Foo.t\ntheorem t"
+        )));
     }
 
     #[test]
@@ -245,7 +327,9 @@ mod tests {
         let t = TheoremText::for_verify("", "example (p : Prop) (hp : p) : p", "exact hp");
         assert_eq!(
             t.text,
-            "noncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
+            axioms::with_probe_options(
+                "#print axioms _root_.proofstep_checked_example\nnoncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
+            )
         );
         let other = TheoremText::for_verify("", "theorem example_ish : True", "trivial");
         assert_eq!(other.checked_name.as_deref(), Some("example_ish"));
@@ -253,20 +337,50 @@ mod tests {
 
     #[test]
     fn a_text_that_could_answer_the_probe_itself_confirms_nothing() {
-        let clean = AxiomsAnswer::DependsOn(Vec::new());
+        let clean = ProbeAnswers {
+            free: Some(AxiomsAnswer::Unknown),
+            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+        };
         let policy = AxiomPolicy::default();
         let honest = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
-        let proved = honest.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        let proved = honest.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(proved.status, Status::Proved);
         let spoof = TheoremText::for_verify(
             "prelude\nmacro_rules | `(#print axioms $_x) => `(#check True)",
             "theorem t : True",
             "trivial",
         );
-        let refused = spoof.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        let refused = spoof.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error);
         let unnamed = TheoremText::for_verify("prelude", "def d : True", "trivial");
-        let refused = unnamed.judge(Verdict::of(Status::Proved), Some(&clean), &policy);
+        let refused = unnamed.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error, "only theorems are verified");
+    }
+
+    #[test]
+    fn a_name_declared_before_the_statement_proves_nothing() {
+        let t = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
+        let policy = AxiomPolicy::default();
+        let taken = ProbeAnswers {
+            free: Some(AxiomsAnswer::DependsOn(Vec::new())),
+            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+        };
+        let refused = t.judge(Verdict::of(Status::Proved), &taken, &policy);
+        assert_eq!(refused.status, Status::Error);
+        assert!(
+            refused.errors[0].contains("already declared"),
+            "{refused:?}"
+        );
+        let mut answers = ProbeAnswers::default();
+        let free_line = t.line(t.free_start.unwrap());
+        assert!(t.read_probe(&mut answers, free_line, true, false, "unknown constant 't'"));
+        assert_eq!(answers.free, Some(AxiomsAnswer::Unknown));
+        assert!(!t.read_probe(
+            &mut answers,
+            free_line + 1,
+            true,
+            false,
+            "unknown constant 't'"
+        ));
     }
 }

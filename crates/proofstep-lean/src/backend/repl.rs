@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use crate::axioms::{self, AxiomPolicy};
-use crate::backend::layout::TheoremText;
+use crate::axioms::AxiomPolicy;
+use crate::backend::layout::{ProbeAnswers, TheoremText};
 use crate::message;
 use crate::message::Diagnostic;
 use crate::repl::pool::{Pool, PoolConfig};
@@ -196,29 +196,30 @@ pub fn verdict_of(
     layout: &TheoremText,
     policy: &AxiomPolicy,
 ) -> Verdict {
-    let offset = layout.line(layout.statement_start);
-    let probe_line = layout
-        .probe_start
-        .map(|b| u64::from(layout.line(b) - offset + 1));
-    let mut answer = None;
+    let offset = layout.after_header().1;
+    let mut answers = ProbeAnswers::default();
     let mut own = Vec::with_capacity(response.messages.len());
     for m in &response.messages {
-        if Some(m.pos.line) == probe_line {
-            let read = axioms::read_answer(
+        // The answer's lines count from 1 at the text after the header.
+        let line = u32::try_from(m.pos.line)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .map(|l| l + offset);
+        let answered = line.is_some_and(|line| {
+            layout.read_probe(
+                &mut answers,
+                line,
                 m.is_error(),
                 m.severity == Severity::Info,
                 &m.data,
-                layout.checked_name.as_deref().unwrap_or_default(),
-            );
-            if let Some(read) = read {
-                axioms::add_answer(&mut answer, read);
-                continue;
-            }
+            )
+        });
+        if !answered {
+            own.push(m);
         }
-        own.push(m);
     }
     let verdict = message::verdict(own, !response.sorries.is_empty());
-    layout.judge(verdict, answer.as_ref(), policy)
+    layout.judge(verdict, &answers, policy)
 }
 
 impl ProofBackend for ReplBackend {
@@ -341,10 +342,13 @@ mod tests {
     fn whole_theorem_answers_follow_the_shared_verdict_rule_and_the_probe() {
         let layout =
             TheoremText::for_verify("prelude\nimport Mini", "theorem t (p q : Prop) : p", "skip");
-        // The command the REPL gets: the statement on line 1, the probe on line 4.
+        // The command the REPL gets: the free-name probe on line 1, the statement on line 2,
+        // the probe on line 5.
         assert_eq!(
             layout.after_header().0,
-            "theorem t (p q : Prop) : p := by\n  skip\n\n#print axioms t\n"
+            crate::axioms::with_probe_options(
+                "#print axioms _root_.t\ntheorem t (p q : Prop) : p := by\n  skip\n\n#print axioms t\n"
+            )
         );
         let policy = AxiomPolicy::default();
         let v = |json: &str| {
@@ -354,13 +358,15 @@ mod tests {
                 &policy,
             )
         };
-        let at = r#""pos": {"line": 1, "column": 0}, "endPos": {"line": 1, "column": 5}"#;
+        let at = r#""pos": {"line": 2, "column": 0}, "endPos": {"line": 2, "column": 5}"#;
         let probe = |axioms: &str| {
             format!(
-                r#"{{"severity": "info", "pos": {{"line": 4, "column": 0}}, "endPos": {{"line": 4, "column": 6}}, "data": "'t' depends on axioms: [{axioms}]"}}"#
+                r#"{{"severity": "info", "pos": {{"line": 5, "column": 0}}, "endPos": {{"line": 5, "column": 6}}, "data": "'t' depends on axioms: [{axioms}]"}}"#
             )
         };
-        let clean = r#"{"severity": "info", "pos": {"line": 4, "column": 0}, "data": "'t' does not depend on any axioms"}"#;
+        let clean = r#"{"severity": "info", "pos": {"line": 5, "column": 0}, "data": "'t' does not depend on any axioms"}"#;
+        let free = r#"{"severity": "error", "pos": {"line": 1, "column": 14}, "data": "unknown constant '_root_.t'"}"#;
+        let taken = r#"{"severity": "info", "pos": {"line": 1, "column": 0}, "data": "'t' does not depend on any axioms"}"#;
         let open = v(&format!(
             r#"{{"env": 1, "messages": [{{"severity": "error", {at}, "data": "unsolved goals\ncase a\n⊢ p\ncase b\n⊢ q"}}, {}]}}"#,
             probe("sorryAx")
@@ -382,8 +388,13 @@ mod tests {
         ));
         assert_eq!(failed.status, Status::Error);
         assert_eq!(
-            v(&format!(r#"{{"env": 1, "messages": [{clean}]}}"#)).status,
+            v(&format!(r#"{{"env": 1, "messages": [{free}, {clean}]}}"#)).status,
             Status::Proved
+        );
+        // The header already declared `t`: the probe after the statement may be about it.
+        assert_eq!(
+            v(&format!(r#"{{"env": 1, "messages": [{taken}, {clean}]}}"#)).status,
+            Status::Error
         );
         // A lemma of the header whose proof is `sorry`, or failed: only the probe knows.
         let through_lemma = v(&format!(

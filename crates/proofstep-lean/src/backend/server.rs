@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use lsp_types::DiagnosticSeverity;
 
-use crate::axioms::{self, AxiomPolicy, AxiomsAnswer};
-use crate::backend::layout::TheoremText;
+use crate::axioms::AxiomPolicy;
+use crate::backend::layout::{ProbeAnswers, TheoremText};
 use crate::backend::{Outcome, ProofBackend, ProofState};
 use crate::command::LeanCommand;
 use crate::error::LeanError;
@@ -179,7 +179,19 @@ impl ServerBackend {
         };
         let diagnostics = server.change(&path, &layout.text)?;
         let theorem_line = layout.line(layout.statement_start);
-        let probe_line = layout.probe_start.map(|b| layout.line(b));
+        let mut probes = ProbeAnswers::default();
+        let diagnostics: Vec<LeanDiagnostic> = diagnostics
+            .into_iter()
+            .filter(|d| {
+                !layout.read_probe(
+                    &mut probes,
+                    d.start().line,
+                    d.is_error(),
+                    d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
+                    &d.lsp.message,
+                )
+            })
+            .collect();
         // A positionless "unsolved goals" (after a parse error in the proof) is the theorem's.
         let in_header = |d: &LeanDiagnostic| {
             d.start().line < theorem_line && !d.is_positionless_unsolved_goals()
@@ -192,23 +204,8 @@ impl ServerBackend {
         if !header_errors.is_empty() {
             return Err(LeanError::Header(header_errors.join("\n")));
         }
-        let mut probe = None;
-        let mut theorem = Vec::new();
-        for d in diagnostics.into_iter().filter(|d| !in_header(d)) {
-            if Some(d.start().line) == probe_line {
-                let answer = axioms::read_answer(
-                    d.is_error(),
-                    d.lsp.severity == Some(DiagnosticSeverity::INFORMATION),
-                    &d.lsp.message,
-                    layout.checked_name.as_deref().unwrap_or_default(),
-                );
-                if let Some(answer) = answer {
-                    axioms::add_answer(&mut probe, answer);
-                    continue;
-                }
-            }
-            theorem.push(d);
-        }
+        let theorem: Vec<LeanDiagnostic> =
+            diagnostics.into_iter().filter(|d| !in_header(d)).collect();
         let report = ProofReport::of(&theorem, layout.position(layout.by_end));
         let plain = if goals_at_end && report.has_unsolved && self.options.plain_goal {
             let end = layout.position(layout.proof_end);
@@ -220,7 +217,7 @@ impl ServerBackend {
             report,
             plain,
             theorem,
-            probe,
+            probes,
         })
     }
 }
@@ -230,8 +227,8 @@ struct Checked {
     report: ProofReport,
     plain: Option<Vec<String>>,
     theorem: Vec<LeanDiagnostic>,
-    /// What the `#print axioms` probe answered, when the text had one.
-    probe: Option<AxiomsAnswer>,
+    /// What the `#print axioms` probes answered, when the text had them.
+    probes: ProbeAnswers,
 }
 
 impl Checked {
@@ -324,7 +321,7 @@ impl ProofBackend for ServerBackend {
         let layout = TheoremText::for_verify(header, statement, proof);
         let checked = self.check(header, &layout, false)?;
         let verdict = message::verdict(&checked.theorem, false);
-        Ok(layout.judge(verdict, checked.probe.as_ref(), &self.options.policy))
+        Ok(layout.judge(verdict, &checked.probes, &self.options.policy))
     }
 
     fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {

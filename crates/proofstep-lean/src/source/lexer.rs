@@ -63,17 +63,27 @@ fn is_subscript(c: char) -> bool {
     matches!(c, '\u{2080}'..='\u{2089}' | '\u{2090}'..='\u{209C}' | '\u{1D62}'..='\u{1D6A}')
 }
 
-/// The end of the number literal at `i`, as Lean's number reader takes it: `0x`/`0b`/`0o`
-/// and their digits, or decimal digits with an optional `.digits` and `e[+-]digits`. What
-/// follows is a token of its own: `2variable` is `2` then the command `variable`.
+/// The end of the number literal at `i`, as Lean's number reader takes it (`takeDigitsFn`,
+/// `decimalNumberFn`): `0x`/`0b`/`0o` and their digits, or decimal digits with an optional
+/// `.` (a bare trailing dot too, not `..`) and digits, and `e[+-]digits`; every run of digits
+/// may hold `_` separators (`1_000`, `0x_ff`, `1e1_0`). What follows is a token of its own:
+/// `1_2variable` is `1_2` then the command `variable`. A digit right after `.` is a field index
+/// (`h.1.2`): its digits only.
 fn number_end(src: &str, i: usize) -> usize {
     let bytes = src.as_bytes();
     let run = |mut at: usize, digit: fn(&u8) -> bool| {
-        while bytes.get(at).is_some_and(digit) {
+        while bytes.get(at).is_some_and(|b| digit(b) || *b == b'_') {
             at += 1;
         }
         at
     };
+    if i > 0 && bytes[i - 1] == b'.' {
+        let mut at = i;
+        while bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        return at;
+    }
     let prefixed: Option<fn(&u8) -> bool> = match (bytes.get(i), bytes.get(i + 1)) {
         (Some(b'0'), Some(b'x' | b'X')) => Some(u8::is_ascii_hexdigit),
         (Some(b'0'), Some(b'b' | b'B')) => Some(|b| matches!(b, b'0' | b'1')),
@@ -81,12 +91,12 @@ fn number_end(src: &str, i: usize) -> usize {
         _ => None,
     };
     if let Some(digit) = prefixed {
-        if bytes.get(i + 2).is_some_and(digit) {
+        if bytes.get(i + 2).is_some_and(|b| digit(b) || *b == b'_') {
             return run(i + 2, digit);
         }
     }
     let mut at = run(i, u8::is_ascii_digit);
-    if bytes.get(at) == Some(&b'.') && bytes.get(at + 1).is_some_and(u8::is_ascii_digit) {
+    if bytes.get(at) == Some(&b'.') && bytes.get(at + 1) != Some(&b'.') {
         at = run(at + 1, u8::is_ascii_digit);
     }
     if matches!(bytes.get(at), Some(b'e' | b'E')) {
@@ -279,11 +289,9 @@ fn string_end(bytes: &[u8], mut i: usize) -> usize {
     bytes.len()
 }
 
-/// `r"..."` or `r#"..."#` at `i`: the number of `#` and where the body starts.
+/// `r"..."` or `r#"..."#` at `i`, a token's start (as for Lean, which reads `2r"x"` as the
+/// number `2` then a raw string): the number of `#` and where the body starts.
 fn raw_string_start(src: &str, i: usize) -> Option<(usize, usize)> {
-    if i > 0 && src[..i].chars().next_back().is_some_and(is_ident_rest) {
-        return None;
-    }
     let rest = &src[i + 1..];
     let hashes = rest.len() - rest.trim_start_matches('#').len();
     rest[hashes..]

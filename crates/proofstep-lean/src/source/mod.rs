@@ -602,6 +602,30 @@ pub fn command_tokens(text: &str) -> Vec<(String, Vec<&str>)> {
 mod tests {
     use super::*;
 
+    /// Numbers as Lean 4.35 reads them (each checked with the test world's Lean: `#check
+    /// (1_2)` is `12`, `0x_1` is `1`, `2.` and `2.e3` are scientific, `2..3` is a range),
+    /// and a raw string at any token's start: what follows is a token of its own.
+    #[test]
+    fn numbers_and_raw_strings_end_where_lean_ends_them() {
+        assert_eq!(tokens("1_2variable"), ["1_2", "variable"]);
+        assert_eq!(
+            tokens("1__2 0x1_f 0x_1 0b1_0 0o7_7"),
+            ["1__2", "0x1_f", "0x_1", "0b1_0", "0o7_7"]
+        );
+        assert_eq!(tokens("2.e3variable"), ["2.e3", "variable"]);
+        assert_eq!(tokens("2. x"), ["2.", "x"]);
+        assert_eq!(tokens("1_000.0_1e1_0 y"), ["1_000.0_1e1_0", "y"]);
+        assert_eq!(tokens("2..3"), ["2", ".", ".", "3"]);
+        assert_eq!(tokens("h.1.2"), ["h", ".", "1", ".", "2"]);
+        assert_eq!(
+            tokens("def s : Nat := 2r\"\\\" variable (h : False) --\"\n"),
+            [
+                "def", "s", ":", "Nat", ":=", "2", "r\"\\\"", "variable", "(", "h", ":", "False",
+                ")"
+            ]
+        );
+    }
+
     fn names(file: &SourceFile) -> Vec<String> {
         file.theorems.iter().map(Theorem::display_name).collect()
     }
