@@ -23,6 +23,7 @@ pub use error::LeanError;
 pub use verdict::{Status, Verdict};
 
 /// The date of the last change to what proofstep's final check counts as proved (a stricter
-/// probe, a newly refused construct). Evaluation results record it, and results checked under
-/// other rules are never resumed or merged into a run: bump it with every such change.
-pub const CHECK_RULES: &str = "2026-12-05";
+/// probe, a newly refused construct), with a counter after it when a day saw several.
+/// Evaluation results record it, and results checked under other rules are never resumed or
+/// merged into a run: bump it with every such change.
+pub const CHECK_RULES: &str = "2026-12-05.2";
