@@ -501,6 +501,11 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         "namespace Bar\nprivate axiom Quot.sound : False\ntheorem t : False := Quot.sound\nend Bar\n".to_string(),
         "theorem a : True := trivial\ndef x : Nat := 0 ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
         "theorem a : True := trivial\ndef x : Nat := 0 ⟦ variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        // An eleventh: the same tokens inside a theorem's proof, where Lean's recovery from
+        // the parse error reads a command the splitter does not.
+        "theorem a : True := by\n  exact ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
+        "theorem a : True := by\n  exact ⟦ variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
+        "def bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩\ntheorem a : True := by\n  exact ''\"' attribute [instance 2000] bad -- \"\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := rfl\n".to_string(),
     ];
     for body in files {
         let text = format!("{HEADER}{body}");
@@ -518,6 +523,37 @@ fn no_false_statement_of_the_audits_files_is_proved() {
                 );
             }
         }
+    }
+}
+
+/// A parse error inside a proof whose rest holds no quote, comment opener or command keyword
+/// cannot make Lean read on otherwise: the theorems after it are still certified.
+#[test]
+fn a_plain_parse_error_in_a_proof_doubts_nothing_after_it() {
+    let Some(cmd) =
+        common::test_lean_command("a_plain_parse_error_in_a_proof_doubts_nothing_after_it")
+    else {
+        return;
+    };
+    let text = format!(
+        "{HEADER}theorem a (p : Prop) (hp : p) : p := by\n  exact hp)\ntheorem b (p : Prop) (hp : p) : p := hp\n"
+    );
+    let source = SourceFile::parse(&text);
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        let result = check_file(backend.as_ref(), &source).unwrap();
+        assert_eq!(
+            result.verdicts[0].status,
+            Status::Error,
+            "{}",
+            backend.name()
+        );
+        assert_eq!(
+            result.verdicts[1].status,
+            Status::Proved,
+            "{}: {:?}",
+            backend.name(),
+            result.verdicts[1]
+        );
     }
 }
 

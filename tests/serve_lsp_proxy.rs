@@ -257,7 +257,8 @@ example (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  \n";
 /// declares an allowed axiom's name, moves a theorem into another namespace
 /// (`with_weak_namespace`) or leaves one open (`namespace N in`) confirms nothing, where the
 /// probe at the end had found Mini's own `trivial : True`; nor does one Lean reads otherwise
-/// before the declaration, or a step in a `def`.
+/// before the declaration, a step in a `def`, or an `example` resting on `sorry` however its
+/// later lines read.
 #[test]
 fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
     let Some(world) =
@@ -275,6 +276,11 @@ fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
         ("Named.lean", "prelude\nimport Mini\nnamespace Bar\naxiom propext : False\ntheorem t : False := by\n  \n", 5, "exact propext"),
         ("Escape.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ndef s := \"\\q namespace N -- \"\ntheorem trivial : False := by\n  \n", 5, "exact cheat"),
         ("InDef.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ntheorem ok : True := trivial\ndef two_plus_two : (2 : Nat) + 2 = 5 := by\n  \n", 5, "exact cheat.elim"),
+        // The eleventh: a parse error inside an earlier theorem after which Lean reads a
+        // `namespace` the splitter does not, and an `example` whose copy at the end of the
+        // text was elaborated under a later `variable` of the same name.
+        ("InProof.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ntheorem a : True := by\n  exact ''\"' namespace N -- \"\ntheorem trivial : False := by\n  \n", 6, "exact cheat"),
+        ("Example.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\nexample : False := by\n  \n  variable (cheat : False)\n", 4, "exact cheat"),
     ];
     for (name, text, line, step) in documents {
         let uri = world.file(name, text);

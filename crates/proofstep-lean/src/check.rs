@@ -260,11 +260,14 @@ fn raw_code_runner(text: &str) -> Option<&'static str> {
         .chain(MESSAGE_HIDERS)
         .copied()
         .find(|word| {
+            // Lean's token table reads `#eval` out of `#evalt` (`#eval t`): a `#` command
+            // needs no boundary after it.
             text.match_indices(word).any(|(at, _)| {
-                !text[at + word.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(is_ident_rest)
+                word.starts_with('#')
+                    || !text[at + word.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(is_ident_rest)
             })
         })
 }
@@ -305,7 +308,7 @@ pub fn redefines_probe(text: &str) -> Option<String> {
         let last = token.rsplit('.').next().unwrap_or(token);
         last == "printAxioms"
             || ((SYNTAX_COMMANDS.contains(&keyword) || SCOPES.contains(&keyword))
-                && (token == "#print"
+                && (token.starts_with("#print")
                     || token == "axioms"
                     || token == "set_option"
                     || token.starts_with("pp.")
@@ -418,17 +421,16 @@ pub fn classify(
     }
 
     // An error inside what is read here as a string or a comment, or at a command keyword
-    // read here as part of another command, or a parse error between theorems (Lean skips
-    // on to what its own token table reads as a command: a token this reading does not have,
-    // `''` or `⟦` without Mathlib, hides what follows otherwise): Lean reads on from there
-    // otherwise than this reading, so the theorems after it may not be the ones Lean checked.
+    // read here as part of another command, or a parse error Lean may recover from otherwise
+    // (`ReadOn::parse_error_reads_on_otherwise`): Lean reads on from there otherwise than this
+    // reading, so the theorems after it may not be the ones Lean checked.
     let read_on = source.read_on();
     let desync = kept
         .iter()
         .filter(|d| {
             d.is_error()
                 && (read_on.lean_reads_on_otherwise(d.pos)
-                    || (d.is_parse_error() && source.region(d.pos) == Region::Between))
+                    || (d.is_parse_error() && read_on.parse_error_reads_on_otherwise(d.pos)))
         })
         .map(|d| d.pos)
         .min()
@@ -595,6 +597,11 @@ mod tests {
         )
         .is_some());
         assert!(redefines_probe("syntax \"#print\" ident : command\n").is_some());
+        assert!(redefines_probe("macro_rules | `(#printaxioms $x) => `(#check True)\n").is_some());
+        // Lean's token table reads `#eval` out of `#evalt`, and `#guard_msgs` out of
+        // `#guard_msgsin`.
+        assert!(untrusted("theorem t : True := trivial\n#evalt\n").is_some());
+        assert!(untrusted("#guard_msgsin\ntheorem t : True := trivial\n").is_some());
         assert!(
             redefines_probe("macro_rules | `(set_option pp.fullNames true in $c) => `($c)\n")
                 .is_some()

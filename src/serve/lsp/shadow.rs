@@ -130,13 +130,15 @@ fn check_in(
     policy: &AxiomPolicy,
 ) -> Result<Verdict, LeanError> {
     let probe = AxiomsProbe::after(&shadow.text, shadow.start);
+    let (start, end) = (probe.moved(shadow.start), probe.moved(shadow.end));
     let diagnostics = server.change(path, &probe.text)?;
-    if let Some(failure) = diagnostics.iter().find(|d| {
-        (d.is_error() || d.is_sorry_warning()) && starts_within(d, shadow.start, shadow.end)
-    }) {
+    if let Some(failure) = diagnostics
+        .iter()
+        .find(|d| (d.is_error() || d.is_sorry_warning()) && starts_within(d, start, end))
+    {
         return Ok(Verdict::Fails(failure.lsp.message.clone()));
     }
-    let goals = server.goals_at(path, shadow.end.line, shadow.end.character)?;
+    let goals = server.goals_at(path, end.line, end.character)?;
     let declaration_clean = !diagnostics.iter().any(|d| {
         (d.is_error() || d.is_sorry_warning())
             && d.start().line >= declaration_line
@@ -156,12 +158,15 @@ fn check_in(
 }
 
 /// A shadow text followed by what asks Lean which axioms the declaration holding the candidate
-/// rests on: `#print axioms` on it, or, for an `example` (which has no name), on a copy of it
-/// declared under a name of its own.
+/// rests on: `#print axioms` on it; an `example` (which has no name) is renamed where it
+/// stands, to a definition of a name of its own.
 struct AxiomsProbe {
     text: String,
     /// The first line (from 0) after the shadow text proper.
     first_line: u32,
+    /// Where an `example` holding the candidate was renamed in place (its keyword), and how
+    /// many characters longer its line became.
+    renamed: Option<(Position, u32)>,
     /// The line of the `#print axioms` command and the name it asks about, when the
     /// declaration was found.
     probe_line: Option<(u32, String)>,
@@ -189,14 +194,16 @@ impl AxiomsProbe {
             .rposition(|t| t.start_byte <= at)
             .filter(|&i| at <= source.theorems[i].end_byte);
         let declaration = index.map(|i| &source.theorems[i]);
+        // An `example` is checked where it stands, renamed (as `check` does): a copy elsewhere
+        // would be elaborated in another context.
+        let mut renamed = None;
         let name = declaration.and_then(|t| match &t.full_name {
             Some(name) => Some(name.clone()),
             None if t.kind == DeclKind::Example => {
-                text.push('\n');
-                text.push_str(&shadow[t.start_byte..t.keyword_byte]);
-                text.push_str(&example_declaration(""));
-                text.push_str(shadow[t.keyword_byte + "example".len()..].trim_end());
-                text.push('\n');
+                let declared = example_declaration("");
+                text.replace_range(t.keyword_byte..t.keyword_byte + "example".len(), &declared);
+                let longer = (declared.len() - "example".len()) as u32;
+                renamed = Some((position_at(shadow, t.keyword_byte), longer));
                 Some(qualified(&t.namespace, &example_name("")))
             }
             None => None,
@@ -219,16 +226,31 @@ impl AxiomsProbe {
             distrust,
             text,
             first_line,
+            renamed,
             probe_line,
             source,
             declaration,
         }
     }
 
+    /// Where a position of the shadow text is in the probe text (after an `example` renamed on
+    /// its line, further right).
+    fn moved(&self, at: Position) -> Position {
+        match self.renamed {
+            Some((keyword, longer))
+                if at.line == keyword.line && at.character > keyword.character =>
+            {
+                Position::new(at.line, at.character + longer)
+            }
+            _ => at,
+        }
+    }
+
     /// Whether Lean's errors before the declaration leave its reading of the text in doubt,
     /// by `check`'s rules: an error in the header (before the first theorem), a parse error
-    /// between theorems, or an error inside what is read here as a string or a comment, or at
-    /// a command keyword: Lean may then be checking another declaration than the one read here.
+    /// Lean may recover from otherwise, or an error inside what is read here as a string or a
+    /// comment, or at a command keyword: Lean may then be checking another declaration than
+    /// the one read here.
     fn read_otherwise(&self, diagnostics: &[LeanDiagnostic]) -> bool {
         let Some(declaration) = self.declaration else {
             return true;
@@ -239,15 +261,15 @@ impl AxiomsProbe {
             .filter(|d| d.is_error() && d.start().line < self.first_line)
             .map(|d| d.to_lean_json(&self.text))
             .filter(|d| d.pos < declaration)
-            .any(|d| match self.source.region(d.pos) {
-                Region::Header => true,
-                Region::Between => d.is_parse_error() || read_on.lean_reads_on_otherwise(d.pos),
-                Region::Theorem(_) => read_on.lean_reads_on_otherwise(d.pos),
+            .any(|d| {
+                self.source.region(d.pos) == Region::Header
+                    || read_on.lean_reads_on_otherwise(d.pos)
+                    || (d.is_parse_error() && read_on.parse_error_reads_on_otherwise(d.pos))
             })
     }
 
-    /// Whether the probe's answer among `diagnostics` shows a finished proof: no error in the
-    /// copy of an example, and only allowed axioms.
+    /// Whether the probe's answer among `diagnostics` shows a finished proof: only allowed
+    /// axioms, and nothing that leaves Lean's reading of the text in doubt.
     fn confirms(&self, diagnostics: &[LeanDiagnostic], policy: &AxiomPolicy) -> bool {
         let Some((line, name)) = &self.probe_line else {
             return false;
@@ -256,9 +278,6 @@ impl AxiomsProbe {
         if self.distrust.is_some() || self.read_otherwise(diagnostics) {
             return false;
         }
-        let copy_failed = diagnostics
-            .iter()
-            .any(|d| d.is_error() && d.start().line >= self.first_line && d.start().line < line);
         let mut answer = None;
         for d in diagnostics.iter().filter(|d| d.start().line == line) {
             if let Some(read) = axioms::read_answer(
@@ -276,7 +295,7 @@ impl AxiomsProbe {
             policy,
             "the declaration",
         );
-        !copy_failed && verdict.is_proved()
+        verdict.is_proved()
     }
 }
 

@@ -190,12 +190,16 @@ impl TheoremText {
             ),
             (Some(_), Some(why)) => refuse(verdict, why.clone()),
             (Some(name), None) => match &answers.free {
-                Some(AxiomsAnswer::Unknown) | None => {
+                Some(AxiomsAnswer::Unknown) => {
                     axioms::judge(verdict, answers.after.as_ref(), policy, name)
                 }
                 Some(_) => refuse(
                     verdict,
                     format!("`{name}` is already declared before the theorem (in its header), so Lean's answers about that name cannot be the theorem's; rename the theorem"),
+                ),
+                None => refuse(
+                    verdict,
+                    format!("Lean did not answer whether `{name}` was free before the theorem (the header may end inside a comment or an unfinished command), so what the theorem rests on cannot be checked; fix the header"),
                 ),
             },
         }

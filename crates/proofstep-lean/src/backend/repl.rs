@@ -398,17 +398,23 @@ mod tests {
         );
         // A lemma of the header whose proof is `sorry`, or failed: only the probe knows.
         let through_lemma = v(&format!(
-            r#"{{"env": 1, "messages": [{}]}}"#,
+            r#"{{"env": 1, "messages": [{free}, {}]}}"#,
             probe("sorryAx")
         ));
         assert_eq!(through_lemma.status, Status::Sorry);
         let cheat = v(&format!(
-            r#"{{"env": 1, "messages": [{}]}}"#,
+            r#"{{"env": 1, "messages": [{free}, {}]}}"#,
             probe("propext, cheat")
         ));
         assert_eq!(cheat.status, Status::Axiom);
         assert_eq!(cheat.axioms, ["cheat"]);
         // No probe answer (the command was cut short): nothing is confirmed.
         assert_eq!(v(r#"{"env": 1}"#).status, Status::Error);
+        // No answer before the statement (the header swallowed the free-name probe): nothing is
+        // confirmed either.
+        assert_eq!(
+            v(&format!(r#"{{"env": 1, "messages": [{clean}]}}"#)).status,
+            Status::Error
+        );
     }
 }

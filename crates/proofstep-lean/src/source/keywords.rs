@@ -187,6 +187,18 @@ pub fn is_command(word: &str) -> bool {
             .any(|list| list.contains(&word))
 }
 
+/// Every word that can begin a command or a declaration: what a raw-text scan for a command
+/// Lean may start looks for.
+pub const COMMAND_LISTS: &[&[&str]] = &[
+    DECLARATIONS,
+    MODIFIERS,
+    SYNTAX_COMMANDS,
+    SCOPES,
+    IN_COMMANDS,
+    OTHER_COMMANDS,
+    UNTRACKED_SCOPE_COMMANDS,
+];
+
 /// True for a word that only ever begins a command or a declaration, wherever it stands: never
 /// part of a tactic.
 pub fn never_in_tactic(word: &str) -> bool {

@@ -533,6 +533,44 @@ impl ReadOn<'_> {
         self.inside_literal_or_comment(at)
     }
 
+    /// Whether Lean, recovering from a parse error at `pos`, may read on otherwise than this
+    /// reading: Lean skips to what its own token table reads as the next command, and a token
+    /// this reading has not (`''` or `⟦` without Mathlib) makes it read strings, characters
+    /// and comments otherwise. Between theorems that is always possible; inside a theorem only
+    /// when the rest of it, as raw text, holds a quote, a `/-`, or a command keyword: without
+    /// them Lean can neither start a command there nor read past the theorem's end.
+    pub fn parse_error_reads_on_otherwise(&self, pos: Pos) -> bool {
+        let source = self.source;
+        let text: &str = &source.text;
+        let end = match source.region(pos) {
+            Region::Theorem(i) => source.theorems[i].end_byte.min(text.len()),
+            Region::Header | Region::Between => return true,
+        };
+        let Some(at) = self.offset(pos) else {
+            return true;
+        };
+        let rest = &text[at.min(end)..end];
+        if rest.contains('"') || rest.contains("/-") {
+            return true;
+        }
+        // A keyword counts with anything but a letter before it (`1_2variable` is a number
+        // then `variable`) and no identifier character after it.
+        let command_at = |at: usize, word: &str| {
+            let before = rest[..at].chars().next_back();
+            let after = rest[at + word.len()..].chars().next();
+            before.is_none_or(|c| !is_ident_rest(c) || c.is_ascii_digit())
+                && !after.is_some_and(is_ident_rest)
+        };
+        if keywords::COMMAND_LISTS
+            .iter()
+            .flat_map(|list| list.iter())
+            .any(|word| rest.match_indices(word).any(|(at, _)| command_at(at, word)))
+        {
+            return true;
+        }
+        false
+    }
+
     /// The byte offset of `pos` (as [`Pos::offset_in`], without walking the lines before it).
     fn offset(&self, pos: Pos) -> Option<usize> {
         let text: &str = &self.source.text;
