@@ -506,6 +506,9 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         "theorem a : True := by\n  exact ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
         "theorem a : True := by\n  exact ⟦ variable (h : False)\ninclude h\ntheorem t : False := h\n".to_string(),
         "def bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩\ntheorem a : True := by\n  exact ''\"' attribute [instance 2000] bad -- \"\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := rfl\n".to_string(),
+        // A twelfth: the same after "unexpected token" errors, which carry an end position.
+        "theorem a : True := trivial\ndef x : Nat := ) ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
+        "def bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩\ntheorem a : True := by\n  exact ) ''\"' attribute [instance 2000] bad -- \"\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := rfl\n".to_string(),
     ];
     for body in files {
         let text = format!("{HEADER}{body}");

@@ -281,6 +281,8 @@ fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
         // text was elaborated under a later `variable` of the same name.
         ("InProof.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ntheorem a : True := by\n  exact ''\"' namespace N -- \"\ntheorem trivial : False := by\n  \n", 6, "exact cheat"),
         ("Example.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\nexample : False := by\n  \n  variable (cheat : False)\n", 4, "exact cheat"),
+        // The twelfth: the same after an "unexpected token" error between theorems.
+        ("Unexpected.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ndef x : Nat := ) ''\"' namespace N -- \"\ntheorem trivial : False := by\n  \n", 5, "exact cheat"),
     ];
     for (name, text, line, step) in documents {
         let uri = world.file(name, text);

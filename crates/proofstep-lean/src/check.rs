@@ -421,22 +421,25 @@ pub fn classify(
     }
 
     // An error inside what is read here as a string or a comment, or at a command keyword
-    // read here as part of another command, or a parse error Lean may recover from otherwise
-    // (`ReadOn::parse_error_reads_on_otherwise`): Lean reads on from there otherwise than this
-    // reading, so the theorems after it may not be the ones Lean checked.
+    // read here as part of another command, or between theorems, or a parse error in a proof
+    // Lean may recover from otherwise (`ReadOn::error_reads_on_otherwise`): Lean reads on from
+    // there otherwise than this reading, so the theorems after it may not be the ones Lean
+    // checked.
     let read_on = source.read_on();
     let desync = kept
         .iter()
+        // (Not the goals Lean places at the file's start after a parse error in a proof: they
+        // belong to that proof, whose own error is judged here.)
         .filter(|d| {
             d.is_error()
-                && (read_on.lean_reads_on_otherwise(d.pos)
-                    || (d.is_parse_error() && read_on.parse_error_reads_on_otherwise(d.pos)))
+                && !d.is_positionless_unsolved_goals()
+                && read_on.error_reads_on_otherwise(d.pos, d.may_be_parse_error())
         })
         .map(|d| d.pos)
         .min()
         .map(|pos| {
             (pos, format!(
-                "Lean reports an error at line {} where it reads on from otherwise than this reading (a parse error between theorems, or an error inside what is read here as a string or a comment, or at a command keyword), so no theorem after it can be certified; fix that error",
+                "Lean reports an error at line {} where it may read on otherwise than this reading (an error between theorems, a parse error in a proof, or an error inside what is read here as a string or a comment, or at a command keyword), so no theorem after it can be certified; fix that error",
                 pos.line
             ))
         });

@@ -98,6 +98,17 @@ impl Diagnostic {
         self.is_error() && self.end_pos.is_none()
     }
 
+    /// True for an error that may be the parser's, in any backend: one without an end
+    /// position, or one worded as the parser words them ("unexpected token ')'; expected
+    /// term", which carries the token's range). What decides whether Lean recovers from it
+    /// otherwise than proofstep reads the text (`check`'s desync rule), so it errs on the side of
+    /// saying yes.
+    pub fn may_be_parse_error(&self) -> bool {
+        let text = self.data.trim_start();
+        self.is_parse_error()
+            || (self.is_error() && (text.starts_with("unexpected") || text.starts_with("expected")))
+    }
+
     /// The goals of an "unsolved goals" error (empty for any other diagnostic).
     pub fn goals(&self) -> Vec<String> {
         LeanMessage::goals(self)

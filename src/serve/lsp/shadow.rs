@@ -17,7 +17,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::source::{qualified, DeclKind, Pos, Region, SourceFile};
+use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
 
@@ -247,10 +247,10 @@ impl AxiomsProbe {
     }
 
     /// Whether Lean's errors before the declaration leave its reading of the text in doubt,
-    /// by `check`'s rules: an error in the header (before the first theorem), a parse error
-    /// Lean may recover from otherwise, or an error inside what is read here as a string or a
-    /// comment, or at a command keyword: Lean may then be checking another declaration than
-    /// the one read here.
+    /// by `check`'s rules (`ReadOn::error_reads_on_otherwise`: an error outside the theorems,
+    /// a parse error in a proof Lean may recover from otherwise, an error inside what is read
+    /// here as a string or a comment, or at a command keyword): Lean may then be checking
+    /// another declaration than the one read here.
     fn read_otherwise(&self, diagnostics: &[LeanDiagnostic]) -> bool {
         let Some(declaration) = self.declaration else {
             return true;
@@ -261,11 +261,8 @@ impl AxiomsProbe {
             .filter(|d| d.is_error() && d.start().line < self.first_line)
             .map(|d| d.to_lean_json(&self.text))
             .filter(|d| d.pos < declaration)
-            .any(|d| {
-                self.source.region(d.pos) == Region::Header
-                    || read_on.lean_reads_on_otherwise(d.pos)
-                    || (d.is_parse_error() && read_on.parse_error_reads_on_otherwise(d.pos))
-            })
+            .filter(|d| !d.is_positionless_unsolved_goals())
+            .any(|d| read_on.error_reads_on_otherwise(d.pos, d.may_be_parse_error()))
     }
 
     /// Whether the probe's answer among `diagnostics` shows a finished proof: only allowed

@@ -533,17 +533,26 @@ impl ReadOn<'_> {
         self.inside_literal_or_comment(at)
     }
 
-    /// Whether Lean, recovering from a parse error at `pos`, may read on otherwise than this
-    /// reading: Lean skips to what its own token table reads as the next command, and a token
-    /// this reading has not (`''` or `⟦` without Mathlib) makes it read strings, characters
-    /// and comments otherwise. Between theorems that is always possible; inside a theorem only
-    /// when the rest of it, as raw text, holds a quote, a `/-`, or a command keyword: without
-    /// them Lean can neither start a command there nor read past the theorem's end.
-    pub fn parse_error_reads_on_otherwise(&self, pos: Pos) -> bool {
+    /// Whether Lean, after an error at `pos` (`parse`: one that may be the parser's, as
+    /// `message::Diagnostic::may_be_parse_error` tells), may read on otherwise than this
+    /// reading: an error
+    /// at a place `lean_reads_on_otherwise` names; any error outside the theorems (a parse
+    /// error there need not look like one); or a parse error inside a theorem whose rest, as
+    /// raw text, holds a quote, a `/-` or a
+    /// command keyword. Lean recovers from a parse error by skipping to what its own token
+    /// table reads as the next command, and a token this reading has not (`''` or `⟦` without
+    /// Mathlib) makes it read strings, characters and comments otherwise; without a quote,
+    /// a `/-` or a keyword in the rest it can neither start a command there nor read past
+    /// the theorem's end.
+    pub fn error_reads_on_otherwise(&self, pos: Pos, parse: bool) -> bool {
+        if self.lean_reads_on_otherwise(pos) {
+            return true;
+        }
         let source = self.source;
         let text: &str = &source.text;
         let end = match source.region(pos) {
-            Region::Theorem(i) => source.theorems[i].end_byte.min(text.len()),
+            Region::Theorem(i) if parse => source.theorems[i].end_byte.min(text.len()),
+            Region::Theorem(_) => return false,
             Region::Header | Region::Between => return true,
         };
         let Some(at) = self.offset(pos) else {
