@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use proofstep::eval::lean_file::lean_file_theorems;
+use proofstep::eval::lean_file::{lean_file_theorems, theorem_named, Lookup};
 use proofstep::lean::source::{statement_part, SourceFile};
 use proofstep::search::{search, SearchResult};
 
@@ -145,15 +145,8 @@ pub fn theorem_in_file(
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let tasks = lean_file_theorems(file, &text, None)?;
-    let short = |n: &str| n.rsplit('.').next().unwrap_or(n).to_string();
-    let exact: Vec<_> = tasks.iter().filter(|t| t.name == wanted).collect();
-    let matches = if exact.is_empty() {
-        tasks.iter().filter(|t| short(&t.name) == *wanted).collect()
-    } else {
-        exact
-    };
-    match matches.as_slice() {
-        [task] => {
+    match theorem_named(&tasks, wanted) {
+        Ok(task) => {
             let anchor = file
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -166,8 +159,7 @@ pub fn theorem_in_file(
                 anchor,
             ))
         }
-        [] => {
-            let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+        Err(Lookup::Missing(names)) => {
             if names.is_empty() {
                 bail!("{} declares no theorem or lemma", file.display());
             }
@@ -177,13 +169,10 @@ pub fn theorem_in_file(
                 names.join(", ")
             )
         }
-        many => {
-            let names: Vec<&str> = many.iter().map(|t| t.name.as_str()).collect();
-            bail!(
-                "`{wanted}` is ambiguous in {}: give the full name, one of {}",
-                file.display(),
-                names.join(", ")
-            )
-        }
+        Err(Lookup::Ambiguous(names)) => bail!(
+            "`{wanted}` is ambiguous in {}: give the full name, one of {}",
+            file.display(),
+            names.join(", ")
+        ),
     }
 }

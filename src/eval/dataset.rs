@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::eval::lean_file::lean_file_theorems;
+use crate::eval::lean_file::{lean_file_theorems, theorem_named, Lookup};
 use crate::eval::EvalError;
 use crate::lean::source::{statement_part, HeaderText, Pos};
 
@@ -294,8 +294,8 @@ fn record(
     ))
 }
 
-/// The header of the theorem called `name` (or whose last component is) in a source file:
-/// everything before its declaration.
+/// The header of the theorem called `name` in a source file (`theorem_named`: its full name,
+/// or its last component when that is unique in the file): everything before its declaration.
 fn header_before_name(
     dataset: &Path,
     source: &Path,
@@ -304,17 +304,21 @@ fn header_before_name(
 ) -> Result<HeaderText, EvalError> {
     let text = sources.text(source)?;
     let tasks = lean_file_theorems(source, &text, None)?;
-    let short_name = name.rsplit('.').next().unwrap_or(name);
-    tasks
-        .into_iter()
-        .find(|t| t.name == name || t.name.rsplit('.').next() == Some(short_name))
-        .map(|t| t.header)
-        .ok_or_else(|| {
-            bad(
-                dataset,
-                format!("{name} is not declared in {}", source.display()),
-            )
-        })
+    match theorem_named(&tasks, name) {
+        Ok(task) => Ok(task.header.clone()),
+        Err(Lookup::Missing(_)) => Err(bad(
+            dataset,
+            format!("{name} is not declared in {}", source.display()),
+        )),
+        Err(Lookup::Ambiguous(names)) => Err(bad(
+            dataset,
+            format!(
+                "{name} is not declared in {} under that full name, and its last component names several theorems there ({}): give the record its full name",
+                source.display(),
+                names.join(", ")
+            ),
+        )),
+    }
 }
 
 fn position(value: &Value) -> Option<(u32, u32)> {

@@ -43,6 +43,44 @@ pub fn lean_file_theorems(
     Ok(tasks)
 }
 
+/// The theorem `wanted` among a file's `tasks`: by its full name (also when only `«»`
+/// quoting differs, as Lean prints `«B».foo` for `B.foo`), or, when `wanted` is a bare last
+/// component, by that when exactly one theorem has it. `prove --file` and a dataset record
+/// that names its theorem and file both look up through this, so a statement is never
+/// searched or checked in the context of another theorem of the same last component.
+pub fn theorem_named<'a>(tasks: &'a [Task], wanted: &str) -> Result<&'a Task, Lookup> {
+    let unquoted = |n: &str| n.replace(['«', '»'], "");
+    let passes: [&dyn Fn(&Task) -> bool; 3] = [
+        &|t: &Task| t.name == wanted,
+        &|t: &Task| unquoted(&t.name) == unquoted(wanted),
+        &|t: &Task| !wanted.contains('.') && t.name.rsplit('.').next() == Some(wanted),
+    ];
+    for matches in passes {
+        let found: Vec<&Task> = tasks.iter().filter(|t| matches(t)).collect();
+        match found.as_slice() {
+            [] => continue,
+            [task] => return Ok(task),
+            many => {
+                return Err(Lookup::Ambiguous(
+                    many.iter().map(|t| t.name.clone()).collect(),
+                ))
+            }
+        }
+    }
+    Err(Lookup::Missing(
+        tasks.iter().map(|t| t.name.clone()).collect(),
+    ))
+}
+
+/// Why `theorem_named` found no single theorem.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// No theorem has the name; these are the file's theorems.
+    Missing(Vec<String>),
+    /// Several theorems have the last component and none the full name: these.
+    Ambiguous(Vec<String>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +90,27 @@ theorem a (p : Prop) (hp : p) : p := by\n  exact hp\n\
 namespace Foo\n@[simp] protected theorem b : 1 = 1 := rfl\n  theorem indented : True := trivial\n\
 section\nlemma c {n : Nat}\n    (h : n = n) : n = n := h\nend\ntheorem _root_.d : True := by trivial\nend Foo\n\
 def e : Nat := 1\ntheorem f : \"x := y\" = \"x := y\" := rfl\nexample (p : Prop) (hp : p) : p := hp\n";
+
+    /// A name finds its own theorem, never another of the same last component (a LeanDojo
+    /// record `B.foo` had been checked in the context of an earlier `A.foo`).
+    #[test]
+    fn a_name_finds_its_own_theorem_only() {
+        let text = "prelude\nimport Mini\nnamespace A\ndef x : Nat := 5\ntheorem foo : x = 5 := rfl\nend A\nnamespace B\ndef x : Nat := 6\ntheorem foo : x = 5 := sorry\ntheorem bar : True := trivial\nend B\n";
+        let tasks = lean_file_theorems(Path::new("F.lean"), text, None).unwrap();
+        let found = |wanted: &str| theorem_named(&tasks, wanted).map(|t| t.name.clone());
+        assert_eq!(found("B.foo"), Ok("B.foo".to_string()));
+        assert!(theorem_named(&tasks, "B.foo")
+            .unwrap()
+            .header
+            .contains("def x : Nat := 6"));
+        assert_eq!(found("«B».foo"), Ok("B.foo".to_string()));
+        assert_eq!(found("bar"), Ok("B.bar".to_string()));
+        assert_eq!(
+            found("foo"),
+            Err(Lookup::Ambiguous(vec!["A.foo".into(), "B.foo".into()]))
+        );
+        assert!(matches!(found("C.foo"), Err(Lookup::Missing(_))));
+    }
 
     #[test]
     fn finds_theorems_with_their_headers_and_namespaces() {

@@ -94,7 +94,18 @@ impl TheoremText {
             .iter()
             .rposition(|t| t.start_byte >= bare.statement_start);
         let theorem = index.map(|i| &parsed.theorems[i]);
-        let doubt = index.and_then(|i| parsed.name_doubt(i));
+        // A statement is one theorem: a command before it in the statement (`attribute
+        // [instance] bad` then the theorem) would change what it means unseen in the results.
+        let extra = theorem.and_then(|t| {
+            parsed
+                .commands
+                .iter()
+                .any(|c| c.start_byte >= bare.statement_start && c.start_byte < t.start_byte)
+                .then(|| {
+                    "the statement holds another command before its theorem; put commands in the header (the theorem's context), not in the statement".to_string()
+                })
+        });
+        let doubt = index.and_then(|i| parsed.name_doubt(i)).or(extra);
         let (statement, checked_name, probe_name) = match theorem {
             Some(t) if t.kind == DeclKind::Example => {
                 let kw = t.keyword_byte - bare.statement_start;
@@ -359,6 +370,30 @@ mod tests {
         let unnamed = TheoremText::for_verify("prelude", "def d : True", "trivial");
         let refused = unnamed.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error, "only theorems are verified");
+    }
+
+    #[test]
+    fn a_statement_of_several_commands_proves_nothing() {
+        let policy = AxiomPolicy::default();
+        let clean = ProbeAnswers {
+            free: Some(AxiomsAnswer::Unknown),
+            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+        };
+        let two = TheoremText::for_verify(
+            "prelude\nimport Mini\ndef bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩",
+            "attribute [instance 2000] bad\ntheorem t : (2 : Nat) + 2 = 5",
+            "rfl",
+        );
+        let refused = two.judge(Verdict::of(Status::Proved), &clean, &policy);
+        assert_eq!(refused.status, Status::Error, "{refused:?}");
+        // A theorem's own prefixes, attributes and doc comment are part of it.
+        let one = TheoremText::for_verify(
+            "prelude\nimport Mini",
+            "/-- doc -/\n@[simp] set_option maxRecDepth 100 in\ntheorem t : True",
+            "trivial",
+        );
+        let proved = one.judge(Verdict::of(Status::Proved), &clean, &policy);
+        assert_eq!(proved.status, Status::Proved, "{proved:?}");
     }
 
     #[test]
