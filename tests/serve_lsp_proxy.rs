@@ -320,6 +320,42 @@ impl Predictor for SlowScriptedPredictor {
     }
 }
 
+/// Suggestions made for a text the editor has changed since are not offered for the new one:
+/// a step that completed `True` had been offered as completing `False`.
+#[test]
+fn suggestions_for_an_older_text_are_not_offered() {
+    let Some(world) = TestWorld::new("suggestions_for_an_older_text_are_not_offered") else {
+        return;
+    };
+    let uri = world.file("Changed.lean", UNFINISHED);
+    let slow = SlowScriptedPredictor {
+        inner: scripted(),
+        delay: Duration::from_secs(2),
+    };
+    let (mut client, proxy) = world.proxy(Arc::new(slow), Duration::from_secs(20));
+    client.initialize(world.dir.path());
+    client.open(&uri, UNFINISHED);
+    client.diagnostics(&uri, 1);
+    let pos = json!({"line": CURSOR.0, "character": CURSOR.1});
+    let action_id = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": pos, "end": pos}, "context": {"diagnostics": []}}),
+    );
+    let changed = UNFINISHED.replace("p ∧ q := by", "p ∧ q ∧ False := by");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": changed}]}),
+    );
+    let (answer, _) = client.response(action_id, Duration::from_secs(60));
+    let offered = titles(answer["result"].as_array().map_or(&[][..], |a| a));
+    assert!(
+        offered.iter().all(|t| !t.starts_with("Insert next step")),
+        "{offered:?}"
+    );
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
 #[test]
 fn a_slow_model_never_holds_up_the_editor_and_late_results_come_on_the_next_ask() {
     let Some(world) = TestWorld::new(

@@ -68,6 +68,8 @@ impl Default for ProxyOptions {
 /// A `codeAction` answer held back for suggestions.
 struct Held {
     uri: String,
+    /// The document's version the suggestions are computed for.
+    version: i64,
     slot: Arc<Slot>,
     deadline: Instant,
     response: Option<Value>,
@@ -131,7 +133,15 @@ impl Shared {
         };
         for held in ready {
             let response = held.response.expect("filtered on a response");
-            let suggestions = held.slot.suggestions();
+            // Suggestions checked against an older text say nothing of the current one (a step
+            // that completed `True` does not complete `False`): the editor gets none of them.
+            let current = lock(&self.docs).get(&held.uri).map(|d| d.version);
+            let suggestions = if current == Some(held.version) {
+                held.slot.suggestions()
+            } else {
+                tracing::debug!(target: "lsp_proxy", "the document changed while its suggestions were made");
+                Vec::new()
+            };
             if suggestions.is_empty() {
                 if let Some(note) = held.slot.note() {
                     tracing::debug!(target: "lsp_proxy", "no suggestions: {note}");
@@ -431,6 +441,7 @@ fn observe_editor(
                 id_key(id),
                 Held {
                     uri: uri.to_string(),
+                    version: doc.version,
                     slot,
                     deadline: Instant::now() + budget,
                     response: None,
