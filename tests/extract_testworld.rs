@@ -221,6 +221,42 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
     assert_eq!(train_lines.lines().count(), 7);
 }
 
+/// Only what `check` certifies becomes training data: a proof resting on `sorry` through a
+/// lemma, or on the file's own axiom, had been traced (`exact cheat.elim` for `2 + 2 = 5`).
+#[test]
+fn proofs_check_does_not_certify_are_never_traced() {
+    if common::test_lean("proofs_check_does_not_certify_are_never_traced").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_file(
+        dir.path(),
+        "Poison.lean",
+        "prelude\nimport Mini\ntheorem cheat : False := sorry\n\
+theorem uses_cheat : (2 : Nat) + 2 = 5 := by\n  exact cheat.elim\n\
+axiom bad : (2 : Nat) + 2 = 5\ntheorem uses_axiom : (2 : Nat) + 2 = 5 := by\n  exact bad\n\
+theorem honest (p : Prop) (hp : p) : p := by\n  exact hp\n",
+    );
+    let out = dir.path().join("out");
+    let run = proofstep(&[
+        "extract",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let traced: Vec<String> = ["train", "val", "test"]
+        .iter()
+        .flat_map(|s| read(&out.join(format!("random/{s}.json"))))
+        .map(|t| t["full_name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(traced, ["honest"]);
+}
+
 #[test]
 fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
     if common::test_lean("extract_without_split_folders_hashes_theorems_and_reports_bad_input")

@@ -1,7 +1,9 @@
 //! Running the extraction: Lean files found under the inputs are handed to `workers` threads,
 //! each with its own Lean language server; a file's theorems come back as soon as the file is
 //! done and are appended to the split files (train/val/test), so memory holds a few files at
-//! most. Theorems Lean reports errors or `sorry` in are skipped and counted, never traced.
+//! most. Theorems Lean reports errors or `sorry` in, and any `check` does not certify (one
+//! resting on `sorry` through a lemma or on the file's own axiom), are skipped and counted,
+//! never traced.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -14,6 +16,8 @@ use super::error::ExtractError;
 use super::record::{state_text, TracedTactic, TracedTheorem};
 use super::steps::tactic_steps;
 use super::writer::ArrayWriter;
+use crate::lean::axioms::AxiomPolicy;
+use crate::lean::check::check_with;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::source::{Pos, Region, SourceFile};
 use crate::lean::{LeanCommand, LeanError};
@@ -186,6 +190,21 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
     };
     let diagnostics = server.open(&path, &text).map_err(lean)?;
     let file = SourceFile::parse(&text);
+    // What `check` says of each theorem: only a proof it certifies (no `sorry` reached through
+    // a lemma, no axiom of the file's own, a reading of the file Lean shares) is traced.
+    let probe_path = path.with_file_name(format!(
+        ".proofstep-check-{}",
+        path.file_name()
+            .map_or("Doc.lean".into(), |n| n.to_string_lossy())
+    ));
+    let checked = check_with(&file, &AxiomPolicy::default(), |probe| {
+        let published = server.open(&probe_path, probe);
+        let closed = server.close(&probe_path);
+        let published = published?;
+        closed?;
+        Ok(published.iter().map(|d| d.to_lean_json(probe)).collect())
+    })
+    .map_err(lean)?;
     let lines: Vec<&str> = text.lines().collect();
     let mut bad: HashMap<usize, String> = HashMap::new();
     for d in &diagnostics {
@@ -213,6 +232,12 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
             Some(g) => Ok(Some(g)),
             None => goals(server, at),
         };
+    for (i, verdict) in checked.verdicts.iter().enumerate() {
+        if !verdict.is_proved() && !bad.contains_key(&i) {
+            let why = verdict.errors.first().cloned().unwrap_or_default();
+            bad.insert(i, format!("`check` does not certify it: {why}"));
+        }
+    }
     'theorems: for (i, theorem) in file.theorems.iter().enumerate() {
         let name = theorem.display_name();
         if let Some(reason) = bad.get(&i) {

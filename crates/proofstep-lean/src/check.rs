@@ -333,9 +333,20 @@ pub fn check_file(
     backend: &dyn ProofBackend,
     source: &SourceFile,
 ) -> Result<FileVerdicts, LeanError> {
+    check_with(source, backend.policy(), |text| backend.elaborate(text))
+}
+
+/// `check_file` with Lean run by `elaborate` (the diagnostics of one whole text, as
+/// `ProofBackend::elaborate` gives them): for a caller holding a Lean of its own, such as
+/// extraction's language server.
+pub fn check_with(
+    source: &SourceFile,
+    policy: &AxiomPolicy,
+    elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
+) -> Result<FileVerdicts, LeanError> {
     let probe = FileProbe::of(source);
-    let diagnostics = backend.elaborate(&probe.text)?;
-    Ok(classify(source, &probe, &diagnostics, backend.policy()))
+    let diagnostics = elaborate(&probe.text)?;
+    Ok(classify(source, &probe, &diagnostics, policy))
 }
 
 /// Sorts the diagnostics of one run of `probe.text` by theorem and gives each its verdict.
