@@ -584,6 +584,30 @@ fn an_axiom_named_like_an_allowed_one_in_a_namespace_proves_nothing() {
     }
 }
 
+/// A text's own print options decorate what `#print axioms` lists (`[size 1/1/1] sorryAx`
+/// under `pp.exprSizes`): the probe's options turn them off, so `sorry` is still seen, and
+/// allowing the decorated name proves nothing.
+#[test]
+fn print_options_of_the_text_do_not_hide_sorry() {
+    let Some(cmd) = common::test_lean_command("print_options_of_the_text_do_not_hide_sorry") else {
+        return;
+    };
+    let text = format!(
+        "{HEADER}theorem cheat : False := sorry\nset_option pp.exprSizes true\nset_option pp.universes true\ntheorem t : False := cheat\n"
+    );
+    let source = SourceFile::parse(&text);
+    for backend in backends(&cmd, AxiomPolicy::allowing(["[size 1/1/1] sorryAx"])) {
+        let result = check_file(backend.as_ref(), &source).unwrap();
+        assert_eq!(
+            result.verdicts[1].status,
+            Status::Sorry,
+            "{}: {:?}",
+            backend.name(),
+            result.verdicts[1]
+        );
+    }
+}
+
 /// A theorem's `... in` prefixes are part of what it states: `prove --file` and `eval` on a
 /// Lean file search and check the theorem with them, as Lean reads the file. (They had been
 /// dropped: `set_option autoImplicit false in theorem t : x = x` was proved with `x`

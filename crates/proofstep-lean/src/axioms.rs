@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::source::is_ident_rest;
 use crate::verdict::{Status, Verdict};
 
 /// The axioms every proof may use unless the user says otherwise: Lean's own foundations.
@@ -159,6 +160,33 @@ fn same_name(name: &str, expected: &str) -> bool {
     })
 }
 
+/// Whether `text` is a Lean name as `#print axioms` prints one: components of identifier
+/// characters (numeric ones too, as in `_private.M.0.x`) or `«»`-quoted, joined by dots.
+fn is_name(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        let len = if let Some(quoted) = rest.strip_prefix('«') {
+            match quoted.find('»') {
+                Some(end) => '«'.len_utf8() + end + '»'.len_utf8(),
+                None => return false,
+            }
+        } else {
+            rest.chars()
+                .take_while(|&c| is_ident_rest(c))
+                .map(char::len_utf8)
+                .sum()
+        };
+        if len == 0 {
+            return false;
+        }
+        rest = &rest[len..];
+        match rest.strip_prefix('.') {
+            Some(next) => rest = next,
+            None => return rest.is_empty(),
+        }
+    }
+}
+
 /// The names of a printed axiom list (`a, b.c, «x, y»`): split at commas outside `«»`.
 fn names_in_list(list: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -226,6 +254,13 @@ pub fn judge(
             return verdict;
         }
     };
+    if let Some(odd) = axioms.iter().find(|a| !is_name(a)) {
+        verdict.status = Status::Error;
+        verdict.errors.push(format!(
+            "Lean listed `{odd}` among the axioms `{name}` rests on, which is not a name (an option of the text decorates what `#print axioms` prints), so what it rests on cannot be checked"
+        ));
+        return verdict;
+    }
     let sorry = axioms.iter().any(|a| a == SORRY_AXIOM);
     let foreign: Vec<String> = axioms
         .iter()
@@ -274,10 +309,12 @@ pub fn example_declaration(tag: &str) -> String {
 
 /// The options every probe runs under: `#print axioms` prints a name relative to the current
 /// namespace and to open namespaces (inside `namespace Bar`, the file's own `Bar.propext` is
-/// printed `propext`, the allowed axiom's name), and a private name without its prefix. With
-/// them, every name is printed in full, as the policy compares them.
-pub const PROBE_OPTIONS: &str =
-    "set_option pp.fullNames true in set_option pp.privateNames true in ";
+/// printed `propext`, the allowed axiom's name), a private name without its prefix, and, under
+/// a text's own `pp.exprSizes`, `pp.universes` or `pp.all`, decorated (`[size 1/1/1] sorryAx`,
+/// `sorryAx.{u}`). With them, every name is printed in full and bare, as the policy compares
+/// them; an entry that is still no name is refused (`judge`).
+pub const PROBE_OPTIONS: &str = "set_option pp.all false in set_option pp.exprSizes false in \
+set_option pp.universes false in set_option pp.fullNames true in set_option pp.privateNames true in ";
 
 /// The command that asks Lean for the axioms behind `full_name`, resolved from the root so that
 /// any open namespace reaches it.
@@ -306,6 +343,23 @@ mod tests {
 
     fn proved() -> Verdict {
         Verdict::of(Status::Proved)
+    }
+
+    /// A text's own `pp.exprSizes` or `pp.universes` had decorated the names (`[size 1/1/1]
+    /// sorryAx`), so `sorryAx` went unseen and `--allow-axiom '[size 1/1/1] sorryAx'` proved
+    /// `False`: an entry that is not a name proves nothing, whatever is allowed.
+    #[test]
+    fn an_axiom_list_entry_that_is_no_name_proves_nothing() {
+        for odd in ["[size 1/1/1] sorryAx", "sorryAx.{u}", "propext, x y"] {
+            let policy = AxiomPolicy::allowing([odd]);
+            let answer = AxiomsAnswer::DependsOn(vec![odd.to_string()]);
+            let v = judge(proved(), Some(&answer), &policy, "t");
+            assert_eq!(v.status, Status::Error, "{odd}: {v:?}");
+        }
+        assert!(is_name(
+            "_private.«external:file:///tmp/x.lean».0.Bar.Quot.sound"
+        ));
+        assert!(is_name("Classical.choice") && is_name("h₁'") && !is_name("a..b"));
     }
 
     #[test]
