@@ -3,12 +3,15 @@
 //! before a `lake update`, another build of the test world) are never resumed or merged into
 //! a run against another.
 //!
-//! The fingerprint covers, for each module a header imports directly, the `.olean` Lean would
-//! load (the first one along the search path) and the build traces Lake keeps beside it (which
-//! hash everything the module depends on), plus a Lake project's `lake-manifest.json` (the
-//! pinned revision of every package). Modules of Lean's own library are covered by Lean's
-//! version, which is recorded apart.
+//! The fingerprint covers, for each module a header imports, the `.olean` Lean would load (the
+//! first one along the search path) and the build traces Lake keeps beside it (which hash
+//! everything the module depends on), plus a Lake project's `lake-manifest.json` (the pinned
+//! revision of every package). A module built without Lake has no trace, and its `.olean` does
+//! not change when a module it imports is rebuilt: its own imports (the `.ilean`'s
+//! `directImports`) are covered too, and theirs, as far as the search path reaches. Modules of
+//! Lean's own library are covered by Lean's version, which is recorded apart.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -76,17 +79,31 @@ impl Toolchain {
     /// the same contents. A module found nowhere counts as missing, not as an error: Lean will
     /// say so when the header is checked.
     pub fn library_fingerprint<'a>(&self, headers: impl IntoIterator<Item = &'a str>) -> String {
-        let mut modules: Vec<String> = headers.into_iter().flat_map(imported_modules).collect();
-        modules.sort();
-        modules.dedup();
         let dirs = self.library_dirs();
+        let mut reached: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
+        let mut queue: Vec<String> = headers.into_iter().flat_map(imported_modules).collect();
+        while let Some(module) = queue.pop() {
+            if reached.contains_key(&module) {
+                continue;
+            }
+            let olean = find_module(&dirs, &module);
+            if let Some(olean) = &olean {
+                let traced = TRACE_SUFFIXES
+                    .iter()
+                    .any(|suffix| olean.with_extension(suffix).is_file());
+                if !traced {
+                    queue.extend(direct_imports(&olean.with_extension("ilean")));
+                }
+            }
+            reached.insert(module, olean);
+        }
         let mut hash = Sha256::new();
-        for module in &modules {
+        for (module, olean) in &reached {
             hash.update(module.as_bytes());
             hash.update([0]);
-            match find_module(&dirs, module) {
+            match olean {
                 Some(olean) => {
-                    hash_file(&mut hash, &olean);
+                    hash_file(&mut hash, olean);
                     for suffix in TRACE_SUFFIXES {
                         hash_file(&mut hash, &olean.with_extension(suffix));
                     }
@@ -99,6 +116,25 @@ impl Toolchain {
         }
         format!("{:x}", hash.finalize())
     }
+}
+
+/// The modules an `.ilean` file says its module imports (`directImports`: entries whose first
+/// element is the module's name); none when the file is absent or unreadable.
+fn direct_imports(ilean: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(ilean) else {
+        return Vec::new();
+    };
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    json["directImports"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|entry| entry.get(0).and_then(|n| n.as_str()).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The `.olean` of `module` in the first of `dirs` that holds one, as Lean searches.
@@ -159,5 +195,29 @@ mod tests {
             toolchain.library_fingerprint(["import A.C\n"]),
             "another module"
         );
+    }
+
+    /// A module built without Lake has no trace, and its `.olean` stays the same when a
+    /// module it imports is rebuilt: the fingerprint follows its `.ilean`'s imports.
+    #[test]
+    fn the_fingerprint_follows_imports_of_imports_without_lake() {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        std::fs::write(lib.join("A.olean"), b"a").unwrap();
+        std::fs::write(
+            lib.join("A.ilean"),
+            r#"{"directImports": [["B", false, false, false]], "module": "A"}"#,
+        )
+        .unwrap();
+        std::fs::write(lib.join("B.olean"), b"x := 5").unwrap();
+        let overrides = super::super::Overrides {
+            lean_path: Some(lib.display().to_string()),
+            ..Default::default()
+        };
+        let toolchain = Toolchain::discover(dir.path(), &overrides);
+        let before = toolchain.library_fingerprint(["import A\n"]);
+        std::fs::write(lib.join("B.olean"), b"x := 6").unwrap();
+        assert_ne!(before, toolchain.library_fingerprint(["import A\n"]));
     }
 }
