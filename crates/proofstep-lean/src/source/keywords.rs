@@ -138,9 +138,11 @@ pub const CODE_ATTRIBUTES: &[&str] = &[
 ];
 
 /// Names a checked text may not declare: the axioms allowed by default (a file of its own
-/// could declare `axiom Classical.choice : False`, and only the name is allowed) and the `Nat`
+/// could declare `axiom Classical.choice : False`, and only the name is allowed), the `Nat`
 /// operations the kernel computes natively on literals, recognised by name (a `Nat.pow` of
-/// the file's own, disagreeing with the kernel's arithmetic, proves `False`).
+/// the file's own, disagreeing with the kernel's arithmetic, proves `False`; so does a `class
+/// inductive Nat.pow`), and the other names the kernel gives a meaning of its own (`Nat` and
+/// its constructors for literals, the constants string literals unfold to, native reduction).
 pub const RESERVED_NAMES: &[&str] = &[
     "propext",
     "Classical.choice",
@@ -160,6 +162,18 @@ pub const RESERVED_NAMES: &[&str] = &[
     "Nat.shiftRight",
     "Nat.pow",
     "Nat.log2",
+    "Nat",
+    "Nat.zero",
+    "Nat.succ",
+    "String",
+    "String.mk",
+    "String.ofList",
+    "Char",
+    "Char.ofNat",
+    "List.nil",
+    "List.cons",
+    "Lean.reduceBool",
+    "Lean.reduceNat",
 ];
 
 /// Why the word `word` (a name, plain or with `«quoted»` components) makes a text's proofs

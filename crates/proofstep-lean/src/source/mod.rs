@@ -653,6 +653,26 @@ mod tests {
     /// (1_2)` is `12`, `0x_1` is `1`, `2.` and `2.e3` are scientific, `2..3` is a range),
     /// and a raw string at any token's start: what follows is a token of its own.
     #[test]
+    fn a_reserved_name_is_seen_however_it_is_declared() {
+        for text in [
+            "class inductive Nat.pow : Nat → Nat → Prop where\n  | mk : Nat.pow 1 1\n",
+            "instance (priority := 100) Nat.pow : Foo := ⟨⟩\n",
+            "class abbrev Nat.add := Foo\n",
+            "namespace Nat\nclass inductive pow : Prop\nend Nat\n",
+        ] {
+            assert!(
+                SourceFile::parse(text).declares_reserved().is_some(),
+                "{text}"
+            );
+        }
+        assert!(
+            SourceFile::parse("instance : Foo := ⟨⟩\nclass inductive Bar : Prop\n")
+                .declares_reserved()
+                .is_none()
+        );
+    }
+
+    #[test]
     fn numbers_and_raw_strings_end_where_lean_ends_them() {
         assert_eq!(tokens("1_2variable"), ["1_2", "variable"]);
         assert_eq!(

@@ -67,6 +67,34 @@ impl<'a> Splitter<'a> {
         self.pos(self.tokens[i].start).column
     }
 
+    /// The token naming what the declaration keyword at `kw` declares (before `end`), read as
+    /// Lean reads it: past the keyword a `class` is followed by (`class inductive`, `class
+    /// abbrev`) and past an instance's `(priority := n)`; none for an anonymous one.
+    fn declared_name(&self, kw: usize, end: usize) -> Option<usize> {
+        let mut at = kw + 1;
+        if self.text(kw) == "class"
+            && at < end
+            && matches!(self.text(at), "inductive" | "structure" | "abbrev")
+        {
+            at += 1;
+        }
+        if at < end && self.text(at) == "(" && self.text(kw) == "instance" {
+            let mut depth = 0i32;
+            while at < end {
+                match self.text(at) {
+                    "(" => depth += 1,
+                    ")" => depth -= 1,
+                    _ => {}
+                }
+                at += 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+        }
+        (at < end && self.tokens[at].kind == TokenKind::Word).then_some(at)
+    }
+
     /// After doc comment, attributes and modifiers starting at token `i`: the index of the
     /// token they lead to.
     pub(super) fn skip_modifiers(&self, mut i: usize) -> usize {
@@ -195,11 +223,10 @@ impl<'a> Splitter<'a> {
                     theorems.push(theorem);
                     continue;
                 }
-                k if DECLARATIONS.contains(&k)
-                    && kw + 1 < end
-                    && self.tokens[kw + 1].kind == TokenKind::Word =>
-                {
-                    declared.push((self.tokens[s].start, full_name(&scopes, self.text(kw + 1))));
+                k if DECLARATIONS.contains(&k) => {
+                    if let Some(name) = self.declared_name(kw, end) {
+                        declared.push((self.tokens[s].start, full_name(&scopes, self.text(name))));
+                    }
                 }
                 "namespace" | "section" | "mutual" | "end" => {
                     let named = kw + 1 < end
