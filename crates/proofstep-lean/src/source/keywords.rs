@@ -240,15 +240,10 @@ mod tests {
 
     #[test]
     fn each_keyword_is_in_one_class() {
-        let lists = [
-            DECLARATIONS,
-            MODIFIERS,
-            SYNTAX_COMMANDS,
-            SCOPES,
-            IN_COMMANDS,
-            OTHER_COMMANDS,
-        ];
-        let all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        let all: Vec<&str> = COMMAND_LISTS
+            .iter()
+            .flat_map(|l| l.iter().copied())
+            .collect();
         for word in &all {
             assert_eq!(all.iter().filter(|w| *w == word).count(), 1, "{word}");
         }
