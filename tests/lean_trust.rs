@@ -509,6 +509,8 @@ fn no_false_statement_of_the_audits_files_is_proved() {
         // A sixteenth: a kernel-computed name declared as `class inductive` (the splitter had
         // recorded the name `inductive`) proves `False` with no axiom at all.
         "class inductive Nat.pow : Nat → Nat → Prop where\n  | mk : Nat.pow 1 1\ntheorem t : False := by\n  have h : Nat.pow 1 0 := Nat.pow.mk\n  have e : (0 : Nat) = 1 := Nat.pow.rec (motive := fun _ b _ => b = 1) rfl h\n  exact Nat.noConfusion e.symm\n".to_string(),
+        // A seventeenth: the same name declared by a `local instance`.
+        "class D : Type where\n  v : Nat\n@[reducible] def C (_ _ : Nat) : Type := D\nlocal instance Nat.pow (a b : Nat) : C a b := ⟨b⟩\ntheorem g (n m : Nat) : @D.v (Nat.pow n m) = m := rfl\ntheorem native : Nat.pow 1 5 = Nat.pow 1 0 := rfl\ntheorem t : False := by\n  have h : (5 : Nat) = 0 := (g 1 5).symm.trans ((congrArg (@D.v) native).trans (g 1 0))\n  exact Nat.noConfusion h\n".to_string(),
         // A twelfth: the same after "unexpected token" errors, which carry an end position.
         "theorem a : True := trivial\ndef x : Nat := ) ''\"' variable (h : False) include h -- \"\ntheorem t : False := h\n".to_string(),
         "def bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩\ntheorem a : True := by\n  exact ) ''\"' attribute [instance 2000] bad -- \"\ntheorem two_plus_two : (2 : Nat) + 2 = 5 := rfl\n".to_string(),

@@ -659,6 +659,8 @@ mod tests {
             "instance (priority := 100) Nat.pow : Foo := ⟨⟩\n",
             "class abbrev Nat.add := Foo\n",
             "namespace Nat\nclass inductive pow : Prop\nend Nat\n",
+            "@[reducible] local instance (priority := 5) Nat.pow (a b : Nat) : C a b := ⟨b⟩\n",
+            "namespace Nat\nscoped instance pow (a b : Nat) : C a b := ⟨b⟩\nend Nat\n",
         ] {
             assert!(
                 SourceFile::parse(text).declares_reserved().is_some(),

@@ -192,6 +192,15 @@ impl<'a> Splitter<'a> {
         for (k, &(s, last)) in groups.iter().enumerate() {
             let end = groups.get(k + 1).map_or(self.tokens.len(), |g| g.0);
             let kw = self.skip_modifiers(last);
+            // `local instance` and `scoped instance` declare an instance like `instance`.
+            let kw = if kw + 1 < end
+                && SCOPES.contains(&self.text(kw))
+                && self.text(kw + 1) == "instance"
+            {
+                kw + 1
+            } else {
+                kw
+            };
             let keyword = if kw < end { self.text(kw) } else { "" };
             if keyword == "#exit" {
                 lean_end = self.tokens[s].start;
