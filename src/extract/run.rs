@@ -198,11 +198,7 @@ pub fn extract_file(server: &mut LeanServer, input: &Input) -> Result<FileResult
             .map_or("Doc.lean".into(), |n| n.to_string_lossy())
     ));
     let checked = check_with(&file, &AxiomPolicy::default(), |probe| {
-        let published = server.open(&probe_path, probe);
-        let closed = server.close(&probe_path);
-        let published = published?;
-        closed?;
-        Ok(published.iter().map(|d| d.to_lean_json(probe)).collect())
+        server.elaborate_once(&probe_path, probe)
     })
     .map_err(lean)?;
     let lines: Vec<&str> = text.lines().collect();

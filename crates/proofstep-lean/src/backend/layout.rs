@@ -281,6 +281,14 @@ pub struct ProbeAnswers {
 mod tests {
     use super::*;
 
+    /// The answers of an honest text: the name free before, nothing rested on after.
+    fn clean_answers() -> ProbeAnswers {
+        ProbeAnswers {
+            free: Some(AxiomsAnswer::Unknown),
+            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+        }
+    }
+
     #[test]
     fn positions_of_the_parts() {
         let steps = vec!["constructor".to_string(), "· exact ⟨hp, hq⟩".to_string()];
@@ -352,10 +360,7 @@ mod tests {
 
     #[test]
     fn a_text_that_could_answer_the_probe_itself_confirms_nothing() {
-        let clean = ProbeAnswers {
-            free: Some(AxiomsAnswer::Unknown),
-            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
-        };
+        let clean = clean_answers();
         let policy = AxiomPolicy::default();
         let honest = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
         let proved = honest.judge(Verdict::of(Status::Proved), &clean, &policy);
@@ -375,10 +380,7 @@ mod tests {
     #[test]
     fn a_statement_of_several_commands_proves_nothing() {
         let policy = AxiomPolicy::default();
-        let clean = ProbeAnswers {
-            free: Some(AxiomsAnswer::Unknown),
-            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
-        };
+        let clean = clean_answers();
         let two = TheoremText::for_verify(
             "prelude\nimport Mini\ndef bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩",
             "attribute [instance 2000] bad\ntheorem t : (2 : Nat) + 2 = 5",

@@ -332,11 +332,7 @@ impl ProofBackend for ServerBackend {
         let path = self
             .scratch_dir()
             .join(format!("ProofstepCheck{}_{n}.lean", std::process::id()));
-        let published = server.open(&path, text);
-        let closed = server.close(&path);
-        let published = published?;
-        closed?;
-        Ok(published.iter().map(|d| d.to_lean_json(text)).collect())
+        server.elaborate_once(&path, text)
     }
 
     fn policy(&self) -> &AxiomPolicy {

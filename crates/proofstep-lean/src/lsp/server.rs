@@ -13,6 +13,7 @@ use crate::command::LeanCommand;
 use crate::error::LeanError;
 use crate::lsp::connection::Connection;
 use crate::lsp::diagnostic::LeanDiagnostic;
+use crate::message::Diagnostic;
 
 /// Timeouts of a `LeanServer`. Every wait has one; when one passes the server is killed
 /// (its state is unknown) and the call fails with `LeanError::Timeout`.
@@ -182,6 +183,21 @@ impl LeanServer {
             .conn
             .request("$/lean/plainGoal", params, self.options.timeout)?;
         parse_plain_goal(&answer)
+    }
+
+    /// Elaborates `text` once as a document at `path` (opened, then closed whatever the
+    /// outcome) and returns its diagnostics as `lean --json` reports them: a whole-text check
+    /// through this server, as `check` runs one.
+    pub fn elaborate_once(
+        &mut self,
+        path: &Path,
+        text: &str,
+    ) -> Result<Vec<Diagnostic>, LeanError> {
+        let published = self.open(path, text);
+        let closed = self.close(path);
+        let published = published?;
+        closed?;
+        Ok(published.iter().map(|d| d.to_lean_json(text)).collect())
     }
 
     /// Closes an open document (Lean stops its worker process for it).
