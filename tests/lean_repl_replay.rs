@@ -236,9 +236,12 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
                 .to_string()
         })
         .collect();
-    let input = lean_answers::record(&t.lean, &t.lib, tmp.path(), "verify", header, &commands);
+    lean_answers::record(&t.lean, &t.lib, tmp.path(), "verify", header, &commands);
+    // What the imports declare among the reserved names is asked apart, once.
+    let (imports, _) = proofstep::lean::reserved::imports_text(header);
+    lean_answers::record(&t.lean, &t.lib, tmp.path(), "imports", &imports, &[]);
     let lean = ReplBackend::new(support::pool_config(
-        support::standin(&input, &[]),
+        support::standin(tmp.path(), &[]),
         1,
         Duration::from_secs(20),
     ));
@@ -248,6 +251,33 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
     }
     let cheat = lean.verify(header, skew, "exact cheat.elim").unwrap();
     assert_eq!(cheat.axioms, ["cheat"]);
+    // A header that declares a reserved name the imports lack, as a constructor the lexical
+    // check does not read: only Lean's answers at the end show it.
+    let declares = "prelude\nimport Mini\ninductive Lean where\n  | reduceBool";
+    let command = TheoremText::for_verify(declares, swap, "exact ⟨h.2, h.1⟩");
+    let lean2_dir = tempfile::tempdir().unwrap();
+    let (imports, _) = proofstep::lean::reserved::imports_text(declares);
+    lean_answers::record(&t.lean, &t.lib, lean2_dir.path(), "imports", &imports, &[]);
+    let command = command.after_header().0.to_string();
+    lean_answers::record(
+        &t.lean,
+        &t.lib,
+        lean2_dir.path(),
+        "verify",
+        declares,
+        &[command],
+    );
+    let lean2 = ReplBackend::new(support::pool_config(
+        support::standin(lean2_dir.path(), &[]),
+        1,
+        Duration::from_secs(20),
+    ));
+    let v = lean2.verify(declares, swap, "exact ⟨h.2, h.1⟩").unwrap();
+    assert_eq!(v.status, Status::Error, "{v:?}");
+    assert!(
+        v.errors.iter().any(|e| e.contains("`Lean.reduceBool`")),
+        "{v:?}"
+    );
 }
 
 #[test]

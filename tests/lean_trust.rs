@@ -589,6 +589,44 @@ fn an_axiom_named_like_an_allowed_one_in_a_namespace_proves_nothing() {
     }
 }
 
+/// A reserved name the imports lack (`Lean.reduceBool`: the test world's `Mini` has none)
+/// declared by a way the splitter does not read — a constructor — is seen by Lean's own
+/// answers at the start and end of the text, in `check` and in the final check of a search,
+/// in every backend; the same text without it stays proved.
+#[test]
+fn a_reserved_name_declared_as_a_constructor_proves_nothing() {
+    let Some(cmd) =
+        common::test_lean_command("a_reserved_name_declared_as_a_constructor_proves_nothing")
+    else {
+        return;
+    };
+    let declares = "inductive Lean where\n  | reduceBool\n";
+    for backend in backends(&cmd, AxiomPolicy::default()) {
+        for (context, want) in [(declares, Status::Error), ("", Status::Proved)] {
+            let text = format!("{HEADER}{context}theorem t : True := trivial\n");
+            let result = check_file(backend.as_ref(), &SourceFile::parse(&text)).unwrap();
+            let v = &result.verdicts[0];
+            assert_eq!(v.status, want, "{}: {text}: {v:?}", backend.name());
+            let header = format!("{HEADER}{context}");
+            let verified = backend
+                .verify(&header, "theorem t (p : Prop) (h : p) : p", "exact h")
+                .unwrap();
+            assert_eq!(verified.status, want, "{}: {verified:?}", backend.name());
+            if want == Status::Error {
+                for errors in [&v.errors, &verified.errors] {
+                    assert!(
+                        errors
+                            .iter()
+                            .any(|e| e.contains("declares `Lean.reduceBool`")),
+                        "{}: {errors:?}",
+                        backend.name()
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// A text's own print options decorate what `#print axioms` lists (`[size 1/1/1] sorryAx`
 /// under `pp.exprSizes`): the probe's options turn them off, so `sorry` is still seen, and
 /// allowing the decorated name proves nothing.

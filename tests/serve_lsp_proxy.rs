@@ -283,17 +283,27 @@ fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
         ("Example.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\nexample : False := by\n  \n  variable (cheat : False)\n", 4, "exact cheat"),
         // The twelfth: the same after an "unexpected token" error between theorems.
         ("Unexpected.lean", "prelude\nimport Mini\ntheorem cheat : False := sorry\ndef x : Nat := ) ''\"' namespace N -- \"\ntheorem trivial : False := by\n  \n", 5, "exact cheat"),
+        // A reserved name the imports lack, declared as a constructor (not a name the
+        // splitter reads): Lean's own answers about it at the end of the copy show it.
+        ("Constructor.lean", "prelude\nimport Mini\ninductive Lean where\n  | reduceBool\ntheorem t : True := by\n  \n", 5, "exact trivial"),
     ];
     for (name, text, line, step) in documents {
         let uri = world.file(name, text);
         let predictor = ScriptedPredictor::new()
             .on("⊢ False", &[(step, -0.1)])
-            .on("⊢ 2 + 2 = 5", &[(step, -0.1)]);
+            .on("⊢ 2 + 2 = 5", &[(step, -0.1)])
+            .on("⊢ True", &[(step, -0.1)]);
         let (mut client, proxy) = world.proxy(Arc::new(predictor), Duration::from_secs(60));
         client.initialize(world.dir.path());
         client.open(&uri, text);
         client.diagnostics(&uri, 1);
         let offered = titles(&client.code_actions(&uri, (line, 2)));
+        assert!(
+            offered
+                .iter()
+                .any(|t| t.starts_with(&format!("Insert next step: {step}"))),
+            "{name}: the step is offered: {offered:?}"
+        );
         assert!(
             !offered.iter().any(|t| t.contains("completes the proof")),
             "{name}: {offered:?}"
@@ -501,7 +511,9 @@ fn the_binary_checks_the_also_try_tactics_on_top_of_the_models() {
         .arg("--server")
         .env("LEAN_PATH", &world.lib);
     let (mut client, mut child) = spawn_client(proxied);
-    client.initialize(world.dir.path());
+    // An editor that applies versioned edits: each edit names the version it was made for.
+    let versioned = json!({"workspace": {"workspaceEdit": {"documentChanges": true}}});
+    client.initialize_with(world.dir.path(), versioned);
     client.open(&uri, UNFINISHED);
     client.diagnostics(&uri, 1);
     let actions = client.code_actions(&uri, CURSOR);
@@ -509,6 +521,9 @@ fn the_binary_checks_the_also_try_tactics_on_top_of_the_models() {
         .into_iter()
         .filter(|t| t.starts_with("Insert next step: "))
         .collect();
+    let edit = &actions[0]["edit"]["documentChanges"][0];
+    assert_eq!(edit["textDocument"]["version"], 1, "{actions:?}");
+    assert_eq!(edit["textDocument"]["uri"], uri.as_str(), "{actions:?}");
     client.finish();
     assert!(child.wait().unwrap().success());
     // The untrained model's one checked candidate is gibberish; the listed steps are checked

@@ -148,10 +148,15 @@ impl Client {
 
     /// `initialize` (answer returned) and `initialized`.
     pub fn initialize(&mut self, root: &Path) -> Value {
+        self.initialize_with(root, json!({}))
+    }
+
+    /// `initialize` saying the editor has `capabilities`.
+    pub fn initialize_with(&mut self, root: &Path, capabilities: Value) -> Value {
         let root = url::Url::from_file_path(root).unwrap().to_string();
         let answer = self.call(
             "initialize",
-            json!({"processId": null, "rootUri": root, "capabilities": {}}),
+            json!({"processId": null, "rootUri": root, "capabilities": capabilities}),
         );
         self.notify("initialized", json!({}));
         answer

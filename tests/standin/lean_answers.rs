@@ -26,20 +26,21 @@ pub fn record(
     let mut requests = vec![json!({ "cmd": header })];
     let mut answers = vec![json!({ "env": 0 })];
     let header_lines = format!("{header}\n").lines().count() as u64;
+    if commands.is_empty() {
+        // A header alone (a command run with no environment): its own messages.
+        let file = dir.join(format!("{name}_header.lean"));
+        std::fs::write(&file, header).unwrap();
+        answers[0]["messages"] = lean_json(lean, lean_path, &file)
+            .iter()
+            .map(|d| message(d, 0))
+            .collect();
+    }
     for (i, cmd) in commands.iter().enumerate() {
         let file = dir.join(format!("{name}_{i}.lean"));
         std::fs::write(&file, format!("{header}\n{cmd}")).unwrap();
-        let out = std::process::Command::new(lean)
-            .arg("--json")
-            .arg(&file)
-            .env("LEAN_PATH", lean_path)
-            .output()
-            .unwrap();
-        let (in_header, in_command): (Vec<Value>, Vec<Value>) =
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .partition(|d| d["pos"]["line"].as_u64().unwrap_or(0) <= header_lines);
+        let (in_header, in_command): (Vec<Value>, Vec<Value>) = lean_json(lean, lean_path, &file)
+            .into_iter()
+            .partition(|d| d["pos"]["line"].as_u64().unwrap_or(0) <= header_lines);
         if i == 0 {
             answers[0]["messages"] = in_header.iter().map(|d| message(d, 0)).collect();
         }
@@ -60,6 +61,20 @@ pub fn record(
     std::fs::write(&input, join(&requests)).unwrap();
     std::fs::write(input.with_extension("expected.out"), join(&answers)).unwrap();
     input
+}
+
+/// The diagnostics `lean --json` gives for `file`.
+fn lean_json(lean: &Path, lean_path: &Path, file: &Path) -> Vec<Value> {
+    let out = std::process::Command::new(lean)
+        .arg("--json")
+        .arg(file)
+        .env("LEAN_PATH", lean_path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
 }
 
 /// One `lean --json` diagnostic as a REPL message, its lines counted after `offset` lines.

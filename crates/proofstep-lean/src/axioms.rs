@@ -90,8 +90,9 @@ pub fn add_answer(answer: &mut Option<AxiomsAnswer>, next: AxiomsAnswer) {
 /// Reads one message found on a `#print axioms` line about `expected` (the full name asked
 /// about): an information message `'NAME' depends on axioms: [..]` or `'NAME' does not depend
 /// on any axioms` whose NAME is `expected` (or its private form, `_private.Module.0.expected`),
-/// or an "unknown constant" error. `None` for anything else (a parse error that spilled onto the
-/// line, an answer about another name), which confirms nothing. The message is read by its
+/// or an "unknown constant" error about `expected` (as asked, `_root_.` and all, or as written
+/// relative to a namespace it ends in). `None` for anything else (a parse error that spilled
+/// onto the line, an answer about another name), which confirms nothing. The message is read by its
 /// shape, never searched for a phrase: an axiom may be named `«does not depend on any axioms»`.
 pub fn read_answer(
     is_error: bool,
@@ -114,9 +115,26 @@ pub fn read_answer(
             .strip_suffix(']')?;
         return Some(AxiomsAnswer::DependsOn(names_in_list(inner)));
     }
-    let lower = text.to_lowercase();
-    (is_error && (lower.starts_with("unknown constant") || lower.starts_with("unknown identifier")))
-        .then_some(AxiomsAnswer::Unknown)
+    let line = text.trim().lines().next().unwrap_or_default();
+    let lower = line.to_lowercase();
+    let prefix = ["unknown constant", "unknown identifier"]
+        .into_iter()
+        .find(|p| lower.starts_with(p))?;
+    // The name is quoted (`NAME` in Lean 4.35, 'NAME' before).
+    let quoted = line[prefix.len()..].trim();
+    let quote = quoted.chars().next().filter(|c| matches!(c, '`' | '\''))?;
+    let name = quoted[1..].strip_suffix(quote)?;
+    // Asked from the root, the name must be the full one; as written, it may be relative.
+    let about_expected = match name.strip_prefix("_root_.") {
+        Some(full) => same_name(full, expected),
+        None => {
+            same_name(name, expected)
+                || expected
+                    .replace(['«', '»'], "")
+                    .ends_with(&format!(".{}", name.replace(['«', '»'], "")))
+        }
+    };
+    (is_error && about_expected).then_some(AxiomsAnswer::Unknown)
 }
 
 /// An answer of `#print axioms`'s shape split into the name it is about (as printed) and
@@ -398,6 +416,26 @@ mod tests {
             read_answer(true, false, "Unknown constant `_root_.nope`", "nope"),
             Some(AxiomsAnswer::Unknown)
         );
+        assert_eq!(
+            read_answer(true, false, "unknown constant '_root_.A.t'", "A.t"),
+            Some(AxiomsAnswer::Unknown)
+        );
+        // As written after a theorem inside a namespace.
+        assert_eq!(
+            read_answer(true, false, "Unknown identifier `t`", "A.t"),
+            Some(AxiomsAnswer::Unknown)
+        );
+        // An "unknown" error about another name than asked says nothing of this one.
+        for other in [
+            "Unknown constant `_root_.Nat.powx`",
+            "Unknown constant `_root_.pow`",
+            "Unknown constant `Nat.pow.x`",
+            "Unknown constant `x.Nat.pow`",
+            "Unknown constant",
+            "unknown constant 'Nat.pow",
+        ] {
+            assert_eq!(read_answer(true, false, other, "Nat.pow"), None, "{other}");
+        }
         assert_eq!(
             read_answer(true, false, "unexpected token '#print'; expected term", "t"),
             None

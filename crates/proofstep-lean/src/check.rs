@@ -12,11 +12,13 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
+use crate::reserved::{self, ReservedAnswers, Side};
 use crate::source::keywords::{
     uncertifiable, CODE_ATTRIBUTES, CODE_RUNNERS, MESSAGE_HIDERS, SCOPES, SYNTAX_COMMANDS,
 };
 use crate::source::{
-    command_tokens, is_ident_rest, qualified, tokens, DeclKind, Pos, Region, SourceFile,
+    command_tokens, is_ident_rest, module_header_end, qualified, tokens, DeclKind, Pos, Region,
+    SourceFile,
 };
 use crate::verdict::{Status, Verdict};
 
@@ -35,7 +37,8 @@ pub struct FileVerdicts {
 /// scope, a `#print axioms` of its name as written (`Theorem::probe_name`): Lean resolves the
 /// name in the namespace the theorem is really in and prints what it found, which must be the
 /// full name read here. Theorems inside a `mutual` block, where no command may stand, are
-/// asked about by full name at the end.
+/// asked about by full name at the end. Right after the module header and at the very end,
+/// the reserved names are asked about (`reserved`): the text must declare none.
 #[derive(Clone, Debug)]
 pub struct FileProbe {
     /// The text to elaborate.
@@ -56,6 +59,8 @@ pub struct FileProbe {
     fresh: HashMap<u32, usize>,
     /// The name each theorem is checked under.
     names: Vec<String>,
+    /// The first line of the reserved-name probes after the module header, and at the end.
+    reserved_lines: [u32; 2],
     /// Why the probe cannot be trusted in this file, if it cannot.
     distrust: Option<String>,
     /// Per theorem, why its full name may not be Lean's (`SourceFile::name_doubt`): the probe
@@ -75,10 +80,16 @@ impl FileProbe {
             probes: HashMap::new(),
             fresh: HashMap::new(),
             names: Vec::with_capacity(source.theorems.len()),
+            reserved_lines: [0; 2],
             distrust: untrusted(file).or_else(|| source.declares_reserved()),
             doubts: source.name_doubts(),
         };
-        let mut at = 0;
+        let mut at = module_header_end(file);
+        probe.copy(file, 0, at);
+        if at > 0 {
+            probe.insert("\n", at);
+        }
+        probe.reserved_lines[0] = probe.command_line(&reserved::probe_block(), at);
         let mut at_end = Vec::new();
         for (i, theorem) in source.theorems.iter().enumerate() {
             let written = match (&theorem.full_name, theorem.kind) {
@@ -131,7 +142,19 @@ impl FileProbe {
             probe.probes.insert(line, i);
             probe.insert("\n", file.len());
         }
+        probe.reserved_lines[1] = probe.command_line(&reserved::probe_block(), file.len());
         probe
+    }
+
+    /// Which reserved-name probe is on `line`, if one is: its block and its index.
+    fn reserved_probe(&self, line: u32) -> Option<(Side, usize)> {
+        [Side::Start, Side::End]
+            .into_iter()
+            .zip(self.reserved_lines)
+            .find_map(|(side, first)| {
+                let k = line.checked_sub(first)? as usize;
+                (k < reserved::block_lines()).then_some((side, k))
+            })
     }
 
     /// Copies `file[from..before]`, then asks at `before` whether theorem `i`'s full name is
@@ -365,6 +388,7 @@ pub fn classify(
     let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
     let mut taken = vec![false; n];
+    let mut reserved_answers = ReservedAnswers::default();
     let answer_of = |d: &Diagnostic, i: usize| {
         axioms::read_answer(
             d.is_error(),
@@ -374,6 +398,12 @@ pub fn classify(
         )
     };
     for d in diagnostics {
+        if let Some((side, k)) = probe.reserved_probe(d.pos.line) {
+            let information = d.severity == Severity::Information;
+            if reserved_answers.read(side, k, d.is_error(), information, &d.data) {
+                continue;
+            }
+        }
         if let Some(&i) = probe.fresh.get(&d.pos.line) {
             match answer_of(d, i) {
                 Some(AxiomsAnswer::Unknown) => continue,
@@ -454,6 +484,7 @@ pub fn classify(
                 pos.line
             ))
         });
+    let declares_reserved = reserved_answers.why_untrusted();
     let verdicts = (0..n)
         .map(|i| {
             let verdict = message::verdict(&own[i], false);
@@ -478,6 +509,7 @@ pub fn classify(
             } else if let Some(why) = probe
                 .distrust
                 .as_ref()
+                .or(declares_reserved.as_ref())
                 .or(probe.doubts[i].as_ref())
                 .or(after_desync)
                 .or(name_taken.as_ref())
@@ -524,30 +556,50 @@ mod tests {
         let text = "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nexample : True := trivial\nend N\n";
         let source = SourceFile::parse(text);
         let probe = FileProbe::of(&source);
+        // The reserved names are asked about right after the imports and at the end.
+        let block = reserved::probe_block();
+        let k = reserved::block_lines() as u32;
         assert_eq!(
             probe.text,
-            axioms::with_probe_options("prelude\nimport Mini\n#print axioms _root_.a\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n")
+            format!(
+                "prelude\nimport Mini\n{block}{}{block}",
+                axioms::with_probe_options("\n#print axioms _root_.a\ntheorem a : True := trivial\n#print axioms a\n\nnamespace N\nnoncomputable def proofstep_checked_example_L5_C0 : True := trivial\n#print axioms proofstep_checked_example_L5_C0\n\nend N\n")
+            )
         );
+        assert_eq!(probe.reserved_probe(3), Some((Side::Start, 0)));
+        assert_eq!(
+            probe.reserved_probe(2 + k),
+            Some((Side::Start, k as usize - 1))
+        );
+        assert_eq!(probe.reserved_probe(3 + k), None);
+        assert_eq!(probe.reserved_probe(13 + k), Some((Side::End, 0)));
         // Before the theorem: is its name still free? After it: what does it rest on?
-        assert_eq!(probe.fresh.get(&3), Some(&0));
-        assert_eq!(probe.probes.get(&5), Some(&0));
-        assert_eq!(probe.probes.get(&9), Some(&1));
+        let line = |l: u32| l + k + 1;
+        assert_eq!(probe.fresh.get(&line(3)), Some(&0));
+        assert_eq!(probe.probes.get(&line(5)), Some(&0));
+        assert_eq!(probe.probes.get(&line(9)), Some(&1));
         assert_eq!(probe.names, ["a", "N.proofstep_checked_example_L5_C0"]);
         // Positions after the renamed keyword and after a probe map back to the file as written.
         let added = "noncomputable def proofstep_checked_example_L5_C0".len() as u32 - 7;
-        assert_eq!(probe.original(Pos::new(8, 10 + added)), Pos::new(5, 10));
-        assert_eq!(probe.original(Pos::new(8, 3)), Pos::new(5, 0));
-        assert_eq!(probe.original(Pos::new(7, 5)), Pos::new(4, 5));
-        assert_eq!(probe.original(Pos::new(4, 8)), Pos::new(3, 8));
-        assert!(probe.inserted(Pos::new(5, 3)) && !probe.inserted(Pos::new(7, 0)));
-        assert!(probe.inserted(Pos::new(3, 3)));
+        assert_eq!(
+            probe.original(Pos::new(line(8), 10 + added)),
+            Pos::new(5, 10)
+        );
+        assert_eq!(probe.original(Pos::new(line(8), 3)), Pos::new(5, 0));
+        assert_eq!(probe.original(Pos::new(line(7), 5)), Pos::new(4, 5));
+        assert_eq!(probe.original(Pos::new(line(4), 8)), Pos::new(3, 8));
+        assert_eq!(probe.original(Pos::new(2, 4)), Pos::new(2, 4));
+        assert!(probe.inserted(Pos::new(line(5), 3)) && !probe.inserted(Pos::new(line(7), 0)));
+        assert!(probe.inserted(Pos::new(line(3), 3)) && probe.inserted(Pos::new(4, 0)));
         // In a `mutual` block no command may stand: those theorems are asked about at the end.
         let mutual = SourceFile::parse(
             "mutual\ntheorem e : True := trivial\ntheorem o : True := trivial\nend\n",
         );
         let probe = FileProbe::of(&mutual);
-        assert!(probe.text.ends_with(&axioms::with_probe_options(
-            "end\n#print axioms _root_.e\n#print axioms _root_.o\n"
+        assert!(probe.text.ends_with(&format!(
+            "{}{}",
+            axioms::with_probe_options("end\n#print axioms _root_.e\n#print axioms _root_.o\n"),
+            reserved::probe_block()
         )));
     }
 

@@ -10,8 +10,10 @@ use crate::serve::lsp::suggest::Suggestion;
 pub const TITLE: &str = "Insert next step: ";
 
 /// One code action per suggestion, in the order given (completing steps first); the first
-/// completing one is marked preferred.
-pub fn code_actions(uri: &str, suggestions: &[Suggestion]) -> Vec<Value> {
+/// completing one is marked preferred. With the document `version` the suggestions were made
+/// for (an editor that applies versioned edits), the edit names it, so an editor whose text
+/// has changed since refuses it; without, it is a plain `changes` edit.
+pub fn code_actions(uri: &str, version: Option<i64>, suggestions: &[Suggestion]) -> Vec<Value> {
     suggestions
         .iter()
         .enumerate()
@@ -28,11 +30,17 @@ pub fn code_actions(uri: &str, suggestions: &[Suggestion]) -> Vec<Value> {
                 format!("{TITLE}{shown}")
             };
             let edit = json!({"range": s.range, "newText": s.new_text});
+            let edit = match version {
+                Some(version) => json!({"documentChanges": [
+                    {"textDocument": {"uri": uri, "version": version}, "edits": [edit]}
+                ]}),
+                None => json!({"changes": {uri: [edit]}}),
+            };
             json!({
                 "title": title,
                 "kind": "quickfix",
                 "isPreferred": i == 0 && s.completes,
-                "edit": {"changes": {uri: [edit]}},
+                "edit": edit,
             })
         })
         .collect()
@@ -91,6 +99,7 @@ mod tests {
     fn actions_carry_the_edit_and_merge_first() {
         let ours = code_actions(
             "file:///A.lean",
+            None,
             &[
                 suggestion("exact ⟨hp, hq⟩", true),
                 suggestion("constructor", false),
@@ -106,6 +115,13 @@ mod tests {
             ours[0]["edit"]["changes"]["file:///A.lean"][0]["newText"],
             "  exact ⟨hp, hq⟩"
         );
+        // An editor that applies versioned edits gets the version the step was made for.
+        let versioned = code_actions("file:///A.lean", Some(7), &[suggestion("rfl", true)]);
+        let change = &versioned[0]["edit"]["documentChanges"][0];
+        assert_eq!(change["textDocument"]["version"], 7);
+        assert_eq!(change["textDocument"]["uri"], "file:///A.lean");
+        assert_eq!(change["edits"][0]["newText"], "  rfl");
+        assert!(versioned[0]["edit"].get("changes").is_none());
         let theirs = json!({"jsonrpc": "2.0", "id": 3, "result": [{"title": "Lean's own"}]});
         let merged = merge_code_actions(theirs, ours.clone());
         let titles: Vec<_> = merged["result"]

@@ -90,6 +90,10 @@ struct Shared {
     waiting: Mutex<Waiting>,
     next_own: AtomicU64,
     suggesting: bool,
+    /// The editor said at `initialize` that it applies versioned edits (`documentChanges`):
+    /// our edits then name the document version they were made for, and an editor refuses
+    /// one that arrives after the text changed.
+    versioned_edits: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -147,7 +151,12 @@ impl Shared {
                     tracing::debug!(target: "lsp_proxy", "no suggestions: {note}");
                 }
             }
-            let merged = merge_code_actions(response, code_actions(&held.uri, &suggestions));
+            let version = self
+                .versioned_edits
+                .load(Ordering::Relaxed)
+                .then_some(held.version);
+            let actions = code_actions(&held.uri, version, &suggestions);
+            let merged = merge_code_actions(response, actions);
             if let Err(e) = self.to_editor(&Frame::of(merged)) {
                 tracing::warn!(target: "lsp_proxy", "cannot write to the editor: {e}");
             }
@@ -248,6 +257,7 @@ pub fn run_proxy(
         waiting: Mutex::new(Waiting::default()),
         next_own: AtomicU64::new(1),
         suggesting: suggester.is_some(),
+        versioned_edits: AtomicBool::new(false),
     });
     let engine = suggester.map(|s| {
         let cache = s.options.cache_entries;
@@ -409,6 +419,10 @@ fn observe_editor(
     };
     match method {
         "initialize" if shared.suggesting => {
+            let versioned = params["capabilities"]["workspace"]["workspaceEdit"]["documentChanges"]
+                .as_bool()
+                .unwrap_or(false);
+            shared.versioned_edits.store(versioned, Ordering::Relaxed);
             lock(&shared.waiting).initialize.insert(id_key(id));
         }
         "textDocument/codeAction" => {

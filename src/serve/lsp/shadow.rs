@@ -3,8 +3,11 @@
 //! server of the proxy's own. An error that starts inside the step fails it; otherwise the goals
 //! after it decide: none left, no error in the declaration, and a `#print axioms` probe after
 //! it that finds only allowed axioms (no `sorryAx` reached through any lemma, no file-local
-//! `axiom`) means the step completes the proof.
+//! `axiom`), and no reserved name declared by the document (`lean::reserved`, asked at the end
+//! of the copy and, once per module header, in a document of the imports alone), means the
+//! step completes the proof.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +20,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
+use crate::lean::reserved::{self, ReservedAnswers, Side};
 use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
@@ -41,6 +45,8 @@ pub struct ShadowChecker {
     server: Option<LeanServer>,
     /// The shadow document open in `server`, if any.
     open: Option<PathBuf>,
+    /// Per module header (`reserved::imports_text`), which reserved names its imports declare.
+    imports: HashMap<String, ReservedAnswers>,
 }
 
 impl ShadowChecker {
@@ -67,6 +73,7 @@ impl ShadowChecker {
             index,
             server: None,
             open: None,
+            imports: HashMap::new(),
         }
     }
 
@@ -98,6 +105,38 @@ impl ShadowChecker {
         dir.join(format!(".proofstep-shadow-{}-{name}", self.index))
     }
 
+    /// Which reserved names the imports of `text` declare: asked once per module header, in a
+    /// document of the header alone beside `document` (closed again at once).
+    fn reserved_in_imports(
+        &mut self,
+        document: &Path,
+        text: &str,
+    ) -> Result<ReservedAnswers, LeanError> {
+        let (imports, first) = reserved::imports_text(text);
+        if let Some(answers) = self.imports.get(&imports) {
+            return Ok(answers.clone());
+        }
+        let path = self.shadow_path(document).with_extension("imports.lean");
+        let server = self.server()?;
+        let diagnostics = server.change(&path, &imports);
+        server.close(&path)?;
+        let mut answers = ReservedAnswers::default();
+        for d in &diagnostics? {
+            if let Some(k) = d.start().line.checked_sub(first) {
+                let information = d.lsp.severity == Some(DiagnosticSeverity::INFORMATION);
+                answers.read(
+                    Side::Start,
+                    k as usize,
+                    d.is_error(),
+                    information,
+                    &d.lsp.message,
+                );
+            }
+        }
+        self.imports.insert(imports, answers.clone());
+        Ok(answers)
+    }
+
     /// Checks one candidate inserted into `shadow` (see `cursor::shadow`); `declaration_line`
     /// is where the declaration holding it starts.
     pub fn check(
@@ -106,6 +145,7 @@ impl ShadowChecker {
         shadow: &Shadow,
         declaration_line: u32,
     ) -> Result<Verdict, LeanError> {
+        let imports = self.reserved_in_imports(document, &shadow.text)?;
         let path = self.shadow_path(document);
         let previous = self.open.clone();
         if let Some(old) = previous.filter(|p| *p != path) {
@@ -113,7 +153,7 @@ impl ShadowChecker {
         }
         let policy = self.policy.clone();
         let server = self.server()?;
-        let result = check_in(server, &path, shadow, declaration_line, &policy);
+        let result = check_in(server, &path, shadow, declaration_line, &policy, &imports);
         self.open = match &result {
             Ok(_) => Some(path),
             Err(_) => None,
@@ -128,6 +168,7 @@ fn check_in(
     shadow: &Shadow,
     declaration_line: u32,
     policy: &AxiomPolicy,
+    imports: &ReservedAnswers,
 ) -> Result<Verdict, LeanError> {
     let probe = AxiomsProbe::after(&shadow.text, shadow.start);
     let (start, end) = (probe.moved(shadow.start), probe.moved(shadow.end));
@@ -146,7 +187,7 @@ fn check_in(
     });
     Ok(match goals {
         Some(goals) if goals.is_empty() && declaration_clean => {
-            if probe.confirms(&diagnostics, policy) {
+            if probe.confirms(&diagnostics, policy, imports) {
                 Verdict::Completes
             } else {
                 Verdict::Valid(Vec::new())
@@ -170,6 +211,8 @@ struct AxiomsProbe {
     /// The line of the `#print axioms` command and the name it asks about, when the
     /// declaration was found.
     probe_line: Option<(u32, String)>,
+    /// The first line of the reserved-name probes at the end.
+    reserved_line: u32,
     /// Why the probe's answer cannot be trusted here, if it cannot.
     distrust: Option<String>,
     /// The shadow text as split into commands, for where Lean's errors fall.
@@ -215,6 +258,8 @@ impl AxiomsProbe {
             text.push('\n');
             (line, name)
         });
+        let reserved_line = position_at(&text, text.len()).line;
+        text.push_str(&reserved::probe_block());
         // The same doubts as `check` and the final check of a search: a text that runs code
         // or declares a reserved name, and a declaration whose full name may not be Lean's
         // (`with_weak_namespace`, `namespace N in`, a name declared twice).
@@ -228,6 +273,7 @@ impl AxiomsProbe {
             first_line,
             renamed,
             probe_line,
+            reserved_line,
             source,
             declaration,
         }
@@ -266,13 +312,39 @@ impl AxiomsProbe {
     }
 
     /// Whether the probe's answer among `diagnostics` shows a finished proof: only allowed
-    /// axioms, and nothing that leaves Lean's reading of the text in doubt.
-    fn confirms(&self, diagnostics: &[LeanDiagnostic], policy: &AxiomPolicy) -> bool {
+    /// axioms, no reserved name the imports lack declared by the text (`imports`: what they
+    /// declare), and nothing that leaves Lean's reading of the text in doubt.
+    fn confirms(
+        &self,
+        diagnostics: &[LeanDiagnostic],
+        policy: &AxiomPolicy,
+        imports: &ReservedAnswers,
+    ) -> bool {
         let Some((line, name)) = &self.probe_line else {
             return false;
         };
         let line = *line;
         if self.distrust.is_some() || self.read_otherwise(diagnostics) {
+            return false;
+        }
+        let mut reserved_answers = ReservedAnswers::default();
+        for d in diagnostics {
+            if let Some(k) = d.start().line.checked_sub(self.reserved_line) {
+                let information = d.lsp.severity == Some(DiagnosticSeverity::INFORMATION);
+                reserved_answers.read(
+                    Side::End,
+                    k as usize,
+                    d.is_error(),
+                    information,
+                    &d.lsp.message,
+                );
+            }
+        }
+        if reserved_answers
+            .with_start_of(imports)
+            .why_untrusted()
+            .is_some()
+        {
             return false;
         }
         let mut answer = None;

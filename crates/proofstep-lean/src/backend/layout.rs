@@ -5,7 +5,8 @@
 //! proof, probe) in whatever position system a backend's Lean reports. A final check also asks,
 //! just before the statement, whether the theorem's name is still free there, as `check` does
 //! (`FileProbe::free_name_probe`): a name the header already declared could otherwise answer
-//! the probe after the theorem.
+//! the probe after the theorem; and, right after the module header and at the end, which
+//! reserved names exist (`reserved`): the text must declare none.
 
 use lsp_types::Position;
 
@@ -16,7 +17,8 @@ use crate::axioms::{
 use crate::backend::proof_text;
 use crate::check::untrusted;
 use crate::lsp::text::position_at;
-use crate::source::{qualified, DeclKind, Pos, SourceFile};
+use crate::reserved::{self, ReservedAnswers, Side};
+use crate::source::{module_header_end, qualified, DeclKind, Pos, SourceFile};
 use crate::verdict::{Status, Verdict};
 
 /// A theorem written out as one Lean text, with where its parts are.
@@ -37,6 +39,9 @@ pub struct TheoremText {
     /// Where the line asking whether the theorem's name is still free starts (just before
     /// the statement), if there is one.
     pub free_start: Option<usize>,
+    /// Where the reserved-name probes after the module header and at the end start, if the
+    /// text has them.
+    pub reserved_starts: Option<[usize; 2]>,
     /// The full name the probe asks about (an `example` is checked under a name of its own).
     pub checked_name: Option<String>,
     /// Why the probe's answer cannot be trusted in this text, if it cannot.
@@ -77,16 +82,27 @@ impl TheoremText {
             done_start: None,
             probe_start: None,
             free_start: None,
+            reserved_starts: None,
             checked_name: None,
             distrust: None,
         }
     }
 
-    /// The text a final check runs: `#print axioms _root_.NAME` (which must answer "unknown
+    /// The text a final check runs: the reserved-name probes right after the module header,
+    /// the rest of the header, `#print axioms _root_.NAME` (which must answer "unknown
     /// constant": the name is free), then `proof` (a tactic block) after the statement, then
-    /// `#print axioms` on the theorem. An `example` is checked as a definition of a name of
-    /// its own, so the probes can name it.
+    /// `#print axioms` on the theorem, then the reserved-name probes again. An `example` is
+    /// checked as a definition of a name of its own, so the probes can name it.
     pub fn for_verify(header: &str, statement: &str, proof: &str) -> Self {
+        let imports_end = module_header_end(header);
+        let block_start = imports_end + usize::from(imports_end > 0);
+        let with_block = format!(
+            "{}{}{}{}",
+            &header[..imports_end],
+            if imports_end > 0 { "\n" } else { "" },
+            reserved::probe_block(),
+            &header[imports_end..]
+        );
         let bare = TheoremText::new(header, statement, &[]);
         let parsed = SourceFile::parse(&bare.text);
         let index = parsed
@@ -125,10 +141,10 @@ impl TheoremText {
             None => (statement.to_string(), None, None),
         };
         let free_probe = checked_name.as_deref().map(print_axioms_command);
-        let header_and_probe = match (&free_probe, header.trim_end()) {
+        let header_and_probe = match (&free_probe, with_block.trim_end()) {
             (Some(probe), "") => probe.clone(),
             (Some(probe), header) => format!("{header}\n{probe}"),
-            (None, _) => header.to_string(),
+            (None, _) => with_block.clone(),
         };
         let mut layout = TheoremText::new(&header_and_probe, &statement, &[proof.to_string()]);
         if let Some(probe) = &free_probe {
@@ -144,12 +160,25 @@ impl TheoremText {
             layout.text.push_str(&print_axioms_here(&written));
             layout.text.push('\n');
         }
+        layout.reserved_starts = Some([block_start, layout.text.len()]);
+        layout.text.push_str(&reserved::probe_block());
         layout
     }
 
     /// Which probe a message on `line` (from 0, of `text`) may answer, if any.
     pub fn probe_on(&self, line: u32) -> Option<Probe> {
-        if self.probe_start.is_some_and(|b| self.line(b) == line) {
+        let reserved = self.reserved_starts.and_then(|starts| {
+            [Side::Start, Side::End]
+                .into_iter()
+                .zip(starts)
+                .find_map(|(side, start)| {
+                    let k = line.checked_sub(self.line(start))? as usize;
+                    (k < reserved::block_lines()).then_some(Probe::Reserved(side, k))
+                })
+        });
+        if reserved.is_some() {
+            reserved
+        } else if self.probe_start.is_some_and(|b| self.line(b) == line) {
             Some(Probe::After)
         } else if self.free_start.is_some_and(|b| self.line(b) == line) {
             Some(Probe::Free)
@@ -172,6 +201,11 @@ impl TheoremText {
         let Some(which) = self.probe_on(line) else {
             return false;
         };
+        if let Probe::Reserved(side, k) = which {
+            return answers
+                .reserved
+                .read(side, k, is_error, is_information, message);
+        }
         let name = self.checked_name.as_deref().unwrap_or_default();
         let Some(answer) = axioms::read_answer(is_error, is_information, message, name) else {
             return false;
@@ -179,13 +213,15 @@ impl TheoremText {
         match which {
             Probe::After => axioms::add_answer(&mut answers.after, answer),
             Probe::Free => axioms::add_answer(&mut answers.free, answer),
+            Probe::Reserved(..) => unreachable!("read above"),
         }
         true
     }
 
     /// The final verdict on a text made by `for_verify`: the theorem's own `verdict`, corrected
     /// by the probes' `answers` under `policy` (see `axioms::judge`): a name already declared
-    /// before the statement proves nothing, whatever the probe after it says.
+    /// before the statement proves nothing, whatever the probe after it says, and neither does a
+    /// text that declares a reserved name (`ReservedAnswers::why_untrusted`).
     pub fn judge(&self, verdict: Verdict, answers: &ProbeAnswers, policy: &AxiomPolicy) -> Verdict {
         let refuse = |mut verdict: Verdict, why: String| {
             if verdict.status == Status::Proved {
@@ -200,6 +236,10 @@ impl TheoremText {
                 "the statement is not a `theorem`, `lemma` or `example`, so what it rests on cannot be checked".into(),
             ),
             (Some(_), Some(why)) => refuse(verdict, why.clone()),
+            (Some(_), None) if answers.reserved.why_untrusted().is_some() => {
+                let why = answers.reserved.why_untrusted().unwrap_or_default();
+                refuse(verdict, why)
+            }
             (Some(name), None) => match &answers.free {
                 Some(AxiomsAnswer::Unknown) => {
                     axioms::judge(verdict, answers.after.as_ref(), policy, name)
@@ -259,9 +299,12 @@ impl TheoremText {
     }
 }
 
-/// The two probes of a verification text.
+/// The probes of a verification text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Probe {
+    /// `#print axioms _root_.NAME` of reserved name `k` (`reserved`), after the module header
+    /// or at the end.
+    Reserved(Side, usize),
     /// `#print axioms _root_.NAME` before the statement: the name must still be free.
     Free,
     /// `#print axioms NAME` after the theorem: what it rests on.
@@ -275,6 +318,8 @@ pub struct ProbeAnswers {
     pub free: Option<AxiomsAnswer>,
     /// The answer after the theorem.
     pub after: Option<AxiomsAnswer>,
+    /// The answers about the reserved names.
+    pub reserved: ReservedAnswers,
 }
 
 #[cfg(test)]
@@ -286,6 +331,7 @@ mod tests {
         ProbeAnswers {
             free: Some(AxiomsAnswer::Unknown),
             after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+            reserved: ReservedAnswers::imports_declare_all(),
         }
     }
 
@@ -328,18 +374,31 @@ mod tests {
             "theorem t (p : Prop) (hp : p) : p",
             "exact hp",
         );
+        let block = reserved::probe_block();
+        let k = reserved::block_lines() as u32;
         assert_eq!(
             t.text,
-            axioms::with_probe_options(
-                "prelude\nimport Mini\nnamespace Foo\n#print axioms _root_.Foo.t\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
+            format!(
+                "prelude\nimport Mini\n{block}\n{}{block}",
+                axioms::with_probe_options(
+                    "namespace Foo\n#print axioms _root_.Foo.t\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
+                )
             )
         );
-        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(8, 0));
-        assert_eq!(t.probe_on(7), Some(Probe::After));
-        assert_eq!(t.probe_on(3), Some(Probe::Free));
-        assert_eq!(t.probe_on(4), None);
+        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(9 + k, 0));
+        assert_eq!(t.probe_on(8 + k), Some(Probe::After));
+        assert_eq!(t.probe_on(4 + k), Some(Probe::Free));
+        assert_eq!(t.probe_on(5 + k), None);
+        assert_eq!(t.probe_on(1), None);
+        assert_eq!(t.probe_on(2), Some(Probe::Reserved(Side::Start, 0)));
+        assert_eq!(t.probe_on(9 + k), Some(Probe::Reserved(Side::End, 0)));
+        assert_eq!(
+            t.probe_on(8 + 2 * k),
+            Some(Probe::Reserved(Side::End, k as usize - 1))
+        );
+        assert_eq!(t.probe_on(9 + 2 * k), None);
         assert_eq!(t.checked_name.as_deref(), Some("Foo.t"));
-        assert_eq!(t.after_header().1, 3);
+        assert_eq!(t.after_header().1, 4 + k);
         assert!(t.after_header().0.starts_with(&axioms::with_probe_options(
             "#print axioms _root_.Foo.t\ntheorem t"
         )));
@@ -348,10 +407,14 @@ mod tests {
     #[test]
     fn an_example_is_verified_under_a_name_of_its_own() {
         let t = TheoremText::for_verify("", "example (p : Prop) (hp : p) : p", "exact hp");
+        let block = reserved::probe_block();
         assert_eq!(
             t.text,
-            axioms::with_probe_options(
-                "#print axioms _root_.proofstep_checked_example\nnoncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
+            format!(
+                "{block}{}{block}",
+                axioms::with_probe_options(
+                    "#print axioms _root_.proofstep_checked_example\nnoncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
+                )
             )
         );
         let other = TheoremText::for_verify("", "theorem example_ish : True", "trivial");
@@ -404,7 +467,7 @@ mod tests {
         let policy = AxiomPolicy::default();
         let taken = ProbeAnswers {
             free: Some(AxiomsAnswer::DependsOn(Vec::new())),
-            after: Some(AxiomsAnswer::DependsOn(Vec::new())),
+            ..clean_answers()
         };
         let refused = t.judge(Verdict::of(Status::Proved), &taken, &policy);
         assert_eq!(refused.status, Status::Error);
@@ -423,5 +486,51 @@ mod tests {
             false,
             "unknown constant 't'"
         ));
+    }
+
+    #[test]
+    fn a_reserved_name_the_text_declares_proves_nothing() {
+        let t = TheoremText::for_verify("prelude\nimport Mini", "theorem t : True", "trivial");
+        let policy = AxiomPolicy::default();
+        let k = crate::source::keywords::RESERVED_NAMES
+            .iter()
+            .position(|n| *n == "Lean.reduceBool")
+            .unwrap();
+        let [start, end] = t.reserved_starts.unwrap();
+        let mut answers = clean_answers();
+        answers.reserved = ReservedAnswers::default();
+        for (k2, name) in crate::source::keywords::RESERVED_NAMES.iter().enumerate() {
+            let (line, unknown) = (
+                t.line(start) + k2 as u32,
+                format!("Unknown constant `_root_.{name}`"),
+            );
+            assert!(t.read_probe(&mut answers, line, true, false, &unknown));
+            let at_end = if k2 == k {
+                format!("'{name}' does not depend on any axioms")
+            } else {
+                unknown
+            };
+            assert!(t.read_probe(
+                &mut answers,
+                t.line(end) + k2 as u32,
+                k2 != k,
+                k2 == k,
+                &at_end
+            ));
+        }
+        let refused = t.judge(Verdict::of(Status::Proved), &answers, &policy);
+        assert_eq!(refused.status, Status::Error, "{refused:?}");
+        assert!(
+            refused.errors[0].contains("`Lean.reduceBool`"),
+            "{refused:?}"
+        );
+        // Without the answers after the module header (a REPL's are asked apart), nothing is
+        // certified.
+        let unanswered = ProbeAnswers {
+            reserved: ReservedAnswers::default(),
+            ..clean_answers()
+        };
+        let refused = t.judge(Verdict::of(Status::Proved), &unanswered, &policy);
+        assert_eq!(refused.status, Status::Error, "{refused:?}");
     }
 }

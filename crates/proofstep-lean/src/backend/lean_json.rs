@@ -56,7 +56,10 @@ impl LeanRun {
 }
 
 /// Runs `cmd --json FILE` in a process group of its own, killed whole (`lake` and the `lean`
-/// it started) past `timeout` or once its memory passes `memory_limit_mb`.
+/// it started) past `timeout` or once its memory passes `memory_limit_mb`. With no limit on
+/// the number of errors: by default `lean` stops after 100 (`maxErrors`), and every probe
+/// asking whether a name is free answers with one, so a file of a hundred theorems lost the
+/// answers about the rest.
 pub fn run_lean_json(
     cmd: &LeanCommand,
     file: &Path,
@@ -65,6 +68,7 @@ pub fn run_lean_json(
 ) -> Result<LeanRun, LeanError> {
     let mut command = cmd.to_command();
     command
+        .arg("-DmaxErrors=0")
         .arg("--json")
         .arg(file)
         .stdin(Stdio::null())

@@ -606,6 +606,41 @@ impl ReadOn<'_> {
     }
 }
 
+/// Where `text`'s module header ends (`module`, `prelude`, then `import`s, each maybe `public`
+/// or `meta`, maybe `import all`): the byte after its last token, 0 when there is none. Lean
+/// elaborates no command before it, so a probe placed there sees only what the imports declare.
+pub fn module_header_end(text: &str) -> usize {
+    let tokens = lex(text);
+    let word = |i: usize| tokens.get(i).map(|t| t.text(text));
+    let (mut end, mut i) = (0, 0);
+    for keyword in ["module", "prelude"] {
+        if word(i) == Some(keyword) {
+            end = tokens[i].end;
+            i += 1;
+        }
+    }
+    loop {
+        let mut k = i;
+        while matches!(word(k), Some("public" | "meta")) {
+            k += 1;
+        }
+        if word(k) != Some("import") {
+            return end;
+        }
+        k += 1;
+        if word(k) == Some("all") {
+            k += 1;
+        }
+        match tokens.get(k) {
+            Some(t) if t.kind == lexer::TokenKind::Word => {
+                end = t.end;
+                i = k + 1;
+            }
+            _ => return end,
+        }
+    }
+}
+
 /// The tokens of `text` (words, symbols, string literals; comments and whitespace left out), as
 /// Lean's lexer would split them closely enough for comparing statements.
 pub fn tokens(text: &str) -> Vec<&str> {
@@ -697,6 +732,24 @@ mod tests {
 
     fn names(file: &SourceFile) -> Vec<String> {
         file.theorems.iter().map(Theorem::display_name).collect()
+    }
+
+    #[test]
+    fn the_module_header_ends_after_its_last_import() {
+        fn end(t: &str) -> &str {
+            &t[..module_header_end(t)]
+        }
+        assert_eq!(
+            end("prelude\nimport Mini -- the world\ntheorem t : True := trivial\n"),
+            "prelude\nimport Mini"
+        );
+        assert_eq!(
+            end("module\n\npublic import A.B\nmeta import all «C D»\nimport E\nopen A\n"),
+            "module\n\npublic import A.B\nmeta import all «C D»\nimport E"
+        );
+        assert_eq!(end("/- import X -/ theorem t : True := trivial\n"), "");
+        assert_eq!(end("prelude\nimport"), "prelude");
+        assert_eq!(end(""), "");
     }
 
     #[test]

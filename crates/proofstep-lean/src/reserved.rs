@@ -1,0 +1,224 @@
+//! Whether a text declares a reserved name (`keywords::RESERVED_NAMES`: an allowed axiom's, a
+//! `Nat` operation the kernel computes natively, a constant literals unfold to), asked of Lean
+//! itself: each name is probed with `#print axioms _root_.NAME` right after the module header
+//! (what the imports declare) and again at the end of the text. A name the imports lack that
+//! exists at the end was declared by the text, however it was declared — a constructor
+//! (`inductive Lean | reduceBool`), a structure field, a name a macro builds — where the
+//! lexical check (`SourceFile::declares_reserved`) sees only names written after a declaration
+//! keyword. A name the imports have cannot be declared again. Every check that certifies a
+//! proof (`check`, the final check of a search, the editor) asks these questions; a host whose
+//! header runs apart from its probes (the REPL, the editor) asks the first of them in a text
+//! of its own (`imports_text`).
+
+use crate::axioms::{self, print_axioms_command, AxiomsAnswer};
+use crate::source::keywords::RESERVED_NAMES;
+use crate::source::module_header_end;
+
+/// Where a block of probes stands: right after the module header, or at the end of the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// After the imports: which reserved names they declare.
+    Start,
+    /// At the end: which reserved names exist after everything the text declares.
+    End,
+}
+
+/// The probes, one line each, in the order of `RESERVED_NAMES` (line k asks about name k).
+pub fn probe_block() -> String {
+    RESERVED_NAMES
+        .iter()
+        .map(|name| format!("{}\n", print_axioms_command(name)))
+        .collect()
+}
+
+/// How many lines `probe_block` has.
+pub fn block_lines() -> usize {
+    RESERVED_NAMES.len()
+}
+
+/// `text`'s module header followed by the start block, for a host that runs its header apart
+/// from the probes: the text, and the line (from 0) of the block's first probe.
+pub fn imports_text(text: &str) -> (String, u32) {
+    let header = &text[..module_header_end(text)];
+    let mut out = header.to_string();
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let line = out.matches('\n').count() as u32;
+    out.push_str(&probe_block());
+    (out, line)
+}
+
+/// What Lean answered to the two blocks of probes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReservedAnswers {
+    start: Vec<Option<AxiomsAnswer>>,
+    end: Vec<Option<AxiomsAnswer>>,
+}
+
+impl ReservedAnswers {
+    /// Reads one message found on probe line `k` of the `side` block; true when it was the
+    /// probe's answer.
+    pub fn read(
+        &mut self,
+        side: Side,
+        k: usize,
+        is_error: bool,
+        is_information: bool,
+        message: &str,
+    ) -> bool {
+        let Some(name) = RESERVED_NAMES.get(k) else {
+            return false;
+        };
+        let Some(answer) = axioms::read_answer(is_error, is_information, message, name) else {
+            return false;
+        };
+        let answers = match side {
+            Side::Start => &mut self.start,
+            Side::End => &mut self.end,
+        };
+        answers.resize(RESERVED_NAMES.len(), None);
+        axioms::add_answer(&mut answers[k], answer);
+        true
+    }
+
+    /// These answers with the start block's answers taken from `imports` (what a text of its
+    /// own, `imports_text`, was answered).
+    pub fn with_start_of(mut self, imports: &ReservedAnswers) -> Self {
+        self.start = imports.start.clone();
+        self
+    }
+
+    /// Why no proof of the text can be certified, if none can: Lean did not answer a probe
+    /// (the text ends inside a comment or an unfinished command, or its header failed), or a
+    /// reserved name the imports lack exists at the end of the text.
+    pub fn why_untrusted(&self) -> Option<String> {
+        for (k, name) in RESERVED_NAMES.iter().enumerate() {
+            let start = self.start.get(k).cloned().flatten();
+            // Only a plain answer about the name itself says the imports declare it.
+            if matches!(start, Some(AxiomsAnswer::DependsOn(_))) {
+                continue;
+            }
+            if start.is_none() {
+                return Some(format!(
+                    "Lean did not answer whether the imports declare `{name}` (the header may have failed), so whether this text declares a name the kernel gives a meaning of its own cannot be told; fix the header"
+                ));
+            }
+            match self.end.get(k).cloned().flatten() {
+                Some(AxiomsAnswer::Unknown) => {}
+                None => {
+                    return Some(format!(
+                        "Lean did not answer whether `{name}` exists at the end of the text (it may end inside a comment or an unfinished command), so whether the text declares a name the kernel gives a meaning of its own cannot be told; fix the end of the text"
+                    ))
+                }
+                Some(_) => {
+                    return Some(format!(
+                        "this text declares `{name}` (a name Lean's kernel or the allowed axioms stand for, which its imports lack), so no proof in it can be certified; rename what declares it"
+                    ))
+                }
+            }
+        }
+        None
+    }
+
+    /// The answers of a text whose imports declare every reserved name (any text importing
+    /// Lean's `Init`): for tests of what comes after the probes.
+    #[cfg(test)]
+    pub(crate) fn imports_declare_all() -> Self {
+        let all = vec![Some(AxiomsAnswer::DependsOn(Vec::new())); RESERVED_NAMES.len()];
+        ReservedAnswers {
+            start: all,
+            end: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(
+        start_unknown: &[usize],
+        end_known: &[usize],
+        unanswered_end: &[usize],
+    ) -> ReservedAnswers {
+        let mut a = ReservedAnswers::default();
+        for (k, name) in RESERVED_NAMES.iter().enumerate() {
+            let start = if start_unknown.contains(&k) {
+                a.read(
+                    Side::Start,
+                    k,
+                    true,
+                    false,
+                    &format!("Unknown constant `_root_.{name}`"),
+                )
+            } else {
+                a.read(
+                    Side::Start,
+                    k,
+                    false,
+                    true,
+                    &format!("'{name}' does not depend on any axioms"),
+                )
+            };
+            assert!(start);
+            if unanswered_end.contains(&k) {
+                continue;
+            }
+            let end = if end_known.contains(&k) {
+                a.read(
+                    Side::End,
+                    k,
+                    false,
+                    true,
+                    &format!("'{name}' depends on axioms: [propext]"),
+                )
+            } else {
+                a.read(
+                    Side::End,
+                    k,
+                    true,
+                    false,
+                    &format!("Unknown constant `_root_.{name}`"),
+                )
+            };
+            assert!(end);
+        }
+        a
+    }
+
+    #[test]
+    fn a_reserved_name_the_imports_lack_must_stay_unknown_to_the_end() {
+        let k = RESERVED_NAMES
+            .iter()
+            .position(|n| *n == "Lean.reduceBool")
+            .unwrap();
+        assert_eq!(answered(&[k], &[], &[]).why_untrusted(), None);
+        // Declared by the text (however: a constructor, a field, a macro).
+        let why = answered(&[k], &[k], &[]).why_untrusted().expect("refused");
+        assert!(why.contains("declares `Lean.reduceBool`"), "{why}");
+        // Not answered at the end: cannot be told.
+        let why = answered(&[k], &[], &[k]).why_untrusted().expect("refused");
+        assert!(why.contains("did not answer"), "{why}");
+        // A name the imports have exists at the end (the imports' own): nothing to say.
+        let other = (k + 1) % RESERVED_NAMES.len();
+        assert_eq!(answered(&[k], &[other], &[other]).why_untrusted(), None);
+        // No answers at all: nothing can be told.
+        assert!(ReservedAnswers::default().why_untrusted().is_some());
+        assert_eq!(ReservedAnswers::imports_declare_all().why_untrusted(), None);
+        // An answer about another name than asked (or several) does not say the imports have it.
+        let mut odd = ReservedAnswers::imports_declare_all();
+        odd.start[k] = Some(AxiomsAnswer::OtherName("Lean.reduceBool'".into()));
+        assert!(odd.why_untrusted().is_some());
+    }
+
+    #[test]
+    fn the_imports_text_is_the_header_then_the_block() {
+        let (text, line) = imports_text("prelude\nimport Mini\ntheorem t : True := trivial\n");
+        assert_eq!(line, 2);
+        assert_eq!(text, format!("prelude\nimport Mini\n{}", probe_block()));
+        assert_eq!(probe_block().lines().count(), block_lines());
+        let (bare, line) = imports_text("theorem t : True := trivial\n");
+        assert_eq!((bare, line), (probe_block(), 0));
+    }
+}
