@@ -10,6 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use proofstep::lean::backend::file::FileBackend;
 use proofstep::lean::backend::layout::TheoremText;
 use proofstep::lean::backend::repl::ReplBackend;
 use proofstep::lean::repl::pool::Pool;
@@ -227,10 +228,23 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
             Status::Error,
         ),
     ];
+    // What the imports declare among the reserved names, as the backend will ask it (a text of
+    // its own, answered by the same real Lean): the commands end with probes of those they lack.
+    let imports_of = |header: &str| {
+        let lean = FileBackend::new(t.command());
+        proofstep::lean::reserved::ImportsCache::default()
+            .answers(header, |text| lean.elaborate(text))
+            .unwrap()
+    };
+    let imports = imports_of(header);
+    assert!(
+        !imports.lacking().is_empty(),
+        "Mini lacks some reserved names"
+    );
     let commands: Vec<String> = cases
         .iter()
         .map(|(s, p, _)| {
-            TheoremText::for_verify(header, s, p)
+            TheoremText::for_verify(header, s, p, &imports)
                 .after_header()
                 .0
                 .to_string()
@@ -254,7 +268,8 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
     // A header that declares a reserved name the imports lack, as a constructor the lexical
     // check does not read: only Lean's answers at the end show it.
     let declares = "prelude\nimport Mini\ninductive Lean where\n  | reduceBool";
-    let command = TheoremText::for_verify(declares, swap, "exact ⟨h.2, h.1⟩");
+    let command =
+        TheoremText::for_verify(declares, swap, "exact ⟨h.2, h.1⟩", &imports_of(declares));
     let lean2_dir = tempfile::tempdir().unwrap();
     let (imports, _) = proofstep::lean::reserved::imports_text(declares);
     lean_answers::record(&t.lean, &t.lib, lean2_dir.path(), "imports", &imports, &[]);

@@ -6,11 +6,18 @@
 //! (`inductive Lean | reduceBool`), a structure field, a name a macro builds — where the
 //! lexical check (`SourceFile::declares_reserved`) sees only names written after a declaration
 //! keyword. A name the imports have cannot be declared again. Every check that certifies a
-//! proof (`check`, the final check of a search, the editor) asks these questions; a host whose
-//! header runs apart from its probes (the REPL, the editor) asks the first of them in a text
-//! of its own (`imports_text`).
+//! proof (`check`, the final check of a search, the editor) asks these questions. `check` asks
+//! both in its one run; the final checks and the editor ask the first once per module header, in
+//! a text of its own (`imports_text`, kept by `ImportsCache`), and then ask at the end only about
+//! the names the imports lack (none, for any text importing Lean's `Init`), so a check of one
+//! theorem pays for a few commands at most.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use crate::axioms::{self, print_axioms_command, AxiomsAnswer};
+use crate::error::LeanError;
+use crate::message::{Diagnostic, Severity};
 use crate::source::keywords::RESERVED_NAMES;
 use crate::source::module_header_end;
 
@@ -34,6 +41,48 @@ pub fn probe_block() -> String {
 /// How many lines `probe_block` has.
 pub fn block_lines() -> usize {
     RESERVED_NAMES.len()
+}
+
+/// The probes about the reserved names of index `names`, one line each, in that order.
+pub fn end_block(names: &[usize]) -> String {
+    names
+        .iter()
+        .map(|&k| format!("{}\n", print_axioms_command(RESERVED_NAMES[k])))
+        .collect()
+}
+
+/// What the imports of each module header declare among the reserved names, asked once per
+/// header through the host's own Lean and kept (only when every probe was answered: a header
+/// that failed is asked again next time).
+#[derive(Debug, Default)]
+pub struct ImportsCache(Mutex<HashMap<String, ReservedAnswers>>);
+
+impl ImportsCache {
+    /// The answers for `text`'s module header, from the cache or from `elaborate` (which runs a
+    /// whole text and gives Lean's messages, lines from 1) run on `imports_text`.
+    pub fn answers(
+        &self,
+        text: &str,
+        elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
+    ) -> Result<ReservedAnswers, LeanError> {
+        let (imports, first) = imports_text(text);
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(answers) = lock().get(&imports) {
+            return Ok(answers.clone());
+        }
+        let mut answers = ReservedAnswers::default();
+        for d in elaborate(&imports)? {
+            if let Some(k) = d.pos.line.checked_sub(1 + first) {
+                let information = d.severity == Severity::Information;
+                answers.read(Side::Start, k as usize, d.is_error(), information, &d.data);
+            }
+        }
+        if answers.start.len() == RESERVED_NAMES.len() && answers.start.iter().all(Option::is_some)
+        {
+            lock().insert(imports, answers.clone());
+        }
+        Ok(answers)
+    }
 }
 
 /// `text`'s module header followed by the start block, for a host that runs its header apart
@@ -87,6 +136,14 @@ impl ReservedAnswers {
     pub fn with_start_of(mut self, imports: &ReservedAnswers) -> Self {
         self.start = imports.start.clone();
         self
+    }
+
+    /// The reserved names (by index) the start block does not show the imports declaring:
+    /// those the end of a text must be asked about.
+    pub fn lacking(&self) -> Vec<usize> {
+        (0..RESERVED_NAMES.len())
+            .filter(|&k| !matches!(self.start.get(k), Some(Some(AxiomsAnswer::DependsOn(_)))))
+            .collect()
     }
 
     /// Why no proof of the text can be certified, if none can: Lean did not answer a probe
@@ -220,5 +277,50 @@ mod tests {
         assert_eq!(probe_block().lines().count(), block_lines());
         let (bare, line) = imports_text("theorem t : True := trivial\n");
         assert_eq!((bare, line), (probe_block(), 0));
+        let all: Vec<usize> = (0..block_lines()).collect();
+        assert_eq!(end_block(&all), probe_block());
+        assert_eq!(
+            ReservedAnswers::imports_declare_all().lacking(),
+            Vec::<usize>::new()
+        );
+        assert_eq!(ReservedAnswers::default().lacking(), all);
+    }
+
+    #[test]
+    fn the_imports_are_asked_once_per_module_header() {
+        let cache = ImportsCache::default();
+        let asked = std::cell::Cell::new(0);
+        let answer = |text: &str| {
+            asked.set(asked.get() + 1);
+            let first = text.lines().position(|l| l.contains("#print")).unwrap() as u32;
+            Ok(RESERVED_NAMES
+                .iter()
+                .enumerate()
+                .map(|(k, name)| Diagnostic {
+                    pos: crate::source::Pos::new(first + 1 + k as u32, 0),
+                    end_pos: None,
+                    severity: Severity::Information,
+                    data: format!("'{name}' does not depend on any axioms"),
+                    kind: None,
+                    file_name: None,
+                    caption: None,
+                })
+                .collect())
+        };
+        let header = "prelude\nimport Mini\nopen Nat\n";
+        let a = cache.answers(header, answer).unwrap();
+        assert_eq!(a.lacking(), Vec::<usize>::new());
+        // The same module header with another context: asked no more.
+        let b = cache
+            .answers("prelude\nimport Mini\nnamespace X\n", answer)
+            .unwrap();
+        assert_eq!((a, asked.get()), (b, 1));
+        // Unanswered (the header failed): not kept.
+        let failed = cache
+            .answers("import Missing\n", |_| Ok(Vec::new()))
+            .unwrap();
+        assert!(failed.why_untrusted().is_some());
+        cache.answers("import Missing\n", answer).unwrap();
+        assert_eq!(asked.get(), 2);
     }
 }

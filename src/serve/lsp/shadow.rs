@@ -7,7 +7,6 @@
 //! of the copy and, once per module header, in a document of the imports alone), means the
 //! step completes the proof.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -20,7 +19,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::reserved::{self, ReservedAnswers, Side};
+use crate::lean::reserved::{self, ImportsCache, ReservedAnswers, Side};
 use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
@@ -45,8 +44,8 @@ pub struct ShadowChecker {
     server: Option<LeanServer>,
     /// The shadow document open in `server`, if any.
     open: Option<PathBuf>,
-    /// Per module header (`reserved::imports_text`), which reserved names its imports declare.
-    imports: HashMap<String, ReservedAnswers>,
+    /// What each module header's imports declare among the reserved names.
+    imports: ImportsCache,
 }
 
 impl ShadowChecker {
@@ -73,7 +72,7 @@ impl ShadowChecker {
             index,
             server: None,
             open: None,
-            imports: HashMap::new(),
+            imports: ImportsCache::default(),
         }
     }
 
@@ -112,29 +111,19 @@ impl ShadowChecker {
         document: &Path,
         text: &str,
     ) -> Result<ReservedAnswers, LeanError> {
-        let (imports, first) = reserved::imports_text(text);
-        if let Some(answers) = self.imports.get(&imports) {
-            return Ok(answers.clone());
-        }
         let path = self.shadow_path(document).with_extension("imports.lean");
-        let server = self.server()?;
-        let diagnostics = server.change(&path, &imports);
-        server.close(&path)?;
-        let mut answers = ReservedAnswers::default();
-        for d in &diagnostics? {
-            if let Some(k) = d.start().line.checked_sub(first) {
-                let information = d.lsp.severity == Some(DiagnosticSeverity::INFORMATION);
-                answers.read(
-                    Side::Start,
-                    k as usize,
-                    d.is_error(),
-                    information,
-                    &d.lsp.message,
-                );
-            }
-        }
-        self.imports.insert(imports, answers.clone());
-        Ok(answers)
+        let imports = std::mem::take(&mut self.imports);
+        let answers = imports.answers(text, |header| {
+            let server = self.server()?;
+            let diagnostics = server.change(&path, header);
+            server.close(&path)?;
+            Ok(diagnostics?
+                .iter()
+                .map(|d| d.to_lean_json(header))
+                .collect())
+        });
+        self.imports = imports;
+        answers
     }
 
     /// Checks one candidate inserted into `shadow` (see `cursor::shadow`); `declaration_line`
@@ -170,7 +159,7 @@ fn check_in(
     policy: &AxiomPolicy,
     imports: &ReservedAnswers,
 ) -> Result<Verdict, LeanError> {
-    let probe = AxiomsProbe::after(&shadow.text, shadow.start);
+    let probe = AxiomsProbe::after(&shadow.text, shadow.start, imports);
     let (start, end) = (probe.moved(shadow.start), probe.moved(shadow.end));
     let diagnostics = server.change(path, &probe.text)?;
     if let Some(failure) = diagnostics
@@ -211,8 +200,10 @@ struct AxiomsProbe {
     /// The line of the `#print axioms` command and the name it asks about, when the
     /// declaration was found.
     probe_line: Option<(u32, String)>,
-    /// The first line of the reserved-name probes at the end.
+    /// The first line of the reserved-name probes at the end, and the names (by index) they
+    /// ask about: those the imports lack.
     reserved_line: u32,
+    reserved_names: Vec<usize>,
     /// Why the probe's answer cannot be trusted here, if it cannot.
     distrust: Option<String>,
     /// The shadow text as split into commands, for where Lean's errors fall.
@@ -222,7 +213,7 @@ struct AxiomsProbe {
 }
 
 impl AxiomsProbe {
-    fn after(shadow: &str, candidate: Position) -> AxiomsProbe {
+    fn after(shadow: &str, candidate: Position, imports: &ReservedAnswers) -> AxiomsProbe {
         let mut text = shadow.to_string();
         if !text.ends_with('\n') {
             text.push('\n');
@@ -259,7 +250,8 @@ impl AxiomsProbe {
             (line, name)
         });
         let reserved_line = position_at(&text, text.len()).line;
-        text.push_str(&reserved::probe_block());
+        let reserved_names = imports.lacking();
+        text.push_str(&reserved::end_block(&reserved_names));
         // The same doubts as `check` and the final check of a search: a text that runs code
         // or declares a reserved name, and a declaration whose full name may not be Lean's
         // (`with_weak_namespace`, `namespace N in`, a name declared twice).
@@ -274,6 +266,7 @@ impl AxiomsProbe {
             renamed,
             probe_line,
             reserved_line,
+            reserved_names,
             source,
             declaration,
         }
@@ -329,15 +322,14 @@ impl AxiomsProbe {
         }
         let mut reserved_answers = ReservedAnswers::default();
         for d in diagnostics {
-            if let Some(k) = d.start().line.checked_sub(self.reserved_line) {
+            let name = d
+                .start()
+                .line
+                .checked_sub(self.reserved_line)
+                .and_then(|j| self.reserved_names.get(j as usize));
+            if let Some(&k) = name {
                 let information = d.lsp.severity == Some(DiagnosticSeverity::INFORMATION);
-                reserved_answers.read(
-                    Side::End,
-                    k as usize,
-                    d.is_error(),
-                    information,
-                    &d.lsp.message,
-                );
+                reserved_answers.read(Side::End, k, d.is_error(), information, &d.lsp.message);
             }
         }
         if reserved_answers

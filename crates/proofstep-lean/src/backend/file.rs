@@ -16,6 +16,7 @@ use crate::backend::{Outcome, ProofBackend, ProofState};
 use crate::command::LeanCommand;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
+use crate::reserved::ImportsCache;
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -90,6 +91,8 @@ pub struct FileBackend {
     timeout: Duration,
     memory_limit_mb: Option<u64>,
     policy: AxiomPolicy,
+    /// What each module header's imports declare among the reserved names.
+    imports: Arc<ImportsCache>,
 }
 
 impl FileBackend {
@@ -101,6 +104,7 @@ impl FileBackend {
             timeout: DEFAULT_TIMEOUT,
             memory_limit_mb: None,
             policy: AxiomPolicy::default(),
+            imports: Arc::default(),
         }
     }
 
@@ -206,7 +210,8 @@ impl ProofBackend for FileBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let layout = TheoremText::for_verify(header, statement, proof);
+        let imports = self.imports.answers(header, |text| self.elaborate(text))?;
+        let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);
         if let Some(e) = parts.header_error() {

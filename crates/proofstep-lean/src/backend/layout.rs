@@ -5,8 +5,8 @@
 //! proof, probe) in whatever position system a backend's Lean reports. A final check also asks,
 //! just before the statement, whether the theorem's name is still free there, as `check` does
 //! (`FileProbe::free_name_probe`): a name the header already declared could otherwise answer
-//! the probe after the theorem; and, right after the module header and at the end, which
-//! reserved names exist (`reserved`): the text must declare none.
+//! the probe after the theorem; and, at the end, whether the reserved names the imports lack
+//! (`reserved`, asked once per module header) are still unknown: the text must declare none.
 
 use lsp_types::Position;
 
@@ -18,7 +18,7 @@ use crate::backend::proof_text;
 use crate::check::untrusted;
 use crate::lsp::text::position_at;
 use crate::reserved::{self, ReservedAnswers, Side};
-use crate::source::{module_header_end, qualified, DeclKind, Pos, SourceFile};
+use crate::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::verdict::{Status, Verdict};
 
 /// A theorem written out as one Lean text, with where its parts are.
@@ -39,9 +39,12 @@ pub struct TheoremText {
     /// Where the line asking whether the theorem's name is still free starts (just before
     /// the statement), if there is one.
     pub free_start: Option<usize>,
-    /// Where the reserved-name probes after the module header and at the end start, if the
-    /// text has them.
-    pub reserved_starts: Option<[usize; 2]>,
+    /// Where the reserved-name probes at the end start, if the text has them.
+    pub reserved_start: Option<usize>,
+    /// The reserved names (by index) those probes ask about, in order: the ones the imports lack.
+    pub reserved_names: Vec<usize>,
+    /// What the imports declare among the reserved names (`ImportsCache`).
+    pub imports: ReservedAnswers,
     /// The full name the probe asks about (an `example` is checked under a name of its own).
     pub checked_name: Option<String>,
     /// Why the probe's answer cannot be trusted in this text, if it cannot.
@@ -82,27 +85,25 @@ impl TheoremText {
             done_start: None,
             probe_start: None,
             free_start: None,
-            reserved_starts: None,
+            reserved_start: None,
+            reserved_names: Vec::new(),
+            imports: ReservedAnswers::default(),
             checked_name: None,
             distrust: None,
         }
     }
 
-    /// The text a final check runs: the reserved-name probes right after the module header,
-    /// the rest of the header, `#print axioms _root_.NAME` (which must answer "unknown
-    /// constant": the name is free), then `proof` (a tactic block) after the statement, then
-    /// `#print axioms` on the theorem, then the reserved-name probes again. An `example` is
-    /// checked as a definition of a name of its own, so the probes can name it.
-    pub fn for_verify(header: &str, statement: &str, proof: &str) -> Self {
-        let imports_end = module_header_end(header);
-        let block_start = imports_end + usize::from(imports_end > 0);
-        let with_block = format!(
-            "{}{}{}{}",
-            &header[..imports_end],
-            if imports_end > 0 { "\n" } else { "" },
-            reserved::probe_block(),
-            &header[imports_end..]
-        );
+    /// The text a final check runs: the header, `#print axioms _root_.NAME` (which must answer
+    /// "unknown constant": the name is free), then `proof` (a tactic block) after the statement,
+    /// then `#print axioms` on the theorem, then a probe of each reserved name `imports` (what
+    /// the header's imports declare, `reserved::ImportsCache`) lacks. An `example` is checked as
+    /// a definition of a name of its own, so the probes can name it.
+    pub fn for_verify(
+        header: &str,
+        statement: &str,
+        proof: &str,
+        imports: &ReservedAnswers,
+    ) -> Self {
         let bare = TheoremText::new(header, statement, &[]);
         let parsed = SourceFile::parse(&bare.text);
         let index = parsed
@@ -141,10 +142,10 @@ impl TheoremText {
             None => (statement.to_string(), None, None),
         };
         let free_probe = checked_name.as_deref().map(print_axioms_command);
-        let header_and_probe = match (&free_probe, with_block.trim_end()) {
+        let header_and_probe = match (&free_probe, header.trim_end()) {
             (Some(probe), "") => probe.clone(),
             (Some(probe), header) => format!("{header}\n{probe}"),
-            (None, _) => with_block.clone(),
+            (None, _) => header.to_string(),
         };
         let mut layout = TheoremText::new(&header_and_probe, &statement, &[proof.to_string()]);
         if let Some(probe) = &free_probe {
@@ -160,21 +161,21 @@ impl TheoremText {
             layout.text.push_str(&print_axioms_here(&written));
             layout.text.push('\n');
         }
-        layout.reserved_starts = Some([block_start, layout.text.len()]);
-        layout.text.push_str(&reserved::probe_block());
+        layout.reserved_names = imports.lacking();
+        layout.reserved_start = Some(layout.text.len());
+        layout
+            .text
+            .push_str(&reserved::end_block(&layout.reserved_names));
+        layout.imports = imports.clone();
         layout
     }
 
     /// Which probe a message on `line` (from 0, of `text`) may answer, if any.
     pub fn probe_on(&self, line: u32) -> Option<Probe> {
-        let reserved = self.reserved_starts.and_then(|starts| {
-            [Side::Start, Side::End]
-                .into_iter()
-                .zip(starts)
-                .find_map(|(side, start)| {
-                    let k = line.checked_sub(self.line(start))? as usize;
-                    (k < reserved::block_lines()).then_some(Probe::Reserved(side, k))
-                })
+        let reserved = self.reserved_start.and_then(|start| {
+            let j = line.checked_sub(self.line(start))? as usize;
+            let k = *self.reserved_names.get(j)?;
+            Some(Probe::Reserved(Side::End, k))
         });
         if reserved.is_some() {
             reserved
@@ -236,8 +237,8 @@ impl TheoremText {
                 "the statement is not a `theorem`, `lemma` or `example`, so what it rests on cannot be checked".into(),
             ),
             (Some(_), Some(why)) => refuse(verdict, why.clone()),
-            (Some(_), None) if answers.reserved.why_untrusted().is_some() => {
-                let why = answers.reserved.why_untrusted().unwrap_or_default();
+            (Some(_), None) if self.declares_reserved(answers).is_some() => {
+                let why = self.declares_reserved(answers).unwrap_or_default();
                 refuse(verdict, why)
             }
             (Some(name), None) => match &answers.free {
@@ -254,6 +255,16 @@ impl TheoremText {
                 ),
             },
         }
+    }
+
+    /// Why the text cannot be certified for the reserved names, if it cannot: the answers at
+    /// its end read against what the imports declare.
+    fn declares_reserved(&self, answers: &ProbeAnswers) -> Option<String> {
+        answers
+            .reserved
+            .clone()
+            .with_start_of(&self.imports)
+            .why_untrusted()
     }
 
     /// The same text with `done` after the tactics: Lean then reports the goals left as
@@ -302,8 +313,7 @@ impl TheoremText {
 /// The probes of a verification text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Probe {
-    /// `#print axioms _root_.NAME` of reserved name `k` (`reserved`), after the module header
-    /// or at the end.
+    /// `#print axioms _root_.NAME` of reserved name `k` (`reserved`) at the end.
     Reserved(Side, usize),
     /// `#print axioms _root_.NAME` before the statement: the name must still be free.
     Free,
@@ -318,7 +328,7 @@ pub struct ProbeAnswers {
     pub free: Option<AxiomsAnswer>,
     /// The answer after the theorem.
     pub after: Option<AxiomsAnswer>,
-    /// The answers about the reserved names.
+    /// The answers about the reserved names at the end.
     pub reserved: ReservedAnswers,
 }
 
@@ -326,12 +336,23 @@ pub struct ProbeAnswers {
 mod tests {
     use super::*;
 
+    /// The text of a final check under imports that declare every reserved name (as `Init`
+    /// does): no probe of them at the end.
+    fn verify_text(header: &str, statement: &str, proof: &str) -> TheoremText {
+        TheoremText::for_verify(
+            header,
+            statement,
+            proof,
+            &ReservedAnswers::imports_declare_all(),
+        )
+    }
+
     /// The answers of an honest text: the name free before, nothing rested on after.
     fn clean_answers() -> ProbeAnswers {
         ProbeAnswers {
             free: Some(AxiomsAnswer::Unknown),
             after: Some(AxiomsAnswer::DependsOn(Vec::new())),
-            reserved: ReservedAnswers::imports_declare_all(),
+            reserved: ReservedAnswers::default(),
         }
     }
 
@@ -369,36 +390,24 @@ mod tests {
 
     #[test]
     fn verification_asks_right_after_the_theorem_by_its_written_name() {
-        let t = TheoremText::for_verify(
+        let t = verify_text(
             "prelude\nimport Mini\nnamespace Foo",
             "theorem t (p : Prop) (hp : p) : p",
             "exact hp",
         );
-        let block = reserved::probe_block();
-        let k = reserved::block_lines() as u32;
         assert_eq!(
             t.text,
-            format!(
-                "prelude\nimport Mini\n{block}\n{}{block}",
-                axioms::with_probe_options(
-                    "namespace Foo\n#print axioms _root_.Foo.t\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
-                )
+            axioms::with_probe_options(
+                "prelude\nimport Mini\nnamespace Foo\n#print axioms _root_.Foo.t\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms t\n"
             )
         );
-        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(9 + k, 0));
-        assert_eq!(t.probe_on(8 + k), Some(Probe::After));
-        assert_eq!(t.probe_on(4 + k), Some(Probe::Free));
-        assert_eq!(t.probe_on(5 + k), None);
-        assert_eq!(t.probe_on(1), None);
-        assert_eq!(t.probe_on(2), Some(Probe::Reserved(Side::Start, 0)));
-        assert_eq!(t.probe_on(9 + k), Some(Probe::Reserved(Side::End, 0)));
-        assert_eq!(
-            t.probe_on(8 + 2 * k),
-            Some(Probe::Reserved(Side::End, k as usize - 1))
-        );
-        assert_eq!(t.probe_on(9 + 2 * k), None);
+        assert_eq!(t.pos(t.probe_start.unwrap()), Pos::new(8, 0));
+        assert_eq!(t.probe_on(7), Some(Probe::After));
+        assert_eq!(t.probe_on(3), Some(Probe::Free));
+        assert_eq!(t.probe_on(4), None);
+        assert_eq!(t.probe_on(8), None);
         assert_eq!(t.checked_name.as_deref(), Some("Foo.t"));
-        assert_eq!(t.after_header().1, 4 + k);
+        assert_eq!(t.after_header().1, 3);
         assert!(t.after_header().0.starts_with(&axioms::with_probe_options(
             "#print axioms _root_.Foo.t\ntheorem t"
         )));
@@ -406,18 +415,14 @@ mod tests {
 
     #[test]
     fn an_example_is_verified_under_a_name_of_its_own() {
-        let t = TheoremText::for_verify("", "example (p : Prop) (hp : p) : p", "exact hp");
-        let block = reserved::probe_block();
+        let t = verify_text("", "example (p : Prop) (hp : p) : p", "exact hp");
         assert_eq!(
             t.text,
-            format!(
-                "{block}{}{block}",
-                axioms::with_probe_options(
-                    "#print axioms _root_.proofstep_checked_example\nnoncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
-                )
+            axioms::with_probe_options(
+                "#print axioms _root_.proofstep_checked_example\nnoncomputable def proofstep_checked_example (p : Prop) (hp : p) : p := by\n  exact hp\n\n#print axioms proofstep_checked_example\n"
             )
         );
-        let other = TheoremText::for_verify("", "theorem example_ish : True", "trivial");
+        let other = verify_text("", "theorem example_ish : True", "trivial");
         assert_eq!(other.checked_name.as_deref(), Some("example_ish"));
     }
 
@@ -425,17 +430,17 @@ mod tests {
     fn a_text_that_could_answer_the_probe_itself_confirms_nothing() {
         let clean = clean_answers();
         let policy = AxiomPolicy::default();
-        let honest = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
+        let honest = verify_text("prelude", "theorem t : True", "trivial");
         let proved = honest.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(proved.status, Status::Proved);
-        let spoof = TheoremText::for_verify(
+        let spoof = verify_text(
             "prelude\nmacro_rules | `(#print axioms $_x) => `(#check True)",
             "theorem t : True",
             "trivial",
         );
         let refused = spoof.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error);
-        let unnamed = TheoremText::for_verify("prelude", "def d : True", "trivial");
+        let unnamed = verify_text("prelude", "def d : True", "trivial");
         let refused = unnamed.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error, "only theorems are verified");
     }
@@ -444,7 +449,7 @@ mod tests {
     fn a_statement_of_several_commands_proves_nothing() {
         let policy = AxiomPolicy::default();
         let clean = clean_answers();
-        let two = TheoremText::for_verify(
+        let two = verify_text(
             "prelude\nimport Mini\ndef bad : HAdd Nat Nat Nat := ⟨fun _ _ => 5⟩",
             "attribute [instance 2000] bad\ntheorem t : (2 : Nat) + 2 = 5",
             "rfl",
@@ -452,7 +457,7 @@ mod tests {
         let refused = two.judge(Verdict::of(Status::Proved), &clean, &policy);
         assert_eq!(refused.status, Status::Error, "{refused:?}");
         // A theorem's own prefixes, attributes and doc comment are part of it.
-        let one = TheoremText::for_verify(
+        let one = verify_text(
             "prelude\nimport Mini",
             "/-- doc -/\n@[simp] set_option maxRecDepth 100 in\ntheorem t : True",
             "trivial",
@@ -463,7 +468,7 @@ mod tests {
 
     #[test]
     fn a_name_declared_before_the_statement_proves_nothing() {
-        let t = TheoremText::for_verify("prelude", "theorem t : True", "trivial");
+        let t = verify_text("prelude", "theorem t : True", "trivial");
         let policy = AxiomPolicy::default();
         let taken = ProbeAnswers {
             free: Some(AxiomsAnswer::DependsOn(Vec::new())),
@@ -490,47 +495,55 @@ mod tests {
 
     #[test]
     fn a_reserved_name_the_text_declares_proves_nothing() {
-        let t = TheoremText::for_verify("prelude\nimport Mini", "theorem t : True", "trivial");
-        let policy = AxiomPolicy::default();
-        let k = crate::source::keywords::RESERVED_NAMES
-            .iter()
-            .position(|n| *n == "Lean.reduceBool")
-            .unwrap();
-        let [start, end] = t.reserved_starts.unwrap();
-        let mut answers = clean_answers();
-        answers.reserved = ReservedAnswers::default();
-        for (k2, name) in crate::source::keywords::RESERVED_NAMES.iter().enumerate() {
-            let (line, unknown) = (
-                t.line(start) + k2 as u32,
-                format!("Unknown constant `_root_.{name}`"),
-            );
-            assert!(t.read_probe(&mut answers, line, true, false, &unknown));
-            let at_end = if k2 == k {
-                format!("'{name}' does not depend on any axioms")
+        let names = crate::source::keywords::RESERVED_NAMES;
+        let k = names.iter().position(|n| *n == "Lean.reduceBool").unwrap();
+        // Imports that declare every reserved name but `Lean.reduceBool`.
+        let mut imports = ReservedAnswers::default();
+        for (i, name) in names.iter().enumerate() {
+            let answer = if i == k {
+                format!("Unknown constant `_root_.{name}`")
             } else {
-                unknown
+                format!("'{name}' does not depend on any axioms")
             };
-            assert!(t.read_probe(
-                &mut answers,
-                t.line(end) + k2 as u32,
-                k2 != k,
-                k2 == k,
-                &at_end
-            ));
+            assert!(imports.read(Side::Start, i, i == k, i != k, &answer));
         }
-        let refused = t.judge(Verdict::of(Status::Proved), &answers, &policy);
-        assert_eq!(refused.status, Status::Error, "{refused:?}");
-        assert!(
-            refused.errors[0].contains("`Lean.reduceBool`"),
-            "{refused:?}"
+        let t = TheoremText::for_verify(
+            "prelude\nimport Mini",
+            "theorem t : True",
+            "trivial",
+            &imports,
         );
-        // Without the answers after the module header (a REPL's are asked apart), nothing is
-        // certified.
-        let unanswered = ProbeAnswers {
-            reserved: ReservedAnswers::default(),
-            ..clean_answers()
+        // Only the name the imports lack is asked about at the end.
+        assert_eq!(t.reserved_names, [k]);
+        assert!(t.text.ends_with(&reserved::end_block(&[k])));
+        let end = t.line(t.reserved_start.unwrap());
+        assert_eq!(t.probe_on(end), Some(Probe::Reserved(Side::End, k)));
+        assert_eq!(t.probe_on(end + 1), None);
+        let policy = AxiomPolicy::default();
+        let judged = |message: &str, is_error: bool| {
+            let mut answers = clean_answers();
+            assert!(t.read_probe(&mut answers, end, is_error, !is_error, message));
+            t.judge(Verdict::of(Status::Proved), &answers, &policy)
         };
-        let refused = t.judge(Verdict::of(Status::Proved), &unanswered, &policy);
+        let still_unknown = judged("Unknown constant `_root_.Lean.reduceBool`", true);
+        assert_eq!(still_unknown.status, Status::Proved, "{still_unknown:?}");
+        let declared = judged("'Lean.reduceBool' does not depend on any axioms", false);
+        assert_eq!(declared.status, Status::Error, "{declared:?}");
+        assert!(
+            declared.errors[0].contains("`Lean.reduceBool`"),
+            "{declared:?}"
+        );
+        // No answer at the end: nothing is certified.
+        let unanswered = t.judge(Verdict::of(Status::Proved), &clean_answers(), &policy);
+        assert_eq!(unanswered.status, Status::Error, "{unanswered:?}");
+        // Nor without the answers about what the imports declare.
+        let unasked = TheoremText::for_verify(
+            "prelude",
+            "theorem t : True",
+            "trivial",
+            &ReservedAnswers::default(),
+        );
+        let refused = unasked.judge(Verdict::of(Status::Proved), &clean_answers(), &policy);
         assert_eq!(refused.status, Status::Error, "{refused:?}");
     }
 }

@@ -5,8 +5,7 @@
 //! theorem as one command. A state whose worker has restarted since is rebuilt transparently
 //! by replaying its steps from the statement.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::axioms::AxiomPolicy;
 use crate::backend::layout::{ProbeAnswers, TheoremText};
@@ -17,15 +16,15 @@ use crate::repl::protocol::{
     CommandResponse, Message, ProofStatus, Response, Severity, TacticResponse,
 };
 use crate::repl::worker::{error_texts, Repl};
-use crate::reserved::{self, ReservedAnswers, Side};
+use crate::reserved::ImportsCache;
 use crate::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict};
 
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
 pub struct ReplBackend {
     pool: Pool,
     policy: AxiomPolicy,
-    /// Per module header (`reserved::imports_text`), which reserved names its imports declare.
-    imports: Mutex<HashMap<String, ReservedAnswers>>,
+    /// What each module header's imports declare among the reserved names.
+    imports: ImportsCache,
 }
 
 impl ReplBackend {
@@ -34,7 +33,7 @@ impl ReplBackend {
         ReplBackend {
             pool: Pool::new(config),
             policy: AxiomPolicy::default(),
-            imports: Mutex::new(HashMap::new()),
+            imports: ImportsCache::default(),
         }
     }
 
@@ -47,37 +46,6 @@ impl ReplBackend {
     /// A backend with default settings running `command` (e.g. `lake env <path>/repl`).
     pub fn from_command(command: LeanCommand) -> Self {
         ReplBackend::new(PoolConfig::new(command))
-    }
-
-    /// Which reserved names the imports of `header` declare (`reserved`): asked once per module
-    /// header, in a command of its own with no environment (the header's environment holds the
-    /// header's other commands too, which must not count as imports).
-    fn reserved_in_imports(&self, header: &str) -> Result<ReservedAnswers, LeanError> {
-        let (text, first) = reserved::imports_text(header);
-        let known = |m: &HashMap<String, ReservedAnswers>| m.get(&text).cloned();
-        if let Some(answers) = known(&self.imports.lock().unwrap_or_else(|p| p.into_inner())) {
-            return Ok(answers);
-        }
-        let response = self
-            .pool
-            .with_header("", |_, repl| repl.command("", &text))?;
-        let mut answers = ReservedAnswers::default();
-        for m in &response.messages {
-            // Lines count from 1 at the text's start.
-            let Some(k) = u32::try_from(m.pos.line)
-                .ok()
-                .and_then(|l| l.checked_sub(1 + first))
-            else {
-                continue;
-            };
-            let information = m.severity == Severity::Info;
-            answers.read(Side::Start, k as usize, m.is_error(), information, &m.data);
-        }
-        self.imports
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(text, answers.clone());
-        Ok(answers)
     }
 
     /// The worker pool (for statistics).
@@ -226,13 +194,11 @@ fn classify_tactic(r: &TacticResponse, next: impl Fn(&TacticResponse) -> ProofSt
 /// The final verdict on a theorem checked as one command laid out by `TheoremText::for_verify`
 /// (the text after the header, whose first line is line 1 of the answer's positions): the shared
 /// rule (`crate::message::verdict`) on the theorem's messages, corrected by the
-/// `#print axioms` probes' answers under `policy`; `imports` is what the module header's own
-/// command answered about the reserved names (`ReplBackend::reserved_in_imports`).
+/// `#print axioms` probes' answers under `policy`.
 pub fn verdict_of(
     response: &CommandResponse,
     layout: &TheoremText,
     policy: &AxiomPolicy,
-    imports: &ReservedAnswers,
 ) -> Verdict {
     let offset = layout.after_header().1;
     let mut answers = ProbeAnswers::default();
@@ -256,7 +222,6 @@ pub fn verdict_of(
             own.push(m);
         }
     }
-    answers.reserved = std::mem::take(&mut answers.reserved).with_start_of(imports);
     let verdict = message::verdict(own, !response.sorries.is_empty());
     layout.judge(verdict, &answers, policy)
 }
@@ -289,13 +254,15 @@ impl ProofBackend for ReplBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let imports = self.reserved_in_imports(header)?;
-        let layout = TheoremText::for_verify(header, statement, proof);
+        // Asked in a command of its own with no environment: the header's environment holds
+        // the header's other commands too, which must not count as imports.
+        let imports = self.imports.answers(header, |text| self.elaborate(text))?;
+        let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let (cmd, _) = layout.after_header();
         let response = self
             .pool
             .with_header(header, |_, repl| repl.command(header, cmd))?;
-        Ok(verdict_of(&response, &layout, &self.policy, &imports))
+        Ok(verdict_of(&response, &layout, &self.policy))
     }
 
     fn elaborate(&self, text: &str) -> Result<Vec<Diagnostic>, LeanError> {
@@ -322,6 +289,7 @@ impl ProofBackend for ReplBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reserved::ReservedAnswers;
     use crate::Status;
 
     fn outcome(json: &str) -> Outcome {
@@ -380,29 +348,28 @@ mod tests {
 
     #[test]
     fn whole_theorem_answers_follow_the_shared_verdict_rule_and_the_probe() {
-        let layout =
-            TheoremText::for_verify("prelude\nimport Mini", "theorem t (p q : Prop) : p", "skip");
+        // Imports that declare every reserved name (as `Init` does): none is asked about at
+        // the end.
+        let layout = TheoremText::for_verify(
+            "prelude\nimport Mini",
+            "theorem t (p q : Prop) : p",
+            "skip",
+            &ReservedAnswers::imports_declare_all(),
+        );
         // The command the REPL gets: the free-name probe on line 1, the statement on line 2,
-        // the probe on line 5, then the reserved names' end probes.
+        // the probe on line 5.
         assert_eq!(
             layout.after_header().0,
-            format!(
-                "{}{}",
-                crate::axioms::with_probe_options(
-                    "#print axioms _root_.t\ntheorem t (p q : Prop) : p := by\n  skip\n\n#print axioms t\n"
-                ),
-                reserved::probe_block()
+            crate::axioms::with_probe_options(
+                "#print axioms _root_.t\ntheorem t (p q : Prop) : p := by\n  skip\n\n#print axioms t\n"
             )
         );
         let policy = AxiomPolicy::default();
-        // These imports declare every reserved name (as `Init` does).
-        let imports = ReservedAnswers::imports_declare_all();
         let v = |json: &str| {
             verdict_of(
                 &serde_json::from_str::<CommandResponse>(json).unwrap(),
                 &layout,
                 &policy,
-                &imports,
             )
         };
         let at = r#""pos": {"line": 2, "column": 0}, "endPos": {"line": 2, "column": 5}"#;
@@ -464,14 +431,19 @@ mod tests {
             Status::Error
         );
         // Without the answers about what the imports declare, nothing is confirmed.
+        let unasked_layout = TheoremText::for_verify(
+            "prelude\nimport Mini",
+            "theorem t (p q : Prop) : p",
+            "skip",
+            &ReservedAnswers::default(),
+        );
         let unasked = verdict_of(
             &serde_json::from_str::<CommandResponse>(&format!(
                 r#"{{"env": 1, "messages": [{free}, {clean}]}}"#
             ))
             .unwrap(),
-            &layout,
+            &unasked_layout,
             &policy,
-            &ReservedAnswers::default(),
         );
         assert_eq!(unasked.status, Status::Error);
     }

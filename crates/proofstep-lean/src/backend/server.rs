@@ -20,6 +20,7 @@ use crate::error::LeanError;
 use crate::lsp::diagnostic::{LeanDiagnostic, ProofReport};
 use crate::lsp::server::{LeanServer, ServerOptions};
 use crate::message::{self, Diagnostic};
+use crate::reserved::ImportsCache;
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -74,6 +75,8 @@ pub struct ServerBackend {
     cmd: LeanCommand,
     options: ServerBackendOptions,
     slots: Vec<Mutex<Slot>>,
+    /// What each module header's imports declare among the reserved names.
+    imports: ImportsCache,
 }
 
 impl ServerBackend {
@@ -93,6 +96,7 @@ impl ServerBackend {
             cmd: cmd.clone(),
             options,
             slots,
+            imports: ImportsCache::default(),
         })
     }
 
@@ -318,7 +322,8 @@ impl ProofBackend for ServerBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let layout = TheoremText::for_verify(header, statement, proof);
+        let imports = self.imports.answers(header, |text| self.elaborate(text))?;
+        let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let checked = self.check(header, &layout, false)?;
         let verdict = message::verdict(&checked.theorem, false);
         Ok(layout.judge(verdict, &checked.probes, &self.options.policy))
