@@ -479,6 +479,27 @@ fn eval_resumes_results_without_recorded_settings_only_when_adopted() {
     assert!(stdout.contains("1 resumed from earlier runs"), "{stdout}");
     assert!(dir.path().join("old.config.json").exists());
     assert_eq!(names(&results)[0], first);
+
+    // An adopted "proved" is checked again first: a forged one (its proof is `sorry`) stops the
+    // run and counts nowhere (the nineteenth audit).
+    let forged_path = dir.path().join("forged.jsonl");
+    let mut forged = record.clone();
+    forged.proved = true;
+    forged.error = None;
+    forged.proof = Some(vec!["sorry".into()]);
+    let text = format!("{}\n", serde_json::to_string(&forged).unwrap());
+    std::fs::write(&forged_path, &text).unwrap();
+    let out = eval_example(&model, &forged_path, &flags)
+        .arg("--adopt-results")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains("cannot be adopted") && err.contains(&first),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&forged_path).unwrap(), text);
 }
 
 #[test]

@@ -230,10 +230,11 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
     ];
     // What the imports declare among the reserved names, as the backend will ask it (a text of
     // its own, answered by the same real Lean): the commands end with probes of those they lack.
+    let guarded = proofstep::lean::reserved::guarded_names(&Default::default());
     let imports_of = |header: &str| {
         let lean = FileBackend::new(t.command());
         proofstep::lean::reserved::ImportsCache::default()
-            .answers(header, |text| lean.elaborate(text))
+            .answers(header, &guarded, |text| lean.elaborate(text))
             .unwrap()
     };
     let imports = imports_of(header);
@@ -252,7 +253,7 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
         .collect();
     lean_answers::record(&t.lean, &t.lib, tmp.path(), "verify", header, &commands);
     // What the imports declare among the reserved names is asked apart, once.
-    let (imports, _) = proofstep::lean::reserved::imports_text(header);
+    let (imports, _) = proofstep::lean::reserved::imports_text(header, &guarded);
     lean_answers::record(&t.lean, &t.lib, tmp.path(), "imports", &imports, &[]);
     let lean = ReplBackend::new(support::pool_config(
         support::standin(tmp.path(), &[]),
@@ -271,7 +272,7 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
     let command =
         TheoremText::for_verify(declares, swap, "exact ⟨h.2, h.1⟩", &imports_of(declares));
     let lean2_dir = tempfile::tempdir().unwrap();
-    let (imports, _) = proofstep::lean::reserved::imports_text(declares);
+    let (imports, _) = proofstep::lean::reserved::imports_text(declares, &guarded);
     lean_answers::record(&t.lean, &t.lib, lean2_dir.path(), "imports", &imports, &[]);
     let command = command.after_header().0.to_string();
     lean_answers::record(

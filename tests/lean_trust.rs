@@ -1,7 +1,8 @@
 //! A "proved" that is always true: on the test world's real Lean, no backend (file, server)
 //! and no command (`check`, `prove`, `eval`) counts a proof that rests on an earlier lemma whose
 //! proof is `sorry` or failed, or on a file's own `axiom`, named theorem or `example` alike;
-//! honest proofs beside them stay proved, and `--allow-axiom` accepts what the user means.
+//! honest proofs beside them stay proved, and `--allow-axiom` accepts what the user means: an
+//! axiom of the imported libraries, never one the checked text declares itself.
 //! (The repl backend reads the same probe; its answers are tested in `lean::backend::repl`.)
 
 mod common;
@@ -76,6 +77,36 @@ theorem via_axiom : 2 + 2 = 5 := by sorry
 example : 2 + 2 = 5 := by sorry
 ";
 
+/// The test world's Lean with one more module on its path, `Extra` (`axiom extra_ax : False`),
+/// compiled into `dir`: an axiom of the imports, which `--allow-axiom extra_ax` may accept.
+fn with_extra_module(test: &str, dir: &std::path::Path) -> Option<LeanCommand> {
+    let t = common::test_lean(test)?;
+    common::write_file(
+        dir,
+        "Extra.lean",
+        "prelude\nimport Mini\naxiom extra_ax : False\n",
+    );
+    // Lean names a module after its path below the folder it runs in.
+    let out = std::process::Command::new(&t.lean)
+        .args(["-o", "Extra.olean", "Extra.lean"])
+        .current_dir(dir)
+        .env("LEAN_PATH", &t.lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut cmd = LeanCommand::new(&t.lean);
+    cmd.env.push((
+        "LEAN_PATH".into(),
+        format!("{}:{}", t.lib.display(), dir.display()),
+    ));
+    Some(cmd)
+}
+
 fn quick() -> ServerOptions {
     ServerOptions {
         start_timeout: Duration::from_secs(30),
@@ -130,13 +161,72 @@ fn every_backend_checks_a_hostile_file_soundly() {
             backend.name()
         );
     }
-    // Allowing the axiom is the user's decision, and then it counts; sorry never does.
+    // Allowing an axiom means the imports' axiom of that name: one the file declares itself
+    // is never accepted (it could say anything), and sorry never is.
     for backend in backends(&cmd, AxiomPolicy::allowing(["cheat", "sorryAx"])) {
         let result = check_file(backend.as_ref(), &source).unwrap();
         let status: Vec<Status> = result.verdicts.iter().map(|v| v.status).collect();
-        assert_eq!(status[5], Status::Proved, "{}", backend.name());
-        assert_eq!(status[6], Status::Proved, "{}", backend.name());
-        assert_eq!(status[3], Status::Sorry, "{}", backend.name());
+        assert_eq!(status[5], Status::Error, "{}", backend.name());
+        assert!(
+            result.verdicts[5]
+                .errors
+                .iter()
+                .any(|e| e.contains("declares `cheat`")),
+            "{}: {:?}",
+            backend.name(),
+            result.verdicts[5]
+        );
+        assert_eq!(status[6], Status::Error, "{}", backend.name());
+        // The whole file is uncertified, the proof through a `sorry` lemma included.
+        assert_eq!(status[3], Status::Error, "{}", backend.name());
+    }
+}
+
+/// `--allow-axiom` accepts an axiom of the imported libraries, in `check` and in the final
+/// check of every backend; the same name declared by the checked text (or by the header a
+/// final check is given) proves nothing (the nineteenth audit: `axiom Lean.ofReduceBool :
+/// False` in a file checked with `--allow-axiom Lean.ofReduceBool` had proved `False`).
+#[test]
+fn an_allowed_axiom_counts_only_as_the_imports_declare_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cmd) = with_extra_module(
+        "an_allowed_axiom_counts_only_as_the_imports_declare_it",
+        dir.path(),
+    ) else {
+        return;
+    };
+    let imported = "prelude\nimport Mini\nimport Extra\n";
+    let own = "prelude\nimport Mini\naxiom extra_ax : False\n";
+    let statement = "theorem t : (2 : Nat) + 2 = 5";
+    for (policy, header, want) in [
+        (AxiomPolicy::default(), imported, Status::Axiom),
+        (
+            AxiomPolicy::allowing(["extra_ax"]),
+            imported,
+            Status::Proved,
+        ),
+        (AxiomPolicy::allowing(["extra_ax"]), own, Status::Error),
+    ] {
+        for backend in backends(&cmd, policy.clone()) {
+            let text = format!("{header}{statement} := extra_ax.elim\n");
+            let result = check_file(backend.as_ref(), &SourceFile::parse(&text)).unwrap();
+            let checked = &result.verdicts[0];
+            assert_eq!(
+                checked.status,
+                want,
+                "{}: {text}: {checked:?}",
+                backend.name()
+            );
+            let verified = backend
+                .verify(header, statement, "exact extra_ax.elim")
+                .unwrap();
+            assert_eq!(
+                verified.status,
+                want,
+                "{}: {header}: {verified:?}",
+                backend.name()
+            );
+        }
     }
 }
 
@@ -214,15 +304,14 @@ fn verify_never_proves_through_a_sorry_lemma_or_a_foreign_axiom() {
 /// the alias, resting on nothing, vouched for `A.t : False`).
 #[test]
 fn a_probe_answered_twice_proves_nothing() {
-    let Some(cmd) = common::test_lean_command("a_probe_answered_twice_proves_nothing") else {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cmd) = with_extra_module("a_probe_answered_twice_proves_nothing", dir.path()) else {
         return;
     };
-    let header = format!(
-        "{HEADER}axiom bad : False\nnamespace Other\ntheorem t : True := trivial\nend Other\nnamespace A\nexport Other (t)\n"
-    );
-    for backend in backends(&cmd, AxiomPolicy::allowing(["bad"])) {
+    let header = "prelude\nimport Mini\nimport Extra\nnamespace Other\ntheorem t : True := trivial\nend Other\nnamespace A\nexport Other (t)\n";
+    for backend in backends(&cmd, AxiomPolicy::allowing(["extra_ax"])) {
         let v = backend
-            .verify(&header, "theorem t : False", "exact bad")
+            .verify(header, "theorem t : False", "exact extra_ax")
             .unwrap();
         assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name());
         assert!(
@@ -238,19 +327,21 @@ fn a_probe_answered_twice_proves_nothing() {
 /// refuses it too; the free-name probe does not rely on that error being seen).
 #[test]
 fn a_theorem_named_as_a_header_declaration_proves_nothing() {
-    let Some(cmd) =
-        common::test_lean_command("a_theorem_named_as_a_header_declaration_proves_nothing")
-    else {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cmd) = with_extra_module(
+        "a_theorem_named_as_a_header_declaration_proves_nothing",
+        dir.path(),
+    ) else {
         return;
     };
-    let header = format!("{HEADER}axiom bad : False\ntheorem t : False := bad\n");
-    for backend in backends(&cmd, AxiomPolicy::allowing(["bad"])) {
+    let header = "prelude\nimport Mini\nimport Extra\ntheorem t : False := extra_ax\n";
+    for backend in backends(&cmd, AxiomPolicy::allowing(["extra_ax"])) {
         let v = backend
-            .verify(&header, "theorem t : False", "exact t")
+            .verify(header, "theorem t : False", "exact t")
             .unwrap();
         assert_eq!(v.status, Status::Error, "{}: {v:?}", backend.name());
         let fresh = backend
-            .verify(&header, "theorem u : False", "exact t")
+            .verify(header, "theorem u : False", "exact t")
             .unwrap();
         assert_eq!(
             fresh.status,
@@ -433,10 +524,11 @@ fn check_reports_what_a_theorem_rests_on_in_every_runnable_backend() {
             "--allow-axiom",
             "cheat",
         ]);
+        // `cheat` is the file's own axiom: allowing the name does not accept it.
         let text = String::from_utf8(allowed.stdout).unwrap();
         let via_axiom: serde_json::Value =
             serde_json::from_str(text.lines().nth(5).unwrap()).unwrap();
-        assert_eq!(via_axiom["status"], "proved", "{backend}: {text}");
+        assert_eq!(via_axiom["status"], "error", "{backend}: {text}");
     }
 }
 

@@ -455,8 +455,10 @@ pub struct LeanLimitsArgs {
     #[arg(long, value_name = "MB")]
     pub lean_memory_mb: Option<u64>,
     /// An axiom a proof may rest on besides `propext`, `Classical.choice` and `Quot.sound`
-    /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`. A proof
-    /// resting on any other axiom (a file's own `axiom`, `sorryAx`) is never counted as proved.
+    /// (repeatable), e.g. `--allow-axiom Lean.ofReduceBool` to accept `native_decide`: the
+    /// axiom of that name the imported libraries declare (a text that declares one of that name
+    /// itself proves nothing). A proof resting on any other axiom (a file's own `axiom`,
+    /// `sorryAx`) is never counted as proved.
     #[arg(long = "allow-axiom", value_name = "NAME")]
     pub allow_axioms: Vec<String>,
 }

@@ -74,14 +74,16 @@ pub struct EvalRunArgs {
     /// are read from there).
     #[arg(long)]
     pub repo: Option<PathBuf>,
-    /// A header for records that carry none (e.g. "import Mathlib").
+    /// A header for every record (e.g. "import Mathlib"): needed by records that carry none,
+    /// and put in place of the header a record carries (miniF2F's `header` field).
     #[arg(long)]
     pub header: Option<String>,
     /// Keep every search's full trace in its result line.
     #[arg(long)]
     pub trace: bool,
     /// Resume a results file written before proofstep recorded run settings, taking its
-    /// results as this run's (only when they came from these same settings).
+    /// results as this run's (only when they came from these same settings). Each adopted
+    /// proof is checked again by the final check first; one that no longer passes stops the run.
     #[arg(long)]
     pub adopt_results: bool,
     /// Print the summary as one JSON object (what `<stem>.summary.json` holds, with this run's
@@ -161,6 +163,10 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
     if let Some(model) = &whole {
+        if args.adopt_results {
+            let backend = args.search.backend.open(&anchor)?;
+            recheck_adopted(&previous, &tasks, backend.as_ref(), out)?;
+        }
         return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
     }
     let SearchSetup {
@@ -168,6 +174,9 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         predictor,
         backend,
     } = args.search.setup(&anchor)?;
+    if args.adopt_results {
+        recheck_adopted(&previous, &tasks, backend.as_ref(), out)?;
+    }
     eprintln!(
         "{} theorems{}, {} already done in {}; backend {}, {} expansions and {} s per theorem",
         tasks.len(),
@@ -211,6 +220,39 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         args.json,
         counts,
     )
+}
+
+/// `--adopt-results` takes results recorded without their settings on the user's word: every
+/// proved one of this run's theorems is checked again by the final check before it counts, so
+/// an adopted file (written by an older proofstep, or by anyone) cannot count a proof Lean does
+/// not accept under today's rules.
+fn recheck_adopted(
+    previous: &[proofstep::eval::TheoremRecord],
+    tasks: &[proofstep::eval::Task],
+    backend: &dyn proofstep::lean::ProofBackend,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let by_name: std::collections::HashMap<&str, &proofstep::eval::Task> =
+        tasks.iter().map(|t| (t.name.as_str(), t)).collect();
+    for record in previous.iter().filter(|r| r.proved) {
+        let Some(task) = by_name.get(record.name.as_str()) else {
+            continue;
+        };
+        let steps = record.proof.clone().unwrap_or_default();
+        let proof = proofstep::lean::backend::proof_text(&steps);
+        let verdict = backend
+            .verify(task.header.as_str(), &task.statement, &proof)
+            .with_context(|| format!("checking the adopted proof of `{}` again", record.name))?;
+        if !verdict.is_proved() {
+            return Err(Failure::Conflict.error(format!(
+                "{} records `{}` as proved, but its proof does not pass the final check now ({}): these results cannot be adopted; give this run another --out",
+                out.display(),
+                record.name,
+                verdict.errors.first().map_or("not proved", String::as_str)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Refines every theorem with the whole-proof `model` (`eval --mode refine`), then summarizes.

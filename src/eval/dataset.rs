@@ -34,7 +34,8 @@ pub struct DatasetOptions {
     pub split: Option<String>,
     /// A Lake project whose sources hold the files LeanDojo records point to.
     pub repo: Option<PathBuf>,
-    /// A header to use for records that carry none (overrides reading it from `repo`).
+    /// A header for every record: needed by records that carry none, and put in place of a
+    /// record's own header or of the one read from `repo`.
     pub header: Option<String>,
 }
 

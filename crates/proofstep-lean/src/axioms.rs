@@ -180,7 +180,7 @@ fn same_name(name: &str, expected: &str) -> bool {
 
 /// Whether `text` is a Lean name as `#print axioms` prints one: components of identifier
 /// characters (numeric ones too, as in `_private.M.0.x`) or `«»`-quoted, joined by dots.
-fn is_name(text: &str) -> bool {
+pub fn is_name(text: &str) -> bool {
     let mut rest = text;
     loop {
         let len = if let Some(quoted) = rest.strip_prefix('«') {
@@ -304,7 +304,7 @@ pub fn judge(
             .collect::<Vec<_>>()
             .join(" ");
         verdict.errors.push(format!(
-            "`{name}` depends on {list}, outside the allowed axioms; pass `{flags}` if you mean to accept it"
+            "`{name}` depends on {list}, outside the allowed axioms; pass `{flags}` if you mean to accept it (an axiom of the imported libraries: one the checked text declares itself is never accepted)"
         ));
     }
     if !foreign.is_empty() {

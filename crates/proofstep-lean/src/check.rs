@@ -12,7 +12,7 @@ use crate::axioms::{self, example_declaration, example_name, AxiomPolicy, Axioms
 use crate::backend::ProofBackend;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::reserved::{self, ReservedAnswers, Side};
+use crate::reserved::{self, guarded_names, ReservedAnswers, Side};
 use crate::source::keywords::{
     uncertifiable, CODE_ATTRIBUTES, CODE_RUNNERS, MESSAGE_HIDERS, SCOPES, SYNTAX_COMMANDS,
 };
@@ -59,7 +59,9 @@ pub struct FileProbe {
     fresh: HashMap<u32, usize>,
     /// The name each theorem is checked under.
     names: Vec<String>,
-    /// The first line of the reserved-name probes after the module header, and at the end.
+    /// The names the text may not declare (`reserved::guarded_names`), and the first line of
+    /// their probes after the module header and at the end.
+    guarded: Vec<String>,
     reserved_lines: [u32; 2],
     /// Why the probe cannot be trusted in this file, if it cannot.
     distrust: Option<String>,
@@ -69,9 +71,10 @@ pub struct FileProbe {
 }
 
 impl FileProbe {
-    /// Prepares `source` for one whole-file check.
-    pub fn of(source: &SourceFile) -> FileProbe {
+    /// Prepares `source` for one whole-file check under `policy`.
+    pub fn of(source: &SourceFile, policy: &AxiomPolicy) -> FileProbe {
         let file = &source.text[..source.lean_end];
+        let guarded = guarded_names(policy);
         let mut probe = FileProbe {
             text: String::with_capacity(file.len() + 64 * source.theorems.len()),
             breaks: 0,
@@ -80,8 +83,9 @@ impl FileProbe {
             probes: HashMap::new(),
             fresh: HashMap::new(),
             names: Vec::with_capacity(source.theorems.len()),
+            distrust: untrusted(file).or_else(|| source.declares_one_of(&guarded)),
+            guarded,
             reserved_lines: [0; 2],
-            distrust: untrusted(file).or_else(|| source.declares_reserved()),
             doubts: source.name_doubts(),
         };
         let mut at = module_header_end(file);
@@ -89,7 +93,8 @@ impl FileProbe {
         if at > 0 {
             probe.insert("\n", at);
         }
-        probe.reserved_lines[0] = probe.command_line(&reserved::probe_block(), at);
+        let block = reserved::probe_block(&probe.guarded);
+        probe.reserved_lines[0] = probe.command_line(&block, at);
         let mut at_end = Vec::new();
         for (i, theorem) in source.theorems.iter().enumerate() {
             let written = match (&theorem.full_name, theorem.kind) {
@@ -142,7 +147,7 @@ impl FileProbe {
             probe.probes.insert(line, i);
             probe.insert("\n", file.len());
         }
-        probe.reserved_lines[1] = probe.command_line(&reserved::probe_block(), file.len());
+        probe.reserved_lines[1] = probe.command_line(&block, file.len());
         probe
     }
 
@@ -153,7 +158,7 @@ impl FileProbe {
             .zip(self.reserved_lines)
             .find_map(|(side, first)| {
                 let k = line.checked_sub(first)? as usize;
-                (k < reserved::block_lines()).then_some((side, k))
+                (k < self.guarded.len()).then_some((side, k))
             })
     }
 
@@ -367,7 +372,7 @@ pub fn check_with(
     policy: &AxiomPolicy,
     elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
 ) -> Result<FileVerdicts, LeanError> {
-    let probe = FileProbe::of(source);
+    let probe = FileProbe::of(source, policy);
     let diagnostics = elaborate(&probe.text)?;
     Ok(classify(source, &probe, &diagnostics, policy))
 }
@@ -388,7 +393,7 @@ pub fn classify(
     let spills = |d: &Diagnostic| probe.inserted(d.pos);
     let mut kept: Vec<Diagnostic> = Vec::new();
     let mut taken = vec![false; n];
-    let mut reserved_answers = ReservedAnswers::default();
+    let mut reserved_answers = ReservedAnswers::new(probe.guarded.clone());
     let answer_of = |d: &Diagnostic, i: usize| {
         axioms::read_answer(
             d.is_error(),
@@ -555,10 +560,10 @@ mod tests {
     fn examples_are_renamed_and_every_theorem_is_probed_right_after_itself() {
         let text = "prelude\nimport Mini\ntheorem a : True := trivial\nnamespace N\nexample : True := trivial\nend N\n";
         let source = SourceFile::parse(text);
-        let probe = FileProbe::of(&source);
+        let probe = FileProbe::of(&source, &AxiomPolicy::default());
         // The reserved names are asked about right after the imports and at the end.
-        let block = reserved::probe_block();
-        let k = reserved::block_lines() as u32;
+        let block = reserved::probe_block(&probe.guarded);
+        let k = probe.guarded.len() as u32;
         assert_eq!(
             probe.text,
             format!(
@@ -595,11 +600,11 @@ mod tests {
         let mutual = SourceFile::parse(
             "mutual\ntheorem e : True := trivial\ntheorem o : True := trivial\nend\n",
         );
-        let probe = FileProbe::of(&mutual);
+        let probe = FileProbe::of(&mutual, &AxiomPolicy::default());
         assert!(probe.text.ends_with(&format!(
             "{}{}",
             axioms::with_probe_options("end\n#print axioms _root_.e\n#print axioms _root_.o\n"),
-            reserved::probe_block()
+            reserved::probe_block(&probe.guarded)
         )));
     }
 

@@ -1,21 +1,22 @@
-//! Whether a text declares a reserved name (`keywords::RESERVED_NAMES`: an allowed axiom's, a
-//! `Nat` operation the kernel computes natively, a constant literals unfold to), asked of Lean
-//! itself: each name is probed with `#print axioms _root_.NAME` right after the module header
-//! (what the imports declare) and again at the end of the text. A name the imports lack that
-//! exists at the end was declared by the text, however it was declared — a constructor
-//! (`inductive Lean | reduceBool`), a structure field, a name a macro builds — where the
-//! lexical check (`SourceFile::declares_reserved`) sees only names written after a declaration
-//! keyword. A name the imports have cannot be declared again. Every check that certifies a
-//! proof (`check`, the final check of a search, the editor) asks these questions. `check` asks
-//! both in its one run; the final checks and the editor ask the first once per module header, in
-//! a text of its own (`imports_text`, kept by `ImportsCache`), and then ask at the end only about
-//! the names the imports lack (none, for any text importing Lean's `Init`), so a check of one
-//! theorem pays for a few commands at most.
+//! Whether a text declares a guarded name — one of `keywords::RESERVED_NAMES` (a `Nat` operation
+//! the kernel computes natively, a constant literals unfold to, a default allowed axiom) or an
+//! axiom the user allows (`--allow-axiom`: only the imports' axiom of that name is meant) —
+//! asked of Lean itself: each name is probed with `#print axioms _root_.NAME` right after the
+//! module header (what the imports declare) and again at the end of the text. A name the imports
+//! lack that exists at the end was declared by the text, however it was declared — an `axiom`,
+//! a constructor (`inductive Lean | reduceBool`), a structure field, a name a macro builds —
+//! where the lexical check (`SourceFile::declares_one_of`) sees only names written after a
+//! declaration keyword. A name the imports have cannot be declared again. Every check that
+//! certifies a proof (`check`, the final check of a search, the editor) asks these questions.
+//! `check` asks both in its one run; the final checks and the editor ask the first once per
+//! module header, in a text of its own (`imports_text`, kept by `ImportsCache`), and then ask at
+//! the end only about the names the imports lack (none or nearly none for a text importing
+//! Lean's `Init`), so a check of one theorem pays for a few commands at most.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::axioms::{self, print_axioms_command, AxiomsAnswer};
+use crate::axioms::{self, print_axioms_command, AxiomPolicy, AxiomsAnswer};
 use crate::error::LeanError;
 use crate::message::{Diagnostic, Severity};
 use crate::source::keywords::RESERVED_NAMES;
@@ -24,90 +25,105 @@ use crate::source::module_header_end;
 /// Where a block of probes stands: right after the module header, or at the end of the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
-    /// After the imports: which reserved names they declare.
+    /// After the imports: which guarded names they declare.
     Start,
-    /// At the end: which reserved names exist after everything the text declares.
+    /// At the end: which guarded names exist after everything the text declares.
     End,
 }
 
-/// The probes, one line each, in the order of `RESERVED_NAMES` (line k asks about name k).
-pub fn probe_block() -> String {
-    RESERVED_NAMES
+/// The names a text checked under `policy` may not declare: `RESERVED_NAMES`, then every other
+/// axiom the policy allows, in order.
+pub fn guarded_names(policy: &AxiomPolicy) -> Vec<String> {
+    let mut names: Vec<String> = RESERVED_NAMES.iter().map(|n| n.to_string()).collect();
+    for axiom in policy.allowed() {
+        if !names.iter().any(|n| n == axiom) && axioms::is_name(axiom) {
+            names.push(axiom.to_string());
+        }
+    }
+    names
+}
+
+/// The probes about `names`, one line each, in that order (line k asks about name k).
+pub fn probe_block(names: &[String]) -> String {
+    names
         .iter()
         .map(|name| format!("{}\n", print_axioms_command(name)))
         .collect()
 }
 
-/// How many lines `probe_block` has.
-pub fn block_lines() -> usize {
-    RESERVED_NAMES.len()
-}
-
-/// The probes about the reserved names of index `names`, one line each, in that order.
-pub fn end_block(names: &[usize]) -> String {
-    names
-        .iter()
-        .map(|&k| format!("{}\n", print_axioms_command(RESERVED_NAMES[k])))
-        .collect()
-}
-
-/// What the imports of each module header declare among the reserved names, asked once per
-/// header through the host's own Lean and kept (only when every probe was answered: a header
-/// that failed is asked again next time).
-#[derive(Debug, Default)]
-pub struct ImportsCache(Mutex<HashMap<String, ReservedAnswers>>);
-
-impl ImportsCache {
-    /// The answers for `text`'s module header, from the cache or from `elaborate` (which runs a
-    /// whole text and gives Lean's messages, lines from 1) run on `imports_text`.
-    pub fn answers(
-        &self,
-        text: &str,
-        elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
-    ) -> Result<ReservedAnswers, LeanError> {
-        let (imports, first) = imports_text(text);
-        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(answers) = lock().get(&imports) {
-            return Ok(answers.clone());
-        }
-        let mut answers = ReservedAnswers::default();
-        for d in elaborate(&imports)? {
-            if let Some(k) = d.pos.line.checked_sub(1 + first) {
-                let information = d.severity == Severity::Information;
-                answers.read(Side::Start, k as usize, d.is_error(), information, &d.data);
-            }
-        }
-        if answers.start.len() == RESERVED_NAMES.len() && answers.start.iter().all(Option::is_some)
-        {
-            lock().insert(imports, answers.clone());
-        }
-        Ok(answers)
-    }
-}
-
-/// `text`'s module header followed by the start block, for a host that runs its header apart
-/// from the probes: the text, and the line (from 0) of the block's first probe.
-pub fn imports_text(text: &str) -> (String, u32) {
+/// `text`'s module header followed by the probes about `names`, for a host that runs its
+/// header apart from the probes: the text, and the line (from 0) of the block's first probe.
+pub fn imports_text(text: &str, names: &[String]) -> (String, u32) {
     let header = &text[..module_header_end(text)];
     let mut out = header.to_string();
     if !out.is_empty() {
         out.push('\n');
     }
     let line = out.matches('\n').count() as u32;
-    out.push_str(&probe_block());
+    out.push_str(&probe_block(names));
     (out, line)
 }
 
-/// What Lean answered to the two blocks of probes.
+/// What the imports of each module header declare among the guarded names, asked once per
+/// header (and list of names) through the host's own Lean and kept (only when every probe was
+/// answered: a header that failed is asked again next time).
+#[derive(Debug, Default)]
+pub struct ImportsCache(Mutex<HashMap<String, ReservedAnswers>>);
+
+impl ImportsCache {
+    /// The answers about `names` for `text`'s module header, from the cache or from `elaborate`
+    /// (which runs a whole text and gives Lean's messages, lines from 1) run on `imports_text`.
+    pub fn answers(
+        &self,
+        text: &str,
+        names: &[String],
+        elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
+    ) -> Result<ReservedAnswers, LeanError> {
+        let (imports, first) = imports_text(text, names);
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(answers) = lock().get(&imports) {
+            return Ok(answers.clone());
+        }
+        let mut answers = ReservedAnswers::new(names.to_vec());
+        for d in elaborate(&imports)? {
+            if let Some(k) = d.pos.line.checked_sub(1 + first) {
+                let information = d.severity == Severity::Information;
+                answers.read(Side::Start, k as usize, d.is_error(), information, &d.data);
+            }
+        }
+        if answers.start.iter().all(Option::is_some) {
+            lock().insert(imports, answers.clone());
+        }
+        Ok(answers)
+    }
+}
+
+/// What Lean answered to the two blocks of probes about a list of guarded names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReservedAnswers {
+    names: Vec<String>,
     start: Vec<Option<AxiomsAnswer>>,
     end: Vec<Option<AxiomsAnswer>>,
 }
 
 impl ReservedAnswers {
-    /// Reads one message found on probe line `k` of the `side` block; true when it was the
-    /// probe's answer.
+    /// No answers yet about `names`.
+    pub fn new(names: Vec<String>) -> Self {
+        let n = names.len();
+        ReservedAnswers {
+            names,
+            start: vec![None; n],
+            end: vec![None; n],
+        }
+    }
+
+    /// The names asked about, in order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Reads one message found on the probe line of name `k` in the `side` block; true when it
+    /// was the probe's answer.
     pub fn read(
         &mut self,
         side: Side,
@@ -116,7 +132,7 @@ impl ReservedAnswers {
         is_information: bool,
         message: &str,
     ) -> bool {
-        let Some(name) = RESERVED_NAMES.get(k) else {
+        let Some(name) = self.names.get(k) else {
             return false;
         };
         let Some(answer) = axioms::read_answer(is_error, is_information, message, name) else {
@@ -126,51 +142,58 @@ impl ReservedAnswers {
             Side::Start => &mut self.start,
             Side::End => &mut self.end,
         };
-        answers.resize(RESERVED_NAMES.len(), None);
         axioms::add_answer(&mut answers[k], answer);
         true
     }
 
-    /// These answers with the start block's answers taken from `imports` (what a text of its
-    /// own, `imports_text`, was answered).
-    pub fn with_start_of(mut self, imports: &ReservedAnswers) -> Self {
-        self.start = imports.start.clone();
-        self
+    /// No answers yet about the names `imports` asked about, with its answers after the module
+    /// header: for reading the end of a text whose imports were asked apart (`ImportsCache`).
+    pub fn after(imports: &ReservedAnswers) -> Self {
+        ReservedAnswers {
+            start: imports.start.clone(),
+            ..ReservedAnswers::new(imports.names.clone())
+        }
     }
 
-    /// The reserved names (by index) the start block does not show the imports declaring:
-    /// those the end of a text must be asked about.
+    /// The names (by index) the start block does not show the imports declaring: those the
+    /// end of a text must be asked about.
     pub fn lacking(&self) -> Vec<usize> {
-        (0..RESERVED_NAMES.len())
-            .filter(|&k| !matches!(self.start.get(k), Some(Some(AxiomsAnswer::DependsOn(_)))))
+        (0..self.names.len())
+            .filter(|&k| !matches!(self.start[k], Some(AxiomsAnswer::DependsOn(_))))
             .collect()
     }
 
     /// Why no proof of the text can be certified, if none can: Lean did not answer a probe
     /// (the text ends inside a comment or an unfinished command, or its header failed), or a
-    /// reserved name the imports lack exists at the end of the text.
+    /// guarded name the imports lack exists at the end of the text. Nothing asked: nothing
+    /// can be told either.
     pub fn why_untrusted(&self) -> Option<String> {
-        for (k, name) in RESERVED_NAMES.iter().enumerate() {
-            let start = self.start.get(k).cloned().flatten();
+        if self.names.is_empty() {
+            return Some(
+                "Lean was not asked which names the kernel or the allowed axioms stand for the imports declare, so what the text declares cannot be told".into(),
+            );
+        }
+        for (k, name) in self.names.iter().enumerate() {
             // Only a plain answer about the name itself says the imports declare it.
-            if matches!(start, Some(AxiomsAnswer::DependsOn(_))) {
-                continue;
+            match &self.start[k] {
+                Some(AxiomsAnswer::DependsOn(_)) => continue,
+                None => {
+                    return Some(format!(
+                        "Lean did not answer whether the imports declare `{name}` (the header may have failed), so whether this text declares a name the kernel or the allowed axioms stand for cannot be told; fix the header"
+                    ))
+                }
+                Some(_) => {}
             }
-            if start.is_none() {
-                return Some(format!(
-                    "Lean did not answer whether the imports declare `{name}` (the header may have failed), so whether this text declares a name the kernel gives a meaning of its own cannot be told; fix the header"
-                ));
-            }
-            match self.end.get(k).cloned().flatten() {
+            match &self.end[k] {
                 Some(AxiomsAnswer::Unknown) => {}
                 None => {
                     return Some(format!(
-                        "Lean did not answer whether `{name}` exists at the end of the text (it may end inside a comment or an unfinished command), so whether the text declares a name the kernel gives a meaning of its own cannot be told; fix the end of the text"
+                        "Lean did not answer whether `{name}` exists at the end of the text (it may end inside a comment or an unfinished command), so whether the text declares a name the kernel or the allowed axioms stand for cannot be told; fix the end of the text"
                     ))
                 }
                 Some(_) => {
                     return Some(format!(
-                        "this text declares `{name}` (a name Lean's kernel or the allowed axioms stand for, which its imports lack), so no proof in it can be certified; rename what declares it"
+                        "this text declares `{name}` (a name Lean's kernel or the allowed axioms stand for, which its imports lack: an allowed axiom counts only as the imports declare it), so no proof in it can be certified; rename what declares it"
                     ))
                 }
             }
@@ -178,15 +201,13 @@ impl ReservedAnswers {
         None
     }
 
-    /// The answers of a text whose imports declare every reserved name (any text importing
-    /// Lean's `Init`): for tests of what comes after the probes.
+    /// The answers of imports that declare every reserved name (any text importing Lean's
+    /// `Init`), under the default policy: for tests of what comes after the probes.
     #[cfg(test)]
     pub(crate) fn imports_declare_all() -> Self {
-        let all = vec![Some(AxiomsAnswer::DependsOn(Vec::new())); RESERVED_NAMES.len()];
-        ReservedAnswers {
-            start: all,
-            end: Vec::new(),
-        }
+        let mut all = ReservedAnswers::new(guarded_names(&AxiomPolicy::default()));
+        all.start = vec![Some(AxiomsAnswer::DependsOn(Vec::new())); all.names.len()];
+        all
     }
 }
 
@@ -194,13 +215,17 @@ impl ReservedAnswers {
 mod tests {
     use super::*;
 
+    fn default_names() -> Vec<String> {
+        guarded_names(&AxiomPolicy::default())
+    }
+
     fn answered(
         start_unknown: &[usize],
         end_known: &[usize],
         unanswered_end: &[usize],
     ) -> ReservedAnswers {
-        let mut a = ReservedAnswers::default();
-        for (k, name) in RESERVED_NAMES.iter().enumerate() {
+        let mut a = ReservedAnswers::new(default_names());
+        for (k, name) in default_names().iter().enumerate() {
             let start = if start_unknown.contains(&k) {
                 a.read(
                     Side::Start,
@@ -245,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn a_reserved_name_the_imports_lack_must_stay_unknown_to_the_end() {
+    fn a_guarded_name_the_imports_lack_must_stay_unknown_to_the_end() {
         let k = RESERVED_NAMES
             .iter()
             .position(|n| *n == "Lean.reduceBool")
@@ -260,35 +285,57 @@ mod tests {
         // A name the imports have exists at the end (the imports' own): nothing to say.
         let other = (k + 1) % RESERVED_NAMES.len();
         assert_eq!(answered(&[k], &[other], &[other]).why_untrusted(), None);
-        // No answers at all: nothing can be told.
+        // Nothing asked, or no answers at all: nothing can be told.
         assert!(ReservedAnswers::default().why_untrusted().is_some());
+        assert!(ReservedAnswers::new(default_names())
+            .why_untrusted()
+            .is_some());
         assert_eq!(ReservedAnswers::imports_declare_all().why_untrusted(), None);
-        // An answer about another name than asked (or several) does not say the imports have it.
+        // An answer about another name than asked does not say the imports have it.
         let mut odd = ReservedAnswers::imports_declare_all();
         odd.start[k] = Some(AxiomsAnswer::OtherName("Lean.reduceBool'".into()));
         assert!(odd.why_untrusted().is_some());
     }
 
     #[test]
+    fn the_axioms_a_policy_allows_are_guarded_too() {
+        assert_eq!(default_names().len(), RESERVED_NAMES.len());
+        let names = guarded_names(&AxiomPolicy::allowing([
+            "Lean.ofReduceBool",
+            "propext",
+            "no name",
+        ]));
+        assert_eq!(names.len(), RESERVED_NAMES.len() + 1);
+        assert_eq!(names.last().map(String::as_str), Some("Lean.ofReduceBool"));
+    }
+
+    #[test]
     fn the_imports_text_is_the_header_then_the_block() {
-        let (text, line) = imports_text("prelude\nimport Mini\ntheorem t : True := trivial\n");
+        let names = default_names();
+        let (text, line) = imports_text(
+            "prelude\nimport Mini\ntheorem t : True := trivial\n",
+            &names,
+        );
         assert_eq!(line, 2);
-        assert_eq!(text, format!("prelude\nimport Mini\n{}", probe_block()));
-        assert_eq!(probe_block().lines().count(), block_lines());
-        let (bare, line) = imports_text("theorem t : True := trivial\n");
-        assert_eq!((bare, line), (probe_block(), 0));
-        let all: Vec<usize> = (0..block_lines()).collect();
-        assert_eq!(end_block(&all), probe_block());
+        assert_eq!(
+            text,
+            format!("prelude\nimport Mini\n{}", probe_block(&names))
+        );
+        assert_eq!(probe_block(&names).lines().count(), names.len());
+        let (bare, line) = imports_text("theorem t : True := trivial\n", &names);
+        assert_eq!((bare, line), (probe_block(&names), 0));
+        let all: Vec<usize> = (0..names.len()).collect();
         assert_eq!(
             ReservedAnswers::imports_declare_all().lacking(),
             Vec::<usize>::new()
         );
-        assert_eq!(ReservedAnswers::default().lacking(), all);
+        assert_eq!(ReservedAnswers::new(names).lacking(), all);
     }
 
     #[test]
     fn the_imports_are_asked_once_per_module_header() {
         let cache = ImportsCache::default();
+        let names = default_names();
         let asked = std::cell::Cell::new(0);
         let answer = |text: &str| {
             asked.set(asked.get() + 1);
@@ -308,19 +355,19 @@ mod tests {
                 .collect())
         };
         let header = "prelude\nimport Mini\nopen Nat\n";
-        let a = cache.answers(header, answer).unwrap();
+        let a = cache.answers(header, &names, answer).unwrap();
         assert_eq!(a.lacking(), Vec::<usize>::new());
         // The same module header with another context: asked no more.
         let b = cache
-            .answers("prelude\nimport Mini\nnamespace X\n", answer)
+            .answers("prelude\nimport Mini\nnamespace X\n", &names, answer)
             .unwrap();
         assert_eq!((a, asked.get()), (b, 1));
         // Unanswered (the header failed): not kept.
         let failed = cache
-            .answers("import Missing\n", |_| Ok(Vec::new()))
+            .answers("import Missing\n", &names, |_| Ok(Vec::new()))
             .unwrap();
         assert!(failed.why_untrusted().is_some());
-        cache.answers("import Missing\n", answer).unwrap();
+        cache.answers("import Missing\n", &names, answer).unwrap();
         assert_eq!(asked.get(), 2);
     }
 }

@@ -3,8 +3,9 @@
 //! server of the proxy's own. An error that starts inside the step fails it; otherwise the goals
 //! after it decide: none left, no error in the declaration, and a `#print axioms` probe after
 //! it that finds only allowed axioms (no `sorryAx` reached through any lemma, no file-local
-//! `axiom`), and no reserved name declared by the document (`lean::reserved`, asked at the end
-//! of the copy and, once per module header, in a document of the imports alone), means the
+//! `axiom`), and no guarded name (kernel-special, or an allowed axiom's) declared by the
+//! document (`lean::reserved`, asked at the end of the copy and, once per module header, in a
+//! document of the imports alone), means the
 //! step completes the proof.
 
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::reserved::{self, ImportsCache, ReservedAnswers, Side};
+use crate::lean::reserved::{self, guarded_names, ImportsCache, ReservedAnswers, Side};
 use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
@@ -44,7 +45,7 @@ pub struct ShadowChecker {
     server: Option<LeanServer>,
     /// The shadow document open in `server`, if any.
     open: Option<PathBuf>,
-    /// What each module header's imports declare among the reserved names.
+    /// What each module header's imports declare among the guarded names.
     imports: ImportsCache,
 }
 
@@ -104,7 +105,7 @@ impl ShadowChecker {
         dir.join(format!(".proofstep-shadow-{}-{name}", self.index))
     }
 
-    /// Which reserved names the imports of `text` declare: asked once per module header, in a
+    /// Which guarded names the imports of `text` declare: asked once per module header, in a
     /// document of the header alone beside `document` (closed again at once).
     fn reserved_in_imports(
         &mut self,
@@ -113,7 +114,8 @@ impl ShadowChecker {
     ) -> Result<ReservedAnswers, LeanError> {
         let path = self.shadow_path(document).with_extension("imports.lean");
         let imports = std::mem::take(&mut self.imports);
-        let answers = imports.answers(text, |header| {
+        let guarded = guarded_names(&self.policy);
+        let answers = imports.answers(text, &guarded, |header| {
             let server = self.server()?;
             let diagnostics = server.change(&path, header);
             server.close(&path)?;
@@ -200,7 +202,7 @@ struct AxiomsProbe {
     /// The line of the `#print axioms` command and the name it asks about, when the
     /// declaration was found.
     probe_line: Option<(u32, String)>,
-    /// The first line of the reserved-name probes at the end, and the names (by index) they
+    /// The first line of the guarded-name probes at the end, and the names (by index) they
     /// ask about: those the imports lack.
     reserved_line: u32,
     reserved_names: Vec<usize>,
@@ -251,12 +253,16 @@ impl AxiomsProbe {
         });
         let reserved_line = position_at(&text, text.len()).line;
         let reserved_names = imports.lacking();
-        text.push_str(&reserved::end_block(&reserved_names));
+        let lacking: Vec<String> = reserved_names
+            .iter()
+            .map(|&k| imports.names()[k].clone())
+            .collect();
+        text.push_str(&reserved::probe_block(&lacking));
         // The same doubts as `check` and the final check of a search: a text that runs code
-        // or declares a reserved name, and a declaration whose full name may not be Lean's
+        // or declares a guarded name, and a declaration whose full name may not be Lean's
         // (`with_weak_namespace`, `namespace N in`, a name declared twice).
         let distrust = untrusted(&text)
-            .or_else(|| source.declares_reserved())
+            .or_else(|| source.declares_one_of(imports.names()))
             .or_else(|| index.and_then(|i| source.name_doubt(i)));
         let declaration = index.map(|i| source.theorems[i].keyword);
         AxiomsProbe {
@@ -305,7 +311,7 @@ impl AxiomsProbe {
     }
 
     /// Whether the probe's answer among `diagnostics` shows a finished proof: only allowed
-    /// axioms, no reserved name the imports lack declared by the text (`imports`: what they
+    /// axioms, no guarded name the imports lack declared by the text (`imports`: what they
     /// declare), and nothing that leaves Lean's reading of the text in doubt.
     fn confirms(
         &self,
@@ -320,7 +326,7 @@ impl AxiomsProbe {
         if self.distrust.is_some() || self.read_otherwise(diagnostics) {
             return false;
         }
-        let mut reserved_answers = ReservedAnswers::default();
+        let mut reserved_answers = ReservedAnswers::after(imports);
         for d in diagnostics {
             let name = d
                 .start()
@@ -332,11 +338,7 @@ impl AxiomsProbe {
                 reserved_answers.read(Side::End, k, d.is_error(), information, &d.lsp.message);
             }
         }
-        if reserved_answers
-            .with_start_of(imports)
-            .why_untrusted()
-            .is_some()
-        {
+        if reserved_answers.why_untrusted().is_some() {
             return false;
         }
         let mut answer = None;

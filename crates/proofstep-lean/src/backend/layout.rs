@@ -5,8 +5,9 @@
 //! proof, probe) in whatever position system a backend's Lean reports. A final check also asks,
 //! just before the statement, whether the theorem's name is still free there, as `check` does
 //! (`FileProbe::free_name_probe`): a name the header already declared could otherwise answer
-//! the probe after the theorem; and, at the end, whether the reserved names the imports lack
-//! (`reserved`, asked once per module header) are still unknown: the text must declare none.
+//! the probe after the theorem; and, at the end, whether the guarded names the imports lack
+//! (`reserved`: kernel-special names and allowed axioms, asked once per module header) are
+//! still unknown: the text must declare none.
 
 use lsp_types::Position;
 
@@ -39,11 +40,12 @@ pub struct TheoremText {
     /// Where the line asking whether the theorem's name is still free starts (just before
     /// the statement), if there is one.
     pub free_start: Option<usize>,
-    /// Where the reserved-name probes at the end start, if the text has them.
+    /// Where the guarded-name probes at the end start, if the text has them.
     pub reserved_start: Option<usize>,
-    /// The reserved names (by index) those probes ask about, in order: the ones the imports lack.
+    /// The guarded names (by index into `imports.names()`) those probes ask about, in order:
+    /// the ones the imports lack.
     pub reserved_names: Vec<usize>,
-    /// What the imports declare among the reserved names (`ImportsCache`).
+    /// What the imports declare among the guarded names (`reserved::ImportsCache`).
     pub imports: ReservedAnswers,
     /// The full name the probe asks about (an `example` is checked under a name of its own).
     pub checked_name: Option<String>,
@@ -95,7 +97,7 @@ impl TheoremText {
 
     /// The text a final check runs: the header, `#print axioms _root_.NAME` (which must answer
     /// "unknown constant": the name is free), then `proof` (a tactic block) after the statement,
-    /// then `#print axioms` on the theorem, then a probe of each reserved name `imports` (what
+    /// then `#print axioms` on the theorem, then a probe of each guarded name `imports` (what
     /// the header's imports declare, `reserved::ImportsCache`) lacks. An `example` is checked as
     /// a definition of a name of its own, so the probes can name it.
     pub fn for_verify(
@@ -153,7 +155,7 @@ impl TheoremText {
         }
         layout.checked_name = checked_name;
         layout.distrust = untrusted(&layout.text)
-            .or_else(|| parsed.declares_reserved())
+            .or_else(|| parsed.declares_one_of(imports.names()))
             .or(doubt);
         if let (Some(_), Some(written)) = (&layout.checked_name, probe_name) {
             layout.text.push('\n');
@@ -163,9 +165,12 @@ impl TheoremText {
         }
         layout.reserved_names = imports.lacking();
         layout.reserved_start = Some(layout.text.len());
-        layout
-            .text
-            .push_str(&reserved::end_block(&layout.reserved_names));
+        let lacking: Vec<String> = layout
+            .reserved_names
+            .iter()
+            .map(|&k| imports.names()[k].clone())
+            .collect();
+        layout.text.push_str(&reserved::probe_block(&lacking));
         layout.imports = imports.clone();
         layout
     }
@@ -203,6 +208,9 @@ impl TheoremText {
             return false;
         };
         if let Probe::Reserved(side, k) = which {
+            if answers.reserved.names().is_empty() {
+                answers.reserved = ReservedAnswers::after(&self.imports);
+            }
             return answers
                 .reserved
                 .read(side, k, is_error, is_information, message);
@@ -257,14 +265,14 @@ impl TheoremText {
         }
     }
 
-    /// Why the text cannot be certified for the reserved names, if it cannot: the answers at
+    /// Why the text cannot be certified for the guarded names, if it cannot: the answers at
     /// its end read against what the imports declare.
     fn declares_reserved(&self, answers: &ProbeAnswers) -> Option<String> {
-        answers
-            .reserved
-            .clone()
-            .with_start_of(&self.imports)
-            .why_untrusted()
+        if answers.reserved.names().is_empty() {
+            ReservedAnswers::after(&self.imports).why_untrusted()
+        } else {
+            answers.reserved.why_untrusted()
+        }
     }
 
     /// The same text with `done` after the tactics: Lean then reports the goals left as
@@ -328,7 +336,7 @@ pub struct ProbeAnswers {
     pub free: Option<AxiomsAnswer>,
     /// The answer after the theorem.
     pub after: Option<AxiomsAnswer>,
-    /// The answers about the reserved names at the end.
+    /// The answers about the guarded names at the end (with what the imports declare).
     pub reserved: ReservedAnswers,
 }
 
@@ -498,7 +506,7 @@ mod tests {
         let names = crate::source::keywords::RESERVED_NAMES;
         let k = names.iter().position(|n| *n == "Lean.reduceBool").unwrap();
         // Imports that declare every reserved name but `Lean.reduceBool`.
-        let mut imports = ReservedAnswers::default();
+        let mut imports = ReservedAnswers::new(reserved::guarded_names(&AxiomPolicy::default()));
         for (i, name) in names.iter().enumerate() {
             let answer = if i == k {
                 format!("Unknown constant `_root_.{name}`")
@@ -515,7 +523,9 @@ mod tests {
         );
         // Only the name the imports lack is asked about at the end.
         assert_eq!(t.reserved_names, [k]);
-        assert!(t.text.ends_with(&reserved::end_block(&[k])));
+        assert!(t
+            .text
+            .ends_with(&reserved::probe_block(&[names[k].to_string()])));
         let end = t.line(t.reserved_start.unwrap());
         assert_eq!(t.probe_on(end), Some(Probe::Reserved(Side::End, k)));
         assert_eq!(t.probe_on(end + 1), None);

@@ -333,12 +333,19 @@ impl SourceFile {
     /// `keywords::RESERVED_NAMES` (an allowed axiom's, or a `Nat` operation the kernel computes
     /// natively).
     pub fn declares_reserved(&self) -> Option<String> {
+        self.declares_one_of(keywords::RESERVED_NAMES)
+    }
+
+    /// Why no proof in this text can be certified by name, if none can: it declares one of
+    /// `names` (`reserved::guarded_names`: the reserved names and the allowed axioms), as this
+    /// reading sees declarations.
+    pub fn declares_one_of<S: AsRef<str>>(&self, names: &[S]) -> Option<String> {
         let unquoted = |n: &str| n.replace(['«', '»'], "");
         self.declared
             .iter()
             .map(|(_, n)| n.as_str())
             .chain(self.theorems.iter().filter_map(|t| t.full_name.as_deref()))
-            .find(|n| keywords::RESERVED_NAMES.contains(&unquoted(n).as_str()))
+            .find(|n| names.iter().any(|g| unquoted(g.as_ref()) == unquoted(n)))
             .map(|n| {
                 format!(
                     "this text declares `{n}`, a name Lean's kernel or the allowed axioms stand for, so no proof in it can be certified; rename it"
