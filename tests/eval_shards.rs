@@ -223,6 +223,39 @@ fn three_shards_run_separately_merge_into_the_records_of_one_run() {
     );
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert!(stderr(&out).contains("already holds"), "{}", stderr(&out));
+
+    // A shard is a file anyone can write: a theorem marked proved by hand (its proof `sorry`)
+    // is checked again and stops the merge (the twentieth audit); nothing is written.
+    let mut forged_one = None;
+    for shard in ["s0.jsonl", "s1.jsonl", "s2.jsonl"] {
+        let text = std::fs::read_to_string(at(shard)).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| {
+                let mut r: Value = serde_json::from_str(line).unwrap();
+                if forged_one.is_none() && r["proved"] == false {
+                    forged_one = r["name"].as_str().map(str::to_string);
+                    r["proved"] = Value::Bool(true);
+                    r["proof"] = serde_json::json!(["sorry"]);
+                }
+                r.to_string()
+            })
+            .collect();
+        std::fs::write(at(shard), lines.join("\n") + "\n").unwrap();
+    }
+    let forged_one = forged_one.expect("some theorem is not proved");
+    let out = merge(
+        &at("forged.jsonl"),
+        &[&at("s0.jsonl"), &at("s1.jsonl"), &at("s2.jsonl")],
+        &[],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains("cannot be merged") && err.contains(&forged_one),
+        "{err}"
+    );
+    assert!(!at("forged.jsonl").exists());
 }
 
 #[test]

@@ -37,7 +37,7 @@ pub struct EvalArgs {
 pub enum EvalCommand {
     /// Merge the shards of a run (`eval --shard I/N` on several machines) into one run's
     /// results, summary and report; refuses shards of different settings.
-    Merge(crate::cli::eval_merge::MergeArgs),
+    Merge(Box<crate::cli::eval_merge::MergeArgs>),
     /// Count the theorems of one set that another holds, as text or up to renaming (binders
     /// renamed, hypotheses reordered), and those sharing a goal shape: a test split checked
     /// against training data before its pass rate is believed. Exits 1 when any is a copy.
@@ -114,7 +114,7 @@ pub enum EvalMode {
 /// Runs `proofstep eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        Some(EvalCommand::Merge(merge)) => return crate::cli::eval_merge::run(merge),
+        Some(EvalCommand::Merge(merge)) => return crate::cli::eval_merge::run(*merge),
         Some(EvalCommand::Overlap(overlap)) => return crate::cli::eval_overlap::run(overlap),
         None => {}
     }
@@ -165,7 +165,8 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     if let Some(model) = &whole {
         if args.adopt_results {
             let backend = args.search.backend.open(&anchor)?;
-            recheck_adopted(&previous, &tasks, backend.as_ref(), out)?;
+            let source = out.display().to_string();
+            recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
         }
         return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
     }
@@ -175,7 +176,8 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         backend,
     } = args.search.setup(&anchor)?;
     if args.adopt_results {
-        recheck_adopted(&previous, &tasks, backend.as_ref(), out)?;
+        let source = out.display().to_string();
+        recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
     }
     eprintln!(
         "{} theorems{}, {} already done in {}; backend {}, {} expansions and {} s per theorem",
@@ -222,15 +224,26 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     )
 }
 
-/// `--adopt-results` takes results recorded without their settings on the user's word: every
-/// proved one of this run's theorems is checked again by the final check before it counts, so
-/// an adopted file (written by an older proofstep, or by anyone) cannot count a proof Lean does
-/// not accept under today's rules.
-fn recheck_adopted(
+/// How `--adopt-results` takes results, and what to do when one fails (`recheck_proved`).
+const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
+
+/// How `eval merge` takes results, and what to do when one fails (`recheck_proved`).
+pub(crate) const MERGE: (&str, &str) = (
+    "merged",
+    "run that theorem's shard again (or merge without that shard, with --partial)",
+);
+
+/// Results taken from a file rather than found by this run (`--adopt-results`: recorded without
+/// their settings, on the user's word; `eval merge`: shards, files anyone can write): every
+/// proved one of `tasks` is checked again by the final check before it counts, so such a file
+/// cannot count a proof Lean does not accept under today's rules. `source` names where the
+/// records come from, `how` the taking and what to do instead (`ADOPT`, `MERGE`).
+pub(crate) fn recheck_proved(
     previous: &[proofstep::eval::TheoremRecord],
     tasks: &[proofstep::eval::Task],
     backend: &dyn proofstep::lean::ProofBackend,
-    out: &Path,
+    source: &str,
+    (how, fix): (&str, &str),
 ) -> anyhow::Result<()> {
     let by_name: std::collections::HashMap<&str, &proofstep::eval::Task> =
         tasks.iter().map(|t| (t.name.as_str(), t)).collect();
@@ -242,11 +255,10 @@ fn recheck_adopted(
         let proof = proofstep::lean::backend::proof_text(&steps);
         let verdict = backend
             .verify(task.header.as_str(), &task.statement, &proof)
-            .with_context(|| format!("checking the adopted proof of `{}` again", record.name))?;
+            .with_context(|| format!("checking the {how} proof of `{}` again", record.name))?;
         if !verdict.is_proved() {
             return Err(Failure::Conflict.error(format!(
-                "{} records `{}` as proved, but its proof does not pass the final check now ({}): these results cannot be adopted; give this run another --out",
-                out.display(),
+                "{source} records `{}` as proved, but its proof does not pass the final check now ({}): these results cannot be {how}; {fix}",
                 record.name,
                 verdict.errors.first().map_or("not proved", String::as_str)
             )));
@@ -459,8 +471,13 @@ pub fn checker(
 /// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project
 /// (a Mathlib project evaluating a dataset kept elsewhere); else the dataset's folder.
 fn toolchain_anchor(args: &EvalRunArgs, dataset: &Path) -> PathBuf {
-    if let Some(repo) = &args.repo {
-        return repo.clone();
+    anchor_for(args.repo.as_deref(), dataset)
+}
+
+/// `toolchain_anchor` for a `--repo` (if given) and a dataset.
+pub(crate) fn anchor_for(repo: Option<&Path>, dataset: &Path) -> PathBuf {
+    if let Some(repo) = repo {
+        return repo.to_path_buf();
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if LakeProject::find(&cwd).is_some() {

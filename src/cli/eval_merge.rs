@@ -6,9 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use proofstep::eval::results_file::read_records;
-use proofstep::eval::{merge_shards, write_merged, RunClaim, Summary};
+use proofstep::eval::run_config::tasks_fingerprint;
+use proofstep::eval::{
+    load, merge_shards, write_merged, DatasetOptions, Merged, RunClaim, Summary,
+};
 
-use crate::cli::eval::finish;
+use crate::cli::args::BackendArgs;
+use crate::cli::eval::{anchor_for, finish, recheck_proved, MERGE};
 use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep eval merge`.
@@ -29,6 +33,16 @@ pub struct MergeArgs {
     /// Print the summary as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// The Lake project the run read its dataset's theorems from (as given to `eval --repo`).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// The header the run gave its records (as given to `eval --header`).
+    #[arg(long)]
+    pub header: Option<String>,
+    /// How to reach Lean for checking the shards' proofs again (as for `eval`; the axioms
+    /// allowed are the run's, whatever --allow-axiom says here).
+    #[command(flatten)]
+    pub lean: BackendArgs,
 }
 
 /// Runs `proofstep eval merge`.
@@ -41,6 +55,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let merged = merge_shards(&args.shards, args.partial)?;
+    recheck_merged(&args, &merged)?;
     let held = read_records(&args.out)?.len();
     if held > 0 {
         return Err(Failure::Conflict.error(format!(
@@ -126,4 +141,29 @@ fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// Checks every proved record of `merged` again with the final check: a shard is a file anyone
+/// can write, and the merged file is resumed by `eval` as a finished run. The run's dataset is
+/// read again (it must be the one the shards were run on) and checked under the run's axioms.
+fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
+    let config = &merged.config;
+    let dataset = PathBuf::from(&config.dataset);
+    let options = DatasetOptions {
+        split: config.split.clone(),
+        repo: args.repo.clone(),
+        header: args.header.clone(),
+    };
+    let tasks = load(&dataset, &options)?;
+    if tasks_fingerprint(&tasks) != config.dataset_fingerprint {
+        return Err(Failure::Conflict.error(format!(
+            "{} does not hold the theorems the shards were run on (another file now, or --repo/--header \
+             other than the run's): merge where the run's dataset is, with its --repo and --header",
+            dataset.display()
+        )));
+    }
+    let mut lean = args.lean.clone();
+    lean.limits.allow_axioms = config.checker.allowed_axioms.clone();
+    let backend = lean.open(&anchor_for(args.repo.as_deref(), &dataset))?;
+    recheck_proved(&merged.records, &tasks, backend.as_ref(), "a shard", MERGE)
 }
