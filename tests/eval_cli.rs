@@ -500,6 +500,8 @@ fn eval_resumes_results_without_recorded_settings_only_when_adopted() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&forged_path).unwrap(), text);
+    // Nothing recorded beside it either: a later run without the flag does not resume it.
+    assert!(!dir.path().join("forged.config.json").exists());
 }
 
 #[test]

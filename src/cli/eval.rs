@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use proofstep::eval::results_file::read_records;
 use proofstep::eval::{
     evaluate, evaluate_refine, load, summary_json, write_report, Checker, DatasetOptions,
     EvalOptions, RefineEvalOptions, ResultsFile, RunClaim, RunConfig, RunCounts, Shard, Summary,
@@ -159,15 +160,18 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         config = config.sharded(shard, &tasks);
         tasks.retain(|t| shard.holds(&t.name));
     }
+    if args.adopt_results {
+        // Checked before this run's settings are recorded beside them: results that fail are
+        // never resumed, by this command or a later one.
+        let previous = read_records(out)?;
+        let backend = args.search.backend.open(&anchor)?;
+        let source = out.display().to_string();
+        recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
+    }
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
     if let Some(model) = &whole {
-        if args.adopt_results {
-            let backend = args.search.backend.open(&anchor)?;
-            let source = out.display().to_string();
-            recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
-        }
         return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
     }
     let SearchSetup {
@@ -175,10 +179,6 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         predictor,
         backend,
     } = args.search.setup(&anchor)?;
-    if args.adopt_results {
-        let source = out.display().to_string();
-        recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
-    }
     eprintln!(
         "{} theorems{}, {} already done in {}; backend {}, {} expansions and {} s per theorem",
         tasks.len(),
@@ -225,7 +225,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
 }
 
 /// How `--adopt-results` takes results, and what to do when one fails (`recheck_proved`).
-const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
+pub(crate) const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
 
 /// How `eval merge` takes results, and what to do when one fails (`recheck_proved`).
 pub(crate) const MERGE: (&str, &str) = (

@@ -14,7 +14,7 @@ use proofstep::iterate::{run_iterate, FineTune, IterateOptions};
 use proofstep::search::SearchConfig;
 
 use crate::cli::args::{load_model_dir, SearchArgs};
-use crate::cli::eval::checker;
+use crate::cli::eval::{checker, recheck_proved, ADOPT};
 use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep iterate`.
@@ -116,8 +116,12 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
     // Held for the run: one `iterate` writes OUT at a time, and only rounds of these settings
     // are resumed.
     let config = iterate_config(&args, &search, &anchor, &pool, &val)?;
-    let _claim = RunClaim::take(&args.out.join("rounds.jsonl"), &config, args.adopt_results)?;
     let backend = args.search.backend.open(&anchor)?;
+    if args.adopt_results {
+        // Before the settings are recorded beside them: rounds that fail are never resumed.
+        recheck_adopted_rounds(&args.out, &pool, &val, backend.as_ref())?;
+    }
+    let _claim = RunClaim::take(&args.out.join("rounds.jsonl"), &config, args.adopt_results)?;
     let also_try = args.search.budget.also_try();
     let (weights, device) = (args.search.model.weights, args.search.model.device);
     let load_model =
@@ -160,6 +164,43 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
         args.out.join("rounds.svg").display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--adopt-results` takes the finished rounds of `out` (written before proofstep recorded their
+/// settings) on the user's word: every proof their pool and val searches record is checked again
+/// by the final check (a pool proof becomes training data), and each round's counts must be
+/// those of its files.
+fn recheck_adopted_rounds(
+    out: &std::path::Path,
+    pool: &[Task],
+    val: &[Task],
+    backend: &dyn proofstep::lean::ProofBackend,
+) -> anyhow::Result<()> {
+    for round in proofstep::iterate::finished_rounds(out)? {
+        let dir = out.join(format!("round-{}", round.round));
+        for (file, tasks, recorded) in [
+            (
+                "pool.jsonl",
+                pool,
+                (round.round > 0).then_some(round.pool_proved),
+            ),
+            ("val.jsonl", val, Some(round.val_proved)),
+        ] {
+            let path = dir.join(file);
+            let records = proofstep::eval::results_file::read_records(&path)?;
+            let source = path.display().to_string();
+            recheck_proved(&records, tasks, backend, &source, ADOPT)?;
+            let proved = records.iter().filter(|r| r.proved).count();
+            if let Some(recorded) = recorded.filter(|&n| n != proved) {
+                return Err(Failure::Conflict.error(format!(
+                    "{}: round {} records {recorded} proved in {file}, which holds {proved}: these rounds cannot be adopted; give this run another --out",
+                    out.join("rounds.jsonl").display(),
+                    round.round
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The settings an `iterate` run records beside `rounds.jsonl` and resumes only under: the
