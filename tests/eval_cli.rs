@@ -502,6 +502,27 @@ fn eval_resumes_results_without_recorded_settings_only_when_adopted() {
     assert_eq!(std::fs::read_to_string(&forged_path).unwrap(), text);
     // Nothing recorded beside it either: a later run without the flag does not resume it.
     assert!(!dir.path().join("forged.config.json").exists());
+
+    // Adopted results are checked against the whole dataset, not only this run's --limit: a
+    // later run with a larger one would resume them (the twenty-first audit).
+    let second = proofstep::eval::load(&example(), &Default::default()).unwrap()[1]
+        .name
+        .clone();
+    let mut later = forged.clone();
+    later.name = second.clone();
+    let limited = dir.path().join("limited.jsonl");
+    std::fs::write(
+        &limited,
+        format!("{}\n", serde_json::to_string(&later).unwrap()),
+    )
+    .unwrap();
+    let out = eval_example(&model, &limited, &["--expansions", "1", "--limit", "1"])
+        .arg("--adopt-results")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains(&second), "{err}");
 }
 
 #[test]

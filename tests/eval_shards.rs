@@ -256,6 +256,38 @@ fn three_shards_run_separately_merge_into_the_records_of_one_run() {
         "{err}"
     );
     assert!(!at("forged.jsonl").exists());
+
+    // A result for a theorem the dataset does not hold (a name changed by hand) is refused too:
+    // the merged summary would count it (the twenty-first audit).
+    let text = std::fs::read_to_string(at("s0.jsonl")).unwrap();
+    let renamed: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut r: Value = serde_json::from_str(line).unwrap();
+            if i == 0 {
+                // Renamed within its shard (trailing spaces until the hash agrees), so that only
+                // the name's absence from the dataset can refuse it.
+                let name = r["name"].as_str().unwrap().to_string();
+                let shard = proofstep::eval::Shard::index_of(&name, 3);
+                let renamed = (1..)
+                    .map(|n| format!("{name}{}", " ".repeat(n)))
+                    .find(|n| proofstep::eval::Shard::index_of(n, 3) == shard)
+                    .unwrap();
+                r["name"] = Value::String(renamed);
+            }
+            r.to_string()
+        })
+        .collect();
+    std::fs::write(at("s0.jsonl"), renamed.join("\n") + "\n").unwrap();
+    let out = merge(
+        &at("stray.jsonl"),
+        &[&at("s0.jsonl"), &at("s1.jsonl"), &at("s2.jsonl")],
+        &["--partial"],
+    );
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("does not hold"), "{}", stderr(&out));
+    assert!(!at("stray.jsonl").exists());
 }
 
 #[test]

@@ -130,36 +130,18 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     assert_eq!(third.len(), 4);
     assert_eq!(third[3]["round"], 3);
 
-    // Rounds written before proofstep recorded their settings are adopted only after every
-    // proof in them passes the final check again: a pool proof marked by hand (`sorry`) would
-    // have become training data. Nothing is recorded when one fails; the honest files adopt.
+    // Rounds with no record of their settings (written by an older proofstep, or by hand) are
+    // never resumed: their examples are trained on and could not be checked again (the
+    // twenty-first audit trained a model on a hand-written "proof" of 2 + 2 = 5).
     let config = dir.path().join("out/rounds.config.json");
     std::fs::remove_file(&config).unwrap();
-    let pool_path = dir.path().join("out/round-1/pool.jsonl");
-    let honest = std::fs::read_to_string(&pool_path).unwrap();
-    let forged: Vec<String> = honest
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            let mut r: serde_json::Value = serde_json::from_str(line).unwrap();
-            if i == 0 {
-                r["proof"] = serde_json::json!(["sorry"]);
-            }
-            r.to_string()
-        })
-        .collect();
-    std::fs::write(&pool_path, forged.join("\n") + "\n").unwrap();
-    let out = iterate_with(dir.path(), "3", &["--adopt-results"]);
+    let out = iterate(dir.path(), "3");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{err}");
-    assert!(err.contains("cannot be adopted"), "{err}");
+    assert!(err.contains("no record of the settings"), "{err}");
     assert!(!config.exists());
-    std::fs::write(&pool_path, &honest).unwrap();
-    let out = iterate_with(dir.path(), "3", &["--adopt-results"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(rounds(dir.path()), third);
+    // The same for round files alone, without `rounds.jsonl`.
+    std::fs::remove_file(dir.path().join("out/rounds.jsonl")).unwrap();
+    let out = iterate(dir.path(), "3");
+    assert_eq!(out.status.code(), Some(7));
 }

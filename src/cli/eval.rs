@@ -134,6 +134,13 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         header: args.header.clone(),
     };
     let mut tasks = load(dataset, &options)?;
+    // Adopted results are checked against every theorem of the dataset, not only this run's
+    // part: a later run with a larger --limit resumes them too.
+    let every_task = if args.adopt_results {
+        tasks.clone()
+    } else {
+        Vec::new()
+    };
     let whole = match args.mode {
         EvalMode::Refine => Some(args.whole.connect("eval --mode refine")?),
         EvalMode::Search => None,
@@ -166,7 +173,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         let previous = read_records(out)?;
         let backend = args.search.backend.open(&anchor)?;
         let source = out.display().to_string();
-        recheck_proved(&previous, &tasks, backend.as_ref(), &source, ADOPT)?;
+        recheck_proved(&previous, &every_task, backend.as_ref(), &source, ADOPT)?;
     }
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
@@ -225,7 +232,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
 }
 
 /// How `--adopt-results` takes results, and what to do when one fails (`recheck_proved`).
-pub(crate) const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
+const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
 
 /// How `eval merge` takes results, and what to do when one fails (`recheck_proved`).
 pub(crate) const MERGE: (&str, &str) = (

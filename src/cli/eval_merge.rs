@@ -162,6 +162,18 @@ fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
             dataset.display()
         )));
     }
+    let names: std::collections::HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    if let Some(stray) = merged
+        .records
+        .iter()
+        .find(|r| !names.contains(r.name.as_str()))
+    {
+        return Err(Failure::Conflict.error(format!(
+            "a shard holds a result for `{}`, which {} does not hold: these shards cannot be merged; run that shard again",
+            stray.name,
+            dataset.display()
+        )));
+    }
     let mut lean = args.lean.clone();
     lean.limits.allow_axioms = config.checker.allowed_axioms.clone();
     let backend = lean.open(&anchor_for(args.repo.as_deref(), &dataset))?;

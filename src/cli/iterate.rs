@@ -14,7 +14,7 @@ use proofstep::iterate::{run_iterate, FineTune, IterateOptions};
 use proofstep::search::SearchConfig;
 
 use crate::cli::args::{load_model_dir, SearchArgs};
-use crate::cli::eval::{checker, recheck_proved, ADOPT};
+use crate::cli::eval::checker;
 use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep iterate`.
@@ -59,10 +59,6 @@ pub struct IterateArgs {
     /// Seed of the fine-tunes' shuffles.
     #[arg(long, default_value_t = 0)]
     pub train_seed: u64,
-    /// Resume rounds written before `iterate` recorded its settings beside them, taking them
-    /// as this run's (check that they are).
-    #[arg(long)]
-    pub adopt_results: bool,
     #[command(flatten)]
     pub search: SearchArgs,
 }
@@ -116,12 +112,9 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
     // Held for the run: one `iterate` writes OUT at a time, and only rounds of these settings
     // are resumed.
     let config = iterate_config(&args, &search, &anchor, &pool, &val)?;
+    refuse_unrecorded_rounds(&args.out)?;
+    let _claim = RunClaim::take(&args.out.join("rounds.jsonl"), &config, false)?;
     let backend = args.search.backend.open(&anchor)?;
-    if args.adopt_results {
-        // Before the settings are recorded beside them: rounds that fail are never resumed.
-        recheck_adopted_rounds(&args.out, &pool, &val, backend.as_ref())?;
-    }
-    let _claim = RunClaim::take(&args.out.join("rounds.jsonl"), &config, args.adopt_results)?;
     let also_try = args.search.budget.also_try();
     let (weights, device) = (args.search.model.weights, args.search.model.device);
     let load_model =
@@ -166,39 +159,31 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--adopt-results` takes the finished rounds of `out` (written before proofstep recorded their
-/// settings) on the user's word: every proof their pool and val searches record is checked again
-/// by the final check (a pool proof becomes training data), and each round's counts must be
-/// those of its files.
-fn recheck_adopted_rounds(
-    out: &std::path::Path,
-    pool: &[Task],
-    val: &[Task],
-    backend: &dyn proofstep::lean::ProofBackend,
-) -> anyhow::Result<()> {
-    for round in proofstep::iterate::finished_rounds(out)? {
-        let dir = out.join(format!("round-{}", round.round));
-        for (file, tasks, recorded) in [
-            (
-                "pool.jsonl",
-                pool,
-                (round.round > 0).then_some(round.pool_proved),
-            ),
-            ("val.jsonl", val, Some(round.val_proved)),
-        ] {
-            let path = dir.join(file);
-            let records = proofstep::eval::results_file::read_records(&path)?;
-            let source = path.display().to_string();
-            recheck_proved(&records, tasks, backend, &source, ADOPT)?;
-            let proved = records.iter().filter(|r| r.proved).count();
-            if let Some(recorded) = recorded.filter(|&n| n != proved) {
-                return Err(Failure::Conflict.error(format!(
-                    "{}: round {} records {recorded} proved in {file}, which holds {proved}: these rounds cannot be adopted; give this run another --out",
-                    out.join("rounds.jsonl").display(),
-                    round.round
-                )));
-            }
-        }
+/// Refuses an `out` holding round files but no record of the settings they were made with
+/// (written before `iterate` recorded them, or by hand): a round's search results, examples and
+/// model are resumed as they stand and its examples trained on, and none of that can be checked
+/// again (the examples come from the search's traces), so such rounds are never taken as this
+/// run's.
+fn refuse_unrecorded_rounds(out: &std::path::Path) -> anyhow::Result<()> {
+    if out.join("rounds.config.json").exists() {
+        return Ok(());
+    }
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return Ok(());
+    };
+    let rounds = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("round-"))
+        .count();
+    let finished = out
+        .join("rounds.jsonl")
+        .metadata()
+        .is_ok_and(|m| m.len() > 0);
+    if rounds > 0 || finished {
+        return Err(Failure::Conflict.error(format!(
+            "{} holds rounds with no record of the settings they were made with, so they cannot be resumed as this run's (their examples could not be checked again): give this run a new --out",
+            out.display()
+        )));
     }
     Ok(())
 }
