@@ -48,6 +48,24 @@ fn proofstep(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `proofstep extract INPUT --out OUT EXTRA...` and expects it to succeed.
+fn extract_ok(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "extract",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = proofstep(&args);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
 fn read(path: &Path) -> Vec<Value> {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -78,19 +96,7 @@ fn extract_records_lean_states_and_round_trips_through_data_leandojo() {
     common::write_file(&src.join("train"), "A.lean", A);
     common::write_file(&src.join("test"), "B.lean", B);
     let out = dir.path().join("out");
-    let run = proofstep(&[
-        "extract",
-        src.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--workers",
-        "2",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let run = extract_ok(&src, &out, &["--workers", "2"]);
     let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(summary["files"], 2);
     assert_eq!(summary["skipped_theorems"], 1, "`broken` has a Lean error");
@@ -238,17 +244,7 @@ axiom bad : (2 : Nat) + 2 = 5\ntheorem uses_axiom : (2 : Nat) + 2 = 5 := by\n  e
 theorem honest (p : Prop) (hp : p) : p := by\n  exact hp\n",
     );
     let out = dir.path().join("out");
-    let run = proofstep(&[
-        "extract",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    extract_ok(&file, &out, &[]);
     let traced: Vec<String> = ["train", "val", "test"]
         .iter()
         .flat_map(|s| read(&out.join(format!("random/{s}.json"))))
@@ -271,19 +267,7 @@ fn extract_without_split_folders_hashes_theorems_and_reports_bad_input() {
         &std::fs::read_to_string(common::repo_root().join("lean/mini/Example.lean")).unwrap(),
     );
     let out = dir.path().join("out");
-    let run = proofstep(&[
-        "extract",
-        file.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--held-out-percent",
-        "20",
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    extract_ok(&file, &out, &["--held-out-percent", "20"]);
     let all: Vec<Value> = ["train", "val", "test"]
         .iter()
         .flat_map(|s| read(&out.join(format!("random/{s}.json"))))
@@ -351,17 +335,7 @@ fn a_novel_split_folder_gets_its_own_file_never_train() {
     std::fs::create_dir_all(src.join("novel")).unwrap();
     common::write_file(&src.join("novel"), "N.lean", B);
     let out = dir.path().join("out");
-    let run = proofstep(&[
-        "extract",
-        src.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    extract_ok(&src, &out, &[]);
     let novel = read(&out.join("random/novel.json"));
     assert_eq!(novel.len(), 1, "{novel:?}");
     assert_eq!(novel[0]["full_name"], "test_like");
