@@ -71,14 +71,8 @@ pub struct EvalRunArgs {
     /// Theorems searched at once.
     #[arg(long, default_value_t = 1)]
     pub workers: usize,
-    /// The Lake project whose sources LeanDojo records point to (their statements and headers
-    /// are read from there).
-    #[arg(long)]
-    pub repo: Option<PathBuf>,
-    /// A header for every record (e.g. "import Mathlib"): needed by records that carry none,
-    /// and put in place of the header a record carries (miniF2F's `header` field).
-    #[arg(long)]
-    pub header: Option<String>,
+    #[command(flatten)]
+    pub source: DatasetSourceArgs,
     /// Keep every search's full trace in its result line.
     #[arg(long)]
     pub trace: bool,
@@ -101,6 +95,51 @@ pub struct EvalRunArgs {
     pub whole: WholeProofArgs,
     #[command(flatten)]
     pub search: SearchArgs,
+}
+
+/// Where a dataset's theorems get what their records do not carry: `eval`'s flags, given again
+/// to `eval merge`, which reads the run's dataset to check the shards' proofs.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DatasetSourceArgs {
+    /// The Lake project whose sources LeanDojo records point to (their statements and headers
+    /// are read from there).
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// A header for every record (e.g. "import Mathlib"): needed by records that carry none,
+    /// and put in place of the header a record carries (miniF2F's `header` field).
+    #[arg(long)]
+    pub header: Option<String>,
+}
+
+impl DatasetSourceArgs {
+    /// How to read the dataset, keeping only `split`.
+    pub fn options(&self, split: Option<String>) -> DatasetOptions {
+        DatasetOptions {
+            split,
+            repo: self.repo.clone(),
+            header: self.header.clone(),
+        }
+    }
+
+    /// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake
+    /// project (a Mathlib project evaluating a dataset kept elsewhere); else the dataset's folder.
+    pub fn toolchain_anchor(&self, dataset: &Path) -> PathBuf {
+        if let Some(repo) = &self.repo {
+            return repo.clone();
+        }
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        if LakeProject::find(&cwd).is_some() {
+            return cwd;
+        }
+        if dataset.is_dir() {
+            return dataset.to_path_buf();
+        }
+        dataset
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or(cwd)
+    }
 }
 
 /// What an evaluation runs on each theorem.
@@ -128,12 +167,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs an evaluation.
 fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<ExitCode> {
-    let options = DatasetOptions {
-        split: args.split.clone(),
-        repo: args.repo.clone(),
-        header: args.header.clone(),
-    };
-    let mut tasks = load(dataset, &options)?;
+    let mut tasks = load(dataset, &args.source.options(args.split.clone()))?;
     // Adopted results are checked against every theorem of the dataset, not only this run's
     // part: a later run with a larger --limit resumes them too.
     let every_task = if args.adopt_results {
@@ -145,7 +179,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         EvalMode::Refine => Some(args.whole.connect("eval --mode refine")?),
         EvalMode::Search => None,
     };
-    let anchor = toolchain_anchor(args, dataset);
+    let anchor = args.source.toolchain_anchor(dataset);
     let mut config = run_config(args, dataset, &tasks, whole.as_ref())?
         .limited(args.limit)
         .checked_by(checker(&args.search, &anchor, &tasks)?);
@@ -473,29 +507,4 @@ pub fn checker(
         lean_memory_mb: search.backend.memory_limit_mb(),
         proofstep: env!("CARGO_PKG_VERSION").to_string(),
     })
-}
-
-/// Where Lean is looked for: `--repo`; else the working folder when it is inside a Lake project
-/// (a Mathlib project evaluating a dataset kept elsewhere); else the dataset's folder.
-fn toolchain_anchor(args: &EvalRunArgs, dataset: &Path) -> PathBuf {
-    anchor_for(args.repo.as_deref(), dataset)
-}
-
-/// `toolchain_anchor` for a `--repo` (if given) and a dataset.
-pub(crate) fn anchor_for(repo: Option<&Path>, dataset: &Path) -> PathBuf {
-    if let Some(repo) = repo {
-        return repo.to_path_buf();
-    }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    if LakeProject::find(&cwd).is_some() {
-        return cwd;
-    }
-    if dataset.is_dir() {
-        return dataset.to_path_buf();
-    }
-    dataset
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(PathBuf::from)
-        .unwrap_or(cwd)
 }

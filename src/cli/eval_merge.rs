@@ -7,12 +7,10 @@ use std::process::ExitCode;
 
 use proofstep::eval::results_file::read_records;
 use proofstep::eval::run_config::tasks_fingerprint;
-use proofstep::eval::{
-    load, merge_shards, write_merged, DatasetOptions, Merged, RunClaim, Summary,
-};
+use proofstep::eval::{load, merge_shards, write_merged, Merged, RunClaim, Summary};
 
 use crate::cli::args::BackendArgs;
-use crate::cli::eval::{anchor_for, finish, recheck_proved, MERGE};
+use crate::cli::eval::{finish, recheck_proved, DatasetSourceArgs, MERGE};
 use crate::cli::exit::Failure;
 
 /// Arguments of `proofstep eval merge`.
@@ -33,12 +31,10 @@ pub struct MergeArgs {
     /// Print the summary as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// The Lake project the run read its dataset's theorems from (as given to `eval --repo`).
-    #[arg(long)]
-    pub repo: Option<PathBuf>,
-    /// The header the run gave its records (as given to `eval --header`).
-    #[arg(long)]
-    pub header: Option<String>,
+    /// The run's --repo and --header, if it had them: the dataset is read again to check the
+    /// shards' proofs.
+    #[command(flatten)]
+    pub source: DatasetSourceArgs,
     /// How to reach Lean for checking the shards' proofs again (as for `eval`; the axioms
     /// allowed are the run's, whatever --allow-axiom says here).
     #[command(flatten)]
@@ -149,12 +145,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
     let config = &merged.config;
     let dataset = PathBuf::from(&config.dataset);
-    let options = DatasetOptions {
-        split: config.split.clone(),
-        repo: args.repo.clone(),
-        header: args.header.clone(),
-    };
-    let tasks = load(&dataset, &options)?;
+    let tasks = load(&dataset, &args.source.options(config.split.clone()))?;
     if tasks_fingerprint(&tasks) != config.dataset_fingerprint {
         return Err(Failure::Conflict.error(format!(
             "{} does not hold the theorems the shards were run on (another file now, or --repo/--header \
@@ -176,6 +167,6 @@ fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
     }
     let mut lean = args.lean.clone();
     lean.limits.allow_axioms = config.checker.allowed_axioms.clone();
-    let backend = lean.open(&anchor_for(args.repo.as_deref(), &dataset))?;
+    let backend = lean.open(&args.source.toolchain_anchor(&dataset))?;
     recheck_proved(&merged.records, &tasks, backend.as_ref(), "a shard", MERGE)
 }

@@ -71,20 +71,22 @@ pub fn imports_text(text: &str, names: &[String]) -> (String, u32) {
 pub struct ImportsCache(Mutex<HashMap<String, ReservedAnswers>>);
 
 impl ImportsCache {
-    /// The answers about `names` for `text`'s module header, from the cache or from `elaborate`
-    /// (which runs a whole text and gives Lean's messages, lines from 1) run on `imports_text`.
+    /// The answers about the names guarded under `policy` (`guarded_names`) for `text`'s module
+    /// header, from the cache or from `elaborate` (which runs a whole text and gives Lean's
+    /// messages, lines from 1) run on `imports_text`.
     pub fn answers(
         &self,
         text: &str,
-        names: &[String],
+        policy: &AxiomPolicy,
         elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
     ) -> Result<ReservedAnswers, LeanError> {
-        let (imports, first) = imports_text(text, names);
+        let names = guarded_names(policy);
+        let (imports, first) = imports_text(text, &names);
         let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(answers) = lock().get(&imports) {
             return Ok(answers.clone());
         }
-        let mut answers = ReservedAnswers::new(names.to_vec());
+        let mut answers = ReservedAnswers::new(names);
         for d in elaborate(&imports)? {
             if let Some(k) = d.pos.line.checked_sub(1 + first) {
                 let information = d.severity == Severity::Information;
@@ -161,6 +163,17 @@ impl ReservedAnswers {
         (0..self.names.len())
             .filter(|&k| !matches!(self.start[k], Some(AxiomsAnswer::DependsOn(_))))
             .collect()
+    }
+
+    /// The probes of the names `lacking` gives, one line each in that order: the end of a text
+    /// whose imports were asked apart.
+    pub fn end_block(&self) -> String {
+        let lacking: Vec<String> = self
+            .lacking()
+            .into_iter()
+            .map(|k| self.names[k].clone())
+            .collect();
+        probe_block(&lacking)
     }
 
     /// Why no proof of the text can be certified, if none can: Lean did not answer a probe
@@ -335,7 +348,7 @@ mod tests {
     #[test]
     fn the_imports_are_asked_once_per_module_header() {
         let cache = ImportsCache::default();
-        let names = default_names();
+        let policy = AxiomPolicy::default();
         let asked = std::cell::Cell::new(0);
         let answer = |text: &str| {
             asked.set(asked.get() + 1);
@@ -355,19 +368,19 @@ mod tests {
                 .collect())
         };
         let header = "prelude\nimport Mini\nopen Nat\n";
-        let a = cache.answers(header, &names, answer).unwrap();
+        let a = cache.answers(header, &policy, answer).unwrap();
         assert_eq!(a.lacking(), Vec::<usize>::new());
         // The same module header with another context: asked no more.
         let b = cache
-            .answers("prelude\nimport Mini\nnamespace X\n", &names, answer)
+            .answers("prelude\nimport Mini\nnamespace X\n", &policy, answer)
             .unwrap();
         assert_eq!((a, asked.get()), (b, 1));
         // Unanswered (the header failed): not kept.
         let failed = cache
-            .answers("import Missing\n", &names, |_| Ok(Vec::new()))
+            .answers("import Missing\n", &policy, |_| Ok(Vec::new()))
             .unwrap();
         assert!(failed.why_untrusted().is_some());
-        cache.answers("import Missing\n", &names, answer).unwrap();
+        cache.answers("import Missing\n", &policy, answer).unwrap();
         assert_eq!(asked.get(), 2);
     }
 }

@@ -20,7 +20,7 @@ use crate::lean::check::untrusted;
 use crate::lean::lsp::diagnostic::LeanDiagnostic;
 use crate::lean::lsp::server::{LeanServer, ServerOptions};
 use crate::lean::lsp::text::{offset_of, position_at};
-use crate::lean::reserved::{self, guarded_names, ImportsCache, ReservedAnswers, Side};
+use crate::lean::reserved::{ImportsCache, ReservedAnswers, Side};
 use crate::lean::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::lean::{LeanCommand, LeanError, Status, Verdict as LeanVerdict};
 use crate::serve::lsp::cursor::Shadow;
@@ -114,8 +114,8 @@ impl ShadowChecker {
     ) -> Result<ReservedAnswers, LeanError> {
         let path = self.shadow_path(document).with_extension("imports.lean");
         let imports = std::mem::take(&mut self.imports);
-        let guarded = guarded_names(&self.policy);
-        let answers = imports.answers(text, &guarded, |header| {
+        let policy = self.policy.clone();
+        let answers = imports.answers(text, &policy, |header| {
             let server = self.server()?;
             let diagnostics = server.change(&path, header);
             server.close(&path)?;
@@ -253,11 +253,7 @@ impl AxiomsProbe {
         });
         let reserved_line = position_at(&text, text.len()).line;
         let reserved_names = imports.lacking();
-        let lacking: Vec<String> = reserved_names
-            .iter()
-            .map(|&k| imports.names()[k].clone())
-            .collect();
-        text.push_str(&reserved::probe_block(&lacking));
+        text.push_str(&imports.end_block());
         // The same doubts as `check` and the final check of a search: a text that runs code
         // or declares a guarded name, and a declaration whose full name may not be Lean's
         // (`with_weak_namespace`, `namespace N in`, a name declared twice).

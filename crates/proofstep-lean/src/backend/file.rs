@@ -16,7 +16,7 @@ use crate::backend::{Outcome, ProofBackend, ProofState};
 use crate::command::LeanCommand;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::reserved::{guarded_names, ImportsCache};
+use crate::reserved::ImportsCache;
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -210,10 +210,9 @@ impl ProofBackend for FileBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let guarded = guarded_names(&self.policy);
         let imports = self
             .imports
-            .answers(header, &guarded, |text| self.elaborate(text))?;
+            .answers(header, &self.policy, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);

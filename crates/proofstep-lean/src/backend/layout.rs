@@ -18,7 +18,7 @@ use crate::axioms::{
 use crate::backend::proof_text;
 use crate::check::untrusted;
 use crate::lsp::text::position_at;
-use crate::reserved::{self, ReservedAnswers, Side};
+use crate::reserved::{ReservedAnswers, Side};
 use crate::source::{qualified, DeclKind, Pos, SourceFile};
 use crate::verdict::{Status, Verdict};
 
@@ -165,12 +165,7 @@ impl TheoremText {
         }
         layout.reserved_names = imports.lacking();
         layout.reserved_start = Some(layout.text.len());
-        let lacking: Vec<String> = layout
-            .reserved_names
-            .iter()
-            .map(|&k| imports.names()[k].clone())
-            .collect();
-        layout.text.push_str(&reserved::probe_block(&lacking));
+        layout.text.push_str(&imports.end_block());
         layout.imports = imports.clone();
         layout
     }
@@ -343,6 +338,7 @@ pub struct ProbeAnswers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reserved;
 
     /// The text of a final check under imports that declare every reserved name (as `Init`
     /// does): no probe of them at the end.

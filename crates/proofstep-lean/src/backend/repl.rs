@@ -16,7 +16,7 @@ use crate::repl::protocol::{
     CommandResponse, Message, ProofStatus, Response, Severity, TacticResponse,
 };
 use crate::repl::worker::{error_texts, Repl};
-use crate::reserved::{guarded_names, ImportsCache};
+use crate::reserved::ImportsCache;
 use crate::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict};
 
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
@@ -256,10 +256,9 @@ impl ProofBackend for ReplBackend {
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
         // Asked in a command of its own with no environment: the header's environment holds
         // the header's other commands too, which must not count as imports.
-        let guarded = guarded_names(&self.policy);
         let imports = self
             .imports
-            .answers(header, &guarded, |text| self.elaborate(text))?;
+            .answers(header, &self.policy, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let (cmd, _) = layout.after_header();
         let response = self

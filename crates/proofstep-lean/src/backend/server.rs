@@ -20,7 +20,7 @@ use crate::error::LeanError;
 use crate::lsp::diagnostic::{LeanDiagnostic, ProofReport};
 use crate::lsp::server::{LeanServer, ServerOptions};
 use crate::message::{self, Diagnostic};
-use crate::reserved::{guarded_names, ImportsCache};
+use crate::reserved::ImportsCache;
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -322,10 +322,9 @@ impl ProofBackend for ServerBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
-        let guarded = guarded_names(&self.options.policy);
         let imports = self
             .imports
-            .answers(header, &guarded, |text| self.elaborate(text))?;
+            .answers(header, &self.options.policy, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let checked = self.check(header, &layout, false)?;
         let verdict = message::verdict(&checked.theorem, false);
