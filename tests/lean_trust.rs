@@ -81,30 +81,20 @@ example : 2 + 2 = 5 := by sorry
 /// compiled into `dir`: an axiom of the imports, which `--allow-axiom extra_ax` may accept.
 fn with_extra_module(test: &str, dir: &std::path::Path) -> Option<LeanCommand> {
     let t = common::test_lean(test)?;
-    common::write_file(
-        dir,
-        "Extra.lean",
-        "prelude\nimport Mini\naxiom extra_ax : False\n",
-    );
-    // Lean names a module after its path below the folder it runs in.
-    let out = std::process::Command::new(&t.lean)
-        .args(["-o", "Extra.olean", "Extra.lean"])
-        .current_dir(dir)
-        .env("LEAN_PATH", &t.lib)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    compile_extra(&t, dir, "axiom extra_ax : False\n");
     let mut cmd = LeanCommand::new(&t.lean);
     cmd.env.push((
         "LEAN_PATH".into(),
         format!("{}:{}", t.lib.display(), dir.display()),
     ));
+    cmd.libraries = vec![t.lib.clone(), dir.to_path_buf()];
     Some(cmd)
+}
+
+/// Compiles (again) the module `Extra` in `dir`: the test world's prelude and `body`.
+fn compile_extra(t: &common::TestLean, dir: &std::path::Path, body: &str) {
+    let text = format!("prelude\nimport Mini\n{body}");
+    common::compile_module(t, dir, "Extra", &text);
 }
 
 fn quick() -> ServerOptions {
@@ -226,6 +216,36 @@ fn an_allowed_axiom_counts_only_as_the_imports_declare_it() {
                 "{}: {header}: {verified:?}",
                 backend.name()
             );
+        }
+    }
+}
+
+/// A library rebuilt under a running backend is checked as it is now: what the backend learned
+/// about the imports (which guarded names they declare, a Lean worker holding them) belongs to
+/// the old build. Checked both ways: an allowed axiom the rebuilt imports declare counts, and
+/// once they drop it again, it does not.
+#[test]
+fn a_library_rebuilt_under_a_running_backend_is_checked_as_it_is_now() {
+    let test = "a_library_rebuilt_under_a_running_backend_is_checked_as_it_is_now";
+    let dir = tempfile::tempdir().unwrap();
+    let Some(cmd) = with_extra_module(test, dir.path()) else {
+        return;
+    };
+    let t = common::test_lean(test).unwrap();
+    let header = "prelude\nimport Mini\nimport Extra\n";
+    let statement = "theorem t : (2 : Nat) + 2 = 5";
+    for backend in backends(&cmd, AxiomPolicy::allowing(["extra_ax"])) {
+        let name = backend.name();
+        for (body, want) in [
+            ("def extra_other : Nat := 0\n", Status::Error),
+            ("axiom extra_ax : False\n", Status::Proved),
+            ("def extra_other : Nat := 1\n", Status::Error),
+        ] {
+            compile_extra(&t, dir.path(), body);
+            let verified = backend
+                .verify(header, statement, "exact extra_ax.elim")
+                .unwrap();
+            assert_eq!(verified.status, want, "{name}, Extra: {body}: {verified:?}");
         }
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use client::{spawn_client, Client};
+use proofstep::lean::axioms::AxiomPolicy;
 use proofstep::lean::LeanCommand;
 use proofstep::model::{Candidate, GenerateOptions, Predictor};
 use proofstep::search::ScriptedPredictor;
@@ -57,11 +58,16 @@ impl TestWorld {
         })
     }
 
+    /// The test world's library, then the test's own folder (for modules a test compiles).
+    fn lean_path(&self) -> String {
+        format!("{}:{}", self.lib.display(), self.dir.path().display())
+    }
+
     /// `lean --server` with the test world on LEAN_PATH, as one command line.
     fn server_command(&self) -> Vec<String> {
         vec![
             "env".into(),
-            format!("LEAN_PATH={}", self.lib.display()),
+            format!("LEAN_PATH={}", self.lean_path()),
             self.lean.display().to_string(),
             "--server".into(),
         ]
@@ -69,8 +75,8 @@ impl TestWorld {
 
     fn checker(&self) -> LeanCommand {
         let mut cmd = LeanCommand::new(&self.lean);
-        cmd.env
-            .push(("LEAN_PATH".into(), self.lib.display().to_string()));
+        cmd.env.push(("LEAN_PATH".into(), self.lean_path()));
+        cmd.libraries = vec![self.lib.clone(), self.dir.path().to_path_buf()];
         cmd
     }
 
@@ -85,14 +91,25 @@ impl TestWorld {
         predictor: Arc<dyn Predictor>,
         budget: Duration,
     ) -> (Client, std::thread::JoinHandle<Option<i32>>) {
+        let options = EngineOptions {
+            check_workers: 2,
+            ..EngineOptions::default()
+        };
+        self.proxy_with(predictor, budget, options)
+    }
+
+    /// `proxy` with the suggestion engine's options given.
+    fn proxy_with(
+        &self,
+        predictor: Arc<dyn Predictor>,
+        budget: Duration,
+        options: EngineOptions,
+    ) -> (Client, std::thread::JoinHandle<Option<i32>>) {
         let (editor, proxy_end) = UnixStream::pair().unwrap();
         let suggester = Suggester {
             predictor,
             checker: self.checker(),
-            options: EngineOptions {
-                check_workers: 2,
-                ..EngineOptions::default()
-            },
+            options,
         };
         let server = self.server_command();
         let input = proxy_end.try_clone().unwrap();
@@ -311,6 +328,62 @@ fn a_document_read_otherwise_than_lean_reads_it_completes_nothing() {
         client.finish();
         assert_eq!(proxy.join().unwrap(), Some(0));
     }
+}
+
+/// A library rebuilt while the editor runs: "completes the proof" follows the imports as they
+/// are now, not as the checker first learned them (which guarded names they declare, a shadow
+/// document whose Lean worker holds them).
+#[test]
+fn a_library_rebuilt_while_the_editor_runs_is_checked_as_it_is_now() {
+    let test = "a_library_rebuilt_while_the_editor_runs_is_checked_as_it_is_now";
+    let Some(world) = TestWorld::new(test) else {
+        return;
+    };
+    let t = common::test_lean(test).unwrap();
+    let extra = |body: &str| {
+        let text = format!("prelude\nimport Mini\n{body}");
+        common::compile_module(&t, world.dir.path(), "Extra", &text);
+    };
+    extra("def extra_other : Nat := 0\n");
+    let text = "prelude\nimport Mini\nimport Extra\ntheorem t : (2 : Nat) + 2 = 5 := by\n  \n";
+    let uri = world.file("Rebuilt.lean", text);
+    let step = "exact extra_ax.elim";
+    let predictor = ScriptedPredictor::new().on("⊢ 2 + 2 = 5", &[(step, -0.1)]);
+    let options = EngineOptions {
+        check_workers: 1,
+        policy: AxiomPolicy::allowing(["extra_ax"]),
+        ..EngineOptions::default()
+    };
+    let (mut client, proxy) =
+        world.proxy_with(Arc::new(predictor), Duration::from_secs(60), options);
+    client.initialize(world.dir.path());
+    client.open(&uri, text);
+    client.diagnostics(&uri, 1);
+    let completes = format!("Insert next step: {step} (completes the proof)");
+    let mut version: i64 = 1;
+    for (body, want) in [
+        ("def extra_other : Nat := 0\n", false),
+        ("axiom extra_ax : False\n", true),
+        ("def extra_other : Nat := 1\n", false),
+    ] {
+        extra(body);
+        // A new version of the document, so the suggestion is not the one cached.
+        version += 1;
+        let text = format!("{text}{}", "\n".repeat(version as usize));
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+        client.diagnostics(&uri, version);
+        let offered = titles(&client.code_actions(&uri, (4, 2)));
+        assert_eq!(
+            offered.contains(&completes),
+            want,
+            "Extra: {body}: {offered:?}"
+        );
+    }
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
 }
 
 /// A stand-in model that thinks for a long time before answering like `ScriptedPredictor`.

@@ -61,6 +61,31 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Compiles (again) the module `name` from `text` in `dir` with the test world's library on
+/// LEAN_PATH, so `dir` on LEAN_PATH too makes `import name` work.
+pub fn compile_module(t: &TestLean, dir: &Path, name: &str, text: &str) {
+    write_file(dir, &format!("{name}.lean"), text);
+    // Lean names a module after its path below the folder it runs in.
+    let out = std::process::Command::new(&t.lean)
+        .args([
+            "-o",
+            &format!("{name}.olean"),
+            "-i",
+            &format!("{name}.ilean"),
+            &format!("{name}.lean"),
+        ])
+        .current_dir(dir)
+        .env("LEAN_PATH", &t.lib)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs the built `proofstep` binary from the repository root (where it finds the test world by
 /// itself), with no toolchain variables inherited from the caller's environment.
 pub fn proofstep_at_root(args: &[&str]) -> std::process::Output {
@@ -91,6 +116,8 @@ impl TestLean {
         let mut cmd = proofstep::lean::LeanCommand::new(&self.lean);
         cmd.env
             .push(("LEAN_PATH".into(), self.lib.display().to_string()));
+        // As `Toolchain::lean_command` sets it: where a rebuild of the imports is looked for.
+        cmd.libraries = vec![self.lib.clone()];
         cmd
     }
 }

@@ -17,6 +17,9 @@ pub struct LeanCommand {
     pub env: Vec<(String, String)>,
     /// Working folder (the Lake project root), if any.
     pub cwd: Option<PathBuf>,
+    /// The folders Lean looks up compiled modules in (`Toolchain::library_dirs`), for telling
+    /// when a library is rebuilt under a running process (`library_stamp`); empty when unknown.
+    pub libraries: Vec<PathBuf>,
 }
 
 impl LeanCommand {
@@ -27,6 +30,7 @@ impl LeanCommand {
             args: Vec::new(),
             env: Vec::new(),
             cwd: None,
+            libraries: Vec::new(),
         }
     }
 
@@ -38,6 +42,12 @@ impl LeanCommand {
     {
         self.args.extend(args.into_iter().map(Into::into));
         self
+    }
+
+    /// A cheap identity of the compiled modules `header` imports as this command's Lean would
+    /// load them now (`toolchain::library_stamp`): it changes when one of them is rebuilt.
+    pub fn library_stamp(&self, header: &str) -> String {
+        crate::toolchain::library_stamp(&self.libraries, header)
     }
 
     /// The error for this command failing to start.

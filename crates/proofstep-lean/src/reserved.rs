@@ -65,36 +65,41 @@ pub fn imports_text(text: &str, names: &[String]) -> (String, u32) {
 }
 
 /// What the imports of each module header declare among the guarded names, asked once per
-/// header (and list of names) through the host's own Lean and kept (only when every probe was
-/// answered: a header that failed is asked again next time).
+/// header (and list of names) and build of the imported modules (`library_stamp`: a library
+/// rebuilt under a running process is asked again) through the host's own Lean and kept (only
+/// when every probe was answered: a header that failed is asked again next time).
 #[derive(Debug, Default)]
-pub struct ImportsCache(Mutex<HashMap<String, ReservedAnswers>>);
+pub struct ImportsCache(Mutex<HashMap<(String, String), ReservedAnswers>>);
 
 impl ImportsCache {
     /// The answers about the names guarded under `policy` (`guarded_names`) for `text`'s module
-    /// header, from the cache or from `elaborate` (which runs a whole text and gives Lean's
-    /// messages, lines from 1) run on `imports_text`.
+    /// header, whose imported modules are now as `stamp` (`LeanCommand::library_stamp`) says,
+    /// from the cache or from `elaborate` (which runs a whole text and gives Lean's messages,
+    /// lines from 1) run on `imports_text`. The host checks the text in an environment of
+    /// imports loaded under the same stamp.
     pub fn answers(
         &self,
         text: &str,
         policy: &AxiomPolicy,
+        stamp: &str,
         elaborate: impl FnOnce(&str) -> Result<Vec<Diagnostic>, LeanError>,
     ) -> Result<ReservedAnswers, LeanError> {
         let names = guarded_names(policy);
         let (imports, first) = imports_text(text, &names);
+        let key = (imports, stamp.to_string());
         let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(answers) = lock().get(&imports) {
+        if let Some(answers) = lock().get(&key) {
             return Ok(answers.clone());
         }
         let mut answers = ReservedAnswers::new(names);
-        for d in elaborate(&imports)? {
+        for d in elaborate(&key.0)? {
             if let Some(k) = d.pos.line.checked_sub(1 + first) {
                 let information = d.severity == Severity::Information;
                 answers.read(Side::Start, k as usize, d.is_error(), information, &d.data);
             }
         }
         if answers.start.iter().all(Option::is_some) {
-            lock().insert(imports, answers.clone());
+            lock().insert(key, answers.clone());
         }
         Ok(answers)
     }
@@ -368,19 +373,24 @@ mod tests {
                 .collect())
         };
         let header = "prelude\nimport Mini\nopen Nat\n";
-        let a = cache.answers(header, &policy, answer).unwrap();
+        let a = cache.answers(header, &policy, "s1", answer).unwrap();
         assert_eq!(a.lacking(), Vec::<usize>::new());
         // The same module header with another context: asked no more.
         let b = cache
-            .answers("prelude\nimport Mini\nnamespace X\n", &policy, answer)
+            .answers("prelude\nimport Mini\nnamespace X\n", &policy, "s1", answer)
             .unwrap();
         assert_eq!((a, asked.get()), (b, 1));
+        // The library rebuilt since (another stamp): asked again.
+        cache.answers(header, &policy, "s2", answer).unwrap();
+        assert_eq!(asked.get(), 2);
         // Unanswered (the header failed): not kept.
         let failed = cache
-            .answers("import Missing\n", &policy, |_| Ok(Vec::new()))
+            .answers("import Missing\n", &policy, "s1", |_| Ok(Vec::new()))
             .unwrap();
         assert!(failed.why_untrusted().is_some());
-        cache.answers("import Missing\n", &policy, answer).unwrap();
-        assert_eq!(asked.get(), 2);
+        cache
+            .answers("import Missing\n", &policy, "s1", answer)
+            .unwrap();
+        assert_eq!(asked.get(), 3);
     }
 }

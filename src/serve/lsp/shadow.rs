@@ -43,8 +43,9 @@ pub struct ShadowChecker {
     policy: AxiomPolicy,
     index: usize,
     server: Option<LeanServer>,
-    /// The shadow document open in `server`, if any.
-    open: Option<PathBuf>,
+    /// The shadow document open in `server`, if any, and the build of its imports when it was
+    /// opened (`LeanCommand::library_stamp`).
+    open: Option<(PathBuf, String)>,
     /// What each module header's imports declare among the guarded names.
     imports: ImportsCache,
 }
@@ -111,11 +112,12 @@ impl ShadowChecker {
         &mut self,
         document: &Path,
         text: &str,
+        stamp: &str,
     ) -> Result<ReservedAnswers, LeanError> {
         let path = self.shadow_path(document).with_extension("imports.lean");
         let imports = std::mem::take(&mut self.imports);
         let policy = self.policy.clone();
-        let answers = imports.answers(text, &policy, |header| {
+        let answers = imports.answers(text, &policy, stamp, |header| {
             let server = self.server()?;
             let diagnostics = server.change(&path, header);
             server.close(&path)?;
@@ -136,17 +138,20 @@ impl ShadowChecker {
         shadow: &Shadow,
         declaration_line: u32,
     ) -> Result<Verdict, LeanError> {
-        let imports = self.reserved_in_imports(document, &shadow.text)?;
+        let stamp = self.cmd.library_stamp(&shadow.text);
+        let imports = self.reserved_in_imports(document, &shadow.text, &stamp)?;
         let path = self.shadow_path(document);
-        let previous = self.open.clone();
-        if let Some(old) = previous.filter(|p| *p != path) {
+        // Another document, or its imports rebuilt since it was opened (its Lean worker holds
+        // them as they were): closed, so the check loads the imports the answers are about.
+        let previous = self.open.take();
+        if let Some((old, _)) = previous.filter(|(p, s)| *p != path || *s != stamp) {
             self.server()?.close(&old)?;
         }
         let policy = self.policy.clone();
         let server = self.server()?;
         let result = check_in(server, &path, shadow, declaration_line, &policy, &imports);
         self.open = match &result {
-            Ok(_) => Some(path),
+            Ok(_) => Some((path, stamp)),
             Err(_) => None,
         };
         result

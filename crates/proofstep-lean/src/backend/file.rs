@@ -210,9 +210,11 @@ impl ProofBackend for FileBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
+        // Every check runs a fresh `lean`, which loads the imports as they are now.
+        let stamp = self.cmd.library_stamp(header);
         let imports = self
             .imports
-            .answers(header, &self.policy, |text| self.elaborate(text))?;
+            .answers(header, &self.policy, &stamp, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);

@@ -256,9 +256,12 @@ impl ProofBackend for ReplBackend {
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
         // Asked in a command of its own with no environment: the header's environment holds
         // the header's other commands too, which must not count as imports.
+        // The worker imports the header again when its imports were rebuilt since (the stamp
+        // it recorded differs), so the proof is checked against the imports answered about.
+        let stamp = self.pool.config().repl.command.library_stamp(header);
         let imports = self
             .imports
-            .answers(header, &self.policy, |text| self.elaborate(text))?;
+            .answers(header, &self.policy, &stamp, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let (cmd, _) = layout.after_header();
         let response = self

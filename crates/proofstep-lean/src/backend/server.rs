@@ -63,8 +63,16 @@ impl Default for ServerBackendOptions {
 struct Slot {
     index: usize,
     server: Option<LeanServer>,
-    /// (import block, document path), least recently used first.
-    docs: Vec<(Arc<str>, PathBuf)>,
+    /// The open documents, least recently used first.
+    docs: Vec<Doc>,
+}
+
+/// One open document: a Lean worker holding one import block's environment.
+struct Doc {
+    imports: Arc<str>,
+    path: PathBuf,
+    /// The imported modules' build when it was opened (`LeanCommand::library_stamp`).
+    stamp: String,
 }
 
 /// Document names must not collide between backends of one process.
@@ -149,35 +157,52 @@ impl ServerBackend {
 
     /// Writes `layout` into its header's document, waits for Lean, and returns the theorem's
     /// diagnostics and the goals at the end of the proof. Header errors are
-    /// `LeanError::Header`. A dead server is replaced first.
+    /// `LeanError::Header`. A dead server is replaced first. With `stamp` (a final check: the
+    /// build of the imports its answers about them came from), a document opened under
+    /// another build is closed and opened again, so its Lean worker loads the imports as they
+    /// are now; a search step reuses whatever document is open.
     fn check(
         &self,
         header: &str,
         layout: &TheoremText,
         goals_at_end: bool,
+        stamp: Option<&str>,
     ) -> Result<Checked, LeanError> {
         let imports = import_block(header);
         let mut slot = self.slot(&imports);
         let slot = &mut *slot;
         self.live_server(slot)?;
         let server = slot.server.as_mut().expect("started above");
-        let path = match slot.docs.iter().position(|(h, _)| **h == *imports) {
+        let mut open = slot.docs.iter().position(|d| *d.imports == *imports);
+        if let (Some(i), Some(stamp)) = (open, stamp) {
+            if slot.docs[i].stamp != stamp {
+                let stale = slot.docs.remove(i);
+                server.close(&stale.path)?;
+                open = None;
+            }
+        }
+        let path = match open {
             Some(i) => {
-                let entry = slot.docs.remove(i);
-                let path = entry.1.clone();
-                slot.docs.push(entry);
+                let doc = slot.docs.remove(i);
+                let path = doc.path.clone();
+                slot.docs.push(doc);
                 path
             }
             None => {
                 if slot.docs.len() >= self.options.max_documents.max(1) {
-                    let (_, old) = slot.docs.remove(0);
-                    server.close(&old)?;
+                    let old = slot.docs.remove(0);
+                    server.close(&old.path)?;
                 }
                 let n = DOC_COUNTER.fetch_add(1, Ordering::Relaxed);
                 let path = self
                     .scratch_dir()
                     .join(format!("ProofstepServer{}_{n}.lean", std::process::id()));
-                slot.docs.push((Arc::from(imports.as_str()), path.clone()));
+                let stamp = stamp.map_or_else(|| self.cmd.library_stamp(header), str::to_string);
+                slot.docs.push(Doc {
+                    imports: Arc::from(imports.as_str()),
+                    path: path.clone(),
+                    stamp,
+                });
                 path
             }
         };
@@ -274,7 +299,7 @@ fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
 impl ProofBackend for ServerBackend {
     fn start(&self, header: &str, statement: &str) -> Result<ProofState, LeanError> {
         let layout = TheoremText::new(header, statement, &[]);
-        let checked = self.check(header, &layout, true)?;
+        let checked = self.check(header, &layout, true, None)?;
         if !checked.report.errors.is_empty() {
             return Err(LeanError::Statement(checked.report.errors.join("\n")));
         }
@@ -297,7 +322,7 @@ impl ProofBackend for ServerBackend {
         let mut steps = state.steps.clone();
         steps.push(tactic.to_string());
         let layout = TheoremText::new(&state.header, &state.statement, &steps);
-        let checked = self.check(&state.header, &layout, true)?;
+        let checked = self.check(&state.header, &layout, true, None)?;
         if !checked.report.errors.is_empty() {
             return Ok(Outcome::Failed(checked.report.errors.join("\n")));
         }
@@ -322,11 +347,14 @@ impl ProofBackend for ServerBackend {
     }
 
     fn verify(&self, header: &str, statement: &str, proof: &str) -> Result<Verdict, LeanError> {
+        let stamp = self.cmd.library_stamp(header);
         let imports = self
             .imports
-            .answers(header, &self.options.policy, |text| self.elaborate(text))?;
+            .answers(header, &self.options.policy, &stamp, |text| {
+                self.elaborate(text)
+            })?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
-        let checked = self.check(header, &layout, false)?;
+        let checked = self.check(header, &layout, false, Some(&stamp))?;
         let verdict = message::verdict(&checked.theorem, false);
         Ok(layout.judge(verdict, &checked.probes, &self.options.policy))
     }

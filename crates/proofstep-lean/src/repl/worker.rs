@@ -248,7 +248,9 @@ pub struct Repl {
     config: ReplConfig,
     process: Option<Process>,
     generation: u64,
-    headers: HashMap<String, u64>,
+    /// Each imported header's environment, and the build of its imports then
+    /// (`LeanCommand::library_stamp`).
+    headers: HashMap<String, (u64, String)>,
     served: u64,
     last_rss_mb: Option<u64>,
 }
@@ -493,7 +495,9 @@ impl Repl {
             return Ok(None);
         }
         self.ensure_running()?;
-        if let Some(env) = self.headers.get(header) {
+        // A library rebuilt since the header was imported: imported again, as it is now.
+        let stamp = self.config.command.library_stamp(header);
+        if let Some((env, _)) = self.headers.get(header).filter(|(_, s)| *s == stamp) {
             return Ok(Some(*env));
         }
         let timeout = self.config.header_timeout;
@@ -510,7 +514,7 @@ impl Repl {
                     )
                 })?;
                 tracing::info!(env, elapsed = ?started.elapsed(), generation = self.generation, "imported a header");
-                self.headers.insert(header.to_string(), env);
+                self.headers.insert(header.to_string(), (env, stamp));
                 Ok(Some(env))
             }
             Response::Error(e) => Err(LeanError::Header(e.message)),

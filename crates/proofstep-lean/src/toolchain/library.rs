@@ -79,31 +79,13 @@ impl Toolchain {
     /// the same contents. A module found nowhere counts as missing, not as an error: Lean will
     /// say so when the header is checked.
     pub fn library_fingerprint<'a>(&self, headers: impl IntoIterator<Item = &'a str>) -> String {
-        let dirs = self.library_dirs();
-        let mut reached: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
-        let mut queue: Vec<String> = headers.into_iter().flat_map(imported_modules).collect();
-        while let Some(module) = queue.pop() {
-            if reached.contains_key(&module) {
-                continue;
-            }
-            let olean = find_module(&dirs, &module);
-            if let Some(olean) = &olean {
-                let traced = TRACE_SUFFIXES
-                    .iter()
-                    .any(|suffix| olean.with_extension(suffix).is_file());
-                if !traced {
-                    queue.extend(direct_imports(&olean.with_extension("ilean")));
-                }
-            }
-            reached.insert(module, olean);
-        }
         let mut hash = Sha256::new();
-        for (module, olean) in &reached {
+        for (module, olean) in reached_modules(&self.library_dirs(), headers) {
             hash.update(module.as_bytes());
             hash.update([0]);
             match olean {
                 Some(olean) => {
-                    hash_file(&mut hash, olean);
+                    hash_file(&mut hash, &olean);
                     for suffix in TRACE_SUFFIXES {
                         hash_file(&mut hash, &olean.with_extension(suffix));
                     }
@@ -116,6 +98,69 @@ impl Toolchain {
         }
         format!("{:x}", hash.finalize())
     }
+}
+
+/// A cheap identity of the compiled modules `header` imports, looked up in `dirs`: the same
+/// files as `Toolchain::library_fingerprint` covers, each by its length and modification time
+/// rather than its contents. A rebuild of any of them changes it, so what a process learned
+/// about a header's imports (which guarded names they declare, an environment holding them) is
+/// known to be stale. Empty `dirs` give a constant stamp.
+pub fn library_stamp(dirs: &[PathBuf], header: &str) -> String {
+    if dirs.is_empty() {
+        return String::new();
+    }
+    let mut hash = Sha256::new();
+    for (module, olean) in reached_modules(dirs, [header]) {
+        hash.update(module.as_bytes());
+        hash.update([0]);
+        let Some(olean) = olean else {
+            hash.update(b"missing");
+            continue;
+        };
+        for path in std::iter::once(olean.clone())
+            .chain(TRACE_SUFFIXES.iter().map(|s| olean.with_extension(s)))
+        {
+            match std::fs::metadata(&path) {
+                Ok(meta) => {
+                    hash.update(meta.len().to_le_bytes());
+                    let modified = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos());
+                    hash.update(modified.to_le_bytes());
+                }
+                Err(_) => hash.update(b"absent"),
+            }
+        }
+    }
+    format!("{:x}", hash.finalize())
+}
+
+/// Every module `headers` import, each with the `.olean` Lean would load (none when found
+/// nowhere along `dirs`), following the `.ilean`'s imports of modules built without Lake.
+fn reached_modules<'a>(
+    dirs: &[PathBuf],
+    headers: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, Option<PathBuf>> {
+    let mut reached: BTreeMap<String, Option<PathBuf>> = BTreeMap::new();
+    let mut queue: Vec<String> = headers.into_iter().flat_map(imported_modules).collect();
+    while let Some(module) = queue.pop() {
+        if reached.contains_key(&module) {
+            continue;
+        }
+        let olean = find_module(dirs, &module);
+        if let Some(olean) = &olean {
+            let traced = TRACE_SUFFIXES
+                .iter()
+                .any(|suffix| olean.with_extension(suffix).is_file());
+            if !traced {
+                queue.extend(direct_imports(&olean.with_extension("ilean")));
+            }
+        }
+        reached.insert(module, olean);
+    }
+    reached
 }
 
 /// The modules an `.ilean` file says its module imports (`directImports`: entries whose first

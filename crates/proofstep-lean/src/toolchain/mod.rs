@@ -22,7 +22,7 @@ use crate::error::LeanError;
 
 mod library;
 mod report;
-pub use library::imported_modules;
+pub use library::{imported_modules, library_stamp};
 pub use report::{Part, Report};
 
 /// The command that installs elan, Lean's toolchain manager.
@@ -373,6 +373,7 @@ impl Toolchain {
                 cmd.cwd = self.project.as_ref().map(|p| p.root.clone());
             }
         }
+        cmd.libraries = self.library_dirs();
         Ok(cmd)
     }
 
@@ -410,6 +411,7 @@ impl Toolchain {
                 let mut cmd = LeanCommand::new(&lake.path)
                     .with_args(["env".to_string(), repl.path.display().to_string()]);
                 cmd.cwd = Some(project.root.clone());
+                cmd.libraries = self.library_dirs();
                 Ok(cmd)
             }
             _ => {
@@ -419,6 +421,7 @@ impl Toolchain {
                     cmd.env.push(("LEAN_PATH".into(), path));
                 }
                 cmd.cwd = self.project.as_ref().map(|p| p.root.clone());
+                cmd.libraries = self.library_dirs();
                 Ok(cmd)
             }
         }
@@ -567,11 +570,14 @@ mod tests {
         assert_eq!(cmd.program, PathBuf::from("/opt/lean/bin/lean"));
         assert!(cmd.args.is_empty());
         assert_eq!(cmd.env, [("LEAN_PATH".to_string(), "/opt/lib".to_string())]);
+        // Where a rebuild of the imports is looked for (`library_stamp`).
+        assert_eq!(cmd.libraries, [PathBuf::from("/opt/lib")]);
         let repl = Overrides {
             repl: Some("/opt/repl".into()),
             ..overrides
         };
         let t = Toolchain::discover(dir.path(), &repl);
+        assert_eq!(t.repl_command().unwrap().libraries, cmd.libraries);
         assert_eq!(
             t.repl_command().unwrap().program,
             PathBuf::from("/opt/repl")
