@@ -48,7 +48,8 @@ fn a_renamed_and_reordered_copy_of_a_train_theorem_is_caught() {
     std::fs::write(
         &train,
         "theorem nat_00604 (a m n : Nat) : n * m + a = m * n + a := by\n  sorry\n\
-         theorem imp (p q : Prop) (hp : p) (hpq : p → q) : q := by\n  exact hpq hp\n",
+         theorem imp (p q : Prop) (hp : p) (hpq : p → q) : q := by\n  exact hpq hp\n\
+         theorem g (z : Nat) : Nat.gcd z 0 = z := by\n  sorry\n",
     )
     .unwrap();
     let test = dir.path().join("Test.lean");
@@ -56,14 +57,17 @@ fn a_renamed_and_reordered_copy_of_a_train_theorem_is_caught() {
         &test,
         "theorem t1 (x y z : Nat) : x * y + z = y * x + z := by\n  sorry\n\
          theorem t2 (r s : Prop) (h₁ : r → s) (h₂ : r) : s := by\n  sorry\n\
-         theorem t3 (a b : Nat) : a + b = b + a := by\n  sorry\n",
+         theorem t3 (a b : Nat) : a + b = b + a := by\n  sorry\n\
+         theorem t4 (y : Nat) : y.gcd 0 = y := by\n  sorry\n",
     )
     .unwrap();
     let (code, found) = overlap(&test, &train);
     assert_eq!(code, 1, "{found}");
-    assert_eq!(found["checked"], 3);
-    assert_eq!(found["up_to_renaming"], 2, "{found}");
+    assert_eq!(found["checked"], 4);
+    assert_eq!(found["up_to_renaming"], 3, "{found}");
     assert_eq!(found["exact"], 0);
     assert_eq!(found["copies"][0]["copy_of"], "nat_00604");
     assert_eq!(found["copies"][1]["copy_of"], "imp");
+    // Field notation is the function it names: `y.gcd 0` is `Nat.gcd y 0`.
+    assert_eq!(found["copies"][2]["copy_of"], "g");
 }

@@ -22,7 +22,9 @@ mod term;
 use std::collections::HashMap;
 
 use crate::source::tokens;
-use term::{free_names, parse_term, print, rename, rename_bound, Expr};
+use term::{
+    free_names, parse_term, print, rename, rename_bound, resolve_fields, type_head, Expr,
+};
 
 /// Orders of tied variables tried at most (8!); beyond, ties are named in binder order, so
 /// a statement with that many variables alike (nine or more hypotheses-only variables no
@@ -164,7 +166,26 @@ impl Statement {
             conclusion: Expr::Raw(Vec::new()),
         };
         statement.conclusion = statement.intro(parse_term(&parsed.conclusion));
+        statement.resolve_fields();
         statement
+    }
+
+    /// Field notation on a variable written as the function it stands for (`m.gcd n` with
+    /// `m : Nat` is `Nat.gcd m n`, `term::resolve_fields`), each binder's type read with the
+    /// binders before it in scope and the conclusion with all of them.
+    fn resolve_fields(&mut self) {
+        let mut types: HashMap<String, String> = HashMap::new();
+        for b in &mut self.binders {
+            resolve_fields(&mut b.ty, &types);
+            if b.name.is_empty() {
+                continue;
+            }
+            match type_head(&b.ty, &types) {
+                Some(head) => types.insert(b.name.clone(), head),
+                None => types.remove(&b.name),
+            };
+        }
+        resolve_fields(&mut self.conclusion, &types);
     }
 
     /// `goal` with its leading `∀`-binders and arrow premises moved into the binders, as
@@ -384,12 +405,19 @@ fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
     out
 }
 
-/// The shape of a statement's goal: its conclusion with every identifier and numeral erased
-/// (`a * b + c = b * a + c` and `x * y + 1 = y * x + 1` are both `_ * _ + _ = _ * _ + _`).
+/// The shape of a statement's goal: its conclusion as the canonical form reads it (in `intro`
+/// normal form, notation and parentheses normalised, field notation resolved, names bound
+/// inside renamed) with every identifier and numeral erased (`a * b + c = b * a + c` and
+/// `x * y + 1 = y * x + 1` are both `_ * _ + _ = _ * _ + _`; `p → q ∨ p` is `_ ∨ _`, the goal
+/// after `intro`).
 pub fn goal_shape(statement: &str) -> String {
-    let toks = split_dots(from_keyword(tokens(statement)));
-    let parsed = parse(&toks);
-    erase(&parsed.conclusion, &|t| is_name_or_numeral(t))
+    let toks = normalize(split_dots(from_keyword(tokens(statement))));
+    let goal = Statement::read(&parse(&toks)).conclusion;
+    let printed = print(&goal, &|_| None);
+    // `✝k`: a variable `intro` named (`Statement::intro`).
+    erase(&printed.split(' ').collect::<Vec<_>>(), &|t| {
+        is_name_or_numeral(t) || t.starts_with('✝')
+    })
 }
 
 /// FNV-1a of a text: a colour for `Statement::colours`, stable across runs and Rust versions.
@@ -566,9 +594,22 @@ mod tests {
             goal_shape("theorem t (p q : Prop) (h : p ∧ q) : q ∧ p := by\n  exact ⟨h.2, h.1⟩"),
             "_ ∧ _"
         );
+        // The goal after `intro`, read as the canonical form reads it.
+        assert_eq!(goal_shape("theorem t : ∀ n : Nat, n = n"), "_ = _");
+        let shape = goal_shape("theorem t (p q : Prop) : p → ((q ∨ p))");
+        assert_eq!(shape, "_ ∨ _");
+        assert_eq!(shape, goal_shape("theorem u (a b : Prop) (h : b) : a ∨ b"));
         assert_eq!(
-            goal_shape("theorem t : ∀ n : Nat, n = n"),
-            "∀ _ : _ , _ = _"
+            goal_shape("theorem t (m n : Nat) : m.gcd n = n.gcd m"),
+            goal_shape("theorem u (a b : Nat) : Nat.gcd a b = Nat.gcd b a")
+        );
+        assert_eq!(
+            goal_shape("theorem t (p : Nat → Prop) : ∃ x, p x"),
+            "∃ §y0 , _ §y0"
+        );
+        assert_ne!(
+            goal_shape("theorem t (a b : Nat) : a + b = b"),
+            goal_shape("theorem t (a b : Nat) : a * b = b")
         );
     }
 
@@ -583,6 +624,45 @@ mod tests {
     /// Asserts that `a` and `b` have different canonical forms.
     fn apart(a: &str, b: &str) {
         assert_ne!(canonical_statement(a), canonical_statement(b), "{a}\n{b}");
+    }
+
+    /// Field notation on a variable of known type is the function it names (the twenty-third
+    /// audit: the generator writes `y.gcd 0` and `Nat.gcd y 0` alike, and the committed splits
+    /// held such pairs across train and test).
+    #[test]
+    fn field_notation_is_the_function_it_names() {
+        same(&[
+            "theorem gcd_00091 (y : Nat) : y.gcd 0 = y",
+            "theorem gcd_00915 (z : Nat) : Nat.gcd z 0 = z",
+            "theorem g : ∀ x : ℕ, Nat.gcd x 0 = x",
+        ]);
+        same(&[
+            "theorem t (m n : Nat) (h : m.Coprime n) : m.gcd n = 1",
+            "theorem u (a b : Nat) (hab : Nat.Coprime a b) : Nat.gcd a b = 1",
+            "theorem v (b a : Nat) (hab : Nat.Coprime a b) : a.gcd b = 1",
+        ]);
+        same(&[
+            "theorem t (P : Nat → Prop) (h : ∃ k : Nat, P (k.gcd 2)) : True",
+            "theorem u (Q : Nat → Prop) (h : ∃ j : Nat, Q (Nat.gcd j 2)) : True",
+        ]);
+        same(&[
+            "theorem t (l : List Nat) : l.length = l.length",
+            "theorem u (s : List Nat) : List.length s = s.length",
+        ]);
+        // Another type, another function.
+        apart(
+            "theorem t (m n : Int) : m.gcd n = 1",
+            "theorem u (m n : Int) : Nat.gcd m n = 1",
+        );
+        // A variable's type is not a namespace; an inner binder without a type hides the outer.
+        apart(
+            "theorem t {α : Type} (x : α) : x.f = x.f",
+            "theorem u {α : Type} (x : α) : α.f x = x.f",
+        );
+        apart(
+            "theorem t (n : Nat) : ∃ n, n.gcd 1 = 1",
+            "theorem u (n : Nat) : ∃ n, Nat.gcd n 1 = 1",
+        );
     }
 
     #[test]

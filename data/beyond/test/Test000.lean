@@ -15,248 +15,247 @@ theorem or_00022 (s a c r q : Prop) (h1 : s → s) (h : r) (H : q ∨ a) (h2 : r
 theorem alg_00061 (m b y : Nat) : y + b + m = b + (m + y) := by
   rw [Nat.add_assoc y b m, Nat.add_comm y (b + m), Nat.add_assoc b m y]
 
-theorem alg_00096 (j i : Nat) : j * (j * i) = j * (i * j) := by
-  rw [Nat.mul_comm j (j * i), Nat.mul_comm j i, Nat.mul_comm (i * j) j]
-
-theorem alg_00101 (b : Nat) (i : Nat) : i + (b + b) = b + (i + b) := by
-  rw [← Nat.add_assoc i b b, Nat.add_comm (i + b) b]
-
-theorem nat_00146 (v i b z d : Nat) (h'' : b ≤ z) (H₁ : z ≤ i) (hqr : i ≤ v) (H : v ≤ d) : b ≤ d := by
-  exact Nat.le_trans h'' (Nat.le_trans H₁ (Nat.le_trans hqr H))
-
-theorem alg_00185 (v : Nat) (i : Nat) (z : Nat) : (v + i) * (i + z) = (v + i) * i + z * (v + i) := by
-  rw [Nat.left_distrib (v + i) i z]
-  rw [Nat.mul_comm (v + i) z]
-
-theorem gcd_00193 (c y : Nat) (hyp : c ≤ c + 8) (h₃ : c.Coprime y) : c.gcd y = 1 := by
-  exact h₃
-
-theorem prop_00194 (A C : Prop) (hn : C) (h₂ : C) (hqr : C ∧ A) (hr : C → A) (h₄ : C) : A ↔ C := by
+theorem prop_00108 (B a s P b : Prop) (hac : P → P) (h : b → B) (hb : ¬(P → P)) (h₂ : P) (hx : B) : (s ↔ (a ∨ b)) → (P ∧ (B → s)) := by
+  intro h₃
   constructor
-  intro H₁
-  exact h₄
-  exact fun H => hr hn
-
-theorem prop_00327 (R c : Prop) (ha : c) (h₃ : c ∨ c) (hn : ¬c) (h1 : c) : (c ∧ c) ∨ (R → R) := by
-  right
-  intro hz
-  exact (hn ha).elim
-
-theorem alg_00361 (c i y n : Nat) : y + n * i + c = i * n + y + c := by
-  rw [Nat.add_comm y (n * i), Nat.mul_comm n i]
-
-theorem prop_00389 (R b : Prop) (hbc : R) (h : ¬b) : R → R := by
+  exact h₂
   intro h1
-  exact h1
-
-theorem alg_00486 (z c : Nat) : c + c + z = c + (c + z) := by
-  rw [Nat.add_comm (c + c) z, ← Nat.add_assoc z c c, Nat.add_comm z c, Nat.add_comm (c + z) c]
-
-theorem alg_00492 (u : Nat) (j : Nat) : u + (j + j + j) = j + (j + j) + u := by
-  rw [Nat.add_comm (j + j) j]
-  rw [Nat.add_comm u (j + (j + j))]
-
-theorem alg_00508 (u : Nat) (k : Nat) : u * k * u = k * u * u := by
-  rw [Nat.mul_assoc u k u, Nat.mul_comm u (k * u)]
-
-theorem alg_00533 (u m c : Nat) : m * (u * c + m) = m * m + m * (u * c) := by
-  rw [Nat.left_distrib m (u * c) m]
-  rw [Nat.add_comm (m * (u * c)) (m * m)]
-
-theorem alg_00582 (z : Nat) (v : Nat) : (z + v) * z = z * z + z * v := by
-  rw [Nat.mul_comm (z + v) z, Nat.left_distrib z z v]
-
-theorem prop_00587 (r Q : Prop) (hyp : r → Q) (h2 : r) (hbc : Q) (h' : Q ↔ r) : r ∨ r ∨ r := by
-  right
-  left
-  rw [← h']
-  apply hyp
-  exact h2
-
-theorem gcd_00588 (a d x : Nat) (h₄ : Nat.Coprime a d) (h₃ : x + 4 = a + 4) (H : x = Nat.gcd a d) : x = 1 := by
-  rw [H]
-  exact h₄
-
-theorem alg_00597 (n d : Nat) : d * (n + d) = n * d + d * d := by
-  rw [Nat.left_distrib d n d, Nat.mul_comm d n]
-
-theorem alg_00612 (n : Nat) (v : Nat) (x : Nat) : n + v + x + x = x + (v + n) + x := by
-  rw [Nat.add_comm n v]
-  rw [Nat.add_comm (v + n) x]
-
-theorem quant_00613 (q : Nat → Prop) (φ : Nat → Prop) (h3 : φ 0) (hk : ∃ x, q x ∧ φ x) (h1 : ∀ n, φ n → φ n) : ∃ x, q x := by
-  cases hk with
-  | intro z h₃ => exact ⟨z, h₃.1⟩
-
-theorem prop_00625 (C p c B : Prop) (hq : C) (hx : ¬c) (hab : B) (hb : B → p) : B ∨ p := by
-  exact Or.inr (hb hab)
-
-theorem alg_00634 (b : Nat) (j : Nat) (z : Nat) : j * (z * b) * b = j * b * (b * z) := by
-  rw [Nat.mul_comm j (z * b)]
-  rw [Nat.mul_assoc (z * b) j b]
-  rw [Nat.mul_comm (z * b) (j * b)]
-  rw [Nat.mul_comm z b]
-
-theorem quant_00662 (f : Nat → Prop) (P : Nat → Prop) (b : Nat) (hs : ∃ k, f k ∧ P k) (hpq : P 0) (hp : ∀ y, f y ∧ P y) : P b := by
-  have h2 := hp b
-  exact h2.2
-
-theorem alg_00665 (j n d : Nat) : n + j + n + d = d + (n + n + j) := by
-  rw [Nat.add_comm (n + j + n) d]
-  rw [Nat.add_assoc n j n]
-  rw [Nat.add_comm j n]
-  rw [← Nat.add_assoc n n j]
-
-theorem eq_00682 (x y z i m v j : Nat) (H : v = z) (hz : m = z) (hc : j = x) (hyp : j = v) (H₁ : i = y + 4) : m * 1 = x := by
-  rw [Nat.mul_one, hz, ← H, ← hyp, hc]
-
-theorem alg_00703 (y : Nat) (k : Nat) : (y + k) * (k + k) = k * (y + k) + k * (y + k) := by
-  rw [Nat.left_distrib (y + k) k k]
-  rw [Nat.mul_comm (y + k) k]
-
-theorem gcd_00728 (x : Nat) (h₂ : x.gcd x = 9) : Nat.gcd x 0 = x := by
-  exact Nat.gcd_zero_right x
-
-theorem alg_00786 (a v : Nat) : (v + (a + v)) * v = (a + v + v) * v := by
-  rw [← Nat.add_assoc v a v, Nat.add_comm v a]
-
-theorem quant_00787 (q : Nat → Prop) (h : ∀ x, q x) (hy : ∃ n, q n ∧ q n) : q 6 ∧ q 4 := by
-  exact ⟨h 6, h 4⟩
-
-theorem or_00824 (c P R : Prop) (hb : P) (hbc : R ∨ c) (h₁ : P → c) : c ∨ R := by
-  apply Or.elim hbc
-  · intro hk
-    exact Or.inr hk
-  · intro hk
-    exact Or.inl hk
-
-theorem alg_00831 (a y z : Nat) : y * ((z + a) * z) = (a + z) * (z * y) := by
-  rw [Nat.mul_comm y ((z + a) * z), Nat.mul_assoc (z + a) z y, Nat.add_comm z a]
-
-theorem alg_00838 (k x : Nat) : x + (x + k) + k = x + k + (x + k) := by
-  rw [Nat.add_assoc x (x + k) k, Nat.add_comm (x + k) k, ← Nat.add_assoc x k (x + k)]
-
-theorem or_00842 (a P R q r c : Prop) (hab : R → P) (h0 : c → q) (hbc : r → q) (hpr : a) (hpq : c ∨ r) : q := by
-  cases hpq
-  case inl h2 => exact h0 h2
-  case inr h₄ => exact hbc h₄
-
-theorem prop_00850 (b : Prop) (P : Prop) (Q : Prop) (hbc : b) (h' : ¬Q) (h4 : P → Q) : ¬P := by
-  intro hpq
-  apply h'
-  exact h4 hpq
-
-theorem prop_00860 (p : Prop) (s : Prop) (b : Prop) (q : Prop) (h₁ : b) (hy : p ∧ s) (hs : q) : p ∧ b := by
-  refine ⟨?_, ?_⟩
-  · exact hy.1
-  · exact h₁
-
-theorem alg_00937 (k : Nat) : k + k * k + k = k + (k + k * k) := by
-  rw [Nat.add_assoc k (k * k) k, Nat.add_comm (k * k) k]
-
-theorem prop_00956 (p : Prop) (t : Prop) (b : Prop) (B : Prop) (h4 : t ↔ B) (hx : B ↔ t) (hk : B ∧ p) (hz : p) (H₂ : p) (h₁ : b → t) : (b → t) ∧ p := by
-  exact ⟨fun hqr => hx.mp (h4.mp (h₁ hqr)), hz⟩
-
-theorem prop_00966 (s R t : Prop) (h0 : R ∧ s) (H : t) (hk : t) (hs : R ↔ t) : R ∨ (R → t) := by
-  left
-  rw [hs]
-  exact H
-
-theorem prop_00978 (B : Prop) (A : Prop) (H₁ : A) : (B ↔ (B ∧ A)) ↔ (B ↔ B) := by
-  refine ⟨?_, ?_⟩
-  · intro hc
-    apply Iff.intro
-    · intro hr
-      exact hr
-    · exact fun hqr => hqr
-  · intro hab
-    apply Iff.intro
-    · exact fun h4 => ⟨h4, H₁⟩
-    · intro h₃
-      exact h₃.1
-
-theorem alg_01016 (a : Nat) (n : Nat) (c : Nat) (z : Nat) : z + (n + a * c) = z + (a * c + n) := by
-  rw [Nat.add_comm z (n + a * c)]
-  rw [Nat.add_comm n (a * c)]
-  rw [Nat.add_comm (a * c + n) z]
-
-theorem prop_01074 (A B b c : Prop) (hc : b ∧ A ∧ c) (h₂ : B ↔ c) : b ∨ B := by
-  left
-  exact hc.1
-
-theorem quant_01079 (p P : Nat → Prop) (k : Nat) (hb : p 0) (ha : ∀ n, p n ∧ P n) (hk : ∀ y, P y → P y) : p k := by
-  exact (ha k).1
-
-theorem prop_01087 (a : Prop) (hp : a) (h2 : a) : a ∨ a := by
-  exact Or.inr h2
-
-theorem prop_01100 (Q : Prop) (B : Prop) (h0 : ¬True) (h2 : True) : B → (Q ∧ B) := by
-  intro this
-  constructor
-  exfalso
-  exact h0 h2
-  exact this
-
-theorem alg_01125 (b m k : Nat) : (m + b) * (k + b) = b * (k + b) + m * k + m * b := by
-  rw [Nat.right_distrib m b (k + b)]
-  rw [Nat.add_comm (m * (k + b)) (b * (k + b))]
-  rw [Nat.left_distrib m k b]
-  rw [← Nat.add_assoc (b * (k + b)) (m * k) (m * b)]
-
-theorem prop_01130 (Q : Prop) (r : Prop) (H₂ : ¬Q) (hn : r) (h₃ : Q) (hb : r) : ¬r ∨ (r ∧ r) := by
-  right
-  constructor
-  assumption
   contradiction
 
-theorem alg_01136 (i : Nat) (n : Nat) (x : Nat) : n * ((n + i) * x) = n * (i * x + n * x) := by
-  rw [Nat.add_comm n i]
-  rw [Nat.right_distrib i n x]
+theorem quant_00115 (R g : Nat → Prop) (hab : R 0) (h₂ : ∃ z, R z) (H₂ : ∀ z, R z → g z) : ∃ z, g z := by
+  cases h₂ with
+  | intro j hm => exact ⟨j, H₂ j hm⟩
 
-theorem prop_01166 (s t b C : Prop) (hp : b ∧ C) (hc : s) (hx : b) (hpr : t ∨ b) (H₂ : s ↔ b) : C ∧ s := by
+theorem eq_00133 (b : Nat) (m : Nat) (v : Nat) (k : Nat) (d : Nat) (n : Nat) (h0 : m = n + 2) (hqr : k = d) (h₄ : v = d) (hr : v = b) (h₃ : n = k + 1) : b = k := by
+  exact Eq.trans hr.symm (Eq.trans h₄ hqr.symm)
+
+theorem or_00157 (q R C p s c : Prop) (hz : c → p) (hbc : q ∨ s) (hqr : R → R) (hc : q → C) : C ∨ s := by
+  exact Or.elim hbc (fun H₁ => Or.inl (hc H₁)) (fun this => Or.inr this)
+
+theorem alg_00179 (j b : Nat) : j + (b + j + j) = b + (j + j) + j := by
+  rw [Nat.add_comm j (b + j + j)]
+  rw [Nat.add_assoc b j j]
+
+theorem alg_00185 (d z : Nat) : z + (z + d + d) = d + (z + d + z) := by
+  rw [Nat.add_comm (z + d) d, ← Nat.add_assoc z d (z + d), ← Nat.add_assoc (z + d) z d, Nat.add_comm (z + d + z) d]
+
+theorem prop_00207 (B : Prop) (A : Prop) (c : Prop) (h₂ : c) (h'' : A) : B → c := by
+  intro h₃
+  exact h₂
+
+theorem alg_00265 (b j : Nat) : j * j * b = j * (b * j) := by
+  rw [Nat.mul_assoc j j b]
+  rw [Nat.mul_comm j b]
+
+theorem alg_00276 (a v u : Nat) : (u + v * a) * u = u * u + u * (v * a) := by
+  rw [Nat.right_distrib u (v * a) u]
+  rw [Nat.mul_comm (v * a) u]
+
+theorem prop_00327 (q a : Prop) (H₂ : a ∧ q) (h'' : q ↔ a) (h4 : q) (H₁ : q ↔ a) (h₃ : q) : q ↔ (a ∧ q ∧ a) := by
   constructor
-  exact hp.2
-  apply H₂.mpr
-  exact hx
+  · intro h2
+    exact ⟨H₂.left, ⟨h2, H₁.mp h4⟩⟩
+  · intro h'
+    apply h''.mpr
+    exact h'.left
 
-theorem eq_01206 (m u v b n j : Nat) (hqr : v = j) (hn : m = v) (hb : u = b * 4) (this : n = j) : n = m := by
-  subst this
+theorem alg_00361 (i n : Nat) : n * (n * i + i) = n * i * n + n * i := by
+  rw [Nat.mul_comm n (n * i + i), Nat.mul_comm n i, Nat.right_distrib (i * n) i n]
+
+theorem eq_00405 (y v z m b x : Nat) (hr : y = z + 4) (hs : m = x) (h3 : m = v) (hm : b = m + 1) : 0 + x = v := by
+  rw [Nat.zero_add]
+  rw [← hs]
+  rw [h3]
+
+theorem quant_00406 (g : Nat → Prop) (hr : g 0) (hn : ∀ y, ¬g y) : ¬∃ y, g y := by
+  intro hb
+  cases hb with
+  | intro v hx => exact hn v hx
+
+theorem alg_00408 (d j a : Nat) : (d + j) * a = a * d + j * a := by
+  rw [Nat.right_distrib d j a, Nat.mul_comm d a]
+
+theorem alg_00420 (u z : Nat) : u + z + z + u = z + (u + (z + u)) := by
+  rw [Nat.add_comm (u + z) z, ← Nat.add_assoc z u z, Nat.add_assoc (z + u) z u, Nat.add_assoc z u (z + u)]
+
+theorem quant_00488 (g : Nat → Prop) (q : Nat → Prop) (h : ∀ n, q n → g n) (hx : ∃ n, g n ∧ q n) : ∃ n, q n := by
+  cases hx with
+  | intro x hac => exact ⟨x, hac.2⟩
+
+theorem alg_00508 (j m : Nat) : m * m + j + j = j + m * m + j := by
+  rw [Nat.add_comm (m * m + j) j]
+  rw [← Nat.add_assoc j (m * m) j]
+
+theorem alg_00520 (b c : Nat) : (b + b) * c + b = c * b + (c * b + b) := by
+  rw [Nat.right_distrib b b c, Nat.mul_comm b c, Nat.add_assoc (c * b) (c * b) b]
+
+theorem prop_00522 (q A c : Prop) (h3 : q) : (A → A) ↔ (c → c) := by
+  exact ⟨fun this => fun hn => hn, fun hpr => fun hab => hab⟩
+
+theorem prop_00587 (Q a : Prop) (hk : a → a) (hpr : ¬a) (hbc : Q ∨ a) : ¬a := by
+  intro h₄
+  refine hpr ?_
+  refine hk ?_
+  exact h₄
+
+theorem alg_00612 (j : Nat) (n : Nat) : n + n + j * j = j * j + n + n := by
+  rw [Nat.add_assoc n n (j * j)]
+  rw [Nat.add_comm n (j * j)]
+  rw [Nat.add_comm n (j * j + n)]
+
+theorem alg_00634 (n : Nat) (c : Nat) : c + (c + n + c) = c + (n + c) + c := by
+  rw [← Nat.add_assoc c (c + n) c, Nat.add_comm c n]
+
+theorem alg_00734 (k : Nat) : k + k + k * k = k * k + k + k := by
+  rw [Nat.add_comm (k + k) (k * k), ← Nat.add_assoc (k * k) k k]
+
+theorem alg_00786 (i n y : Nat) : y + n + (i + y) = y + (i + y + n) := by
+  rw [← Nat.add_assoc (y + n) i y]
+  rw [Nat.add_comm (y + n + i) y]
+  rw [Nat.add_comm (y + n) i]
+  rw [← Nat.add_assoc i y n]
+
+theorem alg_00795 (y : Nat) (j : Nat) : y + j + j + y = j + (j + y) + y := by
+  rw [Nat.add_comm (y + j) j]
+  rw [Nat.add_comm y j]
+
+theorem gcd_00845 (m j : Nat) (hy : j + 6 = m + 6) (hac : m.Coprime j) : m.gcd j = 1 := by
+  exact hac
+
+theorem eq_00846 (c z d j : Nat) (h'' : j = z) (hp : c = d) : z = j := by
+  symm
+  exact h''
+
+theorem eq_00883 (b x y m a v c : Nat) (n : Nat → Nat) (hqr : a = v) (H₂ : y = b) (ha : a = m) (h3 : x = c * 2) (hn : v = y) : n m = n b := by
+  rw [hqr] at ha
+  rw [hn] at ha
+  rw [H₂] at ha
+  rw [← ha]
+
+theorem alg_00925 (a j c : Nat) : a + j + c * c = a + (c * c + j) := by
+  rw [Nat.add_assoc a j (c * c)]
+  rw [Nat.add_comm j (c * c)]
+
+theorem alg_00937 (j : Nat) (c : Nat) (z : Nat) : (j + z) * c = z * c + j * c := by
+  rw [Nat.right_distrib j z c, Nat.add_comm (j * c) (z * c)]
+
+theorem prop_00971 (q A : Prop) (this : ¬q) (hqr : q → A) (hk : q → q) : (q ∧ A) ∨ ¬q := by
+  apply Or.inr
+  intro hpq
+  exact this (hk hpq)
+
+theorem prop_00978 (a R r p : Prop) (h₄ : (R → a) ∧ p) (h0 : R) (hm : r ∧ R ∧ r) : r ∧ p ∧ R := by
+  constructor
+  exact hm.left
+  constructor
+  exact h₄.2
+  exact h0
+
+theorem prop_01021 (s A : Prop) (h₄ : A → s) (hk : s ↔ A) (hq : ¬s) (hy : s) (hyp : s → s) : s ∨ A := by
+  exact Or.inl (h₄ (hk.mp hy))
+
+theorem alg_01099 (k : Nat) (u : Nat) (b : Nat) : k * (u + b) = k * b + k * u := by
+  rw [Nat.left_distrib k u b]
+  rw [Nat.add_comm (k * u) (k * b)]
+
+theorem alg_01146 (i : Nat) (v : Nat) (n : Nat) : n + v + (v + i) = n + v + i + v := by
+  rw [Nat.add_comm n v]
+  rw [Nat.add_comm v i]
+  rw [Nat.add_comm v n]
+  rw [← Nat.add_assoc (n + v) i v]
+
+theorem alg_01258 (c m : Nat) : (m + m * c) * m = c * m * m + m * m := by
+  rw [Nat.mul_comm m c, Nat.right_distrib m (c * m) m, Nat.add_comm (m * m) (c * m * m)]
+
+theorem quant_01259 (Q q g : Nat → Prop) (hpq : ∃ y, g y ∧ q y) (h1 : ∀ n, q n → g n) (h4 : ∀ n, Q n → q n) : ∀ n, Q n → g n := by
+  intro b hy
+  exact h1 b (h4 b hy)
+
+theorem prop_01328 (b C p c : Prop) (ha : c) (hr : True → p) : (C → (c ∨ p)) ∨ (b → p) := by
+  exact Or.inr (fun hpr => hr trivial)
+
+theorem prop_01331 (c b : Prop) (H : c → b) (hqr : c ∨ b) (hz : b) (hbc : c) (hm : c) : (c ∧ b) ↔ (b → b) := by
+  constructor
+  intro h₁
+  intro h
+  exact h
+  exact fun hpq => ⟨hm, H hbc⟩
+
+theorem alg_01353 (n : Nat) (i : Nat) : n + i + (n + n) = n + n + n + i := by
+  rw [Nat.add_comm (n + i) (n + n), ← Nat.add_assoc (n + n) n i]
+
+theorem alg_01370 (n : Nat) : n + n * (n + n) = n * n + n * n + n := by
+  rw [Nat.add_comm n (n * (n + n)), Nat.left_distrib n n n]
+
+theorem quant_01398 (Q p : Nat → Prop) (d : Nat) (hr : ∀ x, Q x ↔ p x) (hz : ∃ x, p x ∧ Q x) (h3 : p 0) (hac : Q d) : p d := by
+  exact (hr d).mp hac
+
+theorem eq_01415 (z : Nat) (u : Nat) (c : Nat) (n : Nat) (v : Nat) (hbc : n = u + 4) (hq : u = c) (hqr : c = z) (hp : v = z) : u = v := by
+  subst hq
   subst hqr
-  subst hn
+  subst hp
   rfl
 
-theorem quant_01252 (q : Nat → Prop) (a : Nat) (h4 : ∃ k, q k ∧ q k) (hm : q a) : ∃ m, q m := by
-  refine ⟨a, ?_⟩
-  exact hm
+theorem alg_01432 (v u : Nat) : u * v + (u + v) = v + (u * v + u) := by
+  rw [Nat.mul_comm u v]
+  rw [← Nat.add_assoc (v * u) u v]
+  rw [Nat.add_comm (v * u + u) v]
 
-theorem prop_01269 (q C : Prop) (h₄ : ¬C) (H : C) : q ∨ C := by
-  apply Or.inr
-  exfalso
-  exact h₄ H
-
-theorem alg_01292 (c k : Nat) : (k + c) * c = k * c + c * c := by
-  rw [Nat.mul_comm (k + c) c, Nat.left_distrib c k c, Nat.mul_comm c k]
-
-theorem eq_01333 (a z j b k x : Nat) (d : Nat → Nat) (this : x = a) (h₃ : a = b) (hc : k = x) (hr : z = j) (h : j = k) : d j = d b := by
-  exact congrArg d (Eq.trans h (Eq.trans hc (Eq.trans this h₃)))
-
-theorem alg_01353 (x a k : Nat) : x * a + (k + a) = a * x + (a + k) := by
-  rw [Nat.mul_comm x a, Nat.add_comm k a]
-
-theorem alg_01370 (m y b : Nat) : y * (m + b) = b * y + y * m := by
-  rw [Nat.left_distrib y m b, Nat.add_comm (y * m) (y * b), Nat.mul_comm y b]
-
-theorem alg_01397 (d x : Nat) : x * d * x = d * (x * x) := by
-  rw [Nat.mul_comm x d]
-  rw [Nat.mul_assoc d x x]
-
-theorem alg_01494 (b n : Nat) : b * n * (b + n) = b * n * b + b * (n * n) := by
-  rw [Nat.add_comm b n]
-  rw [Nat.left_distrib (b * n) n b]
-  rw [Nat.add_comm (b * n * n) (b * n * b)]
-  rw [Nat.mul_assoc b n n]
-
-theorem alg_01514 (v j : Nat) : j + (j + j + v) = j + (j + (j + v)) := by
+theorem alg_01504 (v j : Nat) : j + (j + j + v) = j + (j + (j + v)) := by
   rw [Nat.add_comm j (j + j + v)]
   rw [Nat.add_assoc j j v]
   rw [Nat.add_comm (j + (j + v)) j]
+
+theorem prop_01546 (r q : Prop) (hr : r ∧ q ∧ q) (hb : r) : r ∨ r := by
+  right
+  exact hr.left
+
+theorem eq_01553 (z v u a n : Nat) (this : n = z) (h0 : v = u + 2) (hp : a = u) : a + 0 = u := by
+  rw [Nat.add_zero, hp]
+
+theorem prop_01568 (C a : Prop) (hab : a) (hk : a) : C ↔ C := by
+  apply Iff.intro
+  · exact fun h₃ => h₃
+  · intro hy
+    exact hy
+
+theorem alg_01597 (d a : Nat) : a + d * a + a = a + (a + a * d) := by
+  rw [Nat.add_comm (a + d * a) a, Nat.mul_comm d a]
+
+theorem nat_01634 : 7 * 27 = 189 := by
+  decide
+
+theorem alg_01635 (y c : Nat) : c + y + (y + c) = c + (c + y + y) := by
+  rw [← Nat.add_assoc (c + y) y c, Nat.add_comm (c + y + y) c]
+
+theorem alg_01657 (z m i : Nat) : z + i + m + z = m + z + i + z := by
+  rw [Nat.add_comm z i]
+  rw [Nat.add_assoc i z m]
+  rw [Nat.add_comm i (z + m)]
+  rw [Nat.add_comm z m]
+
+theorem alg_01678 (v : Nat) (u : Nat) (n : Nat) : u * ((n + v) * u) = (n + v) * (u * u) := by
+  rw [Nat.mul_comm u ((n + v) * u), Nat.mul_assoc (n + v) u u]
+
+theorem prop_01697 (P q R A : Prop) (h1 : q ↔ P) (h4 : R ∨ q) (hqr : A → q) (hq : q) (hy : R) (hpr : ¬(R ∨ q)) (ha : q) (h2 : P → q) : (q ∧ q) ∧ q := by
+  apply And.intro
+  · constructor
+    · exact hqr (absurd h4 hpr)
+    · refine h2 ?_
+      apply h1.mp
+      assumption
+  · assumption
+
+theorem eq_01700 (u j n i b : Nat) (this : n = b) (h₂ : u = j) (h₁ : u = i) : i = j := by
+  rw [h₂] at h₁
+  exact h₁.symm
+
+theorem prop_01703 (P C t a : Prop) (H₂ : C) (hab : a) (hk : ¬a) (hp : t ∨ C) : (a → P) ∧ C := by
+  constructor
+  intro h''
+  exact (hk hab).elim
+  exact H₂
+
+theorem eq_01710 (z v i m n : Nat) (h₃ : n = m) (h'' : n = i) (H : z = v + 2) : m = i := by
+  symm
+  rw [← h'', h₃]

@@ -10,10 +10,6 @@ theorem quant_00000 (f : Nat → Prop) (hz : ∀ x, f x → f x) (hr : ∀ k, f 
 theorem eq_00001 (z : Nat) (k : Nat) (c : Nat) (hpr : c = k) : z * c = z * k := by
   rw [hpr]
 
-theorem alg_00002 (k : Nat) (i : Nat) (z : Nat) : z * i + k = k + i * z := by
-  rw [Nat.mul_comm z i]
-  rw [Nat.add_comm (i * z) k]
-
 theorem or_00003 (s t A B : Prop) (h₄ : t ∨ A) (h : A → s) (h2 : B) (hc : t → s) : s ∧ B := by
   constructor
   · cases h₄ with
@@ -280,3 +276,6 @@ theorem gcd_00063 : ¬Nat.Coprime 36 2 := by
 
 theorem alg_00064 (m u v j : Nat) : m * u * (j + v) = m * (u * j + u * v) := by
   rw [Nat.mul_assoc m u (j + v), Nat.left_distrib u j v]
+
+theorem prop_00065 (C c b : Prop) (h' : c) : ((c → b) → C) → c := by
+  exact fun H => h'

@@ -7,247 +7,251 @@ theorem alg_00046 (z : Nat) (n : Nat) : z + (n + z + z) = z + (z + (z + n)) := b
   rw [Nat.add_comm n z]
   rw [Nat.add_comm (z + (z + n)) z]
 
-theorem gcd_00091 (y : Nat) : y.gcd 0 = y := by
-  exact Nat.gcd_zero_right y
+theorem prop_00096 (A c q : Prop) (h2 : A) (hb : A ↔ q) (hp : ¬(c → q)) (h₄ : c → q) (hx : A) : c → A := by
+  intro hpr
+  exact hb.mpr (absurd h₄ hp)
 
-theorem or_00104 (q Q B b r : Prop) (hbc : b) (hk : Q → r) (hb : b → r) (this : B) (h₂ : q ∨ Q) (hy : q → r) : r ∧ b := by
-  constructor
-  · cases h₂
-    case inl H => exact hy H
-    case inr H => exact hk H
-  · exact hbc
+theorem alg_00121 (j v : Nat) : j * ((v + j) * v) = v * ((v + j) * j) := by
+  rw [Nat.mul_comm (v + j) v]
+  rw [Nat.mul_comm j (v * (v + j))]
+  rw [Nat.mul_assoc v (v + j) j]
 
-theorem eq_00114 (c i y x k : Nat) (hbc : i = c) (hn : c = y + 2) (h₃ : y = x) (h3 : k = x) : k * 1 = y := by
-  rw [Nat.mul_one]
-  rw [h3]
-  rw [← h₃]
+theorem quant_00134 (R : Nat → Prop) (hm : R 0) (h0 : ∀ k, R k) : R 8 ∧ R 2 := by
+  exact ⟨h0 8, h0 2⟩
 
-theorem alg_00121 (j z c : Nat) : c + (j + z) = j + c + z := by
-  rw [Nat.add_comm j z]
-  rw [Nat.add_comm c (z + j)]
-  rw [Nat.add_assoc z j c]
-  rw [Nat.add_comm z (j + c)]
+theorem alg_00151 (v u : Nat) : u * u * v + u = v * u * u + u := by
+  rw [Nat.mul_assoc u u v]
+  rw [Nat.mul_comm u v]
+  rw [Nat.mul_comm u (v * u)]
 
-theorem alg_00133 (i d : Nat) : d + (i + (d + i)) = d + i + i + d := by
-  rw [Nat.add_comm d (i + (d + i))]
-  rw [Nat.add_comm i (d + i)]
+theorem alg_00158 (m k : Nat) : k + k + m + k = k + (m + (k + k)) := by
+  rw [Nat.add_assoc k k m, Nat.add_comm k (k + m), Nat.add_assoc (k + m) k k, Nat.add_assoc k m (k + k)]
 
-theorem alg_00147 (b k : Nat) : b + k + b = b + (k + b) := by
-  rw [Nat.add_comm b k]
-  rw [Nat.add_comm (k + b) b]
-
-theorem prop_00148 (P : Prop) (B : Prop) (hx : B ∧ P) (hm : B ∧ P) : B ∨ B := by
-  apply Or.inl
-  exact hm.1
-
-theorem prop_00158 (B p P Q : Prop) (H₁ : (P ∨ P) → B) (hac : B → Q) (hz : B) (this : p) (hk : B) (hn : P ↔ Q) : p ∧ B := by
-  constructor
-  exact this
-  apply H₁
-  exact Or.inl (hn.mpr (hac hk))
-
-theorem quant_00196 (p Q : Nat → Prop) (y : Nat) (hs : ∀ x, p x ∧ Q x) (hz : ∀ x, Q x → Q x) (h3 : ∀ n, Q n → p n) : p y := by
-  exact (hs y).1
-
-theorem gcd_00220 (b m : Nat) (hm : b ≤ b + 7) (this : Nat.Coprime b m) (hk : m + 1 = m + 1) : Nat.gcd b m = 1 := by
-  exact this
-
-theorem or_00230 (C s R B : Prop) (h : B → C) (h'' : s) (h₁ : s) (hm : B ∨ R) : C ∨ R := by
-  exact Or.elim hm (fun h₄ => Or.inl (h h₄)) (fun h₄ => Or.inr h₄)
-
-theorem quant_00243 (p Q : Nat → Prop) (m : Nat) (hq : ∀ w, p w ↔ Q w) (hy : Q 0) (this : Q 0) (hm : Q m) : p m := by
-  rw [hq m]
-  exact hm
-
-theorem alg_00244 (n m v : Nat) : v * m * (v + n) = v * (v * m) + v * m * n := by
-  rw [Nat.left_distrib (v * m) v n]
-  rw [Nat.mul_comm (v * m) v]
-
-theorem or_00269 (s : Prop) (q : Prop) (c : Prop) (t : Prop) (P : Prop) (hy : t) (hbc : q → c) (h3 : s ∨ c) (hc : s → P) (h'' : c → P) : P := by
-  exact Or.elim h3 hc h''
-
-theorem quant_00280 (f : Nat → Prop) (h₃ : ∀ m, ¬f m) : ¬∃ m, f m := by
-  intro h'
-  cases h' with
-  | intro d h4 => exact h₃ d h4
-
-theorem or_00281 (R : Prop) (t : Prop) (c : Prop) (A : Prop) (P : Prop) (h'' : c) (h0 : R → A) (hp : t → A) (hn : R ∨ P) : A ∨ P := by
-  cases hn
-  case inl h' => exact Or.inl (h0 h')
-  case inr hm => exact Or.inr hm
-
-theorem prop_00296 (c C : Prop) (H₂ : C → c) (this : C ∧ (c → C)) (h₄ : ¬c) (hac : c) : c ∧ c := by
-  constructor
-  apply H₂
-  exact this.1
-  exact (h₄ hac).elim
-
-theorem or_00297 (t r p P : Prop) (hyp : r → p) (hm : P ∨ r) (h₃ : t) (H₂ : t → p) (hpq : P → p) : p := by
-  cases hm
-  case inl hb => exact hpq hb
-  case inr h => exact hyp h
-
-theorem alg_00353 (b y z : Nat) : z + y * b + y = y + (z + b * y) := by
-  rw [Nat.mul_comm y b, Nat.add_comm (z + b * y) y]
-
-theorem alg_00384 (z x c : Nat) : x + c * z * c = c * (c * z) + x := by
-  rw [Nat.add_comm x (c * z * c), Nat.mul_assoc c z c, Nat.mul_comm z c]
-
-theorem alg_00394 (i k : Nat) : i * k + i + k = i + k + i * k := by
-  rw [Nat.add_assoc (i * k) i k]
-  rw [Nat.add_comm (i * k) (i + k)]
-
-theorem alg_00418 (j v : Nat) : j * (j + v) = j * j + v * j := by
-  rw [Nat.left_distrib j j v]
-  rw [Nat.mul_comm j v]
-
-theorem gcd_00420 (x d : Nat) (h₂ : x + 0 = d + 0) (h' : Nat.gcd x d = 1) : x.Coprime d := by
-  exact Nat.Coprime.of_gcd_eq_one h'
-
-theorem alg_00446 (j i : Nat) : j * (j + i + j) = j * (i + j + j) := by
-  rw [Nat.mul_comm j (j + i + j), Nat.add_assoc j i j, Nat.add_comm j (i + j), Nat.mul_comm (i + j + j) j]
-
-theorem alg_00451 (x z k : Nat) : x + (k + (k + z)) = x + k + (z + k) := by
-  rw [← Nat.add_assoc x k (k + z), Nat.add_comm k z]
-
-theorem alg_00475 (j c d : Nat) : (c + j + c) * d = c * d + j * d + c * d := by
-  rw [Nat.right_distrib (c + j) c d]
-  rw [Nat.right_distrib c j d]
-
-theorem alg_00549 (i a : Nat) : i * a + a * a = a * a + a * i := by
-  rw [Nat.mul_comm i a, Nat.add_comm (a * i) (a * a)]
-
-theorem prop_00592 (Q a : Prop) (hk : a → a) (hpr : ¬a) (hbc : Q ∨ a) : ¬a := by
-  intro h₄
-  refine hpr ?_
-  refine hk ?_
-  exact h₄
-
-theorem gcd_00603 : ¬Nat.Coprime 4 12 := by
+theorem gcd_00176 : Nat.gcd 9 32 = 1 := by
   decide
 
-theorem or_00618 (A : Prop) (s : Prop) (p : Prop) (t : Prop) (Q : Prop) (this : Q → s) (hac : A → s) (h' : A → p) (h1 : Q ∨ t) (h4 : t → s) (hyp : A) : s ∧ A := by
+theorem alg_00213 (v : Nat) (m : Nat) (z : Nat) : z + (v + v * m) = v + m * v + z := by
+  rw [Nat.mul_comm v m]
+  rw [Nat.add_comm z (v + m * v)]
+
+theorem alg_00226 (d n v : Nat) : v * d + (n + v) = v + n + v * d := by
+  rw [Nat.add_comm (v * d) (n + v)]
+  rw [Nat.add_comm n v]
+
+theorem gcd_00237 (i y m : Nat) (hz : i.gcd i = 8) (h'' : i.Coprime y) (ha : m = Nat.gcd i y) : m = 1 := by
+  rw [ha]
+  exact h''
+
+theorem prop_00263 (A : Prop) (b : Prop) (p : Prop) (hab : (p ∧ b) → A) (H₂ : b) (h1 : ¬(p ↔ b)) (hb : p ↔ b) : A ∨ A := by
+  left
+  refine hab ?_
+  refine ⟨?_, ?_⟩
+  · exfalso
+    exact h1 hb
+  · exact H₂
+
+theorem or_00281 (s r C t : Prop) (h'' : s → C) (hbc : t) (hz : t) (hyp : t) (h₃ : r → C) (h' : r ∨ s) : C ∧ t := by
   constructor
-  · apply Or.elim h1
-    · exact this
-    · exact h4
-  · exact hyp
+  · cases h'
+    case inl H₁ => exact h₃ H₁
+    case inr h0 => exact h'' h0
+  · exact hbc
 
-theorem alg_00655 (d k j : Nat) : d + (j + k) = k + (d + j) := by
-  rw [← Nat.add_assoc d j k, Nat.add_comm (d + j) k]
+theorem eq_00288 (k c n d : Nat) (hs : d = c) (hy : c = k) (ha : d = n) : k = n := by
+  rw [← ha, hs, hy]
 
-theorem prop_00687 (b C : Prop) (h2 : C ↔ b) (h₃ : b) (hb : True) : (b → b) → C := by
-  intro hab
-  exact h2.mpr h₃
+theorem prop_00296 (q C : Prop) (h'' : q) (h0 : q ∧ q) (hqr : C) : (q → q) → (C ∨ C) → q := by
+  exact fun hpq => fun h3 => h''
 
-theorem alg_00698 (v m k : Nat) : m * k + (m + v) = k * m + (m + v) := by
+theorem or_00297 (R c s a : Prop) (hyp : c ∨ a) (hc : s → a) (H : c → R) : R ∨ a := by
+  exact Or.elim hyp (fun hqr => Or.inl (H hqr)) (fun h'' => Or.inr h'')
+
+theorem or_00309 (R c B P s q : Prop) (h2 : R → P) (hx : s ∨ R) (h₁ : s → P) (h' : q) (hac : c → P) (h'' : B) : P ∧ q := by
+  constructor
+  · cases hx with
+    | inl h₂ => exact h₁ h₂
+    | inr hc => exact h2 hc
+  · exact h'
+
+theorem gcd_00316 (a d : Nat) (hq : d = 0) (h4 : d ≤ a + 4) (ha : a + 8 = a + 8) : Nat.gcd a d = a := by
+  rw [hq]
+  exact Nat.gcd_zero_right a
+
+theorem or_00321 (b : Prop) (B : Prop) (t : Prop) (p : Prop) (s : Prop) (h₄ : b → p) (h₃ : b ∨ B) (h0 : s → B) (hb : t → B) : p ∨ B := by
+  apply Or.elim h₃
+  · intro hz
+    exact Or.inl (h₄ hz)
+  · intro h₁
+    exact Or.inr h₁
+
+theorem alg_00341 (x v n : Nat) : x * (v + (n + x)) = x * (x + n + v) := by
+  rw [Nat.add_comm v (n + x), Nat.add_comm n x]
+
+theorem alg_00358 (c i y n : Nat) : y + n * i + c = i * n + y + c := by
+  rw [Nat.add_comm y (n * i), Nat.mul_comm n i]
+
+theorem alg_00384 (c z : Nat) : c * (z + c) * c = (c + z) * c * c := by
+  rw [Nat.mul_comm c (z + c), Nat.add_comm z c]
+
+theorem alg_00394 (c b : Nat) : b + (c + (c + b)) = b + (b + (c + c)) := by
+  rw [← Nat.add_assoc c c b, Nat.add_comm (c + c) b]
+
+theorem alg_00413 (k z : Nat) : (k + (z + k)) * z = (z + (k + k)) * z := by
+  rw [Nat.add_comm k (z + k), Nat.add_assoc z k k]
+
+theorem nat_00417 (j x v : Nat) : j * v * x = j * (v * x) := by
+  rw [Nat.mul_assoc]
+
+theorem or_00457 (p B a t P : Prop) (hy : P) (h₁ : t → p) (hqr : t ∨ a) (hm : P → P) (hac : B → B) (hx : a → p) : p ∧ P := by
+  constructor
+  · cases hqr
+    case inl hq => exact h₁ hq
+    case inr hbc => exact hx hbc
+  · exact hy
+
+theorem gcd_00472 (d b a : Nat) (h : d = a) (hpq : Nat.Coprime d b) (this : b ≤ d + 8) : Nat.gcd a b = 1 := by
+  rw [← h]
+  exact hpq
+
+theorem alg_00475 (c i x : Nat) : x + (c + i * x) = c + x + i * x := by
+  rw [Nat.add_comm c (i * x)]
+  rw [← Nat.add_assoc x (i * x) c]
+  rw [Nat.add_comm (x + i * x) c]
+  rw [← Nat.add_assoc c x (i * x)]
+
+theorem alg_00517 (y : Nat) (b : Nat) (c : Nat) : c + (c + b) + y = b + c + c + y := by
+  rw [Nat.add_comm c b, Nat.add_comm c (b + c)]
+
+theorem or_00565 (p q b a c : Prop) (h'' : q ∨ c) (H₂ : b → a) (h4 : a) (hpr : c → p) (hs : q → p) : p ∧ a := by
+  constructor
+  · exact Or.elim h'' hs hpr
+  · exact h4
+
+theorem quant_00606 (q : Nat → Prop) (φ : Nat → Prop) (h3 : φ 0) (hk : ∃ x, q x ∧ φ x) (h1 : ∀ n, φ n → φ n) : ∃ x, q x := by
+  cases hk with
+  | intro z h₃ => exact ⟨z, h₃.1⟩
+
+theorem eq_00660 (k y v u n c i : Nat) (hx : c = v) (hbc : y = k) (h1 : v = i) (hr : k = c) (this : u = n * 4) : k + 0 = i := by
+  rw [Nat.add_zero]
+  rw [hr]
+  rw [hx]
+  rw [h1]
+
+theorem alg_00687 (i b d : Nat) : i + (d * b + b) = b * d + b + i := by
+  rw [Nat.add_comm i (d * b + b), Nat.mul_comm d b]
+
+theorem alg_00691 (v m k : Nat) : m * k + (m + v) = k * m + (m + v) := by
   rw [Nat.add_comm m v]
   rw [Nat.mul_comm m k]
 
-theorem eq_00721 (u : Nat) (x : Nat) (n : Nat) (d : Nat) (i : Nat) (j : Nat) (y : Nat) (b : Nat → Nat) (h₂ : j = i) (hac : u = d * 4) (hz : n = y) (h4 : i = n) (this : u = x + 3) : b y = b j := by
-  symm
-  exact congrArg b (Eq.trans h₂ (Eq.trans h4 hz))
+theorem alg_00698 (i d : Nat) : d + i * i + d = d + (i * i + d) := by
+  rw [Nat.add_comm (d + i * i) d, Nat.add_comm d (i * i)]
 
-theorem alg_00756 (y d : Nat) : y + (y + (y + d)) = y + y + (d + y) := by
-  rw [Nat.add_comm y d]
-  rw [← Nat.add_assoc y y (d + y)]
+theorem alg_00756 (j z : Nat) : (z + (z + j)) * z = z * (z + j) + z * z := by
+  rw [Nat.mul_comm (z + (z + j)) z]
+  rw [Nat.left_distrib z z (z + j)]
+  rw [Nat.add_comm (z * z) (z * (z + j))]
 
-theorem quant_00764 (R : Nat → Prop) (p : Nat → Prop) (hk : ∃ n, R n ∧ p n) (this : ∃ x, p x ∧ p x) : ∃ n, p n := by
-  cases hk with
-  | intro v hm => exact ⟨v, hm.right⟩
+theorem alg_00759 (v : Nat) (k : Nat) : k + (v + (v + k)) = v + (k + v) + k := by
+  rw [Nat.add_comm v (v + k)]
+  rw [Nat.add_assoc v k v]
+  rw [Nat.add_comm k (v + (k + v))]
 
-theorem nat_00769 : 29 + 18 = 47 := by
+theorem nat_00762 : 29 + 18 = 47 := by
   exact rfl
 
-theorem eq_00770 (i : Nat) (y : Nat) (x : Nat) (v : Nat) (m : Nat) (hqr : v = y) (h1 : x = m + 1) : y + i = v + i := by
+theorem eq_00763 (i : Nat) (y : Nat) (x : Nat) (v : Nat) (m : Nat) (hqr : v = y) (h1 : x = m + 1) : y + i = v + i := by
   symm
   rw [hqr]
 
-theorem gcd_00784 (x : Nat) (hpq : x.gcd x = 4) (hpr : x + 1 = x + 1) : x.gcd 0 = x := by
-  rw [Nat.gcd_zero_right]
+theorem alg_00771 (y j : Nat) : y * (j * j) = j * (y * j) := by
+  rw [Nat.mul_comm y (j * j), Nat.mul_assoc j j y, Nat.mul_comm j (j * y), Nat.mul_assoc j y j]
 
-theorem or_00804 (A P R Q s : Prop) (hq : P → s) (h'' : R ∨ A) (this : s → Q) : A ∨ R := by
-  cases h'' with
-  | inl hz => exact Or.inr hz
-  | inr h₁ => exact Or.inl h₁
+theorem prop_00785 (q R P b : Prop) (hc : b ∧ q) (hp : P) (ha : q ∧ R) : b → P := by
+  exact fun hx => hp
 
-theorem alg_00882 (a i : Nat) : a + (i + i + a) = a + a + (i + i) := by
-  rw [Nat.add_comm (i + i) a]
-  rw [← Nat.add_assoc a a (i + i)]
+theorem alg_00803 (z a : Nat) : a + (z + z + a) = a + (z + z) + a := by
+  rw [Nat.add_comm (z + z) a]
+  rw [Nat.add_comm a (a + (z + z))]
 
-theorem alg_00895 (u : Nat) : (u + u) * u + u = u + u * (u + u) := by
-  rw [Nat.add_comm ((u + u) * u) u, Nat.mul_comm (u + u) u]
+theorem alg_00808 (b m i j : Nat) : b * i * (m + j) = i * (b * m + j * b) := by
+  rw [Nat.mul_comm b i, Nat.mul_assoc i b (m + j), Nat.left_distrib b m j, Nat.mul_comm b j]
 
-theorem gcd_00958 (k u b : Nat) (hq : u ≤ k + 8) (hc : b = Nat.gcd k u) (hy : Nat.Coprime k u) : b = 1 := by
-  rw [hc]
-  exact hy
+theorem prop_00834 (p c : Prop) (hpq : c ∧ c) (hq : p) : p → c := by
+  exact fun h₄ => hpq.left
 
-theorem eq_00960 (n x a v z u : Nat) (hb : n = z) (h₂ : a = n) (hab : a = u) (h1 : x = u + 3) (h : v = u + 2) : z = u := by
-  exact Eq.trans hb.symm (Eq.trans h₂.symm hab)
+theorem or_00851 (t C B b : Prop) (h₃ : t → C) (h3 : B → C) (h2 : b → b) (hqr : t ∨ B) (h₂ : b → b) : C := by
+  cases hqr
+  case inl hy => exact h₃ hy
+  case inr hm => exact h3 hm
 
-theorem prop_01012 (t : Prop) (R : Prop) (s : Prop) (hm : t → s) (h₂ : R) (hac : t) : (t → t) → (s ∧ R) := by
-  intro h4
+theorem alg_00860 (m a : Nat) : m + m + (a + a) = m + (a + a + m) := by
+  rw [Nat.add_assoc m m (a + a), Nat.add_comm m (a + a)]
+
+theorem quant_00871 (f p : Nat → Prop) (hy : ∀ y, f y → p y) (hx : f 0) (H₂ : ∀ y, f y) (hbc : ∃ n, f n ∧ p n) : ∀ y, p y := by
+  intro a
+  exact hy a (H₂ a)
+
+theorem alg_00882 (b y j : Nat) : b * (y * j * j) = b * (j * j * y) := by
+  rw [Nat.mul_assoc y j j, Nat.mul_comm y (j * j)]
+
+theorem prop_00892 (p P : Prop) (hb : ¬p) (h2 : P → p) (h3 : p) (h : p → p) : ¬p := by
+  intro hk
+  refine hb ?_
+  apply h
+  exact hk
+
+theorem alg_00895 (k : Nat) (d : Nat) (n : Nat) : k * ((k + n) * d) = k * (d * n + d * k) := by
+  rw [Nat.mul_comm (k + n) d, Nat.left_distrib d k n, Nat.add_comm (d * k) (d * n)]
+
+theorem prop_00908 (Q B R : Prop) (hn : Q) (hpq : R → B) (hz : Q ↔ B) (h₁ : B) (hp : Q ↔ R) (h' : B ↔ Q) (h₃ : B) : B ∧ R := by
   constructor
-  apply hm
+  apply h'.mpr
+  exact hn
+  apply hp.mp
+  apply hz.mpr
+  exact h₁
+
+theorem gcd_00929 (n i z : Nat) (hn : Nat.Coprime n i) (hs : z = n) : z.gcd i = 1 := by
+  rw [hs]
+  exact hn
+
+theorem prop_00948 (Q t a r : Prop) (hbc : t) (hpq : t ∧ t) (h₃ : t ↔ Q) (hpr : Q → a) (h3 : a ↔ r) (hc : Q) : t ∧ a := by
+  apply And.intro
+  · exact hpq.left
+  · refine hpr ?_
+    exact h₃.mp hbc
+
+theorem eq_00960 (x u b y i : Nat) (H₂ : x = y) (hc : u = i) (hn : i = y) (h'' : x = b) : u = b := by
+  rw [hn] at hc
+  rw [← H₂] at hc
+  rw [h''] at hc
+  exact hc
+
+theorem alg_00966 (y z : Nat) : (y + z) * z = z * (z + y) := by
+  rw [Nat.mul_comm (y + z) z, Nat.add_comm y z]
+
+theorem prop_01008 (P : Prop) (Q : Prop) (q : Prop) (hk : ¬Q) (hc : (P ∧ q) → Q) : ¬(P ∧ q) := by
+  intro hac
+  apply hk
+  refine hc ?_
   exact hac
-  exact h₂
 
-theorem quant_01020 (p : Nat → Prop) (b : Nat) (hqr : ∀ y, p y → p y) (hpq : ∀ k, p k) : p b := by
-  apply hpq
+theorem quant_01020 (f φ q : Nat → Prop) (hab : ∀ n, f n → φ n) (H₂ : ∀ k, q k → φ k) (hr : ∀ n, φ n → q n) : ∀ n, f n → q n := by
+  intro u h
+  exact hr u (hab u h)
 
-theorem quant_01039 (p q : Nat → Prop) (v : Nat) (h₄ : ∀ n, p n ∧ q n) (hpq : p 0) : p v := by
-  exact (h₄ v).left
+theorem or_01038 (t : Prop) (Q : Prop) (q : Prop) (r : Prop) (s : Prop) (hs : Q → Q) (h' : q → t) (hy : Q → r) (h₄ : q ∨ s) (ha : s → t) : t := by
+  cases h₄ with
+  | inl hab => exact h' hab
+  | inr hp => exact ha hp
 
-theorem alg_01065 (j y v : Nat) : v + j * y * j = j * (y * j) + v := by
-  rw [Nat.mul_assoc j y j]
-  rw [Nat.mul_comm y j]
-  rw [Nat.add_comm v (j * (j * y))]
+theorem alg_01059 (u k d : Nat) : d + (k + u + u) = d + (u + k) + u := by
+  rw [← Nat.add_assoc d (k + u) u, Nat.add_comm k u]
 
-theorem gcd_01126 : Nat.gcd 31 33 = 1 := by
-  decide
+theorem alg_01065 (v y : Nat) : (y + y) * v * v = y * (v * v) + y * (v * v) := by
+  rw [Nat.mul_assoc (y + y) v v, Nat.right_distrib y y (v * v)]
 
-theorem or_01137 (b q R P t : Prop) (hc : R → q) (this : t ∨ R) (H₁ : t → q) (h₂ : P → P) (h' : P) (hab : b → P) : q ∧ P := by
-  constructor
-  · cases this
-    case inl hp => exact H₁ hp
-    case inr hr => exact hc hr
-  · exact h'
-
-theorem prop_01148 (q C c Q : Prop) (hn : c) (hq : q → C) (h1 : Q → C) (H₂ : (c ∧ C) → q) (hyp : c ∧ C) : C ∧ (Q → C) := by
-  constructor
-  exact hyp.right
-  exact fun h2 => hq (H₂ ⟨hn, h1 h2⟩)
-
-theorem alg_01167 (j n : Nat) : (j * n + j) * n = n * (n * j + j) := by
-  rw [Nat.mul_comm j n]
-  rw [Nat.mul_comm (n * j + j) n]
-
-theorem quant_01207 (g P : Nat → Prop) (H₂ : ∀ x, P x → P x) (hx : ∀ y, g y → P y) (hs : ∀ k, g k → g k) (hk : ∀ y, g y) : ∀ y, P y := by
-  intro d
-  exact hx d (hk d)
-
-theorem alg_01218 (b : Nat) (u : Nat) : (b + b) * u + u = u * b + u * b + u := by
-  rw [Nat.mul_comm (b + b) u]
-  rw [Nat.left_distrib u b b]
-
-theorem alg_01229 (y i c : Nat) : y + i * y + c = y * i + y + c := by
-  rw [Nat.add_comm y (i * y), Nat.mul_comm i y]
-
-theorem prop_01230 (p q A B : Prop) (h' : (A → B) → q) (hb : p) (hs : B) (hpr : B) (hz : A) : p ∧ q := by
-  apply And.intro
-  · assumption
-  · refine h' ?_
-    intro hc
-    exact hpr
-
-theorem prop_01240 (Q : Prop) (A : Prop) (C : Prop) (hr : (C ∨ C) → Q) (h₄ : C ∧ (A ∨ A)) (h1 : A) (hs : Q) : Q ∧ Q := by
-  apply And.intro
-  · exact hr (Or.inr h₄.left)
-  · exact hs
-
-theorem prop_01284 (P C : Prop) (h' : ¬(C ∨ C)) (hn : C ∨ C) : P ∨ ((P ∨ C) ↔ C) := by
-  apply Or.inl
-  exact absurd hn h'
-
-theorem alg_01316 (z : Nat) : z + (z + (z + z)) = z + z + z + z := by
-  rw [Nat.add_comm z (z + z), Nat.add_comm z (z + z + z)]
+theorem gcd_01078 (a d : Nat) (hpr : d ≤ d + 0) (h₃ : a + 3 = d + 3) (h1 : Nat.gcd a d = 1) : Nat.Coprime a d := by
+  rw [Nat.coprime_iff_gcd_eq_one]
+  exact h1

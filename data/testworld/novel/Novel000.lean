@@ -15,63 +15,43 @@ theorem prop_00032 (c Q : Prop) (hm : Q) (hab : c ∧ Q) (hac : Q) (hpr : Q → 
     exact h3 h₁
   · exact ⟨hab.2, hpr hm⟩
 
-theorem prop_00039 (q C B : Prop) (h'' : B ∧ (C → q)) (H₂ : C) (h' : q) : q → B → B := by
-  intro h₂
-  intro hp
-  exact h''.1
-
-theorem nat_00046 (j a n : Nat) : j * n + a = n * j + a := by
+theorem nat_00045 (j a n : Nat) : j * n + a = n * j + a := by
   rw [Nat.mul_comm j n]
 
-theorem nat_00051 (z y j : Nat) : j + y + z = y + j + z := by
+theorem nat_00050 (z y j : Nat) : j + y + z = y + j + z := by
   rw [Nat.add_comm j y]
 
-theorem quant_00055 (g : Nat → Nat) (m : Nat) (a : Nat) (c : Nat) (hbc : m = a) (hx : g a = c) : g m = c := by
+theorem quant_00054 (g : Nat → Nat) (m : Nat) (a : Nat) (c : Nat) (hbc : m = a) (hx : g a = c) : g m = c := by
   rw [hbc, hx]
 
-theorem prop_00100 (c p A s : Prop) (h1 : p ↔ s) (hk : ¬c) (hq : c → A) (hc : ¬(c → A)) (h2 : (p ∨ c) → c) : s ↔ ¬(p ∨ c) := by
-  constructor
-  intro hb ha
-  exact hk (h2 ha)
-  intro h₄
-  apply h1.mp
-  exact absurd hq hc
+theorem prop_00091 (b p C r : Prop) (h4 : C) (hb : p → b) (h : p) (hk : r → C) (hyp : C) : (p → b) ∧ p ∧ C := by
+  apply And.intro
+  · intro h2
+    refine hb ?_
+    exact h2
+  · constructor
+    · exact h
+    · assumption
 
-theorem prop_00106 (t A : Prop) (hqr : ¬t) (h0 : A) (hq : ¬A) (h' : t ↔ t) : A ∨ (A ∧ t) := by
-  left
-  contradiction
-
-theorem prop_00134 (s B q : Prop) (hx : s ∧ q) (hpq : B) (H₂ : q ∨ B) : (q ∧ B) → B := by
-  intro h₂
-  exact hpq
-
-theorem prop_00140 (B : Prop) (c : Prop) (H₂ : ¬B) (h₁ : B) (hz : B) : (c ∨ True) ∧ (c → B) := by
+theorem prop_00139 (B : Prop) (c : Prop) (H₂ : ¬B) (h₁ : B) (hz : B) : (c ∨ True) ∧ (c → B) := by
   constructor
   exact Or.inl (absurd hz H₂)
   intro hq
   exact h₁
 
-theorem prop_00194 (R b r : Prop) : r → ((R ∨ r) ∨ b) := by
-  intro hq
-  exact Or.inl (Or.inr hq)
+theorem prop_00164 (R B p : Prop) (ha : p) (h₂ : B → R) (hc : B) (h' : B) (hq : B → p) (hac : ¬R) : ¬B ∧ p ∧ p := by
+  exact ⟨fun h3 => hac (h₂ h3), ⟨hq hc, ha⟩⟩
 
-theorem prop_00202 (B : Prop) (A : Prop) (hac : A → B) (h₄ : B ∧ A) : (B → A) ∨ B := by
+theorem prop_00201 (B : Prop) (A : Prop) (hac : A → B) (h₄ : B ∧ A) : (B → A) ∨ B := by
   right
   apply hac
   exact h₄.2
 
-theorem prop_00215 (A : Prop) (B : Prop) (p : Prop) (hyp : p → A) (hr : p) (H₂ : B) : A ∨ p ∨ p := by
+theorem prop_00214 (A : Prop) (B : Prop) (p : Prop) (hyp : p → A) (hr : p) (H₂ : B) : A ∨ p ∨ p := by
   apply Or.inl
   exact hyp hr
 
-theorem prop_00219 (p A : Prop) (hz : A) (hx : (A → A) → p) : (p ↔ A) → (p ∨ p) := by
-  intro hpr
-  right
-  refine hx ?_
-  intro h0
-  assumption
-
-theorem prop_00233 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3 : c ∧ P) (hs : ¬(c ∧ P)) (H₁ : P) (h2 : r) (hab : r) (hm : r) : (c ∧ r) ∧ P ∧ r := by
+theorem prop_00232 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3 : c ∧ P) (hs : ¬(c ∧ P)) (H₁ : P) (h2 : r) (hab : r) (hm : r) : (c ∧ r) ∧ P ∧ r := by
   constructor
   · refine ⟨?_, ?_⟩
     · apply hz.mpr
@@ -79,10 +59,10 @@ theorem prop_00233 (P r c : Prop) (H₂ : ¬P) (h' : r → P) (hz : c ↔ r) (h3
     · contradiction
   · exact ⟨h' h2, hm⟩
 
-theorem prop_00249 (c P : Prop) (hqr : P) : (P ↔ P) ∨ (P ↔ c) := by
+theorem prop_00248 (c P : Prop) (hqr : P) : (P ↔ P) ∨ (P ↔ c) := by
   exact Or.inl ⟨fun hq => hqr, fun H₂ => H₂⟩
 
-theorem prop_00256 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((R ∨ a) ↔ (R → A)) ∧ (b → b) := by
+theorem prop_00254 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((R ∨ a) ↔ (R → A)) ∧ (b → b) := by
   constructor
   · constructor
     · intro h0
@@ -93,23 +73,15 @@ theorem prop_00256 (A R a b : Prop) (hpr : a ∧ A) (h₂ : True) (hac : R) : ((
       exact hac
   · exact fun hpq => hpq
 
-theorem prop_00281 (s : Prop) (R : Prop) (h4 : s) (hpq : R) : True ∨ (s ↔ s) := by
+theorem prop_00279 (s : Prop) (R : Prop) (h4 : s) (hpq : R) : True ∨ (s ↔ s) := by
   apply Or.inr
   exact ⟨fun hk => hk, fun h => h⟩
 
-theorem prop_00291 (C : Prop) (s : Prop) (t : Prop) (hy : s) (hpr : C) (hk : s) (h4 : ¬s) : (¬t → s → s) → (s ∧ C) := by
-  intro H
-  refine ⟨?_, ?_⟩
-  · contradiction
-  · exact hpr
+theorem prop_00285 (b r t Q B : Prop) (h₄ : b ∧ r ∧ B) (h1 : t) : (B → (b ∨ Q)) ∨ t := by
+  left
+  exact fun h3 => Or.inl h₄.1
 
-theorem prop_00320 (t A r s : Prop) (hpr : A) (hm : s ∧ s) (hx : s) : s ∨ ((s → r) ∧ t) := by
-  exact Or.inl hx
-
-theorem prop_00329 (c : Prop) (a : Prop) (hp : c) (this : a ∧ True) (hy : c) : c ∨ (a ∧ c) := by
-  exact Or.inr ⟨this.1, hp⟩
-
-theorem prop_00333 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (hr : C → C) : ((s ∧ s) → (C ∧ R)) → ((R ∨ s) ∧ (C → C)) := by
+theorem prop_00330 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (hr : C → C) : ((s ∧ s) → (C ∧ R)) → ((R ∨ s) ∧ (C → C)) := by
   intro hx
   constructor
   · apply Or.inl
@@ -118,63 +90,70 @@ theorem prop_00333 (s c C R : Prop) (H : (c ∧ s) → R) (this : s) (h'' : c) (
   · intro hn
     exact hn
 
-theorem prop_00339 (p c : Prop) (h' : p ↔ c) (h'' : c → p) (hab : c) (hx : c → p) (h0 : c ↔ p) : (c ∧ c) ∨ p ∨ c := by
-  right
-  exact Or.inr (h'.mp (h'' (h0.mpr (hx hab))))
-
-theorem prop_00379 (c : Prop) (a : Prop) (t : Prop) (A : Prop) (hx : t) (h₃ : A ∧ A ∧ c) (hqr : a) (hs : a) (h3 : t ↔ A) : (t ∧ a) ∧ a ∧ t := by
+theorem prop_00375 (c : Prop) (a : Prop) (t : Prop) (A : Prop) (hx : t) (h₃ : A ∧ A ∧ c) (hqr : a) (hs : a) (h3 : t ↔ A) : (t ∧ a) ∧ a ∧ t := by
   apply And.intro
   · exact ⟨h3.mpr h₃.left, hs⟩
   · constructor
     · exact hqr
     · exact hx
 
-theorem prop_00407 (B a : Prop) (h₁ : a ∧ B ∧ a) : ((B ∧ a) ∨ (B ∧ B)) ∨ a := by
+theorem prop_00403 (B a : Prop) (h₁ : a ∧ B ∧ a) : ((B ∧ a) ∨ (B ∧ B)) ∨ a := by
   right
   exact h₁.1
 
-theorem prop_00449 (a : Prop) (q : Prop) (Q : Prop) (h₄ : q → Q) (H₂ : a → Q) (hbc : q) (hpq : q) : (q ∧ Q) ∨ (q ∧ Q) := by
-  apply Or.inr
+theorem prop_00409 (q r : Prop) (h₄ : r) : (q → q) ↔ r := by
   constructor
+  intro H₁
+  exact h₄
+  intro hpr
+  intro hp
   assumption
-  exact h₄ hbc
 
-theorem prop_00462 (s t a q C : Prop) (hpq : a) (hx : ¬t) (h₃ : a → t) (hc : C) : (s → q) ∨ ¬a := by
-  exact Or.inr (fun hab => hx (h₃ hab))
-
-theorem prop_00486 (R s t : Prop) (h4 : s → R) (hk : s ∧ (t ∨ t)) : t → t → R := by
-  exact fun hac => fun ha => h4 hk.left
-
-theorem prop_00497 (c C : Prop) (hk : C ∧ c) (ha : C → c) : c ∨ c ∨ c := by
+theorem prop_00492 (c C : Prop) (hk : C ∧ c) (ha : C → c) : c ∨ c ∨ c := by
   apply Or.inr
   exact Or.inr (ha hk.left)
 
-theorem prop_00499 (q A a r : Prop) (hbc : q ∧ r) (hpr : A) (hp : True → A) : (A ∧ A) ↔ ((a ∧ A) ∨ True) := by
+theorem prop_00495 (a R r C q : Prop) (hx : q) (hc : r) (h₂ : a ↔ q) (h4 : ¬(C → r)) (hy : R → C) (hpq : a → C) (h'' : a) (h₄ : C → r) (hac : a) : (a → r) ↔ ((C ∧ q) ∧ (R → C)) := by
   refine ⟨?_, ?_⟩
-  · exact fun h'' => Or.inr trivial
-  · exact fun hqr => ⟨hp trivial, hpr⟩
+  · intro hm
+    constructor
+    · apply And.intro
+      · exact hpq (h₂.mpr (absurd h₄ h4))
+      · exact hx
+    · intro h₁
+      apply hy
+      exact h₁
+  · intro hab
+    intro hp
+    assumption
 
-theorem prop_00502 (t : Prop) (B : Prop) (q : Prop) (ha : B) (hyp : B ↔ t) : (q ↔ t) ∨ t := by
+theorem prop_00497 (t : Prop) (B : Prop) (q : Prop) (ha : B) (hyp : B ↔ t) : (q ↔ t) ∨ t := by
   right
   exact hyp.mp ha
 
-theorem prop_00517 (c a P s : Prop) (hpr : c → a) (hyp : c ↔ P) (hpq : a → P) (hqr : s ∧ s) : (a → c) ∨ s := by
+theorem prop_00499 (A P c : Prop) (h2 : c) (hk : c → A) (hq : P) (h₄ : A ∧ A) : c ↔ (P ∨ A ∨ c) := by
+  refine ⟨?_, ?_⟩
+  · intro h1
+    apply Or.inr
+    exact Or.inl (hk h1)
+  · exact fun hyp => h2
+
+theorem prop_00512 (c a P s : Prop) (hpr : c → a) (hyp : c ↔ P) (hpq : a → P) (hqr : s ∧ s) : (a → c) ∨ s := by
   left
   intro hab
   apply hyp.mpr
   refine hpq ?_
   exact hab
 
-theorem prop_00520 (A b : Prop) (ha : b) (h : (A → A) → A) (H : A ∧ b) (hn : ¬A) (h4 : A) : (b ∨ b) ∧ ¬(A → A) := by
-  constructor
-  apply Or.inl
-  exact H.right
-  exact fun H₁ => hn (h H₁)
+theorem prop_00516 (a t s : Prop) (hb : a) (hm : s) (this : s) (h'' : t ∧ s) : ((t → s) → (a ∨ s)) ∧ (s ∨ s) := by
+  refine ⟨?_, ?_⟩
+  · exact fun h₂ => Or.inr this
+  · exact Or.inr hm
 
-theorem prop_00527 (R A : Prop) (hx : A ∨ A) : (R → R) ∨ A := by
+theorem prop_00522 (R A : Prop) (hx : A ∨ A) : (R → R) ∨ A := by
   exact Or.inl (fun hy => hy)
 
-theorem prop_00528 (Q p B : Prop) (h1 : ¬B) (hs : Q) (h : p) (hm : p) (hz : Q ∧ Q) (h3 : Q → p) : (p ∧ Q ∧ p) ∧ p := by
+theorem prop_00523 (Q p B : Prop) (h1 : ¬B) (hs : Q) (h : p) (hm : p) (hz : Q ∧ Q) (h3 : Q → p) : (p ∧ Q ∧ p) ∧ p := by
   refine ⟨?_, ?_⟩
   · refine ⟨?_, ?_⟩
     · refine h3 ?_
@@ -184,33 +163,51 @@ theorem prop_00528 (Q p B : Prop) (h1 : ¬B) (hs : Q) (h : p) (hm : p) (hz : Q �
       · exact h
   · exact hm
 
-theorem prop_00559 (A R B Q : Prop) (hn : B) (hp : R → A) (hs : B ∧ A) (h₄ : Q) (hac : B → R) : (Q → R) ∧ (B ∨ (Q ∧ B)) := by
+theorem prop_00536 (C t p : Prop) (hn : p → t) (H₁ : C) (h₁ : t ↔ p) (hyp : C ↔ C) (h₄ : ¬(C ↔ C)) (hz : t) (h1 : t) (hx : t ↔ p) : (C ∨ p) ∨ (t ∧ C) := by
+  right
+  refine ⟨?_, ?_⟩
+  · exact h₁.mpr (hx.mp (hn (absurd hyp h₄)))
+  · exact H₁
+
+theorem prop_00582 (a q A : Prop) (h3 : q) (h₃ : A ↔ q) (h4 : a) (hac : q) (this : (q ∧ q) → A) : (q ∨ q) ↔ (a ∧ A) := by
   constructor
-  · exact fun hyp => hac hn
-  · apply Or.inl
-    exact hs.left
+  intro hn
+  constructor
+  · exact h4
+  · exact this ⟨h3, hac⟩
+  intro hbc
+  exact Or.inr (h₃.mp hbc.right)
 
-theorem prop_00574 (p r : Prop) (h2 : p) : (r → p) ∨ ¬r := by
-  exact Or.inl (fun h1 => h2)
-
-theorem prop_00612 (q p P A : Prop) (h₃ : (p ∧ P) ∧ A) : A ∨ q ∨ q := by
+theorem prop_00605 (q p P A : Prop) (h₃ : (p ∧ P) ∧ A) : A ∨ q ∨ q := by
   apply Or.inl
   exact h₃.2
 
-theorem prop_00637 (c : Prop) (a : Prop) (R : Prop) (A : Prop) (h₃ : c) (hpr : A ↔ a) (hq : R ∧ R) : (A ∧ A) → a := by
-  exact fun this => hpr.mp this.1
-
-theorem prop_00639 (b : Prop) (t : Prop) (hb : t) (hz : b → t) : (t → t) ∨ b := by
+theorem prop_00632 (b : Prop) (t : Prop) (hb : t) (hz : b → t) : (t → t) ∨ b := by
   apply Or.inl
   exact fun h₃ => h₃
 
-theorem prop_00646 (a : Prop) (C : Prop) (hz : C) (hab : a) (hy : C) (h0 : ¬C) (ha : a → C) : ((C ∧ C) → (a ∨ C)) ∨ C ∨ C := by
-  exact Or.inr (Or.inr (ha (absurd hz h0)))
+theorem prop_00668 (p r B : Prop) (hn : r → p) (h0 : p) (hb : r ↔ p) (h₁ : r) : (B ∨ B) ∨ (p ∧ r) := by
+  apply Or.inr
+  constructor
+  apply hn
+  exact h₁
+  exact hb.mpr h0
 
-theorem prop_00691 (Q B p : Prop) (H₁ : p) (hp : Q) (h₁ : Q) (hb : ¬p) : (Q → p) ∨ B := by
+theorem prop_00670 (a : Prop) (B : Prop) (h1 : a → B) (hpr : a) (h₃ : a) : (a → B) ↔ a := by
+  apply Iff.intro
+  · exact fun hk => hpr
+  · intro h0 h''
+    exact h1 h0
+
+theorem prop_00683 (Q B p : Prop) (H₁ : p) (hp : Q) (h₁ : Q) (hb : ¬p) : (Q → p) ∨ B := by
   exact Or.inl (fun hc => absurd H₁ hb)
 
-theorem prop_00724 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : A ∧ C) (h₁ : (A → q) → a) (hp : Q) (h3 : Q → q) (h4 : C ∧ C ∧ Q) : (Q → a) ∧ ((q ↔ Q) ∨ (Q ∧ q)) := by
+theorem prop_00691 (Q R : Prop) (hr : Q → R) (this : Q ∧ R) (h4 : Q) (h1 : R) : Q ∧ R ∧ Q := by
+  refine ⟨?_, ?_⟩
+  · assumption
+  · exact ⟨h1, this.left⟩
+
+theorem prop_00716 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : A ∧ C) (h₁ : (A → q) → a) (hp : Q) (h3 : Q → q) (h4 : C ∧ C ∧ Q) : (Q → a) ∧ ((q ↔ Q) ∨ (Q ∧ q)) := by
   refine ⟨?_, ?_⟩
   · intro hqr
     refine h₁ ?_
@@ -219,47 +216,49 @@ theorem prop_00724 (A C q Q a : Prop) (hq : q) (hpq : A) (h₃ : C → Q) (hb : 
   · left
     exact ⟨fun h₄ => h₃ h4.1, fun hr => h3 hp⟩
 
-theorem prop_00729 (b P p : Prop) (h4 : b) (hpq : P) : (b → p) → (P ∧ b) → (P ∧ b) := by
-  intro h'' H
-  refine ⟨?_, ?_⟩
-  · exact H.1
-  · exact H.right
+theorem prop_00798 (R p A a : Prop) (hb : R ∨ p) (h'' : a) (h1 : A) (hab : a) (hyp : (p → a) → A) : ((a ∨ p) ∧ (p ↔ p)) ∧ A := by
+  constructor
+  exact ⟨Or.inl h'', ⟨fun H₁ => H₁, fun hbc => hbc⟩⟩
+  refine hyp ?_
+  intro hr
+  exact hab
 
-theorem prop_00735 (p q b R : Prop) (h1 : (b ∧ q) → R) (hc : q) (h2 : q) : p → b → R := by
-  exact fun H₂ => fun hz => h1 ⟨hz, hc⟩
-
-theorem prop_00767 (t A q : Prop) (hpq : q) : A → (t ∧ t) → q := by
-  intro hp hq
-  assumption
-
-theorem prop_00792 (b q : Prop) (h₁ : b) (H₂ : b ∧ q) : (q ∧ q) → q := by
-  exact fun h1 => h1.left
-
-theorem prop_00810 (P : Prop) (t : Prop) (c : Prop) (B : Prop) (q : Prop) (ha : ¬(t → q)) (h₂ : q) (hqr : t → q) (h₄ : t) (hx : P) : ((P → q) ∨ (q → c)) ∧ (B ∨ q) := by
+theorem prop_00802 (P : Prop) (t : Prop) (c : Prop) (B : Prop) (q : Prop) (ha : ¬(t → q)) (h₂ : q) (hqr : t → q) (h₄ : t) (hx : P) : ((P → q) ∨ (q → c)) ∧ (B ∨ q) := by
   exact ⟨Or.inr (fun hpr => absurd hqr ha), Or.inr h₂⟩
 
-theorem prop_00812 (s c b q : Prop) (h'' : q) (h₄ : c) (h₂ : s) (hy : s ∧ b) (this : q) (hqr : s ∧ c) (hr : (s ∧ s) → b) (ha : s ↔ q) (hp : s) : b ∧ s ∧ c ∧ b := by
+theorem prop_00804 (s c b q : Prop) (h'' : q) (h₄ : c) (h₂ : s) (hy : s ∧ b) (this : q) (hqr : s ∧ c) (hr : (s ∧ s) → b) (ha : s ↔ q) (hp : s) : b ∧ s ∧ c ∧ b := by
   exact ⟨hy.right, ⟨hp, ⟨h₄, hr ⟨h₂, ha.mpr h''⟩⟩⟩⟩
 
-theorem prop_00849 (C a s : Prop) (hr : a ∧ C) (ha : s) (H₂ : C ↔ a) (hs : C ∧ C) (h1 : a ↔ s) : s ∨ (C ↔ s) := by
+theorem prop_00835 (P C : Prop) (hac : C) (hyp : P ↔ C) (H₁ : C) (hp : (C ∧ C) → P) (hb : P) (h1 : ¬P) (H₂ : C) (hy : P → C) (h'' : P) (h₂ : ¬(P → C)) : C ∧ P ∧ P := by
+  refine ⟨?_, ?_⟩
+  · assumption
+  · refine ⟨?_, ?_⟩
+    · exact (h1 h'').elim
+    · exact hp ⟨hyp.mp (absurd hy h₂), hac⟩
+
+theorem prop_00837 (s : Prop) (r : Prop) (a : Prop) (q : Prop) (h₂ : (q ∧ a) → r) (hyp : a) (hab : q ↔ a) (hpr : q) (h₄ : s ∧ q) : (s → a) ↔ r := by
+  apply Iff.intro
+  · intro hx
+    apply h₂
+    constructor
+    exact hpr
+    assumption
+  · exact fun hac => fun h'' => hab.mp h₄.2
+
+theorem prop_00841 (C a s : Prop) (hr : a ∧ C) (ha : s) (H₂ : C ↔ a) (hs : C ∧ C) (h1 : a ↔ s) : s ∨ (C ↔ s) := by
   left
   apply h1.mp
   exact H₂.mp hr.right
 
-theorem prop_00897 (r c : Prop) (h₃ : r → c) (hbc : r → r) : (r ∧ r) → c := by
-  intro h₁
-  apply h₃
-  exact h₁.left
+theorem prop_00900 (c t b : Prop) (hz : b → t) (hm : ¬t) (H₁ : b → c) : ¬b ∨ b := by
+  apply Or.inl
+  intro h₂
+  exact hm (hz h₂)
 
-theorem prop_00917 (s Q : Prop) (hn : Q) (h4 : s ∨ s) (hr : Q) : ((Q ∨ s) ∨ Q) → s → Q := by
-  intro h₄
-  intro hq
-  exact hn
-
-theorem prop_00933 (B Q : Prop) (hm : B ↔ Q) (hyp : Q) : B ∨ (B ↔ B) := by
+theorem prop_00923 (B Q : Prop) (hm : B ↔ Q) (hyp : Q) : B ∨ (B ↔ B) := by
   exact Or.inr ⟨fun h₂ => h₂, fun this => this⟩
 
-theorem prop_00948 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (hbc : s) (hc : c) (hp : s → c) (hm : (c ↔ s) → p) (h1 : c) : c ∧ (A ∧ s) ∧ c := by
+theorem prop_00938 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (hbc : s) (hc : c) (hp : s → c) (hm : (c ↔ s) → p) (h1 : c) : c ∧ (A ∧ s) ∧ c := by
   constructor
   · exact hp h0.2
   · constructor
@@ -269,24 +268,75 @@ theorem prop_00948 (A s c p : Prop) (h₂ : p → A) (H : s) (h0 : ¬s ∧ s) (h
       assumption
     · exact hc
 
-theorem prop_00952 (t : Prop) (C : Prop) (P : Prop) (H₁ : ¬C) (h₄ : C) (ha : t) (hc : P → C) (hqr : t ∧ C) : (C → (t ∧ t)) → C := by
-  intro h1
-  refine hc ?_
-  exact (H₁ h₄).elim
+theorem prop_00944 (R : Prop) (P : Prop) (b : Prop) (h1 : P ↔ b) (hp : R) (hab : P) : P ↔ (R ∧ b) := by
+  exact ⟨fun hqr => ⟨hp, h1.mp hqr⟩, fun hyp => hab⟩
 
-theorem prop_00955 (s p C : Prop) (H₂ : s) (hs : (C ∧ C) → p) (hpq : p ↔ C) (hac : C → s) (this : C) (h₁ : p ↔ s) : (s → p) ∨ p := by
+theorem prop_00945 (s p C : Prop) (H₂ : s) (hs : (C ∧ C) → p) (hpq : p ↔ C) (hac : C → s) (this : C) (h₁ : p ↔ s) : (s → p) ∨ p := by
   exact Or.inr (hs ⟨this, hpq.mp (h₁.mpr H₂)⟩)
 
-theorem prop_00961 (t s C : Prop) (h4 : s ↔ s) (this : C) : (t ∨ C) ∧ (t → t) := by
+theorem prop_00951 (t s C : Prop) (h4 : s ↔ s) (this : C) : (t ∨ C) ∧ (t → t) := by
   exact ⟨Or.inr this, fun hm => hm⟩
 
-theorem prop_00985 (p Q : Prop) (H₂ : p → Q) (h₂ : Q) (H₁ : p) (hab : ¬(p → Q)) : (p ∧ p) → Q := by
-  exact fun hy => absurd H₂ hab
+theorem prop_00956 (q r C a P : Prop) (ha : a ∧ P) (hx : C) (h₃ : C → r) (h₄ : C) (hb : C → C) (hr : q) : r ∧ C ∧ P := by
+  refine ⟨?_, ?_⟩
+  · refine h₃ ?_
+    exact h₄
+  · constructor
+    exact hx
+    exact ha.2
 
-theorem prop_00986 (r : Prop) (B : Prop) (h : ¬B) (hk : B) (hr : B → r) : r ∨ B ∨ B := by
+theorem prop_00976 (r : Prop) (B : Prop) (h : ¬B) (hk : B) (hr : B → r) : r ∨ B ∨ B := by
   apply Or.inl
   exact hr hk
 
-theorem prop_01006 (b A : Prop) (this : b) (h'' : b ∨ A) : A → b → b := by
-  intro hq hyp
-  exact hyp
+theorem prop_00999 (s R r c : Prop) (h₄ : ¬s) (hyp : s) (hk : s → s) (hbc : s ↔ r) : (R → c) ∨ s := by
+  right
+  exact hbc.mpr (absurd hyp h₄)
+
+theorem prop_01005 (q C A p Q : Prop) (hb : Q ↔ q) (h2 : A ∧ Q) (hz : C → A) (h3 : p) (ha : Q → q) (H : Q → C) : (C ↔ C) ∨ (True ↔ A) := by
+  apply Or.inl
+  refine ⟨?_, ?_⟩
+  · exact fun H₂ => H₂
+  · exact fun hm => H (hb.mpr (ha h2.2))
+
+theorem prop_01016 (q : Prop) (t : Prop) (h' : t) (h₂ : t → q) (this : t ↔ q) (h'' : q ∧ (q → t)) (hqr : t → q) (h0 : q) : ((q ∧ q) ↔ (t ∧ q)) → (q ∧ q ∧ q) := by
+  intro hq
+  constructor
+  exact hqr (this.mpr h''.1)
+  apply And.intro
+  · exact h0
+  · apply h₂
+    assumption
+
+theorem prop_01019 (c : Prop) (B : Prop) (R : Prop) (hc : R ∧ R) (hq : c ↔ R) (hk : c) (h₁ : B → B) (ha : (c ∨ B) → R) : ¬R → ((c → c) ∨ c) := by
+  intro hp
+  apply Or.inr
+  rw [hq]
+  refine ha ?_
+  left
+  assumption
+
+theorem prop_01047 (r : Prop) (q : Prop) (hac : r) : (q → r) ∨ r := by
+  exact Or.inl (fun hn => hac)
+
+theorem prop_01099 (C : Prop) (r : Prop) (s : Prop) (hbc : (r → C) ∧ r) : (C → r) ∨ s := by
+  apply Or.inl
+  intro h1
+  exact hbc.right
+
+theorem prop_01104 (t q : Prop) (h' : t) (h1 : t) (hb : t ∧ q) : (q → t) ∧ ((q ∧ t) → True) := by
+  exact ⟨fun H => h1, fun h => trivial⟩
+
+theorem prop_01128 (P b : Prop) (h3 : ¬b) (hm : ¬P → b) (hq : True) : P ∨ ¬(¬P) := by
+  right
+  intro h₄
+  exact h3 (hm h₄)
+
+theorem prop_01134 (b : Prop) (B : Prop) (P : Prop) (h₃ : ¬(b → b)) (hc : b → b) : B ∨ P ∨ b := by
+  exact Or.inl (absurd hc h₃)
+
+theorem prop_01147 (A : Prop) (q : Prop) (t : Prop) (P : Prop) (h₂ : t) (H : P) : (t ∨ A) ∧ (q → q) := by
+  constructor
+  · left
+    assumption
+  · exact fun h3 => h3

@@ -134,75 +134,74 @@ theorem quant_00037 (g : Nat → Prop) (R : Nat → Prop) (h' : ∀ x, g x) (hr 
   apply hqr
   exact h' k
 
-theorem gcd_00038 (u c : Nat) (hyp : Nat.Coprime u c) : u.gcd c = 1 := by
-  exact Nat.coprime_iff_gcd_eq_one.mp hyp
+theorem prop_00038 (q C B : Prop) (h'' : B ∧ (C → q)) (H₂ : C) (h' : q) : q → B → B := by
+  intro h₂
+  intro hp
+  exact h''.1
 
-theorem eq_00040 (m z n j c d x k y : Nat) (h2 : d = x * 4) (h1 : n = k) (h₁ : y = c) (hbc : z = j) (hq : m = z) (H₂ : m = k) : 1 * j = n := by
+theorem eq_00039 (m z n j c d x k y : Nat) (h2 : d = x * 4) (h1 : n = k) (h₁ : y = c) (hbc : z = j) (hq : m = z) (H₂ : m = k) : 1 * j = n := by
   rw [← hq] at hbc
   rw [H₂] at hbc
   rw [← h1] at hbc
   rw [Nat.one_mul]
   exact hbc.symm
 
-theorem prop_00041 (c P : Prop) (hy : P) (ha : P → P) : ¬c → (P ∨ P) := by
+theorem prop_00040 (c P : Prop) (hy : P) (ha : P → P) : ¬c → (P ∨ P) := by
   intro H
   apply Or.inl
   exact hy
 
-theorem eq_00042 (k v y i z : Nat) (hc : y = z) (hqr : v = i) (h'' : v = z) (hpr : k = i) : 0 + y = k := by
+theorem eq_00041 (k v y i z : Nat) (hc : y = z) (hqr : v = i) (h'' : v = z) (hpr : k = i) : 0 + y = k := by
   rw [Nat.zero_add]
   rw [hc]
   rw [← h'']
   rw [hqr]
   rw [← hpr]
 
-theorem nat_00043 (j m b : Nat) : m * j * b = m * (j * b) := by
+theorem nat_00042 (j m b : Nat) : m * j * b = m * (j * b) := by
   apply Nat.mul_assoc
 
-theorem gcd_00044 (j a : Nat) (h2 : a = 0) (H : a + 3 = a + 3) : j.gcd a = j := by
+theorem gcd_00043 (j a : Nat) (h2 : a = 0) (H : a + 3 = a + 3) : j.gcd a = j := by
   rw [h2]
   exact Nat.gcd_zero_right j
 
-theorem eq_00045 (j k b c : Nat) (ha : j = k) (h2 : c = b) (h₁ : j = b) : c = k := by
+theorem eq_00044 (j k b c : Nat) (ha : j = k) (h2 : c = b) (h₁ : j = b) : c = k := by
   exact Eq.trans h2 (Eq.trans h₁.symm ha)
 
-theorem nat_00047 (z v k j : Nat) (hc : v ≤ k) (h'' : k ≤ z) (h₄ : z ≤ j) : v ≤ j := by
+theorem nat_00046 (z v k j : Nat) (hc : v ≤ k) (h'' : k ≤ z) (h₄ : z ≤ j) : v ≤ j := by
   apply Nat.le_trans hc
   apply Nat.le_trans h''
   exact h₄
 
-theorem quant_00048 (p : Nat → Prop) (hy : ∀ y, ¬p y) (h1 : ∃ n, p n ∧ p n) : ¬∃ y, p y := by
+theorem quant_00047 (p : Nat → Prop) (hy : ∀ y, ¬p y) (h1 : ∃ n, p n ∧ p n) : ¬∃ y, p y := by
   intro ⟨x, hp⟩
   exact hy x hp
 
-theorem quant_00049 (P : Nat → Prop) (c : Nat) (H : ∀ y, P y) (hy : ∀ n, P n → P n) : P c := by
+theorem quant_00048 (P : Nat → Prop) (c : Nat) (H : ∀ y, P y) (hy : ∀ n, P n → P n) : P c := by
   apply H
 
-theorem prop_00050 (b : Prop) (B : Prop) (h₂ : B) (hm : b ∧ B ∧ B) : True → b := by
+theorem prop_00049 (b : Prop) (B : Prop) (h₂ : B) (hm : b ∧ B ∧ B) : True → b := by
   intro hn
   exact hm.left
 
-theorem gcd_00052 (b : Nat) (h'' : b + 3 = b + 3) : Nat.gcd b 0 = b := by
+theorem gcd_00051 (b : Nat) (h'' : b + 3 = b + 3) : Nat.gcd b 0 = b := by
   rw [Nat.gcd_zero_right]
 
-theorem nat_00053 : 25 * 35 = 875 := by
+theorem nat_00052 : 25 * 35 = 875 := by
   decide
 
-theorem prop_00054 (C A Q : Prop) (hq : A ∧ Q) (hz : C ↔ Q) (hp : Q) (h1 : A → Q) : (A ∨ C) ∧ Q := by
+theorem prop_00053 (C A Q : Prop) (hq : A ∧ Q) (hz : C ↔ Q) (hp : Q) (h1 : A → Q) : (A ∨ C) ∧ Q := by
   constructor
   · apply Or.inr
     apply hz.mpr
     exact hq.2
   · exact hp
 
-theorem quant_00056 (Q g : Nat → Prop) (hac : ∃ k, Q k) (hq : ∀ k, Q k → g k) (h : ∃ y, g y ∧ Q y) : ∃ k, g k := by
+theorem quant_00055 (Q g : Nat → Prop) (hac : ∃ k, Q k) (hq : ∀ k, Q k → g k) (h : ∃ y, g y ∧ Q y) : ∃ k, g k := by
   cases hac with
   | intro b hp => exact ⟨b, hq b hp⟩
 
-theorem gcd_00057 (z : Nat) : z.gcd 0 = z := by
-  rw [Nat.gcd_zero_right]
-
-theorem prop_00058 (p c B q b : Prop) (h₂ : (q ∨ B) → c) (hs : b ↔ c) (hbc : p) (hc : B ↔ b) (hp : p) (hq : c ∧ c ∧ B) (hk : c → b) : c ∧ p := by
+theorem prop_00057 (p c B q b : Prop) (h₂ : (q ∨ B) → c) (hs : b ↔ c) (hbc : p) (hc : B ↔ b) (hp : p) (hq : c ∧ c ∧ B) (hk : c → b) : c ∧ p := by
   constructor
   refine h₂ ?_
   right
@@ -211,7 +210,7 @@ theorem prop_00058 (p c B q b : Prop) (h₂ : (q ∨ B) → c) (hs : b ↔ c) (h
   exact hq.left
   exact hp
 
-theorem prop_00059 (p A : Prop) (hx : p ↔ A) : True ↔ (p → A) := by
+theorem prop_00058 (p A : Prop) (hx : p ↔ A) : True ↔ (p → A) := by
   constructor
   · intro H
     intro hm
@@ -219,21 +218,21 @@ theorem prop_00059 (p A : Prop) (hx : p ↔ A) : True ↔ (p → A) := by
   · intro h₄
     exact True.intro
 
-theorem prop_00060 (p t : Prop) (hs : t → t) (h' : p ∨ t) (this : t) (h0 : ¬t) (hq : p) : p ∧ ¬t := by
+theorem prop_00059 (p t : Prop) (hs : t → t) (h' : p ∨ t) (this : t) (h0 : ¬t) (hq : p) : p ∧ ¬t := by
   exact ⟨hq, fun h4 => h0 (hs h4)⟩
 
-theorem quant_00062 (p : Nat → Prop) (hpr : ∀ m, p m) (hy : p 0) (hn : ∃ n, p n ∧ p n) : p 9 ∧ p 6 := by
-  exact ⟨hpr 9, hpr 6⟩
+theorem eq_00060 (x c a b : Nat) (d : Nat → Nat) (hx : a = c + 4) (hbc : b = x) (hyp : c = b) : d c = d x := by
+  exact (congrArg d (Eq.trans hbc.symm hyp.symm)).symm
 
-theorem quant_00063 (p P : Nat → Prop) (hs : ∃ k, p k ∧ p k) (hc : ∀ z, p z → P z) (h'' : ∀ z, p z) : ∀ z, P z := by
+theorem quant_00062 (p P : Nat → Prop) (hs : ∃ k, p k ∧ p k) (hc : ∀ z, p z → P z) (h'' : ∀ z, p z) : ∀ z, P z := by
   intro z
   apply hc
   exact h'' z
 
-theorem eq_00064 (k : Nat) (b : Nat) (x : Nat) (z : Nat) (j : Nat) (h1 : x = z) (h2 : j = z) (hp : k = x) (hb : b = j) : k = b := by
+theorem eq_00063 (k : Nat) (b : Nat) (x : Nat) (z : Nat) (j : Nat) (h1 : x = z) (h2 : j = z) (hp : k = x) (hb : b = j) : k = b := by
   rw [hb, h2, ← h1, ← hp]
 
-theorem prop_00065 (p s : Prop) (hpr : s → p) (hqr : (s → s) → p) (H₁ : (p ↔ p) → s) (hn : s → p) (h2 : s ∧ s) (H : s ∨ s) : p ↔ (p → s) := by
+theorem prop_00064 (p s : Prop) (hpr : s → p) (hqr : (s → s) → p) (H₁ : (p ↔ p) → s) (hn : s → p) (h2 : s ∧ s) (H : s ∨ s) : p ↔ (p → s) := by
   constructor
   exact fun hr => fun hs => h2.1
   intro h₂
@@ -247,13 +246,21 @@ theorem prop_00065 (p s : Prop) (hpr : s → p) (hqr : (s → s) → p) (H₁ : 
   · intro h''
     exact h''
 
-theorem quant_00066 (φ p : Nat → Prop) (hn : ∀ m, φ m → p m) (hab : p 0) (hy : ∃ m, φ m) : ∃ m, p m := by
+theorem quant_00065 (φ p : Nat → Prop) (hn : ∀ m, φ m → p m) (hab : p 0) (hy : ∃ m, φ m) : ∃ m, p m := by
   cases hy with
   | intro a H₂ => exact ⟨a, hn a H₂⟩
 
-theorem prop_00067 (C c P : Prop) (hk : ¬P) (hab : P ∨ c) (H₂ : (True ∧ (C → C)) → P) : ¬(True ∧ (C → C)) := by
+theorem prop_00066 (C c P : Prop) (hk : ¬P) (hab : P ∨ c) (H₂ : (True ∧ (C → C)) → P) : ¬(True ∧ (C → C)) := by
   intro hm
   exact hk (H₂ hm)
 
-theorem gcd_00068 (z b : Nat) (hr : z + 2 = z + 2) (H₁ : z.Coprime b) (hn : Nat.gcd b b = 7) : Nat.gcd z b = 1 := by
+theorem gcd_00067 (z b : Nat) (hr : z + 2 = z + 2) (H₁ : z.Coprime b) (hn : Nat.gcd b b = 7) : Nat.gcd z b = 1 := by
   exact H₁
+
+theorem prop_00068 (A : Prop) (r : Prop) (hac : True → r) (hpq : A) (hq : A) (hb : A) : ((A ∨ A) ∧ A) ∧ (r ∨ A) := by
+  refine ⟨?_, ?_⟩
+  · apply And.intro
+    · apply Or.inl
+      exact hq
+    · exact hb
+  · exact Or.inl (hac trivial)

@@ -11,251 +11,263 @@ theorem quant_00015 (p : Nat → Prop) (h1 : ∀ w, p w) (hbc : ∀ n, p n → p
   · exact h1 8
   · exact h1 5
 
-theorem prop_00151 (b q B c : Prop) (h : c ∧ B) (hk : (c ↔ q) → b) (h' : c) (hac : b ∧ b) (h4 : b → q) (hp : ¬(c ∧ B)) : b ∧ b := by
+theorem prop_00075 (B A Q : Prop) (hb : B → A) (hpr : A) (h' : B ∧ Q) : (Q → A) → A := by
+  exact fun h₂ => hpr
+
+theorem gcd_00079 (d : Nat) (h : d + 5 = d + 5) (h₂ : d ≤ d + 8) : Nat.gcd 0 d = d := by
+  rw [Nat.gcd_zero_left]
+
+theorem prop_00096 (C A B : Prop) (hb : C → A) (hqr : C) (hac : C → B) (hy : B → A) (h2 : B) : A ∧ B := by
+  refine ⟨?_, ?_⟩
+  · apply hy
+    exact h2
+  · refine hac ?_
+    exact hqr
+
+theorem prop_00099 (c p A s : Prop) (h1 : p ↔ s) (hk : ¬c) (hq : c → A) (hc : ¬(c → A)) (h2 : (p ∨ c) → c) : s ↔ ¬(p ∨ c) := by
   constructor
-  · exact absurd h hp
-  · refine hk ?_
-    apply Iff.intro
-    · intro h1
-      apply h4
-      exact hac.2
-    · exact fun hn => h'
+  intro hb ha
+  exact hk (h2 ha)
+  intro h₄
+  apply h1.mp
+  exact absurd hq hc
 
-theorem eq_00176 (m : Nat) (b : Nat) (d : Nat) (a : Nat) (x : Nat) (y : Nat) (z : Nat → Nat) (hs : d = m) (hpr : m = y) (h0 : d = b) (hc : a = m + 4) (h : x = b) : z y = z x := by
-  rw [← hs] at hpr
-  rw [h0] at hpr
-  rw [← h] at hpr
-  rw [← hpr]
+theorem quant_00134 (P : Nat → Prop) (h3 : ∀ m, P m) : P 0 ∧ P 5 := by
+  constructor
+  · exact h3 0
+  · exact h3 5
 
-theorem prop_00179 (s C p : Prop) (h3 : ¬C) (h4 : C ∧ C) (hz : p) (H : p → C) (hqr : p → p) (hy : C) : C ∧ (s → C) := by
-  apply And.intro
-  · contradiction
-  · exact fun hq => H hz
+theorem prop_00137 (Q : Prop) (s : Prop) (hac : s) (H : s) (hq : Q ∧ s) : s ∨ Q := by
+  exact Or.inl hac
 
-theorem prop_00263 (c s : Prop) (h0 : s → c) (h₃ : s) (hpq : s ∨ s) (h4 : s) (hs : c) : c ∧ s := by
-  exact ⟨h0 h4, h₃⟩
+theorem prop_00151 (c : Prop) (q : Prop) (P : Prop) (h₁ : c ↔ P) (hpq : q) (hk : c) (hr : c ↔ q) : P ∧ c := by
+  refine ⟨?_, ?_⟩
+  · apply h₁.mp
+    exact hk
+  · rw [hr]
+    exact hpq
 
-theorem prop_00274 (c A R : Prop) (h₂ : c) (hr : R ↔ A) (H : (c → c) → A) (h4 : R ∧ c) (h₄ : A) (ha : A ↔ c) : (True → R → c) ∧ (R ↔ c) := by
-  apply And.intro
-  · intro hy
-    intro hs
-    apply ha.mp
-    refine H ?_
-    intro hab
-    exact hab
-  · refine ⟨?_, ?_⟩
-    · intro hb
-      assumption
-    · intro h2
-      apply hr.mpr
-      assumption
-
-theorem eq_00288 (m b n y k z j : Nat) (hm : y = b + 4) (h0 : z = n) (h3 : m = z) (hz : j = k + 4) (hpq : k = m) : n = k := by
-  symm
-  exact Eq.trans hpq (Eq.trans h3 h0)
-
-theorem quant_00290 (R : Nat → Prop) (f : Nat → Prop) (m : Nat) (h4 : ∀ n, R n ∧ f n) (h₃ : f 0) : f m := by
-  exact (h4 m).right
-
-theorem prop_00296 (C a : Prop) (hp : C ∧ C) (hc : C → a) : a ∨ C := by
-  exact Or.inr hp.1
-
-theorem eq_00310 (m : Nat) (y : Nat) (c : Nat) (v : Nat) (k : Nat) (x : Nat) (z : Nat) (H₂ : m = v) (hr : y = k) (hab : z = x) (h'' : m = z) (h₄ : y = c + 4) : x = v := by
-  subst hab
-  subst h''
-  subst H₂
+theorem eq_00163 (v u n x z : Nat) (h1 : n = v) (hbc : x = v) (hr : u = z + 2) : x = n := by
+  subst h1
+  subst hbc
   rfl
 
-theorem prop_00314 (a t c : Prop) (H₁ : t) (ha : t ∨ c) : (a → c) → t := by
-  intro h₂
-  exact H₁
+theorem prop_00179 (r q s : Prop) (hbc : (q → s) → r) (ha : s) (hyp : s ↔ r) (hab : ¬r) : ¬(q → s) := by
+  intro hac
+  refine hab ?_
+  exact hbc hac
 
-theorem gcd_00316 (d n : Nat) (h₃ : d.gcd n = 1) : d.Coprime n := by
+theorem nat_00229 : 22 * 4 = 88 := by
+  decide
+
+theorem eq_00263 (i y z j b v : Nat) (this : y = b) (hb : i = v) (H₁ : v = z) (hy : b = z) (hbc : j = v) : y = i := by
+  subst this
+  subst hy
+  subst H₁
+  subst hb
+  rfl
+
+theorem prop_00274 (c : Prop) (s : Prop) (t : Prop) (h3 : t ∧ c) (h' : c) : s → c := by
+  exact fun H => h3.2
+
+theorem gcd_00280 : Nat.Coprime 37 14 := by
+  decide
+
+theorem gcd_00301 (y x : Nat) (h₃ : Nat.gcd y x = 1) (h₁ : x + 3 = x + 3) (ha : y + 8 = x + 8) : y.Coprime x := by
   rw [Nat.coprime_iff_gcd_eq_one]
   exact h₃
 
-theorem nat_00328 : 31 + 28 = 59 := by
-  exact rfl
-
-theorem prop_00332 (B : Prop) (C : Prop) (a : Prop) (h4 : B ∧ C) : a → a := by
-  intro hq
-  exact hq
-
-theorem gcd_00348 (y j : Nat) (h3 : y.Coprime j) (h0 : y + 2 = y + 2) : y.gcd j = 1 := by
-  exact h3.gcd_eq_one
-
-theorem gcd_00350 (v b : Nat) (H₁ : v ≤ v + 1) (hs : v = 0) (h3 : Nat.gcd b v = 5) : Nat.gcd v b = b := by
-  rw [hs]
-  exact Nat.gcd_zero_left b
-
-theorem prop_00390 (a q b : Prop) (hm : True ∧ a) (h₃ : a → b) (hx : b ∧ b) (hb : q ↔ a) (hz : a) : q ∧ b := by
-  constructor
-  apply hb.mpr
-  assumption
-  refine h₃ ?_
-  exact hm.right
-
-theorem quant_00399 (R : Nat → Prop) (hk : ∀ m, R m) (hq : ∀ y, R y → R y) : R 8 ∧ R 9 := by
-  exact ⟨hk 8, hk 9⟩
-
-theorem gcd_00505 (b : Nat) (hk : b + 5 = b + 5) (h3 : b ≤ b + 2) : Nat.gcd 0 b = b := by
-  rfl
-
-theorem prop_00506 (q r : Prop) (hn : r ∧ r) (h'' : q) : (q → q) ∧ r := by
-  constructor
-  · intro hs
-    exact hs
-  · exact hn.left
-
-theorem prop_00564 (p : Prop) (Q : Prop) (t : Prop) (hr : Q ∧ Q) (hy : t ∧ t) (hpr : p ∧ t) : ((p → t) → t) ∨ t ∨ p := by
-  apply Or.inr
-  exact Or.inl hy.right
-
-theorem prop_00606 (c : Prop) (B : Prop) (r : Prop) (R : Prop) (hq : r ∧ B) (h4 : r → c) (hbc : R ↔ c) : c ∨ c := by
-  exact Or.inr (h4 hq.left)
-
-theorem eq_00611 (y : Nat) (d : Nat) (c : Nat) (a : Nat) (v : Nat) (hm : v = y) (hq : v = a) (hs : d = c * 3) : 1 * y = a := by
-  rw [Nat.one_mul, ← hm, hq]
-
-theorem prop_00660 (Q p : Prop) (h₂ : ¬Q) (hs : Q) (H : p ∧ (p ↔ Q)) (h' : True) (hbc : Q ∨ p) : p ∧ p := by
-  refine ⟨?_, ?_⟩
-  · exact absurd hs h₂
-  · exact H.1
-
-theorem prop_00687 (B A b R a : Prop) (hk : R → b) (H : a) (hpq : a ↔ A) : (B ∨ b) ∨ (a → A) := by
-  right
-  exact fun h₃ => hpq.mp h₃
-
-theorem eq_00721 (n : Nat) (a : Nat) (m : Nat) (j : Nat) (k : Nat) (z : Nat) (i : Nat) (hqr : i = z) (h₄ : k = j) (this : k = z) (h₁ : m = n * 2) (H₂ : i = a) (hpq : n = a) : j = a + 0 := by
-  rw [hqr] at H₂
-  rw [← this] at H₂
-  rw [h₄] at H₂
-  rw [Nat.add_zero]
-  exact H₂
-
-theorem prop_00755 (p b : Prop) (H₂ : b ∧ p ∧ p) : p ∨ b := by
-  exact Or.inr H₂.left
-
-theorem eq_00768 (m k a i : Nat) (hq : m = k) (hab : k = a) (hs : i = a) : m = i := by
-  exact Eq.trans hq (Eq.trans hab hs.symm)
-
-theorem prop_00785 (P A a : Prop) (H₁ : A → P) (hx : ¬P) (h₃ : P ∨ a) : ¬A := by
-  intro hpq
-  exact hx (H₁ hpq)
-
-theorem quant_00817 (R Q : Nat → Prop) (c : Nat) (H : R c) (hy : ∃ k, Q k ∧ Q k) (h4 : ∀ n, R n ↔ Q n) : Q c := by
-  exact (h4 c).mp H
-
-theorem nat_00823 : 33 * 39 = 1287 := by
+theorem gcd_00316 : ¬Nat.Coprime 35 21 := by
   decide
 
-theorem prop_00834 (r : Prop) (c : Prop) (Q : Prop) (hpq : (c ∨ Q) → r) (hk : r) (h0 : ¬r) : ¬(c ∨ Q) := by
-  exact fun hyp => h0 (hpq hyp)
+theorem nat_00321 : 8 * 30 = 240 := by
+  decide
 
-theorem prop_00886 (R P A : Prop) (H₁ : P ∨ A) (hz : P ∧ P) (h1 : A) : ¬R → A := by
-  exact fun ha => h1
+theorem prop_00332 (C : Prop) (P : Prop) (b : Prop) (h₂ : b ∨ b) (h3 : P ↔ C) (h0 : b) (hm : P) : C ∨ b := by
+  left
+  exact h3.mp hm
 
-theorem eq_00906 (k i y m : Nat) (h₄ : m = i) (hac : m = k) : y * k = y * i := by
-  rw [h₄] at hac
-  rw [← hac]
+theorem quant_00346 (φ p : Nat → Prop) (H₂ : ∀ k, φ k → p k) (h0 : φ 0) (h₁ : ∃ n, φ n ∧ p n) : ∃ n, p n := by
+  cases h₁ with
+  | intro m hm => exact ⟨m, hm.right⟩
 
-theorem prop_00911 (C c r : Prop) (hp : ¬(C ↔ C)) (hx : r ∧ (c → C)) (h2 : r → C) (hr : C ↔ C) (h₄ : C ↔ r) : r ∧ c := by
+theorem eq_00369 (y m n : Nat) (h1 : n = y) (hab : m = y) : 0 + n = m := by
+  rw [Nat.zero_add, h1, ← hab]
+
+theorem prop_00390 (c t C : Prop) (hx : c) (hb : c → C) : t ∨ C := by
+  right
+  exact hb hx
+
+theorem nat_00475 : 3 + 7 = 10 := by
+  exact rfl
+
+theorem gcd_00479 (j : Nat) (hk : j + 1 = j + 1) : Nat.gcd 0 j = j := by
+  rw [Nat.gcd_zero_left]
+
+theorem prop_00506 (B P a : Prop) (hz : B → B) (h₁ : P → a) (h2 : a) (h : ¬a) : (a → P) ↔ (P → a) := by
   constructor
-  exact h₄.mp (h2 hx.left)
-  contradiction
+  · intro h' hk
+    exact h₁ hk
+  · intro h'' hs
+    exact (h h2).elim
 
-theorem eq_00912 (i b z a x d : Nat) (hy : x = b) (hac : b = a) (hs : d = z * 4) (hyp : i = b + 4) : x * 1 = a := by
-  rw [Nat.mul_one, hy, hac]
+theorem prop_00513 (b : Prop) (s : Prop) (C : Prop) (P : Prop) (hz : ¬(b → b)) (H : b → b) (h4 : s) (hpq : P ∧ P) (hbc : b → b) : C ∧ s := by
+  constructor
+  exact absurd H hz
+  exact h4
 
-theorem prop_00918 (B Q R : Prop) (h' : B) (hy : ¬Q) (h3 : R ↔ B) (h0 : Q) : (B → R) → B := by
+theorem prop_00575 (P t s r : Prop) (h3 : s ↔ P) (h' : P ↔ t) (hr : t) (hy : t ↔ r) (hb : t ↔ P) (hc : P) : s ∧ r := by
+  constructor
+  exact h3.mpr hc
+  apply hy.mp
+  exact hb.mpr (h'.mpr hr)
+
+theorem quant_00591 (R Q : Nat → Prop) (H : ∀ x, R x → Q x) (hm : ∃ z, R z ∧ Q z) : ∃ z, R z := by
+  cases hm with
+  | intro j hq => exact ⟨j, hq.1⟩
+
+theorem prop_00599 (c : Prop) (B : Prop) (r : Prop) (R : Prop) (hq : r ∧ B) (h4 : r → c) (hbc : R ↔ c) : c ∨ c := by
+  exact Or.inr (h4 hq.left)
+
+theorem prop_00606 (A : Prop) (c : Prop) (P : Prop) (h1 : ¬c) (h'' : (P → c) → c) (h0 : P ↔ A) : ¬(P → c) := by
+  intro hpr
+  apply h1
+  exact h'' hpr
+
+theorem quant_00621 (φ : Nat → Prop) (h3 : φ 0) (H : ∀ k, φ k) (H₂ : ∀ y, φ y → φ y) : φ 2 ∧ φ 0 := by
+  constructor
+  · exact H 2
+  · exact H 0
+
+theorem eq_00660 (y u b n x c v z : Nat) (hpr : b = x + 3) (h3 : z = n + 1) (h' : c = y) (hqr : v = u) (hs : y = v) : c + 0 = u := by
+  subst h'
+  subst hs
+  subst hqr
+  rw [Nat.add_zero]
+
+theorem prop_00690 (Q b B : Prop) (this : B → Q) (hpr : (b ∨ b) → B) (h₃ : B) : b → Q := by
+  intro h2
+  refine this ?_
+  exact hpr (Or.inr h2)
+
+theorem gcd_00730 (u m a : Nat) (ha : u ≤ u + 6) (hac : a = u) (h : u.Coprime m) : Nat.gcd a m = 1 := by
+  rw [hac]
+  exact h
+
+theorem quant_00734 (p Q : Nat → Prop) (hpq : ∀ y, p y → Q y) (h : ∀ n, p n → p n) (h' : ∀ n, p n → Q n) (hb : ∀ y, p y) : ∀ y, Q y := by
+  intro u
+  exact hpq u (hb u)
+
+theorem eq_00736 (i a z d j : Nat) (ha : z = j) (hq : i = a) (hz : d = j * 4) (h₄ : a = j) : z = i * 1 := by
+  rw [Nat.mul_one, hq, h₄, ← ha]
+
+theorem prop_00755 (P : Prop) (t : Prop) (h' : P → P) (h₃ : P → t) (hk : ¬P) : (t → t) → ¬P := by
+  intro H₂ hs
+  exact hk (h' hs)
+
+theorem eq_00763 (d x i m : Nat) (hs : d = x) (h3 : x = m) (H₂ : i = x + 2) : d = m * 1 := by
+  rw [Nat.mul_one]
+  rw [← h3]
+  rw [← hs]
+
+theorem eq_00770 (x : Nat) (n : Nat) (u : Nat) (i : Nat) (d : Nat) (a : Nat → Nat) (this : d = u) (hs : n = u) (h1 : i = x * 4) (h0 : u = x) : a x = a n := by
+  rw [← hs] at h0
+  rw [← h0]
+
+theorem prop_00824 (B s : Prop) : ((s → B) → B) → True := by
+  intro hpr
+  exact True.intro
+
+theorem eq_00862 (c k m : Nat) (hpq : c = k * 2) (hn : k = m) : m = k + 0 := by
+  symm
+  rw [Nat.add_zero]
+  rw [hn]
+
+theorem prop_00886 (B : Prop) (R : Prop) (P : Prop) (p : Prop) (a : Prop) (hpr : p ∧ P) (h1 : P) (hyp : B ∨ R) (hx : p ↔ B) (this : B) (h2 : ¬P) : (p ↔ a) ∧ P := by
+  constructor
+  · refine ⟨?_, ?_⟩
+    · intro hn
+      exact absurd h1 h2
+    · exact fun hab => hx.mpr this
+  · exact hpr.2
+
+theorem prop_00892 (c Q : Prop) (hm : Q) : Q ∧ (c → c) := by
+  apply And.intro
+  · assumption
+  · intro h
+    exact h
+
+theorem eq_00906 (a : Nat) (n : Nat) (j : Nat) (i : Nat) (v : Nat) (d : Nat → Nat) (h : i = a) (h0 : n = v + 3) (hm : j = i) : d j = d a := by
+  exact congrArg d (Eq.trans hm h)
+
+theorem prop_00908 (B Q R : Prop) (h' : B) (hy : ¬Q) (h3 : R ↔ B) (h0 : Q) : (B → R) → B := by
   intro hk
   rw [← h3]
   exfalso
   exact hy h0
 
-theorem eq_00931 (z : Nat) (d : Nat) (n : Nat) (y : Nat) (hs : d = y) (hp : d = z) : z + n = y + n := by
-  rw [hs] at hp
-  rw [← hp]
+theorem prop_00911 (p c B : Prop) (hm : p ∧ p) (H₁ : p → B) (hy : p) (hqr : B) : c → B := by
+  intro h3
+  exact H₁ hm.right
 
-theorem prop_00939 (B : Prop) (b : Prop) (t : Prop) (C : Prop) (h' : (b → b) → B) (hc : b) (h3 : B) (hk : B → b) (h₁ : ¬b) (hs : t ∨ b) : C ∧ b := by
+theorem gcd_00918 (n a : Nat) (h : n.gcd a = 1) (this : n ≤ n + 7) : n.Coprime a := by
+  exact Nat.Coprime.of_gcd_eq_one h
+
+theorem prop_00939 (s a : Prop) (h₁ : s ↔ a) (hab : s) (h₄ : s) (h2 : s → a) (hs : s → a) : s ∧ a := by
+  refine ⟨?_, ?_⟩
+  · exact h₄
+  · apply h2
+    exact hab
+
+theorem quant_00943 (Q g f : Nat → Prop) (hr : ∀ z, Q z → g z) (h : ∃ n, g n ∧ Q n) (hz : ∃ n, f n ∧ f n) (hac : ∀ z, g z → f z) : ∀ z, Q z → f z := by
+  intro m h₁
+  apply hac
+  apply hr
+  exact h₁
+
+theorem prop_00948 (A P s b C : Prop) (hq : C → s) (h₂ : C) (hk : b) (hqr : (C → A) ∧ s) (hy : s ↔ b) (h2 : s → P) : (b ∧ b) ∧ ((s ∧ A) → (A ∧ s)) := by
+  apply And.intro
+  · refine ⟨?_, ?_⟩
+    · exact hk
+    · apply hy.mp
+      exact hqr.right
+  · exact fun h3 => ⟨h3.right, hq h₂⟩
+
+theorem prop_01008 (b R C r : Prop) (hm : ¬r) (h4 : C) (hac : (R ∧ b) → r) : ¬(R ∧ b) := by
+  exact fun hab => hm (hac hab)
+
+theorem prop_01012 (Q p : Prop) (H : ¬p) (hx : p) : Q → p := by
+  intro hbc
+  exact absurd hx H
+
+theorem eq_01017 (m z b y v : Nat) (H₂ : v = y) (h₄ : y = z) (h3 : z = m) (hq : b = m) : b = 1 * v := by
+  symm
+  rw [Nat.one_mul, H₂, h₄, h3, ← hq]
+
+theorem quant_01030 (p : Nat → Prop) (hc : ∀ m, p m) (H : ∀ y, p y → p y) (h3 : p 0) : p 3 ∧ p 8 := by
   constructor
-  · exact (h₁ hc).elim
-  · refine hk ?_
-    exact h' (fun hb => hb)
+  · exact hc 3
+  · exact hc 8
 
-theorem gcd_00941 (b d u : Nat) (hc : Nat.gcd b u = 7) (h₃ : u = b.gcd d) (h' : b.Coprime d) (hac : b + 7 = u + 7) : u = 1 := by
-  rw [h₃]
-  exact h'
+theorem eq_01061 (v : Nat) (b : Nat) (hn : b = v) : v = 1 * b := by
+  subst hn
+  rw [Nat.one_mul]
 
-theorem eq_00960 (x i z n a c : Nat) (b : Nat → Nat) (h₃ : n = z) (H₂ : x = c) (h'' : n = c) (h4 : a = i) : b z = b x := by
-  subst h₃
-  subst h''
-  subst H₂
-  rfl
-
-theorem eq_00978 (k : Nat) (b : Nat) (y : Nat) (a : Nat) (u : Nat) (x : Nat) (n : Nat) (H : u = a) (hq : u = n) (h₄ : b = y) (hpr : k = b + 4) (H₁ : a = x) (h'' : y = x) : n = y := by
-  rw [← hq, H, H₁, ← h'']
-
-theorem nat_00980 : 10 + 33 = 43 := by
-  rfl
-
-theorem gcd_00992 (u : Nat) (hbc : u ≤ u + 0) (h3 : u ≤ u + 4) : u.gcd 0 = u := by
-  exact Nat.gcd_zero_right u
-
-theorem nat_01011 : 29 + 14 = 43 := by
-  rfl
-
-theorem quant_01039 (Q : Nat → Prop) (f : Nat → Prop) (y : Nat) (hab : ∀ n, Q n ↔ f n) (H₂ : ∀ n, Q n → f n) (hr : f y) (hs : ∃ y, Q y ∧ Q y) : Q y := by
-  rw [hab y]
-  exact hr
-
-theorem gcd_01050 (j : Nat) (hp : j ≤ j + 5) : Nat.gcd 0 j = j := by
-  rfl
-
-theorem quant_01056 (φ : Nat → Prop) (hy : ∀ y, φ y) : φ 6 ∧ φ 9 := by
-  constructor
-  · exact hy 6
-  · exact hy 9
-
-theorem eq_01061 (x b y i k : Nat) (m : Nat → Nat) (h'' : i = b) (hs : k = b) (hy : y = i) (h1 : k = x) : m y = m x := by
-  subst hy
-  subst h''
-  subst hs
-  subst h1
-  rfl
-
-theorem prop_01063 (t R C P : Prop) (hab : ¬(P ∧ C)) (h0 : (R ∨ C) ∧ P) (hx : P ∧ C) (hqr : C) : (t ∨ P) ∧ (P ∨ C) := by
-  exact ⟨Or.inr h0.right, Or.inr (absurd hx hab)⟩
-
-theorem quant_01110 (f : Nat → Prop) (c : Nat) (hq : ∀ k, f k → f k) (h₁ : ∀ n, f n → f n) (h2 : ∀ k, f k) : f c := by
+theorem quant_01100 (f : Nat → Prop) (c : Nat) (hq : ∀ k, f k → f k) (h₁ : ∀ n, f n → f n) (h2 : ∀ k, f k) : f c := by
   specialize h2 c
   exact h2
 
-theorem prop_01120 (B A t r : Prop) (hx : A) (hac : B → A) (h₄ : A → B) (h' : B) (h₂ : A ↔ r) (h0 : A ∨ t) (hr : B → t) : t ∧ (t → r) := by
-  exact ⟨hr h', fun hqr => h₂.mp (hac (h₄ hx))⟩
+theorem quant_01110 (P p : Nat → Prop) (d : Nat) (H₂ : ∃ n, P n ∧ P n) (hq : ∀ y, P y ∧ p y) (h₄ : p 0) : p d := by
+  exact (hq d).right
 
-theorem eq_01146 (j n m i v : Nat) (hq : n = m) (hm : v = n) (h1 : i = j) : m = v := by
-  exact Eq.trans hq.symm hm.symm
+theorem eq_01124 (d a j k c x v : Nat) (h3 : a = d) (hyp : x = k) (hc : v = a) (hs : c = j * 2) : v = d := by
+  subst h3
+  subst hc
+  rfl
 
-theorem prop_01148 (B q : Prop) (hz : q ∧ B) : q → q := by
-  intro hx
-  exact hx
+theorem gcd_01230 (m u : Nat) (hm : m + 4 = u + 4) (hx : u = 0) : Nat.gcd m u = m := by
+  rw [hx]
+  exact Nat.gcd_zero_right m
 
-theorem eq_01173 (z a d m i y c : Nat) (hq : m = z) (h'' : y = c + 1) (this : z = i) (h₄ : a = m) (h2 : i = d) : a = d := by
-  rw [h₄]
-  rw [hq]
-  rw [this]
-  rw [h2]
-
-theorem nat_01199 : 34 + 0 = 34 := by
-  exact rfl
-
-theorem eq_01223 (j d i v b k : Nat) (hqr : b = v) (h4 : i = b) (hpq : v = d) (h1 : j = v * 2) : k * i = k * d := by
-  rw [h4, hqr, hpq]
-
-theorem prop_01230 (R s : Prop) (H₁ : s) (hq : R ∧ s) : R ↔ s := by
-  exact ⟨fun hpr => H₁, fun this => hq.left⟩
-
-theorem quant_01334 (φ q : Nat → Prop) (hx : ∃ x, φ x ∧ φ x) (hpr : ∃ y, φ y ∧ q y) : ∃ y, φ y := by
-  cases hpr with
-  | intro i hbc => exact ⟨i, hbc.1⟩
+theorem eq_01281 (z : Nat) (k : Nat) (a : Nat) (i : Nat) (y : Nat) (b : Nat → Nat) (h : z = k) (h' : k = i) (h1 : z = y) (h'' : a = y) : b a = b i := by
+  exact (congrArg b (Eq.trans h'.symm (Eq.trans h.symm (Eq.trans h1 h''.symm)))).symm

@@ -5,6 +5,7 @@
 //! to one tree and print alike; a term this parser does not know stays raw tokens.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// The precedence of a name, a numeral or a bracket group (Lean's `max`).
 const LEVEL_MAX: u32 = 1024;
@@ -513,6 +514,66 @@ pub(super) fn rename(e: &mut Expr, from: &str, to: &str) {
             .filter(|t| *t == from)
             .for_each(|t| *t = to.to_string()),
     }
+}
+
+/// `e` with generalized field notation on a variable of known type written as the function it
+/// stands for, as Lean elaborates it: `m.gcd n` (the tokens `m .gcd n`) with `m : Nat` is
+/// `Nat.gcd m n`. `types` maps a variable to the head constant of its type; a name bound inside
+/// `e` counts with its own type in its scope (none when it has no type written).
+pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, String>) {
+    match e {
+        Expr::Atom(_) | Expr::Raw(_) => {}
+        Expr::App(items) => {
+            if let [Expr::Atom(var), Expr::Atom(field), ..] = items.as_slice() {
+                if field.starts_with('.') {
+                    if let Some(ty) = types.get(var) {
+                        let var = items[0].clone();
+                        items[0] = Expr::Atom(ty.clone());
+                        items.insert(2, var);
+                    }
+                }
+            }
+            items.iter_mut().for_each(|i| resolve_fields(i, types));
+        }
+        Expr::Group(_, items) => items.iter_mut().for_each(|i| resolve_fields(i, types)),
+        Expr::Infix(_, l, r) | Expr::Ascription(l, r) => {
+            resolve_fields(l, types);
+            resolve_fields(r, types);
+        }
+        Expr::Binder(_, items, body) => {
+            let mut inner = types.clone();
+            for b in items.iter_mut() {
+                if let Some(ty) = &mut b.ty {
+                    resolve_fields(ty, &inner);
+                }
+                match b.ty.as_ref().and_then(|ty| type_head(ty, &inner)) {
+                    Some(head) => inner.insert(b.name.clone(), head),
+                    None => inner.remove(&b.name),
+                };
+            }
+            resolve_fields(body, &inner);
+        }
+    }
+}
+
+/// The constant at the head of a type (`Nat`, `List` in `List α`), where field notation on a
+/// term of that type looks its function up; none for a variable (a name in `types`) or any
+/// other shape.
+pub(super) fn type_head(ty: &Expr, types: &HashMap<String, String>) -> Option<String> {
+    let head = match ty {
+        Expr::Atom(t) => t,
+        Expr::App(items) => match items.first() {
+            Some(Expr::Atom(t)) if !items.get(1).is_some_and(is_field) => t,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    (is_ident(head) && !types.contains_key(head)).then(|| head.clone())
+}
+
+/// A field access split off a name (`.gcd`).
+fn is_field(e: &Expr) -> bool {
+    matches!(e, Expr::Atom(t) if t.starts_with('.'))
 }
 
 /// `rename` over binder items: their names and types.
