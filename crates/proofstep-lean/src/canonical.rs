@@ -22,9 +22,7 @@ mod term;
 use std::collections::HashMap;
 
 use crate::source::tokens;
-use term::{
-    free_names, parse_term, print, rename, rename_bound, resolve_fields, type_head, Expr,
-};
+use term::{free_names, parse_term, print, rename, rename_bound, resolve_fields, type_head, Expr};
 
 /// Orders of tied variables tried at most (8!); beyond, ties are named in binder order, so
 /// a statement with that many variables alike (nine or more hypotheses-only variables no
@@ -662,6 +660,50 @@ mod tests {
         apart(
             "theorem t (n : Nat) : ∃ n, n.gcd 1 = 1",
             "theorem u (n : Nat) : ∃ n, Nat.gcd n 1 = 1",
+        );
+    }
+
+    /// Big operators, binder predicates and set-builder terms bind names too (the twenty-third
+    /// audit: `∑ i in s`, `{x | p x}` kept their names; `∀ k < n` took `n` for a bound name).
+    #[test]
+    fn every_binder_of_the_notation_binds() {
+        same(&[
+            "theorem t (n : Nat) : ∑ i in Finset.range n, i = n * (n - 1) / 2",
+            "theorem u (m : Nat) : ∑ k ∈ Finset.range m, k = m * (m - 1) / 2",
+        ]);
+        same(&[
+            "theorem t (f : Nat → Nat) : ∏ i : Fin 3, f i = 1",
+            "theorem u (g : Nat → Nat) : ∏ j : Fin 3, g j = 1",
+        ]);
+        same(&[
+            "theorem t (a : Real) : {x : Real | x < a} = {y : Real | y < a}",
+            "theorem u (b : ℝ) : {z : ℝ | z < b} = {w : ℝ | w < b}",
+        ]);
+        same(&[
+            "theorem t (s : Set Nat) (p : Nat → Prop) : {x ∈ s | p x} = s",
+            "theorem u (t : Set Nat) (q : Nat → Prop) : {y ∈ t | q y} = t",
+        ]);
+        // A binder predicate is Lean's expansion: `∀ x < n, p x` is `∀ x, x < n → p x`.
+        same(&[
+            "theorem t (n : Nat) (P : Nat → Prop) (h : ∀ k < n, P k) (m : Nat) (hm : m < n) : P m",
+            "theorem u (a : Nat) (Q : Nat → Prop) (h : ∀ j, j < a → Q j) (b : Nat) (hb : b < a) : Q b",
+        ]);
+        same(&[
+            "theorem t (s : Set Nat) (P : Nat → Prop) : ∀ x ∈ s, P x",
+            "theorem u (t : Set Nat) (Q : Nat → Prop) : ∀ y, y ∈ t → Q y",
+            "theorem v (t : Set Nat) (Q : Nat → Prop) (y : _) (hy : y ∈ t) : Q y",
+        ]);
+        apart(
+            "theorem t (n m : Nat) (P : Nat → Prop) (h : ∀ k < n, P k) (hm : m < n) : P m",
+            "theorem u (n m : Nat) (P : Nat → Prop) (h : ∀ k < m, P k) (hm : m < n) : P m",
+        );
+        apart(
+            "theorem t (s u : Set Nat) (P : Nat → Prop) (h : ∃ x ∈ s, P x) : ∃ x ∈ u, P x",
+            "theorem t (s u : Set Nat) (P : Nat → Prop) (h : ∃ x ∈ s, P x) : ∃ x ∈ s, P x",
+        );
+        apart(
+            "theorem t (n : Nat) : ∑ i in Finset.range n, i = n",
+            "theorem t (n : Nat) : ∏ i in Finset.range n, i = n",
         );
     }
 

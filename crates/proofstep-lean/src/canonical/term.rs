@@ -134,8 +134,12 @@ pub(super) fn parse_term(toks: &[&str]) -> Expr {
     };
     if let Some(q) = p.peek().and_then(quantifier) {
         p.pos += 1;
-        if let Some(items) = p.header(q) {
-            return binder(q, items, parse_term(&toks[p.pos..]));
+        if let Some((items, pred)) = p.header(q) {
+            let body = parse_term(&toks[p.pos..]);
+            return match pred {
+                None => binder(q, items, body),
+                Some((rel, domain)) => with_predicate(q, items, rel, domain, body),
+            };
         }
     }
     Expr::Raw(toks.iter().map(|t| t.to_string()).collect())
@@ -170,14 +174,72 @@ fn binder(q: &'static str, mut items: Vec<Bound>, body: Expr) -> Expr {
     }
 }
 
-/// The binder keyword `t` is (`λ` is read as `fun` before this).
+/// The binder keyword `t` is (`λ` is read as `fun` before this): the quantifiers, `fun`, and
+/// the big operators (`∑ i ∈ s, f i`, `⋃ i, s i`, …), whose bodies a bound name runs through.
 fn quantifier(t: &str) -> Option<&'static str> {
     match t {
         "∀" => Some("∀"),
         "∃" => Some("∃"),
         "fun" => Some("fun"),
+        "∑" => Some("∑"),
+        "∏" => Some("∏"),
+        "⋃" => Some("⋃"),
+        "⋂" => Some("⋂"),
+        "⨆" => Some("⨆"),
+        "⨅" => Some("⨅"),
         _ => None,
     }
+}
+
+/// The binder of a set-builder term `{x | p x}` (printed back in braces).
+pub(super) const SET_BUILDER: &str = "{|";
+
+/// A binder predicate: the relation and the term on its right (`< n` of `∀ x < n,`).
+type Predicate = (&'static Op, Expr);
+
+/// The relation a binder predicate or a set-builder domain may use (`in` is the older
+/// spelling of `∈` in big operators).
+fn relation(t: &str) -> Option<&'static Op> {
+    let t = if t == "in" { "∈" } else { t };
+    infix(t).filter(|op| op.prec == 50 && !matches!(op.token, "=" | "==" | "∣"))
+}
+
+/// `q` binding `items` with the predicate `rel domain` over `body`, as Lean expands it: `∀ x <
+/// n, p` is `∀ x, x < n → p`, `∃ x ∈ s, p` is `∃ x, x ∈ s ∧ p` (one name after another); a big
+/// operator keeps the domain with its bound name (`∑ i ∈ s, f i`).
+fn with_predicate(
+    q: &'static str,
+    mut items: Vec<Bound>,
+    rel: &'static Op,
+    domain: Expr,
+    body: Expr,
+) -> Expr {
+    let joint = match q {
+        "∀" => infix("→"),
+        "∃" => infix("∧"),
+        _ => None,
+    };
+    let Some(joint) = joint else {
+        for b in &mut items {
+            b.bracket = rel.token;
+            b.ty = Some(domain.clone());
+        }
+        return binder(q, items, body);
+    };
+    let mut e = body;
+    for b in items.into_iter().rev() {
+        let pred = Expr::Infix(
+            rel,
+            Box::new(Expr::Atom(b.name.clone())),
+            Box::new(domain.clone()),
+        );
+        e = Expr::Binder(
+            q,
+            vec![b],
+            Box::new(Expr::Infix(joint, Box::new(pred), Box::new(e))),
+        );
+    }
+    e
 }
 
 /// Words of the term language that are not names.
@@ -287,9 +349,13 @@ impl<'t, 'a> Parser<'t, 'a> {
         }
         if let Some(q) = quantifier(t) {
             self.pos += 1;
-            let items = self.header(q)?;
+            let (items, pred) = self.header(q)?;
             let (body, _) = self.expr(0)?;
-            return Some((binder(q, items, body), LEVEL_LEAD));
+            let e = match pred {
+                None => binder(q, items, body),
+                Some((rel, domain)) => with_predicate(q, items, rel, domain, body),
+            };
+            return Some((e, LEVEL_LEAD));
         }
         let head = self.primary()?;
         let mut args = Vec::new();
@@ -331,6 +397,11 @@ impl<'t, 'a> Parser<'t, 'a> {
             self.pos += 1;
             return Some(Expr::Group(open, items));
         }
+        if open == "{" {
+            if let Some(set) = self.set_builder() {
+                return Some(set);
+            }
+        }
         loop {
             let (mut e, _) = self.expr(0)?;
             if open == "(" && self.peek() == Some(":") {
@@ -351,14 +422,57 @@ impl<'t, 'a> Parser<'t, 'a> {
         Some(Expr::Group(open, items))
     }
 
+    /// The rest of a set-builder term after its `{`: `x | p x`, `x : T | p x` or `x ∈ s | p x`,
+    /// read as a binder (`SET_BUILDER`) of `x` over `p x`. None (nothing consumed) for any other
+    /// brace group.
+    fn set_builder(&mut self) -> Option<Expr> {
+        let start = self.pos;
+        let read = |p: &mut Self| -> Option<Expr> {
+            let name = p.next().filter(|t| is_ident(t))?.to_string();
+            let (bracket, ty) = match p.next()? {
+                "|" => ("", None),
+                ":" => {
+                    let (ty, _) = p.expr(0)?;
+                    p.expect("|")?;
+                    ("(", Some(ty))
+                }
+                t => {
+                    let rel = relation(t)?;
+                    let (domain, _) = p.expr(0)?;
+                    p.expect("|")?;
+                    (rel.token, Some(domain))
+                }
+            };
+            let (body, _) = p.expr(0)?;
+            p.expect("}")?;
+            let bound = Bound { bracket, name, ty };
+            Some(Expr::Binder(SET_BUILDER, vec![bound], Box::new(body)))
+        };
+        let set = read(self);
+        if set.is_none() {
+            self.pos = start;
+        }
+        set
+    }
+
     /// A binder's header up to its `,` (`=>` for `fun`): bare names, `x y : T`, or bracketed
-    /// groups. `x : T` is the same as `(x : T)`.
-    fn header(&mut self, q: &str) -> Option<Vec<Bound>> {
+    /// groups. `x : T` is the same as `(x : T)`. Bare names may end with a binder predicate
+    /// (`x < n`, `i ∈ s`, `i in s`), returned apart: the relation and its right side.
+    fn header(&mut self, q: &str) -> Option<(Vec<Bound>, Option<Predicate>)> {
         let end = if q == "fun" { "=>" } else { "," };
         let mut items: Vec<Bound> = Vec::new();
         loop {
             match self.next()? {
                 t if t == end => break,
+                t if q != "fun" && relation(t).is_some() => {
+                    if items.is_empty() || items.iter().any(|b| !b.bracket.is_empty()) {
+                        return None;
+                    }
+                    let rel = relation(t)?;
+                    let (domain, _) = self.expr(0)?;
+                    self.expect(end)?;
+                    return Some((items, Some((rel, domain))));
+                }
                 ":" => {
                     if items.is_empty() || items.iter().any(|b| !b.bracket.is_empty()) {
                         return None;
@@ -380,7 +494,7 @@ impl<'t, 'a> Parser<'t, 'a> {
                 _ => return None,
             }
         }
-        (!items.is_empty()).then_some(items)
+        (!items.is_empty()).then_some((items, None))
     }
 
     /// The rest of a bracketed binder group: `(x y : T)`, `{x}`, `[inst : C]` or `[C α]`.
@@ -443,6 +557,7 @@ fn starts_primary(t: &str) -> bool {
 fn level(e: &Expr) -> u32 {
     match e {
         Expr::Atom(_) | Expr::Group(..) | Expr::Ascription(..) => LEVEL_MAX,
+        Expr::Binder(q, ..) if *q == SET_BUILDER => LEVEL_MAX,
         Expr::App(_) | Expr::Binder(..) => LEVEL_LEAD,
         Expr::Infix(op, ..) => op.prec,
         Expr::Raw(_) => 0,
@@ -455,6 +570,7 @@ fn absorbs(e: &Expr) -> u32 {
     match e {
         Expr::Infix(op, _, r) if level(r) >= op.rhs_min() => op.rhs_min().min(absorbs(r)),
         Expr::Infix(op, ..) => op.rhs_min(),
+        Expr::Binder(q, ..) if *q == SET_BUILDER => u32::MAX,
         Expr::Binder(..) | Expr::Raw(_) => 0,
         _ => u32::MAX,
     }
@@ -646,6 +762,15 @@ impl Printer<'_> {
                 self.out.push(op.token.into());
                 self.wrapped(r, level(r) < op.rhs_min());
             }
+            Expr::Binder(q, items, body) if *q == SET_BUILDER => {
+                let depth = self.scopes.len();
+                self.out.push("{".into());
+                items.iter().for_each(|b| self.bound(b));
+                self.out.push("|".into());
+                self.expr(body);
+                self.out.push("}".into());
+                self.scopes.truncate(depth);
+            }
             Expr::Binder(q, items, body) => {
                 let depth = self.scopes.len();
                 self.out.push(q.to_string());
@@ -681,6 +806,13 @@ impl Printer<'_> {
         let printed = self.bind(&b.name);
         if b.bracket.is_empty() {
             self.out.push(printed.clone());
+        } else if relation(b.bracket).is_some() {
+            // A big operator's or a set-builder's domain: `i ∈ s`.
+            self.out.push(printed.clone());
+            self.out.push(b.bracket.into());
+            if let Some(ty) = &b.ty {
+                self.expr(ty);
+            }
         } else {
             self.out.push(b.bracket.into());
             if !printed.is_empty() {
@@ -717,6 +849,9 @@ impl Printer<'_> {
                 } else if t == ":" {
                     names_ok = false;
                     typed |= depth == h;
+                } else if depth == h && relation(t).is_some() {
+                    // A binder predicate (`∀ x < n,`): what follows is a term, not names.
+                    names_ok = false;
                 } else if (step > 0 && depth == h) || (step < 0 && depth == h + 1) {
                     // A group of the header opens (its names come first) or closes.
                     names_ok = !typed;
