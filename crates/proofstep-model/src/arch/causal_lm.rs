@@ -48,6 +48,23 @@ pub(crate) fn is_buffer(name: &str) -> bool {
         || name.ends_with("attention.masked_bias")
 }
 
+/// Warns about each tensor of the weights the model does not use (a checkpoint may carry
+/// extras), but refuses a block of layers the model does not have: config.json's
+/// `num_hidden_layers` is then not the weights' own, and the model would run a part of them.
+fn unused_tensors<'a>(config: &ModelConfig, names: impl Iterator<Item = &'a String>) -> Result<()> {
+    for name in names.filter(|n| !is_buffer(n)) {
+        if name.contains(".layers.") || name.starts_with("layers.") {
+            return Err(ModelError::Weights(format!(
+                "the weights hold `{name}`, a layer config.json's num_hidden_layers ({}) does not \
+                 have: the weights are not for this config.json",
+                config.num_layers()
+            )));
+        }
+        tracing::warn!(tensor = %name, "tensor in the weights is not used by the model; dropped");
+    }
+    Ok(())
+}
+
 impl CausalLm {
     /// Builds the network on `varmap` (creating missing parameters) and returns the names
     /// the network asked for.
@@ -130,9 +147,7 @@ impl CausalLm {
                 e => e,
             })?;
         let left = source.stream.lock().expect("lock").names();
-        for extra in left.iter().filter(|n| !is_buffer(n)) {
-            tracing::warn!(tensor = %extra, "tensor in the weights is not used by the model; dropped");
-        }
+        unused_tensors(&config, left.iter())?;
         Ok(CausalLm {
             net,
             config,
@@ -238,9 +253,9 @@ impl CausalLm {
                 "missing tensors {missing:?}: the weights are not for this config.json"
             )));
         }
+        unused_tensors(lm.config(), loaded.difference(&asked))?;
         let mut data = lm.varmap.data().lock().expect("var map lock");
         for extra in loaded.difference(&asked) {
-            tracing::warn!(tensor = %extra, "tensor in the weights is not used by the model; dropped");
             data.remove(extra);
         }
         drop(data);

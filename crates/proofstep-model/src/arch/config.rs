@@ -126,6 +126,15 @@ pub struct GptNeoxConfig {
     pub extra: Map<String, Value>,
 }
 
+/// Largest vocabulary `validate` accepts (real models: up to a few hundred thousand).
+const MAX_VOCAB: usize = 1 << 24;
+/// Largest width (hidden, intermediate, head) `validate` accepts.
+const MAX_WIDTH: usize = 1 << 20;
+/// Most transformer blocks `validate` accepts (real models: up to a few hundred).
+const MAX_LAYERS: usize = 4096;
+/// Most attention heads `validate` accepts.
+const MAX_HEADS: usize = 4096;
+
 fn default_rms_eps() -> f64 {
     1e-6
 }
@@ -192,6 +201,12 @@ impl LlamaConfig {
             (_, Some(v)) if !v.is_null() => v,
             _ => return Ok(None),
         };
+        if !v.is_object() {
+            return Err(ModelError::Config(format!(
+                "config.json: rope_scaling is {v}, not an object with a `rope_type`; \
+                 fix config.json or use the model's own"
+            )));
+        }
         let kind = v
             .get("rope_type")
             .or_else(|| v.get("type"))
@@ -262,17 +277,138 @@ impl ModelConfig {
                 m.remove(key);
             }
         }
-        match kind.as_str() {
-            "llama" => Ok(ModelConfig::Llama(
-                serde_json::from_value(value).map_err(bad)?,
-            )),
-            "gpt_neox" => Ok(ModelConfig::GptNeox(
-                serde_json::from_value(value).map_err(bad)?,
-            )),
-            other => Err(ModelError::Config(format!(
+        let config = match kind.as_str() {
+            "llama" => ModelConfig::Llama(serde_json::from_value(value).map_err(bad)?),
+            "gpt_neox" => ModelConfig::GptNeox(serde_json::from_value(value).map_err(bad)?),
+            other => {
+                return Err(ModelError::Config(format!(
                 "model_type `{other}` is not supported: use a `llama` or `gpt_neox` model folder"
-            ))),
+            )))
+            }
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Refuses hyper-parameters no model has (a size of 0 or past any real model's, a head
+    /// count that does not divide the width, a RoPE base, epsilon or scaling that makes the
+    /// arithmetic NaN, an activation the model does not implement): a damaged or hand-edited
+    /// config.json is named here instead of failing inside the network or its allocation.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let bad = |what: String| {
+            Err(ModelError::Config(format!(
+                "config.json: {what}; fix config.json or use the model's own"
+            )))
+        };
+        let mut sizes = vec![
+            ("vocab_size", self.vocab_size(), MAX_VOCAB),
+            ("num_hidden_layers", self.num_layers(), MAX_LAYERS),
+            ("max_position_embeddings", self.context_length(), usize::MAX),
+        ];
+        let (hidden, intermediate, heads) = match self {
+            ModelConfig::Llama(c) => (c.hidden_size, c.intermediate_size, c.num_attention_heads),
+            ModelConfig::GptNeox(c) => (c.hidden_size, c.intermediate_size, c.num_attention_heads),
+        };
+        sizes.extend([
+            ("hidden_size", hidden, MAX_WIDTH),
+            ("intermediate_size", intermediate, MAX_WIDTH),
+            ("num_attention_heads", heads, MAX_HEADS),
+        ]);
+        if let ModelConfig::Llama(c) = self {
+            sizes.push(("num_key_value_heads", c.kv_heads(), MAX_HEADS));
+            sizes.push(("head_dim", c.head_dim.unwrap_or(1), MAX_WIDTH));
         }
+        for (name, value, max) in sizes {
+            if value == 0 || value > max {
+                return bad(format!("{name} is {value}, not between 1 and {max}"));
+            }
+        }
+        match self {
+            ModelConfig::Llama(c) => {
+                if c.head_dim.is_none() && c.hidden_size % c.num_attention_heads != 0 {
+                    return bad(format!(
+                        "hidden_size {} is not a multiple of num_attention_heads {}",
+                        c.hidden_size, c.num_attention_heads
+                    ));
+                }
+                if c.num_attention_heads % c.kv_heads() != 0 {
+                    return bad(format!(
+                        "num_attention_heads {} is not a multiple of num_key_value_heads {}",
+                        c.num_attention_heads,
+                        c.kv_heads()
+                    ));
+                }
+                if !(c.rms_norm_eps.is_finite() && c.rms_norm_eps >= 0.0) {
+                    return bad(format!(
+                        "rms_norm_eps {} is not a finite number ≥ 0",
+                        c.rms_norm_eps
+                    ));
+                }
+                let theta = c.theta();
+                if !(theta.is_finite() && theta > 0.0) {
+                    return bad(format!("rope_theta {theta} is not a finite number > 0"));
+                }
+                let act = c.extra.get("hidden_act").and_then(Value::as_str);
+                if !matches!(act, None | Some("silu" | "swish")) {
+                    return bad(format!(
+                        "hidden_act `{}` is not supported for llama (supported: silu)",
+                        act.unwrap_or_default()
+                    ));
+                }
+                let factors = match c.scaling()? {
+                    None => vec![],
+                    Some(RopeScaling::Linear { factor }) => vec![factor],
+                    Some(RopeScaling::Llama3 {
+                        factor,
+                        low_freq_factor,
+                        high_freq_factor,
+                        original_max_position_embeddings,
+                    }) => {
+                        if original_max_position_embeddings == 0
+                            || low_freq_factor >= high_freq_factor
+                        {
+                            return bad(
+                                "rope_scaling (llama3) needs original_max_position_embeddings \
+                                 ≥ 1 and low_freq_factor < high_freq_factor"
+                                    .into(),
+                            );
+                        }
+                        vec![factor, low_freq_factor, high_freq_factor]
+                    }
+                };
+                if factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
+                    return bad(format!(
+                        "rope_scaling has a factor that is not > 0: {factors:?}"
+                    ));
+                }
+            }
+            ModelConfig::GptNeox(c) => {
+                if c.hidden_size % c.num_attention_heads != 0 {
+                    return bad(format!(
+                        "hidden_size {} is not a multiple of num_attention_heads {}",
+                        c.hidden_size, c.num_attention_heads
+                    ));
+                }
+                if !(c.layer_norm_eps.is_finite() && c.layer_norm_eps >= 0.0) {
+                    return bad(format!(
+                        "layer_norm_eps {} is not a finite number ≥ 0",
+                        c.layer_norm_eps
+                    ));
+                }
+                let theta = c.theta();
+                if !(theta.is_finite() && theta > 0.0) {
+                    return bad(format!(
+                        "rotary_emb_base {theta} is not a finite number > 0"
+                    ));
+                }
+                if let Some(pct) = c.rotary_pct {
+                    if !(0.0..=1.0).contains(&pct) {
+                        return bad(format!("rotary_pct {pct} is not between 0 and 1"));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// config.json text that transformers can load (model_type, architectures, dtype set).
@@ -305,6 +441,14 @@ impl ModelConfig {
         match self {
             ModelConfig::Llama(c) => c.vocab_size,
             ModelConfig::GptNeox(c) => c.vocab_size,
+        }
+    }
+
+    /// Number of transformer blocks.
+    pub fn num_layers(&self) -> usize {
+        match self {
+            ModelConfig::Llama(c) => c.num_hidden_layers,
+            ModelConfig::GptNeox(c) => c.num_hidden_layers,
         }
     }
 

@@ -198,15 +198,23 @@ impl Generator {
     /// prompt keeps its end (a goal's `⊢` line and the prompt's last marker), as the model
     /// never saw more, and the memory of attention and of the decoding cache stays bounded
     /// whatever a client or a file sends.
-    fn fit_to_context(&self, prompts: &[Vec<u32>], max_new_tokens: usize) -> Vec<Vec<u32>> {
+    /// An id past the model's vocabulary (a tokenizer.json of another model) is an error.
+    fn fit_to_context(&self, prompts: &[Vec<u32>], max_new_tokens: usize) -> Result<Vec<Vec<u32>>> {
+        let vocab = self.lm.config().vocab_size();
+        if let Some(id) = prompts.iter().flatten().find(|id| **id as usize >= vocab) {
+            return Err(ModelError::Tokenizer(format!(
+                "the prompt has token id {id}, past config.json's vocab_size {vocab}: \
+                 tokenizer.json is not this model's tokenizer; copy the model's own into the folder"
+            )));
+        }
         let context = self.lm.config().context_length().max(2);
         let room = context
             .saturating_sub(max_new_tokens.min(context / 2))
             .max(1);
-        prompts
+        Ok(prompts
             .iter()
             .map(|p| p[p.len().saturating_sub(room)..].to_vec())
-            .collect()
+            .collect())
     }
 
     /// Token-level generation for prompts given as ids: per prompt, the sequences (not yet
@@ -220,9 +228,9 @@ impl Generator {
         if prompts.is_empty() {
             return Ok(Vec::new());
         }
-        let fitted = self.fit_to_context(prompts, options.max_new_tokens);
+        let fitted = self.fit_to_context(prompts, options.max_new_tokens)?;
         let prompts = fitted.as_slice();
-        match &options.decoding {
+        let seqs = match &options.decoding {
             Decoding::Beam { width } => {
                 if *width == 0 {
                     return Err(ModelError::Generate("beam width must be at least 1".into()));
@@ -241,7 +249,8 @@ impl Generator {
                 }
                 self.sample_ids(prompts, temperatures, *samples, *top_p, options, 0)
             }
-        }
+        }?;
+        finite(seqs)
     }
 
     /// Samples `samples` rows per temperature for each prompt; `top` > 0 also records the `top`
@@ -375,11 +384,11 @@ impl Generator {
             .iter()
             .map(|p| self.tokenizer.encode(p))
             .collect::<Result<Vec<_>>>()?;
-        let ids = self.fit_to_context(&ids, options.max_new_tokens);
+        let ids = self.fit_to_context(&ids, options.max_new_tokens)?;
         let seqs = if ids.is_empty() {
             Vec::new()
         } else {
-            self.sample_ids(&ids, temperatures, *samples, *top_p, options, top_logprobs)?
+            finite(self.sample_ids(&ids, temperatures, *samples, *top_p, options, top_logprobs)?)?
         };
         let name = |id: u32| self.tokenizer.token_text(id);
         ids.iter()
@@ -492,4 +501,18 @@ pub fn set_threads(threads: usize) {
     if threads > 0 {
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
+}
+
+/// `seqs`, unless a score is not a finite number: the model's outputs were NaN or infinite
+/// (damaged weights, or a config.json whose arithmetic overflows), and no candidate of it
+/// means anything.
+fn finite(seqs: Vec<Vec<Sequence>>) -> Result<Vec<Vec<Sequence>>> {
+    if seqs.iter().flatten().any(|s| !s.logprob.is_finite()) {
+        return Err(ModelError::Generate(
+            "the model's outputs are not finite numbers (NaN or infinity): its weights or \
+             config.json are damaged; load the model's own files again"
+                .into(),
+        ));
+    }
+    Ok(seqs)
 }

@@ -18,7 +18,13 @@ pub struct ProofTokenizer {
 impl ProofTokenizer {
     /// Wraps a `tokenizers` tokenizer; the end token is `<|endoftext|>` when the vocabulary
     /// has it, else `fallback_eos` (e.g. the model's `eos_token_id`).
-    pub fn new(inner: Tokenizer, fallback_eos: Option<u32>) -> Self {
+    /// The tokenizer's own padding and truncation are dropped, as transformers' fast
+    /// tokenizers drop them: a prompt is never padded to a fixed length or cut by tokenizer.json
+    /// (the generator fits it to the model's context itself).
+    pub fn new(mut inner: Tokenizer, fallback_eos: Option<u32>) -> Self {
+        inner.with_padding(None);
+        // Removing truncation cannot fail (only a stride larger than a length could).
+        let _ = inner.with_truncation(None);
         let eos = inner.token_to_id(END_OF_TEXT).or(fallback_eos);
         ProofTokenizer { inner, eos }
     }
