@@ -350,3 +350,37 @@ fn candidates_sharing_a_prompt_score_as_a_full_forward() {
         }
     }
 }
+
+/// What a flag or request asks for cannot exhaust memory (the twenty-second audit: `serve -n
+/// 1000000000` or `--max-new-tokens 1000000000` aborted on the first request): more sequences
+/// per prompt than `MAX_SEQUENCES` is an error, new tokens stop at the model's context, and
+/// many prompts are decoded a chunk at a time with the same candidates.
+#[test]
+fn requests_are_bounded_by_the_decoding_caches() {
+    let g = generator("llama", 1.0);
+    for options in [sampling(vec![0.5], 1_000_000_000, 0), beam(100_000)] {
+        let error = g
+            .generate_ids(&prompts(), &options)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ask for fewer"), "{error}");
+    }
+    let mut long = sampling(vec![1.0], 2, 3);
+    long.max_new_tokens = 1_000_000_000;
+    let context = g.lm().config().context_length();
+    for per_prompt in g.generate_ids(&prompts(), &long).unwrap() {
+        assert!(per_prompt.iter().all(|s| s.tokens.len() <= context));
+    }
+    let many: Vec<Vec<u32>> = prompts().into_iter().cycle().take(3000).collect();
+    let options = sampling(vec![0.5, 1.0], 2, 5);
+    let all = g.generate_ids(&many, &options).unwrap();
+    assert_eq!(all.len(), 3000);
+    // The same tokens (scores differ in the last bits with the batch's size).
+    let tokens = |seqs: &[Vec<Sequence>]| -> Vec<Vec<Vec<u32>>> {
+        seqs.iter()
+            .map(|p| p.iter().map(|s| s.tokens.clone()).collect())
+            .collect()
+    };
+    let alone = g.generate_ids(&prompts(), &options).unwrap();
+    assert_eq!(tokens(&all[..prompts().len()]), tokens(&alone));
+}

@@ -364,7 +364,7 @@ impl DecodingArgs {
                 if self.samples == 0 {
                     bail!("--samples must be at least 1");
                 }
-                if self.temperature.is_nan() || self.temperature < 0.0 {
+                if !self.temperature.is_finite() || self.temperature < 0.0 {
                     bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
                 }
                 Decoding::Sample {
@@ -377,11 +377,15 @@ impl DecodingArgs {
         if self.max_new_tokens == 0 {
             bail!("--max-new-tokens must be at least 1");
         }
-        Ok(GenerateOptions {
+        let options = GenerateOptions {
             decoding,
             max_new_tokens: self.max_new_tokens,
             seed: self.seed,
-        })
+        };
+        options
+            .check_size()
+            .map_err(|e| anyhow::anyhow!("--samples / --beam: {e}"))?;
+        Ok(options)
     }
 }
 
@@ -594,7 +598,7 @@ impl BudgetArgs {
         if let Some(t) = self
             .retry_temperatures
             .iter()
-            .find(|t| t.is_nan() || **t <= 0.0)
+            .find(|t| !t.is_finite() || **t <= 0.0)
         {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
@@ -606,7 +610,11 @@ impl BudgetArgs {
                 if self.samples == 0 || self.temperatures.is_empty() {
                     bail!("--samples and --temperatures must ask for at least one candidate");
                 }
-                if let Some(t) = self.temperatures.iter().find(|t| t.is_nan() || **t < 0.0) {
+                if let Some(t) = self
+                    .temperatures
+                    .iter()
+                    .find(|t| !t.is_finite() || **t < 0.0)
+                {
                     bail!(
                         "--temperatures: {t} is not a temperature (use numbers ≥ 0, e.g. 0.0,0.5)"
                     );
@@ -618,14 +626,18 @@ impl BudgetArgs {
                 }
             }
         };
+        let generate = GenerateOptions {
+            decoding,
+            max_new_tokens: self.max_tokens,
+            seed: self.seed,
+        };
+        generate
+            .check_size()
+            .map_err(|e| anyhow::anyhow!("--samples / --temperatures / --beam: {e}"))?;
         Ok(SearchConfig {
             max_expansions: self.expansions,
             time_limit: Duration::from_secs_f64(self.time_limit),
-            generate: GenerateOptions {
-                decoding,
-                max_new_tokens: self.max_tokens,
-                seed: self.seed,
-            },
+            generate,
             check_threads: self.check_threads.unwrap_or(lean_workers).max(1),
             pipeline: !self.no_pipeline,
             retry_temperatures: if self.no_retries {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 use proofstep::model::{
     rank_candidates, set_threads, Candidate, Decoding, GenerateOptions, Generator, Predictor,
 };
@@ -92,19 +92,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let load_s = start.elapsed().as_secs_f64();
-    let decoding = match args.beam {
-        Some(width) => Decoding::Beam { width },
-        None => Decoding::Sample {
-            temperatures: args.temperatures.clone(),
-            samples: args.samples,
-            top_p: args.top_p,
-        },
-    };
-    let options = GenerateOptions {
-        decoding,
-        max_new_tokens: args.max_new_tokens,
-        seed: args.seed,
-    };
+    let options = options(&args)?;
     let start = Instant::now();
     let mut out = match &source {
         Source::Local(generator) => generator.generate_with_prefixes(
@@ -148,4 +136,42 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The generation options the flags ask for, refused with the flag to fix when no candidate
+/// or no memory could come of them.
+fn options(args: &GenerateArgs) -> anyhow::Result<GenerateOptions> {
+    let decoding = match args.beam {
+        Some(0) => bail!("--beam needs a width of at least 1"),
+        Some(width) => Decoding::Beam { width },
+        None => {
+            if args.samples == 0 || args.temperatures.is_empty() {
+                bail!("--samples and --temperature must ask for at least one candidate");
+            }
+            if let Some(t) = args
+                .temperatures
+                .iter()
+                .find(|t| !t.is_finite() || **t < 0.0)
+            {
+                bail!("--temperature: {t} is not a temperature (use numbers ≥ 0, e.g. 0.5)");
+            }
+            Decoding::Sample {
+                temperatures: args.temperatures.clone(),
+                samples: args.samples,
+                top_p: args.top_p,
+            }
+        }
+    };
+    if args.max_new_tokens == 0 {
+        bail!("--max-new-tokens must be at least 1");
+    }
+    let options = GenerateOptions {
+        decoding,
+        max_new_tokens: args.max_new_tokens,
+        seed: args.seed,
+    };
+    options
+        .check_size()
+        .map_err(|e| anyhow::anyhow!("--samples / --temperature / --beam: {e}"))?;
+    Ok(options)
 }

@@ -32,5 +32,5 @@ pub use io::hub::{resolve_model, HubId, HubSettings};
 pub use io::tokenizer::ProofTokenizer;
 pub use predictor::{
     rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
-    PromptCompletions,
+    PromptCompletions, MAX_SEQUENCES,
 };

@@ -31,6 +31,37 @@ pub struct GenerateOptions {
     pub seed: u64,
 }
 
+/// Most sequences one prompt may ask to decode at once (samples × temperatures, or a beam's
+/// width): each holds a decoding cache, so a flag or request asking for more would exhaust
+/// memory rather than finish.
+pub const MAX_SEQUENCES: usize = 4096;
+
+impl GenerateOptions {
+    /// The sequences decoded for each prompt: the beam's width, or samples × temperatures.
+    pub fn per_prompt(&self) -> usize {
+        match &self.decoding {
+            Decoding::Beam { width } => *width,
+            Decoding::Sample {
+                temperatures,
+                samples,
+                ..
+            } => temperatures.len().saturating_mul(*samples),
+        }
+    }
+
+    /// An error naming the fix when one prompt asks for more than `MAX_SEQUENCES` sequences.
+    pub fn check_size(&self) -> Result<(), String> {
+        let n = self.per_prompt();
+        if n > MAX_SEQUENCES {
+            return Err(format!(
+                "{n} sequences per prompt (samples × temperatures, or the beam's width) is more \
+                 than the {MAX_SEQUENCES} decoded at once; ask for fewer"
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {

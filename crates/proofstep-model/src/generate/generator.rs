@@ -19,7 +19,7 @@ use crate::io::folder::{eos_ids, load_model_on};
 use crate::io::tokenizer::ProofTokenizer;
 use crate::predictor::{
     rank_candidates, Candidate, Completion, CompletionToken, Decoding, GenerateOptions, Predictor,
-    PromptCompletions,
+    PromptCompletions, MAX_SEQUENCES,
 };
 
 /// One row's draw at a step: the id, its log-probability, and the most likely ids when asked.
@@ -228,6 +228,23 @@ impl Generator {
         if prompts.is_empty() {
             return Ok(Vec::new());
         }
+        options.check_size().map_err(ModelError::Generate)?;
+        // Decoded a chunk of prompts at a time, so the decoding caches stay bounded.
+        let chunk = (MAX_SEQUENCES / options.per_prompt().max(1)).max(1);
+        if prompts.len() > chunk {
+            let mut out = Vec::with_capacity(prompts.len());
+            for part in prompts.chunks(chunk) {
+                out.extend(self.generate_ids(part, options)?);
+            }
+            return Ok(out);
+        }
+        // No sequence outgrows the model's context, whatever a flag or request asks.
+        let options = &GenerateOptions {
+            max_new_tokens: options
+                .max_new_tokens
+                .min(self.lm.config().context_length()),
+            ..options.clone()
+        };
         let fitted = self.fit_to_context(prompts, options.max_new_tokens)?;
         let prompts = fitted.as_slice();
         let seqs = match &options.decoding {
@@ -380,6 +397,13 @@ impl Generator {
                 "top_p {top_p} must be in (0, 1]"
             )));
         }
+        options.check_size().map_err(ModelError::Generate)?;
+        let options = &GenerateOptions {
+            max_new_tokens: options
+                .max_new_tokens
+                .min(self.lm.config().context_length()),
+            ..options.clone()
+        };
         let ids = prompts
             .iter()
             .map(|p| self.tokenizer.encode(p))
