@@ -122,6 +122,16 @@ fn dtype_for(gguf: &str, all_f32: bool) -> GgmlDType {
 
 /// Writes `lm` as a llama.cpp-style GGUF; returns the HF tensors it should import back as.
 fn write_gguf(lm: &CausalLm, path: &Path, all_f32: bool) -> HashMap<String, Tensor> {
+    write_gguf_with(lm, path, all_f32, Vec::new())
+}
+
+/// `write_gguf` with the metadata values of `changed` in place of (or beside) its own.
+fn write_gguf_with(
+    lm: &CausalLm,
+    path: &Path,
+    all_f32: bool,
+    changed: Vec<(&str, Value)>,
+) -> HashMap<String, Tensor> {
     let (tokens, types, merges) = vocabulary();
     let mut q = Vec::new();
     let mut expected = HashMap::new();
@@ -186,6 +196,11 @@ fn write_gguf(lm: &CausalLm, path: &Path, all_f32: bool) -> HashMap<String, Tens
         ("tokenizer.ggml.bos_token_id", Value::U32(0)),
         ("tokenizer.ggml.eos_token_id", Value::U32(0)),
     ];
+    let mut metadata: Vec<(&str, Value)> = metadata
+        .into_iter()
+        .filter(|(k, _)| !changed.iter().any(|(c, _)| c == k))
+        .collect();
+    metadata.extend(changed);
     let meta_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let q_refs: Vec<(&str, &QTensor)> = q.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut f = std::fs::File::create(path).unwrap();
@@ -223,6 +238,37 @@ fn f32_gguf_with_llama_cpp_permutation_imports_to_the_same_logits() {
     raw.insert(q.clone(), permute_rows(&raw[&q], HEADS).unwrap());
     let wrong = CausalLm::from_tensors(lm.config().clone(), raw, &Device::Cpu).unwrap();
     assert!(common::max_abs_diff(&logits(&lm, &ids), &logits(&wrong, &ids)) > 1e-3);
+}
+
+/// A GGUF whose metadata no model has is an import error that says so, never a panic or an
+/// abort on allocation (the twenty-second audit, F8).
+#[test]
+fn damaged_gguf_metadata_is_an_error() {
+    let lm = tiny_llama(vocabulary().0.len());
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, words) in [
+        ("llama.attention.head_count", Value::U32(0), "head_count 0"),
+        ("llama.attention.head_count", Value::U32(3), "head_count 3"),
+        (
+            "llama.attention.head_count_kv",
+            Value::U32(0),
+            "num_key_value_heads is 0",
+        ),
+        (
+            "llama.block_count",
+            Value::U64(1_000_000_000_000),
+            "num_hidden_layers is 1000000000000",
+        ),
+        ("general.alignment", Value::U32(0), "header is damaged"),
+    ] {
+        let gguf = dir.path().join("damaged.gguf");
+        write_gguf_with(&lm, &gguf, true, vec![(key, value)]);
+        let error = match import_gguf(&gguf, &dir.path().join("out")) {
+            Ok(_) => panic!("{key} imported"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains(words), "{key}: {error}");
+    }
 }
 
 #[test]

@@ -134,6 +134,8 @@ const MAX_WIDTH: usize = 1 << 20;
 const MAX_LAYERS: usize = 4096;
 /// Most attention heads `validate` accepts.
 const MAX_HEADS: usize = 4096;
+/// Longest context `validate` accepts (real models: up to about ten million tokens).
+const MAX_CONTEXT: usize = 1 << 24;
 
 fn default_rms_eps() -> f64 {
     1e-6
@@ -303,7 +305,11 @@ impl ModelConfig {
         let mut sizes = vec![
             ("vocab_size", self.vocab_size(), MAX_VOCAB),
             ("num_hidden_layers", self.num_layers(), MAX_LAYERS),
-            ("max_position_embeddings", self.context_length(), usize::MAX),
+            (
+                "max_position_embeddings",
+                self.context_length(),
+                MAX_CONTEXT,
+            ),
         ];
         let (hidden, intermediate, heads) = match self {
             ModelConfig::Llama(c) => (c.hidden_size, c.intermediate_size, c.num_attention_heads),

@@ -160,7 +160,10 @@ impl Generator {
             flat.extend_from_slice(p);
         }
         let ids = Tensor::from_vec(flat, (prompts.len(), len), self.lm.device())?;
-        let mut cache = KvCache::with_capacity(self.lm.num_layers(), len + capacity);
+        // Room for the new tokens up front, up to a bound: past it the cache grows by doubling,
+        // so a long `max_new_tokens` costs memory only as tokens come.
+        let room = capacity.min(PREALLOCATED_NEW_TOKENS);
+        let mut cache = KvCache::with_capacity(self.lm.num_layers(), len + room);
         let logits = self
             .lm
             .forward_cached(&ids, &pads, &mut cache, true)?
@@ -526,6 +529,9 @@ pub fn set_threads(threads: usize) {
         std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
     }
 }
+
+/// New tokens the decoding cache holds room for before the first one (more grow it).
+const PREALLOCATED_NEW_TOKENS: usize = 512;
 
 /// `seqs`, unless a score is not a finite number: the model's outputs were NaN or infinite
 /// (damaged weights, or a config.json whose arithmetic overflows), and no candidate of it

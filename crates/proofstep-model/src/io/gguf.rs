@@ -47,12 +47,21 @@ fn meta<'a>(c: &'a Content, key: &str) -> Result<&'a Value> {
 
 fn meta_usize(c: &Content, key: &str) -> Result<usize> {
     let v = meta(c, key)?;
-    let n = v
-        .to_u64()
-        .or_else(|_| v.to_u32().map(u64::from))
-        .or_else(|_| v.to_i32().map(|x| x as u64))
-        .map_err(|e| ModelError::Gguf(format!("metadata `{key}`: {e}")))?;
-    Ok(n as usize)
+    let n = match v.to_u64().or_else(|_| v.to_u32().map(u64::from)) {
+        Ok(n) => n,
+        Err(_) => {
+            let x = v
+                .to_i32()
+                .map_err(|e| ModelError::Gguf(format!("metadata `{key}`: {e}")))?;
+            u64::try_from(x).map_err(|_| {
+                ModelError::Gguf(format!(
+                    "metadata `{key}` is {x}, not a count: the GGUF's metadata is damaged"
+                ))
+            })?
+        }
+    };
+    usize::try_from(n)
+        .map_err(|_| ModelError::Gguf(format!("metadata `{key}` is {n}, past any count")))
 }
 
 /// An f32 metadata value widened to the f64 with the same shortest decimal (1e-5, not
@@ -170,6 +179,12 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
     let heads = meta_usize(c, "llama.attention.head_count")?;
     let hidden = meta_usize(c, "llama.embedding_length")?;
+    if heads == 0 || hidden % heads != 0 {
+        return Err(ModelError::Gguf(format!(
+            "llama.attention.head_count {heads} does not divide llama.embedding_length {hidden}: \
+             the GGUF's metadata is damaged"
+        )));
+    }
     let head_dim = meta_usize(c, "llama.attention.key_length")
         .ok()
         .filter(|&d| d != hidden / heads);
@@ -296,15 +311,49 @@ pub fn gguf_tokenizer(c: &Content) -> Result<Tokenizer> {
     Ok(tok)
 }
 
+/// Refuses a tensor whose dimensions multiply past what memory can hold (candle's reader
+/// would wrap the count around and slice out of bounds).
+fn check_tensor_shapes(c: &Content) -> Result<()> {
+    for (name, info) in &c.tensor_infos {
+        let count = info
+            .shape
+            .dims()
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(*d))
+            .filter(|n| *n <= 1 << 40);
+        if count.is_none() {
+            return Err(ModelError::Gguf(format!(
+                "tensor {name} has dimensions {:?}, more elements than any model holds: the \
+                 GGUF is damaged",
+                info.shape.dims()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Converts `input` (a llama GGUF) into a Hugging Face model folder `out`.
 pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
     let mut file = File::open(input).map_err(|e| ModelError::io(input, e))?;
-    let content = Content::read(&mut file).map_err(|e| {
+    let damaged = |e: String| {
         ModelError::Gguf(format!(
             "{}: not a readable GGUF file: {e}",
             input.display()
         ))
-    })?;
+    };
+    // candle's reader panics on some damaged headers (an alignment of 0): caught, and named.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Content::read(&mut file)));
+    std::panic::set_hook(hook);
+    let content = match read {
+        Ok(read) => read.map_err(|e| damaged(e.to_string()))?,
+        Err(_) => {
+            return Err(damaged(
+                "its header is damaged (e.g. an alignment of 0)".into(),
+            ))
+        }
+    };
     let arch = meta(&content, "general.architecture")?
         .to_string()
         .map_err(|e| ModelError::Gguf(e.to_string()))?;
@@ -317,6 +366,10 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
     let vocab = meta_strings(&content, "tokenizer.ggml.tokens")?.len();
     let tied = !content.tensor_infos.contains_key("output.weight");
     let config = llama_config(&content, vocab, tied)?;
+    ModelConfig::Llama(config.clone())
+        .validate()
+        .map_err(|e| ModelError::Gguf(format!("{}: {e}", input.display())))?;
+    check_tensor_shapes(&content)?;
     let (heads, kv_heads) = (config.num_attention_heads, config.kv_heads());
     let mut names: Vec<&String> = content.tensor_infos.keys().collect();
     names.sort();
