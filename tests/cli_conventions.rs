@@ -119,6 +119,30 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     ));
     assert_eq!(c, Some(6), "{err}");
     assert!(err.contains("line 1"), "{err}");
+    // 6 too: training data that holds no example, or a line that is not UTF-8.
+    let empty = common::write_file(here, "empty.jsonl", "\n\n");
+    let model = common::repo_root().join("models/testworld-small");
+    let train = |data: &Path| {
+        let mut cmd = proofstep(here, &["train", "--model_name_or_path"]);
+        cmd.arg(&model).arg("--train_data_path").arg(data).args([
+            "--output_dir",
+            "t",
+            "--max_steps",
+            "1",
+        ]);
+        code(&mut cmd)
+    };
+    let (c, err) = train(&empty);
+    assert_eq!(c, Some(6), "{err}");
+    assert!(err.contains("holds no proof-step example"), "{err}");
+    let latin1 = here.join("latin1.jsonl");
+    std::fs::write(&latin1, b"{\"input\": \"caf\xe9\", \"output\": \"x\"}\n").unwrap();
+    let (c, err) = train(&latin1);
+    assert_eq!(c, Some(6), "{err}");
+    assert!(
+        err.contains(":1: not a proof-step example (not UTF-8 text)"),
+        "{err}"
+    );
 
     // 7: shards of two different runs.
     let a = shard_of_a_run(here, "a", 4, Shard { index: 0, count: 2 });

@@ -29,6 +29,9 @@ pub enum DataError {
         line: usize,
         reason: String,
     },
+    /// A proof-step JSONL file holds no example at all (empty, or blank lines only).
+    #[error("{path} holds no proof-step example: pass a JSONL file with one {{\"input\": ..., \"output\": ...}} per line, as `proofstep data leandojo` writes")]
+    NoExample { path: PathBuf },
     /// A search-trace file is not the llmstep results format.
     #[error("{path}: not an llmstep proof-search results file ({reason})")]
     BadTraceFile { path: PathBuf, reason: String },

@@ -58,12 +58,29 @@ pub fn train_tokenizer(examples: &[Example], vocab_size: usize) -> Result<Tokeni
     Ok(tokenizer)
 }
 
-/// The text with the format's markers removed (they become single tokens, not merges).
+/// The text with the format's markers removed (they become single tokens, not merges), and
+/// runs of more than `MAX_WORD` characters without a space broken by one: the BPE trainer's
+/// time grows faster than the square of a word's length (a base64 blob or a huge numeral in
+/// one state stalled it for hours), and no merge spans that far anyway.
 fn strip_markers(text: &str) -> String {
-    SPECIAL_TOKENS
+    let text = SPECIAL_TOKENS
         .iter()
-        .fold(text.to_string(), |t, m| t.replace(m, ""))
+        .fold(text.to_string(), |t, m| t.replace(m, ""));
+    let mut out = String::with_capacity(text.len());
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_whitespace() { 0 } else { run + 1 };
+        if run > MAX_WORD {
+            out.push(' ');
+            run = 1;
+        }
+        out.push(c);
+    }
+    out
 }
+
+/// Longest run of non-space characters the tokenizer trainer sees as one (see `strip_markers`).
+const MAX_WORD: usize = 128;
 
 /// Writes `tokenizer.json` and a `tokenizer_config.json` naming the end and padding tokens (so
 /// transformers' `AutoTokenizer` loads the folder) into `dir`, atomically.
@@ -94,6 +111,18 @@ pub fn save_tokenizer(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn long_runs_without_a_space_are_broken_for_the_trainer() {
+        let word = "ab".repeat(100_000);
+        let text = strip_markers(&format!("[GOAL]x : {word}[PROOFSTEP]"));
+        assert!(text
+            .split_whitespace()
+            .all(|w| w.chars().count() <= MAX_WORD));
+        assert_eq!(text.replace(' ', ""), format!("x:{word}"));
+        assert_eq!(strip_markers("[GOAL]n : Nat ⊢ n = n"), "n : Nat ⊢ n = n");
+    }
+
     use super::*;
 
     #[test]

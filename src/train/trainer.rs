@@ -229,6 +229,12 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
     let bar = ProgressBar::new_spinner();
     bar.set_message("tokenizing");
     let train_examples = read_examples(&opts.train_data_path)?;
+    if train_examples.is_empty() {
+        return Err(crate::data::DataError::NoExample {
+            path: opts.train_data_path.clone(),
+        }
+        .into());
+    }
     let train_set = tokenize(&tokenizer, &train_examples, opts.model_max_length, |_| {
         bar.tick()
     })?;
