@@ -72,6 +72,7 @@ fn after_help() -> String {
 }
 
 fn main() -> ExitCode {
+    cli::quiet_broken_pipe();
     let cli = Cli::parse();
     cli::init_logging(cli.verbose);
     if let Err(e) = proofstep::model::kernels::cpu::requested() {

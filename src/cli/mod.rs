@@ -25,6 +25,25 @@ pub mod tokenizer;
 pub mod train;
 pub mod whole_proof;
 
+/// A reader that closes stdout early (`proofstep eval overlap A B | head`) ends the command
+/// quietly, as it ends `cat`: Rust's `println!` panics on a closed pipe, and that panic exits
+/// with 0 and no message instead of a backtrace. Every other panic is reported as before.
+pub fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 /// Logs go to stderr, quiet by default (warnings only); `-v`/`-vv` or RUST_LOG raise them.
 pub fn init_logging(verbose: u8) {
     let default = match verbose {
