@@ -1,7 +1,8 @@
 //! A statement's canonical form: the same theorem written with other names, other hypothesis
 //! order or other spacing has the same canonical form, so train/val/test splits and dataset
-//! overlaps are compared up to renaming, not as raw text. And a goal's shape (the conclusion
-//! with every name and numeral erased), for splits that hold out whole kinds of goals.
+//! overlaps are compared up to renaming, not as raw text. And a goal's shape (the conclusion,
+//! read the same way, with every name and numeral erased), for splits that hold out whole
+//! kinds of goals.
 //!
 //! Both work on Lean's tokens (comments and whitespace gone), without elaborating: binders
 //! `(a b : T)`, `{a : T}`, `⦃a : T⦄` and `[inst : C]` are read before the statement's top-level
@@ -9,8 +10,11 @@
 //! leading `∀`-binders become binders and its top-level arrow premises anonymous hypotheses
 //! (`p → q` is `(_ : p) : q`; `¬ p` abbreviates `p → False` and is read so everywhere). Every
 //! type and the conclusion are read as terms (`term`): redundant parentheses go, spellings of
-//! one notation (`->`, `↦`, `λ`, `ℕ`) become one, and names bound inside (`∀ x,`, `∃ y,`,
-//! `fun z =>`) are renamed in order of binding. Variables get canonical names in the order they
+//! one notation (`->`, `↦`, `λ`, `ℕ`) become one, names bound inside (`∀ x,`, `∃ y,`,
+//! `fun z =>`, `∑ i ∈ s,` and the other big operators, `{x | p x}`) are renamed in order of
+//! binding, a binder predicate is read as Lean expands it (`∀ x < n, p` is `∀ x, x < n → p`),
+//! and field notation on a variable of known type is the function it names (`m.gcd n` with
+//! `m : Nat` is `Nat.gcd m n`). Variables get canonical names in the order they
 //! are first used in the conclusion, the rest in the order of what the hypotheses say of them
 //! (ties broken by trying each order, see `MAX_ORDERS`), and hypotheses are listed sorted by
 //! their canonical text, so neither the names a writer picked nor the order of the hypotheses

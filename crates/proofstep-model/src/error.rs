@@ -15,8 +15,8 @@ pub enum ModelError {
         #[source]
         source: std::io::Error,
     },
-    /// The weights do not match the configuration.
-    #[error("weights do not match config.json: {0}")]
+    /// The weights cannot be read, or do not match the configuration (the message says which).
+    #[error("weights: {0}")]
     Weights(String),
     /// A folder of quantized matrices (`proofstep model quantize`) cannot be written, read or
     /// read as asked.

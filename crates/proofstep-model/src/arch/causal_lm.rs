@@ -143,7 +143,9 @@ impl CausalLm {
         };
         let net =
             Self::net(&config, Box::new(backend), &device, Some(&held)).map_err(|e| match e {
-                ModelError::Candle(e) => ModelError::Weights(e.to_string()),
+                ModelError::Candle(e) => {
+                    ModelError::Weights(format!("{e}: they do not match config.json"))
+                }
                 e => e,
             })?;
         let left = source.stream.lock().expect("lock").names();
@@ -243,7 +245,9 @@ impl CausalLm {
             }
         }
         let (lm, asked) = Self::build(config, varmap, device).map_err(|e| match e {
-            ModelError::Candle(e) => ModelError::Weights(e.to_string()),
+            ModelError::Candle(e) => {
+                ModelError::Weights(format!("{e}: they do not match config.json"))
+            }
             e => e,
         })?;
         let mut missing: Vec<&String> = asked.difference(&loaded).collect();
