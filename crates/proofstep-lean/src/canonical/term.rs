@@ -31,7 +31,8 @@ pub(super) struct Op {
 
 /// Lean's own precedences: `infix:20 " ↔ "`, arrows at 25 to the right, `infixr:30 " ∨ "`,
 /// `infixr:35 " ∧ "`, the relations `infix:50`, `infixl:65 " + "`, `infixl:70 " * "`,
-/// `infixr:75 " ^ "`. Any other operator makes its term raw.
+/// `infixr:75 " ^ "`, and Mathlib's set operators (`∪` 65, `∩` and `\` 70, `⊂ ⊇ ⊃` 50). Any
+/// other operator makes its term raw.
 const OPS: &[Op] = &[
     op("↔", 20, Assoc::Neither),
     op("→", 25, Assoc::Right),
@@ -49,13 +50,19 @@ const OPS: &[Op] = &[
     op("∈", 50, Assoc::Neither),
     op("∉", 50, Assoc::Neither),
     op("⊆", 50, Assoc::Neither),
+    op("⊂", 50, Assoc::Neither),
+    op("⊇", 50, Assoc::Neither),
+    op("⊃", 50, Assoc::Neither),
     op("+", 65, Assoc::Left),
     op("-", 65, Assoc::Left),
     op("++", 65, Assoc::Left),
+    op("∪", 65, Assoc::Left),
     op("::", 67, Assoc::Right),
     op("*", 70, Assoc::Left),
     op("/", 70, Assoc::Left),
     op("%", 70, Assoc::Left),
+    op("∩", 70, Assoc::Left),
+    op("\\", 70, Assoc::Neither),
     op("^", 75, Assoc::Right),
     op("∘", 90, Assoc::Right),
 ];
@@ -118,10 +125,19 @@ pub(super) struct Bound {
 /// does, the binder is kept with the rest (its body, which runs to the end) read the same way;
 /// otherwise the tokens stay raw.
 pub(super) fn parse_term(toks: &[&str]) -> Expr {
+    parse_term_within(toks, 0)
+}
+
+/// `parse_term` as the body of `depth` binders kept around a term that did not parse whole.
+fn parse_term_within(toks: &[&str], depth: usize) -> Expr {
+    if depth >= MAX_DEPTH {
+        return Expr::Raw(toks.iter().map(|t| t.to_string()).collect());
+    }
     let toks = drop_atom_parens(toks);
     let mut p = Parser {
         toks: &toks,
         pos: 0,
+        depth: 0,
     };
     if let Some((e, _)) = p.expr(0) {
         if p.pos == toks.len() {
@@ -131,11 +147,12 @@ pub(super) fn parse_term(toks: &[&str]) -> Expr {
     let mut p = Parser {
         toks: &toks,
         pos: 0,
+        depth: 0,
     };
     if let Some(q) = p.peek().and_then(quantifier) {
         p.pos += 1;
         if let Some((items, pred)) = p.header(q) {
-            let body = parse_term(&toks[p.pos..]);
+            let body = parse_term_within(&toks[p.pos..], depth + 1);
             return match pred {
                 None => binder(q, items, body),
                 Some((rel, domain)) => with_predicate(q, items, rel, domain, body),
@@ -188,6 +205,17 @@ fn quantifier(t: &str) -> Option<&'static str> {
         "⨆" => Some("⨆"),
         "⨅" => Some("⨅"),
         _ => None,
+    }
+}
+
+/// The precedence a binder's body is read at: Mathlib's big operators stop theirs at 67
+/// (`∑ i ∈ s, f i + 1` is `(∑ i ∈ s, f i) + 1`) and at 60 (`⋃ ⋂ ⨆ ⨅`); the others run as far
+/// as they can.
+fn body_prec(q: &str) -> u32 {
+    match q {
+        "∑" | "∏" => 67,
+        "⋃" | "⋂" | "⨆" | "⨅" => 60,
+        _ => 0,
     }
 }
 
@@ -271,6 +299,7 @@ fn is_atom(t: &str) -> bool {
     let mut chars = t.chars();
     match chars.next() {
         Some('.') => chars.next().is_some_and(|c| c.is_alphabetic() || c == '_'),
+        Some('∅') => t == "∅",
         Some(c) => (c.is_alphanumeric() || matches!(c, '_' | '«' | '"' | '\'')) && !is_keyword(t),
         None => false,
     }
@@ -297,7 +326,13 @@ fn closer(open: &str) -> &'static str {
 struct Parser<'t, 'a> {
     toks: &'t [&'a str],
     pos: usize,
+    /// Terms being read inside one another now: past `MAX_DEPTH` the term stays raw, so a
+    /// hostile statement cannot exhaust the stack.
+    depth: usize,
 }
+
+/// How deeply terms may nest before the parser gives up (real statements: a few dozen).
+const MAX_DEPTH: usize = 200;
 
 impl<'t, 'a> Parser<'t, 'a> {
     /// The next token, not consumed.
@@ -320,6 +355,17 @@ impl<'t, 'a> Parser<'t, 'a> {
     /// A term read at precedence `min`, with the precedence it has: infix operators of at
     /// least `min` extend it. Fails where Lean would refuse (`a = b = c`).
     fn expr(&mut self, min: u32) -> Option<(Expr, u32)> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let read = self.expr_within(min);
+        self.depth -= 1;
+        read
+    }
+
+    /// `expr` below the depth check.
+    fn expr_within(&mut self, min: u32) -> Option<(Expr, u32)> {
         let (mut lhs, mut level) = self.leading()?;
         while let Some(op) = self.peek().and_then(infix) {
             if op.prec < min {
@@ -350,7 +396,7 @@ impl<'t, 'a> Parser<'t, 'a> {
         if let Some(q) = quantifier(t) {
             self.pos += 1;
             let (items, pred) = self.header(q)?;
-            let (body, _) = self.expr(0)?;
+            let (body, _) = self.expr(body_prec(q))?;
             let e = match pred {
                 None => binder(q, items, body),
                 Some((rel, domain)) => with_predicate(q, items, rel, domain, body),
@@ -426,6 +472,19 @@ impl<'t, 'a> Parser<'t, 'a> {
     /// read as a binder (`SET_BUILDER`) of `x` over `p x`. None (nothing consumed) for any other
     /// brace group.
     fn set_builder(&mut self) -> Option<Expr> {
+        // Only a group with a `|` of its own is tried (a look ahead, not a parse: reading each
+        // nested `{` twice would take time exponential in the nesting).
+        let mut depth = 0i32;
+        let bar = self.toks[self.pos..].iter().find_map(|t| {
+            if depth == 0 && *t == "|" {
+                return Some(true);
+            }
+            depth += super::bracket(t);
+            (depth < 0).then_some(false)
+        });
+        if bar != Some(true) {
+            return None;
+        }
         let start = self.pos;
         let read = |p: &mut Self| -> Option<Expr> {
             let name = p.next().filter(|t| is_ident(t))?.to_string();
@@ -571,7 +630,8 @@ fn absorbs(e: &Expr) -> u32 {
         Expr::Infix(op, _, r) if level(r) >= op.rhs_min() => op.rhs_min().min(absorbs(r)),
         Expr::Infix(op, ..) => op.rhs_min(),
         Expr::Binder(q, ..) if *q == SET_BUILDER => u32::MAX,
-        Expr::Binder(..) | Expr::Raw(_) => 0,
+        Expr::Binder(q, ..) => body_prec(q),
+        Expr::Raw(_) => 0,
         _ => u32::MAX,
     }
 }
@@ -634,15 +694,16 @@ pub(super) fn rename(e: &mut Expr, from: &str, to: &str) {
 
 /// `e` with generalized field notation on a variable of known type written as the function it
 /// stands for, as Lean elaborates it: `m.gcd n` (the tokens `m .gcd n`) with `m : Nat` is
-/// `Nat.gcd m n`. `types` maps a variable to the head constant of its type; a name bound inside
-/// `e` counts with its own type in its scope (none when it has no type written).
-pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, String>) {
+/// `Nat.gcd m n`. `types` maps each variable in scope to the head constant of its type, none
+/// when it is not known; a name bound inside `e` counts with its own type in its scope (none
+/// when no type is written, or when it ranges over a domain: `∑ i ∈ s`).
+pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, Option<String>>) {
     match e {
         Expr::Atom(_) | Expr::Raw(_) => {}
         Expr::App(items) => {
             if let [Expr::Atom(var), Expr::Atom(field), ..] = items.as_slice() {
                 if field.starts_with('.') {
-                    if let Some(ty) = types.get(var) {
+                    if let Some(Some(ty)) = types.get(var) {
                         let var = items[0].clone();
                         items[0] = Expr::Atom(ty.clone());
                         items.insert(2, var);
@@ -662,10 +723,11 @@ pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, String>) {
                 if let Some(ty) = &mut b.ty {
                     resolve_fields(ty, &inner);
                 }
-                match b.ty.as_ref().and_then(|ty| type_head(ty, &inner)) {
-                    Some(head) => inner.insert(b.name.clone(), head),
-                    None => inner.remove(&b.name),
+                let head = match &b.ty {
+                    Some(ty) if relation(b.bracket).is_none() => type_head(ty, &inner),
+                    _ => None,
                 };
+                inner.insert(b.name.clone(), head);
             }
             resolve_fields(body, &inner);
         }
@@ -673,9 +735,9 @@ pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, String>) {
 }
 
 /// The constant at the head of a type (`Nat`, `List` in `List α`), where field notation on a
-/// term of that type looks its function up; none for a variable (a name in `types`) or any
-/// other shape.
-pub(super) fn type_head(ty: &Expr, types: &HashMap<String, String>) -> Option<String> {
+/// term of that type looks its function up; none for a variable (a name in `types`, known type
+/// or not) or any other shape.
+pub(super) fn type_head(ty: &Expr, types: &HashMap<String, Option<String>>) -> Option<String> {
     let head = match ty {
         Expr::Atom(t) => t,
         Expr::App(items) => match items.first() {
@@ -779,7 +841,7 @@ impl Printer<'_> {
                 }
                 self.out
                     .push(if *q == "fun" { "=>" } else { "," }.to_string());
-                self.expr(body);
+                self.wrapped(body, level(body) < body_prec(q));
                 self.scopes.truncate(depth);
             }
             Expr::Group(open, items) => {
@@ -839,8 +901,27 @@ impl Printer<'_> {
         let mut names_ok = false;
         let mut typed = false;
         let mut depth = 0i32;
-        for t in toks {
+        let mut set_name: Option<&String> = None;
+        for (i, t) in toks.iter().enumerate() {
             let step = super::bracket(t);
+            if set_name.is_some_and(|n| std::ptr::eq(n, t)) {
+                // The name a set-builder term binds (`{x | …}`, `{x : T | …}`, `{x ∈ s | …}`).
+                set_name = None;
+                let printed = self.bind(t);
+                self.out.push(printed.clone());
+                if printed != "_" {
+                    self.scopes.push((t.clone(), printed));
+                }
+                continue;
+            }
+            if t == "{" {
+                if let [name, after, ..] = &toks[i + 1..] {
+                    let binds = after == "|" || after == ":" || relation(after).is_some();
+                    if binds && is_ident(name) {
+                        set_name = Some(name);
+                    }
+                }
+            }
             if quantifier(t).is_some() {
                 (header, names_ok, typed) = (Some(depth), true, false);
             } else if let Some(h) = header {
@@ -849,9 +930,11 @@ impl Printer<'_> {
                 } else if t == ":" {
                     names_ok = false;
                     typed |= depth == h;
-                } else if depth == h && relation(t).is_some() {
-                    // A binder predicate (`∀ x < n,`): what follows is a term, not names.
+                } else if depth == h && infix(t).is_some_and(|op| op.prec == 50) {
+                    // A binder predicate (`∀ x < n,`): what follows is a term, not names,
+                    // brackets and all.
                     names_ok = false;
+                    typed = true;
                 } else if (step > 0 && depth == h) || (step < 0 && depth == h + 1) {
                     // A group of the header opens (its names come first) or closes.
                     names_ok = !typed;
