@@ -155,22 +155,28 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     assert!(err.contains("--expansions: 4 in"), "{err}");
 }
 
-/// A reader that stops early (`| head`) ends the command quietly: no panic, no backtrace (the
+/// A reader that stops early (`| head`) ends the command quietly: no panic, no backtrace, the
+/// status 141 of a process a closed pipe stopped (the
 /// listing, every train theorem a copy of itself, is larger than a pipe's buffer).
 #[test]
 fn a_closed_pipe_ends_the_output_quietly() {
     let train = common::repo_root().join("data/testworld/train");
     let script = format!(
-        "RUST_BACKTRACE=1 '{}' eval overlap --show 100000 '{}' '{}' | head -n 1 > /dev/null",
+        "RUST_BACKTRACE=1 '{}' eval overlap --show 100000 '{}' '{}' | head -n 1 > /dev/null; \
+         [ \"${{PIPESTATUS[0]}}\" = 141 ]",
         env!("CARGO_BIN_EXE_proofstep"),
         train.display(),
         train.display()
     );
-    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !err.contains("panicked") && !err.contains("Broken pipe"),
         "{err}"
+    );
+    assert!(
+        out.status.success(),
+        "the listing's status is not 141: {err}"
     );
 }
 

@@ -234,7 +234,7 @@ fn verify_reads_what_real_lean_answers_through_the_repl_protocol() {
     let imports_of = |header: &str| {
         let lean = FileBackend::new(t.command());
         proofstep::lean::reserved::ImportsCache::default()
-            .answers(header, &Default::default(), |text| lean.elaborate(text))
+            .answers(header, &Default::default(), "", |text| lean.elaborate(text))
             .unwrap()
     };
     let imports = imports_of(header);

@@ -27,7 +27,9 @@ pub mod whole_proof;
 
 /// A reader that closes stdout early (`proofstep eval overlap A B | head`) ends the command
 /// quietly, as it ends `cat`: Rust's `println!` panics on a closed pipe, and that panic exits
-/// with 0 and no message instead of a backtrace. Every other panic is reported as before.
+/// with no message and 141, the status of a process a closed pipe stops (never 0: a script
+/// under `set -o pipefail` must not read a cut-off listing as success). Every other panic is
+/// reported as before.
 pub fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -38,7 +40,7 @@ pub fn quiet_broken_pipe() {
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("");
         if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(0);
+            std::process::exit(141);
         }
         default(info);
     }));

@@ -39,6 +39,10 @@ pub enum LeanError {
     /// A proof state from a worker that has restarted since it was made.
     #[error("proof state {0} is gone: its worker restarted; start the theorem again")]
     StaleState(u64),
+    /// The imported modules were rebuilt while a proof was checked: what Lean answered about
+    /// them and the environment the proof was checked in may come from two builds.
+    #[error("the imported modules were rebuilt during the check of {0}; check it again once the build is done")]
+    LibraryRebuilt(String),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -105,6 +105,22 @@ impl ImportsCache {
     }
 }
 
+/// Ok when the modules `header` imports are still the build `stamp` names (taken before the
+/// imports were asked about and the proof checked), else `LeanError::LibraryRebuilt`: a
+/// rebuild during the check may have given the answers and the environment two builds.
+pub fn same_build(
+    cmd: &crate::LeanCommand,
+    header: &str,
+    stamp: &str,
+    statement: &str,
+) -> Result<(), LeanError> {
+    if cmd.library_stamp(header) == stamp {
+        return Ok(());
+    }
+    let name: String = statement.chars().take(80).collect();
+    Err(LeanError::LibraryRebuilt(name))
+}
+
 /// What Lean answered to the two blocks of probes about a list of guarded names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReservedAnswers {
@@ -348,6 +364,23 @@ mod tests {
             Vec::<usize>::new()
         );
         assert_eq!(ReservedAnswers::new(names).lacking(), all);
+    }
+
+    /// A rebuild between the stamp and the end of a check refuses the check's verdict.
+    #[test]
+    fn a_rebuild_during_a_check_refuses_its_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("A.olean"), b"a").unwrap();
+        let mut cmd = crate::LeanCommand::new("lean");
+        cmd.libraries = vec![dir.path().to_path_buf()];
+        let stamp = cmd.library_stamp("import A\n");
+        assert!(same_build(&cmd, "import A\n", &stamp, "theorem t").is_ok());
+        std::fs::write(dir.path().join("A.olean"), b"a, rebuilt").unwrap();
+        let refused = same_build(&cmd, "import A\n", &stamp, "theorem t");
+        assert!(
+            matches!(refused, Err(LeanError::LibraryRebuilt(_))),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -138,7 +138,8 @@ impl ShadowChecker {
         shadow: &Shadow,
         declaration_line: u32,
     ) -> Result<Verdict, LeanError> {
-        let stamp = self.cmd.library_stamp(&shadow.text);
+        let header = &shadow.text[..crate::lean::source::module_header_end(&shadow.text)];
+        let stamp = self.cmd.library_stamp(header);
         let imports = self.reserved_in_imports(document, &shadow.text, &stamp)?;
         let path = self.shadow_path(document);
         // Another document, or its imports rebuilt since it was opened (its Lean worker holds

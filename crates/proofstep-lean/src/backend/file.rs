@@ -16,7 +16,7 @@ use crate::backend::{Outcome, ProofBackend, ProofState};
 use crate::command::LeanCommand;
 use crate::error::LeanError;
 use crate::message::{self, Diagnostic, Severity};
-use crate::reserved::ImportsCache;
+use crate::reserved::{same_build, ImportsCache};
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -217,6 +217,7 @@ impl ProofBackend for FileBackend {
             .answers(header, &self.policy, &stamp, |text| self.elaborate(text))?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let run = self.run(&layout.text)?;
+        same_build(&self.cmd, header, &stamp, statement)?;
         let parts = Parts::of(&layout, &run);
         if let Some(e) = parts.header_error() {
             return Err(e);

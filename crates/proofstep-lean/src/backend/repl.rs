@@ -16,7 +16,7 @@ use crate::repl::protocol::{
     CommandResponse, Message, ProofStatus, Response, Severity, TacticResponse,
 };
 use crate::repl::worker::{error_texts, Repl};
-use crate::reserved::ImportsCache;
+use crate::reserved::{same_build, ImportsCache};
 use crate::{LeanCommand, LeanError, Outcome, ProofBackend, ProofState, StateHandle, Verdict};
 
 /// The REPL-backed prover seam: fast tactic mode on proof-state ids.
@@ -266,7 +266,9 @@ impl ProofBackend for ReplBackend {
         let (cmd, _) = layout.after_header();
         let response = self
             .pool
-            .with_header(header, |_, repl| repl.command(header, cmd))?;
+            .with_header(header, |_, repl| repl.command_in_build(header, cmd, &stamp))?;
+        let command = &self.pool.config().repl.command;
+        same_build(command, header, &stamp, statement)?;
         Ok(verdict_of(&response, &layout, &self.policy))
     }
 

@@ -20,7 +20,7 @@ use crate::error::LeanError;
 use crate::lsp::diagnostic::{LeanDiagnostic, ProofReport};
 use crate::lsp::server::{LeanServer, ServerOptions};
 use crate::message::{self, Diagnostic};
-use crate::reserved::ImportsCache;
+use crate::reserved::{same_build, ImportsCache};
 use crate::source::mentions_sorry;
 use crate::verdict::Verdict;
 
@@ -355,6 +355,7 @@ impl ProofBackend for ServerBackend {
             })?;
         let layout = TheoremText::for_verify(header, statement, proof, &imports);
         let checked = self.check(header, &layout, false, Some(&stamp))?;
+        same_build(&self.cmd, header, &stamp, statement)?;
         let verdict = message::verdict(&checked.theorem, false);
         Ok(layout.judge(verdict, &checked.probes, &self.options.policy))
     }

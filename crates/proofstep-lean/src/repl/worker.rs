@@ -491,13 +491,23 @@ impl Repl {
     /// The environment holding `header` (imports, opens), importing it on first use in this
     /// process; None for an empty header (commands then start from a fresh environment).
     pub fn header_env(&mut self, header: &str) -> Result<Option<u64>, LeanError> {
+        let stamp = self.config.command.library_stamp(header);
+        self.header_env_in_build(header, &stamp)
+    }
+
+    /// `header_env` for the build of the imports `stamp` names (`LeanCommand::library_stamp`,
+    /// taken by the caller before it asked about the imports): a header imported under another
+    /// build is imported again, as it is now.
+    pub fn header_env_in_build(
+        &mut self,
+        header: &str,
+        stamp: &str,
+    ) -> Result<Option<u64>, LeanError> {
         if header.trim().is_empty() {
             return Ok(None);
         }
         self.ensure_running()?;
-        // A library rebuilt since the header was imported: imported again, as it is now.
-        let stamp = self.config.command.library_stamp(header);
-        if let Some((env, _)) = self.headers.get(header).filter(|(_, s)| *s == stamp) {
+        if let Some((env, _)) = self.headers.get(header).filter(|(_, s)| s == stamp) {
             return Ok(Some(*env));
         }
         let timeout = self.config.header_timeout;
@@ -514,7 +524,8 @@ impl Repl {
                     )
                 })?;
                 tracing::info!(env, elapsed = ?started.elapsed(), generation = self.generation, "imported a header");
-                self.headers.insert(header.to_string(), (env, stamp));
+                self.headers
+                    .insert(header.to_string(), (env, stamp.to_string()));
                 Ok(Some(env))
             }
             Response::Error(e) => Err(LeanError::Header(e.message)),
@@ -525,6 +536,22 @@ impl Repl {
     /// Runs `cmd` on top of `header` (imported once per process) and returns the REPL's answer.
     pub fn command(&mut self, header: &str, cmd: &str) -> Result<CommandResponse, LeanError> {
         let env = self.header_env(header)?;
+        self.command_in(cmd, env)
+    }
+
+    /// `command` on the header imported under the build `stamp` names (`header_env_in_build`).
+    pub fn command_in_build(
+        &mut self,
+        header: &str,
+        cmd: &str,
+        stamp: &str,
+    ) -> Result<CommandResponse, LeanError> {
+        let env = self.header_env_in_build(header, stamp)?;
+        self.command_in(cmd, env)
+    }
+
+    /// Runs `cmd` in environment `env` (none: a fresh one).
+    fn command_in(&mut self, cmd: &str, env: Option<u64>) -> Result<CommandResponse, LeanError> {
         match self.request(&Request::command_in(cmd, env))? {
             Response::Command(response) => Ok(response),
             Response::Error(e) => Err(LeanError::Repl(e.message)),

@@ -11,8 +11,10 @@
 //! `directImports`) are covered too, and theirs, as far as the search path reaches. Modules of
 //! Lean's own library are covered by Lean's version, which is recorded apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
@@ -151,10 +153,14 @@ fn reached_modules<'a>(
         }
         let olean = find_module(dirs, &module);
         if let Some(olean) = &olean {
+            // A Lake trace covers what a module depends on as of its own build, so a package's
+            // modules end the walk; the project's own are followed anyway, since `lake build
+            // Mod.B` rebuilds B without the modules importing it.
             let traced = TRACE_SUFFIXES
                 .iter()
                 .any(|suffix| olean.with_extension(suffix).is_file());
-            if !traced {
+            let package = olean.to_string_lossy().contains("/.lake/packages/");
+            if !traced || !package {
                 queue.extend(direct_imports(&olean.with_extension("ilean")));
             }
         }
@@ -164,8 +170,29 @@ fn reached_modules<'a>(
 }
 
 /// The modules an `.ilean` file says its module imports (`directImports`: entries whose first
-/// element is the module's name); none when the file is absent or unreadable.
+/// element is the module's name); none when the file is absent or unreadable. Read once per
+/// version of the file (length and modification time): a stamp is taken at every final check.
 fn direct_imports(ilean: &Path) -> Vec<String> {
+    type Seen = HashMap<PathBuf, (u64, Option<SystemTime>, Vec<String>)>;
+    static READ: Mutex<Option<Seen>> = Mutex::new(None);
+    let Ok(meta) = std::fs::metadata(ilean) else {
+        return Vec::new();
+    };
+    let version = (meta.len(), meta.modified().ok());
+    let mut read = READ.lock().unwrap_or_else(|p| p.into_inner());
+    let read = read.get_or_insert_with(HashMap::new);
+    if let Some((len, modified, imports)) = read.get(ilean) {
+        if (*len, *modified) == version {
+            return imports.clone();
+        }
+    }
+    let imports = read_direct_imports(ilean);
+    read.insert(ilean.to_path_buf(), (version.0, version.1, imports.clone()));
+    imports
+}
+
+/// `direct_imports` read from the file.
+fn read_direct_imports(ilean: &Path) -> Vec<String> {
     let Ok(text) = std::fs::read_to_string(ilean) else {
         return Vec::new();
     };
@@ -240,6 +267,36 @@ mod tests {
             toolchain.library_fingerprint(["import A.C\n"]),
             "another module"
         );
+    }
+
+    /// The stamp follows a rebuild of any module a header reaches: the project's own modules
+    /// even when Lake traced them (`lake build Mod.B` leaves `Mod.A` as it was), a package's
+    /// only as far as its traced modules.
+    #[test]
+    fn the_stamp_follows_the_projects_own_modules_past_their_traces() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join(".lake/build/lib/lean");
+        let package = dir.path().join(".lake/packages/dep/.lake/build/lib/lean");
+        for (lib, a, b) in [(&own, "A", "B"), (&package, "P", "Q")] {
+            std::fs::create_dir_all(lib).unwrap();
+            std::fs::write(lib.join(format!("{a}.olean")), b"a").unwrap();
+            std::fs::write(lib.join(format!("{a}.trace")), b"{}").unwrap();
+            let ilean = format!(r#"{{"directImports": [["{b}", false, false, false]]}}"#);
+            std::fs::write(lib.join(format!("{a}.ilean")), ilean).unwrap();
+            std::fs::write(lib.join(format!("{b}.olean")), b"b").unwrap();
+        }
+        let dirs = [own.clone(), package.clone()];
+        let before = library_stamp(&dirs, "import A\nimport P\n");
+        assert_eq!(before, library_stamp(&dirs, "import A\nimport P\n"));
+        std::fs::write(package.join("Q.olean"), b"q, rebuilt").unwrap();
+        assert_eq!(
+            before,
+            library_stamp(&dirs, "import A\nimport P\n"),
+            "a package's traced module ends the walk"
+        );
+        std::fs::write(own.join("B.olean"), b"b, rebuilt").unwrap();
+        assert_ne!(before, library_stamp(&dirs, "import A\nimport P\n"));
+        assert_eq!(library_stamp(&[], "import A\n"), "");
     }
 
     /// A module built without Lake has no trace, and its `.olean` stays the same when a

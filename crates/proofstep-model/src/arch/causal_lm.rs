@@ -44,16 +44,23 @@ pub struct CausalLm {
 /// Buffers transformers may store that are not parameters (never read as weights).
 pub(crate) fn is_buffer(name: &str) -> bool {
     name.ends_with("rotary_emb.inv_freq")
+        || name.ends_with("rotary_emb.cos_cached")
+        || name.ends_with("rotary_emb.sin_cached")
         || name.ends_with("attention.bias")
         || name.ends_with("attention.masked_bias")
 }
 
 /// Warns about each tensor of the weights the model does not use (a checkpoint may carry
-/// extras), but refuses a block of layers the model does not have: config.json's
-/// `num_hidden_layers` is then not the weights' own, and the model would run a part of them.
+/// extras), but refuses a layer past config.json's `num_hidden_layers`: the count is then not
+/// the weights' own, and the model would run a part of them.
 fn unused_tensors<'a>(config: &ModelConfig, names: impl Iterator<Item = &'a String>) -> Result<()> {
     for name in names.filter(|n| !is_buffer(n)) {
-        if name.contains(".layers.") || name.starts_with("layers.") {
+        let layer = name
+            .split('.')
+            .skip_while(|part| *part != "layers")
+            .nth(1)
+            .and_then(|k| k.parse::<usize>().ok());
+        if layer.is_some_and(|k| k >= config.num_layers()) {
             return Err(ModelError::Weights(format!(
                 "the weights hold `{name}`, a layer config.json's num_hidden_layers ({}) does not \
                  have: the weights are not for this config.json",

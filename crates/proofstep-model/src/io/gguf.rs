@@ -179,15 +179,14 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
     let heads = meta_usize(c, "llama.attention.head_count")?;
     let hidden = meta_usize(c, "llama.embedding_length")?;
-    if heads == 0 || hidden % heads != 0 {
+    let key_length = meta_usize(c, "llama.attention.key_length").ok();
+    if heads == 0 || (key_length.is_none() && hidden % heads != 0) {
         return Err(ModelError::Gguf(format!(
             "llama.attention.head_count {heads} does not divide llama.embedding_length {hidden}: \
              the GGUF's metadata is damaged"
         )));
     }
-    let head_dim = meta_usize(c, "llama.attention.key_length")
-        .ok()
-        .filter(|&d| d != hidden / heads);
+    let head_dim = key_length.filter(|&d| d != hidden / heads);
     let scaling = match c
         .metadata
         .get("llama.rope.scaling.type")
@@ -332,6 +331,28 @@ fn check_tensor_shapes(c: &Content) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f`, catching a panic in it without the panic's message: the process's panic hook
+/// is wrapped once so that it stays silent on this thread while `f` runs, and reports every
+/// other panic as before (swapping the hook per call would race with other threads).
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    thread_local! {
+        static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    static WRAP: std::sync::Once = std::sync::Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result
+}
+
 /// Converts `input` (a llama GGUF) into a Hugging Face model folder `out`.
 pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
     let mut file = File::open(input).map_err(|e| ModelError::io(input, e))?;
@@ -342,10 +363,7 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
         ))
     };
     // candle's reader panics on some damaged headers (an alignment of 0): caught, and named.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Content::read(&mut file)));
-    std::panic::set_hook(hook);
+    let read = quietly(|| Content::read(&mut file));
     let content = match read {
         Ok(read) => read.map_err(|e| damaged(e.to_string()))?,
         Err(_) => {
