@@ -80,7 +80,7 @@ fn a_config_no_model_has_is_named_when_it_is_read() {
             "not > 0",
         ),
     ] {
-        let error = load_error(&[edit.clone()]);
+        let error = load_error(std::slice::from_ref(&edit));
         assert!(error.contains(words), "{edit:?}: {error}");
         assert!(error.contains("config.json"), "{edit:?}: {error}");
     }
