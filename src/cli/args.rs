@@ -354,38 +354,63 @@ pub struct DecodingArgs {
     pub seed: u64,
 }
 
+/// The decoding a command's flags ask for — a beam of `beam`'s width, or `samples` at each of
+/// `temperatures` (the flag `temperature_flag`) — refused with the flag to fix when no
+/// candidate could come of it.
+pub fn decoding(
+    beam: Option<usize>,
+    samples: usize,
+    temperatures: &[f32],
+    temperature_flag: &str,
+    top_p: f32,
+) -> anyhow::Result<Decoding> {
+    Ok(match beam {
+        Some(0) => bail!("--beam needs a width of at least 1"),
+        Some(width) => Decoding::Beam { width },
+        None => {
+            if samples == 0 || temperatures.is_empty() {
+                bail!("--samples and {temperature_flag} must ask for at least one candidate");
+            }
+            if let Some(t) = temperatures.iter().find(|t| !t.is_finite() || **t < 0.0) {
+                bail!("{temperature_flag}: {t} is not a temperature (use numbers ≥ 0, e.g. 0.5)");
+            }
+            Decoding::Sample {
+                temperatures: temperatures.to_vec(),
+                samples,
+                top_p,
+            }
+        }
+    })
+}
+
+/// `options`, unless they ask for more sequences at once than decoding holds
+/// (`GenerateOptions::check_size`).
+pub fn checked(options: GenerateOptions) -> anyhow::Result<GenerateOptions> {
+    options
+        .check_size()
+        .map_err(|e| anyhow::anyhow!("--samples / --beam: {e}"))?;
+    Ok(options)
+}
+
 impl DecodingArgs {
     /// The generation options these flags describe.
     pub fn options(&self) -> anyhow::Result<GenerateOptions> {
-        let decoding = match self.beam {
-            Some(0) => bail!("--beam needs a width of at least 1"),
-            Some(width) => Decoding::Beam { width },
-            None => {
-                if self.samples == 0 {
-                    bail!("--samples must be at least 1");
-                }
-                if !self.temperature.is_finite() || self.temperature < 0.0 {
-                    bail!("--temperature must be a number ≥ 0 (e.g. 0.5)");
-                }
-                Decoding::Sample {
-                    temperatures: vec![self.temperature],
-                    samples: self.samples,
-                    top_p: 0.95,
-                }
-            }
-        };
+        let temperatures = [self.temperature];
+        let decoding = decoding(
+            self.beam,
+            self.samples,
+            &temperatures,
+            "--temperature",
+            0.95,
+        )?;
         if self.max_new_tokens == 0 {
             bail!("--max-new-tokens must be at least 1");
         }
-        let options = GenerateOptions {
+        checked(GenerateOptions {
             decoding,
             max_new_tokens: self.max_new_tokens,
             seed: self.seed,
-        };
-        options
-            .check_size()
-            .map_err(|e| anyhow::anyhow!("--samples / --beam: {e}"))?;
-        Ok(options)
+        })
     }
 }
 
@@ -603,37 +628,18 @@ impl BudgetArgs {
             bail!("--retry-temperatures: {t} is not a sampling temperature (use numbers > 0, e.g. 0.8,1.2)");
         }
         self.also_try_given.check()?;
-        let decoding = match self.beam {
-            Some(0) => bail!("--beam needs a width of at least 1"),
-            Some(width) => Decoding::Beam { width },
-            None => {
-                if self.samples == 0 || self.temperatures.is_empty() {
-                    bail!("--samples and --temperatures must ask for at least one candidate");
-                }
-                if let Some(t) = self
-                    .temperatures
-                    .iter()
-                    .find(|t| !t.is_finite() || **t < 0.0)
-                {
-                    bail!(
-                        "--temperatures: {t} is not a temperature (use numbers ≥ 0, e.g. 0.0,0.5)"
-                    );
-                }
-                Decoding::Sample {
-                    temperatures: self.temperatures.clone(),
-                    samples: self.samples,
-                    top_p: self.top_p,
-                }
-            }
-        };
-        let generate = GenerateOptions {
+        let decoding = decoding(
+            self.beam,
+            self.samples,
+            &self.temperatures,
+            "--temperatures",
+            self.top_p,
+        )?;
+        let generate = checked(GenerateOptions {
             decoding,
             max_new_tokens: self.max_tokens,
             seed: self.seed,
-        };
-        generate
-            .check_size()
-            .map_err(|e| anyhow::anyhow!("--samples / --temperatures / --beam: {e}"))?;
+        })?;
         Ok(SearchConfig {
             max_expansions: self.expansions,
             time_limit: Duration::from_secs_f64(self.time_limit),

@@ -26,6 +26,9 @@ pub const ANSWER_NO: u8 = 1;
 /// Exit code of a training run stopped by Ctrl-C (after it saved a checkpoint), as shells
 /// report SIGINT.
 pub const INTERRUPTED: u8 = 130;
+/// The status of a command whose stdout was closed before its output ended (`| head`), as a
+/// shell reports a process a closed pipe stopped (128 + SIGPIPE).
+pub const CLOSED_PIPE: u8 = 141;
 
 /// Why a command failed, one exit code each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +129,10 @@ pub fn help_text() -> String {
     line(
         INTERRUPTED,
         "interrupted by Ctrl-C (train saves a checkpoint first)",
+    );
+    line(
+        CLOSED_PIPE,
+        "stdout closed before the output ended (`| head`)",
     );
     text
 }

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use proofstep::model::{
-    rank_candidates, set_threads, Candidate, Decoding, GenerateOptions, Generator, Predictor,
+    rank_candidates, set_threads, Candidate, GenerateOptions, Generator, Predictor,
 };
 use proofstep::openai::RemotePredictor;
 use proofstep::prompt::prompt;
 
-use crate::cli::args::{ModelOrDefault, RemoteArgs};
+use crate::cli::args::{checked, decoding, ModelOrDefault, RemoteArgs};
 
 /// Arguments of `proofstep generate`.
 #[derive(clap::Args, Debug)]
@@ -141,37 +141,19 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<ExitCode> {
 /// The generation options the flags ask for, refused with the flag to fix when no candidate
 /// or no memory could come of them.
 fn options(args: &GenerateArgs) -> anyhow::Result<GenerateOptions> {
-    let decoding = match args.beam {
-        Some(0) => bail!("--beam needs a width of at least 1"),
-        Some(width) => Decoding::Beam { width },
-        None => {
-            if args.samples == 0 || args.temperatures.is_empty() {
-                bail!("--samples and --temperature must ask for at least one candidate");
-            }
-            if let Some(t) = args
-                .temperatures
-                .iter()
-                .find(|t| !t.is_finite() || **t < 0.0)
-            {
-                bail!("--temperature: {t} is not a temperature (use numbers ≥ 0, e.g. 0.5)");
-            }
-            Decoding::Sample {
-                temperatures: args.temperatures.clone(),
-                samples: args.samples,
-                top_p: args.top_p,
-            }
-        }
-    };
+    let decoding = decoding(
+        args.beam,
+        args.samples,
+        &args.temperatures,
+        "--temperature",
+        args.top_p,
+    )?;
     if args.max_new_tokens == 0 {
         bail!("--max-new-tokens must be at least 1");
     }
-    let options = GenerateOptions {
+    checked(GenerateOptions {
         decoding,
         max_new_tokens: args.max_new_tokens,
         seed: args.seed,
-    };
-    options
-        .check_size()
-        .map_err(|e| anyhow::anyhow!("--samples / --temperature / --beam: {e}"))?;
-    Ok(options)
+    })
 }

@@ -40,7 +40,7 @@ pub fn quiet_broken_pipe() {
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("");
         if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
-            std::process::exit(141);
+            std::process::exit(exit::CLOSED_PIPE.into());
         }
         default(info);
     }));
