@@ -650,6 +650,11 @@ mod tests {
             "theorem t (l : List Nat) : l.length = l.length",
             "theorem u (s : List Nat) : List.length s = s.length",
         ]);
+        // In an argument: `Nat.gcd a.succ b` is `Nat.gcd (Nat.succ a) b`.
+        same(&[
+            "theorem t (a b : Nat) : Nat.gcd a.succ b = 1",
+            "theorem u (x y : Nat) : Nat.gcd (Nat.succ x) y = 1",
+        ]);
         // Another type, another function.
         apart(
             "theorem t (m n : Int) : m.gcd n = 1",

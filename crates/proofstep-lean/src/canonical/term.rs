@@ -710,6 +710,27 @@ pub(super) fn resolve_fields(e: &mut Expr, types: &HashMap<String, Option<String
                     }
                 }
             }
+            // An argument written `v.f` (split into `v`, `.f`) is the application `T.f v`.
+            let mut i = 1;
+            while i + 1 < items.len() {
+                let resolved = match (&items[i], &items[i + 1]) {
+                    (Expr::Atom(var), Expr::Atom(field)) if field.starts_with('.') => {
+                        match types.get(var) {
+                            Some(Some(ty)) => Some(Expr::App(vec![
+                                Expr::Atom(ty.clone()),
+                                items[i + 1].clone(),
+                                items[i].clone(),
+                            ])),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(app) = resolved {
+                    items.splice(i..i + 2, [app]);
+                }
+                i += 1;
+            }
             items.iter_mut().for_each(|i| resolve_fields(i, types));
         }
         Expr::Group(_, items) => items.iter_mut().for_each(|i| resolve_fields(i, types)),
