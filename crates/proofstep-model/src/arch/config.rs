@@ -329,14 +329,15 @@ impl ModelConfig {
                 return bad(format!("{name} is {value}, not between 1 and {max}"));
             }
         }
+        // A head's width is hidden_size / num_attention_heads unless llama's head_dim says it.
+        let head_dim_given = matches!(self, ModelConfig::Llama(c) if c.head_dim.is_some());
+        if !head_dim_given && hidden % heads != 0 {
+            return bad(format!(
+                "hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
+            ));
+        }
         match self {
             ModelConfig::Llama(c) => {
-                if c.head_dim.is_none() && c.hidden_size % c.num_attention_heads != 0 {
-                    return bad(format!(
-                        "hidden_size {} is not a multiple of num_attention_heads {}",
-                        c.hidden_size, c.num_attention_heads
-                    ));
-                }
                 if c.num_attention_heads % c.kv_heads() != 0 {
                     return bad(format!(
                         "num_attention_heads {} is not a multiple of num_key_value_heads {}",
@@ -389,12 +390,6 @@ impl ModelConfig {
                 }
             }
             ModelConfig::GptNeox(c) => {
-                if c.hidden_size % c.num_attention_heads != 0 {
-                    return bad(format!(
-                        "hidden_size {} is not a multiple of num_attention_heads {}",
-                        c.hidden_size, c.num_attention_heads
-                    ));
-                }
                 if !(c.layer_norm_eps.is_finite() && c.layer_norm_eps >= 0.0) {
                     return bad(format!(
                         "layer_norm_eps {} is not a finite number ≥ 0",
