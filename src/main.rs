@@ -100,7 +100,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", cli::exit::message(&err));
             ExitCode::from(cli::exit::Failure::of(&err).code())
         }
     }

@@ -81,6 +81,24 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     ));
     assert_eq!(c, Some(2), "{err}");
     assert!(err.contains("--samples"), "{err}");
+    // A time in seconds that is no duration (infinity panicked in `Duration`; 0 timed out
+    // every step).
+    for (flag, value) in [
+        ("--tactic-timeout", "inf"),
+        ("--tactic-timeout", "0"),
+        ("--time-limit", "1e300"),
+        ("--time-limit", "NaN"),
+    ] {
+        let (c, err) = code(&mut proofstep(
+            here,
+            &["prove", "--statement", "theorem t : True", flag, value],
+        ));
+        assert_eq!(c, Some(2), "{flag} {value}: {err}");
+        assert!(
+            err.contains("seconds") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
 
     // 3: no Lean anywhere in reach.
     let file = common::write_file(here, "A.lean", "theorem a : True := trivial\n");
@@ -119,6 +137,26 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     ));
     assert_eq!(c, Some(6), "{err}");
     assert!(err.contains("line 1"), "{err}");
+    // 6 too: a dataset that is not UTF-8 (it was an I/O error with no line).
+    let header = r#""header": "prelude\nimport Mini\n""#;
+    let mut latin1 = format!(
+        "{{\"name\": \"t\", \"formal_statement\": \"theorem t : True := by\", {header}}}\n"
+    )
+    .into_bytes();
+    latin1.extend_from_slice(b"{\"name\": \"caf\xe9\"}\n");
+    std::fs::write(here.join("latin1-dataset.jsonl"), latin1).unwrap();
+    let (c, err) = code(&mut proofstep(
+        here,
+        &[
+            "eval",
+            "--dataset",
+            "latin1-dataset.jsonl",
+            "--out",
+            "r.jsonl",
+        ],
+    ));
+    assert_eq!(c, Some(6), "{err}");
+    assert!(err.contains("line 2: not UTF-8 text"), "{err}");
     // 6 too: training data that holds no example, or a line that is not UTF-8.
     let empty = common::write_file(here, "empty.jsonl", "\n\n");
     let model = common::repo_root().join("models/testworld-small");

@@ -174,7 +174,7 @@ pub struct RemoteArgs {
     #[arg(long, value_name = "VAR", requires = "predictor_url")]
     pub predictor_api_key_env: Option<String>,
     /// Seconds one request may take before it counts as failed (and is retried).
-    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 120.0, value_parser = seconds)]
     pub predictor_timeout: f64,
     /// Retries of a request that failed for a reason that may pass (no connection, a timeout,
     /// HTTP 408, 429 or 5xx), with growing pauses between them.
@@ -209,9 +209,6 @@ impl RemoteArgs {
         let Some(url) = &self.predictor_url else {
             return Ok(None);
         };
-        if self.predictor_timeout.is_nan() || self.predictor_timeout <= 0.0 {
-            bail!("--predictor-timeout must be a positive number of seconds");
-        }
         let api_key = match &self.predictor_api_key_env {
             Some(var) => Some(
                 std::env::var(var)
@@ -463,7 +460,7 @@ pub struct BackendArgs {
     #[arg(long, value_enum, default_value = "server")]
     pub backend: BackendKind,
     /// Seconds one tactic may take before Lean is stopped and the step counts as failed.
-    #[arg(long, default_value_t = 60.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 60.0, value_parser = seconds)]
     pub tactic_timeout: f64,
     /// Lean processes to run (default: the number of cores).
     #[arg(long)]
@@ -552,7 +549,7 @@ pub struct BudgetArgs {
     #[arg(long, default_value_t = 100)]
     pub expansions: usize,
     /// Wall-time limit per theorem, in seconds.
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 600.0, value_parser = seconds)]
     pub time_limit: f64,
     /// Candidates sampled per temperature at each expansion (the default was chosen on the
     /// val splits: benchmarks/README.md, defaults).
@@ -617,9 +614,6 @@ impl BudgetArgs {
 
     /// The search configuration these flags describe.
     pub fn config(&self, lean_workers: usize) -> anyhow::Result<SearchConfig> {
-        if self.time_limit.is_nan() || self.time_limit <= 0.0 {
-            bail!("--time-limit must be a positive number of seconds");
-        }
         if let Some(t) = self
             .retry_temperatures
             .iter()
@@ -695,6 +689,26 @@ pub fn path_or_unset() -> impl clap::builder::TypedValueParser<Value = PathBuf> 
 pub fn given(path: &Option<PathBuf>) -> Option<PathBuf> {
     path.clone()
         .filter(|p| !p.to_string_lossy().trim().is_empty())
+}
+
+/// The longest time a `SECS` flag takes: a century, far inside what `Duration` holds.
+const MAX_SECONDS: f64 = 3.2e9;
+
+/// The parser of a `SECS` flag (timeouts, time limits): a number of seconds above 0 and at
+/// most a century, so that every value becomes a `Duration` (infinity, NaN or 1e300 would
+/// panic there, and 0 would time out every step).
+pub fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds (e.g. 60 or 0.5)"))?;
+    if value.is_finite() && value > 0.0 && value <= MAX_SECONDS {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{text} seconds: give a number above 0 and at most {MAX_SECONDS:e} (e.g. 60 or 0.5)"
+        ))
+    }
 }
 
 /// A `--workers`-style count: the one given, else the number of cores; at least 1.

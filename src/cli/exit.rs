@@ -103,6 +103,23 @@ impl Failure {
     }
 }
 
+/// What `error:` prints: the error and each cause after it, `: `-separated, as `{:#}` writes
+/// them, except a cause whose text the message already ends with (an error that names its
+/// source in its own text, as most of the library's do, would otherwise print it twice).
+pub fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    text
+}
+
 /// An error the command line raised with [`Failure::error`].
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -253,6 +270,25 @@ fn data(e: &DataError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_message_names_each_cause_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8");
+        let err = anyhow::Error::new(EvalError::Io {
+            path: "d.jsonl".into(),
+            source: io(),
+        })
+        .context("reading the dataset");
+        assert_eq!(
+            message(&err),
+            "reading the dataset: d.jsonl: not UTF-8",
+            "{err:#}"
+        );
+        let err = anyhow::Error::new(io())
+            .context("reading x")
+            .context("checking y");
+        assert_eq!(message(&err), format!("{err:#}"));
+    }
 
     #[test]
     fn a_typed_error_decides_the_code_wherever_it_sits_in_the_chain() {

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use proofstep::extract::{collect_inputs, extract, ExtractOptions};
 use proofstep::lean::lsp::server::ServerOptions;
 
-use crate::cli::args::{workers_or_cores, ToolchainArgs};
+use crate::cli::args::{seconds, workers_or_cores, ToolchainArgs};
 
 /// Arguments of `proofstep extract`.
 #[derive(clap::Args, Debug)]
@@ -31,7 +31,7 @@ pub struct ExtractArgs {
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=33))]
     pub held_out_percent: u32,
     /// Seconds Lean may take to elaborate one file (imports included).
-    #[arg(long, default_value_t = 600.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 600.0, value_parser = seconds)]
     pub file_timeout: f64,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,

@@ -7,14 +7,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use proofstep::lean::LeanCommand;
 use proofstep::model::Predictor;
 use proofstep::serve::lsp::{run_proxy, EngineOptions, ProxyOptions, Suggester};
 use proofstep::serve::ServeError;
 
-use crate::cli::args::{AlsoTryArgs, DecodingArgs, LeanLimitsArgs, ModelOrDefault, RemoteArgs};
+use crate::cli::args::{
+    seconds, AlsoTryArgs, DecodingArgs, LeanLimitsArgs, ModelOrDefault, RemoteArgs,
+};
 
 /// Arguments of `proofstep lsp`.
 #[derive(clap::Args, Debug)]
@@ -42,7 +44,7 @@ pub struct LspArgs {
     #[arg(long, default_value_t = 2)]
     pub check_workers: usize,
     /// Seconds one check may take before its candidate is dropped.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 20.0, value_parser = seconds)]
     pub check_timeout: f64,
     // The checking Lean servers' memory (shared among --check-workers) and the axioms a
     // completed proof may rest on (a step whose proof rests on another is offered as a step,
@@ -60,9 +62,6 @@ pub struct LspArgs {
 
 /// Runs the proxy until the editor or the server ends; exits with the server's status.
 pub fn run(args: LspArgs) -> anyhow::Result<ExitCode> {
-    if args.check_timeout.is_nan() || args.check_timeout <= 0.0 {
-        bail!("--check-timeout must be a positive number of seconds");
-    }
     args.also_try.check()?;
     args.remote.refuse_beam(args.decoding.beam)?;
     // Without a model the editor still gets Lean: a missing default model is a warning that

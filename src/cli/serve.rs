@@ -11,7 +11,9 @@ use anyhow::{bail, Context};
 use proofstep::model::Predictor;
 use proofstep::serve::{BatchOptions, HttpOptions, SuggestServer};
 
-use crate::cli::args::{load_model_dir, AlsoTryArgs, DecodingArgs, ModelOrDefault, RemoteArgs};
+use crate::cli::args::{
+    load_model_dir, seconds, AlsoTryArgs, DecodingArgs, ModelOrDefault, RemoteArgs,
+};
 
 /// The smallest `--max-header-bytes` that still fits an llmstep request's head.
 const MIN_HEADER_BYTES: usize = 1024;
@@ -44,14 +46,14 @@ pub struct ServeArgs {
     pub max_header_bytes: usize,
     /// Seconds a client has to send a request's head, then its body (408 when late), and to
     /// take each write of the answer; a slower client's connection is closed.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
     pub client_timeout: f64,
     /// Connections held open at once; at the limit a new one closes the one waiting longest for
     /// its client (a slow or idle one), or gets 503 when all have requests with the model.
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
     /// Seconds a request may wait for the model before it gets 503.
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 30.0, value_parser = seconds)]
     pub timeout: f64,
     /// Milliseconds the first request of a batch waits for others to join it.
     #[arg(long, default_value_t = 5)]
@@ -64,17 +66,11 @@ pub struct ServeArgs {
 /// Runs `proofstep serve` until the process is stopped.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let generate = args.decoding.options()?;
-    if args.timeout.is_nan() || args.timeout <= 0.0 {
-        bail!("--timeout must be a positive number of seconds");
-    }
     if args.max_body_bytes == 0 {
         bail!("--max-body-bytes must be at least 1");
     }
     if args.max_header_bytes < MIN_HEADER_BYTES {
         bail!("--max-header-bytes must be at least {MIN_HEADER_BYTES} (a request line and a few headers)");
-    }
-    if args.client_timeout.is_nan() || args.client_timeout <= 0.0 {
-        bail!("--client-timeout must be a positive number of seconds");
     }
     if args.max_connections == 0 {
         bail!("--max-connections must be at least 1");

@@ -128,7 +128,8 @@ pub struct TrainArgs {
     /// Longest sequence in tokens (prompt + output); longer states are cut at their start.
     #[arg(long, alias = "model_max_length", default_value_t = 1024)]
     pub model_max_length: usize,
-    /// Continue from a checkpoint folder, or `true` for the newest in output_dir.
+    /// Continue from a checkpoint folder, or `true` for the newest in output_dir (`false`
+    /// starts afresh, as leaving the flag out does).
     #[arg(long, alias = "resume_from_checkpoint")]
     pub resume_from_checkpoint: Option<PathBuf>,
     /// CPU threads (default: all cores).
@@ -208,7 +209,10 @@ impl TrainArgs {
             logging_steps: self.logging_steps,
             seed: self.seed,
             model_max_length: self.model_max_length,
-            resume_from_checkpoint: self.resume_from_checkpoint.clone(),
+            resume_from_checkpoint: self
+                .resume_from_checkpoint
+                .clone()
+                .filter(|p| !matches!(p.to_str(), Some("false" | "False" | "0"))),
             device: self.device,
             mixed_precision: match (self.fp16, self.bf16) {
                 (Some(true), _) => MixedPrecision::Fp16,

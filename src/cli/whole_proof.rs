@@ -13,7 +13,7 @@ use proofstep::openai::RemoteError;
 use proofstep::refine::{ApiKind, ApiModel, ApiOptions, PromptTemplates, RefineConfig};
 use proofstep::search::SearchConfig;
 
-use crate::cli::args::SearchArgs;
+use crate::cli::args::{seconds, SearchArgs};
 
 /// Where the whole-proof model is and how the refine loop spends it.
 #[derive(clap::Args, Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct WholeProofArgs {
     #[arg(long, default_value_t = 1024)]
     pub api_max_tokens: usize,
     /// Seconds one request may take before it counts as failed (and is retried).
-    #[arg(long, value_name = "SECS", default_value_t = 120.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 120.0, value_parser = seconds)]
     pub api_timeout: f64,
     /// Retries of a request that failed for a reason that may pass (no connection, a
     /// timeout, HTTP 408, 429 or 5xx), with growing pauses between them.
@@ -80,9 +80,6 @@ impl WholeProofArgs {
         };
         if self.attempts == 0 {
             bail!("--attempts must be at least 1");
-        }
-        if self.api_timeout.is_nan() || self.api_timeout <= 0.0 {
-            bail!("--api-timeout must be a positive number of seconds");
         }
         if self.api_temperature.is_nan() || self.api_temperature < 0.0 {
             bail!("--api-temperature must be a number ≥ 0 (0: greedy)");

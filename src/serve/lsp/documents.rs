@@ -97,8 +97,8 @@ pub fn apply_change(text: &mut String, change: &Value) -> bool {
     };
     let pos = |v: &Value| -> Option<Position> {
         Some(Position {
-            line: v["line"].as_u64()? as u32,
-            character: v["character"].as_u64()? as u32,
+            line: u32::try_from(v["line"].as_u64()?).ok()?,
+            character: u32::try_from(v["character"].as_u64()?).ok()?,
         })
     };
     let (Some(start), Some(end)) = (pos(&range["start"]), pos(&range["end"])) else {
@@ -164,5 +164,15 @@ mod tests {
                 {"range": {"start": {"line": 7, "character": 0}, "end": {"line": 7, "character": 0}}, "text": "x"}]}),
         );
         assert!(docs.get(uri).is_none());
+    }
+
+    #[test]
+    fn a_position_past_u32_is_no_position() {
+        // Line 2^32 + 1 cut to 32 bits would be line 1: the edit would land on the wrong line.
+        let mut text = "a\nb\n".to_string();
+        let change = json!({"range": {"start": {"line": 4_294_967_297u64, "character": 0},
+            "end": {"line": 4_294_967_297u64, "character": 0}}, "text": "x"});
+        assert!(!apply_change(&mut text, &change));
+        assert_eq!(text, "a\nb\n");
     }
 }

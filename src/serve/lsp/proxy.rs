@@ -436,9 +436,9 @@ fn observe_editor(
                 return;
             };
             let start = &params["range"]["start"];
-            let (Some(line), Some(character)) =
-                (start["line"].as_u64(), start["character"].as_u64())
-            else {
+            // LSP positions are uintegers (at most 2^31 - 1); one past u32 is no position.
+            let number = |key: &str| start[key].as_u64().and_then(|n| u32::try_from(n).ok());
+            let (Some(line), Some(character)) = (number("line"), number("character")) else {
                 return;
             };
             let Some(doc) = lock(&shared.docs).get(uri).cloned() else {
@@ -447,8 +447,8 @@ fn observe_editor(
             let key = JobKey {
                 uri: uri.to_string(),
                 version: doc.version,
-                line: line as u32,
-                character: character as u32,
+                line,
+                character,
             };
             let slot = engine.request(key, doc.text, *cache);
             lock(&shared.waiting).actions.insert(
