@@ -181,6 +181,21 @@ fn each_kind_of_failure_exits_with_its_own_code() {
         err.contains(":1: not a proof-step example (not UTF-8 text)"),
         "{err}"
     );
+    // `--resume_from_checkpoint false` starts afresh (it was read as a folder named "false").
+    let one = common::write_file(
+        here,
+        "one.jsonl",
+        "{\"input\": \"[GOAL]p : Prop\\nhp : p\\n⊢ p[PROOFSTEP]\", \"output\": \"exact hp<|endoftext|>\"}\n",
+    );
+    let (c, err) = code(
+        proofstep(here, &["train", "--model_name_or_path"])
+            .arg(&model)
+            .arg("--train_data_path")
+            .arg(&one)
+            .args(["--output_dir", "f", "--max_steps", "1"])
+            .args(["--resume_from_checkpoint", "false"]),
+    );
+    assert_eq!(c, Some(0), "{err}");
 
     // 7: shards of two different runs.
     let a = shard_of_a_run(here, "a", 4, Shard { index: 0, count: 2 });

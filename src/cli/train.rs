@@ -212,7 +212,7 @@ impl TrainArgs {
             resume_from_checkpoint: self
                 .resume_from_checkpoint
                 .clone()
-                .filter(|p| !matches!(p.to_str(), Some("false" | "False" | "0"))),
+                .filter(|p| p.to_str().map(parse_bool) != Some(Ok(false))),
             device: self.device,
             mixed_precision: match (self.fp16, self.bf16) {
                 (Some(true), _) => MixedPrecision::Fp16,
