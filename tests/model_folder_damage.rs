@@ -146,3 +146,27 @@ fn non_finite_outputs_are_an_error() {
     let error = generate(&path).unwrap_err();
     assert!(error.contains("not finite numbers"), "{error}");
 }
+
+/// A tensor stored in a type no model weight has (I32) is named as such, once, not reported as
+/// weights that "do not match config.json" (F7).
+#[test]
+fn weights_of_an_integer_type_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = folder(dir.path(), &[]).join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + len]).unwrap();
+    header["model.embed_tokens.weight"]["dtype"] = "I32".into();
+    let header = header.to_string();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&bytes[8 + len..]);
+    std::fs::write(&path, out).unwrap();
+    let error = match Generator::load(dir.path()) {
+        Ok(_) => panic!("I32 weights loaded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("stored as I32"), "{error}");
+    assert!(!error.contains("config.json"), "{error}");
+    assert_eq!(error.matches("weights:").count(), 1, "{error}");
+}

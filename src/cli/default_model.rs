@@ -45,7 +45,7 @@ pub fn given_model_dir(dir: &Path) -> anyhow::Result<()> {
     match missing_file(dir) {
         None => Ok(()),
         Some(missing) => Err(Failure::Model.error(format!(
-            "{} is not a model folder ({missing} is missing): point --model (or PROOFSTEP_MODEL, \
+            "{} is not a model folder ({missing}): point --model (or PROOFSTEP_MODEL, \
              which stands in for it) at a folder that `proofstep train` wrote, or give neither \
              to use {DEFAULT_MODEL}",
             dir.display()
@@ -68,17 +68,30 @@ fn warn_inside_mathlib(cwd: &Path, model: &Path) {
     }
 }
 
-/// The first file a model folder needs that `dir` lacks, if any.
-fn missing_file(dir: &Path) -> Option<&'static str> {
+/// What is wrong with the first file a model folder needs that `dir` lacks, if any: missing,
+/// or there but a folder.
+fn missing_file(dir: &Path) -> Option<String> {
     let has_weights = WEIGHT_LAYOUTS
         .iter()
         .any(|(single, index)| dir.join(single).is_file() || dir.join(index).is_file());
+    let lacking = |name: &str| {
+        let what = if dir.join(name).exists() {
+            "is not a file"
+        } else {
+            "is missing"
+        };
+        Some(format!("{name} {what}"))
+    };
     if !dir.join("config.json").is_file() {
-        Some("config.json")
+        lacking("config.json")
     } else if !has_weights {
-        Some("model.safetensors (or pytorch_model.bin)")
+        let (single, _) = WEIGHT_LAYOUTS[0];
+        match WEIGHT_LAYOUTS.iter().find(|(s, _)| dir.join(s).exists()) {
+            Some((present, _)) => lacking(present),
+            None => Some(format!("{single} (or pytorch_model.bin) is missing")),
+        }
     } else if !dir.join("tokenizer.json").is_file() {
-        Some("tokenizer.json")
+        lacking("tokenizer.json")
     } else {
         None
     }
@@ -91,11 +104,22 @@ mod tests {
     #[test]
     fn incomplete_folder_names_the_missing_file() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(missing_file(dir.path()), Some("config.json"));
-        for f in ["config.json", "model.safetensors"] {
-            std::fs::write(dir.path().join(f), "x").unwrap();
-        }
-        assert_eq!(missing_file(dir.path()), Some("tokenizer.json"));
+        assert_eq!(
+            missing_file(dir.path()).as_deref(),
+            Some("config.json is missing")
+        );
+        std::fs::write(dir.path().join("config.json"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("model.safetensors")).unwrap();
+        assert_eq!(
+            missing_file(dir.path()).as_deref(),
+            Some("model.safetensors is not a file")
+        );
+        std::fs::remove_dir(dir.path().join("model.safetensors")).unwrap();
+        std::fs::write(dir.path().join("model.safetensors"), "x").unwrap();
+        assert_eq!(
+            missing_file(dir.path()).as_deref(),
+            Some("tokenizer.json is missing")
+        );
         std::fs::write(dir.path().join("tokenizer.json"), "x").unwrap();
         assert_eq!(missing_file(dir.path()), None);
     }

@@ -104,15 +104,15 @@ impl Failure {
 }
 
 /// What `error:` prints: the error and each cause after it, `: `-separated, as `{:#}` writes
-/// them, except a cause whose text the message already ends with (an error that names its
-/// source in its own text, as most of the library's do, would otherwise print it twice).
+/// them, except a cause whose text the message already holds (an error that names its source
+/// in its own text, as most of the library's do, would otherwise print it twice).
 pub fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
         let part = cause.to_string();
         if text.is_empty() {
             text = part;
-        } else if !text.ends_with(&part) {
+        } else if !text.contains(&part) {
             text.push_str(": ");
             text.push_str(&part);
         }
@@ -288,6 +288,11 @@ mod tests {
             .context("reading x")
             .context("checking y");
         assert_eq!(message(&err), format!("{err:#}"));
+        let err = anyhow::Error::new(ModelError::io("m/a.safetensors", io())).context("loading m");
+        assert_eq!(
+            message(&err),
+            "loading m: m/a.safetensors: not UTF-8 (check that the path exists and is readable/writable)"
+        );
     }
 
     #[test]

@@ -150,9 +150,14 @@ impl CausalLm {
         };
         let net =
             Self::net(&config, Box::new(backend), &device, Some(&held)).map_err(|e| match e {
-                ModelError::Candle(e) => {
-                    ModelError::Weights(format!("{e}: they do not match config.json"))
-                }
+                ModelError::Candle(e) => source
+                    .failure
+                    .lock()
+                    .expect("lock")
+                    .take()
+                    .unwrap_or_else(|| {
+                        ModelError::Weights(format!("{e}: they do not match config.json"))
+                    }),
                 e => e,
             })?;
         let left = source.stream.lock().expect("lock").names();
@@ -492,7 +497,11 @@ impl SimpleBackend for Streamer {
             .lock()
             .expect("lock")
             .take_f32(name)
-            .map_err(|e| candle_core::Error::Msg(e.to_string()))?
+            .map_err(|e| {
+                let text = e.to_string();
+                self.source.failure.lock().expect("lock").get_or_insert(e);
+                candle_core::Error::Msg(text)
+            })?
             .ok_or_else(|| {
                 candle_core::Error::Msg(format!(
                     "missing tensor {name}: the weights are not for this config.json"

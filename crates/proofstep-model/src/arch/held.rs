@@ -47,6 +47,9 @@ pub struct Source {
     pub params: AtomicUsize,
     /// Every tensor as held, by name, when the load is to be saved.
     pub saved: Option<Mutex<BTreeMap<String, HeldMatrix>>>,
+    /// The first error reading a tensor gave where candle's loader could only pass on its text
+    /// (`Streamer`): the load reports it as it was, not as a mismatch with config.json.
+    pub failure: Mutex<Option<ModelError>>,
 }
 
 impl Source {
@@ -56,6 +59,7 @@ impl Source {
             stream: Mutex::new(stream),
             params: AtomicUsize::new(0),
             saved: saving.then(|| Mutex::new(BTreeMap::new())),
+            failure: Mutex::new(None),
         }
     }
 
