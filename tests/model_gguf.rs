@@ -260,6 +260,12 @@ fn damaged_gguf_metadata_is_an_error() {
             "num_hidden_layers is 1000000000000",
         ),
         ("general.alignment", Value::U32(0), "header is damaged"),
+        // A value the GGUF may leave out, there but damaged: not the default in silence.
+        (
+            "llama.context_length",
+            Value::I32(-1),
+            "`llama.context_length` is -1",
+        ),
     ] {
         let gguf = dir.path().join("damaged.gguf");
         write_gguf_with(&lm, &gguf, true, vec![(key, value)]);

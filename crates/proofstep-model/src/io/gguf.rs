@@ -66,6 +66,16 @@ fn meta_usize(c: &Content, key: &str) -> Result<usize> {
 
 /// An f32 metadata value widened to the f64 with the same shortest decimal (1e-5, not
 /// 9.99999974e-6), as transformers' configs write it.
+/// A count the GGUF may leave out (`default` then), but not damage: a value that is no count
+/// (`context_length = -1`) is an error, not the default.
+fn meta_usize_or(c: &Content, key: &str, default: usize) -> Result<usize> {
+    if c.metadata.contains_key(key) {
+        meta_usize(c, key)
+    } else {
+        Ok(default)
+    }
+}
+
 fn meta_f64(c: &Content, key: &str) -> Option<f64> {
     meta_f32(c, key).and_then(|x| x.to_string().parse().ok())
 }
@@ -218,12 +228,12 @@ fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
         intermediate_size: meta_usize(c, "llama.feed_forward_length")?,
         num_hidden_layers: meta_usize(c, "llama.block_count")?,
         num_attention_heads: heads,
-        num_key_value_heads: Some(meta_usize(c, "llama.attention.head_count_kv").unwrap_or(heads)),
+        num_key_value_heads: Some(meta_usize_or(c, "llama.attention.head_count_kv", heads)?),
         head_dim,
         rms_norm_eps: meta_f64(c, "llama.attention.layer_norm_rms_epsilon").unwrap_or(1e-5),
         rope_theta: Some(meta_f64(c, "llama.rope.freq_base").unwrap_or(10000.0)),
         rope_scaling: scaling,
-        max_position_embeddings: meta_usize(c, "llama.context_length").unwrap_or(2048),
+        max_position_embeddings: meta_usize_or(c, "llama.context_length", 2048)?,
         tie_word_embeddings: tied,
         attention_bias: c.tensor_infos.contains_key("blk.0.attn_q.bias"),
         mlp_bias: false,
@@ -414,6 +424,7 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
         tensors.insert(hf, t);
     }
     let count = tensors.len();
+    let context = config.max_position_embeddings;
     let lm = CausalLm::from_tensors(ModelConfig::Llama(config), tensors, &Device::Cpu)?;
     save_model(&lm, out, DEFAULT_SHARD_BYTES)?;
     let eos = meta_u32(&content, "tokenizer.ggml.eos_token_id");
@@ -433,7 +444,7 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
         "unk_token": token("tokenizer.ggml.unknown_token_id"),
         "pad_token": token("tokenizer.ggml.padding_token_id"),
         "clean_up_tokenization_spaces": false,
-        "model_max_length": meta_usize(&content, "llama.context_length").unwrap_or(2048),
+        "model_max_length": context,
     });
     let config_path = out.join("tokenizer_config.json");
     let text = serde_json::to_string_pretty(&tok_config).unwrap_or_default();
