@@ -211,3 +211,46 @@ fn ctrl_c_saves_a_checkpoint_and_exits_130() {
     assert_eq!(assert_loadable(&out), vec![step as usize]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("--resume_from_checkpoint"));
 }
+
+/// A checkpoint damaged after it was written (here its optimizer state cut short) does not
+/// resume; the error says to delete it, and then `true` resumes from the one before.
+#[test]
+fn a_damaged_checkpoint_names_the_way_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((data, tok)) = trace_data("a_damaged_checkpoint_names_the_way_on", dir.path()) else {
+        return;
+    };
+    let out = dir.path().join("run");
+    let first = start(
+        &data,
+        &tok,
+        &out,
+        &["--max_steps", "4", "--save_steps", "2"],
+    );
+    assert!(first.wait_with_output().unwrap().status.success());
+    let newest = out.join("checkpoint-4");
+    let optimizer = newest.join("optimizer.safetensors");
+    let bytes = std::fs::read(&optimizer).unwrap();
+    std::fs::write(&optimizer, &bytes[..bytes.len() / 2]).unwrap();
+    let resume = ["--max_steps", "6", "--save_steps", "2"];
+    let again = |extra: &[&str]| {
+        let args: Vec<&str> = resume.iter().chain(extra).copied().collect();
+        start(&data, &tok, &out, &args).wait_with_output().unwrap()
+    };
+    let run = again(&["--resume_from_checkpoint", "true"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("checkpoint-4") && err.contains("delete it"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&newest).unwrap();
+    let run = again(&["--resume_from_checkpoint", "true"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["global_step"], 6);
+}

@@ -87,15 +87,32 @@ pub fn resolve_resume(output_dir: &Path, value: &Path) -> Result<PathBuf, TrainE
     Ok(value.to_path_buf())
 }
 
+/// A checkpoint that cannot be resumed from, with the way on: a killed run never leaves a
+/// damaged checkpoint (they are written as `*.partial` and renamed), so one that fails to load
+/// was changed after; the checkpoint before it still resumes.
+fn unresumable(dir: &Path, e: TrainError) -> TrainError {
+    TrainError::Checkpoint {
+        path: dir.to_path_buf(),
+        reason: format!(
+            "cannot resume from it: {e}. If it is damaged, delete it: \
+             --resume_from_checkpoint true then resumes from the checkpoint before it"
+        ),
+    }
+}
+
 fn load_start(opts: &TrainOptions, device: &Device) -> Result<Start, TrainError> {
     if let Some(dir) = &opts.resume_from_checkpoint {
         let dir = resolve_resume(&opts.output_dir, dir)?;
-        let state = read_state(&dir)?;
-        let lm = load_model(&dir, device)?;
-        let tokenizer = ProofTokenizer::from_file(
-            &dir.join("tokenizer.json"),
-            lm.config().eos_ids().first().copied(),
-        )?;
+        let (state, lm, tokenizer) = (|| {
+            let state = read_state(&dir)?;
+            let lm = load_model(&dir, device)?;
+            let tokenizer = ProofTokenizer::from_file(
+                &dir.join("tokenizer.json"),
+                lm.config().eos_ids().first().copied(),
+            )?;
+            Ok((state, lm, tokenizer))
+        })()
+        .map_err(|e| unresumable(&dir, e))?;
         tracing::info!(checkpoint = %dir.display(), step = state.global_step, "resuming");
         return Ok(Start {
             lm,
@@ -297,7 +314,9 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
         ..Default::default()
     };
     if let Some((dir, saved)) = &resume {
-        optimizer.load(&dir.join("optimizer.safetensors"))?;
+        optimizer
+            .load(&dir.join("optimizer.safetensors"))
+            .map_err(|e| unresumable(dir, e.into()))?;
         if saved.seed != opts.seed {
             tracing::warn!(checkpoint_seed = saved.seed, "--seed differs from the checkpoint's; using the checkpoint's so the run continues exactly");
         }
