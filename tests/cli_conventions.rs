@@ -173,6 +173,22 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     let (c, err) = train(&empty);
     assert_eq!(c, Some(6), "{err}");
     assert!(err.contains("holds no proof-step example"), "{err}");
+    // The data is read before the model loads: with damaged weights too, the data is named.
+    let broken = here.join("broken");
+    std::fs::create_dir(&broken).unwrap();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(model.join(f), broken.join(f)).unwrap();
+    }
+    std::fs::write(broken.join("model.safetensors"), "damaged").unwrap();
+    let (c, err) = code(
+        proofstep(here, &["train", "--model_name_or_path"])
+            .arg(&broken)
+            .arg("--train_data_path")
+            .arg(&empty)
+            .args(["--output_dir", "b", "--max_steps", "1"]),
+    );
+    assert_eq!(c, Some(6), "{err}");
+    assert!(err.contains("holds no proof-step example"), "{err}");
     let latin1 = here.join("latin1.jsonl");
     std::fs::write(&latin1, b"{\"input\": \"caf\xe9\", \"output\": \"x\"}\n").unwrap();
     let (c, err) = train(&latin1);

@@ -222,6 +222,25 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
     }
     std::fs::create_dir_all(&opts.output_dir).map_err(|e| TrainError::io(&opts.output_dir, e))?;
     remove_partial(&opts.output_dir);
+    // The data is read before the model loads: bad data fails in a moment, not after a load
+    // of minutes.
+    let train_examples = read_examples(&opts.train_data_path)?;
+    if train_examples.is_empty() {
+        return Err(crate::data::DataError::NoExample {
+            path: opts.train_data_path.clone(),
+        }
+        .into());
+    }
+    let valid_examples = match &opts.valid_data_path {
+        Some(path) if opts.evaluation_strategy != Strategy::No => {
+            let mut examples = read_examples(path)?;
+            if let Some(n) = opts.max_eval_samples {
+                examples.truncate(n);
+            }
+            examples
+        }
+        _ => Vec::new(),
+    };
     let Start {
         mut lm,
         tokenizer,
@@ -245,13 +264,6 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
 
     let bar = ProgressBar::new_spinner();
     bar.set_message("tokenizing");
-    let train_examples = read_examples(&opts.train_data_path)?;
-    if train_examples.is_empty() {
-        return Err(crate::data::DataError::NoExample {
-            path: opts.train_data_path.clone(),
-        }
-        .into());
-    }
     let train_set = tokenize(&tokenizer, &train_examples, opts.model_max_length, |_| {
         bar.tick()
     })?;
@@ -263,16 +275,11 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
             opts.model_max_length
         )));
     }
-    let valid_set = match &opts.valid_data_path {
-        Some(path) if opts.evaluation_strategy != Strategy::No => {
-            let mut examples = read_examples(path)?;
-            if let Some(n) = opts.max_eval_samples {
-                examples.truncate(n);
-            }
-            tokenize(&tokenizer, &examples, opts.model_max_length, |_| bar.tick())?.examples
-        }
-        _ => Vec::new(),
-    };
+    let valid_set = tokenize(&tokenizer, &valid_examples, opts.model_max_length, |_| {
+        bar.tick()
+    })?
+    .examples;
+    drop(valid_examples);
     bar.finish_and_clear();
     tracing::info!(
         train = train_set.examples.len(),
