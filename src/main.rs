@@ -99,6 +99,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(err) if cli::exit::is_closed_stdout(&err) => ExitCode::from(cli::exit::CLOSED_PIPE),
         Err(err) => {
             eprintln!("error: {}", cli::exit::message(&err));
             ExitCode::from(cli::exit::Failure::of(&err).code())

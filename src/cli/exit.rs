@@ -120,6 +120,18 @@ pub fn message(err: &anyhow::Error) -> String {
     text
 }
 
+/// Whether `err` is a write to stdout that a closed pipe refused (`proofstep completions bash |
+/// head`): an I/O error with no context on it, as a command's own `writeln!(stdout, …)?` gives
+/// (a broken pipe to Lean or a server is always wrapped in a typed error or a context). The
+/// command then ends as `println!`'s does ([`super::quiet_broken_pipe`]): quietly, with
+/// [`CLOSED_PIPE`].
+pub fn is_closed_stdout(err: &anyhow::Error) -> bool {
+    err.chain().count() == 1
+        && err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 /// An error the command line raised with [`Failure::error`].
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
@@ -270,6 +282,18 @@ fn data(e: &DataError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_bare_broken_pipe_is_a_closed_stdout() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(is_closed_stdout(&anyhow::Error::new(pipe())));
+        assert!(!is_closed_stdout(
+            &anyhow::Error::new(pipe()).context("writing to Lean")
+        ));
+        assert!(!is_closed_stdout(&anyhow::Error::new(
+            std::io::Error::other("disk full")
+        )));
+    }
 
     #[test]
     fn the_message_names_each_cause_once() {
