@@ -2,7 +2,7 @@
 # Does the default prover prove what it has not seen? (benchmarks/README.md, generalization.)
 # The default prover (no tuning flag: the settings chosen on val by benchmarks/defaults/run.sh,
 # the default list — core automation and the Nat rewrites — tried beside the model) and the model alone
-# (--no-also-try) on three held-out sets the model was never trained on:
+# (--no-also-try) on four held-out sets the model was never trained on:
 #   - data/testworld/test   the committed corpus's random test split,
 #   - data/testworld/novel  its novel-shape split (no goal shape of it occurs in train, nor in the
 #                           default model's own training corpus: make.sh --exclude-shapes),

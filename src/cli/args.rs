@@ -106,7 +106,7 @@ pub struct ModelOrDefault {
     pub model: Option<PathBuf>,
     /// The weights the model is read in: auto (exact: f32, or a GGUF import's exact Q4_1 /
     /// Q8_0 blocks packed), f32 (exact), or bf16, q8_0, q4_0, q4_k (reduced precision,
-    /// converted while loading and held once: 1/2, ~1/4, ~1/5 and ~1/7 of f32's memory;
+    /// converted while loading and held once: 1/2, ~1/4, ~1/7 and ~1/7 of f32's memory;
     /// results are labelled). A folder `proofstep model quantize` wrote is read in its own
     /// weights (auto, or the same name).
     #[arg(

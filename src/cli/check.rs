@@ -26,8 +26,8 @@ pub struct CheckArgs {
     /// The Lean file to check.
     pub file: PathBuf,
     /// Which Lean runs the file: `file` (`lean --json`, needs only `lean`), `server` (Lean's
-    /// language server) or `repl` (needs a built repl).
-    #[arg(long, value_enum, default_value = "file")]
+    /// language server) or `repl` (needs a built repl); each checks the whole file in one run.
+    #[arg(long, value_enum, default_value = "file", hide_possible_values = true)]
     pub backend: BackendKind,
     /// Print one JSON object per theorem: {"name", "status", "goals"?, "errors"?, "axioms"?}.
     #[arg(long)]

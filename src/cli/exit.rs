@@ -20,7 +20,7 @@ use proofstep::train::TrainError;
 
 /// Exit code of a command that ran and whose answer is no: a search that found no proof, a
 /// check where not every theorem is proved, an extraction where a file failed, a doctor that
-/// found something missing.
+/// found no usable Lean, copies found by `eval overlap`.
 pub const ANSWER_NO: u8 = 1;
 
 /// Exit code of a training run stopped by Ctrl-C (after it saved a checkpoint), as shells
@@ -150,7 +150,7 @@ pub fn help_text() -> String {
     line(
         ANSWER_NO,
         "no proof found (prove, refine), not every theorem proved (check), a file failed (extract), \
-         something missing (doctor), copies found (eval overlap)",
+         no usable Lean (doctor), copies found (eval overlap)",
     );
     for failure in Failure::ALL {
         line(failure.code(), failure.meaning());

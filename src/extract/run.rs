@@ -126,15 +126,24 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<Input>, ExtractError> {
 
 /// `(url, commit)` of the git repository holding `dir`, empty strings when there is none.
 fn repo_info(dir: &Path) -> (String, String) {
+    // A git that hangs (a credential prompt, a network filesystem) is given 10 s.
     let git = |args: &[&str]| {
-        std::process::Command::new("git")
+        let mut command = std::process::Command::new("git");
+        command
             .arg("-C")
             .arg(dir)
             .args(args)
-            .output()
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        crate::process::spawn_group(&mut command)
             .ok()
+            .and_then(|child| {
+                crate::process::capture_bounded(child, std::time::Duration::from_secs(10), None)
+                    .ok()
+            })
             .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .map(|o| o.stdout.trim().to_string())
             .unwrap_or_default()
     };
     (
