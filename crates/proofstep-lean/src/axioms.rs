@@ -235,10 +235,23 @@ fn names_in_list(list: &str) -> Vec<String> {
 /// dependency makes a proof `Sorry`; any other axiom outside `policy` makes it `Axiom`, with
 /// the axioms named in `axioms` and in an error that says how to allow them.
 pub fn judge(
+    verdict: Verdict,
+    answer: Option<&AxiomsAnswer>,
+    policy: &AxiomPolicy,
+    name: &str,
+) -> Verdict {
+    judge_in(verdict, answer, policy, name, &|_| false)
+}
+
+/// [`judge`] for a text that declares the names `declared_here` says it does: an axiom outside
+/// the policy that the text declares itself gets the advice that fits it (no `--allow-axiom`
+/// accepts it), not the flag. The verdict is the same either way.
+pub fn judge_in(
     mut verdict: Verdict,
     answer: Option<&AxiomsAnswer>,
     policy: &AxiomPolicy,
     name: &str,
+    declared_here: &dyn Fn(&str) -> bool,
 ) -> Verdict {
     let axioms = match answer {
         Some(AxiomsAnswer::DependsOn(axioms)) => axioms,
@@ -303,9 +316,15 @@ pub fn judge(
             .map(|a| format!("--allow-axiom {a}"))
             .collect::<Vec<_>>()
             .join(" ");
-        verdict.errors.push(format!(
-            "`{name}` depends on {list}, outside the allowed axioms; pass `{flags}` if you mean to accept it (an axiom of the imported libraries: one the checked text declares itself is never accepted)"
-        ));
+        verdict.errors.push(if foreign.iter().any(|a| declared_here(a)) {
+            format!(
+                "`{name}` depends on {list}, outside the allowed axioms, and the checked text declares it itself: no flag accepts an axiom the text declares (it could state anything); prove it as a theorem, or declare it in an imported module and pass `{flags}`"
+            )
+        } else {
+            format!(
+                "`{name}` depends on {list}, outside the allowed axioms; pass `{flags}` if you mean to accept it (an axiom of the imported libraries: one the checked text declares itself is never accepted)"
+            )
+        });
     }
     if !foreign.is_empty() {
         verdict.axioms = foreign;
@@ -542,6 +561,14 @@ mod tests {
         assert_eq!(sorry.status, Status::Sorry);
         assert!(sorry.errors[0].contains("sorryAx"));
 
+        let here = judge_in(proved(), Some(&depends(&["cheat"])), &policy, "t", &|a| {
+            a == "cheat"
+        });
+        assert_eq!(here.status, Status::Axiom);
+        assert!(
+            here.errors[0].contains("the checked text declares it itself"),
+            "{here:?}"
+        );
         let cheat = judge(
             proved(),
             Some(&depends(&["propext", "cheat"])),

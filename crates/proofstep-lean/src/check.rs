@@ -526,11 +526,12 @@ pub fn classify(
                 }
                 v
             } else {
-                axioms::judge(
+                axioms::judge_in(
                     verdict,
                     answers[i].as_ref(),
                     policy,
                     &source.theorems[i].display_name(),
+                    &|axiom| source.declared.iter().any(|(_, d)| d == axiom),
                 )
             };
             if !header_errors.is_empty() {

@@ -246,7 +246,9 @@ impl TheoremText {
             }
             (Some(name), None) => match &answers.free {
                 Some(AxiomsAnswer::Unknown) => {
-                    axioms::judge(verdict, answers.after.as_ref(), policy, name)
+                    let declared = SourceFile::parse(&self.text).declared;
+                    let here = |axiom: &str| declared.iter().any(|(_, d)| d == axiom);
+                    axioms::judge_in(verdict, answers.after.as_ref(), policy, name, &here)
                 }
                 Some(_) => refuse(
                     verdict,
