@@ -83,16 +83,18 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     assert!(err.contains("--samples"), "{err}");
     // A time in seconds that is no duration (infinity panicked in `Duration`; 0 timed out
     // every step).
-    for (flag, value) in [
-        ("--tactic-timeout", "inf"),
-        ("--tactic-timeout", "0"),
-        ("--time-limit", "1e300"),
-        ("--time-limit", "NaN"),
+    let prove = ["prove", "--statement", "theorem t : True"];
+    for (command, flag, value) in [
+        (&prove[..], "--tactic-timeout", "inf"),
+        (&prove, "--tactic-timeout", "0"),
+        (&prove, "--time-limit", "1e300"),
+        (&prove, "--time-limit", "NaN"),
+        (&prove, "--time-limit", "1e-12"),
+        (&["check", "A.lean"], "--timeout", "18446744073709551615"),
+        (&["doctor"], "--timeout", "0"),
     ] {
-        let (c, err) = code(&mut proofstep(
-            here,
-            &["prove", "--statement", "theorem t : True", flag, value],
-        ));
+        let args: Vec<&str> = command.iter().copied().chain([flag, value]).collect();
+        let (c, err) = code(&mut proofstep(here, &args));
         assert_eq!(c, Some(2), "{flag} {value}: {err}");
         assert!(
             err.contains("seconds") && !err.contains("panicked"),

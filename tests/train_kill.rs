@@ -244,8 +244,14 @@ fn a_damaged_checkpoint_names_the_way_on() {
         err.contains("checkpoint-4") && err.contains("delete it"),
         "{err}"
     );
+    // A folder that is no checkpoint at all gets no advice to delete anything.
+    let run = again(&["--resume_from_checkpoint", "no-such-checkpoint"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(6), "{err}");
+    assert!(!err.contains("delete it"), "{err}");
     std::fs::remove_dir_all(&newest).unwrap();
-    let run = again(&["--resume_from_checkpoint", "true"]);
+    // `yes`, as train's boolean flags read it, is the newest checkpoint.
+    let run = again(&["--resume_from_checkpoint", "yes"]);
     assert!(
         run.status.success(),
         "{}",

@@ -528,7 +528,7 @@ impl BackendArgs {
         let toolchain = self.toolchain.discover_ready(anchor)?;
         let options = BackendOptions {
             workers: self.workers(),
-            tactic_timeout: Duration::from_secs_f64(self.tactic_timeout.max(0.001)),
+            tactic_timeout: Duration::from_secs_f64(self.tactic_timeout),
             memory_limit_mb: self.memory_limit_mb(),
             policy: self.policy(),
         };
@@ -691,22 +691,27 @@ pub fn given(path: &Option<PathBuf>) -> Option<PathBuf> {
         .filter(|p| !p.to_string_lossy().trim().is_empty())
 }
 
-/// The longest time a `SECS` flag takes: a century, far inside what `Duration` holds.
+/// The longest time a `SECS` flag takes: a century, far inside what `Duration` and a
+/// deadline (`Instant` plus it) hold.
 const MAX_SECONDS: f64 = 3.2e9;
 
-/// The parser of a `SECS` flag (timeouts, time limits): a number of seconds above 0 and at
-/// most a century, so that every value becomes a `Duration` (infinity, NaN or 1e300 would
-/// panic there, and 0 would time out every step).
+/// The shortest time a `SECS` flag takes: a millisecond (less rounds to nothing, and every
+/// step or request would time out at once).
+const MIN_SECONDS: f64 = 1e-3;
+
+/// The parser of every `SECS` flag (timeouts, time limits): a number of seconds from a
+/// millisecond to a century, so that every value becomes a usable `Duration` (infinity, NaN or
+/// 1e300 panicked there, and 0 timed out everything).
 pub fn seconds(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds (e.g. 60 or 0.5)"))?;
-    if value.is_finite() && value > 0.0 && value <= MAX_SECONDS {
+    if (MIN_SECONDS..=MAX_SECONDS).contains(&value) {
         Ok(value)
     } else {
         Err(format!(
-            "{text} seconds: give a number above 0 and at most {MAX_SECONDS:e} (e.g. 60 or 0.5)"
+            "{text} seconds: give a number from {MIN_SECONDS} to {MAX_SECONDS:e} (e.g. 60 or 0.5)"
         ))
     }
 }

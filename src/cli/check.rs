@@ -18,7 +18,7 @@ use proofstep::lean::{LeanError, Status, Verdict};
 
 use proofstep::lean::backend::BackendKind;
 
-use crate::cli::args::{BackendArgs, LeanLimitsArgs, ToolchainArgs};
+use crate::cli::args::{seconds, BackendArgs, LeanLimitsArgs, ToolchainArgs};
 
 /// Arguments of `proofstep check`.
 #[derive(clap::Args, Debug)]
@@ -33,8 +33,8 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds Lean may take for the whole file.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
-    pub timeout: u64,
+    #[arg(long, default_value_t = 300.0, value_name = "SECS", value_parser = seconds)]
+    pub timeout: f64,
     #[command(flatten)]
     pub limits: LeanLimitsArgs,
     #[command(flatten)]
@@ -72,7 +72,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     let backend_args = BackendArgs {
         backend: args.backend,
-        tactic_timeout: args.timeout.max(1) as f64,
+        tactic_timeout: args.timeout,
         lean_workers: Some(1),
         limits: args.limits.clone(),
         toolchain: args.toolchain.clone(),

@@ -23,8 +23,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DIR", env = "PROOFSTEP_MODEL", value_parser = crate::cli::args::path_or_unset())]
     pub model: Option<PathBuf>,
     /// Seconds `lean --version` may take (`lake env` may build on first use).
-    #[arg(long, default_value_t = 120, value_name = "SECS")]
-    pub timeout: u64,
+    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = crate::cli::args::seconds)]
+    pub timeout: f64,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,
 }
@@ -36,7 +36,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         None => std::env::current_dir()?,
     };
     let toolchain = args.toolchain.discover(&dir);
-    let mut report = toolchain.report(Duration::from_secs(args.timeout));
+    let mut report = toolchain.report(Duration::from_secs_f64(args.timeout));
     report
         .parts
         .push(match &crate::cli::args::given(&args.model) {

@@ -203,16 +203,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
         return Some(Failure::Model);
     }
     if let Some(e) = link.downcast_ref::<TrainError>() {
-        return Some(match e {
-            TrainError::Io { .. } => Failure::Io,
-            TrainError::Config(_) => Failure::Usage,
-            TrainError::Data(e) => data(e),
-            TrainError::Checkpoint { .. } => Failure::Data,
-            TrainError::Tokenizer(_)
-            | TrainError::Model(_)
-            | TrainError::Candle(_)
-            | TrainError::Diverged(..) => Failure::Model,
-        });
+        return Some(train(e));
     }
     if let Some(e) = link.downcast_ref::<DataError>() {
         return Some(data(e));
@@ -267,6 +258,20 @@ fn refine(e: &RefineError) -> Failure {
         RefineError::Start(e) | RefineError::Lean(e) => lean(e),
         RefineError::Model(_) => Failure::Model,
         RefineError::Search(e) => search(e),
+    }
+}
+
+fn train(e: &TrainError) -> Failure {
+    match e {
+        TrainError::Io { .. } => Failure::Io,
+        TrainError::Config(_) => Failure::Usage,
+        TrainError::Data(e) => data(e),
+        TrainError::Checkpoint { .. } => Failure::Data,
+        TrainError::Unresumable { source, .. } => train(source),
+        TrainError::Tokenizer(_)
+        | TrainError::Model(_)
+        | TrainError::Candle(_)
+        | TrainError::Diverged(..) => Failure::Model,
     }
 }
 

@@ -42,7 +42,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<ExitCode> {
     let inputs = collect_inputs(&args.inputs)?;
     let lean = args.toolchain.lean_command_for(&inputs[0].path)?;
     let workers = workers_or_cores(args.workers);
-    let timeout = Duration::from_secs_f64(args.file_timeout.max(1.0));
+    let timeout = Duration::from_secs_f64(args.file_timeout);
     let options = ExtractOptions {
         workers,
         held_out_percent: args.held_out_percent,

@@ -209,10 +209,16 @@ impl TrainArgs {
             logging_steps: self.logging_steps,
             seed: self.seed,
             model_max_length: self.model_max_length,
-            resume_from_checkpoint: self
-                .resume_from_checkpoint
-                .clone()
-                .filter(|p| p.to_str().map(parse_bool) != Some(Ok(false))),
+            // A boolean as train's other flags read it: false starts afresh, true is the
+            // newest checkpoint (`resolve_resume`); anything else is a folder.
+            resume_from_checkpoint: match self.resume_from_checkpoint.as_deref() {
+                Some(p) => match p.to_str().map(parse_bool) {
+                    Some(Ok(false)) => None,
+                    Some(Ok(true)) => Some(PathBuf::from("true")),
+                    _ => Some(p.to_path_buf()),
+                },
+                None => None,
+            },
             device: self.device,
             mixed_precision: match (self.fp16, self.bf16) {
                 (Some(true), _) => MixedPrecision::Fp16,

@@ -30,6 +30,14 @@ pub enum TrainError {
     /// A checkpoint folder is incomplete or from another run.
     #[error("checkpoint {path}: {reason}")]
     Checkpoint { path: PathBuf, reason: String },
+    /// A checkpoint whose files are there but do not load (changed after it was written: a
+    /// killed run leaves only whole ones); the exit code is its cause's.
+    #[error("cannot resume from checkpoint {path}: {source}. If it was changed after it was written (a killed run leaves only whole checkpoints), delete it: `--resume_from_checkpoint true` then resumes from the checkpoint before it")]
+    Unresumable {
+        path: PathBuf,
+        #[source]
+        source: Box<TrainError>,
+    },
     /// The loss became NaN or infinite.
     #[error("the loss became {0} at step {1}: lower --learning_rate or check the data")]
     Diverged(f32, usize),

@@ -87,16 +87,25 @@ pub fn resolve_resume(output_dir: &Path, value: &Path) -> Result<PathBuf, TrainE
     Ok(value.to_path_buf())
 }
 
-/// A checkpoint that cannot be resumed from, with the way on: a killed run never leaves a
+/// A checkpoint whose content does not load, with the way on: a killed run never leaves a
 /// damaged checkpoint (they are written as `*.partial` and renamed), so one that fails to load
-/// was changed after; the checkpoint before it still resumes.
+/// was changed after, and the checkpoint before it still resumes. Errors that say nothing of
+/// the content (no checkpoint there, a file that cannot be read, a device) stay as they are.
 fn unresumable(dir: &Path, e: TrainError) -> TrainError {
-    TrainError::Checkpoint {
-        path: dir.to_path_buf(),
-        reason: format!(
-            "cannot resume from it: {e}. If it is damaged, delete it: \
-             --resume_from_checkpoint true then resumes from the checkpoint before it"
-        ),
+    use crate::model::ModelError;
+    let about_content = !matches!(
+        e,
+        TrainError::Io { .. }
+            | TrainError::Model(ModelError::Io { .. } | ModelError::Device(_))
+            | TrainError::Candle(_)
+    );
+    if about_content && dir.join("trainer_state.json").is_file() {
+        TrainError::Unresumable {
+            path: dir.to_path_buf(),
+            source: Box::new(e),
+        }
+    } else {
+        e
     }
 }
 

@@ -132,7 +132,8 @@ pub fn wait_bounded(
     timeout: Duration,
     memory_limit_mb: Option<u64>,
 ) -> Result<ExitStatus, ProcessError> {
-    let deadline = Instant::now() + timeout;
+    // A timeout past what an `Instant` holds is no deadline.
+    let deadline = Instant::now().checked_add(timeout);
     let mut pause = Duration::from_millis(1);
     let mut next_memory_read = Instant::now();
     loop {
@@ -140,7 +141,7 @@ pub fn wait_bounded(
             return Ok(status);
         }
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) {
             kill_group(child.id());
             let _ = child.wait();
             return Err(ProcessError::Timeout(timeout));

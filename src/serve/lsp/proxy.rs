@@ -436,7 +436,7 @@ fn observe_editor(
                 return;
             };
             let start = &params["range"]["start"];
-            // LSP positions are uintegers (at most 2^31 - 1); one past u32 is no position.
+            // A position past what 32 bits hold is no position (not cut to 32 bits).
             let number = |key: &str| start[key].as_u64().and_then(|n| u32::try_from(n).ok());
             let (Some(line), Some(character)) = (number("line"), number("character")) else {
                 return;
