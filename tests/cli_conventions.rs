@@ -124,6 +124,15 @@ fn each_kind_of_failure_exits_with_its_own_code() {
     let missing = here.join("NoSuchFile.lean");
     let (c, err) = code(&mut proofstep(here, &["check", missing.to_str().unwrap()]));
     assert_eq!(c, Some(5), "{err}");
+    // A Lean file that is not UTF-8 is named by its line.
+    std::fs::write(
+        here.join("Latin1.lean"),
+        b"theorem a : True := trivial\n-- caf\xe9\n",
+    )
+    .unwrap();
+    let (c, err) = code(&mut proofstep(here, &["check", "Latin1.lean"]));
+    assert_eq!(c, Some(5), "{err}");
+    assert!(err.contains("line 2: not UTF-8 text"), "{err}");
 
     // 6: a dataset that is not one.
     let bad = common::write_file(here, "bad.jsonl", "{not json\n");

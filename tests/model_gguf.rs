@@ -266,6 +266,16 @@ fn damaged_gguf_metadata_is_an_error() {
             Value::I32(-1),
             "`llama.context_length` is -1",
         ),
+        (
+            "tokenizer.ggml.eos_token_id",
+            Value::I32(-1),
+            "not a token id",
+        ),
+        (
+            "llama.attention.layer_norm_rms_epsilon",
+            Value::String("x".into()),
+            "not a number",
+        ),
     ] {
         let gguf = dir.path().join("damaged.gguf");
         write_gguf_with(&lm, &gguf, true, vec![(key, value)]);

@@ -51,7 +51,7 @@ struct Line<'a> {
 
 /// Runs `proofstep check`: exit 0 when every theorem is proved, 1 otherwise.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&args.file).with_context(|| {
+    let text = proofstep::fsutil::read_utf8(&args.file).with_context(|| {
         format!(
             "cannot read {}: give the path of a readable .lean file",
             args.file.display()

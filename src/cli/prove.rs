@@ -142,8 +142,8 @@ pub fn theorem_in_file(
     file: &Path,
     wanted: &str,
 ) -> anyhow::Result<(String, String, String, PathBuf)> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = proofstep::fsutil::read_utf8(file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
     let tasks = lean_file_theorems(file, &text, None)?;
     match theorem_named(&tasks, wanted) {
         Ok(task) => {

@@ -330,18 +330,12 @@ fn position(value: &Value) -> Option<(u32, u32)> {
 
 /// The text of a dataset or source file; text that is not UTF-8 is bad input named by its line.
 fn read(path: &Path) -> Result<String, EvalError> {
-    let bytes = std::fs::read(path).map_err(|source| EvalError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
-        bad(
-            path,
-            format!("line {line}: not UTF-8 text (byte {valid}); save the file as UTF-8"),
-        )
+    crate::fsutil::read_utf8(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::InvalidData => bad(path, source.to_string()),
+        _ => EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
     })
 }
 

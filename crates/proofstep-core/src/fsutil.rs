@@ -12,6 +12,24 @@ use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
+/// A text file read whole; text that is not UTF-8 is an `InvalidData` error naming the line and
+/// byte where it stops being UTF-8 (`read_to_string` says only "stream did not contain valid
+/// UTF-8").
+pub fn read_utf8(path: &Path) -> io::Result<String> {
+    String::from_utf8(std::fs::read(path)?).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("line {line}: not UTF-8 text (byte {valid}); save the file as UTF-8"),
+        )
+    })
+}
+
 /// Writes `bytes` to `path` atomically (see [`AtomicFile`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = AtomicFile::create(path)?;

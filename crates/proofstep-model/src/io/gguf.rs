@@ -50,9 +50,7 @@ fn meta_usize(c: &Content, key: &str) -> Result<usize> {
     let n = match v.to_u64().or_else(|_| v.to_u32().map(u64::from)) {
         Ok(n) => n,
         Err(_) => {
-            let x = v
-                .to_i32()
-                .map_err(|e| ModelError::Gguf(format!("metadata `{key}`: {e}")))?;
+            let x = v.to_i32().map_err(|_| damaged_value(key, v, "a count"))?;
             u64::try_from(x).map_err(|_| {
                 ModelError::Gguf(format!(
                     "metadata `{key}` is {x}, not a count: the GGUF's metadata is damaged"
@@ -64,36 +62,49 @@ fn meta_usize(c: &Content, key: &str) -> Result<usize> {
         .map_err(|_| ModelError::Gguf(format!("metadata `{key}` is {n}, past any count")))
 }
 
-/// An f32 metadata value widened to the f64 with the same shortest decimal (1e-5, not
-/// 9.99999974e-6), as transformers' configs write it.
-/// A count the GGUF may leave out (`default` then), but not damage: a value that is no count
-/// (`context_length = -1`) is an error, not the default.
-fn meta_usize_or(c: &Content, key: &str, default: usize) -> Result<usize> {
+/// A value the GGUF may leave out (`None` then) but not damage: one that is there and cannot
+/// be read as `read` reads it (`context_length = -1`, a string epsilon) is an error, never a
+/// default in silence.
+fn optional<T>(
+    c: &Content,
+    key: &str,
+    read: impl Fn(&Content, &str) -> Result<T>,
+) -> Result<Option<T>> {
     if c.metadata.contains_key(key) {
-        meta_usize(c, key)
+        read(c, key).map(Some)
     } else {
-        Ok(default)
+        Ok(None)
     }
 }
 
-fn meta_f64(c: &Content, key: &str) -> Option<f64> {
-    meta_f32(c, key).and_then(|x| x.to_string().parse().ok())
+/// The error of a metadata value that is not what its key holds.
+fn damaged_value(key: &str, value: &Value, what: &str) -> ModelError {
+    ModelError::Gguf(format!(
+        "metadata `{key}` is {value:?}, not {what}: the GGUF's metadata is damaged"
+    ))
 }
 
-fn meta_f32(c: &Content, key: &str) -> Option<f32> {
-    c.metadata.get(key).and_then(|v| {
-        v.to_f32()
-            .ok()
-            .or_else(|| v.to_f64().ok().map(|x| x as f32))
-    })
+/// An f32 metadata value widened to the f64 with the same shortest decimal (1e-5, not
+/// 9.99999974e-6), as transformers' configs write it.
+fn meta_f64(c: &Content, key: &str) -> Result<f64> {
+    let x = meta_f32(c, key)?;
+    Ok(x.to_string().parse().unwrap_or(f64::from(x)))
 }
 
-fn meta_u32(c: &Content, key: &str) -> Option<u32> {
-    c.metadata.get(key).and_then(|v| {
-        v.to_u32()
-            .ok()
-            .or_else(|| v.to_i32().ok().map(|x| x as u32))
-    })
+fn meta_f32(c: &Content, key: &str) -> Result<f32> {
+    let v = meta(c, key)?;
+    v.to_f32()
+        .ok()
+        .or_else(|| v.to_f64().ok().map(|x| x as f32))
+        .ok_or_else(|| damaged_value(key, v, "a number"))
+}
+
+fn meta_u32(c: &Content, key: &str) -> Result<u32> {
+    let v = meta(c, key)?;
+    v.to_u32()
+        .ok()
+        .or_else(|| v.to_i32().ok().and_then(|x| u32::try_from(x).ok()))
+        .ok_or_else(|| damaged_value(key, v, "a token id"))
 }
 
 fn meta_strings(c: &Content, key: &str) -> Result<Vec<String>> {
@@ -189,7 +200,7 @@ pub fn hf_name(gguf: &str) -> Option<String> {
 fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
     let heads = meta_usize(c, "llama.attention.head_count")?;
     let hidden = meta_usize(c, "llama.embedding_length")?;
-    let key_length = meta_usize(c, "llama.attention.key_length").ok();
+    let key_length = optional(c, "llama.attention.key_length", meta_usize)?;
     if heads == 0 || (key_length.is_none() && hidden % heads != 0) {
         return Err(ModelError::Gguf(format!(
             "llama.attention.head_count {heads} does not divide llama.embedding_length {hidden}: \
@@ -204,7 +215,7 @@ fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
     {
         Some(t) if t == "linear" => Some(json!({
             "type": "linear",
-            "factor": meta_f32(c, "llama.rope.scaling.factor").unwrap_or(1.0),
+            "factor": optional(c, "llama.rope.scaling.factor", meta_f32)?.unwrap_or(1.0),
         })),
         Some(t) if t != "none" => {
             return Err(ModelError::Gguf(format!(
@@ -228,17 +239,20 @@ fn llama_config(c: &Content, vocab: usize, tied: bool) -> Result<LlamaConfig> {
         intermediate_size: meta_usize(c, "llama.feed_forward_length")?,
         num_hidden_layers: meta_usize(c, "llama.block_count")?,
         num_attention_heads: heads,
-        num_key_value_heads: Some(meta_usize_or(c, "llama.attention.head_count_kv", heads)?),
+        num_key_value_heads: Some(
+            optional(c, "llama.attention.head_count_kv", meta_usize)?.unwrap_or(heads),
+        ),
         head_dim,
-        rms_norm_eps: meta_f64(c, "llama.attention.layer_norm_rms_epsilon").unwrap_or(1e-5),
-        rope_theta: Some(meta_f64(c, "llama.rope.freq_base").unwrap_or(10000.0)),
+        rms_norm_eps: optional(c, "llama.attention.layer_norm_rms_epsilon", meta_f64)?
+            .unwrap_or(1e-5),
+        rope_theta: Some(optional(c, "llama.rope.freq_base", meta_f64)?.unwrap_or(10000.0)),
         rope_scaling: scaling,
-        max_position_embeddings: meta_usize_or(c, "llama.context_length", 2048)?,
+        max_position_embeddings: optional(c, "llama.context_length", meta_usize)?.unwrap_or(2048),
         tie_word_embeddings: tied,
         attention_bias: c.tensor_infos.contains_key("blk.0.attn_q.bias"),
         mlp_bias: false,
-        bos_token_id: meta_u32(c, "tokenizer.ggml.bos_token_id").map(|x| json!(x)),
-        eos_token_id: meta_u32(c, "tokenizer.ggml.eos_token_id").map(|x| json!(x)),
+        bos_token_id: optional(c, "tokenizer.ggml.bos_token_id", meta_u32)?.map(|x| json!(x)),
+        eos_token_id: optional(c, "tokenizer.ggml.eos_token_id", meta_u32)?.map(|x| json!(x)),
         extra,
     })
 }
@@ -394,6 +408,16 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
     let vocab = meta_strings(&content, "tokenizer.ggml.tokens")?.len();
     let tied = !content.tensor_infos.contains_key("output.weight");
     let config = llama_config(&content, vocab, tied)?;
+    // Every metadata value is read before anything is written: a damaged one leaves no folder.
+    let eos = optional(&content, "tokenizer.ggml.eos_token_id", meta_u32)?;
+    let tokens = meta_strings(&content, "tokenizer.ggml.tokens")?;
+    let mut special = serde_json::Map::new();
+    for kind in ["bos", "eos", "unknown", "padding"] {
+        let key = format!("tokenizer.ggml.{kind}_token_id");
+        let name =
+            optional(&content, &key, meta_u32)?.and_then(|id| tokens.get(id as usize).cloned());
+        special.insert(kind.to_string(), json!(name));
+    }
     ModelConfig::Llama(config.clone())
         .validate()
         .map_err(|e| ModelError::Gguf(format!("{}: {e}", input.display())))?;
@@ -427,22 +451,13 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
     let context = config.max_position_embeddings;
     let lm = CausalLm::from_tensors(ModelConfig::Llama(config), tensors, &Device::Cpu)?;
     save_model(&lm, out, DEFAULT_SHARD_BYTES)?;
-    let eos = meta_u32(&content, "tokenizer.ggml.eos_token_id");
     ProofTokenizer::new(tokenizer, eos).save(&out.join("tokenizer.json"))?;
-    let token = |key: &str| {
-        meta_u32(&content, key).and_then(|id| {
-            meta_strings(&content, "tokenizer.ggml.tokens")
-                .ok()?
-                .get(id as usize)
-                .cloned()
-        })
-    };
     let tok_config = json!({
         "tokenizer_class": "PreTrainedTokenizerFast",
-        "bos_token": token("tokenizer.ggml.bos_token_id"),
-        "eos_token": token("tokenizer.ggml.eos_token_id"),
-        "unk_token": token("tokenizer.ggml.unknown_token_id"),
-        "pad_token": token("tokenizer.ggml.padding_token_id"),
+        "bos_token": special["bos"],
+        "eos_token": special["eos"],
+        "unk_token": special["unknown"],
+        "pad_token": special["padding"],
         "clean_up_tokenization_spaces": false,
         "model_max_length": context,
     });
