@@ -332,7 +332,7 @@ pub fn train(opts: &TrainOptions, stop: &AtomicBool) -> Result<TrainReport, Trai
     if let Some((dir, saved)) = &resume {
         optimizer
             .load(&dir.join("optimizer.safetensors"))
-            .map_err(|e| unresumable(dir, e.into()))?;
+            .map_err(|e| unresumable(dir, e))?;
         if saved.seed != opts.seed {
             tracing::warn!(checkpoint_seed = saved.seed, "--seed differs from the checkpoint's; using the checkpoint's so the run continues exactly");
         }
