@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use proofstep::lean::toolchain::{Part, Report};
 
-use crate::cli::args::ToolchainArgs;
+use crate::cli::args::{seconds, ToolchainArgs};
 
 /// Arguments of `proofstep doctor`.
 #[derive(clap::Args, Debug)]
@@ -23,7 +23,7 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DIR", env = "PROOFSTEP_MODEL", value_parser = crate::cli::args::path_or_unset())]
     pub model: Option<PathBuf>,
     /// Seconds `lean --version` may take (`lake env` may build on first use).
-    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = crate::cli::args::seconds)]
+    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = seconds)]
     pub timeout: f64,
     #[command(flatten)]
     pub toolchain: ToolchainArgs,

@@ -405,12 +405,12 @@ pub fn import_gguf(input: &Path, out: &Path) -> Result<ImportSummary> {
         )));
     }
     let tokenizer = gguf_tokenizer(&content)?;
-    let vocab = meta_strings(&content, "tokenizer.ggml.tokens")?.len();
+    let tokens = meta_strings(&content, "tokenizer.ggml.tokens")?;
+    let vocab = tokens.len();
     let tied = !content.tensor_infos.contains_key("output.weight");
     let config = llama_config(&content, vocab, tied)?;
     // Every metadata value is read before anything is written: a damaged one leaves no folder.
     let eos = optional(&content, "tokenizer.ggml.eos_token_id", meta_u32)?;
-    let tokens = meta_strings(&content, "tokenizer.ggml.tokens")?;
     let mut special = serde_json::Map::new();
     for kind in ["bos", "eos", "unknown", "padding"] {
         let key = format!("tokenizer.ggml.{kind}_token_id");
