@@ -94,6 +94,10 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
         .join("out/round-1/model/model.safetensors")
         .is_file());
     assert_eq!(first[1]["val_total"], 2);
+    // Without examples to replay the found ones are all the training data, once each.
+    assert_eq!(first[1]["found_repeats"], 1);
+    let train = std::fs::read_to_string(dir.path().join("out/round-1/train.jsonl")).unwrap();
+    assert_eq!(train, examples);
     let svg = std::fs::read_to_string(dir.path().join("out/rounds.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("round"));
 
@@ -115,6 +119,10 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     assert_eq!(out.status.code(), Some(7));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--train-seed"), "{err}");
+    let out = iterate_with(dir.path(), "3", &["--found-share", "0.25"]);
+    assert_eq!(out.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--found-share"), "{err}");
     assert_eq!(rounds(dir.path()), second);
     // A round's line cut short by a killed run is not a round: the rerun writes it again.
     let path = dir.path().join("out/rounds.jsonl");
@@ -144,4 +152,66 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     std::fs::remove_file(dir.path().join("out/rounds.jsonl")).unwrap();
     let out = iterate(dir.path(), "3");
     assert_eq!(out.status.code(), Some(7));
+}
+
+#[test]
+fn found_proofs_take_their_share_beside_the_replayed_examples() {
+    if common::test_lean("found_proofs_take_their_share_beside_the_replayed_examples").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    common::write_file(dir.path(), "Pool.lean", POOL);
+    common::write_file(dir.path(), "Val.lean", VAL);
+    common::untrained_model(dir.path());
+    let base: String = (0..60)
+        .map(|i| {
+            format!(
+                "{{\"input\": \"[GOAL]h{i} : True\\n⊢ True[PROOFSTEP]\", \"output\": \"exact h{i}<|endoftext|>\"}}\n"
+            )
+        })
+        .collect();
+    common::write_file(dir.path(), "base.jsonl", &base);
+    let base_path = dir.path().join("base.jsonl");
+    let out = iterate_with(
+        dir.path(),
+        "1",
+        &[
+            "--base-examples",
+            base_path.to_str().unwrap(),
+            "--found-share",
+            "0.25",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rounds: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.path().join("out/rounds.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let examples = std::fs::read_to_string(dir.path().join("out/round-1/examples.jsonl")).unwrap();
+    let found = examples.lines().count();
+    assert!(found >= 5, "{examples}");
+    // A quarter of the data: 60 replayed beside found × r, r = round(60 / 3 / found).
+    let repeats = (20.0 / found as f64).round().max(1.0) as usize;
+    assert_eq!(rounds[1]["found_repeats"], repeats);
+    let train = std::fs::read_to_string(dir.path().join("out/round-1/train.jsonl")).unwrap();
+    assert_eq!(train.lines().count(), 60 + found * repeats);
+    assert_eq!(rounds[1]["train_examples"], 60 + found * repeats);
+    assert!(train.starts_with(&base), "the replayed examples come first");
+    for line in examples.lines() {
+        assert_eq!(
+            train.lines().filter(|l| *l == line).count(),
+            repeats,
+            "{line}"
+        );
+    }
+    // A share of 1 or more would leave nothing to replay: refused before anything runs.
+    let out = iterate_with(dir.path(), "1", &["--found-share", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0.9"));
 }

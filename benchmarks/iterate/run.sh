@@ -10,6 +10,8 @@
 # starting model's own training examples (rebuilt by `DATA_ONLY=1 models/testworld-small/make.sh`,
 # the same seed, so the same examples) beside the found proofs in every round's fine-tune, as
 # expert iteration does to keep what the model knew; BASE=0 learns from the found proofs alone.
+# FOUND_SHARE (iterate's default, 0.5) is the share of each fine-tune's examples the found proofs
+# take beside the replayed ones. DEFAULT=0 skips the default prover's test runs (ALONE=1 alone).
 # Usage: bash benchmarks/iterate/run.sh [MODEL_DIR]  (needs bash lean/mini/setup.sh and
 # cargo build --release). A killed run resumes (iterate resumes; finished evals are kept).
 set -euo pipefail
@@ -22,6 +24,7 @@ ROUNDS=${ROUNDS:-3}
 VAL=${VAL:-data/beyond/val}
 TEST=${TEST:-data/beyond/novel}
 BASE=${BASE:-1}
+FOUND_SHARE=${FOUND_SHARE:-0.5}
 mkdir -p "$OUT"
 base=()
 if [[ $BASE == 1 ]]; then
@@ -39,8 +42,9 @@ if [[ ! -f $OUT/pool/manifest.json ]]; then
     --exclude-shapes data/beyond/novel --exclude-shapes data/testworld/novel >&2
 fi
 "$BIN" iterate --model "$MODEL" --statements "$OUT/pool/train" --val "$VAL" --rounds "$ROUNDS" \
-  --out "$OUT/run" --workers 2 "${base[@]}" >&2
-kinds=(default)
+  --out "$OUT/run" --workers 2 --found-share "$FOUND_SHARE" "${base[@]}" >&2
+kinds=()
+[[ ${DEFAULT:-1} == 1 ]] && kinds+=(default)
 [[ ${ALONE:-0} == 1 ]] && kinds+=(alone)
 for kind in "${kinds[@]}"; do
   flags=()

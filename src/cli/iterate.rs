@@ -41,6 +41,11 @@ pub struct IterateArgs {
     /// fine-tune beside the new proofs.
     #[arg(long)]
     pub base_examples: Option<PathBuf>,
+    /// Share of each fine-tune's examples taken by the proofs found so far (each repeated to
+    /// make it up), the rest by --base-examples; 0 learns each found example once. Without
+    /// replay the fine-tune learns from the found proofs alone.
+    #[arg(long, default_value_t = 0.5, value_parser = share)]
+    pub found_share: f64,
     /// Updates of each round's fine-tune.
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
@@ -132,6 +137,7 @@ pub fn run(args: IterateArgs) -> anyhow::Result<ExitCode> {
             model_max_length: args.model_max_length,
             seed: args.train_seed,
             device: args.search.model.device,
+            found_share: args.found_share,
         },
         base_examples: args.base_examples.clone(),
     };
@@ -235,5 +241,22 @@ fn iterate_config(
             args.model_max_length,
             args.train_seed,
         ),
+        found_share: args.found_share,
     }))
+}
+
+/// Reads `--found-share`: a share of the examples from 0 to 0.9 (the found examples' copies
+/// are held in memory: 0.9 holds nine times the replayed examples).
+fn share(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number; give a share such as 0.5"))?;
+    if (0.0..=0.9).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{text} is not a share from 0 to 0.9; give 0 (each found example once) up to 0.9"
+        ))
+    }
 }

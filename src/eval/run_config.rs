@@ -93,6 +93,9 @@ pub struct IterateSettings {
     /// Updates, peak learning rate, batch size, warmup, longest example and shuffle seed of
     /// each fine-tune.
     pub fine_tune: (usize, f64, usize, usize, usize, u64),
+    /// `--found-share`: the share of each fine-tune's examples taken by the proofs found (0 in
+    /// runs recorded before it existed, which learned each found example once, as 0 does).
+    pub found_share: f64,
 }
 
 /// What decides whether a proof found is counted: which Lean checks it against which compiled
@@ -365,6 +368,11 @@ impl RunConfig {
             "--steps / --learning-rate / --batch-size / --warmup-steps / --model-max-length / --train-seed",
             show(&a.as_ref().map(|s| s.fine_tune)),
             show(&b.as_ref().map(|s| s.fine_tune)),
+        );
+        compare(
+            "--found-share",
+            show(&a.as_ref().map(|s| s.found_share)),
+            show(&b.as_ref().map(|s| s.found_share)),
         );
         let shard = |s: &Option<Shard>| s.map_or_else(|| "none".to_string(), |s| s.to_string());
         compare("--shard", shard(&self.shard), shard(&now.shard));

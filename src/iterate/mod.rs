@@ -44,6 +44,9 @@ pub struct FineTune {
     pub seed: u64,
     /// Where to fine-tune (`--device`).
     pub device: crate::model::DeviceChoice,
+    /// Share of the training data taken by the examples of the proofs found (see
+    /// [`found_repeats`]); 0 keeps one copy of each.
+    pub found_share: f64,
 }
 
 /// What `iterate` runs with.
@@ -79,8 +82,12 @@ pub struct RoundRecord {
     pub pool_proved_total: usize,
     /// Training examples this round's proofs added (new ones only).
     pub new_examples: usize,
-    /// Examples the round's fine-tune learned from.
+    /// Examples the round's fine-tune learned from (the found ones counted once per copy).
     pub train_examples: usize,
+    /// Copies of each found example in the round's training data ([`found_repeats`]; 1 in
+    /// rounds recorded before it existed).
+    #[serde(default = "one")]
+    pub found_repeats: usize,
     /// Validation theorems proved.
     pub val_proved: usize,
     /// Validation theorems.
@@ -155,6 +162,7 @@ pub fn run_iterate(
             pool_proved_total: 0,
             new_examples: 0,
             train_examples: 0,
+            found_repeats: 1,
             val_proved: 0,
             val_total: val.len(),
             val_rate: 0.0,
@@ -197,9 +205,11 @@ pub fn run_iterate(
             record.pool_proved = records.iter().filter(|r| r.proved).count();
             record.pool_proved_total = proved_before.len() + record.pool_proved;
 
-            let (new, train_path, total) = gather_examples(&options.out, round, &records, options)?;
-            record.new_examples = new;
-            record.train_examples = total;
+            let gathered = gather_examples(&options.out, round, &records, options)?;
+            record.new_examples = gathered.new;
+            record.train_examples = gathered.total;
+            record.found_repeats = gathered.repeats;
+            let train_path = gathered.path;
             let started = Instant::now();
             fine_tune(&previous, &train_path, &model_dir, &options.fine_tune)?;
             record.train_secs = started.elapsed().as_secs_f64();
@@ -288,56 +298,90 @@ fn proved_names(out: &Path, round: usize) -> anyhow::Result<HashSet<String>> {
     Ok(names)
 }
 
+/// What [`gather_examples`] wrote.
+struct Gathered {
+    /// Examples this round's proofs added.
+    new: usize,
+    /// The round's training data.
+    path: PathBuf,
+    /// Its examples, each copy counted.
+    total: usize,
+    /// Copies of each found example in it.
+    repeats: usize,
+}
+
+/// Copies of each found example that make the found examples `share` of the training data
+/// beside `base` replayed ones: at least one, one when there is nothing to replay (the found
+/// examples are then all of it). Without these copies a round's few hundred found examples
+/// are lost among tens of thousands replayed (a fine-tune of 9,600 draws sees each about
+/// once in six).
+pub fn found_repeats(found: usize, base: usize, share: f64) -> usize {
+    if found == 0 || base == 0 || share <= 0.0 || !share.is_finite() {
+        return 1;
+    }
+    let share = share.min(0.9);
+    let repeats = (share / (1.0 - share) * base as f64 / found as f64).round();
+    (repeats as usize).clamp(1, base.max(1))
+}
+
 /// Writes this round's new examples (`examples.jsonl`) and its training data (`train.jsonl`:
-/// the base examples, then every round's new ones); returns (new, path, total).
+/// the base examples, then every round's found ones, repeated [`found_repeats`] times).
 fn gather_examples(
     out: &Path,
     round: usize,
     records: &[TheoremRecord],
     options: &IterateOptions,
-) -> anyhow::Result<(usize, PathBuf, usize)> {
-    let mut lines: Vec<String> = Vec::new();
+) -> anyhow::Result<Gathered> {
     let mut seen: HashSet<String> = HashSet::new();
-    let mut keep = |line: String, lines: &mut Vec<String>| {
-        if seen.insert(line.clone()) {
-            lines.push(line);
-            true
-        } else {
-            false
-        }
-    };
-    if let Some(base) = &options.base_examples {
-        let text = std::fs::read_to_string(base)
-            .with_context(|| format!("cannot read the base examples {}", base.display()))?;
+    let mut base: Vec<String> = Vec::new();
+    if let Some(path) = &options.base_examples {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the base examples {}", path.display()))?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            keep(line.to_string(), &mut lines);
+            if seen.insert(line.to_string()) {
+                base.push(line.to_string());
+            }
         }
     }
+    let mut found: Vec<String> = Vec::new();
     for k in 1..round {
         let path = out.join(format!("round-{k}")).join("examples.jsonl");
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            keep(line.to_string(), &mut lines);
+            if seen.insert(line.to_string()) {
+                found.push(line.to_string());
+            }
         }
     }
-    let before = lines.len();
     let mut new_lines = Vec::new();
     for record in records {
         for example in pairs::proof_examples(record) {
             let line = example.to_seed_json();
-            if keep(line.clone(), &mut lines) {
+            if seen.insert(line.clone()) {
                 new_lines.push(line);
             }
         }
     }
+    found.extend(new_lines.iter().cloned());
+    let repeats = found_repeats(found.len(), base.len(), options.fine_tune.found_share);
     let dir = out.join(format!("round-{round}"));
     let join = |ls: &[String]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
     write_atomic(&dir.join("examples.jsonl"), join(&new_lines).as_bytes())?;
-    let train_path = dir.join("train.jsonl");
-    write_atomic(&train_path, join(&lines).as_bytes())?;
-    debug_assert_eq!(lines.len() - before, new_lines.len());
-    Ok((new_lines.len(), train_path, lines.len()))
+    let found_text = join(&found);
+    let mut train = join(&base);
+    train.reserve(found_text.len() * repeats);
+    for _ in 0..repeats {
+        train.push_str(&found_text);
+    }
+    let path = dir.join("train.jsonl");
+    write_atomic(&path, train.as_bytes())?;
+    Ok(Gathered {
+        new: new_lines.len(),
+        path,
+        total: base.len() + found.len() * repeats,
+        repeats,
+    })
 }
 
 /// Fine-tunes `from` on `data` into `into`, resuming from the newest checkpoint a killed run
@@ -497,4 +541,34 @@ pub fn rounds_svg(rounds: &[RoundRecord]) -> String {
     );
     svg.push_str("</svg>\n");
     svg
+}
+
+/// The default of [`RoundRecord::found_repeats`] for rounds recorded before it existed.
+fn one() -> usize {
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::found_repeats;
+
+    #[test]
+    fn found_examples_make_up_their_share() {
+        // 156 found beside 57,828 replayed, half and half: 371 copies of each.
+        let r = found_repeats(156, 57_828, 0.5);
+        assert_eq!(r, 371);
+        let share = (156 * r) as f64 / (156 * r + 57_828) as f64;
+        assert!((share - 0.5).abs() < 0.01, "{share}");
+        let r = found_repeats(100, 900, 0.25);
+        assert_eq!(r, 3);
+    }
+
+    #[test]
+    fn one_copy_without_replay_or_share() {
+        assert_eq!(found_repeats(156, 0, 0.5), 1);
+        assert_eq!(found_repeats(156, 57_828, 0.0), 1);
+        assert_eq!(found_repeats(0, 57_828, 0.5), 1);
+        assert_eq!(found_repeats(57_828, 10, 0.5), 1);
+        assert_eq!(found_repeats(1, 1_000, 0.9), 1_000);
+    }
 }
