@@ -353,11 +353,20 @@ fn doctor_checks_a_model_folder_when_asked() {
     assert_eq!(part_model["found"], false);
     let detail = part_model["detail"].as_str().unwrap();
     assert!(
-        detail.contains("model.safetensors") && detail.contains("tokenizer.json"),
+        detail.contains("model.safetensors (or pytorch_model.bin) is missing"),
         "{detail}"
     );
 
-    std::fs::write(model.join("model.safetensors"), "").unwrap();
+    // Weights in any layout the loader reads count (it reads pytorch_model.bin here, passing
+    // over a folder named model.safetensors); the next file lacking is named.
+    std::fs::create_dir(model.join("model.safetensors")).unwrap();
+    std::fs::write(model.join("pytorch_model.bin"), "").unwrap();
+    let report = json(&proofstep(&common::repo_root(), &args, &[]));
+    let detail = part(&report, "model")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(detail.contains("tokenizer.json is missing"), "{detail}");
     std::fs::write(model.join("tokenizer.json"), "{}").unwrap();
     let report = json(&proofstep(&common::repo_root(), &args, &[]));
     assert_eq!(part(&report, "model")["found"], true);

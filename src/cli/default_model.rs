@@ -70,7 +70,7 @@ fn warn_inside_mathlib(cwd: &Path, model: &Path) {
 
 /// What is wrong with the first file a model folder needs that `dir` lacks, if any: missing,
 /// or there but a folder.
-fn missing_file(dir: &Path) -> Option<String> {
+pub(crate) fn missing_file(dir: &Path) -> Option<String> {
     let has_weights = WEIGHT_LAYOUTS
         .iter()
         .any(|(single, index)| dir.join(single).is_file() || dir.join(index).is_file());

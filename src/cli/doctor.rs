@@ -66,28 +66,25 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 
 /// Whether `dir` holds a model folder `prove` can load (files present, architecture known).
 fn model_part(dir: &Path) -> Part {
-    let missing: Vec<&str> = ["config.json", "model.safetensors", "tokenizer.json"]
-        .into_iter()
-        .filter(|f| !dir.join(f).is_file())
-        .collect();
+    let missing = crate::cli::default_model::missing_file(dir);
     let model_type = std::fs::read_to_string(dir.join("config.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v["model_type"].as_str().map(str::to_string));
-    let (found, detail, fix) = match (&missing[..], model_type.as_deref()) {
-        ([], Some(kind @ ("llama" | "gpt_neox"))) => {
+    let (found, detail, fix) = match (missing, model_type.as_deref()) {
+        (None, Some(kind @ ("llama" | "gpt_neox"))) => {
             (true, format!("{} ({kind})", dir.display()), None)
         }
-        ([], other) => (
+        (None, other) => (
             false,
             format!("{}: config.json has model_type {other:?}", dir.display()),
             Some(
                 "use a Llama or GPT-NeoX model folder (what `proofstep train` writes)".to_string(),
             ),
         ),
-        (missing, _) => (
+        (Some(missing), _) => (
             false,
-            format!("{}: missing {}", dir.display(), missing.join(", ")),
+            format!("{}: {missing}", dir.display()),
             Some(
                 "point --model at a folder written by `proofstep train` or a Hugging Face download"
                     .to_string(),

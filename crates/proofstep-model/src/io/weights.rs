@@ -63,22 +63,34 @@ pub fn index_shards(index_json: &str, index_name: &str) -> Result<Vec<String>> {
     Ok(files)
 }
 
-/// The weights files of a folder: the first layout of [`WEIGHT_LAYOUTS`] present.
+/// The weights files of a folder: the first layout of [`WEIGHT_LAYOUTS`] present as a file
+/// (a folder of that name is passed over, as the model-folder checks pass it over).
 pub fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
     for (single, index) in WEIGHT_LAYOUTS {
-        if dir.join(single).exists() {
+        if dir.join(single).is_file() {
             return Ok(vec![dir.join(single)]);
         }
         let index = dir.join(index);
-        if index.exists() {
+        if index.is_file() {
             let text = std::fs::read_to_string(&index).map_err(|e| ModelError::io(&index, e))?;
             let shards = index_shards(&text, &index.display().to_string())?;
             return Ok(shards.into_iter().map(|f| dir.join(f)).collect());
         }
     }
+    let not_files: Vec<&str> = WEIGHT_LAYOUTS
+        .iter()
+        .flat_map(|(single, index)| [*single, *index])
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    let there = if not_files.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} there is not a file)", not_files.join(", "))
+    };
     Err(ModelError::Weights(format!(
-        "no model.safetensors, pytorch_model.bin or their *.index.json shards in {}: a model \
-         folder holds its weights in one of those (as transformers' save_pretrained writes them)",
+        "no model.safetensors, pytorch_model.bin or their *.index.json shards in {}{there}: a \
+         model folder holds its weights in one of those (as transformers' save_pretrained writes \
+         them)",
         dir.display()
     )))
 }
@@ -142,6 +154,22 @@ mod tests {
         assert!(
             err.contains("model.safetensors") && err.contains("pytorch_model.bin"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_folder_named_like_weights_is_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("model.safetensors")).unwrap();
+        let err = weight_files(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("model.safetensors there is not a file"),
+            "{err}"
+        );
+        std::fs::write(dir.path().join("pytorch_model.bin"), b"").unwrap();
+        assert_eq!(
+            weight_files(dir.path()).unwrap(),
+            [dir.path().join("pytorch_model.bin")]
         );
     }
 }
