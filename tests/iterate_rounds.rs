@@ -119,10 +119,6 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     assert_eq!(out.status.code(), Some(7));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--train-seed"), "{err}");
-    let out = iterate_with(dir.path(), "3", &["--found-share", "0.25"]);
-    assert_eq!(out.status.code(), Some(7));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--found-share"), "{err}");
     assert_eq!(rounds(dir.path()), second);
     // A round's line cut short by a killed run is not a round: the rerun writes it again.
     let path = dir.path().join("out/rounds.jsonl");
@@ -210,6 +206,42 @@ fn found_proofs_take_their_share_beside_the_replayed_examples() {
             "{line}"
         );
     }
+    // Round 2 proves nothing new and trains on every round's found examples, each as often.
+    let flags = [
+        "--base-examples",
+        base_path.to_str().unwrap(),
+        "--found-share",
+        "0.25",
+    ];
+    let out = iterate_with(dir.path(), "2", &flags);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = std::fs::read_to_string(dir.path().join("out/round-2/train.jsonl")).unwrap();
+    assert_eq!(second, train);
+    let last: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(dir.path().join("out/rounds.jsonl"))
+            .unwrap()
+            .lines()
+            .nth(2)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(last["pool_searched"], 0);
+    assert_eq!(last["found_repeats"], repeats);
+    // Another share on the same --out is refused, naming it.
+    let flags = [
+        "--base-examples",
+        base_path.to_str().unwrap(),
+        "--found-share",
+        "0.5",
+    ];
+    let out = iterate_with(dir.path(), "3", &flags);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("--found-share"), "{err}");
     // A share of 1 or more would leave nothing to replay: refused before anything runs.
     let out = iterate_with(dir.path(), "1", &["--found-share", "1"]);
     assert_eq!(out.status.code(), Some(2));

@@ -86,14 +86,31 @@ pub(crate) fn missing_file(dir: &Path) -> Option<String> {
         lacking("config.json")
     } else if !has_weights {
         let (single, _) = WEIGHT_LAYOUTS[0];
-        match WEIGHT_LAYOUTS.iter().find(|(s, _)| dir.join(s).exists()) {
-            Some((present, _)) => lacking(present),
+        match WEIGHT_LAYOUTS
+            .iter()
+            .flat_map(|(single, index)| [single, index])
+            .find(|name| dir.join(name).exists())
+        {
+            Some(present) => lacking(present),
             None => Some(format!("{single} (or pytorch_model.bin) is missing")),
         }
+    } else if let Some(shard) = missing_shard(dir) {
+        Some(shard)
     } else if !dir.join("tokenizer.json").is_file() {
         lacking("tokenizer.json")
     } else {
         None
+    }
+}
+
+/// The first weights shard an index names that is not a file in `dir`, if any.
+fn missing_shard(dir: &Path) -> Option<String> {
+    match proofstep::model::io::weights::weight_files(dir) {
+        Err(e) => Some(e.to_string()),
+        Ok(files) => files.iter().find(|f| !f.is_file()).map(|f| {
+            let name = f.file_name().unwrap_or_default().to_string_lossy();
+            format!("{name}, a shard its index names, is missing")
+        }),
     }
 }
 
@@ -121,6 +138,29 @@ mod tests {
             Some("tokenizer.json is missing")
         );
         std::fs::write(dir.path().join("tokenizer.json"), "x").unwrap();
+        assert_eq!(missing_file(dir.path()), None);
+    }
+
+    #[test]
+    fn a_sharded_folder_names_its_missing_shard() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.json"), "x").unwrap();
+        std::fs::write(dir.path().join("tokenizer.json"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("model.safetensors.index.json")).unwrap();
+        assert_eq!(
+            missing_file(dir.path()).as_deref(),
+            Some("model.safetensors.index.json is not a file")
+        );
+        std::fs::remove_dir(dir.path().join("model.safetensors.index.json")).unwrap();
+        let index = r#"{"weight_map": {"a": "model-00001-of-00002.safetensors",
+            "b": "model-00002-of-00002.safetensors"}}"#;
+        std::fs::write(dir.path().join("model.safetensors.index.json"), index).unwrap();
+        std::fs::write(dir.path().join("model-00001-of-00002.safetensors"), "x").unwrap();
+        assert_eq!(
+            missing_file(dir.path()).as_deref(),
+            Some("model-00002-of-00002.safetensors, a shard its index names, is missing")
+        );
+        std::fs::write(dir.path().join("model-00002-of-00002.safetensors"), "x").unwrap();
         assert_eq!(missing_file(dir.path()), None);
     }
 }

@@ -18,7 +18,8 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Check this model folder (Hugging Face layout: config.json with `model_type` llama or
-    /// gpt_neox, model.safetensors, tokenizer.json); default: the default model that `prove`,
+    /// gpt_neox, model.safetensors or pytorch_model.bin, single or sharded, tokenizer.json);
+    /// default: the default model that `prove`,
     /// `eval`, `generate`, `serve` and `lsp` use without `--model`.
     #[arg(long, value_name = "DIR", env = "PROOFSTEP_MODEL", value_parser = crate::cli::args::path_or_unset())]
     pub model: Option<PathBuf>,

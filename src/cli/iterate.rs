@@ -42,8 +42,9 @@ pub struct IterateArgs {
     #[arg(long)]
     pub base_examples: Option<PathBuf>,
     /// Share of each fine-tune's examples taken by the proofs found so far (each repeated to
-    /// make it up), the rest by --base-examples; 0 learns each found example once. Without
-    /// replay the fine-tune learns from the found proofs alone.
+    /// make up about that share), the rest by --base-examples; 0 keeps one copy of each found
+    /// example (what runs recorded before this flag did: resume those with 0). Without
+    /// --base-examples the found proofs are all the data and the share has no effect.
     #[arg(long, default_value_t = 0.5, value_parser = share)]
     pub found_share: f64,
     /// Updates of each round's fine-tune.
@@ -241,7 +242,12 @@ fn iterate_config(
             args.model_max_length,
             args.train_seed,
         ),
-        found_share: args.found_share,
+        // Without examples to replay every share gives the same data (one copy each).
+        found_share: if args.base_examples.is_some() {
+            args.found_share
+        } else {
+            0.0
+        },
     }))
 }
 

@@ -370,7 +370,7 @@ impl RunConfig {
             show(&b.as_ref().map(|s| s.fine_tune)),
         );
         compare(
-            "--found-share",
+            "--found-share (runs recorded before it existed resume with 0)",
             show(&a.as_ref().map(|s| s.found_share)),
             show(&b.as_ref().map(|s| s.found_share)),
         );

@@ -42,6 +42,10 @@ pub fn model_fingerprint(dir: &Path) -> Result<String> {
     let mut hash = Sha256::new();
     for name in SMALL_FILES {
         let path = dir.join(name);
+        if path.exists() && !path.is_file() {
+            // A folder of that name is passed over, as `weight_files` passes it over.
+            continue;
+        }
         match std::fs::read(&path) {
             Ok(bytes) => {
                 hash.update(format!("{name} {}\n", bytes.len()));
@@ -134,6 +138,14 @@ mod tests {
         bytes[0] = 8;
         std::fs::write(&bin, bytes).unwrap();
         assert_ne!(before, model_fingerprint(dir.path()).unwrap());
+    }
+
+    #[test]
+    fn a_folder_named_like_an_index_is_passed_over_as_the_loader_passes_it() {
+        let a = folder(&[1, 2, 3, 4]);
+        let before = model_fingerprint(a.path()).unwrap();
+        std::fs::create_dir(a.path().join("model.safetensors.index.json")).unwrap();
+        assert_eq!(model_fingerprint(a.path()).unwrap(), before);
     }
 
     #[test]

@@ -207,7 +207,7 @@ pub fn write_tensors(
                 .as_bytes(),
         )?;
         let _ = std::fs::remove_file(dir.join("model.safetensors"));
-    } else if index.exists() {
+    } else if index.is_file() {
         std::fs::remove_file(&index).map_err(|e| ModelError::io(&index, e))?;
     }
     Ok(())

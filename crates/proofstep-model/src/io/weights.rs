@@ -82,10 +82,10 @@ pub fn weight_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .flat_map(|(single, index)| [*single, *index])
         .filter(|name| dir.join(name).exists())
         .collect();
-    let there = if not_files.is_empty() {
-        String::new()
-    } else {
-        format!(" ({} there is not a file)", not_files.join(", "))
+    let there = match not_files[..] {
+        [] => String::new(),
+        [one] => format!(" ({one} there is not a file)"),
+        _ => format!(" ({} there are not files)", not_files.join(", ")),
     };
     Err(ModelError::Weights(format!(
         "no model.safetensors, pytorch_model.bin or their *.index.json shards in {}{there}: a \
