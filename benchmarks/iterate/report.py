@@ -19,15 +19,23 @@ def proved(path):
 
 def main():
     out, last, kinds = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-    print("| round | proved in the pool | new pairs | val proved | val pass rate (95 %) | minutes |")
-    print("|---|---|---|---|---|---|")
+    try:
+        with open(os.path.join(out, "run", "rounds.config.json")) as f:
+            share = json.load(f).get("iterate", {}).get("found_share", 0.0)
+    except FileNotFoundError:
+        share = 0.0
+    print(f"found share {share} (0: one copy of each found example, as before the setting)\n")
+    print("| round | proved in the pool | new pairs | copies of each | val proved | "
+          "val pass rate (95 %) | minutes |")
+    print("|---|---|---|---|---|---|---|")
     with open(os.path.join(out, "run", "rounds.jsonl")) as f:
         for r in map(json.loads, filter(str.strip, f)):
             k, n = r["val_proved"], r["val_total"]
             lo, hi = wilson(k, n)
             minutes = sum(v for key, v in r.items() if key.endswith("_secs")) / 60
             pool = f"{r['pool_proved']}/{r['pool_searched']}" if r["round"] else "-"
-            print(f"| {r['round']} | {pool} | {r['new_examples']} | {k}/{n} | "
+            copies = r.get("found_repeats", 1) if r["round"] else "-"
+            print(f"| {r['round']} | {pool} | {r['new_examples']} | {copies} | {k}/{n} | "
                   f"{100 * k / n:.1f} % ({100 * lo:.1f}–{100 * hi:.1f}) | {minutes:.1f} |")
     for kind in kinds:
         label = {"default": "default prover", "alone": "model alone (--no-also-try)"}[kind]
