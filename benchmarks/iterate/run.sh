@@ -52,9 +52,15 @@ for kind in "${kinds[@]}"; do
   for k in 0 "$ROUNDS"; do
     model=$MODEL
     [[ $k == 0 ]] || model=$OUT/run/round-$k/model
-    [[ -f $OUT/test.$kind.round-$k.summary.json ]] ||
-      "$BIN" eval --dataset "$TEST" --model "$model" --out "$OUT/test.$kind.round-$k.jsonl" \
-        --workers 2 "${flags[@]}" > "$OUT/test.$kind.round-$k.log" 2>&1
+    summary=$OUT/test.$kind.round-$k.summary.json
+    if [[ -f $summary ]]; then
+      # A finished test run is kept unless it is older than the round's model in this run
+      # (the rounds were run again): then it may have measured another model.
+      [[ $summary -nt $OUT/run/round-$k/model/model.safetensors ]] && continue
+      rm -f "$OUT/test.$kind.round-$k".*
+    fi
+    "$BIN" eval --dataset "$TEST" --model "$model" --out "$OUT/test.$kind.round-$k.jsonl" \
+      --workers 2 "${flags[@]}" > "$OUT/test.$kind.round-$k.log" 2>&1
   done
 done
 python3 benchmarks/iterate/report.py "$OUT" "$ROUNDS" "${kinds[@]}"
