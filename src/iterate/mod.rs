@@ -20,6 +20,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
+use crate::data::format::Example;
 use crate::eval::{evaluate, EvalOptions, ResultsFile, Summary, Task, TheoremRecord};
 use crate::fsutil::write_atomic;
 use crate::lean::ProofBackend;
@@ -325,6 +326,16 @@ pub fn found_repeats(found: usize, base: usize, share: f64) -> usize {
     (repeats as usize).max(1)
 }
 
+/// What makes two example lines the same example: the seed's line of their (input, output),
+/// however the file spelled the JSON (another tool's key order, spacing or escapes), so a
+/// replayed example is never taken for a found one and repeated; a line that is not an
+/// example is its own key.
+fn example_key(line: &str) -> String {
+    serde_json::from_str::<Example>(line)
+        .map(|e| e.to_seed_json())
+        .unwrap_or_else(|_| line.to_string())
+}
+
 /// Writes this round's new examples (`examples.jsonl`) and its training data (`train.jsonl`:
 /// the base examples, then every round's found ones, repeated [`found_repeats`] times).
 fn gather_examples(
@@ -339,7 +350,7 @@ fn gather_examples(
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the base examples {}", path.display()))?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            if seen.insert(line.to_string()) {
+            if seen.insert(example_key(line)) {
                 base.push(line.to_string());
             }
         }
@@ -350,7 +361,7 @@ fn gather_examples(
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            if seen.insert(line.to_string()) {
+            if seen.insert(example_key(line)) {
                 found.push(line.to_string());
             }
         }
@@ -574,6 +585,16 @@ mod tests {
         let old = r#"{"pool":"d6","base_examples":"2e","fine_tune":[300,0.0005,32,20,512,0]}"#;
         let settings: crate::eval::IterateSettings = serde_json::from_str(old).unwrap();
         assert_eq!(settings.found_share, 0.0);
+    }
+
+    #[test]
+    fn an_example_is_the_same_however_its_line_spells_it() {
+        use super::example_key;
+        let seed = r#"{"input": "[GOAL]\u22a2 True[PROOFSTEP]", "output": "trivial<|endoftext|>"}"#;
+        let other = r#"{"output":"trivial<|endoftext|>","input":"[GOAL]⊢ True[PROOFSTEP]"}"#;
+        assert_eq!(example_key(seed), example_key(other));
+        assert_eq!(example_key(seed), seed);
+        assert_ne!(example_key(seed), example_key("not json"));
     }
 
     #[test]
