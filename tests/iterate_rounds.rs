@@ -55,6 +55,15 @@ fn iterate_with(dir: &std::path::Path, rounds: &str, extra: &[&str]) -> std::pro
         .unwrap()
 }
 
+/// The round records of the run in `dir/out`, in order.
+fn rounds(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("out/rounds.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 #[test]
 fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
     if common::test_lean("rounds_learn_from_verified_proofs_and_a_rerun_resumes").is_none() {
@@ -71,13 +80,6 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let rounds = |dir: &std::path::Path| -> Vec<serde_json::Value> {
-        std::fs::read_to_string(dir.join("out/rounds.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
     let first = rounds(dir.path());
     assert_eq!(first.len(), 2, "{first:?}");
     assert_eq!(first[0]["round"], 0);
@@ -168,36 +170,32 @@ fn found_proofs_take_their_share_beside_the_replayed_examples() {
         .collect();
     common::write_file(dir.path(), "base.jsonl", &base);
     let base_path = dir.path().join("base.jsonl");
-    let out = iterate_with(
-        dir.path(),
-        "1",
-        &[
-            "--base-examples",
-            base_path.to_str().unwrap(),
-            "--found-share",
-            "0.25",
-        ],
-    );
+    let with_share = |share: &'static str| {
+        [
+            "--base-examples".to_string(),
+            base_path.display().to_string(),
+            "--found-share".to_string(),
+            share.to_string(),
+        ]
+    };
+    let flags = with_share("0.25");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let out = iterate_with(dir.path(), "1", &flags);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let rounds: Vec<serde_json::Value> =
-        std::fs::read_to_string(dir.path().join("out/rounds.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+    let first = rounds(dir.path());
     let examples = std::fs::read_to_string(dir.path().join("out/round-1/examples.jsonl")).unwrap();
     let found = examples.lines().count();
     assert!(found >= 5, "{examples}");
     // A quarter of the data: 60 replayed beside found × r, r = round(60 / 3 / found).
     let repeats = (20.0 / found as f64).round().max(1.0) as usize;
-    assert_eq!(rounds[1]["found_repeats"], repeats);
+    assert_eq!(first[1]["found_repeats"], repeats);
     let train = std::fs::read_to_string(dir.path().join("out/round-1/train.jsonl")).unwrap();
     assert_eq!(train.lines().count(), 60 + found * repeats);
-    assert_eq!(rounds[1]["train_examples"], 60 + found * repeats);
+    assert_eq!(first[1]["train_examples"], 60 + found * repeats);
     assert!(train.starts_with(&base), "the replayed examples come first");
     for line in examples.lines() {
         assert_eq!(
@@ -207,12 +205,6 @@ fn found_proofs_take_their_share_beside_the_replayed_examples() {
         );
     }
     // Round 2 proves nothing new and trains on every round's found examples, each as often.
-    let flags = [
-        "--base-examples",
-        base_path.to_str().unwrap(),
-        "--found-share",
-        "0.25",
-    ];
     let out = iterate_with(dir.path(), "2", &flags);
     assert!(
         out.status.success(),
@@ -221,23 +213,12 @@ fn found_proofs_take_their_share_beside_the_replayed_examples() {
     );
     let second = std::fs::read_to_string(dir.path().join("out/round-2/train.jsonl")).unwrap();
     assert_eq!(second, train);
-    let last: serde_json::Value = serde_json::from_str(
-        std::fs::read_to_string(dir.path().join("out/rounds.jsonl"))
-            .unwrap()
-            .lines()
-            .nth(2)
-            .unwrap(),
-    )
-    .unwrap();
+    let last = &rounds(dir.path())[2];
     assert_eq!(last["pool_searched"], 0);
     assert_eq!(last["found_repeats"], repeats);
     // Another share on the same --out is refused, naming it.
-    let flags = [
-        "--base-examples",
-        base_path.to_str().unwrap(),
-        "--found-share",
-        "0.5",
-    ];
+    let flags = with_share("0.5");
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let out = iterate_with(dir.path(), "3", &flags);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{err}");
