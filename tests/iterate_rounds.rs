@@ -55,6 +55,17 @@ fn iterate_with(dir: &std::path::Path, rounds: &str, extra: &[&str]) -> std::pro
         .unwrap()
 }
 
+/// A folder holding the pool, the validation file and an untrained model; none where the
+/// test-world Lean is not set up (the test is skipped).
+fn pool_and_val(test: &str) -> Option<tempfile::TempDir> {
+    common::test_lean(test)?;
+    let dir = tempfile::tempdir().unwrap();
+    common::write_file(dir.path(), "Pool.lean", POOL);
+    common::write_file(dir.path(), "Val.lean", VAL);
+    common::untrained_model(dir.path());
+    Some(dir)
+}
+
 /// The round records of the run in `dir/out`, in order.
 fn rounds(dir: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("out/rounds.jsonl"))
@@ -66,13 +77,9 @@ fn rounds(dir: &std::path::Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
-    if common::test_lean("rounds_learn_from_verified_proofs_and_a_rerun_resumes").is_none() {
+    let Some(dir) = pool_and_val("rounds_learn_from_verified_proofs_and_a_rerun_resumes") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    common::write_file(dir.path(), "Pool.lean", POOL);
-    common::write_file(dir.path(), "Val.lean", VAL);
-    common::untrained_model(dir.path());
+    };
     let out = iterate(dir.path(), "1");
     assert!(
         out.status.success(),
@@ -154,13 +161,10 @@ fn rounds_learn_from_verified_proofs_and_a_rerun_resumes() {
 
 #[test]
 fn found_proofs_take_their_share_beside_the_replayed_examples() {
-    if common::test_lean("found_proofs_take_their_share_beside_the_replayed_examples").is_none() {
+    let Some(dir) = pool_and_val("found_proofs_take_their_share_beside_the_replayed_examples")
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    common::write_file(dir.path(), "Pool.lean", POOL);
-    common::write_file(dir.path(), "Val.lean", VAL);
-    common::untrained_model(dir.path());
+    };
     let base: String = (0..60)
         .map(|i| {
             format!(
