@@ -46,6 +46,7 @@ fn generated_corpus_is_proved_by_real_lean() {
             hypotheses: 5,
             distractors: 3,
             beyond_automation_percent: 40,
+            beyond_lists_percent: 20,
             ..GenOptions::default()
         },
         per_file: 20,
@@ -257,6 +258,48 @@ fn the_beyond_automation_knob_sets_the_share_of_rewriting_chains_and_case_splits
 }
 
 #[test]
+fn the_beyond_lists_knob_sets_the_share_of_splits_and_leaves_older_corpora_unchanged() {
+    let draw = |lists: u8, automation: u8| {
+        generate(
+            600,
+            &GenOptions {
+                seed: 8,
+                beyond_automation_percent: automation,
+                beyond_lists_percent: lists,
+                ..GenOptions::default()
+            },
+        )
+        .theorems
+    };
+    let splits = |ts: &[proofstep::testworld::GenTheorem]| {
+        ts.iter().filter(|t| t.kind == Kind::Split).count()
+    };
+    // At 0 no draw is made for the knob: the corpora of before it come out unchanged.
+    assert_eq!(splits(&draw(0, 60)), 0);
+    assert_eq!(draw(0, 60), generate(600, &GenOptions {
+        seed: 8,
+        beyond_automation_percent: 60,
+        ..GenOptions::default()
+    })
+    .theorems);
+    assert_eq!(splits(&draw(100, 60)), 600);
+    let share = splits(&draw(50, 60));
+    assert!((240..420).contains(&share), "{share}");
+    // Every split theorem has a disjunction hypothesis its proof splits, and the goals vary.
+    let ts = draw(100, 0);
+    let shapes: HashSet<String> = ts.iter().map(|t| goal_shape(&t.statement())).collect();
+    assert!(shapes.len() >= 40, "only {} goal shapes", shapes.len());
+    for t in &ts {
+        assert!(t.binders.contains(" ∨ "), "{}", t.render());
+        assert!(
+            t.proof.iter().any(|l| l.contains("cases ") || l.contains("Or.elim")),
+            "{}",
+            t.render()
+        );
+    }
+}
+
+#[test]
 fn a_larger_count_extends_the_corpus_and_keeps_every_split() {
     // What benchmarks/pipeline/beyond_data.sh relies on: a corpus of 4x the theorems starts with
     // the smaller one's theorems, names included, and a split depends on the name and seed
@@ -438,6 +481,7 @@ fn committed_corpus_is_what_its_manifest_command_generates(corpus: &str) {
         hypotheses: knob("hypotheses"),
         distractors: knob("distractors"),
         beyond_automation_percent: manifest["beyond_automation"].as_u64().unwrap_or(0) as u8,
+        beyond_lists_percent: manifest["beyond_lists"].as_u64().unwrap_or(0) as u8,
         exclude,
         exclude_shapes: HashSet::new(),
     };

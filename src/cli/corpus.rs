@@ -55,6 +55,12 @@ pub struct GenerateArgs {
     /// what a model learns beyond automation wants a large share here.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub beyond_automation: u8,
+    /// Percent of theorems (drawn before the families above) that the strongest fixed tactic
+    /// list cannot close either: a disjunction hypothesis to split, then a nest of `∧`/`∨` to
+    /// build from what each branch gives. A corpus that should measure what a model proves
+    /// beyond any fixed list wants a large share here.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub beyond_lists: u8,
     /// Theorems per Lean file.
     #[arg(long, default_value_t = 60)]
     pub per_file: usize,
@@ -132,6 +138,7 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
             hypotheses: args.hypotheses,
             distractors: args.distractors,
             beyond_automation_percent: args.beyond_automation,
+            beyond_lists_percent: args.beyond_lists,
             exclude,
             exclude_shapes,
         },
@@ -164,6 +171,9 @@ fn generate(args: GenerateArgs) -> anyhow::Result<ExitCode> {
     );
     if args.beyond_automation > 0 {
         command_line.push_str(&format!(" --beyond-automation {}", args.beyond_automation));
+    }
+    if args.beyond_lists > 0 {
+        command_line.push_str(&format!(" --beyond-lists {}", args.beyond_lists));
     }
     command_line.push_str(&format!(" --novel-percent {}", args.novel_percent));
     for path in &args.exclude {

@@ -12,15 +12,15 @@ use super::{bullet, pick, Draft, GenOptions};
 const ATOMS: [&str; 6] = ["p", "q", "r", "s", "t", "u"];
 
 /// The two branch proofs: each maps the branch's hypothesis name to a term for the goal.
-struct Branches {
-    left: Box<dyn Fn(&str) -> String>,
-    right: Box<dyn Fn(&str) -> String>,
+pub(crate) struct Branches {
+    pub(crate) left: Box<dyn Fn(&str) -> String>,
+    pub(crate) right: Box<dyn Fn(&str) -> String>,
     /// `Or.elim`'s arguments when the branches are plain hypotheses (`h1`, `h2`).
-    direct: Option<(String, String)>,
+    pub(crate) direct: Option<(String, String)>,
 }
 
-/// The split of `hd` into the two branches, in one of four styles.
-fn split(rng: &mut StdRng, hd: &str, b: &Branches) -> Vec<String> {
+/// The split of `hd` into the two branches, in one of four styles (also `split`'s).
+pub(crate) fn split(rng: &mut StdRng, hd: &str, b: &Branches) -> Vec<String> {
     let (ha, hb) = *pick(rng, &[("ha", "hb"), ("hl", "hr"), ("h", "h")]);
     match rng.random_range(0..4) {
         0 => vec![

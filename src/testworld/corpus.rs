@@ -346,6 +346,7 @@ pub fn build_corpus(
         "hypotheses": options.gen.hypotheses,
         "distractors": options.gen.distractors,
         "beyond_automation": options.gen.beyond_automation_percent,
+        "beyond_lists": options.gen.beyond_lists_percent,
         "per_file": options.per_file,
         "held_out_percent": options.held_out_percent,
         "novel_percent": options.novel_percent,

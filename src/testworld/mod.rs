@@ -18,6 +18,7 @@ pub mod equality;
 pub mod names;
 pub mod prop;
 pub mod quant;
+pub mod split;
 
 use std::collections::HashSet;
 
@@ -44,6 +45,8 @@ pub enum Kind {
     Quant,
     /// `Nat.gcd` and `Nat.Coprime`.
     Coprime,
+    /// A disjunction to split before a nest of `∧`/`∨` can be built (beyond the fixed lists).
+    Split,
 }
 
 impl Kind {
@@ -57,6 +60,7 @@ impl Kind {
             Kind::Cases => "or",
             Kind::Quant => "quant",
             Kind::Coprime => "gcd",
+            Kind::Split => "split",
         }
     }
 }
@@ -76,6 +80,10 @@ pub struct GenOptions {
     /// (`simp_all`, `decide`) cannot close — rewriting chains and disjunction elimination, in
     /// equal parts — instead of the basic ones.
     pub beyond_automation_percent: u8,
+    /// Percent (0–100) of theorems drawn, before the other families, from `split`: a
+    /// disjunction to split before a nested goal can be built, which neither automation nor
+    /// the strongest fixed tactic list (`search::DEFAULT_ALSO_TRY`) can close.
+    pub beyond_lists_percent: u8,
     /// Canonical forms (`lean::canonical`) no generated statement may have: the statements of
     /// held-out files (a hand-written evaluation set, another corpus's val and test).
     pub exclude: HashSet<String>,
@@ -92,6 +100,7 @@ impl Default for GenOptions {
             hypotheses: 4,
             distractors: 2,
             beyond_automation_percent: 0,
+            beyond_lists_percent: 0,
             exclude: HashSet::new(),
             exclude_shapes: HashSet::new(),
         }
@@ -166,7 +175,8 @@ pub struct Generated {
 
 /// Generates `count` theorems, drawing the kinds at random (prop, equality, arith, quantifiers
 /// and gcd in the ratio 3:2:2:2:1, or with `beyond_automation_percent` chance a rewriting chain
-/// or a disjunction elimination, in equal parts), named `{kind}_{index:05}` with the index
+/// or a disjunction elimination, in equal parts, or first with `beyond_lists_percent` chance a
+/// split with a goal to build), named `{kind}_{index:05}` with the index
 /// counted over all kinds so names never repeat. The older families write fixed names, which
 /// `names::rename` replaces by names drawn from wide pools. A statement equal to an earlier one
 /// up to renaming and hypothesis order (whatever its proof), or to an excluded one, is replaced
@@ -179,9 +189,14 @@ pub fn generate(count: usize, options: &GenOptions) -> Generated {
     let mut attempts = 0usize;
     while out.len() < count && attempts < count * 50 + 100 {
         attempts += 1;
+        // Each draw is made only when its knob is set, so corpora made before a knob existed
+        // come out of the same seed unchanged.
+        let beyond_lists = options.beyond_lists_percent > 0
+            && rng.random_range(0..100) < options.beyond_lists_percent.min(100);
         let beyond = options.beyond_automation_percent > 0
             && rng.random_range(0..100) < options.beyond_automation_percent.min(100);
         let kind = match (beyond, rng.random_range(0..10)) {
+            _ if beyond_lists => Kind::Split,
             (true, 0..=4) => Kind::Algebra,
             (true, _) => Kind::Cases,
             (false, 0..=2) => Kind::Prop,
@@ -198,6 +213,7 @@ pub fn generate(count: usize, options: &GenOptions) -> Generated {
             Kind::Cases => names::rename(cases::draft(&mut rng, options), &mut rng),
             Kind::Quant => quant::draft(&mut rng, options),
             Kind::Coprime => coprime::draft(&mut rng, options),
+            Kind::Split => names::rename(split::draft(&mut rng, options), &mut rng),
         };
         let statement = format!("{} : {}", draft.binders, draft.goal);
         if !options.exclude_shapes.is_empty()

@@ -1,0 +1,284 @@
+//! Case splits with a goal to build: a hypothesis `A ∨ B` whose branches each give different
+//! facts (through implications `a → c`), and a goal — a nest of `∧` and `∨` over those facts —
+//! that holds in both branches but not from the facts both share. No proof exists without the
+//! split, and a fixed tactic list (automation plus the `Nat` rewrites, `search::DEFAULT_ALSO_TRY`)
+//! has no tactic that splits a hypothesis, so only a prover that reads the state and chooses the
+//! split can close these; goals of many shapes reach the novel-shape split.
+
+use std::collections::HashSet;
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::cases::{split, Branches};
+use super::{pick, Draft, GenOptions};
+
+const ATOMS: [&str; 12] = ["p", "q", "r", "s", "t", "u", "v", "w", "a", "b", "c", "d"];
+
+/// A goal formula over atoms.
+#[derive(Clone, Debug)]
+enum Goal {
+    Atom(&'static str),
+    And(Box<Goal>, Box<Goal>),
+    Or(Box<Goal>, Box<Goal>),
+}
+
+impl Goal {
+    /// Whether the goal follows from the atoms `known` alone.
+    fn holds(&self, known: &HashSet<&str>) -> bool {
+        match self {
+            Goal::Atom(a) => known.contains(a),
+            Goal::And(l, r) => l.holds(known) && r.holds(known),
+            Goal::Or(l, r) => l.holds(known) || r.holds(known),
+        }
+    }
+
+    /// The goal as Lean writes it; `nested` parenthesizes a compound goal.
+    fn text(&self, nested: bool) -> String {
+        let (l, op, r) = match self {
+            Goal::Atom(a) => return a.to_string(),
+            Goal::And(l, r) => (l, "∧", r),
+            Goal::Or(l, r) => (l, "∨", r),
+        };
+        let body = format!("{} {op} {}", l.text(true), r.text(true));
+        if nested {
+            format!("({body})")
+        } else {
+            body
+        }
+    }
+
+    /// A proof term of the goal from the terms of the atoms `known` (which must make it hold).
+    fn term(&self, known: &[(&str, String)]) -> String {
+        let set: HashSet<&str> = known.iter().map(|(a, _)| *a).collect();
+        match self {
+            Goal::Atom(a) => known
+                .iter()
+                .find(|(k, _)| k == a)
+                .map(|(_, t)| t.clone())
+                .expect("a known atom"),
+            Goal::And(l, r) => format!("⟨{}, {}⟩", l.term(known), r.term(known)),
+            Goal::Or(l, r) if l.holds(&set) => format!("Or.inl {}", argument(l.term(known))),
+            Goal::Or(_, r) => format!("Or.inr {}", argument(r.term(known))),
+        }
+    }
+}
+
+/// A term written as a function's argument: parenthesized unless it is one token or `⟨…⟩`.
+fn argument(term: String) -> String {
+    if term.contains(' ') && !term.starts_with('⟨') {
+        format!("({term})")
+    } else {
+        term
+    }
+}
+
+/// A random goal of at most `depth` connectives over `atoms`.
+fn random_goal(rng: &mut StdRng, atoms: &[&'static str], depth: usize) -> Goal {
+    if depth == 0 || rng.random_bool(0.3) {
+        return Goal::Atom(*pick(rng, atoms));
+    }
+    let l = random_goal(rng, atoms, depth - 1);
+    // Two equal sides (`c ∧ c`) are nothing a writer would state.
+    let r = (0..8)
+        .map(|_| random_goal(rng, atoms, depth - 1))
+        .find(|r| r.text(true) != l.text(true))
+        .unwrap_or_else(|| l.clone());
+    let (l, r) = (Box::new(l), Box::new(r));
+    if rng.random_bool(0.5) {
+        Goal::And(l, r)
+    } else {
+        Goal::Or(l, r)
+    }
+}
+
+/// One side of the disjunction: one atom, or two under `∧`.
+#[derive(Clone)]
+struct Side {
+    atoms: Vec<&'static str>,
+}
+
+impl Side {
+    fn formula(&self) -> String {
+        self.atoms.join(" ∧ ")
+    }
+
+    /// The term of each of the side's atoms when the branch hypothesis is named `h`.
+    fn terms(&self, h: &str) -> Vec<(&'static str, String)> {
+        match self.atoms[..] {
+            [a] => vec![(a, h.to_string())],
+            _ => vec![
+                (self.atoms[0], format!("{h}.1")),
+                (self.atoms[1], format!("{h}.2")),
+            ],
+        }
+    }
+}
+
+/// What a branch knows: the side's atoms, then every implication's conclusion whose premise it
+/// knows (premises are side atoms, so one pass suffices), then the facts both branches share.
+fn known(
+    side: &Side,
+    h: &str,
+    implications: &[(String, &'static str, &'static str)],
+    shared: &[(String, &'static str)],
+) -> Vec<(&'static str, String)> {
+    let mut out = side.terms(h);
+    for (name, premise, conclusion) in implications {
+        let from = out.iter().find(|(a, _)| a == premise).map(|(_, t)| t.clone());
+        if let Some(t) = from {
+            if !out.iter().any(|(a, _)| a == conclusion) {
+                out.push((conclusion, format!("{name} {}", argument(t))));
+            }
+        }
+    }
+    for (name, atom) in shared {
+        if !out.iter().any(|(a, _)| a == atom) {
+            out.push((atom, name.clone()));
+        }
+    }
+    out
+}
+
+/// One theorem of the family, with up to `options.hypotheses` implications and up to
+/// `options.distractors` unused hypotheses, its goal at most `options.depth` connectives deep.
+pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
+    // At most 2 + 2 + 3 + 1 atoms are needed; what is left feeds the distractors.
+    let mut fresh = ATOMS.to_vec();
+    fresh.shuffle(rng);
+    let mut atom = || fresh.pop().expect("enough atoms");
+    let mut side = |rng: &mut StdRng| Side {
+        atoms: (0..rng.random_range(1..=2)).map(|_| atom()).collect(),
+    };
+    let (left, right) = (side(rng), side(rng));
+    let conclusions: Vec<&str> = (0..3).map(|_| fresh.pop().expect("enough atoms")).collect();
+    let mut numbers: Vec<usize> = (1..=8 + options.distractors).collect();
+    numbers.shuffle(rng);
+    let mut names = numbers.into_iter().map(|k| format!("h{k}"));
+    let mut next = || names.next().expect("enough hypothesis names");
+    let hd = next();
+    let premises: Vec<&str> = left.atoms.iter().chain(&right.atoms).copied().collect();
+    let mut implications: Vec<(String, &str, &str)> = Vec::new();
+    for _ in 0..rng.random_range(1..=options.hypotheses.clamp(2, 6)) {
+        let (premise, conclusion) = (*pick(rng, &premises), *pick(rng, &conclusions));
+        if !implications.iter().any(|(_, p, c)| (*p, *c) == (premise, conclusion)) {
+            implications.push((next(), premise, conclusion));
+        }
+    }
+    let shared: Vec<(String, &str)> = if rng.random_bool(0.3) {
+        vec![(next(), fresh.pop().expect("enough atoms"))]
+    } else {
+        Vec::new()
+    };
+    let known_left = known(&left, "ha", &implications, &shared);
+    let known_right = known(&right, "hb", &implications, &shared);
+    let set = |k: &[(&'static str, String)]| k.iter().map(|(a, _)| *a).collect::<HashSet<&str>>();
+    let (in_left, in_right) = (set(&known_left), set(&known_right));
+    let common: HashSet<&str> = in_left.intersection(&in_right).copied().collect();
+    let mut pool: Vec<&'static str> = in_left.union(&in_right).copied().collect();
+    pool.sort();
+    let needs_split = |g: &Goal| g.holds(&in_left) && g.holds(&in_right) && !g.holds(&common);
+    let depth = options.depth.max(1);
+    let goal = (0..200)
+        .map(|_| random_goal(rng, &pool, depth))
+        .find(|g| needs_split(g))
+        .unwrap_or_else(|| {
+            let (l, r) = (left.atoms[0], right.atoms[0]);
+            Goal::Or(Box::new(Goal::Atom(l)), Box::new(Goal::Atom(r)))
+        });
+    let branch = |side: &Side| {
+        let (side, implications, shared, goal) =
+            (side.clone(), implications.clone(), shared.clone(), goal.clone());
+        Box::new(move |h: &str| goal.term(&known(&side, h, &implications, &shared)))
+            as Box<dyn Fn(&str) -> String>
+    };
+    let branches = Branches {
+        left: branch(&left),
+        right: branch(&right),
+        direct: None,
+    };
+    let proof = split(rng, &hd, &branches);
+    let mut hyps = vec![(hd, format!("{} ∨ {}", left.formula(), right.formula()))];
+    hyps.extend(
+        implications
+            .iter()
+            .map(|(name, premise, conclusion)| (name.clone(), format!("{premise} → {conclusion}"))),
+    );
+    hyps.extend(shared.iter().map(|(name, a)| (name.clone(), a.to_string())));
+    for _ in 0..rng.random_range(0..=options.distractors) {
+        // A premise no branch knows, so the hypothesis can never be used.
+        let Some(premise) = fresh.pop() else { break };
+        let conclusion = *pick(rng, &pool);
+        hyps.push((next(), format!("{premise} → {conclusion}")));
+    }
+    hyps.shuffle(rng);
+    let goal_text = goal.text(false);
+    let mut used: Vec<&str> = ATOMS
+        .iter()
+        .copied()
+        .filter(|a| {
+            hyps.iter().any(|(_, f)| mentions(f, a)) || mentions(&goal_text, a)
+        })
+        .collect();
+    used.sort();
+    let mut binders = format!("({} : Prop)", used.join(" "));
+    for (name, f) in &hyps {
+        binders.push_str(&format!(" ({name} : {f})"));
+    }
+    Draft {
+        binders,
+        goal: goal_text,
+        proof,
+    }
+}
+
+/// Whether the formula `text` mentions the atom `a` as a whole word.
+fn mentions(text: &str, a: &str) -> bool {
+    text.split(|c: char| !c.is_alphanumeric())
+        .any(|word| word == a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn every_goal_needs_the_split() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut shapes = HashSet::new();
+        for _ in 0..300 {
+            let d = draft(&mut rng, &GenOptions::default());
+            assert!(d.binders.contains(" ∨ "), "{d:?}");
+            assert!(
+                d.proof
+                    .iter()
+                    .any(|l| l.contains("cases ") || l.contains("Or.elim")),
+                "{d:?}"
+            );
+            shapes.insert(crate::lean::canonical::goal_shape(&format!(
+                "{} : {}",
+                d.binders, d.goal
+            )));
+        }
+        assert!(shapes.len() >= 15, "only {} goal shapes", shapes.len());
+    }
+
+    #[test]
+    fn a_goal_holds_in_each_branch_and_not_from_the_shared_facts() {
+        let a = |x| Box::new(Goal::Atom(x));
+        let goal = Goal::And(Box::new(Goal::Or(a("c"), a("d"))), a("s"));
+        let left: HashSet<&str> = ["p", "c", "s"].into();
+        let right: HashSet<&str> = ["q", "d", "s"].into();
+        assert!(goal.holds(&left) && goal.holds(&right));
+        assert!(!goal.holds(&left.intersection(&right).copied().collect()));
+        let known = vec![
+            ("p", "ha".to_string()),
+            ("c", "h1 ha".to_string()),
+            ("s", "h3".to_string()),
+        ];
+        assert_eq!(goal.term(&known), "⟨Or.inl (h1 ha), h3⟩");
+        assert_eq!(goal.text(false), "(c ∨ d) ∧ s");
+    }
+}
