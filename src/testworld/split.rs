@@ -34,6 +34,38 @@ impl Goal {
         }
     }
 
+    /// Whether the goal follows without splitting `left ∨ right`: from the atoms `shared`,
+    /// and wherever the disjunction itself (either way round) is a part of the goal, from it
+    /// (`assumption`, or `simp_all` rewriting it to `True`, closes such a part).
+    fn holds_unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> bool {
+        match self {
+            Goal::Or(l, r)
+                if (l.is_side(left) && r.is_side(right)) || (l.is_side(right) && r.is_side(left)) =>
+            {
+                true
+            }
+            Goal::Atom(a) => shared.contains(a),
+            Goal::And(l, r) => {
+                l.holds_unsplit(shared, left, right) && r.holds_unsplit(shared, left, right)
+            }
+            Goal::Or(l, r) => {
+                l.holds_unsplit(shared, left, right) || r.holds_unsplit(shared, left, right)
+            }
+        }
+    }
+
+    /// Whether the goal is the side's formula: its atom, or its two atoms under `∧`.
+    fn is_side(&self, side: &Side) -> bool {
+        match (self, &side.atoms[..]) {
+            (Goal::Atom(a), [b]) => a == b,
+            (Goal::And(l, r), [a, b]) => matches!(
+                (&**l, &**r),
+                (Goal::Atom(x), Goal::Atom(y)) if (x, y) == (a, b) || (x, y) == (b, a)
+            ),
+            _ => false,
+        }
+    }
+
     /// The goal as Lean writes it; `nested` parenthesizes a compound goal.
     fn text(&self, nested: bool) -> String {
         let (l, op, r) = match self {
@@ -178,7 +210,9 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
     let common: HashSet<&str> = in_left.intersection(&in_right).copied().collect();
     let mut pool: Vec<&'static str> = in_left.union(&in_right).copied().collect();
     pool.sort();
-    let needs_split = |g: &Goal| g.holds(&in_left) && g.holds(&in_right) && !g.holds(&common);
+    let needs_split = |g: &Goal| {
+        g.holds(&in_left) && g.holds(&in_right) && !g.holds_unsplit(&common, &left, &right)
+    };
     let depth = options.depth.max(1);
     let goal = (0..200)
         .map(|_| random_goal(rng, &pool, depth))
@@ -279,6 +313,12 @@ mod tests {
             ("s", "h3".to_string()),
         ];
         assert_eq!(goal.term(&known), "⟨Or.inl (h1 ha), h3⟩");
+        // The disjunction itself inside the goal needs no split, in either order.
+        let (l, r) = (Side { atoms: vec!["p"] }, Side { atoms: vec!["q", "t"] });
+        let hd = Goal::Or(a("p"), Box::new(Goal::And(a("t"), a("q"))));
+        assert!(Goal::And(Box::new(hd.clone()), a("s")).holds_unsplit(&["s"].into(), &l, &r));
+        assert!(Goal::Or(Box::new(hd), a("c")).holds_unsplit(&HashSet::new(), &l, &r));
+        assert!(!goal.holds_unsplit(&["s"].into(), &l, &r));
         assert_eq!(goal.text(false), "(c ∨ d) ∧ s");
     }
 }
