@@ -19,6 +19,7 @@ use proofstep::testworld::{generate, GenOptions, Kind};
 fn lean_errors(lean: &common::TestLean, path: &Path) -> Vec<String> {
     let out = Command::new(&lean.lean)
         .arg("--json")
+        .arg("-DmaxErrors=0")
         .arg(path)
         .env("LEAN_PATH", &lean.lib)
         .output()
@@ -93,6 +94,53 @@ fn generated_corpus_is_proved_by_real_lean() {
         serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["report"]["accepted"], 90);
     assert_eq!(manifest["seed"], 11);
+}
+
+#[test]
+fn no_split_theorem_is_closed_without_splitting_its_disjunction() {
+    let Some(lean) =
+        common::test_lean("no_split_theorem_is_closed_without_splitting_its_disjunction")
+    else {
+        return;
+    };
+    // Every depth, so the shallow goals (where a draw may admit none) are covered too; each
+    // theorem's proof replaced by what the fixed lists try that could close a `∧`/`∨` goal of
+    // propositions from hypotheses: Lean must reject every one of them.
+    let mut source = String::from("prelude\nimport Mini\n");
+    let mut count = 0;
+    for depth in 1..=4 {
+        let options = GenOptions {
+            seed: depth as u64,
+            depth,
+            beyond_lists_percent: 100,
+            ..GenOptions::default()
+        };
+        for t in generate(60, &options).theorems {
+            source.push_str(&format!(
+                "theorem {}_{depth} {} : {} := by\n  first | assumption | simp_all | (constructor <;> simp_all) | (constructor <;> assumption)\n",
+                t.name, t.binders, t.goal
+            ));
+            count += 1;
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Unsplit.lean");
+    std::fs::write(&path, &source).unwrap();
+    // Theorem k is on lines 3 + 2k (statement, where "unsolved goals" lands) and 4 + 2k.
+    let failed: HashSet<u64> = lean_errors(&lean, &path)
+        .iter()
+        .map(|e| {
+            serde_json::from_str::<serde_json::Value>(e).unwrap()["pos"]["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .map(|line| (line - 3) / 2)
+        .collect();
+    assert_eq!(
+        failed.len(),
+        count,
+        "some split theorem closed without a split:\n{source}"
+    );
 }
 
 #[test]
@@ -274,14 +322,9 @@ fn the_beyond_lists_knob_sets_the_share_of_splits_and_leaves_older_corpora_uncha
     let splits = |ts: &[proofstep::testworld::GenTheorem]| {
         ts.iter().filter(|t| t.kind == Kind::Split).count()
     };
-    // At 0 no draw is made for the knob: the corpora of before it come out unchanged.
+    // At 0 no draw is made for the knob, so the corpora of before it come out unchanged
+    // (`the_committed_corpora_are_what_their_manifest_commands_generate` holds them to it).
     assert_eq!(splits(&draw(0, 60)), 0);
-    assert_eq!(draw(0, 60), generate(600, &GenOptions {
-        seed: 8,
-        beyond_automation_percent: 60,
-        ..GenOptions::default()
-    })
-    .theorems);
     assert_eq!(splits(&draw(100, 60)), 600);
     let share = splits(&draw(50, 60));
     assert!((240..420).contains(&share), "{share}");
@@ -292,7 +335,9 @@ fn the_beyond_lists_knob_sets_the_share_of_splits_and_leaves_older_corpora_uncha
     for t in &ts {
         assert!(t.binders.contains(" ∨ "), "{}", t.render());
         assert!(
-            t.proof.iter().any(|l| l.contains("cases ") || l.contains("Or.elim")),
+            t.proof
+                .iter()
+                .any(|l| l.contains("cases ") || l.contains("Or.elim")),
             "{}",
             t.render()
         );

@@ -11,8 +11,8 @@
 # STEPS updates), then run.sh measures it on the novel-shape split (no goal shape of it in
 # train) beside the fixed lists at the same budget, with report.py's paired intervals.
 # Usage: bash benchmarks/generalization/beyond_lists.sh   (needs bash lean/mini/setup.sh and
-# cargo build --release; OUT, STEPS, BIN and SETS (run.sh's) may be set; a killed run resumes
-# from what it wrote)
+# cargo build --release; OUT, STEPS, BIN and SETS (run.sh's) may be set; a killed run keeps
+# its corpus and model and measures again)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}

@@ -40,7 +40,8 @@ impl Goal {
     fn holds_unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> bool {
         match self {
             Goal::Or(l, r)
-                if (l.is_side(left) && r.is_side(right)) || (l.is_side(right) && r.is_side(left)) =>
+                if (l.is_side(left) && r.is_side(right))
+                    || (l.is_side(right) && r.is_side(left)) =>
             {
                 true
             }
@@ -158,7 +159,10 @@ fn known(
 ) -> Vec<(&'static str, String)> {
     let mut out = side.terms(h);
     for (name, premise, conclusion) in implications {
-        let from = out.iter().find(|(a, _)| a == premise).map(|(_, t)| t.clone());
+        let from = out
+            .iter()
+            .find(|(a, _)| a == premise)
+            .map(|(_, t)| t.clone());
         if let Some(t) = from {
             if !out.iter().any(|(a, _)| a == conclusion) {
                 out.push((conclusion, format!("{name} {}", argument(t))));
@@ -173,9 +177,21 @@ fn known(
     out
 }
 
-/// One theorem of the family, with up to `options.hypotheses` implications and up to
-/// `options.distractors` unused hypotheses, its goal at most `options.depth` connectives deep.
+/// One theorem of the family, with 1 to `options.hypotheses` (clamped to 2–6) implications, up
+/// to `options.distractors` (at most 4) unused hypotheses, its goal at most `options.depth`
+/// (at most 4) connectives deep. A draw for which no goal needs the split is drawn again.
 pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
+    loop {
+        if let Some(draft) = try_draft(rng, options) {
+            return draft;
+        }
+    }
+}
+
+/// One draw of `draft`, or `None` when the drawn facts admit no goal that needs the split (every
+/// conclusion reachable from both sides, say).
+fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
+    let distractors = options.distractors.min(4);
     // At most 2 + 2 + 3 + 1 atoms are needed; what is left feeds the distractors.
     let mut fresh = ATOMS.to_vec();
     fresh.shuffle(rng);
@@ -185,7 +201,7 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
     };
     let (left, right) = (side(rng), side(rng));
     let conclusions: Vec<&str> = (0..3).map(|_| fresh.pop().expect("enough atoms")).collect();
-    let mut numbers: Vec<usize> = (1..=8 + options.distractors).collect();
+    let mut numbers: Vec<usize> = (1..=8 + distractors).collect();
     numbers.shuffle(rng);
     let mut names = numbers.into_iter().map(|k| format!("h{k}"));
     let mut next = || names.next().expect("enough hypothesis names");
@@ -194,7 +210,10 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
     let mut implications: Vec<(String, &str, &str)> = Vec::new();
     for _ in 0..rng.random_range(1..=options.hypotheses.clamp(2, 6)) {
         let (premise, conclusion) = (*pick(rng, &premises), *pick(rng, &conclusions));
-        if !implications.iter().any(|(_, p, c)| (*p, *c) == (premise, conclusion)) {
+        if !implications
+            .iter()
+            .any(|(_, p, c)| (*p, *c) == (premise, conclusion))
+        {
             implications.push((next(), premise, conclusion));
         }
     }
@@ -213,17 +232,17 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
     let needs_split = |g: &Goal| {
         g.holds(&in_left) && g.holds(&in_right) && !g.holds_unsplit(&common, &left, &right)
     };
-    let depth = options.depth.max(1);
+    let depth = options.depth.clamp(1, 4);
     let goal = (0..200)
         .map(|_| random_goal(rng, &pool, depth))
-        .find(|g| needs_split(g))
-        .unwrap_or_else(|| {
-            let (l, r) = (left.atoms[0], right.atoms[0]);
-            Goal::Or(Box::new(Goal::Atom(l)), Box::new(Goal::Atom(r)))
-        });
+        .find(|g| needs_split(g))?;
     let branch = |side: &Side| {
-        let (side, implications, shared, goal) =
-            (side.clone(), implications.clone(), shared.clone(), goal.clone());
+        let (side, implications, shared, goal) = (
+            side.clone(),
+            implications.clone(),
+            shared.clone(),
+            goal.clone(),
+        );
         Box::new(move |h: &str| goal.term(&known(&side, h, &implications, &shared)))
             as Box<dyn Fn(&str) -> String>
     };
@@ -240,7 +259,7 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
             .map(|(name, premise, conclusion)| (name.clone(), format!("{premise} → {conclusion}"))),
     );
     hyps.extend(shared.iter().map(|(name, a)| (name.clone(), a.to_string())));
-    for _ in 0..rng.random_range(0..=options.distractors) {
+    for _ in 0..rng.random_range(0..=distractors) {
         // A premise no branch knows, so the hypothesis can never be used.
         let Some(premise) = fresh.pop() else { break };
         let conclusion = *pick(rng, &pool);
@@ -251,20 +270,18 @@ pub fn draft(rng: &mut StdRng, options: &GenOptions) -> Draft {
     let mut used: Vec<&str> = ATOMS
         .iter()
         .copied()
-        .filter(|a| {
-            hyps.iter().any(|(_, f)| mentions(f, a)) || mentions(&goal_text, a)
-        })
+        .filter(|a| hyps.iter().any(|(_, f)| mentions(f, a)) || mentions(&goal_text, a))
         .collect();
     used.sort();
     let mut binders = format!("({} : Prop)", used.join(" "));
     for (name, f) in &hyps {
         binders.push_str(&format!(" ({name} : {f})"));
     }
-    Draft {
+    Some(Draft {
         binders,
         goal: goal_text,
         proof,
-    }
+    })
 }
 
 /// Whether the formula `text` mentions the atom `a` as a whole word.
@@ -314,7 +331,12 @@ mod tests {
         ];
         assert_eq!(goal.term(&known), "⟨Or.inl (h1 ha), h3⟩");
         // The disjunction itself inside the goal needs no split, in either order.
-        let (l, r) = (Side { atoms: vec!["p"] }, Side { atoms: vec!["q", "t"] });
+        let (l, r) = (
+            Side { atoms: vec!["p"] },
+            Side {
+                atoms: vec!["q", "t"],
+            },
+        );
         let hd = Goal::Or(a("p"), Box::new(Goal::And(a("t"), a("q"))));
         assert!(Goal::And(Box::new(hd.clone()), a("s")).holds_unsplit(&["s"].into(), &l, &r));
         assert!(Goal::Or(Box::new(hd), a("c")).holds_unsplit(&HashSet::new(), &l, &r));
