@@ -110,7 +110,8 @@ fn argument(term: String) -> String {
 /// A random goal of at most `depth` connectives over `atoms`.
 fn random_goal(rng: &mut StdRng, atoms: &[&'static str], depth: usize) -> Goal {
     if depth == 0 || rng.random_bool(0.3) {
-        return Goal::Atom(*pick(rng, atoms));
+        let atom: &&'static str = pick(rng, atoms);
+        return Goal::Atom(atom);
     }
     let l = random_goal(rng, atoms, depth - 1);
     // Two equal sides (`c ∧ c`) are nothing a writer would state.
