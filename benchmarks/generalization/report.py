@@ -1,6 +1,7 @@
 """Summarizes benchmarks/generalization/run.sh's result files as a Markdown table: per held-out
-set, the pass rate of each prover with a 95 % Wilson interval; the model's pass count over the
-strongest fixed list's with a 95 % paired bootstrap interval (the theorems resampled with
+set, the pass rate of each prover with a 95 % Wilson interval; the pass counts of the model
+alone and of the default prover over the strongest fixed list's, each with a 95 % paired
+bootstrap interval (the theorems resampled with
 replacement, the same draw for both, 4,000 draws, seed 0); and the share of what the lemma list
 (the strongest) leaves unproved that the model with that list still leaves unproved: the
 default prover, whose default list is the lemma list (search::DEFAULT_ALSO_TRY), or the
@@ -67,20 +68,23 @@ def main():
             k, n = sum(r.values()), len(r)
             lo, hi = wilson(k, n)
             print(f"| {label} | {k}/{n} | {100 * k / n:.1f} % ({100 * lo:.1f}–{100 * hi:.1f}) |")
-        # The model's own strength: the model alone where it was run, else the default prover.
-        model = results["model_only"] or results["model"]
+        # The model alone and the default prover (model + the default list), each over the
+        # strongest list, where they were run.
         auto = results["model_auto"] or results["model"]
         lists = [results[k] for k in ("list_auto", "list_lemmas") if results[k] is not None]
-        if model is None or not lists:
+        if not lists:
             continue
         strongest = max(lists, key=lambda r: sum(r.values()))
-        names = sorted(set(model) & set(strongest))
-        pm, pl = sum(model[n] for n in names), sum(strongest[n] for n in names)
-        lo, hi = paired_ratio(model, strongest, names)
-        ratio = pm / pl if pl else float("inf")
-        label = "model alone" if results["model_only"] else "default prover"
-        print(f"\n{label} / strongest list: {ratio:.2f}x (95 % paired bootstrap {lo:.2f}–{hi:.2f}) "
-              f"on {len(names)} theorems")
+        print()
+        for label, model in (("model alone", results["model_only"]), ("default prover", results["model"])):
+            if model is None:
+                continue
+            names = sorted(set(model) & set(strongest))
+            pm, pl = sum(model[n] for n in names), sum(strongest[n] for n in names)
+            lo, hi = paired_ratio(model, strongest, names)
+            ratio = pm / pl if pl else float("inf")
+            print(f"{label} / strongest list: {ratio:.2f}x (95 % paired bootstrap {lo:.2f}–{hi:.2f}) "
+                  f"on {len(names)} theorems")
         lemmas = results["list_lemmas"]
         if auto is not None and lemmas is not None:
             both = sorted(set(auto) & set(lemmas))
