@@ -271,7 +271,8 @@ fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
     let mut used: Vec<&str> = ATOMS
         .iter()
         .copied()
-        .filter(|a| hyps.iter().any(|(_, f)| mentions(f, a)) || mentions(&goal_text, a))
+        // Formulas hold nothing but one-letter atoms and connectives, as in `cases`.
+        .filter(|a| hyps.iter().any(|(_, f)| f.contains(a)) || goal_text.contains(a))
         .collect();
     used.sort();
     let mut binders = format!("({} : Prop)", used.join(" "));
@@ -283,12 +284,6 @@ fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
         goal: goal_text,
         proof,
     })
-}
-
-/// Whether the formula `text` mentions the atom `a` as a whole word.
-fn mentions(text: &str, a: &str) -> bool {
-    text.split(|c: char| !c.is_alphanumeric())
-        .any(|word| word == a)
 }
 
 #[cfg(test)]
