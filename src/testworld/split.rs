@@ -3,7 +3,9 @@
 //! that holds in both branches but not from the facts both share. No proof exists without the
 //! split, and a fixed tactic list (automation plus the `Nat` rewrites, `search::DEFAULT_ALSO_TRY`)
 //! has no tactic that splits a hypothesis, so only a prover that reads the state and chooses the
-//! split can close these; goals of many shapes reach the novel-shape split.
+//! split can close these; goals of many shapes reach the novel-shape split. Half the proofs
+//! write each branch's term at once (the `cases` family's styles), half build the goal one
+//! connective per tactic: steps a prover can take on goal shapes it has never seen.
 
 use std::collections::HashSet;
 
@@ -34,24 +36,39 @@ impl Goal {
         }
     }
 
-    /// Whether the goal follows without splitting `left ∨ right`: from the atoms `shared`,
-    /// and wherever the disjunction itself (either way round) is a part of the goal, from it
-    /// (`assumption`, or `simp_all` rewriting it to `True`, closes such a part).
+    /// Whether the goal follows without splitting `left ∨ right`: as `simp_all` sees it, with
+    /// the atoms `shared` and the disjunction itself (either way round) rewritten to `True`.
     fn holds_unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> bool {
-        match self {
+        self.unsplit(shared, left, right).is_none()
+    }
+
+    /// What is left of the goal once `simp_all` has rewritten the atoms `shared` and the
+    /// disjunction `left ∨ right` to `True` and simplified bottom-up (`x ∧ True` to `x`,
+    /// `x ∨ True` to `True`), again at each node, since a simplified part may become the
+    /// disjunction (`(q ∧ (q ∨ r)) ∨ r` is `q ∨ r` once `q ∨ r` is `True`); `None` if nothing is.
+    fn unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> Option<Goal> {
+        let rest = match self {
+            Goal::Atom(a) => return (!shared.contains(a)).then(|| self.clone()),
+            Goal::And(l, r) => match (
+                l.unsplit(shared, left, right),
+                r.unsplit(shared, left, right),
+            ) {
+                (Some(l), Some(r)) => Goal::And(Box::new(l), Box::new(r)),
+                (one, None) | (None, one) => return one,
+            },
+            Goal::Or(l, r) => Goal::Or(
+                Box::new(l.unsplit(shared, left, right)?),
+                Box::new(r.unsplit(shared, left, right)?),
+            ),
+        };
+        match &rest {
             Goal::Or(l, r)
                 if (l.is_side(left) && r.is_side(right))
                     || (l.is_side(right) && r.is_side(left)) =>
             {
-                true
+                None
             }
-            Goal::Atom(a) => shared.contains(a),
-            Goal::And(l, r) => {
-                l.holds_unsplit(shared, left, right) && r.holds_unsplit(shared, left, right)
-            }
-            Goal::Or(l, r) => {
-                l.holds_unsplit(shared, left, right) || r.holds_unsplit(shared, left, right)
-            }
+            _ => Some(rest),
         }
     }
 
@@ -94,6 +111,28 @@ impl Goal {
             Goal::And(l, r) => format!("⟨{}, {}⟩", l.term(known), r.term(known)),
             Goal::Or(l, r) if l.holds(&set) => format!("Or.inl {}", argument(l.term(known))),
             Goal::Or(_, r) => format!("Or.inr {}", argument(r.term(known))),
+        }
+    }
+
+    /// The goal built one connective per tactic (`constructor`, `left`, `right`, then `exact`
+    /// at each atom), in the order Lean leaves the goals, so no bullets are needed; each step
+    /// depends only on the first goal, which is what lets a prover build shapes it never saw.
+    fn steps(&self, known: &[(&str, String)]) -> Vec<String> {
+        let set: HashSet<&str> = known.iter().map(|(a, _)| *a).collect();
+        match self {
+            Goal::Atom(_) => vec![format!("exact {}", self.term(known))],
+            Goal::And(l, r) => {
+                let mut out = vec!["constructor".to_string()];
+                out.extend(l.steps(known));
+                out.extend(r.steps(known));
+                out
+            }
+            Goal::Or(l, r) if l.holds(&set) => std::iter::once("left".to_string())
+                .chain(l.steps(known))
+                .collect(),
+            Goal::Or(_, r) => std::iter::once("right".to_string())
+                .chain(r.steps(known))
+                .collect(),
         }
     }
 }
@@ -237,22 +276,32 @@ fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
     let goal = (0..200)
         .map(|_| random_goal(rng, &pool, depth))
         .find(|g| needs_split(g))?;
-    let branch = |side: &Side| {
-        let (side, implications, shared, goal) = (
-            side.clone(),
-            implications.clone(),
-            shared.clone(),
-            goal.clone(),
-        );
-        Box::new(move |h: &str| goal.term(&known(&side, h, &implications, &shared)))
-            as Box<dyn Fn(&str) -> String>
+    // Half the proofs build the goal step by step, half write each branch's term at once.
+    let proof = if rng.random_bool(0.5) {
+        let (ha, hb) = *pick(rng, &[("ha", "hb"), ("hl", "hr"), ("h", "h")]);
+        let mut steps = vec![format!("apply Or.elim {hd}"), format!("intro {ha}")];
+        steps.extend(goal.steps(&known(&left, ha, &implications, &shared)));
+        steps.push(format!("intro {hb}"));
+        steps.extend(goal.steps(&known(&right, hb, &implications, &shared)));
+        steps
+    } else {
+        let branch = |side: &Side| {
+            let (side, implications, shared, goal) = (
+                side.clone(),
+                implications.clone(),
+                shared.clone(),
+                goal.clone(),
+            );
+            Box::new(move |h: &str| goal.term(&known(&side, h, &implications, &shared)))
+                as Box<dyn Fn(&str) -> String>
+        };
+        let branches = Branches {
+            left: branch(&left),
+            right: branch(&right),
+            direct: None,
+        };
+        split(rng, &hd, &branches)
     };
-    let branches = Branches {
-        left: branch(&left),
-        right: branch(&right),
-        direct: None,
-    };
-    let proof = split(rng, &hd, &branches);
     let mut hyps = vec![(hd, format!("{} ∨ {}", left.formula(), right.formula()))];
     hyps.extend(
         implications
@@ -304,6 +353,10 @@ mod tests {
             ("s", "h3".to_string()),
         ];
         assert_eq!(goal.term(&known), "⟨Or.inl (h1 ha), h3⟩");
+        assert_eq!(
+            goal.steps(&known),
+            ["constructor", "left", "exact h1 ha", "exact h3"]
+        );
         // The disjunction itself inside the goal needs no split, in either order.
         let (l, r) = (
             Side { atoms: vec!["p"] },
@@ -315,6 +368,13 @@ mod tests {
         assert!(Goal::And(Box::new(hd.clone()), a("s")).holds_unsplit(&["s"].into(), &l, &r));
         assert!(Goal::Or(Box::new(hd), a("c")).holds_unsplit(&HashSet::new(), &l, &r));
         assert!(!goal.holds_unsplit(&["s"].into(), &l, &r));
+        // Nor where a part becomes the disjunction once a part of it is rewritten to `True`.
+        let hq = Goal::Or(a("p"), Box::new(Goal::And(a("q"), a("t"))));
+        let qt = || Box::new(Goal::And(a("q"), a("t")));
+        let around = Goal::Or(Box::new(Goal::And(a("p"), Box::new(hq))), qt());
+        assert!(Goal::And(Box::new(around), a("s")).holds_unsplit(&["s"].into(), &l, &r));
+        let inner = Goal::And(qt(), a("c"));
+        assert!(!Goal::Or(a("p"), Box::new(inner)).holds_unsplit(&HashSet::new(), &l, &r));
         assert_eq!(goal.text(false), "(c ∨ d) ∧ s");
     }
 }
