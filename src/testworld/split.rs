@@ -19,7 +19,7 @@ use super::{pick, Draft, GenOptions};
 const ATOMS: [&str; 12] = ["p", "q", "r", "s", "t", "u", "v", "w", "a", "b", "c", "d"];
 
 /// A goal formula over atoms.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Goal {
     Atom(&'static str),
     And(Box<Goal>, Box<Goal>),
@@ -36,16 +36,19 @@ impl Goal {
         }
     }
 
-    /// Whether the goal follows without splitting `left ∨ right`: as `simp_all` sees it, with
-    /// the atoms `shared` and the disjunction itself (either way round) rewritten to `True`.
+    /// Whether the goal follows without splitting `left ∨ right` as `simp_all` would see it,
+    /// with the atoms `shared` and the disjunction itself rewritten to `True`. Errs toward
+    /// "follows": callers pass every atom both branches know (`simp_all` cannot reach a
+    /// conclusion both sides imply without the split) and either order of the disjunction.
     fn holds_unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> bool {
         self.unsplit(shared, left, right).is_none()
     }
 
     /// What is left of the goal once `simp_all` has rewritten the atoms `shared` and the
     /// disjunction `left ∨ right` to `True` and simplified bottom-up (`x ∧ True` to `x`,
-    /// `x ∨ True` to `True`), again at each node, since a simplified part may become the
-    /// disjunction (`(q ∧ (q ∨ r)) ∨ r` is `q ∨ r` once `q ∨ r` is `True`); `None` if nothing is.
+    /// `x ∨ True` to `True`, `x ∧ x` and `x ∨ x` to `x`: the prelude's `and_self`, `or_self`),
+    /// again at each node, since a simplified part may become the disjunction
+    /// (`(q ∧ (q ∨ r)) ∨ r` is `q ∨ r` once `q ∨ r` is `True`); `None` if nothing is.
     fn unsplit(&self, shared: &HashSet<&str>, left: &Side, right: &Side) -> Option<Goal> {
         let rest = match self {
             Goal::Atom(a) => return (!shared.contains(a)).then(|| self.clone()),
@@ -53,13 +56,21 @@ impl Goal {
                 l.unsplit(shared, left, right),
                 r.unsplit(shared, left, right),
             ) {
+                (Some(l), Some(r)) if l == r => l,
                 (Some(l), Some(r)) => Goal::And(Box::new(l), Box::new(r)),
                 (one, None) | (None, one) => return one,
             },
-            Goal::Or(l, r) => Goal::Or(
-                Box::new(l.unsplit(shared, left, right)?),
-                Box::new(r.unsplit(shared, left, right)?),
-            ),
+            Goal::Or(l, r) => {
+                let (l, r) = (
+                    l.unsplit(shared, left, right)?,
+                    r.unsplit(shared, left, right)?,
+                );
+                if l == r {
+                    l
+                } else {
+                    Goal::Or(Box::new(l), Box::new(r))
+                }
+            }
         };
         match &rest {
             Goal::Or(l, r)
@@ -373,6 +384,9 @@ mod tests {
         let qt = || Box::new(Goal::And(a("q"), a("t")));
         let around = Goal::Or(Box::new(Goal::And(a("p"), Box::new(hq))), qt());
         assert!(Goal::And(Box::new(around), a("s")).holds_unsplit(&["s"].into(), &l, &r));
+        // And where `x ∧ x` or `x ∨ x` is `x` once a shared fact is `True` (`and_self`).
+        let twice = Goal::And(a("p"), Box::new(Goal::And(a("p"), a("s"))));
+        assert!(Goal::Or(Box::new(twice), qt()).holds_unsplit(&["s"].into(), &l, &r));
         let inner = Goal::And(qt(), a("c"));
         assert!(!Goal::Or(a("p"), Box::new(inner)).holds_unsplit(&HashSet::new(), &l, &r));
         assert_eq!(goal.text(false), "(c ∨ d) ∧ s");
