@@ -115,7 +115,7 @@ fn no_split_theorem_is_closed_without_splitting_its_disjunction() {
             beyond_lists_percent: 100,
             ..GenOptions::default()
         };
-        for t in generate(60, &options).theorems {
+        for t in generate(150, &options).theorems {
             source.push_str(&format!(
                 "theorem {}_{depth} {} : {} := by\n  first | assumption | simp_all | (constructor <;> simp_all) | (constructor <;> assumption)\n",
                 t.name, t.binders, t.goal
@@ -175,8 +175,8 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
         seed: 3,
         ..GenOptions::default()
     };
-    let a = generate(400, &options).theorems;
-    assert_eq!(a, generate(400, &options).theorems);
+    let a = generate(150, &options).theorems;
+    assert_eq!(a, generate(150, &options).theorems);
     assert_ne!(
         a,
         generate(
