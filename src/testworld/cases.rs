@@ -19,9 +19,14 @@ pub(crate) struct Branches {
     pub(crate) direct: Option<(String, String)>,
 }
 
+/// The names of the two branches' hypotheses, as people name them.
+pub(crate) fn branch_names(rng: &mut StdRng) -> (&'static str, &'static str) {
+    *pick(rng, &[("ha", "hb"), ("hl", "hr"), ("h", "h")])
+}
+
 /// The split of `hd` into the two branches, in one of four styles (also `split`'s).
 pub(crate) fn split(rng: &mut StdRng, hd: &str, b: &Branches) -> Vec<String> {
-    let (ha, hb) = *pick(rng, &[("ha", "hb"), ("hl", "hr"), ("h", "h")]);
+    let (ha, hb) = branch_names(rng);
     match rng.random_range(0..4) {
         0 => vec![
             format!("cases {hd} with"),

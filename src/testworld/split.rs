@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::cases::{split, Branches};
+use super::cases::{branch_names, split, Branches};
 use super::{pick, Draft, GenOptions};
 
 const ATOMS: [&str; 12] = ["p", "q", "r", "s", "t", "u", "v", "w", "a", "b", "c", "d"];
@@ -289,7 +289,7 @@ fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
         .find(|g| needs_split(g))?;
     // Half the proofs build the goal step by step, half write each branch's term at once.
     let proof = if rng.random_bool(0.5) {
-        let (ha, hb) = *pick(rng, &[("ha", "hb"), ("hl", "hr"), ("h", "h")]);
+        let (ha, hb) = branch_names(rng);
         let mut steps = vec![format!("apply Or.elim {hd}"), format!("intro {ha}")];
         steps.extend(goal.steps(&known(&left, ha, &implications, &shared)));
         steps.push(format!("intro {hb}"));
@@ -368,6 +368,11 @@ mod tests {
             goal.steps(&known),
             ["constructor", "left", "exact h1 ha", "exact h3"]
         );
+        let right = Goal::Or(a("d"), Box::new(Goal::And(a("c"), a("p"))));
+        assert_eq!(
+            right.steps(&known),
+            ["right", "constructor", "exact h1 ha", "exact ha"]
+        );
         // The disjunction itself inside the goal needs no split, in either order.
         let (l, r) = (
             Side { atoms: vec!["p"] },
@@ -380,9 +385,9 @@ mod tests {
         assert!(Goal::Or(Box::new(hd), a("c")).holds_unsplit(&HashSet::new(), &l, &r));
         assert!(!goal.holds_unsplit(&["s"].into(), &l, &r));
         // Nor where a part becomes the disjunction once a part of it is rewritten to `True`.
-        let hq = Goal::Or(a("p"), Box::new(Goal::And(a("q"), a("t"))));
+        let disjunction = Goal::Or(a("p"), Box::new(Goal::And(a("q"), a("t"))));
         let qt = || Box::new(Goal::And(a("q"), a("t")));
-        let around = Goal::Or(Box::new(Goal::And(a("p"), Box::new(hq))), qt());
+        let around = Goal::Or(Box::new(Goal::And(a("p"), Box::new(disjunction))), qt());
         assert!(Goal::And(Box::new(around), a("s")).holds_unsplit(&["s"].into(), &l, &r));
         // And where `x ∧ x` or `x ∨ x` is `x` once a shared fact is `True` (`and_self`).
         let twice = Goal::And(a("p"), Box::new(Goal::And(a("p"), a("s"))));
