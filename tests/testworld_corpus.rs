@@ -175,8 +175,8 @@ fn generation_is_deterministic_varied_and_follows_its_knobs() {
         seed: 3,
         ..GenOptions::default()
     };
-    let a = generate(150, &options).theorems;
-    assert_eq!(a, generate(150, &options).theorems);
+    let a = generate(400, &options).theorems;
+    assert_eq!(a, generate(400, &options).theorems);
     assert_ne!(
         a,
         generate(
