@@ -112,7 +112,6 @@ impl Goal {
 
     /// A proof term of the goal from the terms of the atoms `known` (which must make it hold).
     fn term(&self, known: &[(&str, String)]) -> String {
-        let set: HashSet<&str> = known.iter().map(|(a, _)| *a).collect();
         match self {
             Goal::Atom(a) => known
                 .iter()
@@ -120,7 +119,9 @@ impl Goal {
                 .map(|(_, t)| t.clone())
                 .expect("a known atom"),
             Goal::And(l, r) => format!("⟨{}, {}⟩", l.term(known), r.term(known)),
-            Goal::Or(l, r) if l.holds(&set) => format!("Or.inl {}", argument(l.term(known))),
+            Goal::Or(l, r) if l.holds(&atoms(known)) => {
+                format!("Or.inl {}", argument(l.term(known)))
+            }
             Goal::Or(_, r) => format!("Or.inr {}", argument(r.term(known))),
         }
     }
@@ -129,7 +130,6 @@ impl Goal {
     /// at each atom), in the order Lean leaves the goals, so no bullets are needed; each step
     /// depends only on the first goal, which is what lets a prover build shapes it never saw.
     fn steps(&self, known: &[(&str, String)]) -> Vec<String> {
-        let set: HashSet<&str> = known.iter().map(|(a, _)| *a).collect();
         match self {
             Goal::Atom(_) => vec![format!("exact {}", self.term(known))],
             Goal::And(l, r) => {
@@ -138,7 +138,7 @@ impl Goal {
                 out.extend(r.steps(known));
                 out
             }
-            Goal::Or(l, r) if l.holds(&set) => std::iter::once("left".to_string())
+            Goal::Or(l, r) if l.holds(&atoms(known)) => std::iter::once("left".to_string())
                 .chain(l.steps(known))
                 .collect(),
             Goal::Or(_, r) => std::iter::once("right".to_string())
@@ -146,6 +146,11 @@ impl Goal {
                 .collect(),
         }
     }
+}
+
+/// The atoms of `known` (atom, term) pairs, as `Goal::holds` takes them.
+fn atoms<'a>(known: &[(&'a str, String)]) -> HashSet<&'a str> {
+    known.iter().map(|(a, _)| *a).collect()
 }
 
 /// A term written as a function's argument: parenthesized unless it is one token or `⟨…⟩`.
@@ -275,8 +280,7 @@ fn try_draft(rng: &mut StdRng, options: &GenOptions) -> Option<Draft> {
     };
     let known_left = known(&left, "ha", &implications, &shared);
     let known_right = known(&right, "hb", &implications, &shared);
-    let set = |k: &[(&'static str, String)]| k.iter().map(|(a, _)| *a).collect::<HashSet<&str>>();
-    let (in_left, in_right) = (set(&known_left), set(&known_right));
+    let (in_left, in_right) = (atoms(&known_left), atoms(&known_right));
     let common: HashSet<&str> = in_left.intersection(&in_right).copied().collect();
     let mut pool: Vec<&'static str> = in_left.union(&in_right).copied().collect();
     pool.sort();
