@@ -167,6 +167,56 @@ fn listed_tactics_prove_what_the_model_alone_cannot() {
 }
 
 #[test]
+fn name_repair_proves_with_the_hypotheses_the_model_misnamed() {
+    for backend in backends(
+        "name_repair_proves_with_the_hypotheses_the_model_misnamed",
+        Duration::from_secs(60),
+    ) {
+        // The model's one step has the right shape but two names the goal lacks.
+        let model = ScriptedPredictor::new().on("⊢ q ∧ p", &[("exact ⟨h9, h₁.1⟩", -0.3)]);
+        let statement = "theorem misnamed (p q : Prop) (h₂ : p ∧ q) (hq : q) : q ∧ p";
+        let alone = search(backend.as_ref(), &model, HEADER, statement, &config()).unwrap();
+        assert!(!alone.proved, "{}: {alone:#?}", backend.name());
+        assert_eq!(
+            (alone.stop, alone.counts.repaired),
+            (StopReason::QueueEmpty, 0)
+        );
+
+        let cfg = SearchConfig {
+            name_repairs: 16,
+            ..config()
+        };
+        let result = search(backend.as_ref(), &model, HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["exact ⟨hq, h₂.1⟩".to_string()][..])
+        );
+        // One repair per name and round: `h9` first, then `h₁` in the repair that kept it.
+        let proved = result.trace[0]
+            .candidates
+            .iter()
+            .find(|c| c.outcome == CandidateOutcome::Proved)
+            .expect("a proved candidate");
+        assert_eq!(proved.repair_of.as_deref(), Some("exact ⟨hq, h₁.1⟩"));
+        assert_eq!(
+            proved.score, -0.3,
+            "a repair costs what the model's step costs"
+        );
+        assert!(result.counts.repaired <= 16, "{:?}", result.counts);
+
+        // A budget too small for the second round finds nothing.
+        let cfg = SearchConfig {
+            name_repairs: 4,
+            ..config()
+        };
+        let short = search(backend.as_ref(), &model, HEADER, statement, &cfg).unwrap();
+        assert!(!short.proved, "{}: {short:#?}", backend.name());
+        assert_eq!(short.counts.repaired, 4);
+    }
+}
+
+#[test]
 fn a_duplicate_state_is_not_expanded_twice() {
     for backend in backends(
         "a_duplicate_state_is_not_expanded_twice",

@@ -585,6 +585,11 @@ pub struct BudgetArgs {
     /// No retries: the search stops when the queue empties, as the seed's does.
     #[arg(long)]
     pub no_retries: bool,
+    /// A candidate Lean rejects for an unknown identifier that is not a hypothesis of the goal
+    /// (`exact h₁` where the goal has `h`) is checked again with each of the goal's hypothesis
+    /// names in its place, at most this many such repairs per expansion; 0 turns it off.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub name_repairs: usize,
     /// `--also-try` as given; without any, the default list (see [`BudgetArgs::also_try`]).
     #[command(flatten)]
     pub also_try_given: AlsoTryArgs,
@@ -645,6 +650,7 @@ impl BudgetArgs {
             } else {
                 self.retry_temperatures.clone()
             },
+            name_repairs: self.name_repairs,
         })
     }
 }

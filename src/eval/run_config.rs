@@ -50,6 +50,8 @@ pub struct RunConfig {
     pub retry_temperatures: Vec<f32>,
     /// Tactics also tried at every state.
     pub also_try: Vec<String>,
+    /// Name repairs checked per expansion at most (0: none; runs before name repair read as 0).
+    pub name_repairs: usize,
     /// The dataset, as given (for the messages; not compared).
     pub dataset: String,
     /// The dataset split evaluated, if one was chosen.
@@ -184,6 +186,7 @@ impl RunConfig {
             seed: search.generate.seed,
             retry_temperatures: search.retry_temperatures.clone(),
             also_try: also_try.to_vec(),
+            name_repairs: search.name_repairs,
             dataset: dataset.to_string(),
             split,
             dataset_fingerprint: tasks_fingerprint(tasks),
@@ -303,6 +306,11 @@ impl RunConfig {
             show(&now.retry_temperatures),
         );
         compare("--also-try", show(&self.also_try), show(&now.also_try));
+        compare(
+            "--name-repairs",
+            show(&self.name_repairs),
+            show(&now.name_repairs),
+        );
         let (a, b) = (&self.checker, &now.checker);
         compare(
             "--allow-axiom",
@@ -414,6 +422,12 @@ impl RunConfig {
         }
         if !self.also_try.is_empty() {
             decoding = format!("{decoding}; also tries {:?} at every state", self.also_try);
+        }
+        if self.name_repairs > 0 {
+            decoding = format!(
+                "{decoding}; up to {} name repairs per expansion",
+                self.name_repairs
+            );
         }
         let mut about = vec![
             (

@@ -21,6 +21,7 @@ use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::prompt;
 use crate::search::apply::{apply_all, Applied};
 use crate::search::filter::check_candidate;
+use crate::search::name_repair::repairs;
 use crate::search::result::{
     CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
     StopReason,
@@ -295,6 +296,7 @@ impl Search<'_> {
                 score: candidate.score,
                 outcome,
                 lean_secs: 0.0,
+                repair_of: None,
             });
         }
 
@@ -352,22 +354,8 @@ impl Search<'_> {
 
         // Process answers in candidate order (best score first): the first verified proof wins.
         let mut found = None;
-        for ((index, tactic), answer) in to_check.into_iter().zip(checked) {
-            let score = traces[index].score;
-            let (outcome, secs) = match answer {
-                Applied::Skipped => (CandidateOutcome::Skipped, 0.0),
-                Applied::Done(result, secs) => {
-                    self.counts.checked += 1;
-                    let outcome = match found {
-                        Some(_) => CandidateOutcome::Skipped,
-                        None => self.absorb(id, &tactic, score, result, &mut found)?,
-                    };
-                    (outcome, secs)
-                }
-            };
-            traces[index].outcome = outcome;
-            traces[index].lean_secs = secs;
-        }
+        self.absorb_all(id, &to_check, checked, &mut traces, &mut found)?;
+        self.repair_names(id, &mut seen_texts, &mut traces, &mut found)?;
         let node = &self.nodes[id];
         self.trace.push(ExpansionTrace {
             node: id,
@@ -380,6 +368,111 @@ impl Search<'_> {
             candidates: traces,
         });
         Ok(found)
+    }
+
+    /// Folds the backend's answers on `to_check` (indices into `traces`, in candidate order)
+    /// into the search and the traces; the first verified proof sets `found`, and the answers
+    /// after it are not used.
+    fn absorb_all(
+        &mut self,
+        id: usize,
+        to_check: &[(usize, String)],
+        checked: Vec<Applied>,
+        traces: &mut [CandidateTrace],
+        found: &mut Option<(Vec<String>, f64)>,
+    ) -> Result<(), SearchError> {
+        for ((index, tactic), answer) in to_check.iter().zip(checked) {
+            let score = traces[*index].score;
+            let (outcome, secs) = match answer {
+                Applied::Skipped => (CandidateOutcome::Skipped, 0.0),
+                Applied::Done(result, secs) => {
+                    self.counts.checked += 1;
+                    let outcome = match found {
+                        Some(_) => CandidateOutcome::Skipped,
+                        None => self.absorb(id, tactic, score, result, found)?,
+                    };
+                    (outcome, secs)
+                }
+            };
+            traces[*index].outcome = outcome;
+            traces[*index].lean_secs = secs;
+        }
+        Ok(())
+    }
+
+    /// Name repair (`name_repair`): the candidates of this expansion that failed on an unknown
+    /// identifier are checked again with each hypothesis name of the goal in its place, at
+    /// most `config.name_repairs` of them per expansion, each with the score of the candidate
+    /// it repairs; a repair that fails the same way is repaired once more (a tactic may name two
+    /// hypotheses wrongly). Tactics already seen at the node are not checked again.
+    fn repair_names(
+        &mut self,
+        id: usize,
+        seen_texts: &mut HashSet<String>,
+        traces: &mut Vec<CandidateTrace>,
+        found: &mut Option<(Vec<String>, f64)>,
+    ) -> Result<(), SearchError> {
+        let Some(goal) = self.nodes[id].state.goals.first().cloned() else {
+            return Ok(());
+        };
+        let mut budget = self.config.name_repairs;
+        let mut from = 0;
+        for _round in 0..2 {
+            if found.is_some() || budget == 0 || Instant::now() >= self.deadline {
+                return Ok(());
+            }
+            let mut to_check: Vec<(usize, String)> = Vec::new();
+            let failed: Vec<(String, f64, String)> = traces[from..]
+                .iter()
+                .filter_map(|t| match &t.outcome {
+                    CandidateOutcome::Failed { error } => {
+                        Some((t.tactic.clone(), t.score, error.clone()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            from = traces.len();
+            'failed: for (tactic, score, error) in failed {
+                for repaired in repairs(&tactic, &error, &goal) {
+                    if budget == 0 {
+                        break 'failed;
+                    }
+                    if self.nodes[id].tried.contains(&repaired)
+                        || !seen_texts.insert(repaired.clone())
+                    {
+                        continue;
+                    }
+                    budget -= 1;
+                    to_check.push((traces.len(), repaired.clone()));
+                    traces.push(CandidateTrace {
+                        tactic: repaired,
+                        score,
+                        outcome: CandidateOutcome::Skipped,
+                        lean_secs: 0.0,
+                        repair_of: Some(tactic.clone()),
+                    });
+                }
+            }
+            if to_check.is_empty() {
+                return Ok(());
+            }
+            self.counts.repaired += to_check.len();
+            self.nodes[id]
+                .tried
+                .extend(to_check.iter().map(|(_, t)| t.clone()));
+            let tactics: Vec<String> = to_check.iter().map(|(_, t)| t.clone()).collect();
+            let started = Instant::now();
+            let checked = apply_all(
+                self.backend,
+                &self.nodes[id].state,
+                &tactics,
+                self.config.check_threads,
+                self.deadline,
+            );
+            self.times.lean_secs += started.elapsed().as_secs_f64();
+            self.absorb_all(id, &to_check, checked, traces, found)?;
+        }
+        Ok(())
     }
 
     /// The node to generate for while checking, if pipelining is on and it would be useful.

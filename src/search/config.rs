@@ -25,6 +25,9 @@ pub struct SearchConfig {
     /// (tactics already tried at a node are not checked again); each counts as an expansion.
     /// Empty: the search stops when the queue empties, as the seed's does.
     pub retry_temperatures: Vec<f32>,
+    /// At most this many name repairs (`name_repair`) checked per expansion; 0 turns name
+    /// repair off.
+    pub name_repairs: usize,
 }
 
 impl Default for SearchConfig {
@@ -38,6 +41,7 @@ impl Default for SearchConfig {
                 .unwrap_or(2),
             pipeline: true,
             retry_temperatures: Vec::new(),
+            name_repairs: 0,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod best_first;
 pub mod config;
 pub mod filter;
+pub mod name_repair;
 pub mod result;
 #[cfg(any(test, feature = "testing"))]
 pub mod scripted;

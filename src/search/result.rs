@@ -60,6 +60,10 @@ pub struct CandidateTrace {
     pub outcome: CandidateOutcome,
     /// Seconds the backend spent on it (0 when Lean never saw it).
     pub lean_secs: f64,
+    /// The candidate this one repairs (`name_repair`: the same tactic with a hypothesis name
+    /// the state has in place of an unknown one); none for the model's own candidates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair_of: Option<String>,
 }
 
 /// One expansion: the node expanded, and every candidate generated for it.
@@ -97,6 +101,9 @@ pub struct SearchCounts {
     pub rejected: usize,
     /// Candidates the backend checked.
     pub checked: usize,
+    /// Of those, name repairs of the model's candidates (`name_repair`).
+    #[serde(default)]
+    pub repaired: usize,
     /// Candidates Lean rejected.
     pub failed: usize,
     /// New states queued.

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::message::unknown_name;
 use crate::source::is_ident_rest;
 use crate::verdict::{Status, Verdict};
 
@@ -116,14 +117,7 @@ pub fn read_answer(
         return Some(AxiomsAnswer::DependsOn(names_in_list(inner)));
     }
     let line = text.trim().lines().next().unwrap_or_default();
-    let lower = line.to_lowercase();
-    let prefix = ["unknown constant", "unknown identifier"]
-        .into_iter()
-        .find(|p| lower.starts_with(p))?;
-    // The name is quoted (`NAME` in Lean 4.35, 'NAME' before).
-    let quoted = line[prefix.len()..].trim();
-    let quote = quoted.chars().next().filter(|c| matches!(c, '`' | '\''))?;
-    let name = quoted[1..].strip_suffix(quote)?;
+    let (_, name) = unknown_name(line)?;
     // Asked from the root, the name must be the full one; as written, it may be relative.
     let about_expected = match name.strip_prefix("_root_.") {
         Some(full) => same_name(full, expected),

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::source::Pos;
+use crate::source::{is_ident_rest, Pos};
 use crate::verdict::{Status, Verdict};
 
 /// How serious a diagnostic is.
@@ -233,6 +233,62 @@ pub fn split_goals(text: &str) -> Vec<String> {
     goals
 }
 
+/// What a message says is unknown: an identifier as written (`exact h₁`) or a constant asked
+/// for by its full name (`#print axioms`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unknown {
+    /// `Unknown identifier`.
+    Identifier,
+    /// `Unknown constant`.
+    Constant,
+}
+
+/// The name a message line says is unknown (`Unknown identifier `h₁`` in Lean 4.35,
+/// `unknown identifier 'h₁'` before; `unknown constant` likewise), with which kind of name it
+/// was; `None` for any other line. The one reader of that message, for the axiom probe and the
+/// search's name repair.
+pub fn unknown_name(line: &str) -> Option<(Unknown, &str)> {
+    let line = line.trim();
+    let lower = line.to_lowercase();
+    let (kind, prefix) = [
+        (Unknown::Constant, "unknown constant"),
+        (Unknown::Identifier, "unknown identifier"),
+    ]
+    .into_iter()
+    .find(|(_, p)| lower.starts_with(p))?;
+    let quoted = line[prefix.len()..].trim();
+    let quote = quoted.chars().next().filter(|c| matches!(c, '`' | '\''))?;
+    let name = quoted[1..].strip_suffix(quote)?;
+    (!name.is_empty()).then_some((kind, name))
+}
+
+/// The names a goal's hypotheses can be referred to by, in the order Lean prints them (one
+/// line per group, `h₁ h₂ : p`, before `⊢`); inaccessible names (`h✝`) are left out, since no
+/// tactic can name them. `goal` is one goal as Lean pretty-prints it (a `case` line first or
+/// not).
+pub fn hypothesis_names(goal: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in goal.lines() {
+        if line.starts_with('⊢') {
+            break;
+        }
+        if line.starts_with(char::is_whitespace) || line.starts_with("case ") {
+            continue;
+        }
+        let Some((group, _)) = line.split_once(" : ") else {
+            continue;
+        };
+        names.extend(
+            group
+                .split_whitespace()
+                .filter(|n| n.chars().all(|c| is_ident_rest(c) || c == '.'))
+                .filter(|n| !n.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+                .map(str::to_string),
+        );
+    }
+    names
+}
+
 /// The verdict on one theorem from its own messages (any backend's). `sorry_elsewhere` says
 /// whether a `sorry` is known without a warning: the proof text names `sorryAx`, or the REPL
 /// listed a sorry.
@@ -398,5 +454,28 @@ INTERNAL PANIC: something
             "sorryAx in the proof"
         );
         assert_eq!(verdict(&all[0..1], true).status, Status::Open);
+    }
+
+    /// A goal as Lean prints it: a `case` line, grouped names, a type running over two lines,
+    /// a `let` value, inaccessible names, then the target (whose `:` is not a hypothesis).
+    #[test]
+    fn hypothesis_names_are_the_names_a_tactic_can_write() {
+        let goal = "case inr.h\np q r : Prop\nh₁ : p ∧\n    q\nn : Nat := 5\nh✝ a✝ : q\nhx' : (x : Nat) → x = x\n⊢ ∀ (y : Nat), y = y";
+        assert_eq!(hypothesis_names(goal), ["p", "q", "r", "h₁", "n", "hx'"]);
+        assert!(hypothesis_names("⊢ True").is_empty());
+    }
+
+    #[test]
+    fn unknown_names_are_read_in_both_spellings() {
+        assert_eq!(
+            unknown_name("Unknown identifier `h₁.mp`"),
+            Some((Unknown::Identifier, "h₁.mp"))
+        );
+        assert_eq!(
+            unknown_name("unknown constant 'Nat.foo'"),
+            Some((Unknown::Constant, "Nat.foo"))
+        );
+        assert_eq!(unknown_name("Unknown identifier ``"), None);
+        assert_eq!(unknown_name("type mismatch: unknown identifier"), None);
     }
 }

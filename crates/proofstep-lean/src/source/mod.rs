@@ -654,6 +654,22 @@ pub fn tokens(text: &str) -> Vec<&str> {
     lex(text).iter().map(|t| t.text(text)).collect()
 }
 
+/// Where `name` occurs in `text` as a whole identifier or as the head of a dotted one (`h` in
+/// `h`, `h.mp`, `h.1`; not in `hp`, `Or.h` or a comment), as byte ranges of `name` itself: for
+/// replacing a name in a tactic without touching other words.
+pub fn name_occurrences(text: &str, name: &str) -> Vec<std::ops::Range<usize>> {
+    lex(text)
+        .iter()
+        .filter(|t| t.kind == lexer::TokenKind::Word)
+        .filter(|t| !text[..t.start].ends_with('.'))
+        .filter(|t| {
+            let word = t.text(text);
+            word == name || word.strip_prefix(name).is_some_and(|r| r.starts_with('.'))
+        })
+        .map(|t| t.start..t.start + name.len())
+        .collect()
+}
+
 /// Every top-level command's keyword with the tokens of its text (words, symbols and string
 /// literals; comments left out), in order: for questions about what a file declares that a
 /// text search would get wrong (a word inside a comment is not there).

@@ -1,0 +1,104 @@
+//! Name repair: a model often writes the right tactic with a hypothesis name the state does not
+//! have (`apply Or.elim h₁` where the disjunction is `h₂`, `exact hp` where it is `h`), a name
+//! it learned from other proofs instead of copying it from the goal. Lean rejects such a
+//! candidate with "unknown identifier"; the search then checks it again with each name the
+//! goal's context does have in that place, and Lean judges each as it judges any candidate.
+
+use crate::lean::message::{hypothesis_names, unknown_name, Unknown};
+use crate::lean::source::name_occurrences;
+
+/// The tactics to try instead of `tactic`, which Lean rejected with `error` on `goal` (the
+/// first goal of the state, the one a tactic works on): when the first unknown identifier
+/// `error` names is a name `tactic` writes (alone or as the head of `h.mp`, `h.1`) and not one
+/// of the goal's hypotheses, `tactic` with that name replaced everywhere by each hypothesis
+/// name, the hypotheses printed last (the newest) first. Empty for any other failure, and for
+/// a name under a namespace (`Nat.foo`: a lemma the model made up, which no hypothesis
+/// replaces).
+pub fn repairs(tactic: &str, error: &str, goal: &str) -> Vec<String> {
+    let Some(unknown) = error
+        .lines()
+        .find_map(unknown_name)
+        .filter(|(kind, _)| *kind == Unknown::Identifier)
+        .map(|(_, name)| name)
+    else {
+        return Vec::new();
+    };
+    let head = unknown.split('.').next().unwrap_or(unknown);
+    if head.len() < unknown.len() && head.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Vec::new();
+    }
+    let names = hypothesis_names(goal);
+    if names.iter().any(|n| n == head) {
+        return Vec::new();
+    }
+    let spans = name_occurrences(tactic, head);
+    if spans.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in names.iter().rev() {
+        let mut text = String::with_capacity(tactic.len() + name.len());
+        let mut at = 0;
+        for span in &spans {
+            text.push_str(&tactic[at..span.start]);
+            text.push_str(name);
+            at = span.end;
+        }
+        text.push_str(&tactic[at..]);
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOAL: &str = "case inl\np q r : Prop\nh₁ : p ∧ q\nh₂ : p ∨ r\nhx✝ : q\n⊢ p ∨ q";
+
+    /// Messages as Lean 4.35.0 prints them (`lean/mini`'s Lean on `apply Or.elim h4`, `exact
+    /// ha.1`, `exact hx.mp hp`) and as Lean before 4.2x did.
+    #[test]
+    fn an_unknown_hypothesis_is_replaced_by_each_name_of_the_context() {
+        let got = repairs("apply Or.elim h4", "Unknown identifier `h4`", GOAL);
+        assert_eq!(
+            got,
+            [
+                "apply Or.elim h₂",
+                "apply Or.elim h₁",
+                "apply Or.elim r",
+                "apply Or.elim q",
+                "apply Or.elim p"
+            ]
+        );
+        let got = repairs("exact ⟨ha.1, ha.2⟩", "unknown identifier 'ha'", GOAL);
+        assert_eq!(got[1], "exact ⟨h₁.1, h₁.2⟩");
+        let got = repairs("exact hx.mp hp", "Unknown identifier `hx.mp`", GOAL);
+        assert_eq!(got[0], "exact h₂.mp hp");
+        let got = repairs(
+            "exact (h4)",
+            "error: x\nUnknown identifier `h4`\nmore",
+            GOAL,
+        );
+        assert_eq!(got[0], "exact (h₂)");
+    }
+
+    #[test]
+    fn nothing_is_repaired_that_a_hypothesis_cannot_fix() {
+        // Another error; an unknown constant; a name of the context with a wrong field; a
+        // namespaced lemma; a name the tactic does not write; a word that only contains it.
+        for (tactic, error) in [
+            ("exact h₁", "Type mismatch\n  h₁"),
+            ("exact Foo", "Unknown constant `Foo`"),
+            ("exact h₁.mpr", "Unknown identifier `h₁.mpr`"),
+            ("exact Nat.foo h₁", "Unknown identifier `Nat.foo`"),
+            ("exact h₁", "Unknown identifier `h9`"),
+            ("exact hh9 -- h9", "Unknown identifier `h9`"),
+        ] {
+            assert!(repairs(tactic, error, GOAL).is_empty(), "{tactic}");
+        }
+        assert!(repairs("exact h9", "Unknown identifier `h9`", "⊢ True").is_empty());
+    }
+}
