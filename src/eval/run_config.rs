@@ -665,4 +665,26 @@ mod tests {
         assert_eq!(back, base);
         assert_eq!(back.temperatures, base.temperatures);
     }
+
+    /// A run recorded before name repair existed had none: resumed with repairs on, the
+    /// difference is named with its flag.
+    #[test]
+    fn a_run_recorded_before_name_repair_had_none() {
+        let base = config(&SearchConfig::default(), &[task("a")]);
+        let mut old = serde_json::to_value(&base).unwrap();
+        old.as_object_mut().unwrap().remove("name_repairs");
+        let old: RunConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(old.name_repairs, 0);
+        let now = config(
+            &SearchConfig {
+                name_repairs: 16,
+                ..SearchConfig::default()
+            },
+            &[task("a")],
+        );
+        assert_eq!(
+            old.differences(&now),
+            ["--name-repairs: 0 in the recorded run, 16 now"]
+        );
+    }
 }
