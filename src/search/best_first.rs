@@ -456,7 +456,6 @@ impl Search<'_> {
             if to_check.is_empty() {
                 return Ok(());
             }
-            self.counts.repaired += to_check.len();
             self.nodes[id]
                 .tried
                 .extend(to_check.iter().map(|(_, t)| t.clone()));
@@ -470,6 +469,10 @@ impl Search<'_> {
                 self.deadline,
             );
             self.times.lean_secs += started.elapsed().as_secs_f64();
+            self.counts.repaired += checked
+                .iter()
+                .filter(|a| matches!(a, Applied::Done(..)))
+                .count();
             self.absorb_all(id, &to_check, checked, traces, found)?;
         }
         Ok(())

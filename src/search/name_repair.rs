@@ -12,8 +12,10 @@ use crate::lean::source::name_occurrences;
 /// `error` names is a name `tactic` writes (alone or as the head of `h.mp`, `h.1`) and not one
 /// of the goal's hypotheses, `tactic` with that name replaced everywhere by each hypothesis
 /// name, the hypotheses printed last (the newest) first. Empty for any other failure, and for
-/// a name under a namespace (`Nat.foo`: a lemma the model made up, which no hypothesis
-/// replaces).
+/// a name under a capitalised namespace (`Nat.foo`: a lemma the model made up, which no
+/// hypothesis replaces). A made-up lemma name without one (`mul_pos_of_foo`, Lean 3's
+/// `nat.succ_le`) cannot be told from a misnamed hypothesis by its spelling and is repaired
+/// too; the per-expansion budget bounds what that costs.
 pub fn repairs(tactic: &str, error: &str, goal: &str) -> Vec<String> {
     let Some(unknown) = error
         .lines()

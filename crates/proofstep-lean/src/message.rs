@@ -275,7 +275,12 @@ pub fn hypothesis_names(goal: &str) -> Vec<String> {
         if line.starts_with(char::is_whitespace) || line.starts_with("case ") {
             continue;
         }
-        let Some((group, _)) = line.split_once(" : ") else {
+        // A type too long for the line goes on the next lines, after `h :`.
+        let Some(group) = line
+            .split_once(" : ")
+            .map(|(group, _)| group)
+            .or_else(|| line.strip_suffix(" :"))
+        else {
             continue;
         };
         names.extend(
@@ -456,11 +461,12 @@ INTERNAL PANIC: something
         assert_eq!(verdict(&all[0..1], true).status, Status::Open);
     }
 
-    /// A goal as Lean prints it: a `case` line, grouped names, a type running over two lines,
-    /// a `let` value, inaccessible names, then the target (whose `:` is not a hypothesis).
+    /// A goal as Lean prints it: a `case` line, grouped names, a type too long for its line
+    /// (Lean's `ppGoal`: `h :` then the type indented on the next lines), a `let` value,
+    /// inaccessible names, then the target (whose `:` is not a hypothesis).
     #[test]
     fn hypothesis_names_are_the_names_a_tactic_can_write() {
-        let goal = "case inr.h\np q r : Prop\nh₁ : p ∧\n    q\nn : Nat := 5\nh✝ a✝ : q\nhx' : (x : Nat) → x = x\n⊢ ∀ (y : Nat), y = y";
+        let goal = "case inr.h\np q r : Prop\nh₁ :\n  p ∧\n    q\nn : Nat := 5\nh✝ a✝ : q\nhx' : (x : Nat) → x = x\n⊢ ∀ (y : Nat), y = y";
         assert_eq!(hypothesis_names(goal), ["p", "q", "r", "h₁", "n", "hx'"]);
         assert!(hypothesis_names("⊢ True").is_empty());
     }
