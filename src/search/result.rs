@@ -83,7 +83,7 @@ pub struct ExpansionTrace {
     pub model_secs: f64,
     /// Whether the candidates were generated ahead of time, while the previous node was checked.
     pub prefetched: bool,
-    /// The candidates, best score first.
+    /// The candidates, best score first, then the name repairs checked (`repair_of`).
     pub candidates: Vec<CandidateTrace>,
 }
 
