@@ -16,6 +16,7 @@ use priority_queue::PriorityQueue;
 use tracing::{debug, info, warn};
 
 use crate::lean::backend::proof_text;
+use crate::lean::message::hypothesis_names;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::prompt;
@@ -412,9 +413,10 @@ impl Search<'_> {
         traces: &mut Vec<CandidateTrace>,
         found: &mut Option<(Vec<String>, f64)>,
     ) -> Result<(), SearchError> {
-        let Some(goal) = self.nodes[id].state.goals.first().cloned() else {
+        let Some(goal) = self.nodes[id].state.goals.first() else {
             return Ok(());
         };
+        let names = hypothesis_names(goal);
         let mut budget = self.config.name_repairs;
         let mut from = 0;
         for _round in 0..2 {
@@ -433,7 +435,7 @@ impl Search<'_> {
                 .collect();
             from = traces.len();
             'failed: for (tactic, score, error) in failed {
-                for repaired in repairs(&tactic, &error, &goal) {
+                for repaired in repairs(&tactic, &error, &names) {
                     if budget == 0 {
                         break 'failed;
                     }

@@ -4,11 +4,12 @@
 //! candidate with "unknown identifier"; the search then checks it again with each name the
 //! goal's context does have in that place, and Lean judges each as it judges any candidate.
 
-use crate::lean::message::{hypothesis_names, unknown_name, Unknown};
+use crate::lean::message::{unknown_name, Unknown};
 use crate::lean::source::name_occurrences;
 
-/// The tactics to try instead of `tactic`, which Lean rejected with `error` on `goal` (the
-/// first goal of the state, the one a tactic works on): when the first unknown identifier
+/// The tactics to try instead of `tactic`, which Lean rejected with `error` on a goal whose
+/// hypotheses are `names` (`message::hypothesis_names` of the state's first goal, the one a
+/// tactic works on, read once per expansion by the search): when the first unknown identifier
 /// `error` names is a name `tactic` writes (alone or as the head of `h.mp`, `h.1`) and not one
 /// of the goal's hypotheses, `tactic` with that name replaced everywhere by each hypothesis
 /// name, the hypotheses printed last (the newest) first. Empty for any other failure, and for
@@ -16,7 +17,7 @@ use crate::lean::source::name_occurrences;
 /// hypothesis replaces). A made-up lemma name without one (`mul_pos_of_foo`, Lean 3's
 /// `nat.succ_le`) cannot be told from a misnamed hypothesis by its spelling and is repaired
 /// too; the per-expansion budget bounds what that costs.
-pub fn repairs(tactic: &str, error: &str, goal: &str) -> Vec<String> {
+pub fn repairs(tactic: &str, error: &str, names: &[String]) -> Vec<String> {
     let Some(unknown) = error
         .lines()
         .find_map(unknown_name)
@@ -29,7 +30,6 @@ pub fn repairs(tactic: &str, error: &str, goal: &str) -> Vec<String> {
     if head.len() < unknown.len() && head.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Vec::new();
     }
-    let names = hypothesis_names(goal);
     if names.iter().any(|n| n == head) {
         return Vec::new();
     }
@@ -57,14 +57,19 @@ pub fn repairs(tactic: &str, error: &str, goal: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lean::message::hypothesis_names;
 
     const GOAL: &str = "case inl\np q r : Prop\nh₁ : p ∧ q\nh₂ : p ∨ r\nhx✝ : q\n⊢ p ∨ q";
+
+    fn names() -> Vec<String> {
+        hypothesis_names(GOAL)
+    }
 
     /// Messages as Lean 4.35.0 prints them (`lean/mini`'s Lean on `apply Or.elim h4`, `exact
     /// ha.1`, `exact hx.mp hp`) and as Lean before 4.2x did.
     #[test]
     fn an_unknown_hypothesis_is_replaced_by_each_name_of_the_context() {
-        let got = repairs("apply Or.elim h4", "Unknown identifier `h4`", GOAL);
+        let got = repairs("apply Or.elim h4", "Unknown identifier `h4`", &names());
         assert_eq!(
             got,
             [
@@ -75,14 +80,14 @@ mod tests {
                 "apply Or.elim p"
             ]
         );
-        let got = repairs("exact ⟨ha.1, ha.2⟩", "unknown identifier 'ha'", GOAL);
+        let got = repairs("exact ⟨ha.1, ha.2⟩", "unknown identifier 'ha'", &names());
         assert_eq!(got[1], "exact ⟨h₁.1, h₁.2⟩");
-        let got = repairs("exact hx.mp hp", "Unknown identifier `hx.mp`", GOAL);
+        let got = repairs("exact hx.mp hp", "Unknown identifier `hx.mp`", &names());
         assert_eq!(got[0], "exact h₂.mp hp");
         let got = repairs(
             "exact (h4)",
             "error: x\nUnknown identifier `h4`\nmore",
-            GOAL,
+            &names(),
         );
         assert_eq!(got[0], "exact (h₂)");
     }
@@ -99,8 +104,13 @@ mod tests {
             ("exact h₁", "Unknown identifier `h9`"),
             ("exact hh9 -- h9", "Unknown identifier `h9`"),
         ] {
-            assert!(repairs(tactic, error, GOAL).is_empty(), "{tactic}");
+            assert!(repairs(tactic, error, &names()).is_empty(), "{tactic}");
         }
-        assert!(repairs("exact h9", "Unknown identifier `h9`", "⊢ True").is_empty());
+        assert!(repairs(
+            "exact h9",
+            "Unknown identifier `h9`",
+            &hypothesis_names("⊢ True")
+        )
+        .is_empty());
     }
 }
