@@ -216,6 +216,78 @@ fn name_repair_proves_with_the_hypotheses_the_model_misnamed() {
     }
 }
 
+/// The repair budget goes round the failed candidates: the model's best candidate, which no
+/// name repairs, does not spend the budget the second one needs.
+#[test]
+fn name_repairs_go_round_the_failed_candidates() {
+    for backend in backends(
+        "name_repairs_go_round_the_failed_candidates",
+        Duration::from_secs(60),
+    ) {
+        let model =
+            ScriptedPredictor::new().on("⊢ q", &[("exact h9.1", -0.1), ("exact h8", -0.2)]);
+        let statement = "theorem round (p q r : Prop) (hp : p) (hr : r) (hq : q) : q";
+        let cfg = SearchConfig {
+            name_repairs: 2,
+            ..config()
+        };
+        let result = search(backend.as_ref(), &model, HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(result.proof.as_deref(), Some(&["exact hq".to_string()][..]));
+        let repairs: Vec<(&str, Option<&str>)> = result.trace[0]
+            .candidates
+            .iter()
+            .filter(|c| c.repair_of.is_some())
+            .map(|c| (c.tactic.as_str(), c.repair_of.as_deref()))
+            .collect();
+        // The newest proof first (`hq`), one repair of each failed candidate.
+        assert_eq!(
+            repairs,
+            [
+                ("exact hq.1", Some("exact h9.1")),
+                ("exact hq", Some("exact h8"))
+            ]
+        );
+    }
+}
+
+/// `intro h1` and `intro h₂` leave one state up to a hypothesis name: it is expanded once.
+/// `intro hq`, which hides the hypothesis `hq : q` (`hq✝`), leaves another.
+#[test]
+fn states_that_differ_only_in_local_names_are_one_state() {
+    for backend in backends(
+        "states_that_differ_only_in_local_names_are_one_state",
+        Duration::from_secs(60),
+    ) {
+        let model = ScriptedPredictor::new()
+            .on(
+                "⊢ p → q",
+                &[("intro h1", -0.1), ("intro h₂", -0.2), ("intro hq", -0.3)],
+            )
+            .on("h1 : p ⊢ q", &[("exact hq", -0.1)]);
+        let statement = "theorem renamed (p q : Prop) (hq : q) : p → q";
+        let result = search(backend.as_ref(), &model, HEADER, statement, &config()).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(result.counts.expansions, 2);
+        let seen = outcomes(&result);
+        assert!(seen.contains(&(
+            0,
+            "intro h₂".into(),
+            CandidateOutcome::Duplicate {
+                node: 1,
+                expanded: false,
+                improved: false
+            }
+        )));
+        assert!(
+            seen.iter().any(|(node, tactic, outcome)| *node == 0
+                && tactic == "intro hq"
+                && matches!(outcome, CandidateOutcome::Open { node: 2, .. })),
+            "{seen:#?}"
+        );
+    }
+}
+
 #[test]
 fn a_duplicate_state_is_not_expanded_twice() {
     for backend in backends(

@@ -52,6 +52,9 @@ pub struct RunConfig {
     pub also_try: Vec<String>,
     /// Name repairs checked per expansion at most (0: none; runs before name repair read as 0).
     pub name_repairs: usize,
+    /// `search::SEARCH_RULES` of the proofstep that searched (runs before it was recorded read
+    /// as empty).
+    pub search_rules: String,
     /// The dataset, as given (for the messages; not compared).
     pub dataset: String,
     /// The dataset split evaluated, if one was chosen.
@@ -187,6 +190,7 @@ impl RunConfig {
             retry_temperatures: search.retry_temperatures.clone(),
             also_try: also_try.to_vec(),
             name_repairs: search.name_repairs,
+            search_rules: crate::search::SEARCH_RULES.to_string(),
             dataset: dataset.to_string(),
             split,
             dataset_fingerprint: tasks_fingerprint(tasks),
@@ -310,6 +314,11 @@ impl RunConfig {
             "--name-repairs",
             show(&self.name_repairs),
             show(&now.name_repairs),
+        );
+        compare(
+            "proofstep's search (its rules changed: start a new --out)",
+            format!("rules of {}", show(&self.search_rules)),
+            format!("rules of {}", show(&now.search_rules)),
         );
         let (a, b) = (&self.checker, &now.checker);
         compare(
@@ -685,6 +694,23 @@ mod tests {
         assert_eq!(
             old.differences(&now),
             ["--name-repairs: 0 in the recorded run, 16 now"]
+        );
+    }
+
+    /// A run recorded before the search's rules were recorded searched under older ones: it is
+    /// not resumed by a search that merges states or spends repairs otherwise.
+    #[test]
+    fn a_run_recorded_under_other_search_rules_is_not_resumed() {
+        let now = config(&SearchConfig::default(), &[task("a")]);
+        let mut old = serde_json::to_value(&now).unwrap();
+        old.as_object_mut().unwrap().remove("search_rules");
+        let old: RunConfig = serde_json::from_value(old).unwrap();
+        assert_eq!(old.search_rules, "");
+        let differences = old.differences(&now);
+        assert_eq!(differences.len(), 1);
+        assert!(
+            differences[0].starts_with("proofstep's search (its rules changed: start a new --out)"),
+            "{differences:?}"
         );
     }
 }

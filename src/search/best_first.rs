@@ -16,18 +16,17 @@ use priority_queue::PriorityQueue;
 use tracing::{debug, info, warn};
 
 use crate::lean::backend::proof_text;
-use crate::lean::message::hypothesis_names;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::prompt;
 use crate::search::apply::{apply_all, Applied};
 use crate::search::filter::check_candidate;
-use crate::search::name_repair::repairs;
+use crate::search::name_repair::{repair_order, repairs};
 use crate::search::result::{
     CandidateOutcome, CandidateTrace, ExpansionTrace, SearchCounts, SearchResult, SearchTimes,
     StopReason,
 };
-use crate::search::state_key::{stable_hash, state_key};
+use crate::search::state_key::{printed_key, stable_hash, state_key};
 use crate::search::SearchConfig;
 
 /// Why a search could not run at all (as opposed to running and finding no proof).
@@ -75,7 +74,6 @@ struct Node {
     state: ProofState,
     cost: f64,
     parent: Option<usize>,
-    key: String,
     /// Times this node has been expanded (0: not yet; more than once only with retry
     /// temperatures).
     rounds: usize,
@@ -179,12 +177,11 @@ impl Search<'_> {
     fn add_node(&mut self, state: ProofState, cost: f64, parent: Option<usize>) -> usize {
         let id = self.nodes.len();
         let key = state_key(&state.goals);
-        self.by_key.insert(key.clone(), id);
+        self.by_key.insert(key, id);
         self.nodes.push(Node {
             state,
             cost,
             parent,
-            key,
             rounds: 0,
             tried: HashSet::new(),
         });
@@ -203,7 +200,7 @@ impl Search<'_> {
     /// on a retry, sampling at that round's retry temperature with a seed of its own.
     fn options_for(&self, id: usize) -> GenerateOptions {
         let mut options = self.config.generate.clone();
-        options.seed ^= stable_hash(&self.nodes[id].key);
+        options.seed ^= stable_hash(&printed_key(&self.nodes[id].state.goals));
         let round = self.nodes[id].rounds;
         if let Some(&temperature) = round
             .checked_sub(1)
@@ -402,10 +399,12 @@ impl Search<'_> {
     }
 
     /// Name repair (`name_repair`): the candidates of this expansion that failed on an unknown
-    /// identifier are checked again with each hypothesis name of the goal in its place, at
-    /// most `config.name_repairs` of them per expansion, each with the score of the candidate
-    /// it repairs; a repair that fails the same way is repaired once more (a tactic may name two
-    /// hypotheses wrongly). Tactics already seen at the node are not checked again.
+    /// identifier are checked again with each hypothesis name of the goal in its place
+    /// (`name_repair::repair_order`), at most `config.name_repairs` of them per
+    /// expansion, each with the score of the candidate it repairs; the budget goes round the
+    /// failed candidates (each one's first repair, then each one's second, …) so one candidate
+    /// cannot spend it all. A repair that fails the same way is repaired once more (a tactic
+    /// may name two hypotheses wrongly). Tactics already seen at the node are not checked again.
     fn repair_names(
         &mut self,
         id: usize,
@@ -416,7 +415,7 @@ impl Search<'_> {
         let Some(goal) = self.nodes[id].state.goals.first() else {
             return Ok(());
         };
-        let names = hypothesis_names(goal);
+        let names = repair_order(goal);
         let mut budget = self.config.name_repairs;
         let mut from = 0;
         for _round in 0..2 {
@@ -424,22 +423,27 @@ impl Search<'_> {
                 return Ok(());
             }
             let mut to_check: Vec<(usize, String)> = Vec::new();
-            let failed: Vec<(String, f64, String)> = traces[from..]
+            let failed: Vec<(String, f64, Vec<String>)> = traces[from..]
                 .iter()
                 .filter_map(|t| match &t.outcome {
                     CandidateOutcome::Failed { error } => {
-                        Some((t.tactic.clone(), t.score, error.clone()))
+                        let fixes = repairs(&t.tactic, error, &names);
+                        (!fixes.is_empty()).then(|| (t.tactic.clone(), t.score, fixes))
                     }
                     _ => None,
                 })
                 .collect();
             from = traces.len();
-            'failed: for (tactic, score, error) in failed {
-                for repaired in repairs(&tactic, &error, &names) {
+            let longest = failed.iter().map(|(_, _, f)| f.len()).max().unwrap_or(0);
+            'turns: for turn in 0..longest {
+                for (tactic, score, fixes) in &failed {
+                    let Some(repaired) = fixes.get(turn) else {
+                        continue;
+                    };
                     if budget == 0 {
-                        break 'failed;
+                        break 'turns;
                     }
-                    if self.nodes[id].tried.contains(&repaired)
+                    if self.nodes[id].tried.contains(repaired)
                         || !seen_texts.insert(repaired.clone())
                     {
                         continue;
@@ -447,8 +451,8 @@ impl Search<'_> {
                     budget -= 1;
                     to_check.push((traces.len(), repaired.clone()));
                     traces.push(CandidateTrace {
-                        tactic: repaired,
-                        score,
+                        tactic: repaired.clone(),
+                        score: *score,
                         outcome: CandidateOutcome::Skipped,
                         lean_secs: 0.0,
                         repair_of: Some(tactic.clone()),

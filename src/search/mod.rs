@@ -13,6 +13,12 @@ pub mod result;
 pub mod scripted;
 pub mod state_key;
 
+/// The version of the search's own rules (what counts as one state, how name repairs are
+/// spent), recorded with every evaluation: a run resumed or merged under other rules would
+/// mix two searches. Bumped when they change what a search finds at the same settings.
+pub const SEARCH_RULES: &str =
+    "2026-12-06: states merged up to local names; repairs round-robin, proofs before types";
+
 pub use also_try::{append_listed, AlsoTry, DEFAULT_ALSO_TRY};
 pub use best_first::{search, search_from, SearchError};
 pub use config::SearchConfig;

@@ -4,15 +4,29 @@
 //! candidate with "unknown identifier"; the search then checks it again with each name the
 //! goal's context does have in that place, and Lean judges each as it judges any candidate.
 
-use crate::lean::message::{unknown_name, Unknown};
+use crate::lean::message::{hypothesis_names, type_names, unknown_name, Unknown};
 use crate::lean::source::name_occurrences;
 
+/// The names a misnamed hypothesis is replaced by, in the order they are tried: the goal's
+/// hypotheses (`goal` is the state's first goal, the one a tactic works on) that are proofs or
+/// values, the newest (printed last) first, then those that are types (`p q : Prop`,
+/// `α : Type`), which a tactic rarely means where it wrote an unknown name. Read once per
+/// expansion by the search.
+pub fn repair_order(goal: &str) -> Vec<String> {
+    let types = type_names(goal);
+    let (mut order, last): (Vec<String>, Vec<String>) = hypothesis_names(goal)
+        .into_iter()
+        .rev()
+        .partition(|n| !types.contains(n));
+    order.extend(last);
+    order
+}
+
 /// The tactics to try instead of `tactic`, which Lean rejected with `error` on a goal whose
-/// hypotheses are `names` (`message::hypothesis_names` of the state's first goal, the one a
-/// tactic works on, read once per expansion by the search): when the first unknown identifier
+/// hypotheses are `names` (`repair_order`, in that order): when the first unknown identifier
 /// `error` names is a name `tactic` writes (alone or as the head of `h.mp`, `h.1`) and not one
 /// of the goal's hypotheses, `tactic` with that name replaced everywhere by each hypothesis
-/// name, the hypotheses printed last (the newest) first. Empty for any other failure, and for
+/// name, in the order of `names`. Empty for any other failure, and for
 /// a name under a capitalised namespace (`Nat.foo`: a lemma the model made up, which no
 /// hypothesis replaces). A made-up lemma name without one (`mul_pos_of_foo`, Lean 3's
 /// `nat.succ_le`) cannot be told from a misnamed hypothesis by its spelling and is repaired
@@ -38,7 +52,7 @@ pub fn repairs(tactic: &str, error: &str, names: &[String]) -> Vec<String> {
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
-    for name in names.iter().rev() {
+    for name in names {
         let mut text = String::with_capacity(tactic.len() + name.len());
         let mut at = 0;
         for span in &spans {
@@ -57,12 +71,19 @@ pub fn repairs(tactic: &str, error: &str, names: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lean::message::hypothesis_names;
 
     const GOAL: &str = "case inl\np q r : Prop\nh₁ : p ∧ q\nh₂ : p ∨ r\nhx✝ : q\n⊢ p ∨ q";
 
     fn names() -> Vec<String> {
-        hypothesis_names(GOAL)
+        repair_order(GOAL)
+    }
+
+    /// Proofs first, newest first; the goal's types (`p q r : Prop`) last.
+    #[test]
+    fn proofs_are_tried_before_types() {
+        assert_eq!(names(), ["h₂", "h₁", "r", "q", "p"]);
+        let goal = "b q : Prop\nh3 : q → b\nn : Nat\nh1 : q ∨ b\nh₁ : q\n⊢ q";
+        assert_eq!(repair_order(goal), ["h₁", "h1", "n", "h3", "q", "b"]);
     }
 
     /// Messages as Lean 4.35.0 prints them (`lean/mini`'s Lean on `apply Or.elim h4`, `exact
@@ -109,7 +130,7 @@ mod tests {
         assert!(repairs(
             "exact h9",
             "Unknown identifier `h9`",
-            &hypothesis_names("⊢ True")
+            &repair_order("⊢ True")
         )
         .is_empty());
     }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::state_of_prompt;
-use crate::search::state_key::state_key;
+use crate::search::state_key::printed_key;
 
 /// A predictor that returns scripted candidates: the first rule whose pattern occurs in the
 /// goal text (whitespace collapsed), and whose temperature if it has one is the one asked
@@ -45,7 +45,7 @@ impl ScriptedPredictor {
     }
 
     fn rule(mut self, pattern: &str, temperature: Option<f32>, candidates: &[(&str, f64)]) -> Self {
-        let pattern = state_key(&[pattern.to_string()]);
+        let pattern = printed_key(&[pattern.to_string()]);
         let mut list: Vec<Candidate> = candidates
             .iter()
             .map(|(t, s)| Candidate {
@@ -87,7 +87,7 @@ impl Predictor for ScriptedPredictor {
         };
         let mut out = Vec::with_capacity(prompts.len());
         for prompt in prompts {
-            let goal = state_key(&[state_of_prompt(prompt).to_string()]);
+            let goal = printed_key(&[state_of_prompt(prompt).to_string()]);
             *self
                 .calls
                 .lock()

@@ -2,9 +2,10 @@
 //! order or other spacing has the same canonical form, so train/val/test splits and dataset
 //! overlaps are compared up to renaming, not as raw text. And a goal's shape (the conclusion,
 //! read the same way, with every name and numeral erased), for splits that hold out whole
-//! kinds of goals.
+//! kinds of goals. And a proof state's goal up to the names of its locals (`goal`), for a
+//! search's visited set.
 //!
-//! Both work on Lean's tokens (comments and whitespace gone), without elaborating: binders
+//! The first two work on Lean's tokens (comments and whitespace gone), without elaborating: binders
 //! `(a b : T)`, `{a : T}`, `⦃a : T⦄` and `[inst : C]` are read before the statement's top-level
 //! `:`. For the canonical form, the conclusion is then put in Lean's `intro` normal form: its
 //! leading `∀`-binders become binders and its top-level arrow premises anonymous hypotheses
@@ -21,11 +22,13 @@
 //! matter. Canonical names (`§x0`, `§y0`) hold `§`, which Lean reads as a token of its own, so
 //! no name in a statement can be mistaken for one.
 
+mod goal;
 mod term;
 
 use std::collections::HashMap;
 
 use crate::source::tokens;
+pub use goal::goal_up_to_renaming;
 use term::{free_names, parse_term, print, rename, rename_bound, resolve_fields, type_head, Expr};
 
 /// Orders of tied variables tried at most (8!); beyond, ties are named in binder order, so

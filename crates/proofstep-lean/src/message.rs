@@ -267,31 +267,63 @@ pub fn unknown_name(line: &str) -> Option<(Unknown, &str)> {
 /// tactic can name them. `goal` is one goal as Lean pretty-prints it (a `case` line first or
 /// not).
 pub fn hypothesis_names(goal: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    for line in goal.lines() {
-        if line.starts_with('⊢') {
-            break;
-        }
-        if line.starts_with(char::is_whitespace) || line.starts_with("case ") {
-            continue;
-        }
-        // A type too long for the line goes on the next lines, after `h :`.
-        let Some(group) = line
-            .split_once(" : ")
-            .map(|(group, _)| group)
-            .or_else(|| line.strip_suffix(" :"))
-        else {
-            continue;
-        };
-        names.extend(
-            group
+    local_names(goal)
+        .into_iter()
+        .filter(|n| !n.contains(INACCESSIBLE))
+        .collect()
+}
+
+/// The mark Lean's pretty-printer puts after an inaccessible (hygienic) name: `h✝`, `a✝¹`.
+pub const INACCESSIBLE: char = '✝';
+
+/// Every local name a goal declares, in the order Lean prints them: the hypotheses'
+/// (`hypothesis_names`) and the inaccessible ones (`h✝`, `a✝¹`) among them.
+pub fn local_names(goal: &str) -> Vec<String> {
+    declarations(goal).flat_map(|(names, _)| names).collect()
+}
+
+/// The goal's hypotheses that are types, not proofs or values (`p q : Prop`, `α : Type u`,
+/// `β : Sort _`), in the order Lean prints them: a name a tactic rarely means where it wrote
+/// an unknown one.
+pub fn type_names(goal: &str) -> Vec<String> {
+    declarations(goal)
+        .filter(|(_, ty)| {
+            let head = ty.split_whitespace().next().unwrap_or("");
+            matches!(head, "Prop" | "Type" | "Sort" | "Type*" | "Sort*")
+        })
+        .flat_map(|(names, _)| names)
+        .collect()
+}
+
+/// Each hypothesis line of a goal before `⊢`: its names (`h₁ h₂ : p` declares two) and the
+/// first line of their type (empty when the type is too long for the line and goes on the
+/// next lines, after `h :`).
+fn declarations(goal: &str) -> impl Iterator<Item = (Vec<String>, &str)> {
+    goal.lines()
+        .take_while(|line| !line.starts_with('⊢'))
+        .filter(|line| !line.starts_with(char::is_whitespace) && !line.starts_with("case "))
+        .filter_map(|line| {
+            let (group, ty) = line
+                .split_once(" : ")
+                .or_else(|| line.strip_suffix(" :").map(|group| (group, "")))?;
+            let names = group
                 .split_whitespace()
-                .filter(|n| n.chars().all(|c| is_ident_rest(c) || c == '.'))
+                .filter(|n| n.chars().all(is_local_name_char))
                 .filter(|n| !n.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
-                .map(str::to_string),
-        );
-    }
-    names
+                .map(str::to_string)
+                .collect();
+            Some((names, ty))
+        })
+}
+
+/// A character of a local name as Lean prints it: an identifier's, a `.`, or an inaccessible
+/// name's mark and superscript index (`h✝¹`).
+pub fn is_local_name_char(c: char) -> bool {
+    is_ident_rest(c) || c == '.' || c == INACCESSIBLE || is_superscript_digit(c)
+}
+
+fn is_superscript_digit(c: char) -> bool {
+    matches!(c, '⁰' | '¹' | '²' | '³' | '⁴'..='⁹')
 }
 
 /// The verdict on one theorem from its own messages (any backend's). `sorry_elsewhere` says
@@ -469,6 +501,12 @@ INTERNAL PANIC: something
         let goal = "case inr.h\np q r : Prop\nh₁ :\n  p ∧\n    q\nn : Nat := 5\nh✝ a✝ : q\nhx' : (x : Nat) → x = x\n⊢ ∀ (y : Nat), y = y";
         assert_eq!(hypothesis_names(goal), ["p", "q", "r", "h₁", "n", "hx'"]);
         assert!(hypothesis_names("⊢ True").is_empty());
+        assert_eq!(
+            local_names(goal),
+            ["p", "q", "r", "h₁", "n", "h✝", "a✝", "hx'"]
+        );
+        let types = "α : Type u\nβ : Sort _\np q : Prop\nP : α → Prop\nh : p\nγ : Type\n⊢ p";
+        assert_eq!(type_names(types), ["α", "β", "p", "q", "γ"]);
     }
 
     #[test]
