@@ -323,3 +323,29 @@ fn a_process_that_exited_between_requests_is_replaced_before_the_next() {
     );
     assert_ne!(repl.pid().unwrap(), pid);
 }
+
+/// A header whose imports were rebuilt is imported again in a fresh process, not beside the old
+/// build's environment (which the REPL would keep for as long as it lives).
+#[test]
+fn a_rebuilt_header_is_imported_in_a_fresh_process() {
+    let test = "a_rebuilt_header_is_imported_in_a_fresh_process";
+    let Some(dir) = support::transcripts(test) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("requests.log");
+    let lib = tmp.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    let olean = lib.join("Mathlib.olean");
+    std::fs::write(&olean, "first build").unwrap();
+    let mut command = support::standin(&dir, &["--log", log.to_str().unwrap()]);
+    command.libraries = vec![lib.clone()];
+    let mut repl = Repl::new(support::repl_config(command, Duration::from_secs(20)));
+    let (generation, _) = start(&mut repl);
+    start(&mut repl);
+    assert_eq!(repl.generation(), generation, "same build: same process");
+
+    std::fs::write(&olean, "the second, longer build").unwrap();
+    start(&mut repl);
+    served_after_restart(&mut repl, generation, &tmp);
+}

@@ -224,8 +224,7 @@ fn name_repairs_go_round_the_failed_candidates() {
         "name_repairs_go_round_the_failed_candidates",
         Duration::from_secs(60),
     ) {
-        let model =
-            ScriptedPredictor::new().on("⊢ q", &[("exact h9.1", -0.1), ("exact h8", -0.2)]);
+        let model = ScriptedPredictor::new().on("⊢ q", &[("exact h9.1", -0.1), ("exact h8", -0.2)]);
         let statement = "theorem round (p q r : Prop) (hp : p) (hr : r) (hq : q) : q";
         let cfg = SearchConfig {
             name_repairs: 2,

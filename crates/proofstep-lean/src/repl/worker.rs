@@ -497,7 +497,8 @@ impl Repl {
 
     /// `header_env` for the build of the imports `stamp` names (`LeanCommand::library_stamp`,
     /// taken by the caller before it asked about the imports): a header imported under another
-    /// build is imported again, as it is now.
+    /// build is imported again, as it is now, in a fresh process (a new generation), so the old
+    /// build's environments do not stay in memory beside it.
     pub fn header_env_in_build(
         &mut self,
         header: &str,
@@ -507,8 +508,14 @@ impl Repl {
             return Ok(None);
         }
         self.ensure_running()?;
-        if let Some((env, _)) = self.headers.get(header).filter(|(_, s)| s == stamp) {
-            return Ok(Some(*env));
+        if let Some((env, built)) = self.headers.get(header) {
+            if built == stamp {
+                return Ok(Some(*env));
+            }
+            // The REPL frees no environment: importing the new build beside the old one would
+            // keep both (a Mathlib import is gigabytes) for as long as the process lives.
+            self.restart("the header's imports were rebuilt");
+            self.ensure_running()?;
         }
         let timeout = self.config.header_timeout;
         let started = Instant::now();
