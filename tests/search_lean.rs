@@ -287,6 +287,38 @@ fn states_that_differ_only_in_local_names_are_one_state() {
     }
 }
 
+/// A state reached under two names is expanded once; a retry asks about it under the other
+/// name, which the model may answer better.
+#[test]
+fn a_retry_asks_about_the_state_under_its_other_names() {
+    for backend in backends(
+        "a_retry_asks_about_the_state_under_its_other_names",
+        Duration::from_secs(60),
+    ) {
+        let model = ScriptedPredictor::new()
+            .on("⊢ p → q", &[("intro h1", -0.1), ("intro h₂", -0.2)])
+            .on("h₂ : p ⊢ q", &[("exact hq", -0.1)]);
+        let statement = "theorem spare (p q : Prop) (hq : q) : p → q";
+        let once = search(backend.as_ref(), &model, HEADER, statement, &config()).unwrap();
+        assert!(!once.proved, "{}: {once:#?}", backend.name());
+        assert_eq!(once.stop, StopReason::QueueEmpty);
+        let cfg = SearchConfig {
+            retry_temperatures: vec![0.8],
+            ..config()
+        };
+        let result = search(backend.as_ref(), &model, HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["intro h₂".to_string(), "exact hq".to_string()][..])
+        );
+        // The root, node 1 under `h1`, the root again, node 1 under `h₂`.
+        let expanded: Vec<usize> = result.trace.iter().map(|e| e.node).collect();
+        assert_eq!(expanded, [0, 1, 0, 1]);
+        assert_eq!(result.counts.retries, 2);
+    }
+}
+
 #[test]
 fn a_duplicate_state_is_not_expanded_twice() {
     for backend in backends(

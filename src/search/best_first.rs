@@ -6,7 +6,9 @@
 //! checks the rest concurrently on the backend, drops failures and states already seen, and
 //! queues the new states. The search stops at the first proof that `verify` accepts, or when the
 //! queue empties, the expansions run out, or the wall time does. With retry temperatures, an
-//! empty queue first sends expanded nodes back for fresh samples at those temperatures.
+//! empty queue first sends expanded nodes back for fresh samples at those temperatures, each
+//! retry asking about the node under another of the names it was reached with, while it has
+//! one (`state_key` makes one state of goals that differ only in local names).
 
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
@@ -79,6 +81,10 @@ struct Node {
     rounds: usize,
     /// Tactics already checked at this node (a retry does not check them again).
     tried: HashSet<String>,
+    /// The same state reached under other local names (`state_key`), each once: a retry
+    /// expands the next of them in the node's place, so the model, which answers a state
+    /// differently under other names, is asked about it afresh.
+    spares: Vec<ProofState>,
 }
 
 /// Everything one search keeps between expansions.
@@ -184,6 +190,7 @@ impl Search<'_> {
             parent,
             rounds: 0,
             tried: HashSet::new(),
+            spares: Vec::new(),
         });
         self.seq += 1;
         self.queue.push(
@@ -256,6 +263,10 @@ impl Search<'_> {
         self.counts.expansions += 1;
         if self.nodes[id].rounds > 0 {
             self.counts.retries += 1;
+            if !self.nodes[id].spares.is_empty() {
+                let node = &mut self.nodes[id];
+                node.state = node.spares.remove(0);
+            }
         }
         let (candidates, model_secs, prefetched) = match self.prefetched.remove(&id) {
             Some((c, secs)) => (c, secs, true),
@@ -557,6 +568,9 @@ impl Search<'_> {
                         self.counts.duplicates += 1;
                         let expanded = self.nodes[node].rounds > 0;
                         let improved = !expanded && cost < self.nodes[node].cost;
+                        if !improved {
+                            self.keep_spare(node, &state);
+                        }
                         if improved {
                             self.seq += 1;
                             let n = &mut self.nodes[node];
@@ -581,6 +595,24 @@ impl Search<'_> {
             }
             Err(err) => self.backend_error(err),
         }
+    }
+
+    /// Keeps `state`, a duplicate of `node` up to local names, for the node's retries when it
+    /// prints otherwise than the node and its spares, and a retry is left to use it.
+    fn keep_spare(&mut self, node: usize, state: &ProofState) {
+        let retries = self.config.retry_temperatures.len();
+        let n = &self.nodes[node];
+        let left = retries.saturating_sub(n.rounds.saturating_sub(1));
+        if n.spares.len() >= left {
+            return;
+        }
+        let printed = printed_key(&state.goals);
+        if printed == printed_key(&n.state.goals)
+            || n.spares.iter().any(|s| printed_key(&s.goals) == printed)
+        {
+            return;
+        }
+        self.nodes[node].spares.push(state.clone());
     }
 
     /// A backend error on one candidate: fatal when Lean cannot run at all, else recorded.

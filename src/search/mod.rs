@@ -17,7 +17,7 @@ pub mod state_key;
 /// spent), recorded with every evaluation: a run resumed or merged under other rules would
 /// mix two searches. Bumped when they change what a search finds at the same settings.
 pub const SEARCH_RULES: &str =
-    "2026-12-06: states merged up to local names; repairs round-robin, proofs before types";
+    "2026-12-06: states merged up to local names, retried under their other names; repairs round-robin, proofs before types";
 
 pub use also_try::{append_listed, AlsoTry, DEFAULT_ALSO_TRY};
 pub use best_first::{search, search_from, SearchError};
