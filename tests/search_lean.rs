@@ -319,6 +319,34 @@ fn a_retry_asks_about_the_state_under_its_other_names() {
     }
 }
 
+/// A tactic tried at a node under one naming is tried again under another when it names a
+/// local: `exact h1` fails where `h1 : p` and proves where `h1 : q`.
+#[test]
+fn a_tactic_that_names_a_local_is_tried_again_under_other_names() {
+    for backend in backends(
+        "a_tactic_that_names_a_local_is_tried_again_under_other_names",
+        Duration::from_secs(60),
+    ) {
+        let model = ScriptedPredictor::new()
+            .on(
+                "⊢ p → q → q",
+                &[("intro h1 h2", -0.1), ("intro h2 h1", -0.2)],
+            )
+            .on("⊢ q", &[("exact h1", -0.1)]);
+        let statement = "theorem swapped (p q : Prop) : p → q → q";
+        let cfg = SearchConfig {
+            retry_temperatures: vec![0.8],
+            ..config()
+        };
+        let result = search(backend.as_ref(), &model, HEADER, statement, &cfg).unwrap();
+        assert!(result.proved, "{}: {result:#?}", backend.name());
+        assert_eq!(
+            result.proof.as_deref(),
+            Some(&["intro h2 h1".to_string(), "exact h1".to_string()][..])
+        );
+    }
+}
+
 #[test]
 fn a_duplicate_state_is_not_expanded_twice() {
     for backend in backends(

@@ -315,11 +315,15 @@ impl RunConfig {
             show(&self.name_repairs),
             show(&now.name_repairs),
         );
-        compare(
-            "proofstep's search (its rules changed: start a new --out)",
-            format!("rules of {}", show(&self.search_rules)),
-            format!("rules of {}", show(&now.search_rules)),
-        );
+        // A refine run without `--then-search` ran no search.
+        let searched = |c: &RunConfig| c.refine.as_ref().is_none_or(|r| r.then_search);
+        if searched(self) || searched(now) {
+            compare(
+                "proofstep's search (its rules changed: start a new --out)",
+                format!("rules of {}", show(&self.search_rules)),
+                format!("rules of {}", show(&now.search_rules)),
+            );
+        }
         let (a, b) = (&self.checker, &now.checker);
         compare(
             "--allow-axiom",

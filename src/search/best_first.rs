@@ -18,6 +18,8 @@ use priority_queue::PriorityQueue;
 use tracing::{debug, info, warn};
 
 use crate::lean::backend::proof_text;
+use crate::lean::message::local_names;
+use crate::lean::source::name_occurrences;
 use crate::lean::{LeanError, Outcome, ProofBackend, ProofState};
 use crate::model::{Candidate, Decoding, GenerateOptions, Predictor};
 use crate::prompt::prompt;
@@ -81,10 +83,21 @@ struct Node {
     rounds: usize,
     /// Tactics already checked at this node (a retry does not check them again).
     tried: HashSet<String>,
-    /// The same state reached under other local names (`state_key`), each once: a retry
-    /// expands the next of them in the node's place, so the model, which answers a state
-    /// differently under other names, is asked about it afresh.
-    spares: Vec<ProofState>,
+    /// The same state reached under other local names (`state_key`), with the cost and parent
+    /// of the path that reached it: a retry expands the next of them in the node's place, so
+    /// the model, which answers a state differently under other names, is asked about it
+    /// afresh.
+    spares: Vec<Spare>,
+    /// Every printed form of the state this node has held or kept (`printed_key`), so none is
+    /// kept or asked about twice.
+    forms: HashSet<String>,
+}
+
+/// A node's state under other names, and the path that reached it.
+struct Spare {
+    state: ProofState,
+    cost: f64,
+    parent: usize,
 }
 
 /// Everything one search keeps between expansions.
@@ -184,6 +197,7 @@ impl Search<'_> {
         let id = self.nodes.len();
         let key = state_key(&state.goals);
         self.by_key.insert(key, id);
+        let forms = HashSet::from([printed_key(&state.goals)]);
         self.nodes.push(Node {
             state,
             cost,
@@ -191,6 +205,7 @@ impl Search<'_> {
             rounds: 0,
             tried: HashSet::new(),
             spares: Vec::new(),
+            forms,
         });
         self.seq += 1;
         self.queue.push(
@@ -264,8 +279,8 @@ impl Search<'_> {
         if self.nodes[id].rounds > 0 {
             self.counts.retries += 1;
             if !self.nodes[id].spares.is_empty() {
-                let node = &mut self.nodes[id];
-                node.state = node.spares.remove(0);
+                let spare = self.nodes[id].spares.remove(0);
+                self.take_spare(id, spare);
             }
         }
         let (candidates, model_secs, prefetched) = match self.prefetched.remove(&id) {
@@ -569,14 +584,11 @@ impl Search<'_> {
                         let expanded = self.nodes[node].rounds > 0;
                         let improved = !expanded && cost < self.nodes[node].cost;
                         if !improved {
-                            self.keep_spare(node, &state);
+                            self.keep_spare(node, &state, cost, parent);
                         }
                         if improved {
                             self.seq += 1;
-                            let n = &mut self.nodes[node];
-                            n.state = state;
-                            n.cost = cost;
-                            n.parent = Some(parent);
+                            self.improve(node, state, cost, parent);
                             self.queue.change_priority(
                                 &node,
                                 Priority {
@@ -597,22 +609,64 @@ impl Search<'_> {
         }
     }
 
-    /// Keeps `state`, a duplicate of `node` up to local names, for the node's retries when it
-    /// prints otherwise than the node and its spares, and a retry is left to use it.
-    fn keep_spare(&mut self, node: usize, state: &ProofState) {
+    /// Keeps `state`, a duplicate of `node` up to local names reached at `cost` from `parent`,
+    /// for the node's retries when no form of it printed so has been held or kept, and a retry
+    /// is left to use it.
+    fn keep_spare(&mut self, node: usize, state: &ProofState, cost: f64, parent: usize) {
         let retries = self.config.retry_temperatures.len();
-        let n = &self.nodes[node];
+        let n = &mut self.nodes[node];
         let left = retries.saturating_sub(n.rounds.saturating_sub(1));
-        if n.spares.len() >= left {
+        if n.spares.len() >= left || !n.forms.insert(printed_key(&state.goals)) {
             return;
         }
-        let printed = printed_key(&state.goals);
-        if printed == printed_key(&n.state.goals)
-            || n.spares.iter().any(|s| printed_key(&s.goals) == printed)
-        {
-            return;
+        n.spares.push(Spare {
+            state: state.clone(),
+            cost,
+            parent,
+        });
+    }
+
+    /// Puts a cheaper path's `state` in queued node `node`'s place. When it prints otherwise
+    /// (other local names), candidates generated ahead for the old names are dropped and the
+    /// old state is kept as a spare.
+    fn improve(&mut self, node: usize, state: ProofState, cost: f64, parent: usize) {
+        let renamed = printed_key(&state.goals) != printed_key(&self.nodes[node].state.goals);
+        let n = &mut self.nodes[node];
+        let old = std::mem::replace(&mut n.state, state);
+        let (old_cost, old_parent) = (n.cost, n.parent);
+        n.cost = cost;
+        n.parent = Some(parent);
+        if renamed {
+            self.prefetched.remove(&node);
+            let n = &mut self.nodes[node];
+            n.forms.insert(printed_key(&n.state.goals));
+            n.forms.remove(&printed_key(&old.goals));
+            if let Some(old_parent) = old_parent {
+                self.keep_spare(node, &old, old_cost, old_parent);
+            }
         }
-        self.nodes[node].spares.push(state.clone());
+    }
+
+    /// Puts `spare` in node `id`'s place for a retry: its state, cost and parent. Tactics tried
+    /// at the node that name one of its locals (under the old names or the new) may mean
+    /// something else now and are forgotten; the rest stay tried.
+    fn take_spare(&mut self, id: usize, spare: Spare) {
+        let node = &mut self.nodes[id];
+        let mut locals: Vec<String> = node
+            .state
+            .goals
+            .iter()
+            .flat_map(|g| local_names(g))
+            .collect();
+        locals.extend(spare.state.goals.iter().flat_map(|g| local_names(g)));
+        node.tried.retain(|tactic| {
+            locals
+                .iter()
+                .all(|l| name_occurrences(tactic, l).is_empty())
+        });
+        node.state = spare.state;
+        node.cost = spare.cost;
+        node.parent = Some(spare.parent);
     }
 
     /// A backend error on one candidate: fatal when Lean cannot run at all, else recorded.

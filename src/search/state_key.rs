@@ -5,8 +5,9 @@
 //! (`canonical::goal_up_to_renaming`): `intro h₁` and `intro h2` lead to one state, expanded
 //! once, not once per name the model writes. Inaccessible names (`a✝`) are renamed apart from
 //! accessible ones, so a state that can name a hypothesis is never merged with one that
-//! cannot. Merging only ever joins states with the same proofs up to those names, and a proof
-//! still counts only after the final check.
+//! cannot. Only identifiers that are locals are renamed (not fields, metavariables or literals;
+//! a goal with `:=` stays as printed), so merged states have the same proofs up to those names;
+//! and a proof still counts only after the final check.
 
 use crate::lean::canonical::goal_up_to_renaming;
 

@@ -318,7 +318,7 @@ fn declarations(goal: &str) -> impl Iterator<Item = (Vec<String>, &str)> {
 
 /// A character of a local name as Lean prints it: an identifier's, a `.`, or an inaccessible
 /// name's mark and superscript index (`h✝¹`).
-pub fn is_local_name_char(c: char) -> bool {
+fn is_local_name_char(c: char) -> bool {
     is_ident_rest(c) || c == '.' || c == INACCESSIBLE || is_superscript_digit(c)
 }
 

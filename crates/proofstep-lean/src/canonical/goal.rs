@@ -2,56 +2,80 @@
 //! leave goals that differ only in a hypothesis name, and a search that told them apart would
 //! expand the same state once per name the model writes.
 //!
-//! The goal is Lean's pretty-printed text. Every local it declares (`message::local_names`: the
-//! names before ` : ` on the hypothesis lines, inaccessible `h✝¹` ones too) is replaced wherever
-//! it stands as a whole word, or as the head of a dotted one (`h.1`, `h.mp`), by a canonical
-//! name numbered in order of first appearance: `§h0`, `§h1`, … for the names a tactic can write,
-//! `§i0`, … for the inaccessible ones, so a state whose hypothesis is `h✝` is never merged with
-//! one that can name it. `§` is a token of its own in Lean, so no printed name reads as a
-//! canonical one. Two goals get one text only when a one-to-one renaming of their locals turns
-//! one into the other; a name the printer wrote in a way this misses (`«a.b»`) stays as written,
-//! which can only keep two states apart, never merge different ones.
+//! The goal is Lean's pretty-printed text, read with Lean's lexer (`source::identifier_spans`).
+//! Every local it declares (`message::local_names`: the names before ` : ` on the hypothesis
+//! lines, inaccessible `h✝¹` ones too) is replaced wherever it stands as an identifier, or as the
+//! head of a dotted one (`h.1`, `h.mp`), by a canonical name numbered in order of first
+//! appearance: `§h0`, `§h1`, … for the names a tactic can write, `§i0`, … for the inaccessible
+//! ones, so a state whose hypothesis is `h✝` is never merged with one that can name it. `§` is a
+//! token of its own in Lean, so no printed name reads as a canonical one. A word after `.` (a
+//! field: `(f a).b`) or `?` (a metavariable) is not a local and keeps its name, as does the
+//! `case` line; a goal with `:=` (a `let` value, a structure instance, a named argument: names
+//! there may be fields or parameters), a name literal or a `«quoted»` name is left as printed.
+//! So two goals get one text only when a one-to-one renaming of their locals turns one into the
+//! other.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::message::{is_local_name_char, local_names, INACCESSIBLE};
+use crate::message::{local_names, INACCESSIBLE};
+use crate::source::identifier_spans;
 
 /// `goal` with its locals renamed in order of first appearance (see the module doc).
 pub fn goal_up_to_renaming(goal: &str) -> String {
-    let locals = local_names(goal);
-    if locals.is_empty() {
+    if goal.contains(":=") || goal.contains('`') || goal.contains('«') {
         return goal.to_string();
     }
+    let declared = local_names(goal);
+    if declared.is_empty() {
+        return goal.to_string();
+    }
+    let locals: HashSet<&str> = declared.iter().map(String::as_str).collect();
+    let body = if goal.starts_with("case ") {
+        goal.find('\n').map_or(goal.len(), |i| i + 1)
+    } else {
+        0
+    };
     let mut renamed: HashMap<&str, String> = HashMap::new();
     let (mut accessible, mut inaccessible) = (0, 0);
     let mut out = String::with_capacity(goal.len() + 16);
-    let mut rest = goal;
-    while let Some(start) = rest.find(|c: char| is_local_name_char(c) && c != '.') {
-        out.push_str(&rest[..start]);
-        let word_len = rest[start..]
-            .find(|c: char| !is_local_name_char(c))
-            .unwrap_or(rest.len() - start);
-        let word = &rest[start..start + word_len];
-        let head = word.split('.').next().unwrap_or(word);
-        if locals.iter().any(|l| l == head) {
-            let name = renamed.entry(head).or_insert_with(|| {
-                if head.contains(INACCESSIBLE) {
-                    inaccessible += 1;
-                    format!("§i{}", inaccessible - 1)
-                } else {
-                    accessible += 1;
-                    format!("§h{}", accessible - 1)
-                }
-            });
-            out.push_str(name);
-            out.push_str(&word[head.len()..]);
-        } else {
-            out.push_str(word);
+    let mut at = 0;
+    for span in identifier_spans(goal) {
+        if span.start < body || goal[..span.start].ends_with(['.', '?']) {
+            continue;
         }
-        rest = &rest[start + word_len..];
+        let word = &goal[span.clone()];
+        let head = word.split('.').next().unwrap_or(word);
+        // An inaccessible name prints as the word, then `✝` and a superscript index.
+        let name = if head.len() == word.len() {
+            let mark = goal[span.end..]
+                .find(|c: char| c != INACCESSIBLE && !is_superscript_digit(c))
+                .unwrap_or(goal.len() - span.end);
+            &goal[span.start..span.end + mark]
+        } else {
+            head
+        };
+        let Some(&name) = locals.get(name) else {
+            continue;
+        };
+        let canonical = renamed.entry(name).or_insert_with(|| {
+            if name.contains(INACCESSIBLE) {
+                inaccessible += 1;
+                format!("§i{}", inaccessible - 1)
+            } else {
+                accessible += 1;
+                format!("§h{}", accessible - 1)
+            }
+        });
+        out.push_str(&goal[at..span.start]);
+        out.push_str(canonical);
+        at = span.start + name.len();
     }
-    out.push_str(rest);
+    out.push_str(&goal[at..]);
     out
+}
+
+fn is_superscript_digit(c: char) -> bool {
+    matches!(c, '⁰' | '¹' | '²' | '³' | '⁴'..='⁹')
 }
 
 #[cfg(test)]
@@ -100,6 +124,44 @@ mod tests {
         assert_ne!(
             goal_up_to_renaming("h✝ : p\n⊢ p"),
             goal_up_to_renaming("h : p\n⊢ p")
+        );
+    }
+
+    /// What is not a local keeps its name, so goals that differ there stay apart (the review's
+    /// counterexamples: each pair is one text if the word is renamed, or missed).
+    #[test]
+    fn fields_metavariables_literals_and_negations_are_not_locals() {
+        let pairs = [
+            // A local after `!` is a local.
+            (
+                "b c : Bool\nh : b = true\n⊢ (!b) = false",
+                "c b : Bool\nh : c = true\n⊢ (!b) = false",
+            ),
+            // A field after `.` is not.
+            (
+                "a b : Nat\nh : a = 0\n⊢ (f a b).a = 0",
+                "b a : Nat\nh : b = 0\n⊢ (f b a).b = 0",
+            ),
+            // Nor is a string's content.
+            ("a b : Nat\n⊢ \"a\" < \"b\"", "b a : Nat\n⊢ \"b\" < \"a\""),
+            // Nor a metavariable's name.
+            ("a b : Nat\n⊢ ?a = b", "b a : Nat\n⊢ ?b = a"),
+            // `:=` leaves the goal as printed: a `let`'s name or a structure's field.
+            (
+                "x : Nat\n⊢ let x := 1;\n  x = 1",
+                "y : Nat\n⊢ let x := 1;\n  y = 1",
+            ),
+        ];
+        for (a, b) in pairs {
+            assert_ne!(goal_up_to_renaming(a), goal_up_to_renaming(b), "{a} / {b}");
+        }
+        assert_eq!(
+            goal_up_to_renaming("b : Bool\n⊢ (!b) = b"),
+            "§h0 : Bool\n⊢ (!§h0) = §h0"
+        );
+        assert_eq!(
+            goal_up_to_renaming("case a\na : Nat\n⊢ ?a = a"),
+            "case a\n§h0 : Nat\n⊢ ?a = §h0"
         );
     }
 

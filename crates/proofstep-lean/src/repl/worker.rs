@@ -496,9 +496,12 @@ impl Repl {
     }
 
     /// `header_env` for the build of the imports `stamp` names (`LeanCommand::library_stamp`,
-    /// taken by the caller before it asked about the imports): a header imported under another
-    /// build is imported again, as it is now, in a fresh process (a new generation), so the old
-    /// build's environments do not stay in memory beside it.
+    /// taken by the caller before it asked about the imports): a header imported under a build
+    /// that is no longer current is imported again, as it is now, in a fresh process (a new
+    /// generation, every other header of the process to be imported again too), so the old
+    /// build's environment does not stay in memory beside it. Another header over the same
+    /// rebuilt modules, imported beside, is not found this way (a memory limit, where one is
+    /// set, recycles such a process).
     pub fn header_env_in_build(
         &mut self,
         header: &str,
@@ -509,7 +512,9 @@ impl Repl {
         }
         self.ensure_running()?;
         if let Some((env, built)) = self.headers.get(header) {
-            if built == stamp {
+            // A caller's stamp older than the imports now is its own to notice (it checks the
+            // build again after the answer); the process's import stands while it is current.
+            if built == stamp || *built == self.config.command.library_stamp(header) {
                 return Ok(Some(*env));
             }
             // The REPL frees no environment: importing the new build beside the old one would

@@ -33,7 +33,7 @@ const QUOTE_ENDED_TOKENS: &[&str] = &["]'", "⊕'", "×'", "⁻¹'"];
 /// Lean's `isIdFirst`: an ASCII letter, `_`, or a letter-like character. Not every Unicode
 /// letter: `λ`, `Π` and `Σ` are Lean's own symbols, and `λ'"'` is `λ` then a character
 /// literal, never a word `λ'` then a string.
-fn is_ident_start(c: char) -> bool {
+pub(super) fn is_ident_start(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_' || is_letter_like(c)
 }
 

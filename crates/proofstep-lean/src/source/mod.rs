@@ -670,6 +670,21 @@ pub fn name_occurrences(text: &str, name: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// Where the identifiers of `text` stand, as byte ranges, dotted names whole (`h.mp`, `Nat.succ`):
+/// the words Lean's lexer reads that start like a name, not numbers, string literals,
+/// `#commands` or `«quoted»` names.
+pub fn identifier_spans(text: &str) -> Vec<std::ops::Range<usize>> {
+    lex(text)
+        .iter()
+        .filter(|t| t.kind == lexer::TokenKind::Word)
+        .filter(|t| {
+            let word = t.text(text);
+            word.starts_with(lexer::is_ident_start) && !word.contains('"')
+        })
+        .map(|t| t.start..t.end)
+        .collect()
+}
+
 /// Every top-level command's keyword with the tokens of its text (words, symbols and string
 /// literals; comments left out), in order: for questions about what a file declares that a
 /// text search would get wrong (a word inside a comment is not there).
