@@ -630,17 +630,19 @@ impl Search<'_> {
     /// (other local names), candidates generated ahead for the old names are dropped and the
     /// old state is kept as a spare.
     fn improve(&mut self, node: usize, state: ProofState, cost: f64, parent: usize) {
-        let renamed = printed_key(&state.goals) != printed_key(&self.nodes[node].state.goals);
+        let (new_form, old_form) = (
+            printed_key(&state.goals),
+            printed_key(&self.nodes[node].state.goals),
+        );
         let n = &mut self.nodes[node];
         let old = std::mem::replace(&mut n.state, state);
         let (old_cost, old_parent) = (n.cost, n.parent);
         n.cost = cost;
         n.parent = Some(parent);
-        if renamed {
+        if new_form != old_form {
+            n.forms.insert(new_form);
+            n.forms.remove(&old_form);
             self.prefetched.remove(&node);
-            let n = &mut self.nodes[node];
-            n.forms.insert(printed_key(&n.state.goals));
-            n.forms.remove(&printed_key(&old.goals));
             if let Some(old_parent) = old_parent {
                 self.keep_spare(node, &old, old_cost, old_parent);
             }

@@ -322,7 +322,8 @@ fn is_local_name_char(c: char) -> bool {
     is_ident_rest(c) || c == '.' || c == INACCESSIBLE || is_superscript_digit(c)
 }
 
-fn is_superscript_digit(c: char) -> bool {
+/// A superscript digit: the index Lean prints after an inaccessible name's mark (`h✝¹`).
+pub(crate) fn is_superscript_digit(c: char) -> bool {
     matches!(c, '⁰' | '¹' | '²' | '³' | '⁴'..='⁹')
 }
 

@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::message::{local_names, INACCESSIBLE};
+use crate::message::{is_superscript_digit, local_names, INACCESSIBLE};
 use crate::source::identifier_spans;
 
 /// `goal` with its locals renamed in order of first appearance (see the module doc).
@@ -72,10 +72,6 @@ pub fn goal_up_to_renaming(goal: &str) -> String {
     }
     out.push_str(&goal[at..]);
     out
-}
-
-fn is_superscript_digit(c: char) -> bool {
-    matches!(c, '⁰' | '¹' | '²' | '³' | '⁴'..='⁹')
 }
 
 #[cfg(test)]
