@@ -10,9 +10,15 @@
 # its extracted train split exactly as the default model is made (models/testworld-small/make.sh,
 # STEPS updates), then run.sh measures it on the novel-shape split (no goal shape of it in
 # train) beside the fixed lists at the same budget, with report.py's paired intervals.
+# ITERATE=1 then runs expert iteration from that model (benchmarks/iterate/run.sh, ROUNDS
+# rounds, 3 by default) on a pool of POOL (200) statements drawn by the corpus's own generator
+# settings (none of its val, test or novel statements up to renaming, no novel goal shape),
+# the corpus's train examples replayed, validated on its val split; the model alone at round 0
+# and at the last round on the novel split, and the last round's model alone over the fixed
+# lists (report.py, set "lists-novel-iterated"; the lists rows must have run).
 # Usage: bash benchmarks/generalization/beyond_lists.sh   (needs bash lean/mini/setup.sh and
-# cargo build --release; OUT, STEPS, BIN and SETS (run.sh's) may be set; a killed run keeps
-# its corpus and model and measures again)
+# cargo build --release; OUT, STEPS, BIN, ITERATE, POOL, ROUNDS and SETS (run.sh's) may be set;
+# a killed run keeps its corpus, model and iterate rounds and measures again)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}
@@ -30,3 +36,20 @@ if [ ! -f "$OUT/model/model.safetensors" ]; then
 fi
 SETS=${SETS:-"lists-novel=$OUT/corpus/novel"} OUT="$OUT" BIN="$BIN" \
   bash benchmarks/generalization/run.sh "$OUT/model"
+if [[ ${ITERATE:-0} == 1 ]]; then
+  IT="$OUT/iterate"
+  if [ ! -f "$IT/pool/manifest.json" ]; then
+    "$BIN" corpus generate --out "$IT/pool" --count "${POOL:-200}" --seed 7 --depth 3 --hypotheses 4 \
+      --distractors 2 --per-file 60 --held-out-percent 0 --beyond-automation 60 --beyond-lists 60 \
+      --novel-percent 0 --exclude "$OUT/corpus/val" --exclude "$OUT/corpus/test" \
+      --exclude "$OUT/corpus/novel" --exclude-shapes "$OUT/corpus/novel" --statements-only
+  fi
+  ROUNDS=${ROUNDS:-3}
+  OUT="$IT" BIN="$BIN" ROUNDS="$ROUNDS" VAL="$OUT/corpus/val" TEST="$OUT/corpus/novel" \
+    WORK="$OUT/work" DEFAULT=0 ALONE=1 bash benchmarks/iterate/run.sh "$OUT/model"
+  for list in list_auto list_lemmas; do
+    [ -f "$OUT/lists-novel.$list.jsonl" ] && cp "$OUT/lists-novel.$list.jsonl" "$OUT/lists-novel-iterated.$list.jsonl"
+  done
+  cp "$IT/test.alone.round-$ROUNDS.jsonl" "$OUT/lists-novel-iterated.model_only.jsonl"
+  python3 benchmarks/generalization/report.py "$OUT" "lists-novel-iterated=$OUT/corpus/novel"
+fi
