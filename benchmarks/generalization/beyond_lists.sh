@@ -24,11 +24,13 @@ cd "$(dirname "$0")/../.."
 BIN=${BIN:-target/release/proofstep}
 OUT=${OUT:-benchmarks/out/beyond-lists}
 STEPS=${STEPS:-2000}
+# The generator's settings, one copy for the corpus and for ITERATE's pool of its kind.
+SHAPE=(--depth 3 --hypotheses 4 --distractors 2 --per-file 60)
+FAMILIES=(--beyond-automation 60 --beyond-lists 60)
 mkdir -p "$OUT"
 if [ ! -f "$OUT/corpus/manifest.json" ]; then
-  "$BIN" corpus generate --out "$OUT/corpus" --count 3000 --seed 0 --depth 3 --hypotheses 4 \
-    --distractors 2 --per-file 60 --held-out-percent 5 --beyond-automation 60 --beyond-lists 60 \
-    --novel-percent 5
+  "$BIN" corpus generate --out "$OUT/corpus" --count 3000 --seed 0 "${SHAPE[@]}" \
+    --held-out-percent 5 "${FAMILIES[@]}" --novel-percent 5
 fi
 if [ ! -f "$OUT/model/model.safetensors" ]; then
   CORPUS="$OUT/corpus" WORK="$OUT/work" OUT="$OUT/model" STEPS="$STEPS" BIN="$BIN" \
@@ -39,9 +41,8 @@ SETS=${SETS:-"lists-novel=$OUT/corpus/novel"} OUT="$OUT" BIN="$BIN" \
 if [[ ${ITERATE:-0} == 1 ]]; then
   IT="$OUT/iterate"
   if [ ! -f "$IT/pool/manifest.json" ]; then
-    "$BIN" corpus generate --out "$IT/pool" --count "${POOL:-200}" --seed 7 --depth 3 --hypotheses 4 \
-      --distractors 2 --per-file 60 --held-out-percent 0 --beyond-automation 60 --beyond-lists 60 \
-      --novel-percent 0 --exclude "$OUT/corpus/val" --exclude "$OUT/corpus/test" \
+    "$BIN" corpus generate --out "$IT/pool" --count "${POOL:-200}" --seed 7 "${SHAPE[@]}" \
+      --held-out-percent 0 "${FAMILIES[@]}" --novel-percent 0 --exclude "$OUT/corpus/val" --exclude "$OUT/corpus/test" \
       --exclude "$OUT/corpus/novel" --exclude-shapes "$OUT/corpus/novel" --statements-only
   fi
   ROUNDS=${ROUNDS:-3}
