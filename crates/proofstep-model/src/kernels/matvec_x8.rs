@@ -168,11 +168,12 @@ unsafe fn eight_bytes(p: *const u8) -> __m256 {
 }
 
 /// The rows loop and the tile for one instruction set: `$features` its target features,
-/// `$dot4` adds Σ u·q of 4-bit levels, `$q8` prepares a load of Q8_0 levels, `$dot8` adds its
+/// `$dot4` adds Σ u·q of 4-bit levels into a block's partial sums, which `$sum4` turns into
+/// the eight rows' int32 lanes, `$q8` prepares a load of Q8_0 levels, `$dot8` adds its
 /// dot product with int8 activations, `$q8_offset` what Q8_0's sums are corrected by (128
 /// where `$dot8` multiplies the unsigned levels, 0 where the signed ones).
 macro_rules! x8_kernel {
-    ($rows:ident, $tile:ident, $features:literal, $dot4:ident, $q8:ident, $dot8:ident, $q8_offset:expr) => {
+    ($rows:ident, $tile:ident, $features:literal, $dot4:ident, $sum4:ident, $q8:ident, $dot8:ident, $q8_offset:expr) => {
         /// `rows_x8` for this instruction set.
         ///
         /// # Safety
@@ -265,15 +266,19 @@ macro_rules! x8_kernel {
                 let lv = w.levels.add(b * per);
                 let mut dot = [_mm256_setzero_si256(); R];
                 if F != Q8 {
+                    let mut part = [_mm256_setzero_si256(); R];
                     for c in 0..4 {
                         let v = _mm256_loadu_si256(lv.add(c * 32) as *const __m256i);
                         let lo = _mm256_and_si256(v, low);
                         let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-                        for (i, s) in dot.iter_mut().enumerate() {
+                        for (i, s) in part.iter_mut().enumerate() {
                             let p = b * BLOCK + 4 * c;
                             *s = $dot4(*s, lo, four(x, i, p));
                             *s = $dot4(*s, hi, four(x, i, p + 16));
                         }
+                    }
+                    for (s, part) in dot.iter_mut().zip(part) {
+                        *s = $sum4(part);
                     }
                 } else {
                     for c in 0..8 {
@@ -311,6 +316,7 @@ x8_kernel!(
     "avx2,fma,f16c,avx512vnni,avx512vl",
     dpbusd,
     same,
+    same,
     dpbusd,
     128
 );
@@ -319,6 +325,7 @@ x8_kernel!(
     tile_avx2,
     "avx2,fma,f16c",
     maddubs4,
+    pairs_to_lanes,
     signed8,
     maddubs8,
     0
@@ -331,19 +338,28 @@ unsafe fn dpbusd(s: __m256i, u: __m256i, q: __m256i) -> __m256i {
     _mm256_dpbusd_epi32(s, u, q)
 }
 
-/// Q8_0 levels as VNNI reads them: unsigned, as stored.
+/// Q8_0 levels as VNNI reads them (unsigned, as stored), and its 4-bit sums (int32 lanes
+/// already).
 #[target_feature(enable = "avx2")]
 #[inline]
 unsafe fn same(u: __m256i) -> __m256i {
     u
 }
 
-/// `s + Σ u·q` per lane for levels `u` ≤ 15 (AVX2; no pair sum can saturate).
+/// `s + u·q` per 16-bit pair of levels `u` ≤ 15 and activations `q` (|q| ≤ 127), as AVX2
+/// sums a block: one pair is at most 2 · 15 · 127 = 3810, so the block's eight (32 levels
+/// per lane) stay within 30480 and neither `vpmaddubsw` nor the 16-bit sum saturates.
 #[target_feature(enable = "avx2")]
 #[inline]
 unsafe fn maddubs4(s: __m256i, u: __m256i, q: __m256i) -> __m256i {
-    let pairs = _mm256_maddubs_epi16(u, q);
-    _mm256_add_epi32(s, _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)))
+    _mm256_add_epi16(s, _mm256_maddubs_epi16(u, q))
+}
+
+/// A block's 16-bit pair sums (`maddubs4`) as the eight rows' int32 lanes.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn pairs_to_lanes(pairs: __m256i) -> __m256i {
+    _mm256_madd_epi16(pairs, _mm256_set1_epi16(1))
 }
 
 /// Q8_0 levels as AVX2 reads them: the signed `q = u − 128`.
@@ -401,8 +417,16 @@ mod tests {
             scales: (0..n * k / BLOCK)
                 .map(|i| 0.02 * (1 + i % 5) as f32)
                 .collect(),
+            // The first group's rows all 15: against input row 0 (all +127) or 1 (all −127)
+            // each 16-bit lane of AVX2's block sum reaches ±8 · 2 · 15 · 127 = ±30480.
             nibbles: (0..n * k / 2)
-                .map(|i| [0xFFu8, 0xF0, 0x0F][i % 3])
+                .map(|i| {
+                    if i < GROUP * k / 2 {
+                        0xFF
+                    } else {
+                        [0xFFu8, 0xF0, 0x0F][i % 3]
+                    }
+                })
                 .collect(),
             rows: n,
             cols: k,
@@ -412,11 +436,11 @@ mod tests {
             .collect();
         let qk = Q4KMatrix::quantize(&wk, n, k).unwrap();
         // Each row its own sign pattern and scale: a tile mixing up rows, or their scales and
-        // sums, gives other values.
+        // sums, gives other values. Row 0 is all positive, row 1 all negative.
         let x: Vec<f32> = (0..31 * k)
             .map(|i| {
                 let (r, j) = (i / k, i % k);
-                let sign = if ((j + 5 * r) / 3) % 2 == 0 {
+                let sign = if r == 0 || (r > 1 && ((j + 5 * r) / 3) % 2 == 0) {
                     1.0
                 } else {
                     -1.0
