@@ -12,7 +12,7 @@
 //! train → {model, data};
 //! extract → {testworld, lean}.
 
-pub use proofstep_core::{fsutil, process, prompt};
+pub use proofstep_core::{fsutil, interrupt, process, prompt};
 pub use proofstep_lean as lean;
 pub use proofstep_model as model;
 

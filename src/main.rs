@@ -79,6 +79,12 @@ fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(cli::exit::Failure::Usage.code());
     }
+    // `train` stops gracefully on its own (a checkpoint first) and starts no Lean.
+    if !matches!(cli.command, Command::Train(_)) {
+        if let Err(e) = proofstep::interrupt::install() {
+            eprintln!("warning: Ctrl-C will not stop the Lean processes this run starts: {e}");
+        }
+    }
     let result = match cli.command {
         Command::Check(args) => cli::check::run(args),
         Command::Data(args) => cli::data::run(args),

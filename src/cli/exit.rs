@@ -23,9 +23,9 @@ use proofstep::train::TrainError;
 /// found no usable Lean, copies found by `eval overlap`.
 pub const ANSWER_NO: u8 = 1;
 
-/// Exit code of a training run stopped by Ctrl-C (after it saved a checkpoint), as shells
-/// report SIGINT.
-pub const INTERRUPTED: u8 = 130;
+/// Exit code of an interrupted run (a training run after it saved a checkpoint), as shells
+/// report SIGINT: the one `proofstep::interrupt` exits with.
+pub const INTERRUPTED: u8 = proofstep::interrupt::EXIT_CODE as u8;
 /// The status of a command whose stdout was closed before its output ended (`| head`), as a
 /// shell reports a process a closed pipe stopped (128 + SIGPIPE).
 pub const CLOSED_PIPE: u8 = 141;
@@ -157,7 +157,7 @@ pub fn help_text() -> String {
     }
     line(
         INTERRUPTED,
-        "interrupted by Ctrl-C (train saves a checkpoint first)",
+        "interrupted by Ctrl-C, SIGTERM or SIGHUP (train saves a checkpoint first; the others stop the Lean processes they started)",
     );
     line(
         CLOSED_PIPE,

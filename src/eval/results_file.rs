@@ -70,7 +70,9 @@ impl ResultsFile {
     }
 
     /// Appends one record as one line and flushes it. A record whose name is already in the
-    /// file is not written again (a record to retry does not count as there).
+    /// file is not written again (a record to retry does not count as there), nor one that
+    /// ends after the run was interrupted (its search may have met a Lean killed by the
+    /// interruption: a resumed run searches that theorem again).
     pub fn append(&self, record: &TheoremRecord) -> Result<(), EvalError> {
         {
             let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
@@ -88,6 +90,12 @@ impl ResultsFile {
             path: self.path.clone(),
             source,
         };
+        if crate::interrupt::is_interrupted() {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "the run was interrupted; this theorem is searched again when it resumes",
+            )));
+        }
         file.write_all(line.as_bytes()).map_err(io)?;
         file.flush().map_err(io)
     }

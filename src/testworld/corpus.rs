@@ -236,6 +236,7 @@ pub fn build_corpus(
         .prefix(".corpus-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
+    let _tracked = crate::interrupt::track_folder(staging.path().to_path_buf());
     let scratch = staging.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io(&scratch))?;
 

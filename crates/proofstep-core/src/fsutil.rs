@@ -39,11 +39,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// A file being written under a temporary name beside its target, for outputs too large to
 /// hold in memory: write to it, then [`AtomicFile::commit`] renames it into place. Dropped
-/// without a commit (an error, a panic), its temporary file is deleted and the target is left
-/// as it was.
+/// without a commit (an error, a panic), or interrupted (`interrupt`), its temporary file is
+/// deleted and the target is left as it was.
 pub struct AtomicFile {
     target: PathBuf,
     out: BufWriter<NamedTempFile>,
+    _tracked: crate::interrupt::Tracked,
 }
 
 impl AtomicFile {
@@ -73,6 +74,7 @@ impl AtomicFile {
         }
         Ok(AtomicFile {
             target: target.to_path_buf(),
+            _tracked: crate::interrupt::track_file(tmp.path().to_path_buf()),
             out: BufWriter::with_capacity(1 << 20, tmp),
         })
     }
@@ -84,16 +86,16 @@ impl AtomicFile {
 
     /// Renames the finished file over its target and syncs the folder.
     pub fn commit(self) -> io::Result<()> {
-        let (target, tmp) = self.finish()?;
+        let (target, tmp, _tracked) = self.finish()?;
         tmp.persist(&target).map_err(|e| e.error)?;
         sync_dir(parent_dir(&target))
     }
 
-    /// Flushes and syncs the temporary file, ready to be renamed.
-    fn finish(self) -> io::Result<(PathBuf, NamedTempFile)> {
+    /// Flushes and syncs the temporary file, ready to be renamed (tracked until it is).
+    fn finish(self) -> io::Result<(PathBuf, NamedTempFile, crate::interrupt::Tracked)> {
         let tmp = self.out.into_inner().map_err(|e| e.into_error())?;
         tmp.as_file().sync_all()?;
-        Ok((self.target, tmp))
+        Ok((self.target, tmp, self._tracked))
     }
 }
 
@@ -121,7 +123,7 @@ pub fn commit_all(files: impl IntoIterator<Item = AtomicFile>) -> io::Result<()>
         .map(AtomicFile::finish)
         .collect::<io::Result<Vec<_>>>()?;
     let mut dirs: Vec<PathBuf> = Vec::new();
-    for (target, tmp) in finished {
+    for (target, tmp, _tracked) in finished {
         tmp.persist(&target).map_err(|e| e.error)?;
         let dir = parent_dir(&target).to_path_buf();
         if !dirs.contains(&dir) {

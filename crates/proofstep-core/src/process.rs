@@ -6,11 +6,14 @@
 //! its own.
 
 use std::io::Read;
+use std::ops::{Deref, DerefMut};
 use std::process::{Child, Command, ExitStatus};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::interrupt;
 
 /// Why a bounded wait ended without the process exiting on its own.
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +60,46 @@ pub fn total_memory_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
-/// Starts `command` as the leader of a new process group.
-pub fn spawn_group(command: &mut Command) -> std::io::Result<Child> {
+/// A child leading a process group of its own, tracked while it lives so that an interrupted
+/// run kills its group (`interrupt`); it dereferences to the `Child`.
+pub struct GroupChild {
+    child: Child,
+    _tracked: interrupt::Tracked,
+}
+
+impl Deref for GroupChild {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl DerefMut for GroupChild {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+/// Starts `command` as the leader of a new process group, tracked for an interruption; once
+/// the run is interrupted, nothing is started (an error of kind `Interrupted`).
+pub fn spawn_group(command: &mut Command) -> std::io::Result<GroupChild> {
     use std::os::unix::process::CommandExt;
-    command.process_group(0).spawn()
+    let interrupted =
+        || std::io::Error::new(std::io::ErrorKind::Interrupted, "the run was interrupted");
+    if interrupt::is_interrupted() {
+        return Err(interrupted());
+    }
+    let child = command.process_group(0).spawn()?;
+    let group = GroupChild {
+        _tracked: interrupt::track_group(child.id()),
+        child,
+    };
+    // Interrupted between the look above and the tracking: the handler may have missed it.
+    if interrupt::is_interrupted() {
+        kill_group(group.id());
+        return Err(interrupted());
+    }
+    Ok(group)
 }
 
 /// Kills the whole process group led by `pid` (the process, and every child it started).
@@ -195,7 +234,7 @@ pub struct Captured {
 /// Waits for `child` (a group leader started with piped output) as [`wait_bounded`] does, reading
 /// its stdout and stderr on threads meanwhile, so neither pipe can fill up and stall it.
 pub fn capture_bounded(
-    mut child: Child,
+    mut child: GroupChild,
     timeout: Duration,
     memory_limit_mb: Option<u64>,
 ) -> Result<Captured, ProcessError> {

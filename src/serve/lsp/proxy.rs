@@ -13,7 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -243,11 +243,10 @@ pub fn run_proxy(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    let mut child: Child =
-        process::spawn_group(&mut command).map_err(|source| ServeError::Spawn {
-            command: server.join(" "),
-            source,
-        })?;
+    let mut child = process::spawn_group(&mut command).map_err(|source| ServeError::Spawn {
+        command: server.join(" "),
+        source,
+    })?;
     let server_in = child.stdin.take().expect("piped stdin");
     let server_out = child.stdout.take().expect("piped stdout");
     let shared = Arc::new(Shared {

@@ -105,5 +105,6 @@ pub fn check_text(
             path: file.path().to_path_buf(),
             source,
         })?;
+    let _tracked = proofstep_core::interrupt::track_file(file.path().to_path_buf());
     run_lean_json(cmd, file.path(), timeout, memory_limit_mb)
 }

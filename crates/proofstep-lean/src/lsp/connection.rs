@@ -5,12 +5,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{ChildStdin, Stdio};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use proofstep_core::process::{self, MemoryWatch};
+use proofstep_core::process::{self, GroupChild, MemoryWatch};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -82,7 +82,7 @@ impl Shared {
 
 /// A running language server and the client side of its JSON-RPC stream.
 pub struct Connection {
-    child: Child,
+    child: GroupChild,
     /// Messages for the writer thread, which owns the server's stdin: a server that stops
     /// reading can block that thread, never a caller (whose wait has a timeout).
     writer: mpsc::Sender<Value>,

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{ChildStdin, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use crate::repl::protocol::{Answer, CommandResponse, Request, Response};
 use crate::{LeanCommand, LeanError};
-use proofstep_core::process::{has_exited, kill_group, spawn_group, tree_memory_mb, MEMORY_POLL};
+use proofstep_core::process::{
+    has_exited, kill_group, spawn_group, tree_memory_mb, GroupChild, MEMORY_POLL,
+};
 
 /// How to run and police one REPL process.
 #[derive(Clone, Debug)]
@@ -62,7 +64,7 @@ enum Event {
 
 /// A live process with its pipes and threads.
 struct Process {
-    child: Child,
+    child: GroupChild,
     pid: u32,
     to_stdin: Sender<String>,
     events: Receiver<Event>,

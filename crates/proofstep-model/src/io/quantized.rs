@@ -258,6 +258,7 @@ pub fn save(
         .prefix(".quantize.")
         .tempdir_in(parent)
         .map_err(|e| ModelError::io(parent, e))?;
+    let _tracked = proofstep_core::interrupt::track_folder(staged.path().to_path_buf());
     for entry in std::fs::read_dir(src).map_err(|e| ModelError::io(src, e))? {
         let path = entry.map_err(|e| ModelError::io(src, e))?.path();
         if !path.is_file() || is_weights_file(&path) {
