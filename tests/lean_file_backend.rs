@@ -72,6 +72,11 @@ fn apply_reports_failures_with_leans_message() {
     assert!(sorry.contains("sorry"), "{sorry}");
     let admit = common::expect_failed(b.apply(&root, "constructor <;> admit").unwrap());
     assert!(admit.contains("sorry"), "{admit}");
+    // A proof citing its own theorem: Lean reports the failed termination proof at the
+    // theorem's name, before `by`; the step fails, the statement is not blamed (it was, and
+    // `refine` and `eval --mode refine` stopped there on every rerun).
+    let itself = common::expect_failed(b.apply(&root, "exact and_intro p q hp hq").unwrap());
+    assert!(itself.contains("termination"), "{itself}");
 }
 
 #[test]

@@ -150,14 +150,23 @@ impl FileBackend {
         let layout = TheoremText::new(header, statement, steps).with_done();
         let run = self.run(&layout.text)?;
         let parts = Parts::of(&layout, &run);
-        if let Some(e) = parts.header_error().or_else(|| parts.statement_error()) {
+        if let Some(e) = parts.header_error() {
             return Err(e);
+        }
+        // Without steps an error before `by` is the statement's own. After steps (the
+        // statement elaborated when the theorem started) it is theirs: a proof citing its own
+        // theorem makes Lean report "fail to show termination" at the theorem's name.
+        if steps.is_empty() {
+            if let Some(e) = parts.statement_error() {
+                return Err(e);
+            }
         }
         let done_line = layout.done_start.map(|b| layout.pos(b).line);
         let at_done = |d: &Diagnostic| Some(d.pos.line) == done_line && d.is_unsolved_goals();
         let errors: Vec<&Diagnostic> = parts
-            .proof
+            .statement
             .iter()
+            .chain(parts.proof.iter())
             .copied()
             .filter(|d| d.is_error())
             .collect();
