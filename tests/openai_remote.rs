@@ -36,6 +36,16 @@ fn connect(url: &str) -> RemotePredictor {
     .unwrap()
 }
 
+/// A predictor naming its model, so that it asks no `/v1/models` first.
+fn named(url: &str) -> RemotePredictor {
+    RemotePredictor::connect(RemoteOptions {
+        url: url.to_string(),
+        model: Some("m".into()),
+        ..RemoteOptions::default()
+    })
+    .unwrap()
+}
+
 fn prompts() -> Vec<String> {
     [
         "m n : Nat\nh : m = n\n⊢ n + 0 = m",
@@ -326,6 +336,40 @@ fn answers_without_log_probabilities_and_beam_search_are_refused_clearly() {
         err.contains("--beam") && err.contains("--temperatures"),
         "{err}"
     );
+}
+
+/// Answers that would rank or empty the search without a word: no choices at all (every
+/// theorem would be recorded "not proved"), an empty log-probability list beside a text,
+/// log-probabilities that are not finite or above 0 (ranked first): each is an error naming
+/// what is wrong, not a candidate.
+#[test]
+fn answers_with_no_choices_or_impossible_log_probabilities_are_errors() {
+    let bodies = [
+        (r#"{"choices": []}"#.to_string(), "no choices"),
+        (
+            r#"{"choices": [{"text": "rfl", "index": 0, "logprobs": {}}]}"#.to_string(),
+            "returned no log-probabilities",
+        ),
+        (answer_with(&["rfl"], 1e308), "log-probability of"),
+        (answer_with(&["rfl"], 2.5), "log-probability of 2.5"),
+    ];
+    for (body, expected) in bodies {
+        let answer = body.clone();
+        let standin = StandInServer::start(move |_, _| StandInReply::Answer(200, answer.clone()));
+        let err = named(&standin.url())
+            .generate(&prompts()[..1], &options(vec![0.0], 1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(expected), "{body}: {err}");
+    }
+    // A score at the edge stays a score: 0 and just below.
+    let standin =
+        StandInServer::start(|_, _| StandInReply::Answer(200, answer_with(&["rfl"], -0.0)));
+    let found = named(&standin.url())
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap();
+    assert_eq!(found[0][0].text, "rfl");
+    assert_eq!(found[0][0].score, 0.0);
 }
 
 #[test]

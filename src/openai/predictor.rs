@@ -162,6 +162,14 @@ impl RemotePredictor {
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
+        // A server that answers no choice at all would leave every search empty-handed and
+        // every theorem recorded "not proved": an error, not a 0 % evaluation.
+        if answer.choices.is_empty() {
+            return Err(RemoteError::BadAnswer {
+                url,
+                reason: format!("the answer has no choices, {} asked for", ask.n),
+            });
+        }
         answer
             .choices
             .into_iter()
@@ -170,11 +178,22 @@ impl RemotePredictor {
                     .logprobs
                     .ok_or_else(|| RemoteError::NoLogprobs { url: url.clone() })?;
                 let values = logprobs.values();
-                let score = if values.is_empty() {
-                    0.0
-                } else {
-                    values.iter().sum::<f64>() / values.len() as f64
-                };
+                if values.is_empty() && !choice.text.is_empty() {
+                    return Err(RemoteError::NoLogprobs { url: url.clone() });
+                }
+                // Log-probabilities are finite and at most 0 (a little above, for rounding):
+                // another value would rank its candidate first.
+                if let Some(v) = values.iter().find(|v| !v.is_finite() || **v > 1e-3) {
+                    return Err(RemoteError::BadAnswer {
+                        url: url.clone(),
+                        reason: format!(
+                            "a log-probability of {v}, where they are finite and at most 0"
+                        ),
+                    });
+                }
+                // The mean, summed in parts so that large values cannot overflow.
+                let n = values.len().max(1) as f64;
+                let score = values.iter().map(|v| v / n).sum::<f64>();
                 // A server that does not stop at a stop string leaves it, and what follows, in.
                 let text = choice.text.split(END_OF_TEXT).next().unwrap_or_default();
                 Ok(Candidate {
