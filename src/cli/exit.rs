@@ -12,6 +12,7 @@ use proofstep::eval::EvalError;
 use proofstep::extract::ExtractError;
 use proofstep::lean::LeanError;
 use proofstep::model::ModelError;
+use proofstep::openai::RemoteError;
 use proofstep::process::ProcessError;
 use proofstep::refine::RefineError;
 use proofstep::search::SearchError;
@@ -105,7 +106,9 @@ impl Failure {
 
 /// What `error:` prints: the error and each cause after it, `: `-separated, as `{:#}` writes
 /// them, except a cause whose text the message already holds (an error that names its source
-/// in its own text, as most of the library's do, would otherwise print it twice).
+/// in its own text, as most of the library's do, would otherwise print it twice). Control
+/// characters but line breaks and tabs are written escaped (`\u{1b}`): an error quotes what
+/// servers and files said, and an escape sequence from them must not rewrite the terminal.
 pub fn message(err: &anyhow::Error) -> String {
     let mut text = String::new();
     for cause in err.chain() {
@@ -117,7 +120,13 @@ pub fn message(err: &anyhow::Error) -> String {
             text.push_str(&part);
         }
     }
-    text
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// Whether `err` is a write to stdout that a closed pipe refused (`proofstep completions bash |
@@ -199,7 +208,9 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             EvalError::Refine { error, .. } => refine(error),
         });
     }
-    if link.is::<ModelError>() || link.is::<candle_core::Error>() {
+    // A model behind --predictor-url failing as `prove` and `eval` report it (`generate`
+    // meets it unwrapped).
+    if link.is::<ModelError>() || link.is::<candle_core::Error>() || link.is::<RemoteError>() {
         return Some(Failure::Model);
     }
     if let Some(e) = link.downcast_ref::<TrainError>() {
@@ -287,6 +298,12 @@ fn data(e: &DataError) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_an_error_are_escaped() {
+        let err = anyhow::anyhow!("boom \u{1b}[2J\u{7}\r done\n\tnext line");
+        assert_eq!(message(&err), "boom \\u{1b}[2J\\u{7}\\u{d} done\n\tnext line");
+    }
 
     #[test]
     fn only_a_bare_broken_pipe_is_a_closed_stdout() {
