@@ -187,7 +187,7 @@ impl RemotePredictor {
                     return Err(RemoteError::BadAnswer {
                         url: url.clone(),
                         reason: format!(
-                            "a log-probability of {v}, where they are finite and at most 0"
+                            "a log-probability of {v:?}, where they are finite and at most 0"
                         ),
                     });
                 }
