@@ -340,10 +340,10 @@ fn answers_without_log_probabilities_and_beam_search_are_refused_clearly() {
 
 /// Answers that would rank or empty the search without a word: no choices at all (every
 /// theorem would be recorded "not proved"), an empty log-probability list beside a text,
-/// log-probabilities that are not finite or above 0 (ranked first): each is an error naming
-/// what is wrong, not a candidate.
+/// log-probabilities that are not finite or above 0 (ranked first), a redirect: each is an
+/// error naming what is wrong, not a candidate.
 #[test]
-fn answers_with_no_choices_or_impossible_log_probabilities_are_errors() {
+fn answers_with_no_choices_impossible_log_probabilities_or_a_redirect_are_errors() {
     let bodies = [
         (r#"{"choices": []}"#.to_string(), "no choices"),
         (
@@ -362,6 +362,17 @@ fn answers_with_no_choices_or_impossible_log_probabilities_are_errors() {
             .to_string();
         assert!(err.contains(expected), "{body}: {err}");
     }
+    // A redirect is not followed (a 302 would turn the POST into a GET elsewhere, whose
+    // answer would be taken for the model's): an error saying so.
+    let standin = StandInServer::start(|_, _| StandInReply::Answer(307, String::new()));
+    let err = named(&standin.url())
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 307") && err.contains("follows no redirect"),
+        "{err}"
+    );
     // A score at the edge stays a score: 0 and just below.
     let standin =
         StandInServer::start(|_, _| StandInReply::Answer(200, answer_with(&["rfl"], -0.0)));

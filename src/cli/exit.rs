@@ -302,7 +302,10 @@ mod tests {
     #[test]
     fn control_characters_in_an_error_are_escaped() {
         let err = anyhow::anyhow!("boom \u{1b}[2J\u{7}\r done\n\tnext line");
-        assert_eq!(message(&err), "boom \\u{1b}[2J\\u{7}\\u{d} done\n\tnext line");
+        assert_eq!(
+            message(&err),
+            "boom \\u{1b}[2J\\u{7}\\u{d} done\n\tnext line"
+        );
     }
 
     #[test]

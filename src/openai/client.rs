@@ -43,9 +43,12 @@ struct Failure {
 impl Client {
     /// A client with `options`.
     pub fn new(options: ClientOptions) -> Client {
+        // No redirect is followed: ureq would follow a 302 to another host as a GET without
+        // the prompt and take that host's answer for the model's.
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(options.timeout))
             .http_status_as_error(false)
+            .max_redirects(0)
             .build()
             .new_agent();
         Client { agent, options }
@@ -148,6 +151,22 @@ fn read(
     mut response: ureq::http::Response<ureq::Body>,
 ) -> Result<String, Failure> {
     let status = response.status().as_u16();
+    if (300..400).contains(&status) {
+        let to = response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("nowhere named");
+        return Err(Failure {
+            transient: false,
+            error: RemoteError::Refused {
+                url: url.to_string(),
+                status,
+                message: format!("it redirects to {to}"),
+                hint: " (proofstep follows no redirect, which would drop the request's body or send it elsewhere: give the address it redirects to)",
+            },
+        });
+    }
     let body = response
         .body_mut()
         .with_config()
