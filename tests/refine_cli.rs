@@ -123,3 +123,28 @@ fn an_unset_key_variable_is_a_usage_error_naming_it() {
     assert!(stderr.contains("PROOFSTEP_TEST_REFINE_UNSET"), "{stderr}");
     assert!(server.requests().is_empty());
 }
+
+/// The whole-proof model's failures name its own flags (`--api-*`), never the step
+/// predictor's (`--predictor-*`, which `refine` also takes for `--then-search`): a refused
+/// key, a server that does not answer in time, an answer that is not the API's.
+#[test]
+fn the_whole_proof_models_errors_name_its_own_flags() {
+    let refused = StandInServer::start(|_, _| StandInReply::Answer(401, "{}".into()));
+    let silent = StandInServer::start(|_, _| StandInReply::Hang);
+    let garbage = StandInServer::start(|_, _| StandInReply::Answer(200, "<html>".into()));
+    for (server, extra, expected) in [
+        (&refused, &[][..], "--api-key-env"),
+        (
+            &silent,
+            &["--api-timeout", "1", "--api-retries", "0"][..],
+            "--api-timeout",
+        ),
+        (&garbage, &[][..], "point --api-url"),
+    ] {
+        let out = refine(server, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("--predictor-"), "{stderr}");
+    }
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder};
 
-use crate::openai::error::RemoteError;
+use crate::openai::error::{Flags, RemoteError};
 
 /// The largest answer read (n choices of a few hundred tokens with log-probabilities take a
 /// few hundred kilobytes).
@@ -26,6 +26,8 @@ pub struct ClientOptions {
     pub retries: usize,
     /// Sent as `Authorization: Bearer` when set.
     pub api_key: Option<String>,
+    /// The flags that set it up, for its errors' advice.
+    pub flags: Flags,
 }
 
 /// A blocking HTTP client for one server.
@@ -41,6 +43,11 @@ struct Failure {
 }
 
 impl Client {
+    /// The flags that set it up.
+    pub fn flags(&self) -> Flags {
+        self.options.flags
+    }
+
     /// A client with `options`.
     pub fn new(options: ClientOptions) -> Client {
         // No redirect is followed: ureq would follow a 302 to another host as a GET without
@@ -62,6 +69,7 @@ impl Client {
         body: &impl serde::Serialize,
     ) -> Result<String, RemoteError> {
         let body = serde_json::to_string(body).map_err(|e| RemoteError::BadAnswer {
+            flags: self.options.flags,
             url: url.to_string(),
             reason: format!("cannot write the request: {e}"),
         })?;
@@ -102,9 +110,14 @@ impl Client {
             let result = send()
                 .map_err(|e| Failure {
                     transient: true,
-                    error: unavailable(url, models_url, transport_reason(&e, self.options.timeout)),
+                    error: unavailable(
+                        self.options.flags,
+                        url,
+                        models_url,
+                        transport_reason(&e, self.options.timeout, self.options.flags),
+                    ),
                 })
-                .and_then(|response| read(url, models_url, response));
+                .and_then(|response| read(self.options.flags, url, models_url, response));
             tracing::debug!(
                 target: "remote",
                 url,
@@ -129,11 +142,13 @@ impl Client {
             .call();
         result.map_err(|f| match f.error {
             RemoteError::Unavailable {
+                flags,
                 url,
                 models,
                 reason,
                 ..
             } => RemoteError::Unavailable {
+                flags,
                 url,
                 models,
                 attempts,
@@ -146,6 +161,7 @@ impl Client {
 
 /// The body of a successful answer, or the failure its status says.
 fn read(
+    flags: Flags,
     url: &str,
     models_url: &str,
     mut response: ureq::http::Response<ureq::Body>,
@@ -163,7 +179,7 @@ fn read(
                 url: url.to_string(),
                 status,
                 message: format!("it redirects to {to}"),
-                hint: " (proofstep follows no redirect, which would drop the request's body or send it elsewhere: give the address it redirects to)",
+                hint: format!(" (proofstep follows no redirect, which would drop the request's body or send it elsewhere: give {} the address it redirects to)", flags.url),
             },
         });
     }
@@ -176,6 +192,7 @@ fn read(
         return body.map_err(|e| Failure {
             transient: true,
             error: unavailable(
+                flags,
                 url,
                 models_url,
                 format!("the answer could not be read: {e}"),
@@ -193,24 +210,28 @@ fn read(
     });
     let transient = matches!(status, 408 | 429) || status >= 500;
     let error = if transient {
-        unavailable(url, models_url, format!("HTTP {status}: {message}"))
+        unavailable(flags, url, models_url, format!("HTTP {status}: {message}"))
     } else {
         RemoteError::Refused {
             url: url.to_string(),
             status,
             message,
             hint: match status {
-                401 | 403 => " (give the server's API key with --predictor-api-key-env VAR)",
-                404 => " (check --predictor-url: the server must offer /v1/completions; and --predictor-model, the name it serves)",
-                _ => "",
+                401 | 403 => format!(" (give the server's API key with {} VAR)", flags.key_env),
+                404 => format!(
+                    " (check {}: the server must offer {}; and {}, the name it serves)",
+                    flags.url, flags.route, flags.model
+                ),
+                _ => String::new(),
             },
         }
     };
     Err(Failure { transient, error })
 }
 
-fn unavailable(url: &str, models_url: &str, reason: String) -> RemoteError {
+fn unavailable(flags: Flags, url: &str, models_url: &str, reason: String) -> RemoteError {
     RemoteError::Unavailable {
+        flags,
         url: url.to_string(),
         models: models_url.to_string(),
         attempts: 1,
@@ -219,11 +240,12 @@ fn unavailable(url: &str, models_url: &str, reason: String) -> RemoteError {
 }
 
 /// What a transport error means to a user.
-fn transport_reason(error: &ureq::Error, timeout: Duration) -> String {
+fn transport_reason(error: &ureq::Error, timeout: Duration, flags: Flags) -> String {
     match error {
         ureq::Error::Timeout(_) => format!(
-            "no answer within {:.1} s (--predictor-timeout)",
-            timeout.as_secs_f64()
+            "no answer within {:.1} s ({})",
+            timeout.as_secs_f64(),
+            flags.timeout
         ),
         ureq::Error::ConnectionFailed => "the connection failed".to_string(),
         other => other.to_string(),

@@ -2,7 +2,7 @@
 //! `http://host:8000/v1`; Ollama: `http://localhost:11434/v1`; llama.cpp: `http://host:8080`)
 //! or the whole `.../v1/completions` (or `.../v1/chat/completions`); all name the same routes.
 
-use crate::openai::error::RemoteError;
+use crate::openai::error::{Flags, RemoteError};
 
 /// A server's OpenAI-compatible routes, from the URL a user gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,10 +14,11 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Reads `url`: http(s), with a host; a trailing `/v1/chat/completions`, `/v1/completions`,
-    /// `/v1` or `/` is dropped.
-    pub fn parse(url: &str) -> Result<Endpoint, RemoteError> {
+    /// Reads `url`, given with `flags.url`: http(s), with a host; a trailing
+    /// `/v1/chat/completions`, `/v1/completions`, `/v1` or `/` is dropped.
+    pub fn parse(url: &str, flags: Flags) -> Result<Endpoint, RemoteError> {
         let bad = |reason: &str| RemoteError::BadUrl {
+            flags,
             url: url.to_string(),
             reason: reason.to_string(),
         };
@@ -79,7 +80,7 @@ mod tests {
             " http://127.0.0.1:8000/v1/completions/ ",
             "http://127.0.0.1:8000/v1/chat/completions",
         ] {
-            let e = Endpoint::parse(url).unwrap();
+            let e = Endpoint::parse(url, Flags::PREDICTOR).unwrap();
             assert_eq!(
                 e.completions(),
                 "http://127.0.0.1:8000/v1/completions",
@@ -92,7 +93,8 @@ mod tests {
                 "{url}"
             );
         }
-        let behind_a_proxy = Endpoint::parse("https://example.org/llm/v1").unwrap();
+        let behind_a_proxy =
+            Endpoint::parse("https://example.org/llm/v1", Flags::PREDICTOR).unwrap();
         assert_eq!(
             behind_a_proxy.completions(),
             "https://example.org/llm/v1/completions"
@@ -108,7 +110,9 @@ mod tests {
             ("http://h:1/v1?x=1", "?query"),
             ("not a url", "relative URL"),
         ] {
-            let err = Endpoint::parse(url).unwrap_err().to_string();
+            let err = Endpoint::parse(url, Flags::PREDICTOR)
+                .unwrap_err()
+                .to_string();
             assert!(
                 err.contains(why) && err.contains("--predictor-url"),
                 "{url}: {err}"

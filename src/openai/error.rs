@@ -1,19 +1,62 @@
 //! Why the remote predictor could not get candidates, each saying what to do about it.
 
+/// The flags that set up one server's client, named in its errors' advice: the step
+/// predictor's (`--predictor-*`) or `refine`'s whole-proof model (`--api-*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flags {
+    /// Its URL flag.
+    pub url: &'static str,
+    /// Its model-name flag.
+    pub model: &'static str,
+    /// The flag naming the variable that holds its API key.
+    pub key_env: &'static str,
+    /// Its per-request timeout flag.
+    pub timeout: &'static str,
+    /// Its retries flag.
+    pub retries: &'static str,
+    /// The API route its requests go to.
+    pub route: &'static str,
+}
+
+impl Flags {
+    /// `--predictor-url` and its flags (`prove`, `eval`, `generate`, `serve`, `iterate`).
+    pub const PREDICTOR: Flags = Flags {
+        url: "--predictor-url",
+        model: "--predictor-model",
+        key_env: "--predictor-api-key-env",
+        timeout: "--predictor-timeout",
+        retries: "--predictor-retries",
+        route: "/v1/completions",
+    };
+    /// `--api-url` and its flags (`refine`, `eval --mode refine`).
+    pub const API: Flags = Flags {
+        url: "--api-url",
+        model: "--api-model",
+        key_env: "--api-key-env",
+        timeout: "--api-timeout",
+        retries: "--api-retries",
+        route: "/v1/chat/completions or /v1/completions (--api-kind)",
+    };
+}
+
 /// A failure of the remote predictor.
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
-    /// `--predictor-url` is not a server's URL.
-    #[error("--predictor-url {url:?} is not a server's URL ({reason}); give e.g. http://localhost:8000/v1")]
+    /// The server's URL flag does not give a server's URL.
+    #[error("{} {url:?} is not a server's URL ({reason}); give e.g. http://localhost:8000/v1", flags.url)]
     BadUrl {
+        /// Whose URL.
+        flags: Flags,
         /// The URL given.
         url: String,
         /// What is wrong with it.
         reason: String,
     },
     /// The server could not be reached, or kept failing, through every retry.
-    #[error("the predictor at {url} failed {attempts} time(s), the last: {reason}; check that the server is running and reachable (`curl {models}` lists its models), or raise --predictor-timeout / --predictor-retries")]
+    #[error("the server at {url} failed {attempts} time(s), the last: {reason}; check that the server is running and reachable (`curl {models}` lists its models), or raise {} / {}", flags.timeout, flags.retries)]
     Unavailable {
+        /// Whose server.
+        flags: Flags,
         /// The URL asked.
         url: String,
         /// The `/v1/models` URL, for the user to try.
@@ -24,7 +67,7 @@ pub enum RemoteError {
         reason: String,
     },
     /// The server refused the request (a 4xx other than 408 and 429): retrying cannot help.
-    #[error("the predictor at {url} refused the request with HTTP {status}: {message}{hint}")]
+    #[error("the server at {url} refused the request with HTTP {status}: {message}{hint}")]
     Refused {
         /// The URL asked.
         url: String,
@@ -33,25 +76,29 @@ pub enum RemoteError {
         /// The server's reason.
         message: String,
         /// What to change, when the status says.
-        hint: &'static str,
+        hint: String,
     },
-    /// The answer is not the completions API's JSON.
-    #[error("the predictor at {url} answered something that is not an OpenAI completions answer ({reason}); point --predictor-url at an OpenAI-compatible server")]
+    /// The answer is not the API's JSON.
+    #[error("the server at {url} answered something that is not an OpenAI-compatible answer ({reason}); point {} at an OpenAI-compatible server", flags.url)]
     BadAnswer {
+        /// Whose server.
+        flags: Flags,
         /// The URL asked.
         url: String,
         /// What is wrong with the answer.
         reason: String,
     },
     /// The answer has no log-probabilities, which rank the candidates.
-    #[error("the predictor at {url} returned no log-probabilities although the request asked for them (\"logprobs\": 1); proofstep ranks candidates by them, so use a server that returns them on /v1/completions (vLLM, SGLang, llama.cpp's server, proofstep serve)")]
+    #[error("the server at {url} returned no log-probabilities although the request asked for them (\"logprobs\": 1); proofstep ranks candidates by them, so use a server that returns them on /v1/completions (vLLM, SGLang, llama.cpp's server, proofstep serve)")]
     NoLogprobs {
         /// The URL asked.
         url: String,
     },
     /// The server lists several models and none was chosen.
-    #[error("the predictor at {url} serves several models ({models}); choose one with --predictor-model NAME")]
+    #[error("the server at {url} serves several models ({models}); choose one with {} NAME", flags.model)]
     WhichModel {
+        /// Whose server.
+        flags: Flags,
         /// The server's URL.
         url: String,
         /// The models it lists.

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use crate::model::{rank_candidates, Candidate, Decoding, GenerateOptions, Predictor};
 use crate::openai::client::{Client, ClientOptions};
 use crate::openai::endpoint::Endpoint;
-use crate::openai::error::RemoteError;
+use crate::openai::error::{Flags, RemoteError};
 use crate::openai::wire::{CompletionRequest, CompletionResponse, OneOrMany, SET_BY_PROOFSTEP};
 use crate::prompt::END_OF_TEXT;
 
@@ -87,7 +87,7 @@ impl RemotePredictor {
     /// `/v1/models` (the one model listed; several is an error naming them; a server without
     /// that route is asked without a name). Fails when the server cannot be reached.
     pub fn connect(options: RemoteOptions) -> Result<RemotePredictor, RemoteError> {
-        let endpoint = Endpoint::parse(&options.url)?;
+        let endpoint = Endpoint::parse(&options.url, Flags::PREDICTOR)?;
         if let Some(name) = SET_BY_PROOFSTEP
             .iter()
             .find(|name| options.extra.contains_key(**name))
@@ -98,6 +98,7 @@ impl RemotePredictor {
             timeout: options.timeout,
             retries: options.retries,
             api_key: options.api_key.clone(),
+            flags: Flags::PREDICTOR,
         });
         let model = match options.model {
             Some(name) => Some(name),
@@ -159,6 +160,7 @@ impl RemotePredictor {
             .post_json(&url, &self.endpoint.models(), &request)?;
         let answer: CompletionResponse =
             serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
+                flags: Flags::PREDICTOR,
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
@@ -166,6 +168,7 @@ impl RemotePredictor {
         // every theorem recorded "not proved": an error, not a 0 % evaluation.
         if answer.choices.is_empty() {
             return Err(RemoteError::BadAnswer {
+                flags: Flags::PREDICTOR,
                 url,
                 reason: format!("the answer has no choices, {} asked for", ask.n),
             });
@@ -185,6 +188,7 @@ impl RemotePredictor {
                 // another value would rank its candidate first.
                 if let Some(v) = values.iter().find(|v| !v.is_finite() || **v > 1e-3) {
                     return Err(RemoteError::BadAnswer {
+                        flags: Flags::PREDICTOR,
                         url: url.clone(),
                         reason: format!(
                             "a log-probability of {v:?}, where they are finite and at most 0"
@@ -340,6 +344,7 @@ pub(crate) fn served_model(
     };
     let listed: serde_json::Value =
         serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
+            flags: client.flags(),
             url: url.clone(),
             reason: e.to_string(),
         })?;
@@ -353,6 +358,7 @@ pub(crate) fn served_model(
         [] => Ok(None),
         [one] => Ok(Some(one.clone())),
         many => Err(RemoteError::WhichModel {
+            flags: client.flags(),
             url: endpoint.given().to_string(),
             models: many.join(", "),
         }),

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::openai::chat::{ChatMessage, ChatRequest, ChatResponse};
 use crate::openai::client::{Client, ClientOptions};
+use crate::openai::error::Flags;
 use crate::openai::predictor::served_model;
 use crate::openai::wire::{CompletionRequest, CompletionResponse, OneOrMany, Usage};
 use crate::openai::{Endpoint, RemoteError};
@@ -59,11 +60,12 @@ pub struct ApiModel {
 impl ApiModel {
     /// Checks the URL and, without a model name, asks the server which model it serves.
     pub fn connect(options: ApiOptions, templates: PromptTemplates) -> Result<Self, RemoteError> {
-        let endpoint = Endpoint::parse(&options.url)?;
+        let endpoint = Endpoint::parse(&options.url, Flags::API)?;
         let client = Client::new(ClientOptions {
             timeout: options.timeout,
             retries: options.retries,
             api_key: options.api_key.clone(),
+            flags: Flags::API,
         });
         let model = match &options.model {
             Some(name) => Some(name.clone()),
@@ -170,6 +172,7 @@ fn tokens(usage: &Usage) -> TokenUsage {
 
 fn bad(url: &str, reason: impl ToString) -> RemoteError {
     RemoteError::BadAnswer {
+        flags: Flags::API,
         url: url.to_string(),
         reason: reason.to_string(),
     }
