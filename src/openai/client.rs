@@ -27,7 +27,7 @@ pub struct ClientOptions {
     /// Sent as `Authorization: Bearer` when set.
     pub api_key: Option<String>,
     /// The flags that set it up, for its errors' advice.
-    pub flags: Flags,
+    pub flags: &'static Flags,
 }
 
 /// A blocking HTTP client for one server.
@@ -44,7 +44,7 @@ struct Failure {
 
 impl Client {
     /// The flags that set it up.
-    pub fn flags(&self) -> Flags {
+    pub fn flags(&self) -> &'static Flags {
         self.options.flags
     }
 
@@ -161,7 +161,7 @@ impl Client {
 
 /// The body of a successful answer, or the failure its status says.
 fn read(
-    flags: Flags,
+    flags: &'static Flags,
     url: &str,
     models_url: &str,
     mut response: ureq::http::Response<ureq::Body>,
@@ -229,7 +229,7 @@ fn read(
     Err(Failure { transient, error })
 }
 
-fn unavailable(flags: Flags, url: &str, models_url: &str, reason: String) -> RemoteError {
+fn unavailable(flags: &'static Flags, url: &str, models_url: &str, reason: String) -> RemoteError {
     RemoteError::Unavailable {
         flags,
         url: url.to_string(),
@@ -240,7 +240,7 @@ fn unavailable(flags: Flags, url: &str, models_url: &str, reason: String) -> Rem
 }
 
 /// What a transport error means to a user.
-fn transport_reason(error: &ureq::Error, timeout: Duration, flags: Flags) -> String {
+fn transport_reason(error: &ureq::Error, timeout: Duration, flags: &'static Flags) -> String {
     match error {
         ureq::Error::Timeout(_) => format!(
             "no answer within {:.1} s ({})",

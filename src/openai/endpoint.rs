@@ -16,7 +16,7 @@ pub struct Endpoint {
 impl Endpoint {
     /// Reads `url`, given with `flags.url`: http(s), with a host; a trailing
     /// `/v1/chat/completions`, `/v1/completions`, `/v1` or `/` is dropped.
-    pub fn parse(url: &str, flags: Flags) -> Result<Endpoint, RemoteError> {
+    pub fn parse(url: &str, flags: &'static Flags) -> Result<Endpoint, RemoteError> {
         let bad = |reason: &str| RemoteError::BadUrl {
             flags,
             url: url.to_string(),
@@ -80,7 +80,7 @@ mod tests {
             " http://127.0.0.1:8000/v1/completions/ ",
             "http://127.0.0.1:8000/v1/chat/completions",
         ] {
-            let e = Endpoint::parse(url, Flags::PREDICTOR).unwrap();
+            let e = Endpoint::parse(url, &Flags::PREDICTOR).unwrap();
             assert_eq!(
                 e.completions(),
                 "http://127.0.0.1:8000/v1/completions",
@@ -94,7 +94,7 @@ mod tests {
             );
         }
         let behind_a_proxy =
-            Endpoint::parse("https://example.org/llm/v1", Flags::PREDICTOR).unwrap();
+            Endpoint::parse("https://example.org/llm/v1", &Flags::PREDICTOR).unwrap();
         assert_eq!(
             behind_a_proxy.completions(),
             "https://example.org/llm/v1/completions"
@@ -110,7 +110,7 @@ mod tests {
             ("http://h:1/v1?x=1", "?query"),
             ("not a url", "relative URL"),
         ] {
-            let err = Endpoint::parse(url, Flags::PREDICTOR)
+            let err = Endpoint::parse(url, &Flags::PREDICTOR)
                 .unwrap_err()
                 .to_string();
             assert!(

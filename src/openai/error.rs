@@ -46,7 +46,7 @@ pub enum RemoteError {
     #[error("{} {url:?} is not a server's URL ({reason}); give e.g. http://localhost:8000/v1", flags.url)]
     BadUrl {
         /// Whose URL.
-        flags: Flags,
+        flags: &'static Flags,
         /// The URL given.
         url: String,
         /// What is wrong with it.
@@ -56,7 +56,7 @@ pub enum RemoteError {
     #[error("the server at {url} failed {attempts} time(s), the last: {reason}; check that the server is running and reachable (`curl {models}` lists its models), or raise {} / {}", flags.timeout, flags.retries)]
     Unavailable {
         /// Whose server.
-        flags: Flags,
+        flags: &'static Flags,
         /// The URL asked.
         url: String,
         /// The `/v1/models` URL, for the user to try.
@@ -82,7 +82,7 @@ pub enum RemoteError {
     #[error("the server at {url} answered something that is not an OpenAI-compatible answer ({reason}); point {} at an OpenAI-compatible server", flags.url)]
     BadAnswer {
         /// Whose server.
-        flags: Flags,
+        flags: &'static Flags,
         /// The URL asked.
         url: String,
         /// What is wrong with the answer.
@@ -98,7 +98,7 @@ pub enum RemoteError {
     #[error("the server at {url} serves several models ({models}); choose one with {} NAME", flags.model)]
     WhichModel {
         /// Whose server.
-        flags: Flags,
+        flags: &'static Flags,
         /// The server's URL.
         url: String,
         /// The models it lists.

@@ -87,7 +87,7 @@ impl RemotePredictor {
     /// `/v1/models` (the one model listed; several is an error naming them; a server without
     /// that route is asked without a name). Fails when the server cannot be reached.
     pub fn connect(options: RemoteOptions) -> Result<RemotePredictor, RemoteError> {
-        let endpoint = Endpoint::parse(&options.url, Flags::PREDICTOR)?;
+        let endpoint = Endpoint::parse(&options.url, &Flags::PREDICTOR)?;
         if let Some(name) = SET_BY_PROOFSTEP
             .iter()
             .find(|name| options.extra.contains_key(**name))
@@ -98,7 +98,7 @@ impl RemotePredictor {
             timeout: options.timeout,
             retries: options.retries,
             api_key: options.api_key.clone(),
-            flags: Flags::PREDICTOR,
+            flags: &Flags::PREDICTOR,
         });
         let model = match options.model {
             Some(name) => Some(name),
@@ -160,7 +160,7 @@ impl RemotePredictor {
             .post_json(&url, &self.endpoint.models(), &request)?;
         let answer: CompletionResponse =
             serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
-                flags: Flags::PREDICTOR,
+                flags: &Flags::PREDICTOR,
                 url: url.clone(),
                 reason: e.to_string(),
             })?;
@@ -168,7 +168,7 @@ impl RemotePredictor {
         // every theorem recorded "not proved": an error, not a 0 % evaluation.
         if answer.choices.is_empty() {
             return Err(RemoteError::BadAnswer {
-                flags: Flags::PREDICTOR,
+                flags: &Flags::PREDICTOR,
                 url,
                 reason: format!("the answer has no choices, {} asked for", ask.n),
             });
@@ -188,7 +188,7 @@ impl RemotePredictor {
                 // another value would rank its candidate first.
                 if let Some(v) = values.iter().find(|v| !v.is_finite() || **v > 1e-3) {
                     return Err(RemoteError::BadAnswer {
-                        flags: Flags::PREDICTOR,
+                        flags: &Flags::PREDICTOR,
                         url: url.clone(),
                         reason: format!(
                             "a log-probability of {v:?}, where they are finite and at most 0"

@@ -60,12 +60,12 @@ pub struct ApiModel {
 impl ApiModel {
     /// Checks the URL and, without a model name, asks the server which model it serves.
     pub fn connect(options: ApiOptions, templates: PromptTemplates) -> Result<Self, RemoteError> {
-        let endpoint = Endpoint::parse(&options.url, Flags::API)?;
+        let endpoint = Endpoint::parse(&options.url, &Flags::API)?;
         let client = Client::new(ClientOptions {
             timeout: options.timeout,
             retries: options.retries,
             api_key: options.api_key.clone(),
-            flags: Flags::API,
+            flags: &Flags::API,
         });
         let model = match &options.model {
             Some(name) => Some(name.clone()),
@@ -172,7 +172,7 @@ fn tokens(usage: &Usage) -> TokenUsage {
 
 fn bad(url: &str, reason: impl ToString) -> RemoteError {
     RemoteError::BadAnswer {
-        flags: Flags::API,
+        flags: &Flags::API,
         url: url.to_string(),
         reason: reason.to_string(),
     }
