@@ -19,6 +19,27 @@ use crate::refine::result::{RoundRecord, TokenTotals};
 use crate::refine::run::RefineConfig;
 use crate::search::check_candidate;
 
+/// The longest whole proof Lean is given: a longer answer (from a server that ignores the
+/// request's `max_tokens`) is refused and kept cut to this, so that no Lean run, repair
+/// prompt or result record grows with it.
+const MAX_PROOF_BYTES: usize = 64 * 1024;
+
+/// `proof` cut to `MAX_PROOF_BYTES` (at a character's start), with why, when it is longer.
+fn cut_to_bound(proof: &mut String) -> Option<String> {
+    if proof.len() <= MAX_PROOF_BYTES {
+        return None;
+    }
+    let long = proof.len();
+    let cut = (0..=MAX_PROOF_BYTES)
+        .rev()
+        .find(|&i| proof.is_char_boundary(i))
+        .unwrap_or(0);
+    proof.truncate(cut);
+    Some(format!(
+        "is {long} bytes long, more than the {MAX_PROOF_BYTES} a whole proof may be (kept cut to that)"
+    ))
+}
+
 /// What every attempt of one run shares.
 pub(crate) struct Context<'a> {
     pub backend: &'a dyn ProofBackend,
@@ -93,8 +114,12 @@ pub(crate) fn run_attempt(
             feedback: None,
             usage: proposal.usage,
         };
-        let feedback = match check_candidate(&record.proof) {
-            Err(reason) => Feedback::refused(&reason.to_string()),
+        let too_long = cut_to_bound(&mut record.proof);
+        let feedback = match too_long.map_or_else(
+            || check_candidate(&record.proof).map_err(|r| r.to_string()),
+            Err,
+        ) {
+            Err(reason) => Feedback::refused(&reason),
             Ok(()) => {
                 let verify = |proof: &str| {
                     backend
@@ -152,4 +177,25 @@ impl AttemptOutcome {
 fn request_seed(config: &RefineConfig, attempt: usize, round: usize) -> u64 {
     let index = (attempt - 1) * (config.rounds + 1) + round;
     config.seed.wrapping_add(index as u64) & 0x7fff_ffff
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proof_past_the_bound_is_cut_at_a_character_and_says_why() {
+        let mut short = "exact hp".to_string();
+        assert_eq!(cut_to_bound(&mut short), None);
+        assert_eq!(short, "exact hp");
+        // Three-byte characters, so the bound falls inside one.
+        let mut long = "⟨".repeat(MAX_PROOF_BYTES);
+        let why = cut_to_bound(&mut long).unwrap();
+        assert!(long.len() <= MAX_PROOF_BYTES && long.len() > MAX_PROOF_BYTES - 3);
+        assert!(long.chars().all(|c| c == '⟨'));
+        assert!(
+            why.contains(&format!("is {} bytes long", 3 * MAX_PROOF_BYTES)),
+            "{why}"
+        );
+    }
 }
