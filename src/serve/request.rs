@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::model::Candidate;
 use crate::prompt::prompt;
-use crate::search::append_listed;
+use crate::search::{append_listed, check_candidate};
 
 /// One suggestion request as llmstep's Lean tactic sends it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,14 +79,17 @@ pub fn parse_request(body: &[u8]) -> Result<SuggestRequest, RequestError> {
 }
 
 /// The response body: the suggestions (prefix + completion, best first, duplicates removed),
-/// and their scores (mean log-probabilities) beside them for clients that want them.
+/// and their scores (mean log-probabilities) beside them for clients that want them. A
+/// suggestion that cannot be a proof step (the candidate filter's: `sorry` words, a command
+/// after the step, control characters) is left out, as the search and `lsp` leave it out,
+/// whether a local model or a server behind `--predictor-url` proposed it.
 pub fn response_body(prefix: &str, candidates: &[Candidate]) -> Value {
     let mut seen = std::collections::HashSet::new();
     let mut suggestions = Vec::new();
     let mut scores = Vec::new();
     for c in candidates {
         let text = format!("{prefix}{}", c.text);
-        if text.trim().is_empty() || !seen.insert(text.clone()) {
+        if check_candidate(text.trim()).is_err() || !seen.insert(text.clone()) {
             continue;
         }
         suggestions.push(Value::String(text));
@@ -188,6 +191,16 @@ mod tests {
         let body = response_body("exact ", &[c("h", -0.1), c("h", -0.5), c("hq", -0.7)]);
         assert_eq!(body["suggestions"], json!(["exact h", "exact hq"]));
         assert_eq!(body["scores"], json!([-0.1, -0.7]));
+        // What cannot be a proof step is left out, wherever it came from.
+        let hostile = [
+            c("sorry", -0.1),
+            c("rfl\ntheorem bad : False := sorry", -0.2),
+            c("h", -0.3),
+            c("hq\n#exit", -0.4),
+            c("h \u{1b}[2J", -0.5),
+        ];
+        let body = response_body("exact ", &hostile);
+        assert_eq!(body["suggestions"], json!(["exact h"]));
     }
 
     #[test]
