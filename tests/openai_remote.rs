@@ -475,6 +475,76 @@ fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
     assert!(err.contains("cannot be used with"), "{err}");
 }
 
+/// A server that does not answer holds a caller with a deadline only until it: the requests
+/// in flight are cut short there and answer nothing (no error), where `generate` would wait
+/// out its 30 s timeout twice.
+#[test]
+fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
+    let standin = StandInServer::start(|_, _| StandInReply::Hang);
+    let remote = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        model: Some("m".into()),
+        timeout: Duration::from_secs(30),
+        retries: 1,
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let deadline = started + Duration::from_millis(800);
+    let found = remote
+        .generate_until(&prompts()[..2], &options(vec![0.0, 1.0], 4), deadline)
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        found.len() == 2 && found.iter().all(Vec::is_empty),
+        "{found:?}"
+    );
+}
+
+/// `prove --time-limit` bounds the time spent waiting on a server, not only on Lean: against a
+/// server that never answers (30 s per request, retried), the search stops at its limit, with
+/// no proof, as any search that runs out of time.
+#[test]
+fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
+    let Some(_) = common::test_lean("prove_stops_at_its_time_limit_while_the_server_is_silent")
+    else {
+        return;
+    };
+    let standin = StandInServer::start(|_, _| StandInReply::Hang);
+    let started = std::time::Instant::now();
+    let out = common::proofstep_at_root(&[
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        &standin.url(),
+        "--predictor-model",
+        "m",
+        "--predictor-timeout",
+        "30",
+        "--no-also-try",
+        "--time-limit",
+        "3",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}: {stderr}",
+        started.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["proved"], false);
+    assert_eq!(result["stop"], "time_limit", "{result}");
+}
+
 #[test]
 fn a_search_through_a_served_model_proves_test_thm_on_real_lean() {
     let Some(_) = common::test_lean("a_search_through_a_served_model_proves_test_thm_on_real_lean")

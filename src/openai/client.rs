@@ -68,15 +68,30 @@ impl Client {
         models_url: &str,
         body: &impl serde::Serialize,
     ) -> Result<String, RemoteError> {
+        self.post_json_until(url, models_url, body, None)
+    }
+
+    /// `post_json`, giving up at `deadline` (when given) with `RemoteError::OutOfTime`: each
+    /// request's timeout and each pause before a retry end there.
+    pub fn post_json_until(
+        &self,
+        url: &str,
+        models_url: &str,
+        body: &impl serde::Serialize,
+        deadline: Option<Instant>,
+    ) -> Result<String, RemoteError> {
         let body = serde_json::to_string(body).map_err(|e| RemoteError::BadAnswer {
             flags: self.options.flags,
             url: url.to_string(),
             reason: format!("cannot write the request: {e}"),
         })?;
-        self.with_retries(url, models_url, || {
+        self.with_retries(url, models_url, deadline, |timeout| {
             let mut request = self
                 .agent
                 .post(url)
+                .config()
+                .timeout_global(Some(timeout))
+                .build()
                 .header("content-type", "application/json");
             if let Some(key) = &self.options.api_key {
                 request = request.header("authorization", &format!("Bearer {key}"));
@@ -87,7 +102,7 @@ impl Client {
 
     /// `GET url`; the answer's body on success.
     pub fn get(&self, url: &str, models_url: &str) -> Result<String, RemoteError> {
-        self.with_retries(url, models_url, || {
+        self.with_retries(url, models_url, None, |_| {
             let mut request = self.agent.get(url);
             if let Some(key) = &self.options.api_key {
                 request = request.header("authorization", &format!("Bearer {key}"));
@@ -97,25 +112,40 @@ impl Client {
     }
 
     /// Makes the request until it succeeds, fails for good, or the retries run out.
+    /// `send(timeout)` makes one request that may take `timeout`: the client's, or less where
+    /// `deadline` comes first (a request cut short by it ends in `RemoteError::OutOfTime`).
     fn with_retries(
         &self,
         url: &str,
         models_url: &str,
-        send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        deadline: Option<Instant>,
+        send: impl Fn(Duration) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<String, RemoteError> {
+        let out_of_time = || Failure {
+            transient: false,
+            error: RemoteError::OutOfTime,
+        };
         let mut attempts = 0;
         let attempt = || {
             attempts += 1;
             let started = Instant::now();
-            let result = send()
-                .map_err(|e| Failure {
-                    transient: true,
-                    error: unavailable(
-                        self.options.flags,
-                        url,
-                        models_url,
-                        transport_reason(&e, self.options.timeout, self.options.flags),
-                    ),
+            let left = deadline.map(|d| d.saturating_duration_since(started));
+            if left.is_some_and(|l| l.is_zero()) {
+                return Err(out_of_time());
+            }
+            let timeout = left.map_or(self.options.timeout, |l| l.min(self.options.timeout));
+            let result = send(timeout)
+                .map_err(|e| match e {
+                    ureq::Error::Timeout(_) if timeout < self.options.timeout => out_of_time(),
+                    e => Failure {
+                        transient: true,
+                        error: unavailable(
+                            self.options.flags,
+                            url,
+                            models_url,
+                            transport_reason(&e, self.options.timeout, self.options.flags),
+                        ),
+                    },
                 })
                 .and_then(|response| read(self.options.flags, url, models_url, response));
             tracing::debug!(
@@ -134,7 +164,10 @@ impl Client {
             .with_jitter();
         let result = attempt
             .retry(backoff)
-            .sleep(std::thread::sleep)
+            .sleep(move |pause: Duration| {
+                let left = deadline.map_or(pause, |d| d.saturating_duration_since(Instant::now()));
+                std::thread::sleep(pause.min(left))
+            })
             .when(|f: &Failure| f.transient)
             .notify(|f: &Failure, pause: Duration| {
                 tracing::warn!(target: "remote", "{}; retrying in {:.1} s", f.error, pause.as_secs_f64())

@@ -110,6 +110,10 @@ pub enum RemoteError {
     /// `--predictor-extra` sets a field proofstep sets from its own flags.
     #[error("--predictor-extra sets \"{0}\", which proofstep sets from its own flags (--samples, --temperatures, --top-p, --max-tokens, --seed, --predictor-model); leave it out")]
     ExtraOverrides(String),
+    /// The caller's deadline (a search's `--time-limit`) came before the server's answer; the
+    /// predictor answers what it has instead (never shown as a failure).
+    #[error("the time limit ran out before the server answered")]
+    OutOfTime,
     /// Beam search was asked of a server.
     #[error("beam search (--beam) cannot run on a remote predictor: the completions API samples; use --samples and --temperatures instead (--temperatures 0 is greedy)")]
     Beam,

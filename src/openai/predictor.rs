@@ -11,7 +11,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -142,6 +142,7 @@ impl RemotePredictor {
         ask: &Ask,
         top_p: f32,
         max_tokens: usize,
+        deadline: Option<Instant>,
     ) -> Result<Vec<Candidate>, RemoteError> {
         let url = self.endpoint.completions();
         let mut request = CompletionRequest::new(prompt);
@@ -155,9 +156,9 @@ impl RemotePredictor {
         request.seed = Some(ask.seed);
         request.extra = self.extra.clone();
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let body = self
-            .client
-            .post_json(&url, &self.endpoint.models(), &request)?;
+        let body =
+            self.client
+                .post_json_until(&url, &self.endpoint.models(), &request, deadline)?;
         let answer: CompletionResponse =
             serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
                 flags: &Flags::PREDICTOR,
@@ -215,6 +216,7 @@ impl RemotePredictor {
         asks: &[Ask],
         top_p: f32,
         max_tokens: usize,
+        deadline: Option<Instant>,
     ) -> Vec<AskAnswer> {
         let slots: Vec<Mutex<Option<AskAnswer>>> = asks.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -224,7 +226,7 @@ impl RemotePredictor {
                 scope.spawn(|| loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(ask) = asks.get(i) else { break };
-                    let answer = self.ask(&prompts[ask.prompt], ask, top_p, max_tokens);
+                    let answer = self.ask(&prompts[ask.prompt], ask, top_p, max_tokens, deadline);
                     *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);
                 });
             }
@@ -245,6 +247,29 @@ impl Predictor for RemotePredictor {
         &self,
         prompts: &[String],
         options: &GenerateOptions,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        self.generate_by(prompts, options, None)
+    }
+
+    /// Stops waiting at `deadline`: a request it cuts short (and every one after it) adds no
+    /// candidates, and the answer is what came before.
+    fn generate_until(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        deadline: Instant,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        self.generate_by(prompts, options, Some(deadline))
+    }
+}
+
+impl RemotePredictor {
+    /// `generate`, up to `deadline` when given.
+    fn generate_by(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        deadline: Option<Instant>,
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
         let Decoding::Sample {
             temperatures,
@@ -286,9 +311,12 @@ impl Predictor for RemotePredictor {
         let mut follow_up = Vec::new();
         for (ask, answer) in
             asks.iter()
-                .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens))
+                .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens, deadline))
         {
-            let candidates = answer?;
+            let candidates = match answer {
+                Err(RemoteError::OutOfTime) => continue,
+                answer => answer?,
+            };
             if candidates.len() < ask.n {
                 if !self.ignores_n.swap(true, Ordering::Relaxed) {
                     tracing::info!(
@@ -307,12 +335,17 @@ impl Predictor for RemotePredictor {
             }
             found[ask.prompt].extend(candidates);
         }
-        for (ask, answer) in
-            follow_up
-                .iter()
-                .zip(self.ask_all(prompts, &follow_up, *top_p, options.max_new_tokens))
-        {
-            found[ask.prompt].extend(answer?);
+        for (ask, answer) in follow_up.iter().zip(self.ask_all(
+            prompts,
+            &follow_up,
+            *top_p,
+            options.max_new_tokens,
+            deadline,
+        )) {
+            match answer {
+                Err(RemoteError::OutOfTime) => {}
+                answer => found[ask.prompt].extend(answer?),
+            }
         }
         Ok(found.into_iter().map(rank_candidates).collect())
     }

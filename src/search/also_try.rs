@@ -59,6 +59,19 @@ impl Predictor for AlsoTry {
         }
         Ok(answers)
     }
+
+    fn generate_until(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        deadline: std::time::Instant,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let mut answers = self.inner.generate_until(prompts, options, deadline)?;
+        for candidates in &mut answers {
+            append_listed(candidates, &self.tactics);
+        }
+        Ok(answers)
+    }
 }
 
 /// `AlsoTry`'s rule on one state's `candidates`: appends each of `tactics` at the score of the

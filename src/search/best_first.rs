@@ -248,7 +248,7 @@ impl Search<'_> {
         let prompts = [prompt(&self.nodes[id].state.pretty())];
         let mut out = self
             .predictor
-            .generate(&prompts, &self.options_for(id))
+            .generate_until(&prompts, &self.options_for(id), self.deadline)
             .map_err(SearchError::Model)?;
         let secs = started.elapsed().as_secs_f64();
         Ok((out.pop().unwrap_or_default(), secs))
@@ -351,7 +351,7 @@ impl Search<'_> {
                 let handle = prefetch.map(|(next, prompt, options)| {
                     scope.spawn(move || {
                         let started = Instant::now();
-                        let result = predictor.generate(&[prompt], &options);
+                        let result = predictor.generate_until(&[prompt], &options, deadline);
                         (next, result, started.elapsed().as_secs_f64())
                     })
                 });

@@ -153,6 +153,21 @@ pub trait Predictor: Send + Sync {
         options: &GenerateOptions,
     ) -> anyhow::Result<Vec<Vec<Candidate>>>;
 
+    /// `generate` for a caller whose time runs out at `deadline` (a search's `--time-limit`):
+    /// a predictor that waits on something outside it (a server) stops waiting then and
+    /// answers what it has, possibly nothing, rather than hold the caller past its limit. A
+    /// model decoding here keeps this default (one step's decoding is short) and answers in
+    /// full.
+    fn generate_until(
+        &self,
+        prompts: &[String],
+        options: &GenerateOptions,
+        deadline: std::time::Instant,
+    ) -> anyhow::Result<Vec<Vec<Candidate>>> {
+        let _ = deadline;
+        self.generate(prompts, options)
+    }
+
     /// Every sample for each prompt with its tokens' log-probabilities (and the `top_logprobs`
     /// most likely alternatives at each step), for serving the OpenAI completions API. Only
     /// sampling: beam search has no such answer. A predictor that cannot see tokens (one that
