@@ -45,7 +45,7 @@ pub enum Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rejection::Empty => write!(f, "empty candidate"),
+            Rejection::Empty => write!(f, "is empty"),
             Rejection::Sorry(word) => write!(f, "uses `{word}`, which proves nothing"),
             Rejection::Command(word) => {
                 write!(f, "would smuggle the command `{word}` into the file")
