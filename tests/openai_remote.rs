@@ -373,6 +373,18 @@ fn answers_with_no_choices_impossible_log_probabilities_or_a_redirect_are_errors
         err.contains("HTTP 307") && err.contains("follows no redirect"),
         "{err}"
     );
+    // An answer past the 16 MiB cap is refused once, not downloaded again by each retry.
+    let huge = format!(
+        "{{\"choices\": [{{\"text\": \"{}\"}}]}}",
+        "a".repeat(17 << 20)
+    );
+    let standin = StandInServer::start(move |_, _| StandInReply::Answer(200, huge.clone()));
+    let err = named(&standin.url())
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("longer than 16777216 bytes"), "{err}");
+    assert_eq!(standin.requests().len(), 1);
     // A score at the edge stays a score: 0 and just below.
     let standin =
         StandInServer::start(|_, _| StandInReply::Answer(200, answer_with(&["rfl"], -0.0)));

@@ -222,14 +222,25 @@ fn read(
         .limit(MAX_ANSWER_BYTES)
         .read_to_string();
     if (200..300).contains(&status) {
-        return body.map_err(|e| Failure {
-            transient: true,
-            error: unavailable(
-                flags,
-                url,
-                models_url,
-                format!("the answer could not be read: {e}"),
-            ),
+        return body.map_err(|e| match e {
+            // The same request would get the same answer: not worth another download.
+            ureq::Error::BodyExceedsLimit(_) => Failure {
+                transient: false,
+                error: RemoteError::BadAnswer {
+                    flags,
+                    url: url.to_string(),
+                    reason: format!("the answer is longer than {MAX_ANSWER_BYTES} bytes"),
+                },
+            },
+            e => Failure {
+                transient: true,
+                error: unavailable(
+                    flags,
+                    url,
+                    models_url,
+                    format!("the answer could not be read: {e}"),
+                ),
+            },
         });
     }
     let text = body.unwrap_or_default();
