@@ -103,6 +103,7 @@ fn main() -> ExitCode {
         Command::Lsp(args) => cli::lsp::run(args),
         Command::Completions(args) => cli::completions::run(args, Cli::command()),
     };
+    proofstep::interrupt::wait_if_interrupted();
     match result {
         Ok(code) => code,
         Err(err) if cli::exit::is_closed_stdout(&err) => ExitCode::from(cli::exit::CLOSED_PIPE),

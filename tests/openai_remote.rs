@@ -469,8 +469,8 @@ fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
         "--beam",
         "4",
     ]);
-    assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {err}");
     assert!(
         err.contains("beam search (--beam) cannot run on a remote predictor"),
         "{err}"
@@ -489,7 +489,7 @@ fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
 
 /// A server that does not answer holds a caller with a deadline only until it: the requests
 /// in flight are cut short there and answer nothing (no error), where `generate` would wait
-/// out its 30 s timeout twice.
+/// out its 30 s timeout twice — while the server has answered within that time.
 #[test]
 fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     let standin = StandInServer::start(|_, _| StandInReply::Hang);
@@ -514,6 +514,35 @@ fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     assert!(
         found.len() == 2 && found.iter().all(Vec::is_empty),
         "{found:?}"
+    );
+    // Silent for longer than a request with its retries could take (2 s here): the server's
+    // failure, not the caller's time, so an evaluation stops instead of recording theorems
+    // "not proved" one time limit after another.
+    let remote = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        model: Some("m".into()),
+        timeout: Duration::from_secs(2),
+        retries: 0,
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = loop {
+        let deadline = std::time::Instant::now() + Duration::from_millis(600);
+        match remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline) {
+            Ok(found) => assert!(found[0].is_empty()),
+            Err(err) => break err.to_string(),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "never an error"
+        );
+    };
+    assert!(err.contains("no answer for"), "{err}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
     );
 }
 

@@ -208,10 +208,24 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             EvalError::Refine { error, .. } => refine(error),
         });
     }
-    // A model behind --predictor-url failing as `prove` and `eval` report it (`generate`
-    // meets it unwrapped).
-    if link.is::<ModelError>() || link.is::<candle_core::Error>() || link.is::<RemoteError>() {
+    if link.is::<ModelError>() || link.is::<candle_core::Error>() {
         return Some(Failure::Model);
+    }
+    // A server's failure is the model's, as `prove` and `eval` report it (`generate` meets it
+    // unwrapped); a flag that cannot work as given is usage.
+    if let Some(e) = link.downcast_ref::<RemoteError>() {
+        return Some(match e {
+            RemoteError::BadUrl { .. }
+            | RemoteError::NoApiKey(_)
+            | RemoteError::ExtraOverrides(_)
+            | RemoteError::WhichModel { .. }
+            | RemoteError::Beam => Failure::Usage,
+            RemoteError::Unavailable { .. }
+            | RemoteError::Refused { .. }
+            | RemoteError::BadAnswer { .. }
+            | RemoteError::NoLogprobs { .. }
+            | RemoteError::OutOfTime => Failure::Model,
+        });
     }
     if let Some(e) = link.downcast_ref::<TrainError>() {
         return Some(train(e));

@@ -2,6 +2,7 @@
 //! `--num_train_epochs` works as well as `--num-train-epochs`), so the seed's `tune.py` command
 //! line runs with only the program name changed.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -245,13 +246,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let presses = Arc::new(AtomicUsize::new(0));
     {
         let (stop, presses) = (stop.clone(), presses.clone());
-        ctrlc::set_handler(move || {
+        // SIGINT, SIGTERM (a scheduler's preemption) or SIGHUP; one started ignored stays so.
+        // Nothing here may panic: a closed terminal makes stderr fail.
+        proofstep::interrupt::set_handler(move || {
             if presses.fetch_add(1, Ordering::SeqCst) > 0 {
-                eprintln!("\nsecond interrupt: exiting without saving");
-                std::process::exit(130);
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\nsecond interrupt: exiting without saving"
+                );
+                std::process::exit(proofstep::interrupt::EXIT_CODE);
             }
-            eprintln!("\ninterrupted: saving a checkpoint after this step (press Ctrl-C again to quit at once)");
             stop.store(true, Ordering::SeqCst);
+            let _ = writeln!(std::io::stderr(), "\ninterrupted: saving a checkpoint after this step (press Ctrl-C again to quit at once)");
         })?;
     }
     let report = train(&options, &stop)?;

@@ -134,9 +134,10 @@ impl Client {
                 return Err(out_of_time());
             }
             let timeout = left.map_or(self.options.timeout, |l| l.min(self.options.timeout));
+            let cut_short = timeout < self.options.timeout;
             let result = send(timeout)
                 .map_err(|e| match e {
-                    ureq::Error::Timeout(_) if timeout < self.options.timeout => out_of_time(),
+                    ureq::Error::Timeout(_) if cut_short => out_of_time(),
                     e => Failure {
                         transient: true,
                         error: unavailable(
@@ -147,7 +148,9 @@ impl Client {
                         ),
                     },
                 })
-                .and_then(|response| read(self.options.flags, url, models_url, response));
+                .and_then(|response| {
+                    read(self.options.flags, url, models_url, response, cut_short)
+                });
             tracing::debug!(
                 target: "remote",
                 url,
@@ -198,6 +201,7 @@ fn read(
     url: &str,
     models_url: &str,
     mut response: ureq::http::Response<ureq::Body>,
+    cut_short: bool,
 ) -> Result<String, Failure> {
     let status = response.status().as_u16();
     if (300..400).contains(&status) {
@@ -223,6 +227,11 @@ fn read(
         .read_to_string();
     if (200..300).contains(&status) {
         return body.map_err(|e| match e {
+            // The deadline came while the answer was being read.
+            ureq::Error::Timeout(_) if cut_short => Failure {
+                transient: false,
+                error: RemoteError::OutOfTime,
+            },
             // The same request would get the same answer: not worth another download.
             ureq::Error::BodyExceedsLimit(_) => Failure {
                 transient: false,

@@ -236,7 +236,7 @@ pub fn build_corpus(
         .prefix(".corpus-")
         .tempdir_in(parent)
         .map_err(io(parent))?;
-    let _tracked = crate::interrupt::track_folder(staging.path().to_path_buf());
+    let tracked = crate::interrupt::track_folder(staging.path().to_path_buf());
     let scratch = staging.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(io(&scratch))?;
 
@@ -361,7 +361,9 @@ pub fn build_corpus(
     let manifest_path = tree.join("manifest.json");
     let text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
     write_atomic(&manifest_path, format!("{text}\n").as_bytes()).map_err(io(&manifest_path))?;
-    replace_dir(&tree, out).map_err(io(out))?;
+    tracked
+        .finish(|| replace_dir(&tree, out))
+        .map_err(io(out))?;
     Ok(report)
 }
 

@@ -8,9 +8,11 @@
 //! for memory, after proofstep was gone.
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::process::kill_group;
 
@@ -39,6 +41,17 @@ impl Tracked {
         lock().insert(entry.clone());
         Tracked(entry)
     }
+
+    /// Runs `f` (the rename that puts a tracked folder in its place) and ends the tracking,
+    /// both under the lock the handler holds while it cleans up: the handler cannot be
+    /// deleting the folder while it moves under another name.
+    pub fn finish<R>(self, f: impl FnOnce() -> R) -> R {
+        let mut live = lock();
+        let result = f();
+        live.remove(&self.0);
+        std::mem::forget(self);
+        result
+    }
 }
 
 impl Drop for Tracked {
@@ -47,13 +60,27 @@ impl Drop for Tracked {
     }
 }
 
-fn lock() -> std::sync::MutexGuard<'static, BTreeSet<Entry>> {
+fn lock() -> MutexGuard<'static, BTreeSet<Entry>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Tracks the process group led by `pid`: an interrupted run kills it.
-pub fn track_group(pid: u32) -> Tracked {
-    Tracked::start(Entry::Group(pid))
+/// Starts the child `spawn` makes and tracks its group, under the lock the handler holds while
+/// it cleans up: a child is started and tracked before the handler takes its list, or not at
+/// all (an error of kind `Interrupted`).
+pub(crate) fn spawn_tracked(
+    spawn: impl FnOnce() -> std::io::Result<Child>,
+) -> std::io::Result<(Child, Tracked)> {
+    let mut live = lock();
+    if is_interrupted() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "the run was interrupted",
+        ));
+    }
+    let child = spawn()?;
+    let entry = Entry::Group(child.id());
+    live.insert(entry.clone());
+    Ok((child, Tracked(entry)))
 }
 
 /// Tracks a temporary file: an interrupted run deletes it.
@@ -72,15 +99,16 @@ pub fn is_interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Marks the run interrupted, then kills every tracked group and removes every tracked path.
-/// A group registered after the marking kills itself (`process::spawn_group` looks again once
-/// it is tracked), so none started around this moment is missed.
-pub fn interrupt_now() {
+/// Marks the run interrupted, then, holding the tracking lock from then on (the process is
+/// about to exit), kills every tracked group and removes every tracked path. No process is
+/// started after this (`spawn_tracked` waits on the lock), and no tracked folder is renamed
+/// into place while it is being removed (`Tracked::finish`).
+fn interrupt_now() -> MutexGuard<'static, BTreeSet<Entry>> {
     INTERRUPTED.store(true, Ordering::SeqCst);
-    let live: Vec<Entry> = lock().iter().cloned().collect();
-    for entry in live {
+    let live = lock();
+    for entry in live.iter() {
         match entry {
-            Entry::Group(pid) => kill_group(pid),
+            Entry::Group(pid) => kill_group(*pid),
             Entry::File(path) => {
                 let _ = std::fs::remove_file(path);
             }
@@ -89,21 +117,32 @@ pub fn interrupt_now() {
             }
         }
     }
+    live
 }
 
-/// Installs the handler for SIGINT, SIGTERM and SIGHUP: [`interrupt_now`], then exit with
-/// [`EXIT_CODE`]. For commands that have no graceful stop of their own (`train` has: it saves
-/// a checkpoint first, and starts no Lean). A signal the run was started ignoring stays
-/// ignored: `nohup` (SIGHUP) and a non-interactive shell's background job (SIGINT) keep
-/// their meaning.
+/// Installs the handler for SIGINT, SIGTERM and SIGHUP: kill every tracked group, remove
+/// every tracked path, then exit with [`EXIT_CODE`]. For commands that have no graceful stop of
+/// their own (`train` has: it saves a checkpoint first, and starts no Lean). A signal the run
+/// was started ignoring stays ignored: `nohup` (SIGHUP) and a non-interactive shell's
+/// background job (SIGINT) keep their meaning.
 pub fn install() -> Result<(), ctrlc::Error> {
+    set_handler(|| {
+        let _held = interrupt_now();
+        // A closed terminal or pipe must not keep the process from exiting.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ninterrupted: stopped the Lean processes this run started"
+        );
+        std::process::exit(EXIT_CODE);
+    })
+}
+
+/// `ctrlc::set_handler` for SIGINT, SIGTERM and SIGHUP, leaving a signal the process was
+/// started ignoring ignored (`train`'s graceful stop uses it too).
+pub fn set_handler(handler: impl FnMut() + Send + 'static) -> Result<(), ctrlc::Error> {
     let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
     let ignored: Vec<libc::c_int> = signals.into_iter().filter(|&s| is_ignored(s)).collect();
-    ctrlc::set_handler(|| {
-        interrupt_now();
-        eprintln!("\ninterrupted: stopped the Lean processes this run started");
-        std::process::exit(EXIT_CODE);
-    })?;
+    ctrlc::set_handler(handler)?;
     for signal in ignored {
         // SAFETY: signal(2) setting the disposition back to SIG_IGN; no handler runs.
         unsafe {
@@ -111,6 +150,15 @@ pub fn install() -> Result<(), ctrlc::Error> {
         }
     }
     Ok(())
+}
+
+/// Never returns once the run is interrupted: the handler is cleaning up and will exit with
+/// [`EXIT_CODE`]; `main` waits for it rather than exit first with the error a killed Lean
+/// caused.
+pub fn wait_if_interrupted() {
+    while is_interrupted() {
+        std::thread::park();
+    }
 }
 
 /// True when `signal`'s disposition is SIG_IGN.

@@ -84,22 +84,11 @@ impl DerefMut for GroupChild {
 /// the run is interrupted, nothing is started (an error of kind `Interrupted`).
 pub fn spawn_group(command: &mut Command) -> std::io::Result<GroupChild> {
     use std::os::unix::process::CommandExt;
-    let interrupted =
-        || std::io::Error::new(std::io::ErrorKind::Interrupted, "the run was interrupted");
-    if interrupt::is_interrupted() {
-        return Err(interrupted());
-    }
-    let child = command.process_group(0).spawn()?;
-    let group = GroupChild {
-        _tracked: interrupt::track_group(child.id()),
+    let (child, tracked) = interrupt::spawn_tracked(|| command.process_group(0).spawn())?;
+    Ok(GroupChild {
         child,
-    };
-    // Interrupted between the look above and the tracking: the handler may have missed it.
-    if interrupt::is_interrupted() {
-        kill_group(group.id());
-        return Err(interrupted());
-    }
-    Ok(group)
+        _tracked: tracked,
+    })
 }
 
 /// Kills the whole process group led by `pid` (the process, and every child it started).

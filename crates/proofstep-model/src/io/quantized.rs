@@ -258,7 +258,7 @@ pub fn save(
         .prefix(".quantize.")
         .tempdir_in(parent)
         .map_err(|e| ModelError::io(parent, e))?;
-    let _tracked = proofstep_core::interrupt::track_folder(staged.path().to_path_buf());
+    let tracked = proofstep_core::interrupt::track_folder(staged.path().to_path_buf());
     for entry in std::fs::read_dir(src).map_err(|e| ModelError::io(src, e))? {
         let path = entry.map_err(|e| ModelError::io(src, e))?.path();
         if !path.is_file() || is_weights_file(&path) {
@@ -284,10 +284,12 @@ pub fn save(
         .map_err(|e| ModelError::io(&file, e))?
         .len();
     let staged = staged.keep();
-    proofstep_core::fsutil::replace_dir(&staged, out).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&staged);
-        ModelError::io(out, e)
-    })?;
+    tracked
+        .finish(|| proofstep_core::fsutil::replace_dir(&staged, out))
+        .map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staged);
+            ModelError::io(out, e)
+        })?;
     Ok(bytes)
 }
 
