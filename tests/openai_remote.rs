@@ -36,6 +36,18 @@ fn connect(url: &str) -> RemotePredictor {
     .unwrap()
 }
 
+/// A predictor naming its model, each request allowed `timeout` and retried `retries` times.
+fn patient(url: &str, timeout: Duration, retries: usize) -> RemotePredictor {
+    RemotePredictor::connect(RemoteOptions {
+        url: url.to_string(),
+        model: Some("m".into()),
+        timeout,
+        retries,
+        ..RemoteOptions::default()
+    })
+    .unwrap()
+}
+
 /// A predictor naming its model, so that it asks no `/v1/models` first.
 fn named(url: &str) -> RemotePredictor {
     RemotePredictor::connect(RemoteOptions {
@@ -255,17 +267,10 @@ fn server_errors_are_retried_and_then_reported_with_the_fix() {
 #[test]
 fn a_server_that_does_not_answer_times_out_and_says_so() {
     let standin = StandInServer::start(|_, _| StandInReply::Hang);
-    let err = RemotePredictor::connect(RemoteOptions {
-        url: standin.url(),
-        model: Some("m".into()),
-        timeout: Duration::from_millis(300),
-        retries: 1,
-        ..RemoteOptions::default()
-    })
-    .unwrap()
-    .generate(&prompts()[..1], &options(vec![0.0], 1))
-    .unwrap_err()
-    .to_string();
+    let err = patient(&standin.url(), Duration::from_millis(300), 1)
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("failed 2 time(s)")
             && err.contains("no answer within 0.3 s (--predictor-timeout)"),
@@ -493,14 +498,7 @@ fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
 #[test]
 fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     let standin = StandInServer::start(|_, _| StandInReply::Hang);
-    let remote = RemotePredictor::connect(RemoteOptions {
-        url: standin.url(),
-        model: Some("m".into()),
-        timeout: Duration::from_secs(30),
-        retries: 1,
-        ..RemoteOptions::default()
-    })
-    .unwrap();
+    let remote = patient(&standin.url(), Duration::from_secs(30), 1);
     let started = std::time::Instant::now();
     let deadline = started + Duration::from_millis(800);
     let found = remote
@@ -518,14 +516,7 @@ fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     // Silent for longer than a request with its retries could take (2 s here): the server's
     // failure, not the caller's time, so an evaluation stops instead of recording theorems
     // "not proved" one time limit after another.
-    let remote = RemotePredictor::connect(RemoteOptions {
-        url: standin.url(),
-        model: Some("m".into()),
-        timeout: Duration::from_secs(2),
-        retries: 0,
-        ..RemoteOptions::default()
-    })
-    .unwrap();
+    let remote = patient(&standin.url(), Duration::from_secs(2), 0);
     let started = std::time::Instant::now();
     let err = loop {
         let deadline = std::time::Instant::now() + Duration::from_millis(600);

@@ -121,10 +121,6 @@ impl Client {
         deadline: Option<Instant>,
         send: impl Fn(Duration) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<String, RemoteError> {
-        let out_of_time = || Failure {
-            transient: false,
-            error: RemoteError::OutOfTime,
-        };
         let mut attempts = 0;
         let attempt = || {
             attempts += 1;
@@ -228,10 +224,7 @@ fn read(
     if (200..300).contains(&status) {
         return body.map_err(|e| match e {
             // The deadline came while the answer was being read.
-            ureq::Error::Timeout(_) if cut_short => Failure {
-                transient: false,
-                error: RemoteError::OutOfTime,
-            },
+            ureq::Error::Timeout(_) if cut_short => out_of_time(),
             // The same request would get the same answer: not worth another download.
             ureq::Error::BodyExceedsLimit(_) => Failure {
                 transient: false,
@@ -280,6 +273,14 @@ fn read(
         }
     };
     Err(Failure { transient, error })
+}
+
+/// A request the caller's deadline cut short: final, not retried.
+fn out_of_time() -> Failure {
+    Failure {
+        transient: false,
+        error: RemoteError::OutOfTime,
+    }
 }
 
 fn unavailable(flags: &'static Flags, url: &str, models_url: &str, reason: String) -> RemoteError {

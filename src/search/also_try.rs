@@ -47,17 +47,23 @@ impl AlsoTry {
     }
 }
 
+impl AlsoTry {
+    /// The inner model's answers with the tactics appended to each.
+    fn listed(&self, mut answers: Vec<Vec<Candidate>>) -> Vec<Vec<Candidate>> {
+        for candidates in &mut answers {
+            append_listed(candidates, &self.tactics);
+        }
+        answers
+    }
+}
+
 impl Predictor for AlsoTry {
     fn generate(
         &self,
         prompts: &[String],
         options: &GenerateOptions,
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
-        let mut answers = self.inner.generate(prompts, options)?;
-        for candidates in &mut answers {
-            append_listed(candidates, &self.tactics);
-        }
-        Ok(answers)
+        Ok(self.listed(self.inner.generate(prompts, options)?))
     }
 
     fn generate_until(
@@ -66,11 +72,7 @@ impl Predictor for AlsoTry {
         options: &GenerateOptions,
         deadline: std::time::Instant,
     ) -> anyhow::Result<Vec<Vec<Candidate>>> {
-        let mut answers = self.inner.generate_until(prompts, options, deadline)?;
-        for candidates in &mut answers {
-            append_listed(candidates, &self.tactics);
-        }
-        Ok(answers)
+        Ok(self.listed(self.inner.generate_until(prompts, options, deadline)?))
     }
 }
 
