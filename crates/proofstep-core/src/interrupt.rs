@@ -42,14 +42,14 @@ impl Tracked {
         Tracked(entry)
     }
 
-    /// Runs `f` (the rename that puts a tracked folder in its place) and ends the tracking,
-    /// both under the lock the handler holds while it cleans up: the handler cannot be
-    /// deleting the folder while it moves under another name.
+    /// Runs `f` (the rename that puts a tracked folder in its place) under the lock the handler
+    /// holds while it cleans up, so the handler cannot be deleting the folder while it moves
+    /// under another name; then ends the tracking (a handler between the two finds the old
+    /// path gone).
     pub fn finish<R>(self, f: impl FnOnce() -> R) -> R {
-        let mut live = lock();
+        let live = lock();
         let result = f();
-        live.remove(&self.0);
-        std::mem::forget(self);
+        drop(live);
         result
     }
 }
