@@ -148,3 +148,102 @@ fn the_whole_proof_models_errors_name_its_own_flags() {
         assert!(!stderr.contains("--predictor-"), "{stderr}");
     }
 }
+
+/// A step Lean takes about a second over (here; `decide` unfolding a nested recursion) and
+/// accepts.
+const SLOW_STEP: &str = "have slow : Nat.rec (motive := fun _ => Nat) 0 (fun k ih => Nat.rec \
+     (motive := fun _ => Nat) ih (fun _ j => Nat.succ j) k) 500 = 124750 := by set_option \
+     maxHeartbeats 0 in set_option maxRecDepth 1000000 in decide";
+
+#[test]
+fn the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round() {
+    if common::test_lean("the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round")
+        .is_none()
+    {
+        return;
+    }
+    // Four slow steps Lean accepts, then one it rejects. Verifying the whole proof takes
+    // longer than the 1 s limit, so nothing after it may start: not the positioned errors, not
+    // the steps one by one (the file backend re-checks every step's prefix: ten slow steps),
+    // which the run used to go through before it looked at the clock again.
+    let answer: &'static str =
+        Box::leak(format!("```lean\n{}\nexact h\n```", [SLOW_STEP; 4].join("\n")).into_boxed_str());
+    let server = answering(answer);
+    let out = refine(
+        &server,
+        &[
+            "--json",
+            "--attempts",
+            "1",
+            "--rounds",
+            "3",
+            "--time-limit",
+            "1",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["stop"], "time_limit", "{json}");
+    assert_eq!(json["model_calls"], 1, "{json}");
+    let feedback = &json["rounds"][0]["feedback"];
+    assert_eq!(feedback["cut_by_time_limit"], true, "{feedback}");
+    assert_eq!(feedback["status"], "error", "{feedback}");
+    assert_eq!(feedback["total_steps"], 5, "{feedback}");
+    assert!(
+        feedback["accepted_steps"].as_u64().unwrap() < 4,
+        "{feedback}"
+    );
+    // The verdict's messages stand in for the positioned ones.
+    assert!(
+        feedback["messages"].to_string().contains("mismatch"),
+        "{feedback}"
+    );
+    let plain = refine(&server, &["--attempts", "1", "--time-limit", "1"]);
+    let stderr = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        stderr.contains("TimeLimit") && stderr.contains("raise --time-limit"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_time_limit_cuts_a_request_to_a_silent_model_short() {
+    if common::test_lean("the_time_limit_cuts_a_request_to_a_silent_model_short").is_none() {
+        return;
+    }
+    // A model that takes its requests and never answers: each would wait out --api-timeout
+    // (30 s) and its retries; --time-limit 2 ends the request, and the run, there.
+    let server = StandInServer::start(|_, _| StandInReply::Hang);
+    let started = std::time::Instant::now();
+    let out = refine(
+        &server,
+        &["--json", "--time-limit", "2", "--api-timeout", "30"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["stop"], "time_limit", "{json}");
+    assert_eq!(json["model_calls"], 0, "{json}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    // A request that runs out its own --api-timeout before the time limit: the model's
+    // failure (exit 4), not the run's time.
+    let out = refine(
+        &server,
+        &[
+            "--time-limit",
+            "5",
+            "--api-timeout",
+            "1",
+            "--api-retries",
+            "0",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("no answer"), "{stderr}");
+}

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use proofstep::lean::backend::proof_text;
-use proofstep::refine::{refine, FoundBy, RefineResult, ThenSearch, Theorem};
+use proofstep::refine::{refine, FoundBy, RefineResult, RefineStop, ThenSearch, Theorem};
 
 use crate::cli::args::SearchArgs;
 use crate::cli::prove::theorem_in_file;
@@ -111,9 +111,13 @@ fn report(args: &RefineArgs, statement: &str, result: &RefineResult) -> anyhow::
         };
         eprintln!("proved by {how} in {:.1} s; {tokens}", result.secs);
     } else {
+        let advice = match result.stop {
+            RefineStop::TimeLimit => "raise --time-limit",
+            _ => "raise --attempts or --rounds, try --then-search, or use a stronger model",
+        };
         eprintln!(
-            "no proof of {} found: {:?} after {} rounds in {:.1} s; {tokens}; raise --attempts or \
-             --rounds, try --then-search, or use a stronger model (--json shows Lean's messages)",
+            "no proof of {} found: {:?} after {} rounds in {:.1} s; {tokens}; {advice} (--json \
+             shows Lean's messages)",
             result.theorem,
             result.stop,
             result.rounds.len(),

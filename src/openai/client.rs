@@ -1,8 +1,11 @@
 //! HTTP to a completions server: JSON requests with a deadline each, retried with growing,
 //! jittered pauses when the failure may pass (no connection, a deadline missed, 408, 429,
 //! 5xx), and errors that say what failed and what to do. Answers are read up to a bound, so a
-//! misbehaving server cannot grow the memory.
+//! misbehaving server cannot grow the memory. A request a caller's deadline cuts short ends
+//! in `RemoteError::OutOfTime` only while the server still answers: one silent for as long as
+//! a request with all its retries may take has failed, whatever the caller's deadline.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use backon::{BlockingRetryable, ExponentialBuilder};
@@ -34,6 +37,8 @@ pub struct ClientOptions {
 pub struct Client {
     agent: ureq::Agent,
     options: ClientOptions,
+    /// When the server last answered (or the client was made).
+    last_answer: Mutex<Instant>,
 }
 
 /// One failed attempt, and whether another may succeed.
@@ -58,7 +63,11 @@ impl Client {
             .max_redirects(0)
             .build()
             .new_agent();
-        Client { agent, options }
+        Client {
+            agent,
+            options,
+            last_answer: Mutex::new(Instant::now()),
+        }
     }
 
     /// `POST url` with a JSON body; the answer's body on success.
@@ -72,7 +81,10 @@ impl Client {
     }
 
     /// `post_json`, giving up at `deadline` (when given) with `RemoteError::OutOfTime`: each
-    /// request's timeout and each pause before a retry end there.
+    /// request's timeout and each pause before a retry end there. A server that has answered
+    /// nothing for as long as one request with its retries may take (`timeout · (retries +
+    /// 1)`) fails instead (`RemoteError::Unavailable`): one that accepts requests and never
+    /// answers must stop an evaluation, not fill it with theorems out of time.
     pub fn post_json_until(
         &self,
         url: &str,
@@ -172,7 +184,11 @@ impl Client {
                 tracing::warn!(target: "remote", "{}; retrying in {:.1} s", f.error, pause.as_secs_f64())
             })
             .call();
+        if result.is_ok() {
+            *self.last_answer.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        }
         result.map_err(|f| match f.error {
+            RemoteError::OutOfTime => self.out_of_time_or_silent(url, models_url),
             RemoteError::Unavailable {
                 flags,
                 url,
@@ -188,6 +204,31 @@ impl Client {
             },
             other => other,
         })
+    }
+}
+
+impl Client {
+    /// What a request the deadline cut short ends in: `OutOfTime` while the server has
+    /// answered within the time one request and its retries may take, else `Unavailable`.
+    fn out_of_time_or_silent(&self, url: &str, models_url: &str) -> RemoteError {
+        let silent = self
+            .last_answer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed();
+        let patience = self
+            .options
+            .timeout
+            .saturating_mul(self.options.retries as u32 + 1);
+        if silent < patience {
+            return RemoteError::OutOfTime;
+        }
+        unavailable(
+            self.options.flags,
+            url,
+            models_url,
+            format!("no answer for {:.0} s", silent.as_secs_f64()),
+        )
     }
 }
 

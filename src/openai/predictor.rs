@@ -66,11 +66,6 @@ pub struct RemotePredictor {
     ignores_n: AtomicBool,
     /// Requests sent so far (for logs and tests).
     requests: AtomicUsize,
-    /// When the server last answered (or the predictor connected).
-    last_answer: Mutex<Instant>,
-    /// How long without an answer makes a request cut short by a deadline a failure of the
-    /// server rather than of time: the time one request may take with all its retries.
-    patience: Duration,
 }
 
 /// The candidates of one request, or why there are none.
@@ -117,8 +112,6 @@ impl RemotePredictor {
             extra: options.extra,
             ignores_n: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
-            last_answer: Mutex::new(Instant::now()),
-            patience: options.timeout.saturating_mul(options.retries as u32 + 1),
         })
     }
 
@@ -166,7 +159,6 @@ impl RemotePredictor {
         let body =
             self.client
                 .post_json_until(&url, &self.endpoint.models(), &request, deadline)?;
-        *self.last_answer.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
         let answer: CompletionResponse =
             serde_json::from_str(&body).map_err(|e| RemoteError::BadAnswer {
                 flags: &Flags::PREDICTOR,
@@ -272,28 +264,6 @@ impl Predictor for RemotePredictor {
 }
 
 impl RemotePredictor {
-    /// After a request a deadline cut short: fine while the server has answered within its
-    /// patience (the search simply ran out of time), else the failure the request would have
-    /// ended in without the deadline — a server that accepts requests and never answers must
-    /// stop an evaluation, not fill it with theorems "not proved".
-    fn still_answering(&self) -> Result<(), RemoteError> {
-        let silent = self
-            .last_answer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .elapsed();
-        if silent < self.patience {
-            return Ok(());
-        }
-        Err(RemoteError::Unavailable {
-            flags: &Flags::PREDICTOR,
-            url: self.endpoint.completions(),
-            models: self.endpoint.models(),
-            attempts: 1,
-            reason: format!("no answer for {:.0} s", silent.as_secs_f64()),
-        })
-    }
-
     /// `generate`, up to `deadline` when given.
     fn generate_by(
         &self,
@@ -344,10 +314,8 @@ impl RemotePredictor {
                 .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens, deadline))
         {
             let candidates = match answer {
-                Err(RemoteError::OutOfTime) => {
-                    self.still_answering()?;
-                    continue;
-                }
+                // The search's time ran out (the client says whether the server is silent).
+                Err(RemoteError::OutOfTime) => continue,
                 answer => answer?,
             };
             if candidates.len() < ask.n {
@@ -376,7 +344,7 @@ impl RemotePredictor {
             deadline,
         )) {
             match answer {
-                Err(RemoteError::OutOfTime) => self.still_answering()?,
+                Err(RemoteError::OutOfTime) => {}
                 answer => found[ask.prompt].extend(answer?),
             }
         }

@@ -3,7 +3,7 @@
 //! server (`/v1/completions`: vLLM, llama.cpp's server, Ollama, `proofstep serve`). Requests go
 //! through `openai::client` (deadlines, retries with backoff); prompts are the templates.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::openai::chat::{ChatMessage, ChatRequest, ChatResponse};
 use crate::openai::client::{Client, ClientOptions};
@@ -90,7 +90,12 @@ impl ApiModel {
         self.templates.prompt(ask)
     }
 
-    fn ask_chat(&self, prompt: &str, seed: u64) -> Result<Proposal, RemoteError> {
+    fn ask_chat(
+        &self,
+        prompt: &str,
+        seed: u64,
+        deadline: Instant,
+    ) -> Result<Proposal, RemoteError> {
         let url = self.endpoint.chat_completions();
         let request = ChatRequest {
             model: self.model.clone(),
@@ -100,9 +105,9 @@ impl ApiModel {
             seed: Some(seed),
             extra: Default::default(),
         };
-        let body = self
-            .client
-            .post_json(&url, &self.endpoint.models(), &request)?;
+        let body =
+            self.client
+                .post_json_until(&url, &self.endpoint.models(), &request, Some(deadline))?;
         let answer: ChatResponse = serde_json::from_str(&body).map_err(|e| bad(&url, e))?;
         let Some(choice) = answer.choices.into_iter().next() else {
             return Err(bad(&url, "the answer has no choices"));
@@ -113,7 +118,12 @@ impl ApiModel {
         })
     }
 
-    fn ask_completions(&self, prompt: &str, seed: u64) -> Result<Proposal, RemoteError> {
+    fn ask_completions(
+        &self,
+        prompt: &str,
+        seed: u64,
+        deadline: Instant,
+    ) -> Result<Proposal, RemoteError> {
         let url = self.endpoint.completions();
         let mut request = CompletionRequest::new(prompt);
         request.model = self.model.clone();
@@ -124,9 +134,9 @@ impl ApiModel {
             COMPLETION_STOPS.iter().map(|s| s.to_string()).collect(),
         ));
         request.seed = Some(seed);
-        let body = self
-            .client
-            .post_json(&url, &self.endpoint.models(), &request)?;
+        let body =
+            self.client
+                .post_json_until(&url, &self.endpoint.models(), &request, Some(deadline))?;
         let answer: CompletionResponse = serde_json::from_str(&body).map_err(|e| bad(&url, e))?;
         let Some(choice) = answer.choices.into_iter().next() else {
             return Err(bad(&url, "the answer has no choices"));
@@ -146,12 +156,17 @@ impl ApiModel {
 }
 
 impl WholeProofModel for ApiModel {
-    fn propose(&self, ask: &ProofAsk<'_>) -> anyhow::Result<Proposal> {
+    fn propose(&self, ask: &ProofAsk<'_>, deadline: Instant) -> anyhow::Result<Option<Proposal>> {
         let prompt = self.prompt(ask);
-        Ok(match self.options.kind {
-            ApiKind::Chat => self.ask_chat(&prompt, ask.seed)?,
-            ApiKind::Completions => self.ask_completions(&prompt, ask.seed)?,
-        })
+        let answer = match self.options.kind {
+            ApiKind::Chat => self.ask_chat(&prompt, ask.seed, deadline),
+            ApiKind::Completions => self.ask_completions(&prompt, ask.seed, deadline),
+        };
+        match answer {
+            Ok(proposal) => Ok(Some(proposal)),
+            Err(RemoteError::OutOfTime) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn describe(&self) -> String {

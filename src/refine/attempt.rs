@@ -47,6 +47,9 @@ pub(crate) struct Context<'a> {
     pub theorem: &'a Theorem,
     pub lean_version: &'a str,
     pub config: &'a RefineConfig,
+    /// The state of the theorem's statement, where every proof's steps start.
+    pub root: &'a ProofState,
+    /// The run's time limit: no request or Lean call starts after it.
     pub deadline: Instant,
 }
 
@@ -98,7 +101,14 @@ pub(crate) fn run_attempt(
             repair: failed.as_ref(),
             seed: request_seed(cx.config, attempt, round),
         };
-        let proposal = cx.model.propose(&ask).map_err(RefineError::Model)?;
+        let Some(proposal) = cx
+            .model
+            .propose(&ask, cx.deadline)
+            .map_err(RefineError::Model)?
+        else {
+            out.timed_out = true;
+            break;
+        };
         match proposal.usage {
             Some(u) => {
                 out.tokens.prompt += u.prompt;
@@ -131,11 +141,21 @@ pub(crate) fn run_attempt(
                     info!(attempt, round, "whole proof verified");
                     return Ok(out.proved_with(record, proved_by));
                 }
-                let diagnosis = diagnose(backend, theorem, &record.proof, &verdict)
-                    .map_err(RefineError::Lean)?;
+                let diagnosis = diagnose(
+                    backend,
+                    theorem,
+                    cx.root,
+                    &record.proof,
+                    &verdict,
+                    cx.deadline,
+                )
+                .map_err(RefineError::Lean)?;
+                out.timed_out |= diagnosis.feedback.cut_by_time_limit;
                 // Steps that close every goal before the proof ends: the proof without the
-                // rest, verified like any other.
-                if let Some(steps) = &diagnosis.closing_prefix {
+                // rest, verified like any other (before the deadline, as every Lean call).
+                if let (Some(steps), true) =
+                    (&diagnosis.closing_prefix, Instant::now() < cx.deadline)
+                {
                     let shorter = steps.join("\n");
                     if verify(&shorter)?.is_proved() {
                         info!(attempt, round, "the proof's first steps verified alone");

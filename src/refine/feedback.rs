@@ -2,7 +2,10 @@
 //! its error messages with their positions in the proof (line 1 is the proof's first line),
 //! and how far the proof gets — its top-level steps applied one by one until Lean rejects
 //! one — with the goals open before that step. Every backend gives both (`elaborate` for the
-//! messages, `start`/`apply` for the steps), so the feedback does not depend on which runs.
+//! messages, `apply` for the steps), so the feedback does not depend on which runs. No Lean
+//! call starts after the run's deadline: what was not checked by then is said to be.
+
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +48,11 @@ pub struct Feedback {
     pub accepted_steps: usize,
     /// Top-level steps in the proof.
     pub total_steps: usize,
+    /// The run's time limit came before Lean was asked where the proof's errors are (the
+    /// messages are then the verdict's, without positions) or before every step was applied
+    /// (steps after `accepted_steps` were not checked).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cut_by_time_limit: bool,
 }
 
 impl Feedback {
@@ -60,6 +68,7 @@ impl Feedback {
             goals: Vec::new(),
             accepted_steps: 0,
             total_steps: 0,
+            cut_by_time_limit: false,
         }
     }
 
@@ -100,14 +109,23 @@ pub struct Diagnosis {
     pub closing_prefix: Option<Vec<String>>,
 }
 
-/// Diagnoses `proof` of `theorem`, which `verify` judged `verdict` (not proved).
+/// Diagnoses `proof` of `theorem`, which `verify` judged `verdict` (not proved), from `root`
+/// (its statement's state), asking Lean nothing once `deadline` has passed.
 pub fn diagnose(
     backend: &dyn ProofBackend,
     theorem: &Theorem,
+    root: &ProofState,
     proof: &str,
     verdict: &Verdict,
+    deadline: Instant,
 ) -> Result<Diagnosis, LeanError> {
-    let mut messages = positioned_errors(backend, theorem, proof)?;
+    let mut cut_by_time_limit = false;
+    let mut messages = if Instant::now() < deadline {
+        positioned_errors(backend, theorem, proof)?
+    } else {
+        cut_by_time_limit = true;
+        Vec::new()
+    };
     if messages.is_empty() {
         // Nothing Lean flagged in the text: the verdict says why (an axiom outside the
         // allowed set, `sorry` reached through a lemma).
@@ -132,10 +150,14 @@ pub fn diagnose(
         }
     }
     let steps = split_steps(proof);
-    let mut reached = backend.start(&theorem.header, &theorem.statement)?;
+    let mut reached = root.clone();
     let mut accepted = 0;
     let mut closing_prefix = None;
     for step in steps.iter().take(MAX_STEPS) {
+        if Instant::now() >= deadline {
+            cut_by_time_limit = true;
+            break;
+        }
         match backend.apply(&reached, step)? {
             Outcome::Open(next) => {
                 reached = next;
@@ -158,6 +180,7 @@ pub fn diagnose(
             goals: reached.goals.clone(),
             accepted_steps: accepted,
             total_steps: steps.len(),
+            cut_by_time_limit,
         },
         reached,
         closing_prefix,
@@ -222,6 +245,7 @@ mod tests {
             goals: vec![],
             accepted_steps: 1,
             total_steps: 2,
+            cut_by_time_limit: false,
         };
         assert_eq!(
             feedback.messages_text(),

@@ -3,6 +3,8 @@
 //! behind an OpenAI-compatible endpoint (`api::ApiModel`) implements it; a local model trained
 //! on (statement → whole proof) pairs can implement it the same way.
 
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 
 use crate::refine::feedback::Feedback;
@@ -60,8 +62,8 @@ pub struct Proposal {
 
 /// A model that writes whole proofs.
 pub trait WholeProofModel: Send + Sync {
-    /// One answer to `ask`.
-    fn propose(&self, ask: &ProofAsk<'_>) -> anyhow::Result<Proposal>;
+    /// One answer to `ask`, or None when `deadline` (the run's time limit) came first.
+    fn propose(&self, ask: &ProofAsk<'_>, deadline: Instant) -> anyhow::Result<Option<Proposal>>;
 
     /// How results name the model (its name and where it is served).
     fn describe(&self) -> String;

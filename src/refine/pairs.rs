@@ -161,6 +161,7 @@ pub fn whole_proof_pairs(
                     messages: Vec::new(),
                     goals: vec![befores[at].clone()],
                     accepted_steps: at,
+                    cut_by_time_limit: false,
                     total_steps: failed.len(),
                 },
             };

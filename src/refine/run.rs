@@ -61,6 +61,7 @@ pub fn refine(
         theorem,
         lean_version,
         config,
+        root: &root,
         deadline,
     };
     let outcomes = run_attempts(&cx)?;
@@ -75,7 +76,7 @@ pub fn refine(
         secs: 0.0,
     };
     // The longest accepted prefix (the root when none), and the attempt and round it came from.
-    let mut best: (ProofState, usize, usize) = (root, 0, 0);
+    let mut best: (ProofState, usize, usize) = (root.clone(), 0, 0);
     for outcome in outcomes {
         let calls = outcome.rounds.len();
         if let (Some((round, proof)), false) = (&outcome.proved, result.proved) {
