@@ -646,3 +646,99 @@ fn an_eval_with_other_weights_is_another_run_and_its_model_is_labelled_reduced()
         assert_eq!(std::fs::read_to_string(&results).unwrap(), first);
     }
 }
+
+/// A file whose declarations add hypotheses to its theorems: an instance argument and a
+/// hypothesis of `False` from `variable`s. `t_false`'s statement says `False`; Lean's
+/// theorem assumes `h : False`, which the listed steps use.
+const CONTEXT_FILE: &str = "prelude\nimport Mini\n\nclass Bad : Prop where\n  pf : False\n\n\
+     section\nvariable [Bad]\n\ntheorem t_bad : (2 : Nat) + 2 = 5 := by\n  sorry\nend\n\n\
+     section\nvariable (h : False)\ninclude h\n\ntheorem t_false : False := by\n  sorry\nend\n\n\
+     theorem t_plain (p : Prop) (hp : p) : p := by\n  sorry\n";
+
+#[test]
+fn prove_and_eval_say_what_a_theorem_assumes_beyond_its_statement() {
+    let Some(_) =
+        common::test_lean("prove_and_eval_say_what_a_theorem_assumes_beyond_its_statement")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let file = common::write_file(&data, "Context.lean", CONTEXT_FILE);
+    let prove = |theorem: &str, json: bool| {
+        let mut cmd = bin();
+        cmd.args(["prove", "--theorem", theorem, "--file"])
+            .arg(&file)
+            .arg("--model")
+            .arg(&model);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+    let out = prove("t_false", false);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("t_false also assumes h : False, which its statement does not write"),
+        "{err}"
+    );
+    let out = prove("t_bad", true);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["context"],
+        serde_json::json!(["inst✝ : Bad"]),
+        "{json}"
+    );
+    let out = prove("t_plain", true);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["proved"], true, "{json}");
+    assert!(json.get("context").is_none(), "{json}");
+
+    let results = dir.path().join("out/results.jsonl");
+    let out = bin()
+        .args(["eval", "--dataset"])
+        .arg(&data)
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let record = |name: &str| {
+        records
+            .iter()
+            .find(|r| r["name"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(record("t_false")["proved"], true);
+    assert_eq!(
+        record("t_false")["context"],
+        serde_json::json!(["h : False"])
+    );
+    assert_eq!(
+        record("t_bad")["context"],
+        serde_json::json!(["inst✝ : Bad"])
+    );
+    assert!(record("t_plain").get("context").is_none());
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/results.summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["proved_with_context"], 1, "{summary}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        format!("{stdout}{err}").contains("1 of the proved theorems assume hypotheses"),
+        "{stdout}{err}"
+    );
+}

@@ -68,6 +68,9 @@ pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
     );
     spinner.finish_and_clear();
     let result = result.with_context(|| format!("searching for a proof of {name}"))?;
+    if let (Some(note), false) = (context_note(&name, &result.context), args.json) {
+        eprintln!("{note}");
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         let mut json = serde_json::to_value(&result)?;
@@ -97,6 +100,18 @@ pub fn run(args: ProveArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(crate::cli::exit::ANSWER_NO)
+    })
+}
+
+/// The note on a theorem that assumes more than its statement writes (`SearchResult::context`),
+/// None when it does not: the proof found is of the theorem with those hypotheses.
+pub fn context_note(name: &str, context: &[String]) -> Option<String> {
+    (!context.is_empty()).then(|| {
+        format!(
+            "note: in its file, {name} also assumes {}, which its statement does not write (a \
+             `variable` of the file, or a name bound automatically): Lean proves it with them",
+            context.join(", ")
+        )
     })
 }
 

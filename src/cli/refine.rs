@@ -64,6 +64,12 @@ pub fn run(args: RefineArgs) -> anyhow::Result<ExitCode> {
     .map_err(|e| api_flags_in(e.into()))
     .with_context(|| format!("refining a proof of {name}"))?;
     tracing::info!(secs = began.elapsed().as_secs_f64(), "refine finished");
+    if let (Some(note), false) = (
+        crate::cli::prove::context_note(&name, &result.context),
+        args.json,
+    ) {
+        eprintln!("{note}");
+    }
     report(&args, &statement, &result)?;
     Ok(if result.proved {
         ExitCode::SUCCESS

@@ -50,6 +50,10 @@ pub struct TheoremRecord {
     /// How the whole-proof model fared (`eval --mode refine`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refine: Option<RefineRecord>,
+    /// The hypotheses the theorem assumes in its file beyond its statement's
+    /// (`SearchResult::context`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
 /// The whole-proof part of a result line (`eval --mode refine`).
@@ -87,6 +91,7 @@ impl TheoremRecord {
             retry: false,
             trace: keep_trace.then_some(result.trace),
             refine: None,
+            context: result.context,
         }
     }
 
@@ -120,6 +125,7 @@ impl TheoremRecord {
                 outcome: result.outcome,
                 rounds: keep_trace.then_some(result.rounds),
             }),
+            context: result.context,
         }
     }
 
@@ -141,6 +147,7 @@ impl TheoremRecord {
             retry: false,
             trace: None,
             refine: None,
+            context: Vec::new(),
         }
     }
 

@@ -114,6 +114,9 @@ fn markdown(
         100.0 * s.ci95.1,
         s.errors
     );
+    if s.proved_with_context > 0 {
+        let _ = writeln!(md, "{}", s.context_text());
+    }
     let _ = writeln!(
         md,
         "Mean per theorem: {:.2} s, {:.1} expansions. Time in the model {:.1} s, in Lean {:.1} s \

@@ -33,6 +33,10 @@ pub struct Summary {
     /// Of those, the ones Lean failed on (`TheoremRecord::retry`): a rerun tries them again.
     #[serde(default)]
     pub lean_failures: usize,
+    /// Of the proved ones, those whose file adds hypotheses their statement does not write
+    /// (`TheoremRecord::context`): proved as Lean reads them there.
+    #[serde(default)]
+    pub proved_with_context: usize,
     /// `proved / theorems`.
     pub pass_rate: f64,
     /// Wilson 95% interval of the pass rate.
@@ -200,6 +204,10 @@ impl Summary {
             proved,
             errors,
             lean_failures,
+            proved_with_context: records
+                .iter()
+                .filter(|r| r.proved && !r.context.is_empty())
+                .count(),
             pass_rate: rate(proved, n),
             ci95: wilson_interval(proved, n),
             mean_time_secs: mean(&|r| r.time_secs),
@@ -241,7 +249,21 @@ impl Summary {
             self.model_secs,
             self.lean_secs,
             100.0 * self.model_share,
-        ) + &self.refine.as_ref().map(RefineSummary::text).unwrap_or_default()
+        ) + &self.context_text()
+            + &self.refine.as_ref().map(RefineSummary::text).unwrap_or_default()
+    }
+
+    /// The line on proved theorems that assume more than their statements write, when any
+    /// does (empty otherwise).
+    pub fn context_text(&self) -> String {
+        if self.proved_with_context == 0 {
+            return String::new();
+        }
+        format!(
+            "{} of the proved theorems assume hypotheses their statements do not write (the \
+             file's `variable`s or names bound automatically; `context` in their result lines)\n",
+            self.proved_with_context
+        )
     }
 }
 

@@ -118,4 +118,8 @@ pub struct RefineResult {
     pub search: Option<PrefixSearch>,
     /// Wall time, in seconds.
     pub secs: f64,
+    /// The hypotheses the theorem's first state holds that its statement does not write, as
+    /// the search's result has them (`SearchResult::context`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }

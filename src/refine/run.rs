@@ -16,7 +16,7 @@ use crate::refine::attempt::{run_attempt, AttemptOutcome, Context};
 use crate::refine::error::RefineError;
 use crate::refine::model::{Theorem, WholeProofModel};
 use crate::refine::result::{FoundBy, PrefixSearch, RefineOutcome, RefineResult, RefineStop};
-use crate::search::{search_from, SearchConfig};
+use crate::search::{search_from, unwritten_context, SearchConfig};
 
 /// The budget of a refine run.
 #[derive(Clone, Debug)]
@@ -74,6 +74,7 @@ pub fn refine(
         rounds: Vec::new(),
         search: None,
         secs: 0.0,
+        context: unwritten_context(&theorem.statement, &root),
     };
     // The longest accepted prefix (the root when none), and the attempt and round it came from.
     let mut best: (ProofState, usize, usize) = (root.clone(), 0, 0);

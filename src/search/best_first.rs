@@ -135,7 +135,18 @@ pub fn search(
     let root = backend
         .start(header, statement)
         .map_err(SearchError::Start)?;
-    search_from(backend, predictor, root, config, began)
+    let context = unwritten_context(statement, &root);
+    let mut result = search_from(backend, predictor, root, config, began)?;
+    result.context = context;
+    Ok(result)
+}
+
+/// `lean::context::unwritten_hypotheses` of a theorem's first state.
+pub fn unwritten_context(statement: &str, root: &ProofState) -> Vec<String> {
+    root.goals
+        .first()
+        .map(|goal| crate::lean::context::unwritten_hypotheses(statement, goal))
+        .unwrap_or_default()
 }
 
 /// Searches on from `root`, a state of a theorem reached by the steps it holds (a prefix of a
@@ -188,6 +199,7 @@ pub fn search_from(
         counts: search.counts,
         times: search.times,
         trace: search.trace,
+        context: Vec::new(),
     })
 }
 

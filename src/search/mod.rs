@@ -20,7 +20,7 @@ pub const SEARCH_RULES: &str =
     "2026-12-06: states merged up to local names, retried under their other names; repairs round-robin, proofs before types";
 
 pub use also_try::{append_listed, AlsoTry, DEFAULT_ALSO_TRY};
-pub use best_first::{search, search_from, SearchError};
+pub use best_first::{search, search_from, unwritten_context, SearchError};
 pub use config::SearchConfig;
 pub use filter::{check_candidate, Rejection};
 pub use result::{

@@ -149,6 +149,10 @@ pub struct SearchResult {
     pub times: SearchTimes,
     /// Every expansion, in order.
     pub trace: Vec<ExpansionTrace>,
+    /// The hypotheses the theorem's first state holds that its statement does not write
+    /// (`lean::context`: the file's `variable`s, names bound automatically), as `name : type`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
 impl SearchResult {

@@ -409,6 +409,14 @@ fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
     out
 }
 
+/// How many names a statement's binders bind as written (`(a b : Nat)` two, `[Group G]` one),
+/// before its top-level `:`: the hypotheses its first proof state holds when nothing else of
+/// the file adds any.
+pub fn written_binders(statement: &str) -> usize {
+    let toks = normalize(split_dots(from_keyword(tokens(statement))));
+    parse(&toks).binders.len()
+}
+
 /// The shape of a statement's goal: its conclusion as the canonical form reads it (in `intro`
 /// normal form, notation and parentheses normalised, field notation resolved, names bound
 /// inside renamed) with every identifier and numeral erased (`a * b + c = b * a + c` and

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod canonical;
 pub mod check;
 pub mod command;
+pub mod context;
 pub mod error;
 pub mod lsp;
 pub mod message;

@@ -282,6 +282,17 @@ pub fn local_names(goal: &str) -> Vec<String> {
     declarations(goal).flat_map(|(names, _)| names).collect()
 }
 
+/// Every local a goal declares with the first line of its type (`…` when the type starts on
+/// the next line), in the order Lean prints them.
+pub fn typed_locals(goal: &str) -> Vec<(String, String)> {
+    declarations(goal)
+        .flat_map(|(names, ty)| {
+            let ty = if ty.is_empty() { "…" } else { ty.trim_end() };
+            names.into_iter().map(move |n| (n, ty.to_string()))
+        })
+        .collect()
+}
+
 /// The goal's hypotheses that are types, not proofs or values (`p q : Prop`, `α : Type u`,
 /// `β : Sort _`), in the order Lean prints them: a name a tactic rarely means where it wrote
 /// an unknown one.
