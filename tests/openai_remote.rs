@@ -537,6 +537,56 @@ fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     );
 }
 
+/// The server's silence counts only while it has a request: a search that spends longer
+/// than a request's patience checking candidates in Lean (here a 1.5 s pause, against a
+/// patience of 1 s) and then runs out of time on its next request is out of time, not facing
+/// a dead server. A request it then holds for longer than the patience is the failure.
+#[test]
+fn time_between_requests_is_not_the_servers_silence() {
+    let standin = StandInServer::start(|i, _| {
+        if i == 0 {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        } else {
+            StandInReply::Hang
+        }
+    });
+    let remote = patient(&standin.url(), Duration::from_secs(1), 0);
+    let first = remote
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap();
+    assert_eq!(first[0].len(), 1, "{first:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let cut = |ms| {
+        let deadline = std::time::Instant::now() + Duration::from_millis(ms);
+        remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
+    };
+    let found = cut(400).unwrap();
+    assert!(found[0].is_empty(), "{found:?}");
+    // Still unanswered since that request: 0.4 + 0.8 s is past the patience.
+    let err = cut(800).unwrap_err().to_string();
+    assert!(err.contains("no answer for"), "{err}");
+}
+
+/// A server that fails (no connection here) until the deadline cuts the retries short is
+/// reported with its failure, not as a search out of time: an evaluation must not record
+/// theorems "not proved" that no model was asked about.
+#[test]
+fn retries_cut_by_the_deadline_end_in_the_servers_failure() {
+    let remote = patient("http://127.0.0.1:9/v1", Duration::from_secs(5), 8);
+    let started = std::time::Instant::now();
+    let deadline = started + Duration::from_millis(1200);
+    let err = remote
+        .generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("127.0.0.1:9"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 /// `prove --time-limit` bounds the time spent waiting on a server, not only on Lean: against a
 /// server that never answers (30 s per request, retried), the search stops at its limit, with
 /// no proof, as any search that runs out of time.

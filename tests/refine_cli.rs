@@ -162,12 +162,12 @@ fn the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round() {
     {
         return;
     }
-    // Four slow steps Lean accepts, then one it rejects. Verifying the whole proof takes
-    // longer than the 1 s limit, so nothing after it may start: not the positioned errors, not
-    // the steps one by one (the file backend re-checks every step's prefix: ten slow steps),
-    // which the run used to go through before it looked at the clock again.
+    // Five slow steps Lean accepts, then one it rejects. Verifying the whole proof takes
+    // longer than the 2 s limit, so nothing after it may start: not the positioned errors, not
+    // the steps one by one (the file backend re-checks every step's prefix: fifteen slow
+    // steps), which the run used to go through before it looked at the clock again.
     let answer: &'static str =
-        Box::leak(format!("```lean\n{}\nexact h\n```", [SLOW_STEP; 4].join("\n")).into_boxed_str());
+        Box::leak(format!("```lean\n{}\nexact h\n```", [SLOW_STEP; 5].join("\n")).into_boxed_str());
     let server = answering(answer);
     let out = refine(
         &server,
@@ -178,7 +178,7 @@ fn the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round() {
             "--rounds",
             "3",
             "--time-limit",
-            "1",
+            "2",
         ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -189,9 +189,9 @@ fn the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round() {
     let feedback = &json["rounds"][0]["feedback"];
     assert_eq!(feedback["cut_by_time_limit"], true, "{feedback}");
     assert_eq!(feedback["status"], "error", "{feedback}");
-    assert_eq!(feedback["total_steps"], 5, "{feedback}");
+    assert_eq!(feedback["total_steps"], 6, "{feedback}");
     assert!(
-        feedback["accepted_steps"].as_u64().unwrap() < 4,
+        feedback["accepted_steps"].as_u64().unwrap() < 5,
         "{feedback}"
     );
     // The verdict's messages stand in for the positioned ones.
@@ -199,7 +199,7 @@ fn the_time_limit_stops_a_rounds_lean_calls_not_only_the_next_round() {
         feedback["messages"].to_string().contains("mismatch"),
         "{feedback}"
     );
-    let plain = refine(&server, &["--attempts", "1", "--time-limit", "1"]);
+    let plain = refine(&server, &["--attempts", "1", "--time-limit", "2"]);
     let stderr = String::from_utf8_lossy(&plain.stderr);
     assert!(
         stderr.contains("TimeLimit") && stderr.contains("raise --time-limit"),
@@ -246,4 +246,44 @@ fn the_time_limit_cuts_a_request_to_a_silent_model_short() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("no answer"), "{stderr}");
+}
+
+#[test]
+fn a_model_that_cannot_be_reached_is_an_error_even_when_the_time_limit_cuts_its_retries() {
+    if common::test_lean(
+        "a_model_that_cannot_be_reached_is_an_error_even_when_the_time_limit_cuts_its_retries",
+    )
+    .is_none()
+    {
+        return;
+    }
+    // No server on port 9: each request fails at once, the pauses between retries grow, and
+    // the 1.5 s limit comes during one. That is the model's failure (exit 4), not a run that
+    // ran out of time (exit 1 with "raise --time-limit").
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
+        .args([
+            "refine",
+            "--file",
+            "lean/mini/Example.lean",
+            "--theorem",
+            "and_swap",
+            "--api-url",
+            "http://127.0.0.1:9/v1",
+            "--api-model",
+            "m",
+            "--backend",
+            "file",
+            "--time-limit",
+            "1.5",
+            "--api-retries",
+            "6",
+        ])
+        .current_dir(common::repo_root())
+        .env_remove("PROOFSTEP_LEAN")
+        .env_remove("LEAN_PATH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
 }

@@ -62,6 +62,9 @@ pub struct RefineRecord {
     /// Where the proof came from and what the run spent, as `refine` reports it.
     #[serde(flatten)]
     pub outcome: RefineOutcome,
+    /// Why the run stopped (absent in lines written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<crate::refine::RefineStop>,
     /// Every round's proof and Lean's feedback, when asked for (`--trace`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<Vec<RoundRecord>>,
@@ -123,6 +126,7 @@ impl TheoremRecord {
             trace: None,
             refine: Some(RefineRecord {
                 outcome: result.outcome,
+                stop: Some(result.stop),
                 rounds: keep_trace.then_some(result.rounds),
             }),
             context: result.context,

@@ -306,6 +306,7 @@ mod tests {
                         unreported: 0,
                     },
                 },
+                stop: None,
                 rounds: None,
             });
             r

@@ -2,8 +2,10 @@
 //! jittered pauses when the failure may pass (no connection, a deadline missed, 408, 429,
 //! 5xx), and errors that say what failed and what to do. Answers are read up to a bound, so a
 //! misbehaving server cannot grow the memory. A request a caller's deadline cuts short ends
-//! in `RemoteError::OutOfTime` only while the server still answers: one silent for as long as
-//! a request with all its retries may take has failed, whatever the caller's deadline.
+//! in `RemoteError::OutOfTime` only while the server still answers: one that has had a request
+//! and answered nothing for as long as a request with all its retries may take has failed,
+//! whatever the caller's deadline, and so has one whose last answer before the deadline was a
+//! failure (the deadline cut its retries).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -37,8 +39,10 @@ pub struct ClientOptions {
 pub struct Client {
     agent: ureq::Agent,
     options: ClientOptions,
-    /// When the server last answered (or the client was made).
-    last_answer: Mutex<Instant>,
+    /// Since when the server has had a request and answered none (None: it has answered
+    /// every request sent so far, or none was sent). Time between requests (Lean's, while a
+    /// search checks candidates) is not the server's silence.
+    waiting_since: Mutex<Option<Instant>>,
 }
 
 /// One failed attempt, and whether another may succeed.
@@ -66,7 +70,7 @@ impl Client {
         Client {
             agent,
             options,
-            last_answer: Mutex::new(Instant::now()),
+            waiting_since: Mutex::new(None),
         }
     }
 
@@ -134,13 +138,25 @@ impl Client {
         send: impl Fn(Duration) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<String, RemoteError> {
         let mut attempts = 0;
+        // Why the last attempt that failed and may be retried failed: the answer when the
+        // deadline then cuts the retries short.
+        let mut last_reason: Option<String> = None;
         let attempt = || {
             attempts += 1;
             let started = Instant::now();
             let left = deadline.map(|d| d.saturating_duration_since(started));
             if left.is_some_and(|l| l.is_zero()) {
-                return Err(out_of_time());
+                return Err(cut_short_after(
+                    &last_reason,
+                    self.options.flags,
+                    url,
+                    models_url,
+                ));
             }
+            self.waiting_since
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_or_insert(started);
             let timeout = left.map_or(self.options.timeout, |l| l.min(self.options.timeout));
             let cut_short = timeout < self.options.timeout;
             let result = send(timeout)
@@ -159,6 +175,29 @@ impl Client {
                 .and_then(|response| {
                     read(self.options.flags, url, models_url, response, cut_short)
                 });
+            let result = match result {
+                Ok(body) => {
+                    *self.waiting_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    Ok(body)
+                }
+                Err(Failure {
+                    error: RemoteError::OutOfTime,
+                    ..
+                }) => Err(cut_short_after(
+                    &last_reason,
+                    self.options.flags,
+                    url,
+                    models_url,
+                )),
+                Err(failure) => {
+                    if let (true, RemoteError::Unavailable { reason, .. }) =
+                        (failure.transient, &failure.error)
+                    {
+                        last_reason = Some(reason.clone());
+                    }
+                    Err(failure)
+                }
+            };
             tracing::debug!(
                 target: "remote",
                 url,
@@ -184,9 +223,6 @@ impl Client {
                 tracing::warn!(target: "remote", "{}; retrying in {:.1} s", f.error, pause.as_secs_f64())
             })
             .call();
-        if result.is_ok() {
-            *self.last_answer.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        }
         result.map_err(|f| match f.error {
             RemoteError::OutOfTime => self.out_of_time_or_silent(url, models_url),
             RemoteError::Unavailable {
@@ -208,14 +244,15 @@ impl Client {
 }
 
 impl Client {
-    /// What a request the deadline cut short ends in: `OutOfTime` while the server has
-    /// answered within the time one request and its retries may take, else `Unavailable`.
+    /// What a request the deadline cut short ends in: `OutOfTime` unless the server has had a
+    /// request and answered none for the time one request and its retries may take
+    /// (`Unavailable`).
     fn out_of_time_or_silent(&self, url: &str, models_url: &str) -> RemoteError {
         let silent = self
-            .last_answer
+            .waiting_since
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .elapsed();
+            .map_or(Duration::ZERO, |since| since.elapsed());
         let patience = self
             .options
             .timeout
@@ -314,6 +351,24 @@ fn read(
         }
     };
     Err(Failure { transient, error })
+}
+
+/// The end of a call whose deadline came before an attempt or cut one short: the last
+/// failure that would have been retried, when there was one (the server answered, with
+/// errors), else `OutOfTime`.
+fn cut_short_after(
+    last_reason: &Option<String>,
+    flags: &'static Flags,
+    url: &str,
+    models_url: &str,
+) -> Failure {
+    match last_reason {
+        Some(reason) => Failure {
+            transient: false,
+            error: unavailable(flags, url, models_url, reason.clone()),
+        },
+        None => out_of_time(),
+    }
 }
 
 /// A request the caller's deadline cut short: final, not retried.

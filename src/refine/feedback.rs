@@ -109,8 +109,10 @@ pub struct Diagnosis {
     pub closing_prefix: Option<Vec<String>>,
 }
 
-/// Diagnoses `proof` of `theorem`, which `verify` judged `verdict` (not proved), from `root`
-/// (its statement's state), asking Lean nothing once `deadline` has passed.
+/// Diagnoses `proof` of `theorem`, which `verify` judged `verdict` (not proved), asking Lean
+/// nothing once `deadline` has passed (`root`, the statement's state, is then the state
+/// reached). Its steps start from a state started anew, as the backend places it (the REPL
+/// pool spreads the states of attempts diagnosed at once over its workers).
 pub fn diagnose(
     backend: &dyn ProofBackend,
     theorem: &Theorem,
@@ -150,7 +152,11 @@ pub fn diagnose(
         }
     }
     let steps = split_steps(proof);
-    let mut reached = root.clone();
+    let mut reached = if Instant::now() < deadline {
+        backend.start(&theorem.header, &theorem.statement)?
+    } else {
+        root.clone()
+    };
     let mut accepted = 0;
     let mut closing_prefix = None;
     for step in steps.iter().take(MAX_STEPS) {
