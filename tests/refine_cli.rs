@@ -287,3 +287,50 @@ fn a_model_that_cannot_be_reached_is_an_error_even_when_the_time_limit_cuts_its_
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
 }
+
+#[test]
+fn a_proof_stands_when_an_attempt_beside_it_fails() {
+    if common::test_lean("a_proof_stands_when_an_attempt_beside_it_fails").is_none() {
+        return;
+    }
+    // Two attempts at once: the second's request (seed 101) is refused at once, the first's
+    // (seed 100) answered a moment later with a proof. Run one after another, the second
+    // would never have run: the proof is the result, not the second's error.
+    let server = StandInServer::start(|_, received| {
+        let body: serde_json::Value = serde_json::from_str(&received.body).unwrap();
+        if body["seed"] == 101 {
+            return StandInReply::Answer(400, r#"{"error": {"message": "bad request"}}"#.into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        StandInReply::Answer(
+            200,
+            serde_json::json!({
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                    "content": "```lean\nexact ⟨h.2, h.1⟩\n```"}}]
+            })
+            .to_string(),
+        )
+    });
+    let out = refine(
+        &server,
+        &[
+            "--json",
+            "--attempts",
+            "2",
+            "--api-parallel",
+            "2",
+            "--rounds",
+            "0",
+            "--seed",
+            "100",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["proved"].clone(), json["attempt"].clone()),
+        (true.into(), 1.into())
+    );
+    assert_eq!(server.requests().len(), 2);
+}
