@@ -200,7 +200,7 @@ impl Client {
             };
             tracing::debug!(
                 target: "remote",
-                url,
+                url = %crate::openai::endpoint::shown(url),
                 ok = result.is_ok(),
                 secs = started.elapsed().as_secs_f64(),
                 "request"

@@ -1,6 +1,8 @@
 //! Where a completions server is. Users give its URL the way their server prints it (vLLM:
 //! `http://host:8000/v1`; Ollama: `http://localhost:11434/v1`; llama.cpp: `http://host:8080`)
 //! or the whole `.../v1/completions` (or `.../v1/chat/completions`); all name the same routes.
+//! A password in the URL (`http://user:secret@host/v1`, sent as basic authentication) is
+//! never shown: messages, logs and the labels results record read `user:***@host`.
 
 use crate::openai::error::{Flags, RemoteError};
 
@@ -39,12 +41,12 @@ impl Endpoint {
             }
         }
         Ok(Endpoint {
-            given: url.trim().to_string(),
+            given: shown(url.trim()),
             base,
         })
     }
 
-    /// The URL as the user gave it.
+    /// The URL as the user gave it, its password hidden (`shown`).
     pub fn given(&self) -> &str {
         &self.given
     }
@@ -63,6 +65,31 @@ impl Endpoint {
     pub fn models(&self) -> String {
         format!("{}/v1/models", self.base)
     }
+}
+
+/// `url` as messages and records show it: a password in its authority replaced by `***`
+/// (the user name kept, to tell accounts apart); any other text as it is.
+pub fn shown(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let start = scheme_end + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let Some(at) = url[start..end].rfind('@') else {
+        return url.to_string();
+    };
+    let userinfo = &url[start..start + at];
+    let Some(colon) = userinfo.find(':') else {
+        return url.to_string();
+    };
+    format!(
+        "{}{}:***{}",
+        &url[..start],
+        &userinfo[..colon],
+        &url[start + at..]
+    )
 }
 
 #[cfg(test)]
@@ -99,6 +126,43 @@ mod tests {
             behind_a_proxy.completions(),
             "https://example.org/llm/v1/completions"
         );
+    }
+
+    #[test]
+    fn a_password_in_the_url_is_never_shown() {
+        assert_eq!(
+            shown("http://me:s3cret@10.0.0.1:8000/v1/completions"),
+            "http://me:***@10.0.0.1:8000/v1/completions"
+        );
+        assert_eq!(shown("https://me:a:b@h"), "https://me:***@h");
+        for plain in [
+            "http://h:1/v1",
+            "http://me@h/v1",
+            "http://h/a@b",
+            "not a url",
+        ] {
+            assert_eq!(shown(plain), plain);
+        }
+        let e = Endpoint::parse("http://me:s3cret@h:1/v1", &Flags::PREDICTOR).unwrap();
+        assert_eq!(e.given(), "http://me:***@h:1/v1");
+        // The routes keep it: requests send it.
+        assert_eq!(e.completions(), "http://me:s3cret@h:1/v1/completions");
+        let err = RemoteError::Unavailable {
+            flags: &Flags::PREDICTOR,
+            url: e.completions(),
+            models: e.models(),
+            attempts: 1,
+            reason: "x".into(),
+        }
+        .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("me:***@h:1"),
+            "{err}"
+        );
+        let err = Endpoint::parse("ftp://me:s3cret@h/v1", &Flags::PREDICTOR)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Why the remote predictor could not get candidates, each saying what to do about it.
 
+use crate::openai::endpoint::shown;
+
 /// The flags that set up one server's client, named in its errors' advice: the step
 /// predictor's (`--predictor-*`) or `refine`'s whole-proof model (`--api-*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +45,7 @@ impl Flags {
 #[derive(Debug, thiserror::Error)]
 pub enum RemoteError {
     /// The server's URL flag does not give a server's URL.
-    #[error("{} {url:?} is not a server's URL ({reason}); give e.g. http://localhost:8000/v1", flags.url)]
+    #[error("{} {:?} is not a server's URL ({reason}); give e.g. http://localhost:8000/v1", flags.url, shown(.url))]
     BadUrl {
         /// Whose URL.
         flags: &'static Flags,
@@ -53,7 +55,7 @@ pub enum RemoteError {
         reason: String,
     },
     /// The server could not be reached, or kept failing, through every retry.
-    #[error("the server at {url} failed {attempts} time(s), the last: {reason}; check that the server is running and reachable (`curl {models}` lists its models), or raise {} / {}", flags.timeout, flags.retries)]
+    #[error("the server at {} failed {attempts} time(s), the last: {reason}; check that the server is running and reachable (`curl {}` lists its models), or raise {} / {}", shown(.url), shown(.models), flags.timeout, flags.retries)]
     Unavailable {
         /// Whose server.
         flags: &'static Flags,
@@ -67,7 +69,7 @@ pub enum RemoteError {
         reason: String,
     },
     /// The server refused the request (a 4xx other than 408 and 429): retrying cannot help.
-    #[error("the server at {url} refused the request with HTTP {status}: {message}{hint}")]
+    #[error("the server at {} refused the request with HTTP {status}: {message}{hint}", shown(.url))]
     Refused {
         /// The URL asked.
         url: String,
@@ -79,7 +81,7 @@ pub enum RemoteError {
         hint: String,
     },
     /// The answer is not the API's JSON.
-    #[error("the server at {url} answered something that is not an OpenAI-compatible answer ({reason}); point {} at an OpenAI-compatible server", flags.url)]
+    #[error("the server at {} answered something that is not an OpenAI-compatible answer ({reason}); point {} at an OpenAI-compatible server", shown(.url), flags.url)]
     BadAnswer {
         /// Whose server.
         flags: &'static Flags,
@@ -89,13 +91,13 @@ pub enum RemoteError {
         reason: String,
     },
     /// The answer has no log-probabilities, which rank the candidates.
-    #[error("the server at {url} returned no log-probabilities although the request asked for them (\"logprobs\": 1); proofstep ranks candidates by them, so use a server that returns them on /v1/completions (vLLM, SGLang, llama.cpp's server, proofstep serve)")]
+    #[error("the server at {} returned no log-probabilities although the request asked for them (\"logprobs\": 1); proofstep ranks candidates by them, so use a server that returns them on /v1/completions (vLLM, SGLang, llama.cpp's server, proofstep serve)", shown(.url))]
     NoLogprobs {
         /// The URL asked.
         url: String,
     },
     /// The server lists several models and none was chosen.
-    #[error("the server at {url} serves several models ({models}); choose one with {} NAME", flags.model)]
+    #[error("the server at {} serves several models ({models}); choose one with {} NAME", shown(.url), flags.model)]
     WhichModel {
         /// Whose server.
         flags: &'static Flags,
