@@ -209,3 +209,56 @@ fn theorems_of_one_name_are_told_apart() {
     assert_eq!(names, ["t1", "t1@2", "t2", "t1@3"]);
     assert!(tasks[3].statement.ends_with(": q"));
 }
+
+/// Every miniF2F and ProofNet record carries the goal Lean with Mathlib printed for its
+/// statement, so the rule behind `context` (`lean::context`) can be checked on 859 real
+/// statements with binders of every kind (`Type*`, instance arguments, `{hP : P = λ i => …}`,
+/// binders over lines). It finds exactly the six that assume a name their statement does not
+/// bind: Lean bound it automatically. Five miniF2F statements write `∑ k in s, f k + g k`, where
+/// the sum ends before `+`, so the `k` after it is a new variable of the theorem
+/// (`mathd_algebra_342` is then about `∑ k ∈ range 5, a` plus `k * d` for any `k`); ProofNet's
+/// `exercise_24_3a` leaves its space `I` to be bound so.
+#[test]
+fn only_statements_with_names_bound_automatically_assume_more_than_they_write() {
+    let Some(shared) = common::shared_dir(
+        "only_statements_with_names_bound_automatically_assume_more_than_they_write",
+    ) else {
+        return;
+    };
+    let mut checked = 0;
+    let mut found = Vec::new();
+    for file in [
+        "data/minif2f/minif2f-deepseek.jsonl",
+        "data/proofnet/proofnet-deepseek.jsonl",
+    ] {
+        for line in std::fs::read_to_string(shared.join(file)).unwrap().lines() {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            let (Some(statement), Some(goal)) =
+                (record["formal_statement"].as_str(), record["goal"].as_str())
+            else {
+                continue;
+            };
+            let extra = proofstep::lean::context::unwritten_hypotheses(statement, goal);
+            if !extra.is_empty() {
+                found.push(format!(
+                    "{}: {}",
+                    record["name"].as_str().unwrap(),
+                    extra.join(", ")
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 859);
+    assert_eq!(
+        found,
+        [
+            "induction_pord1p1on2powklt5on2: k : ℕ",
+            "induction_prod1p1onk3le3m1onn: k : ℝ",
+            "amc12a_2021_p9: k : ℕ",
+            "mathd_algebra_342: k : ℝ",
+            "mathd_algebra_158: k : ℕ",
+            "exercise_24_3a: I : Type u_1",
+        ]
+    );
+}

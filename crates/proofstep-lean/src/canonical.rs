@@ -409,12 +409,58 @@ fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
     out
 }
 
-/// How many names a statement's binders bind as written (`(a b : Nat)` two, `[Group G]` one),
-/// before its top-level `:`: the hypotheses its first proof state holds when nothing else of
-/// the file adds any.
+/// How many names a statement's binders bind as written, before its top-level `:`: the
+/// hypotheses its first proof state holds when nothing else of the file adds any. After the
+/// keyword, the name (`example` has none) and its universe parameters (`.{u v}`), each
+/// bracketed group binds the names before its `:` (`(a b : Nat)` two, `{{x : α}}` one), or
+/// one (`[Group G]`), or each name it holds (`(x y)`); a bare name binds itself (`theorem t m
+/// (h : m = 0)`). Without a keyword, the binders are read as `parse` reads them.
 pub fn written_binders(statement: &str) -> usize {
-    let toks = normalize(split_dots(from_keyword(tokens(statement))));
-    parse(&toks).binders.len()
+    let toks = from_keyword(tokens(statement));
+    let mut i = match toks.first() {
+        Some(&"theorem" | &"lemma") => 2,
+        Some(&"example") => 1,
+        _ => return parse(&normalize(split_dots(toks))).binders.len(),
+    };
+    // Universe parameters: `t.{u}` lexes as `t`, `.`, `{`, ….
+    if toks.get(i) == Some(&".") && toks.get(i + 1) == Some(&"{") {
+        i = group_end(&toks, i + 1) + 1;
+    }
+    let mut count = 0;
+    while i < toks.len() && toks[i] != ":" {
+        match toks[i] {
+            "(" | "{" | "[" | "⦃" => {
+                let end = group_end(&toks, i);
+                let inner = &toks[(i + 1).min(end)..end];
+                let names = |ts: &[&str]| ts.iter().filter(|t| is_name_or_numeral(t)).count();
+                count += match inner.iter().position(|t| *t == ":") {
+                    Some(c) => names(&inner[..c]),
+                    None if toks[i] == "[" => 1,
+                    None => names(inner),
+                };
+                i = end + 1;
+            }
+            t if is_name_or_numeral(t) => {
+                count += 1;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    count
+}
+
+/// The index of the token that closes the bracket opened at `open` (the last token when none
+/// does).
+fn group_end(toks: &[&str], open: usize) -> usize {
+    let mut depth = 0i32;
+    for (j, t) in toks.iter().enumerate().skip(open) {
+        depth += bracket(t);
+        if depth == 0 {
+            return j;
+        }
+    }
+    toks.len().saturating_sub(1)
 }
 
 /// The shape of a statement's goal: its conclusion as the canonical form reads it (in `intro`

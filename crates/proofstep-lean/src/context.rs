@@ -55,4 +55,51 @@ mod tests {
         );
         assert!(unwritten_hypotheses("example : True", "⊢ True").is_empty());
     }
+
+    #[test]
+    fn every_way_of_writing_a_binder_counts_once() {
+        let with_h = |goal: &str| format!("h : False\n{goal}");
+        for (statement, goal) in [
+            // Universe parameters are not binders.
+            (
+                "theorem tu.{w} (α : Sort w) (a : α) : a = a",
+                "α : Sort w\na : α\n⊢ a = a",
+            ),
+            (
+                "theorem tu.{v, w} {α : Sort v} : True",
+                "α : Sort v\n⊢ True",
+            ),
+            // Strict implicit binders, both spellings.
+            ("theorem s1 {{x : Nat}} : x = x", "x : Nat\n⊢ x = x"),
+            ("theorem s2 ⦃x y : Nat⦄ : x = y", "x y : Nat\n⊢ x = y"),
+            // Bare names, before and after bracketed binders.
+            (
+                "theorem tb (n : Nat) m (h2 : m = n) : n = m",
+                "n m : Nat\nh2 : m = n\n⊢ n = m",
+            ),
+            ("theorem tb2 m (n : Nat) : m = n", "m n : Nat\n⊢ m = n"),
+            ("example (x) : x = x", "x : Nat\n⊢ x = x"),
+            // A name Lean prints in guillemets.
+            (
+                "theorem q («a b» : Nat) : «a b» = «a b»",
+                "«a b» : Nat\n⊢ «a b» = «a b»",
+            ),
+            // A default value and a comment inside a binder.
+            (
+                "theorem d (n : Nat := 2) /- (x : Nat) -/ (m : Nat) : n = m",
+                "n m : Nat\n⊢ n = m",
+            ),
+        ] {
+            assert!(
+                unwritten_hypotheses(statement, goal).is_empty(),
+                "{statement}: {:?}",
+                unwritten_hypotheses(statement, goal)
+            );
+            assert_eq!(
+                unwritten_hypotheses(statement, &with_h(goal)),
+                ["h : False"],
+                "{statement}"
+            );
+        }
+    }
 }

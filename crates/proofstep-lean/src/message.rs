@@ -317,14 +317,34 @@ fn declarations(goal: &str) -> impl Iterator<Item = (Vec<String>, &str)> {
             let (group, ty) = line
                 .split_once(" : ")
                 .or_else(|| line.strip_suffix(" :").map(|group| (group, "")))?;
-            let names = group
-                .split_whitespace()
-                .filter(|n| n.chars().all(is_local_name_char))
-                .filter(|n| !n.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+            let names = group_words(group)
+                .filter(|n| {
+                    (n.starts_with('«') && n.ends_with('»'))
+                        || (n.chars().all(is_local_name_char)
+                            && !n.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+                })
                 .map(str::to_string)
                 .collect();
             Some((names, ty))
         })
+}
+
+/// The words of a hypothesis line's names, a `«quoted name»` (which may hold spaces) as one.
+fn group_words(group: &str) -> impl Iterator<Item = &str> {
+    let mut rest = group.trim_start();
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = if rest.starts_with('«') {
+            rest.find('»').map_or(rest.len(), |i| i + '»'.len_utf8())
+        } else {
+            rest.find(char::is_whitespace).unwrap_or(rest.len())
+        };
+        let (word, tail) = rest.split_at(end);
+        rest = tail.trim_start();
+        Some(word)
+    })
 }
 
 /// A character of a local name as Lean prints it: an identifier's, a `.`, or an inaccessible
