@@ -567,6 +567,43 @@ fn time_between_requests_is_not_the_servers_silence() {
     assert!(err.contains("no answer for"), "{err}");
 }
 
+/// A server that answers, even only to say it lacks a route (`/v1/models`: 404) or that it is
+/// busy (503), is not silent: a search that runs out of time beside it is out of time, and
+/// one failure to retry just before a deadline does not stop an evaluation. Failing for as
+/// long as a request with its retries may take does.
+#[test]
+fn answers_and_failures_to_retry_are_not_silence() {
+    let standin = StandInServer::start(|_, received| {
+        if received.line.starts_with("GET") {
+            StandInReply::Answer(404, "{}".into())
+        } else {
+            StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+        }
+    });
+    let remote = RemotePredictor::connect(RemoteOptions {
+        url: standin.url(),
+        timeout: Duration::from_millis(500),
+        retries: 1,
+        ..RemoteOptions::default()
+    })
+    .unwrap();
+    // Longer than the patience (0.5 s × 2): counted from the 404, the next request would be
+    // judged silent at once.
+    std::thread::sleep(Duration::from_millis(1500));
+    let cut = |ms| {
+        let deadline = std::time::Instant::now() + Duration::from_millis(ms);
+        remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
+    };
+    // The 404 at connecting was an answer; the 503 is retried after a pause the deadline
+    // cuts: out of time, no candidates.
+    let found = cut(150).unwrap();
+    assert!(found[0].is_empty(), "{found:?}");
+    // Only 503s since: after the patience, the server's failure.
+    std::thread::sleep(Duration::from_millis(2000));
+    let err = cut(150).unwrap_err().to_string();
+    assert!(err.contains("no answer for"), "{err}");
+}
+
 /// A server that fails (no connection here) until the deadline cuts the retries short is
 /// reported with its failure, not as a search out of time: an evaluation must not record
 /// theorems "not proved" that no model was asked about.

@@ -3,9 +3,9 @@
 //! 5xx), and errors that say what failed and what to do. Answers are read up to a bound, so a
 //! misbehaving server cannot grow the memory. A request a caller's deadline cuts short ends
 //! in `RemoteError::OutOfTime` only while the server still answers: one that has had a request
-//! and answered nothing for as long as a request with all its retries may take has failed,
-//! whatever the caller's deadline, and so has one whose last answer before the deadline was a
-//! failure (the deadline cut its retries).
+//! and given nothing but failures to retry (silence, 5xx, 408, 429) for as long as a request
+//! with all its retries may take has failed, whatever the caller's deadline, and so has one
+//! that could not be reached at all (no connection) when the deadline cut its retries.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -39,9 +39,10 @@ pub struct ClientOptions {
 pub struct Client {
     agent: ureq::Agent,
     options: ClientOptions,
-    /// Since when the server has had a request and answered none (None: it has answered
-    /// every request sent so far, or none was sent). Time between requests (Lean's, while a
-    /// search checks candidates) is not the server's silence.
+    /// Since when the server has had a request and given no answer but a failure to retry
+    /// (none, a 5xx, 408 or 429; None: it has answered since its last request, or none was
+    /// sent). Time between requests (Lean's, while a search checks candidates) is not the
+    /// server's silence.
     waiting_since: Mutex<Option<Instant>>,
 }
 
@@ -138,65 +139,63 @@ impl Client {
         send: impl Fn(Duration) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<String, RemoteError> {
         let mut attempts = 0;
-        // Why the last attempt that failed and may be retried failed: the answer when the
-        // deadline then cuts the retries short.
-        let mut last_reason: Option<String> = None;
+        // Why the last attempt found no server (no connection, no name, no TLS): the end of
+        // the call when the deadline then cuts the retries short. A server that answered (a
+        // 5xx, a 429) or was silent is judged by its silence instead: one failure of an
+        // overloaded server before a deadline is not a reason to stop an evaluation.
+        let mut no_server: Option<String> = None;
         let attempt = || {
-            attempts += 1;
             let started = Instant::now();
             let left = deadline.map(|d| d.saturating_duration_since(started));
             if left.is_some_and(|l| l.is_zero()) {
                 return Err(cut_short_after(
-                    &last_reason,
+                    &no_server,
                     self.options.flags,
                     url,
                     models_url,
                 ));
             }
+            attempts += 1;
             self.waiting_since
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .get_or_insert(started);
             let timeout = left.map_or(self.options.timeout, |l| l.min(self.options.timeout));
             let cut_short = timeout < self.options.timeout;
-            let result = send(timeout)
-                .map_err(|e| match e {
-                    ureq::Error::Timeout(_) if cut_short => out_of_time(),
-                    e => Failure {
-                        transient: true,
-                        error: unavailable(
-                            self.options.flags,
-                            url,
-                            models_url,
-                            transport_reason(&e, self.options.timeout, self.options.flags),
-                        ),
-                    },
-                })
-                .and_then(|response| {
+            let result = match send(timeout) {
+                Ok(response) => {
+                    // An answer, or a refusal retrying cannot change (a 404 for a route the
+                    // server lacks), ends the wait; a 5xx, 408 or 429 does not.
+                    let status = response.status().as_u16();
+                    if !(status >= 500 || status == 408 || status == 429) {
+                        *self.waiting_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    }
+                    no_server = None;
                     read(self.options.flags, url, models_url, response, cut_short)
-                });
-            let result = match result {
-                Ok(body) => {
-                    *self.waiting_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                    Ok(body)
                 }
+                Err(ureq::Error::Timeout(_)) if cut_short => Err(out_of_time()),
+                Err(e) => {
+                    let reason = transport_reason(&e, self.options.timeout, self.options.flags);
+                    if !matches!(e, ureq::Error::Timeout(_)) {
+                        no_server = Some(reason.clone());
+                    }
+                    Err(Failure {
+                        transient: true,
+                        error: unavailable(self.options.flags, url, models_url, reason),
+                    })
+                }
+            };
+            let result = match result {
                 Err(Failure {
                     error: RemoteError::OutOfTime,
                     ..
                 }) => Err(cut_short_after(
-                    &last_reason,
+                    &no_server,
                     self.options.flags,
                     url,
                     models_url,
                 )),
-                Err(failure) => {
-                    if let (true, RemoteError::Unavailable { reason, .. }) =
-                        (failure.transient, &failure.error)
-                    {
-                        last_reason = Some(reason.clone());
-                    }
-                    Err(failure)
-                }
+                other => other,
             };
             tracing::debug!(
                 target: "remote",
@@ -264,7 +263,10 @@ impl Client {
             self.options.flags,
             url,
             models_url,
-            format!("no answer for {:.0} s", silent.as_secs_f64()),
+            format!(
+                "no answer for {:.0} s (nothing, or only failures worth retrying)",
+                silent.as_secs_f64()
+            ),
         )
     }
 }
@@ -353,9 +355,9 @@ fn read(
     Err(Failure { transient, error })
 }
 
-/// The end of a call whose deadline came before an attempt or cut one short: the last
-/// failure that would have been retried, when there was one (the server answered, with
-/// errors), else `OutOfTime`.
+/// The end of a call whose deadline came before an attempt or cut one short: the server's
+/// absence when the last attempt found none (`no_server`: why), else `OutOfTime` (which the
+/// caller's silence check may still turn into a failure).
 fn cut_short_after(
     last_reason: &Option<String>,
     flags: &'static Flags,

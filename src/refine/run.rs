@@ -162,8 +162,9 @@ fn run_attempts(cx: &Context<'_>) -> Result<Vec<AttemptOutcome>, RefineError> {
                 let outcome = run_attempt(cx, attempt, &proved_by);
                 if outcome.is_err() {
                     failed.store(true, Ordering::SeqCst);
-                    // Attempts beside it stop at their next request.
-                    proved_by.store(0, Ordering::SeqCst);
+                    // Attempts numbered above it stop at their next request; those below
+                    // go on, as they would have run before it one after another.
+                    proved_by.fetch_min(attempt - 1, Ordering::SeqCst);
                 }
                 finished
                     .lock()
