@@ -22,7 +22,11 @@ fn answering(content: &'static str) -> StandInServer {
 }
 
 fn refine(server: &StandInServer, extra: &[&str]) -> std::process::Output {
-    let url = server.url();
+    refine_at(&server.url(), extra)
+}
+
+/// `proofstep refine` of `and_swap` with the model at `url`.
+fn refine_at(url: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![
         "refine",
         "--file",
@@ -30,7 +34,7 @@ fn refine(server: &StandInServer, extra: &[&str]) -> std::process::Output {
         "--theorem",
         "and_swap",
         "--api-url",
-        &url,
+        url,
         "--api-model",
         "stand-in",
         "--api-key-env",
@@ -260,29 +264,10 @@ fn a_model_that_cannot_be_reached_is_an_error_even_when_the_time_limit_cuts_its_
     // No server on port 9: each request fails at once, the pauses between retries grow, and
     // the 1.5 s limit comes during one. That is the model's failure (exit 4), not a run that
     // ran out of time (exit 1 with "raise --time-limit").
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofstep"))
-        .args([
-            "refine",
-            "--file",
-            "lean/mini/Example.lean",
-            "--theorem",
-            "and_swap",
-            "--api-url",
-            "http://127.0.0.1:9/v1",
-            "--api-model",
-            "m",
-            "--backend",
-            "file",
-            "--time-limit",
-            "1.5",
-            "--api-retries",
-            "6",
-        ])
-        .current_dir(common::repo_root())
-        .env_remove("PROOFSTEP_LEAN")
-        .env_remove("LEAN_PATH")
-        .output()
-        .unwrap();
+    let out = refine_at(
+        "http://127.0.0.1:9/v1",
+        &["--time-limit", "1.5", "--api-retries", "6"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
