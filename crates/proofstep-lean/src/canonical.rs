@@ -412,8 +412,9 @@ fn permutations<'a>(items: &[&'a str]) -> Vec<Vec<&'a str>> {
 /// How many names a statement's binders bind as written, before its top-level `:`: the
 /// hypotheses its first proof state holds when nothing else of the file adds any. After the
 /// keyword, the name (`example` has none) and its universe parameters (`.{u v}`), each
-/// bracketed group binds the names before its `:` (`(a b : Nat)` two, `{{x : α}}` one), or
-/// one (`[Group G]`), or each name it holds (`(x y)`); a bare name binds itself (`theorem t m
+/// bracketed group binds the names before its `:` (`(a b : Nat)` two, `{{x : α}}` one), an
+/// instance group one (`[Group G]`, `[inst : Fact (0 < (n : ℕ))]`), a group without a type
+/// each name it holds (`(x y)`); a bare name binds itself (`theorem t m
 /// (h : m = 0)`). Without a keyword, the binders are read as `parse` reads them.
 pub fn written_binders(statement: &str) -> usize {
     let toks = from_keyword(tokens(statement));
@@ -433,9 +434,11 @@ pub fn written_binders(statement: &str) -> usize {
                 let end = group_end(&toks, i);
                 let inner = &toks[(i + 1).min(end)..end];
                 let names = |ts: &[&str]| ts.iter().filter(|t| is_name_or_numeral(t)).count();
+                // An instance binder binds one name, whatever colons its class holds
+                // (`[Fact (1 < (p : ℕ))]`).
                 count += match inner.iter().position(|t| *t == ":") {
+                    _ if toks[i] == "[" => 1,
                     Some(c) => names(&inner[..c]),
-                    None if toks[i] == "[" => 1,
                     None => names(inner),
                 };
                 i = end + 1;

@@ -84,6 +84,11 @@ mod tests {
                 "theorem q («a b» : Nat) : «a b» = «a b»",
                 "«a b» : Nat\n⊢ «a b» = «a b»",
             ),
+            // Instance binders whose class holds colons.
+            (
+                "theorem i [Fact (1 < (2 : Nat))] [inst : Cl (2 : Nat) 3] : True",
+                "inst✝ : Fact (1 < 2)\ninst : Cl 2 3\n⊢ True",
+            ),
             // A default value and a comment inside a binder.
             (
                 "theorem d (n : Nat := 2) /- (x : Nat) -/ (m : Nat) : n = m",
