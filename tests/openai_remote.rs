@@ -567,15 +567,18 @@ fn time_between_requests_is_not_the_servers_silence() {
     assert!(err.contains("no answer for"), "{err}");
 }
 
-/// A server that answers, even only to say it lacks a route (`/v1/models`: 404) or that it is
-/// busy (503), is not silent: a search that runs out of time beside it is out of time, and
-/// one failure to retry just before a deadline does not stop an evaluation. Failing for as
-/// long as a request with its retries may take does.
+/// A server that answers, even only to say it lacks a route (`/v1/models`: 404), is not
+/// silent: a request held past a search's deadline after a pause longer than the patience
+/// (Lean's time, here 1.5 s against 0.5 s × 2) is out of time. A failure to retry (503) whose
+/// retries the deadline cuts is neither an answer nor a dead server: its own error, which
+/// `eval` records as a theorem to search again.
 #[test]
-fn answers_and_failures_to_retry_are_not_silence() {
-    let standin = StandInServer::start(|_, received| {
+fn answers_are_not_silence_and_a_cut_retry_is_its_own_failure() {
+    let standin = StandInServer::start(|i, received| {
         if received.line.starts_with("GET") {
             StandInReply::Answer(404, "{}".into())
+        } else if i == 1 {
+            StandInReply::Hang
         } else {
             StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
         }
@@ -587,21 +590,22 @@ fn answers_and_failures_to_retry_are_not_silence() {
         ..RemoteOptions::default()
     })
     .unwrap();
-    // Longer than the patience (0.5 s × 2): counted from the 404, the next request would be
-    // judged silent at once.
     std::thread::sleep(Duration::from_millis(1500));
     let cut = |ms| {
         let deadline = std::time::Instant::now() + Duration::from_millis(ms);
         remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
     };
-    // The 404 at connecting was an answer; the 503 is retried after a pause the deadline
-    // cuts: out of time, no candidates.
     let found = cut(150).unwrap();
     assert!(found[0].is_empty(), "{found:?}");
-    // Only 503s since: after the patience, the server's failure.
-    std::thread::sleep(Duration::from_millis(2000));
-    let err = cut(150).unwrap_err().to_string();
-    assert!(err.contains("no answer for"), "{err}");
+    let err = cut(150).unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<proofstep::openai::RemoteError>(),
+            Some(proofstep::openai::RemoteError::CutAfterFailure { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("HTTP 503: busy"), "{err}");
 }
 
 /// A server that fails (no connection here) until the deadline cuts the retries short is
@@ -662,6 +666,73 @@ fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["proved"], false);
     assert_eq!(result["stop"], "time_limit", "{result}");
+}
+
+/// An evaluation against a server that fails (503) whenever the time limit cuts its retries
+/// records no verdict: each theorem is marked to search again, and the rerun against a
+/// working server searches them all instead of resuming "not proved" lines.
+#[test]
+fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
+    let Some(_) =
+        common::test_lean("eval_searches_again_the_theorems_a_failing_server_left_unsearched")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.jsonl");
+    let eval = |url: &str| {
+        common::proofstep_at_root(&[
+            "eval",
+            "--dataset",
+            "lean/mini/Example.lean",
+            "--predictor-url",
+            url,
+            "--predictor-model",
+            "m",
+            "--predictor-retries",
+            "6",
+            "--no-also-try",
+            "--time-limit",
+            "1",
+            "--out",
+            results.to_str().unwrap(),
+        ])
+    };
+    let busy = StandInServer::start(|_, _| {
+        StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+    });
+    let out = eval(&busy.url());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty(), "{stderr}");
+    assert!(
+        lines
+            .iter()
+            .all(|r| r["retry"] == true && r["proved"] == false),
+        "{lines:?}"
+    );
+    assert!(
+        format!("{stdout}{stderr}").contains("because Lean or the model server failed"),
+        "{stdout}{stderr}"
+    );
+    let working =
+        StandInServer::start(|_, _| StandInReply::Answer(200, answer_with(&["simp_all"], -0.1)));
+    let out = eval(&working.url());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("{} searched", lines.len())) && said.contains("0 resumed"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -224,6 +224,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             | RemoteError::Refused { .. }
             | RemoteError::BadAnswer { .. }
             | RemoteError::NoLogprobs { .. }
+            | RemoteError::CutAfterFailure { .. }
             | RemoteError::OutOfTime => Failure::Model,
         });
     }

@@ -39,9 +39,10 @@ pub struct TheoremRecord {
     /// Why the theorem could not be searched (its statement does not elaborate, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// The failure was Lean's, not the theorem's (it died, ran out of memory or time while
-    /// the statement was elaborated, twice): a resumed run searches the theorem again, and
-    /// its new line replaces this one.
+    /// The failure was not the theorem's: Lean's (it died, ran out of memory or time while the
+    /// statement was elaborated, twice), or the model server's, failing when the time limit cut
+    /// its retries (`RemoteError::CutAfterFailure`). A resumed run searches the theorem again,
+    /// and its new line replaces this one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retry: bool,
     /// The full search trace, when asked for (`--trace`).
@@ -155,9 +156,9 @@ impl TheoremRecord {
         }
     }
 
-    /// The record of a theorem Lean failed on for reasons not the theorem's own (see
-    /// [`TheoremRecord::retry`]).
-    pub fn from_lean_failure(
+    /// The record of a theorem Lean or the model server failed on for reasons not the
+    /// theorem's own (see [`TheoremRecord::retry`]).
+    pub fn from_failure_to_retry(
         name: &str,
         split: Option<&str>,
         error: String,

@@ -9,7 +9,9 @@ use tracing::info;
 use crate::eval::dataset::Task;
 use crate::eval::record::TheoremRecord;
 use crate::eval::results_file::ResultsFile;
-use crate::eval::run::{evaluate_with, start_failure, RunCounts};
+use crate::eval::run::{
+    cut_after_failure, evaluate_with, retry_after_model_failure, start_failure, RunCounts,
+};
 use crate::eval::EvalError;
 use crate::lean::ProofBackend;
 use crate::model::Predictor;
@@ -88,6 +90,9 @@ fn refine_one(
                 error: RefineError::Start(err),
             })
         }
+        Err(
+            RefineError::Model(err) | RefineError::Search(crate::search::SearchError::Model(err)),
+        ) if cut_after_failure(&err) => Ok(retry_after_model_failure(task, split, &err, began)),
         Err(error) => Err(EvalError::Refine {
             theorem: task.name.clone(),
             error,

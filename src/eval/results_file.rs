@@ -219,7 +219,7 @@ mod tests {
         let path = dir.path().join("r.jsonl");
         {
             let (file, _) = ResultsFile::open(&path).unwrap();
-            file.append(&TheoremRecord::from_lean_failure(
+            file.append(&TheoremRecord::from_failure_to_retry(
                 "a",
                 None,
                 "died".into(),

@@ -155,11 +155,42 @@ fn run_one(
                 error: SearchError::Start(err),
             })
         }
+        Err(SearchError::Model(err)) if cut_after_failure(&err) => {
+            Ok(retry_after_model_failure(task, split, &err, began))
+        }
         Err(err) => Err(EvalError::Search {
             theorem: task.name.clone(),
             error: err,
         }),
     }
+}
+
+/// Whether the model failed only because the time limit cut the retries of a server's failure
+/// (`RemoteError::CutAfterFailure`): a theorem to search again, not a verdict and not a reason
+/// to stop the run.
+pub(crate) fn cut_after_failure(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<crate::openai::RemoteError>(),
+            Some(crate::openai::RemoteError::CutAfterFailure { .. })
+        )
+    })
+}
+
+/// The record of a theorem whose model failed so (`cut_after_failure`), to search again.
+pub(crate) fn retry_after_model_failure(
+    task: &Task,
+    split: Option<&str>,
+    err: &anyhow::Error,
+    began: Instant,
+) -> TheoremRecord {
+    warn!(theorem = %task.name, "the model failed ({err:#}); a resumed run searches it again");
+    TheoremRecord::from_failure_to_retry(
+        &task.name,
+        split,
+        format!("{err:#}"),
+        began.elapsed().as_secs_f64(),
+    )
 }
 
 /// A theorem whose proof attempt could not start: an error record when the failure is the
@@ -174,7 +205,7 @@ pub(crate) fn start_failure(
 ) -> Result<TheoremRecord, EvalError> {
     if is_lean_failure(&err) {
         warn!(theorem = %task.name, "cannot start: {err}; a resumed run tries it again");
-        return Ok(TheoremRecord::from_lean_failure(
+        return Ok(TheoremRecord::from_failure_to_retry(
             &task.name,
             split,
             err.to_string(),

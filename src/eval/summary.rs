@@ -30,7 +30,8 @@ pub struct Summary {
     pub proved: usize,
     /// Theorems that could not be searched (statement did not elaborate, ...).
     pub errors: usize,
-    /// Of those, the ones Lean failed on (`TheoremRecord::retry`): a rerun tries them again.
+    /// Of those, the ones Lean or the model server failed on (`TheoremRecord::retry`): a rerun
+    /// tries them again.
     #[serde(default)]
     pub lean_failures: usize,
     /// Of the proved ones, those whose file adds hypotheses their statement does not write
@@ -238,7 +239,7 @@ impl Summary {
             self.errors,
             if self.lean_failures > 0 {
                 format!(
-                    " ({} because Lean failed: rerun the same command to search them again)",
+                    " ({} because Lean or the model server failed: rerun the same command to search them again)",
                     self.lean_failures
                 )
             } else {

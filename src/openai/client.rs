@@ -1,11 +1,13 @@
 //! HTTP to a completions server: JSON requests with a deadline each, retried with growing,
 //! jittered pauses when the failure may pass (no connection, a deadline missed, 408, 429,
 //! 5xx), and errors that say what failed and what to do. Answers are read up to a bound, so a
-//! misbehaving server cannot grow the memory. A request a caller's deadline cuts short ends
-//! in `RemoteError::OutOfTime` only while the server still answers: one that has had a request
-//! and given nothing but failures to retry (silence, 5xx, 408, 429) for as long as a request
-//! with all its retries may take has failed, whatever the caller's deadline, and so has one
-//! that could not be reached at all (no connection) when the deadline cut its retries.
+//! misbehaving server cannot grow the memory. A call a caller's deadline cuts short ends in
+//! `RemoteError::OutOfTime` when it was only waiting for an answer, unless the server has had
+//! a request and given nothing but failures to retry (silence, 5xx, 408, 429) for as long as a
+//! request with all its retries may take (then `Unavailable`); and in
+//! `RemoteError::CutAfterFailure` when the deadline cut the retries of a failure, which is
+//! neither an answer nor a server known to be down (`eval` searches that theorem again on a
+//! rerun rather than record it).
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -139,21 +141,16 @@ impl Client {
         send: impl Fn(Duration) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<String, RemoteError> {
         let mut attempts = 0;
-        // Why the last attempt found no server (no connection, no name, no TLS): the end of
-        // the call when the deadline then cuts the retries short. A server that answered (a
-        // 5xx, a 429) or was silent is judged by its silence instead: one failure of an
-        // overloaded server before a deadline is not a reason to stop an evaluation.
-        let mut no_server: Option<String> = None;
+        // Why the last attempt of this call failed in a way worth retrying (no connection, a
+        // request timed out, a 5xx, 408 or 429), when one did: the end of the call if the
+        // deadline then cuts its retries (`RemoteError::CutAfterFailure`), neither an answer
+        // nor a server known to be down.
+        let mut last_failure: Option<String> = None;
         let attempt = || {
             let started = Instant::now();
             let left = deadline.map(|d| d.saturating_duration_since(started));
             if left.is_some_and(|l| l.is_zero()) {
-                return Err(cut_short_after(
-                    &no_server,
-                    self.options.flags,
-                    url,
-                    models_url,
-                ));
+                return Err(cut_short_after(&last_failure, self.options.flags, url));
             }
             attempts += 1;
             self.waiting_since
@@ -170,32 +167,33 @@ impl Client {
                     if !(status >= 500 || status == 408 || status == 429) {
                         *self.waiting_since.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     }
-                    no_server = None;
                     read(self.options.flags, url, models_url, response, cut_short)
                 }
                 Err(ureq::Error::Timeout(_)) if cut_short => Err(out_of_time()),
-                Err(e) => {
-                    let reason = transport_reason(&e, self.options.timeout, self.options.flags);
-                    if !matches!(e, ureq::Error::Timeout(_)) {
-                        no_server = Some(reason.clone());
-                    }
-                    Err(Failure {
-                        transient: true,
-                        error: unavailable(self.options.flags, url, models_url, reason),
-                    })
-                }
+                Err(e) => Err(Failure {
+                    transient: true,
+                    error: unavailable(
+                        self.options.flags,
+                        url,
+                        models_url,
+                        transport_reason(&e, self.options.timeout, self.options.flags),
+                    ),
+                }),
             };
             let result = match result {
                 Err(Failure {
                     error: RemoteError::OutOfTime,
                     ..
-                }) => Err(cut_short_after(
-                    &no_server,
-                    self.options.flags,
-                    url,
-                    models_url,
-                )),
-                other => other,
+                }) => Err(cut_short_after(&last_failure, self.options.flags, url)),
+                Err(failure) => {
+                    if let (true, RemoteError::Unavailable { reason, .. }) =
+                        (failure.transient, &failure.error)
+                    {
+                        last_failure = Some(reason.clone());
+                    }
+                    Err(failure)
+                }
+                ok => ok,
             };
             tracing::debug!(
                 target: "remote",
@@ -355,21 +353,20 @@ fn read(
     Err(Failure { transient, error })
 }
 
-/// The end of a call whose deadline came before an attempt or cut one short: the server's
-/// absence when the last attempt found none (`no_server`: why), else `OutOfTime` (which the
-/// caller's silence check may still turn into a failure).
-fn cut_short_after(
-    last_reason: &Option<String>,
-    flags: &'static Flags,
-    url: &str,
-    models_url: &str,
-) -> Failure {
-    match last_reason {
-        Some(reason) => Failure {
-            transient: false,
-            error: unavailable(flags, url, models_url, reason.clone()),
+/// The end of a call whose deadline came before an attempt or cut one short: the failure
+/// the retries were for, when an attempt of this call failed (`CutAfterFailure`), else
+/// `OutOfTime` (which the silence check may still turn into a failure).
+fn cut_short_after(last_failure: &Option<String>, flags: &'static Flags, url: &str) -> Failure {
+    Failure {
+        transient: false,
+        error: match last_failure {
+            Some(reason) => RemoteError::CutAfterFailure {
+                flags,
+                url: url.to_string(),
+                reason: reason.clone(),
+            },
+            None => RemoteError::OutOfTime,
         },
-        None => out_of_time(),
     }
 }
 

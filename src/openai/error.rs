@@ -112,6 +112,19 @@ pub enum RemoteError {
     /// `--predictor-extra` sets a field proofstep sets from its own flags.
     #[error("--predictor-extra sets \"{0}\", which proofstep sets from its own flags (--samples, --temperatures, --top-p, --max-tokens, --seed, --predictor-model); leave it out")]
     ExtraOverrides(String),
+    /// The caller's deadline came while the server was failing (no connection, a request timed
+    /// out, a 5xx, 408 or 429) and cut the retries that might have got an answer: no verdict on
+    /// the server, and no answer to search with. `eval` records the theorem to be searched again
+    /// (`TheoremRecord::retry`) instead of a search that never had its candidates.
+    #[error("the server at {} failed ({reason}) and the time limit came before its retries: rerun to search again (eval does so for the theorems it marks), or raise {}", shown(.url), flags.retries)]
+    CutAfterFailure {
+        /// Whose server.
+        flags: &'static Flags,
+        /// The URL asked.
+        url: String,
+        /// The last failure.
+        reason: String,
+    },
     /// The caller's deadline (a search's `--time-limit`) came before the server's answer; the
     /// predictor answers what it has instead (never shown as a failure).
     #[error("the time limit ran out before the server answered")]
