@@ -606,6 +606,11 @@ fn answers_are_not_silence_and_a_cut_retry_is_its_own_failure() {
         "{err}"
     );
     assert!(err.to_string().contains("HTTP 503: busy"), "{err}");
+    // Failing for longer than the patience (0.5 s × 2) since the unanswered request: the
+    // server's failure, which stops an evaluation.
+    std::thread::sleep(Duration::from_millis(1000));
+    let err = cut(150).unwrap_err().to_string();
+    assert!(err.contains("no answer for"), "{err}");
 }
 
 /// A server that fails (no connection here) until the deadline cuts the retries short is
@@ -666,6 +671,49 @@ fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["proved"], false);
     assert_eq!(result["stop"], "time_limit", "{result}");
+}
+
+/// A search the model has answered before ends out of time when its last request fails as the
+/// time limit comes (a 503 whose retries the limit cuts): a verdict like any search's, not a
+/// failure of the model (exit 1, not 4).
+#[test]
+fn a_failure_at_the_time_limit_after_answers_ends_the_search_out_of_time() {
+    let Some(_) =
+        common::test_lean("a_failure_at_the_time_limit_after_answers_ends_the_search_out_of_time")
+    else {
+        return;
+    };
+    let standin = StandInServer::start(|i, _| {
+        if i == 0 {
+            StandInReply::Answer(200, answer_with(&["exact (1 : Nat)"], -0.1))
+        } else {
+            StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+        }
+    });
+    let out = common::proofstep_at_root(&[
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        &standin.url(),
+        "--predictor-model",
+        "m",
+        "--predictor-retries",
+        "20",
+        "--samples",
+        "1",
+        "--no-also-try",
+        "--time-limit",
+        "3",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["stop"], "time_limit", "{result}");
+    assert!(standin.requests().len() >= 2);
 }
 
 /// An evaluation against a server that fails (503) whenever the time limit cuts its retries

@@ -318,4 +318,45 @@ fn a_proof_stands_when_an_attempt_beside_it_fails() {
         (true.into(), 1.into())
     );
     assert_eq!(server.requests().len(), 2);
+    // The other way round: the first attempt's server fails (503) until the time limit cuts
+    // its retries, the second proves it. The proof Lean verified stands.
+    let server = StandInServer::start(|_, received| {
+        let body: serde_json::Value = serde_json::from_str(&received.body).unwrap();
+        if body["seed"] == 100 {
+            return StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into());
+        }
+        StandInReply::Answer(
+            200,
+            serde_json::json!({
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+                    "content": "```lean\nexact ⟨h.2, h.1⟩\n```"}}]
+            })
+            .to_string(),
+        )
+    });
+    let out = refine(
+        &server,
+        &[
+            "--json",
+            "--attempts",
+            "2",
+            "--api-parallel",
+            "2",
+            "--rounds",
+            "0",
+            "--seed",
+            "100",
+            "--time-limit",
+            "3",
+            "--api-retries",
+            "20",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (json["proved"].clone(), json["attempt"].clone()),
+        (true.into(), 2.into())
+    );
 }

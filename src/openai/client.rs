@@ -222,6 +222,12 @@ impl Client {
             .call();
         result.map_err(|f| match f.error {
             RemoteError::OutOfTime => self.out_of_time_or_silent(url, models_url),
+            cut @ RemoteError::CutAfterFailure { .. } => {
+                match self.out_of_time_or_silent(url, models_url) {
+                    RemoteError::OutOfTime => cut,
+                    silent => silent,
+                }
+            }
             RemoteError::Unavailable {
                 flags,
                 url,

@@ -101,13 +101,20 @@ pub(crate) fn run_attempt(
             repair: failed.as_ref(),
             seed: request_seed(cx.config, attempt, round),
         };
-        let Some(proposal) = cx
-            .model
-            .propose(&ask, cx.deadline)
-            .map_err(RefineError::Model)?
-        else {
-            out.timed_out = true;
-            break;
+        let proposal = match cx.model.propose(&ask, cx.deadline) {
+            Ok(Some(proposal)) => proposal,
+            Ok(None) => {
+                out.timed_out = true;
+                break;
+            }
+            // The time is up and the model answered this attempt before: it ends out of
+            // time, as it would have; a failure at its first request is the model's.
+            Err(err) if Instant::now() >= cx.deadline && !out.rounds.is_empty() => {
+                tracing::warn!("the whole-proof model failed as the time limit came: {err:#}");
+                out.timed_out = true;
+                break;
+            }
+            Err(err) => return Err(RefineError::Model(err)),
         };
         match proposal.usage {
             Some(u) => {

@@ -140,9 +140,8 @@ pub fn refine(
 
 /// Runs the attempts, `parallel` at once, none numbered above one that has proved the
 /// theorem; their outcomes in attempt order, or the first failure (by attempt number) of
-/// one that could not run, which stops the others — unless an attempt numbered lower proved
-/// the theorem: run one after another, the failing one would not have run, and the proof
-/// stands.
+/// one that could not run, which stops the others numbered above it — unless an attempt
+/// proved the theorem: a proof Lean verified stands.
 fn run_attempts(cx: &Context<'_>) -> Result<Vec<AttemptOutcome>, RefineError> {
     let proved_by = AtomicUsize::new(usize::MAX);
     let failed = AtomicBool::new(false);
@@ -175,11 +174,15 @@ fn run_attempts(cx: &Context<'_>) -> Result<Vec<AttemptOutcome>, RefineError> {
     });
     let mut finished = finished.into_inner().unwrap_or_else(|e| e.into_inner());
     finished.sort_by_key(|(attempt, _)| *attempt);
+    // A verified proof stands, whatever failed beside it.
+    let proved = finished
+        .iter()
+        .any(|(_, o)| o.as_ref().is_ok_and(|o| o.proved.is_some()));
     let mut outcomes = Vec::with_capacity(finished.len());
     for (_, outcome) in finished {
         match outcome {
             Ok(outcome) => outcomes.push(outcome),
-            Err(_) if outcomes.iter().any(|o| o.proved.is_some()) => {}
+            Err(_) if proved => {}
             Err(e) => return Err(e),
         }
     }

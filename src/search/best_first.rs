@@ -258,10 +258,19 @@ impl Search<'_> {
     fn generate(&self, id: usize) -> Result<(Vec<Candidate>, f64), SearchError> {
         let started = Instant::now();
         let prompts = [prompt(&self.nodes[id].state.pretty())];
-        let mut out = self
+        let answer = self
             .predictor
-            .generate_until(&prompts, &self.options_for(id), self.deadline)
-            .map_err(SearchError::Model)?;
+            .generate_until(&prompts, &self.options_for(id), self.deadline);
+        let mut out = match answer {
+            Ok(out) => out,
+            // The budget is spent and the model has answered this search before: it ends out
+            // of time, as it would have; a failure at its first request is the model's.
+            Err(err) if Instant::now() >= self.deadline && self.counts.generated > 0 => {
+                warn!("the model failed as the time limit came: {err:#}");
+                Vec::new()
+            }
+            Err(err) => return Err(SearchError::Model(err)),
+        };
         let secs = started.elapsed().as_secs_f64();
         Ok((out.pop().unwrap_or_default(), secs))
     }
