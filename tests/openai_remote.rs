@@ -580,7 +580,7 @@ fn answers_are_not_silence_and_a_cut_retry_is_its_own_failure() {
         } else if i == 1 {
             StandInReply::Hang
         } else {
-            StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+            StandInReply::busy()
         }
     });
     let remote = RemotePredictor::connect(RemoteOptions {
@@ -633,6 +633,27 @@ fn retries_cut_by_the_deadline_end_in_the_servers_failure() {
     );
 }
 
+/// `prove test_thm --json` with the model at `url` alone (no listed tactics), within 3 s.
+fn prove_within_3_s(url: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "prove",
+        "--theorem",
+        "test_thm",
+        "--file",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        url,
+        "--predictor-model",
+        "m",
+        "--no-also-try",
+        "--time-limit",
+        "3",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    common::proofstep_at_root(&args)
+}
+
 /// `prove --time-limit` bounds the time spent waiting on a server, not only on Lean: against a
 /// server that never answers (30 s per request, retried), the search stops at its limit, with
 /// no proof, as any search that runs out of time.
@@ -644,23 +665,7 @@ fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
     };
     let standin = StandInServer::start(|_, _| StandInReply::Hang);
     let started = std::time::Instant::now();
-    let out = common::proofstep_at_root(&[
-        "prove",
-        "--theorem",
-        "test_thm",
-        "--file",
-        "lean/mini/Example.lean",
-        "--predictor-url",
-        &standin.url(),
-        "--predictor-model",
-        "m",
-        "--predictor-timeout",
-        "30",
-        "--no-also-try",
-        "--time-limit",
-        "3",
-        "--json",
-    ]);
+    let out = prove_within_3_s(&standin.url(), &["--predictor-timeout", "30"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         started.elapsed() < Duration::from_secs(25),
@@ -687,28 +692,13 @@ fn a_failure_at_the_time_limit_after_answers_ends_the_search_out_of_time() {
         if i == 0 {
             StandInReply::Answer(200, answer_with(&["exact (1 : Nat)"], -0.1))
         } else {
-            StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+            StandInReply::busy()
         }
     });
-    let out = common::proofstep_at_root(&[
-        "prove",
-        "--theorem",
-        "test_thm",
-        "--file",
-        "lean/mini/Example.lean",
-        "--predictor-url",
+    let out = prove_within_3_s(
         &standin.url(),
-        "--predictor-model",
-        "m",
-        "--predictor-retries",
-        "20",
-        "--samples",
-        "1",
-        "--no-also-try",
-        "--time-limit",
-        "3",
-        "--json",
-    ]);
+        &["--predictor-retries", "20", "--samples", "1"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -746,9 +736,7 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
             results.to_str().unwrap(),
         ])
     };
-    let busy = StandInServer::start(|_, _| {
-        StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
-    });
+    let busy = StandInServer::start(|_, _| StandInReply::busy());
     let out = eval(&busy.url());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -7,18 +7,21 @@ mod common;
 
 use common::openai_standin::{StandInReply, StandInServer};
 
+/// The chat model's answer `content`, with token counts.
+fn chat_answer(content: &str) -> StandInReply {
+    StandInReply::Answer(
+        200,
+        serde_json::json!({
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 15, "total_tokens": 135}
+        })
+        .to_string(),
+    )
+}
+
 fn answering(content: &'static str) -> StandInServer {
-    StandInServer::start(move |_, _| {
-        StandInReply::Answer(
-            200,
-            serde_json::json!({
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 120, "completion_tokens": 15, "total_tokens": 135}
-            })
-            .to_string(),
-        )
-    })
+    StandInServer::start(move |_, _| chat_answer(content))
 }
 
 fn refine(server: &StandInServer, extra: &[&str]) -> std::process::Output {
@@ -273,6 +276,22 @@ fn a_model_that_cannot_be_reached_is_an_error_even_when_the_time_limit_cuts_its_
     assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
 }
 
+/// A proof of `and_swap` as a chat model writes it.
+const PROOF: &str = "```lean\nexact ⟨h.2, h.1⟩\n```";
+
+/// Two attempts at once, one round each, their requests' seeds 100 and 101.
+const TWO_ATTEMPTS_AT_ONCE: [&str; 9] = [
+    "--json",
+    "--attempts",
+    "2",
+    "--api-parallel",
+    "2",
+    "--rounds",
+    "0",
+    "--seed",
+    "100",
+];
+
 #[test]
 fn a_proof_stands_when_an_attempt_beside_it_fails() {
     if common::test_lean("a_proof_stands_when_an_attempt_beside_it_fails").is_none() {
@@ -287,29 +306,9 @@ fn a_proof_stands_when_an_attempt_beside_it_fails() {
             return StandInReply::Answer(400, r#"{"error": {"message": "bad request"}}"#.into());
         }
         std::thread::sleep(std::time::Duration::from_millis(700));
-        StandInReply::Answer(
-            200,
-            serde_json::json!({
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
-                    "content": "```lean\nexact ⟨h.2, h.1⟩\n```"}}]
-            })
-            .to_string(),
-        )
+        chat_answer(PROOF)
     });
-    let out = refine(
-        &server,
-        &[
-            "--json",
-            "--attempts",
-            "2",
-            "--api-parallel",
-            "2",
-            "--rounds",
-            "0",
-            "--seed",
-            "100",
-        ],
-    );
+    let out = refine(&server, &TWO_ATTEMPTS_AT_ONCE);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -323,34 +322,17 @@ fn a_proof_stands_when_an_attempt_beside_it_fails() {
     let server = StandInServer::start(|_, received| {
         let body: serde_json::Value = serde_json::from_str(&received.body).unwrap();
         if body["seed"] == 100 {
-            return StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into());
+            return StandInReply::busy();
         }
-        StandInReply::Answer(
-            200,
-            serde_json::json!({
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
-                    "content": "```lean\nexact ⟨h.2, h.1⟩\n```"}}]
-            })
-            .to_string(),
-        )
+        chat_answer(PROOF)
     });
     let out = refine(
         &server,
         &[
-            "--json",
-            "--attempts",
-            "2",
-            "--api-parallel",
-            "2",
-            "--rounds",
-            "0",
-            "--seed",
-            "100",
-            "--time-limit",
-            "3",
-            "--api-retries",
-            "20",
-        ],
+            &TWO_ATTEMPTS_AT_ONCE[..],
+            &["--time-limit", "3", "--api-retries", "20"],
+        ]
+        .concat(),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");

@@ -18,6 +18,13 @@ pub enum StandInReply {
     Hang,
 }
 
+impl StandInReply {
+    /// HTTP 503 with an error message, as an overloaded server answers.
+    pub fn busy() -> StandInReply {
+        StandInReply::Answer(503, r#"{"error": {"message": "busy"}}"#.into())
+    }
+}
+
 /// A request the stand-in received.
 #[derive(Clone, Debug)]
 pub struct Received {
