@@ -272,6 +272,7 @@ fn help_lists_the_exit_codes() {
         "  2  usage",
         "  3  Lean",
         "  7  refused",
+        "  8  eval: results written",
     ] {
         assert!(help.contains(line), "{line:?} in\n{help}");
     }

@@ -746,6 +746,8 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(!lines.is_empty(), "{stderr}");
+    // Results written, the run not complete: not 0, so that a scheduler does not go on.
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
     assert!(
         lines
             .iter()
@@ -768,6 +770,102 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
     assert!(
         said.contains(&format!("{} searched", lines.len())) && said.contains("0 resumed"),
         "{said}"
+    );
+}
+
+/// Shards of one run where the server failed for one of them: the merge keeps a verdict from
+/// any file over a record to retry, says how many are still to search and exits 8 (not done);
+/// the whole run's `eval` on the merged file searches just those.
+#[test]
+fn a_merge_holding_theorems_to_retry_is_unfinished_until_they_are_searched() {
+    let test = "a_merge_holding_theorems_to_retry_is_unfinished_until_they_are_searched";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    // One server for the whole run (its URL is part of the run's settings), failing on demand.
+    let failing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let switch = failing.clone();
+    let server = StandInServer::start(move |_, _| {
+        if switch.load(std::sync::atomic::Ordering::Relaxed) {
+            StandInReply::busy()
+        } else {
+            StandInReply::Answer(200, answer_with(&["simp_all"], -0.1))
+        }
+    });
+    let url = server.url();
+    let eval = |out: &str, extra: &[&str]| {
+        let out = at(out);
+        let mut args = vec![
+            "eval",
+            "--dataset",
+            "lean/mini/Example.lean",
+            "--predictor-url",
+            &url,
+            "--predictor-model",
+            "m",
+            "--predictor-retries",
+            "6",
+            "--no-also-try",
+            "--time-limit",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        common::proofstep_at_root(&args)
+    };
+    let said = |out: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let failed = eval("s0_failed.jsonl", &["--shard", "0/2"]);
+    assert_eq!(failed.status.code(), Some(8), "{}", said(&failed));
+    let to_retry = std::fs::read_to_string(at("s0_failed.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(to_retry > 0);
+    failing.store(false, std::sync::atomic::Ordering::Relaxed);
+    let one = eval("s1.jsonl", &["--shard", "1/2"]);
+    assert_eq!(one.status.code(), Some(0), "{}", said(&one));
+    let again = eval("s0_again.jsonl", &["--shard", "0/2"]);
+    assert_eq!(again.status.code(), Some(0), "{}", said(&again));
+
+    let merge = |out: &str, shards: &[&str]| {
+        let out = at(out);
+        let mut args = vec!["eval", "merge", "--out", out.to_str().unwrap()];
+        let shards: Vec<String> = shards.iter().map(|s| at(s).display().to_string()).collect();
+        args.extend(shards.iter().map(String::as_str));
+        common::proofstep_at_root(&args)
+    };
+    // The failed shard alone: written, but not a finished run.
+    let partial = merge("m1.jsonl", &["s0_failed.jsonl", "s1.jsonl"]);
+    let text = said(&partial);
+    assert_eq!(partial.status.code(), Some(8), "{text}");
+    assert!(
+        text.contains(&format!("{to_retry} theorems are still to search")),
+        "{text}"
+    );
+    // Its verdicts in another file, given after it: they replace the records to retry.
+    let whole = merge(
+        "m2.jsonl",
+        &["s0_failed.jsonl", "s1.jsonl", "s0_again.jsonl"],
+    );
+    let text = said(&whole);
+    assert_eq!(whole.status.code(), Some(0), "{text}");
+    assert!(!text.contains("still to search"), "{text}");
+    // The whole run on the first merge searches exactly the theorems to retry.
+    let resumed = eval("m1.jsonl", &[]);
+    let text = said(&resumed);
+    assert_eq!(resumed.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!("this run: {to_retry} searched")),
+        "{text}"
     );
 }
 

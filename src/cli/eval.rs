@@ -393,7 +393,18 @@ fn summarize(
         ("this_run", this_run),
         &line,
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(complete_or_not(&summary))
+}
+
+/// How an evaluation that wrote its results ends: 0 when every theorem has a verdict,
+/// [`crate::cli::exit::UNFINISHED`] when some are still to search (Lean or the model server
+/// failed on them), so that a script or scheduler does not take the run as done.
+pub fn complete_or_not(summary: &Summary) -> ExitCode {
+    if summary.lean_failures > 0 {
+        ExitCode::from(crate::cli::exit::UNFINISHED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes the summary, report and plot beside `out` and prints the summary: as text with

@@ -69,6 +69,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         "duplicates_dropped": merged.duplicates,
         "duplicates_disagreeing": merged.disagreements,
         "missing": merged.missing,
+        "to_retry": merged.to_retry,
         "absent_shards": merged.absent.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     });
     let mut line = format!(
@@ -88,6 +89,15 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         line.push_str(&format!(
             "; {} theorems of these shards have no result yet (--partial)",
             merged.missing
+        ));
+    }
+    if merged.to_retry > 0 {
+        line.push_str(&format!(
+            "; {} theorems are still to search (Lean or the model server failed on them, and \
+             no shard given has their verdict): `eval` with the run's flags, no --shard and \
+             --out {} searches them, or rerun their shards and merge again",
+            merged.to_retry,
+            args.out.display()
         ));
     }
     if !merged.absent.is_empty() {
@@ -128,7 +138,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         ("merge", info),
         &line,
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::cli::eval::complete_or_not(&summary))
 }
 
 /// Whether two paths name the same file (both exist and resolve to one path).

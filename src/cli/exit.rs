@@ -24,6 +24,12 @@ use proofstep::train::TrainError;
 /// found no usable Lean, copies found by `eval overlap`.
 pub const ANSWER_NO: u8 = 1;
 
+/// Exit code of an `eval` (or `eval merge`) that wrote its results but holds theorems still
+/// to search: Lean or the model server failed on them (`TheoremRecord::retry`), so the run is
+/// not complete and its pass rate counts them as not proved; the same command searches them
+/// again. Not 0, so that a scheduler's `afterok` does not take the run as done.
+pub const UNFINISHED: u8 = 8;
+
 /// Exit code of an interrupted run (a training run after it saved a checkpoint), as shells
 /// report SIGINT: the one `proofstep::interrupt` exits with.
 pub const INTERRUPTED: u8 = proofstep::interrupt::EXIT_CODE as u8;
@@ -164,6 +170,10 @@ pub fn help_text() -> String {
     for failure in Failure::ALL {
         line(failure.code(), failure.meaning());
     }
+    line(
+        UNFINISHED,
+        "eval: results written, but Lean or the model server failed on some theorems (the same command searches them again); eval merge: the shards hold such theorems",
+    );
     line(
         INTERRUPTED,
         "interrupted by Ctrl-C, SIGTERM or SIGHUP (train saves a checkpoint first; the others stop the Lean processes they started)",
@@ -406,7 +416,7 @@ mod tests {
     fn every_code_is_distinct_and_listed_in_the_help() {
         let codes: std::collections::BTreeSet<u8> = Failure::ALL.iter().map(|f| f.code()).collect();
         assert_eq!(codes.len(), Failure::ALL.len());
-        assert!(!codes.contains(&0) && !codes.contains(&ANSWER_NO));
+        assert!(!codes.contains(&0) && !codes.contains(&ANSWER_NO) && !codes.contains(&UNFINISHED));
         let help = help_text();
         for f in Failure::ALL {
             assert!(

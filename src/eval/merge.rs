@@ -30,6 +30,9 @@ pub struct Merged {
     pub disagreements: usize,
     /// Theorems of the shards given that have no result yet (only with `partial`).
     pub missing: usize,
+    /// Theorems whose only record is one to retry (`TheoremRecord::retry`: Lean or the model
+    /// server failed on them): counted, not proved, until a run searches them again.
+    pub to_retry: usize,
     /// Shards of the partition that no file holds (only with `partial`).
     pub absent: Vec<Shard>,
 }
@@ -119,10 +122,15 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
                     ),
                 });
             }
-            match kept.get(&record.name) {
+            match kept.get_mut(&record.name) {
+                // A verdict replaces a record to retry, as a later line does in one file.
+                Some(first) if first.retry && !record.retry => {
+                    duplicates += 1;
+                    *first = record;
+                }
                 Some(first) => {
                     duplicates += 1;
-                    if first.proved != record.proved {
+                    if first.proved != record.proved && !record.retry {
                         disagreements += 1;
                     }
                 }
@@ -171,12 +179,14 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
             gaps.join("; ")
         )));
     }
+    let to_retry = records.iter().filter(|r| r.retry).count();
     Ok(Merged {
         config: reference.clone().whole(),
         records,
         duplicates,
         disagreements,
         missing,
+        to_retry,
         absent,
     })
 }
@@ -351,6 +361,43 @@ mod tests {
             merged.records.iter().all(|r| !r.proved),
             "the first file's records are kept"
         );
+    }
+
+    #[test]
+    fn a_verdict_in_any_file_replaces_a_record_to_retry() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(30);
+        let c = config(4, &tasks);
+        let s = |index| Shard { index, count: 2 };
+        // Shard 0 run against a failing server (every record to retry), then again.
+        let failed = shard_files(dir.path(), "failed", &c, s(0), &tasks, false);
+        let text: String = std::fs::read_to_string(&failed)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let r: TheoremRecord = serde_json::from_str(line).unwrap();
+                let retry = TheoremRecord::from_failure_to_retry(&r.name, None, "503".into(), 0.1);
+                serde_json::to_string(&retry).unwrap() + "\n"
+            })
+            .collect();
+        std::fs::write(&failed, text).unwrap();
+        let again = shard_files(dir.path(), "again", &c, s(0), &tasks, true);
+        let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
+        let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
+
+        let alone = merge_shards(&[failed.clone(), b.clone()], false).unwrap();
+        assert_eq!(alone.to_retry, in_zero, "records to retry are counted");
+        for files in [
+            [failed.clone(), b.clone(), again.clone()],
+            [again, b, failed],
+        ] {
+            let merged = merge_shards(&files, false).unwrap();
+            assert_eq!(merged.records.len(), 30);
+            assert_eq!(merged.to_retry, 0, "{files:?}");
+            assert_eq!(merged.disagreements, 0, "{files:?}");
+            assert_eq!(merged.duplicates, in_zero);
+            assert_eq!(merged.records.iter().filter(|r| r.proved).count(), in_zero);
+        }
     }
 
     #[test]

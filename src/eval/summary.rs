@@ -239,7 +239,7 @@ impl Summary {
             self.errors,
             if self.lean_failures > 0 {
                 format!(
-                    " ({} because Lean or the model server failed: rerun the same command to search them again)",
+                    " ({} because Lean or the model server failed: `eval` again with the same --out and flags searches them again)",
                     self.lean_failures
                 )
             } else {
