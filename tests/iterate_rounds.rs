@@ -232,3 +232,51 @@ fn found_proofs_take_their_share_beside_the_replayed_examples() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("0.9"));
 }
+
+/// A validation theorem Lean dies on every time it is searched (a `lean` that is killed when
+/// its file holds `val_b`): the round stops with Lean's exit code instead of recording a val
+/// figure that counts the theorem as not proved, and the rerun with a working Lean resumes
+/// the round and records it.
+#[test]
+fn a_round_lean_keeps_failing_in_is_not_recorded() {
+    let Some(dir) = pool_and_val("a_round_lean_keeps_failing_in_is_not_recorded") else {
+        return;
+    };
+    let lean = common::test_lean("iterate").unwrap();
+    let dying = dir.path().join("dying-lean");
+    common::write_file(
+        dir.path(),
+        "dying-lean",
+        &format!(
+            "#!/bin/sh\nfor last; do :; done\nif [ -f \"$last\" ] && grep -q val_b \"$last\"; then kill -9 $$; fi\nexec '{}' \"$@\"\n",
+            lean.lean.display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&dying, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = iterate_with(dir.path(), "0", &["--lean", dying.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("Lean failed on 1 theorems") && stderr.contains("val_b"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/rounds.jsonl").exists() || rounds(dir.path()).is_empty());
+
+    let out = iterate(dir.path(), "0");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded = rounds(dir.path());
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0]["val_total"], 2);
+    let val = std::fs::read_to_string(dir.path().join("out/round-0/val.jsonl")).unwrap();
+    let verdicts: Vec<serde_json::Value> = val
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["retry"] != true)
+        .collect();
+    assert_eq!(verdicts.len(), 2, "{val}");
+}

@@ -213,7 +213,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             | EvalError::Unrecorded { .. }
             | EvalError::Mix { .. } => Failure::Conflict,
             EvalError::Incomplete(_) => Failure::Data,
-            EvalError::Header { .. } => Failure::Lean,
+            EvalError::Header { .. } | EvalError::LeanFailed { .. } => Failure::Lean,
             EvalError::Search { error, .. } => search(error),
             EvalError::Refine { error, .. } => refine(error),
         });

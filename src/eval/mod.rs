@@ -105,4 +105,15 @@ pub enum EvalError {
         theorem: String,
         error: crate::refine::RefineError,
     },
+    /// Lean failed on some theorems every time they were searched (their records are to
+    /// retry): a figure counting them as not proved would be wrong, so the caller stops.
+    #[error(
+        "Lean failed on {count} theorems of {} (`{first}`: {error}) each time they were searched; results so far are saved, rerun the same command to search them again", out.display()
+    )]
+    LeanFailed {
+        out: PathBuf,
+        count: usize,
+        first: String,
+        error: String,
+    },
 }

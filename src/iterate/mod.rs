@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::data::format::Example;
-use crate::eval::{evaluate, EvalOptions, ResultsFile, Summary, Task, TheoremRecord};
+use crate::eval::{evaluate, EvalError, EvalOptions, ResultsFile, Summary, Task, TheoremRecord};
 use crate::fsutil::write_atomic;
 use crate::lean::ProofBackend;
 use crate::model::Predictor;
@@ -252,7 +252,13 @@ pub fn run_iterate(
     Ok(rounds)
 }
 
+/// How many times a round searches a theorem Lean failed on before it stops.
+const SEARCHES_OF_A_LEAN_FAILURE: usize = 3;
+
 /// Searches `tasks` into the resumable results file `out`; returns every record of the file.
+/// A theorem Lean failed on (a record to retry) is searched again; if Lean fails on it every
+/// time, the round stops (`EvalError::LeanFailed`) rather than count it as not proved in a
+/// figure that is recorded for good.
 fn search(
     tasks: &[Task],
     backend: &dyn ProofBackend,
@@ -261,32 +267,51 @@ fn search(
     options: &IterateOptions,
     keep_trace: bool,
 ) -> anyhow::Result<Vec<TheoremRecord>> {
-    let (results, _) = ResultsFile::open(out)?;
-    let progress = ProgressBar::new(0).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} theorems [{elapsed} < {eta}]")
-            .expect("valid template"),
-    );
     let eval_options = EvalOptions {
         workers: options.workers.max(1),
         search: options.search.clone(),
         keep_trace,
     };
-    evaluate(
-        tasks,
-        backend,
-        predictor,
-        &results,
-        &eval_options,
-        &progress,
-    )?;
-    progress.finish_and_clear();
-    drop(results);
-    let (_, records) = ResultsFile::open(out)?;
     let wanted: HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
-    Ok(records
-        .into_iter()
-        .filter(|r| wanted.contains(r.name.as_str()))
-        .collect())
+    let mut failed = Vec::new();
+    for _ in 0..SEARCHES_OF_A_LEAN_FAILURE {
+        let (results, _) = ResultsFile::open(out)?;
+        let progress = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} theorems [{elapsed} < {eta}]")
+                .expect("valid template"),
+        );
+        evaluate(
+            tasks,
+            backend,
+            predictor,
+            &results,
+            &eval_options,
+            &progress,
+        )?;
+        progress.finish_and_clear();
+        drop(results);
+        let (_, records) = ResultsFile::open(out)?;
+        let records: Vec<TheoremRecord> = records
+            .into_iter()
+            .filter(|r| wanted.contains(r.name.as_str()))
+            .collect();
+        failed = records.iter().filter(|r| r.retry).cloned().collect();
+        if failed.is_empty() {
+            return Ok(records);
+        }
+        tracing::warn!(
+            count = failed.len(),
+            "Lean failed on some theorems of {}; searching them again",
+            out.display()
+        );
+    }
+    Err(EvalError::LeanFailed {
+        out: out.to_path_buf(),
+        count: failed.len(),
+        first: failed[0].name.clone(),
+        error: failed[0].error.clone().unwrap_or_default(),
+    }
+    .into())
 }
 
 /// Pool statements proved in the rounds before `round`.
