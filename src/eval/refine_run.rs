@@ -10,7 +10,8 @@ use crate::eval::dataset::Task;
 use crate::eval::record::TheoremRecord;
 use crate::eval::results_file::ResultsFile;
 use crate::eval::run::{
-    cut_after_failure, evaluate_with, retry_after_model_failure, start_failure, RunCounts,
+    cut_after_failure, evaluate_with, retry_after_lean_failure, retry_after_model_failure,
+    start_failure, RunCounts,
 };
 use crate::eval::EvalError;
 use crate::lean::ProofBackend;
@@ -93,6 +94,9 @@ fn refine_one(
         Err(
             RefineError::Model(err) | RefineError::Search(crate::search::SearchError::Model(err)),
         ) if cut_after_failure(&err) => Ok(retry_after_model_failure(task, split, &err, began)),
+        Err(
+            RefineError::Lean(err) | RefineError::Search(crate::search::SearchError::Lean(err)),
+        ) if err.is_transient() => Ok(retry_after_lean_failure(task, split, &err, began)),
         Err(error) => Err(EvalError::Refine {
             theorem: task.name.clone(),
             error,

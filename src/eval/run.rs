@@ -158,6 +158,10 @@ fn run_one(
         Err(SearchError::Model(err)) if cut_after_failure(&err) => {
             Ok(retry_after_model_failure(task, split, &err, began))
         }
+        // Lean failed twice on checking a proof the search found: no verdict either way.
+        Err(SearchError::Lean(err)) if err.is_transient() => {
+            Ok(retry_after_lean_failure(task, split, &err, began))
+        }
         Err(err) => Err(EvalError::Search {
             theorem: task.name.clone(),
             error: err,
@@ -189,6 +193,23 @@ pub(crate) fn retry_after_model_failure(
         &task.name,
         split,
         format!("{err:#}"),
+        began.elapsed().as_secs_f64(),
+    )
+}
+
+/// The record of a theorem whose proof Lean failed to check (`LeanError::is_transient`,
+/// twice), to search again.
+pub(crate) fn retry_after_lean_failure(
+    task: &Task,
+    split: Option<&str>,
+    err: &crate::lean::LeanError,
+    began: Instant,
+) -> TheoremRecord {
+    warn!(theorem = %task.name, "Lean failed while checking a proof ({err}); a resumed run searches it again");
+    TheoremRecord::from_failure_to_retry(
+        &task.name,
+        split,
+        err.to_string(),
         began.elapsed().as_secs_f64(),
     )
 }
@@ -234,17 +255,7 @@ pub(crate) fn start_failure(
 /// memory or time, or lost its state. The theorem gets a record to retry
 /// (`TheoremRecord::retry`), not a verdict.
 fn is_lean_failure(err: &crate::lean::LeanError) -> bool {
-    use crate::lean::LeanError::*;
-    matches!(
-        err,
-        Timeout(_)
-            | Died(_)
-            | Garbage(_)
-            | OutOfMemory { .. }
-            | Repl(_)
-            | Server(_)
-            | StaleState(_)
-    )
+    matches!(err, crate::lean::LeanError::Timeout(_)) || err.is_transient()
 }
 
 /// Start failures that are not the theorem's own: Lean is missing or keeps dying, or the header

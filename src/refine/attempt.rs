@@ -138,10 +138,14 @@ pub(crate) fn run_attempt(
         ) {
             Err(reason) => Feedback::refused(&reason),
             Ok(()) => {
+                // Lean failing itself (`LeanError::is_transient`) is asked once more.
                 let verify = |proof: &str| {
-                    backend
-                        .verify(&theorem.header, &theorem.statement, proof)
-                        .map_err(RefineError::Lean)
+                    let check = || backend.verify(&theorem.header, &theorem.statement, proof);
+                    match check() {
+                        Err(e) if e.is_transient() => check(),
+                        other => other,
+                    }
+                    .map_err(RefineError::Lean)
                 };
                 let verdict = verify(&record.proof)?;
                 if verdict.is_proved() {

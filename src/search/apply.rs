@@ -16,7 +16,8 @@ pub enum Applied {
 }
 
 /// Applies every tactic to `state`, at most `threads` at a time, and returns the answers in the
-/// order of `tactics`. Candidates not yet started when `deadline` passes are `Skipped`.
+/// order of `tactics`. Candidates not yet started when `deadline` passes are `Skipped`; one
+/// that Lean itself failed on (`LeanError::is_transient`) is applied once more.
 pub fn apply_all(
     backend: &dyn ProofBackend,
     state: &ProofState,
@@ -38,7 +39,12 @@ pub fn apply_all(
                     Applied::Skipped
                 } else {
                     let started = Instant::now();
-                    let result = backend.apply(state, &tactics[i]);
+                    let mut result = backend.apply(state, &tactics[i]);
+                    // Lean itself failed (died, outgrew its memory, ...): once more on the
+                    // restarted process before the failure counts against the tactic.
+                    if matches!(&result, Err(e) if e.is_transient()) && Instant::now() < deadline {
+                        result = backend.apply(state, &tactics[i]);
+                    }
                     Applied::Done(result, started.elapsed().as_secs_f64())
                 };
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(answer);

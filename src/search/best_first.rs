@@ -572,9 +572,12 @@ impl Search<'_> {
                 let mut steps = self.nodes[parent].state.steps.clone();
                 steps.push(tactic.to_string());
                 let started = Instant::now();
-                let verdict = self
-                    .backend
-                    .verify(self.header, self.statement, &proof_text(&steps));
+                let text = proof_text(&steps);
+                let mut verdict = self.backend.verify(self.header, self.statement, &text);
+                if matches!(&verdict, Err(e) if e.is_transient()) {
+                    warn!("Lean failed while checking a proof found; checking it again");
+                    verdict = self.backend.verify(self.header, self.statement, &text);
+                }
                 self.times.lean_secs += started.elapsed().as_secs_f64();
                 match verdict {
                     Ok(v) if v.is_proved() => {
@@ -588,6 +591,10 @@ impl Search<'_> {
                             errors: v.errors,
                         })
                     }
+                    // A proof whose check Lean failed twice is neither found nor refuted:
+                    // the search stops, and the theorem is searched again (`eval` records it
+                    // to retry) rather than end "not proved".
+                    Err(err) if err.is_transient() => Err(SearchError::Lean(err)),
                     Err(err) => self.backend_error(err),
                 }
             }

@@ -55,6 +55,26 @@ pub enum LeanError {
     Pipe(#[from] std::io::Error),
 }
 
+impl LeanError {
+    /// Whether Lean itself failed rather than answered about the text it was given: the
+    /// process died, answered garbage, outgrew its memory or lost a state, or the imported
+    /// libraries were rebuilt under it. The same request on the restarted process may well
+    /// be answered, so a caller asks once more before it takes the failure as a verdict on a
+    /// tactic or a proof. A timeout is not one: the same request would take as long again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            LeanError::Died(_)
+                | LeanError::Garbage(_)
+                | LeanError::OutOfMemory { .. }
+                | LeanError::Repl(_)
+                | LeanError::Server(_)
+                | LeanError::StaleState(_)
+                | LeanError::LibraryRebuilt(_)
+        )
+    }
+}
+
 impl From<ProcessError> for LeanError {
     fn from(err: ProcessError) -> Self {
         match err {
