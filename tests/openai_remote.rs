@@ -492,27 +492,34 @@ fn the_command_line_refuses_beam_search_and_a_model_beside_a_server() {
     assert!(err.contains("cannot be used with"), "{err}");
 }
 
+/// Whether `err` says the deadline came before the server answered anything in the call
+/// (which the search reads as its time running out when the server answered it before, and
+/// as no verdict when it never did).
+fn no_answer_in_time(err: &anyhow::Error) -> bool {
+    matches!(
+        err.downcast_ref::<proofstep::openai::RemoteError>(),
+        Some(proofstep::openai::RemoteError::NoAnswerInTime { .. })
+    )
+}
+
 /// A server that does not answer holds a caller with a deadline only until it: the requests
-/// in flight are cut short there and answer nothing (no error), where `generate` would wait
-/// out its 30 s timeout twice — while the server has answered within that time.
+/// in flight are cut short there and answer nothing (`NoAnswerInTime`), where `generate`
+/// would wait out its 30 s timeout twice — while the server has answered within that time.
 #[test]
 fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     let standin = StandInServer::start(|_, _| StandInReply::Hang);
     let remote = patient(&standin.url(), Duration::from_secs(30), 1);
     let started = std::time::Instant::now();
     let deadline = started + Duration::from_millis(800);
-    let found = remote
+    let err = remote
         .generate_until(&prompts()[..2], &options(vec![0.0, 1.0], 4), deadline)
-        .unwrap();
+        .unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
         started.elapsed()
     );
-    assert!(
-        found.len() == 2 && found.iter().all(Vec::is_empty),
-        "{found:?}"
-    );
+    assert!(no_answer_in_time(&err), "{err}");
     // Silent for longer than a request with its retries could take (2 s here): the server's
     // failure, not the caller's time, so an evaluation stops instead of recording theorems
     // "not proved" one time limit after another.
@@ -521,8 +528,9 @@ fn a_deadline_cuts_a_silent_server_short_with_no_candidates() {
     let err = loop {
         let deadline = std::time::Instant::now() + Duration::from_millis(600);
         match remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline) {
-            Ok(found) => assert!(found[0].is_empty()),
+            Err(err) if no_answer_in_time(&err) => {}
             Err(err) => break err.to_string(),
+            Ok(found) => panic!("{found:?}"),
         }
         assert!(
             started.elapsed() < Duration::from_secs(10),
@@ -560,8 +568,8 @@ fn time_between_requests_is_not_the_servers_silence() {
         let deadline = std::time::Instant::now() + Duration::from_millis(ms);
         remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
     };
-    let found = cut(400).unwrap();
-    assert!(found[0].is_empty(), "{found:?}");
+    let err = cut(400).unwrap_err();
+    assert!(no_answer_in_time(&err), "{err}");
     // Still unanswered since that request: 0.4 + 0.8 s is past the patience.
     let err = cut(800).unwrap_err().to_string();
     assert!(err.contains("no answer for"), "{err}");
@@ -595,8 +603,8 @@ fn answers_are_not_silence_and_a_cut_retry_is_its_own_failure() {
         let deadline = std::time::Instant::now() + Duration::from_millis(ms);
         remote.generate_until(&prompts()[..1], &options(vec![0.0], 1), deadline)
     };
-    let found = cut(150).unwrap();
-    assert!(found[0].is_empty(), "{found:?}");
+    let err = cut(150).unwrap_err();
+    assert!(no_answer_in_time(&err), "{err}");
     let err = cut(150).unwrap_err();
     assert!(
         matches!(
@@ -655,8 +663,9 @@ fn prove_within_3_s(url: &str, extra: &[&str]) -> std::process::Output {
 }
 
 /// `prove --time-limit` bounds the time spent waiting on a server, not only on Lean: against a
-/// server that never answers (30 s per request, retried), the search stops at its limit, with
-/// no proof, as any search that runs out of time.
+/// server that never answers (30 s per request, retried), the search stops at its limit. The
+/// model answered nothing, so that is no verdict on the theorem: the model's failure (exit 4),
+/// not "not proved".
 #[test]
 fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
     let Some(_) = common::test_lean("prove_stops_at_its_time_limit_while_the_server_is_silent")
@@ -672,10 +681,11 @@ fn prove_stops_at_its_time_limit_while_the_server_is_silent() {
         "{:?}: {stderr}",
         started.elapsed()
     );
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(result["proved"], false);
-    assert_eq!(result["stop"], "time_limit", "{result}");
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("answered nothing before the time limit"),
+        "{stderr}"
+    );
 }
 
 /// A search the model has answered before ends out of time when its last request fails as the
@@ -706,9 +716,10 @@ fn a_failure_at_the_time_limit_after_answers_ends_the_search_out_of_time() {
     assert!(standin.requests().len() >= 2);
 }
 
-/// An evaluation against a server that fails (503) whenever the time limit cuts its retries
-/// records no verdict: each theorem is marked to search again, and the rerun against a
-/// working server searches them all instead of resuming "not proved" lines.
+/// An evaluation against a server that fails (503) whenever the time limit cuts its retries,
+/// or never answers before it, records no verdict: each theorem is marked to search again,
+/// and the rerun against a working server searches them all instead of resuming "not proved"
+/// lines.
 #[test]
 fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
     let Some(_) =
@@ -716,6 +727,12 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
     else {
         return;
     };
+    searched_again_after(StandInServer::start(|_, _| StandInReply::busy()));
+    searched_again_after(StandInServer::start(|_, _| StandInReply::Hang));
+}
+
+/// An evaluation of the example file against `failing`, then again against a working server.
+fn searched_again_after(failing: StandInServer) {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.jsonl");
     let eval = |url: &str| {
@@ -736,8 +753,7 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
             results.to_str().unwrap(),
         ])
     };
-    let busy = StandInServer::start(|_, _| StandInReply::busy());
-    let out = eval(&busy.url());
+    let out = eval(&failing.url());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&results)

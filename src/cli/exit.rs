@@ -235,6 +235,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             | RemoteError::BadAnswer { .. }
             | RemoteError::NoLogprobs { .. }
             | RemoteError::CutAfterFailure { .. }
+            | RemoteError::NoAnswerInTime { .. }
             | RemoteError::OutOfTime => Failure::Model,
         });
     }

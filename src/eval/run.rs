@@ -176,7 +176,10 @@ pub(crate) fn cut_after_failure(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
         matches!(
             cause.downcast_ref::<crate::openai::RemoteError>(),
-            Some(crate::openai::RemoteError::CutAfterFailure { .. })
+            Some(
+                crate::openai::RemoteError::CutAfterFailure { .. }
+                    | crate::openai::RemoteError::NoAnswerInTime { .. }
+            )
         )
     })
 }

@@ -125,6 +125,15 @@ pub enum RemoteError {
         /// The last failure.
         reason: String,
     },
+    /// The caller's deadline came before the server answered any request of a call, and the
+    /// server has answered none of the search's (or refine run's) before: nothing was learnt
+    /// from the model, so there is no verdict. A hung server looks so until it has been silent
+    /// for its whole patience. `eval` records the theorem to be searched again.
+    #[error("the server at {} answered nothing before the time limit: check that it is up and not overloaded, or raise --time-limit; rerun to search again (eval does so for the theorems it marks)", shown(.url))]
+    NoAnswerInTime {
+        /// The URL asked.
+        url: String,
+    },
     /// The caller's deadline (a search's `--time-limit`) came before the server's answer; the
     /// predictor answers what it has instead (never shown as a failure).
     #[error("the time limit ran out before the server answered")]

@@ -309,6 +309,7 @@ impl RemotePredictor {
             }
         }
         let mut follow_up = Vec::new();
+        let mut answered = false;
         for (ask, answer) in
             asks.iter()
                 .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens, deadline))
@@ -318,6 +319,7 @@ impl RemotePredictor {
                 Err(RemoteError::OutOfTime) => continue,
                 answer => answer?,
             };
+            answered = true;
             if candidates.len() < ask.n {
                 if !self.ignores_n.swap(true, Ordering::Relaxed) {
                     tracing::info!(
@@ -347,6 +349,14 @@ impl RemotePredictor {
                 Err(RemoteError::OutOfTime) => {}
                 answer => found[ask.prompt].extend(answer?),
             }
+        }
+        // Cut before any answer: the caller tells whether that is its time running out (the
+        // server answered it before) or a server that never answered (no verdict).
+        if !answered {
+            return Err(RemoteError::NoAnswerInTime {
+                url: self.url().to_string(),
+            }
+            .into());
         }
         Ok(found.into_iter().map(rank_candidates).collect())
     }

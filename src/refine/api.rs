@@ -176,6 +176,13 @@ impl WholeProofModel for ApiModel {
             self.endpoint.given()
         )
     }
+
+    fn no_answer_in_time(&self) -> anyhow::Error {
+        RemoteError::NoAnswerInTime {
+            url: self.endpoint.given().to_string(),
+        }
+        .into()
+    }
 }
 
 fn tokens(usage: &Usage) -> TokenUsage {

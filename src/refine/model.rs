@@ -67,4 +67,8 @@ pub trait WholeProofModel: Send + Sync {
 
     /// How results name the model (its name and where it is served).
     fn describe(&self) -> String;
+
+    /// The failure of a run whose time limit came before the model answered any request:
+    /// nothing was learnt from it, so the run has no verdict.
+    fn no_answer_in_time(&self) -> anyhow::Error;
 }

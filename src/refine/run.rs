@@ -103,6 +103,14 @@ pub fn refine(
         result.outcome.tokens.unreported += outcome.tokens.unreported;
         result.rounds.extend(outcome.rounds);
     }
+    // The limit came before the model answered anything: no verdict (a hung server looks so
+    // until it has been silent for its whole patience).
+    if !result.proved
+        && result.outcome.model_calls == 0
+        && matches!(result.stop, RefineStop::TimeLimit)
+    {
+        return Err(RefineError::Model(model.no_answer_in_time()));
+    }
     if let (Some(then), false) = (then_search, result.proved) {
         let left = deadline.saturating_duration_since(Instant::now());
         if !left.is_zero() {

@@ -389,7 +389,12 @@ impl Search<'_> {
             }
             Some(Ok((_, Err(err), secs))) => {
                 self.times.model_secs += secs;
-                warn!("generating ahead failed (will retry when the node is expanded): {err:#}");
+                // Cut by the time limit, it is the search's end, not a failure.
+                if Instant::now() < self.deadline {
+                    warn!(
+                        "generating ahead failed (will retry when the node is expanded): {err:#}"
+                    );
+                }
             }
             Some(Err(_)) => {
                 warn!("the generation thread panicked; will retry when the node is expanded")
