@@ -5,9 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use proofstep::eval::results_file::read_records;
 use proofstep::eval::run_config::tasks_fingerprint;
-use proofstep::eval::{load, merge_shards, write_merged, Merged, RunClaim, Summary};
+use proofstep::eval::{
+    load, merge_shards, run_of_shards, write_merged, Merged, RunClaim, RunConfig, Summary, Task,
+};
 
 use crate::cli::args::BackendArgs;
 use crate::cli::eval::{finish, recheck_proved, DatasetSourceArgs, MERGE};
@@ -50,8 +53,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             shard.display()
         );
     }
-    let merged = merge_shards(&args.shards, args.partial)?;
-    recheck_merged(&args, &merged)?;
+    let run = run_of_shards(&args.shards)?;
+    let tasks = run_dataset(&args, &run)?;
+    let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+    let merged = merge_shards(&args.shards, args.partial, &names)?;
+    recheck_merged(&args, &merged, &tasks)?;
     let held = read_records(&args.out)?.len();
     if held > 0 {
         return Err(Failure::Conflict.error(format!(
@@ -70,6 +76,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         "duplicates_disagreeing": merged.disagreements,
         "missing": merged.missing,
         "to_retry": merged.to_retry,
+        "past_limit": merged.past_limit,
         "absent_shards": merged.absent.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
     });
     let mut line = format!(
@@ -89,6 +96,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
         line.push_str(&format!(
             "; {} theorems of these shards have no result yet (--partial)",
             merged.missing
+        ));
+    }
+    if merged.past_limit > 0 {
+        line.push_str(&format!(
+            "; {} results past the run's --limit {} left out",
+            merged.past_limit,
+            merged.config.limit.unwrap_or_default()
         ));
     }
     if merged.to_retry > 0 {
@@ -149,13 +163,17 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Checks every proved record of `merged` again with the final check: a shard is a file anyone
-/// can write, and the merged file is resumed by `eval` as a finished run. The run's dataset is
-/// read again (it must be the one the shards were run on) and checked under the run's axioms.
-fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
-    let config = &merged.config;
+/// The theorems of the shards' run, read again from its dataset, which must be the file the
+/// shards were run on (its fingerprint is theirs).
+fn run_dataset(args: &MergeArgs, config: &RunConfig) -> anyhow::Result<Vec<Task>> {
     let dataset = PathBuf::from(&config.dataset);
-    let tasks = load(&dataset, &args.source.options(config.split.clone()))?;
+    let tasks = load(&dataset, &args.source.options(config.split.clone())).with_context(|| {
+        format!(
+            "reading the dataset the shards were run on, {} (as their settings name it: run the \
+             merge from the folder the shards were run in, or where that path leads)",
+            dataset.display()
+        )
+    })?;
     if tasks_fingerprint(&tasks) != config.dataset_fingerprint {
         return Err(Failure::Conflict.error(format!(
             "{} does not hold the theorems the shards were run on (another file now, or --repo/--header \
@@ -163,20 +181,17 @@ fn recheck_merged(args: &MergeArgs, merged: &Merged) -> anyhow::Result<()> {
             dataset.display()
         )));
     }
-    let names: std::collections::HashSet<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
-    if let Some(stray) = merged
-        .records
-        .iter()
-        .find(|r| !names.contains(r.name.as_str()))
-    {
-        return Err(Failure::Conflict.error(format!(
-            "a shard holds a result for `{}`, which {} does not hold: these shards cannot be merged; run that shard again",
-            stray.name,
-            dataset.display()
-        )));
-    }
+    Ok(tasks)
+}
+
+/// Checks every proved record of `merged` again with the final check: a shard is a file anyone
+/// can write, and the merged file is resumed by `eval` as a finished run. Under the run's
+/// axioms.
+fn recheck_merged(args: &MergeArgs, merged: &Merged, tasks: &[Task]) -> anyhow::Result<()> {
+    let config = &merged.config;
+    let dataset = PathBuf::from(&config.dataset);
     let mut lean = args.lean.clone();
     lean.limits.allow_axioms = config.checker.allowed_axioms.clone();
     let backend = lean.open(&args.source.toolchain_anchor(&dataset))?;
-    recheck_proved(&merged.records, &tasks, backend.as_ref(), "a shard", MERGE)
+    recheck_proved(&merged.records, tasks, backend.as_ref(), "a shard", MERGE)
 }

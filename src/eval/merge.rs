@@ -5,7 +5,7 @@
 //! is kept once; a shard that is missing or unfinished stops the merge unless asked for a
 //! partial one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -35,17 +35,24 @@ pub struct Merged {
     pub to_retry: usize,
     /// Shards of the partition that no file holds (only with `partial`).
     pub absent: Vec<Shard>,
+    /// Results left out for theorems past the run's `--limit` (a shard run with a larger
+    /// one, then resumed with the run's).
+    pub past_limit: usize,
 }
 
 /// Reads the shards' results files and their recorded configurations and joins them.
-/// Refuses files of different runs (naming the setting that differs), a record outside its
-/// file's shard, and — unless `partial` — shards that are missing or unfinished.
-pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalError> {
+/// `dataset` is the names of the run's dataset, in order (read again from the file the
+/// shards name: [`run_of_shards`]). Refuses files of different runs (naming the setting that
+/// differs), a record outside its file's shard or the dataset, and — unless `partial` —
+/// shards that are missing or unfinished, by name. Results past the run's `--limit` are left
+/// out.
+pub fn merge_shards(
+    files: &[PathBuf],
+    partial: bool,
+    dataset: &[String],
+) -> Result<Merged, EvalError> {
     let Some(first) = files.first() else {
-        return Err(EvalError::Incomplete(
-            "no shard to merge: give the shards' results files (the --out of each `eval --shard`)"
-                .into(),
-        ));
+        return Err(no_shard());
     };
     let configs = files
         .iter()
@@ -98,18 +105,23 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
         }
     }
 
+    // The run's theorems: the dataset's first `--limit`. A shard resumed with a smaller
+    // `--limit` holds results past it, which its run no longer counts: they are left out.
+    let run_len = reference
+        .limit
+        .map_or(dataset.len(), |l| l.min(dataset.len()));
+    let in_dataset: HashSet<&str> = dataset.iter().map(String::as_str).collect();
+    let in_run: HashSet<&str> = dataset[..run_len].iter().map(String::as_str).collect();
+
     // Shards in order (a shard given twice keeps its first file's records), theorems once.
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| configs[i].shard.unwrap_or(Shard::WHOLE).index);
     let mut kept: HashMap<String, TheoremRecord> = HashMap::new();
-    let (mut duplicates, mut disagreements) = (0, 0);
-    let mut expected: BTreeMap<usize, usize> = BTreeMap::new();
+    let (mut duplicates, mut disagreements, mut past_limit) = (0, 0, 0);
+    let mut given: BTreeSet<usize> = BTreeSet::new();
     for i in order {
         let shard = configs[i].shard.unwrap_or(Shard::WHOLE);
-        expected.insert(
-            shard.index,
-            configs[i].shard_theorems.unwrap_or(configs[i].theorems),
-        );
+        given.insert(shard.index);
         for record in read_records(&files[i])? {
             if !shard.holds(&record.name) {
                 return Err(EvalError::Mix {
@@ -121,6 +133,20 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
                         Shard::index_of(&record.name, count)
                     ),
                 });
+            }
+            if !in_dataset.contains(record.name.as_str()) {
+                return Err(EvalError::Mix {
+                    file: files[i].clone(),
+                    reason: format!(
+                        "it holds a result for `{}`, which the run's dataset does not hold \
+                         (another dataset, or a line added by hand): run that shard again",
+                        record.name
+                    ),
+                });
+            }
+            if !in_run.contains(record.name.as_str()) {
+                past_limit += 1;
+                continue;
             }
             match kept.get_mut(&record.name) {
                 // A verdict replaces a record to retry, as a later line does in one file.
@@ -143,30 +169,29 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
     let mut records: Vec<TheoremRecord> = kept.into_values().collect();
     records.sort_by(|a, b| a.name.cmp(&b.name));
 
+    // Whether every theorem of the run has a result, shard by shard, by name.
+    let mut wanted = vec![0usize; count];
     let mut found = vec![0usize; count];
-    for record in &records {
-        found[Shard::index_of(&record.name, count)] += 1;
+    let have: HashSet<&str> = records.iter().map(|r| r.name.as_str()).collect();
+    for name in &dataset[..run_len] {
+        let index = Shard::index_of(name, count);
+        wanted[index] += 1;
+        found[index] += usize::from(have.contains(name.as_str()));
     }
     let mut gaps = Vec::new();
     let mut missing = 0;
     let mut absent = Vec::new();
-    for (index, &got) in found.iter().enumerate() {
+    for index in 0..count {
         let shard = Shard { index, count };
-        match expected.get(&index) {
-            None => absent.push(shard),
-            Some(&want) if got > want => {
-                return Err(EvalError::Incomplete(format!(
-                    "shard {shard} holds results for {got} theorems, but its run searched {want}: its results file holds lines of theorems that are not in the run; rerun that shard into a new --out"
-                )));
-            }
-            Some(&want) if got < want => {
-                missing += want - got;
-                gaps.push(format!(
-                    "shard {shard} has results for {got} of its {want} theorems (still running, \
-                     or stopped)"
-                ));
-            }
-            Some(_) => {}
+        let (got, want) = (found[index], wanted[index]);
+        if !given.contains(&index) {
+            absent.push(shard);
+        } else if got < want {
+            missing += want - got;
+            gaps.push(format!(
+                "shard {shard} has results for {got} of its {want} theorems (still running, \
+                 or stopped)"
+            ));
         }
     }
     if !absent.is_empty() {
@@ -188,6 +213,7 @@ pub fn merge_shards(files: &[PathBuf], partial: bool) -> Result<Merged, EvalErro
         missing,
         to_retry,
         absent,
+        past_limit,
     })
 }
 
@@ -213,6 +239,23 @@ pub fn write_merged(out: &Path, merged: &Merged) -> Result<(), EvalError> {
     file.commit().map_err(io)
 }
 
+/// The run the shards `files` belong to, as the first one records it (the merge checks that
+/// the others agree): where its dataset is, and how it was read.
+pub fn run_of_shards(files: &[PathBuf]) -> Result<RunConfig, EvalError> {
+    match files.first() {
+        Some(first) => Ok(shard_config(first)?.whole()),
+        None => Err(no_shard()),
+    }
+}
+
+/// The error of a merge given no file.
+fn no_shard() -> EvalError {
+    EvalError::Incomplete(
+        "no shard to merge: give the shards' results files (the --out of each `eval --shard`)"
+            .into(),
+    )
+}
+
 /// The configuration recorded beside a shard's results.
 fn shard_config(file: &Path) -> Result<RunConfig, EvalError> {
     let path = sidecar(file, "config.json");
@@ -235,10 +278,22 @@ fn shard_config(file: &Path) -> Result<RunConfig, EvalError> {
         }
         Err(source) => return Err(EvalError::Io { path, source }),
     };
-    serde_json::from_str(&text).map_err(|e| EvalError::BadConfig {
-        path,
+    let config: RunConfig = serde_json::from_str(&text).map_err(|e| EvalError::BadConfig {
+        path: path.clone(),
         reason: e.to_string(),
-    })
+    })?;
+    if let Some(shard) = config.shard {
+        if shard.count == 0 || shard.index >= shard.count {
+            return Err(EvalError::BadConfig {
+                path,
+                reason: format!(
+                    "its shard is {}/{}, not one of the parts of a dataset (I/N with I < N)",
+                    shard.index, shard.count
+                ),
+            });
+        }
+    }
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -255,6 +310,11 @@ mod tests {
                 split: None,
             })
             .collect()
+    }
+
+    /// The dataset's names, as `eval merge` reads them again.
+    fn names(tasks: &[Task]) -> Vec<String> {
+        tasks.iter().map(|t| t.name.clone()).collect()
     }
 
     fn config(expansions: usize, tasks: &[Task]) -> RunConfig {
@@ -297,7 +357,7 @@ mod tests {
         let small = config(4, &all).limited(Some(6));
         let a = shard_files(dir.path(), "a", &small, zero, &all[..6], false);
         let b = shard_files(dir.path(), "b", &config(4, &all), one, &all, false);
-        let err = merge_shards(&[a.clone(), b], false)
+        let err = merge_shards(&[a.clone(), b], false, &names(&all))
             .unwrap_err()
             .to_string();
         assert!(
@@ -317,8 +377,31 @@ mod tests {
         );
         text.push('\n');
         std::fs::write(&c, text).unwrap();
-        let err = merge_shards(&[a, c], false).unwrap_err().to_string();
-        assert!(err.contains("not in the run"), "{err}");
+        let err = merge_shards(&[a.clone(), c], false, &names(&all))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the run's dataset does not hold"), "{err}");
+        // A line for a theorem of the dataset past the run's --limit, in place of one of the
+        // run's: left out, and the theorem it displaced is missing (by name, not by count).
+        let d = shard_files(dir.path(), "d", &small, one, &all[..6], false);
+        let past = all[6..].iter().find(|t| one.holds(&t.name)).unwrap();
+        let text = std::fs::read_to_string(&d).unwrap();
+        let mut lines: Vec<String> = text.lines().map(String::from).collect();
+        lines[0] = serde_json::to_string(&TheoremRecord::from_error(
+            &past.name,
+            None,
+            "x".into(),
+            0.1,
+        ))
+        .unwrap();
+        std::fs::write(&d, lines.join("\n") + "\n").unwrap();
+        let err = merge_shards(&[a.clone(), d.clone()], false, &names(&all))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has results for"), "{err}");
+        let merged = merge_shards(&[a, d], true, &names(&all)).unwrap();
+        assert_eq!((merged.past_limit, merged.missing), (1, 1));
+        assert!(merged.records.iter().all(|r| r.name != past.name));
     }
 
     #[test]
@@ -333,7 +416,7 @@ mod tests {
                 shard_files(dir.path(), &format!("s{index}"), &c, shard, &tasks, false)
             })
             .collect();
-        let merged = merge_shards(&files, false).unwrap();
+        let merged = merge_shards(&files, false, &names(&tasks)).unwrap();
         let names: Vec<&str> = merged.records.iter().map(|r| r.name.as_str()).collect();
         let mut want: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
         want.sort();
@@ -352,7 +435,7 @@ mod tests {
         let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
         let again = shard_files(dir.path(), "again", &c, s(0), &tasks, true);
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
-        let merged = merge_shards(&[a, b, again], false).unwrap();
+        let merged = merge_shards(&[a, b, again], false, &names(&tasks)).unwrap();
         let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
         assert_eq!(merged.records.len(), 30);
         assert_eq!(merged.duplicates, in_zero);
@@ -385,13 +468,13 @@ mod tests {
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
         let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
 
-        let alone = merge_shards(&[failed.clone(), b.clone()], false).unwrap();
+        let alone = merge_shards(&[failed.clone(), b.clone()], false, &names(&tasks)).unwrap();
         assert_eq!(alone.to_retry, in_zero, "records to retry are counted");
         for files in [
             [failed.clone(), b.clone(), again.clone()],
             [again, b, failed],
         ] {
-            let merged = merge_shards(&files, false).unwrap();
+            let merged = merge_shards(&files, false, &names(&tasks)).unwrap();
             assert_eq!(merged.records.len(), 30);
             assert_eq!(merged.to_retry, 0, "{files:?}");
             assert_eq!(merged.disagreements, 0, "{files:?}");
@@ -420,7 +503,7 @@ mod tests {
             &tasks,
             false,
         );
-        let err = merge_shards(&[a.clone(), b.clone()], false).unwrap_err();
+        let err = merge_shards(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, EvalError::Mix { .. }), "{text}");
         assert!(
@@ -437,7 +520,7 @@ mod tests {
             &tasks,
             false,
         );
-        let text = merge_shards(&[a.clone(), c], false)
+        let text = merge_shards(&[a.clone(), c], false, &names(&tasks))
             .unwrap_err()
             .to_string();
         assert!(
@@ -447,7 +530,9 @@ mod tests {
         // Results without a recorded configuration belong to no known run.
         let bare = dir.path().join("bare.jsonl");
         std::fs::write(&bare, "").unwrap();
-        let text = merge_shards(&[a, bare], false).unwrap_err().to_string();
+        let text = merge_shards(&[a, bare], false, &names(&tasks))
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("bare.config.json is missing"), "{text}");
     }
 
@@ -472,8 +557,33 @@ mod tests {
             serde_json::to_string(&c.clone().sharded(zero, &tasks)).unwrap(),
         )
         .unwrap();
-        let text = merge_shards(&[a, b], false).unwrap_err().to_string();
+        let text = merge_shards(&[a, b], false, &names(&tasks))
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("which is in shard 1/2"), "{text}");
+    }
+
+    #[test]
+    fn a_recorded_shard_that_is_no_part_is_a_bad_record_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = tasks(4);
+        let a = shard_files(
+            dir.path(),
+            "a",
+            &config(4, &tasks),
+            Shard { index: 0, count: 1 },
+            &tasks,
+            false,
+        );
+        let path = sidecar(&a, "config.json");
+        for (index, count) in [(0, 0), (3, 2)] {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            value["shard"] = serde_json::json!({"index": index, "count": count});
+            std::fs::write(&path, value.to_string()).unwrap();
+            let err = merge_shards(std::slice::from_ref(&a), false, &names(&tasks)).unwrap_err();
+            assert!(matches!(err, EvalError::BadConfig { .. }), "{err}");
+        }
     }
 
     #[test]
@@ -484,7 +594,7 @@ mod tests {
         let s = |index| Shard { index, count: 3 };
         let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
-        let err = merge_shards(&[a.clone(), b.clone()], false).unwrap_err();
+        let err = merge_shards(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, EvalError::Incomplete(_)), "{text}");
         let in_two = tasks.iter().filter(|t| s(2).holds(&t.name)).count();
@@ -492,7 +602,7 @@ mod tests {
             text.contains("no file holds shard 2/3") && text.contains("--partial"),
             "{text}"
         );
-        let merged = merge_shards(&[a.clone(), b.clone()], true).unwrap();
+        let merged = merge_shards(&[a.clone(), b.clone()], true, &names(&tasks)).unwrap();
         assert_eq!(merged.records.len(), 30 - in_two);
         assert_eq!((merged.missing, merged.absent.clone()), (0, vec![s(2)]));
 
@@ -501,7 +611,9 @@ mod tests {
         let cut: Vec<&str> = full.lines().collect();
         std::fs::write(&b, format!("{}\n", cut[..cut.len() - 1].join("\n"))).unwrap();
         let c2 = shard_files(dir.path(), "c", &c, s(2), &tasks, false);
-        let text = merge_shards(&[a, b, c2], false).unwrap_err().to_string();
+        let text = merge_shards(&[a, b, c2], false, &names(&tasks))
+            .unwrap_err()
+            .to_string();
         let want = cut.len();
         assert!(
             text.contains(&format!(
