@@ -211,7 +211,8 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             EvalError::Busy { .. }
             | EvalError::OtherRun { .. }
             | EvalError::Unrecorded { .. }
-            | EvalError::Mix { .. } => Failure::Conflict,
+            | EvalError::Mix { .. }
+            | EvalError::SharedSettings { .. } => Failure::Conflict,
             EvalError::Incomplete(_) => Failure::Data,
             EvalError::Header { .. } | EvalError::LeanFailed { .. } => Failure::Lean,
             EvalError::Search { error, .. } => search(error),

@@ -67,16 +67,34 @@ impl RunClaim {
         }
         let config_path = sidecar(out, "config.json");
         let results = count_results(out).map_err(io(out))?;
-        let recorded = match std::fs::read_to_string(&config_path) {
-            Ok(_) if results == 0 => None,
-            Ok(text) => Some(serde_json::from_str::<RunConfig>(&text).map_err(|e| {
+        let text = match std::fs::read_to_string(&config_path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io(&config_path)(e)),
+        };
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(other) = text.as_deref().and_then(|t| other_results_file(t, &name)) {
+            let other = out.with_file_name(other);
+            if count_results(&other).unwrap_or(0) > 0 {
+                return Err(EvalError::SharedSettings {
+                    out: out.to_path_buf(),
+                    config: config_path,
+                    other,
+                });
+            }
+        }
+        let recorded = match text {
+            Some(_) if results == 0 => None,
+            Some(text) => Some(serde_json::from_str::<RunConfig>(&text).map_err(|e| {
                 EvalError::BadConfig {
                     path: config_path.clone(),
                     reason: e.to_string(),
                 }
             })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io(&config_path)(e)),
+            None => None,
         };
         match recorded {
             Some(recorded) => {
@@ -98,7 +116,10 @@ impl RunClaim {
             }
             None => {}
         }
-        let text = serde_json::to_string_pretty(config).expect("a config serializes");
+        // Which results file the record is for: `r.jsonl` and `r` share `r.config.json`.
+        let mut record = serde_json::to_value(config).expect("a config serializes");
+        record[RESULTS_FILE] = name.into();
+        let text = serde_json::to_string_pretty(&record).expect("a config serializes");
         crate::fsutil::write_atomic(&config_path, format!("{text}\n").as_bytes())
             .map_err(io(&config_path))?;
         Ok(RunClaim {
@@ -111,6 +132,19 @@ impl RunClaim {
     pub fn config_path(&self) -> &Path {
         &self.config_path
     }
+}
+
+/// The key of a settings record naming the results file it is for (beside the run's
+/// [`RunConfig`], which does not compare it).
+const RESULTS_FILE: &str = "results_file";
+
+/// The results file a settings record (`text`) names when it is not `name`: sidecars are
+/// named from the name without its extension, so two results files can share one. None for
+/// a record of `name`, or one written before records named their file.
+fn other_results_file(text: &str, name: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let recorded = value.get(RESULTS_FILE)?.as_str()?;
+    (recorded != name && !recorded.is_empty()).then(|| recorded.to_string())
 }
 
 /// Complete, non-blank lines of the results file (0 when it does not exist). A half-written
@@ -155,6 +189,24 @@ mod tests {
         assert!(err.to_string().contains("another --out"), "{err}");
         drop(first);
         RunClaim::take(&out, &config(1), false).unwrap();
+    }
+
+    #[test]
+    fn results_files_whose_names_differ_in_the_extension_do_not_share_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let (jsonl, bare) = (dir.path().join("r.jsonl"), dir.path().join("r"));
+        drop(RunClaim::take(&jsonl, &config(4), false).unwrap());
+        std::fs::write(&jsonl, LINE).unwrap();
+        // `r` would record its settings over `r.jsonl`'s, which holds results.
+        let err = RunClaim::take(&bare, &config(1), false).unwrap_err();
+        assert!(matches!(err, EvalError::SharedSettings { .. }), "{err}");
+        assert!(err.to_string().contains("another name"), "{err}");
+        let recorded = std::fs::read_to_string(dir.path().join("r.config.json")).unwrap();
+        assert!(recorded.contains("\"r.jsonl\""), "{recorded}");
+        // `r.jsonl` itself resumes; once it holds nothing, `r` may take the name.
+        drop(RunClaim::take(&jsonl, &config(4), false).unwrap());
+        std::fs::write(&jsonl, "").unwrap();
+        drop(RunClaim::take(&bare, &config(1), false).unwrap());
     }
 
     #[test]

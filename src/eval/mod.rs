@@ -69,6 +69,14 @@ pub enum EvalError {
     /// recorded them).
     #[error("{out} holds {results} results but no record of the settings they were found with (it was written before proofstep recorded them), so resuming it could mix two runs under one label: give this run another --out, or, if those results came from these same settings, pass --adopt-results to resume them as this run's")]
     Unrecorded { out: PathBuf, results: usize },
+    /// Two results files whose sidecars (settings, lock, summary) are one, since their names
+    /// differ only in the extension, and the other one holds results.
+    #[error("{out} would share its settings record {config} with {other}, which holds results (the files beside a results file are named from its name without the extension): give this run an --out of another name")]
+    SharedSettings {
+        out: PathBuf,
+        config: PathBuf,
+        other: PathBuf,
+    },
     /// Results files given to `eval merge` that are not shards of one run.
     #[error("{file} cannot be merged with the others: {reason}. Merge only the shards of one run (the same flags, and --shard I/N with the same N)")]
     Mix { file: PathBuf, reason: String },
