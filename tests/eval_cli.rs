@@ -742,3 +742,76 @@ fn prove_and_eval_say_what_a_theorem_assumes_beyond_its_statement() {
         "{stdout}{err}"
     );
 }
+
+/// A resumed run counts only what proofstep wrote: a line its record of what it wrote does not
+/// cover (edited, added, or the file copied over) has its proof checked again before it counts.
+/// A forged "proved" stops the run; a line whose proof Lean accepts is counted; the run's own
+/// lines are never checked again.
+#[test]
+fn a_resumed_run_checks_again_the_proofs_it_did_not_write() {
+    let test = "a_resumed_run_checks_again_the_proofs_it_did_not_write";
+    let Some(_) = common::test_lean(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let model = common::untrained_model(dir.path());
+    let results = dir.path().join("r.jsonl");
+    let flags = ["--expansions", "1", "--limit", "2", "--no-also-try"];
+    let out = eval_example(&model, &results, &flags).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let honest = std::fs::read_to_string(&results).unwrap();
+    let resume = |flags: &[&str]| eval_example(&model, &results, flags).output().unwrap();
+
+    // The run's own lines: nothing to check again.
+    let out = resume(&flags);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("checking again"), "{err}");
+
+    // The untrained model proved nothing; one line edited to "proved" by `sorry`.
+    let mut lines: Vec<serde_json::Value> = honest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().all(|r| r["proved"] == false), "{honest}");
+    // The example file's first theorem, whose proof the file holds.
+    let name = "test_thm";
+    let at = lines.iter().position(|r| r["name"] == name).unwrap();
+    lines[at]["proved"] = true.into();
+    lines[at]["error"] = serde_json::Value::Null;
+    lines[at]["proof"] = serde_json::json!(["sorry"]);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&results, &text).unwrap();
+    let out = resume(&flags);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains(name) && err.contains("rests on `sorry`") && err.contains("changed since"),
+        "{err}"
+    );
+
+    // The same line with the proof the file itself holds: Lean accepts it, and it counts.
+    lines[at]["proof"] = serde_json::json!(["rw [Nat.coprime_iff_gcd_eq_one] at h", "exact h"]);
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&results, &text).unwrap();
+    let out = resume(&[
+        "--expansions",
+        "1",
+        "--limit",
+        "2",
+        "--no-also-try",
+        "--json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("checking again 1 proofs"), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["proved"], 1, "{summary}");
+    // Checked once: from then on it is the run's.
+    let out = resume(&flags);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("checking again"));
+}

@@ -168,13 +168,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 /// Runs an evaluation.
 fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let mut tasks = load(dataset, &args.source.options(args.split.clone()))?;
-    // Adopted results are checked against every theorem of the dataset, not only this run's
-    // part: a later run with a larger --limit resumes them too.
-    let every_task = if args.adopt_results {
-        tasks.clone()
-    } else {
-        Vec::new()
-    };
+    // Adopted or resumed results are checked against every theorem of the dataset, not only
+    // this run's part: a later run with a larger --limit resumes them too.
+    let every_task = tasks.clone();
     let whole = match args.mode {
         EvalMode::Refine => Some(args.whole.connect("eval --mode refine")?),
         EvalMode::Search => None,
@@ -212,6 +208,24 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
+    let unvouched: Vec<_> = previous
+        .iter()
+        .filter(|r| r.proved && results.is_unvouched(&r.name))
+        .cloned()
+        .collect();
+    if !unvouched.is_empty() && !args.adopt_results {
+        // Lines proofstep's record of what it wrote does not cover: written by hand or by
+        // another program, or the file changed since. Each proof is checked again first.
+        eprintln!(
+            "checking again {} proofs in {} that proofstep's record of what it wrote does not cover",
+            unvouched.len(),
+            out.display()
+        );
+        let backend = args.search.backend.open(&anchor)?;
+        let source = out.display().to_string();
+        recheck_proved(&unvouched, &every_task, backend.as_ref(), &source, RESUME)?;
+    }
+    results.vouch()?;
     if let Some(model) = &whole {
         return run_refine_eval(args, out, &tasks, &config, model, results, &anchor);
     }
@@ -268,6 +282,13 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
 /// How `--adopt-results` takes results, and what to do when one fails (`recheck_proved`).
 const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
 
+/// How a resumed run takes results proofstep did not write (or that changed since), and what to
+/// do when one fails (`recheck_proved`).
+const RESUME: (&str, &str) = (
+    "resumed",
+    "the file was changed since proofstep wrote it: restore it, or delete that theorem's line to search it again",
+);
+
 /// How `eval merge` takes results, and what to do when one fails (`recheck_proved`).
 pub(crate) const MERGE: (&str, &str) = (
     "merged",
@@ -301,7 +322,14 @@ pub(crate) fn recheck_proved(
             return Err(Failure::Conflict.error(format!(
                 "{source} records `{}` as proved, but its proof does not pass the final check now ({}): these results cannot be {how}; {fix}",
                 record.name,
-                verdict.errors.first().map_or("not proved", String::as_str)
+                verdict.errors.first().cloned().unwrap_or_else(|| match verdict.status {
+                    proofstep::lean::Status::Sorry => "it rests on `sorry`".to_string(),
+                    proofstep::lean::Status::Axiom =>
+                        format!("it rests on the axioms {}", verdict.axioms.join(", ")),
+                    proofstep::lean::Status::Open =>
+                        format!("{} goals are left open", verdict.goals.len().max(1)),
+                    _ => "not proved".to_string(),
+                })
             )));
         }
     }

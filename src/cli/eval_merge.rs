@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use proofstep::eval::results_file::read_records;
+use proofstep::eval::results_file::{read_records, vouch_written};
 use proofstep::eval::run_config::tasks_fingerprint;
 use proofstep::eval::{
     load, merge_shards, run_of_shards, write_merged, Merged, RunClaim, RunConfig, Summary, Task,
@@ -69,6 +69,8 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     // Held while the merged file is written; records the run's settings beside it.
     let _claim = RunClaim::take(&args.out, &merged.config, false)?;
     write_merged(&args.out, &merged)?;
+    // Every proof in it was checked again above: resuming it checks none again.
+    vouch_written(&args.out)?;
     let summary = Summary::of(&merged.records, merged.config.expansions);
     let info = serde_json::json!({
         "shards": args.shards.len(),

@@ -51,59 +51,9 @@ pub fn merge_shards(
     partial: bool,
     dataset: &[String],
 ) -> Result<Merged, EvalError> {
-    let Some(first) = files.first() else {
-        return Err(no_shard());
-    };
-    let configs = files
-        .iter()
-        .map(|f| shard_config(f))
-        .collect::<Result<Vec<_>, _>>()?;
+    let configs = shard_configs(files)?;
     let reference = &configs[0];
     let count = reference.shard.unwrap_or(Shard::WHOLE).count;
-    let name = |f: &Path| f.display().to_string();
-    for (file, config) in files.iter().zip(&configs).skip(1) {
-        let shard = config.shard.unwrap_or(Shard::WHOLE);
-        if shard.count != count {
-            return Err(EvalError::Mix {
-                file: file.clone(),
-                reason: format!(
-                    "it is shard {shard} and {} is shard {}: the dataset was split into {} \
-                     parts in one and {count} in the other",
-                    name(first),
-                    reference.shard.unwrap_or(Shard::WHOLE),
-                    shard.count
-                ),
-            });
-        }
-        // `--limit` takes the first theorems of the whole dataset before the shard takes
-        // its part: shards of other limits partition other sets.
-        if config.limit != reference.limit {
-            return Err(EvalError::Mix {
-                file: file.clone(),
-                reason: format!(
-                    "--limit: {} in {}, {} in {}: run every shard with the same --limit",
-                    limit_text(reference.limit),
-                    name(first),
-                    limit_text(config.limit),
-                    name(file)
-                ),
-            });
-        }
-        let differences = reference.clone().whole().differences_between(
-            &config.clone().whole(),
-            &format!("in {}", name(first)),
-            &format!("in {}", name(file)),
-        );
-        if !differences.is_empty() {
-            return Err(EvalError::Mix {
-                file: file.clone(),
-                reason: format!(
-                    "it comes from a run with other settings: {}",
-                    differences.join("; ")
-                ),
-            });
-        }
-    }
 
     // The run's theorems: the dataset's first `--limit`. A shard resumed with a smaller
     // `--limit` holds results past it, which its run no longer counts: they are left out.
@@ -239,13 +189,69 @@ pub fn write_merged(out: &Path, merged: &Merged) -> Result<(), EvalError> {
     file.commit().map_err(io)
 }
 
-/// The run the shards `files` belong to, as the first one records it (the merge checks that
-/// the others agree): where its dataset is, and how it was read.
-pub fn run_of_shards(files: &[PathBuf]) -> Result<RunConfig, EvalError> {
-    match files.first() {
-        Some(first) => Ok(shard_config(first)?.whole()),
-        None => Err(no_shard()),
+/// The configurations recorded beside `files`, once each is known to be a shard of one run:
+/// refuses files of different runs (naming the setting that differs) or partitions.
+fn shard_configs(files: &[PathBuf]) -> Result<Vec<RunConfig>, EvalError> {
+    let Some(first) = files.first() else {
+        return Err(no_shard());
+    };
+    let configs = files
+        .iter()
+        .map(|f| shard_config(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let reference = &configs[0];
+    let count = reference.shard.unwrap_or(Shard::WHOLE).count;
+    let name = |f: &Path| f.display().to_string();
+    for (file, config) in files.iter().zip(&configs).skip(1) {
+        let shard = config.shard.unwrap_or(Shard::WHOLE);
+        if shard.count != count {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "it is shard {shard} and {} is shard {}: the dataset was split into {} \
+                     parts in one and {count} in the other",
+                    name(first),
+                    reference.shard.unwrap_or(Shard::WHOLE),
+                    shard.count
+                ),
+            });
+        }
+        // `--limit` takes the first theorems of the whole dataset before the shard takes
+        // its part: shards of other limits partition other sets.
+        if config.limit != reference.limit {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "--limit: {} in {}, {} in {}: run every shard with the same --limit",
+                    limit_text(reference.limit),
+                    name(first),
+                    limit_text(config.limit),
+                    name(file)
+                ),
+            });
+        }
+        let differences = reference.clone().whole().differences_between(
+            &config.clone().whole(),
+            &format!("in {}", name(first)),
+            &format!("in {}", name(file)),
+        );
+        if !differences.is_empty() {
+            return Err(EvalError::Mix {
+                file: file.clone(),
+                reason: format!(
+                    "it comes from a run with other settings: {}",
+                    differences.join("; ")
+                ),
+            });
+        }
     }
+    Ok(configs)
+}
+
+/// The run the shards `files` belong to, once they are known to be shards of one run: where
+/// its dataset is, and how it was read.
+pub fn run_of_shards(files: &[PathBuf]) -> Result<RunConfig, EvalError> {
+    Ok(shard_configs(files)?.swap_remove(0).whole())
 }
 
 /// The error of a merge given no file.

@@ -1,6 +1,12 @@
 //! `results.jsonl`: one line per finished theorem, appended and flushed as each finishes, so a
 //! killed run loses nothing it finished and a rerun resumes where it stopped (a rerun of the
 //! same settings, which `claim` checks before the file is opened).
+//!
+//! Beside it, `<stem>.written` records what proofstep wrote: the file's length and SHA-256
+//! after each line. A line within that length is one a search wrote after Lean verified its
+//! proof; a line after it, or any line once the file no longer matches (edited by hand,
+//! concatenated, copied over), is [`ResultsFile::unvouched`], and `eval` checks its proof
+//! again before it counts.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -8,16 +14,76 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tracing::warn;
 
 use crate::eval::record::TheoremRecord;
+use crate::eval::report::sidecar;
 use crate::eval::EvalError;
 
 /// An open results file: the records already in it, and an appender for new ones.
 pub struct ResultsFile {
     path: PathBuf,
-    file: Mutex<File>,
+    file: Mutex<Appender>,
     done: Mutex<HashSet<String>>,
+    /// Names whose line proofstep's record of what it wrote does not cover.
+    unvouched: HashSet<String>,
+}
+
+/// The file being appended to, with the length and running hash of what it holds.
+struct Appender {
+    file: File,
+    hash: Sha256,
+    bytes: u64,
+}
+
+/// What proofstep last wrote to a results file (`<stem>.written`).
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct Written {
+    /// The file's length then.
+    bytes: u64,
+    /// The SHA-256 of those bytes, in hex.
+    sha256: String,
+}
+
+impl Appender {
+    /// Records the file as it is now as written by proofstep.
+    fn vouch(&self, results: &Path) -> std::io::Result<()> {
+        let written = Written {
+            bytes: self.bytes,
+            sha256: hex(&self.hash.clone().finalize()),
+        };
+        let text = serde_json::to_string(&written).expect("a record serializes");
+        crate::fsutil::write_atomic(&written_path(results), format!("{text}\n").as_bytes())
+    }
+}
+
+/// Where the record of what was written to `results` is.
+fn written_path(results: &Path) -> PathBuf {
+    sidecar(results, "written")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How many bytes at the start of `bytes` proofstep's record vouches for: the recorded length
+/// when the file's first bytes still hash to the recorded hash, else none.
+fn vouched_prefix(results: &Path, bytes: &[u8]) -> usize {
+    let Ok(text) = std::fs::read_to_string(written_path(results)) else {
+        return 0;
+    };
+    let Ok(written) = serde_json::from_str::<Written>(&text) else {
+        return 0;
+    };
+    let Ok(len) = usize::try_from(written.bytes) else {
+        return 0;
+    };
+    match bytes.get(..len) {
+        Some(prefix) if hex(&Sha256::digest(prefix)) == written.sha256 => len,
+        _ => 0,
+    }
 }
 
 impl ResultsFile {
@@ -33,29 +99,53 @@ impl ResultsFile {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        let existing = read_bytes(path)?;
+        let mut existing = read_bytes(path)?;
         let complete = complete_lines(&existing);
         if complete < existing.len() {
-            warn!(
-                path = %path.display(),
-                bytes = existing.len() - complete,
-                "dropping a half-written last line (from a killed run); that theorem will run again"
-            );
-            let file = OpenOptions::new().write(true).open(path).map_err(io)?;
-            file.set_len(complete as u64).map_err(io)?;
-            file.sync_all().map_err(io)?;
+            let tail = String::from_utf8_lossy(&existing[complete..]);
+            if serde_json::from_str::<TheoremRecord>(tail.trim()).is_ok() {
+                // A whole record whose newline is missing (an editor that drops the last
+                // one): completed, not lost.
+                let mut file = OpenOptions::new().append(true).open(path).map_err(io)?;
+                file.write_all(b"\n").map_err(io)?;
+                existing.push(b'\n');
+            } else {
+                warn!(
+                    path = %path.display(),
+                    bytes = existing.len() - complete,
+                    "dropping a half-written last line (from a killed run); that theorem will run again"
+                );
+                let file = OpenOptions::new().write(true).open(path).map_err(io)?;
+                file.set_len(complete as u64).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                existing.truncate(complete);
+            }
         }
-        let (records, done) = parse(path, &existing[..complete])?;
+        let vouched = vouched_prefix(path, &existing);
+        let (records, done, ends) = parse(path, &existing)?;
+        let unvouched = records
+            .iter()
+            .zip(&ends)
+            .filter(|(_, &end)| end > vouched)
+            .map(|(r, _)| r.name.clone())
+            .collect();
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(io)?;
+        let mut hash = Sha256::new();
+        hash.update(&existing);
         Ok((
             ResultsFile {
                 path: path.to_path_buf(),
-                file: Mutex::new(file),
+                file: Mutex::new(Appender {
+                    file,
+                    hash,
+                    bytes: existing.len() as u64,
+                }),
                 done: Mutex::new(done),
+                unvouched,
             },
             records,
         ))
@@ -85,7 +175,7 @@ impl ResultsFile {
         }
         let mut line = serde_json::to_string(record).expect("a record always serializes");
         line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = self.file.lock().unwrap_or_else(|e| e.into_inner());
         let io = |source| EvalError::Io {
             path: self.path.clone(),
             source,
@@ -96,8 +186,31 @@ impl ResultsFile {
                 "the run was interrupted; this theorem is searched again when it resumes",
             )));
         }
-        file.write_all(line.as_bytes()).map_err(io)?;
-        file.flush().map_err(io)
+        out.file.write_all(line.as_bytes()).map_err(io)?;
+        out.file.flush().map_err(io)?;
+        out.hash.update(line.as_bytes());
+        out.bytes += line.len() as u64;
+        out.vouch(&self.path).map_err(|source| EvalError::Io {
+            path: written_path(&self.path),
+            source,
+        })
+    }
+
+    /// Whether `name`'s record was read from a line proofstep's record of what it wrote does
+    /// not cover (written by hand or by another program, or the file changed since): its
+    /// proof must be checked again before it counts.
+    pub fn is_unvouched(&self, name: &str) -> bool {
+        self.unvouched.contains(name)
+    }
+
+    /// Records the file as it is now as proofstep's (after the caller checked every proof
+    /// [`ResultsFile::is_unvouched`] named).
+    pub fn vouch(&self) -> Result<(), EvalError> {
+        let out = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        out.vouch(&self.path).map_err(|source| EvalError::Io {
+            path: written_path(&self.path),
+            source,
+        })
     }
 
     /// Where the file is.
@@ -113,6 +226,24 @@ impl ResultsFile {
 pub fn read_records(path: &Path) -> Result<Vec<TheoremRecord>, EvalError> {
     let bytes = read_bytes(path)?;
     Ok(parse(path, &bytes[..complete_lines(&bytes)])?.0)
+}
+
+/// Records a results file written whole by proofstep (`eval merge`'s, every proof checked) as
+/// proofstep's, so that resuming it checks none again.
+pub fn vouch_written(path: &Path) -> Result<(), EvalError> {
+    let bytes = read_bytes(path)?;
+    let appender = Appender {
+        file: File::open(path).map_err(|source| EvalError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?,
+        hash: Sha256::new_with_prefix(&bytes),
+        bytes: bytes.len() as u64,
+    };
+    appender.vouch(path).map_err(|source| EvalError::Io {
+        path: written_path(path),
+        source,
+    })
 }
 
 /// The whole file; empty when it does not exist.
@@ -133,26 +264,40 @@ fn complete_lines(bytes: &[u8]) -> usize {
 }
 
 /// The records of complete lines, the first of each name (a later line replaces a record to
-/// retry), and the names that are done (those whose record is not one to retry).
-fn parse(path: &Path, complete: &[u8]) -> Result<(Vec<TheoremRecord>, HashSet<String>), EvalError> {
+/// retry), the names that are done (those whose record is not one to retry), and where each
+/// record's line ends in `complete` (bytes).
+#[allow(clippy::type_complexity)]
+fn parse(
+    path: &Path,
+    complete: &[u8],
+) -> Result<(Vec<TheoremRecord>, HashSet<String>, Vec<usize>), EvalError> {
     let mut records: Vec<TheoremRecord> = Vec::new();
+    let mut ends: Vec<usize> = Vec::new();
     let mut at: HashMap<String, usize> = HashMap::new();
-    let text = String::from_utf8_lossy(complete);
-    for (i, line) in text.lines().enumerate() {
+    let mut start = 0;
+    for (i, raw) in complete.split_inclusive(|&b| b == b'\n').enumerate() {
+        let end = start + raw.len();
+        start = end;
+        let line = String::from_utf8_lossy(raw);
         if line.trim().is_empty() {
             continue;
         }
-        let record: TheoremRecord = serde_json::from_str(line).map_err(|e| EvalError::Corrupt {
-            path: path.to_path_buf(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
+        let record: TheoremRecord =
+            serde_json::from_str(line.trim_end()).map_err(|e| EvalError::Corrupt {
+                path: path.to_path_buf(),
+                line: i + 1,
+                reason: e.to_string(),
+            })?;
         match at.get(&record.name) {
-            Some(&k) if records[k].retry => records[k] = record,
+            Some(&k) if records[k].retry => {
+                records[k] = record;
+                ends[k] = end;
+            }
             Some(_) => {}
             None => {
                 at.insert(record.name.clone(), records.len());
                 records.push(record);
+                ends.push(end);
             }
         }
     }
@@ -161,7 +306,7 @@ fn parse(path: &Path, complete: &[u8]) -> Result<(Vec<TheoremRecord>, HashSet<St
         .filter(|r| !r.retry)
         .map(|r| r.name.clone())
         .collect();
-    Ok((records, done))
+    Ok((records, done, ends))
 }
 
 #[cfg(test)]
