@@ -621,6 +621,50 @@ fn answers_are_not_silence_and_a_cut_retry_is_its_own_failure() {
     assert!(err.contains("no answer for"), "{err}");
 }
 
+/// A server that refuses one prompt (vLLM's 400 for a prompt past its context) but answers
+/// others: that state gets no candidates and the caller goes on, whether or not the server has
+/// answered before (a short prompt asked the same way tells); a server that refuses every
+/// request (a flag it rejects) is still an error.
+#[test]
+fn a_refused_prompt_is_no_candidates_and_a_refused_request_an_error() {
+    let too_long = StandInServer::start(|_, received| {
+        if received.body.contains("h : p") {
+            StandInReply::Answer(
+                400,
+                r#"{"error": {"message": "This model's maximum context length is 2048 tokens"}}"#
+                    .into(),
+            )
+        } else {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        }
+    });
+    // Its first request refused: a short prompt tells it is the prompt.
+    let remote = named(&too_long.url());
+    let found = remote
+        .generate(&prompts()[1..2], &options(vec![0.0], 1))
+        .unwrap();
+    assert!(found[0].is_empty(), "{found:?}");
+    // Beside prompts it answers.
+    let found = remote
+        .generate(&prompts()[..3], &options(vec![0.0], 1))
+        .unwrap();
+    assert!(
+        !found[0].is_empty() && found[1].is_empty() && !found[2].is_empty(),
+        "{found:?}"
+    );
+    let refusing = StandInServer::start(|_, _| {
+        StandInReply::Answer(400, r#"{"error": {"message": "unknown field"}}"#.into())
+    });
+    let err = named(&refusing.url())
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 400") && err.contains("unknown field"),
+        "{err}"
+    );
+}
+
 /// A server that fails (no connection here) until the deadline cuts the retries short is
 /// reported with its failure, not as a search out of time: an evaluation must not record
 /// theorems "not proved" that no model was asked about.

@@ -66,6 +66,9 @@ pub struct RemotePredictor {
     ignores_n: AtomicBool,
     /// Requests sent so far (for logs and tests).
     requests: AtomicUsize,
+    /// The server has answered a request with candidates: its refusals are then about the
+    /// prompt refused (too long for its context, say), not about how it is asked.
+    served: AtomicBool,
 }
 
 /// The candidates of one request, or why there are none.
@@ -112,6 +115,7 @@ impl RemotePredictor {
             extra: options.extra,
             ignores_n: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
+            served: AtomicBool::new(false),
         })
     }
 
@@ -174,7 +178,7 @@ impl RemotePredictor {
                 reason: format!("the answer has no choices, {} asked for", ask.n),
             });
         }
-        answer
+        let candidates = answer
             .choices
             .into_iter()
             .map(|choice| {
@@ -206,7 +210,34 @@ impl RemotePredictor {
                     score,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<Candidate>, RemoteError>>()?;
+        self.served.store(true, Ordering::Relaxed);
+        Ok(candidates)
+    }
+
+    /// Whether `err` refuses one prompt rather than every request: a 4xx other than a missing
+    /// key or route (a prompt longer than the server's context gets a 400 from vLLM) from a
+    /// server that answers other prompts. Before the server has answered any, a short prompt
+    /// asked the same way tells (a flag the server rejects fails it too).
+    fn refuses_only_this_prompt(&self, err: &RemoteError, deadline: Option<Instant>) -> bool {
+        let RemoteError::Refused { status, .. } = err else {
+            return false;
+        };
+        if matches!(status, 401 | 403 | 404) {
+            return false;
+        }
+        if !self.served.load(Ordering::Relaxed) {
+            let probe = Ask {
+                prompt: 0,
+                round: 0,
+                temperature: 0.0,
+                n: 1,
+                seed: 0,
+            };
+            let short = crate::prompt::prompt("⊢ True");
+            let _ = self.ask(&short, &probe, 1.0, 1, deadline);
+        }
+        self.served.load(Ordering::Relaxed)
     }
 
     /// Runs every ask, at most `parallel` at once; the answers in the order of `asks`.
@@ -317,6 +348,12 @@ impl RemotePredictor {
             let candidates = match answer {
                 // The search's time ran out (the client says whether the server is silent).
                 Err(RemoteError::OutOfTime) => continue,
+                // This state's prompt refused: no candidates for it, the search goes on.
+                Err(e) if self.refuses_only_this_prompt(&e, deadline) => {
+                    tracing::warn!(target: "remote", "{e}; no candidates for this state (the server answers other prompts)");
+                    answered = true;
+                    continue;
+                }
                 answer => answer?,
             };
             answered = true;
@@ -347,6 +384,7 @@ impl RemotePredictor {
         )) {
             match answer {
                 Err(RemoteError::OutOfTime) => {}
+                Err(e) if self.refuses_only_this_prompt(&e, deadline) => {}
                 answer => found[ask.prompt].extend(answer?),
             }
         }
