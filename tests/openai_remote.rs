@@ -911,6 +911,8 @@ fn a_merge_holding_theorems_to_retry_is_unfinished_until_they_are_searched() {
         text.contains(&format!("{to_retry} theorems are still to search")),
         "{text}"
     );
+    let report = std::fs::read_to_string(at("m1.report.md")).unwrap();
+    assert!(report.contains("**Not complete:**"), "{report}");
     // Its verdicts in another file, given after it: they replace the records to retry.
     let whole = merge(
         "m2.jsonl",

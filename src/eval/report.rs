@@ -114,6 +114,15 @@ fn markdown(
         100.0 * s.ci95.1,
         s.errors
     );
+    if s.lean_failures > 0 {
+        let _ = writeln!(
+            md,
+            "**Not complete:** Lean or the model server failed on {} of the theorems, which were \
+             never searched to the end; they count here as not proved, and `eval` again with the \
+             same --out and flags searches them.\n",
+            s.lean_failures
+        );
+    }
     if s.proved_with_context > 0 {
         let _ = writeln!(md, "{}", s.context_text());
     }
