@@ -62,7 +62,7 @@ pub struct EvalRunArgs {
     #[arg(long)]
     pub split: Option<String>,
     /// Only the first N theorems (after the split filter, before --shard).
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one)]
     pub limit: Option<usize>,
     /// Search only shard I of N (counted from 0): the theorems whose name hashes to I modulo N,
     /// the same on every machine. Run each shard with its own --out, then `eval merge`.
@@ -277,6 +277,15 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         args.json,
         counts,
     )
+}
+
+/// `--limit N`: a count of at least one (`--limit 0` would run nothing and say the dataset
+/// holds no theorems).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}`: give a number of theorems, at least 1")),
+    }
 }
 
 /// How `--adopt-results` takes results, and what to do when one fails (`recheck_proved`).

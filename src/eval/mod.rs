@@ -67,7 +67,7 @@ pub enum EvalError {
     },
     /// The results file holds results but no record of their settings (written before runs
     /// recorded them).
-    #[error("{out} holds {results} results but no record of the settings they were found with (it was written before proofstep recorded them), so resuming it could mix two runs under one label: give this run another --out, or, if those results came from these same settings, pass --adopt-results to resume them as this run's")]
+    #[error("{out} holds {results} results but no record of the settings they were found with (written before proofstep recorded them, or its .config.json was deleted or not copied along), so resuming it could mix two runs under one label: give this run another --out, or, if those results came from these same settings, pass --adopt-results to resume them as this run's")]
     Unrecorded { out: PathBuf, results: usize },
     /// Two results files whose sidecars (settings, lock, summary) are one, since their names
     /// differ only in the extension, and the other one holds results.

@@ -181,8 +181,9 @@ impl Summary {
                 records.iter().map(f).sum::<f64>() / n as f64
             }
         };
-        let model_secs: f64 = records.iter().map(|r| r.model_secs).sum();
-        let lean_secs: f64 = records.iter().map(|r| r.lean_secs).sum();
+        // `+ 0.0`: the sum of no floats is -0.0, printed "-0.0 s".
+        let model_secs: f64 = records.iter().map(|r| r.model_secs).sum::<f64>() + 0.0;
+        let lean_secs: f64 = records.iter().map(|r| r.lean_secs).sum::<f64>() + 0.0;
         let proved_at: Vec<usize> = records
             .iter()
             .filter(|r| r.proved)
