@@ -130,6 +130,28 @@ fn doctor_with_nothing_in_reach_gives_the_fixes() {
     );
 }
 
+/// A lake or repl named by a variable that points nowhere is reported missing, with the fix,
+/// not "ok" because a variable named it.
+#[test]
+fn doctor_checks_the_tools_variables_name() {
+    let empty = tempfile::tempdir().unwrap();
+    let env = [
+        ("PROOFSTEP_LAKE", "/nonexistent/lake"),
+        ("PROOFSTEP_REPL", "/nonexistent/repl"),
+    ];
+    let out = proofstep(empty.path(), &["doctor", "--json"], &env);
+    let report = json(&out);
+    for name in ["lake", "repl"] {
+        let p = part(&report, name);
+        assert_eq!(p["found"], false, "{p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("does not exist"),
+            "{p}"
+        );
+        assert!(p["fix"].as_str().unwrap().contains("PROOFSTEP_"), "{p}");
+    }
+}
+
 #[test]
 fn flags_and_variables_override_discovery() {
     let Some(t) = common::test_lean("flags_and_variables_override_discovery") else {

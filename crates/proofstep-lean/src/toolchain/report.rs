@@ -86,6 +86,15 @@ impl Toolchain {
             )),
         }
         parts.push(match &self.lake {
+            Some(l) if !runnable(&l.path) => Part::new(
+                "lake",
+                false,
+                format!("{} via {} does not exist", l.path.display(), l.via),
+                Some(format!(
+                    "point {} at the `lake` executable, or unset it",
+                    l.via
+                )),
+            ),
             Some(l) => Part::new(
                 "lake",
                 true,
@@ -117,6 +126,15 @@ impl Toolchain {
             ),
         });
         parts.push(match &self.repl {
+            Some(r) if !runnable(&r.path) => Part::new(
+                "repl",
+                false,
+                format!("{} via {} does not exist", r.path.display(), r.via),
+                Some(format!(
+                    "point {} at the built repl (`.lake/build/bin/repl`), or unset it",
+                    r.via
+                )),
+            ),
             Some(r) => Part::new(
                 "repl",
                 true,
@@ -142,6 +160,12 @@ impl Toolchain {
             parts,
         }
     }
+}
+
+/// Whether `path` can name a program to run: a file, or a bare name the system looks up on
+/// PATH when it is run.
+fn runnable(path: &std::path::Path) -> bool {
+    path.is_file() || path.components().count() == 1
 }
 
 /// One line of the doctor's report.

@@ -99,7 +99,8 @@ pub fn folder_weights(dir: &Path, asked: Weights) -> Result<Weights> {
 fn stored_mismatch(dir: &Path, stored: Weights, asked: Weights) -> ModelError {
     ModelError::Quantized(format!(
         "{} holds weights quantized to {stored} (`proofstep model quantize`) and cannot be read \
-         as {asked}: give --weights {stored} or auto, or load the original model folder",
+         as {asked}: give --weights {stored} or auto, or load the original model folder (which \
+         training, reading f32, needs)",
         dir.display()
     ))
 }
