@@ -219,6 +219,37 @@ fn checked_suggestions_come_first_and_the_first_edit_proves_the_theorem() {
     assert_eq!(proxy.join().unwrap(), Some(0));
 }
 
+/// A cursor on a line that is only `sorry` (where a user leaves the proof to fill) gets the
+/// steps for the goal the `sorry` closes, each taking its place.
+#[test]
+fn a_sorry_line_gets_steps_in_its_place() {
+    let Some(world) = TestWorld::new("a_sorry_line_gets_steps_in_its_place") else {
+        return;
+    };
+    let doc = UNFINISHED.replace(":= by\n  \n", ":= by\n  sorry\n");
+    let uri = world.file("Sorry.lean", &doc);
+    let (mut client, proxy) = world.proxy(Arc::new(scripted()), Duration::from_secs(60));
+    client.initialize(world.dir.path());
+    client.open(&uri, &doc);
+    client.diagnostics(&uri, 1);
+    let actions = client.code_actions(&uri, (4, 4));
+    let first = &actions[0];
+    assert_eq!(
+        first["title"], "Insert next step: exact ⟨hp, hq⟩ (completes the proof)",
+        "{actions:?}"
+    );
+    let edit = &first["edit"]["changes"][&uri][0];
+    let mut text = doc.clone();
+    assert!(apply_change(
+        &mut text,
+        &json!({"range": edit["range"], "text": edit["newText"]})
+    ));
+    assert!(text.contains("p ∧ q := by\n  exact ⟨hp, hq⟩\n\n"), "{text}");
+    assert!(!text.contains("sorry"), "{text}");
+    client.finish();
+    assert_eq!(proxy.join().unwrap(), Some(0));
+}
+
 /// A step that closes every goal through a lemma whose proof is `sorry`, or through a file's own
 /// axiom, is offered as a step, never as completing the proof; in an `example` as in a named
 /// theorem, and an honest completing step still says so.

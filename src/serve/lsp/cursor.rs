@@ -1,6 +1,7 @@
 //! Where a next step goes for a cursor in a tactic block, and the shadow text a candidate is
 //! checked in. A cursor on a blank line gets the step on that line (at the block's
-//! indentation); a cursor at the end of a tactic line gets it on a new line below. The goal
+//! indentation); a cursor on a line that is only `sorry` gets the step in the `sorry`'s place;
+//! a cursor at the end of a tactic line gets it on a new line below. The goal
 //! asked for is the one Lean shows at the cursor (the state after the tactic before it).
 
 use lsp_types::{Position, Range};
@@ -45,8 +46,9 @@ impl Insertion {
     }
 }
 
-/// The insertion for `cursor` in `text`, or None when the cursor is not on a blank line nor at
-/// the end of a line (mid-line cursors get no suggestions).
+/// The insertion for `cursor` in `text`, or None when the cursor is not on a blank line, a
+/// line that is only `sorry`, nor at the end of a line (other mid-line cursors get no
+/// suggestions).
 pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
     let lines: Vec<&str> = text.split('\n').collect();
     let line_no = cursor.line as usize;
@@ -66,6 +68,30 @@ pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
         .rev()
         .find(|&i| lines[i].chars().next().is_some_and(|c| !c.is_whitespace()))
         .unwrap_or(0) as u32;
+    // A line that is only `sorry`: the step takes its place, acting on the goal the `sorry`
+    // closes (Lean's goal at its first character).
+    if line.trim() == "sorry" {
+        let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
+        return Some(Insertion {
+            goal_at: Position {
+                line: cursor.line,
+                character: indent.encode_utf16().count() as u32,
+            },
+            range: Range {
+                start: Position {
+                    line: cursor.line,
+                    character: 0,
+                },
+                end: Position {
+                    line: cursor.line,
+                    character: end_char,
+                },
+            },
+            indent,
+            new_line: false,
+            declaration_line,
+        });
+    }
     if line.trim().is_empty() {
         let indent = if !line.is_empty() {
             line.to_string()
@@ -191,6 +217,25 @@ mod tests {
             "prelude\nimport Mini\ntheorem t (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  constructor\n  exact hp\n\n"
         );
         assert_eq!((s.start, s.end), (pos(4, 2), pos(4, 10)));
+    }
+
+    #[test]
+    fn a_sorry_line_gets_the_step_in_the_sorrys_place() {
+        let doc = "prelude\nimport Mini\ntheorem t (p : Prop) (hp : p) : p := by\n  sorry\n";
+        for character in [0, 2, 5, 7] {
+            let ins = plan(doc, pos(3, character)).unwrap();
+            assert_eq!(ins.goal_at, pos(3, 2));
+            assert!(!ins.new_line);
+            let s = shadow(doc, &ins, "exact hp").unwrap();
+            assert_eq!(
+                s.text,
+                "prelude\nimport Mini\ntheorem t (p : Prop) (hp : p) : p := by\n  exact hp\n"
+            );
+            assert_eq!((s.start, s.end), (pos(3, 2), pos(3, 10)));
+        }
+        // `sorry` beside other text is a mid-line cursor as before.
+        let doc = "theorem t : True := by\n  skip; sorry\n";
+        assert!(plan(doc, pos(1, 8)).is_none());
     }
 
     #[test]
