@@ -339,7 +339,18 @@ impl Toolchain {
             _ => None,
         };
         match (world, given) {
-            (Some(w), Some(g)) => Some(format!("{w}:{g}")),
+            // The given path minus what the world's library already is (LEAN_PATH often names it).
+            (Some(w), Some(g)) => {
+                let rest: Vec<&str> = g
+                    .split(':')
+                    .filter(|p| !p.is_empty() && !same(Path::new(p), Path::new(&w)))
+                    .collect();
+                Some(if rest.is_empty() {
+                    w
+                } else {
+                    format!("{w}:{}", rest.join(":"))
+                })
+            }
             (w, g) => w.or(g),
         }
     }
