@@ -652,6 +652,36 @@ fn a_refused_prompt_is_no_candidates_and_a_refused_request_an_error() {
         !found[0].is_empty() && found[1].is_empty() && !found[2].is_empty(),
         "{found:?}"
     );
+    // A way of asking the server refuses whatever the prompt (max_tokens past its context,
+    // n > 1), after it has answered other requests: still the run's error, not a refused prompt.
+    let fussy = StandInServer::start(|_, received| {
+        let body: serde_json::Value = serde_json::from_str(&received.body).unwrap();
+        if body["max_tokens"].as_u64().unwrap_or(0) > 100 || body["n"].as_u64().unwrap_or(1) > 1 {
+            StandInReply::Answer(
+                400,
+                r#"{"error": {"message": "max_tokens or n too large"}}"#.into(),
+            )
+        } else {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        }
+    });
+    let remote = named(&fussy.url());
+    let found = remote
+        .generate(&prompts()[..1], &options(vec![0.0], 1))
+        .unwrap();
+    assert!(!found[0].is_empty(), "{found:?}");
+    let mut long = options(vec![0.0], 1);
+    long.max_new_tokens = 4096;
+    let err = remote
+        .generate(&prompts()[..1], &long)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HTTP 400"), "{err}");
+    let err = remote
+        .generate(&prompts()[..1], &options(vec![1.0], 4))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HTTP 400"), "{err}");
     let refusing = StandInServer::start(|_, _| {
         StandInReply::Answer(400, r#"{"error": {"message": "unknown field"}}"#.into())
     });

@@ -9,6 +9,7 @@
 //! parallel, and the search asks for the next node's candidates while Lean checks the current
 //! ones (`search::best_first`), so the server works while Lean does.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -66,9 +67,23 @@ pub struct RemotePredictor {
     ignores_n: AtomicBool,
     /// Requests sent so far (for logs and tests).
     requests: AtomicUsize,
-    /// The server has answered a request with candidates: its refusals are then about the
-    /// prompt refused (too long for its context, say), not about how it is asked.
-    served: AtomicBool,
+    /// The ways of asking (n, max_tokens, temperature, top_p) the server has answered a short
+    /// prompt in: its refusal of a request asked so is about the prompt (too long for its
+    /// context, say), not about how it is asked.
+    accepted: Mutex<HashSet<AskedAs>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How a request asks, all but its prompt and seed (floats by their bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct AskedAs {
+    n: usize,
+    max_tokens: usize,
+    temperature: u32,
+    top_p: u32,
 }
 
 /// The candidates of one request, or why there are none.
@@ -115,7 +130,7 @@ impl RemotePredictor {
             extra: options.extra,
             ignores_n: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
-            served: AtomicBool::new(false),
+            accepted: Mutex::new(HashSet::new()),
         })
     }
 
@@ -211,33 +226,46 @@ impl RemotePredictor {
                 })
             })
             .collect::<Result<Vec<Candidate>, RemoteError>>()?;
-        self.served.store(true, Ordering::Relaxed);
         Ok(candidates)
     }
 
-    /// Whether `err` refuses one prompt rather than every request: a 4xx other than a missing
-    /// key or route (a prompt longer than the server's context gets a 400 from vLLM) from a
-    /// server that answers other prompts. Before the server has answered any, a short prompt
-    /// asked the same way tells (a flag the server rejects fails it too).
-    fn refuses_only_this_prompt(&self, err: &RemoteError, deadline: Option<Instant>) -> bool {
-        let RemoteError::Refused { status, .. } = err else {
+    /// Whether `err` refuses one prompt rather than every request asked so: a 400, 413 or 422
+    /// (vLLM's 400 for a prompt past its context) for a request whose way of asking (`ask`'s
+    /// n and temperature, `max_tokens`, `top_p`) the server takes with a short prompt, which
+    /// is asked once per way of asking to tell. Any other refusal, or one the short prompt
+    /// gets too (a flag the server rejects, `--max-tokens` past its context), is the run's.
+    fn refuses_only_this_prompt(
+        &self,
+        err: &RemoteError,
+        ask: &Ask,
+        top_p: f32,
+        max_tokens: usize,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if !matches!(
+            err,
+            RemoteError::Refused {
+                status: 400 | 413 | 422,
+                ..
+            }
+        ) {
             return false;
+        }
+        let asked_as = AskedAs {
+            n: ask.n,
+            max_tokens,
+            temperature: ask.temperature.to_bits(),
+            top_p: top_p.to_bits(),
         };
-        if matches!(status, 401 | 403 | 404) {
-            return false;
+        if lock(&self.accepted).contains(&asked_as) {
+            return true;
         }
-        if !self.served.load(Ordering::Relaxed) {
-            let probe = Ask {
-                prompt: 0,
-                round: 0,
-                temperature: 0.0,
-                n: 1,
-                seed: 0,
-            };
-            let short = crate::prompt::prompt("⊢ True");
-            let _ = self.ask(&short, &probe, 1.0, 1, deadline);
+        let short = crate::prompt::prompt("⊢ True");
+        let taken = self.ask(&short, ask, top_p, max_tokens, deadline).is_ok();
+        if taken {
+            lock(&self.accepted).insert(asked_as);
         }
-        self.served.load(Ordering::Relaxed)
+        taken
     }
 
     /// Runs every ask, at most `parallel` at once; the answers in the order of `asks`.
@@ -349,8 +377,16 @@ impl RemotePredictor {
                 // The search's time ran out (the client says whether the server is silent).
                 Err(RemoteError::OutOfTime) => continue,
                 // This state's prompt refused: no candidates for it, the search goes on.
-                Err(e) if self.refuses_only_this_prompt(&e, deadline) => {
-                    tracing::warn!(target: "remote", "{e}; no candidates for this state (the server answers other prompts)");
+                Err(e)
+                    if self.refuses_only_this_prompt(
+                        &e,
+                        ask,
+                        *top_p,
+                        options.max_new_tokens,
+                        deadline,
+                    ) =>
+                {
+                    tracing::warn!(target: "remote", "{e}; no candidates for this state (the server takes a short prompt asked the same way)");
                     answered = true;
                     continue;
                 }
@@ -384,7 +420,14 @@ impl RemotePredictor {
         )) {
             match answer {
                 Err(RemoteError::OutOfTime) => {}
-                Err(e) if self.refuses_only_this_prompt(&e, deadline) => {}
+                Err(e)
+                    if self.refuses_only_this_prompt(
+                        &e,
+                        ask,
+                        *top_p,
+                        options.max_new_tokens,
+                        deadline,
+                    ) => {}
                 answer => found[ask.prompt].extend(answer?),
             }
         }
