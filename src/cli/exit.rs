@@ -213,6 +213,7 @@ fn classify(link: &(dyn std::error::Error + 'static)) -> Option<Failure> {
             | EvalError::Unrecorded { .. }
             | EvalError::Mix { .. }
             | EvalError::SharedSettings { .. } => Failure::Conflict,
+            EvalError::SidecarName { .. } => Failure::Usage,
             EvalError::Incomplete(_) => Failure::Data,
             EvalError::Header { .. } | EvalError::LeanFailed { .. } => Failure::Lean,
             EvalError::Search { error, .. } => search(error),

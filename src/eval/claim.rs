@@ -42,6 +42,12 @@ impl RunClaim {
             .then(|| out.canonicalize().ok())
             .flatten();
         let out = resolved.as_deref().unwrap_or(out);
+        if let Some(suffix) = crate::eval::report::named_like_a_sidecar(out) {
+            return Err(EvalError::SidecarName {
+                out: out.to_path_buf(),
+                suffix,
+            });
+        }
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io(parent))?;
         }
@@ -156,10 +162,15 @@ fn count_results(out: &Path) -> std::io::Result<usize> {
         Err(e) => return Err(e),
     };
     let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    Ok(bytes[..complete]
+    let lines = bytes[..complete]
         .split(|&b| b == b'\n')
         .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-        .count())
+        .count();
+    // A whole record missing its newline is a result (the file is opened to complete it).
+    Ok(lines
+        + usize::from(crate::eval::results_file::is_whole_record(
+            &bytes[complete..],
+        )))
 }
 
 #[cfg(test)]
@@ -207,6 +218,31 @@ mod tests {
         drop(RunClaim::take(&jsonl, &config(4), false).unwrap());
         std::fs::write(&jsonl, "").unwrap();
         drop(RunClaim::take(&bare, &config(1), false).unwrap());
+    }
+
+    #[test]
+    fn a_results_file_named_like_its_own_sidecar_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["r.written", "r.lock"] {
+            let err = RunClaim::take(&dir.path().join(name), &config(1), false).unwrap_err();
+            assert!(matches!(err, EvalError::SidecarName { .. }), "{err}");
+        }
+        RunClaim::take(&dir.path().join("r.written.jsonl"), &config(1), false).unwrap();
+    }
+
+    #[test]
+    fn a_whole_last_record_without_its_newline_holds_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.jsonl");
+        drop(RunClaim::take(&out, &config(4), false).unwrap());
+        let record = crate::eval::TheoremRecord::from_error("a", None, "x".into(), 0.1);
+        let line = serde_json::to_string(&record).unwrap();
+        std::fs::write(&out, &line).unwrap();
+        let err = RunClaim::take(&out, &config(2), false).unwrap_err();
+        assert!(matches!(err, EvalError::OtherRun { .. }), "{err}");
+        // Half a record is not one: a killed run's last line.
+        std::fs::write(&out, &line[..10]).unwrap();
+        drop(RunClaim::take(&out, &config(2), false).unwrap());
     }
 
     #[test]

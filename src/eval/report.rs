@@ -32,6 +32,28 @@ impl ReportPaths {
 
 /// A file kept beside a results file: `results.jsonl` + `summary.json` → `results.summary.json`.
 pub fn sidecar(results: &Path, suffix: &str) -> PathBuf {
+    sidecar_of(results, suffix)
+}
+
+/// The files written beside a results file, by their suffixes: a results file named like one
+/// of them (`r.lock`, `r.written`) would be its own sidecar, and is refused.
+pub const SIDECARS: [&str; 6] = [
+    "config.json",
+    "lock",
+    "written",
+    "summary.json",
+    "report.md",
+    "budget.svg",
+];
+
+/// The sidecar `results` would share its own name with, if any.
+pub fn named_like_a_sidecar(results: &Path) -> Option<&'static str> {
+    SIDECARS
+        .into_iter()
+        .find(|suffix| sidecar_of(results, suffix) == results)
+}
+
+fn sidecar_of(results: &Path, suffix: &str) -> PathBuf {
     let stem = results
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -92,6 +92,14 @@ impl ResultsFile {
     /// again, and so does a theorem whose record is a Lean failure to retry
     /// (`TheoremRecord::retry`). Returns the file and the records it holds.
     pub fn open(path: &Path) -> Result<(Self, Vec<TheoremRecord>), EvalError> {
+        // A link to a results file is that file: its record of what was written is the
+        // target's, as its lock and settings are (`claim`).
+        let resolved = path
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then(|| path.canonicalize().ok())
+            .flatten();
+        let path = resolved.as_deref().unwrap_or(path);
         let io = |source| EvalError::Io {
             path: path.to_path_buf(),
             source,
@@ -102,8 +110,7 @@ impl ResultsFile {
         let mut existing = read_bytes(path)?;
         let complete = complete_lines(&existing);
         if complete < existing.len() {
-            let tail = String::from_utf8_lossy(&existing[complete..]);
-            if serde_json::from_str::<TheoremRecord>(tail.trim()).is_ok() {
+            if is_whole_record(&existing[complete..]) {
                 // A whole record whose newline is missing (an editor that drops the last
                 // one): completed, not lost.
                 let mut file = OpenOptions::new().append(true).open(path).map_err(io)?;
@@ -244,6 +251,13 @@ pub fn vouch_written(path: &Path) -> Result<(), EvalError> {
         path: written_path(path),
         source,
     })
+}
+
+/// Whether `tail` (a file's bytes after its last newline) is a whole record whose newline is
+/// missing rather than a line a killed run cut short.
+pub(crate) fn is_whole_record(tail: &[u8]) -> bool {
+    !tail.is_empty()
+        && serde_json::from_str::<TheoremRecord>(String::from_utf8_lossy(tail).trim()).is_ok()
 }
 
 /// The whole file; empty when it does not exist.
