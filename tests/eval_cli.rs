@@ -790,7 +790,9 @@ fn a_resumed_run_checks_again_the_proofs_it_did_not_write() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(7), "{err}");
     assert!(
-        err.contains(name) && err.contains("rests on `sorry`") && err.contains("changed since"),
+        err.contains(name)
+            && err.contains("rests on `sorry`")
+            && err.contains("not as this proofstep wrote it"),
         "{err}"
     );
 
@@ -814,4 +816,30 @@ fn a_resumed_run_checks_again_the_proofs_it_did_not_write() {
     // Checked once: from then on it is the run's.
     let out = resume(&flags);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("checking again"));
+
+    // Adopted results whose last line, forged, lacks its newline: that line is checked too.
+    let adopted = dir.path().join("adopted.jsonl");
+    lines[at]["proof"] = serde_json::json!(["sorry"]);
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let (forged, others): (Vec<_>, Vec<_>) = text.iter().partition(|l| l.contains(name));
+    std::fs::write(
+        &adopted,
+        format!(
+            "{}\n{}",
+            others
+                .iter()
+                .map(|l| l.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            forged[0]
+        ),
+    )
+    .unwrap();
+    let out = eval_example(&model, &adopted, &flags)
+        .arg("--adopt-results")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(err.contains("rests on `sorry`"), "{err}");
 }

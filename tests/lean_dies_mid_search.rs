@@ -1,8 +1,8 @@
 //! Lean dying in the middle of a search (the OOM killer, a crash, a scheduler's kill) on the
 //! test world's real Lean, through a `lean` that is killed on chosen checks: a candidate or a
 //! found proof whose check Lean failed on is checked again on the restarted process, so the
-//! failure costs no proof; a proof whose check Lean fails on every time is no verdict, and
-//! `eval` marks its theorem to search again (exit 8) instead of recording "not proved".
+//! failure costs no proof; a proof whose check Lean fails on every time fails, as one past a
+//! resource limit does.
 
 mod common;
 
@@ -86,8 +86,8 @@ fn said(out: &Output) -> String {
 }
 
 #[test]
-fn lean_dying_on_a_check_costs_no_proof_and_never_makes_a_verdict() {
-    let test = "lean_dying_on_a_check_costs_no_proof_and_never_makes_a_verdict";
+fn lean_dying_once_on_a_check_costs_no_proof() {
+    let test = "lean_dying_once_on_a_check_costs_no_proof";
     let Some(lean) = common::test_lean(test) else {
         return;
     };
@@ -111,12 +111,18 @@ fn lean_dying_on_a_check_costs_no_proof_and_never_makes_a_verdict() {
     assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     assert_eq!(deaths(dir.path()), 1);
 
-    // Killed on every final check: no verdict. `prove` fails with Lean's code, `eval` marks
-    // the theorem to search again and does not count it as searched to the end.
+    // Killed on every final check: it fails for this proof, as a check past the memory limit
+    // each time would. An error on the candidate, counted; the search goes on and ends "not
+    // proved" (exit 1), and `eval` records that verdict.
     let dir = tempfile::tempdir().unwrap();
     let dying = dying_lean(dir.path(), &lean.lean, "#print axioms swap_both$", 1000);
     let out = run(dir.path(), &dying, &server, &["prove", "--json"]);
-    assert_eq!(out.status.code(), Some(3), "{}", said(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        result["counts"]["errors"].as_u64().unwrap() >= 1,
+        "{result}"
+    );
     let results = dir.path().join("results.jsonl");
     let out = run(
         dir.path(),
@@ -124,12 +130,9 @@ fn lean_dying_on_a_check_costs_no_proof_and_never_makes_a_verdict() {
         &server,
         &["eval", "--out", results.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(8), "{}", said(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
     let line: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&results).unwrap().trim()).unwrap();
-    assert_eq!(
-        (line["retry"].clone(), line["proved"].clone()),
-        (true.into(), false.into()),
-        "{line}"
-    );
+    assert_eq!(line["proved"], false, "{line}");
+    assert_ne!(line["retry"], true, "{line}");
 }

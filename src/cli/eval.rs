@@ -197,6 +197,8 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         config = config.sharded(shard, &tasks);
         tasks.retain(|t| shard.holds(&t.name));
     }
+    // The proved records `--adopt-results` checks (by name), not to be checked twice.
+    let mut adopted = std::collections::HashSet::new();
     if args.adopt_results {
         // Checked before this run's settings are recorded beside them: results that fail are
         // never resumed, by this command or a later one.
@@ -204,16 +206,17 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         let backend = args.search.backend.open(&anchor)?;
         let source = out.display().to_string();
         recheck_proved(&previous, &every_task, backend.as_ref(), &source, ADOPT)?;
+        adopted.extend(previous.into_iter().filter(|r| r.proved).map(|r| r.name));
     }
     // Held until this run ends: no other eval appends to --out meanwhile.
     let _claim = RunClaim::take(out, &config, args.adopt_results)?;
     let (results, previous) = ResultsFile::open(out)?;
     let unvouched: Vec<_> = previous
         .iter()
-        .filter(|r| r.proved && results.is_unvouched(&r.name))
+        .filter(|r| r.proved && results.is_unvouched(&r.name) && !adopted.contains(&r.name))
         .cloned()
         .collect();
-    if !unvouched.is_empty() && !args.adopt_results {
+    if !unvouched.is_empty() {
         // Lines proofstep's record of what it wrote does not cover: written by hand or by
         // another program, or the file changed since. Each proof is checked again first.
         eprintln!(
@@ -295,7 +298,7 @@ const ADOPT: (&str, &str) = ("adopted", "give this run another --out");
 /// do when one fails (`recheck_proved`).
 const RESUME: (&str, &str) = (
     "resumed",
-    "the file was changed since proofstep wrote it: restore it, or delete that theorem's line to search it again",
+    "its line is not as this proofstep wrote it (edited, added or copied in, or written before results files were fingerprinted): restore the file, or delete that theorem's line to search it again",
 );
 
 /// How `eval merge` takes results, and what to do when one fails (`recheck_proved`).

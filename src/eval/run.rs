@@ -158,10 +158,6 @@ fn run_one(
         Err(SearchError::Model(err)) if cut_after_failure(&err) => {
             Ok(retry_after_model_failure(task, split, &err, began))
         }
-        // Lean failed twice on checking a proof the search found: no verdict either way.
-        Err(SearchError::Lean(err)) if err.is_transient() => {
-            Ok(retry_after_lean_failure(task, split, &err, began))
-        }
         Err(err) => Err(EvalError::Search {
             theorem: task.name.clone(),
             error: err,
@@ -227,7 +223,10 @@ pub(crate) fn start_failure(
     began: Instant,
     other: impl FnOnce(crate::lean::LeanError) -> EvalError,
 ) -> Result<TheoremRecord, EvalError> {
-    if is_lean_failure(&err) {
+    // Lean itself failed (died, ...): a rerun may well start it. A statement that takes
+    // longer than the timeout, twice, is the theorem's own (an error record, as one that
+    // does not elaborate), or a rerun would try it for ever.
+    if err.is_transient() {
         warn!(theorem = %task.name, "cannot start: {err}; a resumed run tries it again");
         return Ok(TheoremRecord::from_failure_to_retry(
             &task.name,

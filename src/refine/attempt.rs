@@ -67,6 +67,8 @@ pub(crate) struct AttemptOutcome {
     pub reached: Option<(ProofState, usize)>,
     /// It stopped at the time limit.
     pub timed_out: bool,
+    /// When it first asked the model (None: the time was up before it could).
+    pub first_ask: Option<Instant>,
 }
 
 /// Runs attempt `attempt`; gives up before a request when an attempt numbered lower than it
@@ -85,6 +87,7 @@ pub(crate) fn run_attempt(
         proved: None,
         reached: None,
         timed_out: false,
+        first_ask: None,
     };
     let mut failed: Option<FailedProof> = None;
     for round in 0..=cx.config.rounds {
@@ -101,6 +104,7 @@ pub(crate) fn run_attempt(
             repair: failed.as_ref(),
             seed: request_seed(cx.config, attempt, round),
         };
+        out.first_ask.get_or_insert_with(Instant::now);
         let proposal = match cx.model.propose(&ask, cx.deadline) {
             Ok(Some(proposal)) => proposal,
             Ok(None) => {

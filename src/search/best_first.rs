@@ -263,9 +263,15 @@ impl Search<'_> {
             .generate_until(&prompts, &self.options_for(id), self.deadline);
         let mut out = match answer {
             Ok(out) => out,
-            // The budget is spent and the model has answered this search before: it ends out
-            // of time, as it would have; a failure at its first request is the model's.
-            Err(err) if Instant::now() >= self.deadline && self.counts.generated > 0 => {
+            // The budget is spent and the model has answered this search before, or Lean's
+            // start took most of it (the request had under half the time limit): the search
+            // ends out of time, as it would have. A first request that had its fair share of
+            // time and failed is the model's failure (no verdict).
+            Err(err)
+                if Instant::now() >= self.deadline
+                    && (self.counts.generated > 0
+                        || started.elapsed() < self.config.time_limit / 2) =>
+            {
                 warn!("the model failed as the time limit came: {err:#}");
                 Vec::new()
             }
@@ -596,10 +602,8 @@ impl Search<'_> {
                             errors: v.errors,
                         })
                     }
-                    // A proof whose check Lean failed twice is neither found nor refuted:
-                    // the search stops, and the theorem is searched again (`eval` records it
-                    // to retry) rather than end "not proved".
-                    Err(err) if err.is_transient() => Err(SearchError::Lean(err)),
+                    // Failed twice, it fails for this proof (a check that outgrows the memory
+                    // limit each time, say): an error on the candidate, and the search goes on.
                     Err(err) => self.backend_error(err),
                 }
             }
