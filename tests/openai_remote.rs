@@ -807,28 +807,34 @@ fn eval_searches_again_the_theorems_a_failing_server_left_unsearched() {
     searched_again_after(StandInServer::start(|_, _| StandInReply::Hang));
 }
 
+/// `eval` of the example file into `out` through the model at `url` alone, one second per
+/// theorem, the request retried six times; `extra` flags last.
+fn eval_example_through(url: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "eval",
+        "--dataset",
+        "lean/mini/Example.lean",
+        "--predictor-url",
+        url,
+        "--predictor-model",
+        "m",
+        "--predictor-retries",
+        "6",
+        "--no-also-try",
+        "--time-limit",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    common::proofstep_at_root(&args)
+}
+
 /// An evaluation of the example file against `failing`, then again against a working server.
 fn searched_again_after(failing: StandInServer) {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.jsonl");
-    let eval = |url: &str| {
-        common::proofstep_at_root(&[
-            "eval",
-            "--dataset",
-            "lean/mini/Example.lean",
-            "--predictor-url",
-            url,
-            "--predictor-model",
-            "m",
-            "--predictor-retries",
-            "6",
-            "--no-also-try",
-            "--time-limit",
-            "1",
-            "--out",
-            results.to_str().unwrap(),
-        ])
-    };
+    let eval = |url: &str| eval_example_through(url, &results, &[]);
     let out = eval(&failing.url());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -887,27 +893,7 @@ fn a_merge_holding_theorems_to_retry_is_unfinished_until_they_are_searched() {
         }
     });
     let url = server.url();
-    let eval = |out: &str, extra: &[&str]| {
-        let out = at(out);
-        let mut args = vec![
-            "eval",
-            "--dataset",
-            "lean/mini/Example.lean",
-            "--predictor-url",
-            &url,
-            "--predictor-model",
-            "m",
-            "--predictor-retries",
-            "6",
-            "--no-also-try",
-            "--time-limit",
-            "1",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        common::proofstep_at_root(&args)
-    };
+    let eval = |out: &str, extra: &[&str]| eval_example_through(&url, &at(out), extra);
     let said = |out: &std::process::Output| {
         format!(
             "{}{}",

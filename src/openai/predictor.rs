@@ -369,6 +369,9 @@ impl RemotePredictor {
         }
         let mut follow_up = Vec::new();
         let mut answered = false;
+        let refused_prompt = |e: &RemoteError, ask: &Ask| {
+            self.refuses_only_this_prompt(e, ask, *top_p, options.max_new_tokens, deadline)
+        };
         for (ask, answer) in
             asks.iter()
                 .zip(self.ask_all(prompts, &asks, *top_p, options.max_new_tokens, deadline))
@@ -377,15 +380,7 @@ impl RemotePredictor {
                 // The search's time ran out (the client says whether the server is silent).
                 Err(RemoteError::OutOfTime) => continue,
                 // This state's prompt refused: no candidates for it, the search goes on.
-                Err(e)
-                    if self.refuses_only_this_prompt(
-                        &e,
-                        ask,
-                        *top_p,
-                        options.max_new_tokens,
-                        deadline,
-                    ) =>
-                {
+                Err(e) if refused_prompt(&e, ask) => {
                     tracing::warn!(target: "remote", "{e}; no candidates for this state (the server takes a short prompt asked the same way)");
                     answered = true;
                     continue;
@@ -420,14 +415,7 @@ impl RemotePredictor {
         )) {
             match answer {
                 Err(RemoteError::OutOfTime) => {}
-                Err(e)
-                    if self.refuses_only_this_prompt(
-                        &e,
-                        ask,
-                        *top_p,
-                        options.max_new_tokens,
-                        deadline,
-                    ) => {}
+                Err(e) if refused_prompt(&e, ask) => {}
                 answer => found[ask.prompt].extend(answer?),
             }
         }

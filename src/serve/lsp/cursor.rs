@@ -70,27 +70,30 @@ pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
         .unwrap_or(0) as u32;
     // A line that is only `sorry`: the step takes its place, acting on the goal the `sorry`
     // closes (Lean's goal at its first character).
+    // The step in place of the whole line, at `indent`.
+    let whole_line = |goal_at: Position, indent: String| Insertion {
+        goal_at,
+        range: Range {
+            start: Position {
+                line: cursor.line,
+                character: 0,
+            },
+            end: Position {
+                line: cursor.line,
+                character: end_char,
+            },
+        },
+        indent,
+        new_line: false,
+        declaration_line,
+    };
     if line.trim() == "sorry" {
         let indent: String = line.chars().take_while(|c| c.is_whitespace()).collect();
-        return Some(Insertion {
-            goal_at: Position {
-                line: cursor.line,
-                character: indent.encode_utf16().count() as u32,
-            },
-            range: Range {
-                start: Position {
-                    line: cursor.line,
-                    character: 0,
-                },
-                end: Position {
-                    line: cursor.line,
-                    character: end_char,
-                },
-            },
-            indent,
-            new_line: false,
-            declaration_line,
-        });
+        let sorry_at = Position {
+            line: cursor.line,
+            character: indent.encode_utf16().count() as u32,
+        };
+        return Some(whole_line(sorry_at, indent));
     }
     if line.trim().is_empty() {
         let indent = if !line.is_empty() {
@@ -102,22 +105,7 @@ pub fn plan(text: &str, cursor: Position) -> Option<Insertion> {
                 .find(|l| !l.trim().is_empty())?;
             indent_after(above)
         };
-        return Some(Insertion {
-            goal_at: cursor,
-            range: Range {
-                start: Position {
-                    line: cursor.line,
-                    character: 0,
-                },
-                end: Position {
-                    line: cursor.line,
-                    character: end_char,
-                },
-            },
-            indent,
-            new_line: false,
-            declaration_line,
-        });
+        return Some(whole_line(cursor, indent));
     }
     if !after.trim().is_empty() {
         return None;
