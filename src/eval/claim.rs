@@ -35,13 +35,8 @@ impl RunClaim {
             let path = path.to_path_buf();
             move |source| EvalError::Io { path, source }
         };
-        // A link to a results file is that file: one lock and one record for both names.
-        let resolved = out
-            .symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink())
-            .then(|| out.canonicalize().ok())
-            .flatten();
-        let out = resolved.as_deref().unwrap_or(out);
+        let resolved = crate::eval::results_file::the_file(out);
+        let out = resolved.as_path();
         if let Some(suffix) = crate::eval::report::named_like_a_sidecar(out) {
             return Err(EvalError::SidecarName {
                 out: out.to_path_buf(),

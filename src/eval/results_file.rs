@@ -92,14 +92,9 @@ impl ResultsFile {
     /// again, and so does a theorem whose record is a Lean failure to retry
     /// (`TheoremRecord::retry`). Returns the file and the records it holds.
     pub fn open(path: &Path) -> Result<(Self, Vec<TheoremRecord>), EvalError> {
-        // A link to a results file is that file: its record of what was written is the
-        // target's, as its lock and settings are (`claim`).
-        let resolved = path
-            .symlink_metadata()
-            .is_ok_and(|m| m.file_type().is_symlink())
-            .then(|| path.canonicalize().ok())
-            .flatten();
-        let path = resolved.as_deref().unwrap_or(path);
+        // Its record of what was written is the target's, as its lock and settings are.
+        let resolved = the_file(path);
+        let path = resolved.as_path();
         let io = |source| EvalError::Io {
             path: path.to_path_buf(),
             source,
@@ -251,6 +246,16 @@ pub fn vouch_written(path: &Path) -> Result<(), EvalError> {
         path: written_path(path),
         source,
     })
+}
+
+/// The file a results path names: a link to a results file is that file (one lock, one
+/// settings record and one record of what was written for both names).
+pub(crate) fn the_file(path: &Path) -> PathBuf {
+    path.symlink_metadata()
+        .is_ok_and(|m| m.file_type().is_symlink())
+        .then(|| path.canonicalize().ok())
+        .flatten()
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Whether `tail` (a file's bytes after its last newline) is a whole record whose newline is
