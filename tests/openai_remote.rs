@@ -684,6 +684,24 @@ fn a_refused_prompt_is_no_candidates_and_a_refused_request_an_error() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("HTTP 400"), "{err}");
+    // Every real prompt refused while the short one passes (--max-tokens nearly filling the
+    // context): after 16 in a row, the run's error.
+    let all_long = StandInServer::start(|_, received| {
+        if received.body.contains("⊢ True") {
+            StandInReply::Answer(200, answer_with(&["rfl"], -0.1))
+        } else {
+            StandInReply::Answer(400, r#"{"error": {"message": "too long"}}"#.into())
+        }
+    });
+    let remote = named(&all_long.url());
+    let calls = (1..=20)
+        .find(|_| {
+            remote
+                .generate(&prompts()[..1], &options(vec![0.0], 1))
+                .is_err()
+        })
+        .unwrap();
+    assert_eq!(calls, 16);
     let refusing = StandInServer::start(|_, _| {
         StandInReply::Answer(400, r#"{"error": {"message": "unknown field"}}"#.into())
     });

@@ -218,7 +218,7 @@ mod tests {
     #[test]
     fn a_results_file_named_like_its_own_sidecar_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["r.written", "r.lock"] {
+        for name in ["r.written", "r.lock", "r.summary.json", "x.config.json"] {
             let err = RunClaim::take(&dir.path().join(name), &config(1), false).unwrap_err();
             assert!(matches!(err, EvalError::SidecarName { .. }), "{err}");
         }

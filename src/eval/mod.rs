@@ -78,7 +78,7 @@ pub enum EvalError {
         other: PathBuf,
     },
     /// A results file named like one of the files written beside it (`r.lock`, `r.written`).
-    #[error("{out}: a results file named with .{suffix} would be its own .{suffix} file: give --out another name (results.jsonl, say)")]
+    #[error("{out}: a name ending in .{suffix} is kept for the files written beside a results file (its own, or another's): give --out another name (results.jsonl, say)")]
     SidecarName { out: PathBuf, suffix: &'static str },
     /// Results files given to `eval merge` that are not shards of one run.
     #[error("{file} cannot be merged with the others: {reason}. Merge only the shards of one run (the same flags, and --shard I/N with the same N)")]

@@ -46,11 +46,13 @@ pub const SIDECARS: [&str; 6] = [
     "budget.svg",
 ];
 
-/// The sidecar `results` would share its own name with, if any.
+/// The sidecar suffix `results`'s name ends with, if any: such a name is its own sidecar
+/// (`r.written`) or another results file's (`r.summary.json` beside `r.jsonl`).
 pub fn named_like_a_sidecar(results: &Path) -> Option<&'static str> {
+    let name = results.file_name()?.to_string_lossy();
     SIDECARS
         .into_iter()
-        .find(|suffix| sidecar_of(results, suffix) == results)
+        .find(|suffix| name.ends_with(&format!(".{suffix}")))
 }
 
 fn sidecar_of(results: &Path, suffix: &str) -> PathBuf {

@@ -9,7 +9,6 @@
 //! parallel, and the search asks for the next node's candidates while Lean checks the current
 //! ones (`search::best_first`), so the server works while Lean does.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -67,24 +66,16 @@ pub struct RemotePredictor {
     ignores_n: AtomicBool,
     /// Requests sent so far (for logs and tests).
     requests: AtomicUsize,
-    /// The ways of asking (n, max_tokens, temperature, top_p) the server has answered a short
-    /// prompt in: its refusal of a request asked so is about the prompt (too long for its
-    /// context, say), not about how it is asked.
-    accepted: Mutex<HashSet<AskedAs>>,
+    /// Prompts refused in a row (any answer resets it): past `REFUSED_IN_A_ROW`, the server
+    /// refuses what proofstep asks, not the odd long prompt, and the run stops.
+    refused_in_a_row: AtomicUsize,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// How a request asks, all but its prompt and seed (floats by their bits).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct AskedAs {
-    n: usize,
-    max_tokens: usize,
-    temperature: u32,
-    top_p: u32,
-}
+/// How many prompts in a row a server may refuse, each while taking a short prompt asked the
+/// same way, before that is the run's error (every prompt past its context once
+/// `--max-tokens` nearly fills it, a proxy out of budget) rather than states with no
+/// candidates.
+const REFUSED_IN_A_ROW: usize = 16;
 
 /// The candidates of one request, or why there are none.
 type AskAnswer = Result<Vec<Candidate>, RemoteError>;
@@ -130,7 +121,7 @@ impl RemotePredictor {
             extra: options.extra,
             ignores_n: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
-            accepted: Mutex::new(HashSet::new()),
+            refused_in_a_row: AtomicUsize::new(0),
         })
     }
 
@@ -231,9 +222,10 @@ impl RemotePredictor {
 
     /// Whether `err` refuses one prompt rather than every request asked so: a 400, 413 or 422
     /// (vLLM's 400 for a prompt past its context) for a request whose way of asking (`ask`'s
-    /// n and temperature, `max_tokens`, `top_p`) the server takes with a short prompt, which
-    /// is asked once per way of asking to tell. Any other refusal, or one the short prompt
-    /// gets too (a flag the server rejects, `--max-tokens` past its context), is the run's.
+    /// n and temperature, `max_tokens`, `top_p`) the server takes with a short prompt, asked
+    /// each time to tell, and not the `REFUSED_IN_A_ROW`-th refusal in a row. Any other
+    /// refusal, or one the short prompt gets too (a flag the server rejects, `--max-tokens`
+    /// past its context), is the run's.
     fn refuses_only_this_prompt(
         &self,
         err: &RemoteError,
@@ -251,21 +243,11 @@ impl RemotePredictor {
         ) {
             return false;
         }
-        let asked_as = AskedAs {
-            n: ask.n,
-            max_tokens,
-            temperature: ask.temperature.to_bits(),
-            top_p: top_p.to_bits(),
-        };
-        if lock(&self.accepted).contains(&asked_as) {
-            return true;
+        if self.refused_in_a_row.fetch_add(1, Ordering::Relaxed) + 1 >= REFUSED_IN_A_ROW {
+            return false;
         }
         let short = crate::prompt::prompt("⊢ True");
-        let taken = self.ask(&short, ask, top_p, max_tokens, deadline).is_ok();
-        if taken {
-            lock(&self.accepted).insert(asked_as);
-        }
-        taken
+        self.ask(&short, ask, top_p, max_tokens, deadline).is_ok()
     }
 
     /// Runs every ask, at most `parallel` at once; the answers in the order of `asks`.
@@ -388,6 +370,7 @@ impl RemotePredictor {
                 answer => answer?,
             };
             answered = true;
+            self.refused_in_a_row.store(0, Ordering::Relaxed);
             if candidates.len() < ask.n {
                 if !self.ignores_n.swap(true, Ordering::Relaxed) {
                     tracing::info!(

@@ -65,13 +65,12 @@ pub fn refine(
         deadline,
     };
     let outcomes = run_attempts(&cx)?;
-    // Whether the model was asked with at least half the time limit left: then its silence
-    // until the limit is the model's failure, not Lean's start taking the time.
-    let fair_ask = outcomes
+    // Whether the model was asked before the limit: then its silence until the limit is the
+    // model's failure, not Lean's start taking the time.
+    let asked = outcomes
         .iter()
         .filter_map(|o| o.first_ask)
-        .min()
-        .is_some_and(|at| deadline.saturating_duration_since(at) >= config.time_limit / 2);
+        .any(|at| at < deadline);
     let mut result = RefineResult {
         theorem: theorem.name.clone(),
         proved: false,
@@ -110,11 +109,11 @@ pub fn refine(
         result.outcome.tokens.unreported += outcome.tokens.unreported;
         result.rounds.extend(outcome.rounds);
     }
-    // The limit came before the model answered anything it was asked in fair time: no
-    // verdict (a hung server looks so until it has been silent for its whole patience).
+    // The limit came before the model answered anything it was asked: no verdict (a hung
+    // server looks so until it has been silent for its whole patience).
     if !result.proved
         && result.outcome.model_calls == 0
-        && fair_ask
+        && asked
         && matches!(result.stop, RefineStop::TimeLimit)
     {
         return Err(RefineError::Model(model.no_answer_in_time()));

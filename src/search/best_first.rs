@@ -263,14 +263,13 @@ impl Search<'_> {
             .generate_until(&prompts, &self.options_for(id), self.deadline);
         let mut out = match answer {
             Ok(out) => out,
-            // The budget is spent and the model has answered this search before, or Lean's
-            // start took most of it (the request had under half the time limit): the search
-            // ends out of time, as it would have. A first request that had its fair share of
-            // time and failed is the model's failure (no verdict).
+            // The budget is spent and the model has answered this search before, or was not
+            // asked before the budget was (Lean's start took it all): the search ends out of
+            // time, as it would have. A first request that went unanswered or failed is the
+            // model's failure (no verdict).
             Err(err)
                 if Instant::now() >= self.deadline
-                    && (self.counts.generated > 0
-                        || started.elapsed() < self.config.time_limit / 2) =>
+                    && (self.counts.generated > 0 || started >= self.deadline) =>
             {
                 warn!("the model failed as the time limit came: {err:#}");
                 Vec::new()
