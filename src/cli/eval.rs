@@ -203,9 +203,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         // Checked before this run's settings are recorded beside them: results that fail are
         // never resumed, by this command or a later one.
         let previous = read_records(out)?;
-        let backend = args.search.backend.open(&anchor)?;
-        let source = out.display().to_string();
-        recheck_proved(&previous, &every_task, backend.as_ref(), &source, ADOPT)?;
+        recheck_file(args, &anchor, out, &previous, &every_task, ADOPT)?;
         adopted.extend(previous.into_iter().filter(|r| r.proved).map(|r| r.name));
     }
     // Held until this run ends: no other eval appends to --out meanwhile.
@@ -224,9 +222,7 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
             unvouched.len(),
             out.display()
         );
-        let backend = args.search.backend.open(&anchor)?;
-        let source = out.display().to_string();
-        recheck_proved(&unvouched, &every_task, backend.as_ref(), &source, RESUME)?;
+        recheck_file(args, &anchor, out, &unvouched, &every_task, RESUME)?;
     }
     results.vouch()?;
     if let Some(model) = &whole {
@@ -279,6 +275,25 @@ fn run_eval(args: &EvalRunArgs, dataset: &Path, out: &Path) -> anyhow::Result<Ex
         search.max_expansions,
         args.json,
         counts,
+    )
+}
+
+/// `recheck_proved` of `records`, read from `out`, on a backend of this run's.
+fn recheck_file(
+    args: &EvalRunArgs,
+    anchor: &Path,
+    out: &Path,
+    records: &[proofstep::eval::TheoremRecord],
+    tasks: &[proofstep::eval::Task],
+    how: (&str, &str),
+) -> anyhow::Result<()> {
+    let backend = args.search.backend.open(anchor)?;
+    recheck_proved(
+        records,
+        tasks,
+        backend.as_ref(),
+        &out.display().to_string(),
+        how,
     )
 }
 

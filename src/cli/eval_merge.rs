@@ -9,7 +9,7 @@ use anyhow::Context;
 use proofstep::eval::results_file::{read_records, vouch_written};
 use proofstep::eval::run_config::tasks_fingerprint;
 use proofstep::eval::{
-    load, merge_shards, run_of_shards, write_merged, Merged, RunClaim, RunConfig, Summary, Task,
+    load, merge_shards, shard_configs, write_merged, Merged, RunClaim, RunConfig, Summary, Task,
 };
 
 use crate::cli::args::BackendArgs;
@@ -53,10 +53,10 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             shard.display()
         );
     }
-    let run = run_of_shards(&args.shards)?;
-    let tasks = run_dataset(&args, &run)?;
+    let configs = shard_configs(&args.shards)?;
+    let tasks = run_dataset(&args, &configs[0].clone().whole())?;
     let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
-    let merged = merge_shards(&args.shards, args.partial, &names)?;
+    let merged = merge_shards(&args.shards, &configs, args.partial, &names)?;
     recheck_merged(&args, &merged, &tasks)?;
     let held = read_records(&args.out)?.len();
     if held > 0 {

@@ -156,7 +156,7 @@ fn count_results(out: &Path) -> std::io::Result<usize> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let complete = crate::eval::results_file::complete_lines(&bytes);
     let lines = bytes[..complete]
         .split(|&b| b == b'\n')
         .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()))

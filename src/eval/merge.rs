@@ -40,18 +40,18 @@ pub struct Merged {
     pub past_limit: usize,
 }
 
-/// Reads the shards' results files and their recorded configurations and joins them.
-/// `dataset` is the names of the run's dataset, in order (read again from the file the
-/// shards name: [`run_of_shards`]). Refuses files of different runs (naming the setting that
+/// Reads the shards' results files and joins them. `configs` are their recorded
+/// configurations, found to be of one run ([`shard_configs`]); `dataset` is the names of the
+/// run's dataset, in order (read again from the file they name). Refuses files of different runs (naming the setting that
 /// differs), a record outside its file's shard or the dataset, and — unless `partial` —
 /// shards that are missing or unfinished, by name. Results past the run's `--limit` are left
 /// out.
 pub fn merge_shards(
     files: &[PathBuf],
+    configs: &[RunConfig],
     partial: bool,
     dataset: &[String],
 ) -> Result<Merged, EvalError> {
-    let configs = shard_configs(files)?;
     let reference = &configs[0];
     let count = reference.shard.unwrap_or(Shard::WHOLE).count;
 
@@ -191,7 +191,7 @@ pub fn write_merged(out: &Path, merged: &Merged) -> Result<(), EvalError> {
 
 /// The configurations recorded beside `files`, once each is known to be a shard of one run:
 /// refuses files of different runs (naming the setting that differs) or partitions.
-fn shard_configs(files: &[PathBuf]) -> Result<Vec<RunConfig>, EvalError> {
+pub fn shard_configs(files: &[PathBuf]) -> Result<Vec<RunConfig>, EvalError> {
     let Some(first) = files.first() else {
         return Err(no_shard());
     };
@@ -246,12 +246,6 @@ fn shard_configs(files: &[PathBuf]) -> Result<Vec<RunConfig>, EvalError> {
         }
     }
     Ok(configs)
-}
-
-/// The run the shards `files` belong to, once they are known to be shards of one run: where
-/// its dataset is, and how it was read.
-pub fn run_of_shards(files: &[PathBuf]) -> Result<RunConfig, EvalError> {
-    Ok(shard_configs(files)?.swap_remove(0).whole())
 }
 
 /// The error of a merge given no file.
@@ -318,6 +312,11 @@ mod tests {
             .collect()
     }
 
+    /// `merge_shards` of `files` with their recorded configurations.
+    fn merge(files: &[PathBuf], partial: bool, dataset: &[String]) -> Result<Merged, EvalError> {
+        merge_shards(files, &shard_configs(files)?, partial, dataset)
+    }
+
     /// The dataset's names, as `eval merge` reads them again.
     fn names(tasks: &[Task]) -> Vec<String> {
         tasks.iter().map(|t| t.name.clone()).collect()
@@ -363,7 +362,7 @@ mod tests {
         let small = config(4, &all).limited(Some(6));
         let a = shard_files(dir.path(), "a", &small, zero, &all[..6], false);
         let b = shard_files(dir.path(), "b", &config(4, &all), one, &all, false);
-        let err = merge_shards(&[a.clone(), b], false, &names(&all))
+        let err = merge(&[a.clone(), b], false, &names(&all))
             .unwrap_err()
             .to_string();
         assert!(
@@ -383,7 +382,7 @@ mod tests {
         );
         text.push('\n');
         std::fs::write(&c, text).unwrap();
-        let err = merge_shards(&[a.clone(), c], false, &names(&all))
+        let err = merge(&[a.clone(), c], false, &names(&all))
             .unwrap_err()
             .to_string();
         assert!(err.contains("the run's dataset does not hold"), "{err}");
@@ -401,11 +400,11 @@ mod tests {
         ))
         .unwrap();
         std::fs::write(&d, lines.join("\n") + "\n").unwrap();
-        let err = merge_shards(&[a.clone(), d.clone()], false, &names(&all))
+        let err = merge(&[a.clone(), d.clone()], false, &names(&all))
             .unwrap_err()
             .to_string();
         assert!(err.contains("has results for"), "{err}");
-        let merged = merge_shards(&[a, d], true, &names(&all)).unwrap();
+        let merged = merge(&[a, d], true, &names(&all)).unwrap();
         assert_eq!((merged.past_limit, merged.missing), (1, 1));
         assert!(merged.records.iter().all(|r| r.name != past.name));
     }
@@ -422,7 +421,7 @@ mod tests {
                 shard_files(dir.path(), &format!("s{index}"), &c, shard, &tasks, false)
             })
             .collect();
-        let merged = merge_shards(&files, false, &names(&tasks)).unwrap();
+        let merged = merge(&files, false, &names(&tasks)).unwrap();
         let names: Vec<&str> = merged.records.iter().map(|r| r.name.as_str()).collect();
         let mut want: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
         want.sort();
@@ -441,7 +440,7 @@ mod tests {
         let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
         let again = shard_files(dir.path(), "again", &c, s(0), &tasks, true);
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
-        let merged = merge_shards(&[a, b, again], false, &names(&tasks)).unwrap();
+        let merged = merge(&[a, b, again], false, &names(&tasks)).unwrap();
         let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
         assert_eq!(merged.records.len(), 30);
         assert_eq!(merged.duplicates, in_zero);
@@ -474,13 +473,13 @@ mod tests {
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
         let in_zero = tasks.iter().filter(|t| s(0).holds(&t.name)).count();
 
-        let alone = merge_shards(&[failed.clone(), b.clone()], false, &names(&tasks)).unwrap();
+        let alone = merge(&[failed.clone(), b.clone()], false, &names(&tasks)).unwrap();
         assert_eq!(alone.to_retry, in_zero, "records to retry are counted");
         for files in [
             [failed.clone(), b.clone(), again.clone()],
             [again, b, failed],
         ] {
-            let merged = merge_shards(&files, false, &names(&tasks)).unwrap();
+            let merged = merge(&files, false, &names(&tasks)).unwrap();
             assert_eq!(merged.records.len(), 30);
             assert_eq!(merged.to_retry, 0, "{files:?}");
             assert_eq!(merged.disagreements, 0, "{files:?}");
@@ -509,7 +508,7 @@ mod tests {
             &tasks,
             false,
         );
-        let err = merge_shards(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
+        let err = merge(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, EvalError::Mix { .. }), "{text}");
         assert!(
@@ -526,7 +525,7 @@ mod tests {
             &tasks,
             false,
         );
-        let text = merge_shards(&[a.clone(), c], false, &names(&tasks))
+        let text = merge(&[a.clone(), c], false, &names(&tasks))
             .unwrap_err()
             .to_string();
         assert!(
@@ -536,7 +535,7 @@ mod tests {
         // Results without a recorded configuration belong to no known run.
         let bare = dir.path().join("bare.jsonl");
         std::fs::write(&bare, "").unwrap();
-        let text = merge_shards(&[a, bare], false, &names(&tasks))
+        let text = merge(&[a, bare], false, &names(&tasks))
             .unwrap_err()
             .to_string();
         assert!(text.contains("bare.config.json is missing"), "{text}");
@@ -563,7 +562,7 @@ mod tests {
             serde_json::to_string(&c.clone().sharded(zero, &tasks)).unwrap(),
         )
         .unwrap();
-        let text = merge_shards(&[a, b], false, &names(&tasks))
+        let text = merge(&[a, b], false, &names(&tasks))
             .unwrap_err()
             .to_string();
         assert!(text.contains("which is in shard 1/2"), "{text}");
@@ -587,7 +586,7 @@ mod tests {
                 serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             value["shard"] = serde_json::json!({"index": index, "count": count});
             std::fs::write(&path, value.to_string()).unwrap();
-            let err = merge_shards(std::slice::from_ref(&a), false, &names(&tasks)).unwrap_err();
+            let err = merge(std::slice::from_ref(&a), false, &names(&tasks)).unwrap_err();
             assert!(matches!(err, EvalError::BadConfig { .. }), "{err}");
         }
     }
@@ -600,7 +599,7 @@ mod tests {
         let s = |index| Shard { index, count: 3 };
         let a = shard_files(dir.path(), "a", &c, s(0), &tasks, false);
         let b = shard_files(dir.path(), "b", &c, s(1), &tasks, false);
-        let err = merge_shards(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
+        let err = merge(&[a.clone(), b.clone()], false, &names(&tasks)).unwrap_err();
         let text = err.to_string();
         assert!(matches!(err, EvalError::Incomplete(_)), "{text}");
         let in_two = tasks.iter().filter(|t| s(2).holds(&t.name)).count();
@@ -608,7 +607,7 @@ mod tests {
             text.contains("no file holds shard 2/3") && text.contains("--partial"),
             "{text}"
         );
-        let merged = merge_shards(&[a.clone(), b.clone()], true, &names(&tasks)).unwrap();
+        let merged = merge(&[a.clone(), b.clone()], true, &names(&tasks)).unwrap();
         assert_eq!(merged.records.len(), 30 - in_two);
         assert_eq!((merged.missing, merged.absent.clone()), (0, vec![s(2)]));
 
@@ -617,7 +616,7 @@ mod tests {
         let cut: Vec<&str> = full.lines().collect();
         std::fs::write(&b, format!("{}\n", cut[..cut.len() - 1].join("\n"))).unwrap();
         let c2 = shard_files(dir.path(), "c", &c, s(2), &tasks, false);
-        let text = merge_shards(&[a, b, c2], false, &names(&tasks))
+        let text = merge(&[a, b, c2], false, &names(&tasks))
             .unwrap_err()
             .to_string();
         let want = cut.len();

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 
 pub use claim::RunClaim;
 pub use dataset::{load, DatasetOptions, Task};
-pub use merge::{merge_shards, run_of_shards, write_merged, Merged};
+pub use merge::{merge_shards, shard_configs, write_merged, Merged};
 pub use record::TheoremRecord;
 pub use refine_run::{evaluate_refine, RefineEvalOptions};
 pub use report::{summary_json, write_report, ReportPaths};

@@ -49,14 +49,21 @@ struct Written {
 
 impl Appender {
     /// Records the file as it is now as written by proofstep.
-    fn vouch(&self, results: &Path) -> std::io::Result<()> {
-        let written = Written {
-            bytes: self.bytes,
-            sha256: hex(&self.hash.clone().finalize()),
-        };
-        let text = serde_json::to_string(&written).expect("a record serializes");
-        crate::fsutil::write_atomic(&written_path(results), format!("{text}\n").as_bytes())
+    fn vouch(&self, results: &Path) -> Result<(), EvalError> {
+        record_written(results, &self.hash, self.bytes)
     }
+}
+
+/// Writes `<stem>.written` for `results` holding `bytes` bytes that hash to `hash`.
+fn record_written(results: &Path, hash: &Sha256, bytes: u64) -> Result<(), EvalError> {
+    let written = Written {
+        bytes,
+        sha256: hex(&hash.clone().finalize()),
+    };
+    let text = serde_json::to_string(&written).expect("a record serializes");
+    let path = written_path(results);
+    crate::fsutil::write_atomic(&path, format!("{text}\n").as_bytes())
+        .map_err(|source| EvalError::Io { path, source })
 }
 
 /// Where the record of what was written to `results` is.
@@ -192,10 +199,7 @@ impl ResultsFile {
         out.file.flush().map_err(io)?;
         out.hash.update(line.as_bytes());
         out.bytes += line.len() as u64;
-        out.vouch(&self.path).map_err(|source| EvalError::Io {
-            path: written_path(&self.path),
-            source,
-        })
+        out.vouch(&self.path)
     }
 
     /// Whether `name`'s record was read from a line proofstep's record of what it wrote does
@@ -209,10 +213,7 @@ impl ResultsFile {
     /// [`ResultsFile::is_unvouched`] named).
     pub fn vouch(&self) -> Result<(), EvalError> {
         let out = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        out.vouch(&self.path).map_err(|source| EvalError::Io {
-            path: written_path(&self.path),
-            source,
-        })
+        out.vouch(&self.path)
     }
 
     /// Where the file is.
@@ -234,18 +235,7 @@ pub fn read_records(path: &Path) -> Result<Vec<TheoremRecord>, EvalError> {
 /// proofstep's, so that resuming it checks none again.
 pub fn vouch_written(path: &Path) -> Result<(), EvalError> {
     let bytes = read_bytes(path)?;
-    let appender = Appender {
-        file: File::open(path).map_err(|source| EvalError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?,
-        hash: Sha256::new_with_prefix(&bytes),
-        bytes: bytes.len() as u64,
-    };
-    appender.vouch(path).map_err(|source| EvalError::Io {
-        path: written_path(path),
-        source,
-    })
+    record_written(path, &Sha256::new_with_prefix(&bytes), bytes.len() as u64)
 }
 
 /// The file a results path names: a link to a results file is that file (one lock, one
@@ -278,7 +268,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, EvalError> {
 }
 
 /// How many bytes of `bytes` are complete lines (up to and including the last newline).
-fn complete_lines(bytes: &[u8]) -> usize {
+pub(crate) fn complete_lines(bytes: &[u8]) -> usize {
     bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
 }
 
