@@ -47,11 +47,16 @@ out=benchmarks/out/real_size
 venv=benchmarks/.venv
 mkdir -p "$out"
 cargo build --release --quiet --bin proofstep
-needs="torch, transformers, gguf"
-[[ " $anchors " == *" llama.cpp "* ]] && needs="llama_cpp, $needs"
-if [[ ! -x $venv/bin/python ]] || ! $venv/bin/python -c "import $needs" 2>/dev/null; then
-  echo "needs benchmarks/.venv with $needs (llama_cpp: llama-cpp-python):" >&2
-  echo "  bash benchmarks/remote_predictor/run.sh (llama.cpp) and benchmarks/model_speed/run.sh (torch)" >&2
+needs="torch transformers gguf"
+[[ " $anchors " == *" llama.cpp "* ]] && needs="llama_cpp $needs"
+# Found, not imported: the anchor loads llama_cpp.sh's libraries, so llama-cpp-python's bindings
+# alone will do (built without a library of their own, llama_cpp does not import on its own).
+all_found() { "$venv/bin/python" -c 'import importlib.util, sys
+sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))' $needs; }
+if [[ ! -x $venv/bin/python ]] || ! all_found; then
+  echo "needs benchmarks/.venv with $needs (llama_cpp: llama-cpp-python's bindings):" >&2
+  echo "  python3 -m venv $venv && $venv/bin/pip install torch transformers safetensors gguf accelerate" >&2
+  echo "  CMAKE_ARGS=-DLLAMA_BUILD=OFF $venv/bin/pip install --no-binary llama-cpp-python llama-cpp-python==0.3.36" >&2
   exit 2
 fi
 model=$out/$shapes
