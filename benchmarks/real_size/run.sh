@@ -49,13 +49,14 @@ mkdir -p "$out"
 cargo build --release --quiet --bin proofstep
 needs="torch transformers gguf"
 [[ " $anchors " == *" llama.cpp "* ]] && needs="llama_cpp $needs"
-# Found, not imported: the anchor loads llama_cpp.sh's libraries, so llama-cpp-python's bindings
-# alone will do (built without a library of their own, llama_cpp does not import on its own).
+# Checks that the modules are installed, without importing them: llama-cpp-python's bindings alone
+# cannot be imported until LLAMA_CPP_LIB_PATH is set, and the anchor sets it to llama_cpp.sh's libraries.
 all_found() { "$venv/bin/python" -c 'import importlib.util, sys
 sys.exit(any(importlib.util.find_spec(m) is None for m in sys.argv[1:]))' $needs; }
 if [[ ! -x $venv/bin/python ]] || ! all_found; then
   echo "needs benchmarks/.venv with $needs (llama_cpp: llama-cpp-python's bindings):" >&2
   echo "  python3 -m venv $venv && $venv/bin/pip install torch transformers safetensors gguf accelerate" >&2
+  echo "  (torch's CPU wheel is smaller: --extra-index-url https://download.pytorch.org/whl/cpu, where reachable)" >&2
   echo "  CMAKE_ARGS=-DLLAMA_BUILD=OFF $venv/bin/pip install --no-binary llama-cpp-python llama-cpp-python==0.3.36" >&2
   exit 2
 fi

@@ -4,7 +4,8 @@
 # q8_0 q4_0 q4_k"): greedy and 16 samples, one 64-token prompt, 64 new tokens, THREADS (2) threads;
 # tokens/s (median of REPEATS after a warm-up), load time, peak RSS. `auto` holds the GGUF's exact
 # blocks packed (the same numbers as f32). Beside it, in the same run, llama.cpp on the same GGUF
-# (anchor_llama_cpp.py through benchmarks/.venv's llama-cpp-python; skipped if it is not built):
+# (anchor_llama_cpp.py through benchmarks/.venv's llama-cpp-python on the libraries llama_cpp.sh builds, or those
+# LLAMA_CPP_LIB_PATH names; skipped, with a message, where the venv has no llama-cpp-python):
 # its peak RSS includes the Python interpreter's, reported apart ("base"). See README.md, "real_size".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,6 +20,20 @@ model=benchmarks/out/weights_quality/smollm2-135m
 smollm2_folder "$model"
 ids=$(python3 -c "import json, random; r = random.Random(2); print(json.dumps([r.randrange(49152) for _ in range(64)]))")
 results=$out/smollm2.jsonl
+# llama.cpp beside proofstep where benchmarks/.venv has llama-cpp-python (its bindings alone will do:
+# the anchor loads the libraries llama_cpp.sh builds for this CPU, as run.sh's does).
+llama_lib=${LLAMA_CPP_LIB_PATH:-}
+if [[ -z $llama_lib ]] && benchmarks/.venv/bin/python -c 'import importlib.util, sys
+sys.exit(importlib.util.find_spec("llama_cpp") is None)' 2>/dev/null; then
+  level=native
+  grep -qw amx_int8 /proc/cpuinfo && level=avx512
+  llama_lib=$(bash benchmarks/real_size/llama_cpp.sh "$level")
+fi
+if [[ -n $llama_lib ]]; then
+  export LLAMA_CPP_LIB_PATH=$llama_lib
+else
+  echo "llama.cpp not run: benchmarks/.venv has no llama-cpp-python (see README.md, real_size)" >&2
+fi
 : > "$results"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for mode in greedy sample16; do
@@ -26,7 +41,7 @@ for mode in greedy sample16; do
         target/release/proofstep model speed --model "$model" --ids "$ids" --mode "$mode" \
             --new-tokens 64 --repeats "$repeats" --threads "$threads" --weights "$weights" | tee -a "$results"
     done
-    if benchmarks/.venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+    if [[ -n $llama_lib ]]; then
         benchmarks/.venv/bin/python benchmarks/real_size/anchor_llama_cpp.py speed --gguf "$(smollm2_gguf)" \
             --weights q4_1 --ids "$ids" --mode "$mode" --new-tokens 64 --repeats "$repeats" \
             --threads "$threads" 2>/dev/null | tee -a "$results"
