@@ -10,6 +10,7 @@
 # Usage: CPU=avx2 MODE=greedy bash benchmarks/real_size/alternate.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benchmarks/real_size/common.sh
 shapes=${SHAPES:-pythia-2.8b}
 weights=${WEIGHTS:-q8_0}
 mode=${MODE:-greedy}
@@ -31,13 +32,11 @@ for f in "$folder/model.safetensors" "$gguf"; do
   fi
 done
 cargo build --release --quiet --bin proofstep
-llama_cpu=${LLAMA_CPU:-$cpu}
-[[ -z ${LLAMA_CPU:-} && $cpu == native ]] && grep -qw amx_int8 /proc/cpuinfo && llama_cpu=avx512
+llama_cpu=$(llama_level "$cpu")
 export PROOFSTEP_CPU=$cpu
 LLAMA_CPP_LIB_PATH=$(bash benchmarks/real_size/llama_cpp.sh "$llama_cpu")
 export LLAMA_CPP_LIB_PATH
-# The prompt of run.sh: 64 random ids.
-ids=$(python3 -c "import json, random; r = random.Random(1); print(json.dumps([r.randrange(50304) for _ in range(64)]))")
+ids=$(pythia_prompt_ids)
 log=$out/alternate.anchor.log
 : > "$log"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU=$cpu (llama.cpp: $llama_cpu), $shapes $weights $mode" >&2

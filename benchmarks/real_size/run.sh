@@ -27,6 +27,7 @@
 # See README.md, "real_size". Outputs: benchmarks/out/real_size/SHAPES.jsonl and report.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benchmarks/real_size/common.sh
 shapes=${SHAPES:-pythia-1.4b}
 threads=${THREADS:-2}
 repeats=${REPEATS:-2}
@@ -64,11 +65,10 @@ model=$out/$shapes
 # Drops a file's pages from the page cache: the next load reads it from disk.
 evict() { python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"; }
 [[ -f $model/model.safetensors ]] || "$venv/bin/python" benchmarks/real_size/make_folder.py "$shapes" "$model"
-ids=$(python3 -c "import json, random; r = random.Random(1); print(json.dumps([r.randrange(50304) for _ in range(64)]))")
+ids=$(pythia_prompt_ids)
 suffix=$([[ $cpu == native ]] || echo ".$cpu")
 results=$out/$shapes$suffix.jsonl
-llama_cpu=${LLAMA_CPU:-$cpu}
-[[ -z ${LLAMA_CPU:-} && $cpu == native ]] && grep -qw amx_int8 /proc/cpuinfo && llama_cpu=avx512
+llama_cpu=$(llama_level "$cpu")
 if [[ " $anchors " == *" llama.cpp "* ]]; then
   LLAMA_CPP_LIB_PATH=$(bash benchmarks/real_size/llama_cpp.sh "$llama_cpu")
   export LLAMA_CPP_LIB_PATH

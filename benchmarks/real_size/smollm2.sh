@@ -9,6 +9,7 @@
 # its peak RSS includes the Python interpreter's, reported apart ("base"). See README.md, "real_size".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source benchmarks/real_size/common.sh
 threads=${THREADS:-2}
 repeats=${REPEATS:-3}
 weights_list=${WEIGHTS:-auto f32 bf16 q8_0 q4_0 q4_k}
@@ -25,9 +26,7 @@ results=$out/smollm2.jsonl
 llama_lib=${LLAMA_CPP_LIB_PATH:-}
 if [[ -z $llama_lib ]] && benchmarks/.venv/bin/python -c 'import importlib.util, sys
 sys.exit(importlib.util.find_spec("llama_cpp") is None)' 2>/dev/null; then
-  level=native
-  grep -qw amx_int8 /proc/cpuinfo && level=avx512
-  llama_lib=$(bash benchmarks/real_size/llama_cpp.sh "$level")
+  llama_lib=$(bash benchmarks/real_size/llama_cpp.sh "$(llama_level native)")
 fi
 if [[ -n $llama_lib ]]; then
   export LLAMA_CPP_LIB_PATH=$llama_lib
